@@ -1,0 +1,218 @@
+// tinyforge bench MODEL [--target T] [--board B] [--input F ...] [--case N]
+//                       [--budget ram=64K,flash=256K,latency=50ms,energy=100uJ] [--json]
+// Builds the firmware, runs it in the built-in Cortex-M emulator (sim/), checks its output
+// against the host runtime byte for byte and reports instructions, cycles, latency, energy,
+// RAM and flash. Exit 3 when a figure is over the budget (all such figures are named).
+#include <fmt/format.h>
+#include <stdlib.h>
+
+#include <cstdio>
+#include <cstring>
+#include <filesystem>
+#include <nlohmann/json.hpp>
+
+#include "cli/commands.h"
+#include "emit/firmware.h"
+#include "host/compile.h"
+#include "host/host_runner.h"
+#include "io/files.h"
+#include "sim/budget.h"
+#include "sim/emulator.h"
+#include "sim/figures.h"
+
+namespace tinyforge::cli {
+namespace {
+
+namespace fs = std::filesystem;
+
+struct Options {
+  std::string model, target = "cortex-m4", board, budget, keep_dir;
+  std::vector<std::string> inputs;
+  uint32_t case_index = 0;
+  bool json = false;
+};
+
+// One tensor per model input: from --input files (case `case_index`), or every element
+// at the input's zero point (0.0 for float), which is golden case 0 of ../shared/golden.
+std::vector<std::vector<uint8_t>> model_inputs(const Options& o, const host::HostRunner& runner) {
+  const Runtime& rt = runner.runtime();
+  std::vector<std::vector<uint8_t>> inputs;
+  if (!o.inputs.empty() && o.inputs.size() != rt.num_inputs())
+    throw ir::Error(fmt::format("{}: the model has {} input(s), {} --input given", o.model, rt.num_inputs(),
+                                o.inputs.size()));
+  for (uint32_t i = 0; i < rt.num_inputs(); ++i) {
+    const TensorView v = rt.input(i);
+    if (!o.inputs.empty()) {
+      const std::vector<uint8_t> file = io::read_file(o.inputs[i]);
+      const uint64_t begin = uint64_t{o.case_index} * v.bytes;
+      if (file.size() % v.bytes != 0 || begin + v.bytes > file.size())
+        throw ir::Error(fmt::format("{}: {} bytes do not hold case {} of a {}-byte input tensor", o.inputs[i],
+                                    file.size(), o.case_index, v.bytes));
+      inputs.emplace_back(file.begin() + begin, file.begin() + begin + v.bytes);
+      continue;
+    }
+    const uint32_t size = dtype_size(v.type);
+    std::vector<uint8_t> t(v.bytes, 0);
+    if (v.type != DType::f32 && size > 0)
+      for (uint32_t at = 0; at + size <= v.bytes; at += size)
+        for (uint32_t b = 0; b < size; ++b) t[at + b] = static_cast<uint8_t>(static_cast<uint32_t>(v.zero_point) >> (8 * b));
+    inputs.push_back(std::move(t));
+  }
+  return inputs;
+}
+
+std::string hex_bytes(const std::vector<uint8_t>& b) {
+  std::string s;
+  for (uint8_t x : b) s += fmt::format("{:02x}", x);
+  return s;
+}
+
+class TempDir {
+ public:
+  explicit TempDir(const std::string& keep) {
+    if (!keep.empty()) {
+      path_ = keep;
+      return;
+    }
+    std::string tmpl = (fs::temp_directory_path() / "tinyforge-bench-XXXXXX").string();
+    if (!mkdtemp(tmpl.data())) throw ir::Error("cannot create a temporary folder");
+    path_ = tmpl;
+    owned_ = true;
+  }
+  ~TempDir() {
+    std::error_code ec;
+    if (owned_) fs::remove_all(path_, ec);
+  }
+  const std::string& path() const { return path_; }
+
+ private:
+  std::string path_;
+  bool owned_ = false;
+};
+
+void bench(const Options& o) {
+  const std::optional<sim::Budget> budget =
+      o.budget.empty() ? std::nullopt : std::optional<sim::Budget>(sim::parse_budget(o.budget));
+  const std::vector<uint8_t> blob = host::blob_from_file(o.model);
+  host::HostRunner runner(blob, o.model);
+  const auto inputs = model_inputs(o, runner);
+  std::vector<uint8_t> input_bytes;
+  for (const auto& t : inputs) input_bytes.insert(input_bytes.end(), t.begin(), t.end());
+
+  TempDir dir(o.keep_dir);
+  emit::FirmwareOptions fw;
+  fw.target = o.target;
+  fw.board = o.board;
+  const emit::FirmwareImage image =
+      emit::build_firmware(blob, fw, dir.path(), [](const std::string& m) { std::fprintf(stderr, "tinyforge: %s\n", m.c_str()); });
+  const sim::ElfImage elf = sim::read_elf(image.elf_path);
+  sim::RunOptions run_options;
+  run_options.cpu = sim::cpu_from_name(image.target.emulator_cpu);
+  run_options.input = input_bytes;
+  const sim::RunResult run = sim::run_firmware(elf, run_options);
+
+  std::vector<uint8_t> host_output;
+  for (const auto& out : runner.run(inputs, 1)) host_output.insert(host_output.end(), out.begin(), out.end());
+  if (run.output != host_output) {
+    size_t at = 0;
+    while (at < run.output.size() && at < host_output.size() && run.output[at] == host_output[at]) ++at;
+    throw ir::Error(fmt::format("{}: the firmware's output differs from the host runtime's at byte {} of {} "
+                                "(firmware {}, host {})",
+                                o.model, at, host_output.size(), hex_bytes(run.output), hex_bytes(host_output)));
+  }
+
+  const sim::PowerModel power{image.board.clock_mhz, image.board.active_ua_per_mhz, image.board.voltage};
+  const uint64_t arena_capacity = elf.symbol("tinyforge_arena") ? elf.symbol("tinyforge_arena")->size : 0;
+  const sim::Figures f = sim::compute_figures(run, power, arena_capacity);
+  std::vector<std::string> over;
+  if (budget) over = sim::over_budget(*budget, {f.ram_bytes, f.flash_bytes, f.latency_seconds, f.energy_joules});
+  const bool stack_full = run.stack_bytes >= run.stack_region_bytes;
+
+  if (o.json) {
+    nlohmann::ordered_json j;
+    j["model"] = o.model;
+    j["target"] = image.target.name;
+    j["board"] = image.board.name;
+    j["memory_map"] = image.generic_map ? "generic" : image.board.name;
+    j["clock_mhz"] = image.board.clock_mhz;
+    j["instructions"] = run.instructions;
+    j["cycles_estimate"] = run.cycles_estimate;
+    j["taken_branches"] = run.taken_branches;
+    j["latency_us"] = f.latency_seconds * 1e6;
+    j["energy_uj"] = f.energy_joules * 1e6;
+    j["ram_bytes"] = f.ram_bytes;
+    j["arena_used_bytes"] = f.arena_used_bytes;
+    j["stack_bytes"] = f.stack_bytes;
+    j["static_other_bytes"] = f.static_other_bytes;
+    j["ram_static_bytes"] = run.ram_static_bytes;
+    j["flash_bytes"] = f.flash_bytes;
+    j["code_bytes"] = f.code_bytes;
+    j["model_bytes"] = f.model_bytes;
+    j["output_bytes"] = run.output.size();
+    j["output_hex"] = hex_bytes(run.output);
+    j["output_matches_host"] = true;
+    j["stack_overflow_suspected"] = stack_full;
+    if (budget) j["over_budget"] = over;
+    std::printf("%s\n", j.dump(1).c_str());
+  } else {
+    std::string text = fmt::format(
+        "{} on {} ({}, {:g} MHz, {} memory map)\n"
+        "  instructions     {:>12}\n"
+        "  cycles (est.)    {:>12}   static Cortex-M4 model (sim/README.md)\n"
+        "  latency          {:>12}   at {:g} MHz\n"
+        "  energy           {:>12}   {:g} uA/MHz x {:g} MHz x {:g} V\n"
+        "  RAM              {:>12}   arena {} + stack {} + other static {}\n"
+        "  flash            {:>12}   code {} + model {}\n"
+        "  output           matches the host runtime ({} bytes)\n",
+        o.model, image.target.name, image.board.name, image.board.clock_mhz,
+        image.generic_map ? "generic" : image.board.name, run.instructions, run.cycles_estimate,
+        sim::format_seconds(f.latency_seconds), image.board.clock_mhz, sim::format_joules(f.energy_joules),
+        image.board.active_ua_per_mhz, image.board.clock_mhz, image.board.voltage, fmt::format("{} B", f.ram_bytes),
+        f.arena_used_bytes, f.stack_bytes, f.static_other_bytes, fmt::format("{} B", f.flash_bytes), f.code_bytes,
+        f.model_bytes, run.output.size());
+    if (stack_full) text += "  warning: the stack reached __stack_limit: it may have overflowed\n";
+    std::fputs(text.c_str(), stdout);
+  }
+  if (!over.empty()) {
+    for (const std::string& line : over) std::fprintf(stderr, "tinyforge: over budget: %s\n", line.c_str());
+    throw Exit{3};
+  }
+  if (budget && !o.json) std::printf("  budget           ok (%s)\n", o.budget.c_str());
+}
+
+}  // namespace
+
+void add_bench(CLI::App& app) {
+  auto* cmd = app.add_subcommand(
+      "bench", "Build the firmware, run it in the built-in Cortex-M emulator and report cycles, latency, energy, RAM, flash");
+  auto o = std::make_shared<Options>();
+  cmd->add_option("MODEL", o->model, "model (.tflite/.onnx) or plan blob (.tfp)")->required();
+  cmd->add_option("-t,--target", o->target, "cortex-m4 | cortex-m7 | cortex-m0plus | cortex-m33")
+      ->capture_default_str();
+  cmd->add_option("-b,--board", o->board,
+                  "board from targets/boards.json: its memory map, clock, current and voltage "
+                  "(default: the target's reference board with the generic memory map)");
+  cmd->add_option("-i,--input", o->inputs,
+                  "raw tensor file per model input (golden in<i>.bin format); default: every element at "
+                  "the input's zero point (= golden case 0)");
+  cmd->add_option("--case", o->case_index, "which tensor of the --input files to use")->capture_default_str();
+  cmd->add_option("--budget", o->budget, "e.g. ram=64K,flash=256K,latency=50ms,energy=100uJ (K=1024, M=1024^2)")
+      ->check([](const std::string& s) {
+        try {
+          sim::parse_budget(s);
+          return std::string();
+        } catch (const sim::BudgetError& e) {
+          return std::string(e.what());
+        }
+      });
+  cmd->add_flag("--json", o->json, "print the figures as JSON");
+  cmd->add_option("--keep", o->keep_dir, "build the firmware in this folder and keep it");
+  cmd->footer(
+      "Cycles come from a static Cortex-M4 timing model (sim/README.md): compare engines on one\n"
+      "core, do not read them as a datasheet latency. RAM = arena used + stack high-water +\n"
+      "other static RAM; flash = code + model. Exit codes: 0 ok, 1 error (incl. output differing\n"
+      "from the host runtime), 2 usage (incl. a malformed --budget), 3 over budget.");
+  cmd->callback([o] { bench(*o); });
+}
+
+}  // namespace tinyforge::cli

@@ -1,0 +1,48 @@
+// tinyforge firmware MODEL --target T [--board B] -o DIR
+#include <fmt/format.h>
+
+#include <cstdio>
+
+#include "cli/commands.h"
+#include "emit/firmware.h"
+#include "host/compile.h"
+
+namespace tinyforge::cli {
+
+void add_firmware(CLI::App& app) {
+  auto* cmd = app.add_subcommand("firmware", "Build a bare-metal Cortex-M firmware ELF that runs one inference");
+  struct Options {
+    std::string model, target = "cortex-m4", board, out_dir;
+    uint32_t min_stack = 8192;
+  };
+  auto o = std::make_shared<Options>();
+  cmd->add_option("MODEL", o->model, "model (.tflite/.onnx) or plan blob (.tfp)")->required();
+  cmd->add_option("-t,--target", o->target, "cortex-m4 | cortex-m7 | cortex-m0plus | cortex-m33")
+      ->capture_default_str();
+  cmd->add_option("-b,--board", o->board,
+                  "board from targets/boards.json (its memory map); default: the generic map "
+                  "(flash 0x0, RAM 0x20000000, boots on QEMU mps2-an386)");
+  cmd->add_option("-o,--output-dir", o->out_dir, "folder for firmware.elf")->required();
+  cmd->add_option("--min-stack", o->min_stack, "bytes of RAM the link keeps free for the stack")
+      ->capture_default_str();
+  cmd->footer(
+      "The ELF follows the measurement protocol of m4sim: tinyforge_input/_output in .noinit,\n"
+      "tinyforge_bench_begin/_end around one inference, tinyforge_done, tinyforge_arena_used,\n"
+      "model constants in section .tinyforge.model. Under QEMU -semihosting it prints one\n"
+      "result line and exits. Needs arm-none-eabi-gcc (scripts/bootstrap).");
+  cmd->callback([o] {
+    const std::vector<uint8_t> blob = host::blob_from_file(o->model);
+    emit::FirmwareOptions options;
+    options.target = o->target;
+    options.board = o->board;
+    options.min_stack = o->min_stack;
+    const emit::FirmwareImage image = emit::build_firmware(
+        blob, options, o->out_dir, [](const std::string& m) { std::fprintf(stderr, "tinyforge: %s\n", m.c_str()); });
+    std::printf("%s\n", fmt::format("wrote {} ({}, {} map; input {} B, output {} B, arena {} B)", image.elf_path,
+                                    image.target.name, image.generic_map ? "generic" : image.board.name,
+                                    image.input_bytes, image.output_bytes, image.arena_bytes)
+                            .c_str());
+  });
+}
+
+}  // namespace tinyforge::cli

@@ -1,0 +1,194 @@
+// tinyforge inspect FILE [--json]: a model (.tflite/.onnx) or a plan blob (.tfp).
+#include <fmt/format.h>
+
+#include <cstdio>
+#include <cstring>
+#include <nlohmann/json.hpp>
+
+#include "cli/commands.h"
+#include "import/load_model.h"
+#include "io/files.h"
+#include "ir/metrics.h"
+#include "plan/build_plan.h"
+#include "tinyforge/runtime.h"
+
+namespace tinyforge::cli {
+namespace {
+
+using nlohmann::json;
+
+std::string shape_text(const std::vector<int32_t>& shape) {
+  return fmt::format("[{}]", fmt::join(shape, ","));
+}
+
+const char* activation_name(ir::Activation a) {
+  switch (a) {
+    case ir::Activation::none: return "none";
+    case ir::Activation::relu: return "relu";
+    case ir::Activation::relu6: return "relu6";
+    case ir::Activation::relu_n1_to_1: return "relu_n1_to_1";
+  }
+  return "?";
+}
+
+json describe_model(const std::string& path) {
+  ir::Graph g = load_model(path);
+  const ir::GraphMetrics m = ir::graph_metrics(g);
+  json j;
+  j["file"] = path;
+  j["kind"] = "model";
+  j["inputs"] = g.inputs;
+  j["outputs"] = g.outputs;
+  j["tensors"] = json::array();
+  for (size_t t = 0; t < g.tensors.size(); ++t) {
+    const ir::Tensor& x = g.tensors[t];
+    json jt = {{"index", t}, {"name", x.name}, {"dtype", dtype_name(x.type)}, {"shape", x.shape},
+               {"constant", x.constant}};
+    if (x.quant.present()) {
+      jt["scale"] = x.quant.scale;
+      jt["zero_point"] = x.quant.zero_point;
+      if (x.quant.per_channel()) jt["quantized_dimension"] = x.quant.axis;
+    }
+    j["tensors"].push_back(jt);
+  }
+  j["ops"] = json::array();
+  for (size_t i = 0; i < g.nodes.size(); ++i) {
+    const ir::Node& n = g.nodes[i];
+    const ir::Attrs& a = n.attrs;
+    json jo = {{"index", i}, {"op", op_info(n.op).name}, {"name", n.name}, {"inputs", n.inputs},
+               {"outputs", n.outputs}, {"macs", m.nodes[i].macs}, {"params", m.nodes[i].params}};
+    switch (n.op) {
+      case OpCode::Conv2D:
+      case OpCode::DepthwiseConv2D:
+      case OpCode::AveragePool2D:
+      case OpCode::MaxPool2D:
+        jo["stride"] = {a.stride_h, a.stride_w};
+        jo["padding"] = a.padding == ir::Padding::same ? "same" : a.padding == ir::Padding::valid ? "valid" : "explicit";
+        if (n.op == OpCode::Conv2D || n.op == OpCode::DepthwiseConv2D) jo["dilation"] = {a.dilation_h, a.dilation_w};
+        if (n.op == OpCode::DepthwiseConv2D) jo["depth_multiplier"] = a.depth_multiplier;
+        if (n.op == OpCode::AveragePool2D || n.op == OpCode::MaxPool2D) jo["filter"] = {a.filter_h, a.filter_w};
+        break;
+      case OpCode::Softmax: jo["beta"] = a.beta; break;
+      default: break;
+    }
+    if (a.activation != ir::Activation::none) jo["activation"] = activation_name(a.activation);
+    j["ops"].push_back(jo);
+  }
+  j["macs"] = m.macs;
+  j["params"] = m.params;
+  j["weight_bytes"] = m.weight_bytes;
+  try {
+    j["arena_bytes"] = plan::build_plan(std::move(g)).arena_size;
+  } catch (const ir::Error& e) {
+    j["arena_bytes"] = nullptr;
+    j["plan_error"] = e.what();
+  }
+  return j;
+}
+
+json describe_blob(const std::string& path, const std::vector<uint8_t>& bytes) {
+  std::vector<uint32_t> aligned((bytes.size() + 3) / 4);
+  std::memcpy(aligned.data(), bytes.data(), bytes.size());
+  const auto* blob = reinterpret_cast<const uint8_t*>(aligned.data());
+  const Status s = validate_plan(blob, static_cast<uint32_t>(bytes.size()));
+  if (s != Status::ok) throw ir::Error(fmt::format("{}: invalid plan blob: {}", path, status_name(s)));
+  PlanHeader h;
+  std::memcpy(&h, blob, sizeof h);
+  auto index = [&](uint32_t i) {
+    uint16_t v;
+    std::memcpy(&v, blob + h.indices_offset + 2 * i, 2);
+    return v;
+  };
+  json j;
+  j["file"] = path;
+  j["kind"] = "plan_blob";
+  j["version"] = fmt::format("{}.{}", h.version_major, h.version_minor);
+  j["blob_bytes"] = h.total_size;
+  j["data_bytes"] = h.data_size;
+  j["arena_bytes"] = h.arena_size;
+  j["tensors"] = json::array();
+  for (uint32_t t = 0; t < h.num_tensors; ++t) {
+    TensorRecord r;
+    std::memcpy(&r, blob + h.tensors_offset + t * sizeof r, sizeof r);
+    j["tensors"].push_back({{"index", t}, {"dtype", dtype_name(static_cast<DType>(r.dtype))},
+                            {"shape", std::vector<int32_t>(r.dims, r.dims + r.rank)},
+                            {"storage", static_cast<Storage>(r.storage) == Storage::arena ? "arena" : "constant"},
+                            {"offset", r.offset}, {"bytes", r.size_bytes}, {"scale", r.scale},
+                            {"zero_point", r.zero_point}});
+  }
+  j["ops"] = json::array();
+  for (uint32_t i = 0; i < h.num_ops; ++i) {
+    OpRecord r;
+    std::memcpy(&r, blob + h.ops_offset + i * sizeof r, sizeof r);
+    std::vector<int> in, out;
+    for (uint32_t k = 0; k < r.num_inputs; ++k) in.push_back(index(r.io_at + k) == kNoTensor ? -1 : index(r.io_at + k));
+    for (uint32_t k = 0; k < r.num_outputs; ++k) out.push_back(index(r.io_at + r.num_inputs + k));
+    j["ops"].push_back({{"index", i}, {"op", op_info(static_cast<OpCode>(r.opcode)).name},
+                        {"inputs", in}, {"outputs", out}, {"scratch_bytes", r.scratch_size}});
+  }
+  std::vector<int> ins, outs;
+  for (uint32_t i = 0; i < h.num_inputs; ++i) ins.push_back(index(h.inputs_at + i));
+  for (uint32_t i = 0; i < h.num_outputs; ++i) outs.push_back(index(h.outputs_at + i));
+  j["inputs"] = ins;
+  j["outputs"] = outs;
+  return j;
+}
+
+std::string quant_text(const json& t) {
+  if (!t.contains("scale")) return "";
+  const json& s = t["scale"];
+  if (s.is_array() && s.size() > 1) return fmt::format("per-channel({})", s.size());
+  const double scale = s.is_array() ? s[0].get<double>() : s.get<double>();
+  const json& z = t["zero_point"];
+  const long zp = z.is_array() ? z[0].get<long>() : z.get<long>();
+  return scale == 0 ? "" : fmt::format("s={:.6g} zp={}", scale, zp);
+}
+
+void print_text(const json& j) {
+  std::printf("%s (%s)\n", j["file"].get<std::string>().c_str(), j["kind"].get<std::string>().c_str());
+  std::printf("ops: %zu\n", j["ops"].size());
+  for (const json& o : j["ops"]) {
+    std::string line = fmt::format("  {:3} {:<16} in {} -> out {}", o["index"].get<int>(),
+                                   o["op"].get<std::string>(), o["inputs"].dump(), o["outputs"].dump());
+    if (o.contains("macs")) line += fmt::format("  macs {} params {}", o["macs"].get<int64_t>(), o["params"].get<int64_t>());
+    if (o.contains("activation")) line += " +" + o["activation"].get<std::string>();
+    std::printf("%s\n", line.c_str());
+  }
+  std::printf("tensors: %zu\n", j["tensors"].size());
+  for (const json& t : j["tensors"]) {
+    const bool constant = t.contains("constant") ? t["constant"].get<bool>() : t["storage"] == "constant";
+    std::printf("  %3d %-8s %-18s %-9s %s %s\n", t["index"].get<int>(), t["dtype"].get<std::string>().c_str(),
+                shape_text(t["shape"].get<std::vector<int32_t>>()).c_str(), constant ? "const" : "",
+                quant_text(t).c_str(), t.value("name", "").c_str());
+  }
+  std::printf("inputs: %s  outputs: %s\n", j["inputs"].dump().c_str(), j["outputs"].dump().c_str());
+  if (j.contains("macs"))
+    std::printf("macs: %lld  params: %lld  weight bytes: %lld\n", static_cast<long long>(j["macs"].get<int64_t>()),
+                static_cast<long long>(j["params"].get<int64_t>()), static_cast<long long>(j["weight_bytes"].get<int64_t>()));
+  if (j["arena_bytes"].is_null())
+    std::printf("arena bytes: not plannable: %s\n", j["plan_error"].get<std::string>().c_str());
+  else
+    std::printf("arena bytes: %u\n", j["arena_bytes"].get<uint32_t>());
+  if (j.contains("blob_bytes")) std::printf("blob bytes: %u\n", j["blob_bytes"].get<uint32_t>());
+}
+
+}  // namespace
+
+void add_inspect(CLI::App& app) {
+  auto* cmd = app.add_subcommand("inspect", "Show a model's or plan blob's ops, tensors, MACs, params and planned arena");
+  auto path = std::make_shared<std::string>();
+  auto as_json = std::make_shared<bool>(false);
+  cmd->add_option("FILE", *path, "model (.tflite/.onnx) or plan blob (.tfp)")->required();
+  cmd->add_flag("--json", *as_json, "print one JSON object (keys: ops, tensors, macs, params, arena_bytes, ...)");
+  cmd->callback([path, as_json] {
+    const std::vector<uint8_t> bytes = io::read_file(*path);
+    const json j = detect_file_kind(bytes, *path) == FileKind::plan_blob ? describe_blob(*path, bytes)
+                                                                        : describe_model(*path);
+    if (*as_json)
+      std::printf("%s\n", j.dump(1).c_str());
+    else
+      print_text(j);
+  });
+}
+
+}  // namespace tinyforge::cli

@@ -1,0 +1,161 @@
+#include "emit/cortex_m_targets.h"
+
+#include <nlohmann/json.hpp>
+
+#include <cstdlib>
+#include <fstream>
+
+#include "ir/graph.h"
+
+#ifndef TINYFORGE_SOURCE_DIR
+#define TINYFORGE_SOURCE_DIR "."
+#endif
+
+namespace tinyforge::emit {
+namespace {
+
+using nlohmann::json;
+
+json read_json(const std::string& path) {
+  std::ifstream in(path);
+  if (!in) throw ir::Error(path + ": cannot open (set TINYFORGE_HOME to the tinyforge tree holding targets/)");
+  try {
+    return json::parse(in);
+  } catch (const json::exception& e) {
+    throw ir::Error(path + ": not valid JSON: " + e.what());
+  }
+}
+
+class Fields {
+ public:
+  Fields(const json& j, std::string where) : j_(j), where_(std::move(where)) {
+    if (!j_.is_object()) fail("", "is not an object");
+  }
+  [[noreturn]] void fail(const std::string& key, const std::string& what) const {
+    throw ir::Error(where_ + (key.empty() ? "" : ": `" + key + "`") + " " + what);
+  }
+  const json& get(const std::string& key) const {
+    auto it = j_.find(key);
+    if (it == j_.end()) fail(key, "is missing");
+    return *it;
+  }
+  std::string str(const std::string& key) const {
+    const json& v = get(key);
+    if (!v.is_string()) fail(key, "must be a string");
+    return v.get<std::string>();
+  }
+  std::vector<std::string> strings(const std::string& key) const {
+    const json& v = get(key);
+    if (!v.is_array()) fail(key, "must be an array of strings");
+    std::vector<std::string> out;
+    for (const json& e : v) {
+      if (!e.is_string()) fail(key, "must be an array of strings");
+      out.push_back(e.get<std::string>());
+    }
+    return out;
+  }
+  double positive(const std::string& key) const {
+    const json& v = get(key);
+    if (!v.is_number() || !(v.get<double>() > 0)) fail(key, "must be a positive number");
+    return v.get<double>();
+  }
+  MemoryRegion region(const std::string& key) const {
+    Fields r(get(key), where_ + ": `" + key + "`");
+    const std::string origin = r.str("origin");
+    char* end = nullptr;
+    const unsigned long long o = std::strtoull(origin.c_str(), &end, 0);
+    if (origin.empty() || *end != '\0' || o > 0xFFFFFFFFull) r.fail("origin", "must be a 32-bit address such as \"0x08000000\"");
+    const double bytes = r.positive("bytes");
+    if (bytes != static_cast<double>(static_cast<uint32_t>(bytes)) || o + static_cast<uint64_t>(bytes) > (1ull << 32))
+      r.fail("bytes", "must be a whole number of bytes that fits the 4 GiB address space");
+    return {static_cast<uint32_t>(o), static_cast<uint32_t>(bytes)};
+  }
+
+ private:
+  const json& j_;
+  std::string where_;
+};
+
+std::string targets_dir() { return tinyforge_home() + "/targets"; }
+
+}  // namespace
+
+std::string tinyforge_home() {
+  if (const char* home = std::getenv("TINYFORGE_HOME"); home && *home) return home;
+  return TINYFORGE_SOURCE_DIR;
+}
+
+MemoryRegion generic_flash() { return {0x00000000, 4u << 20}; }
+MemoryRegion generic_ram() { return {0x20000000, 4u << 20}; }
+
+std::vector<CortexMTarget> load_targets(const std::string& path) {
+  const json doc = read_json(path);
+  Fields top(doc, path);
+  const json& targets = top.get("targets");
+  if (!targets.is_object() || targets.empty()) top.fail("targets", "must be a non-empty object");
+  std::vector<CortexMTarget> out;
+  for (const auto& [name, entry] : targets.items()) {
+    Fields f(entry, path + ": target `" + name + "`");
+    CortexMTarget t;
+    t.name = name;
+    t.cpu_flags = f.strings("cpu_flags");
+    t.emulator_cpu = f.str("emulator_cpu");
+    t.kernel_dirs = f.strings("kernel_dirs");
+    t.default_board = f.str("default_board");
+    for (const std::string& d : t.kernel_dirs)
+      if (d.empty() || d.find('/') != std::string::npos || d.find("..") != std::string::npos)
+        f.fail("kernel_dirs", "entries must be plain folder names under runtime/kernels/");
+    out.push_back(std::move(t));
+  }
+  return out;
+}
+
+std::vector<Board> load_boards(const std::string& path) {
+  const json doc = read_json(path);
+  Fields top(doc, path);
+  const json& boards = top.get("boards");
+  if (!boards.is_array() || boards.empty()) top.fail("boards", "must be a non-empty array");
+  std::vector<Board> out;
+  for (size_t i = 0; i < boards.size(); ++i) {
+    Fields f(boards[i], path + ": board " + std::to_string(i));
+    Board b;
+    b.name = f.str("name");
+    b.description = f.str("board");
+    b.target = f.str("target");
+    b.flash = f.region("flash");
+    b.ram = f.region("ram");
+    b.clock_mhz = f.positive("clock_mhz");
+    b.active_ua_per_mhz = f.positive("active_ua_per_mhz");
+    b.voltage = f.positive("voltage");
+    const json& source = f.get("source");
+    for (const char* key : {"memory", "clock_mhz", "active_ua_per_mhz", "voltage"}) {
+      if (!source.is_object() || !source.contains(key) || !source[key].is_string() || source[key].get<std::string>().empty())
+        f.fail("source", std::string("must cite where `") + key + "` comes from");
+    }
+    out.push_back(std::move(b));
+  }
+  return out;
+}
+
+std::vector<CortexMTarget> all_targets() { return load_targets(targets_dir() + "/targets.json"); }
+std::vector<Board> all_boards() { return load_boards(targets_dir() + "/boards.json"); }
+
+CortexMTarget find_target(const std::string& name) {
+  std::string known;
+  for (const CortexMTarget& t : all_targets()) {
+    if (t.name == name) return t;
+    known += (known.empty() ? "" : ", ") + t.name;
+  }
+  throw ir::Error("unknown target `" + name + "` (known: " + known + ")");
+}
+
+Board find_board(const std::string& name) {
+  std::string known;
+  for (const Board& b : all_boards()) {
+    if (b.name == name) return b;
+    known += (known.empty() ? "" : ", ") + b.name;
+  }
+  throw ir::Error("unknown board `" + name + "` (known: " + known + ")");
+}
+
+}  // namespace tinyforge::emit

@@ -1,0 +1,218 @@
+#include "emit/cross_build.h"
+
+#include <algorithm>
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include "emit/subprocess.h"
+#include "ir/graph.h"
+
+namespace tinyforge::emit {
+namespace {
+
+namespace fs = std::filesystem;
+
+const char* const kCxx = "arm-none-eabi-g++";
+const char* const kCc = "arm-none-eabi-gcc";
+const char* const kAr = "arm-none-eabi-ar";
+constexpr unsigned kJobs = 2;  // the machine's cores are shared: never more
+
+std::string read_text(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw ir::Error(path + ": cannot open");
+  std::ostringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+void write_text(const std::string& path, const std::string& text) {
+  std::ofstream out(path, std::ios::binary | std::ios::trunc);
+  out << text;
+  if (!out) throw ir::Error(path + ": cannot write");
+}
+
+// FNV-1a, 64 bit: a cache key, not a security hash.
+struct Fnv {
+  uint64_t h = 1469598103934665603ull;
+  void add(const std::string& s) {
+    for (unsigned char c : s) h = (h ^ c) * 1099511628211ull;
+    h = (h ^ 0xFF) * 1099511628211ull;  // separator
+  }
+};
+
+std::string hex(uint64_t v) {
+  char buf[17];
+  std::snprintf(buf, sizeof buf, "%016llx", static_cast<unsigned long long>(v));
+  return buf;
+}
+
+std::vector<std::string> sources_in(const fs::path& dir) {
+  std::vector<std::string> out;
+  if (!fs::is_directory(dir)) return out;
+  for (const auto& e : fs::directory_iterator(dir)) {
+    const std::string name = e.path().filename().string();
+    if (e.is_regular_file() && e.path().extension() == ".cc" && name.size() > 3 &&
+        name.find("_test.cc") == std::string::npos)
+      out.push_back(e.path().string());
+  }
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+std::vector<std::string> common_flags(const CortexMTarget& target) {
+  std::vector<std::string> f = target.cpu_flags;
+  for (const char* x : {"-std=c++17", "-ffunction-sections", "-fdata-sections", "-fno-exceptions", "-fno-rtti",
+                        "-fno-threadsafe-statics", "-fno-use-cxa-atexit", "-DNDEBUG", "-Wall", "-Wextra"})
+    f.push_back(x);
+  return f;
+}
+
+void check_results(const std::vector<ProcessResult>& results, const std::vector<std::vector<std::string>>& cmds,
+                   const std::string& what) {
+  for (size_t i = 0; i < results.size(); ++i) {
+    if (results[i].exit_code == 0) continue;
+    std::string cmd;
+    for (const std::string& a : cmds[i]) cmd += (cmd.empty() ? "" : " ") + a;
+    throw ir::Error(what + " failed: " + cmd + "\n" + results[i].output);
+  }
+}
+
+std::vector<std::string> object_commands(const std::vector<std::string>& sources, const std::vector<std::string>& flags,
+                                         const std::string& out_dir, std::vector<std::vector<std::string>>& cmds) {
+  std::vector<std::string> objects;
+  for (size_t i = 0; i < sources.size(); ++i) {
+    const std::string obj = out_dir + "/" + std::to_string(i) + "_" + fs::path(sources[i]).stem().string() + ".o";
+    std::vector<std::string> cmd = {kCxx};
+    cmd.insert(cmd.end(), flags.begin(), flags.end());
+    cmd.insert(cmd.end(), {"-c", sources[i], "-o", obj});
+    cmds.push_back(std::move(cmd));
+    objects.push_back(obj);
+  }
+  return objects;
+}
+
+}  // namespace
+
+bool cross_toolchain_available() { return program_available(kCxx) && program_available(kCc); }
+
+std::string cache_dir() {
+  if (const char* d = std::getenv("TINYFORGE_CACHE_DIR"); d && *d) return d;
+  if (const char* d = std::getenv("XDG_CACHE_HOME"); d && *d) return std::string(d) + "/tinyforge";
+  if (const char* d = std::getenv("HOME"); d && *d) return std::string(d) + "/.cache/tinyforge";
+  return (fs::temp_directory_path() / "tinyforge-cache").string();
+}
+
+std::string runtime_library(const CortexMTarget& target, const Logger& log) {
+  const fs::path runtime = fs::path(tinyforge_home()) / "runtime";
+  if (!fs::is_directory(runtime / "include")) throw ir::Error(runtime.string() + ": no runtime sources (set TINYFORGE_HOME)");
+  std::vector<std::string> sources = sources_in(runtime / "src");
+  for (const std::string& dir : std::vector<std::string>{"reference"}) {
+    const auto more = sources_in(runtime / "kernels" / dir);
+    sources.insert(sources.end(), more.begin(), more.end());
+  }
+  for (const std::string& dir : target.kernel_dirs) {
+    const auto more = sources_in(runtime / "kernels" / dir);
+    sources.insert(sources.end(), more.begin(), more.end());
+  }
+  std::vector<std::string> flags = common_flags(target);
+  flags.insert(flags.end(), {"-O2", "-I" + (runtime / "include").string(), "-I" + runtime.string()});
+
+  // Key: compiler version, flags, and every file of the runtime tree (tests excluded).
+  Fnv key;
+  key.add(run_process({kCxx, "--version"}).output);
+  for (const std::string& f : flags) key.add(f);
+  std::vector<std::string> files;
+  for (const auto& e : fs::recursive_directory_iterator(runtime))
+    if (e.is_regular_file() && e.path().string().find("_test.cc") == std::string::npos) files.push_back(e.path().string());
+  std::sort(files.begin(), files.end());
+  for (const std::string& f : files) {
+    key.add(fs::relative(f, runtime).string());
+    key.add(read_text(f));
+  }
+  for (const std::string& s : sources) key.add("source:" + fs::relative(s, runtime).string());
+
+  const fs::path dir = cache_dir();
+  const fs::path lib = dir / ("runtime-" + target.name + "-" + hex(key.h) + ".a");
+  if (fs::exists(lib)) return lib.string();
+
+  log("building the " + target.name + " runtime (" + std::to_string(sources.size()) + " files, cached in " +
+      dir.string() + ")");
+  std::error_code ec;
+  fs::create_directories(dir, ec);
+  if (ec) throw ir::Error(dir.string() + ": cannot create the cache folder: " + ec.message());
+  char tmpl[4096];
+  std::snprintf(tmpl, sizeof tmpl, "%s/build-XXXXXX", dir.string().c_str());
+  if (!mkdtemp(tmpl)) throw ir::Error(dir.string() + ": cannot create a build folder");
+  const std::string work = tmpl;
+  std::vector<std::vector<std::string>> cmds;
+  const std::vector<std::string> objects = object_commands(sources, flags, work, cmds);
+  check_results(run_processes(cmds, kJobs), cmds, "compiling the " + target.name + " runtime");
+  const std::string tmp_lib = work + "/runtime.a";
+  std::vector<std::string> ar = {kAr, "rcs", tmp_lib};
+  ar.insert(ar.end(), objects.begin(), objects.end());
+  check_results({run_process(ar)}, {ar}, "archiving the runtime");
+  fs::rename(tmp_lib, lib, ec);  // atomic: a concurrent build of the same key is harmless
+  if (ec) throw ir::Error(lib.string() + ": cannot store the runtime: " + ec.message());
+  fs::remove_all(work, ec);
+  return lib.string();
+}
+
+std::string linker_script(const MemoryRegion& flash, const MemoryRegion& ram, uint32_t min_stack) {
+  std::string text = read_text(tinyforge_home() + "/targets/link/cortex_m.ld.in");
+  auto hex32 = [](uint32_t v) {
+    char buf[16];
+    std::snprintf(buf, sizeof buf, "0x%08X", v);
+    return std::string(buf);
+  };
+  const std::pair<const char*, std::string> fields[] = {
+      {"@FLASH_ORIGIN@", hex32(flash.origin)}, {"@FLASH_LENGTH@", hex32(flash.bytes)},
+      {"@RAM_ORIGIN@", hex32(ram.origin)},     {"@RAM_LENGTH@", hex32(ram.bytes)},
+      {"@MIN_STACK@", hex32(min_stack)}};
+  for (const auto& [field, value] : fields) {
+    size_t at;
+    bool found = false;
+    while ((at = text.find(field)) != std::string::npos) {
+      text.replace(at, std::string(field).size(), value);
+      found = true;
+    }
+    if (!found) throw ir::Error("targets/link/cortex_m.ld.in: field " + std::string(field) + " missing");
+  }
+  return text;
+}
+
+void build_image(const ImageSpec& spec, const std::string& work_dir, const std::string& elf_path, const Logger& log) {
+  if (!cross_toolchain_available())
+    throw ir::Error(std::string(kCxx) + " not found: install Debian's gcc-arm-none-eabi and libnewlib-arm-none-eabi "
+                    "(scripts/bootstrap)");
+  const fs::path home = tinyforge_home();
+  std::error_code ec;
+  fs::create_directories(work_dir, ec);
+  if (ec) throw ir::Error(work_dir + ": cannot create: " + ec.message());
+  const std::string ld = work_dir + "/link.ld";
+  write_text(ld, linker_script(spec.flash, spec.ram, spec.min_stack));
+
+  const std::string library = spec.link_runtime ? runtime_library(spec.target, log) : "";
+  std::vector<std::string> flags = common_flags(spec.target);
+  flags.insert(flags.end(), {"-Os", "-I" + (home / "runtime" / "include").string(),
+                             "-I" + (home / "targets" / "firmware").string()});
+  for (const std::string& d : spec.include_dirs) flags.push_back("-I" + d);
+  std::vector<std::string> sources = spec.sources;
+  sources.push_back((home / "targets" / "startup" / "startup.cc").string());
+  std::vector<std::vector<std::string>> cmds;
+  const std::vector<std::string> objects = object_commands(sources, flags, work_dir, cmds);
+  check_results(run_processes(cmds, kJobs), cmds, "compiling the firmware");
+
+  std::vector<std::string> link = {kCc};
+  link.insert(link.end(), spec.target.cpu_flags.begin(), spec.target.cpu_flags.end());
+  link.insert(link.end(), {"-nostartfiles", "--specs=nano.specs", "--specs=nosys.specs", "-Wl,--gc-sections",
+                           "-Wl,-Map=" + fs::path(elf_path).replace_extension(".map").string(), "-T", ld});
+  link.insert(link.end(), objects.begin(), objects.end());
+  if (!library.empty()) link.push_back(library);
+  link.insert(link.end(), {"-lm", "-o", elf_path});
+  check_results({run_process(link)}, {link}, "linking " + elf_path);
+}
+
+}  // namespace tinyforge::emit

@@ -1,0 +1,51 @@
+// Building bare-metal Cortex-M images with Debian's arm-none-eabi-gcc: the device runtime
+// compiled once per target and cached, then application sources + targets/startup +
+// the linker script from targets/link/cortex_m.ld.in linked into an ELF.
+//
+// Flags: the target's cpu flags from targets/targets.json; the runtime at -O2 and the
+// application at -Os (the split the reference engine's anchors were built with:
+// ../shared/anchors); -ffunction-sections -fdata-sections and --gc-sections; newlib-nano
+// and nosys. Not -ffreestanding: it implies -fno-builtin, which would turn every small
+// memcpy in the kernels into a call (the runtime's CMake build still checks that it
+// compiles freestanding).
+#pragma once
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "emit/cortex_m_targets.h"
+
+namespace tinyforge::emit {
+
+using Logger = std::function<void(const std::string&)>;
+
+// arm-none-eabi-g++ and -gcc are in PATH.
+bool cross_toolchain_available();
+
+// Where compiled runtimes are kept: $TINYFORGE_CACHE_DIR, else $XDG_CACHE_HOME/tinyforge,
+// else $HOME/.cache/tinyforge.
+std::string cache_dir();
+
+// The runtime for `target` as a static library, rebuilt only when the compiler, the
+// flags or any file under runtime/ changed. Throws ir::Error with the compiler's output.
+std::string runtime_library(const CortexMTarget& target, const Logger& log);
+
+struct ImageSpec {
+  CortexMTarget target;
+  MemoryRegion flash, ram;
+  uint32_t min_stack = 8192;               // linker check: RAM left for the stack
+  std::vector<std::string> sources;        // application C++ sources
+  std::vector<std::string> include_dirs;   // besides runtime/include and targets/firmware
+  bool link_runtime = true;
+};
+
+// Writes work_dir/link.ld, compiles into work_dir, links `elf_path` (and
+// elf_path's .map beside it). Throws ir::Error with the tool's output on failure.
+void build_image(const ImageSpec& spec, const std::string& work_dir, const std::string& elf_path,
+                 const Logger& log);
+
+// The linker script for a memory map (targets/link/cortex_m.ld.in filled in).
+std::string linker_script(const MemoryRegion& flash, const MemoryRegion& ram, uint32_t min_stack);
+
+}  // namespace tinyforge::emit

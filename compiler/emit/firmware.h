@@ -1,0 +1,40 @@
+// `tinyforge firmware`: a bare-metal Cortex-M ELF that runs one inference of a plan blob
+// and follows the measurement protocol of ../shared/tools/m4sim/README.md (see
+// targets/firmware/bench_main.cc). Generated: DIR/src/model_data.cc holding the blob as
+// a 16-byte aligned const array in section .tinyforge.model, the arena (.bss) and the
+// input/output buffers (.noinit, symbol sizes = bytes of all inputs/outputs in model
+// order). Built with cross_build.h into DIR/firmware.elf (+ firmware.map, link.ld).
+#pragma once
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "emit/cortex_m_targets.h"
+#include "emit/cross_build.h"
+
+namespace tinyforge::emit {
+
+struct FirmwareOptions {
+  std::string target = "cortex-m4";
+  std::string board;           // empty: the generic memory map (boots on QEMU mps2-an386)
+  uint32_t min_stack = 8192;   // the link fails when less RAM than this is left for the stack
+};
+
+struct FirmwareImage {
+  std::string elf_path;
+  CortexMTarget target;
+  Board board;                 // the named board, or the target's default board (figures)
+  bool generic_map = true;     // linked for the generic map rather than `board`'s
+  uint32_t input_bytes = 0, output_bytes = 0;
+  uint32_t arena_bytes = 0;    // the plan's arena; the buffer is this rounded up to 16
+};
+
+// Validates the blob with the runtime first (ir::Error naming the status if it fails).
+FirmwareImage build_firmware(const std::vector<uint8_t>& blob, const FirmwareOptions& options,
+                             const std::string& out_dir, const Logger& log);
+
+// The generated source for a blob (exposed for tests).
+std::string model_data_source(const std::vector<uint8_t>& blob, uint32_t input_bytes, uint32_t output_bytes,
+                              uint32_t arena_bytes);
+
+}  // namespace tinyforge::emit

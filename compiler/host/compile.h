@@ -1,0 +1,24 @@
+// The whole host path from a model file to a plan blob, and getting a blob from either.
+#pragma once
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "ir/graph.h"
+#include "plan/plan.h"
+
+namespace tinyforge::host {
+
+struct Compiled {
+  ir::Graph graph;
+  plan::Plan plan;
+  std::vector<uint8_t> blob;
+};
+
+// Import (.tflite/.onnx) -> plan -> blob. Throws ir::Error.
+Compiled compile_model_file(const std::string& path);
+
+// A plan blob read from `path` as it is, or compiled from a model file.
+std::vector<uint8_t> blob_from_file(const std::string& path);
+
+}  // namespace tinyforge::host

@@ -1,0 +1,178 @@
+// Model-level part of the ONNX importer: parse, opset, initializers, graph inputs, the
+// node loop (dispatch to convert_*.cc through the converter table), graph outputs.
+#include "import/onnx/import_onnx.h"
+
+#include <fmt/format.h>
+
+#include <climits>
+#include <unordered_set>
+
+#include "import/onnx/converters.h"
+#include "import/onnx/onnx_tensor.h"
+#include "io/files.h"
+
+namespace tinyforge {
+namespace {
+
+using onnx_import::Context;
+using onnx_import::Value;
+
+constexpr int kMinOpset = 1;   // per-op minimums are in the converter table
+constexpr int kMaxOpset = 17;  // the newest opset Debian's onnx 1.12 knows
+
+int default_opset(const onnx::ModelProto& model, const std::string& source) {
+  int found = -1;
+  for (const onnx::OperatorSetIdProto& o : model.opset_import())
+    if (o.domain().empty() || o.domain() == "ai.onnx") {
+      if (o.version() < kMinOpset || o.version() > kMaxOpset)
+        throw ir::Error(fmt::format("{}: unsupported: opset {} of the default domain (supported {}..{})",
+                                    source, o.version(), kMinOpset, kMaxOpset));
+      found = static_cast<int>(o.version());
+    }
+  if (found < 0) throw ir::Error(source + ": the model imports no opset of the default ONNX domain");
+  return found;
+}
+
+void count_uses(Context& ctx, const onnx::GraphProto& g) {
+  for (const onnx::NodeProto& n : g.node())
+    for (const std::string& in : n.input())
+      if (!in.empty()) ++ctx.uses[in];
+  for (const onnx::ValueInfoProto& o : g.output()) ++ctx.uses[o.name()];
+}
+
+void add_initializers(Context& ctx, const onnx::GraphProto& g) {
+  for (const onnx::TensorProto& t : g.initializer()) {
+    if (t.name().empty()) throw ir::Error(ctx.source() + ": an initializer has no name");
+    if (ctx.values.count(t.name()))
+      throw ir::Error(fmt::format("{}: initializer '{}' is defined twice", ctx.source(), t.name()));
+    ctx.values.emplace(t.name(), ctx.constant_value(onnx_import::read_tensor(t, ctx.source())));
+  }
+  if (g.sparse_initializer_size() > 0)
+    throw ir::Error(ctx.source() + ": unsupported: sparse initializers");
+}
+
+void add_graph_inputs(Context& ctx, const onnx::GraphProto& g) {
+  for (const onnx::ValueInfoProto& in : g.input()) {
+    if (ctx.values.count(in.name())) continue;  // an initializer listed as input (IR version < 4)
+    if (in.name().empty()) throw ir::Error(ctx.source() + ": a graph input has no name");
+    Value v;
+    v.shape = onnx_import::read_value_shape(in, true, ctx.source() + ": graph input");
+    ir::Tensor t;
+    t.name = in.name();
+    t.type = DType::f32;
+    t.shape = ctx.ir_shape(v.shape);
+    v.onnx = ctx.graph.add_tensor(std::move(t));
+    ctx.graph.inputs.push_back(v.onnx);
+    ctx.values.emplace(in.name(), std::move(v));
+  }
+  if (ctx.graph.inputs.empty()) throw ir::Error(ctx.source() + ": the model has no runtime input");
+}
+
+void convert_nodes(Context& ctx, const onnx::GraphProto& g) {
+  for (const onnx::NodeProto& n : g.node()) {
+    ctx.node = &n;
+    if (!n.domain().empty() && n.domain() != "ai.onnx")
+      ctx.unsupported(fmt::format("op domain '{}'", n.domain()));
+    const onnx_import::ConverterEntry* e = onnx_import::find_converter(n.op_type());
+    if (e == nullptr) ctx.unsupported(fmt::format("op; supported: {}", onnx_supported_ops()));
+    if (ctx.opset < e->min_opset)
+      ctx.unsupported(fmt::format("this op before opset {}", e->min_opset));
+    for (const std::string& out : n.output())
+      if (!out.empty() && ctx.values.count(out)) ctx.fail(fmt::format("output '{}' is already defined", out));
+    e->convert(ctx);
+    for (int i = 0; i < n.output_size(); ++i)
+      if (ctx.output_used(static_cast<size_t>(i)) && !ctx.values.count(n.output(i)))
+        ctx.unsupported(fmt::format("output {} ('{}')", i, n.output(i)));
+  }
+  ctx.node = nullptr;
+}
+
+void add_graph_outputs(Context& ctx, const onnx::GraphProto& g) {
+  std::unordered_set<int> taken(ctx.graph.inputs.begin(), ctx.graph.inputs.end());
+  for (const onnx::ValueInfoProto& out : g.output()) {
+    auto it = ctx.values.find(out.name());
+    if (it == ctx.values.end())
+      throw ir::Error(fmt::format("{}: graph output '{}' is not produced by any node", ctx.source(), out.name()));
+    Value& v = it->second;
+    if (v.is_constant())
+      throw ir::Error(fmt::format("{}: unsupported: graph output '{}' is a constant", ctx.source(), out.name()));
+    if (out.has_type() && out.type().has_tensor_type() && out.type().tensor_type().has_elem_type() &&
+        out.type().tensor_type().elem_type() != onnx::TensorProto::FLOAT)
+      throw ir::Error(fmt::format("{}: graph output '{}': unsupported: element type {}; only float32 models are imported",
+                                  ctx.source(), out.name(), onnx_import::onnx_type_name(out.type().tensor_type().elem_type())));
+    // Declared static dims must agree with what the importer inferred.
+    if (out.has_type() && out.type().has_tensor_type() && out.type().tensor_type().has_shape()) {
+      const auto& dims = out.type().tensor_type().shape().dim();
+      std::string declared;
+      bool same = dims.size() == static_cast<int>(v.shape.size());
+      for (int i = 0; i < dims.size(); ++i) {
+        declared += (i ? "," : "") + (dims[i].has_dim_value() ? std::to_string(dims[i].dim_value()) : "?");
+        if (same && dims[i].has_dim_value() && dims[i].dim_value() != v.shape[i]) same = false;
+      }
+      if (!same)
+        throw ir::Error(fmt::format("{}: graph output '{}' has shape {} here but is declared [{}]",
+                                    ctx.source(), out.name(), onnx_import::shape_str(v.shape), declared));
+    }
+    int t = ctx.as_onnx(v, out.name());
+    if (taken.count(t)) t = ctx.emit(OpCode::Reshape, {t}, ctx.shape_of(t), {}, out.name() + "/copy");
+    taken.insert(t);
+    ctx.graph.tensors[t].name = out.name();
+    ctx.graph.outputs.push_back(t);
+  }
+  if (ctx.graph.outputs.empty()) throw ir::Error(ctx.source() + ": the model has no output");
+}
+
+// Drops nodes whose results nobody reads (unused ONNX branches, conversions made for a
+// consumer that was later folded away).
+void remove_dead_nodes(ir::Graph& g) {
+  std::vector<char> live(g.tensors.size(), 0);
+  for (int t : g.outputs) live[t] = 1;
+  std::vector<ir::Node> kept;
+  for (size_t i = g.nodes.size(); i-- > 0;) {
+    bool needed = false;
+    for (int o : g.nodes[i].outputs) needed = needed || live[o];
+    if (!needed) continue;
+    for (int in : g.nodes[i].inputs)
+      if (in >= 0) live[in] = 1;
+    kept.push_back(std::move(g.nodes[i]));
+  }
+  g.nodes.assign(std::make_move_iterator(kept.rbegin()), std::make_move_iterator(kept.rend()));
+}
+
+}  // namespace
+
+const char* onnx_supported_ops() {
+  static const std::string list = [] {
+    std::string s;
+    for (const auto* e = onnx_import::converters_begin(); e != onnx_import::converters_end(); ++e)
+      s += (s.empty() ? "" : ", ") + std::string(e->op_type);
+    return s;
+  }();
+  return list.c_str();
+}
+
+ir::Graph import_onnx(const uint8_t* data, size_t size, const std::string& source_name) {
+  if (size > static_cast<size_t>(INT_MAX)) throw ir::Error(source_name + ": file too large for an ONNX model");
+  onnx::ModelProto model;
+  if (data == nullptr || size == 0 || !model.ParseFromArray(data, static_cast<int>(size)))
+    throw ir::Error(source_name + ": not a valid ONNX model (protobuf parse failed)");
+  if (!model.has_graph()) throw ir::Error(source_name + ": the ONNX model has no graph");
+  Context ctx(source_name);
+  ctx.opset = default_opset(model, source_name);
+  const onnx::GraphProto& g = model.graph();
+  count_uses(ctx, g);
+  add_initializers(ctx, g);
+  add_graph_inputs(ctx, g);
+  convert_nodes(ctx, g);
+  add_graph_outputs(ctx, g);
+  remove_dead_nodes(ctx.graph);
+  ctx.graph.check();
+  return std::move(ctx.graph);
+}
+
+ir::Graph import_onnx_file(const std::string& path) {
+  const std::vector<uint8_t> bytes = io::read_file(path);
+  return import_onnx(bytes.data(), bytes.size(), path);
+}
+
+}  // namespace tinyforge

@@ -1,0 +1,209 @@
+// TFLite tensor -> ir::Tensor: dtype, shape, quantization and constant data, each checked
+// before use. Field meanings follow tensorflow/lite/schema/schema.fbs (see
+// tflite_schema.fbs): a tensor is constant when its buffer holds data; buffers may instead
+// point outside the flatbuffer with (offset, size) counted from the start of the file.
+#include <cmath>
+#include <cstring>
+#include <limits>
+
+#include "tflite_reader.h"
+
+namespace tinyforge::tflite_import {
+
+Reader::Reader(const uint8_t* file, size_t size, std::string source, const tfl::Model& model,
+               const tfl::SubGraph& subgraph)
+    : file_(file), size_(size), source_(std::move(source)), model_(model), subgraph_(subgraph) {
+  converted_.resize(static_cast<size_t>(num_tensors()));
+}
+
+int Reader::num_tensors() const {
+  return subgraph_.tensors() ? static_cast<int>(subgraph_.tensors()->size()) : 0;
+}
+
+void Reader::fail(const std::string& message) const {
+  throw ir::Error(fmt::format("{}: {}", source_, message));
+}
+
+std::string Reader::tensor_label(int index) const {
+  const tfl::Tensor* t = subgraph_.tensors()->Get(static_cast<flatbuffers::uoffset_t>(index));
+  if (!t->name() || t->name()->size() == 0) return fmt::format("tensor {}", index);
+  return fmt::format("tensor {} '{}'", index, printable(t->name()->str(), 60));
+}
+
+ir::Tensor& Reader::tensor(int index) {
+  auto& slot = converted_.at(static_cast<size_t>(index));
+  if (!slot) slot = std::make_unique<ir::Tensor>(convert_tensor(index));
+  return *slot;
+}
+
+std::string printable(const std::string& text, size_t max_length) {
+  std::string out;
+  for (char c : text) {
+    if (out.size() >= max_length) return out + "...";
+    const auto u = static_cast<unsigned char>(c);
+    out += (u >= 0x20 && u < 0x7f) ? c : '?';
+  }
+  return out;
+}
+
+std::string shape_string(const std::vector<int32_t>& shape) {
+  return fmt::format("[{}]", fmt::join(shape, ","));
+}
+
+const char* tensor_type_name(tfl::TensorType type) {
+  const char* name = tfl::EnumNameTensorType(type);
+  return (name && *name) ? name : "unknown";
+}
+
+namespace {
+
+struct TypeInfo {
+  DType type;
+  int64_t file_element_bytes;  // bytes per element in the file
+};
+
+}  // namespace
+
+std::vector<uint8_t> Reader::constant_bytes(int index, const tfl::Tensor& t,
+                                            int64_t expected_bytes) const {
+  const auto* buffers = model_.buffers();
+  const uint32_t b = t.buffer();
+  const uint32_t num_buffers = buffers ? buffers->size() : 0;
+  if (b >= num_buffers)
+    fail(fmt::format("{}: buffer index {} is past the end of the model's {} buffers",
+                     tensor_label(index), b, num_buffers));
+  const tfl::Buffer* buffer = buffers->Get(b);
+  const bool inline_data = buffer->data() && buffer->data()->size() > 0;
+  const bool external = buffer->offset() > 1;  // schema: offset is only valid when > 1
+  if (inline_data && external)
+    fail(fmt::format("{}: buffer {} has both inline data and an external offset; expected one",
+                     tensor_label(index), b));
+  const uint8_t* data = nullptr;
+  uint64_t size = 0;
+  if (inline_data) {
+    data = buffer->data()->data();
+    size = buffer->data()->size();
+  } else if (external) {
+    const uint64_t offset = buffer->offset();
+    size = buffer->size();
+    if (offset > size_ || size > size_ - offset)
+      fail(fmt::format("{}: buffer {} data at file offset {} + {} bytes runs past the end of "
+                       "the {}-byte file",
+                       tensor_label(index), b, offset, size, size_));
+    data = file_ + offset;
+  }
+  if (size == 0) return {};
+  if (size != static_cast<uint64_t>(expected_bytes))
+    fail(fmt::format("{}: buffer {} holds {} bytes; expected {} for shape {} {}",
+                     tensor_label(index), b, size, expected_bytes,
+                     shape_string(t.shape() ? std::vector<int32_t>(t.shape()->begin(), t.shape()->end())
+                                            : std::vector<int32_t>{}),
+                     tensor_type_name(t.type())));
+  return std::vector<uint8_t>(data, data + size);
+}
+
+ir::Tensor Reader::convert_tensor(int index) const {
+  const tfl::Tensor& t = *subgraph_.tensors()->Get(static_cast<flatbuffers::uoffset_t>(index));
+  const std::string label = tensor_label(index);
+  ir::Tensor out;
+  out.name = t.name() ? printable(t.name()->str(), 1024) : std::string();
+
+  if (t.is_variable())
+    fail(fmt::format("{}: variable tensors are not supported; expected constants and "
+                     "activations only", label));
+  if (t.sparsity())
+    fail(fmt::format("{}: sparse tensors are not supported; expected dense tensors", label));
+
+  // Shape: every dimension >= 1, total bytes under kMaxTensorBytes.
+  if (t.shape()) {
+    if (t.shape()->size() > static_cast<flatbuffers::uoffset_t>(kMaxRank))
+      fail(fmt::format("{}: rank {}; expected at most {}", label, t.shape()->size(), kMaxRank));
+    out.shape.assign(t.shape()->begin(), t.shape()->end());
+  }
+  TypeInfo info{};
+  switch (t.type()) {
+    case tfl::TensorType::FLOAT32: info = {DType::f32, 4}; break;
+    case tfl::TensorType::INT8: info = {DType::i8, 1}; break;
+    case tfl::TensorType::INT32: info = {DType::i32, 4}; break;
+    case tfl::TensorType::INT64: info = {DType::i32, 8}; break;  // constants only, narrowed
+    default:
+      fail(fmt::format("{}: dtype {} ({}) is not supported; expected FLOAT32, INT8, INT32 or "
+                       "an INT64 constant",
+                       label, tensor_type_name(t.type()), static_cast<int>(t.type())));
+  }
+  out.type = info.type;
+  int64_t elements = 1;
+  for (size_t d = 0; d < out.shape.size(); ++d) {
+    if (out.shape[d] < 1)
+      fail(fmt::format("{}: dimension {} of shape {} is {}; expected >= 1", label, d,
+                       shape_string(out.shape), out.shape[d]));
+    elements *= out.shape[d];
+    if (elements * info.file_element_bytes > kMaxTensorBytes)
+      fail(fmt::format("{}: shape {} needs more than {} bytes; expected a tensor under 2 GiB",
+                       label, shape_string(out.shape), kMaxTensorBytes));
+  }
+
+  out.data = constant_bytes(index, t, elements * info.file_element_bytes);
+  out.constant = !out.data.empty();
+  if (t.type() == tfl::TensorType::INT64) {
+    if (!out.constant)
+      fail(fmt::format("{}: INT64 activations are not supported; expected INT64 only for "
+                       "constants (e.g. shapes)", label));
+    std::vector<uint8_t> narrow(static_cast<size_t>(elements) * 4);
+    for (int64_t i = 0; i < elements; ++i) {
+      int64_t v;
+      std::memcpy(&v, out.data.data() + i * 8, 8);
+      if (v < std::numeric_limits<int32_t>::min() || v > std::numeric_limits<int32_t>::max())
+        fail(fmt::format("{}: INT64 element {} = {} does not fit INT32; expected values that do",
+                         label, i, v));
+      const auto v32 = static_cast<int32_t>(v);
+      std::memcpy(narrow.data() + i * 4, &v32, 4);
+    }
+    out.data = std::move(narrow);
+  }
+
+  // Quantization: scale and zero point per tensor, or per slice along quantized_dimension.
+  const tfl::QuantizationParameters* q = t.quantization();
+  if (q && q->details_type() != tfl::QuantizationDetails::NONE)
+    fail(fmt::format("{}: custom quantization details are not supported; expected "
+                     "scale/zero_point quantization", label));
+  const size_t num_scales = (q && q->scale()) ? q->scale()->size() : 0;
+  const size_t num_zero_points = (q && q->zero_point()) ? q->zero_point()->size() : 0;
+  if (num_scales > 0 && out.type != DType::f32) {
+    if (num_zero_points != num_scales)
+      fail(fmt::format("{}: quantization has {} scales and {} zero points; expected equal counts",
+                       label, num_scales, num_zero_points));
+    int axis = q->quantized_dimension();
+    // Converters give per-channel biases the filter's quantized_dimension (e.g. 3 for a
+    // depthwise bias of shape [C]); on a rank-1 tensor the only possible axis is 0.
+    if (num_scales > 1 && out.shape.size() == 1 && static_cast<int64_t>(num_scales) == out.shape[0])
+      axis = 0;
+    if (num_scales > 1) {
+      if (axis < 0 || static_cast<size_t>(axis) >= out.shape.size())
+        fail(fmt::format("{}: quantized_dimension {} is outside shape {}; expected 0..{}", label,
+                         axis, shape_string(out.shape), static_cast<int>(out.shape.size()) - 1));
+      if (static_cast<int64_t>(num_scales) != out.shape[static_cast<size_t>(axis)])
+        fail(fmt::format("{}: {} scales along dimension {} of shape {}; expected 1 or {}", label,
+                         num_scales, axis, shape_string(out.shape), out.shape[static_cast<size_t>(axis)]));
+      out.quant.axis = axis;
+    }
+    const int64_t zp_min = out.type == DType::i8 ? -128 : std::numeric_limits<int32_t>::min();
+    const int64_t zp_max = out.type == DType::i8 ? 127 : std::numeric_limits<int32_t>::max();
+    for (size_t i = 0; i < num_scales; ++i) {
+      const float s = q->scale()->Get(static_cast<flatbuffers::uoffset_t>(i));
+      const int64_t zp = q->zero_point()->Get(static_cast<flatbuffers::uoffset_t>(i));
+      if (!std::isfinite(s) || s <= 0.0f)
+        fail(fmt::format("{}: scale[{}] = {}; expected a finite value > 0", label, i, s));
+      if (zp < zp_min || zp > zp_max)
+        fail(fmt::format("{}: zero_point[{}] = {}; expected {}..{}", label, i, zp, zp_min, zp_max));
+      out.quant.scale.push_back(s);
+      out.quant.zero_point.push_back(static_cast<int32_t>(zp));
+    }
+  }
+  if (out.type == DType::i8 && !out.quant.present())
+    fail(fmt::format("{}: INT8 tensor without quantization parameters; expected a scale and "
+                     "zero point", label));
+  return out;
+}
+
+}  // namespace tinyforge::tflite_import

@@ -1,0 +1,98 @@
+// Graph IR: what every importer produces and every pass and the planner consume.
+// Layout conventions are TFLite's (NHWC activations; conv filters [OC,KH,KW,IC/groups];
+// depthwise filters [1,KH,KW,IC*M]; fully-connected weights [OUT,IN]); importers of other
+// formats convert once, offline. Nodes are kept in a valid execution order.
+#pragma once
+#include <cmath>
+#include <cstdint>
+#include <cstring>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "tinyforge/dtype.h"
+#include "tinyforge/ops.h"
+
+namespace tinyforge::ir {
+
+// Host-side error: the message names the file/op/tensor and what was expected.
+struct Error : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
+
+struct Quant {
+  std::vector<float> scale;         // 1 entry per tensor, or 1 per channel along `axis`
+  std::vector<int32_t> zero_point;  // same count as scale
+  int32_t axis = 0;
+  bool present() const { return !scale.empty(); }
+  bool per_channel() const { return scale.size() > 1; }
+};
+
+struct Tensor {
+  std::string name;
+  DType type = DType::f32;
+  std::vector<int32_t> shape;
+  Quant quant;
+  bool constant = false;       // data holds its value
+  std::vector<uint8_t> data;   // little-endian elements, for constants
+
+  int64_t elements() const {
+    int64_t n = 1;
+    for (int32_t d : shape) n *= d;
+    return n;
+  }
+  int64_t bytes() const { return elements() * dtype_size(type); }
+  template <typename T> T at(int64_t i) const {
+    T v;
+    std::memcpy(&v, data.data() + i * sizeof(T), sizeof(T));
+    return v;
+  }
+};
+
+enum class Activation : uint8_t { none, relu, relu_n1_to_1, relu6 };
+enum class Padding : uint8_t { valid, same, explicit_pads };
+
+// Attributes of all ops in one plain struct; each op reads the fields it documents.
+struct Attrs {
+  int stride_h = 1, stride_w = 1;
+  int dilation_h = 1, dilation_w = 1;
+  Padding padding = Padding::valid;
+  int pad_top = 0, pad_left = 0, pad_bottom = 0, pad_right = 0;  // Padding::explicit_pads
+  int filter_h = 0, filter_w = 0;                                // pools
+  int depth_multiplier = 1;                                      // depthwise
+  Activation activation = Activation::none;                      // fused activation
+  float beta = 1.0f;                                             // softmax
+  int axis = 0;                       // concatenation: axis of the output shape
+  std::vector<int32_t> perm;          // transpose: output dim i = input dim perm[i]
+  std::vector<int32_t> pads;          // pad: before[0..rank), then after[0..rank)
+  float pad_value = 0.0f;             // pad: real value written into the border
+  float clamp_min = -HUGE_VALF, clamp_max = HUGE_VALF;  // clamp: real bounds
+};
+
+struct Node {
+  OpCode op;
+  std::vector<int> inputs;   // tensor indices; -1 for an absent optional input
+  std::vector<int> outputs;
+  Attrs attrs;
+  std::string name;          // for messages; may be empty
+};
+
+struct Graph {
+  std::vector<Tensor> tensors;
+  std::vector<Node> nodes;
+  std::vector<int> inputs;   // model inputs (tensor indices), in model order
+  std::vector<int> outputs;
+  std::string source;        // file name, for messages
+
+  int add_tensor(Tensor t) {
+    tensors.push_back(std::move(t));
+    return static_cast<int>(tensors.size()) - 1;
+  }
+  // Throws Error unless every index is in range, every non-constant tensor read by a node
+  // is a model input or written by an earlier node, and no tensor is written twice
+  // (which also rules out cycles).
+  void check() const;
+  std::string node_label(size_t node_index) const;  // "op 3 (CONV_2D 'name')"
+};
+
+}  // namespace tinyforge::ir

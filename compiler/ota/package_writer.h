@@ -1,0 +1,43 @@
+// Host side of OTA packages (.tfu): builds and signs them with libsodium. The format is
+// the one the device parses (runtime/include/tinyforge/ota/package.h, docs/ota-format.md).
+// Errors throw ir::Error with a message naming what was wrong.
+#pragma once
+#include <array>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "tinyforge/ota/package.h"
+
+namespace tinyforge::ota {
+
+using PublicKey = std::array<uint8_t, 32>;
+using SecretKey = std::array<uint8_t, 64>;  // libsodium layout: seed || public key
+
+struct PackageSpec {
+  std::string model_id;  // 1..32 printable ASCII
+  SemVer version{};
+  uint32_t security_counter = 0;
+  std::string target = "cortex-m4";  // 1..16 printable ASCII
+  std::optional<std::array<uint8_t, kDigestBytes>> base_sha256;
+};
+
+// "MAJOR.MINOR.PATCH", each a decimal u32; throws otherwise.
+SemVer parse_semver(const std::string& text);
+std::string semver_text(const SemVer& v);
+
+// The manifest records for `spec` describing `payload` (validated: throws on bad fields).
+std::vector<uint8_t> encode_manifest(const PackageSpec& spec, const std::vector<uint8_t>& payload);
+
+// header + manifest + Ed25519 signature over header + manifest + payload. `manifest` is
+// used as given (tests craft unusual ones); `format_major` likewise.
+std::vector<uint8_t> assemble_package(const std::vector<uint8_t>& manifest,
+                                      const std::vector<uint8_t>& payload, const SecretKey& key,
+                                      uint16_t format_major = kPackageVersionMajor);
+
+// The usual path: encode_manifest + assemble_package.
+std::vector<uint8_t> write_package(const PackageSpec& spec, const std::vector<uint8_t>& payload,
+                                   const SecretKey& key);
+
+}  // namespace tinyforge::ota

@@ -1,0 +1,134 @@
+#include "plan/build_plan.h"
+
+#include <fmt/format.h>
+
+#include <numeric>
+
+#include "plan/lower.h"
+#include "plan/memory_planner.h"
+
+namespace tinyforge::plan {
+namespace {
+
+// Ops whose output may share the input's memory: the kernel leaves the bytes as they are.
+bool output_aliases_input(OpCode op) { return op == OpCode::Reshape; }
+
+uint32_t find_root(std::vector<uint32_t>& parent, uint32_t x) {
+  while (parent[x] != x) x = parent[x] = parent[parent[x]];
+  return x;
+}
+
+}  // namespace
+
+uint32_t PlanTensor::bytes() const {
+  uint64_t n = dtype_size(type);
+  for (int32_t d : shape) n *= static_cast<uint64_t>(d);
+  return static_cast<uint32_t>(n);
+}
+
+Plan build_plan(ir::Graph graph, const PlanOptions& options) {
+  graph.check();
+  const size_t num_nodes = graph.nodes.size();
+  std::vector<LoweredOp> lowered;
+  lowered.reserve(num_nodes);
+  for (size_t i = 0; i < num_nodes; ++i) lowered.push_back(lower_node(graph, i));
+
+  // Keep only tensors that are used, numbered in order of first appearance.
+  Plan plan;
+  std::vector<int> plan_index(graph.tensors.size(), -1);
+  auto use = [&](int t) -> uint16_t {
+    if (t < 0) return kNoTensor;
+    if (plan_index[t] < 0) {
+      const ir::Tensor& src = graph.tensors[t];
+      if (src.shape.size() > kMaxRank)
+        throw ir::Error(fmt::format("{}: tensor '{}' has rank {}, the runtime supports up to {}",
+                                    graph.source, src.name, src.shape.size(), kMaxRank));
+      PlanTensor pt;
+      pt.name = src.name;
+      pt.type = src.type;
+      pt.shape = src.shape;
+      if (src.quant.present()) {
+        pt.scale = src.quant.scale[0];
+        pt.zero_point = src.quant.zero_point.empty() ? 0 : src.quant.zero_point[0];
+      }
+      if (src.constant) {
+        pt.storage = Storage::constant;
+        pt.data = src.data;
+      }
+      plan_index[t] = static_cast<int>(plan.tensors.size());
+      plan.tensors.push_back(std::move(pt));
+      if (plan.tensors.size() >= kNoTensor)
+        throw ir::Error(fmt::format("{}: more than {} tensors", graph.source, kNoTensor - 1));
+    }
+    return static_cast<uint16_t>(plan_index[t]);
+  };
+  for (int t : graph.inputs) plan.inputs.push_back(use(t));
+  for (size_t i = 0; i < num_nodes; ++i) {
+    PlanOp op;
+    op.op = graph.nodes[i].op;
+    op.name = graph.nodes[i].name;
+    for (int t : lowered[i].inputs) op.inputs.push_back(use(t));
+    for (int t : graph.nodes[i].outputs) op.outputs.push_back(use(t));
+    op.params = std::move(lowered[i].params);
+    op.scratch_size = lowered[i].scratch_size;
+    plan.ops.push_back(std::move(op));
+  }
+  for (int t : graph.outputs) plan.outputs.push_back(use(t));
+  for (uint16_t t : plan.inputs)
+    if (plan.tensors[t].storage != Storage::arena)
+      throw ir::Error(fmt::format("{}: model input '{}' is a constant", graph.source, plan.tensors[t].name));
+  for (uint16_t t : plan.outputs)
+    if (plan.tensors[t].storage != Storage::arena)
+      throw ir::Error(fmt::format("{}: model output '{}' is a constant (fold it away)",
+                                  graph.source, plan.tensors[t].name));
+
+  // Lifetimes of arena tensors, merged across in-place aliases.
+  const uint32_t n = static_cast<uint32_t>(plan.tensors.size());
+  std::vector<uint32_t> parent(n);
+  std::iota(parent.begin(), parent.end(), 0);
+  for (const PlanOp& op : plan.ops)
+    if (output_aliases_input(op.op) && plan.tensors[op.inputs[0]].storage == Storage::arena &&
+        plan.tensors[op.inputs[0]].bytes() == plan.tensors[op.outputs[0]].bytes())
+      parent[find_root(parent, op.outputs[0])] = find_root(parent, op.inputs[0]);
+
+  const int end = static_cast<int>(plan.ops.size());
+  std::vector<Buffer> buffers;
+  std::vector<int> buffer_of(n, -1);
+  auto touch = [&](uint16_t t, int when) {
+    if (t == kNoTensor || plan.tensors[t].storage != Storage::arena) return;
+    const uint32_t root = find_root(parent, t);
+    if (buffer_of[root] < 0) {
+      buffer_of[root] = static_cast<int>(buffers.size());
+      buffers.push_back({0, when, when});
+    }
+    Buffer& b = buffers[buffer_of[root]];
+    b.size = std::max(b.size, plan.tensors[t].bytes());
+    b.first = std::min(b.first, when);
+    b.last = std::max(b.last, when);
+  };
+  for (uint16_t t : plan.inputs) touch(t, -1);
+  for (int i = 0; i < end; ++i) {
+    for (uint16_t t : plan.ops[i].inputs) touch(t, i);
+    for (uint16_t t : plan.ops[i].outputs) touch(t, i);
+  }
+  for (uint16_t t : plan.outputs) touch(t, end);
+  std::vector<int> scratch_buffer(plan.ops.size(), -1);
+  for (int i = 0; i < end; ++i) {
+    if (plan.ops[i].scratch_size == 0) continue;
+    scratch_buffer[i] = static_cast<int>(buffers.size());
+    buffers.push_back({plan.ops[i].scratch_size, i, i});
+  }
+
+  const MemoryPlan mem = plan_memory(buffers, options.arena_alignment);
+  if (!memory_plan_is_valid(buffers, mem))
+    throw ir::Error("internal error: memory planner produced overlapping buffers");
+  for (uint32_t t = 0; t < n; ++t)
+    if (plan.tensors[t].storage == Storage::arena)
+      plan.tensors[t].arena_offset = mem.offsets[buffer_of[find_root(parent, t)]];
+  for (int i = 0; i < end; ++i)
+    if (scratch_buffer[i] >= 0) plan.ops[i].scratch_offset = mem.offsets[scratch_buffer[i]];
+  plan.arena_size = mem.arena_size;
+  return plan;
+}
+
+}  // namespace tinyforge::plan

@@ -1,0 +1,30 @@
+// Lowering of one IR node to one runtime op: fills the op's params struct (requantization
+// multipliers/shifts computed offline, fused activation folded into clamp bounds) and
+// lists the op's inputs in the order the kernel documents in params.h. It may add constant
+// tensors to the graph (per-channel multipliers and shifts).
+#pragma once
+#include <cstdint>
+#include <vector>
+
+#include "ir/graph.h"
+#include "tinyforge/params.h"
+
+namespace tinyforge::plan {
+
+struct LoweredOp {
+  std::vector<uint8_t> params;  // params struct bytes
+  std::vector<int> inputs;      // IR tensor indices in kernel order; -1 = absent
+  uint32_t scratch_size = 0;    // bytes of scratch the kernel needs
+};
+
+// Throws ir::Error naming the node when it cannot be lowered (unsupported dtype or
+// quantization scheme, inconsistent shapes).
+LoweredOp lower_node(ir::Graph& graph, size_t node_index);
+
+// One function per op in ops.def (lower_conv.cc, lower_elementwise.cc, ...).
+#define OP(name, params, min_in, max_in, n_out) \
+  LoweredOp lower_##name(ir::Graph& graph, size_t node_index);
+#include "tinyforge/ops.def"
+#undef OP
+
+}  // namespace tinyforge::plan

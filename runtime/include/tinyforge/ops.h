@@ -1,0 +1,28 @@
+// Opcodes generated from ops.def, plus per-op arity limits.
+#pragma once
+#include <cstdint>
+
+namespace tinyforge {
+
+enum class OpCode : uint16_t {
+#define OP(name, params, min_in, max_in, n_out) name,
+#include "tinyforge/ops.def"
+#undef OP
+  count_
+};
+
+constexpr uint16_t kNumOps = static_cast<uint16_t>(OpCode::count_);
+constexpr uint16_t kNoTensor = 0xFFFF;  // an absent optional input
+constexpr uint8_t kMaxOpInputs = 8;
+constexpr uint8_t kMaxOpOutputs = 2;
+
+struct OpInfo {
+  const char* name;
+  uint8_t min_inputs, max_inputs, outputs;
+  uint16_t params_size;
+};
+
+// Table indexed by opcode; nullptr-free for every valid opcode.
+const OpInfo& op_info(OpCode op);
+
+}  // namespace tinyforge

@@ -1,0 +1,166 @@
+// Parameter struct of every op: the same type the compiler fills, the plan blob stores
+// (byte for byte, little-endian) and the kernel reads in place from flash. Only fixed-width
+// fields, 4-byte aligned, so the layout is identical on x86-64 and Cortex-M.
+//
+// Quantized arithmetic follows the TFLite quantization specification
+// (https://www.tensorflow.org/lite/performance/quantization_spec): "offset" fields hold
+// what TFLite's reference kernels call input_offset (= -zero_point) and output_offset
+// (= +zero_point); a "shift" is TFLite's signed exponent (positive = left shift).
+// Fields for the other dtype are ignored (int8 kernels ignore f_*, float kernels ignore
+// the integer fields).
+#pragma once
+#include <cstdint>
+#include <type_traits>
+
+namespace tinyforge {
+
+// Inputs: 0 input [N,H,W,IC]; 1 filter [OC,KH,KW,IC/groups]; 2 bias [OC] (i32 for int8,
+// f32 for float) or kNoTensor; int8 only: 3 multiplier [OC] i32; 4 shift [OC] i32.
+// Output: [N,OH,OW,OC]. groups = IC / filter's last dim.
+struct Conv2DParams {
+  int16_t stride_h, stride_w;
+  int16_t dilation_h, dilation_w;
+  int16_t pad_top, pad_left;  // bottom/right padding follows from the output shape
+  int32_t input_offset;       // -input zero point
+  int32_t output_offset;      // +output zero point
+  int32_t act_min, act_max;   // int8 clamp (fused activation folded in)
+  float f_act_min, f_act_max; // float clamp
+};
+
+// Inputs as Conv2D, filter [1,KH,KW,OC] with OC = IC * depth_multiplier.
+struct DepthwiseConv2DParams {
+  int16_t stride_h, stride_w;
+  int16_t dilation_h, dilation_w;
+  int16_t pad_top, pad_left;
+  int32_t depth_multiplier;
+  int32_t input_offset;
+  int32_t output_offset;
+  int32_t act_min, act_max;
+  float f_act_min, f_act_max;
+};
+
+// Inputs: 0 input (any shape, rows of IN elements); 1 filter [OUT,IN]; 2 bias [OUT] or
+// kNoTensor; int8 only: 3 multiplier [OUT] i32; 4 shift [OUT] i32 (per-tensor
+// quantization is expanded to OUT equal entries by the compiler). Output [rows,OUT].
+struct FullyConnectedParams {
+  int32_t input_offset;
+  int32_t output_offset;
+  int32_t act_min, act_max;
+  float f_act_min, f_act_max;
+};
+
+// AveragePool2D and MaxPool2D. Input [N,H,W,C] -> output [N,OH,OW,C], same quantization.
+struct Pool2DParams {
+  int16_t stride_h, stride_w;
+  int16_t filter_h, filter_w;
+  int16_t pad_top, pad_left;
+  int32_t act_min, act_max;
+  float f_act_min, f_act_max;
+};
+
+// Inputs 0 and 1 broadcast (numpy rules, up to rank 4) to the output shape.
+// int8 follows TFLite's reference Add: both inputs are shifted left by left_shift, rescaled
+// to a common scale, added, then rescaled to the output.
+struct AddParams {
+  int32_t left_shift;
+  int32_t input1_offset, input1_multiplier, input1_shift;
+  int32_t input2_offset, input2_multiplier, input2_shift;
+  int32_t output_offset, output_multiplier, output_shift;
+  int32_t act_min, act_max;
+  float f_act_min, f_act_max;
+};
+
+// Output has the input's bytes under a new shape. The planner usually aliases output and
+// input (in-place), making the kernel a no-op.
+struct ReshapeParams {
+  uint32_t reserved;
+};
+
+// Softmax over the last dimension. int8 -> int8 (output scale 1/256, zero point -128)
+// with TFLite's fixed-point exp: input_multiplier/input_left_shift/diff_min as TFLite's
+// PreprocessSoftmaxScaling gives them for beta * input_scale. float: beta.
+struct SoftmaxParams {
+  int32_t input_multiplier;
+  int32_t input_left_shift;
+  int32_t diff_min;
+  float beta;
+};
+
+// float -> int8: out = clamp(round(in / scale) + zero_point).
+// int8 -> int8 (requantize): out = clamp(MultiplyByQuantizedMultiplier(in - input_zero_point,
+// multiplier, shift) + zero_point).
+struct QuantizeParams {
+  float scale;
+  int32_t zero_point;
+  int32_t input_zero_point;
+  int32_t multiplier, shift;
+};
+
+// int8 -> float: out = scale * (in - zero_point).
+struct DequantizeParams {
+  float scale;
+  int32_t zero_point;
+};
+
+// ---- ops added for the ONNX path (appended; see ops.def) ------------------------------
+
+// Inputs 0 and 1 broadcast (numpy rules, up to rank 4) to the output shape.
+// int8 (TFLite reference_integer_ops::Mul): out = clamp(MultiplyByQuantizedMultiplier(
+// (in0 + input1_offset) * (in1 + input2_offset), output_multiplier, output_shift)
+// + output_offset, act_min, act_max).
+struct MulParams {
+  int32_t input1_offset, input2_offset;
+  int32_t output_offset, output_multiplier, output_shift;
+  int32_t act_min, act_max;
+  float f_act_min, f_act_max;
+};
+
+// Elementwise 1 / (1 + exp(-x)), same shape. The int8 fields are those of TFLite's
+// reference_integer_ops::Logistic (output scale 1/256, zero point -128); float ignores them.
+struct LogisticParams {
+  int32_t input_zero_point, input_range_radius, input_multiplier, input_left_shift;
+};
+
+// Elementwise tanh, same shape. int8 fields as TFLite's reference_integer_ops::Tanh
+// (output scale 1/128, zero point 0); float ignores them.
+struct TanhParams {
+  int32_t input_zero_point, input_range_radius, input_multiplier, input_left_shift;
+};
+
+// Elementwise clamp to [min, max] (ONNX Relu/Clip, TFLite RELU/RELU6/RELU_N1_TO_1 when not
+// fused into the producer). float: min(max(x, f_min), f_max) (bounds may be infinite).
+// int8 (TFLite quantized ReluX): out = clamp(MultiplyByQuantizedMultiplier(in + input_offset,
+// output_multiplier, output_shift) + output_offset, act_min, act_max).
+struct ClampParams {
+  int32_t input_offset, output_offset;
+  int32_t output_multiplier, output_shift;
+  int32_t act_min, act_max;
+  float f_min, f_max;
+};
+
+// Inputs (1..8, equal dims except `axis`) joined along `axis`. Any dtype; int8 inputs
+// share the output's quantization (as TFLite requires), so bytes are copied.
+struct ConcatenationParams {
+  int32_t axis;
+};
+
+// Output dim i = input dim perm[i]; entries at and past the rank are the identity. Any dtype.
+struct TransposeParams {
+  int32_t perm[4];
+};
+
+// Constant padding: output dim i = before[i] + input dim i + after[i] (entries past the
+// rank are 0). Border value f_value (float32) or q_value (int8, already quantized).
+struct PadParams {
+  int32_t before[4], after[4];
+  float f_value;
+  int32_t q_value;
+};
+
+#define OP(name, params, min_in, max_in, n_out)                                      \
+  static_assert(std::is_trivially_copyable<params>::value && sizeof(params) % 4 == 0, \
+                #params " must be a 4-byte-multiple POD");
+#include "tinyforge/ops.def"
+#undef OP
+
+}  // namespace tinyforge

@@ -1,0 +1,69 @@
+// Plan blob (.tfp) layout, version 1. Documented for users in docs/plan-format.md.
+// All integers little-endian; every section and every record 4-byte aligned; every offset
+// is relative to the start of the blob. The runtime reads the blob in place (from flash)
+// after validate_plan() has checked every offset, size and enum in it.
+#pragma once
+#include <cstdint>
+
+namespace tinyforge {
+
+constexpr uint32_t kPlanMagic = 0x31504654;  // bytes "TFP1"
+constexpr uint16_t kPlanVersionMajor = 1;    // incompatible changes
+constexpr uint16_t kPlanVersionMinor = 0;    // compatible additions
+
+enum class Storage : uint8_t {
+  arena = 1,     // offset is into the caller's arena
+  constant = 2,  // offset is into the blob (data section)
+};
+
+struct PlanHeader {
+  uint32_t magic;
+  uint16_t version_major, version_minor;
+  uint32_t header_size;   // sizeof(PlanHeader) of the writer (>= ours)
+  uint32_t total_size;    // bytes of the whole blob
+  uint32_t arena_size;    // bytes of arena the plan needs (activations + scratch)
+  uint32_t num_tensors, tensors_offset;  // TensorRecord[num_tensors]
+  uint32_t num_ops, ops_offset;          // OpRecord[num_ops], in execution order
+  uint32_t num_indices, indices_offset;  // uint16_t tensor indices used by ops and I/O
+  uint32_t num_inputs, inputs_at;        // model inputs: indices[inputs_at .. +num_inputs)
+  uint32_t num_outputs, outputs_at;      // model outputs: indices[outputs_at .. +num_outputs)
+  uint32_t data_offset, data_size;       // constants and op params
+  uint32_t checksum;      // plan_checksum(): CRC-32 of the whole blob but this field
+};
+
+constexpr uint8_t kMaxRank = 4;
+
+struct TensorRecord {
+  uint8_t dtype;    // DType
+  uint8_t rank;     // 0..kMaxRank
+  uint8_t storage;  // Storage
+  uint8_t reserved;
+  int32_t dims[kMaxRank];  // dims[rank..] are 1
+  uint32_t offset;         // arena or data offset (see storage)
+  uint32_t size_bytes;     // = product(dims) * dtype_size
+  float scale;             // quantization of int8 tensors (informative for I/O), 0 if none
+  int32_t zero_point;
+};
+
+struct OpRecord {
+  uint16_t opcode;  // OpCode
+  uint8_t num_inputs, num_outputs;
+  uint32_t io_at;          // indices[io_at .. +num_inputs) inputs, then outputs
+  uint32_t params_offset;  // into the blob's data section
+  uint32_t params_size;    // = sizeof(params struct of opcode)
+  uint32_t scratch_offset; // arena offset of this op's scratch buffer
+  uint32_t scratch_size;   // 0 when the kernel needs none
+};
+
+static_assert(sizeof(PlanHeader) == 72, "PlanHeader layout is part of the format");
+static_assert(sizeof(TensorRecord) == 36, "TensorRecord layout is part of the format");
+static_assert(sizeof(OpRecord) == 24, "OpRecord layout is part of the format");
+
+// CRC-32 (IEEE 802.3, reflected, poly 0xEDB88320), as used by zlib/PNG.
+uint32_t crc32(const uint8_t* data, uint32_t size, uint32_t crc = 0);
+
+// CRC-32 of bytes [0, total_size) skipping the 4 checksum bytes at offset 68.
+// Precondition: 72 <= total_size <= the buffer's size.
+uint32_t plan_checksum(const uint8_t* blob, uint32_t total_size);
+
+}  // namespace tinyforge

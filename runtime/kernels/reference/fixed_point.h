@@ -1,0 +1,172 @@
+// Integer requantization arithmetic of the TFLite reference kernels (gemmlowp's
+// fixed-point semantics, as described in the TFLite quantization specification and
+// gemmlowp/fixedpoint/fixedpoint.h). Shared by all int8 kernels; bit-exactness with the
+// reference depends on these exact rounding rules.
+#pragma once
+#include <climits>
+#include <cstdint>
+
+namespace tinyforge::fixed {
+
+// (a * b * 2) >> 32 with rounding to nearest (ties away from zero); saturates the single
+// overflow case a == b == INT32_MIN.
+inline int32_t saturating_rounding_doubling_high_mul(int32_t a, int32_t b) {
+  if (a == INT32_MIN && b == INT32_MIN) return INT32_MAX;
+  const int64_t ab = static_cast<int64_t>(a) * static_cast<int64_t>(b);
+  const int32_t nudge = ab >= 0 ? (1 << 30) : (1 - (1 << 30));
+  return static_cast<int32_t>((ab + nudge) / (1LL << 31));
+}
+
+// x / 2^exponent rounded to nearest, ties away from zero (exponent in [0, 31]).
+inline int32_t rounding_divide_by_pot(int32_t x, int exponent) {
+  const int32_t mask = static_cast<int32_t>((1LL << exponent) - 1);
+  const int32_t remainder = x & mask;
+  const int32_t threshold = (mask >> 1) + ((x < 0) ? 1 : 0);
+  return (x >> exponent) + ((remainder > threshold) ? 1 : 0);
+}
+
+// x * multiplier * 2^shift, where multiplier is a Q31 value in [2^30, 2^31) and shift is
+// TFLite's signed exponent (positive = left shift).
+inline int32_t multiply_by_quantized_multiplier(int32_t x, int32_t multiplier, int shift) {
+  const int left_shift = shift > 0 ? shift : 0;
+  const int right_shift = shift > 0 ? 0 : -shift;
+  const int32_t shifted = static_cast<int32_t>(static_cast<uint32_t>(x) << left_shift);
+  return rounding_divide_by_pot(saturating_rounding_doubling_high_mul(shifted, multiplier),
+                                right_shift);
+}
+
+inline int32_t clamp(int32_t v, int32_t lo, int32_t hi) { return v < lo ? lo : (v > hi ? hi : v); }
+
+}  // namespace tinyforge::fixed
+
+// ---------------------------------------------------------------------------------------
+// Fixed-point exp and reciprocal used by the int8 softmax. Values are raw int32 in a Q format
+// "with N integer bits" (gemmlowp's FixedPoint<int32_t, N>: 1 sign bit, N integer bits,
+// 31 - N fractional bits). Polynomial, Newton-Raphson steps and constants follow gemmlowp's
+// fixedpoint/fixedpoint.h (exp_on_negative_values, one_over_one_plus_x_for_x_in_0_1) and
+// TFLite's kernels/internal/common.h (GetReciprocal), which define the reference results.
+// Additions and subtractions wrap (two's complement) where gemmlowp leaves overflow undefined.
+namespace tinyforge::fixed {
+
+inline int32_t wrapping_add(int32_t a, int32_t b) {
+  return static_cast<int32_t>(static_cast<uint32_t>(a) + static_cast<uint32_t>(b));
+}
+inline int32_t wrapping_sub(int32_t a, int32_t b) {
+  return static_cast<int32_t>(static_cast<uint32_t>(a) - static_cast<uint32_t>(b));
+}
+
+// x * 2^exponent for exponent in [0, 31], saturating to [INT32_MIN, INT32_MAX]
+// (gemmlowp's SaturatingRoundingMultiplyByPOT with a positive exponent).
+inline int32_t saturating_shift_left(int32_t x, int exponent) {
+  if (exponent == 0) return x;
+  const int32_t threshold = static_cast<int32_t>((1LL << (31 - exponent)) - 1);
+  if (x > threshold) return INT32_MAX;
+  if (x < -threshold) return INT32_MIN;
+  return static_cast<int32_t>(static_cast<uint32_t>(x) << exponent);
+}
+
+// Changes a value from src_integer_bits to dst_integer_bits (gemmlowp's Rescale): a
+// saturating left shift when gaining fractional bits, a rounding right shift otherwise.
+inline int32_t rescale(int32_t x, int src_integer_bits, int dst_integer_bits) {
+  const int exponent = src_integer_bits - dst_integer_bits;
+  return exponent >= 0 ? saturating_shift_left(x, exponent) : rounding_divide_by_pot(x, -exponent);
+}
+
+// (a + b) / 2 rounded half away from zero, computed without overflow (gemmlowp's
+// RoundingHalfSum).
+inline int32_t rounding_half_sum(int32_t a, int32_t b) {
+  const int64_t sum = static_cast<int64_t>(a) + static_cast<int64_t>(b);
+  return static_cast<int32_t>((sum + (sum >= 0 ? 1 : -1)) / 2);
+}
+
+// Number of leading zero bits of a 32-bit value (32 for 0).
+inline int count_leading_zeros(uint32_t x) {
+  if (x == 0) return 32;
+  int n = 0;
+  while ((x & 0x80000000u) == 0) {
+    x <<= 1;
+    ++n;
+  }
+  return n;
+}
+
+// exp(a) for a in [-1/4, 0), a and result in Q0.31: Taylor expansion around -1/8.
+inline int32_t exp_on_interval_between_negative_one_quarter_and_0_excl(int32_t a) {
+  constexpr int32_t kExpMinusOneEighth = 1895147668;  // exp(-1/8) in Q0.31
+  constexpr int32_t kOneThird = 715827883;             // 1/3 in Q0.31
+  const int32_t x = wrapping_add(a, 1 << 28);          // a + 1/8
+  const int32_t x2 = saturating_rounding_doubling_high_mul(x, x);
+  const int32_t x3 = saturating_rounding_doubling_high_mul(x2, x);
+  const int32_t x4 = saturating_rounding_doubling_high_mul(x2, x2);
+  const int32_t x4_over_4 = rounding_divide_by_pot(x4, 2);
+  const int32_t poly = rounding_divide_by_pot(
+      wrapping_add(saturating_rounding_doubling_high_mul(wrapping_add(x4_over_4, x3), kOneThird),
+                   x2),
+      1);  // x^4/24 + x^3/6 + x^2/2
+  return wrapping_add(kExpMinusOneEighth,
+                      saturating_rounding_doubling_high_mul(kExpMinusOneEighth,
+                                                            wrapping_add(x, poly)));
+}
+
+// exp(a) for a <= 0 given with `integer_bits` integer bits (0..29); result in Q0.31.
+// Splits a into a multiple of 1/4 and a remainder in [-1/4, 0), then multiplies in
+// exp(-2^k) for each set bit of the multiple ("barrel shifter").
+inline int32_t exp_on_negative_values(int32_t a, int integer_bits) {
+  const int fractional_bits = 31 - integer_bits;
+  const int32_t one_quarter = static_cast<int32_t>(1u << (fractional_bits - 2));
+  const int32_t a_mod_quarter_minus_one_quarter =
+      wrapping_sub(a & (one_quarter - 1), one_quarter);
+  int32_t result = exp_on_interval_between_negative_one_quarter_and_0_excl(
+      rescale(a_mod_quarter_minus_one_quarter, integer_bits, 0));
+  const int32_t remainder = wrapping_sub(a_mod_quarter_minus_one_quarter, a);
+
+  // exp(-2^k) in Q0.31 for k = -2 .. 4.
+  constexpr int32_t kExpMinusPow2[] = {1672461947, 1302514674, 790015084, 290630308,
+                                       39332535,   720401,     242};
+  for (int k = -2; k <= 4; ++k) {
+    if (integer_bits > k) {
+      const int bit = fractional_bits + k;
+      if (remainder & static_cast<int32_t>(1u << bit))
+        result = saturating_rounding_doubling_high_mul(result, kExpMinusPow2[k + 2]);
+    }
+  }
+  if (integer_bits > 5) {  // exp(x) for x < -32 is 0 in Q0.31
+    const int32_t minus_32 = -static_cast<int32_t>(1u << (36 - integer_bits));
+    if (a < minus_32) result = 0;
+  }
+  if (a == 0) result = INT32_MAX;  // exp(0) = 1, saturated
+  return result;
+}
+
+// 1 / (1 + a) for a in [0, 1), a and result in Q0.31: Newton-Raphson division with three
+// iterations in Q2.29, starting from 48/17 - 32/17 * (1 + a) / 2.
+inline int32_t one_over_one_plus_x_for_x_in_0_1(int32_t a) {
+  constexpr int32_t kFortyEightOverSeventeen = 1515870810;     // Q2.29
+  constexpr int32_t kMinusThirtyTwoOverSeventeen = -1010580540;  // Q2.29
+  constexpr int32_t kOneQ2 = 1 << 29;
+  const int32_t half_denominator = rounding_half_sum(a, INT32_MAX);  // (1 + a) / 2, Q0.31
+  int32_t x = wrapping_add(kFortyEightOverSeventeen,
+                           saturating_rounding_doubling_high_mul(half_denominator,
+                                                                 kMinusThirtyTwoOverSeventeen));
+  for (int i = 0; i < 3; ++i) {
+    const int32_t half_denominator_times_x =
+        saturating_rounding_doubling_high_mul(half_denominator, x);
+    const int32_t one_minus_half_denominator_times_x = wrapping_sub(kOneQ2, half_denominator_times_x);
+    x = wrapping_add(x, rescale(saturating_rounding_doubling_high_mul(
+                                    x, one_minus_half_denominator_times_x),
+                                4, 2));
+  }
+  return rescale(x, 1, 0);  // x / 2 read as Q1.30, then to Q0.31
+}
+
+// Reciprocal of a positive x with x_integer_bits integer bits: returns r in Q0.31 and
+// num_bits_over_unit such that 1/x = r * 2^-num_bits_over_unit (TFLite's GetReciprocal).
+inline int32_t reciprocal(int32_t x, int x_integer_bits, int* num_bits_over_unit) {
+  const int headroom_plus_one = count_leading_zeros(static_cast<uint32_t>(x));
+  *num_bits_over_unit = x_integer_bits - headroom_plus_one;
+  const uint32_t normalized = headroom_plus_one >= 32 ? 0u : static_cast<uint32_t>(x) << headroom_plus_one;
+  const int32_t shifted_minus_one = static_cast<int32_t>(normalized - (1u << 31));
+  return one_over_one_plus_x_for_x_in_0_1(shifted_minus_one);
+}
+
+}  // namespace tinyforge::fixed

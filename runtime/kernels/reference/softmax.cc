@@ -1,0 +1,107 @@
+// Reference Softmax over the last dimension.
+//   int8 -> int8 (output scale 1/256, zero point -128): TFLite's reference_ops::Softmax
+//     fixed-point algorithm. Per row: d = x - max(row); rows elements with d < diff_min
+//     contribute nothing and output -128; the others are rescaled by input_multiplier /
+//     input_left_shift into Q5.26 (kScaledDiffIntegerBits = 5), exponentiated in Q0.31,
+//     summed in Q12.19 (kAccumulationIntegerBits = 12); each exp is multiplied by the
+//     reciprocal of the sum and shifted down to 8 bits.
+//   float32: TFLite's reference float Softmax: exp((x - max) * beta) / sum, in float.
+#include <cmath>
+#include <cstdint>
+
+#include "kernels/reference/fixed_point.h"
+#include "kernels/reference/view_checks.h"
+#include "tinyforge/kernel.h"
+
+namespace tinyforge {
+namespace {
+
+constexpr int kScaledDiffIntegerBits = 5;
+constexpr int kAccumulationIntegerBits = 12;
+
+// exp(beta * input_scale * d) in Q0.31 for a row difference d in [diff_min, 0].
+int32_t exp_of_diff(const SoftmaxParams& p, int32_t diff) {
+  // MultiplyByQuantizedMultiplierGreaterThanOne: left shift, then the rounding high mul.
+  const int32_t shifted =
+      static_cast<int32_t>(static_cast<uint32_t>(diff) << p.input_left_shift);
+  const int32_t scaled = fixed::saturating_rounding_doubling_high_mul(shifted, p.input_multiplier);
+  return fixed::exp_on_negative_values(scaled, kScaledDiffIntegerBits);
+}
+
+void softmax_row_int8(const SoftmaxParams& p, const int8_t* in, int8_t* out, int32_t depth) {
+  int32_t max_in_row = -128;
+  for (int32_t c = 0; c < depth; ++c) max_in_row = in[c] > max_in_row ? in[c] : max_in_row;
+
+  int32_t sum_of_exps = 0;  // Q12.19
+  for (int32_t c = 0; c < depth; ++c) {
+    const int32_t diff = in[c] - max_in_row;
+    if (diff >= p.diff_min)
+      sum_of_exps = fixed::wrapping_add(
+          sum_of_exps, fixed::rescale(exp_of_diff(p, diff), 0, kAccumulationIntegerBits));
+  }
+
+  int num_bits_over_unit = 0;
+  const int32_t shifted_scale =
+      fixed::reciprocal(sum_of_exps, kAccumulationIntegerBits, &num_bits_over_unit);
+  // The reference requires 0 <= exponent <= 31 (it aborts otherwise, which needs rows of
+  // more than ~512 equal maxima); clamping keeps this kernel defined for any input.
+  const int exponent = fixed::clamp(num_bits_over_unit + 31 - 8, 0, 31);
+
+  for (int32_t c = 0; c < depth; ++c) {
+    const int32_t diff = in[c] - max_in_row;
+    if (diff >= p.diff_min) {
+      const int32_t prob = fixed::rounding_divide_by_pot(
+          fixed::saturating_rounding_doubling_high_mul(shifted_scale, exp_of_diff(p, diff)),
+          exponent);
+      out[c] = static_cast<int8_t>(fixed::clamp(prob - 128, -128, 127));
+    } else {
+      out[c] = -128;
+    }
+  }
+}
+
+void softmax_row_float(float beta, const float* in, float* out, int32_t depth) {
+  float max = -3.40282347e+38f;  // lowest float, the reference's starting value
+  for (int32_t c = 0; c < depth; ++c) max = max < in[c] ? in[c] : max;
+  float sum = 0.0f;
+  for (int32_t c = 0; c < depth; ++c) {
+    out[c] = std::exp((in[c] - max) * beta);
+    sum += out[c];
+  }
+  for (int32_t c = 0; c < depth; ++c) out[c] = out[c] / sum;
+}
+
+}  // namespace
+
+Status check_Softmax(const SoftmaxParams& p, const KernelIO& io) {
+  if (io.num_inputs != 1 || io.num_outputs != 1) return Status::bad_shape;
+  const TensorView& in = io.in[0];
+  const TensorView& out = io.out[0];
+  if (in.type != out.type || (in.type != DType::i8 && in.type != DType::f32))
+    return Status::bad_enum;
+  if (!view::is_valid(in, in.type) || !view::is_valid(out, out.type)) return Status::bad_shape;
+  if (!view::same_dims(in, out) || in.rank < 1 || in.dims[in.rank - 1] < 1) return Status::bad_shape;
+  if (in.type == DType::i8) {
+    if (p.input_multiplier < 0 || p.input_left_shift < 0 || p.input_left_shift > 31)
+      return Status::bad_params;
+    if (p.diff_min > 0) return Status::bad_params;
+  }
+  return Status::ok;
+}
+
+void eval_Softmax(const SoftmaxParams& p, const KernelIO& io) {
+  const TensorView& in = io.in[0];
+  const int32_t depth = in.dims[in.rank - 1];
+  const int32_t rows = static_cast<int32_t>(view::element_count(in)) / depth;
+  if (in.type == DType::i8) {
+    const int8_t* x = in.as<const int8_t>();
+    int8_t* y = io.out[0].as<int8_t>();
+    for (int32_t r = 0; r < rows; ++r) softmax_row_int8(p, x + r * depth, y + r * depth, depth);
+  } else {
+    const float* x = in.as<const float>();
+    float* y = io.out[0].as<float>();
+    for (int32_t r = 0; r < rows; ++r) softmax_row_float(p.beta, x + r * depth, y + r * depth, depth);
+  }
+}
+
+}  // namespace tinyforge

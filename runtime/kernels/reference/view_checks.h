@@ -1,0 +1,39 @@
+// Shape and dtype predicates shared by the reference kernels' check_<Op> functions: they
+// make sure a kernel's index arithmetic stays inside the views it was handed. They read
+// only type, rank, dims and bytes (never data), so they work during plan validation too.
+#pragma once
+#include <cstdint>
+
+#include "tinyforge/kernel.h"
+
+namespace tinyforge::view {
+
+// Element count of a view (dims past `rank` ignored), or -1 if a dim is negative or the
+// count does not fit in int32.
+inline int64_t element_count(const TensorView& v) {
+  if (v.rank > kMaxRank) return -1;
+  int64_t n = 1;
+  for (uint8_t i = 0; i < v.rank; ++i) {
+    if (v.dims[i] < 0) return -1;
+    n *= v.dims[i];
+    if (n > INT32_MAX) return -1;
+  }
+  return n;
+}
+
+// The view has element type `type`, a valid rank and dims, and at least enough bytes for
+// all its elements.
+inline bool is_valid(const TensorView& v, DType type) {
+  if (v.type != type) return false;
+  const int64_t n = element_count(v);
+  return n >= 0 && static_cast<uint64_t>(n) * dtype_size(type) <= v.bytes;
+}
+
+inline bool same_dims(const TensorView& a, const TensorView& b) {
+  if (a.rank != b.rank) return false;
+  for (uint8_t i = 0; i < a.rank; ++i)
+    if (a.dims[i] != b.dims[i]) return false;
+  return true;
+}
+
+}  // namespace tinyforge::view

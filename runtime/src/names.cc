@@ -1,0 +1,60 @@
+// Names of status codes, dtypes and ops, and the op table.
+#include "tinyforge/dtype.h"
+#include "tinyforge/ops.h"
+#include "tinyforge/params.h"
+#include "tinyforge/status.h"
+
+namespace tinyforge {
+
+const char* status_name(Status s) {
+  switch (s) {
+    case Status::ok: return "ok";
+    case Status::bad_magic: return "bad_magic";
+    case Status::bad_version: return "bad_version";
+    case Status::truncated: return "truncated";
+    case Status::out_of_bounds: return "out_of_bounds";
+    case Status::misaligned: return "misaligned";
+    case Status::bad_enum: return "bad_enum";
+    case Status::bad_shape: return "bad_shape";
+    case Status::bad_params: return "bad_params";
+    case Status::unsupported_op: return "unsupported_op";
+    case Status::arena_too_small: return "arena_too_small";
+    case Status::not_initialized: return "not_initialized";
+    case Status::bad_signature: return "bad_signature";
+    case Status::bad_hash: return "bad_hash";
+    case Status::rollback: return "rollback";
+    case Status::bad_target: return "bad_target";
+    case Status::too_large: return "too_large";
+    case Status::flash_error: return "flash_error";
+    case Status::power_lost: return "power_lost";
+    case Status::bad_state: return "bad_state";
+    case Status::bad_manifest: return "bad_manifest";
+    case Status::no_image: return "no_image";
+  }
+  return "unknown_status";
+}
+
+const char* dtype_name(DType t) {
+  switch (t) {
+    case DType::f32: return "float32";
+    case DType::i8: return "int8";
+    case DType::i32: return "int32";
+    case DType::u8: return "uint8";
+    case DType::i16: return "int16";
+  }
+  return "unknown";
+}
+
+namespace {
+constexpr OpInfo kOpTable[] = {
+#define OP(name, params, min_in, max_in, n_out) \
+  {#name, min_in, max_in, n_out, static_cast<uint16_t>(sizeof(params))},
+#include "tinyforge/ops.def"
+#undef OP
+};
+static_assert(sizeof(kOpTable) / sizeof(kOpTable[0]) == kNumOps, "op table size");
+}  // namespace
+
+const OpInfo& op_info(OpCode op) { return kOpTable[static_cast<uint16_t>(op)]; }
+
+}  // namespace tinyforge

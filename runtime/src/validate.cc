@@ -1,0 +1,134 @@
+// validate_plan: every offset, size, index and enum in a blob is checked here, once,
+// before anything else reads it. Arithmetic is done in 64 bits so no check can overflow.
+#include "src/dispatch.h"
+#include "src/plan_reader.h"
+#include "tinyforge/runtime.h"
+
+namespace tinyforge {
+namespace {
+
+constexpr uint64_t kMaxTensorBytes = 1ull << 31;
+
+bool is_aligned(uint64_t v, uint64_t a) { return v % a == 0; }
+
+// [offset, offset + count * elem) lies inside [begin, end).
+bool in_range(uint64_t offset, uint64_t count, uint64_t elem, uint64_t begin, uint64_t end) {
+  return offset >= begin && offset <= end && count * elem <= end - offset;
+}
+
+Status check_tensor(const TensorRecord& t, const PlanHeader& h) {
+  const DType type = static_cast<DType>(t.dtype);
+  const uint32_t esize = dtype_size(type);
+  if (esize == 0) return Status::bad_enum;
+  if (t.rank > kMaxRank) return Status::bad_shape;
+  uint64_t elements = 1;
+  for (uint8_t d = 0; d < kMaxRank; ++d) {
+    if (d < t.rank ? t.dims[d] < 1 : t.dims[d] != 1) return Status::bad_shape;
+    elements *= static_cast<uint64_t>(t.dims[d]);
+    if (elements * esize > kMaxTensorBytes) return Status::bad_shape;
+  }
+  if (elements * esize != t.size_bytes) return Status::bad_shape;
+  switch (static_cast<Storage>(t.storage)) {
+    case Storage::arena:
+      if (!in_range(t.offset, t.size_bytes, 1, 0, h.arena_size)) return Status::out_of_bounds;
+      break;
+    case Storage::constant:
+      if (!in_range(t.offset, t.size_bytes, 1, h.data_offset,
+                    uint64_t{h.data_offset} + h.data_size))
+        return Status::out_of_bounds;
+      break;
+    default: return Status::bad_enum;
+  }
+  if (!is_aligned(t.offset, esize)) return Status::misaligned;
+  return Status::ok;
+}
+
+Status check_sections(const PlanHeader& h, uint32_t size) {
+  if (h.magic != kPlanMagic) return Status::bad_magic;
+  if (h.version_major != kPlanVersionMajor) return Status::bad_version;
+  if (h.header_size < sizeof(PlanHeader) || !is_aligned(h.header_size, 4)) return Status::bad_params;
+  if (h.total_size > size || h.total_size < h.header_size) return Status::truncated;
+  const uint64_t begin = h.header_size, end = h.total_size;
+  struct Section { uint32_t offset, count, elem; };
+  const Section sections[] = {
+      {h.tensors_offset, h.num_tensors, sizeof(TensorRecord)},
+      {h.ops_offset, h.num_ops, sizeof(OpRecord)},
+      {h.indices_offset, h.num_indices, sizeof(uint16_t)},
+      {h.data_offset, h.data_size, 1},
+  };
+  for (const Section& s : sections) {
+    if (!is_aligned(s.offset, 4)) return Status::misaligned;
+    if (!in_range(s.offset, s.count, s.elem, begin, end)) return Status::truncated;
+  }
+  if (h.num_tensors > kNoTensor) return Status::out_of_bounds;  // indices are uint16
+  if (!in_range(h.inputs_at, h.num_inputs, 1, 0, h.num_indices) ||
+      !in_range(h.outputs_at, h.num_outputs, 1, 0, h.num_indices))
+    return Status::out_of_bounds;
+  return Status::ok;
+}
+
+}  // namespace
+
+Status validate_plan(const uint8_t* blob, uint32_t size) {
+  if (blob == nullptr || size < sizeof(PlanHeader)) return Status::truncated;
+  if (!is_aligned(reinterpret_cast<uintptr_t>(blob), 4)) return Status::misaligned;
+  const PlanHeader h = read_header(blob);
+  Status s = check_sections(h, size);
+  if (s != Status::ok) return s;
+  if (plan_checksum(blob, h.total_size) != h.checksum)
+    return Status::bad_hash;
+
+  for (uint32_t i = 0; i < h.num_tensors; ++i) {
+    s = check_tensor(read_tensor(blob, h, i), h);
+    if (s != Status::ok) return s;
+  }
+  // Model inputs and outputs live in the arena (the caller writes and reads them there).
+  for (uint32_t i = 0; i < h.num_inputs + h.num_outputs; ++i) {
+    const uint32_t at = i < h.num_inputs ? h.inputs_at + i : h.outputs_at + (i - h.num_inputs);
+    const uint16_t t = read_index(blob, h, at);
+    if (t >= h.num_tensors) return Status::out_of_bounds;
+    if (static_cast<Storage>(read_tensor(blob, h, t).storage) != Storage::arena)
+      return Status::bad_params;
+  }
+
+  for (uint32_t i = 0; i < h.num_ops; ++i) {
+    const OpRecord op = read_op(blob, h, i);
+    if (op.opcode >= kNumOps) return Status::unsupported_op;
+    const OpCode code = static_cast<OpCode>(op.opcode);
+    const OpInfo& info = op_info(code);
+    if (op.num_inputs < info.min_inputs || op.num_inputs > info.max_inputs ||
+        op.num_outputs != info.outputs || op.num_inputs > kMaxOpInputs ||
+        op.num_outputs > kMaxOpOutputs)
+      return Status::bad_params;
+    if (!in_range(op.io_at, uint64_t{op.num_inputs} + op.num_outputs, 1, 0, h.num_indices))
+      return Status::out_of_bounds;
+    if (op.params_size != info.params_size) return Status::bad_params;
+    if (!is_aligned(op.params_offset, 4)) return Status::misaligned;
+    if (!in_range(op.params_offset, op.params_size, 1, h.data_offset,
+                  uint64_t{h.data_offset} + h.data_size))
+      return Status::out_of_bounds;
+    if (!in_range(op.scratch_offset, op.scratch_size, 1, 0, h.arena_size))
+      return Status::out_of_bounds;
+
+    TensorView in[kMaxOpInputs], out[kMaxOpOutputs];
+    for (uint8_t k = 0; k < op.num_inputs + op.num_outputs; ++k) {
+      const uint16_t t = read_index(blob, h, op.io_at + k);
+      const bool is_output = k >= op.num_inputs;
+      if (t == kNoTensor && !is_output) {
+        in[k] = TensorView{};
+        continue;
+      }
+      if (t >= h.num_tensors) return Status::out_of_bounds;
+      const TensorRecord rec = read_tensor(blob, h, t);
+      // Outputs are written: never into the blob's constants.
+      if (is_output && static_cast<Storage>(rec.storage) != Storage::arena) return Status::bad_params;
+      (is_output ? out[k - op.num_inputs] : in[k]) = make_view(rec, nullptr, nullptr);
+    }
+    const KernelIO io{in, op.num_inputs, out, op.num_outputs, nullptr, op.scratch_size};
+    s = check_op(code, blob + op.params_offset, io);
+    if (s != Status::ok) return s;
+  }
+  return Status::ok;
+}
+
+}  // namespace tinyforge

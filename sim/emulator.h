@@ -1,0 +1,54 @@
+// Runs a bare-metal Cortex-M firmware ELF from reset in Unicorn and measures exactly one
+// inference, following the protocol of ../shared/tools/m4sim/README.md and counting the
+// same way m4sim does, so both report the same instruction count for the same ELF:
+//   - every instruction of every translated block executed between the markers counts
+//     (so an IT-block instruction whose condition fails counts, as the core executes it);
+//     the block of tinyforge_bench_begin is not counted, the block of _end is;
+//   - cycles by the static model of cycle_model.h, +2 per taken branch (a block entered
+//     other than by falling through);
+//   - stack high-water by painting RAM with 0xA5 before reset and finding, after the run,
+//     the lowest overwritten byte between __stack_limit and the initial SP;
+//   - flash/RAM/model/code bytes from the ELF's sections.
+// Semihosting (BKPT 0xAB: SYS_WRITEC, SYS_WRITE0, SYS_WRITE, SYS_EXIT) is answered; the
+// text is collected in RunResult::console. Throws sim::Error for a firmware that breaks the
+// protocol, faults, or runs past the instruction limit.
+#pragma once
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "sim/elf_reader.h"
+
+namespace tinyforge::sim {
+
+enum class Cpu { cortex_m0, cortex_m4, cortex_m7, cortex_m33 };
+
+// "cortex-m0", "cortex-m4", "cortex-m7", "cortex-m33" (also "cortex-m0plus": Unicorn's
+// M0 model runs the same Armv6-M instruction set). Throws sim::Error for other names.
+Cpu cpu_from_name(const std::string& name);
+
+struct RunOptions {
+  Cpu cpu = Cpu::cortex_m4;
+  std::optional<std::vector<uint8_t>> input;  // written to tinyforge_input before reset
+  uint64_t max_instructions = 2'000'000'000;  // over the whole run, not only the inference
+};
+
+struct RunResult {
+  uint64_t instructions = 0;       // between the markers
+  uint64_t cycles_estimate = 0;
+  uint64_t taken_branches = 0;
+  uint64_t total_instructions = 0; // from reset to tinyforge_done
+  uint32_t stack_bytes = 0;        // high-water mark
+  uint32_t stack_region_bytes = 0; // [stack floor, initial SP): stack_bytes == this means overflow
+  uint64_t flash_bytes = 0;        // loaded sections + .data initial values
+  uint64_t ram_static_bytes = 0;   // allocated sections in RAM (.data, .bss, .noinit, ...)
+  std::optional<uint64_t> model_bytes, code_bytes;  // when .tinyforge.model exists
+  std::optional<uint32_t> arena_used;               // tinyforge_arena_used, when defined
+  std::vector<uint8_t> output;     // tinyforge_output after the run
+  std::string console;             // semihosting output
+};
+
+RunResult run_firmware(const ElfImage& elf, const RunOptions& options);
+
+}  // namespace tinyforge::sim

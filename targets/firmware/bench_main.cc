@@ -1,0 +1,127 @@
+// main() of every tinyforge firmware image: one measured inference, following the
+// protocol of ../shared/tools/m4sim/README.md to the letter:
+//   1. validate the plan blob (in flash, section .tinyforge.model) into the arena;
+//   2. copy tinyforge_input (NOLOAD .noinit; an emulator writes it before reset) into the
+//      model's input tensors, set tinyforge_arena_used;
+//   3. tinyforge_bench_begin(); exactly one Runtime::invoke(); tinyforge_bench_end();
+//   4. copy the outputs to tinyforge_output, call tinyforge_done() (emulators stop here);
+//   5. print one result line by semihosting and exit, so QEMU -semihosting terminates:
+//        tinyforge: status=ok arena_used=N output_bytes=N output_crc32=XXXXXXXX output=HEX
+// The model-specific symbols (blob, buffers and their sizes) come from the generated
+// model_data.cc that `tinyforge firmware` writes beside this file's object.
+#include <cstdint>
+#include <cstring>
+
+#include "semihost.h"
+#include "tinyforge/plan_format.h"
+#include "tinyforge/runtime.h"
+
+extern "C" {
+extern const uint8_t tinyforge_model_blob[];
+extern const uint32_t tinyforge_model_blob_size;
+extern uint8_t tinyforge_arena[];
+extern const uint32_t tinyforge_arena_capacity;
+extern uint8_t tinyforge_input[];
+extern const uint32_t tinyforge_input_size;
+extern uint8_t tinyforge_output[];
+extern const uint32_t tinyforge_output_size;
+
+__attribute__((used)) volatile uint32_t tinyforge_arena_used;
+
+// Markers: never inlined, and the memory clobber keeps the inference's loads and stores
+// between them.
+__attribute__((noinline, used)) void tinyforge_bench_begin() { asm volatile("" ::: "memory"); }
+__attribute__((noinline, used)) void tinyforge_bench_end() { asm volatile("" ::: "memory"); }
+__attribute__((noinline, used)) void tinyforge_done() { asm volatile("" ::: "memory"); }
+}
+
+namespace {
+
+using tinyforge::firmware::semihost_write0;
+
+// Buffered text for one semihosting call per chunk (no printf: it would pull in newlib's
+// stdio and a heap).
+class Line {
+ public:
+  Line& text(const char* s) {
+    while (*s) put(*s++);
+    return *this;
+  }
+  Line& dec(uint32_t v) {
+    char digits[10];
+    int n = 0;
+    do {
+      digits[n++] = static_cast<char>('0' + v % 10);
+      v /= 10;
+    } while (v);
+    while (n) put(digits[--n]);
+    return *this;
+  }
+  Line& hex(uint32_t v, int digits) {
+    for (int i = digits - 1; i >= 0; --i) put("0123456789abcdef"[(v >> (4 * i)) & 0xF]);
+    return *this;
+  }
+  void flush() {
+    buf_[len_] = '\0';
+    if (len_) semihost_write0(buf_);
+    len_ = 0;
+  }
+
+ private:
+  void put(char c) {
+    if (len_ == sizeof buf_ - 1) flush();
+    buf_[len_++] = c;
+  }
+  char buf_[129];
+  uint32_t len_ = 0;
+};
+
+tinyforge::Runtime runtime;
+
+int report_failure(const char* step, tinyforge::Status status) {
+  Line line;
+  line.text("tinyforge: status=").text(tinyforge::status_name(status)).text(" step=").text(step).text("\n");
+  line.flush();
+  return 1;
+}
+
+}  // namespace
+
+int main() {
+  tinyforge::Status status =
+      runtime.init(tinyforge_model_blob, tinyforge_model_blob_size, tinyforge_arena, tinyforge_arena_capacity);
+  if (status != tinyforge::Status::ok) return report_failure("init", status);
+
+  uint32_t at = 0;
+  for (uint32_t i = 0; i < runtime.num_inputs(); ++i) {
+    const tinyforge::TensorView in = runtime.input(i);
+    if (at + in.bytes > tinyforge_input_size) return report_failure("input", tinyforge::Status::out_of_bounds);
+    std::memcpy(in.data, tinyforge_input + at, in.bytes);
+    at += in.bytes;
+  }
+  tinyforge_arena_used = runtime.arena_size();
+
+  tinyforge_bench_begin();
+  status = runtime.invoke();
+  tinyforge_bench_end();
+
+  at = 0;
+  for (uint32_t i = 0; i < runtime.num_outputs(); ++i) {
+    const tinyforge::TensorView out = runtime.output(i);
+    if (at + out.bytes > tinyforge_output_size) return report_failure("output", tinyforge::Status::out_of_bounds);
+    std::memcpy(tinyforge_output + at, out.data, out.bytes);
+    at += out.bytes;
+  }
+  tinyforge_done();
+
+  if (status != tinyforge::Status::ok) return report_failure("invoke", status);
+  Line line;
+  line.text("tinyforge: status=ok arena_used=").dec(tinyforge_arena_used);
+  line.text(" output_bytes=").dec(tinyforge_output_size);
+  line.text(" output_crc32=").hex(tinyforge::crc32(tinyforge_output, tinyforge_output_size), 8);
+  line.text(" output=");
+  for (uint32_t i = 0; i < tinyforge_output_size; ++i) line.hex(tinyforge_output[i], 2);
+  line.text("\n");
+  line.flush();
+  return 0;
+}
