@@ -26,15 +26,15 @@ for name in sorted(os.listdir(golden)):
     if not os.path.exists(manifest_path):
         continue
     manifest = json.load(open(manifest_path))
-    if manifest.get("status") != "ok":
-        rows.append(f"| {name} | – | – | – | – | reference: {manifest.get('status')} |")
-        continue
-    model = os.path.join(shared, manifest["model"])
+    model = os.path.join(shared, manifest.get("model", f"models/{name}.tflite"))
     out = subprocess.run([tf, "inspect", "--json", model], capture_output=True, text=True)
-    if out.returncode != 0:
+    ours = json.loads(out.stdout)["arena_bytes"] if out.returncode == 0 else None
+    if manifest.get("status") != "ok":
+        rows.append(f"| {name} | {ours if ours is not None else 'error'} | reference: {manifest.get('status')} | – | – | – |")
+        continue
+    if ours is None:
         rows.append(f"| {name} | error | {manifest['arena_used_bytes']} | – | – | {out.stderr.strip()} |")
         continue
-    ours = json.loads(out.stdout)["arena_bytes"]
     ref = manifest["arena_used_bytes"]
     m4 = anchors.get(name, {}).get("arena_used_bytes")
     m4_text = f"{m4}" if m4 else "–"

@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 
 #include <cstring>
+#include <functional>
 #include <random>
 
 #include "sim/error.h"
@@ -19,6 +20,11 @@ void put16(std::vector<uint8_t>& b, size_t at, uint16_t v) {
 }
 void put32(std::vector<uint8_t>& b, size_t at, uint32_t v) {
   for (int i = 0; i < 4; ++i) b[at + i] = (v >> (8 * i)) & 0xFF;
+}
+void append(std::vector<uint8_t>& b, const void* data, size_t size) {
+  const size_t at = b.size();
+  b.resize(at + size);
+  std::memcpy(b.data() + at, data, size);
 }
 
 // Offsets of the parts of the image built below, for the mutations.
@@ -43,7 +49,7 @@ std::vector<uint8_t> make_elf(Layout& l) {
   // .text
   l.text = b.size();
   const uint8_t text[] = {0x00, 0x10, 0x00, 0x20, 0x09, 0x00, 0x00, 0x00};  // SP 0x20001000, reset 0x9
-  b.insert(b.end(), text, text + sizeof text);
+  append(b, text, sizeof text);
   // program header
   put32(b, 52 + 0, 1);       // PT_LOAD
   put32(b, 52 + 4, l.text);  // p_offset
@@ -54,7 +60,7 @@ std::vector<uint8_t> make_elf(Layout& l) {
   // .strtab
   const char strtab[] = "\0reset\0buffer\0";
   l.strtab = b.size();
-  b.insert(b.end(), strtab, strtab + sizeof strtab);
+  append(b, strtab, sizeof strtab);
   while (b.size() % 4) b.push_back(0);
   // .symtab: null, reset (value 9, size 2), buffer (value 0x20000000, size 64)
   l.symtab = b.size();
@@ -68,7 +74,7 @@ std::vector<uint8_t> make_elf(Layout& l) {
   // .shstrtab
   const char shstr[] = "\0.text\0.bss\0.symtab\0.strtab\0.shstrtab\0";
   l.shstrtab = b.size();
-  b.insert(b.end(), shstr, shstr + sizeof shstr);
+  append(b, shstr, sizeof shstr);
   while (b.size() % 4) b.push_back(0);
   // section headers
   l.shoff = b.size();
@@ -151,7 +157,7 @@ TEST(ElfReader, RejectsDamagedHeaders) {
       {"shstrndx xindex", [](auto& b) { put16(b, 50, 0xFFFF); }, "name table index"},
       {"section past end", [&](auto& b) { put32(b, l.shoff + 40 * 1 + 20, 0x10000); }, "section 1"},
       {"section name index", [&](auto& b) { put32(b, l.shoff + 40 * 2, 500); }, "outside its string table"},
-      {"unterminated names", [&](auto& b) { put32(b, l.shoff + 40 * 5 + 20, 3); }, "outside its string table"},
+      {"unterminated names", [&](auto& b) { put32(b, l.shoff + 40 * 5 + 20, 3); }, "not NUL-terminated"},
       {"symtab entsize", [&](auto& b) { put32(b, l.shoff + 40 * 3 + 36, 24); }, "entry size"},
       {"symtab size", [&](auto& b) { put32(b, l.shoff + 40 * 3 + 20, 40); }, "multiple of 16"},
       {"symtab link", [&](auto& b) { put32(b, l.shoff + 40 * 3 + 24, 9); }, "string table index"},

@@ -25,7 +25,7 @@ std::string model_data_source(const std::vector<uint8_t>& blob, uint32_t input_b
        "#define TINYFORGE_MODEL __attribute__((section(\".tinyforge.model\"), used))\n"
        "#define TINYFORGE_NOINIT __attribute__((section(\".noinit\"), used))\n\n"
        "extern \"C\" {\n";
-  s += "alignas(16) TINYFORGE_MODEL extern const uint8_t tinyforge_model_blob[" + std::to_string(blob.size()) + "];\n";
+  s += "extern const uint8_t tinyforge_model_blob[" + std::to_string(blob.size()) + "];\n";
   s += "alignas(16) TINYFORGE_MODEL const uint8_t tinyforge_model_blob[" + std::to_string(blob.size()) + "] = {";
   static const char* const kHex = "0123456789abcdef";
   for (size_t i = 0; i < blob.size(); ++i) {
@@ -37,7 +37,7 @@ std::string model_data_source(const std::vector<uint8_t>& blob, uint32_t input_b
   }
   s += "\n};\n";
   auto constant = [&s](const char* name, uint64_t value) {
-    s += std::string("TINYFORGE_MODEL extern const uint32_t ") + name + ";\n";
+    s += std::string("extern const uint32_t ") + name + ";\n";
     s += std::string("TINYFORGE_MODEL const uint32_t ") + name + " = " + std::to_string(value) + ";\n";
   };
   constant("tinyforge_model_blob_size", blob.size());

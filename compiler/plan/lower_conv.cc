@@ -21,13 +21,13 @@
 //   (float, whose "no activation" bounds are the finite float extremes).
 // - Pools require input and output quantization to agree (|scale difference| <= 1e-6,
 //   equal zero points; pooling_common.cc PoolingPrepare).
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <cmath>
 #include <cstring>
 #include <limits>
 #include <string>
-
-#include <fmt/format.h>
 
 #include "plan/lower.h"
 #include "plan/plan.h"
@@ -44,7 +44,9 @@ constexpr const char* kHybridMessage =
   throw ir::Error(fmt::format("{}: {}", g.node_label(node), what));
 }
 
-std::string shape_str(const std::vector<int32_t>& s) { return fmt::format("[{}]", fmt::join(s, ",")); }
+std::string shape_str(const std::vector<int32_t>& s) {
+  return fmt::format("[{}]", fmt::join(s, ","));
+}
 
 // Tensor indices of a conv-family node; bias is -1 when absent. Refuses missing or
 // out-of-range indices.
@@ -57,12 +59,14 @@ Operands operands(const ir::Graph& g, size_t node, bool has_weights) {
   const size_t required = has_weights ? 2 : 1;
   const size_t allowed = has_weights ? 3 : 1;
   if (n.inputs.size() < required || n.inputs.size() > allowed || n.outputs.size() != 1)
-    refuse(g, node, fmt::format("has {} inputs and {} outputs; expected {} to {} inputs and 1 output",
-                                n.inputs.size(), n.outputs.size(), required, allowed));
+    refuse(g, node,
+           fmt::format("has {} inputs and {} outputs; expected {} to {} inputs and 1 output",
+                       n.inputs.size(), n.outputs.size(), required, allowed));
   const int count = static_cast<int>(g.tensors.size());
   auto index = [&](int t, bool optional, const char* role) {
     if (t == -1 && optional) return -1;
-    if (t < 0 || t >= count) refuse(g, node, fmt::format("{} is tensor {}; expected 0..{}", role, t, count - 1));
+    if (t < 0 || t >= count)
+      refuse(g, node, fmt::format("{} is tensor {}; expected 0..{}", role, t, count - 1));
     return t;
   };
   Operands o;
@@ -79,15 +83,22 @@ std::string label(const ir::Graph& g, int t, const char* role) {
   return fmt::format("{} '{}'", role, g.tensors[t].name);
 }
 
+void require_positive_dims(const ir::Graph& g, size_t node, int t, const char* role) {
+  const ir::Tensor& tensor = g.tensors[t];
+  for (int32_t d : tensor.shape)
+    if (d < 1)
+      refuse(g, node,
+             fmt::format("{} has shape {}; expected positive dims", label(g, t, role),
+                         shape_str(tensor.shape)));
+}
+
 void require_rank(const ir::Graph& g, size_t node, int t, const char* role, size_t rank) {
   const ir::Tensor& tensor = g.tensors[t];
   if (tensor.shape.size() != rank)
-    refuse(g, node, fmt::format("{} has shape {}; expected rank {}", label(g, t, role),
-                                shape_str(tensor.shape), rank));
-  for (int32_t d : tensor.shape)
-    if (d < 1)
-      refuse(g, node, fmt::format("{} has shape {}; expected positive dims", label(g, t, role),
-                                  shape_str(tensor.shape)));
+    refuse(g, node,
+           fmt::format("{} has shape {}; expected rank {}", label(g, t, role),
+                       shape_str(tensor.shape), rank));
+  require_positive_dims(g, node, t, role);
 }
 
 // The activation dtype of the op (input = output type), after refusing what the core does
@@ -98,32 +109,38 @@ DType activation_type(const ir::Graph& g, size_t node, const Operands& o) {
   const bool has_weights = o.filter >= 0;
   const DType w = has_weights ? g.tensors[o.filter].type : in;
   if (in == DType::u8 || out == DType::u8 || w == DType::u8)
-    refuse(g, node, "uint8 (asymmetric) quantization is not supported; the core runs int8 "
-                    "(TFLite's current quantization scheme) — requantize the model to int8");
+    refuse(g, node,
+           "uint8 (asymmetric) quantization is not supported; the core runs int8 "
+           "(TFLite's current quantization scheme) — requantize the model to int8");
   if (in == DType::f32 && has_weights && (w == DType::i8 || w == DType::i16))
     refuse(g, node, kHybridMessage);
   if (in != DType::f32 && in != DType::i8)
-    refuse(g, node, fmt::format("{} is {}; expected float32 or int8", label(g, o.input, "input"),
-                                dtype_name(in)));
+    refuse(g, node,
+           fmt::format("{} is {}; expected float32 or int8", label(g, o.input, "input"),
+                       dtype_name(in)));
   if (out != in)
-    refuse(g, node, fmt::format("{} is {} while the input is {}; expected the same type",
-                                label(g, o.output, "output"), dtype_name(out), dtype_name(in)));
+    refuse(g, node,
+           fmt::format("{} is {} while the input is {}; expected the same type",
+                       label(g, o.output, "output"), dtype_name(out), dtype_name(in)));
   if (w != in)
-    refuse(g, node, fmt::format("{} is {} while the input is {}; expected the same type",
-                                label(g, o.filter, "filter"), dtype_name(w), dtype_name(in)));
+    refuse(g, node,
+           fmt::format("{} is {} while the input is {}; expected the same type",
+                       label(g, o.filter, "filter"), dtype_name(w), dtype_name(in)));
   if (o.bias >= 0) {
     const DType want = in == DType::i8 ? DType::i32 : DType::f32;
     if (g.tensors[o.bias].type != want)
-      refuse(g, node, fmt::format("{} is {}; expected {}", label(g, o.bias, "bias"),
-                                  dtype_name(g.tensors[o.bias].type), dtype_name(want)));
+      refuse(g, node,
+             fmt::format("{} is {}; expected {}", label(g, o.bias, "bias"),
+                         dtype_name(g.tensors[o.bias].type), dtype_name(want)));
   }
   return in;
 }
 
 void require_bias_size(const ir::Graph& g, size_t node, int bias, int32_t channels) {
   if (bias >= 0 && g.tensors[bias].elements() != channels)
-    refuse(g, node, fmt::format("{} has shape {}; expected {} elements (one per output channel)",
-                                label(g, bias, "bias"), shape_str(g.tensors[bias].shape), channels));
+    refuse(g, node,
+           fmt::format("{} has shape {}; expected {} elements (one per output channel)",
+                       label(g, bias, "bias"), shape_str(g.tensors[bias].shape), channels));
 }
 
 // (scale, zero point) of an int8 activation tensor.
@@ -135,13 +152,16 @@ struct ActQuant {
 ActQuant activation_quant(const ir::Graph& g, size_t node, int t, const char* role) {
   const ir::Tensor& tensor = g.tensors[t];
   if (tensor.quant.scale.size() != 1)
-    refuse(g, node, fmt::format("{} has {} quantization scales; expected per-tensor quantization "
-                                "(1 scale)", label(g, t, role), tensor.quant.scale.size()));
+    refuse(g, node,
+           fmt::format("{} has {} quantization scales; expected per-tensor quantization "
+                       "(1 scale)",
+                       label(g, t, role), tensor.quant.scale.size()));
   const float scale = tensor.quant.scale[0];
   const int32_t zp = tensor.quant.zero_point.empty() ? 0 : tensor.quant.zero_point[0];
   if (!(scale > 0.0f) || !std::isfinite(scale))
-    refuse(g, node, fmt::format("{} has scale {}; expected a positive finite value",
-                                label(g, t, role), scale));
+    refuse(
+        g, node,
+        fmt::format("{} has scale {}; expected a positive finite value", label(g, t, role), scale));
   if (zp < -128 || zp > 127)
     refuse(g, node, fmt::format("{} has zero point {}; expected -128..127", label(g, t, role), zp));
   return {scale, zp};
@@ -154,20 +174,25 @@ std::vector<float> filter_scales(const ir::Graph& g, size_t node, int filter, in
   const ir::Quant& q = g.tensors[filter].quant;
   const size_t n = q.scale.size();
   if (n != 1 && n != static_cast<size_t>(channels))
-    refuse(g, node, fmt::format("{} has {} quantization scales; expected 1 or {} (one per output "
-                                "channel)", label(g, filter, "filter"), n, channels));
+    refuse(g, node,
+           fmt::format("{} has {} quantization scales; expected 1 or {} (one per output "
+                       "channel)",
+                       label(g, filter, "filter"), n, channels));
   if (n > 1 && q.axis != axis)
-    refuse(g, node, fmt::format("{} is quantized along dimension {}; expected dimension {}",
-                                label(g, filter, "filter"), q.axis, axis));
+    refuse(g, node,
+           fmt::format("{} is quantized along dimension {}; expected dimension {}",
+                       label(g, filter, "filter"), q.axis, axis));
   for (int32_t zp : q.zero_point)
     if (zp != 0)
-      refuse(g, node, fmt::format("{} has zero point {}; expected 0 (symmetric int8 weights, as "
-                                  "the TFLite quantization spec requires)",
-                                  label(g, filter, "filter"), zp));
+      refuse(g, node,
+             fmt::format("{} has zero point {}; expected 0 (symmetric int8 weights, as "
+                         "the TFLite quantization spec requires)",
+                         label(g, filter, "filter"), zp));
   for (float s : q.scale)
     if (!(s >= 0.0f) || !std::isfinite(s))
-      refuse(g, node, fmt::format("{} has scale {}; expected a finite non-negative value",
-                                  label(g, filter, "filter"), s));
+      refuse(g, node,
+             fmt::format("{} has scale {}; expected a finite non-negative value",
+                         label(g, filter, "filter"), s));
   std::vector<float> scales(static_cast<size_t>(channels));
   for (int32_t c = 0; c < channels; ++c) scales[c] = q.scale[n == 1 ? 0 : c];
   return scales;
@@ -175,7 +200,8 @@ std::vector<float> filter_scales(const ir::Graph& g, size_t node, int filter, in
 
 // Adds the per-channel multipliers and shifts as constant int32 tensors [channels];
 // returns their indices. Invalidates references into g.tensors.
-std::pair<int, int> add_multipliers(ir::Graph& g, int output, const std::vector<QuantizedMultiplier>& m) {
+std::pair<int, int> add_multipliers(ir::Graph& g, int output,
+                                    const std::vector<QuantizedMultiplier>& m) {
   const std::string base = g.tensors[output].name;
   std::vector<int32_t> mult, shift;
   for (const QuantizedMultiplier& q : m) {
@@ -211,7 +237,8 @@ struct Axis {
 
 int16_t to_int16(const ir::Graph& g, size_t node, int64_t v, const char* what) {
   if (v < 0 || v > std::numeric_limits<int16_t>::max())
-    refuse(g, node, fmt::format("{} is {}; expected 0..{}", what, v, std::numeric_limits<int16_t>::max()));
+    refuse(g, node,
+           fmt::format("{} is {}; expected 0..{}", what, v, std::numeric_limits<int16_t>::max()));
   return static_cast<int16_t>(v);
 }
 
@@ -219,8 +246,9 @@ Axis window_axis(const ir::Graph& g, size_t node, const char* axis, int32_t in, 
                  int stride, int dilation, int pad_attr_before, int pad_attr_after) {
   const ir::Attrs& a = g.nodes[node].attrs;
   if (stride < 1 || dilation < 1 || filter < 1)
-    refuse(g, node, fmt::format("{}: stride {}, dilation {}, filter {}; expected each >= 1", axis,
-                                stride, dilation, filter));
+    refuse(g, node,
+           fmt::format("{}: stride {}, dilation {}, filter {}; expected each >= 1", axis, stride,
+                       dilation, filter));
   const int64_t effective = (int64_t{filter} - 1) * dilation + 1;
   int64_t out = 0, pad = 0;
   switch (a.padding) {
@@ -234,18 +262,20 @@ Axis window_axis(const ir::Graph& g, size_t node, const char* axis, int32_t in, 
     case ir::Padding::explicit_pads:
       if (pad_attr_before < 0 || pad_attr_after < 0 || pad_attr_before >= effective ||
           pad_attr_after >= effective)
-        refuse(g, node, fmt::format("{} padding {}+{} with an effective filter of {}; expected "
-                                    "each side in 0..{}", axis, pad_attr_before, pad_attr_after,
-                                    effective, effective - 1));
+        refuse(g, node,
+               fmt::format("{} padding {}+{} with an effective filter of {}; expected "
+                           "each side in 0..{}",
+                           axis, pad_attr_before, pad_attr_after, effective, effective - 1));
       out = (int64_t{in} + pad_attr_before + pad_attr_after - effective) / stride + 1;
       if (int64_t{in} + pad_attr_before + pad_attr_after < effective) out = 0;
       pad = pad_attr_before;
       break;
   }
   if (out < 1)
-    refuse(g, node, fmt::format("{}: window {} (filter {}, dilation {}) does not fit the input's {} "
-                                "with this padding; expected at least one output", axis, effective,
-                                filter, dilation, in));
+    refuse(g, node,
+           fmt::format("{}: window {} (filter {}, dilation {}) does not fit the input's {} "
+                       "with this padding; expected at least one output",
+                       axis, effective, filter, dilation, in));
   return {static_cast<int32_t>(out), static_cast<int32_t>(pad)};
 }
 
@@ -259,14 +289,16 @@ Window2D window_2d(const ir::Graph& g, size_t node, const Operands& o, int32_t f
                    int32_t filter_w, int dilation_h, int dilation_w, int32_t out_channels) {
   const ir::Attrs& a = g.nodes[node].attrs;
   const auto& in = g.tensors[o.input].shape;
-  const Window2D win{
-      window_axis(g, node, "height", in[1], filter_h, a.stride_h, dilation_h, a.pad_top, a.pad_bottom),
-      window_axis(g, node, "width", in[2], filter_w, a.stride_w, dilation_w, a.pad_left, a.pad_right)};
+  const Window2D win{window_axis(g, node, "height", in[1], filter_h, a.stride_h, dilation_h,
+                                 a.pad_top, a.pad_bottom),
+                     window_axis(g, node, "width", in[2], filter_w, a.stride_w, dilation_w,
+                                 a.pad_left, a.pad_right)};
   const std::vector<int32_t> expected{in[0], win.h.out, win.w.out, out_channels};
   if (g.tensors[o.output].shape != expected)
-    refuse(g, node, fmt::format("{} has shape {}; the input, filter, strides and padding give {}",
-                                label(g, o.output, "output"), shape_str(g.tensors[o.output].shape),
-                                shape_str(expected)));
+    refuse(g, node,
+           fmt::format("{} has shape {}; the input, filter, strides and padding give {}",
+                       label(g, o.output, "output"), shape_str(g.tensors[o.output].shape),
+                       shape_str(expected)));
   return win;
 }
 
@@ -299,8 +331,9 @@ void fill_output_stage(ir::Graph& g, size_t node, const Operands& o, DType type,
   p.output_offset = out.zero_point;
   const ClampRange r = activation_range_int8(act, out.scale, out.zero_point);
   if (r.min > r.max)
-    refuse(g, node, fmt::format("fused activation leaves an empty int8 range [{}, {}] for {}", r.min,
-                                r.max, label(g, o.output, "output")));
+    refuse(g, node,
+           fmt::format("fused activation leaves an empty int8 range [{}, {}] for {}", r.min, r.max,
+                       label(g, o.output, "output")));
   p.act_min = r.min;
   p.act_max = r.max;
   std::vector<QuantizedMultiplier> m;
@@ -311,13 +344,14 @@ void fill_output_stage(ir::Graph& g, size_t node, const Operands& o, DType type,
 }
 
 // Per-channel effective scales of conv and depthwise (PopulateConvolutionQuantizationParams).
-std::vector<double> conv_scales(const ir::Graph& g, size_t node, const Operands& o, int32_t channels,
-                                int32_t axis) {
+std::vector<double> conv_scales(const ir::Graph& g, size_t node, const Operands& o,
+                                int32_t channels, int32_t axis) {
   const ActQuant in = activation_quant(g, node, o.input, "input");
   const ActQuant out = activation_quant(g, node, o.output, "output");
   std::vector<double> s;
   for (float fs : filter_scales(g, node, o.filter, channels, axis))
-    s.push_back(static_cast<double>(in.scale) * static_cast<double>(fs) / static_cast<double>(out.scale));
+    s.push_back(static_cast<double>(in.scale) * static_cast<double>(fs) /
+                static_cast<double>(out.scale));
   return s;
 }
 
@@ -346,13 +380,15 @@ Pool2DParams lower_pool(ir::Graph& g, size_t node, LoweredOp& lowered) {
     const ActQuant out = activation_quant(g, node, o.output, "output");
     if (std::abs(static_cast<double>(in.scale) - static_cast<double>(out.scale)) > 1e-6 ||
         in.zero_point != out.zero_point)
-      refuse(g, node, fmt::format("input quantization (scale {}, zero point {}) differs from the "
-                                  "output's (scale {}, zero point {}); expected the same, as "
-                                  "TFLite's pooling requires", in.scale, in.zero_point, out.scale,
-                                  out.zero_point));
+      refuse(g, node,
+             fmt::format("input quantization (scale {}, zero point {}) differs from the "
+                         "output's (scale {}, zero point {}); expected the same, as "
+                         "TFLite's pooling requires",
+                         in.scale, in.zero_point, out.scale, out.zero_point));
     const ClampRange r = activation_range_int8(a.activation, out.scale, out.zero_point);
     if (r.min > r.max)
-      refuse(g, node, fmt::format("fused activation leaves an empty int8 range [{}, {}]", r.min, r.max));
+      refuse(g, node,
+             fmt::format("fused activation leaves an empty int8 range [{}, {}]", r.min, r.max));
     p.act_min = r.min;
     p.act_max = r.max;
   }
@@ -372,10 +408,12 @@ LoweredOp lower_Conv2D(ir::Graph& g, size_t node) {
   const auto& w = g.tensors[o.filter].shape;  // [OC, KH, KW, IC / groups]
   const int32_t oc = w[0];
   if (in[3] % w[3] != 0 || oc % (in[3] / w[3]) != 0)
-    refuse(g, node, fmt::format("{} has {} channels and {} has shape {}; expected input channels "
-                                "a multiple of the filter's last dim and output channels a "
-                                "multiple of the groups", label(g, o.input, "input"), in[3],
-                                label(g, o.filter, "filter"), shape_str(w)));
+    refuse(
+        g, node,
+        fmt::format("{} has {} channels and {} has shape {}; expected input channels "
+                    "a multiple of the filter's last dim and output channels a "
+                    "multiple of the groups",
+                    label(g, o.input, "input"), in[3], label(g, o.filter, "filter"), shape_str(w)));
   require_bias_size(g, node, o.bias, oc);
   const ir::Attrs& a = g.nodes[node].attrs;
   const Window2D win = window_2d(g, node, o, w[1], w[2], a.dilation_h, a.dilation_w, oc);
@@ -403,8 +441,9 @@ LoweredOp lower_DepthwiseConv2D(ir::Graph& g, size_t node) {
   const int32_t oc = w[3];
   // The multiplier follows from the shapes (TFLite's option field is redundant with them).
   if (w[0] != 1 || oc % in[3] != 0)
-    refuse(g, node, fmt::format("{} has shape {} for {} input channels; expected [1,KH,KW,IC*M]",
-                                label(g, o.filter, "filter"), shape_str(w), in[3]));
+    refuse(g, node,
+           fmt::format("{} has shape {} for {} input channels; expected [1,KH,KW,IC*M]",
+                       label(g, o.filter, "filter"), shape_str(w), in[3]));
   require_bias_size(g, node, o.bias, oc);
   const ir::Attrs& a = g.nodes[node].attrs;
   const Window2D win = window_2d(g, node, o, w[1], w[2], a.dilation_h, a.dilation_w, oc);
@@ -425,18 +464,22 @@ LoweredOp lower_DepthwiseConv2D(ir::Graph& g, size_t node) {
 LoweredOp lower_FullyConnected(ir::Graph& g, size_t node) {
   const Operands o = operands(g, node, true);
   require_rank(g, node, o.filter, "filter", 2);
+  require_positive_dims(g, node, o.input, "input");
+  require_positive_dims(g, node, o.output, "output");
   const DType type = activation_type(g, node, o);
   const ir::Tensor& in = g.tensors[o.input];
   const ir::Tensor& out = g.tensors[o.output];
   const int32_t units = g.tensors[o.filter].shape[0];
   const int32_t depth = g.tensors[o.filter].shape[1];
   if (in.shape.empty() || in.elements() % depth != 0)
-    refuse(g, node, fmt::format("{} has shape {}; expected whole rows of {} elements",
-                                label(g, o.input, "input"), shape_str(in.shape), depth));
+    refuse(g, node,
+           fmt::format("{} has shape {}; expected whole rows of {} elements",
+                       label(g, o.input, "input"), shape_str(in.shape), depth));
   const int64_t rows = in.elements() / depth;
   if (out.shape.empty() || out.shape.back() != units || out.elements() != rows * units)
-    refuse(g, node, fmt::format("{} has shape {}; expected {} rows of {} units",
-                                label(g, o.output, "output"), shape_str(out.shape), rows, units));
+    refuse(g, node,
+           fmt::format("{} has shape {}; expected {} rows of {} units",
+                       label(g, o.output, "output"), shape_str(out.shape), rows, units));
   require_bias_size(g, node, o.bias, units);
 
   FullyConnectedParams p{};

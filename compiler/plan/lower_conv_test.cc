@@ -23,7 +23,8 @@ struct Builder {
     t.type = type;
     t.shape = std::move(shape);
     t.quant.scale = std::move(scales);
-    t.quant.zero_point = zps.empty() ? std::vector<int32_t>(t.quant.scale.size(), 0) : std::move(zps);
+    t.quant.zero_point =
+        zps.empty() ? std::vector<int32_t>(t.quant.scale.size(), 0) : std::move(zps);
     t.quant.axis = axis;
     return g.add_tensor(std::move(t));
   }
@@ -41,7 +42,8 @@ struct Builder {
   }
 };
 
-template <typename P> P params_of(const LoweredOp& l) {
+template <typename P>
+P params_of(const LoweredOp& l) {
   P p;
   EXPECT_EQ(l.params.size(), sizeof(P));
   std::memcpy(&p, l.params.data(), sizeof(P));
@@ -93,7 +95,8 @@ TEST(LowerConv, Int8ConvPaddingMultipliersAndInputOrder) {
   EXPECT_EQ(l.inputs[0], in);
   EXPECT_EQ(l.inputs[1], w);
   EXPECT_EQ(l.inputs[2], bias);
-  EXPECT_EQ(int32_values(b.g.tensors.at(l.inputs[3])), (std::vector<int32_t>{1610612736, 1610612736}));
+  EXPECT_EQ(int32_values(b.g.tensors.at(l.inputs[3])),
+            (std::vector<int32_t>{1610612736, 1610612736}));
   EXPECT_EQ(int32_values(b.g.tensors.at(l.inputs[4])), (std::vector<int32_t>{1, 0}));
   EXPECT_EQ(b.g.tensors.at(l.inputs[3]).shape, (std::vector<int32_t>{2}));
   EXPECT_EQ(l.scratch_size, 0u);
@@ -190,7 +193,8 @@ TEST(LowerConv, FullyConnectedPerTensorMultipliesScalesInFloat) {
   b.g.tensors[w].quant.scale = {0.1f, 0.1f, 0.1f};
   b.g.tensors[w].quant.zero_point = {0, 0, 0};
   const LoweredOp per_channel = lower_node(b.g, n);
-  EXPECT_EQ(int32_values(b.g.tensors.at(per_channel.inputs[3])), (std::vector<int32_t>(3, 1374389576)));
+  EXPECT_EQ(int32_values(b.g.tensors.at(per_channel.inputs[3])),
+            (std::vector<int32_t>(3, 1374389576)));
 }
 
 TEST(LowerConv, ConvPerTensorFilterUsesDoubleProductPerChannel) {
@@ -267,9 +271,10 @@ TEST(LowerConv, RefusesWhatTheCoreDoesNotRun) {
     const int w = b.constant("w", DType::i8, {2, 3, 3, 1}, {0.1f, 0.2f}, {0, 0}, 0);
     const int out = b.tensor("out", DType::f32, {1, 2, 2, 2});
     const size_t n = b.node(OpCode::Conv2D, {in, w, -1}, out);
-    EXPECT_EQ(refusal(b.g, n),
-              "op 0 (Conv2D 'n'): hybrid model: int8 weights with float32 activations; the core "
-              "runs fully-int8 or fully-float models — dequantize the weights or quantize the model");
+    EXPECT_EQ(
+        refusal(b.g, n),
+        "op 0 (Conv2D 'n'): hybrid model: int8 weights with float32 activations; the core "
+        "runs fully-int8 or fully-float models — dequantize the weights or quantize the model");
   }
   {
     Builder b;  // asymmetric weights

@@ -35,8 +35,10 @@ QuantizedMultiplier quantize_multiplier(double real) {
 ClampRange activation_range_int8(ir::Activation act, float scale, int32_t zero_point) {
   const int32_t qmin = std::numeric_limits<int8_t>::min();
   const int32_t qmax = std::numeric_limits<int8_t>::max();
+  // In double and clamped before the conversion: a tiny scale must not overflow int32.
   auto quantize = [&](float x) {
-    return zero_point + static_cast<int32_t>(std::round(x / scale));
+    const double q = zero_point + std::round(static_cast<double>(x) / scale);
+    return static_cast<int32_t>(std::clamp(q, -1e9, 1e9));
   };
   ClampRange r{qmin, qmax};
   switch (act) {

@@ -87,7 +87,7 @@ Status UpdateAgent::load_state() {
 Status UpdateAgent::write_state(const StateRecord& next) {
   StateRecord r = next;
   r.sequence = state_.sequence + 1;
-  const int page = state_page_ == 0 ? 1 : 0;  // never the page holding the current record
+  const int page = state_page_ < 0 ? 0 : state_page_;
   uint8_t bytes[kStateRecordBytes];
   encode_state(r, bytes);
   const Flash& f = config_.flash;

@@ -58,7 +58,7 @@ void add_graph_inputs(Context& ctx, const onnx::GraphProto& g) {
     Value v;
     v.shape = onnx_import::read_value_shape(in, true, ctx.source() + ": graph input");
     ir::Tensor t;
-    t.name = in.name();
+    t.name = onnx_import::clean_name(in.name());
     t.type = DType::f32;
     t.shape = ctx.ir_shape(v.shape);
     v.onnx = ctx.graph.add_tensor(std::move(t));
@@ -116,7 +116,7 @@ void add_graph_outputs(Context& ctx, const onnx::GraphProto& g) {
     int t = ctx.as_onnx(v, out.name());
     if (taken.count(t)) t = ctx.emit(OpCode::Reshape, {t}, ctx.shape_of(t), {}, out.name() + "/copy");
     taken.insert(t);
-    ctx.graph.tensors[t].name = out.name();
+    ctx.graph.tensors[t].name = onnx_import::clean_name(out.name());
     ctx.graph.outputs.push_back(t);
   }
   if (ctx.graph.outputs.empty()) throw ir::Error(ctx.source() + ": the model has no output");
@@ -139,6 +139,31 @@ void remove_dead_nodes(ir::Graph& g) {
   g.nodes.assign(std::make_move_iterator(kept.rbegin()), std::make_move_iterator(kept.rend()));
 }
 
+// Names inside a damaged (or hostile) file may hold control characters or be huge: the
+// message must stay one printable line.
+std::string printable_line(const std::string& s) {
+  constexpr size_t kMaxLength = 1000;
+  std::string out;
+  for (char c : s.substr(0, kMaxLength)) out += (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) ? '?' : c;
+  if (s.size() > kMaxLength) out += "...";
+  return out;
+}
+
+ir::Graph import_model(const onnx::ModelProto& model, const std::string& source_name) {
+  if (!model.has_graph()) throw ir::Error(source_name + ": the ONNX model has no graph");
+  Context ctx(source_name);
+  ctx.opset = default_opset(model, source_name);
+  const onnx::GraphProto& g = model.graph();
+  count_uses(ctx, g);
+  add_initializers(ctx, g);
+  add_graph_inputs(ctx, g);
+  convert_nodes(ctx, g);
+  add_graph_outputs(ctx, g);
+  remove_dead_nodes(ctx.graph);
+  ctx.graph.check();
+  return std::move(ctx.graph);
+}
+
 }  // namespace
 
 const char* onnx_supported_ops() {
@@ -156,18 +181,11 @@ ir::Graph import_onnx(const uint8_t* data, size_t size, const std::string& sourc
   onnx::ModelProto model;
   if (data == nullptr || size == 0 || !model.ParseFromArray(data, static_cast<int>(size)))
     throw ir::Error(source_name + ": not a valid ONNX model (protobuf parse failed)");
-  if (!model.has_graph()) throw ir::Error(source_name + ": the ONNX model has no graph");
-  Context ctx(source_name);
-  ctx.opset = default_opset(model, source_name);
-  const onnx::GraphProto& g = model.graph();
-  count_uses(ctx, g);
-  add_initializers(ctx, g);
-  add_graph_inputs(ctx, g);
-  convert_nodes(ctx, g);
-  add_graph_outputs(ctx, g);
-  remove_dead_nodes(ctx.graph);
-  ctx.graph.check();
-  return std::move(ctx.graph);
+  try {
+    return import_model(model, source_name);
+  } catch (const ir::Error& e) {
+    throw ir::Error(printable_line(e.what()));
+  }
 }
 
 ir::Graph import_onnx_file(const std::string& path) {

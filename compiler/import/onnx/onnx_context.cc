@@ -16,6 +16,13 @@ int64_t elements_of(const Shape& s) {
 
 std::string shape_str(const Shape& s) { return fmt::format("[{}]", fmt::join(s, ",")); }
 
+std::string clean_name(const std::string& s) {
+  constexpr size_t kMax = 200;
+  std::string out;
+  for (char c : s.substr(0, kMax)) out += (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) ? '?' : c;
+  return s.size() > kMax ? out + "..." : out;
+}
+
 Context::Context(std::string source) : source_(std::move(source)) { graph.source = source_; }
 
 std::string Context::where() const {
@@ -72,7 +79,7 @@ void Context::set_output(size_t i, Value v) {
   const std::string& name = node->output(static_cast<int>(i));
   if (values.count(name)) fail(fmt::format("output '{}' is already defined", name));
   for (int t : {v.onnx, v.nhwc, v.flat})
-    if (t >= 0 && graph.tensors[t].name.empty()) graph.tensors[t].name = name;
+    if (t >= 0 && graph.tensors[t].name.empty()) graph.tensors[t].name = clean_name(name);
   values.emplace(name, std::move(v));
 }
 
@@ -168,7 +175,7 @@ Value Context::constant_value(Constant c) {
 
 int Context::ir_constant(const std::string& name, std::vector<int32_t> shape, const std::vector<float>& data) {
   ir::Tensor t;
-  t.name = name;
+  t.name = clean_name(name);
   t.type = DType::f32;
   t.shape = std::move(shape);
   t.constant = true;
@@ -195,7 +202,7 @@ std::vector<int32_t> Context::ir_shape(const Shape& s) const {
 int Context::emit(OpCode op, std::vector<int> inputs, const std::vector<int32_t>& shape,
                   const ir::Attrs& attrs, const std::string& name) {
   ir::Tensor t;
-  t.name = name;
+  t.name = clean_name(name);
   t.type = DType::f32;
   t.shape = shape;
   const int out = graph.add_tensor(std::move(t));
@@ -204,7 +211,7 @@ int Context::emit(OpCode op, std::vector<int> inputs, const std::vector<int32_t>
   n.inputs = std::move(inputs);
   n.outputs = {out};
   n.attrs = attrs;
-  n.name = node != nullptr && !node->name().empty() ? node->name() : name;
+  n.name = clean_name(node != nullptr && !node->name().empty() ? node->name() : name);
   graph.nodes.push_back(std::move(n));
   return out;
 }

@@ -106,6 +106,9 @@ constexpr int kNchwToNhwc[4] = {0, 2, 3, 1};
 constexpr int kNhwcToNchw[4] = {0, 3, 1, 2};
 
 std::string shape_str(const Shape& s);
+// A name from the file as it may enter the IR and messages: control characters replaced,
+// at most 200 characters.
+std::string clean_name(const std::string& s);
 int64_t elements_of(const Shape& s);
 
 // Limits every importer check uses: dims, elements and rank the tool accepts.

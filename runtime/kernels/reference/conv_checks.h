@@ -70,8 +70,7 @@ inline Status check_data_types(const KernelIO& io, DType* type) {
   if (io.num_inputs < 3 || io.num_outputs != 1) return Status::bad_params;
   const DType t = io.in[0].type;
   if (t != DType::i8 && t != DType::f32) return Status::bad_params;
-  if (!view::is_valid(io.in[0], t) || !view::is_valid(io.in[1], t) ||
-      !view::is_valid(io.out[0], t))
+  if (!view::is_valid(io.in[0], t) || !view::is_valid(io.in[1], t) || !view::is_valid(io.out[0], t))
     return Status::bad_params;
   *type = t;
   return Status::ok;
@@ -85,7 +84,8 @@ Status check_channel_inputs(const Params& p, const KernelIO& io, DType type, int
   const TensorView& bias = io.in[2];
   if (!is_absent(bias) && !is_channel_vector(bias, is_int8 ? DType::i32 : DType::f32, channels))
     return Status::bad_shape;
-  if (!is_int8) return stage::float_stage_ok(p.f_act_min, p.f_act_max) ? Status::ok : Status::bad_params;
+  if (!is_int8)
+    return stage::float_stage_ok(p.f_act_min, p.f_act_max) ? Status::ok : Status::bad_params;
   if (io.num_inputs != 5) return Status::bad_params;
   if (!is_channel_vector(io.in[3], DType::i32, channels) ||
       !is_channel_vector(io.in[4], DType::i32, channels))

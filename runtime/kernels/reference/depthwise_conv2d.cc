@@ -21,8 +21,8 @@ DepthwiseShape depthwise_shape(const DepthwiseConv2DParams& p, const KernelIO& i
   const TensorView& in = io.in[0];
   const TensorView& filter = io.in[1];
   const TensorView& out = io.out[0];
-  return {in.dims[0],  in.dims[1],     in.dims[2],     in.dims[3], out.dims[1],
-          out.dims[2], out.dims[3],    filter.dims[1], filter.dims[2], p.depth_multiplier};
+  return {in.dims[0],  in.dims[1],  in.dims[2],     in.dims[3],     out.dims[1],
+          out.dims[2], out.dims[3], filter.dims[1], filter.dims[2], p.depth_multiplier};
 }
 
 template <typename T, typename Acc, typename Finish>

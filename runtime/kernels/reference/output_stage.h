@@ -79,8 +79,12 @@ struct FloatChannels {
 // whose inputs are (input, filter, bias, multiplier, shift).
 template <typename Params>
 Int8Channels int8_channels(const Params& p, const TensorView* in) {
-  return {in[2].as<const int32_t>(), in[3].as<const int32_t>(), in[4].as<const int32_t>(),
-          p.output_offset, p.act_min, p.act_max};
+  return {in[2].as<const int32_t>(),
+          in[3].as<const int32_t>(),
+          in[4].as<const int32_t>(),
+          p.output_offset,
+          p.act_min,
+          p.act_max};
 }
 template <typename Params>
 FloatChannels float_channels(const Params& p, const TensorView* in) {

@@ -73,56 +73,60 @@ Status check_MaxPool2D(const Pool2DParams& p, const KernelIO& io) { return check
 
 void eval_AveragePool2D(const Pool2DParams& p, const KernelIO& io) {
   if (io.in[0].type == DType::i8) {
-    pool_loop<int8_t>(p, io, [&](const int8_t* in, int32_t in_w, int32_t c, const Window& w,
-                                 int8_t* out) {
-      const int32_t count = (w.y1 - w.y0) * (w.x1 - w.x0);
-      for (int32_t ch = 0; ch < c; ++ch) {
-        int32_t acc = 0;
-        for (int32_t y = w.y0; y < w.y1; ++y)
-          for (int32_t x = w.x0; x < w.x1; ++x) acc += in[(y * in_w + x) * c + ch];
-        // One division per output element: TFLite's rounding needs the exact quotient.
-        acc = acc > 0 ? (acc + count / 2) / count : (acc - count / 2) / count;
-        out[ch] = static_cast<int8_t>(fixed::clamp(acc, p.act_min, p.act_max));
-      }
-    });
+    pool_loop<int8_t>(p, io,
+                      [&](const int8_t* in, int32_t in_w, int32_t c, const Window& w, int8_t* out) {
+                        const int32_t count = (w.y1 - w.y0) * (w.x1 - w.x0);
+                        for (int32_t ch = 0; ch < c; ++ch) {
+                          int32_t acc = 0;
+                          for (int32_t y = w.y0; y < w.y1; ++y)
+                            for (int32_t x = w.x0; x < w.x1; ++x)
+                              acc += in[(y * in_w + x) * c + ch];
+                          // One division per output element: TFLite's rounding needs the exact
+                          // quotient.
+                          acc = acc > 0 ? (acc + count / 2) / count : (acc - count / 2) / count;
+                          out[ch] = static_cast<int8_t>(fixed::clamp(acc, p.act_min, p.act_max));
+                        }
+                      });
   } else {
-    pool_loop<float>(p, io, [&](const float* in, int32_t in_w, int32_t c, const Window& w,
-                                float* out) {
-      const float count = static_cast<float>((w.y1 - w.y0) * (w.x1 - w.x0));
-      for (int32_t ch = 0; ch < c; ++ch) {
-        float total = 0.0f;
-        for (int32_t y = w.y0; y < w.y1; ++y)
-          for (int32_t x = w.x0; x < w.x1; ++x) total += in[(y * in_w + x) * c + ch];
-        out[ch] = stage::clamp_float(total / count, p.f_act_min, p.f_act_max);
-      }
-    });
+    pool_loop<float>(p, io,
+                     [&](const float* in, int32_t in_w, int32_t c, const Window& w, float* out) {
+                       const float count = static_cast<float>((w.y1 - w.y0) * (w.x1 - w.x0));
+                       for (int32_t ch = 0; ch < c; ++ch) {
+                         float total = 0.0f;
+                         for (int32_t y = w.y0; y < w.y1; ++y)
+                           for (int32_t x = w.x0; x < w.x1; ++x)
+                             total += in[(y * in_w + x) * c + ch];
+                         out[ch] = stage::clamp_float(total / count, p.f_act_min, p.f_act_max);
+                       }
+                     });
   }
 }
 
 void eval_MaxPool2D(const Pool2DParams& p, const KernelIO& io) {
   if (io.in[0].type == DType::i8) {
-    pool_loop<int8_t>(p, io, [&](const int8_t* in, int32_t in_w, int32_t c, const Window& w,
-                                 int8_t* out) {
-      for (int32_t ch = 0; ch < c; ++ch) {
-        int32_t best = INT8_MIN;
-        for (int32_t y = w.y0; y < w.y1; ++y)
-          for (int32_t x = w.x0; x < w.x1; ++x) best = max_i(best, in[(y * in_w + x) * c + ch]);
-        out[ch] = static_cast<int8_t>(fixed::clamp(best, p.act_min, p.act_max));
-      }
-    });
+    pool_loop<int8_t>(p, io,
+                      [&](const int8_t* in, int32_t in_w, int32_t c, const Window& w, int8_t* out) {
+                        for (int32_t ch = 0; ch < c; ++ch) {
+                          int32_t best = INT8_MIN;
+                          for (int32_t y = w.y0; y < w.y1; ++y)
+                            for (int32_t x = w.x0; x < w.x1; ++x)
+                              best = max_i(best, in[(y * in_w + x) * c + ch]);
+                          out[ch] = static_cast<int8_t>(fixed::clamp(best, p.act_min, p.act_max));
+                        }
+                      });
   } else {
-    pool_loop<float>(p, io, [&](const float* in, int32_t in_w, int32_t c, const Window& w,
-                                float* out) {
-      for (int32_t ch = 0; ch < c; ++ch) {
-        float best = -3.40282347e+38f;  // lowest finite float, as TFLite starts
-        for (int32_t y = w.y0; y < w.y1; ++y)
-          for (int32_t x = w.x0; x < w.x1; ++x) {
-            const float v = in[(y * in_w + x) * c + ch];
-            best = best < v ? v : best;  // std::max(best, v)
-          }
-        out[ch] = stage::clamp_float(best, p.f_act_min, p.f_act_max);
-      }
-    });
+    pool_loop<float>(p, io,
+                     [&](const float* in, int32_t in_w, int32_t c, const Window& w, float* out) {
+                       for (int32_t ch = 0; ch < c; ++ch) {
+                         float best = -3.40282347e+38f;  // lowest finite float, as TFLite starts
+                         for (int32_t y = w.y0; y < w.y1; ++y)
+                           for (int32_t x = w.x0; x < w.x1; ++x) {
+                             const float v = in[(y * in_w + x) * c + ch];
+                             best = best < v ? v : best;  // std::max(best, v)
+                           }
+                         out[ch] = stage::clamp_float(best, p.f_act_min, p.f_act_max);
+                       }
+                     });
   }
 }
 

@@ -1,0 +1,478 @@
+// ONNX importer: graphs built with the protobuf classes are imported, compiled and run on
+// the host runtime, and compared with a plain NCHW reference written here (loops straight
+// from the ONNX operator definitions), plus structure checks of the IR (layout handling,
+// folding, fusion) and error cases.
+#include "import/onnx/import_onnx.h"
+
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <cmath>
+#include <fstream>
+#include <iterator>
+
+#include "import/onnx/onnx_test_builder.h"
+#include "onnx_seed_models.h"
+
+namespace tinyforge {
+namespace {
+
+using onnx_test::attr;
+using onnx_test::count_ops;
+using onnx_test::ModelBuilder;
+using onnx_test::random_floats;
+using onnx_test::run_graph;
+
+// ---- NCHW reference ------------------------------------------------------------------
+
+struct Nchw {
+  int64_t n, c, h, w;
+  std::vector<float> v;
+  float at(int64_t b, int64_t ch, int64_t y, int64_t x) const { return v[((b * c + ch) * h + y) * w + x]; }
+};
+
+Nchw conv_ref(const Nchw& x, const std::vector<float>& wt, int64_t m, int64_t kh, int64_t kw,
+              const std::vector<float>& bias, int64_t group, int64_t stride, std::vector<int64_t> pads,
+              int64_t dilation = 1) {
+  const int64_t cg = x.c / group, mg = m / group;
+  Nchw out{x.n, m, (x.h + pads[0] + pads[2] - ((kh - 1) * dilation + 1)) / stride + 1,
+           (x.w + pads[1] + pads[3] - ((kw - 1) * dilation + 1)) / stride + 1, {}};
+  for (int64_t b = 0; b < x.n; ++b)
+    for (int64_t o = 0; o < m; ++o)
+      for (int64_t oy = 0; oy < out.h; ++oy)
+        for (int64_t ox = 0; ox < out.w; ++ox) {
+          double acc = bias.empty() ? 0.0 : bias[o];
+          const int64_t g = o / mg;
+          for (int64_t ci = 0; ci < cg; ++ci)
+            for (int64_t ky = 0; ky < kh; ++ky)
+              for (int64_t kx = 0; kx < kw; ++kx) {
+                const int64_t iy = oy * stride - pads[0] + ky * dilation, ix = ox * stride - pads[1] + kx * dilation;
+                if (iy < 0 || iy >= x.h || ix < 0 || ix >= x.w) continue;
+                acc += static_cast<double>(x.at(b, g * cg + ci, iy, ix)) * wt[((o * cg + ci) * kh + ky) * kw + kx];
+              }
+          out.v.push_back(static_cast<float>(acc));
+        }
+  return out;
+}
+
+void bn_relu_ref(Nchw& x, const std::vector<float>& s, const std::vector<float>& b, const std::vector<float>& mean,
+                 const std::vector<float>& var, float eps, bool relu) {
+  for (int64_t i = 0; i < static_cast<int64_t>(x.v.size()); ++i) {
+    const int64_t ch = (i / (x.h * x.w)) % x.c;
+    float y = (x.v[i] - mean[ch]) / std::sqrt(var[ch] + eps) * s[ch] + b[ch];
+    x.v[i] = relu ? std::max(y, 0.0f) : y;
+  }
+}
+
+Nchw maxpool_ref(const Nchw& x, int64_t k, int64_t stride) {
+  Nchw out{x.n, x.c, (x.h - k) / stride + 1, (x.w - k) / stride + 1, {}};
+  for (int64_t b = 0; b < x.n; ++b)
+    for (int64_t ch = 0; ch < x.c; ++ch)
+      for (int64_t oy = 0; oy < out.h; ++oy)
+        for (int64_t ox = 0; ox < out.w; ++ox) {
+          float best = -INFINITY;
+          for (int64_t ky = 0; ky < k; ++ky)
+            for (int64_t kx = 0; kx < k; ++kx) best = std::max(best, x.at(b, ch, oy * stride + ky, ox * stride + kx));
+          out.v.push_back(best);
+        }
+  return out;
+}
+
+// y[r][o] = sum_i a[r][i] * w[o][i] + bias[o]
+std::vector<float> gemm_ref(const std::vector<float>& a, int64_t rows, const std::vector<float>& w,
+                            const std::vector<float>& bias, int64_t out) {
+  const int64_t in = static_cast<int64_t>(a.size()) / rows;
+  std::vector<float> y;
+  for (int64_t r = 0; r < rows; ++r)
+    for (int64_t o = 0; o < out; ++o) {
+      double acc = bias[o];
+      for (int64_t i = 0; i < in; ++i) acc += static_cast<double>(a[r * in + i]) * w[o * in + i];
+      y.push_back(static_cast<float>(acc));
+    }
+  return y;
+}
+
+void expect_near_all(const std::vector<float>& got, const std::vector<float>& want, float tol = 1e-4f) {
+  ASSERT_EQ(got.size(), want.size());
+  for (size_t i = 0; i < got.size(); ++i)
+    ASSERT_NEAR(got[i], want[i], tol * (1.0f + std::fabs(want[i]))) << "element " << i;
+}
+
+// ---- numeric tests on small graphs ---------------------------------------------------
+
+TEST(OnnxImport, ConvBatchNormReluPoolFlattenGemmMatchesNchwReference) {
+  ModelBuilder mb;
+  mb.input("x", {1, 3, 9, 9});
+  const auto w = random_floats(4 * 3 * 3 * 3, 1), s = random_floats(4, 2, 0.5f, 1.5f), b = random_floats(4, 3),
+             mean = random_floats(4, 4), var = random_floats(4, 5, 0.1f, 2.0f);
+  mb.initializer("w", {4, 3, 3, 3}, w);
+  mb.initializer("s", {4}, s);
+  mb.initializer("b", {4}, b);
+  mb.initializer("mean", {4}, mean);
+  mb.initializer("var", {4}, var);
+  auto& conv = mb.node("Conv", {"x", "w"}, {"c"});
+  attr(conv, "strides", std::vector<int64_t>{2, 2});
+  attr(conv, "pads", std::vector<int64_t>{1, 0, 0, 1});  // asymmetric: top 1, left 0, bottom 0, right 1
+  attr(mb.node("BatchNormalization", {"c", "s", "b", "mean", "var"}, {"bn"}), "epsilon", 1e-3f);
+  mb.node("Relu", {"bn"}, {"r"});
+  auto& pool = mb.node("MaxPool", {"r"}, {"p"});
+  attr(pool, "kernel_shape", std::vector<int64_t>{2, 2});
+  mb.node("Flatten", {"p"}, {"f"});
+  const auto fw = random_floats(5 * 4 * 3 * 3, 6), fb = random_floats(5, 7);
+  mb.initializer("fw", {5, 36}, fw);
+  mb.initializer("fb", {5}, fb);
+  attr(mb.node("Gemm", {"f", "fw", "fb"}, {"y"}), "transB", int64_t{1});
+  mb.output("y", {1, 5});
+
+  const ir::Graph g = mb.import();
+  // BN folded, Relu fused, the flatten absorbed into the weights: one Transpose (the NCHW
+  // input), no Mul/Add/Clamp.
+  EXPECT_EQ(count_ops(g, OpCode::Transpose), 1u);
+  EXPECT_EQ(count_ops(g, OpCode::Mul) + count_ops(g, OpCode::Add) + count_ops(g, OpCode::Clamp), 0u);
+  ASSERT_EQ(count_ops(g, OpCode::Conv2D), 1u);
+  for (const auto& n : g.nodes)
+    if (n.op == OpCode::Conv2D) EXPECT_EQ(n.attrs.activation, ir::Activation::relu);
+
+  const auto x = random_floats(3 * 9 * 9, 8);
+  Nchw ref = conv_ref({1, 3, 9, 9, x}, w, 4, 3, 3, {}, 1, 2, {1, 0, 0, 1});
+  bn_relu_ref(ref, s, b, mean, var, 1e-3f, true);
+  const Nchw pooled = maxpool_ref(ref, 2, 1);
+  ASSERT_EQ(pooled.h * pooled.w * pooled.c, 36);
+  expect_near_all(run_graph(g, {x})[0], gemm_ref(pooled.v, 1, fw, fb, 5));
+}
+
+TEST(OnnxImport, DepthwiseGroupedConcatAndGlobalPoolMatchReference) {
+  ModelBuilder mb;
+  mb.input("x", {1, 4, 6, 6});
+  const auto wd = random_floats(8 * 1 * 3 * 3, 11), bd = random_floats(8, 12);
+  const auto wg = random_floats(4 * 2 * 1 * 1, 13), bg = random_floats(4, 14);
+  mb.initializer("wd", {8, 1, 3, 3}, wd);
+  mb.initializer("bd", {8}, bd);
+  mb.initializer("wg", {4, 2, 1, 1}, wg);
+  mb.initializer("bg", {4}, bg);
+  auto& dw = mb.node("Conv", {"x", "wd", "bd"}, {"a"});
+  attr(dw, "group", int64_t{4});
+  attr(dw, "dilations", std::vector<int64_t>{2, 2});
+  attr(dw, "pads", std::vector<int64_t>{2, 2, 2, 2});
+  attr(mb.node("Conv", {"x", "wg", "bg"}, {"b"}), "group", int64_t{2});
+  attr(mb.node("Concat", {"a", "b"}, {"cat"}), "axis", int64_t{1});
+  mb.node("GlobalAveragePool", {"cat"}, {"y"});
+  mb.output("y", {1, 12, 1, 1});
+
+  const ir::Graph g = mb.import();
+  ASSERT_EQ(count_ops(g, OpCode::DepthwiseConv2D), 1u);
+  for (const auto& n : g.nodes) {
+    if (n.op == OpCode::DepthwiseConv2D) EXPECT_EQ(n.attrs.depth_multiplier, 2);
+    if (n.op == OpCode::Concatenation) EXPECT_EQ(n.attrs.axis, 3);  // channels, last in NHWC
+  }
+  EXPECT_EQ(count_ops(g, OpCode::Transpose), 1u);  // input only: [N,1,1,C] -> [N,C,1,1] is free
+
+  const auto x = random_floats(4 * 6 * 6, 15);
+  const Nchw in{1, 4, 6, 6, x};
+  const Nchw a = conv_ref(in, wd, 8, 3, 3, bd, 4, 1, {2, 2, 2, 2}, 2);
+  const Nchw b = conv_ref(in, wg, 4, 1, 1, bg, 2, 1, {0, 0, 0, 0});
+  std::vector<float> want;
+  for (const Nchw* t : {&a, &b})
+    for (int64_t ch = 0; ch < t->c; ++ch) {
+      double sum = 0;
+      for (int64_t i = 0; i < t->h * t->w; ++i) sum += t->v[ch * t->h * t->w + i];
+      want.push_back(static_cast<float>(sum / (t->h * t->w)));
+    }
+  expect_near_all(run_graph(g, {x})[0], want);
+}
+
+TEST(OnnxImport, ChannelSoftmaxTransposeAndPadStayChannelsLast) {
+  ModelBuilder mb;
+  mb.input("x", {1, 3, 4, 5});
+  const auto w = random_floats(6 * 3, 21);
+  mb.initializer("w", {6, 3, 1, 1}, w);
+  mb.node("Conv", {"x", "w"}, {"c"});
+  attr(mb.node("Softmax", {"c"}, {"s"}), "axis", int64_t{1});
+  mb.initializer_i64("pads", {8}, {0, 0, 1, 0, 0, 0, 0, 2});  // H before 1, W after 2
+  mb.node("Pad", {"s", "pads"}, {"p"});
+  attr(mb.node("Transpose", {"p"}, {"y"}), "perm", std::vector<int64_t>{0, 2, 3, 1});  // -> NHWC
+  mb.output("y", {1, 5, 7, 6});
+
+  const ir::Graph g = mb.import();
+  // The final NCHW->NHWC Transpose cancels against the internal layout: only the input
+  // boundary transposes.
+  EXPECT_EQ(count_ops(g, OpCode::Transpose), 1u);
+  const auto x = random_floats(3 * 4 * 5, 22);
+  const Nchw c = conv_ref({1, 3, 4, 5, x}, w, 6, 1, 1, {}, 1, 1, {0, 0, 0, 0});
+  std::vector<float> want;  // [1,5,7,6]: (h, w, c) of the padded softmax
+  for (int64_t y = 0; y < 5; ++y)
+    for (int64_t xx = 0; xx < 7; ++xx) {
+      const bool inside = y >= 1 && xx < 5;
+      double denom = 0;
+      if (inside)
+        for (int64_t ch = 0; ch < 6; ++ch) denom += std::exp(static_cast<double>(c.at(0, ch, y - 1, xx)));
+      for (int64_t ch = 0; ch < 6; ++ch)
+        want.push_back(inside ? static_cast<float>(std::exp(static_cast<double>(c.at(0, ch, y - 1, xx))) / denom) : 0.0f);
+    }
+  expect_near_all(run_graph(g, {x})[0], want, 1e-5f);
+}
+
+TEST(OnnxImport, ClipFusesIntoConvOnlyForTfliteActivations) {
+  ModelBuilder mb(11);
+  mb.input("x", {1, 2, 3, 3});
+  mb.initializer("w", {2, 2, 1, 1}, random_floats(4, 31));
+  mb.initializer("zero", {}, {0.0f});
+  mb.initializer("six", {}, {6.0f});
+  mb.initializer("lo", {}, {0.25f});
+  mb.initializer("hi", {}, {0.5f});
+  mb.node("Conv", {"x", "w"}, {"c1"});
+  mb.node("Clip", {"c1", "zero", "six"}, {"y1"});
+  mb.node("Conv", {"x", "w"}, {"c2"});
+  mb.node("Clip", {"c2", "lo", "hi"}, {"y2"});
+  mb.output("y1");
+  mb.output("y2");
+  const ir::Graph g = mb.import();
+  ASSERT_EQ(count_ops(g, OpCode::Clamp), 1u);
+  std::vector<ir::Activation> acts;
+  for (const auto& n : g.nodes)
+    if (n.op == OpCode::Conv2D) acts.push_back(n.attrs.activation);
+  EXPECT_EQ(acts, (std::vector<ir::Activation>{ir::Activation::relu6, ir::Activation::none}));
+  const auto outs = run_graph(g, {random_floats(18, 32, -10.0f, 10.0f)});
+  for (float v : outs[0]) EXPECT_TRUE(v >= 0.0f && v <= 6.0f);
+  for (float v : outs[1]) EXPECT_TRUE(v >= 0.25f && v <= 0.5f);
+}
+
+TEST(OnnxImport, StandaloneBatchNormBecomesMulAdd) {
+  ModelBuilder mb;
+  mb.input("x", {1, 2, 2, 2});
+  mb.initializer("s", {2}, {2.0f, -1.0f});
+  mb.initializer("b", {2}, {0.5f, 1.0f});
+  mb.initializer("m", {2}, {1.0f, 0.0f});
+  mb.initializer("v", {2}, {4.0f, 1.0f});
+  attr(mb.node("BatchNormalization", {"x", "s", "b", "m", "v"}, {"y"}), "epsilon", 0.0f);
+  mb.output("y");
+  const ir::Graph g = mb.import();
+  EXPECT_EQ(count_ops(g, OpCode::Mul), 1u);
+  EXPECT_EQ(count_ops(g, OpCode::Add), 1u);
+  // channel 0: (x - 1) / 2 * 2 + 0.5 = x - 0.5; channel 1: -(x) + 1
+  const std::vector<float> x{1, 2, 3, 4, 5, 6, 7, 8};
+  expect_near_all(run_graph(g, {x})[0], {0.5f, 1.5f, 2.5f, 3.5f, -4, -5, -6, -7});
+}
+
+TEST(OnnxImport, ShapeArithmeticAroundReshapeIsEvaluated) {
+  // PyTorch's x.view(x.size(0), -1): Shape -> Gather -> Unsqueeze -> Concat -> Reshape.
+  ModelBuilder mb;
+  mb.input("x", {2, 3, 2, 2});
+  mb.node("Shape", {"x"}, {"shape"});
+  mb.initializer_i64("zero", {}, {0});
+  mb.initializer_i64("axes", {1}, {0});
+  mb.initializer_i64("minus_one", {1}, {-1});
+  mb.node("Gather", {"shape", "zero"}, {"n"});
+  mb.node("Unsqueeze", {"n", "axes"}, {"n1"});
+  attr(mb.node("Concat", {"n1", "minus_one"}, {"target"}), "axis", int64_t{0});
+  mb.node("Reshape", {"x", "target"}, {"y"});
+  mb.output("y", {2, 12});
+  const ir::Graph g = mb.import();
+  ASSERT_EQ(g.nodes.size(), 1u);
+  EXPECT_EQ(g.nodes[0].op, OpCode::Reshape);
+  EXPECT_EQ(g.tensors[g.outputs[0]].shape, (std::vector<int32_t>{2, 12}));
+}
+
+TEST(OnnxImport, DigitsExampleMatchesReferenceFromItsInitializers) {
+  const std::string path = std::string(TINYFORGE_SOURCE_DIR) + "/examples/digits/digits.onnx";
+  std::ifstream f(path, std::ios::binary);
+  if (!f) GTEST_SKIP() << "missing " << path;
+  onnx::ModelProto m;
+  ASSERT_TRUE(m.ParseFromIstream(&f));
+  auto init = [&](const std::string& name) {
+    for (const auto& t : m.graph().initializer())
+      if (t.name() == name) {
+        std::vector<float> v(t.raw_data().size() / 4);
+        std::memcpy(v.data(), t.raw_data().data(), t.raw_data().size());
+        return v;
+      }
+    ADD_FAILURE() << "no initializer " << name;
+    return std::vector<float>{};
+  };
+  const ir::Graph g = import_onnx_file(path);
+  EXPECT_EQ(count_ops(g, OpCode::Conv2D), 2u);
+  EXPECT_EQ(count_ops(g, OpCode::Transpose), 0u);  // C = 1 input and the flatten cost nothing
+  EXPECT_EQ(count_ops(g, OpCode::Mul) + count_ops(g, OpCode::Add) + count_ops(g, OpCode::Clamp), 0u);
+
+  const auto x = random_floats(64, 41, 0.0f, 1.0f);
+  Nchw a = conv_ref({1, 1, 8, 8, x}, init("features.0.weight"), 8, 3, 3, {}, 1, 1, {1, 1, 1, 1});
+  bn_relu_ref(a, init("features.1.weight"), init("features.1.bias"), init("features.1.running_mean"),
+              init("features.1.running_var"), 1e-5f, true);
+  Nchw b = conv_ref(maxpool_ref(a, 2, 2), init("features.4.weight"), 16, 3, 3, init("features.4.bias"), 1, 1,
+                    {1, 1, 1, 1});
+  bn_relu_ref(b, init("features.5.weight"), init("features.5.bias"), init("features.5.running_mean"),
+              init("features.5.running_var"), 1e-5f, true);
+  std::vector<float> logits = gemm_ref(maxpool_ref(b, 2, 2).v, 1, init("classifier.weight"), init("classifier.bias"), 10);
+  double denom = 0;
+  for (float v : logits) denom += std::exp(static_cast<double>(v));
+  for (float& v : logits) v = static_cast<float>(std::exp(static_cast<double>(v)) / denom);
+  expect_near_all(run_graph(g, {x})[0], logits, 1e-5f);
+}
+
+// The fuzz seeds use every converter: each must import, compile and run, with finite outputs.
+TEST(OnnxImport, EverySeedModelImportsCompilesAndRuns) {
+  for (const auto& [name, bytes] : onnx_test::onnx_seed_models()) {
+    SCOPED_TRACE(name);
+    const ir::Graph g = import_onnx(reinterpret_cast<const uint8_t*>(bytes.data()), bytes.size(), name);
+    std::vector<std::vector<float>> inputs;
+    for (int t : g.inputs) inputs.push_back(random_floats(static_cast<size_t>(g.tensors[t].elements()), 51));
+    const auto outs = run_graph(g, inputs);
+    ASSERT_EQ(outs.size(), g.outputs.size());
+    for (const auto& o : outs)
+      for (float v : o) ASSERT_TRUE(std::isfinite(v));
+  }
+}
+
+// ---- errors ---------------------------------------------------------------------------
+
+std::string import_error(const ModelBuilder& mb) {
+  try {
+    mb.import();
+  } catch (const ir::Error& e) {
+    return e.what();
+  }
+  return "";
+}
+
+TEST(OnnxImport, UnsupportedOpNamesNodeTypeAndOpset) {
+  ModelBuilder mb(13);
+  mb.input("x", {1, 4});
+  mb.node("Erf", {"x"}, {"y"}, "my_erf");
+  mb.output("y");
+  const std::string msg = import_error(mb);
+  EXPECT_NE(msg.find("node 'my_erf' (Erf, opset 13): unsupported: op"), std::string::npos) << msg;
+  EXPECT_EQ(msg.find('\n'), std::string::npos);
+}
+
+TEST(OnnxImport, MalformedModelsGiveOneLineErrors) {
+  struct Case {
+    const char* name;
+    void (*make)(ModelBuilder&);
+    const char* expect;  // substring of the message
+  };
+  const Case cases[] = {
+      {"missing initializer", [](ModelBuilder& mb) {
+         mb.input("x", {1, 1, 4, 4});
+         mb.node("Conv", {"x", "nowhere"}, {"y"});
+         mb.output("y");
+       }, "'nowhere' is not a graph input"},
+      {"unsorted nodes", [](ModelBuilder& mb) {
+         mb.input("x", {1, 4});
+         mb.node("Relu", {"a"}, {"y"});
+         mb.node("Relu", {"x"}, {"a"});
+         mb.output("y");
+       }, "topologically sorted"},
+      {"initializer too short", [](ModelBuilder& mb) {
+         mb.input("x", {1, 4});
+         mb.initializer("w", {3, 4}, std::vector<float>(5, 1.0f));
+         mb.node("MatMul", {"x", "w"}, {"y"});
+         mb.output("y");
+       }, "raw_data has 20 bytes"},
+      {"negative dim", [](ModelBuilder& mb) {
+         mb.input("x", {1, 4});
+         mb.initializer("w", {4, 2}, std::vector<float>(8, 1.0f));
+         mb.graph().mutable_initializer(0)->set_dims(0, -4);
+         mb.node("MatMul", {"x", "w"}, {"y"});
+         mb.output("y");
+       }, "dimension -4 out of range"},
+      {"shape mismatch", [](ModelBuilder& mb) {
+         mb.input("x", {1, 4});
+         mb.initializer("w", {5, 2}, std::vector<float>(10, 1.0f));
+         mb.node("MatMul", {"x", "w"}, {"y"});
+         mb.output("y");
+       }, "do not multiply"},
+      {"conv weights of wrong rank", [](ModelBuilder& mb) {
+         mb.input("x", {1, 2, 4, 4});
+         mb.initializer("w", {2, 2}, std::vector<float>(4, 1.0f));
+         mb.node("Conv", {"x", "w"}, {"y"});
+         mb.output("y");
+       }, "weights W must be"},
+      {"huge input dim", [](ModelBuilder& mb) {
+         mb.input("x", {1, int64_t{1} << 40});
+         mb.node("Relu", {"x"}, {"y"});
+         mb.output("y");
+       }, "dimension 1 is"},
+      {"symbolic inner dim", [](ModelBuilder& mb) {
+         mb.input("x", {1, 4});
+         mb.graph().mutable_input(0)->mutable_type()->mutable_tensor_type()->mutable_shape()->mutable_dim(1)->set_dim_param("n");
+         mb.node("Relu", {"x"}, {"y"});
+         mb.output("y");
+       }, "is not static"},
+      {"declared output shape differs", [](ModelBuilder& mb) {
+         mb.input("x", {1, 4});
+         mb.node("Relu", {"x"}, {"y"});
+         mb.output("y", {1, 5});
+       }, "declared [1,5]"},
+      {"external data", [](ModelBuilder& mb) {
+         mb.input("x", {1, 4});
+         mb.initializer("w", {4, 2}, std::vector<float>(8, 1.0f));
+         mb.graph().mutable_initializer(0)->set_data_location(onnx::TensorProto::EXTERNAL);
+         mb.node("MatMul", {"x", "w"}, {"y"});
+         mb.output("y");
+       }, "external data"},
+      {"pool window outside input", [](ModelBuilder& mb) {
+         mb.input("x", {1, 1, 4, 4});
+         auto& p = mb.node("MaxPool", {"x"}, {"y"});
+         attr(p, "kernel_shape", std::vector<int64_t>{2, 2});
+         attr(p, "pads", std::vector<int64_t>{3, 0, 0, 0});
+         mb.output("y");
+       }, "entirely outside"},
+      {"bad conv group", [](ModelBuilder& mb) {
+         mb.input("x", {1, 3, 4, 4});
+         mb.initializer("w", {2, 1, 1, 1}, std::vector<float>(2, 1.0f));
+         attr(mb.node("Conv", {"x", "w"}, {"y"}), "group", int64_t{2});
+         mb.output("y");
+       }, "group 2 does not fit"},
+  };
+  for (const Case& c : cases) {
+    ModelBuilder mb;
+    c.make(mb);
+    const std::string msg = import_error(mb);
+    EXPECT_NE(msg.find(c.expect), std::string::npos) << c.name << ": " << msg;
+    EXPECT_EQ(msg.find('\n'), std::string::npos) << c.name;
+    EXPECT_EQ(msg.rfind("test.onnx", 0), 0u) << c.name << ": message must name the file: " << msg;
+  }
+}
+
+TEST(OnnxImport, OpsetOutOfRangeAndGarbageAreRefused) {
+  ModelBuilder mb(99);
+  mb.input("x", {1, 4});
+  mb.node("Relu", {"x"}, {"y"});
+  mb.output("y");
+  EXPECT_NE(import_error(mb).find("opset 99"), std::string::npos);
+  const uint8_t garbage[] = {0xff, 0xff, 0xff, 0xff, 0x0f, 0x12};
+  EXPECT_THROW(import_onnx(garbage, sizeof garbage, "g.onnx"), ir::Error);
+  EXPECT_THROW(import_onnx(garbage, 0, "g.onnx"), ir::Error);
+}
+
+// Truncations and byte flips of a real model: the importer (and the planner after it)
+// either accepts the result or throws ir::Error; anything else fails the test.
+TEST(OnnxImport, DamagedDigitsModelNeverCrashes) {
+  const std::string path = std::string(TINYFORGE_SOURCE_DIR) + "/examples/digits/digits.onnx";
+  std::ifstream f(path, std::ios::binary);
+  if (!f) GTEST_SKIP() << "missing " << path;
+  const std::vector<uint8_t> good((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
+  ASSERT_GT(good.size(), 1000u);
+  auto attempt = [](const std::vector<uint8_t>& bytes) -> int {
+    try {
+      plan::build_plan(import_onnx(bytes.data(), bytes.size(), "damaged.onnx"));
+      return 0;
+    } catch (const ir::Error& e) {
+      EXPECT_EQ(std::string(e.what()).find('\n'), std::string::npos);
+      return 1;
+    }
+  };
+  int refused = 0, tries = 0;
+  for (size_t cut = 1; cut < good.size(); cut += good.size() / 40, ++tries)
+    refused += attempt(std::vector<uint8_t>(good.begin(), good.begin() + static_cast<long>(cut)));
+  std::mt19937 rng(7);
+  for (int i = 0; i < 400; ++i, ++tries) {
+    std::vector<uint8_t> bad = good;
+    for (int k = 0; k < 1 + i % 4; ++k) bad[rng() % bad.size()] ^= static_cast<uint8_t>(1 + rng() % 255);
+    refused += attempt(bad);
+  }
+  EXPECT_GT(refused, tries / 4);  // most damage is detected (flips inside float weights are not)
+}
+
+}  // namespace
+}  // namespace tinyforge
