@@ -93,7 +93,7 @@ class TempDir {
 void bench(const Options& o) {
   const std::optional<sim::Budget> budget =
       o.budget.empty() ? std::nullopt : std::optional<sim::Budget>(sim::parse_budget(o.budget));
-  const std::vector<uint8_t> blob = host::blob_from_file(o.model);
+  const std::vector<uint8_t> blob = host::blob_from_file(o.model, host::plan_options_for_target(o.target));
   host::HostRunner runner(blob, o.model);
   const auto inputs = model_inputs(o, runner);
   std::vector<uint8_t> input_bytes;
@@ -137,6 +137,7 @@ void bench(const Options& o) {
     j["clock_mhz"] = image.board.clock_mhz;
     j["instructions"] = run.instructions;
     j["cycles_estimate"] = run.cycles_estimate;
+    j["timing_model"] = sim::timing_model_name(run.timing);
     j["taken_branches"] = run.taken_branches;
     j["latency_us"] = f.latency_seconds * 1e6;
     j["energy_uj"] = f.energy_joules * 1e6;
@@ -158,7 +159,7 @@ void bench(const Options& o) {
     std::string text = fmt::format(
         "{} on {} ({}, {:g} MHz, {} memory map)\n"
         "  instructions     {:>12}\n"
-        "  cycles (est.)    {:>12}   static Cortex-M4 model (sim/README.md)\n"
+        "  cycles (est.)    {:>12}   static {} timing model (sim/README.md)\n"
         "  latency          {:>12}   at {:g} MHz\n"
         "  energy           {:>12}   {:g} uA/MHz x {:g} MHz x {:g} V\n"
         "  RAM              {:>12}   arena {} + stack {} + other static {}\n"
@@ -166,6 +167,7 @@ void bench(const Options& o) {
         "  output           matches the host runtime ({} bytes)\n",
         o.model, image.target.name, image.board.name, image.board.clock_mhz,
         image.generic_map ? "generic" : image.board.name, run.instructions, run.cycles_estimate,
+        sim::timing_model_name(run.timing),
         sim::format_seconds(f.latency_seconds), image.board.clock_mhz, sim::format_joules(f.energy_joules),
         image.board.active_ua_per_mhz, image.board.clock_mhz, image.board.voltage, fmt::format("{} B", f.ram_bytes),
         f.arena_used_bytes, f.stack_bytes, f.static_other_bytes, fmt::format("{} B", f.flash_bytes), f.code_bytes,
@@ -208,10 +210,11 @@ void add_bench(CLI::App& app) {
   cmd->add_flag("--json", o->json, "print the figures as JSON");
   cmd->add_option("--keep", o->keep_dir, "build the firmware in this folder and keep it");
   cmd->footer(
-      "Cycles come from a static Cortex-M4 timing model (sim/README.md): compare engines on one\n"
-      "core, do not read them as a datasheet latency. RAM = arena used + stack high-water +\n"
-      "other static RAM; flash = code + model. Exit codes: 0 ok, 1 error (incl. output differing\n"
-      "from the host runtime), 2 usage (incl. a malformed --budget), 3 over budget.");
+      "Cycles come from a static timing model (m4sim's Cortex-M4 table; a Cortex-M0+ table for\n"
+      "cortex-m0plus; sim/README.md): compare engines on one core, not a datasheet latency.\n"
+      "RAM = arena used + stack high-water + other static RAM; flash = code + model.\n"
+      "Exit codes: 0 ok, 1 error (incl. output differing from the host runtime),\n"
+      "2 usage (incl. a malformed --budget), 3 over budget.");
   cmd->callback([o] { bench(*o); });
 }
 

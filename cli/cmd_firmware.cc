@@ -31,7 +31,7 @@ void add_firmware(CLI::App& app) {
       "model constants in section .tinyforge.model. Under QEMU -semihosting it prints one\n"
       "result line and exits. Needs arm-none-eabi-gcc (scripts/bootstrap).");
   cmd->callback([o] {
-    const std::vector<uint8_t> blob = host::blob_from_file(o->model);
+    const std::vector<uint8_t> blob = host::blob_from_file(o->model, host::plan_options_for_target(o->target));
     emit::FirmwareOptions options;
     options.target = o->target;
     options.board = o->board;

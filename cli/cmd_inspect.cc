@@ -9,6 +9,7 @@
 #include "import/load_model.h"
 #include "io/files.h"
 #include "ir/metrics.h"
+#include "ota/package_describe.h"
 #include "plan/build_plan.h"
 #include "tinyforge/runtime.h"
 
@@ -175,15 +176,21 @@ void print_text(const json& j) {
 }  // namespace
 
 void add_inspect(CLI::App& app) {
-  auto* cmd = app.add_subcommand("inspect", "Show a model's or plan blob's ops, tensors, MACs, params and planned arena");
+  auto* cmd = app.add_subcommand("inspect", "Show a model's or plan blob's ops, tensors, MACs, params and planned arena, or an OTA package's manifest");
   auto path = std::make_shared<std::string>();
   auto as_json = std::make_shared<bool>(false);
-  cmd->add_option("FILE", *path, "model (.tflite/.onnx) or plan blob (.tfp)")->required();
+  cmd->add_option("FILE", *path, "model (.tflite/.onnx), plan blob (.tfp) or OTA package (.tfu)")->required();
   cmd->add_flag("--json", *as_json, "print one JSON object (keys: ops, tensors, macs, params, arena_bytes, ...)");
   cmd->callback([path, as_json] {
     const std::vector<uint8_t> bytes = io::read_file(*path);
-    const json j = detect_file_kind(bytes, *path) == FileKind::plan_blob ? describe_blob(*path, bytes)
-                                                                        : describe_model(*path);
+    const FileKind kind = detect_file_kind(bytes, *path);
+    if (kind == FileKind::ota_package) {  // the manifest, printed as it is
+      json j = ota::describe_package(bytes);
+      j["file"] = *path;
+      std::printf("%s\n", j.dump(*as_json ? 1 : 2).c_str());
+      return;
+    }
+    const json j = kind == FileKind::plan_blob ? describe_blob(*path, bytes) : describe_model(*path);
     if (*as_json)
       std::printf("%s\n", j.dump(1).c_str());
     else

@@ -19,5 +19,8 @@ void add_package(CLI::App& app);  // cmd_ota.cc
 void add_verify(CLI::App& app);   // cmd_ota.cc
 void add_firmware(CLI::App& app);
 void add_bench(CLI::App& app);
+void add_export(CLI::App& app);    // cmd_export.cc (issue 5)
+void add_quantize(CLI::App& app);  // cmd_quantize.cc (issue 5)
+void add_prune(CLI::App& app);     // cmd_prune.cc (issue 5)
 
 }  // namespace tinyforge::cli

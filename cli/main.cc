@@ -17,6 +17,9 @@ int main(int argc, char** argv) {
   tinyforge::cli::add_verify(app);
   tinyforge::cli::add_firmware(app);
   tinyforge::cli::add_bench(app);
+  tinyforge::cli::add_export(app);
+  tinyforge::cli::add_quantize(app);
+  tinyforge::cli::add_prune(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

@@ -16,7 +16,8 @@ constexpr uint32_t kMaxArena = 8u << 20;
 constexpr size_t kMaxBlob = 16u << 20;
 constexpr uint64_t kMaxWork = 20'000'000;
 
-template <typename T> T read_at(const uint8_t* blob, uint32_t offset) {
+template <typename T>
+T read_at(const uint8_t* blob, uint32_t offset) {
   T v;
   std::memcpy(&v, blob + offset, sizeof(T));
   return v;
@@ -36,8 +37,10 @@ uint64_t work_bound(const uint8_t* blob, const tinyforge::PlanHeader& h) {
       return read_at<TensorRecord>(blob, h.tensors_offset + t * sizeof(TensorRecord)).size_bytes;
     };
     uint64_t largest_input = 1;
-    for (uint32_t k = 0; k < op.num_inputs; ++k) largest_input = std::max(largest_input, bytes_of(k));
-    for (uint32_t k = 0; k < op.num_outputs; ++k) work += bytes_of(op.num_inputs + k) * largest_input;
+    for (uint32_t k = 0; k < op.num_inputs; ++k)
+      largest_input = std::max(largest_input, bytes_of(k));
+    for (uint32_t k = 0; k < op.num_outputs; ++k)
+      work += bytes_of(op.num_inputs + k) * largest_input;
     if (work > kMaxWork) break;
   }
   return work;

@@ -53,4 +53,36 @@ InsnCost insn_cycles(std::string_view mnemonic, std::string_view operands, bool 
   return {1, false};
 }
 
+namespace {
+
+// Cortex-M0+ (DDI 0484C table 3-1). Costs exclude the pipeline refill of a taken branch,
+// which taken_branch_cycles() adds per block entered other than by falling through.
+InsnCost m0plus_cycles(std::string_view mnemonic, std::string_view operands) {
+  const std::string_view m = mnemonic.substr(0, mnemonic.find('.'));
+  if (one_of(m, {"ldm", "ldmia", "stm", "stmia", "push", "pop"})) {
+    const bool list_only = one_of(m, {"push", "pop"});
+    const int64_t commas = std::count(operands.begin(), operands.end(), ',');
+    const int64_t regs = std::max<int64_t>(1, commas + 1 - (list_only ? 0 : 1));
+    const bool loads_pc = m == "pop" && operands.find("pc") != std::string_view::npos;
+    return {static_cast<uint32_t>(1 + regs + (loads_pc ? 1 : 0)), true};  // POP {..,PC}: 3+N with the refill
+  }
+  if (starts_with(m, "ldr") || starts_with(m, "str")) return {2, true};
+  if (m == "bl") return {2, false};  // 3 with the refill
+  return {1, false};                 // data processing, MULS (fast multiplier), B, BX (2 with the refill)
+}
+
+}  // namespace
+
+InsnCost insn_cycles(TimingModel model, std::string_view mnemonic, std::string_view operands,
+                     bool after_memory_access) {
+  if (model == TimingModel::cortex_m0plus) return m0plus_cycles(mnemonic, operands);
+  return insn_cycles(mnemonic, operands, after_memory_access);
+}
+
+uint32_t taken_branch_cycles(TimingModel model) { return model == TimingModel::cortex_m0plus ? 1 : kTakenBranchCycles; }
+
+const char* timing_model_name(TimingModel model) {
+  return model == TimingModel::cortex_m0plus ? "cortex-m0plus" : "cortex-m4";
+}
+
 }  // namespace tinyforge::sim

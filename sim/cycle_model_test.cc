@@ -59,3 +59,27 @@ TEST(CycleModel, ArithmeticClasses) {
 
 }  // namespace
 }  // namespace tinyforge::sim
+
+namespace tinyforge::sim {
+namespace {
+
+uint32_t m0(const char* m, const char* ops) { return insn_cycles(TimingModel::cortex_m0plus, m, ops, true).cycles; }
+
+TEST(CycleModelM0plus, LoadsAndStoresTakeTwoCycles) {
+  EXPECT_EQ(m0("ldr", "r0, [r1]"), 2u);  // no pipelining behind another access on the M0+
+  EXPECT_EQ(m0("ldrb", "r0, [r1, #1]"), 2u);
+  EXPECT_EQ(m0("str", "r0, [r1]"), 2u);
+  EXPECT_EQ(m0("push", "{r4, r5, lr}"), 4u);
+  EXPECT_EQ(m0("pop", "{r4, r5, pc}"), 5u);  // 3+N = 6 with the refill
+  EXPECT_EQ(m0("ldm", "r0!, {r1, r2}"), 3u);
+  EXPECT_EQ(m0("muls", "r0, r1, r0"), 1u);
+  EXPECT_EQ(m0("bl", "#0x100"), 2u);  // 3 with the refill
+  EXPECT_EQ(m0("adds", "r0, #1"), 1u);
+  EXPECT_EQ(taken_branch_cycles(TimingModel::cortex_m0plus), 1u);
+  EXPECT_EQ(taken_branch_cycles(TimingModel::cortex_m4), 2u);
+  // The M4 table is m4sim's, unchanged, whatever the entry point.
+  EXPECT_EQ(insn_cycles(TimingModel::cortex_m4, "ldr", "r0, [r1]", true).cycles, 1u);
+}
+
+}  // namespace
+}  // namespace tinyforge::sim

@@ -57,6 +57,7 @@ struct BlockCost {
 struct State {
   Disassembler cs;
   std::unordered_map<uint64_t, BlockCost> block_cache;  // key: address << 32 | size
+  TimingModel timing = TimingModel::cortex_m4;
   uint32_t begin = 0, end = 0, done = 0;
   bool on = false, seen_begin = false, seen_end = false, stopped_at_done = false, exited = false;
   uint64_t instructions = 0, cycles = 0, taken = 0, total = 0, max_total = 0;
@@ -81,7 +82,7 @@ BlockCost block_cost(State& st, uc_engine* uc, uint64_t address, uint32_t size) 
     const size_t n = cs_disasm(st.cs.handle(), code.data(), size, address, 0, &insn);
     bool after_memory = false;
     for (size_t i = 0; i < n; ++i) {
-      const InsnCost c = insn_cycles(insn[i].mnemonic, insn[i].op_str, after_memory);
+      const InsnCost c = insn_cycles(st.timing, insn[i].mnemonic, insn[i].op_str, after_memory);
       after_memory = c.memory_access;
       cost.cycles += c.cycles;
     }
@@ -100,7 +101,7 @@ void on_block(uc_engine* uc, uint64_t address, uint32_t size, void* user) {
     st.instructions += c.instructions;
     st.cycles += c.cycles;
     if (st.prev_end && address != *st.prev_end) {
-      st.cycles += kTakenBranchCycles;
+      st.cycles += taken_branch_cycles(st.timing);
       ++st.taken;
     }
   }
@@ -268,6 +269,10 @@ std::optional<uint64_t> static_ram_end(const ElfImage& elf, uint32_t sp0) {
 
 }  // namespace
 
+TimingModel timing_model(Cpu cpu) {
+  return cpu == Cpu::cortex_m0 ? TimingModel::cortex_m0plus : TimingModel::cortex_m4;
+}
+
 Cpu cpu_from_name(const std::string& name) {
   if (name == "cortex-m0" || name == "cortex-m0plus") return Cpu::cortex_m0;
   if (name == "cortex-m4") return Cpu::cortex_m4;
@@ -293,6 +298,7 @@ RunResult run_firmware(const ElfImage& elf, const RunOptions& options) {
   st.end = required_symbol(elf, "tinyforge_bench_end").address;
   st.done = required_symbol(elf, "tinyforge_done").address;
   st.max_total = options.max_instructions;
+  st.timing = timing_model(options.cpu);
   if (options.input && options.input->size() != in.size)
     throw Error("input is " + std::to_string(options.input->size()) + " bytes, tinyforge_input holds " +
                 std::to_string(in.size));
@@ -342,6 +348,7 @@ RunResult run_firmware(const ElfImage& elf, const RunOptions& options) {
   RunResult res;
   res.instructions = st.instructions;
   res.cycles_estimate = st.cycles;
+  res.timing = st.timing;
   res.taken_branches = st.taken;
   res.total_instructions = st.total;
   res.console = std::move(st.console);

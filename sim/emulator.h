@@ -4,8 +4,9 @@
 //   - every instruction of every translated block executed between the markers counts
 //     (so an IT-block instruction whose condition fails counts, as the core executes it);
 //     the block of tinyforge_bench_begin is not counted, the block of _end is;
-//   - cycles by the static model of cycle_model.h, +2 per taken branch (a block entered
-//     other than by falling through);
+//   - cycles by a static model of cycle_model.h (m4sim's Cortex-M4 table, or the Cortex-M0+
+//     table for that core), + a refill per taken branch (a block entered other than by
+//     falling through);
 //   - stack high-water by painting RAM with 0xA5 before reset and finding, after the run,
 //     the lowest overwritten byte between __stack_limit and the initial SP;
 //   - flash/RAM/model/code bytes from the ELF's sections.
@@ -18,6 +19,7 @@
 #include <string>
 #include <vector>
 
+#include "sim/cycle_model.h"
 #include "sim/elf_reader.h"
 
 namespace tinyforge::sim {
@@ -28,6 +30,9 @@ enum class Cpu { cortex_m0, cortex_m4, cortex_m7, cortex_m33 };
 // M0 model runs the same Armv6-M instruction set). Throws sim::Error for other names.
 Cpu cpu_from_name(const std::string& name);
 
+// The timing table of a core: Cortex-M0+ for cortex_m0, else m4sim's Cortex-M4 table.
+TimingModel timing_model(Cpu cpu);
+
 struct RunOptions {
   Cpu cpu = Cpu::cortex_m4;
   std::optional<std::vector<uint8_t>> input;  // written to tinyforge_input before reset
@@ -37,6 +42,7 @@ struct RunOptions {
 struct RunResult {
   uint64_t instructions = 0;       // between the markers
   uint64_t cycles_estimate = 0;
+  TimingModel timing = TimingModel::cortex_m4;
   uint64_t taken_branches = 0;
   uint64_t total_instructions = 0; // from reset to tinyforge_done
   uint32_t stack_bytes = 0;        // high-water mark

@@ -97,7 +97,8 @@ std::vector<Damaged> truncations(const std::string& name, const std::vector<uint
   for (size_t k = 0; k < 16; ++k) {
     const size_t size = bytes.size() * k / 16;  // 0, 1/16, ..., 15/16 of the file
     out.push_back({fmt::format("{}_truncated_{}", name, size),
-                   std::vector<uint8_t>(bytes.begin(), bytes.begin() + static_cast<long>(size)), ""});
+                   std::vector<uint8_t>(bytes.begin(), bytes.begin() + static_cast<long>(size)),
+                   ""});
   }
   return out;
 }
@@ -111,7 +112,10 @@ std::vector<Damaged> byte_flips(const std::string& name, const std::vector<uint8
     const int flips = 1 + static_cast<int>(rng() % 4);
     // Half the variants hit the first 512 bytes, where the tables and vtables sit.
     const size_t span = (v % 2 == 0) ? std::min<size_t>(b.size(), 512) : b.size();
-    for (int f = 0; f < flips; ++f) b[rng() % span] ^= static_cast<uint8_t>(1 + rng() % 255);
+    for (int f = 0; f < flips; ++f) {
+      const size_t at = rng() % span;
+      b[at] ^= static_cast<uint8_t>(1 + rng() % 255);
+    }
     out.push_back({fmt::format("{}_flip_{}", name, v), std::move(b), ""});
   }
   return out;
@@ -209,8 +213,8 @@ class BadModelsCli : public ::testing::Test {
     const fs::path good = write("good", testing::build_tflite(testing::tiny_int8_model()));
     const CliResult r = run_inspect(good, dir_);
     if (r.exit_code != 0)
-      GTEST_SKIP() << "`tinyforge inspect` does not work on a valid model yet (exit "
-                   << r.exit_code << "): " << r.stderr_text;
+      GTEST_SKIP() << "`tinyforge inspect` does not work on a valid model yet (exit " << r.exit_code
+                   << "): " << r.stderr_text;
   }
   void TearDown() override { fs::remove_all(dir_); }
 
@@ -229,8 +233,8 @@ class BadModelsCli : public ::testing::Test {
         << d.name << ": expected exactly one line, got: " << e;
     EXPECT_NE(e.find(d.name + ".tflite"), std::string::npos) << d.name << ": " << e;
     if (!d.problem.empty()) {
-      EXPECT_NE(e.find(d.problem), std::string::npos) << d.name << ": expected '" << d.problem
-                                                       << "' in: " << e;
+      EXPECT_NE(e.find(d.problem), std::string::npos)
+          << d.name << ": expected '" << d.problem << "' in: " << e;
     }
   }
   fs::path dir_;
@@ -247,8 +251,8 @@ TEST_F(BadModelsCli, InspectSurvivesByteFlips) {
   int refused = 0;
   for (const Damaged& d : byte_flips(bases[0].first, bases[0].second, 40, 7)) {
     const CliResult r = run_inspect(write(d.name, d.bytes), dir_);
-    ASSERT_TRUE(r.exit_code == 0 || r.exit_code == 1) << d.name << " exit " << r.exit_code << ": "
-                                                      << r.stderr_text;
+    ASSERT_TRUE(r.exit_code == 0 || r.exit_code == 1)
+        << d.name << " exit " << r.exit_code << ": " << r.stderr_text;
     if (r.exit_code == 1) {
       ++refused;
       EXPECT_EQ(r.stderr_text.rfind("tinyforge: error: ", 0), 0u) << r.stderr_text;

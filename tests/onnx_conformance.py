@@ -72,6 +72,11 @@ CLAIMED_OPS = {
     "Pad": (1, 2),
     "Identity": (),
     "Dropout": (1, 2),
+    # also handled, beyond the list
+    "Sub": (),
+    "GlobalMaxPool": (),
+    "Squeeze": (1,),
+    "Unsqueeze": (1,),
 }
 
 

@@ -21,8 +21,12 @@ struct TensorSpec {
              tfl::TensorType type_ = tfl::TensorType::FLOAT32, std::vector<uint8_t> data_ = {},
              std::vector<float> scale_ = {}, std::vector<int64_t> zero_point_ = {},
              int32_t quantized_dimension_ = 0)
-      : name(std::move(name_)), shape(std::move(shape_)), type(type_), data(std::move(data_)),
-        scale(std::move(scale_)), zero_point(std::move(zero_point_)),
+      : name(std::move(name_)),
+        shape(std::move(shape_)),
+        type(type_),
+        data(std::move(data_)),
+        scale(std::move(scale_)),
+        zero_point(std::move(zero_point_)),
         quantized_dimension(quantized_dimension_) {}
 
   std::string name;
@@ -32,7 +36,7 @@ struct TensorSpec {
   std::vector<float> scale;
   std::vector<int64_t> zero_point;
   int32_t quantized_dimension = 0;
-  bool external_data = false;  // store data after the flatbuffer (Buffer.offset/size)
+  bool external_data = false;    // store data after the flatbuffer (Buffer.offset/size)
   int64_t buffer_override = -1;  // >= 0: write this buffer index instead (damaged models)
 };
 
@@ -62,14 +66,16 @@ struct ModelSpec {
   int num_subgraphs = 1;  // extra subgraphs are copies of the first
 };
 
-template <typename T> std::vector<uint8_t> bytes_of(const std::vector<T>& values) {
+template <typename T>
+std::vector<uint8_t> bytes_of(const std::vector<T>& values) {
   std::vector<uint8_t> b(values.size() * sizeof(T));
   if (!b.empty()) std::memcpy(b.data(), values.data(), b.size());
   return b;
 }
 
 // Deterministic filler: values in [lo, hi] from a small LCG.
-template <typename T> std::vector<T> pattern(size_t n, int lo, int hi, uint32_t seed = 1) {
+template <typename T>
+std::vector<T> pattern(size_t n, int lo, int hi, uint32_t seed = 1) {
   std::vector<T> v(n);
   for (auto& x : v) {
     seed = seed * 1664525u + 1013904223u;
@@ -97,22 +103,26 @@ inline flatbuffers::Offset<void> op_options(flatbuffers::FlatBufferBuilder& fbb,
     case B::CONV_2D:
       type = tfl::BuiltinOptions::Conv2DOptions;
       return tfl::CreateConv2DOptions(fbb, op.padding, op.stride_w, op.stride_h, op.activation,
-                                      op.dilation_w, op.dilation_h).Union();
+                                      op.dilation_w, op.dilation_h)
+          .Union();
     case B::DEPTHWISE_CONV_2D:
       type = tfl::BuiltinOptions::DepthwiseConv2DOptions;
       return tfl::CreateDepthwiseConv2DOptions(fbb, op.padding, op.stride_w, op.stride_h,
                                                op.depth_multiplier, op.activation, op.dilation_w,
-                                               op.dilation_h).Union();
+                                               op.dilation_h)
+          .Union();
     case B::FULLY_CONNECTED:
       type = tfl::BuiltinOptions::FullyConnectedOptions;
       return tfl::CreateFullyConnectedOptions(fbb, op.activation,
                                               tfl::FullyConnectedOptionsWeightsFormat::DEFAULT,
-                                              op.keep_num_dims).Union();
+                                              op.keep_num_dims)
+          .Union();
     case B::AVERAGE_POOL_2D:
     case B::MAX_POOL_2D:
       type = tfl::BuiltinOptions::Pool2DOptions;
       return tfl::CreatePool2DOptions(fbb, op.padding, op.stride_w, op.stride_h, op.filter_w,
-                                      op.filter_h, op.activation).Union();
+                                      op.filter_h, op.activation)
+          .Union();
     case B::ADD:
       type = tfl::BuiltinOptions::AddOptions;
       return tfl::CreateAddOptions(fbb, op.activation).Union();
@@ -134,8 +144,9 @@ inline std::vector<uint8_t> build(const ModelSpec& spec, uint64_t external_base)
   std::vector<uint32_t> op_code_index;
   for (const OpSpec& op : spec.ops) {
     size_t i = 0;
-    while (i < code_of.size() && !(code_of[i]->op == op.op && code_of[i]->custom_code == op.custom_code &&
-                                   code_of[i]->old_style_code == op.old_style_code))
+    while (i < code_of.size() &&
+           !(code_of[i]->op == op.op && code_of[i]->custom_code == op.custom_code &&
+             code_of[i]->old_style_code == op.old_style_code))
       ++i;
     if (i == code_of.size()) code_of.push_back(&op);
     op_code_index.push_back(static_cast<uint32_t>(i));
@@ -171,11 +182,11 @@ inline std::vector<uint8_t> build(const ModelSpec& spec, uint64_t external_base)
     const TensorSpec& t = spec.tensors[i];
     flatbuffers::Offset<tfl::QuantizationParameters> q = 0;
     if (!t.scale.empty() || !t.zero_point.empty())
-      q = tfl::CreateQuantizationParameters(fbb, 0, 0, fbb.CreateVector(t.scale),
-                                            fbb.CreateVector(t.zero_point),
-                                            tfl::QuantizationDetails::NONE, 0,
-                                            t.quantized_dimension);
-    const uint32_t buffer = t.buffer_override >= 0 ? static_cast<uint32_t>(t.buffer_override) : tensor_buffer[i];
+      q = tfl::CreateQuantizationParameters(
+          fbb, 0, 0, fbb.CreateVector(t.scale), fbb.CreateVector(t.zero_point),
+          tfl::QuantizationDetails::NONE, 0, t.quantized_dimension);
+    const uint32_t buffer =
+        t.buffer_override >= 0 ? static_cast<uint32_t>(t.buffer_override) : tensor_buffer[i];
     tensors.push_back(tfl::CreateTensor(fbb, fbb.CreateVector(t.shape), t.type, buffer,
                                         fbb.CreateString(t.name), q));
   }
@@ -193,11 +204,11 @@ inline std::vector<uint8_t> build(const ModelSpec& spec, uint64_t external_base)
   const auto ops_v = fbb.CreateVector(ops);
   std::vector<flatbuffers::Offset<tfl::SubGraph>> subgraphs;
   for (int s = 0; s < spec.num_subgraphs; ++s)
-    subgraphs.push_back(tfl::CreateSubGraph(fbb, tensors_v, inputs_v, outputs_v, ops_v,
-                                            fbb.CreateString("main")));
-  const auto model = tfl::CreateModel(fbb, spec.version, fbb.CreateVector(codes),
-                                      fbb.CreateVector(subgraphs), fbb.CreateString("tinyforge test"),
-                                      fbb.CreateVector(buffers));
+    subgraphs.push_back(
+        tfl::CreateSubGraph(fbb, tensors_v, inputs_v, outputs_v, ops_v, fbb.CreateString("main")));
+  const auto model =
+      tfl::CreateModel(fbb, spec.version, fbb.CreateVector(codes), fbb.CreateVector(subgraphs),
+                       fbb.CreateString("tinyforge test"), fbb.CreateVector(buffers));
   tfl::FinishModelBuffer(fbb, model);
   return std::vector<uint8_t>(fbb.GetBufferPointer(), fbb.GetBufferPointer() + fbb.GetSize());
 }
@@ -205,8 +216,9 @@ inline std::vector<uint8_t> build(const ModelSpec& spec, uint64_t external_base)
 }  // namespace detail
 
 inline std::vector<uint8_t> build_tflite(const ModelSpec& spec) {
-  const bool any_external = std::any_of(spec.tensors.begin(), spec.tensors.end(),
-                                        [](const TensorSpec& t) { return t.external_data && !t.data.empty(); });
+  const bool any_external =
+      std::any_of(spec.tensors.begin(), spec.tensors.end(),
+                  [](const TensorSpec& t) { return t.external_data && !t.data.empty(); });
   if (!any_external) return detail::build(spec, 0);
   // External offsets count from the file start, past the flatbuffer: build once to learn
   // its size (offsets are fixed-size fields, so the size does not change), then again.
@@ -234,23 +246,40 @@ inline ModelSpec tiny_int8_model() {
     return static_cast<int32_t>(m.tensors.size() - 1);
   };
   const int32_t in = add(act_i8("input", {1, 8, 8, 2}, 0.05f, -3));
-  TensorSpec cw{"conv/filter", {4, 3, 3, 2}, tfl::TensorType::INT8,
-                bytes_of(pattern<int8_t>(72, -127, 127, 7)), {0.01f, 0.02f, 0.015f, 0.03f}, {0, 0, 0, 0}, 0};
+  TensorSpec cw{"conv/filter",
+                {4, 3, 3, 2},
+                tfl::TensorType::INT8,
+                bytes_of(pattern<int8_t>(72, -127, 127, 7)),
+                {0.01f, 0.02f, 0.015f, 0.03f},
+                {0, 0, 0, 0},
+                0};
   const int32_t conv_w = add(cw);
-  TensorSpec cb{"conv/bias", {4}, tfl::TensorType::INT32, bytes_of(pattern<int32_t>(4, -500, 500, 3)),
-                {0.0005f, 0.001f, 0.00075f, 0.0015f}, {0, 0, 0, 0}, 0};
+  TensorSpec cb{"conv/bias",
+                {4},
+                tfl::TensorType::INT32,
+                bytes_of(pattern<int32_t>(4, -500, 500, 3)),
+                {0.0005f, 0.001f, 0.00075f, 0.0015f},
+                {0, 0, 0, 0},
+                0};
   const int32_t conv_b = add(cb);
   const int32_t conv_out = add(act_i8("conv/out", {1, 8, 8, 4}, 0.04f, -128));
-  TensorSpec dw{"dw/filter", {1, 3, 3, 4}, tfl::TensorType::INT8,
-                bytes_of(pattern<int8_t>(36, -127, 127, 11)), {0.02f, 0.01f, 0.03f, 0.02f}, {0, 0, 0, 0}, 3};
+  TensorSpec dw{"dw/filter",
+                {1, 3, 3, 4},
+                tfl::TensorType::INT8,
+                bytes_of(pattern<int8_t>(36, -127, 127, 11)),
+                {0.02f, 0.01f, 0.03f, 0.02f},
+                {0, 0, 0, 0},
+                3};
   const int32_t dw_w = add(dw);
   const int32_t dw_out = add(act_i8("dw/out", {1, 4, 4, 4}, 0.06f, 5));
   const int32_t pool_out = add(act_i8("pool/out", {1, 1, 1, 4}, 0.06f, 5));
-  TensorSpec shape{"reshape/shape", {2}, tfl::TensorType::INT32, bytes_of(std::vector<int32_t>{1, 4})};
+  TensorSpec shape{
+      "reshape/shape", {2}, tfl::TensorType::INT32, bytes_of(std::vector<int32_t>{1, 4})};
   const int32_t shape_t = add(shape);
   const int32_t flat = add(act_i8("flat", {1, 4}, 0.06f, 5));
-  TensorSpec fw{"fc/weights", {3, 4}, tfl::TensorType::INT8, bytes_of(pattern<int8_t>(12, -127, 127, 5)),
-                {0.02f}, {0}};
+  TensorSpec fw{
+      "fc/weights", {3, 4}, tfl::TensorType::INT8, bytes_of(pattern<int8_t>(12, -127, 127, 5)),
+      {0.02f},      {0}};
   const int32_t fc_w = add(fw);
   TensorSpec fb{"fc/bias", {3}, tfl::TensorType::INT32, bytes_of(std::vector<int32_t>{100, -50, 7}),
                 {0.0012f}, {0}};
@@ -287,21 +316,29 @@ inline ModelSpec tiny_mixed_model() {
   };
   const int32_t in = add({"input", {1, 6, 6, 3}});
   const int32_t q = add(act_i8("quantized", {1, 6, 6, 3}, 0.02f, 1));
-  TensorSpec cw{"conv/filter", {4, 3, 3, 3}, tfl::TensorType::INT8,
-                bytes_of(pattern<int8_t>(108, -127, 127, 13)), {0.01f}, {0}};
+  TensorSpec cw{"conv/filter",
+                {4, 3, 3, 3},
+                tfl::TensorType::INT8,
+                bytes_of(pattern<int8_t>(108, -127, 127, 13)),
+                {0.01f},
+                {0}};
   const int32_t conv_w = add(cw);
-  TensorSpec cb{"conv/bias", {4}, tfl::TensorType::INT32, bytes_of(pattern<int32_t>(4, -300, 300, 17)),
-                {0.0002f}, {0}};
+  TensorSpec cb{
+      "conv/bias", {4}, tfl::TensorType::INT32, bytes_of(pattern<int32_t>(4, -300, 300, 17)),
+      {0.0002f},   {0}};
   const int32_t conv_b = add(cb);
   const int32_t conv_out = add(act_i8("conv/out", {1, 4, 4, 4}, 0.03f, -10));
   const int32_t pool_out = add(act_i8("pool/out", {1, 2, 2, 4}, 0.03f, -10));
   const int32_t sum = add(act_i8("sum", {1, 2, 2, 4}, 0.06f, -10));
   const int32_t deq = add({"dequantized", {1, 2, 2, 4}});
-  TensorSpec shape{"reshape/shape", {2}, tfl::TensorType::INT64, bytes_of(std::vector<int64_t>{1, 16})};
+  TensorSpec shape{
+      "reshape/shape", {2}, tfl::TensorType::INT64, bytes_of(std::vector<int64_t>{1, 16})};
   const int32_t shape_t = add(shape);
   const int32_t flat = add({"flat", {1, 16}});
-  const int32_t fc_w = add({"fc/weights", {5, 16}, tfl::TensorType::FLOAT32, bytes_of(float_pattern(80, 3))});
-  const int32_t fc_b = add({"fc/bias", {5}, tfl::TensorType::FLOAT32, bytes_of(float_pattern(5, 9))});
+  const int32_t fc_w =
+      add({"fc/weights", {5, 16}, tfl::TensorType::FLOAT32, bytes_of(float_pattern(80, 3))});
+  const int32_t fc_b =
+      add({"fc/bias", {5}, tfl::TensorType::FLOAT32, bytes_of(float_pattern(5, 9))});
   const int32_t logits = add({"logits", {1, 5}});
   const int32_t probs = add({"probs", {1, 5}});
 

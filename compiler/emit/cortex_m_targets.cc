@@ -100,11 +100,7 @@ std::vector<CortexMTarget> load_targets(const std::string& path) {
     t.name = name;
     t.cpu_flags = f.strings("cpu_flags");
     t.emulator_cpu = f.str("emulator_cpu");
-    t.kernel_dirs = f.strings("kernel_dirs");
     t.default_board = f.str("default_board");
-    for (const std::string& d : t.kernel_dirs)
-      if (d.empty() || d.find('/') != std::string::npos || d.find("..") != std::string::npos)
-        f.fail("kernel_dirs", "entries must be plain folder names under runtime/kernels/");
     out.push_back(std::move(t));
   }
   return out;

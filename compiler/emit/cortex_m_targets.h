@@ -1,6 +1,5 @@
 // The Cortex-M targets and boards tinyforge builds firmware for, read from
-// targets/targets.json (compiler flags, emulated CPU, optimized kernel folders, default
-// board) and targets/boards.json (memory map, clock, Run-mode current, voltage, sources).
+// targets/targets.json (compiler flags, emulated CPU, default board) and targets/boards.json (memory map, clock, Run-mode current, voltage, sources).
 // Both files are validated field by field; errors (ir::Error) name the file and the entry.
 #pragma once
 #include <cstdint>
@@ -17,7 +16,6 @@ struct CortexMTarget {
   std::string name;                      // "cortex-m4"
   std::vector<std::string> cpu_flags;    // -mcpu=... -mthumb -mfpu=... -mfloat-abi=...
   std::string emulator_cpu;              // sim::cpu_from_name() name
-  std::vector<std::string> kernel_dirs;  // runtime/kernels/<dir>/ compiled when present
   std::string default_board;             // clock/current/voltage when --board is absent
 };
 

@@ -94,6 +94,21 @@ std::vector<std::string> object_commands(const std::vector<std::string>& sources
   return objects;
 }
 
+// Keeps the newest few runtimes of a target: each edit of runtime/ makes a new one.
+void prune_old_runtimes(const fs::path& dir, const std::string& target) {
+  constexpr size_t kKeep = 3;
+  std::vector<std::pair<fs::file_time_type, fs::path>> libs;
+  std::error_code ec;
+  const std::string prefix = "runtime-" + target + "-";
+  for (const auto& e : fs::directory_iterator(dir, ec)) {
+    const std::string name = e.path().filename().string();
+    if (name.rfind(prefix, 0) == 0 && e.path().extension() == ".a") libs.emplace_back(e.last_write_time(ec), e.path());
+  }
+  if (libs.size() <= kKeep) return;
+  std::sort(libs.begin(), libs.end(), [](const auto& a, const auto& b) { return a.first > b.first; });
+  for (size_t i = kKeep; i < libs.size(); ++i) fs::remove(libs[i].second, ec);
+}
+
 }  // namespace
 
 bool cross_toolchain_available() { return program_available(kCxx) && program_available(kCc); }
@@ -108,13 +123,16 @@ std::string cache_dir() {
 std::string runtime_library(const CortexMTarget& target, const Logger& log) {
   const fs::path runtime = fs::path(tinyforge_home()) / "runtime";
   if (!fs::is_directory(runtime / "include")) throw ir::Error(runtime.string() + ": no runtime sources (set TINYFORGE_HOME)");
+  // The executor and every kernel folder: the dispatch table names every op of ops.def,
+  // and optimized kernels carry portable fallbacks, so all of them build for every core.
   std::vector<std::string> sources = sources_in(runtime / "src");
-  for (const std::string& dir : std::vector<std::string>{"reference"}) {
-    const auto more = sources_in(runtime / "kernels" / dir);
-    sources.insert(sources.end(), more.begin(), more.end());
-  }
-  for (const std::string& dir : target.kernel_dirs) {
-    const auto more = sources_in(runtime / "kernels" / dir);
+  std::vector<fs::path> kernel_dirs;
+  std::error_code list_ec;
+  for (const auto& e : fs::directory_iterator(runtime / "kernels", list_ec))
+    if (e.is_directory()) kernel_dirs.push_back(e.path());
+  std::sort(kernel_dirs.begin(), kernel_dirs.end());
+  for (const fs::path& dir : kernel_dirs) {
+    const auto more = sources_in(dir);
     sources.insert(sources.end(), more.begin(), more.end());
   }
   std::vector<std::string> flags = common_flags(target);
@@ -157,6 +175,7 @@ std::string runtime_library(const CortexMTarget& target, const Logger& log) {
   fs::rename(tmp_lib, lib, ec);  // atomic: a concurrent build of the same key is harmless
   if (ec) throw ir::Error(lib.string() + ": cannot store the runtime: " + ec.message());
   fs::remove_all(work, ec);
+  prune_old_runtimes(dir, target.name);
   return lib.string();
 }
 

@@ -3,6 +3,7 @@
 #include <filesystem>
 #include <fstream>
 
+#include "emit/model_ops.h"
 #include "host/host_runner.h"
 #include "ir/graph.h"
 
@@ -83,12 +84,22 @@ FirmwareImage build_firmware(const std::vector<uint8_t>& blob, const FirmwareOpt
     if (!out) throw ir::Error(model_src + ": cannot write");
   }
 
+  // Only the kernels this plan uses: dispatch.cc compiled with the model's op list.
+  {
+    const std::string ops_header = (fs::path(out_dir) / "src" / "tinyforge_model_ops.h").string();
+    std::ofstream out(ops_header, std::ios::trunc);
+    out << model_ops_header(ops_in_blob(blob));
+    if (!out) throw ir::Error(ops_header + ": cannot write");
+  }
+
   ImageSpec spec;
   spec.target = image.target;
   spec.flash = image.generic_map ? generic_flash() : image.board.flash;
   spec.ram = image.generic_map ? generic_ram() : image.board.ram;
   spec.min_stack = options.min_stack;
-  spec.sources = {model_src, tinyforge_home() + "/targets/firmware/bench_main.cc"};
+  spec.sources = {model_src, tinyforge_home() + "/targets/firmware/bench_main.cc",
+                  tinyforge_home() + "/runtime/src/dispatch.cc"};
+  spec.include_dirs = {(fs::path(out_dir) / "src").string(), tinyforge_home() + "/runtime"};
   image.elf_path = (fs::path(out_dir) / "firmware.elf").string();
   build_image(spec, (fs::path(out_dir) / "obj").string(), image.elf_path, log);
   return image;

@@ -60,7 +60,10 @@ TEST_P(MlperfFirmware, EmulatedOutputsEqualGoldenAndHost) {
   const auto manifest = nlohmann::json::parse(io::read_file((dir / "manifest.json").string()));
   ASSERT_EQ(manifest["inputs"].size(), 1u);
   ASSERT_EQ(manifest["outputs"].size(), 1u);
-  const auto blob = host::compile_model_file((testing::shared_dir() / manifest["model"].get<std::string>()).string()).blob;
+  // The plan `tinyforge firmware --target` builds: the target's kernels (DSP where it has them).
+  const auto blob = host::compile_model_file((testing::shared_dir() / manifest["model"].get<std::string>()).string(),
+                                             host::plan_options_for_target(c.target))
+                        .blob;
 
   ScratchDir scratch(std::string("fw-") + c.name + "-" + c.target);
   FirmwareOptions options;
@@ -111,10 +114,18 @@ TEST(FirmwareVsM4sim, SameFiguresOnModelFirmware) {
   if (!cross_toolchain_available()) GTEST_SKIP() << "arm-none-eabi-gcc not found (scripts/bootstrap installs it)";
   const std::string why = testing::m4sim_unavailable();
   if (!why.empty()) GTEST_SKIP() << why;
-  for (const char* name : {"hello_world_int8", "kws_ref_model", "ad01_int8"}) {
-    SCOPED_TRACE(name);
-    const auto blob = host::compile_model_file((testing::shared_dir() / "models" / (std::string(name) + ".tflite")).string()).blob;
-    ScratchDir scratch(std::string("m4sim-") + name);
+  struct Case {
+    const char* name;
+    const char* plan_target;  // "host": reference kernels; "cortex-m4": DSP kernels
+  };
+  for (const Case c : {Case{"hello_world_int8", "host"}, Case{"kws_ref_model", "host"},
+                       Case{"kws_ref_model", "cortex-m4"}, Case{"ad01_int8", "cortex-m4"}}) {
+    const std::string name = c.name;
+    SCOPED_TRACE(name + " planned for " + c.plan_target);
+    const auto blob = host::compile_model_file((testing::shared_dir() / "models" / (name + ".tflite")).string(),
+                                               host::plan_options_for_target(c.plan_target))
+                          .blob;
+    ScratchDir scratch("m4sim-" + name + "-" + c.plan_target);
     const FirmwareImage image = build_firmware(blob, FirmwareOptions{}, scratch.path(), quiet);
     sim::RunOptions run;
     run.input = slice(io::read_file((testing::shared_dir() / "golden" / name / "in0.bin").string()), 1, image.input_bytes);
@@ -176,10 +187,12 @@ TEST(CortexMTables, RejectsDamagedTables) {
   EXPECT_THROW(load_boards(with("\"clock_mhz\": 80", "\"clock_mhz\": -1")), ir::Error);
   EXPECT_THROW(load_boards(with("\"voltage\": \"d\"", "\"voltage\": \"\"")), ir::Error);  // uncited figure
   EXPECT_THROW(load_boards(with("\"bytes\": 65536}, \"ram\"", "\"bytes\": 0.5}, \"ram\"")), ir::Error);
+  EXPECT_EQ(load_targets(write(R"({"targets": {"m": {"cpu_flags": ["-mthumb"], "emulator_cpu": "cortex-m4",
+      "default_board": "X"}}})")).at(0).cpu_flags.at(0), "-mthumb");
   EXPECT_THROW(load_targets(write(R"({"targets": {"m": {"cpu_flags": [1], "emulator_cpu": "cortex-m4",
-      "kernel_dirs": [], "default_board": "X"}}})")), ir::Error);
-  EXPECT_THROW(load_targets(write(R"({"targets": {"m": {"cpu_flags": [], "emulator_cpu": "cortex-m4",
-      "kernel_dirs": ["../etc"], "default_board": "X"}}})")), ir::Error);
+      "default_board": "X"}}})")), ir::Error);
+  EXPECT_THROW(load_targets(write(R"({"targets": {"m": {"cpu_flags": [], "default_board": "X"}}})")), ir::Error);
+  EXPECT_THROW(load_targets(write(R"({"targets": {}})")), ir::Error);
 }
 
 TEST(FirmwareSource, PutsTheBlobInTheModelSectionAndBuffersInNoinit) {

@@ -1,5 +1,6 @@
 #include "host/compile.h"
 
+#include "emit/cortex_m_targets.h"
 #include "emit/plan_writer.h"
 #include "import/load_model.h"
 #include "io/files.h"
@@ -7,18 +8,24 @@
 
 namespace tinyforge::host {
 
-Compiled compile_model_file(const std::string& path) {
+Compiled compile_model_file(const std::string& path, const plan::PlanOptions& options) {
   Compiled c;
   c.graph = load_model(path);
-  c.plan = plan::build_plan(c.graph);
+  c.plan = plan::build_plan(c.graph, options);
   c.blob = emit::write_plan_blob(c.plan);
   return c;
 }
 
-std::vector<uint8_t> blob_from_file(const std::string& path) {
+std::vector<uint8_t> blob_from_file(const std::string& path, const plan::PlanOptions& options) {
   std::vector<uint8_t> bytes = io::read_file(path);
   if (detect_file_kind(bytes, path) == FileKind::plan_blob) return bytes;
-  return compile_model_file(path).blob;
+  return compile_model_file(path, options).blob;
+}
+
+plan::PlanOptions plan_options_for_target(const std::string& target) {
+  plan::PlanOptions options;
+  if (target != "host") options.kernels = plan::kernel_set_for(emit::find_target(target).cpu_flags);
+  return options;
 }
 
 }  // namespace tinyforge::host

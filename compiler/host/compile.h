@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "ir/graph.h"
+#include "plan/build_plan.h"
 #include "plan/plan.h"
 
 namespace tinyforge::host {
@@ -16,9 +17,14 @@ struct Compiled {
 };
 
 // Import (.tflite/.onnx) -> plan -> blob. Throws ir::Error.
-Compiled compile_model_file(const std::string& path);
+Compiled compile_model_file(const std::string& path, const plan::PlanOptions& options = {});
 
 // A plan blob read from `path` as it is, or compiled from a model file.
-std::vector<uint8_t> blob_from_file(const std::string& path);
+std::vector<uint8_t> blob_from_file(const std::string& path, const plan::PlanOptions& options = {});
+
+// Plan options for a target name: "host" (reference kernels) or a Cortex-M target of
+// targets/targets.json, whose kernel folders decide the kernels (e.g. cortex-m4: the
+// armv7em DSP twins). Throws ir::Error for an unknown target.
+plan::PlanOptions plan_options_for_target(const std::string& target);
 
 }  // namespace tinyforge::host

@@ -5,6 +5,7 @@
 #include "import/onnx/import_onnx.h"
 #include "import/tflite/import_tflite.h"
 #include "io/files.h"
+#include "ota/package_describe.h"
 #include "tinyforge/plan_format.h"
 
 namespace tinyforge {
@@ -21,7 +22,7 @@ FileKind detect_file_kind(const std::vector<uint8_t>& bytes, const std::string& 
     std::memcpy(&magic, bytes.data(), 4);
     if (magic == kPlanMagic) return FileKind::plan_blob;
   }
-  if (ends_with(path, ".tfu")) return FileKind::ota_package;
+  if (ota::is_package(bytes)) return FileKind::ota_package;
   if (ends_with(path, ".onnx")) return FileKind::onnx;
   return FileKind::unknown;
 }

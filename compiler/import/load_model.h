@@ -11,8 +11,8 @@ namespace tinyforge {
 
 enum class FileKind { tflite, onnx, plan_blob, ota_package, unknown };
 
-// TFLite: file identifier "TFL3" at byte 4. Plan blob: magic "TFP1". OTA package: its
-// magic. ONNX (protobuf, no magic): by the ".onnx" extension.
+// TFLite: file identifier "TFL3" at byte 4. Plan blob: magic "TFP1". OTA package: magic
+// "TFU1". ONNX (protobuf, no magic): by the ".onnx" extension.
 FileKind detect_file_kind(const std::vector<uint8_t>& bytes, const std::string& path);
 
 // Loads a .tflite or .onnx model; throws ir::Error for anything else.

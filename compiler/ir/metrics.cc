@@ -1,9 +1,17 @@
 #include "ir/metrics.h"
 
+#include <limits>
+
 namespace tinyforge::ir {
 namespace {
 
 int64_t dim(const Tensor& t, size_t i) { return i < t.shape.size() ? t.shape[i] : 0; }
+
+// One node stays below 2^62 (tensors are under 2^31 bytes); a sum of many could overflow.
+void add_to(int64_t& total, int64_t value) {
+  total = value > std::numeric_limits<int64_t>::max() - total ? std::numeric_limits<int64_t>::max()
+                                                              : total + value;
+}
 
 int64_t macs_of(const Graph& g, const Node& n) {
   auto tensor = [&](size_t i) -> const Tensor* {
@@ -44,9 +52,10 @@ GraphMetrics graph_metrics(const Graph& graph) {
   std::vector<char> counted(graph.tensors.size(), 0);
   for (size_t i = 0; i < graph.nodes.size(); ++i) {
     total.nodes.push_back(node_metrics(graph, i));
-    total.macs += total.nodes.back().macs;
+    add_to(total.macs, total.nodes.back().macs);
     for (int t : graph.nodes[i].inputs) {
-      if (t < 0 || counted[static_cast<size_t>(t)] || !graph.tensors[static_cast<size_t>(t)].constant)
+      if (t < 0 || counted[static_cast<size_t>(t)] ||
+          !graph.tensors[static_cast<size_t>(t)].constant)
         continue;
       counted[static_cast<size_t>(t)] = 1;
       total.params += graph.tensors[static_cast<size_t>(t)].elements();

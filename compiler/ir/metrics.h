@@ -9,7 +9,7 @@
 //                    MLPerf Tiny / TFLM figures in ../shared/anchors).
 // Params: elements of the constant tensors a node reads (weights, biases, constant
 // operands); weight bytes: their size in bytes. A constant read by several nodes counts
-// once in the totals.
+// once in the totals. Totals saturate at INT64_MAX rather than overflow.
 #pragma once
 #include <cstdint>
 #include <vector>

@@ -28,6 +28,7 @@ uint32_t PlanTensor::bytes() const {
 
 Plan build_plan(ir::Graph graph, const PlanOptions& options) {
   graph.check();
+  select_kernels(graph, options.kernels);
   const size_t num_nodes = graph.nodes.size();
   std::vector<LoweredOp> lowered;
   lowered.reserve(num_nodes);
@@ -119,8 +120,23 @@ Plan build_plan(ir::Graph graph, const PlanOptions& options) {
     buffers.push_back({plan.ops[i].scratch_size, i, i});
   }
 
-  const MemoryPlan mem = plan_memory(buffers, options.arena_alignment);
-  if (!memory_plan_is_valid(buffers, mem))
+  // In-place ops: an input whose last use is this op may overlap the output created here.
+  std::vector<Overlap> overlaps;
+  for (int i = 0; i < end; ++i) {
+    for (const InPlace& rule : lowered[i].in_place) {
+      const uint16_t in = plan.ops[i].inputs.at(static_cast<size_t>(rule.input));
+      const uint16_t out = plan.ops[i].outputs.at(0);
+      if (in == kNoTensor || plan.tensors[in].storage != Storage::arena) continue;
+      const int a = buffer_of[find_root(parent, in)], b = buffer_of[find_root(parent, out)];
+      if (a != b && buffers[a].last == i && buffers[b].first == i)
+        overlaps.push_back({static_cast<size_t>(a), static_cast<size_t>(b), rule.min_gap});
+    }
+  }
+
+  const MemoryPlan mem = plan_memory(buffers, options.arena_alignment, overlaps);
+  if (getenv("TF_DEBUG_PLAN")) { for (auto& o : overlaps) fprintf(stderr, "overlap in=%zu out=%zu gap=%ld\n", o.input, o.output, (long)o.min_gap);
+    for (size_t k = 0; k < buffers.size(); ++k) fprintf(stderr, "buf %zu size %u [%d,%d] at %u\n", k, buffers[k].size, buffers[k].first, buffers[k].last, mem.offsets[k]); }
+  if (!memory_plan_is_valid(buffers, mem, overlaps))
     throw ir::Error("internal error: memory planner produced overlapping buffers");
   for (uint32_t t = 0; t < n; ++t)
     if (plan.tensors[t].storage == Storage::arena)

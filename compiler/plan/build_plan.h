@@ -3,11 +3,13 @@
 #pragma once
 #include "ir/graph.h"
 #include "plan/plan.h"
+#include "plan/select_kernels.h"
 
 namespace tinyforge::plan {
 
 struct PlanOptions {
   uint32_t arena_alignment = 4;  // offset alignment of every arena buffer
+  KernelSet kernels = KernelSet::reference;  // which kernels the target's runtime has
 };
 
 // Throws ir::Error for graphs it cannot lower. Takes the graph by value: lowering adds

@@ -11,10 +11,18 @@
 
 namespace tinyforge::plan {
 
+// The kernel may run in place over input `input` (a position in LoweredOp::inputs):
+// output 0 may overlap it when offset(input) - offset(output) >= min_gap (plan/overlap.h).
+struct InPlace {
+  int input = 0;
+  int64_t min_gap = 0;
+};
+
 struct LoweredOp {
   std::vector<uint8_t> params;  // params struct bytes
   std::vector<int> inputs;      // IR tensor indices in kernel order; -1 = absent
   uint32_t scratch_size = 0;    // bytes of scratch the kernel needs
+  std::vector<InPlace> in_place;
 };
 
 // Throws ir::Error naming the node when it cannot be lowered (unsupported dtype or

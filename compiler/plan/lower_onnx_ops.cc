@@ -5,6 +5,11 @@
 // - Clamp as TFLite's quantized ReluX (activations.cc ReluPrepare / QuantizedReluX):
 //   QuantizeMultiplier(s_in / s_out); bounds max(-128, zp + round(lo / s_out)) and
 //   min(127, zp + round(hi / s_out)), an infinite bound leaving the int8 limit.
+// - Logistic / Tanh (tflite-micro logistic_common.cc CalculateArithmeticOpDataLogistic,
+//   tanh.cc CalculateArithmeticOpData): input_real = s_in * 2^27 (4 integer bits);
+//   frexp(input_real) = q * 2^left_shift; input_multiplier = round(q * 2^31);
+//   input_range_radius = floor(15 * 2^27 / 2^left_shift) (CalculateInputRadius(4, shift, 31)).
+//   The int8 output must be scale 1/256, zero point -128 (Logistic) / 1/128, 0 (Tanh).
 // - Concatenation: int8 inputs must share the output's scale and zero point.
 // - Pad: the border is round(value / s_out) + zp (0.0 pads with the zero point).
 #include <algorithm>
@@ -84,12 +89,32 @@ template <typename Params> LoweredOp lowered(const Params& p, std::vector<int> i
   return op;
 }
 
-LoweredOp lower_float_only_unary(ir::Graph& g, size_t node, const char* op_name) {
+// The int8 fields Logistic and Tanh share (TFLM's Prepare for both).
+template <typename Params>
+Params sigmoid_family_params(const ir::Graph& g, size_t node, float out_scale, int32_t out_zero_point,
+                             const char* op_name) {
   const ir::Node& n = checked(g, node, 1, 1);
-  if (g.tensors[n.outputs[0]].type != DType::f32)
-    refuse(g, node, fmt::format("int8 {} is not implemented yet", op_name));
   if (!same_elements(g, n)) refuse(g, node, "input and output sizes differ");
-  return {};
+  Params p{};
+  if (g.tensors[n.outputs[0]].type != DType::i8) return p;
+  const Q qi = per_tensor(g, node, n.inputs[0], "input"), qo = per_tensor(g, node, n.outputs[0], "output");
+  if (qo.scale != out_scale || qo.zero_point != out_zero_point)
+    refuse(g, node, fmt::format("int8 {} output has scale {} and zero point {}; expected {} and {}", op_name,
+                                qo.scale, qo.zero_point, out_scale, out_zero_point));
+  constexpr int kInputIntegerBits = 4;
+  const double input_real = static_cast<double>(qi.scale) * static_cast<double>(1 << (31 - kInputIntegerBits));
+  int left_shift = 0;
+  const double q = std::frexp(input_real, &left_shift);
+  const double multiplier = std::round(q * static_cast<double>(1LL << 31));
+  if (multiplier >= static_cast<double>(1LL << 31) || left_shift > 31 || left_shift < -31)
+    refuse(g, node, fmt::format("input scale {} is outside what the int8 {} reference handles", qi.scale, op_name));
+  p.input_zero_point = qi.zero_point;
+  p.input_multiplier = static_cast<int32_t>(multiplier);
+  p.input_left_shift = left_shift;
+  const double radius = std::floor(static_cast<double>((1 << kInputIntegerBits) - 1) *
+                                   static_cast<double>(1LL << (31 - kInputIntegerBits)) / std::ldexp(1.0, left_shift));
+  p.input_range_radius = static_cast<int32_t>(std::min(radius, static_cast<double>(1 << 30)));
+  return p;
 }
 
 }  // namespace
@@ -120,13 +145,13 @@ LoweredOp lower_Mul(ir::Graph& g, size_t node) {
 }
 
 LoweredOp lower_Logistic(ir::Graph& g, size_t node) {
-  lower_float_only_unary(g, node, "Logistic");
-  return lowered(LogisticParams{}, {g.nodes[node].inputs[0]});
+  const auto p = sigmoid_family_params<LogisticParams>(g, node, 1.0f / 256, -128, "Logistic");
+  return lowered(p, {g.nodes[node].inputs[0]});
 }
 
 LoweredOp lower_Tanh(ir::Graph& g, size_t node) {
-  lower_float_only_unary(g, node, "Tanh");
-  return lowered(TanhParams{}, {g.nodes[node].inputs[0]});
+  const auto p = sigmoid_family_params<TanhParams>(g, node, 1.0f / 128, 0, "Tanh");
+  return lowered(p, {g.nodes[node].inputs[0]});
 }
 
 LoweredOp lower_Clamp(ir::Graph& g, size_t node) {

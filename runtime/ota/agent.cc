@@ -30,6 +30,25 @@ bool is_io_error(Status s) { return s == Status::power_lost || s == Status::flas
 
 uint32_t max_u32(uint32_t a, uint32_t b) { return a > b ? a : b; }
 
+// SHA-256 of `size` bytes of flash at `address` against `expected`. Out of line so the
+// hash state and read buffer are not on the stack during signature verification.
+[[gnu::noinline]] Status hash_payload(const Flash& f, uint32_t address, uint32_t size,
+                                      const uint8_t expected[kDigestBytes]) {
+  Sha256 hash;
+  uint8_t chunk[128];
+  for (uint32_t at = 0; at < size;) {
+    const uint32_t left = size - at;
+    const uint32_t n = left < sizeof(chunk) ? left : static_cast<uint32_t>(sizeof(chunk));
+    const Status s = f.read(f.context, address + at, chunk, n);
+    if (s != Status::ok) return s;
+    hash.update(chunk, n);
+    at += n;
+  }
+  uint8_t digest[kDigestBytes];
+  hash.final(digest);
+  return std::memcmp(digest, expected, kDigestBytes) == 0 ? Status::ok : Status::bad_hash;
+}
+
 }  // namespace
 
 Status UpdateAgent::init(const AgentConfig& config) {
@@ -87,7 +106,7 @@ Status UpdateAgent::load_state() {
 Status UpdateAgent::write_state(const StateRecord& next) {
   StateRecord r = next;
   r.sequence = state_.sequence + 1;
-  const int page = state_page_ < 0 ? 0 : state_page_;
+  const int page = state_page_ == 0 ? 1 : 0;  // never the page holding the current record
   uint8_t bytes[kStateRecordBytes];
   encode_state(r, bytes);
   const Flash& f = config_.flash;
@@ -117,20 +136,7 @@ Status UpdateAgent::verify_slot(uint8_t slot, Manifest* manifest) {
   if (std::strcmp(manifest->target, config_.target) != 0) return Status::bad_target;
   if (manifest->payload_size > config_.slot_size - kSlotPayloadOffset) return Status::too_large;
 
-  Sha256 hash;
-  uint8_t chunk[128];
-  for (uint32_t at = 0; at < manifest->payload_size;) {
-    const uint32_t left = manifest->payload_size - at;
-    const uint32_t n = left < sizeof(chunk) ? left : static_cast<uint32_t>(sizeof(chunk));
-    s = f.read(f.context, base + kSlotPayloadOffset + at, chunk, n);
-    if (s != Status::ok) return s;
-    hash.update(chunk, n);
-    at += n;
-  }
-  uint8_t digest[kDigestBytes];
-  hash.final(digest);
-  if (std::memcmp(digest, manifest->payload_sha256, kDigestBytes) != 0) return Status::bad_hash;
-  return Status::ok;
+  return hash_payload(f, base + kSlotPayloadOffset, manifest->payload_size, manifest->payload_sha256);
 }
 
 void UpdateAgent::fill_info(ImageInfo* info, uint8_t slot, const Manifest& m) const {

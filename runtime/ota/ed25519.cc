@@ -1,7 +1,7 @@
 // Ed25519 verification: point decoding (RFC 8032 5.1.3), extended-coordinate addition and
-// doubling for a = -1 (RFC 8032 5.1.4), a joint double-and-add (Shamir's trick) for
-// [S]B + [k](-A), and the encoding comparison. Written for size; public data only, so
-// variable time is fine.
+// doubling for a = -1 (RFC 8032 5.1.4), one shared chain of doublings with signed 4-bit
+// windows for [S]B + [k](-A), and the encoding comparison. Public data only, so variable
+// time is fine; written for size first, then for the doublings that dominate the time.
 #include "tinyforge/ota/ed25519.h"
 
 #include <cstring>
@@ -105,52 +105,67 @@ void reduce_mod_l(uint32_t k[8], const uint8_t h[64]) {
   }
 }
 
-// RFC 8032 5.1.4 addition (complete for edwards25519). r may alias p or q.
-void point_add(Point& r, const Point& p, const Point& q) {
-  Fe a, b, c, d, t;
-  fe_sub(a, p.y, p.x);
-  fe_sub(t, q.y, q.x);
-  fe_mul(a, a, t);
-  fe_add(b, p.y, p.x);
-  fe_add(t, q.y, q.x);
-  fe_mul(b, b, t);
-  fe_mul(c, p.t, q.t);
-  fe_mul(c, c, k2D);
-  fe_mul(d, p.z, q.z);
-  fe_add(d, d, d);
-  Fe e, f, g, h;
-  fe_sub(e, b, a);
-  fe_sub(f, d, c);
-  fe_add(g, d, c);
-  fe_add(h, b, a);
-  fe_mul(r.x, e, f);
-  fe_mul(r.y, g, h);
-  fe_mul(r.t, e, h);
-  fe_mul(r.z, f, g);
+// A point prepared for repeated addition: (Y + X, Y - X, 2Z, 2dT).
+struct Cached {
+  Fe y_plus_x, y_minus_x, z2, t2d;
+};
+
+void to_cached(Cached& c, const Point& p) {
+  fe_add(c.y_plus_x, p.y, p.x);
+  fe_sub(c.y_minus_x, p.y, p.x);
+  fe_add(c.z2, p.z, p.z);
+  fe_mul(c.t2d, p.t, k2D);
 }
 
-// RFC 8032 5.1.4 doubling. r may alias p.
-void point_double(Point& r, const Point& p) {
-  Fe a, b, c, e, f, g, h;
-  fe_mul(a, p.x, p.x);
-  fe_mul(b, p.y, p.y);
-  fe_mul(c, p.z, p.z);
-  fe_add(c, c, c);
-  fe_add(h, a, b);
+// r = p + q, or p - q when `subtract` (-q swaps Y+X with Y-X and negates T). The RFC 8032
+// 5.1.4 addition formulas (complete on edwards25519) with q's factors precomputed; five
+// temporaries instead of eight keep the frame small. r may alias p.
+void add_cached(Point& r, const Point& p, const Cached& q, bool subtract) {
+  Fe a, b, c, d, t;
+  fe_sub(a, p.y, p.x);
+  fe_mul(a, a, subtract ? q.y_plus_x : q.y_minus_x);  // A
+  fe_add(b, p.y, p.x);
+  fe_mul(b, b, subtract ? q.y_minus_x : q.y_plus_x);  // B
+  fe_mul(c, p.t, q.t2d);                               // C (negated when subtracting)
+  fe_mul(d, p.z, q.z2);                                // D
+  fe_sub(t, b, a);                                     // E = B - A
+  fe_add(b, b, a);                                     // H = B + A
+  if (subtract) {
+    fe_add(a, d, c);                                   // F = D - (-C)
+    fe_sub(d, d, c);                                   // G = D + (-C)
+  } else {
+    fe_sub(a, d, c);                                   // F = D - C
+    fe_add(d, d, c);                                   // G = D + C
+  }
+  fe_mul(r.x, t, a);  // E F
+  fe_mul(r.y, d, b);  // G H
+  fe_mul(r.t, t, b);  // E H
+  fe_mul(r.z, a, d);  // F G
+}
+
+// RFC 8032 5.1.4 doubling. T is not an input of doubling, so it is only computed when an
+// addition comes next. r may alias p.
+void point_double(Point& r, const Point& p, bool need_t) {
+  Fe a, b, c, e, h;
+  fe_sq(a, p.x);      // A = X^2
+  fe_sq(b, p.y);      // B = Y^2
+  fe_sq(c, p.z);
+  fe_add(c, c, c);    // C = 2 Z^2
   fe_add(e, p.x, p.y);
-  fe_mul(e, e, e);
-  fe_sub(e, h, e);
-  fe_sub(g, a, b);
-  fe_add(f, c, g);
-  fe_mul(r.x, e, f);
-  fe_mul(r.y, g, h);
-  fe_mul(r.t, e, h);
-  fe_mul(r.z, f, g);
+  fe_sq(e, e);        // (X + Y)^2
+  fe_add(h, a, b);    // H = A + B
+  fe_sub(e, h, e);    // E = H - (X + Y)^2
+  fe_sub(a, a, b);    // G = A - B
+  fe_add(c, c, a);    // F = C + G
+  fe_mul(r.x, e, c);  // E F
+  fe_mul(r.y, a, h);  // G H
+  if (need_t) fe_mul(r.t, e, h);
+  fe_mul(r.z, c, a);  // F G
 }
 
 // RFC 8032 5.1.3 decoding, then negation: out = -A. The caller has already rejected
 // y >= p; false if no x exists (not on the curve) or x = 0 with the sign bit set.
-bool decode_negated(Point& out, const uint8_t s[32]) {
+[[gnu::noinline]] bool decode_negated(Point& out, const uint8_t s[32]) {
   Fe y, u, v, v3, x, check;
   fe_from_bytes(y, s);
   y.w[7] &= 0x7fffffff;
@@ -184,27 +199,91 @@ bool decode_negated(Point& out, const uint8_t s[32]) {
   return true;
 }
 
-bool bit_of(const uint32_t w[8], int i) { return (w[i >> 5] >> (i & 31)) & 1; }
-
-// r = [s]B + [k]P for s, k < 2^253, by one shared chain of doublings.
-void double_scalar_mul(Point& r, const uint32_t s[8], const Point& p, const uint32_t k[8]) {
-  Point table[3];  // B, P, B + P, indexed by (s bit) | (k bit) << 1, minus one
-  table[0] = kBase;
-  table[1] = p;
-  point_add(table[2], kBase, p);
-  r = Point{{}, kOne, kOne, {}};  // neutral element (0, 1, 1, 0)
-  bool started = false;
-  for (int i = 252; i >= 0; --i) {
-    if (started) point_double(r, r);
-    const int idx = static_cast<int>(bit_of(s, i)) | (static_cast<int>(bit_of(k, i)) << 1);
-    if (idx != 0) {
-      point_add(r, r, table[idx - 1]);
-      started = true;
+// Signed-digit (width-w NAF) form of k < 2^253: k = sum d_i 2^i with every d_i zero or
+// odd in (-2^(w-1), 2^(w-1)), and no two non-zero digits closer than w positions. Digits
+// are stored two per byte (4-bit two's complement) to halve the stack they take.
+constexpr int kWindow = 4;  // digits in {+-1, +-3, +-5, +-7}: tables of 4 points
+void to_naf(uint8_t digits[128], const uint32_t k[8]) {
+  uint32_t v[9];
+  for (int i = 0; i < 8; ++i) v[i] = k[i];
+  v[8] = 0;
+  std::memset(digits, 0, 128);
+  for (int i = 0; i < 256; ++i) {
+    int d = 0;
+    if (v[0] & 1) {
+      d = static_cast<int>(v[0] & ((1u << kWindow) - 1));
+      if (d >= (1 << (kWindow - 1))) d -= 1 << kWindow;
+      // v -= d clears the low w bits: a borrow (d > 0) or a carry (d < 0) ripples up.
+      uint32_t delta = static_cast<uint32_t>(d > 0 ? d : -d);
+      for (int j = 0; j < 9 && delta != 0; ++j) {
+        const uint32_t before = v[j];
+        v[j] = d > 0 ? before - delta : before + delta;
+        delta = d > 0 ? (v[j] > before) : (v[j] < before);
+      }
     }
+    digits[i / 2] |= static_cast<uint8_t>((d & 15) << (4 * (i % 2)));
+    for (int j = 0; j < 8; ++j) v[j] = (v[j] >> 1) | (v[j + 1] << 31);
+    v[8] >>= 1;
   }
 }
 
-void encode(uint8_t out[32], const Point& p) {
+int naf_digit(const uint8_t digits[128], int i) {
+  const int nibble = (digits[i / 2] >> (4 * (i % 2))) & 15;
+  return nibble >= 8 ? nibble - 16 : nibble;
+}
+
+// table[i] = (2i + 1) p for i = 0..3; table[3] holds 2p until it is overwritten last.
+void odd_multiples(Cached table[4], const Point& p) {
+  Point acc;
+  point_double(acc, p, true);
+  to_cached(table[3], acc);
+  to_cached(table[0], p);
+  acc = p;
+  for (int i = 1; i < 4; ++i) {
+    add_cached(acc, acc, table[3], false);
+    to_cached(table[i], acc);
+  }
+}
+
+void apply_digit(Point& r, const Cached table[4], int d) {
+  if (d > 0) add_cached(r, r, table[d / 2], false);
+  if (d < 0) add_cached(r, r, table[-d / 2], true);
+}
+
+// r = [s]B + [k]P for s, k < 2^253: one shared chain of doublings, signed windows.
+[[gnu::noinline]] void double_scalar_mul(Point& r, const uint32_t s[8], const Point& p,
+                                         const uint32_t k[8]) {
+  uint8_t ds[128], dk[128];
+  to_naf(ds, s);
+  to_naf(dk, k);
+  Cached tb[4], tp[4];
+  odd_multiples(tb, kBase);
+  odd_multiples(tp, p);
+  r = Point{{}, kOne, kOne, {}};  // neutral element (0, 1, 1, 0)
+  int i = 255;
+  while (i >= 0 && naf_digit(ds, i) == 0 && naf_digit(dk, i) == 0) --i;
+  for (bool first = true; i >= 0; --i, first = false) {
+    const int a = naf_digit(ds, i), b = naf_digit(dk, i);
+    if (!first) point_double(r, r, a != 0 || b != 0);
+    apply_digit(r, tb, a);
+    apply_digit(r, tp, b);
+  }
+}
+
+// k = SHA-512(R || A || M) mod L. Kept out of line so the hash state's stack frame is
+// gone before the scalar multiplication builds its tables.
+[[gnu::noinline]] void challenge(uint32_t k[8], const uint8_t r[32], const uint8_t a[32],
+                                 const uint8_t* message, size_t size) {
+  uint8_t digest[kSha512Bytes];
+  Sha512 hash;
+  hash.update(r, 32);
+  hash.update(a, 32);
+  hash.update(message, size);
+  hash.final(digest);
+  reduce_mod_l(k, digest);
+}
+
+[[gnu::noinline]] void encode(uint8_t out[32], const Point& p) {
   Fe zinv, x, y;
   fe_invert(zinv, p.z);
   fe_mul(x, p.x, zinv);
@@ -226,14 +305,8 @@ bool ed25519_verify(const uint8_t signature[kEd25519SignatureBytes], const uint8
   Point neg_a;
   if (!decode_negated(neg_a, public_key)) return false;
 
-  uint8_t digest[kSha512Bytes];
-  Sha512 hash;
-  hash.update(r_bytes, 32);
-  hash.update(public_key, 32);
-  hash.update(message, size);
-  hash.final(digest);
   uint32_t k[8];
-  reduce_mod_l(k, digest);
+  challenge(k, r_bytes, public_key, message, size);
 
   Point r;
   double_scalar_mul(r, s, neg_a, k);

@@ -96,6 +96,10 @@ TEST_F(OtaEd25519, FieldArithmeticAgreesWithDefinitions) {
     fe_sub(c, b, a);
     fe_add(c, c, a);
     EXPECT_TRUE(fe_equal(c, b));
+    fe_sq(c, a);
+    Fe m;
+    fe_mul(m, a, a);
+    EXPECT_TRUE(fe_equal(c, m));
     if (fe_is_zero(a)) continue;
     fe_invert(c, a);
     fe_mul(c, c, a);

@@ -53,6 +53,21 @@ void fe_sub(Fe& r, const Fe& a, const Fe& b) {
   }
 }
 
+namespace {
+
+// r = t mod p for a 512-bit t, partly: r < 2^256 (t_hi * 2^256 = t_hi * 38).
+void reduce_wide(Fe& r, const uint32_t t[16]) {
+  uint64_t c = 0;
+  for (int i = 0; i < 8; ++i) {
+    c += uint64_t{t[i + 8]} * 38 + t[i];
+    r.w[i] = static_cast<uint32_t>(c);
+    c >>= 32;
+  }
+  fold_carry(r.w, c);
+}
+
+}  // namespace
+
 void fe_mul(Fe& r, const Fe& a, const Fe& b) {
   uint32_t t[16] = {};
   for (int i = 0; i < 8; ++i) {
@@ -64,18 +79,40 @@ void fe_mul(Fe& r, const Fe& a, const Fe& b) {
     }
     t[i + 8] = static_cast<uint32_t>(c);
   }
+  reduce_wide(r, t);
+}
+
+// Squaring: each cross product a_i a_j (i < j) once, doubled, plus the squares a_i^2:
+// 36 multiplications instead of 64.
+void fe_sq(Fe& r, const Fe& a) {
+  uint32_t t[16] = {};
+  for (int i = 0; i < 7; ++i) {
+    uint64_t c = 0;
+    for (int j = i + 1; j < 8; ++j) {
+      c += uint64_t{a.w[i]} * a.w[j] + t[i + j];
+      t[i + j] = static_cast<uint32_t>(c);
+      c >>= 32;
+    }
+    t[i + 8] = static_cast<uint32_t>(c);
+  }
+  for (int i = 15; i > 0; --i) t[i] = (t[i] << 1) | (t[i - 1] >> 31);  // cross terms < 2^511
+  t[0] <<= 1;
   uint64_t c = 0;
   for (int i = 0; i < 8; ++i) {
-    c += uint64_t{t[i + 8]} * 38 + t[i];
-    r.w[i] = static_cast<uint32_t>(c);
+    const uint64_t sq = uint64_t{a.w[i]} * a.w[i];
+    c += uint64_t{t[2 * i]} + static_cast<uint32_t>(sq);
+    t[2 * i] = static_cast<uint32_t>(c);
+    c >>= 32;
+    c += uint64_t{t[2 * i + 1]} + (sq >> 32);
+    t[2 * i + 1] = static_cast<uint32_t>(c);
     c >>= 32;
   }
-  fold_carry(r.w, c);
+  reduce_wide(r, t);
 }
 
 void fe_sq_n(Fe& r, const Fe& a, int n) {
-  fe_mul(r, a, a);
-  for (int i = 1; i < n; ++i) fe_mul(r, r, r);
+  fe_sq(r, a);
+  for (int i = 1; i < n; ++i) fe_sq(r, r);
 }
 
 void fe_reduce(Fe& r) {

@@ -17,6 +17,7 @@ struct Fe {
 void fe_add(Fe& r, const Fe& a, const Fe& b);
 void fe_sub(Fe& r, const Fe& a, const Fe& b);
 void fe_mul(Fe& r, const Fe& a, const Fe& b);  // r may alias a or b
+void fe_sq(Fe& r, const Fe& a);                 // r may alias a
 void fe_sq_n(Fe& r, const Fe& a, int n);        // r = a^(2^n), n >= 1
 void fe_reduce(Fe& r);                          // r into [0, p)
 bool fe_is_zero(const Fe& a);

@@ -1,8 +1,7 @@
 // Test support (header only, host tests): a simulated device with NOR flash laid out as
 // two slots + two state pages, a signing key, and helpers to stream packages and reboot.
 #pragma once
-#include <gtest/gtest.h>
-
+#include <algorithm>
 #include <cstring>
 #include <string>
 #include <vector>

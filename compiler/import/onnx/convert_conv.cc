@@ -1,4 +1,4 @@
-// Conv (2-D; grouped and depthwise) and BatchNormalization (folded into the producing
+// Conv (1-D and 2-D; grouped and depthwise) and BatchNormalization (folded into the producing
 // Conv/Gemm when it is that op's only reader, else a per-channel Mul + Add).
 #include <fmt/format.h>
 
@@ -25,7 +25,7 @@ void write_floats(ir::Tensor& t, const std::vector<float>& v) {
 // wrote x (channel c = its output channel). Returns false if that node cannot take it.
 bool fold_into_producer(Context& ctx, int tensor, const std::vector<float>& scale,
                         const std::vector<float>& shift) {
-  const int p = ctx.producer(tensor);
+  const int p = ctx.producer_through_reshape(tensor);
   if (p < 0) return false;
   ir::Node& n = ctx.graph.nodes[p];
   const bool depthwise = n.op == OpCode::DepthwiseConv2D;
@@ -59,21 +59,24 @@ bool fold_into_producer(Context& ctx, int tensor, const std::vector<float>& scal
 
 void convert_Conv(Context& ctx) {
   Value& x = ctx.input(0);
-  if (x.shape.size() != 4)
-    ctx.unsupported(fmt::format("input of shape {}; only 2-D convolution on [N,C,H,W] is imported",
+  const bool one_d = x.shape.size() == 3;  // [N,C,L]: a 2-D conv with H = 1
+  if (x.shape.size() != 4 && !one_d)
+    ctx.unsupported(fmt::format("input of shape {}; only 1-D [N,C,L] and 2-D [N,C,H,W] convolution is imported",
                                 shape_str(x.shape)));
   if (x.is_constant()) ctx.unsupported("convolution of a constant input");
   const Constant& wc = ctx.constant_input(1, "weights W");
-  if (!wc.is_float || wc.shape.size() != 4)
-    ctx.fail(fmt::format("weights W must be a float [M,C/group,kH,kW] tensor; got {}", shape_str(wc.shape)));
+  if (!wc.is_float || wc.shape.size() != x.shape.size())
+    ctx.fail(fmt::format("weights W must be a float [M,C/group,{}] tensor; got {}", one_d ? "k" : "kH,kW",
+                         shape_str(wc.shape)));
   const std::vector<float> wdata = wc.f;
-  const int64_t n = x.shape[0], c = x.shape[1], h = x.shape[2], w = x.shape[3];
-  const int64_t m = wc.shape[0], cg = wc.shape[1], kh = wc.shape[2], kw = wc.shape[3];
+  const int64_t n = x.shape[0], c = x.shape[1], h = one_d ? 1 : x.shape[2], w = x.shape.back();
+  const int64_t m = wc.shape[0], cg = wc.shape[1], kh = one_d ? 1 : wc.shape[2], kw = wc.shape.back();
   const int64_t group = ctx.attr_int("group", 1);
   if (group < 1 || c % group != 0 || m % group != 0 || cg * group != c || m < 1)
     ctx.fail(fmt::format("group {} does not fit input channels {}, weights {}", group, c, shape_str(wc.shape)));
   const std::vector<int64_t> kernel_shape = ctx.attr_ints("kernel_shape");
-  if (!kernel_shape.empty() && kernel_shape != std::vector<int64_t>{kh, kw})
+  const std::vector<int64_t> spatial(wc.shape.begin() + 2, wc.shape.end());
+  if (!kernel_shape.empty() && kernel_shape != spatial)
     ctx.fail(fmt::format("kernel_shape {} differs from the weights {}", shape_str(kernel_shape), shape_str(wc.shape)));
   std::vector<float> bias(static_cast<size_t>(m), 0.0f);
   if (ctx.has_input(2)) {
@@ -81,10 +84,11 @@ void convert_Conv(Context& ctx) {
     if (!bc.is_float || bc.elements() != m) ctx.fail(fmt::format("bias B has shape {}; expected [{}]", shape_str(bc.shape), m));
     bias = bc.f;
   }
-  const Window2D win = read_window(ctx, h, w, kh, kw, false, true);
+  const Window2D win = read_window(ctx, h, w, kh, kw, false, true, one_d);
 
-  const std::string name = ctx.node->output_size() > 0 ? ctx.node->output(0) : ctx.node->name();
-  const int in = ctx.as_nhwc(x, ctx.node->input(0));
+  const std::string name = ctx.node->output(0);
+  int in = ctx.as_nhwc(x, ctx.node->input(0));
+  if (one_d) in = ctx.reshape(in, ctx.ir_shape({n, 1, w, c}), name + "/2d_in");
   const bool depthwise = group > 1 && group == c && cg == 1;
   std::vector<float> filter(wdata.size());
   std::vector<int32_t> filter_shape;
@@ -116,9 +120,10 @@ void convert_Conv(Context& ctx) {
   a.pad_right = static_cast<int>(win.pad_right);
   a.depth_multiplier = depthwise ? static_cast<int>(m / c) : 1;
   Value out;
-  out.shape = {n, m, win.out_h, win.out_w};
+  out.shape = one_d ? Shape{n, m, win.out_w} : Shape{n, m, win.out_h, win.out_w};
   out.nhwc = ctx.emit(depthwise ? OpCode::DepthwiseConv2D : OpCode::Conv2D, {in, filter_t, bias_t},
-                      ctx.ir_shape({n, win.out_h, win.out_w, m}), a, name);
+                      ctx.ir_shape({n, win.out_h, win.out_w, m}), a, one_d ? name + "/2d" : name);
+  if (one_d) out.nhwc = ctx.reshape(out.nhwc, ctx.ir_shape({n, win.out_w, m}), name);
   ctx.set_output(0, std::move(out));
 }
 

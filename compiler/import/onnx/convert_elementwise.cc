@@ -68,8 +68,8 @@ int operand(Context& ctx, Value& v, bool nhwc, size_t rank, const std::string& n
     return nhwc ? operand(ctx, one, nhwc, rank, name) : ctx.as_onnx(one, name);
   }
   if (!nhwc) return ctx.as_onnx(v, name);
-  if (v.shape.size() == 4) return ctx.as_nhwc(v, name);
-  Value padded;  // right-aligned to rank 4 with leading ones, then channels-last
+  if (v.shape.size() == rank) return ctx.as_nhwc(v, name);
+  Value padded;  // right-aligned to the output rank with leading ones, then channels-last
   padded.shape.assign(rank - v.shape.size(), 1);
   padded.shape.insert(padded.shape.end(), v.shape.begin(), v.shape.end());
   if (v.is_constant()) {
@@ -77,7 +77,7 @@ int operand(Context& ctx, Value& v, bool nhwc, size_t rank, const std::string& n
     c.shape = padded.shape;
     padded.const_index = ctx.add_constant(std::move(c));
   } else {
-    padded.onnx = ctx.reshape(ctx.as_onnx(v, name), ctx.ir_shape(padded.shape), name + "/rank4");
+    padded.onnx = ctx.reshape(ctx.as_onnx(v, name), ctx.ir_shape(padded.shape), name + "/rank" + std::to_string(rank));
   }
   return ctx.as_nhwc(padded, name);
 }
@@ -175,8 +175,9 @@ Value binary(Context& ctx, OpCode op, Value& a, Value& b, const std::string& nam
     if (v->is_constant() && !ctx.constants[v->const_index].is_float) ctx.fail("integer operand; expected float");
   if (out_shape.size() > kMaxRank)
     ctx.unsupported(fmt::format("broadcast to rank {} (the runtime supports rank <= {})", out_shape.size(), kMaxRank));
-  const bool nhwc = out_shape.size() == 4 && ((!a.is_constant() && ctx.prefers_nhwc(a)) ||
-                                              (!b.is_constant() && ctx.prefers_nhwc(b)));
+  const bool nhwc = has_channels_last_form(out_shape.size()) &&
+                    ((!a.is_constant() && ctx.prefers_nhwc(a) && a.shape.size() == out_shape.size()) ||
+                     (!b.is_constant() && ctx.prefers_nhwc(b) && b.shape.size() == out_shape.size()));
   const int ta = operand(ctx, a, nhwc, out_shape.size(), name + "/a");
   const int tb = operand(ctx, b, nhwc, out_shape.size(), name + "/b");
   std::vector<int32_t> ir_out;
@@ -196,7 +197,7 @@ bool try_fuse_activation(Context& ctx, Value& v, float lo, float hi) {
   else return false;
   if (v.is_constant() || (v.onnx >= 0) + (v.nhwc >= 0) + (v.flat >= 0) != 1 || ctx.uses_of_input(0) != 1)
     return false;
-  const int p = ctx.producer(v.onnx >= 0 ? v.onnx : v.nhwc >= 0 ? v.nhwc : v.flat);
+  const int p = ctx.producer_through_reshape(v.onnx >= 0 ? v.onnx : v.nhwc >= 0 ? v.nhwc : v.flat);
   if (p < 0) return false;
   ir::Node& n = ctx.graph.nodes[p];
   switch (n.op) {

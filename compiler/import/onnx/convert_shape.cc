@@ -19,28 +19,6 @@ int64_t normalize_axis(Context& ctx, int64_t axis, int64_t rank, bool inclusive_
   return axis;
 }
 
-// Permutes a constant: output dim i = input dim perm[i].
-Constant transpose_constant(const Constant& c, const std::vector<int64_t>& perm) {
-  Constant r;
-  r.is_float = c.is_float;
-  const size_t rank = c.shape.size();
-  for (int64_t p : perm) r.shape.push_back(c.shape[p]);
-  std::vector<int64_t> in_stride(rank, 1);
-  for (size_t d = rank; d-- > 1;) in_stride[d - 1] = in_stride[d] * c.shape[d];
-  const int64_t n = c.elements();
-  std::vector<int64_t> idx(rank, 0);
-  for (int64_t e = 0; e < n; ++e) {
-    int64_t k = 0;
-    for (size_t d = 0; d < rank; ++d) k += idx[d] * in_stride[perm[d]];
-    if (c.is_float) r.f.push_back(c.f[k]); else r.i.push_back(c.i[k]);
-    for (size_t d = rank; d-- > 0;) {
-      if (++idx[d] < r.shape[d]) break;
-      idx[d] = 0;
-    }
-  }
-  return r;
-}
-
 std::vector<int64_t> axes_argument(Context& ctx, size_t input_index, int min_opset_for_input) {
   if (ctx.opset >= min_opset_for_input) return ctx.has_input(input_index) ? ctx.ints_input(input_index, "axes") : std::vector<int64_t>{};
   return ctx.attr_ints("axes");
@@ -72,14 +50,22 @@ Value reshaped(Context& ctx, Value& v, const Shape& shape, const std::string& na
     return out;
   }
   if (v.nhwc >= 0) {
-    const int64_t n = v.shape[0], c = v.shape[1], hw = v.shape[2] * v.shape[3];
-    if (c == 1 || hw == 1) {  // channels-last bytes are already in NCHW order
+    const int64_t n = v.shape[0], c = v.shape[1], hw = elements_of(v.shape) / (n * c);
+    if (c == 1 || hw == 1) {  // channels-last bytes are already in ONNX order
       out.onnx = ctx.reshape(v.nhwc, ctx.ir_shape(shape), name);
+      return out;
+    }
+    if (has_channels_last_form(shape.size()) && shape[0] == n && shape[1] == c) {
+      // Only the spatial dims change ([N,C,H,W] <-> [N,C,H*W]): channels stay last.
+      Shape last{n};
+      last.insert(last.end(), shape.begin() + 2, shape.end());
+      last.push_back(c);
+      out.nhwc = ctx.reshape(v.nhwc, ctx.ir_shape(last), name);
       return out;
     }
     if (shape == Shape{n, c * hw}) {  // a flatten: stay channels-last, the consumer adapts
       out.flat = ctx.reshape(v.nhwc, ctx.ir_shape({n, hw * c}), name);
-      out.flat_chw = {c, v.shape[2], v.shape[3]};
+      out.flat_chw = {c, v.shape.size() == 4 ? v.shape[2] : 1, v.shape.back()};
       return out;
     }
   }
@@ -174,13 +160,16 @@ void convert_Transpose(Context& ctx) {
     for (size_t d = rank; d-- > 0;) perm.push_back(static_cast<int64_t>(d));
   check_permutation(ctx, perm, rank);
   const std::string name = ctx.node->output(0);
-  if (x.is_constant()) return ctx.set_output(0, ctx.constant_value(transpose_constant(ctx.constants[x.const_index], perm)));
+  if (x.is_constant()) {
+    const std::vector<int32_t> p32(perm.begin(), perm.end());
+    return ctx.set_output(0, ctx.constant_value(transpose_constant(ctx.constants[x.const_index], p32)));
+  }
   Value out;
   for (int64_t p : perm) out.shape.push_back(x.shape[p]);
   std::vector<int32_t> q;
   int src;
-  if (ctx.prefers_nhwc(x)) {  // compose with NCHW -> NHWC: IR dim of ONNX dim d is kNhwcToNchw[d]
-    for (int64_t p : perm) q.push_back(kNhwcToNchw[p]);
+  if (ctx.prefers_nhwc(x)) {  // compose with the channels-last layout
+    for (int64_t p : perm) q.push_back(channels_last_axis(p, rank));
     src = x.nhwc;
   } else {
     for (int64_t p : perm) q.push_back(static_cast<int32_t>(p));
@@ -229,9 +218,9 @@ void convert_Concat(Context& ctx) {
       }
     return ctx.set_output(0, ctx.constant_value(std::move(r)));
   }
-  const bool nhwc = rank == 4 && any_nhwc;
+  const bool nhwc = has_channels_last_form(rank) && any_nhwc;
   ir::Attrs a;
-  a.axis = nhwc ? kNhwcToNchw[axis] : static_cast<int>(axis);
+  a.axis = nhwc ? channels_last_axis(axis, rank) : static_cast<int>(axis);
   const std::string name = ctx.node->output(0);
   std::vector<int> tensors;
   for (size_t i = 0; i < count; ++i) {
@@ -267,7 +256,7 @@ void convert_Softmax(Context& ctx) {
   a.beta = 1.0f;
   Value out;
   out.shape = x.shape;
-  if (rank == 4 && axis == 1 && ctx.prefers_nhwc(x) && (ctx.opset >= 13 || x.shape[2] * x.shape[3] == 1)) {
+  if (axis == 1 && ctx.prefers_nhwc(x) && (ctx.opset >= 13 || elements_of(x.shape) == x.shape[0] * x.shape[1])) {
     out.nhwc = ctx.emit(OpCode::Softmax, {x.nhwc}, ctx.shape_of(x.nhwc), a, name);  // channels are last
   } else if (axis == rank - 1) {
     const int t = ctx.as_onnx(x, ctx.node->input(0));
@@ -323,10 +312,11 @@ void convert_Pad(Context& ctx) {
   if (std::all_of(pads.begin(), pads.end(), [](int64_t p) { return p == 0; })) return ctx.set_output(0, x);
   ir::Attrs a;
   a.pad_value = value;
-  const bool nhwc = rank == 4 && ctx.prefers_nhwc(x);
+  const bool nhwc = ctx.prefers_nhwc(x);
+  const std::vector<int32_t> to_last = to_channels_last(rank);
   a.pads.resize(2 * rank);
   for (size_t d = 0; d < rank; ++d) {
-    const size_t src = nhwc ? static_cast<size_t>(kNchwToNhwc[d]) : d;
+    const size_t src = nhwc ? static_cast<size_t>(to_last[d]) : d;
     a.pads[d] = static_cast<int32_t>(pads[src]);
     a.pads[rank + d] = static_cast<int32_t>(pads[rank + src]);
   }

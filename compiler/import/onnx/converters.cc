@@ -35,6 +35,7 @@ constexpr ConverterEntry kConverters[] = {
     {"Reshape", convert_Reshape, 5},
     {"Shape", convert_Shape, 1},
     {"Sigmoid", convert_Sigmoid, 6},
+    {"Slice", convert_Slice, 1},
     {"Softmax", convert_Softmax, 1},
     {"Squeeze", convert_Squeeze, 1},
     {"Sub", convert_Sub, 7},

@@ -55,6 +55,7 @@ void convert_Pad(Context& ctx);
 void convert_Constant(Context& ctx);
 void convert_Shape(Context& ctx);
 void convert_Gather(Context& ctx);
+void convert_Slice(Context& ctx);
 void convert_Cast(Context& ctx);
 
 // Shared by converters: fuse a clamp [lo, hi] into the op that produced `v` when that op

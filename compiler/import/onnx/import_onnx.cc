@@ -77,6 +77,7 @@ void convert_nodes(Context& ctx, const onnx::GraphProto& g) {
     if (e == nullptr) ctx.unsupported(fmt::format("op; supported: {}", onnx_supported_ops()));
     if (ctx.opset < e->min_opset)
       ctx.unsupported(fmt::format("this op before opset {}", e->min_opset));
+    if (n.output_size() < 1 || n.output(0).empty()) ctx.fail("the node has no output");
     for (const std::string& out : n.output())
       if (!out.empty() && ctx.values.count(out)) ctx.fail(fmt::format("output '{}' is already defined", out));
     e->convert(ctx);

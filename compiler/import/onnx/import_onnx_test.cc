@@ -212,6 +212,52 @@ TEST(OnnxImport, ChannelSoftmaxTransposeAndPadStayChannelsLast) {
   expect_near_all(run_graph(g, {x})[0], want, 1e-5f);
 }
 
+// Conv1d / BatchNorm1d / MaxPool1d / depthwise Conv1d / global pool: 2-D ops with H = 1
+// between free reshapes; BN still folds and Relu still fuses through the reshape.
+TEST(OnnxImport, OneDimensionalConvStackMatchesReference) {
+  ModelBuilder mb;
+  mb.input("x", {1, 3, 16});
+  const auto w1 = random_floats(6 * 3 * 5, 61), s = random_floats(6, 62, 0.5f, 1.5f), b = random_floats(6, 63),
+             mean = random_floats(6, 64), var = random_floats(6, 65, 0.2f, 2.0f), w2 = random_floats(6 * 3, 66);
+  mb.initializer("w1", {6, 3, 5}, w1);
+  for (const auto& [n, v] : {std::pair<const char*, const std::vector<float>*>{"s", &s}, {"b", &b}, {"m", &mean}, {"v", &var}})
+    mb.initializer(n, {6}, *v);
+  mb.initializer("w2", {6, 1, 3}, w2);
+  auto& c1 = mb.node("Conv", {"x", "w1"}, {"c1"});
+  attr(c1, "pads", std::vector<int64_t>{2, 1});
+  attr(c1, "strides", std::vector<int64_t>{1});
+  mb.node("BatchNormalization", {"c1", "s", "b", "m", "v"}, {"bn"});
+  mb.node("Relu", {"bn"}, {"r"});
+  auto& mp = mb.node("MaxPool", {"r"}, {"p"});
+  attr(mp, "kernel_shape", std::vector<int64_t>{2});
+  attr(mp, "strides", std::vector<int64_t>{2});
+  auto& c2 = mb.node("Conv", {"p", "w2"}, {"c2"});
+  attr(c2, "group", int64_t{6});
+  attr(c2, "dilations", std::vector<int64_t>{2});
+  mb.node("GlobalAveragePool", {"c2"}, {"y"});
+  mb.output("y", {1, 6, 1});
+  const ir::Graph g = mb.import();
+  EXPECT_EQ(count_ops(g, OpCode::Transpose), 1u);  // the [N,C,L] input only
+  EXPECT_EQ(count_ops(g, OpCode::Mul) + count_ops(g, OpCode::Add) + count_ops(g, OpCode::Clamp), 0u);
+  EXPECT_EQ(count_ops(g, OpCode::DepthwiseConv2D), 1u);
+
+  const auto x = random_floats(3 * 16, 67);
+  Nchw a = conv_ref({1, 3, 1, 16, x}, w1, 6, 1, 5, {}, 1, 1, {0, 2, 0, 1});
+  ASSERT_EQ(a.w, 15);
+  bn_relu_ref(a, s, b, mean, var, 1e-5f, true);
+  Nchw pooled{1, 6, 1, 7, {}};
+  for (int64_t ch = 0; ch < 6; ++ch)
+    for (int64_t i = 0; i < 7; ++i) pooled.v.push_back(std::max(a.at(0, ch, 0, 2 * i), a.at(0, ch, 0, 2 * i + 1)));
+  const Nchw d = conv_ref(pooled, w2, 6, 1, 3, {}, 6, 1, {0, 0, 0, 0}, 2);
+  std::vector<float> want;
+  for (int64_t ch = 0; ch < 6; ++ch) {
+    double sum = 0;
+    for (int64_t i = 0; i < d.w; ++i) sum += d.at(0, ch, 0, i);
+    want.push_back(static_cast<float>(sum / d.w));
+  }
+  expect_near_all(run_graph(g, {x})[0], want);
+}
+
 TEST(OnnxImport, ClipFusesIntoConvOnlyForTfliteActivations) {
   ModelBuilder mb(11);
   mb.input("x", {1, 2, 3, 3});
@@ -271,6 +317,34 @@ TEST(OnnxImport, ShapeArithmeticAroundReshapeIsEvaluated) {
   ASSERT_EQ(g.nodes.size(), 1u);
   EXPECT_EQ(g.nodes[0].op, OpCode::Reshape);
   EXPECT_EQ(g.tensors[g.outputs[0]].shape, (std::vector<int32_t>{2, 12}));
+}
+
+// x.flatten(2) as PyTorch exports it (Shape -> Slice -> Concat -> Reshape) between a 2-D
+// and a 1-D conv: the shape subgraph is evaluated and [N,C,H,W] -> [N,C,H*W] keeps the
+// channels last, so only the model boundaries transpose.
+TEST(OnnxImport, SpatialFlattenBetweenConvsNeedsNoTranspose) {
+  ModelBuilder mb;
+  mb.input("x", {1, 3, 4, 4});
+  const auto w1 = random_floats(5 * 3, 71), w2 = random_floats(2 * 5 * 3, 72);
+  mb.initializer("w1", {5, 3, 1, 1}, w1);
+  mb.initializer("w2", {2, 5, 3}, w2);
+  mb.node("Conv", {"x", "w1"}, {"c"});
+  mb.node("Shape", {"c"}, {"shape"});
+  mb.initializer_i64("starts", {1}, {0});
+  mb.initializer_i64("ends", {1}, {2});
+  mb.node("Slice", {"shape", "starts", "ends"}, {"nc"});
+  mb.initializer_i64("minus_one", {1}, {-1});
+  attr(mb.node("Concat", {"nc", "minus_one"}, {"target"}), "axis", int64_t{0});
+  mb.node("Reshape", {"c", "target"}, {"seq"});
+  attr(mb.node("Conv", {"seq", "w2"}, {"y"}), "pads", std::vector<int64_t>{1, 1});
+  mb.output("y", {1, 2, 16});
+  const ir::Graph g = mb.import();
+  EXPECT_EQ(count_ops(g, OpCode::Transpose), 2u);  // NCHW input, NCL output
+
+  const auto x = random_floats(48, 73);
+  const Nchw c = conv_ref({1, 3, 4, 4, x}, w1, 5, 1, 1, {}, 1, 1, {0, 0, 0, 0});
+  const Nchw y = conv_ref({1, 5, 1, 16, c.v}, w2, 2, 1, 3, {}, 1, 1, {0, 1, 0, 1});
+  expect_near_all(run_graph(g, {x})[0], y.v);
 }
 
 TEST(OnnxImport, DigitsExampleMatchesReferenceFromItsInitializers) {

@@ -23,6 +23,42 @@ std::string clean_name(const std::string& s) {
   return s.size() > kMax ? out + "..." : out;
 }
 
+std::vector<int32_t> to_channels_last(size_t rank) {
+  std::vector<int32_t> p{0};
+  for (size_t d = 2; d < rank; ++d) p.push_back(static_cast<int32_t>(d));
+  p.push_back(1);
+  return p;
+}
+
+std::vector<int32_t> from_channels_last(size_t rank) {
+  std::vector<int32_t> p{0, static_cast<int32_t>(rank) - 1};
+  for (size_t d = 1; d + 1 < rank; ++d) p.push_back(static_cast<int32_t>(d));
+  return p;
+}
+
+int channels_last_axis(int64_t axis, size_t rank) { return from_channels_last(rank)[static_cast<size_t>(axis)]; }
+
+Constant transpose_constant(const Constant& c, const std::vector<int32_t>& perm) {
+  Constant r;
+  r.is_float = c.is_float;
+  const size_t rank = c.shape.size();
+  for (int32_t p : perm) r.shape.push_back(c.shape[p]);
+  std::vector<int64_t> in_stride(rank, 1);
+  for (size_t d = rank; d-- > 1;) in_stride[d - 1] = in_stride[d] * c.shape[d];
+  const int64_t n = c.elements();
+  std::vector<int64_t> idx(rank, 0);
+  for (int64_t e = 0; e < n; ++e) {
+    int64_t k = 0;
+    for (size_t d = 0; d < rank; ++d) k += idx[d] * in_stride[perm[d]];
+    if (c.is_float) r.f.push_back(c.f[k]); else r.i.push_back(c.i[k]);
+    for (size_t d = rank; d-- > 0;) {
+      if (++idx[d] < r.shape[d]) break;
+      idx[d] = 0;
+    }
+  }
+  return r;
+}
+
 Context::Context(std::string source) : source_(std::move(source)) { graph.source = source_; }
 
 std::string Context::where() const {
@@ -218,6 +254,12 @@ int Context::emit(OpCode op, std::vector<int> inputs, const std::vector<int32_t>
 
 int Context::reshape(int tensor, const std::vector<int32_t>& shape, const std::string& name) {
   if (shape_of(tensor) == shape) return tensor;
+  // Reshape of a Reshape: read the first one's input (the middle one dies if unused).
+  const int p = producer(tensor);
+  if (p >= 0 && graph.nodes[p].op == OpCode::Reshape && graph.nodes[p].inputs[0] >= 0) {
+    tensor = graph.nodes[p].inputs[0];
+    if (shape_of(tensor) == shape) return tensor;
+  }
   return emit(OpCode::Reshape, {tensor}, shape, {}, name);
 }
 
@@ -246,6 +288,20 @@ int Context::producer(int tensor) const {
   return -1;
 }
 
+int Context::readers(int tensor) const {
+  int n = 0;
+  for (const ir::Node& node : graph.nodes)
+    for (int t : node.inputs) n += t == tensor;
+  return n;
+}
+
+int Context::producer_through_reshape(int tensor) const {
+  const int p = producer(tensor);
+  if (p < 0 || graph.nodes[p].op != OpCode::Reshape) return p;
+  const int src = graph.nodes[p].inputs[0];
+  return readers(src) == 1 ? producer(src) : p;
+}
+
 int Context::as_onnx(Value& v, const std::string& name) {
   if (v.onnx >= 0) return v.onnx;
   if (v.is_constant()) {
@@ -257,8 +313,7 @@ int Context::as_onnx(Value& v, const std::string& name) {
     return v.onnx;
   }
   if (v.nhwc >= 0) {
-    v.onnx = transpose(v.nhwc, {kNhwcToNchw[0], kNhwcToNchw[1], kNhwcToNchw[2], kNhwcToNchw[3]},
-                       name + "/nchw");
+    v.onnx = transpose(v.nhwc, from_channels_last(v.shape.size()), name + "/nchw");
     return v.onnx;
   }
   if (v.flat >= 0) {
@@ -276,24 +331,18 @@ int Context::as_onnx(Value& v, const std::string& name) {
 
 int Context::as_nhwc(Value& v, const std::string& name) {
   if (v.nhwc >= 0) return v.nhwc;
-  if (v.shape.size() != 4)
-    fail(fmt::format("'{}' has shape {}; expected a 4-D [N,C,H,W] tensor", name, shape_str(v.shape)));
+  if (!has_channels_last_form(v.shape.size()))
+    fail(fmt::format("'{}' has shape {}; expected [N,C,H,W] or [N,C,L]", name, shape_str(v.shape)));
+  const std::vector<int32_t> perm = to_channels_last(v.shape.size());
   if (v.is_constant()) {
     const Constant& c = constants[v.const_index];
     if (!c.is_float) fail(fmt::format("'{}' is an integer constant used as a float tensor", name));
-    const std::vector<int32_t> s = ir_shape(c.shape);
-    std::vector<float> data(c.f.size());
-    size_t k = 0;
-    for (int32_t n = 0; n < s[0]; ++n)
-      for (int32_t y = 0; y < s[2]; ++y)
-        for (int32_t x = 0; x < s[3]; ++x)
-          for (int32_t ch = 0; ch < s[1]; ++ch)
-            data[k++] = c.f[((static_cast<size_t>(n) * s[1] + ch) * s[2] + y) * s[3] + x];
-    v.nhwc = ir_constant(name + "/nhwc", {s[0], s[2], s[3], s[1]}, data);
+    const Constant t = transpose_constant(c, perm);
+    v.nhwc = ir_constant(name + "/nhwc", ir_shape(t.shape), t.f);
     return v.nhwc;
   }
   const int src = as_onnx(v, name);
-  v.nhwc = transpose(src, {kNchwToNhwc[0], kNchwToNhwc[1], kNchwToNhwc[2], kNchwToNhwc[3]}, name + "/nhwc");
+  v.nhwc = transpose(src, perm, name + "/nhwc");
   return v.nhwc;
 }
 

@@ -34,9 +34,9 @@ struct Value {
   Shape shape;           // ONNX shape
   int const_index = -1;  // into Context::constants
   int onnx = -1;         // IR tensor with the ONNX shape and layout
-  int nhwc = -1;         // rank 4 only: IR tensor [N,H,W,C] of an ONNX [N,C,H,W]
+  int nhwc = -1;         // channels last: [N,H,W,C] of an ONNX [N,C,H,W], [N,L,C] of [N,C,L]
   int flat = -1;         // [N,K] whose columns are the (h,w,c) flatten of a [N,C,H,W] value
-  Shape flat_chw;        // for `flat`: the C, H, W of that value
+  Shape flat_chw;        // for `flat`: the C, H, W of that value (H = 1 for [N,C,L])
   bool is_constant() const { return const_index >= 0; }
 };
 
@@ -91,19 +91,30 @@ class Context {
   std::vector<int32_t> ir_shape(const Shape& s) const;  // validated narrowing
   const std::vector<int32_t>& shape_of(int tensor) const { return graph.tensors[tensor].shape; }
   int producer(int tensor) const;  // index of the IR node writing it, or -1
+  int readers(int tensor) const;   // IR nodes reading it
+  // The producer of `tensor`, looking through one Reshape whose input nobody else reads
+  // (1-D convs and pools are 2-D ops between two such reshapes).
+  int producer_through_reshape(int tensor) const;
 
   // --- layouts (conversions are emitted once and cached in the value) ---
   int as_onnx(Value& v, const std::string& name);  // the ONNX-layout IR tensor
-  int as_nhwc(Value& v, const std::string& name);  // rank-4 value as [N,H,W,C]
+  int as_nhwc(Value& v, const std::string& name);  // rank-3/4 value, channels last
   bool prefers_nhwc(const Value& v) const { return v.nhwc >= 0 && v.onnx < 0; }
 
  private:
   std::string source_;
 };
 
-// The IR layout of a rank-4 ONNX tensor: IR dim i holds ONNX dim kNchwToNhwc[i].
-constexpr int kNchwToNhwc[4] = {0, 2, 3, 1};
-constexpr int kNhwcToNchw[4] = {0, 3, 1, 2};
+// Channels-last layout of a rank-3/4 ONNX tensor: IR dim i holds ONNX dim
+// to_channels_last(rank)[i] ([0,2,3,1] or [0,2,1]); from_channels_last is the inverse.
+std::vector<int32_t> to_channels_last(size_t rank);
+std::vector<int32_t> from_channels_last(size_t rank);
+// The IR axis holding ONNX axis `axis` in channels-last layout.
+int channels_last_axis(int64_t axis, size_t rank);
+inline bool has_channels_last_form(size_t rank) { return rank == 3 || rank == 4; }
+
+// A constant permuted: output dim i = input dim perm[i].
+Constant transpose_constant(const Constant& c, const std::vector<int32_t>& perm);
 
 std::string shape_str(const Shape& s);
 // A name from the file as it may enter the IR and messages: control characters replaced,

@@ -50,15 +50,24 @@ Dim resolve_dim(Context& ctx, const std::string& auto_pad, int64_t in, int64_t k
 }  // namespace
 
 Window2D read_window(Context& ctx, int64_t h, int64_t w, int64_t kh, int64_t kw, bool allow_ceil,
-                     bool allow_dilation) {
+                     bool allow_dilation, bool one_d) {
   Window2D win;
   win.kernel_h = kh;
   win.kernel_w = kw;
   if (kh < 1 || kw < 1 || kh > kMaxParam || kw > kMaxParam)
     ctx.fail(fmt::format("kernel {}x{} out of range", kh, kw));
-  const std::vector<int64_t> strides = ctx.attr_ints("strides");
-  const std::vector<int64_t> dilations = ctx.attr_ints("dilations");
-  const std::vector<int64_t> pads = ctx.attr_ints("pads");
+  std::vector<int64_t> strides = ctx.attr_ints("strides");
+  std::vector<int64_t> dilations = ctx.attr_ints("dilations");
+  std::vector<int64_t> pads = ctx.attr_ints("pads");
+  if (one_d) {  // [s] -> [1,s], [d] -> [1,d], [begin,end] -> [0,begin,0,end]
+    if (!strides.empty() && strides.size() != 1) ctx.fail(fmt::format("strides has {} values; expected 1", strides.size()));
+    if (!dilations.empty() && dilations.size() != 1)
+      ctx.fail(fmt::format("dilations has {} values; expected 1", dilations.size()));
+    if (!pads.empty() && pads.size() != 2) ctx.fail(fmt::format("pads has {} values; expected 2", pads.size()));
+    if (!strides.empty()) strides = {1, strides[0]};
+    if (!dilations.empty()) dilations = {1, dilations[0]};
+    if (!pads.empty()) pads = {0, pads[0], 0, pads[1]};
+  }
   if (!strides.empty() && strides.size() != 2) ctx.fail(fmt::format("strides has {} values; expected 2", strides.size()));
   if (!dilations.empty() && dilations.size() != 2)
     ctx.fail(fmt::format("dilations has {} values; expected 2", dilations.size()));

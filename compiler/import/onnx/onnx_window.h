@@ -23,8 +23,10 @@ struct Window2D {
 // kernel kh x kw. `ceil_mode` is read only when `allow_ceil`; dilations other than 1 are
 // refused unless `allow_dilation`. Validates every value (positive strides/dilations,
 // non-negative pads, an output of at least 1x1, int16 range the runtime params use).
+// With `one_d`, the node is 1-D (attributes hold one value per side) and is mapped onto
+// the width of an h = kh = 1 window.
 Window2D read_window(Context& ctx, int64_t h, int64_t w, int64_t kh, int64_t kw, bool allow_ceil,
-                     bool allow_dilation);
+                     bool allow_dilation, bool one_d = false);
 
 // True if every output window of `win` overlaps at least one input element (pools
 // need that: an all-padding window has no max and no average).

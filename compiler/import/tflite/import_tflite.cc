@@ -18,7 +18,7 @@ constexpr uint32_t kSchemaVersion = 3;
 // Verifier limits: TFLite nests only a few levels; real models have thousands of tables.
 constexpr flatbuffers::uoffset_t kMaxDepth = 64;
 constexpr flatbuffers::uoffset_t kMaxTables = 1u << 22;
-constexpr size_t kMaxFileBytes = (size_t{1} << 31) - 1;  // flatbuffers' own limit
+constexpr size_t kMaxFileBytes = (size_t{1} << 31) - 1;  // flatbuffers needs size < this
 
 [[noreturn]] void fail(const std::string& source, const std::string& what) {
   throw ir::Error(fmt::format("{}: {}", source, what));
@@ -28,7 +28,8 @@ constexpr size_t kMaxFileBytes = (size_t{1} << 31) - 1;  // flatbuffers' own lim
 const tfl::Model& verified_model(const uint8_t* data, size_t size, const std::string& source) {
   if (size < 8)
     fail(source, fmt::format("file is {} bytes; expected a TFLite flatbuffer of at least 8", size));
-  if (size > kMaxFileBytes) fail(source, fmt::format("file is {} bytes; expected under 2 GiB", size));
+  if (size >= kMaxFileBytes)
+    fail(source, fmt::format("file is {} bytes; expected under 2 GiB", size));
   if (!flatbuffers::BufferHasIdentifier(data, tfl::ModelIdentifier()))
     fail(source, fmt::format("file identifier is '{}'; expected 'TFL3' (not a TFLite model)",
                              printable(std::string(reinterpret_cast<const char*>(data) + 4, 4))));
@@ -96,9 +97,10 @@ ir::Graph read_graph(const uint8_t* data, size_t size, const std::string& source
     ir::Node node = tflite_import::map_operator(reader, static_cast<int>(i));
     const int out = node.outputs[0];
     if (reader.tensor(out).constant)
-      reader.fail(fmt::format("op {} ({}): writes {}, which holds constant data; expected an "
-                              "activation tensor",
-                              i, op_info(node.op).name, reader.tensor_label(out)));
+      reader.fail(
+          fmt::format("op {} ({}): writes {}, which holds constant data; expected an "
+                      "activation tensor",
+                      i, op_info(node.op).name, reader.tensor_label(out)));
     nodes.push_back(std::move(node));
   }
   std::vector<int> outputs = io_tensors(reader, *sg.outputs(), "output");

@@ -37,13 +37,13 @@ std::string import_error(const ModelSpec& spec) {
   return "";
 }
 
-#define EXPECT_IMPORT_ERROR(spec, ...)                                   \
-  do {                                                                   \
-    const std::string msg_ = import_error(spec);                         \
-    ASSERT_FALSE(msg_.empty()) << "imported without error";              \
-    EXPECT_EQ(msg_.find('\n'), std::string::npos) << msg_;               \
-    EXPECT_EQ(msg_.rfind("test.tflite: ", 0), 0u) << msg_;               \
-    for (const char* part_ : {__VA_ARGS__})                              \
+#define EXPECT_IMPORT_ERROR(spec, ...)                                                            \
+  do {                                                                                            \
+    const std::string msg_ = import_error(spec);                                                  \
+    ASSERT_FALSE(msg_.empty()) << "imported without error";                                       \
+    EXPECT_EQ(msg_.find('\n'), std::string::npos) << msg_;                                        \
+    EXPECT_EQ(msg_.rfind("test.tflite: ", 0), 0u) << msg_;                                        \
+    for (const char* part_ : {__VA_ARGS__})                                                       \
       EXPECT_NE(msg_.find(part_), std::string::npos) << "'" << part_ << "' missing in: " << msg_; \
   } while (0)
 
@@ -63,9 +63,9 @@ const ir::Tensor& out_tensor(const ir::Graph& g, size_t node) {
 TEST(TfliteImport, Int8ModelOpsShapesAndAttributes) {
   const ir::Graph g = import_spec(testing::tiny_int8_model());
   EXPECT_EQ(g.source, "test.tflite");
-  EXPECT_EQ(ops_of(g), (std::vector<OpCode>{OpCode::Conv2D, OpCode::DepthwiseConv2D,
-                                            OpCode::AveragePool2D, OpCode::Reshape,
-                                            OpCode::FullyConnected, OpCode::Softmax}));
+  EXPECT_EQ(ops_of(g),
+            (std::vector<OpCode>{OpCode::Conv2D, OpCode::DepthwiseConv2D, OpCode::AveragePool2D,
+                                 OpCode::Reshape, OpCode::FullyConnected, OpCode::Softmax}));
   // The reshape's shape operand is dropped, so one tensor fewer than the file has.
   EXPECT_EQ(g.tensors.size(), testing::tiny_int8_model().tensors.size() - 1);
   ASSERT_EQ(g.inputs.size(), 1u);
@@ -168,9 +168,15 @@ TEST(TfliteImport, HybridWeightsAreDequantized) {
   // float conv with int8 weights (weight-only quantization), per channel.
   ModelSpec m;
   m.tensors.push_back({"in", {1, 3, 3, 1}});
-  m.tensors.push_back({"w", {2, 3, 3, 1}, tfl::TensorType::INT8,
-                       testing::bytes_of(testing::pattern<int8_t>(18, -127, 127, 21)), {0.5f, 0.25f}, {0, 0}, 0});
-  m.tensors.push_back({"b", {2}, tfl::TensorType::FLOAT32, testing::bytes_of(std::vector<float>{1, 2})});
+  m.tensors.push_back({"w",
+                       {2, 3, 3, 1},
+                       tfl::TensorType::INT8,
+                       testing::bytes_of(testing::pattern<int8_t>(18, -127, 127, 21)),
+                       {0.5f, 0.25f},
+                       {0, 0},
+                       0});
+  m.tensors.push_back(
+      {"b", {2}, tfl::TensorType::FLOAT32, testing::bytes_of(std::vector<float>{1, 2})});
   m.tensors.push_back({"out", {1, 1, 1, 2}});
   m.ops.push_back({B::CONV_2D, {0, 1, 2}, {3}});
   m.inputs = {0};
@@ -180,7 +186,8 @@ TEST(TfliteImport, HybridWeightsAreDequantized) {
   EXPECT_EQ(w.type, DType::f32);
   EXPECT_FALSE(w.quant.present());
   const auto q = testing::pattern<int8_t>(18, -127, 127, 21);
-  for (int i = 0; i < 18; ++i) EXPECT_FLOAT_EQ(w.at<float>(i), (i < 9 ? 0.5f : 0.25f) * q[static_cast<size_t>(i)]) << i;
+  for (int i = 0; i < 18; ++i)
+    EXPECT_FLOAT_EQ(w.at<float>(i), (i < 9 ? 0.5f : 0.25f) * q[static_cast<size_t>(i)]) << i;
 }
 
 TEST(TfliteImport, ExternalBufferDataIsRead) {
@@ -193,7 +200,8 @@ TEST(TfliteImport, ExternalBufferDataIsRead) {
 TEST(TfliteImport, DepthMultiplierComesFromShapes) {
   ModelSpec m;
   m.tensors.push_back({"in", {1, 5, 5, 2}});
-  m.tensors.push_back({"w", {1, 3, 3, 6}, tfl::TensorType::FLOAT32, testing::bytes_of(testing::float_pattern(54))});
+  m.tensors.push_back(
+      {"w", {1, 3, 3, 6}, tfl::TensorType::FLOAT32, testing::bytes_of(testing::float_pattern(54))});
   m.tensors.push_back({"out", {1, 3, 3, 6}});
   OpSpec dw{B::DEPTHWISE_CONV_2D, {0, 1}, {2}};
   dw.depth_multiplier = 0;  // redundant in the format; ignored
@@ -213,15 +221,17 @@ TEST(TfliteImport, OutputSizesFollowPaddingStrideAndDilation) {
     int in, filter, stride, dilation, out;
   };
   // SAME: ceil(in/stride); VALID: ceil((in - ((filter-1)*dilation+1) + 1) / stride).
-  const Case cases[] = {{tfl::Padding::SAME, 7, 3, 2, 1, 4},  {tfl::Padding::VALID, 7, 3, 2, 1, 3},
-                        {tfl::Padding::VALID, 9, 3, 1, 2, 5}, {tfl::Padding::SAME, 9, 3, 1, 2, 9},
+  const Case cases[] = {{tfl::Padding::SAME, 7, 3, 2, 1, 4},   {tfl::Padding::VALID, 7, 3, 2, 1, 3},
+                        {tfl::Padding::VALID, 9, 3, 1, 2, 5},  {tfl::Padding::SAME, 9, 3, 1, 2, 9},
                         {tfl::Padding::VALID, 10, 4, 3, 1, 3}, {tfl::Padding::SAME, 1, 5, 1, 1, 1}};
   for (const Case& c : cases) {
-    SCOPED_TRACE(::testing::Message() << "in " << c.in << " filter " << c.filter << " stride " << c.stride
-                                      << " dilation " << c.dilation);
+    SCOPED_TRACE(::testing::Message() << "in " << c.in << " filter " << c.filter << " stride "
+                                      << c.stride << " dilation " << c.dilation);
     ModelSpec m;
     m.tensors.push_back({"in", {1, c.in, 2, 1}});
-    m.tensors.push_back({"w", {1, c.filter, 1, 1}, tfl::TensorType::FLOAT32,
+    m.tensors.push_back({"w",
+                         {1, c.filter, 1, 1},
+                         tfl::TensorType::FLOAT32,
                          testing::bytes_of(testing::float_pattern(static_cast<size_t>(c.filter)))});
     m.tensors.push_back({"out", {1, c.out, 2, 1}});
     OpSpec conv{B::CONV_2D, {0, 1, -1}, {2}};
@@ -234,14 +244,15 @@ TEST(TfliteImport, OutputSizesFollowPaddingStrideAndDilation) {
     const ir::Graph g = import_spec(m);
     EXPECT_EQ(g.nodes[0].attrs.dilation_h, c.dilation);
     m.tensors[2].shape = {1, c.out + 1, 2, 1};
-    EXPECT_IMPORT_ERROR(m, "op 0 (CONV_2D)", "output", "expected [1," );
+    EXPECT_IMPORT_ERROR(m, "op 0 (CONV_2D)", "output", "expected [1,");
   }
 }
 
 TEST(TfliteImport, FullyConnectedKeepNumDims) {
   ModelSpec m;
   m.tensors.push_back({"in", {1, 2, 4}});
-  m.tensors.push_back({"w", {3, 4}, tfl::TensorType::FLOAT32, testing::bytes_of(testing::float_pattern(12))});
+  m.tensors.push_back(
+      {"w", {3, 4}, tfl::TensorType::FLOAT32, testing::bytes_of(testing::float_pattern(12))});
   m.tensors.push_back({"out", {1, 2, 3}});
   OpSpec fc{B::FULLY_CONNECTED, {0, 1, -1}, {2}};
   fc.keep_num_dims = true;
@@ -375,10 +386,14 @@ TEST(TfliteImport, TruncatedAndForeignBytes) {
 
 std::string dtype_of_manifest(DType t) {
   switch (t) {
-    case DType::f32: return "FLOAT32";
-    case DType::i8: return "INT8";
-    case DType::i32: return "INT32";
-    default: return "other";
+    case DType::f32:
+      return "FLOAT32";
+    case DType::i8:
+      return "INT8";
+    case DType::i32:
+      return "INT32";
+    default:
+      return "other";
   }
 }
 
@@ -420,8 +435,8 @@ TEST(TfliteImport, SharedModelsMatchTheirManifests) {
 
 TEST(TfliteImport, MacsMatchTheAnchors) {
   TINYFORGE_REQUIRE_SHARED("anchors/tflm_cortex_m4.json");
-  const auto anchors =
-      nlohmann::json::parse(io::read_file((testing::shared_dir() / "anchors/tflm_cortex_m4.json").string()));
+  const auto anchors = nlohmann::json::parse(
+      io::read_file((testing::shared_dir() / "anchors/tflm_cortex_m4.json").string()));
   int checked = 0;
   for (const auto& [name, figures] : anchors["models"].items()) {
     if (!figures.contains("macs")) continue;
@@ -430,7 +445,8 @@ TEST(TfliteImport, MacsMatchTheAnchors) {
     const ir::GraphMetrics m = ir::graph_metrics(import_tflite_file(model.string()));
     EXPECT_EQ(m.macs, figures["macs"].get<int64_t>()) << name;
     std::printf("macs %-24s ours %lld anchor %lld; params %lld, weight bytes %lld\n", name.c_str(),
-                static_cast<long long>(m.macs), static_cast<long long>(figures["macs"].get<int64_t>()),
+                static_cast<long long>(m.macs),
+                static_cast<long long>(figures["macs"].get<int64_t>()),
                 static_cast<long long>(m.params), static_cast<long long>(m.weight_bytes));
     ++checked;
   }
@@ -439,7 +455,8 @@ TEST(TfliteImport, MacsMatchTheAnchors) {
 
 TEST(TfliteImport, FloatKwsWithInt8WeightsImportsAsFloat) {
   TINYFORGE_REQUIRE_SHARED("models/kws_ref_model_float32.tflite");
-  const ir::Graph g = import_tflite_file((testing::shared_dir() / "models/kws_ref_model_float32.tflite").string());
+  const ir::Graph g =
+      import_tflite_file((testing::shared_dir() / "models/kws_ref_model_float32.tflite").string());
   for (size_t i = 0; i < g.nodes.size(); ++i)
     for (int t : g.nodes[i].inputs)
       if (t >= 0) {

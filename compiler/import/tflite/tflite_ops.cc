@@ -52,8 +52,7 @@ class OpMapper {
 
   // TFLite tensor index of input i; -1 only where `optional`.
   int input_index(size_t i, bool optional = false) const {
-    if (i >= num_inputs()) return -1;
-    const int t = op_.inputs()->Get(static_cast<flatbuffers::uoffset_t>(i));
+    const int t = i < num_inputs() ? op_.inputs()->Get(static_cast<flatbuffers::uoffset_t>(i)) : -1;
     if (t == -1 && optional) return -1;
     check_index(t, fmt::format("input {}", i));
     return t;
@@ -105,10 +104,11 @@ class OpMapper {
                           const std::string& lb) const {
     if (a.type != DType::i8) return;
     if (a.quant.scale != b.quant.scale || a.quant.zero_point != b.quant.zero_point)
-      fail(fmt::format("{} (scale {}, zero point {}) and {} (scale {}, zero point {}) differ; "
-                       "expected the same quantization",
-                       la, a.quant.scale.at(0), a.quant.zero_point.at(0), lb,
-                       b.quant.scale.at(0), b.quant.zero_point.at(0)));
+      fail(
+          fmt::format("{} (scale {}, zero point {}) and {} (scale {}, zero point {}) differ; "
+                      "expected the same quantization",
+                      la, a.quant.scale.at(0), a.quant.zero_point.at(0), lb, b.quant.scale.at(0),
+                      b.quant.zero_point.at(0)));
   }
 
   // The op's typed options, or nullptr when absent; options of another op's type are an error.
@@ -124,17 +124,23 @@ class OpMapper {
     return typed;
   }
 
-  static ir::Activation activation(const OpMapper& m, tfl::ActivationFunctionType a) {
+  ir::Activation activation(tfl::ActivationFunctionType a) const {
     switch (a) {
-      case tfl::ActivationFunctionType::NONE: return ir::Activation::none;
-      case tfl::ActivationFunctionType::RELU: return ir::Activation::relu;
-      case tfl::ActivationFunctionType::RELU_N1_TO_1: return ir::Activation::relu_n1_to_1;
-      case tfl::ActivationFunctionType::RELU6: return ir::Activation::relu6;
-      default: break;
+      case tfl::ActivationFunctionType::NONE:
+        return ir::Activation::none;
+      case tfl::ActivationFunctionType::RELU:
+        return ir::Activation::relu;
+      case tfl::ActivationFunctionType::RELU_N1_TO_1:
+        return ir::Activation::relu_n1_to_1;
+      case tfl::ActivationFunctionType::RELU6:
+        return ir::Activation::relu6;
+      default:
+        break;
     }
-    m.fail(fmt::format("fused activation {} is not supported; expected NONE, RELU, "
-                       "RELU_N1_TO_1 or RELU6",
-                       static_cast<int>(a)));
+    fail(
+        fmt::format("fused activation {} is not supported; expected NONE, RELU, "
+                    "RELU_N1_TO_1 or RELU6",
+                    static_cast<int>(a)));
   }
   ir::Padding padding(tfl::Padding p) const {
     if (p == tfl::Padding::SAME) return ir::Padding::same;
@@ -153,9 +159,10 @@ class OpMapper {
     const int64_t effective = int64_t{filter - 1} * dilation + 1;
     if (pad == ir::Padding::same) return static_cast<int32_t>((int64_t{in} + stride - 1) / stride);
     if (effective > in)
-      fail(fmt::format("{} window {} (filter {} dilation {}) is larger than the input's {}; "
-                       "expected VALID padding to fit",
-                       axis, effective, filter, dilation, in));
+      fail(
+          fmt::format("{} window {} (filter {} dilation {}) is larger than the input's {}; "
+                      "expected VALID padding to fit",
+                      axis, effective, filter, dilation, in));
     return static_cast<int32_t>((int64_t{in} - effective + stride) / stride);
   }
 
@@ -175,15 +182,19 @@ class OpMapper {
 // real = scale * (q - zero_point), per channel along the quantization axis.
 void dequantize_weights(OpMapper& m, ir::Tensor& w, const std::string& label) {
   if (!w.constant)
-    m.fail(fmt::format("{} is int8 but not constant while the op is float32; expected float32 "
-                       "weights or int8 constant (weight-only quantized) weights", label));
+    m.fail(
+        fmt::format("{} is int8 but not constant while the op is float32; expected float32 "
+                    "weights or int8 constant (weight-only quantized) weights",
+                    label));
   const int64_t n = w.elements();
   const size_t channels = w.quant.scale.size();
   int64_t inner = 1;  // elements per step along the quantization axis
-  for (size_t d = static_cast<size_t>(w.quant.axis) + 1; d < w.shape.size(); ++d) inner *= w.shape[d];
+  for (size_t d = static_cast<size_t>(w.quant.axis) + 1; d < w.shape.size(); ++d)
+    inner *= w.shape[d];
   std::vector<uint8_t> data(static_cast<size_t>(n) * 4);
   for (int64_t i = 0; i < n; ++i) {
-    const size_t c = channels == 1 ? 0 : static_cast<size_t>((i / inner) % static_cast<int64_t>(channels));
+    const size_t c =
+        channels == 1 ? 0 : static_cast<size_t>((i / inner) % static_cast<int64_t>(channels));
     const float v = w.quant.scale[c] * static_cast<float>(w.at<int8_t>(i) - w.quant.zero_point[c]);
     std::memcpy(data.data() + i * 4, &v, 4);
   }
@@ -199,7 +210,8 @@ void check_weights(OpMapper& m, const ir::Tensor& in, size_t channel_axis, int32
   m.require_type(w, m.in_label(1), in.type);
   if (w.type == DType::i8) {
     const size_t n = w.quant.scale.size();
-    if (n != 1 && !(n == static_cast<size_t>(channels) && static_cast<size_t>(w.quant.axis) == channel_axis))
+    if (n != 1 &&
+        !(n == static_cast<size_t>(channels) && static_cast<size_t>(w.quant.axis) == channel_axis))
       m.fail(fmt::format("{} has {} scales along dimension {}; expected 1 or {} along dimension {}",
                          m.in_label(1), n, w.quant.axis, channels, channel_axis));
     for (int32_t zp : w.quant.zero_point)
@@ -217,7 +229,8 @@ void check_weights(OpMapper& m, const ir::Tensor& in, size_t channel_axis, int32
 
 ir::Node map_conv(OpMapper& m) {
   m.require_arity(2, 3);
-  const auto* o = m.options(m.op().builtin_options_as_Conv2DOptions(), tfl::BuiltinOptions::Conv2DOptions);
+  const auto* o =
+      m.options(m.op().builtin_options_as_Conv2DOptions(), tfl::BuiltinOptions::Conv2DOptions);
   if (!o) m.fail("Conv2DOptions missing; expected strides and padding");
   ir::Node n{OpCode::Conv2D, {}, {}, {}, {}};
   n.attrs.padding = m.padding(o->padding());
@@ -225,7 +238,7 @@ ir::Node map_conv(OpMapper& m) {
   n.attrs.stride_w = m.window(o->stride_w(), "stride_w");
   n.attrs.dilation_h = m.window(o->dilation_h_factor(), "dilation_h_factor");
   n.attrs.dilation_w = m.window(o->dilation_w_factor(), "dilation_w_factor");
-  n.attrs.activation = OpMapper::activation(m, o->fused_activation_function());
+  n.attrs.activation = m.activation(o->fused_activation_function());
 
   const ir::Tensor& in = m.input(0);
   m.require_rank(in, m.in_label(0), 4);
@@ -236,8 +249,10 @@ ir::Node map_conv(OpMapper& m) {
     m.require_rank(w, m.in_label(1), 4);
     const int32_t ic = in.shape[3], oc = w.shape[0], filter_ic = w.shape[3];
     if (ic % filter_ic != 0)
-      m.fail(fmt::format("{} has {} input channels, not a multiple of the filter's {}; expected "
-                         "a whole number of groups", m.in_label(0), ic, filter_ic));
+      m.fail(
+          fmt::format("{} has {} input channels, not a multiple of the filter's {}; expected "
+                      "a whole number of groups",
+                      m.in_label(0), ic, filter_ic));
     const int32_t groups = ic / filter_ic;
     if (oc % groups != 0)
       m.fail(fmt::format("{} has {} output channels for {} groups; expected a multiple",
@@ -257,7 +272,8 @@ ir::Node map_conv(OpMapper& m) {
 
 ir::Node map_depthwise(OpMapper& m) {
   m.require_arity(2, 3);
-  const auto* o = m.options(m.op().builtin_options_as_DepthwiseConv2DOptions(), tfl::BuiltinOptions::DepthwiseConv2DOptions);
+  const auto* o = m.options(m.op().builtin_options_as_DepthwiseConv2DOptions(),
+                            tfl::BuiltinOptions::DepthwiseConv2DOptions);
   if (!o) m.fail("DepthwiseConv2DOptions missing; expected strides and padding");
   ir::Node n{OpCode::DepthwiseConv2D, {}, {}, {}, {}};
   n.attrs.padding = m.padding(o->padding());
@@ -265,7 +281,7 @@ ir::Node map_depthwise(OpMapper& m) {
   n.attrs.stride_w = m.window(o->stride_w(), "stride_w");
   n.attrs.dilation_h = m.window(o->dilation_h_factor(), "dilation_h_factor");
   n.attrs.dilation_w = m.window(o->dilation_w_factor(), "dilation_w_factor");
-  n.attrs.activation = OpMapper::activation(m, o->fused_activation_function());
+  n.attrs.activation = m.activation(o->fused_activation_function());
 
   const ir::Tensor& in = m.input(0);
   m.require_rank(in, m.in_label(0), 4);
@@ -274,7 +290,8 @@ ir::Node map_depthwise(OpMapper& m) {
   const ir::Tensor& w = m.input(1);
   m.require_rank(w, m.in_label(1), 4);
   if (w.shape[0] != 1)
-    m.fail(fmt::format("{} has shape {}; expected [1,KH,KW,OC]", m.in_label(1), shape_string(w.shape)));
+    m.fail(fmt::format("{} has shape {}; expected [1,KH,KW,OC]", m.in_label(1),
+                       shape_string(w.shape)));
   const int32_t ic = in.shape[3], oc = w.shape[3];
   // The options' depth_multiplier is redundant (schema.fbs): derive it from the shapes.
   if (oc % ic != 0)
@@ -294,11 +311,12 @@ ir::Node map_depthwise(OpMapper& m) {
 
 ir::Node map_fully_connected(OpMapper& m) {
   m.require_arity(2, 3);
-  const auto* o = m.options(m.op().builtin_options_as_FullyConnectedOptions(), tfl::BuiltinOptions::FullyConnectedOptions);
+  const auto* o = m.options(m.op().builtin_options_as_FullyConnectedOptions(),
+                            tfl::BuiltinOptions::FullyConnectedOptions);
   ir::Node n{OpCode::FullyConnected, {}, {}, {}, {}};
   bool keep_num_dims = false;
   if (o) {
-    n.attrs.activation = OpMapper::activation(m, o->fused_activation_function());
+    n.attrs.activation = m.activation(o->fused_activation_function());
     if (o->weights_format() != tfl::FullyConnectedOptionsWeightsFormat::DEFAULT)
       m.fail(fmt::format("weights_format {} is not supported; expected DEFAULT (0)",
                          static_cast<int>(o->weights_format())));
@@ -328,7 +346,8 @@ ir::Node map_fully_connected(OpMapper& m) {
 
 ir::Node map_pool(OpMapper& m, OpCode op) {
   m.require_arity(1, 1);
-  const auto* o = m.options(m.op().builtin_options_as_Pool2DOptions(), tfl::BuiltinOptions::Pool2DOptions);
+  const auto* o =
+      m.options(m.op().builtin_options_as_Pool2DOptions(), tfl::BuiltinOptions::Pool2DOptions);
   if (!o) m.fail("Pool2DOptions missing; expected filter size, strides and padding");
   ir::Node n{op, {}, {}, {}, {}};
   n.attrs.padding = m.padding(o->padding());
@@ -336,25 +355,26 @@ ir::Node map_pool(OpMapper& m, OpCode op) {
   n.attrs.stride_w = m.window(o->stride_w(), "stride_w");
   n.attrs.filter_h = m.window(o->filter_height(), "filter_height");
   n.attrs.filter_w = m.window(o->filter_width(), "filter_width");
-  n.attrs.activation = OpMapper::activation(m, o->fused_activation_function());
+  n.attrs.activation = m.activation(o->fused_activation_function());
   const ir::Tensor& in = m.input(0);
   m.require_rank(in, m.in_label(0), 4);
   const ir::Tensor& out = m.output();
   m.require_activation_types(in, out);
   m.require_same_quant(in, m.in_label(0), out, m.out_label());
-  const int32_t oh = m.out_extent(in.shape[1], n.attrs.filter_h, n.attrs.stride_h, 1,
-                                  n.attrs.padding, "height");
-  const int32_t ow = m.out_extent(in.shape[2], n.attrs.filter_w, n.attrs.stride_w, 1,
-                                  n.attrs.padding, "width");
+  const int32_t oh =
+      m.out_extent(in.shape[1], n.attrs.filter_h, n.attrs.stride_h, 1, n.attrs.padding, "height");
+  const int32_t ow =
+      m.out_extent(in.shape[2], n.attrs.filter_w, n.attrs.stride_w, 1, n.attrs.padding, "width");
   m.require_shape(out, m.out_label(), {in.shape[0], oh, ow, in.shape[3]});
   return n;
 }
 
 ir::Node map_add(OpMapper& m) {
   m.require_arity(2, 2);
-  const auto* o = m.options(m.op().builtin_options_as_AddOptions(), tfl::BuiltinOptions::AddOptions);
+  const auto* o =
+      m.options(m.op().builtin_options_as_AddOptions(), tfl::BuiltinOptions::AddOptions);
   ir::Node n{OpCode::Add, {}, {}, {}, {}};
-  if (o) n.attrs.activation = OpMapper::activation(m, o->fused_activation_function());
+  if (o) n.attrs.activation = m.activation(o->fused_activation_function());
   const ir::Tensor& a = m.input(0);
   const ir::Tensor& b = m.input(1);
   const ir::Tensor& out = m.output();
@@ -384,10 +404,11 @@ ir::Node map_reshape(OpMapper& m) {
   const ir::Tensor& out = m.output();
   m.require_type(out, m.out_label(), in.type);
   if (in.elements() != out.elements())
-    m.fail(fmt::format("{} has shape {} ({} elements) but {} has shape {}; expected the same "
-                       "number of elements",
-                       m.in_label(0), shape_string(in.shape), in.elements(), m.out_label(),
-                       shape_string(out.shape)));
+    m.fail(
+        fmt::format("{} has shape {} ({} elements) but {} has shape {}; expected the same "
+                    "number of elements",
+                    m.in_label(0), shape_string(in.shape), in.elements(), m.out_label(),
+                    shape_string(out.shape)));
   m.require_per_tensor(in, m.in_label(0));
   m.require_same_quant(in, m.in_label(0), out, m.out_label());
   return n;
@@ -395,7 +416,8 @@ ir::Node map_reshape(OpMapper& m) {
 
 ir::Node map_softmax(OpMapper& m) {
   m.require_arity(1, 1);
-  const auto* o = m.options(m.op().builtin_options_as_SoftmaxOptions(), tfl::BuiltinOptions::SoftmaxOptions);
+  const auto* o =
+      m.options(m.op().builtin_options_as_SoftmaxOptions(), tfl::BuiltinOptions::SoftmaxOptions);
   if (!o) m.fail("SoftmaxOptions missing; expected beta");
   ir::Node n{OpCode::Softmax, {}, {}, {}, {}};
   n.attrs.beta = o->beta();
@@ -407,9 +429,10 @@ ir::Node map_softmax(OpMapper& m) {
   if (in.shape.empty()) m.fail(fmt::format("{} is a scalar; expected rank >= 1", m.in_label(0)));
   m.require_shape(out, m.out_label(), in.shape);
   // TFLite's int8 softmax writes probabilities with scale 1/256 and zero point -128.
-  if (out.type == DType::i8 && (out.quant.scale[0] != 1.0f / 256 || out.quant.zero_point[0] != -128))
-    m.fail(fmt::format("{} has scale {} and zero point {}; expected 1/256 and -128",
-                       m.out_label(), out.quant.scale[0], out.quant.zero_point[0]));
+  if (out.type == DType::i8 &&
+      (out.quant.scale[0] != 1.0f / 256 || out.quant.zero_point[0] != -128))
+    m.fail(fmt::format("{} has scale {} and zero point {}; expected 1/256 and -128", m.out_label(),
+                       out.quant.scale[0], out.quant.zero_point[0]));
   return n;
 }
 
@@ -447,16 +470,18 @@ ir::Node map_operator(Reader& reader, int op_index) {
   const auto* codes = reader.model().operator_codes();
   const uint32_t num_codes = codes ? codes->size() : 0;
   if (op.opcode_index() >= num_codes)
-    reader.fail(fmt::format("op {}: opcode_index {} is past the end of the model's {} operator "
-                            "codes", op_index, op.opcode_index(), num_codes));
+    reader.fail(
+        fmt::format("op {}: opcode_index {} is past the end of the model's {} operator "
+                    "codes",
+                    op_index, op.opcode_index(), num_codes));
   const tfl::OperatorCode& code = *codes->Get(op.opcode_index());
   // Old files only set the byte-sized deprecated field; newer ones set both (schema.fbs).
   const int32_t builtin = std::max(static_cast<int32_t>(code.deprecated_builtin_code()),
                                    static_cast<int32_t>(code.builtin_code()));
   const std::string name = builtin_name(builtin);
   if (!op.inputs() || !op.outputs())
-    reader.fail(fmt::format("op {} ({}): inputs or outputs missing; expected both lists",
-                            op_index, name));
+    reader.fail(
+        fmt::format("op {} ({}): inputs or outputs missing; expected both lists", op_index, name));
   if (static_cast<tfl::BuiltinOperator>(builtin) == tfl::BuiltinOperator::CUSTOM)
     reader.fail(fmt::format("op {} is custom op '{}'; expected a builtin op ({})", op_index,
                             code.custom_code() ? printable(code.custom_code()->str(), 60) : "",
@@ -465,16 +490,36 @@ ir::Node map_operator(Reader& reader, int op_index) {
   OpMapper m(reader, op_index, op, name);
   ir::Node node;
   switch (static_cast<tfl::BuiltinOperator>(builtin)) {
-    case tfl::BuiltinOperator::CONV_2D: node = map_conv(m); break;
-    case tfl::BuiltinOperator::DEPTHWISE_CONV_2D: node = map_depthwise(m); break;
-    case tfl::BuiltinOperator::FULLY_CONNECTED: node = map_fully_connected(m); break;
-    case tfl::BuiltinOperator::AVERAGE_POOL_2D: node = map_pool(m, OpCode::AveragePool2D); break;
-    case tfl::BuiltinOperator::MAX_POOL_2D: node = map_pool(m, OpCode::MaxPool2D); break;
-    case tfl::BuiltinOperator::ADD: node = map_add(m); break;
-    case tfl::BuiltinOperator::RESHAPE: node = map_reshape(m); break;
-    case tfl::BuiltinOperator::SOFTMAX: node = map_softmax(m); break;
-    case tfl::BuiltinOperator::QUANTIZE: node = map_quantize(m); break;
-    case tfl::BuiltinOperator::DEQUANTIZE: node = map_dequantize(m); break;
+    case tfl::BuiltinOperator::CONV_2D:
+      node = map_conv(m);
+      break;
+    case tfl::BuiltinOperator::DEPTHWISE_CONV_2D:
+      node = map_depthwise(m);
+      break;
+    case tfl::BuiltinOperator::FULLY_CONNECTED:
+      node = map_fully_connected(m);
+      break;
+    case tfl::BuiltinOperator::AVERAGE_POOL_2D:
+      node = map_pool(m, OpCode::AveragePool2D);
+      break;
+    case tfl::BuiltinOperator::MAX_POOL_2D:
+      node = map_pool(m, OpCode::MaxPool2D);
+      break;
+    case tfl::BuiltinOperator::ADD:
+      node = map_add(m);
+      break;
+    case tfl::BuiltinOperator::RESHAPE:
+      node = map_reshape(m);
+      break;
+    case tfl::BuiltinOperator::SOFTMAX:
+      node = map_softmax(m);
+      break;
+    case tfl::BuiltinOperator::QUANTIZE:
+      node = map_quantize(m);
+      break;
+    case tfl::BuiltinOperator::DEQUANTIZE:
+      node = map_dequantize(m);
+      break;
     default:
       reader.fail(fmt::format("op {} is {}, which is not supported; expected one of: {}", op_index,
                               name, supported_builtins()));
@@ -486,7 +531,8 @@ ir::Node map_operator(Reader& reader, int op_index) {
   const bool has_bias = node.op == OpCode::Conv2D || node.op == OpCode::DepthwiseConv2D ||
                         node.op == OpCode::FullyConnected;
   if (has_bias) kept = 3;
-  for (size_t i = 0; i < kept; ++i) node.inputs.push_back(m.input_index(i, /*optional=*/has_bias && i == 2));
+  for (size_t i = 0; i < kept; ++i)
+    node.inputs.push_back(m.input_index(i, /*optional=*/has_bias && i == 2));
   node.outputs.push_back(m.output_index());
   return node;
 }

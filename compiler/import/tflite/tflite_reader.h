@@ -45,7 +45,8 @@ class Reader {
 
  private:
   ir::Tensor convert_tensor(int index) const;
-  std::vector<uint8_t> constant_bytes(int index, const tfl::Tensor& t, int64_t expected_bytes) const;
+  std::vector<uint8_t> constant_bytes(int index, const tfl::Tensor& t,
+                                      int64_t expected_bytes) const;
 
   const uint8_t* file_;
   size_t size_;

@@ -87,18 +87,20 @@ std::vector<uint8_t> Reader::constant_bytes(int index, const tfl::Tensor& t,
     const uint64_t offset = buffer->offset();
     size = buffer->size();
     if (offset > size_ || size > size_ - offset)
-      fail(fmt::format("{}: buffer {} data at file offset {} + {} bytes runs past the end of "
-                       "the {}-byte file",
-                       tensor_label(index), b, offset, size, size_));
+      fail(
+          fmt::format("{}: buffer {} data at file offset {} + {} bytes runs past the end of "
+                      "the {}-byte file",
+                      tensor_label(index), b, offset, size, size_));
     data = file_ + offset;
   }
   if (size == 0) return {};
   if (size != static_cast<uint64_t>(expected_bytes))
-    fail(fmt::format("{}: buffer {} holds {} bytes; expected {} for shape {} {}",
-                     tensor_label(index), b, size, expected_bytes,
-                     shape_string(t.shape() ? std::vector<int32_t>(t.shape()->begin(), t.shape()->end())
-                                            : std::vector<int32_t>{}),
-                     tensor_type_name(t.type())));
+    fail(fmt::format(
+        "{}: buffer {} holds {} bytes; expected {} for shape {} {}", tensor_label(index), b, size,
+        expected_bytes,
+        shape_string(t.shape() ? std::vector<int32_t>(t.shape()->begin(), t.shape()->end())
+                               : std::vector<int32_t>{}),
+        tensor_type_name(t.type())));
   return std::vector<uint8_t>(data, data + size);
 }
 
@@ -109,8 +111,10 @@ ir::Tensor Reader::convert_tensor(int index) const {
   out.name = t.name() ? printable(t.name()->str(), 1024) : std::string();
 
   if (t.is_variable())
-    fail(fmt::format("{}: variable tensors are not supported; expected constants and "
-                     "activations only", label));
+    fail(
+        fmt::format("{}: variable tensors are not supported; expected constants and "
+                    "activations only",
+                    label));
   if (t.sparsity())
     fail(fmt::format("{}: sparse tensors are not supported; expected dense tensors", label));
 
@@ -122,14 +126,23 @@ ir::Tensor Reader::convert_tensor(int index) const {
   }
   TypeInfo info{};
   switch (t.type()) {
-    case tfl::TensorType::FLOAT32: info = {DType::f32, 4}; break;
-    case tfl::TensorType::INT8: info = {DType::i8, 1}; break;
-    case tfl::TensorType::INT32: info = {DType::i32, 4}; break;
-    case tfl::TensorType::INT64: info = {DType::i32, 8}; break;  // constants only, narrowed
+    case tfl::TensorType::FLOAT32:
+      info = {DType::f32, 4};
+      break;
+    case tfl::TensorType::INT8:
+      info = {DType::i8, 1};
+      break;
+    case tfl::TensorType::INT32:
+      info = {DType::i32, 4};
+      break;
+    case tfl::TensorType::INT64:
+      info = {DType::i32, 8};
+      break;  // constants only, narrowed
     default:
-      fail(fmt::format("{}: dtype {} ({}) is not supported; expected FLOAT32, INT8, INT32 or "
-                       "an INT64 constant",
-                       label, tensor_type_name(t.type()), static_cast<int>(t.type())));
+      fail(
+          fmt::format("{}: dtype {} ({}) is not supported; expected FLOAT32, INT8, INT32 or "
+                      "an INT64 constant",
+                      label, tensor_type_name(t.type()), static_cast<int>(t.type())));
   }
   out.type = info.type;
   int64_t elements = 1;
@@ -147,8 +160,10 @@ ir::Tensor Reader::convert_tensor(int index) const {
   out.constant = !out.data.empty();
   if (t.type() == tfl::TensorType::INT64) {
     if (!out.constant)
-      fail(fmt::format("{}: INT64 activations are not supported; expected INT64 only for "
-                       "constants (e.g. shapes)", label));
+      fail(
+          fmt::format("{}: INT64 activations are not supported; expected INT64 only for "
+                      "constants (e.g. shapes)",
+                      label));
     std::vector<uint8_t> narrow(static_cast<size_t>(elements) * 4);
     for (int64_t i = 0; i < elements; ++i) {
       int64_t v;
@@ -165,8 +180,10 @@ ir::Tensor Reader::convert_tensor(int index) const {
   // Quantization: scale and zero point per tensor, or per slice along quantized_dimension.
   const tfl::QuantizationParameters* q = t.quantization();
   if (q && q->details_type() != tfl::QuantizationDetails::NONE)
-    fail(fmt::format("{}: custom quantization details are not supported; expected "
-                     "scale/zero_point quantization", label));
+    fail(
+        fmt::format("{}: custom quantization details are not supported; expected "
+                    "scale/zero_point quantization",
+                    label));
   const size_t num_scales = (q && q->scale()) ? q->scale()->size() : 0;
   const size_t num_zero_points = (q && q->zero_point()) ? q->zero_point()->size() : 0;
   if (num_scales > 0 && out.type != DType::f32) {
@@ -184,14 +201,18 @@ ir::Tensor Reader::convert_tensor(int index) const {
                          axis, shape_string(out.shape), static_cast<int>(out.shape.size()) - 1));
       if (static_cast<int64_t>(num_scales) != out.shape[static_cast<size_t>(axis)])
         fail(fmt::format("{}: {} scales along dimension {} of shape {}; expected 1 or {}", label,
-                         num_scales, axis, shape_string(out.shape), out.shape[static_cast<size_t>(axis)]));
+                         num_scales, axis, shape_string(out.shape),
+                         out.shape[static_cast<size_t>(axis)]));
       out.quant.axis = axis;
     }
     const int64_t zp_min = out.type == DType::i8 ? -128 : std::numeric_limits<int32_t>::min();
     const int64_t zp_max = out.type == DType::i8 ? 127 : std::numeric_limits<int32_t>::max();
     for (size_t i = 0; i < num_scales; ++i) {
       const float s = q->scale()->Get(static_cast<flatbuffers::uoffset_t>(i));
-      const int64_t zp = q->zero_point()->Get(static_cast<flatbuffers::uoffset_t>(i));
+      // The Verifier checks a vector's 4-byte alignment only, so an int64 element may sit
+      // at a 4-byte boundary in a damaged file: copy the bytes instead of loading in place.
+      int64_t zp;
+      std::memcpy(&zp, q->zero_point()->Data() + i * sizeof(int64_t), sizeof(int64_t));
       if (!std::isfinite(s) || s <= 0.0f)
         fail(fmt::format("{}: scale[{}] = {}; expected a finite value > 0", label, i, s));
       if (zp < zp_min || zp > zp_max)
@@ -201,8 +222,10 @@ ir::Tensor Reader::convert_tensor(int index) const {
     }
   }
   if (out.type == DType::i8 && !out.quant.present())
-    fail(fmt::format("{}: INT8 tensor without quantization parameters; expected a scale and "
-                     "zero point", label));
+    fail(
+        fmt::format("{}: INT8 tensor without quantization parameters; expected a scale and "
+                    "zero point",
+                    label));
   return out;
 }
 

@@ -157,6 +157,73 @@ struct PadParams {
   int32_t q_value;
 };
 
+// ---- Armv7E-M DSP twins (issue 4; appended, see ops.def) ------------------------------
+// Selected offline by the compiler for cores with the DSP extension (`--target cortex-m4`,
+// m7, m33); compiled everywhere (portable C without the extension) and bit-exact with the
+// reference kernels. Their constant operands are packed offline: layouts, the per-channel
+// record and the scratch twins are in tinyforge/packed.h.
+
+// How the int8 output stage rescales (chosen per op by the compiler, which knows every
+// channel's multiplier and shift):
+enum class RequantMode : int32_t {
+  exact = 0,  // TFLite's MultiplyByQuantizedMultiplier, any multiplier and shift
+  fast = 1,   // SMMULR form; the compiler proved it gives the same bytes (tinyforge/packed.h)
+};
+
+enum class ConvDspKernel : int32_t {
+  pointwise = 1,  // 1x1 filter, stride 1, no padding: a GEMM over pixels (no im2col)
+  im2col = 2,     // any geometry: patches gathered into the scratch buffer
+};
+
+// Inputs: 0 input [N,H,W,IC] i8; 1 filter words i32 [ceil(OC/2), 2*ceil(K/4)] with
+// K = filter_h*filter_w*IC (packed.h); 2 channel records i32 [OC, 4]. Output [N,OH,OW,OC].
+struct Conv2DDspParams {
+  int16_t stride_h, stride_w;
+  int16_t dilation_h, dilation_w;
+  int16_t pad_top, pad_left;
+  int16_t filter_h, filter_w;
+  int32_t kernel;            // ConvDspKernel
+  int32_t requant;           // RequantMode of the conv's own output stage
+  int32_t input_offset;      // -input zero point, added to every input value
+  int32_t output_offset;     // +output zero point (RequantMode::exact; fast folds it)
+  int32_t act_min, act_max;
+};
+
+enum class DepthwiseDspKernel : int32_t {
+  generic = 1,  // any filter size, stride, dilation
+  k3x3 = 2,     // 3x3, dilation 1: unrolled taps
+};
+
+// Depth multiplier 1. Inputs: 0 input [N,H,W,C] i8; 1 filter pairs i32 [ceil(C/4),
+// filter_h*filter_w*2] (packed.h); 2 channel records i32 [C, 4]. Output [N,OH,OW,C].
+struct DepthwiseConv2DDspParams {
+  int16_t stride_h, stride_w;
+  int16_t dilation_h, dilation_w;
+  int16_t pad_top, pad_left;
+  int16_t filter_h, filter_w;
+  int32_t kernel;  // DepthwiseDspKernel
+  int32_t requant;
+  int32_t input_offset, output_offset;
+  int32_t act_min, act_max;
+};
+
+// Inputs: 0 input (rows of K elements) i8; 1 filter words i32 [ceil(UNITS/4), 4*ceil(K/4)]
+// (packed.h); 2 channel records i32 [UNITS, 4] whose bias already holds
+// input_offset * sum(weights). Output [rows, UNITS].
+struct FullyConnectedDspParams {
+  int32_t requant;
+  int32_t output_offset;
+  int32_t act_min, act_max;
+};
+
+// Same-shape int8 Add by lookup: inputs 0 and 1 (equal shapes), 2 table i32
+// [kAddTableWords] (packed.h) holding both inputs' rescaled values and the output stage.
+struct AddDspParams {
+  int32_t requant;
+  int32_t output_offset;
+  int32_t act_min, act_max;
+};
+
 #define OP(name, params, min_in, max_in, n_out)                                      \
   static_assert(std::is_trivially_copyable<params>::value && sizeof(params) % 4 == 0, \
                 #params " must be a 4-byte-multiple POD");

@@ -1,0 +1,130 @@
+// `tinyforge keygen / package / verify` end to end through the built CLI: exit 0 only for
+// an intact package signed by the given key; 1 with one error line otherwise; 2 for usage.
+#include <gtest/gtest.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <string>
+
+#include "host/compile.h"
+#include "io/files.h"
+#include "tflite_model_builder.h"
+
+namespace tinyforge::cli {
+namespace {
+
+namespace fs = std::filesystem;
+
+struct CliRun {
+  int exit_code;
+  std::string out, err;
+};
+
+class OtaCli : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    if (!fs::exists(TINYFORGE_CLI)) GTEST_SKIP() << "CLI not built: " << TINYFORGE_CLI;
+    dir_ = fs::temp_directory_path() / ("tinyforge_ota_cli_" + std::to_string(::getpid()));
+    fs::create_directories(dir_);
+    const std::string model = path("tiny.tflite");
+    io::write_file(model, testing::build_tflite(testing::tiny_int8_model()));
+    io::write_file(path("tiny.tfp"), host::compile_model_file(model).blob);
+  }
+  void TearDown() override {
+    if (!dir_.empty()) fs::remove_all(dir_);
+  }
+
+  std::string path(const std::string& name) const { return (dir_ / name).string(); }
+
+  CliRun run(const std::string& args) const {
+    const std::string out = path("stdout.txt"), err = path("stderr.txt");
+    const std::string cmd = std::string("'") + TINYFORGE_CLI + "' " + args + " >'" + out + "' 2>'" + err + "'";
+    const int status = std::system(cmd.c_str());
+    auto slurp = [](const std::string& p) {
+      std::ifstream in(p);
+      std::stringstream ss;
+      ss << in.rdbuf();
+      return ss.str();
+    };
+    return {WIFEXITED(status) ? WEXITSTATUS(status) : 128, slurp(out), slurp(err)};
+  }
+
+  static void expect_one_error_line(const CliRun& r, const std::string& needle) {
+    EXPECT_EQ(r.err.rfind("tinyforge: error: ", 0), 0u) << r.err;
+    EXPECT_EQ(r.err.find('\n'), r.err.size() - 1) << "expected one line: " << r.err;
+    EXPECT_NE(r.err.find(needle), std::string::npos) << r.err;
+  }
+
+  fs::path dir_;
+};
+
+TEST_F(OtaCli, KeygenPackageVerifyRoundTrip) {
+  const std::string key = path("dev.key"), other = path("other.key"), pkg = path("u.tfu");
+  ASSERT_EQ(run("keygen -o '" + key + "'").exit_code, 0);
+  ASSERT_TRUE(fs::exists(key) && fs::exists(key + ".pub"));
+  CliRun r = run("keygen -o '" + key + "'");
+  EXPECT_EQ(r.exit_code, 1);
+  expect_one_error_line(r, "already exists");
+  ASSERT_EQ(run("keygen -o '" + other + "'").exit_code, 0);
+
+  r = run("package '" + path("tiny.tfp") + "' --key '" + key + "' --version 1.4.2 --counter 7 --model-id kws -o '" + pkg + "'");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  r = run("verify '" + pkg + "' --pub '" + key + ".pub'");
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("kws 1.4.2 counter 7 target cortex-m4"), std::string::npos) << r.out;
+
+  r = run("verify '" + pkg + "' --pub '" + other + ".pub'");
+  EXPECT_EQ(r.exit_code, 1);
+  expect_one_error_line(r, "bad_signature");
+
+  std::vector<uint8_t> bytes = io::read_file(pkg);
+  const std::vector<uint8_t> original = bytes;
+  for (size_t at : {size_t{20}, bytes.size() / 2, bytes.size() - 1}) {  // manifest, payload, payload
+    bytes = original;
+    bytes[at] ^= 0x04;
+    io::write_file(path("tampered.tfu"), bytes);
+    r = run("verify '" + path("tampered.tfu") + "' --pub '" + key + ".pub'");
+    EXPECT_EQ(r.exit_code, 1) << "byte " << at;
+    expect_one_error_line(r, "tampered.tfu: rejected: ");
+  }
+  bytes = original;
+  bytes.pop_back();
+  io::write_file(path("short.tfu"), bytes);
+  r = run("verify '" + path("short.tfu") + "' --pub '" + key + ".pub'");
+  EXPECT_EQ(r.exit_code, 1);
+  expect_one_error_line(r, "truncated");
+
+  ASSERT_EQ(run("keygen --force -o '" + key + "'").exit_code, 0);  // a new key: old package fails
+  EXPECT_EQ(run("verify '" + pkg + "' --pub '" + key + ".pub'").exit_code, 1);
+}
+
+TEST_F(OtaCli, BadArgumentsAndInputs) {
+  const std::string key = path("k");
+  ASSERT_EQ(run("keygen -o '" + key + "'").exit_code, 0);
+  EXPECT_EQ(run("verify").exit_code, 2);
+  EXPECT_EQ(run("package '" + path("tiny.tfp") + "' --key '" + key + "' -o x.tfu").exit_code, 2);
+  EXPECT_EQ(run("package '" + path("tiny.tfp") + "' --key '" + key + "' --version 1.0.0 --counter -3 -o '" + path("x.tfu") + "'").exit_code, 2);
+  CliRun r = run("package '" + path("tiny.tfp") + "' --key '" + key + "' --version 1.0 --counter 1 -o '" + path("x.tfu") + "'");
+  EXPECT_EQ(r.exit_code, 1);
+  expect_one_error_line(r, "MAJOR.MINOR.PATCH");
+  r = run("package '" + key + ".pub' --key '" + key + "' --version 1.0.0 --counter 1 -o '" + path("x.tfu") + "'");
+  EXPECT_EQ(r.exit_code, 1);
+  expect_one_error_line(r, "not a valid plan blob");
+  r = run("package '" + path("tiny.tfp") + "' --key '" + key + ".pub' --version 1.0.0 --counter 1 -o '" + path("x.tfu") + "'");
+  EXPECT_EQ(r.exit_code, 1);
+  expect_one_error_line(r, "secret");
+  r = run("verify '" + path("tiny.tfp") + "' --pub '" + key + ".pub'");
+  EXPECT_EQ(r.exit_code, 1);
+  expect_one_error_line(r, "bad_magic");
+  for (const char* cmd : {"keygen", "package", "verify"}) {
+    r = run(std::string(cmd) + " --help");
+    EXPECT_EQ(r.exit_code, 0) << cmd;
+    EXPECT_NE(r.out.find("Usage"), std::string::npos) << cmd;
+  }
+}
+
+}  // namespace
+}  // namespace tinyforge::cli

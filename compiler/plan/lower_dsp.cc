@@ -1,0 +1,206 @@
+// Lowering of the DSP twins (ops.def's *Dsp rows): the reference lowering of the same node
+// does the checking, geometry and requantization arithmetic; this file then repacks its
+// constants for the kernel (plan/pack_dsp.h), sizes the kernel's scratch with the
+// runtime's twin function, and states how the kernel may run in place (plan/overlap.h).
+#include <fmt/format.h>
+
+#include <cstring>
+
+#include "plan/lower.h"
+#include "plan/overlap.h"
+#include "plan/pack_dsp.h"
+#include "plan/plan.h"
+#include "tinyforge/packed.h"
+
+namespace tinyforge::plan {
+namespace {
+
+template <typename Params>
+Params params_from(const LoweredOp& op) {
+  Params p;
+  std::memcpy(&p, op.params.data(), sizeof p);
+  return p;
+}
+
+std::vector<int32_t> int32s(const ir::Graph& g, int t) {
+  const ir::Tensor& tensor = g.tensors.at(t);
+  std::vector<int32_t> v(static_cast<size_t>(tensor.elements()));
+  std::memcpy(v.data(), tensor.data.data(), v.size() * sizeof(int32_t));
+  return v;
+}
+
+std::vector<int8_t> int8s(const ir::Graph& g, int t) {
+  const ir::Tensor& tensor = g.tensors.at(t);
+  return std::vector<int8_t>(tensor.data.begin(), tensor.data.end());
+}
+
+// The bias (absent: zeros), one entry per channel.
+std::vector<int32_t> bias_or_zero(const ir::Graph& g, int t, int32_t channels) {
+  return t >= 0 ? int32s(g, t) : std::vector<int32_t>(static_cast<size_t>(channels), 0);
+}
+
+int add_words(ir::Graph& g, const std::string& name, std::vector<int32_t> shape, const std::vector<int32_t>& words) {
+  ir::Tensor t;
+  t.name = name;
+  t.type = DType::i32;
+  t.shape = std::move(shape);
+  t.constant = true;
+  t.data.resize(words.size() * sizeof(int32_t));
+  std::memcpy(t.data.data(), words.data(), t.data.size());  // the host is little-endian
+  if (t.data.size() != static_cast<size_t>(t.bytes()))
+    throw ir::Error(fmt::format("internal error: packed tensor '{}' has {} bytes for its shape", name, t.data.size()));
+  return g.add_tensor(std::move(t));
+}
+
+int32_t ceil_div(int32_t a, int32_t b) { return (a + b - 1) / b; }
+
+}  // namespace
+
+LoweredOp lower_Conv2DDsp(ir::Graph& g, size_t node) {
+  const LoweredOp ref = lower_Conv2D(g, node);
+  const Conv2DParams rp = params_from<Conv2DParams>(ref);
+  const int input = ref.inputs[0], filter = ref.inputs[1], output = g.nodes[node].outputs[0];
+  const std::vector<int32_t> in_shape = g.tensors[input].shape, out_shape = g.tensors[output].shape;
+  const std::vector<int32_t> w_shape = g.tensors[filter].shape;  // [OC, KH, KW, IC]
+  const int32_t oc = w_shape[0], k = w_shape[1] * w_shape[2] * w_shape[3];
+
+  Conv2DDspParams p{};
+  p.stride_h = rp.stride_h;
+  p.stride_w = rp.stride_w;
+  p.dilation_h = rp.dilation_h;
+  p.dilation_w = rp.dilation_w;
+  p.pad_top = rp.pad_top;
+  p.pad_left = rp.pad_left;
+  p.filter_h = static_cast<int16_t>(w_shape[1]);
+  p.filter_w = static_cast<int16_t>(w_shape[2]);
+  const bool pointwise = w_shape[1] == 1 && w_shape[2] == 1 && rp.stride_h == 1 && rp.stride_w == 1 &&
+                         rp.pad_top == 0 && rp.pad_left == 0 && in_shape[1] == out_shape[1] &&
+                         in_shape[2] == out_shape[2];
+  p.kernel = static_cast<int32_t>(pointwise ? ConvDspKernel::pointwise : ConvDspKernel::im2col);
+  p.input_offset = rp.input_offset;
+  p.output_offset = rp.output_offset;
+  p.act_min = rp.act_min;
+  p.act_max = rp.act_max;
+  const ChannelRecords records = make_channel_records(bias_or_zero(g, ref.inputs[2], oc), int32s(g, ref.inputs[3]),
+                                                      int32s(g, ref.inputs[4]), rp.output_offset);
+  p.requant = static_cast<int32_t>(records.mode);
+
+  const std::string base = g.tensors[output].name;
+  LoweredOp op;
+  op.inputs = {input,
+               add_words(g, base + "/dsp_filter", {ceil_div(oc, 2), 2 * ceil_div(k, 4)},
+                         pack_conv_filter(int8s(g, filter), oc, k)),
+               add_words(g, base + "/dsp_channels", {oc, 4}, records.words)};
+  op.params = params_bytes(p);
+  op.scratch_size = conv2d_dsp_scratch_bytes(p, in_shape[3]);
+  op.in_place = {{0, window_gap(in_shape, out_shape, p.stride_h, p.stride_w, p.pad_top, p.pad_left,
+                                WriteOrder::after_unit_reads)}};
+  return op;
+}
+
+LoweredOp lower_DepthwiseConv2DDsp(ir::Graph& g, size_t node) {
+  const LoweredOp ref = lower_DepthwiseConv2D(g, node);
+  const DepthwiseConv2DParams rp = params_from<DepthwiseConv2DParams>(ref);
+  const int input = ref.inputs[0], filter = ref.inputs[1], output = g.nodes[node].outputs[0];
+  const std::vector<int32_t> in_shape = g.tensors[input].shape, out_shape = g.tensors[output].shape;
+  const std::vector<int32_t> w_shape = g.tensors[filter].shape;  // [1, KH, KW, C]
+  const int32_t channels = w_shape[3], taps = w_shape[1] * w_shape[2];
+
+  DepthwiseConv2DDspParams p{};
+  p.stride_h = rp.stride_h;
+  p.stride_w = rp.stride_w;
+  p.dilation_h = rp.dilation_h;
+  p.dilation_w = rp.dilation_w;
+  p.pad_top = rp.pad_top;
+  p.pad_left = rp.pad_left;
+  p.filter_h = static_cast<int16_t>(w_shape[1]);
+  p.filter_w = static_cast<int16_t>(w_shape[2]);
+  const bool k3x3 = w_shape[1] == 3 && w_shape[2] == 3 && rp.dilation_h == 1 && rp.dilation_w == 1;
+  p.kernel = static_cast<int32_t>(k3x3 ? DepthwiseDspKernel::k3x3 : DepthwiseDspKernel::generic);
+  p.input_offset = rp.input_offset;
+  p.output_offset = rp.output_offset;
+  p.act_min = rp.act_min;
+  p.act_max = rp.act_max;
+  const ChannelRecords records = make_channel_records(bias_or_zero(g, ref.inputs[2], channels),
+                                                      int32s(g, ref.inputs[3]), int32s(g, ref.inputs[4]),
+                                                      rp.output_offset);
+  p.requant = static_cast<int32_t>(records.mode);
+
+  const std::string base = g.tensors[output].name;
+  LoweredOp op;
+  op.inputs = {input,
+               add_words(g, base + "/dsp_filter", {ceil_div(channels, 4), 2 * taps},
+                         pack_depthwise_filter(int8s(g, filter), taps, channels)),
+               add_words(g, base + "/dsp_channels", {channels, 4}, records.words)};
+  op.params = params_bytes(p);
+  op.scratch_size = depthwise_conv2d_dsp_scratch_bytes(out_shape[2], channels);
+  op.in_place = {{0, window_gap(in_shape, out_shape, p.stride_h, p.stride_w, p.pad_top, p.pad_left,
+                                WriteOrder::row_after_next_row)}};
+  return op;
+}
+
+LoweredOp lower_FullyConnectedDsp(ir::Graph& g, size_t node) {
+  const LoweredOp ref = lower_FullyConnected(g, node);
+  const FullyConnectedParams rp = params_from<FullyConnectedParams>(ref);
+  const int input = ref.inputs[0], filter = ref.inputs[1], output = g.nodes[node].outputs[0];
+  const int32_t units = g.tensors[filter].shape[0], depth = g.tensors[filter].shape[1];
+  const std::vector<int8_t> w = int8s(g, filter);
+
+  // Fold the input offset into the bias: sum(w * (x + offset)) = sum(w * x) + offset * sum(w).
+  std::vector<int32_t> bias = bias_or_zero(g, ref.inputs[2], units);
+  for (int32_t u = 0; u < units; ++u) {
+    int64_t sum = 0;
+    for (int32_t i = 0; i < depth; ++i) sum += w[static_cast<size_t>(u) * depth + i];
+    bias[u] = static_cast<int32_t>(static_cast<uint32_t>(bias[u]) +
+                                   static_cast<uint32_t>(static_cast<int64_t>(rp.input_offset) * sum));
+  }
+  const ChannelRecords records =
+      make_channel_records(bias, int32s(g, ref.inputs[3]), int32s(g, ref.inputs[4]), rp.output_offset);
+
+  FullyConnectedDspParams p{};
+  p.requant = static_cast<int32_t>(records.mode);
+  p.output_offset = rp.output_offset;
+  p.act_min = rp.act_min;
+  p.act_max = rp.act_max;
+
+  const std::string base = g.tensors[output].name;
+  LoweredOp op;
+  op.inputs = {input,
+               add_words(g, base + "/dsp_filter", {ceil_div(units, 4), 4 * ceil_div(depth, 4)},
+                         pack_fc_filter(w, units, depth)),
+               add_words(g, base + "/dsp_channels", {units, 4}, records.words)};
+  op.params = params_bytes(p);
+  const int64_t rows = g.tensors[output].elements() / units;
+  op.in_place = {{0, row_gap(rows, depth, units, WriteOrder::interleaved)}};
+  return op;
+}
+
+LoweredOp lower_AveragePool2DDsp(ir::Graph& g, size_t node) {
+  LoweredOp op = lower_AveragePool2D(g, node);
+  const Pool2DParams p = params_from<Pool2DParams>(op);
+  const int input = op.inputs[0], output = g.nodes[node].outputs[0];
+  op.in_place = {{0, window_gap(g.tensors[input].shape, g.tensors[output].shape, p.stride_h, p.stride_w,
+                                p.pad_top, p.pad_left, WriteOrder::interleaved)}};
+  return op;
+}
+
+LoweredOp lower_AddDsp(ir::Graph& g, size_t node) {
+  const LoweredOp ref = lower_Add(g, node);
+  const AddParams rp = params_from<AddParams>(ref);
+  const AddTable table = make_add_table(rp);
+  AddDspParams p{};
+  p.requant = static_cast<int32_t>(table.mode);
+  p.output_offset = rp.output_offset;
+  p.act_min = rp.act_min;
+  p.act_max = rp.act_max;
+  const int output = g.nodes[node].outputs[0];
+  LoweredOp op;
+  op.inputs = {ref.inputs[0], ref.inputs[1],
+               add_words(g, g.tensors[output].name + "/dsp_add_table", {kAddTableWords}, table.words)};
+  op.params = params_bytes(p);
+  const int64_t gap = row_gap(g.tensors[output].elements(), 1, 1, WriteOrder::after_unit_reads);
+  op.in_place = {{0, gap}, {1, gap}};
+  return op;
+}
+
+}  // namespace tinyforge::plan

@@ -1,0 +1,169 @@
+#include "plan/pack_dsp.h"
+
+#include <algorithm>
+#include <climits>
+#include <cstdlib>
+
+namespace tinyforge::plan {
+namespace {
+
+int32_t ceil_div(int32_t a, int32_t b) { return (a + b - 1) / b; }
+
+uint32_t byte(int32_t v) { return static_cast<uint32_t>(static_cast<uint8_t>(static_cast<int8_t>(v))); }
+
+// The two words of group g for channels A and B (rows of `k` elements; B may be absent).
+void dual_words(const int8_t* a, const int8_t* b, int32_t k, int32_t g, uint32_t out[2]) {
+  for (int word = 0; word < 2; ++word) {
+    uint32_t w = 0;
+    for (int lane = 0; lane < 2; ++lane) {
+      const int32_t e = 4 * g + word + 2 * lane;  // word 0: elements 4g, 4g+2; word 1: 4g+1, 4g+3
+      const int32_t av = e < k ? a[e] : 0;
+      const int32_t bv = (b != nullptr && e < k) ? b[e] : 0;
+      const int32_t b_adjusted = bv - (av < 0 ? 1 : 0);  // lane = A + 256 * B (packed.h)
+      w |= (byte(av) | byte(b_adjusted) << 8) << (16 * lane);
+    }
+    out[word] = w;
+  }
+}
+
+}  // namespace
+
+bool dual_packable(const std::vector<int8_t>& weights) {
+  return std::find(weights.begin(), weights.end(), static_cast<int8_t>(-128)) == weights.end();
+}
+
+std::vector<int32_t> pack_conv_filter(const std::vector<int8_t>& filter, int32_t oc, int32_t k) {
+  const int32_t groups = ceil_div(k, 4);
+  std::vector<int32_t> words;
+  words.reserve(static_cast<size_t>(ceil_div(oc, 2)) * 2 * groups);
+  for (int32_t c = 0; c < oc; c += 2) {
+    const int8_t* a = filter.data() + static_cast<size_t>(c) * k;
+    const int8_t* b = c + 1 < oc ? a + k : nullptr;
+    for (int32_t g = 0; g < groups; ++g) {
+      uint32_t w[2];
+      dual_words(a, b, k, g, w);
+      words.push_back(static_cast<int32_t>(w[0]));
+      words.push_back(static_cast<int32_t>(w[1]));
+    }
+  }
+  return words;
+}
+
+std::vector<int32_t> pack_fc_filter(const std::vector<int8_t>& filter, int32_t units, int32_t depth) {
+  const int32_t groups = ceil_div(depth, 4);
+  std::vector<int32_t> words;
+  words.reserve(static_cast<size_t>(ceil_div(units, 4)) * 4 * groups);
+  auto row = [&](int32_t u) { return u < units ? filter.data() + static_cast<size_t>(u) * depth : nullptr; };
+  static const int8_t kZeros[4] = {0, 0, 0, 0};
+  for (int32_t u = 0; u < units; u += 4) {
+    for (int32_t g = 0; g < groups; ++g) {
+      for (int32_t pair = 0; pair < 2; ++pair) {
+        const int8_t* a = row(u + 2 * pair);
+        const int8_t* b = row(u + 2 * pair + 1);
+        uint32_t w[2] = {0, 0};
+        if (a != nullptr) dual_words(a, b, depth, g, w);
+        else dual_words(kZeros, nullptr, 0, 0, w);
+        words.push_back(static_cast<int32_t>(w[0]));
+        words.push_back(static_cast<int32_t>(w[1]));
+      }
+    }
+  }
+  return words;
+}
+
+std::vector<int32_t> pack_depthwise_filter(const std::vector<int8_t>& filter, int32_t taps, int32_t channels) {
+  std::vector<int32_t> words;
+  auto at = [&](int32_t t, int32_t c) -> int32_t {
+    return c < channels ? filter[static_cast<size_t>(t) * channels + c] : 0;
+  };
+  for (int32_t q = 0; q < channels; q += 4) {
+    for (int32_t t = 0; t < taps; ++t) {
+      words.push_back(static_cast<int32_t>((static_cast<uint32_t>(at(t, q)) & 0xFFFFu) |
+                                           static_cast<uint32_t>(at(t, q + 2)) << 16));
+      words.push_back(static_cast<int32_t>((static_cast<uint32_t>(at(t, q + 1)) & 0xFFFFu) |
+                                           static_cast<uint32_t>(at(t, q + 3)) << 16));
+    }
+  }
+  return words;
+}
+
+bool fast_requant_ok(int32_t multiplier, int32_t shift) {
+  return multiplier >= (1 << 30) && shift <= -1 && shift >= -kFastMaxShift;
+}
+
+int32_t multiply_by_quantized_multiplier(int32_t x, int32_t multiplier, int32_t shift) {
+  shift = std::clamp(shift, -31, 31);
+  const int left = shift > 0 ? shift : 0;
+  const int right = shift > 0 ? 0 : -shift;
+  const int32_t shifted = static_cast<int32_t>(static_cast<uint32_t>(x) << left);
+  int32_t high;  // SaturatingRoundingDoublingHighMul
+  if (shifted == INT32_MIN && multiplier == INT32_MIN) {
+    high = INT32_MAX;
+  } else {
+    const int64_t ab = int64_t{shifted} * multiplier;
+    const int64_t nudge = ab >= 0 ? (int64_t{1} << 30) : (1 - (int64_t{1} << 30));
+    high = static_cast<int32_t>((ab + nudge) / (int64_t{1} << 31));
+  }
+  // RoundingDivideByPOT: round half away from zero.
+  const int32_t mask = static_cast<int32_t>((int64_t{1} << right) - 1);
+  const int32_t remainder = high & mask;
+  const int32_t threshold = (mask >> 1) + (high < 0 ? 1 : 0);
+  return (high >> right) + (remainder > threshold ? 1 : 0);
+}
+
+ChannelRecords make_channel_records(const std::vector<int32_t>& bias, const std::vector<int32_t>& multiplier,
+                                    const std::vector<int32_t>& shift, int32_t output_zero_point) {
+  ChannelRecords r;
+  const size_t n = multiplier.size();
+  bool fast = true;
+  for (size_t c = 0; c < n; ++c) fast = fast && fast_requant_ok(multiplier[c], shift[c]);
+  r.mode = fast ? RequantMode::fast : RequantMode::exact;
+  for (size_t c = 0; c < n; ++c) {
+    r.words.push_back(bias[c]);
+    r.words.push_back(multiplier[c]);
+    if (fast) {
+      const int32_t e = -shift[c];
+      r.words.push_back(e);
+      r.words.push_back((1 << (e - 1)) + output_zero_point * (1 << e));
+    } else {
+      r.words.push_back(shift[c]);
+      r.words.push_back(0);
+    }
+  }
+  return r;
+}
+
+AddTable make_add_table(const AddParams& p) {
+  AddTable t;
+  t.words.resize(kAddTableWords);
+  int64_t bound = 0;
+  for (int input = 0; input < 2; ++input) {
+    const int32_t offset = input == 0 ? p.input1_offset : p.input2_offset;
+    const int32_t multiplier = input == 0 ? p.input1_multiplier : p.input2_multiplier;
+    const int32_t shift = input == 0 ? p.input1_shift : p.input2_shift;
+    int64_t largest = 0;
+    for (int32_t v = -128; v < 128; ++v) {
+      const int32_t shifted = static_cast<int32_t>(static_cast<uint32_t>(v + offset) << (p.left_shift & 31));
+      const int32_t scaled = multiply_by_quantized_multiplier(shifted, multiplier, shift);
+      t.words[static_cast<size_t>(256 * input + v + 128)] = scaled;
+      largest = std::max<int64_t>(largest, std::llabs(scaled));
+    }
+    bound += largest;
+  }
+  const bool fast = bound < (int64_t{1} << 30) && fast_requant_ok(p.output_multiplier, p.output_shift);
+  t.mode = fast ? RequantMode::fast : RequantMode::exact;
+  int32_t* stage = t.words.data() + kAddTableStage;
+  stage[0] = 0;
+  stage[1] = p.output_multiplier;
+  if (fast) {
+    const int32_t e = -p.output_shift;
+    stage[2] = e;
+    stage[3] = (1 << (e - 1)) + p.output_offset * (1 << e);
+  } else {
+    stage[2] = p.output_shift;
+    stage[3] = 0;
+  }
+  return t;
+}
+
+}  // namespace tinyforge::plan

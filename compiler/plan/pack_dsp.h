@@ -1,0 +1,48 @@
+// Offline packing for the Armv7E-M DSP kernels: filters in the order the kernels read them,
+// per-channel output-stage records, and the lookup table of AddDsp. The layouts are
+// defined in runtime/include/tinyforge/packed.h; everything here is a pure function of
+// its arguments (tested in pack_dsp_test.cc and, end to end, by the kernel harness).
+#pragma once
+#include <cstdint>
+#include <vector>
+
+#include "tinyforge/packed.h"
+#include "tinyforge/params.h"
+
+namespace tinyforge::plan {
+
+// True when the dual-channel layout can hold these int8 weights (none is -128).
+bool dual_packable(const std::vector<int8_t>& weights);
+
+// Conv2DDsp filter words from a filter [oc][k] (row-major, k = FH*FW*IC).
+std::vector<int32_t> pack_conv_filter(const std::vector<int8_t>& filter, int32_t oc, int32_t k);
+
+// FullyConnectedDsp filter words from a filter [units][depth].
+std::vector<int32_t> pack_fc_filter(const std::vector<int8_t>& filter, int32_t units, int32_t depth);
+
+// DepthwiseConv2DDsp filter pairs from a filter [taps][channels] (TFLite [1,FH,FW,C]).
+std::vector<int32_t> pack_depthwise_filter(const std::vector<int8_t>& filter, int32_t taps, int32_t channels);
+
+// Output-stage records for per-channel bias, multiplier and TFLite shift, and the mode the
+// kernel must use: fast whenever every channel allows it (packed.h), else exact.
+struct ChannelRecords {
+  std::vector<int32_t> words;  // [channels][4]
+  RequantMode mode = RequantMode::exact;
+};
+ChannelRecords make_channel_records(const std::vector<int32_t>& bias, const std::vector<int32_t>& multiplier,
+                                    const std::vector<int32_t>& shift, int32_t output_zero_point);
+
+// Whether (multiplier, shift) may use RequantMode::fast for accumulators of any value.
+bool fast_requant_ok(int32_t multiplier, int32_t shift);
+
+// TFLite's MultiplyByQuantizedMultiplier (the reference's arithmetic, wrapping shifts).
+int32_t multiply_by_quantized_multiplier(int32_t x, int32_t multiplier, int32_t shift);
+
+// AddDsp's table for an int8 Add's params (packed.h).
+struct AddTable {
+  std::vector<int32_t> words;  // kAddTableWords
+  RequantMode mode = RequantMode::exact;
+};
+AddTable make_add_table(const AddParams& p);
+
+}  // namespace tinyforge::plan

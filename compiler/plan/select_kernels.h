@@ -1,0 +1,29 @@
+// Kernel selection, offline and per target: which runtime op (kernel) each IR node becomes.
+// The DSP twins (ops.def's *Dsp rows, runtime/kernels/armv7em/) replace the reference ops
+// where they apply; the node's op is rewritten so lowering packs its constants for them.
+#pragma once
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "ir/graph.h"
+
+namespace tinyforge::plan {
+
+enum class KernelSet {
+  reference,  // the reference kernels only (host, cores without the DSP extension)
+  armv7em,    // plus the Armv7E-M DSP twins (runtime/kernels/armv7em/)
+};
+
+// From a target's compiler flags (targets/targets.json "cpu_flags"): the DSP twins when
+// -mcpu names a core with the DSP extension (Cortex-M4, M7, M33, M35P, M55, M85) not
+// disabled by "+nodsp".
+KernelSet kernel_set_for(const std::vector<std::string>& cpu_flags);
+
+// The DSP twin of node `node_index`, if its types, shapes and constants suit one.
+std::optional<OpCode> dsp_twin(const ir::Graph& graph, size_t node_index);
+
+// Rewrites every node that has a twin in `set` to that twin.
+void select_kernels(ir::Graph& graph, KernelSet set);
+
+}  // namespace tinyforge::plan

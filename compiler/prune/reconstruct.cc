@@ -1,0 +1,292 @@
+#include "prune/reconstruct.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+
+#include "quantize/graph_probe.h"
+
+namespace tinyforge::prune {
+namespace {
+
+// Geometry of one weighted layer: how its input is cut into patches ("im2col"), one
+// patch per output position and unit, patch entries in the weights' own order.
+//   Conv2D:          a unit is a group; patch [KH][KW][IC/groups]; weight (oc, k) at oc*K + k
+//   DepthwiseConv2D: a unit is an output channel; patch [KH][KW]; weight (oc, k) at k*OC + oc
+//   FullyConnected:  one unit; patch = one input row of IN; weight (oc, k) at oc*IN + k
+struct Layer {
+  OpCode op;
+  int32_t batch = 1, h = 1, w = 1, c = 1;
+  int32_t oh = 1, ow = 1;
+  int32_t kh = 1, kw = 1, stride_h = 1, stride_w = 1, dil_h = 1, dil_w = 1;
+  int32_t pad_top = 0, pad_left = 0;
+  int32_t out_channels = 0, k = 0, units = 1, per_unit = 0, group_in = 1, multiplier = 1;
+  int64_t positions = 0;
+
+  int32_t unit_of(int32_t oc) const { return op == OpCode::DepthwiseConv2D ? oc : oc / per_unit; }
+  int64_t weight_index(int32_t oc, int32_t e) const {
+    if (op == OpCode::DepthwiseConv2D) return int64_t{e} * out_channels + oc;
+    return int64_t{oc} * k + e;
+  }
+
+  void patch(const float* x, int64_t pos, int32_t unit, double* p) const {
+    if (op == OpCode::FullyConnected) {
+      for (int32_t e = 0; e < k; ++e) p[e] = x[pos * k + e];
+      return;
+    }
+    const int64_t b = pos / (int64_t{oh} * ow);
+    const int32_t oy = static_cast<int32_t>((pos / ow) % oh), ox = static_cast<int32_t>(pos % ow);
+    const int32_t depth = op == OpCode::DepthwiseConv2D ? 1 : group_in;
+    const int32_t first = op == OpCode::DepthwiseConv2D ? unit / multiplier : unit * group_in;
+    for (int32_t y = 0; y < kh; ++y)
+      for (int32_t xk = 0; xk < kw; ++xk) {
+        const int32_t iy = oy * stride_h - pad_top + y * dil_h;
+        const int32_t ix = ox * stride_w - pad_left + xk * dil_w;
+        const bool inside = iy >= 0 && iy < h && ix >= 0 && ix < w;
+        for (int32_t d = 0; d < depth; ++d) {
+          const int32_t e = (y * kw + xk) * depth + d;
+          p[e] = inside ? x[((b * h + iy) * w + ix) * c + first + d] : 0.0;
+        }
+      }
+  }
+};
+
+// TFLite's padding rule (as the lowering applies it): padding before the first element.
+int32_t pad_before(ir::Padding padding, int32_t in, int32_t out, int32_t filter, int32_t stride,
+                   int32_t dilation, int32_t explicit_pad) {
+  if (padding == ir::Padding::explicit_pads) return explicit_pad;
+  if (padding == ir::Padding::valid) return 0;
+  const int64_t effective = int64_t{filter - 1} * dilation + 1;
+  return static_cast<int32_t>(std::max<int64_t>(0, (int64_t{out} - 1) * stride + effective - in) / 2);
+}
+
+Layer layer_of(const ir::Graph& g, size_t node) {
+  const ir::Node& n = g.nodes[node];
+  const ir::Tensor& in = g.tensors.at(static_cast<size_t>(n.inputs.at(0)));
+  const ir::Tensor& wt = g.tensors.at(static_cast<size_t>(n.inputs.at(1)));
+  const ir::Tensor& out = g.tensors.at(static_cast<size_t>(n.outputs.at(0)));
+  Layer l;
+  l.op = n.op;
+  if (n.op == OpCode::FullyConnected) {
+    l.out_channels = wt.shape.at(0);
+    l.k = wt.shape.at(1);
+    l.per_unit = l.out_channels;
+    l.positions = in.elements() / l.k;
+    return l;
+  }
+  if (in.shape.size() != 4 || out.shape.size() != 4 || wt.shape.size() != 4)
+    throw ir::Error(fmt::format("{}: expected rank-4 input, filter and output", g.node_label(node)));
+  l.batch = in.shape[0];
+  l.h = in.shape[1];
+  l.w = in.shape[2];
+  l.c = in.shape[3];
+  l.oh = out.shape[1];
+  l.ow = out.shape[2];
+  l.kh = wt.shape[1];
+  l.kw = wt.shape[2];
+  l.stride_h = n.attrs.stride_h;
+  l.stride_w = n.attrs.stride_w;
+  l.dil_h = n.attrs.dilation_h;
+  l.dil_w = n.attrs.dilation_w;
+  l.pad_top = pad_before(n.attrs.padding, l.h, l.oh, l.kh, l.stride_h, l.dil_h, n.attrs.pad_top);
+  l.pad_left = pad_before(n.attrs.padding, l.w, l.ow, l.kw, l.stride_w, l.dil_w, n.attrs.pad_left);
+  l.positions = int64_t{l.batch} * l.oh * l.ow;
+  if (n.op == OpCode::DepthwiseConv2D) {
+    l.out_channels = wt.shape[3];
+    l.k = l.kh * l.kw;
+    l.units = l.out_channels;
+    l.per_unit = 1;
+    l.multiplier = l.out_channels / l.c;
+  } else {
+    l.out_channels = wt.shape[0];
+    l.group_in = wt.shape[3];
+    l.k = l.kh * l.kw * l.group_in;
+    l.units = l.c / l.group_in;
+    l.per_unit = l.out_channels / l.units;
+  }
+  return l;
+}
+
+// Normal equations of one unit: G = sum p p^T, H[:, j] = sum p y_j over patches p
+// extended by a constant 1 (the bias) at index k.
+struct Normal {
+  std::vector<double> g, h;
+};
+
+// Solves (A + lambda I) x = b for symmetric positive definite A (Cholesky, in place).
+bool solve_spd(std::vector<double>& a, std::vector<double>& b, size_t n) {
+  for (size_t j = 0; j < n; ++j) {
+    double d = a[j * n + j];
+    for (size_t k = 0; k < j; ++k) d -= a[j * n + k] * a[j * n + k];
+    if (!(d > 0)) return false;
+    d = std::sqrt(d);
+    a[j * n + j] = d;
+    for (size_t i = j + 1; i < n; ++i) {
+      double s = a[i * n + j];
+      for (size_t k = 0; k < j; ++k) s -= a[i * n + k] * a[j * n + k];
+      a[i * n + j] = s / d;
+    }
+  }
+  for (size_t i = 0; i < n; ++i) {  // L y = b
+    double s = b[i];
+    for (size_t k = 0; k < i; ++k) s -= a[i * n + k] * b[k];
+    b[i] = s / a[i * n + i];
+  }
+  for (size_t i = n; i-- > 0;) {  // L^T x = y
+    double s = b[i];
+    for (size_t k = i + 1; k < n; ++k) s -= a[k * n + i] * b[k];
+    b[i] = s / a[i * n + i];
+  }
+  return true;
+}
+
+float value(const ir::Tensor& t, int64_t i) { return t.at<float>(i); }
+void set_value(ir::Tensor& t, int64_t i, double v) {
+  const float f = static_cast<float>(v);
+  std::memcpy(t.data.data() + i * 4, &f, 4);
+}
+
+size_t slot_of(const quantize::GraphProbe& probe, int tensor) {
+  const auto& list = probe.tensors();
+  return static_cast<size_t>(std::find(list.begin(), list.end(), tensor) - list.begin());
+}
+
+class Refitter {
+ public:
+  Refitter(ir::Graph& pruned, const ir::Graph& dense, const quantize::CalibrationSet& data, double ridge)
+      : pruned_(pruned), dense_(dense), data_(data), ridge_(ridge), dense_probe_(dense) {}
+
+  // Returns the number of output channels refitted.
+  int refit(size_t node) {
+    const Layer l = layer_of(pruned_, node);
+    const ir::Node& n = pruned_.nodes[node];
+    const ir::Node& dn = dense_.nodes[node];
+    const ir::Tensor& wd = dense_.tensors[static_cast<size_t>(dn.inputs[1])];
+    const ir::Tensor* bd = dn.inputs.size() > 2 && dn.inputs[2] >= 0 ? &dense_.tensors[static_cast<size_t>(dn.inputs[2])] : nullptr;
+    const size_t dim = static_cast<size_t>(l.k) + 1;
+    std::vector<Normal> normal(static_cast<size_t>(l.units));
+    for (Normal& u : normal) {
+      u.g.assign(dim * dim, 0.0);
+      u.h.assign(dim * static_cast<size_t>(l.per_unit), 0.0);
+    }
+
+    quantize::GraphProbe pruned_probe(pruned_);
+    const size_t p_slot = slot_of(pruned_probe, n.inputs[0]);
+    const size_t d_slot = slot_of(dense_probe_, dn.inputs[0]);
+    const std::vector<uint32_t> bytes = quantize::input_tensor_bytes(dense_);
+    std::vector<double> pp(dim), pd(dim);
+    for (uint32_t c = 0; c < data_.cases; ++c) {
+      std::vector<std::vector<uint8_t>> in;
+      for (size_t i = 0; i < bytes.size(); ++i) {
+        const uint8_t* begin = data_.inputs[i].data() + uint64_t{c} * bytes[i];
+        in.emplace_back(begin, begin + bytes[i]);
+      }
+      const std::vector<float> xp = pruned_probe.run(in).at(p_slot);
+      const std::vector<float> xd = dense_probe_.run(in).at(d_slot);
+      for (int64_t pos = 0; pos < l.positions; ++pos)
+        for (int32_t u = 0; u < l.units; ++u) {
+          l.patch(xp.data(), pos, u, pp.data());
+          l.patch(xd.data(), pos, u, pd.data());
+          pp[dim - 1] = pd[dim - 1] = 1.0;
+          Normal& acc = normal[static_cast<size_t>(u)];
+          for (size_t i = 0; i < dim; ++i) {
+            if (pp[i] == 0.0) continue;  // zero padding and ReLU zeros add nothing
+            for (size_t j = i; j < dim; ++j) acc.g[i * dim + j] += pp[i] * pp[j];
+          }
+          for (int32_t j = 0; j < l.per_unit; ++j) {
+            const int32_t oc = l.op == OpCode::DepthwiseConv2D ? u : u * l.per_unit + j;
+            double y = bd ? value(*bd, oc) : 0.0;
+            for (int32_t e = 0; e < l.k; ++e) y += value(wd, l.weight_index(oc, e)) * pd[static_cast<size_t>(e)];
+            for (size_t i = 0; i < dim; ++i) acc.h[static_cast<size_t>(j) * dim + i] += pp[i] * y;
+          }
+        }
+    }
+    return solve_all(node, l, normal);
+  }
+
+ private:
+  int solve_all(size_t node, const Layer& l, std::vector<Normal>& normal) {
+    ir::Node& n = pruned_.nodes[node];
+    if (n.inputs.size() < 3) n.inputs.resize(3, -1);
+    if (n.inputs[2] < 0) {  // a bias to refit
+      ir::Tensor b;
+      b.name = pruned_.tensors[static_cast<size_t>(n.inputs[1])].name + "/bias";
+      b.shape = {l.out_channels};
+      b.constant = true;
+      b.data.assign(static_cast<size_t>(l.out_channels) * 4, 0);
+      n.inputs[2] = pruned_.add_tensor(std::move(b));
+    }
+    ir::Tensor& w = pruned_.tensors[static_cast<size_t>(n.inputs[1])];
+    ir::Tensor& b = pruned_.tensors[static_cast<size_t>(n.inputs[2])];
+    const size_t dim = static_cast<size_t>(l.k) + 1;
+    int solved = 0;
+    for (int32_t oc = 0; oc < l.out_channels; ++oc) {
+      const int32_t u = l.unit_of(oc);
+      const int32_t j = l.op == OpCode::DepthwiseConv2D ? 0 : oc % l.per_unit;
+      const Normal& acc = normal[static_cast<size_t>(u)];
+      std::vector<size_t> kept;
+      for (int32_t e = 0; e < l.k; ++e)
+        if (value(w, l.weight_index(oc, e)) != 0.0f) kept.push_back(static_cast<size_t>(e));
+      kept.push_back(dim - 1);
+      const size_t m = kept.size();
+      std::vector<double> a(m * m), rhs(m);
+      double trace = 0;
+      for (size_t r = 0; r < m; ++r) {
+        for (size_t s = 0; s < m; ++s) {
+          const size_t i = std::min(kept[r], kept[s]), jj = std::max(kept[r], kept[s]);
+          a[r * m + s] = acc.g[i * dim + jj];
+        }
+        trace += a[r * m + r];
+        rhs[r] = acc.h[static_cast<size_t>(j) * dim + kept[r]];
+      }
+      const double lambda = ridge_ * trace / static_cast<double>(m) + 1e-12;
+      for (size_t r = 0; r < m; ++r) a[r * m + r] += lambda;
+      if (!solve_spd(a, rhs, m)) continue;  // degenerate data: keep the pruned weights
+      for (size_t r = 0; r + 1 < m; ++r) set_value(w, l.weight_index(oc, static_cast<int32_t>(kept[r])), rhs[r]);
+      set_value(b, oc, rhs[m - 1]);
+      ++solved;
+    }
+    return solved;
+  }
+
+  ir::Graph& pruned_;
+  const ir::Graph& dense_;
+  const quantize::CalibrationSet& data_;
+  double ridge_;
+  quantize::GraphProbe dense_probe_;
+};
+
+bool weighted(OpCode op) {
+  return op == OpCode::Conv2D || op == OpCode::DepthwiseConv2D || op == OpCode::FullyConnected;
+}
+
+}  // namespace
+
+void reconstruct_pruned(ir::Graph& pruned, const ir::Graph& dense,
+                        const quantize::CalibrationSet& data, double ridge,
+                        const std::function<void(const std::string&)>& log) {
+  if (pruned.nodes.size() != dense.nodes.size())
+    throw ir::Error("reconstruction: the pruned and dense graphs differ in structure");
+  for (size_t i = 0; i < dense.nodes.size(); ++i) {
+    const ir::Node& n = pruned.nodes[i];
+    if (n.op != dense.nodes[i].op) throw ir::Error("reconstruction: the pruned and dense graphs differ in structure");
+    if (!weighted(n.op)) continue;
+    for (int t : {n.inputs.at(0), n.inputs.at(1), n.outputs.at(0)})
+      if (pruned.tensors.at(static_cast<size_t>(t)).type != DType::f32)
+        throw ir::Error(fmt::format("{}: {}: reconstruction needs a float32 model (prune before "
+                                    "quantizing)",
+                                    pruned.source, pruned.node_label(i)));
+    if (!pruned.tensors[static_cast<size_t>(n.inputs[1])].constant)
+      throw ir::Error(fmt::format("{}: {}: weights are not constant", pruned.source, pruned.node_label(i)));
+  }
+  Refitter refitter(pruned, dense, data, ridge);
+  for (size_t i = 0; i < pruned.nodes.size(); ++i) {
+    if (!weighted(pruned.nodes[i].op)) continue;
+    const int channels = refitter.refit(i);
+    if (log) log(fmt::format("{}: refitted {} output channel(s)", pruned.node_label(i), channels));
+  }
+}
+
+}  // namespace tinyforge::prune

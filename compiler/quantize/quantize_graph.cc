@@ -1,0 +1,360 @@
+#include "quantize/quantize_graph.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <limits>
+
+#include "plan/lower.h"
+#include "quantize/bias_correction.h"
+#include "quantize/quant_params.h"
+
+namespace tinyforge::quantize {
+namespace {
+
+constexpr int kInserted = -1;  // origin of a node the rewrite added
+
+// Ops that move values without computing new ones share their input's parameters.
+bool shares_input_params(OpCode op) {
+  return op == OpCode::Reshape || op == OpCode::MaxPool2D || op == OpCode::AveragePool2D ||
+         op == OpCode::Transpose || op == OpCode::Pad;
+}
+
+// Output parameters fixed by the int8 kernels (TFLite's softmax/logistic/tanh).
+std::optional<ir::Quant> fixed_output_params(OpCode op) {
+  ir::Quant q;
+  if (op == OpCode::Softmax || op == OpCode::Logistic) {
+    q.scale = {1.0f / 256};
+    q.zero_point = {-128};
+  } else if (op == OpCode::Tanh) {
+    q.scale = {1.0f / 128};
+    q.zero_point = {0};
+  } else {
+    return std::nullopt;
+  }
+  return q;
+}
+
+// Axis of the output channels of an op's weights (input 1), or -1 for ops without.
+int weight_axis(OpCode op) {
+  if (op == OpCode::Conv2D || op == OpCode::FullyConnected) return 0;
+  if (op == OpCode::DepthwiseConv2D) return 3;
+  return -1;
+}
+
+bool same_params(const ir::Quant& a, const ir::Quant& b) {
+  return a.scale == b.scale && a.zero_point == b.zero_point;
+}
+
+std::string describe(const ir::Quant& q) {
+  return fmt::format("scale {:.6g}, zero point {}", q.scale.at(0), q.zero_point.at(0));
+}
+
+// Refuses graphs that are not float32 end to end (already quantized, int8 inputs, ...).
+void require_float_graph(const ir::Graph& g) {
+  for (size_t i = 0; i < g.nodes.size(); ++i) {
+    const ir::Node& n = g.nodes[i];
+    if (n.op == OpCode::Quantize || n.op == OpCode::Dequantize)
+      throw ir::Error(fmt::format("{}: {}: the model is already quantized; expected a float32 "
+                                  "model",
+                                  g.source, g.node_label(i)));
+    for (int t : n.outputs)
+      if (g.tensors[static_cast<size_t>(t)].type != DType::f32)
+        throw ir::Error(fmt::format("{}: {}: output '{}' is {}; expected a float32 model",
+                                    g.source, g.node_label(i), g.tensors[static_cast<size_t>(t)].name,
+                                    dtype_name(g.tensors[static_cast<size_t>(t)].type)));
+  }
+  for (int t : g.inputs)
+    if (g.tensors[static_cast<size_t>(t)].type != DType::f32)
+      throw ir::Error(fmt::format("{}: model input '{}' is {}; expected a float32 model",
+                                  g.source, g.tensors[static_cast<size_t>(t)].name,
+                                  dtype_name(g.tensors[static_cast<size_t>(t)].type)));
+}
+
+struct Rewritten {
+  ir::Graph graph;
+  std::vector<int> origin;  // per node of `graph`: the source node, or kInserted
+};
+
+class Rewriter {
+ public:
+  Rewriter(const ir::Graph& g, const std::vector<TensorCalibration>& calibration,
+           const RewriteOptions& options)
+      : g_(g), calibration_(calibration), int8_io_(options.int8_io),
+        bias_correction_(options.bias_correction), log_(options.log),
+        params_(g.tensors.size()), int8_of_(g.tensors.size(), -1),
+        float_of_(g.tensors.size(), -1), float_node_(g.nodes.size(), 0) {
+    for (size_t n : options.float_nodes) float_node_.at(n) = 1;
+  }
+
+  Rewritten run() {
+    require_float_graph(g_);
+    choose_params();
+    out_.graph.source = g_.source;
+    for (int t : g_.inputs) {
+      ir::Tensor copy = g_.tensors[static_cast<size_t>(t)];
+      if (int8_io_) {
+        copy.type = DType::i8;
+        copy.quant = params_[static_cast<size_t>(t)];
+        int8_of_[static_cast<size_t>(t)] = out_.graph.add_tensor(std::move(copy));
+        out_.graph.inputs.push_back(int8_of_[static_cast<size_t>(t)]);
+      } else {
+        float_of_[static_cast<size_t>(t)] = out_.graph.add_tensor(std::move(copy));
+        out_.graph.inputs.push_back(float_of_[static_cast<size_t>(t)]);
+      }
+    }
+    for (size_t i = 0; i < g_.nodes.size(); ++i) {
+      if (float_node_[i])
+        emit_float(i);
+      else
+        emit_int8(i);
+    }
+    for (int t : g_.outputs) {
+      const auto s = static_cast<size_t>(t);
+      out_.graph.outputs.push_back(int8_io_ ? int8(t) : as_float(t));
+      // The float output keeps the model's tensor name; its int8 source gets a suffix.
+      if (!int8_io_ && int8_of_[s] >= 0) {
+        out_.graph.tensors[static_cast<size_t>(float_of_[s])].name = g_.tensors[s].name;
+        out_.graph.tensors[static_cast<size_t>(int8_of_[s])].name = g_.tensors[s].name + "_int8";
+      }
+    }
+    out_.graph.check();
+    return std::move(out_);
+  }
+
+ private:
+  void log(const std::string& line) const {
+    if (log_) log_(line);
+  }
+
+  ir::Quant from_range(int t) const {
+    const std::optional<Range>& r = calibration_.at(static_cast<size_t>(t)).range;
+    const ir::Quant q = activation_params(r ? *r : Range{});
+    log(fmt::format("tensor '{}': range {} -> {}", g_.tensors[static_cast<size_t>(t)].name,
+                    r ? fmt::format("[{:.6g}, {:.6g}]", r->min, r->max) : "unobserved", describe(q)));
+    return q;
+  }
+
+  // Parameters of every activation, in execution order (an op's input is decided first).
+  void choose_params() {
+    for (int t : g_.inputs) params_[static_cast<size_t>(t)] = from_range(t);
+    for (const ir::Node& n : g_.nodes) {
+      const int out = n.outputs.at(0);
+      const int in = n.inputs.empty() ? -1 : n.inputs[0];
+      const bool in_is_activation = in >= 0 && !g_.tensors[static_cast<size_t>(in)].constant;
+      if (shares_input_params(n.op) && in_is_activation) {
+        params_[static_cast<size_t>(out)] = params_[static_cast<size_t>(in)];
+      } else if (const auto fixed = fixed_output_params(n.op)) {
+        params_[static_cast<size_t>(out)] = *fixed;
+      } else {
+        params_[static_cast<size_t>(out)] = from_range(out);
+      }
+    }
+  }
+
+  int add_node(OpCode op, std::vector<int> inputs, std::vector<int> outputs, ir::Attrs attrs,
+               std::string name, int origin) {
+    out_.graph.nodes.push_back(ir::Node{op, std::move(inputs), std::move(outputs), std::move(attrs), std::move(name)});
+    out_.origin.push_back(origin);
+    return static_cast<int>(out_.graph.nodes.size()) - 1;
+  }
+
+  // The int8 version of source activation t (a Quantize after its float version if needed).
+  int int8(int t) {
+    const auto s = static_cast<size_t>(t);
+    if (int8_of_[s] >= 0) return int8_of_[s];
+    ir::Tensor q = g_.tensors[s];
+    q.name += "_int8";
+    q.type = DType::i8;
+    q.quant = params_[s];
+    int8_of_[s] = out_.graph.add_tensor(std::move(q));
+    add_node(OpCode::Quantize, {float_of_[s]}, {int8_of_[s]}, {}, g_.tensors[s].name + "/quantize", kInserted);
+    return int8_of_[s];
+  }
+
+  // The float version of source activation t (a Dequantize after its int8 version if needed).
+  int as_float(int t) {
+    const auto s = static_cast<size_t>(t);
+    if (float_of_[s] >= 0) return float_of_[s];
+    ir::Tensor f = g_.tensors[s];
+    f.name += "_float";
+    float_of_[s] = out_.graph.add_tensor(std::move(f));
+    add_node(OpCode::Dequantize, {int8(t)}, {float_of_[s]}, {}, g_.tensors[s].name + "/dequantize", kInserted);
+    return float_of_[s];
+  }
+
+  int copy_constant(int t) { return out_.graph.add_tensor(g_.tensors[static_cast<size_t>(t)]); }
+
+  // A source constant quantized with given per-tensor parameters.
+  int constant_with(int t, const ir::Quant& q) {
+    ir::Tensor c = g_.tensors[static_cast<size_t>(t)];
+    if (c.type != DType::f32)
+      throw ir::Error(fmt::format("{}: constant '{}' is {}; expected float32", g_.source, c.name,
+                                  dtype_name(c.type)));
+    ir::Tensor out = c;
+    out.type = DType::i8;
+    out.quant = q;
+    out.data.assign(static_cast<size_t>(c.elements()), 0);
+    for (int64_t i = 0; i < c.elements(); ++i)
+      out.data[static_cast<size_t>(i)] =
+          static_cast<uint8_t>(quantize_value(c.at<float>(i), q.scale[0], q.zero_point[0]));
+    return out_.graph.add_tensor(std::move(out));
+  }
+
+  void emit_float(size_t i) {
+    const ir::Node& n = g_.nodes[i];
+    std::vector<int> inputs;
+    for (int t : n.inputs)
+      inputs.push_back(t < 0 ? -1 : g_.tensors[static_cast<size_t>(t)].constant ? copy_constant(t) : as_float(t));
+    std::vector<int> outputs;
+    for (int t : n.outputs) {
+      float_of_[static_cast<size_t>(t)] = out_.graph.add_tensor(g_.tensors[static_cast<size_t>(t)]);
+      outputs.push_back(float_of_[static_cast<size_t>(t)]);
+    }
+    log(fmt::format("{}: kept in float32 (Dequantize before, Quantize after)", g_.node_label(i)));
+    add_node(n.op, std::move(inputs), std::move(outputs), n.attrs, n.name, static_cast<int>(i));
+  }
+
+  // Conv2D / DepthwiseConv2D / FullyConnected: per-channel weights and int32 bias.
+  void weighted_inputs(size_t i, int axis, std::vector<int>& inputs) {
+    const ir::Node& n = g_.nodes[i];
+    const ir::Tensor& w = g_.tensors[static_cast<size_t>(n.inputs.at(1))];
+    const int b = n.inputs.size() > 2 ? n.inputs[2] : -1;
+    const ir::Tensor* bias = b >= 0 ? &g_.tensors[static_cast<size_t>(b)] : nullptr;
+    if (!w.constant || (bias && !bias->constant))
+      throw ir::Error(fmt::format("{}: {}: weights and bias must be constants to quantize",
+                                  g_.source, g_.node_label(i)));
+    const auto in = static_cast<size_t>(n.inputs[0]);
+    const float input_scale = params_[in].scale.at(0);
+    std::vector<float> scales = weight_scales(w, axis);
+    if (n.op == OpCode::FullyConnected) scales = {per_tensor_scale(scales)};
+    fit_bias_range(bias, input_scale, scales);
+    ir::Tensor wq = quantize_weights(w, axis, scales);
+    const std::vector<double>& means = calibration_[in].means;
+    if (bias_correction_ && !means.empty()) {
+      const ir::Tensor corrected = corrected_bias(n.op, w, wq, bias, g_.tensors[in].shape.back(), means);
+      inputs = {int8(n.inputs[0]), out_.graph.add_tensor(std::move(wq)),
+                out_.graph.add_tensor(quantize_bias(corrected, input_scale, scales))};
+      return;
+    }
+    inputs.push_back(int8(n.inputs[0]));
+    inputs.push_back(out_.graph.add_tensor(std::move(wq)));
+    inputs.push_back(bias ? out_.graph.add_tensor(quantize_bias(*bias, input_scale, scales)) : -1);
+  }
+
+  void emit_int8(size_t i) {
+    const ir::Node& n = g_.nodes[i];
+    const int out = n.outputs.at(0);
+    const ir::Quant& out_params = params_[static_cast<size_t>(out)];
+    std::vector<int> inputs;
+    const int axis = weight_axis(n.op);
+    if (axis >= 0) {
+      weighted_inputs(i, axis, inputs);
+    } else {
+      for (int t : n.inputs) {
+        if (t < 0) {
+          inputs.push_back(-1);
+        } else if (g_.tensors[static_cast<size_t>(t)].constant) {
+          inputs.push_back(n.op == OpCode::Concatenation
+                               ? constant_with(t, out_params)
+                               : out_.graph.add_tensor(quantize_constant(g_.tensors[static_cast<size_t>(t)])));
+        } else if (n.op == OpCode::Concatenation && !same_params(params_[static_cast<size_t>(t)], out_params)) {
+          inputs.push_back(requantized(t, out_params));
+        } else {
+          inputs.push_back(int8(t));
+        }
+      }
+    }
+    ir::Tensor q = g_.tensors[static_cast<size_t>(out)];
+    q.type = DType::i8;
+    q.quant = out_params;
+    int8_of_[static_cast<size_t>(out)] = out_.graph.add_tensor(std::move(q));
+    add_node(n.op, std::move(inputs), {int8_of_[static_cast<size_t>(out)]}, n.attrs, n.name, static_cast<int>(i));
+  }
+
+  // Source activation t requantized (int8 -> int8) to parameters q.
+  int requantized(int t, const ir::Quant& q) {
+    ir::Tensor r = g_.tensors[static_cast<size_t>(t)];
+    r.name += "_requantized";
+    r.type = DType::i8;
+    r.quant = q;
+    const int index = out_.graph.add_tensor(std::move(r));
+    add_node(OpCode::Quantize, {int8(t)}, {index}, {}, g_.tensors[static_cast<size_t>(t)].name + "/requantize", kInserted);
+    return index;
+  }
+
+  const ir::Graph& g_;
+  const std::vector<TensorCalibration>& calibration_;
+  bool int8_io_, bias_correction_;
+  LogFn log_;
+  std::vector<ir::Quant> params_;  // per source tensor (activations)
+  std::vector<int> int8_of_, float_of_;
+  std::vector<char> float_node_;
+  Rewritten out_;
+};
+
+Rewritten rewrite(const ir::Graph& graph, const std::vector<TensorCalibration>& calibration,
+                  const RewriteOptions& options) {
+  if (calibration.size() != graph.tensors.size())
+    throw ir::Error(fmt::format("{}: calibration for {} tensors; the graph has {}", graph.source,
+                                calibration.size(), graph.tensors.size()));
+  graph.check();
+  return Rewriter(graph, calibration, options).run();
+}
+
+// Source nodes whose int8 version the lowering refuses, with the first reason.
+std::vector<std::pair<size_t, std::string>> unlowerable(const Rewritten& r) {
+  std::vector<std::pair<size_t, std::string>> failed;
+  ir::Graph scratch = r.graph;  // lowering appends constants
+  for (size_t i = 0; i < scratch.nodes.size(); ++i) {
+    try {
+      plan::lower_node(scratch, i);
+    } catch (const ir::Error& e) {
+      if (r.origin[i] == kInserted) throw;
+      failed.emplace_back(static_cast<size_t>(r.origin[i]), e.what());
+    }
+  }
+  return failed;
+}
+
+}  // namespace
+
+ir::Graph quantize_graph(const ir::Graph& graph, const std::vector<TensorCalibration>& calibration,
+                         const RewriteOptions& options) {
+  return rewrite(graph, calibration, options).graph;
+}
+
+ir::Graph quantize_model(const ir::Graph& graph, const CalibrationSet& data,
+                         const QuantizeOptions& options) {
+  require_float_graph(graph);
+  const std::vector<TensorStats> stats = calibrate(graph, data, options.method, options.progress);
+  std::vector<TensorCalibration> calibration(graph.tensors.size());
+  for (size_t t = 0; t < stats.size(); ++t) {
+    if (stats[t].seen()) calibration[t].range = stats[t].choose(options.method, options.percentile);
+    calibration[t].means = stats[t].means();
+  }
+
+  RewriteOptions rewrite_options;
+  rewrite_options.int8_io = options.int8_io;
+  rewrite_options.bias_correction = options.bias_correction;
+  rewrite_options.log = options.log;
+  Rewritten r = rewrite(graph, calibration, rewrite_options);
+  // Ops the int8 lowering refuses stay float; one retry settles it since float ops lower
+  // whenever the float model did.
+  const auto failed = unlowerable(r);
+  if (failed.empty()) return std::move(r.graph);
+  for (const auto& [node, reason] : failed) {
+    if (options.log) options.log(fmt::format("{}: no int8 lowering ({})", graph.node_label(node), reason));
+    rewrite_options.float_nodes.push_back(node);
+  }
+  rewrite_options.log = {};
+  r = rewrite(graph, calibration, rewrite_options);
+  if (options.log)
+    for (size_t node : rewrite_options.float_nodes)
+      options.log(fmt::format("{}: kept in float32 (Dequantize before, Quantize after)", graph.node_label(node)));
+  const auto still = unlowerable(r);
+  if (!still.empty()) throw ir::Error(still.front().second);
+  return std::move(r.graph);
+}
+
+}  // namespace tinyforge::quantize

@@ -1,0 +1,101 @@
+// `tinyforge bench` and `tinyforge firmware` as a script sees them: exit codes (0 ok,
+// 2 malformed budget, 3 over budget naming every figure over), --json, --help.
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <nlohmann/json.hpp>
+
+#include "emit/cross_build.h"
+#include "emit/subprocess.h"
+#include "shared_data.h"
+
+namespace tinyforge {
+namespace {
+
+namespace fs = std::filesystem;
+
+std::string model() { return (testing::shared_dir() / "models" / "hello_world_int8.tflite").string(); }
+
+emit::ProcessResult cli(std::vector<std::string> args) {
+  args.insert(args.begin(), TINYFORGE_CLI);
+  return emit::run_process(args);
+}
+
+class BenchCli : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    TINYFORGE_REQUIRE_SHARED("models/hello_world_int8.tflite");
+    if (!emit::cross_toolchain_available()) GTEST_SKIP() << "arm-none-eabi-gcc not found (scripts/bootstrap installs it)";
+  }
+};
+
+TEST_F(BenchCli, JsonFiguresAndOutputCheck) {
+  const auto r = cli({"bench", model(), "--json"});
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  const auto j = nlohmann::json::parse(r.output.substr(r.output.find('{')));
+  EXPECT_EQ(j["target"], "cortex-m4");
+  EXPECT_EQ(j["board"], "STM32F446RE");
+  EXPECT_TRUE(j["output_matches_host"].get<bool>());
+  EXPECT_GT(j["instructions"].get<uint64_t>(), 100u);
+  EXPECT_GE(j["cycles_estimate"].get<uint64_t>(), j["instructions"].get<uint64_t>());
+  EXPECT_EQ(j["ram_bytes"].get<uint64_t>(),
+            j["arena_used_bytes"].get<uint64_t>() + j["stack_bytes"].get<uint64_t>() +
+                j["static_other_bytes"].get<uint64_t>());
+  EXPECT_EQ(j["flash_bytes"].get<uint64_t>(), j["code_bytes"].get<uint64_t>() + j["model_bytes"].get<uint64_t>());
+  // latency = cycles / 180 MHz; energy = 200 uA/MHz * 180 MHz * 3.3 V * latency
+  const double latency_us = j["cycles_estimate"].get<double>() / 180.0;
+  EXPECT_NEAR(j["latency_us"].get<double>(), latency_us, 1e-6 * latency_us);
+  EXPECT_NEAR(j["energy_uj"].get<double>(), 200e-6 * 180 * 3.3 * latency_us, 1e-6 * latency_us);
+}
+
+TEST_F(BenchCli, BudgetOverrunExits3NamingEveryFigure) {
+  const auto ok = cli({"bench", model(), "--budget", "ram=1M,flash=4M,latency=1s,energy=1J"});
+  EXPECT_EQ(ok.exit_code, 0) << ok.output;
+  EXPECT_NE(ok.output.find("budget           ok"), std::string::npos) << ok.output;
+
+  const auto over = cli({"bench", model(), "--budget", "ram=1K,flash=1M,latency=1us,energy=1uJ"});
+  EXPECT_EQ(over.exit_code, 3) << over.output;
+  EXPECT_NE(over.output.find("over budget: ram:"), std::string::npos) << over.output;
+  EXPECT_NE(over.output.find("over budget: latency:"), std::string::npos) << over.output;
+  EXPECT_NE(over.output.find("over budget: energy:"), std::string::npos) << over.output;
+  EXPECT_EQ(over.output.find("over budget: flash:"), std::string::npos) << over.output;
+
+  const auto json = cli({"bench", model(), "--json", "--budget", "flash=1K"});
+  EXPECT_EQ(json.exit_code, 3);
+  const auto j = nlohmann::json::parse(json.output.substr(json.output.find('{'), json.output.rfind('}') - json.output.find('{') + 1));
+  ASSERT_EQ(j["over_budget"].size(), 1u);
+  EXPECT_EQ(j["over_budget"][0].get<std::string>().rfind("flash:", 0), 0u);
+}
+
+TEST_F(BenchCli, MalformedBudgetIsAUsageError) {
+  for (const char* bad : {"ram=64Q", "speed=1", "latency=50", "energy=5ms", "ram=1K,ram=2K", "ram=0", ""}) {
+    SCOPED_TRACE(bad);
+    const auto r = cli({"bench", model(), "--budget", bad});
+    EXPECT_EQ(r.exit_code, 2) << r.output;
+    EXPECT_NE(r.output.find("budget"), std::string::npos) << r.output;
+  }
+}
+
+TEST_F(BenchCli, ErrorsAndHelp) {
+  EXPECT_EQ(cli({"bench", "--help"}).exit_code, 0);
+  EXPECT_EQ(cli({"firmware", "--help"}).exit_code, 0);
+  EXPECT_EQ(cli({"bench", "/nonexistent.tflite"}).exit_code, 1);
+  const auto target = cli({"bench", model(), "--target", "cortex-a53"});
+  EXPECT_EQ(target.exit_code, 1);
+  EXPECT_NE(target.output.find("unknown target"), std::string::npos) << target.output;
+  const auto board = cli({"bench", model(), "--board", "NoSuchBoard"});
+  EXPECT_EQ(board.exit_code, 1);
+  EXPECT_NE(board.output.find("known: "), std::string::npos) << board.output;
+}
+
+TEST_F(BenchCli, FirmwareCommandWritesAnElf) {
+  const fs::path dir = fs::temp_directory_path() / ("tinyforge-fw-cli-" + std::to_string(getpid()));
+  const auto r = cli({"firmware", model(), "--target", "cortex-m33", "-o", dir.string()});
+  EXPECT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_TRUE(fs::exists(dir / "firmware.elf"));
+  std::error_code ec;
+  fs::remove_all(dir, ec);
+}
+
+}  // namespace
+}  // namespace tinyforge
