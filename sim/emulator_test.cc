@@ -5,6 +5,7 @@
 #include "sim/emulator.h"
 
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include <filesystem>
 #include <fstream>

@@ -1,6 +1,7 @@
 // `tinyforge bench` and `tinyforge firmware` as a script sees them: exit codes (0 ok,
 // 2 malformed budget, 3 over budget naming every figure over), --json, --help.
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include <filesystem>
 #include <nlohmann/json.hpp>

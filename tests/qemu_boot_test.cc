@@ -4,6 +4,7 @@
 // semihosting carries the TFLite reference output. The input is placed at tinyforge_input
 // by QEMU's generic loader, as a harness would write it before reset.
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include <filesystem>
 #include <nlohmann/json.hpp>

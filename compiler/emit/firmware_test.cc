@@ -5,6 +5,7 @@
 #include "emit/firmware.h"
 
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include <filesystem>
 #include <nlohmann/json.hpp>

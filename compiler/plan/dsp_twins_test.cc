@@ -225,7 +225,7 @@ Built add(Rng& rng) {
   const float sa = log_uniform(rng, 1e-3f, 1.0f), sb = sa * log_uniform(rng, 0.1f, 10.0f);
   const int in0 = b.activation("a", shape, sa, uniform(rng, -128, 127));
   const int in1 = b.activation("b", shape, sb, uniform(rng, -128, 127));
-  const int out = b.activation("out", shape, std::max(sa, sb) * log_uniform(rng, 0.5f, 4.0f), uniform(rng, -128, 127));
+  const int out = b.activation("out", shape, std::max(sa, sb) * log_uniform(rng, 0.05f, 300.0f), uniform(rng, -128, 127));
   b.g.nodes.push_back(ir::Node{OpCode::Add, {in0, in1}, {out}, a, "add"});
   b.g.inputs = {in0, in1};
   b.g.outputs = {out};
@@ -239,12 +239,12 @@ struct Family {
 };
 
 const Family kFamilies[] = {
-    {"Conv2D pointwise", 150, [](Rng& r) { return conv(r, true); }},
-    {"Conv2D im2col", 250, [](Rng& r) { return conv(r, false); }},
-    {"DepthwiseConv2D", 250, depthwise},
-    {"FullyConnected", 200, fully_connected},
-    {"AveragePool2D", 150, average_pool},
-    {"Add", 150, add},
+    {"Conv2D pointwise", 400, [](Rng& r) { return conv(r, true); }},
+    {"Conv2D im2col", 600, [](Rng& r) { return conv(r, false); }},
+    {"DepthwiseConv2D", 600, depthwise},
+    {"FullyConnected", 500, fully_connected},
+    {"AveragePool2D", 400, average_pool},
+    {"Add", 400, add},
 };
 
 // The RequantMode a DSP op was compiled with (-1 for ops without an output stage).

@@ -227,9 +227,15 @@ class Refitter {
       const int32_t j = l.op == OpCode::DepthwiseConv2D ? 0 : oc % l.per_unit;
       const Normal& acc = normal[static_cast<size_t>(u)];
       std::vector<size_t> kept;
-      for (int32_t e = 0; e < l.k; ++e)
-        if (value(w, l.weight_index(oc, e)) != 0.0f) kept.push_back(static_cast<size_t>(e));
+      std::vector<double> start;  // the pruned layer's own values: the ridge pulls toward them
+      for (int32_t e = 0; e < l.k; ++e) {
+        const float v = value(w, l.weight_index(oc, e));
+        if (v == 0.0f) continue;
+        kept.push_back(static_cast<size_t>(e));
+        start.push_back(v);
+      }
       kept.push_back(dim - 1);
+      start.push_back(value(b, oc));
       const size_t m = kept.size();
       std::vector<double> a(m * m), rhs(m);
       double trace = 0;
@@ -242,7 +248,10 @@ class Refitter {
         rhs[r] = acc.h[static_cast<size_t>(j) * dim + kept[r]];
       }
       const double lambda = ridge_ * trace / static_cast<double>(m) + 1e-12;
-      for (size_t r = 0; r < m; ++r) a[r * m + r] += lambda;
+      for (size_t r = 0; r < m; ++r) {
+        a[r * m + r] += lambda;
+        rhs[r] += lambda * start[r];
+      }
       if (!solve_spd(a, rhs, m)) continue;  // degenerate data: keep the pruned weights
       for (size_t r = 0; r + 1 < m; ++r) set_value(w, l.weight_index(oc, static_cast<int32_t>(kept[r])), rhs[r]);
       set_value(b, oc, rhs[m - 1]);

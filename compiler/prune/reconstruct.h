@@ -6,8 +6,9 @@
 //   inputs  X_p: the layer's input as the pruned model (earlier layers already refitted)
 //                computes it, so the refit also absorbs the error coming from upstream;
 //   target  Y  : the dense layer applied to the dense model's input, W_d * X_d + b_d;
-//   solve   per output channel, over its non-zero weights and its bias:
-//           min ||X_p[kept] w - y||^2 + ridge * mean(diag) * ||w||^2
+//   solve   per output channel, over its non-zero weights and its bias (w0: their values
+//           after pruning, so scarce data leaves them near where they were):
+//           min ||X_p[kept] w - y||^2 + ridge * mean(diag) * ||w - w0||^2
 // Zero weights stay zero, so the sparsity pattern is kept. This is the mask-then-refit
 // scheme of post-training pruning work such as Frantar & Alistarh, "Optimal Brain
 // Compression" (NeurIPS 2022) and Kwon et al., "A Fast Post-Training Pruning Framework
