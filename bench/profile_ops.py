@@ -9,6 +9,7 @@ from the plan blob's op records (opcode) and the runtime's op table (ops.def ord
 
   bench/profile_ops.py firmware.elf --input in.bin [--ops-def runtime/include/tinyforge/ops.def]
 prints JSON: {"ops": [{"index", "op", "instructions", "cycles_estimate"}...], "total": ...}
+(--functions adds instructions per function symbol, for finding where an op spends them).
 The total equals m4sim's `instructions` figure for the same ELF and input.
 """
 import argparse
@@ -42,7 +43,7 @@ def op_names(ops_def):
     return names
 
 
-def profile(elf_path, input_bytes, names):
+def profile(elf_path, input_bytes, names, by_function=False):
     m4 = load_m4sim(M4SIM)
     from unicorn import UC_HOOK_CODE
     from unicorn.arm_const import UC_ARM_REG_R0
@@ -67,6 +68,18 @@ def profile(elf_path, input_bytes, names):
             st = next(c.cell_contents for c in st_ref if isinstance(c.cell_contents, dict) and "insns" in c.cell_contents)
             state["st"] = st
 
+            if state.get("functions") is not None:
+                st_block_cost = next(c.cell_contents for c in st_ref if callable(c.cell_contents)
+                                     and getattr(c.cell_contents, "__name__", "") == "block_cost")
+
+                def on_fn_block(uc_, addr, size, _):
+                    if state["st"]["on"]:
+                        n, _cyc = st_block_cost(addr, size)
+                        name = function_of(addr)
+                        state["functions"][name] = state["functions"].get(name, 0) + n
+
+                original_hook_add(self, unicorn.UC_HOOK_BLOCK, on_fn_block)
+
             def on_eval(uc_, addr, size, _):
                 s = state["st"]
                 if s["on"]:
@@ -75,6 +88,16 @@ def profile(elf_path, input_bytes, names):
             original_hook_add(self, UC_HOOK_CODE, on_eval, None, eval_addr, eval_addr)
         return h
 
+    funcs = sorted((a & ~1, n) for n, (a, sz) in fw.symbols.items() if sz > 0 and a < 0x20000000)
+    import bisect
+    starts = [a for a, _ in funcs]
+
+    def function_of(addr):
+        i = bisect.bisect_right(starts, addr) - 1
+        return funcs[i][1] if i >= 0 else "?"
+
+    if by_function:
+        state["functions"] = {}
     unicorn.Uc.hook_add = hook_add
     try:
         res = m4.run(elf_path, input_bytes)
@@ -87,7 +110,10 @@ def profile(elf_path, input_bytes, names):
         ops.append({"index": k, "op": names[opcode] if opcode < len(names) else str(opcode),
                     "instructions": i1 - i0, "cycles_estimate": c1 - c0})
     before = segments[0][1] if segments else total_i
-    return {"ops": ops, "before_first_op": before, "total": total_i, "total_cycles": total_c, "m4sim": res}
+    out = {"ops": ops, "before_first_op": before, "total": total_i, "total_cycles": total_c, "m4sim": res}
+    if by_function:
+        out["functions"] = dict(sorted(state["functions"].items(), key=lambda kv: -kv[1]))
+    return out
 
 
 def main():
@@ -95,10 +121,11 @@ def main():
     ap.add_argument("elf")
     ap.add_argument("--input", required=True)
     ap.add_argument("--ops-def", default=os.path.join(ROOT, "runtime", "include", "tinyforge", "ops.def"))
+    ap.add_argument("--functions", action="store_true", help="also count instructions per function")
     a = ap.parse_args()
     with open(a.input, "rb") as f:
         data = f.read()
-    json.dump(profile(a.elf, data, op_names(a.ops_def)), sys.stdout, indent=1)
+    json.dump(profile(a.elf, data, op_names(a.ops_def), a.functions), sys.stdout, indent=1)
     print()
 
 

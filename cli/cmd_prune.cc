@@ -63,7 +63,7 @@ void add_prune(CLI::App& app) {
                 "remove whole output channels (smallest L2 norm), shrinking the next layer too");
   cmd->add_option("-c,--calibration", o->calibration,
                   "raw input tensors (as for quantize): refit the kept weights by least squares "
-                  "to the dense model's layer outputs (unstructured only)");
+                  "to the dense model's layer outputs");
   cmd->add_flag("-v,--verbose", o->verbose, "one line per layer");
   cmd->add_option("-o,--output", o->out, ".tflite file to write")->required();
   cmd->footer("Unstructured pruning keeps shapes (zeros compress); structured pruning shrinks "
@@ -73,10 +73,10 @@ void add_prune(CLI::App& app) {
     ir::Graph pruned = original;
     std::function<void(const std::string&)> log;
     if (o->verbose) log = [](const std::string& line) { std::printf("  %s\n", line.c_str()); };
-    if (o->structured && !o->calibration.empty())
-      throw ir::Error("--calibration (least-squares refit) applies to unstructured pruning only");
+    std::vector<std::vector<int32_t>> kept_channels;
     if (o->structured) {
       const prune::ChannelPruneResult r = prune::prune_channels(pruned, o->sparsity, log);
+      kept_channels = r.kept_channels;
       std::printf("%s: removed %lld output channel(s) in %d layer(s)\n", o->model.c_str(),
                   static_cast<long long>(r.channels_removed), r.layers);
     } else {
@@ -87,7 +87,7 @@ void add_prune(CLI::App& app) {
       std::vector<std::vector<uint8_t>> files;
       for (const std::string& f : o->calibration) files.push_back(io::read_file(f));
       const quantize::CalibrationSet data = quantize::make_calibration_set(original, std::move(files), o->calibration);
-      prune::reconstruct_pruned(pruned, original, data, prune::kDefaultRidge, log);
+      prune::reconstruct_pruned(pruned, original, data, prune::kDefaultRidge, log, kept_channels);
       std::printf("refitted the kept weights on %u calibration case(s)\n", data.cases);
     }
     const Figures before = figures(original), after = figures(pruned);

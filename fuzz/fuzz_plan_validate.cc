@@ -1,7 +1,7 @@
 // Fuzz target: arbitrary bytes as a plan blob. validate_plan must refuse or accept without
 // reading outside the blob; an accepted blob must init with an arena of its declared size
-// and run without touching memory outside blob and arena. The blob's CRC is recomputed
-// first when its header allows, so mutations reach the structural checks behind it.
+// and run without touching memory outside blob and arena. The blob's checksum is
+// recomputed first when its header allows, so mutations reach the checks behind it.
 #include <algorithm>
 #include <cstddef>
 #include <cstdint>
@@ -55,11 +55,12 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (size) std::memcpy(blob.get(), data, size);
   const auto blob_size = static_cast<uint32_t>(size);
 
+  // Keep the checksum right whenever the header's total_size lets it be computed.
   PlanHeader h;
   if (size >= sizeof(h)) {
     std::memcpy(&h, blob.get(), sizeof(h));
-    if (h.header_size <= h.total_size && h.total_size <= blob_size) {
-      h.checksum = crc32(blob.get() + h.header_size, h.total_size - h.header_size);
+    if (h.total_size >= sizeof(h) && h.total_size <= blob_size) {
+      h.checksum = plan_checksum(blob.get(), h.total_size);
       std::memcpy(blob.get() + offsetof(PlanHeader, checksum), &h.checksum, sizeof(h.checksum));
     }
   }

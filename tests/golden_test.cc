@@ -25,8 +25,9 @@ struct Tally {
   int exact = 0, total = 0;
 };
 
-TEST(Golden, AllModelsMatchTheReference) {
-  TINYFORGE_REQUIRE_SHARED("golden");
+// Every golden model compiled for `target` (host: reference kernels; cortex-m4: the
+// Armv7E-M DSP twins and in-place planning) and run by the runtime on the host.
+void check_all_golden_models(const std::string& target) {
   namespace fs = std::filesystem;
   std::vector<fs::path> dirs;
   for (const auto& e : fs::directory_iterator(testing::shared_dir() / "golden"))
@@ -44,7 +45,7 @@ TEST(Golden, AllModelsMatchTheReference) {
     const fs::path model = testing::shared_dir() / manifest["model"].get<std::string>();
     host::Compiled compiled;
     try {
-      compiled = host::compile_model_file(model.string());
+      compiled = host::compile_model_file(model.string(), host::plan_options_for_target(target));
     } catch (const std::exception& e) {
       ADD_FAILURE() << "compile failed: " << e.what();
       continue;
@@ -98,12 +99,23 @@ TEST(Golden, AllModelsMatchTheReference) {
         model_exact += ok;
       }
     }
-    std::printf("golden %-24s %2d/%2zu cases ok, arena %6u B (reference %6u B)\n", name.c_str(),
-                model_exact, cases * manifest["outputs"].size(), compiled.plan.arena_size, ref_arena);
+    std::printf("golden %-10s %-24s %2d/%2zu cases ok, arena %6u B (reference %6u B)\n", target.c_str(),
+                name.c_str(), model_exact, cases * manifest["outputs"].size(), compiled.plan.arena_size, ref_arena);
   }
-  std::printf("golden: %d/%d cases bit-exact (int8)\n", int8_cases.exact, int8_cases.total);
-  std::printf("golden: %d/%d cases within tolerance (float32)\n", float_cases.exact, float_cases.total);
+  std::printf("golden %s: %d/%d cases bit-exact (int8)\n", target.c_str(), int8_cases.exact, int8_cases.total);
+  std::printf("golden %s: %d/%d cases within tolerance (float32)\n", target.c_str(), float_cases.exact,
+              float_cases.total);
   EXPECT_GT(models, 0);
+}
+
+TEST(Golden, AllModelsMatchTheReference) {
+  TINYFORGE_REQUIRE_SHARED("golden");
+  check_all_golden_models("host");
+}
+
+TEST(Golden, AllModelsMatchTheReferenceWithCortexM4Kernels) {
+  TINYFORGE_REQUIRE_SHARED("golden");
+  check_all_golden_models("cortex-m4");
 }
 
 // The hybrid KWS model (int8 weights, float activations) is one the reference

@@ -81,15 +81,18 @@ LoweredOp lower_Conv2DDsp(ir::Graph& g, size_t node) {
   p.output_offset = rp.output_offset;
   p.act_min = rp.act_min;
   p.act_max = rp.act_max;
-  const ChannelRecords records = make_channel_records(bias_or_zero(g, ref.inputs[2], oc), int32s(g, ref.inputs[3]),
-                                                      int32s(g, ref.inputs[4]), rp.output_offset);
+  const std::vector<int32_t> bias = bias_or_zero(g, ref.inputs[2], oc);
+  const std::vector<int8_t> weights = int8s(g, filter);
+  const ChannelRecords records =
+      make_channel_records(bias, int32s(g, ref.inputs[3]), int32s(g, ref.inputs[4]), rp.output_offset,
+                           accumulator_spreads(weights, oc, k, 255));  // |x + offset| <= 255
   p.requant = static_cast<int32_t>(records.mode);
 
   const std::string base = g.tensors[output].name;
   LoweredOp op;
   op.inputs = {input,
                add_words(g, base + "/dsp_filter", {ceil_div(oc, 2), 2 * ceil_div(k, 4)},
-                         pack_conv_filter(int8s(g, filter), oc, k)),
+                         pack_conv_filter(weights, oc, k)),
                add_words(g, base + "/dsp_channels", {oc, 4}, records.words)};
   op.params = params_bytes(p);
   op.scratch_size = conv2d_dsp_scratch_bytes(p, in_shape[3]);
@@ -121,16 +124,23 @@ LoweredOp lower_DepthwiseConv2DDsp(ir::Graph& g, size_t node) {
   p.output_offset = rp.output_offset;
   p.act_min = rp.act_min;
   p.act_max = rp.act_max;
-  const ChannelRecords records = make_channel_records(bias_or_zero(g, ref.inputs[2], channels),
-                                                      int32s(g, ref.inputs[3]), int32s(g, ref.inputs[4]),
-                                                      rp.output_offset);
+  const std::vector<int32_t> bias = bias_or_zero(g, ref.inputs[2], channels);
+  // Per channel c the taps' weights, for the accumulator bound (filter is [taps][C]).
+  const std::vector<int8_t> weights = int8s(g, filter);
+  std::vector<int8_t> by_channel(weights.size());
+  for (int32_t t = 0; t < taps; ++t)
+    for (int32_t c = 0; c < channels; ++c)
+      by_channel[static_cast<size_t>(c) * taps + t] = weights[static_cast<size_t>(t) * channels + c];
+  const ChannelRecords records =
+      make_channel_records(bias, int32s(g, ref.inputs[3]), int32s(g, ref.inputs[4]), rp.output_offset,
+                           accumulator_spreads(by_channel, channels, taps, 255));
   p.requant = static_cast<int32_t>(records.mode);
 
   const std::string base = g.tensors[output].name;
   LoweredOp op;
   op.inputs = {input,
                add_words(g, base + "/dsp_filter", {ceil_div(channels, 4), 2 * taps},
-                         pack_depthwise_filter(int8s(g, filter), taps, channels)),
+                         pack_depthwise_filter(weights, taps, channels)),
                add_words(g, base + "/dsp_channels", {channels, 4}, records.words)};
   op.params = params_bytes(p);
   op.scratch_size = depthwise_conv2d_dsp_scratch_bytes(out_shape[2], channels);
@@ -154,8 +164,8 @@ LoweredOp lower_FullyConnectedDsp(ir::Graph& g, size_t node) {
     bias[u] = static_cast<int32_t>(static_cast<uint32_t>(bias[u]) +
                                    static_cast<uint32_t>(static_cast<int64_t>(rp.input_offset) * sum));
   }
-  const ChannelRecords records =
-      make_channel_records(bias, int32s(g, ref.inputs[3]), int32s(g, ref.inputs[4]), rp.output_offset);
+  const ChannelRecords records = make_channel_records(bias, int32s(g, ref.inputs[3]), int32s(g, ref.inputs[4]),
+                                                      rp.output_offset, accumulator_spreads(w, units, depth, 128));
 
   FullyConnectedDspParams p{};
   p.requant = static_cast<int32_t>(records.mode);

@@ -111,23 +111,67 @@ int32_t multiply_by_quantized_multiplier(int32_t x, int32_t multiplier, int32_t 
   return (high >> right) + (remainder > threshold ? 1 : 0);
 }
 
+std::vector<int64_t> accumulator_spreads(const std::vector<int8_t>& weights, int32_t channels, int32_t per_channel,
+                                         int64_t x_max) {
+  std::vector<int64_t> spread(static_cast<size_t>(channels), 0);
+  for (int32_t c = 0; c < channels; ++c)
+    for (int32_t k = 0; k < per_channel; ++k)
+      spread[c] += std::llabs(weights[static_cast<size_t>(c) * per_channel + k]) * x_max;
+  return spread;
+}
+
+namespace {
+
+struct ChannelForm {
+  enum Kind { fast, constant, exact } kind;
+  int32_t value = 0;  // constant: the output before the clamp
+};
+
+// How channel (multiplier, shift) with accumulators in [bias - spread, bias + spread] can
+// be requantized.
+ChannelForm channel_form(int32_t bias, int32_t multiplier, int32_t shift, int32_t zero_point, int64_t spread) {
+  const int64_t lo = int64_t{bias} - spread, hi = int64_t{bias} + spread;
+  const bool no_wrap = lo >= INT32_MIN && hi <= INT32_MAX;
+  // MultiplyByQuantizedMultiplier is non-decreasing in its input for a multiplier >= 0
+  // as long as the left shift does not wrap: equal ends mean one value throughout.
+  const int left = shift > 0 ? std::min(shift, 31) : 0;
+  if (no_wrap && multiplier >= 0 && lo >= -(int64_t{1} << (31 - left)) && hi < (int64_t{1} << (31 - left))) {
+    const int32_t z_lo = multiply_by_quantized_multiplier(static_cast<int32_t>(lo), multiplier, shift);
+    const int32_t z_hi = multiply_by_quantized_multiplier(static_cast<int32_t>(hi), multiplier, shift);
+    if (z_lo == z_hi) return {ChannelForm::constant, std::clamp(z_lo + zero_point, -256, 256)};
+  }
+  if (fast_requant_ok(multiplier, shift)) return {ChannelForm::fast};
+  // Shifts past kFastMaxShift: exact while |a| < 2^30 and the rounding constant fits.
+  const int32_t e = -shift;
+  if (multiplier >= (1 << 30) && e > kFastMaxShift && e <= 23 && lo > -(int64_t{1} << 30) &&
+      hi < (int64_t{1} << 30))
+    return {ChannelForm::fast};
+  return {ChannelForm::exact};
+}
+
+}  // namespace
+
 ChannelRecords make_channel_records(const std::vector<int32_t>& bias, const std::vector<int32_t>& multiplier,
-                                    const std::vector<int32_t>& shift, int32_t output_zero_point) {
+                                    const std::vector<int32_t>& shift, int32_t output_zero_point,
+                                    const std::vector<int64_t>& spread) {
   ChannelRecords r;
   const size_t n = multiplier.size();
+  std::vector<ChannelForm> forms;
   bool fast = true;
-  for (size_t c = 0; c < n; ++c) fast = fast && fast_requant_ok(multiplier[c], shift[c]);
+  for (size_t c = 0; c < n; ++c) {
+    forms.push_back(channel_form(bias[c], multiplier[c], shift[c], output_zero_point, spread[c]));
+    fast = fast && forms.back().kind != ChannelForm::exact;
+  }
   r.mode = fast ? RequantMode::fast : RequantMode::exact;
   for (size_t c = 0; c < n; ++c) {
     r.words.push_back(bias[c]);
-    r.words.push_back(multiplier[c]);
-    if (fast) {
-      const int32_t e = -shift[c];
-      r.words.push_back(e);
-      r.words.push_back((1 << (e - 1)) + output_zero_point * (1 << e));
+    if (!fast) {
+      r.words.insert(r.words.end(), {multiplier[c], shift[c], 0});
+    } else if (forms[c].kind == ChannelForm::constant) {
+      r.words.insert(r.words.end(), {0, 1, 2 * forms[c].value + 1});
     } else {
-      r.words.push_back(shift[c]);
-      r.words.push_back(0);
+      const int32_t e = -shift[c];
+      r.words.insert(r.words.end(), {multiplier[c], e, (1 << (e - 1)) + output_zero_point * (1 << e)});
     }
   }
   return r;

@@ -25,15 +25,26 @@ std::vector<int32_t> pack_depthwise_filter(const std::vector<int8_t>& filter, in
 
 // Output-stage records for per-channel bias, multiplier and TFLite shift, and the mode the
 // kernel must use: fast whenever every channel allows it (packed.h), else exact.
+// `spread[c]` bounds |accumulator - bias| of channel c over every possible input, so the
+// accumulator lies in [bias - spread, bias + spread]. Where the reference's result is the
+// same over all of that interval (a zero multiplier, a scale so small that no input moves
+// the result, a bias that dominates), the channel is stored as a constant: multiplier 0,
+// shift 1 and rounding 2 * value + 1, which the fast form turns into `value` for any
+// accumulator. That keeps dead and near-constant channels from forcing the exact form.
 struct ChannelRecords {
   std::vector<int32_t> words;  // [channels][4]
   RequantMode mode = RequantMode::exact;
 };
 ChannelRecords make_channel_records(const std::vector<int32_t>& bias, const std::vector<int32_t>& multiplier,
-                                    const std::vector<int32_t>& shift, int32_t output_zero_point);
+                                    const std::vector<int32_t>& shift, int32_t output_zero_point,
+                                    const std::vector<int64_t>& spread);
 
 // Whether (multiplier, shift) may use RequantMode::fast for accumulators of any value.
 bool fast_requant_ok(int32_t multiplier, int32_t shift);
+
+// Bound of |sum(w * x)| per channel for |x| <= x_max (weights row-major, `per_channel` each).
+std::vector<int64_t> accumulator_spreads(const std::vector<int8_t>& weights, int32_t channels, int32_t per_channel,
+                                         int64_t x_max);
 
 // TFLite's MultiplyByQuantizedMultiplier (the reference's arithmetic, wrapping shifts).
 int32_t multiply_by_quantized_multiplier(int32_t x, int32_t multiplier, int32_t shift);

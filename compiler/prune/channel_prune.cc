@@ -115,6 +115,12 @@ class Pruner {
     for (int32_t i = 0; i < kept; ++i) keep[static_cast<size_t>(order[static_cast<size_t>(i)])] = 1;
 
     apply(p, chain, channels, keep);
+    std::vector<int32_t> kept_indices;
+    for (int32_t c = 0; c < channels; ++c)
+      if (keep[static_cast<size_t>(c)]) kept_indices.push_back(c);
+    result.kept_channels[p] = kept_indices;
+    for (const Step& s : chain.pass)
+      if (g_.nodes[s.node].op == OpCode::DepthwiseConv2D) result.kept_channels[s.node] = kept_indices;
     ++result.layers;
     result.channels_removed += channels - kept;
     if (log)
@@ -261,6 +267,7 @@ ChannelPruneResult prune_channels(ir::Graph& graph, double sparsity,
     throw ir::Error(fmt::format("sparsity {} is out of range; expected 0 <= S < 1", sparsity));
   graph.check();
   ChannelPruneResult result;
+  result.kept_channels.resize(graph.nodes.size());
   Pruner pruner(graph, sparsity);
   for (size_t i = 0; i < graph.nodes.size(); ++i) {
     const OpCode op = graph.nodes[i].op;

@@ -17,6 +17,7 @@
 #include <cstdint>
 #include <functional>
 #include <string>
+#include <vector>
 
 #include "ir/graph.h"
 
@@ -25,6 +26,9 @@ namespace tinyforge::prune {
 struct ChannelPruneResult {
   int layers = 0;                // layers that lost channels
   int64_t channels_removed = 0;  // output channels removed, summed over layers
+  // Per node: the original indices of the output channels it kept (ascending), for every
+  // node whose output channels changed; empty for the others.
+  std::vector<std::vector<int32_t>> kept_channels;
 };
 
 // 0 <= sparsity < 1 (throws ir::Error otherwise). `log` gets one line per layer.

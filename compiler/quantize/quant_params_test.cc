@@ -24,11 +24,11 @@ TEST(QuantParams, ActivationRangeIncludesZeroAndZeroIsExact) {
   ASSERT_EQ(q.scale.size(), 1u);
   EXPECT_FLOAT_EQ(q.scale[0], 3.0f / 255);
   EXPECT_EQ(q.zero_point[0], -128);
-  const ir::Quant sym = activation_params({-2.0f, 2.0f});
-  EXPECT_FLOAT_EQ(sym.scale[0], 4.0f / 255);
-  // real 0 maps to an integer: -128 - (-2) / scale = -0.5 rounds away from zero.
-  EXPECT_EQ(sym.zero_point[0], -1);
-  EXPECT_EQ(quantize_value(0.0f, sym.scale[0], sym.zero_point[0]), sym.zero_point[0]);
+  const ir::Quant mixed = activation_params({-1.0f, 3.0f});
+  EXPECT_FLOAT_EQ(mixed.scale[0], 4.0f / 255);
+  // real 0 maps to an integer: -128 + 1 / scale = -64.25 is nudged to -64.
+  EXPECT_EQ(mixed.zero_point[0], -64);
+  EXPECT_EQ(quantize_value(0.0f, mixed.scale[0], mixed.zero_point[0]), mixed.zero_point[0]);
   const ir::Quant neg = activation_params({-4.0f, -1.0f});  // widened to [-4, 0]
   EXPECT_EQ(neg.zero_point[0], 127);
 }

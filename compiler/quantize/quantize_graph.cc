@@ -52,23 +52,23 @@ std::string describe(const ir::Quant& q) {
 
 // Refuses graphs that are not float32 end to end (already quantized, int8 inputs, ...).
 void require_float_graph(const ir::Graph& g) {
+  auto name = [&](int t) { return g.tensors[static_cast<size_t>(t)].name; };
+  auto type = [&](int t) { return g.tensors[static_cast<size_t>(t)].type; };
+  for (int t : g.inputs)
+    if (type(t) != DType::f32)
+      throw ir::Error(fmt::format("{}: model input '{}' is {}: the model is already quantized; "
+                                  "expected a float32 model",
+                                  g.source, name(t), dtype_name(type(t))));
   for (size_t i = 0; i < g.nodes.size(); ++i) {
     const ir::Node& n = g.nodes[i];
     if (n.op == OpCode::Quantize || n.op == OpCode::Dequantize)
-      throw ir::Error(fmt::format("{}: {}: the model is already quantized; expected a float32 "
-                                  "model",
+      throw ir::Error(fmt::format("{}: {}: the model is already quantized; expected a float32 model",
                                   g.source, g.node_label(i)));
     for (int t : n.outputs)
-      if (g.tensors[static_cast<size_t>(t)].type != DType::f32)
-        throw ir::Error(fmt::format("{}: {}: output '{}' is {}; expected a float32 model",
-                                    g.source, g.node_label(i), g.tensors[static_cast<size_t>(t)].name,
-                                    dtype_name(g.tensors[static_cast<size_t>(t)].type)));
+      if (type(t) != DType::f32)
+        throw ir::Error(fmt::format("{}: {}: output '{}' is {}; expected a float32 model", g.source,
+                                    g.node_label(i), name(t), dtype_name(type(t))));
   }
-  for (int t : g.inputs)
-    if (g.tensors[static_cast<size_t>(t)].type != DType::f32)
-      throw ir::Error(fmt::format("{}: model input '{}' is {}; expected a float32 model",
-                                  g.source, g.tensors[static_cast<size_t>(t)].name,
-                                  dtype_name(g.tensors[static_cast<size_t>(t)].type)));
 }
 
 struct Rewritten {

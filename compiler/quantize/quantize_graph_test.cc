@@ -152,6 +152,28 @@ TEST(QuantizeGraph, VerboseLogNamesRanges) {
   EXPECT_EQ(progress.size(), 2 * kCases);  // histograms need a second pass
 }
 
+TEST(QuantizeGraph, FloatIslandsGetDequantizeBeforeAndQuantizeAfter) {
+  Fixture f;
+  const std::vector<TensorStats> stats = calibrate(f.graph, f.data, RangeMethod::minmax);
+  std::vector<TensorCalibration> calibration(f.graph.tensors.size());
+  for (size_t t = 0; t < stats.size(); ++t)
+    if (stats[t].seen()) calibration[t].range = stats[t].choose(RangeMethod::minmax, 99.99);
+  RewriteOptions o;
+  o.float_nodes = {2};  // the second conv stays float
+  const ir::Graph q = quantize_graph(f.graph, calibration, o);
+  size_t conv2 = 0;
+  for (size_t i = 0; i < q.nodes.size(); ++i)
+    if (q.nodes[i].op == OpCode::Conv2D && tensor(q, q.nodes[i].inputs[1]).type == DType::f32) conv2 = i;
+  ASSERT_GT(conv2, 0u);
+  EXPECT_EQ(q.nodes[conv2 - 1].op, OpCode::Dequantize);
+  EXPECT_EQ(q.nodes[conv2 + 1].op, OpCode::Quantize);
+  EXPECT_EQ(tensor(q, q.nodes[conv2].outputs[0]).type, DType::f32);
+  const std::vector<uint8_t> test = testing::random_floats(kCases * 128, 78);
+  EXPECT_GT(sqnr_db(testing::as_floats(testing::run_graph(f.graph, {test}, kCases)),
+                    testing::as_floats(testing::run_graph(q, {test}, kCases))),
+            20.0);
+}
+
 TEST(QuantizeGraph, RefusesAnAlreadyQuantizedModel) {
   Fixture f;
   const ir::Graph q = quantize_model(f.graph, f.data, {});

@@ -1,12 +1,13 @@
 // ONNX importer: a serialized onnx.ModelProto -> Graph IR (float32 models).
 //
 // The bytes are parsed with protobuf (Debian's libonnx-dev generated classes); then every
-// field the importer uses is validated before use: opset of the default domain 7..17,
+// field the importer uses is validated before use: opset of the default domain 1..17 (each
+// op from the first opset whose semantics its converter implements, see converters.cc),
 // tensor types, dims positive and bounded, initializer data exactly its declared size,
 // node inputs defined before use (topological order), attribute types, and every op's
 // shapes (shape inference is done here, op by op). Anything else throws ir::Error with
 // one line naming the node, op type and opset, e.g.
-//   "m.onnx: node 'lstm_1' (LSTM, opset 13): unsupported op; supported: Add, ..."
+//   "m.onnx: node 'lstm_1' (LSTM, opset 13): unsupported: op; supported: Add, ..."
 // Errors about features we do not implement contain the word "unsupported".
 //
 // Layout: ONNX activations are NCHW, the runtime's are NHWC. The importer converts once,
@@ -18,10 +19,11 @@
 // ONNX model's own shapes and layout (NCHW in, NCHW out), so `tinyforge run` takes the
 // same raw tensors as onnxruntime would.
 //
-// Folded at import: BatchNormalization into the preceding Conv/Gemm (when that is the
-// BN's only producer and consumer), Relu/Clip(0,6)/Clip(-1,1) into the preceding op's
-// fused activation, Identity/Dropout removed, Constant/Shape and constant-only
-// subgraphs evaluated.
+// Folded at import: BatchNormalization into the preceding Conv/Gemm (when the BN is the
+// only reader of its output), Relu/Clip(0,6)/Clip(-1,1) into the preceding op's fused
+// activation, Identity/Dropout removed, Constant/Shape/Gather/Slice/Cast and other
+// constant-only subgraphs evaluated. 1-D Conv/pools run as 2-D ops with H = 1.
+// docs/onnx-import.md lists the ops and their limits.
 #pragma once
 #include <cstddef>
 #include <cstdint>

@@ -12,6 +12,8 @@
 // Bit-exact with the reference Conv2D: the same products summed modulo 2^32 (order does
 // not matter), then the same output stage (requantize.h).
 // In-place safety: both pixels' inputs are read before either pixel's outputs are written.
+#include <cstddef>
+
 #include "kernels/armv7em/dsp.h"
 #include "kernels/armv7em/dsp_checks.h"
 #include "kernels/armv7em/requantize.h"
@@ -69,58 +71,98 @@ void widen_run(const int8_t* src, int32_t n, uint32_t offset_pair, uint32_t* dst
   }
 }
 
-// Where output pixel `index` (batch-major raster order) reads its window.
-struct PixelOrigin {
-  int32_t batch, iy0, ix0;
+// Where an output pixel reads its window, advanced in batch-major raster order.
+struct PixelCursor {
+  int32_t batch = 0, oy = 0, ox = 0;
+  void next(const Geometry& g) {
+    if (++ox < g.out_w) return;
+    ox = 0;
+    if (++oy < g.out_h) return;
+    oy = 0;
+    ++batch;
+  }
 };
 
-PixelOrigin origin(const Conv2DDspParams& p, const Geometry& g, int32_t index) {
-  const int32_t per_batch = g.out_h * g.out_w;
-  const int32_t b = index / per_batch;
-  const int32_t r = index - b * per_batch;
-  const int32_t oy = r / g.out_w;
-  const int32_t ox = r - oy * g.out_w;
-  return {b, oy * p.stride_h - p.pad_top, ox * p.stride_w - p.pad_left};
+// n bytes from src to dst, word by word (neither needs alignment on Cortex-M4).
+inline void copy_bytes(int8_t* dst, const int8_t* src, int32_t n) {
+  int32_t i = 0;
+  for (; i + 4 <= n; i += 4) dsp::store32(dst + i, dsp::load32(src + i));
+  for (; i < n; ++i) dst[i] = src[i];
 }
 
-// Fills slot `slot` with the widened patch of output pixel `index`.
+// Fills slot `slot` with the widened patch of the output pixel at `at` (pixel `index`).
+// Taps outside the input contribute 0 after the offset: zero pairs, or zero-point bytes in
+// the int8 staging patch. With dilation 1 along x, the taps of a window row that lie inside
+// the input are one contiguous run of NHWC bytes, copied or widened in one go.
 void load_patch(const Conv2DDspParams& p, const Geometry& g, const int8_t* input, int32_t index,
-                int slot, uint32_t* patches, int8_t* staging) {
+                const PixelCursor& at, int slot, uint32_t* patches, int8_t* staging) {
   const uint32_t offset_pair = dsp::pair(p.input_offset, p.input_offset);
   uint32_t* dst = patches + 2 * slot;
   if (p.kernel == static_cast<int32_t>(ConvDspKernel::pointwise)) {
     widen_run(input + index * g.in_c, g.in_c, offset_pair, dst);
     return;
   }
-  const PixelOrigin o = origin(p, g, index);
-  const int8_t* batch = input + o.batch * g.in_h * g.in_w * g.in_c;
+  const int32_t iy0 = at.oy * p.stride_h - p.pad_top, ix0 = at.ox * p.stride_w - p.pad_left;
+  const int8_t* batch = input + at.batch * g.in_h * g.in_w * g.in_c;
+  // Taps [kx_lo, kx_hi) of a window row are inside the input (dilation 1 along x).
+  const int32_t kx_lo = ix0 < 0 ? -ix0 : 0;
+  const int32_t kx_hi = ix0 + p.filter_w > g.in_w ? g.in_w - ix0 : p.filter_w;
+  const bool runs = p.dilation_w == 1;
+  const int8_t zero_point = static_cast<int8_t>(-p.input_offset);
   if (staging == nullptr) {  // in_c % 4 == 0: taps are whole groups
     const int32_t tap_groups = g.in_c / 4;
+    auto zero_taps = [&](int32_t taps) {
+      for (int32_t t = 0; t < taps * tap_groups; ++t, dst += 4) dst[0] = dst[1] = 0;
+    };
     for (int32_t ky = 0; ky < p.filter_h; ++ky) {
-      const int32_t iy = o.iy0 + ky * p.dilation_h;
-      for (int32_t kx = 0; kx < p.filter_w; ++kx, dst += 4 * tap_groups) {
-        const int32_t ix = o.ix0 + kx * p.dilation_w;
-        if (iy < 0 || iy >= g.in_h || ix < 0 || ix >= g.in_w) {
-          for (int32_t t = 0; t < tap_groups; ++t) dst[4 * t] = dst[4 * t + 1] = 0;
-        } else {
-          widen_run(batch + (iy * g.in_w + ix) * g.in_c, g.in_c, offset_pair, dst);
+      const int32_t iy = iy0 + ky * p.dilation_h;
+      if (iy < 0 || iy >= g.in_h) {
+        zero_taps(p.filter_w);
+      } else if (runs) {
+        zero_taps(kx_lo);
+        if (kx_hi > kx_lo) {
+          widen_run(batch + (iy * g.in_w + ix0 + kx_lo) * g.in_c, (kx_hi - kx_lo) * g.in_c, offset_pair, dst);
+          dst += 4 * tap_groups * (kx_hi - kx_lo);
+        }
+        zero_taps(p.filter_w - (kx_hi > kx_lo ? kx_hi : kx_lo));
+      } else {
+        for (int32_t kx = 0; kx < p.filter_w; ++kx) {
+          const int32_t ix = ix0 + kx * p.dilation_w;
+          if (ix < 0 || ix >= g.in_w) {
+            zero_taps(1);
+          } else {
+            widen_run(batch + (iy * g.in_w + ix) * g.in_c, g.in_c, offset_pair, dst);
+            dst += 4 * tap_groups;
+          }
         }
       }
     }
     return;
   }
-  // Gather the int8 patch (padding = the input zero point, i.e. 0 after the offset).
-  const int8_t zero_point = static_cast<int8_t>(-p.input_offset);
   int8_t* s = staging;
+  auto pad = [&](int32_t taps) {
+    for (int32_t n = taps * g.in_c; n > 0; --n) *s++ = zero_point;
+  };
   for (int32_t ky = 0; ky < p.filter_h; ++ky) {
-    const int32_t iy = o.iy0 + ky * p.dilation_h;
-    for (int32_t kx = 0; kx < p.filter_w; ++kx, s += g.in_c) {
-      const int32_t ix = o.ix0 + kx * p.dilation_w;
-      if (iy < 0 || iy >= g.in_h || ix < 0 || ix >= g.in_w) {
-        for (int32_t c = 0; c < g.in_c; ++c) s[c] = zero_point;
-      } else {
-        const int8_t* src = batch + (iy * g.in_w + ix) * g.in_c;
-        for (int32_t c = 0; c < g.in_c; ++c) s[c] = src[c];
+    const int32_t iy = iy0 + ky * p.dilation_h;
+    if (iy < 0 || iy >= g.in_h) {
+      pad(p.filter_w);
+    } else if (runs) {
+      pad(kx_lo);
+      if (kx_hi > kx_lo) {
+        copy_bytes(s, batch + (iy * g.in_w + ix0 + kx_lo) * g.in_c, (kx_hi - kx_lo) * g.in_c);
+        s += (kx_hi - kx_lo) * g.in_c;
+      }
+      pad(p.filter_w - (kx_hi > kx_lo ? kx_hi : kx_lo));
+    } else {
+      for (int32_t kx = 0; kx < p.filter_w; ++kx) {
+        const int32_t ix = ix0 + kx * p.dilation_w;
+        if (ix < 0 || ix >= g.in_w) {
+          pad(1);
+        } else {
+          copy_bytes(s, batch + (iy * g.in_w + ix) * g.in_c, g.in_c);
+          s += g.in_c;
+        }
       }
     }
   }
@@ -128,38 +170,10 @@ void load_patch(const Conv2DDspParams& p, const Geometry& g, const int8_t* input
 }
 
 // One run of at most kDualChunkGroups groups for 2 pixels and a channel pair (A, B):
-// s0, s1 += pixel . A; t0, t1 += pixel . A + 256 * pixel . B (packed.h). `x`, `w`
-// word-aligned, advanced past the run; groups >= 1. Per group: 3 loads, 2 extends and 8
-// SMLADs for 16 MACs.
+// s0, s1 += pixel . A; t0, t1 += pixel . A + 256 * pixel . B (packed.h). Portable form of
+// what pairs_fast_full does in assembly; used by the other output stages and off-target.
 inline void dual_run_2px(const uint32_t*& x, const uint32_t*& w, int32_t groups, int32_t& s0, int32_t& t0,
                          int32_t& s1, int32_t& t1) {
-#if TINYFORGE_HAVE_DSP
-  // Hand-scheduled (the compiler's version spends 4 more instructions per group on
-  // addressing). 13 registers: 4 accumulators, 3 pointers, 6 temporaries.
-  const uint32_t* const w_end = w + 2 * groups;
-  uint32_t wa, wb, ea, eb, xe, xo;
-  asm volatile(
-      "1:\n\t"
-      "ldrd %[wa], %[wb], [%[w]], #8\n\t"
-      "ldrd %[xe], %[xo], [%[x]], #8\n\t"
-      "sxtb16 %[ea], %[wa]\n\t"
-      "sxtb16 %[eb], %[wb]\n\t"
-      "smlad %[t0], %[xe], %[wa], %[t0]\n\t"
-      "smlad %[t0], %[xo], %[wb], %[t0]\n\t"
-      "smlad %[s0], %[xe], %[ea], %[s0]\n\t"
-      "smlad %[s0], %[xo], %[eb], %[s0]\n\t"
-      "ldrd %[xe], %[xo], [%[x]], #8\n\t"
-      "smlad %[t1], %[xe], %[wa], %[t1]\n\t"
-      "smlad %[t1], %[xo], %[wb], %[t1]\n\t"
-      "smlad %[s1], %[xe], %[ea], %[s1]\n\t"
-      "smlad %[s1], %[xo], %[eb], %[s1]\n\t"
-      "cmp %[w], %[end]\n\t"
-      "bne 1b"
-      : [s0] "+r"(s0), [t0] "+r"(t0), [s1] "+r"(s1), [t1] "+r"(t1), [x] "+r"(x), [w] "+r"(w), [wa] "=&r"(wa),
-        [wb] "=&r"(wb), [ea] "=&r"(ea), [eb] "=&r"(eb), [xe] "=&r"(xe), [xo] "=&r"(xo)
-      : [end] "r"(w_end)
-      : "cc", "memory");
-#else
   for (int32_t n = 0; n < groups; ++n, x += 4, w += 2) {
     const uint32_t ea = dsp::sxtb16(w[0]), eb = dsp::sxtb16(w[1]);
     t0 = dsp::smlad(x[1], w[1], dsp::smlad(x[0], w[0], t0));
@@ -167,7 +181,6 @@ inline void dual_run_2px(const uint32_t*& x, const uint32_t*& w, int32_t groups,
     t1 = dsp::smlad(x[3], w[1], dsp::smlad(x[2], w[0], t1));
     s1 = dsp::smlad(x[3], eb, dsp::smlad(x[2], ea, s1));
   }
-#endif
 }
 
 // a = pixel . A and b = pixel . B for both pixels, on top of their initial values.
@@ -183,13 +196,155 @@ inline void dot_2x2(const uint32_t* x, const uint32_t* w, int32_t groups, int32_
   }
 }
 
+#if TINYFORGE_HAVE_DSP
+// State of pairs_fast_full in memory (its 14 registers are all taken by the inner loop).
+struct PairJob {
+  const uint32_t* x;       // 0: the pixel pair's patches
+  const uint32_t* w;       // 4: filter row of the first channel pair
+  const ChannelQuant* q;   // 8: its records (advanced by 2 per pair)
+  int8_t* out0;            // 12: output of pixel 0 (advanced by 2 per pair)
+  int8_t* out1;            // 16
+  int32_t pairs;           // 20: channel pairs left, >= 1
+  int32_t groups;          // 24: groups per filter row, >= 1
+  int32_t b0, b1;          // 28, 32: channel B's sums
+  int32_t left;            // 36: groups of the row not yet run
+  int32_t act_min, act_max;  // 40, 44: the clamp (clamped variant only)
+};
+static_assert(offsetof(PairJob, act_max) == 44, "offsets used by the assembly below");
+
+// One group: t += x . (A + 256 B) and s += x . A for both pixels (packed.h).
+#define TF_GROUP                     \
+  "ldrd r8, r9, [r2], #8\n\t"        \
+  "ldrd r12, lr, [r1], #8\n\t"       \
+  "sxtb16 r10, r8\n\t"               \
+  "sxtb16 r11, r9\n\t"               \
+  "smlad r5, r12, r8, r5\n\t"        \
+  "smlad r5, lr, r9, r5\n\t"         \
+  "smlad r4, r12, r10, r4\n\t"       \
+  "smlad r4, lr, r11, r4\n\t"        \
+  "ldrd r12, lr, [r1], #8\n\t"       \
+  "smlad r7, r12, r8, r7\n\t"        \
+  "smlad r7, lr, r9, r7\n\t"         \
+  "smlad r6, r12, r10, r6\n\t"       \
+  "smlad r6, lr, r11, r6\n\t"
+// RequantMode::fast of accumulator `v` with the record's multiplier r10, shift r11 and
+// rounding r12 (requantize.h), SSAT to int8, result in r8.
+#define TF_REQUANT(v)                  \
+  "qadd r8, " v ", " v "\n\t"          \
+  "smmlar r8, r8, r10, r12\n\t"      \
+  "add r8, r8, " v ", asr #31\n\t"   \
+  "asr r8, r8, r11\n\t"              \
+  "ssat r8, #8, r8\n\t"
+// The activation clamp, bounds in r5 (min) and r7 (max).
+#define TF_CLAMP                       \
+  "cmp r8, r5\n\t"                     \
+  "it lt\n\t"                          \
+  "movlt r8, r5\n\t"                   \
+  "cmp r8, r7\n\t"                     \
+  "it gt\n\t"                          \
+  "movgt r8, r7\n\t"
+#define TF_NO_CLAMP
+
+// All channel pairs of a pixel pair, RequantMode::fast, in hand-allocated registers:
+// r0 job, r1 patches, r2 filter, r3 chunk end, r4-r7 sums (s0, t0, s1, t1), r8-r12 and lr
+// temporaries. The inner loop runs two groups per turn. CLAMP: the activation clamp when
+// the range is not the full int8 range.
+#define TF_PAIRS_FAST(name, CLAMP)                                                               \
+  void name(PairJob* job) {                                                                      \
+    register PairJob* j asm("r0") = job;                                                         \
+    asm volatile(                                                                                \
+        "ldr r2, [r0, #4]\n\t"                                                                   \
+        "1:\n\t"                                                                                 \
+        "ldr r3, [r0, #8]\n\t"                                                                   \
+        "ldr r4, [r3]\n\t"                                                                       \
+        "mov r6, r4\n\t"                                                                         \
+        "ldr r8, [r3, #16]\n\t"                                                                  \
+        "str r8, [r0, #28]\n\t"                                                                  \
+        "str r8, [r0, #32]\n\t"                                                                  \
+        "ldr r1, [r0]\n\t"                                                                       \
+        "ldr r8, [r0, #24]\n\t"                                                                  \
+        "2:\n\t"                                                                                 \
+        "mov r5, r4\n\t"                                                                         \
+        "mov r7, r6\n\t"                                                                         \
+        "cmp r8, #64\n\t"                                                                        \
+        "ite gt\n\t"                                                                             \
+        "movgt r9, #64\n\t"                                                                      \
+        "movle r9, r8\n\t"                                                                       \
+        "sub r8, r8, r9\n\t"                                                                     \
+        "str r8, [r0, #36]\n\t"                                                                  \
+        "add r3, r2, r9, lsl #3\n\t"                                                             \
+        "tst r9, #1\n\t"                                                                         \
+        "beq 3f\n\t" TF_GROUP                                                                    \
+        "3:\n\t"                                                                                 \
+        "cmp r2, r3\n\t"                                                                         \
+        "beq 5f\n\t"                                                                             \
+        "4:\n\t" TF_GROUP TF_GROUP                                                               \
+        "cmp r2, r3\n\t"                                                                         \
+        "bne 4b\n\t"                                                                             \
+        "5:\n\t"                                                                                 \
+        "ldrd r8, r9, [r0, #28]\n\t"                                                             \
+        "sub r10, r5, r4\n\t"                                                                    \
+        "add r8, r8, r10, asr #8\n\t"                                                            \
+        "sub r10, r7, r6\n\t"                                                                    \
+        "add r9, r9, r10, asr #8\n\t"                                                            \
+        "strd r8, r9, [r0, #28]\n\t"                                                             \
+        "ldr r8, [r0, #36]\n\t"                                                                  \
+        "cmp r8, #0\n\t"                                                                         \
+        "bne 2b\n\t"                                                                             \
+        "ldr r3, [r0, #8]\n\t"                                                                   \
+        "ldr r1, [r0, #12]\n\t"                                                                  \
+        "ldr lr, [r0, #16]\n\t"                                                                  \
+        "ldrd r5, r7, [r0, #40]\n\t"                                                             \
+        "ldr r10, [r3, #4]\n\t"                                                                  \
+        "ldrd r11, r12, [r3, #8]\n\t" TF_REQUANT("r4") CLAMP "strb r8, [r1], #1\n\t"             \
+        TF_REQUANT("r6") CLAMP "strb r8, [lr], #1\n\t"                                            \
+        "ldr r10, [r3, #20]\n\t"                                                                 \
+        "ldrd r11, r12, [r3, #24]\n\t"                                                           \
+        "ldrd r4, r6, [r0, #28]\n\t" TF_REQUANT("r4") CLAMP "strb r8, [r1], #1\n\t"              \
+        TF_REQUANT("r6") CLAMP "strb r8, [lr], #1\n\t"                                            \
+        "str r1, [r0, #12]\n\t"                                                                  \
+        "str lr, [r0, #16]\n\t"                                                                  \
+        "add r3, r3, #32\n\t"                                                                    \
+        "str r3, [r0, #8]\n\t"                                                                   \
+        "ldr r8, [r0, #20]\n\t"                                                                  \
+        "subs r8, r8, #1\n\t"                                                                    \
+        "str r8, [r0, #20]\n\t"                                                                  \
+        "bne 1b"                                                                                 \
+        :                                                                                        \
+        : "r"(j)                                                                                 \
+        : "r1", "r2", "r3", "r4", "r5", "r6", "r7", "r8", "r9", "r10", "r11", "r12", "lr", "cc",  \
+          "memory");                                                                             \
+  }
+TF_PAIRS_FAST(pairs_fast_full, TF_NO_CLAMP)
+TF_PAIRS_FAST(pairs_fast_clamped, TF_CLAMP)
+#undef TF_PAIRS_FAST
+#undef TF_CLAMP
+#undef TF_NO_CLAMP
+#undef TF_GROUP
+#undef TF_REQUANT
+#endif
+
 // Every output channel of the two pixels whose patches are in `patches`.
 template <RequantMode mode, bool full_range>
 void channels_of_pair(const Geometry& g, const uint32_t* patches, const uint32_t* filter,
                       const ChannelQuant* q, const dsp::OutputClamp& clamp, int8_t* out0, int8_t* out1) {
   const int32_t row_words = 2 * g.groups;
-  const ChannelQuant* const q_pairs_end = q + (g.out_c & ~1);
-  for (; q != q_pairs_end; q += 2, filter += row_words, out0 += 2, out1 += 2) {
+  int32_t pairs = g.out_c / 2;
+#if TINYFORGE_HAVE_DSP
+  if (mode == RequantMode::fast && pairs > 0) {
+    PairJob job{patches, filter, q, out0, out1, pairs, g.groups, 0, 0, 0, clamp.act_min, clamp.act_max};
+    if (full_range)
+      pairs_fast_full(&job);
+    else
+      pairs_fast_clamped(&job);
+    filter += pairs * row_words;
+    q += 2 * pairs;
+    out0 += 2 * pairs;
+    out1 += 2 * pairs;
+    pairs = 0;
+  }
+#endif
+  for (; pairs > 0; --pairs, q += 2, filter += row_words, out0 += 2, out1 += 2) {
     int32_t a00 = q[0].bias, a10 = q[0].bias, a01 = q[1].bias, a11 = q[1].bias;
     dot_2x2(patches, filter, g.groups, a00, a01, a10, a11);  // [pixel][channel]
     out0[0] = dsp::requantize<mode, full_range>(a00, q[0], clamp);
@@ -218,10 +373,13 @@ void eval_Conv2DDsp(const Conv2DDspParams& p, const KernelIO& io) {
   const dsp::OutputClamp clamp{p.output_offset, p.act_min, p.act_max};
   const int32_t pixels = g.batches * g.out_h * g.out_w;
   dsp::dispatch_stage(p.requant, p.act_min, p.act_max, [&](auto mode, auto full_range) {
+    PixelCursor at;
     for (int32_t i = 0; i < pixels; i += 2) {
       const int32_t j = i + 1 < pixels ? i + 1 : i;  // an odd last pixel is computed twice
-      load_patch(p, g, input, i, 0, patches, staging);
-      load_patch(p, g, input, j, 1, patches, staging);
+      load_patch(p, g, input, i, at, 0, patches, staging);
+      if (j != i) at.next(g);
+      load_patch(p, g, input, j, at, 1, patches, staging);
+      at.next(g);
       channels_of_pair<decltype(mode)::value, decltype(full_range)::value>(
           g, patches, filter, q, clamp, output + i * g.out_c, output + j * g.out_c);
     }

@@ -12,6 +12,8 @@
 // output stage). In-place safety: each output row is computed into the scratch buffer and
 // written back only once the next row has been computed (WriteOrder::row_after_next_row),
 // so a 3x3 stride-1 layer can overwrite its own input.
+#include <cstddef>
+
 #include "kernels/armv7em/dsp.h"
 #include "kernels/armv7em/dsp_checks.h"
 #include "kernels/armv7em/requantize.h"
@@ -111,6 +113,68 @@ void pixel_generic(const Op& op, const int8_t* batch_in, int32_t iy0, int32_t ix
   }
 }
 
+#if TINYFORGE_HAVE_DSP
+// The 9 taps of an output pixel and what pixel_3x3_fast_full needs beside its registers.
+struct TapJob {
+  const int8_t* taps[9];  // 0..32
+  int8_t* out;            // 36
+  int32_t end;            // 40: bytes of whole groups (channels & ~3), > 0
+};
+static_assert(offsetof(TapJob, end) == 40, "offsets used by the assembly below");
+
+#define TF_TAP(t)                          \
+  "ldr r9, [r0, #" #t "]\n\t"              \
+  "ldr r9, [r9, r1]\n\t"                   \
+  "sxtab16 r10, r8, r9\n\t"                \
+  "sxtab16 r11, r8, r9, ror #8\n\t"        \
+  "ldrd r12, lr, [r2], #8\n\t"             \
+  "smlabb r4, r10, r12, r4\n\t"            \
+  "smlatt r6, r10, r12, r6\n\t"            \
+  "smlabb r5, r11, lr, r5\n\t"             \
+  "smlatt r7, r11, lr, r7\n\t"
+#define TF_OUT(acc, k)                     \
+  "ldr r10, [r3, #" #k "*16+4]\n\t"        \
+  "ldrd r11, r12, [r3, #" #k "*16+8]\n\t"  \
+  "qadd lr, " acc ", " acc "\n\t"          \
+  "smmlar lr, lr, r10, r12\n\t"            \
+  "add lr, lr, " acc ", asr #31\n\t"       \
+  "asr lr, lr, r11\n\t"                    \
+  "ssat lr, #8, lr\n\t"                    \
+  "strb lr, [r9, #" #k "]\n\t"
+
+// Whole groups of 4 channels of one 3x3 output pixel, RequantMode::fast with the full int8
+// range, in hand-allocated registers: r0 job, r1 channel offset, r2 filter, r3 records,
+// r4-r7 sums of channels c..c+3, r8 input offset pair, r9-r12 and lr temporaries.
+void pixel_3x3_fast_full(TapJob* job, const uint32_t* filter, const ChannelQuant* q, uint32_t offset_pair) {
+  register TapJob* j asm("r0") = job;
+  register const uint32_t* w asm("r2") = filter;
+  register const ChannelQuant* records asm("r3") = q;
+  register uint32_t offsets asm("r8") = offset_pair;
+  asm volatile(
+      "movs r1, #0\n\t"
+      "1:\n\t"
+      "ldr r4, [r3]\n\t"
+      "ldr r5, [r3, #16]\n\t"
+      "ldr r6, [r3, #32]\n\t"
+      "ldr r7, [r3, #48]\n\t"
+      TF_TAP(0) TF_TAP(4) TF_TAP(8) TF_TAP(12) TF_TAP(16) TF_TAP(20) TF_TAP(24) TF_TAP(28) TF_TAP(32)
+      "ldr r9, [r0, #36]\n\t"
+      TF_OUT("r4", 0) TF_OUT("r5", 1) TF_OUT("r6", 2) TF_OUT("r7", 3)
+      "adds r9, r9, #4\n\t"
+      "str r9, [r0, #36]\n\t"
+      "adds r3, r3, #64\n\t"
+      "adds r1, r1, #4\n\t"
+      "ldr r9, [r0, #40]\n\t"
+      "cmp r1, r9\n\t"
+      "bne 1b"
+      : "+r"(w), "+r"(records)
+      : "r"(j), "r"(offsets)
+      : "r1", "r4", "r5", "r6", "r7", "r9", "r10", "r11", "r12", "lr", "cc", "memory");
+}
+#undef TF_TAP
+#undef TF_OUT
+#endif
+
 // One output pixel of a 3x3 filter (dilation 1). taps[t] is the first channel of tap t
 // (ky * 3 + kx), or the zero-point pixel for a tap outside the input: its value plus the
 // input offset is 0, exactly what skipping the tap adds.
@@ -119,7 +183,18 @@ void pixel_3x3(const Op& op, const int8_t* const taps[9], int8_t* out) {
   const int32_t channels = op.g.channels;
   const uint32_t* w = op.filter;
   const ChannelQuant* q = op.q;
-  for (int32_t c = 0; c < channels; c += 4, w += 18, q += 4) {
+  int32_t c = 0;
+#if TINYFORGE_HAVE_DSP
+  if (mode == RequantMode::fast && full_range && channels >= 4) {
+    TapJob job{{taps[0], taps[1], taps[2], taps[3], taps[4], taps[5], taps[6], taps[7], taps[8]}, out,
+               channels & ~3};
+    pixel_3x3_fast_full(&job, w, q, op.offset_pair);
+    c = channels & ~3;
+    w += 18 * (c / 4);
+    q += c;
+  }
+#endif
+  for (; c < channels; c += 4, w += 18, q += 4) {
     const int32_t valid = channels - c;
     Acc4 a;
     if (valid >= 4) {

@@ -9,6 +9,8 @@
 // Bit-exact with the reference FullyConnected: sum(w * (x + offset)) + bias equals
 // sum(w * x) + (bias + offset * sum(w)) modulo 2^32, then the same output stage.
 // In-place safety: none claimed (every output reads the whole input row).
+#include <cstddef>
+
 #include "kernels/armv7em/dsp.h"
 #include "kernels/armv7em/dsp_checks.h"
 #include "kernels/armv7em/requantize.h"
@@ -121,13 +123,153 @@ inline void dot_4u(const int8_t* x, int32_t depth, const uint32_t* w, int32_t ac
   }
 }
 
+#if TINYFORGE_HAVE_DSP
+// State of quads_fast in memory (its registers are all taken by the inner loop).
+struct QuadJob {
+  const int8_t* x;          // 0: the input row
+  const uint32_t* w;        // 4: filter row of the first quad (rows are consecutive)
+  const ChannelQuant* q;    // 8: its records (advanced by 4 per quad)
+  int8_t* out;              // 12: advanced by 4 per quad
+  int32_t quads;            // 16: quads left, >= 1
+  int32_t groups;           // 20: groups of 4 inputs per row (depth / 4), >= 1
+  int32_t b0, b1;           // 24, 28: sums of units 1 and 3
+  int32_t left;             // 32: groups of the row not yet run
+  int32_t act_min, act_max; // 36, 40
+};
+static_assert(offsetof(QuadJob, act_max) == 40, "offsets used by the assembly below");
+
+// One group of 4 inputs for the quad: t += x . (A + 256 B), s += x . A for both pairs.
+#define TF_FC_GROUP                  \
+  "ldr lr, [r1], #4\n\t"             \
+  "sxtb16 r12, lr\n\t"               \
+  "sxtb16 lr, lr, ror #8\n\t"        \
+  "ldrd r8, r9, [r2], #8\n\t"        \
+  "sxtb16 r10, r8\n\t"               \
+  "sxtb16 r11, r9\n\t"               \
+  "smlad r5, r12, r8, r5\n\t"        \
+  "smlad r5, lr, r9, r5\n\t"         \
+  "smlad r4, r12, r10, r4\n\t"       \
+  "smlad r4, lr, r11, r4\n\t"        \
+  "ldrd r8, r9, [r2], #8\n\t"        \
+  "sxtb16 r10, r8\n\t"               \
+  "sxtb16 r11, r9\n\t"               \
+  "smlad r7, r12, r8, r7\n\t"        \
+  "smlad r7, lr, r9, r7\n\t"         \
+  "smlad r6, r12, r10, r6\n\t"       \
+  "smlad r6, lr, r11, r6\n\t"
+// RequantMode::fast of accumulator `v` with record k of r3 (requantize.h), into r8 and out.
+#define TF_FC_OUT(v, k, CLAMP)                  \
+  "ldr r10, [r3, #" #k "*16+4]\n\t"             \
+  "ldrd r11, r12, [r3, #" #k "*16+8]\n\t"       \
+  "qadd r8, " v ", " v "\n\t"                   \
+  "smmlar r8, r8, r10, r12\n\t"               \
+  "add r8, r8, " v ", asr #31\n\t"            \
+  "asr r8, r8, r11\n\t"                       \
+  "ssat r8, #8, r8\n\t" CLAMP                 \
+  "strb r8, [r1], #1\n\t"
+#define TF_FC_CLAMP                    \
+  "cmp r8, r5\n\t"                     \
+  "it lt\n\t"                          \
+  "movlt r8, r5\n\t"                   \
+  "cmp r8, r7\n\t"                     \
+  "it gt\n\t"                          \
+  "movgt r8, r7\n\t"
+#define TF_FC_NO_CLAMP
+
+// Whole quads of a row, RequantMode::fast, in hand-allocated registers: r0 job, r1 input,
+// r2 filter, r3 run end, r4-r7 sums (s0, t0, s1, t1), r8-r12 and lr temporaries; two
+// groups per turn of the inner loop.
+#define TF_QUADS_FAST(name, CLAMP)                                                                 \
+  void name(QuadJob* job) {                                                                        \
+    register QuadJob* j asm("r0") = job;                                                           \
+    asm volatile(                                                                                  \
+        "ldr r2, [r0, #4]\n\t"                                                                     \
+        "1:\n\t"                                                                                   \
+        "ldr r3, [r0, #8]\n\t"                                                                     \
+        "ldr r4, [r3]\n\t"                                                                         \
+        "ldr r6, [r3, #32]\n\t"                                                                    \
+        "ldr r8, [r3, #16]\n\t"                                                                    \
+        "str r8, [r0, #24]\n\t"                                                                    \
+        "ldr r8, [r3, #48]\n\t"                                                                    \
+        "str r8, [r0, #28]\n\t"                                                                    \
+        "ldr r1, [r0]\n\t"                                                                         \
+        "ldr r8, [r0, #20]\n\t"                                                                    \
+        "2:\n\t"                                                                                   \
+        "mov r5, r4\n\t"                                                                           \
+        "mov r7, r6\n\t"                                                                           \
+        "cmp r8, #64\n\t"                                                                          \
+        "ite gt\n\t"                                                                               \
+        "movgt r9, #64\n\t"                                                                        \
+        "movle r9, r8\n\t"                                                                         \
+        "sub r8, r8, r9\n\t"                                                                       \
+        "str r8, [r0, #32]\n\t"                                                                    \
+        "add r3, r2, r9, lsl #4\n\t"                                                               \
+        "tst r9, #1\n\t"                                                                           \
+        "beq 3f\n\t" TF_FC_GROUP                                                                   \
+        "3:\n\t"                                                                                   \
+        "cmp r2, r3\n\t"                                                                           \
+        "beq 5f\n\t"                                                                               \
+        "4:\n\t" TF_FC_GROUP TF_FC_GROUP                                                           \
+        "cmp r2, r3\n\t"                                                                           \
+        "bne 4b\n\t"                                                                               \
+        "5:\n\t"                                                                                   \
+        "ldrd r8, r9, [r0, #24]\n\t"                                                               \
+        "sub r10, r5, r4\n\t"                                                                      \
+        "add r8, r8, r10, asr #8\n\t"                                                              \
+        "sub r10, r7, r6\n\t"                                                                      \
+        "add r9, r9, r10, asr #8\n\t"                                                              \
+        "strd r8, r9, [r0, #24]\n\t"                                                               \
+        "ldr r8, [r0, #32]\n\t"                                                                    \
+        "cmp r8, #0\n\t"                                                                           \
+        "bne 2b\n\t"                                                                               \
+        "ldr r3, [r0, #8]\n\t"                                                                     \
+        "ldr r1, [r0, #12]\n\t"                                                                    \
+        "mov lr, r6\n\t"                                                                           \
+        "ldrd r5, r7, [r0, #36]\n\t" TF_FC_OUT("r4", 0, CLAMP)                                      \
+        "ldr r4, [r0, #24]\n\t" TF_FC_OUT("r4", 1, CLAMP) TF_FC_OUT("lr", 2, CLAMP)                 \
+        "ldr r4, [r0, #28]\n\t" TF_FC_OUT("r4", 3, CLAMP)                                           \
+        "str r1, [r0, #12]\n\t"                                                                    \
+        "add r3, r3, #64\n\t"                                                                      \
+        "str r3, [r0, #8]\n\t"                                                                     \
+        "ldr r8, [r0, #16]\n\t"                                                                    \
+        "subs r8, r8, #1\n\t"                                                                      \
+        "str r8, [r0, #16]\n\t"                                                                    \
+        "bne 1b"                                                                                   \
+        :                                                                                          \
+        : "r"(j)                                                                                   \
+        : "r1", "r2", "r3", "r4", "r5", "r6", "r7", "r8", "r9", "r10", "r11", "r12", "lr", "cc",    \
+          "memory");                                                                               \
+  }
+TF_QUADS_FAST(quads_fast_full, TF_FC_NO_CLAMP)
+TF_QUADS_FAST(quads_fast_clamped, TF_FC_CLAMP)
+#undef TF_QUADS_FAST
+#undef TF_FC_GROUP
+#undef TF_FC_OUT
+#undef TF_FC_CLAMP
+#undef TF_FC_NO_CLAMP
+#endif
+
 template <RequantMode mode, bool full_range>
 void run(const Shape& s, const int8_t* input, const uint32_t* filter, const ChannelQuant* q,
          const dsp::OutputClamp& clamp, int8_t* output) {
   const int32_t quad_words = 4 * ceil_div(s.depth, 4);
   for (int32_t r = 0; r < s.rows; ++r, input += s.depth) {
     const uint32_t* w = filter;
-    for (int32_t u = 0; u < s.units; u += 4, w += quad_words) {
+    int32_t u = 0;
+#if TINYFORGE_HAVE_DSP
+    // Whole quads of a row of whole groups in assembly; the rest below.
+    if (mode == RequantMode::fast && s.depth % 4 == 0 && s.units >= 4) {
+      QuadJob job{input, w, q, output, s.units / 4, s.depth / 4, 0, 0, 0, clamp.act_min, clamp.act_max};
+      if (full_range)
+        quads_fast_full(&job);
+      else
+        quads_fast_clamped(&job);
+      u = s.units & ~3;
+      w += (u / 4) * quad_words;
+      output += u;
+    }
+#endif
+    for (; u < s.units; u += 4, w += quad_words) {
       const int32_t valid = s.units - u < 4 ? s.units - u : 4;
       int32_t acc[4] = {q[u].bias, valid > 1 ? q[u + 1].bias : 0, valid > 2 ? q[u + 2].bias : 0,
                         valid > 3 ? q[u + 3].bias : 0};
