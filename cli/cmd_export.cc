@@ -17,10 +17,12 @@ void add_export(CLI::App& app) {
   };
   auto o = std::make_shared<Options>();
   cmd->add_option("MODEL", o->model, "model file (.tflite or .onnx)")->required();
-  cmd->add_flag("--tflite", o->tflite, "write a .tflite flatbuffer (the one format for now)")->required();
+  cmd->add_flag("--tflite", o->tflite, "write a .tflite flatbuffer (the one format for now)")
+      ->required();
   cmd->add_option("-o,--output", o->out, "file to write")->required();
-  cmd->footer("The graph is written as tinyforge imports it (ONNX: NHWC, batch norm folded, "
-              "activations fused).");
+  cmd->footer(
+      "The graph is written as tinyforge imports it (ONNX: NHWC, batch norm folded, "
+      "activations fused).");
   cmd->callback([o] {
     const ir::Graph graph = load_model(o->model);
     const std::vector<uint8_t> bytes = tflite_export::write_tflite(graph);

@@ -47,7 +47,8 @@ void print_row(const char* what, const std::string& before, const std::string& a
 }  // namespace
 
 void add_prune(CLI::App& app) {
-  auto* cmd = app.add_subcommand("prune", "Magnitude pruning: zero small weights, or remove whole channels");
+  auto* cmd = app.add_subcommand("prune",
+                                 "Magnitude pruning: zero small weights, or remove whole channels");
   struct Options {
     std::string model, out;
     std::vector<std::string> calibration;
@@ -56,7 +57,8 @@ void add_prune(CLI::App& app) {
   };
   auto o = std::make_shared<Options>();
   cmd->add_option("MODEL", o->model, "model (.tflite or .onnx)")->required();
-  cmd->add_option("-s,--sparsity", o->sparsity, "share of weights (or channels) to remove, 0 <= S < 1")
+  cmd->add_option("-s,--sparsity", o->sparsity,
+                  "share of weights (or channels) to remove, 0 <= S < 1")
       ->required()
       ->check(CLI::Range(0.0, 0.999999));
   cmd->add_flag("--structured", o->structured,
@@ -66,8 +68,9 @@ void add_prune(CLI::App& app) {
                   "to the dense model's layer outputs");
   cmd->add_flag("-v,--verbose", o->verbose, "one line per layer");
   cmd->add_option("-o,--output", o->out, ".tflite file to write")->required();
-  cmd->footer("Unstructured pruning keeps shapes (zeros compress); structured pruning shrinks "
-              "MACs, parameters, flash and arena. Neither fine-tunes: check the accuracy.");
+  cmd->footer(
+      "Unstructured pruning keeps shapes (zeros compress); structured pruning shrinks "
+      "MACs, parameters, flash and arena. Neither fine-tunes: check the accuracy.");
   cmd->callback([o] {
     const ir::Graph original = load_model(o->model);
     ir::Graph pruned = original;
@@ -81,19 +84,23 @@ void add_prune(CLI::App& app) {
                   static_cast<long long>(r.channels_removed), r.layers);
     } else {
       const int64_t zeroed = prune::prune_unstructured(pruned, o->sparsity, log);
-      std::printf("%s: set %lld weight(s) to zero\n", o->model.c_str(), static_cast<long long>(zeroed));
+      std::printf("%s: set %lld weight(s) to zero\n", o->model.c_str(),
+                  static_cast<long long>(zeroed));
     }
     if (!o->calibration.empty()) {
       std::vector<std::vector<uint8_t>> files;
       for (const std::string& f : o->calibration) files.push_back(io::read_file(f));
-      const quantize::CalibrationSet data = quantize::make_calibration_set(original, std::move(files), o->calibration);
+      const quantize::CalibrationSet data =
+          quantize::make_calibration_set(original, std::move(files), o->calibration);
       prune::reconstruct_pruned(pruned, original, data, prune::kDefaultRidge, log, kept_channels);
       std::printf("refitted the kept weights on %u calibration case(s)\n", data.cases);
     }
     const Figures before = figures(original), after = figures(pruned);
     print_row("", "before", "after");
-    print_row("MACs", fmt::format("{}", before.metrics.macs), fmt::format("{}", after.metrics.macs));
-    print_row("params", fmt::format("{}", before.metrics.params), fmt::format("{}", after.metrics.params));
+    print_row("MACs", fmt::format("{}", before.metrics.macs),
+              fmt::format("{}", after.metrics.macs));
+    print_row("params", fmt::format("{}", before.metrics.params),
+              fmt::format("{}", after.metrics.params));
     print_row("weight bytes", fmt::format("{}", before.metrics.weight_bytes),
               fmt::format("{}", after.metrics.weight_bytes));
     print_row("weight sparsity", fmt::format("{:.1f}%", 100 * before.sparsity),

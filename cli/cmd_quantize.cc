@@ -40,27 +40,31 @@ void add_quantize(CLI::App& app) {
   };
   auto o = std::make_shared<Options>();
   cmd->add_option("MODEL", o->model, "float model (.tflite or .onnx)")->required();
-  cmd->add_option("-c,--calibration", o->calibration,
-                  "raw input tensors (model input dtype, cases concatenated); repeat per model input")
+  cmd->add_option(
+         "-c,--calibration", o->calibration,
+         "raw input tensors (model input dtype, cases concatenated); repeat per model input")
       ->required();
   cmd->add_option("-m,--method", o->method, "activation range: minmax, percentile or mse")
       ->check(CLI::IsMember({"minmax", "percentile", "mse"}));
   cmd->add_option("--percentile", o->percentile, "kept share of values for --method percentile")
       ->check(CLI::Range(50.0, 100.0));
-  cmd->add_option("--io", o->io, "model input/output type: float (Quantize/Dequantize inside) or int8")
+  cmd->add_option("--io", o->io,
+                  "model input/output type: float (Quantize/Dequantize inside) or int8")
       ->check(CLI::IsMember({"float", "int8"}));
   cmd->add_flag("--no-bias-correction", o->no_bias_correction,
                 "keep the float bias (default: correct it for the mean shift of weight rounding)");
   cmd->add_flag("-v,--verbose", o->verbose, "print every range and decision");
   cmd->add_flag("--progress", o->progress, "progress bar even when stderr is not a terminal");
   cmd->add_option("-o,--output", o->out, ".tflite file to write")->required();
-  cmd->footer("Conventions: TFLite int8 (per-channel symmetric weights, per-tensor asymmetric "
-              "activations, int32 bias). The result runs with `tinyforge compile/run`.");
+  cmd->footer(
+      "Conventions: TFLite int8 (per-channel symmetric weights, per-tensor asymmetric "
+      "activations, int32 bias). The result runs with `tinyforge compile/run`.");
   cmd->callback([o] {
     const ir::Graph graph = load_model(o->model);
     std::vector<std::vector<uint8_t>> files;
     for (const std::string& f : o->calibration) files.push_back(io::read_file(f));
-    const quantize::CalibrationSet data = quantize::make_calibration_set(graph, std::move(files), o->calibration);
+    const quantize::CalibrationSet data =
+        quantize::make_calibration_set(graph, std::move(files), o->calibration);
 
     quantize::QuantizeOptions options;
     options.method = quantize::parse_range_method(o->method);
@@ -68,7 +72,8 @@ void add_quantize(CLI::App& app) {
     options.int8_io = o->io == "int8";
     options.bias_correction = !o->no_bias_correction;
     if (o->progress || isatty(fileno(stderr))) options.progress = draw_progress;
-    if (o->verbose) options.log = [](const std::string& line) { std::printf("  %s\n", line.c_str()); };
+    if (o->verbose)
+      options.log = [](const std::string& line) { std::printf("  %s\n", line.c_str()); };
 
     const ir::Graph q = quantize::quantize_model(graph, data, options);
     if (o->verbose) {
@@ -79,11 +84,12 @@ void add_quantize(CLI::App& app) {
     const std::vector<uint8_t> bytes = tflite_export::write_tflite(q);
     io::write_file(o->out, bytes);
     const ir::GraphMetrics before = ir::graph_metrics(graph), after = ir::graph_metrics(q);
-    std::printf("%s: int8 (%s, %u calibration case(s)), %zu ops, weights %lld -> %lld bytes, "
-                "file %zu bytes\n",
-                o->out.c_str(), o->method.c_str(), data.cases, q.nodes.size(),
-                static_cast<long long>(before.weight_bytes), static_cast<long long>(after.weight_bytes),
-                bytes.size());
+    std::printf(
+        "%s: int8 (%s, %u calibration case(s)), %zu ops, weights %lld -> %lld bytes, "
+        "file %zu bytes\n",
+        o->out.c_str(), o->method.c_str(), data.cases, q.nodes.size(),
+        static_cast<long long>(before.weight_bytes), static_cast<long long>(after.weight_bytes),
+        bytes.size());
   });
 }
 

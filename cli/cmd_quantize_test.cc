@@ -43,7 +43,8 @@ class QuantizeCli : public ::testing::Test {
 
   CliRun run(const std::string& args) const {
     const std::string out = path("stdout.txt"), err = path("stderr.txt");
-    const std::string cmd = std::string("'") + TINYFORGE_CLI + "' " + args + " >'" + out + "' 2>'" + err + "'";
+    const std::string cmd =
+        std::string("'") + TINYFORGE_CLI + "' " + args + " >'" + out + "' 2>'" + err + "'";
     const int status = std::system(cmd.c_str());
     auto slurp = [](const std::string& p) {
       std::ifstream in(p);
@@ -55,7 +56,8 @@ class QuantizeCli : public ::testing::Test {
   }
 
   std::vector<float> outputs_of(const std::string& model) const {
-    const CliRun r = run("run '" + model + "' --input '" + path("test.bin") + "' --output '" + path("out.bin") + "'");
+    const CliRun r = run("run '" + model + "' --input '" + path("test.bin") + "' --output '" +
+                         path("out.bin") + "'");
     EXPECT_EQ(r.exit_code, 0) << r.err;
     return testing::as_floats(io::read_file(path("out.bin")));
   }
@@ -81,37 +83,50 @@ TEST_F(QuantizeCli, ProgressAndVerbose) {
   const CliRun q = run("quantize '" + path("float.tflite") + "' -c '" + path("cal.bin") +
                        "' --progress --verbose --io int8 -o '" + path("int8.tflite") + "'");
   ASSERT_EQ(q.exit_code, 0) << q.err;
-  EXPECT_NE(q.err.find("calibrating (ranges) [##############################] 20/20"), std::string::npos) << q.err;
+  EXPECT_NE(q.err.find("calibrating (ranges) [##############################] 20/20"),
+            std::string::npos)
+      << q.err;
   EXPECT_NE(q.out.find("tensor 'input': range ["), std::string::npos) << q.out;
   EXPECT_NE(q.out.find("SQNR vs float"), std::string::npos) << q.out;
 }
 
 TEST_F(QuantizeCli, ExportAndPruneWriteRunnableModels) {
-  ASSERT_EQ(run("export '" + path("float.tflite") + "' --tflite -o '" + path("copy.tflite") + "'").exit_code, 0);
+  ASSERT_EQ(run("export '" + path("float.tflite") + "' --tflite -o '" + path("copy.tflite") + "'")
+                .exit_code,
+            0);
   EXPECT_EQ(outputs_of(path("copy.tflite")), outputs_of(path("float.tflite")));
-  const CliRun p = run("prune '" + path("float.tflite") + "' --sparsity 0.5 --structured -o '" + path("pruned.tflite") + "'");
+  const CliRun p = run("prune '" + path("float.tflite") + "' --sparsity 0.5 --structured -o '" +
+                       path("pruned.tflite") + "'");
   ASSERT_EQ(p.exit_code, 0) << p.err;
   EXPECT_NE(p.out.find("removed 7 output channel(s) in 2 layer(s)"), std::string::npos) << p.out;
   EXPECT_NE(p.out.find("MACs"), std::string::npos);
   EXPECT_EQ(outputs_of(path("pruned.tflite")).size(), 100u);
-  const CliRun r = run("prune '" + path("float.tflite") + "' -s 0.5 -c '" + path("cal.bin") + "' -o '" + path("refit.tflite") + "'");
+  const CliRun r = run("prune '" + path("float.tflite") + "' -s 0.5 -c '" + path("cal.bin") +
+                       "' -o '" + path("refit.tflite") + "'");
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_NE(r.out.find("50.0%"), std::string::npos) << r.out;
 }
 
 TEST_F(QuantizeCli, ErrorsAreOneLine) {
-  const CliRun bad = run("quantize '" + path("float.tflite") + "' -c '" + path("stderr.txt") + "' -o '" + path("x.tflite") + "'");
+  const CliRun bad = run("quantize '" + path("float.tflite") + "' -c '" + path("stderr.txt") +
+                         "' -o '" + path("x.tflite") + "'");
   EXPECT_EQ(bad.exit_code, 1);
   EXPECT_EQ(bad.err.rfind("tinyforge: error: ", 0), 0u) << bad.err;
   EXPECT_EQ(bad.err.find('\n'), bad.err.size() - 1) << bad.err;
   io::write_file(path("float_cal.bin"), testing::random_floats(128, 3));
-  const CliRun q = run("quantize '" + path("float.tflite") + "' -c '" + path("float_cal.bin") + "' --io int8 -o '" + path("q.tflite") + "'");
+  const CliRun q = run("quantize '" + path("float.tflite") + "' -c '" + path("float_cal.bin") +
+                       "' --io int8 -o '" + path("q.tflite") + "'");
   ASSERT_EQ(q.exit_code, 0) << q.err;
-  const CliRun again = run("quantize '" + path("q.tflite") + "' -c '" + path("float_cal.bin") + "' -o '" + path("x.tflite") + "'");
+  const CliRun again = run("quantize '" + path("q.tflite") + "' -c '" + path("float_cal.bin") +
+                           "' -o '" + path("x.tflite") + "'");
   EXPECT_EQ(again.exit_code, 1);
   EXPECT_NE(again.err.find("already quantized"), std::string::npos) << again.err;
-  EXPECT_EQ(run("quantize '" + path("float.tflite") + "' -o x").exit_code, 2);  // --calibration missing
-  EXPECT_EQ(run("quantize '" + path("float.tflite") + "' -c '" + path("cal.bin") + "' --method kl -o x").exit_code, 2);
+  EXPECT_EQ(run("quantize '" + path("float.tflite") + "' -o x").exit_code,
+            2);  // --calibration missing
+  EXPECT_EQ(
+      run("quantize '" + path("float.tflite") + "' -c '" + path("cal.bin") + "' --method kl -o x")
+          .exit_code,
+      2);
   EXPECT_EQ(run("prune '" + path("float.tflite") + "' --sparsity 1 -o x").exit_code, 2);
   EXPECT_EQ(run("export '" + path("float.tflite") + "' -o x").exit_code, 2);  // --tflite missing
 }

@@ -33,7 +33,8 @@ constexpr int kSkip = 77;
 int run_armnn(const std::string& model, const std::string& input, const std::string& output,
               std::string& message) {
   const std::string log = ::testing::TempDir() + "armnn_run.log";
-  const std::string cmd = "/usr/bin/python3 " + (fs::path(TINYFORGE_SOURCE_DIR) / "tests" / "armnn_run.py").string() +
+  const std::string cmd = "/usr/bin/python3 " +
+                          (fs::path(TINYFORGE_SOURCE_DIR) / "tests" / "armnn_run.py").string() +
                           " '" + model + "' '" + input + "' '" + output + "' 2> '" + log + "'";
   const int status = std::system(cmd.c_str());
   if (fs::exists(log)) {
@@ -88,7 +89,8 @@ void compare_with_armnn(const ir::Graph& graph, const std::vector<uint8_t>& inpu
   }
   const double sqnr = quantize::sqnr_db(ours, theirs);
   const double top1 = top1_agreement(ours, theirs, per_case);
-  std::printf("[ armnn    ] %-24s SQNR %6.2f dB vs ours, top-1 agreement %5.1f%%\n", name.c_str(), sqnr, 100 * top1);
+  std::printf("[ armnn    ] %-24s SQNR %6.2f dB vs ours, top-1 agreement %5.1f%%\n", name.c_str(),
+              sqnr, 100 * top1);
   EXPECT_GE(sqnr, 30.0);
   EXPECT_GE(top1, 0.95);
 }
@@ -96,10 +98,12 @@ void compare_with_armnn(const ir::Graph& graph, const std::vector<uint8_t>& inpu
 TEST(ArmnnCheck, QuantizedDigitsModel) {
   const fs::path data = fs::path(TINYFORGE_SOURCE_DIR) / "examples" / "digits" / "data";
   if (!fs::exists(data / "calibration.bin") || !fs::exists(data / "test.bin"))
-    GTEST_SKIP() << "examples/digits/data missing: run /usr/bin/python3 examples/digits/prepare_data.py";
-  const ir::Graph g = load_model((fs::path(TINYFORGE_SOURCE_DIR) / "examples" / "digits" / "digits.onnx").string());
-  const quantize::CalibrationSet cal =
-      quantize::make_calibration_set(g, {io::read_file((data / "calibration.bin").string())}, {"calibration.bin"});
+    GTEST_SKIP()
+        << "examples/digits/data missing: run /usr/bin/python3 examples/digits/prepare_data.py";
+  const ir::Graph g =
+      load_model((fs::path(TINYFORGE_SOURCE_DIR) / "examples" / "digits" / "digits.onnx").string());
+  const quantize::CalibrationSet cal = quantize::make_calibration_set(
+      g, {io::read_file((data / "calibration.bin").string())}, {"calibration.bin"});
   const std::vector<uint8_t> test = io::read_file((data / "test.bin").string());
   const auto cases = static_cast<uint32_t>(test.size() / 256);
   for (bool int8_io : {false, true}) {
@@ -114,7 +118,8 @@ TEST(ArmnnCheck, QuantizedDigitsModel) {
       for (size_t i = 0; i < test.size(); i += 4) {
         float v;
         std::memcpy(&v, test.data() + i, 4);
-        const float r = std::round(v / t.quant.scale[0]) + static_cast<float>(t.quant.zero_point[0]);
+        const float r =
+            std::round(v / t.quant.scale[0]) + static_cast<float>(t.quant.zero_point[0]);
         input.push_back(static_cast<uint8_t>(static_cast<int8_t>(std::clamp(r, -128.0f, 127.0f))));
       }
     }
@@ -124,17 +129,18 @@ TEST(ArmnnCheck, QuantizedDigitsModel) {
 
 TEST(ArmnnCheck, QuantizedSmallCnnWithDepthwise) {
   const ir::Graph g = testing::small_float_cnn(17);
-  const quantize::CalibrationSet cal = quantize::make_calibration_set(g, {testing::random_floats(32 * 128, 1)}, {"cal"});
+  const quantize::CalibrationSet cal =
+      quantize::make_calibration_set(g, {testing::random_floats(32 * 128, 1)}, {"cal"});
   const ir::Graph q = quantize::quantize_model(g, cal, {});
   compare_with_armnn(q, testing::random_floats(32 * 128, 2), 32, 10, "small_cnn");
 }
 
 TEST(ArmnnCheck, ExportedGoldenInt8Model) {
   TINYFORGE_REQUIRE_SHARED("golden/kws_ref_model/in0.bin");
-  const host::Compiled c =
-      host::compile_model_file((tinyforge::testing::shared_dir() / "models" / "kws_ref_model.tflite").string());
-  const std::vector<uint8_t> input =
-      io::read_file((tinyforge::testing::shared_dir() / "golden" / "kws_ref_model" / "in0.bin").string());
+  const host::Compiled c = host::compile_model_file(
+      (tinyforge::testing::shared_dir() / "models" / "kws_ref_model.tflite").string());
+  const std::vector<uint8_t> input = io::read_file(
+      (tinyforge::testing::shared_dir() / "golden" / "kws_ref_model" / "in0.bin").string());
   compare_with_armnn(c.graph, input, 16, 12, "kws_ref_model_export");
 }
 

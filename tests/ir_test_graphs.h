@@ -64,18 +64,22 @@ inline ir::Graph small_float_cnn(uint32_t seed = 1) {
   conv.padding = ir::Padding::same;
   conv.filter_h = conv.filter_w = 3;
   conv.activation = ir::Activation::relu;
-  b.node(OpCode::Conv2D, {in, b.weights("w1", {8, 3, 3, 2}, 0.5f), b.weights("b1", {8}, 0.1f)}, c1, conv);
+  b.node(OpCode::Conv2D, {in, b.weights("w1", {8, 3, 3, 2}, 0.5f), b.weights("b1", {8}, 0.1f)}, c1,
+         conv);
   ir::Attrs pool;
   pool.filter_h = pool.filter_w = 2;
   pool.stride_h = pool.stride_w = 2;
   b.node(OpCode::MaxPool2D, {c1}, p1, pool);
   conv.activation = ir::Activation::relu6;
-  b.node(OpCode::Conv2D, {p1, b.weights("w2", {6, 3, 3, 8}, 0.3f), b.weights("b2", {6}, 0.1f)}, c2, conv);
+  b.node(OpCode::Conv2D, {p1, b.weights("w2", {6, 3, 3, 8}, 0.3f), b.weights("b2", {6}, 0.1f)}, c2,
+         conv);
   ir::Attrs dw = conv;
   dw.activation = ir::Activation::none;
-  b.node(OpCode::DepthwiseConv2D, {c2, b.weights("w3", {1, 3, 3, 6}, 0.5f), b.weights("b3", {6}, 0.1f)}, d1, dw);
+  b.node(OpCode::DepthwiseConv2D,
+         {c2, b.weights("w3", {1, 3, 3, 6}, 0.5f), b.weights("b3", {6}, 0.1f)}, d1, dw);
   b.node(OpCode::Reshape, {d1}, flat);
-  b.node(OpCode::FullyConnected, {flat, b.weights("w4", {10, 96}, 0.3f), b.weights("b4", {10}, 0.1f)}, logits);
+  b.node(OpCode::FullyConnected,
+         {flat, b.weights("w4", {10, 96}, 0.3f), b.weights("b4", {10}, 0.1f)}, logits);
   ir::Attrs softmax;
   softmax.beta = 1.0f;
   b.node(OpCode::Softmax, {logits}, probs, softmax);
@@ -87,7 +91,8 @@ inline ir::Graph small_float_cnn(uint32_t seed = 1) {
 }
 
 // `cases` float32 tensors uniform in [lo, hi], as raw bytes.
-inline std::vector<uint8_t> random_floats(size_t count, uint32_t seed, float lo = -1, float hi = 1) {
+inline std::vector<uint8_t> random_floats(size_t count, uint32_t seed, float lo = -1,
+                                          float hi = 1) {
   std::mt19937 rng(seed);
   std::uniform_real_distribution<float> u(lo, hi);
   std::vector<uint8_t> bytes(count * 4);
@@ -99,7 +104,8 @@ inline std::vector<uint8_t> random_floats(size_t count, uint32_t seed, float lo 
 }
 
 // Compiles `g` and runs `cases` cases; returns output 0's bytes.
-inline std::vector<uint8_t> run_graph(const ir::Graph& g, const std::vector<std::vector<uint8_t>>& inputs,
+inline std::vector<uint8_t> run_graph(const ir::Graph& g,
+                                      const std::vector<std::vector<uint8_t>>& inputs,
                                       uint32_t cases) {
   const std::vector<uint8_t> blob = emit::write_plan_blob(plan::build_plan(g));
   host::HostRunner runner(blob, g.source);

@@ -60,17 +60,21 @@ TEST_P(GoldenFloatModels, QuantizeWithSqnrOver20dB) {
   TINYFORGE_REQUIRE_SHARED("golden/" + name + "/manifest.json");
   const fs::path dir = tinyforge::testing::shared_dir() / "golden" / name;
   const auto manifest = nlohmann::json::parse(io::read_file((dir / "manifest.json").string()));
-  const ir::Graph graph = load_model((tinyforge::testing::shared_dir() / manifest["model"].get<std::string>()).string());
+  const ir::Graph graph = load_model(
+      (tinyforge::testing::shared_dir() / manifest["model"].get<std::string>()).string());
   const std::vector<uint8_t> input = io::read_file((dir / "in0.bin").string());
-  const std::vector<float> reference = testing::as_floats(io::read_file((dir / "out0.bin").string()));
+  const std::vector<float> reference =
+      testing::as_floats(io::read_file((dir / "out0.bin").string()));
   const size_t per_case = reference.size() / manifest["cases"].get<size_t>();
   const Outcome o = quantize_and_compare(graph, input, reference, per_case);
-  std::printf("[ quantize ] %-20s SQNR %6.2f dB  top-1 agreement %5.1f%%\n", name.c_str(), o.sqnr_db, 100 * o.top1);
+  std::printf("[ quantize ] %-20s SQNR %6.2f dB  top-1 agreement %5.1f%%\n", name.c_str(),
+              o.sqnr_db, 100 * o.top1);
   EXPECT_GE(o.sqnr_db, kMinSqnrDb);
 }
 
 INSTANTIATE_TEST_SUITE_P(Issue5, GoldenFloatModels,
-                         ::testing::Values("pretrainedResnet", "vww_96_float", "ad01_fp32", "hello_world_float"));
+                         ::testing::Values("pretrainedResnet", "vww_96_float", "ad01_fp32",
+                                           "hello_world_float"));
 
 TEST(GoldenFloatModels, KwsFloat32AgainstOurFloatRun) {
   TINYFORGE_REQUIRE_SHARED("golden/kws_ref_model/manifest.json");
@@ -85,13 +89,14 @@ TEST(GoldenFloatModels, KwsFloat32AgainstOurFloatRun) {
     const float v = scale * static_cast<float>(static_cast<int8_t>(q[i]) - zero_point);
     std::memcpy(input.data() + i * 4, &v, 4);
   }
-  const ir::Graph graph =
-      load_model((tinyforge::testing::shared_dir() / "models" / "kws_ref_model_float32.tflite").string());
+  const ir::Graph graph = load_model(
+      (tinyforge::testing::shared_dir() / "models" / "kws_ref_model_float32.tflite").string());
   const uint32_t cases = manifest["cases"];
-  const std::vector<float> reference = testing::as_floats(testing::run_graph(graph, {input}, cases));
+  const std::vector<float> reference =
+      testing::as_floats(testing::run_graph(graph, {input}, cases));
   const Outcome o = quantize_and_compare(graph, input, reference, reference.size() / cases);
-  std::printf("[ quantize ] %-20s SQNR %6.2f dB  top-1 agreement %5.1f%%\n", "kws_ref_model_float32",
-              o.sqnr_db, 100 * o.top1);
+  std::printf("[ quantize ] %-20s SQNR %6.2f dB  top-1 agreement %5.1f%%\n",
+              "kws_ref_model_float32", o.sqnr_db, 100 * o.top1);
   EXPECT_GE(o.sqnr_db, kMinSqnrDb);
 }
 
@@ -127,14 +132,16 @@ double accuracy(const ir::Graph& g, const Digits& d) {
   return 100.0 * static_cast<double>(right) / cases;
 }
 
-#define REQUIRE_DIGITS(d)                                                                   \
-  Digits d;                                                                                 \
-  if (!load_digits(d))                                                                      \
-    GTEST_SKIP() << "examples/digits/data missing: run /usr/bin/python3 examples/digits/prepare_data.py"
+#define REQUIRE_DIGITS(d) \
+  Digits d;               \
+  if (!load_digits(d))    \
+  GTEST_SKIP()            \
+      << "examples/digits/data missing: run /usr/bin/python3 examples/digits/prepare_data.py"
 
 TEST(DigitsExample, Int8AccuracyWithinOnePointOfFloat) {
   REQUIRE_DIGITS(d);
-  const quantize::CalibrationSet data = quantize::make_calibration_set(d.graph, {d.calibration}, {"calibration.bin"});
+  const quantize::CalibrationSet data =
+      quantize::make_calibration_set(d.graph, {d.calibration}, {"calibration.bin"});
   const double f = accuracy(d.graph, d);
   const double q = accuracy(quantize::quantize_model(d.graph, data, {}), d);
   std::printf("[ digits   ] float %.2f%%  int8 %.2f%%  (%zu test images)\n", f, q, d.labels.size());
@@ -144,7 +151,8 @@ TEST(DigitsExample, Int8AccuracyWithinOnePointOfFloat) {
 
 TEST(DigitsExample, HalfSparsityWithinTwoPointsOfFloat) {
   REQUIRE_DIGITS(d);
-  const quantize::CalibrationSet data = quantize::make_calibration_set(d.graph, {d.calibration}, {"calibration.bin"});
+  const quantize::CalibrationSet data =
+      quantize::make_calibration_set(d.graph, {d.calibration}, {"calibration.bin"});
   ir::Graph pruned = d.graph;
   prune::prune_unstructured(pruned, 0.5);
   EXPECT_NEAR(prune::weight_sparsity(pruned), 0.5, 0.01);
@@ -153,7 +161,8 @@ TEST(DigitsExample, HalfSparsityWithinTwoPointsOfFloat) {
   const double f = accuracy(d.graph, d);
   const double p = accuracy(pruned, d);
   const double pq = accuracy(quantize::quantize_model(pruned, data, {}), d);
-  std::printf("[ digits   ] float %.2f%%  50%% sparse %.2f%%  50%% sparse + int8 %.2f%%\n", f, p, pq);
+  std::printf("[ digits   ] float %.2f%%  50%% sparse %.2f%%  50%% sparse + int8 %.2f%%\n", f, p,
+              pq);
   EXPECT_GE(p, f - 2.0);
 }
 

@@ -181,22 +181,28 @@ inline std::vector<uint8_t> build(const ModelSpec& spec, uint64_t external_base)
   for (size_t i = 0; i < spec.tensors.size(); ++i) {
     const TensorSpec& t = spec.tensors[i];
     flatbuffers::Offset<tfl::QuantizationParameters> q = 0;
-    if (!t.scale.empty() || !t.zero_point.empty())
+    if (!t.scale.empty() || !t.zero_point.empty()) {
+      // Children first, one statement each: argument evaluation order differs between
+      // compilers, and the bytes should not.
+      const auto scale = fbb.CreateVector(t.scale);
+      const auto zero_point = fbb.CreateVector(t.zero_point);
       q = tfl::CreateQuantizationParameters(
-          fbb, 0, 0, fbb.CreateVector(t.scale), fbb.CreateVector(t.zero_point),
-          tfl::QuantizationDetails::NONE, 0, t.quantized_dimension);
+          fbb, 0, 0, scale, zero_point, tfl::QuantizationDetails::NONE, 0, t.quantized_dimension);
+    }
     const uint32_t buffer =
         t.buffer_override >= 0 ? static_cast<uint32_t>(t.buffer_override) : tensor_buffer[i];
-    tensors.push_back(tfl::CreateTensor(fbb, fbb.CreateVector(t.shape), t.type, buffer,
-                                        fbb.CreateString(t.name), q));
+    const auto shape = fbb.CreateVector(t.shape);
+    const auto name = fbb.CreateString(t.name);
+    tensors.push_back(tfl::CreateTensor(fbb, shape, t.type, buffer, name, q));
   }
   std::vector<flatbuffers::Offset<tfl::Operator>> ops;
   for (size_t i = 0; i < spec.ops.size(); ++i) {
     const OpSpec& op = spec.ops[i];
     tfl::BuiltinOptions type;
     const auto options = op_options(fbb, op, type);
-    ops.push_back(tfl::CreateOperator(fbb, op_code_index[i], fbb.CreateVector(op.inputs),
-                                      fbb.CreateVector(op.outputs), type, options));
+    const auto inputs = fbb.CreateVector(op.inputs);
+    const auto outputs = fbb.CreateVector(op.outputs);
+    ops.push_back(tfl::CreateOperator(fbb, op_code_index[i], inputs, outputs, type, options));
   }
   const auto tensors_v = fbb.CreateVector(tensors);
   const auto inputs_v = fbb.CreateVector(spec.inputs);
@@ -206,9 +212,12 @@ inline std::vector<uint8_t> build(const ModelSpec& spec, uint64_t external_base)
   for (int s = 0; s < spec.num_subgraphs; ++s)
     subgraphs.push_back(
         tfl::CreateSubGraph(fbb, tensors_v, inputs_v, outputs_v, ops_v, fbb.CreateString("main")));
+  const auto codes_v = fbb.CreateVector(codes);
+  const auto subgraphs_v = fbb.CreateVector(subgraphs);
+  const auto description = fbb.CreateString("tinyforge test");
+  const auto buffers_v = fbb.CreateVector(buffers);
   const auto model =
-      tfl::CreateModel(fbb, spec.version, fbb.CreateVector(codes), fbb.CreateVector(subgraphs),
-                       fbb.CreateString("tinyforge test"), fbb.CreateVector(buffers));
+      tfl::CreateModel(fbb, spec.version, codes_v, subgraphs_v, description, buffers_v);
   tfl::FinishModelBuffer(fbb, model);
   return std::vector<uint8_t>(fbb.GetBufferPointer(), fbb.GetBufferPointer() + fbb.GetSize());
 }

@@ -27,10 +27,14 @@ using Options = tfl::BuiltinOptions;
 
 tfl::ActivationFunctionType activation(ir::Activation a) {
   switch (a) {
-    case ir::Activation::none: return tfl::ActivationFunctionType::NONE;
-    case ir::Activation::relu: return tfl::ActivationFunctionType::RELU;
-    case ir::Activation::relu_n1_to_1: return tfl::ActivationFunctionType::RELU_N1_TO_1;
-    case ir::Activation::relu6: return tfl::ActivationFunctionType::RELU6;
+    case ir::Activation::none:
+      return tfl::ActivationFunctionType::NONE;
+    case ir::Activation::relu:
+      return tfl::ActivationFunctionType::RELU;
+    case ir::Activation::relu_n1_to_1:
+      return tfl::ActivationFunctionType::RELU_N1_TO_1;
+    case ir::Activation::relu6:
+      return tfl::ActivationFunctionType::RELU6;
   }
   return tfl::ActivationFunctionType::NONE;
 }
@@ -70,8 +74,8 @@ bool valid_matches(const AxisShape& a) {
   return a.pad_before == 0 && a.in >= effective && (a.in - effective) / a.stride + 1 == a.out;
 }
 
-WindowPadding window_padding(const ModelBuilder& b, size_t node, int32_t filter_h,
-                             int32_t filter_w, int dilation_h, int dilation_w) {
+WindowPadding window_padding(const ModelBuilder& b, size_t node, int32_t filter_h, int32_t filter_w,
+                             int dilation_h, int dilation_w) {
   const ir::Attrs& a = b.graph().nodes[node].attrs;
   if (a.padding == ir::Padding::same) return {tfl::Padding::SAME, false};
   if (a.padding == ir::Padding::valid) return {tfl::Padding::VALID, false};
@@ -107,7 +111,8 @@ int32_t pad_in_front(ModelBuilder& b, size_t node) {
 void write_conv(ModelBuilder& b, size_t node) {
   const ir::Node& n = b.graph().nodes[node];
   const auto& w = in_tensor(b, node, 1).shape;  // [OC, KH, KW, IC / groups]
-  const WindowPadding wp = window_padding(b, node, w[1], w[2], n.attrs.dilation_h, n.attrs.dilation_w);
+  const WindowPadding wp =
+      window_padding(b, node, w[1], w[2], n.attrs.dilation_h, n.attrs.dilation_w);
   std::vector<int32_t> inputs = io_of(b, n.inputs);
   if (wp.needs_pad_op) inputs[0] = pad_in_front(b, node);
   const bool grouped = in_tensor(b, node, 0).shape[3] != w[3];
@@ -122,7 +127,8 @@ void write_conv(ModelBuilder& b, size_t node) {
 void write_depthwise(ModelBuilder& b, size_t node) {
   const ir::Node& n = b.graph().nodes[node];
   const auto& w = in_tensor(b, node, 1).shape;  // [1, KH, KW, OC]
-  const WindowPadding wp = window_padding(b, node, w[1], w[2], n.attrs.dilation_h, n.attrs.dilation_w);
+  const WindowPadding wp =
+      window_padding(b, node, w[1], w[2], n.attrs.dilation_h, n.attrs.dilation_w);
   std::vector<int32_t> inputs = io_of(b, n.inputs);
   if (wp.needs_pad_op) inputs[0] = pad_in_front(b, node);
   const bool dilated = n.attrs.dilation_h != 1 || n.attrs.dilation_w != 1;
@@ -161,9 +167,9 @@ void write_pool(ModelBuilder& b, size_t node, Builtin builtin) {
            fmt::format("padding top {} left {} bottom {} right {} is neither SAME nor VALID; "
                        "TFLite pools have no explicit padding",
                        n.attrs.pad_top, n.attrs.pad_left, n.attrs.pad_bottom, n.attrs.pad_right));
-  const auto options = tfl::CreatePool2DOptions(b.fbb(), wp.padding, n.attrs.stride_w,
-                                                n.attrs.stride_h, n.attrs.filter_w,
-                                                n.attrs.filter_h, activation(n.attrs.activation));
+  const auto options =
+      tfl::CreatePool2DOptions(b.fbb(), wp.padding, n.attrs.stride_w, n.attrs.stride_h,
+                               n.attrs.filter_w, n.attrs.filter_h, activation(n.attrs.activation));
   b.add_operator(builtin, is_int8(b, node) ? 2 : 1, io_of(b, n.inputs), io_of(b, n.outputs),
                  Options::Pool2DOptions, options.Union());
 }
@@ -214,7 +220,8 @@ void write_clamp(ModelBuilder& b, size_t node) {
   if (a.clamp_min == 0.0f && a.clamp_max == 6.0f) return write_unary(b, node, Builtin::RELU6, 2);
   if (a.clamp_min == -1.0f && a.clamp_max == 1.0f)
     return write_unary(b, node, Builtin::RELU_N1_TO_1, 1);
-  if (a.clamp_min == 0.0f && a.clamp_max == 1.0f) return write_unary(b, node, Builtin::RELU_0_TO_1, 1);
+  if (a.clamp_min == 0.0f && a.clamp_max == 1.0f)
+    return write_unary(b, node, Builtin::RELU_0_TO_1, 1);
   refuse(b, node,
          fmt::format("clamp to [{}, {}] has no TFLite builtin; expected [0, inf), [0, 6], "
                      "[-1, 1] or [0, 1]",
@@ -222,7 +229,9 @@ void write_clamp(ModelBuilder& b, size_t node) {
 }
 
 void write_quantize(ModelBuilder& b, size_t node) { write_unary(b, node, Builtin::QUANTIZE, 1); }
-void write_dequantize(ModelBuilder& b, size_t node) { write_unary(b, node, Builtin::DEQUANTIZE, 2); }
+void write_dequantize(ModelBuilder& b, size_t node) {
+  write_unary(b, node, Builtin::DEQUANTIZE, 2);
+}
 
 void write_concatenation(ModelBuilder& b, size_t node) {
   const ir::Node& n = b.graph().nodes[node];
@@ -253,7 +262,8 @@ void write_pad(ModelBuilder& b, size_t node) {
     paddings.push_back(n.attrs.pads[d]);
     paddings.push_back(n.attrs.pads[rank + d]);
   }
-  const int32_t pads = b.constant_i32(out.name + "/paddings", {static_cast<int32_t>(rank), 2}, paddings);
+  const int32_t pads =
+      b.constant_i32(out.name + "/paddings", {static_cast<int32_t>(rank), 2}, paddings);
   const int32_t version = is_int8(b, node) ? 2 : 1;
   if (n.attrs.pad_value == 0.0f) {
     b.add_operator(Builtin::PAD, version, {b.tensor(n.inputs[0]), pads}, io_of(b, n.outputs),
@@ -286,24 +296,42 @@ void write_pad(ModelBuilder& b, size_t node) {
 
 void write_node(ModelBuilder& b, size_t node) {
   switch (b.graph().nodes[node].op) {
-    case OpCode::Conv2D: return write_conv(b, node);
-    case OpCode::DepthwiseConv2D: return write_depthwise(b, node);
-    case OpCode::FullyConnected: return write_fully_connected(b, node);
-    case OpCode::AveragePool2D: return write_pool(b, node, Builtin::AVERAGE_POOL_2D);
-    case OpCode::MaxPool2D: return write_pool(b, node, Builtin::MAX_POOL_2D);
-    case OpCode::Add: return write_add(b, node);
-    case OpCode::Reshape: return write_reshape(b, node);
-    case OpCode::Softmax: return write_softmax(b, node);
-    case OpCode::Quantize: return write_quantize(b, node);
-    case OpCode::Dequantize: return write_dequantize(b, node);
-    case OpCode::Mul: return write_mul(b, node);
-    case OpCode::Logistic: return write_unary(b, node, Builtin::LOGISTIC, 2);
-    case OpCode::Tanh: return write_unary(b, node, Builtin::TANH, 2);
-    case OpCode::Clamp: return write_clamp(b, node);
-    case OpCode::Concatenation: return write_concatenation(b, node);
-    case OpCode::Transpose: return write_transpose(b, node);
-    case OpCode::Pad: return write_pad(b, node);
-    default: break;  // ops added to ops.def later: refused until mapped here
+    case OpCode::Conv2D:
+      return write_conv(b, node);
+    case OpCode::DepthwiseConv2D:
+      return write_depthwise(b, node);
+    case OpCode::FullyConnected:
+      return write_fully_connected(b, node);
+    case OpCode::AveragePool2D:
+      return write_pool(b, node, Builtin::AVERAGE_POOL_2D);
+    case OpCode::MaxPool2D:
+      return write_pool(b, node, Builtin::MAX_POOL_2D);
+    case OpCode::Add:
+      return write_add(b, node);
+    case OpCode::Reshape:
+      return write_reshape(b, node);
+    case OpCode::Softmax:
+      return write_softmax(b, node);
+    case OpCode::Quantize:
+      return write_quantize(b, node);
+    case OpCode::Dequantize:
+      return write_dequantize(b, node);
+    case OpCode::Mul:
+      return write_mul(b, node);
+    case OpCode::Logistic:
+      return write_unary(b, node, Builtin::LOGISTIC, 2);
+    case OpCode::Tanh:
+      return write_unary(b, node, Builtin::TANH, 2);
+    case OpCode::Clamp:
+      return write_clamp(b, node);
+    case OpCode::Concatenation:
+      return write_concatenation(b, node);
+    case OpCode::Transpose:
+      return write_transpose(b, node);
+    case OpCode::Pad:
+      return write_pad(b, node);
+    default:
+      break;  // ops added to ops.def later: refused until mapped here
   }
   refuse(b, node, "no TFLite operator for this op");
 }

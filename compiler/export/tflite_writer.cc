@@ -19,11 +19,16 @@ constexpr int32_t kPlaceholderForGreaterOpCodes = 127;
 
 tfl::TensorType tensor_type(const ir::Tensor& t) {
   switch (t.type) {
-    case DType::f32: return tfl::TensorType::FLOAT32;
-    case DType::i8: return tfl::TensorType::INT8;
-    case DType::i32: return tfl::TensorType::INT32;
-    case DType::u8: return tfl::TensorType::UINT8;
-    case DType::i16: return tfl::TensorType::INT16;
+    case DType::f32:
+      return tfl::TensorType::FLOAT32;
+    case DType::i8:
+      return tfl::TensorType::INT8;
+    case DType::i32:
+      return tfl::TensorType::INT32;
+    case DType::u8:
+      return tfl::TensorType::UINT8;
+    case DType::i16:
+      return tfl::TensorType::INT16;
   }
   throw ir::Error(fmt::format("tensor '{}': element type {} has no TFLite equivalent", t.name,
                               static_cast<int>(t.type)));
@@ -53,8 +58,8 @@ int32_t ModelBuilder::write_tensor(const ir::Tensor& t, bool with_data) {
     if (zero_points.empty()) zero_points.assign(t.quant.scale.size(), 0);
     const auto scale = fbb_.CreateVector(t.quant.scale);
     const auto zp = fbb_.CreateVector(zero_points);
-    quant = tfl::CreateQuantizationParameters(fbb_, 0, 0, scale, zp,
-                                              tfl::QuantizationDetails::NONE, 0, t.quant.axis);
+    quant = tfl::CreateQuantizationParameters(fbb_, 0, 0, scale, zp, tfl::QuantizationDetails::NONE,
+                                              0, t.quant.axis);
   }
   const auto shape = fbb_.CreateVector(t.shape);
   const auto name = fbb_.CreateString(t.name);
@@ -124,8 +129,7 @@ std::vector<uint8_t> ModelBuilder::finish() {
   const auto codes = fbb_.CreateVector(codes_);
   const auto buffers = fbb_.CreateVector(buffers_);
   const auto description = fbb_.CreateString("tinyforge");
-  const auto model =
-      tfl::CreateModel(fbb_, kSchemaVersion, codes, subgraphs, description, buffers);
+  const auto model = tfl::CreateModel(fbb_, kSchemaVersion, codes, subgraphs, description, buffers);
   tfl::FinishModelBuffer(fbb_, model);
   return std::vector<uint8_t>(fbb_.GetBufferPointer(), fbb_.GetBufferPointer() + fbb_.GetSize());
 }

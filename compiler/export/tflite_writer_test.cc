@@ -44,14 +44,16 @@ TEST(TfliteWriter, WritesTheFormatsFields) {
   ASSERT_GT(m.operator_codes()->size(), 0u);
   std::vector<int32_t> seen;
   for (const tfl::OperatorCode* c : *m.operator_codes()) {
-    EXPECT_EQ(static_cast<int32_t>(c->deprecated_builtin_code()), static_cast<int32_t>(c->builtin_code()));
+    EXPECT_EQ(static_cast<int32_t>(c->deprecated_builtin_code()),
+              static_cast<int32_t>(c->builtin_code()));
     EXPECT_EQ(std::count(seen.begin(), seen.end(), static_cast<int32_t>(c->builtin_code())), 0);
     seen.push_back(static_cast<int32_t>(c->builtin_code()));
   }
   // 7 IR ops, and RESHAPE carries its new shape as an int32 operand.
   ASSERT_EQ(sg.operators()->size(), 7u);
   const tfl::Operator& reshape = *sg.operators()->Get(4);
-  EXPECT_EQ(m.operator_codes()->Get(reshape.opcode_index())->builtin_code(), tfl::BuiltinOperator::RESHAPE);
+  EXPECT_EQ(m.operator_codes()->Get(reshape.opcode_index())->builtin_code(),
+            tfl::BuiltinOperator::RESHAPE);
   ASSERT_EQ(reshape.inputs()->size(), 2u);
   const tfl::Tensor& shape = *sg.tensors()->Get(reshape.inputs()->Get(1));
   EXPECT_EQ(shape.type(), tfl::TensorType::INT32);
@@ -103,8 +105,10 @@ TEST(TfliteWriter, ExplicitPaddingBecomesSameValidOrAPadOp) {
     const tfl::Model& m = parse(bytes);
     const tfl::SubGraph& sg = *m.subgraphs()->Get(0);
     EXPECT_EQ(sg.operators()->size(), 7u);
-    EXPECT_EQ(sg.operators()->Get(0)->builtin_options_as_Conv2DOptions()->padding(), tfl::Padding::SAME);
-    EXPECT_EQ(testing::run_graph(import_tflite(bytes.data(), bytes.size(), "same"), {input}, 2), reference);
+    EXPECT_EQ(sg.operators()->Get(0)->builtin_options_as_Conv2DOptions()->padding(),
+              tfl::Padding::SAME);
+    EXPECT_EQ(testing::run_graph(import_tflite(bytes.data(), bytes.size(), "same"), {input}, 2),
+              reference);
   }
   // Padding only at the top/left (2, 0) keeps the shape but is neither: a PAD op in front.
   a.pad_top = a.pad_left = 2;
@@ -116,7 +120,8 @@ TEST(TfliteWriter, ExplicitPaddingBecomesSameValidOrAPadOp) {
     ASSERT_EQ(sg.operators()->size(), 8u);
     EXPECT_EQ(m.operator_codes()->Get(sg.operators()->Get(0)->opcode_index())->builtin_code(),
               tfl::BuiltinOperator::PAD);
-    EXPECT_EQ(sg.operators()->Get(1)->builtin_options_as_Conv2DOptions()->padding(), tfl::Padding::VALID);
+    EXPECT_EQ(sg.operators()->Get(1)->builtin_options_as_Conv2DOptions()->padding(),
+              tfl::Padding::VALID);
     // The re-imported model (PAD is not imported yet by every reader) runs as ours does.
     try {
       const ir::Graph back = import_tflite(bytes.data(), bytes.size(), "pad");
@@ -159,7 +164,8 @@ TEST(TfliteWriter, GoldenModelsRoundTripByteIdentically) {
     if (!fs::exists(manifest_path)) continue;
     const auto manifest = nlohmann::json::parse(io::read_file(manifest_path.string()));
     if (manifest.value("status", "") != "ok") continue;
-    const std::string model = (tinyforge::testing::shared_dir() / manifest["model"].get<std::string>()).string();
+    const std::string model =
+        (tinyforge::testing::shared_dir() / manifest["model"].get<std::string>()).string();
     SCOPED_TRACE(model);
     host::Compiled original;
     try {
@@ -168,7 +174,8 @@ TEST(TfliteWriter, GoldenModelsRoundTripByteIdentically) {
       continue;  // models the core does not compile are the golden test's business
     }
     const std::vector<uint8_t> bytes = write_tflite(original.graph);
-    const std::string exported = ::testing::TempDir() + "roundtrip_" + manifest["name"].get<std::string>() + ".tflite";
+    const std::string exported =
+        ::testing::TempDir() + "roundtrip_" + manifest["name"].get<std::string>() + ".tflite";
     io::write_file(exported, bytes);
     const host::Compiled back = host::compile_model_file(exported);
     EXPECT_EQ(back.blob, original.blob);

@@ -134,8 +134,6 @@ Plan build_plan(ir::Graph graph, const PlanOptions& options) {
   }
 
   const MemoryPlan mem = plan_memory(buffers, options.arena_alignment, overlaps);
-  if (getenv("TF_DEBUG_PLAN")) { for (auto& o : overlaps) fprintf(stderr, "overlap in=%zu out=%zu gap=%ld\n", o.input, o.output, (long)o.min_gap);
-    for (size_t k = 0; k < buffers.size(); ++k) fprintf(stderr, "buf %zu size %u [%d,%d] at %u\n", k, buffers[k].size, buffers[k].first, buffers[k].last, mem.offsets[k]); }
   if (!memory_plan_is_valid(buffers, mem, overlaps))
     throw ir::Error("internal error: memory planner produced overlapping buffers");
   for (uint32_t t = 0; t < n; ++t)

@@ -83,9 +83,10 @@ LoweredOp lower_Conv2DDsp(ir::Graph& g, size_t node) {
   p.act_max = rp.act_max;
   const std::vector<int32_t> bias = bias_or_zero(g, ref.inputs[2], oc);
   const std::vector<int8_t> weights = int8s(g, filter);
+  const std::vector<int64_t> spreads = accumulator_spreads(weights, oc, k, 255);  // |x + offset| <= 255
   const ChannelRecords records =
-      make_channel_records(bias, int32s(g, ref.inputs[3]), int32s(g, ref.inputs[4]), rp.output_offset,
-                           accumulator_spreads(weights, oc, k, 255));  // |x + offset| <= 255
+      make_channel_records(bias, int32s(g, ref.inputs[3]), int32s(g, ref.inputs[4]), rp.output_offset, spreads);
+  p.run_groups = dual_run_groups(spreads, ceil_div(k, 4));
   p.requant = static_cast<int32_t>(records.mode);
 
   const std::string base = g.tensors[output].name;
@@ -164,10 +165,12 @@ LoweredOp lower_FullyConnectedDsp(ir::Graph& g, size_t node) {
     bias[u] = static_cast<int32_t>(static_cast<uint32_t>(bias[u]) +
                                    static_cast<uint32_t>(static_cast<int64_t>(rp.input_offset) * sum));
   }
-  const ChannelRecords records = make_channel_records(bias, int32s(g, ref.inputs[3]), int32s(g, ref.inputs[4]),
-                                                      rp.output_offset, accumulator_spreads(w, units, depth, 128));
+  const std::vector<int64_t> spreads = accumulator_spreads(w, units, depth, 128);  // |x| <= 128
+  const ChannelRecords records =
+      make_channel_records(bias, int32s(g, ref.inputs[3]), int32s(g, ref.inputs[4]), rp.output_offset, spreads);
 
   FullyConnectedDspParams p{};
+  p.run_groups = dual_run_groups(spreads, ceil_div(depth, 4));
   p.requant = static_cast<int32_t>(records.mode);
   p.output_offset = rp.output_offset;
   p.act_min = rp.act_min;

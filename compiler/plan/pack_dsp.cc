@@ -120,6 +120,12 @@ std::vector<int64_t> accumulator_spreads(const std::vector<int8_t>& weights, int
   return spread;
 }
 
+int32_t dual_run_groups(const std::vector<int64_t>& spreads, int32_t groups) {
+  for (size_t c = 1; c < spreads.size(); c += 2)  // channel B of each pair
+    if (spreads[c] >= (int64_t{1} << 23)) return kDualChunkGroups;
+  return std::max(groups, kDualChunkGroups);
+}
+
 namespace {
 
 struct ChannelForm {

@@ -42,6 +42,10 @@ ChannelRecords make_channel_records(const std::vector<int32_t>& bias, const std:
 // Whether (multiplier, shift) may use RequantMode::fast for accumulators of any value.
 bool fast_requant_ok(int32_t multiplier, int32_t shift);
 
+// The run_groups of a dual-channel layer (packed.h kDualChunkGroups): the whole row when
+// every channel B of every pair has x_max * sum|B| < 2^23, else kDualChunkGroups.
+int32_t dual_run_groups(const std::vector<int64_t>& spreads, int32_t groups);
+
 // Bound of |sum(w * x)| per channel for |x| <= x_max (weights row-major, `per_channel` each).
 std::vector<int64_t> accumulator_spreads(const std::vector<int8_t>& weights, int32_t channels, int32_t per_channel,
                                          int64_t x_max);

@@ -41,7 +41,8 @@ void slice_axis(ir::Tensor& t, size_t axis, const std::vector<char>& keep) {
     for (int32_t c = 0; c < n; ++c)
       if (keep[static_cast<size_t>(c)]) {
         q.scale.push_back(t.quant.scale[static_cast<size_t>(c)]);
-        q.zero_point.push_back(t.quant.zero_point.empty() ? 0 : t.quant.zero_point[static_cast<size_t>(c)]);
+        q.zero_point.push_back(
+            t.quant.zero_point.empty() ? 0 : t.quant.zero_point[static_cast<size_t>(c)]);
       }
     t.quant = std::move(q);
   }
@@ -51,7 +52,8 @@ void slice_axis(ir::Tensor& t, size_t axis, const std::vector<char>& keep) {
 // FullyConnected weights [OUT, IN]: keeps column j when channel j % period is kept.
 void slice_columns(ir::Tensor& w, int32_t period, const std::vector<char>& keep) {
   std::vector<char> columns(static_cast<size_t>(w.shape[1]));
-  for (int32_t j = 0; j < w.shape[1]; ++j) columns[static_cast<size_t>(j)] = keep[static_cast<size_t>(j % period)];
+  for (int32_t j = 0; j < w.shape[1]; ++j)
+    columns[static_cast<size_t>(j)] = keep[static_cast<size_t>(j % period)];
   slice_axis(w, 1, columns);
 }
 
@@ -86,8 +88,8 @@ class Pruner {
     int32_t period;  // channel period of the node's input (its last dim holds k * period)
   };
   struct Chain {
-    std::vector<Step> pass;  // nodes the channels flow through
-    Step end{};              // the next weighted layer
+    std::vector<Step> pass;    // nodes the channels flow through
+    Step end{};                // the next weighted layer
     std::vector<int> tensors;  // activations whose last dim shrinks (through the end's input)
   };
 
@@ -96,7 +98,8 @@ class Pruner {
     const int w = n.inputs.at(1);
     if (Refusal r = weight_refusal(p, w)) return r;
     const ir::Tensor& weights = g_.tensors[static_cast<size_t>(w)];
-    if (n.op == OpCode::Conv2D && g_.tensors[static_cast<size_t>(n.inputs[0])].shape.back() != weights.shape.back())
+    if (n.op == OpCode::Conv2D &&
+        g_.tensors[static_cast<size_t>(n.inputs[0])].shape.back() != weights.shape.back())
       return "grouped convolution";
     const int32_t channels = weights.shape[0];
     const auto remove = static_cast<int32_t>(std::floor(sparsity_ * channels));
@@ -120,7 +123,8 @@ class Pruner {
       if (keep[static_cast<size_t>(c)]) kept_indices.push_back(c);
     result.kept_channels[p] = kept_indices;
     for (const Step& s : chain.pass)
-      if (g_.nodes[s.node].op == OpCode::DepthwiseConv2D) result.kept_channels[s.node] = kept_indices;
+      if (g_.nodes[s.node].op == OpCode::DepthwiseConv2D)
+        result.kept_channels[s.node] = kept_indices;
     ++result.layers;
     result.channels_removed += channels - kept;
     if (log)
@@ -166,14 +170,16 @@ class Pruner {
         return fmt::format("its output is a secondary operand of {}", g_.node_label(c));
       const std::vector<int32_t>& shape = g_.tensors[static_cast<size_t>(t)].shape;
       if (shape.empty() || shape.back() % period != 0)
-        return fmt::format("tensor '{}' does not hold channels last", g_.tensors[static_cast<size_t>(t)].name);
+        return fmt::format("tensor '{}' does not hold channels last",
+                           g_.tensors[static_cast<size_t>(t)].name);
       const bool channels_last = shape.back() == period;
       const Step step{c, period};
       chain.tensors.push_back(t);
       switch (n.op) {
         case OpCode::Conv2D: {
           const ir::Tensor& w = g_.tensors[static_cast<size_t>(n.inputs.at(1))];
-          if (!channels_last || w.shape.back() != period) return fmt::format("{} is grouped", g_.node_label(c));
+          if (!channels_last || w.shape.back() != period)
+            return fmt::format("{} is grouped", g_.node_label(c));
           if (Refusal r = weight_refusal(c, n.inputs[1])) return r;
           chain.end = step;
           return std::nullopt;
@@ -188,7 +194,8 @@ class Pruner {
         }
         case OpCode::DepthwiseConv2D:
           if (!channels_last || n.attrs.depth_multiplier != 1)
-            return fmt::format("{} has depth multiplier {}", g_.node_label(c), n.attrs.depth_multiplier);
+            return fmt::format("{} has depth multiplier {}", g_.node_label(c),
+                               n.attrs.depth_multiplier);
           if (Refusal r = weight_refusal(c, n.inputs.at(1))) return r;
           if (n.inputs.size() > 2)
             if (Refusal r = weight_refusal(c, n.inputs[2])) return r;
@@ -199,7 +206,8 @@ class Pruner {
           break;
         case OpCode::Pad: {
           const size_t rank = shape.size();
-          if (n.attrs.pads.size() != 2 * rank || n.attrs.pads[rank - 1] != 0 || n.attrs.pads[2 * rank - 1] != 0)
+          if (n.attrs.pads.size() != 2 * rank || n.attrs.pads[rank - 1] != 0 ||
+              n.attrs.pads[2 * rank - 1] != 0)
             return fmt::format("{} pads the channels", g_.node_label(c));
           break;
         }
@@ -238,12 +246,14 @@ class Pruner {
     const auto kept = static_cast<int32_t>(std::count(keep.begin(), keep.end(), 1));
     const ir::Node& n = g_.nodes[p];
     slice_axis(g_.tensors[static_cast<size_t>(n.inputs[1])], 0, keep);
-    if (n.inputs.size() > 2 && n.inputs[2] >= 0) slice_axis(g_.tensors[static_cast<size_t>(n.inputs[2])], 0, keep);
+    if (n.inputs.size() > 2 && n.inputs[2] >= 0)
+      slice_axis(g_.tensors[static_cast<size_t>(n.inputs[2])], 0, keep);
     for (const Step& s : chain.pass) {
       const ir::Node& m = g_.nodes[s.node];
       if (m.op == OpCode::DepthwiseConv2D) {
         slice_axis(g_.tensors[static_cast<size_t>(m.inputs[1])], 3, keep);
-        if (m.inputs.size() > 2 && m.inputs[2] >= 0) slice_axis(g_.tensors[static_cast<size_t>(m.inputs[2])], 0, keep);
+        if (m.inputs.size() > 2 && m.inputs[2] >= 0)
+          slice_axis(g_.tensors[static_cast<size_t>(m.inputs[2])], 0, keep);
       }
     }
     for (int t : chain.tensors) shrink_last_dim(t, channels, kept);

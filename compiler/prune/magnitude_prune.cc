@@ -34,10 +34,14 @@ std::vector<float> magnitudes(const ir::Tensor& t) {
     return m;
   }
   int64_t inner = 1;
-  for (size_t d = static_cast<size_t>(t.quant.axis) + 1; d < t.shape.size(); ++d) inner *= t.shape[d];
+  for (size_t d = static_cast<size_t>(t.quant.axis) + 1; d < t.shape.size(); ++d)
+    inner *= t.shape[d];
   const auto channels = static_cast<int64_t>(t.quant.scale.size());
   for (int64_t i = 0; i < t.elements(); ++i) {
-    const float scale = channels == 0 ? 1.0f : t.quant.scale[static_cast<size_t>(channels == 1 ? 0 : (i / inner) % channels)];
+    const float scale =
+        channels == 0
+            ? 1.0f
+            : t.quant.scale[static_cast<size_t>(channels == 1 ? 0 : (i / inner) % channels)];
     m[static_cast<size_t>(i)] = std::abs(scale * static_cast<float>(t.at<int8_t>(i)));
   }
   return m;
@@ -50,7 +54,8 @@ bool is_zero(const ir::Tensor& t, int64_t i) {
 void set_zero(ir::Tensor& t, int64_t i) {
   const size_t size = dtype_size(t.type);
   // int8 zero point of weights is 0 (symmetric), so q = 0 is real 0 for both types.
-  std::fill_n(t.data.begin() + static_cast<ptrdiff_t>(static_cast<size_t>(i) * size), size, uint8_t{0});
+  std::fill_n(t.data.begin() + static_cast<ptrdiff_t>(static_cast<size_t>(i) * size), size,
+              uint8_t{0});
 }
 
 }  // namespace
@@ -68,10 +73,11 @@ int64_t prune_unstructured(ir::Graph& graph, double sparsity, const LogFn& log) 
     std::vector<int64_t> order(static_cast<size_t>(n));
     std::iota(order.begin(), order.end(), 0);
     // Smallest magnitudes first; ties broken by position so the result is deterministic.
-    std::nth_element(order.begin(), order.begin() + (k - 1), order.end(), [&](int64_t a, int64_t b) {
-      const float ma = m[static_cast<size_t>(a)], mb = m[static_cast<size_t>(b)];
-      return ma < mb || (ma == mb && a < b);
-    });
+    std::nth_element(order.begin(), order.begin() + (k - 1), order.end(),
+                     [&](int64_t a, int64_t b) {
+                       const float ma = m[static_cast<size_t>(a)], mb = m[static_cast<size_t>(b)];
+                       return ma < mb || (ma == mb && a < b);
+                     });
     int64_t newly = 0;
     for (int64_t j = 0; j < k; ++j) {
       const int64_t i = order[static_cast<size_t>(j)];

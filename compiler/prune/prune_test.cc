@@ -70,7 +70,8 @@ void kill_channels(ir::Graph& g, size_t node, const std::vector<int>& dead) {
   const int64_t per = w.elements() / w.shape[0];
   const float zero = 0.0f, tiny = 1e-4f, negative = -1.0f;
   for (int c : dead) {
-    for (int64_t i = 0; i < per; ++i) std::memcpy(w.data.data() + (c * per + i) * 4, i == 0 ? &tiny : &zero, 4);
+    for (int64_t i = 0; i < per; ++i)
+      std::memcpy(w.data.data() + (c * per + i) * 4, i == 0 ? &tiny : &zero, 4);
     std::memcpy(b.data.data() + c * 4, &negative, 4);  // relu(1e-4 * x - 1) = 0 for x < 1e4
   }
 }
@@ -84,7 +85,8 @@ TEST(PruneChannels, ShrinksLayersAndTheNextOnesInputs) {
   const ir::Graph dense = testing::small_float_cnn(6);
   ir::Graph g = dense;
   std::vector<std::string> log;
-  const ChannelPruneResult r = prune_channels(g, 0.5, [&](const std::string& l) { log.push_back(l); });
+  const ChannelPruneResult r =
+      prune_channels(g, 0.5, [&](const std::string& l) { log.push_back(l); });
   g.check();
   // conv1 (8) -> conv2 via max pool; conv2 (6) -> depthwise -> reshape -> FC; the FC
   // feeds the softmax, which keeps its channels.
@@ -94,7 +96,8 @@ TEST(PruneChannels, ShrinksLayersAndTheNextOnesInputs) {
   EXPECT_EQ(weights_of(g, 2).shape, (std::vector<int32_t>{3, 3, 3, 4}));
   EXPECT_EQ(weights_of(g, 3).shape, (std::vector<int32_t>{1, 3, 3, 3}));
   EXPECT_EQ(weights_of(g, 5).shape, (std::vector<int32_t>{10, 48}));
-  EXPECT_EQ(g.tensors[static_cast<size_t>(g.nodes[4].outputs[0])].shape, (std::vector<int32_t>{1, 48}));
+  EXPECT_EQ(g.tensors[static_cast<size_t>(g.nodes[4].outputs[0])].shape,
+            (std::vector<int32_t>{1, 48}));
   ASSERT_EQ(log.size(), 3u);
   EXPECT_NE(log.back().find("kept whole"), std::string::npos) << log.back();
   const ir::GraphMetrics before = ir::graph_metrics(dense), after = ir::graph_metrics(g);
@@ -157,8 +160,10 @@ TEST(Reconstruct, RefitRecoversWhatPruningLost) {
   // Held-out data: the refitted network is closer to the dense one.
   const std::vector<uint8_t> test = testing::random_floats(32 * 128, 99);
   const std::vector<float> ref = testing::as_floats(testing::run_graph(dense, {test}, 32));
-  const double plain = quantize::sqnr_db(ref, testing::as_floats(testing::run_graph(pruned, {test}, 32)));
-  const double fitted = quantize::sqnr_db(ref, testing::as_floats(testing::run_graph(refit, {test}, 32)));
+  const double plain =
+      quantize::sqnr_db(ref, testing::as_floats(testing::run_graph(pruned, {test}, 32)));
+  const double fitted =
+      quantize::sqnr_db(ref, testing::as_floats(testing::run_graph(refit, {test}, 32)));
   EXPECT_GT(fitted, plain + 2.0) << "plain " << plain << " dB, refitted " << fitted << " dB";
 }
 
@@ -169,15 +174,17 @@ TEST(Reconstruct, RefitAfterStructuredPruningUsesTheKeptChannels) {
   ir::Graph pruned = dense;
   const ChannelPruneResult r = prune_channels(pruned, 0.25);
   ASSERT_EQ(r.kept_channels.size(), dense.nodes.size());
-  EXPECT_EQ(r.kept_channels[0].size(), 6u);  // conv 1: 8 -> 6
+  EXPECT_EQ(r.kept_channels[0].size(), 6u);                         // conv 1: 8 -> 6
   EXPECT_EQ(r.kept_channels[3].size(), r.kept_channels[2].size());  // the depthwise follows conv 2
-  EXPECT_TRUE(r.kept_channels[5].empty());  // the FC keeps its outputs
+  EXPECT_TRUE(r.kept_channels[5].empty());                          // the FC keeps its outputs
   ir::Graph refit = pruned;
   reconstruct_pruned(refit, dense, data, kDefaultRidge, {}, r.kept_channels);
   const std::vector<uint8_t> test = testing::random_floats(32 * 128, 98);
   const std::vector<float> ref = testing::as_floats(testing::run_graph(dense, {test}, 32));
-  const double plain = quantize::sqnr_db(ref, testing::as_floats(testing::run_graph(pruned, {test}, 32)));
-  const double fitted = quantize::sqnr_db(ref, testing::as_floats(testing::run_graph(refit, {test}, 32)));
+  const double plain =
+      quantize::sqnr_db(ref, testing::as_floats(testing::run_graph(pruned, {test}, 32)));
+  const double fitted =
+      quantize::sqnr_db(ref, testing::as_floats(testing::run_graph(refit, {test}, 32)));
   EXPECT_GT(fitted, plain + 2.0) << "plain " << plain << " dB, refitted " << fitted << " dB";
 }
 
@@ -192,7 +199,8 @@ TEST(Reconstruct, UnprunedLayersAreReproduced) {
   const ir::Tensor& a = weights_of(dense, 0);
   const ir::Tensor& b = weights_of(g, 0);
   double worst = 0;
-  for (int64_t i = 0; i < a.elements(); ++i) worst = std::max(worst, std::abs(double{a.at<float>(i)} - b.at<float>(i)));
+  for (int64_t i = 0; i < a.elements(); ++i)
+    worst = std::max(worst, std::abs(double{a.at<float>(i)} - b.at<float>(i)));
   EXPECT_LT(worst, 1e-3);
 }
 

@@ -59,7 +59,8 @@ int32_t pad_before(ir::Padding padding, int32_t in, int32_t out, int32_t filter,
   if (padding == ir::Padding::explicit_pads) return explicit_pad;
   if (padding == ir::Padding::valid) return 0;
   const int64_t effective = int64_t{filter - 1} * dilation + 1;
-  return static_cast<int32_t>(std::max<int64_t>(0, (int64_t{out} - 1) * stride + effective - in) / 2);
+  return static_cast<int32_t>(std::max<int64_t>(0, (int64_t{out} - 1) * stride + effective - in) /
+                              2);
 }
 
 Layer layer_of(const ir::Graph& g, size_t node) {
@@ -77,7 +78,8 @@ Layer layer_of(const ir::Graph& g, size_t node) {
     return l;
   }
   if (in.shape.size() != 4 || out.shape.size() != 4 || wt.shape.size() != 4)
-    throw ir::Error(fmt::format("{}: expected rank-4 input, filter and output", g.node_label(node)));
+    throw ir::Error(
+        fmt::format("{}: expected rank-4 input, filter and output", g.node_label(node)));
   l.batch = in.shape[0];
   l.h = in.shape[1];
   l.w = in.shape[2];
@@ -165,9 +167,13 @@ void add(Normal& into, const Normal& from) {
 
 class Refitter {
  public:
-  Refitter(ir::Graph& pruned, const ir::Graph& dense, const quantize::CalibrationSet& data, double ridge,
-           const std::vector<std::vector<int32_t>>& kept_channels)
-      : pruned_(pruned), dense_(dense), data_(data), ridge_(ridge), kept_(kept_channels),
+  Refitter(ir::Graph& pruned, const ir::Graph& dense, const quantize::CalibrationSet& data,
+           double ridge, const std::vector<std::vector<int32_t>>& kept_channels)
+      : pruned_(pruned),
+        dense_(dense),
+        data_(data),
+        ridge_(ridge),
+        kept_(kept_channels),
         dense_probe_(dense) {}
 
   struct Result {
@@ -207,7 +213,8 @@ class Refitter {
     std::vector<double> x;
     std::vector<size_t> kept;
     for (int32_t oc = 0; oc < l.out_channels; ++oc) {
-      if (!solve_channel(l, w, b, fit, oc, r.ridge, x, kept)) continue;  // degenerate: keep as pruned
+      if (!solve_channel(l, w, b, fit, oc, r.ridge, x, kept))
+        continue;  // degenerate: keep as pruned
       for (size_t i = 0; i + 1 < kept.size(); ++i)
         set_value(w, l.weight_index(oc, static_cast<int32_t>(kept[i])), x[i]);
       set_value(b, oc, x.back());
@@ -217,18 +224,26 @@ class Refitter {
   }
 
  private:
-  ir::Tensor& weights(size_t node) { return pruned_.tensors[static_cast<size_t>(pruned_.nodes[node].inputs[1])]; }
-  ir::Tensor& bias(size_t node) { return pruned_.tensors[static_cast<size_t>(pruned_.nodes[node].inputs[2])]; }
+  ir::Tensor& weights(size_t node) {
+    return pruned_.tensors[static_cast<size_t>(pruned_.nodes[node].inputs[1])];
+  }
+  ir::Tensor& bias(size_t node) {
+    return pruned_.tensors[static_cast<size_t>(pruned_.nodes[node].inputs[2])];
+  }
 
   // Patches of the pruned model's input against targets of the dense layer, over every
   // calibration case (held-out cases into `held`).
-  void accumulate(size_t node, const Layer& l, std::vector<Normal>& fit, std::vector<Normal>& held) {
+  void accumulate(size_t node, const Layer& l, std::vector<Normal>& fit,
+                  std::vector<Normal>& held) {
     const ir::Node& n = pruned_.nodes[node];
     const ir::Node& dn = dense_.nodes[node];
     const ir::Tensor& wd = dense_.tensors[static_cast<size_t>(dn.inputs[1])];
-    const ir::Tensor* bd = dn.inputs.size() > 2 && dn.inputs[2] >= 0 ? &dense_.tensors[static_cast<size_t>(dn.inputs[2])] : nullptr;
+    const ir::Tensor* bd = dn.inputs.size() > 2 && dn.inputs[2] >= 0
+                               ? &dense_.tensors[static_cast<size_t>(dn.inputs[2])]
+                               : nullptr;
     const Layer ld = layer_of(dense_, node);  // differs from l after structured pruning
-    const std::vector<int32_t>* kept = node < kept_.size() && !kept_[node].empty() ? &kept_[node] : nullptr;
+    const std::vector<int32_t>* kept =
+        node < kept_.size() && !kept_[node].empty() ? &kept_[node] : nullptr;
     if (kept && kept->size() != static_cast<size_t>(l.out_channels))
       throw ir::Error(fmt::format("{}: {} kept channels listed for {} output channels",
                                   pruned_.node_label(node), kept->size(), l.out_channels));
@@ -265,7 +280,8 @@ class Refitter {
               ld.patch(xd.data(), pos, dense_unit, pd.data());
             }
             double y = bd ? value(*bd, doc) : 0.0;
-            for (int32_t e = 0; e < ld.k; ++e) y += value(wd, ld.weight_index(doc, e)) * pd[static_cast<size_t>(e)];
+            for (int32_t e = 0; e < ld.k; ++e)
+              y += value(wd, ld.weight_index(doc, e)) * pd[static_cast<size_t>(e)];
             for (size_t i = 0; i < dim; ++i) acc.h[static_cast<size_t>(j) * dim + i] += pp[i] * y;
           }
         }
@@ -370,22 +386,26 @@ void reconstruct_pruned(ir::Graph& pruned, const ir::Graph& dense,
     throw ir::Error("reconstruction: the pruned and dense graphs differ in structure");
   for (size_t i = 0; i < dense.nodes.size(); ++i) {
     const ir::Node& n = pruned.nodes[i];
-    if (n.op != dense.nodes[i].op) throw ir::Error("reconstruction: the pruned and dense graphs differ in structure");
+    if (n.op != dense.nodes[i].op)
+      throw ir::Error("reconstruction: the pruned and dense graphs differ in structure");
     if (!weighted(n.op)) continue;
     for (int t : {n.inputs.at(0), n.inputs.at(1), n.outputs.at(0)})
       if (pruned.tensors.at(static_cast<size_t>(t)).type != DType::f32)
-        throw ir::Error(fmt::format("{}: {}: reconstruction needs a float32 model (prune before "
-                                    "quantizing)",
-                                    pruned.source, pruned.node_label(i)));
+        throw ir::Error(
+            fmt::format("{}: {}: reconstruction needs a float32 model (prune before "
+                        "quantizing)",
+                        pruned.source, pruned.node_label(i)));
     if (!pruned.tensors[static_cast<size_t>(n.inputs[1])].constant)
-      throw ir::Error(fmt::format("{}: {}: weights are not constant", pruned.source, pruned.node_label(i)));
+      throw ir::Error(
+          fmt::format("{}: {}: weights are not constant", pruned.source, pruned.node_label(i)));
   }
   Refitter refitter(pruned, dense, data, ridge, kept_channels);
   for (size_t i = 0; i < pruned.nodes.size(); ++i) {
     if (!weighted(pruned.nodes[i].op)) continue;
     const Refitter::Result r = refitter.refit(i);
     if (log)
-      log(fmt::format("{}: refitted {} output channel(s), ridge {:g}", pruned.node_label(i), r.channels, r.ridge));
+      log(fmt::format("{}: refitted {} output channel(s), ridge {:g}", pruned.node_label(i),
+                      r.channels, r.ridge));
   }
 }
 

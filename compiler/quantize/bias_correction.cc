@@ -34,7 +34,7 @@ ir::Tensor corrected_bias(OpCode op, const ir::Tensor& w, const ir::Tensor& wq,
   if (!fits || (scales != 1 && scales != static_cast<size_t>(channels)) || b.elements() != channels)
     return b;
 
-  const int64_t per_out = w.elements() / channels;           // conv / FC: elements per row
+  const int64_t per_out = w.elements() / channels;  // conv / FC: elements per row
   const int32_t groups = op == OpCode::Conv2D ? input_channels / last : 1;
   const int32_t out_per_group = groups > 0 ? channels / groups : channels;
   const int32_t multiplier = op == OpCode::DepthwiseConv2D ? channels / input_channels : 1;
@@ -48,9 +48,11 @@ ir::Tensor corrected_bias(OpCode op, const ir::Tensor& w, const ir::Tensor& wq,
   std::vector<double> shift(static_cast<size_t>(channels), 0.0);
   for (int64_t i = 0; i < w.elements(); ++i) {
     const Channels c = channels_of(i);
-    const double rounded = static_cast<double>(wq.quant.scale[scales == 1 ? 0 : static_cast<size_t>(c.out)]) *
-                           static_cast<int8_t>(wq.data[static_cast<size_t>(i)]);
-    shift[static_cast<size_t>(c.out)] += (rounded - w.at<float>(i)) * means[static_cast<size_t>(c.in)];
+    const double rounded =
+        static_cast<double>(wq.quant.scale[scales == 1 ? 0 : static_cast<size_t>(c.out)]) *
+        static_cast<int8_t>(wq.data[static_cast<size_t>(i)]);
+    shift[static_cast<size_t>(c.out)] +=
+        (rounded - w.at<float>(i)) * means[static_cast<size_t>(c.in)];
   }
   for (int32_t c = 0; c < channels; ++c) {
     const float v = static_cast<float>(b.at<float>(c) - shift[static_cast<size_t>(c)]);

@@ -10,7 +10,8 @@
 namespace tinyforge::quantize {
 namespace {
 
-ir::Tensor constant(std::vector<int32_t> shape, const std::vector<float>& v, const std::string& name) {
+ir::Tensor constant(std::vector<int32_t> shape, const std::vector<float>& v,
+                    const std::string& name) {
   ir::Tensor t;
   t.name = name;
   t.shape = std::move(shape);
@@ -32,7 +33,8 @@ TEST(BiasCorrection, FullyConnectedShiftIsWeightErrorTimesInputMean) {
   const ir::Tensor c = corrected_bias(OpCode::FullyConnected, w, wq, &b, 2, means);
   for (int oc = 0; oc < 2; ++oc) {
     double shift = 0;
-    for (int k = 0; k < 2; ++k) shift += (rounded(wq, oc * 2 + k, 0) - w.at<float>(oc * 2 + k)) * means[k];
+    for (int k = 0; k < 2; ++k)
+      shift += (rounded(wq, oc * 2 + k, 0) - w.at<float>(oc * 2 + k)) * means[k];
     EXPECT_NEAR(c.at<float>(oc), b.at<float>(oc) - shift, 1e-7) << oc;
     EXPECT_NE(shift, 0.0);
   }
@@ -44,7 +46,8 @@ TEST(BiasCorrection, DepthwiseUsesEachChannelsOwnMean) {
   const ir::Tensor wq = quantize_weights(w, 3, weight_scales(w, 3));
   const ir::Tensor c = corrected_bias(OpCode::DepthwiseConv2D, w, wq, nullptr, 2, {1.5, 0.0});
   EXPECT_EQ(c.name, "dw/bias");
-  const double shift0 = (rounded(wq, 0, 0) - 0.33f) * 1.5 + (rounded(wq, 2, 0) - w.at<float>(2)) * 1.5;
+  const double shift0 =
+      (rounded(wq, 0, 0) - 0.33f) * 1.5 + (rounded(wq, 2, 0) - w.at<float>(2)) * 1.5;
   EXPECT_NEAR(c.at<float>(0), -shift0, 1e-7);
   EXPECT_EQ(c.at<float>(1), 0.0f);  // zero mean: nothing to correct
 }

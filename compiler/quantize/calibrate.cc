@@ -6,7 +6,8 @@
 
 namespace tinyforge::quantize {
 
-CalibrationSet make_calibration_set(const ir::Graph& graph, std::vector<std::vector<uint8_t>> inputs,
+CalibrationSet make_calibration_set(const ir::Graph& graph,
+                                    std::vector<std::vector<uint8_t>> inputs,
                                     const std::vector<std::string>& names) {
   const std::vector<uint32_t> bytes = input_tensor_bytes(graph);
   if (inputs.size() != bytes.size())
@@ -17,15 +18,16 @@ CalibrationSet make_calibration_set(const ir::Graph& graph, std::vector<std::vec
     const std::string label = i < names.size() ? names[i] : fmt::format("calibration input {}", i);
     const ir::Tensor& t = graph.tensors.at(static_cast<size_t>(graph.inputs[i]));
     if (bytes[i] == 0 || inputs[i].empty() || inputs[i].size() % bytes[i] != 0)
-      throw ir::Error(fmt::format("{}: {} bytes is not a whole number of '{}' tensors of {} bytes "
-                                  "({} [{}])",
-                                  label, inputs[i].size(), t.name, bytes[i], dtype_name(t.type),
-                                  fmt::join(t.shape, ",")));
+      throw ir::Error(fmt::format(
+          "{}: {} bytes is not a whole number of '{}' tensors of {} bytes "
+          "({} [{}])",
+          label, inputs[i].size(), t.name, bytes[i], dtype_name(t.type), fmt::join(t.shape, ",")));
     const auto cases = static_cast<uint32_t>(inputs[i].size() / bytes[i]);
     if (i > 0 && cases != set.cases)
-      throw ir::Error(fmt::format("{}: holds {} case(s) while the first calibration file holds {}; "
-                                  "expected the same number for every input",
-                                  label, cases, set.cases));
+      throw ir::Error(
+          fmt::format("{}: holds {} case(s) while the first calibration file holds {}; "
+                      "expected the same number for every input",
+                      label, cases, set.cases));
     set.cases = cases;
   }
   set.inputs = std::move(inputs);
@@ -39,11 +41,14 @@ namespace {
 std::vector<size_t> mean_periods(const ir::Graph& graph) {
   std::vector<size_t> period(graph.tensors.size(), 0);
   for (size_t t = 0; t < graph.tensors.size(); ++t)
-    if (!graph.tensors[t].shape.empty()) period[t] = static_cast<size_t>(graph.tensors[t].shape.back());
+    if (!graph.tensors[t].shape.empty())
+      period[t] = static_cast<size_t>(graph.tensors[t].shape.back());
   for (const ir::Node& n : graph.nodes) {
-    if (n.op != OpCode::FullyConnected || n.inputs.size() < 2 || n.inputs[0] < 0 || n.inputs[1] < 0) continue;
+    if (n.op != OpCode::FullyConnected || n.inputs.size() < 2 || n.inputs[0] < 0 || n.inputs[1] < 0)
+      continue;
     const ir::Tensor& w = graph.tensors[static_cast<size_t>(n.inputs[1])];
-    if (w.shape.size() == 2) period[static_cast<size_t>(n.inputs[0])] = static_cast<size_t>(w.shape[1]);
+    if (w.shape.size() == 2)
+      period[static_cast<size_t>(n.inputs[0])] = static_cast<size_t>(w.shape[1]);
   }
   return period;
 }

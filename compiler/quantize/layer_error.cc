@@ -13,7 +13,8 @@ namespace {
 
 std::string source_name(const std::string& name) {
   const std::string suffix = "_int8";
-  if (name.size() > suffix.size() && name.compare(name.size() - suffix.size(), suffix.size(), suffix) == 0)
+  if (name.size() > suffix.size() &&
+      name.compare(name.size() - suffix.size(), suffix.size(), suffix) == 0)
     return name.substr(0, name.size() - suffix.size());
   return name;
 }
@@ -68,8 +69,8 @@ std::vector<LayerError> layer_errors(const ir::Graph& float_graph, const ir::Gra
     for (size_t i = 0; i < bytes.size(); ++i) {
       const uint8_t* begin = data.inputs[i].data() + uint64_t{c} * bytes[i];
       f_in.emplace_back(begin, begin + bytes[i]);
-      q_in.push_back(converted_input(quantized.tensors.at(static_cast<size_t>(quantized.inputs.at(i))),
-                                     begin, bytes[i] / 4));
+      q_in.push_back(converted_input(
+          quantized.tensors.at(static_cast<size_t>(quantized.inputs.at(i))), begin, bytes[i] / 4));
     }
     const auto fv = fp.run(f_in);
     const auto qv = qp.run(q_in);
@@ -87,7 +88,8 @@ std::vector<LayerError> layer_errors(const ir::Graph& float_graph, const ir::Gra
   for (size_t p = 0; p < pairs.size(); ++p) {
     const double db = sums[p].noise == 0 ? std::numeric_limits<double>::infinity()
                                          : 10.0 * std::log10(sums[p].signal / sums[p].noise);
-    out.push_back({float_graph.tensors[static_cast<size_t>(fp.tensors()[pairs[p].first])].name, db});
+    out.push_back(
+        {float_graph.tensors[static_cast<size_t>(fp.tensors()[pairs[p].first])].name, db});
   }
   return out;
 }

@@ -22,9 +22,10 @@ constexpr double kBiasLimit = 2147483647.0;
 
 void require_float_constant(const ir::Tensor& t, const char* role) {
   if (!t.constant || t.type != DType::f32 || static_cast<int64_t>(t.data.size()) != t.bytes())
-    throw ir::Error(fmt::format("{} '{}' is not a float32 constant; expected float weights to "
-                                "quantize",
-                                role, t.name));
+    throw ir::Error(
+        fmt::format("{} '{}' is not a float32 constant; expected float weights to "
+                    "quantize",
+                    role, t.name));
 }
 
 // Elements per step along `axis` and the channel count.
@@ -105,7 +106,8 @@ ir::Tensor quantize_weights(const ir::Tensor& w, int axis, const std::vector<flo
   require_float_constant(w, "weights");
   const AxisLayout l = axis_layout(w, axis);
   if (scales.size() != 1 && scales.size() != static_cast<size_t>(l.channels))
-    throw ir::Error(fmt::format("weights '{}': {} scales for {} channels", w.name, scales.size(), l.channels));
+    throw ir::Error(
+        fmt::format("weights '{}': {} scales for {} channels", w.name, scales.size(), l.channels));
   ir::Tensor q = w;
   q.type = DType::i8;
   q.data.assign(static_cast<size_t>(w.elements()), 0);

@@ -57,7 +57,8 @@ TEST(QuantParams, WeightsArePerChannelSymmetric) {
   EXPECT_EQ(q.quant.axis, 0);
   EXPECT_EQ(q.quant.zero_point, (std::vector<int32_t>{0, 0}));
   const std::vector<int8_t> expected{76, -127, 32, 51, 127, -32};  // 76.2, 31.75, 50.8
-  for (size_t i = 0; i < expected.size(); ++i) EXPECT_EQ(static_cast<int8_t>(q.data[i]), expected[i]) << i;
+  for (size_t i = 0; i < expected.size(); ++i)
+    EXPECT_EQ(static_cast<int8_t>(q.data[i]), expected[i]) << i;
 }
 
 TEST(QuantParams, DepthwiseWeightsQuantizeAlongTheLastAxis) {

@@ -56,14 +56,16 @@ void require_float_graph(const ir::Graph& g) {
   auto type = [&](int t) { return g.tensors[static_cast<size_t>(t)].type; };
   for (int t : g.inputs)
     if (type(t) != DType::f32)
-      throw ir::Error(fmt::format("{}: model input '{}' is {}: the model is already quantized; "
-                                  "expected a float32 model",
-                                  g.source, name(t), dtype_name(type(t))));
+      throw ir::Error(
+          fmt::format("{}: model input '{}' is {}: the model is already quantized; "
+                      "expected a float32 model",
+                      g.source, name(t), dtype_name(type(t))));
   for (size_t i = 0; i < g.nodes.size(); ++i) {
     const ir::Node& n = g.nodes[i];
     if (n.op == OpCode::Quantize || n.op == OpCode::Dequantize)
-      throw ir::Error(fmt::format("{}: {}: the model is already quantized; expected a float32 model",
-                                  g.source, g.node_label(i)));
+      throw ir::Error(
+          fmt::format("{}: {}: the model is already quantized; expected a float32 model", g.source,
+                      g.node_label(i)));
     for (int t : n.outputs)
       if (type(t) != DType::f32)
         throw ir::Error(fmt::format("{}: {}: output '{}' is {}; expected a float32 model", g.source,
@@ -80,10 +82,15 @@ class Rewriter {
  public:
   Rewriter(const ir::Graph& g, const std::vector<TensorCalibration>& calibration,
            const RewriteOptions& options)
-      : g_(g), calibration_(calibration), int8_io_(options.int8_io),
-        bias_correction_(options.bias_correction), log_(options.log),
-        params_(g.tensors.size()), int8_of_(g.tensors.size(), -1),
-        float_of_(g.tensors.size(), -1), float_node_(g.nodes.size(), 0) {
+      : g_(g),
+        calibration_(calibration),
+        int8_io_(options.int8_io),
+        bias_correction_(options.bias_correction),
+        log_(options.log),
+        params_(g.tensors.size()),
+        int8_of_(g.tensors.size(), -1),
+        float_of_(g.tensors.size(), -1),
+        float_node_(g.nodes.size(), 0) {
     for (size_t n : options.float_nodes) float_node_.at(n) = 1;
   }
 
@@ -131,7 +138,8 @@ class Rewriter {
     const std::optional<Range>& r = calibration_.at(static_cast<size_t>(t)).range;
     const ir::Quant q = activation_params(r ? *r : Range{});
     log(fmt::format("tensor '{}': range {} -> {}", g_.tensors[static_cast<size_t>(t)].name,
-                    r ? fmt::format("[{:.6g}, {:.6g}]", r->min, r->max) : "unobserved", describe(q)));
+                    r ? fmt::format("[{:.6g}, {:.6g}]", r->min, r->max) : "unobserved",
+                    describe(q)));
     return q;
   }
 
@@ -154,7 +162,8 @@ class Rewriter {
 
   int add_node(OpCode op, std::vector<int> inputs, std::vector<int> outputs, ir::Attrs attrs,
                std::string name, int origin) {
-    out_.graph.nodes.push_back(ir::Node{op, std::move(inputs), std::move(outputs), std::move(attrs), std::move(name)});
+    out_.graph.nodes.push_back(
+        ir::Node{op, std::move(inputs), std::move(outputs), std::move(attrs), std::move(name)});
     out_.origin.push_back(origin);
     return static_cast<int>(out_.graph.nodes.size()) - 1;
   }
@@ -168,7 +177,8 @@ class Rewriter {
     q.type = DType::i8;
     q.quant = params_[s];
     int8_of_[s] = out_.graph.add_tensor(std::move(q));
-    add_node(OpCode::Quantize, {float_of_[s]}, {int8_of_[s]}, {}, g_.tensors[s].name + "/quantize", kInserted);
+    add_node(OpCode::Quantize, {float_of_[s]}, {int8_of_[s]}, {}, g_.tensors[s].name + "/quantize",
+             kInserted);
     return int8_of_[s];
   }
 
@@ -179,7 +189,8 @@ class Rewriter {
     ir::Tensor f = g_.tensors[s];
     f.name += "_float";
     float_of_[s] = out_.graph.add_tensor(std::move(f));
-    add_node(OpCode::Dequantize, {int8(t)}, {float_of_[s]}, {}, g_.tensors[s].name + "/dequantize", kInserted);
+    add_node(OpCode::Dequantize, {int8(t)}, {float_of_[s]}, {}, g_.tensors[s].name + "/dequantize",
+             kInserted);
     return float_of_[s];
   }
 
@@ -205,7 +216,9 @@ class Rewriter {
     const ir::Node& n = g_.nodes[i];
     std::vector<int> inputs;
     for (int t : n.inputs)
-      inputs.push_back(t < 0 ? -1 : g_.tensors[static_cast<size_t>(t)].constant ? copy_constant(t) : as_float(t));
+      inputs.push_back(t < 0                                         ? -1
+                       : g_.tensors[static_cast<size_t>(t)].constant ? copy_constant(t)
+                                                                     : as_float(t));
     std::vector<int> outputs;
     for (int t : n.outputs) {
       float_of_[static_cast<size_t>(t)] = out_.graph.add_tensor(g_.tensors[static_cast<size_t>(t)]);
@@ -232,7 +245,8 @@ class Rewriter {
     ir::Tensor wq = quantize_weights(w, axis, scales);
     const std::vector<double>& means = calibration_[in].means;
     if (bias_correction_ && !means.empty()) {
-      const ir::Tensor corrected = corrected_bias(n.op, w, wq, bias, g_.tensors[in].shape.back(), means);
+      const ir::Tensor corrected =
+          corrected_bias(n.op, w, wq, bias, g_.tensors[in].shape.back(), means);
       inputs = {int8(n.inputs[0]), out_.graph.add_tensor(std::move(wq)),
                 out_.graph.add_tensor(quantize_bias(corrected, input_scale, scales))};
       return;
@@ -255,10 +269,12 @@ class Rewriter {
         if (t < 0) {
           inputs.push_back(-1);
         } else if (g_.tensors[static_cast<size_t>(t)].constant) {
-          inputs.push_back(n.op == OpCode::Concatenation
-                               ? constant_with(t, out_params)
-                               : out_.graph.add_tensor(quantize_constant(g_.tensors[static_cast<size_t>(t)])));
-        } else if (n.op == OpCode::Concatenation && !same_params(params_[static_cast<size_t>(t)], out_params)) {
+          inputs.push_back(
+              n.op == OpCode::Concatenation
+                  ? constant_with(t, out_params)
+                  : out_.graph.add_tensor(quantize_constant(g_.tensors[static_cast<size_t>(t)])));
+        } else if (n.op == OpCode::Concatenation &&
+                   !same_params(params_[static_cast<size_t>(t)], out_params)) {
           inputs.push_back(requantized(t, out_params));
         } else {
           inputs.push_back(int8(t));
@@ -269,7 +285,8 @@ class Rewriter {
     q.type = DType::i8;
     q.quant = out_params;
     int8_of_[static_cast<size_t>(out)] = out_.graph.add_tensor(std::move(q));
-    add_node(n.op, std::move(inputs), {int8_of_[static_cast<size_t>(out)]}, n.attrs, n.name, static_cast<int>(i));
+    add_node(n.op, std::move(inputs), {int8_of_[static_cast<size_t>(out)]}, n.attrs, n.name,
+             static_cast<int>(i));
   }
 
   // Source activation t requantized (int8 -> int8) to parameters q.
@@ -279,7 +296,8 @@ class Rewriter {
     r.type = DType::i8;
     r.quant = q;
     const int index = out_.graph.add_tensor(std::move(r));
-    add_node(OpCode::Quantize, {int8(t)}, {index}, {}, g_.tensors[static_cast<size_t>(t)].name + "/requantize", kInserted);
+    add_node(OpCode::Quantize, {int8(t)}, {index}, {},
+             g_.tensors[static_cast<size_t>(t)].name + "/requantize", kInserted);
     return index;
   }
 
@@ -344,14 +362,16 @@ ir::Graph quantize_model(const ir::Graph& graph, const CalibrationSet& data,
   const auto failed = unlowerable(r);
   if (failed.empty()) return std::move(r.graph);
   for (const auto& [node, reason] : failed) {
-    if (options.log) options.log(fmt::format("{}: no int8 lowering ({})", graph.node_label(node), reason));
+    if (options.log)
+      options.log(fmt::format("{}: no int8 lowering ({})", graph.node_label(node), reason));
     rewrite_options.float_nodes.push_back(node);
   }
   rewrite_options.log = {};
   r = rewrite(graph, calibration, rewrite_options);
   if (options.log)
     for (size_t node : rewrite_options.float_nodes)
-      options.log(fmt::format("{}: kept in float32 (Dequantize before, Quantize after)", graph.node_label(node)));
+      options.log(fmt::format("{}: kept in float32 (Dequantize before, Quantize after)",
+                              graph.node_label(node)));
   const auto still = unlowerable(r);
   if (!still.empty()) throw ir::Error(still.front().second);
   return std::move(r.graph);

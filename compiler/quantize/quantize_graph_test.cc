@@ -19,7 +19,8 @@ constexpr uint32_t kCases = 24;
 
 struct Fixture {
   ir::Graph graph = testing::small_float_cnn(11);
-  CalibrationSet data = make_calibration_set(graph, {testing::random_floats(kCases * 128, 3)}, {"cal"});
+  CalibrationSet data =
+      make_calibration_set(graph, {testing::random_floats(kCases * 128, 3)}, {"cal"});
 };
 
 const ir::Tensor& tensor(const ir::Graph& g, int t) { return g.tensors.at(static_cast<size_t>(t)); }
@@ -94,7 +95,8 @@ TEST(QuantizeGraph, FollowsTfliteConventions) {
 TEST(QuantizeGraph, RunsCloseToFloatAndSurvivesTheWriter) {
   Fixture f;
   const std::vector<uint8_t> test = testing::random_floats(kCases * 128, 77);
-  const std::vector<float> reference = testing::as_floats(testing::run_graph(f.graph, {test}, kCases));
+  const std::vector<float> reference =
+      testing::as_floats(testing::run_graph(f.graph, {test}, kCases));
   for (RangeMethod m : {RangeMethod::minmax, RangeMethod::percentile, RangeMethod::mse}) {
     SCOPED_TRACE(range_method_name(m));
     QuantizeOptions o;
@@ -111,7 +113,8 @@ TEST(QuantizeGraph, RunsCloseToFloatAndSurvivesTheWriter) {
 TEST(QuantizeGraph, BiasCorrectionRemovesTheMeanShiftOfWeightRounding) {
   // Inputs with a large positive mean make weight rounding shift every output channel.
   Fixture f;
-  f.data = make_calibration_set(f.graph, {testing::random_floats(kCases * 128, 3, 0.5f, 1.0f)}, {"cal"});
+  f.data =
+      make_calibration_set(f.graph, {testing::random_floats(kCases * 128, 3, 0.5f, 1.0f)}, {"cal"});
   QuantizeOptions with, without;
   without.bias_correction = false;
   const ir::Graph a = quantize_model(f.graph, f.data, with);
@@ -163,7 +166,8 @@ TEST(QuantizeGraph, FloatIslandsGetDequantizeBeforeAndQuantizeAfter) {
   const ir::Graph q = quantize_graph(f.graph, calibration, o);
   size_t conv2 = 0;
   for (size_t i = 0; i < q.nodes.size(); ++i)
-    if (q.nodes[i].op == OpCode::Conv2D && tensor(q, q.nodes[i].inputs[1]).type == DType::f32) conv2 = i;
+    if (q.nodes[i].op == OpCode::Conv2D && tensor(q, q.nodes[i].inputs[1]).type == DType::f32)
+      conv2 = i;
   ASSERT_GT(conv2, 0u);
   EXPECT_EQ(q.nodes[conv2 - 1].op, OpCode::Dequantize);
   EXPECT_EQ(q.nodes[conv2 + 1].op, OpCode::Quantize);
@@ -189,7 +193,8 @@ TEST(QuantizeGraph, CalibrationFilesMustHoldWholeTensors) {
   const ir::Graph g = testing::small_float_cnn();
   EXPECT_THROW(make_calibration_set(g, {std::vector<uint8_t>(100)}, {"short.bin"}), ir::Error);
   EXPECT_THROW(make_calibration_set(g, {}, {}), ir::Error);
-  EXPECT_THROW(make_calibration_set(g, {testing::random_floats(128, 1), testing::random_floats(128, 1)}, {"a", "b"}),
+  EXPECT_THROW(make_calibration_set(
+                   g, {testing::random_floats(128, 1), testing::random_floats(128, 1)}, {"a", "b"}),
                ir::Error);
   try {
     make_calibration_set(g, {std::vector<uint8_t>(513)}, {"odd.bin"});
@@ -205,14 +210,17 @@ TEST(QuantizeGraph, ConcatenationInputsAreRequantizedToTheOutput) {
   const int y1 = b.activation("y1", {1, 3});
   const int y2 = b.activation("y2", {1, 3});
   const int cat = b.activation("cat", {1, 6});
-  b.node(OpCode::FullyConnected, {x, b.weights("w1", {3, 4}, 0.2f), b.weights("b1", {3}, 0.1f)}, y1);
-  b.node(OpCode::FullyConnected, {x, b.weights("w2", {3, 4}, 2.0f), b.weights("b2", {3}, 0.1f)}, y2);
+  b.node(OpCode::FullyConnected, {x, b.weights("w1", {3, 4}, 0.2f), b.weights("b1", {3}, 0.1f)},
+         y1);
+  b.node(OpCode::FullyConnected, {x, b.weights("w2", {3, 4}, 2.0f), b.weights("b2", {3}, 0.1f)},
+         y2);
   ir::Attrs concat;
   concat.axis = 1;
   b.node(OpCode::Concatenation, {y1, y2}, cat, concat);
   b.g.inputs = {x};
   b.g.outputs = {cat};
-  const CalibrationSet data = make_calibration_set(b.g, {testing::random_floats(16 * 4, 8)}, {"cal"});
+  const CalibrationSet data =
+      make_calibration_set(b.g, {testing::random_floats(16 * 4, 8)}, {"cal"});
   const ir::Graph q = quantize_model(b.g, data, {});
   const ir::Node& c = *find_op(q, OpCode::Concatenation);
   for (int in : c.inputs) EXPECT_EQ(tensor(q, in).quant.scale, tensor(q, c.outputs[0]).quant.scale);

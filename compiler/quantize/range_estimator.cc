@@ -19,14 +19,18 @@ RangeMethod parse_range_method(const std::string& name) {
   if (name == "minmax") return RangeMethod::minmax;
   if (name == "percentile") return RangeMethod::percentile;
   if (name == "mse") return RangeMethod::mse;
-  throw ir::Error(fmt::format("unknown calibration method '{}'; expected minmax, percentile or mse", name));
+  throw ir::Error(
+      fmt::format("unknown calibration method '{}'; expected minmax, percentile or mse", name));
 }
 
 const char* range_method_name(RangeMethod m) {
   switch (m) {
-    case RangeMethod::minmax: return "minmax";
-    case RangeMethod::percentile: return "percentile";
-    case RangeMethod::mse: return "mse";
+    case RangeMethod::minmax:
+      return "minmax";
+    case RangeMethod::percentile:
+      return "percentile";
+    case RangeMethod::mse:
+      return "mse";
   }
   return "?";
 }

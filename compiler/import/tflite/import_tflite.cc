@@ -67,14 +67,14 @@ const tfl::SubGraph& main_subgraph(const tfl::Model& model, const std::string& s
 std::vector<int> io_tensors(Reader& reader, const flatbuffers::Vector<int32_t>& list,
                             const char* what) {
   std::vector<int> out;
+  std::vector<char> listed(static_cast<size_t>(reader.num_tensors()), 0);
   for (int32_t t : list) {
     if (t < 0 || t >= reader.num_tensors())
       reader.fail(fmt::format("model {} lists tensor {}; expected 0..{}", what, t,
                               reader.num_tensors() - 1));
-    for (int seen : out)
-      if (seen == t)
-        reader.fail(fmt::format("model {} list {} twice; expected each once", what,
-                                reader.tensor_label(t)));
+    if (listed[static_cast<size_t>(t)]++)
+      reader.fail(fmt::format("model {} lists {} twice; expected each once", what,
+                              reader.tensor_label(t)));
     if (reader.tensor(t).constant)
       reader.fail(fmt::format("model {} {} holds constant data; expected an activation", what,
                               reader.tensor_label(t)));

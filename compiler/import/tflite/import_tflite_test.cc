@@ -278,6 +278,9 @@ TEST(TfliteImport, ModelLevelErrors) {
   spec.inputs = {1};  // the conv filter, a constant
   EXPECT_IMPORT_ERROR(spec, "model input", "'conv/filter'", "constant");
   spec = testing::tiny_int8_model();
+  spec.inputs = {0, 0};
+  EXPECT_IMPORT_ERROR(spec, "model input lists tensor 0 'input' twice");
+  spec = testing::tiny_int8_model();
   spec.outputs = {40};
   EXPECT_IMPORT_ERROR(spec, "model output lists tensor 40", "expected 0..");
 }

@@ -56,8 +56,10 @@ struct ChannelQuant {
 static_assert(sizeof(ChannelQuant) == 16, "ChannelQuant is 4 int32 words in the blob");
 constexpr int32_t kFastMaxShift = 20;
 
-// Groups of 4 elements a dual-channel sum may run before B's share is taken out of it:
-// 64 * 4 elements * 255 * 128 < 2^23.
+// Groups of 4 elements a dual-channel sum may run before B's share is taken out of it
+// for any weights: 64 * 4 elements * 255 * 128 < 2^23. The compiler states a longer run in
+// the op's `run_groups` when the layer's actual weights allow one (every channel B with
+// 255 * sum|B| < 2^23 lets a whole row run at once).
 constexpr int32_t kDualChunkGroups = 64;
 
 // Add table of AddDsp, i32 [kAddTableWords]:

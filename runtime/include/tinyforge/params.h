@@ -187,6 +187,7 @@ struct Conv2DDspParams {
   int32_t input_offset;      // -input zero point, added to every input value
   int32_t output_offset;     // +output zero point (RequantMode::exact; fast folds it)
   int32_t act_min, act_max;
+  int32_t run_groups;        // dual-channel run length, >= kDualChunkGroups (packed.h)
 };
 
 enum class DepthwiseDspKernel : int32_t {
@@ -214,6 +215,7 @@ struct FullyConnectedDspParams {
   int32_t requant;
   int32_t output_offset;
   int32_t act_min, act_max;
+  int32_t run_groups;  // dual-channel run length, >= kDualChunkGroups (packed.h)
 };
 
 // Same-shape int8 Add by lookup: inputs 0 and 1 (equal shapes), 2 table i32

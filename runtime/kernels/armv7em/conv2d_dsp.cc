@@ -29,6 +29,7 @@ struct Geometry {
   int32_t out_h, out_w, out_c;
   int32_t patch;   // K = filter_h * filter_w * in_c
   int32_t groups;  // ceil(K / 4)
+  int32_t run;     // dual-channel run length (params.run_groups)
 };
 
 Geometry geometry(const Conv2DDspParams& p, const KernelIO& io) {
@@ -44,6 +45,7 @@ Geometry geometry(const Conv2DDspParams& p, const KernelIO& io) {
   g.out_c = out.dims[3];
   g.patch = p.filter_h * p.filter_w * g.in_c;
   g.groups = ceil_div(g.patch, 4);
+  g.run = p.run_groups;
   return g;
 }
 
@@ -63,6 +65,24 @@ inline void widen_group(uint32_t* slot, uint32_t x, uint32_t offset_pair) {
 // zero filter entries.
 void widen_run(const int8_t* src, int32_t n, uint32_t offset_pair, uint32_t* dst) {
   int32_t i = 0;
+#if TINYFORGE_HAVE_DSP
+  if (n >= 4) {  // 4 instructions per group
+    const int8_t* const end = src + (n & ~3);
+    uint32_t x, e;
+    asm volatile(
+        "1:\n\t"
+        "ldr %[x], [%[src]], #4\n\t"
+        "sxtab16 %[e], %[off], %[x]\n\t"
+        "sxtab16 %[x], %[off], %[x], ror #8\n\t"
+        "strd %[e], %[x], [%[dst]], #16\n\t"
+        "cmp %[src], %[end]\n\t"
+        "bne 1b"
+        : [src] "+r"(src), [dst] "+r"(dst), [x] "=&r"(x), [e] "=&r"(e)
+        : [off] "r"(offset_pair), [end] "r"(end)
+        : "cc", "memory");
+    n &= 3;
+  }
+#endif
   for (; i + 4 <= n; i += 4, dst += 4) widen_group(dst, dsp::load32(src + i), offset_pair);
   if (i < n) {
     uint32_t x = 0;
@@ -139,6 +159,17 @@ void load_patch(const Conv2DDspParams& p, const Geometry& g, const int8_t* input
     }
     return;
   }
+  // The whole window inside the input (the common case): plain row copies, then whole
+  // staging words widened (bytes past K in the staging patch meet zero filter entries).
+  if (runs && kx_lo == 0 && kx_hi == p.filter_w && iy0 >= 0 && iy0 + (p.filter_h - 1) * p.dilation_h < g.in_h) {
+    const int32_t row_bytes = p.filter_w * g.in_c;
+    const int32_t step = p.dilation_h * g.in_w * g.in_c;
+    const int8_t* src = batch + (iy0 * g.in_w + ix0) * g.in_c;
+    int8_t* s = staging;
+    for (int32_t ky = 0; ky < p.filter_h; ++ky, src += step, s += row_bytes) copy_bytes(s, src, row_bytes);
+    widen_run(staging, 4 * g.groups, offset_pair, dst);
+    return;
+  }
   int8_t* s = staging;
   auto pad = [&](int32_t taps) {
     for (int32_t n = taps * g.in_c; n > 0; --n) *s++ = zero_point;
@@ -169,7 +200,7 @@ void load_patch(const Conv2DDspParams& p, const Geometry& g, const int8_t* input
   widen_run(staging, g.patch, offset_pair, dst);
 }
 
-// One run of at most kDualChunkGroups groups for 2 pixels and a channel pair (A, B):
+// One run of at most `run_groups` groups for 2 pixels and a channel pair (A, B):
 // s0, s1 += pixel . A; t0, t1 += pixel . A + 256 * pixel . B (packed.h). Portable form of
 // what pairs_fast_full does in assembly; used by the other output stages and off-target.
 inline void dual_run_2px(const uint32_t*& x, const uint32_t*& w, int32_t groups, int32_t& s0, int32_t& t0,
@@ -184,10 +215,10 @@ inline void dual_run_2px(const uint32_t*& x, const uint32_t*& w, int32_t groups,
 }
 
 // a = pixel . A and b = pixel . B for both pixels, on top of their initial values.
-inline void dot_2x2(const uint32_t* x, const uint32_t* w, int32_t groups, int32_t& a0, int32_t& b0,
+inline void dot_2x2(const uint32_t* x, const uint32_t* w, int32_t groups, int32_t run, int32_t& a0, int32_t& b0,
                     int32_t& a1, int32_t& b1) {
   while (groups > 0) {
-    const int32_t n = groups < kDualChunkGroups ? groups : kDualChunkGroups;
+    const int32_t n = groups < run ? groups : run;
     groups -= n;
     int32_t t0 = a0, t1 = a1;
     dual_run_2px(x, w, n, a0, t0, a1, t1);
@@ -209,8 +240,9 @@ struct PairJob {
   int32_t b0, b1;          // 28, 32: channel B's sums
   int32_t left;            // 36: groups of the row not yet run
   int32_t act_min, act_max;  // 40, 44: the clamp (clamped variant only)
+  int32_t run;               // 48: groups per run
 };
-static_assert(offsetof(PairJob, act_max) == 44, "offsets used by the assembly below");
+static_assert(offsetof(PairJob, run) == 48, "offsets used by the assembly below");
 
 // One group: t += x . (A + 256 B) and s += x . A for both pixels (packed.h).
 #define TF_GROUP                     \
@@ -266,9 +298,9 @@ static_assert(offsetof(PairJob, act_max) == 44, "offsets used by the assembly be
         "2:\n\t"                                                                                 \
         "mov r5, r4\n\t"                                                                         \
         "mov r7, r6\n\t"                                                                         \
-        "cmp r8, #64\n\t"                                                                        \
-        "ite gt\n\t"                                                                             \
-        "movgt r9, #64\n\t"                                                                      \
+        "ldr r9, [r0, #48]\n\t"                                                                  \
+        "cmp r8, r9\n\t"                                                                         \
+        "it le\n\t"                                                                              \
         "movle r9, r8\n\t"                                                                       \
         "sub r8, r8, r9\n\t"                                                                     \
         "str r8, [r0, #36]\n\t"                                                                  \
@@ -315,6 +347,91 @@ static_assert(offsetof(PairJob, act_max) == 44, "offsets used by the assembly be
         : "r1", "r2", "r3", "r4", "r5", "r6", "r7", "r8", "r9", "r10", "r11", "r12", "lr", "cc",  \
           "memory");                                                                             \
   }
+
+// The same for rows of at most `run` groups (one run, the common case), with
+// the loop state kept on the stack by PUSH/POP around the inner loop instead of in the job:
+// r8 records, r9 / r10 outputs of pixel 0 / 1, r11 B's bias.
+struct ShortJob {
+  const uint32_t* x;          // 0
+  const uint32_t* w;          // 4
+  const ChannelQuant* q;      // 8
+  int8_t* out0;               // 12
+  int8_t* out1;               // 16
+  const ChannelQuant* q_end;  // 20: after the last pair's records
+  int32_t row_bytes;          // 24: 8 * groups, groups in 1..run
+  int32_t act_min, act_max;   // 28, 32
+};
+static_assert(offsetof(ShortJob, act_max) == 32, "offsets used by the assembly below");
+
+#define TF_SHORT_REQUANT(v)            \
+  "qadd r3, " v ", " v "\n\t"          \
+  "smmlar r3, r3, r11, lr\n\t"       \
+  "add r3, r3, " v ", asr #31\n\t"   \
+  "asr r3, r3, r12\n\t"              \
+  "ssat r3, #8, r3\n\t"
+#define TF_SHORT_CLAMP                 \
+  "cmp r3, r1\n\t"                     \
+  "it lt\n\t"                          \
+  "movlt r3, r1\n\t"                   \
+  "cmp r3, r4\n\t"                     \
+  "it gt\n\t"                          \
+  "movgt r3, r4\n\t"
+#define TF_SHORT_LOAD_CLAMP "ldrd r1, r4, [r0, #28]\n\t"
+#define TF_SHORT_NONE
+
+#define TF_PAIRS_SHORT(name, LOAD_CLAMP, CLAMP)                                                      \
+  void name(ShortJob* job) {                                                                         \
+    register ShortJob* j asm("r0") = job;                                                            \
+    asm volatile(                                                                                    \
+        "ldr r2, [r0, #4]\n\t"                                                                       \
+        "ldr r8, [r0, #8]\n\t"                                                                       \
+        "ldrd r9, r10, [r0, #12]\n\t"                                                                \
+        "1:\n\t"                                                                                     \
+        "ldr r4, [r8]\n\t"                                                                           \
+        "mov r5, r4\n\t"                                                                             \
+        "mov r6, r4\n\t"                                                                             \
+        "mov r7, r4\n\t"                                                                             \
+        "ldr r11, [r8, #16]\n\t"                                                                     \
+        "push {r8, r9, r10, r11}\n\t"                                                                \
+        "ldr r1, [r0]\n\t"                                                                           \
+        "ldr r3, [r0, #24]\n\t"                                                                      \
+        "tst r3, #8\n\t"                                                                             \
+        "add r3, r3, r2\n\t"                                                                         \
+        "beq 3f\n\t" TF_GROUP                                                                        \
+        "3:\n\t"                                                                                     \
+        "cmp r2, r3\n\t"                                                                             \
+        "beq 5f\n\t"                                                                                 \
+        "4:\n\t" TF_GROUP TF_GROUP                                                                   \
+        "cmp r2, r3\n\t"                                                                             \
+        "bne 4b\n\t"                                                                                 \
+        "5:\n\t"                                                                                     \
+        "pop {r8, r9, r10, r11}\n\t"                                                                 \
+        "sub lr, r7, r6\n\t"                                                                         \
+        "add r7, r11, lr, asr #8\n\t"                                                                \
+        "sub lr, r5, r4\n\t"                                                                         \
+        "add r5, r11, lr, asr #8\n\t"                                                                \
+        "ldr r11, [r8, #4]\n\t"                                                                      \
+        "ldrd r12, lr, [r8, #8]\n\t" TF_SHORT_REQUANT("r4") LOAD_CLAMP CLAMP "strb r3, [r9], #1\n\t" \
+        TF_SHORT_REQUANT("r6") CLAMP "strb r3, [r10], #1\n\t"                                        \
+        "ldr r11, [r8, #20]\n\t"                                                                     \
+        "ldrd r12, lr, [r8, #24]\n\t" TF_SHORT_REQUANT("r5") CLAMP "strb r3, [r9], #1\n\t"           \
+        TF_SHORT_REQUANT("r7") CLAMP "strb r3, [r10], #1\n\t"                                        \
+        "add r8, r8, #32\n\t"                                                                        \
+        "ldr r3, [r0, #20]\n\t"                                                                      \
+        "cmp r8, r3\n\t"                                                                             \
+        "bne 1b"                                                                                     \
+        :                                                                                            \
+        : "r"(j)                                                                                     \
+        : "r1", "r2", "r3", "r4", "r5", "r6", "r7", "r8", "r9", "r10", "r11", "r12", "lr", "cc",      \
+          "memory");                                                                                 \
+  }
+TF_PAIRS_SHORT(pairs_short_full, TF_SHORT_NONE, TF_SHORT_NONE)
+TF_PAIRS_SHORT(pairs_short_clamped, TF_SHORT_LOAD_CLAMP, TF_SHORT_CLAMP)
+#undef TF_PAIRS_SHORT
+#undef TF_SHORT_REQUANT
+#undef TF_SHORT_CLAMP
+#undef TF_SHORT_LOAD_CLAMP
+#undef TF_SHORT_NONE
 TF_PAIRS_FAST(pairs_fast_full, TF_NO_CLAMP)
 TF_PAIRS_FAST(pairs_fast_clamped, TF_CLAMP)
 #undef TF_PAIRS_FAST
@@ -331,9 +448,20 @@ void channels_of_pair(const Geometry& g, const uint32_t* patches, const uint32_t
   const int32_t row_words = 2 * g.groups;
   int32_t pairs = g.out_c / 2;
 #if TINYFORGE_HAVE_DSP
-  if (mode == RequantMode::fast && pairs > 0) {
-    PairJob job{patches, filter, q, out0, out1, pairs, g.groups, 0, 0, 0, clamp.act_min, clamp.act_max};
-    if (full_range)
+  if (mode == RequantMode::fast && pairs > 0 && g.groups <= g.run) {
+    ShortJob job{patches, filter, q, out0, out1, q + 2 * pairs, 8 * g.groups, clamp.act_min, clamp.act_max};
+    if (dsp::is_full_range(clamp.act_min, clamp.act_max))
+      pairs_short_full(&job);
+    else
+      pairs_short_clamped(&job);
+    filter += pairs * row_words;
+    q += 2 * pairs;
+    out0 += 2 * pairs;
+    out1 += 2 * pairs;
+    pairs = 0;
+  } else if (mode == RequantMode::fast && pairs > 0) {
+    PairJob job{patches, filter, q, out0, out1, pairs, g.groups, 0, 0, 0, clamp.act_min, clamp.act_max, g.run};
+    if (dsp::is_full_range(clamp.act_min, clamp.act_max))
       pairs_fast_full(&job);
     else
       pairs_fast_clamped(&job);
@@ -346,7 +474,7 @@ void channels_of_pair(const Geometry& g, const uint32_t* patches, const uint32_t
 #endif
   for (; pairs > 0; --pairs, q += 2, filter += row_words, out0 += 2, out1 += 2) {
     int32_t a00 = q[0].bias, a10 = q[0].bias, a01 = q[1].bias, a11 = q[1].bias;
-    dot_2x2(patches, filter, g.groups, a00, a01, a10, a11);  // [pixel][channel]
+    dot_2x2(patches, filter, g.groups, g.run, a00, a01, a10, a11);  // [pixel][channel]
     out0[0] = dsp::requantize<mode, full_range>(a00, q[0], clamp);
     out1[0] = dsp::requantize<mode, full_range>(a10, q[0], clamp);
     out0[1] = dsp::requantize<mode, full_range>(a01, q[1], clamp);
@@ -354,7 +482,7 @@ void channels_of_pair(const Geometry& g, const uint32_t* patches, const uint32_t
   }
   if (g.out_c & 1) {  // odd channel count: the row's second channel is all zeros
     int32_t a00 = q[0].bias, a10 = q[0].bias, unused0 = 0, unused1 = 0;
-    dot_2x2(patches, filter, g.groups, a00, unused0, a10, unused1);
+    dot_2x2(patches, filter, g.groups, g.run, a00, unused0, a10, unused1);
     out0[0] = dsp::requantize<mode, full_range>(a00, q[0], clamp);
     out1[0] = dsp::requantize<mode, full_range>(a10, q[0], clamp);
   }
@@ -418,7 +546,8 @@ Status check_Conv2DDsp(const Conv2DDspParams& p, const KernelIO& io) {
   if (!dsp_checks::is_words(io.in[1], ceil_div(out_c, 2), 2 * ceil_div(static_cast<int32_t>(patch), 4)) ||
       !dsp_checks::is_channel_records(io.in[2], out_c))
     return Status::bad_shape;
-  if (!dsp_checks::stage_ok(p.requant, p.input_offset, p.output_offset, p.act_min, p.act_max))
+  if (!dsp_checks::stage_ok(p.requant, p.input_offset, p.output_offset, p.act_min, p.act_max) ||
+      p.run_groups < kDualChunkGroups)
     return Status::bad_params;
   if (io.scratch_size < conv2d_dsp_scratch_bytes(p, in.dims[3])) return Status::bad_params;
   return Status::ok;

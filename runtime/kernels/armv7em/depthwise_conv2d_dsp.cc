@@ -119,8 +119,9 @@ struct TapJob {
   const int8_t* taps[9];  // 0..32
   int8_t* out;            // 36
   int32_t end;            // 40: bytes of whole groups (channels & ~3), > 0
+  int32_t act_min, act_max;  // 44, 48: the clamp (clamped variant only)
 };
-static_assert(offsetof(TapJob, end) == 40, "offsets used by the assembly below");
+static_assert(offsetof(TapJob, act_max) == 48, "offsets used by the assembly below");
 
 #define TF_TAP(t)                          \
   "ldr r9, [r0, #" #t "]\n\t"              \
@@ -132,63 +133,94 @@ static_assert(offsetof(TapJob, end) == 40, "offsets used by the assembly below")
   "smlatt r6, r10, r12, r6\n\t"            \
   "smlabb r5, r11, lr, r5\n\t"             \
   "smlatt r7, r11, lr, r7\n\t"
-#define TF_OUT(acc, k)                     \
+// Channel k of the group: RequantMode::fast into lr, CLAMP, store (r9 = output pixel).
+#define TF_OUT(acc, k, CLAMP)              \
   "ldr r10, [r3, #" #k "*16+4]\n\t"        \
   "ldrd r11, r12, [r3, #" #k "*16+8]\n\t"  \
   "qadd lr, " acc ", " acc "\n\t"          \
   "smmlar lr, lr, r10, r12\n\t"            \
   "add lr, lr, " acc ", asr #31\n\t"       \
   "asr lr, lr, r11\n\t"                    \
-  "ssat lr, #8, lr\n\t"                    \
+  "ssat lr, #8, lr\n\t" CLAMP              \
   "strb lr, [r9, #" #k "]\n\t"
+// The activation clamp, bounds from the job (r10, r11 are free once the shift is done).
+#define TF_DW_CLAMP                        \
+  "ldrd r10, r11, [r0, #44]\n\t"           \
+  "cmp lr, r10\n\t"                        \
+  "it lt\n\t"                              \
+  "movlt lr, r10\n\t"                      \
+  "cmp lr, r11\n\t"                        \
+  "it gt\n\t"                              \
+  "movgt lr, r11\n\t"
+#define TF_DW_NO_CLAMP
 
-// Whole groups of 4 channels of one 3x3 output pixel, RequantMode::fast with the full int8
-// range, in hand-allocated registers: r0 job, r1 channel offset, r2 filter, r3 records,
-// r4-r7 sums of channels c..c+3, r8 input offset pair, r9-r12 and lr temporaries.
-void pixel_3x3_fast_full(TapJob* job, const uint32_t* filter, const ChannelQuant* q, uint32_t offset_pair) {
-  register TapJob* j asm("r0") = job;
-  register const uint32_t* w asm("r2") = filter;
-  register const ChannelQuant* records asm("r3") = q;
-  register uint32_t offsets asm("r8") = offset_pair;
-  asm volatile(
-      "movs r1, #0\n\t"
-      "1:\n\t"
-      "ldr r4, [r3]\n\t"
-      "ldr r5, [r3, #16]\n\t"
-      "ldr r6, [r3, #32]\n\t"
-      "ldr r7, [r3, #48]\n\t"
-      TF_TAP(0) TF_TAP(4) TF_TAP(8) TF_TAP(12) TF_TAP(16) TF_TAP(20) TF_TAP(24) TF_TAP(28) TF_TAP(32)
-      "ldr r9, [r0, #36]\n\t"
-      TF_OUT("r4", 0) TF_OUT("r5", 1) TF_OUT("r6", 2) TF_OUT("r7", 3)
-      "adds r9, r9, #4\n\t"
-      "str r9, [r0, #36]\n\t"
-      "adds r3, r3, #64\n\t"
-      "adds r1, r1, #4\n\t"
-      "ldr r9, [r0, #40]\n\t"
-      "cmp r1, r9\n\t"
-      "bne 1b"
-      : "+r"(w), "+r"(records)
-      : "r"(j), "r"(offsets)
-      : "r1", "r4", "r5", "r6", "r7", "r9", "r10", "r11", "r12", "lr", "cc", "memory");
-}
+// Whole groups of 4 channels of one 3x3 output pixel, RequantMode::fast, in hand-allocated
+// registers: r0 job, r1 channel offset, r2 filter, r3 records, r4-r7 sums of channels
+// c..c+3, r8 input offset pair, r9-r12 and lr temporaries.
+#define TF_PIXEL_3X3(name, CLAMP)                                                                   \
+  void name(TapJob* job, const uint32_t* filter, const ChannelQuant* q, uint32_t offset_pair) {     \
+    register TapJob* j asm("r0") = job;                                                             \
+    register const uint32_t* w asm("r2") = filter;                                                  \
+    register const ChannelQuant* records asm("r3") = q;                                             \
+    register uint32_t offsets asm("r8") = offset_pair;                                              \
+    asm volatile(                                                                                   \
+        "movs r1, #0\n\t"                                                                           \
+        "1:\n\t"                                                                                    \
+        "ldr r4, [r3]\n\t"                                                                          \
+        "ldr r5, [r3, #16]\n\t"                                                                     \
+        "ldr r6, [r3, #32]\n\t"                                                                     \
+        "ldr r7, [r3, #48]\n\t" TF_TAP(0) TF_TAP(4) TF_TAP(8) TF_TAP(12) TF_TAP(16) TF_TAP(20)        \
+            TF_TAP(24) TF_TAP(28) TF_TAP(32) "ldr r9, [r0, #36]\n\t" TF_OUT("r4", 0, CLAMP)          \
+                TF_OUT("r5", 1, CLAMP) TF_OUT("r6", 2, CLAMP) TF_OUT("r7", 3, CLAMP)                 \
+        "adds r9, r9, #4\n\t"                                                                       \
+        "str r9, [r0, #36]\n\t"                                                                     \
+        "adds r3, r3, #64\n\t"                                                                      \
+        "adds r1, r1, #4\n\t"                                                                       \
+        "ldr r9, [r0, #40]\n\t"                                                                     \
+        "cmp r1, r9\n\t"                                                                            \
+        "bne 1b"                                                                                    \
+        : "+r"(w), "+r"(records)                                                                    \
+        : "r"(j), "r"(offsets)                                                                      \
+        : "r1", "r4", "r5", "r6", "r7", "r9", "r10", "r11", "r12", "lr", "cc", "memory");           \
+  }
+TF_PIXEL_3X3(pixel_3x3_fast_full, TF_DW_NO_CLAMP)
+TF_PIXEL_3X3(pixel_3x3_fast_clamped, TF_DW_CLAMP)
+#undef TF_PIXEL_3X3
+#undef TF_DW_CLAMP
+#undef TF_DW_NO_CLAMP
 #undef TF_TAP
 #undef TF_OUT
 #endif
 
-// One output pixel of a 3x3 filter (dilation 1). taps[t] is the first channel of tap t
-// (ky * 3 + kx), or the zero-point pixel for a tap outside the input: its value plus the
+#if !TINYFORGE_HAVE_DSP
+struct TapJob {
+  const int8_t* taps[9];
+  int8_t* out;
+  int32_t end;
+  int32_t act_min, act_max;
+};
+#endif
+
+// One output pixel of a 3x3 filter (dilation 1). job.taps[t] is the first channel of tap
+// t (ky * 3 + kx), or the zero-point pixel for a tap outside the input: its value plus the
 // input offset is 0, exactly what skipping the tap adds.
 template <RequantMode mode, bool full_range>
-void pixel_3x3(const Op& op, const int8_t* const taps[9], int8_t* out) {
+void pixel_3x3(const Op& op, TapJob& job) {
   const int32_t channels = op.g.channels;
   const uint32_t* w = op.filter;
   const ChannelQuant* q = op.q;
+  int8_t* const out = job.out;
+  const int8_t* const* taps = job.taps;
   int32_t c = 0;
 #if TINYFORGE_HAVE_DSP
-  if (mode == RequantMode::fast && full_range && channels >= 4) {
-    TapJob job{{taps[0], taps[1], taps[2], taps[3], taps[4], taps[5], taps[6], taps[7], taps[8]}, out,
-               channels & ~3};
-    pixel_3x3_fast_full(&job, w, q, op.offset_pair);
+  if (mode == RequantMode::fast && channels >= 4) {
+    job.end = channels & ~3;
+    job.act_min = op.clamp.act_min;
+    job.act_max = op.clamp.act_max;
+    if (dsp::is_full_range(op.clamp.act_min, op.clamp.act_max))
+      pixel_3x3_fast_full(&job, w, q, op.offset_pair);
+    else
+      pixel_3x3_fast_clamped(&job, w, q, op.offset_pair);
     c = channels & ~3;
     w += 18 * (c / 4);
     q += c;
@@ -199,7 +231,6 @@ void pixel_3x3(const Op& op, const int8_t* const taps[9], int8_t* out) {
     Acc4 a;
     if (valid >= 4) {
       a = {q[0].bias, q[1].bias, q[2].bias, q[3].bias};
-#pragma GCC unroll 9
       for (int32_t t = 0; t < 9; ++t) mac_tap(a, dsp::load32(taps[t] + c), w + 2 * t, op.offset_pair);
     } else {
       a = {q[0].bias, valid > 1 ? q[1].bias : 0, valid > 2 ? q[2].bias : 0, 0};
@@ -229,20 +260,31 @@ void run(const Op& op, int8_t* rows, const int8_t* zero_pixel) {
         const int32_t iy = iy0 + ky;
         row_of[ky] = iy >= 0 && iy < g.in_h ? batch_in + iy * in_row : nullptr;
       }
+      const bool rows_inside = row_of[0] && row_of[2];
       for (int32_t ox = 0; ox < g.out_w; ++ox, px += g.channels) {
         const int32_t ix0 = ox * p.stride_w - p.pad_left;
         if (!k3x3) {
           pixel_generic<mode, full_range>(op, batch_in, iy0, ix0, px);
           continue;
         }
-        const int8_t* taps[9];
-        for (int32_t kx = 0; kx < 3; ++kx) {
-          const int32_t ix = ix0 + kx;
-          const bool col = ix >= 0 && ix < g.in_w;
-          for (int32_t ky = 0; ky < 3; ++ky)
-            taps[ky * 3 + kx] = col && row_of[ky] ? row_of[ky] + ix * g.channels : zero_pixel;
+        TapJob job;
+        job.out = px;
+        if (rows_inside && ix0 >= 0 && ix0 + 3 <= g.in_w) {  // interior: no zero pixel
+          const int8_t* t = row_of[0] + ix0 * g.channels;
+          for (int32_t ky = 0; ky < 3; ++ky, t += in_row) {
+            job.taps[3 * ky] = t;
+            job.taps[3 * ky + 1] = t + g.channels;
+            job.taps[3 * ky + 2] = t + 2 * g.channels;
+          }
+        } else {
+          for (int32_t kx = 0; kx < 3; ++kx) {
+            const int32_t ix = ix0 + kx;
+            const bool col = ix >= 0 && ix < g.in_w;
+            for (int32_t ky = 0; ky < 3; ++ky)
+              job.taps[ky * 3 + kx] = col && row_of[ky] ? row_of[ky] + ix * g.channels : zero_pixel;
+          }
         }
-        pixel_3x3<mode, full_range>(op, taps, px);
+        pixel_3x3<mode, full_range>(op, job);
       }
       if (r > 0) {
         copy_row(rows + ((r + 1) & 1) * out_row, out, out_row);

@@ -44,7 +44,7 @@ struct Sums {
   int32_t s0, t0, s1, t1;  // s = x . A, t = x . A + 256 * x . B for pairs 0 and 1
 };
 
-// One run of at most kDualChunkGroups whole groups (4 readable input bytes each).
+// One run of at most `run` whole groups (4 readable input bytes each).
 inline void dual_run_4u(const int8_t*& x, const uint32_t*& w, int32_t groups, Sums& a) {
 #if TINYFORGE_HAVE_DSP
   const uint32_t* const w_end = w + 4 * groups;
@@ -101,10 +101,10 @@ inline int32_t b_share(int32_t t, int32_t s) {
 }
 
 // acc[u] = bias[u] + row . unit u for the 4 units of one filter row (quad).
-inline void dot_4u(const int8_t* x, int32_t depth, const uint32_t* w, int32_t acc[4]) {
+inline void dot_4u(const int8_t* x, int32_t depth, int32_t run, const uint32_t* w, int32_t acc[4]) {
   int32_t whole = depth / 4;
   while (whole > 0) {
-    const int32_t n = whole < kDualChunkGroups ? whole : kDualChunkGroups;
+    const int32_t n = whole < run ? whole : run;
     whole -= n;
     Sums a{acc[0], acc[0], acc[2], acc[2]};
     dual_run_4u(x, w, n, a);
@@ -135,8 +135,9 @@ struct QuadJob {
   int32_t b0, b1;           // 24, 28: sums of units 1 and 3
   int32_t left;             // 32: groups of the row not yet run
   int32_t act_min, act_max; // 36, 40
+  int32_t run;              // 44: groups per run
 };
-static_assert(offsetof(QuadJob, act_max) == 40, "offsets used by the assembly below");
+static_assert(offsetof(QuadJob, run) == 44, "offsets used by the assembly below");
 
 // One group of 4 inputs for the quad: t += x . (A + 256 B), s += x . A for both pairs.
 #define TF_FC_GROUP                  \
@@ -197,9 +198,9 @@ static_assert(offsetof(QuadJob, act_max) == 40, "offsets used by the assembly be
         "2:\n\t"                                                                                   \
         "mov r5, r4\n\t"                                                                           \
         "mov r7, r6\n\t"                                                                           \
-        "cmp r8, #64\n\t"                                                                          \
-        "ite gt\n\t"                                                                               \
-        "movgt r9, #64\n\t"                                                                        \
+        "ldr r9, [r0, #44]\n\t"                                                                    \
+        "cmp r8, r9\n\t"                                                                           \
+        "it le\n\t"                                                                                \
         "movle r9, r8\n\t"                                                                         \
         "sub r8, r8, r9\n\t"                                                                       \
         "str r8, [r0, #32]\n\t"                                                                    \
@@ -250,7 +251,7 @@ TF_QUADS_FAST(quads_fast_clamped, TF_FC_CLAMP)
 #endif
 
 template <RequantMode mode, bool full_range>
-void run(const Shape& s, const int8_t* input, const uint32_t* filter, const ChannelQuant* q,
+void run(const Shape& s, int32_t run, const int8_t* input, const uint32_t* filter, const ChannelQuant* q,
          const dsp::OutputClamp& clamp, int8_t* output) {
   const int32_t quad_words = 4 * ceil_div(s.depth, 4);
   for (int32_t r = 0; r < s.rows; ++r, input += s.depth) {
@@ -259,8 +260,8 @@ void run(const Shape& s, const int8_t* input, const uint32_t* filter, const Chan
 #if TINYFORGE_HAVE_DSP
     // Whole quads of a row of whole groups in assembly; the rest below.
     if (mode == RequantMode::fast && s.depth % 4 == 0 && s.units >= 4) {
-      QuadJob job{input, w, q, output, s.units / 4, s.depth / 4, 0, 0, 0, clamp.act_min, clamp.act_max};
-      if (full_range)
+      QuadJob job{input, w, q, output, s.units / 4, s.depth / 4, 0, 0, 0, clamp.act_min, clamp.act_max, run};
+      if (dsp::is_full_range(clamp.act_min, clamp.act_max))
         quads_fast_full(&job);
       else
         quads_fast_clamped(&job);
@@ -273,7 +274,7 @@ void run(const Shape& s, const int8_t* input, const uint32_t* filter, const Chan
       const int32_t valid = s.units - u < 4 ? s.units - u : 4;
       int32_t acc[4] = {q[u].bias, valid > 1 ? q[u + 1].bias : 0, valid > 2 ? q[u + 2].bias : 0,
                         valid > 3 ? q[u + 3].bias : 0};
-      dot_4u(input, s.depth, w, acc);
+      dot_4u(input, s.depth, run, w, acc);
       for (int32_t k = 0; k < valid; ++k) *output++ = dsp::requantize<mode, full_range>(acc[k], q[u + k], clamp);
     }
   }
@@ -298,7 +299,8 @@ Status check_FullyConnectedDsp(const FullyConnectedDspParams& p, const KernelIO&
   if (rows < 1 || elements % rows != 0) return Status::bad_shape;
   const int64_t depth = elements / rows;
   if (!dsp_checks::is_words(io.in[1], ceil_div(units, 4), 4 * ((depth + 3) / 4))) return Status::bad_shape;
-  if (!dsp_checks::stage_ok(p.requant, 0, p.output_offset, p.act_min, p.act_max)) return Status::bad_params;
+  if (!dsp_checks::stage_ok(p.requant, 0, p.output_offset, p.act_min, p.act_max) || p.run_groups < kDualChunkGroups)
+    return Status::bad_params;
   return Status::ok;
 }
 
@@ -306,7 +308,7 @@ void eval_FullyConnectedDsp(const FullyConnectedDspParams& p, const KernelIO& io
   const Shape s = shape(io);
   const dsp::OutputClamp clamp{p.output_offset, p.act_min, p.act_max};
   dsp::dispatch_stage(p.requant, p.act_min, p.act_max, [&](auto mode, auto full_range) {
-    run<decltype(mode)::value, decltype(full_range)::value>(s, io.in[0].as<const int8_t>(),
+    run<decltype(mode)::value, decltype(full_range)::value>(s, p.run_groups, io.in[0].as<const int8_t>(),
                                                             io.in[1].as<const uint32_t>(),
                                                             io.in[2].as<const ChannelQuant>(), clamp,
                                                             io.out[0].as<int8_t>());

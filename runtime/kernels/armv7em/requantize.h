@@ -49,20 +49,18 @@ inline int8_t requantize(int32_t acc, const ChannelQuant& q, const OutputClamp& 
   return static_cast<int8_t>(clamp_int8<full_range>(z, c));
 }
 
-// Calls f(std::integral_constant<RequantMode, m>, std::integral_constant<bool, full>) for the
-// op's output stage: one instantiation per form, so neither costs a branch per output.
+// Calls f(std::integral_constant<RequantMode, m>, std::false_type) for the op's output
+// stage: one C instantiation per form (the mode costs no branch per output). The clamp is
+// always applied in C (the full-range shortcut is taken by the assembly paths, chosen at
+// run time with is_full_range), which keeps the number of instantiations, and code, small.
 template <typename F>
-inline void dispatch_stage(int32_t requant, int32_t act_min, int32_t act_max, F&& f) {
+inline void dispatch_stage(int32_t requant, int32_t, int32_t, F&& f) {
   using Fast = std::integral_constant<RequantMode, RequantMode::fast>;
   using Exact = std::integral_constant<RequantMode, RequantMode::exact>;
-  using Full = std::true_type;
-  using Clamped = std::false_type;
-  const bool full = is_full_range(act_min, act_max);
-  if (requant == static_cast<int32_t>(RequantMode::fast)) {
-    if (full) f(Fast{}, Full{}); else f(Fast{}, Clamped{});
-  } else {
-    if (full) f(Exact{}, Full{}); else f(Exact{}, Clamped{});
-  }
+  if (requant == static_cast<int32_t>(RequantMode::fast))
+    f(Fast{}, std::false_type{});
+  else
+    f(Exact{}, std::false_type{});
 }
 
 }  // namespace tinyforge::dsp

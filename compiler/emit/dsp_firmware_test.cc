@@ -1,0 +1,145 @@
+// The DSP kernels as they run on the core: their Armv7E-M paths (hand-scheduled assembly,
+// ACLE intrinsics) only exist in the cross-compiled runtime, so the host harness
+// (plan/dsp_twins_test.cc) cannot see them. Each firmware here holds a dozen independent
+// random ops (two per op family of plan/dsp_twin_cases.h: both output-stage forms, clamped
+// and full-range activations, short and long dual-channel runs), built for cortex-m4 and
+// run in the emulator on random inputs; every output must equal the host runtime's, whose
+// portable kernels the host harness checks against the reference kernels.
+#include <gtest/gtest.h>
+
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstdio>
+#include <cstring>
+#include <map>
+#include <filesystem>
+#include <random>
+
+#include "emit/cross_build.h"
+#include "emit/firmware.h"
+#include "emit/plan_writer.h"
+#include "host/compile.h"
+#include "host/host_runner.h"
+#include "plan/build_plan.h"
+#include "plan/dsp_twin_cases.h"
+#include "sim/emulator.h"
+
+namespace tinyforge::emit {
+namespace {
+
+namespace fs = std::filesystem;
+using namespace plan::twin_cases;
+
+// Which assembly path of the cortex-m4 runtime an op takes (mirrors the kernels' choice),
+// so the test can insist that each one ran; "" for none.
+template <typename P>
+P params_of(const plan::PlanOp& op) {
+  P p;
+  std::memcpy(&p, op.params.data(), sizeof p);
+  return p;
+}
+std::string asm_path(const plan::Plan& plan, const plan::PlanOp& op) {
+  const auto full = [](int32_t lo, int32_t hi) { return lo == -128 && hi == 127 ? " full" : " clamped"; };
+  const auto& in = plan.tensors[op.inputs[0]].shape;
+  constexpr int32_t kFast = static_cast<int32_t>(RequantMode::fast);
+  switch (op.op) {
+    case OpCode::Conv2DDsp: {
+      const auto p = params_of<Conv2DDspParams>(op);
+      if (p.requant != kFast || plan.tensors[op.outputs[0]].shape[3] < 2) return "";
+      const int32_t groups = (p.filter_h * p.filter_w * in[3] + 3) / 4;
+      return std::string("conv") + (groups <= p.run_groups ? " one run" : " runs") + full(p.act_min, p.act_max);
+    }
+    case OpCode::DepthwiseConv2DDsp: {
+      const auto p = params_of<DepthwiseConv2DDspParams>(op);
+      if (p.requant != kFast || p.kernel != static_cast<int32_t>(DepthwiseDspKernel::k3x3) || in[3] < 4) return "";
+      return std::string("depthwise 3x3") + full(p.act_min, p.act_max);
+    }
+    case OpCode::FullyConnectedDsp: {
+      const auto p = params_of<FullyConnectedDspParams>(op);
+      const auto& w = plan.tensors[op.inputs[1]].shape;  // [quads, 4 * groups]
+      if (p.requant != kFast || w[0] * 4 < 4 || plan.tensors[op.outputs[0]].shape.back() < 4) return "";
+      return std::string("fully connected") + full(p.act_min, p.act_max);
+    }
+    case OpCode::AddDsp: {
+      const auto p = params_of<AddDspParams>(op);
+      return p.requant == kFast && p.act_min == -128 && p.act_max == 127 ? "add full" : "";
+    }
+    default:
+      return "";
+  }
+}
+
+TEST(DspFirmware, AssemblyKernelsMatchTheHostRuntimeOnRandomOps) {
+  if (!cross_toolchain_available()) GTEST_SKIP() << "arm-none-eabi-gcc not found (scripts/bootstrap installs it)";
+  const fs::path dir = fs::temp_directory_path() / ("tinyforge-dsp-fw-" + std::to_string(::getpid()));
+  // Images until every assembly path ran (at least 4, at most 20; the seed is fixed, so the
+  // count is deterministic).
+  constexpr int kMinImages = 4, kMaxImages = 20, kPerFamily = 3;
+  static const char* const kPaths[] = {"conv one run full", "conv one run clamped", "conv runs full",
+                                       "conv runs clamped", "depthwise 3x3 full", "depthwise 3x3 clamped",
+                                       "fully connected full", "fully connected clamped", "add full"};
+  std::map<std::string, int> paths;
+  auto covered = [&] {
+    for (const char* path : kPaths)
+      if (paths[path] == 0) return false;
+    return true;
+  };
+  int images = 0;
+  Rng rng(4242);
+  int ops_checked = 0;
+  for (int image_index = 0; image_index < kMaxImages && (image_index < kMinImages || !covered()); ++image_index) {
+    ++images;
+    SCOPED_TRACE("image " + std::to_string(image_index));
+    ir::Graph graph;
+    graph.source = "dsp firmware test";
+    for (const Family& family : kFamilies)
+      for (int k = 0; k < kPerFamily; ++k) append_graph(graph, family.make(rng).graph);
+    const plan::Plan plan = plan::build_plan(graph, host::plan_options_for_target("cortex-m4"));
+    for (const plan::PlanOp& op : plan.ops) ++paths[asm_path(plan, op)];
+    const std::vector<uint8_t> blob = write_plan_blob(plan);
+
+    FirmwareOptions fw;
+    fw.target = "cortex-m4";
+    const FirmwareImage image =
+        build_firmware(blob, fw, (dir / std::to_string(image_index)).string(), [](const std::string&) {});
+    std::vector<uint8_t> input(image.input_bytes);
+    for (uint8_t& b : input) b = static_cast<uint8_t>(uniform(rng, 0, 255));
+
+    sim::RunOptions run;
+    run.cpu = sim::Cpu::cortex_m4;
+    run.input = input;
+    const sim::RunResult device = sim::run_firmware(sim::read_elf(image.elf_path), run);
+
+    host::HostRunner host(blob, "dsp firmware test");
+    std::vector<std::vector<uint8_t>> inputs;
+    size_t at = 0;
+    for (uint32_t i = 0; i < host.runtime().num_inputs(); ++i) {
+      const uint32_t n = host.input_bytes(i);
+      inputs.emplace_back(input.begin() + static_cast<std::ptrdiff_t>(at), input.begin() + static_cast<std::ptrdiff_t>(at + n));
+      at += n;
+    }
+    std::vector<uint8_t> expected;
+    for (const auto& out : host.run(inputs, 1)) expected.insert(expected.end(), out.begin(), out.end());
+    ASSERT_EQ(device.output.size(), expected.size());
+    // Compare op by op (each op has its own output) to name the one that differs.
+    size_t offset = 0;
+    for (uint32_t o = 0; o < host.runtime().num_outputs(); ++o) {
+      const uint32_t n = host.output_bytes(o);
+      EXPECT_TRUE(std::equal(expected.begin() + offset, expected.begin() + offset + n, device.output.begin() + offset))
+          << "op " << o << " (" << graph.nodes[o].name << ") differs on the core";
+      offset += n;
+      ++ops_checked;
+    }
+  }
+  std::error_code ec;
+  fs::remove_all(dir, ec);
+  EXPECT_EQ(ops_checked, images * kPerFamily * static_cast<int>(std::size(kFamilies)));
+  for (const char* path : kPaths) EXPECT_GT(paths[path], 0) << "no op took the path: " << path;
+  std::printf("dsp firmware: %d ops in %d images bit-exact on the emulated Cortex-M4:", ops_checked, images);
+  for (const char* path : kPaths) std::printf(" %s %d,", path, paths[path]);
+  std::printf("\n");
+}
+
+}  // namespace
+}  // namespace tinyforge::emit
