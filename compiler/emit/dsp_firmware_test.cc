@@ -57,8 +57,9 @@ std::string asm_path(const plan::Plan& plan, const plan::PlanOp& op) {
     }
     case OpCode::FullyConnectedDsp: {
       const auto p = params_of<FullyConnectedDspParams>(op);
-      const auto& w = plan.tensors[op.inputs[1]].shape;  // [quads, 4 * groups]
-      if (p.requant != kFast || w[0] * 4 < 4 || plan.tensors[op.outputs[0]].shape.back() < 4) return "";
+      // Assembly for whole rows of kFcUnitsPerRow units over rows of whole groups.
+      if (p.requant != kFast || in.back() % 4 != 0 || plan.tensors[op.outputs[0]].shape.back() < kFcUnitsPerRow)
+        return "";
       return std::string("fully connected") + full(p.act_min, p.act_max);
     }
     case OpCode::AddDsp: {

@@ -179,7 +179,7 @@ LoweredOp lower_FullyConnectedDsp(ir::Graph& g, size_t node) {
   const std::string base = g.tensors[output].name;
   LoweredOp op;
   op.inputs = {input,
-               add_words(g, base + "/dsp_filter", {ceil_div(units, 4), 4 * ceil_div(depth, 4)},
+               add_words(g, base + "/dsp_filter", {ceil_div(units, kFcUnitsPerRow), kFcUnitsPerRow * ceil_div(depth, 4)},
                          pack_fc_filter(w, units, depth)),
                add_words(g, base + "/dsp_channels", {units, 4}, records.words)};
   op.params = params_bytes(p);

@@ -52,12 +52,12 @@ std::vector<int32_t> pack_conv_filter(const std::vector<int8_t>& filter, int32_t
 std::vector<int32_t> pack_fc_filter(const std::vector<int8_t>& filter, int32_t units, int32_t depth) {
   const int32_t groups = ceil_div(depth, 4);
   std::vector<int32_t> words;
-  words.reserve(static_cast<size_t>(ceil_div(units, 4)) * 4 * groups);
+  words.reserve(static_cast<size_t>(ceil_div(units, kFcUnitsPerRow)) * kFcUnitsPerRow * groups);
   auto row = [&](int32_t u) { return u < units ? filter.data() + static_cast<size_t>(u) * depth : nullptr; };
   static const int8_t kZeros[4] = {0, 0, 0, 0};
-  for (int32_t u = 0; u < units; u += 4) {
+  for (int32_t u = 0; u < units; u += kFcUnitsPerRow) {
     for (int32_t g = 0; g < groups; ++g) {
-      for (int32_t pair = 0; pair < 2; ++pair) {
+      for (int32_t pair = 0; pair < kFcUnitsPerRow / 2; ++pair) {
         const int8_t* a = row(u + 2 * pair);
         const int8_t* b = row(u + 2 * pair + 1);
         uint32_t w[2] = {0, 0};

@@ -42,19 +42,22 @@ TEST(PackDsp, DualWordsHoldAPlus256BInEveryLane) {
   }
 }
 
-TEST(PackDsp, FullyConnectedQuadsAreTwoDualPairsPerGroup) {
-  const int32_t units = 6, depth = 5;
+TEST(PackDsp, FullyConnectedRowsAreThreeDualPairsPerGroup) {
+  const int32_t units = 8, depth = 5;
   std::vector<int8_t> w(static_cast<size_t>(units) * depth);
   for (size_t i = 0; i < w.size(); ++i) w[i] = static_cast<int8_t>(static_cast<int>(i * 37 % 255) - 127);
   const std::vector<int32_t> words = pack_fc_filter(w, units, depth);
-  const int32_t groups = 2;
-  ASSERT_EQ(words.size(), static_cast<size_t>(2 * 4 * groups));
-  // Quad 1, group 0, pair 1 (units 6 and 7, both absent): zero.
-  EXPECT_EQ(words[(1 * groups + 0) * 4 + 2], 0);
-  // Quad 1, group 1, pair 0 (units 4, 5), word 0, lane 0: element 4.
-  const uint32_t v = static_cast<uint32_t>(words[(1 * groups + 1) * 4 + 0]);
-  EXPECT_EQ(lane(v, 0), w[4 * depth + 4] + 256 * w[5 * depth + 4]);
+  const int32_t groups = 2, row_words = kFcUnitsPerRow * groups;
+  ASSERT_EQ(words.size(), static_cast<size_t>(2 * row_words));
+  // Row 1 (units 6..11), group 0, pair 1 (units 8 and 9, both absent): zero.
+  EXPECT_EQ(words[row_words + 0 * 6 + 2], 0);
+  // Row 1, group 1, pair 0 (units 6, 7), word 0, lane 0: element 4.
+  const uint32_t v = static_cast<uint32_t>(words[row_words + 1 * 6 + 0]);
+  EXPECT_EQ(lane(v, 0), w[6 * depth + 4] + 256 * w[7 * depth + 4]);
   EXPECT_EQ(lane(v, 1), 0);  // element 6 is past the depth
+  // Row 0, group 0, pair 2 (units 4, 5), word 1, lane 1: element 3.
+  const uint32_t u = static_cast<uint32_t>(words[0 * 6 + 2 * 2 + 1]);
+  EXPECT_EQ(lane(u, 1), w[4 * depth + 3] + 256 * w[5 * depth + 3]);
 }
 
 TEST(PackDsp, RefusesMinus128ForTheDualLayout) {

@@ -19,9 +19,9 @@
 // channel missing from an odd count are 0.
 //   Conv2DDsp filter, i32 [ceil(OC/2), 2*G] with G = ceil(K/4), K = FH*FW*IC: row j =
 //     channels (A, B) = (2j, 2j+1), its 2 words per group in group order.
-//   FullyConnectedDsp filter, i32 [ceil(U/4), 4*G] with G = ceil(K/4): row q = units
-//     4q..4q+3 as pairs (4q, 4q+1) and (4q+2, 4q+3); per group the first pair's 2 words, then
-//     the second's.
+//   FullyConnectedDsp filter, i32 [ceil(U/6), 6*G] with G = ceil(K/4): row r = units
+//     6r..6r+5 as pairs (6r, 6r+1), (6r+2, 6r+3), (6r+4, 6r+5); per group each pair's 2
+//     words in pair order (kFcUnitsPerRow).
 // Filter pairs of DepthwiseConv2DDsp, i32 [ceil(C/4), FH*FW*2]: row q holds channels
 //   4q..4q+3; for each tap (ky, kx) two int16x2 pairs, (w[4q], w[4q+2]) then
 //   (w[4q+1], w[4q+3]) (the lanes SXTB16 / SXTB16 ROR #8 produce from 4 input bytes). 0 past C.
@@ -61,6 +61,9 @@ constexpr int32_t kFastMaxShift = 20;
 // the op's `run_groups` when the layer's actual weights allow one (every channel B with
 // 255 * sum|B| < 2^23 lets a whole row run at once).
 constexpr int32_t kDualChunkGroups = 64;
+
+// Units per FullyConnectedDsp filter row (3 dual-channel pairs share each input word).
+constexpr int32_t kFcUnitsPerRow = 6;
 
 // Add table of AddDsp, i32 [kAddTableWords]:
 //   [0, 256)    input 0's value v (index v + 128) rescaled: MultiplyByQuantizedMultiplier(

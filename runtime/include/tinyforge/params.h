@@ -208,7 +208,7 @@ struct DepthwiseConv2DDspParams {
   int32_t act_min, act_max;
 };
 
-// Inputs: 0 input (rows of K elements) i8; 1 filter words i32 [ceil(UNITS/4), 4*ceil(K/4)]
+// Inputs: 0 input (rows of K elements) i8; 1 filter words i32 [ceil(UNITS/6), 6*ceil(K/4)]
 // (packed.h); 2 channel records i32 [UNITS, 4] whose bias already holds
 // input_offset * sum(weights). Output [rows, UNITS].
 struct FullyConnectedDspParams {

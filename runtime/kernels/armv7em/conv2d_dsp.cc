@@ -244,21 +244,22 @@ struct PairJob {
 };
 static_assert(offsetof(PairJob, run) == 48, "offsets used by the assembly below");
 
-// One group: t += x . (A + 256 B) and s += x . A for both pixels (packed.h).
-#define TF_GROUP                     \
-  "ldrd r8, r9, [r2], #8\n\t"        \
-  "ldrd r12, lr, [r1], #8\n\t"       \
-  "sxtb16 r10, r8\n\t"               \
-  "sxtb16 r11, r9\n\t"               \
-  "smlad r5, r12, r8, r5\n\t"        \
-  "smlad r5, lr, r9, r5\n\t"         \
-  "smlad r4, r12, r10, r4\n\t"       \
-  "smlad r4, lr, r11, r4\n\t"        \
-  "ldrd r12, lr, [r1], #8\n\t"       \
-  "smlad r7, r12, r8, r7\n\t"        \
-  "smlad r7, lr, r9, r7\n\t"         \
-  "smlad r6, r12, r10, r6\n\t"       \
-  "smlad r6, lr, r11, r6\n\t"
+// One group: t += x . (A + 256 B) with the raw words first, then the words become
+// SXTB16(word) = A in place and s += x . A; both pixels' patch words come in one LDM
+// (12 instructions for 16 MACs).
+#define TF_GROUP                           \
+  "ldrd r8, r9, [r2], #8\n\t"              \
+  "ldm r1!, {r10, r11, r12, lr}\n\t"       \
+  "smlad r5, r10, r8, r5\n\t"              \
+  "smlad r5, r11, r9, r5\n\t"              \
+  "smlad r7, r12, r8, r7\n\t"              \
+  "smlad r7, lr, r9, r7\n\t"               \
+  "sxtb16 r8, r8\n\t"                      \
+  "sxtb16 r9, r9\n\t"                      \
+  "smlad r4, r10, r8, r4\n\t"              \
+  "smlad r4, r11, r9, r4\n\t"              \
+  "smlad r6, r12, r8, r6\n\t"              \
+  "smlad r6, lr, r9, r6\n\t"
 // RequantMode::fast of accumulator `v` with the record's multiplier r10, shift r11 and
 // rounding r12 (requantize.h), SSAT to int8, result in r8.
 #define TF_REQUANT(v)                  \

@@ -49,7 +49,7 @@ void eval_Concatenation(const ConcatenationParams& p, const KernelIO& io) {
     for (uint8_t k = 0; k < io.num_inputs; ++k) {
       const TensorView& in = io.in[k];
       const auto chunk = static_cast<size_t>(extent(in, p.axis, in.rank) * esize);
-      std::memcpy(dst, static_cast<const uint8_t*>(in.data) + static_cast<size_t>(o) * chunk, chunk);
+      std::memmove(dst, static_cast<const uint8_t*>(in.data) + static_cast<size_t>(o) * chunk, chunk);
       dst += chunk;
     }
 }

@@ -56,7 +56,8 @@ void eval_Pad(const PadParams& p, const KernelIO& io) {
     for (int32_t y = 0; y < d[1]; ++y)
       for (int32_t z = 0; z < d[2]; ++z) {
         const int64_t o = ((int64_t{x + b[0]} * od[1] + (y + b[1])) * od[2] + (z + b[2])) * od[3] + b[3];
-        std::memcpy(dst + static_cast<size_t>(o) * esize, src, row);
+        // memmove: only a damaged plan overlaps input and output; it must stay defined.
+        std::memmove(dst + static_cast<size_t>(o) * esize, src, row);
         src += row;
       }
 }

@@ -51,7 +51,7 @@ void eval_Transpose(const TransposeParams& p, const KernelIO& io) {
       for (int32_t c = 0; c < dims[2]; ++c)
         for (int32_t d = 0; d < dims[3]; ++d) {
           const int32_t k = a * stride[0] + b * stride[1] + c * stride[2] + d * stride[3];
-          std::memcpy(dst, src + static_cast<size_t>(k) * esize, esize);
+          std::memmove(dst, src + static_cast<size_t>(k) * esize, esize);
           dst += esize;
         }
 }
