@@ -1,7 +1,8 @@
-// tinyforge compile MODEL [--target T] -o model.tfp
+// tinyforge compile MODEL [--target T] [--emit blob|cpp] [-v] -o model.tfp|model.cc
 #include <cstdio>
 
 #include "cli/commands.h"
+#include "emit/aot_cpp.h"
 #include "host/compile.h"
 #include "io/files.h"
 
@@ -17,8 +18,23 @@ void add_compile(CLI::App& app) {
   cmd->add_option("-t,--target", *target,
                   "host (reference kernels) | cortex-m4 | cortex-m7 | cortex-m33 (DSP kernels) | cortex-m0plus")
       ->capture_default_str();
-  cmd->callback([model, out, target] {
-    const host::Compiled c = host::compile_model_file(*model, host::plan_options_for_target(*target));
+  auto verbose = std::make_shared<bool>(false);
+  cmd->add_flag("-v,--verbose", *verbose, "print every change the graph passes make");
+  auto emit = std::make_shared<std::string>("blob");
+  cmd->add_option("--emit", *emit, "blob: a plan blob (.tfp); cpp: C++ source calling the kernels directly")
+      ->check(CLI::IsMember({"blob", "cpp"}))
+      ->capture_default_str();
+  cmd->callback([model, out, target, verbose, emit] {
+    passes::PassLog log;
+    if (*verbose) log = [](const std::string& line) { std::printf("%s\n", line.c_str()); };
+    const host::Compiled c = host::compile_model_file(*model, host::plan_options_for_target(*target), log);
+    if (*emit == "cpp") {
+      const std::string source = emit::emit_aot_cpp(c.blob);
+      io::write_file(*out, std::vector<uint8_t>(source.begin(), source.end()));
+      std::printf("%s: %zu ops as direct kernel calls, arena %u bytes\n", out->c_str(), c.plan.ops.size(),
+                  c.plan.arena_size);
+      return;
+    }
     io::write_file(*out, c.blob);
     std::printf("%s: %zu ops, %zu tensors, arena %u bytes, blob %zu bytes\n", out->c_str(),
                 c.plan.ops.size(), c.plan.tensors.size(), c.plan.arena_size, c.blob.size());

@@ -14,6 +14,7 @@ void add_firmware(CLI::App& app) {
   struct Options {
     std::string model, target = "cortex-m4", board, out_dir;
     uint32_t min_stack = 8192;
+    bool aot = false;
   };
   auto o = std::make_shared<Options>();
   cmd->add_option("MODEL", o->model, "model (.tflite/.onnx) or plan blob (.tfp)")->required();
@@ -25,6 +26,7 @@ void add_firmware(CLI::App& app) {
   cmd->add_option("-o,--output-dir", o->out_dir, "folder for firmware.elf")->required();
   cmd->add_option("--min-stack", o->min_stack, "bytes of RAM the link keeps free for the stack")
       ->capture_default_str();
+  cmd->add_flag("--aot", o->aot, "the plan as direct kernel calls (generated C++) instead of a blob and executor");
   cmd->footer(
       "The ELF follows the measurement protocol of m4sim: tinyforge_input/_output in .noinit,\n"
       "tinyforge_bench_begin/_end around one inference, tinyforge_done, tinyforge_arena_used,\n"
@@ -36,6 +38,7 @@ void add_firmware(CLI::App& app) {
     options.target = o->target;
     options.board = o->board;
     options.min_stack = o->min_stack;
+    options.aot = o->aot;
     const emit::FirmwareImage image = emit::build_firmware(
         blob, options, o->out_dir, [](const std::string& m) { std::fprintf(stderr, "tinyforge: %s\n", m.c_str()); });
     std::printf("%s\n", fmt::format("wrote {} ({}, {} map; input {} B, output {} B, arena {} B)", image.elf_path,

@@ -1,4 +1,4 @@
-// The DSP kernels as they run on the core: their Armv7E-M paths (hand-scheduled assembly,
+// The DSP kernels as they run on the core, and the AOT C++ path: their Armv7E-M paths (hand-scheduled assembly,
 // ACLE intrinsics) only exist in the cross-compiled runtime, so the host harness
 // (plan/dsp_twins_test.cc) cannot see them. Each firmware here holds a dozen independent
 // random ops (two per op family of plan/dsp_twin_cases.h: both output-stage forms, clamped
@@ -16,13 +16,16 @@
 #include <filesystem>
 #include <random>
 
+#include "emit/aot_cpp.h"
 #include "emit/cross_build.h"
 #include "emit/firmware.h"
 #include "emit/plan_writer.h"
 #include "host/compile.h"
 #include "host/host_runner.h"
+#include "io/files.h"
 #include "plan/build_plan.h"
 #include "plan/dsp_twin_cases.h"
+#include "shared_data.h"
 #include "sim/emulator.h"
 
 namespace tinyforge::emit {
@@ -57,9 +60,7 @@ std::string asm_path(const plan::Plan& plan, const plan::PlanOp& op) {
     }
     case OpCode::FullyConnectedDsp: {
       const auto p = params_of<FullyConnectedDspParams>(op);
-      // Assembly for whole rows of kFcUnitsPerRow units over rows of whole groups.
-      if (p.requant != kFast || in.back() % 4 != 0 || plan.tensors[op.outputs[0]].shape.back() < kFcUnitsPerRow)
-        return "";
+      if (p.requant != kFast || in.back() % 4 != 0) return "";  // assembly: rows of whole groups
       return std::string("fully connected") + full(p.act_min, p.act_max);
     }
     case OpCode::AddDsp: {
@@ -140,6 +141,57 @@ TEST(DspFirmware, AssemblyKernelsMatchTheHostRuntimeOnRandomOps) {
   std::printf("dsp firmware: %d ops in %d images bit-exact on the emulated Cortex-M4:", ops_checked, images);
   for (const char* path : kPaths) std::printf(" %s %d,", path, paths[path]);
   std::printf("\n");
+}
+
+}  // namespace
+}  // namespace tinyforge::emit
+
+namespace tinyforge::emit {
+namespace {
+
+// The AOT path (emit/aot_cpp.h): the same plan as direct kernel calls gives the golden
+// bytes on the core, without blob, validator or executor (less code and stack).
+TEST(AotFirmware, MatchesTheGoldenOutputsAndTheBlobPath) {
+  if (!cross_toolchain_available()) GTEST_SKIP() << "arm-none-eabi-gcc not found (scripts/bootstrap installs it)";
+  for (const char* name : {"kws_ref_model", "ad01_int8"}) {
+    SCOPED_TRACE(name);
+    const std::string golden = std::string("golden/") + name;
+    TINYFORGE_REQUIRE_SHARED(golden + "/manifest.json");
+    const fs::path dir = testing::shared_dir() / golden;
+    const std::vector<uint8_t> blob =
+        host::compile_model_file((testing::shared_dir() / "models" / (std::string(name) + ".tflite")).string(),
+                                 host::plan_options_for_target("cortex-m4"))
+            .blob;
+    const fs::path work = fs::temp_directory_path() / ("tinyforge-aot-" + std::to_string(::getpid()) + "-" + name);
+    FirmwareOptions fw;
+    fw.target = "cortex-m4";
+    const FirmwareImage blob_image = build_firmware(blob, fw, (work / "blob").string(), [](const std::string&) {});
+    fw.aot = true;
+    const FirmwareImage aot_image = build_firmware(blob, fw, (work / "aot").string(), [](const std::string&) {});
+    const auto inputs = io::read_file((dir / "in0.bin").string());
+    const auto outputs = io::read_file((dir / "out0.bin").string());
+    for (size_t k = 0; k < 2; ++k) {
+      sim::RunOptions run;
+      run.input = std::vector<uint8_t>(inputs.begin() + k * aot_image.input_bytes,
+                                       inputs.begin() + (k + 1) * aot_image.input_bytes);
+      const sim::RunResult aot = sim::run_firmware(sim::read_elf(aot_image.elf_path), run);
+      const sim::RunResult via_blob = sim::run_firmware(sim::read_elf(blob_image.elf_path), run);
+      EXPECT_EQ(aot.output, std::vector<uint8_t>(outputs.begin() + k * aot_image.output_bytes,
+                                                 outputs.begin() + (k + 1) * aot_image.output_bytes));
+      EXPECT_EQ(aot.output, via_blob.output);
+      EXPECT_EQ(*aot.arena_used, *via_blob.arena_used);
+      EXPECT_LE(aot.instructions, via_blob.instructions);  // no executor
+      EXPECT_LT(*aot.code_bytes, *via_blob.code_bytes);    // no validator, checks or dispatch
+      EXPECT_LT(aot.stack_bytes, via_blob.stack_bytes);
+    }
+    std::error_code ec;
+    fs::remove_all(work, ec);
+  }
+}
+
+TEST(AotCpp, RefusesAnInvalidBlob) {
+  std::vector<uint8_t> junk(100, 0);
+  EXPECT_THROW(emit_aot_cpp(junk), ir::Error);
 }
 
 }  // namespace

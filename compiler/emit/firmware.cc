@@ -3,6 +3,7 @@
 #include <filesystem>
 #include <fstream>
 
+#include "emit/aot_cpp.h"
 #include "emit/model_ops.h"
 #include "host/host_runner.h"
 #include "ir/graph.h"
@@ -93,12 +94,22 @@ FirmwareImage build_firmware(const std::vector<uint8_t>& blob, const FirmwareOpt
   }
 
   ImageSpec spec;
+  if (options.aot) {  // no blob, executor or dispatch: emit/aot_cpp.h's code and main()
+    const std::string aot_src = (fs::path(out_dir) / "src" / "model_aot.cc").string();
+    std::ofstream out(aot_src, std::ios::trunc);
+    AotOptions aot;
+    aot.with_main = true;
+    out << emit_aot_cpp(blob, aot);
+    if (!out) throw ir::Error(aot_src + ": cannot write");
+    spec.sources = {aot_src};
+  } else {
+    spec.sources = {model_src, tinyforge_home() + "/targets/firmware/bench_main.cc",
+                    tinyforge_home() + "/runtime/src/dispatch.cc"};
+  }
   spec.target = image.target;
   spec.flash = image.generic_map ? generic_flash() : image.board.flash;
   spec.ram = image.generic_map ? generic_ram() : image.board.ram;
   spec.min_stack = options.min_stack;
-  spec.sources = {model_src, tinyforge_home() + "/targets/firmware/bench_main.cc",
-                  tinyforge_home() + "/runtime/src/dispatch.cc"};
   spec.include_dirs = {(fs::path(out_dir) / "src").string(), tinyforge_home() + "/runtime"};
   image.elf_path = (fs::path(out_dir) / "firmware.elf").string();
   build_image(spec, (fs::path(out_dir) / "obj").string(), image.elf_path, log);

@@ -18,6 +18,7 @@ struct FirmwareOptions {
   std::string target = "cortex-m4";
   std::string board;           // empty: the generic memory map (boots on QEMU mps2-an386)
   uint32_t min_stack = 8192;   // the link fails when less RAM than this is left for the stack
+  bool aot = false;            // the plan as direct kernel calls (emit/aot_cpp.h), no blob
 };
 
 struct FirmwareImage {

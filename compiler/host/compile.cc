@@ -8,9 +8,11 @@
 
 namespace tinyforge::host {
 
-Compiled compile_model_file(const std::string& path, const plan::PlanOptions& options) {
+Compiled compile_model_file(const std::string& path, const plan::PlanOptions& options,
+                            const passes::PassLog& log) {
   Compiled c;
   c.graph = load_model(path);
+  passes::run_default_passes(c.graph, log);
   c.plan = plan::build_plan(c.graph, options);
   c.blob = emit::write_plan_blob(c.plan);
   return c;

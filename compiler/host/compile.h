@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "ir/graph.h"
+#include "passes/passes.h"
 #include "plan/build_plan.h"
 #include "plan/plan.h"
 
@@ -16,8 +17,10 @@ struct Compiled {
   std::vector<uint8_t> blob;
 };
 
-// Import (.tflite/.onnx) -> plan -> blob. Throws ir::Error.
-Compiled compile_model_file(const std::string& path, const plan::PlanOptions& options = {});
+// Import (.tflite/.onnx) -> default graph passes (each change reported to `log`) -> plan
+// -> blob. Throws ir::Error.
+Compiled compile_model_file(const std::string& path, const plan::PlanOptions& options = {},
+                            const passes::PassLog& log = {});
 
 // A plan blob read from `path` as it is, or compiled from a model file.
 std::vector<uint8_t> blob_from_file(const std::string& path, const plan::PlanOptions& options = {});

@@ -166,8 +166,12 @@ LoweredOp lower_FullyConnectedDsp(ir::Graph& g, size_t node) {
                                    static_cast<uint32_t>(static_cast<int64_t>(rp.input_offset) * sum));
   }
   const std::vector<int64_t> spreads = accumulator_spreads(w, units, depth, 128);  // |x| <= 128
-  const ChannelRecords records =
+  ChannelRecords records =
       make_channel_records(bias, int32s(g, ref.inputs[3]), int32s(g, ref.inputs[4]), rp.output_offset, spreads);
+  // The last filter row's padding units get records too (the kernel computes whole rows):
+  // a constant 0, stored nowhere.
+  const int32_t padded = ceil_div(units, kFcUnitsPerRow) * kFcUnitsPerRow;
+  for (int32_t u = units; u < padded; ++u) records.words.insert(records.words.end(), {0, 0, 1, 1});
 
   FullyConnectedDspParams p{};
   p.run_groups = dual_run_groups(spreads, ceil_div(depth, 4));
@@ -181,7 +185,7 @@ LoweredOp lower_FullyConnectedDsp(ir::Graph& g, size_t node) {
   op.inputs = {input,
                add_words(g, base + "/dsp_filter", {ceil_div(units, kFcUnitsPerRow), kFcUnitsPerRow * ceil_div(depth, 4)},
                          pack_fc_filter(w, units, depth)),
-               add_words(g, base + "/dsp_channels", {units, 4}, records.words)};
+               add_words(g, base + "/dsp_channels", {padded, 4}, records.words)};
   op.params = params_bytes(p);
   const int64_t rows = g.tensors[output].elements() / units;
   op.in_place = {{0, row_gap(rows, depth, units, WriteOrder::interleaved)}};

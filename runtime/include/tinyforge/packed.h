@@ -21,7 +21,7 @@
 //     channels (A, B) = (2j, 2j+1), its 2 words per group in group order.
 //   FullyConnectedDsp filter, i32 [ceil(U/6), 6*G] with G = ceil(K/4): row r = units
 //     6r..6r+5 as pairs (6r, 6r+1), (6r+2, 6r+3), (6r+4, 6r+5); per group each pair's 2
-//     words in pair order (kFcUnitsPerRow).
+//     words in pair order (kFcUnitsPerRow). Its channel records cover ceil(U/6)*6 units.
 // Filter pairs of DepthwiseConv2DDsp, i32 [ceil(C/4), FH*FW*2]: row q holds channels
 //   4q..4q+3; for each tap (ky, kx) two int16x2 pairs, (w[4q], w[4q+2]) then
 //   (w[4q+1], w[4q+3]) (the lanes SXTB16 / SXTB16 ROR #8 produce from 4 input bytes). 0 past C.

@@ -209,8 +209,8 @@ struct DepthwiseConv2DDspParams {
 };
 
 // Inputs: 0 input (rows of K elements) i8; 1 filter words i32 [ceil(UNITS/6), 6*ceil(K/4)]
-// (packed.h); 2 channel records i32 [UNITS, 4] whose bias already holds
-// input_offset * sum(weights). Output [rows, UNITS].
+// (packed.h); 2 channel records i32 [ceil(UNITS/6)*6, 4] whose bias already holds
+// input_offset * sum(weights) (records past UNITS: padding, never stored). Output [rows, UNITS].
 struct FullyConnectedDspParams {
   int32_t requant;
   int32_t output_offset;

@@ -27,7 +27,8 @@ struct Shape {
 };
 
 Shape shape(const KernelIO& io) {
-  const int32_t units = io.in[2].dims[0];
+  const TensorView& out = io.out[0];
+  const int32_t units = out.dims[out.rank - 1];
   return {static_cast<int32_t>(view::element_count(io.out[0]) / units),
           static_cast<int32_t>(view::element_count(io.in[0]) / (view::element_count(io.out[0]) / units)), units};
 }
@@ -206,17 +207,26 @@ void run(const Shape& s, int32_t run, const int8_t* input, const uint32_t* filte
     const uint32_t* w = filter;
     int32_t u = 0;
 #if TINYFORGE_HAVE_DSP
-    // Whole filter rows of whole groups in assembly; the rest below.
-    if (mode == RequantMode::fast && s.depth % 4 == 0 && s.units >= kFcUnitsPerRow) {
+    // Rows of whole groups in assembly: whole filter rows into the output, a last partial
+    // row (its records are padded, packed.h) into a buffer of which only its units are kept.
+    if (mode == RequantMode::fast && s.depth % 4 == 0) {
+      void (*rows_fast)(RowJob*) =
+          dsp::is_full_range(clamp.act_min, clamp.act_max) ? rows_fast_full : rows_fast_clamped;
       const int32_t rows = s.units / kFcUnitsPerRow;
-      RowJob job{input, w, q, output, rows, s.depth / 4, {0, 0, 0}, 0, clamp.act_min, clamp.act_max, run};
-      if (dsp::is_full_range(clamp.act_min, clamp.act_max))
-        rows_fast_full(&job);
-      else
-        rows_fast_clamped(&job);
+      if (rows > 0) {
+        RowJob job{input, w, q, output, rows, s.depth / 4, {0, 0, 0}, 0, clamp.act_min, clamp.act_max, run};
+        rows_fast(&job);
+      }
       u = rows * kFcUnitsPerRow;
       w += rows * row_words;
       output += u;
+      if (u < s.units) {
+        int8_t last[kFcUnitsPerRow];
+        RowJob job{input, w, q + u, last, 1, s.depth / 4, {0, 0, 0}, 0, clamp.act_min, clamp.act_max, run};
+        rows_fast(&job);
+        for (int32_t k = 0; k < s.units - u; ++k) *output++ = last[k];
+      }
+      continue;
     }
 #endif
     for (; u < s.units; u += kFcUnitsPerRow, w += row_words) {
@@ -238,16 +248,16 @@ Status check_FullyConnectedDsp(const FullyConnectedDspParams& p, const KernelIO&
   if (in.rank < 1 || out.rank < 1 || !dsp_checks::is_int8_activation(in, in.rank) ||
       !dsp_checks::is_int8_activation(out, out.rank))
     return Status::bad_shape;
-  const TensorView& records = io.in[2];
-  if (records.rank != 2) return Status::bad_shape;
-  const int32_t units = records.dims[0];
-  if (units < 1 || out.dims[out.rank - 1] != units || !dsp_checks::is_channel_records(records, units))
-    return Status::bad_shape;
+  const int32_t units = out.dims[out.rank - 1];
+  const int32_t filter_rows = ceil_div(units, kFcUnitsPerRow);
+  // Records of every unit of every filter row (the last row's padding included).
+  if (!dsp_checks::is_channel_records(io.in[2], filter_rows * kFcUnitsPerRow)) return Status::bad_shape;
   const int64_t rows = view::element_count(out) / units;
   const int64_t elements = view::element_count(in);
   if (rows < 1 || elements % rows != 0) return Status::bad_shape;
   const int64_t depth = elements / rows;
-  if (!dsp_checks::is_words(io.in[1], ceil_div(units, kFcUnitsPerRow), kFcUnitsPerRow * ((depth + 3) / 4)))
+  if (depth > checks::kMaxExtent ||
+      !dsp_checks::is_words(io.in[1], filter_rows, kFcUnitsPerRow * ((depth + 3) / 4)))
     return Status::bad_shape;
   if (!dsp_checks::stage_ok(p.requant, 0, p.output_offset, p.act_min, p.act_max) || p.run_groups < kDualChunkGroups)
     return Status::bad_params;
