@@ -165,7 +165,7 @@ def main():
     table(lines, aot_rows, anchors)
     lines += ["", "## Where the instructions go (per op, golden case 0)", "",
               "Instructions between two entries into the runtime's `eval_op` (the kernel plus the executor's",
-              "per-op work), from `bench/profile_ops.py`; MACs from the model's layers.", ""]
+              "per-op work), from `bench/profile_ops.py` (`--functions` splits them further by function).", ""]
     for model in MODELS:
         if model not in rows:
             continue

@@ -18,7 +18,7 @@ namespace {
 // Elements [0, n & ~3) with RequantMode::fast and the full int8 range, 4 per turn, in
 // hand-allocated registers: r0 a, r1 b, r2 out, r3 end of a, r4 / r5 the tables indexed
 // by the signed value, r6 multiplier, r7 shift, r8 rounding, r9-r12 and lr temporaries.
-void add_fast_full(const int8_t* a, const int8_t* b, int8_t* out, int32_t n4, const int32_t* table) {
+TINYFORGE_ASM_FUNCTION void add_fast_full(const int8_t* a, const int8_t* b, int8_t* out, int32_t n4, const int32_t* table) {
   const ChannelQuant& q = *reinterpret_cast<const ChannelQuant*>(table + kAddTableStage);
   register const int8_t* ra asm("r0") = a;
   register const int8_t* rb asm("r1") = b;

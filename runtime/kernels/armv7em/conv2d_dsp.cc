@@ -283,7 +283,7 @@ static_assert(offsetof(PairJob, run) == 48, "offsets used by the assembly below"
 // temporaries. The inner loop runs two groups per turn. CLAMP: the activation clamp when
 // the range is not the full int8 range.
 #define TF_PAIRS_FAST(name, CLAMP)                                                               \
-  void name(PairJob* job) {                                                                      \
+  TINYFORGE_ASM_FUNCTION void name(PairJob* job) {                                                                      \
     register PairJob* j asm("r0") = job;                                                         \
     asm volatile(                                                                                \
         "ldr r2, [r0, #4]\n\t"                                                                   \
@@ -381,7 +381,7 @@ static_assert(offsetof(ShortJob, act_max) == 32, "offsets used by the assembly b
 #define TF_SHORT_NONE
 
 #define TF_PAIRS_SHORT(name, LOAD_CLAMP, CLAMP)                                                      \
-  void name(ShortJob* job) {                                                                         \
+  TINYFORGE_ASM_FUNCTION void name(ShortJob* job) {                                                                         \
     register ShortJob* j asm("r0") = job;                                                            \
     asm volatile(                                                                                    \
         "ldr r2, [r0, #4]\n\t"                                                                       \

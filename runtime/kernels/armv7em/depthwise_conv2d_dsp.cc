@@ -158,7 +158,7 @@ static_assert(offsetof(TapJob, act_max) == 48, "offsets used by the assembly bel
 // registers: r0 job, r1 channel offset, r2 filter, r3 records, r4-r7 sums of channels
 // c..c+3, r8 input offset pair, r9-r12 and lr temporaries.
 #define TF_PIXEL_3X3(name, CLAMP)                                                                   \
-  void name(TapJob* job, const uint32_t* filter, const ChannelQuant* q, uint32_t offset_pair) {     \
+  TINYFORGE_ASM_FUNCTION void name(TapJob* job, const uint32_t* filter, const ChannelQuant* q, uint32_t offset_pair) {     \
     register TapJob* j asm("r0") = job;                                                             \
     register const uint32_t* w asm("r2") = filter;                                                  \
     register const ChannelQuant* records asm("r3") = q;                                             \

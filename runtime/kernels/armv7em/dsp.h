@@ -18,6 +18,10 @@
 #define TINYFORGE_HAVE_DSP 0
 #endif
 
+// A function whose inline assembly allocates every register by hand, r7 included: the
+// frame pointer must stay free even in unoptimized (-O0) builds.
+#define TINYFORGE_ASM_FUNCTION __attribute__((optimize("omit-frame-pointer")))
+
 namespace tinyforge::dsp {
 
 // A pair from two 16-bit lanes (portable helpers; the DSP path never needs them).

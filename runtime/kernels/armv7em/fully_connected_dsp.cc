@@ -129,7 +129,7 @@ static_assert(offsetof(RowJob, run) == 48, "offsets used by the assembly below")
 // r2 filter, r3 run end, r4-r9 sums (s, t of pairs 0..2), r10/r11 the input lanes,
 // r12/lr filter words; two groups per turn of the inner loop.
 #define TF_ROWS_FAST(name, CLAMP)                                                                   \
-  void name(RowJob* job) {                                                                          \
+  TINYFORGE_ASM_FUNCTION void name(RowJob* job) {                                                                          \
     register RowJob* j asm("r0") = job;                                                             \
     asm volatile(                                                                                   \
         "ldr r2, [r0, #4]\n\t"                                                                      \
