@@ -1,0 +1,64 @@
+// Shared tail of the import fuzz targets: a graph that imported is planned; a plan that
+// builds must serialize to a blob the runtime validates and, when small, runs without
+// touching memory outside its buffers. Anything else aborts (a finding).
+#pragma once
+#include <cstdint>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <memory>
+#include <vector>
+
+#include "emit/plan_writer.h"
+#include "ir/metrics.h"
+#include "plan/build_plan.h"
+#include "tinyforge/runtime.h"
+
+namespace tinyforge::fuzz {
+
+constexpr uint32_t kMaxArenaToRun = 1u << 20;
+constexpr int64_t kMaxWorkToRun = 5'000'000;
+
+// Inner-loop iterations of one inference, roughly (MACs, pool windows, one pass over each
+// op's inputs and output): keeps legal but huge fuzzed models from stalling the fuzzer.
+inline int64_t estimated_work(const ir::Graph& g) {
+  int64_t work = ir::graph_metrics(g).macs;
+  for (const ir::Node& n : g.nodes) {
+    const int64_t out = g.tensors[static_cast<size_t>(n.outputs[0])].elements();
+    const bool pool = n.op == OpCode::AveragePool2D || n.op == OpCode::MaxPool2D;
+    work += pool ? out * n.attrs.filter_h * n.attrs.filter_w : out;
+    for (int t : n.inputs)
+      if (t >= 0) work += g.tensors[static_cast<size_t>(t)].elements();
+  }
+  return work;
+}
+
+inline void plan_and_run(const ir::Graph& graph) {
+  plan::Plan p;
+  try {
+    p = plan::build_plan(graph);
+  } catch (const ir::Error&) {
+    return;  // refused with a message: fine
+  }
+  const std::vector<uint8_t> bytes = emit::write_plan_blob(p);
+  const auto size = static_cast<uint32_t>(bytes.size());
+  // Exact-size heap copies (operator new aligns to 16): ASan sees any access past the end.
+  std::unique_ptr<uint8_t[]> blob(new uint8_t[size]);
+  std::memcpy(blob.get(), bytes.data(), size);
+  const Status valid = validate_plan(blob.get(), size);
+  if (valid != Status::ok) {
+    std::fprintf(stderr, "compiler wrote a blob the runtime refuses: %s\n", status_name(valid));
+    std::abort();
+  }
+  if (p.arena_size > kMaxArenaToRun || estimated_work(graph) > kMaxWorkToRun) return;
+  std::unique_ptr<uint8_t[]> arena(new uint8_t[p.arena_size ? p.arena_size : 1]());
+  Runtime rt;
+  const Status init = rt.init(blob.get(), size, arena.get(), p.arena_size);
+  if (init != Status::ok) {
+    std::fprintf(stderr, "runtime refuses the planned arena: %s\n", status_name(init));
+    std::abort();
+  }
+  rt.invoke();
+}
+
+}  // namespace tinyforge::fuzz
