@@ -10,6 +10,7 @@
 #include <string>
 
 #include "host/compile.h"
+#include "cli_run.h"
 #include "io/files.h"
 #include "tflite_model_builder.h"
 
@@ -18,10 +19,7 @@ namespace {
 
 namespace fs = std::filesystem;
 
-struct CliRun {
-  int exit_code;
-  std::string out, err;
-};
+using testing::CliRun;
 
 class OtaCli : public ::testing::Test {
  protected:
@@ -39,18 +37,7 @@ class OtaCli : public ::testing::Test {
 
   std::string path(const std::string& name) const { return (dir_ / name).string(); }
 
-  CliRun run(const std::string& args) const {
-    const std::string out = path("stdout.txt"), err = path("stderr.txt");
-    const std::string cmd = std::string("'") + TINYFORGE_CLI + "' " + args + " >'" + out + "' 2>'" + err + "'";
-    const int status = std::system(cmd.c_str());
-    auto slurp = [](const std::string& p) {
-      std::ifstream in(p);
-      std::stringstream ss;
-      ss << in.rdbuf();
-      return ss.str();
-    };
-    return {WIFEXITED(status) ? WEXITSTATUS(status) : 128, slurp(out), slurp(err)};
-  }
+  CliRun run(const std::string& args) const { return testing::run_cli(args, dir_); }
 
   static void expect_one_error_line(const CliRun& r, const std::string& needle) {
     EXPECT_EQ(r.err.rfind("tinyforge: error: ", 0), 0u) << r.err;

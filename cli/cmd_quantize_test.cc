@@ -11,6 +11,7 @@
 #include <string>
 
 #include "export/tflite_writer.h"
+#include "cli_run.h"
 #include "io/files.h"
 #include "ir_test_graphs.h"
 #include "quantize/layer_error.h"
@@ -20,10 +21,7 @@ namespace {
 
 namespace fs = std::filesystem;
 
-struct CliRun {
-  int exit_code;
-  std::string out, err;
-};
+using testing::CliRun;
 
 class QuantizeCli : public ::testing::Test {
  protected:
@@ -41,19 +39,7 @@ class QuantizeCli : public ::testing::Test {
 
   std::string path(const std::string& name) const { return (dir_ / name).string(); }
 
-  CliRun run(const std::string& args) const {
-    const std::string out = path("stdout.txt"), err = path("stderr.txt");
-    const std::string cmd =
-        std::string("'") + TINYFORGE_CLI + "' " + args + " >'" + out + "' 2>'" + err + "'";
-    const int status = std::system(cmd.c_str());
-    auto slurp = [](const std::string& p) {
-      std::ifstream in(p);
-      std::stringstream ss;
-      ss << in.rdbuf();
-      return ss.str();
-    };
-    return {WIFEXITED(status) ? WEXITSTATUS(status) : 128, slurp(out), slurp(err)};
-  }
+  CliRun run(const std::string& args) const { return testing::run_cli(args, dir_); }
 
   std::vector<float> outputs_of(const std::string& model) const {
     const CliRun r = run("run '" + model + "' --input '" + path("test.bin") + "' --output '" +

@@ -19,6 +19,7 @@
 
 #include "import/tflite/import_tflite.h"
 #include "io/files.h"
+#include "cli_run.h"
 #include "shared_data.h"
 #include "tflite_model_builder.h"
 
@@ -185,23 +186,8 @@ TEST(BadModels, RandomByteFlipsNeverCrash) {
 
 // --- the same through the CLI -----------------------------------------------------------
 
-struct CliResult {
-  int exit_code = -1;
-  std::string stderr_text;
-};
-
-CliResult run_inspect(const fs::path& model, const fs::path& dir) {
-  const fs::path err = dir / "stderr.txt";
-  const std::string cmd = fmt::format("'{}' inspect '{}' >/dev/null 2>'{}'", TINYFORGE_CLI,
-                                      model.string(), err.string());
-  const int status = std::system(cmd.c_str());
-  CliResult r;
-  r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-  std::ifstream in(err);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  r.stderr_text = ss.str();
-  return r;
+testing::CliRun run_inspect(const fs::path& model, const fs::path& dir) {
+  return testing::run_cli("inspect '" + model.string() + "'", dir);
 }
 
 class BadModelsCli : public ::testing::Test {
@@ -211,10 +197,10 @@ class BadModelsCli : public ::testing::Test {
     fs::create_directories(dir_);
     if (!fs::exists(TINYFORGE_CLI)) GTEST_SKIP() << "CLI not built: " << TINYFORGE_CLI;
     const fs::path good = write("good", testing::build_tflite(testing::tiny_int8_model()));
-    const CliResult r = run_inspect(good, dir_);
+    const testing::CliRun r = run_inspect(good, dir_);
     if (r.exit_code != 0)
       GTEST_SKIP() << "`tinyforge inspect` does not work on a valid model yet (exit " << r.exit_code
-                   << "): " << r.stderr_text;
+                   << "): " << r.err;
   }
   void TearDown() override { fs::remove_all(dir_); }
 
@@ -225,9 +211,9 @@ class BadModelsCli : public ::testing::Test {
   }
   // Exit 1 and exactly one stderr line "tinyforge: error: ..." naming the file.
   void expect_refused(const Damaged& d) {
-    const CliResult r = run_inspect(write(d.name, d.bytes), dir_);
-    EXPECT_EQ(r.exit_code, 1) << d.name << ": " << r.stderr_text;
-    const std::string& e = r.stderr_text;
+    const testing::CliRun r = run_inspect(write(d.name, d.bytes), dir_);
+    EXPECT_EQ(r.exit_code, 1) << d.name << ": " << r.err;
+    const std::string& e = r.err;
     EXPECT_EQ(e.rfind("tinyforge: error: ", 0), 0u) << d.name << ": " << e;
     EXPECT_TRUE(!e.empty() && e.back() == '\n' && e.find('\n') == e.size() - 1)
         << d.name << ": expected exactly one line, got: " << e;
@@ -250,13 +236,13 @@ TEST_F(BadModelsCli, InspectSurvivesByteFlips) {
   const auto bases = base_models();
   int refused = 0;
   for (const Damaged& d : byte_flips(bases[0].first, bases[0].second, 40, 7)) {
-    const CliResult r = run_inspect(write(d.name, d.bytes), dir_);
+    const testing::CliRun r = run_inspect(write(d.name, d.bytes), dir_);
     ASSERT_TRUE(r.exit_code == 0 || r.exit_code == 1)
-        << d.name << " exit " << r.exit_code << ": " << r.stderr_text;
+        << d.name << " exit " << r.exit_code << ": " << r.err;
     if (r.exit_code == 1) {
       ++refused;
-      EXPECT_EQ(r.stderr_text.rfind("tinyforge: error: ", 0), 0u) << r.stderr_text;
-      EXPECT_EQ(r.stderr_text.find('\n'), r.stderr_text.size() - 1) << r.stderr_text;
+      EXPECT_EQ(r.err.rfind("tinyforge: error: ", 0), 0u) << r.err;
+      EXPECT_EQ(r.err.find('\n'), r.err.size() - 1) << r.err;
     }
   }
   EXPECT_GT(refused, 0);
