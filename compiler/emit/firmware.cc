@@ -5,7 +5,7 @@
 
 #include "emit/aot_cpp.h"
 #include "emit/model_ops.h"
-#include "host/host_runner.h"
+#include "emit/validated_plan.h"
 #include "ir/graph.h"
 
 namespace tinyforge::emit {
@@ -68,11 +68,10 @@ FirmwareImage build_firmware(const std::vector<uint8_t>& blob, const FirmwareOpt
   }
 
   // Sizes from the runtime itself: the same validation the device does at init.
-  host::HostRunner runner(blob, "plan blob");
-  const Runtime& rt = runner.runtime();
-  for (uint32_t i = 0; i < rt.num_inputs(); ++i) image.input_bytes += rt.input(i).bytes;
-  for (uint32_t i = 0; i < rt.num_outputs(); ++i) image.output_bytes += rt.output(i).bytes;
-  image.arena_bytes = rt.arena_size();
+  const ValidatedPlan plan(blob, "plan blob");
+  image.input_bytes = plan.input_bytes();
+  image.output_bytes = plan.output_bytes();
+  image.arena_bytes = plan.header().arena_size;
   if (image.input_bytes == 0 || image.output_bytes == 0) throw ir::Error("the plan has no input or no output bytes");
 
   std::error_code ec;

@@ -9,18 +9,11 @@
 namespace tinyforge::host {
 
 HostRunner::HostRunner(const std::vector<uint8_t>& blob, const std::string& source)
-    : blob_((blob.size() + 3) / 4, 0), source_(source) {
-  if (blob.size() > UINT32_MAX) throw ir::Error(source + ": plan blob larger than 4 GiB");
-  if (!blob.empty()) std::memcpy(blob_.data(), blob.data(), blob.size());
-  const auto* bytes = reinterpret_cast<const uint8_t*>(blob_.data());
-  const auto size = static_cast<uint32_t>(blob.size());
-  Status s = validate_plan(bytes, size);
-  if (s != Status::ok)
-    throw ir::Error(fmt::format("{}: invalid plan blob: {}", source, status_name(s)));
-  PlanHeader h;
-  std::memcpy(&h, bytes, sizeof h);
-  arena_.assign(h.arena_size / 4 + 1, 0);
-  s = runtime_.init(bytes, size, reinterpret_cast<uint8_t*>(arena_.data()), h.arena_size);
+    : plan_(blob, source), source_(source) {
+  const uint32_t arena_size = plan_.header().arena_size;
+  arena_.assign(arena_size / 4 + 1, 0);
+  const Status s = runtime_.init(plan_.data(), plan_.size(),
+                                 reinterpret_cast<uint8_t*>(arena_.data()), arena_size);
   if (s != Status::ok)
     throw ir::Error(fmt::format("{}: runtime init failed: {}", source, status_name(s)));
 }

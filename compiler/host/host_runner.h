@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "emit/validated_plan.h"
 #include "tinyforge/runtime.h"
 
 namespace tinyforge::host {
@@ -24,7 +25,7 @@ class HostRunner {
                                         uint32_t cases);
 
  private:
-  std::vector<uint32_t> blob_;   // 4-byte aligned copy
+  emit::ValidatedPlan plan_;     // 4-byte aligned, validated copy
   std::vector<uint32_t> arena_;  // 4-byte aligned
   std::string source_;
   Runtime runtime_;
