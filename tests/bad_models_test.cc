@@ -43,8 +43,8 @@ std::vector<Damaged> targeted_corpus() {
     out.push_back({std::move(name), testing::build_tflite(spec), std::move(problem)});
   };
   ModelSpec s = testing::tiny_int8_model();
-  s.ops[1].op = B::MUL;
-  add("unsupported_op", s, "op 1 is MUL, which is not supported");
+  s.ops[1].op = B::GELU;
+  add("unsupported_op", s, "op 1 is GELU, which is not supported");
   s = testing::tiny_int8_model();
   s.tensors[3].shape = {1, -8, 8, 4};
   add("negative_dim", s, "dimension 1 of shape [1,-8,8,4] is -8");
