@@ -81,7 +81,7 @@ json describe_model(const std::string& path) {
   j["weight_bytes"] = m.weight_bytes;
   try {
     j["arena_bytes"] = plan::build_plan(std::move(g)).arena_size;
-  } catch (const ir::Error& e) {
+  } catch (const tinyforge::Error& e) {
     j["arena_bytes"] = nullptr;
     j["plan_error"] = e.what();
   }

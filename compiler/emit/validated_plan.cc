@@ -23,7 +23,7 @@ const uint8_t* validated(const std::vector<uint32_t>& words, size_t size,
   const Status s = size > UINT32_MAX ? Status::too_large
                                      : validate_plan(blob, static_cast<uint32_t>(size));
   if (s != Status::ok)
-    throw ir::Error(fmt::format("{}: invalid plan blob: {}", source, status_name(s)));
+    throw tinyforge::Error(fmt::format("{}: invalid plan blob: {}", source, status_name(s)));
   return blob;
 }
 

@@ -12,7 +12,7 @@ namespace tinyforge::emit {
 
 class ValidatedPlan {
  public:
-  // Copies `bytes` 4-byte aligned and runs validate_plan(); throws ir::Error
+  // Copies `bytes` 4-byte aligned and runs validate_plan(); throws tinyforge::Error
   // "<source>: invalid plan blob: <status>" when it fails.
   ValidatedPlan(const std::vector<uint8_t>& bytes, const std::string& source);
 

@@ -142,7 +142,7 @@ TEST(TfliteWriter, RefusesWhatTfliteCannotExpress) {
   try {
     write_tflite(b.g);
     FAIL() << "expected a refusal";
-  } catch (const ir::Error& e) {
+  } catch (const tinyforge::Error& e) {
     EXPECT_NE(std::string(e.what()).find("clamp to [0, 3]"), std::string::npos) << e.what();
   }
   b.g.nodes[0].attrs.clamp_max = 6.0f;  // RELU6 is a builtin
@@ -166,7 +166,7 @@ TEST(TfliteWriter, GoldenModelsRoundTripByteIdentically) {
     host::Compiled original;
     try {
       original = host::compile_model_file(model);
-    } catch (const ir::Error&) {
+    } catch (const tinyforge::Error&) {
       continue;  // models the core does not compile are the golden test's business
     }
     const std::vector<uint8_t> bytes = write_tflite(original.graph);

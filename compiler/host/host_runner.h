@@ -13,7 +13,7 @@ namespace tinyforge::host {
 
 class HostRunner {
  public:
-  // Validates the blob (throws ir::Error naming `source` and the status on failure).
+  // Validates the blob (throws tinyforge::Error naming `source` and the status on failure).
   HostRunner(const std::vector<uint8_t>& blob, const std::string& source);
 
   const Runtime& runtime() const { return runtime_; }

@@ -16,8 +16,6 @@
 
 namespace tinyforge::ir {
 
-using Error = tinyforge::Error;
-
 struct Quant {
   std::vector<float> scale;         // 1 entry per tensor, or 1 per channel along `axis`
   std::vector<int32_t> zero_point;  // same count as scale

@@ -21,7 +21,7 @@ class PreparedGraph {
                                                 uint32_t cases) = 0;
 };
 
-// Plans `graph` once for many runs; throws ir::Error (naming `source`) when it cannot.
+// Plans `graph` once for many runs; throws tinyforge::Error (naming `source`) when it cannot.
 std::unique_ptr<PreparedGraph> prepare_graph(const ir::Graph& graph, const std::string& source);
 
 }  // namespace tinyforge::passes

@@ -16,7 +16,7 @@ namespace tinyforge::quantize {
 
 class GraphProbe {
  public:
-  // `graph` must outlive the probe. Throws ir::Error if the graph does not compile.
+  // `graph` must outlive the probe. Throws tinyforge::Error if the graph does not compile.
   explicit GraphProbe(const ir::Graph& graph);
   ~GraphProbe();
 
