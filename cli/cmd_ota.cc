@@ -97,7 +97,7 @@ void add_package(CLI::App& app) {
     if (!a->add_key.empty()) spec.add_key = ota::load_public_key(a->add_key);
     if (!a->revoke_key.empty()) spec.revoke_key_id = ota::key_id(ota::load_public_key(a->revoke_key));
     if (a->no_self_test && !a->self_test_inputs.empty())
-      throw ir::Error("--no-self-test and --self-test-input exclude each other");
+      throw tinyforge::Error("--no-self-test and --self-test-input exclude each other");
     std::vector<uint8_t> self_test;
     if (!a->no_self_test) {  // the expected output comes from the device runtime, on the host
       ota::SelfTestSpec test;

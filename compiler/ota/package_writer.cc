@@ -91,7 +91,7 @@ std::vector<uint8_t> encode_manifest(const PackageSpec& spec, const std::vector<
                std::vector<uint8_t>(spec.base_sha256->begin(), spec.base_sha256->end()));
   if (spec.self_test_offset) {
     if (*spec.self_test_offset % 4 != 0 || *spec.self_test_offset > payload.size())
-      throw ir::Error("self-test offset " + std::to_string(*spec.self_test_offset) +
+      throw tinyforge::Error("self-test offset " + std::to_string(*spec.self_test_offset) +
                       " is not a 4-byte boundary inside the payload");
     put_record(m, RecordType::self_test, u32_value(*spec.self_test_offset));
   }
