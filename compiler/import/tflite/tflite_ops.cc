@@ -16,7 +16,7 @@ namespace tinyforge::tflite_import {
 
 const char* supported_builtins() {
   return "CONV_2D, DEPTHWISE_CONV_2D, FULLY_CONNECTED, AVERAGE_POOL_2D, MAX_POOL_2D, ADD, "
-         "RESHAPE, SOFTMAX, QUANTIZE, DEQUANTIZE";
+         "RESHAPE, SOFTMAX, QUANTIZE, DEQUANTIZE, TRANSPOSE, PAD, PADV2";
 }
 
 std::string builtin_name(int32_t code) {
@@ -414,6 +414,79 @@ ir::Node map_reshape(OpMapper& m) {
   return n;
 }
 
+// TRANSPOSE: output dim i = input dim perm[i]; perm is a constant int32 vector (the form
+// our TFLite writer gives the NCHW -> NHWC transposes of imported ONNX models).
+ir::Node map_transpose(OpMapper& m) {
+  m.require_arity(2, 2);
+  ir::Node n{OpCode::Transpose, {}, {}, {}, {}};
+  const ir::Tensor& in = m.input(0);
+  const ir::Tensor& perm = m.input(1);
+  const ir::Tensor& out = m.output();
+  const auto rank = static_cast<int32_t>(in.shape.size());
+  m.require_type(perm, m.in_label(1), DType::i32);
+  if (!perm.constant) m.fail(fmt::format("{} is computed; expected a constant", m.in_label(1)));
+  m.require_shape(perm, m.in_label(1), {rank});
+  std::vector<bool> seen(static_cast<size_t>(rank), false);
+  std::vector<int32_t> shape;
+  for (int32_t i = 0; i < rank; ++i) {
+    const auto p = perm.at<int32_t>(i);
+    if (p < 0 || p >= rank || seen[static_cast<size_t>(p)])
+      m.fail(fmt::format("{} is not a permutation of 0..{}", m.in_label(1), rank - 1));
+    seen[static_cast<size_t>(p)] = true;
+    n.attrs.perm.push_back(p);
+    shape.push_back(in.shape[static_cast<size_t>(p)]);
+  }
+  m.require_type(out, m.out_label(), in.type);
+  m.require_shape(out, m.out_label(), shape);
+  m.require_per_tensor(in, m.in_label(0));
+  m.require_same_quant(in, m.in_label(0), out, m.out_label());
+  return n;
+}
+
+// PAD: paddings is a constant int32 [rank, 2] of (before, after) per dim; the border holds
+// real zero (the zero point of an int8 tensor), as in TFLite's reference kernel. PADV2 adds
+// a constant one-element border value of the input's type and quantization.
+ir::Node map_pad(OpMapper& m, bool v2) {
+  m.require_arity(v2 ? 3 : 2, v2 ? 3 : 2);
+  ir::Node n{OpCode::Pad, {}, {}, {}, {}};
+  const ir::Tensor& in = m.input(0);
+  const ir::Tensor& pads = m.input(1);
+  const ir::Tensor& out = m.output();
+  const auto rank = static_cast<int32_t>(in.shape.size());
+  m.require_type(pads, m.in_label(1), DType::i32);
+  if (!pads.constant) m.fail(fmt::format("{} is computed; expected a constant", m.in_label(1)));
+  m.require_shape(pads, m.in_label(1), {rank, 2});
+  std::vector<int32_t> before, after, shape;
+  for (int32_t d = 0; d < rank; ++d) {
+    before.push_back(pads.at<int32_t>(2 * d));
+    after.push_back(pads.at<int32_t>(2 * d + 1));
+    if (before.back() < 0 || after.back() < 0)
+      m.fail(fmt::format("{} pads dim {} by {} and {}; expected >= 0", m.in_label(1), d,
+                         before.back(), after.back()));
+    shape.push_back(in.shape[static_cast<size_t>(d)] + before.back() + after.back());
+  }
+  n.attrs.pads = before;
+  n.attrs.pads.insert(n.attrs.pads.end(), after.begin(), after.end());
+  if (v2) {
+    const ir::Tensor& value = m.input(2);
+    m.require_type(value, m.in_label(2), in.type);
+    if (!value.constant || value.elements() != 1)
+      m.fail(fmt::format("{} is not a one-element constant", m.in_label(2)));
+    if (in.type == DType::f32)
+      n.attrs.pad_value = value.at<float>(0);
+    else if (in.type == DType::i8 && in.quant.scale.size() == 1)
+      n.attrs.pad_value = in.quant.scale[0] * static_cast<float>(value.at<int8_t>(0) -
+                                                                 in.quant.zero_point.at(0));
+    else
+      m.fail(fmt::format("{} is {}; expected float32 or int8", m.in_label(0), dtype_name(in.type)));
+  }
+  m.require_type(out, m.out_label(), in.type);
+  m.require_shape(out, m.out_label(), shape);
+  m.require_per_tensor(in, m.in_label(0));
+  m.require_same_quant(in, m.in_label(0), out, m.out_label());
+  return n;
+}
+
 ir::Node map_softmax(OpMapper& m) {
   m.require_arity(1, 1);
   const auto* o =
@@ -514,6 +587,15 @@ ir::Node map_operator(Reader& reader, int op_index) {
     case tfl::BuiltinOperator::SOFTMAX:
       node = map_softmax(m);
       break;
+    case tfl::BuiltinOperator::TRANSPOSE:
+      node = map_transpose(m);
+      break;
+    case tfl::BuiltinOperator::PAD:
+      node = map_pad(m, false);
+      break;
+    case tfl::BuiltinOperator::PADV2:
+      node = map_pad(m, true);
+      break;
     case tfl::BuiltinOperator::QUANTIZE:
       node = map_quantize(m);
       break;
@@ -524,10 +606,12 @@ ir::Node map_operator(Reader& reader, int op_index) {
       reader.fail(fmt::format("op {} is {}, which is not supported; expected one of: {}", op_index,
                               name, supported_builtins()));
   }
-  // Inputs the IR keeps: RESHAPE drops its shape operand, the rest keep all (bias -1 allowed).
+  // Inputs the IR keeps: RESHAPE, TRANSPOSE and PAD(V2) keep only the data operand (the
+  // shape/perm/paddings/value became attributes), the rest keep all (bias -1 allowed).
   // Conv, depthwise and FC always get 3 inputs, -1 for an absent bias.
   size_t kept = m.num_inputs();
-  if (node.op == OpCode::Reshape) kept = 1;
+  if (node.op == OpCode::Reshape || node.op == OpCode::Transpose || node.op == OpCode::Pad)
+    kept = 1;
   const bool has_bias = node.op == OpCode::Conv2D || node.op == OpCode::DepthwiseConv2D ||
                         node.op == OpCode::FullyConnected;
   if (has_bias) kept = 3;
