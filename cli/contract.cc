@@ -24,7 +24,9 @@ Global& global() {
   return g;
 }
 
-void warn(const std::string& text) { std::fprintf(stderr, "tinyforge: warning: %s\n", text.c_str()); }
+void warn(const std::string& text) {
+  std::fprintf(stderr, "tinyforge: warning: %s\n", text.c_str());
+}
 
 void note(const std::string& text) {
   if (!global().quiet) std::fprintf(stderr, "tinyforge: %s\n", text.c_str());

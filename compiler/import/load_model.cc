@@ -101,7 +101,8 @@ ir::Graph load_model(const std::string& path) {
     case FileKind::tflite: return import_tflite(bytes.data(), bytes.size(), path);
     case FileKind::onnx: return import_onnx(bytes.data(), bytes.size(), path);
     case FileKind::plan_blob:
-      throw ir::Error(path + ": a compiled plan blob, not a model (give the .tflite or .onnx model)");
+      throw ir::Error(path +
+                      ": a compiled plan blob, not a model (give the .tflite or .onnx model)");
     case FileKind::ota_package:
       throw ir::Error(path + ": an OTA package, not a model (give the .tflite or .onnx model)");
     case FileKind::unknown: break;
