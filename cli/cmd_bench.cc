@@ -8,7 +8,6 @@
 #include <fmt/format.h>
 #include <stdlib.h>
 
-#include <cmath>
 #include <cstdio>
 #include <cstring>
 #include <exception>
@@ -25,6 +24,7 @@
 #include "sim/emulator.h"
 #include "sim/error.h"
 #include "sim/figures.h"
+#include "sim/output_check.h"
 
 namespace tinyforge::cli {
 namespace {
@@ -73,50 +73,6 @@ std::string hex_bytes(const std::vector<uint8_t>& b) {
   std::string s;
   for (uint8_t x : b) s += fmt::format("{:02x}", x);
   return s;
-}
-
-// docs/numerics.md: |device - host| <= kFloatAbsTol + kFloatRelTol x |host| per float32
-// element; other dtypes must match byte for byte.
-constexpr float kFloatAbsTol = 1e-5f, kFloatRelTol = 1e-4f;
-
-struct Comparison {
-  uint64_t differing = 0, elements = 0;
-  std::string first;     // where and how the first differing element differs
-  double max_abs = 0;    // largest |device - host| over float outputs
-};
-
-Comparison compare_outputs(const Runtime& rt, const std::vector<uint8_t>& device,
-                           const std::vector<uint8_t>& host) {
-  Comparison c;
-  if (device.size() != host.size()) {
-    c.differing = 1;
-    c.first = fmt::format("{} output bytes, the host runtime {}", device.size(), host.size());
-    return c;
-  }
-  size_t at = 0;
-  for (uint32_t o = 0; o < rt.num_outputs(); ++o) {
-    const TensorView v = rt.output(o);
-    const uint32_t size = v.type == DType::f32 ? 4 : 1;
-    for (uint32_t k = 0; k < v.bytes / size; ++k, at += size) {
-      ++c.elements;
-      bool same;
-      std::string what;
-      if (v.type == DType::f32) {
-        float d, h;
-        std::memcpy(&d, device.data() + at, 4);
-        std::memcpy(&h, host.data() + at, 4);
-        c.max_abs = std::max(c.max_abs, static_cast<double>(std::fabs(d - h)));
-        same = std::fabs(d - h) <= kFloatAbsTol + kFloatRelTol * std::fabs(h);
-        what = fmt::format("{:g} vs {:g}", d, h);
-      } else {
-        same = device[at] == host[at];
-        what = fmt::format("byte {:#04x} vs {:#04x}", device[at], host[at]);
-      }
-      if (same) continue;
-      if (c.differing++ == 0) c.first = fmt::format("output {} element {}: {}", o, k, what);
-    }
-  }
-  return c;
 }
 
 class TempDir {
@@ -178,12 +134,17 @@ void bench(const Options& o) {
 
   std::vector<uint8_t> host_output;
   for (const auto& out : runner.run(inputs, 1)) host_output.insert(host_output.end(), out.begin(), out.end());
-  const Comparison cmp = compare_outputs(runner.runtime(), run.output, host_output);
+  std::vector<sim::OutputLayout> layout;
+  for (uint32_t i = 0; i < runner.runtime().num_outputs(); ++i) {
+    const TensorView v = runner.runtime().output(i);
+    layout.push_back({v.type == DType::f32, v.bytes});
+  }
+  const sim::OutputCheck cmp = sim::check_outputs(layout, run.output, host_output);
   if (cmp.differing)
     throw VerifyError(fmt::format(
         "{}: the device's output differs from the host runtime's in {} of {} element(s); first: {} "
         "(float tolerance {:g} + {:g} x |host|, docs/numerics.md)",
-        o.model, cmp.differing, cmp.elements, cmp.first, kFloatAbsTol, kFloatRelTol));
+        o.model, cmp.differing, cmp.elements, cmp.first, sim::kFloatAbsTol, sim::kFloatRelTol));
 
   const sim::PowerModel power{image.board.clock_mhz, image.board.active_ua_per_mhz, image.board.voltage};
   const uint64_t arena_capacity = elf.symbol("tinyforge_arena") ? elf.symbol("tinyforge_arena")->size : 0;
