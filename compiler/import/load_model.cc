@@ -107,8 +107,8 @@ ir::Graph load_model(const std::string& path) {
       throw ir::Error(path + ": an OTA package, not a model (give the .tflite or .onnx model)");
     case FileKind::unknown: break;
   }
-  throw ir::Error(path + ": not a model tinyforge reads (expected a TFLite flatbuffer or an ONNX "
-                  "protobuf)");
+  throw ir::Error(path + ": not a model tinyforge reads (expected a TFLite flatbuffer with "
+                  "identifier TFL3, or an ONNX protobuf)");
 }
 
 }  // namespace tinyforge
