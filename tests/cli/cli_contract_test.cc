@@ -170,6 +170,13 @@ const Row kRows[] = {
    "matches the host runtime", kShared | kCross},
   {"bench_float_cortex_m33", "bench @M/hello_world_float.tflite --target cortex-m33 --json", 0, "",
    "\"output_matches_host\": true", kShared | kCross},
+  // kws float: softmax (expf) in float on every FPU target
+  {"bench_kws_float_cortex_m4", "bench @M/kws_ref_model_float32.tflite --target cortex-m4", 0, "",
+   "matches the host runtime", kShared | kCross},
+  {"bench_kws_float_cortex_m7", "bench @M/kws_ref_model_float32.tflite --target cortex-m7", 0, "",
+   "matches the host runtime", kShared | kCross},
+  {"bench_kws_float_cortex_m33", "bench @M/kws_ref_model_float32.tflite --target cortex-m33", 0,
+   "", "matches the host runtime", kShared | kCross},
   {"bench_over_budget", "bench @M/hello_world_int8.tflite --budget ram=1K", 3,
    "tinyforge: over budget: ram", "", kShared | kCross},
   {"bench_bad_budget_is_usage", "bench @M/hello_world_int8.tflite --budget ram=lots", 2,
