@@ -17,7 +17,6 @@
 #include "cli/commands.h"
 #include "cli/contract.h"
 #include "emit/firmware.h"
-#include "host/compile.h"
 #include "host/host_runner.h"
 #include "io/files.h"
 #include "sim/budget.h"
@@ -101,12 +100,7 @@ class TempDir {
 void bench(const Options& o) {
   const std::optional<sim::Budget> budget =
       o.budget.empty() ? std::nullopt : std::optional<sim::Budget>(sim::parse_budget(o.budget));
-  const InputFile file = read_input(o.model);
-  if (file.kind == FileKind::plan_blob) check_blob_target(o.model, file.bytes, o.target);
-  const std::vector<uint8_t> blob =
-      file.kind == FileKind::plan_blob
-          ? file.bytes
-          : host::compile_model_file(o.model, host::plan_options_for_target(o.target)).blob;
+  const std::vector<uint8_t> blob = blob_for_target(o.model, o.target);
   host::HostRunner runner(blob, o.model);
   const auto inputs = model_inputs(o, runner);
   std::vector<uint8_t> input_bytes;

@@ -6,7 +6,6 @@
 #include "cli/commands.h"
 #include "cli/contract.h"
 #include "emit/firmware.h"
-#include "host/compile.h"
 
 namespace tinyforge::cli {
 
@@ -40,12 +39,7 @@ void add_firmware(CLI::App& app) {
       "result line and exits. Needs arm-none-eabi-gcc (scripts/bootstrap).");
   cmd->callback([o] {
     check_output(o->out_dir, {o->model});
-    const InputFile file = read_input(o->model);
-    if (file.kind == FileKind::plan_blob) check_blob_target(o->model, file.bytes, o->target);
-    const std::vector<uint8_t> blob =
-        file.kind == FileKind::plan_blob
-            ? file.bytes
-            : host::compile_model_file(o->model, host::plan_options_for_target(o->target)).blob;
+    const std::vector<uint8_t> blob = blob_for_target(o->model, o->target);
     emit::FirmwareOptions options;
     options.target = o->target;
     options.board = o->board;

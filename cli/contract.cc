@@ -11,6 +11,7 @@
 #include <filesystem>
 
 #include "emit/cortex_m_targets.h"
+#include "host/compile.h"
 #include "io/files.h"
 #include "ir/graph.h"
 #include "tinyforge/plan_format.h"
@@ -77,6 +78,14 @@ void check_blob_target(const std::string& path, const std::vector<uint8_t>& blob
     warn(fmt::format("{}: compiled for {} ({} kernels), used for {} (recompile with `tinyforge "
                      "compile --target {}` for its kernels)",
                      path, t->target, t->dsp_kernels ? "DSP" : "reference", target, target));
+}
+
+std::vector<uint8_t> blob_for_target(const std::string& path, const std::string& target) {
+  InputFile file = read_input(path);
+  if (file.kind != FileKind::plan_blob)
+    return host::compile_model_file(path, host::plan_options_for_target(target)).blob;
+  check_blob_target(path, file.bytes, target);
+  return std::move(file.bytes);
 }
 
 void check_tensor_file(const std::string& path, const std::vector<uint8_t>& data, DType type,

@@ -66,6 +66,10 @@ std::optional<BlobTarget> blob_target(const std::vector<uint8_t>& blob);
 void check_blob_target(const std::string& path, const std::vector<uint8_t>& blob,
                        const std::string& target);
 
+// The plan blob to run on `target`: the file itself when it is a blob (warning when it was
+// compiled for another target), else the model compiled for `target`.
+std::vector<uint8_t> blob_for_target(const std::string& path, const std::string& target);
+
 // A raw tensor file (no header, cases concatenated): whole tensors of `tensor_bytes`, and for
 // float32 every value finite. Errors name the file, the case and the element.
 void check_tensor_file(const std::string& path, const std::vector<uint8_t>& data, DType type,

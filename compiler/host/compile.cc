@@ -18,12 +18,6 @@ Compiled compile_model_file(const std::string& path, const plan::PlanOptions& op
   return c;
 }
 
-std::vector<uint8_t> blob_from_file(const std::string& path, const plan::PlanOptions& options) {
-  std::vector<uint8_t> bytes = io::read_file(path);
-  if (detect_file_kind(bytes) == FileKind::plan_blob) return bytes;
-  return compile_model_file(path, options).blob;
-}
-
 plan::PlanOptions plan_options_for_target(const std::string& target) {
   plan::PlanOptions options;
   options.target = target;
