@@ -8,6 +8,7 @@
 
 #include <cstring>
 #include <filesystem>
+#include <nlohmann/json.hpp>
 #include <random>
 #include <string>
 #include <vector>
@@ -64,6 +65,8 @@ const Row kRows[] = {
    "unknown target 'cortex-m5' (one of: host, "},
   {"compile_output_is_input", "compile @D/copy.tflite -o @D/copy.tflite", 2,
    "tinyforge: @D/copy.tflite: is also an input of this command (give -o another file)"},
+  {"compile_output_links_to_input", "compile @D/copy.tflite -o @D/link.tflite", 2,
+   "tinyforge: @D/link.tflite: is also an input of this command"},
   {"compile_a_blob", "compile @D/host.tfp -o @D/c2.tfp", 1,
    "tinyforge: @D/host.tfp: a compiled plan blob, not a model (give the .tflite or .onnx model)",
    "", kShared},
@@ -251,6 +254,7 @@ class CliContract : public ::testing::TestWithParam<Row> {
     const fs::path models = testing::shared_dir() / "models";
     if (!fs::exists(models / "hello_world_int8.tflite")) return;
     fs::copy_file(models / "hello_world_int8.tflite", dir_ / "copy.tflite");
+    fs::create_symlink(dir_ / "copy.tflite", dir_ / "link.tflite");
     fs::copy_file(models / "hello_world_int8.tflite", dir_ / "tflite_named.onnx");
     fs::copy_file(models / "hello_world_float.tflite", dir_ / "copy_float.tflite");
     run("compile @M/hello_world_int8.tflite -o @D/host.tfp");
@@ -292,6 +296,11 @@ TEST_P(CliContract, ExitCodeAndMessage) {
   if (!want_err.empty())
     EXPECT_NE(r.err.find(want_err), std::string::npos) << "stderr: " << r.err;
   EXPECT_NE(r.out.find(expand(row.stdout_has)), std::string::npos) << "stdout: " << r.out;
+  // --json: stdout is one JSON object.
+  if (row.exit_code == 0 && std::string(row.args).find("--json") != std::string::npos) {
+    const nlohmann::json j = nlohmann::json::parse(r.out, nullptr, /*allow_exceptions=*/false);
+    EXPECT_TRUE(j.is_object()) << r.out;
+  }
   // Errors: one line, `tinyforge: ...`, last on stderr; no tool output dumped.
   if (row.exit_code != 0) {
     ASSERT_FALSE(r.err.empty());
