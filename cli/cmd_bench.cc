@@ -1,24 +1,29 @@
 // tinyforge bench MODEL [--target T] [--board B] [--input F ...] [--case N]
 //                       [--budget ram=64K,flash=256K,latency=50ms,energy=100uJ] [--json]
 // Builds the firmware, runs it in the built-in Cortex-M emulator (sim/), checks its output
-// against the host runtime byte for byte and reports instructions, cycles, latency, energy,
-// RAM and flash. Exit 3 when a figure is over the budget (all such figures are named).
+// against the host runtime (int outputs byte for byte, float32 within the tolerance of
+// docs/numerics.md) and reports instructions, cycles, latency, energy, RAM and flash.
+// Exit 3 when a figure is over the budget (all such figures are named), 4 when the outputs
+// differ.
 #include <fmt/format.h>
 #include <stdlib.h>
 
 #include <cstdio>
 #include <cstring>
+#include <exception>
 #include <filesystem>
 #include <nlohmann/json.hpp>
 
 #include "cli/commands.h"
+#include "cli/contract.h"
 #include "emit/firmware.h"
-#include "host/compile.h"
 #include "host/host_runner.h"
 #include "io/files.h"
 #include "sim/budget.h"
 #include "sim/emulator.h"
+#include "sim/error.h"
 #include "sim/figures.h"
+#include "sim/output_check.h"
 
 namespace tinyforge::cli {
 namespace {
@@ -29,7 +34,8 @@ struct Options {
   std::string model, target = "cortex-m4", board, budget, keep_dir;
   std::vector<std::string> inputs;
   uint32_t case_index = 0;
-  bool json = false;
+  uint64_t max_instructions = sim::RunOptions{}.max_instructions;
+  Result result;
 };
 
 // One tensor per model input: from --input files (case `case_index`), or every element
@@ -44,10 +50,11 @@ std::vector<std::vector<uint8_t>> model_inputs(const Options& o, const host::Hos
     const TensorView v = rt.input(i);
     if (!o.inputs.empty()) {
       const std::vector<uint8_t> file = io::read_file(o.inputs[i]);
+      check_tensor_file(o.inputs[i], file, v.type, v.bytes);
       const uint64_t begin = uint64_t{o.case_index} * v.bytes;
-      if (file.size() % v.bytes != 0 || begin + v.bytes > file.size())
-        throw tinyforge::Error(fmt::format("{}: {} bytes do not hold case {} of a {}-byte input tensor", o.inputs[i],
-                                    file.size(), o.case_index, v.bytes));
+      if (begin + v.bytes > file.size())
+        throw UsageError(fmt::format("{}: holds {} case(s), --case {} asked (cases count from 0)",
+                                     o.inputs[i], file.size() / v.bytes, o.case_index));
       inputs.emplace_back(file.begin() + begin, file.begin() + begin + v.bytes);
       continue;
     }
@@ -81,7 +88,7 @@ class TempDir {
   }
   ~TempDir() {
     std::error_code ec;
-    if (owned_) fs::remove_all(path_, ec);
+    if (owned_ && !std::uncaught_exceptions()) fs::remove_all(path_, ec);  // kept for its build.log
   }
   const std::string& path() const { return path_; }
 
@@ -93,7 +100,7 @@ class TempDir {
 void bench(const Options& o) {
   const std::optional<sim::Budget> budget =
       o.budget.empty() ? std::nullopt : std::optional<sim::Budget>(sim::parse_budget(o.budget));
-  const std::vector<uint8_t> blob = host::blob_from_file(o.model, host::plan_options_for_target(o.target));
+  const std::vector<uint8_t> blob = blob_for_target(o.model, o.target);
   host::HostRunner runner(blob, o.model);
   const auto inputs = model_inputs(o, runner);
   std::vector<uint8_t> input_bytes;
@@ -103,23 +110,35 @@ void bench(const Options& o) {
   emit::FirmwareOptions fw;
   fw.target = o.target;
   fw.board = o.board;
-  const emit::FirmwareImage image =
-      emit::build_firmware(blob, fw, dir.path(), [](const std::string& m) { std::fprintf(stderr, "tinyforge: %s\n", m.c_str()); });
+  const emit::FirmwareImage image = emit::build_firmware(blob, fw, dir.path(), note);
   const sim::ElfImage elf = sim::read_elf(image.elf_path);
   sim::RunOptions run_options;
   run_options.cpu = sim::cpu_from_name(image.target.emulator_cpu);
   run_options.input = input_bytes;
-  const sim::RunResult run = sim::run_firmware(elf, run_options);
+  run_options.max_instructions = o.max_instructions;
+  Progress progress("emulating on " + image.target.name + " (million instructions)");
+  run_options.progress = [&](uint64_t n) { progress.update(n / 1000000, 0); };
+  sim::RunResult run;
+  try {
+    run = sim::run_firmware(elf, run_options);
+  } catch (const sim::Error& e) {
+    throw tinyforge::Error(o.model + ": the firmware on the emulator: " + e.what());
+  }
+  progress.finish();
 
   std::vector<uint8_t> host_output;
   for (const auto& out : runner.run(inputs, 1)) host_output.insert(host_output.end(), out.begin(), out.end());
-  if (run.output != host_output) {
-    size_t at = 0;
-    while (at < run.output.size() && at < host_output.size() && run.output[at] == host_output[at]) ++at;
-    throw tinyforge::Error(fmt::format("{}: the firmware's output differs from the host runtime's at byte {} of {} "
-                                "(firmware {}, host {})",
-                                o.model, at, host_output.size(), hex_bytes(run.output), hex_bytes(host_output)));
+  std::vector<sim::OutputLayout> layout;
+  for (uint32_t i = 0; i < runner.runtime().num_outputs(); ++i) {
+    const TensorView v = runner.runtime().output(i);
+    layout.push_back({v.type == DType::f32, v.bytes});
   }
+  const sim::OutputCheck cmp = sim::check_outputs(layout, run.output, host_output);
+  if (cmp.differing)
+    throw VerifyError(fmt::format(
+        "{}: the device's output differs from the host runtime's in {} of {} element(s); first: {} "
+        "(float tolerance {:g} + {:g} x |host|, docs/numerics.md)",
+        o.model, cmp.differing, cmp.elements, cmp.first, sim::kFloatAbsTol, sim::kFloatRelTol));
 
   const sim::PowerModel power{image.board.clock_mhz, image.board.active_ua_per_mhz, image.board.voltage};
   const uint64_t arena_capacity = elf.symbol("tinyforge_arena") ? elf.symbol("tinyforge_arena")->size : 0;
@@ -128,8 +147,8 @@ void bench(const Options& o) {
   if (budget) over = sim::over_budget(*budget, {f.ram_bytes, f.flash_bytes, f.latency_seconds, f.energy_joules});
   const bool stack_full = run.stack_bytes >= run.stack_region_bytes;
 
-  if (o.json) {
-    nlohmann::ordered_json j;
+  nlohmann::ordered_json j;
+  {
     j["model"] = o.model;
     j["target"] = image.target.name;
     j["board"] = image.board.name;
@@ -152,10 +171,11 @@ void bench(const Options& o) {
     j["output_bytes"] = run.output.size();
     j["output_hex"] = hex_bytes(run.output);
     j["output_matches_host"] = true;
+    j["output_max_abs_diff"] = cmp.max_abs;
     j["stack_overflow_suspected"] = stack_full;
     if (budget) j["over_budget"] = over;
-    std::printf("%s\n", j.dump(1).c_str());
-  } else {
+  }
+  {
     std::string text = fmt::format(
         "{} on {} ({}, {:g} MHz, {} memory map)\n"
         "  instructions     {:>12}\n"
@@ -164,22 +184,22 @@ void bench(const Options& o) {
         "  energy           {:>12}   {:g} uA/MHz x {:g} MHz x {:g} V\n"
         "  RAM              {:>12}   arena {} + stack {} + other static {}\n"
         "  flash            {:>12}   code {} + model {}\n"
-        "  output           matches the host runtime ({} bytes)\n",
+        "  output           matches the host runtime ({} bytes, max |diff| {:g})\n",
         o.model, image.target.name, image.board.name, image.board.clock_mhz,
         image.generic_map ? "generic" : image.board.name, run.instructions, run.cycles_estimate,
         sim::timing_model_name(run.timing),
         sim::format_seconds(f.latency_seconds), image.board.clock_mhz, sim::format_joules(f.energy_joules),
         image.board.active_ua_per_mhz, image.board.clock_mhz, image.board.voltage, fmt::format("{} B", f.ram_bytes),
         f.arena_used_bytes, f.stack_bytes, f.static_other_bytes, fmt::format("{} B", f.flash_bytes), f.code_bytes,
-        f.model_bytes, run.output.size());
+        f.model_bytes, run.output.size(), cmp.max_abs);
     if (stack_full) text += "  warning: the stack reached __stack_limit: it may have overflowed\n";
-    std::fputs(text.c_str(), stdout);
+    if (budget && over.empty()) text += "  budget           ok (" + o.budget + ")\n";
+    o.result.print(j, text);
   }
   if (!over.empty()) {
     for (const std::string& line : over) std::fprintf(stderr, "tinyforge: over budget: %s\n", line.c_str());
-    throw Exit{3};
+    throw Exit{kExitBudget};
   }
-  if (budget && !o.json) std::printf("  budget           ok (%s)\n", o.budget.c_str());
 }
 
 }  // namespace
@@ -188,8 +208,9 @@ void add_bench(CLI::App& app) {
   auto* cmd = app.add_subcommand(
       "bench", "Build the firmware, run it in the built-in Cortex-M emulator and report cycles, latency, energy, RAM, flash");
   auto o = std::make_shared<Options>();
-  cmd->add_option("MODEL", o->model, "model (.tflite/.onnx) or plan blob (.tfp)")->required();
+  cmd->add_option("MODEL", o->model, "model (TFLite/ONNX) or plan blob")->required();
   cmd->add_option("-t,--target", o->target, "cortex-m4 | cortex-m7 | cortex-m0plus | cortex-m33")
+      ->check(target_check(false))
       ->capture_default_str();
   cmd->add_option("-b,--board", o->board,
                   "board from targets/boards.json: its memory map, clock, current and voltage "
@@ -207,14 +228,18 @@ void add_bench(CLI::App& app) {
           return std::string(e.what());
         }
       });
-  cmd->add_flag("--json", o->json, "print the figures as JSON");
+  o->result.add_flag(cmd);
+  cmd->add_option("--max-instructions", o->max_instructions,
+                  "stop the emulation after this many instructions (whole run)")
+      ->check(whole_number(1))
+      ->capture_default_str();
   cmd->add_option("--keep", o->keep_dir, "build the firmware in this folder and keep it");
   cmd->footer(
       "Cycles come from a static timing model (m4sim's Cortex-M4 table; a Cortex-M0+ table for\n"
       "cortex-m0plus; sim/README.md): compare engines on one core, not a datasheet latency.\n"
       "RAM = arena used + stack high-water + other static RAM; flash = code + model.\n"
-      "Exit codes: 0 ok, 1 error (incl. output differing from the host runtime),\n"
-      "2 usage (incl. a malformed --budget), 3 over budget.");
+      "Exit codes: 0 ok, 1 input error, 2 usage (incl. a malformed --budget or --target),\n"
+      "3 over budget, 4 the device's output differs from the host runtime's (docs/cli.md).");
   cmd->callback([o] { bench(*o); });
 }
 

@@ -1,7 +1,10 @@
-// tinyforge compile MODEL [--target T] [--emit blob|cpp] [-v] -o model.tfp|model.cc
+// tinyforge compile MODEL [--target T] [--emit blob|cpp] [-v] [--json] -o model.tfp|model.cc
+#include <fmt/format.h>
+
 #include <cstdio>
 
 #include "cli/commands.h"
+#include "cli/contract.h"
 #include "emit/aot_cpp.h"
 #include "host/compile.h"
 #include "io/files.h"
@@ -9,35 +12,54 @@
 namespace tinyforge::cli {
 
 void add_compile(CLI::App& app) {
-  auto* cmd = app.add_subcommand("compile", "Compile a .tflite/.onnx model to a plan blob (.tfp) for the device runtime");
-  auto model = std::make_shared<std::string>();
-  auto out = std::make_shared<std::string>();
-  auto target = std::make_shared<std::string>("host");
-  cmd->add_option("MODEL", *model, "model file (.tflite or .onnx)")->required();
-  cmd->add_option("-o,--output", *out, "plan blob to write")->required();
-  cmd->add_option("-t,--target", *target,
-                  "host (reference kernels) | cortex-m4 | cortex-m7 | cortex-m33 (DSP kernels) | cortex-m0plus")
+  auto* cmd = app.add_subcommand(
+      "compile", "Compile a TFLite/ONNX model to a plan blob (.tfp) for the device runtime");
+  struct Options {
+    std::string model, out, target = "host", emit = "blob";
+    bool verbose = false;
+    Result result;
+  };
+  auto o = std::make_shared<Options>();
+  cmd->add_option("MODEL", o->model, "model file (TFLite or ONNX)")->required();
+  cmd->add_option("-o,--output", o->out, "plan blob to write")->required();
+  cmd->add_option("-t,--target", o->target,
+                  "host (reference kernels) | cortex-m4 | cortex-m7 | cortex-m33 (DSP kernels) | "
+                  "cortex-m0plus; recorded in the blob")
+      ->check(target_check(true))
       ->capture_default_str();
-  auto verbose = std::make_shared<bool>(false);
-  cmd->add_flag("-v,--verbose", *verbose, "print every change the graph passes make");
-  auto emit = std::make_shared<std::string>("blob");
-  cmd->add_option("--emit", *emit, "blob: a plan blob (.tfp); cpp: C++ source calling the kernels directly")
+  cmd->add_flag("-v,--verbose", o->verbose, "print every change the graph passes make");
+  cmd->add_option("--emit", o->emit,
+                  "blob: a plan blob (.tfp); cpp: C++ source calling the kernels directly")
       ->check(CLI::IsMember({"blob", "cpp"}))
       ->capture_default_str();
-  cmd->callback([model, out, target, verbose, emit] {
+  o->result.add_flag(cmd);
+  cmd->callback([o] {
+    check_output(o->out, {o->model});
+    read_input(o->model);  // warns when the name and the content disagree
     passes::PassLog log;
-    if (*verbose) log = [](const std::string& line) { std::printf("%s\n", line.c_str()); };
-    const host::Compiled c = host::compile_model_file(*model, host::plan_options_for_target(*target), log);
-    if (*emit == "cpp") {
+    if (o->verbose) log = [](const std::string& line) { std::printf("%s\n", line.c_str()); };
+    const host::Compiled c =
+        host::compile_model_file(o->model, host::plan_options_for_target(o->target), log);
+    nlohmann::ordered_json j;
+    j["output"] = o->out;
+    j["target"] = o->target;
+    j["ops"] = c.plan.ops.size();
+    j["tensors"] = c.plan.tensors.size();
+    j["arena_bytes"] = c.plan.arena_size;
+    if (o->emit == "cpp") {
       const std::string source = emit::emit_aot_cpp(c.blob);
-      io::write_file(*out, std::vector<uint8_t>(source.begin(), source.end()));
-      std::printf("%s: %zu ops as direct kernel calls, arena %u bytes\n", out->c_str(), c.plan.ops.size(),
-                  c.plan.arena_size);
+      io::write_file(o->out, std::vector<uint8_t>(source.begin(), source.end()));
+      j["source_bytes"] = source.size();
+      o->result.print(j, fmt::format("{}: {} ops as direct kernel calls, arena {} bytes\n", o->out,
+                                     c.plan.ops.size(), c.plan.arena_size));
       return;
     }
-    io::write_file(*out, c.blob);
-    std::printf("%s: %zu ops, %zu tensors, arena %u bytes, blob %zu bytes\n", out->c_str(),
-                c.plan.ops.size(), c.plan.tensors.size(), c.plan.arena_size, c.blob.size());
+    io::write_file(o->out, c.blob);
+    j["blob_bytes"] = c.blob.size();
+    o->result.print(j, fmt::format("{}: {} ops, {} tensors, arena {} bytes, blob {} bytes "
+                                   "(target {})\n",
+                                   o->out, c.plan.ops.size(), c.plan.tensors.size(),
+                                   c.plan.arena_size, c.blob.size(), o->target));
   });
 }
 

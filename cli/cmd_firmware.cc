@@ -1,24 +1,27 @@
-// tinyforge firmware MODEL --target T [--board B] -o DIR
+// tinyforge firmware MODEL --target T [--board B] [--json] -o DIR
 #include <fmt/format.h>
 
 #include <cstdio>
 
 #include "cli/commands.h"
+#include "cli/contract.h"
 #include "emit/firmware.h"
-#include "host/compile.h"
 
 namespace tinyforge::cli {
 
 void add_firmware(CLI::App& app) {
-  auto* cmd = app.add_subcommand("firmware", "Build a bare-metal Cortex-M firmware ELF that runs one inference");
+  auto* cmd = app.add_subcommand(
+      "firmware", "Build a bare-metal Cortex-M firmware ELF that runs one inference");
   struct Options {
     std::string model, target = "cortex-m4", board, out_dir;
     uint32_t min_stack = 8192;
     bool aot = false;
+    Result result;
   };
   auto o = std::make_shared<Options>();
-  cmd->add_option("MODEL", o->model, "model (.tflite/.onnx) or plan blob (.tfp)")->required();
+  cmd->add_option("MODEL", o->model, "model (TFLite/ONNX) or plan blob")->required();
   cmd->add_option("-t,--target", o->target, "cortex-m4 | cortex-m7 | cortex-m0plus | cortex-m33")
+      ->check(target_check(false))
       ->capture_default_str();
   cmd->add_option("-b,--board", o->board,
                   "board from targets/boards.json (its memory map); default: the generic map "
@@ -26,25 +29,34 @@ void add_firmware(CLI::App& app) {
   cmd->add_option("-o,--output-dir", o->out_dir, "folder for firmware.elf")->required();
   cmd->add_option("--min-stack", o->min_stack, "bytes of RAM the link keeps free for the stack")
       ->capture_default_str();
-  cmd->add_flag("--aot", o->aot, "the plan as direct kernel calls (generated C++) instead of a blob and executor");
+  cmd->add_flag("--aot", o->aot,
+                "the plan as direct kernel calls (generated C++) instead of a blob and executor");
+  o->result.add_flag(cmd);
   cmd->footer(
       "The ELF follows the measurement protocol of m4sim: tinyforge_input/_output in .noinit,\n"
       "tinyforge_bench_begin/_end around one inference, tinyforge_done, tinyforge_arena_used,\n"
       "model constants in section .tinyforge.model. Under QEMU -semihosting it prints one\n"
       "result line and exits. Needs arm-none-eabi-gcc (scripts/bootstrap).");
   cmd->callback([o] {
-    const std::vector<uint8_t> blob = host::blob_from_file(o->model, host::plan_options_for_target(o->target));
+    check_output(o->out_dir, {o->model});
+    const std::vector<uint8_t> blob = blob_for_target(o->model, o->target);
     emit::FirmwareOptions options;
     options.target = o->target;
     options.board = o->board;
     options.min_stack = o->min_stack;
     options.aot = o->aot;
-    const emit::FirmwareImage image = emit::build_firmware(
-        blob, options, o->out_dir, [](const std::string& m) { std::fprintf(stderr, "tinyforge: %s\n", m.c_str()); });
-    std::printf("%s\n", fmt::format("wrote {} ({}, {} map; input {} B, output {} B, arena {} B)", image.elf_path,
-                                    image.target.name, image.generic_map ? "generic" : image.board.name,
-                                    image.input_bytes, image.output_bytes, image.arena_bytes)
-                            .c_str());
+    const emit::FirmwareImage image = emit::build_firmware(blob, options, o->out_dir, note);
+    nlohmann::ordered_json j;
+    j["elf"] = image.elf_path;
+    j["target"] = image.target.name;
+    j["memory_map"] = image.generic_map ? "generic" : image.board.name;
+    j["input_bytes"] = image.input_bytes;
+    j["output_bytes"] = image.output_bytes;
+    j["arena_bytes"] = image.arena_bytes;
+    o->result.print(j, fmt::format("wrote {} ({}, {} map; input {} B, output {} B, arena {} B)\n",
+                                   image.elf_path, image.target.name,
+                                   image.generic_map ? "generic" : image.board.name,
+                                   image.input_bytes, image.output_bytes, image.arena_bytes));
   });
 }
 

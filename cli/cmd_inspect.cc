@@ -6,6 +6,7 @@
 #include <nlohmann/json.hpp>
 
 #include "cli/commands.h"
+#include "cli/contract.h"
 #include "emit/validated_plan.h"
 #include "import/load_model.h"
 #include "io/files.h"
@@ -99,6 +100,12 @@ json describe_blob(const std::string& path, const std::vector<uint8_t>& bytes) {
   j["blob_bytes"] = h.total_size;
   j["data_bytes"] = h.data_size;
   j["arena_bytes"] = h.arena_size;
+  if (const std::optional<BlobTarget> t = blob_target(bytes)) {
+    j["target"] = t->target;
+    j["kernels"] = t->dsp_kernels ? "armv7em" : "reference";
+  } else {
+    j["target"] = nullptr;  // format 1.0: not recorded
+  }
   j["tensors"] = json::array();
   for (uint32_t t = 0; t < h.num_tensors; ++t) {
     const TensorRecord r = reader.tensor(t);
@@ -164,6 +171,13 @@ void print_text(const json& j) {
   else
     std::printf("arena bytes: %u\n", j["arena_bytes"].get<uint32_t>());
   if (j.contains("blob_bytes")) std::printf("blob bytes: %u\n", j["blob_bytes"].get<uint32_t>());
+  if (j.contains("target"))
+    std::printf("compiled for: %s\n",
+                j["target"].is_null()
+                    ? "not recorded (format 1.0)"
+                    : (j["target"].get<std::string>() + " (" + j["kernels"].get<std::string>() +
+                       " kernels)")
+                          .c_str());
 }
 
 }  // namespace
@@ -172,11 +186,12 @@ void add_inspect(CLI::App& app) {
   auto* cmd = app.add_subcommand("inspect", "Show a model's or plan blob's ops, tensors, MACs, params and planned arena, or an OTA package's manifest");
   auto path = std::make_shared<std::string>();
   auto as_json = std::make_shared<bool>(false);
-  cmd->add_option("FILE", *path, "model (.tflite/.onnx), plan blob (.tfp) or OTA package (.tfu)")->required();
+  cmd->add_option("FILE", *path, "model (TFLite/ONNX), plan blob or OTA package, told apart by content")->required();
   cmd->add_flag("--json", *as_json, "print one JSON object (keys: ops, tensors, macs, params, arena_bytes, ...)");
   cmd->callback([path, as_json] {
-    const std::vector<uint8_t> bytes = io::read_file(*path);
-    const FileKind kind = detect_file_kind(bytes, *path);
+    const InputFile file = read_input(*path);
+    const std::vector<uint8_t>& bytes = file.bytes;
+    const FileKind kind = file.kind;
     if (kind == FileKind::ota_package) {  // the manifest, printed as it is
       json j = ota::describe_package(bytes);
       j["file"] = *path;

@@ -4,12 +4,15 @@
 //                     [--target T] [--base BLOB] [--self-test-input F ... | --no-self-test]
 //                     [--add-key NEW.pub] [--revoke-key OLD.pub] -o U.tfu
 //   tinyforge verify U.tfu --pub KEY.pub          exit 0 only for an intact, authentic package
+#include <fmt/format.h>
+
 #include <cstdio>
 #include <cstring>
 #include <memory>
 #include <string>
 
 #include "cli/commands.h"
+#include "cli/contract.h"
 #include "io/files.h"
 #include "ir/graph.h"
 #include "ota/package_writer.h"
@@ -36,7 +39,27 @@ void require_plan_blob(const std::string& path, const std::vector<uint8_t>& byte
   const Status s =
       validate_plan(reinterpret_cast<const uint8_t*>(aligned.data()), static_cast<uint32_t>(bytes.size()));
   if (s != Status::ok)
-    throw tinyforge::Error(path + ": not a valid plan blob (" + status_name(s) + "); run `tinyforge compile` first");
+    throw tinyforge::Error(path + ": not a valid plan blob (" + status_name(s) +
+                    "; make one with `tinyforge compile`)");
+}
+
+// Security counters are decimal: "010" is ten, never octal eight.
+uint32_t parse_counter(const std::string& text) {
+  uint64_t v = 0;
+  for (char c : text) v = v * 10 + static_cast<uint64_t>(c - '0');
+  return static_cast<uint32_t>(v);
+}
+
+CLI::Validator decimal_u32() {
+  return CLI::Validator(
+      [](std::string& text) -> std::string {
+        if (text.empty() || text.size() > 10 ||
+            text.find_first_not_of("0123456789") != std::string::npos ||
+            std::stoull(text) > 0xFFFFFFFFull)
+          return "'" + text + "' is not a decimal number 0..4294967295";
+        return {};
+      },
+      "DECIMAL");
 }
 
 }  // namespace
@@ -47,30 +70,42 @@ void add_keygen(CLI::App& app) {
   auto force = std::make_shared<bool>(false);
   cmd->add_option("-o,--output", *out, "secret key file to write; the public key goes to FILE.pub")->required();
   cmd->add_flag("--force", *force, "overwrite existing key files");
-  cmd->callback([out, force] {
+  auto result = std::make_shared<Result>();
+  result->add_flag(cmd);
+  cmd->callback([out, force, result] {
     const ota::KeyPair keys = ota::generate_keypair();
     ota::save_keypair(*out, keys, *force);
-    std::printf("%s: secret key (keep it private)\n%s.pub: public key %s\n", out->c_str(),
-                out->c_str(), ota::to_hex(keys.public_key.data(), keys.public_key.size()).c_str());
+    const std::string pub = ota::to_hex(keys.public_key.data(), keys.public_key.size());
+    nlohmann::ordered_json j;
+    j["secret_key"] = *out;
+    j["public_key_file"] = *out + ".pub";
+    j["public_key"] = pub;
+    result->print(j, fmt::format("{}: secret key (keep it private)\n{}.pub: public key {}\n",
+                                 *out, *out, pub));
   });
 }
 
 void add_package(CLI::App& app) {
   auto* cmd = app.add_subcommand("package", "Sign a plan blob into an OTA update package (.tfu)");
   struct Args {
-    std::string blob, key, version, model_id, target = "cortex-m4", base, out, add_key, revoke_key;
+    std::string blob, key, version, model_id, target, base, out, counter, add_key, revoke_key;
     std::vector<std::string> self_test_inputs;
     bool no_self_test = false;
-    uint32_t counter = 0;
+    Result result;
   };
   auto a = std::make_shared<Args>();
   cmd->add_option("BLOB", a->blob, "plan blob (.tfp) to ship")->required();
   cmd->add_option("--key", a->key, "secret key file from `tinyforge keygen`")->required();
   cmd->add_option("--version", a->version, "semantic version MAJOR.MINOR.PATCH")->required();
-  cmd->add_option("--counter", a->counter, "security counter: devices refuse packages below their installed one")
+  cmd->add_option("--counter", a->counter,
+                  "security counter, decimal: devices refuse packages below their installed one")
+      ->check(decimal_u32())
       ->required();
   cmd->add_option("--model-id", a->model_id, "model id, 1..32 characters (default: the blob's file name)");
-  cmd->add_option("--target", a->target, "target the package is built for (default: cortex-m4)");
+  cmd->add_option("--target", a->target,
+                  "target the package is for (default: the one the blob was compiled for, "
+                  "cortex-m4 for a host blob)")
+      ->check(target_check(false));
   cmd->add_option("--base", a->base, "plan blob the device must be running to accept this package");
   cmd->add_option("--self-test-input", a->self_test_inputs,
                   "raw input tensor(s) for the known-answer self-test (default: pseudo-random)");
@@ -79,14 +114,29 @@ void add_package(CLI::App& app) {
   cmd->add_option("--add-key", a->add_key, "key rotation: devices trust this KEY.pub once this update is confirmed");
   cmd->add_option("--revoke-key", a->revoke_key, "revocation: devices stop trusting this KEY.pub once confirmed");
   cmd->add_option("-o,--output", a->out, "package file to write")->required();
+  a->result.add_flag(cmd);
   cmd->callback([a] {
-    const std::vector<uint8_t> blob = io::read_file(a->blob);
+    check_output(a->out, {a->blob, a->key, a->base});
+    const std::vector<uint8_t> blob = read_input(a->blob).bytes;
     require_plan_blob(a->blob, blob);
+    // The package names the device target; a blob compiled for another Cortex-M target is
+    // refused, a host blob (reference kernels, runs anywhere) is packaged with a warning.
+    const std::optional<BlobTarget> compiled = blob_target(blob);
+    std::string target = a->target;
+    if (compiled && compiled->target != "host") {
+      if (target.empty()) target = compiled->target;
+      if (target != compiled->target)
+        throw tinyforge::Error(fmt::format("{}: compiled for {}, packaged for {} (recompile with "
+                                    "`tinyforge compile --target {}`)",
+                                    a->blob, compiled->target, target, target));
+    } else if (target.empty()) {
+      target = "cortex-m4";
+    }
     ota::PackageSpec spec;
     spec.model_id = a->model_id.empty() ? file_stem(a->blob) : a->model_id;
     spec.version = ota::parse_semver(a->version);
-    spec.security_counter = a->counter;
-    spec.target = a->target;
+    spec.security_counter = parse_counter(a->counter);
+    spec.target = target;
     if (!a->base.empty()) {
       std::vector<uint8_t> base = io::read_file(a->base);
       while (base.size() % 4 != 0) base.push_back(0);  // as the plan lies in the payload
@@ -97,7 +147,7 @@ void add_package(CLI::App& app) {
     if (!a->add_key.empty()) spec.add_key = ota::load_public_key(a->add_key);
     if (!a->revoke_key.empty()) spec.revoke_key_id = ota::key_id(ota::load_public_key(a->revoke_key));
     if (a->no_self_test && !a->self_test_inputs.empty())
-      throw tinyforge::Error("--no-self-test and --self-test-input exclude each other");
+      throw UsageError("--no-self-test and --self-test-input exclude each other");
     std::vector<uint8_t> self_test;
     if (!a->no_self_test) {  // the expected output comes from the device runtime, on the host
       ota::SelfTestSpec test;
@@ -107,11 +157,23 @@ void add_package(CLI::App& app) {
     const ota::KeyPair keys = ota::load_secret_key(a->key);
     const std::vector<uint8_t> package = ota::write_package(spec, blob, keys.secret_key, self_test);
     io::write_file(a->out, package);
-    std::printf("%s: %s %s counter %u target %s key %08x, plan %zu bytes, self-test %zu bytes, "
-                "package %zu bytes\n",
-                a->out.c_str(), spec.model_id.c_str(), ota::semver_text(spec.version).c_str(),
-                spec.security_counter, spec.target.c_str(), ota::key_id(keys.public_key), blob.size(),
-                self_test.size(), package.size());
+    if (!compiled || compiled->target == "host") check_blob_target(a->blob, blob, target);
+    nlohmann::ordered_json j;
+    j["output"] = a->out;
+    j["model_id"] = spec.model_id;
+    j["version"] = ota::semver_text(spec.version);
+    j["counter"] = spec.security_counter;
+    j["target"] = spec.target;
+    j["key_id"] = fmt::format("{:08x}", ota::key_id(keys.public_key));
+    j["payload_bytes"] = blob.size();
+    j["self_test_bytes"] = self_test.size();
+    j["package_bytes"] = package.size();
+    a->result.print(j, fmt::format("{}: {} {} counter {} target {} key {:08x}, plan {} bytes, "
+                                   "self-test {} bytes, package {} bytes\n",
+                                   a->out, spec.model_id, ota::semver_text(spec.version),
+                                   spec.security_counter, spec.target,
+                                   ota::key_id(keys.public_key), blob.size(), self_test.size(),
+                                   package.size()));
   });
 }
 
@@ -121,15 +183,28 @@ void add_verify(CLI::App& app) {
   auto pub = std::make_shared<std::string>();
   cmd->add_option("PACKAGE", *path, "package (.tfu)")->required();
   cmd->add_option("--pub", *pub, "public key file (KEY.pub from `tinyforge keygen`)")->required();
-  cmd->callback([path, pub] {
+  auto result = std::make_shared<Result>();
+  result->add_flag(cmd);
+  cmd->callback([path, pub, result] {
     const ota::PublicKey key = ota::load_public_key(*pub);
     const std::vector<uint8_t> bytes = io::read_file(*path);
     ota::Manifest m;
     // The device's own verifier: what passes here passes on the device.
     const Status s = ota::verify_package(bytes.data(), bytes.size(), key.data(), &m);
-    if (s != Status::ok) throw tinyforge::Error(*path + ": rejected: " + status_name(s));
-    std::printf("%s: ok: %s %s counter %u target %s, payload %u bytes\n", path->c_str(), m.model_id,
-                ota::semver_text(m.version).c_str(), m.security_counter, m.target, m.payload_size);
+    if (s != Status::ok)
+      throw tinyforge::Error(*path + ": rejected: " + status_name(s) +
+                      " (not a package signed by this key, or damaged)");
+    nlohmann::ordered_json j;
+    j["package"] = *path;
+    j["ok"] = true;
+    j["model_id"] = m.model_id;
+    j["version"] = ota::semver_text(m.version);
+    j["counter"] = m.security_counter;
+    j["target"] = m.target;
+    j["payload_bytes"] = m.payload_size;
+    result->print(j, fmt::format("{}: ok: {} {} counter {} target {}, payload {} bytes\n", *path,
+                                 m.model_id, ota::semver_text(m.version), m.security_counter,
+                                 m.target, m.payload_size));
   });
 }
 

@@ -40,7 +40,7 @@ class OtaCli : public ::testing::Test {
   CliRun run(const std::string& args) const { return testing::run_cli(args, dir_); }
 
   static void expect_one_error_line(const CliRun& r, const std::string& needle) {
-    EXPECT_EQ(r.err.rfind("tinyforge: error: ", 0), 0u) << r.err;
+    EXPECT_EQ(r.err.rfind("tinyforge: ", 0), 0u) << r.err;
     EXPECT_EQ(r.err.find('\n'), r.err.size() - 1) << "expected one line: " << r.err;
     EXPECT_NE(r.err.find(needle), std::string::npos) << r.err;
   }

@@ -6,7 +6,8 @@
 namespace tinyforge::cli {
 
 // Thrown by a command that has already printed what it wants and must exit with `code`
-// (e.g. 3 when a budget is exceeded). Errors are thrown as tinyforge::Error instead (exit 1).
+// (3 when a budget is exceeded). Errors are thrown instead: tinyforge::Error (exit 1),
+// UsageError (2), VerifyError (4) of cli/contract.h.
 struct Exit {
   int code;
 };
@@ -19,8 +20,8 @@ void add_package(CLI::App& app);  // cmd_ota.cc
 void add_verify(CLI::App& app);   // cmd_ota.cc
 void add_firmware(CLI::App& app);
 void add_bench(CLI::App& app);
-void add_export(CLI::App& app);    // cmd_export.cc (issue 5)
-void add_quantize(CLI::App& app);  // cmd_quantize.cc (issue 5)
-void add_prune(CLI::App& app);     // cmd_prune.cc (issue 5)
+void add_export(CLI::App& app);
+void add_quantize(CLI::App& app);
+void add_prune(CLI::App& app);
 
 }  // namespace tinyforge::cli

@@ -63,6 +63,7 @@ struct State {
   uint64_t instructions = 0, cycles = 0, taken = 0, total = 0, max_total = 0;
   std::optional<uint64_t> prev_end;
   std::string console, error;
+  std::function<void(uint64_t)> progress;
 };
 
 uint32_t read_u32(uc_engine* uc, uint64_t address) {
@@ -96,6 +97,9 @@ BlockCost block_cost(State& st, uc_engine* uc, uint64_t address, uint32_t size) 
 void on_block(uc_engine* uc, uint64_t address, uint32_t size, void* user) {
   State& st = *static_cast<State*>(user);
   const BlockCost c = block_cost(st, uc, address, size);
+  constexpr int kProgressShift = 24;
+  if (st.progress && (st.total + c.instructions) >> kProgressShift != st.total >> kProgressShift)
+    st.progress(st.total + c.instructions);
   st.total += c.instructions;
   if (st.on) {
     st.instructions += c.instructions;
@@ -107,7 +111,8 @@ void on_block(uc_engine* uc, uint64_t address, uint32_t size, void* user) {
   }
   st.prev_end = address + size;
   if (st.total > st.max_total) {
-    st.error = "the firmware ran more than " + std::to_string(st.max_total) + " instructions";
+    st.error = "the firmware ran more than " + std::to_string(st.max_total) +
+               " instructions (raise the cap with --max-instructions)";
     uc_emu_stop(uc);
   }
 }
@@ -298,6 +303,7 @@ RunResult run_firmware(const ElfImage& elf, const RunOptions& options) {
   st.end = required_symbol(elf, "tinyforge_bench_end").address;
   st.done = required_symbol(elf, "tinyforge_done").address;
   st.max_total = options.max_instructions;
+  st.progress = options.progress;
   st.timing = timing_model(options.cpu);
   if (options.input && options.input->size() != in.size)
     throw Error("input is " + std::to_string(options.input->size()) + " bytes, tinyforge_input holds " +
@@ -338,7 +344,13 @@ RunResult run_firmware(const ElfImage& elf, const RunOptions& options) {
   if (err != UC_ERR_OK) {
     uint32_t pc = 0;
     uc_reg_read(uc.get(), UC_ARM_REG_PC, &pc);
-    throw Error("emulation fault at pc=" + hex32(pc) + ": " + uc_strerror(err));
+    // Unicorn 2.0's M-profile models have no double-precision VFP (measured: vcvt.f64.f32
+    // is refused on its Cortex-M4 and M7), which newlib's fpv5-d16 expf uses.
+    const std::string hint = err == UC_ERR_INSN_INVALID
+                                 ? " (an instruction the emulated core does not implement, "
+                                   "e.g. double-precision VFP)"
+                                 : "";
+    throw Error("emulation fault at pc=" + hex32(pc) + ": " + uc_strerror(err) + hint);
   }
   if (!(st.seen_begin && st.seen_end))
     throw Error("the firmware never passed both tinyforge_bench_begin and tinyforge_bench_end" +

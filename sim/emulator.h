@@ -15,6 +15,7 @@
 // protocol, faults, or runs past the instruction limit.
 #pragma once
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
@@ -37,6 +38,8 @@ struct RunOptions {
   Cpu cpu = Cpu::cortex_m4;
   std::optional<std::vector<uint8_t>> input;  // written to tinyforge_input before reset
   uint64_t max_instructions = 2'000'000'000;  // over the whole run, not only the inference
+  // Called every 2^24 instructions with the count so far (progress of long runs).
+  std::function<void(uint64_t instructions)> progress;
 };
 
 struct RunResult {

@@ -1,5 +1,5 @@
 // Damaged models never crash the importer or the CLI: each gives one tinyforge::Error naming the
-// problem, and `tinyforge inspect` prints exactly one "tinyforge: error: ..." line on
+// problem, and `tinyforge inspect` prints exactly one "tinyforge: FILE: ..." line on
 // stderr and exits with 1. The corpus is made at test time from valid models built here
 // (and ../shared/models/kws_ref_model.tflite when present): truncations at 16 points,
 // seeded random byte flips, a wrong file identifier, and targeted damage (unsupported op,
@@ -209,12 +209,12 @@ class BadModelsCli : public ::testing::Test {
     io::write_file(p.string(), bytes);
     return p;
   }
-  // Exit 1 and exactly one stderr line "tinyforge: error: ..." naming the file.
+  // Exit 1 and exactly one stderr line "tinyforge: FILE: ..." naming the file.
   void expect_refused(const Damaged& d) {
     const testing::CliRun r = run_inspect(write(d.name, d.bytes), dir_);
     EXPECT_EQ(r.exit_code, 1) << d.name << ": " << r.err;
     const std::string& e = r.err;
-    EXPECT_EQ(e.rfind("tinyforge: error: ", 0), 0u) << d.name << ": " << e;
+    EXPECT_EQ(e.rfind("tinyforge: ", 0), 0u) << d.name << ": " << e;
     EXPECT_TRUE(!e.empty() && e.back() == '\n' && e.find('\n') == e.size() - 1)
         << d.name << ": expected exactly one line, got: " << e;
     EXPECT_NE(e.find(d.name + ".tflite"), std::string::npos) << d.name << ": " << e;
@@ -241,7 +241,7 @@ TEST_F(BadModelsCli, InspectSurvivesByteFlips) {
         << d.name << " exit " << r.exit_code << ": " << r.err;
     if (r.exit_code == 1) {
       ++refused;
-      EXPECT_EQ(r.err.rfind("tinyforge: error: ", 0), 0u) << r.err;
+      EXPECT_EQ(r.err.rfind("tinyforge: ", 0), 0u) << r.err;
       EXPECT_EQ(r.err.find('\n'), r.err.size() - 1) << r.err;
     }
   }

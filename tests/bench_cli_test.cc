@@ -82,7 +82,7 @@ TEST_F(BenchCli, ErrorsAndHelp) {
   EXPECT_EQ(cli({"firmware", "--help"}).exit_code, 0);
   EXPECT_EQ(cli({"bench", "/nonexistent.tflite"}).exit_code, 1);
   const auto target = cli({"bench", model(), "--target", "cortex-a53"});
-  EXPECT_EQ(target.exit_code, 1);
+  EXPECT_EQ(target.exit_code, 2);
   EXPECT_NE(target.output.find("unknown target"), std::string::npos) << target.output;
   const auto board = cli({"bench", model(), "--board", "NoSuchBoard"});
   EXPECT_EQ(board.exit_code, 1);

@@ -70,14 +70,40 @@ std::vector<std::string> common_flags(const CortexMTarget& target) {
   return f;
 }
 
+// The line of a tool's output that says what went wrong, without the tool's path prefix:
+// the linker's own message (a region overflow, the linker script's ASSERT) before gcc's
+// "error:" lines, and collect2's "ld returned 1" only when nothing better is there.
+std::string first_problem(const std::string& output) {
+  std::string linker, error, any;
+  std::istringstream lines(output);
+  for (std::string line; std::getline(lines, line);) {
+    const size_t ld = line.find("ld: ");
+    if (linker.empty() && ld != std::string::npos && line.find("ld returned") == std::string::npos)
+      linker = line.substr(ld + 4);
+    const size_t err = line.find("error: ");
+    if (error.empty() && err != std::string::npos && line.find("collect2") == std::string::npos)
+      error = line.substr(err);
+    if (any.empty() && !line.empty()) any = line;
+  }
+  return !linker.empty() ? linker : !error.empty() ? error : any;
+}
+
+// A failed tool: its command lines and output go to `log_path`; the error names the log and
+// quotes the one line that says what went wrong, never the whole output.
 void check_results(const std::vector<ProcessResult>& results, const std::vector<std::vector<std::string>>& cmds,
-                   const std::string& what) {
+                   const std::string& what, const std::string& log_path) {
+  std::string log, first;
   for (size_t i = 0; i < results.size(); ++i) {
     if (results[i].exit_code == 0) continue;
     std::string cmd;
     for (const std::string& a : cmds[i]) cmd += (cmd.empty() ? "" : " ") + a;
-    throw tinyforge::Error(what + " failed: " + cmd + "\n" + results[i].output);
+    log += "$ " + cmd + "\n" + results[i].output + "\n";
+    if (first.empty()) first = first_problem(results[i].output);
+    if (first.empty()) first = "exit code " + std::to_string(results[i].exit_code);
   }
+  if (log.empty()) return;
+  std::ofstream(log_path, std::ios::binary | std::ios::trunc) << log;
+  throw tinyforge::Error(what + " failed: " + first + " (full log: " + log_path + ")");
 }
 
 std::vector<std::string> object_commands(const std::vector<std::string>& sources, const std::vector<std::string>& flags,
@@ -167,11 +193,12 @@ std::string runtime_library(const CortexMTarget& target, const Logger& log) {
   const std::string work = tmpl;
   std::vector<std::vector<std::string>> cmds;
   const std::vector<std::string> objects = object_commands(sources, flags, work, cmds);
-  check_results(run_processes(cmds, kJobs), cmds, "compiling the " + target.name + " runtime");
+  const std::string log_path = (dir / ("runtime-" + target.name + "-build.log")).string();
+  check_results(run_processes(cmds, kJobs), cmds, "the " + target.name + " runtime: compiling", log_path);
   const std::string tmp_lib = work + "/runtime.a";
   std::vector<std::string> ar = {kAr, "rcs", tmp_lib};
   ar.insert(ar.end(), objects.begin(), objects.end());
-  check_results({run_process(ar)}, {ar}, "archiving the runtime");
+  check_results({run_process(ar)}, {ar}, "the " + target.name + " runtime: archiving", log_path);
   fs::rename(tmp_lib, lib, ec);  // atomic: a concurrent build of the same key is harmless
   if (ec) throw tinyforge::Error(lib.string() + ": cannot store the runtime: " + ec.message());
   fs::remove_all(work, ec);
@@ -222,7 +249,8 @@ void build_image(const ImageSpec& spec, const std::string& work_dir, const std::
   sources.push_back((home / "targets" / "startup" / "startup.cc").string());
   std::vector<std::vector<std::string>> cmds;
   const std::vector<std::string> objects = object_commands(sources, flags, work_dir, cmds);
-  check_results(run_processes(cmds, kJobs), cmds, "compiling the firmware");
+  const std::string log_path = work_dir + "/build.log";
+  check_results(run_processes(cmds, kJobs), cmds, work_dir + ": compiling the firmware", log_path);
 
   std::vector<std::string> link = {kCc};
   link.insert(link.end(), spec.target.cpu_flags.begin(), spec.target.cpu_flags.end());
@@ -231,7 +259,7 @@ void build_image(const ImageSpec& spec, const std::string& work_dir, const std::
   link.insert(link.end(), objects.begin(), objects.end());
   if (!library.empty()) link.push_back(library);
   link.insert(link.end(), {"-lm", "-o", elf_path});
-  check_results({run_process(link)}, {link}, "linking " + elf_path);
+  check_results({run_process(link)}, {link}, elf_path + ": linking", log_path);
 }
 
 }  // namespace tinyforge::emit

@@ -14,12 +14,17 @@ template <typename T> void put(std::vector<uint8_t>& out, size_t at, const T& va
 
 }  // namespace
 
-std::vector<uint8_t> write_plan_blob(const plan::Plan& plan) {
+std::vector<uint8_t> write_plan_blob(const plan::Plan& plan, const plan::PlanOptions& options) {
   PlanHeader h{};
   h.magic = kPlanMagic;
   h.version_major = kPlanVersionMajor;
   h.version_minor = kPlanVersionMinor;
-  h.header_size = sizeof(PlanHeader);
+  h.header_size = sizeof(PlanHeader) + sizeof(PlanTarget);
+  PlanTarget target{};
+  std::strncpy(target.target, options.target.c_str(), sizeof target.target - 1);
+  target.kernels = static_cast<uint32_t>(options.kernels == plan::KernelSet::armv7em
+                                             ? KernelVariant::armv7em
+                                             : KernelVariant::reference);
   h.arena_size = plan.arena_size;
 
   std::vector<uint16_t> indices(plan.inputs);
@@ -92,6 +97,7 @@ std::vector<uint8_t> write_plan_blob(const plan::Plan& plan) {
   std::memcpy(blob.data() + h.indices_offset, indices.data(), indices.size() * sizeof(uint16_t));
   if (!data.empty()) std::memcpy(blob.data() + h.data_offset, data.data(), data.size());
   put(blob, 0, h);
+  put(blob, sizeof(PlanHeader), target);
   h.checksum = plan_checksum(blob.data(), h.total_size);
   put(blob, 0, h);
   return blob;

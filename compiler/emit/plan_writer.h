@@ -4,10 +4,12 @@
 #include <cstdint>
 #include <vector>
 
+#include "plan/build_plan.h"
 #include "plan/plan.h"
 
 namespace tinyforge::emit {
 
-std::vector<uint8_t> write_plan_blob(const plan::Plan& plan);
+// `options` name the target and kernel set recorded in the blob's PlanTarget.
+std::vector<uint8_t> write_plan_blob(const plan::Plan& plan, const plan::PlanOptions& options = {});
 
 }  // namespace tinyforge::emit

@@ -14,18 +14,13 @@ Compiled compile_model_file(const std::string& path, const plan::PlanOptions& op
   c.graph = load_model(path);
   passes::run_default_passes(c.graph, log);
   c.plan = plan::build_plan(c.graph, options);
-  c.blob = emit::write_plan_blob(c.plan);
+  c.blob = emit::write_plan_blob(c.plan, options);
   return c;
-}
-
-std::vector<uint8_t> blob_from_file(const std::string& path, const plan::PlanOptions& options) {
-  std::vector<uint8_t> bytes = io::read_file(path);
-  if (detect_file_kind(bytes, path) == FileKind::plan_blob) return bytes;
-  return compile_model_file(path, options).blob;
 }
 
 plan::PlanOptions plan_options_for_target(const std::string& target) {
   plan::PlanOptions options;
+  options.target = target;
   if (target != "host") options.kernels = plan::kernel_set_for(emit::find_target(target).cpu_flags);
   return options;
 }

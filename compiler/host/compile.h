@@ -22,8 +22,6 @@ struct Compiled {
 Compiled compile_model_file(const std::string& path, const plan::PlanOptions& options = {},
                             const passes::PassLog& log = {});
 
-// A plan blob read from `path` as it is, or compiled from a model file.
-std::vector<uint8_t> blob_from_file(const std::string& path, const plan::PlanOptions& options = {});
 
 // Plan options for a target name: "host" (reference kernels) or a Cortex-M target of
 // targets/targets.json, whose kernel folders decide the kernels (e.g. cortex-m4: the

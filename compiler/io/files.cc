@@ -2,6 +2,7 @@
 
 #include <cerrno>
 #include <cstring>
+#include <filesystem>
 #include <fstream>
 #include <iterator>
 
@@ -10,6 +11,9 @@
 namespace tinyforge::io {
 
 std::vector<uint8_t> read_file(const std::string& path) {
+  std::error_code ec;
+  if (std::filesystem::is_directory(path, ec))
+    throw tinyforge::Error(path + ": is a folder (give a file)");
   std::ifstream in(path, std::ios::binary);
   if (!in) throw tinyforge::Error(path + ": cannot open: " + std::strerror(errno));
   std::vector<uint8_t> bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
@@ -18,6 +22,9 @@ std::vector<uint8_t> read_file(const std::string& path) {
 }
 
 void write_file(const std::string& path, const std::vector<uint8_t>& bytes) {
+  std::error_code ec;
+  if (std::filesystem::is_directory(path, ec))
+    throw tinyforge::Error(path + ": is a folder (give a file name to write)");
   std::ofstream out(path, std::ios::binary | std::ios::trunc);
   if (!out) throw tinyforge::Error(path + ": cannot create: " + std::strerror(errno));
   out.write(reinterpret_cast<const char*>(bytes.data()), static_cast<std::streamsize>(bytes.size()));

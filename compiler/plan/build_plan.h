@@ -1,6 +1,8 @@
 // Graph IR -> Plan: lower every node, keep the tensors the ops use, alias in-place ops,
 // and place every activation and scratch buffer in the arena.
 #pragma once
+#include <string>
+
 #include "ir/graph.h"
 #include "plan/plan.h"
 #include "plan/select_kernels.h"
@@ -10,6 +12,7 @@ namespace tinyforge::plan {
 struct PlanOptions {
   uint32_t arena_alignment = 4;  // offset alignment of every arena buffer
   KernelSet kernels = KernelSet::reference;  // which kernels the target's runtime has
+  std::string target = "host";               // recorded in the blob (PlanTarget)
 };
 
 // Throws tinyforge::Error for graphs it cannot lower. Takes the graph by value: lowering adds

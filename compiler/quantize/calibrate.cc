@@ -2,9 +2,43 @@
 
 #include <fmt/format.h>
 
+#include <cmath>
+#include <cstring>
+
 #include "quantize/graph_probe.h"
 
 namespace tinyforge::quantize {
+
+namespace {
+
+// Raw float32 samples: every value finite and of a magnitude real inputs have (bytes of
+// another dtype read as float32 give huge or subnormal values), and not all one value.
+void check_float_samples(const std::string& label, const std::vector<uint8_t>& bytes,
+                         uint32_t per_case) {
+  const size_t n = bytes.size() / 4;
+  float first = 0;
+  bool all_equal = true;
+  for (size_t k = 0; k < n; ++k) {
+    float v;
+    std::memcpy(&v, bytes.data() + 4 * k, 4);
+    const auto where = [&] { return fmt::format("case {}, element {}", k / per_case, k % per_case); };
+    if (!std::isfinite(v))
+      throw tinyforge::Error(fmt::format("{}: {} at {} (calibration data must be finite float32)", label,
+                                  v, where()));
+    if (std::fabs(v) > 1e30f || std::fpclassify(v) == FP_SUBNORMAL)
+      throw tinyforge::Error(fmt::format("{}: {:g} at {} does not look like float32 data (the file must "
+                                  "hold float32 tensors, as the model input)",
+                                  label, v, where()));
+    if (k == 0) first = v;
+    all_equal = all_equal && v == first;
+  }
+  if (all_equal)
+    throw tinyforge::Error(fmt::format("{}: all {} values are {:g}, a degenerate range (give real input "
+                                "samples)",
+                                label, n, first));
+}
+
+}  // namespace
 
 CalibrationSet make_calibration_set(const ir::Graph& graph,
                                     std::vector<std::vector<uint8_t>> inputs,
@@ -29,6 +63,7 @@ CalibrationSet make_calibration_set(const ir::Graph& graph,
                       "expected the same number for every input",
                       label, cases, set.cases));
     set.cases = cases;
+    if (t.type == DType::f32) check_float_samples(label, inputs[i], bytes[i] / 4);
   }
   set.inputs = std::move(inputs);
   return set;

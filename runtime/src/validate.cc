@@ -46,7 +46,8 @@ Status check_tensor(const TensorRecord& t, const PlanHeader& h) {
 Status check_sections(const PlanHeader& h, uint32_t size) {
   if (h.magic != kPlanMagic) return Status::bad_magic;
   if (h.version_major != kPlanVersionMajor) return Status::bad_version;
-  if (h.header_size < sizeof(PlanHeader) || !is_aligned(h.header_size, 4)) return Status::bad_params;
+  const uint32_t min_header = sizeof(PlanHeader) + (h.version_minor >= 1 ? sizeof(PlanTarget) : 0);
+  if (h.header_size < min_header || !is_aligned(h.header_size, 4)) return Status::bad_params;
   if (h.total_size > size || h.total_size < h.header_size) return Status::truncated;
   const uint64_t begin = h.header_size, end = h.total_size;
   struct Section { uint32_t offset, count, elem; };
@@ -77,6 +78,12 @@ Status validate_plan(const uint8_t* blob, uint32_t size) {
   if (s != Status::ok) return s;
   if (plan_checksum(blob, h.total_size) != h.checksum)
     return Status::bad_hash;
+  if (h.version_minor >= 1) {
+    PlanTarget t;
+    std::memcpy(&t, blob + sizeof(PlanHeader), sizeof t);
+    if (t.target[sizeof t.target - 1] != 0) return Status::bad_params;
+    if (t.kernels > static_cast<uint32_t>(KernelVariant::armv7em)) return Status::bad_enum;
+  }
 
   for (uint32_t i = 0; i < h.num_tensors; ++i) {
     s = check_tensor(read_tensor(blob, h, i), h);

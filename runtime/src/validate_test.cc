@@ -110,6 +110,34 @@ TEST(PlanValidator, RefusesWhatIsWrong) {
   std::memcpy(bad.data() + h.tensors_offset + 4 + 4, "\x05\x00\x00\x00", 4);  // shape [2,5]
   resign(bad);
   EXPECT_EQ(status_of(bad), Status::bad_shape);
+  // PlanTarget (1.1): the name NUL-terminated, the kernel variant known.
+  bad = good;
+  std::memset(bad.data() + sizeof(PlanHeader), 'x', 16);
+  resign(bad);
+  EXPECT_EQ(status_of(bad), Status::bad_params);
+  bad = good;
+  bad[sizeof(PlanHeader) + 16] = 7;
+  resign(bad);
+  EXPECT_EQ(status_of(bad), Status::bad_enum);
+  bad = good;
+  const uint32_t short_header = sizeof(PlanHeader);
+  std::memcpy(bad.data() + 8, &short_header, 4);  // a 1.1 header without its PlanTarget
+  resign(bad);
+  EXPECT_EQ(status_of(bad), Status::bad_params);
+}
+
+TEST(PlanValidator, BlobRecordsItsTarget) {
+  plan::PlanOptions options;
+  options.target = "cortex-m4";
+  options.kernels = plan::KernelSet::armv7em;
+  const std::vector<uint8_t> blob = emit::write_plan_blob(two_reshapes(), options);
+  PlanTarget t;
+  std::memcpy(&t, blob.data() + sizeof(PlanHeader), sizeof t);
+  EXPECT_STREQ(t.target, "cortex-m4");
+  EXPECT_EQ(t.kernels, static_cast<uint32_t>(KernelVariant::armv7em));
+  std::memcpy(&t, emit::write_plan_blob(two_reshapes()).data() + sizeof(PlanHeader), sizeof t);
+  EXPECT_STREQ(t.target, "host");
+  EXPECT_EQ(t.kernels, static_cast<uint32_t>(KernelVariant::reference));
 }
 
 TEST(PlanValidator, ArenaMustBeLargeEnoughAndAligned) {

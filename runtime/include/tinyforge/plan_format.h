@@ -9,7 +9,7 @@ namespace tinyforge {
 
 constexpr uint32_t kPlanMagic = 0x31504654;  // bytes "TFP1"
 constexpr uint16_t kPlanVersionMajor = 1;    // incompatible changes
-constexpr uint16_t kPlanVersionMinor = 0;    // compatible additions
+constexpr uint16_t kPlanVersionMinor = 1;    // compatible additions (1: PlanTarget)
 
 enum class Storage : uint8_t {
   arena = 1,     // offset is into the caller's arena
@@ -29,6 +29,19 @@ struct PlanHeader {
   uint32_t num_outputs, outputs_at;      // model outputs: indices[outputs_at .. +num_outputs)
   uint32_t data_offset, data_size;       // constants and op params
   uint32_t checksum;      // plan_checksum(): CRC-32 of the whole blob but this field
+};
+
+// What the plan was compiled for (version 1.1 on): right after PlanHeader, inside
+// header_size. Informative for the host tools (bench, firmware, package compare it with
+// their --target); the runtime only checks that it is well formed.
+enum class KernelVariant : uint32_t {
+  reference = 0,  // reference kernels only
+  armv7em = 1,    // plus the Armv7E-M DSP twins
+};
+
+struct PlanTarget {
+  char target[16];   // "host", "cortex-m4", ...: NUL-terminated, NUL-padded
+  uint32_t kernels;  // KernelVariant
 };
 
 constexpr uint8_t kMaxRank = 4;
@@ -58,6 +71,7 @@ struct OpRecord {
 static_assert(sizeof(PlanHeader) == 72, "PlanHeader layout is part of the format");
 static_assert(sizeof(TensorRecord) == 36, "TensorRecord layout is part of the format");
 static_assert(sizeof(OpRecord) == 24, "OpRecord layout is part of the format");
+static_assert(sizeof(PlanTarget) == 20, "PlanTarget layout is part of the format");
 
 // CRC-32 (IEEE 802.3, reflected, poly 0xEDB88320), as used by zlib/PNG.
 uint32_t crc32(const uint8_t* data, uint32_t size, uint32_t crc = 0);
