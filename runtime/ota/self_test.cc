@@ -28,8 +28,10 @@ struct Cursor {
 
 int64_t element(const TensorView& t, const uint8_t* bytes, int32_t i) {
   switch (t.type) {
-    case DType::i8: return static_cast<int8_t>(bytes[i]);
-    case DType::u8: return bytes[i];
+    case DType::i8:
+      return static_cast<int8_t>(bytes[i]);
+    case DType::u8:
+      return bytes[i];
     case DType::i16: {
       int16_t v;
       std::memcpy(&v, bytes + 2 * i, 2);
@@ -40,7 +42,8 @@ int64_t element(const TensorView& t, const uint8_t* bytes, int32_t i) {
       std::memcpy(&v, bytes + 4 * i, 4);
       return v;
     }
-    default: return 0;
+    default:
+      return 0;
   }
 }
 
