@@ -18,7 +18,7 @@
 
 #include <cstring>
 
-#include "tinyforge/ota/self_test.h"
+#include "tinyforge/ota/known_answer.h"
 #include "tinyforge/ota/sha256.h"
 #include "tinyforge/runtime.h"
 
@@ -360,8 +360,9 @@ Status UpdateAgent::test_image(uint8_t slot, const Manifest& m, SelfTest self_te
   if (s != Status::ok) return s;
   if (m.has_self_test) {
     const uint8_t* payload = config_.mapped_flash + config_.slot_address[slot] + kSlotPayloadOffset;
-    s = run_self_test(payload, m.self_test_offset, payload + m.self_test_offset,
-                      m.payload_size - m.self_test_offset, config_.arena, config_.arena_size);
+    s = run_known_answer_test(payload, m.self_test_offset, payload + m.self_test_offset,
+                              m.payload_size - m.self_test_offset, config_.arena,
+                              config_.arena_size);
     if (s != Status::ok) return s;
   } else if ((config_.policy & kAllowNoSelfTest) == 0) {
     return Status::no_self_test;

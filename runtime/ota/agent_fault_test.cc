@@ -18,7 +18,7 @@
 #include <cstdio>
 
 #include "runtime/ota/testing/ota_test_device.h"
-#include "tinyforge/ota/self_test.h"
+#include "tinyforge/ota/known_answer.h"
 #include "tinyforge/plan_format.h"
 
 namespace tinyforge::ota {
@@ -84,9 +84,9 @@ bool validated(Device& d, const ImageInfo& image) {
     return false;
   if (!m.has_self_test) return false;
   const uint8_t* payload = slot + kSlotPayloadOffset;
-  return run_self_test(payload, m.self_test_offset, payload + m.self_test_offset,
-                       m.payload_size - m.self_test_offset, d.config().arena,
-                       d.config().arena_size) == Status::ok;
+  return run_known_answer_test(payload, m.self_test_offset, payload + m.self_test_offset,
+                               m.payload_size - m.self_test_offset, d.config().arena,
+                               d.config().arena_size) == Status::ok;
 }
 
 class OtaFaults : public ::testing::Test {

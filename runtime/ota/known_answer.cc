@@ -1,5 +1,5 @@
-// Known-answer self-test of a payload; see tinyforge/ota/self_test.h.
-#include "tinyforge/ota/self_test.h"
+// Known-answer self-test of a payload; see tinyforge/ota/known_answer.h.
+#include "tinyforge/ota/known_answer.h"
 
 #include <cstring>
 
@@ -66,8 +66,8 @@ bool matches(const TensorView& t, const uint8_t* expected, uint32_t int_tol, flo
 
 }  // namespace
 
-Status run_self_test(const uint8_t* plan, uint32_t plan_size, const uint8_t* block,
-                     uint32_t block_size, uint8_t* arena, uint32_t arena_size) {
+Status run_known_answer_test(const uint8_t* plan, uint32_t plan_size, const uint8_t* block,
+                             uint32_t block_size, uint8_t* arena, uint32_t arena_size) {
   Runtime rt;
   Status s = rt.init(plan, plan_size, arena, arena_size);
   if (s != Status::ok) return s;
