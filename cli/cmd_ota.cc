@@ -36,7 +36,7 @@ void require_plan_blob(const std::string& path, const std::vector<uint8_t>& byte
   const Status s =
       validate_plan(reinterpret_cast<const uint8_t*>(aligned.data()), static_cast<uint32_t>(bytes.size()));
   if (s != Status::ok)
-    throw ir::Error(path + ": not a valid plan blob (" + status_name(s) + "); run `tinyforge compile` first");
+    throw tinyforge::Error(path + ": not a valid plan blob (" + status_name(s) + "); run `tinyforge compile` first");
 }
 
 }  // namespace
@@ -97,7 +97,7 @@ void add_package(CLI::App& app) {
     if (!a->add_key.empty()) spec.add_key = ota::load_public_key(a->add_key);
     if (!a->revoke_key.empty()) spec.revoke_key_id = ota::key_id(ota::load_public_key(a->revoke_key));
     if (a->no_self_test && !a->self_test_inputs.empty())
-      throw ir::Error("--no-self-test and --self-test-input exclude each other");
+      throw tinyforge::Error("--no-self-test and --self-test-input exclude each other");
     std::vector<uint8_t> self_test;
     if (!a->no_self_test) {  // the expected output comes from the device runtime, on the host
       ota::SelfTestSpec test;
@@ -127,7 +127,7 @@ void add_verify(CLI::App& app) {
     ota::Manifest m;
     // The device's own verifier: what passes here passes on the device.
     const Status s = ota::verify_package(bytes.data(), bytes.size(), key.data(), &m);
-    if (s != Status::ok) throw ir::Error(*path + ": rejected: " + status_name(s));
+    if (s != Status::ok) throw tinyforge::Error(*path + ": rejected: " + status_name(s));
     std::printf("%s: ok: %s %s counter %u target %s, payload %u bytes\n", path->c_str(), m.model_id,
                 ota::semver_text(m.version).c_str(), m.security_counter, m.target, m.payload_size);
   });

@@ -46,7 +46,7 @@ int main(int argc, char** argv) {
       (onnx ? onnx_models : models)
           .emplace_back(fs::path(argv[i]).stem().string(), io::read_file(argv[i]));
     }
-  } catch (const ir::Error& e) {
+  } catch (const tinyforge::Error& e) {
     std::fprintf(stderr, "make_fuzz_seeds: %s\n", e.what());
     return 1;
   }
@@ -57,7 +57,7 @@ int main(int argc, char** argv) {
       const plan::Plan p = plan::build_plan(import_tflite(bytes.data(), bytes.size(), name));
       io::write_file((blobs_dir / (name + ".tfp")).string(), emit::write_plan_blob(p));
       ++blobs;
-    } catch (const ir::Error& e) {
+    } catch (const tinyforge::Error& e) {
       std::fprintf(stderr, "make_fuzz_seeds: no blob for %s: %s\n", name.c_str(), e.what());
     }
   }
@@ -67,7 +67,7 @@ int main(int argc, char** argv) {
       const plan::Plan p = plan::build_plan(import_onnx(bytes.data(), bytes.size(), name));
       io::write_file((blobs_dir / (name + "_onnx.tfp")).string(), emit::write_plan_blob(p));
       ++blobs;
-    } catch (const ir::Error& e) {
+    } catch (const tinyforge::Error& e) {
       std::fprintf(stderr, "make_fuzz_seeds: no blob for %s: %s\n", name.c_str(), e.what());
     }
   }

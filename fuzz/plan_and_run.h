@@ -37,7 +37,7 @@ inline void plan_and_run(const ir::Graph& graph) {
   plan::Plan p;
   try {
     p = plan::build_plan(graph);
-  } catch (const ir::Error&) {
+  } catch (const tinyforge::Error&) {
     return;  // refused with a message: fine
   }
   const std::vector<uint8_t> bytes = emit::write_plan_blob(p);

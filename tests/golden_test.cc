@@ -131,7 +131,7 @@ TEST(Golden, HybridKwsRunsAndAgreesWithInt8OrIsRefused) {
   host::Compiled hybrid;
   try {
     hybrid = host::compile_model_file((testing::shared_dir() / "models/kws_ref_model_float32.tflite").string());
-  } catch (const ir::Error& e) {
+  } catch (const tinyforge::Error& e) {
     EXPECT_NE(std::string(e.what()).find("hybrid"), std::string::npos) << e.what();
     return;
   }

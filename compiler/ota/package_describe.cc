@@ -21,18 +21,18 @@ nlohmann::json describe_package(const std::vector<uint8_t>& bytes) {
   uint32_t manifest_size = 0;
   Status s = parse_package_header(bytes.data(), bytes.size(), &manifest_size);
   if (s != Status::ok)
-    throw ir::Error(std::string("not a valid OTA package header: ") + status_name(s));
+    throw tinyforge::Error(std::string("not a valid OTA package header: ") + status_name(s));
   const uint32_t signed_size = signed_block_bytes(manifest_size);
-  if (bytes.size() < signed_size) throw ir::Error("OTA package truncated inside the signed block");
+  if (bytes.size() < signed_size) throw tinyforge::Error("OTA package truncated inside the signed block");
   Manifest m;
   s = parse_manifest(bytes.data() + kPackageHeaderBytes, manifest_size, &m);
-  if (s != Status::ok) throw ir::Error(std::string("invalid OTA manifest: ") + status_name(s));
+  if (s != Status::ok) throw tinyforge::Error(std::string("invalid OTA manifest: ") + status_name(s));
 
   const uint64_t payload_bytes = bytes.size() - signed_size;
   bool hash_matches = false;
   if (payload_bytes == m.payload_size) {
     uint8_t digest[kDigestBytes];
-    if (sodium_init() < 0) throw ir::Error("libsodium failed to initialize");
+    if (sodium_init() < 0) throw tinyforge::Error("libsodium failed to initialize");
     crypto_hash_sha256(digest, bytes.data() + signed_size, m.payload_size);
     hash_matches = std::memcmp(digest, m.payload_sha256, kDigestBytes) == 0;
   }

@@ -29,10 +29,10 @@ void put_record(std::vector<uint8_t>& out, RecordType type, const std::vector<ui
 
 std::vector<uint8_t> text_value(const std::string& what, const std::string& s, size_t limit) {
   if (s.empty() || s.size() > limit)
-    throw ir::Error(what + " must be 1.." + std::to_string(limit) + " characters, got \"" + s +
+    throw tinyforge::Error(what + " must be 1.." + std::to_string(limit) + " characters, got \"" + s +
                     "\"");
   for (char c : s)
-    if (c < 0x20 || c > 0x7e) throw ir::Error(what + " must be printable ASCII: \"" + s + "\"");
+    if (c < 0x20 || c > 0x7e) throw tinyforge::Error(what + " must be printable ASCII: \"" + s + "\"");
   return std::vector<uint8_t>(s.begin(), s.end());
 }
 
@@ -43,7 +43,7 @@ std::vector<uint8_t> u32_value(uint32_t v) {
 }
 
 void init_sodium() {
-  if (sodium_init() < 0) throw ir::Error("libsodium failed to initialize");
+  if (sodium_init() < 0) throw tinyforge::Error("libsodium failed to initialize");
 }
 
 }  // namespace
@@ -57,9 +57,9 @@ SemVer parse_semver(const std::string& text) {
     while (end < text.size() && text[end] >= '0' && text[end] <= '9') ++end;
     const bool separator_ok = i < 2 ? (end < text.size() && text[end] == '.') : end == text.size();
     if (end == at || end - at > 10 || !separator_ok)
-      throw ir::Error("version must be MAJOR.MINOR.PATCH (decimal numbers), got \"" + text + "\"");
+      throw tinyforge::Error("version must be MAJOR.MINOR.PATCH (decimal numbers), got \"" + text + "\"");
     const unsigned long long n = std::strtoull(text.substr(at, end - at).c_str(), nullptr, 10);
-    if (n > 0xffffffffull) throw ir::Error("version part too large in \"" + text + "\"");
+    if (n > 0xffffffffull) throw tinyforge::Error("version part too large in \"" + text + "\"");
     *parts[i] = static_cast<uint32_t>(n);
     at = end + 1;
   }
@@ -72,7 +72,7 @@ std::string semver_text(const SemVer& v) {
 
 std::vector<uint8_t> encode_manifest(const PackageSpec& spec, const std::vector<uint8_t>& payload) {
   if (payload.size() > 0xffffffffull - kMaxSignedBlockBytes)
-    throw ir::Error("payload of " + std::to_string(payload.size()) + " bytes is too large");
+    throw tinyforge::Error("payload of " + std::to_string(payload.size()) + " bytes is too large");
   init_sodium();
   std::vector<uint8_t> m;
   put_record(m, RecordType::model_id, text_value("model id", spec.model_id, kMaxModelIdBytes));
@@ -92,7 +92,7 @@ std::vector<uint8_t> encode_manifest(const PackageSpec& spec, const std::vector<
                std::vector<uint8_t>(spec.base_sha256->begin(), spec.base_sha256->end()));
   if (spec.self_test_offset) {
     if (*spec.self_test_offset % 4 != 0 || *spec.self_test_offset > payload.size())
-      throw ir::Error("self-test offset " + std::to_string(*spec.self_test_offset) +
+      throw tinyforge::Error("self-test offset " + std::to_string(*spec.self_test_offset) +
                       " is not a 4-byte boundary inside the payload");
     put_record(m, RecordType::self_test, u32_value(*spec.self_test_offset));
   }
@@ -143,7 +143,7 @@ std::vector<uint8_t> write_package(const PackageSpec& spec_in, const std::vector
   }
   const std::vector<uint8_t> manifest = encode_manifest(spec, payload);
   if (manifest.size() > kMaxManifestBytes)
-    throw ir::Error("manifest of " + std::to_string(manifest.size()) + " bytes exceeds " +
+    throw tinyforge::Error("manifest of " + std::to_string(manifest.size()) + " bytes exceeds " +
                     std::to_string(kMaxManifestBytes));
   return assemble_package(manifest, payload, key);
 }

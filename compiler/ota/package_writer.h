@@ -1,6 +1,6 @@
 // Host side of OTA packages (.tfu): builds and signs them with libsodium. The format is
 // the one the device parses (runtime/include/tinyforge/ota/package.h, docs/ota-format.md).
-// Errors throw ir::Error with a message naming what was wrong.
+// Errors throw tinyforge::Error with a message naming what was wrong.
 #pragma once
 #include <array>
 #include <cstdint>

@@ -19,7 +19,7 @@ struct SelfTestSpec {
   float float_tolerance = -1.0f;
 };
 
-// Throws ir::Error (naming the problem) if the blob does not validate or an input has the
+// Throws tinyforge::Error (naming the problem) if the blob does not validate or an input has the
 // wrong size.
 std::vector<uint8_t> make_self_test(const std::vector<uint8_t>& blob, const SelfTestSpec& spec);
 

@@ -282,8 +282,8 @@ TEST(OtaPackage, DescribeShowsTheManifest) {
   pkg.back() ^= 1;
   EXPECT_EQ(describe_package(pkg)["payload_hash_matches"], false);
   EXPECT_FALSE(is_package(payload));
-  EXPECT_THROW(describe_package(payload), ir::Error);
-  EXPECT_THROW(describe_package(std::vector<uint8_t>(pkg.begin(), pkg.begin() + 20)), ir::Error);
+  EXPECT_THROW(describe_package(payload), tinyforge::Error);
+  EXPECT_THROW(describe_package(std::vector<uint8_t>(pkg.begin(), pkg.begin() + 20)), tinyforge::Error);
 }
 
 TEST(OtaPackage, WriterValidatesItsInputs) {
@@ -291,16 +291,16 @@ TEST(OtaPackage, WriterValidatesItsInputs) {
   EXPECT_EQ(parse_semver("4294967295.0.0").major, 4294967295u);
   for (const char* bad :
        {"", "1", "1.2", "1.2.3.4", "1..3", "a.b.c", "1.2.3-rc1", "4294967296.0.0", " 1.2.3"})
-    EXPECT_THROW(parse_semver(bad), ir::Error) << bad;
+    EXPECT_THROW(parse_semver(bad), tinyforge::Error) << bad;
   const KeyPair keys = test_keys();
   PackageSpec spec = spec_v(1, 1);
   spec.model_id = std::string(33, 'x');
-  EXPECT_THROW(write_package(spec, {}, keys.secret_key), ir::Error);
+  EXPECT_THROW(write_package(spec, {}, keys.secret_key), tinyforge::Error);
   spec.model_id = "";
-  EXPECT_THROW(write_package(spec, {}, keys.secret_key), ir::Error);
+  EXPECT_THROW(write_package(spec, {}, keys.secret_key), tinyforge::Error);
   spec = spec_v(1, 1);
   spec.target = "tab\tted";
-  EXPECT_THROW(write_package(spec, {}, keys.secret_key), ir::Error);
+  EXPECT_THROW(write_package(spec, {}, keys.secret_key), tinyforge::Error);
 }
 
 TEST(OtaPackage, KeyFilesRoundTripAndRefuseOverwrite) {
@@ -316,15 +316,15 @@ TEST(OtaPackage, KeyFilesRoundTripAndRefuseOverwrite) {
   EXPECT_EQ(load_public_key(key + ".pub"), a.public_key);
   const KeyPair b = generate_keypair();
   EXPECT_NE(a.public_key, b.public_key);
-  EXPECT_THROW(save_keypair(key, b, false), ir::Error);
+  EXPECT_THROW(save_keypair(key, b, false), tinyforge::Error);
   EXPECT_EQ(load_public_key(key + ".pub"), a.public_key);  // untouched
   save_keypair(key, b, true);
   EXPECT_EQ(load_public_key(key + ".pub"), b.public_key);
-  EXPECT_THROW(load_public_key(key), ir::Error);  // a secret key is not a public key
-  EXPECT_THROW(load_secret_key(key + ".pub"), ir::Error);
+  EXPECT_THROW(load_public_key(key), tinyforge::Error);  // a secret key is not a public key
+  EXPECT_THROW(load_secret_key(key + ".pub"), tinyforge::Error);
   std::ofstream(dir / "short") << "tinyforge-ed25519-public-v1 abcd\n";
-  EXPECT_THROW(load_public_key((dir / "short").string()), ir::Error);
-  EXPECT_THROW(load_public_key((dir / "missing").string()), ir::Error);
+  EXPECT_THROW(load_public_key((dir / "short").string()), tinyforge::Error);
+  EXPECT_THROW(load_public_key((dir / "missing").string()), tinyforge::Error);
   fs::remove_all(dir);
 }
 
