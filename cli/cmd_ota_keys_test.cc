@@ -68,10 +68,10 @@ TEST_F(OtaCliKeys, SelfTestKeyIdAndRotationRecords) {
   Runtime rt;
   std::vector<uint32_t> arena(16384), aligned((blob_.size() + 3) / 4);
   std::memcpy(aligned.data(), blob_.data(), blob_.size());
-  ASSERT_EQ(rt.init(reinterpret_cast<const uint8_t*>(aligned.data()),
-                    static_cast<uint32_t>(blob_.size()), reinterpret_cast<uint8_t*>(arena.data()),
-                    static_cast<uint32_t>(arena.size() * 4)),
-            Status::ok);
+  ASSERT_EQ(
+      rt.init(reinterpret_cast<const uint8_t*>(aligned.data()), static_cast<uint32_t>(blob_.size()),
+              reinterpret_cast<uint8_t*>(arena.data()), static_cast<uint32_t>(arena.size() * 4)),
+      Status::ok);
   io::write_file(path("zeros.bin"), std::vector<uint8_t>(rt.input(0).bytes, 0));
   ASSERT_EQ(run(package("--self-test-input '" + path("zeros.bin") + "'", "c.tfu")).exit_code, 0);
   EXPECT_NE(io::read_file(path("a.tfu")), io::read_file(path("c.tfu")));
@@ -83,14 +83,15 @@ TEST_F(OtaCliKeys, SelfTestKeyIdAndRotationRecords) {
   EXPECT_EQ(r.exit_code, 1);
 
   ASSERT_EQ(run(package("--add-key '" + path("new.key.pub") + "' --revoke-key '" +
-                        path("old.key.pub") + "'",
+                            path("old.key.pub") + "'",
                         "rotate.tfu"))
                 .exit_code,
             0);
   j = inspect(path("rotate.tfu"));
   EXPECT_EQ(j["add_key"], ota::to_hex(ota::load_public_key(path("new.key.pub")).data(), 32));
   EXPECT_EQ(j["revoke_key_id"], old_id);
-  EXPECT_EQ(run("verify '" + path("rotate.tfu") + "' --pub '" + path("old.key.pub") + "'").exit_code, 0);
+  EXPECT_EQ(
+      run("verify '" + path("rotate.tfu") + "' --pub '" + path("old.key.pub") + "'").exit_code, 0);
 }
 
 }  // namespace

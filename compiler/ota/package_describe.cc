@@ -13,13 +13,15 @@
 namespace tinyforge::ota {
 
 bool is_package(const std::vector<uint8_t>& bytes) {
-  return bytes.size() >= 4 && bytes[0] == 'T' && bytes[1] == 'F' && bytes[2] == 'U' && bytes[3] == '1';
+  return bytes.size() >= 4 && bytes[0] == 'T' && bytes[1] == 'F' && bytes[2] == 'U' &&
+         bytes[3] == '1';
 }
 
 nlohmann::json describe_package(const std::vector<uint8_t>& bytes) {
   uint32_t manifest_size = 0;
   Status s = parse_package_header(bytes.data(), bytes.size(), &manifest_size);
-  if (s != Status::ok) throw tinyforge::Error(std::string("not a valid OTA package header: ") + status_name(s));
+  if (s != Status::ok)
+    throw tinyforge::Error(std::string("not a valid OTA package header: ") + status_name(s));
   const uint32_t signed_size = signed_block_bytes(manifest_size);
   if (bytes.size() < signed_size) throw tinyforge::Error("OTA package truncated inside the signed block");
   Manifest m;
@@ -36,8 +38,8 @@ nlohmann::json describe_package(const std::vector<uint8_t>& bytes) {
   }
   nlohmann::json j;
   j["kind"] = "ota_package";
-  j["format_version"] = std::to_string(bytes[4] | (bytes[5] << 8)) + "." +
-                        std::to_string(bytes[6] | (bytes[7] << 8));
+  j["format_version"] =
+      std::to_string(bytes[4] | (bytes[5] << 8)) + "." + std::to_string(bytes[6] | (bytes[7] << 8));
   j["model_id"] = m.model_id;
   j["version"] = semver_text(m.version);
   j["security_counter"] = m.security_counter;

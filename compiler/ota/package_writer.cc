@@ -29,7 +29,8 @@ void put_record(std::vector<uint8_t>& out, RecordType type, const std::vector<ui
 
 std::vector<uint8_t> text_value(const std::string& what, const std::string& s, size_t limit) {
   if (s.empty() || s.size() > limit)
-    throw tinyforge::Error(what + " must be 1.." + std::to_string(limit) + " characters, got \"" + s + "\"");
+    throw tinyforge::Error(what + " must be 1.." + std::to_string(limit) + " characters, got \"" + s +
+                    "\"");
   for (char c : s)
     if (c < 0x20 || c > 0x7e) throw tinyforge::Error(what + " must be printable ASCII: \"" + s + "\"");
   return std::vector<uint8_t>(s.begin(), s.end());
@@ -97,7 +98,8 @@ std::vector<uint8_t> encode_manifest(const PackageSpec& spec, const std::vector<
   }
   if (spec.key_id) put_record(m, RecordType::key_id, u32_value(*spec.key_id));
   if (spec.add_key)
-    put_record(m, RecordType::add_key, std::vector<uint8_t>(spec.add_key->begin(), spec.add_key->end()));
+    put_record(m, RecordType::add_key,
+               std::vector<uint8_t>(spec.add_key->begin(), spec.add_key->end()));
   if (spec.revoke_key_id) put_record(m, RecordType::revoke_key, u32_value(*spec.revoke_key_id));
   return m;
 }

@@ -7,7 +7,7 @@
 
 #include "host/host_runner.h"
 #include "ir/graph.h"
-#include "tinyforge/ota/self_test.h"
+#include "tinyforge/ota/known_answer.h"
 
 namespace tinyforge::ota {
 namespace {

@@ -1,6 +1,6 @@
 // Host side of the known-answer self-test carried in OTA packages: runs the plan with the
 // host runtime (the device's own code) on a deterministic input and records input and
-// output in the block format of runtime/include/tinyforge/ota/self_test.h. The device
+// output in the block format of runtime/include/tinyforge/ota/known_answer.h. The device
 // reruns the plan on that input before it confirms the update.
 #pragma once
 #include <cstdint>

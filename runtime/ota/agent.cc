@@ -18,7 +18,7 @@
 
 #include <cstring>
 
-#include "tinyforge/ota/self_test.h"
+#include "tinyforge/ota/known_answer.h"
 #include "tinyforge/ota/sha256.h"
 #include "tinyforge/runtime.h"
 
@@ -206,16 +206,20 @@ Status UpdateAgent::load_security() {
     uint8_t bytes[kSecurityRecordBytes];
     const Status s = read(config_.security_address[i], bytes, kSecurityRecordBytes);
     if (s == Status::power_lost) return s;
-    if (s != Status::ok) kind[i] = damaged;
-    else if (decode_security(bytes, &copy[i])) kind[i] = valid;
-    else kind[i] = all_erased(bytes, kSecurityRecordBytes) ? blank : damaged;
+    if (s != Status::ok)
+      kind[i] = damaged;
+    else if (decode_security(bytes, &copy[i]))
+      kind[i] = valid;
+    else
+      kind[i] = all_erased(bytes, kSecurityRecordBytes) ? blank : damaged;
   }
   security_ = SecurityState{};
   security_stale_ = 0;
   security_known_ = true;
   uint32_t lower = state_.sequence != 0 ? state_.counter_floor : 0;
   if (kind[0] == valid || kind[1] == valid) {
-    const int best = kind[1] == valid && (kind[0] != valid || copy[1].generation > copy[0].generation);
+    const int best =
+        kind[1] == valid && (kind[0] != valid || copy[1].generation > copy[0].generation);
     security_ = copy[best];
     for (int i = 0; i < 2; ++i)
       if (kind[i] != valid || !same_security(copy[i], security_)) security_stale_ |= 1u << i;
@@ -230,8 +234,10 @@ Status UpdateAgent::load_security() {
     uint32_t hw = 0;
     const Status s = config_.hardware_counter.read(config_.hardware_counter.context, &hw);
     if (s == Status::power_lost) return s;
-    if (s != Status::ok) security_known_ = false;  // an unreadable counter: fail closed
-    else lower = max_u32(lower, hw);
+    if (s != Status::ok)
+      security_known_ = false;  // an unreadable counter: fail closed
+    else
+      lower = max_u32(lower, hw);
   }
   floor_ = lower;
   if (security_known_ && lower > security_.floor) {  // e.g. the hardware counter is ahead
@@ -305,8 +311,7 @@ Status UpdateAgent::catch_up(const Manifest& confirmed) {
 // already confirmed was accepted under the keys of its day, so its key may have been
 // revoked since (rotation revokes the key that signed the rotation itself).
 const uint8_t* UpdateAgent::find_key(uint32_t key_id, bool for_new_package) const {
-  if (for_new_package && contains(security_.revoked, security_.num_revoked, key_id))
-    return nullptr;
+  if (for_new_package && contains(security_.revoked, security_.num_revoked, key_id)) return nullptr;
   for (uint32_t i = 0; i < config_.num_keys; ++i)
     if (key_id_of(config_.keys[i]) == key_id) return config_.keys[i];
   if (!security_known_) return nullptr;
@@ -354,10 +359,10 @@ Status UpdateAgent::test_image(uint8_t slot, const Manifest& m, SelfTest self_te
   Status s = validate_plan_in_slot(slot, m);
   if (s != Status::ok) return s;
   if (m.has_self_test) {
-    const uint8_t* payload =
-        config_.mapped_flash + config_.slot_address[slot] + kSlotPayloadOffset;
-    s = run_self_test(payload, m.self_test_offset, payload + m.self_test_offset,
-                      m.payload_size - m.self_test_offset, config_.arena, config_.arena_size);
+    const uint8_t* payload = config_.mapped_flash + config_.slot_address[slot] + kSlotPayloadOffset;
+    s = run_known_answer_test(payload, m.self_test_offset, payload + m.self_test_offset,
+                              m.payload_size - m.self_test_offset, config_.arena,
+                              config_.arena_size);
     if (s != Status::ok) return s;
   } else if ((config_.policy & kAllowNoSelfTest) == 0) {
     return Status::no_self_test;

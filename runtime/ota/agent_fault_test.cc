@@ -18,7 +18,7 @@
 #include <cstdio>
 
 #include "runtime/ota/testing/ota_test_device.h"
-#include "tinyforge/ota/self_test.h"
+#include "tinyforge/ota/known_answer.h"
 #include "tinyforge/plan_format.h"
 
 namespace tinyforge::ota {
@@ -42,10 +42,10 @@ const Models& models() {
 
 struct Tally {
   int scenarios = 0;
-  int bricked = 0;             // no model runs after a clean reboot, or the next update fails
-  int rollbacks = 0;           // an older signed package accepted, or an older model running
-  int unvalidated = 0;         // a confirmed image that does not validate or fails its answer
-  int mixed = 0;               // a running image that is not byte-identical to a shipped one
+  int bricked = 0;      // no model runs after a clean reboot, or the next update fails
+  int rollbacks = 0;    // an older signed package accepted, or an older model running
+  int unvalidated = 0;  // a confirmed image that does not validate or fails its answer
+  int mixed = 0;        // a running image that is not byte-identical to a shipped one
 };
 
 // The product's extra self-test: runs only after the built-in validation and known-answer
@@ -79,14 +79,14 @@ bool validated(Device& d, const ImageInfo& image) {
   Manifest m{};
   const uint8_t* slot = d.memory().data() + image.payload_address - kSlotPayloadOffset;
   const uint32_t manifest_size = slot[8] | (slot[9] << 8);
-  if (verify_signed_block(slot, signed_block_bytes(manifest_size), d.keys().public_key.data(), &m) !=
-      Status::ok)
+  if (verify_signed_block(slot, signed_block_bytes(manifest_size), d.keys().public_key.data(),
+                          &m) != Status::ok)
     return false;
   if (!m.has_self_test) return false;
   const uint8_t* payload = slot + kSlotPayloadOffset;
-  return run_self_test(payload, m.self_test_offset, payload + m.self_test_offset,
-                       m.payload_size - m.self_test_offset, d.config().arena,
-                       d.config().arena_size) == Status::ok;
+  return run_known_answer_test(payload, m.self_test_offset, payload + m.self_test_offset,
+                               m.payload_size - m.self_test_offset, d.config().arena,
+                               d.config().arena_size) == Status::ok;
 }
 
 class OtaFaults : public ::testing::Test {
@@ -161,10 +161,10 @@ class OtaFaults : public ::testing::Test {
   }
 
   void print(const char* what) {
-    std::printf("ota faults, %s: %d scenarios, %d bricked, %d rollbacks accepted, %d unvalidated "
-                "confirmed, %d mixed images\n",
-                what, tally_.scenarios, tally_.bricked, tally_.rollbacks, tally_.unvalidated,
-                tally_.mixed);
+    std::printf(
+        "ota faults, %s: %d scenarios, %d bricked, %d rollbacks accepted, %d unvalidated "
+        "confirmed, %d mixed images\n",
+        what, tally_.scenarios, tally_.bricked, tally_.rollbacks, tally_.unvalidated, tally_.mixed);
     EXPECT_EQ(tally_.bricked + tally_.rollbacks + tally_.unvalidated + tally_.mixed, 0);
   }
 
@@ -243,7 +243,9 @@ TEST_F(OtaFaults, ReadErrorAtEveryRead) {
         if (!metadata(d.sim().last_read_error_address())) continue;
         ++sticky;
       }
-      check_recovers(d, &c, 1, "read " + std::to_string(r) + (kind == NorFlashSim::ReadFault::sticky ? " sticky" : " burst"));
+      check_recovers(d, &c, 1,
+                     "read " + std::to_string(r) +
+                         (kind == NorFlashSim::ReadFault::sticky ? " sticky" : " burst"));
       if (HasFatalFailure()) return;
     }
   }
@@ -276,9 +278,9 @@ TEST_F(OtaFaults, PowerCutThenReadErrorDuringRecovery) {
         if (unreadable[p]) d.sim().set_unreadable(p * d.geometry().page_size);
     };
     const uint32_t reads = count(d, after_cut, [&] {
-      restore();
-      return d.reboot(checking_self_test, &c);
-    }).second;
+                             restore();
+                             return d.reboot(checking_self_test, &c);
+                           }).second;
     for (uint32_t r = 0; r < reads; ++r) {
       restore();
       d.sim().arm_read_error(d.sim().reads() + r, NorFlashSim::ReadFault::transient, kReadAttempts);
@@ -376,9 +378,10 @@ TEST_F(OtaFaults, MalformedSignedPlansAreNeverConfirmed) {
       if (!validated(d, d.agent().running())) ++tally_.unvalidated;
     }
   }
-  std::printf("ota faults: %d malformed signed plans: %d refused before pending, %d confirmed "
-              "(each re-validated and reproducing its answer), %d unvalidated\n",
-              tally_.scenarios, refused, confirmed, tally_.unvalidated);
+  std::printf(
+      "ota faults: %d malformed signed plans: %d refused before pending, %d confirmed "
+      "(each re-validated and reproducing its answer), %d unvalidated\n",
+      tally_.scenarios, refused, confirmed, tally_.unvalidated);
   EXPECT_GT(refused, tally_.scenarios / 2);
   print("malformed signed plans");
 }

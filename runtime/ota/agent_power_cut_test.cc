@@ -30,15 +30,16 @@ struct Checker {
   const Models* models;
   const std::vector<uint8_t>* memory;
   int bad_images = 0;
-  uint32_t tested = 0;       // bit per major version that has passed a self-test
-  uint32_t failing = 0;      // bit per major version whose self-test fails
+  uint32_t tested = 0;   // bit per major version that has passed a self-test
+  uint32_t failing = 0;  // bit per major version whose self-test fails
 };
 
 const std::vector<uint8_t>* expected_payload(const Models& m, uint32_t major) {
   return major == 1 ? &m.v1 : major == 2 ? &m.v2 : major == 3 ? &m.v3 : nullptr;
 }
 
-bool image_is_consistent(const Models& m, const std::vector<uint8_t>& memory, const ImageInfo& image) {
+bool image_is_consistent(const Models& m, const std::vector<uint8_t>& memory,
+                         const ImageInfo& image) {
   const std::vector<uint8_t>* want = expected_payload(m, image.version.major);
   if (want == nullptr || image.plan_size < want->size() || image.plan_size > want->size() + 3 ||
       image.security_counter != image.version.major)
@@ -101,7 +102,8 @@ class OtaPowerCut : public ::testing::Test {
     } else {
       ASSERT_EQ(d.agent().running().version.major, new_major) << where;
     }
-    ASSERT_EQ(d.install(make_package(models_.v3, {3, 0, 0}, 3, d.keys()), chunk), Status::ok) << where;
+    ASSERT_EQ(d.install(make_package(models_.v3, {3, 0, 0}, 3, d.keys()), chunk), Status::ok)
+        << where;
     ASSERT_EQ(d.reboot(checking_self_test, c), Status::ok) << where;
     ASSERT_EQ(d.running_payload(), models_.v3) << where;
     ASSERT_EQ(d.report().counter_floor, 3u) << where;
@@ -119,9 +121,9 @@ class OtaPowerCut : public ::testing::Test {
       EXPECT_EQ(d.install(make_package(models_.v1, {1, 0, 0}, 1, d.keys()), chunk), Status::ok);
       EXPECT_EQ(d.reboot(), Status::ok);
     }
-    const std::vector<uint8_t> package =
-        blank_device ? make_package(models_.v1, {1, 0, 0}, 1, d.keys())
-                     : make_package(models_.v2, {2, 0, 0}, 2, d.keys());
+    const std::vector<uint8_t> package = blank_device
+                                             ? make_package(models_.v1, {1, 0, 0}, 1, d.keys())
+                                             : make_package(models_.v2, {2, 0, 0}, 2, d.keys());
     const std::vector<uint8_t> snapshot = d.memory();
 
     // How many erase/write operations the uninterrupted sequence performs.
@@ -129,8 +131,9 @@ class OtaPowerCut : public ::testing::Test {
     EXPECT_EQ(update_sequence(d, package, chunk, &c), Status::ok);
     const uint32_t total = d.sim().operations() - start;
     EXPECT_GT(total, 10u);
-    EXPECT_EQ(d.running_payload(),
-              blank_device ? models_.v1 : new_model_fails ? models_.v1 : models_.v2);
+    EXPECT_EQ(d.running_payload(), blank_device      ? models_.v1
+                                   : new_model_fails ? models_.v1
+                                                     : models_.v2);
 
     const NorFlashSim::Cut kinds[] = {NorFlashSim::Cut::before, NorFlashSim::Cut::after,
                                       NorFlashSim::Cut::torn, NorFlashSim::Cut::torn,
@@ -167,10 +170,12 @@ TEST_F(OtaPowerCut, EveryOperationOfAnUpdateRecovers) {
   points += sweep(Geometry{256, 4, 32}, 77, false);
   points += sweep(Geometry{4096, 32, 2}, 1000, false);
   points += sweep(Geometry{1024, 1, 8}, 4096, false);
-  points += sweep(Geometry{1024, 8, 8}, 300, true);  // first install on a blank device
+  points += sweep(Geometry{1024, 8, 8}, 300, true);         // first install on a blank device
   points += sweep(Geometry{1024, 8, 8}, 256, false, true);  // the new model fails its self-test
-  std::printf("ota power-cut: %d cut points (before/after/torn x every erase and write of 6 update runs), all recovered\n",
-              points);
+  std::printf(
+      "ota power-cut: %d cut points (before/after/torn x every erase and write of 6 update runs), "
+      "all recovered\n",
+      points);
   EXPECT_GT(points, 500);
 }
 
@@ -215,11 +220,13 @@ TEST_F(OtaPowerCut, SecondCutDuringRecoveryRecovers) {
     ASSERT_EQ(recovery(d), Status::ok) << "first cut " << first;
     const uint32_t recovery_ops = d.sim().operations() - start;
     for (uint32_t second = 0; second < recovery_ops; ++second) {
-      const std::string where = "cuts at " + std::to_string(first) + " then " + std::to_string(second);
+      const std::string where =
+          "cuts at " + std::to_string(first) + " then " + std::to_string(second);
       d.memory() = after_first;
       d.sim().power_on();
       c.tested = tested_after_first;
-      d.sim().arm_cut(d.sim().operations() + second, NorFlashSim::Cut::torn, second * 104729u + first);
+      d.sim().arm_cut(d.sim().operations() + second, NorFlashSim::Cut::torn,
+                      second * 104729u + first);
       ASSERT_EQ(recovery(d), Status::power_lost) << where;
       expect_valid_model(d, &c, 1, 2, where);
       ASSERT_EQ(recovery(d), Status::ok) << where;
@@ -229,8 +236,10 @@ TEST_F(OtaPowerCut, SecondCutDuringRecoveryRecovers) {
     }
   }
   EXPECT_EQ(d.sim().violations(), 0u);
-  std::printf("ota power-cut: %d double cut points (torn update operation, then torn recovery operation), all recovered\n",
-              pairs);
+  std::printf(
+      "ota power-cut: %d double cut points (torn update operation, then torn recovery operation), "
+      "all recovered\n",
+      pairs);
   EXPECT_GT(pairs, 100);
 }
 

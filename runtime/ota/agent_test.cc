@@ -21,9 +21,9 @@ namespace {
 using testing::Device;
 using testing::Geometry;
 using testing::make_package;
-using testing::test_keys;
 using testing::NorFlashSim;
 using testing::self_test_for;
+using testing::test_keys;
 using testing::test_plan;
 
 struct TestLog {
@@ -156,7 +156,8 @@ TEST(OtaAgent, RefusedPackagesNeverTouchFlash) {
        Status::already_installed},
       {"older version, same counter", make_package(payload, {2, 9, 0}, 3, d.keys()),
        Status::rollback},
-      {"other target", make_package(payload, {4, 0, 0}, 4, d.keys(), "cortex-m7"), Status::bad_target},
+      {"other target", make_package(payload, {4, 0, 0}, 4, d.keys(), "cortex-m7"),
+       Status::bad_target},
       {"larger than a slot", make_package(test_plan(8 * 1024, 4), {4, 0, 0}, 4, d.keys()),
        Status::too_large},
   };
@@ -218,7 +219,8 @@ TEST(OtaAgent, AnyChunkSizeWriteUnitAndPageSize) {
       g.page_size = page;
       g.write_unit = unit;
       g.slot_pages = (8 * 1024) / page;
-      for (size_t chunk : {size_t{1}, size_t{3}, size_t{13}, size_t{64}, size_t{1000}, size_t{100000}}) {
+      for (size_t chunk :
+           {size_t{1}, size_t{3}, size_t{13}, size_t{64}, size_t{1000}, size_t{100000}}) {
         if (chunk == 1 && unit != 8) continue;  // byte-by-byte once per page size is enough
         Device d(g);
         d.reboot();
@@ -357,7 +359,8 @@ bool run_model(void* user, const ImageInfo& image) {
 }
 
 TEST(OtaAgent, SelfTestRunsTheModelFromItsSlot) {
-  const auto dir = std::filesystem::temp_directory_path() / ("tinyforge_ota_model_" + std::to_string(::getpid()));
+  const auto dir = std::filesystem::temp_directory_path() /
+                   ("tinyforge_ota_model_" + std::to_string(::getpid()));
   std::filesystem::create_directories(dir);
   const std::string model = (dir / "tiny.tflite").string();
   io::write_file(model, tinyforge::testing::build_tflite(tinyforge::testing::tiny_int8_model()));

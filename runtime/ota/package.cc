@@ -36,8 +36,10 @@ constexpr uint32_t kRequired = bit(RecordType::model_id) | bit(RecordType::versi
 // Interprets one known record; `length` is within bounds.
 Status read_record(RecordType type, const uint8_t* v, uint16_t length, Manifest* m) {
   switch (type) {
-    case RecordType::model_id: return read_text(v, length, kMaxModelIdBytes, m->model_id);
-    case RecordType::target: return read_text(v, length, kMaxTargetBytes, m->target);
+    case RecordType::model_id:
+      return read_text(v, length, kMaxModelIdBytes, m->model_id);
+    case RecordType::target:
+      return read_text(v, length, kMaxTargetBytes, m->target);
     case RecordType::version:
       if (length != 12) return Status::bad_manifest;
       m->version = {load_u32(v), load_u32(v + 4), load_u32(v + 8)};

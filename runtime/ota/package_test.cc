@@ -52,7 +52,9 @@ PackageSpec spec_of(const char* model_id, SemVer version, uint32_t counter) {
   return spec;
 }
 
-PackageSpec spec_v(uint32_t major, uint32_t counter) { return spec_of("kws", {major, 0, 0}, counter); }
+PackageSpec spec_v(uint32_t major, uint32_t counter) {
+  return spec_of("kws", {major, 0, 0}, counter);
+}
 
 TEST(OtaPackage, RoundTripThroughTheDeviceParser) {
   const KeyPair keys = test_keys();
@@ -116,7 +118,10 @@ TEST(OtaPackage, EverySingleBitFlipOf4KiBPackageIsRejected) {
     const Status s = verify_package(bad.data(), bad.size(), keys.public_key.data(), &m);
     ASSERT_NE(s, Status::ok) << "bit " << bit;
     const size_t at = bit / 8;
-    const char* region = at < 12 ? "header" : at < manifest_end ? "manifest" : at < block ? "signature" : "payload";
+    const char* region = at < 12             ? "header"
+                         : at < manifest_end ? "manifest"
+                         : at < block        ? "signature"
+                                             : "payload";
     seen[region][s]++;
     if (bit % 97 == 0) {
       const Status a = d.install(bad, 333);
@@ -138,7 +143,8 @@ TEST(OtaPackage, EverySingleBitFlipOf4KiBPackageIsRejected) {
   EXPECT_GT(agent_checked, 300);
   EXPECT_EQ(d.sim().violations(), 0u);
   for (const auto& [region, counts] : seen)
-    for (const auto& [status, n] : counts) std::printf("  %-9s %-14s %d\n", region.c_str(), status_name(status), n);
+    for (const auto& [status, n] : counts)
+      std::printf("  %-9s %-14s %d\n", region.c_str(), status_name(status), n);
 }
 
 // Each kind of bad input has its own status, through the streaming agent.
@@ -212,8 +218,10 @@ TEST(OtaPackage, ManifestRecordRules) {
   check(with(0x0042, {1, 2, 3}), Status::ok, "unknown optional record");
   check(with(0x4000, {}), Status::ok, "unknown optional empty record");
   check(with(0x8042, {1}), Status::bad_version, "unknown critical record");
-  check(with(static_cast<uint16_t>(RecordType::security_counter), u32(99)), Status::bad_manifest, "duplicate");
-  check(with(static_cast<uint16_t>(RecordType::base_sha256), {1, 2}), Status::bad_manifest, "short digest");
+  check(with(static_cast<uint16_t>(RecordType::security_counter), u32(99)), Status::bad_manifest,
+        "duplicate");
+  check(with(static_cast<uint16_t>(RecordType::base_sha256), {1, 2}), Status::bad_manifest,
+        "short digest");
   std::vector<uint8_t> no_counter;
   put_record(no_counter, 1, {'k'});
   put_record(no_counter, 2, std::vector<uint8_t>(12, 0));
@@ -249,7 +257,8 @@ TEST(OtaPackage, ManifestRecordRules) {
   const auto pkg = assemble_package(base, payload, keys.secret_key);
   for (size_t n = 0; n < pkg.size(); ++n) {
     std::vector<uint8_t> cut(pkg.begin(), pkg.begin() + n);
-    EXPECT_EQ(verify_package(cut.data(), cut.size(), keys.public_key.data(), &m), Status::truncated) << n;
+    EXPECT_EQ(verify_package(cut.data(), cut.size(), keys.public_key.data(), &m), Status::truncated)
+        << n;
   }
 }
 
@@ -280,7 +289,8 @@ TEST(OtaPackage, DescribeShowsTheManifest) {
 TEST(OtaPackage, WriterValidatesItsInputs) {
   EXPECT_EQ(semver_text(parse_semver("1.20.300")), "1.20.300");
   EXPECT_EQ(parse_semver("4294967295.0.0").major, 4294967295u);
-  for (const char* bad : {"", "1", "1.2", "1.2.3.4", "1..3", "a.b.c", "1.2.3-rc1", "4294967296.0.0", " 1.2.3"})
+  for (const char* bad :
+       {"", "1", "1.2", "1.2.3.4", "1..3", "a.b.c", "1.2.3-rc1", "4294967296.0.0", " 1.2.3"})
     EXPECT_THROW(parse_semver(bad), tinyforge::Error) << bad;
   const KeyPair keys = test_keys();
   PackageSpec spec = spec_v(1, 1);
@@ -295,7 +305,8 @@ TEST(OtaPackage, WriterValidatesItsInputs) {
 
 TEST(OtaPackage, KeyFilesRoundTripAndRefuseOverwrite) {
   namespace fs = std::filesystem;
-  const fs::path dir = fs::temp_directory_path() / ("tinyforge_ota_keys_" + std::to_string(::getpid()));
+  const fs::path dir =
+      fs::temp_directory_path() / ("tinyforge_ota_keys_" + std::to_string(::getpid()));
   fs::create_directories(dir);
   const std::string key = (dir / "k").string();
   const KeyPair a = generate_keypair();

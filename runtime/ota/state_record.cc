@@ -69,8 +69,10 @@ bool decode_security(const uint8_t in[kSecurityRecordBytes], SecurityState* out)
   out->floor = load_u32(in + 8);
   out->num_added = in[12];
   out->num_revoked = in[13];
-  for (uint32_t i = 0; i < out->num_added; ++i) std::memcpy(out->added[i], in + kAddedAt + 32 * i, 32);
-  for (uint32_t i = 0; i < out->num_revoked; ++i) out->revoked[i] = load_u32(in + kRevokedAt + 4 * i);
+  for (uint32_t i = 0; i < out->num_added; ++i)
+    std::memcpy(out->added[i], in + kAddedAt + 32 * i, 32);
+  for (uint32_t i = 0; i < out->num_revoked; ++i)
+    out->revoked[i] = load_u32(in + kRevokedAt + 4 * i);
   return out->generation != 0;
 }
 

@@ -34,8 +34,9 @@ void NorFlashSim::arm_weak_write(uint32_t operation, uint32_t seed) {
 }
 
 Flash NorFlashSim::flash() {
-  return Flash{this, &NorFlashSim::read_cb, &NorFlashSim::write_cb, &NorFlashSim::erase_cb,
-               page_size_, write_unit_};
+  return Flash{
+      this,       &NorFlashSim::read_cb, &NorFlashSim::write_cb, &NorFlashSim::erase_cb, page_size_,
+      write_unit_};
 }
 
 void NorFlashSim::arm_cut(uint32_t operation, Cut kind, uint32_t seed) {
@@ -98,7 +99,8 @@ Status NorFlashSim::write(uint32_t address, const uint8_t* data, uint32_t size) 
   if (!powered_) return Status::power_lost;
   const bool in_range = address <= size_ && size <= size_ - address;
   const bool aligned = address % write_unit_ == 0 && size % write_unit_ == 0 && size > 0;
-  const bool one_page = in_range && size > 0 && address / page_size_ == (address + size - 1) / page_size_;
+  const bool one_page =
+      in_range && size > 0 && address / page_size_ == (address + size - 1) / page_size_;
   bool erased = in_range;
   for (uint32_t i = 0; erased && i < size; ++i) erased = memory_[address + i] == 0xFF;
   if (erased && unreadable_[address / page_size_]) erased = false;  // erase it first
@@ -151,8 +153,10 @@ Status NorFlashSim::erase(uint32_t address) {
       for (uint32_t i = 0; i < page_size_; ++i) {
         const uint32_t r = random();
         const uint32_t choice = r % 3;
-        if (choice == 1) page[i] = 0xFF;
-        else if (choice == 2) page[i] = static_cast<uint8_t>(r >> 8);  // else: still old
+        if (choice == 1)
+          page[i] = 0xFF;
+        else if (choice == 2)
+          page[i] = static_cast<uint8_t>(r >> 8);  // else: still old
       }
       if (ecc_) unreadable_[address / page_size_] = true;
     } else if (kind == Cut::after) {

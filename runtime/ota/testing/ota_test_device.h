@@ -3,13 +3,14 @@
 // keys, an inference arena, real plan blobs to ship, and helpers to stream packages and
 // reboot.
 #pragma once
+#include <unistd.h>
+
 #include <algorithm>
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
 #include <map>
 #include <string>
-#include <unistd.h>
 #include <utility>
 #include <vector>
 
@@ -56,18 +57,24 @@ inline std::vector<uint8_t> test_plan(size_t size, uint8_t tag) {
   const int32_t units = static_cast<int32_t>(std::max<size_t>(4, size / 44));
   tb::ModelSpec m;
   m.tensors.push_back(tb::act_i8("input", {1, 32}, 0.05f, -3));
-  m.tensors.push_back(tb::TensorSpec{"fc/weights", {units, 32}, tb::tfl::TensorType::INT8,
+  m.tensors.push_back(tb::TensorSpec{"fc/weights",
+                                     {units, 32},
+                                     tb::tfl::TensorType::INT8,
                                      tb::bytes_of(tb::pattern<int8_t>(units * 32, -127, 127, tag)),
-                                     {0.02f}, {0}});
-  m.tensors.push_back(tb::TensorSpec{"fc/bias", {units}, tb::tfl::TensorType::INT32,
+                                     {0.02f},
+                                     {0}});
+  m.tensors.push_back(tb::TensorSpec{"fc/bias",
+                                     {units},
+                                     tb::tfl::TensorType::INT32,
                                      tb::bytes_of(tb::pattern<int32_t>(units, -500, 500, tag + 1u)),
-                                     {0.001f}, {0}});
+                                     {0.001f},
+                                     {0}});
   m.tensors.push_back(tb::act_i8("output", {1, units}, 0.1f, 2));
   m.ops = {tb::OpSpec{tfl::FULLY_CONNECTED, {0, 1, 2}, {3}}};
   m.inputs = {0};
   m.outputs = {3};
-  const auto dir = std::filesystem::temp_directory_path() /
-                   ("tinyforge_ota_plan_" + std::to_string(::getpid()));
+  const auto dir =
+      std::filesystem::temp_directory_path() / ("tinyforge_ota_plan_" + std::to_string(::getpid()));
   std::filesystem::create_directories(dir);
   const std::string path = (dir / "fc.tflite").string();
   io::write_file(path, tb::build_tflite(m));

@@ -57,9 +57,9 @@ struct AgentConfig {
   uint32_t security_address[2];  // floor + key records: one page each, >= 128 bytes
   const uint8_t (*keys)[32];     // factory-trusted Ed25519 public keys, 1..kMaxFactoryKeys
   uint32_t num_keys;
-  const char* target;            // this device's target name, e.g. "cortex-m4"
-  uint8_t* arena;                // the inference arena, borrowed by boot() for self-tests
-  uint32_t arena_size;           // plans needing more are refused before they can boot
+  const char* target;                 // this device's target name, e.g. "cortex-m4"
+  uint8_t* arena;                     // the inference arena, borrowed by boot() for self-tests
+  uint32_t arena_size;                // plans needing more are refused before they can boot
   MonotonicCounter hardware_counter;  // read == nullptr: none (flash copies only)
   uint32_t policy;                    // kAllow* bits
 };

@@ -21,8 +21,8 @@
 namespace tinyforge::ota {
 
 constexpr uint32_t kPackageMagic = 0x31554654;  // bytes "TFU1"
-constexpr uint16_t kPackageVersionMajor = 1;     // readers refuse any other major
-constexpr uint16_t kPackageVersionMinor = 1;     // additions that old readers may ignore
+constexpr uint16_t kPackageVersionMajor = 1;    // readers refuse any other major
+constexpr uint16_t kPackageVersionMinor = 1;    // additions that old readers may ignore
 constexpr uint32_t kPackageHeaderBytes = 12;
 constexpr uint32_t kSignatureBytes = 64;
 // Header + manifest + signature: the "signed block" a device buffers in RAM and stores in
@@ -57,7 +57,7 @@ struct Manifest {
   char model_id[kMaxModelIdBytes + 1];  // NUL-terminated
   SemVer version;
   uint32_t security_counter;
-  char target[kMaxTargetBytes + 1];     // NUL-terminated
+  char target[kMaxTargetBytes + 1];  // NUL-terminated
   uint32_t payload_size;
   uint8_t payload_sha256[kDigestBytes];
   bool has_base;

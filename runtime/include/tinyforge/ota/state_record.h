@@ -45,7 +45,7 @@ struct SecurityState {
   uint32_t floor;       // lowest security counter still accepted
   uint8_t num_added;
   uint8_t num_revoked;
-  uint8_t added[kMaxAddedKeys][32];  // public keys trusted besides the factory ones
+  uint8_t added[kMaxAddedKeys][32];   // public keys trusted besides the factory ones
   uint32_t revoked[kMaxRevokedKeys];  // key ids no longer trusted for new packages
 };
 

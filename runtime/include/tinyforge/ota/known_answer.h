@@ -23,7 +23,7 @@ constexpr uint32_t kSelfTestHeaderBytes = 16;
 // bad_manifest: the block is malformed or does not fit the plan; self_test_failed: the
 // outputs differ; any validator status for a bad plan. Uses `arena` as the runtime would.
 // Both `plan` and `block` must be 4-byte aligned.
-Status run_self_test(const uint8_t* plan, uint32_t plan_size, const uint8_t* block,
-                     uint32_t block_size, uint8_t* arena, uint32_t arena_size);
+Status run_known_answer_test(const uint8_t* plan, uint32_t plan_size, const uint8_t* block,
+                             uint32_t block_size, uint8_t* arena, uint32_t arena_size);
 
 }  // namespace tinyforge::ota

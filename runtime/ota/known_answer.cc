@@ -1,5 +1,5 @@
-// Known-answer self-test of a payload; see tinyforge/ota/self_test.h.
-#include "tinyforge/ota/self_test.h"
+// Known-answer self-test of a payload; see tinyforge/ota/known_answer.h.
+#include "tinyforge/ota/known_answer.h"
 
 #include <cstring>
 
@@ -28,8 +28,10 @@ struct Cursor {
 
 int64_t element(const TensorView& t, const uint8_t* bytes, int32_t i) {
   switch (t.type) {
-    case DType::i8: return static_cast<int8_t>(bytes[i]);
-    case DType::u8: return bytes[i];
+    case DType::i8:
+      return static_cast<int8_t>(bytes[i]);
+    case DType::u8:
+      return bytes[i];
     case DType::i16: {
       int16_t v;
       std::memcpy(&v, bytes + 2 * i, 2);
@@ -40,7 +42,8 @@ int64_t element(const TensorView& t, const uint8_t* bytes, int32_t i) {
       std::memcpy(&v, bytes + 4 * i, 4);
       return v;
     }
-    default: return 0;
+    default:
+      return 0;
   }
 }
 
@@ -63,8 +66,8 @@ bool matches(const TensorView& t, const uint8_t* expected, uint32_t int_tol, flo
 
 }  // namespace
 
-Status run_self_test(const uint8_t* plan, uint32_t plan_size, const uint8_t* block,
-                     uint32_t block_size, uint8_t* arena, uint32_t arena_size) {
+Status run_known_answer_test(const uint8_t* plan, uint32_t plan_size, const uint8_t* block,
+                             uint32_t block_size, uint8_t* arena, uint32_t arena_size) {
   Runtime rt;
   Status s = rt.init(plan, plan_size, arena, arena_size);
   if (s != Status::ok) return s;
