@@ -1,5 +1,6 @@
-// IR node -> TFLite operator(s): builtin code, version, options and operand list. Adding
-// an op means one case in write_node plus its write_* function here.
+// IR node -> TFLite operator(s): builtin code, version, options and operand list, for the
+// ops whose mapping has not moved to their own file under compiler/ops/ (those are written
+// through ops::host_op(op).write_tflite).
 //
 // Facts used: option fields and operand order from tensorflow/lite/schema/schema.fbs;
 // versions from tensorflow/lite/tools/versioning/op_version.cc (int8 CONV_2D and
@@ -14,44 +15,13 @@
 #include <cmath>
 
 #include "export/tflite_builder.h"
+#include "ops/host_op.h"
 
 namespace tinyforge::tflite_export {
 namespace {
 
 using Builtin = tfl::BuiltinOperator;
 using Options = tfl::BuiltinOptions;
-
-[[noreturn]] void refuse(const ModelBuilder& b, size_t node, const std::string& what) {
-  throw tinyforge::Error(fmt::format("{}: {}: {}", b.graph().source, b.graph().node_label(node), what));
-}
-
-tfl::ActivationFunctionType activation(ir::Activation a) {
-  switch (a) {
-    case ir::Activation::none:
-      return tfl::ActivationFunctionType::NONE;
-    case ir::Activation::relu:
-      return tfl::ActivationFunctionType::RELU;
-    case ir::Activation::relu_n1_to_1:
-      return tfl::ActivationFunctionType::RELU_N1_TO_1;
-    case ir::Activation::relu6:
-      return tfl::ActivationFunctionType::RELU6;
-  }
-  return tfl::ActivationFunctionType::NONE;
-}
-
-const ir::Tensor& in_tensor(const ModelBuilder& b, size_t node, size_t i) {
-  return b.graph().tensors.at(static_cast<size_t>(b.graph().nodes[node].inputs.at(i)));
-}
-const ir::Tensor& out_tensor(const ModelBuilder& b, size_t node) {
-  return b.graph().tensors.at(static_cast<size_t>(b.graph().nodes[node].outputs.at(0)));
-}
-bool is_int8(const ModelBuilder& b, size_t node) { return in_tensor(b, node, 0).type == DType::i8; }
-
-std::vector<int32_t> io_of(ModelBuilder& b, const std::vector<int>& ir) {
-  std::vector<int32_t> out;
-  for (int t : ir) out.push_back(b.tensor(t));
-  return out;
-}
 
 // How an IR window's padding is written.
 struct WindowPadding {
@@ -331,8 +301,10 @@ void write_node(ModelBuilder& b, size_t node) {
     case OpCode::Pad:
       return write_pad(b, node);
     default:
-      break;  // ops added to ops.def later: refused until mapped here
+      break;
   }
+  if (const auto write = ops::host_op(b.graph().nodes[node].op).write_tflite)
+    return write(b, node);
   refuse(b, node, "no TFLite operator for this op");
 }
 

@@ -157,7 +157,7 @@ struct PadParams {
   int32_t q_value;
 };
 
-// ---- Armv7E-M DSP twins (issue 4; appended, see ops.def) ------------------------------
+// ---- Armv7E-M DSP twins (appended, see ops.def) -----------------------------------------
 // Selected offline by the compiler for cores with the DSP extension (`--target cortex-m4`,
 // m7, m33); compiled everywhere (portable C without the extension) and bit-exact with the
 // reference kernels. Their constant operands are packed offline: layouts, the per-channel
