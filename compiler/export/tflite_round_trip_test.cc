@@ -146,6 +146,17 @@ ir::Graph binary(OpCode op, bool int8) {
   return one_op(b, op, {x, z}, y, a);
 }
 
+// Maximum / Minimum: int8 inputs and output share one scale and zero point.
+ir::Graph maximum_minimum(OpCode op, bool int8) {
+  GraphBuilder b(17);
+  const int x = b.activation("x", {2, 1, 5});
+  const int z = b.activation("z", {3, 1});  // broadcast against x
+  const int y = b.activation("y", {2, 3, 5});
+  if (int8)
+    for (int t : {x, z, y}) quantize_tensor(b.g.tensors[t], 0.05f, -7);
+  return one_op(b, op, {x, z}, y);
+}
+
 ir::Graph unary(OpCode op, bool int8, float out_scale = 0, int32_t out_zp = 0) {
   GraphBuilder b(8);
   const int x = b.activation("x", {2, 7});
@@ -287,6 +298,10 @@ std::vector<Case> cases() {
       {"PadV2_f32", [] { return pad(false, -3); }},
       {"Pad_i8", [] { return pad(true, 0); }},
       {"PadV2_i8", [] { return pad(true, 5); }},
+      {"Maximum_f32", [] { return maximum_minimum(OpCode::Maximum, false); }},
+      {"Maximum_i8", [] { return maximum_minimum(OpCode::Maximum, true); }},
+      {"Minimum_f32", [] { return maximum_minimum(OpCode::Minimum, false); }},
+      {"Minimum_i8", [] { return maximum_minimum(OpCode::Minimum, true); }},
   };
 }
 

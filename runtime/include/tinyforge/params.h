@@ -226,6 +226,13 @@ struct AddDspParams {
   int32_t act_min, act_max;
 };
 
+// Elementwise maximum / minimum of two inputs with numpy broadcasting up to rank 4 (TFLite
+// MAXIMUM / MINIMUM). Inputs: in0, in1. int8: both inputs and the output share one scale
+// and zero point, so the kernel compares stored values; no fields are needed.
+struct MaximumMinimumParams {
+  uint32_t reserved;
+};
+
 #define OP(name, params, min_in, max_in, n_out)                                      \
   static_assert(std::is_trivially_copyable<params>::value && sizeof(params) % 4 == 0, \
                 #params " must be a 4-byte-multiple POD");
