@@ -1,8 +1,8 @@
 // Layers point one way: import -> ir -> passes -> plan -> emit -> (host run | firmware), the
 // device runtime below all of them and the CLI above; an op's host file (compiler/ops/)
-// spans import, export and plan, and its interface header sits with the IR. This test reads every production
-// source (tests and test-only helpers excluded), resolves each quoted #include to the file
-// it names, and fails on an include that points the wrong way.
+// spans import, export and plan, and its interface header sits with the IR. This test reads
+// every production source (tests and test-only helpers excluded), resolves each quoted
+// #include to the file it names, and fails on an include that points the wrong way.
 #include <gtest/gtest.h>
 
 #include <filesystem>

@@ -32,7 +32,8 @@ void quantize_tensor(ir::Tensor& t, float scale, int32_t zero_point) {
   std::vector<uint8_t> q(static_cast<size_t>(t.elements()));
   for (int64_t i = 0; i < t.elements(); ++i) {
     const float v = std::round(t.at<float>(i) / scale) + static_cast<float>(zero_point);
-    q[static_cast<size_t>(i)] = static_cast<uint8_t>(static_cast<int8_t>(std::clamp(v, -128.f, 127.f)));
+    const float clamped = std::clamp(v, -128.f, 127.f);
+    q[static_cast<size_t>(i)] = static_cast<uint8_t>(static_cast<int8_t>(clamped));
   }
   t.type = DType::i8;
   t.data = std::move(q);

@@ -36,7 +36,8 @@ const HostOp& host_op_DepthwiseConv2D() {
 }
 
 const HostOp& host_op_FullyConnected() {
-  static const HostOp op{make(Q::calibrated, C::consumes, 0, /*per_tensor_weights=*/true), {}, nullptr};
+  static const HostOp op{make(Q::calibrated, C::consumes, 0, /*per_tensor_weights=*/true), {},
+                         nullptr};
   return op;
 }
 

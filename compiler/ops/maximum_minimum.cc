@@ -48,8 +48,8 @@ ir::Node read_tflite(tflite_import::OpMapper& m) {
 template <tfl::BuiltinOperator Builtin>
 void write_tflite(tflite_export::ModelBuilder& b, size_t node) {
   const ir::Node& n = b.graph().nodes[node];
-  b.add_operator(Builtin, tflite_export::is_int8(b, node) ? 2 : 1, tflite_export::io_of(b, n.inputs),
-                 tflite_export::io_of(b, n.outputs));
+  b.add_operator(Builtin, tflite_export::is_int8(b, node) ? 2 : 1,
+                 tflite_export::io_of(b, n.inputs), tflite_export::io_of(b, n.outputs));
 }
 
 // --- lowering -------------------------------------------------------------------------
