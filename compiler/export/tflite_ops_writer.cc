@@ -288,10 +288,6 @@ void write_node(ModelBuilder& b, size_t node) {
       return write_dequantize(b, node);
     case OpCode::Mul:
       return write_mul(b, node);
-    case OpCode::Logistic:
-      return write_unary(b, node, Builtin::LOGISTIC, 2);
-    case OpCode::Tanh:
-      return write_unary(b, node, Builtin::TANH, 2);
     case OpCode::Clamp:
       return write_clamp(b, node);
     case OpCode::Concatenation:

@@ -81,16 +81,6 @@ const HostOp& host_op_Mul() {
   return op;
 }
 
-const HostOp& host_op_Logistic() {
-  static const HostOp op{fixed(1.0f / 256, -128, C::elementwise), {}, nullptr};
-  return op;
-}
-
-const HostOp& host_op_Tanh() {
-  static const HostOp op{fixed(1.0f / 128, 0, C::elementwise), {}, nullptr};
-  return op;
-}
-
 const HostOp& host_op_Clamp() {
   static const HostOp op{make(Q::calibrated, C::elementwise), {}, nullptr};
   return op;

@@ -1,15 +1,10 @@
-// Lowering of the ops the ONNX path added: Mul, Logistic, Tanh, Clamp, Concatenation,
-// Transpose, Pad. int8 constants follow TFLite's Prepare() arithmetic:
+// Lowering of Mul, Clamp, Concatenation, Transpose and Pad (Logistic and Tanh: their host
+// file compiler/ops/logistic_tanh.cc). int8 constants follow TFLite's Prepare() arithmetic:
 // - Mul (tensorflow/lite/kernels/mul.cc): QuantizeMultiplier(s_in1 * s_in2 / s_out) in
 //   double; clamp from CalculateActivationRangeQuantized.
 // - Clamp as TFLite's quantized ReluX (activations.cc ReluPrepare / QuantizedReluX):
 //   QuantizeMultiplier(s_in / s_out); bounds max(-128, zp + round(lo / s_out)) and
 //   min(127, zp + round(hi / s_out)), an infinite bound leaving the int8 limit.
-// - Logistic / Tanh (tflite-micro logistic_common.cc CalculateArithmeticOpDataLogistic,
-//   tanh.cc CalculateArithmeticOpData): input_real = s_in * 2^27 (4 integer bits);
-//   frexp(input_real) = q * 2^left_shift; input_multiplier = round(q * 2^31);
-//   input_range_radius = floor(15 * 2^27 / 2^left_shift) (CalculateInputRadius(4, shift, 31)).
-//   The int8 output must be scale 1/256, zero point -128 (Logistic) / 1/128, 0 (Tanh).
 // - Concatenation: int8 inputs must share the output's scale and zero point.
 // - Pad: the border is round(value / s_out) + zp (0.0 pads with the zero point).
 #include <algorithm>
@@ -20,59 +15,19 @@
 #include <fmt/format.h>
 
 #include "plan/lower.h"
+#include "plan/lower_checks.h"
 #include "plan/plan.h"
 #include "plan/quant_math.h"
 
 namespace tinyforge::plan {
 namespace {
 
-[[noreturn]] void refuse(const ir::Graph& g, size_t node, const std::string& what) {
-  throw tinyforge::Error(fmt::format("{}: {}", g.node_label(node), what));
-}
-
-// The node's tensors, checked: `inputs` present and in range, one output, rank <= 4,
-// every input of the output's dtype (float32 or int8).
-const ir::Node& checked(const ir::Graph& g, size_t node, size_t min_inputs, size_t max_inputs) {
-  const ir::Node& n = g.nodes.at(node);
-  if (n.inputs.size() < min_inputs || n.inputs.size() > max_inputs || n.outputs.size() != 1)
-    refuse(g, node, fmt::format("has {} inputs and {} outputs; expected {}..{} inputs and 1 output",
-                                n.inputs.size(), n.outputs.size(), min_inputs, max_inputs));
-  const int count = static_cast<int>(g.tensors.size());
-  if (n.outputs[0] < 0 || n.outputs[0] >= count) refuse(g, node, "output tensor out of range");
-  const DType type = g.tensors[n.outputs[0]].type;
-  if (type != DType::f32 && type != DType::i8)
-    refuse(g, node, fmt::format("output is {}; expected float32 or int8", dtype_name(type)));
-  for (int t : n.inputs) {
-    if (t < 0 || t >= count) refuse(g, node, "an input is missing or out of range");
-    if (g.tensors[t].type != type)
-      refuse(g, node, fmt::format("input '{}' is {}; the output is {}", g.tensors[t].name,
-                                  dtype_name(g.tensors[t].type), dtype_name(type)));
-  }
-  for (int t : n.inputs)
-    if (g.tensors[t].shape.size() > kMaxRank) refuse(g, node, "rank above 4");
-  if (g.tensors[n.outputs[0]].shape.size() > kMaxRank) refuse(g, node, "rank above 4");
-  return n;
-}
-
-struct Q {
-  float scale;
-  int32_t zero_point;
-};
-
-Q per_tensor(const ir::Graph& g, size_t node, int t, const char* role) {
-  const ir::Tensor& x = g.tensors[t];
-  if (!x.quant.present() || x.quant.per_channel())
-    refuse(g, node, fmt::format("{} '{}' needs per-tensor int8 quantization", role, x.name));
-  const float s = x.quant.scale[0];
-  const int32_t zp = x.quant.zero_point.empty() ? 0 : x.quant.zero_point[0];
-  if (!(s > 0.0f) || !std::isfinite(s) || zp < -128 || zp > 127)
-    refuse(g, node, fmt::format("{} '{}' has scale {} and zero point {}", role, x.name, s, zp));
-  return {s, zp};
-}
-
-bool same_elements(const ir::Graph& g, const ir::Node& n) {
-  return g.tensors[n.inputs[0]].elements() == g.tensors[n.outputs[0]].elements();
-}
+using lowering::checked;
+using lowering::lowered;
+using lowering::per_tensor;
+using lowering::Q;
+using lowering::refuse;
+using lowering::same_elements;
 
 // zp + round(v / scale) clamped to int8, or the int8 limit for an infinite v.
 int32_t quantize_bound(float v, Q q) {
@@ -82,40 +37,6 @@ int32_t quantize_bound(float v, Q q) {
   return static_cast<int32_t>(std::min(127.0, std::max(-128.0, r)));
 }
 
-template <typename Params> LoweredOp lowered(const Params& p, std::vector<int> inputs) {
-  LoweredOp op;
-  op.params = params_bytes(p);
-  op.inputs = std::move(inputs);
-  return op;
-}
-
-// The int8 fields Logistic and Tanh share (TFLM's Prepare for both).
-template <typename Params>
-Params sigmoid_family_params(const ir::Graph& g, size_t node, float out_scale, int32_t out_zero_point,
-                             const char* op_name) {
-  const ir::Node& n = checked(g, node, 1, 1);
-  if (!same_elements(g, n)) refuse(g, node, "input and output sizes differ");
-  Params p{};
-  if (g.tensors[n.outputs[0]].type != DType::i8) return p;
-  const Q qi = per_tensor(g, node, n.inputs[0], "input"), qo = per_tensor(g, node, n.outputs[0], "output");
-  if (qo.scale != out_scale || qo.zero_point != out_zero_point)
-    refuse(g, node, fmt::format("int8 {} output has scale {} and zero point {}; expected {} and {}", op_name,
-                                qo.scale, qo.zero_point, out_scale, out_zero_point));
-  constexpr int kInputIntegerBits = 4;
-  const double input_real = static_cast<double>(qi.scale) * static_cast<double>(1 << (31 - kInputIntegerBits));
-  int left_shift = 0;
-  const double q = std::frexp(input_real, &left_shift);
-  const double multiplier = std::round(q * static_cast<double>(1LL << 31));
-  if (multiplier >= static_cast<double>(1LL << 31) || left_shift > 31 || left_shift < -31)
-    refuse(g, node, fmt::format("input scale {} is outside what the int8 {} reference handles", qi.scale, op_name));
-  p.input_zero_point = qi.zero_point;
-  p.input_multiplier = static_cast<int32_t>(multiplier);
-  p.input_left_shift = left_shift;
-  const double radius = std::floor(static_cast<double>((1 << kInputIntegerBits) - 1) *
-                                   static_cast<double>(1LL << (31 - kInputIntegerBits)) / std::ldexp(1.0, left_shift));
-  p.input_range_radius = static_cast<int32_t>(std::min(radius, static_cast<double>(1 << 30)));
-  return p;
-}
 
 }  // namespace
 
@@ -142,16 +63,6 @@ LoweredOp lower_Mul(ir::Graph& g, size_t node) {
     p.act_max = r.max;
   }
   return lowered(p, {a, b});
-}
-
-LoweredOp lower_Logistic(ir::Graph& g, size_t node) {
-  const auto p = sigmoid_family_params<LogisticParams>(g, node, 1.0f / 256, -128, "Logistic");
-  return lowered(p, {g.nodes[node].inputs[0]});
-}
-
-LoweredOp lower_Tanh(ir::Graph& g, size_t node) {
-  const auto p = sigmoid_family_params<TanhParams>(g, node, 1.0f / 128, 0, "Tanh");
-  return lowered(p, {g.nodes[node].inputs[0]});
 }
 
 LoweredOp lower_Clamp(ir::Graph& g, size_t node) {

@@ -20,7 +20,7 @@ namespace tinyforge::tflite_import {
 std::string supported_builtins() {
   std::string list =
       "CONV_2D, DEPTHWISE_CONV_2D, FULLY_CONNECTED, AVERAGE_POOL_2D, MAX_POOL_2D, ADD, "
-      "RESHAPE, SOFTMAX, QUANTIZE, DEQUANTIZE, MUL, LOGISTIC, TANH, RELU, RELU6, "
+      "RESHAPE, SOFTMAX, QUANTIZE, DEQUANTIZE, MUL, RELU, RELU6, "
       "RELU_N1_TO_1, RELU_0_TO_1, CONCATENATION, TRANSPOSE, PAD, PADV2";
   for (uint16_t i = 0; i < kNumOps; ++i)
     for (const ops::TfliteRead& r : ops::host_op(static_cast<OpCode>(i)).tflite_reads)
@@ -386,7 +386,7 @@ ir::Node map_mul(OpMapper& m) {
   return n;
 }
 
-// LOGISTIC, TANH: same shape in and out; the int8 output scale is checked by lowering.
+// Same shape in and out (the RELU family).
 ir::Node map_unary(OpMapper& m, OpCode op) {
   m.require_arity(1, 1);
   ir::Node n{op, {}, {}, {}, {}};
@@ -570,12 +570,6 @@ ir::Node map_operator(Reader& reader, int op_index) {
       break;
     case tfl::BuiltinOperator::MUL:
       node = map_mul(m);
-      break;
-    case tfl::BuiltinOperator::LOGISTIC:
-      node = map_unary(m, OpCode::Logistic);
-      break;
-    case tfl::BuiltinOperator::TANH:
-      node = map_unary(m, OpCode::Tanh);
       break;
     case tfl::BuiltinOperator::RELU:
       node = map_relu(m, 0.0f, HUGE_VALF);
