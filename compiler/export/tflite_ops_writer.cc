@@ -151,13 +151,6 @@ void write_add(ModelBuilder& b, size_t node) {
                  Options::AddOptions, options.Union());
 }
 
-void write_mul(ModelBuilder& b, size_t node) {
-  const ir::Node& n = b.graph().nodes[node];
-  const auto options = tfl::CreateMulOptions(b.fbb(), activation(n.attrs.activation));
-  b.add_operator(Builtin::MUL, is_int8(b, node) ? 2 : 1, io_of(b, n.inputs), io_of(b, n.outputs),
-                 Options::MulOptions, options.Union());
-}
-
 void write_reshape(ModelBuilder& b, size_t node) {
   const ir::Node& n = b.graph().nodes[node];
   const ir::Tensor& out = out_tensor(b, node);
@@ -286,8 +279,6 @@ void write_node(ModelBuilder& b, size_t node) {
       return write_quantize(b, node);
     case OpCode::Dequantize:
       return write_dequantize(b, node);
-    case OpCode::Mul:
-      return write_mul(b, node);
     case OpCode::Clamp:
       return write_clamp(b, node);
     case OpCode::Concatenation:

@@ -76,11 +76,6 @@ const HostOp& host_op_Dequantize() {
   return op;
 }
 
-const HostOp& host_op_Mul() {
-  static const HostOp op{make(Q::calibrated, C::blocks), {}, nullptr};
-  return op;
-}
-
 const HostOp& host_op_Clamp() {
   static const HostOp op{make(Q::calibrated, C::elementwise), {}, nullptr};
   return op;

@@ -1,7 +1,5 @@
-// Lowering of Mul, Clamp, Concatenation, Transpose and Pad (Logistic and Tanh: their host
-// file compiler/ops/logistic_tanh.cc). int8 constants follow TFLite's Prepare() arithmetic:
-// - Mul (tensorflow/lite/kernels/mul.cc): QuantizeMultiplier(s_in1 * s_in2 / s_out) in
-//   double; clamp from CalculateActivationRangeQuantized.
+// Lowering of Clamp, Concatenation, Transpose and Pad (Mul, Logistic and Tanh: their host
+// files in compiler/ops/). int8 constants follow TFLite's Prepare() arithmetic:
 // - Clamp as TFLite's quantized ReluX (activations.cc ReluPrepare / QuantizedReluX):
 //   QuantizeMultiplier(s_in / s_out); bounds max(-128, zp + round(lo / s_out)) and
 //   min(127, zp + round(hi / s_out)), an infinite bound leaving the int8 limit.
@@ -39,31 +37,6 @@ int32_t quantize_bound(float v, Q q) {
 
 
 }  // namespace
-
-LoweredOp lower_Mul(ir::Graph& g, size_t node) {
-  const ir::Node& n = checked(g, node, 2, 2);
-  MulParams p{};
-  const int a = n.inputs[0], b = n.inputs[1], out = n.outputs[0];
-  if (g.tensors[out].type == DType::f32) {
-    const FloatRange r = activation_range_float(n.attrs.activation);
-    p.f_act_min = std::max(r.min, std::numeric_limits<float>::lowest());
-    p.f_act_max = std::min(r.max, std::numeric_limits<float>::max());
-  } else {
-    const Q qa = per_tensor(g, node, a, "input 0"), qb = per_tensor(g, node, b, "input 1"),
-            qo = per_tensor(g, node, out, "output");
-    const QuantizedMultiplier m = quantize_multiplier(static_cast<double>(qa.scale) *
-                                                      static_cast<double>(qb.scale) / static_cast<double>(qo.scale));
-    p.input1_offset = -qa.zero_point;
-    p.input2_offset = -qb.zero_point;
-    p.output_offset = qo.zero_point;
-    p.output_multiplier = m.multiplier;
-    p.output_shift = m.shift;
-    const ClampRange r = activation_range_int8(n.attrs.activation, qo.scale, qo.zero_point);
-    p.act_min = r.min;
-    p.act_max = r.max;
-  }
-  return lowered(p, {a, b});
-}
 
 LoweredOp lower_Clamp(ir::Graph& g, size_t node) {
   const ir::Node& n = checked(g, node, 1, 1);

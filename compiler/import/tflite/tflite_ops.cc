@@ -20,7 +20,7 @@ namespace tinyforge::tflite_import {
 std::string supported_builtins() {
   std::string list =
       "CONV_2D, DEPTHWISE_CONV_2D, FULLY_CONNECTED, AVERAGE_POOL_2D, MAX_POOL_2D, ADD, "
-      "RESHAPE, SOFTMAX, QUANTIZE, DEQUANTIZE, MUL, RELU, RELU6, "
+      "RESHAPE, SOFTMAX, QUANTIZE, DEQUANTIZE, RELU, RELU6, "
       "RELU_N1_TO_1, RELU_0_TO_1, CONCATENATION, TRANSPOSE, PAD, PADV2";
   for (uint16_t i = 0; i < kNumOps; ++i)
     for (const ops::TfliteRead& r : ops::host_op(static_cast<OpCode>(i)).tflite_reads)
@@ -370,22 +370,6 @@ ir::Node map_dequantize(OpMapper& m) {
 }
 
 
-ir::Node map_mul(OpMapper& m) {
-  m.require_arity(2, 2);
-  const auto* o =
-      m.options(m.op().builtin_options_as_MulOptions(), tfl::BuiltinOptions::MulOptions);
-  ir::Node n{OpCode::Mul, {}, {}, {}, {}};
-  if (o) n.attrs.activation = m.activation(o->fused_activation_function());
-  const ir::Tensor& a = m.input(0);
-  const ir::Tensor& b = m.input(1);
-  const ir::Tensor& out = m.output();
-  m.require_activation_types(a, out);
-  m.require_type(b, m.in_label(1), a.type);
-  m.require_per_tensor(b, m.in_label(1));
-  require_broadcast(m, a, b, out);
-  return n;
-}
-
 // Same shape in and out (the RELU family).
 ir::Node map_unary(OpMapper& m, OpCode op) {
   m.require_arity(1, 1);
@@ -567,9 +551,6 @@ ir::Node map_operator(Reader& reader, int op_index) {
       break;
     case tfl::BuiltinOperator::DEQUANTIZE:
       node = map_dequantize(m);
-      break;
-    case tfl::BuiltinOperator::MUL:
-      node = map_mul(m);
       break;
     case tfl::BuiltinOperator::RELU:
       node = map_relu(m, 0.0f, HUGE_VALF);
