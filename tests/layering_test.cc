@@ -47,11 +47,11 @@ fs::path resolve(const fs::path& from, const std::string& name) {
 // Rank of each compiler folder along the one direction; a folder may include its own rank
 // or lower. Passes (graph passes, quantization, pruning) are one rank.
 const std::map<std::string, int> kCompilerRank = {
-    {"compiler/io", 0},     {"compiler/ir", 0},       {"compiler/import", 1},
-    {"compiler/export", 1}, {"compiler/ota", 1},      {"compiler/passes", 2},
-    {"compiler/quantize", 2}, {"compiler/prune", 2},  {"compiler/plan", 3},
-    {"compiler/emit", 4},   {"compiler/host", 5},
-    {"compiler/ops (interface)", 0},  {"compiler/ops", 3},
+    {"compiler/io", 0},       {"compiler/ir", 0},    {"compiler/import", 1},
+    {"compiler/export", 1},   {"compiler/ota", 1},   {"compiler/passes", 2},
+    {"compiler/quantize", 2}, {"compiler/prune", 2}, {"compiler/plan", 3},
+    {"compiler/emit", 4},     {"compiler/host", 5},  {"compiler/ops (interface)", 0},
+    {"compiler/ops", 3},
 };
 
 // Known edges against the ranks, each with its reason. The quantizer asks the planner

@@ -32,13 +32,13 @@ std::string generated_table() {
   for (uint16_t i = 0; i < kNumOps; ++i) {
     const auto op = static_cast<OpCode>(i);
     const OpInfo& info = op_info(op);
-    const std::string inputs = info.min_inputs == info.max_inputs
-                                   ? std::to_string(info.min_inputs)
-                                   : std::to_string(info.min_inputs) + ".." +
-                                         std::to_string(info.max_inputs);
+    const std::string inputs =
+        info.min_inputs == info.max_inputs
+            ? std::to_string(info.min_inputs)
+            : std::to_string(info.min_inputs) + ".." + std::to_string(info.max_inputs);
     t += "| " + std::to_string(i) + " | " + info.name + " | `" + params_struct(op) + "` | " +
-         std::to_string(info.params_size) + " | " + inputs + " | " +
-         std::to_string(info.outputs) + " |\n";
+         std::to_string(info.params_size) + " | " + inputs + " | " + std::to_string(info.outputs) +
+         " |\n";
   }
   return t;
 }

@@ -203,58 +203,6 @@ void write_concatenation(ModelBuilder& b, size_t node) {
                  io_of(b, n.outputs), Options::ConcatenationOptions, options.Union());
 }
 
-void write_transpose(ModelBuilder& b, size_t node) {
-  const ir::Node& n = b.graph().nodes[node];
-  const ir::Tensor& out = out_tensor(b, node);
-  const int32_t rank = static_cast<int32_t>(n.attrs.perm.size());
-  const int32_t perm = b.constant_i32(out.name + "/perm", {rank}, n.attrs.perm);
-  b.add_operator(Builtin::TRANSPOSE, is_int8(b, node) ? 2 : 1, {b.tensor(n.inputs[0]), perm},
-                 io_of(b, n.outputs), Options::TransposeOptions,
-                 tfl::CreateTransposeOptions(b.fbb()).Union());
-}
-
-void write_pad(ModelBuilder& b, size_t node) {
-  const ir::Node& n = b.graph().nodes[node];
-  const ir::Tensor& in = in_tensor(b, node, 0);
-  const ir::Tensor& out = out_tensor(b, node);
-  const size_t rank = in.shape.size();
-  if (n.attrs.pads.size() != 2 * rank)
-    refuse(b, node, fmt::format("pads has {} entries; expected {}", n.attrs.pads.size(), 2 * rank));
-  std::vector<int32_t> paddings;  // [rank, 2]: (before, after) per dimension
-  for (size_t d = 0; d < rank; ++d) {
-    paddings.push_back(n.attrs.pads[d]);
-    paddings.push_back(n.attrs.pads[rank + d]);
-  }
-  const int32_t pads =
-      b.constant_i32(out.name + "/paddings", {static_cast<int32_t>(rank), 2}, paddings);
-  const int32_t version = is_int8(b, node) ? 2 : 1;
-  if (n.attrs.pad_value == 0.0f) {
-    b.add_operator(Builtin::PAD, version, {b.tensor(n.inputs[0]), pads}, io_of(b, n.outputs),
-                   Options::PadOptions, tfl::CreatePadOptions(b.fbb()).Union());
-    return;
-  }
-  // PADV2: the border value is a one-element tensor of the input's type and quantization.
-  ir::Tensor value;
-  value.name = out.name + "/pad_value";
-  value.type = in.type;
-  value.shape = {1};
-  value.constant = true;
-  value.quant = in.quant;
-  if (in.type == DType::i8) {
-    const float q = std::round(n.attrs.pad_value / in.quant.scale.at(0)) +
-                    static_cast<float>(in.quant.zero_point.empty() ? 0 : in.quant.zero_point[0]);
-    value.data = {static_cast<uint8_t>(static_cast<int8_t>(std::clamp(q, -128.0f, 127.0f)))};
-  } else if (in.type == DType::f32) {
-    value.data.resize(4);
-    std::memcpy(value.data.data(), &n.attrs.pad_value, 4);
-  } else {
-    refuse(b, node, fmt::format("a non-zero pad value on {} data", dtype_name(in.type)));
-  }
-  b.add_operator(Builtin::PADV2, version, {b.tensor(n.inputs[0]), pads, b.constant(value)},
-                 io_of(b, n.outputs), Options::PadV2Options,
-                 tfl::CreatePadV2Options(b.fbb()).Union());
-}
-
 }  // namespace
 
 void write_node(ModelBuilder& b, size_t node) {
@@ -283,10 +231,6 @@ void write_node(ModelBuilder& b, size_t node) {
       return write_clamp(b, node);
     case OpCode::Concatenation:
       return write_concatenation(b, node);
-    case OpCode::Transpose:
-      return write_transpose(b, node);
-    case OpCode::Pad:
-      return write_pad(b, node);
     default:
       break;
   }

@@ -309,8 +309,7 @@ std::vector<Case> cases() {
 // Target kernel variants: chosen by the planner from IR ops, never in the IR itself.
 bool is_kernel_variant(OpCode op) {
   return op == OpCode::Conv2DDsp || op == OpCode::DepthwiseConv2DDsp ||
-         op == OpCode::FullyConnectedDsp || op == OpCode::AveragePool2DDsp ||
-         op == OpCode::AddDsp;
+         op == OpCode::FullyConnectedDsp || op == OpCode::AveragePool2DDsp || op == OpCode::AddDsp;
 }
 
 void expect_same_tensor(const ir::Tensor& a, const ir::Tensor& b, const std::string& what) {

@@ -29,10 +29,10 @@ enum class ChannelRule : uint8_t {
 
 struct OpTraits {
   QuantRule quant;
-  float fixed_scale;          // QuantRule::fixed
-  int32_t fixed_zero_point;   // QuantRule::fixed
-  int weight_channel_axis;    // output-channel axis of the constant weights (input 1), -1: none
-  bool per_tensor_weights;    // the int8 kernel takes one weight scale (FullyConnected)
+  float fixed_scale;         // QuantRule::fixed
+  int32_t fixed_zero_point;  // QuantRule::fixed
+  int weight_channel_axis;   // output-channel axis of the constant weights (input 1), -1: none
+  bool per_tensor_weights;   // the int8 kernel takes one weight scale (FullyConnected)
   ChannelRule channels;
 };
 

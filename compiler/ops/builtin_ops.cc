@@ -36,8 +36,8 @@ const HostOp& host_op_DepthwiseConv2D() {
 }
 
 const HostOp& host_op_FullyConnected() {
-  static const HostOp op{make(Q::calibrated, C::consumes, 0, /*per_tensor_weights=*/true), {},
-                         nullptr};
+  static const HostOp op{
+      make(Q::calibrated, C::consumes, 0, /*per_tensor_weights=*/true), {}, nullptr};
   return op;
 }
 
@@ -83,16 +83,6 @@ const HostOp& host_op_Clamp() {
 
 const HostOp& host_op_Concatenation() {
   static const HostOp op{make(Q::shared_by_inputs, C::blocks), {}, nullptr};
-  return op;
-}
-
-const HostOp& host_op_Transpose() {
-  static const HostOp op{make(Q::same_as_input, C::blocks), {}, nullptr};
-  return op;
-}
-
-const HostOp& host_op_Pad() {
-  static const HostOp op{make(Q::same_as_input, C::pad), {}, nullptr};
   return op;
 }
 

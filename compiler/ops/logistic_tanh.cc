@@ -64,28 +64,34 @@ using plan::lowering::same_elements;
 
 // The int8 fields Logistic and Tanh share (TFLM's Prepare for both).
 template <typename Params>
-Params sigmoid_family_params(const ir::Graph& g, size_t node, float out_scale, int32_t out_zero_point,
-                             const char* op_name) {
+Params sigmoid_family_params(const ir::Graph& g, size_t node, float out_scale,
+                             int32_t out_zero_point, const char* op_name) {
   const ir::Node& n = checked(g, node, 1, 1);
   if (!same_elements(g, n)) refuse(g, node, "input and output sizes differ");
   Params p{};
   if (g.tensors[n.outputs[0]].type != DType::i8) return p;
-  const Q qi = per_tensor(g, node, n.inputs[0], "input"), qo = per_tensor(g, node, n.outputs[0], "output");
+  const Q qi = per_tensor(g, node, n.inputs[0], "input"),
+          qo = per_tensor(g, node, n.outputs[0], "output");
   if (qo.scale != out_scale || qo.zero_point != out_zero_point)
-    refuse(g, node, fmt::format("int8 {} output has scale {} and zero point {}; expected {} and {}", op_name,
-                                qo.scale, qo.zero_point, out_scale, out_zero_point));
+    refuse(g, node,
+           fmt::format("int8 {} output has scale {} and zero point {}; expected {} and {}", op_name,
+                       qo.scale, qo.zero_point, out_scale, out_zero_point));
   constexpr int kInputIntegerBits = 4;
-  const double input_real = static_cast<double>(qi.scale) * static_cast<double>(1 << (31 - kInputIntegerBits));
+  const double input_real =
+      static_cast<double>(qi.scale) * static_cast<double>(1 << (31 - kInputIntegerBits));
   int left_shift = 0;
   const double q = std::frexp(input_real, &left_shift);
   const double multiplier = std::round(q * static_cast<double>(1LL << 31));
   if (multiplier >= static_cast<double>(1LL << 31) || left_shift > 31 || left_shift < -31)
-    refuse(g, node, fmt::format("input scale {} is outside what the int8 {} reference handles", qi.scale, op_name));
+    refuse(g, node,
+           fmt::format("input scale {} is outside what the int8 {} reference handles", qi.scale,
+                       op_name));
   p.input_zero_point = qi.zero_point;
   p.input_multiplier = static_cast<int32_t>(multiplier);
   p.input_left_shift = left_shift;
   const double radius = std::floor(static_cast<double>((1 << kInputIntegerBits) - 1) *
-                                   static_cast<double>(1LL << (31 - kInputIntegerBits)) / std::ldexp(1.0, left_shift));
+                                   static_cast<double>(1LL << (31 - kInputIntegerBits)) /
+                                   std::ldexp(1.0, left_shift));
   p.input_range_radius = static_cast<int32_t>(std::min(radius, static_cast<double>(1 << 30)));
   return p;
 }
@@ -111,22 +117,21 @@ LoweredOp lower_Tanh(ir::Graph& g, size_t node) {
 namespace ops {
 
 const HostOp& host_op_Logistic() {
-  static const HostOp op{ir::OpTraits{ir::QuantRule::fixed, kLogisticOutput.scale,
-                                      kLogisticOutput.zero_point, -1, false,
-                                      ir::ChannelRule::elementwise},
-                         {{static_cast<int32_t>(tfl::BuiltinOperator::LOGISTIC), "LOGISTIC",
-                           read_tflite<OpCode::Logistic>}},
-                         write_tflite<tfl::BuiltinOperator::LOGISTIC>};
+  static const HostOp op{
+      ir::OpTraits{ir::QuantRule::fixed, kLogisticOutput.scale, kLogisticOutput.zero_point, -1,
+                   false, ir::ChannelRule::elementwise},
+      {{static_cast<int32_t>(tfl::BuiltinOperator::LOGISTIC), "LOGISTIC",
+        read_tflite<OpCode::Logistic>}},
+      write_tflite<tfl::BuiltinOperator::LOGISTIC>};
   return op;
 }
 
 const HostOp& host_op_Tanh() {
-  static const HostOp op{ir::OpTraits{ir::QuantRule::fixed, kTanhOutput.scale,
-                                      kTanhOutput.zero_point, -1, false,
-                                      ir::ChannelRule::elementwise},
-                         {{static_cast<int32_t>(tfl::BuiltinOperator::TANH), "TANH",
-                           read_tflite<OpCode::Tanh>}},
-                         write_tflite<tfl::BuiltinOperator::TANH>};
+  static const HostOp op{
+      ir::OpTraits{ir::QuantRule::fixed, kTanhOutput.scale, kTanhOutput.zero_point, -1, false,
+                   ir::ChannelRule::elementwise},
+      {{static_cast<int32_t>(tfl::BuiltinOperator::TANH), "TANH", read_tflite<OpCode::Tanh>}},
+      write_tflite<tfl::BuiltinOperator::TANH>};
   return op;
 }
 

@@ -76,8 +76,9 @@ plan::LoweredOp lower(ir::Graph& g, size_t node) {
   const ir::Node& n = g.nodes.at(node);
   const int count = static_cast<int>(g.tensors.size());
   if (n.inputs.size() != 2 || n.outputs.size() != 1)
-    refuse(g, node, fmt::format("has {} inputs and {} outputs; expected 2 and 1", n.inputs.size(),
-                                n.outputs.size()));
+    refuse(g, node,
+           fmt::format("has {} inputs and {} outputs; expected 2 and 1", n.inputs.size(),
+                       n.outputs.size()));
   for (int t : {n.inputs[0], n.inputs[1], n.outputs[0]})
     if (t < 0 || t >= count) refuse(g, node, "a tensor is missing or out of range");
   const ir::Tensor& a = g.tensors[n.inputs[0]];
@@ -95,8 +96,9 @@ plan::LoweredOp lower(ir::Graph& g, size_t node) {
     if (out.quant.scale.size() != 1)
       refuse(g, node, fmt::format("output '{}' needs per-tensor quantization", out.name));
     if (!same_quantization(a, out) || !same_quantization(b, out))
-      refuse(g, node, "int8 inputs and output are quantized differently; expected one scale and "
-                      "zero point for all three");
+      refuse(g, node,
+             "int8 inputs and output are quantized differently; expected one scale and "
+             "zero point for all three");
   }
   plan::LoweredOp op;
   op.params = plan::params_bytes(MaximumMinimumParams{});

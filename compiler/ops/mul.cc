@@ -68,8 +68,9 @@ LoweredOp lower_Mul(ir::Graph& g, size_t node) {
   } else {
     const Q qa = per_tensor(g, node, a, "input 0"), qb = per_tensor(g, node, b, "input 1"),
             qo = per_tensor(g, node, out, "output");
-    const QuantizedMultiplier m = quantize_multiplier(static_cast<double>(qa.scale) *
-                                                      static_cast<double>(qb.scale) / static_cast<double>(qo.scale));
+    const QuantizedMultiplier m =
+        quantize_multiplier(static_cast<double>(qa.scale) * static_cast<double>(qb.scale) /
+                            static_cast<double>(qo.scale));
     p.input1_offset = -qa.zero_point;
     p.input2_offset = -qb.zero_point;
     p.output_offset = qo.zero_point;

@@ -18,11 +18,13 @@ namespace tinyforge::plan::lowering {
 
 // The node's tensors, checked: `inputs` present and in range, one output, rank <= 4,
 // every input of the output's dtype (float32 or int8).
-inline const ir::Node& checked(const ir::Graph& g, size_t node, size_t min_inputs, size_t max_inputs) {
+inline const ir::Node& checked(const ir::Graph& g, size_t node, size_t min_inputs,
+                               size_t max_inputs) {
   const ir::Node& n = g.nodes.at(node);
   if (n.inputs.size() < min_inputs || n.inputs.size() > max_inputs || n.outputs.size() != 1)
-    refuse(g, node, fmt::format("has {} inputs and {} outputs; expected {}..{} inputs and 1 output",
-                                n.inputs.size(), n.outputs.size(), min_inputs, max_inputs));
+    refuse(g, node,
+           fmt::format("has {} inputs and {} outputs; expected {}..{} inputs and 1 output",
+                       n.inputs.size(), n.outputs.size(), min_inputs, max_inputs));
   const int count = static_cast<int>(g.tensors.size());
   if (n.outputs[0] < 0 || n.outputs[0] >= count) refuse(g, node, "output tensor out of range");
   const DType type = g.tensors[n.outputs[0]].type;
@@ -31,8 +33,9 @@ inline const ir::Node& checked(const ir::Graph& g, size_t node, size_t min_input
   for (int t : n.inputs) {
     if (t < 0 || t >= count) refuse(g, node, "an input is missing or out of range");
     if (g.tensors[t].type != type)
-      refuse(g, node, fmt::format("input '{}' is {}; the output is {}", g.tensors[t].name,
-                                  dtype_name(g.tensors[t].type), dtype_name(type)));
+      refuse(g, node,
+             fmt::format("input '{}' is {}; the output is {}", g.tensors[t].name,
+                         dtype_name(g.tensors[t].type), dtype_name(type)));
   }
   for (int t : n.inputs)
     if (g.tensors[t].shape.size() > kMaxRank) refuse(g, node, "rank above 4");
@@ -60,7 +63,8 @@ inline bool same_elements(const ir::Graph& g, const ir::Node& n) {
   return g.tensors[n.inputs[0]].elements() == g.tensors[n.outputs[0]].elements();
 }
 
-template <typename Params> LoweredOp lowered(const Params& p, std::vector<int> inputs) {
+template <typename Params>
+LoweredOp lowered(const Params& p, std::vector<int> inputs) {
   LoweredOp op;
   op.params = params_bytes(p);
   op.inputs = std::move(inputs);

@@ -1,10 +1,9 @@
-// Lowering of Clamp, Concatenation, Transpose and Pad (Mul, Logistic and Tanh: their host
+// Lowering of Clamp and Concatenation (Mul, Logistic, Tanh, Transpose and Pad: their host
 // files in compiler/ops/). int8 constants follow TFLite's Prepare() arithmetic:
 // - Clamp as TFLite's quantized ReluX (activations.cc ReluPrepare / QuantizedReluX):
 //   QuantizeMultiplier(s_in / s_out); bounds max(-128, zp + round(lo / s_out)) and
 //   min(127, zp + round(hi / s_out)), an infinite bound leaving the int8 limit.
 // - Concatenation: int8 inputs must share the output's scale and zero point.
-// - Pad: the border is round(value / s_out) + zp (0.0 pads with the zero point).
 #include <algorithm>
 #include <cmath>
 #include <limits>
@@ -84,56 +83,6 @@ LoweredOp lower_Concatenation(ir::Graph& g, size_t node) {
   ConcatenationParams p{};
   p.axis = n.attrs.axis;
   return lowered(p, n.inputs);
-}
-
-LoweredOp lower_Transpose(ir::Graph& g, size_t node) {
-  const ir::Node& n = checked(g, node, 1, 1);
-  const auto& in = g.tensors[n.inputs[0]].shape;
-  const auto& out = g.tensors[n.outputs[0]].shape;
-  const std::vector<int32_t>& perm = n.attrs.perm;
-  if (perm.size() != in.size() || out.size() != in.size()) refuse(g, node, "perm does not match the rank");
-  TransposeParams p{};
-  std::vector<char> seen(in.size(), 0);
-  for (int i = 0; i < kMaxRank; ++i) p.perm[i] = i;
-  for (size_t i = 0; i < perm.size(); ++i) {
-    if (perm[i] < 0 || perm[i] >= static_cast<int32_t>(in.size()) || seen[perm[i]])
-      refuse(g, node, "perm is not a permutation");
-    seen[perm[i]] = 1;
-    if (out[i] != in[perm[i]]) refuse(g, node, "output shape is not the permuted input shape");
-    p.perm[i] = perm[i];
-  }
-  if (g.tensors[n.outputs[0]].type == DType::i8) {
-    const Q qi = per_tensor(g, node, n.inputs[0], "input"), qo = per_tensor(g, node, n.outputs[0], "output");
-    if (qi.scale != qo.scale || qi.zero_point != qo.zero_point)
-      refuse(g, node, "int8 input and output are quantized differently");
-  }
-  return lowered(p, {n.inputs[0]});
-}
-
-LoweredOp lower_Pad(ir::Graph& g, size_t node) {
-  const ir::Node& n = checked(g, node, 1, 1);
-  const auto& in = g.tensors[n.inputs[0]].shape;
-  const auto& out = g.tensors[n.outputs[0]].shape;
-  const size_t rank = in.size();
-  if (n.attrs.pads.size() != 2 * rank || out.size() != rank)
-    refuse(g, node, fmt::format("pads has {} entries; expected {}", n.attrs.pads.size(), 2 * rank));
-  PadParams p{};
-  for (size_t i = 0; i < rank; ++i) {
-    p.before[i] = n.attrs.pads[i];
-    p.after[i] = n.attrs.pads[rank + i];
-    if (p.before[i] < 0 || p.after[i] < 0) refuse(g, node, "negative pads");
-    if (int64_t{in[i]} + p.before[i] + p.after[i] != out[i]) refuse(g, node, "output shape is not the padded input shape");
-  }
-  p.f_value = n.attrs.pad_value;
-  if (g.tensors[n.outputs[0]].type == DType::i8) {
-    const Q qi = per_tensor(g, node, n.inputs[0], "input"), qo = per_tensor(g, node, n.outputs[0], "output");
-    if (qi.scale != qo.scale || qi.zero_point != qo.zero_point)
-      refuse(g, node, "int8 input and output are quantized differently");
-    const double q = std::round(static_cast<double>(n.attrs.pad_value) / qo.scale) + qo.zero_point;
-    if (q < -128 || q > 127) refuse(g, node, fmt::format("pad value {} is outside the int8 range", n.attrs.pad_value));
-    p.q_value = static_cast<int32_t>(q);
-  }
-  return lowered(p, {n.inputs[0]});
 }
 
 }  // namespace tinyforge::plan

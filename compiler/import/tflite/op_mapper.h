@@ -181,4 +181,16 @@ inline void require_broadcast(OpMapper& m, const ir::Tensor& a, const ir::Tensor
   m.require_shape(out, m.out_label(), expected);
 }
 
+// The int32 values of a constant operand (perm, paddings) of the expected element count.
+inline std::vector<int32_t> constant_ints(OpMapper& m, size_t i, int64_t count) {
+  const ir::Tensor& t = m.input(i);
+  if (!t.constant) m.fail(fmt::format("{} is not constant; expected constant data", m.in_label(i)));
+  m.require_type(t, m.in_label(i), DType::i32);
+  if (t.elements() != count)
+    m.fail(fmt::format("{} has {} elements; expected {}", m.in_label(i), t.elements(), count));
+  std::vector<int32_t> v(static_cast<size_t>(count));
+  for (int64_t k = 0; k < count; ++k) v[static_cast<size_t>(k)] = t.at<int32_t>(k);
+  return v;
+}
+
 }  // namespace tinyforge::tflite_import

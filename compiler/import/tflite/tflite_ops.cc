@@ -21,7 +21,7 @@ std::string supported_builtins() {
   std::string list =
       "CONV_2D, DEPTHWISE_CONV_2D, FULLY_CONNECTED, AVERAGE_POOL_2D, MAX_POOL_2D, ADD, "
       "RESHAPE, SOFTMAX, QUANTIZE, DEQUANTIZE, RELU, RELU6, "
-      "RELU_N1_TO_1, RELU_0_TO_1, CONCATENATION, TRANSPOSE, PAD, PADV2";
+      "RELU_N1_TO_1, RELU_0_TO_1, CONCATENATION";
   for (uint16_t i = 0; i < kNumOps; ++i)
     for (const ops::TfliteRead& r : ops::host_op(static_cast<OpCode>(i)).tflite_reads)
       list += std::string(", ") + r.name;
@@ -419,81 +419,6 @@ ir::Node map_concatenation(OpMapper& m) {
   return n;
 }
 
-// The int32 values of a constant operand (perm, paddings) of the expected element count.
-std::vector<int32_t> constant_ints(OpMapper& m, size_t i, int64_t count) {
-  const ir::Tensor& t = m.input(i);
-  if (!t.constant) m.fail(fmt::format("{} is not constant; expected constant data", m.in_label(i)));
-  m.require_type(t, m.in_label(i), DType::i32);
-  if (t.elements() != count)
-    m.fail(fmt::format("{} has {} elements; expected {}", m.in_label(i), t.elements(), count));
-  std::vector<int32_t> v(static_cast<size_t>(count));
-  for (int64_t k = 0; k < count; ++k) v[static_cast<size_t>(k)] = t.at<int32_t>(k);
-  return v;
-}
-
-ir::Node map_transpose(OpMapper& m) {
-  m.require_arity(2, 2);
-  ir::Node n{OpCode::Transpose, {}, {}, {}, {}};
-  const ir::Tensor& in = m.input(0);
-  const ir::Tensor& out = m.output();
-  m.require_activation_types(in, out);
-  m.require_same_quant(in, m.in_label(0), out, m.out_label());
-  const size_t rank = in.shape.size();
-  n.attrs.perm = constant_ints(m, 1, static_cast<int64_t>(rank));
-  std::vector<int32_t> expected(rank);
-  std::vector<char> seen(rank, 0);
-  for (size_t d = 0; d < rank; ++d) {
-    const int32_t p = n.attrs.perm[d];
-    if (p < 0 || static_cast<size_t>(p) >= rank || seen[static_cast<size_t>(p)]++)
-      m.fail(fmt::format("perm {} is not a permutation of 0..{}", shape_string(n.attrs.perm),
-                         rank - 1));
-    expected[d] = in.shape[static_cast<size_t>(p)];
-  }
-  m.require_shape(out, m.out_label(), expected);
-  return n;
-}
-
-// PAD (border 0, the zero point for int8) and PADV2 (border from a one-element tensor).
-ir::Node map_pad(OpMapper& m, bool v2) {
-  m.require_arity(2, v2 ? 3 : 2);
-  ir::Node n{OpCode::Pad, {}, {}, {}, {}};
-  const ir::Tensor& in = m.input(0);
-  const ir::Tensor& out = m.output();
-  m.require_activation_types(in, out);
-  m.require_same_quant(in, m.in_label(0), out, m.out_label());
-  const size_t rank = in.shape.size();
-  const std::vector<int32_t> pairs = constant_ints(m, 1, 2 * static_cast<int64_t>(rank));
-  std::vector<int32_t> expected(rank);
-  n.attrs.pads.resize(2 * rank);
-  for (size_t d = 0; d < rank; ++d) {
-    const int32_t before = pairs[2 * d], after = pairs[2 * d + 1];
-    if (before < 0 || after < 0 || before > kMaxWindow || after > kMaxWindow)
-      m.fail(fmt::format("paddings of dimension {} are ({}, {}); expected 0..{}", d, before, after,
-                         kMaxWindow));
-    n.attrs.pads[d] = before;
-    n.attrs.pads[rank + d] = after;
-    const int64_t padded = int64_t{in.shape[d]} + before + after;
-    if (padded > INT32_MAX) m.fail(fmt::format("padded dimension {} is {}; too large", d, padded));
-    expected[d] = static_cast<int32_t>(padded);
-  }
-  m.require_shape(out, m.out_label(), expected);
-  if (m.input_index(2, /*optional=*/true) >= 0) {
-    const ir::Tensor& value = m.input(2);
-    if (!value.constant || value.elements() != 1)
-      m.fail(fmt::format("{} has {} elements{}; expected one constant value", m.in_label(2),
-                         value.elements(), value.constant ? "" : " and is not constant"));
-    m.require_type(value, m.in_label(2), in.type);
-    if (in.type == DType::i8) {
-      // The border is stored in the input's quantization; real = s * (q - zp).
-      n.attrs.pad_value = in.quant.scale[0] * static_cast<float>(value.at<int8_t>(0) -
-                                                                 in.quant.zero_point[0]);
-    } else {
-      n.attrs.pad_value = value.at<float>(0);
-    }
-  }
-  return n;
-}
-
 }  // namespace
 
 ir::Node map_operator(Reader& reader, int op_index) {
@@ -566,15 +491,6 @@ ir::Node map_operator(Reader& reader, int op_index) {
       break;
     case tfl::BuiltinOperator::CONCATENATION:
       node = map_concatenation(m);
-      break;
-    case tfl::BuiltinOperator::TRANSPOSE:
-      node = map_transpose(m);
-      break;
-    case tfl::BuiltinOperator::PAD:
-      node = map_pad(m, /*v2=*/false);
-      break;
-    case tfl::BuiltinOperator::PADV2:
-      node = map_pad(m, /*v2=*/true);
       break;
     default: {
       const ops::TfliteRead* read = ops::find_tflite_read(builtin);

@@ -24,8 +24,8 @@ Status check_maximum_minimum(const KernelIO& io) {
     if (!view::is_valid(io.in[i], type)) return Status::bad_shape;
   if (!view::is_valid(io.out[0], type)) return Status::bad_shape;
   if (!broadcast::is_broadcast_of(io.in[0], io.in[1], io.out[0])) return Status::bad_shape;
-  if (type == DType::i8 && (!same_quantization(io.in[0], io.out[0]) ||
-                            !same_quantization(io.in[1], io.out[0])))
+  if (type == DType::i8 &&
+      (!same_quantization(io.in[0], io.out[0]) || !same_quantization(io.in[1], io.out[0])))
     return Status::bad_params;
   return Status::ok;
 }
@@ -43,11 +43,15 @@ void eval_maximum_minimum(const KernelIO& io, Pick pick) {
 
 struct Max {
   template <typename T>
-  T operator()(T a, T b) const { return a > b ? a : b; }
+  T operator()(T a, T b) const {
+    return a > b ? a : b;
+  }
 };
 struct Min {
   template <typename T>
-  T operator()(T a, T b) const { return a < b ? a : b; }
+  T operator()(T a, T b) const {
+    return a < b ? a : b;
+  }
 };
 
 }  // namespace

@@ -43,8 +43,8 @@ void eval(const Params& p, const KernelIO& io, FromQ4 from_q4, Float f) {
       } else if (x >= p.input_range_radius) {
         out[i] = 127;
       } else {
-        out[i] = static_cast<int8_t>(from_q4(fixed::multiply_by_quantized_multiplier(
-            x, p.input_multiplier, p.input_left_shift)));
+        out[i] = static_cast<int8_t>(from_q4(
+            fixed::multiply_by_quantized_multiplier(x, p.input_multiplier, p.input_left_shift)));
       }
     }
     return;
