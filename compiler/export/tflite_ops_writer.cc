@@ -175,32 +175,9 @@ void write_unary(ModelBuilder& b, size_t node, Builtin builtin, int32_t int8_ver
                  io_of(b, n.outputs));
 }
 
-// Clamp: TFLite has the bounds of its RELU family as builtins.
-void write_clamp(ModelBuilder& b, size_t node) {
-  const ir::Attrs& a = b.graph().nodes[node].attrs;
-  const bool unbounded = std::isinf(a.clamp_max) && a.clamp_max > 0;
-  if (a.clamp_min == 0.0f && unbounded) return write_unary(b, node, Builtin::RELU, 2);
-  if (a.clamp_min == 0.0f && a.clamp_max == 6.0f) return write_unary(b, node, Builtin::RELU6, 2);
-  if (a.clamp_min == -1.0f && a.clamp_max == 1.0f)
-    return write_unary(b, node, Builtin::RELU_N1_TO_1, 1);
-  if (a.clamp_min == 0.0f && a.clamp_max == 1.0f)
-    return write_unary(b, node, Builtin::RELU_0_TO_1, 1);
-  refuse(b, node,
-         fmt::format("clamp to [{}, {}] has no TFLite builtin; expected [0, inf), [0, 6], "
-                     "[-1, 1] or [0, 1]",
-                     a.clamp_min, a.clamp_max));
-}
-
 void write_quantize(ModelBuilder& b, size_t node) { write_unary(b, node, Builtin::QUANTIZE, 1); }
 void write_dequantize(ModelBuilder& b, size_t node) {
   write_unary(b, node, Builtin::DEQUANTIZE, 2);
-}
-
-void write_concatenation(ModelBuilder& b, size_t node) {
-  const ir::Node& n = b.graph().nodes[node];
-  const auto options = tfl::CreateConcatenationOptions(b.fbb(), n.attrs.axis);
-  b.add_operator(Builtin::CONCATENATION, is_int8(b, node) ? 2 : 1, io_of(b, n.inputs),
-                 io_of(b, n.outputs), Options::ConcatenationOptions, options.Union());
 }
 
 }  // namespace
@@ -227,10 +204,6 @@ void write_node(ModelBuilder& b, size_t node) {
       return write_quantize(b, node);
     case OpCode::Dequantize:
       return write_dequantize(b, node);
-    case OpCode::Clamp:
-      return write_clamp(b, node);
-    case OpCode::Concatenation:
-      return write_concatenation(b, node);
     default:
       break;
   }

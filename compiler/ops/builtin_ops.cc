@@ -76,16 +76,6 @@ const HostOp& host_op_Dequantize() {
   return op;
 }
 
-const HostOp& host_op_Clamp() {
-  static const HostOp op{make(Q::calibrated, C::elementwise), {}, nullptr};
-  return op;
-}
-
-const HostOp& host_op_Concatenation() {
-  static const HostOp op{make(Q::shared_by_inputs, C::blocks), {}, nullptr};
-  return op;
-}
-
 const HostOp& host_op_Conv2DDsp() {
   static const HostOp op{kKernelVariant, {}, nullptr};
   return op;

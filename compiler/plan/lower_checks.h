@@ -1,5 +1,5 @@
-// Checks the lowering functions share (plan/lower_onnx_ops.cc and the op files in
-// compiler/ops/): each refuses with a message naming the node.
+// Checks the lowering functions of the op files in compiler/ops/ share; each refuses with
+// a message naming the node.
 #pragma once
 #include <fmt/format.h>
 

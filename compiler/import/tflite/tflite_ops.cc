@@ -20,8 +20,7 @@ namespace tinyforge::tflite_import {
 std::string supported_builtins() {
   std::string list =
       "CONV_2D, DEPTHWISE_CONV_2D, FULLY_CONNECTED, AVERAGE_POOL_2D, MAX_POOL_2D, ADD, "
-      "RESHAPE, SOFTMAX, QUANTIZE, DEQUANTIZE, RELU, RELU6, "
-      "RELU_N1_TO_1, RELU_0_TO_1, CONCATENATION";
+      "RESHAPE, SOFTMAX, QUANTIZE, DEQUANTIZE";
   for (uint16_t i = 0; i < kNumOps; ++i)
     for (const ops::TfliteRead& r : ops::host_op(static_cast<OpCode>(i)).tflite_reads)
       list += std::string(", ") + r.name;
@@ -370,55 +369,6 @@ ir::Node map_dequantize(OpMapper& m) {
 }
 
 
-// Same shape in and out (the RELU family).
-ir::Node map_unary(OpMapper& m, OpCode op) {
-  m.require_arity(1, 1);
-  ir::Node n{op, {}, {}, {}, {}};
-  const ir::Tensor& in = m.input(0);
-  const ir::Tensor& out = m.output();
-  m.require_activation_types(in, out);
-  m.require_shape(out, m.out_label(), in.shape);
-  return n;
-}
-
-// RELU, RELU6, RELU_N1_TO_1, RELU_0_TO_1: a clamp to fixed real bounds.
-ir::Node map_relu(OpMapper& m, float lo, float hi) {
-  ir::Node n = map_unary(m, OpCode::Clamp);
-  n.attrs.clamp_min = lo;
-  n.attrs.clamp_max = hi;
-  return n;
-}
-
-ir::Node map_concatenation(OpMapper& m) {
-  m.require_arity(1, kMaxOpInputs);
-  const auto* o = m.options(m.op().builtin_options_as_ConcatenationOptions(),
-                            tfl::BuiltinOptions::ConcatenationOptions);
-  if (!o) m.fail("ConcatenationOptions missing; expected an axis");
-  if (o->fused_activation_function() != tfl::ActivationFunctionType::NONE)
-    m.fail("fused activation on CONCATENATION is not supported; expected NONE");
-  ir::Node n{OpCode::Concatenation, {}, {}, {}, {}};
-  const ir::Tensor& out = m.output();
-  const int rank = static_cast<int>(out.shape.size());
-  const int axis = o->axis() < 0 ? o->axis() + rank : o->axis();
-  if (axis < 0 || axis >= rank)
-    m.fail(fmt::format("axis {} is out of range for {} of rank {}", o->axis(), m.out_label(), rank));
-  n.attrs.axis = axis;
-  int64_t total = 0;
-  for (size_t i = 0; i < m.num_inputs(); ++i) {
-    const ir::Tensor& in = m.input(i);
-    m.require_activation_types(in, out);
-    m.require_same_quant(in, m.in_label(i), out, m.out_label());
-    std::vector<int32_t> expected = out.shape;
-    if (in.shape.size() == out.shape.size()) expected[axis] = in.shape[axis];
-    m.require_shape(in, m.in_label(i), expected);
-    total += in.shape[axis];
-  }
-  if (total != out.shape[axis])
-    m.fail(fmt::format("{} has {} along axis {}; expected the inputs' sum {}", m.out_label(),
-                       out.shape[axis], axis, total));
-  return n;
-}
-
 }  // namespace
 
 ir::Node map_operator(Reader& reader, int op_index) {
@@ -476,21 +426,6 @@ ir::Node map_operator(Reader& reader, int op_index) {
       break;
     case tfl::BuiltinOperator::DEQUANTIZE:
       node = map_dequantize(m);
-      break;
-    case tfl::BuiltinOperator::RELU:
-      node = map_relu(m, 0.0f, HUGE_VALF);
-      break;
-    case tfl::BuiltinOperator::RELU6:
-      node = map_relu(m, 0.0f, 6.0f);
-      break;
-    case tfl::BuiltinOperator::RELU_N1_TO_1:
-      node = map_relu(m, -1.0f, 1.0f);
-      break;
-    case tfl::BuiltinOperator::RELU_0_TO_1:
-      node = map_relu(m, 0.0f, 1.0f);
-      break;
-    case tfl::BuiltinOperator::CONCATENATION:
-      node = map_concatenation(m);
       break;
     default: {
       const ops::TfliteRead* read = ops::find_tflite_read(builtin);
