@@ -11,14 +11,15 @@
 #include <vector>
 
 #include "ota/signing_keys.h"
+#include "runtime/ota/testing/nor_flash_sim.h"
 #include "tinyforge/ota/agent.h"
-#include "tinyforge/ota/nor_flash_sim.h"
 #include "tinyforge/ota/package.h"
 
 namespace {
 
 using namespace tinyforge;
 using namespace tinyforge::ota;
+using tinyforge::ota::testing::NorFlashSim;
 
 const KeyPair& harness_keys() {
   static const KeyPair keys = keypair_from_seed(std::array<uint8_t, 32>{7, 7, 7});
@@ -28,7 +29,8 @@ const KeyPair& harness_keys() {
 constexpr uint32_t kPage = 1024, kSlot = 8 * kPage;
 
 struct Device {
-  uint8_t memory[2 * kSlot + 2 * kPage];
+  alignas(16) uint8_t memory[2 * kSlot + 4 * kPage];
+  alignas(16) uint8_t arena[4096];
   NorFlashSim sim;
   AgentConfig config{};
   Device() {
@@ -39,7 +41,14 @@ struct Device {
     config.slot_size = kSlot;
     config.state_address[0] = 2 * kSlot;
     config.state_address[1] = 2 * kSlot + kPage;
-    config.public_key = harness_keys().public_key.data();
+    config.security_address[0] = 2 * kSlot + 2 * kPage;
+    config.security_address[1] = 2 * kSlot + 3 * kPage;
+    config.mapped_flash = memory;
+    config.keys = reinterpret_cast<const uint8_t(*)[32]>(harness_keys().public_key.data());
+    config.num_keys = 1;
+    config.arena = arena;
+    config.arena_size = sizeof arena;
+    config.policy = kAllowNoSelfTest;  // hostile payloads also reach the plan validator
     config.target = "cortex-m4";
   }
 };
@@ -84,10 +93,10 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   UpdateAgent rebooted;
   if (rebooted.init(device->config) == Status::ok) (void)rebooted.boot(nullptr, nullptr);
 
-  // Boot over hostile contents: the input as slot 0 and as both state pages.
+  // Boot over hostile contents: the input as slot 0 and as the journal and security pages.
   device->sim.init(device->memory, sizeof device->memory, kPage, 8);
   std::memcpy(device->memory, pkg.data(), std::min<size_t>(pkg.size(), kSlot));
-  for (uint32_t page = 0; page < 2; ++page)
+  for (uint32_t page = 0; page < 4; ++page)
     std::memcpy(device->memory + 2 * kSlot + page * kPage, pkg.data(),
                 std::min<size_t>(pkg.size(), kPage));
   UpdateAgent hostile;

@@ -45,6 +45,11 @@ nlohmann::json describe_package(const std::vector<uint8_t>& bytes) {
   j["payload_bytes"] = m.payload_size;
   j["payload_sha256"] = to_hex(m.payload_sha256, kDigestBytes);
   if (m.has_base) j["base_sha256"] = to_hex(m.base_sha256, kDigestBytes);
+  if (m.has_key_id) j["key_id"] = m.key_id;
+  j["plan_bytes"] = m.has_self_test ? m.self_test_offset : m.payload_size;
+  j["self_test_bytes"] = m.has_self_test ? m.payload_size - m.self_test_offset : 0;
+  if (m.has_add_key) j["add_key"] = to_hex(m.add_key, 32);
+  if (m.has_revoke_key) j["revoke_key_id"] = m.revoke_key_id;
   j["manifest_bytes"] = manifest_size;
   j["package_bytes"] = bytes.size();
   j["size_matches"] = payload_bytes == m.payload_size;

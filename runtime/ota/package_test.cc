@@ -16,7 +16,7 @@
 #include "ota/package_describe.h"
 #include "ota/package_writer.h"
 #include "ota/signing_keys.h"
-#include "runtime/ota/ota_test_device.h"
+#include "runtime/ota/testing/ota_test_device.h"
 
 namespace tinyforge::ota {
 namespace {
@@ -25,6 +25,7 @@ using testing::Device;
 using testing::make_package;
 using testing::test_keys;
 using testing::test_payload;
+using testing::test_plan;
 
 void put_u16(std::vector<uint8_t>& m, uint16_t v) {
   m.push_back(static_cast<uint8_t>(v));
@@ -43,14 +44,20 @@ std::vector<uint8_t> u32(uint32_t v) {
           static_cast<uint8_t>(v >> 24)};
 }
 
-PackageSpec spec_v(uint32_t major, uint32_t counter) {
-  return PackageSpec{"kws", {major, 0, 0}, counter, "cortex-m4", std::nullopt};
+PackageSpec spec_of(const char* model_id, SemVer version, uint32_t counter) {
+  PackageSpec spec;
+  spec.model_id = model_id;
+  spec.version = version;
+  spec.security_counter = counter;
+  return spec;
 }
+
+PackageSpec spec_v(uint32_t major, uint32_t counter) { return spec_of("kws", {major, 0, 0}, counter); }
 
 TEST(OtaPackage, RoundTripThroughTheDeviceParser) {
   const KeyPair keys = test_keys();
   const auto payload = test_payload(3000, 1);
-  PackageSpec spec{"keyword-spotter", {1, 2, 3}, 42, "cortex-m4", std::nullopt};
+  PackageSpec spec = spec_of("keyword-spotter", {1, 2, 3}, 42);
   std::array<uint8_t, 32> base{};
   base[0] = 0xAB;
   spec.base_sha256 = base;
@@ -72,7 +79,10 @@ TEST(OtaPackage, RoundTripThroughTheDeviceParser) {
   // The layout the docs promise: magic, version 1.0, signature right after the manifest.
   EXPECT_EQ(std::string(pkg.begin(), pkg.begin() + 4), "TFU1");
   EXPECT_EQ(pkg[4], 1);
-  EXPECT_EQ(pkg[6], 0);
+  EXPECT_EQ(pkg[6], 1);
+  EXPECT_TRUE(m.has_key_id);
+  EXPECT_EQ(m.key_id, key_id_of(keys.public_key.data()));
+  EXPECT_FALSE(m.has_self_test);
   const uint32_t manifest_size = pkg[8] | (pkg[9] << 8);
   EXPECT_EQ(pkg.size(), 12 + manifest_size + 64 + payload.size());
   EXPECT_EQ(0, crypto_sign_verify_detached(pkg.data() + 12 + manifest_size, pkg.data(),
@@ -94,8 +104,9 @@ TEST(OtaPackage, EverySingleBitFlipOf4KiBPackageIsRejected) {
 
   std::map<std::string, std::map<Status, int>> seen;  // region -> status -> count
   Device d;
+  d.config().policy = kAllowNoSelfTest;  // the 4 KiB payload is raw bytes, not a plan
   d.reboot();
-  const auto v1 = test_payload(1000, 1);
+  const auto v1 = test_plan(1000, 1);
   ASSERT_EQ(d.install(make_package(v1, {1, 0, 0}, 1, keys)), Status::ok);
   ASSERT_EQ(d.reboot(), Status::ok);
   int agent_checked = 0;
@@ -135,9 +146,9 @@ TEST(OtaPackage, DistinctStatusPerKindOfBadInput) {
   const KeyPair keys = test_keys();
   Device d;
   d.reboot();
-  ASSERT_EQ(d.install(make_package(test_payload(1000, 1), {1, 0, 0}, 5, keys)), Status::ok);
+  ASSERT_EQ(d.install(make_package(test_plan(1000, 1), {1, 0, 0}, 5, keys)), Status::ok);
   ASSERT_EQ(d.reboot(), Status::ok);
-  const auto payload = test_payload(2000, 2);
+  const auto payload = test_plan(2000, 2);
   const auto good = make_package(payload, {2, 0, 0}, 6, keys);
 
   std::vector<uint8_t> huge_manifest = good;  // header's manifest_size
@@ -145,7 +156,9 @@ TEST(OtaPackage, DistinctStatusPerKindOfBadInput) {
   huge_manifest[9] = 0x00;
   huge_manifest[10] = 0x01;  // 64 KiB
   // A validly signed manifest whose payload_size is 4 GiB - 1.
-  std::vector<uint8_t> manifest = encode_manifest(spec_v(2, 6), payload);
+  PackageSpec huge_spec = spec_v(2, 6);
+  huge_spec.key_id = key_id(keys.public_key);
+  std::vector<uint8_t> manifest = encode_manifest(huge_spec, payload);
   for (size_t at = 0; at + 8 <= manifest.size(); at += 4) {
     if (manifest[at] == static_cast<uint8_t>(RecordType::payload_size) && manifest[at + 2] == 4) {
       for (int i = 0; i < 4; ++i) manifest[at + 4 + i] = 0xFF;
@@ -153,13 +166,16 @@ TEST(OtaPackage, DistinctStatusPerKindOfBadInput) {
     }
   }
   const auto huge_payload = assemble_package(manifest, payload, keys.secret_key);
+  std::vector<uint8_t> damaged_signature = good;
+  damaged_signature[12 + (good[8] | (good[9] << 8)) + 5] ^= 0x20;
 
   struct Case {
     const char* what;
     std::vector<uint8_t> package;
     Status expected;
   } cases[] = {
-      {"wrong key", make_package(payload, {2, 0, 0}, 6, test_keys(7)), Status::bad_signature},
+      {"unknown key", make_package(payload, {2, 0, 0}, 6, test_keys(7)), Status::bad_key},
+      {"damaged signature", damaged_signature, Status::bad_signature},
       {"replayed older counter", make_package(payload, {0, 9, 0}, 4, keys), Status::rollback},
       {"truncated stream", std::vector<uint8_t>(good.begin(), good.end() - 1), Status::truncated},
       {"oversized manifest length", huge_manifest, Status::too_large},
@@ -240,7 +256,7 @@ TEST(OtaPackage, ManifestRecordRules) {
 TEST(OtaPackage, DescribeShowsTheManifest) {
   const KeyPair keys = test_keys();
   const auto payload = test_payload(777, 3);
-  PackageSpec spec{"vww", {2, 5, 1}, 17, "cortex-m4", std::nullopt};
+  PackageSpec spec = spec_of("vww", {2, 5, 1}, 17);
   auto pkg = write_package(spec, payload, keys.secret_key);
   EXPECT_TRUE(is_package(pkg));
   nlohmann::json j = describe_package(pkg);
@@ -251,7 +267,8 @@ TEST(OtaPackage, DescribeShowsTheManifest) {
   EXPECT_EQ(j["target"], "cortex-m4");
   EXPECT_EQ(j["payload_bytes"], 777);
   EXPECT_EQ(j["payload_hash_matches"], true);
-  EXPECT_EQ(j["format_version"], "1.0");
+  EXPECT_EQ(j["format_version"], "1.1");
+  EXPECT_EQ(j["key_id"], key_id_of(keys.public_key.data()));
   EXPECT_EQ(j["signature"].get<std::string>().size(), 128u);
   pkg.back() ^= 1;
   EXPECT_EQ(describe_package(pkg)["payload_hash_matches"], false);
