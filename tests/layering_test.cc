@@ -1,7 +1,8 @@
 // Layers point one way: import -> ir -> passes -> plan -> emit -> (host run | firmware), the
-// device runtime below all of them and the CLI above. This test reads every production
-// source (tests and test-only helpers excluded), resolves each quoted #include to the file
-// it names, and fails on an include that points the wrong way.
+// device runtime below all of them and the CLI above; an op's host file (compiler/ops/)
+// spans import, export and plan, and its interface header sits with the IR. This test reads
+// every production source (tests and test-only helpers excluded), resolves each quoted
+// #include to the file it names, and fails on an include that points the wrong way.
 #include <gtest/gtest.h>
 
 #include <filesystem>
@@ -22,6 +23,10 @@ std::string layer_of(const fs::path& file) {
   const std::string rel = fs::relative(file, kRoot).generic_string();
   for (const char* top : {"runtime/", "cli/", "sim/"})
     if (rel.rfind(top, 0) == 0) return std::string(top).substr(0, std::string(top).size() - 1);
+  // An op's host file reaches into import, export and plan; its interface header is
+  // included from all of them.
+  if (rel.rfind("compiler/ops/", 0) == 0)
+    return file.extension() == ".h" ? "compiler/ops (interface)" : "compiler/ops";
   if (rel.rfind("compiler/", 0) == 0) {
     const size_t slash = rel.find('/', 9);
     return slash == std::string::npos ? "compiler" : rel.substr(0, slash);
@@ -42,14 +47,22 @@ fs::path resolve(const fs::path& from, const std::string& name) {
 // Rank of each compiler folder along the one direction; a folder may include its own rank
 // or lower. Passes (graph passes, quantization, pruning) are one rank.
 const std::map<std::string, int> kCompilerRank = {
-    {"compiler/io", 0},     {"compiler/ir", 0},       {"compiler/import", 1},
-    {"compiler/export", 1}, {"compiler/passes", 2},   {"compiler/quantize", 2},
-    {"compiler/prune", 2},  {"compiler/plan", 3},     {"compiler/emit", 4},
-    {"compiler/ota", 4},    {"compiler/host", 5},
+    {"compiler/io", 0},       {"compiler/ir", 0},    {"compiler/import", 1},
+    {"compiler/export", 1},   {"compiler/ota", 1},   {"compiler/passes", 2},
+    {"compiler/quantize", 2}, {"compiler/prune", 2}, {"compiler/plan", 3},
+    {"compiler/emit", 4},     {"compiler/host", 5},  {"compiler/ops (interface)", 0},
+    {"compiler/ops", 3},
 };
+
+// Known edges against the ranks, each with its reason. The quantizer asks the planner
+// whether a node lowers (plan::lower_node) to keep the nodes it cannot run in float.
+bool allowed_exception(const std::string& from, const std::string& to) {
+  return from == "compiler/quantize" && to == "compiler/plan";
+}
 
 // Empty when `from` may include `to`, else why not.
 std::string violation(const std::string& from, const std::string& to) {
+  if (allowed_exception(from, to)) return {};
   if (from == "runtime" && to != "runtime" && to != "other")
     return "the device runtime includes only its own headers";
   if (from.rfind("compiler", 0) == 0 && to == "cli") return "the compiler never includes the CLI";
@@ -108,6 +121,9 @@ TEST(Layering, TheRulesCatchWhatTheyForbid) {
   EXPECT_TRUE(violation("compiler/host", "compiler/emit").empty());
   EXPECT_TRUE(violation("compiler/plan", "compiler/ir").empty());
   EXPECT_TRUE(violation("cli", "compiler/host").empty());
+  EXPECT_TRUE(violation("compiler/import", "compiler/ops (interface)").empty());
+  EXPECT_TRUE(violation("compiler/ops", "compiler/plan").empty());
+  EXPECT_FALSE(violation("compiler/ops", "compiler/emit").empty());
 }
 
 }  // namespace

@@ -20,8 +20,8 @@ std::vector<uint32_t> aligned_copy(const std::vector<uint8_t>& bytes) {
 const uint8_t* validated(const std::vector<uint32_t>& words, size_t size,
                          const std::string& source) {
   const auto* blob = reinterpret_cast<const uint8_t*>(words.data());
-  const Status s = size > UINT32_MAX ? Status::too_large
-                                     : validate_plan(blob, static_cast<uint32_t>(size));
+  const Status s =
+      size > UINT32_MAX ? Status::too_large : validate_plan(blob, static_cast<uint32_t>(size));
   if (s != Status::ok)
     throw tinyforge::Error(fmt::format("{}: invalid plan blob: {}", source, status_name(s)));
   return blob;

@@ -2,6 +2,7 @@
 // tensors, operator codes) and the per-op mapping that fills it (tflite_ops_writer.cc).
 #pragma once
 #include <flatbuffers/flatbuffers.h>
+#include <fmt/format.h>
 
 #include <cstdint>
 #include <map>
@@ -54,5 +55,38 @@ class ModelBuilder {
 
 // Writes the TFLite operator(s) for IR node `node_index` (tflite_ops_writer.cc).
 void write_node(ModelBuilder& b, size_t node_index);
+
+// Helpers of the per-op writers (tflite_ops_writer.cc and the op files in compiler/ops/).
+[[noreturn]] inline void refuse(const ModelBuilder& b, size_t node, const std::string& what) {
+  throw tinyforge::Error(fmt::format("{}: {}: {}", b.graph().source, b.graph().node_label(node), what));
+}
+
+inline tfl::ActivationFunctionType activation(ir::Activation a) {
+  switch (a) {
+    case ir::Activation::none:
+      return tfl::ActivationFunctionType::NONE;
+    case ir::Activation::relu:
+      return tfl::ActivationFunctionType::RELU;
+    case ir::Activation::relu_n1_to_1:
+      return tfl::ActivationFunctionType::RELU_N1_TO_1;
+    case ir::Activation::relu6:
+      return tfl::ActivationFunctionType::RELU6;
+  }
+  return tfl::ActivationFunctionType::NONE;
+}
+
+inline const ir::Tensor& in_tensor(const ModelBuilder& b, size_t node, size_t i) {
+  return b.graph().tensors.at(static_cast<size_t>(b.graph().nodes[node].inputs.at(i)));
+}
+inline const ir::Tensor& out_tensor(const ModelBuilder& b, size_t node) {
+  return b.graph().tensors.at(static_cast<size_t>(b.graph().nodes[node].outputs.at(0)));
+}
+inline bool is_int8(const ModelBuilder& b, size_t node) { return in_tensor(b, node, 0).type == DType::i8; }
+
+inline std::vector<int32_t> io_of(ModelBuilder& b, const std::vector<int>& ir) {
+  std::vector<int32_t> out;
+  for (int t : ir) out.push_back(b.tensor(t));
+  return out;
+}
 
 }  // namespace tinyforge::tflite_export

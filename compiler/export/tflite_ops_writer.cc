@@ -1,5 +1,6 @@
-// IR node -> TFLite operator(s): builtin code, version, options and operand list. Adding
-// an op means one case in write_node plus its write_* function here.
+// IR node -> TFLite operator(s): builtin code, version, options and operand list, for the
+// ops whose mapping has not moved to their own file under compiler/ops/ (those are written
+// through ops::host_op(op).write_tflite).
 //
 // Facts used: option fields and operand order from tensorflow/lite/schema/schema.fbs;
 // versions from tensorflow/lite/tools/versioning/op_version.cc (int8 CONV_2D and
@@ -14,44 +15,13 @@
 #include <cmath>
 
 #include "export/tflite_builder.h"
+#include "ops/host_op.h"
 
 namespace tinyforge::tflite_export {
 namespace {
 
 using Builtin = tfl::BuiltinOperator;
 using Options = tfl::BuiltinOptions;
-
-[[noreturn]] void refuse(const ModelBuilder& b, size_t node, const std::string& what) {
-  throw tinyforge::Error(fmt::format("{}: {}: {}", b.graph().source, b.graph().node_label(node), what));
-}
-
-tfl::ActivationFunctionType activation(ir::Activation a) {
-  switch (a) {
-    case ir::Activation::none:
-      return tfl::ActivationFunctionType::NONE;
-    case ir::Activation::relu:
-      return tfl::ActivationFunctionType::RELU;
-    case ir::Activation::relu_n1_to_1:
-      return tfl::ActivationFunctionType::RELU_N1_TO_1;
-    case ir::Activation::relu6:
-      return tfl::ActivationFunctionType::RELU6;
-  }
-  return tfl::ActivationFunctionType::NONE;
-}
-
-const ir::Tensor& in_tensor(const ModelBuilder& b, size_t node, size_t i) {
-  return b.graph().tensors.at(static_cast<size_t>(b.graph().nodes[node].inputs.at(i)));
-}
-const ir::Tensor& out_tensor(const ModelBuilder& b, size_t node) {
-  return b.graph().tensors.at(static_cast<size_t>(b.graph().nodes[node].outputs.at(0)));
-}
-bool is_int8(const ModelBuilder& b, size_t node) { return in_tensor(b, node, 0).type == DType::i8; }
-
-std::vector<int32_t> io_of(ModelBuilder& b, const std::vector<int>& ir) {
-  std::vector<int32_t> out;
-  for (int t : ir) out.push_back(b.tensor(t));
-  return out;
-}
 
 // How an IR window's padding is written.
 struct WindowPadding {
@@ -181,13 +151,6 @@ void write_add(ModelBuilder& b, size_t node) {
                  Options::AddOptions, options.Union());
 }
 
-void write_mul(ModelBuilder& b, size_t node) {
-  const ir::Node& n = b.graph().nodes[node];
-  const auto options = tfl::CreateMulOptions(b.fbb(), activation(n.attrs.activation));
-  b.add_operator(Builtin::MUL, is_int8(b, node) ? 2 : 1, io_of(b, n.inputs), io_of(b, n.outputs),
-                 Options::MulOptions, options.Union());
-}
-
 void write_reshape(ModelBuilder& b, size_t node) {
   const ir::Node& n = b.graph().nodes[node];
   const ir::Tensor& out = out_tensor(b, node);
@@ -212,84 +175,9 @@ void write_unary(ModelBuilder& b, size_t node, Builtin builtin, int32_t int8_ver
                  io_of(b, n.outputs));
 }
 
-// Clamp: TFLite has the bounds of its RELU family as builtins.
-void write_clamp(ModelBuilder& b, size_t node) {
-  const ir::Attrs& a = b.graph().nodes[node].attrs;
-  const bool unbounded = std::isinf(a.clamp_max) && a.clamp_max > 0;
-  if (a.clamp_min == 0.0f && unbounded) return write_unary(b, node, Builtin::RELU, 2);
-  if (a.clamp_min == 0.0f && a.clamp_max == 6.0f) return write_unary(b, node, Builtin::RELU6, 2);
-  if (a.clamp_min == -1.0f && a.clamp_max == 1.0f)
-    return write_unary(b, node, Builtin::RELU_N1_TO_1, 1);
-  if (a.clamp_min == 0.0f && a.clamp_max == 1.0f)
-    return write_unary(b, node, Builtin::RELU_0_TO_1, 1);
-  refuse(b, node,
-         fmt::format("clamp to [{}, {}] has no TFLite builtin; expected [0, inf), [0, 6], "
-                     "[-1, 1] or [0, 1]",
-                     a.clamp_min, a.clamp_max));
-}
-
 void write_quantize(ModelBuilder& b, size_t node) { write_unary(b, node, Builtin::QUANTIZE, 1); }
 void write_dequantize(ModelBuilder& b, size_t node) {
   write_unary(b, node, Builtin::DEQUANTIZE, 2);
-}
-
-void write_concatenation(ModelBuilder& b, size_t node) {
-  const ir::Node& n = b.graph().nodes[node];
-  const auto options = tfl::CreateConcatenationOptions(b.fbb(), n.attrs.axis);
-  b.add_operator(Builtin::CONCATENATION, is_int8(b, node) ? 2 : 1, io_of(b, n.inputs),
-                 io_of(b, n.outputs), Options::ConcatenationOptions, options.Union());
-}
-
-void write_transpose(ModelBuilder& b, size_t node) {
-  const ir::Node& n = b.graph().nodes[node];
-  const ir::Tensor& out = out_tensor(b, node);
-  const int32_t rank = static_cast<int32_t>(n.attrs.perm.size());
-  const int32_t perm = b.constant_i32(out.name + "/perm", {rank}, n.attrs.perm);
-  b.add_operator(Builtin::TRANSPOSE, is_int8(b, node) ? 2 : 1, {b.tensor(n.inputs[0]), perm},
-                 io_of(b, n.outputs), Options::TransposeOptions,
-                 tfl::CreateTransposeOptions(b.fbb()).Union());
-}
-
-void write_pad(ModelBuilder& b, size_t node) {
-  const ir::Node& n = b.graph().nodes[node];
-  const ir::Tensor& in = in_tensor(b, node, 0);
-  const ir::Tensor& out = out_tensor(b, node);
-  const size_t rank = in.shape.size();
-  if (n.attrs.pads.size() != 2 * rank)
-    refuse(b, node, fmt::format("pads has {} entries; expected {}", n.attrs.pads.size(), 2 * rank));
-  std::vector<int32_t> paddings;  // [rank, 2]: (before, after) per dimension
-  for (size_t d = 0; d < rank; ++d) {
-    paddings.push_back(n.attrs.pads[d]);
-    paddings.push_back(n.attrs.pads[rank + d]);
-  }
-  const int32_t pads =
-      b.constant_i32(out.name + "/paddings", {static_cast<int32_t>(rank), 2}, paddings);
-  const int32_t version = is_int8(b, node) ? 2 : 1;
-  if (n.attrs.pad_value == 0.0f) {
-    b.add_operator(Builtin::PAD, version, {b.tensor(n.inputs[0]), pads}, io_of(b, n.outputs),
-                   Options::PadOptions, tfl::CreatePadOptions(b.fbb()).Union());
-    return;
-  }
-  // PADV2: the border value is a one-element tensor of the input's type and quantization.
-  ir::Tensor value;
-  value.name = out.name + "/pad_value";
-  value.type = in.type;
-  value.shape = {1};
-  value.constant = true;
-  value.quant = in.quant;
-  if (in.type == DType::i8) {
-    const float q = std::round(n.attrs.pad_value / in.quant.scale.at(0)) +
-                    static_cast<float>(in.quant.zero_point.empty() ? 0 : in.quant.zero_point[0]);
-    value.data = {static_cast<uint8_t>(static_cast<int8_t>(std::clamp(q, -128.0f, 127.0f)))};
-  } else if (in.type == DType::f32) {
-    value.data.resize(4);
-    std::memcpy(value.data.data(), &n.attrs.pad_value, 4);
-  } else {
-    refuse(b, node, fmt::format("a non-zero pad value on {} data", dtype_name(in.type)));
-  }
-  b.add_operator(Builtin::PADV2, version, {b.tensor(n.inputs[0]), pads, b.constant(value)},
-                 io_of(b, n.outputs), Options::PadV2Options,
-                 tfl::CreatePadV2Options(b.fbb()).Union());
 }
 
 }  // namespace
@@ -316,23 +204,11 @@ void write_node(ModelBuilder& b, size_t node) {
       return write_quantize(b, node);
     case OpCode::Dequantize:
       return write_dequantize(b, node);
-    case OpCode::Mul:
-      return write_mul(b, node);
-    case OpCode::Logistic:
-      return write_unary(b, node, Builtin::LOGISTIC, 2);
-    case OpCode::Tanh:
-      return write_unary(b, node, Builtin::TANH, 2);
-    case OpCode::Clamp:
-      return write_clamp(b, node);
-    case OpCode::Concatenation:
-      return write_concatenation(b, node);
-    case OpCode::Transpose:
-      return write_transpose(b, node);
-    case OpCode::Pad:
-      return write_pad(b, node);
     default:
-      break;  // ops added to ops.def later: refused until mapped here
+      break;
   }
+  if (const auto write = ops::host_op(b.graph().nodes[node].op).write_tflite)
+    return write(b, node);
   refuse(b, node, "no TFLite operator for this op");
 }
 

@@ -32,7 +32,8 @@ void quantize_tensor(ir::Tensor& t, float scale, int32_t zero_point) {
   std::vector<uint8_t> q(static_cast<size_t>(t.elements()));
   for (int64_t i = 0; i < t.elements(); ++i) {
     const float v = std::round(t.at<float>(i) / scale) + static_cast<float>(zero_point);
-    q[static_cast<size_t>(i)] = static_cast<uint8_t>(static_cast<int8_t>(std::clamp(v, -128.f, 127.f)));
+    const float clamped = std::clamp(v, -128.f, 127.f);
+    q[static_cast<size_t>(i)] = static_cast<uint8_t>(static_cast<int8_t>(clamped));
   }
   t.type = DType::i8;
   t.data = std::move(q);
@@ -144,6 +145,17 @@ ir::Graph binary(OpCode op, bool int8) {
   ir::Attrs a;
   a.activation = ir::Activation::relu;
   return one_op(b, op, {x, z}, y, a);
+}
+
+// Maximum / Minimum: int8 inputs and output share one scale and zero point.
+ir::Graph maximum_minimum(OpCode op, bool int8) {
+  GraphBuilder b(17);
+  const int x = b.activation("x", {2, 1, 5});
+  const int z = b.activation("z", {3, 1});  // broadcast against x
+  const int y = b.activation("y", {2, 3, 5});
+  if (int8)
+    for (int t : {x, z, y}) quantize_tensor(b.g.tensors[t], 0.05f, -7);
+  return one_op(b, op, {x, z}, y);
 }
 
 ir::Graph unary(OpCode op, bool int8, float out_scale = 0, int32_t out_zp = 0) {
@@ -287,14 +299,17 @@ std::vector<Case> cases() {
       {"PadV2_f32", [] { return pad(false, -3); }},
       {"Pad_i8", [] { return pad(true, 0); }},
       {"PadV2_i8", [] { return pad(true, 5); }},
+      {"Maximum_f32", [] { return maximum_minimum(OpCode::Maximum, false); }},
+      {"Maximum_i8", [] { return maximum_minimum(OpCode::Maximum, true); }},
+      {"Minimum_f32", [] { return maximum_minimum(OpCode::Minimum, false); }},
+      {"Minimum_i8", [] { return maximum_minimum(OpCode::Minimum, true); }},
   };
 }
 
 // Target kernel variants: chosen by the planner from IR ops, never in the IR itself.
 bool is_kernel_variant(OpCode op) {
   return op == OpCode::Conv2DDsp || op == OpCode::DepthwiseConv2DDsp ||
-         op == OpCode::FullyConnectedDsp || op == OpCode::AveragePool2DDsp ||
-         op == OpCode::AddDsp;
+         op == OpCode::FullyConnectedDsp || op == OpCode::AveragePool2DDsp || op == OpCode::AddDsp;
 }
 
 void expect_same_tensor(const ir::Tensor& a, const ir::Tensor& b, const std::string& what) {

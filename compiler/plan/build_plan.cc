@@ -18,23 +18,9 @@ uint32_t find_root(std::vector<uint32_t>& parent, uint32_t x) {
   return x;
 }
 
-}  // namespace
-
-uint32_t PlanTensor::bytes() const {
-  uint64_t n = dtype_size(type);
-  for (int32_t d : shape) n *= static_cast<uint64_t>(d);
-  return static_cast<uint32_t>(n);
-}
-
-Plan build_plan(ir::Graph graph, const PlanOptions& options) {
-  graph.check();
-  select_kernels(graph, options.kernels);
-  const size_t num_nodes = graph.nodes.size();
-  std::vector<LoweredOp> lowered;
-  lowered.reserve(num_nodes);
-  for (size_t i = 0; i < num_nodes; ++i) lowered.push_back(lower_node(graph, i));
-
-  // Keep only tensors that are used, numbered in order of first appearance.
+// The used tensors of `graph`, numbered in order of first appearance, and the ops with
+// their lowered inputs and params.
+Plan number_tensors_and_ops(const ir::Graph& graph, std::vector<LoweredOp>& lowered) {
   Plan plan;
   std::vector<int> plan_index(graph.tensors.size(), -1);
   auto use = [&](int t) -> uint16_t {
@@ -64,7 +50,7 @@ Plan build_plan(ir::Graph graph, const PlanOptions& options) {
     return static_cast<uint16_t>(plan_index[t]);
   };
   for (int t : graph.inputs) plan.inputs.push_back(use(t));
-  for (size_t i = 0; i < num_nodes; ++i) {
+  for (size_t i = 0; i < graph.nodes.size(); ++i) {
     PlanOp op;
     op.op = graph.nodes[i].op;
     op.name = graph.nodes[i].name;
@@ -82,27 +68,40 @@ Plan build_plan(ir::Graph graph, const PlanOptions& options) {
     if (plan.tensors[t].storage != Storage::arena)
       throw tinyforge::Error(fmt::format("{}: model output '{}' is a constant (fold it away)",
                                   graph.source, plan.tensors[t].name));
+  return plan;
+}
 
-  // Lifetimes of arena tensors, merged across in-place aliases.
+// The arena's buffers: one per arena tensor (merged across in-place aliases) with its
+// lifetime in op indices (-1: model input, ops.size(): model output), then one per scratch.
+struct ArenaBuffers {
+  std::vector<Buffer> buffers;
+  std::vector<uint32_t> parent;     // alias forest over plan tensors
+  std::vector<int> buffer_of;       // by alias root; -1 for constants
+  std::vector<int> scratch_buffer;  // by op; -1 without scratch
+
+  int of_tensor(uint16_t t) { return buffer_of[find_root(parent, t)]; }
+};
+
+ArenaBuffers arena_buffers(const Plan& plan) {
+  ArenaBuffers a;
   const uint32_t n = static_cast<uint32_t>(plan.tensors.size());
-  std::vector<uint32_t> parent(n);
-  std::iota(parent.begin(), parent.end(), 0);
+  a.parent.resize(n);
+  std::iota(a.parent.begin(), a.parent.end(), 0);
   for (const PlanOp& op : plan.ops)
     if (output_aliases_input(op.op) && plan.tensors[op.inputs[0]].storage == Storage::arena &&
         plan.tensors[op.inputs[0]].bytes() == plan.tensors[op.outputs[0]].bytes())
-      parent[find_root(parent, op.outputs[0])] = find_root(parent, op.inputs[0]);
+      a.parent[find_root(a.parent, op.outputs[0])] = find_root(a.parent, op.inputs[0]);
 
   const int end = static_cast<int>(plan.ops.size());
-  std::vector<Buffer> buffers;
-  std::vector<int> buffer_of(n, -1);
+  a.buffer_of.assign(n, -1);
   auto touch = [&](uint16_t t, int when) {
     if (t == kNoTensor || plan.tensors[t].storage != Storage::arena) return;
-    const uint32_t root = find_root(parent, t);
-    if (buffer_of[root] < 0) {
-      buffer_of[root] = static_cast<int>(buffers.size());
-      buffers.push_back({0, when, when});
+    const uint32_t root = find_root(a.parent, t);
+    if (a.buffer_of[root] < 0) {
+      a.buffer_of[root] = static_cast<int>(a.buffers.size());
+      a.buffers.push_back({0, when, when});
     }
-    Buffer& b = buffers[buffer_of[root]];
+    Buffer& b = a.buffers[a.buffer_of[root]];
     b.size = std::max(b.size, plan.tensors[t].bytes());
     b.first = std::min(b.first, when);
     b.last = std::max(b.last, when);
@@ -113,34 +112,58 @@ Plan build_plan(ir::Graph graph, const PlanOptions& options) {
     for (uint16_t t : plan.ops[i].outputs) touch(t, i);
   }
   for (uint16_t t : plan.outputs) touch(t, end);
-  std::vector<int> scratch_buffer(plan.ops.size(), -1);
+  a.scratch_buffer.assign(plan.ops.size(), -1);
   for (int i = 0; i < end; ++i) {
     if (plan.ops[i].scratch_size == 0) continue;
-    scratch_buffer[i] = static_cast<int>(buffers.size());
-    buffers.push_back({plan.ops[i].scratch_size, i, i});
+    a.scratch_buffer[i] = static_cast<int>(a.buffers.size());
+    a.buffers.push_back({plan.ops[i].scratch_size, i, i});
   }
+  return a;
+}
 
-  // In-place ops: an input whose last use is this op may overlap the output created here.
+// In-place ops: an input whose last use is this op may overlap the output created here.
+std::vector<Overlap> in_place_overlaps(const Plan& plan, const std::vector<LoweredOp>& lowered,
+                                       ArenaBuffers& a) {
   std::vector<Overlap> overlaps;
-  for (int i = 0; i < end; ++i) {
+  for (int i = 0; i < static_cast<int>(plan.ops.size()); ++i) {
     for (const InPlace& rule : lowered[i].in_place) {
       const uint16_t in = plan.ops[i].inputs.at(static_cast<size_t>(rule.input));
       const uint16_t out = plan.ops[i].outputs.at(0);
       if (in == kNoTensor || plan.tensors[in].storage != Storage::arena) continue;
-      const int a = buffer_of[find_root(parent, in)], b = buffer_of[find_root(parent, out)];
-      if (a != b && buffers[a].last == i && buffers[b].first == i)
-        overlaps.push_back({static_cast<size_t>(a), static_cast<size_t>(b), rule.min_gap});
+      const int x = a.of_tensor(in), y = a.of_tensor(out);
+      if (x != y && a.buffers[x].last == i && a.buffers[y].first == i)
+        overlaps.push_back({static_cast<size_t>(x), static_cast<size_t>(y), rule.min_gap});
     }
   }
+  return overlaps;
+}
 
-  const MemoryPlan mem = plan_memory(buffers, options.arena_alignment, overlaps);
-  if (!memory_plan_is_valid(buffers, mem, overlaps))
+}  // namespace
+
+uint32_t PlanTensor::bytes() const {
+  uint64_t n = dtype_size(type);
+  for (int32_t d : shape) n *= static_cast<uint64_t>(d);
+  return static_cast<uint32_t>(n);
+}
+
+Plan build_plan(ir::Graph graph, const PlanOptions& options) {
+  graph.check();
+  select_kernels(graph, options.kernels);
+  std::vector<LoweredOp> lowered;
+  lowered.reserve(graph.nodes.size());
+  for (size_t i = 0; i < graph.nodes.size(); ++i) lowered.push_back(lower_node(graph, i));
+
+  Plan plan = number_tensors_and_ops(graph, lowered);
+  ArenaBuffers a = arena_buffers(plan);
+  const std::vector<Overlap> overlaps = in_place_overlaps(plan, lowered, a);
+  const MemoryPlan mem = plan_memory(a.buffers, options.arena_alignment, overlaps);
+  if (!memory_plan_is_valid(a.buffers, mem, overlaps))
     throw tinyforge::Error("internal error: memory planner produced overlapping buffers");
-  for (uint32_t t = 0; t < n; ++t)
+  for (uint32_t t = 0; t < plan.tensors.size(); ++t)
     if (plan.tensors[t].storage == Storage::arena)
-      plan.tensors[t].arena_offset = mem.offsets[buffer_of[find_root(parent, t)]];
-  for (int i = 0; i < end; ++i)
-    if (scratch_buffer[i] >= 0) plan.ops[i].scratch_offset = mem.offsets[scratch_buffer[i]];
+      plan.tensors[t].arena_offset = mem.offsets[a.of_tensor(static_cast<uint16_t>(t))];
+  for (size_t i = 0; i < plan.ops.size(); ++i)
+    if (a.scratch_buffer[i] >= 0) plan.ops[i].scratch_offset = mem.offsets[a.scratch_buffer[i]];
   plan.arena_size = mem.arena_size;
   return plan;
 }

@@ -7,6 +7,8 @@
 #include <numeric>
 #include <optional>
 
+#include "ops/host_op.h"
+
 namespace tinyforge::prune {
 namespace {
 
@@ -98,7 +100,7 @@ class Pruner {
     const int w = n.inputs.at(1);
     if (Refusal r = weight_refusal(p, w)) return r;
     const ir::Tensor& weights = g_.tensors[static_cast<size_t>(w)];
-    if (n.op == OpCode::Conv2D &&
+    if (weights.shape.size() == 4 &&  // conv filter [OC,KH,KW,IC/groups]
         g_.tensors[static_cast<size_t>(n.inputs[0])].shape.back() != weights.shape.back())
       return "grouped convolution";
     const int32_t channels = weights.shape[0];
@@ -123,7 +125,7 @@ class Pruner {
       if (keep[static_cast<size_t>(c)]) kept_indices.push_back(c);
     result.kept_channels[p] = kept_indices;
     for (const Step& s : chain.pass)
-      if (g_.nodes[s.node].op == OpCode::DepthwiseConv2D)
+      if (ops::traits(g_.nodes[s.node].op).channels == ir::ChannelRule::depthwise)
         result.kept_channels[s.node] = kept_indices;
     ++result.layers;
     result.channels_removed += channels - kept;
@@ -175,24 +177,22 @@ class Pruner {
       const bool channels_last = shape.back() == period;
       const Step step{c, period};
       chain.tensors.push_back(t);
-      switch (n.op) {
-        case OpCode::Conv2D: {
+      switch (ops::traits(n.op).channels) {
+        case ir::ChannelRule::consumes: {
+          // Conv filters [OC,KH,KW,IC/groups] read channels on their last axis; FC weights
+          // [OUT,IN] in rows of the flattened input.
           const ir::Tensor& w = g_.tensors[static_cast<size_t>(n.inputs.at(1))];
-          if (!channels_last || w.shape.back() != period)
+          if (w.shape.size() == 4 && (!channels_last || w.shape.back() != period))
             return fmt::format("{} is grouped", g_.node_label(c));
-          if (Refusal r = weight_refusal(c, n.inputs[1])) return r;
-          chain.end = step;
-          return std::nullopt;
-        }
-        case OpCode::FullyConnected: {
-          const ir::Tensor& w = g_.tensors[static_cast<size_t>(n.inputs.at(1))];
-          if (w.shape.size() != 2 || w.shape[1] != shape.back())
+          if (w.shape.size() == 2 && w.shape[1] != shape.back())
             return fmt::format("{} reads rows other than the channel layout", g_.node_label(c));
+          if (w.shape.size() != 4 && w.shape.size() != 2)
+            return fmt::format("{} has weights of rank {}", g_.node_label(c), w.shape.size());
           if (Refusal r = weight_refusal(c, n.inputs[1])) return r;
           chain.end = step;
           return std::nullopt;
         }
-        case OpCode::DepthwiseConv2D:
+        case ir::ChannelRule::depthwise:
           if (!channels_last || n.attrs.depth_multiplier != 1)
             return fmt::format("{} has depth multiplier {}", g_.node_label(c),
                                n.attrs.depth_multiplier);
@@ -200,18 +200,17 @@ class Pruner {
           if (n.inputs.size() > 2)
             if (Refusal r = weight_refusal(c, n.inputs[2])) return r;
           break;
-        case OpCode::MaxPool2D:
-        case OpCode::AveragePool2D:
+        case ir::ChannelRule::window:
           if (!channels_last) return fmt::format("{} pools a flattened tensor", g_.node_label(c));
           break;
-        case OpCode::Pad: {
+        case ir::ChannelRule::pad: {
           const size_t rank = shape.size();
           if (n.attrs.pads.size() != 2 * rank || n.attrs.pads[rank - 1] != 0 ||
               n.attrs.pads[2 * rank - 1] != 0)
             return fmt::format("{} pads the channels", g_.node_label(c));
           break;
         }
-        case OpCode::Reshape: {
+        case ir::ChannelRule::flatten: {
           // A flatten of trailing dims: the output's last dim holds whole input rows.
           const std::vector<int32_t>& out = g_.tensors[static_cast<size_t>(n.outputs[0])].shape;
           int64_t trailing = 1;
@@ -223,13 +222,9 @@ class Pruner {
           if (!flatten) return fmt::format("{} does not flatten trailing dims", g_.node_label(c));
           break;
         }
-        case OpCode::Clamp:
-        case OpCode::Logistic:
-        case OpCode::Tanh:
-        case OpCode::Quantize:
-        case OpCode::Dequantize:
+        case ir::ChannelRule::elementwise:
           break;
-        default:
+        case ir::ChannelRule::blocks:
           return fmt::format("its channels flow into {}", g_.node_label(c));
       }
       chain.pass.push_back(step);
@@ -250,7 +245,7 @@ class Pruner {
       slice_axis(g_.tensors[static_cast<size_t>(n.inputs[2])], 0, keep);
     for (const Step& s : chain.pass) {
       const ir::Node& m = g_.nodes[s.node];
-      if (m.op == OpCode::DepthwiseConv2D) {
+      if (ops::traits(m.op).channels == ir::ChannelRule::depthwise) {
         slice_axis(g_.tensors[static_cast<size_t>(m.inputs[1])], 3, keep);
         if (m.inputs.size() > 2 && m.inputs[2] >= 0)
           slice_axis(g_.tensors[static_cast<size_t>(m.inputs[2])], 0, keep);
@@ -259,7 +254,7 @@ class Pruner {
     for (int t : chain.tensors) shrink_last_dim(t, channels, kept);
     const ir::Node& end = g_.nodes[chain.end.node];
     ir::Tensor& w = g_.tensors[static_cast<size_t>(end.inputs[1])];
-    if (end.op == OpCode::Conv2D)
+    if (w.shape.size() == 4)  // conv filter: input channels last
       slice_axis(w, 3, keep);
     else
       slice_columns(w, chain.end.period, keep);
@@ -281,7 +276,7 @@ ChannelPruneResult prune_channels(ir::Graph& graph, double sparsity,
   Pruner pruner(graph, sparsity);
   for (size_t i = 0; i < graph.nodes.size(); ++i) {
     const OpCode op = graph.nodes[i].op;
-    if (op != OpCode::Conv2D && op != OpCode::FullyConnected) continue;
+    if (ops::traits(op).channels != ir::ChannelRule::consumes) continue;
     if (graph.nodes[i].inputs.size() < 2 || graph.nodes[i].inputs[1] < 0) continue;
     const Refusal why = pruner.prune_layer(i, log, result);
     if (why && log) log(fmt::format("{}: kept whole ({})", graph.node_label(i), *why));

@@ -6,18 +6,16 @@
 #include <cmath>
 #include <numeric>
 
+#include "ops/host_op.h"
+
 namespace tinyforge::prune {
 namespace {
-
-bool has_weights(OpCode op) {
-  return op == OpCode::Conv2D || op == OpCode::DepthwiseConv2D || op == OpCode::FullyConnected;
-}
 
 // The constant weight tensors of weighted nodes, each once, in node order.
 std::vector<int> weight_tensors(const ir::Graph& g) {
   std::vector<int> out;
   for (const ir::Node& n : g.nodes) {
-    if (!has_weights(n.op) || n.inputs.size() < 2 || n.inputs[1] < 0) continue;
+    if (!ops::has_weights(n.op) || n.inputs.size() < 2 || n.inputs[1] < 0) continue;
     const int w = n.inputs[1];
     const ir::Tensor& t = g.tensors[static_cast<size_t>(w)];
     if (!t.constant || (t.type != DType::f32 && t.type != DType::i8)) continue;

@@ -6,6 +6,7 @@
 #include <cmath>
 #include <cstring>
 
+#include "ops/host_op.h"
 #include "quantize/graph_probe.h"
 
 namespace tinyforge::prune {
@@ -372,10 +373,6 @@ class Refitter {
   quantize::GraphProbe dense_probe_;
 };
 
-bool weighted(OpCode op) {
-  return op == OpCode::Conv2D || op == OpCode::DepthwiseConv2D || op == OpCode::FullyConnected;
-}
-
 }  // namespace
 
 void reconstruct_pruned(ir::Graph& pruned, const ir::Graph& dense,
@@ -388,7 +385,7 @@ void reconstruct_pruned(ir::Graph& pruned, const ir::Graph& dense,
     const ir::Node& n = pruned.nodes[i];
     if (n.op != dense.nodes[i].op)
       throw tinyforge::Error("reconstruction: the pruned and dense graphs differ in structure");
-    if (!weighted(n.op)) continue;
+    if (!ops::has_weights(n.op)) continue;
     for (int t : {n.inputs.at(0), n.inputs.at(1), n.outputs.at(0)})
       if (pruned.tensors.at(static_cast<size_t>(t)).type != DType::f32)
         throw tinyforge::Error(
@@ -401,7 +398,7 @@ void reconstruct_pruned(ir::Graph& pruned, const ir::Graph& dense,
   }
   Refitter refitter(pruned, dense, data, ridge, kept_channels);
   for (size_t i = 0; i < pruned.nodes.size(); ++i) {
-    if (!weighted(pruned.nodes[i].op)) continue;
+    if (!ops::has_weights(pruned.nodes[i].op)) continue;
     const Refitter::Result r = refitter.refit(i);
     if (log)
       log(fmt::format("{}: refitted {} output channel(s), ridge {:g}", pruned.node_label(i),

@@ -55,8 +55,8 @@ TEST(QuantizeExportCompile, MultiChannelOnnxCnnRunsBitIdenticallyAfterExport) {
   // The ops the TFLite reader once refused are in the quantized graph.
   std::set<OpCode> ops;
   for (const ir::Node& n : q.nodes) ops.insert(n.op);
-  for (OpCode op : {OpCode::Transpose, OpCode::Logistic, OpCode::Tanh, OpCode::Mul,
-                    OpCode::Concatenation})
+  for (OpCode op :
+       {OpCode::Transpose, OpCode::Logistic, OpCode::Tanh, OpCode::Mul, OpCode::Concatenation})
     EXPECT_TRUE(ops.count(op)) << op_info(op).name << " is not in the quantized graph";
 
   const std::string path = ::testing::TempDir() + "multi_channel_cnn_int8.tflite";

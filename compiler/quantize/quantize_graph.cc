@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <limits>
 
+#include "ops/host_op.h"
 #include "plan/lower.h"
 #include "quantize/bias_correction.h"
 #include "quantize/quant_params.h"
@@ -13,34 +14,6 @@ namespace tinyforge::quantize {
 namespace {
 
 constexpr int kInserted = -1;  // origin of a node the rewrite added
-
-// Ops that move values without computing new ones share their input's parameters.
-bool shares_input_params(OpCode op) {
-  return op == OpCode::Reshape || op == OpCode::MaxPool2D || op == OpCode::AveragePool2D ||
-         op == OpCode::Transpose || op == OpCode::Pad;
-}
-
-// Output parameters fixed by the int8 kernels (TFLite's softmax/logistic/tanh).
-std::optional<ir::Quant> fixed_output_params(OpCode op) {
-  ir::Quant q;
-  if (op == OpCode::Softmax || op == OpCode::Logistic) {
-    q.scale = {1.0f / 256};
-    q.zero_point = {-128};
-  } else if (op == OpCode::Tanh) {
-    q.scale = {1.0f / 128};
-    q.zero_point = {0};
-  } else {
-    return std::nullopt;
-  }
-  return q;
-}
-
-// Axis of the output channels of an op's weights (input 1), or -1 for ops without.
-int weight_axis(OpCode op) {
-  if (op == OpCode::Conv2D || op == OpCode::FullyConnected) return 0;
-  if (op == OpCode::DepthwiseConv2D) return 3;
-  return -1;
-}
 
 bool same_params(const ir::Quant& a, const ir::Quant& b) {
   return a.scale == b.scale && a.zero_point == b.zero_point;
@@ -150,10 +123,14 @@ class Rewriter {
       const int out = n.outputs.at(0);
       const int in = n.inputs.empty() ? -1 : n.inputs[0];
       const bool in_is_activation = in >= 0 && !g_.tensors[static_cast<size_t>(in)].constant;
-      if (shares_input_params(n.op) && in_is_activation) {
+      const ir::OpTraits& traits = ops::traits(n.op);
+      if (traits.quant == ir::QuantRule::same_as_input && in_is_activation) {
         params_[static_cast<size_t>(out)] = params_[static_cast<size_t>(in)];
-      } else if (const auto fixed = fixed_output_params(n.op)) {
-        params_[static_cast<size_t>(out)] = *fixed;
+      } else if (traits.quant == ir::QuantRule::fixed) {
+        ir::Quant q;
+        q.scale = {traits.fixed_scale};
+        q.zero_point = {traits.fixed_zero_point};
+        params_[static_cast<size_t>(out)] = q;
       } else {
         params_[static_cast<size_t>(out)] = from_range(out);
       }
@@ -240,7 +217,7 @@ class Rewriter {
     const auto in = static_cast<size_t>(n.inputs[0]);
     const float input_scale = params_[in].scale.at(0);
     std::vector<float> scales = weight_scales(w, axis);
-    if (n.op == OpCode::FullyConnected) scales = {per_tensor_scale(scales)};
+    if (ops::traits(n.op).per_tensor_weights) scales = {per_tensor_scale(scales)};
     fit_bias_range(bias, input_scale, scales);
     ir::Tensor wq = quantize_weights(w, axis, scales);
     const std::vector<double>& means = calibration_[in].means;
@@ -261,7 +238,8 @@ class Rewriter {
     const int out = n.outputs.at(0);
     const ir::Quant& out_params = params_[static_cast<size_t>(out)];
     std::vector<int> inputs;
-    const int axis = weight_axis(n.op);
+    const int axis = ops::traits(n.op).weight_channel_axis;
+    const bool shared_by_inputs = ops::traits(n.op).quant == ir::QuantRule::shared_by_inputs;
     if (axis >= 0) {
       weighted_inputs(i, axis, inputs);
     } else {
@@ -270,10 +248,10 @@ class Rewriter {
           inputs.push_back(-1);
         } else if (g_.tensors[static_cast<size_t>(t)].constant) {
           inputs.push_back(
-              n.op == OpCode::Concatenation
+              shared_by_inputs
                   ? constant_with(t, out_params)
                   : out_.graph.add_tensor(quantize_constant(g_.tensors[static_cast<size_t>(t)])));
-        } else if (n.op == OpCode::Concatenation &&
+        } else if (shared_by_inputs &&
                    !same_params(params_[static_cast<size_t>(t)], out_params)) {
           inputs.push_back(requantized(t, out_params));
         } else {

@@ -105,10 +105,19 @@ ir::Graph read_graph(const uint8_t* data, size_t size, const std::string& source
   }
   std::vector<int> outputs = io_tensors(reader, *sg.outputs(), "output");
 
-  // Keep the converted tensors in TFLite order and renumber every reference.
+  // Keep the referenced tensors in TFLite order and renumber every reference. Operands an
+  // op holds as attributes (RESHAPE's shape, TRANSPOSE's perm, PAD's paddings) were read
+  // and checked but are not kept.
+  std::vector<char> referenced(static_cast<size_t>(reader.num_tensors()), 0);
+  for (const ir::Node& n : nodes)
+    for (const std::vector<int>* list : {&n.inputs, &n.outputs})
+      for (int t : *list)
+        if (t >= 0) referenced[static_cast<size_t>(t)] = 1;
+  for (const std::vector<int>* list : {&inputs, &outputs})
+    for (int t : *list) referenced[static_cast<size_t>(t)] = 1;
   std::vector<int> ir_index(static_cast<size_t>(reader.num_tensors()), -1);
   for (int t = 0; t < reader.num_tensors(); ++t) {
-    if (!reader.converted(t)) continue;
+    if (!reader.converted(t) || !referenced[static_cast<size_t>(t)]) continue;
     ir_index[static_cast<size_t>(t)] = g.add_tensor(std::move(reader.tensor(t)));
   }
   auto renumber = [&](std::vector<int>& list) {

@@ -12,14 +12,19 @@
 #include <climits>
 #include <cmath>
 
-#include "tflite_reader.h"
+#include "import/tflite/op_mapper.h"
+#include "ops/host_op.h"
 
 namespace tinyforge::tflite_import {
 
-const char* supported_builtins() {
-  return "CONV_2D, DEPTHWISE_CONV_2D, FULLY_CONNECTED, AVERAGE_POOL_2D, MAX_POOL_2D, ADD, "
-         "RESHAPE, SOFTMAX, QUANTIZE, DEQUANTIZE, MUL, LOGISTIC, TANH, RELU, RELU6, "
-         "RELU_N1_TO_1, RELU_0_TO_1, CONCATENATION, TRANSPOSE, PAD, PADV2";
+std::string supported_builtins() {
+  std::string list =
+      "CONV_2D, DEPTHWISE_CONV_2D, FULLY_CONNECTED, AVERAGE_POOL_2D, MAX_POOL_2D, ADD, "
+      "RESHAPE, SOFTMAX, QUANTIZE, DEQUANTIZE";
+  for (uint16_t i = 0; i < kNumOps; ++i)
+    for (const ops::TfliteRead& r : ops::host_op(static_cast<OpCode>(i)).tflite_reads)
+      list += std::string(", ") + r.name;
+  return list;
 }
 
 std::string builtin_name(int32_t code) {
@@ -28,158 +33,6 @@ std::string builtin_name(int32_t code) {
 }
 
 namespace {
-
-// One operator being mapped: its inputs/outputs and checks that name it in messages.
-class OpMapper {
- public:
-  OpMapper(Reader& reader, int index, const tfl::Operator& op, std::string builtin)
-      : reader_(reader), index_(index), op_(op), builtin_(std::move(builtin)) {}
-
-  [[noreturn]] void fail(const std::string& what) const {
-    reader_.fail(fmt::format("op {} ({}): {}", index_, builtin_, what));
-  }
-
-  const tfl::Operator& op() const { return op_; }
-  size_t num_inputs() const { return op_.inputs() ? op_.inputs()->size() : 0; }
-
-  // Checks counts: inputs in [min_in, max_in], exactly one output.
-  void require_arity(size_t min_in, size_t max_in) const {
-    const size_t n = num_inputs();
-    if (n < min_in || n > max_in) {
-      if (min_in == max_in) fail(fmt::format("has {} inputs; expected {}", n, min_in));
-      fail(fmt::format("has {} inputs; expected {} to {}", n, min_in, max_in));
-    }
-    const size_t outs = op_.outputs() ? op_.outputs()->size() : 0;
-    if (outs != 1) fail(fmt::format("has {} outputs; expected 1", outs));
-  }
-
-  // TFLite tensor index of input i; -1 only where `optional`.
-  int input_index(size_t i, bool optional = false) const {
-    const int t = i < num_inputs() ? op_.inputs()->Get(static_cast<flatbuffers::uoffset_t>(i)) : -1;
-    if (t == -1 && optional) return -1;
-    check_index(t, fmt::format("input {}", i));
-    return t;
-  }
-  int output_index() const {
-    const int t = op_.outputs()->Get(0);
-    check_index(t, "output 0");
-    return t;
-  }
-  ir::Tensor& input(size_t i) { return reader_.tensor(input_index(i)); }
-  ir::Tensor& output() { return reader_.tensor(output_index()); }
-
-  std::string in_label(size_t i) const {
-    return fmt::format("input {} ({})", i, reader_.tensor_label(input_index(i)));
-  }
-  std::string out_label() const {
-    return fmt::format("output ({})", reader_.tensor_label(output_index()));
-  }
-
-  void require_rank(const ir::Tensor& t, const std::string& label, size_t rank) const {
-    if (t.shape.size() != rank)
-      fail(fmt::format("{} has shape {}; expected rank {}", label, shape_string(t.shape), rank));
-  }
-  void require_type(const ir::Tensor& t, const std::string& label, DType type) const {
-    if (t.type != type)
-      fail(fmt::format("{} is {}; expected {}", label, dtype_name(t.type), dtype_name(type)));
-  }
-  void require_shape(const ir::Tensor& t, const std::string& label,
-                     const std::vector<int32_t>& shape) const {
-    if (t.shape != shape)
-      fail(fmt::format("{} has shape {}; expected {}", label, shape_string(t.shape),
-                       shape_string(shape)));
-  }
-  // int8 activations carry one scale and zero point.
-  void require_per_tensor(const ir::Tensor& t, const std::string& label) const {
-    if (t.type == DType::i8 && t.quant.scale.size() != 1)
-      fail(fmt::format("{} has {} scales; expected per-tensor quantization (1 scale)", label,
-                       t.quant.scale.size()));
-  }
-  // f32 in -> f32 out; i8 in -> i8 out, both per-tensor quantized.
-  void require_activation_types(const ir::Tensor& in, const ir::Tensor& out) const {
-    if (in.type != DType::f32 && in.type != DType::i8)
-      fail(fmt::format("{} is {}; expected float32 or int8", in_label(0), dtype_name(in.type)));
-    require_type(out, out_label(), in.type);
-    require_per_tensor(in, in_label(0));
-    require_per_tensor(out, out_label());
-  }
-  void require_same_quant(const ir::Tensor& a, const std::string& la, const ir::Tensor& b,
-                          const std::string& lb) const {
-    if (a.type != DType::i8) return;
-    if (a.quant.scale != b.quant.scale || a.quant.zero_point != b.quant.zero_point)
-      fail(
-          fmt::format("{} (scale {}, zero point {}) and {} (scale {}, zero point {}) differ; "
-                      "expected the same quantization",
-                      la, a.quant.scale.at(0), a.quant.zero_point.at(0), lb, b.quant.scale.at(0),
-                      b.quant.zero_point.at(0)));
-  }
-
-  // The op's typed options, or nullptr when absent; options of another op's type are an error.
-  template <typename Options>
-  const Options* options(const Options* typed, tfl::BuiltinOptions expected) const {
-    const tfl::BuiltinOptions type = op_.builtin_options_type();
-    if (type != tfl::BuiltinOptions::NONE && type != expected) {
-      const char* got = tfl::EnumNameBuiltinOptions(type);
-      fail(fmt::format("builtin_options are {}; expected {}",
-                       (got && *got) ? got : fmt::format("type {}", static_cast<int>(type)).c_str(),
-                       tfl::EnumNameBuiltinOptions(expected)));
-    }
-    return typed;
-  }
-
-  ir::Activation activation(tfl::ActivationFunctionType a) const {
-    switch (a) {
-      case tfl::ActivationFunctionType::NONE:
-        return ir::Activation::none;
-      case tfl::ActivationFunctionType::RELU:
-        return ir::Activation::relu;
-      case tfl::ActivationFunctionType::RELU_N1_TO_1:
-        return ir::Activation::relu_n1_to_1;
-      case tfl::ActivationFunctionType::RELU6:
-        return ir::Activation::relu6;
-      default:
-        break;
-    }
-    fail(
-        fmt::format("fused activation {} is not supported; expected NONE, RELU, "
-                    "RELU_N1_TO_1 or RELU6",
-                    static_cast<int>(a)));
-  }
-  ir::Padding padding(tfl::Padding p) const {
-    if (p == tfl::Padding::SAME) return ir::Padding::same;
-    if (p == tfl::Padding::VALID) return ir::Padding::valid;
-    fail(fmt::format("padding {} is unknown; expected SAME (0) or VALID (1)", static_cast<int>(p)));
-  }
-  int window(int value, const char* what) const {
-    if (value < 1 || value > kMaxWindow)
-      fail(fmt::format("{} is {}; expected 1..{}", what, value, kMaxWindow));
-    return value;
-  }
-
-  // Output extent of a windowed op along one axis (TFLite padding rules, see top).
-  int32_t out_extent(int32_t in, int filter, int stride, int dilation, ir::Padding pad,
-                     const char* axis) const {
-    const int64_t effective = int64_t{filter - 1} * dilation + 1;
-    if (pad == ir::Padding::same) return static_cast<int32_t>((int64_t{in} + stride - 1) / stride);
-    if (effective > in)
-      fail(
-          fmt::format("{} window {} (filter {} dilation {}) is larger than the input's {}; "
-                      "expected VALID padding to fit",
-                      axis, effective, filter, dilation, in));
-    return static_cast<int32_t>((int64_t{in} - effective + stride) / stride);
-  }
-
- private:
-  void check_index(int t, const std::string& what) const {
-    if (t < 0 || t >= reader_.num_tensors())
-      fail(fmt::format("{} is tensor {}; expected 0..{}", what, t, reader_.num_tensors() - 1));
-  }
-
-  Reader& reader_;
-  int index_;
-  const tfl::Operator& op_;
-  std::string builtin_;
-};
 
 // A float op given int8 weights (weight-only quantization): dequantize the constant once,
 // real = scale * (q - zero_point), per channel along the quantization axis.
@@ -206,6 +59,33 @@ void dequantize_weights(OpMapper& m, ir::Tensor& w, const std::string& label) {
   w.quant = ir::Quant{};
 }
 
+// The int8 kernels add the int32 bias to the accumulator of input x weight products, so
+// they assume bias scale = input scale x weight scale (per channel) and bias zero point 0.
+// A file whose bias scale differs would run with a silently shifted bias: refused, with
+// TFLite's own tolerance (kernels/kernel_util.cc, GetQuantizedConvolutionMultipler:
+// |input scale x weight scale - bias scale| / output scale <= 0.02). A bias without
+// quantization parameters is taken to have the product scale.
+void check_bias_scale(OpMapper& m, const ir::Tensor& in, const ir::Tensor& w,
+                      const ir::Tensor& bias) {
+  if (!bias.quant.present()) return;
+  const size_t channels = static_cast<size_t>(bias.elements());
+  const size_t n = bias.quant.scale.size();
+  if (n != 1 && n != channels)
+    m.fail(fmt::format("{} has {} scales; expected 1 or {}", m.in_label(2), n, channels));
+  for (int32_t zp : bias.quant.zero_point)
+    if (zp != 0) m.fail(fmt::format("{} has zero point {}; expected 0", m.in_label(2), zp));
+  const double in_scale = in.quant.scale.at(0);
+  const double out_scale = m.output().quant.scale.at(0);
+  for (size_t c = 0; c < std::max(n, w.quant.scale.size()); ++c) {
+    const double product = in_scale * w.quant.scale[w.quant.scale.size() == 1 ? 0 : c];
+    const double bias_scale = bias.quant.scale[n == 1 ? 0 : c];
+    if (std::abs(product - bias_scale) / out_scale > 0.02)
+      m.fail(fmt::format("{} has scale {} for channel {}; expected input scale x weight scale "
+                         "= {} (the int8 kernels assume it)",
+                         m.in_label(2), bias_scale, c, product));
+  }
+}
+
 // Weights of conv/depthwise/FC: filter and optional bias dtypes follow the input's.
 void check_weights(OpMapper& m, const ir::Tensor& in, size_t channel_axis, int32_t channels) {
   ir::Tensor& w = m.input(1);
@@ -227,7 +107,20 @@ void check_weights(OpMapper& m, const ir::Tensor& in, size_t channel_axis, int32
     const ir::Tensor& bias = m.input(2);
     m.require_type(bias, m.in_label(2), in.type == DType::i8 ? DType::i32 : DType::f32);
     m.require_shape(bias, m.in_label(2), {channels});
+    if (in.type == DType::i8) check_bias_scale(m, in, w, bias);
   }
+}
+
+// Conv2DOptions and DepthwiseConv2DOptions share these fields (schema.fbs); the depthwise
+// depth_multiplier is redundant and derived from the shapes instead.
+template <typename ConvOptions>
+void read_conv_options(const OpMapper& m, const ConvOptions& o, ir::Attrs& a) {
+  a.padding = m.padding(o.padding());
+  a.stride_h = m.window(o.stride_h(), "stride_h");
+  a.stride_w = m.window(o.stride_w(), "stride_w");
+  a.dilation_h = m.window(o.dilation_h_factor(), "dilation_h_factor");
+  a.dilation_w = m.window(o.dilation_w_factor(), "dilation_w_factor");
+  a.activation = m.activation(o.fused_activation_function());
 }
 
 ir::Node map_conv(OpMapper& m) {
@@ -236,12 +129,7 @@ ir::Node map_conv(OpMapper& m) {
       m.options(m.op().builtin_options_as_Conv2DOptions(), tfl::BuiltinOptions::Conv2DOptions);
   if (!o) m.fail("Conv2DOptions missing; expected strides and padding");
   ir::Node n{OpCode::Conv2D, {}, {}, {}, {}};
-  n.attrs.padding = m.padding(o->padding());
-  n.attrs.stride_h = m.window(o->stride_h(), "stride_h");
-  n.attrs.stride_w = m.window(o->stride_w(), "stride_w");
-  n.attrs.dilation_h = m.window(o->dilation_h_factor(), "dilation_h_factor");
-  n.attrs.dilation_w = m.window(o->dilation_w_factor(), "dilation_w_factor");
-  n.attrs.activation = m.activation(o->fused_activation_function());
+  read_conv_options(m, *o, n.attrs);
 
   const ir::Tensor& in = m.input(0);
   m.require_rank(in, m.in_label(0), 4);
@@ -279,12 +167,7 @@ ir::Node map_depthwise(OpMapper& m) {
                             tfl::BuiltinOptions::DepthwiseConv2DOptions);
   if (!o) m.fail("DepthwiseConv2DOptions missing; expected strides and padding");
   ir::Node n{OpCode::DepthwiseConv2D, {}, {}, {}, {}};
-  n.attrs.padding = m.padding(o->padding());
-  n.attrs.stride_h = m.window(o->stride_h(), "stride_h");
-  n.attrs.stride_w = m.window(o->stride_w(), "stride_w");
-  n.attrs.dilation_h = m.window(o->dilation_h_factor(), "dilation_h_factor");
-  n.attrs.dilation_w = m.window(o->dilation_w_factor(), "dilation_w_factor");
-  n.attrs.activation = m.activation(o->fused_activation_function());
+  read_conv_options(m, *o, n.attrs);
 
   const ir::Tensor& in = m.input(0);
   m.require_rank(in, m.in_label(0), 4);
@@ -372,9 +255,6 @@ ir::Node map_pool(OpMapper& m, OpCode op) {
   return n;
 }
 
-void require_broadcast(OpMapper& m, const ir::Tensor& a, const ir::Tensor& b,
-                       const ir::Tensor& out);
-
 ir::Node map_add(OpMapper& m) {
   m.require_arity(2, 2);
   const auto* o =
@@ -389,6 +269,36 @@ ir::Node map_add(OpMapper& m) {
   m.require_per_tensor(b, m.in_label(1));
   require_broadcast(m, a, b, out);
   return n;
+}
+
+// TFLite's RESHAPE takes its new shape from the constant shape operand (or, without one,
+// the options' new_shape), -1 standing for the one dimension inferred; we take the output
+// tensor's shape. The two must agree, or the model would run with another shape than
+// TFLite gives it.
+void check_new_shape(OpMapper& m, const ir::Tensor& out) {
+  std::vector<int32_t> shape;
+  std::string what;
+  if (m.input_index(1, /*optional=*/true) >= 0 && m.input(1).constant) {
+    const ir::Tensor& t = m.input(1);
+    m.require_type(t, m.in_label(1), DType::i32);
+    for (int64_t i = 0; i < t.elements(); ++i) shape.push_back(t.at<int32_t>(i));
+    what = m.in_label(1);
+  } else {
+    const auto* o =
+        m.options(m.op().builtin_options_as_ReshapeOptions(), tfl::BuiltinOptions::ReshapeOptions);
+    if (!o || !o->new_shape()) return;  // nothing but the output tensor says the shape
+    shape.assign(o->new_shape()->begin(), o->new_shape()->end());
+    what = "ReshapeOptions new_shape";
+  }
+  bool agrees = shape.size() == out.shape.size();
+  int inferred = 0;
+  for (size_t i = 0; agrees && i < shape.size(); ++i) {
+    if (shape[i] == -1) ++inferred;
+    else agrees = shape[i] == out.shape[i];
+  }
+  if (!agrees || inferred > 1)
+    m.fail(fmt::format("{} is {} but {} has shape {}; expected them to agree (-1 at most once)",
+                       what, shape_string(shape), m.out_label(), shape_string(out.shape)));
 }
 
 ir::Node map_reshape(OpMapper& m) {
@@ -406,6 +316,7 @@ ir::Node map_reshape(OpMapper& m) {
                     shape_string(out.shape)));
   m.require_per_tensor(in, m.in_label(0));
   m.require_same_quant(in, m.in_label(0), out, m.out_label());
+  check_new_shape(m, out);
   return n;
 }
 
@@ -457,162 +368,6 @@ ir::Node map_dequantize(OpMapper& m) {
   return n;
 }
 
-
-// Elementwise binary with numpy broadcasting (ADD, MUL): trailing dims equal or 1.
-void require_broadcast(OpMapper& m, const ir::Tensor& a, const ir::Tensor& b,
-                       const ir::Tensor& out) {
-  const size_t rank = std::max(a.shape.size(), b.shape.size());
-  std::vector<int32_t> expected(rank);
-  for (size_t i = 0; i < rank; ++i) {
-    const int32_t da = i < rank - a.shape.size() ? 1 : a.shape[i - (rank - a.shape.size())];
-    const int32_t db = i < rank - b.shape.size() ? 1 : b.shape[i - (rank - b.shape.size())];
-    if (da != db && da != 1 && db != 1)
-      m.fail(fmt::format("input shapes {} and {} do not broadcast; expected equal dims or 1",
-                         shape_string(a.shape), shape_string(b.shape)));
-    expected[i] = std::max(da, db);
-  }
-  m.require_shape(out, m.out_label(), expected);
-}
-
-ir::Node map_mul(OpMapper& m) {
-  m.require_arity(2, 2);
-  const auto* o =
-      m.options(m.op().builtin_options_as_MulOptions(), tfl::BuiltinOptions::MulOptions);
-  ir::Node n{OpCode::Mul, {}, {}, {}, {}};
-  if (o) n.attrs.activation = m.activation(o->fused_activation_function());
-  const ir::Tensor& a = m.input(0);
-  const ir::Tensor& b = m.input(1);
-  const ir::Tensor& out = m.output();
-  m.require_activation_types(a, out);
-  m.require_type(b, m.in_label(1), a.type);
-  m.require_per_tensor(b, m.in_label(1));
-  require_broadcast(m, a, b, out);
-  return n;
-}
-
-// LOGISTIC, TANH: same shape in and out; the int8 output scale is checked by lowering.
-ir::Node map_unary(OpMapper& m, OpCode op) {
-  m.require_arity(1, 1);
-  ir::Node n{op, {}, {}, {}, {}};
-  const ir::Tensor& in = m.input(0);
-  const ir::Tensor& out = m.output();
-  m.require_activation_types(in, out);
-  m.require_shape(out, m.out_label(), in.shape);
-  return n;
-}
-
-// RELU, RELU6, RELU_N1_TO_1, RELU_0_TO_1: a clamp to fixed real bounds.
-ir::Node map_relu(OpMapper& m, float lo, float hi) {
-  ir::Node n = map_unary(m, OpCode::Clamp);
-  n.attrs.clamp_min = lo;
-  n.attrs.clamp_max = hi;
-  return n;
-}
-
-ir::Node map_concatenation(OpMapper& m) {
-  m.require_arity(1, kMaxOpInputs);
-  const auto* o = m.options(m.op().builtin_options_as_ConcatenationOptions(),
-                            tfl::BuiltinOptions::ConcatenationOptions);
-  if (!o) m.fail("ConcatenationOptions missing; expected an axis");
-  if (o->fused_activation_function() != tfl::ActivationFunctionType::NONE)
-    m.fail("fused activation on CONCATENATION is not supported; expected NONE");
-  ir::Node n{OpCode::Concatenation, {}, {}, {}, {}};
-  const ir::Tensor& out = m.output();
-  const int rank = static_cast<int>(out.shape.size());
-  const int axis = o->axis() < 0 ? o->axis() + rank : o->axis();
-  if (axis < 0 || axis >= rank)
-    m.fail(fmt::format("axis {} is out of range for {} of rank {}", o->axis(), m.out_label(), rank));
-  n.attrs.axis = axis;
-  int64_t total = 0;
-  for (size_t i = 0; i < m.num_inputs(); ++i) {
-    const ir::Tensor& in = m.input(i);
-    m.require_activation_types(in, out);
-    m.require_same_quant(in, m.in_label(i), out, m.out_label());
-    std::vector<int32_t> expected = out.shape;
-    if (in.shape.size() == out.shape.size()) expected[axis] = in.shape[axis];
-    m.require_shape(in, m.in_label(i), expected);
-    total += in.shape[axis];
-  }
-  if (total != out.shape[axis])
-    m.fail(fmt::format("{} has {} along axis {}; expected the inputs' sum {}", m.out_label(),
-                       out.shape[axis], axis, total));
-  return n;
-}
-
-// The int32 values of a constant operand (perm, paddings) of the expected element count.
-std::vector<int32_t> constant_ints(OpMapper& m, size_t i, int64_t count) {
-  const ir::Tensor& t = m.input(i);
-  if (!t.constant) m.fail(fmt::format("{} is not constant; expected constant data", m.in_label(i)));
-  m.require_type(t, m.in_label(i), DType::i32);
-  if (t.elements() != count)
-    m.fail(fmt::format("{} has {} elements; expected {}", m.in_label(i), t.elements(), count));
-  std::vector<int32_t> v(static_cast<size_t>(count));
-  for (int64_t k = 0; k < count; ++k) v[static_cast<size_t>(k)] = t.at<int32_t>(k);
-  return v;
-}
-
-ir::Node map_transpose(OpMapper& m) {
-  m.require_arity(2, 2);
-  ir::Node n{OpCode::Transpose, {}, {}, {}, {}};
-  const ir::Tensor& in = m.input(0);
-  const ir::Tensor& out = m.output();
-  m.require_activation_types(in, out);
-  m.require_same_quant(in, m.in_label(0), out, m.out_label());
-  const size_t rank = in.shape.size();
-  n.attrs.perm = constant_ints(m, 1, static_cast<int64_t>(rank));
-  std::vector<int32_t> expected(rank);
-  std::vector<char> seen(rank, 0);
-  for (size_t d = 0; d < rank; ++d) {
-    const int32_t p = n.attrs.perm[d];
-    if (p < 0 || static_cast<size_t>(p) >= rank || seen[static_cast<size_t>(p)]++)
-      m.fail(fmt::format("perm {} is not a permutation of 0..{}", shape_string(n.attrs.perm),
-                         rank - 1));
-    expected[d] = in.shape[static_cast<size_t>(p)];
-  }
-  m.require_shape(out, m.out_label(), expected);
-  return n;
-}
-
-// PAD (border 0, the zero point for int8) and PADV2 (border from a one-element tensor).
-ir::Node map_pad(OpMapper& m, bool v2) {
-  m.require_arity(2, v2 ? 3 : 2);
-  ir::Node n{OpCode::Pad, {}, {}, {}, {}};
-  const ir::Tensor& in = m.input(0);
-  const ir::Tensor& out = m.output();
-  m.require_activation_types(in, out);
-  m.require_same_quant(in, m.in_label(0), out, m.out_label());
-  const size_t rank = in.shape.size();
-  const std::vector<int32_t> pairs = constant_ints(m, 1, 2 * static_cast<int64_t>(rank));
-  std::vector<int32_t> expected(rank);
-  n.attrs.pads.resize(2 * rank);
-  for (size_t d = 0; d < rank; ++d) {
-    const int32_t before = pairs[2 * d], after = pairs[2 * d + 1];
-    if (before < 0 || after < 0 || before > kMaxWindow || after > kMaxWindow)
-      m.fail(fmt::format("paddings of dimension {} are ({}, {}); expected 0..{}", d, before, after,
-                         kMaxWindow));
-    n.attrs.pads[d] = before;
-    n.attrs.pads[rank + d] = after;
-    const int64_t padded = int64_t{in.shape[d]} + before + after;
-    if (padded > INT32_MAX) m.fail(fmt::format("padded dimension {} is {}; too large", d, padded));
-    expected[d] = static_cast<int32_t>(padded);
-  }
-  m.require_shape(out, m.out_label(), expected);
-  if (m.input_index(2, /*optional=*/true) >= 0) {
-    const ir::Tensor& value = m.input(2);
-    if (!value.constant || value.elements() != 1)
-      m.fail(fmt::format("{} has {} elements{}; expected one constant value", m.in_label(2),
-                         value.elements(), value.constant ? "" : " and is not constant"));
-    m.require_type(value, m.in_label(2), in.type);
-    if (in.type == DType::i8) {
-      // The border is stored in the input's quantization; real = s * (q - zp).
-      n.attrs.pad_value = in.quant.scale[0] * static_cast<float>(value.at<int8_t>(0) -
-                                                                 in.quant.zero_point[0]);
-    } else {
-      n.attrs.pad_value = value.at<float>(0);
-    }
-  }
-  return n;
-}
 
 }  // namespace
 
@@ -672,42 +427,13 @@ ir::Node map_operator(Reader& reader, int op_index) {
     case tfl::BuiltinOperator::DEQUANTIZE:
       node = map_dequantize(m);
       break;
-    case tfl::BuiltinOperator::MUL:
-      node = map_mul(m);
-      break;
-    case tfl::BuiltinOperator::LOGISTIC:
-      node = map_unary(m, OpCode::Logistic);
-      break;
-    case tfl::BuiltinOperator::TANH:
-      node = map_unary(m, OpCode::Tanh);
-      break;
-    case tfl::BuiltinOperator::RELU:
-      node = map_relu(m, 0.0f, HUGE_VALF);
-      break;
-    case tfl::BuiltinOperator::RELU6:
-      node = map_relu(m, 0.0f, 6.0f);
-      break;
-    case tfl::BuiltinOperator::RELU_N1_TO_1:
-      node = map_relu(m, -1.0f, 1.0f);
-      break;
-    case tfl::BuiltinOperator::RELU_0_TO_1:
-      node = map_relu(m, 0.0f, 1.0f);
-      break;
-    case tfl::BuiltinOperator::CONCATENATION:
-      node = map_concatenation(m);
-      break;
-    case tfl::BuiltinOperator::TRANSPOSE:
-      node = map_transpose(m);
-      break;
-    case tfl::BuiltinOperator::PAD:
-      node = map_pad(m, /*v2=*/false);
-      break;
-    case tfl::BuiltinOperator::PADV2:
-      node = map_pad(m, /*v2=*/true);
-      break;
-    default:
-      reader.fail(fmt::format("op {} is {}, which is not supported; expected one of: {}", op_index,
-                              name, supported_builtins()));
+    default: {
+      const ops::TfliteRead* read = ops::find_tflite_read(builtin);
+      if (!read)
+        reader.fail(fmt::format("op {} is {}, which is not supported; expected one of: {}",
+                                op_index, name, supported_builtins()));
+      node = read->read(m);
+    }
   }
   // Inputs the IR keeps: RESHAPE drops its shape operand, the rest keep all (bias -1 allowed).
   // Conv, depthwise and FC always get 3 inputs, -1 for an absent bias.

@@ -68,6 +68,6 @@ std::string builtin_name(int32_t code);
 ir::Node map_operator(Reader& reader, int op_index);
 
 // The builtins map_operator accepts, for error messages.
-const char* supported_builtins();
+std::string supported_builtins();
 
 }  // namespace tinyforge::tflite_import

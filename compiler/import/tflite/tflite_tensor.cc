@@ -104,6 +104,109 @@ std::vector<uint8_t> Reader::constant_bytes(int index, const tfl::Tensor& t,
   return std::vector<uint8_t>(data, data + size);
 }
 
+namespace {
+
+TypeInfo type_info(const Reader& r, const tfl::Tensor& t, const std::string& label) {
+  switch (t.type()) {
+    case tfl::TensorType::FLOAT32:
+      return {DType::f32, 4};
+    case tfl::TensorType::INT8:
+      return {DType::i8, 1};
+    case tfl::TensorType::INT32:
+      return {DType::i32, 4};
+    case tfl::TensorType::INT64:
+      return {DType::i32, 8};  // constants only, narrowed
+    default:
+      break;
+  }
+  r.fail(fmt::format("{}: dtype {} ({}) is not supported; expected FLOAT32, INT8, INT32 or "
+                     "an INT64 constant",
+                     label, tensor_type_name(t.type()), static_cast<int>(t.type())));
+}
+
+// Every dimension >= 1 and the file's bytes under kMaxTensorBytes; returns the elements.
+int64_t checked_elements(const Reader& r, const std::vector<int32_t>& shape, int64_t element_bytes,
+                         const std::string& label) {
+  int64_t elements = 1;
+  for (size_t d = 0; d < shape.size(); ++d) {
+    if (shape[d] < 1)
+      r.fail(fmt::format("{}: dimension {} of shape {} is {}; expected >= 1", label, d,
+                         shape_string(shape), shape[d]));
+    elements *= shape[d];
+    if (elements * element_bytes > kMaxTensorBytes)
+      r.fail(fmt::format("{}: shape {} needs more than {} bytes; expected a tensor under 2 GiB",
+                         label, shape_string(shape), kMaxTensorBytes));
+  }
+  return elements;
+}
+
+// INT64 constants (shapes, paddings) narrowed to int32; values must fit.
+std::vector<uint8_t> narrowed_int64(const Reader& r, const std::vector<uint8_t>& data,
+                                    int64_t elements, const std::string& label) {
+  std::vector<uint8_t> narrow(static_cast<size_t>(elements) * 4);
+  for (int64_t i = 0; i < elements; ++i) {
+    int64_t v;
+    std::memcpy(&v, data.data() + i * 8, 8);
+    if (v < std::numeric_limits<int32_t>::min() || v > std::numeric_limits<int32_t>::max())
+      r.fail(fmt::format("{}: INT64 element {} = {} does not fit INT32; expected values that do",
+                         label, i, v));
+    const auto v32 = static_cast<int32_t>(v);
+    std::memcpy(narrow.data() + i * 4, &v32, 4);
+  }
+  return narrow;
+}
+
+// Scale and zero point per tensor, or per slice along quantized_dimension.
+ir::Quant read_quantization(const Reader& r, const tfl::Tensor& t, const ir::Tensor& out,
+                            const std::string& label) {
+  ir::Quant quant;
+  const tfl::QuantizationParameters* q = t.quantization();
+  if (q && q->details_type() != tfl::QuantizationDetails::NONE)
+    r.fail(
+        fmt::format("{}: custom quantization details are not supported; expected "
+                    "scale/zero_point quantization",
+                    label));
+  const size_t num_scales = (q && q->scale()) ? q->scale()->size() : 0;
+  const size_t num_zero_points = (q && q->zero_point()) ? q->zero_point()->size() : 0;
+  if (num_scales == 0 || out.type == DType::f32) return quant;
+  if (num_zero_points != num_scales)
+    r.fail(fmt::format("{}: quantization has {} scales and {} zero points; expected equal counts",
+                       label, num_scales, num_zero_points));
+  int axis = q->quantized_dimension();
+  // Converters give per-channel biases the filter's quantized_dimension (e.g. 3 for a
+  // depthwise bias of shape [C]); on a rank-1 tensor the only possible axis is 0.
+  if (num_scales > 1 && out.shape.size() == 1 && static_cast<int64_t>(num_scales) == out.shape[0])
+    axis = 0;
+  if (num_scales > 1) {
+    if (axis < 0 || static_cast<size_t>(axis) >= out.shape.size())
+      r.fail(fmt::format("{}: quantized_dimension {} is outside shape {}; expected 0..{}", label,
+                         axis, shape_string(out.shape), static_cast<int>(out.shape.size()) - 1));
+    if (static_cast<int64_t>(num_scales) != out.shape[static_cast<size_t>(axis)])
+      r.fail(fmt::format("{}: {} scales along dimension {} of shape {}; expected 1 or {}", label,
+                         num_scales, axis, shape_string(out.shape),
+                         out.shape[static_cast<size_t>(axis)]));
+    quant.axis = axis;
+  }
+  const int64_t zp_min = out.type == DType::i8 ? -128 : std::numeric_limits<int32_t>::min();
+  const int64_t zp_max = out.type == DType::i8 ? 127 : std::numeric_limits<int32_t>::max();
+  for (size_t i = 0; i < num_scales; ++i) {
+    const float s = q->scale()->Get(static_cast<flatbuffers::uoffset_t>(i));
+    // The Verifier checks a vector's 4-byte alignment only, so an int64 element may sit
+    // at a 4-byte boundary in a damaged file: copy the bytes instead of loading in place.
+    int64_t zp;
+    std::memcpy(&zp, q->zero_point()->Data() + i * sizeof(int64_t), sizeof(int64_t));
+    if (!std::isfinite(s) || s <= 0.0f)
+      r.fail(fmt::format("{}: scale[{}] = {}; expected a finite value > 0", label, i, s));
+    if (zp < zp_min || zp > zp_max)
+      r.fail(fmt::format("{}: zero_point[{}] = {}; expected {}..{}", label, i, zp, zp_min, zp_max));
+    quant.scale.push_back(s);
+    quant.zero_point.push_back(static_cast<int32_t>(zp));
+  }
+  return quant;
+}
+
+}  // namespace
+
 ir::Tensor Reader::convert_tensor(int index) const {
   const tfl::Tensor& t = *subgraph_.tensors()->Get(static_cast<flatbuffers::uoffset_t>(index));
   const std::string label = tensor_label(index);
@@ -117,44 +220,14 @@ ir::Tensor Reader::convert_tensor(int index) const {
                     label));
   if (t.sparsity())
     fail(fmt::format("{}: sparse tensors are not supported; expected dense tensors", label));
-
-  // Shape: every dimension >= 1, total bytes under kMaxTensorBytes.
   if (t.shape()) {
     if (t.shape()->size() > static_cast<flatbuffers::uoffset_t>(kMaxRank))
       fail(fmt::format("{}: rank {}; expected at most {}", label, t.shape()->size(), kMaxRank));
     out.shape.assign(t.shape()->begin(), t.shape()->end());
   }
-  TypeInfo info{};
-  switch (t.type()) {
-    case tfl::TensorType::FLOAT32:
-      info = {DType::f32, 4};
-      break;
-    case tfl::TensorType::INT8:
-      info = {DType::i8, 1};
-      break;
-    case tfl::TensorType::INT32:
-      info = {DType::i32, 4};
-      break;
-    case tfl::TensorType::INT64:
-      info = {DType::i32, 8};
-      break;  // constants only, narrowed
-    default:
-      fail(
-          fmt::format("{}: dtype {} ({}) is not supported; expected FLOAT32, INT8, INT32 or "
-                      "an INT64 constant",
-                      label, tensor_type_name(t.type()), static_cast<int>(t.type())));
-  }
+  const TypeInfo info = type_info(*this, t, label);
   out.type = info.type;
-  int64_t elements = 1;
-  for (size_t d = 0; d < out.shape.size(); ++d) {
-    if (out.shape[d] < 1)
-      fail(fmt::format("{}: dimension {} of shape {} is {}; expected >= 1", label, d,
-                       shape_string(out.shape), out.shape[d]));
-    elements *= out.shape[d];
-    if (elements * info.file_element_bytes > kMaxTensorBytes)
-      fail(fmt::format("{}: shape {} needs more than {} bytes; expected a tensor under 2 GiB",
-                       label, shape_string(out.shape), kMaxTensorBytes));
-  }
+  const int64_t elements = checked_elements(*this, out.shape, info.file_element_bytes, label);
 
   out.data = constant_bytes(index, t, elements * info.file_element_bytes);
   out.constant = !out.data.empty();
@@ -164,63 +237,10 @@ ir::Tensor Reader::convert_tensor(int index) const {
           fmt::format("{}: INT64 activations are not supported; expected INT64 only for "
                       "constants (e.g. shapes)",
                       label));
-    std::vector<uint8_t> narrow(static_cast<size_t>(elements) * 4);
-    for (int64_t i = 0; i < elements; ++i) {
-      int64_t v;
-      std::memcpy(&v, out.data.data() + i * 8, 8);
-      if (v < std::numeric_limits<int32_t>::min() || v > std::numeric_limits<int32_t>::max())
-        fail(fmt::format("{}: INT64 element {} = {} does not fit INT32; expected values that do",
-                         label, i, v));
-      const auto v32 = static_cast<int32_t>(v);
-      std::memcpy(narrow.data() + i * 4, &v32, 4);
-    }
-    out.data = std::move(narrow);
+    out.data = narrowed_int64(*this, out.data, elements, label);
   }
 
-  // Quantization: scale and zero point per tensor, or per slice along quantized_dimension.
-  const tfl::QuantizationParameters* q = t.quantization();
-  if (q && q->details_type() != tfl::QuantizationDetails::NONE)
-    fail(
-        fmt::format("{}: custom quantization details are not supported; expected "
-                    "scale/zero_point quantization",
-                    label));
-  const size_t num_scales = (q && q->scale()) ? q->scale()->size() : 0;
-  const size_t num_zero_points = (q && q->zero_point()) ? q->zero_point()->size() : 0;
-  if (num_scales > 0 && out.type != DType::f32) {
-    if (num_zero_points != num_scales)
-      fail(fmt::format("{}: quantization has {} scales and {} zero points; expected equal counts",
-                       label, num_scales, num_zero_points));
-    int axis = q->quantized_dimension();
-    // Converters give per-channel biases the filter's quantized_dimension (e.g. 3 for a
-    // depthwise bias of shape [C]); on a rank-1 tensor the only possible axis is 0.
-    if (num_scales > 1 && out.shape.size() == 1 && static_cast<int64_t>(num_scales) == out.shape[0])
-      axis = 0;
-    if (num_scales > 1) {
-      if (axis < 0 || static_cast<size_t>(axis) >= out.shape.size())
-        fail(fmt::format("{}: quantized_dimension {} is outside shape {}; expected 0..{}", label,
-                         axis, shape_string(out.shape), static_cast<int>(out.shape.size()) - 1));
-      if (static_cast<int64_t>(num_scales) != out.shape[static_cast<size_t>(axis)])
-        fail(fmt::format("{}: {} scales along dimension {} of shape {}; expected 1 or {}", label,
-                         num_scales, axis, shape_string(out.shape),
-                         out.shape[static_cast<size_t>(axis)]));
-      out.quant.axis = axis;
-    }
-    const int64_t zp_min = out.type == DType::i8 ? -128 : std::numeric_limits<int32_t>::min();
-    const int64_t zp_max = out.type == DType::i8 ? 127 : std::numeric_limits<int32_t>::max();
-    for (size_t i = 0; i < num_scales; ++i) {
-      const float s = q->scale()->Get(static_cast<flatbuffers::uoffset_t>(i));
-      // The Verifier checks a vector's 4-byte alignment only, so an int64 element may sit
-      // at a 4-byte boundary in a damaged file: copy the bytes instead of loading in place.
-      int64_t zp;
-      std::memcpy(&zp, q->zero_point()->Data() + i * sizeof(int64_t), sizeof(int64_t));
-      if (!std::isfinite(s) || s <= 0.0f)
-        fail(fmt::format("{}: scale[{}] = {}; expected a finite value > 0", label, i, s));
-      if (zp < zp_min || zp > zp_max)
-        fail(fmt::format("{}: zero_point[{}] = {}; expected {}..{}", label, i, zp, zp_min, zp_max));
-      out.quant.scale.push_back(s);
-      out.quant.zero_point.push_back(static_cast<int32_t>(zp));
-    }
-  }
+  out.quant = read_quantization(*this, t, out, label);
   if (out.type == DType::i8 && !out.quant.present())
     fail(
         fmt::format("{}: INT8 tensor without quantization parameters; expected a scale and "

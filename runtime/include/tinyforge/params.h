@@ -157,7 +157,7 @@ struct PadParams {
   int32_t q_value;
 };
 
-// ---- Armv7E-M DSP twins (issue 4; appended, see ops.def) ------------------------------
+// ---- Armv7E-M DSP twins (appended, see ops.def) -----------------------------------------
 // Selected offline by the compiler for cores with the DSP extension (`--target cortex-m4`,
 // m7, m33); compiled everywhere (portable C without the extension) and bit-exact with the
 // reference kernels. Their constant operands are packed offline: layouts, the per-channel
@@ -224,6 +224,13 @@ struct AddDspParams {
   int32_t requant;
   int32_t output_offset;
   int32_t act_min, act_max;
+};
+
+// Elementwise maximum / minimum of two inputs with numpy broadcasting up to rank 4 (TFLite
+// MAXIMUM / MINIMUM). Inputs: in0, in1. int8: both inputs and the output share one scale
+// and zero point, so the kernel compares stored values; no fields are needed.
+struct MaximumMinimumParams {
+  uint32_t reserved;
 };
 
 #define OP(name, params, min_in, max_in, n_out)                                      \

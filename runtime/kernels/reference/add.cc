@@ -1,80 +1,17 @@
 // Reference Add: out = in0 + in1 with numpy broadcasting up to rank 4, then the fused
 // activation clamp. int8 follows TFLite's reference_integer_ops::Add (AddFunc): both inputs
 // are offset, shifted left by left_shift, rescaled to a common scale, summed and rescaled to
-// the output (every rescale a MultiplyByQuantizedMultiplier with double rounding). Broadcast
-// walks the output in row-major order with stride 0 along broadcast axes, as TFLite's
-// BroadcastAdd4DSlow does; the per-element arithmetic is the same either way.
+// the output (every rescale a MultiplyByQuantizedMultiplier with double rounding). The
+// broadcast walk is broadcast.h's, shared with Mul.
 #include <cstdint>
 
+#include "kernels/reference/broadcast.h"
 #include "kernels/reference/fixed_point.h"
 #include "kernels/reference/view_checks.h"
 #include "tinyforge/kernel.h"
 
 namespace tinyforge {
 namespace {
-
-// Output dims and per-input element strides, all extended to rank 4 (leading 1s).
-struct BroadcastWalk {
-  int32_t dims[4];
-  int32_t stride0[4], stride1[4];
-};
-
-// Right-aligns `v` into 4 dims.
-void extend_dims(const TensorView& v, int32_t out[4]) {
-  const int pad = 4 - v.rank;
-  for (int i = 0; i < 4; ++i) out[i] = i < pad ? 1 : v.dims[i - pad];
-}
-
-// Contiguous strides of `dims`, with 0 along axes of extent 1 (they broadcast).
-void broadcast_strides(const int32_t dims[4], int32_t strides[4]) {
-  int32_t s = 1;
-  for (int i = 3; i >= 0; --i) {
-    strides[i] = dims[i] == 1 ? 0 : s;
-    s *= dims[i];
-  }
-}
-
-// True if out's shape is exactly the numpy broadcast of a's and b's shapes.
-bool is_broadcast_of(const TensorView& a, const TensorView& b, const TensorView& out) {
-  if (a.rank > out.rank || b.rank > out.rank) return false;
-  if (a.rank != out.rank && b.rank != out.rank) return false;
-  int32_t da[4], db[4], dout[4];
-  extend_dims(a, da);
-  extend_dims(b, db);
-  extend_dims(out, dout);
-  for (int i = 0; i < 4; ++i) {
-    if (da[i] != db[i] && da[i] != 1 && db[i] != 1) return false;
-    if (dout[i] != (da[i] == 1 ? db[i] : da[i])) return false;
-  }
-  return true;
-}
-
-BroadcastWalk make_walk(const KernelIO& io) {
-  BroadcastWalk w;
-  int32_t d0[4], d1[4];
-  extend_dims(io.out[0], w.dims);
-  extend_dims(io.in[0], d0);
-  extend_dims(io.in[1], d1);
-  broadcast_strides(d0, w.stride0);
-  broadcast_strides(d1, w.stride1);
-  return w;
-}
-
-// Calls out[o] = f(a[i0], b[i1]) for every output element in row-major order.
-template <typename T, typename F>
-void for_each_broadcast(const BroadcastWalk& w, const T* a, const T* b, T* out, F f) {
-  int32_t o = 0;
-  for (int32_t i = 0; i < w.dims[0]; ++i) {
-    for (int32_t j = 0; j < w.dims[1]; ++j) {
-      for (int32_t k = 0; k < w.dims[2]; ++k) {
-        const int32_t base0 = i * w.stride0[0] + j * w.stride0[1] + k * w.stride0[2];
-        const int32_t base1 = i * w.stride1[0] + j * w.stride1[1] + k * w.stride1[2];
-        for (int32_t l = 0; l < w.dims[3]; ++l)
-          out[o++] = f(a[base0 + l * w.stride0[3]], b[base1 + l * w.stride1[3]]);
-      }
-    }
-  }
-}
 
 int8_t add_int8(const AddParams& p, int8_t x, int8_t y) {
   using namespace fixed;
@@ -108,7 +45,7 @@ Status check_Add(const AddParams& p, const KernelIO& io) {
   for (int i = 0; i < 2; ++i)
     if (!view::is_valid(io.in[i], type)) return Status::bad_shape;
   if (!view::is_valid(io.out[0], type)) return Status::bad_shape;
-  if (!is_broadcast_of(io.in[0], io.in[1], io.out[0])) return Status::bad_shape;
+  if (!broadcast::is_broadcast_of(io.in[0], io.in[1], io.out[0])) return Status::bad_shape;
 
   if (type == DType::f32) {
     if (!(p.f_act_min <= p.f_act_max)) return Status::bad_params;
@@ -129,13 +66,13 @@ Status check_Add(const AddParams& p, const KernelIO& io) {
 }
 
 void eval_Add(const AddParams& p, const KernelIO& io) {
-  const BroadcastWalk w = make_walk(io);
+  const broadcast::Walk w = broadcast::make_walk(io.in[0], io.in[1], io.out[0]);
   if (io.out[0].type == DType::i8) {
-    for_each_broadcast(w, io.in[0].as<const int8_t>(), io.in[1].as<const int8_t>(),
+    broadcast::for_each(w, io.in[0].as<const int8_t>(), io.in[1].as<const int8_t>(),
                        io.out[0].as<int8_t>(),
                        [&p](int8_t x, int8_t y) { return add_int8(p, x, y); });
   } else {
-    for_each_broadcast(w, io.in[0].as<const float>(), io.in[1].as<const float>(),
+    broadcast::for_each(w, io.in[0].as<const float>(), io.in[1].as<const float>(),
                        io.out[0].as<float>(), [&p](float x, float y) {
                          return clamp_float(x + y, p.f_act_min, p.f_act_max);
                        });

@@ -9,7 +9,7 @@
 #include <cstdint>
 
 #include "kernels/reference/fixed_point.h"
-#include "kernels/reference/view_checks.h"
+#include "kernels/reference/sigmoid_family.h"
 #include "tinyforge/kernel.h"
 
 namespace tinyforge {
@@ -45,41 +45,16 @@ int32_t tanh_q4(int32_t a) {
 }  // namespace
 
 Status check_Tanh(const TanhParams& p, const KernelIO& io) {
-  if (io.num_inputs != 1 || io.num_outputs != 1) return Status::bad_shape;
-  const DType type = io.in[0].type;
-  if (type != DType::f32 && type != DType::i8) return Status::bad_enum;
-  if (!view::is_valid(io.in[0], type) || !view::is_valid(io.out[0], type)) return Status::bad_shape;
-  if (view::element_count(io.in[0]) != view::element_count(io.out[0])) return Status::bad_shape;
-  if (type == DType::i8) {
-    if (io.out[0].zero_point != 0) return Status::bad_params;
-    if (p.input_zero_point < -128 || p.input_zero_point > 127 || p.input_range_radius < 0 ||
-        p.input_multiplier < 0 || p.input_left_shift < -31 || p.input_left_shift > 31)
-      return Status::bad_params;
-  }
-  return Status::ok;
+  return sigmoid_family::check(p, io, 0);
 }
 
 void eval_Tanh(const TanhParams& p, const KernelIO& io) {
-  const auto n = static_cast<int32_t>(view::element_count(io.in[0]));
-  if (io.in[0].type == DType::i8) {
-    const int8_t* in = io.in[0].as<const int8_t>();
-    int8_t* out = io.out[0].as<int8_t>();
-    for (int32_t i = 0; i < n; ++i) {
-      const int32_t x = in[i] - p.input_zero_point;
-      if (x <= -p.input_range_radius) {
-        out[i] = -128;
-      } else if (x >= p.input_range_radius) {
-        out[i] = 127;
-      } else {
-        const int32_t q4 = fixed::multiply_by_quantized_multiplier(x, p.input_multiplier, p.input_left_shift);
-        out[i] = static_cast<int8_t>(fixed::clamp(fixed::rounding_divide_by_pot(tanh_q4(q4), 31 - 7), -128, 127));
-      }
-    }
-    return;
-  }
-  const float* in = io.in[0].as<const float>();
-  float* out = io.out[0].as<float>();
-  for (int32_t i = 0; i < n; ++i) out[i] = std::tanh(in[i]);
+  sigmoid_family::eval(
+      p, io,
+      [](int32_t q4) {
+        return fixed::clamp(fixed::rounding_divide_by_pot(tanh_q4(q4), 31 - 7), -128, 127);
+      },
+      [](float x) { return std::tanh(x); });
 }
 
 }  // namespace tinyforge

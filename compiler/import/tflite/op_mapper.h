@@ -1,0 +1,196 @@
+// Internal to the TFLite importer: one TFLite operator being mapped to an ir::Node, with
+// the checks every mapping uses, each failing with a message that names the op. The
+// central mapping (tflite_ops.cc) and the op files under compiler/ops/ use it.
+#pragma once
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "tflite_reader.h"
+
+namespace tinyforge::tflite_import {
+
+// One operator being mapped: its inputs/outputs and checks that name it in messages.
+class OpMapper {
+ public:
+  OpMapper(Reader& reader, int index, const tfl::Operator& op, std::string builtin)
+      : reader_(reader), index_(index), op_(op), builtin_(std::move(builtin)) {}
+
+  [[noreturn]] void fail(const std::string& what) const {
+    reader_.fail(fmt::format("op {} ({}): {}", index_, builtin_, what));
+  }
+
+  const tfl::Operator& op() const { return op_; }
+  size_t num_inputs() const { return op_.inputs() ? op_.inputs()->size() : 0; }
+
+  // Checks counts: inputs in [min_in, max_in], exactly one output.
+  void require_arity(size_t min_in, size_t max_in) const {
+    const size_t n = num_inputs();
+    if (n < min_in || n > max_in) {
+      if (min_in == max_in) fail(fmt::format("has {} inputs; expected {}", n, min_in));
+      fail(fmt::format("has {} inputs; expected {} to {}", n, min_in, max_in));
+    }
+    const size_t outs = op_.outputs() ? op_.outputs()->size() : 0;
+    if (outs != 1) fail(fmt::format("has {} outputs; expected 1", outs));
+  }
+
+  // TFLite tensor index of input i; -1 only where `optional`.
+  int input_index(size_t i, bool optional = false) const {
+    const int t = i < num_inputs() ? op_.inputs()->Get(static_cast<flatbuffers::uoffset_t>(i)) : -1;
+    if (t == -1 && optional) return -1;
+    check_index(t, fmt::format("input {}", i));
+    return t;
+  }
+  int output_index() const {
+    const int t = op_.outputs()->Get(0);
+    check_index(t, "output 0");
+    return t;
+  }
+  ir::Tensor& input(size_t i) { return reader_.tensor(input_index(i)); }
+  ir::Tensor& output() { return reader_.tensor(output_index()); }
+
+  std::string in_label(size_t i) const {
+    return fmt::format("input {} ({})", i, reader_.tensor_label(input_index(i)));
+  }
+  std::string out_label() const {
+    return fmt::format("output ({})", reader_.tensor_label(output_index()));
+  }
+
+  void require_rank(const ir::Tensor& t, const std::string& label, size_t rank) const {
+    if (t.shape.size() != rank)
+      fail(fmt::format("{} has shape {}; expected rank {}", label, shape_string(t.shape), rank));
+  }
+  void require_type(const ir::Tensor& t, const std::string& label, DType type) const {
+    if (t.type != type)
+      fail(fmt::format("{} is {}; expected {}", label, dtype_name(t.type), dtype_name(type)));
+  }
+  void require_shape(const ir::Tensor& t, const std::string& label,
+                     const std::vector<int32_t>& shape) const {
+    if (t.shape != shape)
+      fail(fmt::format("{} has shape {}; expected {}", label, shape_string(t.shape),
+                       shape_string(shape)));
+  }
+  // int8 activations carry one scale and zero point.
+  void require_per_tensor(const ir::Tensor& t, const std::string& label) const {
+    if (t.type == DType::i8 && t.quant.scale.size() != 1)
+      fail(fmt::format("{} has {} scales; expected per-tensor quantization (1 scale)", label,
+                       t.quant.scale.size()));
+  }
+  // f32 in -> f32 out; i8 in -> i8 out, both per-tensor quantized.
+  void require_activation_types(const ir::Tensor& in, const ir::Tensor& out) const {
+    if (in.type != DType::f32 && in.type != DType::i8)
+      fail(fmt::format("{} is {}; expected float32 or int8", in_label(0), dtype_name(in.type)));
+    require_type(out, out_label(), in.type);
+    require_per_tensor(in, in_label(0));
+    require_per_tensor(out, out_label());
+  }
+  void require_same_quant(const ir::Tensor& a, const std::string& la, const ir::Tensor& b,
+                          const std::string& lb) const {
+    if (a.type != DType::i8) return;
+    if (a.quant.scale != b.quant.scale || a.quant.zero_point != b.quant.zero_point)
+      fail(
+          fmt::format("{} (scale {}, zero point {}) and {} (scale {}, zero point {}) differ; "
+                      "expected the same quantization",
+                      la, a.quant.scale.at(0), a.quant.zero_point.at(0), lb, b.quant.scale.at(0),
+                      b.quant.zero_point.at(0)));
+  }
+
+  // The op's typed options, or nullptr when absent; options of another op's type are an error.
+  template <typename Options>
+  const Options* options(const Options* typed, tfl::BuiltinOptions expected) const {
+    const tfl::BuiltinOptions type = op_.builtin_options_type();
+    if (type != tfl::BuiltinOptions::NONE && type != expected) {
+      const char* got = tfl::EnumNameBuiltinOptions(type);
+      fail(fmt::format("builtin_options are {}; expected {}",
+                       (got && *got) ? got : fmt::format("type {}", static_cast<int>(type)).c_str(),
+                       tfl::EnumNameBuiltinOptions(expected)));
+    }
+    return typed;
+  }
+
+  ir::Activation activation(tfl::ActivationFunctionType a) const {
+    switch (a) {
+      case tfl::ActivationFunctionType::NONE:
+        return ir::Activation::none;
+      case tfl::ActivationFunctionType::RELU:
+        return ir::Activation::relu;
+      case tfl::ActivationFunctionType::RELU_N1_TO_1:
+        return ir::Activation::relu_n1_to_1;
+      case tfl::ActivationFunctionType::RELU6:
+        return ir::Activation::relu6;
+      default:
+        break;
+    }
+    fail(
+        fmt::format("fused activation {} is not supported; expected NONE, RELU, "
+                    "RELU_N1_TO_1 or RELU6",
+                    static_cast<int>(a)));
+  }
+  ir::Padding padding(tfl::Padding p) const {
+    if (p == tfl::Padding::SAME) return ir::Padding::same;
+    if (p == tfl::Padding::VALID) return ir::Padding::valid;
+    fail(fmt::format("padding {} is unknown; expected SAME (0) or VALID (1)", static_cast<int>(p)));
+  }
+  int window(int value, const char* what) const {
+    if (value < 1 || value > kMaxWindow)
+      fail(fmt::format("{} is {}; expected 1..{}", what, value, kMaxWindow));
+    return value;
+  }
+
+  // Output extent of a windowed op along one axis (TFLite padding rules, see top).
+  int32_t out_extent(int32_t in, int filter, int stride, int dilation, ir::Padding pad,
+                     const char* axis) const {
+    const int64_t effective = int64_t{filter - 1} * dilation + 1;
+    if (pad == ir::Padding::same) return static_cast<int32_t>((int64_t{in} + stride - 1) / stride);
+    if (effective > in)
+      fail(
+          fmt::format("{} window {} (filter {} dilation {}) is larger than the input's {}; "
+                      "expected VALID padding to fit",
+                      axis, effective, filter, dilation, in));
+    return static_cast<int32_t>((int64_t{in} - effective + stride) / stride);
+  }
+
+ private:
+  void check_index(int t, const std::string& what) const {
+    if (t < 0 || t >= reader_.num_tensors())
+      fail(fmt::format("{} is tensor {}; expected 0..{}", what, t, reader_.num_tensors() - 1));
+  }
+
+  Reader& reader_;
+  int index_;
+  const tfl::Operator& op_;
+  std::string builtin_;
+};
+
+// Elementwise binary with numpy broadcasting (ADD, MUL, ...): trailing dims equal or 1.
+inline void require_broadcast(OpMapper& m, const ir::Tensor& a, const ir::Tensor& b,
+                              const ir::Tensor& out) {
+  const size_t rank = std::max(a.shape.size(), b.shape.size());
+  std::vector<int32_t> expected(rank);
+  for (size_t i = 0; i < rank; ++i) {
+    const int32_t da = i < rank - a.shape.size() ? 1 : a.shape[i - (rank - a.shape.size())];
+    const int32_t db = i < rank - b.shape.size() ? 1 : b.shape[i - (rank - b.shape.size())];
+    if (da != db && da != 1 && db != 1)
+      m.fail(fmt::format("input shapes {} and {} do not broadcast; expected equal dims or 1",
+                         shape_string(a.shape), shape_string(b.shape)));
+    expected[i] = std::max(da, db);
+  }
+  m.require_shape(out, m.out_label(), expected);
+}
+
+// The int32 values of a constant operand (perm, paddings) of the expected element count.
+inline std::vector<int32_t> constant_ints(OpMapper& m, size_t i, int64_t count) {
+  const ir::Tensor& t = m.input(i);
+  if (!t.constant) m.fail(fmt::format("{} is not constant; expected constant data", m.in_label(i)));
+  m.require_type(t, m.in_label(i), DType::i32);
+  if (t.elements() != count)
+    m.fail(fmt::format("{} has {} elements; expected {}", m.in_label(i), t.elements(), count));
+  std::vector<int32_t> v(static_cast<size_t>(count));
+  for (int64_t k = 0; k < count; ++k) v[static_cast<size_t>(k)] = t.at<int32_t>(k);
+  return v;
+}
+
+}  // namespace tinyforge::tflite_import

@@ -1,0 +1,142 @@
+// Clamp: everything the compiler knows about it, in one file.
+//
+// Semantics: clamp to real bounds [clamp_min, clamp_max] (either may be infinite): TFLite's
+// RELU, RELU6, RELU_N1_TO_1 and RELU_0_TO_1 when not fused into their producer, ONNX Relu
+// and Clip. float: min(max(x, lo), hi). int8 as TFLite's quantized ReluX (activations.cc
+// ReluPrepare / QuantizedReluX): QuantizeMultiplier(s_in / s_out); bounds
+// max(-128, zp + round(lo / s_out)) and min(127, zp + round(hi / s_out)), an infinite bound
+// leaving the int8 limit. Invariant: the bounds are ordered and do not collapse in the
+// output's int8 range. Quantized from its calibrated output range; channels pass through
+// for pruning. TFLite: RELU (19), RELU6 (21), RELU_N1_TO_1 (20), RELU_0_TO_1 (152); other
+// bounds have no builtin and are refused by the writer.
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+
+#include "export/tflite_builder.h"
+#include "import/tflite/op_mapper.h"
+#include "ops/host_op.h"
+#include "plan/lower_checks.h"
+#include "plan/quant_math.h"
+
+namespace tinyforge {
+namespace {
+
+using tflite_import::OpMapper;
+
+// Same shape in and out (the RELU family).
+ir::Node map_unary(OpMapper& m, OpCode op) {
+  m.require_arity(1, 1);
+  ir::Node n{op, {}, {}, {}, {}};
+  const ir::Tensor& in = m.input(0);
+  const ir::Tensor& out = m.output();
+  m.require_activation_types(in, out);
+  m.require_shape(out, m.out_label(), in.shape);
+  return n;
+}
+
+// RELU, RELU6, RELU_N1_TO_1, RELU_0_TO_1: a clamp to fixed real bounds.
+ir::Node map_relu(OpMapper& m, float lo, float hi) {
+  ir::Node n = map_unary(m, OpCode::Clamp);
+  n.attrs.clamp_min = lo;
+  n.attrs.clamp_max = hi;
+  return n;
+}
+
+ir::Node read_relu(OpMapper& m) { return map_relu(m, 0.0f, HUGE_VALF); }
+ir::Node read_relu6(OpMapper& m) { return map_relu(m, 0.0f, 6.0f); }
+ir::Node read_relu_n1_to_1(OpMapper& m) { return map_relu(m, -1.0f, 1.0f); }
+ir::Node read_relu_0_to_1(OpMapper& m) { return map_relu(m, 0.0f, 1.0f); }
+
+void write_unary(tflite_export::ModelBuilder& b, size_t node, tfl::BuiltinOperator builtin,
+                 int32_t int8_version) {
+  using namespace tflite_export;
+  const ir::Node& n = b.graph().nodes[node];
+  b.add_operator(builtin, is_int8(b, node) ? int8_version : 1, io_of(b, n.inputs),
+                 io_of(b, n.outputs));
+}
+
+// Clamp: TFLite has the bounds of its RELU family as builtins.
+void write_tflite(tflite_export::ModelBuilder& b, size_t node) {
+  using Builtin = tfl::BuiltinOperator;
+  const ir::Attrs& a = b.graph().nodes[node].attrs;
+  const bool unbounded = std::isinf(a.clamp_max) && a.clamp_max > 0;
+  if (a.clamp_min == 0.0f && unbounded) return write_unary(b, node, Builtin::RELU, 2);
+  if (a.clamp_min == 0.0f && a.clamp_max == 6.0f) return write_unary(b, node, Builtin::RELU6, 2);
+  if (a.clamp_min == -1.0f && a.clamp_max == 1.0f)
+    return write_unary(b, node, Builtin::RELU_N1_TO_1, 1);
+  if (a.clamp_min == 0.0f && a.clamp_max == 1.0f)
+    return write_unary(b, node, Builtin::RELU_0_TO_1, 1);
+  tflite_export::refuse(
+      b, node,
+      fmt::format("clamp to [{}, {}] has no TFLite builtin; expected [0, inf), [0, 6], "
+                  "[-1, 1] or [0, 1]",
+                  a.clamp_min, a.clamp_max));
+}
+
+}  // namespace
+
+namespace plan {
+namespace {
+
+using lowering::checked;
+using lowering::lowered;
+using lowering::per_tensor;
+using lowering::Q;
+using lowering::refuse;
+using lowering::same_elements;
+
+// zp + round(v / scale) clamped to int8, or the int8 limit for an infinite v.
+int32_t quantize_bound(float v, Q q) {
+  if (v == std::numeric_limits<float>::infinity()) return 127;
+  if (v == -std::numeric_limits<float>::infinity()) return -128;
+  const double r = std::round(static_cast<double>(v) / static_cast<double>(q.scale)) + q.zero_point;
+  return static_cast<int32_t>(std::min(127.0, std::max(-128.0, r)));
+}
+
+}  // namespace
+
+LoweredOp lower_Clamp(ir::Graph& g, size_t node) {
+  const ir::Node& n = checked(g, node, 1, 1);
+  if (!same_elements(g, n)) refuse(g, node, "input and output sizes differ");
+  const float lo = n.attrs.clamp_min, hi = n.attrs.clamp_max;
+  if (!(lo <= hi)) refuse(g, node, fmt::format("clamp bounds [{}, {}] are empty or NaN", lo, hi));
+  ClampParams p{};
+  p.f_min = lo;
+  p.f_max = hi;
+  if (g.tensors[n.outputs[0]].type == DType::i8) {
+    const Q qi = per_tensor(g, node, n.inputs[0], "input"),
+            qo = per_tensor(g, node, n.outputs[0], "output");
+    const QuantizedMultiplier m =
+        quantize_multiplier(static_cast<double>(qi.scale) / static_cast<double>(qo.scale));
+    p.input_offset = -qi.zero_point;
+    p.output_offset = qo.zero_point;
+    p.output_multiplier = m.multiplier;
+    p.output_shift = m.shift;
+    p.act_min = std::max<int32_t>(-128, quantize_bound(lo, qo));
+    p.act_max = std::min<int32_t>(127, quantize_bound(hi, qo));
+    if (p.act_min > p.act_max) refuse(g, node, "clamp bounds collapse in the output's int8 range");
+  }
+  return lowered(p, {n.inputs[0]});
+}
+
+}  // namespace plan
+
+namespace ops {
+
+const HostOp& host_op_Clamp() {
+  using tfl::BuiltinOperator;
+  static const HostOp op{
+      ir::OpTraits{ir::QuantRule::calibrated, 0.0f, 0, -1, false, ir::ChannelRule::elementwise},
+      {{static_cast<int32_t>(BuiltinOperator::RELU), "RELU", read_relu},
+       {static_cast<int32_t>(BuiltinOperator::RELU6), "RELU6", read_relu6},
+       {static_cast<int32_t>(BuiltinOperator::RELU_N1_TO_1), "RELU_N1_TO_1", read_relu_n1_to_1},
+       {static_cast<int32_t>(BuiltinOperator::RELU_0_TO_1), "RELU_0_TO_1", read_relu_0_to_1}},
+      write_tflite};
+  return op;
+}
+
+}  // namespace ops
+}  // namespace tinyforge

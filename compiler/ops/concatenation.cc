@@ -1,0 +1,118 @@
+// Concatenation: everything the compiler knows about it, in one file.
+//
+// Semantics: TFLite CONCATENATION along one axis of the output (ONNX Concat maps to it),
+// up to 8 inputs, rank <= 4, no fused activation. Invariants: inputs equal the output
+// outside the axis and their extents along it sum to the output's; int8 inputs share the
+// output's scale and zero point (values are only copied), which the quantizer keeps
+// (QuantRule::shared_by_inputs: inputs requantized to the output's parameters). Channels
+// do not pass through for pruning. TFLite: builtin CONCATENATION (2) with
+// ConcatenationOptions (axis, possibly negative), version 2 for int8.
+#include <fmt/format.h>
+
+#include "export/tflite_builder.h"
+#include "import/tflite/op_mapper.h"
+#include "ops/host_op.h"
+#include "plan/lower_checks.h"
+
+namespace tinyforge {
+namespace {
+
+using tflite_import::OpMapper;
+
+ir::Node read_tflite(OpMapper& m) {
+  m.require_arity(1, kMaxOpInputs);
+  const auto* o = m.options(m.op().builtin_options_as_ConcatenationOptions(),
+                            tfl::BuiltinOptions::ConcatenationOptions);
+  if (!o) m.fail("ConcatenationOptions missing; expected an axis");
+  if (o->fused_activation_function() != tfl::ActivationFunctionType::NONE)
+    m.fail("fused activation on CONCATENATION is not supported; expected NONE");
+  ir::Node n{OpCode::Concatenation, {}, {}, {}, {}};
+  const ir::Tensor& out = m.output();
+  const int rank = static_cast<int>(out.shape.size());
+  const int axis = o->axis() < 0 ? o->axis() + rank : o->axis();
+  if (axis < 0 || axis >= rank)
+    m.fail(
+        fmt::format("axis {} is out of range for {} of rank {}", o->axis(), m.out_label(), rank));
+  n.attrs.axis = axis;
+  int64_t total = 0;
+  for (size_t i = 0; i < m.num_inputs(); ++i) {
+    const ir::Tensor& in = m.input(i);
+    m.require_activation_types(in, out);
+    m.require_same_quant(in, m.in_label(i), out, m.out_label());
+    std::vector<int32_t> expected = out.shape;
+    if (in.shape.size() == out.shape.size()) expected[axis] = in.shape[axis];
+    m.require_shape(in, m.in_label(i), expected);
+    total += in.shape[axis];
+  }
+  if (total != out.shape[axis])
+    m.fail(fmt::format("{} has {} along axis {}; expected the inputs' sum {}", m.out_label(),
+                       out.shape[axis], axis, total));
+  return n;
+}
+
+void write_tflite(tflite_export::ModelBuilder& b, size_t node) {
+  using namespace tflite_export;
+  using Builtin = tfl::BuiltinOperator;
+  using Options = tfl::BuiltinOptions;
+  const ir::Node& n = b.graph().nodes[node];
+  const auto options = tfl::CreateConcatenationOptions(b.fbb(), n.attrs.axis);
+  b.add_operator(Builtin::CONCATENATION, is_int8(b, node) ? 2 : 1, io_of(b, n.inputs),
+                 io_of(b, n.outputs), Options::ConcatenationOptions, options.Union());
+}
+
+}  // namespace
+
+namespace plan {
+
+using lowering::checked;
+using lowering::lowered;
+using lowering::per_tensor;
+using lowering::Q;
+using lowering::refuse;
+
+LoweredOp lower_Concatenation(ir::Graph& g, size_t node) {
+  const ir::Node& n = checked(g, node, 1, kMaxOpInputs);
+  const ir::Tensor& out = g.tensors[n.outputs[0]];
+  const int rank = static_cast<int>(out.shape.size());
+  if (n.attrs.axis < 0 || n.attrs.axis >= rank)
+    refuse(g, node, fmt::format("axis {} out of range for rank {}", n.attrs.axis, rank));
+  int64_t total = 0;
+  for (int t : n.inputs) {
+    const ir::Tensor& in = g.tensors[t];
+    if (static_cast<int>(in.shape.size()) != rank)
+      refuse(g, node, "inputs and output differ in rank");
+    for (int d = 0; d < rank; ++d)
+      if (d != n.attrs.axis && in.shape[d] != out.shape[d])
+        refuse(g, node,
+               fmt::format("input '{}' differs from the output outside axis {}", in.name,
+                           n.attrs.axis));
+    total += in.shape[n.attrs.axis];
+    if (out.type == DType::i8) {
+      const Q qi = per_tensor(g, node, t, "input"),
+              qo = per_tensor(g, node, n.outputs[0], "output");
+      if (qi.scale != qo.scale || qi.zero_point != qo.zero_point)
+        refuse(g, node,
+               fmt::format("int8 input '{}' is quantized differently from the output", in.name));
+    }
+  }
+  if (total != out.shape[n.attrs.axis])
+    refuse(g, node, "output size along the axis is not the inputs' sum");
+  ConcatenationParams p{};
+  p.axis = n.attrs.axis;
+  return lowered(p, n.inputs);
+}
+
+}  // namespace plan
+
+namespace ops {
+
+const HostOp& host_op_Concatenation() {
+  static const HostOp op{
+      ir::OpTraits{ir::QuantRule::shared_by_inputs, 0.0f, 0, -1, false, ir::ChannelRule::blocks},
+      {{static_cast<int32_t>(tfl::BuiltinOperator::CONCATENATION), "CONCATENATION", read_tflite}},
+      write_tflite};
+  return op;
+}
+
+}  // namespace ops
+}  // namespace tinyforge

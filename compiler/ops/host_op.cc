@@ -1,0 +1,36 @@
+#include "ops/host_op.h"
+
+namespace tinyforge::ops {
+namespace {
+
+struct Table {
+  const HostOp* rows[kNumOps];
+  Table() {
+    uint16_t i = 0;
+#define OP(name, params, min_in, max_in, n_out) rows[i++] = &host_op_##name();
+#include "tinyforge/ops.def"
+#undef OP
+  }
+};
+
+const Table& table() {
+  static const Table t;
+  return t;
+}
+
+}  // namespace
+
+const HostOp& host_op(OpCode op) {
+  const auto i = static_cast<uint16_t>(op);
+  if (i >= kNumOps) throw tinyforge::Error("op code " + std::to_string(i) + " is not in ops.def");
+  return *table().rows[i];
+}
+
+const TfliteRead* find_tflite_read(int32_t builtin) {
+  for (const HostOp* op : table().rows)
+    for (const TfliteRead& r : op->tflite_reads)
+      if (r.builtin == builtin) return &r;
+  return nullptr;
+}
+
+}  // namespace tinyforge::ops

@@ -1,0 +1,139 @@
+// Logistic and Tanh: everything the compiler knows about them, in one file.
+//
+// Semantics: TFLite LOGISTIC / TANH (float: 1 / (1 + exp(-x)), tanh(x); int8: the
+// reference_integer_ops kernels, runtime/kernels/reference/logistic.cc and tanh.cc).
+// Invariant the int8 arithmetic assumes, checked at import and lowering: the output has
+// scale 1/256 and zero point -128 (Logistic) or 1/128 and 0 (Tanh); the quantizer fixes
+// them so (QuantRule::fixed). Channels pass through for pruning. Lowering follows
+// tflite-micro's Prepare (logistic_common.cc CalculateArithmeticOpDataLogistic, tanh.cc
+// CalculateArithmeticOpData): input_real = s_in * 2^27 (4 integer bits);
+// frexp(input_real) = q * 2^left_shift; input_multiplier = round(q * 2^31);
+// input_range_radius = floor(15 * 2^27 / 2^left_shift) (CalculateInputRadius(4, shift, 31)).
+// TFLite: builtins LOGISTIC (14) and TANH (28), no options, version 2 for int8.
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <cmath>
+
+#include "export/tflite_builder.h"
+#include "import/tflite/op_mapper.h"
+#include "ops/host_op.h"
+#include "plan/lower_checks.h"
+
+namespace tinyforge {
+namespace {
+
+struct FixedOutput {
+  float scale;
+  int32_t zero_point;
+};
+constexpr FixedOutput kLogisticOutput{1.0f / 256, -128};
+constexpr FixedOutput kTanhOutput{1.0f / 128, 0};
+
+// --- TFLite import and export ---------------------------------------------------------
+
+template <OpCode Op>
+ir::Node read_tflite(tflite_import::OpMapper& m) {
+  m.require_arity(1, 1);
+  const ir::Tensor& in = m.input(0);
+  const ir::Tensor& out = m.output();
+  m.require_activation_types(in, out);
+  m.require_shape(out, m.out_label(), in.shape);
+  const FixedOutput want = Op == OpCode::Logistic ? kLogisticOutput : kTanhOutput;
+  if (out.type == DType::i8 &&
+      (out.quant.scale[0] != want.scale || out.quant.zero_point[0] != want.zero_point))
+    m.fail(fmt::format("{} has scale {} and zero point {}; expected {} and {}", m.out_label(),
+                       out.quant.scale[0], out.quant.zero_point[0], want.scale, want.zero_point));
+  return ir::Node{Op, {}, {}, {}, {}};
+}
+
+template <tfl::BuiltinOperator Builtin>
+void write_tflite(tflite_export::ModelBuilder& b, size_t node) {
+  const ir::Node& n = b.graph().nodes[node];
+  b.add_operator(Builtin, tflite_export::is_int8(b, node) ? 2 : 1,
+                 tflite_export::io_of(b, n.inputs), tflite_export::io_of(b, n.outputs));
+}
+
+// --- lowering -------------------------------------------------------------------------
+
+using plan::lowering::checked;
+using plan::lowering::per_tensor;
+using plan::lowering::Q;
+using plan::lowering::refuse;
+using plan::lowering::same_elements;
+
+// The int8 fields Logistic and Tanh share (TFLM's Prepare for both).
+template <typename Params>
+Params sigmoid_family_params(const ir::Graph& g, size_t node, float out_scale,
+                             int32_t out_zero_point, const char* op_name) {
+  const ir::Node& n = checked(g, node, 1, 1);
+  if (!same_elements(g, n)) refuse(g, node, "input and output sizes differ");
+  Params p{};
+  if (g.tensors[n.outputs[0]].type != DType::i8) return p;
+  const Q qi = per_tensor(g, node, n.inputs[0], "input"),
+          qo = per_tensor(g, node, n.outputs[0], "output");
+  if (qo.scale != out_scale || qo.zero_point != out_zero_point)
+    refuse(g, node,
+           fmt::format("int8 {} output has scale {} and zero point {}; expected {} and {}", op_name,
+                       qo.scale, qo.zero_point, out_scale, out_zero_point));
+  constexpr int kInputIntegerBits = 4;
+  const double input_real =
+      static_cast<double>(qi.scale) * static_cast<double>(1 << (31 - kInputIntegerBits));
+  int left_shift = 0;
+  const double q = std::frexp(input_real, &left_shift);
+  const double multiplier = std::round(q * static_cast<double>(1LL << 31));
+  if (multiplier >= static_cast<double>(1LL << 31) || left_shift > 31 || left_shift < -31)
+    refuse(g, node,
+           fmt::format("input scale {} is outside what the int8 {} reference handles", qi.scale,
+                       op_name));
+  p.input_zero_point = qi.zero_point;
+  p.input_multiplier = static_cast<int32_t>(multiplier);
+  p.input_left_shift = left_shift;
+  const double radius = std::floor(static_cast<double>((1 << kInputIntegerBits) - 1) *
+                                   static_cast<double>(1LL << (31 - kInputIntegerBits)) /
+                                   std::ldexp(1.0, left_shift));
+  p.input_range_radius = static_cast<int32_t>(std::min(radius, static_cast<double>(1 << 30)));
+  return p;
+}
+
+}  // namespace
+
+namespace plan {
+
+LoweredOp lower_Logistic(ir::Graph& g, size_t node) {
+  const auto p = sigmoid_family_params<LogisticParams>(g, node, kLogisticOutput.scale,
+                                                       kLogisticOutput.zero_point, "Logistic");
+  return lowering::lowered(p, {g.nodes[node].inputs[0]});
+}
+
+LoweredOp lower_Tanh(ir::Graph& g, size_t node) {
+  const auto p =
+      sigmoid_family_params<TanhParams>(g, node, kTanhOutput.scale, kTanhOutput.zero_point, "Tanh");
+  return lowering::lowered(p, {g.nodes[node].inputs[0]});
+}
+
+}  // namespace plan
+
+namespace ops {
+
+const HostOp& host_op_Logistic() {
+  static const HostOp op{
+      ir::OpTraits{ir::QuantRule::fixed, kLogisticOutput.scale, kLogisticOutput.zero_point, -1,
+                   false, ir::ChannelRule::elementwise},
+      {{static_cast<int32_t>(tfl::BuiltinOperator::LOGISTIC), "LOGISTIC",
+        read_tflite<OpCode::Logistic>}},
+      write_tflite<tfl::BuiltinOperator::LOGISTIC>};
+  return op;
+}
+
+const HostOp& host_op_Tanh() {
+  static const HostOp op{
+      ir::OpTraits{ir::QuantRule::fixed, kTanhOutput.scale, kTanhOutput.zero_point, -1, false,
+                   ir::ChannelRule::elementwise},
+      {{static_cast<int32_t>(tfl::BuiltinOperator::TANH), "TANH", read_tflite<OpCode::Tanh>}},
+      write_tflite<tfl::BuiltinOperator::TANH>};
+  return op;
+}
+
+}  // namespace ops
+}  // namespace tinyforge

@@ -1,0 +1,99 @@
+// Mul: everything the compiler knows about it, in one file.
+//
+// Semantics: TFLite MUL with numpy broadcasting and a fused activation (ONNX Mul is mapped
+// to it by import/onnx/convert_elementwise.cc). int8 follows TFLite's reference
+// (runtime/kernels/reference/mul.cc); lowering as TFLite's Prepare
+// (tensorflow/lite/kernels/mul.cc): QuantizeMultiplier(s_in1 * s_in2 / s_out) in double,
+// clamp from CalculateActivationRangeQuantized. Quantized from its calibrated output range;
+// channels do not pass through for pruning. TFLite: builtin MUL (18) with MulOptions,
+// version 2 for int8.
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <limits>
+
+#include "export/tflite_builder.h"
+#include "import/tflite/op_mapper.h"
+#include "ops/host_op.h"
+#include "plan/lower_checks.h"
+#include "plan/quant_math.h"
+
+namespace tinyforge {
+namespace {
+
+using tflite_import::OpMapper;
+using tflite_import::require_broadcast;
+
+ir::Node read_tflite(OpMapper& m) {
+  m.require_arity(2, 2);
+  const auto* o =
+      m.options(m.op().builtin_options_as_MulOptions(), tfl::BuiltinOptions::MulOptions);
+  ir::Node n{OpCode::Mul, {}, {}, {}, {}};
+  if (o) n.attrs.activation = m.activation(o->fused_activation_function());
+  const ir::Tensor& a = m.input(0);
+  const ir::Tensor& b = m.input(1);
+  const ir::Tensor& out = m.output();
+  m.require_activation_types(a, out);
+  m.require_type(b, m.in_label(1), a.type);
+  m.require_per_tensor(b, m.in_label(1));
+  require_broadcast(m, a, b, out);
+  return n;
+}
+
+void write_tflite(tflite_export::ModelBuilder& b, size_t node) {
+  using namespace tflite_export;
+  const ir::Node& n = b.graph().nodes[node];
+  const auto options = tfl::CreateMulOptions(b.fbb(), activation(n.attrs.activation));
+  b.add_operator(tfl::BuiltinOperator::MUL, is_int8(b, node) ? 2 : 1, io_of(b, n.inputs),
+                 io_of(b, n.outputs), tfl::BuiltinOptions::MulOptions, options.Union());
+}
+
+}  // namespace
+
+namespace plan {
+
+using lowering::checked;
+using lowering::lowered;
+using lowering::per_tensor;
+using lowering::Q;
+
+LoweredOp lower_Mul(ir::Graph& g, size_t node) {
+  const ir::Node& n = checked(g, node, 2, 2);
+  MulParams p{};
+  const int a = n.inputs[0], b = n.inputs[1], out = n.outputs[0];
+  if (g.tensors[out].type == DType::f32) {
+    const FloatRange r = activation_range_float(n.attrs.activation);
+    p.f_act_min = std::max(r.min, std::numeric_limits<float>::lowest());
+    p.f_act_max = std::min(r.max, std::numeric_limits<float>::max());
+  } else {
+    const Q qa = per_tensor(g, node, a, "input 0"), qb = per_tensor(g, node, b, "input 1"),
+            qo = per_tensor(g, node, out, "output");
+    const QuantizedMultiplier m =
+        quantize_multiplier(static_cast<double>(qa.scale) * static_cast<double>(qb.scale) /
+                            static_cast<double>(qo.scale));
+    p.input1_offset = -qa.zero_point;
+    p.input2_offset = -qb.zero_point;
+    p.output_offset = qo.zero_point;
+    p.output_multiplier = m.multiplier;
+    p.output_shift = m.shift;
+    const ClampRange r = activation_range_int8(n.attrs.activation, qo.scale, qo.zero_point);
+    p.act_min = r.min;
+    p.act_max = r.max;
+  }
+  return lowered(p, {a, b});
+}
+
+}  // namespace plan
+
+namespace ops {
+
+const HostOp& host_op_Mul() {
+  static const HostOp op{
+      ir::OpTraits{ir::QuantRule::calibrated, 0.0f, 0, -1, false, ir::ChannelRule::blocks},
+      {{static_cast<int32_t>(tfl::BuiltinOperator::MUL), "MUL", read_tflite}},
+      write_tflite};
+  return op;
+}
+
+}  // namespace ops
+}  // namespace tinyforge

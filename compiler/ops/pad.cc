@@ -1,0 +1,171 @@
+// Pad: everything the compiler knows about it, in one file.
+//
+// Semantics: TFLite PAD / PADV2 (a constant border before and after each dim), rank <= 4;
+// ONNX Pad (constant mode) maps to it. Invariants: paddings are constant and >= 0, the
+// output shape is the padded input shape; int8 input and output share one scale and zero
+// point, and the border is round(value / s_out) + zp (0.0 pads with the zero point), which
+// must fit int8. Quantization keeps the input's parameters; channels pass through for
+// pruning unless the channel dim is padded. TFLite: builtins PAD (34) and PADV2 (60, border
+// value as a one-element operand of the input's type), paddings an int32 [rank, 2]
+// operand, version 2 for int8.
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <climits>
+#include <cmath>
+
+#include "export/tflite_builder.h"
+#include "import/tflite/op_mapper.h"
+#include "ops/host_op.h"
+#include "plan/lower_checks.h"
+
+namespace tinyforge {
+namespace {
+
+using tflite_import::constant_ints;
+using tflite_import::kMaxWindow;
+using tflite_import::OpMapper;
+
+// PAD (border 0, the zero point for int8) and PADV2 (border from a one-element tensor).
+ir::Node map_pad(OpMapper& m, bool v2) {
+  m.require_arity(2, v2 ? 3 : 2);
+  ir::Node n{OpCode::Pad, {}, {}, {}, {}};
+  const ir::Tensor& in = m.input(0);
+  const ir::Tensor& out = m.output();
+  m.require_activation_types(in, out);
+  m.require_same_quant(in, m.in_label(0), out, m.out_label());
+  const size_t rank = in.shape.size();
+  const std::vector<int32_t> pairs = constant_ints(m, 1, 2 * static_cast<int64_t>(rank));
+  std::vector<int32_t> expected(rank);
+  n.attrs.pads.resize(2 * rank);
+  for (size_t d = 0; d < rank; ++d) {
+    const int32_t before = pairs[2 * d], after = pairs[2 * d + 1];
+    if (before < 0 || after < 0 || before > kMaxWindow || after > kMaxWindow)
+      m.fail(fmt::format("paddings of dimension {} are ({}, {}); expected 0..{}", d, before, after,
+                         kMaxWindow));
+    n.attrs.pads[d] = before;
+    n.attrs.pads[rank + d] = after;
+    const int64_t padded = int64_t{in.shape[d]} + before + after;
+    if (padded > INT32_MAX) m.fail(fmt::format("padded dimension {} is {}; too large", d, padded));
+    expected[d] = static_cast<int32_t>(padded);
+  }
+  m.require_shape(out, m.out_label(), expected);
+  if (m.input_index(2, /*optional=*/true) >= 0) {
+    const ir::Tensor& value = m.input(2);
+    if (!value.constant || value.elements() != 1)
+      m.fail(fmt::format("{} has {} elements{}; expected one constant value", m.in_label(2),
+                         value.elements(), value.constant ? "" : " and is not constant"));
+    m.require_type(value, m.in_label(2), in.type);
+    if (in.type == DType::i8) {
+      // The border is stored in the input's quantization; real = s * (q - zp).
+      n.attrs.pad_value =
+          in.quant.scale[0] * static_cast<float>(value.at<int8_t>(0) - in.quant.zero_point[0]);
+    } else {
+      n.attrs.pad_value = value.at<float>(0);
+    }
+  }
+  return n;
+}
+
+ir::Node read_pad(OpMapper& m) { return map_pad(m, /*v2=*/false); }
+ir::Node read_padv2(OpMapper& m) { return map_pad(m, /*v2=*/true); }
+
+void write_tflite(tflite_export::ModelBuilder& b, size_t node) {
+  using namespace tflite_export;
+  using Builtin = tfl::BuiltinOperator;
+  using Options = tfl::BuiltinOptions;
+  const ir::Node& n = b.graph().nodes[node];
+  const ir::Tensor& in = in_tensor(b, node, 0);
+  const ir::Tensor& out = out_tensor(b, node);
+  const size_t rank = in.shape.size();
+  if (n.attrs.pads.size() != 2 * rank)
+    refuse(b, node, fmt::format("pads has {} entries; expected {}", n.attrs.pads.size(), 2 * rank));
+  std::vector<int32_t> paddings;  // [rank, 2]: (before, after) per dimension
+  for (size_t d = 0; d < rank; ++d) {
+    paddings.push_back(n.attrs.pads[d]);
+    paddings.push_back(n.attrs.pads[rank + d]);
+  }
+  const int32_t pads =
+      b.constant_i32(out.name + "/paddings", {static_cast<int32_t>(rank), 2}, paddings);
+  const int32_t version = is_int8(b, node) ? 2 : 1;
+  if (n.attrs.pad_value == 0.0f) {
+    b.add_operator(Builtin::PAD, version, {b.tensor(n.inputs[0]), pads}, io_of(b, n.outputs),
+                   Options::PadOptions, tfl::CreatePadOptions(b.fbb()).Union());
+    return;
+  }
+  // PADV2: the border value is a one-element tensor of the input's type and quantization.
+  ir::Tensor value;
+  value.name = out.name + "/pad_value";
+  value.type = in.type;
+  value.shape = {1};
+  value.constant = true;
+  value.quant = in.quant;
+  if (in.type == DType::i8) {
+    const float q = std::round(n.attrs.pad_value / in.quant.scale.at(0)) +
+                    static_cast<float>(in.quant.zero_point.empty() ? 0 : in.quant.zero_point[0]);
+    value.data = {static_cast<uint8_t>(static_cast<int8_t>(std::clamp(q, -128.0f, 127.0f)))};
+  } else if (in.type == DType::f32) {
+    value.data.resize(4);
+    std::memcpy(value.data.data(), &n.attrs.pad_value, 4);
+  } else {
+    refuse(b, node, fmt::format("a non-zero pad value on {} data", dtype_name(in.type)));
+  }
+  b.add_operator(Builtin::PADV2, version, {b.tensor(n.inputs[0]), pads, b.constant(value)},
+                 io_of(b, n.outputs), Options::PadV2Options,
+                 tfl::CreatePadV2Options(b.fbb()).Union());
+}
+
+}  // namespace
+
+namespace plan {
+
+using lowering::checked;
+using lowering::lowered;
+using lowering::per_tensor;
+using lowering::Q;
+using lowering::refuse;
+
+LoweredOp lower_Pad(ir::Graph& g, size_t node) {
+  const ir::Node& n = checked(g, node, 1, 1);
+  const auto& in = g.tensors[n.inputs[0]].shape;
+  const auto& out = g.tensors[n.outputs[0]].shape;
+  const size_t rank = in.size();
+  if (n.attrs.pads.size() != 2 * rank || out.size() != rank)
+    refuse(g, node, fmt::format("pads has {} entries; expected {}", n.attrs.pads.size(), 2 * rank));
+  PadParams p{};
+  for (size_t i = 0; i < rank; ++i) {
+    p.before[i] = n.attrs.pads[i];
+    p.after[i] = n.attrs.pads[rank + i];
+    if (p.before[i] < 0 || p.after[i] < 0) refuse(g, node, "negative pads");
+    if (int64_t{in[i]} + p.before[i] + p.after[i] != out[i])
+      refuse(g, node, "output shape is not the padded input shape");
+  }
+  p.f_value = n.attrs.pad_value;
+  if (g.tensors[n.outputs[0]].type == DType::i8) {
+    const Q qi = per_tensor(g, node, n.inputs[0], "input"),
+            qo = per_tensor(g, node, n.outputs[0], "output");
+    if (qi.scale != qo.scale || qi.zero_point != qo.zero_point)
+      refuse(g, node, "int8 input and output are quantized differently");
+    const double q = std::round(static_cast<double>(n.attrs.pad_value) / qo.scale) + qo.zero_point;
+    if (q < -128 || q > 127)
+      refuse(g, node, fmt::format("pad value {} is outside the int8 range", n.attrs.pad_value));
+    p.q_value = static_cast<int32_t>(q);
+  }
+  return lowered(p, {n.inputs[0]});
+}
+
+}  // namespace plan
+
+namespace ops {
+
+const HostOp& host_op_Pad() {
+  static const HostOp op{
+      ir::OpTraits{ir::QuantRule::same_as_input, 0.0f, 0, -1, false, ir::ChannelRule::pad},
+      {{static_cast<int32_t>(tfl::BuiltinOperator::PAD), "PAD", read_pad},
+       {static_cast<int32_t>(tfl::BuiltinOperator::PADV2), "PADV2", read_padv2}},
+      write_tflite};
+  return op;
+}
+
+}  // namespace ops
+}  // namespace tinyforge

@@ -1,0 +1,107 @@
+// Transpose: everything the compiler knows about it, in one file.
+//
+// Semantics: TFLite TRANSPOSE (output dim i = input dim perm[i]), rank <= 4; ONNX Transpose
+// maps to it (import/onnx). Invariants: perm is a constant permutation of the input's dims
+// and the output shape is the permuted input shape; int8 input and output share one scale
+// and zero point (values are only moved). Quantization keeps the input's parameters;
+// channels do not pass through for pruning. TFLite: builtin TRANSPOSE (39) with the perm
+// as a constant int32 operand, version 2 for int8.
+#include <fmt/format.h>
+
+#include "export/tflite_builder.h"
+#include "import/tflite/op_mapper.h"
+#include "ops/host_op.h"
+#include "plan/lower_checks.h"
+
+namespace tinyforge {
+namespace {
+
+using tflite_import::constant_ints;
+using tflite_import::OpMapper;
+using tflite_import::shape_string;
+
+ir::Node read_tflite(OpMapper& m) {
+  m.require_arity(2, 2);
+  ir::Node n{OpCode::Transpose, {}, {}, {}, {}};
+  const ir::Tensor& in = m.input(0);
+  const ir::Tensor& out = m.output();
+  m.require_activation_types(in, out);
+  m.require_same_quant(in, m.in_label(0), out, m.out_label());
+  const size_t rank = in.shape.size();
+  n.attrs.perm = constant_ints(m, 1, static_cast<int64_t>(rank));
+  std::vector<int32_t> expected(rank);
+  std::vector<char> seen(rank, 0);
+  for (size_t d = 0; d < rank; ++d) {
+    const int32_t p = n.attrs.perm[d];
+    if (p < 0 || static_cast<size_t>(p) >= rank || seen[static_cast<size_t>(p)]++)
+      m.fail(fmt::format("perm {} is not a permutation of 0..{}", shape_string(n.attrs.perm),
+                         rank - 1));
+    expected[d] = in.shape[static_cast<size_t>(p)];
+  }
+  m.require_shape(out, m.out_label(), expected);
+  return n;
+}
+
+void write_tflite(tflite_export::ModelBuilder& b, size_t node) {
+  using namespace tflite_export;
+  using Builtin = tfl::BuiltinOperator;
+  using Options = tfl::BuiltinOptions;
+  const ir::Node& n = b.graph().nodes[node];
+  const ir::Tensor& out = out_tensor(b, node);
+  const int32_t rank = static_cast<int32_t>(n.attrs.perm.size());
+  const int32_t perm = b.constant_i32(out.name + "/perm", {rank}, n.attrs.perm);
+  b.add_operator(Builtin::TRANSPOSE, is_int8(b, node) ? 2 : 1, {b.tensor(n.inputs[0]), perm},
+                 io_of(b, n.outputs), Options::TransposeOptions,
+                 tfl::CreateTransposeOptions(b.fbb()).Union());
+}
+
+}  // namespace
+
+namespace plan {
+
+using lowering::checked;
+using lowering::lowered;
+using lowering::per_tensor;
+using lowering::Q;
+using lowering::refuse;
+
+LoweredOp lower_Transpose(ir::Graph& g, size_t node) {
+  const ir::Node& n = checked(g, node, 1, 1);
+  const auto& in = g.tensors[n.inputs[0]].shape;
+  const auto& out = g.tensors[n.outputs[0]].shape;
+  const std::vector<int32_t>& perm = n.attrs.perm;
+  if (perm.size() != in.size() || out.size() != in.size())
+    refuse(g, node, "perm does not match the rank");
+  TransposeParams p{};
+  std::vector<char> seen(in.size(), 0);
+  for (int i = 0; i < kMaxRank; ++i) p.perm[i] = i;
+  for (size_t i = 0; i < perm.size(); ++i) {
+    if (perm[i] < 0 || perm[i] >= static_cast<int32_t>(in.size()) || seen[perm[i]])
+      refuse(g, node, "perm is not a permutation");
+    seen[perm[i]] = 1;
+    if (out[i] != in[perm[i]]) refuse(g, node, "output shape is not the permuted input shape");
+    p.perm[i] = perm[i];
+  }
+  if (g.tensors[n.outputs[0]].type == DType::i8) {
+    const Q qi = per_tensor(g, node, n.inputs[0], "input"),
+            qo = per_tensor(g, node, n.outputs[0], "output");
+    if (qi.scale != qo.scale || qi.zero_point != qo.zero_point)
+      refuse(g, node, "int8 input and output are quantized differently");
+  }
+  return lowered(p, {n.inputs[0]});
+}
+
+}  // namespace plan
+
+namespace ops {
+
+const HostOp& host_op_Transpose() {
+  static const HostOp op{
+      ir::OpTraits{ir::QuantRule::same_as_input, 0.0f, 0, -1, false, ir::ChannelRule::blocks},
+      {{static_cast<int32_t>(tfl::BuiltinOperator::TRANSPOSE), "TRANSPOSE", read_tflite}},
+      write_tflite};
+  return op;
+}
+
+}  // namespace ops
+}  // namespace tinyforge

@@ -1,0 +1,74 @@
+// Checks the lowering functions of the op files in compiler/ops/ share; each refuses with
+// a message naming the node.
+#pragma once
+#include <fmt/format.h>
+
+#include <cmath>
+#include <string>
+#include <vector>
+
+#include "plan/lower.h"
+#include "plan/plan.h"
+
+namespace tinyforge::plan::lowering {
+
+[[noreturn]] inline void refuse(const ir::Graph& g, size_t node, const std::string& what) {
+  throw tinyforge::Error(fmt::format("{}: {}", g.node_label(node), what));
+}
+
+// The node's tensors, checked: `inputs` present and in range, one output, rank <= 4,
+// every input of the output's dtype (float32 or int8).
+inline const ir::Node& checked(const ir::Graph& g, size_t node, size_t min_inputs,
+                               size_t max_inputs) {
+  const ir::Node& n = g.nodes.at(node);
+  if (n.inputs.size() < min_inputs || n.inputs.size() > max_inputs || n.outputs.size() != 1)
+    refuse(g, node,
+           fmt::format("has {} inputs and {} outputs; expected {}..{} inputs and 1 output",
+                       n.inputs.size(), n.outputs.size(), min_inputs, max_inputs));
+  const int count = static_cast<int>(g.tensors.size());
+  if (n.outputs[0] < 0 || n.outputs[0] >= count) refuse(g, node, "output tensor out of range");
+  const DType type = g.tensors[n.outputs[0]].type;
+  if (type != DType::f32 && type != DType::i8)
+    refuse(g, node, fmt::format("output is {}; expected float32 or int8", dtype_name(type)));
+  for (int t : n.inputs) {
+    if (t < 0 || t >= count) refuse(g, node, "an input is missing or out of range");
+    if (g.tensors[t].type != type)
+      refuse(g, node,
+             fmt::format("input '{}' is {}; the output is {}", g.tensors[t].name,
+                         dtype_name(g.tensors[t].type), dtype_name(type)));
+  }
+  for (int t : n.inputs)
+    if (g.tensors[t].shape.size() > kMaxRank) refuse(g, node, "rank above 4");
+  if (g.tensors[n.outputs[0]].shape.size() > kMaxRank) refuse(g, node, "rank above 4");
+  return n;
+}
+
+struct Q {
+  float scale;
+  int32_t zero_point;
+};
+
+inline Q per_tensor(const ir::Graph& g, size_t node, int t, const char* role) {
+  const ir::Tensor& x = g.tensors[t];
+  if (!x.quant.present() || x.quant.per_channel())
+    refuse(g, node, fmt::format("{} '{}' needs per-tensor int8 quantization", role, x.name));
+  const float s = x.quant.scale[0];
+  const int32_t zp = x.quant.zero_point.empty() ? 0 : x.quant.zero_point[0];
+  if (!(s > 0.0f) || !std::isfinite(s) || zp < -128 || zp > 127)
+    refuse(g, node, fmt::format("{} '{}' has scale {} and zero point {}", role, x.name, s, zp));
+  return {s, zp};
+}
+
+inline bool same_elements(const ir::Graph& g, const ir::Node& n) {
+  return g.tensors[n.inputs[0]].elements() == g.tensors[n.outputs[0]].elements();
+}
+
+template <typename Params>
+LoweredOp lowered(const Params& p, std::vector<int> inputs) {
+  LoweredOp op;
+  op.params = params_bytes(p);
+  op.inputs = std::move(inputs);
+  return op;
+}
+
+}  // namespace tinyforge::plan::lowering
