@@ -195,12 +195,12 @@ class BadModelsCli : public ::testing::Test {
   void SetUp() override {
     dir_ = fs::temp_directory_path() / fmt::format("tinyforge_bad_models_{}", ::getpid());
     fs::create_directories(dir_);
-    if (!fs::exists(TINYFORGE_CLI)) GTEST_SKIP() << "CLI not built: " << TINYFORGE_CLI;
+    // The CLI is a build dependency of the test binary; a broken `inspect` is a failure
+    // (not a skip), or every refusal below would pass for the wrong reason.
+    ASSERT_TRUE(fs::exists(TINYFORGE_CLI)) << "CLI not built: " << TINYFORGE_CLI;
     const fs::path good = write("good", testing::build_tflite(testing::tiny_int8_model()));
     const testing::CliRun r = run_inspect(good, dir_);
-    if (r.exit_code != 0)
-      GTEST_SKIP() << "`tinyforge inspect` does not work on a valid model yet (exit " << r.exit_code
-                   << "): " << r.err;
+    ASSERT_EQ(r.exit_code, 0) << "`tinyforge inspect` fails on a valid model: " << r.err;
   }
   void TearDown() override { fs::remove_all(dir_); }
 
