@@ -10,6 +10,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
@@ -69,6 +70,28 @@ std::vector<Damaged> targeted_corpus() {
   s = testing::tiny_int8_model();
   s.ops[0].inputs[1] = 999;
   add("tensor_index_past_end", s, "input 1 is tensor 999");
+  // The same one index past the last, where an off-by-one check would let them through.
+  s = testing::tiny_int8_model();
+  const auto num_tensors = static_cast<int32_t>(s.tensors.size());
+  const auto num_buffers = 1 + std::count_if(s.tensors.begin(), s.tensors.end(),
+                                             [](const auto& t) { return !t.data.empty(); });
+  s.tensors[1].buffer_override = num_buffers;
+  add("buffer_index_one_past_end", s, fmt::format("buffer index {} is past the end", num_buffers));
+  s = testing::tiny_int8_model();
+  s.ops[0].inputs[1] = num_tensors;
+  add("tensor_index_one_past_end", s, fmt::format("input 1 is tensor {}", num_tensors));
+  s = testing::tiny_int8_model();
+  s.ops[0].inputs[1] = -2;  // -1 marks an absent optional input; nothing else is negative
+  add("negative_tensor_index", s, "input 1 is tensor -2");
+  s = testing::tiny_int8_model();
+  s.ops[0].outputs[0] = num_tensors;
+  add("output_index_one_past_end", s, fmt::format("output 0 is tensor {}", num_tensors));
+  s = testing::tiny_int8_model();
+  s.inputs[0] = num_tensors;
+  add("model_input_one_past_end", s, fmt::format("model input lists tensor {}", num_tensors));
+  s = testing::tiny_int8_model();
+  s.ops[2].opcode_index_override = static_cast<int64_t>(s.ops.size());  // one code per op
+  add("opcode_index_one_past_end", s, "opcode_index");
 
   // External data (Buffer.offset/size) cut off: the offset runs past the end of the file.
   s = testing::tiny_int8_model();
