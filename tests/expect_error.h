@@ -6,16 +6,16 @@
 
 #include <string>
 
-#define EXPECT_ERROR(statement, exception_type, text)                                     \
-  do {                                                                                    \
-    bool tinyforge_thrown_ = false;                                                       \
-    try {                                                                                 \
-      statement;                                                                          \
-    } catch (const exception_type& e) {                                                   \
-      tinyforge_thrown_ = true;                                                           \
-      EXPECT_NE(std::string(e.what()).find(text), std::string::npos)                      \
+#define EXPECT_ERROR(statement, exception_type, text)                                      \
+  do {                                                                                     \
+    bool tinyforge_thrown_ = false;                                                        \
+    try {                                                                                  \
+      statement;                                                                           \
+    } catch (const exception_type& e) {                                                    \
+      tinyforge_thrown_ = true;                                                            \
+      EXPECT_NE(std::string(e.what()).find(text), std::string::npos)                       \
           << #statement " threw \"" << e.what() << "\"; expected it to mention \"" << text \
-          << "\"";                                                                        \
-    }                                                                                     \
-    EXPECT_TRUE(tinyforge_thrown_) << #statement " did not throw " #exception_type;       \
+          << "\"";                                                                         \
+    }                                                                                      \
+    EXPECT_TRUE(tinyforge_thrown_) << #statement " did not throw " #exception_type;        \
   } while (0)

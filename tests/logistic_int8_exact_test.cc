@@ -28,7 +28,8 @@ namespace {
 // ---- gemmlowp scalar primitives (int32) -----------------------------------------------
 
 int32_t srdhm(int32_t a, int32_t b) {  // SaturatingRoundingDoublingHighMul
-  if (a == b && a == std::numeric_limits<int32_t>::min()) return std::numeric_limits<int32_t>::max();
+  if (a == b && a == std::numeric_limits<int32_t>::min())
+    return std::numeric_limits<int32_t>::max();
   const int64_t ab = int64_t{a} * int64_t{b};
   const int64_t nudge = ab >= 0 ? (int64_t{1} << 30) : (1 - (int64_t{1} << 30));
   return static_cast<int32_t>((ab + nudge) / (int64_t{1} << 31));
@@ -52,26 +53,56 @@ int32_t srmbpot(int32_t x, int exponent) {  // SaturatingRoundingMultiplyByPOT
 
 // Two's complement add/sub: gemmlowp's raw + and - on int32 (never overflowing for the
 // values the reference produces; wrapping keeps the test free of undefined behaviour).
-int32_t add(int32_t a, int32_t b) { return static_cast<int32_t>(static_cast<uint32_t>(a) + static_cast<uint32_t>(b)); }
-int32_t sub(int32_t a, int32_t b) { return static_cast<int32_t>(static_cast<uint32_t>(a) - static_cast<uint32_t>(b)); }
+int32_t add(int32_t a, int32_t b) {
+  return static_cast<int32_t>(static_cast<uint32_t>(a) + static_cast<uint32_t>(b));
+}
+int32_t sub(int32_t a, int32_t b) {
+  return static_cast<int32_t>(static_cast<uint32_t>(a) - static_cast<uint32_t>(b));
+}
 
 // ---- FixedPoint<int32_t, I> -------------------------------------------------------------
 
-template <int I> struct Fx {
+template <int I>
+struct Fx {
   static constexpr int kFractionalBits = 31 - I;
   int32_t raw;
   static Fx from_raw(int32_t r) { return Fx{r}; }
   // A real constant, rounded to nearest (what the checked-constant macro verifies).
-  static Fx constant(double v) { return Fx{static_cast<int32_t>(std::llround(std::ldexp(v, kFractionalBits)))}; }
-  static Fx one() { return Fx{I == 0 ? std::numeric_limits<int32_t>::max() : int32_t{1} << kFractionalBits}; }
-  template <int E> static Fx constant_pot() { return Fx{int32_t{1} << (kFractionalBits + E)}; }
+  static Fx constant(double v) {
+    return Fx{static_cast<int32_t>(std::llround(std::ldexp(v, kFractionalBits)))};
+  }
+  static Fx one() {
+    return Fx{I == 0 ? std::numeric_limits<int32_t>::max() : int32_t{1} << kFractionalBits};
+  }
+  template <int E>
+  static Fx constant_pot() {
+    return Fx{int32_t{1} << (kFractionalBits + E)};
+  }
 };
-template <int I> Fx<I> operator+(Fx<I> a, Fx<I> b) { return {add(a.raw, b.raw)}; }
-template <int I> Fx<I> operator-(Fx<I> a, Fx<I> b) { return {sub(a.raw, b.raw)}; }
-template <int I> Fx<I> operator-(Fx<I> a) { return {sub(0, a.raw)}; }
-template <int A, int B> Fx<A + B> operator*(Fx<A> a, Fx<B> b) { return {srdhm(a.raw, b.raw)}; }
-template <int Dst, int Src> Fx<Dst> rescale(Fx<Src> x) { return {srmbpot(x.raw, Src - Dst)}; }
-template <int E, int I> Fx<I + E> exact_mul_by_pot(Fx<I> x) { return {x.raw}; }
+template <int I>
+Fx<I> operator+(Fx<I> a, Fx<I> b) {
+  return {add(a.raw, b.raw)};
+}
+template <int I>
+Fx<I> operator-(Fx<I> a, Fx<I> b) {
+  return {sub(a.raw, b.raw)};
+}
+template <int I>
+Fx<I> operator-(Fx<I> a) {
+  return {sub(0, a.raw)};
+}
+template <int A, int B>
+Fx<A + B> operator*(Fx<A> a, Fx<B> b) {
+  return {srdhm(a.raw, b.raw)};
+}
+template <int Dst, int Src>
+Fx<Dst> rescale(Fx<Src> x) {
+  return {srmbpot(x.raw, Src - Dst)};
+}
+template <int E, int I>
+Fx<I + E> exact_mul_by_pot(Fx<I> x) {
+  return {x.raw};
+}
 
 Fx<0> rounding_half_sum(Fx<0> a, Fx<0> b) {
   const int64_t sum = int64_t{a.raw} + int64_t{b.raw};
@@ -90,7 +121,8 @@ Fx<0> exp_on_interval_between_negative_one_quarter_and_0_excl(Fx<0> a) {
   return constant_term + constant_term * (x + poly);
 }
 
-template <int I> Fx<0> exp_on_negative_values(Fx<I> a) {
+template <int I>
+Fx<0> exp_on_negative_values(Fx<I> a) {
   const Fx<I> one_quarter = Fx<I>::template constant_pot<-2>();
   const Fx<I> mask = one_quarter - Fx<I>::from_raw(1);
   const Fx<I> a_mod_quarter_minus_one_quarter = Fx<I>{a.raw & mask.raw} - one_quarter;
@@ -175,15 +207,17 @@ struct Quantization {
 };
 
 TEST(LogisticInt8, BitExactWithTfliteReferenceOnEveryInput) {
-  const Quantization cases[] = {{1.0f / 16, 0}, {0.1f, -3},     {0.03125f, 17}, {0.2f, 0},
-                                {0.0078125f, -128}, {0.05f, 60}, {0.37f, -20},  {0.011f, 5}};
+  const Quantization cases[] = {{1.0f / 16, 0},     {0.1f, -3},  {0.03125f, 17}, {0.2f, 0},
+                                {0.0078125f, -128}, {0.05f, 60}, {0.37f, -20},   {0.011f, 5}};
   int rounded_up = 0;  // outputs where rounding, not truncation, decided the byte
   for (const Quantization& qz : cases) {
-    SCOPED_TRACE(testing::Message() << "input scale " << qz.scale << ", zero point " << qz.zero_point);
+    SCOPED_TRACE(testing::Message()
+                 << "input scale " << qz.scale << ", zero point " << qz.zero_point);
     const LogisticParams p = params_for(qz.scale, qz.zero_point);
     std::vector<int8_t> in(256), out(256, 0);
     for (int i = 0; i < 256; ++i) in[i] = static_cast<int8_t>(i - 128);
-    const TensorView views[2] = {int8_view(in, qz.scale, qz.zero_point), int8_view(out, 1.0f / 256, -128)};
+    const TensorView views[2] = {int8_view(in, qz.scale, qz.zero_point),
+                                 int8_view(out, 1.0f / 256, -128)};
     const KernelIO io{&views[0], 1, &views[1], 1, nullptr, 0};
     ASSERT_EQ(check_Logistic(p, io), Status::ok);
     eval_Logistic(p, io);
@@ -191,12 +225,15 @@ TEST(LogisticInt8, BitExactWithTfliteReferenceOnEveryInput) {
       const int8_t want = reference_logistic(in[i], p);
       EXPECT_EQ(out[i], want) << "input " << int{in[i]};
       // The re-derivation itself is anchored to the real function: within one output LSB.
-      const double real = 1.0 / (1.0 + std::exp(-(in[i] - qz.zero_point) * static_cast<double>(qz.scale)));
-      EXPECT_NEAR(want, std::min(127.0, std::round(real * 256) - 128), 1.0) << "input " << int{in[i]};
+      const double real =
+          1.0 / (1.0 + std::exp(-(in[i] - qz.zero_point) * static_cast<double>(qz.scale)));
+      EXPECT_NEAR(want, std::min(127.0, std::round(real * 256) - 128), 1.0)
+          << "input " << int{in[i]};
       const int32_t x = int32_t{in[i]} - p.input_zero_point;
       if (x > -p.input_range_radius && x < p.input_range_radius) {
         const int32_t q0 = logistic(Fx<4>{multiply_by_quantized_multiplier(x, p.input_multiplier,
-                                                                            p.input_left_shift)}).raw;
+                                                                           p.input_left_shift)})
+                               .raw;
         rounded_up += rdbpot(q0, 23) != (q0 >> 23);
       }
     }
@@ -217,7 +254,8 @@ TEST(LogisticInt8, SaturatesExactlyAtTheRadius) {
   const KernelIO io{&views[0], 1, &views[1], 1, nullptr, 0};
   ASSERT_EQ(check_Logistic(p, io), Status::ok);
   eval_Logistic(p, io);
-  for (size_t i = 0; i < in.size(); ++i) EXPECT_EQ(out[i], reference_logistic(in[i], p)) << int{in[i]};
+  for (size_t i = 0; i < in.size(); ++i)
+    EXPECT_EQ(out[i], reference_logistic(in[i], p)) << int{in[i]};
   EXPECT_EQ(out[0], -128);
   EXPECT_EQ(out[2], 0);  // sigmoid(0) = 1/2 = 128/256
   EXPECT_EQ(out[4], 127);

@@ -30,18 +30,18 @@ inline bool strict_mode() {
 }  // namespace tinyforge::testing
 
 // Skips the test (lenient) or fails it (strict) because a dependency is missing.
-#define TINYFORGE_SKIP_MISSING(message)                                                      \
-  do {                                                                                       \
-    if (::tinyforge::testing::strict_mode())                                                 \
-      GTEST_FAIL() << "missing dependency (TINYFORGE_STRICT=1): " << message;                \
-    else                                                                                     \
-      GTEST_SKIP() << message;                                                               \
+#define TINYFORGE_SKIP_MISSING(message)                                       \
+  do {                                                                        \
+    if (::tinyforge::testing::strict_mode())                                  \
+      GTEST_FAIL() << "missing dependency (TINYFORGE_STRICT=1): " << message; \
+    else                                                                      \
+      GTEST_SKIP() << message;                                                \
   } while (0)
 
-#define TINYFORGE_REQUIRE_SHARED(relative)                                                   \
-  do {                                                                                       \
-    if (!::tinyforge::testing::have_shared(relative))                                        \
-      TINYFORGE_SKIP_MISSING("third-party data not found: "                                  \
-                             << (::tinyforge::testing::shared_dir() / (relative))           \
-                             << " (set TINYFORGE_SHARED to the shared/ folder)");           \
+#define TINYFORGE_REQUIRE_SHARED(relative)                                        \
+  do {                                                                            \
+    if (!::tinyforge::testing::have_shared(relative))                             \
+      TINYFORGE_SKIP_MISSING("third-party data not found: "                       \
+                             << (::tinyforge::testing::shared_dir() / (relative)) \
+                             << " (set TINYFORGE_SHARED to the shared/ folder)"); \
   } while (0)

@@ -51,7 +51,8 @@ PlanHeader header(const std::vector<uint8_t>& b) {
 }
 
 // Writes `value` at byte `at` and re-signs the blob.
-template <typename T> std::vector<uint8_t> patched(std::vector<uint8_t> b, size_t at, T value) {
+template <typename T>
+std::vector<uint8_t> patched(std::vector<uint8_t> b, size_t at, T value) {
   std::memcpy(b.data() + at, &value, sizeof value);
   PlanHeader h = header(b);
   h.checksum = plan_checksum(b.data(), h.total_size);
@@ -81,7 +82,8 @@ TensorRecord tensor_record(const std::vector<uint8_t>& b, uint32_t t) {
 Status status_of(const std::vector<uint8_t>& b) {
   std::vector<uint32_t> words((b.size() + 3) / 4);
   std::memcpy(words.data(), b.data(), b.size());
-  return validate_plan(reinterpret_cast<const uint8_t*>(words.data()), static_cast<uint32_t>(b.size()));
+  return validate_plan(reinterpret_cast<const uint8_t*>(words.data()),
+                       static_cast<uint32_t>(b.size()));
 }
 
 class PlanValidatorEdges : public ::testing::Test {
@@ -135,7 +137,8 @@ TEST_F(PlanValidatorEdges, OpIndexListMustLieInsideTheIndexTable) {
 TEST_F(PlanValidatorEdges, TensorIndexOnePastTheLastIsRefused) {
   const OpRecord op = op_record(good_, 1);
   const uint16_t past = static_cast<uint16_t>(h_.num_tensors);
-  EXPECT_EQ(status_of(patched<uint16_t>(good_, index_at(h_, op.io_at), past)), Status::out_of_bounds);
+  EXPECT_EQ(status_of(patched<uint16_t>(good_, index_at(h_, op.io_at), past)),
+            Status::out_of_bounds);
   EXPECT_EQ(status_of(patched<uint16_t>(good_, index_at(h_, op.io_at + 1), past)),
             Status::out_of_bounds);
   EXPECT_EQ(status_of(patched<uint16_t>(good_, index_at(h_, h_.outputs_at), past)),
@@ -149,7 +152,8 @@ TEST_F(PlanValidatorEdges, NothingWritesIntoTheConstants) {
   // The model input (written by the caller) redirected to the constant.
   EXPECT_EQ(status_of(patched<uint16_t>(good_, index_at(h_, h_.inputs_at), 2)), Status::bad_params);
   // A model output (read by the caller) that is a constant.
-  EXPECT_EQ(status_of(patched<uint16_t>(good_, index_at(h_, h_.outputs_at), 2)), Status::bad_params);
+  EXPECT_EQ(status_of(patched<uint16_t>(good_, index_at(h_, h_.outputs_at), 2)),
+            Status::bad_params);
 }
 
 TEST_F(PlanValidatorEdges, TensorSizeMustEqualItsShape) {
@@ -161,7 +165,8 @@ TEST_F(PlanValidatorEdges, TensorSizeMustEqualItsShape) {
 TEST_F(PlanValidatorEdges, OpcodeOnePastTheTableIsRefused) {
   const size_t at = op_field(h_, 0, offsetof(OpRecord, opcode));
   EXPECT_EQ(status_of(patched<uint16_t>(good_, at, kNumOps)), Status::unsupported_op);
-  EXPECT_EQ(status_of(patched<uint16_t>(good_, at, static_cast<uint16_t>(OpCode::Reshape))), Status::ok);
+  EXPECT_EQ(status_of(patched<uint16_t>(good_, at, static_cast<uint16_t>(OpCode::Reshape))),
+            Status::ok);
 }
 
 TEST_F(PlanValidatorEdges, BlobMayNotClaimMoreBytesThanItHas) {

@@ -86,10 +86,10 @@ TEST(PlanValidatorScratch, RuntimeRefusesToRunSuchABlob) {
   std::memcpy(words.data(), blob.data(), blob.size());
   std::vector<uint32_t> arena(c.plan.arena_size / 4 + 1);
   Runtime rt;
-  EXPECT_EQ(rt.init(reinterpret_cast<const uint8_t*>(words.data()),
-                    static_cast<uint32_t>(blob.size()), reinterpret_cast<uint8_t*>(arena.data()),
-                    static_cast<uint32_t>(arena.size() * 4)),
-            Status::out_of_bounds);
+  EXPECT_EQ(
+      rt.init(reinterpret_cast<const uint8_t*>(words.data()), static_cast<uint32_t>(blob.size()),
+              reinterpret_cast<uint8_t*>(arena.data()), static_cast<uint32_t>(arena.size() * 4)),
+      Status::out_of_bounds);
   EXPECT_EQ(rt.invoke(), Status::not_initialized);
 }
 
