@@ -5,6 +5,7 @@
 // without an error) is refused instead of marking the slot's old contents pending.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cstring>
 #include <vector>
 
@@ -154,6 +155,26 @@ TEST(OtaAgentPolicy, InstallThatNeverReachedFlashIsRefused) {
   ASSERT_EQ(d.reboot(), Status::ok);
   EXPECT_EQ(d.report().last_boot, BootOutcome::normal);
   EXPECT_EQ(d.running_payload(), v2);
+}
+
+// Every state change goes to the page that does not hold the current record, so the
+// previous record survives intact beside the new one (sequence numbers n and n - 1).
+TEST(OtaAgentPolicy, StateChangesAlternatePagesKeepingThePreviousRecord) {
+  Device d;
+  d.reboot();
+  uint32_t last = 0;
+  for (uint8_t v = 1; v <= 3; ++v) {
+    SCOPED_TRACE(::testing::Message() << "update " << int{v});
+    ASSERT_EQ(d.install(make_package(test_payload(600, v), {v, 0, 0}, v, d.keys())), Status::ok);
+    ASSERT_EQ(d.reboot(), Status::ok);
+    StateRecord r[2];
+    ASSERT_TRUE(decode_state(d.memory().data() + d.config().state_address[0], &r[0]));
+    ASSERT_TRUE(decode_state(d.memory().data() + d.config().state_address[1], &r[1]));
+    const uint32_t newest = std::max(r[0].sequence, r[1].sequence);
+    EXPECT_EQ(std::min(r[0].sequence, r[1].sequence) + 1, newest);
+    EXPECT_GT(newest, last);
+    last = newest;
+  }
 }
 
 }  // namespace
