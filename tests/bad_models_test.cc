@@ -62,6 +62,9 @@ std::vector<Damaged> targeted_corpus() {
   s.tensors[1].data.resize(40);
   add("buffer_data_too_short", s, "holds 40 bytes; expected 72");
   s = testing::tiny_int8_model();
+  s.tensors[1].data.resize(80);
+  add("buffer_data_too_long", s, "holds 80 bytes; expected 72");
+  s = testing::tiny_int8_model();
   std::swap(s.ops[0], s.ops[1]);
   add("cyclic_graph", s, "before any op writes it");
   s = testing::tiny_int8_model();
