@@ -38,7 +38,7 @@ std::vector<std::vector<uint8_t>> model_inputs(const Options& o, const host::Hos
   const Runtime& rt = runner.runtime();
   std::vector<std::vector<uint8_t>> inputs;
   if (!o.inputs.empty() && o.inputs.size() != rt.num_inputs())
-    throw ir::Error(fmt::format("{}: the model has {} input(s), {} --input given", o.model, rt.num_inputs(),
+    throw tinyforge::Error(fmt::format("{}: the model has {} input(s), {} --input given", o.model, rt.num_inputs(),
                                 o.inputs.size()));
   for (uint32_t i = 0; i < rt.num_inputs(); ++i) {
     const TensorView v = rt.input(i);
@@ -46,7 +46,7 @@ std::vector<std::vector<uint8_t>> model_inputs(const Options& o, const host::Hos
       const std::vector<uint8_t> file = io::read_file(o.inputs[i]);
       const uint64_t begin = uint64_t{o.case_index} * v.bytes;
       if (file.size() % v.bytes != 0 || begin + v.bytes > file.size())
-        throw ir::Error(fmt::format("{}: {} bytes do not hold case {} of a {}-byte input tensor", o.inputs[i],
+        throw tinyforge::Error(fmt::format("{}: {} bytes do not hold case {} of a {}-byte input tensor", o.inputs[i],
                                     file.size(), o.case_index, v.bytes));
       inputs.emplace_back(file.begin() + begin, file.begin() + begin + v.bytes);
       continue;
@@ -75,7 +75,7 @@ class TempDir {
       return;
     }
     std::string tmpl = (fs::temp_directory_path() / "tinyforge-bench-XXXXXX").string();
-    if (!mkdtemp(tmpl.data())) throw ir::Error("cannot create a temporary folder");
+    if (!mkdtemp(tmpl.data())) throw tinyforge::Error("cannot create a temporary folder");
     path_ = tmpl;
     owned_ = true;
   }
@@ -116,7 +116,7 @@ void bench(const Options& o) {
   if (run.output != host_output) {
     size_t at = 0;
     while (at < run.output.size() && at < host_output.size() && run.output[at] == host_output[at]) ++at;
-    throw ir::Error(fmt::format("{}: the firmware's output differs from the host runtime's at byte {} of {} "
+    throw tinyforge::Error(fmt::format("{}: the firmware's output differs from the host runtime's at byte {} of {} "
                                 "(firmware {}, host {})",
                                 o.model, at, host_output.size(), hex_bytes(run.output), hex_bytes(host_output)));
   }

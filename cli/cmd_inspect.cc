@@ -6,6 +6,7 @@
 #include <nlohmann/json.hpp>
 
 #include "cli/commands.h"
+#include "emit/validated_plan.h"
 #include "import/load_model.h"
 #include "io/files.h"
 #include "ir/metrics.h"
@@ -80,7 +81,7 @@ json describe_model(const std::string& path) {
   j["weight_bytes"] = m.weight_bytes;
   try {
     j["arena_bytes"] = plan::build_plan(std::move(g)).arena_size;
-  } catch (const ir::Error& e) {
+  } catch (const tinyforge::Error& e) {
     j["arena_bytes"] = nullptr;
     j["plan_error"] = e.what();
   }
@@ -88,18 +89,9 @@ json describe_model(const std::string& path) {
 }
 
 json describe_blob(const std::string& path, const std::vector<uint8_t>& bytes) {
-  std::vector<uint32_t> aligned((bytes.size() + 3) / 4);
-  std::memcpy(aligned.data(), bytes.data(), bytes.size());
-  const auto* blob = reinterpret_cast<const uint8_t*>(aligned.data());
-  const Status s = validate_plan(blob, static_cast<uint32_t>(bytes.size()));
-  if (s != Status::ok) throw ir::Error(fmt::format("{}: invalid plan blob: {}", path, status_name(s)));
-  PlanHeader h;
-  std::memcpy(&h, blob, sizeof h);
-  auto index = [&](uint32_t i) {
-    uint16_t v;
-    std::memcpy(&v, blob + h.indices_offset + 2 * i, 2);
-    return v;
-  };
+  const emit::ValidatedPlan plan(bytes, path);
+  const PlanReader& reader = plan.reader();
+  const PlanHeader& h = reader.header();
   json j;
   j["file"] = path;
   j["kind"] = "plan_blob";
@@ -109,8 +101,7 @@ json describe_blob(const std::string& path, const std::vector<uint8_t>& bytes) {
   j["arena_bytes"] = h.arena_size;
   j["tensors"] = json::array();
   for (uint32_t t = 0; t < h.num_tensors; ++t) {
-    TensorRecord r;
-    std::memcpy(&r, blob + h.tensors_offset + t * sizeof r, sizeof r);
+    const TensorRecord r = reader.tensor(t);
     j["tensors"].push_back({{"index", t}, {"dtype", dtype_name(static_cast<DType>(r.dtype))},
                             {"shape", std::vector<int32_t>(r.dims, r.dims + r.rank)},
                             {"storage", static_cast<Storage>(r.storage) == Storage::arena ? "arena" : "constant"},
@@ -119,17 +110,19 @@ json describe_blob(const std::string& path, const std::vector<uint8_t>& bytes) {
   }
   j["ops"] = json::array();
   for (uint32_t i = 0; i < h.num_ops; ++i) {
-    OpRecord r;
-    std::memcpy(&r, blob + h.ops_offset + i * sizeof r, sizeof r);
+    const OpRecord r = reader.op(i);
     std::vector<int> in, out;
-    for (uint32_t k = 0; k < r.num_inputs; ++k) in.push_back(index(r.io_at + k) == kNoTensor ? -1 : index(r.io_at + k));
-    for (uint32_t k = 0; k < r.num_outputs; ++k) out.push_back(index(r.io_at + r.num_inputs + k));
+    for (uint32_t k = 0; k < r.num_inputs; ++k) {
+      const uint16_t t = reader.op_input(r, k);
+      in.push_back(t == kNoTensor ? -1 : t);
+    }
+    for (uint32_t k = 0; k < r.num_outputs; ++k) out.push_back(reader.op_output(r, k));
     j["ops"].push_back({{"index", i}, {"op", op_info(static_cast<OpCode>(r.opcode)).name},
                         {"inputs", in}, {"outputs", out}, {"scratch_bytes", r.scratch_size}});
   }
   std::vector<int> ins, outs;
-  for (uint32_t i = 0; i < h.num_inputs; ++i) ins.push_back(index(h.inputs_at + i));
-  for (uint32_t i = 0; i < h.num_outputs; ++i) outs.push_back(index(h.outputs_at + i));
+  for (uint32_t i = 0; i < h.num_inputs; ++i) ins.push_back(reader.model_input(i));
+  for (uint32_t i = 0; i < h.num_outputs; ++i) outs.push_back(reader.model_output(i));
   j["inputs"] = ins;
   j["outputs"] = outs;
   return j;

@@ -1,7 +1,8 @@
 // OTA commands:
 //   tinyforge keygen -o KEY [--force]             Ed25519 key pair: KEY (secret), KEY.pub
 //   tinyforge package BLOB --key KEY --version V --counter N [--model-id ID]
-//                     [--target T] [--base BLOB] -o U.tfu
+//                     [--target T] [--base BLOB] [--self-test-input F ... | --no-self-test]
+//                     [--add-key NEW.pub] [--revoke-key OLD.pub] -o U.tfu
 //   tinyforge verify U.tfu --pub KEY.pub          exit 0 only for an intact, authentic package
 #include <cstdio>
 #include <cstring>
@@ -12,6 +13,7 @@
 #include "io/files.h"
 #include "ir/graph.h"
 #include "ota/package_writer.h"
+#include "ota/self_test_writer.h"
 #include "ota/signing_keys.h"
 #include "tinyforge/ota/package.h"
 #include "tinyforge/ota/sha256.h"
@@ -34,7 +36,7 @@ void require_plan_blob(const std::string& path, const std::vector<uint8_t>& byte
   const Status s =
       validate_plan(reinterpret_cast<const uint8_t*>(aligned.data()), static_cast<uint32_t>(bytes.size()));
   if (s != Status::ok)
-    throw ir::Error(path + ": not a valid plan blob (" + status_name(s) + "); run `tinyforge compile` first");
+    throw tinyforge::Error(path + ": not a valid plan blob (" + status_name(s) + "); run `tinyforge compile` first");
 }
 
 }  // namespace
@@ -56,7 +58,9 @@ void add_keygen(CLI::App& app) {
 void add_package(CLI::App& app) {
   auto* cmd = app.add_subcommand("package", "Sign a plan blob into an OTA update package (.tfu)");
   struct Args {
-    std::string blob, key, version, model_id, target = "cortex-m4", base, out;
+    std::string blob, key, version, model_id, target = "cortex-m4", base, out, add_key, revoke_key;
+    std::vector<std::string> self_test_inputs;
+    bool no_self_test = false;
     uint32_t counter = 0;
   };
   auto a = std::make_shared<Args>();
@@ -68,6 +72,12 @@ void add_package(CLI::App& app) {
   cmd->add_option("--model-id", a->model_id, "model id, 1..32 characters (default: the blob's file name)");
   cmd->add_option("--target", a->target, "target the package is built for (default: cortex-m4)");
   cmd->add_option("--base", a->base, "plan blob the device must be running to accept this package");
+  cmd->add_option("--self-test-input", a->self_test_inputs,
+                  "raw input tensor(s) for the known-answer self-test (default: pseudo-random)");
+  cmd->add_flag("--no-self-test", a->no_self_test,
+                "no known-answer self-test (devices refuse such packages unless they opt out)");
+  cmd->add_option("--add-key", a->add_key, "key rotation: devices trust this KEY.pub once this update is confirmed");
+  cmd->add_option("--revoke-key", a->revoke_key, "revocation: devices stop trusting this KEY.pub once confirmed");
   cmd->add_option("-o,--output", a->out, "package file to write")->required();
   cmd->callback([a] {
     const std::vector<uint8_t> blob = io::read_file(a->blob);
@@ -78,17 +88,30 @@ void add_package(CLI::App& app) {
     spec.security_counter = a->counter;
     spec.target = a->target;
     if (!a->base.empty()) {
-      const std::vector<uint8_t> base = io::read_file(a->base);
+      std::vector<uint8_t> base = io::read_file(a->base);
+      while (base.size() % 4 != 0) base.push_back(0);  // as the plan lies in the payload
       std::array<uint8_t, ota::kDigestBytes> digest;
       ota::sha256(base.data(), base.size(), digest.data());
       spec.base_sha256 = digest;
     }
+    if (!a->add_key.empty()) spec.add_key = ota::load_public_key(a->add_key);
+    if (!a->revoke_key.empty()) spec.revoke_key_id = ota::key_id(ota::load_public_key(a->revoke_key));
+    if (a->no_self_test && !a->self_test_inputs.empty())
+      throw tinyforge::Error("--no-self-test and --self-test-input exclude each other");
+    std::vector<uint8_t> self_test;
+    if (!a->no_self_test) {  // the expected output comes from the device runtime, on the host
+      ota::SelfTestSpec test;
+      for (const std::string& f : a->self_test_inputs) test.inputs.push_back(io::read_file(f));
+      self_test = ota::make_self_test(blob, test);
+    }
     const ota::KeyPair keys = ota::load_secret_key(a->key);
-    const std::vector<uint8_t> package = ota::write_package(spec, blob, keys.secret_key);
+    const std::vector<uint8_t> package = ota::write_package(spec, blob, keys.secret_key, self_test);
     io::write_file(a->out, package);
-    std::printf("%s: %s %s counter %u target %s, payload %zu bytes, package %zu bytes\n",
+    std::printf("%s: %s %s counter %u target %s key %08x, plan %zu bytes, self-test %zu bytes, "
+                "package %zu bytes\n",
                 a->out.c_str(), spec.model_id.c_str(), ota::semver_text(spec.version).c_str(),
-                spec.security_counter, spec.target.c_str(), blob.size(), package.size());
+                spec.security_counter, spec.target.c_str(), ota::key_id(keys.public_key), blob.size(),
+                self_test.size(), package.size());
   });
 }
 
@@ -104,7 +127,7 @@ void add_verify(CLI::App& app) {
     ota::Manifest m;
     // The device's own verifier: what passes here passes on the device.
     const Status s = ota::verify_package(bytes.data(), bytes.size(), key.data(), &m);
-    if (s != Status::ok) throw ir::Error(*path + ": rejected: " + status_name(s));
+    if (s != Status::ok) throw tinyforge::Error(*path + ": rejected: " + status_name(s));
     std::printf("%s: ok: %s %s counter %u target %s, payload %u bytes\n", path->c_str(), m.model_id,
                 ota::semver_text(m.version).c_str(), m.security_counter, m.target, m.payload_size);
   });

@@ -33,7 +33,7 @@ Figures figures(const ir::Graph& g) {
     const plan::Plan p = plan::build_plan(g);
     f.arena = p.arena_size;
     f.blob = static_cast<uint32_t>(emit::write_plan_blob(p).size());
-  } catch (const ir::Error&) {
+  } catch (const tinyforge::Error&) {
   }
   return f;
 }

@@ -32,10 +32,10 @@ void add_run(CLI::App& app) {
     host::HostRunner runner(host::blob_from_file(o->model), o->model);
     const Runtime& rt = runner.runtime();
     if (o->inputs.size() != rt.num_inputs())
-      throw ir::Error(fmt::format("{}: the model has {} input(s), {} --input given", o->model,
+      throw tinyforge::Error(fmt::format("{}: the model has {} input(s), {} --input given", o->model,
                                   rt.num_inputs(), o->inputs.size()));
     if (o->outputs.size() != rt.num_outputs())
-      throw ir::Error(fmt::format("{}: the model has {} output(s), {} --output given", o->model,
+      throw tinyforge::Error(fmt::format("{}: the model has {} output(s), {} --output given", o->model,
                                   rt.num_outputs(), o->outputs.size()));
     std::vector<std::vector<uint8_t>> inputs;
     for (const std::string& f : o->inputs) inputs.push_back(io::read_file(f));
@@ -43,7 +43,7 @@ void add_run(CLI::App& app) {
     if (cases == 0) {
       cases = static_cast<uint32_t>(inputs[0].size() / runner.input_bytes(0));
       if (cases == 0 || inputs[0].size() % runner.input_bytes(0) != 0)
-        throw ir::Error(fmt::format("{}: {} bytes is not a whole number of input tensors of {} bytes",
+        throw tinyforge::Error(fmt::format("{}: {} bytes is not a whole number of input tensors of {} bytes",
                                     o->inputs[0], inputs[0].size(), runner.input_bytes(0)));
     }
     const auto outputs = runner.run(inputs, cases);

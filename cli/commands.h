@@ -6,7 +6,7 @@
 namespace tinyforge::cli {
 
 // Thrown by a command that has already printed what it wants and must exit with `code`
-// (e.g. 3 when a budget is exceeded). Errors are thrown as ir::Error instead (exit 1).
+// (e.g. 3 when a budget is exceeded). Errors are thrown as tinyforge::Error instead (exit 1).
 struct Exit {
   int code;
 };

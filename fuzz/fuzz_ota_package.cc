@@ -19,8 +19,8 @@
 #include <vector>
 
 #include "fuzz/ota_harness.h"
+#include "runtime/ota/testing/nor_flash_sim.h"
 #include "tinyforge/ota/agent.h"
-#include "tinyforge/ota/nor_flash_sim.h"
 #include "tinyforge/ota/package.h"
 
 namespace {
@@ -29,11 +29,13 @@ using namespace tinyforge;
 using namespace tinyforge::ota;
 using fuzz::harness_keys;
 using fuzz::signed_by_harness;
+using tinyforge::ota::testing::NorFlashSim;
 
 constexpr uint32_t kPage = 1024, kSlot = 8 * kPage;
 
 struct Device {
-  uint8_t memory[2 * kSlot + 2 * kPage];
+  alignas(16) uint8_t memory[2 * kSlot + 4 * kPage];
+  alignas(16) uint8_t arena[4096];
   NorFlashSim sim;
   AgentConfig config{};
   Device() {
@@ -44,7 +46,14 @@ struct Device {
     config.slot_size = kSlot;
     config.state_address[0] = 2 * kSlot;
     config.state_address[1] = 2 * kSlot + kPage;
-    config.public_key = harness_keys().public_key.data();
+    config.security_address[0] = 2 * kSlot + 2 * kPage;
+    config.security_address[1] = 2 * kSlot + 3 * kPage;
+    config.mapped_flash = memory;
+    config.keys = reinterpret_cast<const uint8_t(*)[32]>(harness_keys().public_key.data());
+    config.num_keys = 1;
+    config.arena = arena;
+    config.arena_size = sizeof arena;
+    config.policy = kAllowNoSelfTest;  // hostile payloads also reach the plan validator
     config.target = "cortex-m4";
   }
 };
@@ -137,11 +146,12 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     check_running(rebooted, *device, "booted an unsigned slot after an install");
   }
 
-  // Boot over hostile contents: the input as slot 0 and as both state pages; then with the
-  // input's signed block and payload laid out in slot 1 as the agent would write them.
+  // Boot over hostile contents: the input as slot 0 and as the journal and security pages;
+  // then with the input's signed block and payload laid out in slot 1 as the agent would
+  // write them.
   device->sim.init(device->memory, sizeof device->memory, kPage, 8);
   std::memcpy(device->memory, pkg.data(), std::min<size_t>(pkg.size(), kSlot));
-  for (uint32_t page = 0; page < 2; ++page)
+  for (uint32_t page = 0; page < 4; ++page)
     std::memcpy(device->memory + 2 * kSlot + page * kPage, pkg.data(),
                 std::min<size_t>(pkg.size(), kPage));
   if (payload != nullptr && signed_size <= kMaxSignedBlockBytes) {

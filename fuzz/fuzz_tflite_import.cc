@@ -1,5 +1,5 @@
 // Fuzz target: arbitrary bytes as a .tflite file. The importer must return a graph or
-// throw ir::Error; any other exception, crash or sanitizer report is a bug. A model that
+// throw tinyforge::Error; any other exception, crash or sanitizer report is a bug. A model that
 // imports is also planned; a plan that builds must serialize to a blob the runtime
 // validates, and (when small) runs without touching memory outside its buffers.
 #include <cstdio>
@@ -12,7 +12,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   tinyforge::ir::Graph graph;
   try {
     graph = tinyforge::import_tflite(data, size, "fuzz.tflite");
-  } catch (const tinyforge::ir::Error&) {
+  } catch (const tinyforge::Error&) {
     return 0;
   }
   tinyforge::ir::graph_metrics(graph);

@@ -38,7 +38,7 @@ bool write_blob(const ir::Graph& graph, plan::KernelSet kernels, const fs::path&
     blobs->push_back(emit::write_plan_blob(plan::build_plan(graph, options)));
     io::write_file(path.string(), blobs->back());
     return true;
-  } catch (const ir::Error& e) {
+  } catch (const tinyforge::Error& e) {
     std::fprintf(stderr, "make_fuzz_seeds: no blob for %s: %s\n", path.filename().c_str(), e.what());
     return false;
   }
@@ -72,7 +72,7 @@ int main(int argc, char** argv) {
       (onnx ? onnx_models : models)
           .emplace_back(fs::path(argv[i]).stem().string(), io::read_file(argv[i]));
     }
-  } catch (const ir::Error& e) {
+  } catch (const tinyforge::Error& e) {
     std::fprintf(stderr, "make_fuzz_seeds: %s\n", e.what());
     return 1;
   }
@@ -85,7 +85,7 @@ int main(int argc, char** argv) {
     io::write_file((models_dir / (name + ".tflite")).string(), bytes);
     try {
       both_kernel_sets(import_tflite(bytes.data(), bytes.size(), name), name);
-    } catch (const ir::Error& e) {
+    } catch (const tinyforge::Error& e) {
       std::fprintf(stderr, "make_fuzz_seeds: no blob for %s: %s\n", name.c_str(), e.what());
     }
   }
@@ -93,7 +93,7 @@ int main(int argc, char** argv) {
     io::write_file((onnx_dir / (name + ".onnx")).string(), bytes);
     try {
       both_kernel_sets(import_onnx(bytes.data(), bytes.size(), name), name + "_onnx");
-    } catch (const ir::Error& e) {
+    } catch (const tinyforge::Error& e) {
       std::fprintf(stderr, "make_fuzz_seeds: no blob for %s: %s\n", name.c_str(), e.what());
     }
   }

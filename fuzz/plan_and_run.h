@@ -41,7 +41,7 @@ inline void plan_and_run_with(const ir::Graph& graph, plan::KernelSet kernels) {
     plan::PlanOptions options;
     options.kernels = kernels;
     p = plan::build_plan(graph, options);
-  } catch (const ir::Error&) {
+  } catch (const tinyforge::Error&) {
     return;  // refused with a message: fine
   }
   const std::vector<uint8_t> bytes = emit::write_plan_blob(p);

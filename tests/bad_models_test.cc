@@ -1,4 +1,4 @@
-// Damaged models never crash the importer or the CLI: each gives one ir::Error naming the
+// Damaged models never crash the importer or the CLI: each gives one tinyforge::Error naming the
 // problem, and `tinyforge inspect` prints exactly one "tinyforge: error: ..." line on
 // stderr and exits with 1. The corpus is made at test time from valid models built here
 // (and ../shared/models/kws_ref_model.tflite when present): truncations at 16 points,
@@ -44,8 +44,8 @@ std::vector<Damaged> targeted_corpus() {
     out.push_back({std::move(name), testing::build_tflite(spec), std::move(problem)});
   };
   ModelSpec s = testing::tiny_int8_model();
-  s.ops[1].op = B::MUL;
-  add("unsupported_op", s, "op 1 is MUL, which is not supported");
+  s.ops[1].op = B::GELU;
+  add("unsupported_op", s, "op 1 is GELU, which is not supported");
   s = testing::tiny_int8_model();
   s.tensors[3].shape = {1, -8, 8, 4};
   add("negative_dim", s, "dimension 1 of shape [1,-8,8,4] is -8");
@@ -148,14 +148,14 @@ std::vector<Damaged> byte_flips(const std::string& name, const std::vector<uint8
   return out;
 }
 
-// "" when the model imports, else the error; anything but ir::Error fails the test.
+// "" when the model imports, else the error; anything but tinyforge::Error fails the test.
 std::string import_outcome(const Damaged& d) {
   try {
     import_tflite(d.bytes.data(), d.bytes.size(), d.name + ".tflite");
-  } catch (const ir::Error& e) {
+  } catch (const tinyforge::Error& e) {
     return e.what();
   } catch (const std::exception& e) {
-    ADD_FAILURE() << d.name << ": threw a non-ir::Error exception: " << e.what();
+    ADD_FAILURE() << d.name << ": threw a non-tinyforge::Error exception: " << e.what();
     return "?";
   }
   return "";

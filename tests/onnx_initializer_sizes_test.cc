@@ -35,9 +35,9 @@ void raw_floats(onnx::TensorProto& t, size_t n) {
 
 TEST(OnnxInitializerSizes, RawDataMustHoldExactlyTheShape) {
   EXPECT_NO_THROW(matmul_with([](onnx::TensorProto& t) { raw_floats(t, 8); }).import());
-  EXPECT_ERROR(matmul_with([](onnx::TensorProto& t) { raw_floats(t, 7); }).import(), ir::Error,
+  EXPECT_ERROR(matmul_with([](onnx::TensorProto& t) { raw_floats(t, 7); }).import(), tinyforge::Error,
                "raw_data has 28 bytes");
-  EXPECT_ERROR(matmul_with([](onnx::TensorProto& t) { raw_floats(t, 9); }).import(), ir::Error,
+  EXPECT_ERROR(matmul_with([](onnx::TensorProto& t) { raw_floats(t, 9); }).import(), tinyforge::Error,
                "raw_data has 36 bytes");
 }
 
@@ -48,8 +48,8 @@ TEST(OnnxInitializerSizes, FloatDataMustHoldExactlyTheShape) {
     };
   };
   EXPECT_NO_THROW(matmul_with(floats(8)).import());
-  EXPECT_ERROR(matmul_with(floats(7)).import(), ir::Error, "float_data holds 7 values");
-  EXPECT_ERROR(matmul_with(floats(9)).import(), ir::Error, "float_data holds 9 values");
+  EXPECT_ERROR(matmul_with(floats(7)).import(), tinyforge::Error, "float_data holds 7 values");
+  EXPECT_ERROR(matmul_with(floats(9)).import(), tinyforge::Error, "float_data holds 9 values");
 }
 
 }  // namespace

@@ -23,7 +23,7 @@ struct AotOptions {
   bool with_main = false;
 };
 
-// Throws ir::Error when the blob does not validate.
+// Throws tinyforge::Error when the blob does not validate.
 std::string emit_aot_cpp(const std::vector<uint8_t>& blob, const AotOptions& options = {});
 
 }  // namespace tinyforge::emit

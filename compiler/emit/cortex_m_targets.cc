@@ -18,11 +18,11 @@ using nlohmann::json;
 
 json read_json(const std::string& path) {
   std::ifstream in(path);
-  if (!in) throw ir::Error(path + ": cannot open (set TINYFORGE_HOME to the tinyforge tree holding targets/)");
+  if (!in) throw tinyforge::Error(path + ": cannot open (set TINYFORGE_HOME to the tinyforge tree holding targets/)");
   try {
     return json::parse(in);
   } catch (const json::exception& e) {
-    throw ir::Error(path + ": not valid JSON: " + e.what());
+    throw tinyforge::Error(path + ": not valid JSON: " + e.what());
   }
 }
 
@@ -32,7 +32,7 @@ class Fields {
     if (!j_.is_object()) fail("", "is not an object");
   }
   [[noreturn]] void fail(const std::string& key, const std::string& what) const {
-    throw ir::Error(where_ + (key.empty() ? "" : ": `" + key + "`") + " " + what);
+    throw tinyforge::Error(where_ + (key.empty() ? "" : ": `" + key + "`") + " " + what);
   }
   const json& get(const std::string& key) const {
     auto it = j_.find(key);
@@ -142,7 +142,7 @@ CortexMTarget find_target(const std::string& name) {
     if (t.name == name) return t;
     known += (known.empty() ? "" : ", ") + t.name;
   }
-  throw ir::Error("unknown target `" + name + "` (known: " + known + ")");
+  throw tinyforge::Error("unknown target `" + name + "` (known: " + known + ")");
 }
 
 Board find_board(const std::string& name) {
@@ -151,7 +151,7 @@ Board find_board(const std::string& name) {
     if (b.name == name) return b;
     known += (known.empty() ? "" : ", ") + b.name;
   }
-  throw ir::Error("unknown board `" + name + "` (known: " + known + ")");
+  throw tinyforge::Error("unknown board `" + name + "` (known: " + known + ")");
 }
 
 }  // namespace tinyforge::emit

@@ -1,6 +1,6 @@
 // The Cortex-M targets and boards tinyforge builds firmware for, read from
 // targets/targets.json (compiler flags, emulated CPU, default board) and targets/boards.json (memory map, clock, Run-mode current, voltage, sources).
-// Both files are validated field by field; errors (ir::Error) name the file and the entry.
+// Both files are validated field by field; errors (tinyforge::Error) name the file and the entry.
 #pragma once
 #include <cstdint>
 #include <string>
@@ -37,7 +37,7 @@ MemoryRegion generic_ram();
 std::vector<CortexMTarget> load_targets(const std::string& path);
 std::vector<Board> load_boards(const std::string& path);
 
-// From <home>/targets/. Throw ir::Error listing the known names when `name` is unknown.
+// From <home>/targets/. Throw tinyforge::Error listing the known names when `name` is unknown.
 CortexMTarget find_target(const std::string& name);
 Board find_board(const std::string& name);
 std::vector<Board> all_boards();

@@ -22,7 +22,7 @@ constexpr unsigned kJobs = 2;  // the machine's cores are shared: never more
 
 std::string read_text(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
-  if (!in) throw ir::Error(path + ": cannot open");
+  if (!in) throw tinyforge::Error(path + ": cannot open");
   std::ostringstream s;
   s << in.rdbuf();
   return s.str();
@@ -31,7 +31,7 @@ std::string read_text(const std::string& path) {
 void write_text(const std::string& path, const std::string& text) {
   std::ofstream out(path, std::ios::binary | std::ios::trunc);
   out << text;
-  if (!out) throw ir::Error(path + ": cannot write");
+  if (!out) throw tinyforge::Error(path + ": cannot write");
 }
 
 // FNV-1a, 64 bit: a cache key, not a security hash.
@@ -76,7 +76,7 @@ void check_results(const std::vector<ProcessResult>& results, const std::vector<
     if (results[i].exit_code == 0) continue;
     std::string cmd;
     for (const std::string& a : cmds[i]) cmd += (cmd.empty() ? "" : " ") + a;
-    throw ir::Error(what + " failed: " + cmd + "\n" + results[i].output);
+    throw tinyforge::Error(what + " failed: " + cmd + "\n" + results[i].output);
   }
 }
 
@@ -122,7 +122,7 @@ std::string cache_dir() {
 
 std::string runtime_library(const CortexMTarget& target, const Logger& log) {
   const fs::path runtime = fs::path(tinyforge_home()) / "runtime";
-  if (!fs::is_directory(runtime / "include")) throw ir::Error(runtime.string() + ": no runtime sources (set TINYFORGE_HOME)");
+  if (!fs::is_directory(runtime / "include")) throw tinyforge::Error(runtime.string() + ": no runtime sources (set TINYFORGE_HOME)");
   // The executor and every kernel folder: the dispatch table names every op of ops.def,
   // and optimized kernels carry portable fallbacks, so all of them build for every core.
   std::vector<std::string> sources = sources_in(runtime / "src");
@@ -160,10 +160,10 @@ std::string runtime_library(const CortexMTarget& target, const Logger& log) {
       dir.string() + ")");
   std::error_code ec;
   fs::create_directories(dir, ec);
-  if (ec) throw ir::Error(dir.string() + ": cannot create the cache folder: " + ec.message());
+  if (ec) throw tinyforge::Error(dir.string() + ": cannot create the cache folder: " + ec.message());
   char tmpl[4096];
   std::snprintf(tmpl, sizeof tmpl, "%s/build-XXXXXX", dir.string().c_str());
-  if (!mkdtemp(tmpl)) throw ir::Error(dir.string() + ": cannot create a build folder");
+  if (!mkdtemp(tmpl)) throw tinyforge::Error(dir.string() + ": cannot create a build folder");
   const std::string work = tmpl;
   std::vector<std::vector<std::string>> cmds;
   const std::vector<std::string> objects = object_commands(sources, flags, work, cmds);
@@ -173,7 +173,7 @@ std::string runtime_library(const CortexMTarget& target, const Logger& log) {
   ar.insert(ar.end(), objects.begin(), objects.end());
   check_results({run_process(ar)}, {ar}, "archiving the runtime");
   fs::rename(tmp_lib, lib, ec);  // atomic: a concurrent build of the same key is harmless
-  if (ec) throw ir::Error(lib.string() + ": cannot store the runtime: " + ec.message());
+  if (ec) throw tinyforge::Error(lib.string() + ": cannot store the runtime: " + ec.message());
   fs::remove_all(work, ec);
   prune_old_runtimes(dir, target.name);
   return lib.string();
@@ -197,19 +197,19 @@ std::string linker_script(const MemoryRegion& flash, const MemoryRegion& ram, ui
       text.replace(at, std::string(field).size(), value);
       found = true;
     }
-    if (!found) throw ir::Error("targets/link/cortex_m.ld.in: field " + std::string(field) + " missing");
+    if (!found) throw tinyforge::Error("targets/link/cortex_m.ld.in: field " + std::string(field) + " missing");
   }
   return text;
 }
 
 void build_image(const ImageSpec& spec, const std::string& work_dir, const std::string& elf_path, const Logger& log) {
   if (!cross_toolchain_available())
-    throw ir::Error(std::string(kCxx) + " not found: install Debian's gcc-arm-none-eabi and libnewlib-arm-none-eabi "
+    throw tinyforge::Error(std::string(kCxx) + " not found: install Debian's gcc-arm-none-eabi and libnewlib-arm-none-eabi "
                     "(scripts/bootstrap)");
   const fs::path home = tinyforge_home();
   std::error_code ec;
   fs::create_directories(work_dir, ec);
-  if (ec) throw ir::Error(work_dir + ": cannot create: " + ec.message());
+  if (ec) throw tinyforge::Error(work_dir + ": cannot create: " + ec.message());
   const std::string ld = work_dir + "/link.ld";
   write_text(ld, linker_script(spec.flash, spec.ram, spec.min_stack));
 

@@ -28,7 +28,7 @@ bool cross_toolchain_available();
 std::string cache_dir();
 
 // The runtime for `target` as a static library, rebuilt only when the compiler, the
-// flags or any file under runtime/ changed. Throws ir::Error with the compiler's output.
+// flags or any file under runtime/ changed. Throws tinyforge::Error with the compiler's output.
 std::string runtime_library(const CortexMTarget& target, const Logger& log);
 
 struct ImageSpec {
@@ -41,7 +41,7 @@ struct ImageSpec {
 };
 
 // Writes work_dir/link.ld, compiles into work_dir, links `elf_path` (and
-// elf_path's .map beside it). Throws ir::Error with the tool's output on failure.
+// elf_path's .map beside it). Throws tinyforge::Error with the tool's output on failure.
 void build_image(const ImageSpec& spec, const std::string& work_dir, const std::string& elf_path,
                  const Logger& log);
 

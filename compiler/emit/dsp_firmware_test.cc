@@ -191,7 +191,7 @@ TEST(AotFirmware, MatchesTheGoldenOutputsAndTheBlobPath) {
 
 TEST(AotCpp, RefusesAnInvalidBlob) {
   std::vector<uint8_t> junk(100, 0);
-  EXPECT_THROW(emit_aot_cpp(junk), ir::Error);
+  EXPECT_THROW(emit_aot_cpp(junk), tinyforge::Error);
 }
 
 }  // namespace

@@ -5,7 +5,7 @@
 
 #include "emit/aot_cpp.h"
 #include "emit/model_ops.h"
-#include "host/host_runner.h"
+#include "emit/validated_plan.h"
 #include "ir/graph.h"
 
 namespace tinyforge::emit {
@@ -64,25 +64,24 @@ FirmwareImage build_firmware(const std::vector<uint8_t>& blob, const FirmwareOpt
     image.board = find_board(options.board);
     image.generic_map = false;
     if (image.board.target != image.target.name)
-      throw ir::Error("board " + image.board.name + " has a " + image.board.target + " core, not " + image.target.name);
+      throw tinyforge::Error("board " + image.board.name + " has a " + image.board.target + " core, not " + image.target.name);
   }
 
   // Sizes from the runtime itself: the same validation the device does at init.
-  host::HostRunner runner(blob, "plan blob");
-  const Runtime& rt = runner.runtime();
-  for (uint32_t i = 0; i < rt.num_inputs(); ++i) image.input_bytes += rt.input(i).bytes;
-  for (uint32_t i = 0; i < rt.num_outputs(); ++i) image.output_bytes += rt.output(i).bytes;
-  image.arena_bytes = rt.arena_size();
-  if (image.input_bytes == 0 || image.output_bytes == 0) throw ir::Error("the plan has no input or no output bytes");
+  const ValidatedPlan plan(blob, "plan blob");
+  image.input_bytes = plan.input_bytes();
+  image.output_bytes = plan.output_bytes();
+  image.arena_bytes = plan.header().arena_size;
+  if (image.input_bytes == 0 || image.output_bytes == 0) throw tinyforge::Error("the plan has no input or no output bytes");
 
   std::error_code ec;
   fs::create_directories(fs::path(out_dir) / "src", ec);
-  if (ec) throw ir::Error(out_dir + ": cannot create: " + ec.message());
+  if (ec) throw tinyforge::Error(out_dir + ": cannot create: " + ec.message());
   const std::string model_src = (fs::path(out_dir) / "src" / "model_data.cc").string();
   {
     std::ofstream out(model_src, std::ios::trunc);
     out << model_data_source(blob, image.input_bytes, image.output_bytes, image.arena_bytes);
-    if (!out) throw ir::Error(model_src + ": cannot write");
+    if (!out) throw tinyforge::Error(model_src + ": cannot write");
   }
 
   // Only the kernels this plan uses: dispatch.cc compiled with the model's op list.
@@ -90,7 +89,7 @@ FirmwareImage build_firmware(const std::vector<uint8_t>& blob, const FirmwareOpt
     const std::string ops_header = (fs::path(out_dir) / "src" / "tinyforge_model_ops.h").string();
     std::ofstream out(ops_header, std::ios::trunc);
     out << model_ops_header(ops_in_blob(blob));
-    if (!out) throw ir::Error(ops_header + ": cannot write");
+    if (!out) throw tinyforge::Error(ops_header + ": cannot write");
   }
 
   ImageSpec spec;
@@ -100,7 +99,7 @@ FirmwareImage build_firmware(const std::vector<uint8_t>& blob, const FirmwareOpt
     AotOptions aot;
     aot.with_main = true;
     out << emit_aot_cpp(blob, aot);
-    if (!out) throw ir::Error(aot_src + ": cannot write");
+    if (!out) throw tinyforge::Error(aot_src + ": cannot write");
     spec.sources = {aot_src};
   } else {
     spec.sources = {model_src, tinyforge_home() + "/targets/firmware/bench_main.cc",

@@ -30,7 +30,7 @@ struct FirmwareImage {
   uint32_t arena_bytes = 0;    // the plan's arena; the buffer is this rounded up to 16
 };
 
-// Validates the blob with the runtime first (ir::Error naming the status if it fails).
+// Validates the blob with the runtime first (tinyforge::Error naming the status if it fails).
 FirmwareImage build_firmware(const std::vector<uint8_t>& blob, const FirmwareOptions& options,
                              const std::string& out_dir, const Logger& log);
 

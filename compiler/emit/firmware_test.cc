@@ -161,8 +161,8 @@ TEST(CortexMTables, EveryBoardHasAKnownTargetAndSourcedFigures) {
     EXPECT_GT(b.clock_mhz, 1);
   }
   for (const auto& t : targets) EXPECT_NO_THROW(find_board(t.default_board)) << t.name;
-  EXPECT_THROW(find_target("cortex-a53"), ir::Error);
-  EXPECT_THROW(find_board("NoSuchBoard"), ir::Error);
+  EXPECT_THROW(find_target("cortex-a53"), tinyforge::Error);
+  EXPECT_THROW(find_board("NoSuchBoard"), tinyforge::Error);
 }
 
 TEST(CortexMTables, RejectsDamagedTables) {
@@ -172,8 +172,8 @@ TEST(CortexMTables, RejectsDamagedTables) {
     io::write_file(p, std::vector<uint8_t>(text.begin(), text.end()));
     return p;
   };
-  EXPECT_THROW(load_boards(write("{")), ir::Error);
-  EXPECT_THROW(load_boards(write(R"({"boards": []})")), ir::Error);
+  EXPECT_THROW(load_boards(write("{")), tinyforge::Error);
+  EXPECT_THROW(load_boards(write(R"({"boards": []})")), tinyforge::Error);
   const std::string good_board = R"({"name": "X", "board": "X board", "target": "cortex-m4",
       "flash": {"origin": "0x08000000", "bytes": 65536}, "ram": {"origin": "0x20000000", "bytes": 65536},
       "clock_mhz": 80, "active_ua_per_mhz": 100, "voltage": 3.3,
@@ -184,17 +184,17 @@ TEST(CortexMTables, RejectsDamagedTables) {
     b.replace(b.find(from), from.size(), to);
     return write("{\"boards\": [" + b + "]}");
   };
-  EXPECT_THROW(load_boards(with("\"0x08000000\"", "\"0x1FFFFFFFF\"")), ir::Error);
-  EXPECT_THROW(load_boards(with("\"0x08000000\"", "\"eight\"")), ir::Error);
-  EXPECT_THROW(load_boards(with("\"clock_mhz\": 80", "\"clock_mhz\": -1")), ir::Error);
-  EXPECT_THROW(load_boards(with("\"voltage\": \"d\"", "\"voltage\": \"\"")), ir::Error);  // uncited figure
-  EXPECT_THROW(load_boards(with("\"bytes\": 65536}, \"ram\"", "\"bytes\": 0.5}, \"ram\"")), ir::Error);
+  EXPECT_THROW(load_boards(with("\"0x08000000\"", "\"0x1FFFFFFFF\"")), tinyforge::Error);
+  EXPECT_THROW(load_boards(with("\"0x08000000\"", "\"eight\"")), tinyforge::Error);
+  EXPECT_THROW(load_boards(with("\"clock_mhz\": 80", "\"clock_mhz\": -1")), tinyforge::Error);
+  EXPECT_THROW(load_boards(with("\"voltage\": \"d\"", "\"voltage\": \"\"")), tinyforge::Error);  // uncited figure
+  EXPECT_THROW(load_boards(with("\"bytes\": 65536}, \"ram\"", "\"bytes\": 0.5}, \"ram\"")), tinyforge::Error);
   EXPECT_EQ(load_targets(write(R"({"targets": {"m": {"cpu_flags": ["-mthumb"], "emulator_cpu": "cortex-m4",
       "default_board": "X"}}})")).at(0).cpu_flags.at(0), "-mthumb");
   EXPECT_THROW(load_targets(write(R"({"targets": {"m": {"cpu_flags": [1], "emulator_cpu": "cortex-m4",
-      "default_board": "X"}}})")), ir::Error);
-  EXPECT_THROW(load_targets(write(R"({"targets": {"m": {"cpu_flags": [], "default_board": "X"}}})")), ir::Error);
-  EXPECT_THROW(load_targets(write(R"({"targets": {}})")), ir::Error);
+      "default_board": "X"}}})")), tinyforge::Error);
+  EXPECT_THROW(load_targets(write(R"({"targets": {"m": {"cpu_flags": [], "default_board": "X"}}})")), tinyforge::Error);
+  EXPECT_THROW(load_targets(write(R"({"targets": {}})")), tinyforge::Error);
 }
 
 TEST(FirmwareSource, PutsTheBlobInTheModelSectionAndBuffersInNoinit) {
@@ -213,20 +213,20 @@ TEST(Firmware, RefusesBadBlobsBoardsAndTooSmallRam) {
   if (!cross_toolchain_available()) GTEST_SKIP() << "arm-none-eabi-gcc not found (scripts/bootstrap installs it)";
   ScratchDir scratch("fw-refuse");
   std::vector<uint8_t> junk(256, 0x42);
-  EXPECT_ERROR(build_firmware(junk, FirmwareOptions{}, scratch.path(), quiet), ir::Error,
+  EXPECT_ERROR(build_firmware(junk, FirmwareOptions{}, scratch.path(), quiet), tinyforge::Error,
                "invalid plan blob: bad_magic");
   const auto blob = host::compile_model_file((testing::shared_dir() / "models/kws_ref_model.tflite").string()).blob;
   FirmwareOptions wrong_core;
   wrong_core.target = "cortex-m0plus";
   wrong_core.board = "STM32F446RE";
-  EXPECT_THROW(build_firmware(blob, wrong_core, scratch.path(), quiet), ir::Error);
+  EXPECT_THROW(build_firmware(blob, wrong_core, scratch.path(), quiet), tinyforge::Error);
   FirmwareOptions huge_stack;
   huge_stack.board = "STM32F446RE";
   huge_stack.min_stack = 128 * 1024;  // the board has 128 KiB of RAM in all
   try {
     build_firmware(blob, huge_stack, scratch.path(), quiet);
     ADD_FAILURE() << "linked an image whose stack cannot fit";
-  } catch (const ir::Error& e) {
+  } catch (const tinyforge::Error& e) {
     EXPECT_NE(std::string(e.what()).find("RAM"), std::string::npos) << e.what();
   }
   // A board's own memory map: flash at the STM32's 0x08000000.

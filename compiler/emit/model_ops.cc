@@ -1,20 +1,14 @@
 #include "emit/model_ops.h"
 
-#include <cstring>
-
-#include "tinyforge/plan_format.h"
+#include "emit/validated_plan.h"
 
 namespace tinyforge::emit {
 
 std::set<OpCode> ops_in_blob(const std::vector<uint8_t>& blob) {
-  PlanHeader h;
-  std::memcpy(&h, blob.data(), sizeof h);
+  const ValidatedPlan plan(blob, "plan blob");
   std::set<OpCode> ops;
-  for (uint32_t i = 0; i < h.num_ops; ++i) {
-    OpRecord r;
-    std::memcpy(&r, blob.data() + h.ops_offset + i * sizeof r, sizeof r);
-    ops.insert(static_cast<OpCode>(r.opcode));
-  }
+  for (uint32_t i = 0; i < plan.header().num_ops; ++i)
+    ops.insert(static_cast<OpCode>(plan.reader().op(i).opcode));
   return ops;
 }
 

@@ -22,7 +22,7 @@ using Builtin = tfl::BuiltinOperator;
 using Options = tfl::BuiltinOptions;
 
 [[noreturn]] void refuse(const ModelBuilder& b, size_t node, const std::string& what) {
-  throw ir::Error(fmt::format("{}: {}: {}", b.graph().source, b.graph().node_label(node), what));
+  throw tinyforge::Error(fmt::format("{}: {}: {}", b.graph().source, b.graph().node_label(node), what));
 }
 
 tfl::ActivationFunctionType activation(ir::Activation a) {

@@ -15,7 +15,7 @@
 // - builtin options of every op (strides, padding, fused activation, beta, ...).
 // IR explicit padding is written as SAME or VALID when it is equivalent; a conv with any
 // other padding gets a PAD op in front; a pool with other padding is refused.
-// Throws ir::Error naming the node for graphs TFLite cannot express.
+// Throws tinyforge::Error naming the node for graphs TFLite cannot express.
 #pragma once
 #include <cstdint>
 #include <string>

@@ -18,7 +18,7 @@ struct Compiled {
 };
 
 // Import (.tflite/.onnx) -> default graph passes (each change reported to `log`) -> plan
-// -> blob. Throws ir::Error.
+// -> blob. Throws tinyforge::Error.
 Compiled compile_model_file(const std::string& path, const plan::PlanOptions& options = {},
                             const passes::PassLog& log = {});
 
@@ -27,7 +27,7 @@ std::vector<uint8_t> blob_from_file(const std::string& path, const plan::PlanOpt
 
 // Plan options for a target name: "host" (reference kernels) or a Cortex-M target of
 // targets/targets.json, whose kernel folders decide the kernels (e.g. cortex-m4: the
-// armv7em DSP twins). Throws ir::Error for an unknown target.
+// armv7em DSP twins). Throws tinyforge::Error for an unknown target.
 plan::PlanOptions plan_options_for_target(const std::string& target);
 
 }  // namespace tinyforge::host

@@ -9,30 +9,23 @@
 namespace tinyforge::host {
 
 HostRunner::HostRunner(const std::vector<uint8_t>& blob, const std::string& source)
-    : blob_((blob.size() + 3) / 4, 0), source_(source) {
-  if (blob.size() > UINT32_MAX) throw ir::Error(source + ": plan blob larger than 4 GiB");
-  if (!blob.empty()) std::memcpy(blob_.data(), blob.data(), blob.size());
-  const auto* bytes = reinterpret_cast<const uint8_t*>(blob_.data());
-  const auto size = static_cast<uint32_t>(blob.size());
-  Status s = validate_plan(bytes, size);
+    : plan_(blob, source), source_(source) {
+  const uint32_t arena_size = plan_.header().arena_size;
+  arena_.assign(arena_size / 4 + 1, 0);
+  const Status s = runtime_.init(plan_.data(), plan_.size(),
+                                 reinterpret_cast<uint8_t*>(arena_.data()), arena_size);
   if (s != Status::ok)
-    throw ir::Error(fmt::format("{}: invalid plan blob: {}", source, status_name(s)));
-  PlanHeader h;
-  std::memcpy(&h, bytes, sizeof h);
-  arena_.assign(h.arena_size / 4 + 1, 0);
-  s = runtime_.init(bytes, size, reinterpret_cast<uint8_t*>(arena_.data()), h.arena_size);
-  if (s != Status::ok)
-    throw ir::Error(fmt::format("{}: runtime init failed: {}", source, status_name(s)));
+    throw tinyforge::Error(fmt::format("{}: runtime init failed: {}", source, status_name(s)));
 }
 
 std::vector<std::vector<uint8_t>> HostRunner::run(const std::vector<std::vector<uint8_t>>& inputs,
                                                   uint32_t cases) {
   const uint32_t n_in = runtime_.num_inputs(), n_out = runtime_.num_outputs();
   if (inputs.size() != n_in)
-    throw ir::Error(fmt::format("{}: the model has {} input(s), {} given", source_, n_in, inputs.size()));
+    throw tinyforge::Error(fmt::format("{}: the model has {} input(s), {} given", source_, n_in, inputs.size()));
   for (uint32_t i = 0; i < n_in; ++i)
     if (inputs[i].size() < uint64_t{cases} * input_bytes(i))
-      throw ir::Error(fmt::format("{}: input {} holds {} bytes, {} case(s) of {} bytes need {}", source_,
+      throw tinyforge::Error(fmt::format("{}: input {} holds {} bytes, {} case(s) of {} bytes need {}", source_,
                                   i, inputs[i].size(), cases, input_bytes(i),
                                   uint64_t{cases} * input_bytes(i)));
   std::vector<std::vector<uint8_t>> outputs(n_out);
@@ -43,7 +36,7 @@ std::vector<std::vector<uint8_t>> HostRunner::run(const std::vector<std::vector<
     }
     const Status s = runtime_.invoke();
     if (s != Status::ok)
-      throw ir::Error(fmt::format("{}: invoke failed: {}", source_, status_name(s)));
+      throw tinyforge::Error(fmt::format("{}: invoke failed: {}", source_, status_name(s)));
     for (uint32_t o = 0; o < n_out; ++o) {
       const TensorView v = runtime_.output(o);
       const auto* p = static_cast<const uint8_t*>(v.data);

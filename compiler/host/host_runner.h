@@ -6,13 +6,14 @@
 #include <string>
 #include <vector>
 
+#include "emit/validated_plan.h"
 #include "tinyforge/runtime.h"
 
 namespace tinyforge::host {
 
 class HostRunner {
  public:
-  // Validates the blob (throws ir::Error naming `source` and the status on failure).
+  // Validates the blob (throws tinyforge::Error naming `source` and the status on failure).
   HostRunner(const std::vector<uint8_t>& blob, const std::string& source);
 
   const Runtime& runtime() const { return runtime_; }
@@ -24,7 +25,7 @@ class HostRunner {
                                         uint32_t cases);
 
  private:
-  std::vector<uint32_t> blob_;   // 4-byte aligned copy
+  emit::ValidatedPlan plan_;     // 4-byte aligned, validated copy
   std::vector<uint32_t> arena_;  // 4-byte aligned
   std::string source_;
   Runtime runtime_;

@@ -33,12 +33,12 @@ ir::Graph load_model(const std::string& path) {
     case FileKind::tflite: return import_tflite(bytes.data(), bytes.size(), path);
     case FileKind::onnx: return import_onnx(bytes.data(), bytes.size(), path);
     case FileKind::plan_blob:
-      throw ir::Error(path + ": this is a compiled plan blob, not a model (this command needs a .tflite or .onnx model)");
+      throw tinyforge::Error(path + ": this is a compiled plan blob, not a model (this command needs a .tflite or .onnx model)");
     case FileKind::ota_package:
-      throw ir::Error(path + ": this is an OTA package, not a model");
+      throw tinyforge::Error(path + ": this is an OTA package, not a model");
     case FileKind::unknown: break;
   }
-  throw ir::Error(path + ": not a model this tool reads (expected a TFLite flatbuffer with identifier TFL3, or an .onnx file)");
+  throw tinyforge::Error(path + ": not a model this tool reads (expected a TFLite flatbuffer with identifier TFL3, or an .onnx file)");
 }
 
 }  // namespace tinyforge

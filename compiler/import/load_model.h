@@ -15,7 +15,7 @@ enum class FileKind { tflite, onnx, plan_blob, ota_package, unknown };
 // "TFU1". ONNX (protobuf, no magic): by the ".onnx" extension.
 FileKind detect_file_kind(const std::vector<uint8_t>& bytes, const std::string& path);
 
-// Loads a .tflite or .onnx model; throws ir::Error for anything else.
+// Loads a .tflite or .onnx model; throws tinyforge::Error for anything else.
 ir::Graph load_model(const std::string& path);
 
 }  // namespace tinyforge

@@ -11,17 +11,17 @@ namespace tinyforge::io {
 
 std::vector<uint8_t> read_file(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
-  if (!in) throw ir::Error(path + ": cannot open: " + std::strerror(errno));
+  if (!in) throw tinyforge::Error(path + ": cannot open: " + std::strerror(errno));
   std::vector<uint8_t> bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  if (in.bad()) throw ir::Error(path + ": read failed");
+  if (in.bad()) throw tinyforge::Error(path + ": read failed");
   return bytes;
 }
 
 void write_file(const std::string& path, const std::vector<uint8_t>& bytes) {
   std::ofstream out(path, std::ios::binary | std::ios::trunc);
-  if (!out) throw ir::Error(path + ": cannot create: " + std::strerror(errno));
+  if (!out) throw tinyforge::Error(path + ": cannot create: " + std::strerror(errno));
   out.write(reinterpret_cast<const char*>(bytes.data()), static_cast<std::streamsize>(bytes.size()));
-  if (!out) throw ir::Error(path + ": write failed");
+  if (!out) throw tinyforge::Error(path + ": write failed");
 }
 
 }  // namespace tinyforge::io

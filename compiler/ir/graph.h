@@ -10,15 +10,11 @@
 #include <string>
 #include <vector>
 
+#include "ir/error.h"
 #include "tinyforge/dtype.h"
 #include "tinyforge/ops.h"
 
 namespace tinyforge::ir {
-
-// Host-side error: the message names the file/op/tensor and what was expected.
-struct Error : std::runtime_error {
-  using std::runtime_error::runtime_error;
-};
 
 struct Quant {
   std::vector<float> scale;         // 1 entry per tensor, or 1 per channel along `axis`

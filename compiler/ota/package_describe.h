@@ -1,6 +1,6 @@
 // Describes an OTA package (.tfu) as JSON for `tinyforge inspect`: header, manifest and
 // whether the payload matches its hash. Needs no key, so it does NOT say the package is
-// authentic: that is `tinyforge verify --pub KEY.pub`. Throws ir::Error when the header
+// authentic: that is `tinyforge verify --pub KEY.pub`. Throws tinyforge::Error when the header
 // or the manifest cannot be parsed.
 #pragma once
 #include <cstdint>

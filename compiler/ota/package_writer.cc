@@ -3,6 +3,7 @@
 
 #include <sodium.h>
 
+#include <algorithm>
 #include <cstdlib>
 
 #include "ir/graph.h"
@@ -28,9 +29,9 @@ void put_record(std::vector<uint8_t>& out, RecordType type, const std::vector<ui
 
 std::vector<uint8_t> text_value(const std::string& what, const std::string& s, size_t limit) {
   if (s.empty() || s.size() > limit)
-    throw ir::Error(what + " must be 1.." + std::to_string(limit) + " characters, got \"" + s + "\"");
+    throw tinyforge::Error(what + " must be 1.." + std::to_string(limit) + " characters, got \"" + s + "\"");
   for (char c : s)
-    if (c < 0x20 || c > 0x7e) throw ir::Error(what + " must be printable ASCII: \"" + s + "\"");
+    if (c < 0x20 || c > 0x7e) throw tinyforge::Error(what + " must be printable ASCII: \"" + s + "\"");
   return std::vector<uint8_t>(s.begin(), s.end());
 }
 
@@ -41,7 +42,7 @@ std::vector<uint8_t> u32_value(uint32_t v) {
 }
 
 void init_sodium() {
-  if (sodium_init() < 0) throw ir::Error("libsodium failed to initialize");
+  if (sodium_init() < 0) throw tinyforge::Error("libsodium failed to initialize");
 }
 
 }  // namespace
@@ -55,9 +56,9 @@ SemVer parse_semver(const std::string& text) {
     while (end < text.size() && text[end] >= '0' && text[end] <= '9') ++end;
     const bool separator_ok = i < 2 ? (end < text.size() && text[end] == '.') : end == text.size();
     if (end == at || end - at > 10 || !separator_ok)
-      throw ir::Error("version must be MAJOR.MINOR.PATCH (decimal numbers), got \"" + text + "\"");
+      throw tinyforge::Error("version must be MAJOR.MINOR.PATCH (decimal numbers), got \"" + text + "\"");
     const unsigned long long n = std::strtoull(text.substr(at, end - at).c_str(), nullptr, 10);
-    if (n > 0xffffffffull) throw ir::Error("version part too large in \"" + text + "\"");
+    if (n > 0xffffffffull) throw tinyforge::Error("version part too large in \"" + text + "\"");
     *parts[i] = static_cast<uint32_t>(n);
     at = end + 1;
   }
@@ -70,7 +71,7 @@ std::string semver_text(const SemVer& v) {
 
 std::vector<uint8_t> encode_manifest(const PackageSpec& spec, const std::vector<uint8_t>& payload) {
   if (payload.size() > 0xffffffffull - kMaxSignedBlockBytes)
-    throw ir::Error("payload of " + std::to_string(payload.size()) + " bytes is too large");
+    throw tinyforge::Error("payload of " + std::to_string(payload.size()) + " bytes is too large");
   init_sodium();
   std::vector<uint8_t> m;
   put_record(m, RecordType::model_id, text_value("model id", spec.model_id, kMaxModelIdBytes));
@@ -88,7 +89,25 @@ std::vector<uint8_t> encode_manifest(const PackageSpec& spec, const std::vector<
   if (spec.base_sha256)
     put_record(m, RecordType::base_sha256,
                std::vector<uint8_t>(spec.base_sha256->begin(), spec.base_sha256->end()));
+  if (spec.self_test_offset) {
+    if (*spec.self_test_offset % 4 != 0 || *spec.self_test_offset > payload.size())
+      throw tinyforge::Error("self-test offset " + std::to_string(*spec.self_test_offset) +
+                      " is not a 4-byte boundary inside the payload");
+    put_record(m, RecordType::self_test, u32_value(*spec.self_test_offset));
+  }
+  if (spec.key_id) put_record(m, RecordType::key_id, u32_value(*spec.key_id));
+  if (spec.add_key)
+    put_record(m, RecordType::add_key, std::vector<uint8_t>(spec.add_key->begin(), spec.add_key->end()));
+  if (spec.revoke_key_id) put_record(m, RecordType::revoke_key, u32_value(*spec.revoke_key_id));
   return m;
+}
+
+uint32_t key_id(const PublicKey& key) {
+  init_sodium();
+  uint8_t digest[crypto_hash_sha256_BYTES];
+  crypto_hash_sha256(digest, key.data(), key.size());
+  return uint32_t{digest[0]} | (uint32_t{digest[1]} << 8) | (uint32_t{digest[2]} << 16) |
+         (uint32_t{digest[3]} << 24);
 }
 
 std::vector<uint8_t> assemble_package(const std::vector<uint8_t>& manifest,
@@ -108,11 +127,21 @@ std::vector<uint8_t> assemble_package(const std::vector<uint8_t>& manifest,
   return out;
 }
 
-std::vector<uint8_t> write_package(const PackageSpec& spec, const std::vector<uint8_t>& payload,
-                                   const SecretKey& key) {
+std::vector<uint8_t> write_package(const PackageSpec& spec_in, const std::vector<uint8_t>& plan,
+                                   const SecretKey& key, const std::vector<uint8_t>& self_test) {
+  PackageSpec spec = spec_in;
+  PublicKey public_key;
+  std::copy(key.begin() + 32, key.end(), public_key.begin());  // seed || public key
+  if (!spec.key_id) spec.key_id = key_id(public_key);
+  std::vector<uint8_t> payload = plan;
+  if (!self_test.empty()) {
+    while (payload.size() % 4 != 0) payload.push_back(0);
+    spec.self_test_offset = static_cast<uint32_t>(payload.size());
+    payload.insert(payload.end(), self_test.begin(), self_test.end());
+  }
   const std::vector<uint8_t> manifest = encode_manifest(spec, payload);
   if (manifest.size() > kMaxManifestBytes)
-    throw ir::Error("manifest of " + std::to_string(manifest.size()) + " bytes exceeds " +
+    throw tinyforge::Error("manifest of " + std::to_string(manifest.size()) + " bytes exceeds " +
                     std::to_string(kMaxManifestBytes));
   return assemble_package(manifest, payload, key);
 }

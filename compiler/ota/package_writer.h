@@ -1,6 +1,6 @@
 // Host side of OTA packages (.tfu): builds and signs them with libsodium. The format is
 // the one the device parses (runtime/include/tinyforge/ota/package.h, docs/ota-format.md).
-// Errors throw ir::Error with a message naming what was wrong.
+// Errors throw tinyforge::Error with a message naming what was wrong.
 #pragma once
 #include <array>
 #include <cstdint>
@@ -21,7 +21,13 @@ struct PackageSpec {
   uint32_t security_counter = 0;
   std::string target = "cortex-m4";  // 1..16 printable ASCII
   std::optional<std::array<uint8_t, kDigestBytes>> base_sha256;
+  std::optional<uint32_t> key_id;            // write_package fills it from the signing key
+  std::optional<uint32_t> self_test_offset;  // write_package fills it when given a self-test
+  std::optional<PublicKey> add_key;          // key rotation: trust this key once confirmed
+  std::optional<uint32_t> revoke_key_id;     // revocation: distrust this key once confirmed
 };
+
+uint32_t key_id(const PublicKey& key);  // key_id_of(): first 4 bytes of SHA-256(key)
 
 // "MAJOR.MINOR.PATCH", each a decimal u32; throws otherwise.
 SemVer parse_semver(const std::string& text);
@@ -36,8 +42,11 @@ std::vector<uint8_t> assemble_package(const std::vector<uint8_t>& manifest,
                                       const std::vector<uint8_t>& payload, const SecretKey& key,
                                       uint16_t format_major = kPackageVersionMajor);
 
-// The usual path: encode_manifest + assemble_package.
-std::vector<uint8_t> write_package(const PackageSpec& spec, const std::vector<uint8_t>& payload,
-                                   const SecretKey& key);
+// The usual path: the payload is `plan` followed (at a 4-byte boundary) by `self_test`
+// (a block from make_self_test; empty: none, which devices refuse unless they opt out);
+// the key id is the signing key's. Then encode_manifest + assemble_package.
+std::vector<uint8_t> write_package(const PackageSpec& spec, const std::vector<uint8_t>& plan,
+                                   const SecretKey& key,
+                                   const std::vector<uint8_t>& self_test = {});
 
 }  // namespace tinyforge::ota

@@ -20,7 +20,7 @@ constexpr const char* kSecretTag = "tinyforge-ed25519-secret-v1";
 constexpr const char* kPublicTag = "tinyforge-ed25519-public-v1";
 
 void init_sodium() {
-  if (sodium_init() < 0) throw ir::Error("libsodium failed to initialize");
+  if (sodium_init() < 0) throw tinyforge::Error("libsodium failed to initialize");
 }
 
 bool exists(const std::string& path) {
@@ -31,29 +31,29 @@ bool exists(const std::string& path) {
 void write_text(const std::string& path, const std::string& text, mode_t mode, bool overwrite) {
   const int flags = O_WRONLY | O_CREAT | (overwrite ? O_TRUNC : O_EXCL);
   const int fd = ::open(path.c_str(), flags, mode);
-  if (fd < 0) throw ir::Error(path + ": cannot create: " + std::strerror(errno));
+  if (fd < 0) throw tinyforge::Error(path + ": cannot create: " + std::strerror(errno));
   if (overwrite) ::fchmod(fd, mode);  // an existing file keeps its mode otherwise
   const ssize_t n = ::write(fd, text.data(), text.size());
   const bool ok = n == static_cast<ssize_t>(text.size());
-  if (::close(fd) != 0 || !ok) throw ir::Error(path + ": write failed");
+  if (::close(fd) != 0 || !ok) throw tinyforge::Error(path + ": write failed");
 }
 
 // Reads "<tag> <64 hex>" into 32 bytes.
 std::array<uint8_t, 32> read_key_line(const std::string& path, const char* tag) {
   std::ifstream in(path);
-  if (!in) throw ir::Error(path + ": cannot open: " + std::strerror(errno));
+  if (!in) throw tinyforge::Error(path + ": cannot open: " + std::strerror(errno));
   std::string word, hex;
   in >> word >> hex;
   if (word != tag)
-    throw ir::Error(path + ": not a " + std::string(tag) + " key file (first word \"" + word + "\")");
+    throw tinyforge::Error(path + ": not a " + std::string(tag) + " key file (first word \"" + word + "\")");
   std::array<uint8_t, 32> out{};
   size_t bin_len = 0;
   if (hex.size() != 64 ||
       sodium_hex2bin(out.data(), out.size(), hex.c_str(), hex.size(), nullptr, &bin_len, nullptr) != 0 ||
       bin_len != 32)
-    throw ir::Error(path + ": expected 64 hex digits after \"" + std::string(tag) + "\"");
+    throw tinyforge::Error(path + ": expected 64 hex digits after \"" + std::string(tag) + "\"");
   std::string rest;
-  if (in >> rest) throw ir::Error(path + ": unexpected text after the key");
+  if (in >> rest) throw tinyforge::Error(path + ": unexpected text after the key");
   return out;
 }
 
@@ -86,7 +86,7 @@ void save_keypair(const std::string& path, const KeyPair& keys, bool overwrite) 
   const std::string pub = path + ".pub";
   if (!overwrite) {
     for (const std::string& p : {path, pub})
-      if (exists(p)) throw ir::Error(p + ": already exists (use --force to overwrite)");
+      if (exists(p)) throw tinyforge::Error(p + ": already exists (use --force to overwrite)");
   }
   // The seed is the first half of libsodium's secret key.
   write_text(path, std::string(kSecretTag) + " " + to_hex(keys.secret_key.data(), 32) + "\n", 0600,

@@ -3,11 +3,9 @@
 // device would have computed.
 #include <fmt/format.h>
 
-#include "emit/plan_writer.h"
-#include "host/host_runner.h"
 #include "passes/graph_edit.h"
+#include "passes/graph_runner.h"
 #include "passes/passes.h"
-#include "plan/build_plan.h"
 
 namespace tinyforge::passes {
 namespace {
@@ -43,14 +41,13 @@ std::vector<uint8_t> evaluate(const ir::Graph& g, size_t i, size_t feed) {
       one.inputs.push_back(copy.inputs[k]);
     }
   }
-  if (one.inputs.empty()) throw ir::Error("no input to feed");
+  if (one.inputs.empty()) throw tinyforge::Error("no input to feed");
   copy.outputs[0] = one.add_tensor(g.tensors[n.outputs[0]]);
   one.outputs.push_back(copy.outputs[0]);
   one.nodes.push_back(copy);
-  host::HostRunner runner(emit::write_plan_blob(plan::build_plan(one)), "constant folding");
-  std::vector<std::vector<uint8_t>> out = runner.run(feeds, 1);
+  std::vector<std::vector<uint8_t>> out = prepare_graph(one, "constant folding")->run(feeds, 1);
   if (out.size() != 1 || static_cast<int64_t>(out[0].size()) != g.tensors[n.outputs[0]].bytes())
-    throw ir::Error("unexpected output size");
+    throw tinyforge::Error("unexpected output size");
   return out[0];
 }
 

@@ -42,7 +42,7 @@ Plan build_plan(ir::Graph graph, const PlanOptions& options) {
     if (plan_index[t] < 0) {
       const ir::Tensor& src = graph.tensors[t];
       if (src.shape.size() > kMaxRank)
-        throw ir::Error(fmt::format("{}: tensor '{}' has rank {}, the runtime supports up to {}",
+        throw tinyforge::Error(fmt::format("{}: tensor '{}' has rank {}, the runtime supports up to {}",
                                     graph.source, src.name, src.shape.size(), kMaxRank));
       PlanTensor pt;
       pt.name = src.name;
@@ -59,7 +59,7 @@ Plan build_plan(ir::Graph graph, const PlanOptions& options) {
       plan_index[t] = static_cast<int>(plan.tensors.size());
       plan.tensors.push_back(std::move(pt));
       if (plan.tensors.size() >= kNoTensor)
-        throw ir::Error(fmt::format("{}: more than {} tensors", graph.source, kNoTensor - 1));
+        throw tinyforge::Error(fmt::format("{}: more than {} tensors", graph.source, kNoTensor - 1));
     }
     return static_cast<uint16_t>(plan_index[t]);
   };
@@ -77,10 +77,10 @@ Plan build_plan(ir::Graph graph, const PlanOptions& options) {
   for (int t : graph.outputs) plan.outputs.push_back(use(t));
   for (uint16_t t : plan.inputs)
     if (plan.tensors[t].storage != Storage::arena)
-      throw ir::Error(fmt::format("{}: model input '{}' is a constant", graph.source, plan.tensors[t].name));
+      throw tinyforge::Error(fmt::format("{}: model input '{}' is a constant", graph.source, plan.tensors[t].name));
   for (uint16_t t : plan.outputs)
     if (plan.tensors[t].storage != Storage::arena)
-      throw ir::Error(fmt::format("{}: model output '{}' is a constant (fold it away)",
+      throw tinyforge::Error(fmt::format("{}: model output '{}' is a constant (fold it away)",
                                   graph.source, plan.tensors[t].name));
 
   // Lifetimes of arena tensors, merged across in-place aliases.
@@ -135,7 +135,7 @@ Plan build_plan(ir::Graph graph, const PlanOptions& options) {
 
   const MemoryPlan mem = plan_memory(buffers, options.arena_alignment, overlaps);
   if (!memory_plan_is_valid(buffers, mem, overlaps))
-    throw ir::Error("internal error: memory planner produced overlapping buffers");
+    throw tinyforge::Error("internal error: memory planner produced overlapping buffers");
   for (uint32_t t = 0; t < n; ++t)
     if (plan.tensors[t].storage == Storage::arena)
       plan.tensors[t].arena_offset = mem.offsets[buffer_of[find_root(parent, t)]];

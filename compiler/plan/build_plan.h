@@ -12,7 +12,7 @@ struct PlanOptions {
   KernelSet kernels = KernelSet::reference;  // which kernels the target's runtime has
 };
 
-// Throws ir::Error for graphs it cannot lower. Takes the graph by value: lowering adds
+// Throws tinyforge::Error for graphs it cannot lower. Takes the graph by value: lowering adds
 // constants (multipliers/shifts) to it.
 Plan build_plan(ir::Graph graph, const PlanOptions& options = {});
 

@@ -10,7 +10,7 @@ LoweredOp lower_node(ir::Graph& graph, size_t node_index) {
 #undef OP
     case OpCode::count_: break;
   }
-  throw ir::Error(graph.node_label(node_index) + ": no lowering for this op");
+  throw tinyforge::Error(graph.node_label(node_index) + ": no lowering for this op");
 }
 
 }  // namespace tinyforge::plan

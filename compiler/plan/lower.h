@@ -25,7 +25,7 @@ struct LoweredOp {
   std::vector<InPlace> in_place;
 };
 
-// Throws ir::Error naming the node when it cannot be lowered (unsupported dtype or
+// Throws tinyforge::Error naming the node when it cannot be lowered (unsupported dtype or
 // quantization scheme, inconsistent shapes).
 LoweredOp lower_node(ir::Graph& graph, size_t node_index);
 

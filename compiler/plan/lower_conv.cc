@@ -41,7 +41,7 @@ constexpr const char* kHybridMessage =
     "fully-float models — dequantize the weights or quantize the model";
 
 [[noreturn]] void refuse(const ir::Graph& g, size_t node, const std::string& what) {
-  throw ir::Error(fmt::format("{}: {}", g.node_label(node), what));
+  throw tinyforge::Error(fmt::format("{}: {}", g.node_label(node), what));
 }
 
 std::string shape_str(const std::vector<int32_t>& s) {

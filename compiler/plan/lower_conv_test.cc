@@ -146,7 +146,7 @@ TEST(LowerConv, PaddingFollowsTfliteRules) {
     try {
       lower_node(b.g, n);
       ADD_FAILURE() << "output shape mismatch accepted";
-    } catch (const ir::Error& e) {
+    } catch (const tinyforge::Error& e) {
       EXPECT_NE(std::string(e.what()).find("op 0 (Conv2D 'n')"), std::string::npos) << e.what();
       EXPECT_NE(std::string(e.what()).find("shape"), std::string::npos) << e.what();
     }
@@ -226,7 +226,7 @@ TEST(LowerConv, DepthwiseMultiplierAndChannelAxis) {
   EXPECT_EQ(int32_values(b.g.tensors.at(l.inputs[4])), (std::vector<int32_t>{-1, -2, 0, 1}));
 
   b.g.tensors[w].quant.axis = 0;  // per-channel scales along the wrong dimension
-  EXPECT_THROW(lower_node(b.g, n), ir::Error);
+  EXPECT_THROW(lower_node(b.g, n), tinyforge::Error);
 }
 
 // Pools: same padding rule with dilation 1, clamp from the fused activation.
@@ -252,13 +252,13 @@ TEST(LowerConv, PoolPaddingAndClamp) {
   // TFLite's pooling needs input and output quantization to agree.
   b.g.tensors[out].quant.zero_point = {-4};
   const size_t n = b.node(OpCode::AveragePool2D, {in}, out, a);
-  EXPECT_THROW(lower_node(b.g, n), ir::Error);
+  EXPECT_THROW(lower_node(b.g, n), tinyforge::Error);
 }
 
 std::string refusal(ir::Graph& g, size_t n) {
   try {
     lower_node(g, n);
-  } catch (const ir::Error& e) {
+  } catch (const tinyforge::Error& e) {
     return e.what();
   }
   return "(accepted)";

@@ -48,7 +48,7 @@ int add_words(ir::Graph& g, const std::string& name, std::vector<int32_t> shape,
   t.data.resize(words.size() * sizeof(int32_t));
   std::memcpy(t.data.data(), words.data(), t.data.size());  // the host is little-endian
   if (t.data.size() != static_cast<size_t>(t.bytes()))
-    throw ir::Error(fmt::format("internal error: packed tensor '{}' has {} bytes for its shape", name, t.data.size()));
+    throw tinyforge::Error(fmt::format("internal error: packed tensor '{}' has {} bytes for its shape", name, t.data.size()));
   return g.add_tensor(std::move(t));
 }
 

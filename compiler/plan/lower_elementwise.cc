@@ -17,7 +17,7 @@ namespace tinyforge::plan {
 namespace {
 
 [[noreturn]] void refuse(const ir::Graph& g, size_t node, const std::string& what) {
-  throw ir::Error(fmt::format("{}: {}", g.node_label(node), what));
+  throw tinyforge::Error(fmt::format("{}: {}", g.node_label(node), what));
 }
 
 const ir::Node& node_with_arity(const ir::Graph& g, size_t node, size_t inputs) {

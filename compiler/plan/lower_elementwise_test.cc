@@ -58,7 +58,7 @@ double real_of(int32_t multiplier, int32_t shift) { return multiplier * std::lde
 template <typename F> std::string refusal(F&& f) {
   try {
     f();
-  } catch (const ir::Error& e) {
+  } catch (const tinyforge::Error& e) {
     return e.what();
   }
   return "";

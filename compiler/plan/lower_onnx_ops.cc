@@ -27,7 +27,7 @@ namespace tinyforge::plan {
 namespace {
 
 [[noreturn]] void refuse(const ir::Graph& g, size_t node, const std::string& what) {
-  throw ir::Error(fmt::format("{}: {}", g.node_label(node), what));
+  throw tinyforge::Error(fmt::format("{}: {}", g.node_label(node), what));
 }
 
 // The node's tensors, checked: `inputs` present and in range, one output, rank <= 4,

@@ -48,7 +48,7 @@ template <typename P> P params_of(const LoweredOp& op) {
 std::string refusal(ir::Graph g) {
   try {
     lower_node(g, 0);
-  } catch (const ir::Error& e) {
+  } catch (const tinyforge::Error& e) {
     return e.what();
   }
   return "";

@@ -274,7 +274,7 @@ class Pruner {
 ChannelPruneResult prune_channels(ir::Graph& graph, double sparsity,
                                   const std::function<void(const std::string&)>& log) {
   if (!(sparsity >= 0.0 && sparsity < 1.0))
-    throw ir::Error(fmt::format("sparsity {} is out of range; expected 0 <= S < 1", sparsity));
+    throw tinyforge::Error(fmt::format("sparsity {} is out of range; expected 0 <= S < 1", sparsity));
   graph.check();
   ChannelPruneResult result;
   result.kept_channels.resize(graph.nodes.size());

@@ -31,7 +31,7 @@ struct ChannelPruneResult {
   std::vector<std::vector<int32_t>> kept_channels;
 };
 
-// 0 <= sparsity < 1 (throws ir::Error otherwise). `log` gets one line per layer.
+// 0 <= sparsity < 1 (throws tinyforge::Error otherwise). `log` gets one line per layer.
 ChannelPruneResult prune_channels(ir::Graph& graph, double sparsity,
                                   const std::function<void(const std::string&)>& log = {});
 

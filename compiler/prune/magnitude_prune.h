@@ -14,7 +14,7 @@ namespace tinyforge::prune {
 
 using LogFn = std::function<void(const std::string&)>;
 
-// 0 <= sparsity < 1 (throws ir::Error otherwise). Weights read by several nodes are
+// 0 <= sparsity < 1 (throws tinyforge::Error otherwise). Weights read by several nodes are
 // pruned once. Returns the number of weights set to zero (already-zero ones not counted).
 int64_t prune_unstructured(ir::Graph& graph, double sparsity, const LogFn& log = {});
 

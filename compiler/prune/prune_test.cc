@@ -56,9 +56,9 @@ TEST(PruneUnstructured, EachLayerReachesTheSparsityWithItsSmallestWeights) {
 
 TEST(PruneUnstructured, RefusesSparsityOutOfRange) {
   ir::Graph g = testing::small_float_cnn();
-  EXPECT_THROW(prune_unstructured(g, 1.0), ir::Error);
-  EXPECT_THROW(prune_unstructured(g, -0.1), ir::Error);
-  EXPECT_THROW(prune_channels(g, 1.5), ir::Error);
+  EXPECT_THROW(prune_unstructured(g, 1.0), tinyforge::Error);
+  EXPECT_THROW(prune_unstructured(g, -0.1), tinyforge::Error);
+  EXPECT_THROW(prune_channels(g, 1.5), tinyforge::Error);
   EXPECT_EQ(prune_unstructured(g, 0.0), 0);
 }
 

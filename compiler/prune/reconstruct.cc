@@ -78,7 +78,7 @@ Layer layer_of(const ir::Graph& g, size_t node) {
     return l;
   }
   if (in.shape.size() != 4 || out.shape.size() != 4 || wt.shape.size() != 4)
-    throw ir::Error(
+    throw tinyforge::Error(
         fmt::format("{}: expected rank-4 input, filter and output", g.node_label(node)));
   l.batch = in.shape[0];
   l.h = in.shape[1];
@@ -245,7 +245,7 @@ class Refitter {
     const std::vector<int32_t>* kept =
         node < kept_.size() && !kept_[node].empty() ? &kept_[node] : nullptr;
     if (kept && kept->size() != static_cast<size_t>(l.out_channels))
-      throw ir::Error(fmt::format("{}: {} kept channels listed for {} output channels",
+      throw tinyforge::Error(fmt::format("{}: {} kept channels listed for {} output channels",
                                   pruned_.node_label(node), kept->size(), l.out_channels));
     const size_t dim = static_cast<size_t>(l.k) + 1;
     quantize::GraphProbe pruned_probe(pruned_);
@@ -383,20 +383,20 @@ void reconstruct_pruned(ir::Graph& pruned, const ir::Graph& dense,
                         const std::function<void(const std::string&)>& log,
                         const std::vector<std::vector<int32_t>>& kept_channels) {
   if (pruned.nodes.size() != dense.nodes.size())
-    throw ir::Error("reconstruction: the pruned and dense graphs differ in structure");
+    throw tinyforge::Error("reconstruction: the pruned and dense graphs differ in structure");
   for (size_t i = 0; i < dense.nodes.size(); ++i) {
     const ir::Node& n = pruned.nodes[i];
     if (n.op != dense.nodes[i].op)
-      throw ir::Error("reconstruction: the pruned and dense graphs differ in structure");
+      throw tinyforge::Error("reconstruction: the pruned and dense graphs differ in structure");
     if (!weighted(n.op)) continue;
     for (int t : {n.inputs.at(0), n.inputs.at(1), n.outputs.at(0)})
       if (pruned.tensors.at(static_cast<size_t>(t)).type != DType::f32)
-        throw ir::Error(
+        throw tinyforge::Error(
             fmt::format("{}: {}: reconstruction needs a float32 model (prune before "
                         "quantizing)",
                         pruned.source, pruned.node_label(i)));
     if (!pruned.tensors[static_cast<size_t>(n.inputs[1])].constant)
-      throw ir::Error(
+      throw tinyforge::Error(
           fmt::format("{}: {}: weights are not constant", pruned.source, pruned.node_label(i)));
   }
   Refitter refitter(pruned, dense, data, ridge, kept_channels);

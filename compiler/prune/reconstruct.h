@@ -25,7 +25,7 @@
 namespace tinyforge::prune {
 
 // `pruned` and `dense` must have the same nodes (pruned = dense with weights set to zero,
-// or channels removed). Refits `pruned` in place. Throws ir::Error for non-float layers or graphs
+// or channels removed). Refits `pruned` in place. Throws tinyforge::Error for non-float layers or graphs
 // that do not match.
 // ridge <= 0: chosen per layer from 1e-4 .. 1 by the error on every fifth calibration
 // case held out (then refitted on all cases); with fewer than 5 cases, 1e-3.

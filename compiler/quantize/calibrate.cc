@@ -11,20 +11,20 @@ CalibrationSet make_calibration_set(const ir::Graph& graph,
                                     const std::vector<std::string>& names) {
   const std::vector<uint32_t> bytes = input_tensor_bytes(graph);
   if (inputs.size() != bytes.size())
-    throw ir::Error(fmt::format("{}: the model has {} input(s), {} calibration file(s) given",
+    throw tinyforge::Error(fmt::format("{}: the model has {} input(s), {} calibration file(s) given",
                                 graph.source, bytes.size(), inputs.size()));
   CalibrationSet set;
   for (size_t i = 0; i < inputs.size(); ++i) {
     const std::string label = i < names.size() ? names[i] : fmt::format("calibration input {}", i);
     const ir::Tensor& t = graph.tensors.at(static_cast<size_t>(graph.inputs[i]));
     if (bytes[i] == 0 || inputs[i].empty() || inputs[i].size() % bytes[i] != 0)
-      throw ir::Error(fmt::format(
+      throw tinyforge::Error(fmt::format(
           "{}: {} bytes is not a whole number of '{}' tensors of {} bytes "
           "({} [{}])",
           label, inputs[i].size(), t.name, bytes[i], dtype_name(t.type), fmt::join(t.shape, ",")));
     const auto cases = static_cast<uint32_t>(inputs[i].size() / bytes[i]);
     if (i > 0 && cases != set.cases)
-      throw ir::Error(
+      throw tinyforge::Error(
           fmt::format("{}: holds {} case(s) while the first calibration file holds {}; "
                       "expected the same number for every input",
                       label, cases, set.cases));

@@ -21,7 +21,7 @@ struct CalibrationSet {
 };
 
 // Checks the buffers against the model's inputs (count, whole tensors, same number of
-// cases in each); `names` label the buffers in messages. Throws ir::Error.
+// cases in each); `names` label the buffers in messages. Throws tinyforge::Error.
 CalibrationSet make_calibration_set(const ir::Graph& graph,
                                     std::vector<std::vector<uint8_t>> inputs,
                                     const std::vector<std::string>& names);

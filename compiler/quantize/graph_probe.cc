@@ -4,9 +4,6 @@
 
 #include <cstring>
 
-#include "emit/plan_writer.h"
-#include "host/host_runner.h"
-#include "plan/build_plan.h"
 
 namespace tinyforge::quantize {
 namespace {
@@ -45,8 +42,7 @@ GraphProbe::GraphProbe(const ir::Graph& graph) : graph_(graph) {
     for (int t : n.outputs) probe.outputs.push_back(t);
   tensors_ = graph.inputs;
   tensors_.insert(tensors_.end(), probe.outputs.begin(), probe.outputs.end());
-  const std::vector<uint8_t> blob = emit::write_plan_blob(plan::build_plan(std::move(probe)));
-  runner_ = std::make_unique<host::HostRunner>(blob, graph.source + " (calibration probe)");
+  runner_ = passes::prepare_graph(probe, graph.source + " (calibration probe)");
 }
 
 GraphProbe::~GraphProbe() = default;

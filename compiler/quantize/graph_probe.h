@@ -1,25 +1,22 @@
 // Runs a float graph on the host and shows every activation it computes: the calibration
 // pass of the quantizer needs the values of intermediate tensors, not just the outputs.
 //
-// How: a copy of the graph with every node output listed as a model output is compiled to
-// a plan blob and run by HostRunner, so the values come from the same float kernels that
-// `tinyforge run` uses (no second executor to keep in step).
+// How: a copy of the graph with every node output listed as a model output is prepared
+// once (passes/graph_runner.h) and run per case, so the values come from the same float
+// kernels that `tinyforge run` uses (no second executor to keep in step).
 #pragma once
 #include <cstdint>
 #include <memory>
 #include <vector>
 
 #include "ir/graph.h"
-
-namespace tinyforge::host {
-class HostRunner;
-}
+#include "passes/graph_runner.h"
 
 namespace tinyforge::quantize {
 
 class GraphProbe {
  public:
-  // `graph` must outlive the probe. Throws ir::Error if the graph does not compile.
+  // `graph` must outlive the probe. Throws tinyforge::Error if the graph does not compile.
   explicit GraphProbe(const ir::Graph& graph);
   ~GraphProbe();
 
@@ -35,7 +32,7 @@ class GraphProbe {
  private:
   const ir::Graph& graph_;
   std::vector<int> tensors_;
-  std::unique_ptr<host::HostRunner> runner_;
+  std::unique_ptr<passes::PreparedGraph> runner_;
 };
 
 // Bytes of one tensor of each model input.

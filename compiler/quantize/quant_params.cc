@@ -22,7 +22,7 @@ constexpr double kBiasLimit = 2147483647.0;
 
 void require_float_constant(const ir::Tensor& t, const char* role) {
   if (!t.constant || t.type != DType::f32 || static_cast<int64_t>(t.data.size()) != t.bytes())
-    throw ir::Error(
+    throw tinyforge::Error(
         fmt::format("{} '{}' is not a float32 constant; expected float weights to "
                     "quantize",
                     role, t.name));
@@ -35,7 +35,7 @@ struct AxisLayout {
 };
 AxisLayout axis_layout(const ir::Tensor& w, int axis) {
   if (axis < 0 || axis >= static_cast<int>(w.shape.size()))
-    throw ir::Error(fmt::format("tensor '{}' has rank {}; cannot quantize along axis {}", w.name,
+    throw tinyforge::Error(fmt::format("tensor '{}' has rank {}; cannot quantize along axis {}", w.name,
                                 w.shape.size(), axis));
   AxisLayout l;
   l.channels = w.shape[static_cast<size_t>(axis)];
@@ -92,7 +92,7 @@ void fit_bias_range(const ir::Tensor* bias, float input_scale, std::vector<float
   if (bias == nullptr) return;
   require_float_constant(*bias, "bias");
   if (scales.size() != 1 && bias->elements() != static_cast<int64_t>(scales.size()))
-    throw ir::Error(fmt::format("bias '{}' has {} elements for {} output channels", bias->name,
+    throw tinyforge::Error(fmt::format("bias '{}' has {} elements for {} output channels", bias->name,
                                 bias->elements(), scales.size()));
   for (int64_t c = 0; c < bias->elements(); ++c) {
     float& scale = scales[scales.size() == 1 ? 0 : static_cast<size_t>(c)];
@@ -106,7 +106,7 @@ ir::Tensor quantize_weights(const ir::Tensor& w, int axis, const std::vector<flo
   require_float_constant(w, "weights");
   const AxisLayout l = axis_layout(w, axis);
   if (scales.size() != 1 && scales.size() != static_cast<size_t>(l.channels))
-    throw ir::Error(
+    throw tinyforge::Error(
         fmt::format("weights '{}': {} scales for {} channels", w.name, scales.size(), l.channels));
   ir::Tensor q = w;
   q.type = DType::i8;
@@ -126,7 +126,7 @@ ir::Tensor quantize_weights(const ir::Tensor& w, int axis, const std::vector<flo
 ir::Tensor quantize_bias(const ir::Tensor& b, float input_scale, const std::vector<float>& scales) {
   require_float_constant(b, "bias");
   if (scales.size() != 1 && b.elements() != static_cast<int64_t>(scales.size()))
-    throw ir::Error(fmt::format("bias '{}' has {} elements for {} output channels", b.name,
+    throw tinyforge::Error(fmt::format("bias '{}' has {} elements for {} output channels", b.name,
                                 b.elements(), scales.size()));
   ir::Tensor q = b;
   q.type = DType::i32;

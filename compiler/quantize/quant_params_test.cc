@@ -96,8 +96,8 @@ TEST(QuantParams, HugeBiasRaisesTheWeightScaleInsteadOfOverflowing) {
 TEST(QuantParams, RefusesNonFloatWeights) {
   ir::Tensor w = float_constant({1}, {1.0f});
   w.type = DType::i32;
-  EXPECT_THROW(weight_scales(w, 0), ir::Error);
-  EXPECT_THROW(weight_scales(float_constant({2}, {1, 2}), 1), ir::Error);  // axis past rank
+  EXPECT_THROW(weight_scales(w, 0), tinyforge::Error);
+  EXPECT_THROW(weight_scales(float_constant({2}, {1, 2}), 1), tinyforge::Error);  // axis past rank
 }
 
 }  // namespace

@@ -56,19 +56,19 @@ void require_float_graph(const ir::Graph& g) {
   auto type = [&](int t) { return g.tensors[static_cast<size_t>(t)].type; };
   for (int t : g.inputs)
     if (type(t) != DType::f32)
-      throw ir::Error(
+      throw tinyforge::Error(
           fmt::format("{}: model input '{}' is {}: the model is already quantized; "
                       "expected a float32 model",
                       g.source, name(t), dtype_name(type(t))));
   for (size_t i = 0; i < g.nodes.size(); ++i) {
     const ir::Node& n = g.nodes[i];
     if (n.op == OpCode::Quantize || n.op == OpCode::Dequantize)
-      throw ir::Error(
+      throw tinyforge::Error(
           fmt::format("{}: {}: the model is already quantized; expected a float32 model", g.source,
                       g.node_label(i)));
     for (int t : n.outputs)
       if (type(t) != DType::f32)
-        throw ir::Error(fmt::format("{}: {}: output '{}' is {}; expected a float32 model", g.source,
+        throw tinyforge::Error(fmt::format("{}: {}: output '{}' is {}; expected a float32 model", g.source,
                                     g.node_label(i), name(t), dtype_name(type(t))));
   }
 }
@@ -200,7 +200,7 @@ class Rewriter {
   int constant_with(int t, const ir::Quant& q) {
     ir::Tensor c = g_.tensors[static_cast<size_t>(t)];
     if (c.type != DType::f32)
-      throw ir::Error(fmt::format("{}: constant '{}' is {}; expected float32", g_.source, c.name,
+      throw tinyforge::Error(fmt::format("{}: constant '{}' is {}; expected float32", g_.source, c.name,
                                   dtype_name(c.type)));
     ir::Tensor out = c;
     out.type = DType::i8;
@@ -235,7 +235,7 @@ class Rewriter {
     const int b = n.inputs.size() > 2 ? n.inputs[2] : -1;
     const ir::Tensor* bias = b >= 0 ? &g_.tensors[static_cast<size_t>(b)] : nullptr;
     if (!w.constant || (bias && !bias->constant))
-      throw ir::Error(fmt::format("{}: {}: weights and bias must be constants to quantize",
+      throw tinyforge::Error(fmt::format("{}: {}: weights and bias must be constants to quantize",
                                   g_.source, g_.node_label(i)));
     const auto in = static_cast<size_t>(n.inputs[0]);
     const float input_scale = params_[in].scale.at(0);
@@ -314,7 +314,7 @@ class Rewriter {
 Rewritten rewrite(const ir::Graph& graph, const std::vector<TensorCalibration>& calibration,
                   const RewriteOptions& options) {
   if (calibration.size() != graph.tensors.size())
-    throw ir::Error(fmt::format("{}: calibration for {} tensors; the graph has {}", graph.source,
+    throw tinyforge::Error(fmt::format("{}: calibration for {} tensors; the graph has {}", graph.source,
                                 calibration.size(), graph.tensors.size()));
   graph.check();
   return Rewriter(graph, calibration, options).run();
@@ -327,7 +327,7 @@ std::vector<std::pair<size_t, std::string>> unlowerable(const Rewritten& r) {
   for (size_t i = 0; i < scratch.nodes.size(); ++i) {
     try {
       plan::lower_node(scratch, i);
-    } catch (const ir::Error& e) {
+    } catch (const tinyforge::Error& e) {
       if (r.origin[i] == kInserted) throw;
       failed.emplace_back(static_cast<size_t>(r.origin[i]), e.what());
     }
@@ -373,7 +373,7 @@ ir::Graph quantize_model(const ir::Graph& graph, const CalibrationSet& data,
       options.log(fmt::format("{}: kept in float32 (Dequantize before, Quantize after)",
                               graph.node_label(node)));
   const auto still = unlowerable(r);
-  if (!still.empty()) throw ir::Error(still.front().second);
+  if (!still.empty()) throw tinyforge::Error(still.front().second);
   return std::move(r.graph);
 }
 

@@ -54,7 +54,7 @@ struct RewriteOptions {
   LogFn log;
 };
 
-// Calibrates `graph` on `data`, then quantizes it. Throws ir::Error when the graph is not
+// Calibrates `graph` on `data`, then quantizes it. Throws tinyforge::Error when the graph is not
 // a float graph or cannot be quantized.
 ir::Graph quantize_model(const ir::Graph& graph, const CalibrationSet& data,
                          const QuantizeOptions& options);

@@ -184,22 +184,22 @@ TEST(QuantizeGraph, RefusesAnAlreadyQuantizedModel) {
   try {
     quantize_model(q, f.data, {});
     FAIL() << "expected a refusal";
-  } catch (const ir::Error& e) {
+  } catch (const tinyforge::Error& e) {
     EXPECT_NE(std::string(e.what()).find("already quantized"), std::string::npos) << e.what();
   }
 }
 
 TEST(QuantizeGraph, CalibrationFilesMustHoldWholeTensors) {
   const ir::Graph g = testing::small_float_cnn();
-  EXPECT_THROW(make_calibration_set(g, {std::vector<uint8_t>(100)}, {"short.bin"}), ir::Error);
-  EXPECT_THROW(make_calibration_set(g, {}, {}), ir::Error);
+  EXPECT_THROW(make_calibration_set(g, {std::vector<uint8_t>(100)}, {"short.bin"}), tinyforge::Error);
+  EXPECT_THROW(make_calibration_set(g, {}, {}), tinyforge::Error);
   EXPECT_THROW(make_calibration_set(
                    g, {testing::random_floats(128, 1), testing::random_floats(128, 1)}, {"a", "b"}),
-               ir::Error);
+               tinyforge::Error);
   try {
     make_calibration_set(g, {std::vector<uint8_t>(513)}, {"odd.bin"});
     FAIL();
-  } catch (const ir::Error& e) {
+  } catch (const tinyforge::Error& e) {
     EXPECT_NE(std::string(e.what()).find("odd.bin"), std::string::npos);
   }
 }

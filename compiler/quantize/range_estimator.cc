@@ -19,7 +19,7 @@ RangeMethod parse_range_method(const std::string& name) {
   if (name == "minmax") return RangeMethod::minmax;
   if (name == "percentile") return RangeMethod::percentile;
   if (name == "mse") return RangeMethod::mse;
-  throw ir::Error(
+  throw tinyforge::Error(
       fmt::format("unknown calibration method '{}'; expected minmax, percentile or mse", name));
 }
 

@@ -23,7 +23,7 @@ namespace tinyforge::quantize {
 
 enum class RangeMethod { minmax, percentile, mse };
 
-// "minmax" | "percentile" | "mse"; throws ir::Error for anything else.
+// "minmax" | "percentile" | "mse"; throws tinyforge::Error for anything else.
 RangeMethod parse_range_method(const std::string& name);
 const char* range_method_name(RangeMethod m);
 inline bool needs_histogram(RangeMethod m) { return m != RangeMethod::minmax; }

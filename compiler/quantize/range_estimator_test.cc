@@ -90,7 +90,7 @@ TEST(RangeEstimator, ChannelMeans) {
 TEST(RangeEstimator, MethodNames) {
   EXPECT_EQ(parse_range_method("mse"), RangeMethod::mse);
   EXPECT_STREQ(range_method_name(RangeMethod::percentile), "percentile");
-  EXPECT_THROW(parse_range_method("kl"), ir::Error);
+  EXPECT_THROW(parse_range_method("kl"), tinyforge::Error);
 }
 
 }  // namespace

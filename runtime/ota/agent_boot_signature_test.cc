@@ -8,7 +8,7 @@
 #include <cstring>
 #include <vector>
 
-#include "runtime/ota/ota_test_device.h"
+#include "runtime/ota/testing/ota_test_device.h"
 #include "tinyforge/ota/agent.h"
 #include "tinyforge/ota/package.h"
 #include "tinyforge/ota/state_record.h"
@@ -19,7 +19,7 @@ namespace {
 using testing::Device;
 using testing::make_package;
 using testing::test_keys;
-using testing::test_payload;
+using testing::test_plan;
 
 // Lays a whole package out in `slot` as the agent would have: signed block at offset 0,
 // payload at kSlotPayloadOffset, erased (0xFF) bytes elsewhere.
@@ -65,7 +65,7 @@ bool count_and_pass(void* user, const ImageInfo&) {
 TEST(OtaAgentBoot, PendingSlotSignedByAnotherKeyIsRolledBackUntested) {
   Device d;
   d.reboot();
-  const auto v1 = test_payload(1500, 1), forged = test_payload(1500, 9);
+  const auto v1 = test_plan(1500, 1), forged = test_plan(1500, 9);
   ASSERT_EQ(d.install(make_package(v1, {1, 0, 0}, 1, d.keys())), Status::ok);
   ASSERT_EQ(d.reboot(), Status::ok);
   const uint8_t active = d.agent().running().slot;
@@ -93,7 +93,7 @@ TEST(OtaAgentBoot, PendingSlotSignedByAnotherKeyIsRolledBackUntested) {
 
 TEST(OtaAgentBoot, ActiveSlotSignedByAnotherKeyNeverRuns) {
   Device d;
-  const auto forged = test_payload(1200, 9);
+  const auto forged = test_plan(1200, 9);
   write_slot(d, 0, make_package(forged, {1, 0, 0}, 1, test_keys(2)));
   write_state_record(d, StateRecord{0, 0, kNoSlot, 0, 0});
   SelfTestCalls calls;
@@ -104,7 +104,7 @@ TEST(OtaAgentBoot, ActiveSlotSignedByAnotherKeyNeverRuns) {
 
   // A genuine package in the other slot takes over (after its self-test); the forged one
   // stays unused.
-  const auto genuine = test_payload(1300, 3);
+  const auto genuine = test_plan(1300, 3);
   write_slot(d, 1, make_package(genuine, {1, 1, 0}, 1, d.keys()));
   ASSERT_EQ(d.reboot(count_and_pass, &calls), Status::ok);
   EXPECT_EQ(d.report().last_boot, BootOutcome::fallback);
@@ -116,7 +116,7 @@ TEST(OtaAgentBoot, ActiveSlotSignedByAnotherKeyNeverRuns) {
 TEST(OtaAgentBoot, ConfirmedSlotReplacedByAnotherKeysPackageFallsBack) {
   Device d;
   d.reboot();
-  const auto v1 = test_payload(1000, 1), v2 = test_payload(1100, 2);
+  const auto v1 = test_plan(1000, 1), v2 = test_plan(1100, 2);
   ASSERT_EQ(d.install(make_package(v1, {1, 0, 0}, 1, d.keys())), Status::ok);
   ASSERT_EQ(d.reboot(), Status::ok);
   ASSERT_EQ(d.install(make_package(v2, {2, 0, 0}, 2, d.keys())), Status::ok);
@@ -126,7 +126,7 @@ TEST(OtaAgentBoot, ConfirmedSlotReplacedByAnotherKeysPackageFallsBack) {
 
   // The running v2 is overwritten with another key's package of the same size and counter:
   // the device must fall back to v1 (counter 1 < floor 2: refused too) -> nothing runs.
-  write_slot(d, v2_slot, make_package(test_payload(1100, 7), {2, 0, 0}, 2, test_keys(3)));
+  write_slot(d, v2_slot, make_package(test_plan(1100, 7), {2, 0, 0}, 2, test_keys(3)));
   EXPECT_EQ(d.reboot(), Status::no_image);
   EXPECT_FALSE(d.agent().running().valid);
 }

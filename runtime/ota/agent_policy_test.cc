@@ -9,7 +9,7 @@
 #include <cstring>
 #include <vector>
 
-#include "runtime/ota/ota_test_device.h"
+#include "runtime/ota/testing/ota_test_device.h"
 #include "tinyforge/ota/agent.h"
 #include "tinyforge/ota/package.h"
 #include "tinyforge/ota/state_record.h"
@@ -19,7 +19,7 @@ namespace {
 
 using testing::Device;
 using testing::make_package;
-using testing::test_payload;
+using testing::test_plan;
 
 void write_slot(Device& d, uint8_t slot, const std::vector<uint8_t>& package) {
   uint32_t manifest_size = 0;
@@ -52,7 +52,7 @@ void write_state_record(Device& d, StateRecord next) {
 TEST(OtaAgentPolicy, EqualCounterIsAcceptedLowerIsNot) {
   Device d;
   d.reboot();
-  const auto v1 = test_payload(900, 1), v1b = test_payload(950, 2), old = test_payload(800, 3);
+  const auto v1 = test_plan(900, 1), v1b = test_plan(950, 2), old = test_plan(800, 3);
   ASSERT_EQ(d.install(make_package(v1, {1, 0, 0}, 3, d.keys())), Status::ok);
   ASSERT_EQ(d.reboot(), Status::ok);
   // A fix that keeps the security counter (3 = installed) installs and runs.
@@ -68,7 +68,7 @@ TEST(OtaAgentPolicy, EqualCounterIsAcceptedLowerIsNot) {
 TEST(OtaAgentPolicy, OlderGenuineSlotNamedPendingIsRolledBack) {
   Device d;
   d.reboot();
-  const auto v1 = test_payload(1000, 1), v2 = test_payload(1000, 2);
+  const auto v1 = test_plan(1000, 1), v2 = test_plan(1000, 2);
   ASSERT_EQ(d.install(make_package(v1, {1, 0, 0}, 1, d.keys())), Status::ok);
   ASSERT_EQ(d.reboot(), Status::ok);
   const uint8_t v1_slot = d.agent().running().slot;
@@ -94,13 +94,13 @@ TEST(OtaAgentPolicy, OlderGenuineSlotNamedPendingIsRolledBack) {
 
 TEST(OtaAgentPolicy, GenuinePackageForAnotherTargetNeverBoots) {
   Device d;
-  write_slot(d, 0, make_package(test_payload(700, 4), {1, 0, 0}, 1, d.keys(), "cortex-m7"));
+  write_slot(d, 0, make_package(test_plan(700, 4), {1, 0, 0}, 1, d.keys(), "cortex-m7"));
   write_state_record(d, StateRecord{0, 0, kNoSlot, 0, 0});
   EXPECT_EQ(d.reboot(), Status::no_image);
   EXPECT_FALSE(d.agent().running().valid);
 
   // Named pending instead: rolled back, not tried.
-  write_slot(d, 1, make_package(test_payload(700, 5), {1, 0, 0}, 1, d.keys(), "cortex-m7"));
+  write_slot(d, 1, make_package(test_plan(700, 5), {1, 0, 0}, 1, d.keys(), "cortex-m7"));
   write_state_record(d, StateRecord{0, 0, 1, 0, 0});
   EXPECT_EQ(d.reboot(), Status::no_image);
   EXPECT_EQ(d.report().last_boot, BootOutcome::no_image);
@@ -132,7 +132,7 @@ struct ProtectedFlash {
 TEST(OtaAgentPolicy, InstallThatNeverReachedFlashIsRefused) {
   Device d;
   d.reboot();
-  const auto v1 = test_payload(1200, 1), v2 = test_payload(1200, 2), v3 = test_payload(1200, 3);
+  const auto v1 = test_plan(1200, 1), v2 = test_plan(1200, 2), v3 = test_plan(1200, 3);
   ASSERT_EQ(d.install(make_package(v1, {1, 0, 0}, 1, d.keys())), Status::ok);
   ASSERT_EQ(d.reboot(), Status::ok);
   ASSERT_EQ(d.install(make_package(v2, {2, 0, 0}, 2, d.keys())), Status::ok);
@@ -165,7 +165,7 @@ TEST(OtaAgentPolicy, StateChangesAlternatePagesKeepingThePreviousRecord) {
   uint32_t last = 0;
   for (uint8_t v = 1; v <= 3; ++v) {
     SCOPED_TRACE(::testing::Message() << "update " << int{v});
-    ASSERT_EQ(d.install(make_package(test_payload(600, v), {v, 0, 0}, v, d.keys())), Status::ok);
+    ASSERT_EQ(d.install(make_package(test_plan(600, v), {v, 0, 0}, v, d.keys())), Status::ok);
     ASSERT_EQ(d.reboot(), Status::ok);
     StateRecord r[2];
     ASSERT_TRUE(decode_state(d.memory().data() + d.config().state_address[0], &r[0]));

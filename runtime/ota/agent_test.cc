@@ -10,7 +10,7 @@
 
 #include "host/compile.h"
 #include "io/files.h"
-#include "runtime/ota/ota_test_device.h"
+#include "runtime/ota/testing/ota_test_device.h"
 #include "tflite_model_builder.h"
 #include "tinyforge/ota/sha256.h"
 #include "tinyforge/runtime.h"
@@ -22,7 +22,9 @@ using testing::Device;
 using testing::Geometry;
 using testing::make_package;
 using testing::test_keys;
-using testing::test_payload;
+using testing::NorFlashSim;
+using testing::self_test_for;
+using testing::test_plan;
 
 struct TestLog {
   int calls = 0;
@@ -43,7 +45,7 @@ TEST(OtaAgent, FreshDeviceInstallsConfirmsAndReportsVersion) {
   TestLog log;
   EXPECT_EQ(d.reboot(logging_test, &log), Status::no_image);
   EXPECT_EQ(d.report().last_boot, BootOutcome::no_image);
-  const auto v1 = test_payload(3000, 1);
+  const auto v1 = test_plan(3000, 1);
   ASSERT_EQ(d.install(make_package(v1, {1, 0, 0}, 1, d.keys())), Status::ok);
 
   VersionReport r = d.report();
@@ -54,7 +56,8 @@ TEST(OtaAgent, FreshDeviceInstallsConfirmsAndReportsVersion) {
   ASSERT_EQ(d.reboot(logging_test, &log), Status::ok);
   EXPECT_EQ(log.calls, 1);
   EXPECT_STREQ(log.last.model_id, "kws");
-  EXPECT_EQ(log.last.payload_size, v1.size());
+  EXPECT_EQ(log.last.plan_size, v1.size());
+  EXPECT_GT(log.last.payload_size, v1.size());  // the known-answer block follows the plan
   EXPECT_EQ(d.running_payload(), v1);
   r = d.report();
   EXPECT_EQ(r.last_boot, BootOutcome::confirmed_update);
@@ -75,7 +78,7 @@ TEST(OtaAgent, FreshDeviceInstallsConfirmsAndReportsVersion) {
 TEST(OtaAgent, UpdateGoesToTheOtherSlotAndKeepsTheOldOne) {
   Device d;
   d.reboot();
-  const auto v1 = test_payload(5000, 1), v2 = test_payload(4000, 2);
+  const auto v1 = test_plan(5000, 1), v2 = test_plan(4000, 2);
   ASSERT_EQ(d.install(make_package(v1, {1, 0, 0}, 1, d.keys())), Status::ok);
   ASSERT_EQ(d.reboot(), Status::ok);
   const uint8_t slot_v1 = d.agent().running().slot;
@@ -91,7 +94,7 @@ TEST(OtaAgent, UpdateGoesToTheOtherSlotAndKeepsTheOldOne) {
 TEST(OtaAgent, FailedSelfTestRollsBackAndRetryCompletes) {
   Device d;
   d.reboot();
-  const auto v1 = test_payload(2000, 1), v2 = test_payload(2100, 2);
+  const auto v1 = test_plan(2000, 1), v2 = test_plan(2100, 2);
   ASSERT_EQ(d.install(make_package(v1, {1, 0, 0}, 1, d.keys())), Status::ok);
   ASSERT_EQ(d.reboot(), Status::ok);
   ASSERT_EQ(d.install(make_package(v2, {2, 0, 0}, 2, d.keys())), Status::ok);
@@ -116,7 +119,7 @@ TEST(OtaAgent, FailedSelfTestRollsBackAndRetryCompletes) {
 TEST(OtaAgent, ResetDuringSelfTestRollsBack) {
   Device d;
   d.reboot();
-  const auto v1 = test_payload(2000, 1), v2 = test_payload(2000, 2);
+  const auto v1 = test_plan(2000, 1), v2 = test_plan(2000, 2);
   ASSERT_EQ(d.install(make_package(v1, {1, 0, 0}, 1, d.keys())), Status::ok);
   ASSERT_EQ(d.reboot(), Status::ok);
   ASSERT_EQ(d.install(make_package(v2, {2, 0, 0}, 2, d.keys())), Status::ok);
@@ -138,19 +141,23 @@ TEST(OtaAgent, ResetDuringSelfTestRollsBack) {
 TEST(OtaAgent, RefusedPackagesNeverTouchFlash) {
   Device d;
   d.reboot();
-  const auto v3 = test_payload(1500, 3);
+  const auto v3 = test_plan(1500, 3);
   ASSERT_EQ(d.install(make_package(v3, {3, 0, 0}, 3, d.keys())), Status::ok);
   ASSERT_EQ(d.reboot(), Status::ok);
-  const auto payload = test_payload(1200, 4);
+  const auto payload = test_plan(1200, 4);
   struct Case {
     const char* what;
     std::vector<uint8_t> package;
     Status expected;
   } cases[] = {
       {"older counter", make_package(payload, {4, 0, 0}, 2, d.keys()), Status::rollback},
-      {"wrong key", make_package(payload, {4, 0, 0}, 4, test_keys(9)), Status::bad_signature},
+      {"unknown key", make_package(payload, {4, 0, 0}, 4, test_keys(9)), Status::bad_key},
+      {"same version again", make_package(test_plan(1500, 3), {3, 0, 0}, 3, d.keys()),
+       Status::already_installed},
+      {"older version, same counter", make_package(payload, {2, 9, 0}, 3, d.keys()),
+       Status::rollback},
       {"other target", make_package(payload, {4, 0, 0}, 4, d.keys(), "cortex-m7"), Status::bad_target},
-      {"larger than a slot", make_package(test_payload(8 * 1024, 4), {4, 0, 0}, 4, d.keys()),
+      {"larger than a slot", make_package(test_plan(8 * 1024, 4), {4, 0, 0}, 4, d.keys()),
        Status::too_large},
   };
   for (const auto& c : cases) {
@@ -159,7 +166,7 @@ TEST(OtaAgent, RefusedPackagesNeverTouchFlash) {
     EXPECT_EQ(d.sim().operations(), ops) << c.what << ": flash was touched";
     d.agent().abort_update();
   }
-  // The same counter as installed is allowed (a fix without a security bump).
+  // The same counter with a newer version is allowed (a fix without a security bump).
   EXPECT_EQ(d.install(make_package(payload, {3, 0, 1}, 3, d.keys())), Status::ok);
   ASSERT_EQ(d.reboot(), Status::ok);
   EXPECT_EQ(d.running_payload(), payload);
@@ -169,7 +176,7 @@ TEST(OtaAgent, RefusedPackagesNeverTouchFlash) {
 TEST(OtaAgent, TruncatedAndOverlongStreamsAreRefused) {
   Device d;
   d.reboot();
-  const auto pkg = make_package(test_payload(3000, 1), {1, 0, 0}, 1, d.keys());
+  const auto pkg = make_package(test_plan(3000, 1), {1, 0, 0}, 1, d.keys());
   for (size_t cut : {size_t{0}, size_t{5}, size_t{12}, size_t{100}, pkg.size() - 1}) {
     std::vector<uint8_t> shorter(pkg.begin(), pkg.begin() + cut);
     EXPECT_EQ(d.install(shorter), Status::truncated) << cut;
@@ -203,7 +210,7 @@ TEST(OtaAgent, CallsOutOfOrderAreRefused) {
 
 // Any chunk size, write unit and page size gives the same slot contents.
 TEST(OtaAgent, AnyChunkSizeWriteUnitAndPageSize) {
-  const auto v1 = test_payload(2500, 1), v2 = test_payload(6100, 2);
+  const auto v1 = test_plan(2500, 1), v2 = test_plan(6100, 2);
   int installs = 0;
   for (uint32_t page : {256u, 1024u, 4096u}) {
     for (uint32_t unit : {1u, 4u, 8u, 16u, 32u}) {
@@ -232,7 +239,7 @@ TEST(OtaAgent, AnyChunkSizeWriteUnitAndPageSize) {
 TEST(OtaAgent, PendingUpdateCanBeReplacedBeforeReboot) {
   Device d;
   d.reboot();
-  const auto v1 = test_payload(2000, 1), v2 = test_payload(2000, 2), v3 = test_payload(2000, 3);
+  const auto v1 = test_plan(2000, 1), v2 = test_plan(2000, 2), v3 = test_plan(2000, 3);
   ASSERT_EQ(d.install(make_package(v1, {1, 0, 0}, 1, d.keys())), Status::ok);
   ASSERT_EQ(d.reboot(), Status::ok);
   ASSERT_EQ(d.install(make_package(v2, {2, 0, 0}, 2, d.keys())), Status::ok);
@@ -244,18 +251,22 @@ TEST(OtaAgent, PendingUpdateCanBeReplacedBeforeReboot) {
 TEST(OtaAgent, BaseHashMustMatchTheRunningModel) {
   Device d;
   d.reboot();
-  const auto v1 = test_payload(2000, 1), v2 = test_payload(2000, 2);
+  const auto v1 = test_plan(2000, 1), v2 = test_plan(2000, 2);
   ASSERT_EQ(d.install(make_package(v1, {1, 0, 0}, 1, d.keys())), Status::ok);
   ASSERT_EQ(d.reboot(), Status::ok);
-  PackageSpec spec{"kws", {2, 0, 0}, 2, "cortex-m4", std::nullopt};
+  PackageSpec spec;
+  spec.model_id = "kws";
+  spec.version = {2, 0, 0};
+  spec.security_counter = 2;
   std::array<uint8_t, 32> base;
   sha256(v2.data(), v2.size(), base.data());  // not what runs
   spec.base_sha256 = base;
-  EXPECT_EQ(d.install(write_package(spec, v2, d.keys().secret_key)), Status::bad_target);
+  EXPECT_EQ(d.install(write_package(spec, v2, d.keys().secret_key, self_test_for(v2))),
+            Status::bad_target);
   d.agent().abort_update();
   sha256(v1.data(), v1.size(), base.data());
   spec.base_sha256 = base;
-  EXPECT_EQ(d.install(write_package(spec, v2, d.keys().secret_key)), Status::ok);
+  EXPECT_EQ(d.install(write_package(spec, v2, d.keys().secret_key, self_test_for(v2))), Status::ok);
   ASSERT_EQ(d.reboot(), Status::ok);
   EXPECT_EQ(d.running_payload(), v2);
 }
@@ -265,7 +276,7 @@ TEST(OtaAgent, BaseHashMustMatchTheRunningModel) {
 TEST(OtaAgent, DamagedRunningSlotFallsBackToTheOtherValidSlot) {
   Device d;
   d.reboot();
-  const auto v1 = test_payload(2000, 1), v2 = test_payload(2000, 2);
+  const auto v1 = test_plan(2000, 1), v2 = test_plan(2000, 2);
   ASSERT_EQ(d.install(make_package(v1, {1, 0, 0}, 1, d.keys())), Status::ok);
   ASSERT_EQ(d.reboot(), Status::ok);
   ASSERT_EQ(d.install(make_package(v2, {2, 0, 0}, 1, d.keys())), Status::ok);  // same counter
@@ -304,7 +315,19 @@ TEST(OtaAgent, InitRefusesInconsistentGeometry) {
   c.slot_size = 512;  // no room for a payload
   EXPECT_EQ(a.init(c), Status::bad_params);
   c = d.config();
-  c.public_key = nullptr;
+  c.keys = nullptr;
+  EXPECT_EQ(a.init(c), Status::bad_params);
+  c = d.config();
+  c.num_keys = kMaxFactoryKeys + 1;
+  EXPECT_EQ(a.init(c), Status::bad_params);
+  c = d.config();
+  c.mapped_flash = nullptr;  // plans are validated in place
+  EXPECT_EQ(a.init(c), Status::bad_params);
+  c = d.config();
+  c.arena = nullptr;  // self-tests run in the device's arena
+  EXPECT_EQ(a.init(c), Status::bad_params);
+  c = d.config();
+  c.security_address[1] = c.state_address[0];  // overlap
   EXPECT_EQ(a.init(c), Status::bad_params);
   c = d.config();
   c.slot_address[1] = 0xFFFFFC00;  // runs past 4 GiB
@@ -312,8 +335,9 @@ TEST(OtaAgent, InitRefusesInconsistentGeometry) {
   EXPECT_EQ(a.init(d.config()), Status::ok);
 }
 
-// The self-test a product would use: run one inference of the plan blob in place, from
-// the slot. A correctly signed but broken blob fails it and is rolled back.
+// The product's own extra self-test runs the model in place, from the slot, after the
+// built-in known-answer test. A correctly signed package whose plan is broken never gets
+// that far: the device validates the plan before it marks the update pending.
 struct ModelTest {
   const uint8_t* flash;
   int inferences = 0;
@@ -323,7 +347,7 @@ bool run_model(void* user, const ImageInfo& image) {
   auto* t = static_cast<ModelTest*>(user);
   alignas(16) static uint8_t arena[64 * 1024];
   Runtime rt;
-  if (rt.init(t->flash + image.payload_address, image.payload_size, arena, sizeof arena) != Status::ok)
+  if (rt.init(t->flash + image.payload_address, image.plan_size, arena, sizeof arena) != Status::ok)
     return false;
   if (rt.num_inputs() == 0) return false;
   std::memset(rt.input(0).data, 0, rt.input(0).bytes);
@@ -350,9 +374,18 @@ TEST(OtaAgent, SelfTestRunsTheModelFromItsSlot) {
 
   std::vector<uint8_t> broken = blob;
   broken[8] ^= 0xFF;  // header_size: validate_plan refuses it, the signature is still good
-  ASSERT_EQ(d.install(make_package(broken, {1, 0, 1}, 1, d.keys())), Status::ok);
+  PackageSpec spec;
+  spec.model_id = "kws";
+  spec.version = {1, 0, 1};
+  spec.security_counter = 1;
+  const auto signed_broken = write_package(spec, broken, d.keys().secret_key, self_test_for(blob));
+  const uint32_t ops = d.sim().operations();
+  EXPECT_EQ(d.install(signed_broken), Status::bad_params);
+  EXPECT_GT(d.sim().operations(), ops);  // it was written, then refused before "pending"
+  EXPECT_FALSE(d.report().pending.valid);
   ASSERT_EQ(d.reboot(run_model, &t), Status::ok);
-  EXPECT_EQ(d.report().last_boot, BootOutcome::rolled_back_test);
+  EXPECT_EQ(d.report().last_boot, BootOutcome::normal);
+  EXPECT_EQ(t.inferences, 1);
   EXPECT_EQ(d.running_payload(), blob);
   EXPECT_EQ(d.sim().violations(), 0u);
 }

@@ -10,7 +10,7 @@
 #include <vector>
 
 #include "ota/package_writer.h"
-#include "runtime/ota/ota_test_device.h"
+#include "runtime/ota/testing/ota_test_device.h"
 #include "tinyforge/ota/package.h"
 
 namespace tinyforge::ota {

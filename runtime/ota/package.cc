@@ -59,13 +59,34 @@ Status read_record(RecordType type, const uint8_t* v, uint16_t length, Manifest*
       std::memcpy(m->base_sha256, v, kDigestBytes);
       m->has_base = true;
       return Status::ok;
+    case RecordType::self_test:
+      if (length != 4) return Status::bad_manifest;
+      m->self_test_offset = load_u32(v);
+      if (m->self_test_offset % 4 != 0) return Status::bad_manifest;  // read in place
+      m->has_self_test = true;
+      return Status::ok;
+    case RecordType::key_id:
+      if (length != 4) return Status::bad_manifest;
+      m->key_id = load_u32(v);
+      m->has_key_id = true;
+      return Status::ok;
+    case RecordType::add_key:
+      if (length != 32) return Status::bad_manifest;
+      std::memcpy(m->add_key, v, 32);
+      m->has_add_key = true;
+      return Status::ok;
+    case RecordType::revoke_key:
+      if (length != 4) return Status::bad_manifest;
+      m->revoke_key_id = load_u32(v);
+      m->has_revoke_key = true;
+      return Status::ok;
   }
   return Status::bad_manifest;
 }
 
 bool is_known(uint16_t type) {
   return type >= static_cast<uint16_t>(RecordType::model_id) &&
-         type <= static_cast<uint16_t>(RecordType::base_sha256);
+         type <= static_cast<uint16_t>(RecordType::revoke_key);
 }
 
 }  // namespace
@@ -106,6 +127,26 @@ Status parse_manifest(const uint8_t* data, uint32_t size, Manifest* out) {
     at += 4 + padded;
   }
   if ((seen & kRequired) != kRequired) return Status::bad_manifest;
+  if (out->has_self_test && out->self_test_offset > out->payload_size) return Status::bad_manifest;
+  return Status::ok;
+}
+
+uint32_t key_id_of(const uint8_t public_key[32]) {
+  uint8_t digest[kDigestBytes];
+  sha256(public_key, 32, digest);
+  return load_u32(digest);
+}
+
+Status peek_key_id(const uint8_t* block, size_t size, uint32_t* key_id) {
+  uint32_t manifest_size = 0;
+  Status s = parse_package_header(block, size, &manifest_size);
+  if (s != Status::ok) return s;
+  if (size < signed_block_bytes(manifest_size)) return Status::truncated;
+  Manifest m;
+  s = parse_manifest(block + kPackageHeaderBytes, manifest_size, &m);
+  if (s != Status::ok) return s;
+  if (!m.has_key_id) return Status::bad_key;
+  *key_id = m.key_id;
   return Status::ok;
 }
 

@@ -16,7 +16,7 @@
 #include "ota/package_describe.h"
 #include "ota/package_writer.h"
 #include "ota/signing_keys.h"
-#include "runtime/ota/ota_test_device.h"
+#include "runtime/ota/testing/ota_test_device.h"
 
 namespace tinyforge::ota {
 namespace {
@@ -25,6 +25,7 @@ using testing::Device;
 using testing::make_package;
 using testing::test_keys;
 using testing::test_payload;
+using testing::test_plan;
 
 void put_u16(std::vector<uint8_t>& m, uint16_t v) {
   m.push_back(static_cast<uint8_t>(v));
@@ -43,14 +44,20 @@ std::vector<uint8_t> u32(uint32_t v) {
           static_cast<uint8_t>(v >> 24)};
 }
 
-PackageSpec spec_v(uint32_t major, uint32_t counter) {
-  return PackageSpec{"kws", {major, 0, 0}, counter, "cortex-m4", std::nullopt};
+PackageSpec spec_of(const char* model_id, SemVer version, uint32_t counter) {
+  PackageSpec spec;
+  spec.model_id = model_id;
+  spec.version = version;
+  spec.security_counter = counter;
+  return spec;
 }
+
+PackageSpec spec_v(uint32_t major, uint32_t counter) { return spec_of("kws", {major, 0, 0}, counter); }
 
 TEST(OtaPackage, RoundTripThroughTheDeviceParser) {
   const KeyPair keys = test_keys();
   const auto payload = test_payload(3000, 1);
-  PackageSpec spec{"keyword-spotter", {1, 2, 3}, 42, "cortex-m4", std::nullopt};
+  PackageSpec spec = spec_of("keyword-spotter", {1, 2, 3}, 42);
   std::array<uint8_t, 32> base{};
   base[0] = 0xAB;
   spec.base_sha256 = base;
@@ -72,7 +79,10 @@ TEST(OtaPackage, RoundTripThroughTheDeviceParser) {
   // The layout the docs promise: magic, version 1.0, signature right after the manifest.
   EXPECT_EQ(std::string(pkg.begin(), pkg.begin() + 4), "TFU1");
   EXPECT_EQ(pkg[4], 1);
-  EXPECT_EQ(pkg[6], 0);
+  EXPECT_EQ(pkg[6], 1);
+  EXPECT_TRUE(m.has_key_id);
+  EXPECT_EQ(m.key_id, key_id_of(keys.public_key.data()));
+  EXPECT_FALSE(m.has_self_test);
   const uint32_t manifest_size = pkg[8] | (pkg[9] << 8);
   EXPECT_EQ(pkg.size(), 12 + manifest_size + 64 + payload.size());
   EXPECT_EQ(0, crypto_sign_verify_detached(pkg.data() + 12 + manifest_size, pkg.data(),
@@ -94,8 +104,9 @@ TEST(OtaPackage, EverySingleBitFlipOf4KiBPackageIsRejected) {
 
   std::map<std::string, std::map<Status, int>> seen;  // region -> status -> count
   Device d;
+  d.config().policy = kAllowNoSelfTest;  // the 4 KiB payload is raw bytes, not a plan
   d.reboot();
-  const auto v1 = test_payload(1000, 1);
+  const auto v1 = test_plan(1000, 1);
   ASSERT_EQ(d.install(make_package(v1, {1, 0, 0}, 1, keys)), Status::ok);
   ASSERT_EQ(d.reboot(), Status::ok);
   int agent_checked = 0;
@@ -135,9 +146,9 @@ TEST(OtaPackage, DistinctStatusPerKindOfBadInput) {
   const KeyPair keys = test_keys();
   Device d;
   d.reboot();
-  ASSERT_EQ(d.install(make_package(test_payload(1000, 1), {1, 0, 0}, 5, keys)), Status::ok);
+  ASSERT_EQ(d.install(make_package(test_plan(1000, 1), {1, 0, 0}, 5, keys)), Status::ok);
   ASSERT_EQ(d.reboot(), Status::ok);
-  const auto payload = test_payload(2000, 2);
+  const auto payload = test_plan(2000, 2);
   const auto good = make_package(payload, {2, 0, 0}, 6, keys);
 
   std::vector<uint8_t> huge_manifest = good;  // header's manifest_size
@@ -145,7 +156,9 @@ TEST(OtaPackage, DistinctStatusPerKindOfBadInput) {
   huge_manifest[9] = 0x00;
   huge_manifest[10] = 0x01;  // 64 KiB
   // A validly signed manifest whose payload_size is 4 GiB - 1.
-  std::vector<uint8_t> manifest = encode_manifest(spec_v(2, 6), payload);
+  PackageSpec huge_spec = spec_v(2, 6);
+  huge_spec.key_id = key_id(keys.public_key);
+  std::vector<uint8_t> manifest = encode_manifest(huge_spec, payload);
   for (size_t at = 0; at + 8 <= manifest.size(); at += 4) {
     if (manifest[at] == static_cast<uint8_t>(RecordType::payload_size) && manifest[at + 2] == 4) {
       for (int i = 0; i < 4; ++i) manifest[at + 4 + i] = 0xFF;
@@ -153,13 +166,16 @@ TEST(OtaPackage, DistinctStatusPerKindOfBadInput) {
     }
   }
   const auto huge_payload = assemble_package(manifest, payload, keys.secret_key);
+  std::vector<uint8_t> damaged_signature = good;
+  damaged_signature[12 + (good[8] | (good[9] << 8)) + 5] ^= 0x20;
 
   struct Case {
     const char* what;
     std::vector<uint8_t> package;
     Status expected;
   } cases[] = {
-      {"wrong key", make_package(payload, {2, 0, 0}, 6, test_keys(7)), Status::bad_signature},
+      {"unknown key", make_package(payload, {2, 0, 0}, 6, test_keys(7)), Status::bad_key},
+      {"damaged signature", damaged_signature, Status::bad_signature},
       {"replayed older counter", make_package(payload, {0, 9, 0}, 4, keys), Status::rollback},
       {"truncated stream", std::vector<uint8_t>(good.begin(), good.end() - 1), Status::truncated},
       {"oversized manifest length", huge_manifest, Status::too_large},
@@ -238,7 +254,7 @@ TEST(OtaPackage, ManifestRecordRules) {
 TEST(OtaPackage, DescribeShowsTheManifest) {
   const KeyPair keys = test_keys();
   const auto payload = test_payload(777, 3);
-  PackageSpec spec{"vww", {2, 5, 1}, 17, "cortex-m4", std::nullopt};
+  PackageSpec spec = spec_of("vww", {2, 5, 1}, 17);
   auto pkg = write_package(spec, payload, keys.secret_key);
   EXPECT_TRUE(is_package(pkg));
   nlohmann::json j = describe_package(pkg);
@@ -249,29 +265,30 @@ TEST(OtaPackage, DescribeShowsTheManifest) {
   EXPECT_EQ(j["target"], "cortex-m4");
   EXPECT_EQ(j["payload_bytes"], 777);
   EXPECT_EQ(j["payload_hash_matches"], true);
-  EXPECT_EQ(j["format_version"], "1.0");
+  EXPECT_EQ(j["format_version"], "1.1");
+  EXPECT_EQ(j["key_id"], key_id_of(keys.public_key.data()));
   EXPECT_EQ(j["signature"].get<std::string>().size(), 128u);
   pkg.back() ^= 1;
   EXPECT_EQ(describe_package(pkg)["payload_hash_matches"], false);
   EXPECT_FALSE(is_package(payload));
-  EXPECT_THROW(describe_package(payload), ir::Error);
-  EXPECT_THROW(describe_package(std::vector<uint8_t>(pkg.begin(), pkg.begin() + 20)), ir::Error);
+  EXPECT_THROW(describe_package(payload), tinyforge::Error);
+  EXPECT_THROW(describe_package(std::vector<uint8_t>(pkg.begin(), pkg.begin() + 20)), tinyforge::Error);
 }
 
 TEST(OtaPackage, WriterValidatesItsInputs) {
   EXPECT_EQ(semver_text(parse_semver("1.20.300")), "1.20.300");
   EXPECT_EQ(parse_semver("4294967295.0.0").major, 4294967295u);
   for (const char* bad : {"", "1", "1.2", "1.2.3.4", "1..3", "a.b.c", "1.2.3-rc1", "4294967296.0.0", " 1.2.3"})
-    EXPECT_THROW(parse_semver(bad), ir::Error) << bad;
+    EXPECT_THROW(parse_semver(bad), tinyforge::Error) << bad;
   const KeyPair keys = test_keys();
   PackageSpec spec = spec_v(1, 1);
   spec.model_id = std::string(33, 'x');
-  EXPECT_THROW(write_package(spec, {}, keys.secret_key), ir::Error);
+  EXPECT_THROW(write_package(spec, {}, keys.secret_key), tinyforge::Error);
   spec.model_id = "";
-  EXPECT_THROW(write_package(spec, {}, keys.secret_key), ir::Error);
+  EXPECT_THROW(write_package(spec, {}, keys.secret_key), tinyforge::Error);
   spec = spec_v(1, 1);
   spec.target = "tab\tted";
-  EXPECT_THROW(write_package(spec, {}, keys.secret_key), ir::Error);
+  EXPECT_THROW(write_package(spec, {}, keys.secret_key), tinyforge::Error);
 }
 
 TEST(OtaPackage, KeyFilesRoundTripAndRefuseOverwrite) {
@@ -286,15 +303,15 @@ TEST(OtaPackage, KeyFilesRoundTripAndRefuseOverwrite) {
   EXPECT_EQ(load_public_key(key + ".pub"), a.public_key);
   const KeyPair b = generate_keypair();
   EXPECT_NE(a.public_key, b.public_key);
-  EXPECT_THROW(save_keypair(key, b, false), ir::Error);
+  EXPECT_THROW(save_keypair(key, b, false), tinyforge::Error);
   EXPECT_EQ(load_public_key(key + ".pub"), a.public_key);  // untouched
   save_keypair(key, b, true);
   EXPECT_EQ(load_public_key(key + ".pub"), b.public_key);
-  EXPECT_THROW(load_public_key(key), ir::Error);  // a secret key is not a public key
-  EXPECT_THROW(load_secret_key(key + ".pub"), ir::Error);
+  EXPECT_THROW(load_public_key(key), tinyforge::Error);  // a secret key is not a public key
+  EXPECT_THROW(load_secret_key(key + ".pub"), tinyforge::Error);
   std::ofstream(dir / "short") << "tinyforge-ed25519-public-v1 abcd\n";
-  EXPECT_THROW(load_public_key((dir / "short").string()), ir::Error);
-  EXPECT_THROW(load_public_key((dir / "missing").string()), ir::Error);
+  EXPECT_THROW(load_public_key((dir / "short").string()), tinyforge::Error);
+  EXPECT_THROW(load_public_key((dir / "missing").string()), tinyforge::Error);
   fs::remove_all(dir);
 }
 

@@ -1,4 +1,4 @@
-// Encoding of the journaled OTA state record; see state_record.h.
+// Encoding of the OTA agent's journal and security records; see state_record.h.
 #include "tinyforge/ota/state_record.h"
 
 #include <cstring>
@@ -16,6 +16,9 @@ uint32_t load_u32(const uint8_t* p) {
 }
 
 constexpr uint32_t kCrcAt = kStateRecordBytes - 4;
+constexpr uint32_t kSecurityCrcAt = kSecurityRecordBytes - 4;
+constexpr uint32_t kAddedAt = 16;
+constexpr uint32_t kRevokedAt = kAddedAt + kMaxAddedKeys * 32;
 
 }  // namespace
 
@@ -40,6 +43,35 @@ bool decode_state(const uint8_t in[kStateRecordBytes], StateRecord* out) {
   out->trial = in[10];
   out->counter_floor = load_u32(in + 12);
   return out->sequence != 0;
+}
+
+void encode_security(const SecurityState& s, uint8_t out[kSecurityRecordBytes]) {
+  std::memset(out, 0, kSecurityRecordBytes);
+  store_u32(out, kSecurityMagic);
+  store_u32(out + 4, s.generation);
+  store_u32(out + 8, s.floor);
+  out[12] = s.num_added;
+  out[13] = s.num_revoked;
+  for (uint32_t i = 0; i < s.num_added && i < kMaxAddedKeys; ++i)
+    std::memcpy(out + kAddedAt + 32 * i, s.added[i], 32);
+  for (uint32_t i = 0; i < s.num_revoked && i < kMaxRevokedKeys; ++i)
+    store_u32(out + kRevokedAt + 4 * i, s.revoked[i]);
+  store_u32(out + kSecurityCrcAt, crc32(out, kSecurityCrcAt));
+}
+
+bool decode_security(const uint8_t in[kSecurityRecordBytes], SecurityState* out) {
+  if (load_u32(in) != kSecurityMagic) return false;
+  if (load_u32(in + kSecurityCrcAt) != crc32(in, kSecurityCrcAt)) return false;
+  if (in[12] > kMaxAddedKeys || in[13] > kMaxRevokedKeys || in[14] != 0 || in[15] != 0)
+    return false;
+  *out = SecurityState{};
+  out->generation = load_u32(in + 4);
+  out->floor = load_u32(in + 8);
+  out->num_added = in[12];
+  out->num_revoked = in[13];
+  for (uint32_t i = 0; i < out->num_added; ++i) std::memcpy(out->added[i], in + kAddedAt + 32 * i, 32);
+  for (uint32_t i = 0; i < out->num_revoked; ++i) out->revoked[i] = load_u32(in + kRevokedAt + 4 * i);
+  return out->generation != 0;
 }
 
 }  // namespace tinyforge::ota

@@ -30,6 +30,11 @@ const char* status_name(Status s) {
     case Status::bad_state: return "bad_state";
     case Status::bad_manifest: return "bad_manifest";
     case Status::no_image: return "no_image";
+    case Status::bad_key: return "bad_key";
+    case Status::no_self_test: return "no_self_test";
+    case Status::self_test_failed: return "self_test_failed";
+    case Status::floor_unknown: return "floor_unknown";
+    case Status::already_installed: return "already_installed";
   }
   return "unknown_status";
 }

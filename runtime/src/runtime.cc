@@ -4,7 +4,7 @@
 #include "tinyforge/runtime.h"
 
 #include "src/dispatch.h"
-#include "src/plan_reader.h"
+#include "tinyforge/plan_reader.h"
 
 namespace tinyforge {
 

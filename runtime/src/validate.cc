@@ -1,7 +1,7 @@
 // validate_plan: every offset, size, index and enum in a blob is checked here, once,
 // before anything else reads it. Arithmetic is done in 64 bits so no check can overflow.
 #include "src/dispatch.h"
-#include "src/plan_reader.h"
+#include "tinyforge/plan_reader.h"
 #include "tinyforge/runtime.h"
 
 namespace tinyforge {

@@ -25,11 +25,11 @@ int default_opset(const onnx::ModelProto& model, const std::string& source) {
   for (const onnx::OperatorSetIdProto& o : model.opset_import())
     if (o.domain().empty() || o.domain() == "ai.onnx") {
       if (o.version() < kMinOpset || o.version() > kMaxOpset)
-        throw ir::Error(fmt::format("{}: unsupported: opset {} of the default domain (supported {}..{})",
+        throw tinyforge::Error(fmt::format("{}: unsupported: opset {} of the default domain (supported {}..{})",
                                     source, o.version(), kMinOpset, kMaxOpset));
       found = static_cast<int>(o.version());
     }
-  if (found < 0) throw ir::Error(source + ": the model imports no opset of the default ONNX domain");
+  if (found < 0) throw tinyforge::Error(source + ": the model imports no opset of the default ONNX domain");
   return found;
 }
 
@@ -42,19 +42,19 @@ void count_uses(Context& ctx, const onnx::GraphProto& g) {
 
 void add_initializers(Context& ctx, const onnx::GraphProto& g) {
   for (const onnx::TensorProto& t : g.initializer()) {
-    if (t.name().empty()) throw ir::Error(ctx.source() + ": an initializer has no name");
+    if (t.name().empty()) throw tinyforge::Error(ctx.source() + ": an initializer has no name");
     if (ctx.values.count(t.name()))
-      throw ir::Error(fmt::format("{}: initializer '{}' is defined twice", ctx.source(), t.name()));
+      throw tinyforge::Error(fmt::format("{}: initializer '{}' is defined twice", ctx.source(), t.name()));
     ctx.values.emplace(t.name(), ctx.constant_value(onnx_import::read_tensor(t, ctx.source())));
   }
   if (g.sparse_initializer_size() > 0)
-    throw ir::Error(ctx.source() + ": unsupported: sparse initializers");
+    throw tinyforge::Error(ctx.source() + ": unsupported: sparse initializers");
 }
 
 void add_graph_inputs(Context& ctx, const onnx::GraphProto& g) {
   for (const onnx::ValueInfoProto& in : g.input()) {
     if (ctx.values.count(in.name())) continue;  // an initializer listed as input (IR version < 4)
-    if (in.name().empty()) throw ir::Error(ctx.source() + ": a graph input has no name");
+    if (in.name().empty()) throw tinyforge::Error(ctx.source() + ": a graph input has no name");
     Value v;
     v.shape = onnx_import::read_value_shape(in, true, ctx.source() + ": graph input");
     ir::Tensor t;
@@ -65,7 +65,7 @@ void add_graph_inputs(Context& ctx, const onnx::GraphProto& g) {
     ctx.graph.inputs.push_back(v.onnx);
     ctx.values.emplace(in.name(), std::move(v));
   }
-  if (ctx.graph.inputs.empty()) throw ir::Error(ctx.source() + ": the model has no runtime input");
+  if (ctx.graph.inputs.empty()) throw tinyforge::Error(ctx.source() + ": the model has no runtime input");
 }
 
 void convert_nodes(Context& ctx, const onnx::GraphProto& g) {
@@ -93,13 +93,13 @@ void add_graph_outputs(Context& ctx, const onnx::GraphProto& g) {
   for (const onnx::ValueInfoProto& out : g.output()) {
     auto it = ctx.values.find(out.name());
     if (it == ctx.values.end())
-      throw ir::Error(fmt::format("{}: graph output '{}' is not produced by any node", ctx.source(), out.name()));
+      throw tinyforge::Error(fmt::format("{}: graph output '{}' is not produced by any node", ctx.source(), out.name()));
     Value& v = it->second;
     if (v.is_constant())
-      throw ir::Error(fmt::format("{}: unsupported: graph output '{}' is a constant", ctx.source(), out.name()));
+      throw tinyforge::Error(fmt::format("{}: unsupported: graph output '{}' is a constant", ctx.source(), out.name()));
     if (out.has_type() && out.type().has_tensor_type() && out.type().tensor_type().has_elem_type() &&
         out.type().tensor_type().elem_type() != onnx::TensorProto::FLOAT)
-      throw ir::Error(fmt::format("{}: graph output '{}': unsupported: element type {}; only float32 models are imported",
+      throw tinyforge::Error(fmt::format("{}: graph output '{}': unsupported: element type {}; only float32 models are imported",
                                   ctx.source(), out.name(), onnx_import::onnx_type_name(out.type().tensor_type().elem_type())));
     // Declared static dims must agree with what the importer inferred.
     if (out.has_type() && out.type().has_tensor_type() && out.type().tensor_type().has_shape()) {
@@ -111,7 +111,7 @@ void add_graph_outputs(Context& ctx, const onnx::GraphProto& g) {
         if (same && dims[i].has_dim_value() && dims[i].dim_value() != v.shape[i]) same = false;
       }
       if (!same)
-        throw ir::Error(fmt::format("{}: graph output '{}' has shape {} here but is declared [{}]",
+        throw tinyforge::Error(fmt::format("{}: graph output '{}' has shape {} here but is declared [{}]",
                                     ctx.source(), out.name(), onnx_import::shape_str(v.shape), declared));
     }
     int t = ctx.as_onnx(v, out.name());
@@ -120,7 +120,7 @@ void add_graph_outputs(Context& ctx, const onnx::GraphProto& g) {
     ctx.graph.tensors[t].name = onnx_import::clean_name(out.name());
     ctx.graph.outputs.push_back(t);
   }
-  if (ctx.graph.outputs.empty()) throw ir::Error(ctx.source() + ": the model has no output");
+  if (ctx.graph.outputs.empty()) throw tinyforge::Error(ctx.source() + ": the model has no output");
 }
 
 // Drops nodes whose results nobody reads (unused ONNX branches, conversions made for a
@@ -151,7 +151,7 @@ std::string printable_line(const std::string& s) {
 }
 
 ir::Graph import_model(const onnx::ModelProto& model, const std::string& source_name) {
-  if (!model.has_graph()) throw ir::Error(source_name + ": the ONNX model has no graph");
+  if (!model.has_graph()) throw tinyforge::Error(source_name + ": the ONNX model has no graph");
   Context ctx(source_name);
   ctx.opset = default_opset(model, source_name);
   const onnx::GraphProto& g = model.graph();
@@ -178,14 +178,14 @@ const char* onnx_supported_ops() {
 }
 
 ir::Graph import_onnx(const uint8_t* data, size_t size, const std::string& source_name) {
-  if (size > static_cast<size_t>(INT_MAX)) throw ir::Error(source_name + ": file too large for an ONNX model");
+  if (size > static_cast<size_t>(INT_MAX)) throw tinyforge::Error(source_name + ": file too large for an ONNX model");
   onnx::ModelProto model;
   if (data == nullptr || size == 0 || !model.ParseFromArray(data, static_cast<int>(size)))
-    throw ir::Error(source_name + ": not a valid ONNX model (protobuf parse failed)");
+    throw tinyforge::Error(source_name + ": not a valid ONNX model (protobuf parse failed)");
   try {
     return import_model(model, source_name);
-  } catch (const ir::Error& e) {
-    throw ir::Error(printable_line(e.what()));
+  } catch (const tinyforge::Error& e) {
+    throw tinyforge::Error(printable_line(e.what()));
   }
 }
 

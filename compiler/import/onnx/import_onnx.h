@@ -5,7 +5,7 @@
 // op from the first opset whose semantics its converter implements, see converters.cc),
 // tensor types, dims positive and bounded, initializer data exactly its declared size,
 // node inputs defined before use (topological order), attribute types, and every op's
-// shapes (shape inference is done here, op by op). Anything else throws ir::Error with
+// shapes (shape inference is done here, op by op). Anything else throws tinyforge::Error with
 // one line naming the node, op type and opset, e.g.
 //   "m.onnx: node 'lstm_1' (LSTM, opset 13): unsupported: op; supported: Add, ..."
 // Errors about features we do not implement contain the word "unsupported".

@@ -402,7 +402,7 @@ TEST(OnnxImport, EverySeedModelImportsCompilesAndRuns) {
 std::string import_error(const ModelBuilder& mb) {
   try {
     mb.import();
-  } catch (const ir::Error& e) {
+  } catch (const tinyforge::Error& e) {
     return e.what();
   }
   return "";
@@ -515,12 +515,12 @@ TEST(OnnxImport, OpsetOutOfRangeAndGarbageAreRefused) {
   mb.output("y");
   EXPECT_NE(import_error(mb).find("opset 99"), std::string::npos);
   const uint8_t garbage[] = {0xff, 0xff, 0xff, 0xff, 0x0f, 0x12};
-  EXPECT_THROW(import_onnx(garbage, sizeof garbage, "g.onnx"), ir::Error);
-  EXPECT_THROW(import_onnx(garbage, 0, "g.onnx"), ir::Error);
+  EXPECT_THROW(import_onnx(garbage, sizeof garbage, "g.onnx"), tinyforge::Error);
+  EXPECT_THROW(import_onnx(garbage, 0, "g.onnx"), tinyforge::Error);
 }
 
 // Truncations and byte flips of a real model: the importer (and the planner after it)
-// either accepts the result or throws ir::Error; anything else fails the test.
+// either accepts the result or throws tinyforge::Error; anything else fails the test.
 TEST(OnnxImport, DamagedDigitsModelNeverCrashes) {
   const std::string path = std::string(TINYFORGE_SOURCE_DIR) + "/examples/digits/digits.onnx";
   std::ifstream f(path, std::ios::binary);
@@ -531,7 +531,7 @@ TEST(OnnxImport, DamagedDigitsModelNeverCrashes) {
     try {
       plan::build_plan(import_onnx(bytes.data(), bytes.size(), "damaged.onnx"));
       return 0;
-    } catch (const ir::Error& e) {
+    } catch (const tinyforge::Error& e) {
       EXPECT_EQ(std::string(e.what()).find('\n'), std::string::npos);
       return 1;
     }

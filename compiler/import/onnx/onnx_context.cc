@@ -66,10 +66,10 @@ std::string Context::where() const {
   return fmt::format("{}: node '{}' ({}, opset {})", source_, node->name(), node->op_type(), opset);
 }
 
-void Context::fail(const std::string& what) const { throw ir::Error(where() + ": " + what); }
+void Context::fail(const std::string& what) const { throw tinyforge::Error(where() + ": " + what); }
 
 void Context::unsupported(const std::string& what) const {
-  throw ir::Error(where() + ": unsupported: " + what);
+  throw tinyforge::Error(where() + ": unsupported: " + what);
 }
 
 size_t Context::num_inputs() const { return static_cast<size_t>(node->input_size()); }

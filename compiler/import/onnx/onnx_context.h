@@ -52,7 +52,7 @@ class Context {
 
   // --- the node being converted ---
   const onnx::NodeProto* node = nullptr;
-  [[noreturn]] void fail(const std::string& what) const;         // ir::Error about the node
+  [[noreturn]] void fail(const std::string& what) const;         // tinyforge::Error about the node
   [[noreturn]] void unsupported(const std::string& what) const;  // "...: unsupported: what"
   std::string where() const;  // "<source>: node 'n' (Op, opset N)"
   const std::string& source() const { return source_; }

@@ -58,21 +58,21 @@ const char* onnx_type_name(int32_t data_type) {
 Constant read_tensor(const onnx::TensorProto& t, const std::string& where) {
   const std::string what = fmt::format("{}: tensor '{}'", where, t.name());
   if (t.data_location() == TP::EXTERNAL || t.external_data_size() > 0)
-    throw ir::Error(what + ": unsupported: external data (save the model with its weights inside)");
-  if (t.has_segment()) throw ir::Error(what + ": unsupported: segmented tensor");
+    throw tinyforge::Error(what + ": unsupported: external data (save the model with its weights inside)");
+  if (t.has_segment()) throw tinyforge::Error(what + ": unsupported: segmented tensor");
   const int32_t type = t.data_type();
   const size_t esize = element_size(type);
   if (esize == 0 || type == TP::FLOAT16)
-    throw ir::Error(fmt::format("{}: unsupported: element type {} ({})", what, onnx_type_name(type), type));
+    throw tinyforge::Error(fmt::format("{}: unsupported: element type {} ({})", what, onnx_type_name(type), type));
   if (static_cast<size_t>(t.dims_size()) > kMaxConstRank)
-    throw ir::Error(fmt::format("{}: rank {} is too large", what, t.dims_size()));
+    throw tinyforge::Error(fmt::format("{}: rank {} is too large", what, t.dims_size()));
 
   Constant c;
   int64_t n = 1;
   for (int64_t d : t.dims()) {
-    if (d < 0 || d > kMaxDim) throw ir::Error(fmt::format("{}: dimension {} out of range", what, d));
+    if (d < 0 || d > kMaxDim) throw tinyforge::Error(fmt::format("{}: dimension {} out of range", what, d));
     n *= d;
-    if (n > kMaxElements) throw ir::Error(fmt::format("{}: more than {} elements", what, kMaxElements));
+    if (n > kMaxElements) throw tinyforge::Error(fmt::format("{}: more than {} elements", what, kMaxElements));
     c.shape.push_back(d);
   }
   c.is_float = type == TP::FLOAT || type == TP::DOUBLE;
@@ -80,13 +80,13 @@ Constant read_tensor(const onnx::TensorProto& t, const std::string& where) {
   if (c.is_float) c.f.resize(count); else c.i.resize(count);
 
   auto size_error = [&](const char* field, size_t have) {
-    return ir::Error(fmt::format("{}: {} holds {} values; shape {} needs {}", what, field, have,
+    return tinyforge::Error(fmt::format("{}: {} holds {} values; shape {} needs {}", what, field, have,
                                  shape_str(c.shape), count));
   };
   if (t.has_raw_data()) {
     const std::string& raw = t.raw_data();
     if (raw.size() != count * esize)
-      throw ir::Error(fmt::format("{}: raw_data has {} bytes; shape {} of {} needs {}", what, raw.size(),
+      throw tinyforge::Error(fmt::format("{}: raw_data has {} bytes; shape {} of {} needs {}", what, raw.size(),
                                   shape_str(c.shape), onnx_type_name(type), count * esize));
     const auto* p = reinterpret_cast<const uint8_t*>(raw.data());
     for (size_t k = 0; k < count; ++k, p += esize) {
@@ -132,24 +132,24 @@ Constant read_tensor(const onnx::TensorProto& t, const std::string& where) {
 Shape read_value_shape(const onnx::ValueInfoProto& v, bool batch_default, const std::string& where) {
   const std::string what = fmt::format("{}: '{}'", where, v.name());
   if (!v.has_type() || !v.type().has_tensor_type())
-    throw ir::Error(what + ": unsupported: not a tensor (sequences, maps and optionals are not supported)");
+    throw tinyforge::Error(what + ": unsupported: not a tensor (sequences, maps and optionals are not supported)");
   const onnx::TypeProto::Tensor& tt = v.type().tensor_type();
   if (tt.elem_type() != TP::FLOAT)
-    throw ir::Error(fmt::format("{}: unsupported: element type {}; only float32 models are imported",
+    throw tinyforge::Error(fmt::format("{}: unsupported: element type {}; only float32 models are imported",
                                 what, onnx_type_name(tt.elem_type())));
-  if (!tt.has_shape()) throw ir::Error(what + ": has no shape; export the model with static shapes");
+  if (!tt.has_shape()) throw tinyforge::Error(what + ": has no shape; export the model with static shapes");
   Shape s;
   for (int i = 0; i < tt.shape().dim_size(); ++i) {
     const auto& d = tt.shape().dim(i);
     if (d.has_dim_value()) {
-      if (d.dim_value() == 0) throw ir::Error(fmt::format("{}: unsupported: empty tensor (dimension {} is 0)", what, i));
+      if (d.dim_value() == 0) throw tinyforge::Error(fmt::format("{}: unsupported: empty tensor (dimension {} is 0)", what, i));
       if (d.dim_value() < 1 || d.dim_value() > kMaxDim)
-        throw ir::Error(fmt::format("{}: dimension {} is {}; expected 1..{}", what, i, d.dim_value(), kMaxDim));
+        throw tinyforge::Error(fmt::format("{}: dimension {} is {}; expected 1..{}", what, i, d.dim_value(), kMaxDim));
       s.push_back(d.dim_value());
     } else if (i == 0 && batch_default) {
       s.push_back(1);
     } else {
-      throw ir::Error(fmt::format("{}: dimension {} ('{}') is not static; export with fixed shapes", what, i,
+      throw tinyforge::Error(fmt::format("{}: dimension {} ('{}') is not static; export with fixed shapes", what, i,
                                   d.dim_param()));
     }
   }

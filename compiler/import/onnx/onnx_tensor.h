@@ -9,7 +9,7 @@
 
 namespace tinyforge::onnx_import {
 
-// Throws ir::Error prefixed with `where` for: external or segmented data, unsupported
+// Throws tinyforge::Error prefixed with `where` for: external or segmented data, unsupported
 // element types, negative or huge dims, data sizes that differ from the shape.
 // Float and double become float; integer and bool types become int64.
 Constant read_tensor(const onnx::TensorProto& t, const std::string& where);

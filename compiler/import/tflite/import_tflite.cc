@@ -21,7 +21,7 @@ constexpr flatbuffers::uoffset_t kMaxTables = 1u << 22;
 constexpr size_t kMaxFileBytes = (size_t{1} << 31) - 1;  // flatbuffers needs size < this
 
 [[noreturn]] void fail(const std::string& source, const std::string& what) {
-  throw ir::Error(fmt::format("{}: {}", source, what));
+  throw tinyforge::Error(fmt::format("{}: {}", source, what));
 }
 
 // File-level checks, then the flatbuffers Verifier over every table the schema declares.

@@ -4,7 +4,7 @@
 // every field the importer uses is validated before use: one subgraph, indices in range,
 // dims positive with sizes under 2 GiB, constant data exactly the tensor's size,
 // consistent quantization, supported dtypes and ops, shapes consistent with each op.
-// Anything else throws ir::Error with one line: "<source>: <op/tensor>: <what>; expected
+// Anything else throws tinyforge::Error with one line: "<source>: <op/tensor>: <what>; expected
 // <what>". Never crashes on bad input.
 //
 // Supported builtins: CONV_2D, DEPTHWISE_CONV_2D, FULLY_CONNECTED, AVERAGE_POOL_2D,

@@ -31,7 +31,7 @@ ir::Graph import_spec(const ModelSpec& spec) {
 std::string import_error(const ModelSpec& spec) {
   try {
     import_spec(spec);
-  } catch (const ir::Error& e) {
+  } catch (const tinyforge::Error& e) {
     return e.what();
   }
   return "";
@@ -369,14 +369,14 @@ TEST(TfliteImport, GraphOrderErrors) {
 
 TEST(TfliteImport, TruncatedAndForeignBytes) {
   const std::vector<uint8_t> good = testing::build_tflite(testing::tiny_int8_model());
-  EXPECT_THROW(import_tflite(good.data(), 0, "x.tflite"), ir::Error);
-  EXPECT_THROW(import_tflite(good.data(), good.size() / 2, "x.tflite"), ir::Error);
+  EXPECT_THROW(import_tflite(good.data(), 0, "x.tflite"), tinyforge::Error);
+  EXPECT_THROW(import_tflite(good.data(), good.size() / 2, "x.tflite"), tinyforge::Error);
   std::vector<uint8_t> other = good;
   other[4] = 'X';
   try {
     import_tflite(other.data(), other.size(), "x.tflite");
     FAIL();
-  } catch (const ir::Error& e) {
+  } catch (const tinyforge::Error& e) {
     EXPECT_NE(std::string(e.what()).find("expected 'TFL3'"), std::string::npos) << e.what();
   }
   // Misaligned input is copied, not read in place.

@@ -1,5 +1,6 @@
-// TFLite builtin operator -> ir::Node: the importer's op mapping. Adding an op means one
-// case in map_operator plus its map_* function here.
+// TFLite builtin operator -> ir::Node: the importer's op mapping, the inverse of
+// export/tflite_ops_writer.cc (every builtin the writer writes is read here). Adding an op
+// means one case in map_operator plus its map_* function here.
 //
 // Facts used (option fields and defaults, output-size arithmetic, optional inputs marked
 // -1, effective opcode = max(deprecated_builtin_code, builtin_code)) are from
@@ -8,6 +9,7 @@
 //   VALID: out = ceil((in - effective_filter + 1) / stride),
 //          effective_filter = (filter - 1) * dilation + 1.
 #include <algorithm>
+#include <climits>
 #include <cmath>
 
 #include "tflite_reader.h"
@@ -16,7 +18,8 @@ namespace tinyforge::tflite_import {
 
 const char* supported_builtins() {
   return "CONV_2D, DEPTHWISE_CONV_2D, FULLY_CONNECTED, AVERAGE_POOL_2D, MAX_POOL_2D, ADD, "
-         "RESHAPE, SOFTMAX, QUANTIZE, DEQUANTIZE";
+         "RESHAPE, SOFTMAX, QUANTIZE, DEQUANTIZE, MUL, LOGISTIC, TANH, RELU, RELU6, "
+         "RELU_N1_TO_1, RELU_0_TO_1, CONCATENATION, TRANSPOSE, PAD, PADV2";
 }
 
 std::string builtin_name(int32_t code) {
@@ -369,6 +372,9 @@ ir::Node map_pool(OpMapper& m, OpCode op) {
   return n;
 }
 
+void require_broadcast(OpMapper& m, const ir::Tensor& a, const ir::Tensor& b,
+                       const ir::Tensor& out);
+
 ir::Node map_add(OpMapper& m) {
   m.require_arity(2, 2);
   const auto* o =
@@ -381,18 +387,7 @@ ir::Node map_add(OpMapper& m) {
   m.require_activation_types(a, out);
   m.require_type(b, m.in_label(1), a.type);
   m.require_per_tensor(b, m.in_label(1));
-  // Broadcast (numpy rules): align trailing dims; each pair equal or one of them 1.
-  const size_t rank = std::max(a.shape.size(), b.shape.size());
-  std::vector<int32_t> expected(rank);
-  for (size_t i = 0; i < rank; ++i) {
-    const int32_t da = i < rank - a.shape.size() ? 1 : a.shape[i - (rank - a.shape.size())];
-    const int32_t db = i < rank - b.shape.size() ? 1 : b.shape[i - (rank - b.shape.size())];
-    if (da != db && da != 1 && db != 1)
-      m.fail(fmt::format("input shapes {} and {} do not broadcast; expected equal dims or 1",
-                         shape_string(a.shape), shape_string(b.shape)));
-    expected[i] = std::max(da, db);
-  }
-  m.require_shape(out, m.out_label(), expected);
+  require_broadcast(m, a, b, out);
   return n;
 }
 
@@ -462,6 +457,163 @@ ir::Node map_dequantize(OpMapper& m) {
   return n;
 }
 
+
+// Elementwise binary with numpy broadcasting (ADD, MUL): trailing dims equal or 1.
+void require_broadcast(OpMapper& m, const ir::Tensor& a, const ir::Tensor& b,
+                       const ir::Tensor& out) {
+  const size_t rank = std::max(a.shape.size(), b.shape.size());
+  std::vector<int32_t> expected(rank);
+  for (size_t i = 0; i < rank; ++i) {
+    const int32_t da = i < rank - a.shape.size() ? 1 : a.shape[i - (rank - a.shape.size())];
+    const int32_t db = i < rank - b.shape.size() ? 1 : b.shape[i - (rank - b.shape.size())];
+    if (da != db && da != 1 && db != 1)
+      m.fail(fmt::format("input shapes {} and {} do not broadcast; expected equal dims or 1",
+                         shape_string(a.shape), shape_string(b.shape)));
+    expected[i] = std::max(da, db);
+  }
+  m.require_shape(out, m.out_label(), expected);
+}
+
+ir::Node map_mul(OpMapper& m) {
+  m.require_arity(2, 2);
+  const auto* o =
+      m.options(m.op().builtin_options_as_MulOptions(), tfl::BuiltinOptions::MulOptions);
+  ir::Node n{OpCode::Mul, {}, {}, {}, {}};
+  if (o) n.attrs.activation = m.activation(o->fused_activation_function());
+  const ir::Tensor& a = m.input(0);
+  const ir::Tensor& b = m.input(1);
+  const ir::Tensor& out = m.output();
+  m.require_activation_types(a, out);
+  m.require_type(b, m.in_label(1), a.type);
+  m.require_per_tensor(b, m.in_label(1));
+  require_broadcast(m, a, b, out);
+  return n;
+}
+
+// LOGISTIC, TANH: same shape in and out; the int8 output scale is checked by lowering.
+ir::Node map_unary(OpMapper& m, OpCode op) {
+  m.require_arity(1, 1);
+  ir::Node n{op, {}, {}, {}, {}};
+  const ir::Tensor& in = m.input(0);
+  const ir::Tensor& out = m.output();
+  m.require_activation_types(in, out);
+  m.require_shape(out, m.out_label(), in.shape);
+  return n;
+}
+
+// RELU, RELU6, RELU_N1_TO_1, RELU_0_TO_1: a clamp to fixed real bounds.
+ir::Node map_relu(OpMapper& m, float lo, float hi) {
+  ir::Node n = map_unary(m, OpCode::Clamp);
+  n.attrs.clamp_min = lo;
+  n.attrs.clamp_max = hi;
+  return n;
+}
+
+ir::Node map_concatenation(OpMapper& m) {
+  m.require_arity(1, kMaxOpInputs);
+  const auto* o = m.options(m.op().builtin_options_as_ConcatenationOptions(),
+                            tfl::BuiltinOptions::ConcatenationOptions);
+  if (!o) m.fail("ConcatenationOptions missing; expected an axis");
+  if (o->fused_activation_function() != tfl::ActivationFunctionType::NONE)
+    m.fail("fused activation on CONCATENATION is not supported; expected NONE");
+  ir::Node n{OpCode::Concatenation, {}, {}, {}, {}};
+  const ir::Tensor& out = m.output();
+  const int rank = static_cast<int>(out.shape.size());
+  const int axis = o->axis() < 0 ? o->axis() + rank : o->axis();
+  if (axis < 0 || axis >= rank)
+    m.fail(fmt::format("axis {} is out of range for {} of rank {}", o->axis(), m.out_label(), rank));
+  n.attrs.axis = axis;
+  int64_t total = 0;
+  for (size_t i = 0; i < m.num_inputs(); ++i) {
+    const ir::Tensor& in = m.input(i);
+    m.require_activation_types(in, out);
+    m.require_same_quant(in, m.in_label(i), out, m.out_label());
+    std::vector<int32_t> expected = out.shape;
+    if (in.shape.size() == out.shape.size()) expected[axis] = in.shape[axis];
+    m.require_shape(in, m.in_label(i), expected);
+    total += in.shape[axis];
+  }
+  if (total != out.shape[axis])
+    m.fail(fmt::format("{} has {} along axis {}; expected the inputs' sum {}", m.out_label(),
+                       out.shape[axis], axis, total));
+  return n;
+}
+
+// The int32 values of a constant operand (perm, paddings) of the expected element count.
+std::vector<int32_t> constant_ints(OpMapper& m, size_t i, int64_t count) {
+  const ir::Tensor& t = m.input(i);
+  if (!t.constant) m.fail(fmt::format("{} is not constant; expected constant data", m.in_label(i)));
+  m.require_type(t, m.in_label(i), DType::i32);
+  if (t.elements() != count)
+    m.fail(fmt::format("{} has {} elements; expected {}", m.in_label(i), t.elements(), count));
+  std::vector<int32_t> v(static_cast<size_t>(count));
+  for (int64_t k = 0; k < count; ++k) v[static_cast<size_t>(k)] = t.at<int32_t>(k);
+  return v;
+}
+
+ir::Node map_transpose(OpMapper& m) {
+  m.require_arity(2, 2);
+  ir::Node n{OpCode::Transpose, {}, {}, {}, {}};
+  const ir::Tensor& in = m.input(0);
+  const ir::Tensor& out = m.output();
+  m.require_activation_types(in, out);
+  m.require_same_quant(in, m.in_label(0), out, m.out_label());
+  const size_t rank = in.shape.size();
+  n.attrs.perm = constant_ints(m, 1, static_cast<int64_t>(rank));
+  std::vector<int32_t> expected(rank);
+  std::vector<char> seen(rank, 0);
+  for (size_t d = 0; d < rank; ++d) {
+    const int32_t p = n.attrs.perm[d];
+    if (p < 0 || static_cast<size_t>(p) >= rank || seen[static_cast<size_t>(p)]++)
+      m.fail(fmt::format("perm {} is not a permutation of 0..{}", shape_string(n.attrs.perm),
+                         rank - 1));
+    expected[d] = in.shape[static_cast<size_t>(p)];
+  }
+  m.require_shape(out, m.out_label(), expected);
+  return n;
+}
+
+// PAD (border 0, the zero point for int8) and PADV2 (border from a one-element tensor).
+ir::Node map_pad(OpMapper& m, bool v2) {
+  m.require_arity(2, v2 ? 3 : 2);
+  ir::Node n{OpCode::Pad, {}, {}, {}, {}};
+  const ir::Tensor& in = m.input(0);
+  const ir::Tensor& out = m.output();
+  m.require_activation_types(in, out);
+  m.require_same_quant(in, m.in_label(0), out, m.out_label());
+  const size_t rank = in.shape.size();
+  const std::vector<int32_t> pairs = constant_ints(m, 1, 2 * static_cast<int64_t>(rank));
+  std::vector<int32_t> expected(rank);
+  n.attrs.pads.resize(2 * rank);
+  for (size_t d = 0; d < rank; ++d) {
+    const int32_t before = pairs[2 * d], after = pairs[2 * d + 1];
+    if (before < 0 || after < 0 || before > kMaxWindow || after > kMaxWindow)
+      m.fail(fmt::format("paddings of dimension {} are ({}, {}); expected 0..{}", d, before, after,
+                         kMaxWindow));
+    n.attrs.pads[d] = before;
+    n.attrs.pads[rank + d] = after;
+    const int64_t padded = int64_t{in.shape[d]} + before + after;
+    if (padded > INT32_MAX) m.fail(fmt::format("padded dimension {} is {}; too large", d, padded));
+    expected[d] = static_cast<int32_t>(padded);
+  }
+  m.require_shape(out, m.out_label(), expected);
+  if (m.input_index(2, /*optional=*/true) >= 0) {
+    const ir::Tensor& value = m.input(2);
+    if (!value.constant || value.elements() != 1)
+      m.fail(fmt::format("{} has {} elements{}; expected one constant value", m.in_label(2),
+                         value.elements(), value.constant ? "" : " and is not constant"));
+    m.require_type(value, m.in_label(2), in.type);
+    if (in.type == DType::i8) {
+      // The border is stored in the input's quantization; real = s * (q - zp).
+      n.attrs.pad_value = in.quant.scale[0] * static_cast<float>(value.at<int8_t>(0) -
+                                                                 in.quant.zero_point[0]);
+    } else {
+      n.attrs.pad_value = value.at<float>(0);
+    }
+  }
+  return n;
+}
+
 }  // namespace
 
 ir::Node map_operator(Reader& reader, int op_index) {
@@ -520,6 +672,39 @@ ir::Node map_operator(Reader& reader, int op_index) {
     case tfl::BuiltinOperator::DEQUANTIZE:
       node = map_dequantize(m);
       break;
+    case tfl::BuiltinOperator::MUL:
+      node = map_mul(m);
+      break;
+    case tfl::BuiltinOperator::LOGISTIC:
+      node = map_unary(m, OpCode::Logistic);
+      break;
+    case tfl::BuiltinOperator::TANH:
+      node = map_unary(m, OpCode::Tanh);
+      break;
+    case tfl::BuiltinOperator::RELU:
+      node = map_relu(m, 0.0f, HUGE_VALF);
+      break;
+    case tfl::BuiltinOperator::RELU6:
+      node = map_relu(m, 0.0f, 6.0f);
+      break;
+    case tfl::BuiltinOperator::RELU_N1_TO_1:
+      node = map_relu(m, -1.0f, 1.0f);
+      break;
+    case tfl::BuiltinOperator::RELU_0_TO_1:
+      node = map_relu(m, 0.0f, 1.0f);
+      break;
+    case tfl::BuiltinOperator::CONCATENATION:
+      node = map_concatenation(m);
+      break;
+    case tfl::BuiltinOperator::TRANSPOSE:
+      node = map_transpose(m);
+      break;
+    case tfl::BuiltinOperator::PAD:
+      node = map_pad(m, /*v2=*/false);
+      break;
+    case tfl::BuiltinOperator::PADV2:
+      node = map_pad(m, /*v2=*/true);
+      break;
     default:
       reader.fail(fmt::format("op {} is {}, which is not supported; expected one of: {}", op_index,
                               name, supported_builtins()));
@@ -527,7 +712,9 @@ ir::Node map_operator(Reader& reader, int op_index) {
   // Inputs the IR keeps: RESHAPE drops its shape operand, the rest keep all (bias -1 allowed).
   // Conv, depthwise and FC always get 3 inputs, -1 for an absent bias.
   size_t kept = m.num_inputs();
-  if (node.op == OpCode::Reshape) kept = 1;
+  // Reshape, Transpose and Pad hold their constant operands as attributes.
+  if (node.op == OpCode::Reshape || node.op == OpCode::Transpose || node.op == OpCode::Pad)
+    kept = 1;
   const bool has_bias = node.op == OpCode::Conv2D || node.op == OpCode::DepthwiseConv2D ||
                         node.op == OpCode::FullyConnected;
   if (has_bias) kept = 3;

@@ -32,7 +32,7 @@ class Reader {
   const std::string& source() const { return source_; }
   int num_tensors() const;
 
-  // Throws ir::Error("<source>: <message>").
+  // Throws tinyforge::Error("<source>: <message>").
   [[noreturn]] void fail(const std::string& message) const;
 
   // The IR tensor for TFLite tensor `index`, validated and converted on first use

@@ -21,7 +21,7 @@ int Reader::num_tensors() const {
 }
 
 void Reader::fail(const std::string& message) const {
-  throw ir::Error(fmt::format("{}: {}", source_, message));
+  throw tinyforge::Error(fmt::format("{}: {}", source_, message));
 }
 
 std::string Reader::tensor_label(int index) const {

@@ -28,6 +28,11 @@ enum class Status : uint8_t {
   bad_state,        // OTA: operation not allowed in the current state
   bad_manifest,     // OTA: manifest record missing, duplicated or malformed
   no_image,         // OTA: no slot holds a valid, signed model
+  bad_key,          // OTA: signed with a key the device does not trust (unknown or revoked)
+  no_self_test,     // OTA: package has no known-answer self-test and the device requires one
+  self_test_failed, // OTA: the model did not reproduce its known answer
+  floor_unknown,    // OTA: anti-rollback state damaged; updates refused until it is restored
+  already_installed,  // OTA: same version as the running model (reinstall not allowed)
 };
 
 // Stable, short, lower-case name of a status (for logs and CLI messages).

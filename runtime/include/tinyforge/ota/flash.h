@@ -2,11 +2,13 @@
 // returns Status::ok, Status::flash_error, or (simulation) Status::power_lost; the agent
 // passes any failure straight back to its caller by ordinary returns.
 //
-// Contract the agent keeps (and tests/nor_flash_sim enforces):
+// Contract the agent keeps (and runtime/ota/testing/nor_flash_sim.h enforces):
 //  - erase_page() gets a page-aligned address; afterwards the page reads 0xFF;
 //  - write() gets an address and size that are multiples of write_unit, never crosses a
 //    page boundary, and only targets bytes erased since they were last written;
-//  - read() may be called with any address and size inside the configured regions.
+//  - read() may be called with any address and size inside the configured regions; it may
+//    fail (ECC error, bus timeout): the agent retries, then treats the data as damaged;
+//  - every write() is followed by a read() of the same bytes, compared.
 #pragma once
 #include <cstdint>
 

@@ -22,7 +22,7 @@ namespace tinyforge::ota {
 
 constexpr uint32_t kPackageMagic = 0x31554654;  // bytes "TFU1"
 constexpr uint16_t kPackageVersionMajor = 1;     // readers refuse any other major
-constexpr uint16_t kPackageVersionMinor = 0;     // additions that old readers may ignore
+constexpr uint16_t kPackageVersionMinor = 1;     // additions that old readers may ignore
 constexpr uint32_t kPackageHeaderBytes = 12;
 constexpr uint32_t kSignatureBytes = 64;
 // Header + manifest + signature: the "signed block" a device buffers in RAM and stores in
@@ -42,6 +42,10 @@ enum class RecordType : uint16_t {
   payload_size = 5,      // 4 bytes u32
   payload_sha256 = 6,    // 32 bytes
   base_sha256 = 7,       // 32 bytes, optional: the payload the device must be running
+  self_test = 8,         // 4 bytes u32: payload [0, v) is the plan, [v, end) its known answer
+  key_id = 9,            // 4 bytes u32: key_id_of() the key that signed the package
+  add_key = 10,          // 32 bytes: a public key the device trusts once this update confirms
+  revoke_key = 11,       // 4 bytes u32: a key id the device stops trusting once it confirms
 };
 constexpr uint16_t kRecordCritical = 0x8000;
 
@@ -58,7 +62,22 @@ struct Manifest {
   uint8_t payload_sha256[kDigestBytes];
   bool has_base;
   uint8_t base_sha256[kDigestBytes];
+  bool has_self_test;
+  uint32_t self_test_offset;  // multiple of 4, <= payload_size
+  bool has_key_id;
+  uint32_t key_id;
+  bool has_add_key;
+  uint8_t add_key[32];
+  bool has_revoke_key;
+  uint32_t revoke_key_id;
 };
+
+// A key's id: the first 4 bytes of SHA-256(public key), little-endian.
+uint32_t key_id_of(const uint8_t public_key[32]);
+
+// The key id a signed block claims, read WITHOUT checking the signature (so the device can
+// pick the key to check it with). Same errors as parse_manifest; bad_key if it has none.
+Status peek_key_id(const uint8_t* block, size_t size, uint32_t* key_id);
 
 // Reads the 12-byte header: truncated if fewer bytes, bad_magic, bad_version (other major),
 // too_large (manifest_size > kMaxManifestBytes), bad_manifest (0 or not a multiple of 4).

@@ -1,0 +1,395 @@
+// Import and export are one mapping: for every op of the op table (float and int8 where the
+// op has both), a one-op graph goes IR -> TFLite -> IR and must come back as the same IR
+// (ops, attributes, every tensor it reads or writes) and run to byte-identical outputs.
+// A new op row without a case here fails `EveryOpHasARoundTripCase`.
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <functional>
+#include <set>
+
+#include "export/tflite_writer.h"
+#include "import/tflite/import_tflite.h"
+#include "ir_test_graphs.h"
+
+namespace tinyforge {
+namespace {
+
+using testing::GraphBuilder;
+
+struct Case {
+  std::string name;
+  std::function<ir::Graph()> build;
+};
+
+void quantize_tensor(ir::Tensor& t, float scale, int32_t zero_point) {
+  t.quant.scale = {scale};
+  t.quant.zero_point = {zero_point};
+  if (!t.constant) {
+    t.type = DType::i8;
+    return;
+  }
+  std::vector<uint8_t> q(static_cast<size_t>(t.elements()));
+  for (int64_t i = 0; i < t.elements(); ++i) {
+    const float v = std::round(t.at<float>(i) / scale) + static_cast<float>(zero_point);
+    q[static_cast<size_t>(i)] = static_cast<uint8_t>(static_cast<int8_t>(std::clamp(v, -128.f, 127.f)));
+  }
+  t.type = DType::i8;
+  t.data = std::move(q);
+}
+
+void quantize_bias(ir::Tensor& t, float scale) {
+  std::vector<uint8_t> q(static_cast<size_t>(t.elements()) * 4);
+  for (int64_t i = 0; i < t.elements(); ++i) {
+    const int32_t v = static_cast<int32_t>(std::lround(t.at<float>(i) / scale));
+    std::memcpy(q.data() + i * 4, &v, 4);
+  }
+  t.type = DType::i32;
+  t.data = std::move(q);
+  t.quant.scale = {scale};
+  t.quant.zero_point = {0};
+}
+
+// One op reading activations `ins` (plus constants) and writing `out`; graph inputs are the
+// non-constant inputs.
+ir::Graph one_op(GraphBuilder& b, OpCode op, const std::vector<int>& ins, int out,
+                 ir::Attrs attrs = {}) {
+  b.node(op, ins, out, std::move(attrs));
+  for (int t : ins)
+    if (t >= 0 && !b.g.tensors[static_cast<size_t>(t)].constant) b.g.inputs.push_back(t);
+  b.g.outputs = {out};
+  b.g.source = op_info(op).name;
+  b.g.check();
+  return b.g;
+}
+
+ir::Attrs window(int filter, int stride, ir::Padding padding,
+                 ir::Activation act = ir::Activation::none) {
+  ir::Attrs a;
+  a.filter_h = a.filter_w = filter;
+  a.stride_h = a.stride_w = stride;
+  a.padding = padding;
+  a.activation = act;
+  return a;
+}
+
+ir::Graph conv(bool int8) {
+  GraphBuilder b(3);
+  const int x = b.activation("x", {1, 6, 6, 3});
+  const int y = b.activation("y", {1, 3, 3, 4});
+  const int w = b.weights("w", {4, 3, 3, 3}, 0.5f), bias = b.weights("b", {4}, 0.2f);
+  if (int8) {
+    quantize_tensor(b.g.tensors[x], 0.02f, 3);
+    quantize_tensor(b.g.tensors[y], 0.05f, -10);
+    quantize_tensor(b.g.tensors[w], 0.004f, 0);
+    quantize_bias(b.g.tensors[bias], 0.02f * 0.004f);
+  }
+  return one_op(b, OpCode::Conv2D, {x, w, bias}, y,
+                window(3, 2, ir::Padding::same, ir::Activation::relu));
+}
+
+ir::Graph depthwise(bool int8) {
+  GraphBuilder b(4);
+  const int x = b.activation("x", {1, 5, 5, 2});
+  const int y = b.activation("y", {1, 3, 3, 4});
+  const int w = b.weights("w", {1, 3, 3, 4}, 0.5f), bias = b.weights("b", {4}, 0.2f);
+  if (int8) {
+    quantize_tensor(b.g.tensors[x], 0.02f, 0);
+    quantize_tensor(b.g.tensors[y], 0.03f, 5);
+    quantize_tensor(b.g.tensors[w], 0.004f, 0);
+    quantize_bias(b.g.tensors[bias], 0.02f * 0.004f);
+  }
+  ir::Attrs a = window(3, 1, ir::Padding::valid, ir::Activation::relu6);
+  a.depth_multiplier = 2;
+  return one_op(b, OpCode::DepthwiseConv2D, {x, w, bias}, y, a);
+}
+
+ir::Graph fully_connected(bool int8) {
+  GraphBuilder b(5);
+  const int x = b.activation("x", {2, 12});
+  const int y = b.activation("y", {2, 5});
+  const int w = b.weights("w", {5, 12}, 0.5f), bias = b.weights("b", {5}, 0.2f);
+  if (int8) {
+    quantize_tensor(b.g.tensors[x], 0.02f, -4);
+    quantize_tensor(b.g.tensors[y], 0.06f, 2);
+    quantize_tensor(b.g.tensors[w], 0.004f, 0);
+    quantize_bias(b.g.tensors[bias], 0.02f * 0.004f);
+  }
+  ir::Attrs a;
+  a.activation = ir::Activation::relu_n1_to_1;
+  return one_op(b, OpCode::FullyConnected, {x, w, bias}, y, a);
+}
+
+ir::Graph pool(OpCode op, bool int8) {
+  GraphBuilder b(6);
+  const int x = b.activation("x", {1, 6, 6, 3});
+  const int y = b.activation("y", {1, 3, 3, 3});
+  if (int8) {
+    quantize_tensor(b.g.tensors[x], 0.02f, 1);
+    quantize_tensor(b.g.tensors[y], 0.02f, 1);
+  }
+  return one_op(b, op, {x}, y, window(2, 2, ir::Padding::valid));
+}
+
+ir::Graph binary(OpCode op, bool int8) {
+  GraphBuilder b(7);
+  const int x = b.activation("x", {1, 3, 4, 2});
+  const int z = b.activation("z", {1, 1, 4, 2});  // broadcast along dim 1
+  const int y = b.activation("y", {1, 3, 4, 2});
+  if (int8) {
+    quantize_tensor(b.g.tensors[x], 0.01f, -3);
+    quantize_tensor(b.g.tensors[z], 0.02f, 7);
+    quantize_tensor(b.g.tensors[y], 0.015f, 0);
+  }
+  ir::Attrs a;
+  a.activation = ir::Activation::relu;
+  return one_op(b, op, {x, z}, y, a);
+}
+
+ir::Graph unary(OpCode op, bool int8, float out_scale = 0, int32_t out_zp = 0) {
+  GraphBuilder b(8);
+  const int x = b.activation("x", {2, 7});
+  const int y = b.activation("y", {2, 7});
+  if (int8) {
+    quantize_tensor(b.g.tensors[x], 0.03f, 4);
+    quantize_tensor(b.g.tensors[y], out_scale, out_zp);
+  }
+  return one_op(b, op, {x}, y);
+}
+
+ir::Graph reshape(bool int8) {
+  GraphBuilder b(9);
+  const int x = b.activation("x", {1, 2, 3, 4});
+  const int y = b.activation("y", {1, 24});
+  if (int8) {
+    quantize_tensor(b.g.tensors[x], 0.03f, 4);
+    quantize_tensor(b.g.tensors[y], 0.03f, 4);
+  }
+  return one_op(b, OpCode::Reshape, {x}, y);
+}
+
+ir::Graph softmax(bool int8) {
+  GraphBuilder b(10);
+  const int x = b.activation("x", {3, 6});
+  const int y = b.activation("y", {3, 6});
+  if (int8) {
+    quantize_tensor(b.g.tensors[x], 0.05f, 0);
+    quantize_tensor(b.g.tensors[y], 1.0f / 256, -128);
+  }
+  ir::Attrs a;
+  a.beta = 1.0f;
+  return one_op(b, OpCode::Softmax, {x}, y, a);
+}
+
+ir::Graph quantize_op() {
+  GraphBuilder b(11);
+  const int x = b.activation("x", {4, 5});
+  const int y = b.activation("y", {4, 5});
+  quantize_tensor(b.g.tensors[y], 0.01f, -5);
+  return one_op(b, OpCode::Quantize, {x}, y);
+}
+
+ir::Graph dequantize_op() {
+  GraphBuilder b(12);
+  const int x = b.activation("x", {4, 5});
+  const int y = b.activation("y", {4, 5});
+  quantize_tensor(b.g.tensors[x], 0.01f, -5);
+  return one_op(b, OpCode::Dequantize, {x}, y);
+}
+
+ir::Graph clamp(float lo, float hi, bool int8) {
+  GraphBuilder b(13);
+  const int x = b.activation("x", {3, 5});
+  const int y = b.activation("y", {3, 5});
+  if (int8) {
+    quantize_tensor(b.g.tensors[x], 0.02f, 0);
+    quantize_tensor(b.g.tensors[y], 0.02f, 0);
+  }
+  ir::Attrs a;
+  a.clamp_min = lo;
+  a.clamp_max = hi;
+  return one_op(b, OpCode::Clamp, {x}, y, a);
+}
+
+ir::Graph concatenation(bool int8) {
+  GraphBuilder b(14);
+  const int x = b.activation("x", {1, 2, 2, 3});
+  const int z = b.activation("z", {1, 2, 2, 5});
+  const int y = b.activation("y", {1, 2, 2, 8});
+  if (int8)
+    for (int t : {x, z, y}) quantize_tensor(b.g.tensors[t], 0.02f, 6);
+  ir::Attrs a;
+  a.axis = 3;
+  return one_op(b, OpCode::Concatenation, {x, z}, y, a);
+}
+
+ir::Graph transpose(bool int8) {
+  GraphBuilder b(15);
+  const int x = b.activation("x", {2, 3, 4});
+  const int y = b.activation("y", {4, 2, 3});
+  if (int8)
+    for (int t : {x, y}) quantize_tensor(b.g.tensors[t], 0.02f, -2);
+  ir::Attrs a;
+  a.perm = {2, 0, 1};
+  return one_op(b, OpCode::Transpose, {x}, y, a);
+}
+
+ir::Graph pad(bool int8, int32_t border_q) {
+  GraphBuilder b(16);
+  const int x = b.activation("x", {1, 3, 3, 2});
+  const int y = b.activation("y", {1, 4, 6, 2});
+  const float scale = 0.25f;
+  if (int8)
+    for (int t : {x, y}) quantize_tensor(b.g.tensors[t], scale, 3);
+  ir::Attrs a;
+  a.pads = {0, 1, 2, 0, 0, 0, 1, 0};
+  // A value the int8 border represents exactly, so it reads back as the same float.
+  a.pad_value = scale * static_cast<float>(border_q);
+  return one_op(b, OpCode::Pad, {x}, y, a);
+}
+
+std::vector<Case> cases() {
+  const float inf = HUGE_VALF;
+  return {
+      {"Conv2D_f32", [] { return conv(false); }},
+      {"Conv2D_i8", [] { return conv(true); }},
+      {"DepthwiseConv2D_f32", [] { return depthwise(false); }},
+      {"DepthwiseConv2D_i8", [] { return depthwise(true); }},
+      {"FullyConnected_f32", [] { return fully_connected(false); }},
+      {"FullyConnected_i8", [] { return fully_connected(true); }},
+      {"AveragePool2D_f32", [] { return pool(OpCode::AveragePool2D, false); }},
+      {"AveragePool2D_i8", [] { return pool(OpCode::AveragePool2D, true); }},
+      {"MaxPool2D_f32", [] { return pool(OpCode::MaxPool2D, false); }},
+      {"MaxPool2D_i8", [] { return pool(OpCode::MaxPool2D, true); }},
+      {"Add_f32", [] { return binary(OpCode::Add, false); }},
+      {"Add_i8", [] { return binary(OpCode::Add, true); }},
+      {"Reshape_f32", [] { return reshape(false); }},
+      {"Reshape_i8", [] { return reshape(true); }},
+      {"Softmax_f32", [] { return softmax(false); }},
+      {"Softmax_i8", [] { return softmax(true); }},
+      {"Quantize", [] { return quantize_op(); }},
+      {"Dequantize", [] { return dequantize_op(); }},
+      {"Mul_f32", [] { return binary(OpCode::Mul, false); }},
+      {"Mul_i8", [] { return binary(OpCode::Mul, true); }},
+      {"Logistic_f32", [] { return unary(OpCode::Logistic, false); }},
+      {"Logistic_i8", [] { return unary(OpCode::Logistic, true, 1.0f / 256, -128); }},
+      {"Tanh_f32", [] { return unary(OpCode::Tanh, false); }},
+      {"Tanh_i8", [] { return unary(OpCode::Tanh, true, 1.0f / 128, 0); }},
+      {"Clamp_relu_f32", [inf] { return clamp(0, inf, false); }},
+      {"Clamp_relu6_i8", [] { return clamp(0, 6, true); }},
+      {"Clamp_n1_to_1_f32", [] { return clamp(-1, 1, false); }},
+      {"Clamp_0_to_1_i8", [] { return clamp(0, 1, true); }},
+      {"Concatenation_f32", [] { return concatenation(false); }},
+      {"Concatenation_i8", [] { return concatenation(true); }},
+      {"Transpose_f32", [] { return transpose(false); }},
+      {"Transpose_i8", [] { return transpose(true); }},
+      {"Pad_f32", [] { return pad(false, 0); }},
+      {"PadV2_f32", [] { return pad(false, -3); }},
+      {"Pad_i8", [] { return pad(true, 0); }},
+      {"PadV2_i8", [] { return pad(true, 5); }},
+  };
+}
+
+// Target kernel variants: chosen by the planner from IR ops, never in the IR itself.
+bool is_kernel_variant(OpCode op) {
+  return op == OpCode::Conv2DDsp || op == OpCode::DepthwiseConv2DDsp ||
+         op == OpCode::FullyConnectedDsp || op == OpCode::AveragePool2DDsp ||
+         op == OpCode::AddDsp;
+}
+
+void expect_same_tensor(const ir::Tensor& a, const ir::Tensor& b, const std::string& what) {
+  SCOPED_TRACE(what + " '" + a.name + "'");
+  EXPECT_EQ(a.type, b.type);
+  EXPECT_EQ(a.shape, b.shape);
+  EXPECT_EQ(a.constant, b.constant);
+  EXPECT_EQ(a.data, b.data);
+  EXPECT_EQ(a.quant.scale, b.quant.scale);
+  EXPECT_EQ(a.quant.zero_point, b.quant.zero_point);
+  if (a.quant.per_channel()) EXPECT_EQ(a.quant.axis, b.quant.axis);
+}
+
+void expect_same_attrs(const ir::Attrs& a, const ir::Attrs& b) {
+  EXPECT_EQ(a.stride_h, b.stride_h);
+  EXPECT_EQ(a.stride_w, b.stride_w);
+  EXPECT_EQ(a.dilation_h, b.dilation_h);
+  EXPECT_EQ(a.dilation_w, b.dilation_w);
+  EXPECT_EQ(a.padding, b.padding);
+  EXPECT_EQ(a.filter_h, b.filter_h);
+  EXPECT_EQ(a.filter_w, b.filter_w);
+  EXPECT_EQ(a.depth_multiplier, b.depth_multiplier);
+  EXPECT_EQ(a.activation, b.activation);
+  EXPECT_EQ(a.beta, b.beta);
+  EXPECT_EQ(a.axis, b.axis);
+  EXPECT_EQ(a.perm, b.perm);
+  EXPECT_EQ(a.pads, b.pads);
+  EXPECT_EQ(a.pad_value, b.pad_value);
+  EXPECT_EQ(a.clamp_min, b.clamp_min);
+  EXPECT_EQ(a.clamp_max, b.clamp_max);
+}
+
+void expect_same_ir(const ir::Graph& a, const ir::Graph& b) {
+  ASSERT_EQ(a.nodes.size(), b.nodes.size());
+  for (size_t i = 0; i < a.nodes.size(); ++i) {
+    const ir::Node& na = a.nodes[i];
+    const ir::Node& nb = b.nodes[i];
+    SCOPED_TRACE(a.node_label(i));
+    EXPECT_EQ(na.op, nb.op);
+    expect_same_attrs(na.attrs, nb.attrs);
+    ASSERT_EQ(na.inputs.size(), nb.inputs.size());
+    for (size_t k = 0; k < na.inputs.size(); ++k) {
+      ASSERT_EQ(na.inputs[k] < 0, nb.inputs[k] < 0);
+      if (na.inputs[k] >= 0)
+        expect_same_tensor(a.tensors[na.inputs[k]], b.tensors[nb.inputs[k]], "input");
+    }
+    ASSERT_EQ(na.outputs.size(), nb.outputs.size());
+    expect_same_tensor(a.tensors[na.outputs[0]], b.tensors[nb.outputs[0]], "output");
+  }
+  ASSERT_EQ(a.inputs.size(), b.inputs.size());
+  ASSERT_EQ(a.outputs.size(), b.outputs.size());
+}
+
+// Random bytes for every model input: any int8 byte, or floats in [-4, 4].
+std::vector<std::vector<uint8_t>> random_inputs(const ir::Graph& g, uint32_t cases) {
+  std::vector<std::vector<uint8_t>> inputs;
+  uint32_t seed = 100;
+  for (int t : g.inputs) {
+    const ir::Tensor& x = g.tensors[static_cast<size_t>(t)];
+    const size_t n = static_cast<size_t>(x.elements()) * cases;
+    if (x.type == DType::f32) {
+      inputs.push_back(testing::random_floats(n, seed++, -4, 4));
+    } else {
+      std::mt19937 rng(seed++);
+      std::vector<uint8_t> bytes(n);
+      for (uint8_t& v : bytes) v = static_cast<uint8_t>(rng());
+      inputs.push_back(std::move(bytes));
+    }
+  }
+  return inputs;
+}
+
+TEST(TfliteRoundTrip, ImportOfExportIsTheSameIrAndRunsBitIdentically) {
+  for (const Case& c : cases()) {
+    SCOPED_TRACE(c.name);
+    const ir::Graph g = c.build();
+    const std::vector<uint8_t> bytes = tflite_export::write_tflite(g);
+    const ir::Graph back = import_tflite(bytes.data(), bytes.size(), c.name + ".tflite");
+    expect_same_ir(g, back);
+    const auto inputs = random_inputs(g, 3);
+    EXPECT_EQ(testing::run_graph(back, inputs, 3), testing::run_graph(g, inputs, 3));
+    // And once more: export of the import is the same file.
+    EXPECT_EQ(tflite_export::write_tflite(back), bytes);
+  }
+}
+
+TEST(TfliteRoundTrip, EveryOpHasARoundTripCase) {
+  std::set<OpCode> covered;
+  for (const Case& c : cases()) covered.insert(c.build().nodes.at(0).op);
+  for (uint16_t i = 0; i < kNumOps; ++i) {
+    const auto op = static_cast<OpCode>(i);
+    if (is_kernel_variant(op)) continue;
+    EXPECT_TRUE(covered.count(op)) << op_info(op).name << " has no round-trip case";
+  }
+}
+
+}  // namespace
+}  // namespace tinyforge

@@ -1,0 +1,79 @@
+// The one reader of plan-blob records: the validator, the executor and the host tools
+// (`inspect`, the AOT emitter, firmware) all read a blob through it. Use it only on a blob
+// that validate_plan() accepted (the validator itself reads only ranges it has checked).
+//
+// Records are copied out (memcpy) instead of cast in place: no alignment or aliasing
+// assumptions about where the blob lives; they are small.
+#pragma once
+#include <cstring>
+
+#include "tinyforge/kernel.h"
+#include "tinyforge/plan_format.h"
+
+namespace tinyforge {
+
+inline PlanHeader read_header(const uint8_t* blob) {
+  PlanHeader h;
+  std::memcpy(&h, blob, sizeof h);
+  return h;
+}
+inline TensorRecord read_tensor(const uint8_t* blob, const PlanHeader& h, uint32_t i) {
+  TensorRecord t;
+  std::memcpy(&t, blob + h.tensors_offset + i * sizeof(TensorRecord), sizeof t);
+  return t;
+}
+inline OpRecord read_op(const uint8_t* blob, const PlanHeader& h, uint32_t i) {
+  OpRecord o;
+  std::memcpy(&o, blob + h.ops_offset + i * sizeof(OpRecord), sizeof o);
+  return o;
+}
+inline uint16_t read_index(const uint8_t* blob, const PlanHeader& h, uint32_t i) {
+  uint16_t v;
+  std::memcpy(&v, blob + h.indices_offset + i * sizeof(uint16_t), sizeof v);
+  return v;
+}
+
+// A view of tensor record `t`; data resolved against the blob or the arena (either may
+// be nullptr during validation, which only checks shapes).
+inline TensorView make_view(const TensorRecord& t, const uint8_t* blob, uint8_t* arena) {
+  TensorView v{};
+  v.type = static_cast<DType>(t.dtype);
+  v.rank = t.rank;
+  for (uint8_t d = 0; d < kMaxRank; ++d) v.dims[d] = t.dims[d];
+  v.bytes = t.size_bytes;
+  v.scale = t.scale;
+  v.zero_point = t.zero_point;
+  if (static_cast<Storage>(t.storage) == Storage::constant)
+    v.data = blob ? const_cast<uint8_t*>(blob) + t.offset : nullptr;
+  else
+    v.data = arena ? arena + t.offset : nullptr;
+  return v;
+}
+
+// The records of one validated blob, by what they mean rather than by offset.
+class PlanReader {
+ public:
+  explicit PlanReader(const uint8_t* blob) : blob_(blob), h_(read_header(blob)) {}
+
+  const uint8_t* blob() const { return blob_; }
+  const PlanHeader& header() const { return h_; }
+  TensorRecord tensor(uint32_t t) const { return read_tensor(blob_, h_, t); }
+  OpRecord op(uint32_t i) const { return read_op(blob_, h_, i); }
+  // Tensor index of op input k (kNoTensor for an absent optional input) / output k.
+  uint16_t op_input(const OpRecord& op, uint32_t k) const {
+    return read_index(blob_, h_, op.io_at + k);
+  }
+  uint16_t op_output(const OpRecord& op, uint32_t k) const {
+    return read_index(blob_, h_, op.io_at + op.num_inputs + k);
+  }
+  uint16_t model_input(uint32_t i) const { return read_index(blob_, h_, h_.inputs_at + i); }
+  uint16_t model_output(uint32_t i) const { return read_index(blob_, h_, h_.outputs_at + i); }
+  // Offset of an op's params (or of a constant) from the start of the data section.
+  uint32_t data_relative(uint32_t blob_offset) const { return blob_offset - h_.data_offset; }
+
+ private:
+  const uint8_t* blob_;
+  PlanHeader h_;
+};
+
+}  // namespace tinyforge
