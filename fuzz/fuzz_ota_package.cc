@@ -2,15 +2,23 @@
 // the update agent over simulated NOR flash, plus boot over hostile slot contents.
 // Input: one mode byte, then the package. Mode bit 0 re-signs the header + manifest with
 // the harness key, so the fuzzer also reaches the manifest parser and the agent's policy
-// checks with authenticated but hostile manifests; bits 1..7 pick the stream chunk size.
+// checks with authenticated but hostile manifests; bit 1 first rewrites the manifest's
+// payload size and hash to match the payload (reaching past the hash check); bits 2..7 pick
+// the stream chunk size. Seeds (make_fuzz_seeds) are packages signed by the harness key.
+//
+// The oracle is libsodium, not our verifier (fuzz/ota_harness.h): if verify_package, the
+// agent's finish_update or any boot ever accepts or runs a package whose signature is not
+// the harness key's (or whose payload does not match its signed hash), the target aborts.
 #include <sodium.h>
 
 #include <algorithm>
 #include <cstdint>
+#include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <vector>
 
-#include "ota/signing_keys.h"
+#include "fuzz/ota_harness.h"
 #include "runtime/ota/testing/nor_flash_sim.h"
 #include "tinyforge/ota/agent.h"
 #include "tinyforge/ota/package.h"
@@ -19,12 +27,9 @@ namespace {
 
 using namespace tinyforge;
 using namespace tinyforge::ota;
+using fuzz::harness_keys;
+using fuzz::signed_by_harness;
 using tinyforge::ota::testing::NorFlashSim;
-
-const KeyPair& harness_keys() {
-  static const KeyPair keys = keypair_from_seed(std::array<uint8_t, 32>{7, 7, 7});
-  return keys;
-}
 
 constexpr uint32_t kPage = 1024, kSlot = 8 * kPage;
 
@@ -53,6 +58,41 @@ struct Device {
   }
 };
 
+[[noreturn]] void finding(const char* what) {
+  std::fprintf(stderr, "OTA oracle: %s\n", what);
+  std::abort();
+}
+
+// The slot the agent runs must hold a package signed by the harness key whose payload
+// matches the signed hash, whatever our verifier said.
+void check_running(const UpdateAgent& agent, const Device& d, const char* when) {
+  const ImageInfo& r = agent.running();
+  if (!r.valid) return;
+  const uint8_t* slot = d.memory + d.config.slot_address[r.slot];
+  if (!signed_by_harness(slot, kMaxSignedBlockBytes, slot + kSlotPayloadOffset,
+                         kSlot - kSlotPayloadOffset))
+    finding(when);
+}
+
+// Bit 1: payload size and hash records rewritten in place to describe the payload.
+void fix_payload_records(std::vector<uint8_t>& pkg) {
+  if (pkg.size() < kPackageHeaderBytes) return;
+  const uint32_t manifest_size = fuzz::load_le32(pkg.data() + 8);
+  const uint64_t signed_end = uint64_t{kPackageHeaderBytes} + manifest_size + kSignatureBytes;
+  if (manifest_size > kMaxManifestBytes || signed_end > pkg.size()) return;
+  uint8_t* manifest = pkg.data() + kPackageHeaderBytes;
+  const uint32_t payload_size = static_cast<uint32_t>(pkg.size() - signed_end);
+  uint16_t n = 0;
+  auto* size = const_cast<uint8_t*>(fuzz::find_record(
+      manifest, manifest_size, static_cast<uint16_t>(RecordType::payload_size), &n));
+  if (size != nullptr && n == 4)
+    for (int i = 0; i < 4; ++i) size[i] = static_cast<uint8_t>(payload_size >> (8 * i));
+  auto* hash = const_cast<uint8_t*>(fuzz::find_record(
+      manifest, manifest_size, static_cast<uint16_t>(RecordType::payload_sha256), &n));
+  if (hash != nullptr && n == kDigestBytes)
+    crypto_hash_sha256(hash, pkg.data() + signed_end, payload_size);
+}
+
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
@@ -60,17 +100,24 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const uint8_t mode = data[0];
   std::vector<uint8_t> pkg(data + 1, data + size);
   if (pkg.empty()) pkg.push_back(0);  // keeps pkg.data() non-null for memcpy
+  if (mode & 2) fix_payload_records(pkg);
   if ((mode & 1) && pkg.size() >= kPackageHeaderBytes) {
-    uint32_t manifest_size = 0;
-    std::memcpy(&manifest_size, pkg.data() + 8, 4);  // little-endian host
+    const uint32_t manifest_size = fuzz::load_le32(pkg.data() + 8);
     const uint64_t signed_end = uint64_t{kPackageHeaderBytes} + manifest_size + kSignatureBytes;
     if (signed_end <= pkg.size())
       crypto_sign_detached(pkg.data() + kPackageHeaderBytes + manifest_size, nullptr, pkg.data(),
                            kPackageHeaderBytes + manifest_size, harness_keys().secret_key.data());
   }
+  const uint32_t manifest_size =
+      pkg.size() >= kPackageHeaderBytes ? fuzz::load_le32(pkg.data() + 8) : 0;
+  const size_t signed_size = kPackageHeaderBytes + size_t{manifest_size} + kSignatureBytes;
+  const uint8_t* payload = pkg.size() >= signed_size ? pkg.data() + signed_size : nullptr;
+  const size_t payload_bytes = payload ? pkg.size() - signed_size : 0;
 
   Manifest m;
-  (void)verify_package(pkg.data(), pkg.size(), harness_keys().public_key.data(), &m);
+  if (verify_package(pkg.data(), pkg.size(), harness_keys().public_key.data(), &m) == Status::ok &&
+      (payload == nullptr || !signed_by_harness(pkg.data(), pkg.size(), payload, payload_bytes)))
+    finding("verify_package accepted a package the harness key did not sign");
   if (pkg.size() > kPackageHeaderBytes) {
     const uint32_t n = static_cast<uint32_t>(
         std::min<size_t>(pkg.size() - kPackageHeaderBytes, kMaxManifestBytes));
@@ -84,22 +131,38 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (agent.init(device->config) != Status::ok) __builtin_trap();
   (void)agent.boot(nullptr, nullptr);
   if (agent.begin_update() != Status::ok) __builtin_trap();
-  const size_t chunk = 1 + (mode >> 1) * 13;
+  const size_t chunk = 1 + (mode >> 2) * 13;
   Status s = Status::ok;
   for (size_t at = 0; at < pkg.size() && s == Status::ok; at += chunk)
     s = agent.write_update(pkg.data() + at, std::min(chunk, pkg.size() - at));
   if (s == Status::ok) s = agent.finish_update();
+  if (s == Status::ok &&
+      (payload == nullptr || !signed_by_harness(pkg.data(), pkg.size(), payload, payload_bytes)))
+    finding("the agent installed a package the harness key did not sign");
   if (device->sim.violations() != 0) __builtin_trap();  // the agent broke the flash contract
   UpdateAgent rebooted;
-  if (rebooted.init(device->config) == Status::ok) (void)rebooted.boot(nullptr, nullptr);
+  if (rebooted.init(device->config) == Status::ok) {
+    (void)rebooted.boot(nullptr, nullptr);
+    check_running(rebooted, *device, "booted an unsigned slot after an install");
+  }
 
-  // Boot over hostile contents: the input as slot 0 and as the journal and security pages.
+  // Boot over hostile contents: the input as slot 0 and as the journal and security pages;
+  // then with the input's signed block and payload laid out in slot 1 as the agent would
+  // write them.
   device->sim.init(device->memory, sizeof device->memory, kPage, 8);
   std::memcpy(device->memory, pkg.data(), std::min<size_t>(pkg.size(), kSlot));
   for (uint32_t page = 0; page < 4; ++page)
     std::memcpy(device->memory + 2 * kSlot + page * kPage, pkg.data(),
                 std::min<size_t>(pkg.size(), kPage));
+  if (payload != nullptr && signed_size <= kMaxSignedBlockBytes) {
+    std::memcpy(device->memory + kSlot, pkg.data(), signed_size);
+    std::memcpy(device->memory + kSlot + kSlotPayloadOffset, payload,
+                std::min<size_t>(payload_bytes, kSlot - kSlotPayloadOffset));
+  }
   UpdateAgent hostile;
-  if (hostile.init(device->config) == Status::ok) (void)hostile.boot(nullptr, nullptr);
+  if (hostile.init(device->config) == Status::ok) {
+    (void)hostile.boot(nullptr, nullptr);
+    check_running(hostile, *device, "booted a slot the harness key did not sign");
+  }
   return 0;
 }

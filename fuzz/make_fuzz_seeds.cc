@@ -2,8 +2,12 @@
 // starts from. OUT_DIR/fuzz_tflite_import/ gets small models built in code (every supported
 // op) plus the given .tflite models; OUT_DIR/fuzz_onnx_import/ likewise for ONNX (the
 // models of tests/onnx_seed_models.h plus the given .onnx files); OUT_DIR/fuzz_plan_validate/
-// gets the plan blobs compiled from all of them. Models that fail to compile are skipped
-// with a note.
+// gets the plan blobs compiled from all of them for both kernel sets (reference and the
+// cortex-m4 DSP twins: scratch, packed constants, in-place memory), plus one-op DSP plans
+// from the twin tests' random graphs; OUT_DIR/fuzz_ota_package/ gets packages signed by the
+// harness key (fuzz/ota_harness.h) around some of those blobs, each prefixed with the target's
+// mode byte. Models that fail to compile are skipped with a note.
+#include <algorithm>
 #include <cstdio>
 #include <filesystem>
 #include <string>
@@ -13,12 +17,34 @@
 #include "import/onnx/import_onnx.h"
 #include "import/tflite/import_tflite.h"
 #include "io/files.h"
+#include "fuzz/ota_harness.h"
 #include "onnx_seed_models.h"
+#include "ota/package_writer.h"
 #include "plan/build_plan.h"
+#include "plan/dsp_twin_cases.h"
 #include "tflite_model_builder.h"
 
 namespace fs = std::filesystem;
 using namespace tinyforge;
+
+namespace {
+
+// Writes the blob of `graph` compiled with `kernels` as OUT/name.tfp; false if refused.
+bool write_blob(const ir::Graph& graph, plan::KernelSet kernels, const fs::path& path,
+                std::vector<std::vector<uint8_t>>* blobs) {
+  try {
+    plan::PlanOptions options;
+    options.kernels = kernels;
+    blobs->push_back(emit::write_plan_blob(plan::build_plan(graph, options)));
+    io::write_file(path.string(), blobs->back());
+    return true;
+  } catch (const tinyforge::Error& e) {
+    std::fprintf(stderr, "make_fuzz_seeds: no blob for %s: %s\n", path.filename().c_str(), e.what());
+    return false;
+  }
+}
+
+}  // namespace
 
 int main(int argc, char** argv) {
   if (argc < 2) {
@@ -50,13 +76,15 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "make_fuzz_seeds: %s\n", e.what());
     return 1;
   }
-  int blobs = 0;
+  std::vector<std::vector<uint8_t>> blobs;
+  auto both_kernel_sets = [&](const ir::Graph& g, const std::string& stem) {
+    write_blob(g, plan::KernelSet::reference, blobs_dir / (stem + ".tfp"), &blobs);
+    write_blob(g, plan::KernelSet::armv7em, blobs_dir / (stem + "_m4.tfp"), &blobs);
+  };
   for (const auto& [name, bytes] : models) {
     io::write_file((models_dir / (name + ".tflite")).string(), bytes);
     try {
-      const plan::Plan p = plan::build_plan(import_tflite(bytes.data(), bytes.size(), name));
-      io::write_file((blobs_dir / (name + ".tfp")).string(), emit::write_plan_blob(p));
-      ++blobs;
+      both_kernel_sets(import_tflite(bytes.data(), bytes.size(), name), name);
     } catch (const tinyforge::Error& e) {
       std::fprintf(stderr, "make_fuzz_seeds: no blob for %s: %s\n", name.c_str(), e.what());
     }
@@ -64,14 +92,42 @@ int main(int argc, char** argv) {
   for (const auto& [name, bytes] : onnx_models) {
     io::write_file((onnx_dir / (name + ".onnx")).string(), bytes);
     try {
-      const plan::Plan p = plan::build_plan(import_onnx(bytes.data(), bytes.size(), name));
-      io::write_file((blobs_dir / (name + "_onnx.tfp")).string(), emit::write_plan_blob(p));
-      ++blobs;
+      both_kernel_sets(import_onnx(bytes.data(), bytes.size(), name), name + "_onnx");
     } catch (const tinyforge::Error& e) {
       std::fprintf(stderr, "make_fuzz_seeds: no blob for %s: %s\n", name.c_str(), e.what());
     }
   }
-  std::printf("make_fuzz_seeds: %zu models, %d plan blobs in %s\n",
-              models.size() + onnx_models.size(), blobs, out.string().c_str());
+  // Small one-op graphs of every DSP twin family (scratch, packed weights, in-place).
+  plan::twin_cases::Rng rng(1);
+  for (const plan::twin_cases::Family& family : plan::twin_cases::kFamilies)
+    for (int i = 0; i < 3; ++i) {
+      std::string stem = std::string("dsp_") + family.name + "_" + std::to_string(i);
+      std::replace(stem.begin(), stem.end(), ' ', '_');
+      write_blob(family.make(rng).graph, plan::KernelSet::armv7em, blobs_dir / (stem + ".tfp"), &blobs);
+    }
+
+  // OTA packages signed by the harness key around the smallest blobs; mode byte 0 (no
+  // re-signing, chunk 1), 4 and 0x7c (larger chunks).
+  const fs::path ota_dir = out / "fuzz_ota_package";
+  fs::create_directories(ota_dir);
+  std::vector<const std::vector<uint8_t>*> small;
+  for (const auto& b : blobs) small.push_back(&b);
+  std::sort(small.begin(), small.end(), [](auto* a, auto* b) { return a->size() < b->size(); });
+  int packages = 0;
+  for (size_t i = 0; i < small.size() && packages < 12; ++i) {
+    if (small[i]->size() > 6 * 1024) continue;  // the harness slot holds 7.5 KiB of payload
+    ota::PackageSpec spec;
+    spec.model_id = "seed" + std::to_string(i);
+    spec.version = {1, static_cast<uint32_t>(i), 0};
+    spec.security_counter = static_cast<uint32_t>(1 + i % 3);
+    spec.target = i % 4 == 3 ? "cortex-m7" : "cortex-m4";  // a few for another target
+    std::vector<uint8_t> pkg = ota::write_package(spec, *small[i], fuzz::harness_keys().secret_key);
+    const uint8_t mode = static_cast<uint8_t>(packages % 3 == 0 ? 0 : packages % 3 == 1 ? 4 : 0x7c);
+    pkg.insert(pkg.begin(), mode);
+    io::write_file((ota_dir / ("signed_" + std::to_string(packages) + ".bin")).string(), pkg);
+    ++packages;
+  }
+  std::printf("make_fuzz_seeds: %zu models, %zu plan blobs, %d signed packages in %s\n",
+              models.size() + onnx_models.size(), blobs.size(), packages, out.string().c_str());
   return 0;
 }

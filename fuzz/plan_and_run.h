@@ -1,6 +1,8 @@
-// Shared tail of the import fuzz targets: a graph that imported is planned; a plan that
-// builds must serialize to a blob the runtime validates and, when small, runs without
-// touching memory outside its buffers. Anything else aborts (a finding).
+// Shared tail of the import fuzz targets: a graph that imported is planned for both kernel
+// sets (the host reference kernels and the cortex-m4 DSP twins, whose plans add scratch
+// buffers, packed constants and in-place memory); a plan that builds must serialize to a
+// blob the runtime validates and, when small, runs without touching memory outside its
+// buffers. Anything else aborts (a finding).
 #pragma once
 #include <cstdint>
 #include <cstdio>
@@ -33,10 +35,12 @@ inline int64_t estimated_work(const ir::Graph& g) {
   return work;
 }
 
-inline void plan_and_run(const ir::Graph& graph) {
+inline void plan_and_run_with(const ir::Graph& graph, plan::KernelSet kernels) {
   plan::Plan p;
   try {
-    p = plan::build_plan(graph);
+    plan::PlanOptions options;
+    options.kernels = kernels;
+    p = plan::build_plan(graph, options);
   } catch (const tinyforge::Error&) {
     return;  // refused with a message: fine
   }
@@ -59,6 +63,11 @@ inline void plan_and_run(const ir::Graph& graph) {
     std::abort();
   }
   rt.invoke();
+}
+
+inline void plan_and_run(const ir::Graph& graph) {
+  plan_and_run_with(graph, plan::KernelSet::reference);
+  plan_and_run_with(graph, plan::KernelSet::armv7em);
 }
 
 }  // namespace tinyforge::fuzz

@@ -65,7 +65,7 @@ void compare_with_armnn(const ir::Graph& graph, const std::vector<uint8_t>& inpu
   io::write_file(in, input);
   std::string message;
   const int status = run_armnn(model, in, out, message);
-  if (status == kSkip) GTEST_SKIP() << "Arm NN unusable: " << message;
+  if (status == kSkip) TINYFORGE_SKIP_MISSING("Arm NN unusable: " << message);
   ASSERT_EQ(status, 0) << "Arm NN failed on " << model << ": " << message;
   const std::vector<uint8_t> theirs_bytes = io::read_file(out);
   const std::vector<uint8_t> ours_bytes = testing::run_graph(graph, {input}, cases);
@@ -98,8 +98,8 @@ void compare_with_armnn(const ir::Graph& graph, const std::vector<uint8_t>& inpu
 TEST(ArmnnCheck, QuantizedDigitsModel) {
   const fs::path data = fs::path(TINYFORGE_SOURCE_DIR) / "examples" / "digits" / "data";
   if (!fs::exists(data / "calibration.bin") || !fs::exists(data / "test.bin"))
-    GTEST_SKIP()
-        << "examples/digits/data missing: run /usr/bin/python3 examples/digits/prepare_data.py";
+    TINYFORGE_SKIP_MISSING(
+        "examples/digits/data missing: run /usr/bin/python3 examples/digits/prepare_data.py");
   const ir::Graph g =
       load_model((fs::path(TINYFORGE_SOURCE_DIR) / "examples" / "digits" / "digits.onnx").string());
   const quantize::CalibrationSet cal = quantize::make_calibration_set(

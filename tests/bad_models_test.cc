@@ -10,6 +10,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
@@ -61,6 +62,9 @@ std::vector<Damaged> targeted_corpus() {
   s.tensors[1].data.resize(40);
   add("buffer_data_too_short", s, "holds 40 bytes; expected 72");
   s = testing::tiny_int8_model();
+  s.tensors[1].data.resize(80);
+  add("buffer_data_too_long", s, "holds 80 bytes; expected 72");
+  s = testing::tiny_int8_model();
   std::swap(s.ops[0], s.ops[1]);
   add("cyclic_graph", s, "before any op writes it");
   s = testing::tiny_int8_model();
@@ -69,6 +73,28 @@ std::vector<Damaged> targeted_corpus() {
   s = testing::tiny_int8_model();
   s.ops[0].inputs[1] = 999;
   add("tensor_index_past_end", s, "input 1 is tensor 999");
+  // The same one index past the last, where an off-by-one check would let them through.
+  s = testing::tiny_int8_model();
+  const auto num_tensors = static_cast<int32_t>(s.tensors.size());
+  const auto num_buffers = 1 + std::count_if(s.tensors.begin(), s.tensors.end(),
+                                             [](const auto& t) { return !t.data.empty(); });
+  s.tensors[1].buffer_override = num_buffers;
+  add("buffer_index_one_past_end", s, fmt::format("buffer index {} is past the end", num_buffers));
+  s = testing::tiny_int8_model();
+  s.ops[0].inputs[1] = num_tensors;
+  add("tensor_index_one_past_end", s, fmt::format("input 1 is tensor {}", num_tensors));
+  s = testing::tiny_int8_model();
+  s.ops[0].inputs[1] = -2;  // -1 marks an absent optional input; nothing else is negative
+  add("negative_tensor_index", s, "input 1 is tensor -2");
+  s = testing::tiny_int8_model();
+  s.ops[0].outputs[0] = num_tensors;
+  add("output_index_one_past_end", s, fmt::format("output 0 is tensor {}", num_tensors));
+  s = testing::tiny_int8_model();
+  s.inputs[0] = num_tensors;
+  add("model_input_one_past_end", s, fmt::format("model input lists tensor {}", num_tensors));
+  s = testing::tiny_int8_model();
+  s.ops[2].opcode_index_override = static_cast<int64_t>(s.ops.size());  // one code per op
+  add("opcode_index_one_past_end", s, "opcode_index");
 
   // External data (Buffer.offset/size) cut off: the offset runs past the end of the file.
   s = testing::tiny_int8_model();
@@ -195,12 +221,12 @@ class BadModelsCli : public ::testing::Test {
   void SetUp() override {
     dir_ = fs::temp_directory_path() / fmt::format("tinyforge_bad_models_{}", ::getpid());
     fs::create_directories(dir_);
-    if (!fs::exists(TINYFORGE_CLI)) GTEST_SKIP() << "CLI not built: " << TINYFORGE_CLI;
+    // The CLI is a build dependency of the test binary; a broken `inspect` is a failure
+    // (not a skip), or every refusal below would pass for the wrong reason.
+    ASSERT_TRUE(fs::exists(TINYFORGE_CLI)) << "CLI not built: " << TINYFORGE_CLI;
     const fs::path good = write("good", testing::build_tflite(testing::tiny_int8_model()));
     const testing::CliRun r = run_inspect(good, dir_);
-    if (r.exit_code != 0)
-      GTEST_SKIP() << "`tinyforge inspect` does not work on a valid model yet (exit " << r.exit_code
-                   << "): " << r.err;
+    ASSERT_EQ(r.exit_code, 0) << "`tinyforge inspect` fails on a valid model: " << r.err;
   }
   void TearDown() override { fs::remove_all(dir_); }
 

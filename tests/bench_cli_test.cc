@@ -3,11 +3,13 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <nlohmann/json.hpp>
 
 #include "emit/cross_build.h"
 #include "emit/subprocess.h"
+#include "io/files.h"
 #include "shared_data.h"
 
 namespace tinyforge {
@@ -26,7 +28,8 @@ class BenchCli : public ::testing::Test {
  protected:
   void SetUp() override {
     TINYFORGE_REQUIRE_SHARED("models/hello_world_int8.tflite");
-    if (!emit::cross_toolchain_available()) GTEST_SKIP() << "arm-none-eabi-gcc not found (scripts/bootstrap installs it)";
+    if (!emit::cross_toolchain_available())
+      TINYFORGE_SKIP_MISSING("arm-none-eabi-gcc not found (scripts/bootstrap installs it)");
   }
 };
 
@@ -80,7 +83,9 @@ TEST_F(BenchCli, MalformedBudgetIsAUsageError) {
 TEST_F(BenchCli, ErrorsAndHelp) {
   EXPECT_EQ(cli({"bench", "--help"}).exit_code, 0);
   EXPECT_EQ(cli({"firmware", "--help"}).exit_code, 0);
-  EXPECT_EQ(cli({"bench", "/nonexistent.tflite"}).exit_code, 1);
+  const auto missing = cli({"bench", "/nonexistent.tflite"});
+  EXPECT_EQ(missing.exit_code, 1);
+  EXPECT_NE(missing.output.find("/nonexistent.tflite"), std::string::npos) << missing.output;
   const auto target = cli({"bench", model(), "--target", "cortex-a53"});
   EXPECT_EQ(target.exit_code, 2);
   EXPECT_NE(target.output.find("unknown target"), std::string::npos) << target.output;
@@ -89,11 +94,25 @@ TEST_F(BenchCli, ErrorsAndHelp) {
   EXPECT_NE(board.output.find("known: "), std::string::npos) << board.output;
 }
 
-TEST_F(BenchCli, FirmwareCommandWritesAnElf) {
+// The firmware is a 32-bit little-endian Arm ELF executable that carries, byte for byte,
+// the plan blob `tinyforge compile` makes for the same target.
+TEST_F(BenchCli, FirmwareCommandWritesAnElfHoldingThePlanBlob) {
   const fs::path dir = fs::temp_directory_path() / ("tinyforge-fw-cli-" + std::to_string(getpid()));
   const auto r = cli({"firmware", model(), "--target", "cortex-m33", "-o", dir.string()});
-  EXPECT_EQ(r.exit_code, 0) << r.output;
-  EXPECT_TRUE(fs::exists(dir / "firmware.elf"));
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  const auto c = cli({"compile", model(), "--target", "cortex-m33", "-o", (dir / "m.tfp").string()});
+  ASSERT_EQ(c.exit_code, 0) << c.output;
+  const std::vector<uint8_t> elf = io::read_file((dir / "firmware.elf").string());
+  const std::vector<uint8_t> blob = io::read_file((dir / "m.tfp").string());
+  ASSERT_GT(elf.size(), 52u);
+  EXPECT_EQ(std::string(elf.begin(), elf.begin() + 4), "\x7f" "ELF");
+  EXPECT_EQ(elf[4], 1);   // ELFCLASS32
+  EXPECT_EQ(elf[5], 1);   // little-endian
+  EXPECT_EQ(elf[16], 2);  // ET_EXEC
+  EXPECT_EQ(elf[18] | (elf[19] << 8), 40);  // EM_ARM
+  ASSERT_GT(blob.size(), 72u);
+  EXPECT_NE(std::search(elf.begin(), elf.end(), blob.begin(), blob.end()), elf.end())
+      << "the ELF does not contain the compiled plan blob";
   std::error_code ec;
   fs::remove_all(dir, ec);
 }

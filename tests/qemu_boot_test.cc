@@ -33,9 +33,11 @@ class QemuBoot : public ::testing::TestWithParam<const char*> {};
 TEST_P(QemuBoot, PrintsTheReferenceOutputAndExits) {
   const std::string name = GetParam();
   TINYFORGE_REQUIRE_SHARED("golden/" + name + "/in0.bin");
-  if (!emit::cross_toolchain_available()) GTEST_SKIP() << "arm-none-eabi-gcc not found (scripts/bootstrap installs it)";
-  if (!emit::program_available("qemu-system-arm")) GTEST_SKIP() << "qemu-system-arm not found (Debian's qemu-system-arm)";
-  if (!emit::program_available("timeout")) GTEST_SKIP() << "coreutils' timeout not found";
+  if (!emit::cross_toolchain_available())
+    TINYFORGE_SKIP_MISSING("arm-none-eabi-gcc not found (scripts/bootstrap installs it)");
+  if (!emit::program_available("qemu-system-arm"))
+    TINYFORGE_SKIP_MISSING("qemu-system-arm not found (Debian's qemu-system-arm)");
+  if (!emit::program_available("timeout")) TINYFORGE_SKIP_MISSING("coreutils' timeout not found");
 
   const fs::path dir = fs::temp_directory_path() / ("tinyforge-qemu-" + name + "-" + std::to_string(getpid()));
   fs::create_directories(dir);

@@ -56,6 +56,7 @@ struct OpSpec {
   bool with_options = true;
   bool old_style_code = false;  // only deprecated_builtin_code set (as pre-2.4 writers did)
   std::string custom_code;      // for op == CUSTOM
+  int64_t opcode_index_override = -1;  // >= 0: write this opcode index instead (damaged models)
 };
 
 struct ModelSpec {
@@ -202,7 +203,9 @@ inline std::vector<uint8_t> build(const ModelSpec& spec, uint64_t external_base)
     const auto options = op_options(fbb, op, type);
     const auto inputs = fbb.CreateVector(op.inputs);
     const auto outputs = fbb.CreateVector(op.outputs);
-    ops.push_back(tfl::CreateOperator(fbb, op_code_index[i], inputs, outputs, type, options));
+    const uint32_t code = op.opcode_index_override >= 0 ? static_cast<uint32_t>(op.opcode_index_override)
+                                                        : op_code_index[i];
+    ops.push_back(tfl::CreateOperator(fbb, code, inputs, outputs, type, options));
   }
   const auto tensors_v = fbb.CreateVector(tensors);
   const auto inputs_v = fbb.CreateVector(spec.inputs);

@@ -10,6 +10,7 @@
 #include <filesystem>
 #include <nlohmann/json.hpp>
 
+#include "expect_error.h"
 #include "host/compile.h"
 #include "host/host_runner.h"
 #include "io/files.h"
@@ -212,7 +213,8 @@ TEST(Firmware, RefusesBadBlobsBoardsAndTooSmallRam) {
   if (!cross_toolchain_available()) GTEST_SKIP() << "arm-none-eabi-gcc not found (scripts/bootstrap installs it)";
   ScratchDir scratch("fw-refuse");
   std::vector<uint8_t> junk(256, 0x42);
-  EXPECT_THROW(build_firmware(junk, FirmwareOptions{}, scratch.path(), quiet), std::exception);
+  EXPECT_ERROR(build_firmware(junk, FirmwareOptions{}, scratch.path(), quiet), tinyforge::Error,
+               "invalid plan blob: bad_magic");
   const auto blob = host::compile_model_file((testing::shared_dir() / "models/kws_ref_model.tflite").string()).blob;
   FirmwareOptions wrong_core;
   wrong_core.target = "cortex-m0plus";

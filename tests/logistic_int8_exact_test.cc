@@ -1,0 +1,265 @@
+// int8 LOGISTIC bit for bit against TFLite's reference integer arithmetic, re-derived here
+// from its published definition (not from our kernel's helpers), on every int8 input for
+// several input quantizations. The definition followed:
+//  - tensorflow/lite/kernels/internal/reference/integer_ops/logistic.h (Logistic): saturate
+//    to -128 / 127 at +-input_range_radius, else MultiplyByQuantizedMultiplier into Q4.27,
+//    gemmlowp::logistic to Q0.31, RoundingDivideByPOT(., 31 - 8), + (-128), clamp;
+//  - tensorflow/lite/kernels/internal/common.h (MultiplyByQuantizedMultiplier);
+//  - gemmlowp fixedpoint/fixedpoint.h (FixedPoint<int32_t, N>, SaturatingRoundingDoubling-
+//    HighMul, RoundingDivideByPOT, SaturatingRoundingMultiplyByPOT, Rescale, RoundingHalfSum,
+//    exp_on_interval_between_negative_one_quarter_and_0_excl, exp_on_negative_values,
+//    one_over_one_plus_x_for_x_in_0_1, logistic); its constants are checked against the
+//    real numbers they stand for (GEMMLOWP_CHECKED_FIXEDPOINT_CONSTANT), so here they are
+//    computed from those numbers;
+//  - tflite-micro kernels/logistic_common.cc (the int8 params from the input scale).
+// A 1-LSB tolerance would hide a truncating output stage (about 100 of 256 outputs move).
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <cstdint>
+#include <limits>
+#include <vector>
+
+#include "tinyforge/kernel.h"
+
+namespace tinyforge {
+namespace {
+
+// ---- gemmlowp scalar primitives (int32) -----------------------------------------------
+
+int32_t srdhm(int32_t a, int32_t b) {  // SaturatingRoundingDoublingHighMul
+  if (a == b && a == std::numeric_limits<int32_t>::min())
+    return std::numeric_limits<int32_t>::max();
+  const int64_t ab = int64_t{a} * int64_t{b};
+  const int64_t nudge = ab >= 0 ? (int64_t{1} << 30) : (1 - (int64_t{1} << 30));
+  return static_cast<int32_t>((ab + nudge) / (int64_t{1} << 31));
+}
+
+int32_t rdbpot(int32_t x, int exponent) {  // RoundingDivideByPOT
+  const int32_t mask = static_cast<int32_t>((int64_t{1} << exponent) - 1);
+  const int32_t remainder = x & mask;
+  const int32_t threshold = (mask >> 1) + (x < 0 ? 1 : 0);
+  return (x >> exponent) + (remainder > threshold ? 1 : 0);
+}
+
+int32_t srmbpot(int32_t x, int exponent) {  // SaturatingRoundingMultiplyByPOT
+  if (exponent < 0) return rdbpot(x, -exponent);
+  if (exponent == 0) return x;
+  const int64_t threshold = (int64_t{1} << (31 - exponent)) - 1;
+  if (x > threshold) return std::numeric_limits<int32_t>::max();
+  if (x < -threshold) return std::numeric_limits<int32_t>::min();
+  return static_cast<int32_t>(int64_t{x} * (int64_t{1} << exponent));
+}
+
+// Two's complement add/sub: gemmlowp's raw + and - on int32 (never overflowing for the
+// values the reference produces; wrapping keeps the test free of undefined behaviour).
+int32_t add(int32_t a, int32_t b) {
+  return static_cast<int32_t>(static_cast<uint32_t>(a) + static_cast<uint32_t>(b));
+}
+int32_t sub(int32_t a, int32_t b) {
+  return static_cast<int32_t>(static_cast<uint32_t>(a) - static_cast<uint32_t>(b));
+}
+
+// ---- FixedPoint<int32_t, I> -------------------------------------------------------------
+
+template <int I>
+struct Fx {
+  static constexpr int kFractionalBits = 31 - I;
+  int32_t raw;
+  static Fx from_raw(int32_t r) { return Fx{r}; }
+  // A real constant, rounded to nearest (what the checked-constant macro verifies).
+  static Fx constant(double v) {
+    return Fx{static_cast<int32_t>(std::llround(std::ldexp(v, kFractionalBits)))};
+  }
+  static Fx one() {
+    return Fx{I == 0 ? std::numeric_limits<int32_t>::max() : int32_t{1} << kFractionalBits};
+  }
+  template <int E>
+  static Fx constant_pot() {
+    return Fx{int32_t{1} << (kFractionalBits + E)};
+  }
+};
+template <int I>
+Fx<I> operator+(Fx<I> a, Fx<I> b) {
+  return {add(a.raw, b.raw)};
+}
+template <int I>
+Fx<I> operator-(Fx<I> a, Fx<I> b) {
+  return {sub(a.raw, b.raw)};
+}
+template <int I>
+Fx<I> operator-(Fx<I> a) {
+  return {sub(0, a.raw)};
+}
+template <int A, int B>
+Fx<A + B> operator*(Fx<A> a, Fx<B> b) {
+  return {srdhm(a.raw, b.raw)};
+}
+template <int Dst, int Src>
+Fx<Dst> rescale(Fx<Src> x) {
+  return {srmbpot(x.raw, Src - Dst)};
+}
+template <int E, int I>
+Fx<I + E> exact_mul_by_pot(Fx<I> x) {
+  return {x.raw};
+}
+
+Fx<0> rounding_half_sum(Fx<0> a, Fx<0> b) {
+  const int64_t sum = int64_t{a.raw} + int64_t{b.raw};
+  return {static_cast<int32_t>((sum + (sum >= 0 ? 1 : -1)) / 2)};
+}
+
+Fx<0> exp_on_interval_between_negative_one_quarter_and_0_excl(Fx<0> a) {
+  const Fx<0> constant_term = Fx<0>::constant(std::exp(-1.0 / 8.0));
+  const Fx<0> one_third = Fx<0>::constant(1.0 / 3.0);
+  const Fx<0> x = a + Fx<0>::constant_pot<-3>();
+  const Fx<0> x2 = x * x;
+  const Fx<0> x3 = x2 * x;
+  const Fx<0> x4 = x2 * x2;
+  const Fx<0> x4_over_4{srmbpot(x4.raw, -2)};
+  const Fx<0> poly{srmbpot((((x4_over_4 + x3) * one_third) + x2).raw, -1)};
+  return constant_term + constant_term * (x + poly);
+}
+
+template <int I>
+Fx<0> exp_on_negative_values(Fx<I> a) {
+  const Fx<I> one_quarter = Fx<I>::template constant_pot<-2>();
+  const Fx<I> mask = one_quarter - Fx<I>::from_raw(1);
+  const Fx<I> a_mod_quarter_minus_one_quarter = Fx<I>{a.raw & mask.raw} - one_quarter;
+  Fx<0> result = exp_on_interval_between_negative_one_quarter_and_0_excl(
+      rescale<0>(a_mod_quarter_minus_one_quarter));
+  const int32_t remainder = (a_mod_quarter_minus_one_quarter - a).raw;
+  for (int e = -2; e <= 4; ++e) {  // the barrel shifter: exp(-2^e) for each set bit
+    if (I > e && (remainder & (int32_t{1} << (Fx<I>::kFractionalBits + e))) != 0)
+      result = result * Fx<0>::constant(std::exp(-std::ldexp(1.0, e)));
+  }
+  if constexpr (I > 5) {  // below -32
+    if (a.raw < -(int32_t{1} << (36 - I))) result = Fx<0>{0};
+  }
+  if (a.raw == 0) result = Fx<0>::one();
+  return result;
+}
+
+Fx<0> one_over_one_plus_x_for_x_in_0_1(Fx<0> a) {
+  const Fx<0> half_denominator = rounding_half_sum(a, Fx<0>::one());
+  const Fx<2> c48_17 = Fx<2>::constant(48.0 / 17.0), c_neg32_17 = Fx<2>::constant(-32.0 / 17.0);
+  Fx<2> x = c48_17 + half_denominator * c_neg32_17;
+  for (int i = 0; i < 3; ++i) {
+    const Fx<2> half_denominator_times_x = half_denominator * x;
+    const Fx<2> one_minus = Fx<2>::one() - half_denominator_times_x;
+    x = x + rescale<2>(x * one_minus);
+  }
+  return rescale<0>(exact_mul_by_pot<-1>(x));
+}
+
+Fx<0> logistic(Fx<4> a) {
+  if (a.raw == 0) return Fx<0>::constant(0.5);
+  const Fx<4> abs = a.raw > 0 ? a : -a;
+  const Fx<0> if_positive = one_over_one_plus_x_for_x_in_0_1(exp_on_negative_values(-abs));
+  return a.raw > 0 ? if_positive : Fx<0>::one() - if_positive;
+}
+
+// ---- TFLite's int8 Logistic -----------------------------------------------------------
+
+int32_t multiply_by_quantized_multiplier(int32_t x, int32_t multiplier, int shift) {
+  const int left = shift > 0 ? shift : 0, right = shift > 0 ? 0 : -shift;
+  return rdbpot(srdhm(static_cast<int32_t>(int64_t{x} * (int64_t{1} << left)), multiplier), right);
+}
+
+int8_t reference_logistic(int8_t in, const LogisticParams& p) {
+  const int32_t x = int32_t{in} - p.input_zero_point;
+  if (x <= -p.input_range_radius) return -128;
+  if (x >= p.input_range_radius) return 127;
+  const int32_t q4 = multiply_by_quantized_multiplier(x, p.input_multiplier, p.input_left_shift);
+  const int32_t q = rdbpot(logistic(Fx<4>{q4}).raw, 31 - 8) - 128;
+  return static_cast<int8_t>(q < -128 ? -128 : (q > 127 ? 127 : q));
+}
+
+// tflite-micro's Prepare: input_real = s * 2^27; frexp -> (q, left_shift); multiplier =
+// round(q * 2^31); radius = floor(15 * 2^27 / 2^left_shift).
+LogisticParams params_for(float scale, int32_t zero_point) {
+  LogisticParams p{};
+  int shift = 0;
+  const double q = std::frexp(static_cast<double>(scale) * std::ldexp(1.0, 27), &shift);
+  p.input_zero_point = zero_point;
+  p.input_multiplier = static_cast<int32_t>(std::round(q * std::ldexp(1.0, 31)));
+  p.input_left_shift = shift;
+  p.input_range_radius = static_cast<int32_t>(std::floor(15.0 * std::ldexp(1.0, 27 - shift)));
+  return p;
+}
+
+TensorView int8_view(std::vector<int8_t>& data, float scale, int32_t zero_point) {
+  TensorView v{};
+  v.type = DType::i8;
+  v.rank = 1;
+  v.dims[0] = static_cast<int32_t>(data.size());
+  for (int d = 1; d < kMaxRank; ++d) v.dims[d] = 1;
+  v.data = data.data();
+  v.bytes = static_cast<uint32_t>(data.size());
+  v.scale = scale;
+  v.zero_point = zero_point;
+  return v;
+}
+
+struct Quantization {
+  float scale;
+  int32_t zero_point;
+};
+
+TEST(LogisticInt8, BitExactWithTfliteReferenceOnEveryInput) {
+  const Quantization cases[] = {{1.0f / 16, 0},     {0.1f, -3},  {0.03125f, 17}, {0.2f, 0},
+                                {0.0078125f, -128}, {0.05f, 60}, {0.37f, -20},   {0.011f, 5}};
+  int rounded_up = 0;  // outputs where rounding, not truncation, decided the byte
+  for (const Quantization& qz : cases) {
+    SCOPED_TRACE(testing::Message()
+                 << "input scale " << qz.scale << ", zero point " << qz.zero_point);
+    const LogisticParams p = params_for(qz.scale, qz.zero_point);
+    std::vector<int8_t> in(256), out(256, 0);
+    for (int i = 0; i < 256; ++i) in[i] = static_cast<int8_t>(i - 128);
+    const TensorView views[2] = {int8_view(in, qz.scale, qz.zero_point),
+                                 int8_view(out, 1.0f / 256, -128)};
+    const KernelIO io{&views[0], 1, &views[1], 1, nullptr, 0};
+    ASSERT_EQ(check_Logistic(p, io), Status::ok);
+    eval_Logistic(p, io);
+    for (int i = 0; i < 256; ++i) {
+      const int8_t want = reference_logistic(in[i], p);
+      EXPECT_EQ(out[i], want) << "input " << int{in[i]};
+      // The re-derivation itself is anchored to the real function: within one output LSB.
+      const double real =
+          1.0 / (1.0 + std::exp(-(in[i] - qz.zero_point) * static_cast<double>(qz.scale)));
+      EXPECT_NEAR(want, std::min(127.0, std::round(real * 256) - 128), 1.0)
+          << "input " << int{in[i]};
+      const int32_t x = int32_t{in[i]} - p.input_zero_point;
+      if (x > -p.input_range_radius && x < p.input_range_radius) {
+        const int32_t q0 = logistic(Fx<4>{multiply_by_quantized_multiplier(x, p.input_multiplier,
+                                                                           p.input_left_shift)})
+                               .raw;
+        rounded_up += rdbpot(q0, 23) != (q0 >> 23);
+      }
+    }
+  }
+  // The cases exercise the rounding: a truncating output stage would differ on these.
+  EXPECT_GT(rounded_up, 100);
+}
+
+// The saturation edges: exactly at +-radius the reference saturates, one step inside it
+// computes (and still lands on the extreme codes for these scales).
+TEST(LogisticInt8, SaturatesExactlyAtTheRadius) {
+  const LogisticParams p = params_for(1.0f / 16, 0);
+  ASSERT_EQ(p.input_range_radius, 120);
+  ASSERT_EQ(p.input_multiplier, 1 << 30);
+  ASSERT_EQ(p.input_left_shift, 24);
+  std::vector<int8_t> in = {-120, -119, 0, 119, 120}, out(in.size());
+  const TensorView views[2] = {int8_view(in, 1.0f / 16, 0), int8_view(out, 1.0f / 256, -128)};
+  const KernelIO io{&views[0], 1, &views[1], 1, nullptr, 0};
+  ASSERT_EQ(check_Logistic(p, io), Status::ok);
+  eval_Logistic(p, io);
+  for (size_t i = 0; i < in.size(); ++i)
+    EXPECT_EQ(out[i], reference_logistic(in[i], p)) << int{in[i]};
+  EXPECT_EQ(out[0], -128);
+  EXPECT_EQ(out[2], 0);  // sigmoid(0) = 1/2 = 128/256
+  EXPECT_EQ(out[4], 127);
+}
+
+}  // namespace
+}  // namespace tinyforge
