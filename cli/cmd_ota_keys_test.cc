@@ -80,7 +80,10 @@ TEST_F(OtaCliKeys, SelfTestKeyIdAndRotationRecords) {
   EXPECT_EQ(r.exit_code, 1);
   EXPECT_NE(r.err.find("self-test: input 0 must be"), std::string::npos) << r.err;
   r = run(package("--no-self-test --self-test-input '" + path("zeros.bin") + "'", "d.tfu"));
-  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_EQ(r.exit_code, 2);  // contradictory options: a usage error
+  EXPECT_NE(r.err.find("--no-self-test and --self-test-input exclude each other"),
+            std::string::npos)
+      << r.err;
 
   ASSERT_EQ(run(package("--add-key '" + path("new.key.pub") + "' --revoke-key '" +
                             path("old.key.pub") + "'",
