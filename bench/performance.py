@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""Issue 4's table: tinyforge vs TFLM + CMSIS-NN on Cortex-M4, measured by the neutral m4sim.
+"""The performance table: tinyforge vs TFLM + CMSIS-NN on Cortex-M4, measured by the neutral m4sim.
 
 For kws_ref_model, vww_96_int8, pretrainedResnet_quant and ad01_int8: builds the firmware
 (`tinyforge firmware MODEL --target cortex-m4`, which selects the Armv7E-M DSP kernels),
@@ -146,7 +146,7 @@ def main():
     ratios = table(lines, rows, anchors)
     if len(ratios["instructions"]) == len(MODELS):
         g = {k: geomean(v) for k, v in ratios.items()}
-        lines += ["", "## Targets (issue 4)", "", "| figure | per model (worst) | target | geomean | target | met |",
+        lines += ["", "## Targets", "", "| figure | per model (worst) | target | geomean | target | met |",
                   "|---|---:|---:|---:|---:|---|"]
         for key, label in (("instructions", "instructions"), ("ram", "RAM (arena + stack)"), ("code", "code bytes")):
             per, geo = TARGETS[key]

@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""int8 post-training quantization and pruning accuracy (issue 5), through the CLI.
+"""int8 post-training quantization and pruning accuracy, through the CLI.
 
 Writes bench/results/quantization.md. Usage: bench/quantization.py [TINYFORGE] [SHARED]
 
