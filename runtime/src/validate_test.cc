@@ -39,7 +39,7 @@ plan::Plan two_reshapes() {
 
 struct Aligned {
   explicit Aligned(const std::vector<uint8_t>& b) : words((b.size() + 3) / 4 + 1), size(b.size()) {
-    std::memcpy(words.data(), b.data(), b.size());
+    if (!b.empty()) std::memcpy(words.data(), b.data(), b.size());  // empty: data() may be null
   }
   uint8_t* data() { return reinterpret_cast<uint8_t*>(words.data()); }
   std::vector<uint32_t> words;
