@@ -54,6 +54,19 @@ void write_state_record(Device& d, StateRecord next) {
   encode_state(next, at);
 }
 
+// A package that names `claimed`'s key id but is signed with `signer`: what an attacker
+// without the device's keys can make (the key id only picks the key; it proves nothing).
+std::vector<uint8_t> forge_package(const std::vector<uint8_t>& plan, SemVer version,
+                                   uint32_t counter, const KeyPair& claimed,
+                                   const KeyPair& signer) {
+  PackageSpec spec;
+  spec.model_id = "kws";
+  spec.version = version;
+  spec.security_counter = counter;
+  spec.key_id = key_id(claimed.public_key);
+  return write_package(spec, plan, signer.secret_key, testing::self_test_for(plan));
+}
+
 struct SelfTestCalls {
   int calls = 0;
 };
@@ -129,6 +142,36 @@ TEST(OtaAgentBoot, ConfirmedSlotReplacedByAnotherKeysPackageFallsBack) {
   write_slot(d, v2_slot, make_package(test_plan(1100, 7), {2, 0, 0}, 2, test_keys(3)));
   EXPECT_EQ(d.reboot(), Status::no_image);
   EXPECT_FALSE(d.agent().running().valid);
+}
+
+TEST(OtaAgentBoot, SlotClaimingATrustedKeyIdWithAForgedSignatureNeverRuns) {
+  Device d;
+  d.reboot();
+  const auto v1 = test_plan(1500, 1), forged = test_plan(1500, 9);
+  const auto package = forge_package(forged, {9, 0, 0}, 9, d.keys(), test_keys(2));
+  ASSERT_EQ(d.install(package), Status::bad_signature);  // streamed: refused
+  ASSERT_EQ(d.install(make_package(v1, {1, 0, 0}, 1, d.keys())), Status::ok);
+  ASSERT_EQ(d.reboot(), Status::ok);
+  const uint8_t active = d.agent().running().slot;
+  const uint8_t other = static_cast<uint8_t>(1 - active);
+
+  // Written behind the agent's back and named pending: refused before its self-test.
+  write_slot(d, other, package);
+  write_state_record(d, StateRecord{0, active, other, 0, 1});
+  SelfTestCalls calls;
+  ASSERT_EQ(d.reboot(count_and_pass, &calls), Status::ok);
+  EXPECT_EQ(d.report().last_boot, BootOutcome::rolled_back_invalid);
+  EXPECT_EQ(calls.calls, 0) << "a forged slot reached the self-test";
+  EXPECT_EQ(d.running_payload(), v1);
+  EXPECT_EQ(d.report().counter_floor, 1u) << "a forged counter raised the floor";
+
+  // Named active on a device with nothing else: nothing runs.
+  Device e;
+  write_slot(e, 0, package);
+  write_state_record(e, StateRecord{0, 0, kNoSlot, 0, 0});
+  EXPECT_EQ(e.reboot(count_and_pass, &calls), Status::no_image);
+  EXPECT_FALSE(e.agent().running().valid);
+  EXPECT_EQ(calls.calls, 0);
 }
 
 }  // namespace

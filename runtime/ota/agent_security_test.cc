@@ -145,6 +145,30 @@ TEST(OtaSecurity, HardwareCounterHoldsTheFloorWhenFlashIsRewritten) {
   EXPECT_EQ(e.running_payload(), plan(1));
 }
 
+// Only the security pages erased (a partial wipe, or pages that read as blank): the agent
+// sees a new device's security record, but the journal still holds the floor, so the old
+// signed v1 copied over v2 does not run and is not accepted as an update either.
+TEST(OtaSecurity, ErasedSecurityPagesKeepTheJournalsFloor) {
+  Device d;
+  run_v1_then_v2(d);
+  const uint32_t page = d.geometry().page_size;
+  for (uint32_t a : {d.config().security_address[0], d.config().security_address[1]})
+    std::fill(d.memory().begin() + a, d.memory().begin() + a + page, 0xFF);
+  const uint32_t v2 = d.agent().running().slot, v1 = 1 - v2;
+  const uint32_t size = d.config().slot_size;
+  std::copy(d.memory().begin() + d.config().slot_address[v1],
+            d.memory().begin() + d.config().slot_address[v1] + size,
+            d.memory().begin() + d.config().slot_address[v2]);
+  ASSERT_EQ(d.reboot(), Status::no_image);
+  EXPECT_FALSE(d.agent().running().valid);
+  EXPECT_EQ(d.report().counter_floor, 2u);
+  EXPECT_EQ(d.install(pkg(1, d.keys())), Status::rollback);
+  d.agent().abort_update();
+  ASSERT_EQ(d.install(pkg(3, d.keys())), Status::ok);
+  ASSERT_EQ(d.reboot(), Status::ok);
+  EXPECT_EQ(d.running_payload(), plan(3));
+}
+
 TEST(OtaSecurity, KeyRotationAndRevocation) {
   Device d;
   const KeyPair k1 = d.keys(), k2 = test_keys(2), k3 = test_keys(3);

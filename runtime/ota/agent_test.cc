@@ -250,6 +250,33 @@ TEST(OtaAgent, PendingUpdateCanBeReplacedBeforeReboot) {
   EXPECT_EQ(d.running_payload(), v3);
 }
 
+// What becomes pending is what was authenticated and checked against the policy as it
+// streamed in: when the slot's signed block is replaced before finish_update (by another
+// genuine signed block for the same payload, written behind the agent's back), nothing
+// becomes pending.
+TEST(OtaAgent, SignedBlockReplacedBeforeFinishIsNotMadePending) {
+  Device d;
+  d.reboot();
+  const auto v1 = test_plan(1500, 1), v2 = test_plan(1500, 2);
+  ASSERT_EQ(d.install(make_package(v1, {1, 0, 0}, 1, d.keys())), Status::ok);
+  ASSERT_EQ(d.reboot(), Status::ok);
+  const auto streamed = make_package(v2, {2, 0, 0}, 2, d.keys());
+  const auto swapped = make_package(v2, {2, 0, 1}, 2, d.keys());
+  uint32_t manifest_size = 0;
+  ASSERT_EQ(parse_package_header(swapped.data(), swapped.size(), &manifest_size), Status::ok);
+  const uint32_t block = signed_block_bytes(manifest_size);
+  ASSERT_EQ(d.agent().begin_update(), Status::ok);
+  ASSERT_EQ(d.agent().write_update(streamed.data(), streamed.size()), Status::ok);
+  const uint8_t slot = static_cast<uint8_t>(1 - d.agent().running().slot);
+  std::copy(swapped.begin(), swapped.begin() + block,
+            d.memory().begin() + d.config().slot_address[slot]);
+  EXPECT_NE(d.agent().finish_update(), Status::ok);
+  EXPECT_FALSE(d.report().pending.valid);
+  ASSERT_EQ(d.reboot(), Status::ok);
+  EXPECT_EQ(d.report().last_boot, BootOutcome::normal);
+  EXPECT_EQ(d.running_payload(), v1);
+}
+
 TEST(OtaAgent, BaseHashMustMatchTheRunningModel) {
   Device d;
   d.reboot();

@@ -148,6 +148,24 @@ TEST(OtaPackage, EverySingleBitFlipOf4KiBPackageIsRejected) {
 }
 
 // Each kind of bad input has its own status, through the streaming agent.
+// verify_signed_block takes exactly the signed block its header announces (package.h): a
+// caller passing a longer buffer (the block with payload bytes behind it) is told so, and
+// does not get a prefix verified as if it were the whole.
+TEST(OtaPackage, SignedBlockMustBeExactlyTheAnnouncedSize) {
+  const KeyPair keys = test_keys();
+  const auto package = make_package(test_plan(1000, 1), {1, 0, 0}, 1, keys);
+  uint32_t manifest_size = 0;
+  ASSERT_EQ(parse_package_header(package.data(), package.size(), &manifest_size), Status::ok);
+  const uint32_t block = signed_block_bytes(manifest_size);
+  ASSERT_LT(block, package.size());
+  const uint8_t* key = keys.public_key.data();
+  Manifest m;
+  EXPECT_EQ(verify_signed_block(package.data(), block, key, &m), Status::ok);
+  EXPECT_EQ(verify_signed_block(package.data(), block - 1, key, &m), Status::truncated);
+  EXPECT_EQ(verify_signed_block(package.data(), block + 1, key, &m), Status::bad_manifest);
+  EXPECT_EQ(verify_signed_block(package.data(), package.size(), key, &m), Status::bad_manifest);
+}
+
 TEST(OtaPackage, DistinctStatusPerKindOfBadInput) {
   const KeyPair keys = test_keys();
   Device d;

@@ -77,6 +77,19 @@ TEST(PlanValidatorScratch, ScratchPastTheArenaIsRefused) {
   EXPECT_EQ(with_scratch_at(c, last_fit), Status::ok);
 }
 
+// The kernel fills its whole patch buffer: a blob that gives it less scratch than that
+// (the rest would land on other tensors of the arena, or at address 0 with none) is refused.
+TEST(PlanValidatorScratch, ScratchSmallerThanTheKernelWritesIsRefused) {
+  Compiled c = conv_with_scratch();
+  ASSERT_FALSE(c.plan.ops.empty());
+  const uint32_t size = c.plan.ops[c.op].scratch_size;
+  ASSERT_GT(size, 1u);
+  for (const uint32_t smaller : {size - 1, size / 2, 0u}) {
+    c.plan.ops[c.op].scratch_size = smaller;
+    EXPECT_EQ(validate(emit::write_plan_blob(c.plan)), Status::bad_params) << smaller;
+  }
+}
+
 TEST(PlanValidatorScratch, RuntimeRefusesToRunSuchABlob) {
   Compiled c = conv_with_scratch();
   ASSERT_FALSE(c.plan.ops.empty());
