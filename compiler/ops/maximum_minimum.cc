@@ -33,15 +33,10 @@ bool same_quantization(const ir::Tensor& a, const ir::Tensor& b) {
 template <OpCode Op>
 ir::Node read_tflite(tflite_import::OpMapper& m) {
   m.require_arity(2, 2);
-  const ir::Tensor& a = m.input(0);
-  const ir::Tensor& b = m.input(1);
-  const ir::Tensor& out = m.output();
-  m.require_activation_types(a, out);
-  m.require_type(b, m.in_label(1), a.type);
-  m.require_per_tensor(b, m.in_label(1));
-  m.require_same_quant(a, m.in_label(0), out, m.out_label());
-  m.require_same_quant(b, m.in_label(1), out, m.out_label());
-  tflite_import::require_broadcast(m, a, b, out);
+  tflite_import::require_binary_operands(m);
+  // The kernel compares raw int8 values: both operands must share the output's quantization.
+  m.require_same_quant(m.input(0), m.in_label(0), m.output(), m.out_label());
+  m.require_same_quant(m.input(1), m.in_label(1), m.output(), m.out_label());
   return ir::Node{Op, {}, {}, {}, {}};
 }
 

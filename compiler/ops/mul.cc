@@ -22,7 +22,6 @@ namespace tinyforge {
 namespace {
 
 using tflite_import::OpMapper;
-using tflite_import::require_broadcast;
 
 ir::Node read_tflite(OpMapper& m) {
   m.require_arity(2, 2);
@@ -30,13 +29,7 @@ ir::Node read_tflite(OpMapper& m) {
       m.options(m.op().builtin_options_as_MulOptions(), tfl::BuiltinOptions::MulOptions);
   ir::Node n{OpCode::Mul, {}, {}, {}, {}};
   if (o) n.attrs.activation = m.activation(o->fused_activation_function());
-  const ir::Tensor& a = m.input(0);
-  const ir::Tensor& b = m.input(1);
-  const ir::Tensor& out = m.output();
-  m.require_activation_types(a, out);
-  m.require_type(b, m.in_label(1), a.type);
-  m.require_per_tensor(b, m.in_label(1));
-  require_broadcast(m, a, b, out);
+  tflite_import::require_binary_operands(m);
   return n;
 }
 

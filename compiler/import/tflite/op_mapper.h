@@ -181,6 +181,18 @@ inline void require_broadcast(OpMapper& m, const ir::Tensor& a, const ir::Tensor
   m.require_shape(out, m.out_label(), expected);
 }
 
+// The two operands of an element-wise binary op (ADD, MUL, MAXIMUM, ...): activation types,
+// the second operand of the first's type and quantized per tensor, shapes that broadcast.
+inline void require_binary_operands(OpMapper& m) {
+  const ir::Tensor& a = m.input(0);
+  const ir::Tensor& b = m.input(1);
+  const ir::Tensor& out = m.output();
+  m.require_activation_types(a, out);
+  m.require_type(b, m.in_label(1), a.type);
+  m.require_per_tensor(b, m.in_label(1));
+  require_broadcast(m, a, b, out);
+}
+
 // The int32 values of a constant operand (perm, paddings) of the expected element count.
 inline std::vector<int32_t> constant_ints(OpMapper& m, size_t i, int64_t count) {
   const ir::Tensor& t = m.input(i);

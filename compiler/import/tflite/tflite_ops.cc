@@ -261,13 +261,7 @@ ir::Node map_add(OpMapper& m) {
       m.options(m.op().builtin_options_as_AddOptions(), tfl::BuiltinOptions::AddOptions);
   ir::Node n{OpCode::Add, {}, {}, {}, {}};
   if (o) n.attrs.activation = m.activation(o->fused_activation_function());
-  const ir::Tensor& a = m.input(0);
-  const ir::Tensor& b = m.input(1);
-  const ir::Tensor& out = m.output();
-  m.require_activation_types(a, out);
-  m.require_type(b, m.in_label(1), a.type);
-  m.require_per_tensor(b, m.in_label(1));
-  require_broadcast(m, a, b, out);
+  require_binary_operands(m);
   return n;
 }
 
