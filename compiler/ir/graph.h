@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "ir/error.h"
+#include "ir/params.h"
 #include "tinyforge/dtype.h"
 #include "tinyforge/ops.h"
 
@@ -69,8 +70,9 @@ struct Node {
   OpCode op;
   std::vector<int> inputs;   // tensor indices; -1 for an absent optional input
   std::vector<int> outputs;
-  Attrs attrs;
+  Attrs attrs;      // being replaced by `params`: ops move to their own params struct
   std::string name;          // for messages; may be empty
+  Params params{};  // the op's typed params (ir/params.h)
 };
 
 struct Graph {
