@@ -58,7 +58,8 @@ LinkMap parse_link_map(const std::string& text, const std::string& source) {
   LinkMap map;
   std::string output_section;
   std::optional<std::string> pending;  // an input section name alone on its line
-  size_t line_no = static_cast<size_t>(std::count(text.begin(), text.begin() + start, '\n')) + 1;
+  size_t line_no = static_cast<size_t>(
+      std::count(text.begin(), text.begin() + start, '\n'));  // ++ before each line
   size_t at = start;
   while (at < text.size()) {
     size_t end = text.find('\n', at);
