@@ -64,6 +64,16 @@ std::string demangle(const std::string& name) {
   return s;
 }
 
+// For treemap labels: without "(anonymous namespace)::" and a function's parameter list.
+std::string short_name(std::string name) {
+  const std::string anon = "(anonymous namespace)::";
+  for (size_t at = name.find(anon); at != std::string::npos; at = name.find(anon))
+    name.erase(at, anon.size());
+  const size_t paren = name.find('(');
+  if (paren != std::string::npos && paren > 0) name.erase(paren);
+  return name;
+}
+
 std::string tag_of(const std::string& symbol, const std::string& section) {
   if (section == ".tinyforge.model" || symbol == "tinyforge_model_blob") return "model weights";
   if (symbol == "tinyforge_arena") return "arena";
@@ -241,7 +251,7 @@ std::string treemap_svg(const std::vector<SectionInfo>& sections, uint64_t total
           it.bytes, f1(q.x), f1(q.y), f1(q.w), f1(q.h), fill,
           it.tag.empty() ? "" : "[" + it.tag + "] ", html::escape(it.name), html::escape(sec.name),
           it.bytes, it.file.empty() ? "" : " (" + html::escape(it.file) + ")");
-      const std::string label = (it.tag.empty() ? "" : "[" + it.tag + "] ") + it.name;
+      const std::string label = (it.tag.empty() ? "" : "[" + it.tag + "] ") + short_name(it.name);
       if (q.w > 50 && q.h > 13) {
         const size_t fit = static_cast<size_t>(q.w / 6);
         s += fmt::format(
