@@ -469,8 +469,12 @@ void report(const Options& o) {
       "per-instruction-"
       "class table, + a pipeline refill per taken branch; caches, flash wait states and bus "
       "contention are not modelled). Each op's figure includes the few instructions of its marker "
-      "call. Use them to compare layers and kernels on one core.",
-      d.image.target.name, sim::timing_model_name(d.run.timing));
+      "call. Use them to compare layers and kernels on one core.{}",
+      d.image.target.name, sim::timing_model_name(d.run.timing),
+      d.image.target.name == "cortex-m7" || d.image.target.name == "cortex-m33"
+          ? " No public table fits this core: the Cortex-M4 table is used (for the M7's "
+            "dual-issue pipeline an upper bound)."
+          : "");
   j["instructions"] = d.run.instructions;
   j["cycles_estimate"] = d.run.cycles_estimate;
   j["latency_us"] = d.figures.latency_seconds * 1e6;
