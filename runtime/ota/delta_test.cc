@@ -221,5 +221,64 @@ TEST(OtaDelta, DamagedStreamsStayInBounds) {
   EXPECT_GT(refused, 0);
 }
 
+// The delta record: exact length, needs base_sha256, at most once, critical; and
+// verify_package checks a delta package's body against the stream's size and hash.
+TEST(OtaDelta, ManifestRecordAndPackageRules) {
+  PackageSpec spec;
+  spec.model_id = "kws";
+  spec.version = {2, 0, 0};
+  spec.security_counter = 2;
+  spec.base_sha256 = std::array<uint8_t, kDigestBytes>{1};
+  spec.delta_size = 40;
+  const std::vector<uint8_t> payload(100, 7);
+  auto good = encode_manifest(spec, payload);
+  Manifest m;
+  ASSERT_EQ(parse_manifest(good.data(), static_cast<uint32_t>(good.size()), &m), Status::ok);
+  EXPECT_TRUE(m.has_delta);
+  EXPECT_EQ(m.delta_size, 40u);
+  // The delta record is last (type order); its header is 40 bytes from the end.
+  const size_t at = good.size() - 40;
+  ASSERT_EQ(good[at] | (good[at + 1] << 8), static_cast<int>(RecordType::delta));
+  auto duplicate = good;
+  duplicate.insert(duplicate.end(), good.begin() + static_cast<std::ptrdiff_t>(at), good.end());
+  EXPECT_EQ(parse_manifest(duplicate.data(), static_cast<uint32_t>(duplicate.size()), &m),
+            Status::bad_manifest);
+  auto short_record = good;
+  short_record[at + 2] = 32;  // length 32, value padded to the same 36 bytes
+  EXPECT_EQ(parse_manifest(short_record.data(), static_cast<uint32_t>(short_record.size()), &m),
+            Status::bad_manifest);
+  PackageSpec no_base = spec;
+  no_base.base_sha256.reset();
+  EXPECT_THROW(encode_manifest(no_base, payload), tinyforge::Error);
+  // Without the base record (removed by hand): refused.
+  spec.base_sha256.reset();
+  spec.delta_size.reset();
+  auto without_base = encode_manifest(spec, payload);
+  without_base.insert(without_base.end(), good.begin() + static_cast<std::ptrdiff_t>(at),
+                      good.end());
+  EXPECT_EQ(parse_manifest(without_base.data(), static_cast<uint32_t>(without_base.size()), &m),
+            Status::bad_manifest);
+
+  const auto keys = testing::test_keys();
+  const auto v1 = testing::test_plan(2600, 1), v2 = testing::test_plan(3000, 2);
+  PackageSpec full;
+  full.model_id = "kws";
+  full.version = {2, 0, 0};
+  full.security_counter = 2;
+  const auto pkg = write_delta_package(full, v1, v2, keys.secret_key);
+  ASSERT_EQ(verify_package(pkg.data(), pkg.size(), keys.public_key.data(), &m), Status::ok);
+  EXPECT_EQ(m.payload_size, v2.size());
+  auto longer = pkg;
+  longer.push_back(0);
+  EXPECT_EQ(verify_package(longer.data(), longer.size(), keys.public_key.data(), &m),
+            Status::too_large);
+  EXPECT_EQ(verify_package(pkg.data(), pkg.size() - 1, keys.public_key.data(), &m),
+            Status::truncated);
+  auto flipped = pkg;
+  flipped.back() ^= 1;
+  EXPECT_EQ(verify_package(flipped.data(), flipped.size(), keys.public_key.data(), &m),
+            Status::bad_hash);
+}
+
 }  // namespace
 }  // namespace tinyforge::ota
