@@ -185,6 +185,45 @@ TEST(OtaDeltaAgent, StreamThatRebuildsSomethingElseIsNeverPending) {
   EXPECT_EQ(d.sim().violations(), 0u);
 }
 
+// A bit of the base flips after the base check (between the signed block and the stream)
+// in a byte the stream copies or adds to: the rebuilt image differs, is refused at
+// finish_update (bad_hash) and never made pending; the running model is untouched.
+TEST(OtaDeltaAgent, BaseBitFlipDuringTheUpdateIsCaught) {
+  Device d;
+  run_v1(d);
+  const auto pkg = make_delta_package(plans().v1, plans().v2, {2, 0, 0}, 2, d.keys());
+  const uint32_t block = signed_block_bytes(pkg[8] | (pkg[9] << 8));
+  const std::vector<uint8_t> stream(pkg.begin() + block, pkg.end());
+  const auto base = base_image(plans().v1);
+  const auto payload = payload_of(plans().v2);
+  const ImageInfo running = d.agent().running();
+  std::mt19937 rng(4);
+  int refused = 0;
+  for (int tries = 0; tries < 2000 && refused < 16; ++tries) {
+    const uint32_t at = rng() % running.plan_size;
+    const uint8_t bit = static_cast<uint8_t>(1u << (rng() % 8));
+    auto flipped = base;
+    flipped[at] ^= bit;
+    Status host;
+    if (apply_delta(flipped, stream, static_cast<uint32_t>(payload.size()), &host) == payload)
+      continue;  // a byte the stream does not use
+    ASSERT_EQ(d.reboot(), Status::ok);
+    ASSERT_EQ(d.agent().begin_update(), Status::ok);
+    ASSERT_EQ(d.agent().write_update(pkg.data(), block), Status::ok);  // base checked here
+    d.memory()[running.payload_address + at] ^= bit;
+    Status s = d.agent().write_update(pkg.data() + block, pkg.size() - block);
+    if (s == Status::ok) s = d.agent().finish_update();
+    d.memory()[running.payload_address + at] ^= bit;
+    EXPECT_EQ(s, Status::bad_hash) << at;
+    EXPECT_FALSE(d.report().pending.valid) << at;
+    ++refused;
+  }
+  EXPECT_EQ(refused, 16);
+  ASSERT_EQ(d.reboot(), Status::ok);
+  EXPECT_EQ(d.report().last_boot, BootOutcome::normal);
+  EXPECT_EQ(d.running_payload(), plans().v1);
+}
+
 TEST(OtaDeltaAgent, OldReadersRefuseDeltaPackages) {
   Device d;
   const auto pkg = make_delta_package(plans().v1, plans().v2, {2, 0, 0}, 2, d.keys());
