@@ -224,6 +224,53 @@ TEST(OtaDeltaAgent, BaseBitFlipDuringTheUpdateIsCaught) {
   EXPECT_EQ(d.running_payload(), plans().v1);
 }
 
+// The stream must be the one signed, byte for byte, even when another stream of the same
+// size rebuilds the same image (two copies split one byte differently): bad_hash.
+TEST(OtaDeltaAgent, OnlyTheSignedStreamIsAccepted) {
+  Device d;
+  run_v1(d);
+  const auto base = base_image(plans().v1);
+  const auto payload = payload_of(plans().v1);  // the same model again, as version 2
+  const uint32_t plan = static_cast<uint32_t>(base.size());
+  auto stream = [&](uint32_t split) {
+    std::vector<uint8_t> s;
+    auto u32 = [&s](uint32_t v) {
+      for (int i = 0; i < 4; ++i) s.push_back(static_cast<uint8_t>(v >> (8 * i)));
+    };
+    auto command = [&](DeltaOp op, uint32_t length, uint32_t source) {
+      s.push_back(static_cast<uint8_t>(op));
+      u32(length);
+      u32(source);
+    };
+    u32(kDeltaMagic);
+    u32(plan);
+    u32(static_cast<uint32_t>(payload.size()));
+    u32(0);
+    command(DeltaOp::copy, split, 0);
+    command(DeltaOp::copy, plan - split, split);
+    command(DeltaOp::literal, static_cast<uint32_t>(payload.size()) - plan, 0);
+    for (size_t at = plan; at < payload.size(); at += 64) {
+      const size_t n = std::min<size_t>(64, payload.size() - at);
+      s.push_back(static_cast<uint8_t>(0x40 | (n - 1)));
+      s.insert(s.end(), payload.begin() + static_cast<std::ptrdiff_t>(at),
+               payload.begin() + static_cast<std::ptrdiff_t>(at + n));
+    }
+    return s;
+  };
+  const auto signed_stream = stream(1000), other = stream(1001);
+  ASSERT_EQ(signed_stream.size(), other.size());
+  Status s;
+  ASSERT_EQ(apply_delta(base, other, static_cast<uint32_t>(payload.size()), &s), payload);
+  const auto pkg = signed_delta(d, plans().v1, payload, signed_stream, plan);
+  auto swapped = pkg;
+  std::copy(other.begin(), other.end(), swapped.end() - static_cast<std::ptrdiff_t>(other.size()));
+  EXPECT_EQ(d.install(swapped), Status::bad_hash);
+  d.agent().abort_update();
+  EXPECT_FALSE(d.report().pending.valid);
+  EXPECT_EQ(d.install(pkg), Status::ok);  // the signed stream installs
+  EXPECT_TRUE(d.report().pending.valid);
+}
+
 TEST(OtaDeltaAgent, OldReadersRefuseDeltaPackages) {
   Device d;
   const auto pkg = make_delta_package(plans().v1, plans().v2, {2, 0, 0}, 2, d.keys());
