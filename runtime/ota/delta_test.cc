@@ -164,6 +164,7 @@ TEST(OtaDelta, MalformedStreamsAreRefused) {
       {"copy past base", stream(100, 10, command(1, 10, 91)), 10, Status::bad_delta},
       {"source wraps", stream(100, 10, command(2, 10, 0xFFFFFFF8u)), 10, Status::bad_delta},
       {"more output than announced", stream(100, 10, command(1, 11, 0)), 10, Status::bad_delta},
+      {"copy far past the output", stream(100, 10, command(1, 100, 0)), 10, Status::bad_delta},
       {"literal with a source", stream(100, 2, cat({command(3, 2, 1), {0x01}})), 2,
        Status::bad_delta},
       {"token overruns command", stream(100, 2, cat({command(3, 2, 0), {0x02}})), 2,
