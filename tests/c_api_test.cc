@@ -68,7 +68,9 @@ TEST(CApi, PreconditionsBecomeStatusCodes) {
   EXPECT_EQ(tinyforge_input(&rt, 0, &t), TINYFORGE_NOT_INITIALIZED);
   EXPECT_EQ(tinyforge_arena_size(&rt), 0u);
   EXPECT_STREQ(tinyforge_status_name(TINYFORGE_ARENA_TOO_SMALL), "arena_too_small");
-  EXPECT_STREQ(tinyforge_status_name(250), "unknown");
+  EXPECT_STREQ(tinyforge_status_name(static_cast<int>(Status::bad_delta)), "bad_delta");
+  EXPECT_STREQ(tinyforge_status_name(static_cast<int>(Status::last_)), "unknown");
+  EXPECT_STREQ(tinyforge_status_name(-1), "unknown");
 
   ASSERT_EQ(tinyforge_init(&rt, blob.data(), static_cast<uint32_t>(blob.size()), arena,
                            sizeof arena),

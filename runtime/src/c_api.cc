@@ -88,7 +88,7 @@ int tinyforge_output(const tinyforge_runtime* rt, uint32_t index, tinyforge_tens
 }
 
 const char* tinyforge_status_name(int status) {
-  if (status < 0 || status > static_cast<int>(tinyforge::Status::already_installed))
+  if (status < 0 || status >= static_cast<int>(tinyforge::Status::last_))
     return "unknown";
   return tinyforge::status_name(static_cast<tinyforge::Status>(status));
 }

@@ -37,6 +37,7 @@ const char* status_name(Status s) {
     case Status::already_installed: return "already_installed";
     case Status::wrong_base: return "wrong_base";
     case Status::bad_delta: return "bad_delta";
+    case Status::last_: break;
   }
   return "unknown_status";
 }

@@ -35,6 +35,8 @@ enum class Status : uint8_t {
   already_installed,  // OTA: same version as the running model (reinstall not allowed)
   wrong_base,       // OTA: a delta update built against another model than the running one
   bad_delta,        // OTA: a delta update's stream is malformed
+  // Add new codes above: last_ is one past the last (C API range check, name table).
+  last_,
 };
 
 // Stable, short, lower-case name of a status (for logs and CLI messages).
