@@ -85,7 +85,10 @@ json describe_model(const std::string& path) {
     j["arena_bytes"] = plan::build_plan(std::move(g)).arena_size;
   } catch (const tinyforge::Error& e) {
     j["arena_bytes"] = nullptr;
-    j["plan_error"] = e.what();
+    std::string error = e.what();  // one line, also when several ops are refused
+    for (size_t at = error.find('\n'); at != std::string::npos; at = error.find('\n', at))
+      error.replace(at, 1, "; ");
+    j["plan_error"] = error;
   }
   return j;
 }

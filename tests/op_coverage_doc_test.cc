@@ -4,10 +4,12 @@
 // a DSP twin and emits AOT C++ -- so every cell is what the code does today, not a list
 // kept by hand. The builtins come from the host op registry and the probes; the ONNX op
 // types from importing the ONNX seed models and tracing each IR node to its ONNX node. The
-// test fails, printing the fresh section, when the doc differs.
+// test fails, printing the fresh section, when the doc differs; `TINYFORGE_UPDATE_DOCS=1`
+// makes it rewrite the doc instead.
 #include <gtest/gtest.h>
 #include <onnx/onnx_pb.h>
 
+#include <cstdlib>
 #include <fstream>
 #include <functional>
 #include <map>
@@ -349,7 +351,8 @@ std::string generated_section() {
 
 TEST(OpCoverageDoc, TableMatchesWhatTheCodeDoes) {
   const std::string generated = generated_section();
-  std::ifstream in(std::string(TINYFORGE_SOURCE_DIR) + "/docs/ops.md");
+  const std::string path = std::string(TINYFORGE_SOURCE_DIR) + "/docs/ops.md";
+  std::ifstream in(path);
   ASSERT_TRUE(in) << "docs/ops.md not found; the section is:\n" << generated;
   std::stringstream doc;
   doc << in.rdbuf();
@@ -359,9 +362,14 @@ TEST(OpCoverageDoc, TableMatchesWhatTheCodeDoes) {
   const size_t a = text.find(begin), b = text.find(end);
   ASSERT_NE(a, std::string::npos) << "marker missing: " << begin;
   ASSERT_NE(b, std::string::npos) << "marker missing: " << end;
-  EXPECT_EQ(text.substr(a + begin.size(), b - a - begin.size()), generated)
-      << "docs/ops.md's coverage section differs from what the code does; it is:\n"
-      << generated;
+  const std::string current = text.substr(a + begin.size(), b - a - begin.size());
+  if (current != generated && std::getenv("TINYFORGE_UPDATE_DOCS")) {
+    std::ofstream(path) << text.substr(0, a + begin.size()) + generated + text.substr(b);
+    return;
+  }
+  EXPECT_EQ(current, generated) << "docs/ops.md's coverage section differs from what the code "
+                                   "does (TINYFORGE_UPDATE_DOCS=1 rewrites it); it is:\n"
+                                << generated;
 }
 
 }  // namespace

@@ -74,6 +74,13 @@ const Row kRows[] = {
    "\"op\": \"CUSTOM 'MyOp'\"", kNone},
   {"inspect_target_lowering_refusals", "inspect @D/tiny_scale.tflite --target cortex-m0plus", 1,
    "tinyforge: @D/tiny_scale.tflite: op 1 (Softmax) int8: beta * input scale", "", kNone},
+  {"inspect_target_onnx", "inspect @D/two_missing.onnx --target cortex-m33", 1,
+   "tinyforge: @D/two_missing.onnx: 2 ops are unsupported on target cortex-m33 (each is listed "
+   "below; replace or remove them, see docs/ops.md for what runs where)\n"
+   "tinyforge: @D/two_missing.onnx: op 0 (Erf 'erf') v13 float32: unsupported: op; no "
+   "tinyforge converter for this op type (docs/ops.md lists them)\n"
+   "tinyforge: @D/two_missing.onnx: op 2 (Bar 'bar') v13 float32: unsupported: op; ", "",
+   kNone},
   {"inspect_bad_target_is_usage", "inspect @D/five_missing.tflite --target cortex-m5", 2,
    "unknown target 'cortex-m5'", "", kNone},
   {"content_name_mismatch_warns", "inspect @D/tflite_named.onnx", 0,
@@ -277,6 +284,17 @@ class CliContract : public ::testing::TestWithParam<Row> {
     put("cnn_cal.bin", floats(uniform(8 * 3 * 10 * 10, 2)));
     put("five_missing.tflite", testing::build_tflite(testing::five_missing_ops_model()));
     put("tiny_scale.tflite", testing::build_tflite(testing::unlowerable_softmax_model()));
+    {  // ONNX: Erf and Bar are not supported; the Relu after Erf cannot be checked
+      onnx_test::ModelBuilder mb(13);
+      mb.input("x", {1, 4});
+      mb.node("Erf", {"x"}, {"a"}, "erf");
+      mb.node("Relu", {"a"}, {"b"}, "relu");
+      mb.node("Bar", {"x"}, {"c"}, "bar");
+      mb.output("b");
+      mb.output("c");
+      const std::string onnx = mb.bytes();
+      put("two_missing.onnx", std::vector<uint8_t>(onnx.begin(), onnx.end()));
+    }
     run("quantize @D/cnn.onnx -c @D/cnn_cal.bin -o @D/cnn_int8.tflite");
     run("keygen -o @D/key");
     const fs::path models = testing::shared_dir() / "models";
