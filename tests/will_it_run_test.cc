@@ -57,6 +57,39 @@ TEST(WillItRun, TfliteNamesEveryUnsupportedOpWithVersionAndDtype) {
   EXPECT_EQ(std::count(what.begin(), what.end(), '\n'), 5);
 }
 
+// Features refused inside a supported op (a fused activation) are collected the same way.
+TEST(WillItRun, UnsupportedFeaturesOfMappedOpsAreAllNamed) {
+  testing::ModelSpec m = testing::tiny_int8_model();
+  m.ops[0].activation = tfl::ActivationFunctionType::TANH;      // CONV_2D
+  m.ops[4].activation = tfl::ActivationFunctionType::SIGN_BIT;  // FULLY_CONNECTED
+  std::string what;
+  const std::vector<Refusal> r = tflite_refusals(testing::build_tflite(m), &what);
+  ASSERT_EQ(r.size(), 2u) << what;
+  EXPECT_EQ(r[0].index, 0);
+  EXPECT_EQ(r[0].op, "CONV_2D");
+  EXPECT_EQ(r[0].dtype, "int8");
+  EXPECT_EQ(r[0].reason.rfind("fused activation 4 is not supported", 0), 0u) << r[0].reason;
+  EXPECT_EQ(r[1].index, 4);
+  EXPECT_EQ(r[1].op, "FULLY_CONNECTED");
+}
+
+// A malformed file still stops at its first error, one line.
+TEST(WillItRun, MalformedFileStopsAtTheFirstError) {
+  testing::ModelSpec m = testing::five_missing_ops_model();
+  m.tensors[4].shape = {1, -4};  // read by FLOOR (refused) and TANH
+  const std::vector<uint8_t> bytes = testing::build_tflite(m);
+  try {
+    import_tflite(bytes.data(), bytes.size(), "m.tflite");
+    FAIL() << "imported";
+  } catch (const UnsupportedOps& e) {
+    FAIL() << "a malformed file is not an unsupported one: " << e.what();
+  } catch (const tinyforge::Error& e) {
+    EXPECT_NE(std::string(e.what()).find("dimension 1 of shape [1,-4]"), std::string::npos)
+        << e.what();
+    EXPECT_EQ(std::string(e.what()).find('\n'), std::string::npos) << e.what();
+  }
+}
+
 TEST(WillItRun, OneRefusalIsTheUsualOneLineError) {
   testing::ModelSpec m = testing::five_missing_ops_model();
   m.ops.resize(2);  // EXP, LOGISTIC
