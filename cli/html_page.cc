@@ -73,14 +73,21 @@ std::string page_end() {
   }
   document.querySelectorAll('table.sortable').forEach(function (table) {
     table.querySelectorAll('thead th').forEach(function (th, col) {
+      th.tabIndex = 0;
+      th.title = 'sort by this column';
+      th.addEventListener('keydown', function (e) {
+        if (e.key === 'Enter' || e.key === ' ') { e.preventDefault(); th.click(); }
+      });
       th.addEventListener('click', function () {
         var body = table.tBodies[0];
         var rows = Array.prototype.slice.call(body.rows);
         var asc = !th.classList.contains('sorted-asc');
         table.querySelectorAll('thead th').forEach(function (h) {
           h.classList.remove('sorted-asc', 'sorted-desc');
+          h.removeAttribute('aria-sort');
         });
         th.classList.add(asc ? 'sorted-asc' : 'sorted-desc');
+        th.setAttribute('aria-sort', asc ? 'ascending' : 'descending');
         rows.sort(function (a, b) {
           var x = key(a.cells[col]), y = key(b.cells[col]);
           if (typeof x !== typeof y) { x = String(x); y = String(y); }
