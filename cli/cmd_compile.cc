@@ -38,8 +38,19 @@ void add_compile(CLI::App& app) {
     read_input(o->model);  // warns when the name and the content disagree
     passes::PassLog log;
     if (o->verbose) log = [](const std::string& line) { std::printf("%s\n", line.c_str()); };
-    const host::Compiled c =
-        host::compile_model_file(o->model, host::plan_options_for_target(o->target), log);
+    host::Compiled c;
+    try {
+      c = host::compile_model_file(o->model, host::plan_options_for_target(o->target), log);
+    } catch (const UnsupportedOps& e) {  // --json: the list as data, then the error lines
+      if (o->result.json) {
+        nlohmann::ordered_json j;
+        j["model"] = o->model;
+        j["target"] = o->target;
+        j["unsupported"] = refusals_json(e);
+        std::printf("%s\n", j.dump(1).c_str());
+      }
+      throw;
+    }
     nlohmann::ordered_json j;
     j["output"] = o->out;
     j["target"] = o->target;

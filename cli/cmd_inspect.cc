@@ -9,6 +9,7 @@
 #include "cli/contract.h"
 #include "emit/validated_plan.h"
 #include "import/load_model.h"
+#include "host/compile.h"
 #include "io/files.h"
 #include "ir/metrics.h"
 #include "ota/package_describe.h"
@@ -84,7 +85,10 @@ json describe_model(const std::string& path) {
     j["arena_bytes"] = plan::build_plan(std::move(g)).arena_size;
   } catch (const tinyforge::Error& e) {
     j["arena_bytes"] = nullptr;
-    j["plan_error"] = e.what();
+    std::string error = e.what();  // one line, also when several ops are refused
+    for (size_t at = error.find('\n'); at != std::string::npos; at = error.find('\n', at))
+      error.replace(at, 1, "; ");
+    j["plan_error"] = error;
   }
   return j;
 }
@@ -182,13 +186,27 @@ void print_text(const json& j) {
 
 }  // namespace
 
+// Will the model run on `target`? The whole compile path (import, passes, kernels); throws
+// UnsupportedOps naming every op that does not import or has no kernel there.
+void check_runs(const std::string& path, const std::string& target) {
+  host::compile_model_file(path, host::plan_options_for_target(target));
+}
+
 void add_inspect(CLI::App& app) {
-  auto* cmd = app.add_subcommand("inspect", "Show a model's or plan blob's ops, tensors, MACs, params and planned arena, or an OTA package's manifest");
+  auto* cmd = app.add_subcommand(
+      "inspect",
+      "Show a model's or plan blob's ops, tensors, MACs, params and planned arena, or an OTA "
+      "package's manifest; with --target, whether every op of the model runs there");
   auto path = std::make_shared<std::string>();
+  auto target = std::make_shared<std::string>();
   auto as_json = std::make_shared<bool>(false);
   cmd->add_option("FILE", *path, "model (TFLite/ONNX), plan blob or OTA package, told apart by content")->required();
+  cmd->add_option("-t,--target", *target,
+                  "check that every op of the model imports and has a kernel for this target "
+                  "(host | cortex-m4 | ...); lists every one that does not and exits 1")
+      ->check(target_check(true));
   cmd->add_flag("--json", *as_json, "print one JSON object (keys: ops, tensors, macs, params, arena_bytes, ...)");
-  cmd->callback([path, as_json] {
+  cmd->callback([path, target, as_json] {
     const InputFile file = read_input(*path);
     const std::vector<uint8_t>& bytes = file.bytes;
     const FileKind kind = file.kind;
@@ -198,11 +216,38 @@ void add_inspect(CLI::App& app) {
       std::printf("%s\n", j.dump(*as_json ? 1 : 2).c_str());
       return;
     }
-    const json j = kind == FileKind::plan_blob ? describe_blob(*path, bytes) : describe_model(*path);
-    if (*as_json)
+    if (kind == FileKind::plan_blob) {
+      const json j = describe_blob(*path, bytes);
+      if (*as_json)
+        std::printf("%s\n", j.dump(1).c_str());
+      else
+        print_text(j);
+      return;
+    }
+    json j;
+    try {
+      if (!target->empty()) check_runs(*path, *target);  // names the target when it fails
+      j = describe_model(*path);
+    } catch (const UnsupportedOps& e) {  // --json: the list as data, then the error lines
+      if (*as_json) {
+        nlohmann::ordered_json failed = {{"file", *path}, {"kind", "model"}};
+        if (!target->empty()) failed["target"] = *target;
+        failed["unsupported"] = refusals_json(e);
+        std::printf("%s\n", failed.dump(1).c_str());
+      }
+      throw;
+    }
+    if (*as_json) {
+      if (!target->empty()) {
+        j["target"] = *target;
+        j["unsupported"] = json::array();
+      }
       std::printf("%s\n", j.dump(1).c_str());
-    else
-      print_text(j);
+      return;
+    }
+    print_text(j);
+    if (!target->empty())
+      std::printf("runs on %s: every op imports and has a kernel there\n", target->c_str());
   });
 }
 

@@ -143,6 +143,22 @@ CLI::Validator fraction_below_one() {
       "S");
 }
 
+nlohmann::ordered_json refusals_json(const tinyforge::UnsupportedOps& e) {
+  nlohmann::ordered_json list = nlohmann::ordered_json::array();
+  for (const Refusal& r : e.refusals()) {
+    nlohmann::ordered_json o;
+    o["index"] = r.index >= 0 ? nlohmann::ordered_json(r.index) : nullptr;
+    o["op"] = r.op;
+    if (!r.name.empty()) o["name"] = r.name;
+    o["version"] = r.version > 0 ? nlohmann::ordered_json(r.version) : nullptr;
+    o["dtype"] = r.dtype.empty() ? nullptr : nlohmann::ordered_json(r.dtype);
+    o["stage"] = r.stage;
+    o["reason"] = r.reason;
+    list.push_back(std::move(o));
+  }
+  return list;
+}
+
 void Result::add_flag(CLI::App* cmd) {
   cmd->add_flag("--json", json, "print the result as one JSON object (docs/cli.md)");
 }

@@ -12,13 +12,15 @@
 #include <vector>
 
 #include "import/load_model.h"
+#include "ir/unsupported.h"
 #include "tinyforge/dtype.h"
 
 namespace tinyforge::cli {
 
 enum ExitCode : int {
   kExitOk = 0,
-  kExitInput = 1,      // a file or model is missing, malformed or unsupported
+  kExitInput = 1,      // a file or model is missing, malformed or unsupported (also: ops
+                       // without a kernel for the target, every one named)
   kExitUsage = 2,      // the command line itself is wrong
   kExitBudget = 3,     // bench: a figure over --budget
   kExitVerify = 4,     // bench: the device's output differs from the host's beyond tolerance
@@ -82,6 +84,9 @@ CLI::Validator target_check(bool allow_host);
 // hex, no octal), and a real number in [0, 1).
 CLI::Validator whole_number(uint64_t min);
 CLI::Validator fraction_below_one();
+
+// The `unsupported` list of --json: one object per refused op (docs/cli.md).
+nlohmann::ordered_json refusals_json(const tinyforge::UnsupportedOps& e);
 
 // Adds --json; `print` writes the result as one JSON object or as text.
 struct Result {

@@ -6,6 +6,7 @@
 
 #include "cli/commands.h"
 #include "cli/contract.h"
+#include "ir/unsupported.h"
 #include "sim/error.h"
 
 namespace {
@@ -63,6 +64,9 @@ int main(int argc, char** argv) {
     return fail(kExitVerify, e.what());
   } catch (const Exit& e) {
     return e.code;
+  } catch (const tinyforge::UnsupportedOps& e) {  // a summary line, then one line per op
+    for (const std::string& line : e.lines()) fail(kExitInput, line);
+    return kExitInput;
   } catch (const std::exception& e) {  // tinyforge::Error, sim::Error, ...: a bad input
     return fail(kExitInput, e.what());
   }

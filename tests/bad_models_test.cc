@@ -45,7 +45,7 @@ std::vector<Damaged> targeted_corpus() {
   };
   ModelSpec s = testing::tiny_int8_model();
   s.ops[1].op = B::GELU;
-  add("unsupported_op", s, "op 1 is GELU, which is not supported");
+  add("unsupported_op", s, "op 1 (GELU) v1 int8: no tinyforge op maps this builtin");
   s = testing::tiny_int8_model();
   s.tensors[3].shape = {1, -8, 8, 4};
   add("negative_dim", s, "dimension 1 of shape [1,-8,8,4] is -8");

@@ -50,12 +50,14 @@ struct OpSpec {
   tfl::Padding padding = tfl::Padding::VALID;
   int32_t stride_h = 1, stride_w = 1, dilation_h = 1, dilation_w = 1;
   int32_t filter_h = 1, filter_w = 1, depth_multiplier = 1;
+  int32_t axis = 0;  // CONCATENATION
   tfl::ActivationFunctionType activation = tfl::ActivationFunctionType::NONE;
   float beta = 1.0f;
   bool keep_num_dims = false;
   bool with_options = true;
   bool old_style_code = false;  // only deprecated_builtin_code set (as pre-2.4 writers did)
   std::string custom_code;      // for op == CUSTOM
+  int32_t version = 1;          // OperatorCode.version
   int64_t opcode_index_override = -1;  // >= 0: write this opcode index instead (damaged models)
 };
 
@@ -133,6 +135,12 @@ inline flatbuffers::Offset<void> op_options(flatbuffers::FlatBufferBuilder& fbb,
     case B::RESHAPE:
       type = tfl::BuiltinOptions::ReshapeOptions;
       return tfl::CreateReshapeOptions(fbb).Union();
+    case B::MUL:
+      type = tfl::BuiltinOptions::MulOptions;
+      return tfl::CreateMulOptions(fbb, op.activation).Union();
+    case B::CONCATENATION:
+      type = tfl::BuiltinOptions::ConcatenationOptions;
+      return tfl::CreateConcatenationOptions(fbb, op.axis, op.activation).Union();
     default:
       return 0;
   }
@@ -147,7 +155,7 @@ inline std::vector<uint8_t> build(const ModelSpec& spec, uint64_t external_base)
     size_t i = 0;
     while (i < code_of.size() &&
            !(code_of[i]->op == op.op && code_of[i]->custom_code == op.custom_code &&
-             code_of[i]->old_style_code == op.old_style_code))
+             code_of[i]->old_style_code == op.old_style_code && code_of[i]->version == op.version))
       ++i;
     if (i == code_of.size()) code_of.push_back(&op);
     op_code_index.push_back(static_cast<uint32_t>(i));
@@ -157,7 +165,8 @@ inline std::vector<uint8_t> build(const ModelSpec& spec, uint64_t external_base)
     const auto code = static_cast<int32_t>(op->op);
     const auto deprecated = static_cast<int8_t>(std::min(code, 127));
     codes.push_back(tfl::CreateOperatorCode(
-        fbb, deprecated, op->custom_code.empty() ? 0 : fbb.CreateString(op->custom_code), 1,
+        fbb, deprecated, op->custom_code.empty() ? 0 : fbb.CreateString(op->custom_code),
+        op->version,
         op->old_style_code ? tfl::BuiltinOperator::ADD : op->op));
   }
   // Buffers: 0 is the empty sentinel; external data is laid out after the flatbuffer.

@@ -1,9 +1,12 @@
 #include "host/compile.h"
 
+#include <algorithm>
+
 #include "emit/cortex_m_targets.h"
 #include "emit/plan_writer.h"
 #include "import/load_model.h"
 #include "io/files.h"
+#include "ir/unsupported.h"
 #include "plan/build_plan.h"
 
 namespace tinyforge::host {
@@ -11,7 +14,20 @@ namespace tinyforge::host {
 Compiled compile_model_file(const std::string& path, const plan::PlanOptions& options,
                             const passes::PassLog& log) {
   Compiled c;
-  c.graph = load_model(path);
+  try {
+    c.graph = load_model(path);
+  } catch (const UnsupportedOps& e) {
+    // The ops that did import may lack a kernel for this target too: name those as well.
+    std::vector<Refusal> all = e.refusals();
+    if (e.partial()) {
+      const std::vector<Refusal> lowering = plan::lowering_refusals(*e.partial(), options);
+      all.insert(all.end(), lowering.begin(), lowering.end());
+      std::stable_sort(all.begin(), all.end(), [](const Refusal& a, const Refusal& b) {
+        return static_cast<unsigned>(a.index) < static_cast<unsigned>(b.index);  // -1 last
+      });
+    }
+    throw UnsupportedOps(e.source(), std::move(all), options.target);
+  }
   passes::run_default_passes(c.graph, log);
   c.plan = plan::build_plan(c.graph, options);
   c.blob = emit::write_plan_blob(c.plan, options);

@@ -18,7 +18,8 @@ struct Compiled {
 };
 
 // Import (.tflite/.onnx) -> default graph passes (each change reported to `log`) -> plan
-// -> blob. Throws tinyforge::Error.
+// -> blob. Throws tinyforge::Error; UnsupportedOps (ir/unsupported.h) naming every op that
+// does not import or has no kernel for the target, all in one.
 Compiled compile_model_file(const std::string& path, const plan::PlanOptions& options = {},
                             const passes::PassLog& log = {});
 

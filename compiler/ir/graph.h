@@ -73,6 +73,7 @@ struct Node {
   Attrs attrs;      // being replaced by `params`: ops move to their own params struct
   std::string name;          // for messages; may be empty
   Params params{};  // the op's typed params (ir/params.h)
+  int source_index = -1;  // the model operator it came from, for messages; -1: made by a pass
 };
 
 struct Graph {

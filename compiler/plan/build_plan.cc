@@ -4,6 +4,7 @@
 
 #include <numeric>
 
+#include "ir/unsupported.h"
 #include "plan/lower.h"
 #include "plan/memory_planner.h"
 
@@ -146,12 +147,49 @@ uint32_t PlanTensor::bytes() const {
   return static_cast<uint32_t>(n);
 }
 
+namespace {
+
+// Lowers every node (after kernel selection); a node without a kernel for these types
+// is refused and the others are still lowered, so that one error names them all.
+std::vector<LoweredOp> lower_all(ir::Graph& graph, std::vector<Refusal>& refusals) {
+  std::vector<LoweredOp> lowered;
+  lowered.reserve(graph.nodes.size());
+  for (size_t i = 0; i < graph.nodes.size(); ++i) {
+    try {
+      lowered.push_back(lower_node(graph, i));
+    } catch (const tinyforge::Error& e) {
+      const ir::Node& n = graph.nodes[i];
+      Refusal r;
+      r.index = n.source_index;
+      r.op = op_info(n.op).name;
+      r.name = n.name;
+      const int t = !n.inputs.empty() ? n.inputs[0] : n.outputs.empty() ? -1 : n.outputs[0];
+      if (t >= 0 && t < static_cast<int>(graph.tensors.size()))
+        r.dtype = dtype_name(graph.tensors[t].type);
+      r.stage = "lowering";
+      r.reason = strip_prefix(e.what(), graph.node_label(i));
+      refusals.push_back(std::move(r));
+      lowered.emplace_back();
+    }
+  }
+  return lowered;
+}
+
+}  // namespace
+
+std::vector<Refusal> lowering_refusals(ir::Graph graph, const PlanOptions& options) {
+  select_kernels(graph, options.kernels);
+  std::vector<Refusal> refusals;
+  lower_all(graph, refusals);
+  return refusals;
+}
+
 Plan build_plan(ir::Graph graph, const PlanOptions& options) {
   graph.check();
   select_kernels(graph, options.kernels);
-  std::vector<LoweredOp> lowered;
-  lowered.reserve(graph.nodes.size());
-  for (size_t i = 0; i < graph.nodes.size(); ++i) lowered.push_back(lower_node(graph, i));
+  std::vector<Refusal> refusals;
+  std::vector<LoweredOp> lowered = lower_all(graph, refusals);
+  if (!refusals.empty()) throw UnsupportedOps(graph.source, std::move(refusals), options.target);
 
   Plan plan = number_tensors_and_ops(graph, lowered);
   ArenaBuffers a = arena_buffers(plan);

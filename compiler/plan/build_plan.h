@@ -4,6 +4,7 @@
 #include <string>
 
 #include "ir/graph.h"
+#include "ir/unsupported.h"
 #include "plan/plan.h"
 #include "plan/select_kernels.h"
 
@@ -19,8 +20,13 @@ struct PlanOptions {
   bool minimize_arena = true;
 };
 
-// Throws tinyforge::Error for graphs it cannot lower. Takes the graph by value: lowering adds
-// constants (multipliers/shifts) to it.
+// Throws tinyforge::Error for graphs it cannot lower: UnsupportedOps (ir/unsupported.h)
+// naming every node without a kernel. Takes the graph by value: lowering adds constants
+// (multipliers/shifts) to it.
 Plan build_plan(ir::Graph graph, const PlanOptions& options = {});
+
+// The nodes of `graph` that have no kernel for `options`' target, each lowered on its own;
+// the graph need not be whole (the ops an importer could read of a partly unsupported model).
+std::vector<Refusal> lowering_refusals(ir::Graph graph, const PlanOptions& options);
 
 }  // namespace tinyforge::plan

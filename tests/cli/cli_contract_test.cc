@@ -20,6 +20,7 @@
 #include "io/files.h"
 #include "onnx_seed_models.h"
 #include "shared_data.h"
+#include "unsupported_models.h"
 
 namespace tinyforge {
 namespace {
@@ -57,6 +58,33 @@ const Row kRows[] = {
   {"inspect_garbage", "inspect @D/garbage.onnx", 1,
    "tinyforge: @D/garbage.onnx: not a model tinyforge reads", "", kNone},
   {"onnx_by_content_not_name", "inspect @D/digits_onnx.bin", 0, "", "Conv2D", kNone},
+  // inspect --target: will it run? Every unsupported op named, exit 1 (a model error)
+  {"inspect_target_runs", "inspect @M/hello_world_int8.tflite --target cortex-m4", 0, "",
+   "runs on cortex-m4: every op imports and has a kernel there"},
+  {"inspect_target_names_every_unsupported_op", "inspect @D/five_missing.tflite --target host",
+   1,
+   "tinyforge: @D/five_missing.tflite: 5 ops are unsupported on target host (each is listed "
+   "below; replace or remove them, see docs/ops.md for what runs where)\n"
+   "tinyforge: @D/five_missing.tflite: op 0 (EXP) v1 float32: no tinyforge op maps this "
+   "builtin (docs/ops.md lists those that do)\n"
+   "tinyforge: @D/five_missing.tflite: op 2 (SIN) v2 float32: ", "", kNone},
+  {"inspect_target_last_unsupported_op", "inspect @D/five_missing.tflite --target cortex-m4", 1,
+   "tinyforge: @D/five_missing.tflite: op 6 (ADD) v1 float32: tensor 8 'c': dtype INT16 (7) is "
+   "not supported", "", kNone},
+  {"inspect_target_json_lists_them", "inspect @D/five_missing.tflite --target host --json", 1,
+   "op 5 (CUSTOM 'MyOp') v1 float32: custom op",
+   "\"op\": \"CUSTOM 'MyOp'\"", kNone},
+  {"inspect_target_lowering_refusals", "inspect @D/tiny_scale.tflite --target cortex-m0plus", 1,
+   "tinyforge: @D/tiny_scale.tflite: op 1 (Softmax) int8: beta * input scale", "", kNone},
+  {"inspect_target_onnx", "inspect @D/two_missing.onnx --target cortex-m33", 1,
+   "tinyforge: @D/two_missing.onnx: 2 ops are unsupported on target cortex-m33 (each is listed "
+   "below; replace or remove them, see docs/ops.md for what runs where)\n"
+   "tinyforge: @D/two_missing.onnx: op 0 (Erf 'erf') v13 float32: unsupported: op; no "
+   "tinyforge converter for this op type (docs/ops.md lists them)\n"
+   "tinyforge: @D/two_missing.onnx: op 2 (Bar 'bar') v13 float32: unsupported: op; ", "",
+   kNone},
+  {"inspect_bad_target_is_usage", "inspect @D/five_missing.tflite --target cortex-m5", 2,
+   "unknown target 'cortex-m5'", "", kNone},
   {"content_name_mismatch_warns", "inspect @D/tflite_named.onnx", 0,
    "tinyforge: warning: @D/tflite_named.onnx: the name says an ONNX model but the content is "
    "a TFLite model"},
@@ -72,6 +100,11 @@ const Row kRows[] = {
   {"compile_a_blob", "compile @D/host.tfp -o @D/c2.tfp", 1,
    "tinyforge: @D/host.tfp: a compiled plan blob, not a model (give the .tflite or .onnx model)",
    "", kShared},
+  {"compile_names_every_unsupported_op", "compile @D/five_missing.tflite -o @D/f.tfp", 1,
+   "tinyforge: @D/five_missing.tflite: 5 ops are unsupported on target host", "", kNone},
+  {"compile_json_lists_unsupported_ops",
+   "compile @D/tiny_scale.tflite --target cortex-m7 -o @D/f.tfp --json", 1,
+   "2 ops are unsupported on target cortex-m7", "\"stage\": \"lowering\"", kNone},
   {"compile_quantized_onnx_cnn", "compile @D/cnn_int8.tflite -o @D/cnn.tfp", 0, "", "ops", kNone},
   {"run_quantized_onnx_cnn",
    "run @D/cnn_int8.tflite --input @D/cnn_cal.bin --output @D/y.bin --output @D/gap.bin", 0, "",
@@ -275,6 +308,19 @@ class CliContract : public ::testing::TestWithParam<Row> {
     for (const auto& [name, bytes] : onnx_test::onnx_seed_models())
       if (name == "conv_stack") put("cnn.onnx", std::vector<uint8_t>(bytes.begin(), bytes.end()));
     put("cnn_cal.bin", floats(uniform(8 * 3 * 10 * 10, 2)));
+    put("five_missing.tflite", testing::build_tflite(testing::five_missing_ops_model()));
+    put("tiny_scale.tflite", testing::build_tflite(testing::unlowerable_softmax_model()));
+    {  // ONNX: Erf and Bar are not supported; the Relu after Erf cannot be checked
+      onnx_test::ModelBuilder mb(13);
+      mb.input("x", {1, 4});
+      mb.node("Erf", {"x"}, {"a"}, "erf");
+      mb.node("Relu", {"a"}, {"b"}, "relu");
+      mb.node("Bar", {"x"}, {"c"}, "bar");
+      mb.output("b");
+      mb.output("c");
+      const std::string onnx = mb.bytes();
+      put("two_missing.onnx", std::vector<uint8_t>(onnx.begin(), onnx.end()));
+    }
     run("quantize @D/cnn.onnx -c @D/cnn_cal.bin -o @D/cnn_int8.tflite");
     run("keygen -o @D/key");
     const fs::path models = testing::shared_dir() / "models";

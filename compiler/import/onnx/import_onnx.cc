@@ -5,16 +5,20 @@
 #include <fmt/format.h>
 
 #include <climits>
+#include <memory>
 #include <unordered_set>
 
 #include "import/onnx/converters.h"
 #include "import/onnx/onnx_tensor.h"
 #include "io/files.h"
+#include "ir/unsupported.h"
 
 namespace tinyforge {
 namespace {
 
 using onnx_import::Context;
+
+std::string printable_line(const std::string& s);
 using onnx_import::Value;
 
 constexpr int kMinOpset = 1;   // per-op minimums are in the converter table
@@ -68,24 +72,72 @@ void add_graph_inputs(Context& ctx, const onnx::GraphProto& g) {
   if (ctx.graph.inputs.empty()) throw tinyforge::Error(ctx.source() + ": the model has no runtime input");
 }
 
-void convert_nodes(Context& ctx, const onnx::GraphProto& g) {
-  for (const onnx::NodeProto& n : g.node()) {
+// The checks that need no shapes: domain, op type, opset. Throws Context::unsupported.
+const onnx_import::ConverterEntry& converter_for(Context& ctx, const onnx::NodeProto& n) {
+  if (!n.domain().empty() && n.domain() != "ai.onnx")
+    ctx.unsupported(fmt::format("op domain '{}'", n.domain()));
+  const onnx_import::ConverterEntry* e = onnx_import::find_converter(n.op_type());
+  if (e == nullptr)
+    ctx.unsupported("op; no tinyforge converter for this op type (docs/ops.md lists them)");
+  if (ctx.opset < e->min_opset)
+    ctx.unsupported(fmt::format("this op before opset {}", e->min_opset));
+  return *e;
+}
+
+// Converts every node. A node tinyforge does not support (Context::unsupported) is refused
+// and its outputs are marked unknown; nodes reading them are still checked for what needs
+// no shapes (a supported op type), so that one error names every unsupported node. Other
+// errors (a malformed file) stop at once.
+std::vector<Refusal> convert_nodes(Context& ctx, const onnx::GraphProto& g) {
+  std::vector<Refusal> refusals;
+  std::unordered_set<std::string> unknown;  // outputs of refused or skipped nodes
+  for (int index = 0; index < g.node_size(); ++index) {
+    const onnx::NodeProto& n = g.node(index);
     ctx.node = &n;
-    if (!n.domain().empty() && n.domain() != "ai.onnx")
-      ctx.unsupported(fmt::format("op domain '{}'", n.domain()));
-    const onnx_import::ConverterEntry* e = onnx_import::find_converter(n.op_type());
-    if (e == nullptr) ctx.unsupported(fmt::format("op; supported: {}", onnx_supported_ops()));
-    if (ctx.opset < e->min_opset)
-      ctx.unsupported(fmt::format("this op before opset {}", e->min_opset));
-    if (n.output_size() < 1 || n.output(0).empty()) ctx.fail("the node has no output");
-    for (const std::string& out : n.output())
-      if (!out.empty() && ctx.values.count(out)) ctx.fail(fmt::format("output '{}' is already defined", out));
-    e->convert(ctx);
-    for (int i = 0; i < n.output_size(); ++i)
-      if (ctx.output_used(static_cast<size_t>(i)) && !ctx.values.count(n.output(i)))
-        ctx.unsupported(fmt::format("output {} ('{}')", i, n.output(i)));
+    Refusal r;
+    r.index = index;
+    r.op = onnx_import::clean_name(n.op_type());
+    r.name = onnx_import::clean_name(n.name());
+    r.version = ctx.opset;
+    r.stage = "import";
+    bool reads_unknown = false;
+    for (const std::string& in : n.input()) {
+      reads_unknown = reads_unknown || unknown.count(in) > 0;
+      auto v = ctx.values.find(in);
+      if (r.dtype.empty() && v != ctx.values.end())
+        r.dtype = v->second.is_constant() && !ctx.constants[v->second.const_index].is_float
+                      ? "int64"
+                      : "float32";
+    }
+    const size_t first_new = ctx.graph.nodes.size();
+    try {
+      const onnx_import::ConverterEntry& e = converter_for(ctx, n);
+      if (reads_unknown) {  // its input shapes are unknown: nothing more can be checked
+        for (const std::string& out : n.output()) unknown.insert(out);
+        continue;
+      }
+      if (n.output_size() < 1 || n.output(0).empty()) ctx.fail("the node has no output");
+      for (const std::string& out : n.output())
+        if (!out.empty() && ctx.values.count(out))
+          ctx.fail(fmt::format("output '{}' is already defined", out));
+      e.convert(ctx);
+      for (int i = 0; i < n.output_size(); ++i)
+        if (ctx.output_used(static_cast<size_t>(i)) && !ctx.values.count(n.output(i)))
+          ctx.unsupported(fmt::format("output {} ('{}')", i, n.output(i)));
+      for (size_t k = first_new; k < ctx.graph.nodes.size(); ++k)
+        ctx.graph.nodes[k].source_index = index;
+    } catch (const UnsupportedError& e) {  // anything else: a malformed file, stop here
+      r.reason = printable_line(strip_prefix(e.what(), ctx.where()));
+      refusals.push_back(std::move(r));
+      ctx.graph.nodes.resize(first_new);
+      for (const std::string& out : n.output()) {
+        unknown.insert(out);
+        ctx.values.erase(out);  // a half-converted node leaves nothing behind
+      }
+    }
   }
   ctx.node = nullptr;
+  return refusals;
 }
 
 void add_graph_outputs(Context& ctx, const onnx::GraphProto& g) {
@@ -158,7 +210,10 @@ ir::Graph import_model(const onnx::ModelProto& model, const std::string& source_
   count_uses(ctx, g);
   add_initializers(ctx, g);
   add_graph_inputs(ctx, g);
-  convert_nodes(ctx, g);
+  std::vector<Refusal> refusals = convert_nodes(ctx, g);
+  if (!refusals.empty())  // the nodes that did convert, for their lowering to be checked too
+    throw UnsupportedOps(source_name, std::move(refusals), "",
+                         std::make_shared<ir::Graph>(std::move(ctx.graph)));
   add_graph_outputs(ctx, g);
   remove_dead_nodes(ctx.graph);
   ctx.graph.check();
@@ -184,6 +239,8 @@ ir::Graph import_onnx(const uint8_t* data, size_t size, const std::string& sourc
     throw tinyforge::Error(source_name + ": not a valid ONNX model (protobuf parse failed)");
   try {
     return import_model(model, source_name);
+  } catch (const UnsupportedOps&) {
+    throw;  // its lines are made printable already
   } catch (const tinyforge::Error& e) {
     throw tinyforge::Error(printable_line(e.what()));
   }

@@ -5,9 +5,10 @@
 // op from the first opset whose semantics its converter implements, see converters.cc),
 // tensor types, dims positive and bounded, initializer data exactly its declared size,
 // node inputs defined before use (topological order), attribute types, and every op's
-// shapes (shape inference is done here, op by op). Anything else throws tinyforge::Error with
-// one line naming the node, op type and opset, e.g.
-//   "m.onnx: node 'lstm_1' (LSTM, opset 13): unsupported: op; supported: Add, ..."
+// shapes (shape inference is done here, op by op). Anything else throws tinyforge::Error
+// naming the node; refused nodes are collected and thrown together as UnsupportedOps
+// (ir/unsupported.h), one line each, e.g.
+//   "m.onnx: op 7 (LSTM 'lstm_1') v13 float32: unsupported: op; no tinyforge converter ..."
 // Errors about features we do not implement contain the word "unsupported".
 //
 // Layout: ONNX activations are NCHW, the runtime's are NHWC. The importer converts once,

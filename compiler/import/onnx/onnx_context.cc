@@ -4,6 +4,8 @@
 
 #include <algorithm>
 
+#include "ir/unsupported.h"
+
 namespace tinyforge::onnx_import {
 
 int64_t Constant::elements() const { return elements_of(shape); }
@@ -69,7 +71,7 @@ std::string Context::where() const {
 void Context::fail(const std::string& what) const { throw tinyforge::Error(where() + ": " + what); }
 
 void Context::unsupported(const std::string& what) const {
-  throw tinyforge::Error(where() + ": unsupported: " + what);
+  throw UnsupportedError(where() + ": unsupported: " + what);
 }
 
 size_t Context::num_inputs() const { return static_cast<size_t>(node->input_size()); }

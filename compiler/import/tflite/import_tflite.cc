@@ -1,10 +1,15 @@
 #include "import/tflite/import_tflite.h"
 
+#include <algorithm>
+#include <cctype>
 #include <cstdint>
 #include <cstring>
 #include <memory>
+#include <set>
+#include <sstream>
 
 #include "io/files.h"
+#include "ir/unsupported.h"
 #include "tflite_reader.h"
 
 namespace tinyforge {
@@ -83,6 +88,62 @@ std::vector<int> io_tensors(Reader& reader, const flatbuffers::Vector<int32_t>& 
   return out;
 }
 
+// What a refusal says about TFLite operator `i` beside its reason: builtin name, operator
+// code version and its first input's dtype, read straight from the (verified) file.
+Refusal describe_operator(const Reader& reader, int i) {
+  Refusal r;
+  r.index = i;
+  r.stage = "import";
+  const auto at = static_cast<flatbuffers::uoffset_t>(i);
+  const tfl::Operator& op = *reader.subgraph().operators()->Get(at);
+  const auto* codes = reader.model().operator_codes();
+  if (codes && op.opcode_index() < codes->size()) {
+    const tfl::OperatorCode& code = *codes->Get(op.opcode_index());
+    const int32_t builtin = std::max(static_cast<int32_t>(code.deprecated_builtin_code()),
+                                     static_cast<int32_t>(code.builtin_code()));
+    r.op = tflite_import::builtin_name(builtin);
+    if (static_cast<tfl::BuiltinOperator>(builtin) == tfl::BuiltinOperator::CUSTOM &&
+        code.custom_code())
+      r.op += " '" + printable(code.custom_code()->str(), 60) + "'";
+    r.version = code.version();
+  } else {
+    r.op = "?";
+  }
+  if (op.inputs() && op.inputs()->size() > 0) {
+    const int t = op.inputs()->Get(0);
+    if (t >= 0 && t < reader.num_tensors()) {
+      std::string type = tflite_import::tensor_type_name(
+          reader.subgraph().tensors()->Get(static_cast<flatbuffers::uoffset_t>(t))->type());
+      std::transform(type.begin(), type.end(), type.begin(),
+                     [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+      r.dtype = type;
+    }
+  }
+  return r;
+}
+
+bool reads_refused_tensor(const Reader& reader, int i) {
+  const auto at = static_cast<flatbuffers::uoffset_t>(i);
+  const tfl::Operator& op = *reader.subgraph().operators()->Get(at);
+  for (const auto* list : {op.inputs(), op.outputs()})
+    if (list)
+      for (int32_t t : *list)
+        if (t >= 0 && t < reader.num_tensors() && reader.refused(t)) return true;
+  return false;
+}
+
+// Builtins that some op maps, by name (the importer's own list, so the two cannot differ).
+bool builtin_is_mapped(const std::string& name) {
+  static const std::set<std::string> mapped = [] {
+    std::set<std::string> s;
+    std::stringstream list(tflite_import::supported_builtins());
+    for (std::string item; std::getline(list, item, ',');)
+      s.insert(item.substr(item.find_first_not_of(' ')));
+    return s;
+  }();
+  return mapped.count(name) > 0;
+}
+
 ir::Graph read_graph(const uint8_t* data, size_t size, const std::string& source) {
   const tfl::Model& model = verified_model(data, size, source);
   const tfl::SubGraph& sg = main_subgraph(model, source);
@@ -93,15 +154,36 @@ ir::Graph read_graph(const uint8_t* data, size_t size, const std::string& source
   std::vector<int> inputs = io_tensors(reader, *sg.inputs(), "input");
   const size_t num_ops = sg.operators() ? sg.operators()->size() : 0;
   std::vector<ir::Node> nodes;
+  // Each operator is mapped on its own: one tinyforge does not support (builtin, dtype) is
+  // refused and the rest are still read (the tensors are the file's, whatever their
+  // producer), so that every unsupported op is named in one error. A malformed file still
+  // stops at its first error.
+  std::vector<Refusal> refusals;
   for (size_t i = 0; i < num_ops; ++i) {
-    ir::Node node = tflite_import::map_operator(reader, static_cast<int>(i));
-    const int out = node.outputs[0];
-    if (reader.tensor(out).constant)
-      reader.fail(
-          fmt::format("op {} ({}): writes {}, which holds constant data; expected an "
-                      "activation tensor",
-                      i, op_info(node.op).name, reader.tensor_label(out)));
-    nodes.push_back(std::move(node));
+    if (reads_refused_tensor(reader, static_cast<int>(i))) continue;  // named where first read
+    Refusal r = describe_operator(reader, static_cast<int>(i));
+    if (r.op != "?" && !builtin_is_mapped(r.op)) {
+      r.reason = r.op.rfind("CUSTOM", 0) == 0
+                     ? "custom op; expected a builtin op"
+                     : "no tinyforge op maps this builtin (docs/ops.md lists those that do)";
+      refusals.push_back(std::move(r));
+      continue;
+    }
+    try {
+      ir::Node node = tflite_import::map_operator(reader, static_cast<int>(i));
+      const int out = node.outputs[0];
+      if (reader.tensor(out).constant)
+        reader.fail(
+            fmt::format("op {} ({}): writes {}, which holds constant data; expected an "
+                        "activation tensor",
+                        i, op_info(node.op).name, reader.tensor_label(out)));
+      node.source_index = static_cast<int>(i);
+      nodes.push_back(std::move(node));
+    } catch (const UnsupportedError& e) {
+      const std::string what = strip_prefix(e.what(), source);
+      r.reason = strip_prefix(what, fmt::format("op {} ({})", i, r.op));
+      refusals.push_back(std::move(r));
+    }
   }
   std::vector<int> outputs = io_tensors(reader, *sg.outputs(), "output");
 
@@ -133,6 +215,9 @@ ir::Graph read_graph(const uint8_t* data, size_t size, const std::string& source
   g.nodes = std::move(nodes);
   g.inputs = std::move(inputs);
   g.outputs = std::move(outputs);
+  if (!refusals.empty())  // the ops that did map, for their lowering to be checked too
+    throw UnsupportedOps(source, std::move(refusals), "",
+                         std::make_shared<ir::Graph>(std::move(g)));
   g.check();  // use before definition (cyclic or unordered ops), tensors written twice
   return g;
 }

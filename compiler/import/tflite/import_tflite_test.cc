@@ -154,16 +154,16 @@ TEST(TfliteImport, ExtendedOpcodeAbove127IsNamed) {
   ModelSpec spec = testing::tiny_int8_model();
   spec.ops[5].op = B::GELU;  // 150: deprecated_builtin_code holds the placeholder 127
   spec.ops[5].with_options = false;
-  EXPECT_IMPORT_ERROR(spec, "op 5", "GELU", "not supported", "CONV_2D, DEPTHWISE_CONV_2D");
+  EXPECT_IMPORT_ERROR(spec, "op 5 (GELU) v1 int8: no tinyforge op maps this builtin");
 }
 
-TEST(TfliteImport, UnsupportedOpNamesOpAndSupportedList) {
+TEST(TfliteImport, UnsupportedOpNamesOpVersionAndDtype) {
   ModelSpec spec = testing::tiny_int8_model();
   spec.ops[2].op = B::L2_POOL_2D;
-  EXPECT_IMPORT_ERROR(spec, "op 2", "L2_POOL_2D", "QUANTIZE, DEQUANTIZE");
+  EXPECT_IMPORT_ERROR(spec, "op 2 (L2_POOL_2D) v1 int8: ", "docs/ops.md");
   spec.ops[2].op = B::CUSTOM;
   spec.ops[2].custom_code = "MyFancyOp";
-  EXPECT_IMPORT_ERROR(spec, "op 2", "custom op 'MyFancyOp'");
+  EXPECT_IMPORT_ERROR(spec, "op 2 (CUSTOM 'MyFancyOp')", "custom op; expected a builtin op");
 }
 
 TEST(TfliteImport, HybridWeightsAreDequantized) {

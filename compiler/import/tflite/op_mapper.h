@@ -22,6 +22,11 @@ class OpMapper {
   [[noreturn]] void fail(const std::string& what) const {
     reader_.fail(fmt::format("op {} ({}): {}", index_, builtin_, what));
   }
+  // A feature tinyforge does not implement (a dtype, a fused activation), not a malformed
+  // file: the importer names it and reads on, to name every such op in one error.
+  [[noreturn]] void unsupported(const std::string& what) const {
+    reader_.unsupported(fmt::format("op {} ({}): {}", index_, builtin_, what));
+  }
 
   const tfl::Operator& op() const { return op_; }
   size_t num_inputs() const { return op_.inputs() ? op_.inputs()->size() : 0; }
@@ -82,7 +87,8 @@ class OpMapper {
   // f32 in -> f32 out; i8 in -> i8 out, both per-tensor quantized.
   void require_activation_types(const ir::Tensor& in, const ir::Tensor& out) const {
     if (in.type != DType::f32 && in.type != DType::i8)
-      fail(fmt::format("{} is {}; expected float32 or int8", in_label(0), dtype_name(in.type)));
+      unsupported(
+          fmt::format("{} is {}; expected float32 or int8", in_label(0), dtype_name(in.type)));
     require_type(out, out_label(), in.type);
     require_per_tensor(in, in_label(0));
     require_per_tensor(out, out_label());
@@ -124,7 +130,7 @@ class OpMapper {
       default:
         break;
     }
-    fail(
+    unsupported(
         fmt::format("fused activation {} is not supported; expected NONE, RELU, "
                     "RELU_N1_TO_1 or RELU6",
                     static_cast<int>(a)));

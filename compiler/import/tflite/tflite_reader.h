@@ -32,13 +32,18 @@ class Reader {
   const std::string& source() const { return source_; }
   int num_tensors() const;
 
-  // Throws tinyforge::Error("<source>: <message>").
+  // Throws tinyforge::Error("<source>: <message>"); `unsupported`: UnsupportedError, for
+  // what tinyforge does not implement (ir/unsupported.h).
   [[noreturn]] void fail(const std::string& message) const;
+  [[noreturn]] void unsupported(const std::string& message) const;
 
   // The IR tensor for TFLite tensor `index`, validated and converted on first use
   // (tflite_tensor.cc). Precondition: 0 <= index < num_tensors().
   ir::Tensor& tensor(int index);
   bool converted(int index) const { return converted_[index] != nullptr; }
+  // The tensor's dtype is one tinyforge does not take (its conversion threw
+  // UnsupportedError): the op reading it first is refused for it, the others skipped.
+  bool refused(int index) const { return refused_[index] != 0; }
 
   // "tensor 17 'conv2d/Conv2D'" (name cut short and made printable).
   std::string tensor_label(int index) const;
@@ -54,6 +59,7 @@ class Reader {
   const tfl::Model& model_;
   const tfl::SubGraph& subgraph_;
   std::vector<std::unique_ptr<ir::Tensor>> converted_;
+  std::vector<char> refused_;
 };
 
 // Printable text from file content: control and non-ASCII bytes become '?', and names

@@ -6,6 +6,7 @@
 #include <cstring>
 #include <limits>
 
+#include "ir/unsupported.h"
 #include "tflite_reader.h"
 
 namespace tinyforge::tflite_import {
@@ -14,6 +15,7 @@ Reader::Reader(const uint8_t* file, size_t size, std::string source, const tfl::
                const tfl::SubGraph& subgraph)
     : file_(file), size_(size), source_(std::move(source)), model_(model), subgraph_(subgraph) {
   converted_.resize(static_cast<size_t>(num_tensors()));
+  refused_.resize(static_cast<size_t>(num_tensors()));
 }
 
 int Reader::num_tensors() const {
@@ -24,6 +26,10 @@ void Reader::fail(const std::string& message) const {
   throw tinyforge::Error(fmt::format("{}: {}", source_, message));
 }
 
+void Reader::unsupported(const std::string& message) const {
+  throw UnsupportedError(fmt::format("{}: {}", source_, message));
+}
+
 std::string Reader::tensor_label(int index) const {
   const tfl::Tensor* t = subgraph_.tensors()->Get(static_cast<flatbuffers::uoffset_t>(index));
   if (!t->name() || t->name()->size() == 0) return fmt::format("tensor {}", index);
@@ -32,7 +38,14 @@ std::string Reader::tensor_label(int index) const {
 
 ir::Tensor& Reader::tensor(int index) {
   auto& slot = converted_.at(static_cast<size_t>(index));
-  if (!slot) slot = std::make_unique<ir::Tensor>(convert_tensor(index));
+  if (!slot) {
+    try {
+      slot = std::make_unique<ir::Tensor>(convert_tensor(index));
+    } catch (const UnsupportedError&) {
+      refused_.at(static_cast<size_t>(index)) = 1;
+      throw;
+    }
+  }
   return *slot;
 }
 
@@ -119,7 +132,7 @@ TypeInfo type_info(const Reader& r, const tfl::Tensor& t, const std::string& lab
     default:
       break;
   }
-  r.fail(fmt::format("{}: dtype {} ({}) is not supported; expected FLOAT32, INT8, INT32 or "
+  r.unsupported(fmt::format("{}: dtype {} ({}) is not supported; expected FLOAT32, INT8, INT32 or "
                      "an INT64 constant",
                      label, tensor_type_name(t.type()), static_cast<int>(t.type())));
 }
