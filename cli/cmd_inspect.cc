@@ -11,6 +11,7 @@
 #include "import/load_model.h"
 #include "io/files.h"
 #include "ir/metrics.h"
+#include "ops/host_op.h"
 #include "ota/package_describe.h"
 #include "plan/build_plan.h"
 #include "tinyforge/runtime.h"
@@ -74,7 +75,8 @@ json describe_model(const std::string& path) {
       case OpCode::Softmax: jo["beta"] = a.beta; break;
       default: break;
     }
-    if (a.activation != ir::Activation::none) jo["activation"] = activation_name(a.activation);
+    if (const ir::Activation act = ops::fused_activation(n); act != ir::Activation::none)
+      jo["activation"] = activation_name(act);
     j["ops"].push_back(jo);
   }
   j["macs"] = m.macs;

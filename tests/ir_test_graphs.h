@@ -41,6 +41,10 @@ class GraphBuilder {
   void node(OpCode op, std::vector<int> inputs, int output, ir::Attrs attrs = {}) {
     g.nodes.push_back(ir::Node{op, std::move(inputs), {output}, std::move(attrs), ""});
   }
+  void node(OpCode op, std::vector<int> inputs, int output, ir::Params params) {
+    node(op, std::move(inputs), output);
+    g.nodes.back().params = std::move(params);
+  }
 
   ir::Graph g;
 

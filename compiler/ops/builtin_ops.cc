@@ -20,44 +20,49 @@ constexpr ir::OpTraits fixed(float scale, int32_t zero_point, C channels) {
   return ir::OpTraits{Q::fixed, scale, zero_point, -1, false, channels};
 }
 
+// These ops still hold their fused activation in the shared attributes.
+ir::Activation* attrs_activation(ir::Node& n) { return &n.attrs.activation; }
+
 // Target kernel variants: chosen by the planner from IR ops, never seen by the passes.
 constexpr ir::OpTraits kKernelVariant = make(Q::not_quantized, C::blocks);
 
 }  // namespace
 
 const HostOp& host_op_Conv2D() {
-  static const HostOp op{make(Q::calibrated, C::consumes, 0), {}, nullptr};
+  static const HostOp op{make(Q::calibrated, C::consumes, 0), {}, nullptr, attrs_activation};
   return op;
 }
 
 const HostOp& host_op_DepthwiseConv2D() {
-  static const HostOp op{make(Q::calibrated, C::depthwise, 3), {}, nullptr};
+  static const HostOp op{make(Q::calibrated, C::depthwise, 3), {}, nullptr, attrs_activation};
   return op;
 }
 
 const HostOp& host_op_FullyConnected() {
   static const HostOp op{
-      make(Q::calibrated, C::consumes, 0, /*per_tensor_weights=*/true), {}, nullptr};
+      make(Q::calibrated, C::consumes, 0, /*per_tensor_weights=*/true), {}, nullptr,
+      attrs_activation};
   return op;
 }
 
 const HostOp& host_op_AveragePool2D() {
-  static const HostOp op{make(Q::same_as_input, C::window), {}, nullptr};
+  static const HostOp op{make(Q::same_as_input, C::window), {}, nullptr, attrs_activation};
   return op;
 }
 
 const HostOp& host_op_MaxPool2D() {
-  static const HostOp op{make(Q::same_as_input, C::window), {}, nullptr};
+  static const HostOp op{make(Q::same_as_input, C::window), {}, nullptr, attrs_activation};
   return op;
 }
 
 const HostOp& host_op_Add() {
-  static const HostOp op{make(Q::calibrated, C::blocks), {}, nullptr};
+  static const HostOp op{make(Q::calibrated, C::blocks), {}, nullptr, attrs_activation};
   return op;
 }
 
 const HostOp& host_op_Reshape() {
-  static const HostOp op{make(Q::same_as_input, C::flatten), {}, nullptr};
+  static const HostOp op{make(Q::same_as_input, C::flatten), {}, nullptr, nullptr,
+                         [](const ir::Node&) { return "reshape to the same shape"; }};
   return op;
 }
 

@@ -1,6 +1,8 @@
 // Each graph pass on a small hand-built float graph: the nodes it leaves, one log line per
 // change, and the same outputs from the compiled graph before and after the pass.
 #include "passes/passes.h"
+#include "ops/clamp.h"
+#include "ops/transpose.h"
 
 #include <gtest/gtest.h>
 
@@ -22,12 +24,7 @@ std::vector<OpCode> ops_of(const ir::Graph& g) {
   return ops;
 }
 
-ir::Attrs clamp(float lo, float hi) {
-  ir::Attrs a;
-  a.clamp_min = lo;
-  a.clamp_max = hi;
-  return a;
-}
+ops::ClampAttrs clamp(float lo, float hi) { return {lo, hi}; }
 
 // Runs `pass` on a copy of `g`, checks the graph and that outputs match; returns the copy.
 struct PassRun {
@@ -94,9 +91,7 @@ TEST(PassesIdentities, RemovesCopiesAndCollapsesReshapeChains) {
   const int out = b.activation("out", {1, 2, 16});
   b.node(OpCode::Logistic, {in}, a);
   b.node(OpCode::Reshape, {a}, same);
-  ir::Attrs perm;
-  perm.perm = {0, 1, 2, 3};
-  b.node(OpCode::Transpose, {same}, tr, perm);
+  b.node(OpCode::Transpose, {same}, tr, ops::TransposeAttrs{{0, 1, 2, 3}});
   b.node(OpCode::Reshape, {tr}, flat);
   b.node(OpCode::Reshape, {flat}, re);
   const float inf = std::numeric_limits<float>::infinity();
@@ -118,9 +113,7 @@ TEST(PassesIdentities, KeepsModelInputAndOutputDistinctAndRealTransposes) {
   const int in = b.activation("in", {1, 2, 3});
   const int mid = b.activation("mid", {1, 3, 2});
   const int out = b.activation("out", {1, 3, 2});
-  ir::Attrs perm;
-  perm.perm = {0, 2, 1};
-  b.node(OpCode::Transpose, {in}, mid, perm);
+  b.node(OpCode::Transpose, {in}, mid, ops::TransposeAttrs{{0, 2, 1}});
   b.node(OpCode::Reshape, {mid}, out);  // same shape, but mid is no model input: removable
   b.g.inputs = {in};
   b.g.outputs = {out};

@@ -203,13 +203,10 @@ class Pruner {
         case ir::ChannelRule::window:
           if (!channels_last) return fmt::format("{} pools a flattened tensor", g_.node_label(c));
           break;
-        case ir::ChannelRule::pad: {
-          const size_t rank = shape.size();
-          if (n.attrs.pads.size() != 2 * rank || n.attrs.pads[rank - 1] != 0 ||
-              n.attrs.pads[2 * rank - 1] != 0)
-            return fmt::format("{} pads the channels", g_.node_label(c));
+        case ir::ChannelRule::pad:
+          if (const auto blocks = ops::host_op(n.op).blocks_channels)
+            if (const char* why = blocks(n)) return fmt::format("{} {}", g_.node_label(c), why);
           break;
-        }
         case ir::ChannelRule::flatten: {
           // A flatten of trailing dims: the output's last dim holds whole input rows.
           const std::vector<int32_t>& out = g_.tensors[static_cast<size_t>(n.outputs[0])].shape;

@@ -145,6 +145,16 @@ class Rewriter {
     return static_cast<int>(out_.graph.nodes.size()) - 1;
   }
 
+  // Node n of the source graph (its attributes kept) over other tensors.
+  void copy_node(const ir::Node& n, std::vector<int> inputs, std::vector<int> outputs,
+                 int origin) {
+    ir::Node copy = n;
+    copy.inputs = std::move(inputs);
+    copy.outputs = std::move(outputs);
+    out_.graph.nodes.push_back(std::move(copy));
+    out_.origin.push_back(origin);
+  }
+
   // The int8 version of source activation t (a Quantize after its float version if needed).
   int int8(int t) {
     const auto s = static_cast<size_t>(t);
@@ -202,7 +212,7 @@ class Rewriter {
       outputs.push_back(float_of_[static_cast<size_t>(t)]);
     }
     log(fmt::format("{}: kept in float32 (Dequantize before, Quantize after)", g_.node_label(i)));
-    add_node(n.op, std::move(inputs), std::move(outputs), n.attrs, n.name, static_cast<int>(i));
+    copy_node(n, std::move(inputs), std::move(outputs), static_cast<int>(i));
   }
 
   // Conv2D / DepthwiseConv2D / FullyConnected: per-channel weights and int32 bias.
@@ -263,8 +273,7 @@ class Rewriter {
     q.type = DType::i8;
     q.quant = out_params;
     int8_of_[static_cast<size_t>(out)] = out_.graph.add_tensor(std::move(q));
-    add_node(n.op, std::move(inputs), {int8_of_[static_cast<size_t>(out)]}, n.attrs, n.name,
-             static_cast<int>(i));
+    copy_node(n, std::move(inputs), {int8_of_[static_cast<size_t>(out)]}, static_cast<int>(i));
   }
 
   // Source activation t requantized (int8 -> int8) to parameters q.

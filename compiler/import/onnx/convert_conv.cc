@@ -6,6 +6,7 @@
 
 #include "import/onnx/converters.h"
 #include "import/onnx/onnx_window.h"
+#include "ops/mul.h"
 
 namespace tinyforge::onnx_import {
 namespace {
@@ -169,8 +170,8 @@ void convert_BatchNormalization(Context& ctx) {
   Value vs = ctx.constant_value(std::move(cs));
   Value vb = ctx.constant_value(std::move(cb));
   const std::string name = ctx.node->output(0);
-  Value scaled = binary(ctx, OpCode::Mul, x, vs, name + "/scale");
-  ctx.set_output(0, binary(ctx, OpCode::Add, scaled, vb, name));
+  Value scaled = binary(ctx, OpCode::Mul, x, vs, name + "/scale", ops::MulAttrs{});
+  ctx.set_output(0, binary(ctx, OpCode::Add, scaled, vb, name, ir::Params{}));
 }
 
 }  // namespace tinyforge::onnx_import

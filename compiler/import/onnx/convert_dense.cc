@@ -35,7 +35,7 @@ int emit_fc(Context& ctx, Value& a, std::vector<float> weights, int64_t out, con
   }
   const int w = ctx.ir_constant(name + "/weights", ctx.ir_shape({out, in}), weights);
   const int b = ctx.ir_constant(name + "/bias", ctx.ir_shape({out}), bias);
-  return ctx.emit(OpCode::FullyConnected, {input, w, b}, ctx.ir_shape({rows, out}), {}, name);
+  return ctx.emit(OpCode::FullyConnected, {input, w, b}, ctx.ir_shape({rows, out}), ir::Attrs{}, name);
 }
 
 }  // namespace
@@ -90,7 +90,7 @@ void convert_Gemm(Context& ctx) {
   }
   if (!matrix_bias.empty()) {
     const int c = ctx.ir_constant(name + "/C", ctx.ir_shape({m, n}), matrix_bias);
-    out.onnx = ctx.emit(OpCode::Add, {out.onnx, c}, ctx.ir_shape({m, n}), {}, name);
+    out.onnx = ctx.emit(OpCode::Add, {out.onnx, c}, ctx.ir_shape({m, n}), ir::Attrs{}, name);
   }
   ctx.set_output(0, std::move(out));
 }

@@ -7,6 +7,7 @@
 
 #include "import/onnx/converters.h"
 #include "import/onnx/onnx_window.h"
+#include "ops/pad.h"
 
 namespace tinyforge::onnx_import {
 namespace {
@@ -32,7 +33,7 @@ void convert_pool(Context& ctx, OpCode op) {
     // Windows that run past the padded input (ceil_mode) would need a divisor that is
     // neither the full window nor the real taps; refuse those rather than guess.
     if (win.ceil_extra) ctx.unsupported("count_include_pad = 1 with ceil_mode windows past the padding");
-    ir::Attrs pa;
+    ops::PadAttrs pa;
     pa.pads = {0, static_cast<int32_t>(win.pad_top), static_cast<int32_t>(win.pad_left), 0,
                0, static_cast<int32_t>(win.pad_bottom), static_cast<int32_t>(win.pad_right), 0};
     in = ctx.emit(OpCode::Pad, {in},

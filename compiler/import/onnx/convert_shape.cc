@@ -7,6 +7,8 @@
 #include <algorithm>
 
 #include "import/onnx/converters.h"
+#include "ops/concatenation.h"
+#include "ops/pad.h"
 
 namespace tinyforge::onnx_import {
 namespace {
@@ -219,8 +221,7 @@ void convert_Concat(Context& ctx) {
     return ctx.set_output(0, ctx.constant_value(std::move(r)));
   }
   const bool nhwc = has_channels_last_form(rank) && any_nhwc;
-  ir::Attrs a;
-  a.axis = nhwc ? channels_last_axis(axis, rank) : static_cast<int>(axis);
+  const ops::ConcatenationAttrs a{nhwc ? channels_last_axis(axis, rank) : static_cast<int>(axis)};
   const std::string name = ctx.node->output(0);
   std::vector<int> tensors;
   for (size_t i = 0; i < count; ++i) {
@@ -310,8 +311,8 @@ void convert_Pad(Context& ctx) {
   out.shape = x.shape;
   for (size_t d = 0; d < rank; ++d) out.shape[d] += pads[d] + pads[rank + d];
   if (std::all_of(pads.begin(), pads.end(), [](int64_t p) { return p == 0; })) return ctx.set_output(0, x);
-  ir::Attrs a;
-  a.pad_value = value;
+  ops::PadAttrs a;
+  a.value = value;
   const bool nhwc = ctx.prefers_nhwc(x);
   const std::vector<int32_t> to_last = to_channels_last(rank);
   a.pads.resize(2 * rank);

@@ -3,6 +3,7 @@
 // from the ONNX operator definitions), plus structure checks of the IR (layout handling,
 // folding, fusion) and error cases.
 #include "import/onnx/import_onnx.h"
+#include "ops/concatenation.h"
 
 #include <gtest/gtest.h>
 
@@ -163,7 +164,8 @@ TEST(OnnxImport, DepthwiseGroupedConcatAndGlobalPoolMatchReference) {
   ASSERT_EQ(count_ops(g, OpCode::DepthwiseConv2D), 1u);
   for (const auto& n : g.nodes) {
     if (n.op == OpCode::DepthwiseConv2D) EXPECT_EQ(n.attrs.depth_multiplier, 2);
-    if (n.op == OpCode::Concatenation) EXPECT_EQ(n.attrs.axis, 3);  // channels, last in NHWC
+    if (n.op == OpCode::Concatenation)
+      EXPECT_EQ(n.params.get<ops::ConcatenationAttrs>().axis, 3);  // channels, last in NHWC
   }
   EXPECT_EQ(count_ops(g, OpCode::Transpose), 1u);  // input only: [N,1,1,C] -> [N,C,1,1] is free
 

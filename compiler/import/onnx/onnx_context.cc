@@ -1,5 +1,7 @@
 #include "import/onnx/onnx_context.h"
 
+#include "ops/transpose.h"
+
 #include <fmt/format.h>
 
 #include <algorithm>
@@ -252,6 +254,13 @@ int Context::emit(OpCode op, std::vector<int> inputs, const std::vector<int32_t>
   return out;
 }
 
+int Context::emit(OpCode op, std::vector<int> inputs, const std::vector<int32_t>& shape,
+                  ir::Params params, const std::string& name) {
+  const int out = emit(op, std::move(inputs), shape, ir::Attrs{}, name);
+  graph.nodes.back().params = std::move(params);
+  return out;
+}
+
 int Context::reshape(int tensor, const std::vector<int32_t>& shape, const std::string& name) {
   if (shape_of(tensor) == shape) return tensor;
   // Reshape of a Reshape: read the first one's input (the middle one dies if unused).
@@ -260,7 +269,7 @@ int Context::reshape(int tensor, const std::vector<int32_t>& shape, const std::s
     tensor = graph.nodes[p].inputs[0];
     if (shape_of(tensor) == shape) return tensor;
   }
-  return emit(OpCode::Reshape, {tensor}, shape, {}, name);
+  return emit(OpCode::Reshape, {tensor}, shape, ir::Attrs{}, name);
 }
 
 int Context::transpose(int tensor, const std::vector<int32_t>& perm, const std::string& name) {
@@ -276,9 +285,7 @@ int Context::transpose(int tensor, const std::vector<int32_t>& perm, const std::
     last = p;
   }
   if (in_order) return reshape(tensor, out, name);
-  ir::Attrs a;
-  a.perm = perm;
-  return emit(OpCode::Transpose, {tensor}, out, a, name);
+  return emit(OpCode::Transpose, {tensor}, out, ops::TransposeAttrs{perm}, name);
 }
 
 int Context::producer(int tensor) const {

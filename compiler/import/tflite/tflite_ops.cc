@@ -429,17 +429,16 @@ ir::Node map_operator(Reader& reader, int op_index) {
       node = read->read(m);
     }
   }
-  // Inputs the IR keeps: RESHAPE drops its shape operand, the rest keep all (bias -1 allowed).
-  // Conv, depthwise and FC always get 3 inputs, -1 for an absent bias.
+  // A read that keeps other inputs than every operand (constant operands taken as
+  // attributes, an absent optional input as -1) has listed them.
   size_t kept = m.num_inputs();
-  // Reshape, Transpose and Pad hold their constant operands as attributes.
-  if (node.op == OpCode::Reshape || node.op == OpCode::Transpose || node.op == OpCode::Pad)
-    kept = 1;
+  if (node.op == OpCode::Reshape) kept = 1;  // the shape operand: the output's shape rules
   const bool has_bias = node.op == OpCode::Conv2D || node.op == OpCode::DepthwiseConv2D ||
                         node.op == OpCode::FullyConnected;
-  if (has_bias) kept = 3;
-  for (size_t i = 0; i < kept; ++i)
-    node.inputs.push_back(m.input_index(i, /*optional=*/has_bias && i == 2));
+  if (has_bias) kept = 3;  // -1 for an absent bias
+  if (node.inputs.empty())
+    for (size_t i = 0; i < kept; ++i)
+      node.inputs.push_back(m.input_index(i, /*optional=*/has_bias && i == 2));
   node.outputs.push_back(m.output_index());
   return node;
 }
