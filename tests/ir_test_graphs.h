@@ -11,6 +11,7 @@
 #include "emit/plan_writer.h"
 #include "host/host_runner.h"
 #include "ir/graph.h"
+#include "ops/conv.h"
 #include "plan/build_plan.h"
 
 namespace tinyforge::testing {
@@ -64,9 +65,8 @@ inline ir::Graph small_float_cnn(uint32_t seed = 1) {
   const int flat = b.activation("flat", {1, 96});
   const int logits = b.activation("logits", {1, 10});
   const int probs = b.activation("probs", {1, 10});
-  ir::Attrs conv;
-  conv.padding = ir::Padding::same;
-  conv.filter_h = conv.filter_w = 3;
+  ops::ConvAttrs conv;
+  conv.window.padding = ir::Padding::same;
   conv.activation = ir::Activation::relu;
   b.node(OpCode::Conv2D, {in, b.weights("w1", {8, 3, 3, 2}, 0.5f), b.weights("b1", {8}, 0.1f)}, c1,
          conv);
@@ -77,7 +77,7 @@ inline ir::Graph small_float_cnn(uint32_t seed = 1) {
   conv.activation = ir::Activation::relu6;
   b.node(OpCode::Conv2D, {p1, b.weights("w2", {6, 3, 3, 8}, 0.3f), b.weights("b2", {6}, 0.1f)}, c2,
          conv);
-  ir::Attrs dw = conv;
+  ops::ConvAttrs dw = conv;
   dw.activation = ir::Activation::none;
   b.node(OpCode::DepthwiseConv2D,
          {c2, b.weights("w3", {1, 3, 3, 6}, 0.5f), b.weights("b3", {6}, 0.1f)}, d1, dw);

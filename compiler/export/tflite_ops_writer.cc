@@ -23,12 +23,6 @@ namespace {
 using Builtin = tfl::BuiltinOperator;
 using Options = tfl::BuiltinOptions;
 
-// How an IR window's padding is written.
-struct WindowPadding {
-  tfl::Padding padding = tfl::Padding::VALID;
-  bool needs_pad_op = false;  // explicit padding that neither SAME nor VALID expresses
-};
-
 struct AxisShape {
   int32_t in, filter, stride, dilation, pad_before, out;
 };
@@ -44,9 +38,10 @@ bool valid_matches(const AxisShape& a) {
   return a.pad_before == 0 && a.in >= effective && (a.in - effective) / a.stride + 1 == a.out;
 }
 
-WindowPadding window_padding(const ModelBuilder& b, size_t node, int32_t filter_h, int32_t filter_w,
-                             int dilation_h, int dilation_w) {
-  const ir::Attrs& a = b.graph().nodes[node].attrs;
+}  // namespace
+
+WindowPadding window_padding(const ModelBuilder& b, size_t node, const ops::WindowAttrs& a,
+                             int32_t filter_h, int32_t filter_w, int dilation_h, int dilation_w) {
   if (a.padding == ir::Padding::same) return {tfl::Padding::SAME, false};
   if (a.padding == ir::Padding::valid) return {tfl::Padding::VALID, false};
   const auto& in = in_tensor(b, node, 0).shape;
@@ -58,57 +53,7 @@ WindowPadding window_padding(const ModelBuilder& b, size_t node, int32_t filter_
   return {tfl::Padding::VALID, true};
 }
 
-// A PAD op in front of a conv whose explicit padding TFLite cannot express; returns the
-// padded tensor. int8 PAD fills with the zero point, i.e. real 0 as the conv expects.
-int32_t pad_in_front(ModelBuilder& b, size_t node) {
-  const ir::Node& n = b.graph().nodes[node];
-  const ir::Tensor& in = in_tensor(b, node, 0);
-  ir::Tensor padded = in;
-  padded.name = in.name + "/padded";
-  padded.constant = false;
-  padded.data.clear();
-  padded.shape[1] += n.attrs.pad_top + n.attrs.pad_bottom;
-  padded.shape[2] += n.attrs.pad_left + n.attrs.pad_right;
-  const int32_t out = b.activation(padded);
-  const int32_t pads = b.constant_i32(
-      padded.name + "/paddings", {4, 2},
-      {0, 0, n.attrs.pad_top, n.attrs.pad_bottom, n.attrs.pad_left, n.attrs.pad_right, 0, 0});
-  b.add_operator(Builtin::PAD, is_int8(b, node) ? 2 : 1, {b.tensor(n.inputs[0]), pads}, {out},
-                 Options::PadOptions, tfl::CreatePadOptions(b.fbb()).Union());
-  return out;
-}
-
-void write_conv(ModelBuilder& b, size_t node) {
-  const ir::Node& n = b.graph().nodes[node];
-  const auto& w = in_tensor(b, node, 1).shape;  // [OC, KH, KW, IC / groups]
-  const WindowPadding wp =
-      window_padding(b, node, w[1], w[2], n.attrs.dilation_h, n.attrs.dilation_w);
-  std::vector<int32_t> inputs = io_of(b, n.inputs);
-  if (wp.needs_pad_op) inputs[0] = pad_in_front(b, node);
-  const bool grouped = in_tensor(b, node, 0).shape[3] != w[3];
-  const int32_t version = grouped ? 6 : is_int8(b, node) ? 3 : 1;
-  const auto options = tfl::CreateConv2DOptions(b.fbb(), wp.padding, n.attrs.stride_w,
-                                                n.attrs.stride_h, activation(n.attrs.activation),
-                                                n.attrs.dilation_w, n.attrs.dilation_h);
-  b.add_operator(Builtin::CONV_2D, version, inputs, io_of(b, n.outputs), Options::Conv2DOptions,
-                 options.Union());
-}
-
-void write_depthwise(ModelBuilder& b, size_t node) {
-  const ir::Node& n = b.graph().nodes[node];
-  const auto& w = in_tensor(b, node, 1).shape;  // [1, KH, KW, OC]
-  const WindowPadding wp =
-      window_padding(b, node, w[1], w[2], n.attrs.dilation_h, n.attrs.dilation_w);
-  std::vector<int32_t> inputs = io_of(b, n.inputs);
-  if (wp.needs_pad_op) inputs[0] = pad_in_front(b, node);
-  const bool dilated = n.attrs.dilation_h != 1 || n.attrs.dilation_w != 1;
-  const int32_t version = is_int8(b, node) ? 3 : dilated ? 2 : 1;
-  const auto options = tfl::CreateDepthwiseConv2DOptions(
-      b.fbb(), wp.padding, n.attrs.stride_w, n.attrs.stride_h, n.attrs.depth_multiplier,
-      activation(n.attrs.activation), n.attrs.dilation_w, n.attrs.dilation_h);
-  b.add_operator(Builtin::DEPTHWISE_CONV_2D, version, inputs, io_of(b, n.outputs),
-                 Options::DepthwiseConv2DOptions, options.Union());
-}
+namespace {
 
 void write_fully_connected(ModelBuilder& b, size_t node) {
   const ir::Node& n = b.graph().nodes[node];
@@ -131,7 +76,14 @@ void write_fully_connected(ModelBuilder& b, size_t node) {
 
 void write_pool(ModelBuilder& b, size_t node, Builtin builtin) {
   const ir::Node& n = b.graph().nodes[node];
-  const WindowPadding wp = window_padding(b, node, n.attrs.filter_h, n.attrs.filter_w, 1, 1);
+  ops::WindowAttrs window;
+  window.stride_h = n.attrs.stride_h;
+  window.stride_w = n.attrs.stride_w;
+  window.padding = n.attrs.padding;
+  window.pad_top = n.attrs.pad_top;
+  window.pad_left = n.attrs.pad_left;
+  const WindowPadding wp =
+      window_padding(b, node, window, n.attrs.filter_h, n.attrs.filter_w, 1, 1);
   if (wp.needs_pad_op)
     refuse(b, node,
            fmt::format("padding top {} left {} bottom {} right {} is neither SAME nor VALID; "
@@ -184,10 +136,6 @@ void write_dequantize(ModelBuilder& b, size_t node) {
 
 void write_node(ModelBuilder& b, size_t node) {
   switch (b.graph().nodes[node].op) {
-    case OpCode::Conv2D:
-      return write_conv(b, node);
-    case OpCode::DepthwiseConv2D:
-      return write_depthwise(b, node);
     case OpCode::FullyConnected:
       return write_fully_connected(b, node);
     case OpCode::AveragePool2D:

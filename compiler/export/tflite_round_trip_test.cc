@@ -91,8 +91,11 @@ ir::Graph conv(bool int8) {
     quantize_tensor(b.g.tensors[w], 0.004f, 0);
     quantize_bias(b.g.tensors[bias], 0.02f * 0.004f);
   }
-  return one_op(b, OpCode::Conv2D, {x, w, bias}, y,
-                window(3, 2, ir::Padding::same, ir::Activation::relu));
+  ops::ConvAttrs a;
+  a.window.stride_h = a.window.stride_w = 2;
+  a.window.padding = ir::Padding::same;
+  a.activation = ir::Activation::relu;
+  return one_op(b, OpCode::Conv2D, {x, w, bias}, y, {}, a);
 }
 
 ir::Graph depthwise(bool int8) {
@@ -106,9 +109,10 @@ ir::Graph depthwise(bool int8) {
     quantize_tensor(b.g.tensors[w], 0.004f, 0);
     quantize_bias(b.g.tensors[bias], 0.02f * 0.004f);
   }
-  ir::Attrs a = window(3, 1, ir::Padding::valid, ir::Activation::relu6);
+  ops::ConvAttrs a;
+  a.activation = ir::Activation::relu6;
   a.depth_multiplier = 2;
-  return one_op(b, OpCode::DepthwiseConv2D, {x, w, bias}, y, a);
+  return one_op(b, OpCode::DepthwiseConv2D, {x, w, bias}, y, {}, a);
 }
 
 ir::Graph fully_connected(bool int8) {

@@ -3,6 +3,7 @@
 // must give byte-identical outputs on hand-built graphs and on every golden model.
 #include "export/tflite_writer.h"
 #include "ops/clamp.h"
+#include "ops/conv.h"
 
 #include <gtest/gtest.h>
 
@@ -98,7 +99,7 @@ TEST(TfliteWriter, ExplicitPaddingBecomesSameValidOrAPadOp) {
   const std::vector<uint8_t> input = testing::random_floats(2 * 128, 4);
   const std::vector<uint8_t> reference = testing::run_graph(g, {input}, 2);
   // Conv 0 with explicit 1/1/1/1 padding is SAME for a 3x3 stride-1 filter.
-  ir::Attrs& a = g.nodes[0].attrs;
+  ops::WindowAttrs& a = g.nodes[0].params.get<ops::ConvAttrs>().window;
   a.padding = ir::Padding::explicit_pads;
   a.pad_top = a.pad_left = a.pad_bottom = a.pad_right = 1;
   {

@@ -28,16 +28,6 @@ constexpr ir::OpTraits kKernelVariant = make(Q::not_quantized, C::blocks);
 
 }  // namespace
 
-const HostOp& host_op_Conv2D() {
-  static const HostOp op{make(Q::calibrated, C::consumes, 0), {}, nullptr, attrs_activation};
-  return op;
-}
-
-const HostOp& host_op_DepthwiseConv2D() {
-  static const HostOp op{make(Q::calibrated, C::depthwise, 3), {}, nullptr, attrs_activation};
-  return op;
-}
-
 const HostOp& host_op_FullyConnected() {
   static const HostOp op{
       make(Q::calibrated, C::consumes, 0, /*per_tensor_weights=*/true), {}, nullptr,

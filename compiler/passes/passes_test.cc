@@ -2,6 +2,8 @@
 // change, and the same outputs from the compiled graph before and after the pass.
 #include "passes/passes.h"
 #include "ops/clamp.h"
+#include "ops/conv.h"
+#include "ops/host_op.h"
 #include "ops/transpose.h"
 
 #include <gtest/gtest.h>
@@ -51,11 +53,7 @@ template <typename Pass> PassRun run_and_compare(const ir::Graph& g, Pass pass, 
   return r;
 }
 
-ir::Attrs conv1x1() {
-  ir::Attrs a;
-  a.filter_h = a.filter_w = 1;
-  return a;
-}
+ops::ConvAttrs conv1x1() { return {}; }
 
 TEST(PassesDeadNodes, RemovesBranchesThatReachNoOutput) {
   GraphBuilder b(11);
@@ -162,9 +160,9 @@ TEST(PassesFuseActivations, ClampBecomesFusedActivation) {
   EXPECT_EQ(r.changes, 3);
   EXPECT_EQ(ops_of(r.graph),
             (std::vector<OpCode>{OpCode::Conv2D, OpCode::MaxPool2D, OpCode::Add, OpCode::Clamp}));
-  EXPECT_EQ(r.graph.nodes[0].attrs.activation, ir::Activation::relu6);
-  EXPECT_EQ(r.graph.nodes[1].attrs.activation, ir::Activation::relu);
-  EXPECT_EQ(r.graph.nodes[2].attrs.activation, ir::Activation::relu_n1_to_1);
+  EXPECT_EQ(ops::fused_activation(r.graph.nodes[0]), ir::Activation::relu6);
+  EXPECT_EQ(ops::fused_activation(r.graph.nodes[1]), ir::Activation::relu);
+  EXPECT_EQ(ops::fused_activation(r.graph.nodes[2]), ir::Activation::relu_n1_to_1);
   ASSERT_FALSE(r.lines.empty());
   EXPECT_NE(r.lines[0].find("pass fuse_activations: op 1 (") , std::string::npos) << r.lines[0];
   EXPECT_NE(r.lines[0].find("fused into op 0 ("), std::string::npos) << r.lines[0];
@@ -240,7 +238,7 @@ TEST(PassesDefault, RunsToFixedPointAndKeepsOutputs) {
   const PassRun r = run_and_compare(b.g, run_default_passes);
   EXPECT_EQ(r.changes, 4);
   EXPECT_EQ(ops_of(r.graph), (std::vector<OpCode>{OpCode::Conv2D, OpCode::Add}));
-  EXPECT_EQ(r.graph.nodes[0].attrs.activation, ir::Activation::relu6);
+  EXPECT_EQ(ops::fused_activation(r.graph.nodes[0]), ir::Activation::relu6);
 
   ir::Graph again = r.graph;
   EXPECT_EQ(run_default_passes(again, {}), 0);

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "ir/graph.h"
+#include "ops/conv.h"
 
 namespace tinyforge::plan::twin_cases {
 
@@ -104,8 +105,9 @@ inline Built conv(Rng& rng, bool pointwise, bool deep = false) {
   const int32_t n = uniform(rng, 1, 2);
   const int32_t ic = deep ? uniform(rng, 36, 64) : pointwise ? uniform(rng, 1, 40) : uniform(rng, 1, 36);
   const int32_t oc = uniform(rng, 1, 19);
-  ir::Attrs a;
-  a.activation = b.any_activation();
+  ops::ConvAttrs conv;
+  conv.activation = b.any_activation();
+  ops::WindowAttrs& a = conv.window;
   int32_t kh = 1, kw = 1;
   if (!pointwise) {
     kh = deep ? 3 : uniform(rng, 1, 4);
@@ -127,7 +129,7 @@ inline Built conv(Rng& rng, bool pointwise, bool deep = false) {
   const int out = b.activation("out", {n, window_out(h, kh, a.stride_h, a.dilation_h, a.padding),
                                        window_out(w, kw, a.stride_w, a.dilation_w, a.padding), oc},
                                b.output_scale(typical), uniform(rng, -128, 127));
-  b.g.nodes.push_back(ir::Node{OpCode::Conv2D, {in, filter, bias}, {out}, a, "conv"});
+  b.g.nodes.push_back(ir::Node{OpCode::Conv2D, {in, filter, bias}, {out}, {}, "conv", conv});
   b.g.inputs = {in};
   b.g.outputs = {out};
   return {std::move(b.g), OpCode::Conv2DDsp};
@@ -136,8 +138,9 @@ inline Built conv(Rng& rng, bool pointwise, bool deep = false) {
 inline Built depthwise(Rng& rng) {
   GraphBuilder b{{}, rng};
   const int32_t n = uniform(rng, 1, 2), c = uniform(rng, 1, 21);
-  ir::Attrs a;
-  a.activation = b.any_activation();
+  ops::ConvAttrs dw;
+  dw.activation = b.any_activation();
+  ops::WindowAttrs& a = dw.window;
   const bool k3 = uniform(rng, 0, 2) != 0;
   const int32_t kh = k3 ? 3 : uniform(rng, 1, 5), kw = k3 ? 3 : uniform(rng, 1, 5);
   a.stride_h = uniform(rng, 1, 2);
@@ -155,7 +158,7 @@ inline Built depthwise(Rng& rng) {
   const int out = b.activation("out", {n, window_out(h, kh, a.stride_h, a.dilation_h, a.padding),
                                        window_out(w, kw, a.stride_w, a.dilation_w, a.padding), c},
                                b.output_scale(typical), uniform(rng, -128, 127));
-  b.g.nodes.push_back(ir::Node{OpCode::DepthwiseConv2D, {in, filter, bias}, {out}, a, "dw"});
+  b.g.nodes.push_back(ir::Node{OpCode::DepthwiseConv2D, {in, filter, bias}, {out}, {}, "dw", dw});
   b.g.inputs = {in};
   b.g.outputs = {out};
   return {std::move(b.g), OpCode::DepthwiseConv2DDsp};

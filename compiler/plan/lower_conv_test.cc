@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "plan/lower.h"
+#include "ops/conv.h"
 
 namespace tinyforge::plan {
 namespace {
@@ -40,6 +41,10 @@ struct Builder {
     g.nodes.push_back(ir::Node{op, std::move(inputs), {output}, attrs, "n"});
     return g.nodes.size() - 1;
   }
+  size_t node(OpCode op, std::vector<int> inputs, int output, ir::Params params) {
+    g.nodes.push_back(ir::Node{op, std::move(inputs), {output}, {}, "n", std::move(params)});
+    return g.nodes.size() - 1;
+  }
 };
 
 template <typename P>
@@ -56,6 +61,14 @@ std::vector<int32_t> int32_values(const ir::Tensor& t) {
   std::vector<int32_t> v(t.data.size() / 4);
   std::memcpy(v.data(), t.data.data(), t.data.size());
   return v;
+}
+
+ops::ConvAttrs conv_window(int stride, ir::Padding padding, int dilation = 1) {
+  ops::ConvAttrs a;
+  a.window.stride_h = a.window.stride_w = stride;
+  a.window.dilation_h = a.window.dilation_w = dilation;
+  a.window.padding = padding;
+  return a;
 }
 
 ir::Attrs window(int stride, ir::Padding padding, int dilation = 1) {
@@ -76,7 +89,7 @@ TEST(LowerConv, Int8ConvPaddingMultipliersAndInputOrder) {
   const int w = b.constant("w", DType::i8, {2, 3, 3, 1}, {0.25f, 0.125f}, {0, 0}, 0);
   const int bias = b.constant("bias", DType::i32, {2});
   const int out = b.tensor("out", DType::i8, {1, 3, 3, 2}, {0.125f}, {4});
-  ir::Attrs a = window(2, ir::Padding::same);
+  ops::ConvAttrs a = conv_window(2, ir::Padding::same);
   a.activation = ir::Activation::relu6;
   const size_t n = b.node(OpCode::Conv2D, {in, w, bias}, out, a);
 
@@ -130,11 +143,11 @@ TEST(LowerConv, PaddingFollowsTfliteRules) {
     const int in = b.tensor("in", DType::f32, {1, c.in, 1, 1});
     const int w = b.constant("w", DType::f32, {1, c.filter, 1, 1});
     const int out = b.tensor("out", DType::f32, {1, c.want_out, 1, 1});
-    ir::Attrs a = window(c.stride, c.padding);
-    a.dilation_h = c.dilation;
-    a.stride_w = 1;
-    a.pad_top = c.pad_before;
-    a.pad_bottom = c.pad_after;
+    ops::ConvAttrs a = conv_window(c.stride, c.padding);
+    a.window.dilation_h = c.dilation;
+    a.window.stride_w = 1;
+    a.window.pad_top = c.pad_before;
+    a.window.pad_bottom = c.pad_after;
     const size_t n = b.node(OpCode::Conv2D, {in, w, -1}, out, a);
     const LoweredOp l = lower_node(b.g, n);
     EXPECT_EQ(params_of<Conv2DParams>(l).pad_top, c.want_pad);
@@ -202,7 +215,7 @@ TEST(LowerConv, ConvPerTensorFilterUsesDoubleProductPerChannel) {
   const int in = b.tensor("in", DType::i8, {1, 1, 1, 4}, {0.1f}, {0});
   const int w = b.constant("w", DType::i8, {3, 1, 1, 4}, {0.1f}, {0});
   const int out = b.tensor("out", DType::i8, {1, 1, 1, 3}, {1.0f}, {0});
-  const LoweredOp l = lower_node(b.g, b.node(OpCode::Conv2D, {in, w, -1}, out));
+  const LoweredOp l = lower_node(b.g, b.node(OpCode::Conv2D, {in, w, -1}, out, ops::ConvAttrs{}));
   EXPECT_EQ(int32_values(b.g.tensors.at(l.inputs[3])), (std::vector<int32_t>(3, 1374389576)));
   EXPECT_EQ(int32_values(b.g.tensors.at(l.inputs[4])), (std::vector<int32_t>(3, -6)));
 }
@@ -214,7 +227,8 @@ TEST(LowerConv, DepthwiseMultiplierAndChannelAxis) {
   const int in = b.tensor("in", DType::i8, {1, 3, 3, 2}, {0.5f}, {0});
   const int w = b.constant("w", DType::i8, {1, 3, 3, 4}, {0.5f, 0.25f, 1.0f, 2.0f}, {}, 3);
   const int out = b.tensor("out", DType::i8, {1, 3, 3, 4}, {1.0f}, {-1});
-  const size_t n = b.node(OpCode::DepthwiseConv2D, {in, w, -1}, out, window(1, ir::Padding::same));
+  const size_t n =
+      b.node(OpCode::DepthwiseConv2D, {in, w, -1}, out, conv_window(1, ir::Padding::same));
   const LoweredOp l = lower_node(b.g, n);
   const auto p = params_of<DepthwiseConv2DParams>(l);
   EXPECT_EQ(p.depth_multiplier, 2);
@@ -270,7 +284,7 @@ TEST(LowerConv, RefusesWhatTheCoreDoesNotRun) {
     const int in = b.tensor("in", DType::f32, {1, 4, 4, 1});
     const int w = b.constant("w", DType::i8, {2, 3, 3, 1}, {0.1f, 0.2f}, {0, 0}, 0);
     const int out = b.tensor("out", DType::f32, {1, 2, 2, 2});
-    const size_t n = b.node(OpCode::Conv2D, {in, w, -1}, out);
+    const size_t n = b.node(OpCode::Conv2D, {in, w, -1}, out, ops::ConvAttrs{});
     EXPECT_EQ(
         refusal(b.g, n),
         "op 0 (Conv2D 'n'): hybrid model: int8 weights with float32 activations; the core "
@@ -297,7 +311,8 @@ TEST(LowerConv, RefusesWhatTheCoreDoesNotRun) {
     const int in = b.tensor("in", DType::f32, {1, 3, 3, 2});
     const int w = b.constant("w", DType::f32, {1, 3, 3, 3});
     const int out = b.tensor("out", DType::f32, {1, 1, 1, 3});
-    const std::string msg = refusal(b.g, b.node(OpCode::DepthwiseConv2D, {in, w, -1}, out));
+    const std::string msg =
+        refusal(b.g, b.node(OpCode::DepthwiseConv2D, {in, w, -1}, out, ops::ConvAttrs{}));
     EXPECT_NE(msg.find("[1,KH,KW,IC*M]"), std::string::npos) << msg;
   }
   {

@@ -193,9 +193,10 @@ class Pruner {
           return std::nullopt;
         }
         case ir::ChannelRule::depthwise:
-          if (!channels_last || n.attrs.depth_multiplier != 1)
-            return fmt::format("{} has depth multiplier {}", g_.node_label(c),
-                               n.attrs.depth_multiplier);
+          if (!channels_last)
+            return fmt::format("{} filters a flattened tensor", g_.node_label(c));
+          if (const char* why = ops::host_op(n.op).blocks_channels(n))
+            return fmt::format("{} {}", g_.node_label(c), why);
           if (Refusal r = weight_refusal(c, n.inputs.at(1))) return r;
           if (n.inputs.size() > 2)
             if (Refusal r = weight_refusal(c, n.inputs[2])) return r;

@@ -95,7 +95,7 @@ bool try_fold_bias(Context& ctx, Value& x, size_t x_input, const Value& c, const
   const int p = ctx.producer(x.onnx);
   if (p < 0) return false;
   ir::Node& n = ctx.graph.nodes[p];
-  if (n.op != OpCode::FullyConnected || n.attrs.activation != ir::Activation::none || n.inputs.size() < 3 ||
+  if (n.op != OpCode::FullyConnected || ops::fused_activation(n) != ir::Activation::none || n.inputs.size() < 3 ||
       n.inputs[2] < 0)
     return false;
   ir::Tensor& bias = ctx.graph.tensors[n.inputs[2]];

@@ -19,7 +19,7 @@ namespace tinyforge::tflite_import {
 
 std::string supported_builtins() {
   std::string list =
-      "CONV_2D, DEPTHWISE_CONV_2D, FULLY_CONNECTED, AVERAGE_POOL_2D, MAX_POOL_2D, ADD, "
+      "FULLY_CONNECTED, AVERAGE_POOL_2D, MAX_POOL_2D, ADD, "
       "RESHAPE, SOFTMAX, QUANTIZE, DEQUANTIZE";
   for (uint16_t i = 0; i < kNumOps; ++i)
     for (const ops::TfliteRead& r : ops::host_op(static_cast<OpCode>(i)).tflite_reads)
@@ -86,7 +86,8 @@ void check_bias_scale(OpMapper& m, const ir::Tensor& in, const ir::Tensor& w,
   }
 }
 
-// Weights of conv/depthwise/FC: filter and optional bias dtypes follow the input's.
+}  // namespace
+
 void check_weights(OpMapper& m, const ir::Tensor& in, size_t channel_axis, int32_t channels) {
   ir::Tensor& w = m.input(1);
   if (in.type == DType::f32 && w.type == DType::i8) dequantize_weights(m, w, m.in_label(1));
@@ -111,89 +112,7 @@ void check_weights(OpMapper& m, const ir::Tensor& in, size_t channel_axis, int32
   }
 }
 
-// Conv2DOptions and DepthwiseConv2DOptions share these fields (schema.fbs); the depthwise
-// depth_multiplier is redundant and derived from the shapes instead.
-template <typename ConvOptions>
-void read_conv_options(const OpMapper& m, const ConvOptions& o, ir::Attrs& a) {
-  a.padding = m.padding(o.padding());
-  a.stride_h = m.window(o.stride_h(), "stride_h");
-  a.stride_w = m.window(o.stride_w(), "stride_w");
-  a.dilation_h = m.window(o.dilation_h_factor(), "dilation_h_factor");
-  a.dilation_w = m.window(o.dilation_w_factor(), "dilation_w_factor");
-  a.activation = m.activation(o.fused_activation_function());
-}
-
-ir::Node map_conv(OpMapper& m) {
-  m.require_arity(2, 3);
-  const auto* o =
-      m.options(m.op().builtin_options_as_Conv2DOptions(), tfl::BuiltinOptions::Conv2DOptions);
-  if (!o) m.fail("Conv2DOptions missing; expected strides and padding");
-  ir::Node n{OpCode::Conv2D, {}, {}, {}, {}};
-  read_conv_options(m, *o, n.attrs);
-
-  const ir::Tensor& in = m.input(0);
-  m.require_rank(in, m.in_label(0), 4);
-  const ir::Tensor& out = m.output();
-  m.require_activation_types(in, out);
-  {
-    const ir::Tensor& w = m.input(1);
-    m.require_rank(w, m.in_label(1), 4);
-    const int32_t ic = in.shape[3], oc = w.shape[0], filter_ic = w.shape[3];
-    if (ic % filter_ic != 0)
-      m.fail(
-          fmt::format("{} has {} input channels, not a multiple of the filter's {}; expected "
-                      "a whole number of groups",
-                      m.in_label(0), ic, filter_ic));
-    const int32_t groups = ic / filter_ic;
-    if (oc % groups != 0)
-      m.fail(fmt::format("{} has {} output channels for {} groups; expected a multiple",
-                         m.in_label(1), oc, groups));
-    n.attrs.filter_h = w.shape[1];
-    n.attrs.filter_w = w.shape[2];
-  }
-  const int32_t oc = m.input(1).shape[0];
-  check_weights(m, in, 0, oc);
-  const int32_t oh = m.out_extent(in.shape[1], n.attrs.filter_h, n.attrs.stride_h,
-                                  n.attrs.dilation_h, n.attrs.padding, "height");
-  const int32_t ow = m.out_extent(in.shape[2], n.attrs.filter_w, n.attrs.stride_w,
-                                  n.attrs.dilation_w, n.attrs.padding, "width");
-  m.require_shape(out, m.out_label(), {in.shape[0], oh, ow, oc});
-  return n;
-}
-
-ir::Node map_depthwise(OpMapper& m) {
-  m.require_arity(2, 3);
-  const auto* o = m.options(m.op().builtin_options_as_DepthwiseConv2DOptions(),
-                            tfl::BuiltinOptions::DepthwiseConv2DOptions);
-  if (!o) m.fail("DepthwiseConv2DOptions missing; expected strides and padding");
-  ir::Node n{OpCode::DepthwiseConv2D, {}, {}, {}, {}};
-  read_conv_options(m, *o, n.attrs);
-
-  const ir::Tensor& in = m.input(0);
-  m.require_rank(in, m.in_label(0), 4);
-  const ir::Tensor& out = m.output();
-  m.require_activation_types(in, out);
-  const ir::Tensor& w = m.input(1);
-  m.require_rank(w, m.in_label(1), 4);
-  if (w.shape[0] != 1)
-    m.fail(fmt::format("{} has shape {}; expected [1,KH,KW,OC]", m.in_label(1),
-                       shape_string(w.shape)));
-  const int32_t ic = in.shape[3], oc = w.shape[3];
-  // The options' depth_multiplier is redundant (schema.fbs): derive it from the shapes.
-  if (oc % ic != 0)
-    m.fail(fmt::format("{} has {} channels for {} input channels; expected a multiple",
-                       m.in_label(1), oc, ic));
-  n.attrs.depth_multiplier = oc / ic;
-  n.attrs.filter_h = w.shape[1];
-  n.attrs.filter_w = w.shape[2];
-  check_weights(m, in, 3, oc);
-  const int32_t oh = m.out_extent(in.shape[1], n.attrs.filter_h, n.attrs.stride_h,
-                                  n.attrs.dilation_h, n.attrs.padding, "height");
-  const int32_t ow = m.out_extent(in.shape[2], n.attrs.filter_w, n.attrs.stride_w,
-                                  n.attrs.dilation_w, n.attrs.padding, "width");
-  m.require_shape(out, m.out_label(), {in.shape[0], oh, ow, oc});
-  return n;
-}
+namespace {
 
 ir::Node map_fully_connected(OpMapper& m) {
   m.require_arity(2, 3);
@@ -391,12 +310,6 @@ ir::Node map_operator(Reader& reader, int op_index) {
   OpMapper m(reader, op_index, op, name);
   ir::Node node;
   switch (static_cast<tfl::BuiltinOperator>(builtin)) {
-    case tfl::BuiltinOperator::CONV_2D:
-      node = map_conv(m);
-      break;
-    case tfl::BuiltinOperator::DEPTHWISE_CONV_2D:
-      node = map_depthwise(m);
-      break;
     case tfl::BuiltinOperator::FULLY_CONNECTED:
       node = map_fully_connected(m);
       break;
@@ -433,8 +346,7 @@ ir::Node map_operator(Reader& reader, int op_index) {
   // attributes, an absent optional input as -1) has listed them.
   size_t kept = m.num_inputs();
   if (node.op == OpCode::Reshape) kept = 1;  // the shape operand: the output's shape rules
-  const bool has_bias = node.op == OpCode::Conv2D || node.op == OpCode::DepthwiseConv2D ||
-                        node.op == OpCode::FullyConnected;
+  const bool has_bias = node.op == OpCode::FullyConnected;
   if (has_bias) kept = 3;  // -1 for an absent bias
   if (node.inputs.empty())
     for (size_t i = 0; i < kept; ++i)
