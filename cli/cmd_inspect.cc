@@ -61,16 +61,7 @@ json describe_model(const std::string& path) {
     const ir::Attrs& a = n.attrs;
     json jo = {{"index", i}, {"op", op_info(n.op).name}, {"name", n.name}, {"inputs", n.inputs},
                {"outputs", n.outputs}, {"macs", m.nodes[i].macs}, {"params", m.nodes[i].params}};
-    switch (n.op) {
-      case OpCode::AveragePool2D:
-      case OpCode::MaxPool2D:
-        jo["stride"] = {a.stride_h, a.stride_w};
-        jo["padding"] = a.padding == ir::Padding::same ? "same" : a.padding == ir::Padding::valid ? "valid" : "explicit";
-        if (n.op == OpCode::AveragePool2D || n.op == OpCode::MaxPool2D) jo["filter"] = {a.filter_h, a.filter_w};
-        break;
-      case OpCode::Softmax: jo["beta"] = a.beta; break;
-      default: break;
-    }
+    if (n.op == OpCode::Softmax) jo["beta"] = a.beta;
     if (const auto describe = ops::host_op(n.op).describe) describe(n, jo);
     if (const ir::Activation act = ops::fused_activation(n); act != ir::Activation::none)
       jo["activation"] = activation_name(act);

@@ -12,6 +12,7 @@
 #include "host/host_runner.h"
 #include "ir/graph.h"
 #include "ops/conv.h"
+#include "ops/pool.h"
 #include "plan/build_plan.h"
 
 namespace tinyforge::testing {
@@ -70,9 +71,9 @@ inline ir::Graph small_float_cnn(uint32_t seed = 1) {
   conv.activation = ir::Activation::relu;
   b.node(OpCode::Conv2D, {in, b.weights("w1", {8, 3, 3, 2}, 0.5f), b.weights("b1", {8}, 0.1f)}, c1,
          conv);
-  ir::Attrs pool;
-  pool.filter_h = pool.filter_w = 2;
-  pool.stride_h = pool.stride_w = 2;
+  ops::PoolAttrs pool;
+  pool.window.filter_h = pool.window.filter_w = 2;
+  pool.window.stride_h = pool.window.stride_w = 2;
   b.node(OpCode::MaxPool2D, {c1}, p1, pool);
   conv.activation = ir::Activation::relu6;
   b.node(OpCode::Conv2D, {p1, b.weights("w2", {6, 3, 3, 8}, 0.3f), b.weights("b2", {6}, 0.1f)}, c2,

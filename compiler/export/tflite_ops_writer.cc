@@ -74,28 +74,6 @@ void write_fully_connected(ModelBuilder& b, size_t node) {
                  Options::FullyConnectedOptions, options.Union());
 }
 
-void write_pool(ModelBuilder& b, size_t node, Builtin builtin) {
-  const ir::Node& n = b.graph().nodes[node];
-  ops::WindowAttrs window;
-  window.stride_h = n.attrs.stride_h;
-  window.stride_w = n.attrs.stride_w;
-  window.padding = n.attrs.padding;
-  window.pad_top = n.attrs.pad_top;
-  window.pad_left = n.attrs.pad_left;
-  const WindowPadding wp =
-      window_padding(b, node, window, n.attrs.filter_h, n.attrs.filter_w, 1, 1);
-  if (wp.needs_pad_op)
-    refuse(b, node,
-           fmt::format("padding top {} left {} bottom {} right {} is neither SAME nor VALID; "
-                       "TFLite pools have no explicit padding",
-                       n.attrs.pad_top, n.attrs.pad_left, n.attrs.pad_bottom, n.attrs.pad_right));
-  const auto options =
-      tfl::CreatePool2DOptions(b.fbb(), wp.padding, n.attrs.stride_w, n.attrs.stride_h,
-                               n.attrs.filter_w, n.attrs.filter_h, activation(n.attrs.activation));
-  b.add_operator(builtin, is_int8(b, node) ? 2 : 1, io_of(b, n.inputs), io_of(b, n.outputs),
-                 Options::Pool2DOptions, options.Union());
-}
-
 void write_add(ModelBuilder& b, size_t node) {
   const ir::Node& n = b.graph().nodes[node];
   const auto options = tfl::CreateAddOptions(b.fbb(), activation(n.attrs.activation));
@@ -138,10 +116,6 @@ void write_node(ModelBuilder& b, size_t node) {
   switch (b.graph().nodes[node].op) {
     case OpCode::FullyConnected:
       return write_fully_connected(b, node);
-    case OpCode::AveragePool2D:
-      return write_pool(b, node, Builtin::AVERAGE_POOL_2D);
-    case OpCode::MaxPool2D:
-      return write_pool(b, node, Builtin::MAX_POOL_2D);
     case OpCode::Add:
       return write_add(b, node);
     case OpCode::Reshape:

@@ -70,16 +70,6 @@ ir::Graph one_op(GraphBuilder& b, OpCode op, const std::vector<int>& ins, int ou
   return b.g;
 }
 
-ir::Attrs window(int filter, int stride, ir::Padding padding,
-                 ir::Activation act = ir::Activation::none) {
-  ir::Attrs a;
-  a.filter_h = a.filter_w = filter;
-  a.stride_h = a.stride_w = stride;
-  a.padding = padding;
-  a.activation = act;
-  return a;
-}
-
 ir::Graph conv(bool int8) {
   GraphBuilder b(3);
   const int x = b.activation("x", {1, 6, 6, 3});
@@ -139,7 +129,10 @@ ir::Graph pool(OpCode op, bool int8) {
     quantize_tensor(b.g.tensors[x], 0.02f, 1);
     quantize_tensor(b.g.tensors[y], 0.02f, 1);
   }
-  return one_op(b, op, {x}, y, window(2, 2, ir::Padding::valid));
+  ops::PoolAttrs a;
+  a.window.filter_h = a.window.filter_w = 2;
+  a.window.stride_h = a.window.stride_w = 2;
+  return one_op(b, op, {x}, y, {}, a);
 }
 
 ir::Graph binary(OpCode op, bool int8) {

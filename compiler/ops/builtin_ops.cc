@@ -35,16 +35,6 @@ const HostOp& host_op_FullyConnected() {
   return op;
 }
 
-const HostOp& host_op_AveragePool2D() {
-  static const HostOp op{make(Q::same_as_input, C::window), {}, nullptr, attrs_activation};
-  return op;
-}
-
-const HostOp& host_op_MaxPool2D() {
-  static const HostOp op{make(Q::same_as_input, C::window), {}, nullptr, attrs_activation};
-  return op;
-}
-
 const HostOp& host_op_Add() {
   static const HostOp op{make(Q::calibrated, C::blocks), {}, nullptr, attrs_activation};
   return op;

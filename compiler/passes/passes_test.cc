@@ -144,8 +144,8 @@ TEST(PassesFuseActivations, ClampBecomesFusedActivation) {
   b.node(OpCode::Conv2D, {in, b.weights("w", {3, 1, 1, 2}, 4.0f), b.weights("b", {3}, 1.0f)}, conv,
          conv1x1());
   b.node(OpCode::Clamp, {conv}, r6, clamp(0, 6));
-  ir::Attrs pool_attrs;
-  pool_attrs.filter_h = pool_attrs.filter_w = 1;
+  ops::PoolAttrs pool_attrs;
+  pool_attrs.window.filter_h = pool_attrs.window.filter_w = 1;
   b.node(OpCode::MaxPool2D, {r6}, pool, pool_attrs);
   const float inf = std::numeric_limits<float>::infinity();
   b.node(OpCode::Clamp, {pool}, relu, clamp(0, inf));

@@ -13,6 +13,7 @@
 
 #include "ir/graph.h"
 #include "ops/conv.h"
+#include "ops/pool.h"
 
 namespace tinyforge::plan::twin_cases {
 
@@ -193,8 +194,9 @@ inline Built average_pool(Rng& rng) {
   GraphBuilder b{{}, rng};
   const int32_t n = uniform(rng, 1, 2), c = uniform(rng, 1, 21);
   const int32_t h = uniform(rng, 1, 20), w = uniform(rng, 1, 20);
-  ir::Attrs a;
-  a.activation = b.any_activation();
+  ops::PoolAttrs pool;
+  pool.activation = b.any_activation();
+  ops::WindowAttrs& a = pool.window;
   const bool global = uniform(rng, 0, 2) == 0;
   a.filter_h = global ? h : uniform(rng, 1, std::min(h, 4));
   a.filter_w = global ? w : uniform(rng, 1, std::min(w, 4));
@@ -207,7 +209,7 @@ inline Built average_pool(Rng& rng) {
   const int out = b.activation("out", {n, window_out(h, a.filter_h, a.stride_h, 1, a.padding),
                                        window_out(w, a.filter_w, a.stride_w, 1, a.padding), c},
                                scale, zp);
-  b.g.nodes.push_back(ir::Node{OpCode::AveragePool2D, {in}, {out}, a, "pool"});
+  b.g.nodes.push_back(ir::Node{OpCode::AveragePool2D, {in}, {out}, {}, "pool", pool});
   b.g.inputs = {in};
   b.g.outputs = {out};
   return {std::move(b.g), OpCode::AveragePool2DDsp};

@@ -298,60 +298,7 @@ std::vector<double> conv_scales(const ir::Graph& g, size_t node, const Operands&
 
 }  // namespace conv_lowering
 
-namespace {
-
 using namespace conv_lowering;
-
-Pool2DParams lower_pool(ir::Graph& g, size_t node, LoweredOp& lowered) {
-  const Operands o = operands(g, node, false);
-  require_rank(g, node, o.input, "input", 4);
-  require_rank(g, node, o.output, "output", 4);
-  const DType type = activation_type(g, node, o);
-  const ir::Attrs& a = g.nodes[node].attrs;
-  ops::WindowAttrs window;
-  window.stride_h = a.stride_h;
-  window.stride_w = a.stride_w;
-  window.padding = a.padding;
-  window.pad_top = a.pad_top;
-  window.pad_left = a.pad_left;
-  window.pad_bottom = a.pad_bottom;
-  window.pad_right = a.pad_right;
-  const Window2D win =
-      window_2d(g, node, o, window, a.filter_h, a.filter_w, 1, 1, g.tensors[o.input].shape[3]);
-  Pool2DParams p{};
-  p.stride_h = to_int16(g, node, a.stride_h, "stride_h");
-  p.stride_w = to_int16(g, node, a.stride_w, "stride_w");
-  p.filter_h = to_int16(g, node, a.filter_h, "filter_h");
-  p.filter_w = to_int16(g, node, a.filter_w, "filter_w");
-  p.pad_top = to_int16(g, node, win.h.pad_before, "top padding");
-  p.pad_left = to_int16(g, node, win.w.pad_before, "left padding");
-  const FloatRange f = float_clamp(a.activation);
-  p.f_act_min = f.min;
-  p.f_act_max = f.max;
-  p.act_min = -128;
-  p.act_max = 127;
-  if (type == DType::i8) {
-    const ActQuant in = activation_quant(g, node, o.input, "input");
-    const ActQuant out = activation_quant(g, node, o.output, "output");
-    if (std::abs(static_cast<double>(in.scale) - static_cast<double>(out.scale)) > 1e-6 ||
-        in.zero_point != out.zero_point)
-      refuse(g, node,
-             fmt::format("input quantization (scale {}, zero point {}) differs from the "
-                         "output's (scale {}, zero point {}); expected the same, as "
-                         "TFLite's pooling requires",
-                         in.scale, in.zero_point, out.scale, out.zero_point));
-    const ClampRange r = activation_range_int8(a.activation, out.scale, out.zero_point);
-    if (r.min > r.max)
-      refuse(g, node,
-             fmt::format("fused activation leaves an empty int8 range [{}, {}]", r.min, r.max));
-    p.act_min = r.min;
-    p.act_max = r.max;
-  }
-  lowered.inputs = {o.input};
-  return p;
-}
-
-}  // namespace
 
 LoweredOp lower_FullyConnected(ir::Graph& g, size_t node) {
   const Operands o = operands(g, node, true);
@@ -395,18 +342,6 @@ LoweredOp lower_FullyConnected(ir::Graph& g, size_t node) {
   LoweredOp lowered;
   fill_output_stage(g, node, o, type, g.nodes[node].attrs.activation, scales, p, lowered);
   lowered.params = params_bytes(p);
-  return lowered;
-}
-
-LoweredOp lower_AveragePool2D(ir::Graph& g, size_t node) {
-  LoweredOp lowered;
-  lowered.params = params_bytes(lower_pool(g, node, lowered));
-  return lowered;
-}
-
-LoweredOp lower_MaxPool2D(ir::Graph& g, size_t node) {
-  LoweredOp lowered;
-  lowered.params = params_bytes(lower_pool(g, node, lowered));
   return lowered;
 }
 

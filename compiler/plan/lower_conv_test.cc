@@ -10,6 +10,7 @@
 
 #include "plan/lower.h"
 #include "ops/conv.h"
+#include "ops/pool.h"
 
 namespace tinyforge::plan {
 namespace {
@@ -71,13 +72,6 @@ ops::ConvAttrs conv_window(int stride, ir::Padding padding, int dilation = 1) {
   return a;
 }
 
-ir::Attrs window(int stride, ir::Padding padding, int dilation = 1) {
-  ir::Attrs a;
-  a.stride_h = a.stride_w = stride;
-  a.dilation_h = a.dilation_w = dilation;
-  a.padding = padding;
-  return a;
-}
 
 // input 0.75 (zp -3), filter per-channel {0.25, 0.125}, output 0.125 (zp 4): effective
 // scales 0.75*0.25/0.125 = 1.5 = 0.75 * 2^1 and 0.75*0.125/0.125 = 0.75 * 2^0, all exact in
@@ -249,8 +243,10 @@ TEST(LowerConv, PoolPaddingAndClamp) {
   Builder b;
   const int in = b.tensor("in", DType::i8, {1, 3, 3, 2}, {0.5f}, {-5});
   const int out = b.tensor("out", DType::i8, {1, 2, 2, 2}, {0.5f}, {-5});
-  ir::Attrs a = window(2, ir::Padding::same);
-  a.filter_h = a.filter_w = 2;
+  ops::PoolAttrs a;
+  a.window.stride_h = a.window.stride_w = 2;
+  a.window.padding = ir::Padding::same;
+  a.window.filter_h = a.window.filter_w = 2;
   a.activation = ir::Activation::relu;
   for (OpCode op : {OpCode::AveragePool2D, OpCode::MaxPool2D}) {
     const LoweredOp l = lower_node(b.g, b.node(op, {in}, out, a));

@@ -4,6 +4,7 @@
 #include "import/tflite/import_tflite.h"
 #include "ops/conv.h"
 #include "ops/host_op.h"
+#include "ops/pool.h"
 
 #include <gtest/gtest.h>
 
@@ -99,8 +100,8 @@ TEST(TfliteImport, Int8ModelOpsShapesAndAttributes) {
   EXPECT_EQ(in_tensor(g, 1, 1).quant.axis, 3);
   EXPECT_EQ(out_tensor(g, 1).shape, (std::vector<int32_t>{1, 4, 4, 4}));
 
-  EXPECT_EQ(g.nodes[2].attrs.filter_h, 4);
-  EXPECT_EQ(g.nodes[2].attrs.padding, ir::Padding::valid);
+  EXPECT_EQ(g.nodes[2].params.get<ops::PoolAttrs>().window.filter_h, 4);
+  EXPECT_EQ(g.nodes[2].params.get<ops::PoolAttrs>().window.padding, ir::Padding::valid);
   EXPECT_EQ(g.nodes[3].inputs.size(), 1u);
   EXPECT_EQ(out_tensor(g, 3).shape, (std::vector<int32_t>{1, 4}));
   EXPECT_EQ(ops::fused_activation(g.nodes[4]), ir::Activation::none);
@@ -118,7 +119,7 @@ TEST(TfliteImport, MixedModelCoversTheOtherOps) {
   EXPECT_EQ(ops::fused_activation(g.nodes[1]), ir::Activation::relu6);
   EXPECT_EQ(out_tensor(g, 1).shape, (std::vector<int32_t>{1, 4, 4, 4}));
   EXPECT_FALSE(in_tensor(g, 1, 1).quant.per_channel());
-  EXPECT_EQ(g.nodes[2].attrs.stride_h, 2);
+  EXPECT_EQ(g.nodes[2].params.get<ops::PoolAttrs>().window.stride_h, 2);
   EXPECT_EQ(g.nodes[3].inputs[0], g.nodes[3].inputs[1]);
   EXPECT_EQ(out_tensor(g, 4).type, DType::f32);
   EXPECT_EQ(ops::fused_activation(g.nodes[6]), ir::Activation::relu);

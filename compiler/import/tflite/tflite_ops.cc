@@ -19,8 +19,7 @@ namespace tinyforge::tflite_import {
 
 std::string supported_builtins() {
   std::string list =
-      "FULLY_CONNECTED, AVERAGE_POOL_2D, MAX_POOL_2D, ADD, "
-      "RESHAPE, SOFTMAX, QUANTIZE, DEQUANTIZE";
+      "FULLY_CONNECTED, ADD, RESHAPE, SOFTMAX, QUANTIZE, DEQUANTIZE";
   for (uint16_t i = 0; i < kNumOps; ++i)
     for (const ops::TfliteRead& r : ops::host_op(static_cast<OpCode>(i)).tflite_reads)
       list += std::string(", ") + r.name;
@@ -146,31 +145,6 @@ ir::Node map_fully_connected(OpMapper& m) {
     m.fail(fmt::format("{} has shape {}; expected {} rows of {} units ([{},{}])", m.out_label(),
                        shape_string(out.shape), rows, units, rows, units));
   }
-  return n;
-}
-
-ir::Node map_pool(OpMapper& m, OpCode op) {
-  m.require_arity(1, 1);
-  const auto* o =
-      m.options(m.op().builtin_options_as_Pool2DOptions(), tfl::BuiltinOptions::Pool2DOptions);
-  if (!o) m.fail("Pool2DOptions missing; expected filter size, strides and padding");
-  ir::Node n{op, {}, {}, {}, {}};
-  n.attrs.padding = m.padding(o->padding());
-  n.attrs.stride_h = m.window(o->stride_h(), "stride_h");
-  n.attrs.stride_w = m.window(o->stride_w(), "stride_w");
-  n.attrs.filter_h = m.window(o->filter_height(), "filter_height");
-  n.attrs.filter_w = m.window(o->filter_width(), "filter_width");
-  n.attrs.activation = m.activation(o->fused_activation_function());
-  const ir::Tensor& in = m.input(0);
-  m.require_rank(in, m.in_label(0), 4);
-  const ir::Tensor& out = m.output();
-  m.require_activation_types(in, out);
-  m.require_same_quant(in, m.in_label(0), out, m.out_label());
-  const int32_t oh =
-      m.out_extent(in.shape[1], n.attrs.filter_h, n.attrs.stride_h, 1, n.attrs.padding, "height");
-  const int32_t ow =
-      m.out_extent(in.shape[2], n.attrs.filter_w, n.attrs.stride_w, 1, n.attrs.padding, "width");
-  m.require_shape(out, m.out_label(), {in.shape[0], oh, ow, in.shape[3]});
   return n;
 }
 
@@ -312,12 +286,6 @@ ir::Node map_operator(Reader& reader, int op_index) {
   switch (static_cast<tfl::BuiltinOperator>(builtin)) {
     case tfl::BuiltinOperator::FULLY_CONNECTED:
       node = map_fully_connected(m);
-      break;
-    case tfl::BuiltinOperator::AVERAGE_POOL_2D:
-      node = map_pool(m, OpCode::AveragePool2D);
-      break;
-    case tfl::BuiltinOperator::MAX_POOL_2D:
-      node = map_pool(m, OpCode::MaxPool2D);
       break;
     case tfl::BuiltinOperator::ADD:
       node = map_add(m);
