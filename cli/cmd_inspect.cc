@@ -58,10 +58,8 @@ json describe_model(const std::string& path) {
   j["ops"] = json::array();
   for (size_t i = 0; i < g.nodes.size(); ++i) {
     const ir::Node& n = g.nodes[i];
-    const ir::Attrs& a = n.attrs;
     json jo = {{"index", i}, {"op", op_info(n.op).name}, {"name", n.name}, {"inputs", n.inputs},
                {"outputs", n.outputs}, {"macs", m.nodes[i].macs}, {"params", m.nodes[i].params}};
-    if (n.op == OpCode::Softmax) jo["beta"] = a.beta;
     if (const auto describe = ops::host_op(n.op).describe) describe(n, jo);
     if (const ir::Activation act = ops::fused_activation(n); act != ir::Activation::none)
       jo["activation"] = activation_name(act);

@@ -13,6 +13,7 @@
 #include "ir/graph.h"
 #include "ops/conv.h"
 #include "ops/pool.h"
+#include "ops/softmax.h"
 #include "plan/build_plan.h"
 
 namespace tinyforge::testing {
@@ -40,12 +41,8 @@ class GraphBuilder {
     std::memcpy(t.data.data(), v.data(), t.data.size());
     return g.add_tensor(std::move(t));
   }
-  void node(OpCode op, std::vector<int> inputs, int output, ir::Attrs attrs = {}) {
-    g.nodes.push_back(ir::Node{op, std::move(inputs), {output}, std::move(attrs), ""});
-  }
-  void node(OpCode op, std::vector<int> inputs, int output, ir::Params params) {
-    node(op, std::move(inputs), output);
-    g.nodes.back().params = std::move(params);
+  void node(OpCode op, std::vector<int> inputs, int output, ir::Params params = {}) {
+    g.nodes.push_back(ir::Node{op, std::move(inputs), {output}, std::move(params), ""});
   }
 
   ir::Graph g;
@@ -85,9 +82,7 @@ inline ir::Graph small_float_cnn(uint32_t seed = 1) {
   b.node(OpCode::Reshape, {d1}, flat);
   b.node(OpCode::FullyConnected,
          {flat, b.weights("w4", {10, 96}, 0.3f), b.weights("b4", {10}, 0.1f)}, logits);
-  ir::Attrs softmax;
-  softmax.beta = 1.0f;
-  b.node(OpCode::Softmax, {logits}, probs, softmax);
+  b.node(OpCode::Softmax, {logits}, probs, ops::SoftmaxAttrs{});
   b.g.inputs = {in};
   b.g.outputs = {probs};
   b.g.source = "small_float_cnn";

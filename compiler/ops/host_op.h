@@ -4,9 +4,8 @@
 // or small family, beside its lowering `plan::lower_<Name>`), so adding an op touches the
 // table row, its params struct, its kernel and its host file, nothing else.
 //
-// The ops whose TFLite mapping predates this table keep it in import/tflite/tflite_ops.cc
-// and export/tflite_ops_writer.cc (their host entries leave those fields empty,
-// builtin_ops.cc); the central mappings fall back to this table for every other op.
+// The TFLite reader and writer find every op here; the target kernel variants
+// (dsp_variants.cc) have no TFLite form.
 #pragma once
 #include <nlohmann/json_fwd.hpp>
 
@@ -52,7 +51,7 @@ struct HostOp {
 // `fused_activation` of an op whose params struct P has an `activation` field.
 template <class P>
 ir::Activation* activation_field(ir::Node& n) {
-  return &n.params.get<P>().activation;
+  return &n.params.get_or_set_default<P>().activation;
 }
 
 #define OP(name, params, min_in, max_in, n_out) const HostOp& host_op_##name();

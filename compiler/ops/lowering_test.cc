@@ -31,7 +31,8 @@ ir::Tensor tensor(DType type, std::vector<int32_t> shape, float scale = 0.0f, in
   return t;
 }
 
-ir::Graph one_op(OpCode op, std::vector<ir::Tensor> inputs, ir::Tensor output, ir::Params params = {}) {
+ir::Graph one_op(OpCode op, std::vector<ir::Tensor> inputs, ir::Tensor output,
+                 ir::Params params = {}) {
   ir::Graph g;
   ir::Node n;
   n.op = op;

@@ -12,7 +12,9 @@
 #include <vector>
 
 #include "ir/graph.h"
+#include "ops/add.h"
 #include "ops/conv.h"
+#include "ops/fully_connected.h"
 #include "ops/pool.h"
 
 namespace tinyforge::plan::twin_cases {
@@ -130,7 +132,7 @@ inline Built conv(Rng& rng, bool pointwise, bool deep = false) {
   const int out = b.activation("out", {n, window_out(h, kh, a.stride_h, a.dilation_h, a.padding),
                                        window_out(w, kw, a.stride_w, a.dilation_w, a.padding), oc},
                                b.output_scale(typical), uniform(rng, -128, 127));
-  b.g.nodes.push_back(ir::Node{OpCode::Conv2D, {in, filter, bias}, {out}, {}, "conv", conv});
+  b.g.nodes.push_back(ir::Node{OpCode::Conv2D, {in, filter, bias}, {out}, conv, "conv"});
   b.g.inputs = {in};
   b.g.outputs = {out};
   return {std::move(b.g), OpCode::Conv2DDsp};
@@ -159,7 +161,7 @@ inline Built depthwise(Rng& rng) {
   const int out = b.activation("out", {n, window_out(h, kh, a.stride_h, a.dilation_h, a.padding),
                                        window_out(w, kw, a.stride_w, a.dilation_w, a.padding), c},
                                b.output_scale(typical), uniform(rng, -128, 127));
-  b.g.nodes.push_back(ir::Node{OpCode::DepthwiseConv2D, {in, filter, bias}, {out}, {}, "dw", dw});
+  b.g.nodes.push_back(ir::Node{OpCode::DepthwiseConv2D, {in, filter, bias}, {out}, dw, "dw"});
   b.g.inputs = {in};
   b.g.outputs = {out};
   return {std::move(b.g), OpCode::DepthwiseConv2DDsp};
@@ -170,8 +172,7 @@ inline Built fully_connected(Rng& rng) {
   const int32_t rows = uniform(rng, 1, 3), units = uniform(rng, 1, 21);
   // Depths past 256 run several dual-channel chunks (kDualChunkGroups).
   const int32_t depth = uniform(rng, 0, 3) == 0 ? uniform(rng, 250, 700) : uniform(rng, 1, 70);
-  ir::Attrs a;
-  a.activation = b.any_activation();
+  const ops::FullyConnectedAttrs a{b.any_activation()};
   const float in_scale = log_uniform(rng, 1e-3f, 1.0f);
   const int in = b.activation("in", {rows, depth}, in_scale, uniform(rng, -128, 127));
   float w_scale;
@@ -209,7 +210,7 @@ inline Built average_pool(Rng& rng) {
   const int out = b.activation("out", {n, window_out(h, a.filter_h, a.stride_h, 1, a.padding),
                                        window_out(w, a.filter_w, a.stride_w, 1, a.padding), c},
                                scale, zp);
-  b.g.nodes.push_back(ir::Node{OpCode::AveragePool2D, {in}, {out}, {}, "pool", pool});
+  b.g.nodes.push_back(ir::Node{OpCode::AveragePool2D, {in}, {out}, pool, "pool"});
   b.g.inputs = {in};
   b.g.outputs = {out};
   return {std::move(b.g), OpCode::AveragePool2DDsp};
@@ -219,8 +220,7 @@ inline Built add(Rng& rng) {
   GraphBuilder b{{}, rng};
   std::vector<int32_t> shape;
   for (int32_t r = uniform(rng, 1, 4); r > 0; --r) shape.push_back(uniform(rng, 1, 9));
-  ir::Attrs a;
-  a.activation = b.any_activation();
+  const ops::AddAttrs a{b.any_activation()};
   const float sa = log_uniform(rng, 1e-3f, 1.0f), sb = sa * log_uniform(rng, 0.1f, 10.0f);
   const int in0 = b.activation("a", shape, sa, uniform(rng, -128, 127));
   const int in1 = b.activation("b", shape, sb, uniform(rng, -128, 127));

@@ -116,8 +116,8 @@ TEST(DspTwins, InPlaceChainSharesMemoryAndStaysExact) {
   const int z = b.activation("z", {1, 9, 7, c}, 0.05f, -7);
   ops::ConvAttrs same;
   same.window.padding = ir::Padding::same;
-  b.g.nodes.push_back(ir::Node{OpCode::Conv2D, {x, w1, -1}, {y}, {}, "pw", ops::ConvAttrs{}});
-  b.g.nodes.push_back(ir::Node{OpCode::DepthwiseConv2D, {y, w2, -1}, {z}, {}, "dw", same});
+  b.g.nodes.push_back(ir::Node{OpCode::Conv2D, {x, w1, -1}, {y}, ops::ConvAttrs{}, "pw"});
+  b.g.nodes.push_back(ir::Node{OpCode::DepthwiseConv2D, {y, w2, -1}, {z}, same, "dw"});
   b.g.inputs = {x};
   b.g.outputs = {z};
   PlanOptions options;

@@ -1,6 +1,7 @@
-// Lowering of Conv2D, DepthwiseConv2D, FullyConnected, AveragePool2D and MaxPool2D: what
-// TensorFlow Lite Micro's Prepare() computes at run time, computed here once, with the
-// same arithmetic so the reference kernels reproduce TFLM bit for bit.
+// What the lowering of Conv2D, DepthwiseConv2D, FullyConnected, AveragePool2D and MaxPool2D
+// (their host files under compiler/ops/) shares: what TensorFlow Lite Micro's Prepare()
+// computes at run time, computed here once, with the same arithmetic so the reference
+// kernels reproduce TFLM bit for bit.
 //
 // Facts used (tensorflow/tflite-micro, read via its public sources):
 // - Padding (tensorflow/lite/kernels/padding.h, ComputePaddingHeightWidth):
@@ -297,52 +298,4 @@ std::vector<double> conv_scales(const ir::Graph& g, size_t node, const Operands&
 }
 
 }  // namespace conv_lowering
-
-using namespace conv_lowering;
-
-LoweredOp lower_FullyConnected(ir::Graph& g, size_t node) {
-  const Operands o = operands(g, node, true);
-  require_rank(g, node, o.filter, "filter", 2);
-  require_positive_dims(g, node, o.input, "input");
-  require_positive_dims(g, node, o.output, "output");
-  const DType type = activation_type(g, node, o);
-  const ir::Tensor& in = g.tensors[o.input];
-  const ir::Tensor& out = g.tensors[o.output];
-  const int32_t units = g.tensors[o.filter].shape[0];
-  const int32_t depth = g.tensors[o.filter].shape[1];
-  if (in.shape.empty() || in.elements() % depth != 0)
-    refuse(g, node,
-           fmt::format("{} has shape {}; expected whole rows of {} elements",
-                       label(g, o.input, "input"), shape_str(in.shape), depth));
-  const int64_t rows = in.elements() / depth;
-  if (out.shape.empty() || out.shape.back() != units || out.elements() != rows * units)
-    refuse(g, node,
-           fmt::format("{} has shape {}; expected {} rows of {} units",
-                       label(g, o.output, "output"), shape_str(out.shape), rows, units));
-  require_bias_size(g, node, o.bias, units);
-
-  FullyConnectedParams p{};
-  p.act_min = -128;
-  p.act_max = 127;
-  std::vector<double> scales;
-  if (type == DType::i8) {
-    const ActQuant qi = activation_quant(g, node, o.input, "input");
-    const ActQuant qo = activation_quant(g, node, o.output, "output");
-    const std::vector<float> fs = filter_scales(g, node, o.filter, units, 0);
-    if (g.tensors[o.filter].quant.per_channel()) {
-      for (float s : fs)
-        scales.push_back(static_cast<double>(qi.scale) * static_cast<double>(s) /
-                         static_cast<double>(qo.scale));
-    } else {
-      const float product = qi.scale * fs[0];  // float, as GetQuantizedConvolutionMultipler
-      scales.assign(static_cast<size_t>(units),
-                    static_cast<double>(product) / static_cast<double>(qo.scale));
-    }
-  }
-  LoweredOp lowered;
-  fill_output_stage(g, node, o, type, g.nodes[node].attrs.activation, scales, p, lowered);
-  lowered.params = params_bytes(p);
-  return lowered;
-}
-
 }  // namespace tinyforge::plan

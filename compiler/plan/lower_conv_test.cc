@@ -12,6 +12,7 @@
 
 #include "plan/lower.h"
 #include "ops/conv.h"
+#include "ops/fully_connected.h"
 #include "ops/pool.h"
 
 namespace tinyforge::plan {
@@ -40,12 +41,8 @@ struct Builder {
     g.tensors[t].data.assign(static_cast<size_t>(g.tensors[t].bytes()), 0);
     return t;
   }
-  size_t node(OpCode op, std::vector<int> inputs, int output, ir::Attrs attrs = {}) {
-    g.nodes.push_back(ir::Node{op, std::move(inputs), {output}, attrs, "n"});
-    return g.nodes.size() - 1;
-  }
-  size_t node(OpCode op, std::vector<int> inputs, int output, ir::Params params) {
-    g.nodes.push_back(ir::Node{op, std::move(inputs), {output}, {}, "n", std::move(params)});
+  size_t node(OpCode op, std::vector<int> inputs, int output, ir::Params params = {}) {
+    g.nodes.push_back(ir::Node{op, std::move(inputs), {output}, std::move(params), "n"});
     return g.nodes.size() - 1;
   }
 };
@@ -169,13 +166,12 @@ TEST(LowerConv, FloatActivationBoundsAreFinite) {
   const int in = b.tensor("in", DType::f32, {1, 4});
   const int w = b.constant("w", DType::f32, {2, 4});
   const int out = b.tensor("out", DType::f32, {1, 2});
-  ir::Attrs a;
-  a.activation = ir::Activation::relu;
-  const size_t relu = b.node(OpCode::FullyConnected, {in, w, -1}, out, a);
+  const size_t relu = b.node(OpCode::FullyConnected, {in, w, -1}, out,
+                             ops::FullyConnectedAttrs{ir::Activation::relu});
   const auto p = params_of<FullyConnectedParams>(lower_node(b.g, relu));
   EXPECT_EQ(p.f_act_min, 0.0f);
   EXPECT_EQ(p.f_act_max, std::numeric_limits<float>::max());
-  b.g.nodes[relu].attrs.activation = ir::Activation::none;
+  b.g.nodes[relu].params = ops::FullyConnectedAttrs{};
   const auto q = params_of<FullyConnectedParams>(lower_node(b.g, relu));
   EXPECT_EQ(q.f_act_min, std::numeric_limits<float>::lowest());
   EXPECT_EQ(q.f_act_max, std::numeric_limits<float>::max());

@@ -137,10 +137,11 @@ class Rewriter {
     }
   }
 
-  int add_node(OpCode op, std::vector<int> inputs, std::vector<int> outputs, ir::Attrs attrs,
-               std::string name, int origin) {
+  // A Quantize or Dequantize node (no params).
+  int add_node(OpCode op, std::vector<int> inputs, std::vector<int> outputs, std::string name,
+               int origin) {
     out_.graph.nodes.push_back(
-        ir::Node{op, std::move(inputs), std::move(outputs), std::move(attrs), std::move(name)});
+        ir::Node{op, std::move(inputs), std::move(outputs), {}, std::move(name)});
     out_.origin.push_back(origin);
     return static_cast<int>(out_.graph.nodes.size()) - 1;
   }
@@ -164,7 +165,7 @@ class Rewriter {
     q.type = DType::i8;
     q.quant = params_[s];
     int8_of_[s] = out_.graph.add_tensor(std::move(q));
-    add_node(OpCode::Quantize, {float_of_[s]}, {int8_of_[s]}, {}, g_.tensors[s].name + "/quantize",
+    add_node(OpCode::Quantize, {float_of_[s]}, {int8_of_[s]}, g_.tensors[s].name + "/quantize",
              kInserted);
     return int8_of_[s];
   }
@@ -176,7 +177,7 @@ class Rewriter {
     ir::Tensor f = g_.tensors[s];
     f.name += "_float";
     float_of_[s] = out_.graph.add_tensor(std::move(f));
-    add_node(OpCode::Dequantize, {int8(t)}, {float_of_[s]}, {}, g_.tensors[s].name + "/dequantize",
+    add_node(OpCode::Dequantize, {int8(t)}, {float_of_[s]}, g_.tensors[s].name + "/dequantize",
              kInserted);
     return float_of_[s];
   }
@@ -283,7 +284,7 @@ class Rewriter {
     r.type = DType::i8;
     r.quant = q;
     const int index = out_.graph.add_tensor(std::move(r));
-    add_node(OpCode::Quantize, {int8(t)}, {index}, {},
+    add_node(OpCode::Quantize, {int8(t)}, {index},
              g_.tensors[static_cast<size_t>(t)].name + "/requantize", kInserted);
     return index;
   }

@@ -6,6 +6,7 @@
 
 #include "import/onnx/converters.h"
 #include "import/onnx/onnx_window.h"
+#include "ops/add.h"
 #include "ops/conv.h"
 #include "ops/host_op.h"
 #include "ops/mul.h"
@@ -173,7 +174,7 @@ void convert_BatchNormalization(Context& ctx) {
   Value vb = ctx.constant_value(std::move(cb));
   const std::string name = ctx.node->output(0);
   Value scaled = binary(ctx, OpCode::Mul, x, vs, name + "/scale", ops::MulAttrs{});
-  ctx.set_output(0, binary(ctx, OpCode::Add, scaled, vb, name, ir::Params{}));
+  ctx.set_output(0, binary(ctx, OpCode::Add, scaled, vb, name, ops::AddAttrs{}));
 }
 
 }  // namespace tinyforge::onnx_import

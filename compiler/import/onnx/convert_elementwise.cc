@@ -8,6 +8,7 @@
 #include <limits>
 
 #include "import/onnx/converters.h"
+#include "ops/add.h"
 #include "ops/clamp.h"
 #include "ops/host_op.h"
 #include "ops/mul.h"
@@ -215,7 +216,7 @@ void convert_Add(Context& ctx) {
     if (try_fold_bias(ctx, a, 0, b, out_shape)) return ctx.set_output(0, a);
     if (try_fold_bias(ctx, b, 1, a, out_shape)) return ctx.set_output(0, b);
   }
-  ctx.set_output(0, binary(ctx, OpCode::Add, a, b, ctx.node->output(0), ir::Params{}));
+  ctx.set_output(0, binary(ctx, OpCode::Add, a, b, ctx.node->output(0), ops::AddAttrs{}));
 }
 
 void convert_Mul(Context& ctx) {
@@ -237,7 +238,7 @@ void convert_Sub(Context& ctx) {  // a - b = a + (-1 * b)
     Value m = ctx.constant_value(std::move(minus_one));
     neg = binary(ctx, OpCode::Mul, b, m, name + "/neg", ops::MulAttrs{});
   }
-  ctx.set_output(0, binary(ctx, OpCode::Add, a, neg, name, ir::Params{}));
+  ctx.set_output(0, binary(ctx, OpCode::Add, a, neg, name, ops::AddAttrs{}));
 }
 
 void convert_Div(Context& ctx) {  // a / c = a * (1 / c) for a constant divisor

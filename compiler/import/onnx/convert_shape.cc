@@ -9,6 +9,7 @@
 #include "import/onnx/converters.h"
 #include "ops/concatenation.h"
 #include "ops/pad.h"
+#include "ops/softmax.h"
 
 namespace tinyforge::onnx_import {
 namespace {
@@ -253,8 +254,7 @@ void convert_Softmax(Context& ctx) {
   const int64_t axis = normalize_axis(ctx, ctx.attr_int("axis", ctx.opset >= 13 ? -1 : 1), rank);
   const std::string name = ctx.node->output(0);
   if (x.is_constant()) ctx.unsupported("Softmax of a constant");
-  ir::Attrs a;
-  a.beta = 1.0f;
+  const ops::SoftmaxAttrs a;
   Value out;
   out.shape = x.shape;
   if (axis == 1 && ctx.prefers_nhwc(x) && (ctx.opset >= 13 || elements_of(x.shape) == x.shape[0] * x.shape[1])) {

@@ -238,7 +238,7 @@ std::vector<int32_t> Context::ir_shape(const Shape& s) const {
 }
 
 int Context::emit(OpCode op, std::vector<int> inputs, const std::vector<int32_t>& shape,
-                  const ir::Attrs& attrs, const std::string& name) {
+                  ir::Params params, const std::string& name) {
   ir::Tensor t;
   t.name = clean_name(name);
   t.type = DType::f32;
@@ -248,16 +248,9 @@ int Context::emit(OpCode op, std::vector<int> inputs, const std::vector<int32_t>
   n.op = op;
   n.inputs = std::move(inputs);
   n.outputs = {out};
-  n.attrs = attrs;
+  n.params = std::move(params);
   n.name = clean_name(node != nullptr && !node->name().empty() ? node->name() : name);
   graph.nodes.push_back(std::move(n));
-  return out;
-}
-
-int Context::emit(OpCode op, std::vector<int> inputs, const std::vector<int32_t>& shape,
-                  ir::Params params, const std::string& name) {
-  const int out = emit(op, std::move(inputs), shape, ir::Attrs{}, name);
-  graph.nodes.back().params = std::move(params);
   return out;
 }
 
@@ -269,7 +262,7 @@ int Context::reshape(int tensor, const std::vector<int32_t>& shape, const std::s
     tensor = graph.nodes[p].inputs[0];
     if (shape_of(tensor) == shape) return tensor;
   }
-  return emit(OpCode::Reshape, {tensor}, shape, ir::Attrs{}, name);
+  return emit(OpCode::Reshape, {tensor}, shape, ir::Params{}, name);
 }
 
 int Context::transpose(int tensor, const std::vector<int32_t>& perm, const std::string& name) {

@@ -5,6 +5,7 @@
 #include "ops/conv.h"
 #include "ops/host_op.h"
 #include "ops/pool.h"
+#include "ops/softmax.h"
 
 #include <gtest/gtest.h>
 
@@ -107,7 +108,7 @@ TEST(TfliteImport, Int8ModelOpsShapesAndAttributes) {
   EXPECT_EQ(g.nodes[3].inputs.size(), 1u);
   EXPECT_EQ(out_tensor(g, 3).shape, (std::vector<int32_t>{1, 4}));
   EXPECT_EQ(ops::fused_activation(g.nodes[4]), ir::Activation::none);
-  EXPECT_FLOAT_EQ(g.nodes[5].attrs.beta, 1.0f);
+  EXPECT_FLOAT_EQ(g.nodes[5].params.get<ops::SoftmaxAttrs>().beta, 1.0f);
   EXPECT_EQ(g.tensors[static_cast<size_t>(g.outputs[0])].name, "probs");
 }
 
@@ -125,7 +126,7 @@ TEST(TfliteImport, MixedModelCoversTheOtherOps) {
   EXPECT_EQ(g.nodes[3].inputs[0], g.nodes[3].inputs[1]);
   EXPECT_EQ(out_tensor(g, 4).type, DType::f32);
   EXPECT_EQ(ops::fused_activation(g.nodes[6]), ir::Activation::relu);
-  EXPECT_FLOAT_EQ(g.nodes[7].attrs.beta, 0.5f);
+  EXPECT_FLOAT_EQ(g.nodes[7].params.get<ops::SoftmaxAttrs>().beta, 0.5f);
   // Float tensors carry no quantization even when the file gives some.
   EXPECT_FALSE(in_tensor(g, 6, 1).quant.present());
 }
