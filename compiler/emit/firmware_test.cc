@@ -244,3 +244,52 @@ TEST(Firmware, RefusesBadBlobsBoardsAndTooSmallRam) {
 
 }  // namespace
 }  // namespace tinyforge::emit
+
+namespace tinyforge::emit {
+namespace {
+
+// Op markers: one mark per op, in order, counters non-decreasing, the last op's output read
+// at its mark equal to the firmware's output; without markers nothing changes (no symbol,
+// no marks) and the markers cost only a few instructions per op.
+TEST(FirmwareOpMarkers, OneMarkPerOpAndTheSameOutput) {
+  if (!cross_toolchain_available())
+    GTEST_SKIP() << "arm-none-eabi-gcc not found (scripts/bootstrap installs it)";
+  ScratchDir plain_dir("fw-plain"), marked_dir("fw-marked");
+  const auto compiled =
+      host::compile_model_file(std::string(TINYFORGE_SOURCE_DIR) + "/examples/digits/digits.onnx",
+                               host::plan_options_for_target("cortex-m4"));
+  const size_t ops = compiled.plan.ops.size();
+  FirmwareOptions marked;
+  marked.op_markers = true;
+  const FirmwareImage a = build_firmware(compiled.blob, FirmwareOptions{}, plain_dir.path(), quiet);
+  const FirmwareImage b = build_firmware(compiled.blob, marked, marked_dir.path(), quiet);
+  const sim::ElfImage plain = sim::read_elf(a.elf_path), with = sim::read_elf(b.elf_path);
+  EXPECT_FALSE(plain.symbol("tinyforge_op_end"));
+  ASSERT_TRUE(with.symbol("tinyforge_op_end"));
+
+  sim::RunOptions run;
+  run.input = std::vector<uint8_t>(a.input_bytes, 0);
+  const sim::RunResult r0 = sim::run_firmware(plain, run);
+  EXPECT_TRUE(r0.op_marks.empty());
+
+  const uint32_t arena = with.symbol("tinyforge_arena")->value;
+  const plan::PlanTensor& last_out = compiled.plan.tensors[compiled.plan.ops.back().outputs[0]];
+  std::vector<uint8_t> seen;
+  run.on_op = [&](uint32_t op, sim::Memory& memory) {
+    if (op + 1 == ops) seen = memory.read(arena + last_out.arena_offset, last_out.bytes());
+  };
+  const sim::RunResult r1 = sim::run_firmware(with, run);
+  ASSERT_EQ(r1.op_marks.size(), ops);
+  for (size_t i = 0; i < ops; ++i) {
+    EXPECT_EQ(r1.op_marks[i].op_index, i);
+    if (i) EXPECT_GE(r1.op_marks[i].cycles, r1.op_marks[i - 1].cycles);
+  }
+  EXPECT_LE(r1.op_marks.back().cycles, r1.cycles_estimate);
+  EXPECT_EQ(r1.output, r0.output);
+  EXPECT_EQ(seen, r1.output);
+  EXPECT_GT(r1.instructions, r0.instructions);
+  EXPECT_LT(r1.instructions, r0.instructions + 30 * ops) << "a few instructions per op";
+}
+
+}  // namespace
+}  // namespace tinyforge::emit
