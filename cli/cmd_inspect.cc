@@ -12,6 +12,7 @@
 #include "host/compile.h"
 #include "io/files.h"
 #include "ir/metrics.h"
+#include "ops/host_op.h"
 #include "ota/package_describe.h"
 #include "plan/build_plan.h"
 #include "tinyforge/runtime.h"
@@ -58,24 +59,11 @@ json describe_model(const std::string& path) {
   j["ops"] = json::array();
   for (size_t i = 0; i < g.nodes.size(); ++i) {
     const ir::Node& n = g.nodes[i];
-    const ir::Attrs& a = n.attrs;
     json jo = {{"index", i}, {"op", op_info(n.op).name}, {"name", n.name}, {"inputs", n.inputs},
                {"outputs", n.outputs}, {"macs", m.nodes[i].macs}, {"params", m.nodes[i].params}};
-    switch (n.op) {
-      case OpCode::Conv2D:
-      case OpCode::DepthwiseConv2D:
-      case OpCode::AveragePool2D:
-      case OpCode::MaxPool2D:
-        jo["stride"] = {a.stride_h, a.stride_w};
-        jo["padding"] = a.padding == ir::Padding::same ? "same" : a.padding == ir::Padding::valid ? "valid" : "explicit";
-        if (n.op == OpCode::Conv2D || n.op == OpCode::DepthwiseConv2D) jo["dilation"] = {a.dilation_h, a.dilation_w};
-        if (n.op == OpCode::DepthwiseConv2D) jo["depth_multiplier"] = a.depth_multiplier;
-        if (n.op == OpCode::AveragePool2D || n.op == OpCode::MaxPool2D) jo["filter"] = {a.filter_h, a.filter_w};
-        break;
-      case OpCode::Softmax: jo["beta"] = a.beta; break;
-      default: break;
-    }
-    if (a.activation != ir::Activation::none) jo["activation"] = activation_name(a.activation);
+    if (const auto describe = ops::host_op(n.op).describe) describe(n, jo);
+    if (const ir::Activation act = ops::fused_activation(n); act != ir::Activation::none)
+      jo["activation"] = activation_name(act);
     j["ops"].push_back(jo);
   }
   j["macs"] = m.macs;

@@ -13,6 +13,7 @@
 
 #include "emit/plan_writer.h"
 #include "ir/metrics.h"
+#include "ops/pool.h"
 #include "plan/build_plan.h"
 #include "tinyforge/runtime.h"
 
@@ -27,8 +28,8 @@ inline int64_t estimated_work(const ir::Graph& g) {
   int64_t work = ir::graph_metrics(g).macs;
   for (const ir::Node& n : g.nodes) {
     const int64_t out = g.tensors[static_cast<size_t>(n.outputs[0])].elements();
-    const bool pool = n.op == OpCode::AveragePool2D || n.op == OpCode::MaxPool2D;
-    work += pool ? out * n.attrs.filter_h * n.attrs.filter_w : out;
+    const auto* pool = n.params.find<ops::PoolAttrs>();
+    work += pool ? out * pool->window.filter_h * pool->window.filter_w : out;
     for (int t : n.inputs)
       if (t >= 0) work += g.tensors[static_cast<size_t>(t)].elements();
   }

@@ -11,6 +11,9 @@
 #include "emit/plan_writer.h"
 #include "host/host_runner.h"
 #include "ir/graph.h"
+#include "ops/conv.h"
+#include "ops/pool.h"
+#include "ops/softmax.h"
 #include "plan/build_plan.h"
 
 namespace tinyforge::testing {
@@ -38,8 +41,8 @@ class GraphBuilder {
     std::memcpy(t.data.data(), v.data(), t.data.size());
     return g.add_tensor(std::move(t));
   }
-  void node(OpCode op, std::vector<int> inputs, int output, ir::Attrs attrs = {}) {
-    g.nodes.push_back(ir::Node{op, std::move(inputs), {output}, std::move(attrs), ""});
+  void node(OpCode op, std::vector<int> inputs, int output, ir::Params params = {}) {
+    g.nodes.push_back(ir::Node{op, std::move(inputs), {output}, std::move(params), ""});
   }
 
   ir::Graph g;
@@ -60,29 +63,26 @@ inline ir::Graph small_float_cnn(uint32_t seed = 1) {
   const int flat = b.activation("flat", {1, 96});
   const int logits = b.activation("logits", {1, 10});
   const int probs = b.activation("probs", {1, 10});
-  ir::Attrs conv;
-  conv.padding = ir::Padding::same;
-  conv.filter_h = conv.filter_w = 3;
+  ops::ConvAttrs conv;
+  conv.window.padding = ir::Padding::same;
   conv.activation = ir::Activation::relu;
   b.node(OpCode::Conv2D, {in, b.weights("w1", {8, 3, 3, 2}, 0.5f), b.weights("b1", {8}, 0.1f)}, c1,
          conv);
-  ir::Attrs pool;
-  pool.filter_h = pool.filter_w = 2;
-  pool.stride_h = pool.stride_w = 2;
+  ops::PoolAttrs pool;
+  pool.window.filter_h = pool.window.filter_w = 2;
+  pool.window.stride_h = pool.window.stride_w = 2;
   b.node(OpCode::MaxPool2D, {c1}, p1, pool);
   conv.activation = ir::Activation::relu6;
   b.node(OpCode::Conv2D, {p1, b.weights("w2", {6, 3, 3, 8}, 0.3f), b.weights("b2", {6}, 0.1f)}, c2,
          conv);
-  ir::Attrs dw = conv;
+  ops::ConvAttrs dw = conv;
   dw.activation = ir::Activation::none;
   b.node(OpCode::DepthwiseConv2D,
          {c2, b.weights("w3", {1, 3, 3, 6}, 0.5f), b.weights("b3", {6}, 0.1f)}, d1, dw);
   b.node(OpCode::Reshape, {d1}, flat);
   b.node(OpCode::FullyConnected,
          {flat, b.weights("w4", {10, 96}, 0.3f), b.weights("b4", {10}, 0.1f)}, logits);
-  ir::Attrs softmax;
-  softmax.beta = 1.0f;
-  b.node(OpCode::Softmax, {logits}, probs, softmax);
+  b.node(OpCode::Softmax, {logits}, probs, ops::SoftmaxAttrs{});
   b.g.inputs = {in};
   b.g.outputs = {probs};
   b.g.source = "small_float_cnn";

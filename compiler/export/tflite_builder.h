@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "ir/graph.h"
+#include "ops/window.h"
 #include "tflite_schema_generated.h"
 
 namespace tinyforge::tflite_export {
@@ -57,6 +58,15 @@ class ModelBuilder {
 void write_node(ModelBuilder& b, size_t node_index);
 
 // Helpers of the per-op writers (tflite_ops_writer.cc and the op files in compiler/ops/).
+
+// How the padding of a windowed op's window `a` is written (tflite_ops_writer.cc).
+struct WindowPadding {
+  tfl::Padding padding = tfl::Padding::VALID;
+  bool needs_pad_op = false;  // explicit padding that neither SAME nor VALID expresses
+};
+WindowPadding window_padding(const ModelBuilder& b, size_t node, const ops::WindowAttrs& a,
+                             int32_t filter_h, int32_t filter_w, int dilation_h, int dilation_w);
+
 [[noreturn]] inline void refuse(const ModelBuilder& b, size_t node, const std::string& what) {
   throw tinyforge::Error(fmt::format("{}: {}: {}", b.graph().source, b.graph().node_label(node), what));
 }

@@ -1,33 +1,16 @@
-// IR node -> TFLite operator(s): builtin code, version, options and operand list, for the
-// ops whose mapping has not moved to their own file under compiler/ops/ (those are written
-// through ops::host_op(op).write_tflite).
+// IR node -> TFLite operator(s): each op's host file under compiler/ops/ writes its own
+// (ops::host_op(op).write_tflite); here the padding rule the windowed ops share.
 //
-// Facts used: option fields and operand order from tensorflow/lite/schema/schema.fbs;
-// versions from tensorflow/lite/tools/versioning/op_version.cc (int8 CONV_2D and
-// DEPTHWISE_CONV_2D 3, grouped CONV_2D 6, FULLY_CONNECTED int8 4 / keep_num_dims 5 /
-// no bias 6, int8 pools, ADD, MUL, SOFTMAX, LOGISTIC, TANH, CONCATENATION, TRANSPOSE, PAD,
-// RELU, RELU6 and DEQUANTIZE 2, everything else 1); padding rules of
-// tensorflow/lite/kernels/padding.h (SAME: out = ceil(in / stride), pad_before =
-// max(0, (out - 1) * stride + effective - in) / 2; VALID: out = (in - effective) / stride
-// + 1, no padding).
-#include <fmt/format.h>
-
-#include <cmath>
+// Facts used: padding rules of tensorflow/lite/kernels/padding.h (SAME: out =
+// ceil(in / stride), pad_before = max(0, (out - 1) * stride + effective - in) / 2; VALID:
+// out = (in - effective) / stride + 1, no padding).
+#include <algorithm>
 
 #include "export/tflite_builder.h"
 #include "ops/host_op.h"
 
 namespace tinyforge::tflite_export {
 namespace {
-
-using Builtin = tfl::BuiltinOperator;
-using Options = tfl::BuiltinOptions;
-
-// How an IR window's padding is written.
-struct WindowPadding {
-  tfl::Padding padding = tfl::Padding::VALID;
-  bool needs_pad_op = false;  // explicit padding that neither SAME nor VALID expresses
-};
 
 struct AxisShape {
   int32_t in, filter, stride, dilation, pad_before, out;
@@ -44,9 +27,10 @@ bool valid_matches(const AxisShape& a) {
   return a.pad_before == 0 && a.in >= effective && (a.in - effective) / a.stride + 1 == a.out;
 }
 
-WindowPadding window_padding(const ModelBuilder& b, size_t node, int32_t filter_h, int32_t filter_w,
-                             int dilation_h, int dilation_w) {
-  const ir::Attrs& a = b.graph().nodes[node].attrs;
+}  // namespace
+
+WindowPadding window_padding(const ModelBuilder& b, size_t node, const ops::WindowAttrs& a,
+                             int32_t filter_h, int32_t filter_w, int dilation_h, int dilation_w) {
   if (a.padding == ir::Padding::same) return {tfl::Padding::SAME, false};
   if (a.padding == ir::Padding::valid) return {tfl::Padding::VALID, false};
   const auto& in = in_tensor(b, node, 0).shape;
@@ -58,155 +42,7 @@ WindowPadding window_padding(const ModelBuilder& b, size_t node, int32_t filter_
   return {tfl::Padding::VALID, true};
 }
 
-// A PAD op in front of a conv whose explicit padding TFLite cannot express; returns the
-// padded tensor. int8 PAD fills with the zero point, i.e. real 0 as the conv expects.
-int32_t pad_in_front(ModelBuilder& b, size_t node) {
-  const ir::Node& n = b.graph().nodes[node];
-  const ir::Tensor& in = in_tensor(b, node, 0);
-  ir::Tensor padded = in;
-  padded.name = in.name + "/padded";
-  padded.constant = false;
-  padded.data.clear();
-  padded.shape[1] += n.attrs.pad_top + n.attrs.pad_bottom;
-  padded.shape[2] += n.attrs.pad_left + n.attrs.pad_right;
-  const int32_t out = b.activation(padded);
-  const int32_t pads = b.constant_i32(
-      padded.name + "/paddings", {4, 2},
-      {0, 0, n.attrs.pad_top, n.attrs.pad_bottom, n.attrs.pad_left, n.attrs.pad_right, 0, 0});
-  b.add_operator(Builtin::PAD, is_int8(b, node) ? 2 : 1, {b.tensor(n.inputs[0]), pads}, {out},
-                 Options::PadOptions, tfl::CreatePadOptions(b.fbb()).Union());
-  return out;
-}
-
-void write_conv(ModelBuilder& b, size_t node) {
-  const ir::Node& n = b.graph().nodes[node];
-  const auto& w = in_tensor(b, node, 1).shape;  // [OC, KH, KW, IC / groups]
-  const WindowPadding wp =
-      window_padding(b, node, w[1], w[2], n.attrs.dilation_h, n.attrs.dilation_w);
-  std::vector<int32_t> inputs = io_of(b, n.inputs);
-  if (wp.needs_pad_op) inputs[0] = pad_in_front(b, node);
-  const bool grouped = in_tensor(b, node, 0).shape[3] != w[3];
-  const int32_t version = grouped ? 6 : is_int8(b, node) ? 3 : 1;
-  const auto options = tfl::CreateConv2DOptions(b.fbb(), wp.padding, n.attrs.stride_w,
-                                                n.attrs.stride_h, activation(n.attrs.activation),
-                                                n.attrs.dilation_w, n.attrs.dilation_h);
-  b.add_operator(Builtin::CONV_2D, version, inputs, io_of(b, n.outputs), Options::Conv2DOptions,
-                 options.Union());
-}
-
-void write_depthwise(ModelBuilder& b, size_t node) {
-  const ir::Node& n = b.graph().nodes[node];
-  const auto& w = in_tensor(b, node, 1).shape;  // [1, KH, KW, OC]
-  const WindowPadding wp =
-      window_padding(b, node, w[1], w[2], n.attrs.dilation_h, n.attrs.dilation_w);
-  std::vector<int32_t> inputs = io_of(b, n.inputs);
-  if (wp.needs_pad_op) inputs[0] = pad_in_front(b, node);
-  const bool dilated = n.attrs.dilation_h != 1 || n.attrs.dilation_w != 1;
-  const int32_t version = is_int8(b, node) ? 3 : dilated ? 2 : 1;
-  const auto options = tfl::CreateDepthwiseConv2DOptions(
-      b.fbb(), wp.padding, n.attrs.stride_w, n.attrs.stride_h, n.attrs.depth_multiplier,
-      activation(n.attrs.activation), n.attrs.dilation_w, n.attrs.dilation_h);
-  b.add_operator(Builtin::DEPTHWISE_CONV_2D, version, inputs, io_of(b, n.outputs),
-                 Options::DepthwiseConv2DOptions, options.Union());
-}
-
-void write_fully_connected(ModelBuilder& b, size_t node) {
-  const ir::Node& n = b.graph().nodes[node];
-  const auto& in = in_tensor(b, node, 0).shape;
-  const auto& out = out_tensor(b, node).shape;
-  // keep_num_dims: the output keeps the input's leading dims (rank > 2), else [rows, units].
-  std::vector<int32_t> kept = in;
-  if (!kept.empty()) kept.back() = out.empty() ? 0 : out.back();
-  const bool keep_num_dims = out.size() != 2 && out == kept;
-  const bool has_bias = n.inputs.size() > 2 && n.inputs[2] >= 0;
-  const int32_t version = !has_bias ? 6 : keep_num_dims ? 5 : is_int8(b, node) ? 4 : 1;
-  std::vector<int32_t> inputs = io_of(b, n.inputs);
-  if (!has_bias) inputs.resize(2);
-  const auto options = tfl::CreateFullyConnectedOptions(
-      b.fbb(), activation(n.attrs.activation), tfl::FullyConnectedOptionsWeightsFormat::DEFAULT,
-      keep_num_dims);
-  b.add_operator(Builtin::FULLY_CONNECTED, version, inputs, io_of(b, n.outputs),
-                 Options::FullyConnectedOptions, options.Union());
-}
-
-void write_pool(ModelBuilder& b, size_t node, Builtin builtin) {
-  const ir::Node& n = b.graph().nodes[node];
-  const WindowPadding wp = window_padding(b, node, n.attrs.filter_h, n.attrs.filter_w, 1, 1);
-  if (wp.needs_pad_op)
-    refuse(b, node,
-           fmt::format("padding top {} left {} bottom {} right {} is neither SAME nor VALID; "
-                       "TFLite pools have no explicit padding",
-                       n.attrs.pad_top, n.attrs.pad_left, n.attrs.pad_bottom, n.attrs.pad_right));
-  const auto options =
-      tfl::CreatePool2DOptions(b.fbb(), wp.padding, n.attrs.stride_w, n.attrs.stride_h,
-                               n.attrs.filter_w, n.attrs.filter_h, activation(n.attrs.activation));
-  b.add_operator(builtin, is_int8(b, node) ? 2 : 1, io_of(b, n.inputs), io_of(b, n.outputs),
-                 Options::Pool2DOptions, options.Union());
-}
-
-void write_add(ModelBuilder& b, size_t node) {
-  const ir::Node& n = b.graph().nodes[node];
-  const auto options = tfl::CreateAddOptions(b.fbb(), activation(n.attrs.activation));
-  b.add_operator(Builtin::ADD, is_int8(b, node) ? 2 : 1, io_of(b, n.inputs), io_of(b, n.outputs),
-                 Options::AddOptions, options.Union());
-}
-
-void write_reshape(ModelBuilder& b, size_t node) {
-  const ir::Node& n = b.graph().nodes[node];
-  const ir::Tensor& out = out_tensor(b, node);
-  const int32_t rank = static_cast<int32_t>(out.shape.size());
-  const int32_t shape = b.constant_i32(out.name + "/shape", {rank}, out.shape);
-  const auto new_shape = b.fbb().CreateVector(out.shape);
-  const auto options = tfl::CreateReshapeOptions(b.fbb(), new_shape);
-  b.add_operator(Builtin::RESHAPE, 1, {b.tensor(n.inputs[0]), shape}, io_of(b, n.outputs),
-                 Options::ReshapeOptions, options.Union());
-}
-
-void write_softmax(ModelBuilder& b, size_t node) {
-  const ir::Node& n = b.graph().nodes[node];
-  const auto options = tfl::CreateSoftmaxOptions(b.fbb(), n.attrs.beta);
-  b.add_operator(Builtin::SOFTMAX, is_int8(b, node) ? 2 : 1, io_of(b, n.inputs),
-                 io_of(b, n.outputs), Options::SoftmaxOptions, options.Union());
-}
-
-void write_unary(ModelBuilder& b, size_t node, Builtin builtin, int32_t int8_version) {
-  const ir::Node& n = b.graph().nodes[node];
-  b.add_operator(builtin, is_int8(b, node) ? int8_version : 1, io_of(b, n.inputs),
-                 io_of(b, n.outputs));
-}
-
-void write_quantize(ModelBuilder& b, size_t node) { write_unary(b, node, Builtin::QUANTIZE, 1); }
-void write_dequantize(ModelBuilder& b, size_t node) {
-  write_unary(b, node, Builtin::DEQUANTIZE, 2);
-}
-
-}  // namespace
-
 void write_node(ModelBuilder& b, size_t node) {
-  switch (b.graph().nodes[node].op) {
-    case OpCode::Conv2D:
-      return write_conv(b, node);
-    case OpCode::DepthwiseConv2D:
-      return write_depthwise(b, node);
-    case OpCode::FullyConnected:
-      return write_fully_connected(b, node);
-    case OpCode::AveragePool2D:
-      return write_pool(b, node, Builtin::AVERAGE_POOL_2D);
-    case OpCode::MaxPool2D:
-      return write_pool(b, node, Builtin::MAX_POOL_2D);
-    case OpCode::Add:
-      return write_add(b, node);
-    case OpCode::Reshape:
-      return write_reshape(b, node);
-    case OpCode::Softmax:
-      return write_softmax(b, node);
-    case OpCode::Quantize:
-      return write_quantize(b, node);
-    case OpCode::Dequantize:
-      return write_dequantize(b, node);
-    default:
-      break;
-  }
   if (const auto write = ops::host_op(b.graph().nodes[node].op).write_tflite)
     return write(b, node);
   refuse(b, node, "no TFLite operator for this op");

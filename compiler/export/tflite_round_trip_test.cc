@@ -10,6 +10,14 @@
 
 #include "export/tflite_writer.h"
 #include "import/tflite/import_tflite.h"
+#include "ops/add.h"
+#include "ops/softmax.h"
+#include "ops/clamp.h"
+#include "ops/concatenation.h"
+#include "ops/fully_connected.h"
+#include "ops/mul.h"
+#include "ops/pad.h"
+#include "ops/transpose.h"
 #include "ir_test_graphs.h"
 
 namespace tinyforge {
@@ -54,24 +62,14 @@ void quantize_bias(ir::Tensor& t, float scale) {
 // One op reading activations `ins` (plus constants) and writing `out`; graph inputs are the
 // non-constant inputs.
 ir::Graph one_op(GraphBuilder& b, OpCode op, const std::vector<int>& ins, int out,
-                 ir::Attrs attrs = {}) {
-  b.node(op, ins, out, std::move(attrs));
+                 ir::Params params = {}) {
+  b.node(op, ins, out, std::move(params));
   for (int t : ins)
     if (t >= 0 && !b.g.tensors[static_cast<size_t>(t)].constant) b.g.inputs.push_back(t);
   b.g.outputs = {out};
   b.g.source = op_info(op).name;
   b.g.check();
   return b.g;
-}
-
-ir::Attrs window(int filter, int stride, ir::Padding padding,
-                 ir::Activation act = ir::Activation::none) {
-  ir::Attrs a;
-  a.filter_h = a.filter_w = filter;
-  a.stride_h = a.stride_w = stride;
-  a.padding = padding;
-  a.activation = act;
-  return a;
 }
 
 ir::Graph conv(bool int8) {
@@ -85,8 +83,11 @@ ir::Graph conv(bool int8) {
     quantize_tensor(b.g.tensors[w], 0.004f, 0);
     quantize_bias(b.g.tensors[bias], 0.02f * 0.004f);
   }
-  return one_op(b, OpCode::Conv2D, {x, w, bias}, y,
-                window(3, 2, ir::Padding::same, ir::Activation::relu));
+  ops::ConvAttrs a;
+  a.window.stride_h = a.window.stride_w = 2;
+  a.window.padding = ir::Padding::same;
+  a.activation = ir::Activation::relu;
+  return one_op(b, OpCode::Conv2D, {x, w, bias}, y, a);
 }
 
 ir::Graph depthwise(bool int8) {
@@ -100,7 +101,8 @@ ir::Graph depthwise(bool int8) {
     quantize_tensor(b.g.tensors[w], 0.004f, 0);
     quantize_bias(b.g.tensors[bias], 0.02f * 0.004f);
   }
-  ir::Attrs a = window(3, 1, ir::Padding::valid, ir::Activation::relu6);
+  ops::ConvAttrs a;
+  a.activation = ir::Activation::relu6;
   a.depth_multiplier = 2;
   return one_op(b, OpCode::DepthwiseConv2D, {x, w, bias}, y, a);
 }
@@ -116,9 +118,8 @@ ir::Graph fully_connected(bool int8) {
     quantize_tensor(b.g.tensors[w], 0.004f, 0);
     quantize_bias(b.g.tensors[bias], 0.02f * 0.004f);
   }
-  ir::Attrs a;
-  a.activation = ir::Activation::relu_n1_to_1;
-  return one_op(b, OpCode::FullyConnected, {x, w, bias}, y, a);
+  return one_op(b, OpCode::FullyConnected, {x, w, bias}, y,
+                ops::FullyConnectedAttrs{ir::Activation::relu_n1_to_1});
 }
 
 ir::Graph pool(OpCode op, bool int8) {
@@ -129,7 +130,10 @@ ir::Graph pool(OpCode op, bool int8) {
     quantize_tensor(b.g.tensors[x], 0.02f, 1);
     quantize_tensor(b.g.tensors[y], 0.02f, 1);
   }
-  return one_op(b, op, {x}, y, window(2, 2, ir::Padding::valid));
+  ops::PoolAttrs a;
+  a.window.filter_h = a.window.filter_w = 2;
+  a.window.stride_h = a.window.stride_w = 2;
+  return one_op(b, op, {x}, y, a);
 }
 
 ir::Graph binary(OpCode op, bool int8) {
@@ -142,9 +146,8 @@ ir::Graph binary(OpCode op, bool int8) {
     quantize_tensor(b.g.tensors[z], 0.02f, 7);
     quantize_tensor(b.g.tensors[y], 0.015f, 0);
   }
-  ir::Attrs a;
-  a.activation = ir::Activation::relu;
-  return one_op(b, op, {x, z}, y, a);
+  if (op == OpCode::Mul) return one_op(b, op, {x, z}, y, ops::MulAttrs{ir::Activation::relu});
+  return one_op(b, op, {x, z}, y, ops::AddAttrs{ir::Activation::relu});
 }
 
 // Maximum / Minimum: int8 inputs and output share one scale and zero point.
@@ -188,9 +191,7 @@ ir::Graph softmax(bool int8) {
     quantize_tensor(b.g.tensors[x], 0.05f, 0);
     quantize_tensor(b.g.tensors[y], 1.0f / 256, -128);
   }
-  ir::Attrs a;
-  a.beta = 1.0f;
-  return one_op(b, OpCode::Softmax, {x}, y, a);
+  return one_op(b, OpCode::Softmax, {x}, y, ops::SoftmaxAttrs{});
 }
 
 ir::Graph quantize_op() {
@@ -217,10 +218,7 @@ ir::Graph clamp(float lo, float hi, bool int8) {
     quantize_tensor(b.g.tensors[x], 0.02f, 0);
     quantize_tensor(b.g.tensors[y], 0.02f, 0);
   }
-  ir::Attrs a;
-  a.clamp_min = lo;
-  a.clamp_max = hi;
-  return one_op(b, OpCode::Clamp, {x}, y, a);
+  return one_op(b, OpCode::Clamp, {x}, y, ops::ClampAttrs{lo, hi});
 }
 
 ir::Graph concatenation(bool int8) {
@@ -230,9 +228,7 @@ ir::Graph concatenation(bool int8) {
   const int y = b.activation("y", {1, 2, 2, 8});
   if (int8)
     for (int t : {x, z, y}) quantize_tensor(b.g.tensors[t], 0.02f, 6);
-  ir::Attrs a;
-  a.axis = 3;
-  return one_op(b, OpCode::Concatenation, {x, z}, y, a);
+  return one_op(b, OpCode::Concatenation, {x, z}, y, ops::ConcatenationAttrs{3});
 }
 
 ir::Graph transpose(bool int8) {
@@ -241,9 +237,7 @@ ir::Graph transpose(bool int8) {
   const int y = b.activation("y", {4, 2, 3});
   if (int8)
     for (int t : {x, y}) quantize_tensor(b.g.tensors[t], 0.02f, -2);
-  ir::Attrs a;
-  a.perm = {2, 0, 1};
-  return one_op(b, OpCode::Transpose, {x}, y, a);
+  return one_op(b, OpCode::Transpose, {x}, y, ops::TransposeAttrs{{2, 0, 1}});
 }
 
 ir::Graph pad(bool int8, int32_t border_q) {
@@ -253,10 +247,8 @@ ir::Graph pad(bool int8, int32_t border_q) {
   const float scale = 0.25f;
   if (int8)
     for (int t : {x, y}) quantize_tensor(b.g.tensors[t], scale, 3);
-  ir::Attrs a;
-  a.pads = {0, 1, 2, 0, 0, 0, 1, 0};
   // A value the int8 border represents exactly, so it reads back as the same float.
-  a.pad_value = scale * static_cast<float>(border_q);
+  const ops::PadAttrs a{{0, 1, 2, 0, 0, 0, 1, 0}, scale * static_cast<float>(border_q)};
   return one_op(b, OpCode::Pad, {x}, y, a);
 }
 
@@ -323,25 +315,6 @@ void expect_same_tensor(const ir::Tensor& a, const ir::Tensor& b, const std::str
   if (a.quant.per_channel()) EXPECT_EQ(a.quant.axis, b.quant.axis);
 }
 
-void expect_same_attrs(const ir::Attrs& a, const ir::Attrs& b) {
-  EXPECT_EQ(a.stride_h, b.stride_h);
-  EXPECT_EQ(a.stride_w, b.stride_w);
-  EXPECT_EQ(a.dilation_h, b.dilation_h);
-  EXPECT_EQ(a.dilation_w, b.dilation_w);
-  EXPECT_EQ(a.padding, b.padding);
-  EXPECT_EQ(a.filter_h, b.filter_h);
-  EXPECT_EQ(a.filter_w, b.filter_w);
-  EXPECT_EQ(a.depth_multiplier, b.depth_multiplier);
-  EXPECT_EQ(a.activation, b.activation);
-  EXPECT_EQ(a.beta, b.beta);
-  EXPECT_EQ(a.axis, b.axis);
-  EXPECT_EQ(a.perm, b.perm);
-  EXPECT_EQ(a.pads, b.pads);
-  EXPECT_EQ(a.pad_value, b.pad_value);
-  EXPECT_EQ(a.clamp_min, b.clamp_min);
-  EXPECT_EQ(a.clamp_max, b.clamp_max);
-}
-
 void expect_same_ir(const ir::Graph& a, const ir::Graph& b) {
   ASSERT_EQ(a.nodes.size(), b.nodes.size());
   for (size_t i = 0; i < a.nodes.size(); ++i) {
@@ -349,7 +322,7 @@ void expect_same_ir(const ir::Graph& a, const ir::Graph& b) {
     const ir::Node& nb = b.nodes[i];
     SCOPED_TRACE(a.node_label(i));
     EXPECT_EQ(na.op, nb.op);
-    expect_same_attrs(na.attrs, nb.attrs);
+    EXPECT_TRUE(na.params == nb.params);
     ASSERT_EQ(na.inputs.size(), nb.inputs.size());
     for (size_t k = 0; k < na.inputs.size(); ++k) {
       ASSERT_EQ(na.inputs[k] < 0, nb.inputs[k] < 0);

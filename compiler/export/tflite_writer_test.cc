@@ -2,6 +2,8 @@
 // padding rewrites, refusals, and the round trip export -> import -> compile -> run, which
 // must give byte-identical outputs on hand-built graphs and on every golden model.
 #include "export/tflite_writer.h"
+#include "ops/clamp.h"
+#include "ops/conv.h"
 
 #include <gtest/gtest.h>
 
@@ -97,7 +99,7 @@ TEST(TfliteWriter, ExplicitPaddingBecomesSameValidOrAPadOp) {
   const std::vector<uint8_t> input = testing::random_floats(2 * 128, 4);
   const std::vector<uint8_t> reference = testing::run_graph(g, {input}, 2);
   // Conv 0 with explicit 1/1/1/1 padding is SAME for a 3x3 stride-1 filter.
-  ir::Attrs& a = g.nodes[0].attrs;
+  ops::WindowAttrs& a = g.nodes[0].params.get<ops::ConvAttrs>().window;
   a.padding = ir::Padding::explicit_pads;
   a.pad_top = a.pad_left = a.pad_bottom = a.pad_right = 1;
   {
@@ -132,10 +134,7 @@ TEST(TfliteWriter, RefusesWhatTfliteCannotExpress) {
   testing::GraphBuilder b;
   const int in = b.activation("x", {1, 4});
   const int out = b.activation("y", {1, 4});
-  ir::Attrs clamp;
-  clamp.clamp_min = 0.0f;
-  clamp.clamp_max = 3.0f;
-  b.node(OpCode::Clamp, {in}, out, clamp);
+  b.node(OpCode::Clamp, {in}, out, ops::ClampAttrs{0.0f, 3.0f});
   b.g.inputs = {in};
   b.g.outputs = {out};
   b.g.source = "clamp.onnx";
@@ -145,7 +144,7 @@ TEST(TfliteWriter, RefusesWhatTfliteCannotExpress) {
   } catch (const tinyforge::Error& e) {
     EXPECT_NE(std::string(e.what()).find("clamp to [0, 3]"), std::string::npos) << e.what();
   }
-  b.g.nodes[0].attrs.clamp_max = 6.0f;  // RELU6 is a builtin
+  b.g.nodes[0].params.get<ops::ClampAttrs>().max = 6.0f;  // RELU6 is a builtin
   EXPECT_NO_THROW(write_tflite(b.g));
 }
 

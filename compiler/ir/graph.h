@@ -49,31 +49,13 @@ struct Tensor {
 enum class Activation : uint8_t { none, relu, relu_n1_to_1, relu6 };
 enum class Padding : uint8_t { valid, same, explicit_pads };
 
-// Attributes of all ops in one plain struct; each op reads the fields it documents.
-struct Attrs {
-  int stride_h = 1, stride_w = 1;
-  int dilation_h = 1, dilation_w = 1;
-  Padding padding = Padding::valid;
-  int pad_top = 0, pad_left = 0, pad_bottom = 0, pad_right = 0;  // Padding::explicit_pads
-  int filter_h = 0, filter_w = 0;                                // pools
-  int depth_multiplier = 1;                                      // depthwise
-  Activation activation = Activation::none;                      // fused activation
-  float beta = 1.0f;                                             // softmax
-  int axis = 0;                       // concatenation: axis of the output shape
-  std::vector<int32_t> perm;          // transpose: output dim i = input dim perm[i]
-  std::vector<int32_t> pads;          // pad: before[0..rank), then after[0..rank)
-  float pad_value = 0.0f;             // pad: real value written into the border
-  float clamp_min = -HUGE_VALF, clamp_max = HUGE_VALF;  // clamp: real bounds
-};
-
 struct Node {
   OpCode op;
   std::vector<int> inputs;   // tensor indices; -1 for an absent optional input
   std::vector<int> outputs;
-  Attrs attrs;      // being replaced by `params`: ops move to their own params struct
+  Params params{};           // the op's attributes, its own struct (ir/params.h)
   std::string name;          // for messages; may be empty
-  Params params{};  // the op's typed params (ir/params.h)
-  int source_index = -1;  // the model operator it came from, for messages; -1: made by a pass
+  int source_index = -1;     // the model operator it came from, for messages; -1: made by a pass
 };
 
 struct Graph {

@@ -46,6 +46,19 @@ class Params {
     throw Error(mismatch(typeid(T).name()));
   }
 
+  // The params as T, or T's defaults when the node holds none (built without attributes,
+  // e.g. an activation-less Add); throws Error when it holds another type.
+  template <class T>
+  T get_or_default() const {
+    return empty() ? T{} : get<T>();
+  }
+  // The params as T to change; a node without params gets T's defaults first.
+  template <class T>
+  T& get_or_set_default() {
+    if (empty()) *this = Params(T{});
+    return get<T>();
+  }
+
   friend bool operator==(const Params& a, const Params& b) {
     if (a.equal_ != b.equal_) return false;  // different types (or one empty)
     return a.equal_ == nullptr || a.equal_(a.value_, b.value_);

@@ -17,6 +17,7 @@
 
 #include "export/tflite_builder.h"
 #include "import/tflite/op_mapper.h"
+#include "ops/clamp.h"
 #include "ops/host_op.h"
 #include "plan/lower_checks.h"
 #include "plan/quant_math.h"
@@ -40,8 +41,7 @@ ir::Node map_unary(OpMapper& m, OpCode op) {
 // RELU, RELU6, RELU_N1_TO_1, RELU_0_TO_1: a clamp to fixed real bounds.
 ir::Node map_relu(OpMapper& m, float lo, float hi) {
   ir::Node n = map_unary(m, OpCode::Clamp);
-  n.attrs.clamp_min = lo;
-  n.attrs.clamp_max = hi;
+  n.params = ops::ClampAttrs{lo, hi};
   return n;
 }
 
@@ -61,19 +61,18 @@ void write_unary(tflite_export::ModelBuilder& b, size_t node, tfl::BuiltinOperat
 // Clamp: TFLite has the bounds of its RELU family as builtins.
 void write_tflite(tflite_export::ModelBuilder& b, size_t node) {
   using Builtin = tfl::BuiltinOperator;
-  const ir::Attrs& a = b.graph().nodes[node].attrs;
-  const bool unbounded = std::isinf(a.clamp_max) && a.clamp_max > 0;
-  if (a.clamp_min == 0.0f && unbounded) return write_unary(b, node, Builtin::RELU, 2);
-  if (a.clamp_min == 0.0f && a.clamp_max == 6.0f) return write_unary(b, node, Builtin::RELU6, 2);
-  if (a.clamp_min == -1.0f && a.clamp_max == 1.0f)
-    return write_unary(b, node, Builtin::RELU_N1_TO_1, 1);
-  if (a.clamp_min == 0.0f && a.clamp_max == 1.0f)
+  const auto& a = b.graph().nodes[node].params.get<ops::ClampAttrs>();
+  const bool unbounded = std::isinf(a.max) && a.max > 0;
+  if (a.min == 0.0f && unbounded) return write_unary(b, node, Builtin::RELU, 2);
+  if (a.min == 0.0f && a.max == 6.0f) return write_unary(b, node, Builtin::RELU6, 2);
+  if (a.min == -1.0f && a.max == 1.0f) return write_unary(b, node, Builtin::RELU_N1_TO_1, 1);
+  if (a.min == 0.0f && a.max == 1.0f)
     return write_unary(b, node, Builtin::RELU_0_TO_1, 1);
   tflite_export::refuse(
       b, node,
       fmt::format("clamp to [{}, {}] has no TFLite builtin; expected [0, inf), [0, 6], "
                   "[-1, 1] or [0, 1]",
-                  a.clamp_min, a.clamp_max));
+                  a.min, a.max));
 }
 
 }  // namespace
@@ -101,7 +100,8 @@ int32_t quantize_bound(float v, Q q) {
 LoweredOp lower_Clamp(ir::Graph& g, size_t node) {
   const ir::Node& n = checked(g, node, 1, 1);
   if (!same_elements(g, n)) refuse(g, node, "input and output sizes differ");
-  const float lo = n.attrs.clamp_min, hi = n.attrs.clamp_max;
+  const auto& a = n.params.get<ops::ClampAttrs>();
+  const float lo = a.min, hi = a.max;
   if (!(lo <= hi)) refuse(g, node, fmt::format("clamp bounds [{}, {}] are empty or NaN", lo, hi));
   ClampParams p{};
   p.f_min = lo;
@@ -125,6 +125,15 @@ LoweredOp lower_Clamp(ir::Graph& g, size_t node) {
 }  // namespace plan
 
 namespace ops {
+namespace {
+
+const char* copies_input(const ir::Node& n) {
+  const auto& a = n.params.get<ClampAttrs>();
+  const bool unbounded = std::isinf(a.min) && a.min < 0 && std::isinf(a.max) && a.max > 0;
+  return unbounded ? "clamp without bounds" : nullptr;
+}
+
+}  // namespace
 
 const HostOp& host_op_Clamp() {
   using tfl::BuiltinOperator;
@@ -134,7 +143,9 @@ const HostOp& host_op_Clamp() {
        {static_cast<int32_t>(BuiltinOperator::RELU6), "RELU6", read_relu6},
        {static_cast<int32_t>(BuiltinOperator::RELU_N1_TO_1), "RELU_N1_TO_1", read_relu_n1_to_1},
        {static_cast<int32_t>(BuiltinOperator::RELU_0_TO_1), "RELU_0_TO_1", read_relu_0_to_1}},
-      write_tflite};
+      write_tflite,
+      /*fused_activation=*/nullptr,
+      copies_input};
   return op;
 }
 

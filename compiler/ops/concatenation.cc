@@ -11,6 +11,7 @@
 
 #include "export/tflite_builder.h"
 #include "import/tflite/op_mapper.h"
+#include "ops/concatenation.h"
 #include "ops/host_op.h"
 #include "plan/lower_checks.h"
 
@@ -33,7 +34,7 @@ ir::Node read_tflite(OpMapper& m) {
   if (axis < 0 || axis >= rank)
     m.fail(
         fmt::format("axis {} is out of range for {} of rank {}", o->axis(), m.out_label(), rank));
-  n.attrs.axis = axis;
+  n.params = ops::ConcatenationAttrs{axis};
   int64_t total = 0;
   for (size_t i = 0; i < m.num_inputs(); ++i) {
     const ir::Tensor& in = m.input(i);
@@ -55,7 +56,8 @@ void write_tflite(tflite_export::ModelBuilder& b, size_t node) {
   using Builtin = tfl::BuiltinOperator;
   using Options = tfl::BuiltinOptions;
   const ir::Node& n = b.graph().nodes[node];
-  const auto options = tfl::CreateConcatenationOptions(b.fbb(), n.attrs.axis);
+  const auto options =
+      tfl::CreateConcatenationOptions(b.fbb(), n.params.get<ops::ConcatenationAttrs>().axis);
   b.add_operator(Builtin::CONCATENATION, is_int8(b, node) ? 2 : 1, io_of(b, n.inputs),
                  io_of(b, n.outputs), Options::ConcatenationOptions, options.Union());
 }
@@ -74,19 +76,19 @@ LoweredOp lower_Concatenation(ir::Graph& g, size_t node) {
   const ir::Node& n = checked(g, node, 1, kMaxOpInputs);
   const ir::Tensor& out = g.tensors[n.outputs[0]];
   const int rank = static_cast<int>(out.shape.size());
-  if (n.attrs.axis < 0 || n.attrs.axis >= rank)
-    refuse(g, node, fmt::format("axis {} out of range for rank {}", n.attrs.axis, rank));
+  const int axis = n.params.get<ops::ConcatenationAttrs>().axis;
+  if (axis < 0 || axis >= rank)
+    refuse(g, node, fmt::format("axis {} out of range for rank {}", axis, rank));
   int64_t total = 0;
   for (int t : n.inputs) {
     const ir::Tensor& in = g.tensors[t];
     if (static_cast<int>(in.shape.size()) != rank)
       refuse(g, node, "inputs and output differ in rank");
     for (int d = 0; d < rank; ++d)
-      if (d != n.attrs.axis && in.shape[d] != out.shape[d])
+      if (d != axis && in.shape[d] != out.shape[d])
         refuse(g, node,
-               fmt::format("input '{}' differs from the output outside axis {}", in.name,
-                           n.attrs.axis));
-    total += in.shape[n.attrs.axis];
+               fmt::format("input '{}' differs from the output outside axis {}", in.name, axis));
+    total += in.shape[axis];
     if (out.type == DType::i8) {
       const Q qi = per_tensor(g, node, t, "input"),
               qo = per_tensor(g, node, n.outputs[0], "output");
@@ -95,10 +97,10 @@ LoweredOp lower_Concatenation(ir::Graph& g, size_t node) {
                fmt::format("int8 input '{}' is quantized differently from the output", in.name));
     }
   }
-  if (total != out.shape[n.attrs.axis])
+  if (total != out.shape[axis])
     refuse(g, node, "output size along the axis is not the inputs' sum");
   ConcatenationParams p{};
-  p.axis = n.attrs.axis;
+  p.axis = axis;
   return lowered(p, n.inputs);
 }
 

@@ -26,6 +26,12 @@ const HostOp& host_op(OpCode op) {
   return *table().rows[i];
 }
 
+ir::Activation fused_activation(const ir::Node& n) {
+  const auto get = host_op(n.op).fused_activation;
+  // The hook only returns the field's address; the node is not changed.
+  return get ? *get(const_cast<ir::Node&>(n)) : ir::Activation::none;
+}
+
 const TfliteRead* find_tflite_read(int32_t builtin) {
   for (const HostOp* op : table().rows)
     for (const TfliteRead& r : op->tflite_reads)

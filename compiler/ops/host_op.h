@@ -4,10 +4,11 @@
 // or small family, beside its lowering `plan::lower_<Name>`), so adding an op touches the
 // table row, its params struct, its kernel and its host file, nothing else.
 //
-// The ops whose TFLite mapping predates this table keep it in import/tflite/tflite_ops.cc
-// and export/tflite_ops_writer.cc (their host entries leave those fields empty,
-// builtin_ops.cc); the central mappings fall back to this table for every other op.
+// The TFLite reader and writer find every op here; the target kernel variants
+// (dsp_variants.cc) have no TFLite form.
 #pragma once
+#include <nlohmann/json_fwd.hpp>
+
 #include <cstdint>
 #include <vector>
 
@@ -31,11 +32,27 @@ struct TfliteRead {
   ir::Node (*read)(tflite_import::OpMapper& m);
 };
 
+// What the passes ask an op about one node, so they never read another op's params.
 struct HostOp {
   ir::OpTraits traits;
   std::vector<TfliteRead> tflite_reads;
   void (*write_tflite)(tflite_export::ModelBuilder& b, size_t node) = nullptr;
+  // The node's fused activation; null for an op that takes none.
+  ir::Activation* (*fused_activation)(ir::Node& n) = nullptr;
+  // Why the node only copies its input when input and output shapes are equal, or nullptr.
+  const char* (*copies_input)(const ir::Node& n) = nullptr;
+  // Why channels do not pass through the node for pruning although its traits' channel rule
+  // lets them, or nullptr (Pad padding the channel dim).
+  const char* (*blocks_channels)(const ir::Node& n) = nullptr;
+  // Adds the node's attributes to its description by `tinyforge inspect`.
+  void (*describe)(const ir::Node& n, nlohmann::json& out) = nullptr;
 };
+
+// `fused_activation` of an op whose params struct P has an `activation` field.
+template <class P>
+ir::Activation* activation_field(ir::Node& n) {
+  return &n.params.get_or_set_default<P>().activation;
+}
 
 #define OP(name, params, min_in, max_in, n_out) const HostOp& host_op_##name();
 #include "tinyforge/ops.def"
@@ -44,6 +61,9 @@ struct HostOp {
 const HostOp& host_op(OpCode op);
 inline const ir::OpTraits& traits(OpCode op) { return host_op(op).traits; }
 inline bool has_weights(OpCode op) { return traits(op).weight_channel_axis >= 0; }
+
+// The node's fused activation (none for an op that takes none).
+ir::Activation fused_activation(const ir::Node& n);
 
 // The host op reading TFLite builtin `builtin`, or nullptr.
 const TfliteRead* find_tflite_read(int32_t builtin);

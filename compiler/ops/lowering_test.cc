@@ -9,6 +9,11 @@
 #include <vector>
 
 #include "plan/lower.h"
+#include "ops/clamp.h"
+#include "ops/concatenation.h"
+#include "ops/mul.h"
+#include "ops/pad.h"
+#include "ops/transpose.h"
 #include "tinyforge/kernel.h"
 
 namespace tinyforge::plan {
@@ -26,12 +31,13 @@ ir::Tensor tensor(DType type, std::vector<int32_t> shape, float scale = 0.0f, in
   return t;
 }
 
-ir::Graph one_op(OpCode op, std::vector<ir::Tensor> inputs, ir::Tensor output, ir::Attrs attrs = {}) {
+ir::Graph one_op(OpCode op, std::vector<ir::Tensor> inputs, ir::Tensor output,
+                 ir::Params params = {}) {
   ir::Graph g;
   ir::Node n;
   n.op = op;
   n.name = "node";
-  n.attrs = attrs;
+  n.params = std::move(params);
   for (auto& t : inputs) n.inputs.push_back(g.add_tensor(t));
   n.outputs.push_back(g.add_tensor(output));
   g.nodes.push_back(n);
@@ -56,8 +62,7 @@ std::string refusal(ir::Graph g) {
 
 TEST(LowerOnnxOps, MulInt8MultiplierAndFusedRelu) {
   // 0.5 * 0.25 / 0.0625 = 2.0 = 2^30 * 2^(2-31); relu on zp -10 -> act_min = -10.
-  ir::Attrs a;
-  a.activation = ir::Activation::relu;
+  const ops::MulAttrs a{ir::Activation::relu};
   ir::Graph g = one_op(OpCode::Mul, {tensor(DType::i8, {1, 4}, 0.5f, 3), tensor(DType::i8, {4}, 0.25f, -2)},
                        tensor(DType::i8, {1, 4}, 0.0625f, -10), a);
   const auto p = params_of<MulParams>(lower_node(g, 0));
@@ -71,9 +76,7 @@ TEST(LowerOnnxOps, MulInt8MultiplierAndFusedRelu) {
 }
 
 TEST(LowerOnnxOps, ClampBoundsInOutputUnits) {
-  ir::Attrs a;
-  a.clamp_min = 0.0f;
-  a.clamp_max = 6.0f;
+  ops::ClampAttrs a{0.0f, 6.0f};
   // out scale 0.05 zp -128: 0 -> -128, 6 / 0.05 = 120 -> -8; in/out = 0.1/0.05 = 2.0.
   ir::Graph g = one_op(OpCode::Clamp, {tensor(DType::i8, {8}, 0.1f, -10)}, tensor(DType::i8, {8}, 0.05f, -128), a);
   const auto p = params_of<ClampParams>(lower_node(g, 0));
@@ -84,7 +87,7 @@ TEST(LowerOnnxOps, ClampBoundsInOutputUnits) {
   EXPECT_EQ(p.output_shift, 2);
   EXPECT_EQ(p.f_min, 0.0f);
   EXPECT_EQ(p.f_max, 6.0f);
-  a.clamp_min = 7.0f;  // empty range
+  a.min = 7.0f;  // empty range
   EXPECT_NE(refusal(one_op(OpCode::Clamp, {tensor(DType::f32, {8})}, tensor(DType::f32, {8}), a)).find("empty"),
             std::string::npos);
 }
@@ -112,8 +115,7 @@ TEST(LowerOnnxOps, LogisticAndTanhInt8FollowTflmPrepare) {
 }
 
 TEST(LowerOnnxOps, DataMovementParamsAndRefusals) {
-  ir::Attrs a;
-  a.axis = 1;
+  const ops::ConcatenationAttrs a{1};
   ir::Graph c = one_op(OpCode::Concatenation, {tensor(DType::f32, {2, 3}), tensor(DType::f32, {2, 1})},
                        tensor(DType::f32, {2, 4}), a);
   EXPECT_EQ(params_of<ConcatenationParams>(lower_node(c, 0)).axis, 1);
@@ -121,8 +123,7 @@ TEST(LowerOnnxOps, DataMovementParamsAndRefusals) {
                         tensor(DType::i8, {2, 4}, 0.5f, 0), a);
   EXPECT_NE(refusal(ci).find("quantized differently"), std::string::npos);
 
-  ir::Attrs tp;
-  tp.perm = {0, 2, 1};
+  ops::TransposeAttrs tp{{0, 2, 1}};
   ir::Graph t = one_op(OpCode::Transpose, {tensor(DType::f32, {1, 2, 3})}, tensor(DType::f32, {1, 3, 2}), tp);
   const auto p = params_of<TransposeParams>(lower_node(t, 0));
   EXPECT_EQ(std::vector<int32_t>(p.perm, p.perm + 4), (std::vector<int32_t>{0, 2, 1, 3}));
@@ -130,9 +131,7 @@ TEST(LowerOnnxOps, DataMovementParamsAndRefusals) {
   EXPECT_NE(refusal(one_op(OpCode::Transpose, {tensor(DType::f32, {1, 2, 3})}, tensor(DType::f32, {1, 3, 2}), tp)),
             "");
 
-  ir::Attrs pa;
-  pa.pads = {0, 1, 2, 0};  // rank 2: before {0,1}, after {2,0}
-  pa.pad_value = 1.0f;
+  const ops::PadAttrs pa{{0, 1, 2, 0}, 1.0f};  // rank 2: before {0,1}, after {2,0}
   // int8 pad value: round(1.0 / 0.25) + 5 = 9
   ir::Graph pd = one_op(OpCode::Pad, {tensor(DType::i8, {2, 2}, 0.25f, 5)}, tensor(DType::i8, {4, 3}, 0.25f, 5), pa);
   const auto pp = params_of<PadParams>(lower_node(pd, 0));

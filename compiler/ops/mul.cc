@@ -15,6 +15,7 @@
 #include "export/tflite_builder.h"
 #include "import/tflite/op_mapper.h"
 #include "ops/host_op.h"
+#include "ops/mul.h"
 #include "plan/lower_checks.h"
 #include "plan/quant_math.h"
 
@@ -28,7 +29,9 @@ ir::Node read_tflite(OpMapper& m) {
   const auto* o =
       m.options(m.op().builtin_options_as_MulOptions(), tfl::BuiltinOptions::MulOptions);
   ir::Node n{OpCode::Mul, {}, {}, {}, {}};
-  if (o) n.attrs.activation = m.activation(o->fused_activation_function());
+  ops::MulAttrs a;
+  if (o) a.activation = m.activation(o->fused_activation_function());
+  n.params = a;
   tflite_import::require_binary_operands(m);
   return n;
 }
@@ -36,7 +39,8 @@ ir::Node read_tflite(OpMapper& m) {
 void write_tflite(tflite_export::ModelBuilder& b, size_t node) {
   using namespace tflite_export;
   const ir::Node& n = b.graph().nodes[node];
-  const auto options = tfl::CreateMulOptions(b.fbb(), activation(n.attrs.activation));
+  const auto options =
+      tfl::CreateMulOptions(b.fbb(), activation(n.params.get<ops::MulAttrs>().activation));
   b.add_operator(tfl::BuiltinOperator::MUL, is_int8(b, node) ? 2 : 1, io_of(b, n.inputs),
                  io_of(b, n.outputs), tfl::BuiltinOptions::MulOptions, options.Union());
 }
@@ -52,10 +56,11 @@ using lowering::Q;
 
 LoweredOp lower_Mul(ir::Graph& g, size_t node) {
   const ir::Node& n = checked(g, node, 2, 2);
+  const ir::Activation act = n.params.get<ops::MulAttrs>().activation;
   MulParams p{};
   const int a = n.inputs[0], b = n.inputs[1], out = n.outputs[0];
   if (g.tensors[out].type == DType::f32) {
-    const FloatRange r = activation_range_float(n.attrs.activation);
+    const FloatRange r = activation_range_float(act);
     p.f_act_min = std::max(r.min, std::numeric_limits<float>::lowest());
     p.f_act_max = std::min(r.max, std::numeric_limits<float>::max());
   } else {
@@ -69,7 +74,7 @@ LoweredOp lower_Mul(ir::Graph& g, size_t node) {
     p.output_offset = qo.zero_point;
     p.output_multiplier = m.multiplier;
     p.output_shift = m.shift;
-    const ClampRange r = activation_range_int8(n.attrs.activation, qo.scale, qo.zero_point);
+    const ClampRange r = activation_range_int8(act, qo.scale, qo.zero_point);
     p.act_min = r.min;
     p.act_max = r.max;
   }
@@ -84,7 +89,8 @@ const HostOp& host_op_Mul() {
   static const HostOp op{
       ir::OpTraits{ir::QuantRule::calibrated, 0.0f, 0, -1, false, ir::ChannelRule::blocks},
       {{static_cast<int32_t>(tfl::BuiltinOperator::MUL), "MUL", read_tflite}},
-      write_tflite};
+      write_tflite,
+      activation_field<MulAttrs>};
   return op;
 }
 

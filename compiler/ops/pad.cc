@@ -17,6 +17,7 @@
 #include "export/tflite_builder.h"
 #include "import/tflite/op_mapper.h"
 #include "ops/host_op.h"
+#include "ops/pad.h"
 #include "plan/lower_checks.h"
 
 namespace tinyforge {
@@ -30,6 +31,7 @@ using tflite_import::OpMapper;
 ir::Node map_pad(OpMapper& m, bool v2) {
   m.require_arity(2, v2 ? 3 : 2);
   ir::Node n{OpCode::Pad, {}, {}, {}, {}};
+  ops::PadAttrs a;
   const ir::Tensor& in = m.input(0);
   const ir::Tensor& out = m.output();
   m.require_activation_types(in, out);
@@ -37,14 +39,14 @@ ir::Node map_pad(OpMapper& m, bool v2) {
   const size_t rank = in.shape.size();
   const std::vector<int32_t> pairs = constant_ints(m, 1, 2 * static_cast<int64_t>(rank));
   std::vector<int32_t> expected(rank);
-  n.attrs.pads.resize(2 * rank);
+  a.pads.resize(2 * rank);
   for (size_t d = 0; d < rank; ++d) {
     const int32_t before = pairs[2 * d], after = pairs[2 * d + 1];
     if (before < 0 || after < 0 || before > kMaxWindow || after > kMaxWindow)
       m.fail(fmt::format("paddings of dimension {} are ({}, {}); expected 0..{}", d, before, after,
                          kMaxWindow));
-    n.attrs.pads[d] = before;
-    n.attrs.pads[rank + d] = after;
+    a.pads[d] = before;
+    a.pads[rank + d] = after;
     const int64_t padded = int64_t{in.shape[d]} + before + after;
     if (padded > INT32_MAX) m.fail(fmt::format("padded dimension {} is {}; too large", d, padded));
     expected[d] = static_cast<int32_t>(padded);
@@ -58,12 +60,14 @@ ir::Node map_pad(OpMapper& m, bool v2) {
     m.require_type(value, m.in_label(2), in.type);
     if (in.type == DType::i8) {
       // The border is stored in the input's quantization; real = s * (q - zp).
-      n.attrs.pad_value =
+      a.value =
           in.quant.scale[0] * static_cast<float>(value.at<int8_t>(0) - in.quant.zero_point[0]);
     } else {
-      n.attrs.pad_value = value.at<float>(0);
+      a.value = value.at<float>(0);
     }
   }
+  n.params = std::move(a);
+  n.inputs = {m.input_index(0)};  // the paddings and border value become attributes
   return n;
 }
 
@@ -75,20 +79,21 @@ void write_tflite(tflite_export::ModelBuilder& b, size_t node) {
   using Builtin = tfl::BuiltinOperator;
   using Options = tfl::BuiltinOptions;
   const ir::Node& n = b.graph().nodes[node];
+  const auto& a = n.params.get<ops::PadAttrs>();
   const ir::Tensor& in = in_tensor(b, node, 0);
   const ir::Tensor& out = out_tensor(b, node);
   const size_t rank = in.shape.size();
-  if (n.attrs.pads.size() != 2 * rank)
-    refuse(b, node, fmt::format("pads has {} entries; expected {}", n.attrs.pads.size(), 2 * rank));
+  if (a.pads.size() != 2 * rank)
+    refuse(b, node, fmt::format("pads has {} entries; expected {}", a.pads.size(), 2 * rank));
   std::vector<int32_t> paddings;  // [rank, 2]: (before, after) per dimension
   for (size_t d = 0; d < rank; ++d) {
-    paddings.push_back(n.attrs.pads[d]);
-    paddings.push_back(n.attrs.pads[rank + d]);
+    paddings.push_back(a.pads[d]);
+    paddings.push_back(a.pads[rank + d]);
   }
   const int32_t pads =
       b.constant_i32(out.name + "/paddings", {static_cast<int32_t>(rank), 2}, paddings);
   const int32_t version = is_int8(b, node) ? 2 : 1;
-  if (n.attrs.pad_value == 0.0f) {
+  if (a.value == 0.0f) {
     b.add_operator(Builtin::PAD, version, {b.tensor(n.inputs[0]), pads}, io_of(b, n.outputs),
                    Options::PadOptions, tfl::CreatePadOptions(b.fbb()).Union());
     return;
@@ -101,12 +106,12 @@ void write_tflite(tflite_export::ModelBuilder& b, size_t node) {
   value.constant = true;
   value.quant = in.quant;
   if (in.type == DType::i8) {
-    const float q = std::round(n.attrs.pad_value / in.quant.scale.at(0)) +
+    const float q = std::round(a.value / in.quant.scale.at(0)) +
                     static_cast<float>(in.quant.zero_point.empty() ? 0 : in.quant.zero_point[0]);
     value.data = {static_cast<uint8_t>(static_cast<int8_t>(std::clamp(q, -128.0f, 127.0f)))};
   } else if (in.type == DType::f32) {
     value.data.resize(4);
-    std::memcpy(value.data.data(), &n.attrs.pad_value, 4);
+    std::memcpy(value.data.data(), &a.value, 4);
   } else {
     refuse(b, node, fmt::format("a non-zero pad value on {} data", dtype_name(in.type)));
   }
@@ -129,26 +134,27 @@ LoweredOp lower_Pad(ir::Graph& g, size_t node) {
   const ir::Node& n = checked(g, node, 1, 1);
   const auto& in = g.tensors[n.inputs[0]].shape;
   const auto& out = g.tensors[n.outputs[0]].shape;
+  const auto& a = n.params.get<ops::PadAttrs>();
   const size_t rank = in.size();
-  if (n.attrs.pads.size() != 2 * rank || out.size() != rank)
-    refuse(g, node, fmt::format("pads has {} entries; expected {}", n.attrs.pads.size(), 2 * rank));
+  if (a.pads.size() != 2 * rank || out.size() != rank)
+    refuse(g, node, fmt::format("pads has {} entries; expected {}", a.pads.size(), 2 * rank));
   PadParams p{};
   for (size_t i = 0; i < rank; ++i) {
-    p.before[i] = n.attrs.pads[i];
-    p.after[i] = n.attrs.pads[rank + i];
+    p.before[i] = a.pads[i];
+    p.after[i] = a.pads[rank + i];
     if (p.before[i] < 0 || p.after[i] < 0) refuse(g, node, "negative pads");
     if (int64_t{in[i]} + p.before[i] + p.after[i] != out[i])
       refuse(g, node, "output shape is not the padded input shape");
   }
-  p.f_value = n.attrs.pad_value;
+  p.f_value = a.value;
   if (g.tensors[n.outputs[0]].type == DType::i8) {
     const Q qi = per_tensor(g, node, n.inputs[0], "input"),
             qo = per_tensor(g, node, n.outputs[0], "output");
     if (qi.scale != qo.scale || qi.zero_point != qo.zero_point)
       refuse(g, node, "int8 input and output are quantized differently");
-    const double q = std::round(static_cast<double>(n.attrs.pad_value) / qo.scale) + qo.zero_point;
+    const double q = std::round(static_cast<double>(a.value) / qo.scale) + qo.zero_point;
     if (q < -128 || q > 127)
-      refuse(g, node, fmt::format("pad value {} is outside the int8 range", n.attrs.pad_value));
+      refuse(g, node, fmt::format("pad value {} is outside the int8 range", a.value));
     p.q_value = static_cast<int32_t>(q);
   }
   return lowered(p, {n.inputs[0]});
@@ -157,13 +163,26 @@ LoweredOp lower_Pad(ir::Graph& g, size_t node) {
 }  // namespace plan
 
 namespace ops {
+namespace {
+
+const char* pads_channels(const ir::Node& n) {
+  const auto& pads = n.params.get<PadAttrs>().pads;
+  const size_t rank = pads.size() / 2;
+  return rank == 0 || pads[rank - 1] != 0 || pads[2 * rank - 1] != 0 ? "pads the channels"
+                                                                      : nullptr;
+}
+
+}  // namespace
 
 const HostOp& host_op_Pad() {
   static const HostOp op{
       ir::OpTraits{ir::QuantRule::same_as_input, 0.0f, 0, -1, false, ir::ChannelRule::pad},
       {{static_cast<int32_t>(tfl::BuiltinOperator::PAD), "PAD", read_pad},
        {static_cast<int32_t>(tfl::BuiltinOperator::PADV2), "PADV2", read_padv2}},
-      write_tflite};
+      write_tflite,
+      /*fused_activation=*/nullptr,
+      /*copies_input=*/nullptr,
+      pads_channels};
   return op;
 }
 

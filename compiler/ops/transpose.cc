@@ -11,6 +11,7 @@
 #include "export/tflite_builder.h"
 #include "import/tflite/op_mapper.h"
 #include "ops/host_op.h"
+#include "ops/transpose.h"
 #include "plan/lower_checks.h"
 
 namespace tinyforge {
@@ -28,17 +29,20 @@ ir::Node read_tflite(OpMapper& m) {
   m.require_activation_types(in, out);
   m.require_same_quant(in, m.in_label(0), out, m.out_label());
   const size_t rank = in.shape.size();
-  n.attrs.perm = constant_ints(m, 1, static_cast<int64_t>(rank));
+  ops::TransposeAttrs a;
+  a.perm = constant_ints(m, 1, static_cast<int64_t>(rank));
   std::vector<int32_t> expected(rank);
   std::vector<char> seen(rank, 0);
   for (size_t d = 0; d < rank; ++d) {
-    const int32_t p = n.attrs.perm[d];
+    const int32_t p = a.perm[d];
     if (p < 0 || static_cast<size_t>(p) >= rank || seen[static_cast<size_t>(p)]++)
-      m.fail(fmt::format("perm {} is not a permutation of 0..{}", shape_string(n.attrs.perm),
+      m.fail(fmt::format("perm {} is not a permutation of 0..{}", shape_string(a.perm),
                          rank - 1));
     expected[d] = in.shape[static_cast<size_t>(p)];
   }
   m.require_shape(out, m.out_label(), expected);
+  n.params = std::move(a);
+  n.inputs = {m.input_index(0)};  // the perm becomes an attribute
   return n;
 }
 
@@ -48,8 +52,9 @@ void write_tflite(tflite_export::ModelBuilder& b, size_t node) {
   using Options = tfl::BuiltinOptions;
   const ir::Node& n = b.graph().nodes[node];
   const ir::Tensor& out = out_tensor(b, node);
-  const int32_t rank = static_cast<int32_t>(n.attrs.perm.size());
-  const int32_t perm = b.constant_i32(out.name + "/perm", {rank}, n.attrs.perm);
+  const std::vector<int32_t>& p = n.params.get<ops::TransposeAttrs>().perm;
+  const int32_t rank = static_cast<int32_t>(p.size());
+  const int32_t perm = b.constant_i32(out.name + "/perm", {rank}, p);
   b.add_operator(Builtin::TRANSPOSE, is_int8(b, node) ? 2 : 1, {b.tensor(n.inputs[0]), perm},
                  io_of(b, n.outputs), Options::TransposeOptions,
                  tfl::CreateTransposeOptions(b.fbb()).Union());
@@ -69,7 +74,7 @@ LoweredOp lower_Transpose(ir::Graph& g, size_t node) {
   const ir::Node& n = checked(g, node, 1, 1);
   const auto& in = g.tensors[n.inputs[0]].shape;
   const auto& out = g.tensors[n.outputs[0]].shape;
-  const std::vector<int32_t>& perm = n.attrs.perm;
+  const std::vector<int32_t>& perm = n.params.get<ops::TransposeAttrs>().perm;
   if (perm.size() != in.size() || out.size() != in.size())
     refuse(g, node, "perm does not match the rank");
   TransposeParams p{};
@@ -94,12 +99,24 @@ LoweredOp lower_Transpose(ir::Graph& g, size_t node) {
 }  // namespace plan
 
 namespace ops {
+namespace {
+
+const char* copies_input(const ir::Node& n) {
+  const std::vector<int32_t>& perm = n.params.get<TransposeAttrs>().perm;
+  for (size_t i = 0; i < perm.size(); ++i)
+    if (perm[i] != static_cast<int32_t>(i)) return nullptr;
+  return "transpose with identity perm";
+}
+
+}  // namespace
 
 const HostOp& host_op_Transpose() {
   static const HostOp op{
       ir::OpTraits{ir::QuantRule::same_as_input, 0.0f, 0, -1, false, ir::ChannelRule::blocks},
       {{static_cast<int32_t>(tfl::BuiltinOperator::TRANSPOSE), "TRANSPOSE", read_tflite}},
-      write_tflite};
+      write_tflite,
+      /*fused_activation=*/nullptr,
+      copies_input};
   return op;
 }
 

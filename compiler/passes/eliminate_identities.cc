@@ -1,41 +1,27 @@
 // Identity elimination: ops that only copy their input are bypassed and removed.
-#include <cmath>
-
 #include <fmt/format.h>
 
+#include "ops/host_op.h"
 #include "passes/graph_edit.h"
 #include "passes/passes.h"
 
 namespace tinyforge::passes {
 namespace {
 
-bool identity_perm(const std::vector<int32_t>& perm) {
-  for (size_t i = 0; i < perm.size(); ++i)
-    if (perm[i] != static_cast<int32_t>(i)) return false;
-  return true;
-}
-
 // Why node `n` copies its input, or nullptr when it does not.
 const char* copy_reason(const ir::Graph& g, const ir::Node& n) {
   const ir::Tensor& in = g.tensors[n.inputs[0]];
   const ir::Tensor& out = g.tensors[n.outputs[0]];
   if (in.shape != out.shape) return nullptr;
-  switch (n.op) {
-    case OpCode::Reshape: return "reshape to the same shape";
-    case OpCode::Transpose: return identity_perm(n.attrs.perm) ? "transpose with identity perm" : nullptr;
-    case OpCode::Clamp:
-      return std::isinf(n.attrs.clamp_min) && n.attrs.clamp_min < 0 && std::isinf(n.attrs.clamp_max) &&
-                     n.attrs.clamp_max > 0
-                 ? "clamp without bounds"
-                 : nullptr;
-    default: return nullptr;
-  }
+  const auto copies_input = ops::host_op(n.op).copies_input;
+  return copies_input ? copies_input(n) : nullptr;
 }
 
 bool single_in_out(const ir::Graph& g, const ir::Node& n) {
   const int count = static_cast<int>(g.tensors.size());
   return n.inputs.size() == 1 && n.outputs.size() == 1 && n.inputs[0] >= 0 && n.inputs[0] < count &&
-         n.outputs[0] >= 0 && n.outputs[0] < count && n.attrs.activation == ir::Activation::none;
+         n.outputs[0] >= 0 && n.outputs[0] < count &&
+         ops::fused_activation(n) == ir::Activation::none;
 }
 
 bool same_values(const ir::Tensor& a, const ir::Tensor& b) {

@@ -4,23 +4,13 @@
 
 #include <fmt/format.h>
 
+#include "ops/clamp.h"
+#include "ops/host_op.h"
 #include "passes/graph_edit.h"
 #include "passes/passes.h"
 
 namespace tinyforge::passes {
 namespace {
-
-bool takes_fused_activation(OpCode op) {
-  switch (op) {
-    case OpCode::Conv2D:
-    case OpCode::DepthwiseConv2D:
-    case OpCode::FullyConnected:
-    case OpCode::Add:
-    case OpCode::AveragePool2D:
-    case OpCode::MaxPool2D: return true;
-    default: return false;
-  }
-}
 
 // The fused activation equal to clamping to [lo, hi], or none.
 ir::Activation activation_for(float lo, float hi) {
@@ -60,16 +50,18 @@ int fuse_activations(ir::Graph& g, const PassLog& log) {
     if (x < 0 || x >= count || y < 0 || y >= count) continue;
     if (g.tensors[x].type != DType::f32 || g.tensors[y].type != DType::f32) continue;
     if (g.tensors[x].shape != g.tensors[y].shape) continue;
-    const ir::Activation act = activation_for(clamp.attrs.clamp_min, clamp.attrs.clamp_max);
+    const auto& bounds = clamp.params.get<ops::ClampAttrs>();
+    const ir::Activation act = activation_for(bounds.min, bounds.max);
     if (act == ir::Activation::none) continue;
     if (is_model_output(g, x) || reader_count(g, x) != 1) continue;
     const int p = producer_of(g, x, i);
     if (p < 0 || remove[p]) continue;
     ir::Node& producer = g.nodes[p];
-    if (!takes_fused_activation(producer.op) || producer.attrs.activation != ir::Activation::none ||
+    const auto activation_of = ops::host_op(producer.op).fused_activation;
+    if (!activation_of || *activation_of(producer) != ir::Activation::none ||
         producer.outputs.size() != 1)
       continue;
-    producer.attrs.activation = act;
+    *activation_of(producer) = act;
     producer.outputs[0] = y;  // the Clamp's output keeps its readers and model-output role
     remove[i] = 1;
     ++changes;

@@ -1,6 +1,10 @@
 // Each graph pass on a small hand-built float graph: the nodes it leaves, one log line per
 // change, and the same outputs from the compiled graph before and after the pass.
 #include "passes/passes.h"
+#include "ops/clamp.h"
+#include "ops/conv.h"
+#include "ops/host_op.h"
+#include "ops/transpose.h"
 
 #include <gtest/gtest.h>
 
@@ -22,12 +26,7 @@ std::vector<OpCode> ops_of(const ir::Graph& g) {
   return ops;
 }
 
-ir::Attrs clamp(float lo, float hi) {
-  ir::Attrs a;
-  a.clamp_min = lo;
-  a.clamp_max = hi;
-  return a;
-}
+ops::ClampAttrs clamp(float lo, float hi) { return {lo, hi}; }
 
 // Runs `pass` on a copy of `g`, checks the graph and that outputs match; returns the copy.
 struct PassRun {
@@ -54,11 +53,7 @@ template <typename Pass> PassRun run_and_compare(const ir::Graph& g, Pass pass, 
   return r;
 }
 
-ir::Attrs conv1x1() {
-  ir::Attrs a;
-  a.filter_h = a.filter_w = 1;
-  return a;
-}
+ops::ConvAttrs conv1x1() { return {}; }
 
 TEST(PassesDeadNodes, RemovesBranchesThatReachNoOutput) {
   GraphBuilder b(11);
@@ -94,9 +89,7 @@ TEST(PassesIdentities, RemovesCopiesAndCollapsesReshapeChains) {
   const int out = b.activation("out", {1, 2, 16});
   b.node(OpCode::Logistic, {in}, a);
   b.node(OpCode::Reshape, {a}, same);
-  ir::Attrs perm;
-  perm.perm = {0, 1, 2, 3};
-  b.node(OpCode::Transpose, {same}, tr, perm);
+  b.node(OpCode::Transpose, {same}, tr, ops::TransposeAttrs{{0, 1, 2, 3}});
   b.node(OpCode::Reshape, {tr}, flat);
   b.node(OpCode::Reshape, {flat}, re);
   const float inf = std::numeric_limits<float>::infinity();
@@ -118,9 +111,7 @@ TEST(PassesIdentities, KeepsModelInputAndOutputDistinctAndRealTransposes) {
   const int in = b.activation("in", {1, 2, 3});
   const int mid = b.activation("mid", {1, 3, 2});
   const int out = b.activation("out", {1, 3, 2});
-  ir::Attrs perm;
-  perm.perm = {0, 2, 1};
-  b.node(OpCode::Transpose, {in}, mid, perm);
+  b.node(OpCode::Transpose, {in}, mid, ops::TransposeAttrs{{0, 2, 1}});
   b.node(OpCode::Reshape, {mid}, out);  // same shape, but mid is no model input: removable
   b.g.inputs = {in};
   b.g.outputs = {out};
@@ -153,8 +144,8 @@ TEST(PassesFuseActivations, ClampBecomesFusedActivation) {
   b.node(OpCode::Conv2D, {in, b.weights("w", {3, 1, 1, 2}, 4.0f), b.weights("b", {3}, 1.0f)}, conv,
          conv1x1());
   b.node(OpCode::Clamp, {conv}, r6, clamp(0, 6));
-  ir::Attrs pool_attrs;
-  pool_attrs.filter_h = pool_attrs.filter_w = 1;
+  ops::PoolAttrs pool_attrs;
+  pool_attrs.window.filter_h = pool_attrs.window.filter_w = 1;
   b.node(OpCode::MaxPool2D, {r6}, pool, pool_attrs);
   const float inf = std::numeric_limits<float>::infinity();
   b.node(OpCode::Clamp, {pool}, relu, clamp(0, inf));
@@ -169,9 +160,9 @@ TEST(PassesFuseActivations, ClampBecomesFusedActivation) {
   EXPECT_EQ(r.changes, 3);
   EXPECT_EQ(ops_of(r.graph),
             (std::vector<OpCode>{OpCode::Conv2D, OpCode::MaxPool2D, OpCode::Add, OpCode::Clamp}));
-  EXPECT_EQ(r.graph.nodes[0].attrs.activation, ir::Activation::relu6);
-  EXPECT_EQ(r.graph.nodes[1].attrs.activation, ir::Activation::relu);
-  EXPECT_EQ(r.graph.nodes[2].attrs.activation, ir::Activation::relu_n1_to_1);
+  EXPECT_EQ(ops::fused_activation(r.graph.nodes[0]), ir::Activation::relu6);
+  EXPECT_EQ(ops::fused_activation(r.graph.nodes[1]), ir::Activation::relu);
+  EXPECT_EQ(ops::fused_activation(r.graph.nodes[2]), ir::Activation::relu_n1_to_1);
   ASSERT_FALSE(r.lines.empty());
   EXPECT_NE(r.lines[0].find("pass fuse_activations: op 1 (") , std::string::npos) << r.lines[0];
   EXPECT_NE(r.lines[0].find("fused into op 0 ("), std::string::npos) << r.lines[0];
@@ -247,7 +238,7 @@ TEST(PassesDefault, RunsToFixedPointAndKeepsOutputs) {
   const PassRun r = run_and_compare(b.g, run_default_passes);
   EXPECT_EQ(r.changes, 4);
   EXPECT_EQ(ops_of(r.graph), (std::vector<OpCode>{OpCode::Conv2D, OpCode::Add}));
-  EXPECT_EQ(r.graph.nodes[0].attrs.activation, ir::Activation::relu6);
+  EXPECT_EQ(ops::fused_activation(r.graph.nodes[0]), ir::Activation::relu6);
 
   ir::Graph again = r.graph;
   EXPECT_EQ(run_default_passes(again, {}), 0);

@@ -12,6 +12,10 @@
 #include <vector>
 
 #include "ir/graph.h"
+#include "ops/add.h"
+#include "ops/conv.h"
+#include "ops/fully_connected.h"
+#include "ops/pool.h"
 
 namespace tinyforge::plan::twin_cases {
 
@@ -104,8 +108,9 @@ inline Built conv(Rng& rng, bool pointwise, bool deep = false) {
   const int32_t n = uniform(rng, 1, 2);
   const int32_t ic = deep ? uniform(rng, 36, 64) : pointwise ? uniform(rng, 1, 40) : uniform(rng, 1, 36);
   const int32_t oc = uniform(rng, 1, 19);
-  ir::Attrs a;
-  a.activation = b.any_activation();
+  ops::ConvAttrs conv;
+  conv.activation = b.any_activation();
+  ops::WindowAttrs& a = conv.window;
   int32_t kh = 1, kw = 1;
   if (!pointwise) {
     kh = deep ? 3 : uniform(rng, 1, 4);
@@ -127,7 +132,7 @@ inline Built conv(Rng& rng, bool pointwise, bool deep = false) {
   const int out = b.activation("out", {n, window_out(h, kh, a.stride_h, a.dilation_h, a.padding),
                                        window_out(w, kw, a.stride_w, a.dilation_w, a.padding), oc},
                                b.output_scale(typical), uniform(rng, -128, 127));
-  b.g.nodes.push_back(ir::Node{OpCode::Conv2D, {in, filter, bias}, {out}, a, "conv"});
+  b.g.nodes.push_back(ir::Node{OpCode::Conv2D, {in, filter, bias}, {out}, conv, "conv"});
   b.g.inputs = {in};
   b.g.outputs = {out};
   return {std::move(b.g), OpCode::Conv2DDsp};
@@ -136,8 +141,9 @@ inline Built conv(Rng& rng, bool pointwise, bool deep = false) {
 inline Built depthwise(Rng& rng) {
   GraphBuilder b{{}, rng};
   const int32_t n = uniform(rng, 1, 2), c = uniform(rng, 1, 21);
-  ir::Attrs a;
-  a.activation = b.any_activation();
+  ops::ConvAttrs dw;
+  dw.activation = b.any_activation();
+  ops::WindowAttrs& a = dw.window;
   const bool k3 = uniform(rng, 0, 2) != 0;
   const int32_t kh = k3 ? 3 : uniform(rng, 1, 5), kw = k3 ? 3 : uniform(rng, 1, 5);
   a.stride_h = uniform(rng, 1, 2);
@@ -155,7 +161,7 @@ inline Built depthwise(Rng& rng) {
   const int out = b.activation("out", {n, window_out(h, kh, a.stride_h, a.dilation_h, a.padding),
                                        window_out(w, kw, a.stride_w, a.dilation_w, a.padding), c},
                                b.output_scale(typical), uniform(rng, -128, 127));
-  b.g.nodes.push_back(ir::Node{OpCode::DepthwiseConv2D, {in, filter, bias}, {out}, a, "dw"});
+  b.g.nodes.push_back(ir::Node{OpCode::DepthwiseConv2D, {in, filter, bias}, {out}, dw, "dw"});
   b.g.inputs = {in};
   b.g.outputs = {out};
   return {std::move(b.g), OpCode::DepthwiseConv2DDsp};
@@ -166,8 +172,7 @@ inline Built fully_connected(Rng& rng) {
   const int32_t rows = uniform(rng, 1, 3), units = uniform(rng, 1, 21);
   // Depths past 256 run several dual-channel chunks (kDualChunkGroups).
   const int32_t depth = uniform(rng, 0, 3) == 0 ? uniform(rng, 250, 700) : uniform(rng, 1, 70);
-  ir::Attrs a;
-  a.activation = b.any_activation();
+  const ops::FullyConnectedAttrs a{b.any_activation()};
   const float in_scale = log_uniform(rng, 1e-3f, 1.0f);
   const int in = b.activation("in", {rows, depth}, in_scale, uniform(rng, -128, 127));
   float w_scale;
@@ -190,8 +195,9 @@ inline Built average_pool(Rng& rng) {
   GraphBuilder b{{}, rng};
   const int32_t n = uniform(rng, 1, 2), c = uniform(rng, 1, 21);
   const int32_t h = uniform(rng, 1, 20), w = uniform(rng, 1, 20);
-  ir::Attrs a;
-  a.activation = b.any_activation();
+  ops::PoolAttrs pool;
+  pool.activation = b.any_activation();
+  ops::WindowAttrs& a = pool.window;
   const bool global = uniform(rng, 0, 2) == 0;
   a.filter_h = global ? h : uniform(rng, 1, std::min(h, 4));
   a.filter_w = global ? w : uniform(rng, 1, std::min(w, 4));
@@ -204,7 +210,7 @@ inline Built average_pool(Rng& rng) {
   const int out = b.activation("out", {n, window_out(h, a.filter_h, a.stride_h, 1, a.padding),
                                        window_out(w, a.filter_w, a.stride_w, 1, a.padding), c},
                                scale, zp);
-  b.g.nodes.push_back(ir::Node{OpCode::AveragePool2D, {in}, {out}, a, "pool"});
+  b.g.nodes.push_back(ir::Node{OpCode::AveragePool2D, {in}, {out}, pool, "pool"});
   b.g.inputs = {in};
   b.g.outputs = {out};
   return {std::move(b.g), OpCode::AveragePool2DDsp};
@@ -214,8 +220,7 @@ inline Built add(Rng& rng) {
   GraphBuilder b{{}, rng};
   std::vector<int32_t> shape;
   for (int32_t r = uniform(rng, 1, 4); r > 0; --r) shape.push_back(uniform(rng, 1, 9));
-  ir::Attrs a;
-  a.activation = b.any_activation();
+  const ops::AddAttrs a{b.any_activation()};
   const float sa = log_uniform(rng, 1e-3f, 1.0f), sb = sa * log_uniform(rng, 0.1f, 10.0f);
   const int in0 = b.activation("a", shape, sa, uniform(rng, -128, 127));
   const int in1 = b.activation("b", shape, sb, uniform(rng, -128, 127));

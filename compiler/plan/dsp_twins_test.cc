@@ -114,9 +114,9 @@ TEST(DspTwins, InPlaceChainSharesMemoryAndStaysExact) {
   const int y = b.activation("y", {1, 9, 7, c}, 0.1f, 5);
   const int w2 = b.weights({1, 3, 3, c}, c, 3, &ws);
   const int z = b.activation("z", {1, 9, 7, c}, 0.05f, -7);
-  ir::Attrs same;
-  same.padding = ir::Padding::same;
-  b.g.nodes.push_back(ir::Node{OpCode::Conv2D, {x, w1, -1}, {y}, {}, "pw"});
+  ops::ConvAttrs same;
+  same.window.padding = ir::Padding::same;
+  b.g.nodes.push_back(ir::Node{OpCode::Conv2D, {x, w1, -1}, {y}, ops::ConvAttrs{}, "pw"});
   b.g.nodes.push_back(ir::Node{OpCode::DepthwiseConv2D, {y, w2, -1}, {z}, same, "dw"});
   b.g.inputs = {x};
   b.g.outputs = {z};

@@ -1,6 +1,7 @@
-// Lowering of Conv2D, DepthwiseConv2D, FullyConnected, AveragePool2D and MaxPool2D: what
-// TensorFlow Lite Micro's Prepare() computes at run time, computed here once, with the
-// same arithmetic so the reference kernels reproduce TFLM bit for bit.
+// What the lowering of Conv2D, DepthwiseConv2D, FullyConnected, AveragePool2D and MaxPool2D
+// (their host files under compiler/ops/) shares: what TensorFlow Lite Micro's Prepare()
+// computes at run time, computed here once, with the same arithmetic so the reference
+// kernels reproduce TFLM bit for bit.
 //
 // Facts used (tensorflow/tflite-micro, read via its public sources):
 // - Padding (tensorflow/lite/kernels/padding.h, ComputePaddingHeightWidth):
@@ -29,16 +30,17 @@
 #include <limits>
 #include <string>
 
-#include "plan/lower.h"
-#include "plan/plan.h"
-#include "plan/quant_math.h"
+#include "plan/lower_conv.h"
 
 namespace tinyforge::plan {
+namespace conv_lowering {
 namespace {
 
 constexpr const char* kHybridMessage =
     "hybrid model: int8 weights with float32 activations; the core runs fully-int8 or "
     "fully-float models — dequantize the weights or quantize the model";
+
+}  // namespace
 
 [[noreturn]] void refuse(const ir::Graph& g, size_t node, const std::string& what) {
   throw tinyforge::Error(fmt::format("{}: {}", g.node_label(node), what));
@@ -47,12 +49,6 @@ constexpr const char* kHybridMessage =
 std::string shape_str(const std::vector<int32_t>& s) {
   return fmt::format("[{}]", fmt::join(s, ","));
 }
-
-// Tensor indices of a conv-family node; bias is -1 when absent. Refuses missing or
-// out-of-range indices.
-struct Operands {
-  int input = -1, filter = -1, bias = -1, output = -1;
-};
 
 Operands operands(const ir::Graph& g, size_t node, bool has_weights) {
   const ir::Node& n = g.nodes.at(node);
@@ -143,12 +139,6 @@ void require_bias_size(const ir::Graph& g, size_t node, int bias, int32_t channe
                        label(g, bias, "bias"), shape_str(g.tensors[bias].shape), channels));
 }
 
-// (scale, zero point) of an int8 activation tensor.
-struct ActQuant {
-  float scale;
-  int32_t zero_point;
-};
-
 ActQuant activation_quant(const ir::Graph& g, size_t node, int t, const char* role) {
   const ir::Tensor& tensor = g.tensors[t];
   if (tensor.quant.scale.size() != 1)
@@ -230,11 +220,6 @@ FloatRange float_clamp(ir::Activation act) {
           std::min(r.max, std::numeric_limits<float>::max())};
 }
 
-// One spatial axis of a windowed op: output extent and padding before the first element.
-struct Axis {
-  int32_t out, pad_before;
-};
-
 int16_t to_int16(const ir::Graph& g, size_t node, int64_t v, const char* what) {
   if (v < 0 || v > std::numeric_limits<int16_t>::max())
     refuse(g, node,
@@ -242,16 +227,18 @@ int16_t to_int16(const ir::Graph& g, size_t node, int64_t v, const char* what) {
   return static_cast<int16_t>(v);
 }
 
+namespace {
+
 Axis window_axis(const ir::Graph& g, size_t node, const char* axis, int32_t in, int32_t filter,
-                 int stride, int dilation, int pad_attr_before, int pad_attr_after) {
-  const ir::Attrs& a = g.nodes[node].attrs;
+                 int stride, int dilation, ir::Padding padding, int pad_attr_before,
+                 int pad_attr_after) {
   if (stride < 1 || dilation < 1 || filter < 1)
     refuse(g, node,
            fmt::format("{}: stride {}, dilation {}, filter {}; expected each >= 1", axis, stride,
                        dilation, filter));
   const int64_t effective = (int64_t{filter} - 1) * dilation + 1;
   int64_t out = 0, pad = 0;
-  switch (a.padding) {
+  switch (padding) {
     case ir::Padding::same:
       out = (int64_t{in} + stride - 1) / stride;
       pad = std::max<int64_t>(0, (out - 1) * stride + effective - in) / 2;
@@ -279,20 +266,16 @@ Axis window_axis(const ir::Graph& g, size_t node, const char* axis, int32_t in, 
   return {static_cast<int32_t>(out), static_cast<int32_t>(pad)};
 }
 
-// Output spatial extents and padding of a 2-D windowed op; refuses an output tensor whose
-// shape disagrees with them.
-struct Window2D {
-  Axis h, w;
-};
+}  // namespace
 
-Window2D window_2d(const ir::Graph& g, size_t node, const Operands& o, int32_t filter_h,
-                   int32_t filter_w, int dilation_h, int dilation_w, int32_t out_channels) {
-  const ir::Attrs& a = g.nodes[node].attrs;
+Window2D window_2d(const ir::Graph& g, size_t node, const Operands& o, const ops::WindowAttrs& a,
+                   int32_t filter_h, int32_t filter_w, int dilation_h, int dilation_w,
+                   int32_t out_channels) {
   const auto& in = g.tensors[o.input].shape;
   const Window2D win{window_axis(g, node, "height", in[1], filter_h, a.stride_h, dilation_h,
-                                 a.pad_top, a.pad_bottom),
+                                 a.padding, a.pad_top, a.pad_bottom),
                      window_axis(g, node, "width", in[2], filter_w, a.stride_w, dilation_w,
-                                 a.pad_left, a.pad_right)};
+                                 a.padding, a.pad_left, a.pad_right)};
   const std::vector<int32_t> expected{in[0], win.h.out, win.w.out, out_channels};
   if (g.tensors[o.output].shape != expected)
     refuse(g, node,
@@ -300,47 +283,6 @@ Window2D window_2d(const ir::Graph& g, size_t node, const Operands& o, int32_t f
                        label(g, o.output, "output"), shape_str(g.tensors[o.output].shape),
                        shape_str(expected)));
   return win;
-}
-
-// Fields shared by Conv2DParams and DepthwiseConv2DParams.
-template <typename Params>
-void fill_window(const ir::Graph& g, size_t node, const Window2D& win, Params& p) {
-  const ir::Attrs& a = g.nodes[node].attrs;
-  p.stride_h = to_int16(g, node, a.stride_h, "stride_h");
-  p.stride_w = to_int16(g, node, a.stride_w, "stride_w");
-  p.dilation_h = to_int16(g, node, a.dilation_h, "dilation_h");
-  p.dilation_w = to_int16(g, node, a.dilation_w, "dilation_w");
-  p.pad_top = to_int16(g, node, win.h.pad_before, "top padding");
-  p.pad_left = to_int16(g, node, win.w.pad_before, "left padding");
-}
-
-// The output stage of conv, depthwise and FC: offsets, clamp bounds and, for int8, the
-// per-channel multiplier/shift tensors (effective scales given per channel).
-template <typename Params>
-void fill_output_stage(ir::Graph& g, size_t node, const Operands& o, DType type,
-                       const std::vector<double>& effective_scales, Params& p, LoweredOp& lowered) {
-  const ir::Activation act = g.nodes[node].attrs.activation;
-  const FloatRange f = float_clamp(act);
-  p.f_act_min = f.min;
-  p.f_act_max = f.max;
-  lowered.inputs = {o.input, o.filter, o.bias};
-  if (type != DType::i8) return;
-  const ActQuant in = activation_quant(g, node, o.input, "input");
-  const ActQuant out = activation_quant(g, node, o.output, "output");
-  p.input_offset = -in.zero_point;
-  p.output_offset = out.zero_point;
-  const ClampRange r = activation_range_int8(act, out.scale, out.zero_point);
-  if (r.min > r.max)
-    refuse(g, node,
-           fmt::format("fused activation leaves an empty int8 range [{}, {}] for {}", r.min, r.max,
-                       label(g, o.output, "output")));
-  p.act_min = r.min;
-  p.act_max = r.max;
-  std::vector<QuantizedMultiplier> m;
-  for (double s : effective_scales) m.push_back(quantize_multiplier(s));
-  const auto [mi, si] = add_multipliers(g, o.output, m);
-  lowered.inputs.push_back(mi);
-  lowered.inputs.push_back(si);
 }
 
 // Per-channel effective scales of conv and depthwise (PopulateConvolutionQuantizationParams).
@@ -355,167 +297,5 @@ std::vector<double> conv_scales(const ir::Graph& g, size_t node, const Operands&
   return s;
 }
 
-Pool2DParams lower_pool(ir::Graph& g, size_t node, LoweredOp& lowered) {
-  const Operands o = operands(g, node, false);
-  require_rank(g, node, o.input, "input", 4);
-  require_rank(g, node, o.output, "output", 4);
-  const DType type = activation_type(g, node, o);
-  const ir::Attrs& a = g.nodes[node].attrs;
-  const Window2D win =
-      window_2d(g, node, o, a.filter_h, a.filter_w, 1, 1, g.tensors[o.input].shape[3]);
-  Pool2DParams p{};
-  p.stride_h = to_int16(g, node, a.stride_h, "stride_h");
-  p.stride_w = to_int16(g, node, a.stride_w, "stride_w");
-  p.filter_h = to_int16(g, node, a.filter_h, "filter_h");
-  p.filter_w = to_int16(g, node, a.filter_w, "filter_w");
-  p.pad_top = to_int16(g, node, win.h.pad_before, "top padding");
-  p.pad_left = to_int16(g, node, win.w.pad_before, "left padding");
-  const FloatRange f = float_clamp(a.activation);
-  p.f_act_min = f.min;
-  p.f_act_max = f.max;
-  p.act_min = -128;
-  p.act_max = 127;
-  if (type == DType::i8) {
-    const ActQuant in = activation_quant(g, node, o.input, "input");
-    const ActQuant out = activation_quant(g, node, o.output, "output");
-    if (std::abs(static_cast<double>(in.scale) - static_cast<double>(out.scale)) > 1e-6 ||
-        in.zero_point != out.zero_point)
-      refuse(g, node,
-             fmt::format("input quantization (scale {}, zero point {}) differs from the "
-                         "output's (scale {}, zero point {}); expected the same, as "
-                         "TFLite's pooling requires",
-                         in.scale, in.zero_point, out.scale, out.zero_point));
-    const ClampRange r = activation_range_int8(a.activation, out.scale, out.zero_point);
-    if (r.min > r.max)
-      refuse(g, node,
-             fmt::format("fused activation leaves an empty int8 range [{}, {}]", r.min, r.max));
-    p.act_min = r.min;
-    p.act_max = r.max;
-  }
-  lowered.inputs = {o.input};
-  return p;
-}
-
-}  // namespace
-
-LoweredOp lower_Conv2D(ir::Graph& g, size_t node) {
-  const Operands o = operands(g, node, true);
-  require_rank(g, node, o.input, "input", 4);
-  require_rank(g, node, o.filter, "filter", 4);
-  require_rank(g, node, o.output, "output", 4);
-  const DType type = activation_type(g, node, o);
-  const auto& in = g.tensors[o.input].shape;
-  const auto& w = g.tensors[o.filter].shape;  // [OC, KH, KW, IC / groups]
-  const int32_t oc = w[0];
-  if (in[3] % w[3] != 0 || oc % (in[3] / w[3]) != 0)
-    refuse(
-        g, node,
-        fmt::format("{} has {} channels and {} has shape {}; expected input channels "
-                    "a multiple of the filter's last dim and output channels a "
-                    "multiple of the groups",
-                    label(g, o.input, "input"), in[3], label(g, o.filter, "filter"), shape_str(w)));
-  require_bias_size(g, node, o.bias, oc);
-  const ir::Attrs& a = g.nodes[node].attrs;
-  const Window2D win = window_2d(g, node, o, w[1], w[2], a.dilation_h, a.dilation_w, oc);
-
-  Conv2DParams p{};
-  fill_window(g, node, win, p);
-  p.act_min = -128;
-  p.act_max = 127;
-  LoweredOp lowered;
-  const std::vector<double> scales =
-      type == DType::i8 ? conv_scales(g, node, o, oc, 0) : std::vector<double>{};
-  fill_output_stage(g, node, o, type, scales, p, lowered);
-  lowered.params = params_bytes(p);
-  return lowered;
-}
-
-LoweredOp lower_DepthwiseConv2D(ir::Graph& g, size_t node) {
-  const Operands o = operands(g, node, true);
-  require_rank(g, node, o.input, "input", 4);
-  require_rank(g, node, o.filter, "filter", 4);
-  require_rank(g, node, o.output, "output", 4);
-  const DType type = activation_type(g, node, o);
-  const auto& in = g.tensors[o.input].shape;
-  const auto& w = g.tensors[o.filter].shape;  // [1, KH, KW, IC * M]
-  const int32_t oc = w[3];
-  // The multiplier follows from the shapes (TFLite's option field is redundant with them).
-  if (w[0] != 1 || oc % in[3] != 0)
-    refuse(g, node,
-           fmt::format("{} has shape {} for {} input channels; expected [1,KH,KW,IC*M]",
-                       label(g, o.filter, "filter"), shape_str(w), in[3]));
-  require_bias_size(g, node, o.bias, oc);
-  const ir::Attrs& a = g.nodes[node].attrs;
-  const Window2D win = window_2d(g, node, o, w[1], w[2], a.dilation_h, a.dilation_w, oc);
-
-  DepthwiseConv2DParams p{};
-  fill_window(g, node, win, p);
-  p.depth_multiplier = oc / in[3];
-  p.act_min = -128;
-  p.act_max = 127;
-  LoweredOp lowered;
-  const std::vector<double> scales =
-      type == DType::i8 ? conv_scales(g, node, o, oc, 3) : std::vector<double>{};
-  fill_output_stage(g, node, o, type, scales, p, lowered);
-  lowered.params = params_bytes(p);
-  return lowered;
-}
-
-LoweredOp lower_FullyConnected(ir::Graph& g, size_t node) {
-  const Operands o = operands(g, node, true);
-  require_rank(g, node, o.filter, "filter", 2);
-  require_positive_dims(g, node, o.input, "input");
-  require_positive_dims(g, node, o.output, "output");
-  const DType type = activation_type(g, node, o);
-  const ir::Tensor& in = g.tensors[o.input];
-  const ir::Tensor& out = g.tensors[o.output];
-  const int32_t units = g.tensors[o.filter].shape[0];
-  const int32_t depth = g.tensors[o.filter].shape[1];
-  if (in.shape.empty() || in.elements() % depth != 0)
-    refuse(g, node,
-           fmt::format("{} has shape {}; expected whole rows of {} elements",
-                       label(g, o.input, "input"), shape_str(in.shape), depth));
-  const int64_t rows = in.elements() / depth;
-  if (out.shape.empty() || out.shape.back() != units || out.elements() != rows * units)
-    refuse(g, node,
-           fmt::format("{} has shape {}; expected {} rows of {} units",
-                       label(g, o.output, "output"), shape_str(out.shape), rows, units));
-  require_bias_size(g, node, o.bias, units);
-
-  FullyConnectedParams p{};
-  p.act_min = -128;
-  p.act_max = 127;
-  std::vector<double> scales;
-  if (type == DType::i8) {
-    const ActQuant qi = activation_quant(g, node, o.input, "input");
-    const ActQuant qo = activation_quant(g, node, o.output, "output");
-    const std::vector<float> fs = filter_scales(g, node, o.filter, units, 0);
-    if (g.tensors[o.filter].quant.per_channel()) {
-      for (float s : fs)
-        scales.push_back(static_cast<double>(qi.scale) * static_cast<double>(s) /
-                         static_cast<double>(qo.scale));
-    } else {
-      const float product = qi.scale * fs[0];  // float, as GetQuantizedConvolutionMultipler
-      scales.assign(static_cast<size_t>(units),
-                    static_cast<double>(product) / static_cast<double>(qo.scale));
-    }
-  }
-  LoweredOp lowered;
-  fill_output_stage(g, node, o, type, scales, p, lowered);
-  lowered.params = params_bytes(p);
-  return lowered;
-}
-
-LoweredOp lower_AveragePool2D(ir::Graph& g, size_t node) {
-  LoweredOp lowered;
-  lowered.params = params_bytes(lower_pool(g, node, lowered));
-  return lowered;
-}
-
-LoweredOp lower_MaxPool2D(ir::Graph& g, size_t node) {
-  LoweredOp lowered;
-  lowered.params = params_bytes(lower_pool(g, node, lowered));
-  return lowered;
-}
-
+}  // namespace conv_lowering
 }  // namespace tinyforge::plan

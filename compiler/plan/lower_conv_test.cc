@@ -11,6 +11,9 @@
 #include <vector>
 
 #include "plan/lower.h"
+#include "ops/conv.h"
+#include "ops/fully_connected.h"
+#include "ops/pool.h"
 
 namespace tinyforge::plan {
 namespace {
@@ -38,8 +41,8 @@ struct Builder {
     g.tensors[t].data.assign(static_cast<size_t>(g.tensors[t].bytes()), 0);
     return t;
   }
-  size_t node(OpCode op, std::vector<int> inputs, int output, ir::Attrs attrs = {}) {
-    g.nodes.push_back(ir::Node{op, std::move(inputs), {output}, attrs, "n"});
+  size_t node(OpCode op, std::vector<int> inputs, int output, ir::Params params = {}) {
+    g.nodes.push_back(ir::Node{op, std::move(inputs), {output}, std::move(params), "n"});
     return g.nodes.size() - 1;
   }
 };
@@ -60,13 +63,14 @@ std::vector<int32_t> int32_values(const ir::Tensor& t) {
   return v;
 }
 
-ir::Attrs window(int stride, ir::Padding padding, int dilation = 1) {
-  ir::Attrs a;
-  a.stride_h = a.stride_w = stride;
-  a.dilation_h = a.dilation_w = dilation;
-  a.padding = padding;
+ops::ConvAttrs conv_window(int stride, ir::Padding padding, int dilation = 1) {
+  ops::ConvAttrs a;
+  a.window.stride_h = a.window.stride_w = stride;
+  a.window.dilation_h = a.window.dilation_w = dilation;
+  a.window.padding = padding;
   return a;
 }
+
 
 // input 0.75 (zp -3), filter per-channel {0.25, 0.125}, output 0.125 (zp 4): effective
 // scales 0.75*0.25/0.125 = 1.5 = 0.75 * 2^1 and 0.75*0.125/0.125 = 0.75 * 2^0, all exact in
@@ -78,7 +82,7 @@ TEST(LowerConv, Int8ConvPaddingMultipliersAndInputOrder) {
   const int w = b.constant("w", DType::i8, {2, 3, 3, 1}, {0.25f, 0.125f}, {0, 0}, 0);
   const int bias = b.constant("bias", DType::i32, {2});
   const int out = b.tensor("out", DType::i8, {1, 3, 3, 2}, {0.125f}, {4});
-  ir::Attrs a = window(2, ir::Padding::same);
+  ops::ConvAttrs a = conv_window(2, ir::Padding::same);
   a.activation = ir::Activation::relu6;
   const size_t n = b.node(OpCode::Conv2D, {in, w, bias}, out, a);
 
@@ -132,11 +136,11 @@ TEST(LowerConv, PaddingFollowsTfliteRules) {
     const int in = b.tensor("in", DType::f32, {1, c.in, 1, 1});
     const int w = b.constant("w", DType::f32, {1, c.filter, 1, 1});
     const int out = b.tensor("out", DType::f32, {1, c.want_out, 1, 1});
-    ir::Attrs a = window(c.stride, c.padding);
-    a.dilation_h = c.dilation;
-    a.stride_w = 1;
-    a.pad_top = c.pad_before;
-    a.pad_bottom = c.pad_after;
+    ops::ConvAttrs a = conv_window(c.stride, c.padding);
+    a.window.dilation_h = c.dilation;
+    a.window.stride_w = 1;
+    a.window.pad_top = c.pad_before;
+    a.window.pad_bottom = c.pad_after;
     const size_t n = b.node(OpCode::Conv2D, {in, w, -1}, out, a);
     const LoweredOp l = lower_node(b.g, n);
     EXPECT_EQ(params_of<Conv2DParams>(l).pad_top, c.want_pad);
@@ -162,13 +166,12 @@ TEST(LowerConv, FloatActivationBoundsAreFinite) {
   const int in = b.tensor("in", DType::f32, {1, 4});
   const int w = b.constant("w", DType::f32, {2, 4});
   const int out = b.tensor("out", DType::f32, {1, 2});
-  ir::Attrs a;
-  a.activation = ir::Activation::relu;
-  const size_t relu = b.node(OpCode::FullyConnected, {in, w, -1}, out, a);
+  const size_t relu = b.node(OpCode::FullyConnected, {in, w, -1}, out,
+                             ops::FullyConnectedAttrs{ir::Activation::relu});
   const auto p = params_of<FullyConnectedParams>(lower_node(b.g, relu));
   EXPECT_EQ(p.f_act_min, 0.0f);
   EXPECT_EQ(p.f_act_max, std::numeric_limits<float>::max());
-  b.g.nodes[relu].attrs.activation = ir::Activation::none;
+  b.g.nodes[relu].params = ops::FullyConnectedAttrs{};
   const auto q = params_of<FullyConnectedParams>(lower_node(b.g, relu));
   EXPECT_EQ(q.f_act_min, std::numeric_limits<float>::lowest());
   EXPECT_EQ(q.f_act_max, std::numeric_limits<float>::max());
@@ -204,7 +207,7 @@ TEST(LowerConv, ConvPerTensorFilterUsesDoubleProductPerChannel) {
   const int in = b.tensor("in", DType::i8, {1, 1, 1, 4}, {0.1f}, {0});
   const int w = b.constant("w", DType::i8, {3, 1, 1, 4}, {0.1f}, {0});
   const int out = b.tensor("out", DType::i8, {1, 1, 1, 3}, {1.0f}, {0});
-  const LoweredOp l = lower_node(b.g, b.node(OpCode::Conv2D, {in, w, -1}, out));
+  const LoweredOp l = lower_node(b.g, b.node(OpCode::Conv2D, {in, w, -1}, out, ops::ConvAttrs{}));
   EXPECT_EQ(int32_values(b.g.tensors.at(l.inputs[3])), (std::vector<int32_t>(3, 1374389576)));
   EXPECT_EQ(int32_values(b.g.tensors.at(l.inputs[4])), (std::vector<int32_t>(3, -6)));
 }
@@ -216,7 +219,8 @@ TEST(LowerConv, DepthwiseMultiplierAndChannelAxis) {
   const int in = b.tensor("in", DType::i8, {1, 3, 3, 2}, {0.5f}, {0});
   const int w = b.constant("w", DType::i8, {1, 3, 3, 4}, {0.5f, 0.25f, 1.0f, 2.0f}, {}, 3);
   const int out = b.tensor("out", DType::i8, {1, 3, 3, 4}, {1.0f}, {-1});
-  const size_t n = b.node(OpCode::DepthwiseConv2D, {in, w, -1}, out, window(1, ir::Padding::same));
+  const size_t n =
+      b.node(OpCode::DepthwiseConv2D, {in, w, -1}, out, conv_window(1, ir::Padding::same));
   const LoweredOp l = lower_node(b.g, n);
   const auto p = params_of<DepthwiseConv2DParams>(l);
   EXPECT_EQ(p.depth_multiplier, 2);
@@ -237,8 +241,10 @@ TEST(LowerConv, PoolPaddingAndClamp) {
   Builder b;
   const int in = b.tensor("in", DType::i8, {1, 3, 3, 2}, {0.5f}, {-5});
   const int out = b.tensor("out", DType::i8, {1, 2, 2, 2}, {0.5f}, {-5});
-  ir::Attrs a = window(2, ir::Padding::same);
-  a.filter_h = a.filter_w = 2;
+  ops::PoolAttrs a;
+  a.window.stride_h = a.window.stride_w = 2;
+  a.window.padding = ir::Padding::same;
+  a.window.filter_h = a.window.filter_w = 2;
   a.activation = ir::Activation::relu;
   for (OpCode op : {OpCode::AveragePool2D, OpCode::MaxPool2D}) {
     const LoweredOp l = lower_node(b.g, b.node(op, {in}, out, a));
@@ -272,7 +278,7 @@ TEST(LowerConv, RefusesWhatTheCoreDoesNotRun) {
     const int in = b.tensor("in", DType::f32, {1, 4, 4, 1});
     const int w = b.constant("w", DType::i8, {2, 3, 3, 1}, {0.1f, 0.2f}, {0, 0}, 0);
     const int out = b.tensor("out", DType::f32, {1, 2, 2, 2});
-    const size_t n = b.node(OpCode::Conv2D, {in, w, -1}, out);
+    const size_t n = b.node(OpCode::Conv2D, {in, w, -1}, out, ops::ConvAttrs{});
     EXPECT_EQ(
         refusal(b.g, n),
         "op 0 (Conv2D 'n'): hybrid model: int8 weights with float32 activations; the core "
@@ -299,7 +305,8 @@ TEST(LowerConv, RefusesWhatTheCoreDoesNotRun) {
     const int in = b.tensor("in", DType::f32, {1, 3, 3, 2});
     const int w = b.constant("w", DType::f32, {1, 3, 3, 3});
     const int out = b.tensor("out", DType::f32, {1, 1, 1, 3});
-    const std::string msg = refusal(b.g, b.node(OpCode::DepthwiseConv2D, {in, w, -1}, out));
+    const std::string msg =
+        refusal(b.g, b.node(OpCode::DepthwiseConv2D, {in, w, -1}, out, ops::ConvAttrs{}));
     EXPECT_NE(msg.find("[1,KH,KW,IC*M]"), std::string::npos) << msg;
   }
   {

@@ -10,6 +10,8 @@
 #include <vector>
 
 #include "plan/lower.h"
+#include "ops/add.h"
+#include "ops/softmax.h"
 #include "tinyforge/kernel.h"
 
 namespace tinyforge::plan {
@@ -29,12 +31,13 @@ ir::Tensor tensor(const std::string& name, DType type, std::vector<int32_t> shap
 }
 
 // A graph with one node reading `inputs` and writing `output`.
-ir::Graph one_op(OpCode op, std::vector<ir::Tensor> inputs, ir::Tensor output, ir::Attrs attrs = {}) {
+ir::Graph one_op(OpCode op, std::vector<ir::Tensor> inputs, ir::Tensor output,
+                 ir::Params params = {}) {
   ir::Graph g;
   ir::Node n;
   n.op = op;
   n.name = "node";
-  n.attrs = attrs;
+  n.params = std::move(params);
   for (auto& t : inputs) {
     n.inputs.push_back(g.add_tensor(t));
     g.inputs.push_back(n.inputs.back());
@@ -92,8 +95,7 @@ TEST(LowerElementwiseAdd, MixedScalesAndActivation) {
   // s1 = 0.5, s2 = 0.25 -> twice_max = 1: input multipliers 0.5 (2^30, 0) and 0.25 (2^30, -1).
   // Output scale 0.1, zp -20: 1 / (2^20 * 0.1) = 9.5367e-6; relu6 clamps to
   // [-20, -20 + round(6 / 0.1)] = [-20, 40].
-  ir::Attrs relu6;
-  relu6.activation = ir::Activation::relu6;
+  const ops::AddAttrs relu6{ir::Activation::relu6};
   auto g = one_op(OpCode::Add, {tensor("a", DType::i8, {4}, 0.5f), tensor("b", DType::i8, {4}, 0.25f)},
                   tensor("y", DType::i8, {4}, 0.1f, -20), relu6);
   const auto p = params_of<AddParams>(lower_Add(g, 0));
@@ -115,7 +117,7 @@ TEST(LowerElementwiseAdd, FloatActivationBounds) {
   // TFLite bounds "no activation" by the finite float extremes.
   EXPECT_EQ(p.f_act_min, std::numeric_limits<float>::lowest());
   EXPECT_EQ(p.f_act_max, std::numeric_limits<float>::max());
-  g.nodes[0].attrs.activation = ir::Activation::relu_n1_to_1;
+  g.nodes[0].params = ops::AddAttrs{ir::Activation::relu_n1_to_1};
   p = params_of<AddParams>(lower_Add(g, 0));
   EXPECT_EQ(p.f_act_min, -1.0f);
   EXPECT_EQ(p.f_act_max, 1.0f);
@@ -165,10 +167,8 @@ TEST(LowerElementwiseAdd, Refusals) {
 // ---- Softmax ---------------------------------------------------------------------------
 
 SoftmaxParams lower_softmax_int8(float input_scale, float beta) {
-  ir::Attrs attrs;
-  attrs.beta = beta;
   auto g = one_op(OpCode::Softmax, {tensor("x", DType::i8, {1, 10}, input_scale, 3)},
-                  tensor("y", DType::i8, {1, 10}, 1.0f / 256, -128), attrs);
+                  tensor("y", DType::i8, {1, 10}, 1.0f / 256, -128), ops::SoftmaxAttrs{beta});
   const LoweredOp op = lower_Softmax(g, 0);
   EXPECT_EQ(op.inputs, (std::vector<int>{0}));
   return params_of<SoftmaxParams>(op);
@@ -217,9 +217,8 @@ TEST(LowerElementwiseSoftmax, LoweredParamsRunUniformRows) {
 }
 
 TEST(LowerElementwiseSoftmax, FloatAndRefusals) {
-  ir::Attrs attrs;
-  attrs.beta = 0.5f;
-  auto f = one_op(OpCode::Softmax, {tensor("x", DType::f32, {2, 3})}, tensor("y", DType::f32, {2, 3}), attrs);
+  auto f = one_op(OpCode::Softmax, {tensor("x", DType::f32, {2, 3})},
+                  tensor("y", DType::f32, {2, 3}), ops::SoftmaxAttrs{0.5f});
   EXPECT_EQ(params_of<SoftmaxParams>(lower_Softmax(f, 0)).beta, 0.5f);
 
   auto wrong_out = one_op(OpCode::Softmax, {tensor("x", DType::i8, {4}, 0.1f)}, tensor("y", DType::i8, {4}, 1.0f / 128, -128));

@@ -193,9 +193,10 @@ class Pruner {
           return std::nullopt;
         }
         case ir::ChannelRule::depthwise:
-          if (!channels_last || n.attrs.depth_multiplier != 1)
-            return fmt::format("{} has depth multiplier {}", g_.node_label(c),
-                               n.attrs.depth_multiplier);
+          if (!channels_last)
+            return fmt::format("{} filters a flattened tensor", g_.node_label(c));
+          if (const char* why = ops::host_op(n.op).blocks_channels(n))
+            return fmt::format("{} {}", g_.node_label(c), why);
           if (Refusal r = weight_refusal(c, n.inputs.at(1))) return r;
           if (n.inputs.size() > 2)
             if (Refusal r = weight_refusal(c, n.inputs[2])) return r;
@@ -203,13 +204,10 @@ class Pruner {
         case ir::ChannelRule::window:
           if (!channels_last) return fmt::format("{} pools a flattened tensor", g_.node_label(c));
           break;
-        case ir::ChannelRule::pad: {
-          const size_t rank = shape.size();
-          if (n.attrs.pads.size() != 2 * rank || n.attrs.pads[rank - 1] != 0 ||
-              n.attrs.pads[2 * rank - 1] != 0)
-            return fmt::format("{} pads the channels", g_.node_label(c));
+        case ir::ChannelRule::pad:
+          if (const auto blocks = ops::host_op(n.op).blocks_channels)
+            if (const char* why = blocks(n)) return fmt::format("{} {}", g_.node_label(c), why);
           break;
-        }
         case ir::ChannelRule::flatten: {
           // A flatten of trailing dims: the output's last dim holds whole input rows.
           const std::vector<int32_t>& out = g_.tensors[static_cast<size_t>(n.outputs[0])].shape;

@@ -132,8 +132,8 @@ TEST(PruneChannels, LeavesLayersWhoseChannelsMeetAnAdd) {
   const int y = b.activation("y", {1, 4, 4, 4});
   const int z = b.activation("z", {1, 4, 4, 4});
   const int s = b.activation("s", {1, 4, 4, 4});
-  ir::Attrs conv;
-  conv.padding = ir::Padding::same;
+  ops::ConvAttrs conv;
+  conv.window.padding = ir::Padding::same;
   b.node(OpCode::Conv2D, {x, b.weights("w1", {4, 1, 1, 3}, 1), b.weights("b1", {4}, 1)}, y, conv);
   b.node(OpCode::Conv2D, {y, b.weights("w2", {4, 1, 1, 4}, 1), b.weights("b2", {4}, 1)}, z, conv);
   b.node(OpCode::Add, {y, z}, s);

@@ -6,6 +6,7 @@
 #include <cmath>
 #include <cstring>
 
+#include "ops/conv.h"
 #include "ops/host_op.h"
 #include "quantize/graph_probe.h"
 
@@ -89,12 +90,13 @@ Layer layer_of(const ir::Graph& g, size_t node) {
   l.ow = out.shape[2];
   l.kh = wt.shape[1];
   l.kw = wt.shape[2];
-  l.stride_h = n.attrs.stride_h;
-  l.stride_w = n.attrs.stride_w;
-  l.dil_h = n.attrs.dilation_h;
-  l.dil_w = n.attrs.dilation_w;
-  l.pad_top = pad_before(n.attrs.padding, l.h, l.oh, l.kh, l.stride_h, l.dil_h, n.attrs.pad_top);
-  l.pad_left = pad_before(n.attrs.padding, l.w, l.ow, l.kw, l.stride_w, l.dil_w, n.attrs.pad_left);
+  const ops::WindowAttrs& a = n.params.get<ops::ConvAttrs>().window;
+  l.stride_h = a.stride_h;
+  l.stride_w = a.stride_w;
+  l.dil_h = a.dilation_h;
+  l.dil_w = a.dilation_w;
+  l.pad_top = pad_before(a.padding, l.h, l.oh, l.kh, l.stride_h, l.dil_h, a.pad_top);
+  l.pad_left = pad_before(a.padding, l.w, l.ow, l.kw, l.stride_w, l.dil_w, a.pad_left);
   l.positions = int64_t{l.batch} * l.oh * l.ow;
   if (n.op == OpCode::DepthwiseConv2D) {
     l.out_channels = wt.shape[3];

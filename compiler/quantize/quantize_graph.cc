@@ -137,12 +137,23 @@ class Rewriter {
     }
   }
 
-  int add_node(OpCode op, std::vector<int> inputs, std::vector<int> outputs, ir::Attrs attrs,
-               std::string name, int origin) {
+  // A Quantize or Dequantize node (no params).
+  int add_node(OpCode op, std::vector<int> inputs, std::vector<int> outputs, std::string name,
+               int origin) {
     out_.graph.nodes.push_back(
-        ir::Node{op, std::move(inputs), std::move(outputs), std::move(attrs), std::move(name)});
+        ir::Node{op, std::move(inputs), std::move(outputs), {}, std::move(name)});
     out_.origin.push_back(origin);
     return static_cast<int>(out_.graph.nodes.size()) - 1;
+  }
+
+  // Node n of the source graph (its attributes kept) over other tensors.
+  void copy_node(const ir::Node& n, std::vector<int> inputs, std::vector<int> outputs,
+                 int origin) {
+    ir::Node copy = n;
+    copy.inputs = std::move(inputs);
+    copy.outputs = std::move(outputs);
+    out_.graph.nodes.push_back(std::move(copy));
+    out_.origin.push_back(origin);
   }
 
   // The int8 version of source activation t (a Quantize after its float version if needed).
@@ -154,7 +165,7 @@ class Rewriter {
     q.type = DType::i8;
     q.quant = params_[s];
     int8_of_[s] = out_.graph.add_tensor(std::move(q));
-    add_node(OpCode::Quantize, {float_of_[s]}, {int8_of_[s]}, {}, g_.tensors[s].name + "/quantize",
+    add_node(OpCode::Quantize, {float_of_[s]}, {int8_of_[s]}, g_.tensors[s].name + "/quantize",
              kInserted);
     return int8_of_[s];
   }
@@ -166,7 +177,7 @@ class Rewriter {
     ir::Tensor f = g_.tensors[s];
     f.name += "_float";
     float_of_[s] = out_.graph.add_tensor(std::move(f));
-    add_node(OpCode::Dequantize, {int8(t)}, {float_of_[s]}, {}, g_.tensors[s].name + "/dequantize",
+    add_node(OpCode::Dequantize, {int8(t)}, {float_of_[s]}, g_.tensors[s].name + "/dequantize",
              kInserted);
     return float_of_[s];
   }
@@ -202,7 +213,7 @@ class Rewriter {
       outputs.push_back(float_of_[static_cast<size_t>(t)]);
     }
     log(fmt::format("{}: kept in float32 (Dequantize before, Quantize after)", g_.node_label(i)));
-    add_node(n.op, std::move(inputs), std::move(outputs), n.attrs, n.name, static_cast<int>(i));
+    copy_node(n, std::move(inputs), std::move(outputs), static_cast<int>(i));
   }
 
   // Conv2D / DepthwiseConv2D / FullyConnected: per-channel weights and int32 bias.
@@ -263,8 +274,7 @@ class Rewriter {
     q.type = DType::i8;
     q.quant = out_params;
     int8_of_[static_cast<size_t>(out)] = out_.graph.add_tensor(std::move(q));
-    add_node(n.op, std::move(inputs), {int8_of_[static_cast<size_t>(out)]}, n.attrs, n.name,
-             static_cast<int>(i));
+    copy_node(n, std::move(inputs), {int8_of_[static_cast<size_t>(out)]}, static_cast<int>(i));
   }
 
   // Source activation t requantized (int8 -> int8) to parameters q.
@@ -274,7 +284,7 @@ class Rewriter {
     r.type = DType::i8;
     r.quant = q;
     const int index = out_.graph.add_tensor(std::move(r));
-    add_node(OpCode::Quantize, {int8(t)}, {index}, {},
+    add_node(OpCode::Quantize, {int8(t)}, {index},
              g_.tensors[static_cast<size_t>(t)].name + "/requantize", kInserted);
     return index;
   }

@@ -2,6 +2,7 @@
 // float or int8 I/O), that the result compiles, runs and stays close to float, that it
 // survives the TFLite writer, and its refusals.
 #include "quantize/quantize_graph.h"
+#include "ops/concatenation.h"
 
 #include <gtest/gtest.h>
 
@@ -215,9 +216,7 @@ TEST(QuantizeGraph, ConcatenationInputsAreRequantizedToTheOutput) {
          y1);
   b.node(OpCode::FullyConnected, {x, b.weights("w2", {3, 4}, 2.0f), b.weights("b2", {3}, 0.1f)},
          y2);
-  ir::Attrs concat;
-  concat.axis = 1;
-  b.node(OpCode::Concatenation, {y1, y2}, cat, concat);
+  b.node(OpCode::Concatenation, {y1, y2}, cat, ops::ConcatenationAttrs{1});
   b.g.inputs = {x};
   b.g.outputs = {cat};
   const CalibrationSet data =

@@ -6,6 +6,10 @@
 
 #include "import/onnx/converters.h"
 #include "import/onnx/onnx_window.h"
+#include "ops/add.h"
+#include "ops/conv.h"
+#include "ops/host_op.h"
+#include "ops/mul.h"
 
 namespace tinyforge::onnx_import {
 namespace {
@@ -30,7 +34,7 @@ bool fold_into_producer(Context& ctx, int tensor, const std::vector<float>& scal
   ir::Node& n = ctx.graph.nodes[p];
   const bool depthwise = n.op == OpCode::DepthwiseConv2D;
   if (n.op != OpCode::Conv2D && !depthwise && n.op != OpCode::FullyConnected) return false;
-  if (n.attrs.activation != ir::Activation::none || n.inputs.size() < 3) return false;
+  if (ops::fused_activation(n) != ir::Activation::none || n.inputs.size() < 3) return false;
   ir::Tensor& filter = ctx.graph.tensors[n.inputs[1]];
   if (!filter.constant || filter.type != DType::f32) return false;
   const auto channels = static_cast<int64_t>(scale.size());
@@ -108,16 +112,16 @@ void convert_Conv(Context& ctx) {
   const int filter_t = ctx.ir_constant(name + "/filter", filter_shape, filter);
   const int bias_t = ctx.ir_constant(name + "/bias", ctx.ir_shape({m}), bias);
 
-  ir::Attrs a;
-  a.stride_h = static_cast<int>(win.stride_h);
-  a.stride_w = static_cast<int>(win.stride_w);
-  a.dilation_h = static_cast<int>(win.dilation_h);
-  a.dilation_w = static_cast<int>(win.dilation_w);
-  a.padding = ir::Padding::explicit_pads;
-  a.pad_top = static_cast<int>(win.pad_top);
-  a.pad_left = static_cast<int>(win.pad_left);
-  a.pad_bottom = static_cast<int>(win.pad_bottom);
-  a.pad_right = static_cast<int>(win.pad_right);
+  ops::ConvAttrs a;
+  a.window.stride_h = static_cast<int>(win.stride_h);
+  a.window.stride_w = static_cast<int>(win.stride_w);
+  a.window.dilation_h = static_cast<int>(win.dilation_h);
+  a.window.dilation_w = static_cast<int>(win.dilation_w);
+  a.window.padding = ir::Padding::explicit_pads;
+  a.window.pad_top = static_cast<int>(win.pad_top);
+  a.window.pad_left = static_cast<int>(win.pad_left);
+  a.window.pad_bottom = static_cast<int>(win.pad_bottom);
+  a.window.pad_right = static_cast<int>(win.pad_right);
   a.depth_multiplier = depthwise ? static_cast<int>(m / c) : 1;
   Value out;
   out.shape = one_d ? Shape{n, m, win.out_w} : Shape{n, m, win.out_h, win.out_w};
@@ -169,8 +173,8 @@ void convert_BatchNormalization(Context& ctx) {
   Value vs = ctx.constant_value(std::move(cs));
   Value vb = ctx.constant_value(std::move(cb));
   const std::string name = ctx.node->output(0);
-  Value scaled = binary(ctx, OpCode::Mul, x, vs, name + "/scale");
-  ctx.set_output(0, binary(ctx, OpCode::Add, scaled, vb, name));
+  Value scaled = binary(ctx, OpCode::Mul, x, vs, name + "/scale", ops::MulAttrs{});
+  ctx.set_output(0, binary(ctx, OpCode::Add, scaled, vb, name, ops::AddAttrs{}));
 }
 
 }  // namespace tinyforge::onnx_import

@@ -5,6 +5,8 @@
 #include <fmt/format.h>
 
 #include "import/onnx/converters.h"
+#include "ops/add.h"
+#include "ops/fully_connected.h"
 
 namespace tinyforge::onnx_import {
 namespace {
@@ -35,7 +37,8 @@ int emit_fc(Context& ctx, Value& a, std::vector<float> weights, int64_t out, con
   }
   const int w = ctx.ir_constant(name + "/weights", ctx.ir_shape({out, in}), weights);
   const int b = ctx.ir_constant(name + "/bias", ctx.ir_shape({out}), bias);
-  return ctx.emit(OpCode::FullyConnected, {input, w, b}, ctx.ir_shape({rows, out}), {}, name);
+  return ctx.emit(OpCode::FullyConnected, {input, w, b}, ctx.ir_shape({rows, out}),
+                  ops::FullyConnectedAttrs{}, name);
 }
 
 }  // namespace
@@ -90,7 +93,7 @@ void convert_Gemm(Context& ctx) {
   }
   if (!matrix_bias.empty()) {
     const int c = ctx.ir_constant(name + "/C", ctx.ir_shape({m, n}), matrix_bias);
-    out.onnx = ctx.emit(OpCode::Add, {out.onnx, c}, ctx.ir_shape({m, n}), {}, name);
+    out.onnx = ctx.emit(OpCode::Add, {out.onnx, c}, ctx.ir_shape({m, n}), ops::AddAttrs{}, name);
   }
   ctx.set_output(0, std::move(out));
 }

@@ -8,6 +8,10 @@
 #include <limits>
 
 #include "import/onnx/converters.h"
+#include "ops/add.h"
+#include "ops/clamp.h"
+#include "ops/host_op.h"
+#include "ops/mul.h"
 #include "tinyforge/plan_format.h"
 
 namespace tinyforge::onnx_import {
@@ -92,7 +96,7 @@ bool try_fold_bias(Context& ctx, Value& x, size_t x_input, const Value& c, const
   const int p = ctx.producer(x.onnx);
   if (p < 0) return false;
   ir::Node& n = ctx.graph.nodes[p];
-  if (n.op != OpCode::FullyConnected || n.attrs.activation != ir::Activation::none || n.inputs.size() < 3 ||
+  if (n.op != OpCode::FullyConnected || ops::fused_activation(n) != ir::Activation::none || n.inputs.size() < 3 ||
       n.inputs[2] < 0)
     return false;
   ir::Tensor& bias = ctx.graph.tensors[n.inputs[2]];
@@ -107,7 +111,7 @@ bool try_fold_bias(Context& ctx, Value& x, size_t x_input, const Value& c, const
 }
 
 // Applies a unary op to whichever representation x has (layout is irrelevant).
-Value unary(Context& ctx, OpCode op, Value& x, const ir::Attrs& a, const std::string& name) {
+Value unary(Context& ctx, OpCode op, Value& x, const ir::Params& a, const std::string& name) {
   Value out;
   out.shape = x.shape;
   if (x.nhwc >= 0) {
@@ -139,10 +143,7 @@ void clamp(Context& ctx, float lo, float hi) {
     ctx.set_output(0, x);
     return;
   }
-  ir::Attrs a;
-  a.clamp_min = lo;
-  a.clamp_max = hi;
-  ctx.set_output(0, unary(ctx, OpCode::Clamp, x, a, ctx.node->output(0)));
+  ctx.set_output(0, unary(ctx, OpCode::Clamp, x, ops::ClampAttrs{lo, hi}, ctx.node->output(0)));
 }
 
 float scalar_input(Context& ctx, size_t i, const char* role, float fallback) {
@@ -165,7 +166,8 @@ Constant scaled_constant(const Constant& c, float factor, bool reciprocal) {
 
 }  // namespace
 
-Value binary(Context& ctx, OpCode op, Value& a, Value& b, const std::string& name) {
+Value binary(Context& ctx, OpCode op, Value& a, Value& b, const std::string& name,
+             const ir::Params& params) {
   Shape out_shape;
   if (!broadcast_shape(a.shape, b.shape, out_shape))
     ctx.fail(fmt::format("shapes {} and {} do not broadcast", shape_str(a.shape), shape_str(b.shape)));
@@ -185,7 +187,7 @@ Value binary(Context& ctx, OpCode op, Value& a, Value& b, const std::string& nam
     ctx.fail("internal error: operands lost their broadcast compatibility");
   Value out;
   out.shape = out_shape;
-  (nhwc ? out.nhwc : out.onnx) = ctx.emit(op, {ta, tb}, ir_out, {}, name);
+  (nhwc ? out.nhwc : out.onnx) = ctx.emit(op, {ta, tb}, ir_out, params, name);
   return out;
 }
 
@@ -200,13 +202,9 @@ bool try_fuse_activation(Context& ctx, Value& v, float lo, float hi) {
   const int p = ctx.producer_through_reshape(v.onnx >= 0 ? v.onnx : v.nhwc >= 0 ? v.nhwc : v.flat);
   if (p < 0) return false;
   ir::Node& n = ctx.graph.nodes[p];
-  switch (n.op) {
-    case OpCode::Conv2D: case OpCode::DepthwiseConv2D: case OpCode::FullyConnected:
-    case OpCode::Add: case OpCode::Mul: case OpCode::AveragePool2D: case OpCode::MaxPool2D: break;
-    default: return false;
-  }
-  if (n.attrs.activation != ir::Activation::none) return false;
-  n.attrs.activation = act;
+  const auto activation_of = ops::host_op(n.op).fused_activation;
+  if (!activation_of || *activation_of(n) != ir::Activation::none) return false;
+  *activation_of(n) = act;
   return true;
 }
 
@@ -218,11 +216,12 @@ void convert_Add(Context& ctx) {
     if (try_fold_bias(ctx, a, 0, b, out_shape)) return ctx.set_output(0, a);
     if (try_fold_bias(ctx, b, 1, a, out_shape)) return ctx.set_output(0, b);
   }
-  ctx.set_output(0, binary(ctx, OpCode::Add, a, b, ctx.node->output(0)));
+  ctx.set_output(0, binary(ctx, OpCode::Add, a, b, ctx.node->output(0), ops::AddAttrs{}));
 }
 
 void convert_Mul(Context& ctx) {
-  ctx.set_output(0, binary(ctx, OpCode::Mul, ctx.input(0), ctx.input(1), ctx.node->output(0)));
+  ctx.set_output(0, binary(ctx, OpCode::Mul, ctx.input(0), ctx.input(1), ctx.node->output(0),
+                           ops::MulAttrs{}));
 }
 
 void convert_Sub(Context& ctx) {  // a - b = a + (-1 * b)
@@ -237,9 +236,9 @@ void convert_Sub(Context& ctx) {  // a - b = a + (-1 * b)
     minus_one.shape = {};
     minus_one.f = {-1.0f};
     Value m = ctx.constant_value(std::move(minus_one));
-    neg = binary(ctx, OpCode::Mul, b, m, name + "/neg");
+    neg = binary(ctx, OpCode::Mul, b, m, name + "/neg", ops::MulAttrs{});
   }
-  ctx.set_output(0, binary(ctx, OpCode::Add, a, neg, name));
+  ctx.set_output(0, binary(ctx, OpCode::Add, a, neg, name, ops::AddAttrs{}));
 }
 
 void convert_Div(Context& ctx) {  // a / c = a * (1 / c) for a constant divisor
@@ -251,7 +250,7 @@ void convert_Div(Context& ctx) {  // a / c = a * (1 / c) for a constant divisor
   for (float v : c.f)
     if (v == 0.0f) ctx.fail("division by a constant zero");
   Value r = ctx.constant_value(scaled_constant(c, 1.0f, true));
-  ctx.set_output(0, binary(ctx, OpCode::Mul, a, r, ctx.node->output(0)));
+  ctx.set_output(0, binary(ctx, OpCode::Mul, a, r, ctx.node->output(0), ops::MulAttrs{}));
 }
 
 void convert_Relu(Context& ctx) { clamp(ctx, 0.0f, kInf); }

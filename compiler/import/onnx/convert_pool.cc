@@ -7,6 +7,8 @@
 
 #include "import/onnx/converters.h"
 #include "import/onnx/onnx_window.h"
+#include "ops/pad.h"
+#include "ops/pool.h"
 
 namespace tinyforge::onnx_import {
 namespace {
@@ -32,7 +34,7 @@ void convert_pool(Context& ctx, OpCode op) {
     // Windows that run past the padded input (ceil_mode) would need a divisor that is
     // neither the full window nor the real taps; refuse those rather than guess.
     if (win.ceil_extra) ctx.unsupported("count_include_pad = 1 with ceil_mode windows past the padding");
-    ir::Attrs pa;
+    ops::PadAttrs pa;
     pa.pads = {0, static_cast<int32_t>(win.pad_top), static_cast<int32_t>(win.pad_left), 0,
                0, static_cast<int32_t>(win.pad_bottom), static_cast<int32_t>(win.pad_right), 0};
     in = ctx.emit(OpCode::Pad, {in},
@@ -40,7 +42,8 @@ void convert_pool(Context& ctx, OpCode op) {
                   name + "/pad");
     win.pad_top = win.pad_left = win.pad_bottom = win.pad_right = 0;
   }
-  ir::Attrs a;
+  ops::PoolAttrs p;
+  ops::WindowAttrs& a = p.window;
   a.filter_h = static_cast<int>(win.kernel_h);
   a.filter_w = static_cast<int>(win.kernel_w);
   a.stride_h = static_cast<int>(win.stride_h);
@@ -52,7 +55,7 @@ void convert_pool(Context& ctx, OpCode op) {
   a.pad_right = static_cast<int>(win.pad_right);
   Value out;
   out.shape = one_d ? Shape{n, c, win.out_w} : Shape{n, c, win.out_h, win.out_w};
-  out.nhwc = ctx.emit(op, {in}, ctx.ir_shape({n, win.out_h, win.out_w, c}), a, one_d ? name + "/2d" : name);
+  out.nhwc = ctx.emit(op, {in}, ctx.ir_shape({n, win.out_h, win.out_w, c}), p, one_d ? name + "/2d" : name);
   if (one_d) out.nhwc = ctx.reshape(out.nhwc, ctx.ir_shape({n, win.out_w, c}), name);
   ctx.set_output(0, std::move(out));
 }
@@ -65,7 +68,8 @@ void convert_global_pool(Context& ctx, OpCode op) {
   if (x.is_constant()) ctx.unsupported("pooling of a constant");
   const int64_t n = x.shape[0], c = x.shape[1], h = one_d ? 1 : x.shape[2], w = x.shape.back();
   if (h > 32767 || w > 32767) ctx.fail("spatial size too large for a global pool");
-  ir::Attrs a;
+  ops::PoolAttrs p;
+  ops::WindowAttrs& a = p.window;
   a.filter_h = static_cast<int>(h);
   a.filter_w = static_cast<int>(w);
   a.padding = ir::Padding::valid;
@@ -76,7 +80,7 @@ void convert_global_pool(Context& ctx, OpCode op) {
   if (one_d) in = ctx.reshape(in, ctx.ir_shape({n, 1, w, c}), name + "/2d_in");
   Value out;
   out.shape = one_d ? Shape{n, c, 1} : Shape{n, c, 1, 1};
-  out.nhwc = ctx.emit(op, {in}, ctx.ir_shape({n, 1, 1, c}), a, one_d ? name + "/2d" : name);
+  out.nhwc = ctx.emit(op, {in}, ctx.ir_shape({n, 1, 1, c}), p, one_d ? name + "/2d" : name);
   if (one_d) out.nhwc = ctx.reshape(out.nhwc, ctx.ir_shape({n, 1, c}), name);
   ctx.set_output(0, std::move(out));
 }

@@ -7,6 +7,9 @@
 #include <algorithm>
 
 #include "import/onnx/converters.h"
+#include "ops/concatenation.h"
+#include "ops/pad.h"
+#include "ops/softmax.h"
 
 namespace tinyforge::onnx_import {
 namespace {
@@ -219,8 +222,7 @@ void convert_Concat(Context& ctx) {
     return ctx.set_output(0, ctx.constant_value(std::move(r)));
   }
   const bool nhwc = has_channels_last_form(rank) && any_nhwc;
-  ir::Attrs a;
-  a.axis = nhwc ? channels_last_axis(axis, rank) : static_cast<int>(axis);
+  const ops::ConcatenationAttrs a{nhwc ? channels_last_axis(axis, rank) : static_cast<int>(axis)};
   const std::string name = ctx.node->output(0);
   std::vector<int> tensors;
   for (size_t i = 0; i < count; ++i) {
@@ -252,8 +254,7 @@ void convert_Softmax(Context& ctx) {
   const int64_t axis = normalize_axis(ctx, ctx.attr_int("axis", ctx.opset >= 13 ? -1 : 1), rank);
   const std::string name = ctx.node->output(0);
   if (x.is_constant()) ctx.unsupported("Softmax of a constant");
-  ir::Attrs a;
-  a.beta = 1.0f;
+  const ops::SoftmaxAttrs a;
   Value out;
   out.shape = x.shape;
   if (axis == 1 && ctx.prefers_nhwc(x) && (ctx.opset >= 13 || elements_of(x.shape) == x.shape[0] * x.shape[1])) {
@@ -310,8 +311,8 @@ void convert_Pad(Context& ctx) {
   out.shape = x.shape;
   for (size_t d = 0; d < rank; ++d) out.shape[d] += pads[d] + pads[rank + d];
   if (std::all_of(pads.begin(), pads.end(), [](int64_t p) { return p == 0; })) return ctx.set_output(0, x);
-  ir::Attrs a;
-  a.pad_value = value;
+  ops::PadAttrs a;
+  a.value = value;
   const bool nhwc = ctx.prefers_nhwc(x);
   const std::vector<int32_t> to_last = to_channels_last(rank);
   a.pads.resize(2 * rank);

@@ -65,7 +65,9 @@ bool try_fuse_activation(Context& ctx, Value& v, float lo, float hi);
 
 // Elementwise Add/Mul with numpy broadcasting (constant-folded when both are constants),
 // in channels-last layout when an operand already is, else in ONNX layout.
-Value binary(Context& ctx, OpCode op, Value& a, Value& b, const std::string& name);
+// `params`: the node's (the op's attributes, no fused activation).
+Value binary(Context& ctx, OpCode op, Value& a, Value& b, const std::string& name,
+             const ir::Params& params);
 
 // A float32 reshape of `v` to the ONNX shape `shape`, taken from whichever representation
 // has the bytes in ONNX order already (no transpose when avoidable).

@@ -167,7 +167,7 @@ void add_graph_outputs(Context& ctx, const onnx::GraphProto& g) {
                                     ctx.source(), out.name(), onnx_import::shape_str(v.shape), declared));
     }
     int t = ctx.as_onnx(v, out.name());
-    if (taken.count(t)) t = ctx.emit(OpCode::Reshape, {t}, ctx.shape_of(t), {}, out.name() + "/copy");
+    if (taken.count(t)) t = ctx.emit(OpCode::Reshape, {t}, ctx.shape_of(t), ir::Params{}, out.name() + "/copy");
     taken.insert(t);
     ctx.graph.tensors[t].name = onnx_import::clean_name(out.name());
     ctx.graph.outputs.push_back(t);

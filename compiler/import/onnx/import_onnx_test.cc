@@ -3,6 +3,9 @@
 // from the ONNX operator definitions), plus structure checks of the IR (layout handling,
 // folding, fusion) and error cases.
 #include "import/onnx/import_onnx.h"
+#include "ops/concatenation.h"
+#include "ops/conv.h"
+#include "ops/host_op.h"
 
 #include <gtest/gtest.h>
 
@@ -133,7 +136,7 @@ TEST(OnnxImport, ConvBatchNormReluPoolFlattenGemmMatchesNchwReference) {
   EXPECT_EQ(count_ops(g, OpCode::Mul) + count_ops(g, OpCode::Add) + count_ops(g, OpCode::Clamp), 0u);
   ASSERT_EQ(count_ops(g, OpCode::Conv2D), 1u);
   for (const auto& n : g.nodes)
-    if (n.op == OpCode::Conv2D) EXPECT_EQ(n.attrs.activation, ir::Activation::relu);
+    if (n.op == OpCode::Conv2D) EXPECT_EQ(ops::fused_activation(n), ir::Activation::relu);
 
   const auto x = random_floats(3 * 9 * 9, 8);
   Nchw ref = conv_ref({1, 3, 9, 9, x}, w, 4, 3, 3, {}, 1, 2, {1, 0, 0, 1});
@@ -164,8 +167,10 @@ TEST(OnnxImport, DepthwiseGroupedConcatAndGlobalPoolMatchReference) {
   const ir::Graph g = mb.import();
   ASSERT_EQ(count_ops(g, OpCode::DepthwiseConv2D), 1u);
   for (const auto& n : g.nodes) {
-    if (n.op == OpCode::DepthwiseConv2D) EXPECT_EQ(n.attrs.depth_multiplier, 2);
-    if (n.op == OpCode::Concatenation) EXPECT_EQ(n.attrs.axis, 3);  // channels, last in NHWC
+    if (n.op == OpCode::DepthwiseConv2D)
+      EXPECT_EQ(n.params.get<ops::ConvAttrs>().depth_multiplier, 2);
+    if (n.op == OpCode::Concatenation)
+      EXPECT_EQ(n.params.get<ops::ConcatenationAttrs>().axis, 3);  // channels, last in NHWC
   }
   EXPECT_EQ(count_ops(g, OpCode::Transpose), 1u);  // input only: [N,1,1,C] -> [N,C,1,1] is free
 
@@ -278,7 +283,7 @@ TEST(OnnxImport, ClipFusesIntoConvOnlyForTfliteActivations) {
   ASSERT_EQ(count_ops(g, OpCode::Clamp), 1u);
   std::vector<ir::Activation> acts;
   for (const auto& n : g.nodes)
-    if (n.op == OpCode::Conv2D) acts.push_back(n.attrs.activation);
+    if (n.op == OpCode::Conv2D) acts.push_back(ops::fused_activation(n));
   EXPECT_EQ(acts, (std::vector<ir::Activation>{ir::Activation::relu6, ir::Activation::none}));
   const auto outs = run_graph(g, {random_floats(18, 32, -10.0f, 10.0f)});
   for (float v : outs[0]) EXPECT_TRUE(v >= 0.0f && v <= 6.0f);

@@ -1,5 +1,7 @@
 #include "import/onnx/onnx_context.h"
 
+#include "ops/transpose.h"
+
 #include <fmt/format.h>
 
 #include <algorithm>
@@ -238,7 +240,7 @@ std::vector<int32_t> Context::ir_shape(const Shape& s) const {
 }
 
 int Context::emit(OpCode op, std::vector<int> inputs, const std::vector<int32_t>& shape,
-                  const ir::Attrs& attrs, const std::string& name) {
+                  ir::Params params, const std::string& name) {
   ir::Tensor t;
   t.name = clean_name(name);
   t.type = DType::f32;
@@ -248,7 +250,7 @@ int Context::emit(OpCode op, std::vector<int> inputs, const std::vector<int32_t>
   n.op = op;
   n.inputs = std::move(inputs);
   n.outputs = {out};
-  n.attrs = attrs;
+  n.params = std::move(params);
   n.name = clean_name(node != nullptr && !node->name().empty() ? node->name() : name);
   graph.nodes.push_back(std::move(n));
   return out;
@@ -262,7 +264,7 @@ int Context::reshape(int tensor, const std::vector<int32_t>& shape, const std::s
     tensor = graph.nodes[p].inputs[0];
     if (shape_of(tensor) == shape) return tensor;
   }
-  return emit(OpCode::Reshape, {tensor}, shape, {}, name);
+  return emit(OpCode::Reshape, {tensor}, shape, ir::Params{}, name);
 }
 
 int Context::transpose(int tensor, const std::vector<int32_t>& perm, const std::string& name) {
@@ -278,9 +280,7 @@ int Context::transpose(int tensor, const std::vector<int32_t>& perm, const std::
     last = p;
   }
   if (in_order) return reshape(tensor, out, name);
-  ir::Attrs a;
-  a.perm = perm;
-  return emit(OpCode::Transpose, {tensor}, out, a, name);
+  return emit(OpCode::Transpose, {tensor}, out, ops::TransposeAttrs{perm}, name);
 }
 
 int Context::producer(int tensor) const {

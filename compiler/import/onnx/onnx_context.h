@@ -84,7 +84,7 @@ class Context {
   // --- IR emission ---
   // Appends a node writing a new float32 tensor of `shape`; returns that tensor.
   int emit(OpCode op, std::vector<int> inputs, const std::vector<int32_t>& shape,
-           const ir::Attrs& attrs, const std::string& name);
+           ir::Params params, const std::string& name);
   int reshape(int tensor, const std::vector<int32_t>& shape, const std::string& name);
   // Transpose, or a free Reshape when the permutation only moves dims of size 1.
   int transpose(int tensor, const std::vector<int32_t>& perm, const std::string& name);

@@ -2,6 +2,10 @@
 // attribute the importer maps, each validation rule), then the third-party models in
 // ../shared/models against their golden manifests and the anchors' MAC counts.
 #include "import/tflite/import_tflite.h"
+#include "ops/conv.h"
+#include "ops/host_op.h"
+#include "ops/pool.h"
+#include "ops/softmax.h"
 
 #include <gtest/gtest.h>
 
@@ -81,10 +85,8 @@ TEST(TfliteImport, Int8ModelOpsShapesAndAttributes) {
   EXPECT_FALSE(input.constant);
 
   const ir::Node& conv = g.nodes[0];
-  EXPECT_EQ(conv.attrs.padding, ir::Padding::same);
-  EXPECT_EQ(conv.attrs.activation, ir::Activation::relu);
-  EXPECT_EQ(conv.attrs.filter_h, 3);
-  EXPECT_EQ(conv.attrs.filter_w, 3);
+  EXPECT_EQ(conv.params.get<ops::ConvAttrs>().window.padding, ir::Padding::same);
+  EXPECT_EQ(conv.params.get<ops::ConvAttrs>().activation, ir::Activation::relu);
   const ir::Tensor& filter = in_tensor(g, 0, 1);
   EXPECT_TRUE(filter.constant);
   EXPECT_EQ(filter.data.size(), 72u);
@@ -93,20 +95,20 @@ TEST(TfliteImport, Int8ModelOpsShapesAndAttributes) {
   EXPECT_EQ(in_tensor(g, 0, 2).type, DType::i32);
 
   const ir::Node& dw = g.nodes[1];
-  EXPECT_EQ(dw.attrs.stride_h, 2);
-  EXPECT_EQ(dw.attrs.stride_w, 2);
-  EXPECT_EQ(dw.attrs.depth_multiplier, 1);
+  EXPECT_EQ(dw.params.get<ops::ConvAttrs>().window.stride_h, 2);
+  EXPECT_EQ(dw.params.get<ops::ConvAttrs>().window.stride_w, 2);
+  EXPECT_EQ(dw.params.get<ops::ConvAttrs>().depth_multiplier, 1);
   ASSERT_EQ(dw.inputs.size(), 3u);
   EXPECT_EQ(dw.inputs[2], -1) << "absent bias stays -1";
   EXPECT_EQ(in_tensor(g, 1, 1).quant.axis, 3);
   EXPECT_EQ(out_tensor(g, 1).shape, (std::vector<int32_t>{1, 4, 4, 4}));
 
-  EXPECT_EQ(g.nodes[2].attrs.filter_h, 4);
-  EXPECT_EQ(g.nodes[2].attrs.padding, ir::Padding::valid);
+  EXPECT_EQ(g.nodes[2].params.get<ops::PoolAttrs>().window.filter_h, 4);
+  EXPECT_EQ(g.nodes[2].params.get<ops::PoolAttrs>().window.padding, ir::Padding::valid);
   EXPECT_EQ(g.nodes[3].inputs.size(), 1u);
   EXPECT_EQ(out_tensor(g, 3).shape, (std::vector<int32_t>{1, 4}));
-  EXPECT_EQ(g.nodes[4].attrs.activation, ir::Activation::none);
-  EXPECT_FLOAT_EQ(g.nodes[5].attrs.beta, 1.0f);
+  EXPECT_EQ(ops::fused_activation(g.nodes[4]), ir::Activation::none);
+  EXPECT_FLOAT_EQ(g.nodes[5].params.get<ops::SoftmaxAttrs>().beta, 1.0f);
   EXPECT_EQ(g.tensors[static_cast<size_t>(g.outputs[0])].name, "probs");
 }
 
@@ -117,14 +119,14 @@ TEST(TfliteImport, MixedModelCoversTheOtherOps) {
                                             OpCode::FullyConnected, OpCode::Softmax}));
   EXPECT_EQ(g.tensors[static_cast<size_t>(g.inputs[0])].type, DType::f32);
   EXPECT_EQ(out_tensor(g, 0).type, DType::i8);
-  EXPECT_EQ(g.nodes[1].attrs.activation, ir::Activation::relu6);
+  EXPECT_EQ(ops::fused_activation(g.nodes[1]), ir::Activation::relu6);
   EXPECT_EQ(out_tensor(g, 1).shape, (std::vector<int32_t>{1, 4, 4, 4}));
   EXPECT_FALSE(in_tensor(g, 1, 1).quant.per_channel());
-  EXPECT_EQ(g.nodes[2].attrs.stride_h, 2);
+  EXPECT_EQ(g.nodes[2].params.get<ops::PoolAttrs>().window.stride_h, 2);
   EXPECT_EQ(g.nodes[3].inputs[0], g.nodes[3].inputs[1]);
   EXPECT_EQ(out_tensor(g, 4).type, DType::f32);
-  EXPECT_EQ(g.nodes[6].attrs.activation, ir::Activation::relu);
-  EXPECT_FLOAT_EQ(g.nodes[7].attrs.beta, 0.5f);
+  EXPECT_EQ(ops::fused_activation(g.nodes[6]), ir::Activation::relu);
+  EXPECT_FLOAT_EQ(g.nodes[7].params.get<ops::SoftmaxAttrs>().beta, 0.5f);
   // Float tensors carry no quantization even when the file gives some.
   EXPECT_FALSE(in_tensor(g, 6, 1).quant.present());
 }
@@ -211,7 +213,7 @@ TEST(TfliteImport, DepthMultiplierComesFromShapes) {
   m.inputs = {0};
   m.outputs = {2};
   const ir::Graph g = import_spec(m);
-  EXPECT_EQ(g.nodes[0].attrs.depth_multiplier, 3);
+  EXPECT_EQ(g.nodes[0].params.get<ops::ConvAttrs>().depth_multiplier, 3);
   EXPECT_EQ(g.nodes[0].inputs.size(), 3u);
   EXPECT_EQ(g.nodes[0].inputs[2], -1);
   EXPECT_EQ(ir::graph_metrics(g).macs, 3 * 3 * 6 * 3 * 3);
@@ -244,7 +246,7 @@ TEST(TfliteImport, OutputSizesFollowPaddingStrideAndDilation) {
     m.inputs = {0};
     m.outputs = {2};
     const ir::Graph g = import_spec(m);
-    EXPECT_EQ(g.nodes[0].attrs.dilation_h, c.dilation);
+    EXPECT_EQ(g.nodes[0].params.get<ops::ConvAttrs>().window.dilation_h, c.dilation);
     m.tensors[2].shape = {1, c.out + 1, 2, 1};
     EXPECT_IMPORT_ERROR(m, "op 0 (CONV_2D)", "output", "expected [1,");
   }

@@ -1,0 +1,127 @@
+// Add: everything the compiler knows about it, in one file.
+//
+// Semantics: TFLite ADD with numpy broadcasting and a fused activation; ONNX Add (and Sub,
+// BatchNormalization's shift) map to it (import/onnx/convert_elementwise.cc). int8 as
+// TFLite Micro's CalculateOpDataAdd (micro/kernels/add_common.cc): both inputs rescaled to
+// twice the larger input scale after a left shift of 20 bits, every multiplier below one,
+// all ratios in double. Quantized from its calibrated output range; channels do not pass
+// through for pruning. TFLite: builtin ADD (0) with AddOptions, version 2 for int8.
+#include "ops/add.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <limits>
+
+#include "export/tflite_builder.h"
+#include "import/tflite/op_mapper.h"
+#include "ops/host_op.h"
+#include "plan/lower_elementwise.h"
+
+namespace tinyforge {
+namespace {
+
+using tflite_import::OpMapper;
+
+ir::Node read_tflite(OpMapper& m) {
+  m.require_arity(2, 2);
+  const auto* o =
+      m.options(m.op().builtin_options_as_AddOptions(), tfl::BuiltinOptions::AddOptions);
+  ir::Node n{OpCode::Add, {}, {}, {}, {}};
+  ops::AddAttrs a;
+  if (o) a.activation = m.activation(o->fused_activation_function());
+  n.params = a;
+  require_binary_operands(m);
+  return n;
+}
+
+void write_tflite(tflite_export::ModelBuilder& b, size_t node) {
+  using namespace tflite_export;
+  const ir::Node& n = b.graph().nodes[node];
+  const ir::Activation act = n.params.get_or_default<ops::AddAttrs>().activation;
+  const auto options = tfl::CreateAddOptions(b.fbb(), activation(act));
+  b.add_operator(tfl::BuiltinOperator::ADD, is_int8(b, node) ? 2 : 1, io_of(b, n.inputs),
+                 io_of(b, n.outputs), tfl::BuiltinOptions::AddOptions, options.Union());
+}
+
+}  // namespace
+
+namespace plan {
+
+using namespace elementwise_lowering;
+
+LoweredOp lower_Add(ir::Graph& g, size_t node) {
+  const ir::Node& n = node_with_arity(g, node, 2);
+  const ir::Activation act = n.params.get_or_default<ops::AddAttrs>().activation;
+  const int a = n.inputs[0], b = n.inputs[1], out = n.outputs[0];
+  for (int t : {a, b, out}) require_rank_at_most_4(g, node, t);
+  const auto& sa = g.tensors[a].shape;
+  const auto& sb = g.tensors[b].shape;
+  const auto& so = g.tensors[out].shape;
+  if (!is_broadcast_shape(sa, sb, so))
+    refuse(g, node,
+           fmt::format("output shape {} is not the broadcast of {} and {}", shape_str(so),
+                       shape_str(sa), shape_str(sb)));
+
+  AddParams p{};
+  const DType type = g.tensors[out].type;
+  if (type == DType::f32) {
+    require_dtype(g, node, a, DType::f32, "input 0");
+    require_dtype(g, node, b, DType::f32, "input 1");
+    // TFLite's CalculateActivationRange bounds "no limit" by the finite float extremes.
+    const FloatRange r = activation_range_float(act);
+    p.f_act_min = std::max(r.min, std::numeric_limits<float>::lowest());
+    p.f_act_max = std::min(r.max, std::numeric_limits<float>::max());
+  } else if (type == DType::i8) {
+    const TensorQuant qa = per_tensor_int8(g, node, a, "input 0");
+    const TensorQuant qb = per_tensor_int8(g, node, b, "input 1");
+    const TensorQuant qo = per_tensor_int8(g, node, out, "output");
+    // add_common.cc CalculateOpDataAdd: both inputs rescaled to twice the larger input
+    // scale after a left shift of 20 bits; all ratios in double.
+    p.left_shift = 20;
+    const double twice_max_input_scale = 2.0 * static_cast<double>(std::max(qa.scale, qb.scale));
+    const QuantizedMultiplier m1 = multiplier_below_one(
+        g, node, static_cast<double>(qa.scale) / twice_max_input_scale, "input 0");
+    const QuantizedMultiplier m2 = multiplier_below_one(
+        g, node, static_cast<double>(qb.scale) / twice_max_input_scale, "input 1");
+    const QuantizedMultiplier mo = multiplier_below_one(
+        g, node,
+        twice_max_input_scale /
+            (static_cast<double>(1 << p.left_shift) * static_cast<double>(qo.scale)),
+        "output");
+    p.input1_offset = -qa.zero_point;
+    p.input1_multiplier = m1.multiplier;
+    p.input1_shift = m1.shift;
+    p.input2_offset = -qb.zero_point;
+    p.input2_multiplier = m2.multiplier;
+    p.input2_shift = m2.shift;
+    p.output_offset = qo.zero_point;
+    p.output_multiplier = mo.multiplier;
+    p.output_shift = mo.shift;
+    const ClampRange r = activation_range_int8(act, qo.scale, qo.zero_point);
+    p.act_min = r.min;
+    p.act_max = r.max;
+  } else {
+    refuse(g, node, fmt::format("output is {}; expected float32 or int8", dtype_name(type)));
+  }
+  LoweredOp op;
+  op.params = params_bytes(p);
+  op.inputs = {a, b};
+  return op;
+}
+
+}  // namespace plan
+
+namespace ops {
+
+const HostOp& host_op_Add() {
+  static const HostOp op{
+      ir::OpTraits{ir::QuantRule::calibrated, 0.0f, 0, -1, false, ir::ChannelRule::blocks},
+      {{static_cast<int32_t>(tfl::BuiltinOperator::ADD), "ADD", read_tflite}},
+      write_tflite,
+      activation_field<AddAttrs>};
+  return op;
+}
+
+}  // namespace ops
+}  // namespace tinyforge

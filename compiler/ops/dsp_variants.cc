@@ -1,0 +1,39 @@
+// Target kernel variants (ops.def rows after the IR ops): chosen by the planner from IR
+// ops (plan/select_kernels.cc) and lowered in plan/lower_dsp.cc, never in the IR the
+// importers, exporters and passes see; their host entries hold neutral traits only.
+#include "ops/host_op.h"
+
+namespace tinyforge::ops {
+namespace {
+
+constexpr ir::OpTraits kKernelVariant{ir::QuantRule::not_quantized, 0.0f, 0, -1, false,
+                                      ir::ChannelRule::blocks};
+
+}  // namespace
+
+const HostOp& host_op_Conv2DDsp() {
+  static const HostOp op{kKernelVariant, {}, nullptr};
+  return op;
+}
+
+const HostOp& host_op_DepthwiseConv2DDsp() {
+  static const HostOp op{kKernelVariant, {}, nullptr};
+  return op;
+}
+
+const HostOp& host_op_FullyConnectedDsp() {
+  static const HostOp op{kKernelVariant, {}, nullptr};
+  return op;
+}
+
+const HostOp& host_op_AveragePool2DDsp() {
+  static const HostOp op{kKernelVariant, {}, nullptr};
+  return op;
+}
+
+const HostOp& host_op_AddDsp() {
+  static const HostOp op{kKernelVariant, {}, nullptr};
+  return op;
+}
+
+}  // namespace tinyforge::ops

@@ -1,0 +1,185 @@
+// AveragePool2D and MaxPool2D: everything the compiler knows about them, in one file.
+//
+// Semantics: TFLite AVERAGE_POOL_2D and MAX_POOL_2D over NHWC with a fused activation;
+// ONNX AveragePool, MaxPool and their global forms map to them
+// (import/onnx/convert_pool.cc). Invariants: the output shape follows TFLite's padding
+// rule with dilation 1; int8 input and output share one scale and zero point, as TFLite
+// Micro's PoolingPrepare requires (|scale difference| <= 1e-6, micro/kernels/
+// pooling_common.cc), and the average divides by the taps inside the input. Quantization
+// keeps the input's parameters; channels pass through for pruning. TFLite: builtins
+// AVERAGE_POOL_2D (1) and MAX_POOL_2D (17) with Pool2DOptions, version 2 for int8;
+// explicit padding other than SAME or VALID has no TFLite form and is refused.
+#include "ops/pool.h"
+
+#include <fmt/format.h>
+
+#include <nlohmann/json.hpp>
+
+#include "export/tflite_builder.h"
+#include "import/tflite/op_mapper.h"
+#include "ops/host_op.h"
+#include "plan/lower_conv.h"
+
+namespace tinyforge {
+namespace {
+
+using tflite_import::OpMapper;
+
+ir::Node read_pool(OpMapper& m, OpCode op) {
+  m.require_arity(1, 1);
+  const auto* o =
+      m.options(m.op().builtin_options_as_Pool2DOptions(), tfl::BuiltinOptions::Pool2DOptions);
+  if (!o) m.fail("Pool2DOptions missing; expected filter size, strides and padding");
+  ir::Node n{op, {}, {}, {}, {}};
+  ops::PoolAttrs p;
+  ops::WindowAttrs& a = p.window;
+  a.padding = m.padding(o->padding());
+  a.stride_h = m.window(o->stride_h(), "stride_h");
+  a.stride_w = m.window(o->stride_w(), "stride_w");
+  a.filter_h = m.window(o->filter_height(), "filter_height");
+  a.filter_w = m.window(o->filter_width(), "filter_width");
+  p.activation = m.activation(o->fused_activation_function());
+  const ir::Tensor& in = m.input(0);
+  m.require_rank(in, m.in_label(0), 4);
+  const ir::Tensor& out = m.output();
+  m.require_activation_types(in, out);
+  m.require_same_quant(in, m.in_label(0), out, m.out_label());
+  const int32_t oh = m.out_extent(in.shape[1], a.filter_h, a.stride_h, 1, a.padding, "height");
+  const int32_t ow = m.out_extent(in.shape[2], a.filter_w, a.stride_w, 1, a.padding, "width");
+  m.require_shape(out, m.out_label(), {in.shape[0], oh, ow, in.shape[3]});
+  n.params = p;
+  return n;
+}
+
+ir::Node read_average(OpMapper& m) { return read_pool(m, OpCode::AveragePool2D); }
+ir::Node read_max(OpMapper& m) { return read_pool(m, OpCode::MaxPool2D); }
+
+void write_pool(tflite_export::ModelBuilder& b, size_t node, tfl::BuiltinOperator builtin) {
+  using namespace tflite_export;
+  const ir::Node& n = b.graph().nodes[node];
+  const auto& p = n.params.get<ops::PoolAttrs>();
+  const ops::WindowAttrs& a = p.window;
+  const WindowPadding wp = window_padding(b, node, a, a.filter_h, a.filter_w, 1, 1);
+  if (wp.needs_pad_op)
+    refuse(b, node,
+           fmt::format("padding top {} left {} bottom {} right {} is neither SAME nor VALID; "
+                       "TFLite pools have no explicit padding",
+                       a.pad_top, a.pad_left, a.pad_bottom, a.pad_right));
+  const auto options = tfl::CreatePool2DOptions(b.fbb(), wp.padding, a.stride_w, a.stride_h,
+                                                a.filter_w, a.filter_h, activation(p.activation));
+  b.add_operator(builtin, is_int8(b, node) ? 2 : 1, io_of(b, n.inputs), io_of(b, n.outputs),
+                 tfl::BuiltinOptions::Pool2DOptions, options.Union());
+}
+
+void write_average(tflite_export::ModelBuilder& b, size_t node) {
+  write_pool(b, node, tfl::BuiltinOperator::AVERAGE_POOL_2D);
+}
+void write_max(tflite_export::ModelBuilder& b, size_t node) {
+  write_pool(b, node, tfl::BuiltinOperator::MAX_POOL_2D);
+}
+
+}  // namespace
+
+namespace plan {
+namespace {
+
+using namespace conv_lowering;
+
+Pool2DParams lower_pool(ir::Graph& g, size_t node, LoweredOp& lowered) {
+  const Operands o = operands(g, node, false);
+  require_rank(g, node, o.input, "input", 4);
+  require_rank(g, node, o.output, "output", 4);
+  const DType type = activation_type(g, node, o);
+  const auto& attrs = g.nodes[node].params.get<ops::PoolAttrs>();
+  const ops::WindowAttrs& a = attrs.window;
+  const Window2D win =
+      window_2d(g, node, o, a, a.filter_h, a.filter_w, 1, 1, g.tensors[o.input].shape[3]);
+  Pool2DParams p{};
+  p.stride_h = to_int16(g, node, a.stride_h, "stride_h");
+  p.stride_w = to_int16(g, node, a.stride_w, "stride_w");
+  p.filter_h = to_int16(g, node, a.filter_h, "filter_h");
+  p.filter_w = to_int16(g, node, a.filter_w, "filter_w");
+  p.pad_top = to_int16(g, node, win.h.pad_before, "top padding");
+  p.pad_left = to_int16(g, node, win.w.pad_before, "left padding");
+  const FloatRange f = float_clamp(attrs.activation);
+  p.f_act_min = f.min;
+  p.f_act_max = f.max;
+  p.act_min = -128;
+  p.act_max = 127;
+  if (type == DType::i8) {
+    const ActQuant in = activation_quant(g, node, o.input, "input");
+    const ActQuant out = activation_quant(g, node, o.output, "output");
+    if (std::abs(static_cast<double>(in.scale) - static_cast<double>(out.scale)) > 1e-6 ||
+        in.zero_point != out.zero_point)
+      refuse(g, node,
+             fmt::format("input quantization (scale {}, zero point {}) differs from the "
+                         "output's (scale {}, zero point {}); expected the same, as "
+                         "TFLite's pooling requires",
+                         in.scale, in.zero_point, out.scale, out.zero_point));
+    const ClampRange r = activation_range_int8(attrs.activation, out.scale, out.zero_point);
+    if (r.min > r.max)
+      refuse(g, node,
+             fmt::format("fused activation leaves an empty int8 range [{}, {}]", r.min, r.max));
+    p.act_min = r.min;
+    p.act_max = r.max;
+  }
+  lowered.inputs = {o.input};
+  return p;
+}
+
+}  // namespace
+
+LoweredOp lower_AveragePool2D(ir::Graph& g, size_t node) {
+  LoweredOp lowered;
+  lowered.params = params_bytes(lower_pool(g, node, lowered));
+  return lowered;
+}
+
+LoweredOp lower_MaxPool2D(ir::Graph& g, size_t node) {
+  LoweredOp lowered;
+  lowered.params = params_bytes(lower_pool(g, node, lowered));
+  return lowered;
+}
+
+}  // namespace plan
+
+namespace ops {
+namespace {
+
+void describe(const ir::Node& n, nlohmann::json& out) {
+  const WindowAttrs& a = n.params.get<PoolAttrs>().window;
+  describe_window(a, out);
+  out["filter"] = {a.filter_h, a.filter_w};
+}
+
+constexpr ir::OpTraits kTraits{ir::QuantRule::same_as_input, 0.0f, 0, -1, false,
+                               ir::ChannelRule::window};
+
+}  // namespace
+
+const HostOp& host_op_AveragePool2D() {
+  static const HostOp op{kTraits,
+                         {{static_cast<int32_t>(tfl::BuiltinOperator::AVERAGE_POOL_2D),
+                           "AVERAGE_POOL_2D", read_average}},
+                         write_average,
+                         activation_field<PoolAttrs>,
+                         /*copies_input=*/nullptr,
+                         /*blocks_channels=*/nullptr,
+                         describe};
+  return op;
+}
+
+const HostOp& host_op_MaxPool2D() {
+  static const HostOp op{
+      kTraits,
+      {{static_cast<int32_t>(tfl::BuiltinOperator::MAX_POOL_2D), "MAX_POOL_2D", read_max}},
+      write_max,
+      activation_field<PoolAttrs>,
+      /*copies_input=*/nullptr,
+      /*blocks_channels=*/nullptr,
+      describe};
+  return op;
+}
+
+}  // namespace ops
+}  // namespace tinyforge

@@ -1,0 +1,126 @@
+// Reshape: everything the compiler knows about it, in one file.
+//
+// Semantics: TFLite RESHAPE (the output tensor's shape; ONNX Reshape, Flatten, Squeeze and
+// Unsqueeze map to it, import/onnx/convert_shape.cc). Invariants: the same element count
+// and type in and out; int8 input and output share one scale and zero point (values are
+// only moved), which quantization keeps; channels pass through a flatten of trailing dims
+// for pruning. TFLite: builtin RESHAPE (22) with the new shape as a constant int32 operand
+// and in ReshapeOptions, version 1.
+#include <fmt/format.h>
+
+#include "export/tflite_builder.h"
+#include "import/tflite/op_mapper.h"
+#include "ops/host_op.h"
+#include "plan/lower_elementwise.h"
+
+namespace tinyforge {
+namespace {
+
+using tflite_import::OpMapper;
+using tflite_import::shape_string;
+
+// TFLite's RESHAPE takes its new shape from the constant shape operand (or, without one,
+// the options' new_shape), -1 standing for the one dimension inferred; we take the output
+// tensor's shape. The two must agree, or the model would run with another shape than
+// TFLite gives it.
+void check_new_shape(OpMapper& m, const ir::Tensor& out) {
+  std::vector<int32_t> shape;
+  std::string what;
+  if (m.input_index(1, /*optional=*/true) >= 0 && m.input(1).constant) {
+    const ir::Tensor& t = m.input(1);
+    m.require_type(t, m.in_label(1), DType::i32);
+    for (int64_t i = 0; i < t.elements(); ++i) shape.push_back(t.at<int32_t>(i));
+    what = m.in_label(1);
+  } else {
+    const auto* o =
+        m.options(m.op().builtin_options_as_ReshapeOptions(), tfl::BuiltinOptions::ReshapeOptions);
+    if (!o || !o->new_shape()) return;  // nothing but the output tensor says the shape
+    shape.assign(o->new_shape()->begin(), o->new_shape()->end());
+    what = "ReshapeOptions new_shape";
+  }
+  bool agrees = shape.size() == out.shape.size();
+  int inferred = 0;
+  for (size_t i = 0; agrees && i < shape.size(); ++i) {
+    if (shape[i] == -1)
+      ++inferred;
+    else
+      agrees = shape[i] == out.shape[i];
+  }
+  if (!agrees || inferred > 1)
+    m.fail(fmt::format("{} is {} but {} has shape {}; expected them to agree (-1 at most once)",
+                       what, shape_string(shape), m.out_label(), shape_string(out.shape)));
+}
+
+ir::Node read_tflite(OpMapper& m) {
+  m.require_arity(1, 2);
+  ir::Node n{OpCode::Reshape, {}, {}, {}, {}};
+  const ir::Tensor& in = m.input(0);
+  const ir::Tensor& out = m.output();
+  m.require_type(out, m.out_label(), in.type);
+  if (in.elements() != out.elements())
+    m.fail(
+        fmt::format("{} has shape {} ({} elements) but {} has shape {}; expected the same "
+                    "number of elements",
+                    m.in_label(0), shape_string(in.shape), in.elements(), m.out_label(),
+                    shape_string(out.shape)));
+  m.require_per_tensor(in, m.in_label(0));
+  m.require_same_quant(in, m.in_label(0), out, m.out_label());
+  check_new_shape(m, out);
+  n.inputs = {m.input_index(0)};  // the output tensor's shape rules, not operand 1
+  return n;
+}
+
+void write_tflite(tflite_export::ModelBuilder& b, size_t node) {
+  using namespace tflite_export;
+  const ir::Node& n = b.graph().nodes[node];
+  const ir::Tensor& out = out_tensor(b, node);
+  const int32_t rank = static_cast<int32_t>(out.shape.size());
+  const int32_t shape = b.constant_i32(out.name + "/shape", {rank}, out.shape);
+  const auto new_shape = b.fbb().CreateVector(out.shape);
+  const auto options = tfl::CreateReshapeOptions(b.fbb(), new_shape);
+  b.add_operator(tfl::BuiltinOperator::RESHAPE, 1, {b.tensor(n.inputs[0]), shape},
+                 io_of(b, n.outputs), tfl::BuiltinOptions::ReshapeOptions, options.Union());
+}
+
+}  // namespace
+
+namespace plan {
+
+using namespace elementwise_lowering;
+
+LoweredOp lower_Reshape(ir::Graph& g, size_t node) {
+  const ir::Node& n = node_with_arity(g, node, 1);
+  const int in = n.inputs[0], out = n.outputs[0];
+  for (int t : {in, out}) require_rank_at_most_4(g, node, t);
+  const ir::Tensor& ti = g.tensors[in];
+  const ir::Tensor& to = g.tensors[out];
+  if (ti.type != to.type)
+    refuse(g, node,
+           fmt::format("changes the element type from {} to {}", dtype_name(ti.type),
+                       dtype_name(to.type)));
+  if (ti.elements() != to.elements())
+    refuse(g, node,
+           fmt::format("output shape {} holds {} elements; the input {} holds {}",
+                       shape_str(to.shape), to.elements(), shape_str(ti.shape), ti.elements()));
+  LoweredOp op;
+  op.params = params_bytes(ReshapeParams{});
+  op.inputs = {in};  // the new-shape tensor (input 1, if any) is already folded into `out`
+  return op;
+}
+
+}  // namespace plan
+
+namespace ops {
+
+const HostOp& host_op_Reshape() {
+  static const HostOp op{
+      ir::OpTraits{ir::QuantRule::same_as_input, 0.0f, 0, -1, false, ir::ChannelRule::flatten},
+      {{static_cast<int32_t>(tfl::BuiltinOperator::RESHAPE), "RESHAPE", read_tflite}},
+      write_tflite,
+      /*fused_activation=*/nullptr,
+      [](const ir::Node&) { return "reshape to the same shape"; }};
+  return op;
+}
+
+}  // namespace ops
+}  // namespace tinyforge

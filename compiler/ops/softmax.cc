@@ -1,0 +1,142 @@
+// Softmax: everything the compiler knows about it, in one file.
+//
+// Semantics: TFLite SOFTMAX over the last dim with a beta; ONNX Softmax maps to it when
+// its axis is last (import/onnx/convert_shape.cc). int8 as TFLite Micro's
+// CalculateSoftmaxParams (micro/kernels/softmax_common.cc) and PreprocessSoftmaxScaling
+// (quantization_util.cc, double rounding build). Invariants: beta finite and > 0; the int8
+// output has scale 1/256 and zero point -128, which quantization fixes. Channels do not
+// pass through for pruning. TFLite: builtin SOFTMAX (25) with SoftmaxOptions, version 2
+// for int8.
+#include "ops/softmax.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <cmath>
+#include <nlohmann/json.hpp>
+
+#include "export/tflite_builder.h"
+#include "import/tflite/op_mapper.h"
+#include "ops/host_op.h"
+#include "plan/lower_elementwise.h"
+
+namespace tinyforge {
+namespace {
+
+using tflite_import::OpMapper;
+
+ir::Node read_tflite(OpMapper& m) {
+  m.require_arity(1, 1);
+  const auto* o =
+      m.options(m.op().builtin_options_as_SoftmaxOptions(), tfl::BuiltinOptions::SoftmaxOptions);
+  if (!o) m.fail("SoftmaxOptions missing; expected beta");
+  ir::Node n{OpCode::Softmax, {}, {}, {}, {}};
+  const float beta = o->beta();
+  if (!std::isfinite(beta) || beta <= 0.0f)
+    m.fail(fmt::format("beta is {}; expected a finite value > 0", beta));
+  n.params = ops::SoftmaxAttrs{beta};
+  const ir::Tensor& in = m.input(0);
+  const ir::Tensor& out = m.output();
+  m.require_activation_types(in, out);
+  if (in.shape.empty()) m.fail(fmt::format("{} is a scalar; expected rank >= 1", m.in_label(0)));
+  m.require_shape(out, m.out_label(), in.shape);
+  // TFLite's int8 softmax writes probabilities with scale 1/256 and zero point -128.
+  if (out.type == DType::i8 &&
+      (out.quant.scale[0] != 1.0f / 256 || out.quant.zero_point[0] != -128))
+    m.fail(fmt::format("{} has scale {} and zero point {}; expected 1/256 and -128", m.out_label(),
+                       out.quant.scale[0], out.quant.zero_point[0]));
+  return n;
+}
+
+void write_tflite(tflite_export::ModelBuilder& b, size_t node) {
+  using namespace tflite_export;
+  const ir::Node& n = b.graph().nodes[node];
+  const auto options =
+      tfl::CreateSoftmaxOptions(b.fbb(), n.params.get_or_default<ops::SoftmaxAttrs>().beta);
+  b.add_operator(tfl::BuiltinOperator::SOFTMAX, is_int8(b, node) ? 2 : 1, io_of(b, n.inputs),
+                 io_of(b, n.outputs), tfl::BuiltinOptions::SoftmaxOptions, options.Union());
+}
+
+}  // namespace
+
+namespace plan {
+
+using namespace elementwise_lowering;
+
+LoweredOp lower_Softmax(ir::Graph& g, size_t node) {
+  const ir::Node& n = node_with_arity(g, node, 1);
+  const float beta = n.params.get_or_default<ops::SoftmaxAttrs>().beta;
+  const int in = n.inputs[0], out = n.outputs[0];
+  for (int t : {in, out}) require_rank_at_most_4(g, node, t);
+  if (g.tensors[in].shape != g.tensors[out].shape || g.tensors[in].shape.empty())
+    refuse(g, node,
+           fmt::format("input shape {} and output shape {} must be equal and of rank >= 1",
+                       shape_str(g.tensors[in].shape), shape_str(g.tensors[out].shape)));
+  SoftmaxParams p{};
+  p.beta = beta;
+  const DType type = g.tensors[in].type;
+  if (type == DType::f32) {
+    require_dtype(g, node, out, DType::f32, "output");
+  } else if (type == DType::i8) {
+    const TensorQuant qi = per_tensor_int8(g, node, in, "input");
+    const TensorQuant qo = per_tensor_int8(g, node, out, "output");
+    // softmax_common.cc CalculateSoftmaxParams: int8 output must be scale 1/256, zp -128.
+    if (qo.zero_point != -128 || qo.scale != 1.0f / 256)
+      refuse(g, node,
+             fmt::format("int8 output has scale {} and zero point {}; expected 1/256 and -128",
+                         qo.scale, qo.zero_point));
+    // quantization_util.cc PreprocessSoftmaxScaling (double rounding build): the input
+    // difference is scaled into Q5.26, the real multiplier capped at 2^31 - 1.
+    constexpr int kScaledDiffIntegerBits = 5;
+    const double real = std::min(static_cast<double>(beta) * static_cast<double>(qi.scale) *
+                                     static_cast<double>(1 << (31 - kScaledDiffIntegerBits)),
+                                 static_cast<double>((1LL << 31) - 1));
+    if (!(real > 1.0))  // QuantizeMultiplierGreaterThanOne's requirement
+      refuse(g, node,
+             fmt::format("beta * input scale = {} is too small for the int8 reference "
+                         "softmax (needs beta * scale * 2^26 > 1)",
+                         static_cast<double>(beta) * qi.scale));
+    const QuantizedMultiplier m = quantize_multiplier(real);
+    p.input_multiplier = m.multiplier;
+    p.input_left_shift = m.shift;
+    // CalculateInputRadius(5, left_shift, 31): the largest |difference| whose rescaled
+    // value still fits in Q5.26, floored.
+    const double radius = std::floor(1.0 * ((1 << kScaledDiffIntegerBits) - 1) *
+                                     static_cast<double>(1LL << (31 - kScaledDiffIntegerBits)) /
+                                     static_cast<double>(1LL << m.shift));
+    p.diff_min = -static_cast<int32_t>(radius);
+  } else {
+    refuse(g, node, fmt::format("input is {}; expected float32 or int8", dtype_name(type)));
+  }
+  LoweredOp op;
+  op.params = params_bytes(p);
+  op.inputs = {in};
+  return op;
+}
+
+}  // namespace plan
+
+namespace ops {
+namespace {
+
+void describe(const ir::Node& n, nlohmann::json& out) {
+  out["beta"] = n.params.get_or_default<SoftmaxAttrs>().beta;
+}
+
+}  // namespace
+
+const HostOp& host_op_Softmax() {
+  // int8 probabilities as TFLite writes them: scale 1/256, zero point -128.
+  static const HostOp op{
+      ir::OpTraits{ir::QuantRule::fixed, 1.0f / 256, -128, -1, false, ir::ChannelRule::blocks},
+      {{static_cast<int32_t>(tfl::BuiltinOperator::SOFTMAX), "SOFTMAX", read_tflite}},
+      write_tflite,
+      /*fused_activation=*/nullptr,
+      /*copies_input=*/nullptr,
+      /*blocks_channels=*/nullptr,
+      describe};
+  return op;
+}
+
+}  // namespace ops
+}  // namespace tinyforge
