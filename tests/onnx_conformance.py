@@ -77,6 +77,8 @@ CLAIMED_OPS = {
     "GlobalMaxPool": (),
     "Squeeze": (1,),
     "Unsqueeze": (1,),
+    "LeakyRelu": (),
+    "ReduceMean": (),
 }
 
 

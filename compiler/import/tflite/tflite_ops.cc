@@ -429,6 +429,12 @@ ir::Node map_operator(Reader& reader, int op_index) {
       node = read->read(m);
     }
   }
+  // A host op's read function that lists the inputs itself (constant operands held in its
+  // params, e.g. MEAN's axis) keeps those.
+  if (!node.inputs.empty()) {
+    node.outputs.push_back(m.output_index());
+    return node;
+  }
   // Inputs the IR keeps: RESHAPE drops its shape operand, the rest keep all (bias -1 allowed).
   // Conv, depthwise and FC always get 3 inputs, -1 for an absent bias.
   size_t kept = m.num_inputs();
