@@ -79,6 +79,7 @@ CLAIMED_OPS = {
     "Unsqueeze": (1,),
     "LeakyRelu": (),
     "ReduceMean": (),
+    "Slice": (1, 2, 3, 4),
 }
 
 

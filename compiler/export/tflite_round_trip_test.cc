@@ -13,6 +13,7 @@
 #include "ir_test_graphs.h"
 #include "ops/leaky_relu.h"
 #include "ops/reduce.h"
+#include "ops/strided_slice.h"
 #include "ops/sub_squared_difference.h"
 
 namespace tinyforge {
@@ -206,6 +207,25 @@ ir::Graph reduce(OpCode op, bool int8) {
   return g;
 }
 
+// StridedSlice with masks, a negative stride and a shrunk dim.
+ir::Graph strided_slice(bool int8) {
+  GraphBuilder b(21);
+  const int x = b.activation("x", {2, 5, 6, 3});
+  const int y = b.activation("y", {2, 3, 2});
+  if (int8)
+    for (int t : {x, y}) quantize_tensor(b.g.tensors[t], 0.02f, -9);
+  ir::Graph g = one_op(b, OpCode::StridedSlice, {x}, y);
+  ops::StridedSliceOptions o;
+  o.begin = {0, 4, 1, 2};
+  o.end = {0, 0, -1, 3};
+  o.strides = {1, -2, 3, 1};
+  o.begin_mask = 1;
+  o.end_mask = 1 | 2;
+  o.shrink_axis_mask = 8;
+  g.nodes[0].params = o;
+  return g;
+}
+
 ir::Graph unary(OpCode op, bool int8, float out_scale = 0, int32_t out_zp = 0) {
   GraphBuilder b(8);
   const int x = b.activation("x", {2, 7});
@@ -363,6 +383,8 @@ std::vector<Case> cases() {
       {"Mean_i8", [] { return reduce(OpCode::Mean, true); }},
       {"Sum_f32", [] { return reduce(OpCode::Sum, false); }},
       {"Sum_i8", [] { return reduce(OpCode::Sum, true); }},
+      {"StridedSlice_f32", [] { return strided_slice(false); }},
+      {"StridedSlice_i8", [] { return strided_slice(true); }},
   };
 }
 

@@ -267,6 +267,13 @@ struct ReduceParams {
   float scale, bias;
 };
 
+// out[i0..i3] = in[start_d + i_d * stride_d], i_d < count_d (TFLite STRIDED_SLICE and SLICE
+// with constant operands, ONNX Slice); entries past the input rank are start 0, stride 1,
+// count 1. Any dtype; int8 input and output share one quantization (bytes are copied).
+struct StridedSliceParams {
+  int32_t start[4], stride[4], count[4];
+};
+
 #define OP(name, params, min_in, max_in, n_out)                                      \
   static_assert(std::is_trivially_copyable<params>::value && sizeof(params) % 4 == 0, \
                 #params " must be a 4-byte-multiple POD");
