@@ -1,7 +1,8 @@
 // OTA commands:
 //   tinyforge keygen -o KEY [--force]             Ed25519 key pair: KEY (secret), KEY.pub
 //   tinyforge package BLOB --key KEY --version V --counter N [--model-id ID]
-//                     [--target T] [--base BLOB] [--self-test-input F ... | --no-self-test]
+//                     [--target T] [--base OLD.tfp [--full]]
+//                     [--self-test-input F ... | --no-self-test]
 //                     [--add-key NEW.pub] [--revoke-key OLD.pub] -o U.tfu
 //   tinyforge verify U.tfu --pub KEY.pub          exit 0 only for an intact, authentic package
 #include <fmt/format.h>
@@ -15,6 +16,7 @@
 #include "cli/contract.h"
 #include "io/files.h"
 #include "ir/graph.h"
+#include "ota/delta_writer.h"
 #include "ota/package_writer.h"
 #include "ota/self_test_writer.h"
 #include "ota/signing_keys.h"
@@ -36,11 +38,11 @@ std::string file_stem(const std::string& path) {
 void require_plan_blob(const std::string& path, const std::vector<uint8_t>& bytes) {
   std::vector<uint32_t> aligned((bytes.size() + 3) / 4);
   if (!bytes.empty()) std::memcpy(aligned.data(), bytes.data(), bytes.size());
-  const Status s =
-      validate_plan(reinterpret_cast<const uint8_t*>(aligned.data()), static_cast<uint32_t>(bytes.size()));
+  const Status s = validate_plan(reinterpret_cast<const uint8_t*>(aligned.data()),
+                                 static_cast<uint32_t>(bytes.size()));
   if (s != Status::ok)
     throw tinyforge::Error(path + ": not a valid plan blob (" + status_name(s) +
-                    "; make one with `tinyforge compile`)");
+                           "; make one with `tinyforge compile`)");
 }
 
 // Security counters are decimal: "010" is ten, never octal eight.
@@ -68,7 +70,8 @@ void add_keygen(CLI::App& app) {
   auto* cmd = app.add_subcommand("keygen", "Create an Ed25519 key pair for signing OTA packages");
   auto out = std::make_shared<std::string>();
   auto force = std::make_shared<bool>(false);
-  cmd->add_option("-o,--output", *out, "secret key file to write; the public key goes to FILE.pub")->required();
+  cmd->add_option("-o,--output", *out, "secret key file to write; the public key goes to FILE.pub")
+      ->required();
   cmd->add_flag("--force", *force, "overwrite existing key files");
   auto result = std::make_shared<Result>();
   result->add_flag(cmd);
@@ -80,8 +83,8 @@ void add_keygen(CLI::App& app) {
     j["secret_key"] = *out;
     j["public_key_file"] = *out + ".pub";
     j["public_key"] = pub;
-    result->print(j, fmt::format("{}: secret key (keep it private)\n{}.pub: public key {}\n",
-                                 *out, *out, pub));
+    result->print(j, fmt::format("{}: secret key (keep it private)\n{}.pub: public key {}\n", *out,
+                                 *out, pub));
   });
 }
 
@@ -91,6 +94,7 @@ void add_package(CLI::App& app) {
     std::string blob, key, version, model_id, target, base, out, counter, add_key, revoke_key;
     std::vector<std::string> self_test_inputs;
     bool no_self_test = false;
+    bool full = false;
     Result result;
   };
   auto a = std::make_shared<Args>();
@@ -101,18 +105,25 @@ void add_package(CLI::App& app) {
                   "security counter, decimal: devices refuse packages below their installed one")
       ->check(decimal_u32())
       ->required();
-  cmd->add_option("--model-id", a->model_id, "model id, 1..32 characters (default: the blob's file name)");
+  cmd->add_option("--model-id", a->model_id,
+                  "model id, 1..32 characters (default: the blob's file name)");
   cmd->add_option("--target", a->target,
                   "target the package is for (default: the one the blob was compiled for, "
                   "cortex-m4 for a host blob)")
       ->check(target_check(false));
-  cmd->add_option("--base", a->base, "plan blob the device must be running to accept this package");
+  cmd->add_option("--base", a->base,
+                  "plan blob (.tfp) the device runs: write a delta package against it (devices "
+                  "running anything else refuse it)");
+  cmd->add_flag("--full", a->full,
+                "with --base: ship the whole plan, only requiring the device to run the base");
   cmd->add_option("--self-test-input", a->self_test_inputs,
                   "raw input tensor(s) for the known-answer self-test (default: pseudo-random)");
   cmd->add_flag("--no-self-test", a->no_self_test,
                 "no known-answer self-test (devices refuse such packages unless they opt out)");
-  cmd->add_option("--add-key", a->add_key, "key rotation: devices trust this KEY.pub once this update is confirmed");
-  cmd->add_option("--revoke-key", a->revoke_key, "revocation: devices stop trusting this KEY.pub once confirmed");
+  cmd->add_option("--add-key", a->add_key,
+                  "key rotation: devices trust this KEY.pub once this update is confirmed");
+  cmd->add_option("--revoke-key", a->revoke_key,
+                  "revocation: devices stop trusting this KEY.pub once confirmed");
   cmd->add_option("-o,--output", a->out, "package file to write")->required();
   a->result.add_flag(cmd);
   cmd->callback([a] {
@@ -126,9 +137,10 @@ void add_package(CLI::App& app) {
     if (compiled && compiled->target != "host") {
       if (target.empty()) target = compiled->target;
       if (target != compiled->target)
-        throw tinyforge::Error(fmt::format("{}: compiled for {}, packaged for {} (recompile with "
-                                    "`tinyforge compile --target {}`)",
-                                    a->blob, compiled->target, target, target));
+        throw tinyforge::Error(
+            fmt::format("{}: compiled for {}, packaged for {} (recompile with "
+                        "`tinyforge compile --target {}`)",
+                        a->blob, compiled->target, target, target));
     } else if (target.empty()) {
       target = "cortex-m4";
     }
@@ -137,15 +149,19 @@ void add_package(CLI::App& app) {
     spec.version = ota::parse_semver(a->version);
     spec.security_counter = parse_counter(a->counter);
     spec.target = target;
+    if (a->full && a->base.empty()) throw UsageError("--full needs --base");
+    std::vector<uint8_t> base_plan;
     if (!a->base.empty()) {
-      std::vector<uint8_t> base = io::read_file(a->base);
-      while (base.size() % 4 != 0) base.push_back(0);  // as the plan lies in the payload
+      base_plan = read_input(a->base).bytes;
+      require_plan_blob(a->base, base_plan);
+      const std::vector<uint8_t> base = ota::base_image(base_plan);  // as the plan lies in flash
       std::array<uint8_t, ota::kDigestBytes> digest;
       ota::sha256(base.data(), base.size(), digest.data());
       spec.base_sha256 = digest;
     }
     if (!a->add_key.empty()) spec.add_key = ota::load_public_key(a->add_key);
-    if (!a->revoke_key.empty()) spec.revoke_key_id = ota::key_id(ota::load_public_key(a->revoke_key));
+    if (!a->revoke_key.empty())
+      spec.revoke_key_id = ota::key_id(ota::load_public_key(a->revoke_key));
     if (a->no_self_test && !a->self_test_inputs.empty())
       throw UsageError("--no-self-test and --self-test-input exclude each other");
     std::vector<uint8_t> self_test;
@@ -155,7 +171,12 @@ void add_package(CLI::App& app) {
       self_test = ota::make_self_test(blob, test);
     }
     const ota::KeyPair keys = ota::load_secret_key(a->key);
-    const std::vector<uint8_t> package = ota::write_package(spec, blob, keys.secret_key, self_test);
+    const bool delta = !a->base.empty() && !a->full;
+    const std::vector<uint8_t> package =
+        delta ? ota::write_delta_package(spec, base_plan, blob, keys.secret_key, self_test)
+              : ota::write_package(spec, blob, keys.secret_key, self_test);
+    const size_t full_bytes =
+        delta ? ota::write_package(spec, blob, keys.secret_key, self_test).size() : package.size();
     io::write_file(a->out, package);
     if (!compiled || compiled->target == "host") check_blob_target(a->blob, blob, target);
     nlohmann::ordered_json j;
@@ -168,17 +189,23 @@ void add_package(CLI::App& app) {
     j["payload_bytes"] = blob.size();
     j["self_test_bytes"] = self_test.size();
     j["package_bytes"] = package.size();
-    a->result.print(j, fmt::format("{}: {} {} counter {} target {} key {:08x}, plan {} bytes, "
-                                   "self-test {} bytes, package {} bytes\n",
-                                   a->out, spec.model_id, ota::semver_text(spec.version),
-                                   spec.security_counter, spec.target,
-                                   ota::key_id(keys.public_key), blob.size(), self_test.size(),
-                                   package.size()));
+    j["delta"] = delta;
+    if (delta) j["full_package_bytes"] = full_bytes;
+    a->result.print(
+        j, fmt::format("{}: {} {} counter {} target {} key {:08x}, plan {} bytes, "
+                       "self-test {} bytes, package {} bytes{}\n",
+                       a->out, spec.model_id, ota::semver_text(spec.version), spec.security_counter,
+                       spec.target, ota::key_id(keys.public_key), blob.size(), self_test.size(),
+                       package.size(),
+                       delta ? fmt::format(" (delta against {}; the full package: {} bytes)",
+                                           a->base, full_bytes)
+                             : std::string()));
   });
 }
 
 void add_verify(CLI::App& app) {
-  auto* cmd = app.add_subcommand("verify", "Check an OTA package: signature, manifest, size and payload hash");
+  auto* cmd = app.add_subcommand(
+      "verify", "Check an OTA package: signature, manifest, size and payload hash");
   auto path = std::make_shared<std::string>();
   auto pub = std::make_shared<std::string>();
   cmd->add_option("PACKAGE", *path, "package (.tfu)")->required();
@@ -193,7 +220,7 @@ void add_verify(CLI::App& app) {
     const Status s = ota::verify_package(bytes.data(), bytes.size(), key.data(), &m);
     if (s != Status::ok)
       throw tinyforge::Error(*path + ": rejected: " + status_name(s) +
-                      " (not a package signed by this key, or damaged)");
+                             " (not a package signed by this key, or damaged)");
     nlohmann::ordered_json j;
     j["package"] = *path;
     j["ok"] = true;
@@ -202,9 +229,18 @@ void add_verify(CLI::App& app) {
     j["counter"] = m.security_counter;
     j["target"] = m.target;
     j["payload_bytes"] = m.payload_size;
-    result->print(j, fmt::format("{}: ok: {} {} counter {} target {}, payload {} bytes\n", *path,
+    j["delta"] = m.has_delta;
+    if (m.has_delta) {
+      j["delta_bytes"] = m.delta_size;
+      j["base_sha256"] = ota::to_hex(m.base_sha256, ota::kDigestBytes);
+    }
+    result->print(j, fmt::format("{}: ok: {} {} counter {} target {}, payload {} bytes{}\n", *path,
                                  m.model_id, ota::semver_text(m.version), m.security_counter,
-                                 m.target, m.payload_size));
+                                 m.target, m.payload_size,
+                                 m.has_delta ? fmt::format(" (sent as a {}-byte delta; the device "
+                                                           "checks the rebuilt payload)",
+                                                           m.delta_size)
+                                             : std::string()));
   });
 }
 

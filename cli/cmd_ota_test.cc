@@ -9,8 +9,8 @@
 #include <sstream>
 #include <string>
 
-#include "host/compile.h"
 #include "cli_run.h"
+#include "host/compile.h"
 #include "io/files.h"
 #include "tflite_model_builder.h"
 
@@ -57,7 +57,8 @@ TEST_F(OtaCli, KeygenPackageVerifyRoundTrip) {
   expect_one_error_line(r, "already exists");
   ASSERT_EQ(run("keygen -o '" + other + "'").exit_code, 0);
 
-  r = run("package '" + path("tiny.tfp") + "' --key '" + key + "' --version 1.4.2 --counter 7 --model-id kws -o '" + pkg + "'");
+  r = run("package '" + path("tiny.tfp") + "' --key '" + key +
+          "' --version 1.4.2 --counter 7 --model-id kws -o '" + pkg + "'");
   ASSERT_EQ(r.exit_code, 0) << r.err;
   r = run("verify '" + pkg + "' --pub '" + key + ".pub'");
   EXPECT_EQ(r.exit_code, 0) << r.err;
@@ -69,7 +70,8 @@ TEST_F(OtaCli, KeygenPackageVerifyRoundTrip) {
 
   std::vector<uint8_t> bytes = io::read_file(pkg);
   const std::vector<uint8_t> original = bytes;
-  for (size_t at : {size_t{20}, bytes.size() / 2, bytes.size() - 1}) {  // manifest, payload, payload
+  for (size_t at :
+       {size_t{20}, bytes.size() / 2, bytes.size() - 1}) {  // manifest, payload, payload
     bytes = original;
     bytes[at] ^= 0x04;
     io::write_file(path("tampered.tfu"), bytes);
@@ -93,14 +95,20 @@ TEST_F(OtaCli, BadArgumentsAndInputs) {
   ASSERT_EQ(run("keygen -o '" + key + "'").exit_code, 0);
   EXPECT_EQ(run("verify").exit_code, 2);
   EXPECT_EQ(run("package '" + path("tiny.tfp") + "' --key '" + key + "' -o x.tfu").exit_code, 2);
-  EXPECT_EQ(run("package '" + path("tiny.tfp") + "' --key '" + key + "' --version 1.0.0 --counter -3 -o '" + path("x.tfu") + "'").exit_code, 2);
-  CliRun r = run("package '" + path("tiny.tfp") + "' --key '" + key + "' --version 1.0 --counter 1 -o '" + path("x.tfu") + "'");
+  EXPECT_EQ(run("package '" + path("tiny.tfp") + "' --key '" + key +
+                "' --version 1.0.0 --counter -3 -o '" + path("x.tfu") + "'")
+                .exit_code,
+            2);
+  CliRun r = run("package '" + path("tiny.tfp") + "' --key '" + key +
+                 "' --version 1.0 --counter 1 -o '" + path("x.tfu") + "'");
   EXPECT_EQ(r.exit_code, 1);
   expect_one_error_line(r, "MAJOR.MINOR.PATCH");
-  r = run("package '" + key + ".pub' --key '" + key + "' --version 1.0.0 --counter 1 -o '" + path("x.tfu") + "'");
+  r = run("package '" + key + ".pub' --key '" + key + "' --version 1.0.0 --counter 1 -o '" +
+          path("x.tfu") + "'");
   EXPECT_EQ(r.exit_code, 1);
   expect_one_error_line(r, "not a valid plan blob");
-  r = run("package '" + path("tiny.tfp") + "' --key '" + key + ".pub' --version 1.0.0 --counter 1 -o '" + path("x.tfu") + "'");
+  r = run("package '" + path("tiny.tfp") + "' --key '" + key +
+          ".pub' --version 1.0.0 --counter 1 -o '" + path("x.tfu") + "'");
   EXPECT_EQ(r.exit_code, 1);
   expect_one_error_line(r, "secret");
   r = run("verify '" + path("tiny.tfp") + "' --pub '" + key + ".pub'");
@@ -111,6 +119,43 @@ TEST_F(OtaCli, BadArgumentsAndInputs) {
     EXPECT_EQ(r.exit_code, 0) << cmd;
     EXPECT_NE(r.out.find("Usage"), std::string::npos) << cmd;
   }
+}
+
+// --base writes a delta package against the base plan: smaller, verified, inspectable;
+// --full keeps the whole plan; a base that is not a plan blob is refused.
+TEST_F(OtaCli, PackageWithBaseWritesADelta) {
+  const std::string key = path("dev.key");
+  ASSERT_EQ(run("keygen -o '" + key + "'").exit_code, 0);
+  const std::string tiny = path("tiny.tfp");
+  // The same model with one int8 weight changed: same architecture, new weights.
+  testing::ModelSpec tuned = testing::tiny_int8_model();
+  for (auto& t : tuned.tensors)
+    if (t.type == testing::tfl::TensorType::INT8 && !t.data.empty()) {
+      t.data[0] = static_cast<uint8_t>(t.data[0] ^ 1);
+      break;
+    }
+  io::write_file(path("tuned.tflite"), testing::build_tflite(tuned));
+  io::write_file(path("tuned.tfp"), host::compile_model_file(path("tuned.tflite")).blob);
+  const std::string common = "--key '" + key + "' --version 1.1.0 --counter 2 --json ";
+  CliRun r = run("package '" + path("tuned.tfp") + "' " + common + "--base '" + tiny + "' -o '" +
+                 path("d.tfu") + "'");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("\"delta\": true"), std::string::npos) << r.out;
+  r = run("package '" + path("tuned.tfp") + "' " + common + "--base '" + tiny + "' --full -o '" +
+          path("f.tfu") + "'");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_LT(fs::file_size(path("d.tfu")), fs::file_size(path("f.tfu")));
+  r = run("verify '" + path("d.tfu") + "' --pub '" + key + ".pub' --json");
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("\"delta_bytes\""), std::string::npos) << r.out;
+  r = run("inspect '" + path("d.tfu") + "' --json");
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("\"payload_hash_matches\": true"), std::string::npos) << r.out;
+  r = run("package '" + path("tuned.tfp") + "' " + common + "--base '" + key + "' -o '" +
+          path("x.tfu") + "'");
+  EXPECT_EQ(r.exit_code, 1);
+  r = run("package '" + path("tuned.tfp") + "' " + common + "--full -o '" + path("y.tfu") + "'");
+  EXPECT_EQ(r.exit_code, 2);
 }
 
 }  // namespace

@@ -13,7 +13,12 @@
 #include "export/tflite_writer.h"
 #include "cli_run.h"
 #include "io/files.h"
+#include "import/load_model.h"
 #include "ir_test_graphs.h"
+#include "prune/channel_prune.h"
+#include "prune/magnitude_prune.h"
+#include "prune/reconstruct.h"
+#include "quantize/calibrate.h"
 #include "quantize/layer_error.h"
 
 namespace tinyforge::cli {
@@ -46,6 +51,11 @@ class QuantizeCli : public ::testing::Test {
                          path("out.bin") + "'");
     EXPECT_EQ(r.exit_code, 0) << r.err;
     return testing::as_floats(io::read_file(path("out.bin")));
+  }
+
+  // What the library computes for the same model and input, to compare the CLI's file with.
+  std::vector<float> outputs_of_graph(const ir::Graph& g) const {
+    return testing::as_floats(testing::run_graph(g, {io::read_file(path("test.bin"))}, 10));
   }
 
   fs::path dir_;
@@ -86,11 +96,24 @@ TEST_F(QuantizeCli, ExportAndPruneWriteRunnableModels) {
   ASSERT_EQ(p.exit_code, 0) << p.err;
   EXPECT_NE(p.out.find("removed 7 output channel(s) in 2 layer(s)"), std::string::npos) << p.out;
   EXPECT_NE(p.out.find("MACs"), std::string::npos);
-  EXPECT_EQ(outputs_of(path("pruned.tflite")).size(), 100u);
+  // The pruned file computes exactly what the pruned graph does, and differs from the dense one.
+  const ir::Graph dense = load_model(path("float.tflite"));
+  ir::Graph structured = dense;
+  prune::prune_channels(structured, 0.5);
+  const std::vector<float> pruned_out = outputs_of(path("pruned.tflite"));
+  ASSERT_EQ(pruned_out.size(), 100u);
+  EXPECT_EQ(pruned_out, outputs_of_graph(structured));
+  EXPECT_NE(pruned_out, outputs_of(path("float.tflite")));
   const CliRun r = run("prune '" + path("float.tflite") + "' -s 0.5 -c '" + path("cal.bin") +
                        "' -o '" + path("refit.tflite") + "'");
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_NE(r.out.find("50.0%"), std::string::npos) << r.out;
+  ir::Graph refit = dense;
+  prune::prune_unstructured(refit, 0.5);
+  const quantize::CalibrationSet cal =
+      quantize::make_calibration_set(dense, {io::read_file(path("cal.bin"))}, {path("cal.bin")});
+  prune::reconstruct_pruned(refit, dense, cal, prune::kDefaultRidge);
+  EXPECT_EQ(outputs_of(path("refit.tflite")), outputs_of_graph(refit));
 }
 
 TEST_F(QuantizeCli, ErrorsAreOneLine) {

@@ -23,5 +23,8 @@ void add_bench(CLI::App& app);
 void add_export(CLI::App& app);
 void add_quantize(CLI::App& app);
 void add_prune(CLI::App& app);
+void add_report(CLI::App& app);   // cmd_report.cc
+void add_compare(CLI::App& app);  // cmd_compare.cc
+void add_mapview(CLI::App& app);  // cmd_mapview.cc
 
 }  // namespace tinyforge::cli

@@ -44,6 +44,9 @@ int main(int argc, char** argv) {
   add_export(app);
   add_quantize(app);
   add_prune(app);
+  add_report(app);
+  add_compare(app);
+  add_mapview(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {

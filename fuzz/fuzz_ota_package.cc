@@ -3,8 +3,13 @@
 // Input: one mode byte, then the package. Mode bit 0 re-signs the header + manifest with
 // the harness key, so the fuzzer also reaches the manifest parser and the agent's policy
 // checks with authenticated but hostile manifests; bit 1 first rewrites the manifest's
-// payload size and hash to match the payload (reaching past the hash check); bits 2..7 pick
-// the stream chunk size. Seeds (make_fuzz_seeds) are packages signed by the harness key.
+// payload size and hash to match the payload (reaching past the hash check; in a delta
+// package, the delta record's size and hash); bits 2..7 pick the stream chunk size. Seeds
+// (make_fuzz_seeds) are packages signed by the harness key, full and delta ones.
+//
+// Delta packages: the bytes after the signed block also go straight to the delta decoder
+// against harness_base_payload(); and a package whose manifest names a delta is streamed
+// into a device already running the harness base package, so the agent rebuilds it.
 //
 // The oracle is libsodium, not our verifier (fuzz/ota_harness.h): if verify_package, the
 // agent's finish_update or any boot ever accepts or runs a package whose signature is not
@@ -21,6 +26,7 @@
 #include "fuzz/ota_harness.h"
 #include "runtime/ota/testing/nor_flash_sim.h"
 #include "tinyforge/ota/agent.h"
+#include "tinyforge/ota/delta.h"
 #include "tinyforge/ota/package.h"
 
 namespace {
@@ -70,7 +76,7 @@ void check_running(const UpdateAgent& agent, const Device& d, const char* when) 
   if (!r.valid) return;
   const uint8_t* slot = d.memory + d.config.slot_address[r.slot];
   if (!signed_by_harness(slot, kMaxSignedBlockBytes, slot + kSlotPayloadOffset,
-                         kSlot - kSlotPayloadOffset))
+                         kSlot - kSlotPayloadOffset, false))
     finding(when);
 }
 
@@ -83,6 +89,13 @@ void fix_payload_records(std::vector<uint8_t>& pkg) {
   uint8_t* manifest = pkg.data() + kPackageHeaderBytes;
   const uint32_t payload_size = static_cast<uint32_t>(pkg.size() - signed_end);
   uint16_t n = 0;
+  auto* delta = const_cast<uint8_t*>(
+      fuzz::find_record(manifest, manifest_size, static_cast<uint16_t>(RecordType::delta), &n));
+  if (delta != nullptr && n == 4 + kDigestBytes) {
+    for (int i = 0; i < 4; ++i) delta[i] = static_cast<uint8_t>(payload_size >> (8 * i));
+    crypto_hash_sha256(delta + 4, pkg.data() + signed_end, payload_size);
+    return;
+  }
   auto* size = const_cast<uint8_t*>(fuzz::find_record(
       manifest, manifest_size, static_cast<uint16_t>(RecordType::payload_size), &n));
   if (size != nullptr && n == 4)
@@ -91,6 +104,38 @@ void fix_payload_records(std::vector<uint8_t>& pkg) {
       manifest, manifest_size, static_cast<uint16_t>(RecordType::payload_sha256), &n));
   if (hash != nullptr && n == kDigestBytes)
     crypto_hash_sha256(hash, pkg.data() + signed_end, payload_size);
+}
+
+// The delta decoder alone, on hostile bytes, against the harness base: it may refuse, but
+// never reads outside the base nor writes more than the output size it was given.
+void decode_delta(const uint8_t* data, size_t size, size_t chunk) {
+  const std::vector<uint8_t>& base = fuzz::harness_base_payload();
+  struct Sink {
+    const std::vector<uint8_t>* base;
+    uint32_t written, limit;
+  } sink{&base, 0, 0};
+  const DeltaSink callbacks{&sink,
+                            [](void* c, uint32_t offset, uint8_t* out, uint32_t n) {
+                              auto* s = static_cast<Sink*>(c);
+                              if (uint64_t{offset} + n > s->base->size()) finding("base overread");
+                              std::memcpy(out, s->base->data() + offset, n);
+                              return Status::ok;
+                            },
+                            [](void* c, const uint8_t*, uint32_t n) {
+                              auto* s = static_cast<Sink*>(c);
+                              s->written += n;
+                              if (s->written > s->limit) finding("delta wrote past its output");
+                              return Status::ok;
+                            }};
+  // The output size the stream announces (capped), so the fuzzer reaches the commands.
+  sink.limit = size >= 12 ? std::min<uint32_t>(fuzz::load_le32(data + 8), 1u << 16) : 0;
+  DeltaDecoder decoder;
+  decoder.start(static_cast<uint32_t>(base.size()), sink.limit);
+  Status s = Status::ok;
+  for (size_t at = 0; at < size && s == Status::ok; at += chunk)
+    s = decoder.feed(data + at, std::min(chunk, size - at), callbacks);
+  if (s == Status::ok && decoder.finish(callbacks) == Status::ok && sink.written != sink.limit)
+    finding("delta finished short of its output");
 }
 
 }  // namespace
@@ -124,14 +169,28 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     (void)parse_manifest(pkg.data() + kPackageHeaderBytes, n, &m);
   }
 
-  // Streamed install, then a boot of whatever it left behind.
+  const size_t chunk = 1 + (mode >> 2) * 13;
+  if (payload != nullptr) decode_delta(payload, payload_bytes, chunk);
+  bool is_delta = false;
+  if (pkg.size() >= signed_size && manifest_size <= kMaxManifestBytes &&
+      parse_manifest(pkg.data() + kPackageHeaderBytes, manifest_size, &m) == Status::ok)
+    is_delta = m.has_delta;
+
+  // Streamed install (a delta into a device running the harness base), then a boot of
+  // whatever it left behind.
   static Device* device = new Device;  // reused: ~18 KiB
   device->sim.init(device->memory, sizeof device->memory, kPage, 8);
+  if (is_delta) {  // slot 0 holds the base package; a blank journal means "active: slot 0"
+    const std::vector<uint8_t>& base = fuzz::harness_base_package();
+    const size_t block = base.size() - fuzz::harness_base_payload().size();
+    std::memcpy(device->memory, base.data(), block);
+    std::memcpy(device->memory + kSlotPayloadOffset, base.data() + block, base.size() - block);
+  }
   UpdateAgent agent;
   if (agent.init(device->config) != Status::ok) __builtin_trap();
   (void)agent.boot(nullptr, nullptr);
+  if (is_delta && !agent.running().valid) __builtin_trap();  // the base must run
   if (agent.begin_update() != Status::ok) __builtin_trap();
-  const size_t chunk = 1 + (mode >> 2) * 13;
   Status s = Status::ok;
   for (size_t at = 0; at < pkg.size() && s == Status::ok; at += chunk)
     s = agent.write_update(pkg.data() + at, std::min(chunk, pkg.size() - at));

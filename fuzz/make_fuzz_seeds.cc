@@ -5,8 +5,9 @@
 // gets the plan blobs compiled from all of them for both kernel sets (reference and the
 // cortex-m4 DSP twins: scratch, packed constants, in-place memory), plus one-op DSP plans
 // from the twin tests' random graphs; OUT_DIR/fuzz_ota_package/ gets packages signed by the
-// harness key (fuzz/ota_harness.h) around some of those blobs, each prefixed with the target's
-// mode byte. Models that fail to compile are skipped with a note.
+// harness key (fuzz/ota_harness.h) around some of those blobs, and delta packages against
+// the harness base, each prefixed with the target's mode byte. Models that fail to compile
+// are skipped with a note.
 #include <algorithm>
 #include <cstdio>
 #include <filesystem>
@@ -14,11 +15,12 @@
 #include <vector>
 
 #include "emit/plan_writer.h"
+#include "fuzz/ota_harness.h"
 #include "import/onnx/import_onnx.h"
 #include "import/tflite/import_tflite.h"
 #include "io/files.h"
-#include "fuzz/ota_harness.h"
 #include "onnx_seed_models.h"
+#include "ota/delta_writer.h"
 #include "ota/package_writer.h"
 #include "plan/build_plan.h"
 #include "plan/dsp_twin_cases.h"
@@ -39,7 +41,8 @@ bool write_blob(const ir::Graph& graph, plan::KernelSet kernels, const fs::path&
     io::write_file(path.string(), blobs->back());
     return true;
   } catch (const tinyforge::Error& e) {
-    std::fprintf(stderr, "make_fuzz_seeds: no blob for %s: %s\n", path.filename().c_str(), e.what());
+    std::fprintf(stderr, "make_fuzz_seeds: no blob for %s: %s\n", path.filename().c_str(),
+                 e.what());
     return false;
   }
 }
@@ -103,7 +106,8 @@ int main(int argc, char** argv) {
     for (int i = 0; i < 3; ++i) {
       std::string stem = std::string("dsp_") + family.name + "_" + std::to_string(i);
       std::replace(stem.begin(), stem.end(), ' ', '_');
-      write_blob(family.make(rng).graph, plan::KernelSet::armv7em, blobs_dir / (stem + ".tfp"), &blobs);
+      write_blob(family.make(rng).graph, plan::KernelSet::armv7em, blobs_dir / (stem + ".tfp"),
+                 &blobs);
     }
 
   // OTA packages signed by the harness key around the smallest blobs; mode byte 0 (no
@@ -125,6 +129,26 @@ int main(int argc, char** argv) {
     const uint8_t mode = static_cast<uint8_t>(packages % 3 == 0 ? 0 : packages % 3 == 1 ? 4 : 0x7c);
     pkg.insert(pkg.begin(), mode);
     io::write_file((ota_dir / ("signed_" + std::to_string(packages) + ".bin")).string(), pkg);
+    ++packages;
+  }
+  // Delta packages against the harness base (fuzz/ota_harness.h): a few bytes changed, a
+  // block inserted, every byte nudged, an unrelated payload; mode 0, 4, 2 (records fixed up).
+  const std::vector<uint8_t>& base = fuzz::harness_base_payload();
+  std::vector<std::vector<uint8_t>> targets(4, base);
+  for (size_t i = 100; i < 140; ++i) targets[0][i] ^= 0x5A;
+  targets[1].insert(targets[1].begin() + 700, base.begin(), base.begin() + 96);
+  for (size_t i = 0; i < targets[2].size(); ++i)
+    targets[2][i] = static_cast<uint8_t>(base[i] + i % 3);
+  for (size_t i = 0; i < targets[3].size(); ++i) targets[3][i] = static_cast<uint8_t>(i * 13 + 5);
+  for (size_t t = 0; t < targets.size(); ++t) {
+    ota::PackageSpec spec;
+    spec.model_id = "delta" + std::to_string(t);
+    spec.version = {1, static_cast<uint32_t>(t), 0};
+    spec.security_counter = 1;
+    std::vector<uint8_t> pkg =
+        ota::write_delta_package(spec, base, targets[t], fuzz::harness_keys().secret_key);
+    pkg.insert(pkg.begin(), static_cast<uint8_t>(t % 3 == 0 ? 0 : t % 3 == 1 ? 4 : 2));
+    io::write_file((ota_dir / ("delta_" + std::to_string(t) + ".bin")).string(), pkg);
     ++packages;
   }
   std::printf("make_fuzz_seeds: %zu models, %zu plan blobs, %d signed packages in %s\n",

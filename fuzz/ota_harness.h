@@ -8,7 +8,9 @@
 #include <array>
 #include <cstdint>
 #include <cstring>
+#include <vector>
 
+#include "ota/package_writer.h"
 #include "ota/signing_keys.h"
 #include "tinyforge/ota/package.h"
 
@@ -41,11 +43,35 @@ inline const uint8_t* find_record(const uint8_t* manifest, uint32_t size, uint16
   return nullptr;
 }
 
+// The model the delta part of the fuzz target runs before it streams a delta package:
+// 2 KiB of patterned bytes (not a plan: the fuzz device accepts images without a known
+// answer, and a confirmed slot is not re-validated at boot), signed by the harness key.
+inline const std::vector<uint8_t>& harness_base_payload() {
+  static const std::vector<uint8_t> base = [] {
+    std::vector<uint8_t> b(2048);
+    for (size_t i = 0; i < b.size(); ++i) b[i] = static_cast<uint8_t>((i * 7) ^ (i >> 5));
+    return b;
+  }();
+  return base;
+}
+
+inline const std::vector<uint8_t>& harness_base_package() {
+  static const std::vector<uint8_t> package = [] {
+    ota::PackageSpec spec;
+    spec.model_id = "base";
+    spec.version = {0, 0, 1};
+    return ota::write_package(spec, harness_base_payload(), harness_keys().secret_key);
+  }();
+  return package;
+}
+
 // True when `signed_block` (header + manifest + signature, `available` bytes readable) is
 // signed by the harness key and `payload` (payload_size bytes readable, or nullptr to skip
-// the payload check) hashes to the manifest's payload_sha256.
+// the payload check) hashes to the manifest's payload_sha256. With `as_sent`, a delta
+// package's body is checked against its signed delta size and hash instead (the payload
+// exists only once rebuilt on the device).
 inline bool signed_by_harness(const uint8_t* signed_block, size_t available, const uint8_t* payload,
-                              size_t payload_available) {
+                              size_t payload_available, bool as_sent = true) {
   if (available < ota::kPackageHeaderBytes) return false;
   const uint32_t manifest_size = load_le32(signed_block + 8);
   if (manifest_size > ota::kMaxManifestBytes) return false;
@@ -56,6 +82,16 @@ inline bool signed_by_harness(const uint8_t* signed_block, size_t available, con
     return false;
   if (payload == nullptr) return true;
   uint16_t n = 0;
+  const uint8_t* delta = find_record(signed_block + ota::kPackageHeaderBytes, manifest_size,
+                                     static_cast<uint16_t>(ota::RecordType::delta), &n);
+  if (delta != nullptr && as_sent) {
+    if (n != 4 + crypto_hash_sha256_BYTES) return false;
+    const uint32_t delta_size = load_le32(delta);
+    if (delta_size > payload_available) return false;
+    uint8_t digest[crypto_hash_sha256_BYTES];
+    crypto_hash_sha256(digest, payload, delta_size);
+    return std::memcmp(digest, delta + 4, sizeof digest) == 0;
+  }
   const uint8_t* size_record =
       find_record(signed_block + ota::kPackageHeaderBytes, manifest_size,
                   static_cast<uint16_t>(ota::RecordType::payload_size), &n);

@@ -151,6 +151,10 @@ ElfImage parse_elf(const std::vector<uint8_t>& bytes, const std::string& source)
       const std::string name = r.str(strtab.offset, strtab.s.size, r.u32(at), "symbol " + std::to_string(k));
       if (name.empty()) continue;
       img.symbols[name] = ElfSymbol{r.u32(at + 4), r.u32(at + 8)};
+      const uint32_t info_shndx = r.u32(at + 12);  // st_info, st_other, st_shndx (LE)
+      img.symbol_table.push_back({name, r.u32(at + 4), r.u32(at + 8),
+                                  static_cast<uint8_t>(info_shndx & 0xF),
+                                  static_cast<uint16_t>(info_shndx >> 16)});
     }
   }
   return img;

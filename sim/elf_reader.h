@@ -31,10 +31,20 @@ struct ElfSymbol {
   uint32_t value = 0, size = 0;
 };
 
+// One entry of the symbol table as it is (for size maps: `tinyforge mapview`).
+struct ElfSymbolEntry {
+  std::string name;
+  uint32_t value = 0, size = 0;
+  uint8_t type = 0;      // STT_*: 0 none, 1 object, 2 func, 3 section, 4 file
+  uint16_t section = 0;  // st_shndx: index into sections, 0 undefined, >= 0xff00 special
+};
+constexpr uint8_t kSttObject = 1, kSttFunc = 2;
+
 struct ElfImage {
   std::vector<ElfSegment> segments;
   std::vector<ElfSection> sections;           // in file order
   std::map<std::string, ElfSymbol> symbols;   // named symbols; a later duplicate wins
+  std::vector<ElfSymbolEntry> symbol_table;   // named symbols in table order
   bool has_symtab = false;
 
   const ElfSection* section(const std::string& name) const;  // last one of that name

@@ -5,6 +5,8 @@
 
 #include <gtest/gtest.h>
 
+#include "expect_error.h"
+
 #include <cstring>
 #include <functional>
 #include <random>
@@ -194,7 +196,7 @@ TEST(ElfReader, SurvivesRandomCorruption) {
 }
 
 TEST(ElfReader, MissingFileIsAnError) {
-  EXPECT_THROW(read_elf("/nonexistent/firmware.elf"), Error);
+  EXPECT_ERROR(read_elf("/nonexistent/firmware.elf"), Error, "cannot open");
 }
 
 }  // namespace

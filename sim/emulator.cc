@@ -58,12 +58,32 @@ struct State {
   Disassembler cs;
   std::unordered_map<uint64_t, BlockCost> block_cache;  // key: address << 32 | size
   TimingModel timing = TimingModel::cortex_m4;
-  uint32_t begin = 0, end = 0, done = 0;
+  uint32_t begin = 0, end = 0, done = 0, op_end = 0;
   bool on = false, seen_begin = false, seen_end = false, stopped_at_done = false, exited = false;
   uint64_t instructions = 0, cycles = 0, taken = 0, total = 0, max_total = 0;
   std::optional<uint64_t> prev_end;
   std::string console, error;
   std::function<void(uint64_t)> progress;
+  std::function<void(uint32_t, Memory&)> on_op;
+  std::vector<OpMark> op_marks;
+};
+
+class UcMemory : public Memory {
+ public:
+  explicit UcMemory(uc_engine* uc) : uc_(uc) {}
+  std::vector<uint8_t> read(uint32_t address, uint32_t size) override {
+    std::vector<uint8_t> b(size);
+    if (size && uc_mem_read(uc_, address, b.data(), size) != UC_ERR_OK)
+      throw Error("cannot read " + std::to_string(size) + " bytes at " + hex32(address));
+    return b;
+  }
+  void write(uint32_t address, const std::vector<uint8_t>& bytes) override {
+    if (!bytes.empty() && uc_mem_write(uc_, address, bytes.data(), bytes.size()) != UC_ERR_OK)
+      throw Error("cannot write " + std::to_string(bytes.size()) + " bytes at " + hex32(address));
+  }
+
+ private:
+  uc_engine* uc_;
 };
 
 uint32_t read_u32(uc_engine* uc, uint64_t address) {
@@ -124,6 +144,19 @@ void on_marker(uc_engine* uc, uint64_t address, uint32_t, void* user) {
   } else if (address == st.end && st.seen_begin && !st.seen_end) {
     st.seen_end = true;
     st.on = false;
+  } else if (address == st.op_end && st.on) {
+    uint32_t op = 0;
+    uc_reg_read(uc, UC_ARM_REG_R0, &op);
+    st.op_marks.push_back({op, st.instructions, st.cycles});
+    if (st.on_op) {
+      try {
+        UcMemory memory(uc);
+        st.on_op(op, memory);
+      } catch (const std::exception& e) {
+        st.error = "after op " + std::to_string(op) + ": " + e.what();
+        uc_emu_stop(uc);
+      }
+    }
   } else if (address == st.done) {
     st.stopped_at_done = true;
     uc_emu_stop(uc);
@@ -302,8 +335,10 @@ RunResult run_firmware(const ElfImage& elf, const RunOptions& options) {
   st.begin = required_symbol(elf, "tinyforge_bench_begin").address;
   st.end = required_symbol(elf, "tinyforge_bench_end").address;
   st.done = required_symbol(elf, "tinyforge_done").address;
+  if (auto op_end = elf.symbol("tinyforge_op_end")) st.op_end = op_end->value & ~1u;
   st.max_total = options.max_instructions;
   st.progress = options.progress;
+  st.on_op = options.on_op;
   st.timing = timing_model(options.cpu);
   if (options.input && options.input->size() != in.size)
     throw Error("input is " + std::to_string(options.input->size()) + " bytes, tinyforge_input holds " +
@@ -337,6 +372,10 @@ RunResult run_firmware(const ElfImage& elf, const RunOptions& options) {
   check(uc_hook_add(uc.get(), &hook, UC_HOOK_BLOCK, reinterpret_cast<void*>(on_block), &st, 1, 0), "unicorn: hook");
   for (uint32_t a : {st.begin, st.end, st.done})
     check(uc_hook_add(uc.get(), &hook, UC_HOOK_CODE, reinterpret_cast<void*>(on_marker), &st, a, a), "unicorn: hook");
+  if (st.op_end)
+    check(uc_hook_add(uc.get(), &hook, UC_HOOK_CODE, reinterpret_cast<void*>(on_marker), &st,
+                      st.op_end, st.op_end),
+          "unicorn: hook");
   uint32_t sp = sp0;
   check(uc_reg_write(uc.get(), UC_ARM_REG_SP, &sp), "unicorn: set SP");
   const uc_err err = uc_emu_start(uc.get(), reset | 1u, 0xFFFFFFFFu, 0, 0);
@@ -364,6 +403,7 @@ RunResult run_firmware(const ElfImage& elf, const RunOptions& options) {
   res.taken_branches = st.taken;
   res.total_instructions = st.total;
   res.console = std::move(st.console);
+  res.op_marks = std::move(st.op_marks);
 
   uint64_t stack_lo = ram_lo;
   if (auto limit = elf.symbol("__stack_limit")) stack_lo = limit->value;

@@ -34,12 +34,34 @@ Cpu cpu_from_name(const std::string& name);
 // The timing table of a core: Cortex-M0+ for cortex_m0, else m4sim's Cortex-M4 table.
 TimingModel timing_model(Cpu cpu);
 
+// Memory of the emulated device, for RunOptions::on_op (reads throw sim::Error when the
+// range is not mapped).
+class Memory {
+ public:
+  virtual ~Memory() = default;
+  virtual std::vector<uint8_t> read(uint32_t address, uint32_t size) = 0;
+  virtual void write(uint32_t address, const std::vector<uint8_t>& bytes) = 0;
+};
+
+// Counters at the end of one op: a firmware built with op markers (`emit::FirmwareOptions::
+// op_markers`) calls the non-inlined `tinyforge_op_end(op_index)` after every op; the
+// emulator records the counters when that function is entered. The op's cost is the
+// difference to the previous mark (or to tinyforge_bench_begin for the first op); it
+// includes the few instructions of the marker call itself.
+struct OpMark {
+  uint32_t op_index = 0;
+  uint64_t instructions = 0, cycles = 0;
+};
+
 struct RunOptions {
   Cpu cpu = Cpu::cortex_m4;
   std::optional<std::vector<uint8_t>> input;  // written to tinyforge_input before reset
   uint64_t max_instructions = 2'000'000'000;  // over the whole run, not only the inference
   // Called every 2^24 instructions with the count so far (progress of long runs).
   std::function<void(uint64_t instructions)> progress;
+  // Called at every op mark while the inference runs: read the op's outputs, or (tests)
+  // patch them. An exception it throws stops the run and is rethrown as sim::Error.
+  std::function<void(uint32_t op_index, Memory& memory)> on_op;
 };
 
 struct RunResult {
@@ -56,6 +78,7 @@ struct RunResult {
   std::optional<uint32_t> arena_used;               // tinyforge_arena_used, when defined
   std::vector<uint8_t> output;     // tinyforge_output after the run
   std::string console;             // semihosting output
+  std::vector<OpMark> op_marks;    // one per op when the firmware has op markers
 };
 
 RunResult run_firmware(const ElfImage& elf, const RunOptions& options);

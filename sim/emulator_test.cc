@@ -5,6 +5,8 @@
 #include "sim/emulator.h"
 
 #include <gtest/gtest.h>
+
+#include "expect_error.h"
 #include <unistd.h>
 
 #include <filesystem>
@@ -154,7 +156,7 @@ TEST_F(EmulatorTest, ReportsFaultsAndProtocolViolations) {
   }
   RunOptions wrong_size;
   wrong_size.input = std::vector<uint8_t>(63);
-  EXPECT_THROW(run_firmware(read_elf(elf("PLAIN")), wrong_size), Error);
+  EXPECT_ERROR(run_firmware(read_elf(elf("PLAIN")), wrong_size), Error, "input is 63 bytes, tinyforge_input holds 64");
 }
 
 TEST_F(EmulatorTest, RejectsElfsWithoutTheProtocolSymbols) {
@@ -168,14 +170,14 @@ TEST_F(EmulatorTest, RejectsElfsWithoutTheProtocolSymbols) {
   }
   ElfImage stripped = read_elf(elf("PLAIN"));
   stripped.has_symtab = false;
-  EXPECT_THROW(run_firmware(stripped, RunOptions{}), Error);
+  EXPECT_ERROR(run_firmware(stripped, RunOptions{}), Error, "no symbol table");
 }
 
 TEST(EmulatorCpu, NamesMapToUnicornModels) {
   EXPECT_EQ(cpu_from_name("cortex-m4"), Cpu::cortex_m4);
   EXPECT_EQ(cpu_from_name("cortex-m0plus"), Cpu::cortex_m0);
   EXPECT_EQ(cpu_from_name("cortex-m33"), Cpu::cortex_m33);
-  EXPECT_THROW(cpu_from_name("cortex-a53"), Error);
+  EXPECT_ERROR(cpu_from_name("cortex-a53"), Error, "unknown emulated CPU `cortex-a53`");
 }
 
 }  // namespace

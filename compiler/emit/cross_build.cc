@@ -245,6 +245,7 @@ void build_image(const ImageSpec& spec, const std::string& work_dir, const std::
   flags.insert(flags.end(), {"-Os", "-I" + (home / "runtime" / "include").string(),
                              "-I" + (home / "targets" / "firmware").string()});
   for (const std::string& d : spec.include_dirs) flags.push_back("-I" + d);
+  for (const std::string& d : spec.defines) flags.push_back("-D" + d);
   std::vector<std::string> sources = spec.sources;
   sources.push_back((home / "targets" / "startup" / "startup.cc").string());
   std::vector<std::vector<std::string>> cmds;

@@ -7,6 +7,8 @@
 // portable kernels the host harness checks against the reference kernels.
 #include <gtest/gtest.h>
 
+#include "expect_error.h"
+
 #include <unistd.h>
 
 #include <algorithm>
@@ -191,7 +193,7 @@ TEST(AotFirmware, MatchesTheGoldenOutputsAndTheBlobPath) {
 
 TEST(AotCpp, RefusesAnInvalidBlob) {
   std::vector<uint8_t> junk(100, 0);
-  EXPECT_THROW(emit_aot_cpp(junk), tinyforge::Error);
+  EXPECT_ERROR(emit_aot_cpp(junk), tinyforge::Error, "invalid plan blob: bad_magic");
 }
 
 }  // namespace

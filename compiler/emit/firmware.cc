@@ -105,6 +105,7 @@ FirmwareImage build_firmware(const std::vector<uint8_t>& blob, const FirmwareOpt
     spec.sources = {model_src, tinyforge_home() + "/targets/firmware/bench_main.cc",
                     tinyforge_home() + "/runtime/src/dispatch.cc"};
   }
+  if (options.op_markers && !options.aot) spec.defines.push_back("TINYFORGE_OP_MARKERS=1");
   spec.target = image.target;
   spec.flash = image.generic_map ? generic_flash() : image.board.flash;
   spec.ram = image.generic_map ? generic_ram() : image.board.ram;

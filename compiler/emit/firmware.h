@@ -19,6 +19,9 @@ struct FirmwareOptions {
   std::string board;           // empty: the generic memory map (boots on QEMU mps2-an386)
   uint32_t min_stack = 8192;   // the link fails when less RAM than this is left for the stack
   bool aot = false;            // the plan as direct kernel calls (emit/aot_cpp.h), no blob
+  // After every op, call the non-inlined `tinyforge_op_end(op_index)` (per-op cycles and
+  // tensors in the emulator, sim::OpMark). Adds a few instructions per op; blob only.
+  bool op_markers = false;
 };
 
 struct FirmwareImage {

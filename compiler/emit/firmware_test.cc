@@ -161,8 +161,8 @@ TEST(CortexMTables, EveryBoardHasAKnownTargetAndSourcedFigures) {
     EXPECT_GT(b.clock_mhz, 1);
   }
   for (const auto& t : targets) EXPECT_NO_THROW(find_board(t.default_board)) << t.name;
-  EXPECT_THROW(find_target("cortex-a53"), tinyforge::Error);
-  EXPECT_THROW(find_board("NoSuchBoard"), tinyforge::Error);
+  EXPECT_ERROR(find_target("cortex-a53"), tinyforge::Error, "unknown target `cortex-a53`");
+  EXPECT_ERROR(find_board("NoSuchBoard"), tinyforge::Error, "unknown board `NoSuchBoard`");
 }
 
 TEST(CortexMTables, RejectsDamagedTables) {
@@ -172,8 +172,8 @@ TEST(CortexMTables, RejectsDamagedTables) {
     io::write_file(p, std::vector<uint8_t>(text.begin(), text.end()));
     return p;
   };
-  EXPECT_THROW(load_boards(write("{")), tinyforge::Error);
-  EXPECT_THROW(load_boards(write(R"({"boards": []})")), tinyforge::Error);
+  EXPECT_ERROR(load_boards(write("{")), tinyforge::Error, "not valid JSON");
+  EXPECT_ERROR(load_boards(write(R"({"boards": []})")), tinyforge::Error, "`boards` must be a non-empty array");
   const std::string good_board = R"({"name": "X", "board": "X board", "target": "cortex-m4",
       "flash": {"origin": "0x08000000", "bytes": 65536}, "ram": {"origin": "0x20000000", "bytes": 65536},
       "clock_mhz": 80, "active_ua_per_mhz": 100, "voltage": 3.3,
@@ -184,17 +184,17 @@ TEST(CortexMTables, RejectsDamagedTables) {
     b.replace(b.find(from), from.size(), to);
     return write("{\"boards\": [" + b + "]}");
   };
-  EXPECT_THROW(load_boards(with("\"0x08000000\"", "\"0x1FFFFFFFF\"")), tinyforge::Error);
-  EXPECT_THROW(load_boards(with("\"0x08000000\"", "\"eight\"")), tinyforge::Error);
-  EXPECT_THROW(load_boards(with("\"clock_mhz\": 80", "\"clock_mhz\": -1")), tinyforge::Error);
-  EXPECT_THROW(load_boards(with("\"voltage\": \"d\"", "\"voltage\": \"\"")), tinyforge::Error);  // uncited figure
-  EXPECT_THROW(load_boards(with("\"bytes\": 65536}, \"ram\"", "\"bytes\": 0.5}, \"ram\"")), tinyforge::Error);
+  EXPECT_ERROR(load_boards(with("\"0x08000000\"", "\"0x1FFFFFFFF\"")), tinyforge::Error, "`origin` must be a 32-bit address");
+  EXPECT_ERROR(load_boards(with("\"0x08000000\"", "\"eight\"")), tinyforge::Error, "`origin` must be a 32-bit address");
+  EXPECT_ERROR(load_boards(with("\"clock_mhz\": 80", "\"clock_mhz\": -1")), tinyforge::Error, "`clock_mhz` must be a positive number");
+  EXPECT_ERROR(load_boards(with("\"voltage\": \"d\"", "\"voltage\": \"\"")), tinyforge::Error, "`source` must cite where `voltage` comes from");  // uncited figure
+  EXPECT_ERROR(load_boards(with("\"bytes\": 65536}, \"ram\"", "\"bytes\": 0.5}, \"ram\"")), tinyforge::Error, "`bytes` must be a whole number of bytes");
   EXPECT_EQ(load_targets(write(R"({"targets": {"m": {"cpu_flags": ["-mthumb"], "emulator_cpu": "cortex-m4",
       "default_board": "X"}}})")).at(0).cpu_flags.at(0), "-mthumb");
-  EXPECT_THROW(load_targets(write(R"({"targets": {"m": {"cpu_flags": [1], "emulator_cpu": "cortex-m4",
-      "default_board": "X"}}})")), tinyforge::Error);
-  EXPECT_THROW(load_targets(write(R"({"targets": {"m": {"cpu_flags": [], "default_board": "X"}}})")), tinyforge::Error);
-  EXPECT_THROW(load_targets(write(R"({"targets": {}})")), tinyforge::Error);
+  EXPECT_ERROR(load_targets(write(R"({"targets": {"m": {"cpu_flags": [1], "emulator_cpu": "cortex-m4",
+      "default_board": "X"}}})")), tinyforge::Error, "`cpu_flags` must be an array of strings");
+  EXPECT_ERROR(load_targets(write(R"({"targets": {"m": {"cpu_flags": [], "default_board": "X"}}})")), tinyforge::Error, "`emulator_cpu` is missing");
+  EXPECT_ERROR(load_targets(write(R"({"targets": {}})")), tinyforge::Error, "`targets` must be a non-empty object");
 }
 
 TEST(FirmwareSource, PutsTheBlobInTheModelSectionAndBuffersInNoinit) {
@@ -219,7 +219,7 @@ TEST(Firmware, RefusesBadBlobsBoardsAndTooSmallRam) {
   FirmwareOptions wrong_core;
   wrong_core.target = "cortex-m0plus";
   wrong_core.board = "STM32F446RE";
-  EXPECT_THROW(build_firmware(blob, wrong_core, scratch.path(), quiet), tinyforge::Error);
+  EXPECT_ERROR(build_firmware(blob, wrong_core, scratch.path(), quiet), tinyforge::Error, "has a cortex-m4 core, not cortex-m0plus");
   FirmwareOptions huge_stack;
   huge_stack.board = "STM32F446RE";
   huge_stack.min_stack = 128 * 1024;  // the board has 128 KiB of RAM in all
@@ -240,6 +240,55 @@ TEST(Firmware, RefusesBadBlobsBoardsAndTooSmallRam) {
   sim::RunOptions run;
   run.input = std::vector<uint8_t>(image.input_bytes, 83);  // kws input zero point
   EXPECT_EQ(sim::run_firmware(elf, run).output.size(), 12u);
+}
+
+}  // namespace
+}  // namespace tinyforge::emit
+
+namespace tinyforge::emit {
+namespace {
+
+// Op markers: one mark per op, in order, counters non-decreasing, the last op's output read
+// at its mark equal to the firmware's output; without markers nothing changes (no symbol,
+// no marks) and the markers cost only a few instructions per op.
+TEST(FirmwareOpMarkers, OneMarkPerOpAndTheSameOutput) {
+  if (!cross_toolchain_available())
+    GTEST_SKIP() << "arm-none-eabi-gcc not found (scripts/bootstrap installs it)";
+  ScratchDir plain_dir("fw-plain"), marked_dir("fw-marked");
+  const auto compiled =
+      host::compile_model_file(std::string(TINYFORGE_SOURCE_DIR) + "/examples/digits/digits.onnx",
+                               host::plan_options_for_target("cortex-m4"));
+  const size_t ops = compiled.plan.ops.size();
+  FirmwareOptions marked;
+  marked.op_markers = true;
+  const FirmwareImage a = build_firmware(compiled.blob, FirmwareOptions{}, plain_dir.path(), quiet);
+  const FirmwareImage b = build_firmware(compiled.blob, marked, marked_dir.path(), quiet);
+  const sim::ElfImage plain = sim::read_elf(a.elf_path), with = sim::read_elf(b.elf_path);
+  EXPECT_FALSE(plain.symbol("tinyforge_op_end"));
+  ASSERT_TRUE(with.symbol("tinyforge_op_end"));
+
+  sim::RunOptions run;
+  run.input = std::vector<uint8_t>(a.input_bytes, 0);
+  const sim::RunResult r0 = sim::run_firmware(plain, run);
+  EXPECT_TRUE(r0.op_marks.empty());
+
+  const uint32_t arena = with.symbol("tinyforge_arena")->value;
+  const plan::PlanTensor& last_out = compiled.plan.tensors[compiled.plan.ops.back().outputs[0]];
+  std::vector<uint8_t> seen;
+  run.on_op = [&](uint32_t op, sim::Memory& memory) {
+    if (op + 1 == ops) seen = memory.read(arena + last_out.arena_offset, last_out.bytes());
+  };
+  const sim::RunResult r1 = sim::run_firmware(with, run);
+  ASSERT_EQ(r1.op_marks.size(), ops);
+  for (size_t i = 0; i < ops; ++i) {
+    EXPECT_EQ(r1.op_marks[i].op_index, i);
+    if (i) EXPECT_GE(r1.op_marks[i].cycles, r1.op_marks[i - 1].cycles);
+  }
+  EXPECT_LE(r1.op_marks.back().cycles, r1.cycles_estimate);
+  EXPECT_EQ(r1.output, r0.output);
+  EXPECT_EQ(seen, r1.output);
+  EXPECT_GT(r1.instructions, r0.instructions);
+  EXPECT_LT(r1.instructions, r0.instructions + 30 * ops) << "a few instructions per op";
 }
 
 }  // namespace

@@ -9,10 +9,17 @@
 namespace tinyforge::passes {
 namespace {
 
+// Plans run here only: the arena size does not matter, so no search for the smallest.
+plan::PlanOptions host_only() {
+  plan::PlanOptions o;
+  o.minimize_arena = false;
+  return o;
+}
+
 class HostPreparedGraph : public PreparedGraph {
  public:
   HostPreparedGraph(const ir::Graph& graph, const std::string& source)
-      : runner_(emit::write_plan_blob(plan::build_plan(graph)), source) {}
+      : runner_(emit::write_plan_blob(plan::build_plan(graph, host_only())), source) {}
   std::vector<std::vector<uint8_t>> run(const std::vector<std::vector<uint8_t>>& inputs,
                                         uint32_t cases) override {
     return runner_.run(inputs, cases);

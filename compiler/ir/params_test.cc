@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include "expect_error.h"
+
 namespace tinyforge::ir {
 namespace {
 
@@ -32,7 +34,7 @@ TEST(IrParams, ReadingAnotherOpsTypeThrowsNamingBoth) {
     EXPECT_NE(msg.find("Window"), std::string::npos) << msg;
     EXPECT_NE(msg.find("Axis"), std::string::npos) << msg;
   }
-  EXPECT_THROW(Params{}.get<Axis>(), Error);
+  EXPECT_ERROR(Params{}.get<Axis>(), Error, "node params are absent");
 }
 
 TEST(IrParams, EqualityComparesTypeAndValue) {

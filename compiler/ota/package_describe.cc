@@ -23,18 +23,22 @@ nlohmann::json describe_package(const std::vector<uint8_t>& bytes) {
   if (s != Status::ok)
     throw tinyforge::Error(std::string("not a valid OTA package header: ") + status_name(s));
   const uint32_t signed_size = signed_block_bytes(manifest_size);
-  if (bytes.size() < signed_size) throw tinyforge::Error("OTA package truncated inside the signed block");
+  if (bytes.size() < signed_size)
+    throw tinyforge::Error("OTA package truncated inside the signed block");
   Manifest m;
   s = parse_manifest(bytes.data() + kPackageHeaderBytes, manifest_size, &m);
-  if (s != Status::ok) throw tinyforge::Error(std::string("invalid OTA manifest: ") + status_name(s));
+  if (s != Status::ok)
+    throw tinyforge::Error(std::string("invalid OTA manifest: ") + status_name(s));
 
   const uint64_t payload_bytes = bytes.size() - signed_size;
+  const uint32_t body_bytes = m.has_delta ? m.delta_size : m.payload_size;  // what is sent
   bool hash_matches = false;
-  if (payload_bytes == m.payload_size) {
+  if (payload_bytes == body_bytes) {
     uint8_t digest[kDigestBytes];
     if (sodium_init() < 0) throw tinyforge::Error("libsodium failed to initialize");
-    crypto_hash_sha256(digest, bytes.data() + signed_size, m.payload_size);
-    hash_matches = std::memcmp(digest, m.payload_sha256, kDigestBytes) == 0;
+    crypto_hash_sha256(digest, bytes.data() + signed_size, body_bytes);
+    hash_matches =
+        std::memcmp(digest, m.has_delta ? m.delta_sha256 : m.payload_sha256, kDigestBytes) == 0;
   }
   nlohmann::json j;
   j["kind"] = "ota_package";
@@ -47,6 +51,10 @@ nlohmann::json describe_package(const std::vector<uint8_t>& bytes) {
   j["payload_bytes"] = m.payload_size;
   j["payload_sha256"] = to_hex(m.payload_sha256, kDigestBytes);
   if (m.has_base) j["base_sha256"] = to_hex(m.base_sha256, kDigestBytes);
+  if (m.has_delta) {
+    j["delta_bytes"] = m.delta_size;
+    j["delta_sha256"] = to_hex(m.delta_sha256, kDigestBytes);
+  }
   if (m.has_key_id) j["key_id"] = m.key_id;
   j["plan_bytes"] = m.has_self_test ? m.self_test_offset : m.payload_size;
   j["self_test_bytes"] = m.has_self_test ? m.payload_size - m.self_test_offset : 0;
@@ -54,7 +62,7 @@ nlohmann::json describe_package(const std::vector<uint8_t>& bytes) {
   if (m.has_revoke_key) j["revoke_key_id"] = m.revoke_key_id;
   j["manifest_bytes"] = manifest_size;
   j["package_bytes"] = bytes.size();
-  j["size_matches"] = payload_bytes == m.payload_size;
+  j["size_matches"] = payload_bytes == body_bytes;
   j["payload_hash_matches"] = hash_matches;
   j["signature"] = to_hex(bytes.data() + kPackageHeaderBytes + manifest_size, kSignatureBytes);
   j["signature_checked"] = false;  // needs the public key: tinyforge verify

@@ -29,10 +29,11 @@ void put_record(std::vector<uint8_t>& out, RecordType type, const std::vector<ui
 
 std::vector<uint8_t> text_value(const std::string& what, const std::string& s, size_t limit) {
   if (s.empty() || s.size() > limit)
-    throw tinyforge::Error(what + " must be 1.." + std::to_string(limit) + " characters, got \"" + s +
-                    "\"");
+    throw tinyforge::Error(what + " must be 1.." + std::to_string(limit) + " characters, got \"" +
+                           s + "\"");
   for (char c : s)
-    if (c < 0x20 || c > 0x7e) throw tinyforge::Error(what + " must be printable ASCII: \"" + s + "\"");
+    if (c < 0x20 || c > 0x7e)
+      throw tinyforge::Error(what + " must be printable ASCII: \"" + s + "\"");
   return std::vector<uint8_t>(s.begin(), s.end());
 }
 
@@ -57,7 +58,8 @@ SemVer parse_semver(const std::string& text) {
     while (end < text.size() && text[end] >= '0' && text[end] <= '9') ++end;
     const bool separator_ok = i < 2 ? (end < text.size() && text[end] == '.') : end == text.size();
     if (end == at || end - at > 10 || !separator_ok)
-      throw tinyforge::Error("version must be MAJOR.MINOR.PATCH (decimal numbers), got \"" + text + "\"");
+      throw tinyforge::Error("version must be MAJOR.MINOR.PATCH (decimal numbers), got \"" + text +
+                             "\"");
     const unsigned long long n = std::strtoull(text.substr(at, end - at).c_str(), nullptr, 10);
     if (n > 0xffffffffull) throw tinyforge::Error("version part too large in \"" + text + "\"");
     *parts[i] = static_cast<uint32_t>(n);
@@ -93,7 +95,7 @@ std::vector<uint8_t> encode_manifest(const PackageSpec& spec, const std::vector<
   if (spec.self_test_offset) {
     if (*spec.self_test_offset % 4 != 0 || *spec.self_test_offset > payload.size())
       throw tinyforge::Error("self-test offset " + std::to_string(*spec.self_test_offset) +
-                      " is not a 4-byte boundary inside the payload");
+                             " is not a 4-byte boundary inside the payload");
     put_record(m, RecordType::self_test, u32_value(*spec.self_test_offset));
   }
   if (spec.key_id) put_record(m, RecordType::key_id, u32_value(*spec.key_id));
@@ -101,6 +103,12 @@ std::vector<uint8_t> encode_manifest(const PackageSpec& spec, const std::vector<
     put_record(m, RecordType::add_key,
                std::vector<uint8_t>(spec.add_key->begin(), spec.add_key->end()));
   if (spec.revoke_key_id) put_record(m, RecordType::revoke_key, u32_value(*spec.revoke_key_id));
+  if (spec.delta_size) {
+    if (!spec.base_sha256) throw tinyforge::Error("a delta package needs the base's SHA-256");
+    std::vector<uint8_t> delta = u32_value(*spec.delta_size);
+    delta.insert(delta.end(), spec.delta_sha256.begin(), spec.delta_sha256.end());
+    put_record(m, RecordType::delta, delta);
+  }
   return m;
 }
 
@@ -129,22 +137,28 @@ std::vector<uint8_t> assemble_package(const std::vector<uint8_t>& manifest,
   return out;
 }
 
-std::vector<uint8_t> write_package(const PackageSpec& spec_in, const std::vector<uint8_t>& plan,
-                                   const SecretKey& key, const std::vector<uint8_t>& self_test) {
-  PackageSpec spec = spec_in;
+std::vector<uint8_t> package_payload(PackageSpec* spec, const std::vector<uint8_t>& plan,
+                                     const SecretKey& key, const std::vector<uint8_t>& self_test) {
   PublicKey public_key;
   std::copy(key.begin() + 32, key.end(), public_key.begin());  // seed || public key
-  if (!spec.key_id) spec.key_id = key_id(public_key);
+  if (!spec->key_id) spec->key_id = key_id(public_key);
   std::vector<uint8_t> payload = plan;
   if (!self_test.empty()) {
     while (payload.size() % 4 != 0) payload.push_back(0);
-    spec.self_test_offset = static_cast<uint32_t>(payload.size());
+    spec->self_test_offset = static_cast<uint32_t>(payload.size());
     payload.insert(payload.end(), self_test.begin(), self_test.end());
   }
+  return payload;
+}
+
+std::vector<uint8_t> write_package(const PackageSpec& spec_in, const std::vector<uint8_t>& plan,
+                                   const SecretKey& key, const std::vector<uint8_t>& self_test) {
+  PackageSpec spec = spec_in;
+  const std::vector<uint8_t> payload = package_payload(&spec, plan, key, self_test);
   const std::vector<uint8_t> manifest = encode_manifest(spec, payload);
   if (manifest.size() > kMaxManifestBytes)
     throw tinyforge::Error("manifest of " + std::to_string(manifest.size()) + " bytes exceeds " +
-                    std::to_string(kMaxManifestBytes));
+                           std::to_string(kMaxManifestBytes));
   return assemble_package(manifest, payload, key);
 }
 

@@ -25,6 +25,9 @@ struct PackageSpec {
   std::optional<uint32_t> self_test_offset;  // write_package fills it when given a self-test
   std::optional<PublicKey> add_key;          // key rotation: trust this key once confirmed
   std::optional<uint32_t> revoke_key_id;     // revocation: distrust this key once confirmed
+  // A delta package (delta record): the stream's size and SHA-256 (write_delta_package).
+  std::optional<uint32_t> delta_size;
+  std::array<uint8_t, kDigestBytes> delta_sha256{};
 };
 
 uint32_t key_id(const PublicKey& key);  // key_id_of(): first 4 bytes of SHA-256(key)
@@ -48,5 +51,10 @@ std::vector<uint8_t> assemble_package(const std::vector<uint8_t>& manifest,
 std::vector<uint8_t> write_package(const PackageSpec& spec, const std::vector<uint8_t>& plan,
                                    const SecretKey& key,
                                    const std::vector<uint8_t>& self_test = {});
+
+// The payload write_package ships: `plan`, then (at a 4-byte boundary) `self_test`;
+// `spec` gets its key id and self-test offset.
+std::vector<uint8_t> package_payload(PackageSpec* spec, const std::vector<uint8_t>& plan,
+                                     const SecretKey& key, const std::vector<uint8_t>& self_test);
 
 }  // namespace tinyforge::ota

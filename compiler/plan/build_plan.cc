@@ -156,7 +156,7 @@ Plan build_plan(ir::Graph graph, const PlanOptions& options) {
   Plan plan = number_tensors_and_ops(graph, lowered);
   ArenaBuffers a = arena_buffers(plan);
   const std::vector<Overlap> overlaps = in_place_overlaps(plan, lowered, a);
-  const MemoryPlan mem = plan_memory(a.buffers, options.arena_alignment, overlaps);
+  const MemoryPlan mem = plan_memory(a.buffers, options.arena_alignment, overlaps, options.minimize_arena);
   if (!memory_plan_is_valid(a.buffers, mem, overlaps))
     throw tinyforge::Error("internal error: memory planner produced overlapping buffers");
   for (uint32_t t = 0; t < plan.tensors.size(); ++t)

@@ -13,6 +13,10 @@ struct PlanOptions {
   uint32_t arena_alignment = 4;  // offset alignment of every arena buffer
   KernelSet kernels = KernelSet::reference;  // which kernels the target's runtime has
   std::string target = "host";               // recorded in the blob (PlanTarget)
+  // false: one greedy placement instead of the search for the smallest arena -- for plans
+  // the compiler only runs on the host (calibration probes, constant folding), where the
+  // arena size does not matter and the search would cost time quadratic in the model.
+  bool minimize_arena = true;
 };
 
 // Throws tinyforge::Error for graphs it cannot lower. Takes the graph by value: lowering adds

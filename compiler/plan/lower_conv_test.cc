@@ -3,6 +3,8 @@
 // they were derived), kernel input order, activation clamps and refusals.
 #include <gtest/gtest.h>
 
+#include "expect_error.h"
+
 #include <cstring>
 #include <limits>
 #include <string>
@@ -226,7 +228,7 @@ TEST(LowerConv, DepthwiseMultiplierAndChannelAxis) {
   EXPECT_EQ(int32_values(b.g.tensors.at(l.inputs[4])), (std::vector<int32_t>{-1, -2, 0, 1}));
 
   b.g.tensors[w].quant.axis = 0;  // per-channel scales along the wrong dimension
-  EXPECT_THROW(lower_node(b.g, n), tinyforge::Error);
+  EXPECT_ERROR(lower_node(b.g, n), tinyforge::Error, "quantized along dimension 0; expected dimension 3");
 }
 
 // Pools: same padding rule with dilation 1, clamp from the fused activation.
@@ -252,7 +254,7 @@ TEST(LowerConv, PoolPaddingAndClamp) {
   // TFLite's pooling needs input and output quantization to agree.
   b.g.tensors[out].quant.zero_point = {-4};
   const size_t n = b.node(OpCode::AveragePool2D, {in}, out, a);
-  EXPECT_THROW(lower_node(b.g, n), tinyforge::Error);
+  EXPECT_ERROR(lower_node(b.g, n), tinyforge::Error, "input quantization (scale 0.5, zero point -5) differs from the output's");
 }
 
 std::string refusal(ir::Graph& g, size_t n) {

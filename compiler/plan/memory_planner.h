@@ -31,8 +31,9 @@ struct MemoryPlan {
 };
 
 // Every offset is a multiple of `alignment` (a power of two).
+// `search` false: only the first greedy order (largest first), no search.
 MemoryPlan plan_memory(const std::vector<Buffer>& buffers, uint32_t alignment = 4,
-                       const std::vector<Overlap>& overlaps = {});
+                       const std::vector<Overlap>& overlaps = {}, bool search = true);
 
 // True when no two buffers with overlapping lifetimes overlap in memory (except as an
 // `overlaps` rule allows) and every buffer fits in arena_size (tests and self-check).

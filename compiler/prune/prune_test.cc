@@ -2,6 +2,8 @@
 // and exactness when the removed channels were dead anyway), and the least-squares refit.
 #include <gtest/gtest.h>
 
+#include "expect_error.h"
+
 #include <cmath>
 #include <cstring>
 
@@ -56,9 +58,9 @@ TEST(PruneUnstructured, EachLayerReachesTheSparsityWithItsSmallestWeights) {
 
 TEST(PruneUnstructured, RefusesSparsityOutOfRange) {
   ir::Graph g = testing::small_float_cnn();
-  EXPECT_THROW(prune_unstructured(g, 1.0), tinyforge::Error);
-  EXPECT_THROW(prune_unstructured(g, -0.1), tinyforge::Error);
-  EXPECT_THROW(prune_channels(g, 1.5), tinyforge::Error);
+  EXPECT_ERROR(prune_unstructured(g, 1.0), tinyforge::Error, "sparsity 1 is out of range");
+  EXPECT_ERROR(prune_unstructured(g, -0.1), tinyforge::Error, "sparsity -0.1 is out of range");
+  EXPECT_ERROR(prune_channels(g, 1.5), tinyforge::Error, "sparsity 1.5 is out of range");
   EXPECT_EQ(prune_unstructured(g, 0.0), 0);
 }
 

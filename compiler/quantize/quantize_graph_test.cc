@@ -5,6 +5,8 @@
 
 #include <gtest/gtest.h>
 
+#include "expect_error.h"
+
 #include <cmath>
 
 #include "export/tflite_writer.h"
@@ -191,11 +193,10 @@ TEST(QuantizeGraph, RefusesAnAlreadyQuantizedModel) {
 
 TEST(QuantizeGraph, CalibrationFilesMustHoldWholeTensors) {
   const ir::Graph g = testing::small_float_cnn();
-  EXPECT_THROW(make_calibration_set(g, {std::vector<uint8_t>(100)}, {"short.bin"}), tinyforge::Error);
-  EXPECT_THROW(make_calibration_set(g, {}, {}), tinyforge::Error);
-  EXPECT_THROW(make_calibration_set(
-                   g, {testing::random_floats(128, 1), testing::random_floats(128, 1)}, {"a", "b"}),
-               tinyforge::Error);
+  EXPECT_ERROR(make_calibration_set(g, {std::vector<uint8_t>(100)}, {"short.bin"}), tinyforge::Error, "100 bytes is not a whole number of 'input' tensors");
+  EXPECT_ERROR(make_calibration_set(g, {}, {}), tinyforge::Error, "1 input(s), 0 calibration file(s)");
+  EXPECT_ERROR(make_calibration_set(
+                   g, {testing::random_floats(128, 1), testing::random_floats(128, 1)}, {"a", "b"}), tinyforge::Error, "1 input(s), 2 calibration file(s)");
   try {
     make_calibration_set(g, {std::vector<uint8_t>(513)}, {"odd.bin"});
     FAIL();

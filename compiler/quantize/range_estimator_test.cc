@@ -3,6 +3,8 @@
 
 #include <gtest/gtest.h>
 
+#include "expect_error.h"
+
 #include <cmath>
 #include <random>
 #include <vector>
@@ -90,7 +92,7 @@ TEST(RangeEstimator, ChannelMeans) {
 TEST(RangeEstimator, MethodNames) {
   EXPECT_EQ(parse_range_method("mse"), RangeMethod::mse);
   EXPECT_STREQ(range_method_name(RangeMethod::percentile), "percentile");
-  EXPECT_THROW(parse_range_method("kl"), tinyforge::Error);
+  EXPECT_ERROR(parse_range_method("kl"), tinyforge::Error, "unknown calibration method 'kl'");
 }
 
 }  // namespace

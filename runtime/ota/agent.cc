@@ -541,11 +541,14 @@ Status UpdateAgent::accept_signed_block() {
   if (s != Status::ok) return s;
   s = check_policy(incoming_);
   if (s != Status::ok) return s;
+  if (incoming_.has_delta && incoming_.delta_size > 0xFFFFFFFFu - block_size_)
+    return Status::too_large;
   if (incoming_.has_base) {  // a precondition on the running plan, hashed where it lies
-    if (!running_.valid) return Status::bad_target;
+    const Status wrong = incoming_.has_delta ? Status::wrong_base : Status::bad_target;
+    if (!running_.valid) return wrong;
     s = hash_flash(running_.payload_address, running_.plan_size, incoming_.base_sha256);
     if (s == Status::power_lost) return s;
-    if (s != Status::ok) return Status::bad_target;
+    if (s != Status::ok) return wrong;  // not the base (or unreadable: nothing to copy from)
   }
 
   // Authenticated and acceptable: only now is flash touched. A pending update in the
@@ -560,7 +563,12 @@ Status UpdateAgent::accept_signed_block() {
   }
   const uint32_t base = config_.slot_address[target_slot_];
   erased_end_ = base;
-  payload_end_ = block_size_ + incoming_.payload_size;
+  payload_end_ =
+      block_size_ + (incoming_.has_delta ? incoming_.delta_size : incoming_.payload_size);
+  if (incoming_.has_delta) {  // rebuilt from the running plan, checked above
+    delta_.start(running_.plan_size, incoming_.payload_size);
+    delta_hash_.reset();
+  }
   const uint32_t padded = round_up(block_size_, config_.flash.write_unit);  // <= 512
   std::memset(block_ + block_size_, 0xFF, padded - block_size_);
   s = program(base, block_, padded);
@@ -602,9 +610,48 @@ Status UpdateAgent::flush_staged() {
   return Status::ok;
 }
 
+// Appends payload bytes at the write position: whole write units are programmed, a
+// shorter tail waits in staging_.
+Status UpdateAgent::write_payload(const uint8_t* data, uint32_t size) {
+  const uint32_t unit = config_.flash.write_unit;
+  while (size > 0) {
+    if (staged_ > 0 || size < unit) {  // collect a partial write unit
+      const uint32_t n = size < unit - staged_ ? size : unit - staged_;
+      std::memcpy(staging_ + staged_, data, n);
+      staged_ += n;
+      data += n;
+      size -= n;
+      if (staged_ == unit) {
+        const Status s = flush_staged();
+        if (s != Status::ok) return s;
+      }
+      continue;
+    }
+    const uint32_t n = size & ~(unit - 1);
+    const Status s = program(write_address_, data, n);
+    if (s != Status::ok) return s;
+    write_address_ += n;
+    data += n;
+    size -= n;
+  }
+  return Status::ok;
+}
+
+// The delta decoder reads the base from the running slot (never written during an update)
+// and appends what it rebuilds to the update slot.
+Status UpdateAgent::read_base(void* self, uint32_t offset, uint8_t* out, uint32_t size) {
+  auto* agent = static_cast<UpdateAgent*>(self);
+  return agent->read(agent->running_.payload_address + offset, out, size);
+}
+
+Status UpdateAgent::write_rebuilt(void* self, const uint8_t* data, uint32_t size) {
+  return static_cast<UpdateAgent*>(self)->write_payload(data, size);
+}
+
+DeltaSink UpdateAgent::delta_sink() { return DeltaSink{this, &read_base, &write_rebuilt}; }
+
 Status UpdateAgent::write_update(const uint8_t* data, size_t size) {
   if (phase_ != Phase::signed_block && phase_ != Phase::payload) return Status::bad_state;
-  const uint32_t unit = config_.flash.write_unit;
   while (size > 0) {
     if (phase_ == Phase::signed_block) {
       const uint32_t want = block_size_ != 0 ? block_size_ : kPackageHeaderBytes;
@@ -627,26 +674,17 @@ Status UpdateAgent::write_update(const uint8_t* data, size_t size) {
       continue;
     }
     if (size > payload_end_ - received_) return fail(Status::too_large);
-    if (staged_ > 0 || size < unit) {  // collect a partial write unit
-      const uint32_t n = size < unit - staged_ ? static_cast<uint32_t>(size) : unit - staged_;
-      std::memcpy(staging_ + staged_, data, n);
-      staged_ += n;
-      received_ += n;
-      data += n;
-      size -= n;
-      if (staged_ == unit) {
-        const Status s = flush_staged();
-        if (s != Status::ok) return fail(s);
-      }
-      continue;
+    const uint32_t n = static_cast<uint32_t>(size);  // <= what is left of the package
+    Status s;
+    if (incoming_.has_delta) {
+      delta_hash_.update(data, n);
+      s = delta_.feed(data, n, delta_sink());
+    } else {
+      s = write_payload(data, n);
     }
-    const uint32_t n = static_cast<uint32_t>(size) & ~(unit - 1);  // size <= payload left
-    const Status s = program(write_address_, data, n);
     if (s != Status::ok) return fail(s);
-    write_address_ += n;
     received_ += n;
-    data += n;
-    size -= n;
+    break;
   }
   return Status::ok;
 }
@@ -655,7 +693,16 @@ Status UpdateAgent::finish_update() {
   if (phase_ == Phase::signed_block) return fail(Status::truncated);
   if (phase_ != Phase::payload) return Status::bad_state;
   if (received_ < payload_end_) return fail(Status::truncated);
-  Status s = flush_staged();
+  Status s;
+  if (incoming_.has_delta) {  // the stream is complete and the one signed
+    s = delta_.finish(delta_sink());
+    if (s != Status::ok) return fail(s);
+    uint8_t digest[kDigestBytes];
+    delta_hash_.final(digest);
+    if (std::memcmp(digest, incoming_.delta_sha256, kDigestBytes) != 0)
+      return fail(Status::bad_hash);
+  }
+  s = flush_staged();
   if (s != Status::ok) return fail(s);
   // Verify what flash now holds, not what was streamed: signature, target, size, hash,
   // then the plan itself, as the runtime will check it at load.

@@ -12,6 +12,7 @@
 // model byte for byte (never a mix, never nothing), refuse the older signed package,
 // accept the next update, and never have confirmed a plan that did not validate and
 // reproduce its known answer. Totals are printed; every count of failures must be 0.
+// The update v1 -> v2 runs as a full package and again as a delta package (Delta* tests).
 #include <gtest/gtest.h>
 
 #include <cstddef>
@@ -89,11 +90,23 @@ bool validated(Device& d, const ImageInfo& image) {
                                d.config().arena_size) == Status::ok;
 }
 
+// Which records a bit flip may hit: the two journal records and the two security copies.
+std::vector<std::pair<uint32_t, uint32_t>> records(const AgentConfig& c) {
+  return {{c.state_address[0], kStateRecordBytes},
+          {c.state_address[1], kStateRecordBytes},
+          {c.security_address[0], kSecurityRecordBytes},
+          {c.security_address[1], kSecurityRecordBytes}};
+}
+
 class OtaFaults : public ::testing::Test {
  protected:
   const std::vector<uint8_t>& package(uint32_t major) {
     auto& p = packages_[major];
-    if (p.empty()) p = make_package(*shipped(major), {major, 0, 0}, major, keys_);
+    if (!p.empty()) return p;
+    if (delta_ && major == 2)
+      p = testing::make_delta_package(*shipped(1), *shipped(2), {2, 0, 0}, 2, keys_);
+    else
+      p = make_package(*shipped(major), {major, 0, 0}, major, keys_);
     return p;
   }
 
@@ -168,6 +181,154 @@ class OtaFaults : public ::testing::Test {
     EXPECT_EQ(tally_.bricked + tally_.rollbacks + tally_.unvalidated + tally_.mixed, 0);
   }
 
+  void power_cut_at_every_write() {
+    Device d;
+    start(d);
+    Checker c{&d.memory()};
+    const auto snapshot = d.memory();
+    const uint32_t ops = count(d, snapshot, [&] { return update_sequence(d, &c); }).first;
+    ASSERT_GT(ops, 10u);
+    const NorFlashSim::Cut kinds[] = {NorFlashSim::Cut::before, NorFlashSim::Cut::after,
+                                      NorFlashSim::Cut::torn, NorFlashSim::Cut::torn};
+    for (uint32_t op = 0; op < ops; ++op) {
+      for (size_t k = 0; k < 4; ++k) {
+        d.memory() = snapshot;
+        d.sim().power_on();
+        d.sim().clear_read_errors();
+        d.sim().arm_cut(d.sim().operations() + op, kinds[k], op * 7919u + k);
+        ASSERT_EQ(update_sequence(d, &c), Status::power_lost) << op;
+        check_recovers(d, &c, 1, "cut " + std::to_string(op) + "/" + std::to_string(k));
+        if (HasFatalFailure()) return;
+      }
+    }
+    print("power cut at every write (ECC)");
+  }
+
+  void read_error_at_every_read() {
+    Device d;
+    start(d);
+    Checker c{&d.memory()};
+    const auto snapshot = d.memory();
+    const uint32_t reads = count(d, snapshot, [&] { return update_sequence(d, &c); }).second;
+    ASSERT_GT(reads, 50u);
+    const AgentConfig& cfg = d.config();
+    auto metadata = [&](uint32_t address) {
+      for (int i = 0; i < 2; ++i)
+        if (address / d.geometry().page_size == cfg.state_address[i] / d.geometry().page_size ||
+            address / d.geometry().page_size == cfg.security_address[i] / d.geometry().page_size)
+          return true;
+      return false;
+    };
+    int sticky = 0;
+    for (uint32_t r = 0; r < reads; ++r) {
+      for (auto kind : {NorFlashSim::ReadFault::transient, NorFlashSim::ReadFault::sticky}) {
+        d.memory() = snapshot;
+        d.sim().power_on();
+        d.sim().clear_read_errors();
+        d.sim().arm_read_error(d.sim().reads() + r, kind, kReadAttempts);
+        (void)update_sequence(d, &c);  // may fail: flash_error is a legal answer
+        // A sticky ECC error is what a torn write leaves: only on pages the agent rewrites
+        // (metadata). A persistent error inside the running slot is wear, tested apart.
+        if (kind == NorFlashSim::ReadFault::sticky) {
+          if (!metadata(d.sim().last_read_error_address())) continue;
+          ++sticky;
+        }
+        check_recovers(d, &c, 1,
+                       "read " + std::to_string(r) +
+                           (kind == NorFlashSim::ReadFault::sticky ? " sticky" : " burst"));
+        if (HasFatalFailure()) return;
+      }
+    }
+    EXPECT_GT(sticky, 4);
+    print("read error at every read");
+  }
+
+  // A power cut at every operation, then a read error at every read of the recovery boot.
+  void power_cut_then_read_error() {
+    Device d;
+    start(d);
+    Checker c{&d.memory()};
+    const auto snapshot = d.memory();
+    const uint32_t ops = count(d, snapshot, [&] { return update_sequence(d, &c); }).first;
+    for (uint32_t op = 0; op < ops; ++op) {
+      d.memory() = snapshot;
+      d.sim().power_on();
+      d.sim().clear_read_errors();
+      d.sim().arm_cut(d.sim().operations() + op, NorFlashSim::Cut::torn, op * 104729u + 3);
+      ASSERT_EQ(update_sequence(d, &c), Status::power_lost);
+      const auto after_cut = d.memory();
+      std::vector<bool> unreadable;
+      for (uint32_t a = 0; a < d.sim().size(); a += d.geometry().page_size)
+        unreadable.push_back(d.sim().unreadable(a));
+      auto restore = [&] {
+        d.memory() = after_cut;
+        d.sim().power_on();
+        d.sim().clear_read_errors();
+        for (uint32_t p = 0; p < unreadable.size(); ++p)
+          if (unreadable[p]) d.sim().set_unreadable(p * d.geometry().page_size);
+      };
+      const uint32_t reads = count(d, after_cut, [&] {
+                               restore();
+                               return d.reboot(checking_self_test, &c);
+                             }).second;
+      for (uint32_t r = 0; r < reads; ++r) {
+        restore();
+        d.sim().arm_read_error(d.sim().reads() + r, NorFlashSim::ReadFault::transient,
+                               kReadAttempts);
+        (void)d.reboot(checking_self_test, &c);
+        check_recovers(d, &c, 1, "cut " + std::to_string(op) + " then read " + std::to_string(r));
+        if (HasFatalFailure()) return;
+      }
+    }
+    print("power cut, then read error at every read of the recovery");
+  }
+
+  // v1 then v2 confirmed (floor 2); every bit of every record flipped in turn. The device
+  // must keep running v2 (directly or by falling back to it), refuse v1, install v3.
+  void bit_flip_in_every_record() {
+    Device d;
+    start(d);
+    ASSERT_EQ(d.install(package(2)), Status::ok);
+    ASSERT_EQ(d.reboot(), Status::ok);
+    ASSERT_EQ(d.report().counter_floor, 2u);
+    Checker c{&d.memory()};
+    const auto snapshot = d.memory();
+    for (const auto& [address, size] : records(d.config())) {
+      for (uint32_t bit = 0; bit < size * 8; ++bit) {
+        d.memory() = snapshot;
+        d.memory()[address + bit / 8] ^= static_cast<uint8_t>(1u << (bit % 8));
+        check_recovers(d, &c, 2, "flip " + std::to_string(address) + ":" + std::to_string(bit));
+        if (HasFatalFailure()) return;
+      }
+    }
+    print("bit flip at every bit of every record");
+  }
+
+  // A power cut at every operation, then one bit flipped in each record in turn.
+  void power_cut_then_bit_flip() {
+    Device d;
+    start(d);
+    Checker c{&d.memory()};
+    const auto snapshot = d.memory();
+    const uint32_t ops = count(d, snapshot, [&] { return update_sequence(d, &c); }).first;
+    uint32_t rng = 12345;
+    for (uint32_t op = 0; op < ops; ++op) {
+      for (const auto& [address, size] : records(d.config())) {
+        d.memory() = snapshot;
+        d.sim().power_on();
+        d.sim().clear_read_errors();
+        d.sim().arm_cut(d.sim().operations() + op, NorFlashSim::Cut::torn, op + 17);
+        ASSERT_EQ(update_sequence(d, &c), Status::power_lost);
+        rng = rng * 1103515245u + 12345u;
+        const uint32_t bit = (rng >> 8) % (size * 8);
+        d.memory()[address + bit / 8] ^= static_cast<uint8_t>(1u << (bit % 8));
+        check_recovers(d, &c, 1, "cut " + std::to_string(op) + " flip " + std::to_string(address));
+        if (HasFatalFailure()) return;
+      }
+    }
+    print("power cut, then a bit flip in each record");
+  }
+
   // Operations (erases + writes) and reads of one clean run of `f` from `snapshot`.
   template <typename F>
   std::pair<uint32_t, uint32_t> count(Device& d, const std::vector<uint8_t>& snapshot, F f) {
@@ -179,163 +340,46 @@ class OtaFaults : public ::testing::Test {
   }
 
   KeyPair keys_ = testing::test_keys();
+  bool delta_ = false;  // v2 is sent as a delta against v1
   std::map<uint32_t, std::vector<uint8_t>> packages_;
   Tally tally_;
 };
 
-// Which records a bit flip may hit: the two journal records and the two security copies.
-std::vector<std::pair<uint32_t, uint32_t>> records(const AgentConfig& c) {
-  return {{c.state_address[0], kStateRecordBytes},
-          {c.state_address[1], kStateRecordBytes},
-          {c.security_address[0], kSecurityRecordBytes},
-          {c.security_address[1], kSecurityRecordBytes}};
-}
+TEST_F(OtaFaults, PowerCutAtEveryWriteWithEcc) { power_cut_at_every_write(); }
 
-TEST_F(OtaFaults, PowerCutAtEveryWriteWithEcc) {
-  Device d;
-  start(d);
-  Checker c{&d.memory()};
-  const auto snapshot = d.memory();
-  const uint32_t ops = count(d, snapshot, [&] { return update_sequence(d, &c); }).first;
-  ASSERT_GT(ops, 10u);
-  const NorFlashSim::Cut kinds[] = {NorFlashSim::Cut::before, NorFlashSim::Cut::after,
-                                    NorFlashSim::Cut::torn, NorFlashSim::Cut::torn};
-  for (uint32_t op = 0; op < ops; ++op) {
-    for (size_t k = 0; k < 4; ++k) {
-      d.memory() = snapshot;
-      d.sim().power_on();
-      d.sim().clear_read_errors();
-      d.sim().arm_cut(d.sim().operations() + op, kinds[k], op * 7919u + k);
-      ASSERT_EQ(update_sequence(d, &c), Status::power_lost) << op;
-      check_recovers(d, &c, 1, "cut " + std::to_string(op) + "/" + std::to_string(k));
-      if (HasFatalFailure()) return;
-    }
-  }
-  print("power cut at every write (ECC)");
-}
-
-TEST_F(OtaFaults, ReadErrorAtEveryRead) {
-  Device d;
-  start(d);
-  Checker c{&d.memory()};
-  const auto snapshot = d.memory();
-  const uint32_t reads = count(d, snapshot, [&] { return update_sequence(d, &c); }).second;
-  ASSERT_GT(reads, 50u);
-  const AgentConfig& cfg = d.config();
-  auto metadata = [&](uint32_t address) {
-    for (int i = 0; i < 2; ++i)
-      if (address / d.geometry().page_size == cfg.state_address[i] / d.geometry().page_size ||
-          address / d.geometry().page_size == cfg.security_address[i] / d.geometry().page_size)
-        return true;
-    return false;
-  };
-  int sticky = 0;
-  for (uint32_t r = 0; r < reads; ++r) {
-    for (auto kind : {NorFlashSim::ReadFault::transient, NorFlashSim::ReadFault::sticky}) {
-      d.memory() = snapshot;
-      d.sim().power_on();
-      d.sim().clear_read_errors();
-      d.sim().arm_read_error(d.sim().reads() + r, kind, kReadAttempts);
-      (void)update_sequence(d, &c);  // may fail: flash_error is a legal answer
-      // A sticky ECC error is what a torn write leaves: only on pages the agent rewrites
-      // (metadata). A persistent error inside the running slot is wear, tested apart.
-      if (kind == NorFlashSim::ReadFault::sticky) {
-        if (!metadata(d.sim().last_read_error_address())) continue;
-        ++sticky;
-      }
-      check_recovers(d, &c, 1,
-                     "read " + std::to_string(r) +
-                         (kind == NorFlashSim::ReadFault::sticky ? " sticky" : " burst"));
-      if (HasFatalFailure()) return;
-    }
-  }
-  EXPECT_GT(sticky, 4);
-  print("read error at every read");
-}
+TEST_F(OtaFaults, ReadErrorAtEveryRead) { read_error_at_every_read(); }
 
 // A power cut at every operation, then a read error at every read of the recovery boot.
-TEST_F(OtaFaults, PowerCutThenReadErrorDuringRecovery) {
-  Device d;
-  start(d);
-  Checker c{&d.memory()};
-  const auto snapshot = d.memory();
-  const uint32_t ops = count(d, snapshot, [&] { return update_sequence(d, &c); }).first;
-  for (uint32_t op = 0; op < ops; ++op) {
-    d.memory() = snapshot;
-    d.sim().power_on();
-    d.sim().clear_read_errors();
-    d.sim().arm_cut(d.sim().operations() + op, NorFlashSim::Cut::torn, op * 104729u + 3);
-    ASSERT_EQ(update_sequence(d, &c), Status::power_lost);
-    const auto after_cut = d.memory();
-    std::vector<bool> unreadable;
-    for (uint32_t a = 0; a < d.sim().size(); a += d.geometry().page_size)
-      unreadable.push_back(d.sim().unreadable(a));
-    auto restore = [&] {
-      d.memory() = after_cut;
-      d.sim().power_on();
-      d.sim().clear_read_errors();
-      for (uint32_t p = 0; p < unreadable.size(); ++p)
-        if (unreadable[p]) d.sim().set_unreadable(p * d.geometry().page_size);
-    };
-    const uint32_t reads = count(d, after_cut, [&] {
-                             restore();
-                             return d.reboot(checking_self_test, &c);
-                           }).second;
-    for (uint32_t r = 0; r < reads; ++r) {
-      restore();
-      d.sim().arm_read_error(d.sim().reads() + r, NorFlashSim::ReadFault::transient, kReadAttempts);
-      (void)d.reboot(checking_self_test, &c);
-      check_recovers(d, &c, 1, "cut " + std::to_string(op) + " then read " + std::to_string(r));
-      if (HasFatalFailure()) return;
-    }
-  }
-  print("power cut, then read error at every read of the recovery");
-}
+TEST_F(OtaFaults, PowerCutThenReadErrorDuringRecovery) { power_cut_then_read_error(); }
 
 // v1 then v2 confirmed (floor 2); every bit of every record flipped in turn. The device
 // must keep running v2 (directly or by falling back to it), refuse v1, install v3.
-TEST_F(OtaFaults, BitFlipInEveryRecordNeverLowersTheFloor) {
-  Device d;
-  start(d);
-  ASSERT_EQ(d.install(package(2)), Status::ok);
-  ASSERT_EQ(d.reboot(), Status::ok);
-  ASSERT_EQ(d.report().counter_floor, 2u);
-  Checker c{&d.memory()};
-  const auto snapshot = d.memory();
-  for (const auto& [address, size] : records(d.config())) {
-    for (uint32_t bit = 0; bit < size * 8; ++bit) {
-      d.memory() = snapshot;
-      d.memory()[address + bit / 8] ^= static_cast<uint8_t>(1u << (bit % 8));
-      check_recovers(d, &c, 2, "flip " + std::to_string(address) + ":" + std::to_string(bit));
-      if (HasFatalFailure()) return;
-    }
-  }
-  print("bit flip at every bit of every record");
-}
+TEST_F(OtaFaults, BitFlipInEveryRecordNeverLowersTheFloor) { bit_flip_in_every_record(); }
 
 // A power cut at every operation, then one bit flipped in each record in turn.
-TEST_F(OtaFaults, PowerCutThenBitFlipInEachRecord) {
-  Device d;
-  start(d);
-  Checker c{&d.memory()};
-  const auto snapshot = d.memory();
-  const uint32_t ops = count(d, snapshot, [&] { return update_sequence(d, &c); }).first;
-  uint32_t rng = 12345;
-  for (uint32_t op = 0; op < ops; ++op) {
-    for (const auto& [address, size] : records(d.config())) {
-      d.memory() = snapshot;
-      d.sim().power_on();
-      d.sim().clear_read_errors();
-      d.sim().arm_cut(d.sim().operations() + op, NorFlashSim::Cut::torn, op + 17);
-      ASSERT_EQ(update_sequence(d, &c), Status::power_lost);
-      rng = rng * 1103515245u + 12345u;
-      const uint32_t bit = (rng >> 8) % (size * 8);
-      d.memory()[address + bit / 8] ^= static_cast<uint8_t>(1u << (bit % 8));
-      check_recovers(d, &c, 1, "cut " + std::to_string(op) + " flip " + std::to_string(address));
-      if (HasFatalFailure()) return;
-    }
-  }
-  print("power cut, then a bit flip in each record");
+TEST_F(OtaFaults, PowerCutThenBitFlipInEachRecord) { power_cut_then_bit_flip(); }
+
+// The same faults with v2 sent as a delta against v1: rebuilt in the update slot from the
+// running slot, so every base read, every rebuilt write and the same first boot are hit.
+// (Flipping record bits once v2 is confirmed is the same whichever way v2 arrived.)
+TEST_F(OtaFaults, DeltaPowerCutAtEveryWriteWithEcc) {
+  delta_ = true;
+  power_cut_at_every_write();
+}
+
+TEST_F(OtaFaults, DeltaReadErrorAtEveryRead) {
+  delta_ = true;
+  read_error_at_every_read();
+}
+
+TEST_F(OtaFaults, DeltaPowerCutThenReadErrorDuringRecovery) {
+  delta_ = true;
+  power_cut_then_read_error();
+}
+
+TEST_F(OtaFaults, DeltaPowerCutThenBitFlipInEachRecord) {
+  delta_ = true;
+  power_cut_then_bit_flip();
 }
 
 // Signed packages whose plan is malformed: every byte of the plan's header and tables

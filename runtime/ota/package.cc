@@ -82,13 +82,20 @@ Status read_record(RecordType type, const uint8_t* v, uint16_t length, Manifest*
       m->revoke_key_id = load_u32(v);
       m->has_revoke_key = true;
       return Status::ok;
+    case RecordType::delta:
+      if (length != 4 + kDigestBytes) return Status::bad_manifest;
+      m->delta_size = load_u32(v);
+      std::memcpy(m->delta_sha256, v + 4, kDigestBytes);
+      m->has_delta = true;
+      return Status::ok;
   }
   return Status::bad_manifest;
 }
 
 bool is_known(uint16_t type) {
-  return type >= static_cast<uint16_t>(RecordType::model_id) &&
-         type <= static_cast<uint16_t>(RecordType::revoke_key);
+  return (type >= static_cast<uint16_t>(RecordType::model_id) &&
+          type <= static_cast<uint16_t>(RecordType::revoke_key)) ||
+         type == static_cast<uint16_t>(RecordType::delta);
 }
 
 }  // namespace
@@ -118,7 +125,7 @@ Status parse_manifest(const uint8_t* data, uint32_t size, Manifest* out) {
     for (uint32_t i = length; i < padded; ++i)
       if (value[i] != 0) return Status::bad_manifest;
     if (is_known(type)) {
-      const uint32_t mask = 1u << type;
+      const uint32_t mask = 1u << (type & 31u);      // types 1..11 and 0x800C: bits 1..12
       if (seen & mask) return Status::bad_manifest;  // duplicates could hide a second value
       seen |= mask;
       const Status s = read_record(static_cast<RecordType>(type), value, length, out);
@@ -130,6 +137,7 @@ Status parse_manifest(const uint8_t* data, uint32_t size, Manifest* out) {
   }
   if ((seen & kRequired) != kRequired) return Status::bad_manifest;
   if (out->has_self_test && out->self_test_offset > out->payload_size) return Status::bad_manifest;
+  if (out->has_delta && !out->has_base) return Status::bad_manifest;  // a delta needs its base
   return Status::ok;
 }
 
@@ -175,12 +183,14 @@ Status verify_package(const uint8_t* package, size_t size, const uint8_t public_
   if (size < signed_size) return Status::truncated;
   s = verify_signed_block(package, signed_size, public_key, out);
   if (s != Status::ok) return s;
-  const uint64_t total = uint64_t{signed_size} + out->payload_size;
+  const uint32_t body = out->has_delta ? out->delta_size : out->payload_size;
+  const uint64_t total = uint64_t{signed_size} + body;
   if (size < total) return Status::truncated;
   if (size > total) return Status::too_large;
   uint8_t digest[kDigestBytes];
-  sha256(package + signed_size, out->payload_size, digest);
-  if (std::memcmp(digest, out->payload_sha256, kDigestBytes) != 0) return Status::bad_hash;
+  sha256(package + signed_size, body, digest);
+  const uint8_t* expected = out->has_delta ? out->delta_sha256 : out->payload_sha256;
+  if (std::memcmp(digest, expected, kDigestBytes) != 0) return Status::bad_hash;
   return Status::ok;
 }
 

@@ -35,6 +35,8 @@ const char* status_name(Status s) {
     case Status::self_test_failed: return "self_test_failed";
     case Status::floor_unknown: return "floor_unknown";
     case Status::already_installed: return "already_installed";
+    case Status::wrong_base: return "wrong_base";
+    case Status::bad_delta: return "bad_delta";
   }
   return "unknown_status";
 }

@@ -33,6 +33,13 @@ __attribute__((used)) volatile uint32_t tinyforge_arena_used;
 __attribute__((noinline, noipa, used)) void tinyforge_bench_begin() { asm volatile("" ::: "memory"); }
 __attribute__((noinline, noipa, used)) void tinyforge_bench_end() { asm volatile("" ::: "memory"); }
 __attribute__((noinline, noipa, used)) void tinyforge_done() { asm volatile("" ::: "memory"); }
+#ifdef TINYFORGE_OP_MARKERS
+// Per-op marker (emit::FirmwareOptions::op_markers): entered after op `op_index` ran, its
+// index in r0; an emulator records its counters and may read the op's outputs here.
+__attribute__((noinline, noipa, used)) void tinyforge_op_end(uint32_t op_index) {
+  asm volatile("" ::"r"(op_index) : "memory");
+}
+#endif
 }
 
 namespace {
@@ -100,6 +107,10 @@ int main() {
     at += in.bytes;
   }
   tinyforge_arena_used = runtime.arena_size();
+#ifdef TINYFORGE_OP_MARKERS
+  runtime.set_op_hook(
+      [](void*, uint32_t op_index, tinyforge::OpCode) { tinyforge_op_end(op_index); }, nullptr);
+#endif
 
   tinyforge_bench_begin();
   status = runtime.invoke();

@@ -2,7 +2,8 @@
 // real `tinyforge` binary, the exit code it must end with and a piece of the line it must
 // print on stderr (and, for some, on stdout). Every subcommand has a good row and at least
 // one bad-input row. Placeholders: @D scratch folder (fixtures made once per process),
-// @M ../shared/models, @G ../shared/golden, @E examples/digits.
+// @M ../shared/models, @G ../shared/golden, @E examples/digits, @F a small C program's
+// arm-none-eabi ELF (built when a row names it).
 #include <gtest/gtest.h>
 #include <unistd.h>
 
@@ -13,6 +14,7 @@
 #include <string>
 #include <vector>
 
+#include "arm_elf.h"
 #include "cli_run.h"
 #include "emit/cross_build.h"
 #include "io/files.h"
@@ -196,11 +198,35 @@ const Row kRows[] = {
    "tinyforge: @D/nan.bin: nan at case 5, element 0", "", kShared},
   {"bench_case_out_of_range", "bench @M/hello_world_float.tflite --input @D/cal.bin --case 64", 2,
    "tinyforge: @D/cal.bin: holds 64 case(s), --case 64 asked", "", kShared},
+  // report (arm-none-eabi-gcc + the emulator)
+  {"report_ok", "report @D/cnn_int8.tflite --target cortex-m4 -o @D/r.html --json", 0, "",
+   "\"cycles_estimate\"", kCross},
+  {"report_over_budget", "report @D/cnn_int8.tflite --budget ram=1K -o @D/r.html", 3,
+   "tinyforge: over budget: ram", "", kCross},
+  {"report_garbage", "report @D/garbage.onnx -o @D/r.html", 1,
+   "tinyforge: @D/garbage.onnx: not a model", "", kNone},
+  {"report_output_is_input", "report @D/cnn_int8.tflite -o @D/cnn_int8.tflite", 2,
+   "tinyforge: @D/cnn_int8.tflite: is also an input of this command", "", kNone},
+  // compare
+  {"compare_ok", "compare @D/cnn_int8.tflite --input @D/cnn_cal.bin --case 2", 0, "",
+   "every op's output matches", kCross},
+  {"compare_one_lsb_names_layer",
+   "compare @D/cnn_int8.tflite --input @D/cnn_cal.bin --test-flip-lsb 1", 4,
+   "tinyforge: @D/cnn_int8.tflite: op 1 ", "first diverging op: 1 ", kCross},
+  {"compare_needs_input", "compare @D/cnn_int8.tflite", 2,
+   "tinyforge: --input is required (see tinyforge compare --help)", "", kNone},
+  // mapview
+  {"mapview_ok", "mapview @F -o @D/m.html --json", 0, "", "\"total_bytes\"", kCross},
+  {"mapview_not_elf", "mapview @D/garbage.onnx -o @D/m.html", 1,
+   "tinyforge: @D/garbage.onnx: not a valid ARM ELF32 file", "", kNone},
+  {"mapview_bad_map", "mapview @F --map @D/garbage.onnx -o @D/m.html", 1,
+   "tinyforge: @D/garbage.onnx: not a GNU ld map file", "", kCross},
 };
 // clang-format on
 
-const char* const kCommands[] = {"inspect", "compile", "run",   "keygen", "package", "verify",
-                                 "firmware", "bench",  "export", "quantize", "prune"};
+const char* const kCommands[] = {"inspect", "compile",  "run",     "keygen", "package",
+                                 "verify",  "firmware", "bench",   "export", "quantize",
+                                 "prune",   "report",   "compare", "mapview"};
 
 std::vector<uint8_t> floats(const std::vector<float>& v) {
   std::vector<uint8_t> b(v.size() * 4);
@@ -271,7 +297,8 @@ class CliContract : public ::testing::TestWithParam<Row> {
         {"@D", dir_.string()},
         {"@M", (testing::shared_dir() / "models").string()},
         {"@G", (testing::shared_dir() / "golden").string()},
-        {"@E", std::string(TINYFORGE_SOURCE_DIR) + "/examples/digits"}};
+        {"@E", std::string(TINYFORGE_SOURCE_DIR) + "/examples/digits"},
+        {"@F", (dir_ / "small.elf").string()}};
     for (const auto& [key, value] : subst)
       for (size_t at = s.find(key); at != std::string::npos; at = s.find(key, at + value.size()))
         s.replace(at, 2, value);
@@ -290,6 +317,8 @@ TEST_P(CliContract, ExitCodeAndMessage) {
   if (row.needs & kShared) TINYFORGE_REQUIRE_SHARED("models/hello_world_int8.tflite");
   if ((row.needs & kCross) && !emit::cross_toolchain_available())
     GTEST_SKIP() << "arm-none-eabi-gcc not installed (scripts/bootstrap)";
+  if (std::string(row.args).find("@F") != std::string::npos && !fs::exists(dir_ / "small.elf"))
+    ASSERT_TRUE(testing::build_arm_elf(dir_, "small", testing::small_c_program(64)));
   const testing::CliRun r = run(row.args);
   EXPECT_EQ(r.exit_code, row.exit_code) << "tinyforge " << row.args << "\nstderr: " << r.err;
   const std::string want_err = expand(row.stderr_has);

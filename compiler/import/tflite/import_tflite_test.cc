@@ -5,6 +5,8 @@
 
 #include <gtest/gtest.h>
 
+#include "expect_error.h"
+
 #include <cmath>
 #include <filesystem>
 #include <nlohmann/json.hpp>
@@ -369,8 +371,8 @@ TEST(TfliteImport, GraphOrderErrors) {
 
 TEST(TfliteImport, TruncatedAndForeignBytes) {
   const std::vector<uint8_t> good = testing::build_tflite(testing::tiny_int8_model());
-  EXPECT_THROW(import_tflite(good.data(), 0, "x.tflite"), tinyforge::Error);
-  EXPECT_THROW(import_tflite(good.data(), good.size() / 2, "x.tflite"), tinyforge::Error);
+  EXPECT_ERROR(import_tflite(good.data(), 0, "x.tflite"), tinyforge::Error, "file is 0 bytes");
+  EXPECT_ERROR(import_tflite(good.data(), good.size() / 2, "x.tflite"), tinyforge::Error, "flatbuffer verification failed");
   std::vector<uint8_t> other = good;
   other[4] = 'X';
   try {

@@ -25,6 +25,7 @@ class Runtime {
   Status init(const uint8_t* blob, uint32_t blob_size, uint8_t* arena, uint32_t arena_size);
   Status invoke();
 
+  bool initialized() const { return blob_ != nullptr; }  // the last init() returned ok
   uint32_t num_inputs() const;
   uint32_t num_outputs() const;
   TensorView input(uint32_t i) const;   // precondition: i < num_inputs()

@@ -33,6 +33,8 @@ enum class Status : uint8_t {
   self_test_failed, // OTA: the model did not reproduce its known answer
   floor_unknown,    // OTA: anti-rollback state damaged; updates refused until it is restored
   already_installed,  // OTA: same version as the running model (reinstall not allowed)
+  wrong_base,       // OTA: a delta update built against another model than the running one
+  bad_delta,        // OTA: a delta update's stream is malformed
 };
 
 // Stable, short, lower-case name of a status (for logs and CLI messages).

@@ -16,6 +16,7 @@
 
 #include "host/compile.h"
 #include "io/files.h"
+#include "ota/delta_writer.h"
 #include "ota/package_writer.h"
 #include "ota/self_test_writer.h"
 #include "ota/signing_keys.h"
@@ -114,6 +115,22 @@ inline std::vector<uint8_t> make_package(const std::vector<uint8_t>& plan, SemVe
                                      static_cast<uint32_t>(plan.size())) == Status::ok;
   return write_package(spec, plan, keys.secret_key,
                        o.self_test && is_plan ? self_test_for(plan) : std::vector<uint8_t>{});
+}
+
+// The same update as make_package(plan, ...), sent as a delta against `base_plan`.
+inline std::vector<uint8_t> make_delta_package(const std::vector<uint8_t>& base_plan,
+                                               const std::vector<uint8_t>& plan, SemVer version,
+                                               uint32_t counter, const KeyPair& keys,
+                                               const PackageOptions& o = {}) {
+  PackageSpec spec;
+  spec.model_id = o.model_id;
+  spec.version = version;
+  spec.security_counter = counter;
+  spec.target = o.target;
+  spec.add_key = o.add_key;
+  spec.revoke_key_id = o.revoke_key_id;
+  return write_delta_package(spec, base_plan, plan, keys.secret_key,
+                             o.self_test ? self_test_for(plan) : std::vector<uint8_t>{});
 }
 
 inline std::vector<uint8_t> make_package(const std::vector<uint8_t>& plan, SemVer version,

@@ -15,6 +15,10 @@
 //   agent.write_update(chunk, n);            // repeatedly
 //   agent.finish_update();                   // verified and pending: reboot to try it
 //
+// A delta package (tinyforge/ota/delta.h) is streamed the same way: the agent rebuilds the
+// new payload into the update slot from the running slot's plan and the stream, then
+// verifies the result exactly as it verifies a full package.
+//
 // Every call returns a Status; after power_lost or flash_error the caller resets (or
 // calls init() again): the flash is always in a state boot() recovers from. Reads are
 // retried; a page that stays unreadable counts as damaged, like a torn one.
@@ -22,8 +26,10 @@
 #include <cstddef>
 #include <cstdint>
 
+#include "tinyforge/ota/delta.h"
 #include "tinyforge/ota/flash.h"
 #include "tinyforge/ota/package.h"
+#include "tinyforge/ota/sha256.h"
 #include "tinyforge/ota/state_record.h"
 #include "tinyforge/status.h"
 
@@ -150,7 +156,11 @@ class UpdateAgent {
   Status check_policy(const Manifest& m) const;
   Status accept_signed_block();
   Status program(uint32_t address, const uint8_t* data, uint32_t size);
+  Status write_payload(const uint8_t* data, uint32_t size);
   Status flush_staged();
+  DeltaSink delta_sink();
+  static Status read_base(void* self, uint32_t offset, uint8_t* out, uint32_t size);
+  static Status write_rebuilt(void* self, const uint8_t* data, uint32_t size);
   Status fail(Status s);
   Status roll_back(BootOutcome why);
   void fill_info(ImageInfo* info, uint8_t slot, const Manifest& m) const;
@@ -180,6 +190,8 @@ class UpdateAgent {
   Manifest incoming_{};
   uint8_t block_[kMaxSignedBlockBytes];  // signed block; reused to read slots back
   uint8_t staging_[kMaxWriteUnit];       // tail shorter than one write unit
+  DeltaDecoder delta_;                   // delta packages: rebuilds the payload
+  Sha256 delta_hash_;                    // of the delta stream as received
 };
 
 }  // namespace tinyforge::ota

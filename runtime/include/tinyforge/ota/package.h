@@ -4,7 +4,8 @@
 //   header    12 B   magic "TFU1", format major u16, minor u16, manifest_size u32
 //   manifest  TLV records (type u16, length u16, value, zero padding to 4 B)
 //   signature 64 B   Ed25519 over header + manifest
-//   payload   the plan blob, manifest.payload_size bytes
+//   payload   the plan blob, manifest.payload_size bytes (or, in a delta package, the
+//             delta stream that rebuilds it from the running plan: delta.h)
 //
 // The manifest holds the payload's SHA-256, so the signature covers the payload too. The
 // signature sits *before* the payload so a device can authenticate the package before it
@@ -46,6 +47,9 @@ enum class RecordType : uint16_t {
   key_id = 9,            // 4 bytes u32: key_id_of() the key that signed the package
   add_key = 10,          // 32 bytes: a public key the device trusts once this update confirms
   revoke_key = 11,       // 4 bytes u32: a key id the device stops trusting once it confirms
+  // Critical (old readers refuse it): the package carries a delta stream (delta.h), not the
+  // payload; 36 bytes: stream size u32, SHA-256 of the stream. Requires base_sha256.
+  delta = 0x800C,
 };
 constexpr uint16_t kRecordCritical = 0x8000;
 
@@ -70,6 +74,9 @@ struct Manifest {
   uint8_t add_key[32];
   bool has_revoke_key;
   uint32_t revoke_key_id;
+  bool has_delta;  // payload_size / payload_sha256 describe the rebuilt payload
+  uint32_t delta_size;
+  uint8_t delta_sha256[kDigestBytes];
 };
 
 // A key's id: the first 4 bytes of SHA-256(public key), little-endian.
@@ -100,7 +107,9 @@ Status verify_signed_block(const uint8_t* block, size_t size, const uint8_t publ
                            Manifest* out);
 
 // A whole package in memory: the signed block, then the size (truncated if short, too_large
-// if bytes follow the payload), then the payload hash (bad_hash).
+// if bytes follow the payload), then the payload hash (bad_hash). For a delta package the
+// bytes after the signed block are the delta stream, checked against delta_size and
+// delta_sha256 (the rebuilt payload can only be checked with the base, on the device).
 Status verify_package(const uint8_t* package, size_t size, const uint8_t public_key[32],
                       Manifest* out);
 
