@@ -77,6 +77,9 @@ CLAIMED_OPS = {
     "GlobalMaxPool": (),
     "Squeeze": (1,),
     "Unsqueeze": (1,),
+    "LeakyRelu": (),
+    "ReduceMean": (),
+    "Slice": (1, 2, 3, 4),
 }
 
 

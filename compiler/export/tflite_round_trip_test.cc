@@ -19,6 +19,10 @@
 #include "ops/pad.h"
 #include "ops/transpose.h"
 #include "ir_test_graphs.h"
+#include "ops/leaky_relu.h"
+#include "ops/reduce.h"
+#include "ops/strided_slice.h"
+#include "ops/sub_squared_difference.h"
 
 namespace tinyforge {
 namespace {
@@ -161,6 +165,70 @@ ir::Graph maximum_minimum(OpCode op, bool int8) {
   return one_op(b, op, {x, z}, y);
 }
 
+// Sub (fused activation in its typed params) and SquaredDifference (none).
+ir::Graph sub_squared_difference(OpCode op, bool int8) {
+  GraphBuilder b(18);
+  const int x = b.activation("x", {2, 1, 4, 3});
+  const int z = b.activation("z", {3, 1, 3});  // broadcast against x
+  const int y = b.activation("y", {2, 3, 4, 3});
+  if (int8) {
+    quantize_tensor(b.g.tensors[x], 0.01f, -3);
+    quantize_tensor(b.g.tensors[z], 0.02f, 7);
+    quantize_tensor(b.g.tensors[y], 0.015f, -100);
+  }
+  ir::Graph g = one_op(b, op, {x, z}, y);
+  if (op == OpCode::Sub) g.nodes[0].params = ops::SubOptions{ir::Activation::relu6};
+  return g;
+}
+
+ir::Graph leaky_relu(bool int8) {
+  GraphBuilder b(19);
+  const int x = b.activation("x", {2, 3, 5});
+  const int y = b.activation("y", {2, 3, 5});
+  if (int8) {
+    quantize_tensor(b.g.tensors[x], 0.03f, 4);
+    quantize_tensor(b.g.tensors[y], 0.02f, -60);
+  }
+  ir::Graph g = one_op(b, OpCode::LeakyRelu, {x}, y);
+  g.nodes[0].params = ops::LeakyReluOptions{0.125f};
+  return g;
+}
+
+// Mean (int8: the 4-D spatial path) and Sum (int8: the requantizing path).
+ir::Graph reduce(OpCode op, bool int8) {
+  GraphBuilder b(20);
+  const int x = b.activation("x", {2, 3, 4, 5});
+  const int y = b.activation("y", op == OpCode::Mean ? std::vector<int32_t>{2, 1, 1, 5}
+                                                     : std::vector<int32_t>{2, 4, 5});
+  if (int8) {
+    quantize_tensor(b.g.tensors[x], 0.03f, 4);
+    quantize_tensor(b.g.tensors[y], op == OpCode::Mean ? 0.02f : 0.5f, -6);
+  }
+  ir::Graph g = one_op(b, op, {x}, y);
+  g.nodes[0].params = op == OpCode::Mean ? ops::ReduceOptions{{1, 2}, true}
+                                         : ops::ReduceOptions{{-3}, false};
+  return g;
+}
+
+// StridedSlice with masks, a negative stride and a shrunk dim.
+ir::Graph strided_slice(bool int8) {
+  GraphBuilder b(21);
+  const int x = b.activation("x", {2, 5, 6, 3});
+  const int y = b.activation("y", {2, 3, 2});
+  if (int8)
+    for (int t : {x, y}) quantize_tensor(b.g.tensors[t], 0.02f, -9);
+  ir::Graph g = one_op(b, OpCode::StridedSlice, {x}, y);
+  ops::StridedSliceOptions o;
+  o.begin = {0, 4, 1, 2};
+  o.end = {0, 0, -1, 3};
+  o.strides = {1, -2, 3, 1};
+  o.begin_mask = 1;
+  o.end_mask = 1 | 2;
+  o.shrink_axis_mask = 8;
+  g.nodes[0].params = o;
+  return g;
+}
+
 ir::Graph unary(OpCode op, bool int8, float out_scale = 0, int32_t out_zp = 0) {
   GraphBuilder b(8);
   const int x = b.activation("x", {2, 7});
@@ -295,6 +363,20 @@ std::vector<Case> cases() {
       {"Maximum_i8", [] { return maximum_minimum(OpCode::Maximum, true); }},
       {"Minimum_f32", [] { return maximum_minimum(OpCode::Minimum, false); }},
       {"Minimum_i8", [] { return maximum_minimum(OpCode::Minimum, true); }},
+      {"Sub_f32", [] { return sub_squared_difference(OpCode::Sub, false); }},
+      {"Sub_i8", [] { return sub_squared_difference(OpCode::Sub, true); }},
+      {"SquaredDifference_f32",
+       [] { return sub_squared_difference(OpCode::SquaredDifference, false); }},
+      {"SquaredDifference_i8",
+       [] { return sub_squared_difference(OpCode::SquaredDifference, true); }},
+      {"LeakyRelu_f32", [] { return leaky_relu(false); }},
+      {"LeakyRelu_i8", [] { return leaky_relu(true); }},
+      {"Mean_f32", [] { return reduce(OpCode::Mean, false); }},
+      {"Mean_i8", [] { return reduce(OpCode::Mean, true); }},
+      {"Sum_f32", [] { return reduce(OpCode::Sum, false); }},
+      {"Sum_i8", [] { return reduce(OpCode::Sum, true); }},
+      {"StridedSlice_f32", [] { return strided_slice(false); }},
+      {"StridedSlice_i8", [] { return strided_slice(true); }},
   };
 }
 
@@ -322,7 +404,7 @@ void expect_same_ir(const ir::Graph& a, const ir::Graph& b) {
     const ir::Node& nb = b.nodes[i];
     SCOPED_TRACE(a.node_label(i));
     EXPECT_EQ(na.op, nb.op);
-    EXPECT_TRUE(na.params == nb.params);
+    EXPECT_TRUE(na.params == nb.params) << "typed params differ";
     ASSERT_EQ(na.inputs.size(), nb.inputs.size());
     for (size_t k = 0; k < na.inputs.size(); ++k) {
       ASSERT_EQ(na.inputs[k] < 0, nb.inputs[k] < 0);

@@ -24,8 +24,9 @@ class ModelBuilder;
 
 namespace tinyforge::ops {
 
-// One TFLite builtin this op imports: the node it becomes (inputs and outputs left empty:
-// the importer lists every operand of the TFLite operator in order).
+// One TFLite builtin this op imports: the node it becomes (outputs left empty; inputs left
+// empty too, and the importer lists every operand of the TFLite operator in order, unless
+// the read function lists the ones the IR keeps).
 struct TfliteRead {
   int32_t builtin;  // tfl::BuiltinOperator
   const char* name;

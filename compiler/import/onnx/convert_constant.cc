@@ -1,12 +1,13 @@
 // Ops evaluated entirely at import time: Constant, Shape (shapes are static here),
 // Gather, Slice and Cast on constants. Typical inputs: the shape arithmetic PyTorch exports
-// around Reshape.
+// around Reshape. Slice of a run-time tensor becomes a StridedSlice.
 #include <fmt/format.h>
 
 #include <cmath>
 
 #include "import/onnx/converters.h"
 #include "import/onnx/onnx_tensor.h"
+#include "ops/strided_slice.h"
 
 namespace tinyforge::onnx_import {
 
@@ -86,9 +87,8 @@ void convert_Gather(Context& ctx) {
 
 void convert_Slice(Context& ctx) {
   Value& data = ctx.input(0);
-  if (!data.is_constant()) ctx.unsupported("Slice of a run-time tensor");
-  const Constant d = ctx.constants[data.const_index];
-  const auto rank = static_cast<int64_t>(d.shape.size());
+  const Shape shape = data.shape;
+  const auto rank = static_cast<int64_t>(shape.size());
   std::vector<int64_t> starts, ends, axes, steps;
   if (ctx.opset < 10) {
     starts = ctx.attr_ints("starts");
@@ -107,13 +107,13 @@ void convert_Slice(Context& ctx) {
     ctx.fail("starts, ends, axes and steps differ in length");
   // Per dim: first index, step and count (ONNX spec: negative indices count from the end,
   // then clamp to [0, dim] for positive steps and [-1, dim - 1] for negative ones).
-  std::vector<int64_t> first(static_cast<size_t>(rank), 0), step(static_cast<size_t>(rank), 1), count(d.shape);
+  std::vector<int64_t> first(static_cast<size_t>(rank), 0), step(static_cast<size_t>(rank), 1), count(shape);
   std::vector<char> seen(static_cast<size_t>(rank), 0);
   for (size_t i = 0; i < starts.size(); ++i) {
     int64_t axis = axes[i] < 0 ? axes[i] + rank : axes[i];
     if (axis < 0 || axis >= rank || seen[axis]) ctx.fail("axes out of range or repeated");
     seen[axis] = 1;
-    const int64_t dim = d.shape[axis], s = steps[i];
+    const int64_t dim = shape[axis], s = steps[i];
     if (s == 0) ctx.fail("step 0");
     auto clampi = [](int64_t v, int64_t lo, int64_t hi) { return v < lo ? lo : (v > hi ? hi : v); };
     int64_t b = starts[i] < 0 ? starts[i] + dim : starts[i];
@@ -130,6 +130,17 @@ void convert_Slice(Context& ctx) {
     first[axis] = b;
     step[axis] = s;
   }
+  if (!data.is_constant()) {  // a StridedSlice in ONNX layout
+    if (elements_of(count) == 0) ctx.unsupported("an empty result");
+    const std::string name = ctx.node->output(0);
+    const int t = ctx.as_onnx(data, ctx.node->input(0));
+    Value out;
+    out.shape = count;
+    out.onnx = ctx.emit(OpCode::StridedSlice, {t}, ctx.ir_shape(count),
+                        ops::strided_slice_of(first, step, count), name);
+    return ctx.set_output(0, std::move(out));
+  }
+  const Constant d = ctx.constants[data.const_index];
   Constant r;
   r.is_float = d.is_float;
   r.shape = count;

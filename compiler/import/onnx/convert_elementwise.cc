@@ -1,4 +1,4 @@
-// Elementwise ops: Add, Sub, Mul, Div (numpy broadcasting), Relu, Clip, Sigmoid, Tanh,
+// Elementwise ops: Add, Sub, Mul, Div (numpy broadcasting), Relu, Clip, LeakyRelu, Sigmoid, Tanh,
 // and the pass-through Identity and Dropout (inference). Constant operands are folded;
 // clamps that match a fused activation go into the producing op.
 #include <fmt/format.h>
@@ -12,6 +12,8 @@
 #include "ops/clamp.h"
 #include "ops/host_op.h"
 #include "ops/mul.h"
+#include "ops/leaky_relu.h"
+#include "ops/sub_squared_difference.h"
 #include "tinyforge/plan_format.h"
 
 namespace tinyforge::onnx_import {
@@ -51,9 +53,10 @@ Constant fold_binary(const Constant& a, const Constant& b, const Shape& out, OpC
     const int64_t ka = source_index(a.shape, out, idx), kb = source_index(b.shape, out, idx);
     if (r.is_float) {
       const float x = fval(a, ka), y = fval(b, kb);
-      r.f.push_back(op == OpCode::Add ? x + y : x * y);
+      r.f.push_back(op == OpCode::Add ? x + y : op == OpCode::Sub ? x - y : x * y);
     } else {
-      r.i.push_back(op == OpCode::Add ? a.i[ka] + b.i[kb] : a.i[ka] * b.i[kb]);
+      const int64_t x = a.i[ka], y = b.i[kb];
+      r.i.push_back(op == OpCode::Add ? x + y : op == OpCode::Sub ? x - y : x * y);
     }
     for (size_t d = out.size(); d-- > 0;) {
       if (++idx[d] < out[d]) break;
@@ -224,21 +227,9 @@ void convert_Mul(Context& ctx) {
                            ops::MulAttrs{}));
 }
 
-void convert_Sub(Context& ctx) {  // a - b = a + (-1 * b)
-  Value& a = ctx.input(0);
-  Value& b = ctx.input(1);
-  const std::string name = ctx.node->output(0);
-  Value neg;
-  if (b.is_constant()) {
-    neg = ctx.constant_value(scaled_constant(ctx.constants[b.const_index], -1.0f, false));
-  } else {
-    Constant minus_one;
-    minus_one.shape = {};
-    minus_one.f = {-1.0f};
-    Value m = ctx.constant_value(std::move(minus_one));
-    neg = binary(ctx, OpCode::Mul, b, m, name + "/neg", ops::MulAttrs{});
-  }
-  ctx.set_output(0, binary(ctx, OpCode::Add, a, neg, name, ops::AddAttrs{}));
+void convert_Sub(Context& ctx) {
+  ctx.set_output(0, binary(ctx, OpCode::Sub, ctx.input(0), ctx.input(1), ctx.node->output(0),
+                           ops::SubOptions{}));
 }
 
 void convert_Div(Context& ctx) {  // a / c = a * (1 / c) for a constant divisor
@@ -278,6 +269,15 @@ void convert_Tanh(Context& ctx) {
   Value& x = ctx.input(0);
   if (fold_unary(ctx, x, [](float v) { return std::tanh(v); })) return;
   ctx.set_output(0, unary(ctx, OpCode::Tanh, x, {}, ctx.node->output(0)));
+}
+
+void convert_LeakyRelu(Context& ctx) {
+  const float alpha = ctx.attr_float("alpha", 0.01f);
+  if (!std::isfinite(alpha)) ctx.fail(fmt::format("alpha is {}; expected a finite value", alpha));
+  Value& x = ctx.input(0);
+  if (fold_unary(ctx, x, [alpha](float v) { return v > 0 ? v : v * alpha; })) return;
+  ctx.set_output(0, unary(ctx, OpCode::LeakyRelu, x, ops::LeakyReluOptions{alpha},
+                          ctx.node->output(0)));
 }
 
 void convert_Identity(Context& ctx) { ctx.set_output(0, ctx.input(0)); }

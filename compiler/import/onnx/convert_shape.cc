@@ -1,7 +1,7 @@
 // Shape and data-movement ops: Flatten, Reshape, Squeeze, Unsqueeze, Transpose, Concat,
-// Softmax (needs its axis last), Pad. Constant inputs are evaluated here; a channels-last
-// value is reshaped without a transpose when its bytes are already in ONNX order, and a
-// [N,C,H,W] -> [N,C*H*W] flatten of it is kept channels-last for the next Gemm.
+// Softmax (needs its axis last), Pad; and ReduceMean. Constant inputs are evaluated here; a
+// channels-last value is reshaped without a transpose when its bytes are already in ONNX
+// order, and a [N,C,H,W] -> [N,C*H*W] flatten of it is kept channels-last for the next Gemm.
 #include <fmt/format.h>
 
 #include <algorithm>
@@ -10,6 +10,7 @@
 #include "ops/concatenation.h"
 #include "ops/pad.h"
 #include "ops/softmax.h"
+#include "ops/reduce.h"
 
 namespace tinyforge::onnx_import {
 namespace {
@@ -326,6 +327,37 @@ void convert_Pad(Context& ctx) {
   for (size_t d = 0; d < rank; ++d) shape[d] += a.pads[d] + a.pads[rank + d];
   ctx.ir_shape(out.shape);
   (nhwc ? out.nhwc : out.onnx) = ctx.emit(OpCode::Pad, {t}, shape, a, ctx.node->output(0));
+  ctx.set_output(0, std::move(out));
+}
+
+void convert_ReduceMean(Context& ctx) {  // Mean over `axes` (default all) in ONNX layout
+  Value& x = ctx.input(0);
+  const auto rank = static_cast<int64_t>(x.shape.size());
+  if (rank == 0) ctx.fail("scalar input");
+  if (x.is_constant()) ctx.unsupported("ReduceMean of a constant");
+  std::vector<int64_t> axes = ctx.attr_ints("axes");
+  if (axes.empty())
+    for (int64_t d = 0; d < rank; ++d) axes.push_back(d);
+  const bool keep = ctx.attr_int("keepdims", 1) != 0;
+  ops::ReduceOptions o;
+  o.keep_dims = keep;
+  std::vector<bool> reduced(static_cast<size_t>(rank), false);
+  for (int64_t a : axes) {
+    const int64_t d = normalize_axis(ctx, a, rank);
+    reduced[static_cast<size_t>(d)] = true;
+    o.axes.push_back(static_cast<int32_t>(d));
+  }
+  Value out;
+  for (int64_t d = 0; d < rank; ++d) {
+    if (!reduced[static_cast<size_t>(d)])
+      out.shape.push_back(x.shape[d]);
+    else if (keep)
+      out.shape.push_back(1);
+  }
+  if (out.shape.empty()) ctx.unsupported("a scalar result (keepdims = 0 over every axis)");
+  const std::string name = ctx.node->output(0);
+  const int t = ctx.as_onnx(x, ctx.node->input(0));
+  out.onnx = ctx.emit(OpCode::Mean, {t}, ctx.ir_shape(out.shape), o, name);
   ctx.set_output(0, std::move(out));
 }
 

@@ -38,6 +38,7 @@ void convert_Mul(Context& ctx);
 void convert_Div(Context& ctx);
 void convert_Relu(Context& ctx);
 void convert_Clip(Context& ctx);
+void convert_LeakyRelu(Context& ctx);
 void convert_Sigmoid(Context& ctx);
 void convert_Tanh(Context& ctx);
 void convert_Identity(Context& ctx);
@@ -51,6 +52,7 @@ void convert_Transpose(Context& ctx);
 void convert_Concat(Context& ctx);
 void convert_Softmax(Context& ctx);
 void convert_Pad(Context& ctx);
+void convert_ReduceMean(Context& ctx);
 // convert_constant.cc
 void convert_Constant(Context& ctx);
 void convert_Shape(Context& ctx);
@@ -63,7 +65,7 @@ void convert_Cast(Context& ctx);
 // fused (the caller then forwards `v` as its output).
 bool try_fuse_activation(Context& ctx, Value& v, float lo, float hi);
 
-// Elementwise Add/Mul with numpy broadcasting (constant-folded when both are constants),
+// Elementwise Add/Sub/Mul with numpy broadcasting (constant-folded when both are constants),
 // in channels-last layout when an operand already is, else in ONNX layout.
 // `params`: the node's (the op's attributes, no fused activation).
 Value binary(Context& ctx, OpCode op, Value& a, Value& b, const std::string& name,

@@ -69,6 +69,11 @@ struct AddParams {
   int32_t act_min, act_max;
   float f_act_min, f_act_max;
 };
+// Sub and SquaredDifference (appended ops) use AddParams too; their int8 arithmetic is
+// TFLite's reference Sub (as Add with the rescaled inputs subtracted, left_shift 20) and
+// SquaredDifference (left_shift 7; the difference of the rescaled inputs squared, then
+// rescaled to the output; act_min/act_max the int8 range, f_act_* unused). Every shift is
+// <= 0 (multipliers below one, as TFLite's QuantizeMultiplierSmallerThanOneExp gives).
 
 // Output has the input's bytes under a new shape. The planner usually aliases output and
 // input (in-place), making the kernel a no-op.
@@ -231,6 +236,42 @@ struct AddDspParams {
 // and zero point, so the kernel compares stored values; no fields are needed.
 struct MaximumMinimumParams {
   uint32_t reserved;
+};
+
+// Elementwise x > 0 ? x : alpha * x, same shape (TFLite LEAKY_RELU, ONNX LeakyRelu). int8
+// (TFLite reference QuantizeLeakyRelu): v = in + input_offset; out = clamp(output_offset +
+// MultiplyByQuantizedMultiplier(v, v >= 0 ? identity : alpha multiplier and shift)) to int8,
+// identity = s_in / s_out, alpha = s_in * alpha / s_out. float: f_alpha.
+struct LeakyReluParams {
+  int32_t input_offset, output_offset;
+  int32_t identity_multiplier, identity_shift;
+  int32_t alpha_multiplier, alpha_shift;
+  float f_alpha;
+};
+
+// Mean / Sum over the input dims whose bit is set in axes_mask (rank <= 4; TFLite MEAN and
+// SUM, ONNX ReduceMean). The output holds the kept dims in order (reduced dims dropped or
+// kept as 1: only the element count is checked). `mode` is the arithmetic TFLite Micro's
+// reduce kernel picks (see kernels/reference/reduce.cc); float uses float_values.
+enum class ReduceMode : int32_t {
+  float_values = 0,     // float32: sum (and / count)
+  mean_spatial = 1,     // int8 Mean, 4-D, axes {1, 2}, keep_dims: multiplier, shift
+  mean_same_quant = 2,  // int8 Mean, input and output quantized alike: sum / count
+  requantize = 3,       // int8 Mean or Sum otherwise, in float: scale, bias
+};
+struct ReduceParams {
+  int32_t axes_mask;  // bit d: input dim d is reduced
+  int32_t mode;       // ReduceMode
+  int32_t input_zero_point, output_zero_point;
+  int32_t multiplier, shift;
+  float scale, bias;
+};
+
+// out[i0..i3] = in[start_d + i_d * stride_d], i_d < count_d (TFLite STRIDED_SLICE and SLICE
+// with constant operands, ONNX Slice); entries past the input rank are start 0, stride 1,
+// count 1. Any dtype; int8 input and output share one quantization (bytes are copied).
+struct StridedSliceParams {
+  int32_t start[4], stride[4], count[4];
 };
 
 #define OP(name, params, min_in, max_in, n_out)                                      \

@@ -1,0 +1,200 @@
+// Mean and Sum: everything the compiler knows about them, in one file.
+//
+// Semantics: TFLite MEAN and SUM over a constant list of axes, keep_dims or not, rank <= 4;
+// ONNX ReduceMean maps to Mean (import/onnx/convert_shape.cc). Lowering picks the path
+// TFLite Micro's reduce kernel takes (tensorflow/lite/micro/kernels/reduce_common.cc) and
+// computes its constants as TFLM's Prepare does (PrepareMeanOrSumHelper:
+// QuantizeMultiplier(double(s_in) / double(s_out)); QuantizedMeanOrSum's float scale and
+// bias), see runtime/kernels/reference/reduce.cc:
+// - int8 Mean with keep_dims, a 4-D input and the axis list exactly {1, 2} or {2, 1}:
+//   ReduceMode::mean_spatial;
+// - int8 Mean with input and output quantized alike: ReduceMode::mean_same_quant;
+// - any other int8 Mean, and every int8 Sum: ReduceMode::requantize.
+// Invariants, checked at import and lowering: at least one axis, each in [-rank, rank); the
+// output shape is the reduced one; the reduced element count is at most 2^23; for
+// mean_spatial, s_in / s_out < 128. Quantized from the calibrated output range; channels do
+// not pass through for pruning. TFLite: MEAN (40) and SUM (74), axis an int32 operand,
+// ReducerOptions, version 2 for int8.
+#include "ops/reduce.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+
+#include "export/tflite_builder.h"
+#include "import/tflite/op_mapper.h"
+#include "ops/host_op.h"
+#include "plan/lower_checks.h"
+#include "plan/quant_math.h"
+
+namespace tinyforge {
+namespace {
+
+using tflite_import::OpMapper;
+
+constexpr int64_t kMaxCount = int64_t{1} << 23;
+
+// Bit d set for each reduced dim d, or an error message.
+struct Resolved {
+  int32_t mask = 0;
+  std::string problem;
+};
+
+Resolved resolve(const std::vector<int32_t>& axes, size_t rank) {
+  Resolved r;
+  if (axes.empty()) r.problem = "has no axes; expected at least one";
+  for (int32_t a : axes) {
+    const int64_t d = a < 0 ? a + static_cast<int64_t>(rank) : a;
+    if (d < 0 || d >= static_cast<int64_t>(rank) || rank > kMaxRank) {
+      r.problem = fmt::format("axis {} is outside [-{}, {}) (rank <= 4)", a, rank, rank);
+      return r;
+    }
+    r.mask |= 1 << d;
+  }
+  return r;
+}
+
+std::vector<int32_t> reduced_shape(const std::vector<int32_t>& in, int32_t mask, bool keep) {
+  std::vector<int32_t> out;
+  for (size_t d = 0; d < in.size(); ++d) {
+    if (!(mask & (1 << d)))
+      out.push_back(in[d]);
+    else if (keep)
+      out.push_back(1);
+  }
+  return out;
+}
+
+int64_t reduced_count(const std::vector<int32_t>& in, int32_t mask) {
+  int64_t n = 1;
+  for (size_t d = 0; d < in.size(); ++d)
+    if (mask & (1 << d)) n *= in[d];
+  return n;
+}
+
+// Empty when the kernel can run it, else what is wrong.
+std::string problem(const ops::ReduceOptions& o, const ir::Tensor& in, const ir::Tensor& out) {
+  const Resolved r = resolve(o.axes, in.shape.size());
+  if (!r.problem.empty()) return r.problem;
+  const std::vector<int32_t> expected = reduced_shape(in.shape, r.mask, o.keep_dims);
+  if (out.shape != expected)
+    return fmt::format("output has shape {}; expected {}", tflite_import::shape_string(out.shape),
+                       tflite_import::shape_string(expected));
+  if (reduced_count(in.shape, r.mask) > kMaxCount)
+    return fmt::format("reduces {} elements per output; expected at most 2^23",
+                       reduced_count(in.shape, r.mask));
+  return {};
+}
+
+bool spatial_case(const ops::ReduceOptions& o, size_t rank) {
+  return o.keep_dims && rank == 4 && o.axes.size() == 2 &&
+         ((o.axes[0] == 1 && o.axes[1] == 2) || (o.axes[0] == 2 && o.axes[1] == 1));
+}
+
+// --- TFLite import and export ---------------------------------------------------------
+
+template <OpCode Op>
+ir::Node read_tflite(OpMapper& m) {
+  m.require_arity(2, 2);
+  const auto* o =
+      m.options(m.op().builtin_options_as_ReducerOptions(), tfl::BuiltinOptions::ReducerOptions);
+  const ir::Tensor& in = m.input(0);
+  const ir::Tensor& out = m.output();
+  m.require_activation_types(in, out);
+  const ir::Tensor& axis = m.input(1);
+  const ops::ReduceOptions params{tflite_import::constant_ints(m, 1, axis.elements()),
+                                  o && o->keep_dims()};
+  const std::string why = problem(params, in, out);
+  if (!why.empty()) m.fail(why);
+  if (Op == OpCode::Mean && in.type == DType::i8 && spatial_case(params, in.shape.size()) &&
+      !(static_cast<double>(in.quant.scale[0]) / out.quant.scale[0] < 128.0))
+    m.fail("input scale / output scale is 128 or more; expected less for the int8 mean");
+  ir::Node n{Op, {m.input_index(0)}, {}, {}, {}};  // the axis operand lives in the params
+  n.params = params;
+  return n;
+}
+
+template <tfl::BuiltinOperator Builtin>
+void write_tflite(tflite_export::ModelBuilder& b, size_t node) {
+  using namespace tflite_export;
+  const ir::Node& n = b.graph().nodes[node];
+  const auto& o = n.params.get<ops::ReduceOptions>();
+  const int32_t axis = b.constant_i32(out_tensor(b, node).name + "/axis",
+                                      {static_cast<int32_t>(o.axes.size())}, o.axes);
+  b.add_operator(Builtin, is_int8(b, node) ? 2 : 1, {b.tensor(n.inputs[0]), axis},
+                 io_of(b, n.outputs), tfl::BuiltinOptions::ReducerOptions,
+                 tfl::CreateReducerOptions(b.fbb(), o.keep_dims).Union());
+}
+
+// --- lowering -------------------------------------------------------------------------
+
+plan::LoweredOp lower(ir::Graph& g, size_t node, bool mean) {
+  using namespace plan::lowering;
+  const ir::Node& n = checked(g, node, 1, 1);
+  const auto& o = n.params.get<ops::ReduceOptions>();
+  const ir::Tensor& in = g.tensors[n.inputs[0]];
+  const ir::Tensor& out = g.tensors[n.outputs[0]];
+  const std::string why = problem(o, in, out);
+  if (!why.empty()) refuse(g, node, why);
+  ReduceParams p{};
+  p.axes_mask = resolve(o.axes, in.shape.size()).mask;
+  p.mode = static_cast<int32_t>(ReduceMode::float_values);
+  if (out.type == DType::f32) return lowered(p, {n.inputs[0]});
+  const Q qi = per_tensor(g, node, n.inputs[0], "input"),
+          qo = per_tensor(g, node, n.outputs[0], "output");
+  p.input_zero_point = qi.zero_point;
+  p.output_zero_point = qo.zero_point;
+  const float scale = qi.scale / qo.scale;  // float, as QuantizedMeanOrSum
+  if (mean && spatial_case(o, in.shape.size())) {
+    const plan::QuantizedMultiplier m =
+        plan::quantize_multiplier(static_cast<double>(qi.scale) / static_cast<double>(qo.scale));
+    if (m.shift > 7) refuse(g, node, "input scale / output scale is 128 or more");
+    p.mode = static_cast<int32_t>(ReduceMode::mean_spatial);
+    p.multiplier = m.multiplier;
+    p.shift = m.shift;
+  } else if (mean && qi.zero_point == qo.zero_point && qi.scale == qo.scale) {
+    p.mode = static_cast<int32_t>(ReduceMode::mean_same_quant);
+  } else {
+    p.mode = static_cast<int32_t>(ReduceMode::requantize);
+    p.scale = scale;
+    const float minus_zp = static_cast<float>(-qi.zero_point);
+    if (mean) {
+      p.bias = minus_zp * scale + 0.5f;
+    } else {
+      const float count = static_cast<float>(reduced_count(in.shape, p.axes_mask));
+      p.bias = minus_zp * scale * count + 0.5f;
+    }
+  }
+  return lowered(p, {n.inputs[0]});
+}
+
+constexpr ir::OpTraits kTraits{ir::QuantRule::calibrated, 0.0f, 0, -1, false,
+                               ir::ChannelRule::blocks};
+
+}  // namespace
+
+namespace plan {
+LoweredOp lower_Mean(ir::Graph& g, size_t node) { return lower(g, node, true); }
+LoweredOp lower_Sum(ir::Graph& g, size_t node) { return lower(g, node, false); }
+}  // namespace plan
+
+namespace ops {
+
+const HostOp& host_op_Mean() {
+  static const HostOp op{
+      kTraits,
+      {{static_cast<int32_t>(tfl::BuiltinOperator::MEAN), "MEAN", read_tflite<OpCode::Mean>}},
+      write_tflite<tfl::BuiltinOperator::MEAN>};
+  return op;
+}
+
+const HostOp& host_op_Sum() {
+  static const HostOp op{
+      kTraits,
+      {{static_cast<int32_t>(tfl::BuiltinOperator::SUM), "SUM", read_tflite<OpCode::Sum>}},
+      write_tflite<tfl::BuiltinOperator::SUM>};
+  return op;
+}
+
+}  // namespace ops
+}  // namespace tinyforge

@@ -1,0 +1,216 @@
+// Sub and SquaredDifference: everything the compiler knows about them, in one file.
+//
+// Semantics: TFLite SUB (in0 - in1, fused activation) and SQUARED_DIFFERENCE ((in0 - in1)^2,
+// no activation), numpy broadcasting up to rank 4; ONNX Sub maps to Sub
+// (import/onnx/convert_elementwise.cc). The kernels share AddParams
+// (runtime/kernels/reference/sub_squared_difference.cc). Lowering computes what TFLite's
+// Prepare computes, in double:
+// - Sub (tensorflow/lite/kernels/sub.cc PrepareGeneralSubOp, as Add's): left_shift 20,
+//   twice_max = 2 * max(s_in1, s_in2), input multipliers s_in / twice_max, output
+//   multiplier twice_max / (2^20 * s_out), clamp from CalculateActivationRangeQuantized.
+// - SquaredDifference (tensorflow/lite/kernels/squared_difference.cc Prepare): left_shift 7,
+//   the same input multipliers, output multiplier twice_max^2 / (2^14 * s_out), clamp to
+//   the int8 range.
+// Invariant the int8 arithmetic assumes (TFLite's QuantizeMultiplierSmallerThanOneExp
+// aborts otherwise), checked at import and at lowering: every multiplier lies in (0, 1).
+// Quantized from the calibrated output range; channels do not pass through for pruning.
+// TFLite: SUB (41, SubOptions, version 2 for int8), SQUARED_DIFFERENCE (99,
+// SquaredDifferenceOptions, version 2 for int8).
+#include "ops/sub_squared_difference.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <limits>
+
+#include "export/tflite_builder.h"
+#include "import/tflite/op_mapper.h"
+#include "ops/host_op.h"
+#include "plan/lower_checks.h"
+#include "plan/quant_math.h"
+
+namespace tinyforge {
+namespace {
+
+using tflite_import::OpMapper;
+
+constexpr int32_t kSubLeftShift = 20;
+constexpr int32_t kSquaredDifferenceLeftShift = 7;
+
+// The real multipliers of the int8 arithmetic (TFLite's Prepare, see top).
+struct RealMultipliers {
+  double input1, input2, output;
+};
+
+RealMultipliers real_multipliers(OpCode op, float s1, float s2, float s_out) {
+  const double twice_max = 2.0 * static_cast<double>(std::max(s1, s2));
+  RealMultipliers r{static_cast<double>(s1) / twice_max, static_cast<double>(s2) / twice_max, 0};
+  if (op == OpCode::Sub)
+    r.output = twice_max / (static_cast<double>(1 << kSubLeftShift) * static_cast<double>(s_out));
+  else
+    r.output =
+        twice_max * twice_max /
+        (static_cast<double>(1 << (2 * kSquaredDifferenceLeftShift)) * static_cast<double>(s_out));
+  return r;
+}
+
+// Empty when every multiplier is in (0, 1), else what is wrong.
+std::string multipliers_problem(const RealMultipliers& r) {
+  const std::pair<const char*, double> all[] = {
+      {"input 0", r.input1}, {"input 1", r.input2}, {"output", r.output}};
+  for (const auto& [what, real] : all)
+    if (!(real > 0.0 && real < 1.0))
+      return fmt::format("{} multiplier {} is outside (0, 1) as the int8 reference requires", what,
+                         real);
+  return {};
+}
+
+// --- TFLite import and export ---------------------------------------------------------
+
+void require_int8_multipliers(OpMapper& m, OpCode op) {
+  const ir::Tensor& a = m.input(0);
+  if (a.type != DType::i8) return;
+  const ir::Tensor& b = m.input(1);
+  const ir::Tensor& out = m.output();
+  for (const ir::Tensor* t : {&a, &b, &out})
+    if (!(t->quant.scale.at(0) > 0.0f) || t->quant.zero_point.size() != 1 ||
+        t->quant.zero_point[0] < -128 || t->quant.zero_point[0] > 127)
+      m.fail(fmt::format("'{}' has scale {}; expected a positive scale and an int8 zero point",
+                         t->name, t->quant.scale.at(0)));
+  const std::string problem = multipliers_problem(
+      real_multipliers(op, a.quant.scale[0], b.quant.scale[0], out.quant.scale[0]));
+  if (!problem.empty()) m.fail(problem);
+}
+
+ir::Node read_sub(OpMapper& m) {
+  m.require_arity(2, 2);
+  const auto* o =
+      m.options(m.op().builtin_options_as_SubOptions(), tfl::BuiltinOptions::SubOptions);
+  ir::Node n{OpCode::Sub, {}, {}, {}, {}};
+  ops::SubOptions params;
+  if (o) params.activation = m.activation(o->fused_activation_function());
+  n.params = params;
+  tflite_import::require_binary_operands(m);
+  require_int8_multipliers(m, OpCode::Sub);
+  return n;
+}
+
+ir::Node read_squared_difference(OpMapper& m) {
+  m.require_arity(2, 2);
+  m.options(m.op().builtin_options_as_SquaredDifferenceOptions(),
+            tfl::BuiltinOptions::SquaredDifferenceOptions);
+  tflite_import::require_binary_operands(m);
+  require_int8_multipliers(m, OpCode::SquaredDifference);
+  return ir::Node{OpCode::SquaredDifference, {}, {}, {}, {}};
+}
+
+void write_sub(tflite_export::ModelBuilder& b, size_t node) {
+  using namespace tflite_export;
+  const ir::Node& n = b.graph().nodes[node];
+  const ops::SubOptions* o = n.params.find<ops::SubOptions>();
+  const auto options =
+      tfl::CreateSubOptions(b.fbb(), activation(o ? o->activation : ir::Activation::none));
+  b.add_operator(tfl::BuiltinOperator::SUB, is_int8(b, node) ? 2 : 1, io_of(b, n.inputs),
+                 io_of(b, n.outputs), tfl::BuiltinOptions::SubOptions, options.Union());
+}
+
+void write_squared_difference(tflite_export::ModelBuilder& b, size_t node) {
+  using namespace tflite_export;
+  const ir::Node& n = b.graph().nodes[node];
+  b.add_operator(tfl::BuiltinOperator::SQUARED_DIFFERENCE, is_int8(b, node) ? 2 : 1,
+                 io_of(b, n.inputs), io_of(b, n.outputs),
+                 tfl::BuiltinOptions::SquaredDifferenceOptions,
+                 tfl::CreateSquaredDifferenceOptions(b.fbb()).Union());
+}
+
+// --- lowering -------------------------------------------------------------------------
+
+using plan::lowering::checked;
+using plan::lowering::lowered;
+using plan::lowering::per_tensor;
+using plan::lowering::Q;
+using plan::lowering::refuse;
+
+bool broadcasts_to(const std::vector<int32_t>& a, const std::vector<int32_t>& b,
+                   const std::vector<int32_t>& out) {
+  if (std::max(a.size(), b.size()) != out.size()) return false;
+  for (size_t i = 1; i <= out.size(); ++i) {
+    const int32_t da = i <= a.size() ? a[a.size() - i] : 1;
+    const int32_t db = i <= b.size() ? b[b.size() - i] : 1;
+    if (da != db && da != 1 && db != 1) return false;
+    if (out[out.size() - i] != (da == 1 ? db : da)) return false;
+  }
+  return true;
+}
+
+plan::LoweredOp lower(ir::Graph& g, size_t node, OpCode op, ir::Activation act) {
+  const ir::Node& n = checked(g, node, 2, 2);
+  const int a = n.inputs[0], b = n.inputs[1], out = n.outputs[0];
+  if (!broadcasts_to(g.tensors[a].shape, g.tensors[b].shape, g.tensors[out].shape))
+    refuse(g, node, "output shape is not the broadcast of the input shapes");
+  AddParams p{};
+  if (g.tensors[out].type == DType::f32) {
+    const plan::FloatRange r = plan::activation_range_float(act);
+    p.f_act_min = std::max(r.min, std::numeric_limits<float>::lowest());
+    p.f_act_max = std::min(r.max, std::numeric_limits<float>::max());
+    return lowered(p, {a, b});
+  }
+  const Q qa = per_tensor(g, node, a, "input 0"), qb = per_tensor(g, node, b, "input 1"),
+          qo = per_tensor(g, node, out, "output");
+  const RealMultipliers real = real_multipliers(op, qa.scale, qb.scale, qo.scale);
+  const std::string problem = multipliers_problem(real);
+  if (!problem.empty()) refuse(g, node, problem);
+  const plan::QuantizedMultiplier m1 = plan::quantize_multiplier(real.input1);
+  const plan::QuantizedMultiplier m2 = plan::quantize_multiplier(real.input2);
+  const plan::QuantizedMultiplier mo = plan::quantize_multiplier(real.output);
+  if (m1.shift > 0 || m2.shift > 0 || mo.shift > 0)
+    refuse(g, node, "a multiplier rounds to 1; the int8 reference requires it below one");
+  p.left_shift = op == OpCode::Sub ? kSubLeftShift : kSquaredDifferenceLeftShift;
+  p.input1_offset = -qa.zero_point;
+  p.input1_multiplier = m1.multiplier;
+  p.input1_shift = m1.shift;
+  p.input2_offset = -qb.zero_point;
+  p.input2_multiplier = m2.multiplier;
+  p.input2_shift = m2.shift;
+  p.output_offset = qo.zero_point;
+  p.output_multiplier = mo.multiplier;
+  p.output_shift = mo.shift;
+  const plan::ClampRange r = plan::activation_range_int8(act, qo.scale, qo.zero_point);
+  p.act_min = r.min;
+  p.act_max = r.max;
+  return lowered(p, {a, b});
+}
+
+constexpr ir::OpTraits kTraits{ir::QuantRule::calibrated, 0.0f, 0, -1, false,
+                               ir::ChannelRule::blocks};
+
+}  // namespace
+
+namespace plan {
+LoweredOp lower_Sub(ir::Graph& g, size_t node) {
+  const ops::SubOptions* o = g.nodes.at(node).params.find<ops::SubOptions>();
+  return lower(g, node, OpCode::Sub, o ? o->activation : ir::Activation::none);
+}
+LoweredOp lower_SquaredDifference(ir::Graph& g, size_t node) {
+  return lower(g, node, OpCode::SquaredDifference, ir::Activation::none);
+}
+}  // namespace plan
+
+namespace ops {
+
+const HostOp& host_op_Sub() {
+  static const HostOp op{
+      kTraits, {{static_cast<int32_t>(tfl::BuiltinOperator::SUB), "SUB", read_sub}}, write_sub};
+  return op;
+}
+
+const HostOp& host_op_SquaredDifference() {
+  static const HostOp op{kTraits,
+                         {{static_cast<int32_t>(tfl::BuiltinOperator::SQUARED_DIFFERENCE),
+                           "SQUARED_DIFFERENCE", read_squared_difference}},
+                         write_squared_difference};
+  return op;
+}
+
+}  // namespace ops
+}  // namespace tinyforge
