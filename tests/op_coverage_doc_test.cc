@@ -195,6 +195,24 @@ std::vector<Probe> probes() {
   // MAXIMUM and MINIMUM keep the input's quantization (TFLite requires it).
   p.push_back({OpCode::Maximum, B::MAXIMUM, [](Kind k) { return binary(B::MAXIMUM, k, 0.05f); }});
   p.push_back({OpCode::Minimum, B::MINIMUM, [](Kind k) { return binary(B::MINIMUM, k, 0.05f); }});
+  p.push_back({OpCode::Sub, B::SUB, [](Kind k) { return binary(B::SUB, k); }});
+  p.push_back({OpCode::SquaredDifference, B::SQUARED_DIFFERENCE,
+               [](Kind k) { return binary(B::SQUARED_DIFFERENCE, k); }});
+  p.push_back({OpCode::LeakyRelu, B::LEAKY_RELU, [](Kind k) { return unary(B::LEAKY_RELU, k); }});
+  for (const auto& [op, builtin] :
+       {std::pair{OpCode::Mean, B::MEAN}, std::pair{OpCode::Sum, B::SUM}}) {
+    const B b = builtin;
+    p.push_back({op, b, [b](Kind k) {
+                   return one_op({act(k, "x", {1, 2, 2, 4}), ints("axes", {1, 2}),
+                                  act(k, "y", {1, 4})},
+                                 op_of(b, {0, 1}));
+                 }});
+  }
+  p.push_back({OpCode::StridedSlice, B::STRIDED_SLICE, [](Kind k) {
+                 return one_op({act(k, "x", {1, 8}), ints("begin", {0, 2}), ints("end", {1, 6}),
+                                ints("strides", {1, 2}), act(k, "y", {1, 2})},
+                               op_of(B::STRIDED_SLICE, {0, 1, 2, 3}));
+               }});
   return p;
 }
 

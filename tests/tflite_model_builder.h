@@ -53,7 +53,8 @@ struct OpSpec {
   int32_t axis = 0;  // CONCATENATION
   tfl::ActivationFunctionType activation = tfl::ActivationFunctionType::NONE;
   float beta = 1.0f;
-  bool keep_num_dims = false;
+  float alpha = 0.2f;           // LEAKY_RELU
+  bool keep_num_dims = false;   // FULLY_CONNECTED; keep_dims of MEAN and SUM
   bool with_options = true;
   bool old_style_code = false;  // only deprecated_builtin_code set (as pre-2.4 writers did)
   std::string custom_code;      // for op == CUSTOM
@@ -141,6 +142,22 @@ inline flatbuffers::Offset<void> op_options(flatbuffers::FlatBufferBuilder& fbb,
     case B::CONCATENATION:
       type = tfl::BuiltinOptions::ConcatenationOptions;
       return tfl::CreateConcatenationOptions(fbb, op.axis, op.activation).Union();
+    case B::SUB:
+      type = tfl::BuiltinOptions::SubOptions;
+      return tfl::CreateSubOptions(fbb, op.activation).Union();
+    case B::SQUARED_DIFFERENCE:
+      type = tfl::BuiltinOptions::SquaredDifferenceOptions;
+      return tfl::CreateSquaredDifferenceOptions(fbb).Union();
+    case B::LEAKY_RELU:
+      type = tfl::BuiltinOptions::LeakyReluOptions;
+      return tfl::CreateLeakyReluOptions(fbb, op.alpha).Union();
+    case B::MEAN:
+    case B::SUM:
+      type = tfl::BuiltinOptions::ReducerOptions;
+      return tfl::CreateReducerOptions(fbb, op.keep_num_dims).Union();
+    case B::STRIDED_SLICE:
+      type = tfl::BuiltinOptions::StridedSliceOptions;
+      return tfl::CreateStridedSliceOptions(fbb).Union();
     default:
       return 0;
   }
