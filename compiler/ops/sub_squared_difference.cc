@@ -27,6 +27,7 @@
 #include "import/tflite/op_mapper.h"
 #include "ops/host_op.h"
 #include "plan/lower_checks.h"
+#include "plan/lower_elementwise.h"
 #include "plan/quant_math.h"
 
 namespace tinyforge {
@@ -131,22 +132,11 @@ using plan::lowering::per_tensor;
 using plan::lowering::Q;
 using plan::lowering::refuse;
 
-bool broadcasts_to(const std::vector<int32_t>& a, const std::vector<int32_t>& b,
-                   const std::vector<int32_t>& out) {
-  if (std::max(a.size(), b.size()) != out.size()) return false;
-  for (size_t i = 1; i <= out.size(); ++i) {
-    const int32_t da = i <= a.size() ? a[a.size() - i] : 1;
-    const int32_t db = i <= b.size() ? b[b.size() - i] : 1;
-    if (da != db && da != 1 && db != 1) return false;
-    if (out[out.size() - i] != (da == 1 ? db : da)) return false;
-  }
-  return true;
-}
-
 plan::LoweredOp lower(ir::Graph& g, size_t node, OpCode op, ir::Activation act) {
   const ir::Node& n = checked(g, node, 2, 2);
   const int a = n.inputs[0], b = n.inputs[1], out = n.outputs[0];
-  if (!broadcasts_to(g.tensors[a].shape, g.tensors[b].shape, g.tensors[out].shape))
+  if (!plan::elementwise_lowering::is_broadcast_shape(g.tensors[a].shape, g.tensors[b].shape,
+                                                      g.tensors[out].shape))
     refuse(g, node, "output shape is not the broadcast of the input shapes");
   AddParams p{};
   if (g.tensors[out].type == DType::f32) {
