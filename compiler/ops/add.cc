@@ -16,6 +16,7 @@
 #include "export/tflite_builder.h"
 #include "import/tflite/op_mapper.h"
 #include "ops/host_op.h"
+#include "plan/lower_checks.h"
 #include "plan/lower_elementwise.h"
 
 namespace tinyforge {
@@ -104,10 +105,7 @@ LoweredOp lower_Add(ir::Graph& g, size_t node) {
   } else {
     refuse(g, node, fmt::format("output is {}; expected float32 or int8", dtype_name(type)));
   }
-  LoweredOp op;
-  op.params = params_bytes(p);
-  op.inputs = {a, b};
-  return op;
+  return lowering::lowered(p, {a, b});
 }
 
 }  // namespace plan

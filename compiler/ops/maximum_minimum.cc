@@ -16,6 +16,7 @@
 #include "import/tflite/op_mapper.h"
 #include "ops/host_op.h"
 #include "plan/lower.h"
+#include "plan/lower_checks.h"
 #include "plan/plan.h"
 
 namespace tinyforge {
@@ -95,10 +96,7 @@ plan::LoweredOp lower(ir::Graph& g, size_t node) {
              "int8 inputs and output are quantized differently; expected one scale and "
              "zero point for all three");
   }
-  plan::LoweredOp op;
-  op.params = plan::params_bytes(MaximumMinimumParams{});
-  op.inputs = {n.inputs[0], n.inputs[1]};
-  return op;
+  return plan::lowering::lowered(MaximumMinimumParams{}, {n.inputs[0], n.inputs[1]});
 }
 
 }  // namespace

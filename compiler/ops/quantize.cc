@@ -11,6 +11,7 @@
 #include "export/tflite_builder.h"
 #include "import/tflite/op_mapper.h"
 #include "ops/host_op.h"
+#include "plan/lower_checks.h"
 #include "plan/lower_elementwise.h"
 
 namespace tinyforge {
@@ -86,10 +87,7 @@ LoweredOp lower_Quantize(ir::Graph& g, size_t node) {
   } else if (type != DType::f32) {
     refuse(g, node, fmt::format("input is {}; expected float32 or int8", dtype_name(type)));
   }
-  LoweredOp op;
-  op.params = params_bytes(p);
-  op.inputs = {in};
-  return op;
+  return lowering::lowered(p, {in});
 }
 
 LoweredOp lower_Dequantize(ir::Graph& g, size_t node) {
@@ -102,10 +100,7 @@ LoweredOp lower_Dequantize(ir::Graph& g, size_t node) {
   DequantizeParams p{};
   p.scale = qi.scale;
   p.zero_point = qi.zero_point;
-  LoweredOp op;
-  op.params = params_bytes(p);
-  op.inputs = {in};
-  return op;
+  return lowering::lowered(p, {in});
 }
 
 }  // namespace plan

@@ -11,6 +11,7 @@
 #include "export/tflite_builder.h"
 #include "import/tflite/op_mapper.h"
 #include "ops/host_op.h"
+#include "plan/lower_checks.h"
 #include "plan/lower_elementwise.h"
 
 namespace tinyforge {
@@ -102,10 +103,8 @@ LoweredOp lower_Reshape(ir::Graph& g, size_t node) {
     refuse(g, node,
            fmt::format("output shape {} holds {} elements; the input {} holds {}",
                        shape_str(to.shape), to.elements(), shape_str(ti.shape), ti.elements()));
-  LoweredOp op;
-  op.params = params_bytes(ReshapeParams{});
-  op.inputs = {in};  // the new-shape tensor (input 1, if any) is already folded into `out`
-  return op;
+  // The new-shape tensor (input 1, if any) is already folded into `out`.
+  return lowering::lowered(ReshapeParams{}, {in});
 }
 
 }  // namespace plan
