@@ -8,7 +8,6 @@
 // against the compiler's sizeof, so a field the reader got wrong cannot go unnoticed.
 #include <gtest/gtest.h>
 
-#include <cstdlib>
 #include <fstream>
 #include <map>
 #include <regex>
@@ -17,6 +16,7 @@
 #include <string>
 #include <vector>
 
+#include "generated_doc.h"
 #include "tinyforge/ops.h"
 
 namespace tinyforge {
@@ -163,23 +163,8 @@ std::string generated_layouts(std::string& error) {
   return t;
 }
 
-// The doc's text between two markers, or the doc rewritten with `fresh` there when
-// TINYFORGE_UPDATE_DOCS is set.
 void check_section(const std::string& begin, const std::string& end, const std::string& fresh) {
-  const std::string path = std::string(TINYFORGE_SOURCE_DIR) + "/docs/plan-format.md";
-  const std::string text = read_text(path);
-  ASSERT_FALSE(text.empty()) << path << " not found";
-  const size_t a = text.find(begin), b = text.find(end);
-  ASSERT_NE(a, std::string::npos) << "marker missing: " << begin;
-  ASSERT_NE(b, std::string::npos) << "marker missing: " << end;
-  const std::string current = text.substr(a + begin.size(), b - a - begin.size());
-  if (current != fresh && std::getenv("TINYFORGE_UPDATE_DOCS")) {
-    std::ofstream(path) << text.substr(0, a + begin.size()) + fresh + text.substr(b);
-    return;
-  }
-  EXPECT_EQ(current, fresh) << "docs/plan-format.md is stale (TINYFORGE_UPDATE_DOCS=1 rewrites "
-                               "it); the section is:\n"
-                            << fresh;
+  testing::expect_generated_section("docs/plan-format.md", begin, end, fresh);
 }
 
 TEST(PlanFormatDoc, OpcodeTableMatchesTheOpTable) {
