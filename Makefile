@@ -10,7 +10,7 @@ FUZZ_LONG_RUNS ?= 1000000
 STRICT ?= 1
 TF := build/host/tinyforge
 
-.PHONY: all bootstrap build build-code build-asan build-asan-all test unit-test asan-test fuzz \
+.PHONY: all bootstrap format build build-code build-asan build-asan-all test unit-test asan-test fuzz \
         fuzz-long mutate demo bench clean
 
 all: build
@@ -39,6 +39,10 @@ build-asan-all: bootstrap
 	cmake --preset host-asan >/dev/null
 	cmake --build --preset host-asan -j $(JOBS)
 
+# Every tracked C/C++ file as clang-format writes it (.clang-format); --fix to rewrite.
+format:
+	@scripts/check-format
+
 # The whole suite on the Release build.
 unit-test: build
 	TINYFORGE_STRICT=$(STRICT) JOBS=$(JOBS) scripts/run-tests host
@@ -55,7 +59,7 @@ fuzz-long: build-asan
 
 # The Release code is compiled (gcc -Werror) but the suite is built and run once, sanitized:
 # twice would not fit the 20-minute budget on 2 cores (docs/testing.md).
-test: build-code asan-test fuzz
+test: format build-code asan-test fuzz
 
 # Mutation testing of the safety-critical code (about an hour on 2 cores); writes
 # bench/results/mutation.md.

@@ -44,8 +44,8 @@ std::vector<std::vector<uint8_t>> model_inputs(const Options& o, const host::Hos
   const Runtime& rt = runner.runtime();
   std::vector<std::vector<uint8_t>> inputs;
   if (!o.inputs.empty() && o.inputs.size() != rt.num_inputs())
-    throw tinyforge::Error(fmt::format("{}: the model has {} input(s), {} --input given", o.model, rt.num_inputs(),
-                                o.inputs.size()));
+    throw tinyforge::Error(fmt::format("{}: the model has {} input(s), {} --input given", o.model,
+                                       rt.num_inputs(), o.inputs.size()));
   for (uint32_t i = 0; i < rt.num_inputs(); ++i) {
     const TensorView v = rt.input(i);
     if (!o.inputs.empty()) {
@@ -62,7 +62,8 @@ std::vector<std::vector<uint8_t>> model_inputs(const Options& o, const host::Hos
     std::vector<uint8_t> t(v.bytes, 0);
     if (v.type != DType::f32 && size > 0)
       for (uint32_t at = 0; at + size <= v.bytes; at += size)
-        for (uint32_t b = 0; b < size; ++b) t[at + b] = static_cast<uint8_t>(static_cast<uint32_t>(v.zero_point) >> (8 * b));
+        for (uint32_t b = 0; b < size; ++b)
+          t[at + b] = static_cast<uint8_t>(static_cast<uint32_t>(v.zero_point) >> (8 * b));
     inputs.push_back(std::move(t));
   }
   return inputs;
@@ -127,7 +128,8 @@ void bench(const Options& o) {
   progress.finish();
 
   std::vector<uint8_t> host_output;
-  for (const auto& out : runner.run(inputs, 1)) host_output.insert(host_output.end(), out.begin(), out.end());
+  for (const auto& out : runner.run(inputs, 1))
+    host_output.insert(host_output.end(), out.begin(), out.end());
   std::vector<sim::OutputLayout> layout;
   for (uint32_t i = 0; i < runner.runtime().num_outputs(); ++i) {
     const TensorView v = runner.runtime().output(i);
@@ -140,11 +142,15 @@ void bench(const Options& o) {
         "(float tolerance {:g} + {:g} x |host|, docs/numerics.md)",
         o.model, cmp.differing, cmp.elements, cmp.first, sim::kFloatAbsTol, sim::kFloatRelTol));
 
-  const sim::PowerModel power{image.board.clock_mhz, image.board.active_ua_per_mhz, image.board.voltage};
-  const uint64_t arena_capacity = elf.symbol("tinyforge_arena") ? elf.symbol("tinyforge_arena")->size : 0;
+  const sim::PowerModel power{image.board.clock_mhz, image.board.active_ua_per_mhz,
+                              image.board.voltage};
+  const uint64_t arena_capacity =
+      elf.symbol("tinyforge_arena") ? elf.symbol("tinyforge_arena")->size : 0;
   const sim::Figures f = sim::compute_figures(run, power, arena_capacity);
   std::vector<std::string> over;
-  if (budget) over = sim::over_budget(*budget, {f.ram_bytes, f.flash_bytes, f.latency_seconds, f.energy_joules});
+  if (budget)
+    over =
+        sim::over_budget(*budget, {f.ram_bytes, f.flash_bytes, f.latency_seconds, f.energy_joules});
   const bool stack_full = run.stack_bytes >= run.stack_region_bytes;
 
   nlohmann::ordered_json j;
@@ -187,17 +193,18 @@ void bench(const Options& o) {
         "  output           matches the host runtime ({} bytes, max |diff| {:g})\n",
         o.model, image.target.name, image.board.name, image.board.clock_mhz,
         image.generic_map ? "generic" : image.board.name, run.instructions, run.cycles_estimate,
-        sim::timing_model_name(run.timing),
-        sim::format_seconds(f.latency_seconds), image.board.clock_mhz, sim::format_joules(f.energy_joules),
-        image.board.active_ua_per_mhz, image.board.clock_mhz, image.board.voltage, fmt::format("{} B", f.ram_bytes),
-        f.arena_used_bytes, f.stack_bytes, f.static_other_bytes, fmt::format("{} B", f.flash_bytes), f.code_bytes,
-        f.model_bytes, run.output.size(), cmp.max_abs);
+        sim::timing_model_name(run.timing), sim::format_seconds(f.latency_seconds),
+        image.board.clock_mhz, sim::format_joules(f.energy_joules), image.board.active_ua_per_mhz,
+        image.board.clock_mhz, image.board.voltage, fmt::format("{} B", f.ram_bytes),
+        f.arena_used_bytes, f.stack_bytes, f.static_other_bytes, fmt::format("{} B", f.flash_bytes),
+        f.code_bytes, f.model_bytes, run.output.size(), cmp.max_abs);
     if (stack_full) text += "  warning: the stack reached __stack_limit: it may have overflowed\n";
     if (budget && over.empty()) text += "  budget           ok (" + o.budget + ")\n";
     o.result.print(j, text);
   }
   if (!over.empty()) {
-    for (const std::string& line : over) std::fprintf(stderr, "tinyforge: over budget: %s\n", line.c_str());
+    for (const std::string& line : over)
+      std::fprintf(stderr, "tinyforge: over budget: %s\n", line.c_str());
     throw Exit{kExitBudget};
   }
 }
@@ -205,8 +212,9 @@ void bench(const Options& o) {
 }  // namespace
 
 void add_bench(CLI::App& app) {
-  auto* cmd = app.add_subcommand(
-      "bench", "Build the firmware, run it in the built-in Cortex-M emulator and report cycles, latency, energy, RAM, flash");
+  auto* cmd = app.add_subcommand("bench",
+                                 "Build the firmware, run it in the built-in Cortex-M emulator and "
+                                 "report cycles, latency, energy, RAM, flash");
   auto o = std::make_shared<Options>();
   cmd->add_option("MODEL", o->model, "model (TFLite/ONNX) or plan blob")->required();
   cmd->add_option("-t,--target", o->target, "cortex-m4 | cortex-m7 | cortex-m0plus | cortex-m33")
@@ -215,11 +223,14 @@ void add_bench(CLI::App& app) {
   cmd->add_option("-b,--board", o->board,
                   "board from targets/boards.json: its memory map, clock, current and voltage "
                   "(default: the target's reference board with the generic memory map)");
-  cmd->add_option("-i,--input", o->inputs,
-                  "raw tensor file per model input (golden in<i>.bin format); default: every element at "
-                  "the input's zero point (= golden case 0)");
-  cmd->add_option("--case", o->case_index, "which tensor of the --input files to use")->capture_default_str();
-  cmd->add_option("--budget", o->budget, "e.g. ram=64K,flash=256K,latency=50ms,energy=100uJ (K=1024, M=1024^2)")
+  cmd->add_option(
+      "-i,--input", o->inputs,
+      "raw tensor file per model input (golden in<i>.bin format); default: every element at "
+      "the input's zero point (= golden case 0)");
+  cmd->add_option("--case", o->case_index, "which tensor of the --input files to use")
+      ->capture_default_str();
+  cmd->add_option("--budget", o->budget,
+                  "e.g. ram=64K,flash=256K,latency=50ms,energy=100uJ (K=1024, M=1024^2)")
       ->check([](const std::string& s) {
         try {
           sim::parse_budget(s);

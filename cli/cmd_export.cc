@@ -38,8 +38,8 @@ void add_export(CLI::App& app) {
     j["output"] = o->out;
     j["ops"] = graph.nodes.size();
     j["bytes"] = bytes.size();
-    o->result.print(j, fmt::format("{}: {} ops, {} bytes\n", o->out, graph.nodes.size(),
-                                   bytes.size()));
+    o->result.print(
+        j, fmt::format("{}: {} ops, {} bytes\n", o->out, graph.nodes.size(), bytes.size()));
   });
 }
 

@@ -8,8 +8,8 @@
 #include "cli/commands.h"
 #include "cli/contract.h"
 #include "emit/validated_plan.h"
-#include "import/load_model.h"
 #include "host/compile.h"
+#include "import/load_model.h"
 #include "io/files.h"
 #include "ir/metrics.h"
 #include "ops/host_op.h"
@@ -28,10 +28,14 @@ std::string shape_text(const std::vector<int32_t>& shape) {
 
 const char* activation_name(ir::Activation a) {
   switch (a) {
-    case ir::Activation::none: return "none";
-    case ir::Activation::relu: return "relu";
-    case ir::Activation::relu6: return "relu6";
-    case ir::Activation::relu_n1_to_1: return "relu_n1_to_1";
+    case ir::Activation::none:
+      return "none";
+    case ir::Activation::relu:
+      return "relu";
+    case ir::Activation::relu6:
+      return "relu6";
+    case ir::Activation::relu_n1_to_1:
+      return "relu_n1_to_1";
   }
   return "?";
 }
@@ -47,7 +51,10 @@ json describe_model(const std::string& path) {
   j["tensors"] = json::array();
   for (size_t t = 0; t < g.tensors.size(); ++t) {
     const ir::Tensor& x = g.tensors[t];
-    json jt = {{"index", t}, {"name", x.name}, {"dtype", dtype_name(x.type)}, {"shape", x.shape},
+    json jt = {{"index", t},
+               {"name", x.name},
+               {"dtype", dtype_name(x.type)},
+               {"shape", x.shape},
                {"constant", x.constant}};
     if (x.quant.present()) {
       jt["scale"] = x.quant.scale;
@@ -59,8 +66,13 @@ json describe_model(const std::string& path) {
   j["ops"] = json::array();
   for (size_t i = 0; i < g.nodes.size(); ++i) {
     const ir::Node& n = g.nodes[i];
-    json jo = {{"index", i}, {"op", op_info(n.op).name}, {"name", n.name}, {"inputs", n.inputs},
-               {"outputs", n.outputs}, {"macs", m.nodes[i].macs}, {"params", m.nodes[i].params}};
+    json jo = {{"index", i},
+               {"op", op_info(n.op).name},
+               {"name", n.name},
+               {"inputs", n.inputs},
+               {"outputs", n.outputs},
+               {"macs", m.nodes[i].macs},
+               {"params", m.nodes[i].params}};
     if (const auto describe = ops::host_op(n.op).describe) describe(n, jo);
     if (const ir::Activation act = ops::fused_activation(n); act != ir::Activation::none)
       jo["activation"] = activation_name(act);
@@ -101,11 +113,15 @@ json describe_blob(const std::string& path, const std::vector<uint8_t>& bytes) {
   j["tensors"] = json::array();
   for (uint32_t t = 0; t < h.num_tensors; ++t) {
     const TensorRecord r = reader.tensor(t);
-    j["tensors"].push_back({{"index", t}, {"dtype", dtype_name(static_cast<DType>(r.dtype))},
-                            {"shape", std::vector<int32_t>(r.dims, r.dims + r.rank)},
-                            {"storage", static_cast<Storage>(r.storage) == Storage::arena ? "arena" : "constant"},
-                            {"offset", r.offset}, {"bytes", r.size_bytes}, {"scale", r.scale},
-                            {"zero_point", r.zero_point}});
+    j["tensors"].push_back(
+        {{"index", t},
+         {"dtype", dtype_name(static_cast<DType>(r.dtype))},
+         {"shape", std::vector<int32_t>(r.dims, r.dims + r.rank)},
+         {"storage", static_cast<Storage>(r.storage) == Storage::arena ? "arena" : "constant"},
+         {"offset", r.offset},
+         {"bytes", r.size_bytes},
+         {"scale", r.scale},
+         {"zero_point", r.zero_point}});
   }
   j["ops"] = json::array();
   for (uint32_t i = 0; i < h.num_ops; ++i) {
@@ -116,8 +132,11 @@ json describe_blob(const std::string& path, const std::vector<uint8_t>& bytes) {
       in.push_back(t == kNoTensor ? -1 : t);
     }
     for (uint32_t k = 0; k < r.num_outputs; ++k) out.push_back(reader.op_output(r, k));
-    j["ops"].push_back({{"index", i}, {"op", op_info(static_cast<OpCode>(r.opcode)).name},
-                        {"inputs", in}, {"outputs", out}, {"scratch_bytes", r.scratch_size}});
+    j["ops"].push_back({{"index", i},
+                        {"op", op_info(static_cast<OpCode>(r.opcode)).name},
+                        {"inputs", in},
+                        {"outputs", out},
+                        {"scratch_bytes", r.scratch_size}});
   }
   std::vector<int> ins, outs;
   for (uint32_t i = 0; i < h.num_inputs; ++i) ins.push_back(reader.model_input(i));
@@ -138,38 +157,45 @@ std::string quant_text(const json& t) {
 }
 
 void print_text(const json& j) {
-  std::printf("%s (%s)\n", j["file"].get<std::string>().c_str(), j["kind"].get<std::string>().c_str());
+  std::printf("%s (%s)\n", j["file"].get<std::string>().c_str(),
+              j["kind"].get<std::string>().c_str());
   std::printf("ops: %zu\n", j["ops"].size());
   for (const json& o : j["ops"]) {
-    std::string line = fmt::format("  {:3} {:<16} in {} -> out {}", o["index"].get<int>(),
-                                   o["op"].get<std::string>(), o["inputs"].dump(), o["outputs"].dump());
-    if (o.contains("macs")) line += fmt::format("  macs {} params {}", o["macs"].get<int64_t>(), o["params"].get<int64_t>());
+    std::string line =
+        fmt::format("  {:3} {:<16} in {} -> out {}", o["index"].get<int>(),
+                    o["op"].get<std::string>(), o["inputs"].dump(), o["outputs"].dump());
+    if (o.contains("macs"))
+      line +=
+          fmt::format("  macs {} params {}", o["macs"].get<int64_t>(), o["params"].get<int64_t>());
     if (o.contains("activation")) line += " +" + o["activation"].get<std::string>();
     std::printf("%s\n", line.c_str());
   }
   std::printf("tensors: %zu\n", j["tensors"].size());
   for (const json& t : j["tensors"]) {
-    const bool constant = t.contains("constant") ? t["constant"].get<bool>() : t["storage"] == "constant";
-    std::printf("  %3d %-8s %-18s %-9s %s %s\n", t["index"].get<int>(), t["dtype"].get<std::string>().c_str(),
+    const bool constant =
+        t.contains("constant") ? t["constant"].get<bool>() : t["storage"] == "constant";
+    std::printf("  %3d %-8s %-18s %-9s %s %s\n", t["index"].get<int>(),
+                t["dtype"].get<std::string>().c_str(),
                 shape_text(t["shape"].get<std::vector<int32_t>>()).c_str(), constant ? "const" : "",
                 quant_text(t).c_str(), t.value("name", "").c_str());
   }
   std::printf("inputs: %s  outputs: %s\n", j["inputs"].dump().c_str(), j["outputs"].dump().c_str());
   if (j.contains("macs"))
-    std::printf("macs: %lld  params: %lld  weight bytes: %lld\n", static_cast<long long>(j["macs"].get<int64_t>()),
-                static_cast<long long>(j["params"].get<int64_t>()), static_cast<long long>(j["weight_bytes"].get<int64_t>()));
+    std::printf("macs: %lld  params: %lld  weight bytes: %lld\n",
+                static_cast<long long>(j["macs"].get<int64_t>()),
+                static_cast<long long>(j["params"].get<int64_t>()),
+                static_cast<long long>(j["weight_bytes"].get<int64_t>()));
   if (j["arena_bytes"].is_null())
     std::printf("arena bytes: not plannable: %s\n", j["plan_error"].get<std::string>().c_str());
   else
     std::printf("arena bytes: %u\n", j["arena_bytes"].get<uint32_t>());
   if (j.contains("blob_bytes")) std::printf("blob bytes: %u\n", j["blob_bytes"].get<uint32_t>());
   if (j.contains("target"))
-    std::printf("compiled for: %s\n",
-                j["target"].is_null()
-                    ? "not recorded (format 1.0)"
-                    : (j["target"].get<std::string>() + " (" + j["kernels"].get<std::string>() +
-                       " kernels)")
-                          .c_str());
+    std::printf("compiled for: %s\n", j["target"].is_null()
+                                          ? "not recorded (format 1.0)"
+                                          : (j["target"].get<std::string>() + " (" +
+                                             j["kernels"].get<std::string>() + " kernels)")
+                                                .c_str());
 }
 
 }  // namespace
@@ -188,12 +214,15 @@ void add_inspect(CLI::App& app) {
   auto path = std::make_shared<std::string>();
   auto target = std::make_shared<std::string>();
   auto as_json = std::make_shared<bool>(false);
-  cmd->add_option("FILE", *path, "model (TFLite/ONNX), plan blob or OTA package, told apart by content")->required();
+  cmd->add_option("FILE", *path,
+                  "model (TFLite/ONNX), plan blob or OTA package, told apart by content")
+      ->required();
   cmd->add_option("-t,--target", *target,
                   "check that every op of the model imports and has a kernel for this target "
                   "(host | cortex-m4 | ...); lists every one that does not and exits 1")
       ->check(target_check(true));
-  cmd->add_flag("--json", *as_json, "print one JSON object (keys: ops, tensors, macs, params, arena_bytes, ...)");
+  cmd->add_flag("--json", *as_json,
+                "print one JSON object (keys: ops, tensors, macs, params, arena_bytes, ...)");
   cmd->callback([path, target, as_json] {
     const InputFile file = read_input(*path);
     const std::vector<uint8_t>& bytes = file.bytes;

@@ -52,8 +52,9 @@ void add_quantize(CLI::App& app) {
       "activations, int32 bias). The result runs with `tinyforge compile/run`.");
   cmd->callback([o, percentile] {
     if (percentile->count() > 0 && o->method != "percentile")
-      throw UsageError("quantize: --percentile applies only to --method percentile (add it, or "
-                       "drop --percentile)");
+      throw UsageError(
+          "quantize: --percentile applies only to --method percentile (add it, or "
+          "drop --percentile)");
     std::vector<std::string> reads = o->calibration;
     reads.push_back(o->model);
     check_output(o->out, reads);

@@ -10,10 +10,10 @@
 #include <sstream>
 #include <string>
 
-#include "export/tflite_writer.h"
 #include "cli_run.h"
-#include "io/files.h"
+#include "export/tflite_writer.h"
 #include "import/load_model.h"
+#include "io/files.h"
 #include "ir_test_graphs.h"
 #include "prune/channel_prune.h"
 #include "prune/magnitude_prune.h"

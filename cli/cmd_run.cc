@@ -32,17 +32,17 @@ void add_run(CLI::App& app) {
                   "cases to run, at least 1 (default: whole tensors in the first input file)")
       ->check(whole_number(1));
   o->result.add_flag(cmd);
-  cmd->footer("Input files use the tensor's own dtype (int8, float32, ...), no header, as in "
-              "../shared/golden.");
+  cmd->footer(
+      "Input files use the tensor's own dtype (int8, float32, ...), no header, as in "
+      "../shared/golden.");
   cmd->callback([o] {
     std::vector<std::string> reads = o->inputs;
     reads.push_back(o->model);
     for (const std::string& out : o->outputs) check_output(out, reads);
     const InputFile file = read_input(o->model);
-    host::HostRunner runner(file.kind == FileKind::plan_blob
-                                ? file.bytes
-                                : host::compile_model_file(o->model).blob,
-                            o->model);
+    host::HostRunner runner(
+        file.kind == FileKind::plan_blob ? file.bytes : host::compile_model_file(o->model).blob,
+        o->model);
     const Runtime& rt = runner.runtime();
     if (o->inputs.size() != rt.num_inputs())
       throw UsageError(fmt::format("{}: the model has {} input(s), {} --input given", o->model,
@@ -61,8 +61,8 @@ void add_run(CLI::App& app) {
     }
     const uint32_t cases = o->cases ? o->cases : available;
     if (cases > available)
-      throw UsageError(fmt::format("{}: holds {} case(s), --cases {} asked", o->inputs[0],
-                                   available, cases));
+      throw UsageError(
+          fmt::format("{}: holds {} case(s), --cases {} asked", o->inputs[0], available, cases));
     const auto outputs = runner.run(inputs, cases);
     for (size_t i = 0; i < outputs.size(); ++i) io::write_file(o->outputs[i], outputs[i]);
     nlohmann::ordered_json j;

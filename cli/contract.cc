@@ -72,12 +72,15 @@ void check_blob_target(const std::string& path, const std::vector<uint8_t>& blob
                        const std::string& target) {
   const std::optional<BlobTarget> t = blob_target(blob);
   if (!t)
-    warn(path + ": the blob does not record its target (format 1.0); recompile it with "
-                "`tinyforge compile --target " + target + "`");
+    warn(path +
+         ": the blob does not record its target (format 1.0); recompile it with "
+         "`tinyforge compile --target " +
+         target + "`");
   else if (t->target != target)
-    warn(fmt::format("{}: compiled for {} ({} kernels), used for {} (recompile with `tinyforge "
-                     "compile --target {}` for its kernels)",
-                     path, t->target, t->dsp_kernels ? "DSP" : "reference", target, target));
+    warn(
+        fmt::format("{}: compiled for {} ({} kernels), used for {} (recompile with `tinyforge "
+                    "compile --target {}` for its kernels)",
+                    path, t->target, t->dsp_kernels ? "DSP" : "reference", target, target));
 }
 
 std::vector<uint8_t> blob_for_target(const std::string& path, const std::string& target) {
@@ -91,16 +94,17 @@ std::vector<uint8_t> blob_for_target(const std::string& path, const std::string&
 void check_tensor_file(const std::string& path, const std::vector<uint8_t>& data, DType type,
                        uint32_t tensor_bytes) {
   if (tensor_bytes == 0 || data.empty() || data.size() % tensor_bytes != 0)
-    throw tinyforge::Error(fmt::format("{}: {} bytes is not a whole number of {}-byte {} tensors (raw "
-                                "tensors of the model input's dtype, no header)",
-                                path, data.size(), tensor_bytes, dtype_name(type)));
+    throw tinyforge::Error(
+        fmt::format("{}: {} bytes is not a whole number of {}-byte {} tensors (raw "
+                    "tensors of the model input's dtype, no header)",
+                    path, data.size(), tensor_bytes, dtype_name(type)));
   if (type != DType::f32) return;
   for (size_t k = 0; k < data.size() / 4; ++k) {
     float v;
     std::memcpy(&v, data.data() + 4 * k, 4);
     if (!std::isfinite(v))
-      throw tinyforge::Error(fmt::format("{}: {} at case {}, element {} (inputs must be finite)", path, v,
-                                  4 * k / tensor_bytes, k % (tensor_bytes / 4)));
+      throw tinyforge::Error(fmt::format("{}: {} at case {}, element {} (inputs must be finite)",
+                                         path, v, 4 * k / tensor_bytes, k % (tensor_bytes / 4)));
   }
 }
 

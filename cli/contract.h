@@ -5,8 +5,8 @@
 #include <CLI/CLI.hpp>
 #include <cstdint>
 #include <functional>
-#include <optional>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -19,11 +19,11 @@ namespace tinyforge::cli {
 
 enum ExitCode : int {
   kExitOk = 0,
-  kExitInput = 1,      // a file or model is missing, malformed or unsupported (also: ops
-                       // without a kernel for the target, every one named)
-  kExitUsage = 2,      // the command line itself is wrong
-  kExitBudget = 3,     // bench: a figure over --budget
-  kExitVerify = 4,     // bench: the device's output differs from the host's beyond tolerance
+  kExitInput = 1,   // a file or model is missing, malformed or unsupported (also: ops
+                    // without a kernel for the target, every one named)
+  kExitUsage = 2,   // the command line itself is wrong
+  kExitBudget = 3,  // bench: a figure over --budget
+  kExitVerify = 4,  // bench: the device's output differs from the host's beyond tolerance
 };
 
 // Thrown by a command for a wrong command line found after parsing (exit 2).

@@ -26,14 +26,16 @@ int fail(int code, const std::string& message) {
 
 int main(int argc, char** argv) {
   using namespace tinyforge::cli;
-  CLI::App app{"tinyforge: import, optimize, compile, measure and ship neural networks for "
-               "microcontrollers"};
+  CLI::App app{
+      "tinyforge: import, optimize, compile, measure and ship neural networks for "
+      "microcontrollers"};
   app.require_subcommand(1);
   app.fallthrough();  // --quiet after the subcommand too
   app.set_version_flag("--version", "tinyforge 0.1.0");
   app.add_flag("-q,--quiet", global().quiet, "no progress lines or notes on stderr");
-  app.footer("Exit codes: 0 ok, 1 input/model error, 2 usage, 3 over budget, 4 verification "
-             "failed (docs/cli.md).");
+  app.footer(
+      "Exit codes: 0 ok, 1 input/model error, 2 usage, 3 over budget, 4 verification "
+      "failed (docs/cli.md).");
   add_inspect(app);
   add_compile(app);
   add_run(app);

@@ -9,7 +9,9 @@ namespace {
 bool one_of(std::string_view s, std::initializer_list<std::string_view> set) {
   return std::find(set.begin(), set.end(), s) != set.end();
 }
-bool starts_with(std::string_view s, std::string_view prefix) { return s.substr(0, prefix.size()) == prefix; }
+bool starts_with(std::string_view s, std::string_view prefix) {
+  return s.substr(0, prefix.size()) == prefix;
+}
 
 // Load/store multiple: 1 + N registers (Cortex-M4 TRM table 3-1: LDM/STM/PUSH/POP "1+N").
 bool is_multiple(std::string_view m) {
@@ -19,7 +21,8 @@ bool is_multiple(std::string_view m) {
 
 }  // namespace
 
-InsnCost insn_cycles(std::string_view mnemonic, std::string_view operands, bool after_memory_access) {
+InsnCost insn_cycles(std::string_view mnemonic, std::string_view operands,
+                     bool after_memory_access) {
   // The class is named by the mnemonic without its size/type suffix (".w", ".f32").
   const std::string_view m = mnemonic.substr(0, mnemonic.find('.'));
   // A trailing flag-setting "s" does not change the class ("pops" is "pop"); a few
@@ -64,11 +67,12 @@ InsnCost m0plus_cycles(std::string_view mnemonic, std::string_view operands) {
     const int64_t commas = std::count(operands.begin(), operands.end(), ',');
     const int64_t regs = std::max<int64_t>(1, commas + 1 - (list_only ? 0 : 1));
     const bool loads_pc = m == "pop" && operands.find("pc") != std::string_view::npos;
-    return {static_cast<uint32_t>(1 + regs + (loads_pc ? 1 : 0)), true};  // POP {..,PC}: 3+N with the refill
+    return {static_cast<uint32_t>(1 + regs + (loads_pc ? 1 : 0)),
+            true};  // POP {..,PC}: 3+N with the refill
   }
   if (starts_with(m, "ldr") || starts_with(m, "str")) return {2, true};
   if (m == "bl") return {2, false};  // 3 with the refill
-  return {1, false};                 // data processing, MULS (fast multiplier), B, BX (2 with the refill)
+  return {1, false};  // data processing, MULS (fast multiplier), B, BX (2 with the refill)
 }
 
 }  // namespace
@@ -79,7 +83,9 @@ InsnCost insn_cycles(TimingModel model, std::string_view mnemonic, std::string_v
   return insn_cycles(mnemonic, operands, after_memory_access);
 }
 
-uint32_t taken_branch_cycles(TimingModel model) { return model == TimingModel::cortex_m0plus ? 1 : kTakenBranchCycles; }
+uint32_t taken_branch_cycles(TimingModel model) {
+  return model == TimingModel::cortex_m0plus ? 1 : kTakenBranchCycles;
+}
 
 const char* timing_model_name(TimingModel model) {
   return model == TimingModel::cortex_m0plus ? "cortex-m0plus" : "cortex-m4";

@@ -24,7 +24,8 @@ struct InsnCost {
 // `mnemonic` and `operands` as Capstone 4 prints them for Thumb/M-class code (e.g.
 // "ldr.w", "r0, [r1, #4]"); `after_memory_access`: the previous instruction of the same
 // translated block was a load/store.
-InsnCost insn_cycles(std::string_view mnemonic, std::string_view operands, bool after_memory_access);
+InsnCost insn_cycles(std::string_view mnemonic, std::string_view operands,
+                     bool after_memory_access);
 InsnCost insn_cycles(TimingModel model, std::string_view mnemonic, std::string_view operands,
                      bool after_memory_access);
 

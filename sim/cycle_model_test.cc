@@ -6,7 +6,9 @@
 namespace tinyforge::sim {
 namespace {
 
-uint32_t cycles(const char* m, const char* ops, bool after_mem = false) { return insn_cycles(m, ops, after_mem).cycles; }
+uint32_t cycles(const char* m, const char* ops, bool after_mem = false) {
+  return insn_cycles(m, ops, after_mem).cycles;
+}
 
 TEST(CycleModel, LoadsPipelineBehindMemoryAccesses) {
   EXPECT_EQ(cycles("ldr", "r0, [r1]"), 2u);
@@ -63,7 +65,9 @@ TEST(CycleModel, ArithmeticClasses) {
 namespace tinyforge::sim {
 namespace {
 
-uint32_t m0(const char* m, const char* ops) { return insn_cycles(TimingModel::cortex_m0plus, m, ops, true).cycles; }
+uint32_t m0(const char* m, const char* ops) {
+  return insn_cycles(TimingModel::cortex_m0plus, m, ops, true).cycles;
+}
 
 TEST(CycleModelM0plus, LoadsAndStoresTakeTwoCycles) {
   EXPECT_EQ(m0("ldr", "r0, [r1]"), 2u);  // no pipelining behind another access on the M0+

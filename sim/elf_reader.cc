@@ -40,12 +40,15 @@ class Reader {
            static_cast<uint32_t>(b_[at + 2]) << 16 | static_cast<uint32_t>(b_[at + 3]) << 24;
   }
   // NUL-terminated string at table[index], the table being [table_off, +table_size).
-  std::string str(uint64_t table_off, uint64_t table_size, uint32_t index, const std::string& what) const {
-    if (index >= table_size) fail(what + " name index " + std::to_string(index) + " outside its string table");
+  std::string str(uint64_t table_off, uint64_t table_size, uint32_t index,
+                  const std::string& what) const {
+    if (index >= table_size)
+      fail(what + " name index " + std::to_string(index) + " outside its string table");
     const uint8_t* begin = b_.data() + table_off + index;
     const void* nul = std::memchr(begin, 0, table_size - index);
     if (!nul) fail(what + " name is not NUL-terminated inside its string table");
-    return std::string(reinterpret_cast<const char*>(begin), static_cast<const uint8_t*>(nul) - begin);
+    return std::string(reinterpret_cast<const char*>(begin),
+                       static_cast<const uint8_t*>(nul) - begin);
   }
   const std::vector<uint8_t>& bytes() const { return b_; }
 
@@ -77,7 +80,8 @@ std::optional<ElfSymbol> ElfImage::symbol(const std::string& name) const {
 ElfImage parse_elf(const std::vector<uint8_t>& bytes, const std::string& source) {
   Reader r(bytes, source);
   r.need(0, kEhdrSize, "ELF header");
-  if (!(bytes[0] == 0x7F && bytes[1] == 'E' && bytes[2] == 'L' && bytes[3] == 'F')) r.fail("bad magic");
+  if (!(bytes[0] == 0x7F && bytes[1] == 'E' && bytes[2] == 'L' && bytes[3] == 'F'))
+    r.fail("bad magic");
   if (bytes[4] != 1) r.fail("not a 32-bit ELF (EI_CLASS " + std::to_string(bytes[4]) + ")");
   if (bytes[5] != 1) r.fail("not little-endian (EI_DATA " + std::to_string(bytes[5]) + ")");
   if (bytes[6] != 1) r.fail("unknown ELF version " + std::to_string(bytes[6]));
@@ -88,7 +92,8 @@ ElfImage parse_elf(const std::vector<uint8_t>& bytes, const std::string& source)
 
   ElfImage img;
   if (phnum > 0) {
-    if (phentsize != kPhdrSize) r.fail("program header size " + std::to_string(phentsize) + ", expected 32");
+    if (phentsize != kPhdrSize)
+      r.fail("program header size " + std::to_string(phentsize) + ", expected 32");
     r.need(phoff, uint64_t{phnum} * kPhdrSize, "program header table");
   }
   for (uint32_t i = 0; i < phnum; ++i) {
@@ -100,8 +105,11 @@ ElfImage parse_elf(const std::vector<uint8_t>& bytes, const std::string& source)
     seg.paddr = r.u32(at + 12);
     seg.memsz = memsz;
     const std::string what = "PT_LOAD segment " + std::to_string(i);
-    if (filesz > memsz) r.fail(what + ": file size " + std::to_string(filesz) + " exceeds memory size " + std::to_string(memsz));
-    if (uint64_t{seg.paddr} + memsz > (uint64_t{1} << 32) || uint64_t{seg.vaddr} + memsz > (uint64_t{1} << 32))
+    if (filesz > memsz)
+      r.fail(what + ": file size " + std::to_string(filesz) + " exceeds memory size " +
+             std::to_string(memsz));
+    if (uint64_t{seg.paddr} + memsz > (uint64_t{1} << 32) ||
+        uint64_t{seg.vaddr} + memsz > (uint64_t{1} << 32))
       r.fail(what + ": runs past the 4 GiB address space");
     r.need(offset, filesz, what);
     seg.data.assign(bytes.begin() + offset, bytes.begin() + offset + filesz);
@@ -112,9 +120,11 @@ ElfImage parse_elf(const std::vector<uint8_t>& bytes, const std::string& source)
     if (shoff != 0) r.fail("extended section numbering is not supported");
     return img;
   }
-  if (shentsize != kShdrSize) r.fail("section header size " + std::to_string(shentsize) + ", expected 40");
+  if (shentsize != kShdrSize)
+    r.fail("section header size " + std::to_string(shentsize) + ", expected 40");
   r.need(shoff, uint64_t{shnum} * kShdrSize, "section header table");
-  if (shstrndx == kShnXindex || shstrndx >= shnum) r.fail("section name table index " + std::to_string(shstrndx) + " out of range");
+  if (shstrndx == kShnXindex || shstrndx >= shnum)
+    r.fail("section name table index " + std::to_string(shstrndx) + " out of range");
 
   std::vector<RawSection> raw(shnum);
   for (uint32_t i = 0; i < shnum; ++i) {
@@ -133,22 +143,27 @@ ElfImage parse_elf(const std::vector<uint8_t>& bytes, const std::string& source)
   if (names.s.type == kShtNobits) r.fail("section name table has no file bytes");
   for (uint32_t i = 0; i < shnum; ++i) {
     const uint32_t name_index = r.u32(shoff + uint64_t{i} * kShdrSize);
-    raw[i].s.name = i == 0 ? "" : r.str(names.offset, names.s.size, name_index, "section " + std::to_string(i));
+    raw[i].s.name =
+        i == 0 ? "" : r.str(names.offset, names.s.size, name_index, "section " + std::to_string(i));
     img.sections.push_back(raw[i].s);
   }
 
   for (const RawSection& s : raw) {
     if (s.s.name != ".symtab") continue;
-    if (s.s.type != kShtSymtab) r.fail(".symtab is not a symbol table (type " + std::to_string(s.s.type) + ")");
-    if (s.entsize != kSymSize) r.fail(".symtab entry size " + std::to_string(s.entsize) + ", expected 16");
+    if (s.s.type != kShtSymtab)
+      r.fail(".symtab is not a symbol table (type " + std::to_string(s.s.type) + ")");
+    if (s.entsize != kSymSize)
+      r.fail(".symtab entry size " + std::to_string(s.entsize) + ", expected 16");
     if (s.s.size % kSymSize != 0) r.fail(".symtab size is not a multiple of 16");
-    if (s.link == 0 || s.link >= shnum) r.fail(".symtab string table index " + std::to_string(s.link) + " out of range");
+    if (s.link == 0 || s.link >= shnum)
+      r.fail(".symtab string table index " + std::to_string(s.link) + " out of range");
     const RawSection& strtab = raw[s.link];
     if (strtab.s.type == kShtNobits) r.fail(".symtab string table has no file bytes");
     img.has_symtab = true;
     for (uint32_t k = 1; k < s.s.size / kSymSize; ++k) {  // entry 0 is the undefined symbol
       const uint64_t at = uint64_t{s.offset} + uint64_t{k} * kSymSize;
-      const std::string name = r.str(strtab.offset, strtab.s.size, r.u32(at), "symbol " + std::to_string(k));
+      const std::string name =
+          r.str(strtab.offset, strtab.s.size, r.u32(at), "symbol " + std::to_string(k));
       if (name.empty()) continue;
       img.symbols[name] = ElfSymbol{r.u32(at + 4), r.u32(at + 8)};
       const uint32_t info_shndx = r.u32(at + 12);  // st_info, st_other, st_shndx (LE)
@@ -163,7 +178,8 @@ ElfImage parse_elf(const std::vector<uint8_t>& bytes, const std::string& source)
 ElfImage read_elf(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
   if (!in) throw Error(path + ": cannot open: " + std::strerror(errno));
-  std::vector<uint8_t> bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  std::vector<uint8_t> bytes((std::istreambuf_iterator<char>(in)),
+                             std::istreambuf_iterator<char>());
   if (in.bad()) throw Error(path + ": read failed");
   return parse_elf(bytes, path);
 }

@@ -12,12 +12,12 @@
 
 namespace tinyforge::sim {
 
-constexpr uint32_t kShtNobits = 8;  // section occupies no file bytes (.bss, NOLOAD)
-constexpr uint32_t kShfAlloc = 0x2; // section occupies memory at run time
+constexpr uint32_t kShtNobits = 8;   // section occupies no file bytes (.bss, NOLOAD)
+constexpr uint32_t kShfAlloc = 0x2;  // section occupies memory at run time
 
-struct ElfSegment {     // a PT_LOAD program header and its file bytes
-  uint32_t paddr = 0;   // load address (LMA): where the bytes are written at reset
-  uint32_t vaddr = 0;   // run address (VMA)
+struct ElfSegment {    // a PT_LOAD program header and its file bytes
+  uint32_t paddr = 0;  // load address (LMA): where the bytes are written at reset
+  uint32_t vaddr = 0;  // run address (VMA)
   uint32_t memsz = 0;
   std::vector<uint8_t> data;  // p_filesz bytes
 };
@@ -42,9 +42,9 @@ constexpr uint8_t kSttObject = 1, kSttFunc = 2;
 
 struct ElfImage {
   std::vector<ElfSegment> segments;
-  std::vector<ElfSection> sections;           // in file order
-  std::map<std::string, ElfSymbol> symbols;   // named symbols; a later duplicate wins
-  std::vector<ElfSymbolEntry> symbol_table;   // named symbols in table order
+  std::vector<ElfSection> sections;          // in file order
+  std::map<std::string, ElfSymbol> symbols;  // named symbols; a later duplicate wins
+  std::vector<ElfSymbolEntry> symbol_table;  // named symbols in table order
   bool has_symtab = false;
 
   const ElfSection* section(const std::string& name) const;  // last one of that name

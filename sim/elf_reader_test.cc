@@ -5,12 +5,11 @@
 
 #include <gtest/gtest.h>
 
-#include "expect_error.h"
-
 #include <cstring>
 #include <functional>
 #include <random>
 
+#include "expect_error.h"
 #include "sim/error.h"
 
 namespace tinyforge::sim {
@@ -50,7 +49,8 @@ std::vector<uint8_t> make_elf(Layout& l) {
   put16(b, 46, 40);
   // .text
   l.text = b.size();
-  const uint8_t text[] = {0x00, 0x10, 0x00, 0x20, 0x09, 0x00, 0x00, 0x00};  // SP 0x20001000, reset 0x9
+  const uint8_t text[] = {0x00, 0x10, 0x00, 0x20,
+                          0x09, 0x00, 0x00, 0x00};  // SP 0x20001000, reset 0x9
   append(b, text, sizeof text);
   // program header
   put32(b, 52 + 0, 1);       // PT_LOAD
@@ -81,8 +81,8 @@ std::vector<uint8_t> make_elf(Layout& l) {
   // section headers
   l.shoff = b.size();
   b.resize(b.size() + 6 * 40, 0);
-  auto sh = [&](int i, uint32_t name, uint32_t type, uint32_t flags, uint32_t addr, uint32_t off, uint32_t size,
-                uint32_t link, uint32_t entsize) {
+  auto sh = [&](int i, uint32_t name, uint32_t type, uint32_t flags, uint32_t addr, uint32_t off,
+                uint32_t size, uint32_t link, uint32_t entsize) {
     const size_t at = l.shoff + 40 * i;
     put32(b, at, name);
     put32(b, at + 4, type);
@@ -93,11 +93,11 @@ std::vector<uint8_t> make_elf(Layout& l) {
     put32(b, at + 24, link);
     put32(b, at + 36, entsize);
   };
-  sh(1, 1, 1, 0x6, 0, l.text, 8, 0, 0);                       // .text
-  sh(2, 7, 8, 0x3, 0x20000000, 0, 64, 0, 0);                  // .bss (NOBITS)
-  sh(3, 12, 2, 0, 0, l.symtab, 48, 4, 16);                    // .symtab -> .strtab
-  sh(4, 20, 3, 0, 0, l.strtab, sizeof strtab, 0, 0);          // .strtab
-  sh(5, 28, 3, 0, 0, l.shstrtab, sizeof shstr, 0, 0);         // .shstrtab
+  sh(1, 1, 1, 0x6, 0, l.text, 8, 0, 0);                // .text
+  sh(2, 7, 8, 0x3, 0x20000000, 0, 64, 0, 0);           // .bss (NOBITS)
+  sh(3, 12, 2, 0, 0, l.symtab, 48, 4, 16);             // .symtab -> .strtab
+  sh(4, 20, 3, 0, 0, l.strtab, sizeof strtab, 0, 0);   // .strtab
+  sh(5, 28, 3, 0, 0, l.shstrtab, sizeof shstr, 0, 0);  // .shstrtab
   put32(b, 32, l.shoff);
   put16(b, 48, 6);
   put16(b, 50, 5);
@@ -150,7 +150,9 @@ TEST(ElfReader, RejectsDamagedHeaders) {
       {"machine", [](auto& b) { put16(b, 18, 62); }, "not ARM"},
       {"phentsize", [](auto& b) { put16(b, 42, 56); }, "program header size"},
       {"phoff past end", [](auto& b) { put32(b, 28, 0xFFFFFFF0u); }, "program header table"},
-      {"segment past end", [&](auto& b) { put32(b, l.phoff + 4, static_cast<uint32_t>(b.size()) - 4); }, "PT_LOAD segment 0"},
+      {"segment past end",
+       [&](auto& b) { put32(b, l.phoff + 4, static_cast<uint32_t>(b.size()) - 4); },
+       "PT_LOAD segment 0"},
       {"filesz > memsz", [&](auto& b) { put32(b, l.phoff + 20, 4); }, "exceeds memory size"},
       {"segment wraps 4 GiB", [&](auto& b) { put32(b, l.phoff + 8, 0xFFFFFFF8u); }, "4 GiB"},
       {"shentsize", [](auto& b) { put16(b, 46, 64); }, "section header size"},
@@ -158,8 +160,10 @@ TEST(ElfReader, RejectsDamagedHeaders) {
       {"shstrndx", [](auto& b) { put16(b, 50, 6); }, "name table index"},
       {"shstrndx xindex", [](auto& b) { put16(b, 50, 0xFFFF); }, "name table index"},
       {"section past end", [&](auto& b) { put32(b, l.shoff + 40 * 1 + 20, 0x10000); }, "section 1"},
-      {"section name index", [&](auto& b) { put32(b, l.shoff + 40 * 2, 500); }, "outside its string table"},
-      {"unterminated names", [&](auto& b) { put32(b, l.shoff + 40 * 5 + 20, 3); }, "not NUL-terminated"},
+      {"section name index", [&](auto& b) { put32(b, l.shoff + 40 * 2, 500); },
+       "outside its string table"},
+      {"unterminated names", [&](auto& b) { put32(b, l.shoff + 40 * 5 + 20, 3); },
+       "not NUL-terminated"},
       {"symtab entsize", [&](auto& b) { put32(b, l.shoff + 40 * 3 + 36, 24); }, "entry size"},
       {"symtab size", [&](auto& b) { put32(b, l.shoff + 40 * 3 + 20, 40); }, "multiple of 16"},
       {"symtab link", [&](auto& b) { put32(b, l.shoff + 40 * 3 + 24, 9); }, "string table index"},

@@ -17,9 +17,9 @@ namespace {
 
 constexpr uint8_t kStackPaint = 0xA5;
 constexpr uint64_t kPage = 0x1000;
-constexpr uint64_t kRamBase = 0x20000000;         // protocol: RAM at or above, flash below
+constexpr uint64_t kRamBase = 0x20000000;  // protocol: RAM at or above, flash below
 constexpr uint64_t kScsBase = 0xE0000000, kScsEnd = 0xE0100000;  // system control space
-constexpr uint64_t kStackWindow = 0x400000;       // mapped below the initial SP
+constexpr uint64_t kStackWindow = 0x400000;                      // mapped below the initial SP
 constexpr const char* kModelSection = ".tinyforge.model";
 
 std::string hex32(uint64_t v) {
@@ -36,7 +36,8 @@ using UcPtr = std::unique_ptr<uc_engine, UcCloser>;
 class Disassembler {
  public:
   Disassembler() {
-    if (cs_open(CS_ARCH_ARM, static_cast<cs_mode>(CS_MODE_THUMB | CS_MODE_MCLASS), &handle_) != CS_ERR_OK)
+    if (cs_open(CS_ARCH_ARM, static_cast<cs_mode>(CS_MODE_THUMB | CS_MODE_MCLASS), &handle_) !=
+        CS_ERR_OK)
       throw Error("capstone: cannot open a Thumb disassembler");
   }
   ~Disassembler() { cs_close(&handle_); }
@@ -88,7 +89,8 @@ class UcMemory : public Memory {
 
 uint32_t read_u32(uc_engine* uc, uint64_t address) {
   uint8_t b[4];
-  if (uc_mem_read(uc, address, b, 4) != UC_ERR_OK) throw Error("cannot read memory at " + hex32(address));
+  if (uc_mem_read(uc, address, b, 4) != UC_ERR_OK)
+    throw Error("cannot read memory at " + hex32(address));
   return b[0] | b[1] << 8 | b[2] << 16 | static_cast<uint32_t>(b[3]) << 24;
 }
 
@@ -180,7 +182,8 @@ void on_interrupt(uc_engine* uc, uint32_t intno, void* user) {
     pc &= ~1u;
     uint8_t hw[2] = {0, 0};
     if (uc_mem_read(uc, pc, hw, 2) != UC_ERR_OK || (hw[0] | hw[1] << 8) != 0xBEAB) {
-      st.error = "exception " + std::to_string(intno) + " at pc=" + hex32(pc) + " (not a semihosting call)";
+      st.error = "exception " + std::to_string(intno) + " at pc=" + hex32(pc) +
+                 " (not a semihosting call)";
       uc_emu_stop(uc);
       return;
     }
@@ -189,7 +192,8 @@ void on_interrupt(uc_engine* uc, uint32_t intno, void* user) {
     switch (op) {
       case 0x03: {
         uint8_t c = 0;
-        if (uc_mem_read(uc, arg, &c, 1) != UC_ERR_OK) throw Error("SYS_WRITEC: bad pointer " + hex32(arg));
+        if (uc_mem_read(uc, arg, &c, 1) != UC_ERR_OK)
+          throw Error("SYS_WRITEC: bad pointer " + hex32(arg));
         st.console.push_back(static_cast<char>(c));
         break;
       }
@@ -229,10 +233,14 @@ void on_interrupt(uc_engine* uc, uint32_t intno, void* user) {
 
 uc_cpu_arm unicorn_cpu(Cpu cpu) {
   switch (cpu) {
-    case Cpu::cortex_m0: return UC_CPU_ARM_CORTEX_M0;
-    case Cpu::cortex_m4: return UC_CPU_ARM_CORTEX_M4;
-    case Cpu::cortex_m7: return UC_CPU_ARM_CORTEX_M7;
-    case Cpu::cortex_m33: return UC_CPU_ARM_CORTEX_M33;
+    case Cpu::cortex_m0:
+      return UC_CPU_ARM_CORTEX_M0;
+    case Cpu::cortex_m4:
+      return UC_CPU_ARM_CORTEX_M4;
+    case Cpu::cortex_m7:
+      return UC_CPU_ARM_CORTEX_M7;
+    case Cpu::cortex_m33:
+      return UC_CPU_ARM_CORTEX_M33;
   }
   return UC_CPU_ARM_CORTEX_M4;
 }
@@ -247,7 +255,9 @@ struct Symbol {
 
 Symbol required_symbol(const ElfImage& elf, const std::string& name) {
   auto s = elf.symbol(name);
-  if (!s) throw Error("the ELF does not define `" + name + "` (see the measurement protocol in sim/README.md)");
+  if (!s)
+    throw Error("the ELF does not define `" + name +
+                "` (see the measurement protocol in sim/README.md)");
   return {s->value & ~1u, s->size};
 }
 
@@ -261,7 +271,9 @@ std::vector<std::pair<uint64_t, uint64_t>> memory_ranges(const ElfImage& elf, ui
       ranges.emplace_back(a & ~(kPage - 1), (a + span + kPage - 1) & ~(kPage - 1));
   }
   const uint64_t stack_top = (uint64_t{sp0} + kPage - 1) & ~(kPage - 1);
-  ranges.emplace_back(std::max<uint64_t>(kRamBase, stack_top > kStackWindow ? stack_top - kStackWindow : 0), stack_top);
+  ranges.emplace_back(
+      std::max<uint64_t>(kRamBase, stack_top > kStackWindow ? stack_top - kStackWindow : 0),
+      stack_top);
   ranges.emplace_back(kScsBase, kScsEnd);
   std::sort(ranges.begin(), ranges.end());
   std::vector<std::pair<uint64_t, uint64_t>> merged;
@@ -273,7 +285,8 @@ std::vector<std::pair<uint64_t, uint64_t>> memory_ranges(const ElfImage& elf, ui
       merged.push_back(r);
   }
   for (const auto& r : merged)
-    if (r.second > (uint64_t{1} << 32)) throw Error("the ELF's memory map runs past the 4 GiB address space");
+    if (r.second > (uint64_t{1} << 32))
+      throw Error("the ELF's memory map runs past the 4 GiB address space");
   return merged;
 }
 
@@ -322,11 +335,14 @@ Cpu cpu_from_name(const std::string& name) {
 RunResult run_firmware(const ElfImage& elf, const RunOptions& options) {
   if (elf.segments.empty()) throw Error("the ELF has no loadable segment");
   if (!elf.has_symtab) throw Error("the ELF has no symbol table (do not strip it)");
-  const ElfSegment& low = *std::min_element(elf.segments.begin(), elf.segments.end(),
-                                            [](const ElfSegment& a, const ElfSegment& b) { return a.paddr < b.paddr; });
+  const ElfSegment& low =
+      *std::min_element(elf.segments.begin(), elf.segments.end(),
+                        [](const ElfSegment& a, const ElfSegment& b) { return a.paddr < b.paddr; });
   if (low.data.size() < 8) throw Error("no vector table at the lowest loaded address");
-  const uint32_t sp0 = low.data[0] | low.data[1] << 8 | low.data[2] << 16 | static_cast<uint32_t>(low.data[3]) << 24;
-  const uint32_t reset = low.data[4] | low.data[5] << 8 | low.data[6] << 16 | static_cast<uint32_t>(low.data[7]) << 24;
+  const uint32_t sp0 =
+      low.data[0] | low.data[1] << 8 | low.data[2] << 16 | static_cast<uint32_t>(low.data[3]) << 24;
+  const uint32_t reset =
+      low.data[4] | low.data[5] << 8 | low.data[6] << 16 | static_cast<uint32_t>(low.data[7]) << 24;
 
   const Symbol in = required_symbol(elf, "tinyforge_input");
   const Symbol out = required_symbol(elf, "tinyforge_output");
@@ -341,18 +357,20 @@ RunResult run_firmware(const ElfImage& elf, const RunOptions& options) {
   st.on_op = options.on_op;
   st.timing = timing_model(options.cpu);
   if (options.input && options.input->size() != in.size)
-    throw Error("input is " + std::to_string(options.input->size()) + " bytes, tinyforge_input holds " +
-                std::to_string(in.size));
+    throw Error("input is " + std::to_string(options.input->size()) +
+                " bytes, tinyforge_input holds " + std::to_string(in.size));
 
   uc_engine* raw = nullptr;
-  check(uc_open(UC_ARCH_ARM, static_cast<uc_mode>(UC_MODE_THUMB | UC_MODE_MCLASS), &raw), "unicorn: open");
+  check(uc_open(UC_ARCH_ARM, static_cast<uc_mode>(UC_MODE_THUMB | UC_MODE_MCLASS), &raw),
+        "unicorn: open");
   UcPtr uc(raw);
   check(uc_ctl_set_cpu_model(uc.get(), unicorn_cpu(options.cpu)), "unicorn: CPU model");
 
   const auto ranges = memory_ranges(elf, sp0);
   uint64_t ram_lo = 0;
   for (const auto& [lo, hi] : ranges) {
-    check(uc_mem_map(uc.get(), lo, hi - lo, UC_PROT_ALL), "unicorn: map " + hex32(lo) + ".." + hex32(hi));
+    check(uc_mem_map(uc.get(), lo, hi - lo, UC_PROT_ALL),
+          "unicorn: map " + hex32(lo) + ".." + hex32(hi));
     if (lo < kScsBase) ram_lo = std::max(ram_lo, lo);
   }
   // Paint RAM so the stack high-water mark can be found after the run.
@@ -363,15 +381,22 @@ RunResult run_firmware(const ElfImage& elf, const RunOptions& options) {
     ram_lo = lo;
   }
   for (const ElfSegment& s : elf.segments)
-    if (!s.data.empty()) check(uc_mem_write(uc.get(), s.paddr, s.data.data(), s.data.size()), "loading segment at " + hex32(s.paddr));
+    if (!s.data.empty())
+      check(uc_mem_write(uc.get(), s.paddr, s.data.data(), s.data.size()),
+            "loading segment at " + hex32(s.paddr));
   if (options.input && !options.input->empty())
-    check(uc_mem_write(uc.get(), in.address, options.input->data(), options.input->size()), "writing tinyforge_input");
+    check(uc_mem_write(uc.get(), in.address, options.input->data(), options.input->size()),
+          "writing tinyforge_input");
 
   uc_hook hook;
-  check(uc_hook_add(uc.get(), &hook, UC_HOOK_INTR, reinterpret_cast<void*>(on_interrupt), &st, 1, 0), "unicorn: hook");
-  check(uc_hook_add(uc.get(), &hook, UC_HOOK_BLOCK, reinterpret_cast<void*>(on_block), &st, 1, 0), "unicorn: hook");
+  check(
+      uc_hook_add(uc.get(), &hook, UC_HOOK_INTR, reinterpret_cast<void*>(on_interrupt), &st, 1, 0),
+      "unicorn: hook");
+  check(uc_hook_add(uc.get(), &hook, UC_HOOK_BLOCK, reinterpret_cast<void*>(on_block), &st, 1, 0),
+        "unicorn: hook");
   for (uint32_t a : {st.begin, st.end, st.done})
-    check(uc_hook_add(uc.get(), &hook, UC_HOOK_CODE, reinterpret_cast<void*>(on_marker), &st, a, a), "unicorn: hook");
+    check(uc_hook_add(uc.get(), &hook, UC_HOOK_CODE, reinterpret_cast<void*>(on_marker), &st, a, a),
+          "unicorn: hook");
   if (st.op_end)
     check(uc_hook_add(uc.get(), &hook, UC_HOOK_CODE, reinterpret_cast<void*>(on_marker), &st,
                       st.op_end, st.op_end),
@@ -406,19 +431,28 @@ RunResult run_firmware(const ElfImage& elf, const RunOptions& options) {
   res.op_marks = std::move(st.op_marks);
 
   uint64_t stack_lo = ram_lo;
-  if (auto limit = elf.symbol("__stack_limit")) stack_lo = limit->value;
-  else if (auto end = static_ram_end(elf, sp0)) stack_lo = *end;
-  if (stack_lo > sp0) throw Error("__stack_limit " + hex32(stack_lo) + " lies above the initial SP " + hex32(sp0));
+  if (auto limit = elf.symbol("__stack_limit"))
+    stack_lo = limit->value;
+  else if (auto end = static_ram_end(elf, sp0))
+    stack_lo = *end;
+  if (stack_lo > sp0)
+    throw Error("__stack_limit " + hex32(stack_lo) + " lies above the initial SP " + hex32(sp0));
   std::vector<uint8_t> region(sp0 - stack_lo);
-  if (!region.empty()) check(uc_mem_read(uc.get(), stack_lo, region.data(), region.size()), "reading the stack");
-  const size_t untouched = std::find_if(region.begin(), region.end(), [](uint8_t b) { return b != kStackPaint; }) - region.begin();
+  if (!region.empty())
+    check(uc_mem_read(uc.get(), stack_lo, region.data(), region.size()), "reading the stack");
+  const size_t untouched =
+      std::find_if(region.begin(), region.end(), [](uint8_t b) { return b != kStackPaint; }) -
+      region.begin();
   res.stack_bytes = static_cast<uint32_t>(region.size() - untouched);
   res.stack_region_bytes = static_cast<uint32_t>(region.size());
 
   measure_sizes(elf, res);
   res.output.resize(out.size);
-  if (out.size) check(uc_mem_read(uc.get(), out.address, res.output.data(), out.size), "reading tinyforge_output");
-  if (auto used = elf.symbol("tinyforge_arena_used")) res.arena_used = read_u32(uc.get(), used->value & ~1u);
+  if (out.size)
+    check(uc_mem_read(uc.get(), out.address, res.output.data(), out.size),
+          "reading tinyforge_output");
+  if (auto used = elf.symbol("tinyforge_arena_used"))
+    res.arena_used = read_u32(uc.get(), used->value & ~1u);
   return res;
 }
 

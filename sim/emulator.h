@@ -65,20 +65,20 @@ struct RunOptions {
 };
 
 struct RunResult {
-  uint64_t instructions = 0;       // between the markers
+  uint64_t instructions = 0;  // between the markers
   uint64_t cycles_estimate = 0;
   TimingModel timing = TimingModel::cortex_m4;
   uint64_t taken_branches = 0;
-  uint64_t total_instructions = 0; // from reset to tinyforge_done
-  uint32_t stack_bytes = 0;        // high-water mark
-  uint32_t stack_region_bytes = 0; // [stack floor, initial SP): stack_bytes == this means overflow
-  uint64_t flash_bytes = 0;        // loaded sections + .data initial values
-  uint64_t ram_static_bytes = 0;   // allocated sections in RAM (.data, .bss, .noinit, ...)
+  uint64_t total_instructions = 0;  // from reset to tinyforge_done
+  uint32_t stack_bytes = 0;         // high-water mark
+  uint32_t stack_region_bytes = 0;  // [stack floor, initial SP): stack_bytes == this means overflow
+  uint64_t flash_bytes = 0;         // loaded sections + .data initial values
+  uint64_t ram_static_bytes = 0;    // allocated sections in RAM (.data, .bss, .noinit, ...)
   std::optional<uint64_t> model_bytes, code_bytes;  // when .tinyforge.model exists
   std::optional<uint32_t> arena_used;               // tinyforge_arena_used, when defined
-  std::vector<uint8_t> output;     // tinyforge_output after the run
-  std::string console;             // semihosting output
-  std::vector<OpMark> op_marks;    // one per op when the firmware has op markers
+  std::vector<uint8_t> output;                      // tinyforge_output after the run
+  std::string console;                              // semihosting output
+  std::vector<OpMark> op_marks;                     // one per op when the firmware has op markers
 };
 
 RunResult run_firmware(const ElfImage& elf, const RunOptions& options);

@@ -5,14 +5,13 @@
 #include "sim/emulator.h"
 
 #include <gtest/gtest.h>
-
-#include "expect_error.h"
 #include <unistd.h>
 
 #include <filesystem>
 #include <fstream>
 
 #include "emit/cross_build.h"
+#include "expect_error.h"
 #include "sim/error.h"
 #include "sim/testdata/m4sim.h"
 
@@ -25,7 +24,8 @@ class EmulatorTest : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
     if (!emit::cross_toolchain_available()) return;
-    dir_ = new std::string((fs::temp_directory_path() / ("tinyforge-sim-test-" + std::to_string(getpid()))).string());
+    dir_ = new std::string(
+        (fs::temp_directory_path() / ("tinyforge-sim-test-" + std::to_string(getpid()))).string());
     fs::create_directories(*dir_);
     for (const char* variant : {"PLAIN", "FAULT", "EXIT_EARLY", "SPIN"}) {
       const std::string src = *dir_ + "/" + variant + ".cc";
@@ -84,7 +84,8 @@ TEST_F(EmulatorTest, MeasuresOneInference) {
   EXPECT_EQ(r.output, expected_output(input()));
   ASSERT_TRUE(r.arena_used);
   EXPECT_EQ(*r.arena_used, 1234u);
-  EXPECT_EQ(r.console, "protocol firmware start\n");  // the text after tinyforge_done never runs here
+  EXPECT_EQ(r.console,
+            "protocol firmware start\n");  // the text after tinyforge_done never runs here
   // 64 iterations of a loop calling three functions: hundreds of instructions at least.
   EXPECT_GT(r.instructions, 64u * 20);
   EXPECT_LT(r.instructions, 64u * 200);
@@ -139,7 +140,8 @@ TEST_F(EmulatorTest, ReportsFaultsAndProtocolViolations) {
     run("FAULT");
     ADD_FAILURE() << "a write to unmapped memory went unnoticed";
   } catch (const Error& e) {
-    EXPECT_NE(std::string(e.what()).find("emulation fault at pc=0x"), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find("emulation fault at pc=0x"), std::string::npos)
+        << e.what();
   }
   try {
     run("EXIT_EARLY");
@@ -152,11 +154,13 @@ TEST_F(EmulatorTest, ReportsFaultsAndProtocolViolations) {
     run("SPIN", 100000);
     ADD_FAILURE() << "an endless firmware was accepted";
   } catch (const Error& e) {
-    EXPECT_NE(std::string(e.what()).find("more than 100000 instructions"), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find("more than 100000 instructions"), std::string::npos)
+        << e.what();
   }
   RunOptions wrong_size;
   wrong_size.input = std::vector<uint8_t>(63);
-  EXPECT_ERROR(run_firmware(read_elf(elf("PLAIN")), wrong_size), Error, "input is 63 bytes, tinyforge_input holds 64");
+  EXPECT_ERROR(run_firmware(read_elf(elf("PLAIN")), wrong_size), Error,
+               "input is 63 bytes, tinyforge_input holds 64");
 }
 
 TEST_F(EmulatorTest, RejectsElfsWithoutTheProtocolSymbols) {

@@ -18,9 +18,9 @@
 #include <random>
 #include <sstream>
 
+#include "cli_run.h"
 #include "import/tflite/import_tflite.h"
 #include "io/files.h"
-#include "cli_run.h"
 #include "shared_data.h"
 #include "tflite_model_builder.h"
 

@@ -17,7 +17,9 @@ namespace {
 
 namespace fs = std::filesystem;
 
-std::string model() { return (testing::shared_dir() / "models" / "hello_world_int8.tflite").string(); }
+std::string model() {
+  return (testing::shared_dir() / "models" / "hello_world_int8.tflite").string();
+}
 
 emit::ProcessResult cli(std::vector<std::string> args) {
   args.insert(args.begin(), TINYFORGE_CLI);
@@ -42,10 +44,11 @@ TEST_F(BenchCli, JsonFiguresAndOutputCheck) {
   EXPECT_TRUE(j["output_matches_host"].get<bool>());
   EXPECT_GT(j["instructions"].get<uint64_t>(), 100u);
   EXPECT_GE(j["cycles_estimate"].get<uint64_t>(), j["instructions"].get<uint64_t>());
-  EXPECT_EQ(j["ram_bytes"].get<uint64_t>(),
-            j["arena_used_bytes"].get<uint64_t>() + j["stack_bytes"].get<uint64_t>() +
-                j["static_other_bytes"].get<uint64_t>());
-  EXPECT_EQ(j["flash_bytes"].get<uint64_t>(), j["code_bytes"].get<uint64_t>() + j["model_bytes"].get<uint64_t>());
+  EXPECT_EQ(j["ram_bytes"].get<uint64_t>(), j["arena_used_bytes"].get<uint64_t>() +
+                                                j["stack_bytes"].get<uint64_t>() +
+                                                j["static_other_bytes"].get<uint64_t>());
+  EXPECT_EQ(j["flash_bytes"].get<uint64_t>(),
+            j["code_bytes"].get<uint64_t>() + j["model_bytes"].get<uint64_t>());
   // latency = cycles / 180 MHz; energy = 200 uA/MHz * 180 MHz * 3.3 V * latency
   const double latency_us = j["cycles_estimate"].get<double>() / 180.0;
   EXPECT_NEAR(j["latency_us"].get<double>(), latency_us, 1e-6 * latency_us);
@@ -66,13 +69,15 @@ TEST_F(BenchCli, BudgetOverrunExits3NamingEveryFigure) {
 
   const auto json = cli({"bench", model(), "--json", "--budget", "flash=1K"});
   EXPECT_EQ(json.exit_code, 3);
-  const auto j = nlohmann::json::parse(json.output.substr(json.output.find('{'), json.output.rfind('}') - json.output.find('{') + 1));
+  const auto j = nlohmann::json::parse(json.output.substr(
+      json.output.find('{'), json.output.rfind('}') - json.output.find('{') + 1));
   ASSERT_EQ(j["over_budget"].size(), 1u);
   EXPECT_EQ(j["over_budget"][0].get<std::string>().rfind("flash:", 0), 0u);
 }
 
 TEST_F(BenchCli, MalformedBudgetIsAUsageError) {
-  for (const char* bad : {"ram=64Q", "speed=1", "latency=50", "energy=5ms", "ram=1K,ram=2K", "ram=0", ""}) {
+  for (const char* bad :
+       {"ram=64Q", "speed=1", "latency=50", "energy=5ms", "ram=1K,ram=2K", "ram=0", ""}) {
     SCOPED_TRACE(bad);
     const auto r = cli({"bench", model(), "--budget", bad});
     EXPECT_EQ(r.exit_code, 2) << r.output;
@@ -100,15 +105,18 @@ TEST_F(BenchCli, FirmwareCommandWritesAnElfHoldingThePlanBlob) {
   const fs::path dir = fs::temp_directory_path() / ("tinyforge-fw-cli-" + std::to_string(getpid()));
   const auto r = cli({"firmware", model(), "--target", "cortex-m33", "-o", dir.string()});
   ASSERT_EQ(r.exit_code, 0) << r.output;
-  const auto c = cli({"compile", model(), "--target", "cortex-m33", "-o", (dir / "m.tfp").string()});
+  const auto c =
+      cli({"compile", model(), "--target", "cortex-m33", "-o", (dir / "m.tfp").string()});
   ASSERT_EQ(c.exit_code, 0) << c.output;
   const std::vector<uint8_t> elf = io::read_file((dir / "firmware.elf").string());
   const std::vector<uint8_t> blob = io::read_file((dir / "m.tfp").string());
   ASSERT_GT(elf.size(), 52u);
-  EXPECT_EQ(std::string(elf.begin(), elf.begin() + 4), "\x7f" "ELF");
-  EXPECT_EQ(elf[4], 1);   // ELFCLASS32
-  EXPECT_EQ(elf[5], 1);   // little-endian
-  EXPECT_EQ(elf[16], 2);  // ET_EXEC
+  EXPECT_EQ(std::string(elf.begin(), elf.begin() + 4),
+            "\x7f"
+            "ELF");
+  EXPECT_EQ(elf[4], 1);                     // ELFCLASS32
+  EXPECT_EQ(elf[5], 1);                     // little-endian
+  EXPECT_EQ(elf[16], 2);                    // ET_EXEC
   EXPECT_EQ(elf[18] | (elf[19] << 8), 40);  // EM_ARM
   ASSERT_GT(blob.size(), 72u);
   EXPECT_NE(std::search(elf.begin(), elf.end(), blob.begin(), blob.end()), elf.end())

@@ -25,9 +25,9 @@ TEST(CApi, RunsThePlanLikeTheCppRuntime) {
 
   tinyforge_runtime rt;
   ASSERT_EQ(tinyforge_validate(blob.data(), static_cast<uint32_t>(blob.size())), TINYFORGE_OK);
-  ASSERT_EQ(tinyforge_init(&rt, blob.data(), static_cast<uint32_t>(blob.size()), arena_c,
-                           sizeof arena_c),
-            TINYFORGE_OK);
+  ASSERT_EQ(
+      tinyforge_init(&rt, blob.data(), static_cast<uint32_t>(blob.size()), arena_c, sizeof arena_c),
+      TINYFORGE_OK);
   Runtime cpp;
   ASSERT_EQ(cpp.init(blob.data(), static_cast<uint32_t>(blob.size()), arena_cpp, sizeof arena_cpp),
             Status::ok);
@@ -42,8 +42,8 @@ TEST(CApi, RunsThePlanLikeTheCppRuntime) {
   EXPECT_EQ(in.dims[1], 8);
   EXPECT_EQ(in.dims[3], 2);
   ASSERT_EQ(in.bytes, input.size());
-  EXPECT_EQ(in.data, static_cast<void*>(arena_c + (static_cast<uint8_t*>(cpp.input(0).data) -
-                                                   arena_cpp)));
+  EXPECT_EQ(in.data,
+            static_cast<void*>(arena_c + (static_cast<uint8_t*>(cpp.input(0).data) - arena_cpp)));
   std::memcpy(in.data, input.data(), in.bytes);
   std::memcpy(cpp.input(0).data, input.data(), input.size());
   ASSERT_EQ(tinyforge_invoke(&rt), TINYFORGE_OK);
@@ -72,16 +72,16 @@ TEST(CApi, PreconditionsBecomeStatusCodes) {
   EXPECT_STREQ(tinyforge_status_name(static_cast<int>(Status::last_)), "unknown");
   EXPECT_STREQ(tinyforge_status_name(-1), "unknown");
 
-  ASSERT_EQ(tinyforge_init(&rt, blob.data(), static_cast<uint32_t>(blob.size()), arena,
-                           sizeof arena),
-            TINYFORGE_OK);
+  ASSERT_EQ(
+      tinyforge_init(&rt, blob.data(), static_cast<uint32_t>(blob.size()), arena, sizeof arena),
+      TINYFORGE_OK);
   EXPECT_EQ(tinyforge_input(&rt, 1, &t), TINYFORGE_OUT_OF_BOUNDS);
   EXPECT_EQ(tinyforge_output(&rt, 1, &t), TINYFORGE_OUT_OF_BOUNDS);
   EXPECT_EQ(tinyforge_output(&rt, 0, nullptr), TINYFORGE_OUT_OF_BOUNDS);
 
   blob[blob.size() / 2] ^= 0x40;  // the checksum no longer matches
-  const int s = tinyforge_init(&rt, blob.data(), static_cast<uint32_t>(blob.size()), arena,
-                               sizeof arena);
+  const int s =
+      tinyforge_init(&rt, blob.data(), static_cast<uint32_t>(blob.size()), arena, sizeof arena);
   EXPECT_NE(s, TINYFORGE_OK);
   EXPECT_EQ(tinyforge_validate(blob.data(), static_cast<uint32_t>(blob.size())), s);
   EXPECT_EQ(tinyforge_invoke(&rt), TINYFORGE_NOT_INITIALIZED) << "a failed init unbinds";

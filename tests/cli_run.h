@@ -12,14 +12,15 @@
 namespace tinyforge::testing {
 
 struct CliRun {
-  int exit_code;    // 128 + signal number when the process was killed by a signal
+  int exit_code;  // 128 + signal number when the process was killed by a signal
   std::string out, err;
 };
 
 inline CliRun run_cli(const std::string& args, const std::filesystem::path& scratch_dir) {
   const std::string out = (scratch_dir / "stdout.txt").string();
   const std::string err = (scratch_dir / "stderr.txt").string();
-  const std::string cmd = std::string("'") + TINYFORGE_CLI + "' " + args + " >'" + out + "' 2>'" + err + "'";
+  const std::string cmd =
+      std::string("'") + TINYFORGE_CLI + "' " + args + " >'" + out + "' 2>'" + err + "'";
   const int status = std::system(cmd.c_str());
   auto slurp = [](const std::string& p) {
     std::ifstream in(p);

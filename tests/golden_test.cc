@@ -30,9 +30,10 @@ struct Tally {
 // whose reference run stops being "ok", is noticed instead of silently leaving the loop.
 // (kws_ref_model_float32 has no reference outputs: TFLM cannot run it; see the hybrid test.)
 const char* const kGoldenModels[] = {
-    "ad01_fp32",           "ad01_int8",     "hello_world_float",      "hello_world_int8",
-    "kws_ref_model",       "micro_speech_quantized", "person_detect", "pretrainedResnet",
-    "pretrainedResnet_quant", "vww_96_float", "vww_96_int8",
+    "ad01_fp32",        "ad01_int8",        "hello_world_float",
+    "hello_world_int8", "kws_ref_model",    "micro_speech_quantized",
+    "person_detect",    "pretrainedResnet", "pretrainedResnet_quant",
+    "vww_96_float",     "vww_96_int8",
 };
 
 // Every golden model compiled for `target` (host: reference kernels; cortex-m4: the
@@ -82,7 +83,8 @@ void check_all_golden_models(const std::string& target) {
     int model_exact = 0;
     for (size_t o = 0; o < manifest["outputs"].size(); ++o) {
       const auto& spec = manifest["outputs"][o];
-      const std::vector<uint8_t> expected = io::read_file((dir / spec["file"].get<std::string>()).string());
+      const std::vector<uint8_t> expected =
+          io::read_file((dir / spec["file"].get<std::string>()).string());
       ASSERT_EQ(outputs[o].size(), expected.size()) << "output " << o << " size";
       const bool is_float = spec["dtype"] == "FLOAT32";
       const size_t case_bytes = expected.size() / cases;
@@ -113,12 +115,14 @@ void check_all_golden_models(const std::string& target) {
         model_exact += ok;
       }
     }
-    std::printf("golden %-10s %-24s %2d/%2zu cases ok, arena %6u B (reference %6u B)\n", target.c_str(),
-                name.c_str(), model_exact, cases * manifest["outputs"].size(), compiled.plan.arena_size, ref_arena);
+    std::printf("golden %-10s %-24s %2d/%2zu cases ok, arena %6u B (reference %6u B)\n",
+                target.c_str(), name.c_str(), model_exact, cases * manifest["outputs"].size(),
+                compiled.plan.arena_size, ref_arena);
   }
-  std::printf("golden %s: %d/%d cases bit-exact (int8)\n", target.c_str(), int8_cases.exact, int8_cases.total);
-  std::printf("golden %s: %d/%d cases within tolerance (float32)\n", target.c_str(), float_cases.exact,
-              float_cases.total);
+  std::printf("golden %s: %d/%d cases bit-exact (int8)\n", target.c_str(), int8_cases.exact,
+              int8_cases.total);
+  std::printf("golden %s: %d/%d cases within tolerance (float32)\n", target.c_str(),
+              float_cases.exact, float_cases.total);
   EXPECT_EQ(int8_cases.exact, int8_cases.total);
   EXPECT_EQ(float_cases.exact, float_cases.total);
   EXPECT_GT(models, 0);
@@ -174,12 +178,15 @@ TEST(Golden, HybridKwsRunsAndAgreesWithInt8) {
       std::memcpy(&v, out[0].data() + 4 * (c * classes + k), 4);
       std::memcpy(&b, out[0].data() + 4 * (c * classes + best_f), 4);
       if (v > b) best_f = k;
-      if (static_cast<int8_t>(q_out[c * classes + k]) > static_cast<int8_t>(q_out[c * classes + best_q])) best_q = k;
+      if (static_cast<int8_t>(q_out[c * classes + k]) >
+          static_cast<int8_t>(q_out[c * classes + best_q]))
+        best_q = k;
     }
     agree += best_f == best_q;
     if (c == 0) case0_agrees = best_f == best_q;
   }
-  std::printf("hybrid kws_ref_model_float32: top-1 agrees with the int8 model in %d/%u cases\n", agree, cases);
+  std::printf("hybrid kws_ref_model_float32: top-1 agrees with the int8 model in %d/%u cases\n",
+              agree, cases);
   EXPECT_TRUE(case0_agrees);
 }
 

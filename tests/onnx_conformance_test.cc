@@ -17,8 +17,10 @@ namespace {
 constexpr int kMinPassed = 140;
 
 TEST(OnnxConformance, NodeTestCasesRunThroughTinyforge) {
-  if (std::system("/usr/bin/python3 -c 'import numpy, onnx.backend.test.case.node' >/dev/null 2>&1") != 0)
-    TINYFORGE_SKIP_MISSING("/usr/bin/python3 cannot import onnx's backend test cases (install python3-onnx)");
+  if (std::system(
+          "/usr/bin/python3 -c 'import numpy, onnx.backend.test.case.node' >/dev/null 2>&1") != 0)
+    TINYFORGE_SKIP_MISSING(
+        "/usr/bin/python3 cannot import onnx's backend test cases (install python3-onnx)");
   const std::string cmd = std::string("/usr/bin/python3 ") + TINYFORGE_SOURCE_DIR +
                           "/tests/onnx_conformance.py --tinyforge " + TINYFORGE_CLI +
                           " --min-passed " + std::to_string(kMinPassed) + " 2>&1";

@@ -14,7 +14,8 @@ namespace tinyforge::onnx_test {
 namespace {
 
 // x [1,4] * w [4,2]; `store` fills the initializer w.
-template <typename Store> ModelBuilder matmul_with(Store store) {
+template <typename Store>
+ModelBuilder matmul_with(Store store) {
   ModelBuilder mb;
   mb.input("x", {1, 4});
   onnx::TensorProto* t = mb.graph().add_initializer();
@@ -35,10 +36,10 @@ void raw_floats(onnx::TensorProto& t, size_t n) {
 
 TEST(OnnxInitializerSizes, RawDataMustHoldExactlyTheShape) {
   EXPECT_NO_THROW(matmul_with([](onnx::TensorProto& t) { raw_floats(t, 8); }).import());
-  EXPECT_ERROR(matmul_with([](onnx::TensorProto& t) { raw_floats(t, 7); }).import(), tinyforge::Error,
-               "raw_data has 28 bytes");
-  EXPECT_ERROR(matmul_with([](onnx::TensorProto& t) { raw_floats(t, 9); }).import(), tinyforge::Error,
-               "raw_data has 36 bytes");
+  EXPECT_ERROR(matmul_with([](onnx::TensorProto& t) { raw_floats(t, 7); }).import(),
+               tinyforge::Error, "raw_data has 28 bytes");
+  EXPECT_ERROR(matmul_with([](onnx::TensorProto& t) { raw_floats(t, 9); }).import(),
+               tinyforge::Error, "raw_data has 36 bytes");
 }
 
 TEST(OnnxInitializerSizes, FloatDataMustHoldExactlyTheShape) {

@@ -201,9 +201,9 @@ std::vector<Probe> probes() {
        {std::pair{OpCode::Mean, B::MEAN}, std::pair{OpCode::Sum, B::SUM}}) {
     const B b = builtin;
     p.push_back({op, b, [b](Kind k) {
-                   return one_op({act(k, "x", {1, 2, 2, 4}), ints("axes", {1, 2}),
-                                  act(k, "y", {1, 4})},
-                                 op_of(b, {0, 1}));
+                   return one_op(
+                       {act(k, "x", {1, 2, 2, 4}), ints("axes", {1, 2}), act(k, "y", {1, 4})},
+                       op_of(b, {0, 1}));
                  }});
   }
   p.push_back({OpCode::StridedSlice, B::STRIDED_SLICE, [](Kind k) {

@@ -39,33 +39,42 @@ TEST_P(QemuBoot, PrintsTheReferenceOutputAndExits) {
     TINYFORGE_SKIP_MISSING("qemu-system-arm not found (Debian's qemu-system-arm)");
   if (!emit::program_available("timeout")) TINYFORGE_SKIP_MISSING("coreutils' timeout not found");
 
-  const fs::path dir = fs::temp_directory_path() / ("tinyforge-qemu-" + name + "-" + std::to_string(getpid()));
+  const fs::path dir =
+      fs::temp_directory_path() / ("tinyforge-qemu-" + name + "-" + std::to_string(getpid()));
   fs::create_directories(dir);
-  const auto blob = host::compile_model_file((testing::shared_dir() / "models" / (name + ".tflite")).string(),
-                                             host::plan_options_for_target("cortex-m4"))
-                        .blob;
-  const emit::FirmwareImage image = emit::build_firmware(blob, emit::FirmwareOptions{}, dir.string(), [](const std::string&) {});
+  const auto blob =
+      host::compile_model_file((testing::shared_dir() / "models" / (name + ".tflite")).string(),
+                               host::plan_options_for_target("cortex-m4"))
+          .blob;
+  const emit::FirmwareImage image =
+      emit::build_firmware(blob, emit::FirmwareOptions{}, dir.string(), [](const std::string&) {});
   const auto in = io::read_file((testing::shared_dir() / "golden" / name / "in0.bin").string());
   const auto out = io::read_file((testing::shared_dir() / "golden" / name / "out0.bin").string());
   const size_t k = 1;  // a random case: not the all-zero-point one
-  const std::vector<uint8_t> input(in.begin() + k * image.input_bytes, in.begin() + (k + 1) * image.input_bytes);
-  const std::vector<uint8_t> expected(out.begin() + k * image.output_bytes, out.begin() + (k + 1) * image.output_bytes);
+  const std::vector<uint8_t> input(in.begin() + k * image.input_bytes,
+                                   in.begin() + (k + 1) * image.input_bytes);
+  const std::vector<uint8_t> expected(out.begin() + k * image.output_bytes,
+                                      out.begin() + (k + 1) * image.output_bytes);
   io::write_file((dir / "input.bin").string(), input);
 
   const uint32_t input_address = sim::read_elf(image.elf_path).symbol("tinyforge_input")->value;
   char addr[16];
   std::snprintf(addr, sizeof addr, "0x%08x", input_address);
   const emit::ProcessResult r = emit::run_process(
-      {"timeout", "120", "qemu-system-arm", "-M", "mps2-an386", "-nographic", "-monitor", "none", "-serial", "none",
-       "-semihosting", "-kernel", image.elf_path, "-device",
+      {"timeout", "120", "qemu-system-arm", "-M", "mps2-an386", "-nographic", "-monitor", "none",
+       "-serial", "none", "-semihosting", "-kernel", image.elf_path, "-device",
        "loader,file=" + (dir / "input.bin").string() + ",addr=" + addr});
   std::error_code ec;
   fs::remove_all(dir, ec);
 
-  EXPECT_EQ(r.exit_code, 0) << "QEMU did not exit cleanly by semihosting SYS_EXIT (124 = timed out):\n" << r.output;
+  EXPECT_EQ(r.exit_code, 0)
+      << "QEMU did not exit cleanly by semihosting SYS_EXIT (124 = timed out):\n"
+      << r.output;
   std::smatch m;
-  ASSERT_TRUE(std::regex_search(r.output, m, std::regex("tinyforge: status=ok arena_used=(\\d+) output_bytes=(\\d+) "
-                                                        "output_crc32=([0-9a-f]{8}) output=([0-9a-f]*)")))
+  ASSERT_TRUE(
+      std::regex_search(r.output, m,
+                        std::regex("tinyforge: status=ok arena_used=(\\d+) output_bytes=(\\d+) "
+                                   "output_crc32=([0-9a-f]{8}) output=([0-9a-f]*)")))
       << r.output;
   EXPECT_EQ(std::stoul(m[1]), image.arena_bytes);
   EXPECT_EQ(std::stoul(m[2]), image.output_bytes);

@@ -55,9 +55,11 @@ Outcome quantize_and_compare(const ir::Graph& graph, const std::vector<uint8_t>&
   const uint32_t calibration_cases = cases / 2, held_out = cases - calibration_cases;
   EXPECT_GE(calibration_cases, 1u);
   const size_t in_case = input.size() / cases, out_case = reference.size() / cases;
-  const std::vector<uint8_t> calibration(input.begin(), input.begin() + calibration_cases * in_case);
+  const std::vector<uint8_t> calibration(input.begin(),
+                                         input.begin() + calibration_cases * in_case);
   const std::vector<uint8_t> evaluation(input.begin() + calibration_cases * in_case, input.end());
-  const std::vector<float> expected(reference.begin() + calibration_cases * out_case, reference.end());
+  const std::vector<float> expected(reference.begin() + calibration_cases * out_case,
+                                    reference.end());
   const quantize::CalibrationSet data =
       quantize::make_calibration_set(graph, {calibration}, {"in0.bin (first half)"});
   EXPECT_EQ(data.cases, calibration_cases);
@@ -79,7 +81,8 @@ TEST_P(GoldenFloatModels, QuantizeWithSqnrOver20dB) {
   const std::vector<uint8_t> input = io::read_file((dir / "in0.bin").string());
   const std::vector<float> reference =
       testing::as_floats(io::read_file((dir / "out0.bin").string()));
-  const Outcome o = quantize_and_compare(graph, input, reference, manifest["cases"].get<uint32_t>());
+  const Outcome o =
+      quantize_and_compare(graph, input, reference, manifest["cases"].get<uint32_t>());
   std::printf("[ quantize ] %-20s SQNR %6.2f dB  top-1 agreement %5.1f%% (held-out cases)\n",
               name.c_str(), o.sqnr_db, 100 * o.top1);
   EXPECT_GE(o.sqnr_db, kMinSqnrDb);
@@ -150,7 +153,8 @@ double accuracy(const ir::Graph& g, const Digits& d) {
 #define REQUIRE_DIGITS(d) \
   Digits d;               \
   if (!load_digits(d))    \
-  TINYFORGE_SKIP_MISSING("examples/digits/data missing: run /usr/bin/python3 examples/digits/prepare_data.py")
+  TINYFORGE_SKIP_MISSING( \
+      "examples/digits/data missing: run /usr/bin/python3 examples/digits/prepare_data.py")
 
 TEST(DigitsExample, Int8AccuracyWithinOnePointOfFloat) {
   REQUIRE_DIGITS(d);

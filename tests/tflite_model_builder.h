@@ -53,12 +53,12 @@ struct OpSpec {
   int32_t axis = 0;  // CONCATENATION
   tfl::ActivationFunctionType activation = tfl::ActivationFunctionType::NONE;
   float beta = 1.0f;
-  float alpha = 0.2f;           // LEAKY_RELU
-  bool keep_num_dims = false;   // FULLY_CONNECTED; keep_dims of MEAN and SUM
+  float alpha = 0.2f;          // LEAKY_RELU
+  bool keep_num_dims = false;  // FULLY_CONNECTED; keep_dims of MEAN and SUM
   bool with_options = true;
-  bool old_style_code = false;  // only deprecated_builtin_code set (as pre-2.4 writers did)
-  std::string custom_code;      // for op == CUSTOM
-  int32_t version = 1;          // OperatorCode.version
+  bool old_style_code = false;         // only deprecated_builtin_code set (as pre-2.4 writers did)
+  std::string custom_code;             // for op == CUSTOM
+  int32_t version = 1;                 // OperatorCode.version
   int64_t opcode_index_override = -1;  // >= 0: write this opcode index instead (damaged models)
 };
 
@@ -183,8 +183,7 @@ inline std::vector<uint8_t> build(const ModelSpec& spec, uint64_t external_base)
     const auto deprecated = static_cast<int8_t>(std::min(code, 127));
     codes.push_back(tfl::CreateOperatorCode(
         fbb, deprecated, op->custom_code.empty() ? 0 : fbb.CreateString(op->custom_code),
-        op->version,
-        op->old_style_code ? tfl::BuiltinOperator::ADD : op->op));
+        op->version, op->old_style_code ? tfl::BuiltinOperator::ADD : op->op));
   }
   // Buffers: 0 is the empty sentinel; external data is laid out after the flatbuffer.
   std::vector<flatbuffers::Offset<tfl::Buffer>> buffers{tfl::CreateBuffer(fbb)};
@@ -229,8 +228,9 @@ inline std::vector<uint8_t> build(const ModelSpec& spec, uint64_t external_base)
     const auto options = op_options(fbb, op, type);
     const auto inputs = fbb.CreateVector(op.inputs);
     const auto outputs = fbb.CreateVector(op.outputs);
-    const uint32_t code = op.opcode_index_override >= 0 ? static_cast<uint32_t>(op.opcode_index_override)
-                                                        : op_code_index[i];
+    const uint32_t code = op.opcode_index_override >= 0
+                              ? static_cast<uint32_t>(op.opcode_index_override)
+                              : op_code_index[i];
     ops.push_back(tfl::CreateOperator(fbb, code, inputs, outputs, type, options));
   }
   const auto tensors_v = fbb.CreateVector(tensors);

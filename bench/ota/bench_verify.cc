@@ -26,10 +26,11 @@ int main() {
   tinyforge_bench_begin();
 #ifdef OTA_BENCH_SIGNATURE_ONLY
   const uint32_t manifest_size = ota_bench_package[8] | (ota_bench_package[9] << 8);
-  const Status s = ota::verify_signed_block(ota_bench_package, ota::signed_block_bytes(manifest_size),
-                                            ota_bench_public_key, &m);
+  const Status s = ota::verify_signed_block(
+      ota_bench_package, ota::signed_block_bytes(manifest_size), ota_bench_public_key, &m);
 #else
-  const Status s = ota::verify_package(ota_bench_package, ota_bench_package_size, ota_bench_public_key, &m);
+  const Status s =
+      ota::verify_package(ota_bench_package, ota_bench_package_size, ota_bench_public_key, &m);
 #endif
   tinyforge_bench_end();
   tinyforge_output[0] = static_cast<uint8_t>(s);

@@ -13,7 +13,8 @@ struct Vectors {
   uint32_t* sp;
   void (*reset)();
 };
-__attribute__((section(".isr_vector"), used)) const Vectors ota_bench_vectors = {__stack_top, ota_bench_reset};
+__attribute__((section(".isr_vector"), used))
+const Vectors ota_bench_vectors = {__stack_top, ota_bench_reset};
 
 void ota_bench_reset() {
   const uint32_t* src = __data_load;

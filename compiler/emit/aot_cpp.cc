@@ -18,10 +18,12 @@ namespace {
 const char* params_type(OpCode op) {
   switch (op) {
 #define OP(name, params, min_in, max_in, n_out) \
-  case OpCode::name: return #params;
+  case OpCode::name:                            \
+    return #params;
 #include "tinyforge/ops.def"
 #undef OP
-    case OpCode::count_: break;
+    case OpCode::count_:
+      break;
   }
   return "";
 }
@@ -29,14 +31,17 @@ const char* params_type(OpCode op) {
 // An exact C++17 literal (hexadecimal float) for a tensor's scale.
 std::string float_literal(float f) {
   if (std::isnan(f)) return "std::numeric_limits<float>::quiet_NaN()";
-  if (std::isinf(f)) return f > 0 ? "std::numeric_limits<float>::infinity()" : "-std::numeric_limits<float>::infinity()";
+  if (std::isinf(f))
+    return f > 0 ? "std::numeric_limits<float>::infinity()"
+                 : "-std::numeric_limits<float>::infinity()";
   return fmt::format("{:a}f", f);
 }
 
 // Constants and params: the blob's data section, offsets relative to its start; the arena.
 std::string data_section(const ValidatedPlan& plan) {
   const PlanHeader& h = plan.header();
-  std::string o = fmt::format("alignas(16) TINYFORGE_MODEL const uint8_t kData[{}] = {{", h.data_size);
+  std::string o =
+      fmt::format("alignas(16) TINYFORGE_MODEL const uint8_t kData[{}] = {{", h.data_size);
   for (uint32_t i = 0; i < h.data_size; ++i) {
     if (i % 24 == 0) o += "\n";
     o += fmt::format("0x{:02x},", plan.data()[h.data_offset + i]);
@@ -54,9 +59,10 @@ std::string tensor_view(const PlanReader& reader, uint16_t t) {
       static_cast<Storage>(r.storage) == Storage::constant
           ? fmt::format("const_cast<uint8_t*>(kData + {})", reader.data_relative(r.offset))
           : fmt::format("g_arena + {}", r.offset);
-  return fmt::format("TensorView{{static_cast<DType>({}), {}, {{{}, {}, {}, {}}}, {}, {}u, {}, {}}}", r.dtype, r.rank,
-                     r.dims[0], r.dims[1], r.dims[2], r.dims[3], data, r.size_bytes, float_literal(r.scale),
-                     r.zero_point);
+  return fmt::format(
+      "TensorView{{static_cast<DType>({}), {}, {{{}, {}, {}, {}}}, {}, {}u, {}, {}}}", r.dtype,
+      r.rank, r.dims[0], r.dims[1], r.dims[2], r.dims[3], data, r.size_bytes,
+      float_literal(r.scale), r.zero_point);
 }
 
 // Each op's views and KernelIO as constants (addresses are link-time constants); `calls`
@@ -67,16 +73,20 @@ std::string op_tables(const PlanReader& reader, std::string& calls) {
     const OpRecord op = reader.op(i);
     const OpCode code = static_cast<OpCode>(op.opcode);
     o += fmt::format("// op {}: {}\nconst TensorView kIn{}[] = {{", i, op_info(code).name, i);
-    for (uint8_t k = 0; k < op.num_inputs; ++k) o += "\n    " + tensor_view(reader, reader.op_input(op, k)) + ",";
+    for (uint8_t k = 0; k < op.num_inputs; ++k)
+      o += "\n    " + tensor_view(reader, reader.op_input(op, k)) + ",";
     o += fmt::format("}};\nconst TensorView kOut{}[] = {{", i);
-    for (uint8_t k = 0; k < op.num_outputs; ++k) o += "\n    " + tensor_view(reader, reader.op_output(op, k)) + ",";
+    for (uint8_t k = 0; k < op.num_outputs; ++k)
+      o += "\n    " + tensor_view(reader, reader.op_output(op, k)) + ",";
     o += "};\n";
-    o += fmt::format("const KernelIO kIo{}{{kIn{}, {}, kOut{}, {}, {}, {}u}};\n\n", i, i, op.num_inputs, i,
-                     op.num_outputs,
-                     op.scratch_size ? fmt::format("g_arena + {}", op.scratch_offset) : std::string("nullptr"),
-                     op.scratch_size);
-    calls += fmt::format("  eval_{}(*reinterpret_cast<const {}*>(kData + {}), kIo{});\n", op_info(code).name,
-                         params_type(code), reader.data_relative(op.params_offset), i);
+    o += fmt::format(
+        "const KernelIO kIo{}{{kIn{}, {}, kOut{}, {}, {}, {}u}};\n\n", i, i, op.num_inputs, i,
+        op.num_outputs,
+        op.scratch_size ? fmt::format("g_arena + {}", op.scratch_offset) : std::string("nullptr"),
+        op.scratch_size);
+    calls += fmt::format("  eval_{}(*reinterpret_cast<const {}*>(kData + {}), kIo{});\n",
+                         op_info(code).name, params_type(code),
+                         reader.data_relative(op.params_offset), i);
   }
   return o;
 }
@@ -85,15 +95,16 @@ std::string op_tables(const PlanReader& reader, std::string& calls) {
 std::string io_api(const PlanReader& reader) {
   const PlanHeader& h = reader.header();
   std::string api;
-  api += fmt::format("constexpr uint32_t kArenaBytes = {};\nconstexpr uint32_t kNumInputs = {};\n"
-                     "constexpr uint32_t kNumOutputs = {};\n\n",
-                     h.arena_size, h.num_inputs, h.num_outputs);
+  api += fmt::format(
+      "constexpr uint32_t kArenaBytes = {};\nconstexpr uint32_t kNumInputs = {};\n"
+      "constexpr uint32_t kNumOutputs = {};\n\n",
+      h.arena_size, h.num_inputs, h.num_outputs);
   auto io_table = [&](const char* name, bool inputs, uint32_t n, bool writable) {
     auto tensor = [&](uint32_t i) {
       return reader.tensor(inputs ? reader.model_input(i) : reader.model_output(i));
     };
-    api += fmt::format("{}uint8_t* {}(uint32_t i) {{\n  static {}uint8_t* const k[] = {{", writable ? "" : "const ", name,
-                       writable ? "" : "const ");
+    api += fmt::format("{}uint8_t* {}(uint32_t i) {{\n  static {}uint8_t* const k[] = {{",
+                       writable ? "" : "const ", name, writable ? "" : "const ");
     for (uint32_t i = 0; i < n; ++i) api += fmt::format("g_arena + {}, ", tensor(i).offset);
     api += "};\n  return k[i];\n}\n";
     api += fmt::format("uint32_t {}_bytes(uint32_t i) {{\n  static const uint32_t k[] = {{", name);
@@ -115,14 +126,18 @@ std::string bench_main(const ValidatedPlan& plan) {
       "alignas(8) TINYFORGE_NOINIT uint8_t tinyforge_input[{}];\n"
       "alignas(8) TINYFORGE_NOINIT uint8_t tinyforge_output[{}];\n"
       "__attribute__((used)) volatile uint32_t tinyforge_arena_used;\n"
-      "__attribute__((noinline, noipa, used)) void tinyforge_bench_begin() {{ asm volatile(\"\" ::: \"memory\"); }}\n"
-      "__attribute__((noinline, noipa, used)) void tinyforge_bench_end() {{ asm volatile(\"\" ::: \"memory\"); }}\n"
-      "__attribute__((noinline, noipa, used)) void tinyforge_done() {{ asm volatile(\"\" ::: \"memory\"); }}\n"
+      "__attribute__((noinline, noipa, used)) void tinyforge_bench_begin() {{ asm volatile(\"\" "
+      "::: \"memory\"); }}\n"
+      "__attribute__((noinline, noipa, used)) void tinyforge_bench_end() {{ asm volatile(\"\" ::: "
+      "\"memory\"); }}\n"
+      "__attribute__((noinline, noipa, used)) void tinyforge_done() {{ asm volatile(\"\" ::: "
+      "\"memory\"); }}\n"
       "}}\n\n"
       "int main() {{\n"
       "  uint32_t at = 0;\n"
       "  for (uint32_t i = 0; i < tinyforge_aot::kNumInputs; ++i) {{\n"
-      "    std::memcpy(tinyforge_aot::input(i), tinyforge_input + at, tinyforge_aot::input_bytes(i));\n"
+      "    std::memcpy(tinyforge_aot::input(i), tinyforge_input + at, "
+      "tinyforge_aot::input_bytes(i));\n"
       "    at += tinyforge_aot::input_bytes(i);\n"
       "  }}\n"
       "  tinyforge_arena_used = tinyforge_aot::kArenaBytes;\n"
@@ -131,7 +146,8 @@ std::string bench_main(const ValidatedPlan& plan) {
       "  tinyforge_bench_end();\n"
       "  at = 0;\n"
       "  for (uint32_t i = 0; i < tinyforge_aot::kNumOutputs; ++i) {{\n"
-      "    std::memcpy(tinyforge_output + at, tinyforge_aot::output(i), tinyforge_aot::output_bytes(i));\n"
+      "    std::memcpy(tinyforge_output + at, tinyforge_aot::output(i), "
+      "tinyforge_aot::output_bytes(i));\n"
       "    at += tinyforge_aot::output_bytes(i);\n"
       "  }}\n"
       "  tinyforge_done();\n"
@@ -146,7 +162,8 @@ std::string emit_aot_cpp(const std::vector<uint8_t>& blob, const AotOptions& opt
   // The emitted code trusts what the runtime's validator accepted here.
   const ValidatedPlan plan(blob, "emit cpp");
   std::string o;
-  o += "// Generated by tinyforge (compiler/emit/aot_cpp.h): the plan's ops as direct kernel calls.\n"
+  o += "// Generated by tinyforge (compiler/emit/aot_cpp.h): the plan's ops as direct kernel "
+       "calls.\n"
        "// Do not edit.\n"
        "#include <cstdint>\n#include <cstring>\n#include <limits>\n\n#include \"tinyforge/aot.h\"\n"
        "#include \"tinyforge/kernel.h\"\n\n"

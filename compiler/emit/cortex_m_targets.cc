@@ -1,9 +1,8 @@
 #include "emit/cortex_m_targets.h"
 
-#include <nlohmann/json.hpp>
-
 #include <cstdlib>
 #include <fstream>
+#include <nlohmann/json.hpp>
 
 #include "ir/graph.h"
 
@@ -18,7 +17,9 @@ using nlohmann::json;
 
 json read_json(const std::string& path) {
   std::ifstream in(path);
-  if (!in) throw tinyforge::Error(path + ": cannot open (set TINYFORGE_HOME to the tinyforge tree holding targets/)");
+  if (!in)
+    throw tinyforge::Error(
+        path + ": cannot open (set TINYFORGE_HOME to the tinyforge tree holding targets/)");
   try {
     return json::parse(in);
   } catch (const json::exception& e) {
@@ -64,9 +65,11 @@ class Fields {
     const std::string origin = r.str("origin");
     char* end = nullptr;
     const unsigned long long o = std::strtoull(origin.c_str(), &end, 0);
-    if (origin.empty() || *end != '\0' || o > 0xFFFFFFFFull) r.fail("origin", "must be a 32-bit address such as \"0x08000000\"");
+    if (origin.empty() || *end != '\0' || o > 0xFFFFFFFFull)
+      r.fail("origin", "must be a 32-bit address such as \"0x08000000\"");
     const double bytes = r.positive("bytes");
-    if (bytes != static_cast<double>(static_cast<uint32_t>(bytes)) || o + static_cast<uint64_t>(bytes) > (1ull << 32))
+    if (bytes != static_cast<double>(static_cast<uint32_t>(bytes)) ||
+        o + static_cast<uint64_t>(bytes) > (1ull << 32))
       r.fail("bytes", "must be a whole number of bytes that fits the 4 GiB address space");
     return {static_cast<uint32_t>(o), static_cast<uint32_t>(bytes)};
   }
@@ -125,7 +128,8 @@ std::vector<Board> load_boards(const std::string& path) {
     b.voltage = f.positive("voltage");
     const json& source = f.get("source");
     for (const char* key : {"memory", "clock_mhz", "active_ua_per_mhz", "voltage"}) {
-      if (!source.is_object() || !source.contains(key) || !source[key].is_string() || source[key].get<std::string>().empty())
+      if (!source.is_object() || !source.contains(key) || !source[key].is_string() ||
+          source[key].get<std::string>().empty())
         f.fail("source", std::string("must cite where `") + key + "` comes from");
     }
     out.push_back(std::move(b));

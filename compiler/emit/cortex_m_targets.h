@@ -1,6 +1,7 @@
 // The Cortex-M targets and boards tinyforge builds firmware for, read from
-// targets/targets.json (compiler flags, emulated CPU, default board) and targets/boards.json (memory map, clock, Run-mode current, voltage, sources).
-// Both files are validated field by field; errors (tinyforge::Error) name the file and the entry.
+// targets/targets.json (compiler flags, emulated CPU, default board) and targets/boards.json
+// (memory map, clock, Run-mode current, voltage, sources). Both files are validated field by field;
+// errors (tinyforge::Error) name the file and the entry.
 #pragma once
 #include <cstdint>
 #include <string>
@@ -13,10 +14,10 @@ namespace tinyforge::emit {
 std::string tinyforge_home();
 
 struct CortexMTarget {
-  std::string name;                      // "cortex-m4"
-  std::vector<std::string> cpu_flags;    // -mcpu=... -mthumb -mfpu=... -mfloat-abi=...
-  std::string emulator_cpu;              // sim::cpu_from_name() name
-  std::string default_board;             // clock/current/voltage when --board is absent
+  std::string name;                    // "cortex-m4"
+  std::vector<std::string> cpu_flags;  // -mcpu=... -mthumb -mfpu=... -mfloat-abi=...
+  std::string emulator_cpu;            // sim::cpu_from_name() name
+  std::string default_board;           // clock/current/voltage when --board is absent
 };
 
 struct MemoryRegion {

@@ -64,8 +64,9 @@ std::vector<std::string> sources_in(const fs::path& dir) {
 
 std::vector<std::string> common_flags(const CortexMTarget& target) {
   std::vector<std::string> f = target.cpu_flags;
-  for (const char* x : {"-std=c++17", "-ffunction-sections", "-fdata-sections", "-fno-exceptions", "-fno-rtti",
-                        "-fno-threadsafe-statics", "-fno-use-cxa-atexit", "-DNDEBUG", "-Wall", "-Wextra"})
+  for (const char* x :
+       {"-std=c++17", "-ffunction-sections", "-fdata-sections", "-fno-exceptions", "-fno-rtti",
+        "-fno-threadsafe-statics", "-fno-use-cxa-atexit", "-DNDEBUG", "-Wall", "-Wextra"})
     f.push_back(x);
   return f;
 }
@@ -90,8 +91,9 @@ std::string first_problem(const std::string& output) {
 
 // A failed tool: its command lines and output go to `log_path`; the error names the log and
 // quotes the one line that says what went wrong, never the whole output.
-void check_results(const std::vector<ProcessResult>& results, const std::vector<std::vector<std::string>>& cmds,
-                   const std::string& what, const std::string& log_path) {
+void check_results(const std::vector<ProcessResult>& results,
+                   const std::vector<std::vector<std::string>>& cmds, const std::string& what,
+                   const std::string& log_path) {
   std::string log, first;
   for (size_t i = 0; i < results.size(); ++i) {
     if (results[i].exit_code == 0) continue;
@@ -106,11 +108,14 @@ void check_results(const std::vector<ProcessResult>& results, const std::vector<
   throw tinyforge::Error(what + " failed: " + first + " (full log: " + log_path + ")");
 }
 
-std::vector<std::string> object_commands(const std::vector<std::string>& sources, const std::vector<std::string>& flags,
-                                         const std::string& out_dir, std::vector<std::vector<std::string>>& cmds) {
+std::vector<std::string> object_commands(const std::vector<std::string>& sources,
+                                         const std::vector<std::string>& flags,
+                                         const std::string& out_dir,
+                                         std::vector<std::vector<std::string>>& cmds) {
   std::vector<std::string> objects;
   for (size_t i = 0; i < sources.size(); ++i) {
-    const std::string obj = out_dir + "/" + std::to_string(i) + "_" + fs::path(sources[i]).stem().string() + ".o";
+    const std::string obj =
+        out_dir + "/" + std::to_string(i) + "_" + fs::path(sources[i]).stem().string() + ".o";
     std::vector<std::string> cmd = {kCxx};
     cmd.insert(cmd.end(), flags.begin(), flags.end());
     cmd.insert(cmd.end(), {"-c", sources[i], "-o", obj});
@@ -128,10 +133,12 @@ void prune_old_runtimes(const fs::path& dir, const std::string& target) {
   const std::string prefix = "runtime-" + target + "-";
   for (const auto& e : fs::directory_iterator(dir, ec)) {
     const std::string name = e.path().filename().string();
-    if (name.rfind(prefix, 0) == 0 && e.path().extension() == ".a") libs.emplace_back(e.last_write_time(ec), e.path());
+    if (name.rfind(prefix, 0) == 0 && e.path().extension() == ".a")
+      libs.emplace_back(e.last_write_time(ec), e.path());
   }
   if (libs.size() <= kKeep) return;
-  std::sort(libs.begin(), libs.end(), [](const auto& a, const auto& b) { return a.first > b.first; });
+  std::sort(libs.begin(), libs.end(),
+            [](const auto& a, const auto& b) { return a.first > b.first; });
   for (size_t i = kKeep; i < libs.size(); ++i) fs::remove(libs[i].second, ec);
 }
 
@@ -148,7 +155,8 @@ std::string cache_dir() {
 
 std::string runtime_library(const CortexMTarget& target, const Logger& log) {
   const fs::path runtime = fs::path(tinyforge_home()) / "runtime";
-  if (!fs::is_directory(runtime / "include")) throw tinyforge::Error(runtime.string() + ": no runtime sources (set TINYFORGE_HOME)");
+  if (!fs::is_directory(runtime / "include"))
+    throw tinyforge::Error(runtime.string() + ": no runtime sources (set TINYFORGE_HOME)");
   // The executor and every kernel folder: the dispatch table names every op of ops.def,
   // and optimized kernels carry portable fallbacks, so all of them build for every core.
   std::vector<std::string> sources = sources_in(runtime / "src");
@@ -162,7 +170,8 @@ std::string runtime_library(const CortexMTarget& target, const Logger& log) {
     sources.insert(sources.end(), more.begin(), more.end());
   }
   std::vector<std::string> flags = common_flags(target);
-  flags.insert(flags.end(), {"-O2", "-I" + (runtime / "include").string(), "-I" + runtime.string()});
+  flags.insert(flags.end(),
+               {"-O2", "-I" + (runtime / "include").string(), "-I" + runtime.string()});
 
   // Key: compiler version, flags, and every file of the runtime tree (tests excluded).
   Fnv key;
@@ -170,7 +179,8 @@ std::string runtime_library(const CortexMTarget& target, const Logger& log) {
   for (const std::string& f : flags) key.add(f);
   std::vector<std::string> files;
   for (const auto& e : fs::recursive_directory_iterator(runtime))
-    if (e.is_regular_file() && e.path().string().find("_test.cc") == std::string::npos) files.push_back(e.path().string());
+    if (e.is_regular_file() && e.path().string().find("_test.cc") == std::string::npos)
+      files.push_back(e.path().string());
   std::sort(files.begin(), files.end());
   for (const std::string& f : files) {
     key.add(fs::relative(f, runtime).string());
@@ -182,11 +192,12 @@ std::string runtime_library(const CortexMTarget& target, const Logger& log) {
   const fs::path lib = dir / ("runtime-" + target.name + "-" + hex(key.h) + ".a");
   if (fs::exists(lib)) return lib.string();
 
-  log("building the " + target.name + " runtime (" + std::to_string(sources.size()) + " files, cached in " +
-      dir.string() + ")");
+  log("building the " + target.name + " runtime (" + std::to_string(sources.size()) +
+      " files, cached in " + dir.string() + ")");
   std::error_code ec;
   fs::create_directories(dir, ec);
-  if (ec) throw tinyforge::Error(dir.string() + ": cannot create the cache folder: " + ec.message());
+  if (ec)
+    throw tinyforge::Error(dir.string() + ": cannot create the cache folder: " + ec.message());
   char tmpl[4096];
   std::snprintf(tmpl, sizeof tmpl, "%s/build-XXXXXX", dir.string().c_str());
   if (!mkdtemp(tmpl)) throw tinyforge::Error(dir.string() + ": cannot create a build folder");
@@ -194,7 +205,8 @@ std::string runtime_library(const CortexMTarget& target, const Logger& log) {
   std::vector<std::vector<std::string>> cmds;
   const std::vector<std::string> objects = object_commands(sources, flags, work, cmds);
   const std::string log_path = (dir / ("runtime-" + target.name + "-build.log")).string();
-  check_results(run_processes(cmds, kJobs), cmds, "the " + target.name + " runtime: compiling", log_path);
+  check_results(run_processes(cmds, kJobs), cmds, "the " + target.name + " runtime: compiling",
+                log_path);
   const std::string tmp_lib = work + "/runtime.a";
   std::vector<std::string> ar = {kAr, "rcs", tmp_lib};
   ar.insert(ar.end(), objects.begin(), objects.end());
@@ -213,10 +225,11 @@ std::string linker_script(const MemoryRegion& flash, const MemoryRegion& ram, ui
     std::snprintf(buf, sizeof buf, "0x%08X", v);
     return std::string(buf);
   };
-  const std::pair<const char*, std::string> fields[] = {
-      {"@FLASH_ORIGIN@", hex32(flash.origin)}, {"@FLASH_LENGTH@", hex32(flash.bytes)},
-      {"@RAM_ORIGIN@", hex32(ram.origin)},     {"@RAM_LENGTH@", hex32(ram.bytes)},
-      {"@MIN_STACK@", hex32(min_stack)}};
+  const std::pair<const char*, std::string> fields[] = {{"@FLASH_ORIGIN@", hex32(flash.origin)},
+                                                        {"@FLASH_LENGTH@", hex32(flash.bytes)},
+                                                        {"@RAM_ORIGIN@", hex32(ram.origin)},
+                                                        {"@RAM_LENGTH@", hex32(ram.bytes)},
+                                                        {"@MIN_STACK@", hex32(min_stack)}};
   for (const auto& [field, value] : fields) {
     size_t at;
     bool found = false;
@@ -224,15 +237,20 @@ std::string linker_script(const MemoryRegion& flash, const MemoryRegion& ram, ui
       text.replace(at, std::string(field).size(), value);
       found = true;
     }
-    if (!found) throw tinyforge::Error("targets/link/cortex_m.ld.in: field " + std::string(field) + " missing");
+    if (!found)
+      throw tinyforge::Error("targets/link/cortex_m.ld.in: field " + std::string(field) +
+                             " missing");
   }
   return text;
 }
 
-void build_image(const ImageSpec& spec, const std::string& work_dir, const std::string& elf_path, const Logger& log) {
+void build_image(const ImageSpec& spec, const std::string& work_dir, const std::string& elf_path,
+                 const Logger& log) {
   if (!cross_toolchain_available())
-    throw tinyforge::Error(std::string(kCxx) + " not found: install Debian's gcc-arm-none-eabi and libnewlib-arm-none-eabi "
-                    "(scripts/bootstrap)");
+    throw tinyforge::Error(
+        std::string(kCxx) +
+        " not found: install Debian's gcc-arm-none-eabi and libnewlib-arm-none-eabi "
+        "(scripts/bootstrap)");
   const fs::path home = tinyforge_home();
   std::error_code ec;
   fs::create_directories(work_dir, ec);
@@ -255,8 +273,9 @@ void build_image(const ImageSpec& spec, const std::string& work_dir, const std::
 
   std::vector<std::string> link = {kCc};
   link.insert(link.end(), spec.target.cpu_flags.begin(), spec.target.cpu_flags.end());
-  link.insert(link.end(), {"-nostartfiles", "--specs=nano.specs", "--specs=nosys.specs", "-Wl,--gc-sections",
-                           "-Wl,-Map=" + fs::path(elf_path).replace_extension(".map").string(), "-T", ld});
+  link.insert(link.end(),
+              {"-nostartfiles", "--specs=nano.specs", "--specs=nosys.specs", "-Wl,--gc-sections",
+               "-Wl,-Map=" + fs::path(elf_path).replace_extension(".map").string(), "-T", ld});
   link.insert(link.end(), objects.begin(), objects.end());
   if (!library.empty()) link.push_back(library);
   link.insert(link.end(), {"-lm", "-o", elf_path});

@@ -35,10 +35,10 @@ std::string runtime_library(const CortexMTarget& target, const Logger& log);
 struct ImageSpec {
   CortexMTarget target;
   MemoryRegion flash, ram;
-  uint32_t min_stack = 8192;               // linker check: RAM left for the stack
-  std::vector<std::string> sources;        // application C++ sources
-  std::vector<std::string> include_dirs;   // besides runtime/include and targets/firmware
-  std::vector<std::string> defines;        // -D NAME[=VALUE] for the application sources
+  uint32_t min_stack = 8192;              // linker check: RAM left for the stack
+  std::vector<std::string> sources;       // application C++ sources
+  std::vector<std::string> include_dirs;  // besides runtime/include and targets/firmware
+  std::vector<std::string> defines;       // -D NAME[=VALUE] for the application sources
   bool link_runtime = true;
 };
 

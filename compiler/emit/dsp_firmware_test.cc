@@ -1,27 +1,25 @@
-// The DSP kernels as they run on the core, and the AOT C++ path: their Armv7E-M paths (hand-scheduled assembly,
-// ACLE intrinsics) only exist in the cross-compiled runtime, so the host harness
-// (plan/dsp_twins_test.cc) cannot see them. Each firmware here holds a dozen independent
+// The DSP kernels as they run on the core, and the AOT C++ path: their Armv7E-M paths
+// (hand-scheduled assembly, ACLE intrinsics) only exist in the cross-compiled runtime, so the host
+// harness (plan/dsp_twins_test.cc) cannot see them. Each firmware here holds a dozen independent
 // random ops (two per op family of plan/dsp_twin_cases.h: both output-stage forms, clamped
 // and full-range activations, short and long dual-channel runs), built for cortex-m4 and
 // run in the emulator on random inputs; every output must equal the host runtime's, whose
 // portable kernels the host harness checks against the reference kernels.
 #include <gtest/gtest.h>
-
-#include "expect_error.h"
-
 #include <unistd.h>
 
 #include <algorithm>
 #include <cstdio>
 #include <cstring>
-#include <map>
 #include <filesystem>
+#include <map>
 #include <random>
 
 #include "emit/aot_cpp.h"
 #include "emit/cross_build.h"
 #include "emit/firmware.h"
 #include "emit/plan_writer.h"
+#include "expect_error.h"
 #include "host/compile.h"
 #include "host/host_runner.h"
 #include "io/files.h"
@@ -45,7 +43,9 @@ P params_of(const plan::PlanOp& op) {
   return p;
 }
 std::string asm_path(const plan::Plan& plan, const plan::PlanOp& op) {
-  const auto full = [](int32_t lo, int32_t hi) { return lo == -128 && hi == 127 ? " full" : " clamped"; };
+  const auto full = [](int32_t lo, int32_t hi) {
+    return lo == -128 && hi == 127 ? " full" : " clamped";
+  };
   const auto& in = plan.tensors[op.inputs[0]].shape;
   constexpr int32_t kFast = static_cast<int32_t>(RequantMode::fast);
   switch (op.op) {
@@ -53,11 +53,14 @@ std::string asm_path(const plan::Plan& plan, const plan::PlanOp& op) {
       const auto p = params_of<Conv2DDspParams>(op);
       if (p.requant != kFast || plan.tensors[op.outputs[0]].shape[3] < 2) return "";
       const int32_t groups = (p.filter_h * p.filter_w * in[3] + 3) / 4;
-      return std::string("conv") + (groups <= p.run_groups ? " one run" : " runs") + full(p.act_min, p.act_max);
+      return std::string("conv") + (groups <= p.run_groups ? " one run" : " runs") +
+             full(p.act_min, p.act_max);
     }
     case OpCode::DepthwiseConv2DDsp: {
       const auto p = params_of<DepthwiseConv2DDspParams>(op);
-      if (p.requant != kFast || p.kernel != static_cast<int32_t>(DepthwiseDspKernel::k3x3) || in[3] < 4) return "";
+      if (p.requant != kFast || p.kernel != static_cast<int32_t>(DepthwiseDspKernel::k3x3) ||
+          in[3] < 4)
+        return "";
       return std::string("depthwise 3x3") + full(p.act_min, p.act_max);
     }
     case OpCode::FullyConnectedDsp: {
@@ -75,14 +78,17 @@ std::string asm_path(const plan::Plan& plan, const plan::PlanOp& op) {
 }
 
 TEST(DspFirmware, AssemblyKernelsMatchTheHostRuntimeOnRandomOps) {
-  if (!cross_toolchain_available()) GTEST_SKIP() << "arm-none-eabi-gcc not found (scripts/bootstrap installs it)";
-  const fs::path dir = fs::temp_directory_path() / ("tinyforge-dsp-fw-" + std::to_string(::getpid()));
+  if (!cross_toolchain_available())
+    GTEST_SKIP() << "arm-none-eabi-gcc not found (scripts/bootstrap installs it)";
+  const fs::path dir =
+      fs::temp_directory_path() / ("tinyforge-dsp-fw-" + std::to_string(::getpid()));
   // Images until every assembly path ran (at least 4, at most 20; the seed is fixed, so the
   // count is deterministic).
   constexpr int kMinImages = 4, kMaxImages = 20, kPerFamily = 3;
-  static const char* const kPaths[] = {"conv one run full", "conv one run clamped", "conv runs full",
-                                       "conv runs clamped", "depthwise 3x3 full", "depthwise 3x3 clamped",
-                                       "fully connected full", "fully connected clamped", "add full"};
+  static const char* const kPaths[] = {
+      "conv one run full",    "conv one run clamped",    "conv runs full",
+      "conv runs clamped",    "depthwise 3x3 full",      "depthwise 3x3 clamped",
+      "fully connected full", "fully connected clamped", "add full"};
   std::map<std::string, int> paths;
   auto covered = [&] {
     for (const char* path : kPaths)
@@ -92,7 +98,8 @@ TEST(DspFirmware, AssemblyKernelsMatchTheHostRuntimeOnRandomOps) {
   int images = 0;
   Rng rng(4242);
   int ops_checked = 0;
-  for (int image_index = 0; image_index < kMaxImages && (image_index < kMinImages || !covered()); ++image_index) {
+  for (int image_index = 0; image_index < kMaxImages && (image_index < kMinImages || !covered());
+       ++image_index) {
     ++images;
     SCOPED_TRACE("image " + std::to_string(image_index));
     ir::Graph graph;
@@ -105,8 +112,8 @@ TEST(DspFirmware, AssemblyKernelsMatchTheHostRuntimeOnRandomOps) {
 
     FirmwareOptions fw;
     fw.target = "cortex-m4";
-    const FirmwareImage image =
-        build_firmware(blob, fw, (dir / std::to_string(image_index)).string(), [](const std::string&) {});
+    const FirmwareImage image = build_firmware(
+        blob, fw, (dir / std::to_string(image_index)).string(), [](const std::string&) {});
     std::vector<uint8_t> input(image.input_bytes);
     for (uint8_t& b : input) b = static_cast<uint8_t>(uniform(rng, 0, 255));
 
@@ -120,17 +127,20 @@ TEST(DspFirmware, AssemblyKernelsMatchTheHostRuntimeOnRandomOps) {
     size_t at = 0;
     for (uint32_t i = 0; i < host.runtime().num_inputs(); ++i) {
       const uint32_t n = host.input_bytes(i);
-      inputs.emplace_back(input.begin() + static_cast<std::ptrdiff_t>(at), input.begin() + static_cast<std::ptrdiff_t>(at + n));
+      inputs.emplace_back(input.begin() + static_cast<std::ptrdiff_t>(at),
+                          input.begin() + static_cast<std::ptrdiff_t>(at + n));
       at += n;
     }
     std::vector<uint8_t> expected;
-    for (const auto& out : host.run(inputs, 1)) expected.insert(expected.end(), out.begin(), out.end());
+    for (const auto& out : host.run(inputs, 1))
+      expected.insert(expected.end(), out.begin(), out.end());
     ASSERT_EQ(device.output.size(), expected.size());
     // Compare op by op (each op has its own output) to name the one that differs.
     size_t offset = 0;
     for (uint32_t o = 0; o < host.runtime().num_outputs(); ++o) {
       const uint32_t n = host.output_bytes(o);
-      EXPECT_TRUE(std::equal(expected.begin() + offset, expected.begin() + offset + n, device.output.begin() + offset))
+      EXPECT_TRUE(std::equal(expected.begin() + offset, expected.begin() + offset + n,
+                             device.output.begin() + offset))
           << "op " << o << " (" << graph.nodes[o].name << ") differs on the core";
       offset += n;
       ++ops_checked;
@@ -140,7 +150,8 @@ TEST(DspFirmware, AssemblyKernelsMatchTheHostRuntimeOnRandomOps) {
   fs::remove_all(dir, ec);
   EXPECT_EQ(ops_checked, images * kPerFamily * static_cast<int>(std::size(kFamilies)));
   for (const char* path : kPaths) EXPECT_GT(paths[path], 0) << "no op took the path: " << path;
-  std::printf("dsp firmware: %d ops in %d images bit-exact on the emulated Cortex-M4:", ops_checked, images);
+  std::printf("dsp firmware: %d ops in %d images bit-exact on the emulated Cortex-M4:", ops_checked,
+              images);
   for (const char* path : kPaths) std::printf(" %s %d,", path, paths[path]);
   std::printf("\n");
 }
@@ -154,22 +165,27 @@ namespace {
 // The AOT path (emit/aot_cpp.h): the same plan as direct kernel calls gives the golden
 // bytes on the core, without blob, validator or executor (less code and stack).
 TEST(AotFirmware, MatchesTheGoldenOutputsAndTheBlobPath) {
-  if (!cross_toolchain_available()) GTEST_SKIP() << "arm-none-eabi-gcc not found (scripts/bootstrap installs it)";
+  if (!cross_toolchain_available())
+    GTEST_SKIP() << "arm-none-eabi-gcc not found (scripts/bootstrap installs it)";
   for (const char* name : {"kws_ref_model", "ad01_int8"}) {
     SCOPED_TRACE(name);
     const std::string golden = std::string("golden/") + name;
     TINYFORGE_REQUIRE_SHARED(golden + "/manifest.json");
     const fs::path dir = testing::shared_dir() / golden;
     const std::vector<uint8_t> blob =
-        host::compile_model_file((testing::shared_dir() / "models" / (std::string(name) + ".tflite")).string(),
-                                 host::plan_options_for_target("cortex-m4"))
+        host::compile_model_file(
+            (testing::shared_dir() / "models" / (std::string(name) + ".tflite")).string(),
+            host::plan_options_for_target("cortex-m4"))
             .blob;
-    const fs::path work = fs::temp_directory_path() / ("tinyforge-aot-" + std::to_string(::getpid()) + "-" + name);
+    const fs::path work =
+        fs::temp_directory_path() / ("tinyforge-aot-" + std::to_string(::getpid()) + "-" + name);
     FirmwareOptions fw;
     fw.target = "cortex-m4";
-    const FirmwareImage blob_image = build_firmware(blob, fw, (work / "blob").string(), [](const std::string&) {});
+    const FirmwareImage blob_image =
+        build_firmware(blob, fw, (work / "blob").string(), [](const std::string&) {});
     fw.aot = true;
-    const FirmwareImage aot_image = build_firmware(blob, fw, (work / "aot").string(), [](const std::string&) {});
+    const FirmwareImage aot_image =
+        build_firmware(blob, fw, (work / "aot").string(), [](const std::string&) {});
     const auto inputs = io::read_file((dir / "in0.bin").string());
     const auto outputs = io::read_file((dir / "out0.bin").string());
     for (size_t k = 0; k < 2; ++k) {
@@ -178,8 +194,9 @@ TEST(AotFirmware, MatchesTheGoldenOutputsAndTheBlobPath) {
                                        inputs.begin() + (k + 1) * aot_image.input_bytes);
       const sim::RunResult aot = sim::run_firmware(sim::read_elf(aot_image.elf_path), run);
       const sim::RunResult via_blob = sim::run_firmware(sim::read_elf(blob_image.elf_path), run);
-      EXPECT_EQ(aot.output, std::vector<uint8_t>(outputs.begin() + k * aot_image.output_bytes,
-                                                 outputs.begin() + (k + 1) * aot_image.output_bytes));
+      EXPECT_EQ(aot.output,
+                std::vector<uint8_t>(outputs.begin() + k * aot_image.output_bytes,
+                                     outputs.begin() + (k + 1) * aot_image.output_bytes));
       EXPECT_EQ(aot.output, via_blob.output);
       EXPECT_EQ(*aot.arena_used, *via_blob.arena_used);
       EXPECT_LE(aot.instructions, via_blob.instructions);  // no executor

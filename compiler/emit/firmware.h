@@ -16,9 +16,9 @@ namespace tinyforge::emit {
 
 struct FirmwareOptions {
   std::string target = "cortex-m4";
-  std::string board;           // empty: the generic memory map (boots on QEMU mps2-an386)
-  uint32_t min_stack = 8192;   // the link fails when less RAM than this is left for the stack
-  bool aot = false;            // the plan as direct kernel calls (emit/aot_cpp.h), no blob
+  std::string board;          // empty: the generic memory map (boots on QEMU mps2-an386)
+  uint32_t min_stack = 8192;  // the link fails when less RAM than this is left for the stack
+  bool aot = false;           // the plan as direct kernel calls (emit/aot_cpp.h), no blob
   // After every op, call the non-inlined `tinyforge_op_end(op_index)` (per-op cycles and
   // tensors in the emulator, sim::OpMark). Adds a few instructions per op; blob only.
   bool op_markers = false;
@@ -27,10 +27,10 @@ struct FirmwareOptions {
 struct FirmwareImage {
   std::string elf_path;
   CortexMTarget target;
-  Board board;                 // the named board, or the target's default board (figures)
-  bool generic_map = true;     // linked for the generic map rather than `board`'s
+  Board board;              // the named board, or the target's default board (figures)
+  bool generic_map = true;  // linked for the generic map rather than `board`'s
   uint32_t input_bytes = 0, output_bytes = 0;
-  uint32_t arena_bytes = 0;    // the plan's arena; the buffer is this rounded up to 16
+  uint32_t arena_bytes = 0;  // the plan's arena; the buffer is this rounded up to 16
 };
 
 // Validates the blob with the runtime first (tinyforge::Error naming the status if it fails).
@@ -38,7 +38,7 @@ FirmwareImage build_firmware(const std::vector<uint8_t>& blob, const FirmwareOpt
                              const std::string& out_dir, const Logger& log);
 
 // The generated source for a blob (exposed for tests).
-std::string model_data_source(const std::vector<uint8_t>& blob, uint32_t input_bytes, uint32_t output_bytes,
-                              uint32_t arena_bytes);
+std::string model_data_source(const std::vector<uint8_t>& blob, uint32_t input_bytes,
+                              uint32_t output_bytes, uint32_t arena_bytes);
 
 }  // namespace tinyforge::emit

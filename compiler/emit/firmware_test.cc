@@ -27,7 +27,8 @@ namespace fs = std::filesystem;
 class ScratchDir {
  public:
   explicit ScratchDir(const std::string& name)
-      : path_((fs::temp_directory_path() / ("tinyforge-" + name + "-" + std::to_string(getpid()))).string()) {
+      : path_((fs::temp_directory_path() / ("tinyforge-" + name + "-" + std::to_string(getpid())))
+                  .string()) {
     fs::create_directories(path_);
   }
   ~ScratchDir() {
@@ -57,14 +58,16 @@ TEST_P(MlperfFirmware, EmulatedOutputsEqualGoldenAndHost) {
   const ModelCase c = GetParam();
   const std::string golden = std::string("golden/") + c.name;
   TINYFORGE_REQUIRE_SHARED(golden + "/manifest.json");
-  if (!cross_toolchain_available()) GTEST_SKIP() << "arm-none-eabi-gcc not found (scripts/bootstrap installs it)";
+  if (!cross_toolchain_available())
+    GTEST_SKIP() << "arm-none-eabi-gcc not found (scripts/bootstrap installs it)";
   const fs::path dir = testing::shared_dir() / golden;
   const auto manifest = nlohmann::json::parse(io::read_file((dir / "manifest.json").string()));
   ASSERT_EQ(manifest["inputs"].size(), 1u);
   ASSERT_EQ(manifest["outputs"].size(), 1u);
   // The plan `tinyforge firmware --target` builds: the target's kernels (DSP where it has them).
-  const auto blob = host::compile_model_file((testing::shared_dir() / manifest["model"].get<std::string>()).string(),
-                                             host::plan_options_for_target(c.target))
+  const auto blob = host::compile_model_file(
+                        (testing::shared_dir() / manifest["model"].get<std::string>()).string(),
+                        host::plan_options_for_target(c.target))
                         .blob;
 
   ScratchDir scratch(std::string("fw-") + c.name + "-" + c.target);
@@ -84,7 +87,8 @@ TEST_P(MlperfFirmware, EmulatedOutputsEqualGoldenAndHost) {
     run.cpu = sim::cpu_from_name(image.target.emulator_cpu);
     run.input = slice(inputs, k, image.input_bytes);
     const sim::RunResult r = sim::run_firmware(elf, run);
-    EXPECT_EQ(r.output, slice(outputs, k, image.output_bytes)) << "differs from the TFLite reference";
+    EXPECT_EQ(r.output, slice(outputs, k, image.output_bytes))
+        << "differs from the TFLite reference";
     EXPECT_EQ(r.output, host.run({*run.input}, 1)[0]) << "differs from the host runtime";
     EXPECT_EQ(*r.arena_used, image.arena_bytes);
     EXPECT_GT(r.instructions, 1000u);
@@ -113,7 +117,8 @@ INSTANTIATE_TEST_SUITE_P(Models, MlperfFirmware,
 // Same ELF, same input: our instruction count, cycle estimate and sizes equal m4sim's.
 TEST(FirmwareVsM4sim, SameFiguresOnModelFirmware) {
   TINYFORGE_REQUIRE_SHARED("golden/kws_ref_model/in0.bin");
-  if (!cross_toolchain_available()) GTEST_SKIP() << "arm-none-eabi-gcc not found (scripts/bootstrap installs it)";
+  if (!cross_toolchain_available())
+    GTEST_SKIP() << "arm-none-eabi-gcc not found (scripts/bootstrap installs it)";
   const std::string why = testing::m4sim_unavailable();
   if (!why.empty()) GTEST_SKIP() << why;
   struct Case {
@@ -124,13 +129,15 @@ TEST(FirmwareVsM4sim, SameFiguresOnModelFirmware) {
                        Case{"kws_ref_model", "cortex-m4"}, Case{"ad01_int8", "cortex-m4"}}) {
     const std::string name = c.name;
     SCOPED_TRACE(name + " planned for " + c.plan_target);
-    const auto blob = host::compile_model_file((testing::shared_dir() / "models" / (name + ".tflite")).string(),
-                                               host::plan_options_for_target(c.plan_target))
-                          .blob;
+    const auto blob =
+        host::compile_model_file((testing::shared_dir() / "models" / (name + ".tflite")).string(),
+                                 host::plan_options_for_target(c.plan_target))
+            .blob;
     ScratchDir scratch("m4sim-" + name + "-" + c.plan_target);
     const FirmwareImage image = build_firmware(blob, FirmwareOptions{}, scratch.path(), quiet);
     sim::RunOptions run;
-    run.input = slice(io::read_file((testing::shared_dir() / "golden" / name / "in0.bin").string()), 1, image.input_bytes);
+    run.input = slice(io::read_file((testing::shared_dir() / "golden" / name / "in0.bin").string()),
+                      1, image.input_bytes);
     const sim::RunResult ours = sim::run_firmware(sim::read_elf(image.elf_path), run);
     const nlohmann::json m4 = testing::run_m4sim(image.elf_path, *run.input, scratch.path());
     EXPECT_EQ(ours.instructions, m4["instructions"].get<uint64_t>());
@@ -173,34 +180,52 @@ TEST(CortexMTables, RejectsDamagedTables) {
     return p;
   };
   EXPECT_ERROR(load_boards(write("{")), tinyforge::Error, "not valid JSON");
-  EXPECT_ERROR(load_boards(write(R"({"boards": []})")), tinyforge::Error, "`boards` must be a non-empty array");
+  EXPECT_ERROR(load_boards(write(R"({"boards": []})")), tinyforge::Error,
+               "`boards` must be a non-empty array");
   const std::string good_board = R"({"name": "X", "board": "X board", "target": "cortex-m4",
       "flash": {"origin": "0x08000000", "bytes": 65536}, "ram": {"origin": "0x20000000", "bytes": 65536},
       "clock_mhz": 80, "active_ua_per_mhz": 100, "voltage": 3.3,
       "source": {"memory": "a", "clock_mhz": "b", "active_ua_per_mhz": "c", "voltage": "d"}})";
-  EXPECT_EQ(load_boards(write("{\"boards\": [" + good_board + "]}")).at(0).flash.origin, 0x08000000u);
+  EXPECT_EQ(load_boards(write("{\"boards\": [" + good_board + "]}")).at(0).flash.origin,
+            0x08000000u);
   auto with = [&](const std::string& from, const std::string& to) {
     std::string b = good_board;
     b.replace(b.find(from), from.size(), to);
     return write("{\"boards\": [" + b + "]}");
   };
-  EXPECT_ERROR(load_boards(with("\"0x08000000\"", "\"0x1FFFFFFFF\"")), tinyforge::Error, "`origin` must be a 32-bit address");
-  EXPECT_ERROR(load_boards(with("\"0x08000000\"", "\"eight\"")), tinyforge::Error, "`origin` must be a 32-bit address");
-  EXPECT_ERROR(load_boards(with("\"clock_mhz\": 80", "\"clock_mhz\": -1")), tinyforge::Error, "`clock_mhz` must be a positive number");
-  EXPECT_ERROR(load_boards(with("\"voltage\": \"d\"", "\"voltage\": \"\"")), tinyforge::Error, "`source` must cite where `voltage` comes from");  // uncited figure
-  EXPECT_ERROR(load_boards(with("\"bytes\": 65536}, \"ram\"", "\"bytes\": 0.5}, \"ram\"")), tinyforge::Error, "`bytes` must be a whole number of bytes");
-  EXPECT_EQ(load_targets(write(R"({"targets": {"m": {"cpu_flags": ["-mthumb"], "emulator_cpu": "cortex-m4",
-      "default_board": "X"}}})")).at(0).cpu_flags.at(0), "-mthumb");
-  EXPECT_ERROR(load_targets(write(R"({"targets": {"m": {"cpu_flags": [1], "emulator_cpu": "cortex-m4",
-      "default_board": "X"}}})")), tinyforge::Error, "`cpu_flags` must be an array of strings");
-  EXPECT_ERROR(load_targets(write(R"({"targets": {"m": {"cpu_flags": [], "default_board": "X"}}})")), tinyforge::Error, "`emulator_cpu` is missing");
-  EXPECT_ERROR(load_targets(write(R"({"targets": {}})")), tinyforge::Error, "`targets` must be a non-empty object");
+  EXPECT_ERROR(load_boards(with("\"0x08000000\"", "\"0x1FFFFFFFF\"")), tinyforge::Error,
+               "`origin` must be a 32-bit address");
+  EXPECT_ERROR(load_boards(with("\"0x08000000\"", "\"eight\"")), tinyforge::Error,
+               "`origin` must be a 32-bit address");
+  EXPECT_ERROR(load_boards(with("\"clock_mhz\": 80", "\"clock_mhz\": -1")), tinyforge::Error,
+               "`clock_mhz` must be a positive number");
+  EXPECT_ERROR(load_boards(with("\"voltage\": \"d\"", "\"voltage\": \"\"")), tinyforge::Error,
+               "`source` must cite where `voltage` comes from");  // uncited figure
+  EXPECT_ERROR(load_boards(with("\"bytes\": 65536}, \"ram\"", "\"bytes\": 0.5}, \"ram\"")),
+               tinyforge::Error, "`bytes` must be a whole number of bytes");
+  EXPECT_EQ(load_targets(
+                write(R"({"targets": {"m": {"cpu_flags": ["-mthumb"], "emulator_cpu": "cortex-m4",
+      "default_board": "X"}}})"))
+                .at(0)
+                .cpu_flags.at(0),
+            "-mthumb");
+  EXPECT_ERROR(
+      load_targets(write(R"({"targets": {"m": {"cpu_flags": [1], "emulator_cpu": "cortex-m4",
+      "default_board": "X"}}})")),
+      tinyforge::Error, "`cpu_flags` must be an array of strings");
+  EXPECT_ERROR(
+      load_targets(write(R"({"targets": {"m": {"cpu_flags": [], "default_board": "X"}}})")),
+      tinyforge::Error, "`emulator_cpu` is missing");
+  EXPECT_ERROR(load_targets(write(R"({"targets": {}})")), tinyforge::Error,
+               "`targets` must be a non-empty object");
 }
 
 TEST(FirmwareSource, PutsTheBlobInTheModelSectionAndBuffersInNoinit) {
   const std::string s = model_data_source({0x54, 0x46, 0x50, 0x31, 0xFF}, 490, 12, 1000);
-  EXPECT_NE(s.find("alignas(16) TINYFORGE_MODEL const uint8_t tinyforge_model_blob[5] = {\n0x54,0x46,0x50,0x31,0xff,\n};"),
-            std::string::npos) << s;
+  EXPECT_NE(s.find("alignas(16) TINYFORGE_MODEL const uint8_t tinyforge_model_blob[5] = "
+                   "{\n0x54,0x46,0x50,0x31,0xff,\n};"),
+            std::string::npos)
+      << s;
   EXPECT_NE(s.find("section(\".tinyforge.model\")"), std::string::npos);
   EXPECT_NE(s.find("TINYFORGE_NOINIT uint8_t tinyforge_input[490];"), std::string::npos);
   EXPECT_NE(s.find("TINYFORGE_NOINIT uint8_t tinyforge_output[12];"), std::string::npos);
@@ -210,16 +235,20 @@ TEST(FirmwareSource, PutsTheBlobInTheModelSectionAndBuffersInNoinit) {
 
 TEST(Firmware, RefusesBadBlobsBoardsAndTooSmallRam) {
   TINYFORGE_REQUIRE_SHARED("models/kws_ref_model.tflite");
-  if (!cross_toolchain_available()) GTEST_SKIP() << "arm-none-eabi-gcc not found (scripts/bootstrap installs it)";
+  if (!cross_toolchain_available())
+    GTEST_SKIP() << "arm-none-eabi-gcc not found (scripts/bootstrap installs it)";
   ScratchDir scratch("fw-refuse");
   std::vector<uint8_t> junk(256, 0x42);
   EXPECT_ERROR(build_firmware(junk, FirmwareOptions{}, scratch.path(), quiet), tinyforge::Error,
                "invalid plan blob: bad_magic");
-  const auto blob = host::compile_model_file((testing::shared_dir() / "models/kws_ref_model.tflite").string()).blob;
+  const auto blob =
+      host::compile_model_file((testing::shared_dir() / "models/kws_ref_model.tflite").string())
+          .blob;
   FirmwareOptions wrong_core;
   wrong_core.target = "cortex-m0plus";
   wrong_core.board = "STM32F446RE";
-  EXPECT_ERROR(build_firmware(blob, wrong_core, scratch.path(), quiet), tinyforge::Error, "has a cortex-m4 core, not cortex-m0plus");
+  EXPECT_ERROR(build_firmware(blob, wrong_core, scratch.path(), quiet), tinyforge::Error,
+               "has a cortex-m4 core, not cortex-m0plus");
   FirmwareOptions huge_stack;
   huge_stack.board = "STM32F446RE";
   huge_stack.min_stack = 128 * 1024;  // the board has 128 KiB of RAM in all

@@ -8,7 +8,8 @@ namespace {
 
 uint32_t align4(size_t v) { return static_cast<uint32_t>((v + 3) & ~size_t{3}); }
 
-template <typename T> void put(std::vector<uint8_t>& out, size_t at, const T& value) {
+template <typename T>
+void put(std::vector<uint8_t>& out, size_t at, const T& value) {
   std::memcpy(out.data() + at, &value, sizeof(T));
 }
 
@@ -22,9 +23,9 @@ std::vector<uint8_t> write_plan_blob(const plan::Plan& plan, const plan::PlanOpt
   h.header_size = sizeof(PlanHeader) + sizeof(PlanTarget);
   PlanTarget target{};
   std::strncpy(target.target, options.target.c_str(), sizeof target.target - 1);
-  target.kernels = static_cast<uint32_t>(options.kernels == plan::KernelSet::armv7em
-                                             ? KernelVariant::armv7em
-                                             : KernelVariant::reference);
+  target.kernels =
+      static_cast<uint32_t>(options.kernels == plan::KernelSet::armv7em ? KernelVariant::armv7em
+                                                                        : KernelVariant::reference);
   h.arena_size = plan.arena_size;
 
   std::vector<uint16_t> indices(plan.inputs);

@@ -68,7 +68,8 @@ void finish(Child& child, ProcessResult& result) {
 
 }  // namespace
 
-std::vector<ProcessResult> run_processes(const std::vector<std::vector<std::string>>& commands, unsigned jobs) {
+std::vector<ProcessResult> run_processes(const std::vector<std::vector<std::string>>& commands,
+                                         unsigned jobs) {
   std::vector<ProcessResult> results(commands.size());
   std::deque<Child> running;
   for (size_t i = 0; i < commands.size(); ++i) {
@@ -96,10 +97,13 @@ bool program_available(const std::string& program) {
   size_t start = 0;
   for (;;) {
     const size_t colon = dirs.find(':', start);
-    const std::string dir = dirs.substr(start, colon == std::string::npos ? std::string::npos : colon - start);
+    const std::string dir =
+        dirs.substr(start, colon == std::string::npos ? std::string::npos : colon - start);
     const std::string candidate = (dir.empty() ? "." : dir) + "/" + program;
     struct stat st;
-    if (stat(candidate.c_str(), &st) == 0 && S_ISREG(st.st_mode) && access(candidate.c_str(), X_OK) == 0) return true;
+    if (stat(candidate.c_str(), &st) == 0 && S_ISREG(st.st_mode) &&
+        access(candidate.c_str(), X_OK) == 0)
+      return true;
     if (colon == std::string::npos) return false;
     start = colon + 1;
   }

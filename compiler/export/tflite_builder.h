@@ -68,7 +68,8 @@ WindowPadding window_padding(const ModelBuilder& b, size_t node, const ops::Wind
                              int32_t filter_h, int32_t filter_w, int dilation_h, int dilation_w);
 
 [[noreturn]] inline void refuse(const ModelBuilder& b, size_t node, const std::string& what) {
-  throw tinyforge::Error(fmt::format("{}: {}: {}", b.graph().source, b.graph().node_label(node), what));
+  throw tinyforge::Error(
+      fmt::format("{}: {}: {}", b.graph().source, b.graph().node_label(node), what));
 }
 
 inline tfl::ActivationFunctionType activation(ir::Activation a) {
@@ -91,7 +92,9 @@ inline const ir::Tensor& in_tensor(const ModelBuilder& b, size_t node, size_t i)
 inline const ir::Tensor& out_tensor(const ModelBuilder& b, size_t node) {
   return b.graph().tensors.at(static_cast<size_t>(b.graph().nodes[node].outputs.at(0)));
 }
-inline bool is_int8(const ModelBuilder& b, size_t node) { return in_tensor(b, node, 0).type == DType::i8; }
+inline bool is_int8(const ModelBuilder& b, size_t node) {
+  return in_tensor(b, node, 0).type == DType::i8;
+}
 
 inline std::vector<int32_t> io_of(ModelBuilder& b, const std::vector<int>& ir) {
   std::vector<int32_t> out;

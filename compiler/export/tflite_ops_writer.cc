@@ -43,8 +43,7 @@ WindowPadding window_padding(const ModelBuilder& b, size_t node, const ops::Wind
 }
 
 void write_node(ModelBuilder& b, size_t node) {
-  if (const auto write = ops::host_op(b.graph().nodes[node].op).write_tflite)
-    return write(b, node);
+  if (const auto write = ops::host_op(b.graph().nodes[node].op).write_tflite) return write(b, node);
   refuse(b, node, "no TFLite operator for this op");
 }
 

@@ -10,19 +10,19 @@
 
 #include "export/tflite_writer.h"
 #include "import/tflite/import_tflite.h"
+#include "ir_test_graphs.h"
 #include "ops/add.h"
-#include "ops/softmax.h"
 #include "ops/clamp.h"
 #include "ops/concatenation.h"
 #include "ops/fully_connected.h"
+#include "ops/leaky_relu.h"
 #include "ops/mul.h"
 #include "ops/pad.h"
-#include "ops/transpose.h"
-#include "ir_test_graphs.h"
-#include "ops/leaky_relu.h"
 #include "ops/reduce.h"
+#include "ops/softmax.h"
 #include "ops/strided_slice.h"
 #include "ops/sub_squared_difference.h"
+#include "ops/transpose.h"
 
 namespace tinyforge {
 namespace {
@@ -198,15 +198,15 @@ ir::Graph leaky_relu(bool int8) {
 ir::Graph reduce(OpCode op, bool int8) {
   GraphBuilder b(20);
   const int x = b.activation("x", {2, 3, 4, 5});
-  const int y = b.activation("y", op == OpCode::Mean ? std::vector<int32_t>{2, 1, 1, 5}
-                                                     : std::vector<int32_t>{2, 4, 5});
+  const int y = b.activation(
+      "y", op == OpCode::Mean ? std::vector<int32_t>{2, 1, 1, 5} : std::vector<int32_t>{2, 4, 5});
   if (int8) {
     quantize_tensor(b.g.tensors[x], 0.03f, 4);
     quantize_tensor(b.g.tensors[y], op == OpCode::Mean ? 0.02f : 0.5f, -6);
   }
   ir::Graph g = one_op(b, op, {x}, y);
-  g.nodes[0].params = op == OpCode::Mean ? ops::ReduceOptions{{1, 2}, true}
-                                         : ops::ReduceOptions{{-3}, false};
+  g.nodes[0].params =
+      op == OpCode::Mean ? ops::ReduceOptions{{1, 2}, true} : ops::ReduceOptions{{-3}, false};
   return g;
 }
 

@@ -30,8 +30,8 @@ tfl::TensorType tensor_type(const ir::Tensor& t) {
     case DType::i16:
       return tfl::TensorType::INT16;
   }
-  throw tinyforge::Error(fmt::format("tensor '{}': element type {} has no TFLite equivalent", t.name,
-                              static_cast<int>(t.type)));
+  throw tinyforge::Error(fmt::format("tensor '{}': element type {} has no TFLite equivalent",
+                                     t.name, static_cast<int>(t.type)));
 }
 
 }  // namespace
@@ -45,8 +45,9 @@ int32_t ModelBuilder::write_tensor(const ir::Tensor& t, bool with_data) {
   uint32_t buffer = 0;
   if (with_data) {
     if (static_cast<int64_t>(t.data.size()) != t.bytes())
-      throw tinyforge::Error(fmt::format("tensor '{}': {} bytes of data for shape [{}]; expected {}",
-                                  t.name, t.data.size(), fmt::join(t.shape, ","), t.bytes()));
+      throw tinyforge::Error(
+          fmt::format("tensor '{}': {} bytes of data for shape [{}]; expected {}", t.name,
+                      t.data.size(), fmt::join(t.shape, ","), t.bytes()));
     fbb_.ForceVectorAlignment(t.data.size(), sizeof(uint8_t), kBufferAlignment);
     const auto data = fbb_.CreateVector(t.data);
     buffer = static_cast<uint32_t>(buffers_.size());

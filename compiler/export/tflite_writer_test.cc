@@ -2,8 +2,6 @@
 // padding rewrites, refusals, and the round trip export -> import -> compile -> run, which
 // must give byte-identical outputs on hand-built graphs and on every golden model.
 #include "export/tflite_writer.h"
-#include "ops/clamp.h"
-#include "ops/conv.h"
 
 #include <gtest/gtest.h>
 
@@ -16,6 +14,8 @@
 #include "import/tflite/import_tflite.h"
 #include "io/files.h"
 #include "ir_test_graphs.h"
+#include "ops/clamp.h"
+#include "ops/conv.h"
 #include "shared_data.h"
 #include "tflite_schema_generated.h"
 

@@ -23,7 +23,6 @@ struct Compiled {
 Compiled compile_model_file(const std::string& path, const plan::PlanOptions& options = {},
                             const passes::PassLog& log = {});
 
-
 // Plan options for a target name: "host" (reference kernels) or a Cortex-M target of
 // targets/targets.json, whose kernel folders decide the kernels (e.g. cortex-m4: the
 // armv7em DSP twins). Throws tinyforge::Error for an unknown target.

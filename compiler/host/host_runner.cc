@@ -22,12 +22,13 @@ std::vector<std::vector<uint8_t>> HostRunner::run(const std::vector<std::vector<
                                                   uint32_t cases) {
   const uint32_t n_in = runtime_.num_inputs(), n_out = runtime_.num_outputs();
   if (inputs.size() != n_in)
-    throw tinyforge::Error(fmt::format("{}: the model has {} input(s), {} given", source_, n_in, inputs.size()));
+    throw tinyforge::Error(
+        fmt::format("{}: the model has {} input(s), {} given", source_, n_in, inputs.size()));
   for (uint32_t i = 0; i < n_in; ++i)
     if (inputs[i].size() < uint64_t{cases} * input_bytes(i))
-      throw tinyforge::Error(fmt::format("{}: input {} holds {} bytes, {} case(s) of {} bytes need {}", source_,
-                                  i, inputs[i].size(), cases, input_bytes(i),
-                                  uint64_t{cases} * input_bytes(i)));
+      throw tinyforge::Error(
+          fmt::format("{}: input {} holds {} bytes, {} case(s) of {} bytes need {}", source_, i,
+                      inputs[i].size(), cases, input_bytes(i), uint64_t{cases} * input_bytes(i)));
   std::vector<std::vector<uint8_t>> outputs(n_out);
   for (uint32_t c = 0; c < cases; ++c) {
     for (uint32_t i = 0; i < n_in; ++i) {

@@ -56,7 +56,8 @@ bool looks_like_onnx(const std::vector<uint8_t>& bytes) {
         if (end - p < 4) return false;
         p += 4;
         break;
-      default: return false;
+      default:
+        return false;
     }
   }
   return ir_version && graph;
@@ -86,11 +87,16 @@ FileKind kind_from_extension(const std::string& path) {
 
 const char* file_kind_name(FileKind kind) {
   switch (kind) {
-    case FileKind::tflite: return "a TFLite model";
-    case FileKind::onnx: return "an ONNX model";
-    case FileKind::plan_blob: return "a plan blob";
-    case FileKind::ota_package: return "an OTA package";
-    case FileKind::unknown: break;
+    case FileKind::tflite:
+      return "a TFLite model";
+    case FileKind::onnx:
+      return "an ONNX model";
+    case FileKind::plan_blob:
+      return "a plan blob";
+    case FileKind::ota_package:
+      return "an OTA package";
+    case FileKind::unknown:
+      break;
   }
   return "not a file tinyforge reads";
 }
@@ -98,17 +104,22 @@ const char* file_kind_name(FileKind kind) {
 ir::Graph load_model(const std::string& path) {
   const std::vector<uint8_t> bytes = io::read_file(path);
   switch (detect_file_kind(bytes)) {
-    case FileKind::tflite: return import_tflite(bytes.data(), bytes.size(), path);
-    case FileKind::onnx: return import_onnx(bytes.data(), bytes.size(), path);
+    case FileKind::tflite:
+      return import_tflite(bytes.data(), bytes.size(), path);
+    case FileKind::onnx:
+      return import_onnx(bytes.data(), bytes.size(), path);
     case FileKind::plan_blob:
-      throw tinyforge::Error(path +
-                      ": a compiled plan blob, not a model (give the .tflite or .onnx model)");
+      throw tinyforge::Error(
+          path + ": a compiled plan blob, not a model (give the .tflite or .onnx model)");
     case FileKind::ota_package:
-      throw tinyforge::Error(path + ": an OTA package, not a model (give the .tflite or .onnx model)");
-    case FileKind::unknown: break;
+      throw tinyforge::Error(path +
+                             ": an OTA package, not a model (give the .tflite or .onnx model)");
+    case FileKind::unknown:
+      break;
   }
-  throw tinyforge::Error(path + ": not a model tinyforge reads (expected a TFLite flatbuffer with "
-                  "identifier TFL3, or an ONNX protobuf)");
+  throw tinyforge::Error(path +
+                         ": not a model tinyforge reads (expected a TFLite flatbuffer with "
+                         "identifier TFL3, or an ONNX protobuf)");
 }
 
 }  // namespace tinyforge

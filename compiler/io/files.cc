@@ -16,7 +16,8 @@ std::vector<uint8_t> read_file(const std::string& path) {
     throw tinyforge::Error(path + ": is a folder (give a file)");
   std::ifstream in(path, std::ios::binary);
   if (!in) throw tinyforge::Error(path + ": cannot open: " + std::strerror(errno));
-  std::vector<uint8_t> bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  std::vector<uint8_t> bytes((std::istreambuf_iterator<char>(in)),
+                             std::istreambuf_iterator<char>());
   if (in.bad()) throw tinyforge::Error(path + ": read failed");
   return bytes;
 }
@@ -27,7 +28,8 @@ void write_file(const std::string& path, const std::vector<uint8_t>& bytes) {
     throw tinyforge::Error(path + ": is a folder (give a file name to write)");
   std::ofstream out(path, std::ios::binary | std::ios::trunc);
   if (!out) throw tinyforge::Error(path + ": cannot create: " + std::strerror(errno));
-  out.write(reinterpret_cast<const char*>(bytes.data()), static_cast<std::streamsize>(bytes.size()));
+  out.write(reinterpret_cast<const char*>(bytes.data()),
+            static_cast<std::streamsize>(bytes.size()));
   if (!out) throw tinyforge::Error(path + ": write failed");
 }
 

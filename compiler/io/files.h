@@ -7,6 +7,7 @@
 namespace tinyforge::io {
 
 std::vector<uint8_t> read_file(const std::string& path);  // throws tinyforge::Error
-void write_file(const std::string& path, const std::vector<uint8_t>& bytes);  // throws tinyforge::Error
+void write_file(const std::string& path,
+                const std::vector<uint8_t>& bytes);  // throws tinyforge::Error
 
 }  // namespace tinyforge::io

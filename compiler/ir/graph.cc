@@ -18,7 +18,8 @@ void Graph::check() const {
     return source.empty() ? what : fmt::format("{}: {}", source, what);
   };
   for (int t : inputs) {
-    if (t < 0 || t >= count) throw Error(where(fmt::format("model input tensor {} out of range", t)));
+    if (t < 0 || t >= count)
+      throw Error(where(fmt::format("model input tensor {} out of range", t)));
     defined[t] = 1;
   }
   for (int t = 0; t < count; ++t)
@@ -44,7 +45,8 @@ void Graph::check() const {
     }
   }
   for (int t : outputs) {
-    if (t < 0 || t >= count) throw Error(where(fmt::format("model output tensor {} out of range", t)));
+    if (t < 0 || t >= count)
+      throw Error(where(fmt::format("model output tensor {} out of range", t)));
     if (!defined[t]) throw Error(where(fmt::format("model output tensor {} is never written", t)));
   }
 }

@@ -30,8 +30,8 @@ struct Tensor {
   DType type = DType::f32;
   std::vector<int32_t> shape;
   Quant quant;
-  bool constant = false;       // data holds its value
-  std::vector<uint8_t> data;   // little-endian elements, for constants
+  bool constant = false;      // data holds its value
+  std::vector<uint8_t> data;  // little-endian elements, for constants
 
   int64_t elements() const {
     int64_t n = 1;
@@ -39,7 +39,8 @@ struct Tensor {
     return n;
   }
   int64_t bytes() const { return elements() * dtype_size(type); }
-  template <typename T> T at(int64_t i) const {
+  template <typename T>
+  T at(int64_t i) const {
     T v;
     std::memcpy(&v, data.data() + i * sizeof(T), sizeof(T));
     return v;
@@ -51,19 +52,19 @@ enum class Padding : uint8_t { valid, same, explicit_pads };
 
 struct Node {
   OpCode op;
-  std::vector<int> inputs;   // tensor indices; -1 for an absent optional input
+  std::vector<int> inputs;  // tensor indices; -1 for an absent optional input
   std::vector<int> outputs;
-  Params params{};           // the op's attributes, its own struct (ir/params.h)
-  std::string name;          // for messages; may be empty
-  int source_index = -1;     // the model operator it came from, for messages; -1: made by a pass
+  Params params{};        // the op's attributes, its own struct (ir/params.h)
+  std::string name;       // for messages; may be empty
+  int source_index = -1;  // the model operator it came from, for messages; -1: made by a pass
 };
 
 struct Graph {
   std::vector<Tensor> tensors;
   std::vector<Node> nodes;
-  std::vector<int> inputs;   // model inputs (tensor indices), in model order
+  std::vector<int> inputs;  // model inputs (tensor indices), in model order
   std::vector<int> outputs;
-  std::string source;        // file name, for messages
+  std::string source;  // file name, for messages
 
   int add_tensor(Tensor t) {
     tensors.push_back(std::move(t));

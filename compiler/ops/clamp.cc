@@ -9,6 +9,8 @@
 // output's int8 range. Quantized from its calibrated output range; channels pass through
 // for pruning. TFLite: RELU (19), RELU6 (21), RELU_N1_TO_1 (20), RELU_0_TO_1 (152); other
 // bounds have no builtin and are refused by the writer.
+#include "ops/clamp.h"
+
 #include <fmt/format.h>
 
 #include <algorithm>
@@ -17,7 +19,6 @@
 
 #include "export/tflite_builder.h"
 #include "import/tflite/op_mapper.h"
-#include "ops/clamp.h"
 #include "ops/host_op.h"
 #include "plan/lower_checks.h"
 #include "plan/quant_math.h"
@@ -66,8 +67,7 @@ void write_tflite(tflite_export::ModelBuilder& b, size_t node) {
   if (a.min == 0.0f && unbounded) return write_unary(b, node, Builtin::RELU, 2);
   if (a.min == 0.0f && a.max == 6.0f) return write_unary(b, node, Builtin::RELU6, 2);
   if (a.min == -1.0f && a.max == 1.0f) return write_unary(b, node, Builtin::RELU_N1_TO_1, 1);
-  if (a.min == 0.0f && a.max == 1.0f)
-    return write_unary(b, node, Builtin::RELU_0_TO_1, 1);
+  if (a.min == 0.0f && a.max == 1.0f) return write_unary(b, node, Builtin::RELU_0_TO_1, 1);
   tflite_export::refuse(
       b, node,
       fmt::format("clamp to [{}, {}] has no TFLite builtin; expected [0, inf), [0, 6], "

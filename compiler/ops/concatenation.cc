@@ -7,11 +7,12 @@
 // (QuantRule::shared_by_inputs: inputs requantized to the output's parameters). Channels
 // do not pass through for pruning. TFLite: builtin CONCATENATION (2) with
 // ConcatenationOptions (axis, possibly negative), version 2 for int8.
+#include "ops/concatenation.h"
+
 #include <fmt/format.h>
 
 #include "export/tflite_builder.h"
 #include "import/tflite/op_mapper.h"
-#include "ops/concatenation.h"
 #include "ops/host_op.h"
 #include "plan/lower_checks.h"
 

@@ -7,9 +7,8 @@
 // The TFLite reader and writer find every op here; the target kernel variants
 // (dsp_variants.cc) have no TFLite form.
 #pragma once
-#include <nlohmann/json_fwd.hpp>
-
 #include <cstdint>
+#include <nlohmann/json_fwd.hpp>
 #include <vector>
 
 #include "ir/graph.h"

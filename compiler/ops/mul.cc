@@ -7,6 +7,8 @@
 // clamp from CalculateActivationRangeQuantized. Quantized from its calibrated output range;
 // channels do not pass through for pruning. TFLite: builtin MUL (18) with MulOptions,
 // version 2 for int8.
+#include "ops/mul.h"
+
 #include <fmt/format.h>
 
 #include <algorithm>
@@ -15,7 +17,6 @@
 #include "export/tflite_builder.h"
 #include "import/tflite/op_mapper.h"
 #include "ops/host_op.h"
-#include "ops/mul.h"
 #include "plan/lower_checks.h"
 #include "plan/quant_math.h"
 

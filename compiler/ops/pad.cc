@@ -8,6 +8,8 @@
 // pruning unless the channel dim is padded. TFLite: builtins PAD (34) and PADV2 (60, border
 // value as a one-element operand of the input's type), paddings an int32 [rank, 2]
 // operand, version 2 for int8.
+#include "ops/pad.h"
+
 #include <fmt/format.h>
 
 #include <algorithm>
@@ -17,7 +19,6 @@
 #include "export/tflite_builder.h"
 #include "import/tflite/op_mapper.h"
 #include "ops/host_op.h"
-#include "ops/pad.h"
 #include "plan/lower_checks.h"
 
 namespace tinyforge {
@@ -169,7 +170,7 @@ const char* pads_channels(const ir::Node& n) {
   const auto& pads = n.params.get<PadAttrs>().pads;
   const size_t rank = pads.size() / 2;
   return rank == 0 || pads[rank - 1] != 0 || pads[2 * rank - 1] != 0 ? "pads the channels"
-                                                                      : nullptr;
+                                                                     : nullptr;
 }
 
 }  // namespace

@@ -6,12 +6,13 @@
 // and zero point (values are only moved). Quantization keeps the input's parameters;
 // channels do not pass through for pruning. TFLite: builtin TRANSPOSE (39) with the perm
 // as a constant int32 operand, version 2 for int8.
+#include "ops/transpose.h"
+
 #include <fmt/format.h>
 
 #include "export/tflite_builder.h"
 #include "import/tflite/op_mapper.h"
 #include "ops/host_op.h"
-#include "ops/transpose.h"
 #include "plan/lower_checks.h"
 
 namespace tinyforge {
@@ -36,8 +37,7 @@ ir::Node read_tflite(OpMapper& m) {
   for (size_t d = 0; d < rank; ++d) {
     const int32_t p = a.perm[d];
     if (p < 0 || static_cast<size_t>(p) >= rank || seen[static_cast<size_t>(p)]++)
-      m.fail(fmt::format("perm {} is not a permutation of 0..{}", shape_string(a.perm),
-                         rank - 1));
+      m.fail(fmt::format("perm {} is not a permutation of 0..{}", shape_string(a.perm), rank - 1));
     expected[d] = in.shape[static_cast<size_t>(p)];
   }
   m.require_shape(out, m.out_label(), expected);

@@ -37,7 +37,7 @@ std::vector<uint8_t> make_self_test(const std::vector<uint8_t>& blob, const Self
   std::vector<std::vector<uint8_t>> inputs = spec.inputs;
   if (!inputs.empty() && inputs.size() != rt.num_inputs())
     throw tinyforge::Error("self-test: the model has " + std::to_string(rt.num_inputs()) +
-                    " inputs, got " + std::to_string(inputs.size()));
+                           " inputs, got " + std::to_string(inputs.size()));
   uint32_t state = spec.seed | 1;
   for (uint32_t i = 0; i < rt.num_inputs(); ++i) {
     const TensorView in = rt.input(i);
@@ -54,7 +54,8 @@ std::vector<uint8_t> make_self_test(const std::vector<uint8_t>& blob, const Self
       inputs.push_back(std::move(bytes));
     } else if (inputs[i].size() != in.bytes) {
       throw tinyforge::Error("self-test: input " + std::to_string(i) + " must be " +
-                      std::to_string(in.bytes) + " bytes, got " + std::to_string(inputs[i].size()));
+                             std::to_string(in.bytes) + " bytes, got " +
+                             std::to_string(inputs[i].size()));
     }
   }
   const std::vector<std::vector<uint8_t>> outputs = runner.run(inputs, 1);
@@ -67,7 +68,8 @@ std::vector<uint8_t> make_self_test(const std::vector<uint8_t>& blob, const Self
       for (size_t k = 0; k + 4 <= outputs[i].size(); k += 4) {
         float v;
         std::memcpy(&v, outputs[i].data() + k, 4);
-        if (!std::isfinite(v)) throw tinyforge::Error("self-test: the model outputs a non-finite value");
+        if (!std::isfinite(v))
+          throw tinyforge::Error("self-test: the model outputs a non-finite value");
         largest = std::fmax(largest, std::fabs(v));
       }
     }

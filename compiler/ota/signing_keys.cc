@@ -45,11 +45,13 @@ std::array<uint8_t, 32> read_key_line(const std::string& path, const char* tag) 
   std::string word, hex;
   in >> word >> hex;
   if (word != tag)
-    throw tinyforge::Error(path + ": not a " + std::string(tag) + " key file (first word \"" + word + "\")");
+    throw tinyforge::Error(path + ": not a " + std::string(tag) + " key file (first word \"" +
+                           word + "\")");
   std::array<uint8_t, 32> out{};
   size_t bin_len = 0;
   if (hex.size() != 64 ||
-      sodium_hex2bin(out.data(), out.size(), hex.c_str(), hex.size(), nullptr, &bin_len, nullptr) != 0 ||
+      sodium_hex2bin(out.data(), out.size(), hex.c_str(), hex.size(), nullptr, &bin_len, nullptr) !=
+          0 ||
       bin_len != 32)
     throw tinyforge::Error(path + ": expected 64 hex digits after \"" + std::string(tag) + "\"");
   std::string rest;

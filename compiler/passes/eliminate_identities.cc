@@ -64,8 +64,8 @@ int eliminate_identities(ir::Graph& g, const PassLog& log) {
     g.nodes[next].inputs[0] = in;
     remove[i] = 1;
     ++changes;
-    emit(log, fmt::format("pass eliminate_identities: {} removed (collapsed into {})", g.node_label(i),
-                          g.node_label(next)));
+    emit(log, fmt::format("pass eliminate_identities: {} removed (collapsed into {})",
+                          g.node_label(i), g.node_label(next)));
   }
   erase_nodes(g, remove);
   return changes;

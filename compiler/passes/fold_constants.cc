@@ -79,8 +79,9 @@ int fold_constants(ir::Graph& g, const PassLog& log) {
     g.tensors[out].data = std::move(value);
     remove[i] = 1;
     ++changes;
-    emit(log, fmt::format("pass fold_constants: {} evaluated into constant tensor {} ('{}', {} bytes)",
-                          g.node_label(i), out, g.tensors[out].name, g.tensors[out].data.size()));
+    emit(log,
+         fmt::format("pass fold_constants: {} evaluated into constant tensor {} ('{}', {} bytes)",
+                     g.node_label(i), out, g.tensors[out].name, g.tensors[out].data.size()));
   }
   erase_nodes(g, remove);
   return changes;

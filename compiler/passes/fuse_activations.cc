@@ -1,8 +1,8 @@
 // Activation fusion: a float Clamp with ReLU-family bounds becomes the fused activation of
 // the op that produces its input.
-#include <cmath>
-
 #include <fmt/format.h>
+
+#include <cmath>
 
 #include "ops/clamp.h"
 #include "ops/host_op.h"
@@ -22,10 +22,14 @@ ir::Activation activation_for(float lo, float hi) {
 
 const char* activation_name(ir::Activation a) {
   switch (a) {
-    case ir::Activation::relu: return "relu";
-    case ir::Activation::relu6: return "relu6";
-    case ir::Activation::relu_n1_to_1: return "relu_n1_to_1";
-    default: return "none";
+    case ir::Activation::relu:
+      return "relu";
+    case ir::Activation::relu6:
+      return "relu6";
+    case ir::Activation::relu_n1_to_1:
+      return "relu_n1_to_1";
+    default:
+      return "none";
   }
 }
 
@@ -45,7 +49,8 @@ int fuse_activations(ir::Graph& g, const PassLog& log) {
   int changes = 0;
   for (size_t i = 0; i < g.nodes.size(); ++i) {
     const ir::Node& clamp = g.nodes[i];
-    if (clamp.op != OpCode::Clamp || clamp.inputs.size() != 1 || clamp.outputs.size() != 1) continue;
+    if (clamp.op != OpCode::Clamp || clamp.inputs.size() != 1 || clamp.outputs.size() != 1)
+      continue;
     const int x = clamp.inputs[0], y = clamp.outputs[0];
     if (x < 0 || x >= count || y < 0 || y >= count) continue;
     if (g.tensors[x].type != DType::f32 || g.tensors[y].type != DType::f32) continue;
@@ -65,8 +70,8 @@ int fuse_activations(ir::Graph& g, const PassLog& log) {
     producer.outputs[0] = y;  // the Clamp's output keeps its readers and model-output role
     remove[i] = 1;
     ++changes;
-    emit(log, fmt::format("pass fuse_activations: {} fused into {} as {}", g.node_label(i), g.node_label(p),
-                          activation_name(act)));
+    emit(log, fmt::format("pass fuse_activations: {} fused into {} as {}", g.node_label(i),
+                          g.node_label(p), activation_name(act)));
   }
   erase_nodes(g, remove);
   return changes;

@@ -6,7 +6,8 @@ namespace tinyforge::passes {
 
 int reader_count(const ir::Graph& g, int t) {
   int n = 0;
-  for (const ir::Node& node : g.nodes) n += static_cast<int>(std::count(node.inputs.begin(), node.inputs.end(), t));
+  for (const ir::Node& node : g.nodes)
+    n += static_cast<int>(std::count(node.inputs.begin(), node.inputs.end(), t));
   return n;
 }
 
@@ -19,8 +20,7 @@ bool is_model_output(const ir::Graph& g, int t) {
 }
 
 void replace_uses(ir::Graph& g, int from, int to) {
-  for (ir::Node& node : g.nodes)
-    std::replace(node.inputs.begin(), node.inputs.end(), from, to);
+  for (ir::Node& node : g.nodes) std::replace(node.inputs.begin(), node.inputs.end(), from, to);
   std::replace(g.outputs.begin(), g.outputs.end(), from, to);
 }
 

@@ -1,10 +1,6 @@
 // Each graph pass on a small hand-built float graph: the nodes it leaves, one log line per
 // change, and the same outputs from the compiled graph before and after the pass.
 #include "passes/passes.h"
-#include "ops/clamp.h"
-#include "ops/conv.h"
-#include "ops/host_op.h"
-#include "ops/transpose.h"
 
 #include <gtest/gtest.h>
 
@@ -12,6 +8,10 @@
 #include <limits>
 
 #include "ir_test_graphs.h"
+#include "ops/clamp.h"
+#include "ops/conv.h"
+#include "ops/host_op.h"
+#include "ops/transpose.h"
 
 namespace tinyforge::passes {
 namespace {
@@ -35,7 +35,8 @@ struct PassRun {
   std::vector<std::string> lines;
 };
 
-template <typename Pass> PassRun run_and_compare(const ir::Graph& g, Pass pass, uint32_t seed = 5) {
+template <typename Pass>
+PassRun run_and_compare(const ir::Graph& g, Pass pass, uint32_t seed = 5) {
   PassRun r;
   r.graph = g;
   r.changes = pass(r.graph, [&](const std::string& line) { r.lines.push_back(line); });
@@ -101,7 +102,8 @@ TEST(PassesIdentities, RemovesCopiesAndCollapsesReshapeChains) {
 
   const PassRun r = run_and_compare(b.g, eliminate_identities);
   EXPECT_EQ(r.changes, 4);
-  EXPECT_EQ(ops_of(r.graph), (std::vector<OpCode>{OpCode::Logistic, OpCode::Reshape, OpCode::Tanh}));
+  EXPECT_EQ(ops_of(r.graph),
+            (std::vector<OpCode>{OpCode::Logistic, OpCode::Reshape, OpCode::Tanh}));
   EXPECT_EQ(r.graph.nodes[1].inputs[0], a);
   EXPECT_EQ(r.graph.nodes[2].inputs[0], re);
 }
@@ -164,7 +166,7 @@ TEST(PassesFuseActivations, ClampBecomesFusedActivation) {
   EXPECT_EQ(ops::fused_activation(r.graph.nodes[1]), ir::Activation::relu);
   EXPECT_EQ(ops::fused_activation(r.graph.nodes[2]), ir::Activation::relu_n1_to_1);
   ASSERT_FALSE(r.lines.empty());
-  EXPECT_NE(r.lines[0].find("pass fuse_activations: op 1 (") , std::string::npos) << r.lines[0];
+  EXPECT_NE(r.lines[0].find("pass fuse_activations: op 1 ("), std::string::npos) << r.lines[0];
   EXPECT_NE(r.lines[0].find("fused into op 0 ("), std::string::npos) << r.lines[0];
   EXPECT_NE(r.lines[0].find("as relu6"), std::string::npos) << r.lines[0];
 }
@@ -194,7 +196,8 @@ TEST(PassesFoldConstants, EvaluatesConstantSubgraphs) {
   const int mid = b.activation("mid", {1, 2, 2, 3});
   const int out = b.activation("out", {1, 2, 2, 3});
   b.node(OpCode::Conv2D,
-         {b.weights("x", {1, 2, 2, 3}, 1.0f), b.weights("w", {3, 1, 1, 3}, 0.5f), b.weights("b", {3}, 0.1f)},
+         {b.weights("x", {1, 2, 2, 3}, 1.0f), b.weights("w", {3, 1, 1, 3}, 0.5f),
+          b.weights("b", {3}, 0.1f)},
          conv, conv1x1());
   b.node(OpCode::Add, {conv, b.weights("k", {1, 2, 2, 3}, 1.0f)}, sum);
   b.node(OpCode::Logistic, {sum}, sig);

@@ -15,7 +15,8 @@ int remove_dead_nodes(ir::Graph& g, const PassLog& log) {
   for (size_t i = g.nodes.size(); i-- > 0;) {
     const ir::Node& n = g.nodes[i];
     bool live = false;
-    for (int t : n.outputs) live = live || (t >= 0 && t < static_cast<int>(needed.size()) && needed[t]);
+    for (int t : n.outputs)
+      live = live || (t >= 0 && t < static_cast<int>(needed.size()) && needed[t]);
     if (!live) {
       remove[i] = 1;
       ++changes;

@@ -29,8 +29,9 @@ Plan number_tensors_and_ops(const ir::Graph& graph, std::vector<LoweredOp>& lowe
     if (plan_index[t] < 0) {
       const ir::Tensor& src = graph.tensors[t];
       if (src.shape.size() > kMaxRank)
-        throw tinyforge::Error(fmt::format("{}: tensor '{}' has rank {}, the runtime supports up to {}",
-                                    graph.source, src.name, src.shape.size(), kMaxRank));
+        throw tinyforge::Error(
+            fmt::format("{}: tensor '{}' has rank {}, the runtime supports up to {}", graph.source,
+                        src.name, src.shape.size(), kMaxRank));
       PlanTensor pt;
       pt.name = src.name;
       pt.type = src.type;
@@ -46,7 +47,8 @@ Plan number_tensors_and_ops(const ir::Graph& graph, std::vector<LoweredOp>& lowe
       plan_index[t] = static_cast<int>(plan.tensors.size());
       plan.tensors.push_back(std::move(pt));
       if (plan.tensors.size() >= kNoTensor)
-        throw tinyforge::Error(fmt::format("{}: more than {} tensors", graph.source, kNoTensor - 1));
+        throw tinyforge::Error(
+            fmt::format("{}: more than {} tensors", graph.source, kNoTensor - 1));
     }
     return static_cast<uint16_t>(plan_index[t]);
   };
@@ -64,11 +66,12 @@ Plan number_tensors_and_ops(const ir::Graph& graph, std::vector<LoweredOp>& lowe
   for (int t : graph.outputs) plan.outputs.push_back(use(t));
   for (uint16_t t : plan.inputs)
     if (plan.tensors[t].storage != Storage::arena)
-      throw tinyforge::Error(fmt::format("{}: model input '{}' is a constant", graph.source, plan.tensors[t].name));
+      throw tinyforge::Error(
+          fmt::format("{}: model input '{}' is a constant", graph.source, plan.tensors[t].name));
   for (uint16_t t : plan.outputs)
     if (plan.tensors[t].storage != Storage::arena)
       throw tinyforge::Error(fmt::format("{}: model output '{}' is a constant (fold it away)",
-                                  graph.source, plan.tensors[t].name));
+                                         graph.source, plan.tensors[t].name));
   return plan;
 }
 
@@ -194,7 +197,8 @@ Plan build_plan(ir::Graph graph, const PlanOptions& options) {
   Plan plan = number_tensors_and_ops(graph, lowered);
   ArenaBuffers a = arena_buffers(plan);
   const std::vector<Overlap> overlaps = in_place_overlaps(plan, lowered, a);
-  const MemoryPlan mem = plan_memory(a.buffers, options.arena_alignment, overlaps, options.minimize_arena);
+  const MemoryPlan mem =
+      plan_memory(a.buffers, options.arena_alignment, overlaps, options.minimize_arena);
   if (!memory_plan_is_valid(a.buffers, mem, overlaps))
     throw tinyforge::Error("internal error: memory planner produced overlapping buffers");
   for (uint32_t t = 0; t < plan.tensors.size(); ++t)

@@ -11,7 +11,7 @@
 namespace tinyforge::plan {
 
 struct PlanOptions {
-  uint32_t arena_alignment = 4;  // offset alignment of every arena buffer
+  uint32_t arena_alignment = 4;              // offset alignment of every arena buffer
   KernelSet kernels = KernelSet::reference;  // which kernels the target's runtime has
   std::string target = "host";               // recorded in the blob (PlanTarget)
   // false: one greedy placement instead of the search for the smallest arena -- for plans

@@ -21,7 +21,9 @@ namespace tinyforge::plan::twin_cases {
 
 using Rng = std::mt19937;
 
-inline int32_t uniform(Rng& rng, int32_t lo, int32_t hi) { return std::uniform_int_distribution<int32_t>(lo, hi)(rng); }
+inline int32_t uniform(Rng& rng, int32_t lo, int32_t hi) {
+  return std::uniform_int_distribution<int32_t>(lo, hi)(rng);
+}
 inline float log_uniform(Rng& rng, float lo, float hi) {
   return std::exp(std::uniform_real_distribution<float>(std::log(lo), std::log(hi))(rng));
 }
@@ -47,7 +49,8 @@ struct GraphBuilder {
     t.shape = std::move(shape);
     t.constant = true;
     t.data.resize(static_cast<size_t>(t.elements()));
-    for (uint8_t& b : t.data) b = static_cast<uint8_t>(static_cast<int8_t>(uniform(rng, -127, 127)));
+    for (uint8_t& b : t.data)
+      b = static_cast<uint8_t>(static_cast<int8_t>(uniform(rng, -127, 127)));
     float sum = 0;
     for (int32_t c = 0; c < channels; ++c) {
       t.quant.scale.push_back(log_uniform(rng, 1e-3f, 5e-2f));
@@ -76,23 +79,29 @@ struct GraphBuilder {
     return g.add_tensor(std::move(t));
   }
   ir::Activation any_activation() {
-    static const ir::Activation kAll[] = {ir::Activation::none, ir::Activation::relu, ir::Activation::relu6};
+    static const ir::Activation kAll[] = {ir::Activation::none, ir::Activation::relu,
+                                          ir::Activation::relu6};
     return kAll[uniform(rng, 0, 2)];
   }
   // An output scale that keeps most results inside int8, occasionally one that makes the
   // multiplier exceed 1 (left shifts: the exact requant form) or tiny (large right shifts).
   float output_scale(float typical) {
     switch (uniform(rng, 0, 9)) {
-      case 0: return typical * 1e-4f;
-      case 1: return typical * 50.0f;
-      default: return typical * log_uniform(rng, 0.02f, 1.0f);
+      case 0:
+        return typical * 1e-4f;
+      case 1:
+        return typical * 50.0f;
+      default:
+        return typical * log_uniform(rng, 0.02f, 1.0f);
     }
   }
 };
 
-inline int32_t window_out(int32_t in, int32_t filter, int32_t stride, int32_t dilation, ir::Padding padding) {
+inline int32_t window_out(int32_t in, int32_t filter, int32_t stride, int32_t dilation,
+                          ir::Padding padding) {
   const int32_t effective = (filter - 1) * dilation + 1;
-  return padding == ir::Padding::same ? (in + stride - 1) / stride : (in + stride - effective) / stride;
+  return padding == ir::Padding::same ? (in + stride - 1) / stride
+                                      : (in + stride - effective) / stride;
 }
 
 // A one-op graph of an op family; `expected` is the twin the armv7em set must select.
@@ -106,7 +115,9 @@ using Generator = std::function<Built(Rng&)>;
 inline Built conv(Rng& rng, bool pointwise, bool deep = false) {
   GraphBuilder b{{}, rng};
   const int32_t n = uniform(rng, 1, 2);
-  const int32_t ic = deep ? uniform(rng, 36, 64) : pointwise ? uniform(rng, 1, 40) : uniform(rng, 1, 36);
+  const int32_t ic = deep        ? uniform(rng, 36, 64)
+                     : pointwise ? uniform(rng, 1, 40)
+                                 : uniform(rng, 1, 36);
   const int32_t oc = uniform(rng, 1, 19);
   ops::ConvAttrs conv;
   conv.activation = b.any_activation();
@@ -121,7 +132,8 @@ inline Built conv(Rng& rng, bool pointwise, bool deep = false) {
     a.dilation_w = uniform(rng, 1, 2);
     a.padding = uniform(rng, 0, 1) ? ir::Padding::same : ir::Padding::valid;
   }
-  const int32_t h = uniform(rng, (kh - 1) * a.dilation_h + 1, 11), w = uniform(rng, (kw - 1) * a.dilation_w + 1, 11);
+  const int32_t h = uniform(rng, (kh - 1) * a.dilation_h + 1, 11),
+                w = uniform(rng, (kw - 1) * a.dilation_w + 1, 11);
   const float in_scale = log_uniform(rng, 1e-3f, 1.0f);
   const int in = b.activation("in", {n, h, w, ic}, in_scale, uniform(rng, -128, 127));
   float w_scale;
@@ -129,8 +141,9 @@ inline Built conv(Rng& rng, bool pointwise, bool deep = false) {
   const int64_t k = int64_t{kh} * kw * ic;
   const int bias = uniform(rng, 0, 5) == 0 ? -1 : b.bias(oc, k * 127 * 64);
   const float typical = in_scale * w_scale * 127.0f * std::sqrt(static_cast<float>(k)) * 4.0f;
-  const int out = b.activation("out", {n, window_out(h, kh, a.stride_h, a.dilation_h, a.padding),
-                                       window_out(w, kw, a.stride_w, a.dilation_w, a.padding), oc},
+  const int out = b.activation("out",
+                               {n, window_out(h, kh, a.stride_h, a.dilation_h, a.padding),
+                                window_out(w, kw, a.stride_w, a.dilation_w, a.padding), oc},
                                b.output_scale(typical), uniform(rng, -128, 127));
   b.g.nodes.push_back(ir::Node{OpCode::Conv2D, {in, filter, bias}, {out}, conv, "conv"});
   b.g.inputs = {in};
@@ -151,15 +164,17 @@ inline Built depthwise(Rng& rng) {
   a.dilation_h = k3 ? 1 : uniform(rng, 1, 2);
   a.dilation_w = k3 ? 1 : uniform(rng, 1, 2);
   a.padding = uniform(rng, 0, 3) ? ir::Padding::same : ir::Padding::valid;
-  const int32_t h = uniform(rng, (kh - 1) * a.dilation_h + 1, 12), w = uniform(rng, (kw - 1) * a.dilation_w + 1, 12);
+  const int32_t h = uniform(rng, (kh - 1) * a.dilation_h + 1, 12),
+                w = uniform(rng, (kw - 1) * a.dilation_w + 1, 12);
   const float in_scale = log_uniform(rng, 1e-3f, 1.0f);
   const int in = b.activation("in", {n, h, w, c}, in_scale, uniform(rng, -128, 127));
   float w_scale;
   const int filter = b.weights({1, kh, kw, c}, c, 3, &w_scale);
   const int bias = uniform(rng, 0, 5) == 0 ? -1 : b.bias(c, int64_t{kh} * kw * 127 * 64);
   const float typical = in_scale * w_scale * 127.0f * static_cast<float>(kh * kw);
-  const int out = b.activation("out", {n, window_out(h, kh, a.stride_h, a.dilation_h, a.padding),
-                                       window_out(w, kw, a.stride_w, a.dilation_w, a.padding), c},
+  const int out = b.activation("out",
+                               {n, window_out(h, kh, a.stride_h, a.dilation_h, a.padding),
+                                window_out(w, kw, a.stride_w, a.dilation_w, a.padding), c},
                                b.output_scale(typical), uniform(rng, -128, 127));
   b.g.nodes.push_back(ir::Node{OpCode::DepthwiseConv2D, {in, filter, bias}, {out}, dw, "dw"});
   b.g.inputs = {in};
@@ -184,7 +199,8 @@ inline Built fully_connected(Rng& rng) {
   }
   const int bias = uniform(rng, 0, 5) == 0 ? -1 : b.bias(units, int64_t{depth} * 127 * 64);
   const float typical = in_scale * w_scale * 127.0f * std::sqrt(static_cast<float>(depth)) * 4.0f;
-  const int out = b.activation("out", {rows, units}, b.output_scale(typical), uniform(rng, -128, 127));
+  const int out =
+      b.activation("out", {rows, units}, b.output_scale(typical), uniform(rng, -128, 127));
   b.g.nodes.push_back(ir::Node{OpCode::FullyConnected, {in, filter, bias}, {out}, a, "fc"});
   b.g.inputs = {in};
   b.g.outputs = {out};
@@ -207,8 +223,9 @@ inline Built average_pool(Rng& rng) {
   const float scale = log_uniform(rng, 1e-3f, 1.0f);
   const int32_t zp = uniform(rng, -128, 127);
   const int in = b.activation("in", {n, h, w, c}, scale, zp);
-  const int out = b.activation("out", {n, window_out(h, a.filter_h, a.stride_h, 1, a.padding),
-                                       window_out(w, a.filter_w, a.stride_w, 1, a.padding), c},
+  const int out = b.activation("out",
+                               {n, window_out(h, a.filter_h, a.stride_h, 1, a.padding),
+                                window_out(w, a.filter_w, a.stride_w, 1, a.padding), c},
                                scale, zp);
   b.g.nodes.push_back(ir::Node{OpCode::AveragePool2D, {in}, {out}, pool, "pool"});
   b.g.inputs = {in};
@@ -224,7 +241,8 @@ inline Built add(Rng& rng) {
   const float sa = log_uniform(rng, 1e-3f, 1.0f), sb = sa * log_uniform(rng, 0.1f, 10.0f);
   const int in0 = b.activation("a", shape, sa, uniform(rng, -128, 127));
   const int in1 = b.activation("b", shape, sb, uniform(rng, -128, 127));
-  const int out = b.activation("out", shape, std::max(sa, sb) * log_uniform(rng, 0.05f, 300.0f), uniform(rng, -128, 127));
+  const int out = b.activation("out", shape, std::max(sa, sb) * log_uniform(rng, 0.05f, 300.0f),
+                               uniform(rng, -128, 127));
   b.g.nodes.push_back(ir::Node{OpCode::Add, {in0, in1}, {out}, a, "add"});
   b.g.inputs = {in0, in1};
   b.g.outputs = {out};
@@ -246,7 +264,6 @@ inline const Family kFamilies[] = {
     {"AveragePool2D", 400, average_pool},
     {"Add", 400, add},
 };
-
 
 // Appends `part`'s tensors, nodes, inputs and outputs to `whole` (indices shifted): several
 // independent ops in one graph, so one firmware image tests them all.

@@ -35,15 +35,21 @@ int32_t requant_field(const PlanOp& op) {
 }
 int32_t requant_mode(const PlanOp& op) {
   switch (op.op) {
-    case OpCode::Conv2DDsp: return requant_field<Conv2DDspParams>(op);
-    case OpCode::DepthwiseConv2DDsp: return requant_field<DepthwiseConv2DDspParams>(op);
-    case OpCode::FullyConnectedDsp: return requant_field<FullyConnectedDspParams>(op);
-    case OpCode::AddDsp: return requant_field<AddDspParams>(op);
-    default: return -1;
+    case OpCode::Conv2DDsp:
+      return requant_field<Conv2DDspParams>(op);
+    case OpCode::DepthwiseConv2DDsp:
+      return requant_field<DepthwiseConv2DDspParams>(op);
+    case OpCode::FullyConnectedDsp:
+      return requant_field<FullyConnectedDspParams>(op);
+    case OpCode::AddDsp:
+      return requant_field<AddDspParams>(op);
+    default:
+      return -1;
   }
 }
 
-std::vector<std::vector<uint8_t>> run(const ir::Graph& g, KernelSet set, const std::vector<std::vector<uint8_t>>& inputs,
+std::vector<std::vector<uint8_t>> run(const ir::Graph& g, KernelSet set,
+                                      const std::vector<std::vector<uint8_t>>& inputs,
                                       uint32_t cases, PlanOp* first_op) {
   PlanOptions options;
   options.kernels = set;
@@ -82,8 +88,8 @@ TEST(DspTwins, BitExactWithTheReferenceKernelsOnRandomCases) {
       const int32_t mode = requant_mode(dsp_op);
       if (mode == 0 || mode == 1) ++modes[mode];
     }
-    std::printf("%-18s %3d cases bit-exact (output stage: %d fast, %d exact)\n", family.name, family.cases, modes[1],
-                modes[0]);
+    std::printf("%-18s %3d cases bit-exact (output stage: %d fast, %d exact)\n", family.name,
+                family.cases, modes[1], modes[0]);
     if (std::string(family.name) != "AveragePool2D") {
       EXPECT_GT(modes[0], 0) << family.name << ": no case exercised the exact output stage";
       EXPECT_GT(modes[1], 0) << family.name << ": no case exercised the fast output stage";
@@ -129,7 +135,8 @@ TEST(DspTwins, InPlaceChainSharesMemoryAndStaysExact) {
   std::vector<std::vector<uint8_t>> inputs(1, std::vector<uint8_t>(tensor_bytes * 4));
   for (uint8_t& v : inputs[0]) v = static_cast<uint8_t>(uniform(rng, 0, 255));
   PlanOp op;
-  EXPECT_EQ(run(b.g, KernelSet::armv7em, inputs, 4, &op), run(b.g, KernelSet::reference, inputs, 4, &op));
+  EXPECT_EQ(run(b.g, KernelSet::armv7em, inputs, 4, &op),
+            run(b.g, KernelSet::reference, inputs, 4, &op));
 }
 
 }  // namespace

@@ -22,6 +22,8 @@
 //   (float, whose "no activation" bounds are the finite float extremes).
 // - Pools require input and output quantization to agree (|scale difference| <= 1e-6,
 //   equal zero points; pooling_common.cc PoolingPrepare).
+#include "plan/lower_conv.h"
+
 #include <fmt/format.h>
 
 #include <algorithm>
@@ -29,8 +31,6 @@
 #include <cstring>
 #include <limits>
 #include <string>
-
-#include "plan/lower_conv.h"
 
 namespace tinyforge::plan {
 namespace conv_lowering {

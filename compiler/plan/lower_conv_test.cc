@@ -3,17 +3,16 @@
 // they were derived), kernel input order, activation clamps and refusals.
 #include <gtest/gtest.h>
 
-#include "expect_error.h"
-
 #include <cstring>
 #include <limits>
 #include <string>
 #include <vector>
 
-#include "plan/lower.h"
+#include "expect_error.h"
 #include "ops/conv.h"
 #include "ops/fully_connected.h"
 #include "ops/pool.h"
+#include "plan/lower.h"
 
 namespace tinyforge::plan {
 namespace {
@@ -70,7 +69,6 @@ ops::ConvAttrs conv_window(int stride, ir::Padding padding, int dilation = 1) {
   a.window.padding = padding;
   return a;
 }
-
 
 // input 0.75 (zp -3), filter per-channel {0.25, 0.125}, output 0.125 (zp 4): effective
 // scales 0.75*0.25/0.125 = 1.5 = 0.75 * 2^1 and 0.75*0.125/0.125 = 0.75 * 2^0, all exact in
@@ -232,7 +230,8 @@ TEST(LowerConv, DepthwiseMultiplierAndChannelAxis) {
   EXPECT_EQ(int32_values(b.g.tensors.at(l.inputs[4])), (std::vector<int32_t>{-1, -2, 0, 1}));
 
   b.g.tensors[w].quant.axis = 0;  // per-channel scales along the wrong dimension
-  EXPECT_ERROR(lower_node(b.g, n), tinyforge::Error, "quantized along dimension 0; expected dimension 3");
+  EXPECT_ERROR(lower_node(b.g, n), tinyforge::Error,
+               "quantized along dimension 0; expected dimension 3");
 }
 
 // Pools: same padding rule with dilation 1, clamp from the fused activation.
@@ -260,7 +259,8 @@ TEST(LowerConv, PoolPaddingAndClamp) {
   // TFLite's pooling needs input and output quantization to agree.
   b.g.tensors[out].quant.zero_point = {-4};
   const size_t n = b.node(OpCode::AveragePool2D, {in}, out, a);
-  EXPECT_ERROR(lower_node(b.g, n), tinyforge::Error, "input quantization (scale 0.5, zero point -5) differs from the output's");
+  EXPECT_ERROR(lower_node(b.g, n), tinyforge::Error,
+               "input quantization (scale 0.5, zero point -5) differs from the output's");
 }
 
 std::string refusal(ir::Graph& g, size_t n) {

@@ -39,7 +39,8 @@ std::vector<int32_t> bias_or_zero(const ir::Graph& g, int t, int32_t channels) {
   return t >= 0 ? int32s(g, t) : std::vector<int32_t>(static_cast<size_t>(channels), 0);
 }
 
-int add_words(ir::Graph& g, const std::string& name, std::vector<int32_t> shape, const std::vector<int32_t>& words) {
+int add_words(ir::Graph& g, const std::string& name, std::vector<int32_t> shape,
+              const std::vector<int32_t>& words) {
   ir::Tensor t;
   t.name = name;
   t.type = DType::i32;
@@ -48,7 +49,8 @@ int add_words(ir::Graph& g, const std::string& name, std::vector<int32_t> shape,
   t.data.resize(words.size() * sizeof(int32_t));
   std::memcpy(t.data.data(), words.data(), t.data.size());  // the host is little-endian
   if (t.data.size() != static_cast<size_t>(t.bytes()))
-    throw tinyforge::Error(fmt::format("internal error: packed tensor '{}' has {} bytes for its shape", name, t.data.size()));
+    throw tinyforge::Error(fmt::format(
+        "internal error: packed tensor '{}' has {} bytes for its shape", name, t.data.size()));
   return g.add_tensor(std::move(t));
 }
 
@@ -73,9 +75,9 @@ LoweredOp lower_Conv2DDsp(ir::Graph& g, size_t node) {
   p.pad_left = rp.pad_left;
   p.filter_h = static_cast<int16_t>(w_shape[1]);
   p.filter_w = static_cast<int16_t>(w_shape[2]);
-  const bool pointwise = w_shape[1] == 1 && w_shape[2] == 1 && rp.stride_h == 1 && rp.stride_w == 1 &&
-                         rp.pad_top == 0 && rp.pad_left == 0 && in_shape[1] == out_shape[1] &&
-                         in_shape[2] == out_shape[2];
+  const bool pointwise = w_shape[1] == 1 && w_shape[2] == 1 && rp.stride_h == 1 &&
+                         rp.stride_w == 1 && rp.pad_top == 0 && rp.pad_left == 0 &&
+                         in_shape[1] == out_shape[1] && in_shape[2] == out_shape[2];
   p.kernel = static_cast<int32_t>(pointwise ? ConvDspKernel::pointwise : ConvDspKernel::im2col);
   p.input_offset = rp.input_offset;
   p.output_offset = rp.output_offset;
@@ -83,9 +85,10 @@ LoweredOp lower_Conv2DDsp(ir::Graph& g, size_t node) {
   p.act_max = rp.act_max;
   const std::vector<int32_t> bias = bias_or_zero(g, ref.inputs[2], oc);
   const std::vector<int8_t> weights = int8s(g, filter);
-  const std::vector<int64_t> spreads = accumulator_spreads(weights, oc, k, 255);  // |x + offset| <= 255
-  const ChannelRecords records =
-      make_channel_records(bias, int32s(g, ref.inputs[3]), int32s(g, ref.inputs[4]), rp.output_offset, spreads);
+  const std::vector<int64_t> spreads =
+      accumulator_spreads(weights, oc, k, 255);  // |x + offset| <= 255
+  const ChannelRecords records = make_channel_records(
+      bias, int32s(g, ref.inputs[3]), int32s(g, ref.inputs[4]), rp.output_offset, spreads);
   p.run_groups = dual_run_groups(spreads, ceil_div(k, 4));
   p.requant = static_cast<int32_t>(records.mode);
 
@@ -131,10 +134,11 @@ LoweredOp lower_DepthwiseConv2DDsp(ir::Graph& g, size_t node) {
   std::vector<int8_t> by_channel(weights.size());
   for (int32_t t = 0; t < taps; ++t)
     for (int32_t c = 0; c < channels; ++c)
-      by_channel[static_cast<size_t>(c) * taps + t] = weights[static_cast<size_t>(t) * channels + c];
+      by_channel[static_cast<size_t>(c) * taps + t] =
+          weights[static_cast<size_t>(t) * channels + c];
   const ChannelRecords records =
-      make_channel_records(bias, int32s(g, ref.inputs[3]), int32s(g, ref.inputs[4]), rp.output_offset,
-                           accumulator_spreads(by_channel, channels, taps, 255));
+      make_channel_records(bias, int32s(g, ref.inputs[3]), int32s(g, ref.inputs[4]),
+                           rp.output_offset, accumulator_spreads(by_channel, channels, taps, 255));
   p.requant = static_cast<int32_t>(records.mode);
 
   const std::string base = g.tensors[output].name;
@@ -162,12 +166,13 @@ LoweredOp lower_FullyConnectedDsp(ir::Graph& g, size_t node) {
   for (int32_t u = 0; u < units; ++u) {
     int64_t sum = 0;
     for (int32_t i = 0; i < depth; ++i) sum += w[static_cast<size_t>(u) * depth + i];
-    bias[u] = static_cast<int32_t>(static_cast<uint32_t>(bias[u]) +
-                                   static_cast<uint32_t>(static_cast<int64_t>(rp.input_offset) * sum));
+    bias[u] =
+        static_cast<int32_t>(static_cast<uint32_t>(bias[u]) +
+                             static_cast<uint32_t>(static_cast<int64_t>(rp.input_offset) * sum));
   }
   const std::vector<int64_t> spreads = accumulator_spreads(w, units, depth, 128);  // |x| <= 128
-  ChannelRecords records =
-      make_channel_records(bias, int32s(g, ref.inputs[3]), int32s(g, ref.inputs[4]), rp.output_offset, spreads);
+  ChannelRecords records = make_channel_records(
+      bias, int32s(g, ref.inputs[3]), int32s(g, ref.inputs[4]), rp.output_offset, spreads);
   // The last filter row's padding units get records too (the kernel computes whole rows):
   // a constant 0, stored nowhere.
   const int32_t padded = ceil_div(units, kFcUnitsPerRow) * kFcUnitsPerRow;
@@ -183,7 +188,8 @@ LoweredOp lower_FullyConnectedDsp(ir::Graph& g, size_t node) {
   const std::string base = g.tensors[output].name;
   LoweredOp op;
   op.inputs = {input,
-               add_words(g, base + "/dsp_filter", {ceil_div(units, kFcUnitsPerRow), kFcUnitsPerRow * ceil_div(depth, 4)},
+               add_words(g, base + "/dsp_filter",
+                         {ceil_div(units, kFcUnitsPerRow), kFcUnitsPerRow * ceil_div(depth, 4)},
                          pack_fc_filter(w, units, depth)),
                add_words(g, base + "/dsp_channels", {padded, 4}, records.words)};
   op.params = params_bytes(p);
@@ -196,8 +202,8 @@ LoweredOp lower_AveragePool2DDsp(ir::Graph& g, size_t node) {
   LoweredOp op = lower_AveragePool2D(g, node);
   const Pool2DParams p = params_from<Pool2DParams>(op);
   const int input = op.inputs[0], output = g.nodes[node].outputs[0];
-  op.in_place = {{0, window_gap(g.tensors[input].shape, g.tensors[output].shape, p.stride_h, p.stride_w,
-                                p.pad_top, p.pad_left, WriteOrder::interleaved)}};
+  op.in_place = {{0, window_gap(g.tensors[input].shape, g.tensors[output].shape, p.stride_h,
+                                p.stride_w, p.pad_top, p.pad_left, WriteOrder::interleaved)}};
   return op;
 }
 
@@ -212,8 +218,9 @@ LoweredOp lower_AddDsp(ir::Graph& g, size_t node) {
   p.act_max = rp.act_max;
   const int output = g.nodes[node].outputs[0];
   LoweredOp op;
-  op.inputs = {ref.inputs[0], ref.inputs[1],
-               add_words(g, g.tensors[output].name + "/dsp_add_table", {kAddTableWords}, table.words)};
+  op.inputs = {
+      ref.inputs[0], ref.inputs[1],
+      add_words(g, g.tensors[output].name + "/dsp_add_table", {kAddTableWords}, table.words)};
   op.params = params_bytes(p);
   const int64_t gap = row_gap(g.tensors[output].elements(), 1, 1, WriteOrder::after_unit_reads);
   op.in_place = {{0, gap}, {1, gap}};

@@ -9,9 +9,9 @@
 #include <string>
 #include <vector>
 
-#include "plan/lower.h"
 #include "ops/add.h"
 #include "ops/softmax.h"
+#include "plan/lower.h"
 #include "tinyforge/kernel.h"
 
 namespace tinyforge::plan {
@@ -48,7 +48,8 @@ ir::Graph one_op(OpCode op, std::vector<ir::Tensor> inputs, ir::Tensor output,
   return g;
 }
 
-template <typename P> P params_of(const LoweredOp& op) {
+template <typename P>
+P params_of(const LoweredOp& op) {
   P p;
   EXPECT_EQ(op.params.size(), sizeof(P));
   std::memcpy(&p, op.params.data(), sizeof(P));
@@ -56,9 +57,12 @@ template <typename P> P params_of(const LoweredOp& op) {
 }
 
 // The real value a (multiplier, shift) pair stands for.
-double real_of(int32_t multiplier, int32_t shift) { return multiplier * std::ldexp(1.0, shift - 31); }
+double real_of(int32_t multiplier, int32_t shift) {
+  return multiplier * std::ldexp(1.0, shift - 31);
+}
 
-template <typename F> std::string refusal(F&& f) {
+template <typename F>
+std::string refusal(F&& f) {
   try {
     f();
   } catch (const tinyforge::Error& e) {
@@ -71,8 +75,10 @@ template <typename F> std::string refusal(F&& f) {
 
 TEST(LowerElementwiseAdd, UnitScalesGiveHandDerivedConstants) {
   // twice_max = 2: inputs 1/2 -> (2^30, 0); output 2 / 2^20 = 2^-19 -> (2^30, -18).
-  auto g = one_op(OpCode::Add, {tensor("a", DType::i8, {1, 4}, 1.0f, 5), tensor("b", DType::i8, {1, 4}, 1.0f, -7)},
-                  tensor("y", DType::i8, {1, 4}, 1.0f, 3));
+  auto g =
+      one_op(OpCode::Add,
+             {tensor("a", DType::i8, {1, 4}, 1.0f, 5), tensor("b", DType::i8, {1, 4}, 1.0f, -7)},
+             tensor("y", DType::i8, {1, 4}, 1.0f, 3));
   const LoweredOp op = lower_Add(g, 0);
   EXPECT_EQ(op.inputs, (std::vector<int>{0, 1}));
   EXPECT_EQ(op.scratch_size, 0u);
@@ -96,8 +102,9 @@ TEST(LowerElementwiseAdd, MixedScalesAndActivation) {
   // Output scale 0.1, zp -20: 1 / (2^20 * 0.1) = 9.5367e-6; relu6 clamps to
   // [-20, -20 + round(6 / 0.1)] = [-20, 40].
   const ops::AddAttrs relu6{ir::Activation::relu6};
-  auto g = one_op(OpCode::Add, {tensor("a", DType::i8, {4}, 0.5f), tensor("b", DType::i8, {4}, 0.25f)},
-                  tensor("y", DType::i8, {4}, 0.1f, -20), relu6);
+  auto g =
+      one_op(OpCode::Add, {tensor("a", DType::i8, {4}, 0.5f), tensor("b", DType::i8, {4}, 0.25f)},
+             tensor("y", DType::i8, {4}, 0.1f, -20), relu6);
   const auto p = params_of<AddParams>(lower_Add(g, 0));
   EXPECT_EQ(p.input1_multiplier, 1 << 30);
   EXPECT_EQ(p.input1_shift, 0);
@@ -132,31 +139,37 @@ void expect_refused(ir::Graph& g, LoweredOp (*lower)(ir::Graph&, size_t), const 
 }
 
 TEST(LowerElementwiseAdd, Refusals) {
-  auto not_broadcast = one_op(OpCode::Add, {tensor("a", DType::i8, {2, 3}, 1.0f), tensor("b", DType::i8, {2}, 1.0f)},
-                              tensor("y", DType::i8, {2, 3}, 1.0f));
+  auto not_broadcast =
+      one_op(OpCode::Add, {tensor("a", DType::i8, {2, 3}, 1.0f), tensor("b", DType::i8, {2}, 1.0f)},
+             tensor("y", DType::i8, {2, 3}, 1.0f));
   expect_refused(not_broadcast, lower_Add, "not the broadcast");
 
-  auto mixed = one_op(OpCode::Add, {tensor("a", DType::i8, {3}, 1.0f), tensor("b", DType::f32, {3})},
-                      tensor("y", DType::i8, {3}, 1.0f));
+  auto mixed =
+      one_op(OpCode::Add, {tensor("a", DType::i8, {3}, 1.0f), tensor("b", DType::f32, {3})},
+             tensor("y", DType::i8, {3}, 1.0f));
   expect_refused(mixed, lower_Add, "expected int8");
 
-  auto unquantized = one_op(OpCode::Add, {tensor("a", DType::i8, {3}), tensor("b", DType::i8, {3}, 1.0f)},
-                            tensor("y", DType::i8, {3}, 1.0f));
+  auto unquantized =
+      one_op(OpCode::Add, {tensor("a", DType::i8, {3}), tensor("b", DType::i8, {3}, 1.0f)},
+             tensor("y", DType::i8, {3}, 1.0f));
   expect_refused(unquantized, lower_Add, "per-tensor quantization");
 
   ir::Tensor per_channel = tensor("a", DType::i8, {3}, 1.0f);
   per_channel.quant.scale = {1.0f, 2.0f, 3.0f};
   per_channel.quant.zero_point = {0, 0, 0};
-  auto pc = one_op(OpCode::Add, {per_channel, tensor("b", DType::i8, {3}, 1.0f)}, tensor("y", DType::i8, {3}, 1.0f));
+  auto pc = one_op(OpCode::Add, {per_channel, tensor("b", DType::i8, {3}, 1.0f)},
+                   tensor("y", DType::i8, {3}, 1.0f));
   expect_refused(pc, lower_Add, "per-tensor quantization");
 
   // 2 * 1 / (2^20 * 1e-7) = 19 >= 1: the reference's QuantizeMultiplierSmallerThanOneExp fails.
-  auto tiny_out = one_op(OpCode::Add, {tensor("a", DType::i8, {3}, 1.0f), tensor("b", DType::i8, {3}, 1.0f)},
-                         tensor("y", DType::i8, {3}, 1e-7f));
+  auto tiny_out =
+      one_op(OpCode::Add, {tensor("a", DType::i8, {3}, 1.0f), tensor("b", DType::i8, {3}, 1.0f)},
+             tensor("y", DType::i8, {3}, 1e-7f));
   expect_refused(tiny_out, lower_Add, "output multiplier");
 
-  auto rank5 = one_op(OpCode::Add, {tensor("a", DType::f32, {1, 1, 1, 1, 2}), tensor("b", DType::f32, {2})},
-                      tensor("y", DType::f32, {1, 1, 1, 1, 2}));
+  auto rank5 =
+      one_op(OpCode::Add, {tensor("a", DType::f32, {1, 1, 1, 1, 2}), tensor("b", DType::f32, {2})},
+             tensor("y", DType::f32, {1, 1, 1, 1, 2}));
   expect_refused(rank5, lower_Add, "rank 5");
 
   auto ints = one_op(OpCode::Add, {tensor("a", DType::i32, {3}), tensor("b", DType::i32, {3})},
@@ -190,7 +203,8 @@ TEST(LowerElementwiseSoftmax, HandDerivedScaling) {
   p = lower_softmax_int8(0.1f, 1.0f);
   EXPECT_EQ(p.input_left_shift, 23);
   EXPECT_EQ(p.input_multiplier,
-            static_cast<int32_t>(std::round(static_cast<double>(0.1f) * 67108864.0 / 8388608.0 * 2147483648.0)));
+            static_cast<int32_t>(
+                std::round(static_cast<double>(0.1f) * 67108864.0 / 8388608.0 * 2147483648.0)));
   EXPECT_EQ(p.diff_min, -248);
   // beta * scale = 32: 2^31 is capped at 2^31 - 1 -> (2^31 - 1, 31) in the double-rounding
   // build, radius floor(31 * 2^26 / 2^31) = 0: only the row maxima count.
@@ -221,16 +235,21 @@ TEST(LowerElementwiseSoftmax, FloatAndRefusals) {
                   tensor("y", DType::f32, {2, 3}), ops::SoftmaxAttrs{0.5f});
   EXPECT_EQ(params_of<SoftmaxParams>(lower_Softmax(f, 0)).beta, 0.5f);
 
-  auto wrong_out = one_op(OpCode::Softmax, {tensor("x", DType::i8, {4}, 0.1f)}, tensor("y", DType::i8, {4}, 1.0f / 128, -128));
+  auto wrong_out = one_op(OpCode::Softmax, {tensor("x", DType::i8, {4}, 0.1f)},
+                          tensor("y", DType::i8, {4}, 1.0f / 128, -128));
   expect_refused(wrong_out, lower_Softmax, "expected 1/256 and -128");
-  auto wrong_zp = one_op(OpCode::Softmax, {tensor("x", DType::i8, {4}, 0.1f)}, tensor("y", DType::i8, {4}, 1.0f / 256, 0));
+  auto wrong_zp = one_op(OpCode::Softmax, {tensor("x", DType::i8, {4}, 0.1f)},
+                         tensor("y", DType::i8, {4}, 1.0f / 256, 0));
   expect_refused(wrong_zp, lower_Softmax, "expected 1/256 and -128");
   // beta * scale * 2^26 <= 1: QuantizeMultiplierGreaterThanOne would fail in the reference.
-  auto tiny = one_op(OpCode::Softmax, {tensor("x", DType::i8, {4}, 1e-9f)}, tensor("y", DType::i8, {4}, 1.0f / 256, -128));
+  auto tiny = one_op(OpCode::Softmax, {tensor("x", DType::i8, {4}, 1e-9f)},
+                     tensor("y", DType::i8, {4}, 1.0f / 256, -128));
   expect_refused(tiny, lower_Softmax, "too small");
-  auto shape = one_op(OpCode::Softmax, {tensor("x", DType::f32, {4})}, tensor("y", DType::f32, {2, 2}));
+  auto shape =
+      one_op(OpCode::Softmax, {tensor("x", DType::f32, {4})}, tensor("y", DType::f32, {2, 2}));
   expect_refused(shape, lower_Softmax, "must be equal");
-  auto types = one_op(OpCode::Softmax, {tensor("x", DType::f32, {4})}, tensor("y", DType::i8, {4}, 1.0f / 256, -128));
+  auto types = one_op(OpCode::Softmax, {tensor("x", DType::f32, {4})},
+                      tensor("y", DType::i8, {4}, 1.0f / 256, -128));
   expect_refused(types, lower_Softmax, "expected float32");
 }
 
@@ -248,44 +267,54 @@ TEST(LowerElementwiseReshape, DropsShapeInputAndChecksCounts) {
 
   auto bad = one_op(OpCode::Reshape, {tensor("x", DType::f32, {6})}, tensor("y", DType::f32, {4}));
   expect_refused(bad, lower_Reshape, "holds 4 elements");
-  auto retype = one_op(OpCode::Reshape, {tensor("x", DType::f32, {6})}, tensor("y", DType::i8, {6}, 1.0f));
+  auto retype =
+      one_op(OpCode::Reshape, {tensor("x", DType::f32, {6})}, tensor("y", DType::i8, {6}, 1.0f));
   expect_refused(retype, lower_Reshape, "element type");
 }
 
 TEST(LowerElementwiseQuantize, FloatAndRequantizeConstants) {
-  auto g = one_op(OpCode::Quantize, {tensor("x", DType::f32, {8})}, tensor("y", DType::i8, {8}, 0.02f, -7));
+  auto g = one_op(OpCode::Quantize, {tensor("x", DType::f32, {8})},
+                  tensor("y", DType::i8, {8}, 0.02f, -7));
   QuantizeParams p = params_of<QuantizeParams>(lower_Quantize(g, 0));
   EXPECT_EQ(p.scale, 0.02f);
   EXPECT_EQ(p.zero_point, -7);
 
   // 0.5 / 1.0: (2^30, 0). 3.0 / 0.75 = 4 = 0.5 * 2^3: (2^30, 3).
-  auto r = one_op(OpCode::Quantize, {tensor("x", DType::i8, {8}, 0.5f, 10)}, tensor("y", DType::i8, {8}, 1.0f, -5));
+  auto r = one_op(OpCode::Quantize, {tensor("x", DType::i8, {8}, 0.5f, 10)},
+                  tensor("y", DType::i8, {8}, 1.0f, -5));
   p = params_of<QuantizeParams>(lower_Quantize(r, 0));
   EXPECT_EQ(p.input_zero_point, 10);
   EXPECT_EQ(p.zero_point, -5);
   EXPECT_EQ(p.multiplier, 1 << 30);
   EXPECT_EQ(p.shift, 0);
-  auto up = one_op(OpCode::Quantize, {tensor("x", DType::i8, {8}, 3.0f)}, tensor("y", DType::i8, {8}, 0.75f));
+  auto up = one_op(OpCode::Quantize, {tensor("x", DType::i8, {8}, 3.0f)},
+                   tensor("y", DType::i8, {8}, 0.75f));
   p = params_of<QuantizeParams>(lower_Quantize(up, 0));
   EXPECT_EQ(p.multiplier, 1 << 30);
   EXPECT_EQ(p.shift, 3);
 
-  auto to_float = one_op(OpCode::Quantize, {tensor("x", DType::f32, {8})}, tensor("y", DType::f32, {8}));
+  auto to_float =
+      one_op(OpCode::Quantize, {tensor("x", DType::f32, {8})}, tensor("y", DType::f32, {8}));
   expect_refused(to_float, lower_Quantize, "expected int8");
-  auto from_int = one_op(OpCode::Quantize, {tensor("x", DType::i32, {8})}, tensor("y", DType::i8, {8}, 1.0f));
+  auto from_int =
+      one_op(OpCode::Quantize, {tensor("x", DType::i32, {8})}, tensor("y", DType::i8, {8}, 1.0f));
   expect_refused(from_int, lower_Quantize, "expected float32 or int8");
 }
 
 TEST(LowerElementwiseDequantize, ConstantsAndRefusals) {
-  auto g = one_op(OpCode::Dequantize, {tensor("x", DType::i8, {8}, 0.125f, 9)}, tensor("y", DType::f32, {8}));
+  auto g = one_op(OpCode::Dequantize, {tensor("x", DType::i8, {8}, 0.125f, 9)},
+                  tensor("y", DType::f32, {8}));
   const auto p = params_of<DequantizeParams>(lower_Dequantize(g, 0));
   EXPECT_EQ(p.scale, 0.125f);
   EXPECT_EQ(p.zero_point, 9);
-  auto from_float = one_op(OpCode::Dequantize, {tensor("x", DType::f32, {8})}, tensor("y", DType::f32, {8}));
+  auto from_float =
+      one_op(OpCode::Dequantize, {tensor("x", DType::f32, {8})}, tensor("y", DType::f32, {8}));
   expect_refused(from_float, lower_Dequantize, "expected int8");
-  auto to_int = one_op(OpCode::Dequantize, {tensor("x", DType::i8, {8}, 1.0f)}, tensor("y", DType::i8, {8}, 1.0f));
+  auto to_int = one_op(OpCode::Dequantize, {tensor("x", DType::i8, {8}, 1.0f)},
+                       tensor("y", DType::i8, {8}, 1.0f));
   expect_refused(to_int, lower_Dequantize, "expected float32");
-  auto zero_scale = one_op(OpCode::Dequantize, {tensor("x", DType::i8, {8}, 1.0f)}, tensor("y", DType::f32, {8}));
+  auto zero_scale =
+      one_op(OpCode::Dequantize, {tensor("x", DType::i8, {8}, 1.0f)}, tensor("y", DType::f32, {8}));
   zero_scale.tensors[0].quant.scale = {0.0f};
   expect_refused(zero_scale, lower_Dequantize, "positive finite");
 }

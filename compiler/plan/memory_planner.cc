@@ -67,7 +67,8 @@ std::vector<std::vector<size_t>> interference(const std::vector<Buffer>& buffers
 
 // Start offsets [lo, hi) at which buffer x (size sx) may not be placed, given buffer y
 // placed at `y` (size sy) whose lifetime overlaps x's.
-std::pair<int64_t, int64_t> forbidden_starts(int64_t sx, int64_t y, int64_t sy, const PairRule& rule) {
+std::pair<int64_t, int64_t> forbidden_starts(int64_t sx, int64_t y, int64_t sy,
+                                             const PairRule& rule) {
   int64_t lo = y - sx + 1, hi = y + sy;  // any overlap
   if (rule.present) {
     if (rule.i_is_input)  // x - y >= gap is fine
@@ -130,7 +131,8 @@ MemoryPlan plan_memory(const std::vector<Buffer>& buffers, uint32_t alignment,
       },
       // largest size x lifetime area first
       [](const Buffer& a, const Buffer& b) {
-        return uint64_t{a.size} * (a.last - a.first + 1) > uint64_t{b.size} * (b.last - b.first + 1);
+        return uint64_t{a.size} * (a.last - a.first + 1) >
+               uint64_t{b.size} * (b.last - b.first + 1);
       },
       // in order of first use, largest first among equals
       [](const Buffer& a, const Buffer& b) {

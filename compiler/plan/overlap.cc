@@ -4,10 +4,12 @@
 
 namespace tinyforge::plan {
 
-int64_t window_gap(const std::vector<int32_t>& in_nhwc, const std::vector<int32_t>& out_nhwc, int32_t stride_h,
-                   int32_t stride_w, int32_t pad_top, int32_t pad_left, WriteOrder order) {
+int64_t window_gap(const std::vector<int32_t>& in_nhwc, const std::vector<int32_t>& out_nhwc,
+                   int32_t stride_h, int32_t stride_w, int32_t pad_top, int32_t pad_left,
+                   WriteOrder order) {
   const int64_t in_h = in_nhwc[1], in_w = in_nhwc[2], in_c = in_nhwc[3];
-  const int64_t batches = out_nhwc[0], out_h = out_nhwc[1], out_w = out_nhwc[2], out_c = out_nhwc[3];
+  const int64_t batches = out_nhwc[0], out_h = out_nhwc[1], out_w = out_nhwc[2],
+                out_c = out_nhwc[3];
   const int64_t rows = batches * out_h;  // output rows over all batches
   // First input byte output pixel (row r over all batches, column x) reads.
   auto first = [&](int64_t r, int64_t x) {

@@ -25,8 +25,9 @@ enum class WriteOrder {
 // A windowed op over NHWC tensors (conv, depthwise conv, pool): output pixel (y, x) reads
 // input rows from y * stride_h - pad_top and columns from x * stride_w - pad_left (clipped
 // at 0) on.
-int64_t window_gap(const std::vector<int32_t>& in_nhwc, const std::vector<int32_t>& out_nhwc, int32_t stride_h,
-                   int32_t stride_w, int32_t pad_top, int32_t pad_left, WriteOrder order);
+int64_t window_gap(const std::vector<int32_t>& in_nhwc, const std::vector<int32_t>& out_nhwc,
+                   int32_t stride_h, int32_t stride_w, int32_t pad_top, int32_t pad_left,
+                   WriteOrder order);
 
 // Rows of `in_row` input bytes -> rows of `out_row` output bytes (fully connected; element-
 // wise ops with in_row == out_row == 1).

@@ -16,18 +16,21 @@ TEST(Overlap, PointwiseConvOfEqualWidthRunsFullyInPlace) {
   // 1x1, stride 1: pixel u is written after it was read; the next read is pixel u + 1.
   EXPECT_EQ(window_gap({1, 5, 5, 64}, {1, 5, 5, 64}, 1, 1, 0, 0, WriteOrder::after_unit_reads), 0);
   // Twice as many output channels: the input must start where the output's second half does.
-  EXPECT_EQ(window_gap({1, 4, 4, 8}, {1, 4, 4, 16}, 1, 1, 0, 0, WriteOrder::after_unit_reads), 15 * 8);
+  EXPECT_EQ(window_gap({1, 4, 4, 8}, {1, 4, 4, 16}, 1, 1, 0, 0, WriteOrder::after_unit_reads),
+            15 * 8);
 }
 
 TEST(Overlap, DepthwiseRowBufferMakes3x3Stride1InPlace) {
   // Row y is written back once row y + 1 was computed; later reads start at row y + 1.
-  EXPECT_EQ(window_gap({1, 25, 5, 64}, {1, 25, 5, 64}, 1, 1, 1, 1, WriteOrder::row_after_next_row), 0);
+  EXPECT_EQ(window_gap({1, 25, 5, 64}, {1, 25, 5, 64}, 1, 1, 1, 1, WriteOrder::row_after_next_row),
+            0);
   // Writing while still reading the window (interleaved) needs a window's rows of headroom.
-  EXPECT_EQ(window_gap({1, 6, 4, 2}, {1, 6, 4, 2}, 1, 1, 1, 1, WriteOrder::interleaved), (4 + 2) * 2);
+  EXPECT_EQ(window_gap({1, 6, 4, 2}, {1, 6, 4, 2}, 1, 1, 1, 1, WriteOrder::interleaved),
+            (4 + 2) * 2);
 }
 
 TEST(Overlap, RowGapsOfFullyConnectedAndElementwise) {
-  EXPECT_EQ(row_gap(1, 640, 128, WriteOrder::interleaved), 128);  // outputs while reading the row
+  EXPECT_EQ(row_gap(1, 640, 128, WriteOrder::interleaved), 128);   // outputs while reading the row
   EXPECT_EQ(row_gap(100, 1, 1, WriteOrder::after_unit_reads), 0);  // element-wise: in place
   EXPECT_EQ(row_gap(1, 1, 1, WriteOrder::after_unit_reads), kAnyGap);
 }

@@ -9,7 +9,9 @@ namespace {
 
 int32_t ceil_div(int32_t a, int32_t b) { return (a + b - 1) / b; }
 
-uint32_t byte(int32_t v) { return static_cast<uint32_t>(static_cast<uint8_t>(static_cast<int8_t>(v))); }
+uint32_t byte(int32_t v) {
+  return static_cast<uint32_t>(static_cast<uint8_t>(static_cast<int8_t>(v)));
+}
 
 // The two words of group g for channels A and B (rows of `k` elements; B may be absent).
 void dual_words(const int8_t* a, const int8_t* b, int32_t k, int32_t g, uint32_t out[2]) {
@@ -49,11 +51,14 @@ std::vector<int32_t> pack_conv_filter(const std::vector<int8_t>& filter, int32_t
   return words;
 }
 
-std::vector<int32_t> pack_fc_filter(const std::vector<int8_t>& filter, int32_t units, int32_t depth) {
+std::vector<int32_t> pack_fc_filter(const std::vector<int8_t>& filter, int32_t units,
+                                    int32_t depth) {
   const int32_t groups = ceil_div(depth, 4);
   std::vector<int32_t> words;
   words.reserve(static_cast<size_t>(ceil_div(units, kFcUnitsPerRow)) * kFcUnitsPerRow * groups);
-  auto row = [&](int32_t u) { return u < units ? filter.data() + static_cast<size_t>(u) * depth : nullptr; };
+  auto row = [&](int32_t u) {
+    return u < units ? filter.data() + static_cast<size_t>(u) * depth : nullptr;
+  };
   static const int8_t kZeros[4] = {0, 0, 0, 0};
   for (int32_t u = 0; u < units; u += kFcUnitsPerRow) {
     for (int32_t g = 0; g < groups; ++g) {
@@ -61,8 +66,10 @@ std::vector<int32_t> pack_fc_filter(const std::vector<int8_t>& filter, int32_t u
         const int8_t* a = row(u + 2 * pair);
         const int8_t* b = row(u + 2 * pair + 1);
         uint32_t w[2] = {0, 0};
-        if (a != nullptr) dual_words(a, b, depth, g, w);
-        else dual_words(kZeros, nullptr, 0, 0, w);
+        if (a != nullptr)
+          dual_words(a, b, depth, g, w);
+        else
+          dual_words(kZeros, nullptr, 0, 0, w);
         words.push_back(static_cast<int32_t>(w[0]));
         words.push_back(static_cast<int32_t>(w[1]));
       }
@@ -71,7 +78,8 @@ std::vector<int32_t> pack_fc_filter(const std::vector<int8_t>& filter, int32_t u
   return words;
 }
 
-std::vector<int32_t> pack_depthwise_filter(const std::vector<int8_t>& filter, int32_t taps, int32_t channels) {
+std::vector<int32_t> pack_depthwise_filter(const std::vector<int8_t>& filter, int32_t taps,
+                                           int32_t channels) {
   std::vector<int32_t> words;
   auto at = [&](int32_t t, int32_t c) -> int32_t {
     return c < channels ? filter[static_cast<size_t>(t) * channels + c] : 0;
@@ -111,8 +119,8 @@ int32_t multiply_by_quantized_multiplier(int32_t x, int32_t multiplier, int32_t 
   return (high >> right) + (remainder > threshold ? 1 : 0);
 }
 
-std::vector<int64_t> accumulator_spreads(const std::vector<int8_t>& weights, int32_t channels, int32_t per_channel,
-                                         int64_t x_max) {
+std::vector<int64_t> accumulator_spreads(const std::vector<int8_t>& weights, int32_t channels,
+                                         int32_t per_channel, int64_t x_max) {
   std::vector<int64_t> spread(static_cast<size_t>(channels), 0);
   for (int32_t c = 0; c < channels; ++c)
     for (int32_t k = 0; k < per_channel; ++k)
@@ -135,15 +143,19 @@ struct ChannelForm {
 
 // How channel (multiplier, shift) with accumulators in [bias - spread, bias + spread] can
 // be requantized.
-ChannelForm channel_form(int32_t bias, int32_t multiplier, int32_t shift, int32_t zero_point, int64_t spread) {
+ChannelForm channel_form(int32_t bias, int32_t multiplier, int32_t shift, int32_t zero_point,
+                         int64_t spread) {
   const int64_t lo = int64_t{bias} - spread, hi = int64_t{bias} + spread;
   const bool no_wrap = lo >= INT32_MIN && hi <= INT32_MAX;
   // MultiplyByQuantizedMultiplier is non-decreasing in its input for a multiplier >= 0
   // as long as the left shift does not wrap: equal ends mean one value throughout.
   const int left = shift > 0 ? std::min(shift, 31) : 0;
-  if (no_wrap && multiplier >= 0 && lo >= -(int64_t{1} << (31 - left)) && hi < (int64_t{1} << (31 - left))) {
-    const int32_t z_lo = multiply_by_quantized_multiplier(static_cast<int32_t>(lo), multiplier, shift);
-    const int32_t z_hi = multiply_by_quantized_multiplier(static_cast<int32_t>(hi), multiplier, shift);
+  if (no_wrap && multiplier >= 0 && lo >= -(int64_t{1} << (31 - left)) &&
+      hi < (int64_t{1} << (31 - left))) {
+    const int32_t z_lo =
+        multiply_by_quantized_multiplier(static_cast<int32_t>(lo), multiplier, shift);
+    const int32_t z_hi =
+        multiply_by_quantized_multiplier(static_cast<int32_t>(hi), multiplier, shift);
     if (z_lo == z_hi) return {ChannelForm::constant, std::clamp(z_lo + zero_point, -256, 256)};
   }
   if (fast_requant_ok(multiplier, shift)) return {ChannelForm::fast};
@@ -157,7 +169,8 @@ ChannelForm channel_form(int32_t bias, int32_t multiplier, int32_t shift, int32_
 
 }  // namespace
 
-ChannelRecords make_channel_records(const std::vector<int32_t>& bias, const std::vector<int32_t>& multiplier,
+ChannelRecords make_channel_records(const std::vector<int32_t>& bias,
+                                    const std::vector<int32_t>& multiplier,
                                     const std::vector<int32_t>& shift, int32_t output_zero_point,
                                     const std::vector<int64_t>& spread) {
   ChannelRecords r;
@@ -177,7 +190,8 @@ ChannelRecords make_channel_records(const std::vector<int32_t>& bias, const std:
       r.words.insert(r.words.end(), {0, 1, 2 * forms[c].value + 1});
     } else {
       const int32_t e = -shift[c];
-      r.words.insert(r.words.end(), {multiplier[c], e, (1 << (e - 1)) + output_zero_point * (1 << e)});
+      r.words.insert(r.words.end(),
+                     {multiplier[c], e, (1 << (e - 1)) + output_zero_point * (1 << e)});
     }
   }
   return r;
@@ -193,14 +207,16 @@ AddTable make_add_table(const AddParams& p) {
     const int32_t shift = input == 0 ? p.input1_shift : p.input2_shift;
     int64_t largest = 0;
     for (int32_t v = -128; v < 128; ++v) {
-      const int32_t shifted = static_cast<int32_t>(static_cast<uint32_t>(v + offset) << (p.left_shift & 31));
+      const int32_t shifted =
+          static_cast<int32_t>(static_cast<uint32_t>(v + offset) << (p.left_shift & 31));
       const int32_t scaled = multiply_by_quantized_multiplier(shifted, multiplier, shift);
       t.words[static_cast<size_t>(256 * input + v + 128)] = scaled;
       largest = std::max<int64_t>(largest, std::llabs(scaled));
     }
     bound += largest;
   }
-  const bool fast = bound < (int64_t{1} << 30) && fast_requant_ok(p.output_multiplier, p.output_shift);
+  const bool fast =
+      bound < (int64_t{1} << 30) && fast_requant_ok(p.output_multiplier, p.output_shift);
   t.mode = fast ? RequantMode::fast : RequantMode::exact;
   int32_t* stage = t.words.data() + kAddTableStage;
   stage[0] = 0;

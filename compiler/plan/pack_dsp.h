@@ -18,10 +18,12 @@ bool dual_packable(const std::vector<int8_t>& weights);
 std::vector<int32_t> pack_conv_filter(const std::vector<int8_t>& filter, int32_t oc, int32_t k);
 
 // FullyConnectedDsp filter words from a filter [units][depth].
-std::vector<int32_t> pack_fc_filter(const std::vector<int8_t>& filter, int32_t units, int32_t depth);
+std::vector<int32_t> pack_fc_filter(const std::vector<int8_t>& filter, int32_t units,
+                                    int32_t depth);
 
 // DepthwiseConv2DDsp filter pairs from a filter [taps][channels] (TFLite [1,FH,FW,C]).
-std::vector<int32_t> pack_depthwise_filter(const std::vector<int8_t>& filter, int32_t taps, int32_t channels);
+std::vector<int32_t> pack_depthwise_filter(const std::vector<int8_t>& filter, int32_t taps,
+                                           int32_t channels);
 
 // Output-stage records for per-channel bias, multiplier and TFLite shift, and the mode the
 // kernel must use: fast whenever every channel allows it (packed.h), else exact.
@@ -35,7 +37,8 @@ struct ChannelRecords {
   std::vector<int32_t> words;  // [channels][4]
   RequantMode mode = RequantMode::exact;
 };
-ChannelRecords make_channel_records(const std::vector<int32_t>& bias, const std::vector<int32_t>& multiplier,
+ChannelRecords make_channel_records(const std::vector<int32_t>& bias,
+                                    const std::vector<int32_t>& multiplier,
                                     const std::vector<int32_t>& shift, int32_t output_zero_point,
                                     const std::vector<int64_t>& spread);
 
@@ -47,8 +50,8 @@ bool fast_requant_ok(int32_t multiplier, int32_t shift);
 int32_t dual_run_groups(const std::vector<int64_t>& spreads, int32_t groups);
 
 // Bound of |sum(w * x)| per channel for |x| <= x_max (weights row-major, `per_channel` each).
-std::vector<int64_t> accumulator_spreads(const std::vector<int8_t>& weights, int32_t channels, int32_t per_channel,
-                                         int64_t x_max);
+std::vector<int64_t> accumulator_spreads(const std::vector<int8_t>& weights, int32_t channels,
+                                         int32_t per_channel, int64_t x_max);
 
 // TFLite's MultiplyByQuantizedMultiplier (the reference's arithmetic, wrapping shifts).
 int32_t multiply_by_quantized_multiplier(int32_t x, int32_t multiplier, int32_t shift);

@@ -45,7 +45,8 @@ TEST(PackDsp, DualWordsHoldAPlus256BInEveryLane) {
 TEST(PackDsp, FullyConnectedRowsAreThreeDualPairsPerGroup) {
   const int32_t units = 8, depth = 5;
   std::vector<int8_t> w(static_cast<size_t>(units) * depth);
-  for (size_t i = 0; i < w.size(); ++i) w[i] = static_cast<int8_t>(static_cast<int>(i * 37 % 255) - 127);
+  for (size_t i = 0; i < w.size(); ++i)
+    w[i] = static_cast<int8_t>(static_cast<int>(i * 37 % 255) - 127);
   const std::vector<int32_t> words = pack_fc_filter(w, units, depth);
   const int32_t groups = 2, row_words = kFcUnitsPerRow * groups;
   ASSERT_EQ(words.size(), static_cast<size_t>(2 * row_words));
@@ -83,7 +84,8 @@ TEST(PackDsp, DepthwisePairsMatchSxtb16Lanes) {
 // The fast output stage (packed.h), in plain C++, for a record of make_channel_records.
 int32_t fast_stage(int32_t a, const int32_t* record) {
   const int64_t doubled = std::clamp<int64_t>(2 * int64_t{a}, INT32_MIN, INT32_MAX);
-  const int32_t y = static_cast<int32_t>(record[3] + ((doubled * record[1] + (int64_t{1} << 31)) >> 32));
+  const int32_t y =
+      static_cast<int32_t>(record[3] + ((doubled * record[1] + (int64_t{1} << 31)) >> 32));
   const int32_t t = static_cast<int32_t>(static_cast<uint32_t>(y) + (a < 0 ? 0xFFFFFFFFu : 0u));
   return t >> record[2];
 }
@@ -94,9 +96,11 @@ TEST(PackDsp, FastStageEqualsTheReferenceWhereSelected) {
   int fast_channels = 0, constant_channels = 0;
   for (int trial = 0; trial < 4000; ++trial) {
     const int32_t zp = static_cast<int32_t>(rng() % 256) - 128;
-    const int32_t multiplier = trial % 50 == 0 ? 0 : static_cast<int32_t>((1u << 30) + rng() % (1u << 30));
+    const int32_t multiplier =
+        trial % 50 == 0 ? 0 : static_cast<int32_t>((1u << 30) + rng() % (1u << 30));
     const int32_t shift = -static_cast<int32_t>(rng() % 32);  // 0 .. -31
-    const int32_t bias = trial % 7 == 0 ? static_cast<int32_t>(rng()) : static_cast<int32_t>(rng() % 200001) - 100000;
+    const int32_t bias = trial % 7 == 0 ? static_cast<int32_t>(rng())
+                                        : static_cast<int32_t>(rng() % 200001) - 100000;
     const int64_t spread = rng() % 5000000;
     const ChannelRecords r = make_channel_records({bias}, {multiplier}, {shift}, zp, {spread});
     if (r.mode != RequantMode::fast) continue;
@@ -116,14 +120,17 @@ TEST(PackDsp, FastStageEqualsTheReferenceWhereSelected) {
 
 TEST(PackDsp, ShiftsOfTwentyAndLessAreFastForAnyAccumulator) {
   for (int32_t shift = -20; shift <= -1; ++shift) {
-    const ChannelRecords r = make_channel_records({0}, {(1 << 30) + 12345}, {shift}, 3, {int64_t{1} << 40});
+    const ChannelRecords r =
+        make_channel_records({0}, {(1 << 30) + 12345}, {shift}, 3, {int64_t{1} << 40});
     EXPECT_EQ(r.mode, RequantMode::fast);
-    for (int32_t a : {INT32_MIN, INT32_MIN + 1, -(1 << 30), (1 << 30) - 1, 1 << 30, INT32_MAX, -7, 0, 7})
+    for (int32_t a :
+         {INT32_MIN, INT32_MIN + 1, -(1 << 30), (1 << 30) - 1, 1 << 30, INT32_MAX, -7, 0, 7})
       EXPECT_EQ(clamp8(fast_stage(a, r.words.data())),
                 clamp8(multiply_by_quantized_multiplier(a, (1 << 30) + 12345, shift) + 3))
           << a << " " << shift;
   }
-  EXPECT_EQ(make_channel_records({0}, {1 << 30}, {2}, 0, {1000}).mode, RequantMode::exact);  // left shift
+  EXPECT_EQ(make_channel_records({0}, {1 << 30}, {2}, 0, {1000}).mode,
+            RequantMode::exact);  // left shift
 }
 
 TEST(PackDsp, AddTableHoldsTheRescaledInputs) {
@@ -140,8 +147,10 @@ TEST(PackDsp, AddTableHoldsTheRescaledInputs) {
   const AddTable t = make_add_table(p);
   ASSERT_EQ(t.words.size(), static_cast<size_t>(kAddTableWords));
   for (int32_t v : {-128, -1, 0, 77, 127}) {
-    EXPECT_EQ(t.words[v + 128], multiply_by_quantized_multiplier((v + 5) * (1 << 20), p.input1_multiplier, -1));
-    EXPECT_EQ(t.words[256 + v + 128], multiply_by_quantized_multiplier((v - 3) * (1 << 20), p.input2_multiplier, 0));
+    EXPECT_EQ(t.words[v + 128],
+              multiply_by_quantized_multiplier((v + 5) * (1 << 20), p.input1_multiplier, -1));
+    EXPECT_EQ(t.words[256 + v + 128],
+              multiply_by_quantized_multiplier((v - 3) * (1 << 20), p.input2_multiplier, 0));
   }
   EXPECT_EQ(t.mode, RequantMode::fast);
   EXPECT_EQ(t.words[kAddTableStage + 2], 19);

@@ -25,9 +25,9 @@ struct PlanTensor {
 
 struct PlanOp {
   OpCode op;
-  std::vector<uint16_t> inputs;   // plan tensor indices, kNoTensor for absent
+  std::vector<uint16_t> inputs;  // plan tensor indices, kNoTensor for absent
   std::vector<uint16_t> outputs;
-  std::vector<uint8_t> params;    // the op's params struct, byte for byte
+  std::vector<uint8_t> params;  // the op's params struct, byte for byte
   uint32_t scratch_size = 0;
   uint32_t scratch_offset = 0;
   std::string name;
@@ -40,7 +40,8 @@ struct Plan {
   uint32_t arena_size = 0;
 };
 
-template <typename Params> std::vector<uint8_t> params_bytes(const Params& p) {
+template <typename Params>
+std::vector<uint8_t> params_bytes(const Params& p) {
   std::vector<uint8_t> b(sizeof(Params));
   std::memcpy(b.data(), &p, sizeof(Params));
   return b;

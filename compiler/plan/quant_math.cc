@@ -42,8 +42,11 @@ ClampRange activation_range_int8(ir::Activation act, float scale, int32_t zero_p
   };
   ClampRange r{qmin, qmax};
   switch (act) {
-    case ir::Activation::none: break;
-    case ir::Activation::relu: r.min = std::max(qmin, quantize(0.0f)); break;
+    case ir::Activation::none:
+      break;
+    case ir::Activation::relu:
+      r.min = std::max(qmin, quantize(0.0f));
+      break;
     case ir::Activation::relu6:
       r.min = std::max(qmin, quantize(0.0f));
       r.max = std::min(qmax, quantize(6.0f));
@@ -59,10 +62,14 @@ ClampRange activation_range_int8(ir::Activation act, float scale, int32_t zero_p
 FloatRange activation_range_float(ir::Activation act) {
   const float inf = std::numeric_limits<float>::infinity();
   switch (act) {
-    case ir::Activation::none: return {-inf, inf};
-    case ir::Activation::relu: return {0.0f, inf};
-    case ir::Activation::relu6: return {0.0f, 6.0f};
-    case ir::Activation::relu_n1_to_1: return {-1.0f, 1.0f};
+    case ir::Activation::none:
+      return {-inf, inf};
+    case ir::Activation::relu:
+      return {0.0f, inf};
+    case ir::Activation::relu6:
+      return {0.0f, 6.0f};
+    case ir::Activation::relu_n1_to_1:
+      return {-1.0f, 1.0f};
   }
   return {-inf, inf};
 }

@@ -193,8 +193,7 @@ class Pruner {
           return std::nullopt;
         }
         case ir::ChannelRule::depthwise:
-          if (!channels_last)
-            return fmt::format("{} filters a flattened tensor", g_.node_label(c));
+          if (!channels_last) return fmt::format("{} filters a flattened tensor", g_.node_label(c));
           if (const char* why = ops::host_op(n.op).blocks_channels(n))
             return fmt::format("{} {}", g_.node_label(c), why);
           if (Refusal r = weight_refusal(c, n.inputs.at(1))) return r;
@@ -267,7 +266,8 @@ class Pruner {
 ChannelPruneResult prune_channels(ir::Graph& graph, double sparsity,
                                   const std::function<void(const std::string&)>& log) {
   if (!(sparsity >= 0.0 && sparsity < 1.0))
-    throw tinyforge::Error(fmt::format("sparsity {} is out of range; expected 0 <= S < 1", sparsity));
+    throw tinyforge::Error(
+        fmt::format("sparsity {} is out of range; expected 0 <= S < 1", sparsity));
   graph.check();
   ChannelPruneResult result;
   result.kept_channels.resize(graph.nodes.size());

@@ -60,7 +60,8 @@ void set_zero(ir::Tensor& t, int64_t i) {
 
 int64_t prune_unstructured(ir::Graph& graph, double sparsity, const LogFn& log) {
   if (!(sparsity >= 0.0 && sparsity < 1.0))
-    throw tinyforge::Error(fmt::format("sparsity {} is out of range; expected 0 <= S < 1", sparsity));
+    throw tinyforge::Error(
+        fmt::format("sparsity {} is out of range; expected 0 <= S < 1", sparsity));
   int64_t zeroed = 0;
   for (int w : weight_tensors(graph)) {
     ir::Tensor& t = graph.tensors[static_cast<size_t>(w)];

@@ -2,11 +2,10 @@
 // and exactness when the removed channels were dead anyway), and the least-squares refit.
 #include <gtest/gtest.h>
 
-#include "expect_error.h"
-
 #include <cmath>
 #include <cstring>
 
+#include "expect_error.h"
 #include "ir/metrics.h"
 #include "ir_test_graphs.h"
 #include "plan/build_plan.h"

@@ -249,7 +249,7 @@ class Refitter {
         node < kept_.size() && !kept_[node].empty() ? &kept_[node] : nullptr;
     if (kept && kept->size() != static_cast<size_t>(l.out_channels))
       throw tinyforge::Error(fmt::format("{}: {} kept channels listed for {} output channels",
-                                  pruned_.node_label(node), kept->size(), l.out_channels));
+                                         pruned_.node_label(node), kept->size(), l.out_channels));
     const size_t dim = static_cast<size_t>(l.k) + 1;
     quantize::GraphProbe pruned_probe(pruned_);
     const size_t p_slot = slot_of(pruned_probe, n.inputs[0]);

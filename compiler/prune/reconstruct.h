@@ -25,10 +25,9 @@
 namespace tinyforge::prune {
 
 // `pruned` and `dense` must have the same nodes (pruned = dense with weights set to zero,
-// or channels removed). Refits `pruned` in place. Throws tinyforge::Error for non-float layers or graphs
-// that do not match.
-// ridge <= 0: chosen per layer from 1e-4 .. 1 by the error on every fifth calibration
-// case held out (then refitted on all cases); with fewer than 5 cases, 1e-3.
+// or channels removed). Refits `pruned` in place. Throws tinyforge::Error for non-float layers or
+// graphs that do not match. ridge <= 0: chosen per layer from 1e-4 .. 1 by the error on every fifth
+// calibration case held out (then refitted on all cases); with fewer than 5 cases, 1e-3.
 constexpr double kDefaultRidge = 0;
 
 // After structured pruning, `kept_channels` (ChannelPruneResult::kept_channels) maps each

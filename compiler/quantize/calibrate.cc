@@ -21,21 +21,25 @@ void check_float_samples(const std::string& label, const std::vector<uint8_t>& b
   for (size_t k = 0; k < n; ++k) {
     float v;
     std::memcpy(&v, bytes.data() + 4 * k, 4);
-    const auto where = [&] { return fmt::format("case {}, element {}", k / per_case, k % per_case); };
+    const auto where = [&] {
+      return fmt::format("case {}, element {}", k / per_case, k % per_case);
+    };
     if (!std::isfinite(v))
-      throw tinyforge::Error(fmt::format("{}: {} at {} (calibration data must be finite float32)", label,
-                                  v, where()));
+      throw tinyforge::Error(
+          fmt::format("{}: {} at {} (calibration data must be finite float32)", label, v, where()));
     if (std::fabs(v) > 1e30f || std::fpclassify(v) == FP_SUBNORMAL)
-      throw tinyforge::Error(fmt::format("{}: {:g} at {} does not look like float32 data (the file must "
-                                  "hold float32 tensors, as the model input)",
-                                  label, v, where()));
+      throw tinyforge::Error(
+          fmt::format("{}: {:g} at {} does not look like float32 data (the file must "
+                      "hold float32 tensors, as the model input)",
+                      label, v, where()));
     if (k == 0) first = v;
     all_equal = all_equal && v == first;
   }
   if (all_equal)
-    throw tinyforge::Error(fmt::format("{}: all {} values are {:g}, a degenerate range (give real input "
-                                "samples)",
-                                label, n, first));
+    throw tinyforge::Error(
+        fmt::format("{}: all {} values are {:g}, a degenerate range (give real input "
+                    "samples)",
+                    label, n, first));
 }
 
 }  // namespace
@@ -45,8 +49,9 @@ CalibrationSet make_calibration_set(const ir::Graph& graph,
                                     const std::vector<std::string>& names) {
   const std::vector<uint32_t> bytes = input_tensor_bytes(graph);
   if (inputs.size() != bytes.size())
-    throw tinyforge::Error(fmt::format("{}: the model has {} input(s), {} calibration file(s) given",
-                                graph.source, bytes.size(), inputs.size()));
+    throw tinyforge::Error(
+        fmt::format("{}: the model has {} input(s), {} calibration file(s) given", graph.source,
+                    bytes.size(), inputs.size()));
   CalibrationSet set;
   for (size_t i = 0; i < inputs.size(); ++i) {
     const std::string label = i < names.size() ? names[i] : fmt::format("calibration input {}", i);

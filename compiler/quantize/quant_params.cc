@@ -35,8 +35,8 @@ struct AxisLayout {
 };
 AxisLayout axis_layout(const ir::Tensor& w, int axis) {
   if (axis < 0 || axis >= static_cast<int>(w.shape.size()))
-    throw tinyforge::Error(fmt::format("tensor '{}' has rank {}; cannot quantize along axis {}", w.name,
-                                w.shape.size(), axis));
+    throw tinyforge::Error(fmt::format("tensor '{}' has rank {}; cannot quantize along axis {}",
+                                       w.name, w.shape.size(), axis));
   AxisLayout l;
   l.channels = w.shape[static_cast<size_t>(axis)];
   for (size_t d = static_cast<size_t>(axis) + 1; d < w.shape.size(); ++d) l.inner *= w.shape[d];
@@ -92,8 +92,8 @@ void fit_bias_range(const ir::Tensor* bias, float input_scale, std::vector<float
   if (bias == nullptr) return;
   require_float_constant(*bias, "bias");
   if (scales.size() != 1 && bias->elements() != static_cast<int64_t>(scales.size()))
-    throw tinyforge::Error(fmt::format("bias '{}' has {} elements for {} output channels", bias->name,
-                                bias->elements(), scales.size()));
+    throw tinyforge::Error(fmt::format("bias '{}' has {} elements for {} output channels",
+                                       bias->name, bias->elements(), scales.size()));
   for (int64_t c = 0; c < bias->elements(); ++c) {
     float& scale = scales[scales.size() == 1 ? 0 : static_cast<size_t>(c)];
     const double b = std::abs(static_cast<double>(bias->at<float>(c)));
@@ -127,7 +127,7 @@ ir::Tensor quantize_bias(const ir::Tensor& b, float input_scale, const std::vect
   require_float_constant(b, "bias");
   if (scales.size() != 1 && b.elements() != static_cast<int64_t>(scales.size()))
     throw tinyforge::Error(fmt::format("bias '{}' has {} elements for {} output channels", b.name,
-                                b.elements(), scales.size()));
+                                       b.elements(), scales.size()));
   ir::Tensor q = b;
   q.type = DType::i32;
   q.quant = ir::Quant{};

@@ -3,10 +3,10 @@
 
 #include <gtest/gtest.h>
 
-#include "expect_error.h"
-
 #include <cmath>
 #include <cstring>
+
+#include "expect_error.h"
 
 namespace tinyforge::quantize {
 namespace {
@@ -99,7 +99,8 @@ TEST(QuantParams, RefusesNonFloatWeights) {
   ir::Tensor w = float_constant({1}, {1.0f});
   w.type = DType::i32;
   EXPECT_ERROR(weight_scales(w, 0), tinyforge::Error, "is not a float32 constant");
-  EXPECT_ERROR(weight_scales(float_constant({2}, {1, 2}), 1), tinyforge::Error, "has rank 1; cannot quantize along axis 1");  // axis past rank
+  EXPECT_ERROR(weight_scales(float_constant({2}, {1, 2}), 1), tinyforge::Error,
+               "has rank 1; cannot quantize along axis 1");  // axis past rank
 }
 
 }  // namespace

@@ -41,8 +41,9 @@ void require_float_graph(const ir::Graph& g) {
                       g.node_label(i)));
     for (int t : n.outputs)
       if (type(t) != DType::f32)
-        throw tinyforge::Error(fmt::format("{}: {}: output '{}' is {}; expected a float32 model", g.source,
-                                    g.node_label(i), name(t), dtype_name(type(t))));
+        throw tinyforge::Error(fmt::format("{}: {}: output '{}' is {}; expected a float32 model",
+                                           g.source, g.node_label(i), name(t),
+                                           dtype_name(type(t))));
   }
 }
 
@@ -147,8 +148,7 @@ class Rewriter {
   }
 
   // Node n of the source graph (its attributes kept) over other tensors.
-  void copy_node(const ir::Node& n, std::vector<int> inputs, std::vector<int> outputs,
-                 int origin) {
+  void copy_node(const ir::Node& n, std::vector<int> inputs, std::vector<int> outputs, int origin) {
     ir::Node copy = n;
     copy.inputs = std::move(inputs);
     copy.outputs = std::move(outputs);
@@ -188,8 +188,8 @@ class Rewriter {
   int constant_with(int t, const ir::Quant& q) {
     ir::Tensor c = g_.tensors[static_cast<size_t>(t)];
     if (c.type != DType::f32)
-      throw tinyforge::Error(fmt::format("{}: constant '{}' is {}; expected float32", g_.source, c.name,
-                                  dtype_name(c.type)));
+      throw tinyforge::Error(fmt::format("{}: constant '{}' is {}; expected float32", g_.source,
+                                         c.name, dtype_name(c.type)));
     ir::Tensor out = c;
     out.type = DType::i8;
     out.quant = q;
@@ -224,7 +224,7 @@ class Rewriter {
     const ir::Tensor* bias = b >= 0 ? &g_.tensors[static_cast<size_t>(b)] : nullptr;
     if (!w.constant || (bias && !bias->constant))
       throw tinyforge::Error(fmt::format("{}: {}: weights and bias must be constants to quantize",
-                                  g_.source, g_.node_label(i)));
+                                         g_.source, g_.node_label(i)));
     const auto in = static_cast<size_t>(n.inputs[0]);
     const float input_scale = params_[in].scale.at(0);
     std::vector<float> scales = weight_scales(w, axis);
@@ -258,12 +258,10 @@ class Rewriter {
         if (t < 0) {
           inputs.push_back(-1);
         } else if (g_.tensors[static_cast<size_t>(t)].constant) {
-          inputs.push_back(
-              shared_by_inputs
-                  ? constant_with(t, out_params)
-                  : out_.graph.add_tensor(quantize_constant(g_.tensors[static_cast<size_t>(t)])));
-        } else if (shared_by_inputs &&
-                   !same_params(params_[static_cast<size_t>(t)], out_params)) {
+          inputs.push_back(shared_by_inputs ? constant_with(t, out_params)
+                                            : out_.graph.add_tensor(quantize_constant(
+                                                  g_.tensors[static_cast<size_t>(t)])));
+        } else if (shared_by_inputs && !same_params(params_[static_cast<size_t>(t)], out_params)) {
           inputs.push_back(requantized(t, out_params));
         } else {
           inputs.push_back(int8(t));
@@ -302,8 +300,8 @@ class Rewriter {
 Rewritten rewrite(const ir::Graph& graph, const std::vector<TensorCalibration>& calibration,
                   const RewriteOptions& options) {
   if (calibration.size() != graph.tensors.size())
-    throw tinyforge::Error(fmt::format("{}: calibration for {} tensors; the graph has {}", graph.source,
-                                calibration.size(), graph.tensors.size()));
+    throw tinyforge::Error(fmt::format("{}: calibration for {} tensors; the graph has {}",
+                                       graph.source, calibration.size(), graph.tensors.size()));
   graph.check();
   return Rewriter(graph, calibration, options).run();
 }

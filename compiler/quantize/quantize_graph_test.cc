@@ -2,17 +2,16 @@
 // float or int8 I/O), that the result compiles, runs and stays close to float, that it
 // survives the TFLite writer, and its refusals.
 #include "quantize/quantize_graph.h"
-#include "ops/concatenation.h"
 
 #include <gtest/gtest.h>
 
-#include "expect_error.h"
-
 #include <cmath>
 
+#include "expect_error.h"
 #include "export/tflite_writer.h"
 #include "import/tflite/import_tflite.h"
 #include "ir_test_graphs.h"
+#include "ops/concatenation.h"
 #include "quantize/layer_error.h"
 
 namespace tinyforge::quantize {
@@ -194,10 +193,13 @@ TEST(QuantizeGraph, RefusesAnAlreadyQuantizedModel) {
 
 TEST(QuantizeGraph, CalibrationFilesMustHoldWholeTensors) {
   const ir::Graph g = testing::small_float_cnn();
-  EXPECT_ERROR(make_calibration_set(g, {std::vector<uint8_t>(100)}, {"short.bin"}), tinyforge::Error, "100 bytes is not a whole number of 'input' tensors");
-  EXPECT_ERROR(make_calibration_set(g, {}, {}), tinyforge::Error, "1 input(s), 0 calibration file(s)");
+  EXPECT_ERROR(make_calibration_set(g, {std::vector<uint8_t>(100)}, {"short.bin"}),
+               tinyforge::Error, "100 bytes is not a whole number of 'input' tensors");
+  EXPECT_ERROR(make_calibration_set(g, {}, {}), tinyforge::Error,
+               "1 input(s), 0 calibration file(s)");
   EXPECT_ERROR(make_calibration_set(
-                   g, {testing::random_floats(128, 1), testing::random_floats(128, 1)}, {"a", "b"}), tinyforge::Error, "1 input(s), 2 calibration file(s)");
+                   g, {testing::random_floats(128, 1), testing::random_floats(128, 1)}, {"a", "b"}),
+               tinyforge::Error, "1 input(s), 2 calibration file(s)");
   try {
     make_calibration_set(g, {std::vector<uint8_t>(513)}, {"odd.bin"});
     FAIL();

@@ -3,12 +3,11 @@
 
 #include <gtest/gtest.h>
 
-#include "expect_error.h"
-
 #include <cmath>
 #include <random>
 #include <vector>
 
+#include "expect_error.h"
 #include "ir/graph.h"
 
 namespace tinyforge::quantize {

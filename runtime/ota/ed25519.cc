@@ -24,11 +24,13 @@ constexpr Fe k2D = {{0x26b2f159, 0xebd69b94, 0x8283b156, 0x00e0149a, 0xeef3d130,
                      0x56dffce7, 0x2406d9dc}};
 constexpr Fe kSqrtM1 = {{0x4a0ea0b0, 0xc4ee1b27, 0xad2fe478, 0x2f431806, 0x3dfbd7a7, 0x2b4d0099,
                          0x4fc1df0b, 0x2b832480}};
-constexpr Point kBase = {
-    {{0x8f25d51a, 0xc9562d60, 0x9525a7b2, 0x692cc760, 0xfdd6dc5c, 0xc0a4e231, 0xcd6e53fe, 0x216936d3}},
-    {{0x66666658, 0x66666666, 0x66666666, 0x66666666, 0x66666666, 0x66666666, 0x66666666, 0x66666666}},
-    {{1, 0, 0, 0, 0, 0, 0, 0}},
-    {{0xa5b7dda3, 0x6dde8ab3, 0x775152f5, 0x20f09f80, 0x64abe37d, 0x66ea4e8e, 0xd78b7665, 0x67875f0f}}};
+constexpr Point kBase = {{{0x8f25d51a, 0xc9562d60, 0x9525a7b2, 0x692cc760, 0xfdd6dc5c, 0xc0a4e231,
+                           0xcd6e53fe, 0x216936d3}},
+                         {{0x66666658, 0x66666666, 0x66666666, 0x66666666, 0x66666666, 0x66666666,
+                           0x66666666, 0x66666666}},
+                         {{1, 0, 0, 0, 0, 0, 0, 0}},
+                         {{0xa5b7dda3, 0x6dde8ab3, 0x775152f5, 0x20f09f80, 0x64abe37d, 0x66ea4e8e,
+                           0xd78b7665, 0x67875f0f}}};
 constexpr Fe kOne = {{1, 0, 0, 0, 0, 0, 0, 0}};
 
 // Group order L = 2^252 + 27742317777372353535851937790883648493 (RFC 8032 5.1).
@@ -37,10 +39,12 @@ constexpr uint32_t kL[8] = {0x5cf5d3ed, 0x5812631a, 0xa2f79cd6, 0x14def9de,
 
 // y of the two order-8 points (the other small-order y values are 0, 1 and p-1).
 constexpr uint8_t kOrder8Y[2][32] = {
-    {0x26, 0xe8, 0x95, 0x8f, 0xc2, 0xb2, 0x27, 0xb0, 0x45, 0xc3, 0xf4, 0x89, 0xf2, 0xef, 0x98, 0xf0,
-     0xd5, 0xdf, 0xac, 0x05, 0xd3, 0xc6, 0x33, 0x39, 0xb1, 0x38, 0x02, 0x88, 0x6d, 0x53, 0xfc, 0x05},
-    {0xc7, 0x17, 0x6a, 0x70, 0x3d, 0x4d, 0xd8, 0x4f, 0xba, 0x3c, 0x0b, 0x76, 0x0d, 0x10, 0x67, 0x0f,
-     0x2a, 0x20, 0x53, 0xfa, 0x2c, 0x39, 0xcc, 0xc6, 0x4e, 0xc7, 0xfd, 0x77, 0x92, 0xac, 0x03, 0x7a},
+    {0x26, 0xe8, 0x95, 0x8f, 0xc2, 0xb2, 0x27, 0xb0, 0x45, 0xc3, 0xf4,
+     0x89, 0xf2, 0xef, 0x98, 0xf0, 0xd5, 0xdf, 0xac, 0x05, 0xd3, 0xc6,
+     0x33, 0x39, 0xb1, 0x38, 0x02, 0x88, 0x6d, 0x53, 0xfc, 0x05},
+    {0xc7, 0x17, 0x6a, 0x70, 0x3d, 0x4d, 0xd8, 0x4f, 0xba, 0x3c, 0x0b,
+     0x76, 0x0d, 0x10, 0x67, 0x0f, 0x2a, 0x20, 0x53, 0xfa, 0x2c, 0x39,
+     0xcc, 0xc6, 0x4e, 0xc7, 0xfd, 0x77, 0x92, 0xac, 0x03, 0x7a},
 };
 
 void load_words(uint32_t w[8], const uint8_t s[32]) {
@@ -70,7 +74,7 @@ bool has_small_order(const uint8_t s[32]) {
     middle_zero = middle_zero && y[i] == 0;
     middle_ones = middle_ones && y[i] == 0xff;
   }
-  if (middle_zero) return y[0] <= 1;                  // 0, 1
+  if (middle_zero) return y[0] <= 1;                     // 0, 1
   if (middle_ones) return y[0] >= 0xec && y[0] <= 0xee;  // p-1, p, p+1
   return false;
 }
@@ -126,16 +130,16 @@ void add_cached(Point& r, const Point& p, const Cached& q, bool subtract) {
   fe_mul(a, a, subtract ? q.y_plus_x : q.y_minus_x);  // A
   fe_add(b, p.y, p.x);
   fe_mul(b, b, subtract ? q.y_minus_x : q.y_plus_x);  // B
-  fe_mul(c, p.t, q.t2d);                               // C (negated when subtracting)
-  fe_mul(d, p.z, q.z2);                                // D
-  fe_sub(t, b, a);                                     // E = B - A
-  fe_add(b, b, a);                                     // H = B + A
+  fe_mul(c, p.t, q.t2d);                              // C (negated when subtracting)
+  fe_mul(d, p.z, q.z2);                               // D
+  fe_sub(t, b, a);                                    // E = B - A
+  fe_add(b, b, a);                                    // H = B + A
   if (subtract) {
-    fe_add(a, d, c);                                   // F = D - (-C)
-    fe_sub(d, d, c);                                   // G = D + (-C)
+    fe_add(a, d, c);  // F = D - (-C)
+    fe_sub(d, d, c);  // G = D + (-C)
   } else {
-    fe_sub(a, d, c);                                   // F = D - C
-    fe_add(d, d, c);                                   // G = D + C
+    fe_sub(a, d, c);  // F = D - C
+    fe_add(d, d, c);  // G = D + C
   }
   fe_mul(r.x, t, a);  // E F
   fe_mul(r.y, d, b);  // G H
@@ -147,10 +151,10 @@ void add_cached(Point& r, const Point& p, const Cached& q, bool subtract) {
 // addition comes next. r may alias p.
 void point_double(Point& r, const Point& p, bool need_t) {
   Fe a, b, c, e, h;
-  fe_sq(a, p.x);      // A = X^2
-  fe_sq(b, p.y);      // B = Y^2
+  fe_sq(a, p.x);  // A = X^2
+  fe_sq(b, p.y);  // B = Y^2
   fe_sq(c, p.z);
-  fe_add(c, c, c);    // C = 2 Z^2
+  fe_add(c, c, c);  // C = 2 Z^2
   fe_add(e, p.x, p.y);
   fe_sq(e, e);        // (X + Y)^2
   fe_add(h, a, b);    // H = A + B
@@ -171,16 +175,16 @@ void point_double(Point& r, const Point& p, bool need_t) {
   y.w[7] &= 0x7fffffff;
   fe_mul(u, y, y);
   fe_mul(v, u, kD);
-  fe_add(v, v, kOne);     // v = d y^2 + 1
-  fe_sub(u, u, kOne);     // u = y^2 - 1
+  fe_add(v, v, kOne);  // v = d y^2 + 1
+  fe_sub(u, u, kOne);  // u = y^2 - 1
   fe_mul(v3, v, v);
-  fe_mul(v3, v3, v);      // v^3
+  fe_mul(v3, v3, v);  // v^3
   fe_mul(x, v3, v3);
   fe_mul(x, x, v);
-  fe_mul(x, x, u);        // u v^7
-  fe_pow22523(x, x);      // (u v^7)^((p-5)/8)
+  fe_mul(x, x, u);    // u v^7
+  fe_pow22523(x, x);  // (u v^7)^((p-5)/8)
   fe_mul(x, x, v3);
-  fe_mul(x, x, u);        // candidate x = u v^3 (u v^7)^((p-5)/8)
+  fe_mul(x, x, u);  // candidate x = u v^3 (u v^7)^((p-5)/8)
   fe_mul(check, x, x);
   fe_mul(check, check, v);  // v x^2
   if (!fe_equal(check, u)) {

@@ -19,7 +19,8 @@ namespace {
 
 std::vector<uint8_t> unhex(const std::string& s) {
   std::vector<uint8_t> out;
-  for (size_t i = 0; i + 1 < s.size(); i += 2) out.push_back(static_cast<uint8_t>(std::stoi(s.substr(i, 2), nullptr, 16)));
+  for (size_t i = 0; i + 1 < s.size(); i += 2)
+    out.push_back(static_cast<uint8_t>(std::stoi(s.substr(i, 2), nullptr, 16)));
   return out;
 }
 
@@ -106,9 +107,11 @@ TEST_F(OtaEd25519, FieldArithmeticAgreesWithDefinitions) {
     EXPECT_TRUE(fe_equal(c, one));
   }
   // p reduces to 0, 2^256 - 1 = 2p + 37 to 37.
-  Fe p{{0xffffffed, 0xffffffff, 0xffffffff, 0xffffffff, 0xffffffff, 0xffffffff, 0xffffffff, 0x7fffffff}};
+  Fe p{{0xffffffed, 0xffffffff, 0xffffffff, 0xffffffff, 0xffffffff, 0xffffffff, 0xffffffff,
+        0x7fffffff}};
   EXPECT_TRUE(fe_is_zero(p));
-  Fe max{{0xffffffff, 0xffffffff, 0xffffffff, 0xffffffff, 0xffffffff, 0xffffffff, 0xffffffff, 0xffffffff}};
+  Fe max{{0xffffffff, 0xffffffff, 0xffffffff, 0xffffffff, 0xffffffff, 0xffffffff, 0xffffffff,
+          0xffffffff}};
   uint8_t bytes[32];
   fe_to_bytes(bytes, max);
   EXPECT_EQ(bytes[0], 37);
@@ -154,8 +157,8 @@ TEST_F(OtaEd25519, RejectsNonCanonicalS) {
     crypto_sign_detached(sig, nullptr, msg, sizeof msg, sk);
     ASSERT_TRUE(ed25519_verify(sig, msg, sizeof msg, pk));
     static const uint8_t kL[32] = {0xed, 0xd3, 0xf5, 0x5c, 0x1a, 0x63, 0x12, 0x58, 0xd6, 0x9c, 0xf7,
-                                   0xa2, 0xde, 0xf9, 0xde, 0x14, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-                                   0, 0, 0, 0, 0x10};
+                                   0xa2, 0xde, 0xf9, 0xde, 0x14, 0,    0,    0,    0,    0,    0,
+                                   0,    0,    0,    0,    0,    0,    0,    0,    0,    0x10};
     unsigned carry = 0;
     for (int i = 0; i < 32; ++i) {
       const unsigned s = sig[32 + i] + kL[i] + carry;

@@ -178,26 +178,26 @@ namespace {
 // (the usual chain for p = 2^255 - 19: 250 squarings and 11 multiplications).
 void pow_2_250_1(Fe& out, Fe& z11, const Fe& z) {
   Fe z2, z9, a, b, t;
-  fe_sq_n(z2, z, 1);       // z^2
-  fe_sq_n(t, z2, 2);       // z^8
-  fe_mul(z9, t, z);        // z^9
-  fe_mul(z11, z9, z2);     // z^11
-  fe_sq_n(t, z11, 1);      // z^22
-  fe_mul(a, t, z9);        // a = z^(2^5 - 1)
+  fe_sq_n(z2, z, 1);    // z^2
+  fe_sq_n(t, z2, 2);    // z^8
+  fe_mul(z9, t, z);     // z^9
+  fe_mul(z11, z9, z2);  // z^11
+  fe_sq_n(t, z11, 1);   // z^22
+  fe_mul(a, t, z9);     // a = z^(2^5 - 1)
   fe_sq_n(t, a, 5);
-  fe_mul(a, t, a);         // a = z^(2^10 - 1)
+  fe_mul(a, t, a);  // a = z^(2^10 - 1)
   fe_sq_n(t, a, 10);
-  fe_mul(b, t, a);         // b = z^(2^20 - 1)
+  fe_mul(b, t, a);  // b = z^(2^20 - 1)
   fe_sq_n(t, b, 20);
-  fe_mul(t, t, b);         // z^(2^40 - 1)
+  fe_mul(t, t, b);  // z^(2^40 - 1)
   fe_sq_n(t, t, 10);
-  fe_mul(a, t, a);         // a = z^(2^50 - 1)
+  fe_mul(a, t, a);  // a = z^(2^50 - 1)
   fe_sq_n(t, a, 50);
-  fe_mul(b, t, a);         // b = z^(2^100 - 1)
+  fe_mul(b, t, a);  // b = z^(2^100 - 1)
   fe_sq_n(t, b, 100);
-  fe_mul(t, t, b);         // z^(2^200 - 1)
+  fe_mul(t, t, b);  // z^(2^200 - 1)
   fe_sq_n(t, t, 50);
-  fe_mul(out, t, a);       // z^(2^250 - 1)
+  fe_mul(out, t, a);  // z^(2^250 - 1)
 }
 
 }  // namespace

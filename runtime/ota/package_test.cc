@@ -4,8 +4,6 @@
 #include "tinyforge/ota/package.h"
 
 #include <gtest/gtest.h>
-
-#include "expect_error.h"
 #include <sodium.h>
 
 #include <cstdio>
@@ -14,6 +12,7 @@
 #include <map>
 #include <string>
 
+#include "expect_error.h"
 #include "ir/graph.h"
 #include "ota/package_describe.h"
 #include "ota/package_writer.h"
@@ -300,28 +299,32 @@ TEST(OtaPackage, DescribeShowsTheManifest) {
   pkg.back() ^= 1;
   EXPECT_EQ(describe_package(pkg)["payload_hash_matches"], false);
   EXPECT_FALSE(is_package(payload));
-  EXPECT_ERROR(describe_package(payload), tinyforge::Error, "not a valid OTA package header: bad_magic");
-  EXPECT_ERROR(describe_package(std::vector<uint8_t>(pkg.begin(), pkg.begin() + 20)), tinyforge::Error, "truncated inside the signed block");
+  EXPECT_ERROR(describe_package(payload), tinyforge::Error,
+               "not a valid OTA package header: bad_magic");
+  EXPECT_ERROR(describe_package(std::vector<uint8_t>(pkg.begin(), pkg.begin() + 20)),
+               tinyforge::Error, "truncated inside the signed block");
 }
 
 TEST(OtaPackage, WriterValidatesItsInputs) {
   EXPECT_EQ(semver_text(parse_semver("1.20.300")), "1.20.300");
   EXPECT_EQ(parse_semver("4294967295.0.0").major, 4294967295u);
   for (const char* bad :
-       {"", "1", "1.2", "1.2.3.4", "1..3", "a.b.c", "1.2.3-rc1", "4294967296.0.0", " 1.2.3"})
-  {
+       {"", "1", "1.2", "1.2.3.4", "1..3", "a.b.c", "1.2.3-rc1", "4294967296.0.0", " 1.2.3"}) {
     SCOPED_TRACE(bad);
     EXPECT_ERROR(parse_semver(bad), tinyforge::Error, "version");
   }
   const KeyPair keys = test_keys();
   PackageSpec spec = spec_v(1, 1);
   spec.model_id = std::string(33, 'x');
-  EXPECT_ERROR(write_package(spec, {}, keys.secret_key), tinyforge::Error, "model id must be 1..32 characters");
+  EXPECT_ERROR(write_package(spec, {}, keys.secret_key), tinyforge::Error,
+               "model id must be 1..32 characters");
   spec.model_id = "";
-  EXPECT_ERROR(write_package(spec, {}, keys.secret_key), tinyforge::Error, "model id must be 1..32 characters");
+  EXPECT_ERROR(write_package(spec, {}, keys.secret_key), tinyforge::Error,
+               "model id must be 1..32 characters");
   spec = spec_v(1, 1);
   spec.target = "tab\tted";
-  EXPECT_ERROR(write_package(spec, {}, keys.secret_key), tinyforge::Error, "target must be printable ASCII");
+  EXPECT_ERROR(write_package(spec, {}, keys.secret_key), tinyforge::Error,
+               "target must be printable ASCII");
 }
 
 TEST(OtaPackage, KeyFilesRoundTripAndRefuseOverwrite) {
@@ -337,14 +340,18 @@ TEST(OtaPackage, KeyFilesRoundTripAndRefuseOverwrite) {
   EXPECT_EQ(load_public_key(key + ".pub"), a.public_key);
   const KeyPair b = generate_keypair();
   EXPECT_NE(a.public_key, b.public_key);
-  EXPECT_ERROR(save_keypair(key, b, false), tinyforge::Error, "already exists (use --force to overwrite)");
+  EXPECT_ERROR(save_keypair(key, b, false), tinyforge::Error,
+               "already exists (use --force to overwrite)");
   EXPECT_EQ(load_public_key(key + ".pub"), a.public_key);  // untouched
   save_keypair(key, b, true);
   EXPECT_EQ(load_public_key(key + ".pub"), b.public_key);
-  EXPECT_ERROR(load_public_key(key), tinyforge::Error, "not a tinyforge-ed25519-public-v1 key file");  // a secret key is not a public key
-  EXPECT_ERROR(load_secret_key(key + ".pub"), tinyforge::Error, "not a tinyforge-ed25519-secret-v1 key file");
+  EXPECT_ERROR(load_public_key(key), tinyforge::Error,
+               "not a tinyforge-ed25519-public-v1 key file");  // a secret key is not a public key
+  EXPECT_ERROR(load_secret_key(key + ".pub"), tinyforge::Error,
+               "not a tinyforge-ed25519-secret-v1 key file");
   std::ofstream(dir / "short") << "tinyforge-ed25519-public-v1 abcd\n";
-  EXPECT_ERROR(load_public_key((dir / "short").string()), tinyforge::Error, "expected 64 hex digits");
+  EXPECT_ERROR(load_public_key((dir / "short").string()), tinyforge::Error,
+               "expected 64 hex digits");
   EXPECT_ERROR(load_public_key((dir / "missing").string()), tinyforge::Error, "cannot open");
   fs::remove_all(dir);
 }

@@ -36,9 +36,11 @@ inline uint32_t load_be32(const uint8_t* p) {
 
 // One round of FIPS 180-4 6.2.2 step 3. Instead of shifting a..h each round, the caller
 // rotates the argument order, so only d and h change here.
-[[gnu::always_inline]] inline void round(uint32_t a, uint32_t b, uint32_t c, uint32_t& d, uint32_t e, uint32_t f,
-                  uint32_t g, uint32_t& h, uint32_t k_plus_w) {
-  const uint32_t t1 = h + (rotr(e, 6) ^ rotr(e, 11) ^ rotr(e, 25)) + ((e & f) ^ (~e & g)) + k_plus_w;
+[[gnu::always_inline]] inline void round(uint32_t a, uint32_t b, uint32_t c, uint32_t& d,
+                                         uint32_t e, uint32_t f, uint32_t g, uint32_t& h,
+                                         uint32_t k_plus_w) {
+  const uint32_t t1 =
+      h + (rotr(e, 6) ^ rotr(e, 11) ^ rotr(e, 25)) + ((e & f) ^ (~e & g)) + k_plus_w;
   const uint32_t t2 = (rotr(a, 2) ^ rotr(a, 13) ^ rotr(a, 22)) + ((a & b) ^ (a & c) ^ (b & c));
   d += t1;
   h = t1 + t2;
@@ -83,8 +85,14 @@ void Sha256::compress(const uint8_t block[64]) {
       round(b, c, d, e, f, g, h, a, k[i + 7] + w[i + 7]);
     }
   }
-  state_[0] += a; state_[1] += b; state_[2] += c; state_[3] += d;
-  state_[4] += e; state_[5] += f; state_[6] += g; state_[7] += h;
+  state_[0] += a;
+  state_[1] += b;
+  state_[2] += c;
+  state_[3] += d;
+  state_[4] += e;
+  state_[5] += f;
+  state_[6] += g;
+  state_[7] += h;
 }
 
 void Sha256::update(const uint8_t* data, size_t size) {

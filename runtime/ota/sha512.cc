@@ -70,8 +70,8 @@ void Sha512::compress(const uint8_t block[128]) {
     const uint64_t a = v[0], e = v[4];
     const uint64_t t1 = v[7] + (rotr(e, 14) ^ rotr(e, 18) ^ rotr(e, 41)) +
                         ((e & v[5]) ^ (~e & v[6])) + kRound[t] + w[t & 15];
-    const uint64_t t2 = (rotr(a, 28) ^ rotr(a, 34) ^ rotr(a, 39)) +
-                        ((a & v[1]) ^ (a & v[2]) ^ (v[1] & v[2]));
+    const uint64_t t2 =
+        (rotr(a, 28) ^ rotr(a, 34) ^ rotr(a, 39)) + ((a & v[1]) ^ (a & v[2]) ^ (v[1] & v[2]));
     for (int i = 7; i > 0; --i) v[i] = v[i - 1];
     v[4] += t1;
     v[0] = t1 + t2;

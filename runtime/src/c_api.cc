@@ -52,8 +52,8 @@ int tinyforge_validate(const uint8_t* blob, uint32_t size) {
   return static_cast<int>(tinyforge::validate_plan(blob, size));
 }
 
-int tinyforge_init(tinyforge_runtime* rt, const uint8_t* blob, uint32_t blob_size,
-                   uint8_t* arena, uint32_t arena_size) {
+int tinyforge_init(tinyforge_runtime* rt, const uint8_t* blob, uint32_t blob_size, uint8_t* arena,
+                   uint32_t arena_size) {
   if (rt == nullptr) return static_cast<int>(tinyforge::Status::not_initialized);
   // A fresh Runtime each time: a failed init leaves it unbound (not_initialized).
   new (rt) tinyforge::Runtime();
@@ -88,8 +88,7 @@ int tinyforge_output(const tinyforge_runtime* rt, uint32_t index, tinyforge_tens
 }
 
 const char* tinyforge_status_name(int status) {
-  if (status < 0 || status >= static_cast<int>(tinyforge::Status::last_))
-    return "unknown";
+  if (status < 0 || status >= static_cast<int>(tinyforge::Status::last_)) return "unknown";
   return tinyforge::status_name(static_cast<tinyforge::Status>(status));
 }
 

@@ -24,21 +24,26 @@ namespace tinyforge {
 Status check_op(OpCode op, const void* params, const KernelIO& io) {
   switch (op) {
 #define OP(name, params_t, min_in, max_in, n_out) \
-  TINYFORGE_OP_CASE(name, case OpCode::name: return check_##name(*static_cast<const params_t*>(params), io);)
+  TINYFORGE_OP_CASE(name, case OpCode::name       \
+                    : return check_##name(*static_cast<const params_t*>(params), io);)
 #include "tinyforge/ops.def"
 #undef OP
-    default: break;
+    default:
+      break;
   }
   return Status::unsupported_op;
 }
 
 void eval_op(OpCode op, const void* params, const KernelIO& io) {
   switch (op) {
-#define OP(name, params_t, min_in, max_in, n_out) \
-  TINYFORGE_OP_CASE(name, case OpCode::name: eval_##name(*static_cast<const params_t*>(params), io); return;)
+#define OP(name, params_t, min_in, max_in, n_out)                             \
+  TINYFORGE_OP_CASE(name, case OpCode::name                                   \
+                    : eval_##name(*static_cast<const params_t*>(params), io); \
+                    return;)
 #include "tinyforge/ops.def"
 #undef OP
-    default: break;
+    default:
+      break;
   }
 }
 

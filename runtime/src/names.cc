@@ -8,47 +8,82 @@ namespace tinyforge {
 
 const char* status_name(Status s) {
   switch (s) {
-    case Status::ok: return "ok";
-    case Status::bad_magic: return "bad_magic";
-    case Status::bad_version: return "bad_version";
-    case Status::truncated: return "truncated";
-    case Status::out_of_bounds: return "out_of_bounds";
-    case Status::misaligned: return "misaligned";
-    case Status::bad_enum: return "bad_enum";
-    case Status::bad_shape: return "bad_shape";
-    case Status::bad_params: return "bad_params";
-    case Status::unsupported_op: return "unsupported_op";
-    case Status::arena_too_small: return "arena_too_small";
-    case Status::not_initialized: return "not_initialized";
-    case Status::bad_signature: return "bad_signature";
-    case Status::bad_hash: return "bad_hash";
-    case Status::rollback: return "rollback";
-    case Status::bad_target: return "bad_target";
-    case Status::too_large: return "too_large";
-    case Status::flash_error: return "flash_error";
-    case Status::power_lost: return "power_lost";
-    case Status::bad_state: return "bad_state";
-    case Status::bad_manifest: return "bad_manifest";
-    case Status::no_image: return "no_image";
-    case Status::bad_key: return "bad_key";
-    case Status::no_self_test: return "no_self_test";
-    case Status::self_test_failed: return "self_test_failed";
-    case Status::floor_unknown: return "floor_unknown";
-    case Status::already_installed: return "already_installed";
-    case Status::wrong_base: return "wrong_base";
-    case Status::bad_delta: return "bad_delta";
-    case Status::last_: break;
+    case Status::ok:
+      return "ok";
+    case Status::bad_magic:
+      return "bad_magic";
+    case Status::bad_version:
+      return "bad_version";
+    case Status::truncated:
+      return "truncated";
+    case Status::out_of_bounds:
+      return "out_of_bounds";
+    case Status::misaligned:
+      return "misaligned";
+    case Status::bad_enum:
+      return "bad_enum";
+    case Status::bad_shape:
+      return "bad_shape";
+    case Status::bad_params:
+      return "bad_params";
+    case Status::unsupported_op:
+      return "unsupported_op";
+    case Status::arena_too_small:
+      return "arena_too_small";
+    case Status::not_initialized:
+      return "not_initialized";
+    case Status::bad_signature:
+      return "bad_signature";
+    case Status::bad_hash:
+      return "bad_hash";
+    case Status::rollback:
+      return "rollback";
+    case Status::bad_target:
+      return "bad_target";
+    case Status::too_large:
+      return "too_large";
+    case Status::flash_error:
+      return "flash_error";
+    case Status::power_lost:
+      return "power_lost";
+    case Status::bad_state:
+      return "bad_state";
+    case Status::bad_manifest:
+      return "bad_manifest";
+    case Status::no_image:
+      return "no_image";
+    case Status::bad_key:
+      return "bad_key";
+    case Status::no_self_test:
+      return "no_self_test";
+    case Status::self_test_failed:
+      return "self_test_failed";
+    case Status::floor_unknown:
+      return "floor_unknown";
+    case Status::already_installed:
+      return "already_installed";
+    case Status::wrong_base:
+      return "wrong_base";
+    case Status::bad_delta:
+      return "bad_delta";
+    case Status::last_:
+      break;
   }
   return "unknown_status";
 }
 
 const char* dtype_name(DType t) {
   switch (t) {
-    case DType::f32: return "float32";
-    case DType::i8: return "int8";
-    case DType::i32: return "int32";
-    case DType::u8: return "uint8";
-    case DType::i16: return "int16";
+    case DType::f32:
+      return "float32";
+    case DType::i8:
+      return "int8";
+    case DType::i32:
+      return "int32";
+    case DType::u8:
+      return "uint8";
+    case DType::i16:
+      return "int16";
   }
   return "unknown";
 }

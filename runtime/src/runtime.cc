@@ -31,8 +31,12 @@ Status Runtime::invoke() {
     }
     for (uint8_t k = 0; k < op.num_outputs; ++k)
       out[k] = view(read_index(blob_, h, op.io_at + op.num_inputs + k));
-    const KernelIO io{in, op.num_inputs, out, op.num_outputs,
-                      op.scratch_size ? arena_ + op.scratch_offset : nullptr, op.scratch_size};
+    const KernelIO io{in,
+                      op.num_inputs,
+                      out,
+                      op.num_outputs,
+                      op.scratch_size ? arena_ + op.scratch_offset : nullptr,
+                      op.scratch_size};
     const OpCode code = static_cast<OpCode>(op.opcode);
     eval_op(code, blob_ + op.params_offset, io);
     if (hook_) hook_(hook_user_, i, code);

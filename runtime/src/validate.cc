@@ -37,7 +37,8 @@ Status check_tensor(const TensorRecord& t, const PlanHeader& h) {
                     uint64_t{h.data_offset} + h.data_size))
         return Status::out_of_bounds;
       break;
-    default: return Status::bad_enum;
+    default:
+      return Status::bad_enum;
   }
   if (!is_aligned(t.offset, esize)) return Status::misaligned;
   return Status::ok;
@@ -50,7 +51,9 @@ Status check_sections(const PlanHeader& h, uint32_t size) {
   if (h.header_size < min_header || !is_aligned(h.header_size, 4)) return Status::bad_params;
   if (h.total_size > size || h.total_size < h.header_size) return Status::truncated;
   const uint64_t begin = h.header_size, end = h.total_size;
-  struct Section { uint32_t offset, count, elem; };
+  struct Section {
+    uint32_t offset, count, elem;
+  };
   const Section sections[] = {
       {h.tensors_offset, h.num_tensors, sizeof(TensorRecord)},
       {h.ops_offset, h.num_ops, sizeof(OpRecord)},
@@ -76,8 +79,7 @@ Status validate_plan(const uint8_t* blob, uint32_t size) {
   const PlanHeader h = read_header(blob);
   Status s = check_sections(h, size);
   if (s != Status::ok) return s;
-  if (plan_checksum(blob, h.total_size) != h.checksum)
-    return Status::bad_hash;
+  if (plan_checksum(blob, h.total_size) != h.checksum) return Status::bad_hash;
   if (h.version_minor >= 1) {
     PlanTarget t;
     std::memcpy(&t, blob + sizeof(PlanHeader), sizeof t);
@@ -129,7 +131,8 @@ Status validate_plan(const uint8_t* blob, uint32_t size) {
       if (t >= h.num_tensors) return Status::out_of_bounds;
       const TensorRecord rec = read_tensor(blob, h, t);
       // Outputs are written: never into the blob's constants.
-      if (is_output && static_cast<Storage>(rec.storage) != Storage::arena) return Status::bad_params;
+      if (is_output && static_cast<Storage>(rec.storage) != Storage::arena)
+        return Status::bad_params;
       (is_output ? out[k - op.num_inputs] : in[k]) = make_view(rec, nullptr, nullptr);
     }
     const KernelIO io{in, op.num_inputs, out, op.num_outputs, nullptr, op.scratch_size};

@@ -51,7 +51,8 @@ TEST(PlanValidator, GoodBlobRuns) {
   ASSERT_EQ(validate_plan(blob.data(), blob.size), Status::ok);
   uint32_t arena[12] = {};
   Runtime rt;
-  ASSERT_EQ(rt.init(blob.data(), blob.size, reinterpret_cast<uint8_t*>(arena), sizeof arena), Status::ok);
+  ASSERT_EQ(rt.init(blob.data(), blob.size, reinterpret_cast<uint8_t*>(arena), sizeof arena),
+            Status::ok);
   ASSERT_EQ(rt.num_inputs(), 1u);
   ASSERT_EQ(rt.output(0).bytes, 24u);
   float* in = rt.input(0).as<float>();
@@ -144,10 +145,13 @@ TEST(PlanValidator, ArenaMustBeLargeEnoughAndAligned) {
   Aligned blob(emit::write_plan_blob(two_reshapes()));
   uint32_t arena[16] = {};
   Runtime rt;
-  EXPECT_EQ(rt.init(blob.data(), blob.size, reinterpret_cast<uint8_t*>(arena), 40), Status::arena_too_small);
+  EXPECT_EQ(rt.init(blob.data(), blob.size, reinterpret_cast<uint8_t*>(arena), 40),
+            Status::arena_too_small);
   EXPECT_EQ(rt.invoke(), Status::not_initialized);
-  EXPECT_EQ(rt.init(blob.data(), blob.size, reinterpret_cast<uint8_t*>(arena) + 1, 60), Status::misaligned);
-  EXPECT_EQ(rt.init(blob.data() + 1, blob.size - 1, reinterpret_cast<uint8_t*>(arena), 64), Status::misaligned);
+  EXPECT_EQ(rt.init(blob.data(), blob.size, reinterpret_cast<uint8_t*>(arena) + 1, 60),
+            Status::misaligned);
+  EXPECT_EQ(rt.init(blob.data() + 1, blob.size - 1, reinterpret_cast<uint8_t*>(arena), 64),
+            Status::misaligned);
 }
 
 TEST(PlanValidator, RandomDamageNeverCrashes) {

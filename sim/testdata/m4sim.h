@@ -19,7 +19,8 @@ inline std::string m4sim_path() { return (shared_dir() / "tools" / "m4sim" / "m4
 inline std::string m4sim_unavailable() {
   if (!std::filesystem::exists(m4sim_path())) return "m4sim not found at " + m4sim_path();
   if (!std::filesystem::exists("/usr/bin/python3")) return "/usr/bin/python3 not found";
-  const auto r = emit::run_process({"/usr/bin/python3", "-c", "import unicorn, capstone, elftools"});
+  const auto r =
+      emit::run_process({"/usr/bin/python3", "-c", "import unicorn, capstone, elftools"});
   if (r.exit_code != 0)
     return "m4sim needs python3-unicorn python3-capstone python3-pyelftools: " + r.output;
   return "";

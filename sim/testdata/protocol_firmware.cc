@@ -11,7 +11,9 @@ extern "C" {
 __attribute__((section(".noinit"), used)) uint8_t tinyforge_input[64];
 __attribute__((section(".noinit"), used)) uint8_t tinyforge_output[64];
 __attribute__((used)) volatile uint32_t tinyforge_arena_used;
-__attribute__((noinline, noipa, used)) void tinyforge_bench_begin() { asm volatile("" ::: "memory"); }
+__attribute__((noinline, noipa, used)) void tinyforge_bench_begin() {
+  asm volatile("" ::: "memory");
+}
 __attribute__((noinline, noipa, used)) void tinyforge_bench_end() { asm volatile("" ::: "memory"); }
 __attribute__((noinline, noipa, used)) void tinyforge_done() { asm volatile("" ::: "memory"); }
 }

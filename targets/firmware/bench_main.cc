@@ -30,7 +30,9 @@ __attribute__((used)) volatile uint32_t tinyforge_arena_used;
 
 // Markers: never inlined nor merged with each other (noipa: no identical-code folding),
 // and the memory clobber keeps the inference's loads and stores between them.
-__attribute__((noinline, noipa, used)) void tinyforge_bench_begin() { asm volatile("" ::: "memory"); }
+__attribute__((noinline, noipa, used)) void tinyforge_bench_begin() {
+  asm volatile("" ::: "memory");
+}
 __attribute__((noinline, noipa, used)) void tinyforge_bench_end() { asm volatile("" ::: "memory"); }
 __attribute__((noinline, noipa, used)) void tinyforge_done() { asm volatile("" ::: "memory"); }
 #ifdef TINYFORGE_OP_MARKERS
@@ -87,7 +89,11 @@ tinyforge::Runtime runtime;
 
 int report_failure(const char* step, tinyforge::Status status) {
   Line line;
-  line.text("tinyforge: status=").text(tinyforge::status_name(status)).text(" step=").text(step).text("\n");
+  line.text("tinyforge: status=")
+      .text(tinyforge::status_name(status))
+      .text(" step=")
+      .text(step)
+      .text("\n");
   line.flush();
   return 1;
 }
@@ -95,14 +101,15 @@ int report_failure(const char* step, tinyforge::Status status) {
 }  // namespace
 
 int main() {
-  tinyforge::Status status =
-      runtime.init(tinyforge_model_blob, tinyforge_model_blob_size, tinyforge_arena, tinyforge_arena_capacity);
+  tinyforge::Status status = runtime.init(tinyforge_model_blob, tinyforge_model_blob_size,
+                                          tinyforge_arena, tinyforge_arena_capacity);
   if (status != tinyforge::Status::ok) return report_failure("init", status);
 
   uint32_t at = 0;
   for (uint32_t i = 0; i < runtime.num_inputs(); ++i) {
     const tinyforge::TensorView in = runtime.input(i);
-    if (at + in.bytes > tinyforge_input_size) return report_failure("input", tinyforge::Status::out_of_bounds);
+    if (at + in.bytes > tinyforge_input_size)
+      return report_failure("input", tinyforge::Status::out_of_bounds);
     std::memcpy(in.data, tinyforge_input + at, in.bytes);
     at += in.bytes;
   }
@@ -119,7 +126,8 @@ int main() {
   at = 0;
   for (uint32_t i = 0; i < runtime.num_outputs(); ++i) {
     const tinyforge::TensorView out = runtime.output(i);
-    if (at + out.bytes > tinyforge_output_size) return report_failure("output", tinyforge::Status::out_of_bounds);
+    if (at + out.bytes > tinyforge_output_size)
+      return report_failure("output", tinyforge::Status::out_of_bounds);
     std::memcpy(tinyforge_output + at, out.data, out.bytes);
     at += out.bytes;
   }

@@ -368,8 +368,7 @@ TEST_P(CliContract, ExitCodeAndMessage) {
   const testing::CliRun r = run(row.args);
   EXPECT_EQ(r.exit_code, row.exit_code) << "tinyforge " << row.args << "\nstderr: " << r.err;
   const std::string want_err = expand(row.stderr_has);
-  if (!want_err.empty())
-    EXPECT_NE(r.err.find(want_err), std::string::npos) << "stderr: " << r.err;
+  if (!want_err.empty()) EXPECT_NE(r.err.find(want_err), std::string::npos) << "stderr: " << r.err;
   EXPECT_NE(r.out.find(expand(row.stdout_has)), std::string::npos) << "stdout: " << r.out;
   // --json: stdout is one JSON object.
   if (row.exit_code == 0 && std::string(row.args).find("--json") != std::string::npos) {

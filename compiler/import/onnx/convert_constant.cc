@@ -75,11 +75,15 @@ void convert_Gather(Context& ctx) {
   if (elements_of(r.shape) > kMaxElements) ctx.fail("result too large");
   for (int64_t o = 0; o < outer; ++o)
     for (int64_t idx : indices) {
-      if (idx < -n || idx >= n) ctx.fail(fmt::format("index {} out of range for a dim of {}", idx, n));
+      if (idx < -n || idx >= n)
+        ctx.fail(fmt::format("index {} out of range for a dim of {}", idx, n));
       const int64_t j = idx < 0 ? idx + n : idx;
       for (int64_t k = 0; k < inner; ++k) {
         const int64_t src = (o * n + j) * inner + k;
-        if (d.is_float) r.f.push_back(d.f[src]); else r.i.push_back(d.i[src]);
+        if (d.is_float)
+          r.f.push_back(d.f[src]);
+        else
+          r.i.push_back(d.i[src]);
       }
     }
   ctx.set_output(0, ctx.constant_value(std::move(r)));
@@ -107,7 +111,8 @@ void convert_Slice(Context& ctx) {
     ctx.fail("starts, ends, axes and steps differ in length");
   // Per dim: first index, step and count (ONNX spec: negative indices count from the end,
   // then clamp to [0, dim] for positive steps and [-1, dim - 1] for negative ones).
-  std::vector<int64_t> first(static_cast<size_t>(rank), 0), step(static_cast<size_t>(rank), 1), count(shape);
+  std::vector<int64_t> first(static_cast<size_t>(rank), 0), step(static_cast<size_t>(rank), 1),
+      count(shape);
   std::vector<char> seen(static_cast<size_t>(rank), 0);
   for (size_t i = 0; i < starts.size(); ++i) {
     int64_t axis = axes[i] < 0 ? axes[i] + rank : axes[i];
@@ -149,7 +154,10 @@ void convert_Slice(Context& ctx) {
   for (int64_t e = 0; e < n; ++e) {
     int64_t k = 0;
     for (int64_t a = 0; a < rank; ++a) k = k * d.shape[a] + first[a] + idx[a] * step[a];
-    if (d.is_float) r.f.push_back(d.f[k]); else r.i.push_back(d.i[k]);
+    if (d.is_float)
+      r.f.push_back(d.f[k]);
+    else
+      r.i.push_back(d.i[k]);
     for (int64_t a = rank; a-- > 0;) {
       if (++idx[a] < count[a]) break;
       idx[a] = 0;
@@ -163,7 +171,9 @@ void convert_Cast(Context& ctx) {
   const int64_t to = ctx.attr_int("to", 0);
   const bool to_float = to == onnx::TensorProto::FLOAT || to == onnx::TensorProto::DOUBLE;
   if (!x.is_constant()) {
-    if (to != onnx::TensorProto::FLOAT) ctx.unsupported(fmt::format("Cast of a run-time tensor to {}", onnx_type_name(static_cast<int32_t>(to))));
+    if (to != onnx::TensorProto::FLOAT)
+      ctx.unsupported(
+          fmt::format("Cast of a run-time tensor to {}", onnx_type_name(static_cast<int32_t>(to))));
     return ctx.set_output(0, x);  // float32 -> float32
   }
   Constant c = ctx.constants[x.const_index];

@@ -1,5 +1,7 @@
 // Conv (1-D and 2-D; grouped and depthwise) and BatchNormalization (folded into the producing
 // Conv/Gemm when it is that op's only reader, else a per-channel Mul + Add).
+#include "ops/conv.h"
+
 #include <fmt/format.h>
 
 #include <cmath>
@@ -7,7 +9,6 @@
 #include "import/onnx/converters.h"
 #include "import/onnx/onnx_window.h"
 #include "ops/add.h"
-#include "ops/conv.h"
 #include "ops/host_op.h"
 #include "ops/mul.h"
 
@@ -40,8 +41,9 @@ bool fold_into_producer(Context& ctx, int tensor, const std::vector<float>& scal
   const auto channels = static_cast<int64_t>(scale.size());
   const int64_t out_channels = depthwise ? filter.shape.back() : filter.shape.front();
   if (out_channels != channels) return false;
-  if (n.inputs[2] < 0) n.inputs[2] = ctx.ir_constant(filter.name + "/bias", {static_cast<int32_t>(channels)},
-                                                     std::vector<float>(scale.size(), 0.0f));
+  if (n.inputs[2] < 0)
+    n.inputs[2] = ctx.ir_constant(filter.name + "/bias", {static_cast<int32_t>(channels)},
+                                  std::vector<float>(scale.size(), 0.0f));
   ir::Tensor& filter_ref = ctx.graph.tensors[n.inputs[1]];  // ir_constant may have grown the vector
   ir::Tensor& bias = ctx.graph.tensors[n.inputs[2]];
   if (!bias.constant || bias.type != DType::f32 || bias.elements() != channels) return false;
@@ -49,7 +51,8 @@ bool fold_into_producer(Context& ctx, int tensor, const std::vector<float>& scal
   std::vector<float> w = read_floats(filter_ref);
   const int64_t per_channel = static_cast<int64_t>(w.size()) / channels;
   for (size_t i = 0; i < w.size(); ++i) {
-    const int64_t c = depthwise ? static_cast<int64_t>(i) % channels : static_cast<int64_t>(i) / per_channel;
+    const int64_t c =
+        depthwise ? static_cast<int64_t>(i) % channels : static_cast<int64_t>(i) / per_channel;
     w[i] *= scale[c];
   }
   write_floats(filter_ref, w);
@@ -65,27 +68,32 @@ void convert_Conv(Context& ctx) {
   Value& x = ctx.input(0);
   const bool one_d = x.shape.size() == 3;  // [N,C,L]: a 2-D conv with H = 1
   if (x.shape.size() != 4 && !one_d)
-    ctx.unsupported(fmt::format("input of shape {}; only 1-D [N,C,L] and 2-D [N,C,H,W] convolution is imported",
-                                shape_str(x.shape)));
+    ctx.unsupported(
+        fmt::format("input of shape {}; only 1-D [N,C,L] and 2-D [N,C,H,W] convolution is imported",
+                    shape_str(x.shape)));
   if (x.is_constant()) ctx.unsupported("convolution of a constant input");
   const Constant& wc = ctx.constant_input(1, "weights W");
   if (!wc.is_float || wc.shape.size() != x.shape.size())
-    ctx.fail(fmt::format("weights W must be a float [M,C/group,{}] tensor; got {}", one_d ? "k" : "kH,kW",
-                         shape_str(wc.shape)));
+    ctx.fail(fmt::format("weights W must be a float [M,C/group,{}] tensor; got {}",
+                         one_d ? "k" : "kH,kW", shape_str(wc.shape)));
   const std::vector<float> wdata = wc.f;
   const int64_t n = x.shape[0], c = x.shape[1], h = one_d ? 1 : x.shape[2], w = x.shape.back();
-  const int64_t m = wc.shape[0], cg = wc.shape[1], kh = one_d ? 1 : wc.shape[2], kw = wc.shape.back();
+  const int64_t m = wc.shape[0], cg = wc.shape[1], kh = one_d ? 1 : wc.shape[2],
+                kw = wc.shape.back();
   const int64_t group = ctx.attr_int("group", 1);
   if (group < 1 || c % group != 0 || m % group != 0 || cg * group != c || m < 1)
-    ctx.fail(fmt::format("group {} does not fit input channels {}, weights {}", group, c, shape_str(wc.shape)));
+    ctx.fail(fmt::format("group {} does not fit input channels {}, weights {}", group, c,
+                         shape_str(wc.shape)));
   const std::vector<int64_t> kernel_shape = ctx.attr_ints("kernel_shape");
   const std::vector<int64_t> spatial(wc.shape.begin() + 2, wc.shape.end());
   if (!kernel_shape.empty() && kernel_shape != spatial)
-    ctx.fail(fmt::format("kernel_shape {} differs from the weights {}", shape_str(kernel_shape), shape_str(wc.shape)));
+    ctx.fail(fmt::format("kernel_shape {} differs from the weights {}", shape_str(kernel_shape),
+                         shape_str(wc.shape)));
   std::vector<float> bias(static_cast<size_t>(m), 0.0f);
   if (ctx.has_input(2)) {
     const Constant& bc = ctx.constant_input(2, "bias B");
-    if (!bc.is_float || bc.elements() != m) ctx.fail(fmt::format("bias B has shape {}; expected [{}]", shape_str(bc.shape), m));
+    if (!bc.is_float || bc.elements() != m)
+      ctx.fail(fmt::format("bias B has shape {}; expected [{}]", shape_str(bc.shape), m));
     bias = bc.f;
   }
   const Window2D win = read_window(ctx, h, w, kh, kw, false, true, one_d);
@@ -99,7 +107,8 @@ void convert_Conv(Context& ctx) {
   if (depthwise) {  // [M,1,kH,kW] -> [1,kH,kW,M]
     for (int64_t o = 0; o < m; ++o)
       for (int64_t y = 0; y < kh; ++y)
-        for (int64_t z = 0; z < kw; ++z) filter[(y * kw + z) * m + o] = wdata[(o * kh + y) * kw + z];
+        for (int64_t z = 0; z < kw; ++z)
+          filter[(y * kw + z) * m + o] = wdata[(o * kh + y) * kw + z];
     filter_shape = ctx.ir_shape({1, kh, kw, m});
   } else {  // [M,Cg,kH,kW] -> [M,kH,kW,Cg]
     for (int64_t o = 0; o < m; ++o)
@@ -133,7 +142,8 @@ void convert_Conv(Context& ctx) {
 
 void convert_BatchNormalization(Context& ctx) {
   Value& x = ctx.input(0);
-  if (x.shape.size() < 2) ctx.fail(fmt::format("input of shape {}; expected rank >= 2", shape_str(x.shape)));
+  if (x.shape.size() < 2)
+    ctx.fail(fmt::format("input of shape {}; expected rank >= 2", shape_str(x.shape)));
   if (ctx.opset < 9 && ctx.attr_int("spatial", 1) != 1) ctx.unsupported("spatial = 0");
   if (ctx.attr_int("training_mode", 0) != 0) ctx.unsupported("training_mode = 1");
   for (size_t i = 1; i < 5; ++i)
@@ -144,13 +154,15 @@ void convert_BatchNormalization(Context& ctx) {
   for (size_t i = 0; i < 4; ++i) {
     p[i] = ctx.float_input(i + 1, roles[i]);
     if (static_cast<int64_t>(p[i].size()) != c)
-      ctx.fail(fmt::format("{} has {} values; the input has {} channels", roles[i], p[i].size(), c));
+      ctx.fail(
+          fmt::format("{} has {} values; the input has {} channels", roles[i], p[i].size(), c));
   }
   const float epsilon = ctx.attr_float("epsilon", 1e-5f);
   std::vector<float> scale(static_cast<size_t>(c)), shift(static_cast<size_t>(c));
   for (int64_t k = 0; k < c; ++k) {
     const double var = static_cast<double>(p[3][k]) + static_cast<double>(epsilon);
-    if (!(var > 0.0)) ctx.fail(fmt::format("channel {}: var + epsilon = {} is not positive", k, var));
+    if (!(var > 0.0))
+      ctx.fail(fmt::format("channel {}: var + epsilon = {} is not positive", k, var));
     const double s = static_cast<double>(p[0][k]) / std::sqrt(var);
     scale[k] = static_cast<float>(s);
     shift[k] = static_cast<float>(static_cast<double>(p[1][k]) - static_cast<double>(p[2][k]) * s);

@@ -11,8 +11,8 @@
 #include "ops/add.h"
 #include "ops/clamp.h"
 #include "ops/host_op.h"
-#include "ops/mul.h"
 #include "ops/leaky_relu.h"
+#include "ops/mul.h"
 #include "ops/sub_squared_difference.h"
 #include "tinyforge/plan_format.h"
 
@@ -48,7 +48,9 @@ Constant fold_binary(const Constant& a, const Constant& b, const Shape& out, OpC
   r.is_float = a.is_float || b.is_float;
   const int64_t n = elements_of(out);
   std::vector<int64_t> idx(out.size(), 0);
-  auto fval = [](const Constant& c, int64_t k) { return c.is_float ? c.f[k] : static_cast<float>(c.i[k]); };
+  auto fval = [](const Constant& c, int64_t k) {
+    return c.is_float ? c.f[k] : static_cast<float>(c.i[k]);
+  };
   for (int64_t e = 0; e < n; ++e) {
     const int64_t ka = source_index(a.shape, out, idx), kb = source_index(b.shape, out, idx);
     if (r.is_float) {
@@ -84,7 +86,8 @@ int operand(Context& ctx, Value& v, bool nhwc, size_t rank, const std::string& n
     c.shape = padded.shape;
     padded.const_index = ctx.add_constant(std::move(c));
   } else {
-    padded.onnx = ctx.reshape(ctx.as_onnx(v, name), ctx.ir_shape(padded.shape), name + "/rank" + std::to_string(rank));
+    padded.onnx = ctx.reshape(ctx.as_onnx(v, name), ctx.ir_shape(padded.shape),
+                              name + "/rank" + std::to_string(rank));
   }
   return ctx.as_nhwc(padded, name);
 }
@@ -94,13 +97,14 @@ bool try_fold_bias(Context& ctx, Value& x, size_t x_input, const Value& c, const
   if (x.is_constant() || !c.is_constant() || x.onnx < 0 || x.nhwc >= 0 || x.flat >= 0) return false;
   if (ctx.uses_of_input(x_input) != 1 || out_shape != x.shape || x.shape.size() != 2) return false;
   const Constant& k = ctx.constants[c.const_index];
-  if (!k.is_float || k.elements() != x.shape[1] || (k.shape.size() == 2 && k.shape[0] != 1) || k.shape.size() > 2)
+  if (!k.is_float || k.elements() != x.shape[1] || (k.shape.size() == 2 && k.shape[0] != 1) ||
+      k.shape.size() > 2)
     return false;
   const int p = ctx.producer(x.onnx);
   if (p < 0) return false;
   ir::Node& n = ctx.graph.nodes[p];
-  if (n.op != OpCode::FullyConnected || ops::fused_activation(n) != ir::Activation::none || n.inputs.size() < 3 ||
-      n.inputs[2] < 0)
+  if (n.op != OpCode::FullyConnected || ops::fused_activation(n) != ir::Activation::none ||
+      n.inputs.size() < 3 || n.inputs[2] < 0)
     return false;
   ir::Tensor& bias = ctx.graph.tensors[n.inputs[2]];
   if (!bias.constant || bias.type != DType::f32 || bias.elements() != x.shape[1]) return false;
@@ -173,16 +177,21 @@ Value binary(Context& ctx, OpCode op, Value& a, Value& b, const std::string& nam
              const ir::Params& params) {
   Shape out_shape;
   if (!broadcast_shape(a.shape, b.shape, out_shape))
-    ctx.fail(fmt::format("shapes {} and {} do not broadcast", shape_str(a.shape), shape_str(b.shape)));
+    ctx.fail(
+        fmt::format("shapes {} and {} do not broadcast", shape_str(a.shape), shape_str(b.shape)));
   if (a.is_constant() && b.is_constant())
-    return ctx.constant_value(fold_binary(ctx.constants[a.const_index], ctx.constants[b.const_index], out_shape, op));
+    return ctx.constant_value(
+        fold_binary(ctx.constants[a.const_index], ctx.constants[b.const_index], out_shape, op));
   for (const Value* v : {&a, &b})
-    if (v->is_constant() && !ctx.constants[v->const_index].is_float) ctx.fail("integer operand; expected float");
+    if (v->is_constant() && !ctx.constants[v->const_index].is_float)
+      ctx.fail("integer operand; expected float");
   if (out_shape.size() > kMaxRank)
-    ctx.unsupported(fmt::format("broadcast to rank {} (the runtime supports rank <= {})", out_shape.size(), kMaxRank));
-  const bool nhwc = has_channels_last_form(out_shape.size()) &&
-                    ((!a.is_constant() && ctx.prefers_nhwc(a) && a.shape.size() == out_shape.size()) ||
-                     (!b.is_constant() && ctx.prefers_nhwc(b) && b.shape.size() == out_shape.size()));
+    ctx.unsupported(fmt::format("broadcast to rank {} (the runtime supports rank <= {})",
+                                out_shape.size(), kMaxRank));
+  const bool nhwc =
+      has_channels_last_form(out_shape.size()) &&
+      ((!a.is_constant() && ctx.prefers_nhwc(a) && a.shape.size() == out_shape.size()) ||
+       (!b.is_constant() && ctx.prefers_nhwc(b) && b.shape.size() == out_shape.size()));
   const int ta = operand(ctx, a, nhwc, out_shape.size(), name + "/a");
   const int tb = operand(ctx, b, nhwc, out_shape.size(), name + "/b");
   std::vector<int32_t> ir_out;
@@ -196,11 +205,16 @@ Value binary(Context& ctx, OpCode op, Value& a, Value& b, const std::string& nam
 
 bool try_fuse_activation(Context& ctx, Value& v, float lo, float hi) {
   ir::Activation act;
-  if (lo == 0.0f && hi == kInf) act = ir::Activation::relu;
-  else if (lo == 0.0f && hi == 6.0f) act = ir::Activation::relu6;
-  else if (lo == -1.0f && hi == 1.0f) act = ir::Activation::relu_n1_to_1;
-  else return false;
-  if (v.is_constant() || (v.onnx >= 0) + (v.nhwc >= 0) + (v.flat >= 0) != 1 || ctx.uses_of_input(0) != 1)
+  if (lo == 0.0f && hi == kInf)
+    act = ir::Activation::relu;
+  else if (lo == 0.0f && hi == 6.0f)
+    act = ir::Activation::relu6;
+  else if (lo == -1.0f && hi == 1.0f)
+    act = ir::Activation::relu_n1_to_1;
+  else
+    return false;
+  if (v.is_constant() || (v.onnx >= 0) + (v.nhwc >= 0) + (v.flat >= 0) != 1 ||
+      ctx.uses_of_input(0) != 1)
     return false;
   const int p = ctx.producer_through_reshape(v.onnx >= 0 ? v.onnx : v.nhwc >= 0 ? v.nhwc : v.flat);
   if (p < 0) return false;
@@ -276,8 +290,8 @@ void convert_LeakyRelu(Context& ctx) {
   if (!std::isfinite(alpha)) ctx.fail(fmt::format("alpha is {}; expected a finite value", alpha));
   Value& x = ctx.input(0);
   if (fold_unary(ctx, x, [alpha](float v) { return v > 0 ? v : v * alpha; })) return;
-  ctx.set_output(0, unary(ctx, OpCode::LeakyRelu, x, ops::LeakyReluOptions{alpha},
-                          ctx.node->output(0)));
+  ctx.set_output(
+      0, unary(ctx, OpCode::LeakyRelu, x, ops::LeakyReluOptions{alpha}, ctx.node->output(0)));
 }
 
 void convert_Identity(Context& ctx) { ctx.set_output(0, ctx.input(0)); }
@@ -286,7 +300,8 @@ void convert_Dropout(Context& ctx) {
   if (ctx.output_used(1)) ctx.unsupported("the mask output");
   if (ctx.opset >= 12 && ctx.has_input(2)) {
     const Constant& t = ctx.constant_input(2, "training_mode");
-    if (t.elements() != 1 || (t.is_float ? t.f[0] != 0.0f : t.i[0] != 0)) ctx.unsupported("training_mode = true");
+    if (t.elements() != 1 || (t.is_float ? t.f[0] != 0.0f : t.i[0] != 0))
+      ctx.unsupported("training_mode = true");
   }
   ctx.set_output(0, ctx.input(0));
 }

@@ -9,8 +9,8 @@
 #include "import/onnx/converters.h"
 #include "ops/concatenation.h"
 #include "ops/pad.h"
-#include "ops/softmax.h"
 #include "ops/reduce.h"
+#include "ops/softmax.h"
 
 namespace tinyforge::onnx_import {
 namespace {
@@ -24,13 +24,16 @@ int64_t normalize_axis(Context& ctx, int64_t axis, int64_t rank, bool inclusive_
 }
 
 std::vector<int64_t> axes_argument(Context& ctx, size_t input_index, int min_opset_for_input) {
-  if (ctx.opset >= min_opset_for_input) return ctx.has_input(input_index) ? ctx.ints_input(input_index, "axes") : std::vector<int64_t>{};
+  if (ctx.opset >= min_opset_for_input)
+    return ctx.has_input(input_index) ? ctx.ints_input(input_index, "axes")
+                                      : std::vector<int64_t>{};
   return ctx.attr_ints("axes");
 }
 
 void check_permutation(Context& ctx, const std::vector<int64_t>& perm, size_t rank) {
   std::vector<char> seen(rank, 0);
-  if (perm.size() != rank) ctx.fail(fmt::format("perm has {} entries; the input has rank {}", perm.size(), rank));
+  if (perm.size() != rank)
+    ctx.fail(fmt::format("perm has {} entries; the input has rank {}", perm.size(), rank));
   for (int64_t p : perm) {
     if (p < 0 || p >= static_cast<int64_t>(rank) || seen[p]) ctx.fail("perm is not a permutation");
     seen[p] = 1;
@@ -114,7 +117,8 @@ void convert_Reshape(Context& ctx) {
   const int64_t total = elements_of(x.shape);
   if (infer >= 0) {
     if (known == 0 || total % known != 0)
-      ctx.fail(fmt::format("cannot infer -1 reshaping {} to {}", shape_str(x.shape), shape_str(spec)));
+      ctx.fail(
+          fmt::format("cannot infer -1 reshaping {} to {}", shape_str(x.shape), shape_str(spec)));
     out[infer] = total / known;
   }
   ctx.set_output(0, reshaped(ctx, x, out, ctx.node->output(0)));
@@ -166,7 +170,8 @@ void convert_Transpose(Context& ctx) {
   const std::string name = ctx.node->output(0);
   if (x.is_constant()) {
     const std::vector<int32_t> p32(perm.begin(), perm.end());
-    return ctx.set_output(0, ctx.constant_value(transpose_constant(ctx.constants[x.const_index], p32)));
+    return ctx.set_output(
+        0, ctx.constant_value(transpose_constant(ctx.constants[x.const_index], p32)));
   }
   Value out;
   for (int64_t p : perm) out.shape.push_back(x.shape[p]);
@@ -191,7 +196,8 @@ void convert_Concat(Context& ctx) {
   for (size_t i = 0; i < count; ++i) in.push_back(&ctx.input(i));
   const size_t rank = in[0]->shape.size();
   if (rank == 0) ctx.fail("cannot concatenate scalars");
-  const int64_t axis = normalize_axis(ctx, ctx.attr_int("axis", ctx.opset < 11 ? 1 : 0), static_cast<int64_t>(rank));
+  const int64_t axis =
+      normalize_axis(ctx, ctx.attr_int("axis", ctx.opset < 11 ? 1 : 0), static_cast<int64_t>(rank));
   Value out;
   out.shape = in[0]->shape;
   out.shape[axis] = 0;
@@ -200,7 +206,8 @@ void convert_Concat(Context& ctx) {
     if (v->shape.size() != rank) ctx.fail("inputs have different ranks");
     for (size_t d = 0; d < rank; ++d)
       if (static_cast<int64_t>(d) != axis && v->shape[d] != in[0]->shape[d])
-        ctx.fail(fmt::format("input shapes {} and {} differ outside the axis", shape_str(in[0]->shape), shape_str(v->shape)));
+        ctx.fail(fmt::format("input shapes {} and {} differ outside the axis",
+                             shape_str(in[0]->shape), shape_str(v->shape)));
     out.shape[axis] += v->shape[axis];
     all_constant = all_constant && v->is_constant();
     any_nhwc = any_nhwc || (!v->is_constant() && ctx.prefers_nhwc(*v));
@@ -217,7 +224,10 @@ void convert_Concat(Context& ctx) {
         if (c.is_float != r.is_float) ctx.fail("inputs have different element types");
         const int64_t chunk = c.elements() / std::max<int64_t>(outer, 1);
         for (int64_t k = 0; k < chunk; ++k) {
-          if (r.is_float) r.f.push_back(c.f[o * chunk + k]); else r.i.push_back(c.i[o * chunk + k]);
+          if (r.is_float)
+            r.f.push_back(c.f[o * chunk + k]);
+          else
+            r.i.push_back(c.i[o * chunk + k]);
         }
       }
     return ctx.set_output(0, ctx.constant_value(std::move(r)));
@@ -241,7 +251,8 @@ void convert_Concat(Context& ctx) {
     while (next < tensors.size() && group.size() < kMaxOpInputs) group.push_back(tensors[next++]);
     std::vector<int32_t> shape = ctx.shape_of(group[0]);
     for (size_t g = 1; g < group.size(); ++g) shape[a.axis] += ctx.shape_of(group[g])[a.axis];
-    acc = ctx.emit(OpCode::Concatenation, group, shape, a, next < tensors.size() ? name + "/part" : name);
+    acc = ctx.emit(OpCode::Concatenation, group, shape, a,
+                   next < tensors.size() ? name + "/part" : name);
   }
   if (tensors.size() == 1) acc = ctx.reshape(acc, ctx.shape_of(acc), name);
   (nhwc ? out.nhwc : out.onnx) = acc;
@@ -258,16 +269,18 @@ void convert_Softmax(Context& ctx) {
   const ops::SoftmaxAttrs a;
   Value out;
   out.shape = x.shape;
-  if (axis == 1 && ctx.prefers_nhwc(x) && (ctx.opset >= 13 || elements_of(x.shape) == x.shape[0] * x.shape[1])) {
-    out.nhwc = ctx.emit(OpCode::Softmax, {x.nhwc}, ctx.shape_of(x.nhwc), a, name);  // channels are last
+  if (axis == 1 && ctx.prefers_nhwc(x) &&
+      (ctx.opset >= 13 || elements_of(x.shape) == x.shape[0] * x.shape[1])) {
+    out.nhwc =
+        ctx.emit(OpCode::Softmax, {x.nhwc}, ctx.shape_of(x.nhwc), a, name);  // channels are last
   } else if (axis == rank - 1) {
     const int t = ctx.as_onnx(x, ctx.node->input(0));
     out.onnx = ctx.emit(OpCode::Softmax, {t}, ctx.shape_of(t), a, name);
   } else if (ctx.opset < 13) {  // softmax over the flattened dims [axis, rank)
     int64_t inner = 1;
     for (int64_t d = axis; d < rank; ++d) inner *= x.shape[d];
-    const int t = ctx.reshape(ctx.as_onnx(x, ctx.node->input(0)), ctx.ir_shape({elements_of(x.shape) / inner, inner}),
-                              name + "/2d");
+    const int t = ctx.reshape(ctx.as_onnx(x, ctx.node->input(0)),
+                              ctx.ir_shape({elements_of(x.shape) / inner, inner}), name + "/2d");
     const int s = ctx.emit(OpCode::Softmax, {t}, ctx.shape_of(t), a, name + "/softmax");
     out.onnx = ctx.reshape(s, ctx.ir_shape(x.shape), name);
   } else {  // move the axis last, softmax, move it back
@@ -302,7 +315,8 @@ void convert_Pad(Context& ctx) {
     }
     if (ctx.has_input(3)) ctx.unsupported("the axes input");
   }
-  if (pads.size() != 2 * rank) ctx.fail(fmt::format("pads has {} values; expected {}", pads.size(), 2 * rank));
+  if (pads.size() != 2 * rank)
+    ctx.fail(fmt::format("pads has {} values; expected {}", pads.size(), 2 * rank));
   for (int64_t p : pads) {
     if (p < 0) ctx.unsupported("negative pads (cropping)");
     if (p > kMaxDim) ctx.fail(fmt::format("pad {} out of range", p));
@@ -311,7 +325,8 @@ void convert_Pad(Context& ctx) {
   Value out;
   out.shape = x.shape;
   for (size_t d = 0; d < rank; ++d) out.shape[d] += pads[d] + pads[rank + d];
-  if (std::all_of(pads.begin(), pads.end(), [](int64_t p) { return p == 0; })) return ctx.set_output(0, x);
+  if (std::all_of(pads.begin(), pads.end(), [](int64_t p) { return p == 0; }))
+    return ctx.set_output(0, x);
   ops::PadAttrs a;
   a.value = value;
   const bool nhwc = ctx.prefers_nhwc(x);

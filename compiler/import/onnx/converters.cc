@@ -1,7 +1,7 @@
 // The ONNX op table: op type -> converter and the first opset it handles.
-#include <cstring>
-
 #include "import/onnx/converters.h"
+
+#include <cstring>
 
 namespace tinyforge::onnx_import {
 namespace {
@@ -49,7 +49,9 @@ constexpr ConverterEntry kConverters[] = {
 }  // namespace
 
 const ConverterEntry* converters_begin() { return kConverters; }
-const ConverterEntry* converters_end() { return kConverters + sizeof(kConverters) / sizeof(kConverters[0]); }
+const ConverterEntry* converters_end() {
+  return kConverters + sizeof(kConverters) / sizeof(kConverters[0]);
+}
 
 const ConverterEntry* find_converter(const std::string& op_type) {
   for (const ConverterEntry* e = converters_begin(); e != converters_end(); ++e)

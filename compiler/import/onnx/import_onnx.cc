@@ -29,11 +29,13 @@ int default_opset(const onnx::ModelProto& model, const std::string& source) {
   for (const onnx::OperatorSetIdProto& o : model.opset_import())
     if (o.domain().empty() || o.domain() == "ai.onnx") {
       if (o.version() < kMinOpset || o.version() > kMaxOpset)
-        throw tinyforge::Error(fmt::format("{}: unsupported: opset {} of the default domain (supported {}..{})",
-                                    source, o.version(), kMinOpset, kMaxOpset));
+        throw tinyforge::Error(
+            fmt::format("{}: unsupported: opset {} of the default domain (supported {}..{})",
+                        source, o.version(), kMinOpset, kMaxOpset));
       found = static_cast<int>(o.version());
     }
-  if (found < 0) throw tinyforge::Error(source + ": the model imports no opset of the default ONNX domain");
+  if (found < 0)
+    throw tinyforge::Error(source + ": the model imports no opset of the default ONNX domain");
   return found;
 }
 
@@ -48,7 +50,8 @@ void add_initializers(Context& ctx, const onnx::GraphProto& g) {
   for (const onnx::TensorProto& t : g.initializer()) {
     if (t.name().empty()) throw tinyforge::Error(ctx.source() + ": an initializer has no name");
     if (ctx.values.count(t.name()))
-      throw tinyforge::Error(fmt::format("{}: initializer '{}' is defined twice", ctx.source(), t.name()));
+      throw tinyforge::Error(
+          fmt::format("{}: initializer '{}' is defined twice", ctx.source(), t.name()));
     ctx.values.emplace(t.name(), ctx.constant_value(onnx_import::read_tensor(t, ctx.source())));
   }
   if (g.sparse_initializer_size() > 0)
@@ -69,7 +72,8 @@ void add_graph_inputs(Context& ctx, const onnx::GraphProto& g) {
     ctx.graph.inputs.push_back(v.onnx);
     ctx.values.emplace(in.name(), std::move(v));
   }
-  if (ctx.graph.inputs.empty()) throw tinyforge::Error(ctx.source() + ": the model has no runtime input");
+  if (ctx.graph.inputs.empty())
+    throw tinyforge::Error(ctx.source() + ": the model has no runtime input");
 }
 
 // The checks that need no shapes: domain, op type, opset. Throws Context::unsupported.
@@ -145,29 +149,37 @@ void add_graph_outputs(Context& ctx, const onnx::GraphProto& g) {
   for (const onnx::ValueInfoProto& out : g.output()) {
     auto it = ctx.values.find(out.name());
     if (it == ctx.values.end())
-      throw tinyforge::Error(fmt::format("{}: graph output '{}' is not produced by any node", ctx.source(), out.name()));
+      throw tinyforge::Error(fmt::format("{}: graph output '{}' is not produced by any node",
+                                         ctx.source(), out.name()));
     Value& v = it->second;
     if (v.is_constant())
-      throw tinyforge::Error(fmt::format("{}: unsupported: graph output '{}' is a constant", ctx.source(), out.name()));
-    if (out.has_type() && out.type().has_tensor_type() && out.type().tensor_type().has_elem_type() &&
+      throw tinyforge::Error(fmt::format("{}: unsupported: graph output '{}' is a constant",
+                                         ctx.source(), out.name()));
+    if (out.has_type() && out.type().has_tensor_type() &&
+        out.type().tensor_type().has_elem_type() &&
         out.type().tensor_type().elem_type() != onnx::TensorProto::FLOAT)
-      throw tinyforge::Error(fmt::format("{}: graph output '{}': unsupported: element type {}; only float32 models are imported",
-                                  ctx.source(), out.name(), onnx_import::onnx_type_name(out.type().tensor_type().elem_type())));
+      throw tinyforge::Error(fmt::format(
+          "{}: graph output '{}': unsupported: element type {}; only float32 models are imported",
+          ctx.source(), out.name(),
+          onnx_import::onnx_type_name(out.type().tensor_type().elem_type())));
     // Declared static dims must agree with what the importer inferred.
     if (out.has_type() && out.type().has_tensor_type() && out.type().tensor_type().has_shape()) {
       const auto& dims = out.type().tensor_type().shape().dim();
       std::string declared;
       bool same = dims.size() == static_cast<int>(v.shape.size());
       for (int i = 0; i < dims.size(); ++i) {
-        declared += (i ? "," : "") + (dims[i].has_dim_value() ? std::to_string(dims[i].dim_value()) : "?");
+        declared +=
+            (i ? "," : "") + (dims[i].has_dim_value() ? std::to_string(dims[i].dim_value()) : "?");
         if (same && dims[i].has_dim_value() && dims[i].dim_value() != v.shape[i]) same = false;
       }
       if (!same)
-        throw tinyforge::Error(fmt::format("{}: graph output '{}' has shape {} here but is declared [{}]",
-                                    ctx.source(), out.name(), onnx_import::shape_str(v.shape), declared));
+        throw tinyforge::Error(
+            fmt::format("{}: graph output '{}' has shape {} here but is declared [{}]",
+                        ctx.source(), out.name(), onnx_import::shape_str(v.shape), declared));
     }
     int t = ctx.as_onnx(v, out.name());
-    if (taken.count(t)) t = ctx.emit(OpCode::Reshape, {t}, ctx.shape_of(t), ir::Params{}, out.name() + "/copy");
+    if (taken.count(t))
+      t = ctx.emit(OpCode::Reshape, {t}, ctx.shape_of(t), ir::Params{}, out.name() + "/copy");
     taken.insert(t);
     ctx.graph.tensors[t].name = onnx_import::clean_name(out.name());
     ctx.graph.outputs.push_back(t);
@@ -197,7 +209,8 @@ void remove_dead_nodes(ir::Graph& g) {
 std::string printable_line(const std::string& s) {
   constexpr size_t kMaxLength = 1000;
   std::string out;
-  for (char c : s.substr(0, kMaxLength)) out += (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) ? '?' : c;
+  for (char c : s.substr(0, kMaxLength))
+    out += (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) ? '?' : c;
   if (s.size() > kMaxLength) out += "...";
   return out;
 }
@@ -233,7 +246,8 @@ const char* onnx_supported_ops() {
 }
 
 ir::Graph import_onnx(const uint8_t* data, size_t size, const std::string& source_name) {
-  if (size > static_cast<size_t>(INT_MAX)) throw tinyforge::Error(source_name + ": file too large for an ONNX model");
+  if (size > static_cast<size_t>(INT_MAX))
+    throw tinyforge::Error(source_name + ": file too large for an ONNX model");
   onnx::ModelProto model;
   if (data == nullptr || size == 0 || !model.ParseFromArray(data, static_cast<int>(size)))
     throw tinyforge::Error(source_name + ": not a valid ONNX model (protobuf parse failed)");

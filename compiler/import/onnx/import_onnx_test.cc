@@ -3,21 +3,20 @@
 // from the ONNX operator definitions), plus structure checks of the IR (layout handling,
 // folding, fusion) and error cases.
 #include "import/onnx/import_onnx.h"
-#include "ops/concatenation.h"
-#include "ops/conv.h"
-#include "ops/host_op.h"
 
 #include <gtest/gtest.h>
-
-#include "expect_error.h"
 
 #include <algorithm>
 #include <cmath>
 #include <fstream>
 #include <iterator>
 
+#include "expect_error.h"
 #include "import/onnx/onnx_test_builder.h"
 #include "onnx_seed_models.h"
+#include "ops/concatenation.h"
+#include "ops/conv.h"
+#include "ops/host_op.h"
 
 namespace tinyforge {
 namespace {
@@ -33,15 +32,20 @@ using onnx_test::run_graph;
 struct Nchw {
   int64_t n, c, h, w;
   std::vector<float> v;
-  float at(int64_t b, int64_t ch, int64_t y, int64_t x) const { return v[((b * c + ch) * h + y) * w + x]; }
+  float at(int64_t b, int64_t ch, int64_t y, int64_t x) const {
+    return v[((b * c + ch) * h + y) * w + x];
+  }
 };
 
 Nchw conv_ref(const Nchw& x, const std::vector<float>& wt, int64_t m, int64_t kh, int64_t kw,
-              const std::vector<float>& bias, int64_t group, int64_t stride, std::vector<int64_t> pads,
-              int64_t dilation = 1) {
+              const std::vector<float>& bias, int64_t group, int64_t stride,
+              std::vector<int64_t> pads, int64_t dilation = 1) {
   const int64_t cg = x.c / group, mg = m / group;
-  Nchw out{x.n, m, (x.h + pads[0] + pads[2] - ((kh - 1) * dilation + 1)) / stride + 1,
-           (x.w + pads[1] + pads[3] - ((kw - 1) * dilation + 1)) / stride + 1, {}};
+  Nchw out{x.n,
+           m,
+           (x.h + pads[0] + pads[2] - ((kh - 1) * dilation + 1)) / stride + 1,
+           (x.w + pads[1] + pads[3] - ((kw - 1) * dilation + 1)) / stride + 1,
+           {}};
   for (int64_t b = 0; b < x.n; ++b)
     for (int64_t o = 0; o < m; ++o)
       for (int64_t oy = 0; oy < out.h; ++oy)
@@ -51,17 +55,20 @@ Nchw conv_ref(const Nchw& x, const std::vector<float>& wt, int64_t m, int64_t kh
           for (int64_t ci = 0; ci < cg; ++ci)
             for (int64_t ky = 0; ky < kh; ++ky)
               for (int64_t kx = 0; kx < kw; ++kx) {
-                const int64_t iy = oy * stride - pads[0] + ky * dilation, ix = ox * stride - pads[1] + kx * dilation;
+                const int64_t iy = oy * stride - pads[0] + ky * dilation,
+                              ix = ox * stride - pads[1] + kx * dilation;
                 if (iy < 0 || iy >= x.h || ix < 0 || ix >= x.w) continue;
-                acc += static_cast<double>(x.at(b, g * cg + ci, iy, ix)) * wt[((o * cg + ci) * kh + ky) * kw + kx];
+                acc += static_cast<double>(x.at(b, g * cg + ci, iy, ix)) *
+                       wt[((o * cg + ci) * kh + ky) * kw + kx];
               }
           out.v.push_back(static_cast<float>(acc));
         }
   return out;
 }
 
-void bn_relu_ref(Nchw& x, const std::vector<float>& s, const std::vector<float>& b, const std::vector<float>& mean,
-                 const std::vector<float>& var, float eps, bool relu) {
+void bn_relu_ref(Nchw& x, const std::vector<float>& s, const std::vector<float>& b,
+                 const std::vector<float>& mean, const std::vector<float>& var, float eps,
+                 bool relu) {
   for (int64_t i = 0; i < static_cast<int64_t>(x.v.size()); ++i) {
     const int64_t ch = (i / (x.h * x.w)) % x.c;
     float y = (x.v[i] - mean[ch]) / std::sqrt(var[ch] + eps) * s[ch] + b[ch];
@@ -77,7 +84,8 @@ Nchw maxpool_ref(const Nchw& x, int64_t k, int64_t stride) {
         for (int64_t ox = 0; ox < out.w; ++ox) {
           float best = -INFINITY;
           for (int64_t ky = 0; ky < k; ++ky)
-            for (int64_t kx = 0; kx < k; ++kx) best = std::max(best, x.at(b, ch, oy * stride + ky, ox * stride + kx));
+            for (int64_t kx = 0; kx < k; ++kx)
+              best = std::max(best, x.at(b, ch, oy * stride + ky, ox * stride + kx));
           out.v.push_back(best);
         }
   return out;
@@ -97,7 +105,8 @@ std::vector<float> gemm_ref(const std::vector<float>& a, int64_t rows, const std
   return y;
 }
 
-void expect_near_all(const std::vector<float>& got, const std::vector<float>& want, float tol = 1e-4f) {
+void expect_near_all(const std::vector<float>& got, const std::vector<float>& want,
+                     float tol = 1e-4f) {
   ASSERT_EQ(got.size(), want.size());
   for (size_t i = 0; i < got.size(); ++i)
     ASSERT_NEAR(got[i], want[i], tol * (1.0f + std::fabs(want[i]))) << "element " << i;
@@ -108,8 +117,9 @@ void expect_near_all(const std::vector<float>& got, const std::vector<float>& wa
 TEST(OnnxImport, ConvBatchNormReluPoolFlattenGemmMatchesNchwReference) {
   ModelBuilder mb;
   mb.input("x", {1, 3, 9, 9});
-  const auto w = random_floats(4 * 3 * 3 * 3, 1), s = random_floats(4, 2, 0.5f, 1.5f), b = random_floats(4, 3),
-             mean = random_floats(4, 4), var = random_floats(4, 5, 0.1f, 2.0f);
+  const auto w = random_floats(4 * 3 * 3 * 3, 1), s = random_floats(4, 2, 0.5f, 1.5f),
+             b = random_floats(4, 3), mean = random_floats(4, 4),
+             var = random_floats(4, 5, 0.1f, 2.0f);
   mb.initializer("w", {4, 3, 3, 3}, w);
   mb.initializer("s", {4}, s);
   mb.initializer("b", {4}, b);
@@ -117,7 +127,8 @@ TEST(OnnxImport, ConvBatchNormReluPoolFlattenGemmMatchesNchwReference) {
   mb.initializer("var", {4}, var);
   auto& conv = mb.node("Conv", {"x", "w"}, {"c"});
   attr(conv, "strides", std::vector<int64_t>{2, 2});
-  attr(conv, "pads", std::vector<int64_t>{1, 0, 0, 1});  // asymmetric: top 1, left 0, bottom 0, right 1
+  attr(conv, "pads",
+       std::vector<int64_t>{1, 0, 0, 1});  // asymmetric: top 1, left 0, bottom 0, right 1
   attr(mb.node("BatchNormalization", {"c", "s", "b", "mean", "var"}, {"bn"}), "epsilon", 1e-3f);
   mb.node("Relu", {"bn"}, {"r"});
   auto& pool = mb.node("MaxPool", {"r"}, {"p"});
@@ -133,7 +144,8 @@ TEST(OnnxImport, ConvBatchNormReluPoolFlattenGemmMatchesNchwReference) {
   // BN folded, Relu fused, the flatten absorbed into the weights: one Transpose (the NCHW
   // input), no Mul/Add/Clamp.
   EXPECT_EQ(count_ops(g, OpCode::Transpose), 1u);
-  EXPECT_EQ(count_ops(g, OpCode::Mul) + count_ops(g, OpCode::Add) + count_ops(g, OpCode::Clamp), 0u);
+  EXPECT_EQ(count_ops(g, OpCode::Mul) + count_ops(g, OpCode::Add) + count_ops(g, OpCode::Clamp),
+            0u);
   ASSERT_EQ(count_ops(g, OpCode::Conv2D), 1u);
   for (const auto& n : g.nodes)
     if (n.op == OpCode::Conv2D) EXPECT_EQ(ops::fused_activation(n), ir::Activation::relu);
@@ -212,9 +224,12 @@ TEST(OnnxImport, ChannelSoftmaxTransposeAndPadStayChannelsLast) {
       const bool inside = y >= 1 && xx < 5;
       double denom = 0;
       if (inside)
-        for (int64_t ch = 0; ch < 6; ++ch) denom += std::exp(static_cast<double>(c.at(0, ch, y - 1, xx)));
+        for (int64_t ch = 0; ch < 6; ++ch)
+          denom += std::exp(static_cast<double>(c.at(0, ch, y - 1, xx)));
       for (int64_t ch = 0; ch < 6; ++ch)
-        want.push_back(inside ? static_cast<float>(std::exp(static_cast<double>(c.at(0, ch, y - 1, xx))) / denom) : 0.0f);
+        want.push_back(inside ? static_cast<float>(
+                                    std::exp(static_cast<double>(c.at(0, ch, y - 1, xx))) / denom)
+                              : 0.0f);
     }
   expect_near_all(run_graph(g, {x})[0], want, 1e-5f);
 }
@@ -224,10 +239,14 @@ TEST(OnnxImport, ChannelSoftmaxTransposeAndPadStayChannelsLast) {
 TEST(OnnxImport, OneDimensionalConvStackMatchesReference) {
   ModelBuilder mb;
   mb.input("x", {1, 3, 16});
-  const auto w1 = random_floats(6 * 3 * 5, 61), s = random_floats(6, 62, 0.5f, 1.5f), b = random_floats(6, 63),
-             mean = random_floats(6, 64), var = random_floats(6, 65, 0.2f, 2.0f), w2 = random_floats(6 * 3, 66);
+  const auto w1 = random_floats(6 * 3 * 5, 61), s = random_floats(6, 62, 0.5f, 1.5f),
+             b = random_floats(6, 63), mean = random_floats(6, 64),
+             var = random_floats(6, 65, 0.2f, 2.0f), w2 = random_floats(6 * 3, 66);
   mb.initializer("w1", {6, 3, 5}, w1);
-  for (const auto& [n, v] : {std::pair<const char*, const std::vector<float>*>{"s", &s}, {"b", &b}, {"m", &mean}, {"v", &var}})
+  for (const auto& [n, v] : {std::pair<const char*, const std::vector<float>*>{"s", &s},
+                             {"b", &b},
+                             {"m", &mean},
+                             {"v", &var}})
     mb.initializer(n, {6}, *v);
   mb.initializer("w2", {6, 1, 3}, w2);
   auto& c1 = mb.node("Conv", {"x", "w1"}, {"c1"});
@@ -245,7 +264,8 @@ TEST(OnnxImport, OneDimensionalConvStackMatchesReference) {
   mb.output("y", {1, 6, 1});
   const ir::Graph g = mb.import();
   EXPECT_EQ(count_ops(g, OpCode::Transpose), 1u);  // the [N,C,L] input only
-  EXPECT_EQ(count_ops(g, OpCode::Mul) + count_ops(g, OpCode::Add) + count_ops(g, OpCode::Clamp), 0u);
+  EXPECT_EQ(count_ops(g, OpCode::Mul) + count_ops(g, OpCode::Add) + count_ops(g, OpCode::Clamp),
+            0u);
   EXPECT_EQ(count_ops(g, OpCode::DepthwiseConv2D), 1u);
 
   const auto x = random_floats(3 * 16, 67);
@@ -254,7 +274,8 @@ TEST(OnnxImport, OneDimensionalConvStackMatchesReference) {
   bn_relu_ref(a, s, b, mean, var, 1e-5f, true);
   Nchw pooled{1, 6, 1, 7, {}};
   for (int64_t ch = 0; ch < 6; ++ch)
-    for (int64_t i = 0; i < 7; ++i) pooled.v.push_back(std::max(a.at(0, ch, 0, 2 * i), a.at(0, ch, 0, 2 * i + 1)));
+    for (int64_t i = 0; i < 7; ++i)
+      pooled.v.push_back(std::max(a.at(0, ch, 0, 2 * i), a.at(0, ch, 0, 2 * i + 1)));
   const Nchw d = conv_ref(pooled, w2, 6, 1, 3, {}, 6, 1, {0, 0, 0, 0}, 2);
   std::vector<float> want;
   for (int64_t ch = 0; ch < 6; ++ch) {
@@ -373,17 +394,19 @@ TEST(OnnxImport, DigitsExampleMatchesReferenceFromItsInitializers) {
   const ir::Graph g = import_onnx_file(path);
   EXPECT_EQ(count_ops(g, OpCode::Conv2D), 2u);
   EXPECT_EQ(count_ops(g, OpCode::Transpose), 0u);  // C = 1 input and the flatten cost nothing
-  EXPECT_EQ(count_ops(g, OpCode::Mul) + count_ops(g, OpCode::Add) + count_ops(g, OpCode::Clamp), 0u);
+  EXPECT_EQ(count_ops(g, OpCode::Mul) + count_ops(g, OpCode::Add) + count_ops(g, OpCode::Clamp),
+            0u);
 
   const auto x = random_floats(64, 41, 0.0f, 1.0f);
   Nchw a = conv_ref({1, 1, 8, 8, x}, init("features.0.weight"), 8, 3, 3, {}, 1, 1, {1, 1, 1, 1});
-  bn_relu_ref(a, init("features.1.weight"), init("features.1.bias"), init("features.1.running_mean"),
-              init("features.1.running_var"), 1e-5f, true);
-  Nchw b = conv_ref(maxpool_ref(a, 2, 2), init("features.4.weight"), 16, 3, 3, init("features.4.bias"), 1, 1,
-                    {1, 1, 1, 1});
-  bn_relu_ref(b, init("features.5.weight"), init("features.5.bias"), init("features.5.running_mean"),
-              init("features.5.running_var"), 1e-5f, true);
-  std::vector<float> logits = gemm_ref(maxpool_ref(b, 2, 2).v, 1, init("classifier.weight"), init("classifier.bias"), 10);
+  bn_relu_ref(a, init("features.1.weight"), init("features.1.bias"),
+              init("features.1.running_mean"), init("features.1.running_var"), 1e-5f, true);
+  Nchw b = conv_ref(maxpool_ref(a, 2, 2), init("features.4.weight"), 16, 3, 3,
+                    init("features.4.bias"), 1, 1, {1, 1, 1, 1});
+  bn_relu_ref(b, init("features.5.weight"), init("features.5.bias"),
+              init("features.5.running_mean"), init("features.5.running_var"), 1e-5f, true);
+  std::vector<float> logits =
+      gemm_ref(maxpool_ref(b, 2, 2).v, 1, init("classifier.weight"), init("classifier.bias"), 10);
   double denom = 0;
   for (float v : logits) denom += std::exp(static_cast<double>(v));
   for (float& v : logits) v = static_cast<float>(std::exp(static_cast<double>(v)) / denom);
@@ -394,9 +417,11 @@ TEST(OnnxImport, DigitsExampleMatchesReferenceFromItsInitializers) {
 TEST(OnnxImport, EverySeedModelImportsCompilesAndRuns) {
   for (const auto& [name, bytes] : onnx_test::onnx_seed_models()) {
     SCOPED_TRACE(name);
-    const ir::Graph g = import_onnx(reinterpret_cast<const uint8_t*>(bytes.data()), bytes.size(), name);
+    const ir::Graph g =
+        import_onnx(reinterpret_cast<const uint8_t*>(bytes.data()), bytes.size(), name);
     std::vector<std::vector<float>> inputs;
-    for (int t : g.inputs) inputs.push_back(random_floats(static_cast<size_t>(g.tensors[t].elements()), 51));
+    for (int t : g.inputs)
+      inputs.push_back(random_floats(static_cast<size_t>(g.tensors[t].elements()), 51));
     const auto outs = run_graph(g, inputs);
     ASSERT_EQ(outs.size(), g.outputs.size());
     for (const auto& o : outs)
@@ -432,78 +457,108 @@ TEST(OnnxImport, MalformedModelsGiveOneLineErrors) {
     const char* expect;  // substring of the message
   };
   const Case cases[] = {
-      {"missing initializer", [](ModelBuilder& mb) {
+      {"missing initializer",
+       [](ModelBuilder& mb) {
          mb.input("x", {1, 1, 4, 4});
          mb.node("Conv", {"x", "nowhere"}, {"y"});
          mb.output("y");
-       }, "'nowhere' is not a graph input"},
-      {"unsorted nodes", [](ModelBuilder& mb) {
+       },
+       "'nowhere' is not a graph input"},
+      {"unsorted nodes",
+       [](ModelBuilder& mb) {
          mb.input("x", {1, 4});
          mb.node("Relu", {"a"}, {"y"});
          mb.node("Relu", {"x"}, {"a"});
          mb.output("y");
-       }, "topologically sorted"},
-      {"initializer too short", [](ModelBuilder& mb) {
+       },
+       "topologically sorted"},
+      {"initializer too short",
+       [](ModelBuilder& mb) {
          mb.input("x", {1, 4});
          mb.initializer("w", {3, 4}, std::vector<float>(5, 1.0f));
          mb.node("MatMul", {"x", "w"}, {"y"});
          mb.output("y");
-       }, "raw_data has 20 bytes"},
-      {"negative dim", [](ModelBuilder& mb) {
+       },
+       "raw_data has 20 bytes"},
+      {"negative dim",
+       [](ModelBuilder& mb) {
          mb.input("x", {1, 4});
          mb.initializer("w", {4, 2}, std::vector<float>(8, 1.0f));
          mb.graph().mutable_initializer(0)->set_dims(0, -4);
          mb.node("MatMul", {"x", "w"}, {"y"});
          mb.output("y");
-       }, "dimension -4 out of range"},
-      {"shape mismatch", [](ModelBuilder& mb) {
+       },
+       "dimension -4 out of range"},
+      {"shape mismatch",
+       [](ModelBuilder& mb) {
          mb.input("x", {1, 4});
          mb.initializer("w", {5, 2}, std::vector<float>(10, 1.0f));
          mb.node("MatMul", {"x", "w"}, {"y"});
          mb.output("y");
-       }, "do not multiply"},
-      {"conv weights of wrong rank", [](ModelBuilder& mb) {
+       },
+       "do not multiply"},
+      {"conv weights of wrong rank",
+       [](ModelBuilder& mb) {
          mb.input("x", {1, 2, 4, 4});
          mb.initializer("w", {2, 2}, std::vector<float>(4, 1.0f));
          mb.node("Conv", {"x", "w"}, {"y"});
          mb.output("y");
-       }, "weights W must be"},
-      {"huge input dim", [](ModelBuilder& mb) {
+       },
+       "weights W must be"},
+      {"huge input dim",
+       [](ModelBuilder& mb) {
          mb.input("x", {1, int64_t{1} << 40});
          mb.node("Relu", {"x"}, {"y"});
          mb.output("y");
-       }, "dimension 1 is"},
-      {"symbolic inner dim", [](ModelBuilder& mb) {
+       },
+       "dimension 1 is"},
+      {"symbolic inner dim",
+       [](ModelBuilder& mb) {
          mb.input("x", {1, 4});
-         mb.graph().mutable_input(0)->mutable_type()->mutable_tensor_type()->mutable_shape()->mutable_dim(1)->set_dim_param("n");
+         mb.graph()
+             .mutable_input(0)
+             ->mutable_type()
+             ->mutable_tensor_type()
+             ->mutable_shape()
+             ->mutable_dim(1)
+             ->set_dim_param("n");
          mb.node("Relu", {"x"}, {"y"});
          mb.output("y");
-       }, "is not static"},
-      {"declared output shape differs", [](ModelBuilder& mb) {
+       },
+       "is not static"},
+      {"declared output shape differs",
+       [](ModelBuilder& mb) {
          mb.input("x", {1, 4});
          mb.node("Relu", {"x"}, {"y"});
          mb.output("y", {1, 5});
-       }, "declared [1,5]"},
-      {"external data", [](ModelBuilder& mb) {
+       },
+       "declared [1,5]"},
+      {"external data",
+       [](ModelBuilder& mb) {
          mb.input("x", {1, 4});
          mb.initializer("w", {4, 2}, std::vector<float>(8, 1.0f));
          mb.graph().mutable_initializer(0)->set_data_location(onnx::TensorProto::EXTERNAL);
          mb.node("MatMul", {"x", "w"}, {"y"});
          mb.output("y");
-       }, "external data"},
-      {"pool window outside input", [](ModelBuilder& mb) {
+       },
+       "external data"},
+      {"pool window outside input",
+       [](ModelBuilder& mb) {
          mb.input("x", {1, 1, 4, 4});
          auto& p = mb.node("MaxPool", {"x"}, {"y"});
          attr(p, "kernel_shape", std::vector<int64_t>{2, 2});
          attr(p, "pads", std::vector<int64_t>{3, 0, 0, 0});
          mb.output("y");
-       }, "entirely outside"},
-      {"bad conv group", [](ModelBuilder& mb) {
+       },
+       "entirely outside"},
+      {"bad conv group",
+       [](ModelBuilder& mb) {
          mb.input("x", {1, 3, 4, 4});
          mb.initializer("w", {2, 1, 1, 1}, std::vector<float>(2, 1.0f));
          attr(mb.node("Conv", {"x", "w"}, {"y"}), "group", int64_t{2});
          mb.output("y");
-       }, "group 2 does not fit"},
+       },
+       "group 2 does not fit"},
   };
   for (const Case& c : cases) {
     ModelBuilder mb;
@@ -522,7 +577,8 @@ TEST(OnnxImport, OpsetOutOfRangeAndGarbageAreRefused) {
   mb.output("y");
   EXPECT_NE(import_error(mb).find("opset 99"), std::string::npos);
   const uint8_t garbage[] = {0xff, 0xff, 0xff, 0xff, 0x0f, 0x12};
-  EXPECT_ERROR(import_onnx(garbage, sizeof garbage, "g.onnx"), tinyforge::Error, "not a valid ONNX model");
+  EXPECT_ERROR(import_onnx(garbage, sizeof garbage, "g.onnx"), tinyforge::Error,
+               "not a valid ONNX model");
   EXPECT_ERROR(import_onnx(garbage, 0, "g.onnx"), tinyforge::Error, "not a valid ONNX model");
 }
 
@@ -532,7 +588,8 @@ TEST(OnnxImport, DamagedDigitsModelNeverCrashes) {
   const std::string path = std::string(TINYFORGE_SOURCE_DIR) + "/examples/digits/digits.onnx";
   std::ifstream f(path, std::ios::binary);
   if (!f) GTEST_SKIP() << "missing " << path;
-  const std::vector<uint8_t> good((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
+  const std::vector<uint8_t> good((std::istreambuf_iterator<char>(f)),
+                                  std::istreambuf_iterator<char>());
   ASSERT_GT(good.size(), 1000u);
   auto attempt = [](const std::vector<uint8_t>& bytes) -> int {
     try {
@@ -549,7 +606,8 @@ TEST(OnnxImport, DamagedDigitsModelNeverCrashes) {
   std::mt19937 rng(7);
   for (int i = 0; i < 400; ++i, ++tries) {
     std::vector<uint8_t> bad = good;
-    for (int k = 0; k < 1 + i % 4; ++k) bad[rng() % bad.size()] ^= static_cast<uint8_t>(1 + rng() % 255);
+    for (int k = 0; k < 1 + i % 4; ++k)
+      bad[rng() % bad.size()] ^= static_cast<uint8_t>(1 + rng() % 255);
     refused += attempt(bad);
   }
   EXPECT_GT(refused, tries / 4);  // most damage is detected (flips inside float weights are not)

@@ -1,12 +1,11 @@
 #include "import/onnx/onnx_context.h"
 
-#include "ops/transpose.h"
-
 #include <fmt/format.h>
 
 #include <algorithm>
 
 #include "ir/unsupported.h"
+#include "ops/transpose.h"
 
 namespace tinyforge::onnx_import {
 
@@ -23,7 +22,8 @@ std::string shape_str(const Shape& s) { return fmt::format("[{}]", fmt::join(s, 
 std::string clean_name(const std::string& s) {
   constexpr size_t kMax = 200;
   std::string out;
-  for (char c : s.substr(0, kMax)) out += (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) ? '?' : c;
+  for (char c : s.substr(0, kMax))
+    out += (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) ? '?' : c;
   return s.size() > kMax ? out + "..." : out;
 }
 
@@ -40,7 +40,9 @@ std::vector<int32_t> from_channels_last(size_t rank) {
   return p;
 }
 
-int channels_last_axis(int64_t axis, size_t rank) { return from_channels_last(rank)[static_cast<size_t>(axis)]; }
+int channels_last_axis(int64_t axis, size_t rank) {
+  return from_channels_last(rank)[static_cast<size_t>(axis)];
+}
 
 Constant transpose_constant(const Constant& c, const std::vector<int32_t>& perm) {
   Constant r;
@@ -54,7 +56,10 @@ Constant transpose_constant(const Constant& c, const std::vector<int32_t>& perm)
   for (int64_t e = 0; e < n; ++e) {
     int64_t k = 0;
     for (size_t d = 0; d < rank; ++d) k += idx[d] * in_stride[perm[d]];
-    if (c.is_float) r.f.push_back(c.f[k]); else r.i.push_back(c.i[k]);
+    if (c.is_float)
+      r.f.push_back(c.f[k]);
+    else
+      r.i.push_back(c.i[k]);
     for (size_t d = rank; d-- > 0;) {
       if (++idx[d] < r.shape[d]) break;
       idx[d] = 0;
@@ -87,17 +92,19 @@ Value& Context::input(size_t i) {
   const std::string& name = node->input(static_cast<int>(i));
   auto it = values.find(name);
   if (it == values.end())
-    fail(fmt::format("input '{}' is not a graph input, an initializer or the output of an earlier "
-                     "node (the graph must be topologically sorted)",
-                     name));
+    fail(
+        fmt::format("input '{}' is not a graph input, an initializer or the output of an earlier "
+                    "node (the graph must be topologically sorted)",
+                    name));
   return it->second;
 }
 
 const Constant& Context::constant_input(size_t i, const char* role) {
   Value& v = input(i);
   if (!v.is_constant())
-    unsupported(fmt::format("{} '{}' is computed at run time; it must be an initializer or constant",
-                            role, node->input(static_cast<int>(i))));
+    unsupported(
+        fmt::format("{} '{}' is computed at run time; it must be an initializer or constant", role,
+                    node->input(static_cast<int>(i))));
   return constants[v.const_index];
 }
 
@@ -143,8 +150,8 @@ const onnx::AttributeProto* Context::attr(const char* name) const {
 }
 
 namespace {
-void expect_type(const Context& c, const onnx::AttributeProto& a, onnx::AttributeProto::AttributeType t,
-                 const char* what) {
+void expect_type(const Context& c, const onnx::AttributeProto& a,
+                 onnx::AttributeProto::AttributeType t, const char* what) {
   // Old exporters leave `type` unset (0); accept that when the expected field is present.
   if (a.type() == t) return;
   if (a.type() == onnx::AttributeProto::UNDEFINED) {
@@ -195,7 +202,8 @@ std::vector<float> Context::attr_floats(const char* name) const {
 }
 
 int Context::add_constant(Constant c) {
-  if (c.shape.size() > kMaxConstRank) fail(fmt::format("constant of rank {} is too large", c.shape.size()));
+  if (c.shape.size() > kMaxConstRank)
+    fail(fmt::format("constant of rank {} is too large", c.shape.size()));
   for (int64_t d : c.shape)
     if (d < 0 || d > kMaxDim) fail(fmt::format("constant dim {} out of range", d));
   const int64_t n = elements_of(c.shape);
@@ -213,7 +221,8 @@ Value Context::constant_value(Constant c) {
   return v;
 }
 
-int Context::ir_constant(const std::string& name, std::vector<int32_t> shape, const std::vector<float>& data) {
+int Context::ir_constant(const std::string& name, std::vector<int32_t> shape,
+                         const std::vector<float>& data) {
   ir::Tensor t;
   t.name = clean_name(name);
   t.type = DType::f32;
@@ -232,10 +241,12 @@ std::vector<int32_t> Context::ir_shape(const Shape& s) const {
                             shape_str(s), kMaxRank));
   std::vector<int32_t> out;
   for (int64_t d : s) {
-    if (d < 1 || d > kMaxDim) fail(fmt::format("dimension {} of shape {} is out of range", d, shape_str(s)));
+    if (d < 1 || d > kMaxDim)
+      fail(fmt::format("dimension {} of shape {} is out of range", d, shape_str(s)));
     out.push_back(static_cast<int32_t>(d));
   }
-  if (elements_of(s) > kMaxElements) fail(fmt::format("tensor of shape {} is too large", shape_str(s)));
+  if (elements_of(s) > kMaxElements)
+    fail(fmt::format("tensor of shape {} is too large", shape_str(s)));
   return out;
 }
 
@@ -310,7 +321,8 @@ int Context::as_onnx(Value& v, const std::string& name) {
     const Constant& c = constants[v.const_index];
     if (!c.is_float) fail(fmt::format("'{}' is an integer constant used as a float tensor", name));
     if (c.shape.empty() || elements_of(c.shape) == 0)
-      unsupported(fmt::format("constant '{}' of shape {} used as an activation", name, shape_str(c.shape)));
+      unsupported(
+          fmt::format("constant '{}' of shape {} used as an activation", name, shape_str(c.shape)));
     v.onnx = ir_constant(name, ir_shape(c.shape), c.f);
     return v.onnx;
   }

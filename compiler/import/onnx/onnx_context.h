@@ -3,12 +3,12 @@
 // constants in ONNX layout, and helpers to read attributes, emit IR nodes and convert a
 // value between ONNX layout and channels-last. Internal to compiler/import/onnx.
 #pragma once
+#include <onnx/onnx_pb.h>
+
 #include <cstdint>
 #include <string>
 #include <unordered_map>
 #include <vector>
-
-#include <onnx/onnx_pb.h>
 
 #include "ir/graph.h"
 #include "tinyforge/plan_format.h"
@@ -59,7 +59,7 @@ class Context {
 
   size_t num_inputs() const;  // node.input_size()
   bool has_input(size_t i) const;
-  Value& input(size_t i);  // throws unless present
+  Value& input(size_t i);                                      // throws unless present
   const Constant& constant_input(size_t i, const char* role);  // throws unless constant
   std::vector<float> float_input(size_t i, const char* role);
   std::vector<int64_t> ints_input(size_t i, const char* role);
@@ -79,12 +79,13 @@ class Context {
   int add_constant(Constant c);
   Value constant_value(Constant c);  // a Value for a new constant
   // IR constant tensors (float32) with the given IR shape and data.
-  int ir_constant(const std::string& name, std::vector<int32_t> shape, const std::vector<float>& data);
+  int ir_constant(const std::string& name, std::vector<int32_t> shape,
+                  const std::vector<float>& data);
 
   // --- IR emission ---
   // Appends a node writing a new float32 tensor of `shape`; returns that tensor.
-  int emit(OpCode op, std::vector<int> inputs, const std::vector<int32_t>& shape,
-           ir::Params params, const std::string& name);
+  int emit(OpCode op, std::vector<int> inputs, const std::vector<int32_t>& shape, ir::Params params,
+           const std::string& name);
   int reshape(int tensor, const std::vector<int32_t>& shape, const std::string& name);
   // Transpose, or a free Reshape when the permutation only moves dims of size 1.
   int transpose(int tensor, const std::vector<int32_t>& perm, const std::string& name);

@@ -1,9 +1,9 @@
 // Reading ONNX TensorProto (initializers, Constant values) and ValueInfo shapes, with
 // every dim and byte count validated before use. Internal to compiler/import/onnx.
 #pragma once
-#include <string>
-
 #include <onnx/onnx_pb.h>
+
+#include <string>
 
 #include "import/onnx/onnx_context.h"
 

@@ -1,13 +1,13 @@
 // Test helper (header-only, used by *_test.cc only): builds small ONNX models with the
 // protobuf classes, serializes them, and runs graphs through plan -> blob -> host runtime.
 #pragma once
+#include <onnx/onnx_pb.h>
+
 #include <cstdint>
 #include <initializer_list>
 #include <random>
 #include <string>
 #include <vector>
-
-#include <onnx/onnx_pb.h>
 
 #include "emit/plan_writer.h"
 #include "host/host_runner.h"
@@ -30,19 +30,24 @@ class ModelBuilder {
   onnx::GraphProto& graph() { return *model_.mutable_graph(); }
   onnx::ModelProto& model() { return model_; }
 
-  void input(const std::string& name, std::vector<int64_t> shape) { value_info(graph().add_input(), name, shape); }
+  void input(const std::string& name, std::vector<int64_t> shape) {
+    value_info(graph().add_input(), name, shape);
+  }
   void output(const std::string& name, std::vector<int64_t> shape = {}) {
     value_info(graph().add_output(), name, shape);
   }
 
-  void initializer(const std::string& name, std::vector<int64_t> shape, const std::vector<float>& data) {
+  void initializer(const std::string& name, std::vector<int64_t> shape,
+                   const std::vector<float>& data) {
     onnx::TensorProto* t = graph().add_initializer();
     t->set_name(name);
     t->set_data_type(onnx::TensorProto::FLOAT);
     for (int64_t d : shape) t->add_dims(d);
-    t->set_raw_data(std::string(reinterpret_cast<const char*>(data.data()), data.size() * sizeof(float)));
+    t->set_raw_data(
+        std::string(reinterpret_cast<const char*>(data.data()), data.size() * sizeof(float)));
   }
-  void initializer_i64(const std::string& name, std::vector<int64_t> shape, const std::vector<int64_t>& data) {
+  void initializer_i64(const std::string& name, std::vector<int64_t> shape,
+                       const std::vector<int64_t>& data) {
     onnx::TensorProto* t = graph().add_initializer();
     t->set_name(name);
     t->set_data_type(onnx::TensorProto::INT64);
@@ -67,7 +72,8 @@ class ModelBuilder {
   }
 
  private:
-  static void value_info(onnx::ValueInfoProto* v, const std::string& name, const std::vector<int64_t>& shape) {
+  static void value_info(onnx::ValueInfoProto* v, const std::string& name,
+                         const std::vector<int64_t>& shape) {
     v->set_name(name);
     auto* tt = v->mutable_type()->mutable_tensor_type();
     tt->set_elem_type(onnx::TensorProto::FLOAT);
@@ -103,7 +109,8 @@ inline void attr(onnx::NodeProto& n, const std::string& name, std::vector<int64_
   for (int64_t x : v) a->add_ints(x);
 }
 
-inline std::vector<float> random_floats(size_t n, uint32_t seed, float lo = -1.0f, float hi = 1.0f) {
+inline std::vector<float> random_floats(size_t n, uint32_t seed, float lo = -1.0f,
+                                        float hi = 1.0f) {
   std::mt19937 rng(seed);
   std::uniform_real_distribution<float> dist(lo, hi);
   std::vector<float> v(n);
@@ -112,7 +119,8 @@ inline std::vector<float> random_floats(size_t n, uint32_t seed, float lo = -1.0
 }
 
 // Runs a float graph on one case with the device runtime; returns each output's floats.
-inline std::vector<std::vector<float>> run_graph(const ir::Graph& g, const std::vector<std::vector<float>>& inputs) {
+inline std::vector<std::vector<float>> run_graph(const ir::Graph& g,
+                                                 const std::vector<std::vector<float>>& inputs) {
   const std::vector<uint8_t> blob = emit::write_plan_blob(plan::build_plan(g));
   host::HostRunner runner(blob, g.source);
   std::vector<std::vector<uint8_t>> raw;

@@ -78,8 +78,8 @@ std::vector<int> io_tensors(Reader& reader, const flatbuffers::Vector<int32_t>& 
       reader.fail(fmt::format("model {} lists tensor {}; expected 0..{}", what, t,
                               reader.num_tensors() - 1));
     if (listed[static_cast<size_t>(t)]++)
-      reader.fail(fmt::format("model {} lists {} twice; expected each once", what,
-                              reader.tensor_label(t)));
+      reader.fail(
+          fmt::format("model {} lists {} twice; expected each once", what, reader.tensor_label(t)));
     if (reader.tensor(t).constant)
       reader.fail(fmt::format("model {} {} holds constant data; expected an activation", what,
                               reader.tensor_label(t)));

@@ -2,21 +2,20 @@
 // attribute the importer maps, each validation rule), then the third-party models in
 // ../shared/models against their golden manifests and the anchors' MAC counts.
 #include "import/tflite/import_tflite.h"
-#include "ops/conv.h"
-#include "ops/host_op.h"
-#include "ops/pool.h"
-#include "ops/softmax.h"
 
 #include <gtest/gtest.h>
-
-#include "expect_error.h"
 
 #include <cmath>
 #include <filesystem>
 #include <nlohmann/json.hpp>
 
+#include "expect_error.h"
 #include "io/files.h"
 #include "ir/metrics.h"
+#include "ops/conv.h"
+#include "ops/host_op.h"
+#include "ops/pool.h"
+#include "ops/softmax.h"
 #include "shared_data.h"
 #include "tflite_model_builder.h"
 
@@ -374,7 +373,8 @@ TEST(TfliteImport, GraphOrderErrors) {
 TEST(TfliteImport, TruncatedAndForeignBytes) {
   const std::vector<uint8_t> good = testing::build_tflite(testing::tiny_int8_model());
   EXPECT_ERROR(import_tflite(good.data(), 0, "x.tflite"), tinyforge::Error, "file is 0 bytes");
-  EXPECT_ERROR(import_tflite(good.data(), good.size() / 2, "x.tflite"), tinyforge::Error, "flatbuffer verification failed");
+  EXPECT_ERROR(import_tflite(good.data(), good.size() / 2, "x.tflite"), tinyforge::Error,
+               "flatbuffer verification failed");
   std::vector<uint8_t> other = good;
   other[4] = 'X';
   try {

@@ -74,9 +74,10 @@ void check_bias_scale(OpMapper& m, const ir::Tensor& in, const ir::Tensor& w,
     const double product = in_scale * w.quant.scale[w.quant.scale.size() == 1 ? 0 : c];
     const double bias_scale = bias.quant.scale[n == 1 ? 0 : c];
     if (std::abs(product - bias_scale) / out_scale > 0.02)
-      m.fail(fmt::format("{} has scale {} for channel {}; expected input scale x weight scale "
-                         "= {} (the int8 kernels assume it)",
-                         m.in_label(2), bias_scale, c, product));
+      m.fail(
+          fmt::format("{} has scale {} for channel {}; expected input scale x weight scale "
+                      "= {} (the int8 kernels assume it)",
+                      m.in_label(2), bias_scale, c, product));
   }
 }
 
@@ -106,9 +107,7 @@ void check_weights(OpMapper& m, const ir::Tensor& in, size_t channel_axis, int32
   }
 }
 
-namespace {
-
-}  // namespace
+namespace {}  // namespace
 
 ir::Node map_operator(Reader& reader, int op_index) {
   const auto* ops = reader.subgraph().operators();

@@ -132,9 +132,10 @@ TypeInfo type_info(const Reader& r, const tfl::Tensor& t, const std::string& lab
     default:
       break;
   }
-  r.unsupported(fmt::format("{}: dtype {} ({}) is not supported; expected FLOAT32, INT8, INT32 or "
-                     "an INT64 constant",
-                     label, tensor_type_name(t.type()), static_cast<int>(t.type())));
+  r.unsupported(
+      fmt::format("{}: dtype {} ({}) is not supported; expected FLOAT32, INT8, INT32 or "
+                  "an INT64 constant",
+                  label, tensor_type_name(t.type()), static_cast<int>(t.type())));
 }
 
 // Every dimension >= 1 and the file's bytes under kMaxTensorBytes; returns the elements.

@@ -7,10 +7,10 @@
 
 namespace tinyforge_aot {
 
-uint8_t* input(uint32_t i);              // precondition: i < number of model inputs
+uint8_t* input(uint32_t i);  // precondition: i < number of model inputs
 uint32_t input_bytes(uint32_t i);
-const uint8_t* output(uint32_t i);       // precondition: i < number of model outputs
+const uint8_t* output(uint32_t i);  // precondition: i < number of model outputs
 uint32_t output_bytes(uint32_t i);
-void invoke();                           // runs every op once; cannot fail (validated offline)
+void invoke();  // runs every op once; cannot fail (validated offline)
 
 }  // namespace tinyforge_aot

@@ -55,8 +55,8 @@ int tinyforge_validate(const uint8_t* blob, uint32_t size);
 /* Validates `blob` and binds it to `arena` (4-byte aligned, 16 recommended; at least
  * tinyforge_arena_size() bytes). The blob must stay readable, unchanged, for as long as
  * `rt` is used. */
-int tinyforge_init(tinyforge_runtime* rt, const uint8_t* blob, uint32_t blob_size,
-                   uint8_t* arena, uint32_t arena_size);
+int tinyforge_init(tinyforge_runtime* rt, const uint8_t* blob, uint32_t blob_size, uint8_t* arena,
+                   uint32_t arena_size);
 
 /* Runs every op once: inputs are read from, outputs written to, the arena. */
 int tinyforge_invoke(tinyforge_runtime* rt);

@@ -15,11 +15,16 @@ enum class DType : uint8_t {
 // Bytes per element; 0 for an unknown value (the validator rejects those).
 constexpr uint32_t dtype_size(DType t) {
   switch (t) {
-    case DType::f32: return 4;
-    case DType::i8: return 1;
-    case DType::i32: return 4;
-    case DType::u8: return 1;
-    case DType::i16: return 2;
+    case DType::f32:
+      return 4;
+    case DType::i8:
+      return 1;
+    case DType::i32:
+      return 4;
+    case DType::u8:
+      return 1;
+    case DType::i16:
+      return 2;
   }
   return 0;
 }

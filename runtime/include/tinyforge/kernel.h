@@ -27,7 +27,10 @@ struct TensorView {
     return n;
   }
   int32_t dim(int i) const { return dims[i]; }
-  template <typename T> T* as() const { return static_cast<T*>(data); }
+  template <typename T>
+  T* as() const {
+    return static_cast<T*>(data);
+  }
 };
 
 struct KernelIO {
@@ -35,7 +38,7 @@ struct KernelIO {
   uint8_t num_inputs;
   const TensorView* out;  // out[num_outputs]
   uint8_t num_outputs;
-  uint8_t* scratch;       // op's scratch in the arena (may be nullptr if size 0)
+  uint8_t* scratch;  // op's scratch in the arena (may be nullptr if size 0)
   uint32_t scratch_size;
 };
 

@@ -45,8 +45,9 @@ namespace tinyforge {
 //   z = (y + rounding + (a < 0 ? -1 : 0)) >> e   (= RoundingDivideByPOT + zero point;
 //       a < 0 differs from y < 0 only when y = 0, where both signs give the zero point)
 // The compiler selects it only when every channel has a multiplier in [2^30, 2^31) and
-// 1 <= e <= kFastMaxShift (or, for AddDsp, when it bounds |a| below 2^30), where it gives the reference's bytes for every int32 a: below
-// 2^30 it is the same arithmetic, and from 2^30 up both saturate past the int8 clamp.
+// 1 <= e <= kFastMaxShift (or, for AddDsp, when it bounds |a| below 2^30), where it gives the
+// reference's bytes for every int32 a: below 2^30 it is the same arithmetic, and from 2^30 up both
+// saturate past the int8 clamp.
 struct ChannelQuant {
   int32_t bias;
   int32_t multiplier;

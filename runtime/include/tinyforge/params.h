@@ -20,11 +20,11 @@ namespace tinyforge {
 struct Conv2DParams {
   int16_t stride_h, stride_w;
   int16_t dilation_h, dilation_w;
-  int16_t pad_top, pad_left;  // bottom/right padding follows from the output shape
-  int32_t input_offset;       // -input zero point
-  int32_t output_offset;      // +output zero point
-  int32_t act_min, act_max;   // int8 clamp (fused activation folded in)
-  float f_act_min, f_act_max; // float clamp
+  int16_t pad_top, pad_left;   // bottom/right padding follows from the output shape
+  int32_t input_offset;        // -input zero point
+  int32_t output_offset;       // +output zero point
+  int32_t act_min, act_max;    // int8 clamp (fused activation folded in)
+  float f_act_min, f_act_max;  // float clamp
 };
 
 // Inputs as Conv2D, filter [1,KH,KW,OC] with OC = IC * depth_multiplier.
@@ -187,12 +187,12 @@ struct Conv2DDspParams {
   int16_t dilation_h, dilation_w;
   int16_t pad_top, pad_left;
   int16_t filter_h, filter_w;
-  int32_t kernel;            // ConvDspKernel
-  int32_t requant;           // RequantMode of the conv's own output stage
-  int32_t input_offset;      // -input zero point, added to every input value
-  int32_t output_offset;     // +output zero point (RequantMode::exact; fast folds it)
+  int32_t kernel;         // ConvDspKernel
+  int32_t requant;        // RequantMode of the conv's own output stage
+  int32_t input_offset;   // -input zero point, added to every input value
+  int32_t output_offset;  // +output zero point (RequantMode::exact; fast folds it)
   int32_t act_min, act_max;
-  int32_t run_groups;        // dual-channel run length, >= kDualChunkGroups (packed.h)
+  int32_t run_groups;  // dual-channel run length, >= kDualChunkGroups (packed.h)
 };
 
 enum class DepthwiseDspKernel : int32_t {
@@ -274,7 +274,7 @@ struct StridedSliceParams {
   int32_t start[4], stride[4], count[4];
 };
 
-#define OP(name, params, min_in, max_in, n_out)                                      \
+#define OP(name, params, min_in, max_in, n_out)                                       \
   static_assert(std::is_trivially_copyable<params>::value && sizeof(params) % 4 == 0, \
                 #params " must be a 4-byte-multiple POD");
 #include "tinyforge/ops.def"

@@ -19,16 +19,16 @@ enum class Storage : uint8_t {
 struct PlanHeader {
   uint32_t magic;
   uint16_t version_major, version_minor;
-  uint32_t header_size;   // sizeof(PlanHeader) of the writer (>= ours)
-  uint32_t total_size;    // bytes of the whole blob
-  uint32_t arena_size;    // bytes of arena the plan needs (activations + scratch)
+  uint32_t header_size;                  // sizeof(PlanHeader) of the writer (>= ours)
+  uint32_t total_size;                   // bytes of the whole blob
+  uint32_t arena_size;                   // bytes of arena the plan needs (activations + scratch)
   uint32_t num_tensors, tensors_offset;  // TensorRecord[num_tensors]
   uint32_t num_ops, ops_offset;          // OpRecord[num_ops], in execution order
   uint32_t num_indices, indices_offset;  // uint16_t tensor indices used by ops and I/O
   uint32_t num_inputs, inputs_at;        // model inputs: indices[inputs_at .. +num_inputs)
   uint32_t num_outputs, outputs_at;      // model outputs: indices[outputs_at .. +num_outputs)
   uint32_t data_offset, data_size;       // constants and op params
-  uint32_t checksum;      // plan_checksum(): CRC-32 of the whole blob but this field
+  uint32_t checksum;                     // plan_checksum(): CRC-32 of the whole blob but this field
 };
 
 // What the plan was compiled for (version 1.1 on): right after PlanHeader, inside
@@ -61,11 +61,11 @@ struct TensorRecord {
 struct OpRecord {
   uint16_t opcode;  // OpCode
   uint8_t num_inputs, num_outputs;
-  uint32_t io_at;          // indices[io_at .. +num_inputs) inputs, then outputs
-  uint32_t params_offset;  // into the blob's data section
-  uint32_t params_size;    // = sizeof(params struct of opcode)
-  uint32_t scratch_offset; // arena offset of this op's scratch buffer
-  uint32_t scratch_size;   // 0 when the kernel needs none
+  uint32_t io_at;           // indices[io_at .. +num_inputs) inputs, then outputs
+  uint32_t params_offset;   // into the blob's data section
+  uint32_t params_size;     // = sizeof(params struct of opcode)
+  uint32_t scratch_offset;  // arena offset of this op's scratch buffer
+  uint32_t scratch_size;    // 0 when the kernel needs none
 };
 
 static_assert(sizeof(PlanHeader) == 72, "PlanHeader layout is part of the format");

@@ -35,7 +35,10 @@ class Runtime {
 
   // Per-op hook for profiling/monitoring (optional): called after each op.
   using OpHook = void (*)(void* user, uint32_t op_index, OpCode op);
-  void set_op_hook(OpHook hook, void* user) { hook_ = hook; hook_user_ = user; }
+  void set_op_hook(OpHook hook, void* user) {
+    hook_ = hook;
+    hook_user_ = user;
+  }
 
  private:
   TensorView view(uint16_t tensor_index) const;

@@ -18,7 +18,8 @@ namespace {
 // Elements [0, n & ~3) with RequantMode::fast and the full int8 range, 4 per turn, in
 // hand-allocated registers: r0 a, r1 b, r2 out, r3 end of a, r4 / r5 the tables indexed
 // by the signed value, r6 multiplier, r7 shift, r8 rounding, r9-r12 and lr temporaries.
-TINYFORGE_ASM_FUNCTION void add_fast_full(const int8_t* a, const int8_t* b, int8_t* out, int32_t n4, const int32_t* table) {
+TINYFORGE_ASM_FUNCTION void add_fast_full(const int8_t* a, const int8_t* b, int8_t* out, int32_t n4,
+                                          const int32_t* table) {
   const ChannelQuant& q = *reinterpret_cast<const ChannelQuant*>(table + kAddTableStage);
   register const int8_t* ra asm("r0") = a;
   register const int8_t* rb asm("r1") = b;
@@ -29,17 +30,19 @@ TINYFORGE_ASM_FUNCTION void add_fast_full(const int8_t* a, const int8_t* b, int8
   register int32_t m asm("r6") = q.multiplier;
   register int32_t e asm("r7") = q.shift;
   register int32_t r asm("r8") = q.rounding;
-#define TF_ADD_ONE(rot)                        \
-  "sxtb r11, r9" rot "\n\t"                    \
-  "sxtb r12, r10" rot "\n\t"                   \
-  "ldr r11, [r4, r11, lsl #2]\n\t"             \
-  "ldr r12, [r5, r12, lsl #2]\n\t"             \
-  "add r11, r11, r12\n\t"                      \
-  "qadd lr, r11, r11\n\t"                      \
-  "smmlar lr, lr, r6, r8\n\t"                  \
-  "add lr, lr, r11, asr #31\n\t"               \
-  "asr lr, lr, r7\n\t"                         \
-  "ssat lr, #8, lr\n\t"                        \
+#define TF_ADD_ONE(rot)            \
+  "sxtb r11, r9" rot               \
+  "\n\t"                           \
+  "sxtb r12, r10" rot              \
+  "\n\t"                           \
+  "ldr r11, [r4, r11, lsl #2]\n\t" \
+  "ldr r12, [r5, r12, lsl #2]\n\t" \
+  "add r11, r11, r12\n\t"          \
+  "qadd lr, r11, r11\n\t"          \
+  "smmlar lr, lr, r6, r8\n\t"      \
+  "add lr, lr, r11, asr #31\n\t"   \
+  "asr lr, lr, r7\n\t"             \
+  "ssat lr, #8, lr\n\t"            \
   "strb lr, [r2], #1\n\t"
   asm volatile(
       "1:\n\t"
@@ -81,13 +84,15 @@ Status check_AddDsp(const AddDspParams& p, const KernelIO& io) {
   const TensorView& a = io.in[0];
   const TensorView& b = io.in[1];
   const TensorView& out = io.out[0];
-  if (!view::is_valid(a, DType::i8) || !view::is_valid(b, DType::i8) || !view::is_valid(out, DType::i8))
+  if (!view::is_valid(a, DType::i8) || !view::is_valid(b, DType::i8) ||
+      !view::is_valid(out, DType::i8))
     return Status::bad_shape;
   if (!view::same_dims(a, out) || !view::same_dims(b, out)) return Status::bad_shape;
   const TensorView& table = io.in[2];
   if (!view::is_valid(table, DType::i32) || table.rank != 1 || table.dims[0] != kAddTableWords)
     return Status::bad_shape;
-  if (!dsp_checks::stage_ok(p.requant, 0, p.output_offset, p.act_min, p.act_max)) return Status::bad_params;
+  if (!dsp_checks::stage_ok(p.requant, 0, p.output_offset, p.act_min, p.act_max))
+    return Status::bad_params;
   return Status::ok;
 }
 
@@ -95,9 +100,9 @@ void eval_AddDsp(const AddDspParams& p, const KernelIO& io) {
   const int32_t n = static_cast<int32_t>(view::element_count(io.out[0]));
   const dsp::OutputClamp clamp{p.output_offset, p.act_min, p.act_max};
   dsp::dispatch_stage(p.requant, p.act_min, p.act_max, [&](auto mode, auto full_range) {
-    run<decltype(mode)::value, decltype(full_range)::value>(io.in[0].as<const int8_t>(), io.in[1].as<const int8_t>(),
-                                                            io.out[0].as<int8_t>(), n, io.in[2].as<const int32_t>(),
-                                                            clamp);
+    run<decltype(mode)::value, decltype(full_range)::value>(
+        io.in[0].as<const int8_t>(), io.in[1].as<const int8_t>(), io.out[0].as<int8_t>(), n,
+        io.in[2].as<const int32_t>(), clamp);
   });
 }
 

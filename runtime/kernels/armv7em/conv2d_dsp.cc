@@ -86,7 +86,8 @@ void widen_run(const int8_t* src, int32_t n, uint32_t offset_pair, uint32_t* dst
   for (; i + 4 <= n; i += 4, dst += 4) widen_group(dst, dsp::load32(src + i), offset_pair);
   if (i < n) {
     uint32_t x = 0;
-    for (int32_t b = 0; i + b < n; ++b) x |= static_cast<uint32_t>(static_cast<uint8_t>(src[i + b])) << (8 * b);
+    for (int32_t b = 0; i + b < n; ++b)
+      x |= static_cast<uint32_t>(static_cast<uint8_t>(src[i + b])) << (8 * b);
     widen_group(dst, x, offset_pair);
   }
 }
@@ -141,7 +142,8 @@ void load_patch(const Conv2DDspParams& p, const Geometry& g, const int8_t* input
       } else if (runs) {
         zero_taps(kx_lo);
         if (kx_hi > kx_lo) {
-          widen_run(batch + (iy * g.in_w + ix0 + kx_lo) * g.in_c, (kx_hi - kx_lo) * g.in_c, offset_pair, dst);
+          widen_run(batch + (iy * g.in_w + ix0 + kx_lo) * g.in_c, (kx_hi - kx_lo) * g.in_c,
+                    offset_pair, dst);
           dst += 4 * tap_groups * (kx_hi - kx_lo);
         }
         zero_taps(p.filter_w - (kx_hi > kx_lo ? kx_hi : kx_lo));
@@ -161,12 +163,14 @@ void load_patch(const Conv2DDspParams& p, const Geometry& g, const int8_t* input
   }
   // The whole window inside the input (the common case): plain row copies, then whole
   // staging words widened (bytes past K in the staging patch meet zero filter entries).
-  if (runs && kx_lo == 0 && kx_hi == p.filter_w && iy0 >= 0 && iy0 + (p.filter_h - 1) * p.dilation_h < g.in_h) {
+  if (runs && kx_lo == 0 && kx_hi == p.filter_w && iy0 >= 0 &&
+      iy0 + (p.filter_h - 1) * p.dilation_h < g.in_h) {
     const int32_t row_bytes = p.filter_w * g.in_c;
     const int32_t step = p.dilation_h * g.in_w * g.in_c;
     const int8_t* src = batch + (iy0 * g.in_w + ix0) * g.in_c;
     int8_t* s = staging;
-    for (int32_t ky = 0; ky < p.filter_h; ++ky, src += step, s += row_bytes) copy_bytes(s, src, row_bytes);
+    for (int32_t ky = 0; ky < p.filter_h; ++ky, src += step, s += row_bytes)
+      copy_bytes(s, src, row_bytes);
     widen_run(staging, 4 * g.groups, offset_pair, dst);
     return;
   }
@@ -203,8 +207,8 @@ void load_patch(const Conv2DDspParams& p, const Geometry& g, const int8_t* input
 // One run of at most `run_groups` groups for 2 pixels and a channel pair (A, B):
 // s0, s1 += pixel . A; t0, t1 += pixel . A + 256 * pixel . B (packed.h). Portable form of
 // what pairs_fast_full does in assembly; used by the other output stages and off-target.
-inline void dual_run_2px(const uint32_t*& x, const uint32_t*& w, int32_t groups, int32_t& s0, int32_t& t0,
-                         int32_t& s1, int32_t& t1) {
+inline void dual_run_2px(const uint32_t*& x, const uint32_t*& w, int32_t groups, int32_t& s0,
+                         int32_t& t0, int32_t& s1, int32_t& t1) {
   for (int32_t n = 0; n < groups; ++n, x += 4, w += 2) {
     const uint32_t ea = dsp::sxtb16(w[0]), eb = dsp::sxtb16(w[1]);
     t0 = dsp::smlad(x[1], w[1], dsp::smlad(x[0], w[0], t0));
@@ -215,30 +219,32 @@ inline void dual_run_2px(const uint32_t*& x, const uint32_t*& w, int32_t groups,
 }
 
 // a = pixel . A and b = pixel . B for both pixels, on top of their initial values.
-inline void dot_2x2(const uint32_t* x, const uint32_t* w, int32_t groups, int32_t run, int32_t& a0, int32_t& b0,
-                    int32_t& a1, int32_t& b1) {
+inline void dot_2x2(const uint32_t* x, const uint32_t* w, int32_t groups, int32_t run, int32_t& a0,
+                    int32_t& b0, int32_t& a1, int32_t& b1) {
   while (groups > 0) {
     const int32_t n = groups < run ? groups : run;
     groups -= n;
     int32_t t0 = a0, t1 = a1;
     dual_run_2px(x, w, n, a0, t0, a1, t1);
-    b0 = dsp::wrap_add(b0, static_cast<int32_t>(static_cast<uint32_t>(t0) - static_cast<uint32_t>(a0)) >> 8);
-    b1 = dsp::wrap_add(b1, static_cast<int32_t>(static_cast<uint32_t>(t1) - static_cast<uint32_t>(a1)) >> 8);
+    b0 = dsp::wrap_add(
+        b0, static_cast<int32_t>(static_cast<uint32_t>(t0) - static_cast<uint32_t>(a0)) >> 8);
+    b1 = dsp::wrap_add(
+        b1, static_cast<int32_t>(static_cast<uint32_t>(t1) - static_cast<uint32_t>(a1)) >> 8);
   }
 }
 
 #if TINYFORGE_HAVE_DSP
 // State of pairs_fast_full in memory (its 14 registers are all taken by the inner loop).
 struct PairJob {
-  const uint32_t* x;       // 0: the pixel pair's patches
-  const uint32_t* w;       // 4: filter row of the first channel pair
-  const ChannelQuant* q;   // 8: its records (advanced by 2 per pair)
-  int8_t* out0;            // 12: output of pixel 0 (advanced by 2 per pair)
-  int8_t* out1;            // 16
-  int32_t pairs;           // 20: channel pairs left, >= 1
-  int32_t groups;          // 24: groups per filter row, >= 1
-  int32_t b0, b1;          // 28, 32: channel B's sums
-  int32_t left;            // 36: groups of the row not yet run
+  const uint32_t* x;         // 0: the pixel pair's patches
+  const uint32_t* w;         // 4: filter row of the first channel pair
+  const ChannelQuant* q;     // 8: its records (advanced by 2 per pair)
+  int8_t* out0;              // 12: output of pixel 0 (advanced by 2 per pair)
+  int8_t* out1;              // 16
+  int32_t pairs;             // 20: channel pairs left, >= 1
+  int32_t groups;            // 24: groups per filter row, >= 1
+  int32_t b0, b1;            // 28, 32: channel B's sums
+  int32_t left;              // 36: groups of the row not yet run
   int32_t act_min, act_max;  // 40, 44: the clamp (clamped variant only)
   int32_t run;               // 48: groups per run
 };
@@ -247,34 +253,36 @@ static_assert(offsetof(PairJob, run) == 48, "offsets used by the assembly below"
 // One group: t += x . (A + 256 B) with the raw words first, then the words become
 // SXTB16(word) = A in place and s += x . A; both pixels' patch words come in one LDM
 // (12 instructions for 16 MACs).
-#define TF_GROUP                           \
-  "ldrd r8, r9, [r2], #8\n\t"              \
-  "ldm r1!, {r10, r11, r12, lr}\n\t"       \
-  "smlad r5, r10, r8, r5\n\t"              \
-  "smlad r5, r11, r9, r5\n\t"              \
-  "smlad r7, r12, r8, r7\n\t"              \
-  "smlad r7, lr, r9, r7\n\t"               \
-  "sxtb16 r8, r8\n\t"                      \
-  "sxtb16 r9, r9\n\t"                      \
-  "smlad r4, r10, r8, r4\n\t"              \
-  "smlad r4, r11, r9, r4\n\t"              \
-  "smlad r6, r12, r8, r6\n\t"              \
+#define TF_GROUP                     \
+  "ldrd r8, r9, [r2], #8\n\t"        \
+  "ldm r1!, {r10, r11, r12, lr}\n\t" \
+  "smlad r5, r10, r8, r5\n\t"        \
+  "smlad r5, r11, r9, r5\n\t"        \
+  "smlad r7, r12, r8, r7\n\t"        \
+  "smlad r7, lr, r9, r7\n\t"         \
+  "sxtb16 r8, r8\n\t"                \
+  "sxtb16 r9, r9\n\t"                \
+  "smlad r4, r10, r8, r4\n\t"        \
+  "smlad r4, r11, r9, r4\n\t"        \
+  "smlad r6, r12, r8, r6\n\t"        \
   "smlad r6, lr, r9, r6\n\t"
 // RequantMode::fast of accumulator `v` with the record's multiplier r10, shift r11 and
 // rounding r12 (requantize.h), SSAT to int8, result in r8.
-#define TF_REQUANT(v)                  \
-  "qadd r8, " v ", " v "\n\t"          \
-  "smmlar r8, r8, r10, r12\n\t"      \
-  "add r8, r8, " v ", asr #31\n\t"   \
-  "asr r8, r8, r11\n\t"              \
+#define TF_REQUANT(v)           \
+  "qadd r8, " v ", " v          \
+  "\n\t"                        \
+  "smmlar r8, r8, r10, r12\n\t" \
+  "add r8, r8, " v              \
+  ", asr #31\n\t"               \
+  "asr r8, r8, r11\n\t"         \
   "ssat r8, #8, r8\n\t"
 // The activation clamp, bounds in r5 (min) and r7 (max).
-#define TF_CLAMP                       \
-  "cmp r8, r5\n\t"                     \
-  "it lt\n\t"                          \
-  "movlt r8, r5\n\t"                   \
-  "cmp r8, r7\n\t"                     \
-  "it gt\n\t"                          \
+#define TF_CLAMP     \
+  "cmp r8, r5\n\t"   \
+  "it lt\n\t"        \
+  "movlt r8, r5\n\t" \
+  "cmp r8, r7\n\t"   \
+  "it gt\n\t"        \
   "movgt r8, r7\n\t"
 #define TF_NO_CLAMP
 
@@ -283,7 +291,7 @@ static_assert(offsetof(PairJob, run) == 48, "offsets used by the assembly below"
 // temporaries. The inner loop runs two groups per turn. CLAMP: the activation clamp when
 // the range is not the full int8 range.
 #define TF_PAIRS_FAST(name, CLAMP)                                                               \
-  TINYFORGE_ASM_FUNCTION void name(PairJob* job) {                                                                      \
+  TINYFORGE_ASM_FUNCTION void name(PairJob* job) {                                               \
     register PairJob* j asm("r0") = job;                                                         \
     asm volatile(                                                                                \
         "ldr r2, [r0, #4]\n\t"                                                                   \
@@ -329,12 +337,14 @@ static_assert(offsetof(PairJob, run) == 48, "offsets used by the assembly below"
         "ldr lr, [r0, #16]\n\t"                                                                  \
         "ldrd r5, r7, [r0, #40]\n\t"                                                             \
         "ldr r10, [r3, #4]\n\t"                                                                  \
-        "ldrd r11, r12, [r3, #8]\n\t" TF_REQUANT("r4") CLAMP "strb r8, [r1], #1\n\t"             \
-        TF_REQUANT("r6") CLAMP "strb r8, [lr], #1\n\t"                                            \
+        "ldrd r11, r12, [r3, #8]\n\t" TF_REQUANT("r4") CLAMP                                     \
+        "strb r8, [r1], #1\n\t" TF_REQUANT("r6") CLAMP                                           \
+        "strb r8, [lr], #1\n\t"                                                                  \
         "ldr r10, [r3, #20]\n\t"                                                                 \
         "ldrd r11, r12, [r3, #24]\n\t"                                                           \
-        "ldrd r4, r6, [r0, #28]\n\t" TF_REQUANT("r4") CLAMP "strb r8, [r1], #1\n\t"              \
-        TF_REQUANT("r6") CLAMP "strb r8, [lr], #1\n\t"                                            \
+        "ldrd r4, r6, [r0, #28]\n\t" TF_REQUANT("r4") CLAMP                                      \
+        "strb r8, [r1], #1\n\t" TF_REQUANT("r6") CLAMP                                           \
+        "strb r8, [lr], #1\n\t"                                                                  \
         "str r1, [r0, #12]\n\t"                                                                  \
         "str lr, [r0, #16]\n\t"                                                                  \
         "add r3, r3, #32\n\t"                                                                    \
@@ -345,7 +355,7 @@ static_assert(offsetof(PairJob, run) == 48, "offsets used by the assembly below"
         "bne 1b"                                                                                 \
         :                                                                                        \
         : "r"(j)                                                                                 \
-        : "r1", "r2", "r3", "r4", "r5", "r6", "r7", "r8", "r9", "r10", "r11", "r12", "lr", "cc",  \
+        : "r1", "r2", "r3", "r4", "r5", "r6", "r7", "r8", "r9", "r10", "r11", "r12", "lr", "cc", \
           "memory");                                                                             \
   }
 
@@ -364,67 +374,71 @@ struct ShortJob {
 };
 static_assert(offsetof(ShortJob, act_max) == 32, "offsets used by the assembly below");
 
-#define TF_SHORT_REQUANT(v)            \
-  "qadd r3, " v ", " v "\n\t"          \
-  "smmlar r3, r3, r11, lr\n\t"       \
-  "add r3, r3, " v ", asr #31\n\t"   \
-  "asr r3, r3, r12\n\t"              \
+#define TF_SHORT_REQUANT(v)    \
+  "qadd r3, " v ", " v         \
+  "\n\t"                       \
+  "smmlar r3, r3, r11, lr\n\t" \
+  "add r3, r3, " v             \
+  ", asr #31\n\t"              \
+  "asr r3, r3, r12\n\t"        \
   "ssat r3, #8, r3\n\t"
-#define TF_SHORT_CLAMP                 \
-  "cmp r3, r1\n\t"                     \
-  "it lt\n\t"                          \
-  "movlt r3, r1\n\t"                   \
-  "cmp r3, r4\n\t"                     \
-  "it gt\n\t"                          \
+#define TF_SHORT_CLAMP \
+  "cmp r3, r1\n\t"     \
+  "it lt\n\t"          \
+  "movlt r3, r1\n\t"   \
+  "cmp r3, r4\n\t"     \
+  "it gt\n\t"          \
   "movgt r3, r4\n\t"
 #define TF_SHORT_LOAD_CLAMP "ldrd r1, r4, [r0, #28]\n\t"
 #define TF_SHORT_NONE
 
-#define TF_PAIRS_SHORT(name, LOAD_CLAMP, CLAMP)                                                      \
-  TINYFORGE_ASM_FUNCTION void name(ShortJob* job) {                                                                         \
-    register ShortJob* j asm("r0") = job;                                                            \
-    asm volatile(                                                                                    \
-        "ldr r2, [r0, #4]\n\t"                                                                       \
-        "ldr r8, [r0, #8]\n\t"                                                                       \
-        "ldrd r9, r10, [r0, #12]\n\t"                                                                \
-        "1:\n\t"                                                                                     \
-        "ldr r4, [r8]\n\t"                                                                           \
-        "mov r5, r4\n\t"                                                                             \
-        "mov r6, r4\n\t"                                                                             \
-        "mov r7, r4\n\t"                                                                             \
-        "ldr r11, [r8, #16]\n\t"                                                                     \
-        "push {r8, r9, r10, r11}\n\t"                                                                \
-        "ldr r1, [r0]\n\t"                                                                           \
-        "ldr r3, [r0, #24]\n\t"                                                                      \
-        "tst r3, #8\n\t"                                                                             \
-        "add r3, r3, r2\n\t"                                                                         \
-        "beq 3f\n\t" TF_GROUP                                                                        \
-        "3:\n\t"                                                                                     \
-        "cmp r2, r3\n\t"                                                                             \
-        "beq 5f\n\t"                                                                                 \
-        "4:\n\t" TF_GROUP TF_GROUP                                                                   \
-        "cmp r2, r3\n\t"                                                                             \
-        "bne 4b\n\t"                                                                                 \
-        "5:\n\t"                                                                                     \
-        "pop {r8, r9, r10, r11}\n\t"                                                                 \
-        "sub lr, r7, r6\n\t"                                                                         \
-        "add r7, r11, lr, asr #8\n\t"                                                                \
-        "sub lr, r5, r4\n\t"                                                                         \
-        "add r5, r11, lr, asr #8\n\t"                                                                \
-        "ldr r11, [r8, #4]\n\t"                                                                      \
-        "ldrd r12, lr, [r8, #8]\n\t" TF_SHORT_REQUANT("r4") LOAD_CLAMP CLAMP "strb r3, [r9], #1\n\t" \
-        TF_SHORT_REQUANT("r6") CLAMP "strb r3, [r10], #1\n\t"                                        \
-        "ldr r11, [r8, #20]\n\t"                                                                     \
-        "ldrd r12, lr, [r8, #24]\n\t" TF_SHORT_REQUANT("r5") CLAMP "strb r3, [r9], #1\n\t"           \
-        TF_SHORT_REQUANT("r7") CLAMP "strb r3, [r10], #1\n\t"                                        \
-        "add r8, r8, #32\n\t"                                                                        \
-        "ldr r3, [r0, #20]\n\t"                                                                      \
-        "cmp r8, r3\n\t"                                                                             \
-        "bne 1b"                                                                                     \
-        :                                                                                            \
-        : "r"(j)                                                                                     \
-        : "r1", "r2", "r3", "r4", "r5", "r6", "r7", "r8", "r9", "r10", "r11", "r12", "lr", "cc",      \
-          "memory");                                                                                 \
+#define TF_PAIRS_SHORT(name, LOAD_CLAMP, CLAMP)                                                  \
+  TINYFORGE_ASM_FUNCTION void name(ShortJob* job) {                                              \
+    register ShortJob* j asm("r0") = job;                                                        \
+    asm volatile(                                                                                \
+        "ldr r2, [r0, #4]\n\t"                                                                   \
+        "ldr r8, [r0, #8]\n\t"                                                                   \
+        "ldrd r9, r10, [r0, #12]\n\t"                                                            \
+        "1:\n\t"                                                                                 \
+        "ldr r4, [r8]\n\t"                                                                       \
+        "mov r5, r4\n\t"                                                                         \
+        "mov r6, r4\n\t"                                                                         \
+        "mov r7, r4\n\t"                                                                         \
+        "ldr r11, [r8, #16]\n\t"                                                                 \
+        "push {r8, r9, r10, r11}\n\t"                                                            \
+        "ldr r1, [r0]\n\t"                                                                       \
+        "ldr r3, [r0, #24]\n\t"                                                                  \
+        "tst r3, #8\n\t"                                                                         \
+        "add r3, r3, r2\n\t"                                                                     \
+        "beq 3f\n\t" TF_GROUP                                                                    \
+        "3:\n\t"                                                                                 \
+        "cmp r2, r3\n\t"                                                                         \
+        "beq 5f\n\t"                                                                             \
+        "4:\n\t" TF_GROUP TF_GROUP                                                               \
+        "cmp r2, r3\n\t"                                                                         \
+        "bne 4b\n\t"                                                                             \
+        "5:\n\t"                                                                                 \
+        "pop {r8, r9, r10, r11}\n\t"                                                             \
+        "sub lr, r7, r6\n\t"                                                                     \
+        "add r7, r11, lr, asr #8\n\t"                                                            \
+        "sub lr, r5, r4\n\t"                                                                     \
+        "add r5, r11, lr, asr #8\n\t"                                                            \
+        "ldr r11, [r8, #4]\n\t"                                                                  \
+        "ldrd r12, lr, [r8, #8]\n\t" TF_SHORT_REQUANT("r4") LOAD_CLAMP CLAMP                     \
+        "strb r3, [r9], #1\n\t" TF_SHORT_REQUANT("r6") CLAMP                                     \
+        "strb r3, [r10], #1\n\t"                                                                 \
+        "ldr r11, [r8, #20]\n\t"                                                                 \
+        "ldrd r12, lr, [r8, #24]\n\t" TF_SHORT_REQUANT("r5") CLAMP                               \
+        "strb r3, [r9], #1\n\t" TF_SHORT_REQUANT("r7") CLAMP                                     \
+        "strb r3, [r10], #1\n\t"                                                                 \
+        "add r8, r8, #32\n\t"                                                                    \
+        "ldr r3, [r0, #20]\n\t"                                                                  \
+        "cmp r8, r3\n\t"                                                                         \
+        "bne 1b"                                                                                 \
+        :                                                                                        \
+        : "r"(j)                                                                                 \
+        : "r1", "r2", "r3", "r4", "r5", "r6", "r7", "r8", "r9", "r10", "r11", "r12", "lr", "cc", \
+          "memory");                                                                             \
   }
 TF_PAIRS_SHORT(pairs_short_full, TF_SHORT_NONE, TF_SHORT_NONE)
 TF_PAIRS_SHORT(pairs_short_clamped, TF_SHORT_LOAD_CLAMP, TF_SHORT_CLAMP)
@@ -445,12 +459,14 @@ TF_PAIRS_FAST(pairs_fast_clamped, TF_CLAMP)
 // Every output channel of the two pixels whose patches are in `patches`.
 template <RequantMode mode, bool full_range>
 void channels_of_pair(const Geometry& g, const uint32_t* patches, const uint32_t* filter,
-                      const ChannelQuant* q, const dsp::OutputClamp& clamp, int8_t* out0, int8_t* out1) {
+                      const ChannelQuant* q, const dsp::OutputClamp& clamp, int8_t* out0,
+                      int8_t* out1) {
   const int32_t row_words = 2 * g.groups;
   int32_t pairs = g.out_c / 2;
 #if TINYFORGE_HAVE_DSP
   if (mode == RequantMode::fast && pairs > 0 && g.groups <= g.run) {
-    ShortJob job{patches, filter, q, out0, out1, q + 2 * pairs, 8 * g.groups, clamp.act_min, clamp.act_max};
+    ShortJob job{patches,       filter,       q, out0, out1, q + 2 * pairs, 8 * g.groups,
+                 clamp.act_min, clamp.act_max};
     if (dsp::is_full_range(clamp.act_min, clamp.act_max))
       pairs_short_full(&job);
     else
@@ -461,7 +477,8 @@ void channels_of_pair(const Geometry& g, const uint32_t* patches, const uint32_t
     out1 += 2 * pairs;
     pairs = 0;
   } else if (mode == RequantMode::fast && pairs > 0) {
-    PairJob job{patches, filter, q, out0, out1, pairs, g.groups, 0, 0, 0, clamp.act_min, clamp.act_max, g.run};
+    PairJob job{patches, filter, q, out0,          out1,          pairs, g.groups,
+                0,       0,      0, clamp.act_min, clamp.act_max, g.run};
     if (dsp::is_full_range(clamp.act_min, clamp.act_max))
       pairs_fast_full(&job);
     else
@@ -498,7 +515,8 @@ void eval_Conv2DDsp(const Conv2DDspParams& p, const KernelIO& io) {
   const ChannelQuant* q = io.in[2].as<const ChannelQuant>();
   int8_t* output = io.out[0].as<int8_t>();
   uint32_t* patches = reinterpret_cast<uint32_t*>(io.scratch);
-  int8_t* staging = needs_staging(p, g.in_c) ? reinterpret_cast<int8_t*>(patches + 4 * g.groups) : nullptr;
+  int8_t* staging =
+      needs_staging(p, g.in_c) ? reinterpret_cast<int8_t*>(patches + 4 * g.groups) : nullptr;
   const dsp::OutputClamp clamp{p.output_offset, p.act_min, p.act_max};
   const int32_t pixels = g.batches * g.out_h * g.out_w;
   dsp::dispatch_stage(p.requant, p.act_min, p.act_max, [&](auto mode, auto full_range) {
@@ -526,25 +544,30 @@ Status check_Conv2DDsp(const Conv2DDspParams& p, const KernelIO& io) {
   if (io.num_inputs != 3 || io.num_outputs != 1) return Status::bad_params;
   const TensorView& in = io.in[0];
   const TensorView& out = io.out[0];
-  if (!dsp_checks::is_int8_activation(in, 4) || !dsp_checks::is_int8_activation(out, 4)) return Status::bad_shape;
-  if (p.filter_h < 1 || p.filter_w < 1 || !checks::window_params_ok(p.stride_h, p.dilation_h, p.pad_top) ||
+  if (!dsp_checks::is_int8_activation(in, 4) || !dsp_checks::is_int8_activation(out, 4))
+    return Status::bad_shape;
+  if (p.filter_h < 1 || p.filter_w < 1 ||
+      !checks::window_params_ok(p.stride_h, p.dilation_h, p.pad_top) ||
       !checks::window_params_ok(p.stride_w, p.dilation_w, p.pad_left))
     return Status::bad_params;
   if (p.kernel == static_cast<int32_t>(ConvDspKernel::pointwise)) {
-    if (p.filter_h != 1 || p.filter_w != 1 || p.stride_h != 1 || p.stride_w != 1 || p.pad_top != 0 ||
-        p.pad_left != 0 || out.dims[1] != in.dims[1] || out.dims[2] != in.dims[2])
+    if (p.filter_h != 1 || p.filter_w != 1 || p.stride_h != 1 || p.stride_w != 1 ||
+        p.pad_top != 0 || p.pad_left != 0 || out.dims[1] != in.dims[1] || out.dims[2] != in.dims[2])
       return Status::bad_params;
   } else if (p.kernel != static_cast<int32_t>(ConvDspKernel::im2col)) {
     return Status::bad_params;
   }
   if (out.dims[0] != in.dims[0] ||
-      !checks::window_fits(in.dims[1], p.filter_h, p.stride_h, p.dilation_h, p.pad_top, out.dims[1]) ||
-      !checks::window_fits(in.dims[2], p.filter_w, p.stride_w, p.dilation_w, p.pad_left, out.dims[2]))
+      !checks::window_fits(in.dims[1], p.filter_h, p.stride_h, p.dilation_h, p.pad_top,
+                           out.dims[1]) ||
+      !checks::window_fits(in.dims[2], p.filter_w, p.stride_w, p.dilation_w, p.pad_left,
+                           out.dims[2]))
     return Status::bad_shape;
   const int64_t patch = int64_t{p.filter_h} * p.filter_w * in.dims[3];
   if (patch > checks::kMaxExtent) return Status::bad_shape;
   const int32_t out_c = out.dims[3];
-  if (!dsp_checks::is_words(io.in[1], ceil_div(out_c, 2), 2 * ceil_div(static_cast<int32_t>(patch), 4)) ||
+  if (!dsp_checks::is_words(io.in[1], ceil_div(out_c, 2),
+                            2 * ceil_div(static_cast<int32_t>(patch), 4)) ||
       !dsp_checks::is_channel_records(io.in[2], out_c))
     return Status::bad_shape;
   if (!dsp_checks::stage_ok(p.requant, p.input_offset, p.output_offset, p.act_min, p.act_max) ||

@@ -33,7 +33,13 @@ struct Geometry {
 Geometry geometry(const DepthwiseConv2DDspParams& p, const KernelIO& io) {
   const TensorView& in = io.in[0];
   const TensorView& out = io.out[0];
-  return {in.dims[0], in.dims[1], in.dims[2], in.dims[3], out.dims[1], out.dims[2], p.filter_h * p.filter_w};
+  return {in.dims[0],
+          in.dims[1],
+          in.dims[2],
+          in.dims[3],
+          out.dims[1],
+          out.dims[2],
+          p.filter_h * p.filter_w};
 }
 
 // 4 input channels starting at `x`; the last group of a channel count that is not a
@@ -41,7 +47,8 @@ Geometry geometry(const DepthwiseConv2DDspParams& p, const KernelIO& io) {
 inline uint32_t load_group(const int8_t* x, int32_t valid) {
   if (valid >= 4) return dsp::load32(x);
   uint32_t v = 0;
-  for (int32_t b = 0; b < valid; ++b) v |= static_cast<uint32_t>(static_cast<uint8_t>(x[b])) << (8 * b);
+  for (int32_t b = 0; b < valid; ++b)
+    v |= static_cast<uint32_t>(static_cast<uint8_t>(x[b])) << (8 * b);
   return v;
 }
 
@@ -56,9 +63,10 @@ struct Acc4 {
 };
 
 // acc += widened(x) * (pairs w[0], w[1]) for one tap.
-__attribute__((always_inline)) inline void mac_tap(Acc4& a, uint32_t x, const uint32_t* w, uint32_t offset_pair) {
-  const uint32_t even = dsp::sxtab16(offset_pair, x);       // (c0, c2)
-  const uint32_t odd = dsp::sxtab16_ror8(offset_pair, x);   // (c1, c3)
+__attribute__((always_inline)) inline void mac_tap(Acc4& a, uint32_t x, const uint32_t* w,
+                                                   uint32_t offset_pair) {
+  const uint32_t even = dsp::sxtab16(offset_pair, x);      // (c0, c2)
+  const uint32_t odd = dsp::sxtab16_ror8(offset_pair, x);  // (c1, c3)
   a.c0 = dsp::smlabb(even, w[0], a.c0);
   a.c2 = dsp::smlatt(even, w[0], a.c2);
   a.c1 = dsp::smlabb(odd, w[1], a.c1);
@@ -67,7 +75,8 @@ __attribute__((always_inline)) inline void mac_tap(Acc4& a, uint32_t x, const ui
 
 template <RequantMode mode, bool full_range>
 __attribute__((always_inline)) inline void store_group(const Acc4& a, const ChannelQuant* q,
-                                                       const dsp::OutputClamp& clamp, int8_t* out, int32_t valid) {
+                                                       const dsp::OutputClamp& clamp, int8_t* out,
+                                                       int32_t valid) {
   out[0] = dsp::requantize<mode, full_range>(a.c0, q[0], clamp);
   if (valid < 2) return;
   out[1] = dsp::requantize<mode, full_range>(a.c1, q[1], clamp);
@@ -98,15 +107,16 @@ void pixel_generic(const Op& op, const int8_t* batch_in, int32_t iy0, int32_t ix
     const int32_t valid = g.channels - c;
     const uint32_t* w = op.filter + (c / 4) * g.taps * 2;
     const ChannelQuant* q = op.q + c;
-    Acc4 a{q[0].bias, valid > 1 ? q[1].bias : 0, valid > 2 ? q[2].bias : 0, valid > 3 ? q[3].bias : 0};
+    Acc4 a{q[0].bias, valid > 1 ? q[1].bias : 0, valid > 2 ? q[2].bias : 0,
+           valid > 3 ? q[3].bias : 0};
     for (int32_t ky = 0; ky < p.filter_h; ++ky) {
       const int32_t iy = iy0 + ky * p.dilation_h;
       if (iy < 0 || iy >= g.in_h) continue;
       for (int32_t kx = 0; kx < p.filter_w; ++kx) {
         const int32_t ix = ix0 + kx * p.dilation_w;
         if (ix < 0 || ix >= g.in_w) continue;
-        mac_tap(a, load_group(batch_in + iy * row + ix * g.channels + c, valid), w + 2 * (ky * p.filter_w + kx),
-                op.offset_pair);
+        mac_tap(a, load_group(batch_in + iy * row + ix * g.channels + c, valid),
+                w + 2 * (ky * p.filter_w + kx), op.offset_pair);
       }
     }
     store_group<mode, full_range>(a, q, op.clamp, out + c, valid);
@@ -116,53 +126,58 @@ void pixel_generic(const Op& op, const int8_t* batch_in, int32_t iy0, int32_t ix
 #if TINYFORGE_HAVE_DSP
 // The 9 taps of an output pixel and what pixel_3x3_fast_full needs beside its registers.
 struct TapJob {
-  const int8_t* taps[9];  // 0..32
-  int8_t* out;            // 36
-  int32_t end;            // 40: bytes of whole groups (channels & ~3), > 0
+  const int8_t* taps[9];     // 0..32
+  int8_t* out;               // 36
+  int32_t end;               // 40: bytes of whole groups (channels & ~3), > 0
   int32_t act_min, act_max;  // 44, 48: the clamp (clamped variant only)
 };
 static_assert(offsetof(TapJob, act_max) == 48, "offsets used by the assembly below");
 
-#define TF_TAP(t)                          \
-  "ldr r9, [r0, #" #t "]\n\t"              \
-  "ldr r9, [r9, r1]\n\t"                   \
-  "sxtab16 r10, r8, r9\n\t"                \
-  "sxtab16 r11, r8, r9, ror #8\n\t"        \
-  "ldrd r12, lr, [r2], #8\n\t"             \
-  "smlabb r4, r10, r12, r4\n\t"            \
-  "smlatt r6, r10, r12, r6\n\t"            \
-  "smlabb r5, r11, lr, r5\n\t"             \
+#define TF_TAP(t)                   \
+  "ldr r9, [r0, #" #t               \
+  "]\n\t"                           \
+  "ldr r9, [r9, r1]\n\t"            \
+  "sxtab16 r10, r8, r9\n\t"         \
+  "sxtab16 r11, r8, r9, ror #8\n\t" \
+  "ldrd r12, lr, [r2], #8\n\t"      \
+  "smlabb r4, r10, r12, r4\n\t"     \
+  "smlatt r6, r10, r12, r6\n\t"     \
+  "smlabb r5, r11, lr, r5\n\t"      \
   "smlatt r7, r11, lr, r7\n\t"
 // Channel k of the group: RequantMode::fast into lr, CLAMP, store (r9 = output pixel).
-#define TF_OUT(acc, k, CLAMP)              \
-  "ldr r10, [r3, #" #k "*16+4]\n\t"        \
-  "ldrd r11, r12, [r3, #" #k "*16+8]\n\t"  \
-  "qadd lr, " acc ", " acc "\n\t"          \
-  "smmlar lr, lr, r10, r12\n\t"            \
-  "add lr, lr, " acc ", asr #31\n\t"       \
-  "asr lr, lr, r11\n\t"                    \
-  "ssat lr, #8, lr\n\t" CLAMP              \
-  "strb lr, [r9, #" #k "]\n\t"
+#define TF_OUT(acc, k, CLAMP)   \
+  "ldr r10, [r3, #" #k          \
+  "*16+4]\n\t"                  \
+  "ldrd r11, r12, [r3, #" #k    \
+  "*16+8]\n\t"                  \
+  "qadd lr, " acc ", " acc      \
+  "\n\t"                        \
+  "smmlar lr, lr, r10, r12\n\t" \
+  "add lr, lr, " acc            \
+  ", asr #31\n\t"               \
+  "asr lr, lr, r11\n\t"         \
+  "ssat lr, #8, lr\n\t" CLAMP "strb lr, [r9, #" #k "]\n\t"
 // The activation clamp, bounds from the job (r10, r11 are free once the shift is done).
-#define TF_DW_CLAMP                        \
-  "ldrd r10, r11, [r0, #44]\n\t"           \
-  "cmp lr, r10\n\t"                        \
-  "it lt\n\t"                              \
-  "movlt lr, r10\n\t"                      \
-  "cmp lr, r11\n\t"                        \
-  "it gt\n\t"                              \
+#define TF_DW_CLAMP              \
+  "ldrd r10, r11, [r0, #44]\n\t" \
+  "cmp lr, r10\n\t"              \
+  "it lt\n\t"                    \
+  "movlt lr, r10\n\t"            \
+  "cmp lr, r11\n\t"              \
+  "it gt\n\t"                    \
   "movgt lr, r11\n\t"
 #define TF_DW_NO_CLAMP
 
 // Whole groups of 4 channels of one 3x3 output pixel, RequantMode::fast, in hand-allocated
 // registers: r0 job, r1 channel offset, r2 filter, r3 records, r4-r7 sums of channels
 // c..c+3, r8 input offset pair, r9-r12 and lr temporaries.
-#define TF_PIXEL_3X3(name, CLAMP)                                                                   \
-  TINYFORGE_ASM_FUNCTION void name(TapJob* job, const uint32_t* filter, const ChannelQuant* q, uint32_t offset_pair) {     \
-    register TapJob* j asm("r0") = job;                                                             \
-    register const uint32_t* w asm("r2") = filter;                                                  \
-    register const ChannelQuant* records asm("r3") = q;                                             \
-    register uint32_t offsets asm("r8") = offset_pair;                                              \
+#define TF_PIXEL_3X3(name, CLAMP)                                                                     \
+  TINYFORGE_ASM_FUNCTION void name(TapJob* job, const uint32_t* filter, const ChannelQuant* q,        \
+                                   uint32_t offset_pair) {                                            \
+    register TapJob* j asm("r0") = job;                                                               \
+    register const uint32_t* w asm("r2") = filter;                                                    \
+    register const ChannelQuant* records asm("r3") = q;                                               \
+    register uint32_t offsets asm("r8") = offset_pair;                                                \
     asm volatile(                                                                                   \
         "movs r1, #0\n\t"                                                                           \
         "1:\n\t"                                                                                    \
@@ -181,7 +196,7 @@ static_assert(offsetof(TapJob, act_max) == 48, "offsets used by the assembly bel
         "bne 1b"                                                                                    \
         : "+r"(w), "+r"(records)                                                                    \
         : "r"(j), "r"(offsets)                                                                      \
-        : "r1", "r4", "r5", "r6", "r7", "r9", "r10", "r11", "r12", "lr", "cc", "memory");           \
+        : "r1", "r4", "r5", "r6", "r7", "r9", "r10", "r11", "r12", "lr", "cc", "memory"); \
   }
 TF_PIXEL_3X3(pixel_3x3_fast_full, TF_DW_NO_CLAMP)
 TF_PIXEL_3X3(pixel_3x3_fast_clamped, TF_DW_CLAMP)
@@ -231,10 +246,12 @@ void pixel_3x3(const Op& op, TapJob& job) {
     Acc4 a;
     if (valid >= 4) {
       a = {q[0].bias, q[1].bias, q[2].bias, q[3].bias};
-      for (int32_t t = 0; t < 9; ++t) mac_tap(a, dsp::load32(taps[t] + c), w + 2 * t, op.offset_pair);
+      for (int32_t t = 0; t < 9; ++t)
+        mac_tap(a, dsp::load32(taps[t] + c), w + 2 * t, op.offset_pair);
     } else {
       a = {q[0].bias, valid > 1 ? q[1].bias : 0, valid > 2 ? q[2].bias : 0, 0};
-      for (int32_t t = 0; t < 9; ++t) mac_tap(a, load_group(taps[t] + c, valid), w + 2 * t, op.offset_pair);
+      for (int32_t t = 0; t < 9; ++t)
+        mac_tap(a, load_group(taps[t] + c, valid), w + 2 * t, op.offset_pair);
     }
     store_group<mode, full_range>(a, q, op.clamp, out + c, valid);
   }
@@ -302,19 +319,24 @@ Status check_DepthwiseConv2DDsp(const DepthwiseConv2DDspParams& p, const KernelI
   if (io.num_inputs != 3 || io.num_outputs != 1) return Status::bad_params;
   const TensorView& in = io.in[0];
   const TensorView& out = io.out[0];
-  if (!dsp_checks::is_int8_activation(in, 4) || !dsp_checks::is_int8_activation(out, 4)) return Status::bad_shape;
-  if (p.filter_h < 1 || p.filter_w < 1 || !checks::window_params_ok(p.stride_h, p.dilation_h, p.pad_top) ||
+  if (!dsp_checks::is_int8_activation(in, 4) || !dsp_checks::is_int8_activation(out, 4))
+    return Status::bad_shape;
+  if (p.filter_h < 1 || p.filter_w < 1 ||
+      !checks::window_params_ok(p.stride_h, p.dilation_h, p.pad_top) ||
       !checks::window_params_ok(p.stride_w, p.dilation_w, p.pad_left))
     return Status::bad_params;
   if (p.kernel == static_cast<int32_t>(DepthwiseDspKernel::k3x3)) {
-    if (p.filter_h != 3 || p.filter_w != 3 || p.dilation_h != 1 || p.dilation_w != 1) return Status::bad_params;
+    if (p.filter_h != 3 || p.filter_w != 3 || p.dilation_h != 1 || p.dilation_w != 1)
+      return Status::bad_params;
   } else if (p.kernel != static_cast<int32_t>(DepthwiseDspKernel::generic)) {
     return Status::bad_params;
   }
   const int32_t channels = in.dims[3];
   if (out.dims[0] != in.dims[0] || out.dims[3] != channels ||
-      !checks::window_fits(in.dims[1], p.filter_h, p.stride_h, p.dilation_h, p.pad_top, out.dims[1]) ||
-      !checks::window_fits(in.dims[2], p.filter_w, p.stride_w, p.dilation_w, p.pad_left, out.dims[2]))
+      !checks::window_fits(in.dims[1], p.filter_h, p.stride_h, p.dilation_h, p.pad_top,
+                           out.dims[1]) ||
+      !checks::window_fits(in.dims[2], p.filter_w, p.stride_w, p.dilation_w, p.pad_left,
+                           out.dims[2]))
     return Status::bad_shape;
   const int64_t taps = int64_t{p.filter_h} * p.filter_w;
   if (taps > checks::kMaxExtent) return Status::bad_shape;
@@ -323,12 +345,14 @@ Status check_DepthwiseConv2DDsp(const DepthwiseConv2DDspParams& p, const KernelI
     return Status::bad_shape;
   if (!dsp_checks::stage_ok(p.requant, p.input_offset, p.output_offset, p.act_min, p.act_max))
     return Status::bad_params;
-  if (io.scratch_size < depthwise_conv2d_dsp_scratch_bytes(out.dims[2], channels)) return Status::bad_params;
+  if (io.scratch_size < depthwise_conv2d_dsp_scratch_bytes(out.dims[2], channels))
+    return Status::bad_params;
   return Status::ok;
 }
 
 uint32_t depthwise_conv2d_dsp_scratch_bytes(int32_t out_w, int32_t channels) {
-  const int64_t bytes = 2 * int64_t{out_w} * channels + channels;  // two rows + the zero-point pixel
+  const int64_t bytes =
+      2 * int64_t{out_w} * channels + channels;  // two rows + the zero-point pixel
   return bytes > INT32_MAX ? UINT32_MAX : static_cast<uint32_t>(bytes);
 }
 

@@ -94,14 +94,16 @@ inline int32_t smlabb(uint32_t x, uint32_t y, int32_t acc) {
 #if TINYFORGE_HAVE_DSP
   return __smlabb(x, y, acc);
 #else
-  return static_cast<int32_t>(static_cast<uint32_t>(acc) + static_cast<uint32_t>(lane0(x) * lane0(y)));
+  return static_cast<int32_t>(static_cast<uint32_t>(acc) +
+                              static_cast<uint32_t>(lane0(x) * lane0(y)));
 #endif
 }
 inline int32_t smlatt(uint32_t x, uint32_t y, int32_t acc) {
 #if TINYFORGE_HAVE_DSP
   return __smlatt(x, y, acc);
 #else
-  return static_cast<int32_t>(static_cast<uint32_t>(acc) + static_cast<uint32_t>(lane1(x) * lane1(y)));
+  return static_cast<int32_t>(static_cast<uint32_t>(acc) +
+                              static_cast<uint32_t>(lane1(x) * lane1(y)));
 #endif
 }
 

@@ -23,13 +23,15 @@ inline bool is_channel_records(const TensorView& v, int32_t channels) {
 }
 
 inline bool requant_mode_ok(int32_t mode) {
-  return mode == static_cast<int32_t>(RequantMode::exact) || mode == static_cast<int32_t>(RequantMode::fast);
+  return mode == static_cast<int32_t>(RequantMode::exact) ||
+         mode == static_cast<int32_t>(RequantMode::fast);
 }
 
 // Output clamp and offsets inside int8 (the same bounds the reference stage accepts).
 inline bool stage_ok(int32_t requant, int32_t input_offset, int32_t output_offset, int32_t act_min,
                      int32_t act_max) {
-  return requant_mode_ok(requant) && stage::int8_stage_ok(input_offset, output_offset, act_min, act_max);
+  return requant_mode_ok(requant) &&
+         stage::int8_stage_ok(input_offset, output_offset, act_min, act_max);
 }
 
 // An int8 activation view of exactly `rank` positive dims.

@@ -30,7 +30,9 @@ Shape shape(const KernelIO& io) {
   const TensorView& out = io.out[0];
   const int32_t units = out.dims[out.rank - 1];
   return {static_cast<int32_t>(view::element_count(io.out[0]) / units),
-          static_cast<int32_t>(view::element_count(io.in[0]) / (view::element_count(io.out[0]) / units)), units};
+          static_cast<int32_t>(view::element_count(io.in[0]) /
+                               (view::element_count(io.out[0]) / units)),
+          units};
 }
 
 // The word of 4 inputs of a group; a partial last group reads only the bytes that exist
@@ -38,7 +40,8 @@ Shape shape(const KernelIO& io) {
 inline uint32_t input_word(const int8_t* x, int32_t remaining) {
   if (remaining >= 4) return dsp::load32(x);
   uint32_t v = 0;
-  for (int32_t b = 0; b < remaining; ++b) v |= static_cast<uint32_t>(static_cast<uint8_t>(x[b])) << (8 * b);
+  for (int32_t b = 0; b < remaining; ++b)
+    v |= static_cast<uint32_t>(static_cast<uint8_t>(x[b])) << (8 * b);
   return v;
 }
 
@@ -47,7 +50,8 @@ inline int32_t b_share(int32_t t, int32_t s) {
 }
 
 // acc[u] = bias[u] + row . unit u for the kFcUnitsPerRow units of one filter row.
-void dot_row(const int8_t* x, int32_t depth, int32_t run, const uint32_t* w, int32_t acc[kFcUnitsPerRow]) {
+void dot_row(const int8_t* x, int32_t depth, int32_t run, const uint32_t* w,
+             int32_t acc[kFcUnitsPerRow]) {
   const int32_t groups = ceil_div(depth, 4);
   for (int32_t g = 0; g < groups;) {
     const int32_t n = groups - g < run ? groups - g : run;
@@ -58,7 +62,8 @@ void dot_row(const int8_t* x, int32_t depth, int32_t run, const uint32_t* w, int
       const uint32_t xe = dsp::sxtb16(raw), xo = dsp::sxtb16_ror8(raw);
       for (int32_t k = 0; k < kPairs; ++k) {
         t[k] = dsp::smlad(xo, w[2 * k + 1], dsp::smlad(xe, w[2 * k], t[k]));
-        s[k] = dsp::smlad(xo, dsp::sxtb16(w[2 * k + 1]), dsp::smlad(xe, dsp::sxtb16(w[2 * k]), s[k]));
+        s[k] =
+            dsp::smlad(xo, dsp::sxtb16(w[2 * k + 1]), dsp::smlad(xe, dsp::sxtb16(w[2 * k]), s[k]));
       }
     }
     for (int32_t k = 0; k < kPairs; ++k) {
@@ -71,66 +76,74 @@ void dot_row(const int8_t* x, int32_t depth, int32_t run, const uint32_t* w, int
 #if TINYFORGE_HAVE_DSP
 // State of rows_fast in memory (its registers are all taken by the inner loop).
 struct RowJob {
-  const int8_t* x;          // 0: the input row
-  const uint32_t* w;        // 4: first filter row (rows are consecutive)
-  const ChannelQuant* q;    // 8: its records (advanced by 6 per row)
-  int8_t* out;              // 12: advanced by 6 per row
-  int32_t rows;             // 16: filter rows left, >= 1
-  int32_t groups;           // 20: groups of 4 inputs per row (depth / 4), >= 1
-  int32_t b[3];             // 24, 28, 32: sums of units 1, 3, 5
-  int32_t left;             // 36: groups of the row not yet run
-  int32_t act_min, act_max; // 40, 44
-  int32_t run;              // 48: groups per run
+  const int8_t* x;           // 0: the input row
+  const uint32_t* w;         // 4: first filter row (rows are consecutive)
+  const ChannelQuant* q;     // 8: its records (advanced by 6 per row)
+  int8_t* out;               // 12: advanced by 6 per row
+  int32_t rows;              // 16: filter rows left, >= 1
+  int32_t groups;            // 20: groups of 4 inputs per row (depth / 4), >= 1
+  int32_t b[3];              // 24, 28, 32: sums of units 1, 3, 5
+  int32_t left;              // 36: groups of the row not yet run
+  int32_t act_min, act_max;  // 40, 44
+  int32_t run;               // 48: groups per run
 };
 static_assert(offsetof(RowJob, run) == 48, "offsets used by the assembly below");
 
 // One pair of units: t += x . (A + 256 B) with the raw words, then in place SXTB16 and
 // s += x . A (xe r10, xo r11).
-#define TF_FC_PAIR(s, t)                 \
-  "ldrd r12, lr, [r2], #8\n\t"           \
-  "smlad " t ", r10, r12, " t "\n\t"     \
-  "smlad " t ", r11, lr, " t "\n\t"      \
-  "sxtb16 r12, r12\n\t"                  \
-  "sxtb16 lr, lr\n\t"                    \
-  "smlad " s ", r10, r12, " s "\n\t"     \
+#define TF_FC_PAIR(s, t)       \
+  "ldrd r12, lr, [r2], #8\n\t" \
+  "smlad " t ", r10, r12, " t  \
+  "\n\t"                       \
+  "smlad " t ", r11, lr, " t   \
+  "\n\t"                       \
+  "sxtb16 r12, r12\n\t"        \
+  "sxtb16 lr, lr\n\t"          \
+  "smlad " s ", r10, r12, " s  \
+  "\n\t"                       \
   "smlad " s ", r11, lr, " s "\n\t"
-#define TF_FC_GROUP                      \
-  "ldr r11, [r1], #4\n\t"                \
-  "sxtb16 r10, r11\n\t"                  \
-  "sxtb16 r11, r11, ror #8\n\t"          \
-  TF_FC_PAIR("r4", "r5") TF_FC_PAIR("r6", "r7") TF_FC_PAIR("r8", "r9")
+#define TF_FC_GROUP                                                           \
+  "ldr r11, [r1], #4\n\t"                                                     \
+  "sxtb16 r10, r11\n\t"                                                       \
+  "sxtb16 r11, r11, ror #8\n\t" TF_FC_PAIR("r4", "r5") TF_FC_PAIR("r6", "r7") \
+      TF_FC_PAIR("r8", "r9")
 // B's share of pair k: b[k] += (t - s) / 256.
-#define TF_FC_SHARE(s, t, off)           \
-  "ldr r12, [r0, #" #off "]\n\t"         \
-  "sub lr, " t ", " s "\n\t"             \
-  "add r12, r12, lr, asr #8\n\t"         \
+#define TF_FC_SHARE(s, t, off)   \
+  "ldr r12, [r0, #" #off         \
+  "]\n\t"                        \
+  "sub lr, " t ", " s            \
+  "\n\t"                         \
+  "add r12, r12, lr, asr #8\n\t" \
   "str r12, [r0, #" #off "]\n\t"
 // RequantMode::fast of accumulator `v` with record k of r3 (requantize.h), stored at r1.
-#define TF_FC_OUT(v, k, CLAMP)                  \
-  "ldr r10, [r3, #" #k "*16+4]\n\t"             \
-  "ldrd r11, r12, [r3, #" #k "*16+8]\n\t"       \
-  "qadd lr, " v ", " v "\n\t"                   \
-  "smmlar lr, lr, r10, r12\n\t"               \
-  "add lr, lr, " v ", asr #31\n\t"            \
-  "asr lr, lr, r11\n\t"                       \
-  "ssat lr, #8, lr\n\t" CLAMP                 \
-  "strb lr, [r1], #1\n\t"
-#define TF_FC_CLAMP                    \
-  "ldrd r10, r11, [r0, #40]\n\t"       \
-  "cmp lr, r10\n\t"                    \
-  "it lt\n\t"                          \
-  "movlt lr, r10\n\t"                  \
-  "cmp lr, r11\n\t"                    \
-  "it gt\n\t"                          \
+#define TF_FC_OUT(v, k, CLAMP)  \
+  "ldr r10, [r3, #" #k          \
+  "*16+4]\n\t"                  \
+  "ldrd r11, r12, [r3, #" #k    \
+  "*16+8]\n\t"                  \
+  "qadd lr, " v ", " v          \
+  "\n\t"                        \
+  "smmlar lr, lr, r10, r12\n\t" \
+  "add lr, lr, " v              \
+  ", asr #31\n\t"               \
+  "asr lr, lr, r11\n\t"         \
+  "ssat lr, #8, lr\n\t" CLAMP "strb lr, [r1], #1\n\t"
+#define TF_FC_CLAMP              \
+  "ldrd r10, r11, [r0, #40]\n\t" \
+  "cmp lr, r10\n\t"              \
+  "it lt\n\t"                    \
+  "movlt lr, r10\n\t"            \
+  "cmp lr, r11\n\t"              \
+  "it gt\n\t"                    \
   "movgt lr, r11\n\t"
 #define TF_FC_NO_CLAMP
 
 // Whole filter rows, RequantMode::fast, in hand-allocated registers: r0 job, r1 input,
 // r2 filter, r3 run end, r4-r9 sums (s, t of pairs 0..2), r10/r11 the input lanes,
 // r12/lr filter words; two groups per turn of the inner loop.
-#define TF_ROWS_FAST(name, CLAMP)                                                                   \
-  TINYFORGE_ASM_FUNCTION void name(RowJob* job) {                                                                          \
-    register RowJob* j asm("r0") = job;                                                             \
+#define TF_ROWS_FAST(name, CLAMP)                                                                     \
+  TINYFORGE_ASM_FUNCTION void name(RowJob* job) {                                                     \
+    register RowJob* j asm("r0") = job;                                                               \
     asm volatile(                                                                                   \
         "ldr r2, [r0, #4]\n\t"                                                                      \
         "1:\n\t"                                                                                    \
@@ -186,7 +199,7 @@ static_assert(offsetof(RowJob, run) == 48, "offsets used by the assembly below")
         :                                                                                           \
         : "r"(j)                                                                                    \
         : "r1", "r2", "r3", "r4", "r5", "r6", "r7", "r8", "r9", "r10", "r11", "r12", "lr", "cc",     \
-          "memory");                                                                                \
+          "memory"); \
   }
 TF_ROWS_FAST(rows_fast_full, TF_FC_NO_CLAMP)
 TF_ROWS_FAST(rows_fast_clamped, TF_FC_CLAMP)
@@ -200,8 +213,8 @@ TF_ROWS_FAST(rows_fast_clamped, TF_FC_CLAMP)
 #endif
 
 template <RequantMode mode, bool full_range>
-void run(const Shape& s, int32_t run, const int8_t* input, const uint32_t* filter, const ChannelQuant* q,
-         const dsp::OutputClamp& clamp, int8_t* output) {
+void run(const Shape& s, int32_t run, const int8_t* input, const uint32_t* filter,
+         const ChannelQuant* q, const dsp::OutputClamp& clamp, int8_t* output) {
   const int32_t row_words = kFcUnitsPerRow * ceil_div(s.depth, 4);
   for (int32_t r = 0; r < s.rows; ++r, input += s.depth) {
     const uint32_t* w = filter;
@@ -214,7 +227,8 @@ void run(const Shape& s, int32_t run, const int8_t* input, const uint32_t* filte
           dsp::is_full_range(clamp.act_min, clamp.act_max) ? rows_fast_full : rows_fast_clamped;
       const int32_t rows = s.units / kFcUnitsPerRow;
       if (rows > 0) {
-        RowJob job{input, w, q, output, rows, s.depth / 4, {0, 0, 0}, 0, clamp.act_min, clamp.act_max, run};
+        RowJob job{input,         w,  q, output, rows, s.depth / 4, {0, 0, 0}, 0, clamp.act_min,
+                   clamp.act_max, run};
         rows_fast(&job);
       }
       u = rows * kFcUnitsPerRow;
@@ -222,7 +236,8 @@ void run(const Shape& s, int32_t run, const int8_t* input, const uint32_t* filte
       output += u;
       if (u < s.units) {
         int8_t last[kFcUnitsPerRow];
-        RowJob job{input, w, q + u, last, 1, s.depth / 4, {0, 0, 0}, 0, clamp.act_min, clamp.act_max, run};
+        RowJob job{input,     w, q + u,         last,          1,  s.depth / 4,
+                   {0, 0, 0}, 0, clamp.act_min, clamp.act_max, run};
         rows_fast(&job);
         for (int32_t k = 0; k < s.units - u; ++k) *output++ = last[k];
       }
@@ -234,7 +249,8 @@ void run(const Shape& s, int32_t run, const int8_t* input, const uint32_t* filte
       int32_t acc[kFcUnitsPerRow];
       for (int32_t k = 0; k < kFcUnitsPerRow; ++k) acc[k] = k < valid ? q[u + k].bias : 0;
       dot_row(input, s.depth, run, w, acc);
-      for (int32_t k = 0; k < valid; ++k) *output++ = dsp::requantize<mode, full_range>(acc[k], q[u + k], clamp);
+      for (int32_t k = 0; k < valid; ++k)
+        *output++ = dsp::requantize<mode, full_range>(acc[k], q[u + k], clamp);
     }
   }
 }
@@ -251,7 +267,8 @@ Status check_FullyConnectedDsp(const FullyConnectedDspParams& p, const KernelIO&
   const int32_t units = out.dims[out.rank - 1];
   const int32_t filter_rows = ceil_div(units, kFcUnitsPerRow);
   // Records of every unit of every filter row (the last row's padding included).
-  if (!dsp_checks::is_channel_records(io.in[2], filter_rows * kFcUnitsPerRow)) return Status::bad_shape;
+  if (!dsp_checks::is_channel_records(io.in[2], filter_rows * kFcUnitsPerRow))
+    return Status::bad_shape;
   const int64_t rows = view::element_count(out) / units;
   const int64_t elements = view::element_count(in);
   if (rows < 1 || elements % rows != 0) return Status::bad_shape;
@@ -259,7 +276,8 @@ Status check_FullyConnectedDsp(const FullyConnectedDspParams& p, const KernelIO&
   if (depth > checks::kMaxExtent ||
       !dsp_checks::is_words(io.in[1], filter_rows, kFcUnitsPerRow * ((depth + 3) / 4)))
     return Status::bad_shape;
-  if (!dsp_checks::stage_ok(p.requant, 0, p.output_offset, p.act_min, p.act_max) || p.run_groups < kDualChunkGroups)
+  if (!dsp_checks::stage_ok(p.requant, 0, p.output_offset, p.act_min, p.act_max) ||
+      p.run_groups < kDualChunkGroups)
     return Status::bad_params;
   return Status::ok;
 }
@@ -268,10 +286,9 @@ void eval_FullyConnectedDsp(const FullyConnectedDspParams& p, const KernelIO& io
   const Shape s = shape(io);
   const dsp::OutputClamp clamp{p.output_offset, p.act_min, p.act_max};
   dsp::dispatch_stage(p.requant, p.act_min, p.act_max, [&](auto mode, auto full_range) {
-    run<decltype(mode)::value, decltype(full_range)::value>(s, p.run_groups, io.in[0].as<const int8_t>(),
-                                                            io.in[1].as<const uint32_t>(),
-                                                            io.in[2].as<const ChannelQuant>(), clamp,
-                                                            io.out[0].as<int8_t>());
+    run<decltype(mode)::value, decltype(full_range)::value>(
+        s, p.run_groups, io.in[0].as<const int8_t>(), io.in[1].as<const uint32_t>(),
+        io.in[2].as<const ChannelQuant>(), clamp, io.out[0].as<int8_t>());
   });
 }
 

@@ -21,7 +21,8 @@ inline int32_t min_i(int32_t a, int32_t b) { return a < b ? a : b; }
 inline uint32_t load_group(const int8_t* x, int32_t valid) {
   if (valid >= 4) return dsp::load32(x);
   uint32_t v = 0;
-  for (int32_t b = 0; b < valid; ++b) v |= static_cast<uint32_t>(static_cast<uint8_t>(x[b])) << (8 * b);
+  for (int32_t b = 0; b < valid; ++b)
+    v |= static_cast<uint32_t>(static_cast<uint8_t>(x[b])) << (8 * b);
   return v;
 }
 
@@ -32,8 +33,8 @@ inline int8_t average(int32_t sum, int32_t count, const Pool2DParams& p) {
 }
 
 // Sums of channels c..c+3 over the window rows [y0, y1) x cols [x0, x1).
-void window_sums(const int8_t* base, int32_t row, int32_t step, int32_t y0, int32_t y1, int32_t x0, int32_t x1,
-                 int32_t valid, bool narrow, int32_t sums[4]) {
+void window_sums(const int8_t* base, int32_t row, int32_t step, int32_t y0, int32_t y1, int32_t x0,
+                 int32_t x1, int32_t valid, bool narrow, int32_t sums[4]) {
   if (narrow) {
     uint32_t even = 0, odd = 0;  // lanes (c0, c2) and (c1, c3)
     for (int32_t y = y0; y < y1; ++y) {
@@ -53,7 +54,8 @@ void window_sums(const int8_t* base, int32_t row, int32_t step, int32_t y0, int3
   sums[0] = sums[1] = sums[2] = sums[3] = 0;
   for (int32_t y = y0; y < y1; ++y)
     for (int32_t xx = x0; xx < x1; ++xx)
-      for (int32_t c = 0; c < valid && c < 4; ++c) sums[c] = dsp::wrap_add(sums[c], base[y * row + xx * step + c]);
+      for (int32_t c = 0; c < valid && c < 4; ++c)
+        sums[c] = dsp::wrap_add(sums[c], base[y * row + xx * step + c]);
 }
 
 }  // namespace
@@ -62,7 +64,8 @@ Status check_AveragePool2DDsp(const Pool2DParams& p, const KernelIO& io) {
   if (io.num_inputs != 1 || io.num_outputs != 1) return Status::bad_params;
   const TensorView& in = io.in[0];
   const TensorView& out = io.out[0];
-  if (!dsp_checks::is_int8_activation(in, 4) || !dsp_checks::is_int8_activation(out, 4)) return Status::bad_shape;
+  if (!dsp_checks::is_int8_activation(in, 4) || !dsp_checks::is_int8_activation(out, 4))
+    return Status::bad_shape;
   if (p.filter_h < 1 || p.filter_w < 1 || !checks::window_params_ok(p.stride_h, 1, p.pad_top) ||
       !checks::window_params_ok(p.stride_w, 1, p.pad_left))
     return Status::bad_params;

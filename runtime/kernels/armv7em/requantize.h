@@ -18,7 +18,9 @@ struct OutputClamp {
   int32_t act_min, act_max;
 };
 
-inline bool is_full_range(int32_t act_min, int32_t act_max) { return act_min == -128 && act_max == 127; }
+inline bool is_full_range(int32_t act_min, int32_t act_max) {
+  return act_min == -128 && act_max == 127;
+}
 
 // Clamp to [act_min, act_max]; with full_range that is [-128, 127] and SSAT alone does it.
 template <bool full_range>
@@ -45,7 +47,8 @@ inline int32_t rescale_exact(int32_t acc, const ChannelQuant& q, int32_t output_
 
 template <RequantMode mode, bool full_range>
 inline int8_t requantize(int32_t acc, const ChannelQuant& q, const OutputClamp& c) {
-  const int32_t z = mode == RequantMode::fast ? rescale_fast(acc, q) : rescale_exact(acc, q, c.output_offset);
+  const int32_t z =
+      mode == RequantMode::fast ? rescale_fast(acc, q) : rescale_exact(acc, q, c.output_offset);
   return static_cast<int8_t>(clamp_int8<full_range>(z, c));
 }
 

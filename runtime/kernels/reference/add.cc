@@ -19,8 +19,10 @@ int8_t add_int8(const AddParams& p, int8_t x, int8_t y) {
   const int32_t b = p.input2_offset + y;
   const int32_t a_shifted = static_cast<int32_t>(static_cast<uint32_t>(a) << p.left_shift);
   const int32_t b_shifted = static_cast<int32_t>(static_cast<uint32_t>(b) << p.left_shift);
-  const int32_t a_scaled = multiply_by_quantized_multiplier(a_shifted, p.input1_multiplier, p.input1_shift);
-  const int32_t b_scaled = multiply_by_quantized_multiplier(b_shifted, p.input2_multiplier, p.input2_shift);
+  const int32_t a_scaled =
+      multiply_by_quantized_multiplier(a_shifted, p.input1_multiplier, p.input1_shift);
+  const int32_t b_scaled =
+      multiply_by_quantized_multiplier(b_shifted, p.input2_multiplier, p.input2_shift);
   const int32_t sum = wrapping_add(a_scaled, b_scaled);
   const int32_t out = wrapping_add(
       multiply_by_quantized_multiplier(sum, p.output_multiplier, p.output_shift), p.output_offset);
@@ -53,7 +55,8 @@ Status check_Add(const AddParams& p, const KernelIO& io) {
   }
   // Inputs are int8 offsets by -zero_point; the output offset is +zero_point.
   auto input_offset_ok = [](int32_t off) { return off >= -127 && off <= 128; };
-  if (!input_offset_ok(p.input1_offset) || !input_offset_ok(p.input2_offset)) return Status::bad_params;
+  if (!input_offset_ok(p.input1_offset) || !input_offset_ok(p.input2_offset))
+    return Status::bad_params;
   if (p.output_offset < -128 || p.output_offset > 127) return Status::bad_params;
   // (x - zero_point) spans 9 bits; shifted left it must stay inside int32.
   if (p.left_shift < 0 || p.left_shift > 22) return Status::bad_params;
@@ -69,13 +72,12 @@ void eval_Add(const AddParams& p, const KernelIO& io) {
   const broadcast::Walk w = broadcast::make_walk(io.in[0], io.in[1], io.out[0]);
   if (io.out[0].type == DType::i8) {
     broadcast::for_each(w, io.in[0].as<const int8_t>(), io.in[1].as<const int8_t>(),
-                       io.out[0].as<int8_t>(),
-                       [&p](int8_t x, int8_t y) { return add_int8(p, x, y); });
+                        io.out[0].as<int8_t>(),
+                        [&p](int8_t x, int8_t y) { return add_int8(p, x, y); });
   } else {
-    broadcast::for_each(w, io.in[0].as<const float>(), io.in[1].as<const float>(),
-                       io.out[0].as<float>(), [&p](float x, float y) {
-                         return clamp_float(x + y, p.f_act_min, p.f_act_max);
-                       });
+    broadcast::for_each(
+        w, io.in[0].as<const float>(), io.in[1].as<const float>(), io.out[0].as<float>(),
+        [&p](float x, float y) { return clamp_float(x + y, p.f_act_min, p.f_act_max); });
   }
 }
 

@@ -19,20 +19,24 @@ Status check_Clamp(const ClampParams& p, const KernelIO& io) {
   if (type != DType::i8 && type != DType::f32) return Status::bad_enum;
   if (!view::is_valid(io.in[0], type) || !view::is_valid(io.out[0], type)) return Status::bad_shape;
   if (view::element_count(io.in[0]) != view::element_count(io.out[0])) return Status::bad_shape;
-  if (type == DType::f32) return stage::float_stage_ok(p.f_min, p.f_max) ? Status::ok : Status::bad_params;
-  if (!stage::int8_stage_ok(p.input_offset, p.output_offset, p.act_min, p.act_max)) return Status::bad_params;
-  if (p.output_multiplier < 0 || p.output_shift < -31 || p.output_shift > 30) return Status::bad_params;
+  if (type == DType::f32)
+    return stage::float_stage_ok(p.f_min, p.f_max) ? Status::ok : Status::bad_params;
+  if (!stage::int8_stage_ok(p.input_offset, p.output_offset, p.act_min, p.act_max))
+    return Status::bad_params;
+  if (p.output_multiplier < 0 || p.output_shift < -31 || p.output_shift > 30)
+    return Status::bad_params;
   return Status::ok;
 }
 
 void eval_Clamp(const ClampParams& p, const KernelIO& io) {
-  const int32_t n = view::element_count(io.in[0]) > 0 ? static_cast<int32_t>(view::element_count(io.in[0])) : 0;
+  const int32_t n =
+      view::element_count(io.in[0]) > 0 ? static_cast<int32_t>(view::element_count(io.in[0])) : 0;
   if (io.in[0].type == DType::i8) {
     const int8_t* in = io.in[0].as<const int8_t>();
     int8_t* out = io.out[0].as<int8_t>();
     for (int32_t i = 0; i < n; ++i) {
-      const int32_t scaled =
-          fixed::multiply_by_quantized_multiplier(in[i] + p.input_offset, p.output_multiplier, p.output_shift);
+      const int32_t scaled = fixed::multiply_by_quantized_multiplier(
+          in[i] + p.input_offset, p.output_multiplier, p.output_shift);
       out[i] = static_cast<int8_t>(fixed::clamp(scaled + p.output_offset, p.act_min, p.act_max));
     }
   } else {

@@ -33,7 +33,8 @@ Status check_Concatenation(const ConcatenationParams& p, const KernelIO& io) {
     if (!view::is_valid(in, type) || in.rank != out.rank) return Status::bad_shape;
     for (int d = 0; d < out.rank; ++d)
       if (d != p.axis && in.dims[d] != out.dims[d]) return Status::bad_shape;
-    if (type == DType::i8 && (in.scale != out.scale || in.zero_point != out.zero_point)) return Status::bad_params;
+    if (type == DType::i8 && (in.scale != out.scale || in.zero_point != out.zero_point))
+      return Status::bad_params;
     total += in.dims[p.axis];
   }
   if (total != out.dims[p.axis]) return Status::bad_shape;
@@ -49,7 +50,8 @@ void eval_Concatenation(const ConcatenationParams& p, const KernelIO& io) {
     for (uint8_t k = 0; k < io.num_inputs; ++k) {
       const TensorView& in = io.in[k];
       const auto chunk = static_cast<size_t>(extent(in, p.axis, in.rank) * esize);
-      std::memmove(dst, static_cast<const uint8_t*>(in.data) + static_cast<size_t>(o) * chunk, chunk);
+      std::memmove(dst, static_cast<const uint8_t*>(in.data) + static_cast<size_t>(o) * chunk,
+                   chunk);
       dst += chunk;
     }
 }

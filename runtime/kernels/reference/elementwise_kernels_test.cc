@@ -16,7 +16,8 @@ namespace tinyforge {
 namespace {
 
 // A tensor owned by the test, viewed as the executor would hand it to a kernel.
-template <typename T> struct Buf {
+template <typename T>
+struct Buf {
   std::vector<int32_t> shape;
   std::vector<T> data;
   TensorView view(DType type) {
@@ -30,7 +31,8 @@ template <typename T> struct Buf {
   }
 };
 
-template <typename T> Buf<T> make(std::vector<int32_t> shape, std::vector<T> data = {}) {
+template <typename T>
+Buf<T> make(std::vector<int32_t> shape, std::vector<T> data = {}) {
   int64_t n = 1;
   for (int32_t d : shape) n *= d;
   if (data.empty()) data.assign(static_cast<size_t>(n), T{});
@@ -38,16 +40,24 @@ template <typename T> Buf<T> make(std::vector<int32_t> shape, std::vector<T> dat
   return {shape, data};
 }
 
-template <typename T> constexpr DType dtype_of();
-template <> constexpr DType dtype_of<int8_t>() { return DType::i8; }
-template <> constexpr DType dtype_of<float>() { return DType::f32; }
+template <typename T>
+constexpr DType dtype_of();
+template <>
+constexpr DType dtype_of<int8_t>() {
+  return DType::i8;
+}
+template <>
+constexpr DType dtype_of<float>() {
+  return DType::f32;
+}
 
 // Checks then runs a kernel on (inputs..., output).
 struct Views {
   std::vector<TensorView> in, out;
   KernelIO io() const {
-    return KernelIO{in.data(), static_cast<uint8_t>(in.size()), out.data(),
-                    static_cast<uint8_t>(out.size()), nullptr, 0};
+    return KernelIO{in.data(),  static_cast<uint8_t>(in.size()),
+                    out.data(), static_cast<uint8_t>(out.size()),
+                    nullptr,    0};
   }
 };
 
@@ -60,13 +70,13 @@ TEST(ElementwiseFixedPoint, SaturatingShiftLeftAndRescale) {
   EXPECT_EQ(fixed::saturating_shift_left(-(1 << 27) - 1, 4), INT32_MIN);
   // Q12.19 -> Q0.31 gains 12 fractional bits; the other way rounds half away from zero.
   EXPECT_EQ(fixed::rescale(1 << 19, 12, 0), INT32_MAX);  // 1.0 saturates in Q0.31
-  EXPECT_EQ(fixed::rescale(6144, 0, 12), 2);              // 6144 / 4096 = 1.5 -> 2
+  EXPECT_EQ(fixed::rescale(6144, 0, 12), 2);             // 6144 / 4096 = 1.5 -> 2
   EXPECT_EQ(fixed::rescale(-6144, 0, 12), -2);
 }
 
 TEST(ElementwiseFixedPoint, RoundingHalfSum) {
-  EXPECT_EQ(fixed::rounding_half_sum(3, 4), 4);    // 3.5 -> 4
-  EXPECT_EQ(fixed::rounding_half_sum(-3, -4), -4);  // -3.5 -> -4
+  EXPECT_EQ(fixed::rounding_half_sum(3, 4), 4);                          // 3.5 -> 4
+  EXPECT_EQ(fixed::rounding_half_sum(-3, -4), -4);                       // -3.5 -> -4
   EXPECT_EQ(fixed::rounding_half_sum(INT32_MAX, INT32_MAX), INT32_MAX);  // no overflow
 }
 
@@ -109,7 +119,7 @@ TEST(ElementwiseFixedPoint, RequantizeRoundingMatchesSpec) {
   // TFLite's double rounding: the doubling high multiply rounds ties up (toward +inf, like
   // ARM's VQRDMULH), the power-of-two division rounds ties away from zero.
   // 0.5 * x with multiplier 2^30 (0.5) and shift 0: only the high multiply rounds.
-  EXPECT_EQ(fixed::multiply_by_quantized_multiplier(3, 1 << 30, 0), 2);   // 1.5 -> 2
+  EXPECT_EQ(fixed::multiply_by_quantized_multiplier(3, 1 << 30, 0), 2);    // 1.5 -> 2
   EXPECT_EQ(fixed::multiply_by_quantized_multiplier(-3, 1 << 30, 0), -1);  // -1.5 -> -1
   // shift -2: 5 * 0.5 / 4 = 0.625 -> 1 ; -0.625 -> -1
   EXPECT_EQ(fixed::multiply_by_quantized_multiplier(5, 1 << 30, -2), 1);
@@ -123,7 +133,8 @@ TEST(ElementwiseFixedPoint, RequantizeRoundingMatchesSpec) {
 // Params for unit scales on both inputs and the output (derivation): twice_max_input_scale
 // = 2, input multipliers 1/2 = 2^30 * 2^-31 (shift 0), output multiplier 2/2^20 = 2^-19 =
 // 2^30 * 2^-31 * 2^-18 (shift -18). Then out = zp_out + (x - zp1) + (y - zp2) exactly.
-AddParams unit_scale_add(int32_t zp1, int32_t zp2, int32_t zp_out, int32_t lo = -128, int32_t hi = 127) {
+AddParams unit_scale_add(int32_t zp1, int32_t zp2, int32_t zp_out, int32_t lo = -128,
+                         int32_t hi = 127) {
   AddParams p{};
   p.left_shift = 20;
   p.input1_offset = -zp1;
@@ -159,14 +170,14 @@ struct AddCase {
 TEST(ElementwiseAdd, Int8UnitScaleTable) {
   const AddCase cases[] = {
       {"plain", 0, 0, 0, -128, 127, 20, 22, 42},
-      {"saturate high", 0, 0, 0, -128, 127, 100, 100, 127},      // 200 -> 127
-      {"saturate low", 0, 0, 0, -128, 127, -100, -100, -128},    // -200 -> -128
-      {"zero points", 5, -7, 3, -128, 127, 10, -10, 5},          // 3 + 5 + (-3)
-      {"zp extremes cancel", -128, 127, 0, -128, 127, 127, -128, 0},  // 255 + (-255)
-      {"zp extremes max", -128, -128, -128, -128, 127, 127, 127, 127},  // -128 + 510
-      {"zp extremes min", 127, 127, 127, -128, 127, -128, -128, -128},  // 127 - 510
+      {"saturate high", 0, 0, 0, -128, 127, 100, 100, 127},                // 200 -> 127
+      {"saturate low", 0, 0, 0, -128, 127, -100, -100, -128},              // -200 -> -128
+      {"zero points", 5, -7, 3, -128, 127, 10, -10, 5},                    // 3 + 5 + (-3)
+      {"zp extremes cancel", -128, 127, 0, -128, 127, 127, -128, 0},       // 255 + (-255)
+      {"zp extremes max", -128, -128, -128, -128, 127, 127, 127, 127},     // -128 + 510
+      {"zp extremes min", 127, 127, 127, -128, 127, -128, -128, -128},     // 127 - 510
       {"relu clamps below zero point", 0, 0, -10, -10, 127, -3, -2, -10},  // -15 -> -10
-      {"relu6 clamps above six", 0, 0, -10, -10, -4, 3, 4, -4},           // -3 -> -4
+      {"relu6 clamps above six", 0, 0, -10, -10, -4, 3, 4, -4},            // -3 -> -4
   };
   for (const AddCase& c : cases)
     EXPECT_EQ(add_one(unit_scale_add(c.zp1, c.zp2, c.zp_out, c.lo, c.hi), c.x, c.y), c.expected)
@@ -179,24 +190,27 @@ TEST(ElementwiseAdd, Int8MixedScalesRoundHalfAwayFromZero) {
   AddParams p = unit_scale_add(0, 0, 0);
   p.input2_shift = -1;
   p.output_shift = -19;
-  EXPECT_EQ(add_one(p, 3, 1), 2);    // 1.5 + 0.25 = 1.75 -> 2
-  EXPECT_EQ(add_one(p, 1, 0), 1);    // 0.5 -> 1 (tie away from zero)
-  EXPECT_EQ(add_one(p, -1, 0), -1);  // -0.5 -> -1
-  EXPECT_EQ(add_one(p, 0, 2), 1);    // 0.5 -> 1
-  EXPECT_EQ(add_one(p, 0, -6), -2);  // -1.5 -> -2
+  EXPECT_EQ(add_one(p, 3, 1), 2);       // 1.5 + 0.25 = 1.75 -> 2
+  EXPECT_EQ(add_one(p, 1, 0), 1);       // 0.5 -> 1 (tie away from zero)
+  EXPECT_EQ(add_one(p, -1, 0), -1);     // -0.5 -> -1
+  EXPECT_EQ(add_one(p, 0, 2), 1);       // 0.5 -> 1
+  EXPECT_EQ(add_one(p, 0, -6), -2);     // -1.5 -> -2
   EXPECT_EQ(add_one(p, 127, 127), 95);  // 63.5 + 31.75 = 95.25 -> 95
 }
 
 // Reference broadcast: out[i] = a[i mod-broadcast] + b[...] with explicit 4-D indexing.
-std::vector<int8_t> naive_broadcast_sum(const std::vector<int32_t>& sa, const std::vector<int8_t>& a,
-                                        const std::vector<int32_t>& sb, const std::vector<int8_t>& b,
+std::vector<int8_t> naive_broadcast_sum(const std::vector<int32_t>& sa,
+                                        const std::vector<int8_t>& a,
+                                        const std::vector<int32_t>& sb,
+                                        const std::vector<int8_t>& b,
                                         const std::vector<int32_t>& so) {
   auto ext = [](std::vector<int32_t> s) {
     while (s.size() < 4) s.insert(s.begin(), 1);
     return s;
   };
   const auto ea = ext(sa), eb = ext(sb), eo = ext(so);
-  auto at = [](const std::vector<int32_t>& s, const std::vector<int8_t>& d, int i, int j, int k, int l) {
+  auto at = [](const std::vector<int32_t>& s, const std::vector<int8_t>& d, int i, int j, int k,
+               int l) {
     i = s[0] == 1 ? 0 : i;
     j = s[1] == 1 ? 0 : j;
     k = s[2] == 1 ? 0 : k;
@@ -218,12 +232,9 @@ struct BroadcastCase {
 
 TEST(ElementwiseAdd, Int8BroadcastsLikeNumpy) {
   const BroadcastCase cases[] = {
-      {{2, 3}, {3}, {2, 3}},
-      {{2, 3}, {2, 1}, {2, 3}},
-      {{1}, {2, 2, 3}, {2, 2, 3}},
-      {{2, 1, 2, 1}, {1, 3, 1, 2}, {2, 3, 2, 2}},
-      {{4, 1}, {1, 5}, {4, 5}},
-      {{1, 2, 3, 4}, {1, 2, 3, 4}, {1, 2, 3, 4}},
+      {{2, 3}, {3}, {2, 3}},       {{2, 3}, {2, 1}, {2, 3}},
+      {{1}, {2, 2, 3}, {2, 2, 3}}, {{2, 1, 2, 1}, {1, 3, 1, 2}, {2, 3, 2, 2}},
+      {{4, 1}, {1, 5}, {4, 5}},    {{1, 2, 3, 4}, {1, 2, 3, 4}, {1, 2, 3, 4}},
   };
   for (const BroadcastCase& c : cases) {
     auto a = make<int8_t>(c.a);
@@ -266,16 +277,21 @@ TEST(ElementwiseAdd, CheckRejects) {
     return check_Add(p, r.io());
   };
   EXPECT_EQ(status(good, a.view(DType::i8), b.view(DType::i8), o.view(DType::i8)), Status::ok);
-  EXPECT_EQ(status(good, a.view(DType::i8), bad.view(DType::i8), o.view(DType::i8)), Status::bad_shape);
-  EXPECT_EQ(status(good, a.view(DType::i8), b.view(DType::i8), bad.view(DType::i8)), Status::bad_shape);
-  EXPECT_EQ(status(good, a.view(DType::i8), f.view(DType::f32), o.view(DType::i8)), Status::bad_shape);
-  EXPECT_EQ(status(good, a.view(DType::i8), b.view(DType::i8), o.view(DType::i32)), Status::bad_enum);
+  EXPECT_EQ(status(good, a.view(DType::i8), bad.view(DType::i8), o.view(DType::i8)),
+            Status::bad_shape);
+  EXPECT_EQ(status(good, a.view(DType::i8), b.view(DType::i8), bad.view(DType::i8)),
+            Status::bad_shape);
+  EXPECT_EQ(status(good, a.view(DType::i8), f.view(DType::f32), o.view(DType::i8)),
+            Status::bad_shape);
+  EXPECT_EQ(status(good, a.view(DType::i8), b.view(DType::i8), o.view(DType::i32)),
+            Status::bad_enum);
   TensorView short_view = small.view(DType::i8);
   short_view.bytes = 5;  // fewer bytes than 2x3 elements
   EXPECT_EQ(status(good, a.view(DType::i8), b.view(DType::i8), short_view), Status::bad_shape);
   // Output larger than the broadcast of the inputs.
   auto big = make<int8_t>({3, 3});
-  EXPECT_EQ(status(good, a.view(DType::i8), b.view(DType::i8), big.view(DType::i8)), Status::bad_shape);
+  EXPECT_EQ(status(good, a.view(DType::i8), b.view(DType::i8), big.view(DType::i8)),
+            Status::bad_shape);
 
   AddParams p = good;
   p.left_shift = 40;
@@ -296,7 +312,8 @@ TEST(ElementwiseAdd, CheckRejects) {
   AddParams pf{};
   pf.f_act_min = 1.0f;
   pf.f_act_max = 0.0f;
-  EXPECT_EQ(status(pf, f.view(DType::f32), f.view(DType::f32), f.view(DType::f32)), Status::bad_params);
+  EXPECT_EQ(status(pf, f.view(DType::f32), f.view(DType::f32), f.view(DType::f32)),
+            Status::bad_params);
 }
 
 // ---- Reshape ---------------------------------------------------------------------------
@@ -445,8 +462,8 @@ TEST(ElementwiseQuantize, FloatToInt8RoundsHalfAwayFromZero) {
   p.scale = 0.5f;
   p.zero_point = 3;
   const float inf = std::numeric_limits<float>::infinity();
-  const std::vector<float> x = {0.0f, 1.25f, -1.25f, 0.74f, -0.76f, 100.0f, -100.0f,
-                                inf,  -inf,  std::nanf("")};
+  const std::vector<float> x = {0.0f,   1.25f,   -1.25f, 0.74f, -0.76f,
+                                100.0f, -100.0f, inf,    -inf,  std::nanf("")};
   // x / 0.5 = 0, 2.5, -2.5, 1.48, -1.52 -> 0, 3, -3, 1, -2; then + 3 and clamp.
   const std::vector<int8_t> expected = {3, 6, 0, 4, 1, 127, -128, 127, -128, -128};
   auto a = make<float>({10}, x);

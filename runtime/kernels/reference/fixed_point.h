@@ -93,8 +93,8 @@ inline int count_leading_zeros(uint32_t x) {
 // exp(a) for a in [-1/4, 0), a and result in Q0.31: Taylor expansion around -1/8.
 inline int32_t exp_on_interval_between_negative_one_quarter_and_0_excl(int32_t a) {
   constexpr int32_t kExpMinusOneEighth = 1895147668;  // exp(-1/8) in Q0.31
-  constexpr int32_t kOneThird = 715827883;             // 1/3 in Q0.31
-  const int32_t x = wrapping_add(a, 1 << 28);          // a + 1/8
+  constexpr int32_t kOneThird = 715827883;            // 1/3 in Q0.31
+  const int32_t x = wrapping_add(a, 1 << 28);         // a + 1/8
   const int32_t x2 = saturating_rounding_doubling_high_mul(x, x);
   const int32_t x3 = saturating_rounding_doubling_high_mul(x2, x);
   const int32_t x4 = saturating_rounding_doubling_high_mul(x2, x2);
@@ -103,9 +103,8 @@ inline int32_t exp_on_interval_between_negative_one_quarter_and_0_excl(int32_t a
       wrapping_add(saturating_rounding_doubling_high_mul(wrapping_add(x4_over_4, x3), kOneThird),
                    x2),
       1);  // x^4/24 + x^3/6 + x^2/2
-  return wrapping_add(kExpMinusOneEighth,
-                      saturating_rounding_doubling_high_mul(kExpMinusOneEighth,
-                                                            wrapping_add(x, poly)));
+  return wrapping_add(kExpMinusOneEighth, saturating_rounding_doubling_high_mul(
+                                              kExpMinusOneEighth, wrapping_add(x, poly)));
 }
 
 // exp(a) for a <= 0 given with `integer_bits` integer bits (0..29); result in Q0.31.
@@ -114,8 +113,7 @@ inline int32_t exp_on_interval_between_negative_one_quarter_and_0_excl(int32_t a
 inline int32_t exp_on_negative_values(int32_t a, int integer_bits) {
   const int fractional_bits = 31 - integer_bits;
   const int32_t one_quarter = static_cast<int32_t>(1u << (fractional_bits - 2));
-  const int32_t a_mod_quarter_minus_one_quarter =
-      wrapping_sub(a & (one_quarter - 1), one_quarter);
+  const int32_t a_mod_quarter_minus_one_quarter = wrapping_sub(a & (one_quarter - 1), one_quarter);
   int32_t result = exp_on_interval_between_negative_one_quarter_and_0_excl(
       rescale(a_mod_quarter_minus_one_quarter, integer_bits, 0));
   const int32_t remainder = wrapping_sub(a_mod_quarter_minus_one_quarter, a);
@@ -141,20 +139,21 @@ inline int32_t exp_on_negative_values(int32_t a, int integer_bits) {
 // 1 / (1 + a) for a in [0, 1), a and result in Q0.31: Newton-Raphson division with three
 // iterations in Q2.29, starting from 48/17 - 32/17 * (1 + a) / 2.
 inline int32_t one_over_one_plus_x_for_x_in_0_1(int32_t a) {
-  constexpr int32_t kFortyEightOverSeventeen = 1515870810;     // Q2.29
+  constexpr int32_t kFortyEightOverSeventeen = 1515870810;       // Q2.29
   constexpr int32_t kMinusThirtyTwoOverSeventeen = -1010580540;  // Q2.29
   constexpr int32_t kOneQ2 = 1 << 29;
   const int32_t half_denominator = rounding_half_sum(a, INT32_MAX);  // (1 + a) / 2, Q0.31
-  int32_t x = wrapping_add(kFortyEightOverSeventeen,
-                           saturating_rounding_doubling_high_mul(half_denominator,
-                                                                 kMinusThirtyTwoOverSeventeen));
+  int32_t x = wrapping_add(
+      kFortyEightOverSeventeen,
+      saturating_rounding_doubling_high_mul(half_denominator, kMinusThirtyTwoOverSeventeen));
   for (int i = 0; i < 3; ++i) {
     const int32_t half_denominator_times_x =
         saturating_rounding_doubling_high_mul(half_denominator, x);
-    const int32_t one_minus_half_denominator_times_x = wrapping_sub(kOneQ2, half_denominator_times_x);
-    x = wrapping_add(x, rescale(saturating_rounding_doubling_high_mul(
-                                    x, one_minus_half_denominator_times_x),
-                                4, 2));
+    const int32_t one_minus_half_denominator_times_x =
+        wrapping_sub(kOneQ2, half_denominator_times_x);
+    x = wrapping_add(
+        x, rescale(saturating_rounding_doubling_high_mul(x, one_minus_half_denominator_times_x), 4,
+                   2));
   }
   return rescale(x, 1, 0);  // x / 2 read as Q1.30, then to Q0.31
 }
@@ -164,7 +163,8 @@ inline int32_t one_over_one_plus_x_for_x_in_0_1(int32_t a) {
 inline int32_t reciprocal(int32_t x, int x_integer_bits, int* num_bits_over_unit) {
   const int headroom_plus_one = count_leading_zeros(static_cast<uint32_t>(x));
   *num_bits_over_unit = x_integer_bits - headroom_plus_one;
-  const uint32_t normalized = headroom_plus_one >= 32 ? 0u : static_cast<uint32_t>(x) << headroom_plus_one;
+  const uint32_t normalized =
+      headroom_plus_one >= 32 ? 0u : static_cast<uint32_t>(x) << headroom_plus_one;
   const int32_t shifted_minus_one = static_cast<int32_t>(normalized - (1u << 31));
   return one_over_one_plus_x_for_x_in_0_1(shifted_minus_one);
 }

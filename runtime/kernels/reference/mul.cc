@@ -21,29 +21,32 @@ Status check_Mul(const MulParams& p, const KernelIO& io) {
     if (!view::is_valid(io.in[i], type)) return Status::bad_shape;
   if (!view::is_valid(io.out[0], type)) return Status::bad_shape;
   if (!broadcast::is_broadcast_of(io.in[0], io.in[1], io.out[0])) return Status::bad_shape;
-  if (type == DType::f32) return stage::float_stage_ok(p.f_act_min, p.f_act_max) ? Status::ok : Status::bad_params;
+  if (type == DType::f32)
+    return stage::float_stage_ok(p.f_act_min, p.f_act_max) ? Status::ok : Status::bad_params;
   // (x + offset) spans 9 bits each, so the product stays inside int32.
   if (!stage::int8_stage_ok(p.input1_offset, p.output_offset, p.act_min, p.act_max) ||
       !stage::int8_stage_ok(p.input2_offset, 0, -128, 127))
     return Status::bad_params;
-  if (p.output_multiplier < 0 || p.output_shift < -31 || p.output_shift > 30) return Status::bad_params;
+  if (p.output_multiplier < 0 || p.output_shift < -31 || p.output_shift > 30)
+    return Status::bad_params;
   return Status::ok;
 }
 
 void eval_Mul(const MulParams& p, const KernelIO& io) {
   const broadcast::Walk w = broadcast::make_walk(io.in[0], io.in[1], io.out[0]);
   if (io.out[0].type == DType::i8) {
-    broadcast::for_each(w, io.in[0].as<const int8_t>(), io.in[1].as<const int8_t>(), io.out[0].as<int8_t>(),
-                        [&p](int8_t x, int8_t y) {
-                          const int32_t product = (x + p.input1_offset) * (y + p.input2_offset);
-                          const int32_t scaled = fixed::multiply_by_quantized_multiplier(
-                              product, p.output_multiplier, p.output_shift);
-                          return static_cast<int8_t>(
-                              fixed::clamp(scaled + p.output_offset, p.act_min, p.act_max));
-                        });
+    broadcast::for_each(
+        w, io.in[0].as<const int8_t>(), io.in[1].as<const int8_t>(), io.out[0].as<int8_t>(),
+        [&p](int8_t x, int8_t y) {
+          const int32_t product = (x + p.input1_offset) * (y + p.input2_offset);
+          const int32_t scaled =
+              fixed::multiply_by_quantized_multiplier(product, p.output_multiplier, p.output_shift);
+          return static_cast<int8_t>(fixed::clamp(scaled + p.output_offset, p.act_min, p.act_max));
+        });
   } else {
-    broadcast::for_each(w, io.in[0].as<const float>(), io.in[1].as<const float>(), io.out[0].as<float>(),
-                        [&p](float x, float y) { return stage::clamp_float(x * y, p.f_act_min, p.f_act_max); });
+    broadcast::for_each(
+        w, io.in[0].as<const float>(), io.in[1].as<const float>(), io.out[0].as<float>(),
+        [&p](float x, float y) { return stage::clamp_float(x * y, p.f_act_min, p.f_act_max); });
   }
 }
 

@@ -13,7 +13,8 @@
 namespace tinyforge {
 namespace {
 
-template <typename T> struct Buf {
+template <typename T>
+struct Buf {
   std::vector<int32_t> shape;
   std::vector<T> data;
   float scale = 0.0f;
@@ -31,7 +32,8 @@ template <typename T> struct Buf {
   }
 };
 
-template <typename T> Buf<T> make(std::vector<int32_t> shape, std::vector<T> data = {}) {
+template <typename T>
+Buf<T> make(std::vector<int32_t> shape, std::vector<T> data = {}) {
   int64_t n = 1;
   for (int32_t d : shape) n *= d;
   if (data.empty()) data.assign(static_cast<size_t>(n), T{});
@@ -42,8 +44,9 @@ template <typename T> Buf<T> make(std::vector<int32_t> shape, std::vector<T> dat
 struct Views {
   std::vector<TensorView> in, out;
   KernelIO io() const {
-    return KernelIO{in.data(), static_cast<uint8_t>(in.size()), out.data(), static_cast<uint8_t>(out.size()),
-                    nullptr, 0};
+    return KernelIO{in.data(),  static_cast<uint8_t>(in.size()),
+                    out.data(), static_cast<uint8_t>(out.size()),
+                    nullptr,    0};
   }
 };
 
@@ -117,7 +120,6 @@ TEST(OnnxOpsKernels, LogisticAndTanhAtKnownPoints) {
   EXPECT_NEAR(y.data[1], 0.6f, 1e-6);
   EXPECT_NEAR(y.data[2], -0.6f, 1e-6);
   EXPECT_FLOAT_EQ(y.data[3], -1.0f);
-
 }
 
 // int8 with input scale 1/16, zero point 0: input_real = 2^-4 * 2^27 = 0.5 * 2^24, so
@@ -141,9 +143,9 @@ TEST(OnnxOpsKernels, LogisticAndTanhInt8WithinOneLsbOfRealFunction) {
     const double want = std::min(127.0, std::round(real * 256) - 128);
     EXPECT_NEAR(y.data[i], want, 1.0) << "input " << i - 128;
   }
-  EXPECT_EQ(y.data[128], 0);     // sigmoid(0) = 1/2 -> 128/256 -> -128 + 128
-  EXPECT_EQ(y.data[0], -128);    // -8: beyond the radius
-  EXPECT_EQ(y.data[255], 127);   // 7.94: beyond the radius
+  EXPECT_EQ(y.data[128], 0);    // sigmoid(0) = 1/2 -> 128/256 -> -128 + 128
+  EXPECT_EQ(y.data[0], -128);   // -8: beyond the radius
+  EXPECT_EQ(y.data[255], 127);  // 7.94: beyond the radius
 
   y.scale = 1.0f / 128;
   y.zero_point = 0;
@@ -152,7 +154,8 @@ TEST(OnnxOpsKernels, LogisticAndTanhInt8WithinOneLsbOfRealFunction) {
   ASSERT_EQ(check_Tanh(tp, t.io()), Status::ok);
   eval_Tanh(tp, t.io());
   for (int i = 0; i < 256; ++i) {
-    const double want = std::max(-128.0, std::min(127.0, std::round(std::tanh((i - 128) / 16.0) * 128)));
+    const double want =
+        std::max(-128.0, std::min(127.0, std::round(std::tanh((i - 128) / 16.0) * 128)));
     EXPECT_NEAR(y.data[i], want, 1.0) << "input " << i - 128;
   }
   EXPECT_EQ(y.data[128], 0);
@@ -218,7 +221,8 @@ TEST(OnnxOpsKernels, ConcatenationAlongEachAxis) {
           int idx[3] = {i, j, k};
           const bool second = idx[axis] >= 2;
           if (second) idx[axis] -= 2;
-          const float want = (second ? 100.0f : 0.0f) + static_cast<float>(idx[0] * 4 + idx[1] * 2 + idx[2]);
+          const float want =
+              (second ? 100.0f : 0.0f) + static_cast<float>(idx[0] * 4 + idx[1] * 2 + idx[2]);
           EXPECT_EQ(out.data[(i * os[1] + j) * os[2] + k], want) << "axis " << axis;
         }
   }
@@ -291,7 +295,8 @@ TEST(OnnxOpsKernels, PadFloatAndInt8) {
 
   EXPECT_EQ(check_Pad(PadParams{{0, 1, 0, 0}, {0, 0, 1, 0}, 0.0f, 0}, q.io()), Status::bad_shape);
   EXPECT_EQ(check_Pad(PadParams{{-1, 1, 0, 1}, {1, 0, 1, 0}, 0.0f, 0}, q.io()), Status::bad_params);
-  EXPECT_EQ(check_Pad(PadParams{{0, 1, 0, 1}, {0, 0, 1, 0}, 0.0f, 300}, q.io()), Status::bad_params);
+  EXPECT_EQ(check_Pad(PadParams{{0, 1, 0, 1}, {0, 0, 1, 0}, 0.0f, 300}, q.io()),
+            Status::bad_params);
 }
 
 }  // namespace

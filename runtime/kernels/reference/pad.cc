@@ -13,8 +13,10 @@ Status check_Pad(const PadParams& p, const KernelIO& io) {
   if (io.num_inputs != 1 || io.num_outputs != 1) return Status::bad_shape;
   const TensorView& in = io.in[0];
   const TensorView& out = io.out[0];
-  if (in.type != out.type || (in.type != DType::f32 && in.type != DType::i8)) return Status::bad_enum;
-  if (!view::is_valid(in, in.type) || !view::is_valid(out, out.type) || in.rank != out.rank) return Status::bad_shape;
+  if (in.type != out.type || (in.type != DType::f32 && in.type != DType::i8))
+    return Status::bad_enum;
+  if (!view::is_valid(in, in.type) || !view::is_valid(out, out.type) || in.rank != out.rank)
+    return Status::bad_shape;
   for (int i = 0; i < kMaxRank; ++i) {
     if (p.before[i] < 0 || p.after[i] < 0) return Status::bad_params;
     if (i >= in.rank) {
@@ -41,7 +43,8 @@ void eval_Pad(const PadParams& p, const KernelIO& io) {
   }
   auto* dst = static_cast<uint8_t*>(out.data);
   const auto out_elements = static_cast<int32_t>(view::element_count(out));
-  for (int32_t i = 0; i < out_elements; ++i) std::memcpy(dst + static_cast<size_t>(i) * esize, value, esize);
+  for (int32_t i = 0; i < out_elements; ++i)
+    std::memcpy(dst + static_cast<size_t>(i) * esize, value, esize);
 
   int32_t d[kMaxRank], od[kMaxRank], b[kMaxRank];  // extended to rank 4 (leading 1s)
   const int lead = kMaxRank - in.rank;
@@ -55,7 +58,8 @@ void eval_Pad(const PadParams& p, const KernelIO& io) {
   for (int32_t x = 0; x < d[0]; ++x)
     for (int32_t y = 0; y < d[1]; ++y)
       for (int32_t z = 0; z < d[2]; ++z) {
-        const int64_t o = ((int64_t{x + b[0]} * od[1] + (y + b[1])) * od[2] + (z + b[2])) * od[3] + b[3];
+        const int64_t o =
+            ((int64_t{x + b[0]} * od[1] + (y + b[1])) * od[2] + (z + b[2])) * od[3] + b[3];
         // memmove: only a damaged plan overlaps input and output; it must stay defined.
         std::memmove(dst + static_cast<size_t>(o) * esize, src, row);
         src += row;

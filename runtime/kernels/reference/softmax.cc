@@ -22,8 +22,7 @@ constexpr int kAccumulationIntegerBits = 12;
 // exp(beta * input_scale * d) in Q0.31 for a row difference d in [diff_min, 0].
 int32_t exp_of_diff(const SoftmaxParams& p, int32_t diff) {
   // MultiplyByQuantizedMultiplierGreaterThanOne: left shift, then the rounding high mul.
-  const int32_t shifted =
-      static_cast<int32_t>(static_cast<uint32_t>(diff) << p.input_left_shift);
+  const int32_t shifted = static_cast<int32_t>(static_cast<uint32_t>(diff) << p.input_left_shift);
   const int32_t scaled = fixed::saturating_rounding_doubling_high_mul(shifted, p.input_multiplier);
   return fixed::exp_on_negative_values(scaled, kScaledDiffIntegerBits);
 }
@@ -80,7 +79,8 @@ Status check_Softmax(const SoftmaxParams& p, const KernelIO& io) {
   if (in.type != out.type || (in.type != DType::i8 && in.type != DType::f32))
     return Status::bad_enum;
   if (!view::is_valid(in, in.type) || !view::is_valid(out, out.type)) return Status::bad_shape;
-  if (!view::same_dims(in, out) || in.rank < 1 || in.dims[in.rank - 1] < 1) return Status::bad_shape;
+  if (!view::same_dims(in, out) || in.rank < 1 || in.dims[in.rank - 1] < 1)
+    return Status::bad_shape;
   if (in.type == DType::i8) {
     if (p.input_multiplier < 0 || p.input_left_shift < 0 || p.input_left_shift > 31)
       return Status::bad_params;
@@ -100,7 +100,8 @@ void eval_Softmax(const SoftmaxParams& p, const KernelIO& io) {
   } else {
     const float* x = in.as<const float>();
     float* y = io.out[0].as<float>();
-    for (int32_t r = 0; r < rows; ++r) softmax_row_float(p.beta, x + r * depth, y + r * depth, depth);
+    for (int32_t r = 0; r < rows; ++r)
+      softmax_row_float(p.beta, x + r * depth, y + r * depth, depth);
   }
 }
 

@@ -28,8 +28,9 @@ int32_t one_minus_x_over_one_plus_x(int32_t a) {
       fixed::saturating_rounding_doubling_high_mul(half_denominator, kMinusThirtyTwoOverSeventeen));
   for (int i = 0; i < 3; ++i) {
     const int32_t hx = fixed::saturating_rounding_doubling_high_mul(half_denominator, x);
-    x = fixed::wrapping_add(
-        x, fixed::rescale(fixed::saturating_rounding_doubling_high_mul(x, fixed::wrapping_sub(kOneQ2, hx)), 4, 2));
+    x = fixed::wrapping_add(x, fixed::rescale(fixed::saturating_rounding_doubling_high_mul(
+                                                  x, fixed::wrapping_sub(kOneQ2, hx)),
+                                              4, 2));
   }
   return fixed::rescale(fixed::wrapping_sub(x, kOneQ2), 2, 0);
 }

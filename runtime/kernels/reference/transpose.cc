@@ -13,7 +13,8 @@ Status check_Transpose(const TransposeParams& p, const KernelIO& io) {
   const TensorView& in = io.in[0];
   const TensorView& out = io.out[0];
   if (in.type != out.type || dtype_size(in.type) == 0) return Status::bad_enum;
-  if (!view::is_valid(in, in.type) || !view::is_valid(out, out.type) || in.rank != out.rank) return Status::bad_shape;
+  if (!view::is_valid(in, in.type) || !view::is_valid(out, out.type) || in.rank != out.rank)
+    return Status::bad_shape;
   bool seen[kMaxRank] = {false, false, false, false};
   for (int i = 0; i < kMaxRank; ++i) {
     const int32_t q = p.perm[i];
