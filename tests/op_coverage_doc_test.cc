@@ -19,8 +19,8 @@
 #include "emit/plan_writer.h"
 #include "emit/validated_plan.h"
 #include "generated_doc.h"
-#include "import/onnx/converters.h"
 #include "import/onnx/import_onnx.h"
+#include "import/onnx/onnx_convert.h"
 #include "import/tflite/import_tflite.h"
 #include "import/tflite/tflite_reader.h"
 #include "io/files.h"
@@ -348,9 +348,9 @@ std::string generated_section() {
         << ": no probe in op_coverage_doc_test.cc and no probe selects it as a DSP twin";
 
   std::set<std::string> converters, not_seen;
-  for (const auto* e = onnx_import::converters_begin(); e != onnx_import::converters_end(); ++e) {
-    converters.insert(e->op_type);
-    if (!onnx.seen.count(e->op_type)) not_seen.insert(e->op_type);
+  for (const ops::OnnxRead& e : onnx_import::converters()) {
+    converters.insert(e.op_type);
+    if (!onnx.seen.count(e.op_type)) not_seen.insert(e.op_type);
   }
   std::set<std::string> no_op;
   for (const std::string& type : onnx.no_op_of_their_own)

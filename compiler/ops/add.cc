@@ -1,7 +1,7 @@
 // Add: everything the compiler knows about it, in one file.
 //
 // Semantics: TFLite ADD with numpy broadcasting and a fused activation; ONNX Add (and Sub,
-// BatchNormalization's shift) map to it (import/onnx/convert_elementwise.cc). int8 as
+// BatchNormalization's shift) map to it. int8 as
 // TFLite Micro's CalculateOpDataAdd (micro/kernels/add_common.cc): both inputs rescaled to
 // twice the larger input scale after a left shift of 20 bits, every multiplier below one,
 // all ratios in double. Quantized from its calibrated output range; channels do not pass
@@ -14,6 +14,7 @@
 #include <limits>
 
 #include "export/tflite_builder.h"
+#include "import/onnx/onnx_convert.h"
 #include "import/tflite/op_mapper.h"
 #include "ops/host_op.h"
 #include "plan/lower_checks.h"
@@ -110,12 +111,56 @@ LoweredOp lower_Add(ir::Graph& g, size_t node) {
 
 }  // namespace plan
 
+// ONNX import: the ONNX op types that become this op.
+namespace onnx_import {
+namespace {
+
+// FullyConnected output + constant bias row: add it to the FC's bias instead.
+bool try_fold_bias(Context& ctx, Value& x, size_t x_input, const Value& c, const Shape& out_shape) {
+  if (x.is_constant() || !c.is_constant() || x.onnx < 0 || x.nhwc >= 0 || x.flat >= 0) return false;
+  if (ctx.uses_of_input(x_input) != 1 || out_shape != x.shape || x.shape.size() != 2) return false;
+  const Constant& k = ctx.constants[c.const_index];
+  if (!k.is_float || k.elements() != x.shape[1] || (k.shape.size() == 2 && k.shape[0] != 1) ||
+      k.shape.size() > 2)
+    return false;
+  const int p = ctx.producer(x.onnx);
+  if (p < 0) return false;
+  ir::Node& n = ctx.graph.nodes[p];
+  if (n.op != OpCode::FullyConnected || ops::fused_activation(n) != ir::Activation::none ||
+      n.inputs.size() < 3 || n.inputs[2] < 0)
+    return false;
+  ir::Tensor& bias = ctx.graph.tensors[n.inputs[2]];
+  if (!bias.constant || bias.type != DType::f32 || bias.elements() != x.shape[1]) return false;
+  for (int64_t o = 0; o < x.shape[1]; ++o) {
+    float b;
+    std::memcpy(&b, bias.data.data() + o * 4, 4);
+    b += k.f[o];
+    std::memcpy(bias.data.data() + o * 4, &b, 4);
+  }
+  return true;
+}
+
+void convert_Add(Context& ctx) {
+  Value& a = ctx.input(0);
+  Value& b = ctx.input(1);
+  Shape out_shape;
+  if (broadcast_shape(a.shape, b.shape, out_shape)) {
+    if (try_fold_bias(ctx, a, 0, b, out_shape)) return ctx.set_output(0, a);
+    if (try_fold_bias(ctx, b, 1, a, out_shape)) return ctx.set_output(0, b);
+  }
+  ctx.set_output(0, binary(ctx, OpCode::Add, a, b, ctx.node->output(0), ops::AddAttrs{}));
+}
+
+}  // namespace
+}  // namespace onnx_import
+
 namespace ops {
 
 const HostOp& host_op_Add() {
   static const HostOp op{
       ir::OpTraits{ir::QuantRule::calibrated, 0.0f, 0, -1, false, ir::ChannelRule::blocks},
       {{static_cast<int32_t>(tfl::BuiltinOperator::ADD), "ADD", read_tflite}},
+      {{"Add", onnx_import::convert_Add, 7}},
       write_tflite,
       activation_field<AddAttrs>};
   return op;

@@ -18,6 +18,7 @@
 #include <limits>
 
 #include "export/tflite_builder.h"
+#include "import/onnx/onnx_convert.h"
 #include "import/tflite/op_mapper.h"
 #include "ops/host_op.h"
 #include "plan/lower_checks.h"
@@ -124,6 +125,47 @@ LoweredOp lower_Clamp(ir::Graph& g, size_t node) {
 
 }  // namespace plan
 
+// ONNX import: the ONNX op types that become this op.
+namespace onnx_import {
+namespace {
+
+constexpr float kInf = std::numeric_limits<float>::infinity();
+
+float scalar_input(Context& ctx, size_t i, const char* role, float fallback) {
+  if (!ctx.has_input(i)) return fallback;
+  const Constant& c = ctx.constant_input(i, role);
+  if (c.elements() != 1) ctx.fail(fmt::format("{} must be a scalar", role));
+  return c.is_float ? c.f[0] : static_cast<float>(c.i[0]);
+}
+
+void clamp(Context& ctx, float lo, float hi) {
+  Value& x = ctx.input(0);
+  if (fold_unary(ctx, x, [=](float v) { return std::min(std::max(v, lo), hi); })) return;
+  if (try_fuse_activation(ctx, x, lo, hi)) {
+    ctx.set_output(0, x);
+    return;
+  }
+  ctx.set_output(0, unary(ctx, OpCode::Clamp, x, ops::ClampAttrs{lo, hi}, ctx.node->output(0)));
+}
+
+void convert_Relu(Context& ctx) { clamp(ctx, 0.0f, kInf); }
+
+void convert_Clip(Context& ctx) {
+  float lo, hi;
+  if (ctx.opset < 11) {
+    lo = ctx.attr_float("min", -kInf);
+    hi = ctx.attr_float("max", kInf);
+  } else {
+    lo = scalar_input(ctx, 1, "min", -kInf);
+    hi = scalar_input(ctx, 2, "max", kInf);
+  }
+  if (std::isnan(lo) || std::isnan(hi)) ctx.fail("min/max is NaN");
+  clamp(ctx, lo, hi);
+}
+
+}  // namespace
+}  // namespace onnx_import
+
 namespace ops {
 namespace {
 
@@ -143,6 +185,7 @@ const HostOp& host_op_Clamp() {
        {static_cast<int32_t>(BuiltinOperator::RELU6), "RELU6", read_relu6},
        {static_cast<int32_t>(BuiltinOperator::RELU_N1_TO_1), "RELU_N1_TO_1", read_relu_n1_to_1},
        {static_cast<int32_t>(BuiltinOperator::RELU_0_TO_1), "RELU_0_TO_1", read_relu_0_to_1}},
+      {{"Relu", onnx_import::convert_Relu, 6}, {"Clip", onnx_import::convert_Clip, 6}},
       write_tflite,
       /*fused_activation=*/nullptr,
       copies_input};

@@ -12,6 +12,7 @@
 #include <fmt/format.h>
 
 #include "export/tflite_builder.h"
+#include "import/onnx/onnx_convert.h"
 #include "import/tflite/op_mapper.h"
 #include "ops/host_op.h"
 #include "plan/lower_checks.h"
@@ -107,12 +108,90 @@ LoweredOp lower_Concatenation(ir::Graph& g, size_t node) {
 
 }  // namespace plan
 
+// ONNX import: the ONNX op types that become this op.
+namespace onnx_import {
+namespace {
+
+void convert_Concat(Context& ctx) {
+  const size_t count = ctx.num_inputs();
+  if (count == 0) ctx.fail("no inputs");
+  std::vector<Value*> in;
+  for (size_t i = 0; i < count; ++i) in.push_back(&ctx.input(i));
+  const size_t rank = in[0]->shape.size();
+  if (rank == 0) ctx.fail("cannot concatenate scalars");
+  const int64_t axis =
+      normalize_axis(ctx, ctx.attr_int("axis", ctx.opset < 11 ? 1 : 0), static_cast<int64_t>(rank));
+  Value out;
+  out.shape = in[0]->shape;
+  out.shape[axis] = 0;
+  bool all_constant = true, any_nhwc = false;
+  for (Value* v : in) {
+    if (v->shape.size() != rank) ctx.fail("inputs have different ranks");
+    for (size_t d = 0; d < rank; ++d)
+      if (static_cast<int64_t>(d) != axis && v->shape[d] != in[0]->shape[d])
+        ctx.fail(fmt::format("input shapes {} and {} differ outside the axis",
+                             shape_str(in[0]->shape), shape_str(v->shape)));
+    out.shape[axis] += v->shape[axis];
+    all_constant = all_constant && v->is_constant();
+    any_nhwc = any_nhwc || (!v->is_constant() && ctx.prefers_nhwc(*v));
+  }
+  if (all_constant) {  // evaluate (shape arithmetic, mostly)
+    Constant r;
+    r.shape = out.shape;
+    r.is_float = ctx.constants[in[0]->const_index].is_float;
+    int64_t outer = 1;
+    for (int64_t d = 0; d < axis; ++d) outer *= out.shape[d];
+    for (int64_t o = 0; o < outer; ++o)
+      for (Value* v : in) {
+        const Constant& c = ctx.constants[v->const_index];
+        if (c.is_float != r.is_float) ctx.fail("inputs have different element types");
+        const int64_t chunk = c.elements() / std::max<int64_t>(outer, 1);
+        for (int64_t k = 0; k < chunk; ++k) {
+          if (r.is_float)
+            r.f.push_back(c.f[o * chunk + k]);
+          else
+            r.i.push_back(c.i[o * chunk + k]);
+        }
+      }
+    return ctx.set_output(0, ctx.constant_value(std::move(r)));
+  }
+  const bool nhwc = has_channels_last_form(rank) && any_nhwc;
+  const ops::ConcatenationAttrs a{nhwc ? channels_last_axis(axis, rank) : static_cast<int>(axis)};
+  const std::string name = ctx.node->output(0);
+  std::vector<int> tensors;
+  for (size_t i = 0; i < count; ++i) {
+    if (in[i]->is_constant() && ctx.constants[in[i]->const_index].elements() == 0) continue;
+    if (in[i]->shape[axis] == 0) continue;
+    tensors.push_back(nhwc ? ctx.as_nhwc(*in[i], ctx.node->input(static_cast<int>(i)))
+                           : ctx.as_onnx(*in[i], ctx.node->input(static_cast<int>(i))));
+  }
+  if (tensors.empty()) ctx.fail("all inputs are empty");
+  // The runtime op takes up to kMaxOpInputs inputs: longer lists are chained.
+  int acc = tensors[0];
+  size_t next = 1;
+  while (next < tensors.size()) {
+    std::vector<int> group{acc};
+    while (next < tensors.size() && group.size() < kMaxOpInputs) group.push_back(tensors[next++]);
+    std::vector<int32_t> shape = ctx.shape_of(group[0]);
+    for (size_t g = 1; g < group.size(); ++g) shape[a.axis] += ctx.shape_of(group[g])[a.axis];
+    acc = ctx.emit(OpCode::Concatenation, group, shape, a,
+                   next < tensors.size() ? name + "/part" : name);
+  }
+  if (tensors.size() == 1) acc = ctx.reshape(acc, ctx.shape_of(acc), name);
+  (nhwc ? out.nhwc : out.onnx) = acc;
+  ctx.set_output(0, std::move(out));
+}
+
+}  // namespace
+}  // namespace onnx_import
+
 namespace ops {
 
 const HostOp& host_op_Concatenation() {
   static const HostOp op{
       ir::OpTraits{ir::QuantRule::shared_by_inputs, 0.0f, 0, -1, false, ir::ChannelRule::blocks},
       {{static_cast<int32_t>(tfl::BuiltinOperator::CONCATENATION), "CONCATENATION", read_tflite}},
+      {{"Concat", onnx_import::convert_Concat, 4}},
       write_tflite};
   return op;
 }

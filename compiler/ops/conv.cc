@@ -2,7 +2,7 @@
 //
 // Semantics: TFLite CONV_2D (grouped when the input has a multiple of the filter's channels)
 // and DEPTHWISE_CONV_2D, NHWC, filters [OC,KH,KW,IC/groups] and [1,KH,KW,IC*M], optional
-// bias, a fused activation; ONNX Conv maps to them (import/onnx/convert_conv.cc). int8
+// bias, a fused activation; ONNX Conv maps to them. int8
 // follows TFLite Micro's Prepare (per-channel multipliers, plan/lower_conv.cc). Invariants
 // the reader checks: the output shape follows TFLite's padding rule, weights are symmetric
 // int8 per tensor or per output channel, the bias scale is input scale x weight scale.
@@ -18,6 +18,8 @@
 #include <nlohmann/json.hpp>
 
 #include "export/tflite_builder.h"
+#include "import/onnx/onnx_convert.h"
+#include "import/onnx/onnx_window.h"
 #include "import/tflite/op_mapper.h"
 #include "ops/host_op.h"
 #include "plan/lower_conv.h"
@@ -250,6 +252,89 @@ LoweredOp lower_DepthwiseConv2D(ir::Graph& g, size_t node) {
 
 }  // namespace plan
 
+// ONNX import: the ONNX op types that become this op.
+namespace onnx_import {
+namespace {
+
+void convert_Conv(Context& ctx) {
+  Value& x = ctx.input(0);
+  const bool one_d = x.shape.size() == 3;  // [N,C,L]: a 2-D conv with H = 1
+  if (x.shape.size() != 4 && !one_d)
+    ctx.unsupported(
+        fmt::format("input of shape {}; only 1-D [N,C,L] and 2-D [N,C,H,W] convolution is imported",
+                    shape_str(x.shape)));
+  if (x.is_constant()) ctx.unsupported("convolution of a constant input");
+  const Constant& wc = ctx.constant_input(1, "weights W");
+  if (!wc.is_float || wc.shape.size() != x.shape.size())
+    ctx.fail(fmt::format("weights W must be a float [M,C/group,{}] tensor; got {}",
+                         one_d ? "k" : "kH,kW", shape_str(wc.shape)));
+  const std::vector<float> wdata = wc.f;
+  const int64_t n = x.shape[0], c = x.shape[1], h = one_d ? 1 : x.shape[2], w = x.shape.back();
+  const int64_t m = wc.shape[0], cg = wc.shape[1], kh = one_d ? 1 : wc.shape[2],
+                kw = wc.shape.back();
+  const int64_t group = ctx.attr_int("group", 1);
+  if (group < 1 || c % group != 0 || m % group != 0 || cg * group != c || m < 1)
+    ctx.fail(fmt::format("group {} does not fit input channels {}, weights {}", group, c,
+                         shape_str(wc.shape)));
+  const std::vector<int64_t> kernel_shape = ctx.attr_ints("kernel_shape");
+  const std::vector<int64_t> spatial(wc.shape.begin() + 2, wc.shape.end());
+  if (!kernel_shape.empty() && kernel_shape != spatial)
+    ctx.fail(fmt::format("kernel_shape {} differs from the weights {}", shape_str(kernel_shape),
+                         shape_str(wc.shape)));
+  std::vector<float> bias(static_cast<size_t>(m), 0.0f);
+  if (ctx.has_input(2)) {
+    const Constant& bc = ctx.constant_input(2, "bias B");
+    if (!bc.is_float || bc.elements() != m)
+      ctx.fail(fmt::format("bias B has shape {}; expected [{}]", shape_str(bc.shape), m));
+    bias = bc.f;
+  }
+  const Window2D win = read_window(ctx, h, w, kh, kw, false, true, one_d);
+
+  const std::string name = ctx.node->output(0);
+  int in = ctx.as_nhwc(x, ctx.node->input(0));
+  if (one_d) in = ctx.reshape(in, ctx.ir_shape({n, 1, w, c}), name + "/2d_in");
+  const bool depthwise = group > 1 && group == c && cg == 1;
+  std::vector<float> filter(wdata.size());
+  std::vector<int32_t> filter_shape;
+  if (depthwise) {  // [M,1,kH,kW] -> [1,kH,kW,M]
+    for (int64_t o = 0; o < m; ++o)
+      for (int64_t y = 0; y < kh; ++y)
+        for (int64_t z = 0; z < kw; ++z)
+          filter[(y * kw + z) * m + o] = wdata[(o * kh + y) * kw + z];
+    filter_shape = ctx.ir_shape({1, kh, kw, m});
+  } else {  // [M,Cg,kH,kW] -> [M,kH,kW,Cg]
+    for (int64_t o = 0; o < m; ++o)
+      for (int64_t ch = 0; ch < cg; ++ch)
+        for (int64_t y = 0; y < kh; ++y)
+          for (int64_t z = 0; z < kw; ++z)
+            filter[((o * kh + y) * kw + z) * cg + ch] = wdata[((o * cg + ch) * kh + y) * kw + z];
+    filter_shape = ctx.ir_shape({m, kh, kw, cg});
+  }
+  const int filter_t = ctx.ir_constant(name + "/filter", filter_shape, filter);
+  const int bias_t = ctx.ir_constant(name + "/bias", ctx.ir_shape({m}), bias);
+
+  ops::ConvAttrs a;
+  a.window.stride_h = static_cast<int>(win.stride_h);
+  a.window.stride_w = static_cast<int>(win.stride_w);
+  a.window.dilation_h = static_cast<int>(win.dilation_h);
+  a.window.dilation_w = static_cast<int>(win.dilation_w);
+  a.window.padding = ir::Padding::explicit_pads;
+  a.window.pad_top = static_cast<int>(win.pad_top);
+  a.window.pad_left = static_cast<int>(win.pad_left);
+  a.window.pad_bottom = static_cast<int>(win.pad_bottom);
+  a.window.pad_right = static_cast<int>(win.pad_right);
+  a.depth_multiplier = depthwise ? static_cast<int>(m / c) : 1;
+  Value out;
+  out.shape = one_d ? Shape{n, m, win.out_w} : Shape{n, m, win.out_h, win.out_w};
+  out.nhwc = ctx.emit(depthwise ? OpCode::DepthwiseConv2D : OpCode::Conv2D, {in, filter_t, bias_t},
+                      ctx.ir_shape({n, win.out_h, win.out_w, m}), a, one_d ? name + "/2d" : name);
+  if (one_d) out.nhwc = ctx.reshape(out.nhwc, ctx.ir_shape({n, win.out_w, m}), name);
+  ctx.set_output(0, std::move(out));
+}
+
+}  // namespace
+}  // namespace onnx_import
+
 namespace ops {
 namespace {
 
@@ -265,17 +350,56 @@ void describe(const ir::Node& n, nlohmann::json& out) {
   if (n.op == OpCode::DepthwiseConv2D) out["depth_multiplier"] = a.depth_multiplier;
 }
 
+// Conv2D [OC,KH,KW,IC/groups] and DepthwiseConv2D [1,KH,KW,IC*M] as grouped convolutions;
+// the output extent and padding are the lowering's (plan::window_2d).
+ir::WeightGeometry conv_geometry(const ir::Graph& g, size_t node) {
+  const plan::Operands o = plan::operands(g, node, true);
+  for (int t : {o.input, o.filter, o.output}) plan::require_rank(g, node, t, "operand", 4);
+  const ir::Node& n = g.nodes[node];
+  const auto& in = g.tensors[static_cast<size_t>(o.input)].shape;
+  const auto& filter = g.tensors[static_cast<size_t>(o.filter)].shape;
+  const WindowAttrs& a = n.params.get<ConvAttrs>().window;
+  const bool depthwise = n.op == OpCode::DepthwiseConv2D;
+  ir::WeightGeometry w;
+  w.batch = in[0];
+  w.h = in[1];
+  w.w = in[2];
+  w.c = in[3];
+  w.kh = filter[1];
+  w.kw = filter[2];
+  w.out_channels = depthwise ? filter[3] : filter[0];
+  w.group_in = depthwise ? 1 : filter[3];
+  if (w.group_in < 1 || w.c % w.group_in != 0 || w.out_channels % (w.c / w.group_in) != 0)
+    throw tinyforge::Error(fmt::format("{}: filter {} does not divide the input's {} channels",
+                                       g.node_label(node), shape_string(filter), w.c));
+  w.groups = w.c / w.group_in;
+  w.out_channel_fastest = depthwise;
+  w.stride_h = a.stride_h;
+  w.stride_w = a.stride_w;
+  w.dilation_h = a.dilation_h;
+  w.dilation_w = a.dilation_w;
+  const plan::Window2D win =
+      plan::window_2d(g, node, o, a, w.kh, w.kw, a.dilation_h, a.dilation_w, w.out_channels);
+  w.oh = win.h.out;
+  w.ow = win.w.out;
+  w.pad_top = win.h.pad_before;
+  w.pad_left = win.w.pad_before;
+  return w;
+}
+
 }  // namespace
 
 const HostOp& host_op_Conv2D() {
   static const HostOp op{
       ir::OpTraits{ir::QuantRule::calibrated, 0.0f, 0, 0, false, ir::ChannelRule::consumes},
       {{static_cast<int32_t>(tfl::BuiltinOperator::CONV_2D), "CONV_2D", read_conv}},
+      {{"Conv", onnx_import::convert_Conv, 1}},
       write_conv,
       activation_field<ConvAttrs>,
       /*copies_input=*/nullptr,
       /*blocks_channels=*/nullptr,
-      describe};
+      describe,
+      conv_geometry};
   return op;
 }
 
@@ -284,11 +408,13 @@ const HostOp& host_op_DepthwiseConv2D() {
       ir::OpTraits{ir::QuantRule::calibrated, 0.0f, 0, 3, false, ir::ChannelRule::depthwise},
       {{static_cast<int32_t>(tfl::BuiltinOperator::DEPTHWISE_CONV_2D), "DEPTHWISE_CONV_2D",
         read_depthwise}},
+      /*onnx_reads=*/{},
       write_depthwise,
       activation_field<ConvAttrs>,
       /*copies_input=*/nullptr,
       multiplies_channels,
-      describe};
+      describe,
+      conv_geometry};
   return op;
 }
 

@@ -12,27 +12,27 @@ constexpr ir::OpTraits kKernelVariant{ir::QuantRule::not_quantized, 0.0f, 0, -1,
 }  // namespace
 
 const HostOp& host_op_Conv2DDsp() {
-  static const HostOp op{kKernelVariant, {}, nullptr};
+  static const HostOp op{kKernelVariant, {}, {}, nullptr};
   return op;
 }
 
 const HostOp& host_op_DepthwiseConv2DDsp() {
-  static const HostOp op{kKernelVariant, {}, nullptr};
+  static const HostOp op{kKernelVariant, {}, {}, nullptr};
   return op;
 }
 
 const HostOp& host_op_FullyConnectedDsp() {
-  static const HostOp op{kKernelVariant, {}, nullptr};
+  static const HostOp op{kKernelVariant, {}, {}, nullptr};
   return op;
 }
 
 const HostOp& host_op_AveragePool2DDsp() {
-  static const HostOp op{kKernelVariant, {}, nullptr};
+  static const HostOp op{kKernelVariant, {}, {}, nullptr};
   return op;
 }
 
 const HostOp& host_op_AddDsp() {
-  static const HostOp op{kKernelVariant, {}, nullptr};
+  static const HostOp op{kKernelVariant, {}, {}, nullptr};
   return op;
 }
 

@@ -1,10 +1,10 @@
 // What the compiler knows about one op of the op table, gathered in one place: its traits
-// for the passes, its TFLite import and export. Each row of ops.def has a
+// for the passes, its TFLite import and export, its ONNX import. Each row of ops.def has a
 // `host_op_<Name>()`, defined in the op's host file under compiler/ops/ (one file per op
 // or small family, beside its lowering `plan::lower_<Name>`), so adding an op touches the
 // table row, its params struct, its kernel and its host file, nothing else.
 //
-// The TFLite reader and writer find every op here; the target kernel variants
+// The TFLite reader and writer and the ONNX importer find every op here; the target kernel variants
 // (dsp_variants.cc) have no TFLite form.
 #pragma once
 #include <cstdint>
@@ -13,12 +13,16 @@
 
 #include "ir/graph.h"
 #include "ir/op_traits.h"
+#include "ir/weight_geometry.h"
 
 namespace tinyforge::tflite_import {
 class OpMapper;
 }
 namespace tinyforge::tflite_export {
 class ModelBuilder;
+}
+namespace tinyforge::onnx_import {
+class Context;
 }
 
 namespace tinyforge::ops {
@@ -32,10 +36,22 @@ struct TfliteRead {
   ir::Node (*read)(tflite_import::OpMapper& m);
 };
 
+// One ONNX op type that becomes this op: its converter (defined in the op's host file with
+// the toolkit of import/onnx/onnx_convert.h) and the first opset whose semantics it
+// implements (before it: legacy attributes such as `consumed_inputs` or Add's `broadcast`).
+// Later changes (Pad / Clip parameters as inputs from opset 11, single-axis Softmax from
+// 13, ...) are handled inside the converter by branching on the context's opset.
+struct OnnxRead {
+  const char* op_type;
+  void (*convert)(onnx_import::Context& ctx);
+  int min_opset;
+};
+
 // What the passes ask an op about one node, so they never read another op's params.
 struct HostOp {
   ir::OpTraits traits;
   std::vector<TfliteRead> tflite_reads;
+  std::vector<OnnxRead> onnx_reads;
   void (*write_tflite)(tflite_export::ModelBuilder& b, size_t node) = nullptr;
   // The node's fused activation; null for an op that takes none.
   ir::Activation* (*fused_activation)(ir::Node& n) = nullptr;
@@ -46,6 +62,9 @@ struct HostOp {
   const char* (*blocks_channels)(const ir::Node& n) = nullptr;
   // Adds the node's attributes to its description by `tinyforge inspect`.
   void (*describe)(const ir::Node& n, nlohmann::json& out) = nullptr;
+  // A weighted op's layer as a grouped convolution (for bias correction and the pruner's
+  // refit); null for an op without weights. Throws for a node whose shapes disagree.
+  ir::WeightGeometry (*weight_geometry)(const ir::Graph& g, size_t node) = nullptr;
 };
 
 // `fused_activation` of an op whose params struct P has an `activation` field.

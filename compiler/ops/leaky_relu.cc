@@ -1,7 +1,7 @@
 // LeakyRelu: everything the compiler knows about it, in one file.
 //
-// Semantics: TFLite LEAKY_RELU (x > 0 ? x : alpha * x), ONNX LeakyRelu (mapped in
-// import/onnx/convert_elementwise.cc). int8 as TFLite's LeakyReluPrepare
+// Semantics: TFLite LEAKY_RELU (x > 0 ? x : alpha * x), ONNX LeakyRelu maps to it.
+// int8 as TFLite's LeakyReluPrepare
 // (tensorflow/lite/kernels/activations.cc) and reference QuantizeLeakyRelu: two
 // QuantizeMultiplier results, alpha = s_in * alpha / s_out and identity = s_in / s_out,
 // each computed in float (as TFLite's float expressions) before the conversion to double.
@@ -16,6 +16,7 @@
 #include <cmath>
 
 #include "export/tflite_builder.h"
+#include "import/onnx/onnx_convert.h"
 #include "import/tflite/op_mapper.h"
 #include "ops/host_op.h"
 #include "plan/lower_checks.h"
@@ -118,12 +119,29 @@ LoweredOp lower_LeakyRelu(ir::Graph& g, size_t node) {
 
 }  // namespace plan
 
+// ONNX import: the ONNX op types that become this op.
+namespace onnx_import {
+namespace {
+
+void convert_LeakyRelu(Context& ctx) {
+  const float alpha = ctx.attr_float("alpha", 0.01f);
+  if (!std::isfinite(alpha)) ctx.fail(fmt::format("alpha is {}; expected a finite value", alpha));
+  Value& x = ctx.input(0);
+  if (fold_unary(ctx, x, [alpha](float v) { return v > 0 ? v : v * alpha; })) return;
+  ctx.set_output(
+      0, unary(ctx, OpCode::LeakyRelu, x, ops::LeakyReluOptions{alpha}, ctx.node->output(0)));
+}
+
+}  // namespace
+}  // namespace onnx_import
+
 namespace ops {
 
 const HostOp& host_op_LeakyRelu() {
   static const HostOp op{
       ir::OpTraits{ir::QuantRule::calibrated, 0.0f, 0, -1, false, ir::ChannelRule::elementwise},
       {{static_cast<int32_t>(tfl::BuiltinOperator::LEAKY_RELU), "LEAKY_RELU", read_tflite}},
+      {{"LeakyRelu", onnx_import::convert_LeakyRelu, 6}},
       write_tflite};
   return op;
 }

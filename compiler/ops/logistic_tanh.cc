@@ -16,6 +16,7 @@
 #include <cmath>
 
 #include "export/tflite_builder.h"
+#include "import/onnx/onnx_convert.h"
 #include "import/tflite/op_mapper.h"
 #include "ops/host_op.h"
 #include "plan/lower_checks.h"
@@ -114,6 +115,25 @@ LoweredOp lower_Tanh(ir::Graph& g, size_t node) {
 
 }  // namespace plan
 
+// ONNX import: the ONNX op types that become this op.
+namespace onnx_import {
+namespace {
+
+void convert_Sigmoid(Context& ctx) {
+  Value& x = ctx.input(0);
+  if (fold_unary(ctx, x, [](float v) { return 1.0f / (1.0f + std::exp(-v)); })) return;
+  ctx.set_output(0, unary(ctx, OpCode::Logistic, x, {}, ctx.node->output(0)));
+}
+
+void convert_Tanh(Context& ctx) {
+  Value& x = ctx.input(0);
+  if (fold_unary(ctx, x, [](float v) { return std::tanh(v); })) return;
+  ctx.set_output(0, unary(ctx, OpCode::Tanh, x, {}, ctx.node->output(0)));
+}
+
+}  // namespace
+}  // namespace onnx_import
+
 namespace ops {
 
 const HostOp& host_op_Logistic() {
@@ -122,6 +142,7 @@ const HostOp& host_op_Logistic() {
                    false, ir::ChannelRule::elementwise},
       {{static_cast<int32_t>(tfl::BuiltinOperator::LOGISTIC), "LOGISTIC",
         read_tflite<OpCode::Logistic>}},
+      {{"Sigmoid", onnx_import::convert_Sigmoid, 6}},
       write_tflite<tfl::BuiltinOperator::LOGISTIC>};
   return op;
 }
@@ -131,6 +152,7 @@ const HostOp& host_op_Tanh() {
       ir::OpTraits{ir::QuantRule::fixed, kTanhOutput.scale, kTanhOutput.zero_point, -1, false,
                    ir::ChannelRule::elementwise},
       {{static_cast<int32_t>(tfl::BuiltinOperator::TANH), "TANH", read_tflite<OpCode::Tanh>}},
+      {{"Tanh", onnx_import::convert_Tanh, 6}},
       write_tflite<tfl::BuiltinOperator::TANH>};
   return op;
 }

@@ -112,6 +112,7 @@ const HostOp& host_op_Maximum() {
   static const HostOp op{kTraits,
                          {{static_cast<int32_t>(tfl::BuiltinOperator::MAXIMUM), "MAXIMUM",
                            read_tflite<OpCode::Maximum>}},
+                         /*onnx_reads=*/{},
                          write_tflite<tfl::BuiltinOperator::MAXIMUM>};
   return op;
 }
@@ -120,6 +121,7 @@ const HostOp& host_op_Minimum() {
   static const HostOp op{kTraits,
                          {{static_cast<int32_t>(tfl::BuiltinOperator::MINIMUM), "MINIMUM",
                            read_tflite<OpCode::Minimum>}},
+                         /*onnx_reads=*/{},
                          write_tflite<tfl::BuiltinOperator::MINIMUM>};
   return op;
 }

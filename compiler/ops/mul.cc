@@ -1,7 +1,7 @@
 // Mul: everything the compiler knows about it, in one file.
 //
-// Semantics: TFLite MUL with numpy broadcasting and a fused activation (ONNX Mul is mapped
-// to it by import/onnx/convert_elementwise.cc). int8 follows TFLite's reference
+// Semantics: TFLite MUL with numpy broadcasting and a fused activation (ONNX Mul, and Div by
+// a constant, map to it). int8 follows TFLite's reference
 // (runtime/kernels/reference/mul.cc); lowering as TFLite's Prepare
 // (tensorflow/lite/kernels/mul.cc): QuantizeMultiplier(s_in1 * s_in2 / s_out) in double,
 // clamp from CalculateActivationRangeQuantized. Quantized from its calibrated output range;
@@ -15,6 +15,7 @@
 #include <limits>
 
 #include "export/tflite_builder.h"
+#include "import/onnx/onnx_convert.h"
 #include "import/tflite/op_mapper.h"
 #include "ops/host_op.h"
 #include "plan/lower_checks.h"
@@ -84,12 +85,48 @@ LoweredOp lower_Mul(ir::Graph& g, size_t node) {
 
 }  // namespace plan
 
+// ONNX import: the ONNX op types that become this op.
+namespace onnx_import {
+namespace {
+
+Constant scaled_constant(const Constant& c, float factor, bool reciprocal) {
+  Constant r = c;
+  if (!r.is_float) {
+    r.is_float = true;
+    for (int64_t v : c.i) r.f.push_back(static_cast<float>(v));
+    r.i.clear();
+  }
+  for (float& v : r.f) v = reciprocal ? factor / v : factor * v;
+  return r;
+}
+
+void convert_Mul(Context& ctx) {
+  ctx.set_output(0, binary(ctx, OpCode::Mul, ctx.input(0), ctx.input(1), ctx.node->output(0),
+                           ops::MulAttrs{}));
+}
+
+void convert_Div(Context& ctx) {  // a / c = a * (1 / c) for a constant divisor
+  Value& a = ctx.input(0);
+  Value& b = ctx.input(1);
+  if (!b.is_constant()) ctx.unsupported("Div by a run-time tensor");
+  const Constant& c = ctx.constants[b.const_index];
+  if (!c.is_float) ctx.unsupported("integer Div");
+  for (float v : c.f)
+    if (v == 0.0f) ctx.fail("division by a constant zero");
+  Value r = ctx.constant_value(scaled_constant(c, 1.0f, true));
+  ctx.set_output(0, binary(ctx, OpCode::Mul, a, r, ctx.node->output(0), ops::MulAttrs{}));
+}
+
+}  // namespace
+}  // namespace onnx_import
+
 namespace ops {
 
 const HostOp& host_op_Mul() {
   static const HostOp op{
       ir::OpTraits{ir::QuantRule::calibrated, 0.0f, 0, -1, false, ir::ChannelRule::blocks},
       {{static_cast<int32_t>(tfl::BuiltinOperator::MUL), "MUL", read_tflite}},
+      {{"Mul", onnx_import::convert_Mul, 7}, {"Div", onnx_import::convert_Div, 7}},
       write_tflite,
       activation_field<MulAttrs>};
   return op;

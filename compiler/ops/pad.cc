@@ -17,6 +17,7 @@
 #include <cmath>
 
 #include "export/tflite_builder.h"
+#include "import/onnx/onnx_convert.h"
 #include "import/tflite/op_mapper.h"
 #include "ops/host_op.h"
 #include "plan/lower_checks.h"
@@ -163,6 +164,62 @@ LoweredOp lower_Pad(ir::Graph& g, size_t node) {
 
 }  // namespace plan
 
+// ONNX import: the ONNX op types that become this op.
+namespace onnx_import {
+namespace {
+
+void convert_Pad(Context& ctx) {
+  Value& x = ctx.input(0);
+  const size_t rank = x.shape.size();
+  const std::string mode = ctx.attr_string("mode", "constant");
+  if (mode != "constant") ctx.unsupported(fmt::format("mode '{}' (only 'constant')", mode));
+  std::vector<int64_t> pads;
+  float value = 0.0f;
+  if (ctx.opset < 11) {
+    pads = ctx.attr_ints("pads");
+    value = ctx.attr_float("value", 0.0f);
+  } else {
+    pads = ctx.ints_input(1, "pads");
+    if (ctx.has_input(2)) {
+      const Constant& c = ctx.constant_input(2, "constant_value");
+      if (c.elements() != 1) ctx.fail("constant_value must be a scalar");
+      value = c.is_float ? c.f[0] : static_cast<float>(c.i[0]);
+    }
+    if (ctx.has_input(3)) ctx.unsupported("the axes input");
+  }
+  if (pads.size() != 2 * rank)
+    ctx.fail(fmt::format("pads has {} values; expected {}", pads.size(), 2 * rank));
+  for (int64_t p : pads) {
+    if (p < 0) ctx.unsupported("negative pads (cropping)");
+    if (p > kMaxDim) ctx.fail(fmt::format("pad {} out of range", p));
+  }
+  if (x.is_constant()) ctx.unsupported("Pad of a constant");
+  Value out;
+  out.shape = x.shape;
+  for (size_t d = 0; d < rank; ++d) out.shape[d] += pads[d] + pads[rank + d];
+  if (std::all_of(pads.begin(), pads.end(), [](int64_t p) { return p == 0; }))
+    return ctx.set_output(0, x);
+  ops::PadAttrs a;
+  a.value = value;
+  const bool nhwc = ctx.prefers_nhwc(x);
+  const std::vector<int32_t> to_last = to_channels_last(rank);
+  a.pads.resize(2 * rank);
+  for (size_t d = 0; d < rank; ++d) {
+    const size_t src = nhwc ? static_cast<size_t>(to_last[d]) : d;
+    a.pads[d] = static_cast<int32_t>(pads[src]);
+    a.pads[rank + d] = static_cast<int32_t>(pads[rank + src]);
+  }
+  const int t = nhwc ? x.nhwc : ctx.as_onnx(x, ctx.node->input(0));
+  std::vector<int32_t> shape = ctx.shape_of(t);
+  for (size_t d = 0; d < rank; ++d) shape[d] += a.pads[d] + a.pads[rank + d];
+  ctx.ir_shape(out.shape);
+  (nhwc ? out.nhwc : out.onnx) = ctx.emit(OpCode::Pad, {t}, shape, a, ctx.node->output(0));
+  ctx.set_output(0, std::move(out));
+}
+
+}  // namespace
+}  // namespace onnx_import
+
 namespace ops {
 namespace {
 
@@ -180,6 +237,7 @@ const HostOp& host_op_Pad() {
       ir::OpTraits{ir::QuantRule::same_as_input, 0.0f, 0, -1, false, ir::ChannelRule::pad},
       {{static_cast<int32_t>(tfl::BuiltinOperator::PAD), "PAD", read_pad},
        {static_cast<int32_t>(tfl::BuiltinOperator::PADV2), "PADV2", read_padv2}},
+      {{"Pad", onnx_import::convert_Pad, 2}},
       write_tflite,
       /*fused_activation=*/nullptr,
       /*copies_input=*/nullptr,

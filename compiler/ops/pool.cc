@@ -1,8 +1,8 @@
 // AveragePool2D and MaxPool2D: everything the compiler knows about them, in one file.
 //
 // Semantics: TFLite AVERAGE_POOL_2D and MAX_POOL_2D over NHWC with a fused activation;
-// ONNX AveragePool, MaxPool and their global forms map to them
-// (import/onnx/convert_pool.cc). Invariants: the output shape follows TFLite's padding
+// ONNX AveragePool, MaxPool and their global forms map to them.
+// Invariants: the output shape follows TFLite's padding
 // rule with dilation 1; int8 input and output share one scale and zero point, as TFLite
 // Micro's PoolingPrepare requires (|scale difference| <= 1e-6, micro/kernels/
 // pooling_common.cc), and the average divides by the taps inside the input. Quantization
@@ -16,8 +16,11 @@
 #include <nlohmann/json.hpp>
 
 #include "export/tflite_builder.h"
+#include "import/onnx/onnx_convert.h"
+#include "import/onnx/onnx_window.h"
 #include "import/tflite/op_mapper.h"
 #include "ops/host_op.h"
+#include "ops/pad.h"
 #include "plan/lower_conv.h"
 
 namespace tinyforge {
@@ -143,6 +146,100 @@ LoweredOp lower_MaxPool2D(ir::Graph& g, size_t node) {
 
 }  // namespace plan
 
+// ONNX import: the ONNX op types that become this op.
+namespace onnx_import {
+namespace {
+
+void convert_pool(Context& ctx, OpCode op) {
+  Value& x = ctx.input(0);
+  const bool one_d = x.shape.size() == 3;  // [N,C,L]: a 2-D pool with H = 1
+  if (x.shape.size() != 4 && !one_d)
+    ctx.unsupported(
+        fmt::format("input of shape {}; only 1-D [N,C,L] and 2-D [N,C,H,W] pooling is imported",
+                    shape_str(x.shape)));
+  if (x.is_constant()) ctx.unsupported("pooling of a constant");
+  if (ctx.output_used(1)) ctx.unsupported("the Indices output");
+  const std::vector<int64_t> k = ctx.attr_ints("kernel_shape");
+  if (k.size() != x.shape.size() - 2)
+    ctx.fail(fmt::format("kernel_shape has {} values; expected {}", k.size(), x.shape.size() - 2));
+  const int64_t n = x.shape[0], c = x.shape[1], h = one_d ? 1 : x.shape[2], w = x.shape.back();
+  Window2D win = read_window(ctx, h, w, one_d ? 1 : k[0], k.back(), ctx.opset >= 10, false, one_d);
+  if (!every_window_hits_input(win, h, w))
+    ctx.unsupported("pads or ceil_mode that leave a window entirely outside the input");
+  const std::string name = ctx.node->output(0);
+  int in = ctx.as_nhwc(x, ctx.node->input(0));
+  if (one_d) in = ctx.reshape(in, ctx.ir_shape({n, 1, w, c}), name + "/2d_in");
+  const bool include_pad = op == OpCode::AveragePool2D && ctx.attr_int("count_include_pad", 0) != 0;
+  if (include_pad && win.any_pad()) {
+    // Windows that run past the padded input (ceil_mode) would need a divisor that is
+    // neither the full window nor the real taps; refuse those rather than guess.
+    if (win.ceil_extra)
+      ctx.unsupported("count_include_pad = 1 with ceil_mode windows past the padding");
+    ops::PadAttrs pa;
+    pa.pads = {0, static_cast<int32_t>(win.pad_top),    static_cast<int32_t>(win.pad_left),  0,
+               0, static_cast<int32_t>(win.pad_bottom), static_cast<int32_t>(win.pad_right), 0};
+    in = ctx.emit(
+        OpCode::Pad, {in},
+        ctx.ir_shape({n, h + win.pad_top + win.pad_bottom, w + win.pad_left + win.pad_right, c}),
+        pa, name + "/pad");
+    win.pad_top = win.pad_left = win.pad_bottom = win.pad_right = 0;
+  }
+  ops::PoolAttrs p;
+  ops::WindowAttrs& a = p.window;
+  a.filter_h = static_cast<int>(win.kernel_h);
+  a.filter_w = static_cast<int>(win.kernel_w);
+  a.stride_h = static_cast<int>(win.stride_h);
+  a.stride_w = static_cast<int>(win.stride_w);
+  a.padding = ir::Padding::explicit_pads;
+  a.pad_top = static_cast<int>(win.pad_top);
+  a.pad_left = static_cast<int>(win.pad_left);
+  a.pad_bottom = static_cast<int>(win.pad_bottom);
+  a.pad_right = static_cast<int>(win.pad_right);
+  Value out;
+  out.shape = one_d ? Shape{n, c, win.out_w} : Shape{n, c, win.out_h, win.out_w};
+  out.nhwc = ctx.emit(op, {in}, ctx.ir_shape({n, win.out_h, win.out_w, c}), p,
+                      one_d ? name + "/2d" : name);
+  if (one_d) out.nhwc = ctx.reshape(out.nhwc, ctx.ir_shape({n, win.out_w, c}), name);
+  ctx.set_output(0, std::move(out));
+}
+
+void convert_global_pool(Context& ctx, OpCode op) {
+  Value& x = ctx.input(0);
+  const bool one_d = x.shape.size() == 3;
+  if (x.shape.size() != 4 && !one_d)
+    ctx.unsupported(fmt::format("input of shape {}; only [N,C,L] and [N,C,H,W] are imported",
+                                shape_str(x.shape)));
+  if (x.is_constant()) ctx.unsupported("pooling of a constant");
+  const int64_t n = x.shape[0], c = x.shape[1], h = one_d ? 1 : x.shape[2], w = x.shape.back();
+  if (h > 32767 || w > 32767) ctx.fail("spatial size too large for a global pool");
+  ops::PoolAttrs p;
+  ops::WindowAttrs& a = p.window;
+  a.filter_h = static_cast<int>(h);
+  a.filter_w = static_cast<int>(w);
+  a.padding = ir::Padding::valid;
+  a.stride_h = static_cast<int>(h);
+  a.stride_w = static_cast<int>(w);
+  const std::string name = ctx.node->output(0);
+  int in = ctx.as_nhwc(x, ctx.node->input(0));
+  if (one_d) in = ctx.reshape(in, ctx.ir_shape({n, 1, w, c}), name + "/2d_in");
+  Value out;
+  out.shape = one_d ? Shape{n, c, 1} : Shape{n, c, 1, 1};
+  out.nhwc = ctx.emit(op, {in}, ctx.ir_shape({n, 1, 1, c}), p, one_d ? name + "/2d" : name);
+  if (one_d) out.nhwc = ctx.reshape(out.nhwc, ctx.ir_shape({n, 1, c}), name);
+  ctx.set_output(0, std::move(out));
+}
+
+void convert_MaxPool(Context& ctx) { convert_pool(ctx, OpCode::MaxPool2D); }
+
+void convert_AveragePool(Context& ctx) { convert_pool(ctx, OpCode::AveragePool2D); }
+
+void convert_GlobalAveragePool(Context& ctx) { convert_global_pool(ctx, OpCode::AveragePool2D); }
+
+void convert_GlobalMaxPool(Context& ctx) { convert_global_pool(ctx, OpCode::MaxPool2D); }
+
+}  // namespace
+}  // namespace onnx_import
+
 namespace ops {
 namespace {
 
@@ -161,6 +258,8 @@ const HostOp& host_op_AveragePool2D() {
   static const HostOp op{kTraits,
                          {{static_cast<int32_t>(tfl::BuiltinOperator::AVERAGE_POOL_2D),
                            "AVERAGE_POOL_2D", read_average}},
+                         {{"AveragePool", onnx_import::convert_AveragePool, 1},
+                          {"GlobalAveragePool", onnx_import::convert_GlobalAveragePool, 1}},
                          write_average,
                          activation_field<PoolAttrs>,
                          /*copies_input=*/nullptr,
@@ -173,6 +272,8 @@ const HostOp& host_op_MaxPool2D() {
   static const HostOp op{
       kTraits,
       {{static_cast<int32_t>(tfl::BuiltinOperator::MAX_POOL_2D), "MAX_POOL_2D", read_max}},
+      {{"MaxPool", onnx_import::convert_MaxPool, 1},
+       {"GlobalMaxPool", onnx_import::convert_GlobalMaxPool, 1}},
       write_max,
       activation_field<PoolAttrs>,
       /*copies_input=*/nullptr,

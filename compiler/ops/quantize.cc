@@ -117,6 +117,7 @@ const HostOp& host_op_Quantize() {
   static const HostOp op{
       kTraits,
       {{static_cast<int32_t>(tfl::BuiltinOperator::QUANTIZE), "QUANTIZE", read_quantize}},
+      /*onnx_reads=*/{},
       write_quantize};
   return op;
 }
@@ -125,6 +126,7 @@ const HostOp& host_op_Dequantize() {
   static const HostOp op{
       kTraits,
       {{static_cast<int32_t>(tfl::BuiltinOperator::DEQUANTIZE), "DEQUANTIZE", read_dequantize}},
+      /*onnx_reads=*/{},
       write_dequantize};
   return op;
 }

@@ -1,7 +1,7 @@
 // Mean and Sum: everything the compiler knows about them, in one file.
 //
 // Semantics: TFLite MEAN and SUM over a constant list of axes, keep_dims or not, rank <= 4;
-// ONNX ReduceMean maps to Mean (import/onnx/convert_shape.cc). Lowering picks the path
+// ONNX ReduceMean maps to Mean. Lowering picks the path
 // TFLite Micro's reduce kernel takes (tensorflow/lite/micro/kernels/reduce_common.cc) and
 // computes its constants as TFLM's Prepare does (PrepareMeanOrSumHelper:
 // QuantizeMultiplier(double(s_in) / double(s_out)); QuantizedMeanOrSum's float scale and
@@ -22,6 +22,7 @@
 #include <algorithm>
 
 #include "export/tflite_builder.h"
+#include "import/onnx/onnx_convert.h"
 #include "import/tflite/op_mapper.h"
 #include "ops/host_op.h"
 #include "plan/lower_checks.h"
@@ -178,12 +179,51 @@ LoweredOp lower_Mean(ir::Graph& g, size_t node) { return lower(g, node, true); }
 LoweredOp lower_Sum(ir::Graph& g, size_t node) { return lower(g, node, false); }
 }  // namespace plan
 
+// ONNX import: the ONNX op types that become this op.
+namespace onnx_import {
+namespace {
+
+void convert_ReduceMean(Context& ctx) {  // Mean over `axes` (default all) in ONNX layout
+  Value& x = ctx.input(0);
+  const auto rank = static_cast<int64_t>(x.shape.size());
+  if (rank == 0) ctx.fail("scalar input");
+  if (x.is_constant()) ctx.unsupported("ReduceMean of a constant");
+  std::vector<int64_t> axes = ctx.attr_ints("axes");
+  if (axes.empty())
+    for (int64_t d = 0; d < rank; ++d) axes.push_back(d);
+  const bool keep = ctx.attr_int("keepdims", 1) != 0;
+  ops::ReduceOptions o;
+  o.keep_dims = keep;
+  std::vector<bool> reduced(static_cast<size_t>(rank), false);
+  for (int64_t a : axes) {
+    const int64_t d = normalize_axis(ctx, a, rank);
+    reduced[static_cast<size_t>(d)] = true;
+    o.axes.push_back(static_cast<int32_t>(d));
+  }
+  Value out;
+  for (int64_t d = 0; d < rank; ++d) {
+    if (!reduced[static_cast<size_t>(d)])
+      out.shape.push_back(x.shape[d]);
+    else if (keep)
+      out.shape.push_back(1);
+  }
+  if (out.shape.empty()) ctx.unsupported("a scalar result (keepdims = 0 over every axis)");
+  const std::string name = ctx.node->output(0);
+  const int t = ctx.as_onnx(x, ctx.node->input(0));
+  out.onnx = ctx.emit(OpCode::Mean, {t}, ctx.ir_shape(out.shape), o, name);
+  ctx.set_output(0, std::move(out));
+}
+
+}  // namespace
+}  // namespace onnx_import
+
 namespace ops {
 
 const HostOp& host_op_Mean() {
   static const HostOp op{
       kTraits,
       {{static_cast<int32_t>(tfl::BuiltinOperator::MEAN), "MEAN", read_tflite<OpCode::Mean>}},
+      {{"ReduceMean", onnx_import::convert_ReduceMean, 1}},
       write_tflite<tfl::BuiltinOperator::MEAN>};
   return op;
 }
@@ -192,6 +232,7 @@ const HostOp& host_op_Sum() {
   static const HostOp op{
       kTraits,
       {{static_cast<int32_t>(tfl::BuiltinOperator::SUM), "SUM", read_tflite<OpCode::Sum>}},
+      /*onnx_reads=*/{},
       write_tflite<tfl::BuiltinOperator::SUM>};
   return op;
 }

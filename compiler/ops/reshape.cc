@@ -1,7 +1,7 @@
 // Reshape: everything the compiler knows about it, in one file.
 //
 // Semantics: TFLite RESHAPE (the output tensor's shape; ONNX Reshape, Flatten, Squeeze and
-// Unsqueeze map to it, import/onnx/convert_shape.cc). Invariants: the same element count
+// Unsqueeze map to it). Invariants: the same element count
 // and type in and out; int8 input and output share one scale and zero point (values are
 // only moved), which quantization keeps; channels pass through a flatten of trailing dims
 // for pruning. TFLite: builtin RESHAPE (22) with the new shape as a constant int32 operand
@@ -9,6 +9,7 @@
 #include <fmt/format.h>
 
 #include "export/tflite_builder.h"
+#include "import/onnx/onnx_convert.h"
 #include "import/tflite/op_mapper.h"
 #include "ops/host_op.h"
 #include "plan/lower_checks.h"
@@ -109,12 +110,102 @@ LoweredOp lower_Reshape(ir::Graph& g, size_t node) {
 
 }  // namespace plan
 
+// ONNX import: the ONNX op types that become this op.
+namespace onnx_import {
+namespace {
+
+void convert_Flatten(Context& ctx) {
+  Value& x = ctx.input(0);
+  const auto rank = static_cast<int64_t>(x.shape.size());
+  const int64_t axis = normalize_axis(ctx, ctx.attr_int("axis", 1), rank, true);
+  Shape out{1, 1};
+  for (int64_t d = 0; d < rank; ++d) out[d < axis ? 0 : 1] *= x.shape[d];
+  ctx.set_output(0, reshaped(ctx, x, out, ctx.node->output(0)));
+}
+
+void convert_Reshape(Context& ctx) {
+  Value& x = ctx.input(0);
+  const std::vector<int64_t> spec = ctx.ints_input(1, "shape");
+  const bool allow_zero = ctx.opset >= 14 && ctx.attr_int("allowzero", 0) != 0;
+  Shape out;
+  int infer = -1;
+  int64_t known = 1;
+  for (size_t i = 0; i < spec.size(); ++i) {
+    int64_t d = spec[i];
+    if (d == 0 && !allow_zero) {
+      if (i >= x.shape.size()) ctx.fail("shape copies a dimension the input does not have");
+      d = x.shape[i];
+    }
+    if (d == -1) {
+      if (infer >= 0) ctx.fail("shape has more than one -1");
+      infer = static_cast<int>(i);
+      d = 1;
+    } else if (d < 0 || d > kMaxDim) {
+      ctx.fail(fmt::format("shape entry {} out of range", d));
+    }
+    out.push_back(d);
+    known *= d;
+    if (known > kMaxElements) ctx.fail("shape too large");
+  }
+  const int64_t total = elements_of(x.shape);
+  if (infer >= 0) {
+    if (known == 0 || total % known != 0)
+      ctx.fail(
+          fmt::format("cannot infer -1 reshaping {} to {}", shape_str(x.shape), shape_str(spec)));
+    out[infer] = total / known;
+  }
+  ctx.set_output(0, reshaped(ctx, x, out, ctx.node->output(0)));
+}
+
+void convert_Squeeze(Context& ctx) {
+  Value& x = ctx.input(0);
+  const auto rank = static_cast<int64_t>(x.shape.size());
+  std::vector<char> drop(x.shape.size(), 0);
+  const std::vector<int64_t> axes = axes_argument(ctx, 1, 13);
+  if (axes.empty())
+    for (int64_t d = 0; d < rank; ++d) drop[d] = x.shape[d] == 1;
+  for (int64_t a : axes) {
+    const int64_t d = normalize_axis(ctx, a, rank);
+    if (x.shape[d] != 1) ctx.fail(fmt::format("cannot squeeze axis {} of size {}", d, x.shape[d]));
+    drop[d] = 1;
+  }
+  Shape out;
+  for (int64_t d = 0; d < rank; ++d)
+    if (!drop[d]) out.push_back(x.shape[d]);
+  ctx.set_output(0, reshaped(ctx, x, out, ctx.node->output(0)));
+}
+
+void convert_Unsqueeze(Context& ctx) {
+  Value& x = ctx.input(0);
+  const std::vector<int64_t> axes = axes_argument(ctx, 1, 13);
+  if (axes.empty()) ctx.fail("axes is empty");
+  const auto rank = static_cast<int64_t>(x.shape.size() + axes.size());
+  if (rank > static_cast<int64_t>(kMaxConstRank)) ctx.unsupported(fmt::format("rank {}", rank));
+  std::vector<char> added(static_cast<size_t>(rank), 0);
+  for (int64_t a : axes) {
+    const int64_t d = normalize_axis(ctx, a, rank);
+    if (added[d]) ctx.fail("axes has a duplicate");
+    added[d] = 1;
+  }
+  Shape out;
+  size_t k = 0;
+  for (int64_t d = 0; d < rank; ++d) out.push_back(added[d] ? 1 : x.shape[k++]);
+  ctx.set_output(0, reshaped(ctx, x, out, ctx.node->output(0)));
+}
+
+}  // namespace
+}  // namespace onnx_import
+
 namespace ops {
 
 const HostOp& host_op_Reshape() {
   static const HostOp op{
       ir::OpTraits{ir::QuantRule::same_as_input, 0.0f, 0, -1, false, ir::ChannelRule::flatten},
       {{static_cast<int32_t>(tfl::BuiltinOperator::RESHAPE), "RESHAPE", read_tflite}},
+      {{"Flatten", onnx_import::convert_Flatten, 1},
+       {"Reshape", onnx_import::convert_Reshape, 5},
+       {"Squeeze", onnx_import::convert_Squeeze, 1},
+       {"Unsqueeze", onnx_import::convert_Unsqueeze, 1}},
       write_tflite,
       /*fused_activation=*/nullptr,
       [](const ir::Node&) { return "reshape to the same shape"; }};

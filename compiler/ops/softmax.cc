@@ -1,7 +1,7 @@
 // Softmax: everything the compiler knows about it, in one file.
 //
 // Semantics: TFLite SOFTMAX over the last dim with a beta; ONNX Softmax maps to it when
-// its axis is last (import/onnx/convert_shape.cc). int8 as TFLite Micro's
+// its axis is last. int8 as TFLite Micro's
 // CalculateSoftmaxParams (micro/kernels/softmax_common.cc) and PreprocessSoftmaxScaling
 // (quantization_util.cc, double rounding build). Invariants: beta finite and > 0; the int8
 // output has scale 1/256 and zero point -128, which quantization fixes. Channels do not
@@ -16,6 +16,7 @@
 #include <nlohmann/json.hpp>
 
 #include "export/tflite_builder.h"
+#include "import/onnx/onnx_convert.h"
 #include "import/tflite/op_mapper.h"
 #include "ops/host_op.h"
 #include "plan/lower_elementwise.h"
@@ -116,6 +117,50 @@ LoweredOp lower_Softmax(ir::Graph& g, size_t node) {
 
 }  // namespace plan
 
+// ONNX import: the ONNX op types that become this op.
+namespace onnx_import {
+namespace {
+
+void convert_Softmax(Context& ctx) {
+  Value& x = ctx.input(0);
+  const auto rank = static_cast<int64_t>(x.shape.size());
+  if (rank == 0) ctx.fail("scalar input");
+  const int64_t axis = normalize_axis(ctx, ctx.attr_int("axis", ctx.opset >= 13 ? -1 : 1), rank);
+  const std::string name = ctx.node->output(0);
+  if (x.is_constant()) ctx.unsupported("Softmax of a constant");
+  const ops::SoftmaxAttrs a;
+  Value out;
+  out.shape = x.shape;
+  if (axis == 1 && ctx.prefers_nhwc(x) &&
+      (ctx.opset >= 13 || elements_of(x.shape) == x.shape[0] * x.shape[1])) {
+    out.nhwc =
+        ctx.emit(OpCode::Softmax, {x.nhwc}, ctx.shape_of(x.nhwc), a, name);  // channels are last
+  } else if (axis == rank - 1) {
+    const int t = ctx.as_onnx(x, ctx.node->input(0));
+    out.onnx = ctx.emit(OpCode::Softmax, {t}, ctx.shape_of(t), a, name);
+  } else if (ctx.opset < 13) {  // softmax over the flattened dims [axis, rank)
+    int64_t inner = 1;
+    for (int64_t d = axis; d < rank; ++d) inner *= x.shape[d];
+    const int t = ctx.reshape(ctx.as_onnx(x, ctx.node->input(0)),
+                              ctx.ir_shape({elements_of(x.shape) / inner, inner}), name + "/2d");
+    const int s = ctx.emit(OpCode::Softmax, {t}, ctx.shape_of(t), a, name + "/softmax");
+    out.onnx = ctx.reshape(s, ctx.ir_shape(x.shape), name);
+  } else {  // move the axis last, softmax, move it back
+    std::vector<int32_t> perm, inverse(static_cast<size_t>(rank));
+    for (int64_t d = 0; d < rank; ++d)
+      if (d != axis) perm.push_back(static_cast<int32_t>(d));
+    perm.push_back(static_cast<int32_t>(axis));
+    for (int64_t d = 0; d < rank; ++d) inverse[perm[d]] = static_cast<int32_t>(d);
+    const int t = ctx.transpose(ctx.as_onnx(x, ctx.node->input(0)), perm, name + "/axis_last");
+    const int s = ctx.emit(OpCode::Softmax, {t}, ctx.shape_of(t), a, name + "/softmax");
+    out.onnx = ctx.transpose(s, inverse, name);
+  }
+  ctx.set_output(0, std::move(out));
+}
+
+}  // namespace
+}  // namespace onnx_import
+
 namespace ops {
 namespace {
 
@@ -130,6 +175,7 @@ const HostOp& host_op_Softmax() {
   static const HostOp op{
       ir::OpTraits{ir::QuantRule::fixed, 1.0f / 256, -128, -1, false, ir::ChannelRule::blocks},
       {{static_cast<int32_t>(tfl::BuiltinOperator::SOFTMAX), "SOFTMAX", read_tflite}},
+      {{"Softmax", onnx_import::convert_Softmax, 1}},
       write_tflite,
       /*fused_activation=*/nullptr,
       /*copies_input=*/nullptr,

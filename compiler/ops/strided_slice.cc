@@ -3,7 +3,7 @@
 // Semantics: TFLite STRIDED_SLICE with constant begin/end/strides (begin_mask, end_mask and
 // shrink_axis_mask; ellipsis_mask, new_axis_mask and offset are refused) and SLICE with
 // constant begin/size (imported as the equivalent strided slice); ONNX Slice on a run-time
-// tensor maps to it (import/onnx/convert_constant.cc). Lowering resolves each dim as
+// tensor maps to it. Lowering resolves each dim as
 // TFLite's strided_slice_logic.h StartForAxis / StopForAxis: a masked begin (end) becomes
 // the first (last) index in the stride's direction, negative indices count from the end, the
 // start is clamped to [0, dim] ([-1, dim - 1] for negative strides) and so is the stop; a
@@ -22,6 +22,7 @@
 #include <climits>
 
 #include "export/tflite_builder.h"
+#include "import/onnx/onnx_convert.h"
 #include "import/tflite/op_mapper.h"
 #include "ops/host_op.h"
 #include "plan/lower_checks.h"
@@ -215,6 +216,90 @@ LoweredOp lower_StridedSlice(ir::Graph& g, size_t node) {
 
 }  // namespace plan
 
+// ONNX import: the ONNX op types that become this op.
+namespace onnx_import {
+namespace {
+
+void convert_Slice(Context& ctx) {
+  Value& data = ctx.input(0);
+  const Shape shape = data.shape;
+  const auto rank = static_cast<int64_t>(shape.size());
+  std::vector<int64_t> starts, ends, axes, steps;
+  if (ctx.opset < 10) {
+    starts = ctx.attr_ints("starts");
+    ends = ctx.attr_ints("ends");
+    axes = ctx.attr_ints("axes");
+  } else {
+    starts = ctx.ints_input(1, "starts");
+    ends = ctx.ints_input(2, "ends");
+    if (ctx.has_input(3)) axes = ctx.ints_input(3, "axes");
+    if (ctx.has_input(4)) steps = ctx.ints_input(4, "steps");
+  }
+  if (axes.empty())
+    for (size_t i = 0; i < starts.size(); ++i) axes.push_back(static_cast<int64_t>(i));
+  if (steps.empty()) steps.assign(starts.size(), 1);
+  if (ends.size() != starts.size() || axes.size() != starts.size() || steps.size() != starts.size())
+    ctx.fail("starts, ends, axes and steps differ in length");
+  // Per dim: first index, step and count (ONNX spec: negative indices count from the end,
+  // then clamp to [0, dim] for positive steps and [-1, dim - 1] for negative ones).
+  std::vector<int64_t> first(static_cast<size_t>(rank), 0), step(static_cast<size_t>(rank), 1),
+      count(shape);
+  std::vector<char> seen(static_cast<size_t>(rank), 0);
+  for (size_t i = 0; i < starts.size(); ++i) {
+    int64_t axis = axes[i] < 0 ? axes[i] + rank : axes[i];
+    if (axis < 0 || axis >= rank || seen[axis]) ctx.fail("axes out of range or repeated");
+    seen[axis] = 1;
+    const int64_t dim = shape[axis], s = steps[i];
+    if (s == 0) ctx.fail("step 0");
+    auto clampi = [](int64_t v, int64_t lo, int64_t hi) { return v < lo ? lo : (v > hi ? hi : v); };
+    int64_t b = starts[i] < 0 ? starts[i] + dim : starts[i];
+    int64_t e = ends[i] < 0 ? (ends[i] < -dim - 1 ? -1 : ends[i] + dim) : ends[i];
+    if (s > 0) {
+      b = clampi(b, 0, dim);
+      e = clampi(e, 0, dim);
+      count[axis] = e > b ? (e - b + s - 1) / s : 0;
+    } else {
+      b = clampi(b, -1, dim - 1);
+      e = clampi(e, -1, dim - 1);
+      count[axis] = b > e ? (b - e - s - 1) / -s : 0;
+    }
+    first[axis] = b;
+    step[axis] = s;
+  }
+  if (!data.is_constant()) {  // a StridedSlice in ONNX layout
+    if (elements_of(count) == 0) ctx.unsupported("an empty result");
+    const std::string name = ctx.node->output(0);
+    const int t = ctx.as_onnx(data, ctx.node->input(0));
+    Value out;
+    out.shape = count;
+    out.onnx = ctx.emit(OpCode::StridedSlice, {t}, ctx.ir_shape(count),
+                        ops::strided_slice_of(first, step, count), name);
+    return ctx.set_output(0, std::move(out));
+  }
+  const Constant d = ctx.constants[data.const_index];
+  Constant r;
+  r.is_float = d.is_float;
+  r.shape = count;
+  const int64_t n = elements_of(count);
+  std::vector<int64_t> idx(static_cast<size_t>(rank), 0);
+  for (int64_t e = 0; e < n; ++e) {
+    int64_t k = 0;
+    for (int64_t a = 0; a < rank; ++a) k = k * d.shape[a] + first[a] + idx[a] * step[a];
+    if (d.is_float)
+      r.f.push_back(d.f[k]);
+    else
+      r.i.push_back(d.i[k]);
+    for (int64_t a = rank; a-- > 0;) {
+      if (++idx[a] < count[a]) break;
+      idx[a] = 0;
+    }
+  }
+  ctx.set_output(0, ctx.constant_value(std::move(r)));
+}
+
+}  // namespace
+}  // namespace onnx_import
+
 namespace ops {
 
 const HostOp& host_op_StridedSlice() {
@@ -223,6 +308,7 @@ const HostOp& host_op_StridedSlice() {
       {{static_cast<int32_t>(tfl::BuiltinOperator::STRIDED_SLICE), "STRIDED_SLICE",
         read_strided_slice},
        {static_cast<int32_t>(tfl::BuiltinOperator::SLICE), "SLICE", read_slice}},
+      {{"Slice", onnx_import::convert_Slice, 1}},
       write_tflite};
   return op;
 }

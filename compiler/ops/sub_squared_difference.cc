@@ -1,8 +1,8 @@
 // Sub and SquaredDifference: everything the compiler knows about them, in one file.
 //
 // Semantics: TFLite SUB (in0 - in1, fused activation) and SQUARED_DIFFERENCE ((in0 - in1)^2,
-// no activation), numpy broadcasting up to rank 4; ONNX Sub maps to Sub
-// (import/onnx/convert_elementwise.cc). The kernels share AddParams
+// no activation), numpy broadcasting up to rank 4; ONNX Sub maps to Sub.
+// The kernels share AddParams
 // (runtime/kernels/reference/sub_squared_difference.cc). Lowering computes what TFLite's
 // Prepare computes, in double:
 // - Sub (tensorflow/lite/kernels/sub.cc PrepareGeneralSubOp, as Add's): left_shift 20,
@@ -24,6 +24,7 @@
 #include <limits>
 
 #include "export/tflite_builder.h"
+#include "import/onnx/onnx_convert.h"
 #include "import/tflite/op_mapper.h"
 #include "ops/host_op.h"
 #include "plan/lower_checks.h"
@@ -186,11 +187,25 @@ LoweredOp lower_SquaredDifference(ir::Graph& g, size_t node) {
 }
 }  // namespace plan
 
+// ONNX import: the ONNX op types that become this op.
+namespace onnx_import {
+namespace {
+
+void convert_Sub(Context& ctx) {
+  ctx.set_output(0, binary(ctx, OpCode::Sub, ctx.input(0), ctx.input(1), ctx.node->output(0),
+                           ops::SubOptions{}));
+}
+
+}  // namespace
+}  // namespace onnx_import
+
 namespace ops {
 
 const HostOp& host_op_Sub() {
-  static const HostOp op{
-      kTraits, {{static_cast<int32_t>(tfl::BuiltinOperator::SUB), "SUB", read_sub}}, write_sub};
+  static const HostOp op{kTraits,
+                         {{static_cast<int32_t>(tfl::BuiltinOperator::SUB), "SUB", read_sub}},
+                         {{"Sub", onnx_import::convert_Sub, 7}},
+                         write_sub};
   return op;
 }
 
@@ -198,6 +213,7 @@ const HostOp& host_op_SquaredDifference() {
   static const HostOp op{kTraits,
                          {{static_cast<int32_t>(tfl::BuiltinOperator::SQUARED_DIFFERENCE),
                            "SQUARED_DIFFERENCE", read_squared_difference}},
+                         /*onnx_reads=*/{},
                          write_squared_difference};
   return op;
 }

@@ -11,6 +11,7 @@
 #include <fmt/format.h>
 
 #include "export/tflite_builder.h"
+#include "import/onnx/onnx_convert.h"
 #include "import/tflite/op_mapper.h"
 #include "ops/host_op.h"
 #include "plan/lower_checks.h"
@@ -98,6 +99,42 @@ LoweredOp lower_Transpose(ir::Graph& g, size_t node) {
 
 }  // namespace plan
 
+// ONNX import: the ONNX op types that become this op.
+namespace onnx_import {
+namespace {
+
+void convert_Transpose(Context& ctx) {
+  Value& x = ctx.input(0);
+  const size_t rank = x.shape.size();
+  std::vector<int64_t> perm = ctx.attr_ints("perm");
+  if (perm.empty())
+    for (size_t d = rank; d-- > 0;) perm.push_back(static_cast<int64_t>(d));
+  check_permutation(ctx, perm, rank);
+  const std::string name = ctx.node->output(0);
+  if (x.is_constant()) {
+    const std::vector<int32_t> p32(perm.begin(), perm.end());
+    return ctx.set_output(
+        0, ctx.constant_value(transpose_constant(ctx.constants[x.const_index], p32)));
+  }
+  Value out;
+  for (int64_t p : perm) out.shape.push_back(x.shape[p]);
+  std::vector<int32_t> q;
+  int src;
+  if (ctx.prefers_nhwc(x)) {  // compose with the channels-last layout
+    for (int64_t p : perm) q.push_back(channels_last_axis(p, rank));
+    src = x.nhwc;
+  } else {
+    for (int64_t p : perm) q.push_back(static_cast<int32_t>(p));
+    src = ctx.as_onnx(x, ctx.node->input(0));
+  }
+  ctx.ir_shape(out.shape);  // rank/size checks before emitting
+  out.onnx = ctx.transpose(src, q, name);
+  ctx.set_output(0, std::move(out));
+}
+
+}  // namespace
+}  // namespace onnx_import
+
 namespace ops {
 namespace {
 
@@ -114,6 +151,7 @@ const HostOp& host_op_Transpose() {
   static const HostOp op{
       ir::OpTraits{ir::QuantRule::same_as_input, 0.0f, 0, -1, false, ir::ChannelRule::blocks},
       {{static_cast<int32_t>(tfl::BuiltinOperator::TRANSPOSE), "TRANSPOSE", read_tflite}},
+      {{"Transpose", onnx_import::convert_Transpose, 1}},
       write_tflite,
       /*fused_activation=*/nullptr,
       copies_input};

@@ -6,112 +6,55 @@
 #include <cmath>
 #include <cstring>
 
-#include "ops/conv.h"
 #include "ops/host_op.h"
 #include "quantize/graph_probe.h"
 
 namespace tinyforge::prune {
 namespace {
 
-// Geometry of one weighted layer: how its input is cut into patches ("im2col"), one
-// patch per output position and unit, patch entries in the weights' own order.
-//   Conv2D:          a unit is a group; patch [KH][KW][IC/groups]; weight (oc, k) at oc*K + k
-//   DepthwiseConv2D: a unit is an output channel; patch [KH][KW]; weight (oc, k) at k*OC + oc
-//   FullyConnected:  one unit; patch = one input row of IN; weight (oc, k) at oc*IN + k
+// One weighted layer as a grouped convolution (ops::HostOp::weight_geometry): its input is
+// cut into patches ("im2col"), one per output position and unit, patch entries in the
+// weights' own order. A unit is a group: its out_per_group() output channels share the
+// patch.
 struct Layer {
-  OpCode op;
-  int32_t batch = 1, h = 1, w = 1, c = 1;
-  int32_t oh = 1, ow = 1;
-  int32_t kh = 1, kw = 1, stride_h = 1, stride_w = 1, dil_h = 1, dil_w = 1;
-  int32_t pad_top = 0, pad_left = 0;
-  int32_t out_channels = 0, k = 0, units = 1, per_unit = 0, group_in = 1, multiplier = 1;
+  ir::WeightGeometry geo;
+  int32_t k = 0, units = 1, per_unit = 0, out_channels = 0;
   int64_t positions = 0;
 
-  int32_t unit_of(int32_t oc) const { return op == OpCode::DepthwiseConv2D ? oc : oc / per_unit; }
-  int64_t weight_index(int32_t oc, int32_t e) const {
-    if (op == OpCode::DepthwiseConv2D) return int64_t{e} * out_channels + oc;
-    return int64_t{oc} * k + e;
-  }
+  explicit Layer(const ir::WeightGeometry& g)
+      : geo(g),
+        k(g.patch()),
+        units(g.groups),
+        per_unit(g.out_per_group()),
+        out_channels(g.out_channels),
+        positions(g.positions()) {}
+
+  int32_t unit_of(int32_t oc) const { return oc / per_unit; }
+  int64_t weight_index(int32_t oc, int32_t e) const { return geo.weight_index(oc, e); }
 
   void patch(const float* x, int64_t pos, int32_t unit, double* p) const {
-    if (op == OpCode::FullyConnected) {
-      for (int32_t e = 0; e < k; ++e) p[e] = x[pos * k + e];
-      return;
-    }
-    const int64_t b = pos / (int64_t{oh} * ow);
-    const int32_t oy = static_cast<int32_t>((pos / ow) % oh), ox = static_cast<int32_t>(pos % ow);
-    const int32_t depth = op == OpCode::DepthwiseConv2D ? 1 : group_in;
-    const int32_t first = op == OpCode::DepthwiseConv2D ? unit / multiplier : unit * group_in;
-    for (int32_t y = 0; y < kh; ++y)
-      for (int32_t xk = 0; xk < kw; ++xk) {
-        const int32_t iy = oy * stride_h - pad_top + y * dil_h;
-        const int32_t ix = ox * stride_w - pad_left + xk * dil_w;
-        const bool inside = iy >= 0 && iy < h && ix >= 0 && ix < w;
-        for (int32_t d = 0; d < depth; ++d) {
-          const int32_t e = (y * kw + xk) * depth + d;
-          p[e] = inside ? x[((b * h + iy) * w + ix) * c + first + d] : 0.0;
+    const int64_t b = pos / (int64_t{geo.oh} * geo.ow);
+    const int32_t oy = static_cast<int32_t>((pos / geo.ow) % geo.oh);
+    const int32_t ox = static_cast<int32_t>(pos % geo.ow);
+    const int32_t first = unit * geo.group_in;
+    for (int32_t y = 0; y < geo.kh; ++y)
+      for (int32_t xk = 0; xk < geo.kw; ++xk) {
+        const int32_t iy = oy * geo.stride_h - geo.pad_top + y * geo.dilation_h;
+        const int32_t ix = ox * geo.stride_w - geo.pad_left + xk * geo.dilation_w;
+        const bool inside = iy >= 0 && iy < geo.h && ix >= 0 && ix < geo.w;
+        for (int32_t d = 0; d < geo.group_in; ++d) {
+          const int32_t e = (y * geo.kw + xk) * geo.group_in + d;
+          p[e] = inside ? x[((b * geo.h + iy) * geo.w + ix) * geo.c + first + d] : 0.0;
         }
       }
   }
 };
 
-// TFLite's padding rule (as the lowering applies it): padding before the first element.
-int32_t pad_before(ir::Padding padding, int32_t in, int32_t out, int32_t filter, int32_t stride,
-                   int32_t dilation, int32_t explicit_pad) {
-  if (padding == ir::Padding::explicit_pads) return explicit_pad;
-  if (padding == ir::Padding::valid) return 0;
-  const int64_t effective = int64_t{filter - 1} * dilation + 1;
-  return static_cast<int32_t>(std::max<int64_t>(0, (int64_t{out} - 1) * stride + effective - in) /
-                              2);
-}
-
 Layer layer_of(const ir::Graph& g, size_t node) {
-  const ir::Node& n = g.nodes[node];
-  const ir::Tensor& in = g.tensors.at(static_cast<size_t>(n.inputs.at(0)));
-  const ir::Tensor& wt = g.tensors.at(static_cast<size_t>(n.inputs.at(1)));
-  const ir::Tensor& out = g.tensors.at(static_cast<size_t>(n.outputs.at(0)));
-  Layer l;
-  l.op = n.op;
-  if (n.op == OpCode::FullyConnected) {
-    l.out_channels = wt.shape.at(0);
-    l.k = wt.shape.at(1);
-    l.per_unit = l.out_channels;
-    l.positions = in.elements() / l.k;
-    return l;
-  }
-  if (in.shape.size() != 4 || out.shape.size() != 4 || wt.shape.size() != 4)
-    throw tinyforge::Error(
-        fmt::format("{}: expected rank-4 input, filter and output", g.node_label(node)));
-  l.batch = in.shape[0];
-  l.h = in.shape[1];
-  l.w = in.shape[2];
-  l.c = in.shape[3];
-  l.oh = out.shape[1];
-  l.ow = out.shape[2];
-  l.kh = wt.shape[1];
-  l.kw = wt.shape[2];
-  const ops::WindowAttrs& a = n.params.get<ops::ConvAttrs>().window;
-  l.stride_h = a.stride_h;
-  l.stride_w = a.stride_w;
-  l.dil_h = a.dilation_h;
-  l.dil_w = a.dilation_w;
-  l.pad_top = pad_before(a.padding, l.h, l.oh, l.kh, l.stride_h, l.dil_h, a.pad_top);
-  l.pad_left = pad_before(a.padding, l.w, l.ow, l.kw, l.stride_w, l.dil_w, a.pad_left);
-  l.positions = int64_t{l.batch} * l.oh * l.ow;
-  if (n.op == OpCode::DepthwiseConv2D) {
-    l.out_channels = wt.shape[3];
-    l.k = l.kh * l.kw;
-    l.units = l.out_channels;
-    l.per_unit = 1;
-    l.multiplier = l.out_channels / l.c;
-  } else {
-    l.out_channels = wt.shape[0];
-    l.group_in = wt.shape[3];
-    l.k = l.kh * l.kw * l.group_in;
-    l.units = l.c / l.group_in;
-    l.per_unit = l.out_channels / l.units;
-  }
-  return l;
+  const auto geometry = ops::host_op(g.nodes[node].op).weight_geometry;
+  if (!geometry)
+    throw tinyforge::Error(fmt::format("{}: this op has no weights to refit", g.node_label(node)));
+  return Layer(geometry(g, node));
 }
 
 // Normal equations of one unit: G = sum p p^T, H[:, j] = sum p y_j over patches p
@@ -276,7 +219,7 @@ class Refitter {
           }
           int32_t dense_unit = -1;
           for (int32_t j = 0; j < l.per_unit; ++j) {
-            const int32_t oc = l.op == OpCode::DepthwiseConv2D ? u : u * l.per_unit + j;
+            const int32_t oc = u * l.per_unit + j;
             const int32_t doc = kept ? (*kept)[static_cast<size_t>(oc)] : oc;  // the dense channel
             if (ld.unit_of(doc) != dense_unit) {
               dense_unit = ld.unit_of(doc);
@@ -311,7 +254,7 @@ class Refitter {
                             const std::vector<Normal>& normal, int32_t oc, double ridge,
                             std::vector<double>& x, std::vector<size_t>& kept) {
     const size_t dim = static_cast<size_t>(l.k) + 1;
-    const int32_t j = l.op == OpCode::DepthwiseConv2D ? 0 : oc % l.per_unit;
+    const int32_t j = oc % l.per_unit;
     const Normal& acc = normal[static_cast<size_t>(l.unit_of(oc))];
     kept.clear();
     std::vector<double> start;
@@ -355,7 +298,7 @@ class Refitter {
     for (int32_t oc = 0; oc < l.out_channels; ++oc) {
       if (!solve_channel(l, w, b, fit, oc, ridge, x, kept)) continue;
       const Normal& h = held[static_cast<size_t>(l.unit_of(oc))];
-      const int32_t j = l.op == OpCode::DepthwiseConv2D ? 0 : oc % l.per_unit;
+      const int32_t j = oc % l.per_unit;
       for (size_t r = 0; r < kept.size(); ++r) {
         total -= 2 * x[r] * h.h[static_cast<size_t>(j) * dim + kept[r]];
         for (size_t s = 0; s < kept.size(); ++s) {

@@ -9,20 +9,21 @@
 #include <vector>
 
 #include "ir/graph.h"
+#include "ir/weight_geometry.h"
 
 namespace tinyforge::quantize {
 
-// The float bias of a Conv2D / DepthwiseConv2D / FullyConnected node after correction.
-//   w        float weights (IR layout: conv [OC,KH,KW,IC/groups], depthwise [1,KH,KW,OC],
-//            fully connected [OUT,IN])
-//   wq       their int8 version (per-channel scales along the output-channel axis)
-//   bias     the float bias, or nullptr (a zero bias is corrected)
-//   input_channels  the input's channel count (conv: groups = input_channels / w's last dim)
-//   means    E[x] per input channel (fully connected: per input feature, IN entries)
+// The float bias of a weighted node after correction.
+//   geometry  the node's layer (ops::HostOp::weight_geometry): where each weight is stored
+//             and which input channel it multiplies
+//   w         float weights
+//   wq        their int8 version (one scale, or one per output channel)
+//   bias      the float bias, or nullptr (a zero bias is corrected)
+//   means     E[x] per input channel (fully connected: per input feature)
 // Returns the corrected bias ([OC] float32 constant; named after `bias`, or w.name +
-// "/bias"); returns the bias unchanged when `means` does not fit the weights.
-ir::Tensor corrected_bias(OpCode op, const ir::Tensor& w, const ir::Tensor& wq,
-                          const ir::Tensor* bias, int32_t input_channels,
+// "/bias"); returns the bias unchanged when `means` or the tensors do not fit the geometry.
+ir::Tensor corrected_bias(const ir::WeightGeometry& geometry, const ir::Tensor& w,
+                          const ir::Tensor& wq, const ir::Tensor* bias,
                           const std::vector<double>& means);
 
 }  // namespace tinyforge::quantize

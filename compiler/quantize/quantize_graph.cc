@@ -232,9 +232,9 @@ class Rewriter {
     fit_bias_range(bias, input_scale, scales);
     ir::Tensor wq = quantize_weights(w, axis, scales);
     const std::vector<double>& means = calibration_[in].means;
-    if (bias_correction_ && !means.empty()) {
-      const ir::Tensor corrected =
-          corrected_bias(n.op, w, wq, bias, g_.tensors[in].shape.back(), means);
+    const auto geometry = ops::host_op(n.op).weight_geometry;
+    if (bias_correction_ && !means.empty() && geometry) {
+      const ir::Tensor corrected = corrected_bias(geometry(g_, i), w, wq, bias, means);
       inputs = {int8(n.inputs[0]), out_.graph.add_tensor(std::move(wq)),
                 out_.graph.add_tensor(quantize_bias(corrected, input_scale, scales))};
       return;

@@ -8,7 +8,7 @@
 #include <memory>
 #include <unordered_set>
 
-#include "import/onnx/converters.h"
+#include "import/onnx/onnx_convert.h"
 #include "import/onnx/onnx_tensor.h"
 #include "io/files.h"
 #include "ir/unsupported.h"
@@ -77,10 +77,10 @@ void add_graph_inputs(Context& ctx, const onnx::GraphProto& g) {
 }
 
 // The checks that need no shapes: domain, op type, opset. Throws Context::unsupported.
-const onnx_import::ConverterEntry& converter_for(Context& ctx, const onnx::NodeProto& n) {
+const ops::OnnxRead& converter_for(Context& ctx, const onnx::NodeProto& n) {
   if (!n.domain().empty() && n.domain() != "ai.onnx")
     ctx.unsupported(fmt::format("op domain '{}'", n.domain()));
-  const onnx_import::ConverterEntry* e = onnx_import::find_converter(n.op_type());
+  const ops::OnnxRead* e = onnx_import::find_converter(n.op_type());
   if (e == nullptr)
     ctx.unsupported("op; no tinyforge converter for this op type (docs/ops.md lists them)");
   if (ctx.opset < e->min_opset)
@@ -115,7 +115,7 @@ std::vector<Refusal> convert_nodes(Context& ctx, const onnx::GraphProto& g) {
     }
     const size_t first_new = ctx.graph.nodes.size();
     try {
-      const onnx_import::ConverterEntry& e = converter_for(ctx, n);
+      const ops::OnnxRead& e = converter_for(ctx, n);
       if (reads_unknown) {  // its input shapes are unknown: nothing more can be checked
         for (const std::string& out : n.output()) unknown.insert(out);
         continue;
@@ -238,8 +238,8 @@ ir::Graph import_model(const onnx::ModelProto& model, const std::string& source_
 const char* onnx_supported_ops() {
   static const std::string list = [] {
     std::string s;
-    for (const auto* e = onnx_import::converters_begin(); e != onnx_import::converters_end(); ++e)
-      s += (s.empty() ? "" : ", ") + std::string(e->op_type);
+    for (const ops::OnnxRead& e : onnx_import::converters())
+      s += (s.empty() ? "" : ", ") + std::string(e.op_type);
     return s;
   }();
   return list.c_str();
