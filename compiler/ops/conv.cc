@@ -183,12 +183,45 @@ namespace plan {
 
 using namespace conv_lowering;
 
-LoweredOp lower_Conv2D(ir::Graph& g, size_t node) {
+namespace {
+
+// Input, filter and output of rank 4 (bias optional).
+Operands conv_operands(const ir::Graph& g, size_t node) {
   const Operands o = operands(g, node, true);
   require_rank(g, node, o.input, "input", 4);
   require_rank(g, node, o.filter, "filter", 4);
   require_rank(g, node, o.output, "output", 4);
+  return o;
+}
+
+// What Conv2D and DepthwiseConv2D lowering share once the filter's shape is checked: the
+// window, the clamp and the requantization of `oc` output channels whose filter scales lie
+// along `filter_axis`.
+template <typename Params>
+LoweredOp lower_conv_family(ir::Graph& g, size_t node, const Operands& o, int32_t oc,
+                            int32_t filter_axis, Params& p) {
   const DType type = activation_type(g, node, o);
+  require_bias_size(g, node, o.bias, oc);
+  const auto& a = g.nodes[node].params.get<ops::ConvAttrs>();
+  const ops::WindowAttrs& window = a.window;
+  const auto& w = g.tensors[o.filter].shape;
+  const Window2D win =
+      window_2d(g, node, o, window, w[1], w[2], window.dilation_h, window.dilation_w, oc);
+  fill_window(g, node, window, win, p);
+  p.act_min = -128;
+  p.act_max = 127;
+  LoweredOp lowered;
+  const std::vector<double> scales =
+      type == DType::i8 ? conv_scales(g, node, o, oc, filter_axis) : std::vector<double>{};
+  fill_output_stage(g, node, o, type, a.activation, scales, p, lowered);
+  lowered.params = params_bytes(p);
+  return lowered;
+}
+
+}  // namespace
+
+LoweredOp lower_Conv2D(ir::Graph& g, size_t node) {
+  const Operands o = conv_operands(g, node);
   const auto& in = g.tensors[o.input].shape;
   const auto& w = g.tensors[o.filter].shape;  // [OC, KH, KW, IC / groups]
   const int32_t oc = w[0];
@@ -199,30 +232,12 @@ LoweredOp lower_Conv2D(ir::Graph& g, size_t node) {
                     "a multiple of the filter's last dim and output channels a "
                     "multiple of the groups",
                     label(g, o.input, "input"), in[3], label(g, o.filter, "filter"), shape_str(w)));
-  require_bias_size(g, node, o.bias, oc);
-  const auto& a = g.nodes[node].params.get<ops::ConvAttrs>();
-  const ops::WindowAttrs& window = a.window;
-  const Window2D win =
-      window_2d(g, node, o, window, w[1], w[2], window.dilation_h, window.dilation_w, oc);
-
   Conv2DParams p{};
-  fill_window(g, node, window, win, p);
-  p.act_min = -128;
-  p.act_max = 127;
-  LoweredOp lowered;
-  const std::vector<double> scales =
-      type == DType::i8 ? conv_scales(g, node, o, oc, 0) : std::vector<double>{};
-  fill_output_stage(g, node, o, type, a.activation, scales, p, lowered);
-  lowered.params = params_bytes(p);
-  return lowered;
+  return lower_conv_family(g, node, o, oc, 0, p);
 }
 
 LoweredOp lower_DepthwiseConv2D(ir::Graph& g, size_t node) {
-  const Operands o = operands(g, node, true);
-  require_rank(g, node, o.input, "input", 4);
-  require_rank(g, node, o.filter, "filter", 4);
-  require_rank(g, node, o.output, "output", 4);
-  const DType type = activation_type(g, node, o);
+  const Operands o = conv_operands(g, node);
   const auto& in = g.tensors[o.input].shape;
   const auto& w = g.tensors[o.filter].shape;  // [1, KH, KW, IC * M]
   const int32_t oc = w[3];
@@ -231,23 +246,9 @@ LoweredOp lower_DepthwiseConv2D(ir::Graph& g, size_t node) {
     refuse(g, node,
            fmt::format("{} has shape {} for {} input channels; expected [1,KH,KW,IC*M]",
                        label(g, o.filter, "filter"), shape_str(w), in[3]));
-  require_bias_size(g, node, o.bias, oc);
-  const auto& a = g.nodes[node].params.get<ops::ConvAttrs>();
-  const ops::WindowAttrs& window = a.window;
-  const Window2D win =
-      window_2d(g, node, o, window, w[1], w[2], window.dilation_h, window.dilation_w, oc);
-
   DepthwiseConv2DParams p{};
-  fill_window(g, node, window, win, p);
   p.depth_multiplier = oc / in[3];
-  p.act_min = -128;
-  p.act_max = 127;
-  LoweredOp lowered;
-  const std::vector<double> scales =
-      type == DType::i8 ? conv_scales(g, node, o, oc, 3) : std::vector<double>{};
-  fill_output_stage(g, node, o, type, a.activation, scales, p, lowered);
-  lowered.params = params_bytes(p);
-  return lowered;
+  return lower_conv_family(g, node, o, oc, 3, p);
 }
 
 }  // namespace plan

@@ -75,8 +75,7 @@ TEST(WeightGeometry, DepthwiseWithMultiplier) {
 }
 
 TEST(WeightGeometry, FullyConnectedIsOneByOneOverRows) {
-  const ir::WeightGeometry w =
-      Layer{}.geometry(OpCode::FullyConnected, {2, 3, 4}, {5, 4}, {6, 5});
+  const ir::WeightGeometry w = Layer{}.geometry(OpCode::FullyConnected, {2, 3, 4}, {5, 4}, {6, 5});
   EXPECT_EQ(w.positions(), 6);  // 2 * 3 rows of 4
   EXPECT_EQ(w.c, 4);
   EXPECT_EQ(w.patch(), 4);
@@ -85,11 +84,11 @@ TEST(WeightGeometry, FullyConnectedIsOneByOneOverRows) {
 }
 
 TEST(WeightGeometry, RefusesAFilterThatDoesNotDivideTheInput) {
-  EXPECT_ERROR(Layer{}.geometry(OpCode::Conv2D, {1, 5, 5, 6}, {4, 3, 3, 4}, {1, 3, 3, 4},
-                                same_stride_2()),
-               tinyforge::Error, "does not divide the input's 6 channels");
-  EXPECT_ERROR(Layer{}.geometry(OpCode::FullyConnected, {1, 7}, {5, 4}, {1, 5}),
-               tinyforge::Error, "are not rows of 4");
+  EXPECT_ERROR(
+      Layer{}.geometry(OpCode::Conv2D, {1, 5, 5, 6}, {4, 3, 3, 4}, {1, 3, 3, 4}, same_stride_2()),
+      tinyforge::Error, "does not divide the input's 6 channels");
+  EXPECT_ERROR(Layer{}.geometry(OpCode::FullyConnected, {1, 7}, {5, 4}, {1, 5}), tinyforge::Error,
+               "are not rows of 4");
 }
 
 TEST(WeightGeometry, OnlyWeightedOpsHaveOne) {

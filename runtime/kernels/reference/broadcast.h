@@ -4,6 +4,7 @@
 #pragma once
 #include <cstdint>
 
+#include "kernels/reference/view_checks.h"
 #include "tinyforge/kernel.h"
 
 namespace tinyforge::broadcast {
@@ -64,6 +65,18 @@ void for_each(const Walk& w, const T* a, const T* b, T* out, F f) {
         for (int32_t l = 0; l < w.dims[3]; ++l)
           out[o++] = f(a[base0 + l * w.stride0[3]], b[base1 + l * w.stride1[3]]);
       }
+}
+
+// The checks every binary kernel starts with: two inputs and one output of one dtype, int8
+// or float32, valid views, the output's shape the broadcast of the inputs'.
+inline Status check_binary_io(const KernelIO& io) {
+  if (io.num_inputs != 2 || io.num_outputs != 1) return Status::bad_shape;
+  const DType type = io.out[0].type;
+  if (type != DType::i8 && type != DType::f32) return Status::bad_enum;
+  for (int i = 0; i < 2; ++i)
+    if (!view::is_valid(io.in[i], type)) return Status::bad_shape;
+  if (!view::is_valid(io.out[0], type)) return Status::bad_shape;
+  return is_broadcast_of(io.in[0], io.in[1], io.out[0]) ? Status::ok : Status::bad_shape;
 }
 
 }  // namespace tinyforge::broadcast

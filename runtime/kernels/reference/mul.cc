@@ -14,13 +14,8 @@
 namespace tinyforge {
 
 Status check_Mul(const MulParams& p, const KernelIO& io) {
-  if (io.num_inputs != 2 || io.num_outputs != 1) return Status::bad_shape;
+  if (const Status s = broadcast::check_binary_io(io); s != Status::ok) return s;
   const DType type = io.out[0].type;
-  if (type != DType::i8 && type != DType::f32) return Status::bad_enum;
-  for (int i = 0; i < 2; ++i)
-    if (!view::is_valid(io.in[i], type)) return Status::bad_shape;
-  if (!view::is_valid(io.out[0], type)) return Status::bad_shape;
-  if (!broadcast::is_broadcast_of(io.in[0], io.in[1], io.out[0])) return Status::bad_shape;
   if (type == DType::f32)
     return stage::float_stage_ok(p.f_act_min, p.f_act_max) ? Status::ok : Status::bad_params;
   // (x + offset) spans 9 bits each, so the product stays inside int32.
