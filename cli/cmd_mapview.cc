@@ -274,48 +274,57 @@ std::map<std::string, uint64_t> symbol_bytes(const std::vector<SectionInfo>& sec
   return m;
 }
 
-void mapview(const Options& o) {
-  std::vector<std::string> inputs = {o.elf};
-  if (!o.map.empty()) inputs.push_back(o.map);
-  if (!o.against.empty()) inputs.push_back(o.against);
-  check_output(o.output, inputs);
-  auto load = [](const std::string& path) {
-    try {
-      return sim::read_elf(path);
-    } catch (const sim::Error& e) {
-      const std::string what = e.what();
-      throw tinyforge::Error(what.rfind(path, 0) == 0 ? what : path + ": " + what);
-    }
-  };
-  const sim::ElfImage elf = load(o.elf);
-  if (!elf.has_symtab) warn(o.elf + ": no symbol table (stripped): sections only");
-  std::optional<sim::LinkMap> map;
-  if (!o.map.empty()) {
-    try {
-      map = sim::read_link_map(o.map);
-    } catch (const sim::Error& e) {
-      throw tinyforge::Error(e.what());
-    }
+sim::ElfImage load_elf(const std::string& path) {
+  try {
+    return sim::read_elf(path);
+  } catch (const sim::Error& e) {
+    const std::string what = e.what();
+    throw tinyforge::Error(what.rfind(path, 0) == 0 ? what : path + ": " + what);
   }
-  const std::vector<SectionInfo> sections = analyse(elf, map ? &*map : nullptr);
+}
+
+// Every symbol whose size differs between `before` and `now`, the largest change first.
+ordered_json symbol_changes(const std::map<std::string, uint64_t>& before,
+                            const std::map<std::string, uint64_t>& now) {
+  ordered_json changes = ordered_json::array();
+  std::set<std::string> names;
+  for (const auto& [n, _] : now) names.insert(n);
+  for (const auto& [n, _] : before) names.insert(n);
+  for (const std::string& n : names) {
+    const int64_t a = before.count(n) ? static_cast<int64_t>(before.at(n)) : 0;
+    const int64_t b = now.count(n) ? static_cast<int64_t>(now.at(n)) : 0;
+    if (a != b)
+      changes.push_back({{"name", n},
+                         {"before_bytes", a},
+                         {"after_bytes", b},
+                         {"delta_bytes", b - a},
+                         {"status", !a      ? "added"
+                                    : !b    ? "removed"
+                                    : b > a ? "grown"
+                                            : "shrunk"}});
+  }
+  std::sort(changes.begin(), changes.end(), [](const ordered_json& x, const ordered_json& y) {
+    return std::llabs(x["delta_bytes"].get<int64_t>()) >
+           std::llabs(y["delta_bytes"].get<int64_t>());
+  });
+  return changes;
+}
+
+// The result (docs/cli.md): totals, sections and symbols, and with --against each symbol's
+// and the total's change against the older image's `old_sections`.
+ordered_json describe(const Options& o, const std::vector<SectionInfo>& sections,
+                      const std::vector<SectionInfo>* old_sections) {
   uint64_t text = 0, data = 0, bss = 0;
   for (const auto& s : sections)
     (s.kind == "text" ? text : s.kind == "data" ? data : bss) += s.bytes;
   const uint64_t total = text + data + bss;
-
-  std::map<std::string, uint64_t> before;
-  std::vector<SectionInfo> old_sections;
-  if (!o.against.empty()) {
-    const sim::ElfImage old = load(o.against);
-    old_sections = analyse(old, nullptr);
-    before = symbol_bytes(old_sections);
-  }
-  const std::map<std::string, uint64_t> now = symbol_bytes(sections);
+  const std::map<std::string, uint64_t> before =
+      old_sections ? symbol_bytes(*old_sections) : std::map<std::string, uint64_t>{};
 
   ordered_json j;
   j["elf"] = o.elf;
   if (!o.map.empty()) j["map"] = o.map;
-  if (!o.against.empty()) j["against"] = o.against;
+  if (old_sections) j["against"] = o.against;
   j["text_bytes"] = text;
   j["data_bytes"] = data;
   j["bss_bytes"] = bss;
@@ -339,7 +348,7 @@ void mapview(const Options& o) {
                          {"kind", it.kind}};
       if (!it.tag.empty()) js["tag"] = it.tag;
       if (!it.file.empty()) js["file"] = it.file;
-      if (!o.against.empty()) {
+      if (old_sections) {
         const auto b = before.find(it.name);
         js["before_bytes"] = b == before.end() ? 0 : b->second;
         js["delta_bytes"] = static_cast<int64_t>(it.bytes) -
@@ -347,36 +356,22 @@ void mapview(const Options& o) {
       }
       j["symbols"].push_back(js);
     }
-  ordered_json changes = ordered_json::array();
-  int64_t old_total = 0;
-  if (!o.against.empty()) {
-    for (const auto& s : old_sections) old_total += static_cast<int64_t>(s.bytes);
-    std::set<std::string> names;
-    for (const auto& [n, _] : now) names.insert(n);
-    for (const auto& [n, _] : before) names.insert(n);
-    for (const std::string& n : names) {
-      const int64_t a = before.count(n) ? static_cast<int64_t>(before.at(n)) : 0;
-      const int64_t b = now.count(n) ? static_cast<int64_t>(now.at(n)) : 0;
-      if (a != b)
-        changes.push_back({{"name", n},
-                           {"before_bytes", a},
-                           {"after_bytes", b},
-                           {"delta_bytes", b - a},
-                           {"status", !a      ? "added"
-                                      : !b    ? "removed"
-                                      : b > a ? "grown"
-                                              : "shrunk"}});
-    }
-    std::sort(changes.begin(), changes.end(), [](const ordered_json& x, const ordered_json& y) {
-      return std::llabs(x["delta_bytes"].get<int64_t>()) >
-             std::llabs(y["delta_bytes"].get<int64_t>());
-    });
-    j["changes"] = changes;
+  if (old_sections) {
+    int64_t old_total = 0;
+    for (const auto& s : *old_sections) old_total += static_cast<int64_t>(s.bytes);
+    j["changes"] = symbol_changes(before, symbol_bytes(sections));
     j["total_delta_bytes"] = static_cast<int64_t>(total) - old_total;
   }
   j["output"] = o.output;
+  return j;
+}
 
-  // The page.
+// The page of a described image: summary, change table, treemap, sections, symbols.
+std::string render_page(const Options& o, const ordered_json& j,
+                        const std::vector<SectionInfo>& sections, const sim::ElfImage& elf) {
+  const auto text = j["text_bytes"].get<uint64_t>(), data = j["data_bytes"].get<uint64_t>(),
+             bss = j["bss_bytes"].get<uint64_t>(), total = j["total_bytes"].get<uint64_t>();
+  const bool against = j.contains("changes");
   std::string s = html::page_begin("tinyforge mapview: " + o.elf);
   s += "<h1>tinyforge mapview: " + html::escape(o.elf) + "</h1>\n<dl class=\"kv\">";
   auto kv = [&s](const std::string& k, const std::string& v) {
@@ -399,14 +394,14 @@ void mapview(const Options& o) {
                    top->value - lim->value));
   if (!o.map.empty()) kv("link map", o.map);
   s += "</dl>\n";
-  if (!o.against.empty()) {
+  if (against) {
+    const int64_t delta = j["total_delta_bytes"].get<int64_t>();
     s += fmt::format("<h2>Change against {}</h2>\n<p>total {} → {} bytes ({:+d})</p>\n",
-                     html::escape(o.against), old_total, total,
-                     static_cast<int64_t>(total) - old_total);
+                     html::escape(o.against), static_cast<int64_t>(total) - delta, total, delta);
     s += "<table id=\"changes\" class=\"sortable\"><thead><tr><th>symbol</th><th>status</th>"
          "<th class=\"n\">before</th><th class=\"n\">after</th><th "
          "class=\"n\">delta</th></tr></thead><tbody>\n";
-    for (const auto& c : changes)
+    for (const auto& c : j["changes"])
       s += fmt::format(
           "<tr><td>{}</td><td>{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td>"
           "<td class=\"n\">{:+d}</td></tr>\n",
@@ -434,7 +429,7 @@ void mapview(const Options& o) {
        "class=\"sortable\"><thead>"
        "<tr><th>symbol</th><th>tag</th><th>kind</th><th>section</th><th>object file</th>"
        "<th class=\"n\">address</th><th class=\"n\">bytes</th>";
-  if (!o.against.empty()) s += "<th class=\"n\">delta</th>";
+  if (against) s += "<th class=\"n\">delta</th>";
   s += "</tr></thead><tbody>\n";
   for (const auto& js : j["symbols"]) {
     s += fmt::format(
@@ -444,22 +439,45 @@ void mapview(const Options& o) {
         js["kind"].get<std::string>(), html::escape(js["section"].get<std::string>()),
         html::escape(js.value("file", "")), js["address"].get<uint32_t>(),
         js["address"].get<uint32_t>(), js["bytes"].get<uint64_t>());
-    if (!o.against.empty())
-      s += fmt::format("<td class=\"n\">{:+d}</td>", js["delta_bytes"].get<int64_t>());
+    if (against) s += fmt::format("<td class=\"n\">{:+d}</td>", js["delta_bytes"].get<int64_t>());
     s += "</tr>\n";
   }
   s += "</tbody></table>\n";
-  s += html::page_end();
-  io::write_file(o.output, std::vector<uint8_t>(s.begin(), s.end()));
+  return s + html::page_end();
+}
+
+void mapview(const Options& o) {
+  std::vector<std::string> inputs = {o.elf};
+  if (!o.map.empty()) inputs.push_back(o.map);
+  if (!o.against.empty()) inputs.push_back(o.against);
+  check_output(o.output, inputs);
+  const sim::ElfImage elf = load_elf(o.elf);
+  if (!elf.has_symtab) warn(o.elf + ": no symbol table (stripped): sections only");
+  std::optional<sim::LinkMap> map;
+  if (!o.map.empty()) {
+    try {
+      map = sim::read_link_map(o.map);
+    } catch (const sim::Error& e) {
+      throw tinyforge::Error(e.what());
+    }
+  }
+  const std::vector<SectionInfo> sections = analyse(elf, map ? &*map : nullptr);
+  std::vector<SectionInfo> old_sections;
+  if (!o.against.empty()) old_sections = analyse(load_elf(o.against), nullptr);
+  const ordered_json j = describe(o, sections, o.against.empty() ? nullptr : &old_sections);
+  const std::string page = render_page(o, j, sections, elf);
+  io::write_file(o.output, std::vector<uint8_t>(page.begin(), page.end()));
 
   std::string txt = fmt::format(
       "wrote {}: flash {} B (text {} + data {}), RAM {} B (data {} + bss {}), "
       "{} sections, {} symbols\n",
-      o.output, text + data, text, data, data + bss, data, bss, sections.size(),
+      o.output, j["flash_bytes"].get<uint64_t>(), j["text_bytes"].get<uint64_t>(),
+      j["data_bytes"].get<uint64_t>(), j["ram_bytes"].get<uint64_t>(),
+      j["data_bytes"].get<uint64_t>(), j["bss_bytes"].get<uint64_t>(), sections.size(),
       j["symbols"].size());
-  if (!o.against.empty())
+  if (j.contains("changes"))
     txt += fmt::format("  against {}: {:+d} bytes, {} symbol(s) changed\n", o.against,
-                       static_cast<int64_t>(total) - old_total, changes.size());
+                       j["total_delta_bytes"].get<int64_t>(), j["changes"].size());
   o.result.print(j, txt);
 }
 
