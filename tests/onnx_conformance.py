@@ -80,6 +80,11 @@ CLAIMED_OPS = {
     "LeakyRelu": (),
     "ReduceMean": (),
     "Slice": (1, 2, 3, 4),
+    "Sum": (),
+    "Mean": (),
+    "Max": (),
+    "Min": (),
+    "Neg": (),
 }
 
 
