@@ -50,7 +50,8 @@ struct OpSpec {
   tfl::Padding padding = tfl::Padding::VALID;
   int32_t stride_h = 1, stride_w = 1, dilation_h = 1, dilation_w = 1;
   int32_t filter_h = 1, filter_w = 1, depth_multiplier = 1;
-  int32_t axis = 0;  // CONCATENATION
+  int32_t axis = 0;                   // CONCATENATION
+  std::vector<int32_t> squeeze_dims;  // SQUEEZE
   tfl::ActivationFunctionType activation = tfl::ActivationFunctionType::NONE;
   float beta = 1.0f;
   float alpha = 0.2f;          // LEAKY_RELU
@@ -158,6 +159,11 @@ inline flatbuffers::Offset<void> op_options(flatbuffers::FlatBufferBuilder& fbb,
     case B::STRIDED_SLICE:
       type = tfl::BuiltinOptions::StridedSliceOptions;
       return tfl::CreateStridedSliceOptions(fbb).Union();
+    case B::SQUEEZE: {
+      type = tfl::BuiltinOptions::SqueezeOptions;
+      const auto dims = fbb.CreateVector(op.squeeze_dims);
+      return tfl::CreateSqueezeOptions(fbb, dims).Union();
+    }
     default:
       return 0;
   }
