@@ -34,8 +34,7 @@ struct PackageOptions {
 
 struct PackageContents {
   std::vector<std::string> files;    // every file written, relative to the package folder
-  std::vector<std::string> sources;  // the library's compiled sources, relative
-  std::string include_dir = "src";   // the one include folder, relative
+  std::vector<std::string> sources;  // the library's compiled sources, relative; include: src/
   uint32_t arena_bytes = 0;
   bool dsp_kernels = false;  // the Armv7E-M DSP twins are part of it
 };
