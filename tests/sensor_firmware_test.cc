@@ -32,7 +32,7 @@ constexpr uint32_t kFrameReady = 0x4D415246;  // examples/sensor_firmware/light_
 constexpr int kFrames = 6;
 
 struct Boot {
-  int exit_code;
+  int exit_code = -1;
   std::string output;
   int digit = -1, percent = -1;
   std::string frame, scores;
@@ -45,7 +45,9 @@ Boot boot(const std::string& elf, const std::vector<std::string>& extra) {
       "-serial", "none", "-semihosting",    "-d", "unimp",      "-kernel",    elf};
   cmd.insert(cmd.end(), extra.begin(), extra.end());
   const emit::ProcessResult r = emit::run_process(cmd);
-  Boot b{r.exit_code, r.output};
+  Boot b;
+  b.exit_code = r.exit_code;
+  b.output = r.output;
   std::smatch m;
   if (std::regex_search(
           r.output, m,
@@ -189,6 +191,7 @@ TEST(SensorFirmware, ClassifiesSensorFramesAndDrivesTheGpio) {
       if (static_cast<int8_t>(scores[i]) > static_cast<int8_t>(scores[best])) best = i;
     EXPECT_EQ(b.digit, best);
     const float p = out_scale * static_cast<float>(static_cast<int8_t>(scores[best]) - out_zero);
+    EXPECT_EQ(b.percent, static_cast<int>(p * 100.0f + 0.5f));
     EXPECT_EQ(b.gpio, best | (p >= 0.5f ? 0x10 : 0)) << b.output;
   }
 }
