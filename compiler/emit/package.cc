@@ -233,6 +233,36 @@ void io_macros(std::string& s, const std::string& prefix, const IoInfo& io) {
   s += fmt::format("#define {}_ZERO_POINT ({})\n", prefix, r.zero_point);
 }
 
+// The same facts as constexpr values for C++: loops over the inputs and outputs.
+std::string cpp_constants(const ModelFacts& m) {
+  const std::string& P = m.upper_name;
+  std::string s = fmt::format(
+      "\n#ifdef __cplusplus\nnamespace {}_model {{\n\n"
+      "struct Tensor {{\n  uint32_t rank;\n  int32_t shape[4];  // shape[rank..] are 1\n"
+      "  uint32_t elements, bytes;\n  int32_t dtype;  // TINYFORGE_F32, ... of "
+      "tinyforge/c_api.h\n  float scale;\n  int32_t zero_point;\n}};\n\n"
+      "constexpr uint32_t kArenaBytes = {}_ARENA_BYTES;\n"
+      "constexpr uint32_t kArenaAlignment = {}_ARENA_ALIGNMENT;\n",
+      m.name, P, P);
+  auto table = [&](const char* array, const char* macro, const std::vector<IoInfo>& io) {
+    s += fmt::format("constexpr Tensor {}[] = {{\n", array);
+    for (size_t i = 0; i < io.size(); ++i) {
+      const TensorRecord& r = io[i].record;
+      s += fmt::format(
+          "    {{{p}_{m}{i}_RANK, {{{d0}, {d1}, {d2}, {d3}}},\n"
+          "     {p}_{m}{i}_ELEMENTS, {p}_{m}{i}_BYTES, {p}_{m}{i}_DTYPE,\n"
+          "     {p}_{m}{i}_SCALE, {p}_{m}{i}_ZERO_POINT}},\n",
+          fmt::arg("p", P), fmt::arg("m", macro), fmt::arg("i", i), fmt::arg("d0", r.dims[0]),
+          fmt::arg("d1", r.dims[1]), fmt::arg("d2", r.dims[2]), fmt::arg("d3", r.dims[3]));
+    }
+    s += "};\n";
+  };
+  table("kInputs", "INPUT", m.inputs);
+  table("kOutputs", "OUTPUT", m.outputs);
+  s += fmt::format("\n}}  // namespace {}_model\n#endif\n", m.name);
+  return s;
+}
+
 std::string model_header(const ModelFacts& m) {
   const std::string& P = m.upper_name;
   std::string s = fmt::format(
@@ -272,6 +302,7 @@ std::string model_header(const ModelFacts& m) {
         m.name, m.name);
   else
     s += "\n/* The model's API is tinyforge/aot.h (namespace tinyforge_aot; C++ only). */\n";
+  s += cpp_constants(m);
   s += fmt::format("\n#endif /* {}_MODEL_H_ */\n", P);
   return s;
 }

@@ -216,10 +216,11 @@ TEST(Package, DspTwinsOnlyForADspPlan) {
             std::string::npos);
 }
 
-// The header, compiled as C99 by the host compiler, prints what the runtime reads from the
-// blob itself.
-TEST(Package, HeaderIsCAndAgreesWithThePlan) {
-  if (!program_available("cc")) TINYFORGE_SKIP_MISSING("no host C compiler (cc)");
+// The header, compiled as C99 and as C++17 by the host compilers, prints what the runtime
+// reads from the blob itself.
+TEST(Package, HeaderIsCAndCppAndAgreesWithThePlan) {
+  if (!program_available("cc") || !program_available("c++"))
+    TINYFORGE_SKIP_MISSING("no host C and C++ compilers (cc, c++)");
   Scratch dir("header");
   const std::vector<uint8_t> blob = compile_for(kDigits, "host");
   export_to(blob, PackageFormat::cmake, dir.path());
@@ -263,6 +264,34 @@ TEST(Package, HeaderIsCAndAgreesWithThePlan) {
   EXPECT_EQ(version, "2.1.0");
   EXPECT_EQ(plan_bytes, blob.size());
   EXPECT_EQ(elem_size, 4);  // the digits model's input is float32
+  // The C++ constants, from a C++17 program.
+  const fs::path cpp_probe = dir.path() / "probe.cc";
+  std::ofstream(cpp_probe)
+      << "#include <cstdio>\n#include \"digits_model.h\"\n"
+         "int main() {\n"
+         "  using namespace digits_model;\n"
+         "  std::printf(\"%u %u %u %d %a %d\\n\", kArenaBytes, kInputs[0].bytes,\n"
+         "              kOutputs[0].elements, kInputs[0].shape[3],\n"
+         "              (double)kOutputs[0].scale, kOutputs[0].dtype);\n"
+         "  return sizeof kInputs / sizeof kInputs[0] == 1 ? 0 : 1;\n}\n";
+  const ProcessResult cxx =
+      run_process({"c++", "-std=c++17", "-Wall", "-Werror", "-I", (dir.path() / "src").string(),
+                   cpp_probe.string(), "-o", (dir.path() / "cpp_probe").string()});
+  ASSERT_EQ(cxx.exit_code, 0) << cxx.output;
+  const ProcessResult cpp_run = run_process({(dir.path() / "cpp_probe").string()});
+  ASSERT_EQ(cpp_run.exit_code, 0) << cpp_run.output;
+  std::istringstream cpp_fields(cpp_run.output);
+  unsigned cpp_arena, cpp_in_bytes, cpp_out_elements;
+  int cpp_width, cpp_dtype;
+  std::string cpp_scale;
+  cpp_fields >> cpp_arena >> cpp_in_bytes >> cpp_out_elements >> cpp_width >> cpp_scale >>
+      cpp_dtype;
+  EXPECT_EQ(cpp_arena, plan.header().arena_size);
+  EXPECT_EQ(cpp_in_bytes, in.size_bytes);
+  EXPECT_EQ(cpp_out_elements, out.size_bytes / 4);  // float32 scores
+  EXPECT_EQ(cpp_width, in.dims[3]);
+  EXPECT_EQ(std::strtof(cpp_scale.c_str(), nullptr), out.scale);
+  EXPECT_EQ(cpp_dtype, out.dtype);
   // SHA-256 of the blob, by coreutils rather than our own implementation.
   if (program_available("sha256sum")) {
     const fs::path blob_file = dir.path() / "blob.tfp";
