@@ -90,7 +90,8 @@ FirmwareImage build_firmware(const std::vector<uint8_t>& blob, const FirmwareOpt
     if (!out) throw tinyforge::Error(model_src + ": cannot write");
   }
 
-  // Only the kernels this plan uses: dispatch.cc compiled with the model's op list.
+  // Only the kernels this plan uses: dispatch.cc and the op table (names.cc) compiled with
+  // the model's op list.
   {
     const std::string ops_header = (fs::path(out_dir) / "src" / "tinyforge_model_ops.h").string();
     std::ofstream out(ops_header, std::ios::trunc);
@@ -109,7 +110,8 @@ FirmwareImage build_firmware(const std::vector<uint8_t>& blob, const FirmwareOpt
     spec.sources = {aot_src};
   } else {
     spec.sources = {model_src, tinyforge_home() + "/targets/firmware/bench_main.cc",
-                    tinyforge_home() + "/runtime/src/dispatch.cc"};
+                    tinyforge_home() + "/runtime/src/dispatch.cc",
+                    tinyforge_home() + "/runtime/src/names.cc"};
   }
   if (options.op_markers && !options.aot) spec.defines.push_back("TINYFORGE_OP_MARKERS=1");
   spec.target = image.target;
