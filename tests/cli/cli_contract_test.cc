@@ -197,6 +197,12 @@ const Row kRows[] = {
    "", kShared | kCross},
   {"firmware_bad_target", "firmware @D/m4.tfp --target cortex-m5 -o @D/fw", 2,
    "unknown target 'cortex-m5'"},
+  {"firmware_kernels_unknown_op", "firmware @D/m4.tfp --kernels FullyConnectedDsp,Conv9D -o @D/fwk",
+   1, "--kernels: 'Conv9D' is not an op"},
+  {"firmware_kernels_must_cover_the_model", "firmware @D/m4.tfp --kernels Conv2D -o @D/fwk", 1,
+   "--kernels: the image's own model needs FullyConnectedDsp"},
+  {"firmware_kernels_not_with_aot", "firmware @D/m4.tfp --aot --kernels all -o @D/fwk", 1,
+   "an --aot image calls its own model's kernels"},
   {"firmware_link_overflow_one_line",
    "firmware @M/hello_world_int8.tflite --board STM32F446RE --min-stack 200000 -o @D/fw_big", 1,
    "linking failed: tinyforge: RAM too small: less than the minimum stack is left above the "
