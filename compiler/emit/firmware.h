@@ -13,6 +13,7 @@
 
 #include "emit/cortex_m_targets.h"
 #include "emit/cross_build.h"
+#include "plan/shared_arena.h"
 #include "tinyforge/ops.h"
 
 namespace tinyforge::emit {
@@ -44,6 +45,18 @@ struct FirmwareImage {
 // Validates the blob with the runtime first (tinyforge::Error naming the status if it fails).
 FirmwareImage build_firmware(const std::vector<uint8_t>& blob, const FirmwareOptions& options,
                              const std::string& out_dir, const Logger& log);
+
+// Several plans in one image over one arena buffer of layout.total_bytes, model i's Runtime
+// bound to [arena + offsets[i], + regions[i]) (plan/shared_arena.h). Its main
+// (targets/firmware/multi_main.cc) runs the models in turn, kSharedArenaRounds times over,
+// between the measurement markers: tinyforge_input holds every model's inputs in model
+// order; tinyforge_output gets every model's outputs, in model order, once per round. The
+// kernel set covers every model. FirmwareImage's sizes are the totals.
+constexpr uint32_t kSharedArenaRounds = 2;
+FirmwareImage build_shared_arena_firmware(const std::vector<std::vector<uint8_t>>& blobs,
+                                          const plan::SharedArena& layout,
+                                          const FirmwareOptions& options,
+                                          const std::string& out_dir, const Logger& log);
 
 // The generated source for a blob (exposed for tests).
 std::string model_data_source(const std::vector<uint8_t>& blob, uint32_t input_bytes,

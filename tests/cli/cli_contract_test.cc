@@ -105,6 +105,17 @@ const Row kRows[] = {
   {"compile_json_lists_unsupported_ops",
    "compile @D/tiny_scale.tflite --target cortex-m7 -o @D/f.tfp --json", 1,
    "2 ops are unsupported on target cortex-m7", "\"stage\": \"lowering\"", kNone},
+  {"compile_shared_arena", "compile @M/hello_world_int8.tflite @M/ad01_int8.tflite "
+   "--shared-arena -o @D/shared --json", 0, "", "\"saving_bytes\""},
+  {"compile_several_models_need_shared_arena",
+   "compile @M/hello_world_int8.tflite @M/ad01_int8.tflite -o @D/two", 2,
+   "several models: add --shared-arena (-o then names a folder)"},
+  {"compile_concurrent_names_a_model",
+   "compile @M/hello_world_int8.tflite @M/ad01_int8.tflite --shared-arena "
+   "--concurrent ad01_int8,kws -o @D/shared2", 2,
+   "--concurrent ad01_int8,kws: 'kws' is not one of the models (hello_world_int8, ad01_int8)"},
+  {"compile_shared_arena_same_name", "compile @M/hello_world_int8.tflite @D/hello_world_int8.tflite "
+   "--shared-arena -o @D/shared3", 2, "would both be hello_world_int8.tfp"},
   {"compile_quantized_onnx_cnn", "compile @D/cnn_int8.tflite -o @D/cnn.tfp", 0, "", "ops", kNone},
   {"run_quantized_onnx_cnn",
    "run @D/cnn_int8.tflite --input @D/cnn_cal.bin --output @D/y.bin --output @D/gap.bin", 0, "",
@@ -335,6 +346,7 @@ class CliContract : public ::testing::TestWithParam<Row> {
     fs::create_symlink(dir_ / "copy.tflite", dir_ / "link.tflite");
     fs::copy_file(models / "hello_world_int8.tflite", dir_ / "tflite_named.onnx");
     fs::copy_file(models / "hello_world_float.tflite", dir_ / "copy_float.tflite");
+    fs::copy_file(models / "hello_world_int8.tflite", dir_ / "hello_world_int8.tflite");
     run("compile @M/hello_world_int8.tflite -o @D/host.tfp");
     run("compile @M/hello_world_int8.tflite --target cortex-m4 -o @D/m4.tfp");
     run("package @D/m4.tfp --key @D/key --version 1.2.3 --counter 10 -o @D/good.tfu");
