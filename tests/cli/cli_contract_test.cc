@@ -221,6 +221,8 @@ const Row kRows[] = {
   // bench (arm-none-eabi-gcc + the emulator)
   {"bench_float_cortex_m4", "bench @M/hello_world_float.tflite --target cortex-m4", 0, "",
    "matches the host runtime", kShared | kCross},
+  {"bench_all_kernels", "bench @M/hello_world_int8.tflite --target cortex-m4 --kernels all", 0,
+   "", "matches the host runtime", kShared | kCross},
   {"bench_float_cortex_m7", "bench @M/hello_world_float.tflite --target cortex-m7", 0, "",
    "matches the host runtime", kShared | kCross},
   {"bench_float_cortex_m33", "bench @M/hello_world_float.tflite --target cortex-m33 --json", 0, "",
