@@ -210,6 +210,9 @@ FirmwareImage build_shared_arena_firmware(const std::vector<std::vector<uint8_t>
     throw tinyforge::Error("shared-arena firmware: one arena region per plan blob is needed");
   if (options.aot)
     throw tinyforge::Error("--aot builds one model per image; several models run as plans");
+  if (blobs.size() > kMaxSharedArenaModels)
+    throw tinyforge::Error("shared-arena firmware: at most " +
+                           std::to_string(kMaxSharedArenaModels) + " models per image");
   FirmwareImage image;
   select_board(options, image);
   std::set<OpCode> plan_ops;

@@ -6,6 +6,7 @@
 // order). Built with cross_build.h into DIR/firmware.elf (+ firmware.map, link.ld); a plan
 // image also gets DIR/device.json, its device profile (device_profile.h).
 #pragma once
+#include <cstddef>
 #include <cstdint>
 #include <set>
 #include <string>
@@ -53,6 +54,7 @@ FirmwareImage build_firmware(const std::vector<uint8_t>& blob, const FirmwareOpt
 // order; tinyforge_output gets every model's outputs, in model order, once per round. The
 // kernel set covers every model. FirmwareImage's sizes are the totals.
 constexpr uint32_t kSharedArenaRounds = 2;
+constexpr size_t kMaxSharedArenaModels = 8;  // multi_main.cc's Runtime objects
 FirmwareImage build_shared_arena_firmware(const std::vector<std::vector<uint8_t>>& blobs,
                                           const plan::SharedArena& layout,
                                           const FirmwareOptions& options,

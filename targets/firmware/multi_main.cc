@@ -39,8 +39,8 @@ __attribute__((noinline, noipa, used)) void tinyforge_done() { asm volatile("" :
 
 namespace {
 
-constexpr uint32_t kMaxModels = 8;
-constexpr uint32_t kRounds = 2;  // emit::kSharedArenaRounds
+constexpr uint32_t kMaxModels = 8;  // emit::kMaxSharedArenaModels
+constexpr uint32_t kRounds = 2;     // emit::kSharedArenaRounds
 
 tinyforge::Runtime runtimes[kMaxModels];
 
