@@ -1,5 +1,5 @@
-// tinyforge firmware MODEL --target T [--board B] [--aot] [--kernels model|all|LIST] [--json] -o
-// DIR
+// tinyforge firmware MODEL --target T [--board B] [--aot] [--kernels model|all|LIST] [--json]
+//                    -o DIR
 #include <fmt/format.h>
 
 #include <cstdio>
