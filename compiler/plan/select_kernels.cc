@@ -96,6 +96,19 @@ KernelSet kernel_set_for(const std::vector<std::string>& cpu_flags) {
   return KernelSet::reference;
 }
 
+bool is_dsp_twin(OpCode op) {
+  switch (op) {
+    case OpCode::Conv2DDsp:
+    case OpCode::DepthwiseConv2DDsp:
+    case OpCode::FullyConnectedDsp:
+    case OpCode::AveragePool2DDsp:
+    case OpCode::AddDsp:
+      return true;
+    default:
+      return false;
+  }
+}
+
 std::optional<OpCode> dsp_twin(const ir::Graph& g, size_t node_index) {
   const ir::Node& n = g.nodes.at(node_index);
   if (n.outputs.size() != 1 || !valid_index(g, n.outputs[0])) return std::nullopt;
