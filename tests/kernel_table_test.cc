@@ -243,17 +243,72 @@ OpSpec windowed(B b, std::vector<int32_t> inputs, const Window& w, Act a) {
   return op;
 }
 
+// The real values of a constant: float32, or int8 / int32 dequantized with the scale of
+// their channel along quantized_dimension.
+std::vector<double> real_values(const TensorSpec& t) {
+  std::vector<double> v;
+  if (t.type == tfl::TensorType::FLOAT32) {
+    for (size_t i = 0; i < t.data.size(); i += 4) {
+      float f;
+      std::memcpy(&f, &t.data[i], 4);
+      v.push_back(f);
+    }
+    return v;
+  }
+  const size_t width = t.type == tfl::TensorType::INT8 ? 1 : 4;
+  size_t inner = 1;
+  for (size_t dim = static_cast<size_t>(t.quantized_dimension) + 1; dim < t.shape.size(); ++dim)
+    inner *= static_cast<size_t>(t.shape[dim]);
+  for (size_t i = 0; i < t.data.size() / width; ++i) {
+    int32_t q = static_cast<int8_t>(t.data[i]);
+    if (width == 4) std::memcpy(&q, &t.data[4 * i], 4);
+    const size_t channel = (i / inner) % t.scale.size();
+    v.push_back(static_cast<double>(t.scale[channel]) * (q - t.zero_point[channel]));
+  }
+  return v;
+}
+
 Row conv(DT d, std::vector<int32_t> in, int32_t oc, Window w, Act a = Act::NONE, Q qin = {}) {
   const int32_t oh = window_out(in[1], w.kh, w.stride, w.dilation, w.padding);
   const int32_t ow = window_out(in[2], w.kw, w.stride, w.dilation, w.padding);
   const TensorSpec wt = weights(d, {oc, w.kh, w.kw, in[3]}, 0, 11);
+  const TensorSpec b = bias(d, wt, qin, oc, 5);
   const Q qout{accumulator_scale(qin, 0.02f, w.kh * w.kw * in[3]), -3};
-  return row("Conv2D " + std::string(dt_name(d)) + " " + shape_text(in) + " oc" +
-                 std::to_string(oc) + window_text(w) + act_name(a) + q_text(d, qin),
-             OpCode::Conv2D,
-             one_op({act(d, "x", in, qin), wt, bias(d, wt, qin, oc, 5),
-                     act(d, "y", {in[0], oh, ow, oc}, qout)},
-                    windowed(B::CONV_2D, {0, 1, 2}, w, a)));
+  Row r = row("Conv2D " + std::string(dt_name(d)) + " " + shape_text(in) + " oc" +
+                  std::to_string(oc) + window_text(w) + act_name(a) + q_text(d, qin),
+              OpCode::Conv2D,
+              one_op({act(d, "x", in, qin), wt, b, act(d, "y", {in[0], oh, ow, oc}, qout)},
+                     windowed(B::CONV_2D, {0, 1, 2}, w, a)));
+  if (a != Act::RELU_N1_TO_1) return r;
+  r.why_not_armnn = "Arm NN 20.08's TfLite parser has no fused RELU_N1_TO_1";
+  const std::vector<double> filter = real_values(wt), offsets = real_values(b);
+  r.definition = [=](const std::vector<std::vector<float>>& x) {
+    // TFLite's SAME padding: the excess of the covered extent over the input, half before.
+    auto pad_before = [&](int32_t size, int32_t out, int32_t k) {
+      const int32_t covered = (out - 1) * w.stride + (k - 1) * w.dilation + 1;
+      return w.padding == tfl::Padding::SAME ? std::max(0, covered - size) / 2 : 0;
+    };
+    const int32_t top = pad_before(in[1], oh, w.kh), left = pad_before(in[2], ow, w.kw);
+    std::vector<float> y;
+    for (int32_t n = 0; n < in[0]; ++n)
+      for (int32_t oy = 0; oy < oh; ++oy)
+        for (int32_t ox = 0; ox < ow; ++ox)
+          for (int32_t c = 0; c < oc; ++c) {
+            double acc = offsets[static_cast<size_t>(c)];
+            for (int32_t ky = 0; ky < w.kh; ++ky)
+              for (int32_t kx = 0; kx < w.kw; ++kx)
+                for (int32_t ic = 0; ic < in[3]; ++ic) {
+                  const int32_t iy = oy * w.stride + ky * w.dilation - top;
+                  const int32_t ix = ox * w.stride + kx * w.dilation - left;
+                  if (iy < 0 || iy >= in[1] || ix < 0 || ix >= in[2]) continue;
+                  acc += x[0][static_cast<size_t>(((n * in[1] + iy) * in[2] + ix) * in[3] + ic)] *
+                         filter[static_cast<size_t>(((c * w.kh + ky) * w.kw + kx) * in[3] + ic)];
+                }
+            y.push_back(static_cast<float>(std::clamp(acc, -1.0, 1.0)));
+          }
+    return y;
+  };
+  return r;
 }
 
 Row depthwise(DT d, std::vector<int32_t> in, int32_t multiplier, Window w, Act a = Act::NONE,
@@ -551,9 +606,12 @@ std::vector<Row> table() {
     t.push_back(conv(d, {1, 9, 9, 2}, 2, k3_dilated, Act::RELU6));
     t.push_back(conv(d, {2, 4, 4, 5}, 7, k1, Act::NONE, q_low));
     t.push_back(conv(d, {1, 8, 7, 3}, 2, k5x2_s3_same, Act::RELU6, q_high));
+    t.push_back(conv(d, {1, 6, 5, 3}, 3, k3_s2_same, Act::RELU_N1_TO_1, {0.02f, 0}));
+    t.push_back(conv(d, {1, 3, 3, 8}, 5, k3, Act::NONE, q_huge));
     t.push_back(depthwise(d, {1, 6, 6, 4}, 1, k3));
     t.push_back(depthwise(d, {1, 7, 5, 3}, 2, k3_same_s2, Act::RELU6, q_low));
     t.push_back(depthwise(d, {1, 9, 9, 2}, 1, k3_dilated, Act::RELU, q_tiny));
+    t.push_back(depthwise(d, {1, 4, 5, 2}, 3, k1, Act::NONE, q_high));
     t.push_back(fully_connected(d, {1, 13}, 5));
     t.push_back(fully_connected(d, {3, 8}, 7, Act::RELU, q_high));
     t.push_back(fully_connected(d, {1, 33}, 1, Act::NONE, q_huge));
@@ -562,6 +620,7 @@ std::vector<Row> table() {
     t.push_back(pool(B::AVERAGE_POOL_2D, d, {1, 5, 5, 1}, k5x2_s3_same, Act::NONE, q_high));
     t.push_back(pool(B::MAX_POOL_2D, d, {1, 6, 6, 3}, k2_s2));
     t.push_back(pool(B::MAX_POOL_2D, d, {1, 7, 5, 2}, k3_s2_same, Act::RELU6, q_high));
+    t.push_back(pool(B::MAX_POOL_2D, d, {2, 5, 5, 3}, k5x2_s3_same, Act::NONE, q_low));
     t.push_back(binary(kAdd, d, {1, 4, 4, 3}, {1, 4, 4, 3}));
     t.push_back(binary(kAdd, d, {1, 3, 5, 2}, {1, 1, 1, 2}, Act::RELU, q_low, {0.02f, 5}));
     t.push_back(binary(kAdd, d, {2, 3}, {3}, Act::NONE, q_tiny, q_huge, {20.0f, 0}));
@@ -602,6 +661,7 @@ std::vector<Row> table() {
     t.push_back(reshape(d, {1, 2, 3, 4}, {6, 4}));
     t.push_back(reshape(d, {5, 1}, {1, 5}, q_low));
     t.push_back(reduce(B::MEAN, d, {1, 4, 4, 3}, {1, 2}, true));
+    t.push_back(reduce(B::MEAN, d, {1, 5, 3, 4}, {1, 2}, true, q_low, {0.03f, 20}));
     t.push_back(reduce(B::MEAN, d, {2, 3, 5}, {2}, false, q_low, {0.02f, 9}));
     t.push_back(reduce(B::MEAN, d, {1, 3, 2, 4}, {-1}, false, q_high, {0.05f, 127}));
     // The sums stay inside the output range: TFLite's int8 SUM (which reduce.cc follows)
