@@ -78,6 +78,9 @@ int int8_lsb(OpCode op) {
     case OpCode::FullyConnected:
     case OpCode::Mean:
     case OpCode::Sum:
+      return 1;
+    // x / scale rounded: how each side divides (or multiplies by the reciprocal) and breaks
+    // ties moves a value on a half step by one.
     case OpCode::Quantize:
       return 1;
     // Clamp requantizes when its input and output quantization differ.
@@ -641,9 +644,10 @@ std::vector<Row> table() {
     t.push_back(unary(kRelu6, d, {2, 7}, {0.1f, -20}, {6.0f / 255, -128}));
     t.push_back(unary(kReluN1To1, d, {11}, {0.02f, 0}, {2.0f / 255, 0}));
     t.push_back(unary(kLogistic, d, {1, 16}, {0.1f, 0}, {1.0f / 256, -128}));
-    // Our int8 Logistic refuses input scales of 16 and more (Q4.27 range); from 8 on, its
-    // saturation radius (TFLite's formula) rounds to 0 and x = 0 saturates: scale 2 is
-    // the coarsest it gets right.
+    // Our int8 Logistic refuses input scales of 16 and more (Q4.27 range). From 8 on, its
+    // saturation radius rounds to 0 and x = 0 saturates to 0 instead of 0.5, as in TFLite
+    // (reference_integer_ops::Logistic tests input <= -radius): scale 2 is the coarsest
+    // scale it gets right.
     t.push_back(unary(kLogistic, d, {3, 5}, {2.0f, -7}, {1.0f / 256, -128}));
     t.push_back(unary(kTanh, d, {1, 16}, {0.05f, -3}, {1.0f / 128, 0}));
     t.push_back(unary(kTanh, d, {2, 9}, q_tiny, {1.0f / 128, 0}));
