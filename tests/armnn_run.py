@@ -10,7 +10,8 @@ as in ../shared/golden); OUTPUT.bin receives the single output for each case, sa
 
 --batch runs many models in one process (tests/kernel_table_test.cc): each MANIFEST line is
 tab-separated `MODEL OUTPUT NAME=INPUT...`, one INPUT file (cases, as above) per model input
-tensor NAME. STATUS receives one line per model, in order: `ok`, or `error: WHY` when Arm NN
+tensor NAME; a model may have several outputs: OUTPUT holds output 0 for every case, then
+output 1 for every case, and so on. STATUS receives one line per model, in order: `ok`, or `error: WHY` when Arm NN
 cannot parse, optimize for CpuRef or run it, or aborts on it (each model runs in a forked
 child); the caller decides whether that is expected.
 
@@ -48,20 +49,21 @@ class Unusable(Exception):
     """The model is outside what this script (not Arm NN) handles."""
 
 
-def run_model(ann, np, runtime, model, input_paths, output_path):
+def run_model(ann, np, runtime, model, input_paths, output_path, max_outputs=1):
     """Runs every case of the inputs through `model` on CpuRef and writes the outputs to
-    `output_path`. `input_paths`: tensor name -> file, or None -> file for a single input."""
+    `output_path`: output 0 for every case, then output 1 for every case, and so on.
+    `input_paths`: tensor name -> file, or None -> file for a single input."""
     parser = ann.ITfLiteParser()
     network = parser.CreateNetworkFromBinaryFile(model)
     inputs = parser.GetSubgraphInputTensorNames(0)
     outputs = parser.GetSubgraphOutputTensorNames(0)
-    if len(outputs) != 1 or len(inputs) != len(input_paths):
-        raise Unusable(f"expected {len(input_paths)} input(s) and one output, found "
-                       f"{len(inputs)} and {len(outputs)}")
+    if not 1 <= len(outputs) <= max_outputs or len(inputs) != len(input_paths):
+        raise Unusable(f"expected {len(input_paths)} input(s) and 1 to {max_outputs} "
+                       f"output(s), found {len(inputs)} and {len(outputs)}")
     if None in input_paths:
         input_paths = {inputs[0]: input_paths[None]}
     in_infos = [parser.GetNetworkInputBindingInfo(0, name) for name in inputs]
-    out_info = parser.GetNetworkOutputBindingInfo(0, outputs[0])
+    out_infos = [parser.GetNetworkOutputBindingInfo(0, name) for name in outputs]
     optimized, _ = ann.Optimize(network, [ann.BackendId("CpuRef")],
                                        runtime.GetDeviceSpec(), ann.OptimizerOptions())
     network_id, _ = runtime.LoadNetwork(optimized)
@@ -76,14 +78,17 @@ def run_model(ann, np, runtime, model, input_paths, output_path):
             raise Unusable(f"no input file for tensor {name}")
         case_inputs.append(np.fromfile(input_paths[name], dtypes[in_type])
                            .reshape(-1, info[1].GetNumElements()))
-    results = []
+    results = [[] for _ in outputs]
     for case in zip(*case_inputs):
         in_tensors = ann.make_input_tensors(in_infos, list(case))
-        out_tensors = ann.make_output_tensors([out_info])
+        out_tensors = ann.make_output_tensors(out_infos)
         runtime.EnqueueWorkload(network_id, in_tensors, out_tensors)
-        results.append(ann.workload_tensors_to_ndarray(out_tensors)[0].ravel())
+        for k, values in enumerate(ann.workload_tensors_to_ndarray(out_tensors)):
+            results[k].append(values.ravel())
     runtime.UnloadNetwork(network_id)
-    np.concatenate(results).tofile(output_path)
+    with open(output_path, "wb") as f:
+        for per_case in results:
+            f.write(np.concatenate(per_case).tobytes())
 
 
 def run_isolated(run):
@@ -116,7 +121,7 @@ def run_batch(ann, np, runtime, manifest, status_path):
             model, output, *named = line.split("\t")
             inputs = dict(item.split("=", 1) for item in named)
             status.append(run_isolated(
-                lambda: run_model(ann, np, runtime, model, inputs, output)))
+                lambda: run_model(ann, np, runtime, model, inputs, output, max_outputs=64)))
     with open(status_path, "w") as f:
         f.write("\n".join(status) + "\n")
 

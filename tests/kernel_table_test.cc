@@ -21,11 +21,13 @@
 #include <string>
 #include <vector>
 
+#include "emit/plan_writer.h"
+#include "host/host_runner.h"
 #include "import/tflite/import_tflite.h"
 #include "import/tflite/tflite_reader.h"
 #include "io/files.h"
 #include "ir/error.h"
-#include "ir_test_graphs.h"
+#include "plan/build_plan.h"
 #include "plan/dsp_twin_cases.h"
 #include "shared_data.h"
 #include "tflite_model_builder.h"
@@ -49,7 +51,8 @@ struct Q {
   int64_t zp = 0;
 };
 
-// Per case, the real values of each model input, in order: the output's real values.
+// Per case, the real values of each model input, in order: the output's real values (of
+// each output, one after the other).
 using Definition = std::function<std::vector<float>(const std::vector<std::vector<float>>& inputs)>;
 
 struct Row {
@@ -787,72 +790,96 @@ float dequantized(const TensorSpec& t, const uint8_t* p) {
   return v;
 }
 
-// Compares our output with the reference's (both raw bytes of the output tensor, all
-// cases); returns the worst |diff| (LSB for int8, relative for float) and fails beyond the
-// row's tolerance.
+size_t element_bytes(const TensorSpec& t) { return t.type == tfl::TensorType::INT8 ? 1 : 4; }
+
+// Compares our outputs with the reference's: raw bytes, each output for every case, one
+// output after the other (armnn_run.py's layout). Returns the worst |diff| (LSB for int8,
+// relative for float32) and fails beyond the row's tolerance.
 double compare(const Row& r, const std::vector<uint8_t>& ours, const std::vector<uint8_t>& theirs,
                const std::string& reference) {
-  const TensorSpec& out = r.model.tensors[static_cast<size_t>(r.model.outputs[0])];
-  const bool int8 = out.type == tfl::TensorType::INT8;
-  const size_t bytes = int8 ? 1 : 4;
-  const auto per_case = static_cast<size_t>(count(out.shape));
-  EXPECT_EQ(ours.size(), per_case * bytes * kNumCases) << r.name;
-  EXPECT_EQ(theirs.size(), ours.size()) << r.name << ": " << reference << " output size";
-  if (theirs.size() != ours.size() || ours.size() != per_case * bytes * kNumCases) return 1e9;
+  size_t expected_size = 0;
+  for (int32_t o : r.model.outputs) {
+    const TensorSpec& out = r.model.tensors[static_cast<size_t>(o)];
+    expected_size += static_cast<size_t>(count(out.shape)) * element_bytes(out) * kNumCases;
+  }
+  EXPECT_EQ(ours.size(), expected_size) << r.name;
+  EXPECT_EQ(theirs.size(), expected_size) << r.name << ": " << reference << " output size";
+  if (theirs.size() != expected_size || ours.size() != expected_size) return 1e9;
   double worst = 0;
-  for (uint32_t c = 0; c < kNumCases; ++c) {
-    double magnitude = 0, worst_case = 0;
-    size_t at = 0;
-    for (size_t i = 0; i < per_case; ++i) {
-      const size_t k = (c * per_case + i) * bytes;
-      double diff;
-      if (int8) {
-        diff = std::abs(static_cast<int8_t>(ours[k]) - static_cast<int8_t>(theirs[k]));
-      } else {
-        diff = std::abs(static_cast<double>(dequantized(out, &ours[k])) -
-                        dequantized(out, &theirs[k]));
-        magnitude =
-            std::max(magnitude, std::abs(static_cast<double>(dequantized(out, &theirs[k]))));
+  size_t base = 0;  // where this output's cases start
+  for (size_t o = 0; o < r.model.outputs.size(); ++o) {
+    const TensorSpec& out = r.model.tensors[static_cast<size_t>(r.model.outputs[o])];
+    const bool int8 = out.type == tfl::TensorType::INT8;
+    const size_t bytes = element_bytes(out);
+    const auto per_case = static_cast<size_t>(count(out.shape));
+    for (uint32_t c = 0; c < kNumCases; ++c) {
+      double magnitude = 0, worst_case = 0;
+      size_t at = 0;
+      for (size_t i = 0; i < per_case; ++i) {
+        const size_t k = base + (c * per_case + i) * bytes;
+        const double theirs_value = dequantized(out, &theirs[k]);
+        const double diff =
+            int8 ? std::abs(static_cast<int8_t>(ours[k]) - static_cast<int8_t>(theirs[k]))
+                 : std::abs(dequantized(out, &ours[k]) - theirs_value);
+        magnitude = std::max(magnitude, std::abs(theirs_value));
+        if (diff > worst_case) worst_case = diff, at = i;
       }
-      if (diff > worst_case) worst_case = diff, at = i;
+      if (!int8 && magnitude > 0) worst_case /= magnitude;
+      const double allowed = int8 ? int8_lsb(r.op) : kFloatRelative;
+      const size_t k = base + (c * per_case + at) * bytes;
+      EXPECT_LE(worst_case, allowed)
+          << r.name << ", output " << o << ", case " << kCases[c] << ", element " << at << ": ours "
+          << dequantized(out, &ours[k]) << ", " << reference << " " << dequantized(out, &theirs[k]);
+      worst = std::max(worst, worst_case);
     }
-    if (!int8) worst_case = magnitude > 0 ? worst_case / magnitude : worst_case;
-    const double allowed = int8 ? int8_lsb(r.op) : kFloatRelative;
-    EXPECT_LE(worst_case, allowed)
-        << r.name << ", case " << kCases[c] << ", element " << at << ": ours "
-        << dequantized(out, &ours[(c * per_case + at) * bytes]) << ", " << reference << " "
-        << dequantized(out, &theirs[(c * per_case + at) * bytes]);
-    worst = std::max(worst, worst_case);
+    base += per_case * bytes * kNumCases;
   }
   return worst;
 }
 
-// The row's definition on every case: the expected output bytes (requantized for int8:
-// round half away from zero, as TFLite's float quantize does, then clamp).
+// The row's definition on every case: the expected output bytes in compare()'s layout
+// (int8 requantized: round half away from zero, as TFLite's float quantize does, clamp).
 std::vector<uint8_t> by_definition(const Row& r, const std::vector<std::vector<uint8_t>>& inputs) {
-  const TensorSpec& out = r.model.tensors[static_cast<size_t>(r.model.outputs[0])];
-  std::vector<uint8_t> bytes;
+  std::vector<std::vector<uint8_t>> outputs(r.model.outputs.size());
   for (uint32_t c = 0; c < kNumCases; ++c) {
     std::vector<std::vector<float>> real;
     for (size_t i = 0; i < r.model.inputs.size(); ++i) {
       const TensorSpec& t = r.model.tensors[static_cast<size_t>(r.model.inputs[i])];
-      const size_t size =
-          static_cast<size_t>(count(t.shape)) * (t.type == tfl::TensorType::INT8 ? 1 : 4);
+      const size_t size = static_cast<size_t>(count(t.shape)) * element_bytes(t);
       std::vector<float> v;
-      for (size_t k = 0; k < size; k += t.type == tfl::TensorType::INT8 ? 1 : 4)
+      for (size_t k = 0; k < size; k += element_bytes(t))
         v.push_back(dequantized(t, &inputs[i][c * size + k]));
       real.push_back(std::move(v));
     }
-    for (float v : r.definition(real)) {
-      if (out.type == tfl::TensorType::INT8) {
-        const float q = std::round(v / out.scale[0]) + static_cast<float>(out.zero_point[0]);
-        bytes.push_back(static_cast<uint8_t>(static_cast<int8_t>(std::clamp(q, -128.0f, 127.0f))));
-      } else {
-        const std::vector<uint8_t> b = testing::bytes_of(std::vector<float>{v});
-        bytes.insert(bytes.end(), b.begin(), b.end());
+    const std::vector<float> values = r.definition(real);
+    size_t next = 0;
+    for (size_t o = 0; o < outputs.size(); ++o) {
+      const TensorSpec& out = r.model.tensors[static_cast<size_t>(r.model.outputs[o])];
+      for (int32_t i = 0; i < count(out.shape) && next < values.size(); ++i) {
+        const float v = values[next++];
+        if (out.type == tfl::TensorType::INT8) {
+          const float q = std::round(v / out.scale[0]) + static_cast<float>(out.zero_point[0]);
+          outputs[o].push_back(
+              static_cast<uint8_t>(static_cast<int8_t>(std::clamp(q, -128.0f, 127.0f))));
+        } else {
+          const std::vector<uint8_t> b = testing::bytes_of(std::vector<float>{v});
+          outputs[o].insert(outputs[o].end(), b.begin(), b.end());
+        }
       }
     }
+    EXPECT_EQ(next, values.size()) << r.name << ": the definition's output size";
   }
+  std::vector<uint8_t> bytes;
+  for (const std::vector<uint8_t>& o : outputs) bytes.insert(bytes.end(), o.begin(), o.end());
+  return bytes;
+}
+
+// Our reference kernels on every case: each output for every case, one after the other.
+std::vector<uint8_t> run_ours(const ir::Graph& g, const std::vector<std::vector<uint8_t>>& inputs) {
+  host::HostRunner runner(emit::write_plan_blob(plan::build_plan(g)), g.source);
+  std::vector<uint8_t> bytes;
+  for (const std::vector<uint8_t>& o : runner.run(inputs, kNumCases))
+    bytes.insert(bytes.end(), o.begin(), o.end());
   return bytes;
 }
 
@@ -929,7 +956,7 @@ TEST(KernelTable, ReferenceKernelsAgainstArmnnCpuRef) {
       const ir::Graph g = import_tflite(file.data(), file.size(), row.name);
       ASSERT_EQ(g.nodes.size(), 1u);
       ASSERT_EQ(g.nodes[0].op, row.op) << "the row's model is not one " << op_info(row.op).name;
-      ours = testing::run_graph(g, prepared[r].inputs, kNumCases);
+      ours = run_ours(g, prepared[r].inputs);
     } catch (const tinyforge::Error& e) {
       ADD_FAILURE() << "tinyforge refuses the row: " << e.what();
       continue;
