@@ -8,12 +8,12 @@ backend): an implementation independent of ours, to check the files tinyforge wr
 INPUT.bin holds cases of the model's single input (its dtype, little-endian, no header,
 as in ../shared/golden); OUTPUT.bin receives the single output for each case, same format.
 
---batch runs many models in one process (tests/kernel_table_test.cc): each MANIFEST line is
+--batch runs many models in one call (tests/kernel_table_test.cc): each MANIFEST line is
 tab-separated `MODEL OUTPUT NAME=INPUT...`, one INPUT file (cases, as above) per model input
 tensor NAME; a model may have several outputs: OUTPUT holds output 0 for every case, then
-output 1 for every case, and so on. STATUS receives one line per model, in order: `ok`, or `error: WHY` when Arm NN
-cannot parse, optimize for CpuRef or run it, or aborts on it (each model runs in a forked
-child); the caller decides whether that is expected.
+output 1 for every case, and so on. STATUS receives one line per model, in order: `ok`, or
+`error: WHY` when Arm NN cannot parse, optimize for CpuRef or run it, or aborts on it (each
+model runs in a forked child); the caller decides whether that is expected.
 
 Exit status 77 (and a message on stderr) when Arm NN or its CpuRef backend is unusable
 here, so the caller can skip (Debian: apt-get install python3-pyarmnn
@@ -64,8 +64,8 @@ def run_model(ann, np, runtime, model, input_paths, output_path, max_outputs=1):
         input_paths = {inputs[0]: input_paths[None]}
     in_infos = [parser.GetNetworkInputBindingInfo(0, name) for name in inputs]
     out_infos = [parser.GetNetworkOutputBindingInfo(0, name) for name in outputs]
-    optimized, _ = ann.Optimize(network, [ann.BackendId("CpuRef")],
-                                       runtime.GetDeviceSpec(), ann.OptimizerOptions())
+    optimized, _ = ann.Optimize(network, [ann.BackendId("CpuRef")], runtime.GetDeviceSpec(),
+                                ann.OptimizerOptions())
     network_id, _ = runtime.LoadNetwork(optimized)
 
     dtypes = {ann.DataType_Float32: "<f4", ann.DataType_QAsymmS8: "i1", ann.DataType_QAsymmU8: "u1"}
