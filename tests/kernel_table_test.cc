@@ -214,7 +214,9 @@ std::string q_text(DT d, Q q) {
   return buf;
 }
 
-Row row(std::string name, OpCode op, ModelSpec m) { return {std::move(name), op, std::move(m)}; }
+Row row(std::string name, OpCode op, ModelSpec m) {
+  return {std::move(name), op, std::move(m), {}, {}};
+}
 
 // Output size of a windowed op along one axis (TFLite's SAME / VALID).
 int32_t window_out(int32_t in, int32_t k, int32_t stride, int32_t dilation, tfl::Padding p) {
