@@ -1,0 +1,992 @@
+// One table of kernel cases against an independent implementation, in the spirit of ggml's
+// test-backend-ops: rows of op x dtype (int8, float32) x shape x params, each a one-op
+// .tflite model run by our reference kernels (import, plan, host runner) and by Arm NN's
+// CpuRef backend (Debian's python3-pyarmnn, all rows in one tests/armnn_run.py --batch call),
+// on random and extreme inputs. Where Arm NN cannot run an op, the row is checked against a
+// float definition computed here (dequantize, float math, requantize) -- never against our
+// own kernels. docs/testing.md describes the table, its tolerances and how to add a row.
+#include <gtest/gtest.h>
+#include <sys/wait.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <functional>
+#include <random>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "emit/plan_writer.h"
+#include "host/host_runner.h"
+#include "import/tflite/import_tflite.h"
+#include "import/tflite/tflite_reader.h"
+#include "io/files.h"
+#include "ir/error.h"
+#include "plan/build_plan.h"
+#include "plan/dsp_twin_cases.h"
+#include "shared_data.h"
+#include "tflite_model_builder.h"
+
+namespace tinyforge {
+namespace {
+
+namespace fs = std::filesystem;
+using testing::ModelSpec;
+using testing::OpSpec;
+using testing::TensorSpec;
+using B = tfl::BuiltinOperator;
+using Act = tfl::ActivationFunctionType;
+
+enum class DT { i8, f32 };
+const char* dt_name(DT d) { return d == DT::i8 ? "int8" : "f32"; }
+
+// Quantization of an int8 tensor (ignored for float32).
+struct Q {
+  float scale = 0.05f;
+  int64_t zp = 0;
+};
+
+// Per case, the real values of each model input, in order: the output's real values (of
+// each output, one after the other).
+using Definition = std::function<std::vector<float>(const std::vector<std::vector<float>>& inputs)>;
+
+struct Row {
+  std::string name;
+  OpCode op;  // the one op the model must import as
+  ModelSpec model;
+  Definition definition;  // set: Arm NN cannot run this row (see why_not_armnn)
+  std::string why_not_armnn;
+};
+
+// --- tolerances -----------------------------------------------------------------------
+
+// float32: |ours - theirs| <= kFloatRelative * max |theirs| over the case. Both sides
+// compute in float32 but in different orders (accumulation, exp/tanh from different
+// libraries), so results differ by a few ulps of the largest value of the sum.
+constexpr double kFloatRelative = 1e-5;
+
+// int8: the allowed |ours - theirs| in output steps (LSB), per op, and why.
+int int8_lsb(OpCode op) {
+  switch (op) {
+    // Integer accumulators are exact on both sides; we requantize with TFLite's
+    // fixed-point multiplier and rounding shift, Arm NN multiplies by the float scale ratio
+    // and rounds: a value near a rounding boundary can land one step apart.
+    case OpCode::Conv2D:
+    case OpCode::DepthwiseConv2D:
+    case OpCode::FullyConnected:
+    case OpCode::Mean:
+    case OpCode::Sum:
+      return 1;
+    // x / scale rounded: how each side divides (or multiplies by the reciprocal) and breaks
+    // ties moves a value on a half step by one.
+    case OpCode::Quantize:
+      return 1;
+    // Clamp requantizes when its input and output quantization differ.
+    case OpCode::Clamp:
+      return 1;
+    // Average: integer division with rounding (TFLite) against a float mean rounded once.
+    case OpCode::AveragePool2D:
+      return 1;
+    // Add/Sub/SquaredDifference rescale both inputs to a shared 2^-20 fixed point and
+    // requantize (two roundings); Mul one fixed-point multiplier; LeakyRelu two
+    // multipliers: Arm NN rounds once in float.
+    case OpCode::Add:
+    case OpCode::Sub:
+    case OpCode::SquaredDifference:
+    case OpCode::Mul:
+    case OpCode::LeakyRelu:
+      return 1;
+    // Fixed-point exp / sigmoid / tanh (TFLite's gemmlowp-style approximations) against
+    // libm in float: the approximation error plus the rounding difference.
+    case OpCode::Softmax:
+    case OpCode::Logistic:
+    case OpCode::Tanh:
+      return 2;
+    // Every other op moves or selects values without arithmetic (pools of max, reshape,
+    // transpose, pad, slice, concatenation with one quantization): exact.
+    default:
+      return 0;
+  }
+}
+
+// --- model building -------------------------------------------------------------------
+
+TensorSpec act(DT d, const std::string& name, std::vector<int32_t> shape, Q q = {}) {
+  if (d == DT::f32) return {name, std::move(shape)};
+  return {name, std::move(shape), tfl::TensorType::INT8, {}, {q.scale}, {q.zp}};
+}
+
+TensorSpec ints(const std::string& name, const std::vector<int32_t>& v,
+                std::vector<int32_t> shape = {}) {
+  if (shape.empty()) shape = {static_cast<int32_t>(v.size())};
+  return {name, std::move(shape), tfl::TensorType::INT32, testing::bytes_of(v)};
+}
+
+int32_t count(const std::vector<int32_t>& shape) {
+  int32_t n = 1;
+  for (int32_t d : shape) n *= d;
+  return n;
+}
+
+// Constant weights of `shape`, int8 per channel along `axis` (scales differ by channel) or,
+// with `axis` -1, per tensor.
+TensorSpec weights(DT d, std::vector<int32_t> shape, int32_t axis, uint32_t seed) {
+  const auto n = static_cast<size_t>(count(shape));
+  if (d == DT::f32) {
+    std::vector<float> v = testing::float_pattern(n, seed);
+    return {"w", std::move(shape), tfl::TensorType::FLOAT32, testing::bytes_of(v)};
+  }
+  const auto channels = axis < 0 ? 1 : static_cast<size_t>(shape[static_cast<size_t>(axis)]);
+  std::vector<float> scales(channels);
+  for (size_t c = 0; c < channels; ++c) scales[c] = 0.01f * static_cast<float>(1 + c % 3);
+  return {"w",
+          std::move(shape),
+          tfl::TensorType::INT8,
+          testing::bytes_of(testing::pattern<int8_t>(n, -127, 127, seed)),
+          scales,
+          std::vector<int64_t>(channels, 0),
+          std::max(axis, 0)};
+}
+
+// Bias for weights `w` and input quantization `in`: int32 at scale in * w[c] for int8.
+TensorSpec bias(DT d, const TensorSpec& w, Q in, int32_t n, uint32_t seed) {
+  if (d == DT::f32) {
+    return {"b",
+            {n},
+            tfl::TensorType::FLOAT32,
+            testing::bytes_of(testing::float_pattern(static_cast<size_t>(n), seed))};
+  }
+  std::vector<float> scales;
+  for (int32_t c = 0; c < n; ++c)
+    if (w.scale.size() > 1 || c == 0)
+      scales.push_back(in.scale * w.scale[static_cast<size_t>(c) % w.scale.size()]);
+  return {"b",
+          {n},
+          tfl::TensorType::INT32,
+          testing::bytes_of(testing::pattern<int32_t>(static_cast<size_t>(n), -2000, 2000, seed)),
+          scales,
+          std::vector<int64_t>(scales.size(), 0)};
+}
+
+// A model of `tensors` (inputs: the non-constant ones but the last; output: the last) and
+// `op` reading `inputs` and writing the last tensor.
+ModelSpec one_op(std::vector<TensorSpec> tensors, OpSpec op) {
+  ModelSpec m;
+  m.tensors = std::move(tensors);
+  const int32_t out = static_cast<int32_t>(m.tensors.size()) - 1;
+  for (int32_t t = 0; t < out; ++t)
+    if (m.tensors[static_cast<size_t>(t)].data.empty()) m.inputs.push_back(t);
+  m.outputs = {out};
+  op.outputs = {out};
+  m.ops = {op};
+  return m;
+}
+
+const char* act_name(Act a) {
+  switch (a) {
+    case Act::RELU:
+      return " relu";
+    case Act::RELU6:
+      return " relu6";
+    case Act::RELU_N1_TO_1:
+      return " relu_n1_1";
+    default:
+      return "";
+  }
+}
+
+std::string shape_text(const std::vector<int32_t>& s) {
+  std::string t;
+  for (int32_t d : s) t += (t.empty() ? "" : "x") + std::to_string(d);
+  return t;
+}
+
+std::string q_text(DT d, Q q) {
+  if (d == DT::f32) return "";
+  char buf[48];
+  std::snprintf(buf, sizeof buf, " q(%g,%lld)", static_cast<double>(q.scale),
+                static_cast<long long>(q.zp));
+  return buf;
+}
+
+Row row(std::string name, OpCode op, ModelSpec m) {
+  return {std::move(name), op, std::move(m), {}, {}};
+}
+
+// Output size of a windowed op along one axis (TFLite's SAME / VALID).
+int32_t window_out(int32_t in, int32_t k, int32_t stride, int32_t dilation, tfl::Padding p) {
+  if (p == tfl::Padding::SAME) return (in + stride - 1) / stride;
+  return (in - ((k - 1) * dilation + 1)) / stride + 1;
+}
+
+struct Window {
+  int32_t kh = 3, kw = 3, stride = 1, dilation = 1;
+  tfl::Padding padding = tfl::Padding::VALID;
+};
+
+std::string window_text(const Window& w) {
+  return " k" + std::to_string(w.kh) + "x" + std::to_string(w.kw) + " s" +
+         std::to_string(w.stride) + (w.dilation > 1 ? " d" + std::to_string(w.dilation) : "") +
+         (w.padding == tfl::Padding::SAME ? " same" : " valid");
+}
+
+// An output scale that keeps a sum of `terms` products of int8 values mostly in range.
+float accumulator_scale(Q in, float weight_scale, int32_t terms) {
+  return in.scale * weight_scale * 127.0f * std::sqrt(static_cast<float>(terms)) / 4;
+}
+
+OpSpec windowed(B b, std::vector<int32_t> inputs, const Window& w, Act a) {
+  OpSpec op{b, std::move(inputs), {}};
+  op.padding = w.padding;
+  op.stride_h = op.stride_w = w.stride;
+  op.dilation_h = op.dilation_w = w.dilation;
+  op.filter_h = w.kh;
+  op.filter_w = w.kw;
+  op.activation = a;
+  return op;
+}
+
+// The real values of a constant: float32, or int8 / int32 dequantized with the scale of
+// their channel along quantized_dimension.
+std::vector<double> real_values(const TensorSpec& t) {
+  std::vector<double> v;
+  if (t.type == tfl::TensorType::FLOAT32) {
+    for (size_t i = 0; i < t.data.size(); i += 4) {
+      float f;
+      std::memcpy(&f, &t.data[i], 4);
+      v.push_back(f);
+    }
+    return v;
+  }
+  const size_t width = t.type == tfl::TensorType::INT8 ? 1 : 4;
+  size_t inner = 1;
+  for (size_t dim = static_cast<size_t>(t.quantized_dimension) + 1; dim < t.shape.size(); ++dim)
+    inner *= static_cast<size_t>(t.shape[dim]);
+  for (size_t i = 0; i < t.data.size() / width; ++i) {
+    int32_t q = static_cast<int8_t>(t.data[i]);
+    if (width == 4) std::memcpy(&q, &t.data[4 * i], 4);
+    const size_t channel = (i / inner) % t.scale.size();
+    v.push_back(static_cast<double>(t.scale[channel]) * (q - t.zero_point[channel]));
+  }
+  return v;
+}
+
+Row conv(DT d, std::vector<int32_t> in, int32_t oc, Window w, Act a = Act::NONE, Q qin = {}) {
+  const int32_t oh = window_out(in[1], w.kh, w.stride, w.dilation, w.padding);
+  const int32_t ow = window_out(in[2], w.kw, w.stride, w.dilation, w.padding);
+  const TensorSpec wt = weights(d, {oc, w.kh, w.kw, in[3]}, 0, 11);
+  const TensorSpec b = bias(d, wt, qin, oc, 5);
+  const Q qout{accumulator_scale(qin, 0.02f, w.kh * w.kw * in[3]), -3};
+  Row r = row("Conv2D " + std::string(dt_name(d)) + " " + shape_text(in) + " oc" +
+                  std::to_string(oc) + window_text(w) + act_name(a) + q_text(d, qin),
+              OpCode::Conv2D,
+              one_op({act(d, "x", in, qin), wt, b, act(d, "y", {in[0], oh, ow, oc}, qout)},
+                     windowed(B::CONV_2D, {0, 1, 2}, w, a)));
+  if (a != Act::RELU_N1_TO_1) return r;
+  r.why_not_armnn = "Arm NN 20.08's TfLite parser has no fused RELU_N1_TO_1";
+  const std::vector<double> filter = real_values(wt), offsets = real_values(b);
+  r.definition = [=](const std::vector<std::vector<float>>& x) {
+    // TFLite's SAME padding: the excess of the covered extent over the input, half before.
+    auto pad_before = [&](int32_t size, int32_t out, int32_t k) {
+      const int32_t covered = (out - 1) * w.stride + (k - 1) * w.dilation + 1;
+      return w.padding == tfl::Padding::SAME ? std::max(0, covered - size) / 2 : 0;
+    };
+    const int32_t top = pad_before(in[1], oh, w.kh), left = pad_before(in[2], ow, w.kw);
+    std::vector<float> y;
+    for (int32_t n = 0; n < in[0]; ++n)
+      for (int32_t oy = 0; oy < oh; ++oy)
+        for (int32_t ox = 0; ox < ow; ++ox)
+          for (int32_t c = 0; c < oc; ++c) {
+            double acc = offsets[static_cast<size_t>(c)];
+            for (int32_t ky = 0; ky < w.kh; ++ky)
+              for (int32_t kx = 0; kx < w.kw; ++kx)
+                for (int32_t ic = 0; ic < in[3]; ++ic) {
+                  const int32_t iy = oy * w.stride + ky * w.dilation - top;
+                  const int32_t ix = ox * w.stride + kx * w.dilation - left;
+                  if (iy < 0 || iy >= in[1] || ix < 0 || ix >= in[2]) continue;
+                  acc += x[0][static_cast<size_t>(((n * in[1] + iy) * in[2] + ix) * in[3] + ic)] *
+                         filter[static_cast<size_t>(((c * w.kh + ky) * w.kw + kx) * in[3] + ic)];
+                }
+            y.push_back(static_cast<float>(std::clamp(acc, -1.0, 1.0)));
+          }
+    return y;
+  };
+  return r;
+}
+
+Row depthwise(DT d, std::vector<int32_t> in, int32_t multiplier, Window w, Act a = Act::NONE,
+              Q qin = {}) {
+  const int32_t oh = window_out(in[1], w.kh, w.stride, w.dilation, w.padding);
+  const int32_t ow = window_out(in[2], w.kw, w.stride, w.dilation, w.padding);
+  const int32_t oc = in[3] * multiplier;
+  const TensorSpec wt = weights(d, {1, w.kh, w.kw, oc}, 3, 13);
+  const Q qout{accumulator_scale(qin, 0.02f, w.kh * w.kw), 4};
+  OpSpec op = windowed(B::DEPTHWISE_CONV_2D, {0, 1, 2}, w, a);
+  op.depth_multiplier = multiplier;
+  return row("DepthwiseConv2D " + std::string(dt_name(d)) + " " + shape_text(in) + " m" +
+                 std::to_string(multiplier) + window_text(w) + act_name(a) + q_text(d, qin),
+             OpCode::DepthwiseConv2D,
+             one_op({act(d, "x", in, qin), wt, bias(d, wt, qin, oc, 7),
+                     act(d, "y", {in[0], oh, ow, oc}, qout)},
+                    op));
+}
+
+Row fully_connected(DT d, std::vector<int32_t> in, int32_t units, Act a = Act::NONE, Q qin = {}) {
+  // Per-tensor weights: TFLite's int8 FULLY_CONNECTED has no per-channel form (Arm NN
+  // aborts on one).
+  const TensorSpec wt = weights(d, {units, in[1]}, -1, 17);
+  const Q qout{accumulator_scale(qin, 0.02f, in[1]), 10};
+  OpSpec op{B::FULLY_CONNECTED, {0, 1, 2}, {}};
+  op.activation = a;
+  return row("FullyConnected " + std::string(dt_name(d)) + " " + shape_text(in) + " u" +
+                 std::to_string(units) + act_name(a) + q_text(d, qin),
+             OpCode::FullyConnected,
+             one_op({act(d, "x", in, qin), wt, bias(d, wt, qin, units, 19),
+                     act(d, "y", {in[0], units}, qout)},
+                    op));
+}
+
+// Pools keep the input's quantization (TFLite requires it for int8).
+Row pool(B b, DT d, std::vector<int32_t> in, Window w, Act a = Act::NONE, Q q = {}) {
+  const int32_t oh = window_out(in[1], w.kh, w.stride, 1, w.padding);
+  const int32_t ow = window_out(in[2], w.kw, w.stride, 1, w.padding);
+  const bool average = b == B::AVERAGE_POOL_2D;
+  return row(
+      std::string(average ? "AveragePool2D " : "MaxPool2D ") + dt_name(d) + " " + shape_text(in) +
+          window_text(w) + act_name(a) + q_text(d, q),
+      average ? OpCode::AveragePool2D : OpCode::MaxPool2D,
+      one_op({act(d, "x", in, q), act(d, "y", {in[0], oh, ow, in[3]}, q)}, windowed(b, {0}, w, a)));
+}
+
+std::vector<int32_t> broadcast_shape(std::vector<int32_t> a, std::vector<int32_t> b) {
+  while (a.size() < b.size()) a.insert(a.begin(), 1);
+  while (b.size() < a.size()) b.insert(b.begin(), 1);
+  for (size_t i = 0; i < a.size(); ++i) a[i] = std::max(a[i], b[i]);
+  return a;
+}
+
+// For each element of the broadcast output `out`, the element of an input of `shape` it reads
+// (numpy broadcasting, shapes aligned at the end).
+std::vector<size_t> broadcast_index(std::vector<int32_t> shape, const std::vector<int32_t>& out) {
+  while (shape.size() < out.size()) shape.insert(shape.begin(), 1);
+  std::vector<size_t> index(static_cast<size_t>(count(out)));
+  for (size_t i = 0; i < index.size(); ++i) {
+    size_t rest = i, at = 0, stride = 1;
+    for (size_t d = out.size(); d-- > 0;) {
+      const auto coordinate = rest % static_cast<size_t>(out[d]);
+      rest /= static_cast<size_t>(out[d]);
+      if (shape[d] != 1) at += coordinate * stride;
+      stride *= static_cast<size_t>(shape[d]);
+    }
+    index[i] = at;
+  }
+  return index;
+}
+
+struct BinaryOp {
+  OpCode op;
+  B builtin;
+};
+const BinaryOp kAdd{OpCode::Add, B::ADD}, kSub{OpCode::Sub, B::SUB}, kMul{OpCode::Mul, B::MUL},
+    kMaximum{OpCode::Maximum, B::MAXIMUM}, kMinimum{OpCode::Minimum, B::MINIMUM},
+    kSquaredDifference{OpCode::SquaredDifference, B::SQUARED_DIFFERENCE};
+
+Row binary(BinaryOp b, DT d, std::vector<int32_t> a_shape, std::vector<int32_t> b_shape,
+           Act a = Act::NONE, Q qa = {0.05f, 0}, Q qb = {0.05f, 0}, Q qout = {0.1f, 0}) {
+  OpSpec op{b.builtin, {0, 1}, {}};
+  op.activation = a;
+  const std::vector<int32_t> out = broadcast_shape(a_shape, b_shape);
+  Row r = row(
+      std::string(op_info(b.op).name) + " " + dt_name(d) + " " + shape_text(a_shape) + " with " +
+          shape_text(b_shape) + act_name(a) + q_text(d, qa) + q_text(d, qb) + q_text(d, qout),
+      b.op,
+      one_op({act(d, "a", a_shape, qa), act(d, "b", b_shape, qb), act(d, "y", out, qout)}, op));
+  if (b.op == OpCode::SquaredDifference) {
+    r.why_not_armnn = "Arm NN 20.08's TfLite parser has no SQUARED_DIFFERENCE";
+    const std::vector<size_t> ia = broadcast_index(a_shape, out),
+                              ib = broadcast_index(b_shape, out);
+    r.definition = [ia, ib](const std::vector<std::vector<float>>& in) {
+      std::vector<float> y;
+      for (size_t i = 0; i < ia.size(); ++i) {
+        const double diff = static_cast<double>(in[0][ia[i]]) - in[1][ib[i]];
+        y.push_back(static_cast<float>(diff * diff));
+      }
+      return y;
+    };
+  }
+  return r;
+}
+
+struct UnaryOp {
+  OpCode op;
+  B builtin;
+};
+const UnaryOp kRelu{OpCode::Clamp, B::RELU}, kRelu6{OpCode::Clamp, B::RELU6},
+    kReluN1To1{OpCode::Clamp, B::RELU_N1_TO_1}, kLogistic{OpCode::Logistic, B::LOGISTIC},
+    kTanh{OpCode::Tanh, B::TANH}, kSoftmax{OpCode::Softmax, B::SOFTMAX},
+    kLeakyRelu{OpCode::LeakyRelu, B::LEAKY_RELU};
+
+Row unary(UnaryOp u, DT d, std::vector<int32_t> shape, Q qin = {}, Q qout = {},
+          float param = 0.2f) {
+  OpSpec op{u.builtin, {0}, {}};
+  op.alpha = param;
+  op.beta = param;
+  const bool has_param = u.builtin == B::LEAKY_RELU || u.builtin == B::SOFTMAX;
+  Row r = row(std::string(op_info(u.op).name) + " " +
+                  tflite_import::builtin_name(static_cast<int32_t>(u.builtin)) + " " + dt_name(d) +
+                  " " + shape_text(shape) + (has_param ? " p" + std::to_string(param) : "") +
+                  q_text(d, qin) + q_text(d, qout),
+              u.op, one_op({act(d, "x", shape, qin), act(d, "y", shape, qout)}, op));
+  if (u.builtin == B::RELU_N1_TO_1) {
+    r.why_not_armnn = "Arm NN 20.08's TfLite parser has no RELU_N1_TO_1";
+    r.definition = [](const std::vector<std::vector<float>>& in) {
+      std::vector<float> y;
+      for (float x : in[0]) y.push_back(std::clamp(x, -1.0f, 1.0f));
+      return y;
+    };
+  }
+  return r;
+}
+
+Row concatenation(DT d, std::vector<std::vector<int32_t>> shapes, int32_t axis, Q q = {}) {
+  std::vector<TensorSpec> tensors;
+  OpSpec op{B::CONCATENATION, {}, {}};
+  op.axis = axis;
+  std::vector<int32_t> out = shapes[0];
+  const size_t a = static_cast<size_t>(axis < 0 ? axis + static_cast<int32_t>(out.size()) : axis);
+  out[a] = 0;
+  std::string name = "Concatenation " + std::string(dt_name(d));
+  for (size_t i = 0; i < shapes.size(); ++i) {
+    tensors.push_back(act(d, "x" + std::to_string(i), shapes[i], q));
+    op.inputs.push_back(static_cast<int32_t>(i));
+    out[a] += shapes[i][a];
+    name += " " + shape_text(shapes[i]);
+  }
+  tensors.push_back(act(d, "y", out, q));
+  return row(name + " axis " + std::to_string(axis) + q_text(d, q), OpCode::Concatenation,
+             one_op(tensors, op));
+}
+
+Row transpose(DT d, std::vector<int32_t> in, std::vector<int32_t> perm, Q q = {}) {
+  std::vector<int32_t> out;
+  for (int32_t p : perm) out.push_back(in[static_cast<size_t>(p)]);
+  return row("Transpose " + std::string(dt_name(d)) + " " + shape_text(in) + " perm " +
+                 shape_text(perm) + q_text(d, q),
+             OpCode::Transpose,
+             one_op({act(d, "x", in, q), ints("perm", perm), act(d, "y", out, q)},
+                    {B::TRANSPOSE, {0, 1}, {}}));
+}
+
+// `pads`: before, after per dimension.
+Row pad(DT d, std::vector<int32_t> in, std::vector<int32_t> pads, Q q = {}) {
+  std::vector<int32_t> out = in;
+  for (size_t i = 0; i < in.size(); ++i) out[i] += pads[2 * i] + pads[2 * i + 1];
+  Row r =
+      row("Pad " + std::string(dt_name(d)) + " " + shape_text(in) + " pads " + shape_text(pads) +
+              q_text(d, q),
+          OpCode::Pad,
+          one_op({act(d, "x", in, q), ints("paddings", pads, {static_cast<int32_t>(in.size()), 2}),
+                  act(d, "y", out, q)},
+                 {B::PAD, {0, 1}, {}}));
+  if (d == DT::i8 && q.zp != 0) {
+    r.why_not_armnn =
+        "Arm NN 20.08 pads int8 with raw 0, not the zero point (TFLite pads with real 0)";
+    r.definition = [in, out, pads](const std::vector<std::vector<float>>& x) {
+      std::vector<float> y(static_cast<size_t>(count(out)), 0.0f);
+      for (size_t i = 0; i < x[0].size(); ++i) {
+        size_t rest = i, at = 0, stride = 1;
+        for (size_t dim = in.size(); dim-- > 0;) {
+          const auto coordinate = static_cast<int32_t>(rest % static_cast<size_t>(in[dim]));
+          rest /= static_cast<size_t>(in[dim]);
+          at += static_cast<size_t>(coordinate + pads[2 * dim]) * stride;
+          stride *= static_cast<size_t>(out[dim]);
+        }
+        y[at] = x[0][i];
+      }
+      return y;
+    };
+  }
+  return r;
+}
+
+Row reshape(DT d, std::vector<int32_t> in, std::vector<int32_t> out, Q q = {}) {
+  return row("Reshape " + std::string(dt_name(d)) + " " + shape_text(in) + " to " +
+                 shape_text(out) + q_text(d, q),
+             OpCode::Reshape,
+             one_op({act(d, "x", in, q), ints("shape", out), act(d, "y", out, q)},
+                    {B::RESHAPE, {0, 1}, {}}));
+}
+
+Row reduce(B b, DT d, std::vector<int32_t> in, std::vector<int32_t> axes, bool keep_dims,
+           Q qin = {}, Q qout = {}) {
+  const auto rank = static_cast<int32_t>(in.size());
+  std::vector<bool> reduced;
+  std::vector<int32_t> out;
+  for (int32_t i = 0; i < rank; ++i) {
+    reduced.push_back(std::count(axes.begin(), axes.end(), i) ||
+                      std::count(axes.begin(), axes.end(), i - rank));
+    if (!reduced.back()) out.push_back(in[static_cast<size_t>(i)]);
+    if (reduced.back() && keep_dims) out.push_back(1);
+  }
+  OpSpec op{b, {0, 1}, {}};
+  op.keep_num_dims = keep_dims;
+  const bool mean = b == B::MEAN;
+  Row r = row(std::string(mean ? "Mean " : "Sum ") + dt_name(d) + " " + shape_text(in) + " axes " +
+                  shape_text(axes) + (keep_dims ? " keep" : "") + q_text(d, qin) + q_text(d, qout),
+              mean ? OpCode::Mean : OpCode::Sum,
+              one_op({act(d, "x", in, qin), ints("axes", axes), act(d, "y", out, qout)}, op));
+  const bool negative_axis = std::any_of(axes.begin(), axes.end(), [](int32_t a) { return a < 0; });
+  if (!mean || negative_axis) {
+    r.why_not_armnn = mean ? "Arm NN 20.08 fails on negative MEAN axes (int8: dimension "
+                             "4294967295; float32: crashes)"
+                           : "Arm NN 20.08's TfLite parser has no SUM";
+    r.definition = [in, reduced, mean](const std::vector<std::vector<float>>& x) {
+      size_t kept = 1, terms = 1;
+      for (size_t dim = 0; dim < in.size(); ++dim)
+        (reduced[dim] ? terms : kept) *= static_cast<size_t>(in[dim]);
+      // Each input element adds to the output element at its kept coordinates.
+      std::vector<double> sum(kept, 0.0);
+      for (size_t i = 0; i < x[0].size(); ++i) {
+        size_t rest = i, at = 0, stride = 1;
+        for (size_t dim = in.size(); dim-- > 0;) {
+          const size_t coordinate = rest % static_cast<size_t>(in[dim]);
+          rest /= static_cast<size_t>(in[dim]);
+          if (reduced[dim]) continue;
+          at += coordinate * stride;
+          stride *= static_cast<size_t>(in[dim]);
+        }
+        sum[at] += x[0][i];
+      }
+      std::vector<float> y;
+      for (double v : sum)
+        y.push_back(static_cast<float>(mean ? v / static_cast<double>(terms) : v));
+      return y;
+    };
+  }
+  return r;
+}
+
+Row strided_slice(DT d, std::vector<int32_t> in, std::vector<int32_t> begin,
+                  std::vector<int32_t> end, std::vector<int32_t> strides, Q q = {}) {
+  std::vector<int32_t> out;
+  for (size_t i = 0; i < in.size(); ++i)
+    out.push_back((end[i] - begin[i] + strides[i] - 1) / strides[i]);
+  return row("StridedSlice " + std::string(dt_name(d)) + " " + shape_text(in) + " [" +
+                 shape_text(begin) + ":" + shape_text(end) + ":" + shape_text(strides) + "]" +
+                 q_text(d, q),
+             OpCode::StridedSlice,
+             one_op({act(d, "x", in, q), ints("begin", begin), ints("end", end),
+                     ints("strides", strides), act(d, "y", out, q)},
+                    {B::STRIDED_SLICE, {0, 1, 2, 3}, {}}));
+}
+
+Row quantize(std::vector<int32_t> shape, Q q) {
+  return row(
+      "Quantize f32 to int8 " + shape_text(shape) + q_text(DT::i8, q), OpCode::Quantize,
+      one_op({act(DT::f32, "x", shape), act(DT::i8, "y", shape, q)}, {B::QUANTIZE, {0}, {}}));
+}
+
+Row dequantize(std::vector<int32_t> shape, Q q) {
+  return row(
+      "Dequantize int8 to f32 " + shape_text(shape) + q_text(DT::i8, q), OpCode::Dequantize,
+      one_op({act(DT::i8, "x", shape, q), act(DT::f32, "y", shape)}, {B::DEQUANTIZE, {0}, {}}));
+}
+
+// --- the table ------------------------------------------------------------------------
+
+// Adding a row is one line: a builder above (or a new one beside them) with the case's
+// shapes and parameters, once per dtype it supports.
+std::vector<Row> table() {
+  const Window k3{3, 3, 1, 1, tfl::Padding::VALID}, k3_same_s2{3, 3, 2, 1, tfl::Padding::SAME},
+      k3_dilated{3, 3, 1, 2, tfl::Padding::VALID}, k1{1, 1, 1, 1, tfl::Padding::VALID},
+      k5x2_s3_same{5, 2, 3, 1, tfl::Padding::SAME}, k2_s2{2, 2, 2, 1, tfl::Padding::VALID},
+      k3_s2_same{3, 3, 2, 1, tfl::Padding::SAME};
+  const Q q_low{0.05f, -128}, q_high{0.05f, 127}, q_tiny{1e-4f, 3}, q_huge{20.0f, -7};
+  std::vector<Row> t;
+  for (DT d : {DT::i8, DT::f32}) {
+    t.push_back(conv(d, {1, 5, 5, 3}, 4, k3));
+    t.push_back(conv(d, {1, 7, 6, 2}, 3, k3_same_s2, Act::RELU));
+    t.push_back(conv(d, {1, 9, 9, 2}, 2, k3_dilated, Act::RELU6));
+    t.push_back(conv(d, {2, 4, 4, 5}, 7, k1, Act::NONE, q_low));
+    t.push_back(conv(d, {1, 8, 7, 3}, 2, k5x2_s3_same, Act::RELU6, q_high));
+    t.push_back(conv(d, {1, 6, 5, 3}, 3, k3_s2_same, Act::RELU_N1_TO_1, {0.02f, 0}));
+    t.push_back(conv(d, {1, 3, 3, 8}, 5, k3, Act::NONE, q_huge));
+    t.push_back(depthwise(d, {1, 6, 6, 4}, 1, k3));
+    t.push_back(depthwise(d, {1, 7, 5, 3}, 2, k3_same_s2, Act::RELU6, q_low));
+    t.push_back(depthwise(d, {1, 9, 9, 2}, 1, k3_dilated, Act::RELU, q_tiny));
+    t.push_back(depthwise(d, {1, 4, 5, 2}, 3, k1, Act::NONE, q_high));
+    t.push_back(fully_connected(d, {1, 13}, 5));
+    t.push_back(fully_connected(d, {3, 8}, 7, Act::RELU, q_high));
+    t.push_back(fully_connected(d, {1, 33}, 1, Act::NONE, q_huge));
+    t.push_back(pool(B::AVERAGE_POOL_2D, d, {1, 6, 6, 3}, k2_s2));
+    t.push_back(pool(B::AVERAGE_POOL_2D, d, {1, 7, 5, 2}, k3_s2_same, Act::RELU, q_low));
+    t.push_back(pool(B::AVERAGE_POOL_2D, d, {1, 5, 5, 1}, k5x2_s3_same, Act::NONE, q_high));
+    t.push_back(pool(B::MAX_POOL_2D, d, {1, 6, 6, 3}, k2_s2));
+    t.push_back(pool(B::MAX_POOL_2D, d, {1, 7, 5, 2}, k3_s2_same, Act::RELU6, q_high));
+    t.push_back(pool(B::MAX_POOL_2D, d, {2, 5, 5, 3}, k5x2_s3_same, Act::NONE, q_low));
+    t.push_back(binary(kAdd, d, {1, 4, 4, 3}, {1, 4, 4, 3}));
+    t.push_back(binary(kAdd, d, {1, 3, 5, 2}, {1, 1, 1, 2}, Act::RELU, q_low, {0.02f, 5}));
+    t.push_back(binary(kAdd, d, {2, 3}, {3}, Act::NONE, q_tiny, q_huge, {20.0f, 0}));
+    t.push_back(binary(kSub, d, {1, 4, 3}, {1, 4, 3}, Act::NONE, q_high, q_low));
+    t.push_back(binary(kSub, d, {2, 1, 3}, {1, 4, 1}, Act::RELU6));
+    t.push_back(binary(kMul, d, {1, 4, 4, 3}, {1, 4, 4, 3}, Act::NONE, {}, {}, {0.01f, -5}));
+    t.push_back(binary(kMul, d, {1, 3, 5, 2}, {2}, Act::RELU, q_low, q_high, {0.2f, -128}));
+    t.push_back(binary(kMul, d, {5}, {1}, Act::NONE, q_tiny, q_huge, {0.05f, 2}));
+    t.push_back(binary(kMaximum, d, {1, 3, 4}, {1, 3, 4}, Act::NONE, {}, {}, {}));
+    t.push_back(binary(kMaximum, d, {2, 3}, {1, 3}, Act::NONE, q_low, q_low, q_low));
+    t.push_back(binary(kMinimum, d, {1, 3, 4}, {1, 3, 4}, Act::NONE, {}, {}, {}));
+    t.push_back(binary(kMinimum, d, {4, 1}, {1, 5}, Act::NONE, q_high, q_high, q_high));
+    t.push_back(
+        binary(kSquaredDifference, d, {1, 3, 4}, {1, 3, 4}, Act::NONE, {}, {}, {0.2f, -128}));
+    t.push_back(
+        binary(kSquaredDifference, d, {2, 3}, {3}, Act::NONE, q_low, q_high, {10.0f, -100}));
+    t.push_back(unary(kRelu, d, {1, 3, 5}, {0.05f, 10}, {0.05f, -128}));
+    t.push_back(unary(kRelu6, d, {2, 7}, {0.1f, -20}, {6.0f / 255, -128}));
+    t.push_back(unary(kReluN1To1, d, {11}, {0.02f, 0}, {2.0f / 255, 0}));
+    t.push_back(unary(kLogistic, d, {1, 16}, {0.1f, 0}, {1.0f / 256, -128}));
+    // Our int8 Logistic refuses input scales of 16 and more (Q4.27 range). From 8 on, its
+    // saturation radius rounds to 0 and x = 0 saturates to 0 instead of 0.5, as in TFLite
+    // (reference_integer_ops::Logistic tests input <= -radius): scale 2 is the coarsest
+    // scale it gets right.
+    t.push_back(unary(kLogistic, d, {3, 5}, {2.0f, -7}, {1.0f / 256, -128}));
+    t.push_back(unary(kTanh, d, {1, 16}, {0.05f, -3}, {1.0f / 128, 0}));
+    t.push_back(unary(kTanh, d, {2, 9}, q_tiny, {1.0f / 128, 0}));
+    t.push_back(unary(kSoftmax, d, {1, 10}, {0.1f, 0}, {1.0f / 256, -128}, 1.0f));
+    t.push_back(unary(kSoftmax, d, {3, 7}, q_high, {1.0f / 256, -128}, 0.5f));
+    t.push_back(unary(kLeakyRelu, d, {1, 12}, {0.05f, 0}, {0.05f, 0}, 0.2f));
+    t.push_back(unary(kLeakyRelu, d, {2, 5}, q_low, {0.03f, 100}, 0.01f));
+    t.push_back(concatenation(d, {{1, 2, 3}, {1, 4, 3}}, 1));
+    t.push_back(concatenation(d, {{2, 3}, {2, 1}, {2, 5}}, -1, q_low));
+    t.push_back(concatenation(d, {{1, 2, 2, 1}, {1, 2, 2, 3}}, 3, q_high));
+    t.push_back(transpose(d, {1, 2, 3}, {0, 2, 1}));
+    t.push_back(transpose(d, {2, 3, 4, 5}, {3, 1, 0, 2}, q_low));
+    t.push_back(pad(d, {1, 3, 3, 2}, {0, 0, 1, 2, 2, 1, 0, 0}));
+    t.push_back(pad(d, {2, 5}, {1, 0, 0, 3}, q_high));
+    t.push_back(reshape(d, {1, 2, 3, 4}, {6, 4}));
+    t.push_back(reshape(d, {5, 1}, {1, 5}, q_low));
+    t.push_back(reduce(B::MEAN, d, {1, 4, 4, 3}, {1, 2}, true));
+    t.push_back(reduce(B::MEAN, d, {1, 5, 3, 4}, {1, 2}, true, q_low, {0.03f, 20}));
+    t.push_back(reduce(B::MEAN, d, {2, 3, 5}, {2}, false, q_low, {0.02f, 9}));
+    t.push_back(reduce(B::MEAN, d, {1, 3, 2, 4}, {-1}, false, q_high, {0.05f, 127}));
+    // The sums stay inside the output range: TFLite's int8 SUM (which reduce.cc follows)
+    // casts to int8 without clamping, so an overflowing sum wraps modulo 256.
+    t.push_back(reduce(B::SUM, d, {1, 4, 4, 3}, {1, 2}, true, {}, {1.0f, 0}));
+    t.push_back(reduce(B::SUM, d, {2, 3, 5}, {0, 2}, false, q_low, {1.0f, -128}));
+    t.push_back(strided_slice(d, {1, 8}, {0, 1}, {1, 7}, {1, 2}));
+    t.push_back(strided_slice(d, {2, 5, 6}, {1, 0, 2}, {2, 5, 6}, {1, 3, 1}, q_high));
+  }
+  t.push_back(quantize({1, 9}, {0.05f, 0}));
+  t.push_back(quantize({2, 7}, q_low));
+  t.push_back(quantize({3, 4}, q_tiny));
+  t.push_back(quantize({1, 5}, q_huge));
+  t.push_back(dequantize({1, 9}, {0.05f, 0}));
+  t.push_back(dequantize({2, 7}, q_high));
+  t.push_back(dequantize({3, 4}, q_tiny));
+  return t;
+}
+
+// --- inputs ---------------------------------------------------------------------------
+
+// The cases every row runs: random values, then extremes.
+const char* const kCases[] = {"random",    "random'", "all min", "all max",
+                              "alternate", "zeros",   "small"};
+constexpr uint32_t kNumCases = sizeof kCases / sizeof kCases[0];
+
+// Case `c` of model input `input` (its element count `n`): int8 raw values or float32.
+std::vector<uint8_t> case_values(const TensorSpec& t, uint32_t c, size_t input, uint32_t seed) {
+  const auto n = static_cast<size_t>(count(t.shape));
+  std::mt19937 rng(seed * 7919u + c * 31u + static_cast<uint32_t>(input));
+  if (t.type == tfl::TensorType::INT8) {
+    std::vector<int8_t> v(n);
+    for (size_t i = 0; i < n; ++i) {
+      // Second inputs run the alternating pattern out of phase, so min meets max.
+      const bool odd = (i + input) % 2 == 1;
+      switch (c) {
+        case 0:
+        case 1:
+          v[i] = static_cast<int8_t>(std::uniform_int_distribution<int>(-128, 127)(rng));
+          break;
+        case 2:
+          v[i] = -128;
+          break;
+        case 3:
+          v[i] = 127;
+          break;
+        case 4:
+          v[i] = odd ? 127 : -128;
+          break;
+        case 5:
+          v[i] = 0;
+          break;
+        default:  // near the zero point
+          v[i] = static_cast<int8_t>(std::clamp<int64_t>(
+              t.zero_point[0] + std::uniform_int_distribution<int>(-2, 2)(rng), -128, 127));
+      }
+    }
+    return testing::bytes_of(v);
+  }
+  std::vector<float> v(n);
+  for (size_t i = 0; i < n; ++i) {
+    const bool odd = (i + input) % 2 == 1;
+    switch (c) {
+      case 0:
+      case 1:
+        v[i] = std::uniform_real_distribution<float>(-4.0f, 4.0f)(rng);
+        break;
+      case 2:
+        v[i] = -1000.0f;
+        break;
+      case 3:
+        v[i] = 1000.0f;
+        break;
+      case 4:
+        v[i] = odd ? 1000.0f : -1000.0f;
+        break;
+      case 5:
+        v[i] = 0.0f;
+        break;
+      default:
+        v[i] = std::uniform_real_distribution<float>(-1e-5f, 1e-5f)(rng);
+    }
+  }
+  return testing::bytes_of(v);
+}
+
+// --- running --------------------------------------------------------------------------
+
+constexpr int kSkip = 77;
+
+struct Prepared {
+  std::vector<std::vector<uint8_t>> inputs;  // per model input: all cases
+  std::string model_path, output_path;
+};
+
+std::string quoted(const std::string& s) { return "'" + s + "'"; }
+
+// Runs tests/armnn_run.py --batch on `manifest`; its exit status, and its stderr.
+int run_armnn_batch(const std::string& manifest, const std::string& status, std::string& message) {
+  const std::string log = ::testing::TempDir() + "kernel_table_armnn.log";
+  const std::string cmd =
+      "/usr/bin/python3 " +
+      quoted((fs::path(TINYFORGE_SOURCE_DIR) / "tests" / "armnn_run.py").string()) + " --batch " +
+      quoted(manifest) + " " + quoted(status) + " 2> " + quoted(log);
+  const int code = std::system(cmd.c_str());
+  if (fs::exists(log)) {
+    const std::vector<uint8_t> text = io::read_file(log);
+    message.assign(text.begin(), text.end());
+  }
+  if (code == -1 || !WIFEXITED(code)) return -1;
+  return WEXITSTATUS(code);
+}
+
+float dequantized(const TensorSpec& t, const uint8_t* p) {
+  if (t.type == tfl::TensorType::INT8)
+    return t.scale[0] * static_cast<float>(static_cast<int8_t>(*p) - t.zero_point[0]);
+  float v;
+  std::memcpy(&v, p, 4);
+  return v;
+}
+
+size_t element_bytes(const TensorSpec& t) { return t.type == tfl::TensorType::INT8 ? 1 : 4; }
+
+// Compares our outputs with the reference's: raw bytes, each output for every case, one
+// output after the other (armnn_run.py's layout). Returns the worst |diff| (LSB for int8,
+// relative for float32) and fails beyond the row's tolerance.
+double compare(const Row& r, const std::vector<uint8_t>& ours, const std::vector<uint8_t>& theirs,
+               const std::string& reference) {
+  size_t expected_size = 0;
+  for (int32_t o : r.model.outputs) {
+    const TensorSpec& out = r.model.tensors[static_cast<size_t>(o)];
+    expected_size += static_cast<size_t>(count(out.shape)) * element_bytes(out) * kNumCases;
+  }
+  EXPECT_EQ(ours.size(), expected_size) << r.name;
+  EXPECT_EQ(theirs.size(), expected_size) << r.name << ": " << reference << " output size";
+  if (theirs.size() != expected_size || ours.size() != expected_size) return 1e9;
+  double worst = 0;
+  size_t base = 0;  // where this output's cases start
+  for (size_t o = 0; o < r.model.outputs.size(); ++o) {
+    const TensorSpec& out = r.model.tensors[static_cast<size_t>(r.model.outputs[o])];
+    const bool int8 = out.type == tfl::TensorType::INT8;
+    const size_t bytes = element_bytes(out);
+    const auto per_case = static_cast<size_t>(count(out.shape));
+    for (uint32_t c = 0; c < kNumCases; ++c) {
+      double magnitude = 0, worst_case = 0;
+      size_t at = 0;
+      for (size_t i = 0; i < per_case; ++i) {
+        const size_t k = base + (c * per_case + i) * bytes;
+        const double theirs_value = dequantized(out, &theirs[k]);
+        const double diff =
+            int8 ? std::abs(static_cast<int8_t>(ours[k]) - static_cast<int8_t>(theirs[k]))
+                 : std::abs(dequantized(out, &ours[k]) - theirs_value);
+        magnitude = std::max(magnitude, std::abs(theirs_value));
+        if (diff > worst_case) worst_case = diff, at = i;
+      }
+      if (!int8 && magnitude > 0) worst_case /= magnitude;
+      const double allowed = int8 ? int8_lsb(r.op) : kFloatRelative;
+      const size_t k = base + (c * per_case + at) * bytes;
+      EXPECT_LE(worst_case, allowed)
+          << r.name << ", output " << o << ", case " << kCases[c] << ", element " << at << ": ours "
+          << dequantized(out, &ours[k]) << ", " << reference << " " << dequantized(out, &theirs[k]);
+      worst = std::max(worst, worst_case);
+    }
+    base += per_case * bytes * kNumCases;
+  }
+  return worst;
+}
+
+// The row's definition on every case: the expected output bytes in compare()'s layout
+// (int8 requantized: round half away from zero, as TFLite's float quantize does, clamp).
+std::vector<uint8_t> by_definition(const Row& r, const std::vector<std::vector<uint8_t>>& inputs) {
+  std::vector<std::vector<uint8_t>> outputs(r.model.outputs.size());
+  for (uint32_t c = 0; c < kNumCases; ++c) {
+    std::vector<std::vector<float>> real;
+    for (size_t i = 0; i < r.model.inputs.size(); ++i) {
+      const TensorSpec& t = r.model.tensors[static_cast<size_t>(r.model.inputs[i])];
+      const size_t size = static_cast<size_t>(count(t.shape)) * element_bytes(t);
+      std::vector<float> v;
+      for (size_t k = 0; k < size; k += element_bytes(t))
+        v.push_back(dequantized(t, &inputs[i][c * size + k]));
+      real.push_back(std::move(v));
+    }
+    const std::vector<float> values = r.definition(real);
+    size_t next = 0;
+    for (size_t o = 0; o < outputs.size(); ++o) {
+      const TensorSpec& out = r.model.tensors[static_cast<size_t>(r.model.outputs[o])];
+      for (int32_t i = 0; i < count(out.shape) && next < values.size(); ++i) {
+        const float v = values[next++];
+        if (out.type == tfl::TensorType::INT8) {
+          const float q = std::round(v / out.scale[0]) + static_cast<float>(out.zero_point[0]);
+          outputs[o].push_back(
+              static_cast<uint8_t>(static_cast<int8_t>(std::clamp(q, -128.0f, 127.0f))));
+        } else {
+          const std::vector<uint8_t> b = testing::bytes_of(std::vector<float>{v});
+          outputs[o].insert(outputs[o].end(), b.begin(), b.end());
+        }
+      }
+    }
+    EXPECT_EQ(next, values.size()) << r.name << ": the definition's output size";
+  }
+  std::vector<uint8_t> bytes;
+  for (const std::vector<uint8_t>& o : outputs) bytes.insert(bytes.end(), o.begin(), o.end());
+  return bytes;
+}
+
+// Our reference kernels on every case: each output for every case, one after the other.
+std::vector<uint8_t> run_ours(const ir::Graph& g, const std::vector<std::vector<uint8_t>>& inputs) {
+  host::HostRunner runner(emit::write_plan_blob(plan::build_plan(g)), g.source);
+  std::vector<uint8_t> bytes;
+  for (const std::vector<uint8_t>& o : runner.run(inputs, kNumCases))
+    bytes.insert(bytes.end(), o.begin(), o.end());
+  return bytes;
+}
+
+TEST(KernelTable, EveryOpHasARow) {
+  // The DSP twins are checked bit for bit against these reference kernels by
+  // plan/dsp_twins_test.cc: the ops its families select are exempt here.
+  std::set<OpCode> exempt;
+  for (const plan::twin_cases::Family& family : plan::twin_cases::kFamilies) {
+    plan::twin_cases::Rng rng(1);
+    exempt.insert(family.make(rng).expected);
+  }
+  std::set<OpCode> covered;
+  for (const Row& r : table()) covered.insert(r.op);
+  for (uint16_t i = 0; i < kNumOps; ++i) {
+    const auto op = static_cast<OpCode>(i);
+    EXPECT_TRUE(covered.count(op) || exempt.count(op))
+        << op_info(op).name << ": no row in tests/kernel_table_test.cc's table()";
+  }
+}
+
+TEST(KernelTable, ReferenceKernelsAgainstArmnnCpuRef) {
+  const std::vector<Row> rows = table();
+  const std::string dir = ::testing::TempDir() + "kernel_table/";
+  fs::create_directories(dir);
+  std::vector<Prepared> prepared(rows.size());
+  std::ofstream manifest(dir + "manifest.txt");
+  size_t to_armnn = 0;
+  for (size_t r = 0; r < rows.size(); ++r) {
+    const Row& row = rows[r];
+    Prepared& p = prepared[r];
+    const std::string stem = dir + "row" + std::to_string(r);
+    p.model_path = stem + ".tflite";
+    p.output_path = stem + ".armnn.bin";
+    io::write_file(p.model_path, testing::build_tflite(row.model));
+    std::string line = p.model_path + "\t" + p.output_path;
+    for (size_t i = 0; i < row.model.inputs.size(); ++i) {
+      const TensorSpec& t = row.model.tensors[static_cast<size_t>(row.model.inputs[i])];
+      std::vector<uint8_t> all;
+      for (uint32_t c = 0; c < kNumCases; ++c) {
+        const std::vector<uint8_t> v = case_values(t, c, i, static_cast<uint32_t>(r));
+        all.insert(all.end(), v.begin(), v.end());
+      }
+      const std::string path = stem + ".in" + std::to_string(i) + ".bin";
+      io::write_file(path, all);
+      line += "\t" + t.name + "=" + path;
+      p.inputs.push_back(std::move(all));
+    }
+    if (!row.definition) {
+      manifest << line << "\n";
+      ++to_armnn;
+    }
+  }
+  manifest.close();
+
+  std::vector<std::string> status;
+  std::string message;
+  const int code = run_armnn_batch(dir + "manifest.txt", dir + "status.txt", message);
+  const bool armnn = code == 0;
+  if (armnn) {
+    std::ifstream in(dir + "status.txt");
+    for (std::string line; std::getline(in, line);) status.push_back(line);
+    ASSERT_EQ(status.size(), to_armnn) << "armnn_run.py --batch: " << message;
+  } else {
+    ASSERT_EQ(code, kSkip) << "armnn_run.py --batch failed: " << message;
+  }
+
+  size_t next_status = 0;
+  for (size_t r = 0; r < rows.size(); ++r) {
+    const Row& row = rows[r];
+    SCOPED_TRACE(row.name);
+    const std::vector<uint8_t> file = io::read_file(prepared[r].model_path);
+    std::vector<uint8_t> ours;
+    try {
+      const ir::Graph g = import_tflite(file.data(), file.size(), row.name);
+      ASSERT_EQ(g.nodes.size(), 1u);
+      ASSERT_EQ(g.nodes[0].op, row.op) << "the row's model is not one " << op_info(row.op).name;
+      ours = run_ours(g, prepared[r].inputs);
+    } catch (const tinyforge::Error& e) {
+      ADD_FAILURE() << "tinyforge refuses the row: " << e.what();
+      continue;
+    }
+    std::string reference = "definition";
+    std::vector<uint8_t> theirs;
+    if (row.definition) {
+      std::printf("[ ktable   ] %s: against the definition: %s\n", row.name.c_str(),
+                  row.why_not_armnn.c_str());
+      theirs = by_definition(row, prepared[r].inputs);
+    } else {
+      if (!armnn) continue;
+      const std::string& s = status[next_status++];
+      if (s != "ok") {
+        ADD_FAILURE() << "Arm NN cannot run this row (" << s << "); give it a definition";
+        continue;
+      }
+      reference = "Arm NN";
+      theirs = io::read_file(prepared[r].output_path);
+    }
+    const double worst = compare(row, ours, theirs, reference);
+    const bool int8 =
+        row.model.tensors[static_cast<size_t>(row.model.outputs[0])].type == tfl::TensorType::INT8;
+    std::printf("[ ktable   ] %-70s %-10s max |diff| %s %.3g\n", row.name.c_str(),
+                reference.c_str(), int8 ? "LSB" : "rel", worst);
+  }
+  if (!armnn) TINYFORGE_SKIP_MISSING("Arm NN unusable, its rows not checked: " << message);
+}
+
+}  // namespace
+}  // namespace tinyforge
