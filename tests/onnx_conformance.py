@@ -80,6 +80,8 @@ CLAIMED_OPS = {
     "LeakyRelu": (),
     "ReduceMean": (),
     "Slice": (1, 2, 3, 4),
+    "Split": (1,),
+    "HardSwish": (),
 }
 
 
