@@ -47,9 +47,9 @@ Fixed fixed_params(float s_in, int32_t zp_in, float s_out, int32_t zp_out) {
   const plan::QuantizedMultiplier out = plan::quantize_multiplier(output_multiplier);
   const plan::QuantizedMultiplier reluish = plan::quantize_multiplier(reluish_multiplier);
   if (out.shift > 0 || out.shift < -15)
-    f.problem = fmt::format(
-        "input scale {} / 128 / output scale {} has exponent {}; expected -15..0", s_in, s_out,
-        out.shift);
+    f.problem =
+        fmt::format("input scale {} / 128 / output scale {} has exponent {}; expected -15..0", s_in,
+                    s_out, out.shift);
   else if (reluish.shift < -15 || reluish.shift > 15)
     f.problem = fmt::format("input scale {} gives reluish exponent {}; expected -15..15", s_in,
                             reluish.shift);

@@ -46,7 +46,9 @@ int32_t truncating_q15_mul(int32_t a, int32_t b) {
   if (a == -32768 && b == -32768) return 32767;
   return static_cast<int32_t>(int64_t{a} * b / 32768);  // toward zero
 }
-int32_t saturate16(int64_t v) { return static_cast<int32_t>(std::clamp<int64_t>(v, -32768, 32767)); }
+int32_t saturate16(int64_t v) {
+  return static_cast<int32_t>(std::clamp<int64_t>(v, -32768, 32767));
+}
 int32_t divide_pot(int32_t v, int shift) {  // nearest, ties away from zero
   if (shift == 0) return v;
   const int32_t mag = (std::abs(v) + (1 << (shift - 1))) >> shift;
@@ -69,14 +71,13 @@ int8_t expected_int8(int8_t x, float s_in, int32_t zp_in, float s_out, int32_t z
   if (relu_e < 0) r = divide_pot(r, -relu_e);
   r = (r + 32768) >> 1;  // [-1, 1] -> [0, 1] in Q15
   const int32_t v = divide_pot(truncating_q15_mul(r, pre_out), -out_e);
-  return static_cast<int8_t>(std::clamp(static_cast<int16_t>(v + zp_out), int16_t{-128},
-                                        int16_t{127}));
+  return static_cast<int8_t>(
+      std::clamp(static_cast<int16_t>(v + zp_out), int16_t{-128}, int16_t{127}));
 }
 
 float hard_swish(float x) { return x * std::min(6.0f, std::max(0.0f, x + 3)) / 6; }
 
-ir::Graph graph(bool int8, float s_in = 0, int32_t zp_in = 0, float s_out = 0,
-                int32_t zp_out = 0) {
+ir::Graph graph(bool int8, float s_in = 0, int32_t zp_in = 0, float s_out = 0, int32_t zp_out = 0) {
   GraphBuilder b;
   const int x = b.activation("x", {2, 128});
   const int y = b.activation("y", {2, 128});
@@ -107,8 +108,8 @@ TEST(HardSwish, Int8MatchesTflitesIntegerArithmeticOnEveryInput) {
     if (round == 1) s_in = 0.1f, s_out = 0.001f, zp_in = -128, zp_out = -128;  // saturates
     // The output exponent in -15..0: s_in / 128 / s_out in [2^-15, 1).
     s_out = std::clamp(s_out, s_in / 128 * 1.25f, s_in * 200);
-    SCOPED_TRACE(::testing::Message() << "s_in " << s_in << " zp_in " << zp_in << " s_out "
-                                      << s_out << " zp_out " << zp_out);
+    SCOPED_TRACE(::testing::Message() << "s_in " << s_in << " zp_in " << zp_in << " s_out " << s_out
+                                      << " zp_out " << zp_out);
     ir::Graph g = graph(true, s_in, zp_in, s_out, zp_out);
     std::vector<uint8_t> got;
     try {

@@ -16,7 +16,11 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
+#include <cmath>
+
 #include "export/tflite_builder.h"
+#include "import/onnx/onnx_convert.h"
 #include "import/tflite/op_mapper.h"
 #include "ops/host_op.h"
 #include "plan/lower_checks.h"
@@ -37,8 +41,8 @@ std::string problem(const ops::ResizeAttrs& a, const ir::Tensor& in, const ir::T
     return fmt::format("input {} and output {}; expected NHWC tensors of rank 4",
                        shape_string(in.shape), shape_string(out.shape));
   if (in.shape[0] != out.shape[0] || in.shape[3] != out.shape[3])
-    return fmt::format("input {} and output {} differ in batch or channels",
-                       shape_string(in.shape), shape_string(out.shape));
+    return fmt::format("input {} and output {} differ in batch or channels", shape_string(in.shape),
+                       shape_string(out.shape));
   for (const ir::Tensor* t : {&in, &out})
     for (size_t d = 1; d <= 2; ++d)
       if (t->shape[d] < 1 || t->shape[d] > kMaxExtent)
@@ -146,6 +150,124 @@ LoweredOp lower_ResizeBilinear(ir::Graph& g, size_t node) { return lower_resize(
 
 }  // namespace plan
 
+namespace onnx_import {
+namespace {
+
+// ONNX's source coordinate of output index i along one axis (its Resize definition;
+// tf_crop_and_resize is refused before). `scale` is output / input as ONNX has it.
+double onnx_coordinate(const std::string& mode, int64_t i, double scale, int64_t in, int64_t out) {
+  const auto x = static_cast<double>(i);
+  if (mode == "align_corners")
+    return out == 1 ? 0.0 : x * static_cast<double>(in - 1) / static_cast<double>(out - 1);
+  if (mode == "asymmetric") return x / scale;
+  if (mode == "tf_half_pixel_for_nn") return (x + 0.5) / scale;
+  if (mode == "pytorch_half_pixel" && out == 1) return 0.0;
+  return (x + 0.5) / scale - 0.5;  // half_pixel, pytorch_half_pixel
+}
+
+// ONNX's nearest source index, clamped to the input.
+int64_t onnx_nearest(double x, const std::string& rounding, int64_t in) {
+  const double f = std::floor(x);
+  double v;
+  if (rounding == "floor")
+    v = f;
+  else if (rounding == "ceil")
+    v = std::ceil(x);
+  else if (x - f == 0.5)
+    v = rounding == "round_prefer_ceil" ? f + 1 : f;
+  else
+    v = std::round(x);
+  return std::clamp<int64_t>(static_cast<int64_t>(v), 0, in - 1);
+}
+
+// TFLite's nearest source index (as the kernel computes it).
+int64_t tflite_nearest(int64_t i, int64_t in, int64_t out, const ops::ResizeAttrs& a) {
+  const float scale = a.align_corners && out > 1
+                          ? static_cast<float>(in - 1) / static_cast<float>(out - 1)
+                          : static_cast<float>(in) / static_cast<float>(out);
+  const float at = (static_cast<float>(i) + (a.half_pixel_centers ? 0.5f : 0.0f)) * scale;
+  const auto v = static_cast<int64_t>(a.align_corners ? std::round(at) : std::floor(at));
+  return std::clamp<int64_t>(v, 0, in - 1);
+}
+
+// ONNX Resize (opset 11+) of an NCHW tensor over height and width: nearest when some TFLite
+// flag set picks the same source pixel for every output pixel, linear with the
+// coordinate modes TFLite's bilinear has (asymmetric, align_corners, half_pixel, and
+// pytorch_half_pixel for outputs wider than one); scales must equal output / input sizes.
+void convert_Resize(Context& ctx) {
+  Value& x = ctx.input(0);
+  if (x.shape.size() != 4) ctx.unsupported("Resize of a tensor not of rank 4 (NCHW)");
+  if (x.is_constant()) ctx.unsupported("Resize of a constant");
+  const std::string mode = ctx.attr_string("mode", "nearest");
+  const std::string coord = ctx.attr_string("coordinate_transformation_mode", "half_pixel");
+  const std::string rounding = ctx.attr_string("nearest_mode", "round_prefer_floor");
+  if (mode != "nearest" && mode != "linear")
+    ctx.unsupported(fmt::format("mode '{}'; expected nearest or linear", mode));
+  if (coord == "tf_crop_and_resize") ctx.unsupported("coordinate mode tf_crop_and_resize");
+  Shape out = x.shape;
+  std::vector<double> scale(4, 1.0);
+  if (ctx.has_input(3)) {
+    out = ctx.ints_input(3, "sizes");
+    if (out.size() != 4) ctx.fail(fmt::format("sizes has {} entries; expected 4", out.size()));
+    for (size_t d = 0; d < 4; ++d)
+      scale[d] = static_cast<double>(out[d]) / static_cast<double>(x.shape[d]);
+  } else if (ctx.has_input(2)) {
+    const std::vector<float> given = ctx.float_input(2, "scales");
+    if (given.size() != 4) ctx.fail(fmt::format("scales has {} entries; expected 4", given.size()));
+    for (size_t d = 0; d < 4; ++d) {
+      if (!(given[d] > 0.0f) || !std::isfinite(given[d]))
+        ctx.fail(fmt::format("scale {} is not a positive number", given[d]));
+      scale[d] = given[d];
+      out[d] = static_cast<int64_t>(std::floor(static_cast<double>(x.shape[d]) * given[d]));
+      if (static_cast<float>(out[d]) / static_cast<float>(x.shape[d]) != given[d])
+        ctx.unsupported(fmt::format("scale {} is not output / input size ({} / {})", given[d],
+                                    out[d], x.shape[d]));
+    }
+  } else {
+    ctx.fail("neither scales nor sizes given");
+  }
+  if (out[0] != x.shape[0] || out[1] != x.shape[1])
+    ctx.unsupported("resizing the batch or channel dims");
+  for (size_t d = 2; d < 4; ++d)
+    if (out[d] < 1 || out[d] > kMaxExtent)
+      ctx.fail(fmt::format("output {} along dim {}; expected 1..{}", out[d], d, kMaxExtent));
+
+  ops::ResizeAttrs attrs;
+  bool found = false;
+  if (mode == "linear") {
+    found = coord == "asymmetric" || coord == "align_corners" || coord == "half_pixel" ||
+            (coord == "pytorch_half_pixel" && out[2] > 1 && out[3] > 1);
+    attrs = {coord == "align_corners", coord == "half_pixel" || coord == "pytorch_half_pixel"};
+  } else {
+    for (const ops::ResizeAttrs& a : {ops::ResizeAttrs{false, false}, ops::ResizeAttrs{true, false},
+                                      ops::ResizeAttrs{false, true}}) {
+      bool same = true;
+      for (size_t d = 2; d < 4 && same; ++d)
+        for (int64_t i = 0; i < out[d] && same; ++i)
+          same = onnx_nearest(onnx_coordinate(coord, i, scale[d], x.shape[d], out[d]), rounding,
+                              x.shape[d]) == tflite_nearest(i, x.shape[d], out[d], a);
+      if (same) {
+        attrs = a;
+        found = true;
+        break;
+      }
+    }
+  }
+  if (!found)
+    ctx.unsupported(
+        fmt::format("{} resize with coordinate mode {}{}: not one TFLite's resize computes", mode,
+                    coord, mode == "nearest" ? " and nearest_mode " + rounding : std::string()));
+  const int in = ctx.as_nhwc(x, ctx.node->input(0));
+  Value v;
+  v.shape = out;
+  v.nhwc = ctx.emit(mode == "linear" ? OpCode::ResizeBilinear : OpCode::ResizeNearestNeighbor, {in},
+                    ctx.ir_shape({out[0], out[2], out[3], out[1]}), attrs, ctx.node->output(0));
+  ctx.set_output(0, std::move(v));
+}
+
+}  // namespace
+}  // namespace onnx_import
+
 namespace ops {
 
 const HostOp& host_op_ResizeNearestNeighbor() {
@@ -153,7 +275,7 @@ const HostOp& host_op_ResizeNearestNeighbor() {
       ir::OpTraits{ir::QuantRule::same_as_input, 0.0f, 0, -1, false, ir::ChannelRule::blocks},
       {{static_cast<int32_t>(tfl::BuiltinOperator::RESIZE_NEAREST_NEIGHBOR),
         "RESIZE_NEAREST_NEIGHBOR", read_nearest}},
-      {},
+      {{"Resize", onnx_import::convert_Resize, 11}},
       write_nearest};
   return op;
 }

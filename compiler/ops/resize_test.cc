@@ -79,8 +79,8 @@ struct Pos {
 };
 Pos float_pos(int32_t i, int32_t in, int32_t out, ops::ResizeAttrs a) {
   const float s = scale_of(in, out, a.align_corners);
-  const float p = a.half_pixel_centers ? (static_cast<float>(i) + 0.5f) * s - 0.5f
-                                       : static_cast<float>(i) * s;
+  const float p =
+      a.half_pixel_centers ? (static_cast<float>(i) + 0.5f) * s - 0.5f : static_cast<float>(i) * s;
   return {p, std::max(static_cast<int32_t>(std::floor(p)), 0),
           std::min(static_cast<int32_t>(std::ceil(p)), in - 1)};
 }
@@ -153,9 +153,9 @@ TEST(Resize, MatchesTheDefinitionOnRandomSizes) {
     const Shape so = {si[0], 1 + static_cast<int32_t>(rng() % 11),
                       1 + static_cast<int32_t>(rng() % 11), si[3]};
     const ops::ResizeAttrs a = flags(round % 3);
-    SCOPED_TRACE(::testing::Message() << ::testing::PrintToString(si) << " -> "
-                                      << ::testing::PrintToString(so) << " align "
-                                      << a.align_corners << " half " << a.half_pixel_centers);
+    SCOPED_TRACE(::testing::Message()
+                 << ::testing::PrintToString(si) << " -> " << ::testing::PrintToString(so)
+                 << " align " << a.align_corners << " half " << a.half_pixel_centers);
     const size_t n = static_cast<size_t>(si[0] * si[1] * si[2] * si[3]);
     const std::vector<float> xf = testing::as_floats(testing::random_floats(n, round, -50, 50));
     std::vector<int8_t> xi(n);

@@ -116,8 +116,8 @@ ir::Node read_split_v(OpMapper& m) {
     if (sizes[k] == -1 && rest < 0) {
       rest = static_cast<int>(k);
     } else if (sizes[k] < 1) {
-      m.fail(fmt::format("size_splits[{}] is {}; expected at least 1 (or one entry -1)", k,
-                         sizes[k]));
+      m.fail(
+          fmt::format("size_splits[{}] is {}; expected at least 1 (or one entry -1)", k, sizes[k]));
     } else {
       known += sizes[k];
     }
@@ -141,8 +141,8 @@ ir::Node read_unpack(OpMapper& m) {
   require_sliceable(m, in, m.in_label(0));
   const int axis = normalized_axis(o->axis(), in.shape.size());
   if (axis < 0)
-    m.fail(fmt::format("axis {} is out of range for an input of rank {}", o->axis(),
-                       in.shape.size()));
+    m.fail(
+        fmt::format("axis {} is out of range for an input of rank {}", o->axis(), in.shape.size()));
   const int32_t dim = in.shape[static_cast<size_t>(axis)];
   if (o->num() != dim || static_cast<int32_t>(m.num_outputs()) != dim)
     m.fail(fmt::format("num is {} and the op has {} outputs; axis {} has {} elements", o->num(),
@@ -283,8 +283,9 @@ LoweredOp lower_Split(ir::Graph& g, size_t node) {
     require_same_quant(g, node, n.inputs[0], t);
   }
   if (total != in.shape[axis])
-    refuse(g, node, fmt::format("outputs hold {} along axis {}; the input has {}", total, axis,
-                                in.shape[axis]));
+    refuse(g, node,
+           fmt::format("outputs hold {} along axis {}; the input has {}", total, axis,
+                       in.shape[axis]));
   return lowered(SplitParams{axis}, {n.inputs[0]});
 }
 
@@ -295,8 +296,9 @@ LoweredOp lower_Unpack(ir::Graph& g, size_t node) {
   if (axis < 0 || axis >= static_cast<int>(in.shape.size()))
     refuse(g, node, fmt::format("axis {} out of range for rank {}", axis, in.shape.size()));
   if (static_cast<int32_t>(n.outputs.size()) != in.shape[axis])
-    refuse(g, node, fmt::format("{} outputs; the input has {} along axis {}", n.outputs.size(),
-                                in.shape[axis], axis));
+    refuse(g, node,
+           fmt::format("{} outputs; the input has {} along axis {}", n.outputs.size(),
+                       in.shape[axis], axis));
   for (int t : n.outputs) {
     if (g.tensors[t].shape != dropped(in.shape, axis))
       refuse(g, node,
@@ -314,8 +316,9 @@ LoweredOp lower_Pack(ir::Graph& g, size_t node) {
   if (axis < 0 || axis >= static_cast<int>(out.shape.size()))
     refuse(g, node, fmt::format("axis {} out of range for rank {}", axis, out.shape.size()));
   if (static_cast<int32_t>(n.inputs.size()) != out.shape[axis])
-    refuse(g, node, fmt::format("{} inputs; the output has {} along axis {}", n.inputs.size(),
-                                out.shape[axis], axis));
+    refuse(g, node,
+           fmt::format("{} inputs; the output has {} along axis {}", n.inputs.size(),
+                       out.shape[axis], axis));
   for (int t : n.inputs) {
     if (g.tensors[t].shape != dropped(out.shape, axis))
       refuse(g, node,
@@ -367,8 +370,8 @@ void convert_Split(Context& ctx) {
   const int64_t dim = x.shape[axis];
   if (sizes.empty()) {
     if (n == 0 || dim % static_cast<int64_t>(n) != 0)
-      ctx.fail(fmt::format("axis {} has {} elements, not a multiple of the {} outputs", axis, dim,
-                           n));
+      ctx.fail(
+          fmt::format("axis {} has {} elements, not a multiple of the {} outputs", axis, dim, n));
     sizes.assign(n, dim / static_cast<int64_t>(n));
   }
   if (sizes.size() != n)
@@ -412,8 +415,8 @@ void convert_Split(Context& ctx) {
     values.push_back(std::move(v));
   }
   const std::string name = ctx.node->name().empty() ? ctx.node->output(0) : ctx.node->name();
-  ctx.graph.nodes.push_back(ir::Node{OpCode::Split, {t}, outs, ops::SplitAttrs{ir_axis},
-                                     clean_name(name)});
+  ctx.graph.nodes.push_back(
+      ir::Node{OpCode::Split, {t}, outs, ops::SplitAttrs{ir_axis}, clean_name(name)});
   for (size_t k = 0; k < n; ++k) ctx.set_output(k, std::move(values[k]));
 }
 

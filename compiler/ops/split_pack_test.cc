@@ -227,8 +227,8 @@ TEST(SplitPack, Int8PackAndUnpackModelsMoveValuesAsWritten) {
 
   testing::OpSpec unpack(B::UNPACK, {0}, {1, 2, 3});
   unpack.axis = 0;
-  const ir::Graph u = import(model({i8("x", {3, 2}), i8("p", {2}), i8("q", {2}), i8("r", {2})},
-                                   unpack));
+  const ir::Graph u =
+      import(model({i8("x", {3, 2}), i8("p", {2}), i8("q", {2}), i8("r", {2})}, unpack));
   const auto outs = testing::run_graph_outputs(
       u, {testing::bytes_of(std::vector<int8_t>{-128, 127, 0, -1, 5, 6})}, 1);
   EXPECT_EQ(outs.at(0), testing::bytes_of(std::vector<int8_t>{-128, 127}));
@@ -243,18 +243,20 @@ TEST(SplitPack, BadModelsAreRefusedWithTheReason) {
                             testing::OpSpec(B::SPLIT, {0, 1}, {2, 3}))),
                tinyforge::Error, "not a multiple of the 2 outputs");
   // SPLIT_V sizes that do not add up.
-  EXPECT_ERROR(import(model({{"x", {6}}, ints("sizes", {2}, {2, 3}), ints("axis", {}, {0}),
-                             {"a", {2}}, {"b", {3}}},
-                            testing::OpSpec(B::SPLIT_V, {0, 1, 2}, {3, 4}))),
-               tinyforge::Error, "size_splits sum to 5; axis 0 has 6 elements");
+  EXPECT_ERROR(
+      import(model(
+          {{"x", {6}}, ints("sizes", {2}, {2, 3}), ints("axis", {}, {0}), {"a", {2}}, {"b", {3}}},
+          testing::OpSpec(B::SPLIT_V, {0, 1, 2}, {3, 4}))),
+      tinyforge::Error, "size_splits sum to 5; axis 0 has 6 elements");
   // An axis out of range.
   EXPECT_ERROR(import(model({ints("axis", {}, {2}), {"x", {2, 4}}, {"a", {2, 2}}, {"b", {2, 2}}},
                             testing::OpSpec(B::SPLIT, {0, 1}, {2, 3}))),
                tinyforge::Error, "axis 2 is out of range");
   // int8 outputs quantized unlike the input.
-  EXPECT_ERROR(import(model({ints("axis", {}, {0}), i8("x", {4}), i8("a", {2}), i8("b", {2}, 0.25f)},
-                            testing::OpSpec(B::SPLIT, {0, 1}, {2, 3}))),
-               tinyforge::Error, "expected the same quantization");
+  EXPECT_ERROR(
+      import(model({ints("axis", {}, {0}), i8("x", {4}), i8("a", {2}), i8("b", {2}, 0.25f)},
+                   testing::OpSpec(B::SPLIT, {0, 1}, {2, 3}))),
+      tinyforge::Error, "expected the same quantization");
   // Nine outputs: more than the runtime's eight.
   std::vector<testing::TensorSpec> nine = {ints("axis", {}, {0}), {"x", {9}}};
   std::vector<int32_t> outs;
@@ -269,9 +271,9 @@ TEST(SplitPack, BadModelsAreRefusedWithTheReason) {
                             testing::OpSpec(B::UNPACK, {0}, {1, 2}))),
                tinyforge::Error, "axis 0 has 3 elements");
   // PACK of inputs of different shapes, and of differently quantized int8 inputs.
-  EXPECT_ERROR(import(model({{"a", {2}}, {"b", {3}}, {"y", {2, 2}}},
-                            testing::OpSpec(B::PACK, {0, 1}, {2}))),
-               tinyforge::Error, "has shape [3]; expected [2]");
+  EXPECT_ERROR(
+      import(model({{"a", {2}}, {"b", {3}}, {"y", {2, 2}}}, testing::OpSpec(B::PACK, {0, 1}, {2}))),
+      tinyforge::Error, "has shape [3]; expected [2]");
   EXPECT_ERROR(import(model({i8("a", {2}), i8("b", {2}, 0.5f, 4), i8("y", {2, 2})},
                             testing::OpSpec(B::PACK, {0, 1}, {2}))),
                tinyforge::Error, "expected the same quantization");
@@ -353,8 +355,7 @@ TEST(SplitPack, KernelChecksRefuseInconsistentViews) {
   EXPECT_EQ(check_Unpack(SplitParams{0}, KernelIO{in, 1, slices, 4, nullptr, 0}), Status::ok);
   EXPECT_EQ(check_Unpack(SplitParams{0}, KernelIO{in, 1, slices, 3, nullptr, 0}),
             Status::bad_shape);
-  EXPECT_EQ(check_Pack(ConcatenationParams{0}, KernelIO{slices, 4, in, 1, nullptr, 0}),
-            Status::ok);
+  EXPECT_EQ(check_Pack(ConcatenationParams{0}, KernelIO{slices, 4, in, 1, nullptr, 0}), Status::ok);
   EXPECT_EQ(check_Pack(ConcatenationParams{1}, KernelIO{slices, 4, in, 1, nullptr, 0}),
             Status::bad_shape);
   TensorView q[] = {view({3}, DType::i8), view({3}, DType::i8)};

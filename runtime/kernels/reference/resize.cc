@@ -164,10 +164,11 @@ void eval_ResizeBilinear(const ResizeParams& p, const KernelIO& io) {
         const FixedAxis ax = fixed_axis(x, sw, p.half_pixel_centers, w);
         const int64_t dx = ax.at - (1 << 10) * ax.lo;
         for (int32_t ch = 0; ch < c; ++ch) {
-          const int64_t sum = src[index(b, ay.lo, ax.lo, ch)] * ((1 << 10) - dy) * ((1 << 10) - dx) +
-                              src[index(b, ay.hi, ax.lo, ch)] * dy * ((1 << 10) - dx) +
-                              src[index(b, ay.lo, ax.hi, ch)] * ((1 << 10) - dy) * dx +
-                              src[index(b, ay.hi, ax.hi, ch)] * dy * dx;
+          const int64_t sum =
+              src[index(b, ay.lo, ax.lo, ch)] * ((1 << 10) - dy) * ((1 << 10) - dx) +
+              src[index(b, ay.hi, ax.lo, ch)] * dy * ((1 << 10) - dx) +
+              src[index(b, ay.lo, ax.hi, ch)] * ((1 << 10) - dy) * dx +
+              src[index(b, ay.hi, ax.hi, ch)] * dy * dx;
           const int64_t round = sum > 0 ? (1 << 19) : -(1 << 19);
           *dst++ = static_cast<int8_t>((sum + round) / (1 << 20));
         }
