@@ -13,6 +13,7 @@
 #include <random>
 
 #include "expect_error.h"
+#include "import/onnx/onnx_test_builder.h"
 #include "import/tflite/import_tflite.h"
 #include "ir_test_graphs.h"
 #include "plan/lower.h"
@@ -231,6 +232,37 @@ TEST(Resize, TfliteImportKeepsTheFlagsAndRefusesBadModels) {
                tinyforge::Error, "expected NHWC tensors of rank 4");
   EXPECT_ERROR(import(model(B::RESIZE_BILINEAR, {1, 2, 2, 1}, {1, 4, 4, 2}, {4, 4}, 0, 0)),
                tinyforge::Error, "differ in batch or channels");
+}
+
+// ONNX Resize (nearest, asymmetric, floor: each pixel repeated 2x) of a Conv's output, held
+// channels last, against the Conv output repeated here in NCHW; a cubic Resize is refused.
+TEST(Resize, OnnxNearestResizeOfAChannelsLastValue) {
+  auto model = [](const char* mode) {
+    onnx_test::ModelBuilder mb(13);
+    mb.input("x", {1, 2, 3, 4});
+    mb.initializer("w", {3, 2, 1, 1}, testing::as_floats(testing::random_floats(6, 1)));
+    mb.node("Conv", {"x", "w"}, {"c"});
+    if (mode) {
+      mb.initializer("scales", {4}, std::vector<float>{1, 1, 2, 2});
+      auto& r = mb.node("Resize", {"c", "", "scales"}, {"y"});
+      onnx_test::attr(r, "mode", mode);
+      onnx_test::attr(r, "coordinate_transformation_mode", "asymmetric");
+      onnx_test::attr(r, "nearest_mode", "floor");
+      mb.output("y");
+    } else {
+      mb.output("c");
+    }
+    return mb.import();
+  };
+  const std::vector<uint8_t> x = testing::random_floats(24, 4);
+  const std::vector<float> conv = testing::as_floats(testing::run_graph(model(nullptr), {x}, 1));
+  std::vector<float> want;
+  for (int c = 0; c < 3; ++c)
+    for (int y = 0; y < 6; ++y)
+      for (int xx = 0; xx < 8; ++xx)
+        want.push_back(conv[static_cast<size_t>((c * 3 + y / 2) * 4 + xx / 2)]);
+  EXPECT_EQ(testing::as_floats(testing::run_graph(model("nearest"), {x}, 1)), want);
+  EXPECT_ERROR(model("cubic"), tinyforge::Error, "mode 'cubic'; expected nearest or linear");
 }
 
 TEST(Resize, LoweringRefusesDifferentInt8Quantization) {

@@ -12,6 +12,7 @@
 #include <random>
 
 #include "expect_error.h"
+#include "import/onnx/onnx_test_builder.h"
 #include "import/tflite/import_tflite.h"
 #include "ir_test_graphs.h"
 #include "plan/lower.h"
@@ -327,6 +328,34 @@ TEST(SplitPack, QuantizerHandlesEveryOutput) {
     ASSERT_EQ(a.size(), c.size());
     for (size_t i = 0; i < a.size(); ++i) EXPECT_NEAR(a[i], c[i], in.quant.scale[0] / 2 + 1e-6f);
   }
+}
+
+// ONNX Split of a Conv's output (held channels last): the pieces are the Conv output's
+// channels 0..1 and 2..5, sliced here in NCHW.
+TEST(SplitPack, OnnxSplitOfAChannelsLastValue) {
+  auto model = [](bool split) {
+    onnx_test::ModelBuilder mb(13);
+    mb.input("x", {1, 3, 4, 5});
+    mb.initializer("w", {6, 3, 1, 1}, testing::as_floats(testing::random_floats(18, 1)));
+    mb.initializer("b", {6}, testing::as_floats(testing::random_floats(6, 2)));
+    mb.node("Conv", {"x", "w", "b"}, {"c"});
+    if (split) {
+      mb.initializer_i64("sizes", {2}, {2, 4});
+      onnx_test::attr(mb.node("Split", {"c", "sizes"}, {"p", "q"}), "axis", int64_t{1});
+      mb.output("p");
+      mb.output("q");
+    } else {
+      mb.output("c");
+    }
+    return mb.import();
+  };
+  const std::vector<uint8_t> x = testing::random_floats(60, 3);
+  const std::vector<float> conv = testing::as_floats(testing::run_graph(model(false), {x}, 1));
+  const auto pieces = testing::run_graph_outputs(model(true), {x}, 1);
+  ASSERT_EQ(pieces.size(), 2u);
+  const std::vector<float> p = testing::as_floats(pieces[0]), q = testing::as_floats(pieces[1]);
+  EXPECT_EQ(p, std::vector<float>(conv.begin(), conv.begin() + 40));
+  EXPECT_EQ(q, std::vector<float>(conv.begin() + 40, conv.end()));
 }
 
 // The kernels' own checks (run by the validator on every blob) refuse inconsistent views.
