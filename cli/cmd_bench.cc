@@ -31,7 +31,7 @@ namespace {
 namespace fs = std::filesystem;
 
 struct Options {
-  std::string model, target = "cortex-m4", board, budget, keep_dir;
+  std::string model, target = "cortex-m4", board, budget, keep_dir, kernels = "model";
   std::vector<std::string> inputs;
   uint32_t case_index = 0;
   uint64_t max_instructions = sim::RunOptions{}.max_instructions;
@@ -111,6 +111,7 @@ void bench(const Options& o) {
   emit::FirmwareOptions fw;
   fw.target = o.target;
   fw.board = o.board;
+  fw.kernels = o.kernels;
   const emit::FirmwareImage image = emit::build_firmware(blob, fw, dir.path(), note);
   const sim::ElfImage elf = sim::read_elf(image.elf_path);
   sim::RunOptions run_options;
@@ -245,6 +246,10 @@ void add_bench(CLI::App& app) {
       ->check(whole_number(1))
       ->capture_default_str();
   cmd->add_option("--keep", o->keep_dir, "build the firmware in this folder and keep it");
+  cmd->add_option("--kernels", o->kernels,
+                  "kernels compiled in, as for `firmware --kernels`: model | all | OP,OP,... "
+                  "(flash and budget then include room for OTA models)")
+      ->capture_default_str();
   cmd->footer(
       "Cycles come from a static timing model (m4sim's Cortex-M4 table; a Cortex-M0+ table for\n"
       "cortex-m0plus; sim/README.md): compare engines on one core, not a datasheet latency.\n"

@@ -1,4 +1,5 @@
-// tinyforge firmware MODEL --target T [--board B] [--json] -o DIR
+// tinyforge firmware MODEL --target T [--board B] [--aot] [--kernels model|all|LIST] [--json]
+//                    -o DIR
 #include <fmt/format.h>
 
 #include <cstdio>
@@ -13,7 +14,7 @@ void add_firmware(CLI::App& app) {
   auto* cmd = app.add_subcommand(
       "firmware", "Build a bare-metal Cortex-M firmware ELF that runs one inference");
   struct Options {
-    std::string model, target = "cortex-m4", board, out_dir;
+    std::string model, target = "cortex-m4", board, out_dir, kernels = "model";
     uint32_t min_stack = 8192;
     bool aot = false;
     Result result;
@@ -31,6 +32,11 @@ void add_firmware(CLI::App& app) {
       ->capture_default_str();
   cmd->add_flag("--aot", o->aot,
                 "the plan as direct kernel calls (generated C++) instead of a blob and executor");
+  cmd->add_option("--kernels", o->kernels,
+                  "kernels compiled in: model (the model's ops) | all (every op of the target) | "
+                  "OP,OP,... (op names, including the model's); recorded in DIR/device.json for "
+                  "`package --device`")
+      ->capture_default_str();
   o->result.add_flag(cmd);
   cmd->footer(
       "The ELF follows the measurement protocol of m4sim: tinyforge_input/_output in .noinit,\n"
@@ -45,6 +51,7 @@ void add_firmware(CLI::App& app) {
     options.board = o->board;
     options.min_stack = o->min_stack;
     options.aot = o->aot;
+    options.kernels = o->kernels;
     const emit::FirmwareImage image = emit::build_firmware(blob, options, o->out_dir, note);
     nlohmann::ordered_json j;
     j["elf"] = image.elf_path;
@@ -53,10 +60,15 @@ void add_firmware(CLI::App& app) {
     j["input_bytes"] = image.input_bytes;
     j["output_bytes"] = image.output_bytes;
     j["arena_bytes"] = image.arena_bytes;
-    o->result.print(j, fmt::format("wrote {} ({}, {} map; input {} B, output {} B, arena {} B)\n",
-                                   image.elf_path, image.target.name,
-                                   image.generic_map ? "generic" : image.board.name,
-                                   image.input_bytes, image.output_bytes, image.arena_bytes));
+    j["kernels"] = nlohmann::ordered_json::array();
+    for (OpCode op : image.kernels) j["kernels"].push_back(op_info(op).name);
+    if (!image.profile_path.empty()) j["device_profile"] = image.profile_path;
+    o->result.print(
+        j, fmt::format("wrote {} ({}, {} map; input {} B, output {} B, arena {} B; {} kernels{})\n",
+                       image.elf_path, image.target.name,
+                       image.generic_map ? "generic" : image.board.name, image.input_bytes,
+                       image.output_bytes, image.arena_bytes, image.kernels.size(),
+                       image.profile_path.empty() ? "" : ", profile " + image.profile_path));
   });
 }
 

@@ -1,12 +1,14 @@
 // OTA commands:
 //   tinyforge keygen -o KEY [--force]             Ed25519 key pair: KEY (secret), KEY.pub
 //   tinyforge package BLOB --key KEY --version V --counter N [--model-id ID]
-//                     [--target T] [--base OLD.tfp [--full]]
+//                     [--target T] [--device PROFILE] [--base OLD.tfp [--full]]
 //                     [--self-test-input F ... | --no-self-test]
 //                     [--add-key NEW.pub] [--revoke-key OLD.pub] -o U.tfu
-//   tinyforge verify U.tfu --pub KEY.pub          exit 0 only for an intact, authentic package
+//   tinyforge verify U.tfu --pub KEY.pub [--device PROFILE [--base OLD.tfp]]
+//                     exit 0 only for an intact, authentic package (that the device can run)
 #include <fmt/format.h>
 
+#include <array>
 #include <cstdio>
 #include <cstring>
 #include <memory>
@@ -14,6 +16,7 @@
 
 #include "cli/commands.h"
 #include "cli/contract.h"
+#include "emit/device_profile.h"
 #include "io/files.h"
 #include "ir/graph.h"
 #include "ota/delta_writer.h"
@@ -43,6 +46,52 @@ void require_plan_blob(const std::string& path, const std::vector<uint8_t>& byte
   if (s != Status::ok)
     throw tinyforge::Error(path + ": not a valid plan blob (" + status_name(s) +
                            "; make one with `tinyforge compile`)");
+}
+
+// `--device PROFILE`: the update's plan must run on that image (every refusal named).
+void require_runs_on_device(const emit::DeviceProfile& profile, const std::string& profile_path,
+                            const std::string& what, const std::vector<uint8_t>& plan) {
+  const std::vector<std::string> refusals = emit::refusals_for_device(profile, plan);
+  if (refusals.empty()) return;
+  std::string text;
+  for (const std::string& r : refusals) text += (text.empty() ? "" : "; ") + r;
+  throw tinyforge::Error(what + ": the device of " + profile_path + " cannot run it: " + text);
+}
+
+// The plan a verified package installs: the payload in front of its self-test block, for a
+// delta package rebuilt from `base_path` (the plan the device runs) and checked against the
+// signed hash, exactly as the device rebuilds it.
+std::vector<uint8_t> installed_plan(const std::string& path, const std::vector<uint8_t>& package,
+                                    const ota::Manifest& m, const std::string& base_path) {
+  uint32_t manifest_size = 0;
+  ota::parse_package_header(package.data(), package.size(), &manifest_size);
+  const auto body = package.begin() + ota::signed_block_bytes(manifest_size);
+  std::vector<uint8_t> payload(body, package.end());
+  if (m.has_delta) {
+    if (base_path.empty())
+      throw UsageError(path +
+                       ": a delta package: --device needs --base OLD.tfp, the plan the "
+                       "device runs, to rebuild the update's plan");
+    const std::vector<uint8_t> base = ota::base_image(read_input(base_path).bytes);
+    std::array<uint8_t, ota::kDigestBytes> digest;
+    ota::sha256(base.data(), base.size(), digest.data());
+    if (!m.has_base || std::memcmp(digest.data(), m.base_sha256, digest.size()) != 0)
+      throw tinyforge::Error(path +
+                             ": rejected: wrong_base (the package is a delta against "
+                             "another plan than " +
+                             base_path + ")");
+    Status s = Status::ok;
+    payload = ota::apply_delta(base, payload, m.payload_size, &s);
+    ota::sha256(payload.data(), payload.size(), digest.data());
+    if (s != Status::ok || std::memcmp(digest.data(), m.payload_sha256, digest.size()) != 0)
+      throw tinyforge::Error(
+          path + ": rejected: " + status_name(s == Status::ok ? Status::bad_hash : s) +
+          " (the delta does not rebuild the signed plan from " + base_path + ")");
+  } else if (!base_path.empty()) {
+    throw UsageError("--base is only for a delta package; " + path + " ships the whole plan");
+  }
+  if (m.has_self_test) payload.resize(m.self_test_offset);
+  return payload;
 }
 
 // Security counters are decimal: "010" is ten, never octal eight.
@@ -91,7 +140,8 @@ void add_keygen(CLI::App& app) {
 void add_package(CLI::App& app) {
   auto* cmd = app.add_subcommand("package", "Sign a plan blob into an OTA update package (.tfu)");
   struct Args {
-    std::string blob, key, version, model_id, target, base, out, counter, add_key, revoke_key;
+    std::string blob, key, version, model_id, target, base, out, counter, add_key, revoke_key,
+        device;
     std::vector<std::string> self_test_inputs;
     bool no_self_test = false;
     bool full = false;
@@ -111,6 +161,9 @@ void add_package(CLI::App& app) {
                   "target the package is for (default: the one the blob was compiled for, "
                   "cortex-m4 for a host blob)")
       ->check(target_check(false));
+  cmd->add_option("--device", a->device,
+                  "device profile (device.json beside a `tinyforge firmware` image): refuse a "
+                  "plan that image cannot run, naming every missing kernel; the default target");
   cmd->add_option("--base", a->base,
                   "plan blob (.tfp) the device runs: write a delta package against it (devices "
                   "running anything else refuse it)");
@@ -127,13 +180,21 @@ void add_package(CLI::App& app) {
   cmd->add_option("-o,--output", a->out, "package file to write")->required();
   a->result.add_flag(cmd);
   cmd->callback([a] {
-    check_output(a->out, {a->blob, a->key, a->base});
+    check_output(a->out, {a->blob, a->key, a->base, a->device});
     const std::vector<uint8_t> blob = read_input(a->blob).bytes;
     require_plan_blob(a->blob, blob);
+    std::string target = a->target;
+    if (!a->device.empty()) {
+      const emit::DeviceProfile profile = emit::read_device_profile(a->device);
+      require_runs_on_device(profile, a->device, a->blob, blob);
+      if (!target.empty() && target != profile.target)
+        throw UsageError(fmt::format("--target {}: the device of {} is a {}", target, a->device,
+                                     profile.target));
+      target = profile.target;
+    }
     // The package names the device target; a blob compiled for another Cortex-M target is
     // refused, a host blob (reference kernels, runs anywhere) is packaged with a warning.
     const std::optional<BlobTarget> compiled = blob_target(blob);
-    std::string target = a->target;
     if (compiled && compiled->target != "host") {
       if (target.empty()) target = compiled->target;
       if (target != compiled->target)
@@ -210,9 +271,17 @@ void add_verify(CLI::App& app) {
   auto pub = std::make_shared<std::string>();
   cmd->add_option("PACKAGE", *path, "package (.tfu)")->required();
   cmd->add_option("--pub", *pub, "public key file (KEY.pub from `tinyforge keygen`)")->required();
+  auto device = std::make_shared<std::string>();
+  auto base = std::make_shared<std::string>();
+  cmd->add_option("--device", *device,
+                  "device profile (device.json beside a `tinyforge firmware` image): also refuse "
+                  "a package for another target or whose plan needs a kernel the image lacks");
+  cmd->add_option("--base", *base,
+                  "with --device and a delta package: the plan blob the device runs (to rebuild "
+                  "the update's plan)");
   auto result = std::make_shared<Result>();
   result->add_flag(cmd);
-  cmd->callback([path, pub, result] {
+  cmd->callback([path, pub, device, base, result] {
     const ota::PublicKey key = ota::load_public_key(*pub);
     const std::vector<uint8_t> bytes = io::read_file(*path);
     ota::Manifest m;
@@ -221,6 +290,17 @@ void add_verify(CLI::App& app) {
     if (s != Status::ok)
       throw tinyforge::Error(*path + ": rejected: " + status_name(s) +
                              " (not a package signed by this key, or damaged)");
+    if (!device->empty()) {
+      const emit::DeviceProfile profile = emit::read_device_profile(*device);
+      if (profile.target != m.target)
+        throw tinyforge::Error(
+            fmt::format("{}: rejected: bad_target (the package is for {}, the "
+                        "device of {} is a {})",
+                        *path, m.target, *device, profile.target));
+      require_runs_on_device(profile, *device, *path, installed_plan(*path, bytes, m, *base));
+    } else if (!base->empty()) {
+      throw UsageError("--base goes with --device");
+    }
     nlohmann::ordered_json j;
     j["package"] = *path;
     j["ok"] = true;
@@ -230,6 +310,7 @@ void add_verify(CLI::App& app) {
     j["target"] = m.target;
     j["payload_bytes"] = m.payload_size;
     j["delta"] = m.has_delta;
+    if (!device->empty()) j["device"] = *device;
     if (m.has_delta) {
       j["delta_bytes"] = m.delta_size;
       j["base_sha256"] = ota::to_hex(m.base_sha256, ota::kDigestBytes);

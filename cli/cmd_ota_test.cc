@@ -10,6 +10,8 @@
 #include <string>
 
 #include "cli_run.h"
+#include "emit/device_profile.h"
+#include "emit/model_ops.h"
 #include "host/compile.h"
 #include "io/files.h"
 #include "tflite_model_builder.h"
@@ -156,6 +158,85 @@ TEST_F(OtaCli, PackageWithBaseWritesADelta) {
   EXPECT_EQ(r.exit_code, 1);
   r = run("package '" + path("tuned.tfp") + "' " + common + "--full -o '" + path("y.tfu") + "'");
   EXPECT_EQ(r.exit_code, 2);
+}
+
+// --device PROFILE: package and verify refuse a plan that needs a kernel the image lacks,
+// naming every missing op, and a package for another target; a delta package is checked on
+// the plan it rebuilds from --base.
+TEST_F(OtaCli, DeviceProfileRefusesMissingKernels) {
+  const std::string key = path("dev.key");
+  ASSERT_EQ(run("keygen -o '" + key + "'").exit_code, 0);
+  io::write_file(path("mixed.tflite"), testing::build_tflite(testing::tiny_mixed_model()));
+  io::write_file(path("mixed.tfp"), host::compile_model_file(path("mixed.tflite")).blob);
+  const std::set<OpCode> tiny_ops = emit::ops_in_blob(io::read_file(path("tiny.tfp")));
+  auto profile = [&](const std::string& name, const std::string& target,
+                     const std::set<OpCode>& ops) {
+    const std::string text = emit::device_profile_json(emit::device_profile(target, ops));
+    io::write_file(path(name), std::vector<uint8_t>(text.begin(), text.end()));
+    return path(name);
+  };
+  const std::string tiny_device = profile("tiny.json", "cortex-m4", tiny_ops);
+  const std::string full_device =
+      profile("all.json", "cortex-m4", emit::resolve_kernels("all", "cortex-m4", {}));
+  const std::string m7_device = profile("m7.json", "cortex-m7", tiny_ops);
+  const std::string common = "--key '" + key + "' --version 1.0.0 --counter 1 ";
+
+  CliRun r = run("package '" + path("tiny.tfp") + "' " + common + "--device '" + tiny_device +
+                 "' --json -o '" + path("tiny.tfu") + "'");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("\"target\": \"cortex-m4\""), std::string::npos) << r.out;
+  r = run("package '" + path("tiny.tfp") + "' " + common + "--device '" + m7_device + "' -o '" +
+          path("m7.tfu") + "'");
+  ASSERT_EQ(r.exit_code, 0) << r.err;  // the target comes from the profile
+  EXPECT_NE(r.out.find("target cortex-m7"), std::string::npos) << r.out;
+
+  r = run("package '" + path("mixed.tfp") + "' " + common + "--device '" + tiny_device + "' -o '" +
+          path("refused.tfu") + "'");
+  EXPECT_EQ(r.exit_code, 1);
+  expect_one_error_line(r,
+                        "cannot run it: the device's image has no kernel for MaxPool2D, Add, "
+                        "Quantize, Dequantize");
+  EXPECT_FALSE(fs::exists(path("refused.tfu")));
+  r = run("package '" + path("tiny.tfp") + "' " + common + "--device '" + tiny_device +
+          "' --target cortex-m7 -o '" + path("x.tfu") + "'");
+  EXPECT_EQ(r.exit_code, 2);
+  expect_one_error_line(r, "is a cortex-m4");
+
+  ASSERT_EQ(run("package '" + path("mixed.tfp") + "' " + common + "-o '" + path("mixed.tfu") + "'")
+                .exit_code,
+            0);
+  const std::string verify = "verify '" + path("mixed.tfu") + "' --pub '" + key + ".pub' ";
+  r = run(verify + "--device '" + tiny_device + "'");
+  EXPECT_EQ(r.exit_code, 1);
+  expect_one_error_line(r, "no kernel for MaxPool2D, Add, Quantize, Dequantize");
+  r = run(verify + "--device '" + full_device + "' --json");
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("\"device\": "), std::string::npos) << r.out;
+  r = run(verify + "--device '" + m7_device + "'");
+  EXPECT_EQ(r.exit_code, 1);
+  expect_one_error_line(r, "bad_target (the package is for cortex-m4");
+  r = run(verify + "--base '" + path("tiny.tfp") + "'");
+  EXPECT_EQ(r.exit_code, 2);
+  r = run(verify + "--device '" + path("tiny.tfp") + "'");
+  EXPECT_EQ(r.exit_code, 1);
+  expect_one_error_line(r, "not a device profile");
+
+  // A delta from tiny to mixed: its plan is known only with the base the device runs.
+  r = run("package '" + path("mixed.tfp") + "' " + common + "--base '" + path("tiny.tfp") +
+          "' -o '" + path("d.tfu") + "'");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const std::string verify_delta = "verify '" + path("d.tfu") + "' --pub '" + key + ".pub' ";
+  r = run(verify_delta + "--device '" + tiny_device + "'");
+  EXPECT_EQ(r.exit_code, 2);
+  expect_one_error_line(r, "needs --base");
+  r = run(verify_delta + "--device '" + tiny_device + "' --base '" + path("tiny.tfp") + "'");
+  EXPECT_EQ(r.exit_code, 1);
+  expect_one_error_line(r, "no kernel for MaxPool2D, Add, Quantize, Dequantize");
+  r = run(verify_delta + "--device '" + full_device + "' --base '" + path("tiny.tfp") + "'");
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  r = run(verify_delta + "--device '" + full_device + "' --base '" + path("mixed.tfp") + "'");
+  EXPECT_EQ(r.exit_code, 1);
+  expect_one_error_line(r, "wrong_base");
 }
 
 }  // namespace

@@ -281,10 +281,10 @@ std::string arena_svg(const ordered_json& a, size_t num_ops) {
   return s;
 }
 
-std::string render_html(const ordered_json& j) {
+// Target, board, cycles, RAM and flash at a glance, and the budget's verdict.
+std::string summary_html(const ordered_json& j) {
   const std::string model = j["model"].get<std::string>();
-  std::string s = html::page_begin("tinyforge report: " + model);
-  s += "<h1>tinyforge report: " + html::escape(model) + "</h1>\n";
+  std::string s = "<h1>tinyforge report: " + html::escape(model) + "</h1>\n";
   s += "<dl class=\"kv\">";
   auto kv = [&s](const std::string& k, const std::string& v) {
     s += "<dt>" + html::escape(k) + "</dt><dd>" + html::escape(v) + "</dd>";
@@ -324,6 +324,12 @@ std::string render_html(const ordered_json& j) {
     }
   }
 
+  return s;
+}
+
+// The per-layer table: cycles, MACs, bytes moved, and SQNR when a float model was given.
+std::string layers_html(const ordered_json& j) {
+  std::string s;
   const bool sqnr = j.contains("float_model");
   s += "<h2>Layers</h2>\n<p class=\"note\">Click a column header to sort. Cycles: the emulator's "
        "estimate between the op's marker and the previous one; % of the inference's total. Bytes "
@@ -372,6 +378,12 @@ std::string render_html(const ordered_json& j) {
       "markers): {} cycles.</p>\n",
       j["overhead_cycles"].get<uint64_t>());
 
+  return s;
+}
+
+// The arena timeline picture and its buffers as a table.
+std::string arena_html(const ordered_json& j) {
+  std::string s;
   const auto& a = j["arena"];
   s += "<h2>Arena timeline</h2>\n";
   s += fmt::format(
@@ -399,6 +411,12 @@ std::string render_html(const ordered_json& j) {
   }
   s += "</tbody></table></details>\n";
 
+  return s;
+}
+
+// Flash by part: code, weights, plan.
+std::string flash_html(const ordered_json& j) {
+  std::string s;
   const auto& f = j["flash"];
   s += "<h2>Flash</h2>\n<table id=\"flash\"><thead><tr><th>part</th><th class=\"n\">bytes</th>"
        "<th class=\"n\">share</th></tr></thead><tbody>\n";
@@ -416,8 +434,12 @@ std::string render_html(const ordered_json& j) {
   s += fmt::format("<tr><td><b>total flash</b></td><td class=\"n\"><b>{}</b></td><td></td></tr>\n",
                    f["bytes"].get<uint64_t>());
   s += "</tbody></table>\n";
-  s += html::page_end();
   return s;
+}
+
+std::string render_html(const ordered_json& j) {
+  return html::page_begin("tinyforge report: " + j["model"].get<std::string>()) + summary_html(j) +
+         layers_html(j) + arena_html(j) + flash_html(j) + html::page_end();
 }
 
 void report(const Options& o) {

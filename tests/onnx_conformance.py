@@ -83,6 +83,11 @@ CLAIMED_OPS = {
     "Split": (1,),
     "HardSwish": (),
     "Resize": (1, 2, 3),
+    "Sum": (),
+    "Mean": (),
+    "Max": (),
+    "Min": (),
+    "Neg": (),
 }
 
 

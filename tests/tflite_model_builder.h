@@ -52,6 +52,7 @@ struct OpSpec {
   int32_t filter_h = 1, filter_w = 1, depth_multiplier = 1;
   int32_t axis = 0;                                        // CONCATENATION, PACK, UNPACK
   bool align_corners = false, half_pixel_centers = false;  // RESIZE_*
+  std::vector<int32_t> squeeze_dims;                       // SQUEEZE
   tfl::ActivationFunctionType activation = tfl::ActivationFunctionType::NONE;
   float beta = 1.0f;
   float alpha = 0.2f;          // LEAKY_RELU
@@ -182,6 +183,7 @@ inline flatbuffers::Offset<void> op_options(flatbuffers::FlatBufferBuilder& fbb,
     case B::HARD_SWISH:
       type = tfl::BuiltinOptions::HardSwishOptions;
       return tfl::CreateHardSwishOptions(fbb).Union();
+      std::vector<int32_t> squeeze_dims;  // SQUEEZE
     default:
       return 0;
   }

@@ -166,9 +166,11 @@ std::string emit_aot_cpp(const std::vector<uint8_t>& blob, const AotOptions& opt
        "calls.\n"
        "// Do not edit.\n"
        "#include <cstdint>\n#include <cstring>\n#include <limits>\n\n#include \"tinyforge/aot.h\"\n"
-       "#include \"tinyforge/kernel.h\"\n\n"
-       "#define TINYFORGE_MODEL __attribute__((section(\".tinyforge.model\"), used))\n\n"
-       "namespace tinyforge_aot {\nnamespace {\n\nusing namespace tinyforge;\n\n";
+       "#include \"tinyforge/kernel.h\"\n\n";
+  o += options.model_section
+           ? "#define TINYFORGE_MODEL __attribute__((section(\".tinyforge.model\"), used))\n\n"
+           : "#define TINYFORGE_MODEL\n\n";
+  o += "namespace tinyforge_aot {\nnamespace {\n\nusing namespace tinyforge;\n\n";
   o += data_section(plan);
   std::string calls;
   o += op_tables(plan.reader(), calls);

@@ -21,6 +21,9 @@ namespace tinyforge::emit {
 
 struct AotOptions {
   bool with_main = false;
+  // Constants in section .tinyforge.model (our linker script's); false: plain .rodata, for
+  // packages built with someone else's linker script.
+  bool model_section = true;
 };
 
 // Throws tinyforge::Error when the blob does not validate.

@@ -104,9 +104,17 @@ TEST(DspFirmware, AssemblyKernelsMatchTheHostRuntimeOnRandomOps) {
     SCOPED_TRACE("image " + std::to_string(image_index));
     ir::Graph graph;
     graph.source = "dsp firmware test";
+    std::vector<OpCode> twins;  // the twin each op must run as (one op per family graph)
     for (const Family& family : kFamilies)
-      for (int k = 0; k < kPerFamily; ++k) append_graph(graph, family.make(rng).graph);
+      for (int k = 0; k < kPerFamily; ++k) {
+        Built built = family.make(rng);
+        twins.push_back(built.expected);
+        append_graph(graph, built.graph);
+      }
     const plan::Plan plan = plan::build_plan(graph, host::plan_options_for_target("cortex-m4"));
+    ASSERT_EQ(plan.ops.size(), twins.size());
+    for (size_t i = 0; i < plan.ops.size(); ++i)
+      EXPECT_EQ(plan.ops[i].op, twins[i]) << "op " << i << " did not run as its twin";
     for (const plan::PlanOp& op : plan.ops) ++paths[asm_path(plan, op)];
     const std::vector<uint8_t> blob = write_plan_blob(plan);
 

@@ -1,6 +1,7 @@
-// The per-model op list of a firmware image: "tinyforge_model_ops.h", which
-// runtime/src/dispatch.cc includes when the image compiles it, so the dispatch switch names
-// only the kernels the plan uses and the linker drops the rest (code size).
+// The kernel set of a firmware image: "tinyforge_model_ops.h", which runtime/src/dispatch.cc
+// and names.cc include (runtime/src/enabled_ops.h) when the image compiles them, so the
+// dispatch switch and the op table name only those ops and the linker drops the other
+// kernels (code size).
 #pragma once
 #include <cstdint>
 #include <set>

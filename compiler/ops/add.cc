@@ -17,6 +17,7 @@
 #include "import/onnx/onnx_convert.h"
 #include "import/tflite/op_mapper.h"
 #include "ops/host_op.h"
+#include "ops/mul.h"
 #include "plan/lower_checks.h"
 #include "plan/lower_elementwise.h"
 
@@ -151,6 +152,23 @@ void convert_Add(Context& ctx) {
   ctx.set_output(0, binary(ctx, OpCode::Add, a, b, ctx.node->output(0), ops::AddAttrs{}));
 }
 
+void convert_Sum(Context& ctx) {
+  ctx.set_output(0, binary_chain(ctx, OpCode::Add, ops::AddAttrs{}));
+}
+
+// The sum of the inputs times 1/n.
+void convert_Mean(Context& ctx) {
+  Value sum = binary_chain(ctx, OpCode::Add, ops::AddAttrs{});
+  if (ctx.num_inputs() == 1) return ctx.set_output(0, sum);
+  Constant scale;
+  scale.shape = {1};
+  scale.is_float = true;
+  scale.f = {1.0f / static_cast<float>(ctx.num_inputs())};
+  Value s = ctx.constant_value(std::move(scale));
+  const std::string name = ctx.node->output(0);
+  ctx.set_output(0, binary(ctx, OpCode::Mul, sum, s, name + "/mean", ops::MulAttrs{}));
+}
+
 }  // namespace
 }  // namespace onnx_import
 
@@ -160,7 +178,9 @@ const HostOp& host_op_Add() {
   static const HostOp op{
       ir::OpTraits{ir::QuantRule::calibrated, 0.0f, 0, -1, false, ir::ChannelRule::blocks},
       {{static_cast<int32_t>(tfl::BuiltinOperator::ADD), "ADD", read_tflite}},
-      {{"Add", onnx_import::convert_Add, 7}},
+      {{"Add", onnx_import::convert_Add, 7},
+       {"Sum", onnx_import::convert_Sum, 6},
+       {"Mean", onnx_import::convert_Mean, 6}},
       write_tflite,
       activation_field<AddAttrs>};
   return op;

@@ -13,6 +13,7 @@
 #include <algorithm>
 
 #include "export/tflite_builder.h"
+#include "import/onnx/onnx_convert.h"
 #include "import/tflite/op_mapper.h"
 #include "ops/host_op.h"
 #include "plan/lower.h"
@@ -106,13 +107,23 @@ LoweredOp lower_Maximum(ir::Graph& graph, size_t node) { return lower(graph, nod
 LoweredOp lower_Minimum(ir::Graph& graph, size_t node) { return lower(graph, node); }
 }  // namespace plan
 
+// ONNX import: Max and Min (variadic, numpy broadcasting) as chains of the binary op.
+namespace onnx_import {
+namespace {
+
+void convert_Max(Context& ctx) { ctx.set_output(0, binary_chain(ctx, OpCode::Maximum, {})); }
+void convert_Min(Context& ctx) { ctx.set_output(0, binary_chain(ctx, OpCode::Minimum, {})); }
+
+}  // namespace
+}  // namespace onnx_import
+
 namespace ops {
 
 const HostOp& host_op_Maximum() {
   static const HostOp op{kTraits,
                          {{static_cast<int32_t>(tfl::BuiltinOperator::MAXIMUM), "MAXIMUM",
                            read_tflite<OpCode::Maximum>}},
-                         /*onnx_reads=*/{},
+                         {{"Max", onnx_import::convert_Max, 6}},
                          write_tflite<tfl::BuiltinOperator::MAXIMUM>};
   return op;
 }
@@ -121,7 +132,7 @@ const HostOp& host_op_Minimum() {
   static const HostOp op{kTraits,
                          {{static_cast<int32_t>(tfl::BuiltinOperator::MINIMUM), "MINIMUM",
                            read_tflite<OpCode::Minimum>}},
-                         /*onnx_reads=*/{},
+                         {{"Min", onnx_import::convert_Min, 6}},
                          write_tflite<tfl::BuiltinOperator::MINIMUM>};
   return op;
 }

@@ -117,6 +117,16 @@ void convert_Div(Context& ctx) {  // a / c = a * (1 / c) for a constant divisor
   ctx.set_output(0, binary(ctx, OpCode::Mul, a, r, ctx.node->output(0), ops::MulAttrs{}));
 }
 
+void convert_Neg(Context& ctx) {  // -x = x * -1
+  Constant minus_one;
+  minus_one.shape = {1};
+  minus_one.is_float = true;
+  minus_one.f = {-1.0f};
+  Value m = ctx.constant_value(std::move(minus_one));
+  ctx.set_output(0,
+                 binary(ctx, OpCode::Mul, ctx.input(0), m, ctx.node->output(0), ops::MulAttrs{}));
+}
+
 }  // namespace
 }  // namespace onnx_import
 
@@ -126,7 +136,9 @@ const HostOp& host_op_Mul() {
   static const HostOp op{
       ir::OpTraits{ir::QuantRule::calibrated, 0.0f, 0, -1, false, ir::ChannelRule::blocks},
       {{static_cast<int32_t>(tfl::BuiltinOperator::MUL), "MUL", read_tflite}},
-      {{"Mul", onnx_import::convert_Mul, 7}, {"Div", onnx_import::convert_Div, 7}},
+      {{"Mul", onnx_import::convert_Mul, 7},
+       {"Div", onnx_import::convert_Div, 7},
+       {"Neg", onnx_import::convert_Neg, 6}},
       write_tflite,
       activation_field<MulAttrs>};
   return op;

@@ -1,7 +1,7 @@
 // Reshape: everything the compiler knows about it, in one file.
 //
-// Semantics: TFLite RESHAPE (the output tensor's shape; ONNX Reshape, Flatten, Squeeze and
-// Unsqueeze map to it). Invariants: the same element count
+// Semantics: TFLite RESHAPE (the output tensor's shape; TFLite SQUEEZE and EXPAND_DIMS and
+// ONNX Reshape, Flatten, Squeeze and Unsqueeze map to it). Invariants: the same element count
 // and type in and out; int8 input and output share one scale and zero point (values are
 // only moved), which quantization keeps; channels pass through a flatten of trailing dims
 // for pruning. TFLite: builtin RESHAPE (22) with the new shape as a constant int32 operand
@@ -53,8 +53,10 @@ void check_new_shape(OpMapper& m, const ir::Tensor& out) {
                        what, shape_string(shape), m.out_label(), shape_string(out.shape)));
 }
 
-ir::Node read_tflite(OpMapper& m) {
-  m.require_arity(1, 2);
+// What every reshape-like builtin must satisfy: the output holds the input's values with
+// the same type and quantization. The node keeps operand 0 only: the output tensor's shape
+// rules, not a shape operand.
+ir::Node reshape_node(OpMapper& m) {
   ir::Node n{OpCode::Reshape, {}, {}, {}, {}};
   const ir::Tensor& in = m.input(0);
   const ir::Tensor& out = m.output();
@@ -67,8 +69,67 @@ ir::Node read_tflite(OpMapper& m) {
                     shape_string(out.shape)));
   m.require_per_tensor(in, m.in_label(0));
   m.require_same_quant(in, m.in_label(0), out, m.out_label());
-  check_new_shape(m, out);
-  n.inputs = {m.input_index(0)};  // the output tensor's shape rules, not operand 1
+  n.inputs = {m.input_index(0)};
+  return n;
+}
+
+void require_output_shape(OpMapper& m, const std::vector<int32_t>& expected, const char* why) {
+  if (m.output().shape != expected)
+    m.fail(fmt::format("{} has shape {}; {} gives {}", m.out_label(),
+                       shape_string(m.output().shape), why, shape_string(expected)));
+}
+
+ir::Node read_tflite(OpMapper& m) {
+  m.require_arity(1, 2);
+  ir::Node n = reshape_node(m);
+  check_new_shape(m, m.output());
+  return n;
+}
+
+// SQUEEZE (43): drops the size-1 dims SqueezeOptions.squeeze_dims lists (negative counts
+// from the end), or every size-1 dim when it lists none (TFLite's squeeze.cc Prepare).
+ir::Node read_squeeze(OpMapper& m) {
+  m.require_arity(1, 1);
+  ir::Node n = reshape_node(m);
+  const std::vector<int32_t>& in = m.input(0).shape;
+  const auto rank = static_cast<int32_t>(in.size());
+  std::vector<char> drop(in.size(), 0);
+  const auto* o = m.op().builtin_options_as_SqueezeOptions();
+  if (o && o->squeeze_dims() && o->squeeze_dims()->size() > 0) {
+    for (int32_t d : *o->squeeze_dims()) {
+      const int32_t axis = d < 0 ? d + rank : d;
+      if (axis < 0 || axis >= rank || in[static_cast<size_t>(axis)] != 1)
+        m.fail(fmt::format("squeeze_dims lists {}; {} has shape {}: expected size-1 dims", d,
+                           m.in_label(0), shape_string(in)));
+      drop[static_cast<size_t>(axis)] = 1;
+    }
+  } else {
+    for (size_t i = 0; i < in.size(); ++i) drop[i] = in[i] == 1;
+  }
+  std::vector<int32_t> expected;
+  for (size_t i = 0; i < in.size(); ++i)
+    if (!drop[i]) expected.push_back(in[i]);
+  require_output_shape(m, expected, "squeezing");
+  return n;
+}
+
+// EXPAND_DIMS (70): inserts a size-1 dim at the constant scalar `axis` (operand 1, int32,
+// in [-rank-1, rank]; negative counts from the end).
+ir::Node read_expand_dims(OpMapper& m) {
+  m.require_arity(2, 2);
+  ir::Node n = reshape_node(m);
+  const std::vector<int32_t>& in = m.input(0).shape;
+  const ir::Tensor& a = m.input(1);
+  if (!a.constant || a.elements() != 1 || a.type != DType::i32)
+    m.fail(fmt::format("{} must be one constant int32 axis", m.in_label(1)));
+  const int64_t value = a.at<int32_t>(0);
+  const auto rank = static_cast<int64_t>(in.size());
+  const int64_t axis = value < 0 ? value + rank + 1 : value;
+  if (axis < 0 || axis > rank)
+    m.fail(fmt::format("{} is {}; expected -{}..{}", m.in_label(1), value, rank + 1, rank));
+  std::vector<int32_t> expected = in;
+  expected.insert(expected.begin() + axis, 1);
+  require_output_shape(m, expected, "expanding");
   return n;
 }
 
@@ -201,7 +262,9 @@ namespace ops {
 const HostOp& host_op_Reshape() {
   static const HostOp op{
       ir::OpTraits{ir::QuantRule::same_as_input, 0.0f, 0, -1, false, ir::ChannelRule::flatten},
-      {{static_cast<int32_t>(tfl::BuiltinOperator::RESHAPE), "RESHAPE", read_tflite}},
+      {{static_cast<int32_t>(tfl::BuiltinOperator::RESHAPE), "RESHAPE", read_tflite},
+       {static_cast<int32_t>(tfl::BuiltinOperator::SQUEEZE), "SQUEEZE", read_squeeze},
+       {static_cast<int32_t>(tfl::BuiltinOperator::EXPAND_DIMS), "EXPAND_DIMS", read_expand_dims}},
       {{"Flatten", onnx_import::convert_Flatten, 1},
        {"Reshape", onnx_import::convert_Reshape, 5},
        {"Squeeze", onnx_import::convert_Squeeze, 1},

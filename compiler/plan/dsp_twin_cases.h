@@ -151,9 +151,16 @@ inline Built conv(Rng& rng, bool pointwise, bool deep = false) {
   return {std::move(b.g), OpCode::Conv2DDsp};
 }
 
-inline Built depthwise(Rng& rng) {
+// with_multiplier: depth multiplier 2, 4 or 8 over 1 input channel (half the cases) or 2..4;
+// else multiplier 1. The armv7em set runs a multiplier above 1 or a single input channel
+// as a Conv2DDsp (select_kernels.cc).
+inline Built depthwise(Rng& rng, bool with_multiplier = false) {
   GraphBuilder b{{}, rng};
-  const int32_t n = uniform(rng, 1, 2), c = uniform(rng, 1, 21);
+  const int32_t n = uniform(rng, 1, 2);
+  const int32_t c = !with_multiplier     ? uniform(rng, 1, 21)
+                    : uniform(rng, 0, 1) ? 1
+                                         : uniform(rng, 2, 4);
+  const int32_t multiplier = with_multiplier ? 1 << uniform(rng, 1, 3) : 1, oc = c * multiplier;
   ops::ConvAttrs dw;
   dw.activation = b.any_activation();
   ops::WindowAttrs& a = dw.window;
@@ -169,17 +176,19 @@ inline Built depthwise(Rng& rng) {
   const float in_scale = log_uniform(rng, 1e-3f, 1.0f);
   const int in = b.activation("in", {n, h, w, c}, in_scale, uniform(rng, -128, 127));
   float w_scale;
-  const int filter = b.weights({1, kh, kw, c}, c, 3, &w_scale);
-  const int bias = uniform(rng, 0, 5) == 0 ? -1 : b.bias(c, int64_t{kh} * kw * 127 * 64);
+  const int filter = b.weights({1, kh, kw, oc}, oc, 3, &w_scale);
+  const int bias = uniform(rng, 0, 5) == 0 ? -1 : b.bias(oc, int64_t{kh} * kw * 127 * 64);
   const float typical = in_scale * w_scale * 127.0f * static_cast<float>(kh * kw);
   const int out = b.activation("out",
                                {n, window_out(h, kh, a.stride_h, a.dilation_h, a.padding),
-                                window_out(w, kw, a.stride_w, a.dilation_w, a.padding), c},
+                                window_out(w, kw, a.stride_w, a.dilation_w, a.padding), oc},
                                b.output_scale(typical), uniform(rng, -128, 127));
+  dw.depth_multiplier = multiplier;
   b.g.nodes.push_back(ir::Node{OpCode::DepthwiseConv2D, {in, filter, bias}, {out}, dw, "dw"});
   b.g.inputs = {in};
   b.g.outputs = {out};
-  return {std::move(b.g), OpCode::DepthwiseConv2DDsp};
+  const bool conv_form = multiplier > 1 || c == 1;  // plan/select_kernels.cc (no -128 here)
+  return {std::move(b.g), conv_form ? OpCode::Conv2DDsp : OpCode::DepthwiseConv2DDsp};
 }
 
 inline Built fully_connected(Rng& rng) {
@@ -259,7 +268,8 @@ inline const Family kFamilies[] = {
     {"Conv2D pointwise", 400, [](Rng& r) { return conv(r, true); }},
     {"Conv2D im2col", 600, [](Rng& r) { return conv(r, false); }},
     {"Conv2D deep", 100, [](Rng& r) { return conv(r, false, true); }},
-    {"DepthwiseConv2D", 600, depthwise},
+    {"DepthwiseConv2D", 600, [](Rng& r) { return depthwise(r); }},
+    {"Depthwise M 2-8", 400, [](Rng& r) { return depthwise(r, true); }},
     {"FullyConnected", 500, fully_connected},
     {"AveragePool2D", 400, average_pool},
     {"Add", 400, add},

@@ -108,6 +108,53 @@ TEST(DspTwins, FilterWithMinus128KeepsTheReferenceKernel) {
   EXPECT_EQ(build_plan(built.graph, options).ops.at(0).op, OpCode::Conv2D);
 }
 
+// A depthwise multiplier runs as Conv2DDsp up to 8 input channels (a block-diagonal filter of
+// 8x the depthwise weights); wider layers, and filters holding -128, keep the reference.
+TEST(DspTwins, DepthwiseMultiplierConvFormOnlyWhereItPays) {
+  PlanOptions options;
+  options.kernels = KernelSet::armv7em;
+  auto selected = [&](int32_t channels, int8_t first_weight) {
+    Rng rng(3);
+    GraphBuilder b{{}, rng};
+    const int x = b.activation("x", {1, 6, 6, channels}, 0.05f, -3);
+    float ws;
+    const int w = b.weights({1, 3, 3, 2 * channels}, 2 * channels, 3, &ws);
+    b.g.tensors[w].data[0] = static_cast<uint8_t>(first_weight);
+    const int y = b.activation("y", {1, 4, 4, 2 * channels}, 0.1f, 5);
+    ops::ConvAttrs a;
+    a.depth_multiplier = 2;
+    b.g.nodes.push_back(ir::Node{OpCode::DepthwiseConv2D, {x, w, -1}, {y}, a, "dw"});
+    b.g.inputs = {x};
+    b.g.outputs = {y};
+    return build_plan(b.g, options).ops.at(0).op;
+  };
+  EXPECT_EQ(selected(1, 5), OpCode::Conv2DDsp);
+  EXPECT_EQ(selected(8, 5), OpCode::Conv2DDsp);
+  EXPECT_EQ(selected(9, 5), OpCode::DepthwiseConv2D);
+  EXPECT_EQ(selected(1, -128), OpCode::DepthwiseConv2D);
+}
+
+// One input channel at multiplier 1 takes the conv form too, unless -128 rules it out: then
+// the depthwise twin, which has no such limit.
+TEST(DspTwins, SingleChannelDepthwiseTakesTheConvForm) {
+  PlanOptions options;
+  options.kernels = KernelSet::armv7em;
+  for (const int8_t first_weight : {int8_t{5}, int8_t{-128}}) {
+    Rng rng(5);
+    GraphBuilder b{{}, rng};
+    const int x = b.activation("x", {1, 6, 6, 1}, 0.05f, -3);
+    float ws;
+    const int w = b.weights({1, 3, 3, 1}, 1, 3, &ws);
+    b.g.tensors[w].data[0] = static_cast<uint8_t>(first_weight);
+    const int y = b.activation("y", {1, 4, 4, 1}, 0.1f, 5);
+    b.g.nodes.push_back(ir::Node{OpCode::DepthwiseConv2D, {x, w, -1}, {y}, ops::ConvAttrs{}, "dw"});
+    b.g.inputs = {x};
+    b.g.outputs = {y};
+    EXPECT_EQ(build_plan(b.g, options).ops.at(0).op,
+              first_weight == 5 ? OpCode::Conv2DDsp : OpCode::DepthwiseConv2DDsp);
+  }
+}
+
 // In place: a chain of a pointwise conv and a depthwise conv of equal shapes plans its
 // activations on top of each other (gap 0) and still gives the reference's bytes.
 TEST(DspTwins, InPlaceChainSharesMemoryAndStaysExact) {

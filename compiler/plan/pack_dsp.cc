@@ -51,6 +51,17 @@ std::vector<int32_t> pack_conv_filter(const std::vector<int8_t>& filter, int32_t
   return words;
 }
 
+std::vector<int8_t> depthwise_filter_as_conv(const std::vector<int8_t>& filter, int32_t taps,
+                                             int32_t in_c, int32_t multiplier) {
+  const int32_t oc = in_c * multiplier;
+  std::vector<int8_t> conv(static_cast<size_t>(oc) * taps * in_c, 0);
+  for (int32_t c = 0; c < oc; ++c)
+    for (int32_t t = 0; t < taps; ++t)
+      conv[(static_cast<size_t>(c) * taps + t) * in_c + c / multiplier] =
+          filter[static_cast<size_t>(t) * oc + c];
+  return conv;
+}
+
 std::vector<int32_t> pack_fc_filter(const std::vector<int8_t>& filter, int32_t units,
                                     int32_t depth) {
   const int32_t groups = ceil_div(depth, 4);

@@ -17,6 +17,13 @@ bool dual_packable(const std::vector<int8_t>& weights);
 // Conv2DDsp filter words from a filter [oc][k] (row-major, k = FH*FW*IC).
 std::vector<int32_t> pack_conv_filter(const std::vector<int8_t>& filter, int32_t oc, int32_t k);
 
+// A depthwise filter [taps][in_c * multiplier] (TFLite [1,KH,KW,IC*M]) as the filter of
+// the equivalent Conv2D [in_c * multiplier][taps][in_c] (row-major, TFLite [OC,KH,KW,IC]):
+// output channel oc reads input channel oc / multiplier with the depthwise weights and
+// every other input channel with weight 0 (block diagonal; a plain reshape when in_c is 1).
+std::vector<int8_t> depthwise_filter_as_conv(const std::vector<int8_t>& filter, int32_t taps,
+                                             int32_t in_c, int32_t multiplier);
+
 // FullyConnectedDsp filter words from a filter [units][depth].
 std::vector<int32_t> pack_fc_filter(const std::vector<int8_t>& filter, int32_t units,
                                     int32_t depth);

@@ -81,6 +81,17 @@ TEST(PackDsp, DepthwisePairsMatchSxtb16Lanes) {
   EXPECT_EQ(lane(static_cast<uint32_t>(words[4]), 1), 0);
 }
 
+TEST(PackDsp, DepthwiseFilterAsConvIsBlockDiagonal) {
+  // 2 taps, 2 input channels, multiplier 2: depthwise [tap][oc] = 10 * tap + oc + 1.
+  const std::vector<int8_t> depthwise = {1, 2, 3, 4, 11, 12, 13, 14};
+  // Conv [oc][tap][ic]: channels 0, 1 read input channel 0; channels 2, 3 input channel 1.
+  const std::vector<int8_t> conv = {1, 0, 11, 0, 2, 0, 12, 0, 0, 3, 0, 13, 0, 4, 0, 14};
+  EXPECT_EQ(depthwise_filter_as_conv(depthwise, 2, 2, 2), conv);
+  // One input channel: [taps][M] transposed to [M][taps].
+  EXPECT_EQ(depthwise_filter_as_conv({1, 2, 3, 4, 5, 6}, 3, 1, 2),
+            (std::vector<int8_t>{1, 3, 5, 2, 4, 6}));
+}
+
 // The fast output stage (packed.h), in plain C++, for a record of make_channel_records.
 int32_t fast_stage(int32_t a, const int32_t* record) {
   const int64_t doubled = std::clamp<int64_t>(2 * int64_t{a}, INT32_MIN, INT32_MAX);

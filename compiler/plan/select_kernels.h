@@ -20,6 +20,9 @@ enum class KernelSet {
 // disabled by "+nodsp".
 KernelSet kernel_set_for(const std::vector<std::string>& cpu_flags);
 
+// Whether `op` is one of the DSP twins (selected only for KernelSet::armv7em).
+bool is_dsp_twin(OpCode op);
+
 // The DSP twin of node `node_index`, if its types, shapes and constants suit one.
 std::optional<OpCode> dsp_twin(const ir::Graph& graph, size_t node_index);
 

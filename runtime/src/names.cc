@@ -1,4 +1,5 @@
 // Names of status codes, dtypes and ops, and the op table.
+#include "src/enabled_ops.h"
 #include "tinyforge/dtype.h"
 #include "tinyforge/ops.h"
 #include "tinyforge/params.h"
@@ -89,15 +90,39 @@ const char* dtype_name(DType t) {
 }
 
 namespace {
+
+// Rows (12 bytes + the name string each) only for the ops this build carries
+// (src/enabled_ops.h): a firmware image holds its kernel set's rows, the host all of them.
+// Every other opcode maps to the last row, whose null name makes the validator refuse it.
 constexpr OpInfo kOpTable[] = {
 #define OP(name, params, min_in, max_in, n_out) \
-  {#name, min_in, max_in, n_out, static_cast<uint16_t>(sizeof(params))},
+  TINYFORGE_OP_CASE(name, {#name, min_in, max_in, n_out, static_cast<uint16_t>(sizeof(params))}, )
+#include "tinyforge/ops.def"
+#undef OP
+    {nullptr, 0, 0, 0, 0},
+};
+constexpr uint8_t kNotCarried = sizeof(kOpTable) / sizeof(kOpTable[0]) - 1;
+
+constexpr bool kCarried[] = {
+#define OP(name, params, min_in, max_in, n_out) TINYFORGE_OP_IS_ENABLED(name) != 0,
 #include "tinyforge/ops.def"
 #undef OP
 };
-static_assert(sizeof(kOpTable) / sizeof(kOpTable[0]) == kNumOps, "op table size");
+static_assert(sizeof(kCarried) == kNumOps, "one flag per op");
+
+struct RowIndex {
+  uint8_t row[kNumOps];
+};
+constexpr RowIndex row_index() {
+  RowIndex index{};
+  uint8_t next = 0;
+  for (uint16_t op = 0; op < kNumOps; ++op) index.row[op] = kCarried[op] ? next++ : kNotCarried;
+  return index;
+}
+constexpr RowIndex kRowOf = row_index();
+
 }  // namespace
 
-const OpInfo& op_info(OpCode op) { return kOpTable[static_cast<uint16_t>(op)]; }
+const OpInfo& op_info(OpCode op) { return kOpTable[kRowOf.row[static_cast<uint16_t>(op)]]; }
 
 }  // namespace tinyforge

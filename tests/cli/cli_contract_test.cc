@@ -105,6 +105,17 @@ const Row kRows[] = {
   {"compile_json_lists_unsupported_ops",
    "compile @D/tiny_scale.tflite --target cortex-m7 -o @D/f.tfp --json", 1,
    "2 ops are unsupported on target cortex-m7", "\"stage\": \"lowering\"", kNone},
+  {"compile_shared_arena", "compile @M/hello_world_int8.tflite @M/ad01_int8.tflite "
+   "--shared-arena -o @D/shared --json", 0, "", "\"saving_bytes\""},
+  {"compile_several_models_need_shared_arena",
+   "compile @M/hello_world_int8.tflite @M/ad01_int8.tflite -o @D/two", 2,
+   "several models: add --shared-arena (-o then names a folder)"},
+  {"compile_concurrent_names_a_model",
+   "compile @M/hello_world_int8.tflite @M/ad01_int8.tflite --shared-arena "
+   "--concurrent ad01_int8,kws -o @D/shared2", 2,
+   "--concurrent ad01_int8,kws: 'kws' is not one of the models (hello_world_int8, ad01_int8)"},
+  {"compile_shared_arena_same_name", "compile @M/hello_world_int8.tflite @D/hello_world_int8.tflite "
+   "--shared-arena -o @D/shared3", 2, "would both be hello_world_int8.tfp"},
   {"compile_quantized_onnx_cnn", "compile @D/cnn_int8.tflite -o @D/cnn.tfp", 0, "", "ops", kNone},
   {"run_quantized_onnx_cnn",
    "run @D/cnn_int8.tflite --input @D/cnn_cal.bin --output @D/y.bin --output @D/gap.bin", 0, "",
@@ -160,6 +171,27 @@ const Row kRows[] = {
   {"export_onnx", "export @E/digits.onnx --tflite -o @D/d.tflite", 0, "", "bytes", kNone},
   {"export_garbage", "export @D/garbage.onnx --tflite -o @D/d.tflite", 1,
    "tinyforge: @D/garbage.onnx: not a model", "", kNone},
+  {"export_as_cmake", "export @E/digits.onnx --as cmake --target host -o @D/pkg --force", 0, "",
+   "cmake package 'digits' for host", kNone},
+  {"export_as_json", "export @E/digits.onnx --as zephyr --target cortex-m4 --name dg --json "
+   "-o @D/pkg_zephyr --force", 0, "", "\"format\": \"zephyr\"", kNone},
+  {"export_as_folder_not_empty", "export @E/digits.onnx --as cmake --target host -o @D", 2,
+   "tinyforge: @D: folder is not empty (give a new folder, or --force to write into it)", "",
+   kNone},
+  {"export_as_bad_name", "export @E/digits.onnx --as cmake --target host --name 2x -o @D/p2", 2,
+   "--name '2x' must start with a letter", "", kNone},
+  {"export_as_keyword_name",
+   "export @E/digits.onnx --as arduino --target host --name int -o @D/p2", 2,
+   "--name 'int' is a C or C++ keyword", "", kNone},
+  {"export_as_needs_target", "export @E/digits.onnx --as cmake -o @D/p2", 2,
+   "tinyforge: export --as: give --target", "", kNone},
+  {"export_as_unknown_format", "export @E/digits.onnx --as bazel --target host -o @D/p2", 2,
+   "bazel", "", kNone},
+  {"export_needs_a_format", "export @E/digits.onnx -o @D/p2", 2,
+   "tinyforge: export: give --tflite or --as FORMAT", "", kNone},
+  {"export_as_bad_version",
+   "export @E/digits.onnx --as cmake --target host --model-version 1.2 -o @D/p2", 2,
+   "--model-version '1.2' is not MAJOR.MINOR.PATCH", "", kNone},
   // keygen
   {"keygen_ok", "keygen -o @D/k2 --json", 0, "", "\"public_key\"", kNone},
   {"keygen_exists", "keygen -o @D/key", 1, "tinyforge: @D/key: ", "", kNone},
@@ -197,6 +229,12 @@ const Row kRows[] = {
    "", kShared | kCross},
   {"firmware_bad_target", "firmware @D/m4.tfp --target cortex-m5 -o @D/fw", 2,
    "unknown target 'cortex-m5'"},
+  {"firmware_kernels_unknown_op", "firmware @D/m4.tfp --kernels FullyConnectedDsp,Conv9D -o @D/fwk",
+   1, "--kernels: 'Conv9D' is not an op"},
+  {"firmware_kernels_must_cover_the_model", "firmware @D/m4.tfp --kernels Conv2D -o @D/fwk", 1,
+   "--kernels: the image's own model needs FullyConnectedDsp"},
+  {"firmware_kernels_not_with_aot", "firmware @D/m4.tfp --aot --kernels all -o @D/fwk", 1,
+   "an --aot image calls its own model's kernels"},
   {"firmware_link_overflow_one_line",
    "firmware @M/hello_world_int8.tflite --board STM32F446RE --min-stack 200000 -o @D/fw_big", 1,
    "linking failed: tinyforge: RAM too small: less than the minimum stack is left above the "
@@ -204,6 +242,8 @@ const Row kRows[] = {
   // bench (arm-none-eabi-gcc + the emulator)
   {"bench_float_cortex_m4", "bench @M/hello_world_float.tflite --target cortex-m4", 0, "",
    "matches the host runtime", kShared | kCross},
+  {"bench_all_kernels", "bench @M/hello_world_int8.tflite --target cortex-m4 --kernels all", 0,
+   "", "matches the host runtime", kShared | kCross},
   {"bench_float_cortex_m7", "bench @M/hello_world_float.tflite --target cortex-m7", 0, "",
    "matches the host runtime", kShared | kCross},
   {"bench_float_cortex_m33", "bench @M/hello_world_float.tflite --target cortex-m33 --json", 0, "",
@@ -329,6 +369,7 @@ class CliContract : public ::testing::TestWithParam<Row> {
     fs::create_symlink(dir_ / "copy.tflite", dir_ / "link.tflite");
     fs::copy_file(models / "hello_world_int8.tflite", dir_ / "tflite_named.onnx");
     fs::copy_file(models / "hello_world_float.tflite", dir_ / "copy_float.tflite");
+    fs::copy_file(models / "hello_world_int8.tflite", dir_ / "hello_world_int8.tflite");
     run("compile @M/hello_world_int8.tflite -o @D/host.tfp");
     run("compile @M/hello_world_int8.tflite --target cortex-m4 -o @D/m4.tfp");
     run("package @D/m4.tfp --key @D/key --version 1.2.3 --counter 10 -o @D/good.tfu");

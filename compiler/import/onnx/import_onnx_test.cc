@@ -347,6 +347,38 @@ TEST(OnnxImport, ShapeArithmeticAroundReshapeIsEvaluated) {
   EXPECT_EQ(g.tensors[g.outputs[0]].shape, (std::vector<int32_t>{2, 12}));
 }
 
+TEST(OnnxImport, ConstantOfShapeIsEvaluated) {
+  // y = x + ConstantOfShape(Shape(x), value 2.5): the fill folds into an Add of a constant.
+  ModelBuilder mb;
+  mb.input("x", {1, 3});
+  mb.node("Shape", {"x"}, {"shape"});
+  onnx::NodeProto& fill = mb.node("ConstantOfShape", {"shape"}, {"c"});
+  onnx::AttributeProto* a = fill.add_attribute();
+  a->set_name("value");
+  a->set_type(onnx::AttributeProto::TENSOR);
+  a->mutable_t()->set_data_type(onnx::TensorProto::FLOAT);
+  a->mutable_t()->add_dims(1);
+  a->mutable_t()->add_float_data(2.5f);
+  mb.node("Add", {"x", "c"}, {"y"});
+  mb.output("y", {1, 3});
+  const ir::Graph g = mb.import();
+  EXPECT_EQ(count_ops(g, OpCode::Add), 1u);
+  expect_near_all(run_graph(g, {{1, -2, 0.5f}})[0], {3.5f, 0.5f, 3.0f});
+}
+
+TEST(OnnxImport, ConstantOfShapeRefusesBadShapes) {
+  for (const auto& [shape, why] : std::vector<std::pair<std::vector<int64_t>, std::string>>{
+           {{2, -1}, "has a bad dim"}, {{2, 0}, "unsupported: an empty result"}}) {
+    ModelBuilder mb;
+    mb.input("x", {2});
+    mb.initializer_i64("s", {static_cast<int64_t>(shape.size())}, shape);
+    mb.node("ConstantOfShape", {"s"}, {"c"});
+    mb.node("Add", {"x", "c"}, {"y"});
+    mb.output("y");
+    EXPECT_ERROR(mb.import(), tinyforge::Error, why);
+  }
+}
+
 // x.flatten(2) as PyTorch exports it (Shape -> Slice -> Concat -> Reshape) between a 2-D
 // and a 1-D conv: the shape subgraph is evaluated and [N,C,H,W] -> [N,C,H*W] keeps the
 // channels last, so only the model boundaries transpose.

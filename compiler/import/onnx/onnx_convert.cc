@@ -24,6 +24,26 @@ int64_t source_index(const Shape& s, const Shape& out, const std::vector<int64_t
   return k;
 }
 
+// The binary ops binary() emits, evaluated on constants.
+template <typename T>
+T apply(OpCode op, T x, T y) {
+  switch (op) {
+    case OpCode::Add:
+      return x + y;
+    case OpCode::Sub:
+      return x - y;
+    case OpCode::Mul:
+      return x * y;
+    case OpCode::Maximum:
+      return x > y ? x : y;
+    case OpCode::Minimum:
+      return x < y ? x : y;
+    default:
+      throw tinyforge::Error(std::string("internal error: no constant form of ") +
+                             op_info(op).name);
+  }
+}
+
 Constant fold_binary(const Constant& a, const Constant& b, const Shape& out, OpCode op) {
   Constant r;
   r.shape = out;
@@ -35,13 +55,10 @@ Constant fold_binary(const Constant& a, const Constant& b, const Shape& out, OpC
   };
   for (int64_t e = 0; e < n; ++e) {
     const int64_t ka = source_index(a.shape, out, idx), kb = source_index(b.shape, out, idx);
-    if (r.is_float) {
-      const float x = fval(a, ka), y = fval(b, kb);
-      r.f.push_back(op == OpCode::Add ? x + y : op == OpCode::Sub ? x - y : x * y);
-    } else {
-      const int64_t x = a.i[ka], y = b.i[kb];
-      r.i.push_back(op == OpCode::Add ? x + y : op == OpCode::Sub ? x - y : x * y);
-    }
+    if (r.is_float)
+      r.f.push_back(apply(op, fval(a, ka), fval(b, kb)));
+    else
+      r.i.push_back(apply(op, a.i[ka], b.i[kb]));
     for (size_t d = out.size(); d-- > 0;) {
       if (++idx[d] < out[d]) break;
       idx[d] = 0;
@@ -147,6 +164,20 @@ Value binary(Context& ctx, OpCode op, Value& a, Value& b, const std::string& nam
   out.shape = out_shape;
   (nhwc ? out.nhwc : out.onnx) = ctx.emit(op, {ta, tb}, ir_out, params, name);
   return out;
+}
+
+Value binary_chain(Context& ctx, OpCode op, const ir::Params& params) {
+  const size_t n = ctx.num_inputs();
+  if (n == 0) ctx.fail("expected at least one input");
+  for (size_t i = 0; i < n; ++i)
+    if (!ctx.has_input(i)) ctx.fail(fmt::format("input {} is empty", i));
+  if (n == 1) return ctx.input(0);
+  const std::string name = ctx.node->output(0);
+  Value acc = binary(ctx, op, ctx.input(0), ctx.input(1), n == 2 ? name : name + "/1", params);
+  for (size_t i = 2; i < n; ++i)
+    acc = binary(ctx, op, acc, ctx.input(i), i + 1 == n ? name : fmt::format("{}/{}", name, i),
+                 params);
+  return acc;
 }
 
 bool try_fuse_activation(Context& ctx, Value& v, float lo, float hi) {

@@ -35,11 +35,15 @@ bool broadcast_shape(const std::vector<Dim>& a, const std::vector<Dim>& b, std::
   return true;
 }
 
-// Elementwise Add/Sub/Mul with numpy broadcasting (constant-folded when both are constants),
-// in channels-last layout when an operand already is, else in ONNX layout.
-// `params`: the node's (the op's attributes, no fused activation).
+// Elementwise Add/Sub/Mul/Maximum/Minimum with numpy broadcasting (constant-folded when both are
+// constants), in channels-last layout when an operand already is, else in ONNX layout. `params`:
+// the node's (the op's attributes, no fused activation).
 Value binary(Context& ctx, OpCode op, Value& a, Value& b, const std::string& name,
              const ir::Params& params);
+
+// A variadic ONNX node (Sum, Max, Min, Mean) as a chain of binary ops over its inputs in
+// order; its one input when it has one.
+Value binary_chain(Context& ctx, OpCode op, const ir::Params& params);
 
 // Applies a unary op to whichever representation x has (layout is irrelevant).
 Value unary(Context& ctx, OpCode op, Value& x, const ir::Params& params, const std::string& name);

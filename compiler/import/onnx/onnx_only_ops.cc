@@ -1,6 +1,6 @@
-// ONNX op types with no IR op of their own. Evaluated at import: Constant, Shape (shapes
-// are static here), Gather and Cast on constants (typically the shape arithmetic PyTorch
-// exports around Reshape). Removed: Identity, and Dropout at inference. Folded:
+// ONNX op types with no IR op of their own. Evaluated at import: Constant, ConstantOfShape,
+// Shape (shapes are static here), Gather and Cast on constants (typically the shape arithmetic
+// PyTorch exports around Reshape). Removed: Identity, and Dropout at inference. Folded:
 // BatchNormalization into the filter and bias of the Conv/Gemm before it when it is that
 // op's only reader, else a per-channel Mul + Add. Every other op type is converted in the
 // host file of the IR op it becomes (compiler/ops/).
@@ -85,6 +85,37 @@ void convert_Constant(Context& ctx) {
   } else {
     ctx.unsupported(fmt::format("Constant attribute '{}'", a.name()));
   }
+  ctx.set_output(0, ctx.constant_value(std::move(c)));
+}
+
+// A constant of the shape given by input 0 (a constant, typically computed from Shape)
+// filled with the one value of attribute `value` (default float 0).
+void convert_ConstantOfShape(Context& ctx) {
+  const std::vector<int64_t> shape = ctx.ints_input(0, "shape");
+  if (shape.size() > kMaxConstRank)
+    ctx.unsupported(fmt::format("a rank-{} result (at most {})", shape.size(), kMaxConstRank));
+  int64_t elements = 1;
+  for (int64_t d : shape) {
+    if (d < 0 || d > kMaxDim) ctx.fail(fmt::format("shape {} has a bad dim", shape_str(shape)));
+    elements *= d;
+    if (elements > kMaxElements) ctx.unsupported("a result above the element limit");
+  }
+  if (elements == 0) ctx.unsupported("an empty result");
+  Constant fill;
+  fill.f = {0.0f};
+  if (const onnx::AttributeProto* a = ctx.attr("value")) {
+    if (!a->has_t()) ctx.fail("attribute 'value' holds no tensor");
+    fill = read_tensor(a->t(), ctx.where());
+    if (fill.elements() != 1)
+      ctx.fail(fmt::format("attribute 'value' has {} values; expected one", fill.elements()));
+  }
+  Constant c;
+  c.shape = shape;
+  c.is_float = fill.is_float;
+  if (c.is_float)
+    c.f.assign(static_cast<size_t>(elements), fill.f[0]);
+  else
+    c.i.assign(static_cast<size_t>(elements), fill.i[0]);
   ctx.set_output(0, ctx.constant_value(std::move(c)));
 }
 
@@ -235,6 +266,7 @@ const std::vector<ops::OnnxRead>& onnx_only_converters() {
       {"BatchNormalization", convert_BatchNormalization, 7},
       {"Cast", convert_Cast, 6},
       {"Constant", convert_Constant, 1},
+      {"ConstantOfShape", convert_ConstantOfShape, 9},
       {"Dropout", convert_Dropout, 7},
       {"Gather", convert_Gather, 1},
       {"Identity", convert_Identity, 1},

@@ -270,6 +270,41 @@ TEST(TfliteImport, FullyConnectedKeepNumDims) {
   EXPECT_NO_THROW(import_spec(m));
 }
 
+TEST(TfliteImport, SqueezeAndExpandDimsAreReshapes) {
+  ModelSpec m;
+  m.tensors.push_back({"in", {1, 3, 1, 2}});
+  m.tensors.push_back({"out", {3, 1, 2}});
+  OpSpec squeeze{B::SQUEEZE, {0}, {1}};
+  squeeze.squeeze_dims = {0};
+  m.ops.push_back(squeeze);
+  m.inputs = {0};
+  m.outputs = {1};
+  ir::Graph g = import_spec(m);
+  EXPECT_EQ(ops_of(g), std::vector<OpCode>{OpCode::Reshape});
+  EXPECT_EQ(g.nodes[0].inputs.size(), 1u);
+  m.tensors[1].shape = {3, 2};  // squeeze_dims {0} keeps dim 2
+  EXPECT_IMPORT_ERROR(m, "op 0 (SQUEEZE)", "squeezing gives [3,1,2]");
+  m.ops[0].squeeze_dims = {};  // no dims listed: every size-1 dim goes
+  EXPECT_NO_THROW(import_spec(m));
+  m.ops[0].squeeze_dims = {1};  // size 3
+  EXPECT_IMPORT_ERROR(m, "op 0 (SQUEEZE)", "squeeze_dims lists 1");
+
+  ModelSpec e;
+  e.tensors.push_back({"in", {3, 2}});
+  e.tensors.push_back(
+      {"axis", {1}, tfl::TensorType::INT32, testing::bytes_of(std::vector<int32_t>{-1})});
+  e.tensors.push_back({"out", {3, 2, 1}});
+  e.ops.push_back(OpSpec{B::EXPAND_DIMS, {0, 1}, {2}});
+  e.inputs = {0};
+  e.outputs = {2};
+  g = import_spec(e);
+  EXPECT_EQ(ops_of(g), std::vector<OpCode>{OpCode::Reshape});
+  e.tensors[2].shape = {1, 3, 2};  // axis -1 inserts at the end
+  EXPECT_IMPORT_ERROR(e, "op 0 (EXPAND_DIMS)", "expanding gives [3,2,1]");
+  e.tensors[1].data = testing::bytes_of(std::vector<int32_t>{4});
+  EXPECT_IMPORT_ERROR(e, "op 0 (EXPAND_DIMS)", "is 4; expected -3..2");
+}
+
 TEST(TfliteImport, ModelLevelErrors) {
   ModelSpec spec = testing::tiny_int8_model();
   spec.num_subgraphs = 2;

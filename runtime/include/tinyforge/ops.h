@@ -22,7 +22,7 @@ struct OpInfo {
   uint16_t params_size;
 };
 
-// Table indexed by opcode; nullptr-free for every valid opcode.
+// Row of a valid opcode; its name is nullptr for an op outside an image's kernel set.
 const OpInfo& op_info(OpCode op);
 
 }  // namespace tinyforge

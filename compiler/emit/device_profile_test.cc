@@ -1,0 +1,146 @@
+// The device profile: --kernels resolution, the JSON round trip, a damaged profile refused
+// field by field, and the refusal of a plan that needs kernels the image lacks.
+#include "emit/device_profile.h"
+
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <filesystem>
+
+#include "expect_error.h"
+#include "host/compile.h"
+#include "io/files.h"
+#include "plan/select_kernels.h"
+#include "tflite_model_builder.h"
+#include "tinyforge/plan_format.h"
+
+namespace tinyforge::emit {
+namespace {
+
+namespace fs = std::filesystem;
+
+class DeviceProfileFile : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = fs::temp_directory_path() / ("tinyforge_profile_" + std::to_string(::getpid()));
+    fs::create_directories(dir_);
+  }
+  void TearDown() override { fs::remove_all(dir_); }
+  std::string write(const std::string& text) const {
+    const std::string p = (dir_ / "device.json").string();
+    io::write_file(p, std::vector<uint8_t>(text.begin(), text.end()));
+    return p;
+  }
+  fs::path dir_;
+};
+
+std::vector<uint8_t> tiny_blob() {
+  const fs::path p = fs::temp_directory_path() / ("tinyforge_tiny_" + std::to_string(::getpid()));
+  io::write_file(p.string() + ".tflite", testing::build_tflite(testing::tiny_int8_model()));
+  std::vector<uint8_t> blob = host::compile_model_file(p.string() + ".tflite").blob;
+  fs::remove(p.string() + ".tflite");
+  return blob;
+}
+
+std::vector<uint8_t> mixed_blob() {
+  const fs::path p = fs::temp_directory_path() / ("tinyforge_mixed_" + std::to_string(::getpid()));
+  io::write_file(p.string() + ".tflite", testing::build_tflite(testing::tiny_mixed_model()));
+  std::vector<uint8_t> blob = host::compile_model_file(p.string() + ".tflite").blob;
+  fs::remove(p.string() + ".tflite");
+  return blob;
+}
+
+const std::set<OpCode> kTinyOps = {OpCode::Conv2D,  OpCode::DepthwiseConv2D, OpCode::AveragePool2D,
+                                   OpCode::Reshape, OpCode::FullyConnected,  OpCode::Softmax};
+
+TEST(Kernels, ModelAllAndList) {
+  EXPECT_EQ(resolve_kernels("model", "cortex-m4", kTinyOps), kTinyOps);
+  // all: every op on a DSP core; without the DSP extension, every op but the five twins.
+  EXPECT_EQ(resolve_kernels("all", "cortex-m4", kTinyOps).size(), size_t{kNumOps});
+  const std::set<OpCode> m0 = resolve_kernels("all", "cortex-m0plus", kTinyOps);
+  EXPECT_EQ(m0.size(), size_t{kNumOps} - 5);
+  EXPECT_EQ(m0.count(OpCode::Conv2DDsp), 0u);
+  EXPECT_EQ(m0.count(OpCode::Conv2D), 1u);
+  const std::set<OpCode> listed =
+      resolve_kernels("Conv2D,DepthwiseConv2D,AveragePool2D,Reshape,FullyConnected,Softmax,Add",
+                      "cortex-m4", kTinyOps);
+  std::set<OpCode> expected = kTinyOps;
+  expected.insert(OpCode::Add);
+  EXPECT_EQ(listed, expected);
+}
+
+TEST(Kernels, ListMustCoverTheModelAndNameRealOps) {
+  EXPECT_ERROR(resolve_kernels("Conv2D,Reshape", "cortex-m4", kTinyOps), tinyforge::Error,
+               "needs DepthwiseConv2D, FullyConnected, AveragePool2D, Softmax");
+  EXPECT_ERROR(resolve_kernels("Conv2D,Conv3D", "cortex-m4", {}), tinyforge::Error,
+               "'Conv3D' is not an op");
+  EXPECT_ERROR(resolve_kernels("Conv2D,,Add", "cortex-m4", {}), tinyforge::Error,
+               "'' is not an op");
+}
+
+TEST_F(DeviceProfileFile, RoundTrip) {
+  const DeviceProfile p = device_profile("cortex-m4", kTinyOps);
+  EXPECT_EQ(p.kernel_variant, "armv7em");
+  EXPECT_EQ(p.plan_major, kPlanVersionMajor);
+  EXPECT_EQ(device_profile("cortex-m0plus", kTinyOps).kernel_variant, "reference");
+  const DeviceProfile back = read_device_profile(write(device_profile_json(p)));
+  EXPECT_EQ(back.target, "cortex-m4");
+  EXPECT_EQ(back.kernel_variant, "armv7em");
+  EXPECT_EQ(back.plan_major, kPlanVersionMajor);
+  EXPECT_EQ(back.plan_minor, kPlanVersionMinor);
+  EXPECT_EQ(back.kernels, kTinyOps);
+  // The opcode is the plan format's: Conv2D is 0 in every version.
+  EXPECT_NE(device_profile_json(p).find("{\n   \"opcode\": 0,\n   \"name\": \"Conv2D\"\n  }"),
+            std::string::npos)
+      << device_profile_json(p);
+}
+
+TEST_F(DeviceProfileFile, DamagedProfilesAreRefusedByField) {
+  const std::string good = device_profile_json(device_profile("cortex-m4", kTinyOps));
+  auto with = [&](const std::string& from, const std::string& to) {
+    std::string s = good;
+    const size_t at = s.find(from);
+    EXPECT_NE(at, std::string::npos) << from;
+    return write(s.replace(at, from.size(), to));
+  };
+  EXPECT_ERROR(read_device_profile(write("not json")), tinyforge::Error, "not a JSON object");
+  EXPECT_ERROR(read_device_profile(with("tinyforge-device-profile", "other")), tinyforge::Error,
+               "\"format\"");
+  EXPECT_ERROR(read_device_profile(with("\"version\": 1", "\"version\": 2")), tinyforge::Error,
+               "\"version\" is not 1");
+  EXPECT_ERROR(read_device_profile(with("\"cortex-m4\"", "\"cortex-m9\"")), tinyforge::Error,
+               "\"target\"");
+  EXPECT_ERROR(read_device_profile(with("\"armv7em\"", "\"neon\"")), tinyforge::Error,
+               "\"kernel_variant\"");
+  EXPECT_ERROR(read_device_profile(with("\"major\": 1", "\"major\": -1")), tinyforge::Error,
+               "\"plan_format\" has no \"major\"");
+  EXPECT_ERROR(read_device_profile(with("\"name\": \"Conv2D\"", "\"name\": \"Add\"")),
+               tinyforge::Error, "kernel Add with opcode 0 is not an op");
+  EXPECT_ERROR(read_device_profile(with("\"opcode\": 0", "\"opcode\": 999")), tinyforge::Error,
+               "opcode 999");
+  EXPECT_ERROR(read_device_profile(with("\"opcode\": 0", "\"opcode\": \"0\"")), tinyforge::Error,
+               "is not {\"opcode\": N");
+  EXPECT_ERROR(read_device_profile((dir_ / "absent.json").string()), tinyforge::Error,
+               "absent.json");
+}
+
+TEST(DeviceRefusal, NamesEveryMissingOp) {
+  const DeviceProfile tiny_device = device_profile("cortex-m4", kTinyOps);
+  EXPECT_TRUE(refusals_for_device(tiny_device, tiny_blob()).empty());
+  const std::vector<std::string> r = refusals_for_device(tiny_device, mixed_blob());
+  ASSERT_EQ(r.size(), 1u);
+  EXPECT_NE(r[0].find("no kernel for MaxPool2D, Add, Quantize, Dequantize"), std::string::npos)
+      << r[0];
+
+  DeviceProfile old_runtime = device_profile("cortex-m4", resolve_kernels("all", "cortex-m4", {}));
+  EXPECT_TRUE(refusals_for_device(old_runtime, mixed_blob()).empty());
+  old_runtime.plan_major = kPlanVersionMajor + 1;
+  const std::vector<std::string> v = refusals_for_device(old_runtime, mixed_blob());
+  ASSERT_EQ(v.size(), 1u);
+  EXPECT_NE(v[0].find("the device's runtime reads " + std::to_string(kPlanVersionMajor + 1)),
+            std::string::npos)
+      << v[0];
+}
+
+}  // namespace
+}  // namespace tinyforge::emit
