@@ -183,7 +183,11 @@ inline flatbuffers::Offset<void> op_options(flatbuffers::FlatBufferBuilder& fbb,
     case B::HARD_SWISH:
       type = tfl::BuiltinOptions::HardSwishOptions;
       return tfl::CreateHardSwishOptions(fbb).Union();
-      std::vector<int32_t> squeeze_dims;  // SQUEEZE
+    case B::SQUEEZE: {
+      type = tfl::BuiltinOptions::SqueezeOptions;
+      const auto dims = fbb.CreateVector(op.squeeze_dims);
+      return tfl::CreateSqueezeOptions(fbb, dims).Union();
+    }
     default:
       return 0;
   }
