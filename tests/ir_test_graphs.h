@@ -103,13 +103,19 @@ inline std::vector<uint8_t> random_floats(size_t count, uint32_t seed, float lo 
   return bytes;
 }
 
+// Compiles `g` and runs `cases` cases; returns every model output's bytes.
+inline std::vector<std::vector<uint8_t>> run_graph_outputs(
+    const ir::Graph& g, const std::vector<std::vector<uint8_t>>& inputs, uint32_t cases) {
+  const std::vector<uint8_t> blob = emit::write_plan_blob(plan::build_plan(g));
+  host::HostRunner runner(blob, g.source);
+  return runner.run(inputs, cases);
+}
+
 // Compiles `g` and runs `cases` cases; returns output 0's bytes.
 inline std::vector<uint8_t> run_graph(const ir::Graph& g,
                                       const std::vector<std::vector<uint8_t>>& inputs,
                                       uint32_t cases) {
-  const std::vector<uint8_t> blob = emit::write_plan_blob(plan::build_plan(g));
-  host::HostRunner runner(blob, g.source);
-  return runner.run(inputs, cases).at(0);
+  return run_graph_outputs(g, inputs, cases).at(0);
 }
 
 inline std::vector<float> as_floats(const std::vector<uint8_t>& bytes) {

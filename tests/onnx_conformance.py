@@ -80,6 +80,9 @@ CLAIMED_OPS = {
     "LeakyRelu": (),
     "ReduceMean": (),
     "Slice": (1, 2, 3, 4),
+    "Split": (1,),
+    "HardSwish": (),
+    "Resize": (1, 2, 3),
     "Sum": (),
     "Mean": (),
     "Max": (),
@@ -180,8 +183,8 @@ def main():
 
     results = {"passed": [], "failed": [], "unsupported": []}
     with tempfile.TemporaryDirectory(prefix="tinyforge_onnx_conf_") as tmp:
-        for op, case in cases:
-            workdir = os.path.join(tmp, case.name)
+        for n, (op, case) in enumerate(cases):
+            workdir = os.path.join(tmp, f"{n}_{case.name}")  # a case name may repeat
             os.makedirs(workdir)
             status, detail = run_case(args.tinyforge, case, CLAIMED_OPS[op], workdir)
             results[status].append((op, case.name, detail))

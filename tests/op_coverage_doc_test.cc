@@ -211,6 +211,40 @@ std::vector<Probe> probes() {
                                 ints("strides", {1, 2}), act(k, "y", {1, 2})},
                                op_of(B::STRIDED_SLICE, {0, 1, 2, 3}));
                }});
+  // SPLIT: the axis operand first; two outputs.
+  p.push_back({OpCode::Split, B::SPLIT, [](Kind k) {
+                 ModelSpec m;
+                 m.tensors = {ints("axis", {1}), act(k, "x", {1, 4}), act(k, "a", {1, 2}),
+                              act(k, "b", {1, 2})};
+                 m.tensors[0].shape = {};
+                 m.inputs = {1};
+                 m.outputs = {2, 3};
+                 m.ops = {OpSpec(B::SPLIT, {0, 1}, {2, 3})};
+                 return m;
+               }});
+  p.push_back({OpCode::Unpack, B::UNPACK, [](Kind k) {
+                 ModelSpec m;
+                 m.tensors = {act(k, "x", {2, 3}), act(k, "a", {3}), act(k, "b", {3})};
+                 m.inputs = {0};
+                 m.outputs = {1, 2};
+                 m.ops = {OpSpec(B::UNPACK, {0}, {1, 2})};
+                 return m;
+               }});
+  p.push_back({OpCode::Pack, B::PACK, [](Kind k) {
+                 return one_op({act(k, "x", {3}), act(k, "x2", {3}), act(k, "y", {2, 3})},
+                               op_of(B::PACK, {0, 1}));
+               }});
+  for (const auto& [op, builtin] :
+       {std::pair{OpCode::ResizeNearestNeighbor, B::RESIZE_NEAREST_NEIGHBOR},
+        std::pair{OpCode::ResizeBilinear, B::RESIZE_BILINEAR}}) {
+    const B b = builtin;
+    p.push_back({op, b, [b](Kind k) {
+                   return one_op(
+                       {act(k, "x", {1, 2, 2, 1}), ints("size", {4, 4}), act(k, "y", {1, 4, 4, 1})},
+                       op_of(b, {0, 1}));
+                 }});
+  }
+  p.push_back({OpCode::HardSwish, B::HARD_SWISH, [](Kind k) { return unary(B::HARD_SWISH, k); }});
   return p;
 }
 

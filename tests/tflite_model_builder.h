@@ -50,8 +50,9 @@ struct OpSpec {
   tfl::Padding padding = tfl::Padding::VALID;
   int32_t stride_h = 1, stride_w = 1, dilation_h = 1, dilation_w = 1;
   int32_t filter_h = 1, filter_w = 1, depth_multiplier = 1;
-  int32_t axis = 0;                   // CONCATENATION
-  std::vector<int32_t> squeeze_dims;  // SQUEEZE
+  int32_t axis = 0;                                        // CONCATENATION, PACK, UNPACK
+  bool align_corners = false, half_pixel_centers = false;  // RESIZE_*
+  std::vector<int32_t> squeeze_dims;                       // SQUEEZE
   tfl::ActivationFunctionType activation = tfl::ActivationFunctionType::NONE;
   float beta = 1.0f;
   float alpha = 0.2f;          // LEAKY_RELU
@@ -159,6 +160,29 @@ inline flatbuffers::Offset<void> op_options(flatbuffers::FlatBufferBuilder& fbb,
     case B::STRIDED_SLICE:
       type = tfl::BuiltinOptions::StridedSliceOptions;
       return tfl::CreateStridedSliceOptions(fbb).Union();
+    case B::SPLIT:
+      type = tfl::BuiltinOptions::SplitOptions;
+      return tfl::CreateSplitOptions(fbb, static_cast<int32_t>(op.outputs.size())).Union();
+    case B::SPLIT_V:
+      type = tfl::BuiltinOptions::SplitVOptions;
+      return tfl::CreateSplitVOptions(fbb, static_cast<int32_t>(op.outputs.size())).Union();
+    case B::UNPACK:
+      type = tfl::BuiltinOptions::UnpackOptions;
+      return tfl::CreateUnpackOptions(fbb, static_cast<int32_t>(op.outputs.size()), op.axis)
+          .Union();
+    case B::PACK:
+      type = tfl::BuiltinOptions::PackOptions;
+      return tfl::CreatePackOptions(fbb, static_cast<int32_t>(op.inputs.size()), op.axis).Union();
+    case B::RESIZE_BILINEAR:
+      type = tfl::BuiltinOptions::ResizeBilinearOptions;
+      return tfl::CreateResizeBilinearOptions(fbb, op.align_corners, op.half_pixel_centers).Union();
+    case B::RESIZE_NEAREST_NEIGHBOR:
+      type = tfl::BuiltinOptions::ResizeNearestNeighborOptions;
+      return tfl::CreateResizeNearestNeighborOptions(fbb, op.align_corners, op.half_pixel_centers)
+          .Union();
+    case B::HARD_SWISH:
+      type = tfl::BuiltinOptions::HardSwishOptions;
+      return tfl::CreateHardSwishOptions(fbb).Union();
     case B::SQUEEZE: {
       type = tfl::BuiltinOptions::SqueezeOptions;
       const auto dims = fbb.CreateVector(op.squeeze_dims);

@@ -47,8 +47,8 @@ std::string generated_table() {
             ? std::to_string(info.min_inputs)
             : std::to_string(info.min_inputs) + ".." + std::to_string(info.max_inputs);
     t += "| " + std::to_string(i) + " | " + info.name + " | `" + params_struct(op) + "` | " +
-         std::to_string(info.params_size) + " | " + inputs + " | " + std::to_string(info.outputs) +
-         " |\n";
+         std::to_string(info.params_size) + " | " + inputs + " | " +
+         (info.outputs == 1 ? "1" : "1.." + std::to_string(info.outputs)) + " |\n";
   }
   return t;
 }

@@ -6,6 +6,7 @@
 
 #include <cmath>
 #include <functional>
+#include <numeric>
 #include <set>
 
 #include "export/tflite_writer.h"
@@ -19,7 +20,9 @@
 #include "ops/mul.h"
 #include "ops/pad.h"
 #include "ops/reduce.h"
+#include "ops/resize.h"
 #include "ops/softmax.h"
+#include "ops/split_pack.h"
 #include "ops/strided_slice.h"
 #include "ops/sub_squared_difference.h"
 #include "ops/transpose.h"
@@ -229,6 +232,60 @@ ir::Graph strided_slice(bool int8) {
   return g;
 }
 
+// Split into pieces of `sizes` along axis 2 (equal: written as SPLIT, else as SPLIT_V).
+ir::Graph split(bool int8, const std::vector<int32_t>& sizes) {
+  GraphBuilder b(22);
+  const int x = b.activation("x", {2, 3, std::accumulate(sizes.begin(), sizes.end(), 0), 2});
+  std::vector<int> outs;
+  for (size_t k = 0; k < sizes.size(); ++k)
+    outs.push_back(b.activation("y" + std::to_string(k), {2, 3, sizes[k], 2}));
+  if (int8)
+    for (size_t t = 0; t < b.g.tensors.size(); ++t) quantize_tensor(b.g.tensors[t], 0.04f, 7);
+  b.g.nodes.push_back(ir::Node{OpCode::Split, {x}, outs, ops::SplitAttrs{2}, ""});
+  b.g.inputs = {x};
+  b.g.outputs = outs;
+  b.g.source = "Split";
+  b.g.check();
+  return b.g;
+}
+
+// Unpack of [2, 3, 4] along axis 1 into three [2, 4].
+ir::Graph unpack(bool int8) {
+  GraphBuilder b(23);
+  const int x = b.activation("x", {2, 3, 4});
+  std::vector<int> outs;
+  for (int k = 0; k < 3; ++k) outs.push_back(b.activation("y" + std::to_string(k), {2, 4}));
+  if (int8)
+    for (size_t t = 0; t < b.g.tensors.size(); ++t) quantize_tensor(b.g.tensors[t], 0.03f, -2);
+  b.g.nodes.push_back(ir::Node{OpCode::Unpack, {x}, outs, ops::SplitAttrs{1}, ""});
+  b.g.inputs = {x};
+  b.g.outputs = outs;
+  b.g.source = "Unpack";
+  b.g.check();
+  return b.g;
+}
+
+// Pack of three [2, 4] into [2, 4, 3] (the last axis).
+ir::Graph pack(bool int8) {
+  GraphBuilder b(24);
+  std::vector<int> ins;
+  for (int k = 0; k < 3; ++k) ins.push_back(b.activation("x" + std::to_string(k), {2, 4}));
+  const int y = b.activation("y", {2, 4, 3});
+  if (int8)
+    for (size_t t = 0; t < b.g.tensors.size(); ++t) quantize_tensor(b.g.tensors[t], 0.05f, 1);
+  return one_op(b, OpCode::Pack, ins, y, ops::PackAttrs{2});
+}
+
+// Resize [1, 3, 4, 2] to [1, 5, 2, 2] with the given flags.
+ir::Graph resize(OpCode op, bool int8, ops::ResizeAttrs a) {
+  GraphBuilder b(25);
+  const int x = b.activation("x", {1, 3, 4, 2});
+  const int y = b.activation("y", {1, 5, 2, 2});
+  if (int8)
+    for (int t : {x, y}) quantize_tensor(b.g.tensors[t], 0.02f, -3);
+  return one_op(b, op, {x}, y, a);
+}
+
 ir::Graph unary(OpCode op, bool int8, float out_scale = 0, int32_t out_zp = 0) {
   GraphBuilder b(8);
   const int x = b.activation("x", {2, 7});
@@ -377,6 +434,41 @@ std::vector<Case> cases() {
       {"Sum_i8", [] { return reduce(OpCode::Sum, true); }},
       {"StridedSlice_f32", [] { return strided_slice(false); }},
       {"StridedSlice_i8", [] { return strided_slice(true); }},
+      {"Split_f32",
+       [] {
+         return split(false, {3, 3, 3});
+       }},
+      {"Split_i8",
+       [] {
+         return split(true, {2, 2});
+       }},
+      {"SplitV_f32",
+       [] {
+         return split(false, {1, 4, 2});
+       }},
+      {"SplitV_i8",
+       [] {
+         return split(true, {5, 1, 1, 2, 3});
+       }},
+      {"Unpack_f32", [] { return unpack(false); }},
+      {"Unpack_i8", [] { return unpack(true); }},
+      {"Pack_f32", [] { return pack(false); }},
+      {"Pack_i8", [] { return pack(true); }},
+      {"ResizeNearestNeighbor_f32",
+       [] {
+         return resize(OpCode::ResizeNearestNeighbor, false, {true, false});
+       }},
+      {"ResizeNearestNeighbor_i8",
+       [] {
+         return resize(OpCode::ResizeNearestNeighbor, true, {false, true});
+       }},
+      {"ResizeBilinear_f32",
+       [] {
+         return resize(OpCode::ResizeBilinear, false, {false, true});
+       }},
+      {"ResizeBilinear_i8", [] { return resize(OpCode::ResizeBilinear, true, {}); }},
+      {"HardSwish_f32", [] { return unary(OpCode::HardSwish, false); }},
+      {"HardSwish_i8", [] { return unary(OpCode::HardSwish, true, 0.02f, -20); }},
   };
 }
 
@@ -412,7 +504,8 @@ void expect_same_ir(const ir::Graph& a, const ir::Graph& b) {
         expect_same_tensor(a.tensors[na.inputs[k]], b.tensors[nb.inputs[k]], "input");
     }
     ASSERT_EQ(na.outputs.size(), nb.outputs.size());
-    expect_same_tensor(a.tensors[na.outputs[0]], b.tensors[nb.outputs[0]], "output");
+    for (size_t k = 0; k < na.outputs.size(); ++k)
+      expect_same_tensor(a.tensors[na.outputs[k]], b.tensors[nb.outputs[k]], "output");
   }
   ASSERT_EQ(a.inputs.size(), b.inputs.size());
   ASSERT_EQ(a.outputs.size(), b.outputs.size());
@@ -445,7 +538,8 @@ TEST(TfliteRoundTrip, ImportOfExportIsTheSameIrAndRunsBitIdentically) {
     const ir::Graph back = import_tflite(bytes.data(), bytes.size(), c.name + ".tflite");
     expect_same_ir(g, back);
     const auto inputs = random_inputs(g, 3);
-    EXPECT_EQ(testing::run_graph(back, inputs, 3), testing::run_graph(g, inputs, 3));
+    EXPECT_EQ(testing::run_graph_outputs(back, inputs, 3),
+              testing::run_graph_outputs(g, inputs, 3));
     // And once more: export of the import is the same file.
     EXPECT_EQ(tflite_export::write_tflite(back), bytes);
   }

@@ -16,20 +16,26 @@ namespace tinyforge::plan::lowering {
   throw tinyforge::Error(fmt::format("{}: {}", g.node_label(node), what));
 }
 
-// The node's tensors, checked: `inputs` present and in range, one output, rank <= 4,
-// every input of the output's dtype (float32 or int8).
+// The node's tensors, checked: `inputs` present and in range, 1..max_outputs outputs (one by
+// default) of one dtype, rank <= 4, every input of the outputs' dtype (float32 or int8).
 inline const ir::Node& checked(const ir::Graph& g, size_t node, size_t min_inputs,
-                               size_t max_inputs) {
+                               size_t max_inputs, size_t max_outputs = 1) {
   const ir::Node& n = g.nodes.at(node);
-  if (n.inputs.size() < min_inputs || n.inputs.size() > max_inputs || n.outputs.size() != 1)
+  if (n.inputs.size() < min_inputs || n.inputs.size() > max_inputs || n.outputs.empty() ||
+      n.outputs.size() > max_outputs)
     refuse(g, node,
-           fmt::format("has {} inputs and {} outputs; expected {}..{} inputs and 1 output",
-                       n.inputs.size(), n.outputs.size(), min_inputs, max_inputs));
+           fmt::format("has {} inputs and {} outputs; expected {}..{} inputs and {}",
+                       n.inputs.size(), n.outputs.size(), min_inputs, max_inputs,
+                       max_outputs == 1 ? std::string("1 output")
+                                        : fmt::format("1..{} outputs", max_outputs)));
   const int count = static_cast<int>(g.tensors.size());
-  if (n.outputs[0] < 0 || n.outputs[0] >= count) refuse(g, node, "output tensor out of range");
+  for (int t : n.outputs)
+    if (t < 0 || t >= count) refuse(g, node, "output tensor out of range");
   const DType type = g.tensors[n.outputs[0]].type;
   if (type != DType::f32 && type != DType::i8)
     refuse(g, node, fmt::format("output is {}; expected float32 or int8", dtype_name(type)));
+  for (int t : n.outputs)
+    if (g.tensors[t].type != type) refuse(g, node, "outputs differ in dtype");
   for (int t : n.inputs) {
     if (t < 0 || t >= count) refuse(g, node, "an input is missing or out of range");
     if (g.tensors[t].type != type)
@@ -39,7 +45,8 @@ inline const ir::Node& checked(const ir::Graph& g, size_t node, size_t min_input
   }
   for (int t : n.inputs)
     if (g.tensors[t].shape.size() > kMaxRank) refuse(g, node, "rank above 4");
-  if (g.tensors[n.outputs[0]].shape.size() > kMaxRank) refuse(g, node, "rank above 4");
+  for (int t : n.outputs)
+    if (g.tensors[t].shape.size() > kMaxRank) refuse(g, node, "rank above 4");
   return n;
 }
 

@@ -121,19 +121,20 @@ class Rewriter {
   void choose_params() {
     for (int t : g_.inputs) params_[static_cast<size_t>(t)] = from_range(t);
     for (const ir::Node& n : g_.nodes) {
-      const int out = n.outputs.at(0);
       const int in = n.inputs.empty() ? -1 : n.inputs[0];
       const bool in_is_activation = in >= 0 && !g_.tensors[static_cast<size_t>(in)].constant;
       const ir::OpTraits& traits = ops::traits(n.op);
-      if (traits.quant == ir::QuantRule::same_as_input && in_is_activation) {
-        params_[static_cast<size_t>(out)] = params_[static_cast<size_t>(in)];
-      } else if (traits.quant == ir::QuantRule::fixed) {
-        ir::Quant q;
-        q.scale = {traits.fixed_scale};
-        q.zero_point = {traits.fixed_zero_point};
-        params_[static_cast<size_t>(out)] = q;
-      } else {
-        params_[static_cast<size_t>(out)] = from_range(out);
+      for (int out : n.outputs) {  // Split's pieces all keep the input's parameters
+        if (traits.quant == ir::QuantRule::same_as_input && in_is_activation) {
+          params_[static_cast<size_t>(out)] = params_[static_cast<size_t>(in)];
+        } else if (traits.quant == ir::QuantRule::fixed) {
+          ir::Quant q;
+          q.scale = {traits.fixed_scale};
+          q.zero_point = {traits.fixed_zero_point};
+          params_[static_cast<size_t>(out)] = q;
+        } else {
+          params_[static_cast<size_t>(out)] = from_range(out);
+        }
       }
     }
   }
@@ -268,11 +269,15 @@ class Rewriter {
         }
       }
     }
-    ir::Tensor q = g_.tensors[static_cast<size_t>(out)];
-    q.type = DType::i8;
-    q.quant = out_params;
-    int8_of_[static_cast<size_t>(out)] = out_.graph.add_tensor(std::move(q));
-    copy_node(n, std::move(inputs), {int8_of_[static_cast<size_t>(out)]}, static_cast<int>(i));
+    std::vector<int> outputs;
+    for (int t : n.outputs) {
+      ir::Tensor q = g_.tensors[static_cast<size_t>(t)];
+      q.type = DType::i8;
+      q.quant = params_[static_cast<size_t>(t)];
+      int8_of_[static_cast<size_t>(t)] = out_.graph.add_tensor(std::move(q));
+      outputs.push_back(int8_of_[static_cast<size_t>(t)]);
+    }
+    copy_node(n, std::move(inputs), std::move(outputs), static_cast<int>(i));
   }
 
   // Source activation t requantized (int8 -> int8) to parameters q.

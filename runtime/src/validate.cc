@@ -106,8 +106,8 @@ Status validate_plan(const uint8_t* blob, uint32_t size) {
     const OpCode code = static_cast<OpCode>(op.opcode);
     const OpInfo& info = op_info(code);
     if (info.name == nullptr) return Status::unsupported_op;  // not in this image's kernel set
-    if (op.num_inputs < info.min_inputs || op.num_inputs > info.max_inputs ||
-        op.num_outputs != info.outputs || op.num_inputs > kMaxOpInputs ||
+    if (op.num_inputs < info.min_inputs || op.num_inputs > info.max_inputs || op.num_outputs < 1 ||
+        op.num_outputs > info.outputs || op.num_inputs > kMaxOpInputs ||
         op.num_outputs > kMaxOpOutputs)
       return Status::bad_params;
     if (!in_range(op.io_at, uint64_t{op.num_inputs} + op.num_outputs, 1, 0, h.num_indices))

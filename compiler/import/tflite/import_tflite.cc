@@ -171,12 +171,12 @@ ir::Graph read_graph(const uint8_t* data, size_t size, const std::string& source
     }
     try {
       ir::Node node = tflite_import::map_operator(reader, static_cast<int>(i));
-      const int out = node.outputs[0];
-      if (reader.tensor(out).constant)
-        reader.fail(
-            fmt::format("op {} ({}): writes {}, which holds constant data; expected an "
-                        "activation tensor",
-                        i, op_info(node.op).name, reader.tensor_label(out)));
+      for (int out : node.outputs)
+        if (reader.tensor(out).constant)
+          reader.fail(
+              fmt::format("op {} ({}): writes {}, which holds constant data; expected an "
+                          "activation tensor",
+                          i, op_info(node.op).name, reader.tensor_label(out)));
       node.source_index = static_cast<int>(i);
       nodes.push_back(std::move(node));
     } catch (const UnsupportedError& e) {

@@ -31,15 +31,19 @@ class OpMapper {
   const tfl::Operator& op() const { return op_; }
   size_t num_inputs() const { return op_.inputs() ? op_.inputs()->size() : 0; }
 
-  // Checks counts: inputs in [min_in, max_in], exactly one output.
-  void require_arity(size_t min_in, size_t max_in) const {
+  size_t num_outputs() const { return op_.outputs() ? op_.outputs()->size() : 0; }
+
+  // Checks counts: inputs in [min_in, max_in], outputs in [1, max_out] (one by default).
+  void require_arity(size_t min_in, size_t max_in, size_t max_out = 1) const {
     const size_t n = num_inputs();
     if (n < min_in || n > max_in) {
       if (min_in == max_in) fail(fmt::format("has {} inputs; expected {}", n, min_in));
       fail(fmt::format("has {} inputs; expected {} to {}", n, min_in, max_in));
     }
-    const size_t outs = op_.outputs() ? op_.outputs()->size() : 0;
-    if (outs != 1) fail(fmt::format("has {} outputs; expected 1", outs));
+    const size_t outs = num_outputs();
+    if (max_out == 1 && outs != 1) fail(fmt::format("has {} outputs; expected 1", outs));
+    if (outs < 1 || outs > max_out)
+      fail(fmt::format("has {} outputs; expected 1 to {}", outs, max_out));
   }
 
   // TFLite tensor index of input i; -1 only where `optional`.
@@ -49,19 +53,23 @@ class OpMapper {
     check_index(t, fmt::format("input {}", i));
     return t;
   }
-  int output_index() const {
-    const int t = op_.outputs()->Get(0);
-    check_index(t, "output 0");
+  int output_index(size_t i = 0) const {
+    const int t =
+        i < num_outputs() ? op_.outputs()->Get(static_cast<flatbuffers::uoffset_t>(i)) : -1;
+    check_index(t, fmt::format("output {}", i));
     return t;
   }
   ir::Tensor& input(size_t i) { return reader_.tensor(input_index(i)); }
-  ir::Tensor& output() { return reader_.tensor(output_index()); }
+  ir::Tensor& output(size_t i = 0) { return reader_.tensor(output_index(i)); }
 
   std::string in_label(size_t i) const {
     return fmt::format("input {} ({})", i, reader_.tensor_label(input_index(i)));
   }
   std::string out_label() const {
     return fmt::format("output ({})", reader_.tensor_label(output_index()));
+  }
+  std::string out_label(size_t i) const {
+    return fmt::format("output {} ({})", i, reader_.tensor_label(output_index(i)));
   }
 
   void require_rank(const ir::Tensor& t, const std::string& label, size_t rank) const {

@@ -142,7 +142,10 @@ ir::Node map_operator(Reader& reader, int op_index) {
   // attributes, an absent optional input as -1) has listed them.
   if (node.inputs.empty())
     for (size_t i = 0; i < m.num_inputs(); ++i) node.inputs.push_back(m.input_index(i));
-  node.outputs.push_back(m.output_index());
+  const size_t most = op_info(node.op).outputs;
+  if (m.num_outputs() < 1 || m.num_outputs() > most)
+    m.fail(fmt::format("has {} outputs; expected 1 to {}", m.num_outputs(), most));
+  for (size_t i = 0; i < m.num_outputs(); ++i) node.outputs.push_back(m.output_index(i));
   return node;
 }
 

@@ -14,11 +14,11 @@ enum class OpCode : uint16_t {
 constexpr uint16_t kNumOps = static_cast<uint16_t>(OpCode::count_);
 constexpr uint16_t kNoTensor = 0xFFFF;  // an absent optional input
 constexpr uint8_t kMaxOpInputs = 8;
-constexpr uint8_t kMaxOpOutputs = 2;
+constexpr uint8_t kMaxOpOutputs = 8;  // Split and Unpack: up to 8 pieces
 
 struct OpInfo {
   const char* name;
-  uint8_t min_inputs, max_inputs, outputs;
+  uint8_t min_inputs, max_inputs, outputs;  // outputs: the most an op of this kind has
   uint16_t params_size;
 };
 

@@ -274,6 +274,36 @@ struct StridedSliceParams {
   int32_t start[4], stride[4], count[4];
 };
 
+// Split: the input cut along `axis` into the outputs (1..8) in order, each equal to the input
+// outside the axis; their extents along it sum to the input's (TFLite SPLIT and SPLIT_V).
+// Unpack: the input cut into its dims[axis] slices along `axis`, each output the input's
+// shape without that dim (TFLite UNPACK). Any dtype; int8 outputs share the input's scale and
+// zero point (as TFLite requires), so bytes are copied. Pack, the inverse of Unpack, uses
+// ConcatenationParams: inputs of one shape stacked along the output's `axis` (TFLite PACK).
+struct SplitParams {
+  int32_t axis;
+};
+
+// Resize of an NHWC input (rank 4) to the output's height and width, batch and channels kept
+// (TFLite RESIZE_NEAREST_NEIGHBOR and RESIZE_BILINEAR; the arithmetic of TFLite's reference
+// kernels, see kernels/reference/resize.cc). Flags 0 or 1, not both set. Nearest copies
+// elements of any dtype; bilinear is float32, or int8 in 10-bit fixed point. int8 input and
+// output share one quantization.
+struct ResizeParams {
+  int32_t align_corners;
+  int32_t half_pixel_centers;
+};
+
+// Elementwise x * relu6(x + 3) / 6, same element count (TFLite HARD_SWISH). int8 (TFLite's
+// reference integer HardSwish, see kernels/reference/hard_swish.cc): Q15 multipliers in
+// 0..32767 from the input scale / 128 to the output scale (exponent -15..0) and to the
+// "reluish" scale 3 / 32768 (exponent -15..15). float: no fields used.
+struct HardSwishParams {
+  int32_t input_zero_point, output_zero_point;
+  int32_t output_multiplier, output_exponent;
+  int32_t reluish_multiplier, reluish_exponent;
+};
+
 #define OP(name, params, min_in, max_in, n_out)                                       \
   static_assert(std::is_trivially_copyable<params>::value && sizeof(params) % 4 == 0, \
                 #params " must be a 4-byte-multiple POD");
