@@ -1,4 +1,5 @@
-// tinyforge compile MODEL [--target T] [--emit blob|cpp] [-v] [--json] -o model.tfp|model.cc
+// tinyforge compile MODEL [--target T] [--memory SPEC] [--emit blob|cpp] [-v] [--json]
+//                   -o model.tfp|model.cc
 #include <fmt/format.h>
 
 #include <cstdio>
@@ -15,7 +16,7 @@ void add_compile(CLI::App& app) {
   auto* cmd = app.add_subcommand(
       "compile", "Compile a TFLite/ONNX model to a plan blob (.tfp) for the device runtime");
   struct Options {
-    std::string model, out, target = "host", emit = "blob";
+    std::string model, out, target = "host", emit = "blob", memory;
     bool verbose = false;
     Result result;
   };
@@ -27,6 +28,7 @@ void add_compile(CLI::App& app) {
                   "cortex-m0plus; recorded in the blob")
       ->check(target_check(true))
       ->capture_default_str();
+  add_memory_option(cmd, o->memory);
   cmd->add_flag("-v,--verbose", o->verbose, "print every change the graph passes make");
   cmd->add_option("--emit", o->emit,
                   "blob: a plan blob (.tfp); cpp: C++ source calling the kernels directly")
@@ -40,7 +42,9 @@ void add_compile(CLI::App& app) {
     if (o->verbose) log = [](const std::string& line) { std::printf("%s\n", line.c_str()); };
     host::Compiled c;
     try {
-      c = host::compile_model_file(o->model, host::plan_options_for_target(o->target), log);
+      plan::PlanOptions options = host::plan_options_for_target(o->target);
+      options.memory = memory_option(o->memory);
+      c = host::compile_model_file(o->model, options, log);
     } catch (const UnsupportedOps& e) {  // --json: the list as data, then the error lines
       if (o->result.json) {
         nlohmann::ordered_json j;
@@ -57,6 +61,16 @@ void add_compile(CLI::App& app) {
     j["ops"] = c.plan.ops.size();
     j["tensors"] = c.plan.tensors.size();
     j["arena_bytes"] = c.plan.arena_size;
+    std::string regions_text;
+    if (!c.plan.regions.empty()) {
+      j["regions"] = nlohmann::ordered_json::array();
+      for (const plan::Plan::Region& r : c.plan.regions) {
+        j["regions"].push_back({{"name", r.name}, {"bytes", r.size}});
+        regions_text +=
+            fmt::format("{}{} {} B", regions_text.empty() ? " (" : ", ", r.name, r.size);
+      }
+      regions_text += ")";
+    }
     if (o->emit == "cpp") {
       const std::string source = emit::emit_aot_cpp(c.blob);
       io::write_file(o->out, std::vector<uint8_t>(source.begin(), source.end()));
@@ -67,10 +81,10 @@ void add_compile(CLI::App& app) {
     }
     io::write_file(o->out, c.blob);
     j["blob_bytes"] = c.blob.size();
-    o->result.print(j, fmt::format("{}: {} ops, {} tensors, arena {} bytes, blob {} bytes "
+    o->result.print(j, fmt::format("{}: {} ops, {} tensors, arena {} bytes{}, blob {} bytes "
                                    "(target {})\n",
                                    o->out, c.plan.ops.size(), c.plan.tensors.size(),
-                                   c.plan.arena_size, c.blob.size(), o->target));
+                                   c.plan.arena_size, regions_text, c.blob.size(), o->target));
   });
 }
 
