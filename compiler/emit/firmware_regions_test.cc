@@ -25,8 +25,8 @@ TEST(FirmwareRegions, TwoRegionsRunBitExactWithTheirWaitStates) {
   TINYFORGE_REQUIRE_SHARED("golden/kws_ref_model/in0.bin");
   if (!cross_toolchain_available())
     TINYFORGE_SKIP_MISSING("arm-none-eabi-gcc not found (scripts/bootstrap installs it)");
-  const std::vector<plan::MemoryRegionSpec> memory = resolved_spec(place_memory(
-      plan::parse_memory_spec("sram=4K,psram=8M:slow,flash=2M:xip:ws=5"), nullptr));
+  const std::vector<plan::MemoryRegionSpec> memory = resolved_spec(
+      place_memory(plan::parse_memory_spec("sram=4K,psram=8M:slow,flash=2M:xip:ws=5"), nullptr));
   plan::PlanOptions options = host::plan_options_for_target("cortex-m4");
   options.memory = memory;
   const std::vector<uint8_t> blob =
@@ -38,7 +38,8 @@ TEST(FirmwareRegions, TwoRegionsRunBitExactWithTheirWaitStates) {
   EXPECT_ERROR(build_firmware(blob, without_memory, "/nonexistent", [](const std::string&) {}),
                tinyforge::Error, "give the --memory it was compiled with");
 
-  const fs::path dir = fs::temp_directory_path() / ("tinyforge-regions-" + std::to_string(getpid()));
+  const fs::path dir =
+      fs::temp_directory_path() / ("tinyforge-regions-" + std::to_string(getpid()));
   FirmwareOptions fw;
   fw.target = "cortex-m4";
   fw.memory = memory;

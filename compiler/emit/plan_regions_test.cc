@@ -151,7 +151,8 @@ TEST(PlanRegions, RuntimeNeedsEveryRegionsArena) {
   Aligned blob(compile_kws(kSplitSpec).blob);
   const uint32_t size = static_cast<uint32_t>(blob.size);
   ASSERT_EQ(Runtime::num_regions(blob.data()), 2u);
-  const uint32_t s0 = Runtime::region_size(blob.data(), 0), s1 = Runtime::region_size(blob.data(), 1);
+  const uint32_t s0 = Runtime::region_size(blob.data(), 0),
+                 s1 = Runtime::region_size(blob.data(), 1);
   std::vector<uint32_t> a0(s0 / 4 + 1), a1(s1 / 4 + 1);
   ArenaRegion regions[2] = {{reinterpret_cast<uint8_t*>(a0.data()), s0},
                             {reinterpret_cast<uint8_t*>(a1.data()), s1}};
@@ -171,9 +172,9 @@ TEST(PlanRegions, RuntimeNeedsEveryRegionsArena) {
   for (uint32_t i = 0; i < table.num_copies; ++i) {
     const CopyRecord c = read_copy(blob.data(), table, i);
     const TensorRecord t = read_tensor(blob.data(), h, c.tensor);
-    EXPECT_EQ(std::memcmp(regions[t.region].data + t.offset, blob.data() + c.source_offset,
-                          t.size_bytes),
-              0);
+    EXPECT_EQ(
+        std::memcmp(regions[t.region].data + t.offset, blob.data() + c.source_offset, t.size_bytes),
+        0);
   }
 }
 

@@ -83,9 +83,9 @@ MemoryRegionSpec parse_region(const std::string& text) {
     } else if (a.rfind("ws=", 0) == 0) {
       const auto v = whole_number(a.substr(3), 10, kMaxWaitStates);
       if (!v)
-        throw MemorySpecError(fmt::format(
-            "--memory: region '{}': '{}': wait states must be a whole number 0..{}", r.name, a,
-            kMaxWaitStates));
+        throw MemorySpecError(
+            fmt::format("--memory: region '{}': '{}': wait states must be a whole number 0..{}",
+                        r.name, a, kMaxWaitStates));
       wait_states = static_cast<uint32_t>(*v);
     } else if (a.rfind("at=0x", 0) == 0 || a.rfind("at=0X", 0) == 0) {
       const auto v = whole_number(a.substr(5), 16, UINT32_MAX);
@@ -134,14 +134,14 @@ std::vector<MemoryRegionSpec> parse_memory_spec(const std::string& text) {
   return regions;
 }
 
-std::vector<MemoryRegionSpec> writable_regions_by_speed(
-    const std::vector<MemoryRegionSpec>& spec) {
+std::vector<MemoryRegionSpec> writable_regions_by_speed(const std::vector<MemoryRegionSpec>& spec) {
   std::vector<MemoryRegionSpec> out;
   for (const MemoryRegionSpec& r : spec)
     if (!r.xip) out.push_back(r);
-  std::stable_sort(out.begin(), out.end(), [](const MemoryRegionSpec& a, const MemoryRegionSpec& b) {
-    return a.wait_states < b.wait_states;
-  });
+  std::stable_sort(out.begin(), out.end(),
+                   [](const MemoryRegionSpec& a, const MemoryRegionSpec& b) {
+                     return a.wait_states < b.wait_states;
+                   });
   return out;
 }
 

@@ -28,7 +28,8 @@ TEST(MemorySpec, ParsesTheTaskExample) {
 }
 
 TEST(MemorySpec, AttributesAndPlainBytes) {
-  const auto r = parse_memory_spec("ram_2=4096:ws=3:at=0x20010000,rom=1M:xip:ws=5,ext=1K:slow:ws=9");
+  const auto r =
+      parse_memory_spec("ram_2=4096:ws=3:at=0x20010000,rom=1M:xip:ws=5,ext=1K:slow:ws=9");
   ASSERT_EQ(r.size(), 3u);
   EXPECT_EQ(r[0].bytes, 4096u);
   EXPECT_EQ(r[0].wait_states, 3u);

@@ -15,8 +15,10 @@ struct RegionMemoryPlan : MemoryPlan {
 };
 
 // plan_memory over the buffers `members` (indices into `all`), overlaps among them kept.
-RegionMemoryPlan plan_members(const std::vector<RegionBuffer>& all, const std::vector<size_t>& members,
-                        const std::vector<Overlap>& overlaps, uint32_t alignment, bool search) {
+RegionMemoryPlan plan_members(const std::vector<RegionBuffer>& all,
+                              const std::vector<size_t>& members,
+                              const std::vector<Overlap>& overlaps, uint32_t alignment,
+                              bool search) {
   std::vector<Buffer> buffers;
   std::vector<int> local(all.size(), -1);
   for (size_t i : members) {
@@ -26,8 +28,8 @@ RegionMemoryPlan plan_members(const std::vector<RegionBuffer>& all, const std::v
   std::vector<Overlap> kept;
   for (const Overlap& o : overlaps)
     if (local[o.input] >= 0 && local[o.output] >= 0)
-      kept.push_back({static_cast<size_t>(local[o.input]), static_cast<size_t>(local[o.output]),
-                      o.min_gap});
+      kept.push_back(
+          {static_cast<size_t>(local[o.input]), static_cast<size_t>(local[o.output]), o.min_gap});
   RegionMemoryPlan p{plan_memory(buffers, alignment, kept, search), true};
   if (search) p.valid = memory_plan_is_valid(buffers, p, kept);
   return p;
@@ -77,8 +79,8 @@ RegionPlan plan_regions(const std::vector<RegionBuffer>& buffers,
       const size_t last = buffers[b].pinned ? 0 : regions.size() - 1;
       for (size_t r = 0; r <= last; ++r) {
         members[r].push_back(b);
-        const uint32_t needed = plan_members(buffers, members[r], overlaps, alignment, false)
-                                    .arena_size;
+        const uint32_t needed =
+            plan_members(buffers, members[r], overlaps, alignment, false).arena_size;
         if (needed <= regions[r].bytes) break;
         if (r == last)
           throw tinyforge::Error(fmt::format(

@@ -29,8 +29,8 @@ void expect_valid(const std::vector<RegionBuffer>& buffers,
 }
 
 TEST(RegionPlanner, EverythingInTheFastestRegionWhenItFits) {
-  const std::vector<RegionBuffer> b = {{{100, -1, 0}, 1, false}, {{60, 0, 1}, 9, false},
-                                       {{100, 1, 2}, 2, false}};
+  const std::vector<RegionBuffer> b = {
+      {{100, -1, 0}, 1, false}, {{60, 0, 1}, 9, false}, {{100, 1, 2}, 2, false}};
   const std::vector<RegionCapacity> regions = {{"sram", 160}, {"psram", 1000}};
   const RegionPlan p = plan_regions(b, regions, 4);
   expect_valid(b, regions, p);
@@ -41,8 +41,8 @@ TEST(RegionPlanner, EverythingInTheFastestRegionWhenItFits) {
 
 TEST(RegionPlanner, HotBuffersTakeTheFastRegionColdOnesSpill) {
   // All alive together: 3 x 64 bytes, the fast region holds two. The coldest spills.
-  const std::vector<RegionBuffer> b = {{{64, 0, 3}, 5.0, false}, {{64, 0, 3}, 0.5, false},
-                                       {{64, 0, 3}, 50.0, false}};
+  const std::vector<RegionBuffer> b = {
+      {{64, 0, 3}, 5.0, false}, {{64, 0, 3}, 0.5, false}, {{64, 0, 3}, 50.0, false}};
   const std::vector<RegionCapacity> regions = {{"sram", 128}, {"psram", 4096}};
   const RegionPlan p = plan_regions(b, regions, 4);
   expect_valid(b, regions, p);
@@ -53,8 +53,8 @@ TEST(RegionPlanner, HotBuffersTakeTheFastRegionColdOnesSpill) {
 }
 
 TEST(RegionPlanner, SmallerFirstAmongEquallyHotBuffers) {
-  const std::vector<RegionBuffer> b = {{{96, 0, 3}, 1.0, false}, {{32, 0, 3}, 1.0, false},
-                                       {{32, 0, 3}, 1.0, false}};
+  const std::vector<RegionBuffer> b = {
+      {{96, 0, 3}, 1.0, false}, {{32, 0, 3}, 1.0, false}, {{32, 0, 3}, 1.0, false}};
   const std::vector<RegionCapacity> regions = {{"sram", 64}, {"psram", 4096}};
   const RegionPlan p = plan_regions(b, regions, 4);
   expect_valid(b, regions, p);
@@ -114,7 +114,7 @@ TEST(RegionPlanner, AccessEstimateCountsConvWorkOverElementwise) {
   const std::vector<uint64_t> a = estimate_accesses(plan);
   EXPECT_EQ(a[in], 864u * 4);
   EXPECT_EQ(a[filter], 864u * 4);
-  EXPECT_EQ(a[bias], 12u * 16);  // per output pixel
+  EXPECT_EQ(a[bias], 12u * 16);    // per output pixel
   EXPECT_EQ(a[out], 2u * 48 * 4);  // written once, read once
   EXPECT_EQ(a[out2], 48u * 4);
 }
