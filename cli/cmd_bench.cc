@@ -149,8 +149,10 @@ void bench(const Options& o) {
 
   const sim::PowerModel power{image.board.clock_mhz, image.board.active_ua_per_mhz,
                               image.board.voltage};
-  const uint64_t arena_capacity =
-      elf.symbol("tinyforge_arena") ? elf.symbol("tinyforge_arena")->size : 0;
+  // The arena buffers counted in static RAM (a region below 0x20000000, e.g. CCM, is not).
+  uint64_t arena_capacity = 0;
+  for (const char* name : {"tinyforge_arena", "tinyforge_arena_1", "tinyforge_arena_2"})
+    if (const auto s = elf.symbol(name); s && s->value >= 0x20000000u) arena_capacity += s->size;
   const sim::Figures f = sim::compute_figures(run, power, arena_capacity);
   std::vector<std::string> over;
   if (budget)

@@ -8,6 +8,7 @@
 #include <filesystem>
 
 #include "emit/firmware.h"
+#include "emit/validated_plan.h"
 #include "expect_error.h"
 #include "host/compile.h"
 #include "host/host_runner.h"
@@ -69,6 +70,9 @@ TEST(FirmwareRegions, TwoRegionsRunBitExactWithTheirWaitStates) {
     EXPECT_EQ(waited.output, expected);
     EXPECT_EQ(waited.output, host.run({*run.input}, 1)[0]);
     EXPECT_EQ(waited.instructions, plain.instructions);
+    const ValidatedPlan plan(blob, "kws");
+    EXPECT_EQ(*waited.arena_used,
+              Runtime::region_size(plan.data(), 0) + Runtime::region_size(plan.data(), 1));
     ASSERT_EQ(waited.region_accesses.size(), 3u);
     uint64_t wait_cycles = 0;
     for (size_t i = 0; i < 3; ++i) {

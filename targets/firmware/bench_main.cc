@@ -123,7 +123,13 @@ int main() {
     std::memcpy(in.data, tinyforge_input + at, in.bytes);
     at += in.bytes;
   }
+#ifdef TINYFORGE_MEMORY_REGIONS
+  tinyforge_arena_used = 0;  // every region's arena
+  for (uint32_t r = 0; r < tinyforge::Runtime::num_regions(tinyforge_model_blob); ++r)
+    tinyforge_arena_used += tinyforge::Runtime::region_size(tinyforge_model_blob, r);
+#else
   tinyforge_arena_used = runtime.arena_size();
+#endif
 #ifdef TINYFORGE_OP_MARKERS
   runtime.set_op_hook(
       [](void*, uint32_t op_index, tinyforge::OpCode) { tinyforge_op_end(op_index); }, nullptr);
