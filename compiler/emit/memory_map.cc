@@ -21,15 +21,17 @@ std::optional<uint32_t> generic_origin(const std::string& name) {
 }
 
 struct BoardRegion {
-  uint32_t origin = 0;
+  uint32_t origin = 0, bytes = 0;
   std::optional<uint32_t> wait_states;
 };
 
 std::optional<BoardRegion> board_region(const Board& board, const std::string& name) {
-  if (name == "flash") return BoardRegion{board.flash.origin, board.flash_wait_states};
-  if (name == "sram" || name == "ram") return BoardRegion{board.ram.origin, std::nullopt};
+  if (name == "flash")
+    return BoardRegion{board.flash.origin, board.flash.bytes, board.flash_wait_states};
+  if (name == "sram" || name == "ram")
+    return BoardRegion{board.ram.origin, board.ram.bytes, std::nullopt};
   for (const NamedRegion& r : board.regions)
-    if (r.name == name) return BoardRegion{r.origin, r.wait_states};
+    if (r.name == name) return BoardRegion{r.origin, r.bytes, r.wait_states};
   return std::nullopt;
 }
 
@@ -52,6 +54,10 @@ std::vector<PlacedRegion> place_memory(const std::vector<plan::MemoryRegionSpec>
             "--memory: region '{}' has no known base address on {} (give it one: {}=SIZE:at=0x...)",
             s.name, board ? "board " + board->name : "the generic map", s.name));
     }
+    if (on_board && !s.origin && s.bytes > on_board->bytes)
+      throw tinyforge::Error(
+          fmt::format("--memory: region '{}' is {} bytes on board {}, the spec gives it {}", s.name,
+                      on_board->bytes, board->name, s.bytes));
     if (!s.wait_states_given && on_board && on_board->wait_states)
       p.spec.wait_states = *on_board->wait_states;
     p.main_ram = !s.xip && *p.spec.origin == ram.origin;
