@@ -259,7 +259,9 @@ void add_compile(CLI::App& app) {
   o->result.add_flag(cmd);
   cmd->footer(
       "--shared-arena: DIR/NAME.tfp per model and DIR/shared_arena.h with each model's arena\n"
-      "offset and size; bind a model's Runtime to arena + its offset (docs/device-api.md).");
+      "offset and size; bind a model's Runtime to arena + its offset (docs/device-api.md).\n"
+      "--memory takes one model: with --shared-arena it is a usage error (one shared buffer\n"
+      "is one memory).");
   cmd->callback([o] {
     if (o->shared_arena) return compile_shared_arena(*o);
     if (!o->concurrent.empty()) throw UsageError("--concurrent goes with --shared-arena");
