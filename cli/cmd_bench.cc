@@ -1,4 +1,4 @@
-// tinyforge bench MODEL [--target T] [--board B] [--input F ...] [--case N]
+// tinyforge bench MODEL [--target T] [--board B] [--memory SPEC] [--input F ...] [--case N]
 //                       [--budget ram=64K,flash=256K,latency=50ms,energy=100uJ] [--json]
 // Builds the firmware, runs it in the built-in Cortex-M emulator (sim/), checks its output
 // against the host runtime (int outputs byte for byte, float32 within the tolerance of
@@ -31,7 +31,7 @@ namespace {
 namespace fs = std::filesystem;
 
 struct Options {
-  std::string model, target = "cortex-m4", board, budget, keep_dir, kernels = "model";
+  std::string model, target = "cortex-m4", board, budget, keep_dir, kernels = "model", memory;
   std::vector<std::string> inputs;
   uint32_t case_index = 0;
   uint64_t max_instructions = sim::RunOptions{}.max_instructions;
@@ -101,7 +101,8 @@ class TempDir {
 void bench(const Options& o) {
   const std::optional<sim::Budget> budget =
       o.budget.empty() ? std::nullopt : std::optional<sim::Budget>(sim::parse_budget(o.budget));
-  const std::vector<uint8_t> blob = blob_for_target(o.model, o.target);
+  const std::vector<plan::MemoryRegionSpec> memory = resolved_memory(o.memory, o.board);
+  const std::vector<uint8_t> blob = blob_for_target(o.model, o.target, memory);
   host::HostRunner runner(blob, o.model);
   const auto inputs = model_inputs(o, runner);
   std::vector<uint8_t> input_bytes;
@@ -112,12 +113,16 @@ void bench(const Options& o) {
   fw.target = o.target;
   fw.board = o.board;
   fw.kernels = o.kernels;
+  fw.memory = memory;
   const emit::FirmwareImage image = emit::build_firmware(blob, fw, dir.path(), note);
   const sim::ElfImage elf = sim::read_elf(image.elf_path);
   sim::RunOptions run_options;
   run_options.cpu = sim::cpu_from_name(image.target.emulator_cpu);
   run_options.input = input_bytes;
   run_options.max_instructions = o.max_instructions;
+  for (const emit::PlacedRegion& r : image.memory)
+    run_options.wait_states.push_back(
+        {r.spec.name, *r.spec.origin, uint64_t{*r.spec.origin} + r.spec.bytes, r.spec.wait_states});
   Progress progress("emulating on " + image.target.name + " (million instructions)");
   run_options.progress = [&](uint64_t n) { progress.update(n / 1000000, 0); };
   sim::RunResult run;
@@ -145,8 +150,10 @@ void bench(const Options& o) {
 
   const sim::PowerModel power{image.board.clock_mhz, image.board.active_ua_per_mhz,
                               image.board.voltage};
-  const uint64_t arena_capacity =
-      elf.symbol("tinyforge_arena") ? elf.symbol("tinyforge_arena")->size : 0;
+  // The arena buffers counted in static RAM (a region below 0x20000000, e.g. CCM, is not).
+  uint64_t arena_capacity = 0;
+  for (const char* name : {"tinyforge_arena", "tinyforge_arena_1", "tinyforge_arena_2"})
+    if (const auto s = elf.symbol(name); s && s->value >= 0x20000000u) arena_capacity += s->size;
   const sim::Figures f = sim::compute_figures(run, power, arena_capacity);
   std::vector<std::string> over;
   if (budget)
@@ -181,6 +188,14 @@ void bench(const Options& o) {
     j["output_max_abs_diff"] = cmp.max_abs;
     j["stack_overflow_suspected"] = stack_full;
     if (budget) j["over_budget"] = over;
+    if (!run.region_accesses.empty()) {
+      j["memory_regions"] = nlohmann::ordered_json::array();
+      for (size_t i = 0; i < run.region_accesses.size(); ++i)
+        j["memory_regions"].push_back({{"name", run.region_accesses[i].name},
+                                       {"wait_states", run_options.wait_states[i].wait_states},
+                                       {"accesses", run.region_accesses[i].accesses},
+                                       {"wait_cycles", run.region_accesses[i].wait_cycles}});
+    }
   }
   {
     std::string text = fmt::format(
@@ -199,6 +214,11 @@ void bench(const Options& o) {
         image.board.clock_mhz, image.board.voltage, fmt::format("{} B", f.ram_bytes),
         f.arena_used_bytes, f.stack_bytes, f.static_other_bytes, fmt::format("{} B", f.flash_bytes),
         f.code_bytes, f.model_bytes, run.output.size(), cmp.max_abs);
+    for (size_t i = 0; i < run.region_accesses.size(); ++i)
+      text +=
+          fmt::format("  region {:<9} {:>12} data accesses x {} wait states = {} cycles\n",
+                      run.region_accesses[i].name, run.region_accesses[i].accesses,
+                      run_options.wait_states[i].wait_states, run.region_accesses[i].wait_cycles);
     if (stack_full) text += "  warning: the stack reached __stack_limit: it may have overflowed\n";
     if (budget && over.empty()) text += "  budget           ok (" + o.budget + ")\n";
     o.result.print(j, text);
@@ -230,6 +250,7 @@ void add_bench(CLI::App& app) {
       "the input's zero point (= golden case 0)");
   cmd->add_option("--case", o->case_index, "which tensor of the --input files to use")
       ->capture_default_str();
+  add_memory_option(cmd, o->memory);
   cmd->add_option("--budget", o->budget,
                   "e.g. ram=64K,flash=256K,latency=50ms,energy=100uJ (K=1024, M=1024^2)")
       ->check([](const std::string& s) {
@@ -254,6 +275,8 @@ void add_bench(CLI::App& app) {
       "Cycles come from a static timing model (m4sim's Cortex-M4 table; a Cortex-M0+ table for\n"
       "cortex-m0plus; sim/README.md): compare engines on one core, not a datasheet latency.\n"
       "RAM = arena used + stack high-water + other static RAM; flash = code + model.\n"
+      "--memory: the plan is compiled for those regions, each region's arena is linked at its\n"
+      "base, and every data access in a region adds its wait states to the cycles.\n"
       "Exit codes: 0 ok, 1 input error, 2 usage (incl. a malformed --budget or --target),\n"
       "3 over budget, 4 the device's output differs from the host runtime's (docs/cli.md).");
   cmd->callback([o] { bench(*o); });

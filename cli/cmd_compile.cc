@@ -1,4 +1,5 @@
-// tinyforge compile MODEL [--target T] [--emit blob|cpp] [-v] [--json] -o model.tfp|model.cc
+// tinyforge compile MODEL [--target T] [--memory SPEC] [--emit blob|cpp] [-v] [--json]
+//                   -o model.tfp|model.cc
 // tinyforge compile MODEL MODEL... --shared-arena [--concurrent A,B]... [--target T] -o DIR
 #include <fmt/format.h>
 
@@ -51,7 +52,7 @@ std::string shared_arena_header(const std::vector<std::string>& names,
 
 struct Options {
   std::vector<std::string> models;
-  std::string out, target = "host", emit = "blob";
+  std::string out, target = "host", emit = "blob", memory;
   bool verbose = false, shared_arena = false;
   std::vector<std::string> concurrent;
   Result result;
@@ -62,7 +63,9 @@ host::Compiled compile_one(const Options& o, const std::string& model) {
   passes::PassLog log;
   if (o.verbose) log = [](const std::string& line) { std::printf("%s\n", line.c_str()); };
   try {
-    return host::compile_model_file(model, host::plan_options_for_target(o.target), log);
+    plan::PlanOptions options = host::plan_options_for_target(o.target);
+    options.memory = memory_option(o.memory);
+    return host::compile_model_file(model, options, log);
   } catch (const UnsupportedOps& e) {  // --json: the list as data, then the error lines
     if (o.result.json) {
       nlohmann::ordered_json j;
@@ -85,6 +88,15 @@ void compile_single(const Options& o) {
   j["ops"] = c.plan.ops.size();
   j["tensors"] = c.plan.tensors.size();
   j["arena_bytes"] = c.plan.arena_size;
+  std::string regions_text;
+  if (!c.plan.regions.empty()) {
+    j["regions"] = nlohmann::ordered_json::array();
+    for (const plan::Plan::Region& r : c.plan.regions) {
+      j["regions"].push_back({{"name", r.name}, {"bytes", r.size}});
+      regions_text += fmt::format("{}{} {} B", regions_text.empty() ? " (" : ", ", r.name, r.size);
+    }
+    regions_text += ")";
+  }
   if (o.emit == "cpp") {
     const std::string source = emit::emit_aot_cpp(c.blob);
     io::write_file(o.out, std::vector<uint8_t>(source.begin(), source.end()));
@@ -95,10 +107,10 @@ void compile_single(const Options& o) {
   }
   io::write_file(o.out, c.blob);
   j["blob_bytes"] = c.blob.size();
-  o.result.print(j, fmt::format("{}: {} ops, {} tensors, arena {} bytes, blob {} bytes "
+  o.result.print(j, fmt::format("{}: {} ops, {} tensors, arena {} bytes{}, blob {} bytes "
                                 "(target {})\n",
                                 o.out, c.plan.ops.size(), c.plan.tensors.size(), c.plan.arena_size,
-                                c.blob.size(), o.target));
+                                regions_text, c.blob.size(), o.target));
 }
 
 // --concurrent A,B,...: groups of model names (at least two different ones each).
@@ -137,6 +149,10 @@ std::vector<std::vector<size_t>> concurrent_groups(const Options& o,
 void compile_shared_arena(const Options& o) {
   if (o.emit != "blob")
     throw UsageError("--shared-arena writes plan blobs; --emit cpp takes one model");
+  if (!o.memory.empty())
+    throw UsageError(
+        "--memory with --shared-arena: the shared arena is one buffer in one memory (compile "
+        "with --memory one model at a time)");
   std::vector<std::string> names;
   std::map<std::string, std::string> path_of;
   for (const std::string& model : o.models) {
@@ -228,6 +244,7 @@ void add_compile(CLI::App& app) {
                   "cortex-m0plus; recorded in the blob")
       ->check(target_check(true))
       ->capture_default_str();
+  add_memory_option(cmd, o->memory);
   cmd->add_flag("-v,--verbose", o->verbose, "print every change the graph passes make");
   cmd->add_option("--emit", o->emit,
                   "blob: a plan blob (.tfp); cpp: C++ source calling the kernels directly")
@@ -242,7 +259,9 @@ void add_compile(CLI::App& app) {
   o->result.add_flag(cmd);
   cmd->footer(
       "--shared-arena: DIR/NAME.tfp per model and DIR/shared_arena.h with each model's arena\n"
-      "offset and size; bind a model's Runtime to arena + its offset (docs/device-api.md).");
+      "offset and size; bind a model's Runtime to arena + its offset (docs/device-api.md).\n"
+      "--memory takes one model: with --shared-arena it is a usage error (one shared buffer\n"
+      "is one memory).");
   cmd->callback([o] {
     if (o->shared_arena) return compile_shared_arena(*o);
     if (!o->concurrent.empty()) throw UsageError("--concurrent goes with --shared-arena");

@@ -1,5 +1,5 @@
-// tinyforge firmware MODEL --target T [--board B] [--aot] [--kernels model|all|LIST] [--json]
-//                    -o DIR
+// tinyforge firmware MODEL --target T [--board B] [--memory SPEC] [--aot]
+//                    [--kernels model|all|LIST] [--json] -o DIR
 #include <fmt/format.h>
 
 #include <cstdio>
@@ -14,7 +14,7 @@ void add_firmware(CLI::App& app) {
   auto* cmd = app.add_subcommand(
       "firmware", "Build a bare-metal Cortex-M firmware ELF that runs one inference");
   struct Options {
-    std::string model, target = "cortex-m4", board, out_dir, kernels = "model";
+    std::string model, target = "cortex-m4", board, out_dir, kernels = "model", memory;
     uint32_t min_stack = 8192;
     bool aot = false;
     Result result;
@@ -27,6 +27,7 @@ void add_firmware(CLI::App& app) {
   cmd->add_option("-b,--board", o->board,
                   "board from targets/boards.json (its memory map); default: the generic map "
                   "(flash 0x0, RAM 0x20000000, boots on QEMU mps2-an386)");
+  add_memory_option(cmd, o->memory);
   cmd->add_option("-o,--output-dir", o->out_dir, "folder for firmware.elf")->required();
   cmd->add_option("--min-stack", o->min_stack, "bytes of RAM the link keeps free for the stack")
       ->capture_default_str();
@@ -45,8 +46,9 @@ void add_firmware(CLI::App& app) {
       "result line and exits. Needs arm-none-eabi-gcc (scripts/bootstrap).");
   cmd->callback([o] {
     check_output(o->out_dir, {o->model});
-    const std::vector<uint8_t> blob = blob_for_target(o->model, o->target);
     emit::FirmwareOptions options;
+    options.memory = resolved_memory(o->memory, o->board);
+    const std::vector<uint8_t> blob = blob_for_target(o->model, o->target, options.memory);
     options.target = o->target;
     options.board = o->board;
     options.min_stack = o->min_stack;

@@ -110,18 +110,30 @@ json describe_blob(const std::string& path, const std::vector<uint8_t>& bytes) {
   } else {
     j["target"] = nullptr;  // format 1.0: not recorded
   }
+  const PlanRegions regions = read_regions(reader.blob(), h);
+  if (has_regions(h)) {
+    j["regions"] = json::array();
+    for (uint32_t r = 0; r < regions.num_regions; ++r) {
+      const RegionRecord rec = read_region(reader.blob(), regions, r);
+      j["regions"].push_back({{"name", rec.name}, {"bytes", rec.size}});
+    }
+    j["copied_at_init"] = regions.num_copies;
+  }
   j["tensors"] = json::array();
   for (uint32_t t = 0; t < h.num_tensors; ++t) {
     const TensorRecord r = reader.tensor(t);
-    j["tensors"].push_back(
-        {{"index", t},
-         {"dtype", dtype_name(static_cast<DType>(r.dtype))},
-         {"shape", std::vector<int32_t>(r.dims, r.dims + r.rank)},
-         {"storage", static_cast<Storage>(r.storage) == Storage::arena ? "arena" : "constant"},
-         {"offset", r.offset},
-         {"bytes", r.size_bytes},
-         {"scale", r.scale},
-         {"zero_point", r.zero_point}});
+    const Storage storage = static_cast<Storage>(r.storage);
+    j["tensors"].push_back({{"index", t},
+                            {"dtype", dtype_name(static_cast<DType>(r.dtype))},
+                            {"shape", std::vector<int32_t>(r.dims, r.dims + r.rank)},
+                            {"storage", storage == Storage::arena      ? "arena"
+                                        : storage == Storage::constant ? "constant"
+                                                                       : "copied"},
+                            {"offset", r.offset},
+                            {"bytes", r.size_bytes},
+                            {"scale", r.scale},
+                            {"zero_point", r.zero_point}});
+    if (has_regions(h)) j["tensors"].back()["region"] = tensor_region(h, r);
   }
   j["ops"] = json::array();
   for (uint32_t i = 0; i < h.num_ops; ++i) {
@@ -189,6 +201,10 @@ void print_text(const json& j) {
     std::printf("arena bytes: not plannable: %s\n", j["plan_error"].get<std::string>().c_str());
   else
     std::printf("arena bytes: %u\n", j["arena_bytes"].get<uint32_t>());
+  if (j.contains("regions"))
+    for (const json& r : j["regions"])
+      std::printf("  region %s: %u bytes\n", r["name"].get<std::string>().c_str(),
+                  r["bytes"].get<uint32_t>());
   if (j.contains("blob_bytes")) std::printf("blob bytes: %u\n", j["blob_bytes"].get<uint32_t>());
   if (j.contains("target"))
     std::printf("compiled for: %s\n", j["target"].is_null()

@@ -11,6 +11,7 @@
 #include <filesystem>
 
 #include "emit/cortex_m_targets.h"
+#include "emit/memory_map.h"
 #include "host/compile.h"
 #include "io/files.h"
 #include "ir/graph.h"
@@ -83,10 +84,14 @@ void check_blob_target(const std::string& path, const std::vector<uint8_t>& blob
                     path, t->target, t->dsp_kernels ? "DSP" : "reference", target, target));
 }
 
-std::vector<uint8_t> blob_for_target(const std::string& path, const std::string& target) {
+std::vector<uint8_t> blob_for_target(const std::string& path, const std::string& target,
+                                     const std::vector<plan::MemoryRegionSpec>& memory) {
   InputFile file = read_input(path);
-  if (file.kind != FileKind::plan_blob)
-    return host::compile_model_file(path, host::plan_options_for_target(target)).blob;
+  if (file.kind != FileKind::plan_blob) {
+    plan::PlanOptions options = host::plan_options_for_target(target);
+    options.memory = memory;
+    return host::compile_model_file(path, options).blob;
+  }
   check_blob_target(path, file.bytes, target);
   return std::move(file.bytes);
 }
@@ -121,6 +126,36 @@ CLI::Validator target_check(bool allow_host) {
         return fmt::format("unknown target '{}' (one of: {})", name, fmt::join(names, ", "));
       },
       "TARGET");
+}
+
+void add_memory_option(CLI::App* cmd, std::string& spec) {
+  cmd->add_option("--memory", spec,
+                  "memory regions, e.g. sram=128K,ccm=64K,psram=8M:slow,flash=2M:xip (attributes "
+                  "slow, xip, ws=N, at=0xADDR; docs/cli.md)")
+      ->check(CLI::Validator(
+          [](std::string& text) -> std::string {
+            try {
+              plan::parse_memory_spec(text);
+              return {};
+            } catch (const plan::MemorySpecError& e) {
+              const std::string what = e.what(), prefix = "--memory: ";  // CLI11 names it
+              return what.rfind(prefix, 0) == 0 ? what.substr(prefix.size()) : what;
+            }
+          },
+          "SPEC"));
+}
+
+std::vector<plan::MemoryRegionSpec> memory_option(const std::string& spec) {
+  return spec.empty() ? std::vector<plan::MemoryRegionSpec>{} : plan::parse_memory_spec(spec);
+}
+
+std::vector<plan::MemoryRegionSpec> resolved_memory(const std::string& spec,
+                                                    const std::string& board) {
+  const std::vector<plan::MemoryRegionSpec> memory = memory_option(spec);
+  if (memory.empty()) return memory;
+  const std::optional<emit::Board> b =
+      board.empty() ? std::nullopt : std::optional<emit::Board>(emit::find_board(board));
+  return emit::resolved_spec(emit::place_memory(memory, b ? &*b : nullptr));
 }
 
 CLI::Validator whole_number(uint64_t min) {

@@ -13,6 +13,7 @@
 
 #include "import/load_model.h"
 #include "ir/unsupported.h"
+#include "plan/memory_spec.h"
 #include "tinyforge/dtype.h"
 
 namespace tinyforge::cli {
@@ -70,7 +71,17 @@ void check_blob_target(const std::string& path, const std::vector<uint8_t>& blob
 
 // The plan blob to run on `target`: the file itself when it is a blob (warning when it was
 // compiled for another target), else the model compiled for `target`.
-std::vector<uint8_t> blob_for_target(const std::string& path, const std::string& target);
+// `memory` (--memory, resolved): compile for those regions; ignored for a blob file.
+std::vector<uint8_t> blob_for_target(const std::string& path, const std::string& target,
+                                     const std::vector<plan::MemoryRegionSpec>& memory = {});
+
+// Adds --memory SPEC (plan/memory_spec.h; a malformed spec is a usage error) to `cmd`.
+void add_memory_option(CLI::App* cmd, std::string& spec);
+// The parsed --memory (empty when not given).
+std::vector<plan::MemoryRegionSpec> memory_option(const std::string& spec);
+// The parsed --memory with wait states from `board` (boards.json) where the spec gives none.
+std::vector<plan::MemoryRegionSpec> resolved_memory(const std::string& spec,
+                                                    const std::string& board);
 
 // A raw tensor file (no header, cases concatenated): whole tensors of `tensor_bytes`, and for
 // float32 every value finite. Errors name the file, the case and the element.

@@ -1,7 +1,7 @@
 // Fuzz target: arbitrary bytes as a plan blob. validate_plan must refuse or accept without
-// reading outside the blob; an accepted blob must init with an arena of its declared size
-// and run without touching memory outside blob and arena. The blob's checksum is
-// recomputed first when its header allows, so mutations reach the checks behind it.
+// reading outside the blob; an accepted blob must init with arenas of its declared sizes
+// (one per memory region) and run without touching memory outside blob and arenas. The blob's
+// checksum is recomputed first when its header allows, so mutations reach the checks behind it.
 #include <algorithm>
 #include <cstddef>
 #include <cstdint>
@@ -66,10 +66,19 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   }
   if (validate_plan(blob.get(), blob_size) != Status::ok) return 0;
   std::memcpy(&h, blob.get(), sizeof(h));
-  if (h.arena_size > kMaxArena || work_bound(blob.get(), h) > kMaxWork) return 0;
-  std::unique_ptr<uint8_t[]> arena(new uint8_t[h.arena_size ? h.arena_size : 1]());
+  if (work_bound(blob.get(), h) > kMaxWork) return 0;
+  // One arena per memory region (plan format 1.2; one for older blobs), as a device would.
+  const uint32_t num_regions = Runtime::num_regions(blob.get());
+  std::unique_ptr<uint8_t[]> arenas[kMaxRegions];
+  ArenaRegion regions[kMaxRegions] = {};
+  for (uint32_t r = 0; r < num_regions; ++r) {
+    const uint32_t bytes = Runtime::region_size(blob.get(), r);
+    if (bytes > kMaxArena) return 0;
+    arenas[r].reset(new uint8_t[bytes ? bytes : 1]());
+    regions[r] = {arenas[r].get(), bytes};
+  }
   Runtime rt;
-  if (rt.init(blob.get(), blob_size, arena.get(), h.arena_size) != Status::ok) return 0;
+  if (rt.init(blob.get(), blob_size, regions, num_regions) != Status::ok) return 0;
   rt.invoke();
   return 0;
 }

@@ -31,12 +31,14 @@ using namespace tinyforge;
 
 namespace {
 
-// Writes the blob of `graph` compiled with `kernels` as OUT/name.tfp; false if refused.
+// Writes the blob of `graph` compiled with `kernels` (and `memory`, a --memory spec, when
+// given) as OUT/name.tfp; false if refused.
 bool write_blob(const ir::Graph& graph, plan::KernelSet kernels, const fs::path& path,
-                std::vector<std::vector<uint8_t>>* blobs) {
+                std::vector<std::vector<uint8_t>>* blobs, const std::string& memory = "") {
   try {
     plan::PlanOptions options;
     options.kernels = kernels;
+    if (!memory.empty()) options.memory = plan::parse_memory_spec(memory);
     blobs->push_back(emit::write_plan_blob(plan::build_plan(graph, options)));
     io::write_file(path.string(), blobs->back());
     return true;
@@ -83,6 +85,9 @@ int main(int argc, char** argv) {
   auto both_kernel_sets = [&](const ir::Graph& g, const std::string& stem) {
     write_blob(g, plan::KernelSet::reference, blobs_dir / (stem + ".tfp"), &blobs);
     write_blob(g, plan::KernelSet::armv7em, blobs_dir / (stem + "_m4.tfp"), &blobs);
+    // Plan format 1.2: activations over two regions, hot constants copied at init.
+    write_blob(g, plan::KernelSet::armv7em, blobs_dir / (stem + "_regions.tfp"), &blobs,
+               "sram=2K,psram=8M:slow,flash=8M:xip:ws=5");
   };
   for (const auto& [name, bytes] : models) {
     io::write_file((models_dir / (name + ".tflite")).string(), bytes);

@@ -67,7 +67,25 @@ struct State {
   std::function<void(uint64_t)> progress;
   std::function<void(uint32_t, Memory&)> on_op;
   std::vector<OpMark> op_marks;
+  std::vector<WaitStateRange> waits;
+  std::vector<RegionAccesses> accesses;  // by waits index
 };
+
+// Both hooks of one wait-state range carry its index.
+struct WaitHookArg {
+  State* state;
+  size_t range;
+};
+
+void on_wait_access(uc_engine*, uc_mem_type, uint64_t, int, int64_t, void* user) {
+  const WaitHookArg& arg = *static_cast<WaitHookArg*>(user);
+  State& st = *arg.state;
+  if (!st.on) return;
+  RegionAccesses& a = st.accesses[arg.range];
+  ++a.accesses;
+  a.wait_cycles += st.waits[arg.range].wait_states;
+  st.cycles += st.waits[arg.range].wait_states;
+}
 
 class UcMemory : public Memory {
  public:
@@ -401,6 +419,20 @@ RunResult run_firmware(const ElfImage& elf, const RunOptions& options) {
     check(uc_hook_add(uc.get(), &hook, UC_HOOK_CODE, reinterpret_cast<void*>(on_marker), &st,
                       st.op_end, st.op_end),
           "unicorn: hook");
+  // Registered last, only when ranges are given: a run without them is hooked as before.
+  st.waits = options.wait_states;
+  st.accesses.resize(st.waits.size());
+  std::vector<WaitHookArg> wait_args(st.waits.size());
+  for (size_t i = 0; i < st.waits.size(); ++i) {
+    const WaitStateRange& w = st.waits[i];
+    st.accesses[i].name = w.name;
+    wait_args[i] = {&st, i};
+    if (w.end <= w.begin || w.end > (uint64_t{1} << 32))
+      throw Error("wait-state range " + w.name + " is empty or past the address space");
+    check(uc_hook_add(uc.get(), &hook, UC_HOOK_MEM_READ | UC_HOOK_MEM_WRITE,
+                      reinterpret_cast<void*>(on_wait_access), &wait_args[i], w.begin, w.end - 1),
+          "unicorn: hook");
+  }
   uint32_t sp = sp0;
   check(uc_reg_write(uc.get(), UC_ARM_REG_SP, &sp), "unicorn: set SP");
   const uc_err err = uc_emu_start(uc.get(), reset | 1u, 0xFFFFFFFFu, 0, 0);
@@ -429,6 +461,7 @@ RunResult run_firmware(const ElfImage& elf, const RunOptions& options) {
   res.total_instructions = st.total;
   res.console = std::move(st.console);
   res.op_marks = std::move(st.op_marks);
+  res.region_accesses = std::move(st.accesses);
 
   uint64_t stack_lo = ram_lo;
   if (auto limit = elf.symbol("__stack_limit"))

@@ -6,7 +6,7 @@
 //     the block of tinyforge_bench_begin is not counted, the block of _end is;
 //   - cycles by a static model of cycle_model.h (m4sim's Cortex-M4 table, or the Cortex-M0+
 //     table for that core), + a refill per taken branch (a block entered other than by
-//     falling through);
+//     falling through), + the wait states of RunOptions::wait_states per data access;
 //   - stack high-water by painting RAM with 0xA5 before reset and finding, after the run,
 //     the lowest overwritten byte between __stack_limit and the initial SP;
 //   - flash/RAM/model/code bytes from the ELF's sections.
@@ -53,6 +53,16 @@ struct OpMark {
   uint64_t instructions = 0, cycles = 0;
 };
 
+// Memory that costs extra cycles per data access (--memory: PSRAM, flash wait states):
+// every load or store the core makes in [begin, end) while the inference runs adds
+// `wait_states` cycles. Instruction fetches are not charged.
+struct WaitStateRange {
+  std::string name;
+  uint32_t begin = 0;
+  uint64_t end = 0;
+  uint32_t wait_states = 0;
+};
+
 struct RunOptions {
   Cpu cpu = Cpu::cortex_m4;
   std::optional<std::vector<uint8_t>> input;  // written to tinyforge_input before reset
@@ -62,6 +72,13 @@ struct RunOptions {
   // Called at every op mark while the inference runs: read the op's outputs, or (tests)
   // patch them. An exception it throws stops the run and is rethrown as sim::Error.
   std::function<void(uint32_t op_index, Memory& memory)> on_op;
+  std::vector<WaitStateRange> wait_states;  // empty: memory costs what the timing table says
+};
+
+// Data accesses in one WaitStateRange during the inference, and the cycles they added.
+struct RegionAccesses {
+  std::string name;
+  uint64_t accesses = 0, wait_cycles = 0;
 };
 
 struct RunResult {
@@ -79,6 +96,7 @@ struct RunResult {
   std::vector<uint8_t> output;                      // tinyforge_output after the run
   std::string console;                              // semihosting output
   std::vector<OpMark> op_marks;                     // one per op when the firmware has op markers
+  std::vector<RegionAccesses> region_accesses;      // one per RunOptions::wait_states range
 };
 
 RunResult run_firmware(const ElfImage& elf, const RunOptions& options);

@@ -112,6 +112,30 @@ TEST_F(EmulatorTest, IsRepeatableAndDependsOnTheInput) {
   EXPECT_EQ(zero.output, expected_output(*o.input));
 }
 
+TEST_F(EmulatorTest, WaitStatesChargeEveryAccessInTheirRangeAndNothingElse) {
+  const ElfImage img = read_elf(elf("PLAIN"));
+  const auto in = img.symbol("tinyforge_input"), out = img.symbol("tinyforge_output");
+  ASSERT_TRUE(in && out);
+  RunOptions o;
+  o.input = input();
+  const RunResult plain = run_firmware(img, o);
+  o.wait_states = {{"input", in->value, uint64_t{in->value} + in->size, 3},
+                   {"output", out->value, uint64_t{out->value} + out->size, 0},
+                   {"unused", 0x30000000u, 0x30001000u, 7}};
+  const RunResult waited = run_firmware(img, o);
+  EXPECT_EQ(waited.output, plain.output);
+  EXPECT_EQ(waited.instructions, plain.instructions);
+  ASSERT_EQ(waited.region_accesses.size(), 3u);
+  EXPECT_GE(waited.region_accesses[0].accesses, 64u);  // every input byte is read
+  EXPECT_EQ(waited.region_accesses[0].wait_cycles, 3 * waited.region_accesses[0].accesses);
+  EXPECT_GE(waited.region_accesses[1].accesses, 1u);  // counted even without wait states
+  EXPECT_EQ(waited.region_accesses[1].wait_cycles, 0u);
+  EXPECT_EQ(waited.region_accesses[2].accesses, 0u);
+  EXPECT_EQ(waited.cycles_estimate, plain.cycles_estimate + waited.region_accesses[0].wait_cycles);
+  o.wait_states = {{"empty", 0x100, 0x100, 1}};
+  EXPECT_ERROR(run_firmware(img, o), Error, "wait-state range empty is empty");
+}
+
 TEST_F(EmulatorTest, EqualsM4simOnTheSameElf) {
   const std::string why = testing::m4sim_unavailable();
   if (!why.empty()) GTEST_SKIP() << why;

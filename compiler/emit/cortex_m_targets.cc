@@ -60,6 +60,13 @@ class Fields {
     if (!v.is_number() || !(v.get<double>() > 0)) fail(key, "must be a positive number");
     return v.get<double>();
   }
+  const std::string& where() const { return where_; }
+  uint32_t wait_states(const std::string& key) const {
+    const json& v = get(key);
+    if (!v.is_number_unsigned() || v.get<uint64_t>() > 64)
+      fail(key, "must be a whole number of wait states 0..64");
+    return static_cast<uint32_t>(v.get<uint64_t>());
+  }
   MemoryRegion region(const std::string& key) const {
     Fields r(get(key), where_ + ": `" + key + "`");
     const std::string origin = r.str("origin");
@@ -126,6 +133,22 @@ std::vector<Board> load_boards(const std::string& path) {
     b.clock_mhz = f.positive("clock_mhz");
     b.active_ua_per_mhz = f.positive("active_ua_per_mhz");
     b.voltage = f.positive("voltage");
+    if (boards[i].contains("flash_wait_states"))
+      b.flash_wait_states = f.wait_states("flash_wait_states");
+    if (boards[i].contains("regions")) {
+      const json& regions = f.get("regions");
+      if (!regions.is_array()) f.fail("regions", "must be an array of regions");
+      for (size_t k = 0; k < regions.size(); ++k) {
+        Fields r(regions[k], path + ": board " + b.name + ": region " + std::to_string(k));
+        NamedRegion named;
+        named.name = r.str("name");
+        const MemoryRegion m = Fields(json{{"r", regions[k]}}, r.where()).region("r");
+        named.origin = m.origin;
+        named.bytes = m.bytes;
+        if (regions[k].contains("wait_states")) named.wait_states = r.wait_states("wait_states");
+        b.regions.push_back(std::move(named));
+      }
+    }
     const json& source = f.get("source");
     for (const char* key : {"memory", "clock_mhz", "active_ua_per_mhz", "voltage"}) {
       if (!source.is_object() || !source.contains(key) || !source[key].is_string() ||

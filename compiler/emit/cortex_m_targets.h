@@ -4,6 +4,7 @@
 // errors (tinyforge::Error) name the file and the entry.
 #pragma once
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -24,9 +25,18 @@ struct MemoryRegion {
   uint32_t origin = 0, bytes = 0;
 };
 
+// A further memory region of a board (CCM, AXI SRAM, ...) for --memory.
+struct NamedRegion {
+  std::string name;
+  uint32_t origin = 0, bytes = 0;
+  std::optional<uint32_t> wait_states;
+};
+
 struct Board {
   std::string name, description, target;
   MemoryRegion flash, ram;
+  std::optional<uint32_t> flash_wait_states;  // data reads from flash at clock_mhz
+  std::vector<NamedRegion> regions;
   double clock_mhz = 0, active_ua_per_mhz = 0, voltage = 0;
 };
 

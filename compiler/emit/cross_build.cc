@@ -218,18 +218,26 @@ std::string runtime_library(const CortexMTarget& target, const Logger& log) {
   return lib.string();
 }
 
-std::string linker_script(const MemoryRegion& flash, const MemoryRegion& ram, uint32_t min_stack) {
+std::string linker_script(const MemoryRegion& flash, const MemoryRegion& ram, uint32_t min_stack,
+                          const std::vector<LinkRegion>& regions) {
   std::string text = read_text(tinyforge_home() + "/targets/link/cortex_m.ld.in");
   auto hex32 = [](uint32_t v) {
     char buf[16];
     std::snprintf(buf, sizeof buf, "0x%08X", v);
     return std::string(buf);
   };
-  const std::pair<const char*, std::string> fields[] = {{"@FLASH_ORIGIN@", hex32(flash.origin)},
-                                                        {"@FLASH_LENGTH@", hex32(flash.bytes)},
-                                                        {"@RAM_ORIGIN@", hex32(ram.origin)},
-                                                        {"@RAM_LENGTH@", hex32(ram.bytes)},
-                                                        {"@MIN_STACK@", hex32(min_stack)}};
+  std::string region_memory, region_sections;
+  for (const LinkRegion& r : regions) {
+    region_memory += "  REGION_" + r.name + " (rw) : ORIGIN = " + hex32(r.memory.origin) +
+                     ", LENGTH = " + hex32(r.memory.bytes) + "\n";
+    region_sections += "  .tinyforge.region." + r.name + " (NOLOAD) : ALIGN(16)\n  {\n    KEEP(*(" +
+                       ".tinyforge.region." + r.name + "))\n  } > REGION_" + r.name + "\n\n";
+  }
+  const std::pair<const char*, std::string> fields[] = {
+      {"@FLASH_ORIGIN@", hex32(flash.origin)}, {"@FLASH_LENGTH@", hex32(flash.bytes)},
+      {"@RAM_ORIGIN@", hex32(ram.origin)},     {"@RAM_LENGTH@", hex32(ram.bytes)},
+      {"@MIN_STACK@", hex32(min_stack)},       {"@REGION_MEMORY@", region_memory},
+      {"@REGION_SECTIONS@", region_sections}};
   for (const auto& [field, value] : fields) {
     size_t at;
     bool found = false;
@@ -256,7 +264,7 @@ void build_image(const ImageSpec& spec, const std::string& work_dir, const std::
   fs::create_directories(work_dir, ec);
   if (ec) throw tinyforge::Error(work_dir + ": cannot create: " + ec.message());
   const std::string ld = work_dir + "/link.ld";
-  write_text(ld, linker_script(spec.flash, spec.ram, spec.min_stack));
+  write_text(ld, linker_script(spec.flash, spec.ram, spec.min_stack, spec.regions));
 
   const std::string library = spec.link_runtime ? runtime_library(spec.target, log) : "";
   std::vector<std::string> flags = common_flags(spec.target);

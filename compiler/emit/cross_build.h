@@ -32,9 +32,16 @@ std::string cache_dir();
 // cache folder) that holds the compiler's output.
 std::string runtime_library(const CortexMTarget& target, const Logger& log);
 
+// A further RAM region (--memory) with its own NOLOAD section .tinyforge.region.NAME.
+struct LinkRegion {
+  std::string name;
+  MemoryRegion memory;
+};
+
 struct ImageSpec {
   CortexMTarget target;
   MemoryRegion flash, ram;
+  std::vector<LinkRegion> regions;
   uint32_t min_stack = 8192;              // linker check: RAM left for the stack
   std::vector<std::string> sources;       // application C++ sources
   std::vector<std::string> include_dirs;  // besides runtime/include and targets/firmware
@@ -49,6 +56,7 @@ void build_image(const ImageSpec& spec, const std::string& work_dir, const std::
                  const Logger& log);
 
 // The linker script for a memory map (targets/link/cortex_m.ld.in filled in).
-std::string linker_script(const MemoryRegion& flash, const MemoryRegion& ram, uint32_t min_stack);
+std::string linker_script(const MemoryRegion& flash, const MemoryRegion& ram, uint32_t min_stack,
+                          const std::vector<LinkRegion>& regions = {});
 
 }  // namespace tinyforge::emit

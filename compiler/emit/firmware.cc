@@ -1,5 +1,8 @@
 #include "emit/firmware.h"
 
+#include <fmt/format.h>
+
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 
@@ -8,6 +11,8 @@
 #include "emit/model_ops.h"
 #include "emit/validated_plan.h"
 #include "ir/graph.h"
+#include "tinyforge/plan_reader.h"
+#include "tinyforge/runtime.h"
 
 namespace tinyforge::emit {
 namespace {
@@ -57,13 +62,33 @@ void add_constants(std::string& s, const std::string& name, const std::vector<ui
   s += "};\n";
 }
 
-// The arena and the protocol's input/output buffers.
+// The arena and the protocol's input/output buffers. `regions` empty: one arena in .bss;
+// else one arena per plan region (tinyforge_arena is region 0's) and their table, for
+// Runtime::init(blob, size, regions, n).
 void add_buffers(std::string& s, uint32_t arena_capacity, uint32_t input_bytes,
-                 uint32_t output_bytes) {
+                 uint32_t output_bytes, const std::vector<ArenaPlacement>& regions = {}) {
   add_constant(s, "tinyforge_arena_capacity", arena_capacity);
   add_constant(s, "tinyforge_input_size", input_bytes);
   add_constant(s, "tinyforge_output_size", output_bytes);
-  s += "alignas(16) uint8_t tinyforge_arena[" + std::to_string(arena_capacity) + "];\n";
+  if (regions.empty()) {
+    s += "alignas(16) uint8_t tinyforge_arena[" + std::to_string(arena_capacity) + "];\n";
+  } else {
+    std::string table;
+    for (size_t r = 0; r < regions.size(); ++r) {
+      const std::string name = r == 0 ? "tinyforge_arena" : "tinyforge_arena_" + std::to_string(r);
+      const std::string section =
+          regions[r].section.empty()
+              ? ""
+              : " __attribute__((section(\"" + regions[r].section + "\"), used))";
+      const std::string bytes = std::to_string(round_up16(regions[r].bytes));
+      s += "alignas(16)" + section + " uint8_t " + name + "[" + bytes + "];\n";
+      table += "{" + name + ", " + bytes + "}, ";
+    }
+    s += "}\n#include \"tinyforge/runtime.h\"\nextern \"C\" {\n";
+    s += "extern const tinyforge::ArenaRegion tinyforge_arena_regions[];\n";
+    s += "const tinyforge::ArenaRegion tinyforge_arena_regions[] = {" + table + "};\n";
+    add_constant(s, "tinyforge_num_arena_regions", regions.size());
+  }
   s +=
       "alignas(8) TINYFORGE_NOINIT uint8_t tinyforge_input[" + std::to_string(input_bytes) + "];\n";
   s += "alignas(8) TINYFORGE_NOINIT uint8_t tinyforge_output[" + std::to_string(output_bytes) +
@@ -84,6 +109,41 @@ void select_board(const FirmwareOptions& options, FirmwareImage& image) {
   }
 }
 
+// The arena of each of the plan's regions (a plan without regions: region 0 is the fastest
+// writable --memory region), and the linker regions the ones outside the main RAM need.
+std::vector<ArenaPlacement> region_arenas(const ValidatedPlan& plan,
+                                          const std::vector<PlacedRegion>& memory,
+                                          std::vector<LinkRegion>& link_regions) {
+  const uint32_t n = Runtime::num_regions(plan.data());
+  const PlanRegions table = read_regions(plan.data(), plan.header());
+  const std::vector<plan::MemoryRegionSpec> by_speed =
+      plan::writable_regions_by_speed(resolved_spec(memory));
+  std::vector<ArenaPlacement> arenas;
+  for (uint32_t r = 0; r < n; ++r) {
+    const std::string name = has_regions(plan.header())
+                                 ? std::string(read_region(plan.data(), table, r).name)
+                                 : by_speed.at(0).name;
+    const auto placed = std::find_if(memory.begin(), memory.end(), [&](const PlacedRegion& p) {
+      return p.spec.name == name && !p.spec.xip;
+    });
+    if (placed == memory.end())
+      throw tinyforge::Error("the plan's memory region '" + name +
+                             "' is not a writable region of --memory");
+    const uint32_t bytes = Runtime::region_size(plan.data(), r);
+    if (bytes > placed->spec.bytes)
+      throw tinyforge::Error(
+          fmt::format("memory region '{}' ({} bytes) is too small for the plan's {} bytes there",
+                      name, placed->spec.bytes, bytes));
+    ArenaPlacement a{"", bytes};
+    if (!placed->main_ram) {
+      a.section = ".tinyforge.region." + name;
+      link_regions.push_back({name, {*placed->spec.origin, placed->spec.bytes}});
+    }
+    arenas.push_back(a);
+  }
+  return arenas;
+}
+
 fs::path make_source_dir(const std::string& out_dir) {
   std::error_code ec;
   const fs::path src = fs::path(out_dir) / "src";
@@ -93,9 +153,13 @@ fs::path make_source_dir(const std::string& out_dir) {
 }
 
 // Links `sources` (+ the image's kernel set: dispatch.cc and the op table compiled with
-// it) into DIR/firmware.elf; a plan image's device profile goes beside it.
+// it) into DIR/firmware.elf; a plan image's device profile goes beside it. `arenas`: the
+// --memory region arenas of model_data_source (empty: one arena in .bss), `link_regions`
+// the linker regions they need.
 void link_image(std::vector<std::string> sources, bool plan_image, const FirmwareOptions& options,
-                const std::string& out_dir, const Logger& log, FirmwareImage& image) {
+                const std::string& out_dir, const Logger& log, FirmwareImage& image,
+                const std::vector<ArenaPlacement>& arenas = {},
+                const std::vector<LinkRegion>& link_regions = {}) {
   const fs::path src = fs::path(out_dir) / "src";
   write_text(src / "tinyforge_model_ops.h", model_ops_header(image.kernels));
   if (plan_image) {
@@ -105,6 +169,8 @@ void link_image(std::vector<std::string> sources, bool plan_image, const Firmwar
   ImageSpec spec;
   spec.sources = std::move(sources);
   if (options.op_markers && plan_image) spec.defines.push_back("TINYFORGE_OP_MARKERS=1");
+  if (!arenas.empty()) spec.defines.push_back("TINYFORGE_MEMORY_REGIONS=1");
+  spec.regions = link_regions;
   spec.target = image.target;
   spec.flash = image.generic_map ? generic_flash() : image.board.flash;
   spec.ram = image.generic_map ? generic_ram() : image.board.ram;
@@ -122,7 +188,8 @@ void link_image(std::vector<std::string> sources, bool plan_image, const Firmwar
 }  // namespace
 
 std::string model_data_source(const std::vector<uint8_t>& blob, uint32_t input_bytes,
-                              uint32_t output_bytes, uint32_t arena_bytes) {
+                              uint32_t output_bytes, uint32_t arena_bytes,
+                              const std::vector<ArenaPlacement>& regions) {
   std::string s;
   s.reserve(blob.size() * 5 + 2048);
   s += "// Generated by `tinyforge firmware`: the model's plan blob and the buffers of\n"
@@ -130,7 +197,7 @@ std::string model_data_source(const std::vector<uint8_t>& blob, uint32_t input_b
   s += kSourceHead;
   add_byte_array(s, "tinyforge_model_blob", blob);
   add_constant(s, "tinyforge_model_blob_size", blob.size());
-  add_buffers(s, round_up16(arena_bytes), input_bytes, output_bytes);
+  add_buffers(s, round_up16(arena_bytes), input_bytes, output_bytes, regions);
   s += "}\n";
   return s;
 }
@@ -152,11 +219,22 @@ FirmwareImage build_firmware(const std::vector<uint8_t>& blob, const FirmwareOpt
                            ": an --aot image calls its own model's kernels and cannot run "
                            "another plan (build a plan image, without --aot)");
   image.kernels = resolve_kernels(options.kernels, image.target.name, ops_in_blob(blob));
+  std::vector<ArenaPlacement> arenas;
+  std::vector<LinkRegion> link_regions;
+  if (has_regions(plan.header()) && options.memory.empty())
+    throw tinyforge::Error(
+        "the plan places tensors in several memory regions: give the --memory it was compiled "
+        "with");
+  if (!options.memory.empty()) {
+    if (options.aot) throw tinyforge::Error("--aot does not support --memory yet");
+    image.memory = place_memory(options.memory, image.generic_map ? nullptr : &image.board);
+    arenas = region_arenas(plan, image.memory, link_regions);
+  }
 
   const fs::path src = make_source_dir(out_dir);
   const std::string model_src = (src / "model_data.cc").string();
-  write_text(model_src,
-             model_data_source(blob, image.input_bytes, image.output_bytes, image.arena_bytes));
+  write_text(model_src, model_data_source(blob, image.input_bytes, image.output_bytes,
+                                          image.arena_bytes, arenas));
   if (options.aot) {  // no blob, executor or dispatch: emit/aot_cpp.h's code and main()
     const std::string aot_src = (src / "model_aot.cc").string();
     AotOptions aot;
@@ -165,7 +243,7 @@ FirmwareImage build_firmware(const std::vector<uint8_t>& blob, const FirmwareOpt
     link_image({aot_src}, false, options, out_dir, log, image);
   } else {
     link_image({model_src, tinyforge_home() + "/targets/firmware/bench_main.cc"}, true, options,
-               out_dir, log, image);
+               out_dir, log, image, arenas, link_regions);
   }
   return image;
 }
@@ -210,6 +288,8 @@ FirmwareImage build_shared_arena_firmware(const std::vector<std::vector<uint8_t>
     throw tinyforge::Error("shared-arena firmware: one arena region per plan blob is needed");
   if (options.aot)
     throw tinyforge::Error("--aot builds one model per image; several models run as plans");
+  if (!options.memory.empty())
+    throw tinyforge::Error("--memory does not support several models over one shared arena yet");
   if (blobs.size() > kMaxSharedArenaModels)
     throw tinyforge::Error("shared-arena firmware: at most " +
                            std::to_string(kMaxSharedArenaModels) + " models per image");

@@ -14,6 +14,7 @@
 
 #include "emit/cortex_m_targets.h"
 #include "emit/cross_build.h"
+#include "emit/memory_map.h"
 #include "plan/shared_arena.h"
 #include "tinyforge/ops.h"
 
@@ -30,6 +31,15 @@ struct FirmwareOptions {
   // After every op, call the non-inlined `tinyforge_op_end(op_index)` (per-op cycles and
   // tensors in the emulator, sim::OpMark). Adds a few instructions per op; blob only.
   bool op_markers = false;
+  // --memory: the arena of each of the plan's regions goes to that region (linker section
+  // .tinyforge.region.NAME unless it is the main RAM). Required for a plan with regions.
+  std::vector<plan::MemoryRegionSpec> memory;
+};
+
+// Where one of the plan's arenas goes: `section` empty for .bss (the main RAM).
+struct ArenaPlacement {
+  std::string section;
+  uint32_t bytes = 0;
 };
 
 struct FirmwareImage {
@@ -38,9 +48,10 @@ struct FirmwareImage {
   Board board;              // the named board, or the target's default board (figures)
   bool generic_map = true;  // linked for the generic map rather than `board`'s
   uint32_t input_bytes = 0, output_bytes = 0;
-  uint32_t arena_bytes = 0;  // the plan's arena; the buffer is this rounded up to 16
-  std::set<OpCode> kernels;  // compiled in (plan images; an AOT image: the plan's ops)
-  std::string profile_path;  // device.json beside the ELF (plan images), else empty
+  uint32_t arena_bytes = 0;          // the plan's arena; the buffer is this rounded up to 16
+  std::set<OpCode> kernels;          // compiled in (plan images; an AOT image: the plan's ops)
+  std::string profile_path;          // device.json beside the ELF (plan images), else empty
+  std::vector<PlacedRegion> memory;  // options.memory placed on the board (emulator waits)
 };
 
 // Validates the blob with the runtime first (tinyforge::Error naming the status if it fails).
@@ -61,7 +72,9 @@ FirmwareImage build_shared_arena_firmware(const std::vector<std::vector<uint8_t>
                                           const std::string& out_dir, const Logger& log);
 
 // The generated source for a blob (exposed for tests).
+// `regions` empty: one arena in .bss (arena_bytes); else one arena per plan region.
 std::string model_data_source(const std::vector<uint8_t>& blob, uint32_t input_bytes,
-                              uint32_t output_bytes, uint32_t arena_bytes);
+                              uint32_t output_bytes, uint32_t arena_bytes,
+                              const std::vector<ArenaPlacement>& regions = {});
 
 }  // namespace tinyforge::emit

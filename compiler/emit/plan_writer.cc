@@ -19,8 +19,11 @@ std::vector<uint8_t> write_plan_blob(const plan::Plan& plan, const plan::PlanOpt
   PlanHeader h{};
   h.magic = kPlanMagic;
   h.version_major = kPlanVersionMajor;
-  h.version_minor = kPlanVersionMinor;
-  h.header_size = sizeof(PlanHeader) + sizeof(PlanTarget);
+  // Single-arena plans stay version 1.1, byte for byte as before regions existed.
+  const bool with_regions = !plan.regions.empty();
+  h.version_minor = with_regions ? kPlanVersionMinor : 1;
+  h.header_size = static_cast<uint32_t>(sizeof(PlanHeader) + sizeof(PlanTarget) +
+                                        (with_regions ? sizeof(PlanRegions) : 0));
   PlanTarget target{};
   std::strncpy(target.target, options.target.c_str(), sizeof target.target - 1);
   target.kernels =
@@ -47,7 +50,20 @@ std::vector<uint8_t> write_plan_blob(const plan::Plan& plan, const plan::PlanOpt
   h.ops_offset = h.tensors_offset + h.num_tensors * sizeof(TensorRecord);
   h.num_indices = static_cast<uint32_t>(indices.size());
   h.indices_offset = h.ops_offset + h.num_ops * sizeof(OpRecord);
-  h.data_offset = align4(h.indices_offset + h.num_indices * sizeof(uint16_t));
+  const uint32_t indices_end = align4(h.indices_offset + h.num_indices * sizeof(uint16_t));
+  std::vector<uint16_t> copied;
+  for (size_t t = 0; t < plan.tensors.size(); ++t)
+    if (plan.tensors[t].storage == Storage::copied) copied.push_back(static_cast<uint16_t>(t));
+  PlanRegions regions{};
+  if (with_regions) {
+    regions.num_regions = static_cast<uint32_t>(plan.regions.size());
+    regions.regions_offset = indices_end;
+    regions.num_copies = static_cast<uint32_t>(copied.size());
+    regions.copies_offset = regions.regions_offset + regions.num_regions * sizeof(RegionRecord);
+    h.data_offset = regions.copies_offset + regions.num_copies * sizeof(CopyRecord);
+  } else {
+    h.data_offset = indices_end;
+  }
 
   // Data section: op params, then constants; each entry 4-byte aligned, duplicates shared.
   std::vector<uint8_t> data;
@@ -64,7 +80,7 @@ std::vector<uint8_t> write_plan_blob(const plan::Plan& plan, const plan::PlanOpt
   std::vector<uint32_t> params_at, const_at(plan.tensors.size(), 0);
   for (const plan::PlanOp& op : plan.ops) params_at.push_back(store(op.params));
   for (size_t t = 0; t < plan.tensors.size(); ++t)
-    if (plan.tensors[t].storage == Storage::constant) const_at[t] = store(plan.tensors[t].data);
+    if (plan.tensors[t].storage != Storage::arena) const_at[t] = store(plan.tensors[t].data);
   h.data_size = static_cast<uint32_t>(data.size());
   h.total_size = h.data_offset + h.data_size;
 
@@ -76,6 +92,7 @@ std::vector<uint8_t> write_plan_blob(const plan::Plan& plan, const plan::PlanOpt
     r.rank = static_cast<uint8_t>(pt.shape.size());
     for (uint8_t d = 0; d < kMaxRank; ++d) r.dims[d] = d < r.rank ? pt.shape[d] : 1;
     r.storage = static_cast<uint8_t>(pt.storage);
+    r.region = pt.region;
     r.offset = pt.storage == Storage::constant ? const_at[t] : pt.arena_offset;
     r.size_bytes = pt.bytes();
     r.scale = pt.scale;
@@ -97,6 +114,18 @@ std::vector<uint8_t> write_plan_blob(const plan::Plan& plan, const plan::PlanOpt
   }
   std::memcpy(blob.data() + h.indices_offset, indices.data(), indices.size() * sizeof(uint16_t));
   if (!data.empty()) std::memcpy(blob.data() + h.data_offset, data.data(), data.size());
+  if (with_regions) {
+    for (size_t i = 0; i < plan.regions.size(); ++i) {
+      RegionRecord r{};
+      std::strncpy(r.name, plan.regions[i].name.c_str(), sizeof r.name - 1);
+      r.size = plan.regions[i].size;
+      put(blob, regions.regions_offset + i * sizeof(RegionRecord), r);
+    }
+    for (size_t i = 0; i < copied.size(); ++i)
+      put(blob, regions.copies_offset + i * sizeof(CopyRecord),
+          CopyRecord{copied[i], 0, const_at[copied[i]]});
+    put(blob, sizeof(PlanHeader) + sizeof(PlanTarget), regions);
+  }
   put(blob, 0, h);
   put(blob, sizeof(PlanHeader), target);
   h.checksum = plan_checksum(blob.data(), h.total_size);

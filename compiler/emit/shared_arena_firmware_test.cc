@@ -10,9 +10,11 @@
 #include <nlohmann/json.hpp>
 
 #include "emit/firmware.h"
+#include "expect_error.h"
 #include "host/compile.h"
 #include "host/host_runner.h"
 #include "io/files.h"
+#include "plan/memory_spec.h"
 #include "plan/shared_arena.h"
 #include "shared_data.h"
 #include "sim/elf_reader.h"
@@ -102,6 +104,22 @@ TEST(SharedArenaFirmware, ModelsThatNeverRunTogetherShareTheArena) {
 
 TEST(SharedArenaFirmware, ConcurrentModelsRunInDisjointRegions) {
   run_alternately({{0, 1}}, "concurrent");
+}
+
+// One arena buffer for several models is one memory: --memory regions are refused before
+// anything is read or built (the blobs here are never looked at).
+TEST(SharedArenaFirmware, MemoryRegionsAreRefused) {
+  plan::SharedArena layout;
+  layout.offsets = {0, 0};
+  layout.regions = {16, 16};
+  layout.total_bytes = 16;
+  FirmwareOptions options;
+  options.memory = plan::parse_memory_spec("sram=64K,psram=8M:slow");
+  const fs::path dir =
+      fs::temp_directory_path() / ("tinyforge-shared-mem-" + std::to_string(getpid()));
+  EXPECT_ERROR(build_shared_arena_firmware({{1}, {2}}, layout, options, dir.string(), quiet),
+               tinyforge::Error, "--memory does not support several models over one shared arena");
+  EXPECT_FALSE(fs::exists(dir));
 }
 
 }  // namespace

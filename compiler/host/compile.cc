@@ -1,5 +1,7 @@
 #include "host/compile.h"
 
+#include <fmt/format.h>
+
 #include <algorithm>
 
 #include "emit/cortex_m_targets.h"
@@ -31,6 +33,11 @@ Compiled compile_model_file(const std::string& path, const plan::PlanOptions& op
   passes::run_default_passes(c.graph, log);
   c.plan = plan::build_plan(c.graph, options);
   c.blob = emit::write_plan_blob(c.plan, options);
+  if (const auto xip = plan::xip_region(options.memory); xip && c.blob.size() > xip->bytes)
+    throw tinyforge::Error(fmt::format(
+        "{}: memory region '{}' ({} bytes) is too small for the plan blob ({} bytes): {} bytes "
+        "missing",
+        path, xip->name, xip->bytes, c.blob.size(), c.blob.size() - xip->bytes));
   return c;
 }
 

@@ -10,10 +10,15 @@ namespace tinyforge::host {
 
 HostRunner::HostRunner(const std::vector<uint8_t>& blob, const std::string& source)
     : plan_(blob, source), source_(source) {
-  const uint32_t arena_size = plan_.header().arena_size;
-  arena_.assign(arena_size / 4 + 1, 0);
-  const Status s = runtime_.init(plan_.data(), plan_.size(),
-                                 reinterpret_cast<uint8_t*>(arena_.data()), arena_size);
+  // One host buffer per memory region of the plan (one for a plan without regions).
+  const uint32_t num_regions = Runtime::num_regions(plan_.data());
+  std::vector<ArenaRegion> regions;
+  for (uint32_t r = 0; r < num_regions; ++r) {
+    const uint32_t size = Runtime::region_size(plan_.data(), r);
+    arenas_.emplace_back(size / 4 + 1, 0);
+    regions.push_back({reinterpret_cast<uint8_t*>(arenas_.back().data()), size});
+  }
+  const Status s = runtime_.init(plan_.data(), plan_.size(), regions.data(), num_regions);
   if (s != Status::ok)
     throw tinyforge::Error(fmt::format("{}: runtime init failed: {}", source, status_name(s)));
 }

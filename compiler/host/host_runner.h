@@ -25,8 +25,8 @@ class HostRunner {
                                         uint32_t cases);
 
  private:
-  emit::ValidatedPlan plan_;     // 4-byte aligned, validated copy
-  std::vector<uint32_t> arena_;  // 4-byte aligned
+  emit::ValidatedPlan plan_;                   // 4-byte aligned, validated copy
+  std::vector<std::vector<uint32_t>> arenas_;  // one per memory region, 4-byte aligned
   std::string source_;
   Runtime runtime_;
 };

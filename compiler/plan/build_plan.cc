@@ -2,11 +2,13 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <numeric>
 
 #include "ir/unsupported.h"
 #include "plan/lower.h"
 #include "plan/memory_planner.h"
+#include "plan/region_planner.h"
 
 namespace tinyforge::plan {
 namespace {
@@ -142,6 +144,85 @@ std::vector<Overlap> in_place_overlaps(const Plan& plan, const std::vector<Lower
   return overlaps;
 }
 
+uint32_t align_up(uint32_t v, uint32_t a) { return (v + a - 1) / a * a; }
+
+// Copies hot constants from the xip region into the fastest region with room left after
+// the activations, when that pays within one inference: the wait cycles saved on its reads,
+// (accesses / 4 words) x (xip - region wait states), exceed the one-time copy, (bytes / 4)
+// x (a read of xip + a write of the region + 2 cycles of the copy loop).
+void copy_hot_constants(Plan& plan, const std::vector<uint64_t>& accesses,
+                        const std::vector<MemoryRegionSpec>& regions, const MemoryRegionSpec& xip,
+                        std::vector<uint32_t>& used) {
+  auto gain = [&](const PlanTensor& pt, uint64_t reads, double ws) {
+    return static_cast<double>(reads) / 4 * (xip.wait_states - ws) -
+           pt.bytes() / 4.0 * (xip.wait_states + ws + 2);
+  };
+  std::vector<uint16_t> candidates;
+  for (size_t t = 0; t < plan.tensors.size(); ++t) {
+    const PlanTensor& pt = plan.tensors[t];
+    if (pt.storage == Storage::constant && pt.bytes() > 0 &&
+        gain(pt, accesses[t], regions[0].wait_states) > 0)
+      candidates.push_back(static_cast<uint16_t>(t));
+  }
+  // Most cycles saved per byte of RAM first.
+  std::stable_sort(candidates.begin(), candidates.end(), [&](uint16_t a, uint16_t b) {
+    return gain(plan.tensors[a], accesses[a], regions[0].wait_states) / plan.tensors[a].bytes() >
+           gain(plan.tensors[b], accesses[b], regions[0].wait_states) / plan.tensors[b].bytes();
+  });
+  for (uint16_t t : candidates) {
+    PlanTensor& pt = plan.tensors[t];
+    for (size_t r = 0; r < regions.size(); ++r) {
+      if (gain(pt, accesses[t], regions[r].wait_states) <= 0) break;
+      const uint32_t at = align_up(used[r], 4);
+      if (uint64_t{at} + pt.bytes() > regions[r].bytes) continue;
+      pt.storage = Storage::copied;
+      pt.region = static_cast<uint8_t>(r);
+      pt.arena_offset = at;
+      used[r] = at + pt.bytes();
+      break;
+    }
+  }
+}
+
+// The plan's buffers over the --memory regions (region_planner.h), then hot constants.
+void place_in_regions(Plan& plan, ArenaBuffers& a, const std::vector<Overlap>& overlaps,
+                      const PlanOptions& options) {
+  const std::vector<MemoryRegionSpec> regions = writable_regions_by_speed(options.memory);
+  std::vector<RegionCapacity> capacities;
+  for (const MemoryRegionSpec& r : regions) capacities.push_back({r.name, r.bytes});
+  const std::vector<uint64_t> accesses = estimate_accesses(plan);
+  std::vector<RegionBuffer> buffers(a.buffers.size());
+  for (size_t i = 0; i < a.buffers.size(); ++i) buffers[i].buffer = a.buffers[i];
+  for (uint32_t t = 0; t < plan.tensors.size(); ++t)
+    if (plan.tensors[t].storage == Storage::arena)
+      buffers[a.of_tensor(static_cast<uint16_t>(t))].heat += static_cast<double>(accesses[t]);
+  for (int b : a.scratch_buffer)
+    if (b >= 0) buffers[b].pinned = true;
+  for (RegionBuffer& b : buffers) b.heat /= std::max<uint32_t>(b.buffer.size, 1);
+
+  const RegionPlan placed =
+      plan_regions(buffers, capacities, options.arena_alignment, overlaps, options.minimize_arena);
+  for (uint32_t t = 0; t < plan.tensors.size(); ++t)
+    if (plan.tensors[t].storage == Storage::arena) {
+      const int b = a.of_tensor(static_cast<uint16_t>(t));
+      plan.tensors[t].arena_offset = placed.offsets[b];
+      plan.tensors[t].region = static_cast<uint8_t>(placed.region[b]);
+    }
+  for (size_t i = 0; i < plan.ops.size(); ++i)
+    if (a.scratch_buffer[i] >= 0) plan.ops[i].scratch_offset = placed.offsets[a.scratch_buffer[i]];
+
+  std::vector<uint32_t> used = placed.region_bytes;
+  bool copies = false;
+  if (const auto xip = xip_region(options.memory)) {
+    copy_hot_constants(plan, accesses, regions, *xip, used);
+    for (const PlanTensor& t : plan.tensors) copies = copies || t.storage == Storage::copied;
+  }
+  for (uint32_t& u : used) u = align_up(u, 4);
+  plan.arena_size = used[0];
+  if (regions.size() > 1 || copies)
+    for (size_t r = 0; r < regions.size(); ++r) plan.regions.push_back({regions[r].name, used[r]});
+}
+
 }  // namespace
 
 uint32_t PlanTensor::bytes() const {
@@ -197,6 +278,10 @@ Plan build_plan(ir::Graph graph, const PlanOptions& options) {
   Plan plan = number_tensors_and_ops(graph, lowered);
   ArenaBuffers a = arena_buffers(plan);
   const std::vector<Overlap> overlaps = in_place_overlaps(plan, lowered, a);
+  if (!options.memory.empty()) {
+    place_in_regions(plan, a, overlaps, options);
+    return plan;
+  }
   const MemoryPlan mem =
       plan_memory(a.buffers, options.arena_alignment, overlaps, options.minimize_arena);
   if (!memory_plan_is_valid(a.buffers, mem, overlaps))

@@ -5,6 +5,7 @@
 
 #include "ir/graph.h"
 #include "ir/unsupported.h"
+#include "plan/memory_spec.h"
 #include "plan/plan.h"
 #include "plan/select_kernels.h"
 
@@ -18,6 +19,10 @@ struct PlanOptions {
   // the compiler only runs on the host (calibration probes, constant folding), where the
   // arena size does not matter and the search would cost time quadratic in the model.
   bool minimize_arena = true;
+  // --memory: the device's regions. Empty: one arena, the plan as before regions existed.
+  // Otherwise activations go to the fastest writable region with room, hottest first, and
+  // constants that pay for it are copied from the xip region into a faster one at init.
+  std::vector<MemoryRegionSpec> memory;
 };
 
 // Throws tinyforge::Error for graphs it cannot lower: UnsupportedOps (ir/unsupported.h)

@@ -18,8 +18,9 @@ struct PlanTensor {
   float scale = 0.0f;
   int32_t zero_point = 0;
   Storage storage = Storage::arena;
-  std::vector<uint8_t> data;  // Storage::constant
-  uint32_t arena_offset = 0;  // Storage::arena, set by the memory planner
+  std::vector<uint8_t> data;  // Storage::constant and Storage::copied
+  uint32_t arena_offset = 0;  // Storage::arena and copied, set by the memory planner
+  uint8_t region = 0;         // Storage::arena and copied: index into Plan::regions
   uint32_t bytes() const;
 };
 
@@ -37,7 +38,13 @@ struct Plan {
   std::vector<PlanTensor> tensors;
   std::vector<PlanOp> ops;
   std::vector<uint16_t> inputs, outputs;
-  uint32_t arena_size = 0;
+  uint32_t arena_size = 0;  // region 0's bytes
+  // Memory regions (--memory), fastest first; empty: one arena of arena_size bytes.
+  struct Region {
+    std::string name;
+    uint32_t size = 0;
+  };
+  std::vector<Region> regions;
 };
 
 template <typename Params>

@@ -9,14 +9,45 @@
 namespace tinyforge {
 
 Status Runtime::init(const uint8_t* blob, uint32_t blob_size, uint8_t* arena, uint32_t arena_size) {
+  const ArenaRegion region{arena, arena_size};
+  return init(blob, blob_size, &region, 1);
+}
+
+Status Runtime::init(const uint8_t* blob, uint32_t blob_size, const ArenaRegion* regions,
+                     uint32_t num_regions) {
   blob_ = nullptr;
   const Status s = validate_plan(blob, blob_size);
   if (s != Status::ok) return s;
-  if (arena == nullptr || arena_size < read_header(blob).arena_size) return Status::arena_too_small;
-  if (reinterpret_cast<uintptr_t>(arena) % 4 != 0) return Status::misaligned;
+  const uint32_t needed = Runtime::num_regions(blob);
+  if (regions == nullptr || num_regions < needed) return Status::arena_too_small;
+  for (uint32_t r = 0; r < needed; ++r) {
+    const uint32_t size = region_size(blob, r);
+    if (regions[r].size < size || (size > 0 && regions[r].data == nullptr))
+      return Status::arena_too_small;
+    if (reinterpret_cast<uintptr_t>(regions[r].data) % 4 != 0) return Status::misaligned;
+    arenas_[r] = regions[r].data;
+  }
+  const PlanHeader h = read_header(blob);
+  const PlanRegions table = read_regions(blob, h);
+  for (uint32_t i = 0; i < table.num_copies; ++i) {
+    const CopyRecord c = read_copy(blob, table, i);
+    const TensorRecord t = read_tensor(blob, h, c.tensor);
+    std::memcpy(arenas_[t.region] + t.offset, blob + c.source_offset, t.size_bytes);
+  }
   blob_ = blob;
-  arena_ = arena;
   return Status::ok;
+}
+
+uint32_t Runtime::num_regions(const uint8_t* blob) {
+  const PlanHeader h = read_header(blob);
+  return has_regions(h) ? read_regions(blob, h).num_regions : 1;
+}
+
+uint32_t Runtime::region_size(const uint8_t* blob, uint32_t region) {
+  const PlanHeader h = read_header(blob);
+  if (!has_regions(h)) return region == 0 ? h.arena_size : 0;
+  const PlanRegions table = read_regions(blob, h);
+  return region < table.num_regions ? read_region(blob, table, region).size : 0;
 }
 
 Status Runtime::invoke() {
@@ -35,7 +66,7 @@ Status Runtime::invoke() {
                       op.num_inputs,
                       out,
                       op.num_outputs,
-                      op.scratch_size ? arena_ + op.scratch_offset : nullptr,
+                      op.scratch_size ? arenas_[0] + op.scratch_offset : nullptr,
                       op.scratch_size};
     const OpCode code = static_cast<OpCode>(op.opcode);
     eval_op(code, blob_ + op.params_offset, io);
@@ -45,7 +76,9 @@ Status Runtime::invoke() {
 }
 
 TensorView Runtime::view(uint16_t t) const {
-  return make_view(read_tensor(blob_, read_header(blob_), t), blob_, arena_);
+  const PlanHeader h = read_header(blob_);
+  const TensorRecord rec = read_tensor(blob_, h, t);
+  return make_view(rec, blob_, arenas_[tensor_region(h, rec)]);
 }
 
 uint32_t Runtime::num_inputs() const { return blob_ ? read_header(blob_).num_inputs : 0; }

@@ -16,7 +16,13 @@ bool in_range(uint64_t offset, uint64_t count, uint64_t elem, uint64_t begin, ui
   return offset >= begin && offset <= end && count * elem <= end - offset;
 }
 
-Status check_tensor(const TensorRecord& t, const PlanHeader& h) {
+// The arenas a plan needs: one (arena_size bytes) before version 1.2, else its region table.
+struct Regions {
+  uint32_t count = 1;
+  uint32_t size[kMaxRegions] = {};
+};
+
+Status check_tensor(const TensorRecord& t, const PlanHeader& h, const Regions& regions) {
   const DType type = static_cast<DType>(t.dtype);
   const uint32_t esize = dtype_size(type);
   if (esize == 0) return Status::bad_enum;
@@ -28,11 +34,18 @@ Status check_tensor(const TensorRecord& t, const PlanHeader& h) {
     if (elements * esize > kMaxTensorBytes) return Status::bad_shape;
   }
   if (elements * esize != t.size_bytes) return Status::bad_shape;
+  const uint8_t region = tensor_region(h, t);
   switch (static_cast<Storage>(t.storage)) {
+    case Storage::copied:
+      if (!has_regions(h)) return Status::bad_enum;
+      [[fallthrough]];
     case Storage::arena:
-      if (!in_range(t.offset, t.size_bytes, 1, 0, h.arena_size)) return Status::out_of_bounds;
+      if (region >= regions.count) return Status::out_of_bounds;
+      if (!in_range(t.offset, t.size_bytes, 1, 0, regions.size[region]))
+        return Status::out_of_bounds;
       break;
     case Storage::constant:
+      if (region != 0) return Status::bad_params;
       if (!in_range(t.offset, t.size_bytes, 1, h.data_offset,
                     uint64_t{h.data_offset} + h.data_size))
         return Status::out_of_bounds;
@@ -47,7 +60,8 @@ Status check_tensor(const TensorRecord& t, const PlanHeader& h) {
 Status check_sections(const PlanHeader& h, uint32_t size) {
   if (h.magic != kPlanMagic) return Status::bad_magic;
   if (h.version_major != kPlanVersionMajor) return Status::bad_version;
-  const uint32_t min_header = sizeof(PlanHeader) + (h.version_minor >= 1 ? sizeof(PlanTarget) : 0);
+  const uint32_t min_header = sizeof(PlanHeader) + (h.version_minor >= 1 ? sizeof(PlanTarget) : 0) +
+                              (has_regions(h) ? sizeof(PlanRegions) : 0);
   if (h.header_size < min_header || !is_aligned(h.header_size, 4)) return Status::bad_params;
   if (h.total_size > size || h.total_size < h.header_size) return Status::truncated;
   const uint64_t begin = h.header_size, end = h.total_size;
@@ -71,6 +85,46 @@ Status check_sections(const PlanHeader& h, uint32_t size) {
   return Status::ok;
 }
 
+// The region table and the init copies (version 1.2): sections inside the blob, names
+// terminated, region 0 the header's arena, every copy a distinct copied tensor whose source
+// lies in the data section; `regions` receives the sizes.
+Status check_regions(const uint8_t* blob, const PlanHeader& h, Regions& regions) {
+  regions.size[0] = h.arena_size;
+  if (!has_regions(h)) return Status::ok;
+  const PlanRegions r = read_regions(blob, h);
+  if (r.num_regions < 1 || r.num_regions > kMaxRegions) return Status::bad_params;
+  if (!is_aligned(r.regions_offset, 4) || !is_aligned(r.copies_offset, 4))
+    return Status::misaligned;
+  if (!in_range(r.regions_offset, r.num_regions, sizeof(RegionRecord), h.header_size,
+                h.total_size) ||
+      !in_range(r.copies_offset, r.num_copies, sizeof(CopyRecord), h.header_size, h.total_size))
+    return Status::truncated;
+  regions.count = r.num_regions;
+  for (uint32_t i = 0; i < r.num_regions; ++i) {
+    const RegionRecord rec = read_region(blob, r, i);
+    if (rec.name[sizeof rec.name - 1] != 0) return Status::bad_params;
+    if (i == 0 && rec.size != h.arena_size) return Status::bad_params;
+    if (!is_aligned(rec.size, 4)) return Status::misaligned;
+    regions.size[i] = rec.size;
+  }
+  uint32_t copied_tensors = 0;
+  for (uint32_t t = 0; t < h.num_tensors; ++t)
+    if (static_cast<Storage>(read_tensor(blob, h, t).storage) == Storage::copied) ++copied_tensors;
+  if (r.num_copies != copied_tensors) return Status::bad_params;
+  for (uint32_t i = 0; i < r.num_copies; ++i) {
+    const CopyRecord c = read_copy(blob, r, i);
+    if (c.tensor >= h.num_tensors) return Status::out_of_bounds;
+    if (i > 0 && c.tensor <= read_copy(blob, r, i - 1).tensor) return Status::bad_params;
+    const TensorRecord t = read_tensor(blob, h, c.tensor);
+    if (static_cast<Storage>(t.storage) != Storage::copied) return Status::bad_params;
+    if (!in_range(c.source_offset, t.size_bytes, 1, h.data_offset,
+                  uint64_t{h.data_offset} + h.data_size))
+      return Status::out_of_bounds;
+    if (!is_aligned(c.source_offset, 4)) return Status::misaligned;
+  }
+  return Status::ok;
+}
+
 }  // namespace
 
 Status validate_plan(const uint8_t* blob, uint32_t size) {
@@ -87,8 +141,11 @@ Status validate_plan(const uint8_t* blob, uint32_t size) {
     if (t.kernels > static_cast<uint32_t>(KernelVariant::armv7em)) return Status::bad_enum;
   }
 
+  Regions regions;
+  s = check_regions(blob, h, regions);
+  if (s != Status::ok) return s;
   for (uint32_t i = 0; i < h.num_tensors; ++i) {
-    s = check_tensor(read_tensor(blob, h, i), h);
+    s = check_tensor(read_tensor(blob, h, i), h, regions);
     if (s != Status::ok) return s;
   }
   // Model inputs and outputs live in the arena (the caller writes and reads them there).

@@ -25,6 +25,11 @@ extern uint8_t tinyforge_input[];
 extern const uint32_t tinyforge_input_size;
 extern uint8_t tinyforge_output[];
 extern const uint32_t tinyforge_output_size;
+#ifdef TINYFORGE_MEMORY_REGIONS
+// --memory: one arena per region of the plan (tinyforge_arena is region 0's).
+extern const tinyforge::ArenaRegion tinyforge_arena_regions[];
+extern const uint32_t tinyforge_num_arena_regions;
+#endif
 
 __attribute__((used)) volatile uint32_t tinyforge_arena_used;
 
@@ -101,8 +106,13 @@ int report_failure(const char* step, tinyforge::Status status) {
 }  // namespace
 
 int main() {
+#ifdef TINYFORGE_MEMORY_REGIONS
+  tinyforge::Status status = runtime.init(tinyforge_model_blob, tinyforge_model_blob_size,
+                                          tinyforge_arena_regions, tinyforge_num_arena_regions);
+#else
   tinyforge::Status status = runtime.init(tinyforge_model_blob, tinyforge_model_blob_size,
                                           tinyforge_arena, tinyforge_arena_capacity);
+#endif
   if (status != tinyforge::Status::ok) return report_failure("init", status);
 
   uint32_t at = 0;
@@ -113,7 +123,13 @@ int main() {
     std::memcpy(in.data, tinyforge_input + at, in.bytes);
     at += in.bytes;
   }
+#ifdef TINYFORGE_MEMORY_REGIONS
+  tinyforge_arena_used = 0;  // every region's arena
+  for (uint32_t r = 0; r < tinyforge::Runtime::num_regions(tinyforge_model_blob); ++r)
+    tinyforge_arena_used += tinyforge::Runtime::region_size(tinyforge_model_blob, r);
+#else
   tinyforge_arena_used = runtime.arena_size();
+#endif
 #ifdef TINYFORGE_OP_MARKERS
   runtime.set_op_hook(
       [](void*, uint32_t op_index, tinyforge::OpCode) { tinyforge_op_end(op_index); }, nullptr);

@@ -259,6 +259,20 @@ const Row kRows[] = {
    "tinyforge: over budget: ram", "", kShared | kCross},
   {"bench_bad_budget_is_usage", "bench @M/hello_world_int8.tflite --budget ram=lots", 2,
    "--budget"},
+  {"bench_memory_regions", "bench @M/kws_ref_model.tflite --memory sram=4K,psram=8M:slow", 0, "",
+   "region psram", kShared | kCross},
+  {"bench_bad_memory_is_usage", "bench @M/hello_world_int8.tflite --memory sram=4X", 2,
+   "--memory: region 'sram': size '4X'"},
+  {"compile_memory_regions", "compile @M/kws_ref_model.tflite --memory sram=4K,psram=8M:slow -o "
+   "@D/regions.tfp", 0, "", "B, psram "},
+  {"compile_memory_too_small", "compile @M/kws_ref_model.tflite --memory sram=1K -o @D/small.tfp",
+   1, "memory region 'sram' (1024 bytes) is too small"},
+  {"compile_memory_with_shared_arena_is_usage",
+   "compile @M/hello_world_int8.tflite @M/ad01_int8.tflite --shared-arena --memory sram=64K "
+   "-o @D/shared4", 2, "--memory with --shared-arena: the shared arena is one buffer"},
+  {"compile_memory_no_writable_is_usage", "compile @M/kws_ref_model.tflite --memory flash=1M:xip "
+   "-o @D/x.tfp", 2, "no writable region"},
+
   {"bench_bad_target_is_usage", "bench @M/hello_world_int8.tflite --target cortex-m5", 2,
    "unknown target 'cortex-m5'"},
   {"bench_instruction_cap_names_option",

@@ -9,11 +9,13 @@ namespace tinyforge {
 
 constexpr uint32_t kPlanMagic = 0x31504654;  // bytes "TFP1"
 constexpr uint16_t kPlanVersionMajor = 1;    // incompatible changes
-constexpr uint16_t kPlanVersionMinor = 1;    // compatible additions (1: PlanTarget)
+constexpr uint16_t kPlanVersionMinor = 2;    // compatible additions (1: PlanTarget, 2: regions)
 
 enum class Storage : uint8_t {
   arena = 1,     // offset is into the caller's arena
   constant = 2,  // offset is into the blob (data section)
+  copied = 3,    // a constant copied at init into its region (version 1.2): offset as arena,
+                 // the bytes come from the data section (CopyRecord)
 };
 
 struct PlanHeader {
@@ -44,13 +46,34 @@ struct PlanTarget {
   uint32_t kernels;  // KernelVariant
 };
 
+// Memory regions (version 1.2 on, only in blobs that use more than one arena or copy
+// constants at init): right after PlanTarget, inside header_size. Without it a plan has one
+// arena (region 0, arena_size bytes) and TensorRecord::region is not read.
+constexpr uint32_t kMaxRegions = 3;  // e.g. SRAM, CCM, PSRAM; Runtime keeps one pointer each
+
+struct PlanRegions {
+  uint32_t num_regions, regions_offset;  // RegionRecord[num_regions], 1..kMaxRegions
+  uint32_t num_copies, copies_offset;    // CopyRecord[num_copies], by increasing tensor
+};
+
+struct RegionRecord {
+  char name[12];  // "sram", "psram", ...: NUL-terminated, NUL-padded
+  uint32_t size;  // bytes of arena the plan needs in this region; region 0: = arena_size
+};
+
+struct CopyRecord {
+  uint16_t tensor;  // a Storage::copied tensor
+  uint16_t reserved;
+  uint32_t source_offset;  // its bytes in the data section, copied into its region at init
+};
+
 constexpr uint8_t kMaxRank = 4;
 
 struct TensorRecord {
   uint8_t dtype;    // DType
   uint8_t rank;     // 0..kMaxRank
   uint8_t storage;  // Storage
-  uint8_t reserved;
+  uint8_t region;   // arena/copied: index of the region's arena (1.2 on; before: reserved, 0)
   int32_t dims[kMaxRank];  // dims[rank..] are 1
   uint32_t offset;         // arena or data offset (see storage)
   uint32_t size_bytes;     // = product(dims) * dtype_size
@@ -72,6 +95,9 @@ static_assert(sizeof(PlanHeader) == 72, "PlanHeader layout is part of the format
 static_assert(sizeof(TensorRecord) == 36, "TensorRecord layout is part of the format");
 static_assert(sizeof(OpRecord) == 24, "OpRecord layout is part of the format");
 static_assert(sizeof(PlanTarget) == 20, "PlanTarget layout is part of the format");
+static_assert(sizeof(PlanRegions) == 16, "PlanRegions layout is part of the format");
+static_assert(sizeof(RegionRecord) == 16, "RegionRecord layout is part of the format");
+static_assert(sizeof(CopyRecord) == 8, "CopyRecord layout is part of the format");
 
 // CRC-32 (IEEE 802.3, reflected, poly 0xEDB88320), as used by zlib/PNG.
 uint32_t crc32(const uint8_t* data, uint32_t size, uint32_t crc = 0);

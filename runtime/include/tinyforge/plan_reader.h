@@ -33,6 +33,29 @@ inline uint16_t read_index(const uint8_t* blob, const PlanHeader& h, uint32_t i)
   return v;
 }
 
+// Version 1.2 blobs carry PlanRegions after PlanTarget; older ones have one arena.
+inline bool has_regions(const PlanHeader& h) { return h.version_minor >= 2; }
+constexpr uint32_t kRegionsAt = sizeof(PlanHeader) + sizeof(PlanTarget);
+inline PlanRegions read_regions(const uint8_t* blob, const PlanHeader& h) {
+  PlanRegions r{0, 0, 0, 0};
+  if (has_regions(h)) std::memcpy(&r, blob + kRegionsAt, sizeof r);
+  return r;
+}
+inline RegionRecord read_region(const uint8_t* blob, const PlanRegions& r, uint32_t i) {
+  RegionRecord rec;
+  std::memcpy(&rec, blob + r.regions_offset + i * sizeof(RegionRecord), sizeof rec);
+  return rec;
+}
+inline CopyRecord read_copy(const uint8_t* blob, const PlanRegions& r, uint32_t i) {
+  CopyRecord c;
+  std::memcpy(&c, blob + r.copies_offset + i * sizeof(CopyRecord), sizeof c);
+  return c;
+}
+// The arena a tensor lives in (0 for constants and for blobs before 1.2).
+inline uint8_t tensor_region(const PlanHeader& h, const TensorRecord& t) {
+  return has_regions(h) ? t.region : 0;
+}
+
 // A view of tensor record `t`; data resolved against the blob or the arena (either may
 // be nullptr during validation, which only checks shapes).
 inline TensorView make_view(const TensorRecord& t, const uint8_t* blob, uint8_t* arena) {

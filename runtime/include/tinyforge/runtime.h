@@ -12,6 +12,7 @@
 #include <cstdint>
 
 #include "tinyforge/kernel.h"
+#include "tinyforge/plan_format.h"
 
 namespace tinyforge {
 
@@ -20,9 +21,20 @@ namespace tinyforge {
 // check_ of shapes and params). Nothing in the blob is trusted before this returns ok.
 Status validate_plan(const uint8_t* blob, uint32_t size);
 
+// One arena of a plan that places tensors in several memory regions (docs/plan-format.md):
+// regions[i] backs the blob's region i (e.g. 0 SRAM, 1 PSRAM), 4-byte aligned.
+struct ArenaRegion {
+  uint8_t* data;
+  uint32_t size;
+};
+
 class Runtime {
  public:
   Status init(const uint8_t* blob, uint32_t blob_size, uint8_t* arena, uint32_t arena_size);
+  // A plan with memory regions: one arena per region, at least as large as region_size(i).
+  // Copies the constants the plan moves into a region. A single-arena plan takes one region.
+  Status init(const uint8_t* blob, uint32_t blob_size, const ArenaRegion* regions,
+              uint32_t num_regions);
   Status invoke();
 
   bool initialized() const { return blob_ != nullptr; }  // the last init() returned ok
@@ -30,7 +42,10 @@ class Runtime {
   uint32_t num_outputs() const;
   TensorView input(uint32_t i) const;   // precondition: i < num_inputs()
   TensorView output(uint32_t i) const;  // precondition: i < num_outputs()
-  uint32_t arena_size() const;          // bytes the plan uses
+  uint32_t arena_size() const;          // bytes the plan uses (in region 0)
+  // The arenas a validated blob needs: 1 unless it has memory regions (plan format 1.2).
+  static uint32_t num_regions(const uint8_t* blob);
+  static uint32_t region_size(const uint8_t* blob, uint32_t region);
   uint32_t num_ops() const;
 
   // Per-op hook for profiling/monitoring (optional): called after each op.
@@ -43,7 +58,7 @@ class Runtime {
  private:
   TensorView view(uint16_t tensor_index) const;
   const uint8_t* blob_ = nullptr;
-  uint8_t* arena_ = nullptr;
+  uint8_t* arenas_[kMaxRegions] = {};
   OpHook hook_ = nullptr;
   void* hook_user_ = nullptr;
 };
