@@ -107,8 +107,17 @@ int int8_lsb(OpCode op) {
     case OpCode::Logistic:
     case OpCode::Tanh:
       return 2;
+    // TFLite's int8 HardSwish: fixed-point relu6 ramp and product with several rounding
+    // shifts, against one float rounding.
+    case OpCode::HardSwish:
+      return 1;
+    // int8 bilinear interpolates in fixed point (TFLite: 10 fractional bits of the source
+    // coordinate, one rounding), Arm NN in float.
+    case OpCode::ResizeBilinear:
+      return 1;
     // Every other op moves or selects values without arithmetic (pools of max, reshape,
-    // transpose, pad, slice, concatenation with one quantization): exact.
+    // transpose, pad, slice, concatenation, split, unpack, pack with one quantization,
+    // nearest-neighbour resize): exact.
     default:
       return 0;
   }
@@ -183,6 +192,20 @@ ModelSpec one_op(std::vector<TensorSpec> tensors, OpSpec op) {
     if (m.tensors[static_cast<size_t>(t)].data.empty()) m.inputs.push_back(t);
   m.outputs = {out};
   op.outputs = {out};
+  m.ops = {op};
+  return m;
+}
+
+// A model of `tensors` whose last `num_outputs` are the op's outputs, in order (inputs: the
+// non-constant ones before them); `op` lists its inputs.
+ModelSpec multi_output_op(std::vector<TensorSpec> tensors, OpSpec op, int32_t num_outputs) {
+  ModelSpec m;
+  m.tensors = std::move(tensors);
+  const int32_t first_out = static_cast<int32_t>(m.tensors.size()) - num_outputs;
+  for (int32_t t = 0; t < first_out; ++t)
+    if (m.tensors[static_cast<size_t>(t)].data.empty()) m.inputs.push_back(t);
+  for (int32_t t = first_out; t < first_out + num_outputs; ++t) m.outputs.push_back(t);
+  op.outputs = m.outputs;
   m.ops = {op};
   return m;
 }
@@ -430,6 +453,7 @@ const UnaryOp kRelu{OpCode::Clamp, B::RELU}, kRelu6{OpCode::Clamp, B::RELU6},
     kReluN1To1{OpCode::Clamp, B::RELU_N1_TO_1}, kLogistic{OpCode::Logistic, B::LOGISTIC},
     kTanh{OpCode::Tanh, B::TANH}, kSoftmax{OpCode::Softmax, B::SOFTMAX},
     kLeakyRelu{OpCode::LeakyRelu, B::LEAKY_RELU};
+const UnaryOp kHardSwish{OpCode::HardSwish, B::HARD_SWISH};
 
 Row unary(UnaryOp u, DT d, std::vector<int32_t> shape, Q qin = {}, Q qout = {},
           float param = 0.2f) {
@@ -585,6 +609,197 @@ Row strided_slice(DT d, std::vector<int32_t> in, std::vector<int32_t> begin,
                     {B::STRIDED_SLICE, {0, 1, 2, 3}, {}}));
 }
 
+// `axis` of a rank-`rank` shape made non-negative.
+size_t positive_axis(int32_t axis, size_t rank) {
+  return static_cast<size_t>(axis < 0 ? axis + static_cast<int32_t>(rank) : axis);
+}
+
+// Elements before and after axis `a` of `shape`.
+size_t outer_count(const std::vector<int32_t>& shape, size_t a) {
+  return static_cast<size_t>(
+      count({shape.begin(), shape.begin() + static_cast<std::ptrdiff_t>(a)}));
+}
+size_t inner_count(const std::vector<int32_t>& shape, size_t a) {
+  return static_cast<size_t>(
+      count({shape.begin() + static_cast<std::ptrdiff_t>(a) + 1, shape.end()}));
+}
+
+// Cutting `in` along axis `a` into pieces of `sizes` (Unpack: pieces of 1, the axis dropped,
+// which keeps the element order): each piece's elements, one piece after the other.
+Definition split_definition(std::vector<int32_t> in, size_t a, std::vector<int32_t> sizes) {
+  return [in, a, sizes](const std::vector<std::vector<float>>& x) {
+    const size_t outer = outer_count(in, a), inner = inner_count(in, a);
+    const auto extent = static_cast<size_t>(in[a]);
+    std::vector<float> y;
+    size_t start = 0;
+    for (int32_t size : sizes) {
+      for (size_t o = 0; o < outer; ++o)
+        for (size_t k = start * inner; k < (start + static_cast<size_t>(size)) * inner; ++k)
+          y.push_back(x[0][o * extent * inner + k]);
+      start += static_cast<size_t>(size);
+    }
+    return y;
+  };
+}
+
+// Split (SPLIT: equal pieces, operands axis then input) or, with `sizes`, SPLIT_V (operands
+// input, size_splits, axis). Every output keeps the input's quantization (TFLite requires it).
+Row split(DT d, std::vector<int32_t> in, int32_t axis, int32_t pieces, Q q = {},
+          std::vector<int32_t> sizes = {}) {
+  const size_t a = positive_axis(axis, in.size());
+  const bool equal = sizes.empty();
+  if (equal) sizes.assign(static_cast<size_t>(pieces), in[a] / pieces);
+  std::vector<TensorSpec> tensors;
+  OpSpec op{equal ? B::SPLIT : B::SPLIT_V, {}, {}};
+  if (equal) {
+    tensors = {ints("axis", {axis}, {}), act(d, "x", in, q)};
+    op.inputs = {0, 1};
+  } else {
+    tensors = {act(d, "x", in, q), ints("size_splits", sizes), ints("axis", {axis}, {})};
+    op.inputs = {0, 1, 2};
+  }
+  for (size_t i = 0; i < sizes.size(); ++i) {
+    std::vector<int32_t> out = in;
+    out[a] = sizes[i];
+    tensors.push_back(act(d, "y" + std::to_string(i), out, q));
+  }
+  Row r = row(std::string(equal ? "Split " : "Split SPLIT_V ") + dt_name(d) + " " + shape_text(in) +
+                  " axis " + std::to_string(axis) + " into " + shape_text(sizes) + q_text(d, q),
+              OpCode::Split,
+              multi_output_op(std::move(tensors), op, static_cast<int32_t>(sizes.size())));
+  if (axis < 0) {
+    r.why_not_armnn = "Arm NN 20.08 crashes (SIGSEGV) on a negative SPLIT axis";
+    r.definition = split_definition(in, a, sizes);
+  }
+  return r;
+}
+
+Row unpack(DT d, std::vector<int32_t> in, int32_t axis, Q q = {}) {
+  const size_t a = positive_axis(axis, in.size());
+  std::vector<int32_t> out = in;
+  out.erase(out.begin() + static_cast<std::ptrdiff_t>(a));
+  std::vector<TensorSpec> tensors{act(d, "x", in, q)};
+  for (int32_t i = 0; i < in[a]; ++i) tensors.push_back(act(d, "y" + std::to_string(i), out, q));
+  OpSpec op{B::UNPACK, {0}, {}};
+  op.axis = axis;
+  Row r = row("Unpack " + std::string(dt_name(d)) + " " + shape_text(in) + " axis " +
+                  std::to_string(axis) + q_text(d, q),
+              OpCode::Unpack, multi_output_op(std::move(tensors), op, in[a]));
+  if (axis < 0) {
+    r.why_not_armnn = "Arm NN 20.08's TfLite parser refuses a negative UNPACK axis";
+    r.definition = split_definition(in, a, std::vector<int32_t>(static_cast<size_t>(in[a]), 1));
+  }
+  return r;
+}
+
+// Pack of `inputs` tensors of one shape, all quantized as the output.
+Row pack(DT d, std::vector<int32_t> in, int32_t inputs, int32_t axis, Q q = {}) {
+  const size_t a = positive_axis(axis, in.size() + 1);
+  std::vector<int32_t> out = in;
+  out.insert(out.begin() + static_cast<std::ptrdiff_t>(a), inputs);
+  std::vector<TensorSpec> tensors;
+  OpSpec op{B::PACK, {}, {}};
+  op.axis = axis;
+  for (int32_t i = 0; i < inputs; ++i) {
+    tensors.push_back(act(d, "x" + std::to_string(i), in, q));
+    op.inputs.push_back(i);
+  }
+  tensors.push_back(act(d, "y", out, q));
+  Row r = row("Pack " + std::string(dt_name(d)) + " " + std::to_string(inputs) + " x " +
+                  shape_text(in) + " axis " + std::to_string(axis) + q_text(d, q),
+              OpCode::Pack, one_op(std::move(tensors), op));
+  if (axis < 0 || (d == DT::i8 && axis == 0)) {
+    r.why_not_armnn = axis < 0 ? "Arm NN 20.08 aborts on a negative PACK axis"
+                               : "Arm NN 20.08 crashes (SIGSEGV) on int8 PACK along axis 0";
+    // Along the new axis the inputs take turns, each contributing its block of the
+    // dimensions after the axis.
+    const size_t outer = outer_count(out, a), inner = inner_count(out, a);
+    r.definition = [outer, inner](const std::vector<std::vector<float>>& x) {
+      std::vector<float> y;
+      for (size_t o = 0; o < outer; ++o)
+        for (const std::vector<float>& input : x)
+          y.insert(y.end(), input.begin() + static_cast<std::ptrdiff_t>(o * inner),
+                   input.begin() + static_cast<std::ptrdiff_t>((o + 1) * inner));
+      return y;
+    };
+  }
+  return r;
+}
+
+struct ResizeMode {
+  bool align_corners = false, half_pixel_centers = false;
+};
+
+std::string resize_mode_text(ResizeMode m) {
+  return m.align_corners ? " align_corners" : m.half_pixel_centers ? " half_pixel" : "";
+}
+
+// RESIZE_NEAREST_NEIGHBOR or RESIZE_BILINEAR of an NHWC input to `size` (height, width), a
+// constant int32 [2]; the output keeps the input's quantization.
+Row resize(B b, DT d, std::vector<int32_t> in, std::vector<int32_t> size, ResizeMode mode = {},
+           Q q = {}) {
+  OpSpec op{b, {0, 1}, {}};
+  op.align_corners = mode.align_corners;
+  op.half_pixel_centers = mode.half_pixel_centers;
+  const bool nearest = b == B::RESIZE_NEAREST_NEIGHBOR;
+  Row r =
+      row(std::string(nearest ? "ResizeNearestNeighbor " : "ResizeBilinear ") + dt_name(d) + " " +
+              shape_text(in) + " to " + shape_text(size) + resize_mode_text(mode) + q_text(d, q),
+          nearest ? OpCode::ResizeNearestNeighbor : OpCode::ResizeBilinear,
+          one_op({act(d, "x", in, q), ints("size", size),
+                  act(d, "y", {in[0], size[0], size[1], in[3]}, q)},
+                 op));
+  if (!mode.half_pixel_centers && !(nearest && mode.align_corners)) return r;
+  r.why_not_armnn = mode.half_pixel_centers
+                        ? "Arm NN 20.08 gives other values than TFLite with half_pixel_centers"
+                        : "Arm NN 20.08's nearest neighbour with align_corners picks other "
+                          "pixels than TFLite (which rounds the source coordinate)";
+  r.definition = [in, size, mode, nearest](const std::vector<std::vector<float>>& x) {
+    // TFLite's reference resize (tensorflow/lite/kernels/internal/reference/
+    // resize_nearest_neighbor.h, resize_bilinear.h): the source coordinate of output
+    // coordinate i along an axis of `from` -> `to` elements.
+    auto source = [&](int32_t i, int32_t from, int32_t to) {
+      const double scale =
+          mode.align_corners && to > 1 ? (from - 1.0) / (to - 1.0) : static_cast<double>(from) / to;
+      const double centre = mode.half_pixel_centers ? 0.5 : 0.0;
+      if (nearest) return (i + centre) * scale;
+      return (i + centre) * scale - centre;
+    };
+    auto nearest_index = [&](double at, int32_t from) {
+      const double picked = mode.align_corners ? std::round(at) : std::floor(at);
+      return static_cast<int32_t>(std::clamp(picked, 0.0, from - 1.0));
+    };
+    auto pixel = [&](int32_t n, int32_t yy, int32_t xx, int32_t c) {
+      return static_cast<double>(
+          x[0][static_cast<size_t>(((n * in[1] + yy) * in[2] + xx) * in[3] + c)]);
+    };
+    std::vector<float> y;
+    for (int32_t n = 0; n < in[0]; ++n)
+      for (int32_t oy = 0; oy < size[0]; ++oy)
+        for (int32_t ox = 0; ox < size[1]; ++ox)
+          for (int32_t c = 0; c < in[3]; ++c) {
+            const double sy = source(oy, in[1], size[0]), sx = source(ox, in[2], size[1]);
+            if (nearest) {
+              y.push_back(static_cast<float>(
+                  pixel(n, nearest_index(sy, in[1]), nearest_index(sx, in[2]), c)));
+              continue;
+            }
+            // Bilinear: the neighbours below and above, clamped to the input; the weights
+            // use the unclamped coordinate (both neighbours coincide where it is outside).
+            const auto y0 = static_cast<int32_t>(std::max(std::floor(sy), 0.0));
+            const auto y1 = static_cast<int32_t>(std::min(std::ceil(sy), in[1] - 1.0));
+            const auto x0 = static_cast<int32_t>(std::max(std::floor(sx), 0.0));
+            const auto x1 = static_cast<int32_t>(std::min(std::ceil(sx), in[2] - 1.0));
+            const double fy = sy - y0, fx = sx - x0;
+            y.push_back(static_cast<float>(
+                pixel(n, y0, x0, c) * (1 - fy) * (1 - fx) + pixel(n, y1, x0, c) * fy * (1 - fx) +
+                pixel(n, y0, x1, c) * (1 - fy) * fx + pixel(n, y1, x1, c) * fy * fx));
+          }
+    return y;
+  };
+  return r;
+}
+
 Row quantize(std::vector<int32_t> shape, Q q) {
   return row(
       "Quantize f32 to int8 " + shape_text(shape) + q_text(DT::i8, q), OpCode::Quantize,
@@ -679,6 +894,25 @@ std::vector<Row> table() {
     t.push_back(reduce(B::SUM, d, {2, 3, 5}, {0, 2}, false, q_low, {1.0f, -128}));
     t.push_back(strided_slice(d, {1, 8}, {0, 1}, {1, 7}, {1, 2}));
     t.push_back(strided_slice(d, {2, 5, 6}, {1, 0, 2}, {2, 5, 6}, {1, 3, 1}, q_high));
+    t.push_back(unary(kHardSwish, d, {1, 16}, {0.05f, 0}, {0.03f, -20}));
+    t.push_back(unary(kHardSwish, d, {2, 9}, {0.1f, 0}, {0.06f, -100}));
+    t.push_back(unary(kHardSwish, d, {3, 5}, q_low, {0.05f, -100}));
+    t.push_back(split(d, {2, 6, 3}, 1, 3));
+    t.push_back(split(d, {4, 5}, -2, 2, q_low));
+    t.push_back(split(d, {1, 2, 3, 8}, 3, 4, q_high));
+    t.push_back(split(d, {3, 7}, 1, 3, q_low, {2, 4, 1}));
+    t.push_back(unpack(d, {3, 2, 4}, 0));
+    t.push_back(unpack(d, {2, 3, 4}, -1, q_low));
+    t.push_back(pack(d, {2, 3}, 3, 0));
+    t.push_back(pack(d, {1, 4}, 2, -1, q_high));
+    t.push_back(pack(d, {2, 2, 3}, 4, 1, q_low));
+    for (B b : {B::RESIZE_NEAREST_NEIGHBOR, B::RESIZE_BILINEAR}) {
+      t.push_back(resize(b, d, {1, 3, 4, 2}, {6, 8}));
+      t.push_back(resize(b, d, {1, 5, 5, 1}, {3, 2}, {true, false}, q_high));
+      t.push_back(resize(b, d, {1, 2, 3, 2}, {5, 7}, {true, false}, q_low));
+      t.push_back(resize(b, d, {2, 4, 3, 3}, {7, 5}, {false, true}, q_low));
+      t.push_back(resize(b, d, {1, 6, 7, 2}, {4, 3}, {false, true}, {0.02f, 5}));
+    }
   }
   t.push_back(quantize({1, 9}, {0.05f, 0}));
   t.push_back(quantize({2, 7}, q_low));
