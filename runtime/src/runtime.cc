@@ -50,27 +50,45 @@ uint32_t Runtime::region_size(const uint8_t* blob, uint32_t region) {
   return region < table.num_regions ? read_region(blob, table, region).size : 0;
 }
 
+namespace {
+
+// Most ops have one or two outputs, Split and Unpack up to kMaxOpOutputs. An op's tensor
+// views live in the frame of the call that runs it (never inlined into invoke), so only an
+// op with many outputs pays their stack.
+constexpr uint8_t kCommonOutputs = 2;
+
+template <uint8_t kOutputs, typename ViewOf>
+__attribute__((noinline)) void run_op(const uint8_t* blob, const PlanHeader& h, const OpRecord& op,
+                                      uint8_t* scratch_arena, const ViewOf& view_of) {
+  TensorView in[kMaxOpInputs], out[kOutputs];
+  for (uint8_t k = 0; k < op.num_inputs; ++k) {
+    const uint16_t t = read_index(blob, h, op.io_at + k);
+    in[k] = t == kNoTensor ? TensorView{} : view_of(t);
+  }
+  for (uint8_t k = 0; k < op.num_outputs; ++k)
+    out[k] = view_of(read_index(blob, h, op.io_at + op.num_inputs + k));
+  const KernelIO io{in,
+                    op.num_inputs,
+                    out,
+                    op.num_outputs,
+                    op.scratch_size ? scratch_arena + op.scratch_offset : nullptr,
+                    op.scratch_size};
+  eval_op(static_cast<OpCode>(op.opcode), blob + op.params_offset, io);
+}
+
+}  // namespace
+
 Status Runtime::invoke() {
   if (blob_ == nullptr) return Status::not_initialized;
   const PlanHeader h = read_header(blob_);
+  const auto view_of = [this](uint16_t t) { return view(t); };
   for (uint32_t i = 0; i < h.num_ops; ++i) {
     const OpRecord op = read_op(blob_, h, i);
-    TensorView in[kMaxOpInputs], out[kMaxOpOutputs];
-    for (uint8_t k = 0; k < op.num_inputs; ++k) {
-      const uint16_t t = read_index(blob_, h, op.io_at + k);
-      in[k] = t == kNoTensor ? TensorView{} : view(t);
-    }
-    for (uint8_t k = 0; k < op.num_outputs; ++k)
-      out[k] = view(read_index(blob_, h, op.io_at + op.num_inputs + k));
-    const KernelIO io{in,
-                      op.num_inputs,
-                      out,
-                      op.num_outputs,
-                      op.scratch_size ? arenas_[0] + op.scratch_offset : nullptr,
-                      op.scratch_size};
-    const OpCode code = static_cast<OpCode>(op.opcode);
-    eval_op(code, blob_ + op.params_offset, io);
-    if (hook_) hook_(hook_user_, i, code);
+    if (op.num_outputs <= kCommonOutputs)
+      run_op<kCommonOutputs>(blob_, h, op, arenas_[0], view_of);
+    else
+      run_op<kMaxOpOutputs>(blob_, h, op, arenas_[0], view_of);
+    if (hook_) hook_(hook_user_, i, static_cast<OpCode>(op.opcode));
   }
   return Status::ok;
 }

@@ -125,6 +125,32 @@ Status check_regions(const uint8_t* blob, const PlanHeader& h, Regions& regions)
   return Status::ok;
 }
 
+// Most ops have one or two outputs, Split and Unpack up to kMaxOpOutputs: the views live in
+// the frame of this call (never inlined), so only an op with many outputs pays their stack.
+constexpr uint8_t kCommonOutputs = 2;
+
+// The op's kernel check on views of its tensors (no data: the arena is not bound yet).
+template <uint8_t kOutputs>
+__attribute__((noinline)) Status check_op_io(const uint8_t* blob, const PlanHeader& h,
+                                             const OpRecord& op, OpCode code) {
+  TensorView in[kMaxOpInputs], out[kOutputs];
+  for (uint8_t k = 0; k < op.num_inputs + op.num_outputs; ++k) {
+    const uint16_t t = read_index(blob, h, op.io_at + k);
+    const bool is_output = k >= op.num_inputs;
+    if (t == kNoTensor && !is_output) {
+      in[k] = TensorView{};
+      continue;
+    }
+    if (t >= h.num_tensors) return Status::out_of_bounds;
+    const TensorRecord rec = read_tensor(blob, h, t);
+    // Outputs are written: never into the blob's constants.
+    if (is_output && static_cast<Storage>(rec.storage) != Storage::arena) return Status::bad_params;
+    (is_output ? out[k - op.num_inputs] : in[k]) = make_view(rec, nullptr, nullptr);
+  }
+  const KernelIO io{in, op.num_inputs, out, op.num_outputs, nullptr, op.scratch_size};
+  return check_op(code, blob + op.params_offset, io);
+}
+
 }  // namespace
 
 Status validate_plan(const uint8_t* blob, uint32_t size) {
@@ -178,23 +204,8 @@ Status validate_plan(const uint8_t* blob, uint32_t size) {
       return Status::out_of_bounds;
     if (!is_aligned(op.scratch_offset, 4)) return Status::misaligned;  // kernels load words
 
-    TensorView in[kMaxOpInputs], out[kMaxOpOutputs];
-    for (uint8_t k = 0; k < op.num_inputs + op.num_outputs; ++k) {
-      const uint16_t t = read_index(blob, h, op.io_at + k);
-      const bool is_output = k >= op.num_inputs;
-      if (t == kNoTensor && !is_output) {
-        in[k] = TensorView{};
-        continue;
-      }
-      if (t >= h.num_tensors) return Status::out_of_bounds;
-      const TensorRecord rec = read_tensor(blob, h, t);
-      // Outputs are written: never into the blob's constants.
-      if (is_output && static_cast<Storage>(rec.storage) != Storage::arena)
-        return Status::bad_params;
-      (is_output ? out[k - op.num_inputs] : in[k]) = make_view(rec, nullptr, nullptr);
-    }
-    const KernelIO io{in, op.num_inputs, out, op.num_outputs, nullptr, op.scratch_size};
-    s = check_op(code, blob + op.params_offset, io);
+    s = op.num_outputs <= kCommonOutputs ? check_op_io<kCommonOutputs>(blob, h, op, code)
+                                         : check_op_io<kMaxOpOutputs>(blob, h, op, code);
     if (s != Status::ok) return s;
   }
   return Status::ok;
