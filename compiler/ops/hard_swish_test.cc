@@ -65,7 +65,7 @@ int8_t expected_int8(int8_t x, float s_in, int32_t zp_in, float s_out, int32_t z
   const int32_t h = (x - zp_in) * 128;
   const int32_t pre_out = rounding_q15_mul(h, m_out);
   int32_t r = h;
-  if (relu_e > 0) r = saturate16(int64_t{r} << (relu_e - 1));
+  if (relu_e > 0) r = saturate16(int64_t{r} * (int64_t{1} << (relu_e - 1)));  // no UB for r < 0
   r = rounding_q15_mul(r, m_relu);
   if (relu_e > 0) r = saturate16(int64_t{r} * 2);
   if (relu_e < 0) r = divide_pot(r, -relu_e);
