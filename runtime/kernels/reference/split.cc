@@ -69,22 +69,31 @@ void eval_Split(const SplitParams& p, const KernelIO& io) {
   cut_rows(in, extent(in, 0, p.axis), io, piece);
 }
 
+namespace {
+
+// Unpack's input and Pack's output: `whole` holds the `n` pieces stacked along `axis`, each
+// of whole's dtype and quantization and of its shape without that axis.
+Status check_stacked(const TensorView& whole, const TensorView* pieces, uint8_t n, int32_t axis) {
+  if (dtype_size(whole.type) == 0) return Status::bad_enum;
+  if (!view::is_valid(whole, whole.type) || whole.rank < 1) return Status::bad_shape;
+  if (axis < 0 || axis >= whole.rank) return Status::bad_params;
+  if (whole.dims[axis] != n) return Status::bad_shape;
+  for (uint8_t k = 0; k < n; ++k) {
+    const TensorView& piece = pieces[k];
+    if (piece.type != whole.type) return Status::bad_enum;
+    if (!copies_input(whole, piece) || piece.rank + 1 != whole.rank) return Status::bad_shape;
+    for (int d = 0; d < piece.rank; ++d)
+      if (piece.dims[d] != whole.dims[d < axis ? d : d + 1]) return Status::bad_shape;
+  }
+  return Status::ok;
+}
+
+}  // namespace
+
 Status check_Unpack(const SplitParams& p, const KernelIO& io) {
   if (io.num_inputs != 1 || io.num_outputs < 1 || io.num_outputs > kMaxOpOutputs)
     return Status::bad_shape;
-  const TensorView& in = io.in[0];
-  if (dtype_size(in.type) == 0) return Status::bad_enum;
-  if (!view::is_valid(in, in.type) || in.rank < 1) return Status::bad_shape;
-  if (p.axis < 0 || p.axis >= in.rank) return Status::bad_params;
-  if (in.dims[p.axis] != io.num_outputs) return Status::bad_shape;
-  for (uint8_t k = 0; k < io.num_outputs; ++k) {
-    const TensorView& out = io.out[k];
-    if (out.type != in.type) return Status::bad_enum;
-    if (!copies_input(in, out) || out.rank + 1 != in.rank) return Status::bad_shape;
-    for (int d = 0; d < out.rank; ++d)
-      if (out.dims[d] != in.dims[d < p.axis ? d : d + 1]) return Status::bad_shape;
-  }
-  return Status::ok;
+  return check_stacked(io.in[0], io.out, io.num_outputs, p.axis);
 }
 
 void eval_Unpack(const SplitParams& p, const KernelIO& io) {
@@ -99,19 +108,7 @@ void eval_Unpack(const SplitParams& p, const KernelIO& io) {
 // `axis` on). Same dtype and quantization rules as Split.
 Status check_Pack(const ConcatenationParams& p, const KernelIO& io) {
   if (io.num_inputs < 1 || io.num_outputs != 1) return Status::bad_shape;
-  const TensorView& out = io.out[0];
-  if (dtype_size(out.type) == 0) return Status::bad_enum;
-  if (!view::is_valid(out, out.type) || out.rank < 1) return Status::bad_shape;
-  if (p.axis < 0 || p.axis >= out.rank) return Status::bad_params;
-  if (out.dims[p.axis] != io.num_inputs) return Status::bad_shape;
-  for (uint8_t k = 0; k < io.num_inputs; ++k) {
-    const TensorView& in = io.in[k];
-    if (in.type != out.type) return Status::bad_enum;
-    if (!copies_input(out, in) || in.rank + 1 != out.rank) return Status::bad_shape;
-    for (int d = 0; d < in.rank; ++d)
-      if (in.dims[d] != out.dims[d < p.axis ? d : d + 1]) return Status::bad_shape;
-  }
-  return Status::ok;
+  return check_stacked(io.out[0], io.in, io.num_inputs, p.axis);
 }
 
 void eval_Pack(const ConcatenationParams& p, const KernelIO& io) {
