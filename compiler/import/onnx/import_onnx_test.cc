@@ -328,6 +328,70 @@ TEST(OnnxImport, StandaloneBatchNormBecomesMulAdd) {
   expect_near_all(run_graph(g, {x})[0], {0.5f, 1.5f, 2.5f, 3.5f, -4, -5, -6, -7});
 }
 
+// numpy matmul of A [batch..., M, K] and B [batch..., K, N], batch dims broadcast.
+std::vector<float> batched_matmul_ref(const std::vector<float>& a, const std::vector<int64_t>& as,
+                                      const std::vector<float>& b, const std::vector<int64_t>& bs,
+                                      const std::vector<int64_t>& batch) {
+  const int64_t m = as[as.size() - 2], k = as.back(), n = bs.back();
+  // The matrix of an operand of `shape` that output matrix t reads: t's index in `batch`,
+  // right-aligned to the operand's batch dims, with size-1 dims reading index 0.
+  auto source = [&](const std::vector<int64_t>& shape, int64_t t) {
+    const size_t rank = shape.size() - 2;
+    int64_t src = 0, stride = 1;
+    for (size_t back = 1; back <= batch.size(); ++back) {
+      const int64_t coord = t % batch[batch.size() - back];
+      t /= batch[batch.size() - back];
+      if (back > rank) continue;
+      const int64_t dim = shape[rank - back];
+      src += (dim == 1 ? 0 : coord) * stride;
+      stride *= dim;
+    }
+    return src;
+  };
+  int64_t count = 1;
+  for (int64_t d : batch) count *= d;
+  std::vector<float> y;
+  for (int64_t t = 0; t < count; ++t) {
+    const float* am = a.data() + source(as, t) * m * k;
+    const float* bm = b.data() + source(bs, t) * k * n;
+    for (int64_t r = 0; r < m; ++r)
+      for (int64_t o = 0; o < n; ++o) {
+        double acc = 0;
+        for (int64_t i = 0; i < k; ++i) acc += static_cast<double>(am[r * k + i]) * bm[i * n + o];
+        y.push_back(static_cast<float>(acc));
+      }
+  }
+  return y;
+}
+
+TEST(OnnxImport, MatMulWithBatchedConstantMatchesNumpyBroadcasting) {
+  struct Case {
+    std::vector<int64_t> a, b, batch;
+    size_t fully_connected;  // one per matrix, or one when A has a single matrix
+  };
+  for (const Case& c : std::vector<Case>{{{2, 3, 4}, {2, 4, 5}, {2}, 2},
+                                         {{3, 4}, {3, 4, 2}, {3}, 1},
+                                         {{2, 1, 3, 4}, {1, 3, 4, 5}, {2, 3}, 6},
+                                         {{10, 2, 3}, {10, 3, 2}, {10}, 10}}) {
+    int64_t a_n = 1, b_n = 1;
+    for (int64_t d : c.a) a_n *= d;
+    for (int64_t d : c.b) b_n *= d;
+    const std::vector<float> a = random_floats(static_cast<size_t>(a_n), 3);
+    const std::vector<float> b = random_floats(static_cast<size_t>(b_n), 4);
+    std::vector<int64_t> out = c.batch;
+    out.push_back(c.a[c.a.size() - 2]);
+    out.push_back(c.b.back());
+    ModelBuilder mb;
+    mb.input("x", c.a);
+    mb.initializer("w", c.b, b);
+    mb.node("MatMul", {"x", "w"}, {"y"});
+    mb.output("y", out);
+    const ir::Graph g = mb.import();
+    EXPECT_EQ(count_ops(g, OpCode::FullyConnected), c.fully_connected);
+    expect_near_all(run_graph(g, {a})[0], batched_matmul_ref(a, c.a, b, c.b, c.batch));
+  }
+}
+
 TEST(OnnxImport, ShapeArithmeticAroundReshapeIsEvaluated) {
   // PyTorch's x.view(x.size(0), -1): Shape -> Gather -> Unsqueeze -> Concat -> Reshape.
   ModelBuilder mb;

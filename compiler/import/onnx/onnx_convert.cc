@@ -9,6 +9,7 @@
 #include <cstring>
 #include <limits>
 
+#include "ops/concatenation.h"
 #include "tinyforge/plan_format.h"
 
 namespace tinyforge::onnx_import {
@@ -164,6 +165,21 @@ Value binary(Context& ctx, OpCode op, Value& a, Value& b, const std::string& nam
   out.shape = out_shape;
   (nhwc ? out.nhwc : out.onnx) = ctx.emit(op, {ta, tb}, ir_out, params, name);
   return out;
+}
+
+int concatenate(Context& ctx, const std::vector<int>& tensors, int axis, const std::string& name) {
+  if (tensors.empty()) ctx.fail("nothing to concatenate");
+  if (tensors.size() == 1) return ctx.reshape(tensors[0], ctx.shape_of(tensors[0]), name);
+  int acc = tensors[0];
+  for (size_t next = 1; next < tensors.size();) {
+    std::vector<int> group{acc};
+    while (next < tensors.size() && group.size() < kMaxOpInputs) group.push_back(tensors[next++]);
+    std::vector<int32_t> shape = ctx.shape_of(group[0]);
+    for (size_t g = 1; g < group.size(); ++g) shape[axis] += ctx.shape_of(group[g])[axis];
+    acc = ctx.emit(OpCode::Concatenation, group, shape, ops::ConcatenationAttrs{axis},
+                   next < tensors.size() ? name + "/part" : name);
+  }
+  return acc;
 }
 
 Value binary_chain(Context& ctx, OpCode op, const ir::Params& params) {

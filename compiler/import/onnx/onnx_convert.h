@@ -41,6 +41,10 @@ bool broadcast_shape(const std::vector<Dim>& a, const std::vector<Dim>& b, std::
 Value binary(Context& ctx, OpCode op, Value& a, Value& b, const std::string& name,
              const ir::Params& params);
 
+// Concatenation of IR tensors along IR axis `axis`; the runtime op takes up to kMaxOpInputs
+// inputs, so longer lists are chained. The last op is named `name`.
+int concatenate(Context& ctx, const std::vector<int>& tensors, int axis, const std::string& name);
+
 // A variadic ONNX node (Sum, Max, Min, Mean) as a chain of binary ops over its inputs in
 // order; its one input when it has one.
 Value binary_chain(Context& ctx, OpCode op, const ir::Params& params);
