@@ -67,6 +67,8 @@ CLAIMED_OPS = {
     "Flatten": (),
     "Reshape": (1,),
     "Transpose": (),
+    "DepthToSpace": (),
+    "SpaceToDepth": (),
     "Concat": (),
     "Softmax": (),
     "Pad": (1, 2),

@@ -392,6 +392,45 @@ TEST(OnnxImport, MatMulWithBatchedConstantMatchesNumpyBroadcasting) {
   }
 }
 
+// PyTorch's PixelShuffle(r) exports as Reshape to [N,C,r,r,H,W], Transpose, Reshape back:
+// rank 6 never reaches the runtime, the three steps become transposes of rank <= 4.
+TEST(OnnxImport, RankSixPixelShuffleAndDepthToSpaceMatchTheirDefinition) {
+  const int64_t c = 2, r = 3, h = 2, w = 4;
+  const std::vector<float> x = random_floats(static_cast<size_t>(c * r * r * h * w), 5);
+  // y[ch][y*r + i][x*r + j] = x[ch*r*r + i*r + j][y][x]  (the ONNX spec's CRD mode)
+  std::vector<float> want;
+  for (int64_t ch = 0; ch < c; ++ch)
+    for (int64_t oy = 0; oy < h * r; ++oy)
+      for (int64_t ox = 0; ox < w * r; ++ox)
+        want.push_back(x[((ch * r * r + (oy % r) * r + ox % r) * h + oy / r) * w + ox / r]);
+  for (const bool as_op : {false, true}) {
+    ModelBuilder mb;
+    mb.input("x", {1, c * r * r, h, w});
+    // An identity 1x1 convolution first: its output is held channels last.
+    std::vector<float> eye(static_cast<size_t>(c * r * r * c * r * r), 0.0f);
+    for (int64_t i = 0; i < c * r * r; ++i) eye[static_cast<size_t>(i * (c * r * r + 1))] = 1.0f;
+    mb.initializer("eye", {c * r * r, c * r * r, 1, 1}, eye);
+    mb.node("Conv", {"x", "eye"}, {"a"});
+    if (as_op) {
+      onnx::NodeProto& n = mb.node("DepthToSpace", {"a"}, {"y"});
+      attr(n, "blocksize", r);
+      attr(n, "mode", "CRD");
+    } else {
+      mb.initializer_i64("split", {6}, {1, c, r, r, h, w});
+      mb.initializer_i64("merged", {4}, {1, c, h * r, w * r});
+      mb.node("Reshape", {"a", "split"}, {"s"});
+      attr(mb.node("Transpose", {"s"}, {"t"}), "perm", std::vector<int64_t>{0, 1, 4, 2, 5, 3});
+      mb.node("Reshape", {"t", "merged"}, {"y"});
+    }
+    mb.output("y", {1, c, h * r, w * r});
+    const ir::Graph g = mb.import();
+    for (const ir::Tensor& t : g.tensors) EXPECT_LE(t.shape.size(), 4u) << t.name;
+    // NCHW -> NHWC for the conv, back to NCHW for the rearrangement, two block swaps.
+    EXPECT_LE(count_ops(g, OpCode::Transpose), 4u);
+    EXPECT_EQ(run_graph(g, {x})[0], want) << (as_op ? "DepthToSpace" : "PixelShuffle");
+  }
+}
+
 TEST(OnnxImport, ShapeArithmeticAroundReshapeIsEvaluated) {
   // PyTorch's x.view(x.size(0), -1): Shape -> Gather -> Unsqueeze -> Concat -> Reshape.
   ModelBuilder mb;

@@ -65,6 +65,10 @@ bool try_fuse_activation(Context& ctx, Value& v, float lo, float hi);
 // has the bytes in ONNX order already (no transpose when avoidable).
 Value reshaped(Context& ctx, Value& v, const Shape& shape, const std::string& name);
 
+// `x` transposed by `perm` (output dim i = x's dim perm[i]): folded for a constant, composed
+// with a channels-last layout or a pending view (no op until it is materialized).
+Value permuted(Context& ctx, Value& x, const std::vector<int64_t>& perm, const std::string& name);
+
 // A negative axis counts from the end; `inclusive_end` also allows axis == rank (Flatten).
 int64_t normalize_axis(Context& ctx, int64_t axis, int64_t rank, bool inclusive_end = false);
 
