@@ -197,7 +197,8 @@ void convert_Gemm(Context& ctx) {
     for (int64_t i = 0; i < k; ++i)
       weights[o * k + i] = alpha * (trans_b ? bc.f[o * k + i] : bc.f[i * n + o]);
 
-  // C broadcasts to [M,N]: one row becomes the FC bias; a C that varies by row is
+  // C broadcasts to [M,N] (Gemm-6's `broadcast = 0` asks for C = [M,N] exactly, which
+  // broadcasts too): one row becomes the FC bias; a C that varies by row is
   // added afterwards as a constant [M,N] tensor.
   std::vector<float> bias(static_cast<size_t>(n), 0.0f);
   std::vector<float> matrix_bias;
@@ -387,7 +388,7 @@ const HostOp& host_op_FullyConnected() {
                    /*per_tensor_weights=*/true, ir::ChannelRule::consumes},
       {{static_cast<int32_t>(tfl::BuiltinOperator::FULLY_CONNECTED), "FULLY_CONNECTED",
         read_tflite}},
-      {{"Gemm", onnx_import::convert_Gemm, 7}, {"MatMul", onnx_import::convert_MatMul, 1}},
+      {{"Gemm", onnx_import::convert_Gemm, 6}, {"MatMul", onnx_import::convert_MatMul, 1}},
       write_tflite,
       activation_field<FullyConnectedAttrs>,
       /*copies_input=*/nullptr,

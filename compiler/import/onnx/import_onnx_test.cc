@@ -575,6 +575,45 @@ std::string import_error(const ModelBuilder& mb) {
   return "";
 }
 
+// Opset 6 files (Caffe2 and early PyTorch exporters): BatchNormalization and Dropout say
+// inference with is_test = 1, Gemm has `broadcast`; Reshape takes an attribute before 5.
+TEST(OnnxImport, OldOpsetFormsImportAndTrainingModeIsRefused) {
+  const std::vector<float> x = random_floats(2 * 4, 7), w = random_floats(4 * 3, 8);
+  const std::vector<float> c{0.5f, -1.0f, 2.0f};
+  auto gemm_model = [&](int64_t is_test) {
+    ModelBuilder mb(6);
+    mb.input("x", {2, 4});
+    mb.initializer("w", {4, 3}, w);
+    mb.initializer("c", {3}, c);
+    attr(mb.node("Dropout", {"x"}, {"d"}), "is_test", is_test);
+    attr(mb.node("Gemm", {"d", "w", "c"}, {"y"}), "broadcast", int64_t{1});
+    mb.output("y", {2, 3});
+    return mb;
+  };
+  std::vector<float> wt(3 * 4);  // [out, in]
+  for (int64_t i = 0; i < 4; ++i)
+    for (int64_t o = 0; o < 3; ++o) wt[o * 4 + i] = w[i * 3 + o];
+  expect_near_all(run_graph(gemm_model(1).import(), {x})[0], gemm_ref(x, 2, wt, c, 3));
+  const std::string training = import_error(gemm_model(0));
+  EXPECT_NE(training.find("unsupported: training mode (is_test = 0"), std::string::npos)
+      << training;
+
+  ModelBuilder bn(6);
+  bn.input("x", {1, 2, 2, 2});
+  for (const char* p : {"s", "b", "m", "v"}) bn.initializer(p, {2}, {1.0f, 1.0f});
+  attr(bn.node("BatchNormalization", {"x", "s", "b", "m", "v"}, {"y"}), "is_test", int64_t{0});
+  bn.output("y");
+  EXPECT_NE(import_error(bn).find("training mode"), std::string::npos);
+
+  ModelBuilder reshape(1);
+  reshape.input("x", {2, 4});
+  attr(reshape.node("Reshape", {"x"}, {"y"}), "shape", std::vector<int64_t>{4, 2});
+  reshape.output("y", {4, 2});
+  const ir::Graph g = reshape.import();
+  EXPECT_EQ(g.tensors[g.outputs[0]].shape, (std::vector<int32_t>{4, 2}));
+  EXPECT_EQ(run_graph(g, {x})[0], x);
+}
+
 TEST(OnnxImport, UnsupportedOpNamesNodeTypeAndOpset) {
   ModelBuilder mb(13);
   mb.input("x", {1, 4});
