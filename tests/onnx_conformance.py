@@ -59,6 +59,7 @@ CLAIMED_OPS = {
     "BatchNormalization": (1, 2, 3, 4),
     "Relu": (),
     "Clip": (1, 2),
+    "HardSigmoid": (),
     "Sigmoid": (),
     "Tanh": (),
     "MaxPool": (),

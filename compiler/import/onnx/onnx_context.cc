@@ -221,6 +221,13 @@ Value Context::constant_value(Constant c) {
   return v;
 }
 
+Value Context::scalar_value(float f) {
+  Constant c;
+  c.shape = {1};
+  c.f = {f};
+  return constant_value(std::move(c));
+}
+
 int Context::ir_constant(const std::string& name, std::vector<int32_t> shape,
                          const std::vector<float>& data) {
   ir::Tensor t;

@@ -85,6 +85,7 @@ class Context {
   // --- constants ---
   int add_constant(Constant c);
   Value constant_value(Constant c);  // a Value for a new constant
+  Value scalar_value(float f);       // a new float constant of shape [1] (broadcasts)
   // IR constant tensors (float32) with the given IR shape and data.
   int ir_constant(const std::string& name, std::vector<int32_t> shape,
                   const std::vector<float>& data);
