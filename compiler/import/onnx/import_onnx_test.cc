@@ -431,6 +431,29 @@ TEST(OnnxImport, RankSixPixelShuffleAndDepthToSpaceMatchTheirDefinition) {
   }
 }
 
+// ShuffleNet's channel shuffle: [N,C,H,W] -> [N,g,C/g,H,W] -> swap g and C/g -> [N,C,H,W].
+// H and W stay together, so the rank-5 step is one Transpose of rank 3.
+TEST(OnnxImport, RankFiveChannelShuffleIsOneTranspose) {
+  const int64_t g = 2, cg = 3, h = 2, w = 2;
+  const std::vector<float> x = random_floats(static_cast<size_t>(g * cg * h * w), 6);
+  std::vector<float> want;  // output channel k = j * g + i reads input channel i * cg + j
+  for (int64_t j = 0; j < cg; ++j)
+    for (int64_t i = 0; i < g; ++i)
+      for (int64_t p = 0; p < h * w; ++p)
+        want.push_back(x[static_cast<size_t>((i * cg + j) * h * w + p)]);
+  ModelBuilder mb;
+  mb.input("x", {1, g * cg, h, w});
+  mb.initializer_i64("groups", {5}, {1, g, cg, h, w});
+  mb.initializer_i64("merged", {4}, {1, g * cg, h, w});
+  mb.node("Reshape", {"x", "groups"}, {"s"});
+  attr(mb.node("Transpose", {"s"}, {"t"}), "perm", std::vector<int64_t>{0, 2, 1, 3, 4});
+  mb.node("Reshape", {"t", "merged"}, {"y"});
+  mb.output("y", {1, g * cg, h, w});
+  const ir::Graph graph = mb.import();
+  EXPECT_EQ(count_ops(graph, OpCode::Transpose), 1u);
+  EXPECT_EQ(run_graph(graph, {x})[0], want);
+}
+
 TEST(OnnxImport, ShapeArithmeticAroundReshapeIsEvaluated) {
   // PyTorch's x.view(x.size(0), -1): Shape -> Gather -> Unsqueeze -> Concat -> Reshape.
   ModelBuilder mb;
