@@ -129,7 +129,8 @@ Status check_regions(const uint8_t* blob, const PlanHeader& h, Regions& regions)
 // the frame of this call (never inlined), so only an op with many outputs pays their stack.
 constexpr uint8_t kCommonOutputs = 2;
 
-// The op's kernel check on views of its tensors (no data: the arena is not bound yet).
+// The op's kernel check on views of its tensors: constants in the blob carry their data,
+// arena tensors none (the arena is not bound yet).
 template <uint8_t kOutputs>
 __attribute__((noinline)) Status check_op_io(const uint8_t* blob, const PlanHeader& h,
                                              const OpRecord& op, OpCode code) {
@@ -145,7 +146,7 @@ __attribute__((noinline)) Status check_op_io(const uint8_t* blob, const PlanHead
     const TensorRecord rec = read_tensor(blob, h, t);
     // Outputs are written: never into the blob's constants.
     if (is_output && static_cast<Storage>(rec.storage) != Storage::arena) return Status::bad_params;
-    (is_output ? out[k - op.num_inputs] : in[k]) = make_view(rec, nullptr, nullptr);
+    (is_output ? out[k - op.num_inputs] : in[k]) = make_view(rec, blob, nullptr);
   }
   const KernelIO io{in, op.num_inputs, out, op.num_outputs, nullptr, op.scratch_size};
   return check_op(code, blob + op.params_offset, io);
