@@ -88,6 +88,18 @@ CLAIMED_OPS = {
     "Max": (),
     "Min": (),
     "Neg": (),
+    "Div": (),
+    "Exp": (),
+    "Log": (),
+    "Sqrt": (),
+    "Reciprocal": (),
+    "Abs": (),
+    "Elu": (),
+    "Selu": (),
+    "Softplus": (),
+    "ReduceMax": (),
+    "PRelu": (1,),
+    "Gather": (1,),
 }
 
 
