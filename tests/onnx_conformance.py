@@ -103,6 +103,7 @@ CLAIMED_OPS = {
     "ReduceMax": (),
     "PRelu": (1,),
     "Gather": (1,),
+    "LRN": (),
 }
 
 

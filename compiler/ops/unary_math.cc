@@ -41,7 +41,9 @@
 #include "import/tflite/op_mapper.h"
 #include "kernels/reference/fixed_point.h"
 #include "kernels/reference/unary_functions.h"
+#include "ops/conv.h"
 #include "ops/host_op.h"
+#include "ops/mul.h"
 #include "plan/lower_checks.h"
 #include "plan/quant_math.h"
 
@@ -333,6 +335,48 @@ void convert_Selu(Context& ctx) {
                 finite_attr(ctx, "gamma", 1.05070102214813232421875f)});
 }
 
+// LRN (ONNX spec): y = x / (bias + alpha / size * S)^beta, S the sum of x^2 over channels
+// [c - floor((size - 1) / 2), c + ceil((size - 1) / 2)] within [0, C). Composed of existing
+// ops: the square (Mul), bias + alpha / size * S (a 1x1 Conv2D with a band of alpha / size
+// weights and the bias), the power as exp(-beta * log(.)) (UnaryMath), the product (Mul).
+void convert_LRN(Context& ctx) {
+  constexpr int64_t kMaxChannels = 1024;  // the band filter holds C * C weights
+  Value& x = ctx.input(0);
+  if (x.shape.size() != 4)
+    ctx.unsupported(fmt::format("input of shape {}; expected [N,C,H,W]", shape_str(x.shape)));
+  const int64_t channels = x.shape[1];
+  if (channels > kMaxChannels)
+    ctx.unsupported(fmt::format("{} channels; expected at most {}", channels, kMaxChannels));
+  const int64_t size = ctx.attr_int("size", 0);
+  if (size < 1) ctx.fail(fmt::format("size is {}; expected at least 1", size));
+  const float alpha = finite_attr(ctx, "alpha", 1e-4f), beta = finite_attr(ctx, "beta", 0.75f);
+  const float bias = finite_attr(ctx, "bias", 1.0f);
+  const std::string name = ctx.node->output(0);
+  std::vector<float> band(static_cast<size_t>(channels * channels), 0.0f);
+  for (int64_t o = 0; o < channels; ++o)
+    for (int64_t i = std::max<int64_t>(0, o - (size - 1) / 2);
+         i <= std::min(channels - 1, o + size / 2); ++i)
+      band[static_cast<size_t>(o * channels + i)] = alpha / static_cast<float>(size);
+  const int in = ctx.as_nhwc(x, name + "/nhwc");
+  const std::vector<int32_t> shape = ctx.shape_of(in);
+  const int square = ctx.emit(OpCode::Mul, {in, in}, shape, ops::MulAttrs{}, name + "/square");
+  const int filter =
+      ctx.ir_constant(name + "/band", ctx.ir_shape({channels, 1, 1, channels}), band);
+  const int bias_t = ctx.ir_constant(name + "/bias", ctx.ir_shape({channels}),
+                                     std::vector<float>(static_cast<size_t>(channels), bias));
+  Value base;
+  base.shape = x.shape;
+  base.nhwc =
+      ctx.emit(OpCode::Conv2D, {square, filter, bias_t}, shape, ops::ConvAttrs{}, name + "/base");
+  Value log =
+      unary(ctx, OpCode::UnaryMath, base, ops::UnaryMathAttrs{UnaryFunction::log}, name + "/log");
+  Value minus_beta = ctx.scalar_value(-beta);
+  Value scaled = binary(ctx, OpCode::Mul, log, minus_beta, name + "/scaled", ops::MulAttrs{});
+  Value power = unary(ctx, OpCode::UnaryMath, scaled, ops::UnaryMathAttrs{UnaryFunction::exp},
+                      name + "/power");
+  ctx.set_output(0, binary(ctx, OpCode::Mul, x, power, name, ops::MulAttrs{}));
+}
+
 }  // namespace
 }  // namespace onnx_import
 
@@ -370,7 +414,8 @@ const HostOp& host_op_UnaryMath() {
        {"Abs", convert_plain<F::abs>, 6},
        {"Elu", convert_Elu, 6},
        {"Selu", convert_Selu, 6},
-       {"Softplus", convert_plain<F::softplus>, 1}},
+       {"Softplus", convert_plain<F::softplus>, 1},
+       {"LRN", convert_LRN, 1}},
       write_tflite,
       /*fused_activation=*/nullptr,
       /*copies_input=*/nullptr,

@@ -505,6 +505,24 @@ TEST(OnnxImport, ConstantOfShapeRefusesBadShapes) {
   }
 }
 
+// LRN is composed (its values are checked by the ONNX conformance run): the square, the
+// channel-window sum as one Conv2D, log / scale / exp for the power, the product.
+TEST(OnnxImport, LrnIsComposedOfExistingOpsAndRefusesBadAttributes) {
+  auto lrn = [](std::vector<int64_t> shape, int64_t size) {
+    ModelBuilder mb;
+    mb.input("x", shape);
+    attr(mb.node("LRN", {"x"}, {"y"}), "size", size);
+    mb.output("y");
+    return mb;
+  };
+  const ir::Graph g = lrn({1, 6, 3, 3}, 3).import();
+  EXPECT_EQ(count_ops(g, OpCode::Conv2D), 1u);
+  EXPECT_EQ(count_ops(g, OpCode::UnaryMath), 2u);
+  EXPECT_EQ(count_ops(g, OpCode::Mul), 3u);
+  EXPECT_ERROR(lrn({1, 6, 3, 3}, 0).import(), tinyforge::Error, "size is 0");
+  EXPECT_ERROR(lrn({1, 6, 3}, 3).import(), tinyforge::Error, "expected [N,C,H,W]");
+}
+
 // x.flatten(2) as PyTorch exports it (Shape -> Slice -> Concat -> Reshape) between a 2-D
 // and a 1-D conv: the shape subgraph is evaluated and [N,C,H,W] -> [N,C,H*W] keeps the
 // channels last, so only the model boundaries transpose.
