@@ -154,6 +154,29 @@ TEST(WillItRun, CompileNamesImportAndLoweringRefusalsTogether) {
   std::filesystem::remove(path);
 }
 
+// Refusals of the math ops' dtypes and parameters are named like missing builtins: int8 DIV
+// (no int8 kernel) and an int8 ABS whose rescale leaves int32, beside an int8 SQRT that runs.
+TEST(WillItRun, MathOpDtypeAndParameterRefusalsAreNamed) {
+  using B = tfl::BuiltinOperator;
+  testing::ModelSpec m;
+  m.tensors = {testing::act_i8("x", {1, 4}, 0.05f, 0), testing::act_i8("a", {1, 4}, 1e-6f, 0),
+               testing::act_i8("d", {1, 4}, 0.05f, 0), testing::act_i8("s", {1, 4}, 0.05f, 0),
+               testing::act_i8("big", {1, 4}, 16.0f, 0)};
+  m.ops = {testing::OpSpec{B::ABS, {4}, {1}}, testing::OpSpec{B::DIV, {0, 0}, {2}},
+           testing::OpSpec{B::SQRT, {0}, {3}}};
+  for (testing::OpSpec& op : m.ops) op.with_options = false;
+  m.inputs = {0, 4};
+  m.outputs = {1, 2, 3};
+  std::string what;
+  const std::vector<Refusal> r = tflite_refusals(testing::build_tflite(m), &what);
+  ASSERT_EQ(r.size(), 2u) << what;
+  EXPECT_EQ(r[0].op, "ABS");
+  EXPECT_NE(r[0].reason.find("expected -31..23"), std::string::npos) << r[0].reason;
+  EXPECT_EQ(r[1].op, "DIV");
+  EXPECT_EQ(r[1].dtype, "int8");
+  EXPECT_EQ(r[1].reason.rfind("int8 DIV is not implemented", 0), 0u) << r[1].reason;
+}
+
 // ONNX: refused nodes' outputs become unknown; nodes reading them are still checked for a
 // supported op type (Foo), and skipped silently otherwise (Relu, Sigmoid).
 TEST(WillItRun, OnnxNamesEveryUnsupportedNode) {
