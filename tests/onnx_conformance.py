@@ -104,6 +104,7 @@ CLAIMED_OPS = {
     "PRelu": (1,),
     "Gather": (1,),
     "LRN": (),
+    "LogSoftmax": (),
 }
 
 
