@@ -93,13 +93,14 @@ int int8_lsb(OpCode op) {
     case OpCode::AveragePool2D:
       return 1;
     // Add/Sub/SquaredDifference rescale both inputs to a shared 2^-20 fixed point and
-    // requantize (two roundings); Mul one fixed-point multiplier; LeakyRelu two
-    // multipliers: Arm NN rounds once in float.
+    // requantize (two roundings); Mul one fixed-point multiplier; LeakyRelu and Prelu two
+    // multipliers: Arm NN (the definition for Prelu) rounds once in float.
     case OpCode::Add:
     case OpCode::Sub:
     case OpCode::SquaredDifference:
     case OpCode::Mul:
     case OpCode::LeakyRelu:
+    case OpCode::Prelu:
       return 1;
     // Fixed-point exp / sigmoid / tanh (TFLite's gemmlowp-style approximations) against
     // libm in float: the approximation error plus the rounding difference.
@@ -110,6 +111,12 @@ int int8_lsb(OpCode op) {
     // TFLite's int8 HardSwish: fixed-point relu6 ramp and product with several rounding
     // shifts, against one float rounding.
     case OpCode::HardSwish:
+      return 1;
+    // UnaryMath reads a table built with TFLite's arithmetic: from float and rounded as the
+    // definition (EXP, LOG, ELU, NEG; Arm NN computes in float too), integer (ABS), but
+    // SQRT truncates (TFLite's SqrtEvalQuantized) and RSQRT runs TFLite's fixed-point
+    // Newton-Raphson: a step apart from the rounded real value.
+    case OpCode::UnaryMath:
       return 1;
     // int8 bilinear interpolates in fixed point (TFLite: 10 fractional bits of the source
     // coordinate, one rounding), Arm NN in float.
@@ -417,7 +424,7 @@ struct BinaryOp {
 };
 const BinaryOp kAdd{OpCode::Add, B::ADD}, kSub{OpCode::Sub, B::SUB}, kMul{OpCode::Mul, B::MUL},
     kMaximum{OpCode::Maximum, B::MAXIMUM}, kMinimum{OpCode::Minimum, B::MINIMUM},
-    kSquaredDifference{OpCode::SquaredDifference, B::SQUARED_DIFFERENCE};
+    kSquaredDifference{OpCode::SquaredDifference, B::SQUARED_DIFFERENCE}, kDiv{OpCode::Div, B::DIV};
 
 Row binary(BinaryOp b, DT d, std::vector<int32_t> a_shape, std::vector<int32_t> b_shape,
            Act a = Act::NONE, Q qa = {0.05f, 0}, Q qb = {0.05f, 0}, Q qout = {0.1f, 0}) {
@@ -474,6 +481,40 @@ Row unary(UnaryOp u, DT d, std::vector<int32_t> shape, Q qin = {}, Q qout = {},
       return y;
     };
   }
+  return r;
+}
+
+// UnaryMath through one of its builtins. Arm NN 20.08 parses EXP and NEG; the others are
+// checked against their definition, int8 with TFLite's edge rules (LOG of x <= 0 is the
+// lowest output; SQRT and RSQRT of x < 0 read x as 0, where TFLite stops with an error).
+Row unary_math(B b, DT d, std::vector<int32_t> shape, Q qin, Q qout) {
+  const std::string builtin = tflite_import::builtin_name(static_cast<int32_t>(b));
+  Row r = row("UnaryMath " + builtin + " " + dt_name(d) + " " + shape_text(shape) + q_text(d, qin) +
+                  q_text(d, qout),
+              OpCode::UnaryMath,
+              one_op({act(d, "x", shape, qin), act(d, "y", shape, qout)}, {b, {0}, {}}));
+  if (b == B::EXP || b == B::NEG) return r;
+  r.why_not_armnn = "Arm NN 20.08's TfLite parser has no " + builtin;
+  const bool int8 = d == DT::i8;
+  r.definition = [b, int8](const std::vector<std::vector<float>>& in) {
+    std::vector<float> y;
+    for (const float value : in[0]) {
+      const double x = value;
+      double v;
+      if (b == B::LOG)
+        v = int8 && x <= 0 ? -HUGE_VAL : std::log(x);
+      else if (b == B::SQRT)
+        v = std::sqrt(int8 ? std::max(x, 0.0) : x);
+      else if (b == B::RSQRT)
+        v = int8 && x <= 0 ? HUGE_VAL : 1 / std::sqrt(x);
+      else if (b == B::ABS)
+        v = std::fabs(x);
+      else  // ELU
+        v = x < 0 ? std::expm1(x) : x;
+      y.push_back(static_cast<float>(v));
+    }
+    return y;
+  };
   return r;
 }
 
@@ -559,22 +600,24 @@ Row reduce(B b, DT d, std::vector<int32_t> in, std::vector<int32_t> axes, bool k
   }
   OpSpec op{b, {0, 1}, {}};
   op.keep_num_dims = keep_dims;
-  const bool mean = b == B::MEAN;
-  Row r = row(std::string(mean ? "Mean " : "Sum ") + dt_name(d) + " " + shape_text(in) + " axes " +
+  const bool mean = b == B::MEAN, max = b == B::REDUCE_MAX;
+  const OpCode code = mean ? OpCode::Mean : max ? OpCode::ReduceMax : OpCode::Sum;
+  Row r = row(std::string(op_info(code).name) + " " + dt_name(d) + " " + shape_text(in) + " axes " +
                   shape_text(axes) + (keep_dims ? " keep" : "") + q_text(d, qin) + q_text(d, qout),
-              mean ? OpCode::Mean : OpCode::Sum,
-              one_op({act(d, "x", in, qin), ints("axes", axes), act(d, "y", out, qout)}, op));
+              code, one_op({act(d, "x", in, qin), ints("axes", axes), act(d, "y", out, qout)}, op));
   const bool negative_axis = std::any_of(axes.begin(), axes.end(), [](int32_t a) { return a < 0; });
   if (!mean || negative_axis) {
-    r.why_not_armnn = mean ? "Arm NN 20.08 fails on negative MEAN axes (int8: dimension "
-                             "4294967295; float32: crashes)"
-                           : "Arm NN 20.08's TfLite parser has no SUM";
-    r.definition = [in, reduced, mean](const std::vector<std::vector<float>>& x) {
+    r.why_not_armnn = mean  ? "Arm NN 20.08 fails on negative MEAN axes (int8: dimension "
+                              "4294967295; float32: crashes)"
+                      : max ? "Arm NN 20.08's TfLite parser has no REDUCE_MAX"
+                            : "Arm NN 20.08's TfLite parser has no SUM";
+    r.definition = [in, reduced, mean, max](const std::vector<std::vector<float>>& x) {
       size_t kept = 1, terms = 1;
       for (size_t dim = 0; dim < in.size(); ++dim)
         (reduced[dim] ? terms : kept) *= static_cast<size_t>(in[dim]);
-      // Each input element adds to the output element at its kept coordinates.
-      std::vector<double> sum(kept, 0.0);
+      // Each input element adds to (or, for max, competes for) the output element at its
+      // kept coordinates.
+      std::vector<double> acc(kept, max ? -HUGE_VAL : 0.0);
       for (size_t i = 0; i < x[0].size(); ++i) {
         size_t rest = i, at = 0, stride = 1;
         for (size_t dim = in.size(); dim-- > 0;) {
@@ -584,10 +627,10 @@ Row reduce(B b, DT d, std::vector<int32_t> in, std::vector<int32_t> axes, bool k
           at += coordinate * stride;
           stride *= static_cast<size_t>(in[dim]);
         }
-        sum[at] += x[0][i];
+        acc[at] = max ? std::max<double>(acc[at], x[0][i]) : acc[at] + x[0][i];
       }
       std::vector<float> y;
-      for (double v : sum)
+      for (double v : acc)
         y.push_back(static_cast<float>(mean ? v / static_cast<double>(terms) : v));
       return y;
     };
@@ -800,6 +843,99 @@ Row resize(B b, DT d, std::vector<int32_t> in, std::vector<int32_t> size, Resize
   return r;
 }
 
+// PRELU with a run-time alpha broadcast against x; Arm NN 20.08's parser has no PRELU.
+Row prelu(DT d, std::vector<int32_t> x_shape, std::vector<int32_t> alpha_shape, Q qx, Q qa,
+          Q qout) {
+  const std::vector<int32_t> out = broadcast_shape(x_shape, alpha_shape);
+  Row r = row(
+      "Prelu " + std::string(dt_name(d)) + " " + shape_text(x_shape) + " alpha " +
+          shape_text(alpha_shape) + q_text(d, qx) + q_text(d, qa) + q_text(d, qout),
+      OpCode::Prelu,
+      one_op({act(d, "x", x_shape, qx), act(d, "alpha", alpha_shape, qa), act(d, "y", out, qout)},
+             {B::PRELU, {0, 1}, {}}));
+  r.why_not_armnn = "Arm NN 20.08's TfLite parser has no PRELU";
+  const std::vector<size_t> ix = broadcast_index(x_shape, out),
+                            ia = broadcast_index(alpha_shape, out);
+  r.definition = [ix, ia](const std::vector<std::vector<float>>& in) {
+    std::vector<float> y;
+    for (size_t i = 0; i < ix.size(); ++i) {
+      const double x = in[0][ix[i]];
+      y.push_back(static_cast<float>(x >= 0 ? x : x * in[1][ia[i]]));
+    }
+    return y;
+  };
+  return r;
+}
+
+// For each output element of a tensor of `out` dims, the input element of `in` dims at the
+// per-dim coordinates `source(dim, output coordinate)`.
+std::vector<size_t> gathered_index(const std::vector<int32_t>& in, const std::vector<int32_t>& out,
+                                   const std::function<int32_t(size_t, int32_t)>& source) {
+  std::vector<size_t> index;
+  for (int32_t o = 0; o < count(out); ++o) {
+    int32_t rest = o;
+    size_t at = 0, stride = 1;
+    for (size_t dim = out.size(); dim-- > 0;) {
+      at += static_cast<size_t>(source(dim, rest % out[dim])) * stride;
+      rest /= out[dim];
+      stride *= static_cast<size_t>(in[dim]);
+    }
+    index.push_back(at);
+  }
+  return index;
+}
+
+Definition pick(std::vector<size_t> index) {
+  return [index](const std::vector<std::vector<float>>& x) {
+    std::vector<float> y;
+    for (size_t i : index) y.push_back(x[0][i]);
+    return y;
+  };
+}
+
+// MIRROR_PAD (`pads`: before, after per dim); Arm NN 20.08's parser has none.
+Row mirror_pad(DT d, std::vector<int32_t> in, std::vector<int32_t> pads, bool symmetric, Q q = {}) {
+  std::vector<int32_t> out = in;
+  for (size_t i = 0; i < in.size(); ++i) out[i] += pads[2 * i] + pads[2 * i + 1];
+  OpSpec op{B::MIRROR_PAD, {0, 1}, {}};
+  op.mirror_pad_mode = symmetric ? tfl::MirrorPadMode::SYMMETRIC : tfl::MirrorPadMode::REFLECT;
+  Row r =
+      row("MirrorPad " + std::string(symmetric ? "SYMMETRIC " : "REFLECT ") + dt_name(d) + " " +
+              shape_text(in) + " pads " + shape_text(pads) + q_text(d, q),
+          OpCode::MirrorPad,
+          one_op({act(d, "x", in, q), ints("paddings", pads, {static_cast<int32_t>(in.size()), 2}),
+                  act(d, "y", out, q)},
+                 op));
+  r.why_not_armnn = "Arm NN 20.08's TfLite parser has no MIRROR_PAD";
+  // TFLite's mirror_pad.cc: REFLECT mirrors about the edge element, SYMMETRIC with it.
+  r.definition = pick(gathered_index(in, out, [=](size_t dim, int32_t o) {
+    const int32_t v = o - pads[2 * dim], n = in[dim];
+    if (v < 0) return symmetric ? -v - 1 : -v;
+    if (v >= n) return symmetric ? 2 * n - 1 - v : 2 * (n - 1) - v;
+    return v;
+  }));
+  return r;
+}
+
+// GATHER of constant int32 indices along `axis`; Arm NN 20.08's parser has none.
+Row gather(DT d, std::vector<int32_t> in, std::vector<int32_t> indices, int32_t axis, Q q = {}) {
+  const size_t a = positive_axis(axis, in.size());
+  std::vector<int32_t> out(in.begin(), in.begin() + static_cast<std::ptrdiff_t>(a));
+  out.push_back(static_cast<int32_t>(indices.size()));
+  out.insert(out.end(), in.begin() + static_cast<std::ptrdiff_t>(a) + 1, in.end());
+  OpSpec op{B::GATHER, {0, 1}, {}};
+  op.axis = axis;
+  Row r = row("Gather " + std::string(dt_name(d)) + " " + shape_text(in) + " indices " +
+                  shape_text(indices) + " axis " + std::to_string(axis) + q_text(d, q),
+              OpCode::Gather,
+              one_op({act(d, "x", in, q), ints("indices", indices), act(d, "y", out, q)}, op));
+  r.why_not_armnn = "Arm NN 20.08's TfLite parser has no GATHER";
+  r.definition = pick(gathered_index(in, out, [=](size_t dim, int32_t o) {
+    return dim == a ? indices[static_cast<size_t>(o)] : o;
+  }));
+  return r;
+}
+
 Row quantize(std::vector<int32_t> shape, Q q) {
   return row(
       "Quantize f32 to int8 " + shape_text(shape) + q_text(DT::i8, q), OpCode::Quantize,
@@ -892,6 +1028,31 @@ std::vector<Row> table() {
     // casts to int8 without clamping, so an overflowing sum wraps modulo 256.
     t.push_back(reduce(B::SUM, d, {1, 4, 4, 3}, {1, 2}, true, {}, {1.0f, 0}));
     t.push_back(reduce(B::SUM, d, {2, 3, 5}, {0, 2}, false, q_low, {1.0f, -128}));
+    // ReduceMax keeps the input's quantization (TFLite requires it).
+    t.push_back(reduce(B::REDUCE_MAX, d, {1, 4, 4, 3}, {1, 2}, true));
+    t.push_back(reduce(B::REDUCE_MAX, d, {2, 3, 5}, {-1}, false, q_low, q_low));
+    t.push_back(reduce(B::REDUCE_MAX, d, {2, 3, 5}, {0, 2}, true, q_high, q_high));
+    t.push_back(unary_math(B::EXP, d, {1, 16}, {0.02f, 0}, {0.05f, -128}));
+    t.push_back(unary_math(B::EXP, d, {2, 7}, q_low, {1.0f, -128}));
+    t.push_back(unary_math(B::LOG, d, {1, 16}, {0.05f, -128}, {0.05f, 60}));
+    t.push_back(unary_math(B::LOG, d, {3, 5}, {0.1f, -20}, {0.02f, 0}));
+    t.push_back(unary_math(B::SQRT, d, {3, 5}, {0.1f, -100}, {0.02f, -128}));
+    t.push_back(unary_math(B::RSQRT, d, {1, 16}, {0.02f, -128}, {0.03f, -128}));
+    t.push_back(unary_math(B::RSQRT, d, {2, 5}, {1.0f, -128}, {0.004f, -128}));
+    t.push_back(unary_math(B::ABS, d, {1, 16}, {0.05f, 10}, {0.05f, -128}));
+    t.push_back(unary_math(B::ABS, d, {2, 7}, q_huge, {10.0f, -128}));
+    t.push_back(unary_math(B::NEG, d, {1, 12}, {0.05f, 3}, {0.05f, -3}));
+    t.push_back(unary_math(B::ELU, d, {1, 16}, {0.05f, 0}, {0.05f, 0}));
+    t.push_back(unary_math(B::ELU, d, {2, 9}, q_low, {0.03f, -100}));
+    t.push_back(prelu(d, {1, 3, 4, 2}, {2}, {0.05f, 0}, {0.01f, 0}, {0.04f, 10}));
+    t.push_back(prelu(d, {2, 5}, {2, 5}, q_low, {0.02f, 60}, {0.03f, -100}));
+    t.push_back(prelu(d, {4, 1}, {1, 3}, q_high, {0.1f, -128}, {0.2f, 0}));
+    t.push_back(mirror_pad(d, {1, 3, 4, 2}, {0, 0, 1, 2, 3, 1, 0, 0}, false));
+    t.push_back(mirror_pad(d, {2, 5}, {2, 1, 0, 5}, true, q_low));
+    t.push_back(mirror_pad(d, {3, 2, 2}, {1, 2, 2, 0, 1, 1}, true, q_high));
+    t.push_back(gather(d, {5, 3}, {4, 0, 0, 2}, 0));
+    t.push_back(gather(d, {2, 3, 4}, {3, 1}, -1, q_low));
+    t.push_back(gather(d, {1, 4, 2, 3}, {2, 2, 0, 1, 3}, 1, q_high));
     t.push_back(strided_slice(d, {1, 8}, {0, 1}, {1, 7}, {1, 2}));
     t.push_back(strided_slice(d, {2, 5, 6}, {1, 0, 2}, {2, 5, 6}, {1, 3, 1}, q_high));
     t.push_back(unary(kHardSwish, d, {1, 16}, {0.05f, 0}, {0.03f, -20}));
@@ -914,6 +1075,10 @@ std::vector<Row> table() {
       t.push_back(resize(b, d, {1, 6, 7, 2}, {4, 3}, {false, true}, {0.02f, 5}));
     }
   }
+  // DIV is float32 only (int8 is refused at import).
+  t.push_back(binary(kDiv, DT::f32, {1, 4, 3}, {1, 4, 3}));
+  t.push_back(binary(kDiv, DT::f32, {2, 1, 3}, {1, 4, 1}, Act::RELU6));
+  t.push_back(binary(kDiv, DT::f32, {5}, {1}, Act::RELU));
   t.push_back(quantize({1, 9}, {0.05f, 0}));
   t.push_back(quantize({2, 7}, q_low));
   t.push_back(quantize({3, 4}, q_tiny));

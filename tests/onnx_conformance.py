@@ -91,6 +91,20 @@ CLAIMED_OPS = {
     "Max": (),
     "Min": (),
     "Neg": (),
+    "Div": (),
+    "Exp": (),
+    "Log": (),
+    "Sqrt": (),
+    "Reciprocal": (),
+    "Abs": (),
+    "Elu": (),
+    "Selu": (),
+    "Softplus": (),
+    "ReduceMax": (),
+    "PRelu": (1,),
+    "Gather": (1,),
+    "LRN": (),
+    "LogSoftmax": (),
 }
 
 

@@ -259,6 +259,25 @@ std::vector<Probe> probes() {
                  }});
   }
   p.push_back({OpCode::HardSwish, B::HARD_SWISH, [](Kind k) { return unary(B::HARD_SWISH, k); }});
+  p.push_back({OpCode::UnaryMath, B::EXP, [](Kind k) { return unary(B::EXP, k); }});
+  p.push_back({OpCode::Div, B::DIV, [](Kind k) { return binary(B::DIV, k); }});
+  // REDUCE_MAX keeps the input's quantization (TFLite requires it).
+  p.push_back({OpCode::ReduceMax, B::REDUCE_MAX, [](Kind k) {
+                 return one_op(
+                     {act(k, "x", {1, 2, 2, 4}), ints("axes", {1, 2}), act(k, "y", {1, 4})},
+                     op_of(B::REDUCE_MAX, {0, 1}));
+               }});
+  p.push_back({OpCode::Prelu, B::PRELU, [](Kind k) { return binary(B::PRELU, k); }});
+  p.push_back({OpCode::MirrorPad, B::MIRROR_PAD, [](Kind k) {
+                 TensorSpec pads = ints("paddings", {0, 0, 1, 1, 1, 1, 0, 0});
+                 pads.shape = {4, 2};
+                 return one_op({act(k, "x", {1, 2, 2, 1}), pads, act(k, "y", {1, 4, 4, 1})},
+                               op_of(B::MIRROR_PAD, {0, 1}));
+               }});
+  p.push_back({OpCode::Gather, B::GATHER, [](Kind k) {
+                 return one_op({act(k, "x", {4, 2}), ints("indices", {3, 0}), act(k, "y", {2, 2})},
+                               op_of(B::GATHER, {0, 1}));
+               }});
   return p;
 }
 

@@ -50,7 +50,8 @@ struct OpSpec {
   tfl::Padding padding = tfl::Padding::VALID;
   int32_t stride_h = 1, stride_w = 1, dilation_h = 1, dilation_w = 1;
   int32_t filter_h = 1, filter_w = 1, depth_multiplier = 1;
-  int32_t axis = 0;                                        // CONCATENATION, PACK, UNPACK
+  int32_t axis = 0;  // CONCATENATION, PACK, UNPACK, GATHER
+  tfl::MirrorPadMode mirror_pad_mode = tfl::MirrorPadMode::REFLECT;
   bool align_corners = false, half_pixel_centers = false;  // RESIZE_*
   std::vector<int32_t> squeeze_dims;                       // SQUEEZE
   tfl::ActivationFunctionType activation = tfl::ActivationFunctionType::NONE;
@@ -147,6 +148,15 @@ inline flatbuffers::Offset<void> op_options(flatbuffers::FlatBufferBuilder& fbb,
     case B::SUB:
       type = tfl::BuiltinOptions::SubOptions;
       return tfl::CreateSubOptions(fbb, op.activation).Union();
+    case B::MIRROR_PAD:
+      type = tfl::BuiltinOptions::MirrorPadOptions;
+      return tfl::CreateMirrorPadOptions(fbb, op.mirror_pad_mode).Union();
+    case B::GATHER:
+      type = tfl::BuiltinOptions::GatherOptions;
+      return tfl::CreateGatherOptions(fbb, op.axis).Union();
+    case B::DIV:
+      type = tfl::BuiltinOptions::DivOptions;
+      return tfl::CreateDivOptions(fbb, op.activation).Union();
     case B::SQUARED_DIFFERENCE:
       type = tfl::BuiltinOptions::SquaredDifferenceOptions;
       return tfl::CreateSquaredDifferenceOptions(fbb).Union();
@@ -155,6 +165,7 @@ inline flatbuffers::Offset<void> op_options(flatbuffers::FlatBufferBuilder& fbb,
       return tfl::CreateLeakyReluOptions(fbb, op.alpha).Union();
     case B::MEAN:
     case B::SUM:
+    case B::REDUCE_MAX:
       type = tfl::BuiltinOptions::ReducerOptions;
       return tfl::CreateReducerOptions(fbb, op.keep_num_dims).Union();
     case B::STRIDED_SLICE:

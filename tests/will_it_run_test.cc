@@ -37,7 +37,7 @@ TEST(WillItRun, TfliteNamesEveryUnsupportedOpWithVersionAndDtype) {
       tflite_refusals(testing::build_tflite(testing::five_missing_ops_model()), &what);
   ASSERT_EQ(r.size(), 5u) << what;
   const int index[] = {0, 2, 3, 5, 6};
-  const char* op[] = {"EXP", "SIN", "FLOOR", "CUSTOM 'MyOp'", "ADD"};
+  const char* op[] = {"COS", "SIN", "FLOOR", "CUSTOM 'MyOp'", "ADD"};
   const int version[] = {1, 2, 1, 1, 1};
   for (size_t i = 0; i < r.size(); ++i) {
     EXPECT_EQ(r[i].index, index[i]);
@@ -92,12 +92,12 @@ TEST(WillItRun, MalformedFileStopsAtTheFirstError) {
 
 TEST(WillItRun, OneRefusalIsTheUsualOneLineError) {
   testing::ModelSpec m = testing::five_missing_ops_model();
-  m.ops.resize(2);  // EXP, LOGISTIC
+  m.ops.resize(2);  // COS, LOGISTIC
   m.outputs = {2};
   std::string what;
   ASSERT_EQ(tflite_refusals(testing::build_tflite(m), &what).size(), 1u);
   EXPECT_EQ(what,
-            "m.tflite: op 0 (EXP) v1 float32: no tinyforge op maps this builtin "
+            "m.tflite: op 0 (COS) v1 float32: no tinyforge op maps this builtin "
             "(docs/ops.md lists those that do)");
 }
 
@@ -152,6 +152,29 @@ TEST(WillItRun, CompileNamesImportAndLoweringRefusalsTogether) {
                   "replace or remove them, see docs/ops.md for what runs where)");
   }
   std::filesystem::remove(path);
+}
+
+// Refusals of the math ops' dtypes and parameters are named like missing builtins: int8 DIV
+// (no int8 kernel) and an int8 ABS whose rescale leaves int32, beside an int8 SQRT that runs.
+TEST(WillItRun, MathOpDtypeAndParameterRefusalsAreNamed) {
+  using B = tfl::BuiltinOperator;
+  testing::ModelSpec m;
+  m.tensors = {testing::act_i8("x", {1, 4}, 0.05f, 0), testing::act_i8("a", {1, 4}, 1e-6f, 0),
+               testing::act_i8("d", {1, 4}, 0.05f, 0), testing::act_i8("s", {1, 4}, 0.05f, 0),
+               testing::act_i8("big", {1, 4}, 16.0f, 0)};
+  m.ops = {testing::OpSpec{B::ABS, {4}, {1}}, testing::OpSpec{B::DIV, {0, 0}, {2}},
+           testing::OpSpec{B::SQRT, {0}, {3}}};
+  for (testing::OpSpec& op : m.ops) op.with_options = false;
+  m.inputs = {0, 4};
+  m.outputs = {1, 2, 3};
+  std::string what;
+  const std::vector<Refusal> r = tflite_refusals(testing::build_tflite(m), &what);
+  ASSERT_EQ(r.size(), 2u) << what;
+  EXPECT_EQ(r[0].op, "ABS");
+  EXPECT_NE(r[0].reason.find("expected -31..23"), std::string::npos) << r[0].reason;
+  EXPECT_EQ(r[1].op, "DIV");
+  EXPECT_EQ(r[1].dtype, "int8");
+  EXPECT_EQ(r[1].reason.rfind("int8 DIV is not implemented", 0), 0u) << r[1].reason;
 }
 
 // ONNX: refused nodes' outputs become unknown; nodes reading them are still checked for a

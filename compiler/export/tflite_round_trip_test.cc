@@ -15,8 +15,11 @@
 #include "ops/add.h"
 #include "ops/clamp.h"
 #include "ops/concatenation.h"
+#include "ops/div.h"
 #include "ops/fully_connected.h"
+#include "ops/gather.h"
 #include "ops/leaky_relu.h"
+#include "ops/mirror_pad.h"
 #include "ops/mul.h"
 #include "ops/pad.h"
 #include "ops/reduce.h"
@@ -26,6 +29,8 @@
 #include "ops/strided_slice.h"
 #include "ops/sub_squared_difference.h"
 #include "ops/transpose.h"
+#include "ops/unary_math.h"
+#include "plan/select_kernels.h"
 
 namespace tinyforge {
 namespace {
@@ -154,6 +159,7 @@ ir::Graph binary(OpCode op, bool int8) {
     quantize_tensor(b.g.tensors[y], 0.015f, 0);
   }
   if (op == OpCode::Mul) return one_op(b, op, {x, z}, y, ops::MulAttrs{ir::Activation::relu});
+  if (op == OpCode::Div) return one_op(b, op, {x, z}, y, ops::DivAttrs{ir::Activation::relu6});
   return one_op(b, op, {x, z}, y, ops::AddAttrs{ir::Activation::relu});
 }
 
@@ -194,6 +200,72 @@ ir::Graph leaky_relu(bool int8) {
   }
   ir::Graph g = one_op(b, OpCode::LeakyRelu, {x}, y);
   g.nodes[0].params = ops::LeakyReluOptions{0.125f};
+  return g;
+}
+
+// UnaryMath with each TFLite builtin's function; int8 through its table.
+ir::Graph unary_math(UnaryFunction f, bool int8) {
+  GraphBuilder b(23);
+  const int x = b.activation("x", {3, 5});
+  const int y = b.activation("y", {3, 5});
+  if (int8) {
+    quantize_tensor(b.g.tensors[x], 0.04f, -100);
+    quantize_tensor(b.g.tensors[y], 0.03f, -20);
+  }
+  return one_op(b, OpCode::UnaryMath, {x}, y, ops::UnaryMathAttrs{f, 1.0f, 1.0f});
+}
+
+// Prelu with a constant per-channel alpha.
+ir::Graph prelu(bool int8) {
+  GraphBuilder b(25);
+  const int x = b.activation("x", {1, 3, 4, 2});
+  const int alpha = b.weights("alpha", {2}, 0.5f);
+  const int y = b.activation("y", {1, 3, 4, 2});
+  if (int8) {
+    quantize_tensor(b.g.tensors[x], 0.03f, 5);
+    quantize_tensor(b.g.tensors[alpha], 0.004f, -3);
+    quantize_tensor(b.g.tensors[y], 0.02f, -50);
+  }
+  return one_op(b, OpCode::Prelu, {x, alpha}, y);
+}
+
+// MirrorPad (int8: the input's quantization kept).
+ir::Graph mirror_pad(MirrorPadMode mode, bool int8) {
+  GraphBuilder b(26);
+  const int x = b.activation("x", {2, 3, 4});
+  const int y = b.activation("y", {3, 6, 5});
+  if (int8)
+    for (int t : {x, y}) quantize_tensor(b.g.tensors[t], 0.05f, 9);
+  return one_op(b, OpCode::MirrorPad, {x}, y, ops::MirrorPadAttrs{mode, {1, 2, 0, 0, 1, 1}});
+}
+
+// Gather of constant indices along the middle axis.
+ir::Graph gather(bool int8) {
+  GraphBuilder b(27);
+  const int x = b.activation("x", {2, 5, 3});
+  ir::Tensor indices;
+  indices.name = "indices";
+  indices.type = DType::i32;
+  indices.shape = {4};
+  indices.constant = true;
+  for (int32_t v : {4, 0, 0, 2})
+    for (int k = 0; k < 4; ++k) indices.data.push_back(static_cast<uint8_t>(v >> (8 * k)));
+  const int i = b.g.add_tensor(std::move(indices));
+  const int y = b.activation("y", {2, 4, 3});
+  if (int8)
+    for (int t : {x, y}) quantize_tensor(b.g.tensors[t], 0.05f, -9);
+  return one_op(b, OpCode::Gather, {x, i}, y, ops::GatherAttrs{1});
+}
+
+// ReduceMax: int8 input and output share one scale and zero point.
+ir::Graph reduce_max(bool int8) {
+  GraphBuilder b(24);
+  const int x = b.activation("x", {2, 3, 4});
+  const int y = b.activation("y", {2, 1, 4});
+  if (int8)
+    for (int t : {x, y}) quantize_tensor(b.g.tensors[t], 0.05f, 9);
+  ir::Graph g = one_op(b, OpCode::ReduceMax, {x}, y);
+  g.nodes[0].params = ops::ReduceOptions{{-2}, true};
   return g;
 }
 
@@ -469,14 +541,27 @@ std::vector<Case> cases() {
       {"ResizeBilinear_i8", [] { return resize(OpCode::ResizeBilinear, true, {}); }},
       {"HardSwish_f32", [] { return unary(OpCode::HardSwish, false); }},
       {"HardSwish_i8", [] { return unary(OpCode::HardSwish, true, 0.02f, -20); }},
+      {"UnaryMath_exp_f32", [] { return unary_math(UnaryFunction::exp, false); }},
+      {"UnaryMath_elu_f32", [] { return unary_math(UnaryFunction::elu, false); }},
+      {"UnaryMath_log_i8", [] { return unary_math(UnaryFunction::log, true); }},
+      {"UnaryMath_sqrt_i8", [] { return unary_math(UnaryFunction::sqrt, true); }},
+      {"UnaryMath_rsqrt_i8", [] { return unary_math(UnaryFunction::rsqrt, true); }},
+      {"UnaryMath_abs_i8", [] { return unary_math(UnaryFunction::abs, true); }},
+      {"UnaryMath_neg_i8", [] { return unary_math(UnaryFunction::neg, true); }},
+      {"Div_f32", [] { return binary(OpCode::Div, false); }},
+      {"ReduceMax_f32", [] { return reduce_max(false); }},
+      {"ReduceMax_i8", [] { return reduce_max(true); }},
+      {"Prelu_f32", [] { return prelu(false); }},
+      {"Prelu_i8", [] { return prelu(true); }},
+      {"MirrorPad_f32", [] { return mirror_pad(MirrorPadMode::reflect, false); }},
+      {"MirrorPad_i8", [] { return mirror_pad(MirrorPadMode::symmetric, true); }},
+      {"Gather_f32", [] { return gather(false); }},
+      {"Gather_i8", [] { return gather(true); }},
   };
 }
 
 // Target kernel variants: chosen by the planner from IR ops, never in the IR itself.
-bool is_kernel_variant(OpCode op) {
-  return op == OpCode::Conv2DDsp || op == OpCode::DepthwiseConv2DDsp ||
-         op == OpCode::FullyConnectedDsp || op == OpCode::AveragePool2DDsp || op == OpCode::AddDsp;
-}
+bool is_kernel_variant(OpCode op) { return plan::is_dsp_twin(op); }
 
 void expect_same_tensor(const ir::Tensor& a, const ir::Tensor& b, const std::string& what) {
   SCOPED_TRACE(what + " '" + a.name + "'");

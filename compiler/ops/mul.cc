@@ -17,6 +17,7 @@
 #include "export/tflite_builder.h"
 #include "import/onnx/onnx_convert.h"
 #include "import/tflite/op_mapper.h"
+#include "ops/div.h"
 #include "ops/host_op.h"
 #include "plan/lower_checks.h"
 #include "plan/quant_math.h"
@@ -105,10 +106,15 @@ void convert_Mul(Context& ctx) {
                            ops::MulAttrs{}));
 }
 
-void convert_Div(Context& ctx) {  // a / c = a * (1 / c) for a constant divisor
+// a / c = a * (1 / c) for a constant divisor (Mul has an int8 kernel); a run-time divisor
+// becomes Div.
+void convert_Div(Context& ctx) {
   Value& a = ctx.input(0);
   Value& b = ctx.input(1);
-  if (!b.is_constant()) ctx.unsupported("Div by a run-time tensor");
+  if (!b.is_constant() || a.is_constant()) {
+    ctx.set_output(0, binary(ctx, OpCode::Div, a, b, ctx.node->output(0), ops::DivAttrs{}));
+    return;
+  }
   const Constant& c = ctx.constants[b.const_index];
   if (!c.is_float) ctx.unsupported("integer Div");
   for (float v : c.f)

@@ -1,13 +1,13 @@
 // Pad: everything the compiler knows about it, in one file.
 //
 // Semantics: TFLite PAD / PADV2 (a constant border before and after each dim), rank <= 4;
-// ONNX Pad (constant mode) maps to it. Invariants: paddings are constant and >= 0, the
-// output shape is the padded input shape; int8 input and output share one scale and zero
-// point, and the border is round(value / s_out) + zp (0.0 pads with the zero point), which
-// must fit int8. Quantization keeps the input's parameters; channels pass through for
-// pruning unless the channel dim is padded. TFLite: builtins PAD (34) and PADV2 (60, border
-// value as a one-element operand of the input's type), paddings an int32 [rank, 2]
-// operand, version 2 for int8.
+// ONNX Pad in constant mode maps to it (reflect and edge modes to MirrorPad, mirror_pad.cc).
+// Invariants: paddings are constant and >= 0, the output shape is the padded input shape; int8
+// input and output share one scale and zero point, and the border is round(value / s_out) + zp (0.0
+// pads with the zero point), which must fit int8. Quantization keeps the input's parameters;
+// channels pass through for pruning unless the channel dim is padded. TFLite: builtins PAD (34) and
+// PADV2 (60, border value as a one-element operand of the input's type), paddings an int32 [rank,
+// 2] operand, version 2 for int8.
 #include "ops/pad.h"
 
 #include <fmt/format.h>
@@ -20,6 +20,7 @@
 #include "import/onnx/onnx_convert.h"
 #include "import/tflite/op_mapper.h"
 #include "ops/host_op.h"
+#include "ops/mirror_pad.h"
 #include "plan/lower_checks.h"
 
 namespace tinyforge {
@@ -172,7 +173,8 @@ void convert_Pad(Context& ctx) {
   Value& x = ctx.input(0);
   const size_t rank = x.shape.size();
   const std::string mode = ctx.attr_string("mode", "constant");
-  if (mode != "constant") ctx.unsupported(fmt::format("mode '{}' (only 'constant')", mode));
+  if (mode != "constant" && mode != "reflect" && mode != "edge")
+    ctx.unsupported(fmt::format("mode '{}' (only 'constant', 'reflect' and 'edge')", mode));
   std::vector<int64_t> pads;
   float value = 0.0f;
   if (ctx.opset < 11) {
@@ -201,6 +203,7 @@ void convert_Pad(Context& ctx) {
     return ctx.set_output(0, x);
   ops::PadAttrs a;
   a.value = value;
+  if (mode != "constant" && value != 0.0f) ctx.fail("a constant value outside constant mode");
   const bool nhwc = ctx.prefers_nhwc(x);
   const std::vector<int32_t> to_last = to_channels_last(rank);
   a.pads.resize(2 * rank);
@@ -213,7 +216,17 @@ void convert_Pad(Context& ctx) {
   std::vector<int32_t> shape = ctx.shape_of(t);
   for (size_t d = 0; d < rank; ++d) shape[d] += a.pads[d] + a.pads[rank + d];
   ctx.ir_shape(out.shape);
-  (nhwc ? out.nhwc : out.onnx) = ctx.emit(OpCode::Pad, {t}, shape, a, ctx.node->output(0));
+  ir::Params params = a;
+  OpCode op = OpCode::Pad;
+  if (mode != "constant") {  // reflect and edge repeat the input's values: MirrorPad
+    const ops::MirrorPadAttrs m{mode == "edge" ? MirrorPadMode::edge : MirrorPadMode::reflect,
+                                a.pads};
+    const std::string why = ops::mirror_pad_problem(m.mode, ctx.shape_of(t), m.pads);
+    if (!why.empty()) ctx.unsupported(why);
+    params = m;
+    op = OpCode::MirrorPad;
+  }
+  (nhwc ? out.nhwc : out.onnx) = ctx.emit(op, {t}, shape, params, ctx.node->output(0));
   ctx.set_output(0, std::move(out));
 }
 

@@ -1,7 +1,10 @@
-// Mean and Sum: everything the compiler knows about them, in one file.
+// Mean, Sum and ReduceMax: everything the compiler knows about them, in one file.
 //
-// Semantics: TFLite MEAN and SUM over a constant list of axes, keep_dims or not, rank <= 4;
-// ONNX ReduceMean maps to Mean. Lowering picks the path
+// Semantics: TFLite MEAN, SUM and REDUCE_MAX over a constant list of axes, keep_dims or not,
+// rank <= 4; ONNX ReduceMean and ReduceMax map to Mean and ReduceMax. ReduceMax compares
+// stored values: int8 input and output share one scale and zero point (TFLM's
+// EvalMaxHelper requires it; checked at import and lowering; the quantizer gives the output
+// the input's parameters). Lowering picks the path
 // TFLite Micro's reduce kernel takes (tensorflow/lite/micro/kernels/reduce_common.cc) and
 // computes its constants as TFLM's Prepare does (PrepareMeanOrSumHelper:
 // QuantizeMultiplier(double(s_in) / double(s_out)); QuantizedMeanOrSum's float scale and
@@ -13,8 +16,8 @@
 // Invariants, checked at import and lowering: at least one axis, each in [-rank, rank); the
 // output shape is the reduced one; the reduced element count is at most 2^23; for
 // mean_spatial, s_in / s_out < 128. Quantized from the calibrated output range; channels do
-// not pass through for pruning. TFLite: MEAN (40) and SUM (74), axis an int32 operand,
-// ReducerOptions, version 2 for int8.
+// not pass through for pruning. TFLite: MEAN (40), SUM (74) and REDUCE_MAX (82), axis an
+// int32 operand, ReducerOptions, version 2 for int8.
 #include "ops/reduce.h"
 
 #include <fmt/format.h>
@@ -25,6 +28,8 @@
 #include "import/onnx/onnx_convert.h"
 #include "import/tflite/op_mapper.h"
 #include "ops/host_op.h"
+#include "ops/sub_squared_difference.h"
+#include "ops/unary_math.h"
 #include "plan/lower_checks.h"
 #include "plan/quant_math.h"
 
@@ -107,6 +112,7 @@ ir::Node read_tflite(OpMapper& m) {
                                   o && o->keep_dims()};
   const std::string why = problem(params, in, out);
   if (!why.empty()) m.fail(why);
+  if (Op == OpCode::ReduceMax) m.require_same_quant(in, m.in_label(0), out, m.out_label());
   if (Op == OpCode::Mean && in.type == DType::i8 && spatial_case(params, in.shape.size()) &&
       !(static_cast<double>(in.quant.scale[0]) / out.quant.scale[0] < 128.0))
     m.fail("input scale / output scale is 128 or more; expected less for the int8 mean");
@@ -129,7 +135,7 @@ void write_tflite(tflite_export::ModelBuilder& b, size_t node) {
 
 // --- lowering -------------------------------------------------------------------------
 
-plan::LoweredOp lower(ir::Graph& g, size_t node, bool mean) {
+plan::LoweredOp lower(ir::Graph& g, size_t node, OpCode op) {
   using namespace plan::lowering;
   const ir::Node& n = checked(g, node, 1, 1);
   const auto& o = n.params.get<ops::ReduceOptions>();
@@ -141,10 +147,18 @@ plan::LoweredOp lower(ir::Graph& g, size_t node, bool mean) {
   p.axes_mask = resolve(o.axes, in.shape.size()).mask;
   p.mode = static_cast<int32_t>(ReduceMode::float_values);
   if (out.type == DType::f32) return lowered(p, {n.inputs[0]});
+  const bool mean = op == OpCode::Mean;
   const Q qi = per_tensor(g, node, n.inputs[0], "input"),
           qo = per_tensor(g, node, n.outputs[0], "output");
   p.input_zero_point = qi.zero_point;
   p.output_zero_point = qo.zero_point;
+  if (op == OpCode::ReduceMax) {
+    if (qi.scale != qo.scale || qi.zero_point != qo.zero_point)
+      refuse(g, node,
+             "int8 input and output are quantized differently; expected one scale and "
+             "zero point for both");
+    return lowered(p, {n.inputs[0]});
+  }
   const float scale = qi.scale / qo.scale;  // float, as QuantizedMeanOrSum
   if (mean && spatial_case(o, in.shape.size())) {
     const plan::QuantizedMultiplier m =
@@ -175,19 +189,21 @@ constexpr ir::OpTraits kTraits{ir::QuantRule::calibrated, 0.0f, 0, -1, false,
 }  // namespace
 
 namespace plan {
-LoweredOp lower_Mean(ir::Graph& g, size_t node) { return lower(g, node, true); }
-LoweredOp lower_Sum(ir::Graph& g, size_t node) { return lower(g, node, false); }
+LoweredOp lower_Mean(ir::Graph& g, size_t node) { return lower(g, node, OpCode::Mean); }
+LoweredOp lower_Sum(ir::Graph& g, size_t node) { return lower(g, node, OpCode::Sum); }
+LoweredOp lower_ReduceMax(ir::Graph& g, size_t node) { return lower(g, node, OpCode::ReduceMax); }
 }  // namespace plan
 
 // ONNX import: the ONNX op types that become this op.
 namespace onnx_import {
 namespace {
 
-void convert_ReduceMean(Context& ctx) {  // Mean over `axes` (default all) in ONNX layout
+// `op` over the attribute `axes` (default all) in ONNX layout.
+void convert_reduce(Context& ctx, OpCode op) {
   Value& x = ctx.input(0);
   const auto rank = static_cast<int64_t>(x.shape.size());
   if (rank == 0) ctx.fail("scalar input");
-  if (x.is_constant()) ctx.unsupported("ReduceMean of a constant");
+  if (x.is_constant()) ctx.unsupported("a reduction of a constant");
   std::vector<int64_t> axes = ctx.attr_ints("axes");
   if (axes.empty())
     for (int64_t d = 0; d < rank; ++d) axes.push_back(d);
@@ -210,9 +226,45 @@ void convert_ReduceMean(Context& ctx) {  // Mean over `axes` (default all) in ON
   if (out.shape.empty()) ctx.unsupported("a scalar result (keepdims = 0 over every axis)");
   const std::string name = ctx.node->output(0);
   const int t = ctx.as_onnx(x, ctx.node->input(0));
-  out.onnx = ctx.emit(OpCode::Mean, {t}, ctx.ir_shape(out.shape), o, name);
+  out.onnx = ctx.emit(op, {t}, ctx.ir_shape(out.shape), o, name);
   ctx.set_output(0, std::move(out));
 }
+
+// LogSoftmax (ONNX spec): log(softmax(x)) along `axis` (before opset 13 over the flattened
+// dims [axis, rank)), composed so that no exp underflows into a log: with m the maximum
+// (ReduceMax, dims kept), y = (x - m) - log(sum(exp(x - m))) (Sub, UnaryMath exp, Sum with
+// dims kept, UnaryMath log, Sub).
+void convert_LogSoftmax(Context& ctx) {
+  Value& x = ctx.input(0);
+  const auto rank = static_cast<int64_t>(x.shape.size());
+  if (rank == 0) ctx.fail("scalar input");
+  if (x.is_constant()) ctx.unsupported("LogSoftmax of a constant");
+  const int64_t axis = normalize_axis(ctx, ctx.attr_int("axis", ctx.opset >= 13 ? -1 : 1), rank);
+  ops::ReduceOptions o;
+  o.keep_dims = true;
+  Value per_row;  // a value with the reduced dims kept as 1
+  per_row.shape = x.shape;
+  for (int64_t d = axis; d < (ctx.opset >= 13 ? axis + 1 : rank); ++d) {
+    o.axes.push_back(static_cast<int32_t>(d));
+    per_row.shape[static_cast<size_t>(d)] = 1;
+  }
+  const std::string name = ctx.node->output(0);
+  Value max = per_row;
+  max.onnx = ctx.emit(OpCode::ReduceMax, {ctx.as_onnx(x, ctx.node->input(0))},
+                      ctx.ir_shape(per_row.shape), o, name + "/max");
+  Value shifted = binary(ctx, OpCode::Sub, x, max, name + "/shifted", ops::SubOptions{});
+  Value exp = unary(ctx, OpCode::UnaryMath, shifted, ops::UnaryMathAttrs{UnaryFunction::exp},
+                    name + "/exp");
+  Value sum = per_row;
+  sum.onnx = ctx.emit(OpCode::Sum, {ctx.as_onnx(exp, name + "/exp")}, ctx.ir_shape(per_row.shape),
+                      o, name + "/sum");
+  Value log =
+      unary(ctx, OpCode::UnaryMath, sum, ops::UnaryMathAttrs{UnaryFunction::log}, name + "/log");
+  ctx.set_output(0, binary(ctx, OpCode::Sub, shifted, log, name, ops::SubOptions{}));
+}
+
+void convert_ReduceMean(Context& ctx) { convert_reduce(ctx, OpCode::Mean); }
+void convert_ReduceMax(Context& ctx) { convert_reduce(ctx, OpCode::ReduceMax); }
 
 }  // namespace
 }  // namespace onnx_import
@@ -232,8 +284,18 @@ const HostOp& host_op_Sum() {
   static const HostOp op{
       kTraits,
       {{static_cast<int32_t>(tfl::BuiltinOperator::SUM), "SUM", read_tflite<OpCode::Sum>}},
-      /*onnx_reads=*/{},
+      {{"LogSoftmax", onnx_import::convert_LogSoftmax, 1}},
       write_tflite<tfl::BuiltinOperator::SUM>};
+  return op;
+}
+
+const HostOp& host_op_ReduceMax() {
+  static const HostOp op{
+      ir::OpTraits{ir::QuantRule::same_as_input, 0.0f, 0, -1, false, ir::ChannelRule::blocks},
+      {{static_cast<int32_t>(tfl::BuiltinOperator::REDUCE_MAX), "REDUCE_MAX",
+        read_tflite<OpCode::ReduceMax>}},
+      {{"ReduceMax", onnx_import::convert_ReduceMax, 1}},
+      write_tflite<tfl::BuiltinOperator::REDUCE_MAX>};
   return op;
 }
 

@@ -258,6 +258,9 @@ class Rewriter {
       for (int t : n.inputs) {
         if (t < 0) {
           inputs.push_back(-1);
+        } else if (g_.tensors[static_cast<size_t>(t)].constant &&
+                   g_.tensors[static_cast<size_t>(t)].type != DType::f32) {
+          inputs.push_back(copy_constant(t));  // integer operands (Gather's indices) stay
         } else if (g_.tensors[static_cast<size_t>(t)].constant) {
           inputs.push_back(shared_by_inputs ? constant_with(t, out_params)
                                             : out_.graph.add_tensor(quantize_constant(

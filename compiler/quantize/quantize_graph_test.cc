@@ -6,12 +6,15 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <cstring>
 
 #include "expect_error.h"
 #include "export/tflite_writer.h"
 #include "import/tflite/import_tflite.h"
 #include "ir_test_graphs.h"
 #include "ops/concatenation.h"
+#include "ops/gather.h"
+#include "ops/unary_math.h"
 #include "quantize/layer_error.h"
 
 namespace tinyforge::quantize {
@@ -227,6 +230,38 @@ TEST(QuantizeGraph, ConcatenationInputsAreRequantizedToTheOutput) {
   const ir::Node& c = *find_op(q, OpCode::Concatenation);
   for (int in : c.inputs) EXPECT_EQ(tensor(q, in).quant.scale, tensor(q, c.outputs[0]).quant.scale);
   const std::vector<uint8_t> test = testing::random_floats(16 * 4, 9);
+  EXPECT_GT(sqnr_db(testing::as_floats(testing::run_graph(b.g, {test}, 16)),
+                    testing::as_floats(testing::run_graph(q, {test}, 16))),
+            25.0);
+}
+
+// Gather's int32 indices stay int32 (only float constants are quantized); the int8 Gather
+// and Exp (its lookup table) run close to float.
+TEST(QuantizeGraph, GatherIndicesStayInt32AndMathOpsRunCloseToFloat) {
+  testing::GraphBuilder b(5);
+  const int x = b.activation("x", {1, 6});
+  const int picked = b.activation("picked", {1, 4});
+  const int y = b.activation("y", {1, 4});
+  ir::Tensor idx;
+  idx.name = "indices";
+  idx.type = DType::i32;
+  idx.shape = {4};
+  idx.constant = true;
+  const std::vector<int32_t> rows = {5, 0, 3, 3};
+  idx.data.resize(rows.size() * sizeof(int32_t));
+  std::memcpy(idx.data.data(), rows.data(), idx.data.size());
+  const int indices = b.g.add_tensor(std::move(idx));
+  b.node(OpCode::Gather, {x, indices}, picked, ops::GatherAttrs{1});
+  b.node(OpCode::UnaryMath, {picked}, y, ops::UnaryMathAttrs{UnaryFunction::exp});
+  b.g.inputs = {x};
+  b.g.outputs = {y};
+  const CalibrationSet data =
+      make_calibration_set(b.g, {testing::random_floats(16 * 6, 8)}, {"cal"});
+  const ir::Graph q = quantize_model(b.g, data, {});
+  const ir::Node& gather = *find_op(q, OpCode::Gather);
+  EXPECT_EQ(tensor(q, gather.inputs[1]).type, DType::i32);
+  EXPECT_EQ(tensor(q, gather.outputs[0]).type, DType::i8);
+  const std::vector<uint8_t> test = testing::random_floats(16 * 6, 9);
   EXPECT_GT(sqnr_db(testing::as_floats(testing::run_graph(b.g, {test}, 16)),
                     testing::as_floats(testing::run_graph(q, {test}, 16))),
             25.0);

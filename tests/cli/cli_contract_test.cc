@@ -65,7 +65,7 @@ const Row kRows[] = {
    1,
    "tinyforge: @D/five_missing.tflite: 5 ops are unsupported on target host (each is listed "
    "below; replace or remove them, see docs/ops.md for what runs where)\n"
-   "tinyforge: @D/five_missing.tflite: op 0 (EXP) v1 float32: no tinyforge op maps this "
+   "tinyforge: @D/five_missing.tflite: op 0 (COS) v1 float32: no tinyforge op maps this "
    "builtin (docs/ops.md lists those that do)\n"
    "tinyforge: @D/five_missing.tflite: op 2 (SIN) v2 float32: ", "", kNone},
   {"inspect_target_last_unsupported_op", "inspect @D/five_missing.tflite --target cortex-m4", 1,

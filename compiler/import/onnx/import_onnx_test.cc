@@ -505,6 +505,42 @@ TEST(OnnxImport, ConstantOfShapeRefusesBadShapes) {
   }
 }
 
+// LRN is composed (its values are checked by the ONNX conformance run): the square, the
+// channel-window sum as one Conv2D, log / scale / exp for the power, the product.
+TEST(OnnxImport, LrnIsComposedOfExistingOpsAndRefusesBadAttributes) {
+  auto lrn = [](std::vector<int64_t> shape, int64_t size) {
+    ModelBuilder mb;
+    mb.input("x", shape);
+    attr(mb.node("LRN", {"x"}, {"y"}), "size", size);
+    mb.output("y");
+    return mb;
+  };
+  const ir::Graph g = lrn({1, 6, 3, 3}, 3).import();
+  EXPECT_EQ(count_ops(g, OpCode::Conv2D), 1u);
+  EXPECT_EQ(count_ops(g, OpCode::UnaryMath), 2u);
+  EXPECT_EQ(count_ops(g, OpCode::Mul), 3u);
+  EXPECT_ERROR(lrn({1, 6, 3, 3}, 0).import(), tinyforge::Error, "size is 0");
+  EXPECT_ERROR(lrn({1, 6, 3}, 3).import(), tinyforge::Error, "expected [N,C,H,W]");
+}
+
+// LogSoftmax subtracts the maximum before exp: a logit 200 below its row's maximum gives
+// -200 - log(sum), not log(0) = -inf (the conformance cases never go that far).
+TEST(OnnxImport, LogSoftmaxStaysFiniteFarBelowTheMaximum) {
+  ModelBuilder mb;
+  mb.input("x", {2, 3});
+  mb.node("LogSoftmax", {"x"}, {"y"});
+  mb.output("y", {2, 3});
+  const std::vector<float> x = {0.0f, -200.0f, 5.0f, 1.0f, 2.0f, 3.0f};
+  std::vector<float> want;
+  for (size_t row = 0; row < 2; ++row) {
+    const float* r = &x[row * 3];
+    const double m = std::max({r[0], r[1], r[2]});
+    const double sum = std::exp(r[0] - m) + std::exp(r[1] - m) + std::exp(r[2] - m);
+    for (size_t k = 0; k < 3; ++k) want.push_back(static_cast<float>(r[k] - m - std::log(sum)));
+  }
+  expect_near_all(run_graph(mb.import(), {x})[0], want);
+}
+
 // x.flatten(2) as PyTorch exports it (Shape -> Slice -> Concat -> Reshape) between a 2-D
 // and a 1-D conv: the shape subgraph is evaluated and [N,C,H,W] -> [N,C,H*W] keeps the
 // channels last, so only the model boundaries transpose.

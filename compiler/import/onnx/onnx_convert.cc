@@ -8,6 +8,7 @@
 #include <cmath>
 #include <cstring>
 #include <limits>
+#include <type_traits>
 
 #include "ops/concatenation.h"
 #include "tinyforge/plan_format.h"
@@ -35,6 +36,14 @@ T apply(OpCode op, T x, T y) {
       return x - y;
     case OpCode::Mul:
       return x * y;
+    case OpCode::Prelu:
+      return x >= 0 ? x : x * y;
+    case OpCode::Div:
+      if constexpr (std::is_integral_v<T>) {
+        if (y == 0 || (y == -1 && x == std::numeric_limits<T>::min()))
+          throw tinyforge::Error("integer Div of constants overflows or divides by zero");
+      }
+      return x / y;
     case OpCode::Maximum:
       return x > y ? x : y;
     case OpCode::Minimum:

@@ -1,6 +1,7 @@
 // ONNX op types with no IR op of their own. Evaluated at import: Constant, ConstantOfShape,
-// Shape (shapes are static here), Gather and Cast on constants (typically the shape arithmetic
-// PyTorch exports around Reshape). Removed: Identity, and Dropout at inference. Folded:
+// Shape (shapes are static here) and Cast on constants (typically the shape arithmetic
+// PyTorch exports around Reshape, with Gather, which ops/gather.cc evaluates on a
+// constant). Removed: Identity, and Dropout at inference. Folded:
 // BatchNormalization into the filter and bias of the Conv/Gemm before it when it is that
 // op's only reader, else a per-channel Mul + Add. Every other op type is converted in the
 // host file of the IR op it becomes (compiler/ops/).
@@ -135,43 +136,6 @@ void convert_Shape(Context& ctx) {
   ctx.set_output(0, ctx.constant_value(std::move(c)));
 }
 
-void convert_Gather(Context& ctx) {
-  Value& data = ctx.input(0);
-  if (!data.is_constant()) ctx.unsupported("Gather from a run-time tensor");
-  const Constant d = ctx.constants[data.const_index];
-  const std::vector<int64_t> indices = ctx.ints_input(1, "indices");
-  const Shape index_shape = ctx.constant_input(1, "indices").shape;
-  const auto rank = static_cast<int64_t>(d.shape.size());
-  if (rank == 0) ctx.fail("data is a scalar");
-  int64_t axis = ctx.attr_int("axis", 0);
-  if (axis < 0) axis += rank;
-  if (axis < 0 || axis >= rank) ctx.fail("axis out of range");
-  int64_t outer = 1, inner = 1;
-  for (int64_t k = 0; k < axis; ++k) outer *= d.shape[k];
-  for (int64_t k = axis + 1; k < rank; ++k) inner *= d.shape[k];
-  const int64_t n = d.shape[axis];
-  Constant r;
-  r.is_float = d.is_float;
-  r.shape.assign(d.shape.begin(), d.shape.begin() + axis);
-  r.shape.insert(r.shape.end(), index_shape.begin(), index_shape.end());
-  r.shape.insert(r.shape.end(), d.shape.begin() + axis + 1, d.shape.end());
-  if (elements_of(r.shape) > kMaxElements) ctx.fail("result too large");
-  for (int64_t o = 0; o < outer; ++o)
-    for (int64_t idx : indices) {
-      if (idx < -n || idx >= n)
-        ctx.fail(fmt::format("index {} out of range for a dim of {}", idx, n));
-      const int64_t j = idx < 0 ? idx + n : idx;
-      for (int64_t k = 0; k < inner; ++k) {
-        const int64_t src = (o * n + j) * inner + k;
-        if (d.is_float)
-          r.f.push_back(d.f[src]);
-        else
-          r.i.push_back(d.i[src]);
-      }
-    }
-  ctx.set_output(0, ctx.constant_value(std::move(r)));
-}
-
 void convert_Cast(Context& ctx) {
   Value& x = ctx.input(0);
   const int64_t to = ctx.attr_int("to", 0);
@@ -277,7 +241,6 @@ const std::vector<ops::OnnxRead>& onnx_only_converters() {
       {"Constant", convert_Constant, 1},
       {"ConstantOfShape", convert_ConstantOfShape, 9},
       {"Dropout", convert_Dropout, 6},
-      {"Gather", convert_Gather, 1},
       {"Identity", convert_Identity, 1},
       {"Shape", convert_Shape, 1},
   };

@@ -8,6 +8,7 @@
 #include <set>
 #include <sstream>
 
+#include "import/tflite/op_mapper.h"
 #include "io/files.h"
 #include "ir/unsupported.h"
 #include "tflite_reader.h"
@@ -144,6 +145,29 @@ bool builtin_is_mapped(const std::string& name) {
   return mapped.count(name) > 0;
 }
 
+// TFLite SHAPE has no op of its own: shapes are static here, so its output becomes a
+// constant int32 tensor of the input's dims, which the ops reading it (RESHAPE's shape
+// operand) take as any constant.
+void fold_shape(Reader& reader, int op_index) {
+  const auto at = static_cast<flatbuffers::uoffset_t>(op_index);
+  tflite_import::OpMapper m(reader, op_index, *reader.subgraph().operators()->Get(at), "SHAPE");
+  m.require_arity(1, 1);
+  const std::vector<int32_t> dims = m.input(0).shape;
+  for (int32_t t : *reader.subgraph().outputs())
+    if (t == m.output_index())
+      m.unsupported("its output is a model output; expected an op to read it");
+  ir::Tensor& out = m.output();
+  if (out.type != DType::i32)
+    m.unsupported(
+        fmt::format("{} is {}; expected int32 (out_type)", m.out_label(), dtype_name(out.type)));
+  m.require_shape(out, m.out_label(), {static_cast<int32_t>(dims.size())});
+  if (out.constant)
+    m.fail(fmt::format("{} holds constant data; expected an activation tensor", m.out_label()));
+  out.constant = true;
+  out.data.resize(dims.size() * sizeof(int32_t));
+  if (!dims.empty()) std::memcpy(out.data.data(), dims.data(), out.data.size());
+}
+
 ir::Graph read_graph(const uint8_t* data, size_t size, const std::string& source) {
   const tfl::Model& model = verified_model(data, size, source);
   const tfl::SubGraph& sg = main_subgraph(model, source);
@@ -162,7 +186,8 @@ ir::Graph read_graph(const uint8_t* data, size_t size, const std::string& source
   for (size_t i = 0; i < num_ops; ++i) {
     if (reads_refused_tensor(reader, static_cast<int>(i))) continue;  // named where first read
     Refusal r = describe_operator(reader, static_cast<int>(i));
-    if (r.op != "?" && !builtin_is_mapped(r.op)) {
+    const bool is_shape = r.op == "SHAPE";
+    if (r.op != "?" && !is_shape && !builtin_is_mapped(r.op)) {
       r.reason = r.op.rfind("CUSTOM", 0) == 0
                      ? "custom op; expected a builtin op"
                      : "no tinyforge op maps this builtin (docs/ops.md lists those that do)";
@@ -170,6 +195,10 @@ ir::Graph read_graph(const uint8_t* data, size_t size, const std::string& source
       continue;
     }
     try {
+      if (is_shape) {
+        fold_shape(reader, static_cast<int>(i));
+        continue;
+      }
       ir::Node node = tflite_import::map_operator(reader, static_cast<int>(i));
       for (int out : node.outputs)
         if (reader.tensor(out).constant)

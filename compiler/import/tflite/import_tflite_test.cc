@@ -388,6 +388,39 @@ TEST(TfliteImport, OpErrors) {
   EXPECT_IMPORT_ERROR(spec, "op 4 (FULLY_CONNECTED)", "input 2", "expected int32");
 }
 
+// x [1,6] reshaped to SHAPE(z) = [2,3], plus z: the SHAPE is folded into a constant that
+// RESHAPE reads, so only RESHAPE and ADD remain.
+ModelSpec reshape_to_shape_of_model() {
+  using B = tfl::BuiltinOperator;
+  ModelSpec m;
+  m.tensors = {{"x", {1, 6}},
+               {"z", {2, 3}},
+               {"s", {2}, tfl::TensorType::INT32},
+               {"y", {2, 3}},
+               {"w", {2, 3}}};
+  OpSpec shape{B::SHAPE, {1}, {2}};
+  shape.with_options = false;
+  m.ops = {shape, OpSpec{B::RESHAPE, {0, 2}, {3}}, OpSpec{B::ADD, {3, 1}, {4}}};
+  m.inputs = {0, 1};
+  m.outputs = {4};
+  return m;
+}
+
+TEST(TfliteImport, ShapeIsFoldedIntoTheConstantItsReadersTake) {
+  const ir::Graph g = import_spec(reshape_to_shape_of_model());
+  ASSERT_EQ(g.nodes.size(), 2u);
+  EXPECT_EQ(g.nodes[0].op, OpCode::Reshape);
+  EXPECT_EQ(g.tensors[static_cast<size_t>(g.nodes[0].outputs[0])].shape,
+            (std::vector<int32_t>{2, 3}));
+  EXPECT_EQ(g.nodes[1].op, OpCode::Add);
+  ModelSpec out = reshape_to_shape_of_model();
+  out.outputs = {2, 4};
+  EXPECT_IMPORT_ERROR(out, "op 0 (SHAPE)", "model output");
+  ModelSpec wrong = reshape_to_shape_of_model();
+  wrong.tensors[2].shape = {3};
+  EXPECT_IMPORT_ERROR(wrong, "op 0 (SHAPE)", "expected [2]");
+}
+
 TEST(TfliteImport, GraphOrderErrors) {
   // op 0 reads the conv output that op 1 writes: cyclic/unordered.
   ModelSpec spec = testing::tiny_int8_model();

@@ -261,8 +261,10 @@ struct LeakyReluParams {
   float f_alpha;
 };
 
-// Mean / Sum over the input dims whose bit is set in axes_mask (rank <= 4; TFLite MEAN and
-// SUM, ONNX ReduceMean). The output holds the kept dims in order (reduced dims dropped or
+// Mean / Sum / ReduceMax over the input dims whose bit is set in axes_mask (rank <= 4;
+// TFLite MEAN, SUM and REDUCE_MAX, ONNX ReduceMean and ReduceMax). ReduceMax uses only
+// axes_mask and `mode` float_values: int8 input and output share one quantization, so it
+// compares stored values. The output holds the kept dims in order (reduced dims dropped or
 // kept as 1: only the element count is checked). `mode` is the arithmetic TFLite Micro's
 // reduce kernel picks (see kernels/reference/reduce.cc); float uses float_values.
 enum class ReduceMode : int32_t {
@@ -314,6 +316,68 @@ struct HardSwishParams {
   int32_t input_zero_point, output_zero_point;
   int32_t output_multiplier, output_exponent;
   int32_t reluish_multiplier, reluish_exponent;
+};
+
+// One elementwise math function of the input, same element count (TFLite EXP, LOG, SQRT,
+// RSQRT, ABS, NEG, ELU; ONNX Exp, Log, Sqrt, Reciprocal, Abs, Elu, Selu, Softplus). float:
+// `function` (a UnaryFunction), the Elu family as f_gamma * (x > 0 ? x : f_alpha * expm1(x)).
+// int8: out = table[(uint8_t)in], the 256 outputs the compiler computed offline with
+// TFLite's arithmetic for the op (its lookup table or its integer path, see
+// compiler/ops/unary_math.cc); `function` is then only informative.
+enum class UnaryFunction : int32_t {
+  exp = 0,
+  log = 1,
+  sqrt = 2,
+  rsqrt = 3,
+  abs = 4,
+  neg = 5,
+  elu = 6,
+  reciprocal = 7,
+  softplus = 8,
+};
+constexpr int32_t kNumUnaryFunctions = 9;
+struct UnaryMathParams {
+  int32_t function;
+  float f_alpha, f_gamma;
+  int8_t table[256];
+};
+
+// Elementwise in0 / in1 with numpy broadcasting up to rank 4, then the fused activation's
+// clamp (TFLite DIV, ONNX Div). float32 only (kernels/reference/div.cc).
+struct DivParams {
+  float f_act_min, f_act_max;
+};
+
+// Elementwise x >= 0 ? x : alpha * x with alpha (input 1) broadcast against x (numpy rules up
+// to rank 4; TFLite PRELU, ONNX PRelu). int8 (TFLite's reference BroadcastPrelu4DSlow):
+// v = x + input_offset; out = clamp(output_offset + (v >= 0 ? MultiplyByQuantizedMultiplier(v,
+// multiplier_1, shift_1) : MultiplyByQuantizedMultiplier(v * (alpha + alpha_offset),
+// multiplier_2, shift_2))) to int8, multiplier 1 = s_in / s_out, 2 = s_in * s_alpha / s_out.
+// float: no fields used.
+struct PreluParams {
+  int32_t input_offset, alpha_offset, output_offset;
+  int32_t multiplier_1, shift_1, multiplier_2, shift_2;
+};
+
+// Padding with the input's own values (TFLite MIRROR_PAD, ONNX Pad in reflect or edge mode):
+// output dim i = before[i] + input dim i + after[i] (rank <= 4; entries past the rank 0).
+// Output coordinate o reads input coordinate v = o - before[i] folded into [0, n): reflect
+// (TFLite REFLECT, ONNX reflect) mirrors about the edge element (-v, 2(n - 1) - v; pads
+// <= n - 1), symmetric (TFLite SYMMETRIC) mirrors with it (-v - 1, 2n - 1 - v; pads <= n),
+// edge (ONNX edge) repeats it. float32 or int8; int8 input and output share one quantization.
+enum class MirrorPadMode : int32_t { reflect = 0, symmetric = 1, edge = 2 };
+struct MirrorPadParams {
+  int32_t before[4], after[4];
+  int32_t mode;
+};
+
+// out[o, i, k] = data[o, indices[i], k] along `axis` (TFLite GATHER with batch_dims 0, ONNX
+// Gather): input 0 the data (float32 or int8), input 1 int32 indices; the output's dims are
+// the data's before `axis`, the indices', the data's after it (rank <= 4 each). int8 data and
+// output share one quantization (bytes are copied). The compiler checks constant indices;
+// an index outside [0, data dim) (a damaged plan) gives a slice of zero bytes.
+struct GatherParams {
+  int32_t axis;
 };
 
 #define OP(name, params, min_in, max_in, n_out)                                       \

@@ -93,9 +93,9 @@ void eval_FullyConnectedSparse(const FullyConnectedSparseParams& p, const Kernel
         acc = dsp::smlabt(static_cast<uint32_t>(v[2]), w02, acc);
         acc = dsp::smlabt(static_cast<uint32_t>(v[3]), w13, acc);
       }
-      int32_t v = stage::wrapping_add(
-          fixed::multiply_by_quantized_multiplier(acc, row.multiplier, stage::safe_shift(row.shift)),
-          p.output_offset);
+      int32_t v = stage::wrapping_add(fixed::multiply_by_quantized_multiplier(
+                                          acc, row.multiplier, stage::safe_shift(row.shift)),
+                                      p.output_offset);
       v = v < p.act_min ? p.act_min : v;
       *output++ = static_cast<int8_t>(v > p.act_max ? p.act_max : v);
     }

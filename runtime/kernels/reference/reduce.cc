@@ -1,5 +1,6 @@
-// Reference Mean and Sum over a set of axes (rank <= 4), following TFLite Micro's reduce
-// kernels (tensorflow/lite/micro/kernels/reduce_common.cc EvalMeanHelper / EvalSumHelper)
+// Reference Mean, Sum and ReduceMax over a set of axes (rank <= 4), following TFLite Micro's
+// reduce kernels (tensorflow/lite/micro/kernels/reduce_common.cc EvalMeanHelper /
+// EvalSumHelper / EvalMaxHelper)
 // and the reference functions they call; the compiler picks the path TFLM would take
 // (ReduceMode) and precomputes its constants.
 // - float Mean: the sum in row-major input order (reference_ops::Mean and its 4-D axes
@@ -16,8 +17,12 @@
 // - int8 Sum (QuantizedMeanOrSum, compute_sum true): round(sum * scale + bias) + zp_out
 //   with bias = -zp_in * scale * count + 0.5f, NOT clamped: TFLite casts the int32 to int8,
 //   which wraps modulo 256, and so do we.
+// - ReduceMax (EvalMaxHelper, reference_ops::ReduceGeneric with the type's lowest value as
+//   init and max as reducer): the largest stored value; int8 input and output share one
+//   scale and zero point (TFLM requires it), so stored values compare as real ones.
 // The float steps are single precision as in TFLite; a build that contracts a * b + c into
 // a fused multiply-add would change the int8 rounding (the host build does not).
+#include <cfloat>
 #include <cmath>
 #include <cstdint>
 
@@ -60,10 +65,10 @@ Split split(const TensorView& in, int32_t mask) {
   return s;
 }
 
-// f(base) for every output element in order, base = the input offset of its first element;
-// reduce(base, acc) folds the reduced elements in row-major order.
-template <typename T, typename Acc, typename Finish>
-void for_each_output(const Split& s, const T* in, Acc init, Finish finish) {
+// finish(o, acc) for every output element o in order, acc = the reduced elements folded into
+// `init` by fold(acc, x) in row-major order.
+template <typename T, typename Acc, typename Fold, typename Finish>
+void for_each_output(const Split& s, const T* in, Acc init, Fold fold, Finish finish) {
   int32_t o = 0;
   for (int32_t a = 0; a < s.kept[0]; ++a)
     for (int32_t b = 0; b < s.kept[1]; ++b)
@@ -76,9 +81,9 @@ void for_each_output(const Split& s, const T* in, Acc init, Finish finish) {
             for (int32_t j = 0; j < s.reduced[1]; ++j)
               for (int32_t k = 0; k < s.reduced[2]; ++k)
                 for (int32_t l = 0; l < s.reduced[3]; ++l)
-                  acc = acc + static_cast<Acc>(
-                                  in[base + i * s.reduced_stride[0] + j * s.reduced_stride[1] +
-                                     k * s.reduced_stride[2] + l * s.reduced_stride[3]]);
+                  acc = fold(acc, static_cast<Acc>(
+                                      in[base + i * s.reduced_stride[0] + j * s.reduced_stride[1] +
+                                         k * s.reduced_stride[2] + l * s.reduced_stride[3]]));
           finish(o++, acc);
         }
 }
@@ -92,7 +97,24 @@ int32_t to_int(float r) {
   return static_cast<int32_t>(r);
 }
 
-Status check_reduce(const ReduceParams& p, const KernelIO& io, bool mean) {
+enum class Reduction { mean, sum, max };
+
+struct Add {
+  template <typename T>
+  T operator()(T a, T b) const {
+    return a + b;
+  }
+};
+// TFLite's max reducer, (in > current) ? in : current: a NaN input never replaces the max.
+struct Max {
+  template <typename T>
+  T operator()(T current, T in) const {
+    return in > current ? in : current;
+  }
+};
+
+Status check_reduce(const ReduceParams& p, const KernelIO& io, Reduction r) {
+  const bool mean = r == Reduction::mean;
   if (io.num_inputs != 1 || io.num_outputs != 1) return Status::bad_shape;
   const TensorView& in = io.in[0];
   const TensorView& out = io.out[0];
@@ -108,7 +130,11 @@ Status check_reduce(const ReduceParams& p, const KernelIO& io, bool mean) {
   if (view::element_count(out) != kept) return Status::bad_shape;
   if (count > (1 << 23)) return Status::bad_shape;  // the int32 sums cannot overflow
   const auto mode = static_cast<ReduceMode>(p.mode);
-  if (type == DType::f32) return mode == ReduceMode::float_values ? Status::ok : Status::bad_params;
+  if (type == DType::f32 || r == Reduction::max) {
+    const bool same_quantization = in.scale == out.scale && in.zero_point == out.zero_point;
+    if (type == DType::i8 && !same_quantization) return Status::bad_params;
+    return mode == ReduceMode::float_values ? Status::ok : Status::bad_params;
+  }
   if (p.input_zero_point < -128 || p.input_zero_point > 127 || p.output_zero_point < -128 ||
       p.output_zero_point > 127)
     return Status::bad_params;
@@ -126,13 +152,27 @@ Status check_reduce(const ReduceParams& p, const KernelIO& io, bool mean) {
   }
 }
 
-void eval_reduce(const ReduceParams& p, const KernelIO& io, bool mean) {
+template <typename T>
+void reduce_max(const Split& s, const TensorView& in, const TensorView& out, T lowest) {
+  T* y = out.as<T>();
+  for_each_output(s, in.as<const T>(), lowest, Max{}, [&](int32_t o, T m) { y[o] = m; });
+}
+
+void eval_reduce(const ReduceParams& p, const KernelIO& io, Reduction r) {
   const Split s = split(io.in[0], p.axes_mask);
   const auto mode = static_cast<ReduceMode>(p.mode);
+  const bool mean = r == Reduction::mean;
+  if (r == Reduction::max) {
+    if (io.out[0].type == DType::f32)
+      reduce_max(s, io.in[0], io.out[0], -FLT_MAX);
+    else
+      reduce_max<int8_t>(s, io.in[0], io.out[0], -128);
+    return;
+  }
   if (io.out[0].type == DType::f32) {
     float* out = io.out[0].as<float>();
     const float count = static_cast<float>(s.count);
-    for_each_output(s, io.in[0].as<const float>(), 0.0f,
+    for_each_output(s, io.in[0].as<const float>(), 0.0f, Add{},
                     [&](int32_t o, float sum) { out[o] = mean ? sum / count : sum; });
     return;
   }
@@ -141,7 +181,7 @@ void eval_reduce(const ReduceParams& p, const KernelIO& io, bool mean) {
   const int32_t n = s.count;
   switch (mode) {
     case ReduceMode::mean_spatial:
-      for_each_output(s, in, int32_t{0}, [&](int32_t o, int32_t sum) {
+      for_each_output(s, in, int32_t{0}, Add{}, [&](int32_t o, int32_t sum) {
         // sum of (x - zp_in) = sum of x - n * zp_in
         int32_t acc = fixed::multiply_by_quantized_multiplier(sum - n * p.input_zero_point,
                                                               p.multiplier, p.shift);
@@ -150,11 +190,11 @@ void eval_reduce(const ReduceParams& p, const KernelIO& io, bool mean) {
       });
       break;
     case ReduceMode::mean_same_quant:
-      for_each_output(s, in, int32_t{0},
+      for_each_output(s, in, int32_t{0}, Add{},
                       [&](int32_t o, int32_t sum) { out[o] = static_cast<int8_t>(sum / n); });
       break;
     default:  // requantize
-      for_each_output(s, in, int32_t{0}, [&](int32_t o, int32_t sum) {
+      for_each_output(s, in, int32_t{0}, Add{}, [&](int32_t o, int32_t sum) {
         if (mean) {
           const float float_mean = static_cast<float>(sum) / static_cast<float>(n);
           const float r = std::round(float_mean * p.scale + p.bias);
@@ -171,9 +211,19 @@ void eval_reduce(const ReduceParams& p, const KernelIO& io, bool mean) {
 
 }  // namespace
 
-Status check_Mean(const ReduceParams& p, const KernelIO& io) { return check_reduce(p, io, true); }
-void eval_Mean(const ReduceParams& p, const KernelIO& io) { eval_reduce(p, io, true); }
-Status check_Sum(const ReduceParams& p, const KernelIO& io) { return check_reduce(p, io, false); }
-void eval_Sum(const ReduceParams& p, const KernelIO& io) { eval_reduce(p, io, false); }
+Status check_Mean(const ReduceParams& p, const KernelIO& io) {
+  return check_reduce(p, io, Reduction::mean);
+}
+void eval_Mean(const ReduceParams& p, const KernelIO& io) { eval_reduce(p, io, Reduction::mean); }
+Status check_Sum(const ReduceParams& p, const KernelIO& io) {
+  return check_reduce(p, io, Reduction::sum);
+}
+void eval_Sum(const ReduceParams& p, const KernelIO& io) { eval_reduce(p, io, Reduction::sum); }
+Status check_ReduceMax(const ReduceParams& p, const KernelIO& io) {
+  return check_reduce(p, io, Reduction::max);
+}
+void eval_ReduceMax(const ReduceParams& p, const KernelIO& io) {
+  eval_reduce(p, io, Reduction::max);
+}
 
 }  // namespace tinyforge
