@@ -26,6 +26,7 @@
 #include "ops/strided_slice.h"
 #include "ops/sub_squared_difference.h"
 #include "ops/transpose.h"
+#include "ops/transpose_conv.h"
 
 namespace tinyforge {
 namespace {
@@ -112,6 +113,27 @@ ir::Graph depthwise(bool int8) {
   a.activation = ir::Activation::relu6;
   a.depth_multiplier = 2;
   return one_op(b, OpCode::DepthwiseConv2D, {x, w, bias}, y, a);
+}
+
+// float32: SAME, stride 2, bias, fused relu (padding 1); int8: VALID, per-tensor, no bias.
+ir::Graph transpose_conv(bool int8) {
+  GraphBuilder b(23);
+  const int x = b.activation("x", {1, 3, 3, 2});
+  const int y = b.activation("y", {1, int8 ? 7 : 5, int8 ? 7 : 5, 4});
+  const int w = b.weights("w", {4, 3, 3, 2}, 0.5f);
+  int bias = -1;
+  ops::TransposeConvAttrs a;
+  a.stride_h = a.stride_w = 2;
+  if (int8) {
+    quantize_tensor(b.g.tensors[x], 0.02f, -6);
+    quantize_tensor(b.g.tensors[y], 0.04f, 9);
+    quantize_tensor(b.g.tensors[w], 0.004f, 0);
+  } else {
+    bias = b.weights("b", {4}, 0.2f);
+    a.pad_top = a.pad_left = 1;
+    a.activation = ir::Activation::relu;
+  }
+  return one_op(b, OpCode::TransposeConv, {x, w, bias}, y, a);
 }
 
 ir::Graph fully_connected(bool int8) {
@@ -335,6 +357,20 @@ ir::Graph dequantize_op() {
   return one_op(b, OpCode::Dequantize, {x}, y);
 }
 
+// 16x8 boundaries: float32 -> int16, int16 -> int8 (requantize), int16 -> float32.
+ir::Graph int16_conversion(OpCode op, bool from_int16, bool to_int16) {
+  GraphBuilder b(24);
+  const int x = b.activation("x", {3, 4});
+  const int y = b.activation("y", {3, 4});
+  if (from_int16) {
+    quantize_tensor(b.g.tensors[x], 3.0f / 32768, 0);
+    b.g.tensors[x].type = DType::i16;
+  }
+  if (op == OpCode::Quantize) quantize_tensor(b.g.tensors[y], to_int16 ? 5.0f / 32768 : 0.03f, 0);
+  if (to_int16) b.g.tensors[y].type = DType::i16;
+  return one_op(b, op, {x}, y);
+}
+
 ir::Graph clamp(float lo, float hi, bool int8) {
   GraphBuilder b(13);
   const int x = b.activation("x", {3, 5});
@@ -398,6 +434,9 @@ std::vector<Case> cases() {
       {"Softmax_i8", [] { return softmax(true); }},
       {"Quantize", [] { return quantize_op(); }},
       {"Dequantize", [] { return dequantize_op(); }},
+      {"Quantize_f32_to_i16", [] { return int16_conversion(OpCode::Quantize, false, true); }},
+      {"Quantize_i16_to_i8", [] { return int16_conversion(OpCode::Quantize, true, false); }},
+      {"Dequantize_i16", [] { return int16_conversion(OpCode::Dequantize, true, false); }},
       {"Mul_f32", [] { return binary(OpCode::Mul, false); }},
       {"Mul_i8", [] { return binary(OpCode::Mul, true); }},
       {"Logistic_f32", [] { return unary(OpCode::Logistic, false); }},
@@ -469,6 +508,8 @@ std::vector<Case> cases() {
       {"ResizeBilinear_i8", [] { return resize(OpCode::ResizeBilinear, true, {}); }},
       {"HardSwish_f32", [] { return unary(OpCode::HardSwish, false); }},
       {"HardSwish_i8", [] { return unary(OpCode::HardSwish, true, 0.02f, -20); }},
+      {"TransposeConv_f32", [] { return transpose_conv(false); }},
+      {"TransposeConv_i8", [] { return transpose_conv(true); }},
   };
 }
 
@@ -522,7 +563,7 @@ std::vector<std::vector<uint8_t>> random_inputs(const ir::Graph& g, uint32_t cas
       inputs.push_back(testing::random_floats(n, seed++, -4, 4));
     } else {
       std::mt19937 rng(seed++);
-      std::vector<uint8_t> bytes(n);
+      std::vector<uint8_t> bytes(n * dtype_size(x.type));
       for (uint8_t& v : bytes) v = static_cast<uint8_t>(rng());
       inputs.push_back(std::move(bytes));
     }

@@ -219,10 +219,12 @@ inline std::vector<int32_t> constant_ints(OpMapper& m, size_t i, int64_t count) 
   return v;
 }
 
-// The weights of a conv, depthwise conv or fully-connected op (tflite_ops.cc): filter
-// (input 1) and optional bias (input 2) of the input's dtype family, symmetric int8 with 1
-// scale or `channels` scales along `channel_axis`, the bias scale input x weight scale. A
-// float op's int8 filter (weight-only quantization) is dequantized in place.
-void check_weights(OpMapper& m, const ir::Tensor& in, size_t channel_axis, int32_t channels);
+// The weights of a conv, depthwise conv, transpose conv or fully-connected op
+// (tflite_ops.cc): filter (input `filter_input`) and optional bias (input `bias_input`) of
+// the input's dtype family, symmetric int8 with 1 scale or `channels` scales along
+// `channel_axis`, the bias scale input x weight scale. A float op's int8 filter (weight-only
+// quantization) is dequantized in place.
+void check_weights(OpMapper& m, const ir::Tensor& in, size_t channel_axis, int32_t channels,
+                   size_t filter_input = 1, size_t bias_input = 2);
 
 }  // namespace tinyforge::tflite_import
