@@ -548,6 +548,15 @@ Row reshape(DT d, std::vector<int32_t> in, std::vector<int32_t> out, Q q = {}) {
                     {B::RESHAPE, {0, 1}, {}}));
 }
 
+// The 16x8 twin of an int8 row of an op that only moves values: its int8 activations
+// become int16 (TFLite's 16x8 scheme), the rest unchanged. The row's zero points must be 0.
+Row int16_twin(Row r) {
+  for (TensorSpec& t : r.model.tensors)
+    if (t.type == tfl::TensorType::INT8 && t.data.empty()) t.type = tfl::TensorType::INT16;
+  r.name.replace(r.name.find("int8"), 4, "int16");
+  return r;
+}
+
 Row reduce(B b, DT d, std::vector<int32_t> in, std::vector<int32_t> axes, bool keep_dims,
            Q qin = {}, Q qout = {}) {
   const auto rank = static_cast<int32_t>(in.size());
@@ -1009,6 +1018,8 @@ std::vector<Row> table() {
   t.push_back(dequantize({2, 7}, q_high));
   t.push_back(dequantize({3, 4}, q_tiny));
   // 16x8: int16 activations, symmetric (zero point 0) as TFLite's converter makes them.
+  t.push_back(int16_twin(reshape(DT::i8, {1, 2, 3, 4}, {6, 4}, {3.0f / 32768, 0})));
+  t.push_back(int16_twin(reshape(DT::i8, {2, 5}, {10}, {1e-4f, 0})));
   t.push_back(convert(Conv::f32, Conv::i16, {2, 9}, {4.0f / 32768, 0}));
   t.push_back(convert(Conv::f32, Conv::i16, {1, 7}, {1e-5f, 0}));
   t.push_back(convert(Conv::i8, Conv::i16, {3, 5}, {3.0f / 32768, 0}, {0.05f, -20}));

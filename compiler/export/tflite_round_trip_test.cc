@@ -319,13 +319,16 @@ ir::Graph unary(OpCode op, bool int8, float out_scale = 0, int32_t out_zp = 0) {
   return one_op(b, op, {x}, y);
 }
 
-ir::Graph reshape(bool int8) {
+ir::Graph reshape(DType type) {
   GraphBuilder b(9);
   const int x = b.activation("x", {1, 2, 3, 4});
   const int y = b.activation("y", {1, 24});
-  if (int8) {
-    quantize_tensor(b.g.tensors[x], 0.03f, 4);
-    quantize_tensor(b.g.tensors[y], 0.03f, 4);
+  if (type != DType::f32) {  // int16: TFLite's 16x8 scheme, zero point 0
+    const int32_t zero_point = type == DType::i8 ? 4 : 0;
+    for (int t : {x, y}) {
+      quantize_tensor(b.g.tensors[t], 0.03f, zero_point);
+      b.g.tensors[t].type = type;
+    }
   }
   return one_op(b, OpCode::Reshape, {x}, y);
 }
@@ -428,8 +431,9 @@ std::vector<Case> cases() {
       {"MaxPool2D_i8", [] { return pool(OpCode::MaxPool2D, true); }},
       {"Add_f32", [] { return binary(OpCode::Add, false); }},
       {"Add_i8", [] { return binary(OpCode::Add, true); }},
-      {"Reshape_f32", [] { return reshape(false); }},
-      {"Reshape_i8", [] { return reshape(true); }},
+      {"Reshape_f32", [] { return reshape(DType::f32); }},
+      {"Reshape_i8", [] { return reshape(DType::i8); }},
+      {"Reshape_i16", [] { return reshape(DType::i16); }},
       {"Softmax_f32", [] { return softmax(false); }},
       {"Softmax_i8", [] { return softmax(true); }},
       {"Quantize", [] { return quantize_op(); }},

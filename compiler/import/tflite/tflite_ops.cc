@@ -83,11 +83,25 @@ void check_bias_scale(OpMapper& m, const ir::Tensor& in, const ir::Tensor& w,
 }
 
 // TFLite's 16x8 scheme (int16 activations) reaches only the ops that convert at its
-// boundaries; every other op with an int16 operand is refused here, before its reader, so
-// a 16x8 model's every such op is named (as unsupported, not as a damaged file).
+// boundaries and the reshapes (their kernel moves bytes of any type; TFLite quantizes
+// RESHAPE to int16 at version 1, tools/optimize/operator_property.cc); every other op with
+// an int16 operand is refused here, before its reader, so a 16x8 model's every such op is
+// named (as unsupported, not as a damaged file).
+bool runs_int16(tfl::BuiltinOperator builtin) {
+  switch (builtin) {
+    case tfl::BuiltinOperator::QUANTIZE:
+    case tfl::BuiltinOperator::DEQUANTIZE:
+    case tfl::BuiltinOperator::RESHAPE:
+    case tfl::BuiltinOperator::SQUEEZE:
+    case tfl::BuiltinOperator::EXPAND_DIMS:
+      return true;
+    default:
+      return false;
+  }
+}
+
 void refuse_int16_operands(const Reader& reader, OpMapper& m, tfl::BuiltinOperator builtin) {
-  if (builtin == tfl::BuiltinOperator::QUANTIZE || builtin == tfl::BuiltinOperator::DEQUANTIZE)
-    return;
+  if (runs_int16(builtin)) return;
   const auto* tensors = reader.subgraph().tensors();
   const auto* ins = m.op().inputs();
   const auto* outs = m.op().outputs();
@@ -98,8 +112,8 @@ void refuse_int16_operands(const Reader& reader, OpMapper& m, tfl::BuiltinOperat
       if (tensors->Get(static_cast<flatbuffers::uoffset_t>(t))->type() == tfl::TensorType::INT16)
         m.unsupported(
             fmt::format("{}: dtype INT16 (7) is not supported by this op (of TFLite's "
-                        "16x8 scheme, QUANTIZE and DEQUANTIZE run); expected FLOAT32 "
-                        "or INT8 here",
+                        "16x8 scheme, QUANTIZE, DEQUANTIZE and the reshapes run); expected "
+                        "FLOAT32 or INT8 here",
                         reader.tensor_label(t)));
     }
 }
