@@ -1020,6 +1020,8 @@ std::vector<Row> table() {
   // 16x8: int16 activations, symmetric (zero point 0) as TFLite's converter makes them.
   t.push_back(int16_twin(reshape(DT::i8, {1, 2, 3, 4}, {6, 4}, {3.0f / 32768, 0})));
   t.push_back(int16_twin(reshape(DT::i8, {2, 5}, {10}, {1e-4f, 0})));
+  t.push_back(int16_twin(concatenation(DT::i8, {{1, 2, 3}, {1, 4, 3}}, 1, {3.0f / 32768, 0})));
+  t.push_back(int16_twin(concatenation(DT::i8, {{2, 3}, {2, 1}, {2, 5}}, -1, {1e-4f, 0})));
   t.push_back(convert(Conv::f32, Conv::i16, {2, 9}, {4.0f / 32768, 0}));
   t.push_back(convert(Conv::f32, Conv::i16, {1, 7}, {1e-5f, 0}));
   t.push_back(convert(Conv::i8, Conv::i16, {3, 5}, {3.0f / 32768, 0}, {0.05f, -20}));

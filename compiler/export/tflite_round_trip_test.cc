@@ -55,6 +55,12 @@ void quantize_tensor(ir::Tensor& t, float scale, int32_t zero_point) {
   t.data = std::move(q);
 }
 
+// A quantized tensor of `type`: int8 with `zero_point`, int16 (TFLite's 16x8 scheme) with 0.
+void quantize_activation(ir::Tensor& t, DType type, float scale, int32_t zero_point) {
+  quantize_tensor(t, scale, type == DType::i8 ? zero_point : 0);
+  t.type = type;
+}
+
 void quantize_bias(ir::Tensor& t, float scale) {
   std::vector<uint8_t> q(static_cast<size_t>(t.elements()) * 4);
   for (int64_t i = 0; i < t.elements(); ++i) {
@@ -323,13 +329,8 @@ ir::Graph reshape(DType type) {
   GraphBuilder b(9);
   const int x = b.activation("x", {1, 2, 3, 4});
   const int y = b.activation("y", {1, 24});
-  if (type != DType::f32) {  // int16: TFLite's 16x8 scheme, zero point 0
-    const int32_t zero_point = type == DType::i8 ? 4 : 0;
-    for (int t : {x, y}) {
-      quantize_tensor(b.g.tensors[t], 0.03f, zero_point);
-      b.g.tensors[t].type = type;
-    }
-  }
+  if (type != DType::f32)
+    for (int t : {x, y}) quantize_activation(b.g.tensors[t], type, 0.03f, 4);
   return one_op(b, OpCode::Reshape, {x}, y);
 }
 
@@ -365,10 +366,7 @@ ir::Graph int16_conversion(OpCode op, bool from_int16, bool to_int16) {
   GraphBuilder b(24);
   const int x = b.activation("x", {3, 4});
   const int y = b.activation("y", {3, 4});
-  if (from_int16) {
-    quantize_tensor(b.g.tensors[x], 3.0f / 32768, 0);
-    b.g.tensors[x].type = DType::i16;
-  }
+  if (from_int16) quantize_activation(b.g.tensors[x], DType::i16, 3.0f / 32768, 0);
   if (op == OpCode::Quantize) quantize_tensor(b.g.tensors[y], to_int16 ? 5.0f / 32768 : 0.03f, 0);
   if (to_int16) b.g.tensors[y].type = DType::i16;
   return one_op(b, op, {x}, y);
@@ -385,13 +383,13 @@ ir::Graph clamp(float lo, float hi, bool int8) {
   return one_op(b, OpCode::Clamp, {x}, y, ops::ClampAttrs{lo, hi});
 }
 
-ir::Graph concatenation(bool int8) {
+ir::Graph concatenation(DType type) {
   GraphBuilder b(14);
   const int x = b.activation("x", {1, 2, 2, 3});
   const int z = b.activation("z", {1, 2, 2, 5});
   const int y = b.activation("y", {1, 2, 2, 8});
-  if (int8)
-    for (int t : {x, z, y}) quantize_tensor(b.g.tensors[t], 0.02f, 6);
+  if (type != DType::f32)
+    for (int t : {x, z, y}) quantize_activation(b.g.tensors[t], type, 0.02f, 6);
   return one_op(b, OpCode::Concatenation, {x, z}, y, ops::ConcatenationAttrs{3});
 }
 
@@ -451,8 +449,9 @@ std::vector<Case> cases() {
       {"Clamp_relu6_i8", [] { return clamp(0, 6, true); }},
       {"Clamp_n1_to_1_f32", [] { return clamp(-1, 1, false); }},
       {"Clamp_0_to_1_i8", [] { return clamp(0, 1, true); }},
-      {"Concatenation_f32", [] { return concatenation(false); }},
-      {"Concatenation_i8", [] { return concatenation(true); }},
+      {"Concatenation_f32", [] { return concatenation(DType::f32); }},
+      {"Concatenation_i8", [] { return concatenation(DType::i8); }},
+      {"Concatenation_i16", [] { return concatenation(DType::i16); }},
       {"Transpose_f32", [] { return transpose(false); }},
       {"Transpose_i8", [] { return transpose(true); }},
       {"Pad_f32", [] { return pad(false, 0); }},

@@ -83,8 +83,9 @@ void check_bias_scale(OpMapper& m, const ir::Tensor& in, const ir::Tensor& w,
 }
 
 // TFLite's 16x8 scheme (int16 activations) reaches only the ops that convert at its
-// boundaries and the reshapes (their kernel moves bytes of any type; TFLite quantizes
-// RESHAPE to int16 at version 1, tools/optimize/operator_property.cc); every other op with
+// boundaries, the reshapes and concatenation (their kernels move bytes of any type; TFLite
+// quantizes RESHAPE to int16 at version 1, tools/optimize/operator_property.cc, and
+// CONCATENATION at version 3, tools/versioning/op_version.cc); every other op with
 // an int16 operand is refused here, before its reader, so a 16x8 model's every such op is
 // named (as unsupported, not as a damaged file).
 bool runs_int16(tfl::BuiltinOperator builtin) {
@@ -94,6 +95,7 @@ bool runs_int16(tfl::BuiltinOperator builtin) {
     case tfl::BuiltinOperator::RESHAPE:
     case tfl::BuiltinOperator::SQUEEZE:
     case tfl::BuiltinOperator::EXPAND_DIMS:
+    case tfl::BuiltinOperator::CONCATENATION:
       return true;
     default:
       return false;
@@ -112,7 +114,8 @@ void refuse_int16_operands(const Reader& reader, OpMapper& m, tfl::BuiltinOperat
       if (tensors->Get(static_cast<flatbuffers::uoffset_t>(t))->type() == tfl::TensorType::INT16)
         m.unsupported(
             fmt::format("{}: dtype INT16 (7) is not supported by this op (of TFLite's "
-                        "16x8 scheme, QUANTIZE, DEQUANTIZE and the reshapes run); expected "
+                        "16x8 scheme, QUANTIZE, DEQUANTIZE, the reshapes and CONCATENATION "
+                        "run); expected "
                         "FLOAT32 or INT8 here",
                         reader.tensor_label(t)));
     }
