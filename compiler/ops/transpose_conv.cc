@@ -9,8 +9,10 @@
 // the bias scale input scale x weight scale. TFLite computes the padding from the output
 // size as for a conv from the output back to the input (kernels/transpose_conv.cc); it is
 // stored resolved, and the writer refuses padding neither SAME nor VALID gives. Quantized as
-// Conv2D: calibrated output, per-channel weights along axis 0. Channels block pruning (the
-// pruners' refit knows convolutions, not their transposes). TFLite versions from
+// Conv2D: calibrated output, per-channel weights along axis 0, but no weight geometry (an
+// output meets a number of taps varying with its position), so bias correction keeps the
+// bias and channels block pruning (the pruners' refit knows convolutions, not their
+// transposes). TFLite versions from
 // tensorflow/lite/tools/versioning/op_version.cc: 4 with a fused activation, 3 with a bias,
 // 2 for int8, else 1.
 #include "ops/transpose_conv.h"
