@@ -68,7 +68,8 @@ def run_model(ann, np, runtime, model, input_paths, output_path, max_outputs=1):
                                 ann.OptimizerOptions())
     network_id, _ = runtime.LoadNetwork(optimized)
 
-    dtypes = {ann.DataType_Float32: "<f4", ann.DataType_QAsymmS8: "i1", ann.DataType_QAsymmU8: "u1"}
+    dtypes = {ann.DataType_Float32: "<f4", ann.DataType_QAsymmS8: "i1", ann.DataType_QAsymmU8: "u1",
+              ann.DataType_QSymmS16: "<i2"}
     case_inputs = []
     for name, info in zip(inputs, in_infos):
         in_type = info[1].GetDataType()

@@ -16,6 +16,7 @@
 #include <filesystem>
 #include <fstream>
 #include <functional>
+#include <limits>
 #include <random>
 #include <set>
 #include <string>
@@ -78,6 +79,7 @@ int int8_lsb(OpCode op) {
     // and rounds: a value near a rounding boundary can land one step apart.
     case OpCode::Conv2D:
     case OpCode::DepthwiseConv2D:
+    case OpCode::TransposeConv:
     case OpCode::FullyConnected:
     case OpCode::Mean:
     case OpCode::Sum:
@@ -587,6 +589,15 @@ Row reshape(DT d, std::vector<int32_t> in, std::vector<int32_t> out, Q q = {}) {
                     {B::RESHAPE, {0, 1}, {}}));
 }
 
+// The 16x8 twin of an int8 row of an op that only moves values: its int8 activations
+// become int16 (TFLite's 16x8 scheme), the rest unchanged. The row's zero points must be 0.
+Row int16_twin(Row r) {
+  for (TensorSpec& t : r.model.tensors)
+    if (t.type == tfl::TensorType::INT8 && t.data.empty()) t.type = tfl::TensorType::INT16;
+  r.name.replace(r.name.find("int8"), 4, "int16");
+  return r;
+}
+
 Row reduce(B b, DT d, std::vector<int32_t> in, std::vector<int32_t> axes, bool keep_dims,
            Q qin = {}, Q qout = {}) {
   const auto rank = static_cast<int32_t>(in.size());
@@ -936,16 +947,94 @@ Row gather(DT d, std::vector<int32_t> in, std::vector<int32_t> indices, int32_t 
   return r;
 }
 
-Row quantize(std::vector<int32_t> shape, Q q) {
-  return row(
-      "Quantize f32 to int8 " + shape_text(shape) + q_text(DT::i8, q), OpCode::Quantize,
-      one_op({act(DT::f32, "x", shape), act(DT::i8, "y", shape, q)}, {B::QUANTIZE, {0}, {}}));
+// TRANSPOSE_CONV (operands output_shape, weights, input, optional bias): the output size
+// TFLite's converter gives (VALID: (in - 1) * stride + k, SAME: in * stride). Arm NN 20.08's
+// parser takes no bias operand and pads SAME from the input's size instead of the output's
+// (right only for stride 1): such rows are checked against the definition.
+Row transpose_conv(DT d, std::vector<int32_t> in, int32_t oc, Window w, bool with_bias,
+                   Act a = Act::NONE, Q qin = {}) {
+  const bool same = w.padding == tfl::Padding::SAME;
+  auto out_extent = [&](int32_t size, int32_t k) {
+    return same ? size * w.stride : (size - 1) * w.stride + k;
+  };
+  const int32_t oh = out_extent(in[1], w.kh), ow = out_extent(in[2], w.kw);
+  const TensorSpec wt = weights(d, {oc, w.kh, w.kw, in[3]}, 0, 29);
+  const TensorSpec b = bias(d, wt, qin, oc, 31);
+  const Q qout{accumulator_scale(qin, 0.02f, w.kh * w.kw * in[3]), 6};
+  std::vector<TensorSpec> tensors{ints("output_shape", {in[0], oh, ow, oc}), wt,
+                                  act(d, "x", in, qin)};
+  if (with_bias) tensors.push_back(b);
+  tensors.push_back(act(d, "y", {in[0], oh, ow, oc}, qout));
+  OpSpec op = windowed(B::TRANSPOSE_CONV, {0, 1, 2}, w, a);
+  if (with_bias) op.inputs.push_back(3);
+  Row r = row("TransposeConv " + std::string(dt_name(d)) + " " + shape_text(in) + " oc" +
+                  std::to_string(oc) + window_text(w) + (with_bias ? " bias" : "") + act_name(a) +
+                  q_text(d, qin),
+              OpCode::TransposeConv, one_op(std::move(tensors), op));
+  if (!with_bias && (!same || w.stride == 1) && a != Act::RELU_N1_TO_1) return r;
+  r.why_not_armnn = with_bias ? "Arm NN 20.08's TfLite parser takes no TRANSPOSE_CONV bias"
+                              : "Arm NN 20.08 pads a strided SAME TRANSPOSE_CONV from the input";
+  const std::vector<double> filter = real_values(wt);
+  const std::vector<double> offsets = with_bias ? real_values(b) : std::vector<double>(oc, 0.0);
+  r.definition = [=](const std::vector<std::vector<float>>& x) {
+    // TFLite's padding: that of a conv from the output back to the input (SAME: half the
+    // excess of the covered extent over the output, rounded down; VALID: none).
+    auto pad_before = [&](int32_t out, int32_t k) {
+      if (!same) return 0;
+      const int32_t covered = ((out + w.stride - 1) / w.stride - 1) * w.stride + k;
+      return std::max(0, covered - out) / 2;
+    };
+    const int32_t top = pad_before(oh, w.kh), left = pad_before(ow, w.kw);
+    std::vector<double> acc(static_cast<size_t>(in[0] * oh * ow * oc));
+    for (int32_t n = 0; n < in[0]; ++n)
+      for (int32_t iy = 0; iy < in[1]; ++iy)
+        for (int32_t ix = 0; ix < in[2]; ++ix)
+          for (int32_t ky = 0; ky < w.kh; ++ky)
+            for (int32_t kx = 0; kx < w.kw; ++kx) {
+              const int32_t oy = iy * w.stride - top + ky, ox = ix * w.stride - left + kx;
+              if (oy < 0 || oy >= oh || ox < 0 || ox >= ow) continue;
+              for (int32_t c = 0; c < oc; ++c)
+                for (int32_t ic = 0; ic < in[3]; ++ic)
+                  acc[static_cast<size_t>(((n * oh + oy) * ow + ox) * oc + c)] +=
+                      x[0][static_cast<size_t>(((n * in[1] + iy) * in[2] + ix) * in[3] + ic)] *
+                      filter[static_cast<size_t>(((c * w.kh + ky) * w.kw + kx) * in[3] + ic)];
+            }
+    std::vector<float> y;
+    for (size_t i = 0; i < acc.size(); ++i) {
+      double v = acc[i] + offsets[i % static_cast<size_t>(oc)];
+      if (a == Act::RELU || a == Act::RELU6) v = std::max(v, 0.0);
+      if (a == Act::RELU6) v = std::min(v, 6.0);
+      if (a == Act::RELU_N1_TO_1) v = std::clamp(v, -1.0, 1.0);
+      y.push_back(static_cast<float>(v));
+    }
+    return y;
+  };
+  return r;
 }
 
+// Types QUANTIZE and DEQUANTIZE convert between: int16 is TFLite's 16x8 activation type.
+enum class Conv { f32, i8, i16 };
+const char* conv_name(Conv t) { return t == Conv::f32 ? "f32" : t == Conv::i8 ? "int8" : "int16"; }
+TensorSpec conv_tensor(Conv t, const std::string& name, std::vector<int32_t> shape, Q q) {
+  if (t == Conv::f32) return {name, std::move(shape)};
+  return {name, std::move(shape), t == Conv::i8 ? tfl::TensorType::INT8 : tfl::TensorType::INT16,
+          {},   {q.scale},        {q.zp}};
+}
+
+// QUANTIZE (from float32, or requantizing an int8 / int16 input) and DEQUANTIZE (to float32).
+Row convert(Conv from, Conv to, std::vector<int32_t> shape, Q q_out, Q q_in = {}) {
+  const bool quantize = to != Conv::f32;
+  std::string name = std::string(quantize ? "Quantize " : "Dequantize ") + conv_name(from) +
+                     " to " + conv_name(to) + " " + shape_text(shape);
+  if (from != Conv::f32) name += q_text(DT::i8, q_in);
+  if (to != Conv::f32) name += q_text(DT::i8, q_out);
+  return row(name, quantize ? OpCode::Quantize : OpCode::Dequantize,
+             one_op({conv_tensor(from, "x", shape, q_in), conv_tensor(to, "y", shape, q_out)},
+                    {quantize ? B::QUANTIZE : B::DEQUANTIZE, {0}, {}}));
+}
+Row quantize(std::vector<int32_t> shape, Q q) { return convert(Conv::f32, Conv::i8, shape, q); }
 Row dequantize(std::vector<int32_t> shape, Q q) {
-  return row(
-      "Dequantize int8 to f32 " + shape_text(shape) + q_text(DT::i8, q), OpCode::Dequantize,
-      one_op({act(DT::i8, "x", shape, q), act(DT::f32, "y", shape)}, {B::DEQUANTIZE, {0}, {}}));
+  return convert(Conv::i8, Conv::f32, shape, {}, q);
 }
 
 // --- the table ------------------------------------------------------------------------
@@ -1074,6 +1163,13 @@ std::vector<Row> table() {
       t.push_back(resize(b, d, {2, 4, 3, 3}, {7, 5}, {false, true}, q_low));
       t.push_back(resize(b, d, {1, 6, 7, 2}, {4, 3}, {false, true}, {0.02f, 5}));
     }
+    t.push_back(transpose_conv(d, {1, 3, 3, 2}, 3, {3, 3, 2, 1, tfl::Padding::VALID}, false));
+    t.push_back(transpose_conv(d, {1, 4, 3, 3}, 2, {3, 3, 1, 1, tfl::Padding::SAME}, false,
+                               Act::NONE, q_low));
+    t.push_back(transpose_conv(d, {2, 2, 3, 1}, 4, k2_s2, false, Act::NONE, q_high));
+    t.push_back(transpose_conv(d, {1, 3, 4, 2}, 3, k3_s2_same, true, Act::RELU));
+    t.push_back(transpose_conv(d, {1, 2, 2, 3}, 2, k5x2_s3_same, true, Act::RELU6, q_high));
+    t.push_back(transpose_conv(d, {1, 3, 2, 4}, 5, k3, true, Act::NONE, q_huge));
   }
   // DIV is float32 only (int8 is refused at import).
   t.push_back(binary(kDiv, DT::f32, {1, 4, 3}, {1, 4, 3}));
@@ -1086,6 +1182,17 @@ std::vector<Row> table() {
   t.push_back(dequantize({1, 9}, {0.05f, 0}));
   t.push_back(dequantize({2, 7}, q_high));
   t.push_back(dequantize({3, 4}, q_tiny));
+  // 16x8: int16 activations, symmetric (zero point 0) as TFLite's converter makes them.
+  t.push_back(int16_twin(reshape(DT::i8, {1, 2, 3, 4}, {6, 4}, {3.0f / 32768, 0})));
+  t.push_back(int16_twin(reshape(DT::i8, {2, 5}, {10}, {1e-4f, 0})));
+  t.push_back(int16_twin(concatenation(DT::i8, {{1, 2, 3}, {1, 4, 3}}, 1, {3.0f / 32768, 0})));
+  t.push_back(int16_twin(concatenation(DT::i8, {{2, 3}, {2, 1}, {2, 5}}, -1, {1e-4f, 0})));
+  t.push_back(convert(Conv::f32, Conv::i16, {2, 9}, {4.0f / 32768, 0}));
+  t.push_back(convert(Conv::f32, Conv::i16, {1, 7}, {1e-5f, 0}));
+  t.push_back(convert(Conv::i8, Conv::i16, {3, 5}, {3.0f / 32768, 0}, {0.05f, -20}));
+  t.push_back(convert(Conv::i16, Conv::i8, {2, 6}, {0.04f, 7}, {5.0f / 32768, 0}));
+  t.push_back(convert(Conv::i16, Conv::i16, {1, 8}, {2.0f / 32768, 0}, {7.0f / 32768, 0}));
+  t.push_back(convert(Conv::i16, Conv::f32, {2, 5}, {}, {3.0f / 32768, 0}));
   return t;
 }
 
@@ -1096,39 +1203,47 @@ const char* const kCases[] = {"random",    "random'", "all min", "all max",
                               "alternate", "zeros",   "small"};
 constexpr uint32_t kNumCases = sizeof kCases / sizeof kCases[0];
 
-// Case `c` of model input `input` (its element count `n`): int8 raw values or float32.
+// Case `c` of an integer model input (int8 or int16 raw values T).
+template <typename T>
+std::vector<uint8_t> integer_case(const TensorSpec& t, uint32_t c, size_t input,
+                                  std::mt19937& rng) {
+  const auto n = static_cast<size_t>(count(t.shape));
+  constexpr int lo = std::numeric_limits<T>::min(), hi = std::numeric_limits<T>::max();
+  std::vector<T> v(n);
+  for (size_t i = 0; i < n; ++i) {
+    // Second inputs run the alternating pattern out of phase, so min meets max.
+    const bool odd = (i + input) % 2 == 1;
+    switch (c) {
+      case 0:
+      case 1:
+        v[i] = static_cast<T>(std::uniform_int_distribution<int>(lo, hi)(rng));
+        break;
+      case 2:
+        v[i] = lo;
+        break;
+      case 3:
+        v[i] = hi;
+        break;
+      case 4:
+        v[i] = odd ? hi : lo;
+        break;
+      case 5:
+        v[i] = 0;
+        break;
+      default:  // near the zero point
+        v[i] = static_cast<T>(std::clamp<int64_t>(
+            t.zero_point[0] + std::uniform_int_distribution<int>(-2, 2)(rng), lo, hi));
+    }
+  }
+  return testing::bytes_of(v);
+}
+
+// Case `c` of model input `input` (its element count `n`): int8 / int16 raw values or float32.
 std::vector<uint8_t> case_values(const TensorSpec& t, uint32_t c, size_t input, uint32_t seed) {
   const auto n = static_cast<size_t>(count(t.shape));
   std::mt19937 rng(seed * 7919u + c * 31u + static_cast<uint32_t>(input));
-  if (t.type == tfl::TensorType::INT8) {
-    std::vector<int8_t> v(n);
-    for (size_t i = 0; i < n; ++i) {
-      // Second inputs run the alternating pattern out of phase, so min meets max.
-      const bool odd = (i + input) % 2 == 1;
-      switch (c) {
-        case 0:
-        case 1:
-          v[i] = static_cast<int8_t>(std::uniform_int_distribution<int>(-128, 127)(rng));
-          break;
-        case 2:
-          v[i] = -128;
-          break;
-        case 3:
-          v[i] = 127;
-          break;
-        case 4:
-          v[i] = odd ? 127 : -128;
-          break;
-        case 5:
-          v[i] = 0;
-          break;
-        default:  // near the zero point
-          v[i] = static_cast<int8_t>(std::clamp<int64_t>(
-              t.zero_point[0] + std::uniform_int_distribution<int>(-2, 2)(rng), -128, 127));
-      }
-    }
-    return testing::bytes_of(v);
-  }
+  if (t.type == tfl::TensorType::INT8) return integer_case<int8_t>(t, c, input, rng);
+  if (t.type == tfl::TensorType::INT16) return integer_case<int16_t>(t, c, input, rng);
   std::vector<float> v(n);
   for (size_t i = 0; i < n; ++i) {
     const bool odd = (i + input) % 2 == 1;
@@ -1183,15 +1298,28 @@ int run_armnn_batch(const std::string& manifest, const std::string& status, std:
   return WEXITSTATUS(code);
 }
 
+bool is_integer(const TensorSpec& t) {
+  return t.type == tfl::TensorType::INT8 || t.type == tfl::TensorType::INT16;
+}
+
+// The stored value of an int8 or int16 element.
+int32_t stored(const TensorSpec& t, const uint8_t* p) {
+  if (t.type == tfl::TensorType::INT8) return static_cast<int8_t>(*p);
+  int16_t v;
+  std::memcpy(&v, p, 2);
+  return v;
+}
+
 float dequantized(const TensorSpec& t, const uint8_t* p) {
-  if (t.type == tfl::TensorType::INT8)
-    return t.scale[0] * static_cast<float>(static_cast<int8_t>(*p) - t.zero_point[0]);
+  if (is_integer(t)) return t.scale[0] * static_cast<float>(stored(t, p) - t.zero_point[0]);
   float v;
   std::memcpy(&v, p, 4);
   return v;
 }
 
-size_t element_bytes(const TensorSpec& t) { return t.type == tfl::TensorType::INT8 ? 1 : 4; }
+size_t element_bytes(const TensorSpec& t) {
+  return t.type == tfl::TensorType::INT8 ? 1 : t.type == tfl::TensorType::INT16 ? 2 : 4;
+}
 
 // Compares our outputs with the reference's: raw bytes, each output for every case, one
 // output after the other (armnn_run.py's layout). Returns the worst |diff| (LSB for int8,
@@ -1210,7 +1338,7 @@ double compare(const Row& r, const std::vector<uint8_t>& ours, const std::vector
   size_t base = 0;  // where this output's cases start
   for (size_t o = 0; o < r.model.outputs.size(); ++o) {
     const TensorSpec& out = r.model.tensors[static_cast<size_t>(r.model.outputs[o])];
-    const bool int8 = out.type == tfl::TensorType::INT8;
+    const bool int8 = is_integer(out);  // int8 or int16: differences in stored steps (LSB)
     const size_t bytes = element_bytes(out);
     const auto per_case = static_cast<size_t>(count(out.shape));
     for (uint32_t c = 0; c < kNumCases; ++c) {
@@ -1219,9 +1347,8 @@ double compare(const Row& r, const std::vector<uint8_t>& ours, const std::vector
       for (size_t i = 0; i < per_case; ++i) {
         const size_t k = base + (c * per_case + i) * bytes;
         const double theirs_value = dequantized(out, &theirs[k]);
-        const double diff =
-            int8 ? std::abs(static_cast<int8_t>(ours[k]) - static_cast<int8_t>(theirs[k]))
-                 : std::abs(dequantized(out, &ours[k]) - theirs_value);
+        const double diff = int8 ? std::abs(stored(out, &ours[k]) - stored(out, &theirs[k]))
+                                 : std::abs(dequantized(out, &ours[k]) - theirs_value);
         magnitude = std::max(magnitude, std::abs(theirs_value));
         if (diff > worst_case) worst_case = diff, at = i;
       }
@@ -1262,6 +1389,11 @@ std::vector<uint8_t> by_definition(const Row& r, const std::vector<std::vector<u
           const float q = std::round(v / out.scale[0]) + static_cast<float>(out.zero_point[0]);
           outputs[o].push_back(
               static_cast<uint8_t>(static_cast<int8_t>(std::clamp(q, -128.0f, 127.0f))));
+        } else if (out.type == tfl::TensorType::INT16) {
+          const float q = std::round(v / out.scale[0]) + static_cast<float>(out.zero_point[0]);
+          const auto i16 = static_cast<int16_t>(std::clamp(q, -32768.0f, 32767.0f));
+          const std::vector<uint8_t> b = testing::bytes_of(std::vector<int16_t>{i16});
+          outputs[o].insert(outputs[o].end(), b.begin(), b.end());
         } else {
           const std::vector<uint8_t> b = testing::bytes_of(std::vector<float>{v});
           outputs[o].insert(outputs[o].end(), b.begin(), b.end());
@@ -1379,10 +1511,9 @@ TEST(KernelTable, ReferenceKernelsAgainstArmnnCpuRef) {
       theirs = io::read_file(prepared[r].output_path);
     }
     const double worst = compare(row, ours, theirs, reference);
-    const bool int8 =
-        row.model.tensors[static_cast<size_t>(row.model.outputs[0])].type == tfl::TensorType::INT8;
+    const bool integer = is_integer(row.model.tensors[static_cast<size_t>(row.model.outputs[0])]);
     std::printf("[ ktable   ] %-70s %-10s max |diff| %s %.3g\n", row.name.c_str(),
-                reference.c_str(), int8 ? "LSB" : "rel", worst);
+                reference.c_str(), integer ? "LSB" : "rel", worst);
   }
   if (!armnn) TINYFORGE_SKIP_MISSING("Arm NN unusable, its rows not checked: " << message);
 }

@@ -81,6 +81,7 @@ CLAIMED_OPS = {
     "Squeeze": (1,),
     "Unsqueeze": (1,),
     "LeakyRelu": (),
+    "ConvTranspose": (1, 2),
     "ReduceMean": (),
     "Slice": (1, 2, 3, 4),
     "Split": (1,),

@@ -100,6 +100,19 @@ inline std::vector<std::pair<std::string, std::string>> onnx_seed_models() {
     mb.output("y");
     out.emplace_back("matmul_shapes", mb.bytes());
   }
+  {  // upsampling decoder: ConvTranspose with pads, output_padding and bias, then Relu
+    ModelBuilder mb(13);
+    mb.input("x", {1, 3, 4, 4});
+    mb.initializer("tw", {3, 2, 3, 3}, random_floats(54, 11));
+    mb.initializer("tb", {2}, random_floats(2, 12));
+    auto& t = mb.node("ConvTranspose", {"x", "tw", "tb"}, {"up"});
+    attr(t, "strides", std::vector<int64_t>{2, 2});
+    attr(t, "pads", std::vector<int64_t>{1, 1, 1, 1});
+    attr(t, "output_padding", std::vector<int64_t>{1, 1});
+    mb.node("Relu", {"up"}, {"y"});
+    mb.output("y");
+    out.emplace_back("upsample", mb.bytes());
+  }
   return out;
 }
 

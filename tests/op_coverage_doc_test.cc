@@ -278,6 +278,15 @@ std::vector<Probe> probes() {
                  return one_op({act(k, "x", {4, 2}), ints("indices", {3, 0}), act(k, "y", {2, 2})},
                                op_of(B::GATHER, {0, 1}));
                }});
+  // TRANSPOSE_CONV: output_shape, weights, input, bias (TFLite's operand order).
+  p.push_back({OpCode::TransposeConv, B::TRANSPOSE_CONV, [](Kind k) {
+                 TensorSpec out_shape = ints("output_shape", {1, 5, 5, 2});
+                 OpSpec op = op_of(B::TRANSPOSE_CONV, {0, 1, 2, 3});
+                 op.stride_h = op.stride_w = 2;
+                 return one_op({out_shape, weights(k, {2, 3, 3, 2}, 0), act(k, "x", {1, 2, 2, 2}),
+                                bias(k, 2, 0.05f), act(k, "y", {1, 5, 5, 2}, 0.1f)},
+                               op);
+               }});
   return p;
 }
 

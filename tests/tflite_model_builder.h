@@ -194,6 +194,11 @@ inline flatbuffers::Offset<void> op_options(flatbuffers::FlatBufferBuilder& fbb,
     case B::HARD_SWISH:
       type = tfl::BuiltinOptions::HardSwishOptions;
       return tfl::CreateHardSwishOptions(fbb).Union();
+    case B::TRANSPOSE_CONV:
+      type = tfl::BuiltinOptions::TransposeConvOptions;
+      return tfl::CreateTransposeConvOptions(fbb, op.padding, op.stride_w, op.stride_h,
+                                             op.activation)
+          .Union();
     case B::SQUEEZE: {
       type = tfl::BuiltinOptions::SqueezeOptions;
       const auto dims = fbb.CreateVector(op.squeeze_dims);

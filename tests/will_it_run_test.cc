@@ -73,6 +73,48 @@ TEST(WillItRun, UnsupportedFeaturesOfMappedOpsAreAllNamed) {
   EXPECT_EQ(r[1].op, "FULLY_CONNECTED");
 }
 
+// A 16x8 model (int16 activations, int8 weights, int64 bias): its boundary QUANTIZE and
+// DEQUANTIZE, RESHAPE and CONCATENATION import; every other op is named with its dtype and
+// why, in one go.
+TEST(WillItRun, SixteenByEightModelNamesEveryInt16OpStillRefused) {
+  using B = tfl::BuiltinOperator;
+  using T = tfl::TensorType;
+  testing::ModelSpec m;
+  const float s = 1.0f / 4096;  // int16 activations: symmetric, zero point 0
+  m.tensors = {
+      {"x", {1, 8}},
+      {"x16", {1, 8}, T::INT16, {}, {s}, {0}},
+      {"w", {4, 8}, T::INT8, testing::bytes_of(std::vector<int8_t>(32, 3)), {0.01f}, {0}},
+      {"b", {4}, T::INT64, testing::bytes_of(std::vector<int64_t>(4, 5)), {s * 0.01f}, {0}},
+      {"fc", {1, 4}, T::INT16, {}, {s}, {0}},
+      {"sum", {1, 4}, T::INT16, {}, {s}, {0}},
+      {"both", {1, 12}, T::INT16, {}, {s}, {0}},
+      {"flat", {12}, T::INT16, {}, {s}, {0}},
+      {"shape", {1}, T::INT32, testing::bytes_of(std::vector<int32_t>{12})},
+      {"y", {12}},
+  };
+  testing::OpSpec concat{B::CONCATENATION, {5, 1}, {6}};
+  concat.axis = 1;
+  m.ops = {{B::QUANTIZE, {0}, {1}},   {B::FULLY_CONNECTED, {1, 2, 3}, {4}},
+           {B::ADD, {4, 4}, {5}},     concat,
+           {B::RESHAPE, {6, 8}, {7}}, {B::DEQUANTIZE, {7}, {9}}};
+  m.inputs = {0};
+  m.outputs = {9};
+  std::string what;
+  const std::vector<Refusal> r = tflite_refusals(testing::build_tflite(m), &what);
+  ASSERT_EQ(r.size(), 2u) << what;
+  EXPECT_EQ(r[0].index, 1);
+  EXPECT_EQ(r[0].op, "FULLY_CONNECTED");
+  EXPECT_EQ(r[1].index, 2);
+  EXPECT_EQ(r[1].op, "ADD");
+  for (const Refusal& x : r) {
+    EXPECT_EQ(x.dtype, "int16");
+    EXPECT_NE(x.reason.find("dtype INT16 (7) is not supported by this op (of TFLite's 16x8"),
+              std::string::npos)
+        << x.reason;
+  }
+}
+
 // A malformed file still stops at its first error, one line.
 TEST(WillItRun, MalformedFileStopsAtTheFirstError) {
   testing::ModelSpec m = testing::five_missing_ops_model();

@@ -29,6 +29,7 @@
 #include "ops/strided_slice.h"
 #include "ops/sub_squared_difference.h"
 #include "ops/transpose.h"
+#include "ops/transpose_conv.h"
 #include "ops/unary_math.h"
 #include "plan/select_kernels.h"
 
@@ -57,6 +58,12 @@ void quantize_tensor(ir::Tensor& t, float scale, int32_t zero_point) {
   }
   t.type = DType::i8;
   t.data = std::move(q);
+}
+
+// A quantized tensor of `type`: int8 with `zero_point`, int16 (TFLite's 16x8 scheme) with 0.
+void quantize_activation(ir::Tensor& t, DType type, float scale, int32_t zero_point) {
+  quantize_tensor(t, scale, type == DType::i8 ? zero_point : 0);
+  t.type = type;
 }
 
 void quantize_bias(ir::Tensor& t, float scale) {
@@ -117,6 +124,27 @@ ir::Graph depthwise(bool int8) {
   a.activation = ir::Activation::relu6;
   a.depth_multiplier = 2;
   return one_op(b, OpCode::DepthwiseConv2D, {x, w, bias}, y, a);
+}
+
+// float32: SAME, stride 2, bias, fused relu (padding 1); int8: VALID, per-tensor, no bias.
+ir::Graph transpose_conv(bool int8) {
+  GraphBuilder b(23);
+  const int x = b.activation("x", {1, 3, 3, 2});
+  const int y = b.activation("y", {1, int8 ? 7 : 5, int8 ? 7 : 5, 4});
+  const int w = b.weights("w", {4, 3, 3, 2}, 0.5f);
+  int bias = -1;
+  ops::TransposeConvAttrs a;
+  a.stride_h = a.stride_w = 2;
+  if (int8) {
+    quantize_tensor(b.g.tensors[x], 0.02f, -6);
+    quantize_tensor(b.g.tensors[y], 0.04f, 9);
+    quantize_tensor(b.g.tensors[w], 0.004f, 0);
+  } else {
+    bias = b.weights("b", {4}, 0.2f);
+    a.pad_top = a.pad_left = 1;
+    a.activation = ir::Activation::relu;
+  }
+  return one_op(b, OpCode::TransposeConv, {x, w, bias}, y, a);
 }
 
 ir::Graph fully_connected(bool int8) {
@@ -369,14 +397,12 @@ ir::Graph unary(OpCode op, bool int8, float out_scale = 0, int32_t out_zp = 0) {
   return one_op(b, op, {x}, y);
 }
 
-ir::Graph reshape(bool int8) {
+ir::Graph reshape(DType type) {
   GraphBuilder b(9);
   const int x = b.activation("x", {1, 2, 3, 4});
   const int y = b.activation("y", {1, 24});
-  if (int8) {
-    quantize_tensor(b.g.tensors[x], 0.03f, 4);
-    quantize_tensor(b.g.tensors[y], 0.03f, 4);
-  }
+  if (type != DType::f32)
+    for (int t : {x, y}) quantize_activation(b.g.tensors[t], type, 0.03f, 4);
   return one_op(b, OpCode::Reshape, {x}, y);
 }
 
@@ -407,6 +433,17 @@ ir::Graph dequantize_op() {
   return one_op(b, OpCode::Dequantize, {x}, y);
 }
 
+// 16x8 boundaries: float32 -> int16, int16 -> int8 (requantize), int16 -> float32.
+ir::Graph int16_conversion(OpCode op, bool from_int16, bool to_int16) {
+  GraphBuilder b(24);
+  const int x = b.activation("x", {3, 4});
+  const int y = b.activation("y", {3, 4});
+  if (from_int16) quantize_activation(b.g.tensors[x], DType::i16, 3.0f / 32768, 0);
+  if (op == OpCode::Quantize) quantize_tensor(b.g.tensors[y], to_int16 ? 5.0f / 32768 : 0.03f, 0);
+  if (to_int16) b.g.tensors[y].type = DType::i16;
+  return one_op(b, op, {x}, y);
+}
+
 ir::Graph clamp(float lo, float hi, bool int8) {
   GraphBuilder b(13);
   const int x = b.activation("x", {3, 5});
@@ -418,13 +455,13 @@ ir::Graph clamp(float lo, float hi, bool int8) {
   return one_op(b, OpCode::Clamp, {x}, y, ops::ClampAttrs{lo, hi});
 }
 
-ir::Graph concatenation(bool int8) {
+ir::Graph concatenation(DType type) {
   GraphBuilder b(14);
   const int x = b.activation("x", {1, 2, 2, 3});
   const int z = b.activation("z", {1, 2, 2, 5});
   const int y = b.activation("y", {1, 2, 2, 8});
-  if (int8)
-    for (int t : {x, z, y}) quantize_tensor(b.g.tensors[t], 0.02f, 6);
+  if (type != DType::f32)
+    for (int t : {x, z, y}) quantize_activation(b.g.tensors[t], type, 0.02f, 6);
   return one_op(b, OpCode::Concatenation, {x, z}, y, ops::ConcatenationAttrs{3});
 }
 
@@ -464,12 +501,16 @@ std::vector<Case> cases() {
       {"MaxPool2D_i8", [] { return pool(OpCode::MaxPool2D, true); }},
       {"Add_f32", [] { return binary(OpCode::Add, false); }},
       {"Add_i8", [] { return binary(OpCode::Add, true); }},
-      {"Reshape_f32", [] { return reshape(false); }},
-      {"Reshape_i8", [] { return reshape(true); }},
+      {"Reshape_f32", [] { return reshape(DType::f32); }},
+      {"Reshape_i8", [] { return reshape(DType::i8); }},
+      {"Reshape_i16", [] { return reshape(DType::i16); }},
       {"Softmax_f32", [] { return softmax(false); }},
       {"Softmax_i8", [] { return softmax(true); }},
       {"Quantize", [] { return quantize_op(); }},
       {"Dequantize", [] { return dequantize_op(); }},
+      {"Quantize_f32_to_i16", [] { return int16_conversion(OpCode::Quantize, false, true); }},
+      {"Quantize_i16_to_i8", [] { return int16_conversion(OpCode::Quantize, true, false); }},
+      {"Dequantize_i16", [] { return int16_conversion(OpCode::Dequantize, true, false); }},
       {"Mul_f32", [] { return binary(OpCode::Mul, false); }},
       {"Mul_i8", [] { return binary(OpCode::Mul, true); }},
       {"Logistic_f32", [] { return unary(OpCode::Logistic, false); }},
@@ -480,8 +521,9 @@ std::vector<Case> cases() {
       {"Clamp_relu6_i8", [] { return clamp(0, 6, true); }},
       {"Clamp_n1_to_1_f32", [] { return clamp(-1, 1, false); }},
       {"Clamp_0_to_1_i8", [] { return clamp(0, 1, true); }},
-      {"Concatenation_f32", [] { return concatenation(false); }},
-      {"Concatenation_i8", [] { return concatenation(true); }},
+      {"Concatenation_f32", [] { return concatenation(DType::f32); }},
+      {"Concatenation_i8", [] { return concatenation(DType::i8); }},
+      {"Concatenation_i16", [] { return concatenation(DType::i16); }},
       {"Transpose_f32", [] { return transpose(false); }},
       {"Transpose_i8", [] { return transpose(true); }},
       {"Pad_f32", [] { return pad(false, 0); }},
@@ -557,6 +599,8 @@ std::vector<Case> cases() {
       {"MirrorPad_i8", [] { return mirror_pad(MirrorPadMode::symmetric, true); }},
       {"Gather_f32", [] { return gather(false); }},
       {"Gather_i8", [] { return gather(true); }},
+      {"TransposeConv_f32", [] { return transpose_conv(false); }},
+      {"TransposeConv_i8", [] { return transpose_conv(true); }},
   };
 }
 
@@ -607,7 +651,7 @@ std::vector<std::vector<uint8_t>> random_inputs(const ir::Graph& g, uint32_t cas
       inputs.push_back(testing::random_floats(n, seed++, -4, 4));
     } else {
       std::mt19937 rng(seed++);
-      std::vector<uint8_t> bytes(n);
+      std::vector<uint8_t> bytes(n * dtype_size(x.type));
       for (uint8_t& v : bytes) v = static_cast<uint8_t>(rng());
       inputs.push_back(std::move(bytes));
     }

@@ -28,6 +28,10 @@ int64_t macs_of(const Graph& g, const Node& n) {
       return out.elements() * dim(*filter, 1) * dim(*filter, 2);
     case OpCode::FullyConnected:  // out rows*OUT elements, filter [OUT,IN]
       return out.elements() * dim(*filter, 1);
+    case OpCode::TransposeConv:  // in [N,H,W,IC], filter [OC,KH,KW,IC]: each input element
+      // meets every tap (taps landing in the cut padding counted too)
+      return tensor(0) ? tensor(0)->elements() * dim(*filter, 0) * dim(*filter, 1) * dim(*filter, 2)
+                       : 0;
     default:
       return 0;
   }

@@ -2,11 +2,12 @@
 //
 // Semantics: TFLite CONCATENATION along one axis of the output (ONNX Concat maps to it),
 // up to 8 inputs, rank <= 4, no fused activation. Invariants: inputs equal the output
-// outside the axis and their extents along it sum to the output's; int8 inputs share the
-// output's scale and zero point (values are only copied), which the quantizer keeps
-// (QuantRule::shared_by_inputs: inputs requantized to the output's parameters). Channels
-// do not pass through for pruning. TFLite: builtin CONCATENATION (2) with
-// ConcatenationOptions (axis, possibly negative), version 2 for int8.
+// outside the axis and their extents along it sum to the output's; int8 and int16 (16x8)
+// inputs share the output's scale and zero point (values are only copied), which the
+// quantizer keeps (QuantRule::shared_by_inputs: inputs requantized to the output's
+// parameters). Channels do not pass through for pruning. TFLite: builtin CONCATENATION (2)
+// with ConcatenationOptions (axis, possibly negative), version 2 for int8, 3 for int16
+// (tensorflow/lite/tools/versioning/op_version.cc).
 #include "ops/concatenation.h"
 
 #include <fmt/format.h>
@@ -40,7 +41,7 @@ ir::Node read_tflite(OpMapper& m) {
   int64_t total = 0;
   for (size_t i = 0; i < m.num_inputs(); ++i) {
     const ir::Tensor& in = m.input(i);
-    m.require_activation_types(in, out);
+    m.require_activation_types(in, out, /*int16=*/true);
     m.require_same_quant(in, m.in_label(i), out, m.out_label());
     std::vector<int32_t> expected = out.shape;
     if (in.shape.size() == out.shape.size()) expected[axis] = in.shape[axis];
@@ -60,8 +61,10 @@ void write_tflite(tflite_export::ModelBuilder& b, size_t node) {
   const ir::Node& n = b.graph().nodes[node];
   const auto options =
       tfl::CreateConcatenationOptions(b.fbb(), n.params.get<ops::ConcatenationAttrs>().axis);
-  b.add_operator(Builtin::CONCATENATION, is_int8(b, node) ? 2 : 1, io_of(b, n.inputs),
-                 io_of(b, n.outputs), Options::ConcatenationOptions, options.Union());
+  const DType type = b.graph().tensors[static_cast<size_t>(n.outputs[0])].type;
+  const int32_t version = type == DType::i16 ? 3 : type == DType::i8 ? 2 : 1;
+  b.add_operator(Builtin::CONCATENATION, version, io_of(b, n.inputs), io_of(b, n.outputs),
+                 Options::ConcatenationOptions, options.Union());
 }
 
 }  // namespace
@@ -75,7 +78,7 @@ using lowering::Q;
 using lowering::refuse;
 
 LoweredOp lower_Concatenation(ir::Graph& g, size_t node) {
-  const ir::Node& n = checked(g, node, 1, kMaxOpInputs);
+  const ir::Node& n = checked(g, node, 1, kMaxOpInputs, 1, /*int16=*/true);
   const ir::Tensor& out = g.tensors[n.outputs[0]];
   const int rank = static_cast<int>(out.shape.size());
   const int axis = n.params.get<ops::ConcatenationAttrs>().axis;
@@ -91,12 +94,13 @@ LoweredOp lower_Concatenation(ir::Graph& g, size_t node) {
         refuse(g, node,
                fmt::format("input '{}' differs from the output outside axis {}", in.name, axis));
     total += in.shape[axis];
-    if (out.type == DType::i8) {
+    if (out.type == DType::i8 || out.type == DType::i16) {
       const Q qi = per_tensor(g, node, t, "input"),
               qo = per_tensor(g, node, n.outputs[0], "output");
       if (qi.scale != qo.scale || qi.zero_point != qo.zero_point)
         refuse(g, node,
-               fmt::format("int8 input '{}' is quantized differently from the output", in.name));
+               fmt::format("{} input '{}' is quantized differently from the output",
+                           dtype_name(out.type), in.name));
     }
   }
   if (total != out.shape[axis])

@@ -2,7 +2,7 @@
 //
 // Semantics: TFLite RESHAPE (the output tensor's shape; TFLite SQUEEZE and EXPAND_DIMS and
 // ONNX Reshape, Flatten, Squeeze and Unsqueeze map to it). Invariants: the same element count
-// and type in and out; int8 input and output share one scale and zero point (values are
+// and type in and out; int8 or int16 input and output share one scale and zero point (values are
 // only moved), which quantization keeps; channels pass through a flatten of trailing dims
 // for pruning. TFLite: builtin RESHAPE (22) with the new shape as a constant int32 operand
 // and in ReshapeOptions, version 1.

@@ -17,9 +17,10 @@ namespace tinyforge::plan::lowering {
 }
 
 // The node's tensors, checked: `inputs` present and in range, 1..max_outputs outputs (one by
-// default) of one dtype, rank <= 4, every input of the outputs' dtype (float32 or int8).
+// default) of one dtype, rank <= 4, every input of the outputs' dtype (float32 or int8, or
+// int16 where the op takes `int16`: TFLite's 16x8 activations).
 inline const ir::Node& checked(const ir::Graph& g, size_t node, size_t min_inputs,
-                               size_t max_inputs, size_t max_outputs = 1) {
+                               size_t max_inputs, size_t max_outputs = 1, bool int16 = false) {
   const ir::Node& n = g.nodes.at(node);
   if (n.inputs.size() < min_inputs || n.inputs.size() > max_inputs || n.outputs.empty() ||
       n.outputs.size() > max_outputs)
@@ -32,8 +33,10 @@ inline const ir::Node& checked(const ir::Graph& g, size_t node, size_t min_input
   for (int t : n.outputs)
     if (t < 0 || t >= count) refuse(g, node, "output tensor out of range");
   const DType type = g.tensors[n.outputs[0]].type;
-  if (type != DType::f32 && type != DType::i8)
-    refuse(g, node, fmt::format("output is {}; expected float32 or int8", dtype_name(type)));
+  if (type != DType::f32 && type != DType::i8 && !(int16 && type == DType::i16))
+    refuse(g, node,
+           fmt::format("output is {}; expected float32{}", dtype_name(type),
+                       int16 ? ", int8 or int16" : " or int8"));
   for (int t : n.outputs)
     if (g.tensors[t].type != type) refuse(g, node, "outputs differ in dtype");
   for (int t : n.inputs) {
@@ -58,10 +61,11 @@ struct Q {
 inline Q per_tensor(const ir::Graph& g, size_t node, int t, const char* role) {
   const ir::Tensor& x = g.tensors[t];
   if (!x.quant.present() || x.quant.per_channel())
-    refuse(g, node, fmt::format("{} '{}' needs per-tensor int8 quantization", role, x.name));
+    refuse(g, node, fmt::format("{} '{}' needs per-tensor quantization", role, x.name));
   const float s = x.quant.scale[0];
   const int32_t zp = x.quant.zero_point.empty() ? 0 : x.quant.zero_point[0];
-  if (!(s > 0.0f) || !std::isfinite(s) || zp < -128 || zp > 127)
+  const int32_t zp_limit = x.type == DType::i16 ? 32768 : 128;
+  if (!(s > 0.0f) || !std::isfinite(s) || zp < -zp_limit || zp >= zp_limit)
     refuse(g, node, fmt::format("{} '{}' has scale {} and zero point {}", role, x.name, s, zp));
   return {s, zp};
 }

@@ -35,6 +35,15 @@ TensorQuant per_tensor_int8(const ir::Graph& g, size_t node, int t, const char* 
   if (tensor.type != DType::i8)
     refuse(g, node,
            fmt::format("{} '{}' is {}; expected int8", role, tensor.name, dtype_name(tensor.type)));
+  return per_tensor_quantized(g, node, t, role);
+}
+
+TensorQuant per_tensor_quantized(const ir::Graph& g, size_t node, int t, const char* role) {
+  const ir::Tensor& tensor = g.tensors.at(t);
+  if (tensor.type != DType::i8 && tensor.type != DType::i16)
+    refuse(g, node,
+           fmt::format("{} '{}' is {}; expected int8 or int16", role, tensor.name,
+                       dtype_name(tensor.type)));
   if (!tensor.quant.present() || tensor.quant.per_channel())
     refuse(g, node,
            fmt::format("{} '{}' needs per-tensor quantization (one scale and zero point)", role,
@@ -45,9 +54,12 @@ TensorQuant per_tensor_int8(const ir::Graph& g, size_t node, int t, const char* 
     refuse(g, node,
            fmt::format("{} '{}' has quantization scale {}; expected a positive finite value", role,
                        tensor.name, scale));
-  if (zp < -128 || zp > 127)
-    refuse(g, node,
-           fmt::format("{} '{}' has zero point {}; expected -128..127", role, tensor.name, zp));
+  const int32_t lo = tensor.type == DType::i8 ? -128 : -32768;
+  const int32_t hi = tensor.type == DType::i8 ? 127 : 32767;
+  if (zp < lo || zp > hi)
+    refuse(
+        g, node,
+        fmt::format("{} '{}' has zero point {}; expected {}..{}", role, tensor.name, zp, lo, hi));
   return {scale, zp};
 }
 

@@ -23,6 +23,8 @@ struct TensorQuant {
   int32_t zero_point;
 };
 TensorQuant per_tensor_int8(const ir::Graph& g, size_t node, int t, const char* role);
+// The same for an int8 or int16 tensor (zero point in the dtype's range).
+TensorQuant per_tensor_quantized(const ir::Graph& g, size_t node, int t, const char* role);
 
 void require_dtype(const ir::Graph& g, size_t node, int t, DType type, const char* role);
 void require_rank_at_most_4(const ir::Graph& g, size_t node, int t);

@@ -298,7 +298,7 @@ TEST(LowerElementwiseQuantize, FloatAndRequantizeConstants) {
   expect_refused(to_float, lower_Quantize, "expected int8");
   auto from_int =
       one_op(OpCode::Quantize, {tensor("x", DType::i32, {8})}, tensor("y", DType::i8, {8}, 1.0f));
-  expect_refused(from_int, lower_Quantize, "expected float32 or int8");
+  expect_refused(from_int, lower_Quantize, "expected float32, int8 or int16");
 }
 
 TEST(LowerElementwiseDequantize, ConstantsAndRefusals) {

@@ -88,22 +88,24 @@ class OpMapper {
   }
   // int8 activations carry one scale and zero point.
   void require_per_tensor(const ir::Tensor& t, const std::string& label) const {
-    if (t.type == DType::i8 && t.quant.scale.size() != 1)
+    if ((t.type == DType::i8 || t.type == DType::i16) && t.quant.scale.size() != 1)
       fail(fmt::format("{} has {} scales; expected per-tensor quantization (1 scale)", label,
                        t.quant.scale.size()));
   }
-  // f32 in -> f32 out; i8 in -> i8 out, both per-tensor quantized.
-  void require_activation_types(const ir::Tensor& in, const ir::Tensor& out) const {
-    if (in.type != DType::f32 && in.type != DType::i8)
-      unsupported(
-          fmt::format("{} is {}; expected float32 or int8", in_label(0), dtype_name(in.type)));
+  // f32 in -> f32 out; i8 in -> i8 out, both per-tensor quantized; i16 likewise where the op
+  // takes `int16` (TFLite's 16x8 activations).
+  void require_activation_types(const ir::Tensor& in, const ir::Tensor& out,
+                                bool int16 = false) const {
+    if (in.type != DType::f32 && in.type != DType::i8 && !(int16 && in.type == DType::i16))
+      unsupported(fmt::format("{} is {}; expected float32{}", in_label(0), dtype_name(in.type),
+                              int16 ? ", int8 or int16" : " or int8"));
     require_type(out, out_label(), in.type);
     require_per_tensor(in, in_label(0));
     require_per_tensor(out, out_label());
   }
   void require_same_quant(const ir::Tensor& a, const std::string& la, const ir::Tensor& b,
                           const std::string& lb) const {
-    if (a.type != DType::i8) return;
+    if (a.type != DType::i8 && a.type != DType::i16) return;
     if (a.quant.scale != b.quant.scale || a.quant.zero_point != b.quant.zero_point)
       fail(
           fmt::format("{} (scale {}, zero point {}) and {} (scale {}, zero point {}) differ; "
@@ -219,10 +221,12 @@ inline std::vector<int32_t> constant_ints(OpMapper& m, size_t i, int64_t count) 
   return v;
 }
 
-// The weights of a conv, depthwise conv or fully-connected op (tflite_ops.cc): filter
-// (input 1) and optional bias (input 2) of the input's dtype family, symmetric int8 with 1
-// scale or `channels` scales along `channel_axis`, the bias scale input x weight scale. A
-// float op's int8 filter (weight-only quantization) is dequantized in place.
-void check_weights(OpMapper& m, const ir::Tensor& in, size_t channel_axis, int32_t channels);
+// The weights of a conv, depthwise conv, transpose conv or fully-connected op
+// (tflite_ops.cc): filter (input `filter_input`) and optional bias (input `bias_input`) of
+// the input's dtype family, symmetric int8 with 1 scale or `channels` scales along
+// `channel_axis`, the bias scale input x weight scale. A float op's int8 filter (weight-only
+// quantization) is dequantized in place.
+void check_weights(OpMapper& m, const ir::Tensor& in, size_t channel_axis, int32_t channels,
+                   size_t filter_input = 1, size_t bias_input = 2);
 
 }  // namespace tinyforge::tflite_import

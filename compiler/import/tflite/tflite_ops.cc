@@ -60,14 +60,15 @@ void dequantize_weights(OpMapper& m, ir::Tensor& w, const std::string& label) {
 // |input scale x weight scale - bias scale| / output scale <= 0.02). A bias without
 // quantization parameters is taken to have the product scale.
 void check_bias_scale(OpMapper& m, const ir::Tensor& in, const ir::Tensor& w,
-                      const ir::Tensor& bias) {
+                      const ir::Tensor& bias, size_t bias_input) {
   if (!bias.quant.present()) return;
   const size_t channels = static_cast<size_t>(bias.elements());
   const size_t n = bias.quant.scale.size();
   if (n != 1 && n != channels)
-    m.fail(fmt::format("{} has {} scales; expected 1 or {}", m.in_label(2), n, channels));
+    m.fail(fmt::format("{} has {} scales; expected 1 or {}", m.in_label(bias_input), n, channels));
   for (int32_t zp : bias.quant.zero_point)
-    if (zp != 0) m.fail(fmt::format("{} has zero point {}; expected 0", m.in_label(2), zp));
+    if (zp != 0)
+      m.fail(fmt::format("{} has zero point {}; expected 0", m.in_label(bias_input), zp));
   const double in_scale = in.quant.scale.at(0);
   const double out_scale = m.output().quant.scale.at(0);
   for (size_t c = 0; c < std::max(n, w.quant.scale.size()); ++c) {
@@ -77,33 +78,75 @@ void check_bias_scale(OpMapper& m, const ir::Tensor& in, const ir::Tensor& w,
       m.fail(
           fmt::format("{} has scale {} for channel {}; expected input scale x weight scale "
                       "= {} (the int8 kernels assume it)",
-                      m.in_label(2), bias_scale, c, product));
+                      m.in_label(bias_input), bias_scale, c, product));
   }
+}
+
+// TFLite's 16x8 scheme (int16 activations) reaches only the ops that convert at its
+// boundaries, the reshapes and concatenation (their kernels move bytes of any type; TFLite
+// quantizes RESHAPE to int16 at version 1, tools/optimize/operator_property.cc, and
+// CONCATENATION at version 3, tools/versioning/op_version.cc); every other op with
+// an int16 operand is refused here, before its reader, so a 16x8 model's every such op is
+// named (as unsupported, not as a damaged file).
+bool runs_int16(tfl::BuiltinOperator builtin) {
+  switch (builtin) {
+    case tfl::BuiltinOperator::QUANTIZE:
+    case tfl::BuiltinOperator::DEQUANTIZE:
+    case tfl::BuiltinOperator::RESHAPE:
+    case tfl::BuiltinOperator::SQUEEZE:
+    case tfl::BuiltinOperator::EXPAND_DIMS:
+    case tfl::BuiltinOperator::CONCATENATION:
+      return true;
+    default:
+      return false;
+  }
+}
+
+void refuse_int16_operands(const Reader& reader, OpMapper& m, tfl::BuiltinOperator builtin) {
+  if (runs_int16(builtin)) return;
+  const auto* tensors = reader.subgraph().tensors();
+  const auto* ins = m.op().inputs();
+  const auto* outs = m.op().outputs();
+  for (const auto* list : {ins, outs})
+    for (flatbuffers::uoffset_t i = 0; list && i < list->size(); ++i) {
+      const int t = list->Get(i);
+      if (t < 0 || !tensors || static_cast<flatbuffers::uoffset_t>(t) >= tensors->size()) continue;
+      if (tensors->Get(static_cast<flatbuffers::uoffset_t>(t))->type() == tfl::TensorType::INT16)
+        m.unsupported(
+            fmt::format("{}: dtype INT16 (7) is not supported by this op (of TFLite's "
+                        "16x8 scheme, QUANTIZE, DEQUANTIZE, the reshapes and CONCATENATION "
+                        "run); expected "
+                        "FLOAT32 or INT8 here",
+                        reader.tensor_label(t)));
+    }
 }
 
 }  // namespace
 
-void check_weights(OpMapper& m, const ir::Tensor& in, size_t channel_axis, int32_t channels) {
-  ir::Tensor& w = m.input(1);
-  if (in.type == DType::f32 && w.type == DType::i8) dequantize_weights(m, w, m.in_label(1));
-  m.require_type(w, m.in_label(1), in.type);
+void check_weights(OpMapper& m, const ir::Tensor& in, size_t channel_axis, int32_t channels,
+                   size_t filter_input, size_t bias_input) {
+  ir::Tensor& w = m.input(filter_input);
+  const std::string w_label = m.in_label(filter_input);
+  if (in.type == DType::f32 && w.type == DType::i8) dequantize_weights(m, w, w_label);
+  m.require_type(w, w_label, in.type);
   if (w.type == DType::i8) {
     const size_t n = w.quant.scale.size();
     if (n != 1 &&
         !(n == static_cast<size_t>(channels) && static_cast<size_t>(w.quant.axis) == channel_axis))
       m.fail(fmt::format("{} has {} scales along dimension {}; expected 1 or {} along dimension {}",
-                         m.in_label(1), n, w.quant.axis, channels, channel_axis));
+                         w_label, n, w.quant.axis, channels, channel_axis));
     for (int32_t zp : w.quant.zero_point)
       if (zp != 0)
-        m.fail(fmt::format("{} has zero point {}; expected 0 (symmetric int8 weights)",
-                           m.in_label(1), zp));
+        m.fail(
+            fmt::format("{} has zero point {}; expected 0 (symmetric int8 weights)", w_label, zp));
   }
-  const int b = m.input_index(2, /*optional=*/true);
+  const int b = m.input_index(bias_input, /*optional=*/true);
   if (b >= 0) {
-    const ir::Tensor& bias = m.input(2);
-    m.require_type(bias, m.in_label(2), in.type == DType::i8 ? DType::i32 : DType::f32);
-    m.require_shape(bias, m.in_label(2), {channels});
-    if (in.type == DType::i8) check_bias_scale(m, in, w, bias);
+    const ir::Tensor& bias = m.input(bias_input);
+    const std::string b_label = m.in_label(bias_input);
+    m.require_type(bias, b_label, in.type == DType::i8 ? DType::i32 : DType::f32);
+    m.require_shape(bias, b_label, {channels});
+    if (in.type == DType::i8) check_bias_scale(m, in, w, bias, bias_input);
   }
 }
 
@@ -137,6 +180,7 @@ ir::Node map_operator(Reader& reader, int op_index) {
     reader.fail(fmt::format("op {} is {}, which is not supported; expected one of: {}", op_index,
                             name, supported_builtins()));
   OpMapper m(reader, op_index, op, name);
+  refuse_int16_operands(reader, m, static_cast<tfl::BuiltinOperator>(builtin));
   ir::Node node = read->read(m);
   // A read that keeps other inputs than every operand (constant operands taken as
   // attributes, an absent optional input as -1) has listed them.

@@ -125,6 +125,8 @@ TypeInfo type_info(const Reader& r, const tfl::Tensor& t, const std::string& lab
       return {DType::f32, 4};
     case tfl::TensorType::INT8:
       return {DType::i8, 1};
+    case tfl::TensorType::INT16:  // 16x8 activations
+      return {DType::i16, 2};
     case tfl::TensorType::INT32:
       return {DType::i32, 4};
     case tfl::TensorType::INT64:
@@ -133,8 +135,8 @@ TypeInfo type_info(const Reader& r, const tfl::Tensor& t, const std::string& lab
       break;
   }
   r.unsupported(
-      fmt::format("{}: dtype {} ({}) is not supported; expected FLOAT32, INT8, INT32 or "
-                  "an INT64 constant",
+      fmt::format("{}: dtype {} ({}) is not supported; expected FLOAT32, INT8, INT16, INT32 "
+                  "or an INT64 constant",
                   label, tensor_type_name(t.type()), static_cast<int>(t.type())));
 }
 

@@ -380,6 +380,21 @@ struct GatherParams {
   int32_t axis;
 };
 
+// Transposed convolution (TFLite TRANSPOSE_CONV, ONNX ConvTranspose with group 1 and
+// dilation 1): input element (iy, ix) adds input x filter[oc, ky, kx, ic] to output
+// (iy * stride_h - pad_top + ky, ix * stride_w - pad_left + kx); contributions outside the
+// output are dropped, then bias, requantization and clamp as Conv2D. Inputs as Conv2D:
+// 0 input [N,H,W,IC]; 1 filter [OC,KH,KW,IC]; 2 bias [OC] (i32 / f32) or kNoTensor; int8
+// only: 3 multiplier [OC] i32; 4 shift [OC] i32. Output [N,OH,OW,OC], any OH, OW.
+struct TransposeConvParams {
+  int16_t stride_h, stride_w;
+  int16_t pad_top, pad_left;
+  int32_t input_offset;        // -input zero point
+  int32_t output_offset;       // +output zero point
+  int32_t act_min, act_max;    // int8 clamp (fused activation folded in)
+  float f_act_min, f_act_max;  // float clamp
+};
+
 #define OP(name, params, min_in, max_in, n_out)                                       \
   static_assert(std::is_trivially_copyable<params>::value && sizeof(params) % 4 == 0, \
                 #params " must be a 4-byte-multiple POD");

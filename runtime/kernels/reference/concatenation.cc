@@ -1,6 +1,7 @@
 // Reference Concatenation: the inputs joined along `axis`; every other dim equal. A pure
-// byte copy for any element type: TFLite requires int8 inputs to share the output's scale
-// and zero point (checked here from the views' quantization), so nothing is rescaled.
+// byte copy for any element type: TFLite requires int8 and int16 inputs to share the
+// output's scale and zero point (checked here from the views' quantization), so nothing is
+// rescaled.
 #include <cstdint>
 #include <cstring>
 
@@ -33,7 +34,8 @@ Status check_Concatenation(const ConcatenationParams& p, const KernelIO& io) {
     if (!view::is_valid(in, type) || in.rank != out.rank) return Status::bad_shape;
     for (int d = 0; d < out.rank; ++d)
       if (d != p.axis && in.dims[d] != out.dims[d]) return Status::bad_shape;
-    if (type == DType::i8 && (in.scale != out.scale || in.zero_point != out.zero_point))
+    if ((type == DType::i8 || type == DType::i16) &&
+        (in.scale != out.scale || in.zero_point != out.zero_point))
       return Status::bad_params;
     total += in.dims[p.axis];
   }
