@@ -90,6 +90,9 @@ TEST(AudioFrontend, MicroSpeechConfigHasTflmGeometry) {
   EXPECT_EQ(c.even_smoothing, 409);
   EXPECT_EQ(c.odd_smoothing, 983);
   EXPECT_EQ(c.min_signal_remaining, 819);
+  // Frames the input cannot hold: a partial frame, or more frames than asked for.
+  EXPECT_THROW(build_frontend_section(s, {49 * 40 + 1, 0.1f, -128}), tinyforge::Error);
+  s.frames = 49;
   EXPECT_THROW(build_frontend_section(s, {48 * 40, 0.1f, -128}), tinyforge::Error);
 }
 
