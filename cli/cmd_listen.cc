@@ -1,5 +1,6 @@
 // tinyforge listen MODEL --wav FILE [--frontend SPEC] [--target T] [--board B] [--labels L,..]
-//                        [--average-ms N] [--threshold P] [--suppress-ms N] [--json]
+//                        [--average-ms N] [--threshold P] [--suppress-ms N] [--device-frames N]
+//                        [--json]
 // Keyword spotting on a recording: the WAV's samples stream through the plan's audio
 // front-end (or one built from --frontend for a model file) into the model, one inference
 // per frame, and posterior smoothing (audio/recognize.h) turns the scores into detections
@@ -342,6 +343,11 @@ void add_listen(CLI::App& app) {
   cmd->add_option("--sleep-ua", o->sleep_ua,
                   "sleep current between frames, for the energy per hour (default 0: not counted)")
       ->check(CLI::NonNegativeNumber);
+  cmd->add_option("--device-frames", o->measure_frames,
+                  "with --target: frames of the WAV's start the emulated front-end runs before "
+                  "its one inference (e.g. 60 for the first 1.2 s)")
+      ->check(CLI::Range(1, 500))
+      ->capture_default_str();
   cmd->add_option("--keep", o->keep_dir, "build the firmware in this folder and keep it");
   o->result.add_flag(cmd);
   cmd->footer(

@@ -122,8 +122,9 @@ TEST_F(Listen, RefusesAudioItCannotRead) {
 TEST_F(Listen, CortexM4GivesTheHostsFeaturesAndScores) {
   if (!emit::cross_toolchain_available())
     TINYFORGE_SKIP_MISSING("arm-none-eabi-gcc not found (scripts/bootstrap installs it)");
-  const auto r = cli({"listen", micro_speech(), "--wav", speech("yes.wav", "yes"), "--target",
-                      "cortex-m4", "--json"});
+  // The first 1.2 s on the device (60 frames): "yes", spoken from 0.5 s, fills its window.
+  const auto r = cli({"listen", micro_speech(), "--wav", speech("yes.wav", "yes", "SPEED=120"),
+                      "--target", "cortex-m4", "--device-frames", "60", "--json"});
   ASSERT_EQ(r.exit_code, 0) << r.output;
   const auto j = json_of(r);
   EXPECT_TRUE(j["device_matches_host"].get<bool>());
@@ -134,6 +135,7 @@ TEST_F(Listen, CortexM4GivesTheHostsFeaturesAndScores) {
   // real-time factor = cycles per 20 ms frame / (180 MHz x 20 ms)
   EXPECT_NEAR(j["realtime_factor"].get<double>(), (frontend + model) / (180e6 * 0.02), 1e-9);
   EXPECT_LT(j["realtime_factor"].get<double>(), 1.0);
+  EXPECT_EQ(j["device_top_class"], 2);  // micro_speech's classes: silence, unknown, yes, no
 }
 
 TEST_F(Listen, FirmwareInQemuActsOnYes) {
