@@ -13,15 +13,14 @@
 namespace tinyforge {
 namespace {
 
-constexpr int kWindowBits = 12;          // window.h: kFrontendWindowBits
-constexpr int kFilterbankBits = 12;      // filterbank.h: kFilterbankBits
-constexpr int kNoiseReductionBits = 14;  // noise_reduction.h: kNoiseReductionBits
-constexpr int kPcanSnrBits = 12;         // pcan_gain_control.h: kPcanSnrBits
-constexpr int kPcanOutputBits = 6;       // pcan_gain_control.h: kPcanOutputBits
-constexpr int kLogScaleLog2 = 16;        // log_lut.h: kLogScaleLog2 (kLogScale = 65536)
-constexpr int kLogSegmentsLog2 = 7;      // log_lut.h: kLogSegmentsLog2
-constexpr uint32_t kLogCoeff = 45426;    // log_lut.h: kLogCoeff, ln(2) in Q16
-constexpr int kDctBits = 14;             // our MFCC table's fixed point (Q14)
+constexpr int kWindowBits = 12;        // window.h: kFrontendWindowBits
+constexpr int kFilterbankBits = 12;    // filterbank.h: kFilterbankBits
+constexpr int kPcanSnrBits = 12;       // pcan_gain_control.h: kPcanSnrBits
+constexpr int kPcanOutputBits = 6;     // pcan_gain_control.h: kPcanOutputBits
+constexpr int kLogScaleLog2 = 16;      // log_lut.h: kLogScaleLog2 (kLogScale = 65536)
+constexpr int kLogSegmentsLog2 = 7;    // log_lut.h: kLogSegmentsLog2
+constexpr uint32_t kLogCoeff = 45426;  // log_lut.h: kLogCoeff, ln(2) in Q16
+constexpr int kDctBits = 14;           // our MFCC table's fixed point (Q14)
 
 // log_lut.c: kLogLut, log2(1 + x) - x on 128 segments of [0, 1), Q16.
 constexpr uint16_t kLogLut[] = {
@@ -38,8 +37,6 @@ constexpr uint16_t kLogLut[] = {
 // bits.h: MostSignificantBit32/64 (0 for 0).
 int msb32(uint32_t n) { return n == 0 ? 0 : 32 - __builtin_clz(n); }
 int msb64(uint64_t n) { return n == 0 ? 0 : 64 - __builtin_clzll(n); }
-
-uint32_t align4(uint32_t v) { return (v + 3u) & ~3u; }
 
 // _kiss_fft_guts.h, FIXED_POINT 16: sround(x) = (x + 2^14) >> 15 into int16; C_FIXDIV(c, k)
 // multiplies by SAMP_MAX / k (32767 / k) and srounds. On packed complex values (real in
@@ -149,92 +146,13 @@ uint32_t log_scaled(uint32_t x, uint32_t scale_shift) {
   return ((loge << scale_shift) + round) >> kLogScaleLog2;
 }
 
-// Where each table starts, from the config alone (offsets from the section start).
-struct Layout {
-  uint32_t window, twiddles, super_twiddles, freq_starts, weight_starts, widths, weights, unweights,
-      pcan, dct, end;
-};
-Layout layout_of(const FrontendConfig& c) {
-  Layout l{};
-  uint32_t at = sizeof(FrontendConfig);
-  const auto take = [&at](uint32_t bytes) {
-    const uint32_t here = at;
-    at = align4(at + bytes);
-    return here;
-  };
-  l.window = take(2u * c.window_samples);
-  l.twiddles = take(4u * (c.fft_size / 2));
-  l.super_twiddles = take(4u * (c.fft_size / 4));
-  l.freq_starts = take(2u * (c.num_channels + 1u));
-  l.weight_starts = take(2u * (c.num_channels + 1u));
-  l.widths = take(2u * (c.num_channels + 1u));
-  l.weights = take(2u * c.num_weights);
-  l.unweights = take(2u * c.num_weights);
-  l.pcan = take((c.flags & kFrontendPcan) ? 2u * kPcanLutSize : 0);
-  l.dct = take((c.flags & kFrontendMfcc) ? 2u * c.num_features * c.num_channels : 0);
-  l.end = at;
-  return l;
-}
-
-bool config_in_limits(const FrontendConfig& c) {
-  const uint32_t fft = c.fft_size;
-  if (fft < 8 || fft > kMaxFrontendFft || (fft & (fft - 1)) != 0) return false;
-  if (c.window_samples == 0 || c.window_samples > fft) return false;
-  if (c.hop_samples == 0 || c.hop_samples > c.window_samples) return false;
-  if (c.num_channels == 0 || c.num_channels > kMaxFrontendChannels) return false;
-  if ((c.flags & ~kFrontendKnownFlags) != 0 || c.reserved != 0) return false;
-  if ((c.flags & kFrontendMfcc) && !(c.flags & kFrontendLog)) return false;
-  const bool mfcc = (c.flags & kFrontendMfcc) != 0;
-  if (c.num_features == 0 ||
-      (mfcc ? c.num_features > c.num_channels : c.num_features != c.num_channels))
-    return false;
-  if (c.num_frames == 0) return false;
-  if (c.smoothing_bits > 16 || c.even_smoothing > (1u << kNoiseReductionBits) ||
-      c.odd_smoothing > (1u << kNoiseReductionBits) ||
-      c.min_signal_remaining > (1u << kNoiseReductionBits))
-    return false;
-  if (c.pcan_snr_shift > 31 || c.log_scale_shift > 16) return false;
-  if (c.output_multiplier <= 0 || c.output_shift < 1 || c.output_shift > 62) return false;
-  if (c.output_zero_point < -128 || c.output_zero_point > 127) return false;
-  return c.start_index >= 1 && c.start_index <= c.end_index && c.end_index <= fft / 2 + 1;
-}
-
 }  // namespace
-
-uint32_t frontend_section_size(const FrontendConfig& c) {
-  return config_in_limits(c) ? layout_of(c).end : 0;
-}
-
-Status check_frontend(const uint8_t* section, uint32_t size) {
-  if (section == nullptr || size < sizeof(FrontendConfig)) return Status::truncated;
-  if (reinterpret_cast<uintptr_t>(section) % 4 != 0) return Status::misaligned;
-  FrontendConfig c;
-  std::memcpy(&c, section, sizeof c);
-  if (!config_in_limits(c)) return Status::bad_params;
-  const Layout l = layout_of(c);
-  if (l.end != size) return Status::truncated;
-  // Every channel reads widths[ch] energies from freq_starts[ch] and as many weights from
-  // weight_starts[ch]: both ranges must lie inside the spectrum and the weight tables.
-  const auto table = [section](uint32_t offset, uint32_t i) {
-    int16_t v;
-    std::memcpy(&v, section + offset + 2 * i, 2);
-    return v;
-  };
-  for (uint32_t ch = 0; ch <= c.num_channels; ++ch) {
-    const int32_t freq = table(l.freq_starts, ch), weight = table(l.weight_starts, ch),
-                  width = table(l.widths, ch);
-    if (freq < 0 || weight < 0 || width < 0) return Status::out_of_bounds;
-    if (freq + width > static_cast<int32_t>(c.fft_size / 2 + 1) || weight + width > c.num_weights)
-      return Status::out_of_bounds;
-  }
-  return Status::ok;
-}
 
 Status AudioFrontend::init(const uint8_t* section, uint32_t size) {
   const Status s = check_frontend(section, size);
   if (s != Status::ok) return s;
   std::memcpy(&config_, section, sizeof config_);
-  const Layout l = layout_of(config_);
+  const FrontendLayout l = frontend_layout(config_);
   const auto i16 = [section](uint32_t offset) {
     return reinterpret_cast<const int16_t*>(section + offset);
   };

@@ -19,6 +19,7 @@ namespace tinyforge {
 constexpr uint32_t kMaxFrontendFft = 1024;     // FFT points (window <= this)
 constexpr uint32_t kMaxFrontendChannels = 64;  // mel channels
 constexpr uint32_t kPcanLutSize = 4 * 32 - 3;  // pcan_gain_control_util.h: 4*32-3 entries
+constexpr int kNoiseReductionBits = 14;        // noise_reduction.h: smoothing factors in Q14
 
 // FrontendConfig::flags
 enum FrontendFlag : uint16_t {
@@ -61,6 +62,14 @@ struct FrontendConfig {
   uint32_t reserved;  // 0
 };
 static_assert(sizeof(FrontendConfig) == 64, "FrontendConfig layout is part of the format");
+
+// Where each table starts (offsets from the section start), from the config alone; `end`:
+// the section's size.
+struct FrontendLayout {
+  uint32_t window, twiddles, super_twiddles, freq_starts, weight_starts, widths, weights, unweights,
+      pcan, dct, end;
+};
+FrontendLayout frontend_layout(const FrontendConfig& c);
 
 // Bytes of a section with this config (0 when the config is out of this runtime's limits).
 uint32_t frontend_section_size(const FrontendConfig& c);
