@@ -76,6 +76,7 @@ Wav parse_wav(const std::vector<uint8_t>& b, const std::string& name) {
     } else if (std::memcmp(b.data() + at, "data", 4) == 0) {
       if (!have_fmt) throw fail("the data chunk comes before the fmt chunk");
       if (have_data) throw fail("more than one data chunk");
+      if (size < 2) throw fail("the data chunk holds no sample (an empty recording)");
       wav.samples.resize(size / 2);
       std::memcpy(wav.samples.data(), b.data() + body, wav.samples.size() * 2);
       have_data = true;
@@ -102,7 +103,7 @@ std::vector<uint8_t> make_wav(const Wav& wav) {
   b.insert(b.end(), {'d', 'a', 't', 'a'});
   put_u32(b, data_bytes);
   const auto* p = reinterpret_cast<const uint8_t*>(wav.samples.data());
-  b.insert(b.end(), p, p + data_bytes);
+  if (data_bytes > 0) b.insert(b.end(), p, p + data_bytes);  // data() may be null when empty
   return b;
 }
 

@@ -83,6 +83,9 @@ TEST(Wav, RefusesWhatItCannotRead) {
   b = good;
   put_u32(b, 16, 0xFFFFFFF0u);  // fmt size near 2^32
   EXPECT_NE(refusal(b).find("runs past the end"), std::string::npos);
+  Wav silent = sample_wav();  // a data chunk of no samples
+  silent.samples.clear();
+  EXPECT_NE(refusal(make_wav(silent)).find("holds no sample"), std::string::npos);
 }
 
 }  // namespace
