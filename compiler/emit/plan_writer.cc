@@ -28,7 +28,9 @@ std::vector<uint8_t> write_plan_blob(const plan::Plan& plan, const plan::PlanOpt
   std::vector<plan::Plan::Region> region_table = plan.regions;
   if (with_frontend && region_table.empty()) region_table.push_back({"", plan.arena_size});
   const bool with_regions = !region_table.empty();
-  h.version_minor = with_frontend ? 3 : with_regions ? 2 : 1;
+  h.version_minor = with_frontend  ? kPlanVersionMinor
+                    : with_regions ? kPlanMinorWithRegions
+                                   : kPlanMinorWithoutRegions;
   h.header_size = static_cast<uint32_t>(sizeof(PlanHeader) + sizeof(PlanTarget) +
                                         (with_regions ? sizeof(PlanRegions) : 0) +
                                         (with_frontend ? sizeof(PlanFrontend) : 0));

@@ -11,6 +11,8 @@ constexpr uint32_t kPlanMagic = 0x31504654;  // bytes "TFP1"
 constexpr uint16_t kPlanVersionMajor = 1;    // incompatible changes
 constexpr uint16_t kPlanVersionMinor = 3;    // compatible additions (1: PlanTarget, 2: regions,
                                              // 3: audio front-end section)
+constexpr uint16_t kPlanMinorWithoutRegions = 1;  // what a plan without memory regions is
+constexpr uint16_t kPlanMinorWithRegions = 2;     // with regions, without an audio front-end
 
 enum class Storage : uint8_t {
   arena = 1,     // offset is into the caller's arena
