@@ -11,7 +11,7 @@ STRICT ?= 1
 TF := build/host/tinyforge
 
 .PHONY: all bootstrap format build build-code build-asan build-asan-all test unit-test asan-test fuzz \
-        fuzz-long mutate demo bench clean
+        fuzz-long mutate demo demo-audio bench clean
 
 all: build
 
@@ -68,6 +68,10 @@ mutate: bootstrap
 
 demo: build
 	scripts/demo
+
+# Keyword spotting: espeak-ng speech -> front-end -> micro_speech -> detections, host and M4.
+demo-audio: build
+	scripts/demo-audio
 
 bench: build
 	scripts/bench

@@ -7,16 +7,14 @@
 // Exit 3 when a figure is over the budget (all such figures are named), 4 when the outputs
 // differ.
 #include <fmt/format.h>
-#include <stdlib.h>
 
 #include <cstdio>
 #include <cstring>
-#include <exception>
-#include <filesystem>
 #include <nlohmann/json.hpp>
 
 #include "cli/commands.h"
 #include "cli/contract.h"
+#include "cli/temp_dir.h"
 #include "emit/firmware.h"
 #include "host/host_runner.h"
 #include "io/files.h"
@@ -28,8 +26,6 @@
 
 namespace tinyforge::cli {
 namespace {
-
-namespace fs = std::filesystem;
 
 struct Options {
   std::string model, target = "cortex-m4", board, budget, keep_dir, kernels = "model", memory;
@@ -77,29 +73,6 @@ std::string hex_bytes(const std::vector<uint8_t>& b) {
   return s;
 }
 
-class TempDir {
- public:
-  explicit TempDir(const std::string& keep) {
-    if (!keep.empty()) {
-      path_ = keep;
-      return;
-    }
-    std::string tmpl = (fs::temp_directory_path() / "tinyforge-bench-XXXXXX").string();
-    if (!mkdtemp(tmpl.data())) throw tinyforge::Error("cannot create a temporary folder");
-    path_ = tmpl;
-    owned_ = true;
-  }
-  ~TempDir() {
-    std::error_code ec;
-    if (owned_ && !std::uncaught_exceptions()) fs::remove_all(path_, ec);  // kept for its build.log
-  }
-  const std::string& path() const { return path_; }
-
- private:
-  std::string path_;
-  bool owned_ = false;
-};
-
 void bench(const Options& o) {
   const std::optional<sim::Budget> budget =
       o.budget.empty() ? std::nullopt : std::optional<sim::Budget>(sim::parse_budget(o.budget));
@@ -110,7 +83,7 @@ void bench(const Options& o) {
   std::vector<uint8_t> input_bytes;
   for (const auto& t : inputs) input_bytes.insert(input_bytes.end(), t.begin(), t.end());
 
-  TempDir dir(o.keep_dir);
+  TempDir dir("tinyforge-bench", o.keep_dir);
   emit::FirmwareOptions fw;
   fw.target = o.target;
   fw.board = o.board;

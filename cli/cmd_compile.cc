@@ -52,7 +52,7 @@ std::string shared_arena_header(const std::vector<std::string>& names,
 
 struct Options {
   std::vector<std::string> models;
-  std::string out, target = "host", emit = "blob", memory;
+  std::string out, target = "host", emit = "blob", memory, frontend;
   bool verbose = false, shared_arena = false;
   std::vector<std::string> concurrent;
   Result result;
@@ -65,7 +65,10 @@ host::Compiled compile_one(const Options& o, const std::string& model) {
   try {
     plan::PlanOptions options = host::plan_options_for_target(o.target);
     options.memory = memory_option(o.memory);
-    return host::compile_model_file(model, options, log);
+    host::Compiled c = host::compile_model_file(model, options, log);
+    if (!o.frontend.empty())
+      host::add_frontend(c, audio::parse_frontend_spec(o.frontend), options, model);
+    return c;
   } catch (const UnsupportedOps& e) {  // --json: the list as data, then the error lines
     if (o.result.json) {
       nlohmann::ordered_json j;
@@ -97,7 +100,13 @@ void compile_single(const Options& o) {
     }
     regions_text += ")";
   }
+  if (!c.plan.frontend.empty()) {
+    j["frontend_bytes"] = c.plan.frontend.size();
+    regions_text += fmt::format(", audio front-end {} B", c.plan.frontend.size());
+  }
   if (o.emit == "cpp") {
+    if (!c.plan.frontend.empty())
+      throw UsageError("--frontend goes into a plan blob; --emit cpp has no front-end yet");
     const std::string source = emit::emit_aot_cpp(c.blob);
     io::write_file(o.out, std::vector<uint8_t>(source.begin(), source.end()));
     j["source_bytes"] = source.size();
@@ -245,6 +254,11 @@ void add_compile(CLI::App& app) {
       ->check(target_check(true))
       ->capture_default_str();
   add_memory_option(cmd, o->memory);
+  cmd->add_option("--frontend", o->frontend,
+                  "add an audio front-end to the blob (the model's int8 input takes its "
+                  "features): rate=16000,window=30ms,hop=20ms,channels=40,lower=125,upper=7500,"
+                  "pcan=on,log_shift=6,mfcc=0,frames=49 (any subset, \"default\": micro_speech's; "
+                  "docs/plan-format.md)");
   cmd->add_flag("-v,--verbose", o->verbose, "print every change the graph passes make");
   cmd->add_option("--emit", o->emit,
                   "blob: a plan blob (.tfp); cpp: C++ source calling the kernels directly")
@@ -263,6 +277,8 @@ void add_compile(CLI::App& app) {
       "--memory takes one model: with --shared-arena it is a usage error (one shared buffer\n"
       "is one memory).");
   cmd->callback([o] {
+    if (o->shared_arena && !o->frontend.empty())
+      throw UsageError("--frontend takes one model, not --shared-arena");
     if (o->shared_arena) return compile_shared_arena(*o);
     if (!o->concurrent.empty()) throw UsageError("--concurrent goes with --shared-arena");
     if (o->models.size() > 1)

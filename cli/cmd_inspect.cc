@@ -15,6 +15,8 @@
 #include "ops/host_op.h"
 #include "ota/package_describe.h"
 #include "plan/build_plan.h"
+#include "tinyforge/audio_frontend.h"
+#include "tinyforge/plan_reader.h"
 #include "tinyforge/runtime.h"
 
 namespace tinyforge::cli {
@@ -111,13 +113,31 @@ json describe_blob(const std::string& path, const std::vector<uint8_t>& bytes) {
     j["target"] = nullptr;  // format 1.0: not recorded
   }
   const PlanRegions regions = read_regions(reader.blob(), h);
-  if (has_regions(h)) {
+  const bool memory_regions = uses_memory_regions(reader.blob(), h);  // not 1.3's default one
+  if (memory_regions) {
     j["regions"] = json::array();
     for (uint32_t r = 0; r < regions.num_regions; ++r) {
       const RegionRecord rec = read_region(reader.blob(), regions, r);
       j["regions"].push_back({{"name", rec.name}, {"bytes", rec.size}});
     }
     j["copied_at_init"] = regions.num_copies;
+  }
+  if (const PlanFrontend f = read_frontend(reader.blob(), h); f.size > 0) {
+    FrontendConfig c;
+    std::memcpy(&c, reader.blob() + f.offset, sizeof c);
+    j["frontend"] = {{"bytes", f.size},
+                     {"sample_rate", c.sample_rate},
+                     {"window_samples", c.window_samples},
+                     {"hop_samples", c.hop_samples},
+                     {"fft_size", c.fft_size},
+                     {"channels", c.num_channels},
+                     {"lower_hz", c.lower_hz},
+                     {"upper_hz", c.upper_hz},
+                     {"pcan", (c.flags & kFrontendPcan) != 0},
+                     {"log", (c.flags & kFrontendLog) != 0},
+                     {"mfcc", (c.flags & kFrontendMfcc) ? c.num_features : 0},
+                     {"features_per_frame", c.num_features},
+                     {"frames", c.num_frames}};
   }
   j["tensors"] = json::array();
   for (uint32_t t = 0; t < h.num_tensors; ++t) {
@@ -133,7 +153,7 @@ json describe_blob(const std::string& path, const std::vector<uint8_t>& bytes) {
                             {"bytes", r.size_bytes},
                             {"scale", r.scale},
                             {"zero_point", r.zero_point}});
-    if (has_regions(h)) j["tensors"].back()["region"] = tensor_region(h, r);
+    if (memory_regions) j["tensors"].back()["region"] = tensor_region(h, r);
   }
   j["ops"] = json::array();
   for (uint32_t i = 0; i < h.num_ops; ++i) {
@@ -206,6 +226,18 @@ void print_text(const json& j) {
       std::printf("  region %s: %u bytes\n", r["name"].get<std::string>().c_str(),
                   r["bytes"].get<uint32_t>());
   if (j.contains("blob_bytes")) std::printf("blob bytes: %u\n", j["blob_bytes"].get<uint32_t>());
+  if (j.contains("frontend")) {
+    const json& f = j["frontend"];
+    std::printf(
+        "audio front-end: %u Hz, window %u / hop %u samples, %u-point FFT, %u channels "
+        "%g-%g Hz%s%s, %u frames of %u features (%u bytes)\n",
+        f["sample_rate"].get<uint32_t>(), f["window_samples"].get<uint32_t>(),
+        f["hop_samples"].get<uint32_t>(), f["fft_size"].get<uint32_t>(),
+        f["channels"].get<uint32_t>(), f["lower_hz"].get<double>(), f["upper_hz"].get<double>(),
+        f["pcan"].get<bool>() ? ", PCAN" : "", f["log"].get<bool>() ? ", log" : "",
+        f["frames"].get<uint32_t>(), f["features_per_frame"].get<uint32_t>(),
+        f["bytes"].get<uint32_t>());
+  }
   if (j.contains("target"))
     std::printf("compiled for: %s\n", j["target"].is_null()
                                           ? "not recorded (format 1.0)"

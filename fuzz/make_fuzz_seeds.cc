@@ -6,14 +6,17 @@
 // cortex-m4 DSP twins: scratch, packed constants, in-place memory), plus one-op DSP plans
 // from the twin tests' random graphs; OUT_DIR/fuzz_ota_package/ gets packages signed by the
 // harness key (fuzz/ota_harness.h) around some of those blobs, and delta packages against
-// the harness base, each prefixed with the target's mode byte. Models that fail to compile
-// are skipped with a note.
+// the harness base, each prefixed with the target's mode byte; OUT_DIR/fuzz_wav_reader/ gets
+// small WAV files. Plan blobs with an audio front-end section (format 1.3) are among the
+// fuzz_plan_validate seeds. Models that fail to compile are skipped with a note.
 #include <algorithm>
 #include <cstdio>
 #include <filesystem>
 #include <string>
 #include <vector>
 
+#include "audio/frontend_spec.h"
+#include "audio/wav.h"
 #include "emit/plan_writer.h"
 #include "fuzz/ota_harness.h"
 #include "import/onnx/import_onnx.h"
@@ -31,15 +34,23 @@ using namespace tinyforge;
 
 namespace {
 
-// Writes the blob of `graph` compiled with `kernels` (and `memory`, a --memory spec, when
-// given) as OUT/name.tfp; false if refused.
+// Writes the blob of `graph` compiled with `kernels` (and `memory`, a --memory spec, and
+// `frontend`, a --frontend spec for its int8 input, when given) as OUT/name.tfp; false if
+// refused.
 bool write_blob(const ir::Graph& graph, plan::KernelSet kernels, const fs::path& path,
-                std::vector<std::vector<uint8_t>>* blobs, const std::string& memory = "") {
+                std::vector<std::vector<uint8_t>>* blobs, const std::string& memory = "",
+                const std::string& frontend = "") {
   try {
     plan::PlanOptions options;
     options.kernels = kernels;
     if (!memory.empty()) options.memory = plan::parse_memory_spec(memory);
-    blobs->push_back(emit::write_plan_blob(plan::build_plan(graph, options)));
+    plan::Plan plan = plan::build_plan(graph, options);
+    if (!frontend.empty()) {
+      const plan::PlanTensor& in = plan.tensors.at(plan.inputs.at(0));
+      plan.frontend = audio::build_frontend_section(audio::parse_frontend_spec(frontend),
+                                                    {in.bytes(), in.scale, in.zero_point});
+    }
+    blobs->push_back(emit::write_plan_blob(plan));
     io::write_file(path.string(), blobs->back());
     return true;
   } catch (const tinyforge::Error& e) {
@@ -92,7 +103,14 @@ int main(int argc, char** argv) {
   for (const auto& [name, bytes] : models) {
     io::write_file((models_dir / (name + ".tflite")).string(), bytes);
     try {
-      both_kernel_sets(import_tflite(bytes.data(), bytes.size(), name), name);
+      const ir::Graph graph = import_tflite(bytes.data(), bytes.size(), name);
+      if (name == "tiny_int8") {  // 128 int8 inputs: 16 frames x 8 channels; and 8 MFCCs
+        write_blob(graph, plan::KernelSet::reference, blobs_dir / "tiny_frontend.tfp", &blobs, "",
+                   "rate=8000,channels=8,upper=3800");
+        write_blob(graph, plan::KernelSet::armv7em, blobs_dir / "tiny_mfcc.tfp", &blobs, "",
+                   "rate=16000,channels=16,mfcc=8,pcan=off");
+      }
+      both_kernel_sets(graph, name);
     } catch (const tinyforge::Error& e) {
       std::fprintf(stderr, "make_fuzz_seeds: no blob for %s: %s\n", name.c_str(), e.what());
     }
@@ -156,6 +174,15 @@ int main(int argc, char** argv) {
     io::write_file((ota_dir / ("delta_" + std::to_string(t) + ".bin")).string(), pkg);
     ++packages;
   }
+  const fs::path wav_dir = out / "fuzz_wav_reader";
+  fs::create_directories(wav_dir);
+  audio::Wav tone;
+  tone.sample_rate = 16000;
+  for (int i = 0; i < 64; ++i)
+    tone.samples.push_back(static_cast<int16_t>((i % 16) * 2000 - 16000));
+  io::write_file((wav_dir / "tone.wav").string(), audio::make_wav(tone));
+  tone.samples.resize(1);
+  io::write_file((wav_dir / "one_sample.wav").string(), audio::make_wav(tone));
   std::printf("make_fuzz_seeds: %zu models, %zu plan blobs, %d signed packages in %s\n",
               models.size() + onnx_models.size(), blobs.size(), packages, out.string().c_str());
   return 0;

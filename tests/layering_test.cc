@@ -51,7 +51,7 @@ const std::map<std::string, int> kCompilerRank = {
     {"compiler/export", 1},   {"compiler/ota", 1},   {"compiler/passes", 2},
     {"compiler/quantize", 2}, {"compiler/prune", 2}, {"compiler/plan", 3},
     {"compiler/emit", 4},     {"compiler/host", 5},  {"compiler/ops (interface)", 0},
-    {"compiler/ops", 3},
+    {"compiler/ops", 3},      {"compiler/audio", 1},
 };
 
 // Known edges against the ranks, each with its reason. The quantizer asks the planner

@@ -161,7 +161,7 @@ std::string bench_main(const ValidatedPlan& plan) {
 std::string emit_aot_cpp(const std::vector<uint8_t>& blob, const AotOptions& options) {
   // The emitted code trusts what the runtime's validator accepted here.
   const ValidatedPlan plan(blob, "emit cpp");
-  if (has_regions(plan.header()))
+  if (uses_memory_regions(plan.data(), plan.header()))
     throw tinyforge::Error(
         "emit cpp: the plan uses memory regions (--memory), which the ahead-of-time C++ does "
         "not support yet (use the plan blob)");

@@ -160,6 +160,8 @@ std::string runtime_library(const CortexMTarget& target, const Logger& log) {
   // The executor and every kernel folder: the dispatch table names every op of ops.def,
   // and optimized kernels carry portable fallbacks, so all of them build for every core.
   std::vector<std::string> sources = sources_in(runtime / "src");
+  const std::vector<std::string> audio = sources_in(runtime / "audio");  // the front-end
+  sources.insert(sources.end(), audio.begin(), audio.end());
   std::vector<fs::path> kernel_dirs;
   std::error_code list_ec;
   for (const auto& e : fs::directory_iterator(runtime / "kernels", list_ec))

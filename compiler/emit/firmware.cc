@@ -120,7 +120,7 @@ std::vector<ArenaPlacement> region_arenas(const ValidatedPlan& plan,
       plan::writable_regions_by_speed(resolved_spec(memory));
   std::vector<ArenaPlacement> arenas;
   for (uint32_t r = 0; r < n; ++r) {
-    const std::string name = has_regions(plan.header())
+    const std::string name = uses_memory_regions(plan.data(), plan.header())
                                  ? std::string(read_region(plan.data(), table, r).name)
                                  : by_speed.at(0).name;
     const auto placed = std::find_if(memory.begin(), memory.end(), [&](const PlacedRegion& p) {
@@ -222,7 +222,7 @@ FirmwareImage build_firmware(const std::vector<uint8_t>& blob, const FirmwareOpt
   std::vector<ArenaPlacement> arenas;
   std::vector<LinkRegion> link_regions;
   image.memory_regions = has_regions(plan.header());
-  if (image.memory_regions && options.memory.empty())
+  if (uses_memory_regions(plan.data(), plan.header()) && options.memory.empty())
     throw tinyforge::Error(
         "the plan places tensors in several memory regions: give the --memory it was compiled "
         "with");
@@ -246,6 +246,35 @@ FirmwareImage build_firmware(const std::vector<uint8_t>& blob, const FirmwareOpt
     link_image({model_src, tinyforge_home() + "/targets/firmware/bench_main.cc"}, true, options,
                out_dir, log, image, arenas, link_regions);
   }
+  return image;
+}
+
+FirmwareImage build_listen_firmware(const std::vector<uint8_t>& blob, uint32_t pcm_samples,
+                                    const FirmwareOptions& options, const std::string& out_dir,
+                                    const Logger& log) {
+  if (options.aot || !options.memory.empty())
+    throw tinyforge::Error(
+        "a listening image runs the plan blob in one arena (no --aot, --memory)");
+  FirmwareImage image;
+  select_board(options, image);
+  const ValidatedPlan plan(blob, "plan blob");
+  if (read_frontend(plan.data(), plan.header()).size == 0)
+    throw tinyforge::Error("the plan blob has no audio front-end (compile it with --frontend)");
+  if (plan.header().num_inputs != 1 || plan.header().num_outputs != 1 || pcm_samples == 0)
+    throw tinyforge::Error("a listening image needs one model input, one output and samples");
+  image.memory_regions = has_regions(plan.header());  // a 1.3 blob carries PlanRegions
+  image.input_bytes = 2 * pcm_samples;
+  image.output_bytes = plan.output_bytes() + plan.input_bytes();
+  image.arena_bytes = plan.header().arena_size;
+  image.kernels = resolve_kernels(options.kernels, image.target.name, ops_in_blob(blob));
+  const fs::path src = make_source_dir(out_dir);
+  const std::string model_src = (src / "model_data.cc").string();
+  write_text(model_src,
+             model_data_source(blob, image.input_bytes, image.output_bytes, image.arena_bytes));
+  FirmwareOptions with_markers = options;
+  with_markers.op_markers = true;
+  link_image({model_src, tinyforge_home() + "/targets/firmware/listen_main.cc"}, true, with_markers,
+             out_dir, log, image);
   return image;
 }
 

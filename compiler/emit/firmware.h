@@ -72,6 +72,15 @@ FirmwareImage build_shared_arena_firmware(const std::vector<std::vector<uint8_t>
                                           const FirmwareOptions& options,
                                           const std::string& out_dir, const Logger& log);
 
+// Keyword spotting from samples (targets/firmware/listen_main.cc): the blob must carry an
+// audio front-end section and have one int8 input and one output. tinyforge_input holds
+// `pcm_samples` 16-bit samples, every frame of which goes through the front-end into the
+// model input, then one inference; stage markers (sim::OpMark) after every frame and after
+// the inference. tinyforge_output = the model's output, then the window of features.
+FirmwareImage build_listen_firmware(const std::vector<uint8_t>& blob, uint32_t pcm_samples,
+                                    const FirmwareOptions& options, const std::string& out_dir,
+                                    const Logger& log);
+
 // The generated source for a blob (exposed for tests).
 // `regions` empty: one arena in .bss (arena_bytes); else one arena per plan region.
 std::string model_data_source(const std::vector<uint8_t>& blob, uint32_t input_bytes,

@@ -569,11 +569,16 @@ PackageContents write_package(const std::vector<uint8_t>& blob, const PackageOpt
   for (uint32_t i = 0; i < plan.header().num_outputs; ++i)
     m.outputs.push_back({reader.tensor(reader.model_output(i))});
 
-  // The runtime's sources: the executor (blob only) and the kernels of the plan's ops.
+  // The runtime's sources: the executor and, when the blob carries one, the audio front-end
+  // (blob only), and the kernels of the plan's ops.
   const fs::path runtime = fs::weakly_canonical(fs::path(tinyforge_home()) / "runtime");
   RuntimeFiles files(runtime);
-  if (!options.aot)
-    for (const auto& e : fs::directory_iterator(runtime / "src"))
+  std::vector<std::string> folders;
+  if (!options.aot) folders.push_back("src");
+  if (!options.aot && read_frontend(plan.data(), plan.header()).size > 0)
+    folders.push_back("audio");
+  for (const std::string& folder : folders)
+    for (const auto& e : fs::directory_iterator(runtime / folder))
       if (e.path().extension() == ".cc" &&
           e.path().filename().string().find("_test.cc") == std::string::npos)
         files.add(fs::weakly_canonical(e.path()));

@@ -9,6 +9,7 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <map>
@@ -167,6 +168,21 @@ TEST(Package, RefusesABadNameAndAnInvalidBlob) {
   options.model_version = "1.0";
   EXPECT_ERROR(write_package(compile_for(kDigits, "host"), options, dir.path().string()),
                tinyforge::Error, "not MAJOR.MINOR.PATCH");
+}
+
+TEST(Package, CarriesTheAudioFrontEndOnlyForABlobWithOne) {
+  TINYFORGE_REQUIRE_SHARED("models/micro_speech_quantized.tflite");
+  const std::string model =
+      (testing::shared_dir() / "models" / "micro_speech_quantized.tflite").string();
+  const plan::PlanOptions options = host::plan_options_for_target("host");
+  host::Compiled c = host::compile_model_file(model, options);
+  Scratch plain("plain"), audio("audio");
+  const auto has_frontend = [](const PackageContents& p) {
+    return std::count(p.sources.begin(), p.sources.end(), "src/audio/frontend.cc") == 1;
+  };
+  EXPECT_FALSE(has_frontend(export_to(c.blob, PackageFormat::cmake, plain.path())));
+  host::add_frontend(c, audio::FrontendSpec{}, options, model);
+  EXPECT_TRUE(has_frontend(export_to(c.blob, PackageFormat::cmake, audio.path())));
 }
 
 TEST(Package, CarriesOnlyTheKernelsOfThePlan) {

@@ -3,6 +3,8 @@
 #include <cstring>
 #include <map>
 
+#include "tinyforge/plan_reader.h"
+
 namespace tinyforge::emit {
 namespace {
 
@@ -19,11 +21,19 @@ std::vector<uint8_t> write_plan_blob(const plan::Plan& plan, const plan::PlanOpt
   PlanHeader h{};
   h.magic = kPlanMagic;
   h.version_major = kPlanVersionMajor;
-  // Single-arena plans stay version 1.1, byte for byte as before regions existed.
-  const bool with_regions = !plan.regions.empty();
-  h.version_minor = with_regions ? kPlanVersionMinor : kPlanMinorWithoutRegions;
+  // Single-arena plans without a front-end stay version 1.1, byte for byte as before
+  // regions existed; regions alone make 1.2; a front-end makes 1.3, which always carries
+  // PlanRegions (one unnamed region without --memory) so that 1.2 readers run the model.
+  const bool with_frontend = !plan.frontend.empty();
+  std::vector<plan::Plan::Region> region_table = plan.regions;
+  if (with_frontend && region_table.empty()) region_table.push_back({"", plan.arena_size});
+  const bool with_regions = !region_table.empty();
+  h.version_minor = with_frontend  ? kPlanVersionMinor
+                    : with_regions ? kPlanMinorWithRegions
+                                   : kPlanMinorWithoutRegions;
   h.header_size = static_cast<uint32_t>(sizeof(PlanHeader) + sizeof(PlanTarget) +
-                                        (with_regions ? sizeof(PlanRegions) : 0));
+                                        (with_regions ? sizeof(PlanRegions) : 0) +
+                                        (with_frontend ? sizeof(PlanFrontend) : 0));
   PlanTarget target{};
   std::strncpy(target.target, options.target.c_str(), sizeof target.target - 1);
   target.kernels =
@@ -56,7 +66,7 @@ std::vector<uint8_t> write_plan_blob(const plan::Plan& plan, const plan::PlanOpt
     if (plan.tensors[t].storage == Storage::copied) copied.push_back(static_cast<uint16_t>(t));
   PlanRegions regions{};
   if (with_regions) {
-    regions.num_regions = static_cast<uint32_t>(plan.regions.size());
+    regions.num_regions = static_cast<uint32_t>(region_table.size());
     regions.regions_offset = indices_end;
     regions.num_copies = static_cast<uint32_t>(copied.size());
     regions.copies_offset = regions.regions_offset + regions.num_regions * sizeof(RegionRecord);
@@ -83,6 +93,11 @@ std::vector<uint8_t> write_plan_blob(const plan::Plan& plan, const plan::PlanOpt
     if (plan.tensors[t].storage != Storage::arena) const_at[t] = store(plan.tensors[t].data);
   h.data_size = static_cast<uint32_t>(data.size());
   h.total_size = h.data_offset + h.data_size;
+  PlanFrontend frontend{0, 0};
+  if (with_frontend) {
+    frontend = {h.total_size, static_cast<uint32_t>(plan.frontend.size())};
+    h.total_size += align4(plan.frontend.size());
+  }
 
   std::vector<uint8_t> blob(h.total_size, 0);
   for (size_t t = 0; t < plan.tensors.size(); ++t) {
@@ -115,16 +130,20 @@ std::vector<uint8_t> write_plan_blob(const plan::Plan& plan, const plan::PlanOpt
   std::memcpy(blob.data() + h.indices_offset, indices.data(), indices.size() * sizeof(uint16_t));
   if (!data.empty()) std::memcpy(blob.data() + h.data_offset, data.data(), data.size());
   if (with_regions) {
-    for (size_t i = 0; i < plan.regions.size(); ++i) {
+    for (size_t i = 0; i < region_table.size(); ++i) {
       RegionRecord r{};
-      std::strncpy(r.name, plan.regions[i].name.c_str(), sizeof r.name - 1);
-      r.size = plan.regions[i].size;
+      std::strncpy(r.name, region_table[i].name.c_str(), sizeof r.name - 1);
+      r.size = region_table[i].size;
       put(blob, regions.regions_offset + i * sizeof(RegionRecord), r);
     }
     for (size_t i = 0; i < copied.size(); ++i)
       put(blob, regions.copies_offset + i * sizeof(CopyRecord),
           CopyRecord{copied[i], 0, const_at[copied[i]]});
     put(blob, sizeof(PlanHeader) + sizeof(PlanTarget), regions);
+  }
+  if (with_frontend) {
+    std::memcpy(blob.data() + frontend.offset, plan.frontend.data(), plan.frontend.size());
+    put(blob, kFrontendAt, frontend);
   }
   put(blob, 0, h);
   put(blob, sizeof(PlanHeader), target);

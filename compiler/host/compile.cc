@@ -41,6 +41,27 @@ Compiled compile_model_file(const std::string& path, const plan::PlanOptions& op
   return c;
 }
 
+void add_frontend(Compiled& c, const audio::FrontendSpec& spec, const plan::PlanOptions& options,
+                  const std::string& path) {
+  if (c.plan.inputs.size() != 1)
+    throw tinyforge::Error(
+        fmt::format("{}: the model has {} inputs; an audio front-end feeds a model with one", path,
+                    c.plan.inputs.size()));
+  const plan::PlanTensor& input = c.plan.tensors[c.plan.inputs[0]];
+  if (input.type != DType::i8)
+    throw tinyforge::Error(fmt::format(
+        "{}: the model's input is {}; the audio front-end feeds int8 inputs (quantize the model "
+        "with --io int8)",
+        path, dtype_name(input.type)));
+  try {
+    c.plan.frontend =
+        audio::build_frontend_section(spec, {input.bytes(), input.scale, input.zero_point});
+  } catch (const tinyforge::Error& e) {
+    throw tinyforge::Error(path + ": " + e.what());
+  }
+  c.blob = emit::write_plan_blob(c.plan, options);
+}
+
 plan::PlanOptions plan_options_for_target(const std::string& target) {
   plan::PlanOptions options;
   options.target = target;

@@ -45,6 +45,8 @@ struct Plan {
     uint32_t size = 0;
   };
   std::vector<Region> regions;
+  // The audio front-end section (tinyforge/audio_frontend.h); empty: none.
+  std::vector<uint8_t> frontend;
 };
 
 template <typename Params>

@@ -2,6 +2,7 @@
 // before anything else reads it. Arithmetic is done in 64 bits so no check can overflow.
 #include "src/dispatch.h"
 #include "src/enabled_ops.h"
+#include "tinyforge/audio_frontend.h"
 #include "tinyforge/plan_reader.h"
 #include "tinyforge/runtime.h"
 
@@ -66,7 +67,8 @@ Status check_sections(const PlanHeader& h, uint32_t size) {
   if (h.magic != kPlanMagic) return Status::bad_magic;
   if (h.version_major != kPlanVersionMajor) return Status::bad_version;
   const uint32_t min_header = sizeof(PlanHeader) + (h.version_minor >= 1 ? sizeof(PlanTarget) : 0) +
-                              (has_regions(h) ? sizeof(PlanRegions) : 0);
+                              (has_regions(h) ? sizeof(PlanRegions) : 0) +
+                              (has_frontend(h) ? sizeof(PlanFrontend) : 0);
   if (h.header_size < min_header || !is_aligned(h.header_size, 4)) return Status::bad_params;
   if (h.total_size > size || h.total_size < h.header_size) return Status::truncated;
   const uint64_t begin = h.header_size, end = h.total_size;
@@ -131,6 +133,16 @@ Status check_regions(const uint8_t* blob, const PlanHeader& h, Regions& regions)
   return Status::ok;
 }
 
+// The audio front-end section (version 1.3): inside the blob after the header, and a section
+// check_frontend() accepts. Size 0: none.
+Status check_frontend_section(const uint8_t* blob, const PlanHeader& h) {
+  const PlanFrontend f = read_frontend(blob, h);
+  if (f.size == 0) return f.offset == 0 ? Status::ok : Status::bad_params;
+  if (!is_aligned(f.offset, 4)) return Status::misaligned;
+  if (!in_range(f.offset, f.size, 1, h.header_size, h.total_size)) return Status::truncated;
+  return check_frontend(blob + f.offset, f.size);
+}
+
 // The op's kernel check on views of its tensors: constants in the blob carry their data,
 // arena tensors none (the arena is not bound yet).
 template <uint8_t kOutputs>
@@ -173,6 +185,8 @@ __attribute__((cold)) Status validate_plan(const uint8_t* blob, uint32_t size) {
 
   Regions regions;
   s = check_regions(blob, h, regions);
+  if (s != Status::ok) return s;
+  s = check_frontend_section(blob, h);
   if (s != Status::ok) return s;
   for (uint32_t i = 0; i < h.num_tensors; ++i) {
     s = check_tensor(read_tensor(blob, h, i), h, regions);

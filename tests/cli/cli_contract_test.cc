@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "arm_elf.h"
+#include "audio/wav.h"
 #include "cli_run.h"
 #include "emit/cross_build.h"
 #include "io/files.h"
@@ -308,12 +309,29 @@ const Row kRows[] = {
    "tinyforge: @D/garbage.onnx: not a valid ARM ELF32 file", "", kNone},
   {"mapview_bad_map", "mapview @F --map @D/garbage.onnx -o @D/m.html", 1,
    "tinyforge: @D/garbage.onnx: not a GNU ld map file", "", kCross},
+  // listen, compile --frontend, inspect of a blob with a front-end
+  {"listen_ok", "listen @M/micro_speech_quantized.tflite --wav @D/quiet.wav --json", 0, "",
+   "\"detections\": []"},
+  {"listen_blob_ok", "listen @D/ms.tfp --wav @D/quiet.wav", 0, "", "no keyword detected"},
+  {"listen_not_wav", "listen @M/micro_speech_quantized.tflite --wav @D/garbage.onnx", 1,
+   "tinyforge: @D/garbage.onnx: not a WAV file"},
+  {"listen_float_model", "listen @M/hello_world_float.tflite --wav @D/quiet.wav", 1,
+   "the model's input is float32; the audio front-end feeds int8 inputs"},
+  {"listen_needs_wav", "listen @M/micro_speech_quantized.tflite", 2,
+   "tinyforge: --wav is required (see tinyforge listen --help)"},
+  {"listen_frontend_with_blob", "listen @D/ms.tfp --wav @D/quiet.wav --frontend mfcc=10", 2,
+   "a plan blob carries its own front-end"},
+  {"compile_frontend_bad_spec",
+   "compile @M/micro_speech_quantized.tflite --frontend channels=0 -o @D/x.tfp", 1,
+   "--frontend channels=0: 1 to 64"},
+  {"inspect_blob_frontend", "inspect @D/ms.tfp", 0, "",
+   "audio front-end: 16000 Hz, window 480 / hop 320 samples, 512-point FFT, 40 channels"},
 };
 // clang-format on
 
-const char* const kCommands[] = {"inspect", "compile",  "run",     "keygen", "package",
-                                 "verify",  "firmware", "bench",   "export", "quantize",
-                                 "prune",   "report",   "compare", "mapview"};
+const char* const kCommands[] = {"inspect", "compile",  "run",     "keygen",  "package",
+                                 "verify",  "firmware", "bench",   "export",  "quantize",
+                                 "prune",   "report",   "compare", "mapview", "listen"};
 
 std::vector<uint8_t> floats(const std::vector<float>& v) {
   std::vector<uint8_t> b(v.size() * 4);
@@ -375,6 +393,10 @@ class CliContract : public ::testing::TestWithParam<Row> {
       const std::string onnx = mb.bytes();
       put("two_missing.onnx", std::vector<uint8_t>(onnx.begin(), onnx.end()));
     }
+    audio::Wav quiet;  // one second of digital silence at 16 kHz
+    quiet.sample_rate = 16000;
+    quiet.samples.assign(16000, 0);
+    put("quiet.wav", audio::make_wav(quiet));
     run("quantize @D/cnn.onnx -c @D/cnn_cal.bin -o @D/cnn_int8.tflite");
     run("keygen -o @D/key");
     const fs::path models = testing::shared_dir() / "models";
@@ -386,6 +408,7 @@ class CliContract : public ::testing::TestWithParam<Row> {
     fs::copy_file(models / "hello_world_int8.tflite", dir_ / "hello_world_int8.tflite");
     run("compile @M/hello_world_int8.tflite -o @D/host.tfp");
     run("compile @M/hello_world_int8.tflite --target cortex-m4 -o @D/m4.tfp");
+    run("compile @M/micro_speech_quantized.tflite --frontend default -o @D/ms.tfp");
     run("package @D/m4.tfp --key @D/key --version 1.2.3 --counter 10 -o @D/good.tfu");
     std::vector<uint8_t> pkg = io::read_file((dir_ / "good.tfu").string());
     pkg.back() ^= 0x5A;  // payload byte: the hash no longer matches

@@ -9,8 +9,10 @@ namespace tinyforge {
 
 constexpr uint32_t kPlanMagic = 0x31504654;  // bytes "TFP1"
 constexpr uint16_t kPlanVersionMajor = 1;    // incompatible changes
-constexpr uint16_t kPlanVersionMinor = 2;    // compatible additions (1: PlanTarget, 2: regions)
+constexpr uint16_t kPlanVersionMinor = 3;    // compatible additions (1: PlanTarget, 2: regions,
+                                             // 3: audio front-end section)
 constexpr uint16_t kPlanMinorWithoutRegions = 1;  // what a plan without memory regions is
+constexpr uint16_t kPlanMinorWithRegions = 2;     // with regions, without an audio front-end
 
 enum class Storage : uint8_t {
   arena = 1,     // offset is into the caller's arena
@@ -68,6 +70,15 @@ struct CopyRecord {
   uint32_t source_offset;  // its bytes in the data section, copied into its region at init
 };
 
+// The audio front-end section (version 1.3 on, only in blobs that carry one): right after
+// PlanRegions, inside header_size. A 1.3 blob always has PlanRegions (one unnamed region of
+// arena_size bytes when the plan does not use --memory), so 1.2 readers still run its model.
+// The section (FrontendConfig + tables, tinyforge/audio_frontend.h) lies after the data
+// section; check_frontend() validates it.
+struct PlanFrontend {
+  uint32_t offset, size;  // 4-aligned, inside [header_size, total_size)
+};
+
 constexpr uint8_t kMaxRank = 4;
 
 struct TensorRecord {
@@ -99,6 +110,7 @@ static_assert(sizeof(PlanTarget) == 20, "PlanTarget layout is part of the format
 static_assert(sizeof(PlanRegions) == 16, "PlanRegions layout is part of the format");
 static_assert(sizeof(RegionRecord) == 16, "RegionRecord layout is part of the format");
 static_assert(sizeof(CopyRecord) == 8, "CopyRecord layout is part of the format");
+static_assert(sizeof(PlanFrontend) == 8, "PlanFrontend layout is part of the format");
 
 // CRC-32 (IEEE 802.3, reflected, poly 0xEDB88320), as used by zlib/PNG.
 uint32_t crc32(const uint8_t* data, uint32_t size, uint32_t crc = 0);

@@ -51,6 +51,22 @@ inline CopyRecord read_copy(const uint8_t* blob, const PlanRegions& r, uint32_t 
   std::memcpy(&c, blob + r.copies_offset + i * sizeof(CopyRecord), sizeof c);
   return c;
 }
+// Version 1.3 blobs may carry an audio front-end section (PlanFrontend after PlanRegions).
+inline bool has_frontend(const PlanHeader& h) { return h.version_minor >= 3; }
+constexpr uint32_t kFrontendAt = kRegionsAt + sizeof(PlanRegions);
+inline PlanFrontend read_frontend(const uint8_t* blob, const PlanHeader& h) {
+  PlanFrontend f{0, 0};
+  if (has_frontend(h)) std::memcpy(&f, blob + kFrontendAt, sizeof f);
+  return f;
+}
+// A plan compiled with --memory: several regions, init copies or a named region. A 1.3 blob
+// without --memory has one unnamed region, which is the single arena of older blobs.
+inline bool uses_memory_regions(const uint8_t* blob, const PlanHeader& h) {
+  if (!has_regions(h)) return false;
+  const PlanRegions r = read_regions(blob, h);
+  return r.num_regions != 1 || r.num_copies != 0 || read_region(blob, r, 0).name[0] != 0;
+}
+
 // The arena a tensor lives in (0 for constants and for blobs before 1.2).
 inline uint8_t tensor_region(const PlanHeader& h, const TensorRecord& t) {
   return has_regions(h) ? t.region : 0;

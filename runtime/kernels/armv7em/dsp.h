@@ -89,6 +89,27 @@ inline int32_t smlad(uint32_t x, uint32_t y, int32_t acc) {
 #endif
 }
 
+// acc + x.lane0 * y.lane0 - x.lane1 * y.lane1 (SMLSD) and acc + x.lane0 * y.lane1 +
+// x.lane1 * y.lane0 (SMLADX), wrapping: a complex product's real and imaginary parts.
+inline int32_t smlsd(uint32_t x, uint32_t y, int32_t acc) {
+#if TINYFORGE_HAVE_DSP
+  return __smlsd(x, y, acc);
+#else
+  const uint32_t p0 = static_cast<uint32_t>(lane0(x) * lane0(y));
+  const uint32_t p1 = static_cast<uint32_t>(lane1(x) * lane1(y));
+  return static_cast<int32_t>(static_cast<uint32_t>(acc) + p0 - p1);
+#endif
+}
+inline int32_t smladx(uint32_t x, uint32_t y, int32_t acc) {
+#if TINYFORGE_HAVE_DSP
+  return __smladx(x, y, acc);
+#else
+  const uint32_t p0 = static_cast<uint32_t>(lane0(x) * lane1(y));
+  const uint32_t p1 = static_cast<uint32_t>(lane1(x) * lane0(y));
+  return static_cast<int32_t>(static_cast<uint32_t>(acc) + p0 + p1);
+#endif
+}
+
 // acc + x.lane0 * y.lane0 (SMLABB) and acc + x.lane1 * y.lane1 (SMLATT), wrapping.
 inline int32_t smlabb(uint32_t x, uint32_t y, int32_t acc) {
 #if TINYFORGE_HAVE_DSP
@@ -112,6 +133,30 @@ inline int32_t smlatt(uint32_t x, uint32_t y, int32_t acc) {
 #else
   return static_cast<int32_t>(static_cast<uint32_t>(acc) +
                               static_cast<uint32_t>(lane1(x) * lane1(y)));
+#endif
+}
+
+// Lane-wise 16-bit subtract, wrapping (SSUB16); and the exchanged forms: SASX gives
+// (a.lane0 - b.lane1, a.lane1 + b.lane0), SSAX (a.lane0 + b.lane1, a.lane1 - b.lane0).
+inline uint32_t ssub16(uint32_t a, uint32_t b) {
+#if TINYFORGE_HAVE_DSP
+  return __ssub16(a, b);
+#else
+  return pair(lane0(a) - lane0(b), lane1(a) - lane1(b));
+#endif
+}
+inline uint32_t sasx(uint32_t a, uint32_t b) {
+#if TINYFORGE_HAVE_DSP
+  return __sasx(a, b);
+#else
+  return pair(lane0(a) - lane1(b), lane1(a) + lane0(b));
+#endif
+}
+inline uint32_t ssax(uint32_t a, uint32_t b) {
+#if TINYFORGE_HAVE_DSP
+  return __ssax(a, b);
+#else
+  return pair(lane0(a) + lane1(b), lane1(a) - lane0(b));
 #endif
 }
 
