@@ -26,5 +26,6 @@ void add_prune(CLI::App& app);
 void add_report(CLI::App& app);   // cmd_report.cc
 void add_compare(CLI::App& app);  // cmd_compare.cc
 void add_mapview(CLI::App& app);  // cmd_mapview.cc
+void add_fleet(CLI::App& app);    // cmd_fleet.cc
 
 }  // namespace tinyforge::cli

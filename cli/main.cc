@@ -50,6 +50,7 @@ int main(int argc, char** argv) {
   add_report(app);
   add_compare(app);
   add_mapview(app);
+  add_fleet(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {
