@@ -127,7 +127,9 @@ void MqttClient::start() {
 
 void MqttClient::poll(int timeout_ms) {
   const int rc = mosquitto_loop(handle_, timeout_ms, 1);
-  if (rc != MOSQ_ERR_NO_CONN && rc != MOSQ_ERR_CONN_LOST) return;
+  // After a broker restart the failure may be a TLS or socket error rather than
+  // CONN_LOST: any failure but a full outgoing queue means the link is gone.
+  if (rc == MOSQ_ERR_SUCCESS || rc == MOSQ_ERR_NOMEM) return;
   const int64_t now = std::chrono::duration_cast<std::chrono::milliseconds>(
                           std::chrono::steady_clock::now().time_since_epoch())
                           .count();

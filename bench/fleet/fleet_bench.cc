@@ -19,6 +19,8 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <functional>
+#include <iomanip>
 #include <thread>
 
 #include "fleet/database.h"
@@ -102,7 +104,7 @@ int main(int argc, char** argv) {
   // 1. Throughput with a backlog of 4 records per device.
   simulator.set_record_limit(4);
   const auto phase1 = Clock::now();
-  auto too_long = deadline(600);
+  std::function<bool()> too_long = deadline(600);
   simulator.run([&] { return simulator.acknowledged() >= 4LL * devices || too_long(); }, stop);
   const double phase1_s = seconds_since(phase1);
   const int64_t phase1_acked = simulator.acknowledged();
@@ -155,6 +157,7 @@ int main(int argc, char** argv) {
   };
 
   std::ofstream md(out_path);
+  md << std::fixed << std::setprecision(1);
   md << "# Fleet service on loopback\n\n"
      << "Regenerate: `scripts/fleet_bench [DEVICES]` (default 10000). One machine: Mosquitto "
         "2.0 (TLS, a password per device, the ACL of docs/fleet.md), `tinyforge fleet serve` "
