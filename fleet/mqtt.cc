@@ -1,9 +1,11 @@
 #include "fleet/mqtt.h"
 
 #include <mosquitto.h>
+#include <poll.h>
 
 #include <chrono>
 #include <mutex>
+#include <thread>
 
 #include "ir/error.h"
 
@@ -112,7 +114,13 @@ bool MqttClient::publish(const std::string& topic, const uint8_t* data, size_t s
 
 void MqttClient::wait_connected(int timeout_ms) {
   const auto end = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
-  while (connack_ < 0 && std::chrono::steady_clock::now() < end) mosquitto_loop(handle_, 50, 1);
+  while (connack_ < 0 && std::chrono::steady_clock::now() < end) {
+    const int rc = mosquitto_loop(handle_, 50, 1);
+    if (rc == MOSQ_ERR_NO_CONN || rc == MOSQ_ERR_CONN_LOST) {  // the broker restarting: retry
+      std::this_thread::sleep_for(std::chrono::milliseconds(200));
+      mosquitto_reconnect(handle_);
+    }
+  }
   if (connack_ < 0) throw Error(who_ + ": the broker did not answer the login");
   if (connack_ != 0)
     throw Error(who_ + ": the broker refused the login: " + mosquitto_connack_string(connack_) +
@@ -126,7 +134,20 @@ void MqttClient::start() {
 }
 
 void MqttClient::poll(int timeout_ms) {
-  const int rc = mosquitto_loop(handle_, timeout_ms, 1);
+  // Not mosquitto_loop(): it waits in select(), which cannot watch a descriptor above
+  // FD_SETSIZE (1024), and a simulator with hundreds of clients has more. The sockets are
+  // non-blocking, so reading when nothing came (or TLS holds buffered bytes) is harmless.
+  int rc = MOSQ_ERR_NO_CONN;
+  const int sock = mosquitto_socket(handle_);
+  if (sock >= 0) {
+    pollfd ready{sock, static_cast<short>(POLLIN | (mosquitto_want_write(handle_) ? POLLOUT : 0)),
+                 0};
+    ::poll(&ready, 1, timeout_ms);
+    rc = mosquitto_loop_read(handle_, 1);
+    if (rc == MOSQ_ERR_SUCCESS && mosquitto_want_write(handle_))
+      rc = mosquitto_loop_write(handle_, 1);
+    if (rc == MOSQ_ERR_SUCCESS) rc = mosquitto_loop_misc(handle_);
+  }
   // After a broker restart the failure may be a TLS or socket error rather than
   // CONN_LOST: any failure but a full outgoing queue means the link is gone.
   if (rc == MOSQ_ERR_SUCCESS || rc == MOSQ_ERR_NOMEM) return;

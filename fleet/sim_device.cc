@@ -80,6 +80,11 @@ void SimDevice::connect() {
   client_->subscribe(update_topic(config_.id));
 }
 
+bool SimDevice::poll_network() {
+  client_->poll(0);
+  return client_->connected();
+}
+
 void SimDevice::boot() {
   flash_.power_on();
   agent_ = ota::UpdateAgent{};

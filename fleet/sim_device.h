@@ -57,7 +57,8 @@ class SimDevice {
   SimDevice(const SimDevice&) = delete;
   SimDevice& operator=(const SimDevice&) = delete;
 
-  void connect();  // opens the MQTT session (throws when refused)
+  void connect();       // opens the MQTT session (throws when refused)
+  bool poll_network();  // network work only (handshake, login, keepalive); connected?
   // An update arrived (on devices/<id>/update): installed at the next step().
   void receive_update(const uint8_t* package, size_t size);
   // Network work, and (when `working`) one inference and a record every `window` of them;

@@ -1,5 +1,7 @@
 #include "fleet/simulator.h"
 
+#include <algorithm>
+#include <chrono>
 #include <thread>
 
 #include "ir/error.h"
@@ -35,7 +37,25 @@ Simulator::Simulator(const SimulationOptions& options) : options_(options) {
     c.fault = static_cast<size_t>(i) < faults.size() ? faults[i] : Fault::none;
     devices_.push_back(std::make_unique<SimDevice>(c));
   }
-  for (auto& d : devices_) d->connect();
+  connect_all();
+}
+
+void Simulator::connect_all() {
+  // In batches, each finishing its TLS handshakes and logins before the next: a connection
+  // left silent while thousands of others open is closed by the broker. The devices of
+  // earlier batches get network time now and then for their keepalives.
+  constexpr size_t kBatch = 64, kKeepaliveEvery = 1024;
+  for (size_t first = 0; first < devices_.size(); first += kBatch) {
+    const size_t end = std::min(devices_.size(), first + kBatch);
+    for (size_t i = first; i < end; ++i) devices_[i]->connect();
+    const auto give_up = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+    for (bool all = false; !all && std::chrono::steady_clock::now() < give_up;) {
+      all = true;
+      for (size_t i = first; i < end; ++i) all = devices_[i]->poll_network() && all;
+    }
+    if (first % kKeepaliveEvery == 0)
+      for (size_t i = 0; i < first; ++i) devices_[i]->poll_network();
+  }
 }
 
 void Simulator::run(const std::function<bool()>& done, const std::atomic<bool>& stop) {

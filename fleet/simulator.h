@@ -50,6 +50,7 @@ class Simulator {
   std::map<std::string, int> devices_by_model() const;  // "model_id version" -> devices
 
  private:
+  void connect_all();  // every device, logged in
   SimulationOptions options_;
   std::vector<std::unique_ptr<SimDevice>> devices_;
   std::atomic<bool> working_{true};

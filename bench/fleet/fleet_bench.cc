@@ -64,7 +64,7 @@ double quantile(std::vector<double> v, double q) {
 
 }  // namespace
 
-int main(int argc, char** argv) {
+int run_bench(int argc, char** argv) {
   if (argc != 5) {
     std::fprintf(stderr, "usage: fleet_bench TINYFORGE_CLI WORK_DIR DEVICES OUT.md\n");
     return 2;
@@ -76,6 +76,12 @@ int main(int argc, char** argv) {
   LocalBroker broker(dir, port, devices);
   broker.start();
   pid_t service = start_service(cli, dir, port);
+  struct KillOnExit {  // the service must not outlive a failed run
+    pid_t& pid;
+    ~KillOnExit() {
+      if (pid > 0) kill9(pid);
+    }
+  } service_guard{service};
   std::this_thread::sleep_for(std::chrono::seconds(1));
 
   const ota::KeyPair keys = ota::testing::test_keys();
@@ -119,7 +125,7 @@ int main(int argc, char** argv) {
     kill9(service);
     std::this_thread::sleep_for(std::chrono::seconds(1));
     service = start_service(cli, dir, port);
-    std::this_thread::sleep_for(std::chrono::seconds(2));
+    std::this_thread::sleep_for(std::chrono::seconds(4));
     broker.stop(true);
     std::this_thread::sleep_for(std::chrono::seconds(1));
     broker.start();
@@ -137,6 +143,7 @@ int main(int argc, char** argv) {
   std::this_thread::sleep_for(std::chrono::seconds(1));
   kill(service, SIGTERM);
   waitpid(service, nullptr, 0);
+  service = -1;
 
   auto db = open_database(dir + "/fleet.db");
   Store store(*db);
@@ -200,4 +207,13 @@ int main(int argc, char** argv) {
                out_path.c_str(), static_cast<long long>(lost),
                static_cast<long long>(surplus_devices));
   return lost == 0 && surplus_devices == 0 ? 0 : 1;
+}
+
+int main(int argc, char** argv) {
+  try {  // caught so that the broker and the service are stopped on the way out
+    return run_bench(argc, argv);
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "fleet_bench: %s\n", e.what());
+    return 1;
+  }
 }
