@@ -14,8 +14,8 @@ Rules (so that nothing is counted as passed that we do not do):
   shape/pads/clip-bound tensors) are moved into initializers, as an exporter would store
   them; the values are unchanged. Every other input stays a run-time input.
 - A case is "unsupported" when tinyforge refuses it with an error containing the word
-  "unsupported" (e.g. uint8 tensors, rank 5, 1-D pooling, edge/reflect padding, batched
-  MatMul, the Dropout mask output); such cases are listed with the reason.
+  "unsupported" (e.g. uint8 tensors, rank 5, edge/reflect padding, the Dropout mask
+  output); such cases are listed with the reason.
 - Any other error, a crash, or an output outside the tolerance is a failure.
 - Tolerance: |got - expected| <= ATOL + RTOL * |expected| elementwise, with RTOL = 1e-3
   (ONNX's own node-test rtol) and ATOL = 1e-5 (float32 summation-order differences in
@@ -59,6 +59,7 @@ CLAIMED_OPS = {
     "BatchNormalization": (1, 2, 3, 4),
     "Relu": (),
     "Clip": (1, 2),
+    "HardSigmoid": (),
     "Sigmoid": (),
     "Tanh": (),
     "MaxPool": (),
@@ -67,6 +68,8 @@ CLAIMED_OPS = {
     "Flatten": (),
     "Reshape": (1,),
     "Transpose": (),
+    "DepthToSpace": (),
+    "SpaceToDepth": (),
     "Concat": (),
     "Softmax": (),
     "Pad": (1, 2),

@@ -20,7 +20,9 @@
 #include "export/tflite_builder.h"
 #include "import/onnx/onnx_convert.h"
 #include "import/tflite/op_mapper.h"
+#include "ops/add.h"
 #include "ops/host_op.h"
+#include "ops/mul.h"
 #include "plan/lower_checks.h"
 #include "plan/quant_math.h"
 
@@ -138,8 +140,7 @@ float scalar_input(Context& ctx, size_t i, const char* role, float fallback) {
   return c.is_float ? c.f[0] : static_cast<float>(c.i[0]);
 }
 
-void clamp(Context& ctx, float lo, float hi) {
-  Value& x = ctx.input(0);
+void clamp(Context& ctx, Value& x, float lo, float hi) {
   if (fold_unary(ctx, x, [=](float v) { return std::min(std::max(v, lo), hi); })) return;
   if (try_fuse_activation(ctx, x, lo, hi)) {
     ctx.set_output(0, x);
@@ -148,7 +149,7 @@ void clamp(Context& ctx, float lo, float hi) {
   ctx.set_output(0, unary(ctx, OpCode::Clamp, x, ops::ClampAttrs{lo, hi}, ctx.node->output(0)));
 }
 
-void convert_Relu(Context& ctx) { clamp(ctx, 0.0f, kInf); }
+void convert_Relu(Context& ctx) { clamp(ctx, ctx.input(0), 0.0f, kInf); }
 
 void convert_Clip(Context& ctx) {
   float lo, hi;
@@ -160,7 +161,19 @@ void convert_Clip(Context& ctx) {
     hi = scalar_input(ctx, 2, "max", kInf);
   }
   if (std::isnan(lo) || std::isnan(hi)) ctx.fail("min/max is NaN");
-  clamp(ctx, lo, hi);
+  clamp(ctx, ctx.input(0), lo, hi);
+}
+
+// HardSigmoid (ONNX spec): max(0, min(1, alpha * x + beta)); PyTorch's Hardsigmoid exports
+// alpha = 1/6. Mul and Add by constants, then the clamp.
+void convert_HardSigmoid(Context& ctx) {
+  const float alpha = ctx.attr_float("alpha", 0.2f), beta = ctx.attr_float("beta", 0.5f);
+  if (!std::isfinite(alpha) || !std::isfinite(beta)) ctx.fail("alpha/beta is not finite");
+  const std::string name = ctx.node->output(0);
+  Value a = ctx.scalar_value(alpha), b = ctx.scalar_value(beta);
+  Value scaled = binary(ctx, OpCode::Mul, ctx.input(0), a, name + "/scaled", ops::MulAttrs{});
+  Value shifted = binary(ctx, OpCode::Add, scaled, b, name + "/shifted", ops::AddAttrs{});
+  clamp(ctx, shifted, 0.0f, 1.0f);
 }
 
 }  // namespace
@@ -185,7 +198,9 @@ const HostOp& host_op_Clamp() {
        {static_cast<int32_t>(BuiltinOperator::RELU6), "RELU6", read_relu6},
        {static_cast<int32_t>(BuiltinOperator::RELU_N1_TO_1), "RELU_N1_TO_1", read_relu_n1_to_1},
        {static_cast<int32_t>(BuiltinOperator::RELU_0_TO_1), "RELU_0_TO_1", read_relu_0_to_1}},
-      {{"Relu", onnx_import::convert_Relu, 6}, {"Clip", onnx_import::convert_Clip, 6}},
+      {{"Relu", onnx_import::convert_Relu, 6},
+       {"Clip", onnx_import::convert_Clip, 6},
+       {"HardSigmoid", onnx_import::convert_HardSigmoid, 6}},
       write_tflite,
       /*fused_activation=*/nullptr,
       copies_input};

@@ -166,18 +166,7 @@ void convert_Concat(Context& ctx) {
                            : ctx.as_onnx(*in[i], ctx.node->input(static_cast<int>(i))));
   }
   if (tensors.empty()) ctx.fail("all inputs are empty");
-  // The runtime op takes up to kMaxOpInputs inputs: longer lists are chained.
-  int acc = tensors[0];
-  size_t next = 1;
-  while (next < tensors.size()) {
-    std::vector<int> group{acc};
-    while (next < tensors.size() && group.size() < kMaxOpInputs) group.push_back(tensors[next++]);
-    std::vector<int32_t> shape = ctx.shape_of(group[0]);
-    for (size_t g = 1; g < group.size(); ++g) shape[a.axis] += ctx.shape_of(group[g])[a.axis];
-    acc = ctx.emit(OpCode::Concatenation, group, shape, a,
-                   next < tensors.size() ? name + "/part" : name);
-  }
-  if (tensors.size() == 1) acc = ctx.reshape(acc, ctx.shape_of(acc), name);
+  const int acc = concatenate(ctx, tensors, a.axis, name);
   (nhwc ? out.nhwc : out.onnx) = acc;
   ctx.set_output(0, std::move(out));
 }

@@ -20,6 +20,7 @@
 #include "import/tflite/op_mapper.h"
 #include "ops/add.h"
 #include "ops/host_op.h"
+#include "ops/strided_slice.h"
 #include "plan/lower_conv.h"
 
 namespace tinyforge {
@@ -196,7 +197,8 @@ void convert_Gemm(Context& ctx) {
     for (int64_t i = 0; i < k; ++i)
       weights[o * k + i] = alpha * (trans_b ? bc.f[o * k + i] : bc.f[i * n + o]);
 
-  // C broadcasts to [M,N]: one row becomes the FC bias; a C that varies by row is
+  // C broadcasts to [M,N] (Gemm-6's `broadcast = 0` asks for C = [M,N] exactly, which
+  // broadcasts too): one row becomes the FC bias; a C that varies by row is
   // added afterwards as a constant [M,N] tensor.
   std::vector<float> bias(static_cast<size_t>(n), 0.0f);
   std::vector<float> matrix_bias;
@@ -239,6 +241,89 @@ void convert_Gemm(Context& ctx) {
   ctx.set_output(0, std::move(out));
 }
 
+// B^T of one [K, N] matrix of a constant B, as FullyConnected weights [N, K].
+std::vector<float> matmul_weights(const Constant& b, int64_t matrix, int64_t k, int64_t n) {
+  std::vector<float> w(static_cast<size_t>(n * k));
+  const float* m = b.f.data() + matrix * k * n;
+  for (int64_t o = 0; o < n; ++o)
+    for (int64_t i = 0; i < k; ++i) w[o * k + i] = m[i * n + o];
+  return w;
+}
+
+// The row-major index into `shape` of the element at `index` of the broadcast shape `out`
+// (numpy broadcasting; `shape` is right-aligned to `out`).
+int64_t broadcast_source(const Shape& shape, const Shape& out, int64_t index) {
+  int64_t src = 0, stride = 1;
+  for (size_t d = out.size(); d-- > 0;) {
+    const int64_t coord = index % out[d];
+    index /= out[d];
+    const size_t back = out.size() - d;
+    if (back <= shape.size()) {
+      const int64_t dim = shape[shape.size() - back];
+      src += (dim == 1 ? 0 : coord) * stride;
+      stride *= dim;
+    }
+  }
+  return src;
+}
+
+// The batch limit of a MatMul with a batched constant B: one FullyConnected per matrix.
+constexpr int64_t kMaxMatMulBatch = 64;
+
+// MatMul with a batched constant B ([..., K, N], numpy broadcasting over the batch dims):
+// one FullyConnected per output matrix. When A has a single matrix, the matrices of B
+// stack into one FullyConnected ([M, T*N]) and a Transpose puts the batch first.
+Value batched_matmul(Context& ctx, Value& a, const Constant& b, const std::string& name) {
+  const int64_t k = a.shape.back(), m = a.shape.size() >= 2 ? a.shape[a.shape.size() - 2] : 1;
+  const int64_t n = b.shape.back();
+  const Shape a_batch(a.shape.begin(), a.shape.end() - 2),
+      b_batch(b.shape.begin(), b.shape.end() - 2);
+  Shape batch;
+  if (!broadcast_shape(a_batch, b_batch, batch))
+    ctx.fail(fmt::format("A {} and B {} do not broadcast", shape_str(a.shape), shape_str(b.shape)));
+  const int64_t count = elements_of(batch), a_count = elements_of(a_batch);
+  if (count > kMaxMatMulBatch)
+    ctx.unsupported(
+        fmt::format("MatMul with {} batched matrices (at most {})", count, kMaxMatMulBatch));
+  Value out;
+  out.shape = batch;
+  out.shape.push_back(m);
+  out.shape.push_back(n);
+  const std::vector<float> zeros(static_cast<size_t>(n * count), 0.0f);
+  if (a_count == 1) {
+    std::vector<float> stacked;
+    for (int64_t t = 0; t < count; ++t) {
+      const std::vector<float> w = matmul_weights(b, broadcast_source(b_batch, batch, t), k, n);
+      stacked.insert(stacked.end(), w.begin(), w.end());
+    }
+    Value a2 = reshaped(ctx, a, {m, k}, name + "/rows");
+    const int fc = emit_fc(ctx, a2, std::move(stacked), count * n, zeros, name + "/fc");
+    const int mtn = ctx.reshape(fc, ctx.ir_shape({m, count, n}), name + "/split");
+    const int tmn = ctx.transpose(mtn, {1, 0, 2}, name + "/batch_first");
+    out.onnx = ctx.reshape(tmn, ctx.ir_shape(out.shape), name);
+    return out;
+  }
+  Value a3 = reshaped(ctx, a, {a_count, m, k}, name + "/matrices");
+  const int a_ir = ctx.as_onnx(a3, name + "/matrices");
+  std::vector<int> pieces;
+  for (int64_t t = 0; t < count; ++t) {
+    const std::string piece = fmt::format("{}/{}", name, t);
+    const int64_t at = broadcast_source(a_batch, batch, t);
+    Value rows;
+    rows.shape = {m, k};
+    const int slice =
+        ctx.emit(OpCode::StridedSlice, {a_ir}, ctx.ir_shape({1, m, k}),
+                 ops::strided_slice_of({at, 0, 0}, {1, 1, 1}, {1, m, k}), piece + "/a");
+    rows.onnx = ctx.reshape(slice, ctx.ir_shape({m, k}), piece + "/rows");
+    pieces.push_back(emit_fc(ctx, rows,
+                             matmul_weights(b, broadcast_source(b_batch, batch, t), k, n), n,
+                             std::vector<float>(static_cast<size_t>(n), 0.0f), piece));
+  }
+  const int acc = concatenate(ctx, pieces, 0, name + "/concat");
+  out.onnx = ctx.reshape(acc, ctx.ir_shape(out.shape), name);
+  return out;
+}
+
 void convert_MatMul(Context& ctx) {
   Value& a = ctx.input(0);
   if (a.is_constant()) ctx.unsupported("MatMul with a constant left operand");
@@ -249,26 +334,25 @@ void convert_MatMul(Context& ctx) {
     ctx.unsupported("MatMul of two run-time tensors (the right operand must be constant)");
   const Constant& bc = ctx.constant_input(1, "B");
   if (!bc.is_float) ctx.fail("B must be float");
-  if (bc.shape.size() != 2)
-    ctx.unsupported(fmt::format("MatMul with a {}-D constant (batched) B", bc.shape.size()));
-  const int64_t k = a.shape.back(), n = bc.shape[1];
-  if (bc.shape[0] != k)
+  if (bc.shape.size() < 2) ctx.unsupported("MatMul with a 1-D B");
+  const int64_t k = a.shape.back(), n = bc.shape.back();
+  if (bc.shape[bc.shape.size() - 2] != k)
     ctx.fail(fmt::format("A {} and B {} do not multiply", shape_str(a.shape), shape_str(bc.shape)));
-  std::vector<float> weights(static_cast<size_t>(n * k));
-  for (int64_t o = 0; o < n; ++o)
-    for (int64_t i = 0; i < k; ++i) weights[o * k + i] = bc.f[i * n + o];
   const std::string name = ctx.node->output(0);
+  if (elements_of(bc.shape) != k * n) return ctx.set_output(0, batched_matmul(ctx, a, bc, name));
+  // One matrix B (batch dims of size 1 broadcast away): FullyConnected over A's rows.
   Value out;
   out.shape = a.shape;
   out.shape.back() = n;
-  if (a.shape.size() == 2) {
-    out.onnx = emit_fc(ctx, a, std::move(weights), n,
-                       std::vector<float>(static_cast<size_t>(n), 0.0f), name);
+  for (size_t d = out.shape.size(); d < bc.shape.size(); ++d)
+    out.shape.insert(out.shape.begin(), 1);
+  const std::vector<float> zeros(static_cast<size_t>(n), 0.0f);
+  if (a.shape.size() == 2 && out.shape.size() == 2) {
+    out.onnx = emit_fc(ctx, a, matmul_weights(bc, 0, k, n), n, zeros, name);
   } else {
     const int64_t rows = elements_of(a.shape) / k;
     Value a2 = reshaped(ctx, a, {rows, k}, name + "/rows");
-    const int fc = emit_fc(ctx, a2, std::move(weights), n,
-                           std::vector<float>(static_cast<size_t>(n), 0.0f), name + "/fc");
+    const int fc = emit_fc(ctx, a2, matmul_weights(bc, 0, k, n), n, zeros, name + "/fc");
     out.onnx = ctx.reshape(fc, ctx.ir_shape(out.shape), name);
   }
   ctx.set_output(0, std::move(out));
@@ -304,7 +388,7 @@ const HostOp& host_op_FullyConnected() {
                    /*per_tensor_weights=*/true, ir::ChannelRule::consumes},
       {{static_cast<int32_t>(tfl::BuiltinOperator::FULLY_CONNECTED), "FULLY_CONNECTED",
         read_tflite}},
-      {{"Gemm", onnx_import::convert_Gemm, 7}, {"MatMul", onnx_import::convert_MatMul, 1}},
+      {{"Gemm", onnx_import::convert_Gemm, 6}, {"MatMul", onnx_import::convert_MatMul, 1}},
       write_tflite,
       activation_field<FullyConnectedAttrs>,
       /*copies_input=*/nullptr,

@@ -186,7 +186,10 @@ void convert_Flatten(Context& ctx) {
 
 void convert_Reshape(Context& ctx) {
   Value& x = ctx.input(0);
-  const std::vector<int64_t> spec = ctx.ints_input(1, "shape");
+  // Reshape-1 (before opset 5) takes the shape as an attribute.
+  const std::vector<int64_t> spec =
+      ctx.opset < 5 ? ctx.attr_ints("shape") : ctx.ints_input(1, "shape");
+  if (spec.empty() && ctx.opset < 5) ctx.fail("no shape attribute");
   const bool allow_zero = ctx.opset >= 14 && ctx.attr_int("allowzero", 0) != 0;
   Shape out;
   int infer = -1;
@@ -266,7 +269,7 @@ const HostOp& host_op_Reshape() {
        {static_cast<int32_t>(tfl::BuiltinOperator::SQUEEZE), "SQUEEZE", read_squeeze},
        {static_cast<int32_t>(tfl::BuiltinOperator::EXPAND_DIMS), "EXPAND_DIMS", read_expand_dims}},
       {{"Flatten", onnx_import::convert_Flatten, 1},
-       {"Reshape", onnx_import::convert_Reshape, 5},
+       {"Reshape", onnx_import::convert_Reshape, 1},
        {"Squeeze", onnx_import::convert_Squeeze, 1},
        {"Unsqueeze", onnx_import::convert_Unsqueeze, 1}},
       write_tflite,

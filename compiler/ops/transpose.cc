@@ -1,9 +1,9 @@
 // Transpose: everything the compiler knows about it, in one file.
 //
-// Semantics: TFLite TRANSPOSE (output dim i = input dim perm[i]), rank <= 4; ONNX Transpose
-// maps to it (import/onnx). Invariants: perm is a constant permutation of the input's dims
-// and the output shape is the permuted input shape; int8 input and output share one scale
-// and zero point (values are only moved). Quantization keeps the input's parameters;
+// Semantics: TFLite TRANSPOSE (output dim i = input dim perm[i]), rank <= 4; ONNX Transpose,
+// DepthToSpace and SpaceToDepth map to it (import/onnx). Invariants: perm is a constant permutation
+// of the input's dims and the output shape is the permuted input shape; int8 input and output share
+// one scale and zero point (values are only moved). Quantization keeps the input's parameters;
 // channels do not pass through for pruning. TFLite: builtin TRANSPOSE (39) with the perm
 // as a constant int32 operand, version 2 for int8.
 #include "ops/transpose.h"
@@ -105,31 +105,55 @@ namespace {
 
 void convert_Transpose(Context& ctx) {
   Value& x = ctx.input(0);
-  const size_t rank = x.shape.size();
   std::vector<int64_t> perm = ctx.attr_ints("perm");
   if (perm.empty())
-    for (size_t d = rank; d-- > 0;) perm.push_back(static_cast<int64_t>(d));
-  check_permutation(ctx, perm, rank);
+    for (size_t d = x.shape.size(); d-- > 0;) perm.push_back(static_cast<int64_t>(d));
+  ctx.set_output(0, permuted(ctx, x, perm, ctx.node->output(0)));
+}
+
+// DepthToSpace and SpaceToDepth are defined by the ONNX operator spec as a rank-6 reshape,
+// a transpose and a reshape back; the same three steps here become Reshape/Transpose ops
+// of rank <= 4 (Context::materialize).
+void rearrange(Context& ctx, const Shape& split, const std::vector<int64_t>& perm,
+               const Shape& out) {
+  Value& x = ctx.input(0);
   const std::string name = ctx.node->output(0);
-  if (x.is_constant()) {
-    const std::vector<int32_t> p32(perm.begin(), perm.end());
-    return ctx.set_output(
-        0, ctx.constant_value(transpose_constant(ctx.constants[x.const_index], p32)));
-  }
-  Value out;
-  for (int64_t p : perm) out.shape.push_back(x.shape[p]);
-  std::vector<int32_t> q;
-  int src;
-  if (ctx.prefers_nhwc(x)) {  // compose with the channels-last layout
-    for (int64_t p : perm) q.push_back(channels_last_axis(p, rank));
-    src = x.nhwc;
-  } else {
-    for (int64_t p : perm) q.push_back(static_cast<int32_t>(p));
-    src = ctx.as_onnx(x, ctx.node->input(0));
-  }
-  ctx.ir_shape(out.shape);  // rank/size checks before emitting
-  out.onnx = ctx.transpose(src, q, name);
-  ctx.set_output(0, std::move(out));
+  Value six = reshaped(ctx, x, split, name + "/split");
+  Value moved = permuted(ctx, six, perm, name + "/moved");
+  ctx.set_output(0, reshaped(ctx, moved, out, name));
+}
+
+// The input's [N,C,H,W] and the block size, checked.
+Shape blocked_input(Context& ctx, int64_t& b) {
+  const Shape& s = ctx.input(0).shape;
+  if (s.size() != 4) ctx.fail(fmt::format("input has shape {}; expected [N,C,H,W]", shape_str(s)));
+  b = ctx.attr_int("blocksize", 0);
+  if (b < 1 || b > 64) ctx.fail(fmt::format("blocksize {} out of range [1, 64]", b));
+  return s;
+}
+
+void convert_DepthToSpace(Context& ctx) {
+  int64_t b = 0;
+  const Shape s = blocked_input(ctx, b);
+  const int64_t n = s[0], c = s[1], h = s[2], w = s[3];
+  if (c % (b * b) != 0) ctx.fail(fmt::format("{} channels are not a multiple of {}", c, b * b));
+  const std::string mode = ctx.attr_string("mode", "DCR");
+  const Shape out{n, c / (b * b), h * b, w * b};
+  if (mode == "DCR")
+    rearrange(ctx, {n, b, b, c / (b * b), h, w}, {0, 3, 4, 1, 5, 2}, out);
+  else if (mode == "CRD")  // PyTorch's PixelShuffle
+    rearrange(ctx, {n, c / (b * b), b, b, h, w}, {0, 1, 4, 2, 5, 3}, out);
+  else
+    ctx.fail(fmt::format("mode '{}'; expected DCR or CRD", mode));
+}
+
+void convert_SpaceToDepth(Context& ctx) {
+  int64_t b = 0;
+  const Shape s = blocked_input(ctx, b);
+  const int64_t n = s[0], c = s[1], h = s[2], w = s[3];
+  if (h % b != 0 || w % b != 0)
+    ctx.fail(fmt::format("height {} and width {} are not multiples of {}", h, w, b));
+  rearrange(ctx, {n, c, h / b, b, w / b, b}, {0, 3, 5, 1, 2, 4}, {n, c * b * b, h / b, w / b});
 }
 
 }  // namespace
@@ -151,7 +175,9 @@ const HostOp& host_op_Transpose() {
   static const HostOp op{
       ir::OpTraits{ir::QuantRule::same_as_input, 0.0f, 0, -1, false, ir::ChannelRule::blocks},
       {{static_cast<int32_t>(tfl::BuiltinOperator::TRANSPOSE), "TRANSPOSE", read_tflite}},
-      {{"Transpose", onnx_import::convert_Transpose, 1}},
+      {{"Transpose", onnx_import::convert_Transpose, 1},
+       {"DepthToSpace", onnx_import::convert_DepthToSpace, 1},
+       {"SpaceToDepth", onnx_import::convert_SpaceToDepth, 1}},
       write_tflite,
       /*fused_activation=*/nullptr,
       copies_input};

@@ -328,6 +328,132 @@ TEST(OnnxImport, StandaloneBatchNormBecomesMulAdd) {
   expect_near_all(run_graph(g, {x})[0], {0.5f, 1.5f, 2.5f, 3.5f, -4, -5, -6, -7});
 }
 
+// numpy matmul of A [batch..., M, K] and B [batch..., K, N], batch dims broadcast.
+std::vector<float> batched_matmul_ref(const std::vector<float>& a, const std::vector<int64_t>& as,
+                                      const std::vector<float>& b, const std::vector<int64_t>& bs,
+                                      const std::vector<int64_t>& batch) {
+  const int64_t m = as[as.size() - 2], k = as.back(), n = bs.back();
+  // The matrix of an operand of `shape` that output matrix t reads: t's index in `batch`,
+  // right-aligned to the operand's batch dims, with size-1 dims reading index 0.
+  auto source = [&](const std::vector<int64_t>& shape, int64_t t) {
+    const size_t rank = shape.size() - 2;
+    int64_t src = 0, stride = 1;
+    for (size_t back = 1; back <= batch.size(); ++back) {
+      const int64_t coord = t % batch[batch.size() - back];
+      t /= batch[batch.size() - back];
+      if (back > rank) continue;
+      const int64_t dim = shape[rank - back];
+      src += (dim == 1 ? 0 : coord) * stride;
+      stride *= dim;
+    }
+    return src;
+  };
+  int64_t count = 1;
+  for (int64_t d : batch) count *= d;
+  std::vector<float> y;
+  for (int64_t t = 0; t < count; ++t) {
+    const float* am = a.data() + source(as, t) * m * k;
+    const float* bm = b.data() + source(bs, t) * k * n;
+    for (int64_t r = 0; r < m; ++r)
+      for (int64_t o = 0; o < n; ++o) {
+        double acc = 0;
+        for (int64_t i = 0; i < k; ++i) acc += static_cast<double>(am[r * k + i]) * bm[i * n + o];
+        y.push_back(static_cast<float>(acc));
+      }
+  }
+  return y;
+}
+
+TEST(OnnxImport, MatMulWithBatchedConstantMatchesNumpyBroadcasting) {
+  struct Case {
+    std::vector<int64_t> a, b, batch;
+    size_t fully_connected;  // one per matrix, or one when A has a single matrix
+  };
+  for (const Case& c : std::vector<Case>{{{2, 3, 4}, {2, 4, 5}, {2}, 2},
+                                         {{3, 4}, {3, 4, 2}, {3}, 1},
+                                         {{2, 1, 3, 4}, {1, 3, 4, 5}, {2, 3}, 6},
+                                         {{10, 2, 3}, {10, 3, 2}, {10}, 10}}) {
+    int64_t a_n = 1, b_n = 1;
+    for (int64_t d : c.a) a_n *= d;
+    for (int64_t d : c.b) b_n *= d;
+    const std::vector<float> a = random_floats(static_cast<size_t>(a_n), 3);
+    const std::vector<float> b = random_floats(static_cast<size_t>(b_n), 4);
+    std::vector<int64_t> out = c.batch;
+    out.push_back(c.a[c.a.size() - 2]);
+    out.push_back(c.b.back());
+    ModelBuilder mb;
+    mb.input("x", c.a);
+    mb.initializer("w", c.b, b);
+    mb.node("MatMul", {"x", "w"}, {"y"});
+    mb.output("y", out);
+    const ir::Graph g = mb.import();
+    EXPECT_EQ(count_ops(g, OpCode::FullyConnected), c.fully_connected);
+    expect_near_all(run_graph(g, {a})[0], batched_matmul_ref(a, c.a, b, c.b, c.batch));
+  }
+}
+
+// PyTorch's PixelShuffle(r) exports as Reshape to [N,C,r,r,H,W], Transpose, Reshape back:
+// rank 6 never reaches the runtime, the three steps become transposes of rank <= 4.
+TEST(OnnxImport, RankSixPixelShuffleAndDepthToSpaceMatchTheirDefinition) {
+  const int64_t c = 2, r = 3, h = 2, w = 4;
+  const std::vector<float> x = random_floats(static_cast<size_t>(c * r * r * h * w), 5);
+  // y[ch][y*r + i][x*r + j] = x[ch*r*r + i*r + j][y][x]  (the ONNX spec's CRD mode)
+  std::vector<float> want;
+  for (int64_t ch = 0; ch < c; ++ch)
+    for (int64_t oy = 0; oy < h * r; ++oy)
+      for (int64_t ox = 0; ox < w * r; ++ox)
+        want.push_back(x[((ch * r * r + (oy % r) * r + ox % r) * h + oy / r) * w + ox / r]);
+  for (const bool as_op : {false, true}) {
+    ModelBuilder mb;
+    mb.input("x", {1, c * r * r, h, w});
+    // An identity 1x1 convolution first: its output is held channels last.
+    std::vector<float> eye(static_cast<size_t>(c * r * r * c * r * r), 0.0f);
+    for (int64_t i = 0; i < c * r * r; ++i) eye[static_cast<size_t>(i * (c * r * r + 1))] = 1.0f;
+    mb.initializer("eye", {c * r * r, c * r * r, 1, 1}, eye);
+    mb.node("Conv", {"x", "eye"}, {"a"});
+    if (as_op) {
+      onnx::NodeProto& n = mb.node("DepthToSpace", {"a"}, {"y"});
+      attr(n, "blocksize", r);
+      attr(n, "mode", "CRD");
+    } else {
+      mb.initializer_i64("split", {6}, {1, c, r, r, h, w});
+      mb.initializer_i64("merged", {4}, {1, c, h * r, w * r});
+      mb.node("Reshape", {"a", "split"}, {"s"});
+      attr(mb.node("Transpose", {"s"}, {"t"}), "perm", std::vector<int64_t>{0, 1, 4, 2, 5, 3});
+      mb.node("Reshape", {"t", "merged"}, {"y"});
+    }
+    mb.output("y", {1, c, h * r, w * r});
+    const ir::Graph g = mb.import();
+    for (const ir::Tensor& t : g.tensors) EXPECT_LE(t.shape.size(), 4u) << t.name;
+    // NCHW -> NHWC for the conv, back to NCHW for the rearrangement, two block swaps.
+    EXPECT_LE(count_ops(g, OpCode::Transpose), 4u);
+    EXPECT_EQ(run_graph(g, {x})[0], want) << (as_op ? "DepthToSpace" : "PixelShuffle");
+  }
+}
+
+// ShuffleNet's channel shuffle: [N,C,H,W] -> [N,g,C/g,H,W] -> swap g and C/g -> [N,C,H,W].
+// H and W stay together, so the rank-5 step is one Transpose of rank 3.
+TEST(OnnxImport, RankFiveChannelShuffleIsOneTranspose) {
+  const int64_t g = 2, cg = 3, h = 2, w = 2;
+  const std::vector<float> x = random_floats(static_cast<size_t>(g * cg * h * w), 6);
+  std::vector<float> want;  // output channel k = j * g + i reads input channel i * cg + j
+  for (int64_t j = 0; j < cg; ++j)
+    for (int64_t i = 0; i < g; ++i)
+      for (int64_t p = 0; p < h * w; ++p)
+        want.push_back(x[static_cast<size_t>((i * cg + j) * h * w + p)]);
+  ModelBuilder mb;
+  mb.input("x", {1, g * cg, h, w});
+  mb.initializer_i64("groups", {5}, {1, g, cg, h, w});
+  mb.initializer_i64("merged", {4}, {1, g * cg, h, w});
+  mb.node("Reshape", {"x", "groups"}, {"s"});
+  attr(mb.node("Transpose", {"s"}, {"t"}), "perm", std::vector<int64_t>{0, 2, 1, 3, 4});
+  mb.node("Reshape", {"t", "merged"}, {"y"});
+  mb.output("y", {1, g * cg, h, w});
+  const ir::Graph graph = mb.import();
+  EXPECT_EQ(count_ops(graph, OpCode::Transpose), 1u);
+  EXPECT_EQ(run_graph(graph, {x})[0], want);
+}
+
 TEST(OnnxImport, ShapeArithmeticAroundReshapeIsEvaluated) {
   // PyTorch's x.view(x.size(0), -1): Shape -> Gather -> Unsqueeze -> Concat -> Reshape.
   ModelBuilder mb;
@@ -470,6 +596,45 @@ std::string import_error(const ModelBuilder& mb) {
     return e.what();
   }
   return "";
+}
+
+// Opset 6 files (Caffe2 and early PyTorch exporters): BatchNormalization and Dropout say
+// inference with is_test = 1, Gemm has `broadcast`; Reshape takes an attribute before 5.
+TEST(OnnxImport, OldOpsetFormsImportAndTrainingModeIsRefused) {
+  const std::vector<float> x = random_floats(2 * 4, 7), w = random_floats(4 * 3, 8);
+  const std::vector<float> c{0.5f, -1.0f, 2.0f};
+  auto gemm_model = [&](int64_t is_test) {
+    ModelBuilder mb(6);
+    mb.input("x", {2, 4});
+    mb.initializer("w", {4, 3}, w);
+    mb.initializer("c", {3}, c);
+    attr(mb.node("Dropout", {"x"}, {"d"}), "is_test", is_test);
+    attr(mb.node("Gemm", {"d", "w", "c"}, {"y"}), "broadcast", int64_t{1});
+    mb.output("y", {2, 3});
+    return mb;
+  };
+  std::vector<float> wt(3 * 4);  // [out, in]
+  for (int64_t i = 0; i < 4; ++i)
+    for (int64_t o = 0; o < 3; ++o) wt[o * 4 + i] = w[i * 3 + o];
+  expect_near_all(run_graph(gemm_model(1).import(), {x})[0], gemm_ref(x, 2, wt, c, 3));
+  const std::string training = import_error(gemm_model(0));
+  EXPECT_NE(training.find("unsupported: training mode (is_test = 0"), std::string::npos)
+      << training;
+
+  ModelBuilder bn(6);
+  bn.input("x", {1, 2, 2, 2});
+  for (const char* p : {"s", "b", "m", "v"}) bn.initializer(p, {2}, {1.0f, 1.0f});
+  attr(bn.node("BatchNormalization", {"x", "s", "b", "m", "v"}, {"y"}), "is_test", int64_t{0});
+  bn.output("y");
+  EXPECT_NE(import_error(bn).find("training mode"), std::string::npos);
+
+  ModelBuilder reshape(1);
+  reshape.input("x", {2, 4});
+  attr(reshape.node("Reshape", {"x"}, {"y"}), "shape", std::vector<int64_t>{4, 2});
+  reshape.output("y", {4, 2});
+  const ir::Graph g = reshape.import();
+  EXPECT_EQ(g.tensors[g.outputs[0]].shape, (std::vector<int32_t>{4, 2}));
+  EXPECT_EQ(run_graph(g, {x})[0], x);
 }
 
 TEST(OnnxImport, UnsupportedOpNamesNodeTypeAndOpset) {

@@ -221,6 +221,13 @@ Value Context::constant_value(Constant c) {
   return v;
 }
 
+Value Context::scalar_value(float f) {
+  Constant c;
+  c.shape = {1};
+  c.f = {f};
+  return constant_value(std::move(c));
+}
+
 int Context::ir_constant(const std::string& name, std::vector<int32_t> shape,
                          const std::vector<float>& data) {
   ir::Tensor t;
@@ -315,8 +322,72 @@ int Context::producer_through_reshape(int tensor) const {
   return readers(src) == 1 ? producer(src) : p;
 }
 
+int Context::materialize(const Value& v, const Shape& shape, const std::string& name) {
+  // Source dims larger than 1, renumbered; the value's order over them.
+  std::vector<int> compact(v.view_dims.size(), -1);
+  Shape sizes;
+  for (size_t d = 0; d < v.view_dims.size(); ++d)
+    if (v.view_dims[d] != 1) {
+      compact[d] = static_cast<int>(sizes.size());
+      sizes.push_back(v.view_dims[d]);
+    }
+  std::vector<int> order;
+  for (int32_t p : v.view_perm)
+    if (compact[p] >= 0) order.push_back(compact[p]);
+  // Groups: runs of source dims that stay next to each other in the value.
+  std::vector<int> group_of(sizes.size(), -1);
+  int groups = 0;
+  for (size_t i = 0; i < order.size(); ++i)
+    group_of[order[i]] = i > 0 && order[i] == order[i - 1] + 1 ? group_of[order[i - 1]] : groups++;
+  // Groups renumbered in source order, with their sizes; `target`: the value's group order.
+  std::vector<int> rank_of(static_cast<size_t>(groups), -1);
+  Shape group_size;
+  for (size_t d = 0; d < sizes.size(); ++d) {
+    int& r = rank_of[group_of[d]];
+    if (r < 0) {
+      r = static_cast<int>(group_size.size());
+      group_size.push_back(1);
+    }
+    group_size[r] *= sizes[d];
+  }
+  std::vector<int> target;
+  for (size_t i = 0; i < order.size(); ++i)
+    if (i == 0 || group_of[order[i]] != group_of[order[i - 1]])
+      target.push_back(rank_of[group_of[order[i]]]);
+
+  int t = v.view_source;
+  if (target.size() <= kMaxRank) {
+    t = reshape(t, ir_shape(group_size.empty() ? Shape{1} : group_size), name + "/groups");
+    t = transpose(t, std::vector<int32_t>(target.begin(), target.end()), name + "/permute");
+  } else {
+    // Put target[i] in place i by swapping it with the block before it:
+    // [placed, block, target[i], rest] -> [placed, target[i], block, rest].
+    std::vector<int> cur(target.size());
+    for (size_t i = 0; i < cur.size(); ++i) cur[i] = static_cast<int>(i);
+    for (size_t i = 0; i < target.size(); ++i) {
+      const auto j =
+          static_cast<size_t>(std::find(cur.begin(), cur.end(), target[i]) - cur.begin());
+      if (j == i) continue;
+      int64_t placed = 1, block = 1, rest = 1;
+      for (size_t k = 0; k < i; ++k) placed *= group_size[cur[k]];
+      for (size_t k = i; k < j; ++k) block *= group_size[cur[k]];
+      for (size_t k = j + 1; k < cur.size(); ++k) rest *= group_size[cur[k]];
+      t = reshape(t, ir_shape({placed, block, group_size[cur[j]], rest}), name + "/blocks");
+      t = transpose(t, {0, 2, 1, 3}, fmt::format("{}/swap{}", name, i));
+      const int moved = cur[j];
+      cur.erase(cur.begin() + static_cast<std::ptrdiff_t>(j));
+      cur.insert(cur.begin() + static_cast<std::ptrdiff_t>(i), moved);
+    }
+  }
+  return reshape(t, ir_shape(shape), name);
+}
+
 int Context::as_onnx(Value& v, const std::string& name) {
   if (v.onnx >= 0) return v.onnx;
+  if (v.view_source >= 0) {
+    v.onnx = materialize(v, v.shape, name);
+    return v.onnx;
+  }
   if (v.is_constant()) {
     const Constant& c = constants[v.const_index];
     if (!c.is_float) fail(fmt::format("'{}' is an integer constant used as a float tensor", name));

@@ -37,6 +37,13 @@ struct Value {
   int nhwc = -1;         // channels last: [N,H,W,C] of an ONNX [N,C,H,W], [N,L,C] of [N,C,L]
   int flat = -1;         // [N,K] whose columns are the (h,w,c) flatten of a [N,C,H,W] value
   Shape flat_chw;        // for `flat`: the C, H, W of that value (H = 1 for [N,C,L])
+  // A value of rank > kMaxRank that lives between the Reshape making it and the Reshape
+  // bringing it back (PixelShuffle's [N,C,r,r,H,W] Transpose): the IR tensor `view_source`
+  // (ONNX layout) read as `view_dims`, value dim i being view_dims[view_perm[i]]. It has no
+  // IR op until a consumer needs a tensor (Context::materialize).
+  int view_source = -1;
+  Shape view_dims;
+  std::vector<int32_t> view_perm;
   bool is_constant() const { return const_index >= 0; }
 };
 
@@ -78,6 +85,7 @@ class Context {
   // --- constants ---
   int add_constant(Constant c);
   Value constant_value(Constant c);  // a Value for a new constant
+  Value scalar_value(float f);       // a new float constant of shape [1] (broadcasts)
   // IR constant tensors (float32) with the given IR shape and data.
   int ir_constant(const std::string& name, std::vector<int32_t> shape,
                   const std::vector<float>& data);
@@ -96,6 +104,11 @@ class Context {
   // The producer of `tensor`, looking through one Reshape whose input nobody else reads
   // (1-D convs and pools are 2-D ops between two such reshapes).
   int producer_through_reshape(int tensor) const;
+
+  // A view value's elements, in value order, as an IR tensor of `shape` (same element
+  // count, rank <= kMaxRank): transposes of rank <= 4 over the view's dims, merged where
+  // they stay together, one block swap at a time when more than 4 groups move.
+  int materialize(const Value& v, const Shape& shape, const std::string& name);
 
   // --- layouts (conversions are emitted once and cached in the value) ---
   int as_onnx(Value& v, const std::string& name);  // the ONNX-layout IR tensor

@@ -9,6 +9,7 @@
 #include <cstring>
 #include <limits>
 
+#include "ops/concatenation.h"
 #include "tinyforge/plan_format.h"
 
 namespace tinyforge::onnx_import {
@@ -166,6 +167,21 @@ Value binary(Context& ctx, OpCode op, Value& a, Value& b, const std::string& nam
   return out;
 }
 
+int concatenate(Context& ctx, const std::vector<int>& tensors, int axis, const std::string& name) {
+  if (tensors.empty()) ctx.fail("nothing to concatenate");
+  if (tensors.size() == 1) return ctx.reshape(tensors[0], ctx.shape_of(tensors[0]), name);
+  int acc = tensors[0];
+  for (size_t next = 1; next < tensors.size();) {
+    std::vector<int> group{acc};
+    while (next < tensors.size() && group.size() < kMaxOpInputs) group.push_back(tensors[next++]);
+    std::vector<int32_t> shape = ctx.shape_of(group[0]);
+    for (size_t g = 1; g < group.size(); ++g) shape[axis] += ctx.shape_of(group[g])[axis];
+    acc = ctx.emit(OpCode::Concatenation, group, shape, ops::ConcatenationAttrs{axis},
+                   next < tensors.size() ? name + "/part" : name);
+  }
+  return acc;
+}
+
 Value binary_chain(Context& ctx, OpCode op, const ir::Params& params) {
   const size_t n = ctx.num_inputs();
   if (n == 0) ctx.fail("expected at least one input");
@@ -202,6 +218,30 @@ bool try_fuse_activation(Context& ctx, Value& v, float lo, float hi) {
   return true;
 }
 
+Value permuted(Context& ctx, Value& x, const std::vector<int64_t>& perm, const std::string& name) {
+  check_permutation(ctx, perm, x.shape.size());
+  const std::vector<int32_t> p32(perm.begin(), perm.end());
+  if (x.is_constant())
+    return ctx.constant_value(transpose_constant(ctx.constants[x.const_index], p32));
+  Value out;
+  for (int64_t p : perm) out.shape.push_back(x.shape[p]);
+  if (x.view_source >= 0) {  // compose with the view's permutation; no op yet
+    out.view_source = x.view_source;
+    out.view_dims = x.view_dims;
+    for (int64_t p : perm) out.view_perm.push_back(x.view_perm[p]);
+    return out;
+  }
+  ctx.ir_shape(out.shape);    // rank/size checks before emitting
+  if (ctx.prefers_nhwc(x)) {  // compose with the channels-last layout
+    std::vector<int32_t> q;
+    for (int64_t p : perm) q.push_back(channels_last_axis(p, x.shape.size()));
+    out.onnx = ctx.transpose(x.nhwc, q, name);
+  } else {
+    out.onnx = ctx.transpose(ctx.as_onnx(x, ctx.node->input(0)), p32, name);
+  }
+  return out;
+}
+
 int64_t normalize_axis(Context& ctx, int64_t axis, int64_t rank, bool inclusive_end) {
   if (axis < 0) axis += rank;
   if (axis < 0 || axis > rank || (axis == rank && !inclusive_end))
@@ -235,6 +275,18 @@ Value reshaped(Context& ctx, Value& v, const Shape& shape, const std::string& na
     Constant c = ctx.constants[v.const_index];
     c.shape = shape;
     return ctx.constant_value(std::move(c));
+  }
+  if (v.view_source >= 0 || shape.size() > kMaxRank) {
+    // A rank the runtime cannot hold stays a view until a reshape brings it back.
+    if (shape.size() <= kMaxRank) {
+      out.onnx = ctx.materialize(v, shape, name);
+      return out;
+    }
+    out.view_source = v.view_source < 0 ? ctx.as_onnx(v, name)
+                                        : ctx.materialize(v, {elements_of(shape)}, name + "/flat");
+    out.view_dims = shape;
+    for (size_t i = 0; i < shape.size(); ++i) out.view_perm.push_back(static_cast<int32_t>(i));
+    return out;
   }
   if (v.onnx >= 0) {
     out.onnx = ctx.reshape(v.onnx, ctx.ir_shape(shape), name);

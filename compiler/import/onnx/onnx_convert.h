@@ -41,6 +41,10 @@ bool broadcast_shape(const std::vector<Dim>& a, const std::vector<Dim>& b, std::
 Value binary(Context& ctx, OpCode op, Value& a, Value& b, const std::string& name,
              const ir::Params& params);
 
+// Concatenation of IR tensors along IR axis `axis`; the runtime op takes up to kMaxOpInputs
+// inputs, so longer lists are chained. The last op is named `name`.
+int concatenate(Context& ctx, const std::vector<int>& tensors, int axis, const std::string& name);
+
 // A variadic ONNX node (Sum, Max, Min, Mean) as a chain of binary ops over its inputs in
 // order; its one input when it has one.
 Value binary_chain(Context& ctx, OpCode op, const ir::Params& params);
@@ -60,6 +64,10 @@ bool try_fuse_activation(Context& ctx, Value& v, float lo, float hi);
 // A float32 reshape of `v` to the ONNX shape `shape`, taken from whichever representation
 // has the bytes in ONNX order already (no transpose when avoidable).
 Value reshaped(Context& ctx, Value& v, const Shape& shape, const std::string& name);
+
+// `x` transposed by `perm` (output dim i = x's dim perm[i]): folded for a constant, composed
+// with a channels-last layout or a pending view (no op until it is materialized).
+Value permuted(Context& ctx, Value& x, const std::vector<int64_t>& perm, const std::string& name);
 
 // A negative axis counts from the end; `inclusive_end` also allows axis == rank (Flatten).
 int64_t normalize_axis(Context& ctx, int64_t axis, int64_t rank, bool inclusive_end = false);

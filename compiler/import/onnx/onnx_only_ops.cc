@@ -200,8 +200,16 @@ void convert_Cast(Context& ctx) {
 
 void convert_Identity(Context& ctx) { ctx.set_output(0, ctx.input(0)); }
 
+// Before opset 7 BatchNormalization and Dropout ran in training mode unless is_test = 1
+// (ONNX Changelog, BatchNormalization-6 and Dropout-6).
+void require_is_test(Context& ctx) {
+  if (ctx.opset < 7 && ctx.attr_int("is_test", 0) == 0)
+    ctx.unsupported("training mode (is_test = 0; exporters set 1 for inference)");
+}
+
 void convert_Dropout(Context& ctx) {
   if (ctx.output_used(1)) ctx.unsupported("the mask output");
+  require_is_test(ctx);
   if (ctx.opset >= 12 && ctx.has_input(2)) {
     const Constant& t = ctx.constant_input(2, "training_mode");
     if (t.elements() != 1 || (t.is_float ? t.f[0] != 0.0f : t.i[0] != 0))
@@ -215,6 +223,7 @@ void convert_BatchNormalization(Context& ctx) {
   if (x.shape.size() < 2)
     ctx.fail(fmt::format("input of shape {}; expected rank >= 2", shape_str(x.shape)));
   if (ctx.opset < 9 && ctx.attr_int("spatial", 1) != 1) ctx.unsupported("spatial = 0");
+  require_is_test(ctx);
   if (ctx.attr_int("training_mode", 0) != 0) ctx.unsupported("training_mode = 1");
   for (size_t i = 1; i < 5; ++i)
     if (ctx.output_used(i)) ctx.unsupported("the running mean/variance outputs (training mode)");
@@ -263,11 +272,11 @@ void convert_BatchNormalization(Context& ctx) {
 const std::vector<ops::OnnxRead>& onnx_only_converters() {
   // {op type, converter, first opset implemented}: see ops::OnnxRead.
   static const std::vector<ops::OnnxRead> table = {
-      {"BatchNormalization", convert_BatchNormalization, 7},
+      {"BatchNormalization", convert_BatchNormalization, 6},
       {"Cast", convert_Cast, 6},
       {"Constant", convert_Constant, 1},
       {"ConstantOfShape", convert_ConstantOfShape, 9},
-      {"Dropout", convert_Dropout, 7},
+      {"Dropout", convert_Dropout, 6},
       {"Gather", convert_Gather, 1},
       {"Identity", convert_Identity, 1},
       {"Shape", convert_Shape, 1},
