@@ -166,7 +166,9 @@ int run_bench(int argc, char** argv) {
   std::ofstream md(out_path);
   md << std::fixed << std::setprecision(1);
   md << "# Fleet service on loopback\n\n"
-     << "Regenerate: `scripts/fleet_bench [DEVICES]` (default 10000). One machine: Mosquitto "
+     << "Regenerate: `scripts/fleet_bench [DEVICES]` (default 200; from 500 the restart phase does "
+        "not finish yet, see docs/fleet.md). "
+        "One machine: Mosquitto "
         "2.0 (TLS, a password per device, the ACL of docs/fleet.md), `tinyforge fleet serve` "
         "on SQLite (WAL, synchronous=FULL: a record is on disk before its ack), and "
      << devices << " emulated devices (real OTA agent, runtime and telemetry; " << faulty
