@@ -1,5 +1,6 @@
 // tinyforge bench MODEL [--target T] [--board B] [--memory SPEC] [--input F ...] [--case N]
-//                       [--budget ram=64K,flash=256K,latency=50ms,energy=100uJ] [--json]
+//                       [--budget ram=64K,flash=256K,latency=50ms,energy=100uJ] [--duty N]
+//                       [--json]
 // Builds the firmware, runs it in the built-in Cortex-M emulator (sim/), checks its output
 // against the host runtime (int outputs byte for byte, float32 within the tolerance of
 // docs/numerics.md) and reports instructions, cycles, latency, energy, RAM and flash.
@@ -32,6 +33,7 @@ namespace fs = std::filesystem;
 
 struct Options {
   std::string model, target = "cortex-m4", board, budget, keep_dir, kernels = "model", memory;
+  double duty = 1;  // inferences per second for the energy-per-hour figure
   std::vector<std::string> inputs;
   uint32_t case_index = 0;
   uint64_t max_instructions = sim::RunOptions{}.max_instructions;
@@ -155,6 +157,7 @@ void bench(const Options& o) {
   for (const char* name : {"tinyforge_arena", "tinyforge_arena_1", "tinyforge_arena_2"})
     if (const auto s = elf.symbol(name); s && s->value >= 0x20000000u) arena_capacity += s->size;
   const sim::Figures f = sim::compute_figures(run, power, arena_capacity);
+  const sim::DutyFigures d = sim::duty_figures(f, o.duty);
   std::vector<std::string> over;
   if (budget)
     over =
@@ -174,6 +177,11 @@ void bench(const Options& o) {
     j["taken_branches"] = run.taken_branches;
     j["latency_us"] = f.latency_seconds * 1e6;
     j["energy_uj"] = f.energy_joules * 1e6;
+    j["duty"] = {{"inferences_per_s", d.inferences_per_second},
+                 {"busy_fraction", d.busy_fraction},
+                 {"energy_per_hour_j", d.energy_per_hour_joules},
+                 {"average_power_uw", d.average_power_watts * 1e6}};
+    j["unverified_figures"] = image.board.unverified;
     j["ram_bytes"] = f.ram_bytes;
     j["arena_used_bytes"] = f.arena_used_bytes;
     j["stack_bytes"] = f.stack_bytes;
@@ -204,6 +212,7 @@ void bench(const Options& o) {
         "  cycles (est.)    {:>12}   static {} timing model (sim/README.md)\n"
         "  latency          {:>12}   at {:g} MHz\n"
         "  energy           {:>12}   {:g} uA/MHz x {:g} MHz x {:g} V\n"
+        "  energy per hour  {:>12}   at {:g} inferences/s (core busy {:.2g}%; sleep not counted)\n"
         "  RAM              {:>12}   arena {} + stack {} + other static {}\n"
         "  flash            {:>12}   code {} + model {}\n"
         "  output           matches the host runtime ({} bytes, max |diff| {:g})\n",
@@ -211,7 +220,8 @@ void bench(const Options& o) {
         image.generic_map ? "generic" : image.board.name, run.instructions, run.cycles_estimate,
         sim::timing_model_name(run.timing), sim::format_seconds(f.latency_seconds),
         image.board.clock_mhz, sim::format_joules(f.energy_joules), image.board.active_ua_per_mhz,
-        image.board.clock_mhz, image.board.voltage, fmt::format("{} B", f.ram_bytes),
+        image.board.clock_mhz, image.board.voltage, sim::format_joules(d.energy_per_hour_joules),
+        d.inferences_per_second, 100 * d.busy_fraction, fmt::format("{} B", f.ram_bytes),
         f.arena_used_bytes, f.stack_bytes, f.static_other_bytes, fmt::format("{} B", f.flash_bytes),
         f.code_bytes, f.model_bytes, run.output.size(), cmp.max_abs);
     for (size_t i = 0; i < run.region_accesses.size(); ++i)
@@ -219,6 +229,15 @@ void bench(const Options& o) {
           fmt::format("  region {:<9} {:>12} data accesses x {} wait states = {} cycles\n",
                       run.region_accesses[i].name, run.region_accesses[i].accesses,
                       run_options.wait_states[i].wait_states, run.region_accesses[i].wait_cycles);
+    if (!image.board.unverified.empty()) {
+      std::string names;
+      for (const std::string& n : image.board.unverified) names += (names.empty() ? "" : ", ") + n;
+      text += "  unverified       " + names + " of " + image.board.name +
+              " (no datasheet text checked: targets/boards.json)\n";
+    }
+    if (d.busy_fraction > 1)
+      text += fmt::format("  warning: {:g} inferences/s need more than the core's time ({:.3g}x)\n",
+                          d.inferences_per_second, d.busy_fraction);
     if (stack_full) text += "  warning: the stack reached __stack_limit: it may have overflowed\n";
     if (budget && over.empty()) text += "  budget           ok (" + o.budget + ")\n";
     o.result.print(j, text);
@@ -262,6 +281,11 @@ void add_bench(CLI::App& app) {
         }
       });
   o->result.add_flag(cmd);
+  cmd->add_option("--duty", o->duty,
+                  "inferences per second for the energy per hour (the core's active energy; "
+                  "sleep between inferences is not counted)")
+      ->check(CLI::PositiveNumber)
+      ->capture_default_str();
   cmd->add_option("--max-instructions", o->max_instructions,
                   "stop the emulation after this many instructions (whole run)")
       ->check(whole_number(1))
@@ -272,8 +296,9 @@ void add_bench(CLI::App& app) {
                   "(flash and budget then include room for OTA models)")
       ->capture_default_str();
   cmd->footer(
-      "Cycles come from a static timing model (m4sim's Cortex-M4 table; a Cortex-M0+ table for\n"
-      "cortex-m0plus; sim/README.md): compare engines on one core, not a datasheet latency.\n"
+      "Cycles come from a static timing model per core (m4sim's Cortex-M4 table; Cortex-M0+,\n"
+      "M7 and M33 models; sim/README.md): compare engines on one core, not a datasheet latency.\n"
+      "Board figures without a checked datasheet source are listed as unverified.\n"
       "RAM = arena used + stack high-water + other static RAM; flash = code + model.\n"
       "--memory: the plan is compiled for those regions, each region's arena is linked at its\n"
       "base, and every data access in a region adds its wait states to the cycles.\n"

@@ -121,12 +121,9 @@ BlockCost block_cost(State& st, uc_engine* uc, uint64_t address, uint32_t size) 
   if (size > 0 && uc_mem_read(uc, address, code.data(), size) == UC_ERR_OK) {
     cs_insn* insn = nullptr;
     const size_t n = cs_disasm(st.cs.handle(), code.data(), size, address, 0, &insn);
-    bool after_memory = false;
-    for (size_t i = 0; i < n; ++i) {
-      const InsnCost c = insn_cycles(st.timing, insn[i].mnemonic, insn[i].op_str, after_memory);
-      after_memory = c.memory_access;
-      cost.cycles += c.cycles;
-    }
+    std::vector<Insn> seq(n);
+    for (size_t i = 0; i < n; ++i) seq[i] = {insn[i].mnemonic, insn[i].op_str, insn[i].size};
+    cost.cycles = static_cast<uint32_t>(block_cycles(st.timing, seq.data(), n));
     cost.instructions = static_cast<uint32_t>(n);
     if (insn) cs_free(insn, n);
   }
@@ -339,7 +336,17 @@ std::optional<uint64_t> static_ram_end(const ElfImage& elf, uint32_t sp0) {
 }  // namespace
 
 TimingModel timing_model(Cpu cpu) {
-  return cpu == Cpu::cortex_m0 ? TimingModel::cortex_m0plus : TimingModel::cortex_m4;
+  switch (cpu) {
+    case Cpu::cortex_m0:
+      return TimingModel::cortex_m0plus;
+    case Cpu::cortex_m7:
+      return TimingModel::cortex_m7;
+    case Cpu::cortex_m33:
+      return TimingModel::cortex_m33;
+    case Cpu::cortex_m4:
+      break;
+  }
+  return TimingModel::cortex_m4;
 }
 
 Cpu cpu_from_name(const std::string& name) {

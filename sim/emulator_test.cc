@@ -101,6 +101,25 @@ TEST_F(EmulatorTest, MeasuresOneInference) {
   EXPECT_GE(r.ram_static_bytes, 128u + 4u);  // input + output + tinyforge_arena_used
 }
 
+// The same ELF on the M7 and M33 models: the same instructions, each core's own timing.
+TEST_F(EmulatorTest, EachCoreHasItsTimingModel) {
+  RunOptions o;
+  o.input = input();
+  const RunResult m4 = run_firmware(read_elf(elf("PLAIN")), o);
+  for (const Cpu cpu : {Cpu::cortex_m7, Cpu::cortex_m33}) {
+    o.cpu = cpu;
+    const RunResult r = run_firmware(read_elf(elf("PLAIN")), o);
+    EXPECT_EQ(r.timing, timing_model(cpu));
+    EXPECT_EQ(r.instructions, m4.instructions);
+    EXPECT_EQ(r.output, m4.output);
+    // Dual issue and single-cycle loads: fewer cycles than the M4 table, never below
+    // two instructions per cycle.
+    EXPECT_LT(r.cycles_estimate, m4.cycles_estimate) << timing_model_name(r.timing);
+    EXPECT_GE(2 * r.cycles_estimate, r.instructions) << timing_model_name(r.timing);
+  }
+  EXPECT_EQ(timing_model(Cpu::cortex_m4), TimingModel::cortex_m4);
+}
+
 TEST_F(EmulatorTest, IsRepeatableAndDependsOnTheInput) {
   const RunResult a = run("PLAIN"), b = run("PLAIN");
   EXPECT_EQ(a.instructions, b.instructions);

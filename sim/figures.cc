@@ -19,4 +19,14 @@ Figures compute_figures(const RunResult& run, const PowerModel& power, uint64_t 
   return f;
 }
 
+DutyFigures duty_figures(const Figures& f, double inferences_per_second) {
+  constexpr double kSecondsPerHour = 3600;
+  DutyFigures d;
+  d.inferences_per_second = inferences_per_second;
+  d.busy_fraction = inferences_per_second * f.latency_seconds;
+  d.average_power_watts = inferences_per_second * f.energy_joules;
+  d.energy_per_hour_joules = d.average_power_watts * kSecondsPerHour;
+  return d;
+}
+
 }  // namespace tinyforge::sim

@@ -5,6 +5,9 @@
 //             is every RAM section (.data, .bss, .noinit: I/O buffers, runtime state)
 //             minus the arena buffer itself (counted by "arena used" instead)
 //   flash   = code + model (.tinyforge.model)
+//   at a duty of N inferences per second: busy fraction = N * latency, energy per hour =
+//   N * 3600 * energy (the core's active energy only: sleep between inferences is not
+//   counted), average active power = N * energy
 // RAM comparable with the reference anchors (their ram_bytes) = arena used + stack.
 #pragma once
 #include <cstdint>
@@ -26,5 +29,12 @@ struct Figures {
 
 // `arena_capacity`: size of the firmware's arena buffer (its ELF symbol size), 0 if none.
 Figures compute_figures(const RunResult& run, const PowerModel& power, uint64_t arena_capacity);
+
+struct DutyFigures {
+  double inferences_per_second = 0;
+  double busy_fraction = 0;  // > 1: the core cannot keep up with that rate
+  double energy_per_hour_joules = 0, average_power_watts = 0;
+};
+DutyFigures duty_figures(const Figures& f, double inferences_per_second);
 
 }  // namespace tinyforge::sim

@@ -36,7 +36,7 @@ class BenchCli : public ::testing::Test {
 };
 
 TEST_F(BenchCli, JsonFiguresAndOutputCheck) {
-  const auto r = cli({"bench", model(), "--json"});
+  const auto r = cli({"bench", model(), "--duty", "50", "--json"});
   ASSERT_EQ(r.exit_code, 0) << r.output;
   const auto j = nlohmann::json::parse(r.output.substr(r.output.find('{')));
   EXPECT_EQ(j["target"], "cortex-m4");
@@ -53,6 +53,15 @@ TEST_F(BenchCli, JsonFiguresAndOutputCheck) {
   const double latency_us = j["cycles_estimate"].get<double>() / 180.0;
   EXPECT_NEAR(j["latency_us"].get<double>(), latency_us, 1e-6 * latency_us);
   EXPECT_NEAR(j["energy_uj"].get<double>(), 200e-6 * 180 * 3.3 * latency_us, 1e-6 * latency_us);
+  // --duty 50: 50 inferences a second for an hour; the core busy 50 x latency of each second.
+  const double energy_j = j["energy_uj"].get<double>() * 1e-6;
+  EXPECT_EQ(j["duty"]["inferences_per_s"].get<double>(), 50.0);
+  EXPECT_NEAR(j["duty"]["energy_per_hour_j"].get<double>(), 50 * 3600 * energy_j, 1e-9);
+  EXPECT_NEAR(j["duty"]["busy_fraction"].get<double>(), 50 * latency_us * 1e-6, 1e-9);
+  EXPECT_NEAR(j["duty"]["average_power_uw"].get<double>(), 50 * energy_j * 1e6, 1e-6);
+  // The F446's Run current was not checked against its datasheet: named as unverified.
+  const auto unverified = j["unverified_figures"].get<std::vector<std::string>>();
+  EXPECT_NE(std::find(unverified.begin(), unverified.end(), "active_ua_per_mhz"), unverified.end());
 }
 
 TEST_F(BenchCli, BudgetOverrunExits3NamingEveryFigure) {

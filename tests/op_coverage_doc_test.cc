@@ -9,6 +9,7 @@
 #include <gtest/gtest.h>
 #include <onnx/onnx_pb.h>
 
+#include <algorithm>
 #include <functional>
 #include <map>
 #include <set>
@@ -125,7 +126,18 @@ struct Probe {
   OpCode op;
   B builtin;
   std::function<ModelSpec(Kind)> model;
+  std::function<ModelSpec(Kind)> pruned = nullptr;  // the op with mostly zero weights
 };
+
+// A pruned FullyConnected: 4 units of 512 inputs, one weight in 32 nonzero.
+ModelSpec pruned_fully_connected(Kind k) {
+  TensorSpec w = weights(k, {4, 512}, 0);
+  const size_t size = k == Kind::float32 ? sizeof(float) : 1;
+  for (size_t i = 0; i < w.data.size() / size; ++i)
+    if (i % 32 != 0) std::fill_n(w.data.begin() + static_cast<std::ptrdiff_t>(i * size), size, 0);
+  return one_op({act(k, "x", {1, 512}), std::move(w), bias(k, 4, 0.05f), act(k, "y", {1, 4}, 0.1f)},
+                op_of(B::FULLY_CONNECTED, {0, 1, 2}));
+}
 
 std::vector<Probe> probes() {
   std::vector<Probe> p;
@@ -139,11 +151,13 @@ std::vector<Probe> probes() {
                                 bias(k, 2, 0.05f), act(k, "y", {1, 2, 2, 2}, 0.1f)},
                                op_of(B::DEPTHWISE_CONV_2D, {0, 1, 2}));
                }});
-  p.push_back({OpCode::FullyConnected, B::FULLY_CONNECTED, [](Kind k) {
+  p.push_back({OpCode::FullyConnected, B::FULLY_CONNECTED,
+               [](Kind k) {
                  return one_op({act(k, "x", {1, 8}), weights(k, {4, 8}, 0), bias(k, 4, 0.05f),
                                 act(k, "y", {1, 4}, 0.1f)},
                                op_of(B::FULLY_CONNECTED, {0, 1, 2}));
-               }});
+               },
+               pruned_fully_connected});
   for (const auto& [op, builtin] : {std::pair{OpCode::AveragePool2D, B::AVERAGE_POOL_2D},
                                     std::pair{OpCode::MaxPool2D, B::MAX_POOL_2D}}) {
     const B b = builtin;
@@ -251,8 +265,9 @@ std::vector<Probe> probes() {
 // What one (op, dtype) probe gave on each path.
 struct Cell {
   bool reference = false, aot = false;
-  std::string twin;  // the DSP twin kernel selection picked, "" for none
-  std::string why;   // the first refusal, when the reference path refused
+  std::string twin;         // the DSP twin kernel selection picked, "" for none
+  std::string pruned_twin;  // the same for the probe's pruned form
+  std::string why;          // the first refusal, when the reference path refused
 };
 
 std::string reason(const tinyforge::Error& e, const Probe& probe) {
@@ -290,6 +305,12 @@ Cell evaluate(const Probe& probe, Kind k) {
     emit::ValidatedPlan(blob, "probe");
     c.twin = op_info(*twin).name;
   }
+  if (probe.pruned) {
+    const std::vector<uint8_t> pruned = testing::build_tflite(probe.pruned(k));
+    const ir::Graph p = import_tflite(pruned.data(), pruned.size(), "pruned probe.tflite");
+    if (const std::optional<OpCode> twin = plan::dsp_twin(p, 0))
+      c.pruned_twin = op_info(*twin).name;
+  }
   return c;
 }
 
@@ -297,6 +318,7 @@ std::string cell_text(const Cell& c) {
   if (!c.reference) return "no";
   std::string s = "reference";
   if (!c.twin.empty()) s += ", DSP `" + c.twin + "`";
+  if (!c.pruned_twin.empty()) s += " (pruned: `" + c.pruned_twin + "`)";
   if (c.aot) s += ", AOT";
   return s;
 }
@@ -369,7 +391,9 @@ std::string generated_section() {
         why[c.why].insert(std::string(op_info(probe.op).name) + " " + kind_name(k));
       }
       for (uint16_t i = 0; i < kNumOps; ++i)
-        if (c.twin == op_info(static_cast<OpCode>(i)).name) covered.insert(static_cast<OpCode>(i));
+        if (c.twin == op_info(static_cast<OpCode>(i)).name ||
+            c.pruned_twin == op_info(static_cast<OpCode>(i)).name)
+          covered.insert(static_cast<OpCode>(i));
     }
     EXPECT_TRUE(imports) << op_info(probe.op).name << ": no dtype of its probe runs";
     t += std::string("| ") + op_info(probe.op).name + " | " + joined(builtins) + " | " +

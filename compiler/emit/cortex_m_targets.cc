@@ -1,5 +1,6 @@
 #include "emit/cortex_m_targets.h"
 
+#include <algorithm>
 #include <cstdlib>
 #include <fstream>
 #include <nlohmann/json.hpp>
@@ -150,10 +151,19 @@ std::vector<Board> load_boards(const std::string& path) {
       }
     }
     const json& source = f.get("source");
-    for (const char* key : {"memory", "clock_mhz", "active_ua_per_mhz", "voltage"}) {
+    std::vector<std::string> cited = {"memory", "clock_mhz", "active_ua_per_mhz", "voltage"};
+    if (b.flash_wait_states) cited.push_back("flash_wait_states");
+    for (const std::string& key : cited) {
       if (!source.is_object() || !source.contains(key) || !source[key].is_string() ||
           source[key].get<std::string>().empty())
-        f.fail("source", std::string("must cite where `") + key + "` comes from");
+        f.fail("source", "must cite where `" + key + "` comes from");
+    }
+    // Figures whose cited datasheet text could not be checked: named, never silently trusted.
+    if (boards[i].contains("unverified")) {
+      b.unverified = f.strings("unverified");
+      for (const std::string& key : b.unverified)
+        if (std::find(cited.begin(), cited.end(), key) == cited.end())
+          f.fail("unverified", "`" + key + "` is not a cited figure of this board");
     }
     out.push_back(std::move(b));
   }

@@ -38,6 +38,9 @@ struct Board {
   std::optional<uint32_t> flash_wait_states;  // data reads from flash at clock_mhz
   std::vector<NamedRegion> regions;
   double clock_mhz = 0, active_ua_per_mhz = 0, voltage = 0;
+  // Figures ("clock_mhz", "active_ua_per_mhz", "voltage", "flash_wait_states", "memory")
+  // whose datasheet source could not be verified (boards.json "unverified").
+  std::vector<std::string> unverified;
 };
 
 // The generic map (no --board): flash 4 MiB at 0x0, RAM 4 MiB at 0x20000000, the memory

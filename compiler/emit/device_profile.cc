@@ -11,6 +11,7 @@
 #include "ir/error.h"
 #include "plan/select_kernels.h"
 #include "tinyforge/plan_format.h"
+#include "tinyforge/plan_reader.h"
 
 namespace tinyforge::emit {
 namespace {
@@ -68,12 +69,13 @@ std::set<OpCode> resolve_kernels(const std::string& spec, const std::string& tar
   return listed;
 }
 
-DeviceProfile device_profile(const std::string& target, const std::set<OpCode>& kernels) {
+DeviceProfile device_profile(const std::string& target, const std::set<OpCode>& kernels,
+                             bool memory_regions) {
   DeviceProfile p;
   p.target = target;
   p.kernel_variant = kernel_set_of(target) == plan::KernelSet::armv7em ? "armv7em" : "reference";
   p.plan_major = kPlanVersionMajor;
-  p.plan_minor = kPlanVersionMinor;
+  p.plan_minor = memory_regions ? kPlanVersionMinor : kPlanMinorWithoutRegions;
   p.kernels = kernels;
   return p;
 }
@@ -147,6 +149,13 @@ std::vector<std::string> refusals_for_device(const DeviceProfile& profile,
     refusals.push_back("the plan is format " + std::to_string(plan.header().version_major) +
                        ".x, the device's runtime reads " + std::to_string(profile.plan_major) +
                        ".x");
+  else if (plan.header().version_minor > profile.plan_minor)
+    refusals.push_back(
+        "the plan is format " + std::to_string(plan.header().version_major) + "." +
+        std::to_string(plan.header().version_minor) +
+        (has_regions(plan.header()) ? " (memory regions)" : "") + ", the device's runtime reads " +
+        "up to " + std::to_string(profile.plan_major) + "." + std::to_string(profile.plan_minor) +
+        (has_regions(plan.header()) ? " (rebuild the firmware with the plan's --memory)" : ""));
   std::vector<std::string> missing;
   for (OpCode op : ops_in_blob(blob))
     if (!profile.kernels.count(op)) missing.push_back(op_info(op).name);

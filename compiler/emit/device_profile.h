@@ -30,15 +30,18 @@ struct DeviceProfile {
 std::set<OpCode> resolve_kernels(const std::string& spec, const std::string& target,
                                  const std::set<OpCode>& plan_ops);
 
-// The profile of an image built for `target` with `kernels`, by this build of the runtime.
-DeviceProfile device_profile(const std::string& target, const std::set<OpCode>& kernels);
+// The profile of an image built for `target` with `kernels`, by this build of the runtime;
+// `memory_regions`: its runtime reads plans with memory regions (format 1.2), else it reads
+// up to 1.1 (the region code is left out of such images).
+DeviceProfile device_profile(const std::string& target, const std::set<OpCode>& kernels,
+                             bool memory_regions = true);
 
 std::string device_profile_json(const DeviceProfile& profile);
 
 // Reads and checks every field (tinyforge::Error naming the file and the field).
 DeviceProfile read_device_profile(const std::string& path);
 
-// Why the device of `profile` cannot run `blob` (a validated plan): the plan format's major
+// Why the device of `profile` cannot run `blob` (a validated plan): the plan format's
 // version, the target it was compiled for, every op the image lacks. Empty: it can.
 std::vector<std::string> refusals_for_device(const DeviceProfile& profile,
                                              const std::vector<uint8_t>& blob);

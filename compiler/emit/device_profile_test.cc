@@ -7,6 +7,7 @@
 
 #include <filesystem>
 
+#include "emit/model_ops.h"
 #include "expect_error.h"
 #include "host/compile.h"
 #include "io/files.h"
@@ -55,10 +56,10 @@ const std::set<OpCode> kTinyOps = {OpCode::Conv2D,  OpCode::DepthwiseConv2D, OpC
 
 TEST(Kernels, ModelAllAndList) {
   EXPECT_EQ(resolve_kernels("model", "cortex-m4", kTinyOps), kTinyOps);
-  // all: every op on a DSP core; without the DSP extension, every op but the five twins.
+  // all: every op on a DSP core; without the DSP extension, every op but the six twins.
   EXPECT_EQ(resolve_kernels("all", "cortex-m4", kTinyOps).size(), size_t{kNumOps});
   const std::set<OpCode> m0 = resolve_kernels("all", "cortex-m0plus", kTinyOps);
-  EXPECT_EQ(m0.size(), size_t{kNumOps} - 5);
+  EXPECT_EQ(m0.size(), size_t{kNumOps} - 6);
   EXPECT_EQ(m0.count(OpCode::Conv2DDsp), 0u);
   EXPECT_EQ(m0.count(OpCode::Conv2D), 1u);
   const std::set<OpCode> listed =
@@ -67,6 +68,23 @@ TEST(Kernels, ModelAllAndList) {
   std::set<OpCode> expected = kTinyOps;
   expected.insert(OpCode::Add);
   EXPECT_EQ(listed, expected);
+}
+
+// The image switches of the generated header: region code only for a plan with regions,
+// per-op frames sized for the most outputs an op of the kernel set has.
+TEST(ModelOpsHeader, ImageSwitches) {
+  const std::string plain = model_ops_header(kTinyOps, false);
+  EXPECT_NE(plain.find("#define TINYFORGE_OP_ENABLED_Conv2D 1\n"), std::string::npos);
+  EXPECT_NE(plain.find("#define TINYFORGE_OP_ENABLED_Split 0\n"), std::string::npos);
+  EXPECT_NE(plain.find("#define TINYFORGE_IMAGE_MEMORY_REGIONS 0\n"), std::string::npos);
+  EXPECT_NE(plain.find("#define TINYFORGE_IMAGE_MAX_OP_OUTPUTS 1\n"), std::string::npos);
+  std::set<OpCode> with_split = kTinyOps;
+  with_split.insert(OpCode::Split);
+  const std::string split = model_ops_header(with_split, true);
+  EXPECT_NE(split.find("#define TINYFORGE_IMAGE_MEMORY_REGIONS 1\n"), std::string::npos);
+  EXPECT_NE(split.find("#define TINYFORGE_IMAGE_MAX_OP_OUTPUTS " +
+                       std::to_string(op_info(OpCode::Split).outputs) + "\n"),
+            std::string::npos);
 }
 
 TEST(Kernels, ListMustCoverTheModelAndNameRealOps) {
@@ -134,6 +152,15 @@ TEST(DeviceRefusal, NamesEveryMissingOp) {
 
   DeviceProfile old_runtime = device_profile("cortex-m4", resolve_kernels("all", "cortex-m4", {}));
   EXPECT_TRUE(refusals_for_device(old_runtime, mixed_blob()).empty());
+  // An image built without the region code reads up to 1.1: a newer minor is refused.
+  DeviceProfile no_regions = device_profile("cortex-m4", kTinyOps, false);
+  EXPECT_EQ(no_regions.plan_minor, kPlanMinorWithoutRegions);
+  EXPECT_TRUE(refusals_for_device(no_regions, tiny_blob()).empty());
+  no_regions.plan_minor = 0;
+  const std::vector<std::string> minor = refusals_for_device(no_regions, tiny_blob());
+  ASSERT_EQ(minor.size(), 1u);
+  EXPECT_NE(minor[0].find("the device's runtime reads up to 1.0"), std::string::npos) << minor[0];
+
   old_runtime.plan_major = kPlanVersionMajor + 1;
   const std::vector<std::string> v = refusals_for_device(old_runtime, mixed_blob());
   ASSERT_EQ(v.size(), 1u);

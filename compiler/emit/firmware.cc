@@ -152,8 +152,9 @@ fs::path make_source_dir(const std::string& out_dir) {
   return src;
 }
 
-// Links `sources` (+ the image's kernel set: dispatch.cc and the op table compiled with
-// it) into DIR/firmware.elf; a plan image's device profile goes beside it. `arenas`: the
+// Links `sources` (+ the image's kernel set: dispatch.cc, the op table, the executor and the
+// validator compiled with it) into DIR/firmware.elf; a plan image's device profile goes beside it.
+// `arenas`: the
 // --memory region arenas of model_data_source (empty: one arena in .bss), `link_regions`
 // the linker regions they need.
 void link_image(std::vector<std::string> sources, bool plan_image, const FirmwareOptions& options,
@@ -161,11 +162,10 @@ void link_image(std::vector<std::string> sources, bool plan_image, const Firmwar
                 const std::vector<ArenaPlacement>& arenas = {},
                 const std::vector<LinkRegion>& link_regions = {}) {
   const fs::path src = fs::path(out_dir) / "src";
-  write_text(src / "tinyforge_model_ops.h", model_ops_header(image.kernels));
-  if (plan_image) {
-    sources.push_back(tinyforge_home() + "/runtime/src/dispatch.cc");
-    sources.push_back(tinyforge_home() + "/runtime/src/names.cc");
-  }
+  write_text(src / "tinyforge_model_ops.h", model_ops_header(image.kernels, image.memory_regions));
+  if (plan_image)
+    for (const char* file : {"dispatch.cc", "names.cc", "runtime.cc", "validate.cc"})
+      sources.push_back(tinyforge_home() + "/runtime/src/" + file);
   ImageSpec spec;
   spec.sources = std::move(sources);
   if (options.op_markers && plan_image) spec.defines.push_back("TINYFORGE_OP_MARKERS=1");
@@ -180,8 +180,8 @@ void link_image(std::vector<std::string> sources, bool plan_image, const Firmwar
   build_image(spec, (fs::path(out_dir) / "obj").string(), image.elf_path, log);
   if (plan_image) {
     image.profile_path = (fs::path(out_dir) / "device.json").string();
-    write_text(image.profile_path,
-               device_profile_json(device_profile(image.target.name, image.kernels)));
+    write_text(image.profile_path, device_profile_json(device_profile(
+                                       image.target.name, image.kernels, image.memory_regions)));
   }
 }
 
@@ -221,7 +221,8 @@ FirmwareImage build_firmware(const std::vector<uint8_t>& blob, const FirmwareOpt
   image.kernels = resolve_kernels(options.kernels, image.target.name, ops_in_blob(blob));
   std::vector<ArenaPlacement> arenas;
   std::vector<LinkRegion> link_regions;
-  if (has_regions(plan.header()) && options.memory.empty())
+  image.memory_regions = has_regions(plan.header());
+  if (image.memory_regions && options.memory.empty())
     throw tinyforge::Error(
         "the plan places tensors in several memory regions: give the --memory it was compiled "
         "with");
@@ -306,6 +307,7 @@ FirmwareImage build_shared_arena_firmware(const std::vector<std::vector<uint8_t>
           " arena bytes, its region " + "has " + std::to_string(layout.regions[i]));
     image.input_bytes += plan.input_bytes();
     image.output_bytes += plan.output_bytes();
+    image.memory_regions = image.memory_regions || has_regions(plan.header());
     const std::set<OpCode> ops = ops_in_blob(blobs[i]);
     plan_ops.insert(ops.begin(), ops.end());
   }

@@ -52,6 +52,7 @@ struct FirmwareImage {
   std::set<OpCode> kernels;          // compiled in (plan images; an AOT image: the plan's ops)
   std::string profile_path;          // device.json beside the ELF (plan images), else empty
   std::vector<PlacedRegion> memory;  // options.memory placed on the board (emulator waits)
+  bool memory_regions = false;       // the runtime reads plans with memory regions (format 1.2)
 };
 
 // Validates the blob with the runtime first (tinyforge::Error naming the status if it fails).

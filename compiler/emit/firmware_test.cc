@@ -201,6 +201,18 @@ TEST(CortexMTables, RejectsDamagedTables) {
                "`clock_mhz` must be a positive number");
   EXPECT_ERROR(load_boards(with("\"voltage\": \"d\"", "\"voltage\": \"\"")), tinyforge::Error,
                "`source` must cite where `voltage` comes from");  // uncited figure
+  // Figures whose source could not be checked are named; only cited figures can be.
+  EXPECT_EQ(
+      load_boards(with("\"voltage\": 3.3,", "\"voltage\": 3.3, \"unverified\": [\"voltage\"],"))
+          .at(0)
+          .unverified,
+      std::vector<std::string>{"voltage"});
+  EXPECT_ERROR(
+      load_boards(with("\"voltage\": 3.3,", "\"voltage\": 3.3, \"unverified\": [\"cost\"],")),
+      tinyforge::Error, "`cost` is not a cited figure of this board");
+  EXPECT_ERROR(
+      load_boards(with("\"voltage\": 3.3,", "\"voltage\": 3.3, \"flash_wait_states\": 2,")),
+      tinyforge::Error, "`source` must cite where `flash_wait_states` comes from");
   EXPECT_ERROR(load_boards(with("\"bytes\": 65536}, \"ram\"", "\"bytes\": 0.5}, \"ram\"")),
                tinyforge::Error, "`bytes` must be a whole number of bytes");
   EXPECT_EQ(load_targets(

@@ -18,6 +18,7 @@
 #include "ir/error.h"
 #include "tinyforge/ota/sha256.h"
 #include "tinyforge/plan_format.h"
+#include "tinyforge/plan_reader.h"
 
 namespace tinyforge::emit {
 namespace {
@@ -595,8 +596,9 @@ PackageContents write_package(const std::vector<uint8_t>& blob, const PackageOpt
     write_text(dir, rel.generic_string(), read_text(f), contents.files);
     if (rel.extension() == cc) contents.sources.push_back(rel.generic_string());
   }
-  if (!options.aot)  // the executor's dispatch switch: only the plan's kernels
-    write_text(dir, "src/tinyforge_model_ops.h", model_ops_header(ops), contents.files);
+  if (!options.aot)  // the executor's dispatch switch: only the plan's kernels (and regions)
+    write_text(dir, "src/tinyforge_model_ops.h", model_ops_header(ops, has_regions(plan.header())),
+               contents.files);
   write_text(dir, "src/" + m.name + "_model.h", model_header(m), contents.files);
   if (options.aot) {
     AotOptions aot;

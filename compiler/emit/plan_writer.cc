@@ -21,7 +21,7 @@ std::vector<uint8_t> write_plan_blob(const plan::Plan& plan, const plan::PlanOpt
   h.version_major = kPlanVersionMajor;
   // Single-arena plans stay version 1.1, byte for byte as before regions existed.
   const bool with_regions = !plan.regions.empty();
-  h.version_minor = with_regions ? kPlanVersionMinor : 1;
+  h.version_minor = with_regions ? kPlanVersionMinor : kPlanMinorWithoutRegions;
   h.header_size = static_cast<uint32_t>(sizeof(PlanHeader) + sizeof(PlanTarget) +
                                         (with_regions ? sizeof(PlanRegions) : 0));
   PlanTarget target{};

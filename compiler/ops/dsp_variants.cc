@@ -26,6 +26,11 @@ const HostOp& host_op_FullyConnectedDsp() {
   return op;
 }
 
+const HostOp& host_op_FullyConnectedSparse() {
+  static const HostOp op{kKernelVariant, {}, {}, nullptr};
+  return op;
+}
+
 const HostOp& host_op_AveragePool2DDsp() {
   static const HostOp op{kKernelVariant, {}, {}, nullptr};
   return op;

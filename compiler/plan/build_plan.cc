@@ -157,10 +157,16 @@ void copy_hot_constants(Plan& plan, const std::vector<uint64_t>& accesses,
     return static_cast<double>(reads) / 4 * (xip.wait_states - ws) -
            pt.bytes() / 4.0 * (xip.wait_states + ws + 2);
   };
+  // FullyConnectedSparse's steps and row records are checked by value when the plan is
+  // validated (runtime/kernels/armv7em/fully_connected_sparse.cc): they stay in the blob.
+  std::vector<bool> checked_by_value(plan.tensors.size(), false);
+  for (const PlanOp& op : plan.ops)
+    if (op.op == OpCode::FullyConnectedSparse)
+      for (size_t k = 2; k < op.inputs.size(); ++k) checked_by_value[op.inputs[k]] = true;
   std::vector<uint16_t> candidates;
   for (size_t t = 0; t < plan.tensors.size(); ++t) {
     const PlanTensor& pt = plan.tensors[t];
-    if (pt.storage == Storage::constant && pt.bytes() > 0 &&
+    if (pt.storage == Storage::constant && pt.bytes() > 0 && !checked_by_value[t] &&
         gain(pt, accesses[t], regions[0].wait_states) > 0)
       candidates.push_back(static_cast<uint16_t>(t));
   }

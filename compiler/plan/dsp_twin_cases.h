@@ -216,6 +216,37 @@ inline Built fully_connected(Rng& rng) {
   return {std::move(b.g), OpCode::FullyConnectedDsp};
 }
 
+// A pruned FullyConnected: most weights zero (some rows entirely), gaps past 255 columns in
+// deep rows, so FullyConnectedSparse is selected with its gap fillers and empty rows.
+inline Built sparse_fully_connected(Rng& rng) {
+  // A unit's output stage costs the sparse kernel about 18 entries: shallow layers stay
+  // dense however many zeros they have (plan/select_kernels.cc).
+  Built built = fully_connected(rng);
+  auto filter_of = [](Built& b) -> ir::Tensor& {
+    return b.graph.tensors[b.graph.nodes[0].inputs[1]];
+  };
+  while (filter_of(built).shape[1] < 250) built = fully_connected(rng);
+  ir::Tensor& filter = filter_of(built);
+  const int32_t units = filter.shape[0], depth = filter.shape[1];
+  const int keep_per_mille = uniform(rng, 0, 150);
+  for (int32_t u = 0; u < units; ++u) {
+    const bool empty_row = uniform(rng, 0, 7) == 0;
+    int32_t kept = 0;
+    for (int32_t i = 0; i < depth; ++i) {
+      uint8_t& w = filter.data[static_cast<size_t>(u) * depth + i];
+      // At most a tenth of a row stays.
+      const bool keep =
+          !empty_row && (kept + 1) * 10 <= depth && uniform(rng, 0, 999) < keep_per_mille && w != 0;
+      if (keep)
+        ++kept;
+      else
+        w = 0;
+    }
+  }
+  built.expected = OpCode::FullyConnectedSparse;
+  return built;
+}
+
 inline Built average_pool(Rng& rng) {
   GraphBuilder b{{}, rng};
   const int32_t n = uniform(rng, 1, 2), c = uniform(rng, 1, 21);
@@ -271,6 +302,7 @@ inline const Family kFamilies[] = {
     {"DepthwiseConv2D", 600, [](Rng& r) { return depthwise(r); }},
     {"Depthwise M 2-8", 400, [](Rng& r) { return depthwise(r, true); }},
     {"FullyConnected", 500, fully_connected},
+    {"FullyConnected sparse", 300, sparse_fully_connected},
     {"AveragePool2D", 400, average_pool},
     {"Add", 400, add},
 };

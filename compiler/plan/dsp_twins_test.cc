@@ -88,9 +88,9 @@ TEST(DspTwins, BitExactWithTheReferenceKernelsOnRandomCases) {
       const int32_t mode = requant_mode(dsp_op);
       if (mode == 0 || mode == 1) ++modes[mode];
     }
-    std::printf("%-18s %3d cases bit-exact (output stage: %d fast, %d exact)\n", family.name,
+    std::printf("%-21s %3d cases bit-exact (output stage: %d fast, %d exact)\n", family.name,
                 family.cases, modes[1], modes[0]);
-    if (std::string(family.name) != "AveragePool2D") {
+    if (modes[0] + modes[1] > 0) {  // families with a DSP output stage use both forms
       EXPECT_GT(modes[0], 0) << family.name << ": no case exercised the exact output stage";
       EXPECT_GT(modes[1], 0) << family.name << ": no case exercised the fast output stage";
     }

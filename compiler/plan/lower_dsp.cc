@@ -198,6 +198,49 @@ LoweredOp lower_FullyConnectedDsp(ir::Graph& g, size_t node) {
   return op;
 }
 
+LoweredOp lower_FullyConnectedSparse(ir::Graph& g, size_t node) {
+  const LoweredOp ref = lower_FullyConnected(g, node);
+  const FullyConnectedParams rp = params_from<FullyConnectedParams>(ref);
+  const int input = ref.inputs[0], filter = ref.inputs[1], output = g.nodes[node].outputs[0];
+  const int32_t units = g.tensors[filter].shape[0], depth = g.tensors[filter].shape[1];
+  const SparseFilter f = sparse_fc_filter(int8s(g, filter), units, depth);
+  const std::vector<int32_t> bias = bias_or_zero(g, ref.inputs[2], units);
+  const std::vector<int32_t> multiplier = int32s(g, ref.inputs[3]),
+                             shift = int32s(g, ref.inputs[4]);
+  std::vector<int32_t> rows;
+  size_t entry = 0;
+  for (int32_t u = 0; u < units; ++u) {
+    // The input offset folds into the bias, as in FullyConnectedDsp.
+    int64_t sum = 0;
+    for (int32_t k = 0; k < f.entries[u]; ++k) sum += f.weights[entry++];
+    const auto folded = static_cast<int32_t>(static_cast<uint32_t>(bias[u]) +
+                                             static_cast<uint32_t>(rp.input_offset * sum));
+    rows.insert(rows.end(), {folded, multiplier[u], shift[u], f.entries[u]});
+  }
+  const auto entries = static_cast<int32_t>(f.weights.size());
+  auto bytes_tensor = [&](const std::string& name, DType type, const void* data) {
+    ir::Tensor t;
+    t.name = name;
+    t.type = type;
+    t.shape = {entries};
+    t.constant = true;
+    t.data.resize(static_cast<size_t>(entries));
+    std::memcpy(t.data.data(), data, t.data.size());
+    return g.add_tensor(std::move(t));
+  };
+  const std::string base = g.tensors[output].name;
+  LoweredOp op;
+  op.inputs = {input, bytes_tensor(base + "/sparse_weights", DType::i8, f.weights.data()),
+               bytes_tensor(base + "/sparse_steps", DType::u8, f.steps.data()),
+               add_words(g, base + "/sparse_rows", {units, 4}, rows)};
+  FullyConnectedSparseParams p{};
+  p.output_offset = rp.output_offset;
+  p.act_min = rp.act_min;
+  p.act_max = rp.act_max;
+  op.params = params_bytes(p);
+  return op;
+}
+
 LoweredOp lower_AveragePool2DDsp(ir::Graph& g, size_t node) {
   LoweredOp op = lower_AveragePool2D(g, node);
   const Pool2DParams p = params_from<Pool2DParams>(op);

@@ -180,6 +180,37 @@ ChannelForm channel_form(int32_t bias, int32_t multiplier, int32_t shift, int32_
 
 }  // namespace
 
+SparseFilter sparse_fc_filter(const std::vector<int8_t>& filter, int32_t units, int32_t depth) {
+  SparseFilter f;
+  for (int32_t u = 0; u < units; ++u) {
+    const size_t before = f.weights.size();
+    int32_t column = 0;  // the column the row's pointer is at
+    for (int32_t i = 0; i < depth; ++i) {
+      const int8_t w = filter[static_cast<size_t>(u) * depth + i];
+      if (w == 0) continue;
+      while (i - column > kSparseMaxStep) {  // a zero entry carries the pointer forward
+        f.weights.push_back(0);
+        f.steps.push_back(static_cast<uint8_t>(kSparseMaxStep));
+        column += kSparseMaxStep;
+      }
+      f.weights.push_back(w);
+      f.steps.push_back(static_cast<uint8_t>(i - column));
+      column = i;
+    }
+    while ((f.weights.size() - before) % 4 != 0) {  // the kernel reads four entries a turn
+      f.weights.push_back(0);
+      f.steps.push_back(0);
+    }
+    f.entries.push_back(static_cast<int32_t>(f.weights.size() - before));
+  }
+  if (f.weights.empty() && units > 0) {  // all zero: four zero entries (a tensor is not empty)
+    f.weights.assign(4, 0);
+    f.steps.assign(4, 0);
+    f.entries[0] = 4;
+  }
+  return f;
+}
+
 ChannelRecords make_channel_records(const std::vector<int32_t>& bias,
                                     const std::vector<int32_t>& multiplier,
                                     const std::vector<int32_t>& shift, int32_t output_zero_point,

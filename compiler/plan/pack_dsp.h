@@ -28,6 +28,17 @@ std::vector<int8_t> depthwise_filter_as_conv(const std::vector<int8_t>& filter, 
 std::vector<int32_t> pack_fc_filter(const std::vector<int8_t>& filter, int32_t units,
                                     int32_t depth);
 
+// A filter [units][depth] with only its nonzero weights, for FullyConnectedSparse
+// (params.h): the weights and column steps row by row, a zero weight with the maximum step
+// bridging a gap longer than it, zero entries padding each row to a multiple of four, and
+// each row's number of entries.
+struct SparseFilter {
+  std::vector<int8_t> weights;
+  std::vector<uint8_t> steps;
+  std::vector<int32_t> entries;  // per unit
+};
+SparseFilter sparse_fc_filter(const std::vector<int8_t>& filter, int32_t units, int32_t depth);
+
 // DepthwiseConv2DDsp filter pairs from a filter [taps][channels] (TFLite [1,FH,FW,C]).
 std::vector<int32_t> pack_depthwise_filter(const std::vector<int8_t>& filter, int32_t taps,
                                            int32_t channels);

@@ -43,6 +43,7 @@ bool is_mac_op(OpCode op) {
     case OpCode::Conv2DDsp:
     case OpCode::DepthwiseConv2DDsp:
     case OpCode::FullyConnectedDsp:
+    case OpCode::FullyConnectedSparse:
       return true;
     default:
       return false;

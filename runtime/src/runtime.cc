@@ -4,6 +4,7 @@
 #include "tinyforge/runtime.h"
 
 #include "src/dispatch.h"
+#include "src/enabled_ops.h"
 #include "tinyforge/plan_reader.h"
 
 namespace tinyforge {
@@ -13,8 +14,9 @@ Status Runtime::init(const uint8_t* blob, uint32_t blob_size, uint8_t* arena, ui
   return init(blob, blob_size, &region, 1);
 }
 
-Status Runtime::init(const uint8_t* blob, uint32_t blob_size, const ArenaRegion* regions,
-                     uint32_t num_regions) {
+// Runs once, before any inference: cold, optimized for size (flash).
+__attribute__((cold)) Status Runtime::init(const uint8_t* blob, uint32_t blob_size,
+                                           const ArenaRegion* regions, uint32_t num_regions) {
   blob_ = nullptr;
   const Status s = validate_plan(blob, blob_size);
   if (s != Status::ok) return s;
@@ -27,12 +29,14 @@ Status Runtime::init(const uint8_t* blob, uint32_t blob_size, const ArenaRegion*
     if (reinterpret_cast<uintptr_t>(regions[r].data) % 4 != 0) return Status::misaligned;
     arenas_[r] = regions[r].data;
   }
-  const PlanHeader h = read_header(blob);
-  const PlanRegions table = read_regions(blob, h);
-  for (uint32_t i = 0; i < table.num_copies; ++i) {
-    const CopyRecord c = read_copy(blob, table, i);
-    const TensorRecord t = read_tensor(blob, h, c.tensor);
-    std::memcpy(arenas_[t.region] + t.offset, blob + c.source_offset, t.size_bytes);
+  if (kImageMemoryRegions) {
+    const PlanHeader h = read_header(blob);
+    const PlanRegions table = read_regions(blob, h);
+    for (uint32_t i = 0; i < table.num_copies; ++i) {
+      const CopyRecord c = read_copy(blob, table, i);
+      const TensorRecord t = read_tensor(blob, h, c.tensor);
+      std::memcpy(arenas_[t.region] + t.offset, blob + c.source_offset, t.size_bytes);
+    }
   }
   blob_ = blob;
   return Status::ok;
@@ -40,22 +44,17 @@ Status Runtime::init(const uint8_t* blob, uint32_t blob_size, const ArenaRegion*
 
 uint32_t Runtime::num_regions(const uint8_t* blob) {
   const PlanHeader h = read_header(blob);
-  return has_regions(h) ? read_regions(blob, h).num_regions : 1;
+  return kImageMemoryRegions && has_regions(h) ? read_regions(blob, h).num_regions : 1;
 }
 
 uint32_t Runtime::region_size(const uint8_t* blob, uint32_t region) {
   const PlanHeader h = read_header(blob);
-  if (!has_regions(h)) return region == 0 ? h.arena_size : 0;
+  if (!kImageMemoryRegions || !has_regions(h)) return region == 0 ? h.arena_size : 0;
   const PlanRegions table = read_regions(blob, h);
   return region < table.num_regions ? read_region(blob, table, region).size : 0;
 }
 
 namespace {
-
-// Most ops have one or two outputs, Split and Unpack up to kMaxOpOutputs. An op's tensor
-// views live in the frame of the call that runs it (never inlined into invoke), so only an
-// op with many outputs pays their stack.
-constexpr uint8_t kCommonOutputs = 2;
 
 template <uint8_t kOutputs, typename ViewOf>
 __attribute__((noinline)) void run_op(const uint8_t* blob, const PlanHeader& h, const OpRecord& op,
@@ -84,10 +83,11 @@ Status Runtime::invoke() {
   const auto view_of = [this](uint16_t t) { return view(t); };
   for (uint32_t i = 0; i < h.num_ops; ++i) {
     const OpRecord op = read_op(blob_, h, i);
-    if (op.num_outputs <= kCommonOutputs)
-      run_op<kCommonOutputs>(blob_, h, op, arenas_[0], view_of);
-    else
+    // An image without many-output ops has no frame for them (the condition folds away).
+    if (kImageManyOutputs && op.num_outputs > kCommonOutputs)
       run_op<kMaxOpOutputs>(blob_, h, op, arenas_[0], view_of);
+    else
+      run_op<kCommonOutputs>(blob_, h, op, arenas_[0], view_of);
     if (hook_) hook_(hook_user_, i, static_cast<OpCode>(op.opcode));
   }
   return Status::ok;
@@ -96,7 +96,7 @@ Status Runtime::invoke() {
 TensorView Runtime::view(uint16_t t) const {
   const PlanHeader h = read_header(blob_);
   const TensorRecord rec = read_tensor(blob_, h, t);
-  return make_view(rec, blob_, arenas_[tensor_region(h, rec)]);
+  return make_view(rec, blob_, arenas_[kImageMemoryRegions ? tensor_region(h, rec) : 0]);
 }
 
 uint32_t Runtime::num_inputs() const { return blob_ ? read_header(blob_).num_inputs : 0; }

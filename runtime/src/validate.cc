@@ -1,6 +1,7 @@
 // validate_plan: every offset, size, index and enum in a blob is checked here, once,
 // before anything else reads it. Arithmetic is done in 64 bits so no check can overflow.
 #include "src/dispatch.h"
+#include "src/enabled_ops.h"
 #include "tinyforge/plan_reader.h"
 #include "tinyforge/runtime.h"
 
@@ -9,12 +10,16 @@ namespace {
 
 constexpr uint64_t kMaxTensorBytes = 1ull << 31;
 
-bool is_aligned(uint64_t v, uint64_t a) { return v % a == 0; }
+// `a` is a power of two (4 or an element size): a mask, not a 64-bit library division.
+bool is_aligned(uint64_t v, uint32_t a) { return (v & (a - 1)) == 0; }
 
 // [offset, offset + count * elem) lies inside [begin, end).
 bool in_range(uint64_t offset, uint64_t count, uint64_t elem, uint64_t begin, uint64_t end) {
   return offset >= begin && offset <= end && count * elem <= end - offset;
 }
+
+// The plan places tensors in regions and this image reads such plans (else the code folds).
+bool reads_regions(const PlanHeader& h) { return kImageMemoryRegions && has_regions(h); }
 
 // The arenas a plan needs: one (arena_size bytes) before version 1.2, else its region table.
 struct Regions {
@@ -34,10 +39,10 @@ Status check_tensor(const TensorRecord& t, const PlanHeader& h, const Regions& r
     if (elements * esize > kMaxTensorBytes) return Status::bad_shape;
   }
   if (elements * esize != t.size_bytes) return Status::bad_shape;
-  const uint8_t region = tensor_region(h, t);
+  const uint8_t region = reads_regions(h) ? t.region : 0;
   switch (static_cast<Storage>(t.storage)) {
     case Storage::copied:
-      if (!has_regions(h)) return Status::bad_enum;
+      if (!reads_regions(h)) return Status::bad_enum;
       [[fallthrough]];
     case Storage::arena:
       if (region >= regions.count) return Status::out_of_bounds;
@@ -91,6 +96,7 @@ Status check_sections(const PlanHeader& h, uint32_t size) {
 Status check_regions(const uint8_t* blob, const PlanHeader& h, Regions& regions) {
   regions.size[0] = h.arena_size;
   if (!has_regions(h)) return Status::ok;
+  if (!kImageMemoryRegions) return Status::bad_version;  // an image built without them
   const PlanRegions r = read_regions(blob, h);
   if (r.num_regions < 1 || r.num_regions > kMaxRegions) return Status::bad_params;
   if (!is_aligned(r.regions_offset, 4) || !is_aligned(r.copies_offset, 4))
@@ -125,14 +131,11 @@ Status check_regions(const uint8_t* blob, const PlanHeader& h, Regions& regions)
   return Status::ok;
 }
 
-// Most ops have one or two outputs, Split and Unpack up to kMaxOpOutputs: the views live in
-// the frame of this call (never inlined), so only an op with many outputs pays their stack.
-constexpr uint8_t kCommonOutputs = 2;
-
-// The op's kernel check on views of its tensors (no data: the arena is not bound yet).
+// The op's kernel check on views of its tensors: constants in the blob carry their data,
+// arena tensors none (the arena is not bound yet).
 template <uint8_t kOutputs>
-__attribute__((noinline)) Status check_op_io(const uint8_t* blob, const PlanHeader& h,
-                                             const OpRecord& op, OpCode code) {
+__attribute__((noinline, cold)) Status check_op_io(const uint8_t* blob, const PlanHeader& h,
+                                                   const OpRecord& op, OpCode code) {
   TensorView in[kMaxOpInputs], out[kOutputs];
   for (uint8_t k = 0; k < op.num_inputs + op.num_outputs; ++k) {
     const uint16_t t = read_index(blob, h, op.io_at + k);
@@ -145,7 +148,7 @@ __attribute__((noinline)) Status check_op_io(const uint8_t* blob, const PlanHead
     const TensorRecord rec = read_tensor(blob, h, t);
     // Outputs are written: never into the blob's constants.
     if (is_output && static_cast<Storage>(rec.storage) != Storage::arena) return Status::bad_params;
-    (is_output ? out[k - op.num_inputs] : in[k]) = make_view(rec, nullptr, nullptr);
+    (is_output ? out[k - op.num_inputs] : in[k]) = make_view(rec, blob, nullptr);
   }
   const KernelIO io{in, op.num_inputs, out, op.num_outputs, nullptr, op.scratch_size};
   return check_op(code, blob + op.params_offset, io);
@@ -153,7 +156,8 @@ __attribute__((noinline)) Status check_op_io(const uint8_t* blob, const PlanHead
 
 }  // namespace
 
-Status validate_plan(const uint8_t* blob, uint32_t size) {
+// Runs once per plan, at init: cold, optimized for size (flash), like the kernels' checks.
+__attribute__((cold)) Status validate_plan(const uint8_t* blob, uint32_t size) {
   if (blob == nullptr || size < sizeof(PlanHeader)) return Status::truncated;
   if (!is_aligned(reinterpret_cast<uintptr_t>(blob), 4)) return Status::misaligned;
   const PlanHeader h = read_header(blob);
@@ -204,8 +208,9 @@ Status validate_plan(const uint8_t* blob, uint32_t size) {
       return Status::out_of_bounds;
     if (!is_aligned(op.scratch_offset, 4)) return Status::misaligned;  // kernels load words
 
-    s = op.num_outputs <= kCommonOutputs ? check_op_io<kCommonOutputs>(blob, h, op, code)
-                                         : check_op_io<kMaxOpOutputs>(blob, h, op, code);
+    s = kImageManyOutputs && op.num_outputs > kCommonOutputs
+            ? check_op_io<kMaxOpOutputs>(blob, h, op, code)
+            : check_op_io<kCommonOutputs>(blob, h, op, code);
     if (s != Status::ok) return s;
   }
   return Status::ok;

@@ -47,8 +47,10 @@ struct KernelIO {
 //          consistent, so eval cannot read or write outside the views; called once by the
 //          validator (data pointers may be null there: check only shapes/types/params).
 //   void   eval_<Name>(const Params&, const KernelIO&)   -- compute.
-#define OP(name, params, min_in, max_in, n_out)             \
-  Status check_##name(const params& p, const KernelIO& io); \
+// A check runs once per plan, at init: declared cold, so the compiler optimizes it for size
+// (flash) rather than speed; eval is the hot path and keeps the build's optimization.
+#define OP(name, params, min_in, max_in, n_out)                                   \
+  __attribute__((cold)) Status check_##name(const params& p, const KernelIO& io); \
   void eval_##name(const params& p, const KernelIO& io);
 #include "tinyforge/ops.def"
 #undef OP

@@ -66,6 +66,18 @@ constexpr int32_t kDualChunkGroups = 64;
 // Units per FullyConnectedDsp filter row (3 dual-channel pairs share each input word).
 constexpr int32_t kFcUnitsPerRow = 6;
 
+// Row record of FullyConnectedSparse, i32 [UNITS, 4]: the bias plus input_offset * sum of
+// the row's weights (the zero weights add nothing), the output stage's multiplier and shift
+// (TFLite's MultiplyByQuantizedMultiplier), and the row's number of entries.
+struct SparseRow {
+  int32_t bias;
+  int32_t multiplier;
+  int32_t shift;
+  int32_t entries;
+};
+static_assert(sizeof(SparseRow) == 16, "SparseRow is 4 int32 words in the blob");
+constexpr int32_t kSparseMaxStep = 255;  // a column step fits a byte
+
 // Add table of AddDsp, i32 [kAddTableWords]:
 //   [0, 256)    input 0's value v (index v + 128) rescaled: MultiplyByQuantizedMultiplier(
 //               (v + input1_offset) << left_shift, input1_multiplier, input1_shift)

@@ -223,6 +223,18 @@ struct FullyConnectedDspParams {
   int32_t run_groups;  // dual-channel run length, >= kDualChunkGroups (packed.h)
 };
 
+// A pruned int8 FullyConnected: only the nonzero weights are stored. Inputs: 0 input (rows
+// of K elements) i8; 1 weights i8 [N], the nonzero weights row by row; 2 column steps u8
+// [N]: each entry first advances the column by its step (a row starts at column 0), so an
+// entry reads input column = sum of its row's steps so far; a zero weight with step 255
+// bridges a longer gap, and zero entries with step 0 pad each row to a multiple of four
+// entries; 3 row records i32 [UNITS, 4] (SparseRow, packed.h). Output
+// [rows, UNITS], TFLite's output stage (exact requantization), as FullyConnected.
+struct FullyConnectedSparseParams {
+  int32_t output_offset;
+  int32_t act_min, act_max;
+};
+
 // Same-shape int8 Add by lookup: inputs 0 and 1 (equal shapes), 2 table i32
 // [kAddTableWords] (packed.h) holding both inputs' rescaled values and the output stage.
 struct AddDspParams {

@@ -10,6 +10,7 @@ namespace tinyforge {
 constexpr uint32_t kPlanMagic = 0x31504654;  // bytes "TFP1"
 constexpr uint16_t kPlanVersionMajor = 1;    // incompatible changes
 constexpr uint16_t kPlanVersionMinor = 2;    // compatible additions (1: PlanTarget, 2: regions)
+constexpr uint16_t kPlanMinorWithoutRegions = 1;  // what a plan without memory regions is
 
 enum class Storage : uint8_t {
   arena = 1,     // offset is into the caller's arena

@@ -98,12 +98,47 @@ inline int32_t smlabb(uint32_t x, uint32_t y, int32_t acc) {
                               static_cast<uint32_t>(lane0(x) * lane0(y)));
 #endif
 }
+inline int32_t smlabt(uint32_t x, uint32_t y, int32_t acc) {  // x.lane0 * y.lane1 (SMLABT)
+#if TINYFORGE_HAVE_DSP
+  return __smlabt(x, y, acc);
+#else
+  return static_cast<int32_t>(static_cast<uint32_t>(acc) +
+                              static_cast<uint32_t>(lane0(x) * lane1(y)));
+#endif
+}
 inline int32_t smlatt(uint32_t x, uint32_t y, int32_t acc) {
 #if TINYFORGE_HAVE_DSP
   return __smlatt(x, y, acc);
 #else
   return static_cast<int32_t>(static_cast<uint32_t>(acc) +
                               static_cast<uint32_t>(lane1(x) * lane1(y)));
+#endif
+}
+
+// Four input bytes at byte steps: x advances by each byte of `steps` in turn (lowest
+// first) and v[i] is the signed byte it reaches. On the DSP path the four addresses come
+// first (UXTAB) and the four loads follow back to back, which the Cortex-M4 pipelines.
+inline void load_stepped4(uintptr_t& x, uint32_t steps, int32_t v[4]) {
+#if TINYFORGE_HAVE_DSP
+  int32_t a0, a1, a2, a3;
+  asm volatile(
+      "uxtab %[a0], %[x], %[s]\n\t"
+      "uxtab %[a1], %[a0], %[s], ror #8\n\t"
+      "uxtab %[a2], %[a1], %[s], ror #16\n\t"
+      "uxtab %[x], %[a2], %[s], ror #24\n\t"
+      "ldrsb %[a0], [%[a0]]\n\t"
+      "ldrsb %[a1], [%[a1]]\n\t"
+      "ldrsb %[a2], [%[a2]]\n\t"
+      "ldrsb %[a3], [%[x]]"
+      : [a0] "=&r"(a0), [a1] "=&r"(a1), [a2] "=&r"(a2), [a3] "=&r"(a3), [x] "+r"(x)
+      : [s] "r"(steps)
+      : "memory");
+  v[0] = a0, v[1] = a1, v[2] = a2, v[3] = a3;
+#else
+  for (int i = 0; i < 4; ++i, steps >>= 8) {
+    x += steps & 0xFFu;
+    v[i] = *reinterpret_cast<const int8_t*>(x);
+  }
 #endif
 }
 

@@ -26,13 +26,15 @@ struct Shape {
   int32_t rows, depth, units;
 };
 
+// Element counts of a checked int8 view fit its uint32 byte count: 32-bit divisions (UDIV)
+// instead of a 64-bit library call in every image.
+uint32_t count32(const TensorView& v) { return static_cast<uint32_t>(view::element_count(v)); }
+
 Shape shape(const KernelIO& io) {
   const TensorView& out = io.out[0];
   const int32_t units = out.dims[out.rank - 1];
-  return {static_cast<int32_t>(view::element_count(io.out[0]) / units),
-          static_cast<int32_t>(view::element_count(io.in[0]) /
-                               (view::element_count(io.out[0]) / units)),
-          units};
+  const uint32_t rows = count32(out) / static_cast<uint32_t>(units);
+  return {static_cast<int32_t>(rows), static_cast<int32_t>(count32(io.in[0]) / rows), units};
 }
 
 // The word of 4 inputs of a group; a partial last group reads only the bytes that exist
@@ -269,12 +271,12 @@ Status check_FullyConnectedDsp(const FullyConnectedDspParams& p, const KernelIO&
   // Records of every unit of every filter row (the last row's padding included).
   if (!dsp_checks::is_channel_records(io.in[2], filter_rows * kFcUnitsPerRow))
     return Status::bad_shape;
-  const int64_t rows = view::element_count(out) / units;
-  const int64_t elements = view::element_count(in);
+  const uint32_t rows = count32(out) / static_cast<uint32_t>(units);
+  const uint32_t elements = count32(in);
   if (rows < 1 || elements % rows != 0) return Status::bad_shape;
-  const int64_t depth = elements / rows;
+  const uint32_t depth = elements / rows;
   if (depth > checks::kMaxExtent ||
-      !dsp_checks::is_words(io.in[1], filter_rows, kFcUnitsPerRow * ((depth + 3) / 4)))
+      !dsp_checks::is_words(io.in[1], filter_rows, kFcUnitsPerRow * ((int64_t{depth} + 3) / 4)))
     return Status::bad_shape;
   if (!dsp_checks::stage_ok(p.requant, 0, p.output_offset, p.act_min, p.act_max) ||
       p.run_groups < kDualChunkGroups)

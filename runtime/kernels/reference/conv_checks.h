@@ -43,7 +43,8 @@ inline bool window_fits(int32_t in, int32_t filter, int32_t stride, int32_t dila
   if (last_start > int64_t{in} + pad_before - 1) return false;
   // And the output covers at least what the unpadded (VALID) sweep would produce.
   const int64_t span = int64_t{in} + pad_before - effective;
-  if (span >= 0 && out < span / stride + 1) return false;
+  // 0 <= span < in <= 2^28 here: a 32-bit division, no 64-bit library call in every image.
+  if (span >= 0 && out < static_cast<int32_t>(span) / stride + 1) return false;
   return true;
 }
 
