@@ -27,5 +27,6 @@ void add_report(CLI::App& app);   // cmd_report.cc
 void add_compare(CLI::App& app);  // cmd_compare.cc
 void add_mapview(CLI::App& app);  // cmd_mapview.cc
 void add_listen(CLI::App& app);   // cmd_listen.cc
+void add_fleet(CLI::App& app);    // cmd_fleet.cc
 
 }  // namespace tinyforge::cli

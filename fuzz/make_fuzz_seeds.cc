@@ -7,8 +7,9 @@
 // from the twin tests' random graphs; OUT_DIR/fuzz_ota_package/ gets packages signed by the
 // harness key (fuzz/ota_harness.h) around some of those blobs, and delta packages against
 // the harness base, each prefixed with the target's mode byte; OUT_DIR/fuzz_wav_reader/ gets
-// small WAV files. Plan blobs with an audio front-end section (format 1.3) are among the
-// fuzz_plan_validate seeds. Models that fail to compile are skipped with a note.
+// small WAV files, OUT_DIR/fuzz_telemetry_record/ telemetry records (docs/telemetry.md).
+// Plan blobs with an audio front-end section (format 1.3) are among the fuzz_plan_validate
+// seeds. Models that fail to compile are skipped with a note.
 #include <algorithm>
 #include <cstdio>
 #include <filesystem>
@@ -28,6 +29,7 @@
 #include "plan/build_plan.h"
 #include "plan/dsp_twin_cases.h"
 #include "tflite_model_builder.h"
+#include "tinyforge/telemetry.h"
 
 namespace fs = std::filesystem;
 using namespace tinyforge;
@@ -183,6 +185,31 @@ int main(int argc, char** argv) {
   io::write_file((wav_dir / "tone.wav").string(), audio::make_wav(tone));
   tone.samples.resize(1);
   io::write_file((wav_dir / "one_sample.wav").string(), audio::make_wav(tone));
+  // Telemetry records (fuzz_telemetry_record): an empty window, and one with every part
+  // filled from a small int8 input and classifier output.
+  const fs::path telemetry_dir = out / "fuzz_telemetry_record";
+  fs::create_directories(telemetry_dir);
+  for (int busy = 0; busy < 2; ++busy) {
+    telemetry::Collector collector;
+    collector.init("seed-device", 3, 1, busy);
+    std::vector<int8_t> values(12);
+    TensorView view{};
+    view.type = DType::i8;
+    view.rank = 2;
+    view.dims[0] = 4;
+    view.dims[1] = 3;
+    view.dims[2] = view.dims[3] = 1;
+    view.data = values.data();
+    for (int n = 0; n < 10 * busy; ++n) {
+      for (size_t i = 0; i < values.size(); ++i)
+        values[i] = static_cast<int8_t>(n * 29 + static_cast<int>(i) * 53);
+      collector.observe_input(view);
+      collector.observe_result(n % 4 ? Status::ok : Status::bad_shape, view, 900u * (n + 1));
+    }
+    std::vector<uint8_t> record(telemetry::kRecordBytes);
+    telemetry::encode_record(collector.current(), record.data());
+    io::write_file((telemetry_dir / ("record_" + std::to_string(busy) + ".bin")).string(), record);
+  }
   std::printf("make_fuzz_seeds: %zu models, %zu plan blobs, %d signed packages in %s\n",
               models.size() + onnx_models.size(), blobs.size(), packages, out.string().c_str());
   return 0;

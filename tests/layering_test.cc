@@ -18,10 +18,11 @@ namespace fs = std::filesystem;
 
 const fs::path kRoot = TINYFORGE_SOURCE_DIR;
 
-// The layer a source file belongs to: "runtime", "cli", "sim", or "compiler/<folder>".
+// The layer a source file belongs to: "runtime", "cli", "sim", "fleet" or
+// "compiler/<folder>".
 std::string layer_of(const fs::path& file) {
   const std::string rel = fs::relative(file, kRoot).generic_string();
-  for (const char* top : {"runtime/", "cli/", "sim/"})
+  for (const char* top : {"runtime/", "cli/", "sim/", "fleet/"})
     if (rel.rfind(top, 0) == 0) return std::string(top).substr(0, std::string(top).size() - 1);
   // An op's host file reaches into import, export and plan; its interface header is
   // included from all of them.
@@ -67,6 +68,9 @@ std::string violation(const std::string& from, const std::string& to) {
     return "the device runtime includes only its own headers";
   if (from.rfind("compiler", 0) == 0 && to == "cli") return "the compiler never includes the CLI";
   if (from.rfind("compiler", 0) == 0 && to == "sim") return "the compiler never includes sim";
+  if (from.rfind("compiler", 0) == 0 && to == "fleet")
+    return "the compiler never includes the fleet service";
+  if (from == "fleet" && to == "cli") return "the fleet service never includes the CLI";
   const auto f = kCompilerRank.find(from), t = kCompilerRank.find(to);
   if (f != kCompilerRank.end() && t != kCompilerRank.end() && t->second > f->second)
     return "a lower layer includes a higher one";
@@ -82,7 +86,7 @@ TEST(Layering, NoIncludePointsTheWrongWay) {
   static const std::regex include_re(R"re(^\s*#\s*include\s*"([^"]+)")re");
   std::vector<std::string> problems;
   int files = 0;
-  for (const char* top : {"runtime", "compiler", "cli", "sim"}) {
+  for (const char* top : {"runtime", "compiler", "cli", "sim", "fleet"}) {
     for (const auto& entry : fs::recursive_directory_iterator(kRoot / top)) {
       const fs::path& p = entry.path();
       const std::string ext = p.extension().string();
@@ -124,6 +128,11 @@ TEST(Layering, TheRulesCatchWhatTheyForbid) {
   EXPECT_TRUE(violation("compiler/import", "compiler/ops (interface)").empty());
   EXPECT_TRUE(violation("compiler/ops", "compiler/plan").empty());
   EXPECT_FALSE(violation("compiler/ops", "compiler/emit").empty());
+  EXPECT_FALSE(violation("runtime", "fleet").empty());
+  EXPECT_FALSE(violation("compiler/host", "fleet").empty());
+  EXPECT_FALSE(violation("fleet", "cli").empty());
+  EXPECT_TRUE(violation("fleet", "compiler/host").empty());
+  EXPECT_TRUE(violation("cli", "fleet").empty());
 }
 
 }  // namespace

@@ -16,6 +16,7 @@
 #include "arm_elf.h"
 #include "cli_run.h"
 #include "emit/cross_build.h"
+#include "headless_chromium.h"
 #include "shared_data.h"
 
 namespace tinyforge {
@@ -45,25 +46,13 @@ void expect_self_contained(const std::string& html) {
   EXPECT_EQ(count(html, "url("), count(html, "url(#")) << "only in-page url(#id) references";
 }
 
-bool have_chromium() { return std::system("command -v chromium >/dev/null 2>&1") == 0; }
+using testing::Browser;
+using testing::have_chromium;
 
-struct Browser {
-  std::string dom, log;
-};
-
-// The DOM after the page's scripts ran, and Chromium's log with the page's console.
 Browser open_in_chromium(const fs::path& page, const fs::path& scratch) {
-  const fs::path profile = scratch / "chromium-profile";
-  fs::create_directories(profile);
-  const std::string cmd =
-      "timeout 60 chromium --headless --no-sandbox --disable-gpu --disable-quic --no-first-run "
-      "--disable-background-networking --disable-component-update --disable-sync "
-      "--user-data-dir='" +
-      profile.string() + "' --enable-logging=stderr --v=0 --dump-dom 'file://" + page.string() +
-      "' >'" + (scratch / "dom.html").string() + "' 2>'" + (scratch / "chromium.log").string() +
-      "'";
-  EXPECT_EQ(std::system(cmd.c_str()), 0) << cmd;
-  return {slurp(scratch / "dom.html"), slurp(scratch / "chromium.log")};
+  Browser b = testing::open_in_chromium("file://" + page.string(), scratch);
+  EXPECT_TRUE(b.ran) << b.log;
+  return b;
 }
 
 void expect_no_console_errors(const Browser& b) {

@@ -326,12 +326,26 @@ const Row kRows[] = {
    "--frontend channels=0: 1 to 64"},
   {"inspect_blob_frontend", "inspect @D/ms.tfp", 0, "",
    "audio front-end: 16000 Hz, window 480 / hop 320 samples, 512-point FFT, 40 channels"},
+  // fleet
+  {"fleet_baseline", "fleet baseline @D/good.tfu --input @D/odd.bin -o @D/base.tft", 0, ""},
+  {"fleet_baseline_not_package", "fleet baseline @D/m4.tfp --input @D/odd.bin -o @D/b.tft", 1,
+   "tinyforge: @D/m4.tfp: not a readable OTA package"},
+  {"fleet_serve_no_credentials", "fleet serve --credentials @D/missing", 1,
+   "tinyforge: @D/missing: cannot read the credentials file", "", kNone},
+  {"fleet_rollout_bad_stages", "fleet rollout @D/good.tfu --credentials @D/missing --percent 25,5,100",
+   2, "tinyforge: --percent: stages must increase within 1..100", "", kNone},
+  {"fleet_rollout_bad_rule", "fleet rollout @D/good.tfu --credentials @D/missing --halt-on 'cpu>1'",
+   2, "tinyforge: --halt-on: `cpu>1` is not error_rate>X or drift>X", "", kNone},
+  {"fleet_simulate_bad_broker",
+   "fleet simulate --credentials @D/missing --package @D/good.tfu --pub @D/key.pub --broker x:1",
+   1, "tinyforge: x:1: not a broker URL", "", kNone},
+  {"fleet_needs_subcommand", "fleet", 2, "A subcommand is required", "", kNone},
 };
 // clang-format on
 
-const char* const kCommands[] = {"inspect", "compile",  "run",     "keygen",  "package",
-                                 "verify",  "firmware", "bench",   "export",  "quantize",
-                                 "prune",   "report",   "compare", "mapview", "listen"};
+const char* const kCommands[] = {"inspect",  "compile", "run",    "keygen",   "package", "verify",
+                                 "firmware", "bench",   "export", "quantize", "prune",   "report",
+                                 "compare",  "mapview", "listen", "fleet"};
 
 std::vector<uint8_t> floats(const std::vector<float>& v) {
   std::vector<uint8_t> b(v.size() * 4);
