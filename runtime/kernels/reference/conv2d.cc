@@ -80,14 +80,11 @@ void conv_loop(const Conv2DParams& p, const KernelIO& io, int32_t input_offset, 
 
 Status check_Conv2D(const Conv2DParams& p, const KernelIO& io) {
   DType type;
-  const Status typed = checks::check_data_types(io, &type);
-  if (typed != Status::ok) return typed;
+  const Status views = checks::check_windowed_views(io, &type);
+  if (views != Status::ok) return views;
   const TensorView& in = io.in[0];
   const TensorView& filter = io.in[1];
   const TensorView& out = io.out[0];
-  if (!checks::has_positive_dims(in, 4) || !checks::has_positive_dims(filter, 4) ||
-      !checks::has_positive_dims(out, 4))
-    return Status::bad_shape;
   if (!checks::window_params_ok(p.stride_h, p.dilation_h, p.pad_top) ||
       !checks::window_params_ok(p.stride_w, p.dilation_w, p.pad_left))
     return Status::bad_params;

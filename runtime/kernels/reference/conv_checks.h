@@ -77,6 +77,17 @@ inline Status check_data_types(const KernelIO& io, DType* type) {
   return Status::ok;
 }
 
+// check_data_types, then input 0, weights and output 0 as 4-D views with positive dims (the
+// NHWC windowed ops: conv, depthwise conv, transposed conv).
+inline Status check_windowed_views(const KernelIO& io, DType* type) {
+  const Status typed = check_data_types(io, type);
+  if (typed != Status::ok) return typed;
+  if (!has_positive_dims(io.in[0], 4) || !has_positive_dims(io.in[1], 4) ||
+      !has_positive_dims(io.out[0], 4))
+    return Status::bad_shape;
+  return Status::ok;
+}
+
 // Inputs 2..4 of conv, depthwise conv and fully connected (optional bias; for int8 also
 // multiplier and shift, one entry per output channel) and the params of the output stage.
 template <typename Params>

@@ -65,14 +65,10 @@ void depthwise_loop(const DepthwiseConv2DParams& p, const KernelIO& io, int32_t 
 
 Status check_DepthwiseConv2D(const DepthwiseConv2DParams& p, const KernelIO& io) {
   DType type;
-  const Status typed = checks::check_data_types(io, &type);
-  if (typed != Status::ok) return typed;
-  const TensorView& in = io.in[0];
+  const Status views = checks::check_windowed_views(io, &type);
+  if (views != Status::ok) return views;
   const TensorView& filter = io.in[1];
   const TensorView& out = io.out[0];
-  if (!checks::has_positive_dims(in, 4) || !checks::has_positive_dims(filter, 4) ||
-      !checks::has_positive_dims(out, 4))
-    return Status::bad_shape;
   if (p.depth_multiplier < 1 || !checks::window_params_ok(p.stride_h, p.dilation_h, p.pad_top) ||
       !checks::window_params_ok(p.stride_w, p.dilation_w, p.pad_left))
     return Status::bad_params;

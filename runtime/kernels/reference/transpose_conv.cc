@@ -92,14 +92,11 @@ bool axis_ok(int32_t in, int32_t filter, int32_t stride, int32_t pad, int32_t ou
 
 Status check_TransposeConv(const TransposeConvParams& p, const KernelIO& io) {
   DType type;
-  const Status typed = checks::check_data_types(io, &type);
-  if (typed != Status::ok) return typed;
+  const Status views = checks::check_windowed_views(io, &type);
+  if (views != Status::ok) return views;
   const TensorView& in = io.in[0];
   const TensorView& filter = io.in[1];
   const TensorView& out = io.out[0];
-  if (!checks::has_positive_dims(in, 4) || !checks::has_positive_dims(filter, 4) ||
-      !checks::has_positive_dims(out, 4))
-    return Status::bad_shape;
   if (p.stride_h < 1 || p.stride_w < 1 || p.pad_top < 0 || p.pad_left < 0)
     return Status::bad_params;
   const int32_t out_c = out.dims[3];
