@@ -39,19 +39,26 @@ std::vector<int32_t> bias_or_zero(const ir::Graph& g, int t, int32_t channels) {
   return t >= 0 ? int32s(g, t) : std::vector<int32_t>(static_cast<size_t>(channels), 0);
 }
 
-int add_words(ir::Graph& g, const std::string& name, std::vector<int32_t> shape,
-              const std::vector<int32_t>& words) {
+// A constant tensor of `type` and `shape` holding `bytes` bytes of packed data.
+int add_constant(ir::Graph& g, const std::string& name, DType type, std::vector<int32_t> shape,
+                 const void* data, size_t bytes) {
   ir::Tensor t;
   t.name = name;
-  t.type = DType::i32;
+  t.type = type;
   t.shape = std::move(shape);
   t.constant = true;
-  t.data.resize(words.size() * sizeof(int32_t));
-  std::memcpy(t.data.data(), words.data(), t.data.size());  // the host is little-endian
+  t.data.resize(bytes);
+  std::memcpy(t.data.data(), data, bytes);  // the host is little-endian
   if (t.data.size() != static_cast<size_t>(t.bytes()))
     throw tinyforge::Error(fmt::format(
         "internal error: packed tensor '{}' has {} bytes for its shape", name, t.data.size()));
   return g.add_tensor(std::move(t));
+}
+
+int add_words(ir::Graph& g, const std::string& name, std::vector<int32_t> shape,
+              const std::vector<int32_t>& words) {
+  return add_constant(g, name, DType::i32, std::move(shape), words.data(),
+                      words.size() * sizeof(int32_t));
 }
 
 int32_t ceil_div(int32_t a, int32_t b) { return (a + b - 1) / b; }
@@ -154,6 +161,22 @@ LoweredOp lower_DepthwiseConv2DDsp(ir::Graph& g, size_t node) {
   return op;
 }
 
+// The bias of a FullyConnected `ref` (lower_FullyConnected) with its input offset folded in:
+// sum(w * (x + offset)) = sum(w * x) + offset * sum(w), wrapping as the int32 accumulator.
+std::vector<int32_t> fc_bias_with_input_offset(const ir::Graph& g, const LoweredOp& ref,
+                                               const std::vector<int8_t>& w, int32_t units,
+                                               int32_t depth) {
+  const int64_t offset = params_from<FullyConnectedParams>(ref).input_offset;
+  std::vector<int32_t> bias = bias_or_zero(g, ref.inputs[2], units);
+  for (int32_t u = 0; u < units; ++u) {
+    int64_t sum = 0;
+    for (int32_t i = 0; i < depth; ++i) sum += w[static_cast<size_t>(u) * depth + i];
+    bias[u] =
+        static_cast<int32_t>(static_cast<uint32_t>(bias[u]) + static_cast<uint32_t>(offset * sum));
+  }
+  return bias;
+}
+
 LoweredOp lower_FullyConnectedDsp(ir::Graph& g, size_t node) {
   const LoweredOp ref = lower_FullyConnected(g, node);
   const FullyConnectedParams rp = params_from<FullyConnectedParams>(ref);
@@ -161,15 +184,7 @@ LoweredOp lower_FullyConnectedDsp(ir::Graph& g, size_t node) {
   const int32_t units = g.tensors[filter].shape[0], depth = g.tensors[filter].shape[1];
   const std::vector<int8_t> w = int8s(g, filter);
 
-  // Fold the input offset into the bias: sum(w * (x + offset)) = sum(w * x) + offset * sum(w).
-  std::vector<int32_t> bias = bias_or_zero(g, ref.inputs[2], units);
-  for (int32_t u = 0; u < units; ++u) {
-    int64_t sum = 0;
-    for (int32_t i = 0; i < depth; ++i) sum += w[static_cast<size_t>(u) * depth + i];
-    bias[u] =
-        static_cast<int32_t>(static_cast<uint32_t>(bias[u]) +
-                             static_cast<uint32_t>(static_cast<int64_t>(rp.input_offset) * sum));
-  }
+  const std::vector<int32_t> bias = fc_bias_with_input_offset(g, ref, w, units, depth);
   const std::vector<int64_t> spreads = accumulator_spreads(w, units, depth, 128);  // |x| <= 128
   ChannelRecords records = make_channel_records(
       bias, int32s(g, ref.inputs[3]), int32s(g, ref.inputs[4]), rp.output_offset, spreads);
@@ -203,36 +218,23 @@ LoweredOp lower_FullyConnectedSparse(ir::Graph& g, size_t node) {
   const FullyConnectedParams rp = params_from<FullyConnectedParams>(ref);
   const int input = ref.inputs[0], filter = ref.inputs[1], output = g.nodes[node].outputs[0];
   const int32_t units = g.tensors[filter].shape[0], depth = g.tensors[filter].shape[1];
-  const SparseFilter f = sparse_fc_filter(int8s(g, filter), units, depth);
-  const std::vector<int32_t> bias = bias_or_zero(g, ref.inputs[2], units);
+  const std::vector<int8_t> w = int8s(g, filter);
+  const SparseFilter f = sparse_fc_filter(w, units, depth);
+  const std::vector<int32_t> bias = fc_bias_with_input_offset(g, ref, w, units, depth);
   const std::vector<int32_t> multiplier = int32s(g, ref.inputs[3]),
                              shift = int32s(g, ref.inputs[4]);
   std::vector<int32_t> rows;
-  size_t entry = 0;
-  for (int32_t u = 0; u < units; ++u) {
-    // The input offset folds into the bias, as in FullyConnectedDsp.
-    int64_t sum = 0;
-    for (int32_t k = 0; k < f.entries[u]; ++k) sum += f.weights[entry++];
-    const auto folded = static_cast<int32_t>(static_cast<uint32_t>(bias[u]) +
-                                             static_cast<uint32_t>(rp.input_offset * sum));
-    rows.insert(rows.end(), {folded, multiplier[u], shift[u], f.entries[u]});
-  }
+  for (int32_t u = 0; u < units; ++u)
+    rows.insert(rows.end(), {bias[u], multiplier[u], shift[u], f.entries[u]});
   const auto entries = static_cast<int32_t>(f.weights.size());
-  auto bytes_tensor = [&](const std::string& name, DType type, const void* data) {
-    ir::Tensor t;
-    t.name = name;
-    t.type = type;
-    t.shape = {entries};
-    t.constant = true;
-    t.data.resize(static_cast<size_t>(entries));
-    std::memcpy(t.data.data(), data, t.data.size());
-    return g.add_tensor(std::move(t));
-  };
   const std::string base = g.tensors[output].name;
   LoweredOp op;
-  op.inputs = {input, bytes_tensor(base + "/sparse_weights", DType::i8, f.weights.data()),
-               bytes_tensor(base + "/sparse_steps", DType::u8, f.steps.data()),
-               add_words(g, base + "/sparse_rows", {units, 4}, rows)};
+  op.inputs = {
+      input,
+      add_constant(g, base + "/sparse_weights", DType::i8, {entries}, f.weights.data(),
+                   f.weights.size()),
+      add_constant(g, base + "/sparse_steps", DType::u8, {entries}, f.steps.data(), f.steps.size()),
+      add_words(g, base + "/sparse_rows", {units, 4}, rows)};
   FullyConnectedSparseParams p{};
   p.output_offset = rp.output_offset;
   p.act_min = rp.act_min;
