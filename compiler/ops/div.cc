@@ -61,9 +61,7 @@ LoweredOp lower_Div(ir::Graph& g, size_t node) {
   using namespace lowering;
   const ir::Node& n = checked(g, node, 2, 2);
   const int a = n.inputs[0], b = n.inputs[1], out = n.outputs[0];
-  if (!elementwise_lowering::is_broadcast_shape(g.tensors[a].shape, g.tensors[b].shape,
-                                                g.tensors[out].shape))
-    refuse(g, node, "output shape is not the broadcast of the input shapes");
+  elementwise_lowering::require_broadcast_output(g, node, a, b, out);
   if (g.tensors[out].type != DType::f32) refuse(g, node, kNoInt8);
   const FloatRange r = activation_range_float(n.params.get<ops::DivAttrs>().activation);
   DivParams p{};

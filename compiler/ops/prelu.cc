@@ -77,9 +77,7 @@ LoweredOp lower_Prelu(ir::Graph& g, size_t node) {
   using namespace lowering;
   const ir::Node& n = checked(g, node, 2, 2);
   const int x = n.inputs[0], alpha = n.inputs[1], out = n.outputs[0];
-  if (!elementwise_lowering::is_broadcast_shape(g.tensors[x].shape, g.tensors[alpha].shape,
-                                                g.tensors[out].shape))
-    refuse(g, node, "output shape is not the broadcast of the input shapes");
+  elementwise_lowering::require_broadcast_output(g, node, x, alpha, out);
   if (g.tensors[out].type != DType::i8) return lowered(PreluParams{}, {x, alpha});
   const Q qx = per_tensor(g, node, x, "input"), qa = per_tensor(g, node, alpha, "alpha"),
           qo = per_tensor(g, node, out, "output");

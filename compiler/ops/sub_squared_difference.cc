@@ -136,9 +136,7 @@ using plan::lowering::refuse;
 plan::LoweredOp lower(ir::Graph& g, size_t node, OpCode op, ir::Activation act) {
   const ir::Node& n = checked(g, node, 2, 2);
   const int a = n.inputs[0], b = n.inputs[1], out = n.outputs[0];
-  if (!plan::elementwise_lowering::is_broadcast_shape(g.tensors[a].shape, g.tensors[b].shape,
-                                                      g.tensors[out].shape))
-    refuse(g, node, "output shape is not the broadcast of the input shapes");
+  plan::elementwise_lowering::require_broadcast_output(g, node, a, b, out);
   AddParams p{};
   if (g.tensors[out].type == DType::f32) {
     const plan::FloatRange r = plan::activation_range_float(act);

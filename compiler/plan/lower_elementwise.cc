@@ -102,6 +102,11 @@ bool is_broadcast_shape(const std::vector<int32_t>& a, const std::vector<int32_t
   return true;
 }
 
+void require_broadcast_output(const ir::Graph& g, size_t node, int a, int b, int out) {
+  if (!is_broadcast_shape(g.tensors[a].shape, g.tensors[b].shape, g.tensors[out].shape))
+    refuse(g, node, "output shape is not the broadcast of the input shapes");
+}
+
 std::string shape_str(const std::vector<int32_t>& s) {
   return fmt::format("[{}]", fmt::join(s, ","));
 }

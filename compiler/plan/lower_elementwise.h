@@ -36,5 +36,7 @@ QuantizedMultiplier multiplier_below_one(const ir::Graph& g, size_t node, double
 // True if `out` is the numpy broadcast of `a` and `b`.
 bool is_broadcast_shape(const std::vector<int32_t>& a, const std::vector<int32_t>& b,
                         const std::vector<int32_t>& out);
+// Refuses the node unless tensor `out`'s shape is the numpy broadcast of tensors `a` and `b`.
+void require_broadcast_output(const ir::Graph& g, size_t node, int a, int b, int out);
 
 }  // namespace tinyforge::plan::elementwise_lowering
