@@ -10,22 +10,10 @@
 namespace tinyforge {
 
 Status check_Pad(const PadParams& p, const KernelIO& io) {
-  if (io.num_inputs != 1 || io.num_outputs != 1) return Status::bad_shape;
-  const TensorView& in = io.in[0];
-  const TensorView& out = io.out[0];
-  if (in.type != out.type || (in.type != DType::f32 && in.type != DType::i8))
-    return Status::bad_enum;
-  if (!view::is_valid(in, in.type) || !view::is_valid(out, out.type) || in.rank != out.rank)
-    return Status::bad_shape;
-  for (int i = 0; i < kMaxRank; ++i) {
-    if (p.before[i] < 0 || p.after[i] < 0) return Status::bad_params;
-    if (i >= in.rank) {
-      if (p.before[i] != 0 || p.after[i] != 0) return Status::bad_params;
-      continue;
-    }
-    if (int64_t{in.dims[i]} + p.before[i] + p.after[i] != out.dims[i]) return Status::bad_shape;
-  }
-  if (in.type == DType::i8 && (p.q_value < -128 || p.q_value > 127)) return Status::bad_params;
+  const Status padded = view::check_padded(p.before, p.after, io);
+  if (padded != Status::ok) return padded;
+  if (io.in[0].type == DType::i8 && (p.q_value < -128 || p.q_value > 127))
+    return Status::bad_params;
   return Status::ok;
 }
 

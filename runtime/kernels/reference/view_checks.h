@@ -36,4 +36,26 @@ inline bool same_dims(const TensorView& a, const TensorView& b) {
   return true;
 }
 
+// Pad and MirrorPad: one input and one output of one dtype (float32 or int8) and rank, and
+// output dim i = before[i] + input dim i + after[i], the pads non-negative (0 past the rank).
+inline Status check_padded(const int32_t (&before)[kMaxRank], const int32_t (&after)[kMaxRank],
+                           const KernelIO& io) {
+  if (io.num_inputs != 1 || io.num_outputs != 1) return Status::bad_shape;
+  const TensorView& in = io.in[0];
+  const TensorView& out = io.out[0];
+  if (in.type != out.type || (in.type != DType::f32 && in.type != DType::i8))
+    return Status::bad_enum;
+  if (!is_valid(in, in.type) || !is_valid(out, out.type) || in.rank != out.rank)
+    return Status::bad_shape;
+  for (int i = 0; i < kMaxRank; ++i) {
+    if (before[i] < 0 || after[i] < 0) return Status::bad_params;
+    if (i >= in.rank) {
+      if (before[i] != 0 || after[i] != 0) return Status::bad_params;
+      continue;
+    }
+    if (int64_t{in.dims[i]} + before[i] + after[i] != out.dims[i]) return Status::bad_shape;
+  }
+  return Status::ok;
+}
+
 }  // namespace tinyforge::view
