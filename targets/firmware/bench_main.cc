@@ -12,19 +12,12 @@
 #include <cstdint>
 #include <cstring>
 
+#include "image_symbols.h"
 #include "semihost.h"
 #include "tinyforge/plan_format.h"
 #include "tinyforge/runtime.h"
 
 extern "C" {
-extern const uint8_t tinyforge_model_blob[];
-extern const uint32_t tinyforge_model_blob_size;
-extern uint8_t tinyforge_arena[];
-extern const uint32_t tinyforge_arena_capacity;
-extern uint8_t tinyforge_input[];
-extern const uint32_t tinyforge_input_size;
-extern uint8_t tinyforge_output[];
-extern const uint32_t tinyforge_output_size;
 #ifdef TINYFORGE_MEMORY_REGIONS
 // --memory: one arena per region of the plan (tinyforge_arena is region 0's).
 extern const tinyforge::ArenaRegion tinyforge_arena_regions[];
@@ -33,13 +26,6 @@ extern const uint32_t tinyforge_num_arena_regions;
 
 __attribute__((used)) volatile uint32_t tinyforge_arena_used;
 
-// Markers: never inlined nor merged with each other (noipa: no identical-code folding),
-// and the memory clobber keeps the inference's loads and stores between them.
-__attribute__((noinline, noipa, used)) void tinyforge_bench_begin() {
-  asm volatile("" ::: "memory");
-}
-__attribute__((noinline, noipa, used)) void tinyforge_bench_end() { asm volatile("" ::: "memory"); }
-__attribute__((noinline, noipa, used)) void tinyforge_done() { asm volatile("" ::: "memory"); }
 #ifdef TINYFORGE_OP_MARKERS
 // Per-op marker (emit::FirmwareOptions::op_markers): entered after op `op_index` ran, its
 // index in r0; an emulator records its counters and may read the op's outputs here.

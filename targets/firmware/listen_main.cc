@@ -17,26 +17,13 @@
 #include <cstdint>
 #include <cstring>
 
+#include "image_symbols.h"
 #include "semihost.h"
 #include "tinyforge/audio_frontend.h"
 #include "tinyforge/plan_reader.h"
 #include "tinyforge/runtime.h"
 
 extern "C" {
-extern const uint8_t tinyforge_model_blob[];
-extern const uint32_t tinyforge_model_blob_size;
-extern uint8_t tinyforge_arena[];
-extern const uint32_t tinyforge_arena_capacity;
-extern uint8_t tinyforge_input[];
-extern const uint32_t tinyforge_input_size;
-extern uint8_t tinyforge_output[];
-extern const uint32_t tinyforge_output_size;
-
-__attribute__((noinline, noipa, used)) void tinyforge_bench_begin() {
-  asm volatile("" ::: "memory");
-}
-__attribute__((noinline, noipa, used)) void tinyforge_bench_end() { asm volatile("" ::: "memory"); }
-__attribute__((noinline, noipa, used)) void tinyforge_done() { asm volatile("" ::: "memory"); }
 // Stage marker: entered after frame `index` (index = frames: after the inference).
 __attribute__((noinline, noipa, used)) void tinyforge_op_end(uint32_t index) {
   asm volatile("" ::"r"(index) : "memory");
