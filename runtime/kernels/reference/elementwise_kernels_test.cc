@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "runtime/kernels/reference/fixed_point.h"
+#include "runtime/kernels/reference/test_views.h"
 #include "tinyforge/kernel.h"
 
 namespace tinyforge {
@@ -20,15 +21,7 @@ template <typename T>
 struct Buf {
   std::vector<int32_t> shape;
   std::vector<T> data;
-  TensorView view(DType type) {
-    TensorView v{};
-    v.type = type;
-    v.rank = static_cast<uint8_t>(shape.size());
-    for (int i = 0; i < kMaxRank; ++i) v.dims[i] = i < v.rank ? shape[i] : 1;
-    v.data = data.data();
-    v.bytes = static_cast<uint32_t>(data.size() * sizeof(T));
-    return v;
-  }
+  TensorView view(DType type) { return testing::test_view(type, data, shape); }
 };
 
 template <typename T>

@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <vector>
 
+#include "runtime/kernels/reference/test_views.h"
 #include "tinyforge/kernel.h"
 
 namespace tinyforge {
@@ -15,15 +16,7 @@ namespace {
 template <typename T>
 TensorView view(DType type, std::vector<T>& data, std::vector<int32_t> shape, float scale = 0,
                 int32_t zero_point = 0) {
-  TensorView v{};
-  v.type = type;
-  v.rank = static_cast<uint8_t>(shape.size());
-  for (int i = 0; i < kMaxRank; ++i) v.dims[i] = i < v.rank ? shape[i] : 1;
-  v.data = data.data();
-  v.bytes = static_cast<uint32_t>(data.size() * sizeof(T));
-  v.scale = scale;
-  v.zero_point = zero_point;
-  return v;
+  return testing::test_view(type, data, shape, scale, zero_point);
 }
 
 KernelIO io_of(const std::vector<TensorView>& in, const std::vector<TensorView>& out) {

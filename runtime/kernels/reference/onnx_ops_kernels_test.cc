@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <vector>
 
+#include "runtime/kernels/reference/test_views.h"
 #include "tinyforge/kernel.h"
 
 namespace tinyforge {
@@ -19,17 +20,7 @@ struct Buf {
   std::vector<T> data;
   float scale = 0.0f;
   int32_t zero_point = 0;
-  TensorView view(DType type) {
-    TensorView v{};
-    v.type = type;
-    v.rank = static_cast<uint8_t>(shape.size());
-    for (int i = 0; i < kMaxRank; ++i) v.dims[i] = i < v.rank ? shape[i] : 1;
-    v.data = data.data();
-    v.bytes = static_cast<uint32_t>(data.size() * sizeof(T));
-    v.scale = scale;
-    v.zero_point = zero_point;
-    return v;
-  }
+  TensorView view(DType type) { return testing::test_view(type, data, shape, scale, zero_point); }
 };
 
 template <typename T>
