@@ -13,11 +13,12 @@ Writes bench/results/quantization.md. Usage: bench/quantization.py [TINYFORGE] [
 import json
 import os
 import re
-import subprocess
 import sys
 import tempfile
 
 import numpy as np
+
+from tinyforge_cli import Tinyforge, digits_data
 
 root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 tf = sys.argv[1] if len(sys.argv) > 1 else os.path.join(root, "build/host/tinyforge")
@@ -26,17 +27,8 @@ work = tempfile.mkdtemp(prefix="tinyforge-quant-")
 METHODS = ["minmax", "percentile", "mse"]
 
 
-def cli(*args):
-    out = subprocess.run([tf, *args], capture_output=True, text=True)
-    if out.returncode != 0:
-        raise RuntimeError(f"tinyforge {' '.join(args)}: {out.stderr.strip()}")
-    return out.stdout
-
-
-def run(model, inputs):
-    out = os.path.join(work, "out.bin")
-    cli("run", model, *sum([["--input", i] for i in inputs], []), "--output", out)
-    return np.fromfile(out, "<f4")
+cli = Tinyforge(tf, work)
+run = cli.run
 
 
 def quantize(model, calibration, name, *extra):
@@ -102,14 +94,7 @@ def golden_rows():
 
 
 def digits_rows():
-    digits = os.path.join(root, "examples", "digits")
-    data = os.path.join(digits, "data")
-    if not os.path.exists(os.path.join(data, "test.bin")):
-        subprocess.run(["/usr/bin/python3", os.path.join(digits, "prepare_data.py")], check=True)
-    model = os.path.join(digits, "digits.onnx")
-    calibration = os.path.join(data, "calibration.bin")
-    test = os.path.join(data, "test.bin")
-    labels = np.fromfile(os.path.join(data, "test_labels.bin"), np.uint8)
+    model, calibration, test, labels = digits_data(root)
 
     def accuracy(m):
         return 100.0 * float((run(m, [test]).reshape(len(labels), -1).argmax(1) == labels).mean())

@@ -20,11 +20,12 @@ the table counts the layers it chose.
 import json
 import os
 import re
-import subprocess
 import sys
 import tempfile
 
 import numpy as np
+
+from tinyforge_cli import Tinyforge, digits_data
 
 root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 tf = sys.argv[1] if len(sys.argv) > 1 else os.path.join(root, "build/host/tinyforge")
@@ -33,17 +34,7 @@ work = tempfile.mkdtemp(prefix="tinyforge-sparsity-")
 SPARSITIES = [0.0, 0.5, 0.75, 0.9]
 
 
-def cli(*args):
-    out = subprocess.run([tf, *args], capture_output=True, text=True)
-    if out.returncode != 0:
-        raise RuntimeError(f"tinyforge {' '.join(args)}: {out.stderr.strip()}")
-    return out.stdout
-
-
-def run(model, inputs, dtype):
-    out = os.path.join(work, "out.bin")
-    cli("run", model, *sum([["--input", i] for i in inputs], []), "--output", out)
-    return np.fromfile(out, dtype)
+cli = Tinyforge(tf, work)
 
 
 def prune(model, sparsity, name, *extra):
@@ -77,14 +68,7 @@ HEADER = ("| sparsity | FC layers sparse | model (B) | code (B) | flash (B) | in
 
 
 def digits_rows():
-    digits = os.path.join(root, "examples", "digits")
-    data = os.path.join(digits, "data")
-    if not os.path.exists(os.path.join(data, "test.bin")):
-        subprocess.run(["/usr/bin/python3", os.path.join(digits, "prepare_data.py")], check=True)
-    model = os.path.join(digits, "digits.onnx")
-    calibration = os.path.join(data, "calibration.bin")
-    test = os.path.join(data, "test.bin")
-    labels = np.fromfile(os.path.join(data, "test_labels.bin"), np.uint8)
+    model, calibration, test, labels = digits_data(root)
     rows, base = [], None
     for s in SPARSITIES:
         pruned = prune(model, s, f"digits_{s}", "--calibration", calibration)
@@ -92,7 +76,7 @@ def digits_rows():
         cli("quantize", pruned, "--calibration", calibration, "-o", q)
         b = device(q)
         base = base or b
-        acc = (run(q, [test], "<f4").reshape(len(labels), -1).argmax(1) == labels).mean()
+        acc = (cli.run(q, [test]).reshape(len(labels), -1).argmax(1) == labels).mean()
         rows.append(row(f"{s * 100:.0f}%", b, f"{100 * acc:.2f}%", base))
         print(rows[-1], flush=True)
     return rows
@@ -120,14 +104,14 @@ def ad01_rows():
     q_in.tofile(q_path)
     x = (in_scale * (q_in.astype(np.float32) - in_zp)).astype("<f4")
     x.tofile(f_path)
-    ref = run(float_model, [f_path], "<f4").reshape(cases, -1).astype(np.float64)
+    ref = cli.run(float_model, [f_path]).reshape(cases, -1).astype(np.float64)
     ref_score = ((x - ref) ** 2).mean(1)
     rows, base = [], None
     for s in SPARSITIES:
         pruned = prune(int8_model, s, f"ad01_{s}")
         b = device(pruned)
         base = base or b
-        y = out_scale * (run(pruned, [q_path], np.int8).reshape(cases, -1).astype(np.float64) - out_zp)
+        y = out_scale * (cli.run(pruned, [q_path], np.int8).reshape(cases, -1).astype(np.float64) - out_zp)
         sqnr = 10 * np.log10((ref ** 2).sum() / ((ref - y) ** 2).sum())
         r = np.corrcoef(ref_score, ((x - y) ** 2).mean(1))[0, 1]
         rows.append(row(f"{s * 100:.0f}%", b, f"{sqnr:.1f} dB, r = {r:.3f}", base))
