@@ -1,9 +1,7 @@
 #include "fleet/local_broker.h"
 
-#include <fcntl.h>
 #include <netinet/in.h>
 #include <signal.h>
-#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -17,6 +15,7 @@
 #include <sstream>
 #include <thread>
 
+#include "fleet/process.h"
 #include "io/files.h"
 #include "ir/error.h"
 
@@ -189,21 +188,8 @@ BrokerAddress LocalBroker::address() const {
 }
 
 void LocalBroker::start() {
-  // One descriptor per device connection: raise our soft limit (the broker inherits it).
-  rlimit limit{};
-  if (getrlimit(RLIMIT_NOFILE, &limit) == 0) {
-    limit.rlim_cur = limit.rlim_max;
-    setrlimit(RLIMIT_NOFILE, &limit);
-  }
-  pid_ = fork();
-  if (pid_ < 0) throw Error("cannot fork to start mosquitto");
-  if (pid_ == 0) {
-    const int quiet = open("/dev/null", O_WRONLY);  // it logs to mosquitto.log
-    dup2(quiet, 1);
-    dup2(quiet, 2);
-    execlp("mosquitto", "mosquitto", "-c", config_path().c_str(), static_cast<char*>(nullptr));
-    _exit(127);
-  }
+  raise_descriptor_limit();  // one descriptor per device connection; the broker inherits it
+  pid_ = spawn({"mosquitto", "-c", config_path()}, true);  // it logs to mosquitto.log
   for (int i = 0; i < 200; ++i) {
     if (accepts(port_)) return;
     int status = 0;

@@ -2,7 +2,10 @@
 
 #include <mosquitto.h>
 #include <poll.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <mutex>
 #include <thread>
@@ -78,8 +81,13 @@ MqttClient::MqttClient(const BrokerAddress& broker, const std::string& client_id
 }
 
 MqttClient::~MqttClient() {
+  if (network_.joinable()) {
+    stopping_ = true;
+    network_.join();
+    close(wake_fd_);
+  }
   mosquitto_disconnect(handle_);
-  if (threaded_) mosquitto_loop_stop(handle_, false);
+  mosquitto_loop_write(handle_, 1);  // the DISCONNECT, so the broker sees a clean goodbye
   mosquitto_destroy(handle_);
 }
 
@@ -108,19 +116,15 @@ void MqttClient::subscribe(const std::string& pattern) {
 }
 
 bool MqttClient::publish(const std::string& topic, const uint8_t* data, size_t size, int qos) {
-  return mosquitto_publish(handle_, nullptr, topic.c_str(), static_cast<int>(size), data, qos,
-                           false) == MOSQ_ERR_SUCCESS;
+  const bool queued = mosquitto_publish(handle_, nullptr, topic.c_str(), static_cast<int>(size),
+                                        data, qos, false) == MOSQ_ERR_SUCCESS;
+  if (wake_fd_ >= 0) eventfd_write(wake_fd_, 1);  // the network thread sends it now
+  return queued;
 }
 
 void MqttClient::wait_connected(int timeout_ms) {
   const auto end = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
-  while (connack_ < 0 && std::chrono::steady_clock::now() < end) {
-    const int rc = mosquitto_loop(handle_, 50, 1);
-    if (rc == MOSQ_ERR_NO_CONN || rc == MOSQ_ERR_CONN_LOST) {  // the broker restarting: retry
-      std::this_thread::sleep_for(std::chrono::milliseconds(200));
-      mosquitto_reconnect(handle_);
-    }
-  }
+  while (connack_ < 0 && std::chrono::steady_clock::now() < end) poll(50);
   if (connack_ < 0) throw Error(who_ + ": the broker did not answer the login");
   if (connack_ != 0)
     throw Error(who_ + ": the broker refused the login: " + mosquitto_connack_string(connack_) +
@@ -128,25 +132,38 @@ void MqttClient::wait_connected(int timeout_ms) {
 }
 
 void MqttClient::start() {
-  threaded_ = true;
-  if (mosquitto_loop_start(handle_) != MOSQ_ERR_SUCCESS)
-    throw Error("mqtt: cannot start the network thread");
+  // The library's own thread (mosquitto_loop_start) waits in select(); ours polls. In this
+  // mode mosquitto_publish only queues, and the network thread alone touches the socket.
+  mosquitto_threaded_set(handle_, true);
+  wake_fd_ = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+  if (wake_fd_ < 0) throw Error("mqtt: cannot create the network thread's wake-up descriptor");
+  network_ = std::thread([this] {
+    while (!stopping_) poll(100);
+  });
 }
 
+int MqttClient::socket() const { return mosquitto_socket(handle_); }
+
 void MqttClient::poll(int timeout_ms) {
-  // Not mosquitto_loop(): it waits in select(), which cannot watch a descriptor above
-  // FD_SETSIZE (1024), and a simulator with hundreds of clients has more. The sockets are
+  // Not mosquitto_loop(): it waits in select() and fails at once with MOSQ_ERR_INVAL for a
+  // descriptor at or above FD_SETSIZE (Mosquitto 2.0 lib/loop.c). The sockets are
   // non-blocking, so reading when nothing came (or TLS holds buffered bytes) is harmless.
   int rc = MOSQ_ERR_NO_CONN;
   const int sock = mosquitto_socket(handle_);
   if (sock >= 0) {
-    pollfd ready{sock, static_cast<short>(POLLIN | (mosquitto_want_write(handle_) ? POLLOUT : 0)),
-                 0};
-    ::poll(&ready, 1, timeout_ms);
+    pollfd ready[2] = {
+        {sock, static_cast<short>(POLLIN | (mosquitto_want_write(handle_) ? POLLOUT : 0)), 0},
+        {wake_fd_, POLLIN, 0}};
+    if (::poll(ready, wake_fd_ >= 0 ? 2 : 1, timeout_ms) > 0 && (ready[1].revents & POLLIN)) {
+      eventfd_t ignored;
+      eventfd_read(wake_fd_, &ignored);
+    }
     rc = mosquitto_loop_read(handle_, 1);
     if (rc == MOSQ_ERR_SUCCESS && mosquitto_want_write(handle_))
       rc = mosquitto_loop_write(handle_, 1);
     if (rc == MOSQ_ERR_SUCCESS) rc = mosquitto_loop_misc(handle_);
+  } else if (timeout_ms > 0) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(std::min(timeout_ms, 50)));
   }
   // After a broker restart the failure may be a TLS or socket error rather than
   // CONN_LOST: any failure but a full outgoing queue means the link is gone.

@@ -1,12 +1,15 @@
 // A thin RAII client over libmosquitto (MQTT 3.1.1) for the service, the rollout and the
 // simulated devices: TLS against a CA file, username/password, QoS 1, and reconnects with
 // resubscription. Either a background network thread (start()) or, for thousands of
-// simulated devices in a few threads, poll() called by the owner.
+// simulated devices in a few threads, poll() called by the owner. Never select(): it
+// cannot watch a descriptor above FD_SETSIZE (1024), which a process with many
+// connections reaches.
 #pragma once
 #include <atomic>
 #include <cstdint>
 #include <functional>
 #include <string>
+#include <thread>
 #include <vector>
 
 struct mosquitto;
@@ -45,6 +48,7 @@ class MqttClient {
   void wait_connected(int timeout_ms);
   void start();               // network in a background thread (publish is then thread-safe)
   void poll(int timeout_ms);  // network work for one round, reconnecting when needed
+  int socket() const;         // the connection's descriptor, -1 while there is none
   bool connected() const { return connected_; }
 
  private:
@@ -55,7 +59,9 @@ class MqttClient {
   mosquitto* handle_ = nullptr;
   OnMessage on_message_;
   std::vector<std::string> subscriptions_;
-  bool threaded_ = false;
+  std::thread network_;
+  std::atomic<bool> stopping_{false};
+  int wake_fd_ = -1;               // start(): a publish wakes the network thread's poll
   int64_t next_reconnect_ms_ = 0;  // poll(): at most one reconnect attempt a second
   std::atomic<bool> connected_{false};
   std::atomic<int> connack_{-1};  // the broker's last CONNACK code, -1 before any

@@ -24,6 +24,7 @@
 #include <thread>
 
 #include "fleet/database.h"
+#include "fleet/process.h"
 #include "fleet/simulator.h"
 #include "fleet/store.h"
 #include "runtime/ota/testing/ota_test_device.h"
@@ -39,16 +40,10 @@ double seconds_since(Clock::time_point start) {
 }
 
 pid_t start_service(const std::string& cli, const std::string& dir, int port) {
-  const pid_t pid = fork();
-  if (pid == 0) {
-    const std::string broker = "mqtts://127.0.0.1:" + std::to_string(port);
-    execl(cli.c_str(), cli.c_str(), "fleet", "serve", "--broker", broker.c_str(), "--ca",
-          (dir + "/ca.crt").c_str(), "--credentials", (dir + "/credentials").c_str(), "--db",
-          (dir + "/fleet.db").c_str(), "--http", "127.0.0.1:0", "--quiet",
-          static_cast<char*>(nullptr));
-    _exit(127);
-  }
-  return pid;
+  return spawn({cli, "fleet", "serve", "--broker", "mqtts://127.0.0.1:" + std::to_string(port),
+                "--ca", dir + "/ca.crt", "--credentials", dir + "/credentials", "--db",
+                dir + "/fleet.db", "--http", "127.0.0.1:0", "--quiet"},
+               false);
 }
 
 void kill9(pid_t pid) {
