@@ -13,6 +13,7 @@
 
 #include "fleet/baseline.h"
 #include "fleet/dashboard.h"
+#include "fleet/process.h"
 #include "fleet/rollout.h"
 #include "fleet/service.h"
 #include "fleet/simulator.h"
@@ -94,6 +95,17 @@ TEST(FleetDevice, RecoversFromAPowerCutMidUpdate) {
   device.step();
   EXPECT_EQ(device.running().version.minor, 1u);
   EXPECT_EQ(device.boot_count(), 4u);  // factory: 2 boots; the cut; the update
+}
+
+TEST(FleetSimulator, RefusesMoreDevicesThanItsDescriptorLimitAllows) {
+  SimulationOptions sim;
+  sim.devices = static_cast<int>(raise_descriptor_limit() / 3);  // 3 descriptors per device
+  try {
+    Simulator simulator(sim);
+    FAIL() << "accepted " << sim.devices << " devices";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("open descriptors"), std::string::npos) << e.what();
+  }
 }
 
 // One broker, service and simulated fleet shared by the end-to-end tests below.

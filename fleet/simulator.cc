@@ -4,12 +4,25 @@
 #include <chrono>
 #include <thread>
 
+#include "fleet/process.h"
 #include "ir/error.h"
 #include "ota/package_writer.h"
 
 namespace tinyforge::fleet {
+namespace {
+
+constexpr long kSpareDescriptors = 64;  // files, the dashboard, the database
+
+}  // namespace
 
 Simulator::Simulator(const SimulationOptions& options) : options_(options) {
+  // Each device holds 3 descriptors: its socket and libmosquitto's wake-up socket pair.
+  const long limit = raise_descriptor_limit();
+  if (3L * options.devices + kSpareDescriptors > limit)
+    throw Error("simulate: " + std::to_string(options.devices) + " devices need " +
+                std::to_string(3L * options.devices + kSpareDescriptors) +
+                " open descriptors in one process but the limit is " + std::to_string(limit) +
+                " (raise `ulimit -Hn`, or split the devices over several simulators)");
   std::vector<Credential> logins;
   for (const Credential& c : options.credentials)
     if (c.user != kServiceUser) logins.push_back(c);
