@@ -171,7 +171,7 @@ void MqttClient::poll(int timeout_ms) {
   const int64_t now = std::chrono::duration_cast<std::chrono::milliseconds>(
                           std::chrono::steady_clock::now().time_since_epoch())
                           .count();
-  if (now < next_reconnect_ms_) return;
+  if (now < next_reconnect_ms_ || (reconnect_gate_ && !reconnect_gate_())) return;
   next_reconnect_ms_ = now + 1000;
   mosquitto_reconnect(handle_);
 }

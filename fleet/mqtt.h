@@ -50,6 +50,9 @@ class MqttClient {
   void poll(int timeout_ms);  // network work for one round, reconnecting when needed
   int socket() const;         // the connection's descriptor, -1 while there is none
   bool connected() const { return connected_; }
+  // poll() reconnects only when `gate` says yes (a simulator's thousands of clients share
+  // a rate the broker can take); by default always.
+  void set_reconnect_gate(std::function<bool()> gate) { reconnect_gate_ = std::move(gate); }
 
  private:
   static void on_connect(mosquitto*, void* self, int rc);
@@ -63,6 +66,7 @@ class MqttClient {
   std::atomic<bool> stopping_{false};
   int wake_fd_ = -1;               // start(): a publish wakes the network thread's poll
   int64_t next_reconnect_ms_ = 0;  // poll(): at most one reconnect attempt a second
+  std::function<bool()> reconnect_gate_;
   std::atomic<bool> connected_{false};
   std::atomic<int> connack_{-1};  // the broker's last CONNACK code, -1 before any
   std::string who_;

@@ -1,6 +1,6 @@
 // Our MQTT client in a process with more than FD_SETSIZE descriptors open, as the simulator
 // and the benchmark's processes are: the login, a subscription and messages both ways, for
-// a client polled by its owner and one with its network thread.
+// a client polled by its owner and one with its network thread; and the reconnect gate.
 #include "fleet/mqtt.h"
 
 #include <fcntl.h>
@@ -22,7 +22,7 @@
 namespace tinyforge::fleet {
 namespace {
 
-TEST(FleetMqtt, WorksOnDescriptorsAboveFdSetsize) {
+TEST(FleetMqtt, WorksAboveFdSetsizeAndReconnectsWhenItsGateAllows) {
   if (!testing::have_mosquitto())
     TINYFORGE_SKIP_MISSING("mosquitto, mosquitto_passwd or openssl not found (Debian mosquitto)");
   if (raise_descriptor_limit() < FD_SETSIZE + 64)
@@ -63,6 +63,22 @@ TEST(FleetMqtt, WorksOnDescriptorsAboveFdSetsize) {
   }
   EXPECT_GT(telemetry_seen, 0);
   EXPECT_GT(acks_seen, 0);
+
+  // After a broker restart the client reconnects, but only once its gate allows it.
+  bool may_reconnect = false;
+  client.set_reconnect_gate([&] { return may_reconnect; });
+  broker.stop(true);
+  broker.start();
+  const auto poll_for = [&](int ms) {
+    const auto end = std::chrono::steady_clock::now() + std::chrono::milliseconds(ms);
+    while (std::chrono::steady_clock::now() < end && !(may_reconnect && client.connected()))
+      client.poll(10);
+  };
+  poll_for(1500);
+  EXPECT_FALSE(client.connected());
+  may_reconnect = true;
+  poll_for(5000);
+  EXPECT_TRUE(client.connected());
   for (int fd : filler) close(fd);
   broker.stop(true);
   std::filesystem::remove_all(folder.parent_path());

@@ -76,6 +76,7 @@ void SimDevice::connect() {
       std::make_unique<MqttClient>(config_.broker, config_.id, config_.id, config_.password, false,
                                    [this](const std::string& topic, const uint8_t* data,
                                           size_t size) { on_message(topic, data, size); });
+  if (config_.may_reconnect) client_->set_reconnect_gate(config_.may_reconnect);
   client_->subscribe(ack_topic(config_.id));
   client_->subscribe(update_topic(config_.id));
 }

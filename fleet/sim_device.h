@@ -12,6 +12,7 @@
 #include <array>
 #include <atomic>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <random>
 #include <string>
@@ -45,6 +46,7 @@ struct SimDeviceConfig {
   double inference_interval_ms = 10;  // a sensor's pace: at most one inference this often
   Fault fault = Fault::none;
   uint32_t seed = 1;
+  std::function<bool()> may_reconnect;  // MqttClient::set_reconnect_gate; empty: always
 };
 
 // Synthetic quantized input: channel c ~ N(10 * (c % 8) - 20 + shift, 15), clamped to int8.

@@ -55,6 +55,7 @@ class Simulator {
   std::vector<std::unique_ptr<SimDevice>> devices_;
   std::atomic<bool> working_{true};
   std::atomic<uint32_t> record_limit_{0};
+  std::atomic<int> reconnects_left_{0};  // refilled by run() every round of its clock
 };
 
 }  // namespace tinyforge::fleet
