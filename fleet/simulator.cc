@@ -12,11 +12,10 @@ namespace tinyforge::fleet {
 namespace {
 
 constexpr long kSpareDescriptors = 64;  // files, the dashboard, the database
-// Reconnects (TLS handshakes) allowed per 20 ms, about the rate at which one Mosquitto
-// process on this machine completes them (6000 logins in 23 s). After a broker restart
-// every device reconnects at once: unthrottled, the broker's listen backlog overflows,
-// each blocking connect() then waits out SYN retransmissions, the simulator's rounds grow
-// past the 30 s keepalive and libmosquitto drops the sessions it just opened.
+// Reconnects (blocking, then a TLS handshake) allowed per 20 ms, about the rate at which
+// one Mosquitto process on this machine completes logins (6000 in 23 to 33 s). After a
+// broker restart every device would reconnect at once; at 6000 devices they then kept
+// closing their sessions right after the login and the run never ended (docs/fleet.md).
 constexpr int kReconnectsPerTick = 5;
 
 }  // namespace
