@@ -10,8 +10,12 @@
 //      any forged or malformed record accepted would show as a device with more stored than
 //      emitted).
 //
+// The devices run in as many forked simulator processes as the descriptor limit requires
+// (3 descriptors per device, fleet/simulator.cc), which report through shared memory.
+//
 //   fleet_bench TINYFORGE_CLI WORK_DIR DEVICES OUT.md
 #include <signal.h>
+#include <sys/mman.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -22,12 +26,15 @@
 #include <fstream>
 #include <functional>
 #include <iomanip>
+#include <map>
+#include <new>
 #include <thread>
 
 #include "fleet/database.h"
 #include "fleet/process.h"
 #include "fleet/simulator.h"
 #include "fleet/store.h"
+#include "ir/error.h"
 #include "runtime/ota/testing/ota_test_device.h"
 
 namespace {
@@ -57,6 +64,152 @@ double quantile(std::vector<double> v, double q) {
   std::sort(v.begin(), v.end());
   return v[static_cast<size_t>(q * static_cast<double>(v.size() - 1))];
 }
+
+// The simulated fleet split over processes. Each part is a Simulator in a forked child that
+// copies its counters into shared memory every 20 ms and takes its record limit from it.
+class SplitFleet {
+ public:
+  SplitFleet(const SimulationOptions& options, const std::string& dir) : dir_(dir) {
+    const long per_part = (raise_descriptor_limit() - 64) / 3;
+    const int parts = static_cast<int>((options.devices + per_part - 1) / per_part);
+    if (parts > kMaxParts) throw Error("fleet_bench: too many devices for the descriptor limit");
+    void* memory =
+        mmap(nullptr, sizeof(Shared), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+    if (memory == MAP_FAILED) throw Error("fleet_bench: cannot map shared memory");
+    shared_ = new (memory) Shared;
+    std::vector<Credential> logins;
+    for (const Credential& c : options.credentials)
+      if (c.user != kServiceUser) logins.push_back(c);
+    for (int k = 0; k < parts; ++k) {
+      SimulationOptions part = options;
+      const int first = k * options.devices / parts, end = (k + 1) * options.devices / parts;
+      part.devices = end - first;
+      part.credentials.assign(logins.begin() + first, logins.begin() + end);
+      if (k > 0) part.faults = {};  // the misbehaving devices are the first part's
+      const pid_t pid = fork();
+      if (pid < 0) throw Error("fleet_bench: cannot fork a simulator process");
+      if (pid == 0) _exit(run_part(part, k));  // never the parent's destructors
+      pids_.push_back(pid);
+    }
+    wait_for_parts(kConnected);
+  }
+  ~SplitFleet() {
+    shared_->command = kFinish;
+    for (pid_t pid : pids_) waitpid(pid, nullptr, 0);
+    munmap(shared_, sizeof(Shared));
+  }
+
+  void set_record_limit(uint32_t records) { shared_->record_limit = records; }
+  // Sleeps until `done()`; the parts work meanwhile.
+  void run(const std::function<bool()>& done) {
+    while (!done()) std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  int64_t emitted() const { return sum(&Part::emitted); }
+  int64_t acknowledged() const { return sum(&Part::acknowledged); }
+  int64_t queued() const { return emitted() - acknowledged(); }
+  int64_t dropped() const { return sum(&Part::dropped); }
+  // Once, after the first phase: every part's publish-to-ack latencies so far.
+  std::vector<double> ack_latencies_ms() {
+    shared_->command = kWriteLatencies;
+    wait_for_parts(kLatenciesWritten);
+    shared_->command = kRun;
+    std::vector<double> all;
+    for (size_t k = 0; k < pids_.size(); ++k) {
+      std::ifstream in(file_of(static_cast<int>(k), "latencies"));
+      for (double ms; in >> ms;) all.push_back(ms);
+    }
+    return all;
+  }
+  // At the end: records emitted per device id.
+  std::map<std::string, int64_t> emitted_by_device() {
+    shared_->command = kFinish;
+    wait_for_parts(kDevicesWritten);
+    std::map<std::string, int64_t> out;
+    for (size_t k = 0; k < pids_.size(); ++k) {
+      std::ifstream in(file_of(static_cast<int>(k), "devices"));
+      std::string id;
+      for (int64_t n; in >> id >> n;) out[id] = n;
+    }
+    return out;
+  }
+  size_t parts() const { return pids_.size(); }
+
+ private:
+  static constexpr int kMaxParts = 16;
+  enum Command { kRun, kWriteLatencies, kFinish };
+  enum State { kStarting, kConnected, kLatenciesWritten, kDevicesWritten, kFailed };
+  struct Part {
+    std::atomic<int64_t> emitted{0}, acknowledged{0}, dropped{0};
+    std::atomic<int> state{kStarting};
+  };
+  struct Shared {
+    std::atomic<uint32_t> record_limit{0};  // 0: the devices stay idle
+    std::atomic<int> command{kRun};
+    Part parts[kMaxParts];
+  };
+
+  int64_t sum(std::atomic<int64_t> Part::*field) const {
+    int64_t n = 0;
+    for (size_t k = 0; k < pids_.size(); ++k) n += (shared_->parts[k].*field).load();
+    return n;
+  }
+  std::string file_of(int part, const char* what) const {
+    return dir_ + "/part-" + std::to_string(part) + "." + what;
+  }
+  void wait_for_parts(State state) {
+    for (size_t k = 0; k < pids_.size(); ++k) {
+      while (shared_->parts[k].state < state) {
+        if (waitpid(pids_[k], nullptr, WNOHANG) == pids_[k])
+          throw Error("fleet_bench: simulator process " + std::to_string(k) + " died");
+        std::this_thread::sleep_for(std::chrono::milliseconds(20));
+      }
+      if (shared_->parts[k].state == kFailed)
+        throw Error("fleet_bench: simulator process " + std::to_string(k) + " failed");
+    }
+  }
+  // In the child: the part's devices until told to finish.
+  int run_part(const SimulationOptions& options, int k) {
+    Part& me = shared_->parts[k];
+    try {
+      Simulator simulator(options);
+      me.state = kConnected;
+      const std::atomic<bool> never{false};
+      const auto step_until = [&](int command) {
+        simulator.run(
+            [&] {
+              me.emitted = simulator.emitted();
+              me.acknowledged = simulator.acknowledged();
+              me.dropped = simulator.dropped();
+              const uint32_t limit = shared_->record_limit;
+              simulator.set_working(limit > 0);
+              simulator.set_record_limit(limit);
+              return shared_->command >= command;
+            },
+            never);
+      };
+      step_until(kWriteLatencies);
+      if (shared_->command == kWriteLatencies) {
+        std::ofstream out(file_of(k, "latencies"));
+        for (double ms : simulator.ack_latencies_ms()) out << ms << "\n";
+      }
+      me.state = kLatenciesWritten;
+      step_until(kFinish);
+      std::ofstream out(file_of(k, "devices"));
+      for (const auto& d : simulator.devices()) out << d->id() << " " << d->emitted() << "\n";
+      out.close();
+      me.state = kDevicesWritten;
+      return 0;
+    } catch (const std::exception& e) {
+      std::fprintf(stderr, "fleet_bench: simulator process %d: %s\n", k, e.what());
+      me.state = kFailed;
+      return 1;
+    }
+  }
+
+  std::string dir_;
+  Shared* shared_ = nullptr;
+  std::vector<pid_t> pids_;
+};
 
 }  // namespace
 
@@ -94,11 +247,11 @@ int run_bench(int argc, char** argv) {
   sim.inference_interval_ms = 1;
   sim.arena_bytes = 4096;
   const auto connect_start = Clock::now();
-  Simulator simulator(sim);
+  SplitFleet simulator(sim, dir);
   const double connect_s = seconds_since(connect_start);
-  std::fprintf(stderr, "fleet_bench: %d devices connected in %.1f s\n", devices, connect_s);
+  std::fprintf(stderr, "fleet_bench: %d devices in %zu processes connected in %.1f s\n", devices,
+               simulator.parts(), connect_s);
 
-  std::atomic<bool> stop{false};
   const auto deadline = [](double s) {
     const auto end = Clock::now() + std::chrono::milliseconds(static_cast<int64_t>(s * 1000));
     return [end] { return Clock::now() > end; };
@@ -107,7 +260,7 @@ int run_bench(int argc, char** argv) {
   simulator.set_record_limit(4);
   const auto phase1 = Clock::now();
   const std::function<bool()> too_long = deadline(600);
-  simulator.run([&] { return simulator.acknowledged() >= 4LL * devices || too_long(); }, stop);
+  simulator.run([&] { return simulator.acknowledged() >= 4LL * devices || too_long(); });
   const double phase1_s = seconds_since(phase1);
   const int64_t phase1_acked = simulator.acknowledged();
   const std::vector<double> latencies = simulator.ack_latencies_ms();
@@ -132,11 +285,9 @@ int run_bench(int argc, char** argv) {
     });
     const auto start = Clock::now();
     const std::function<bool()> give_up = deadline(600);
-    simulator.run(
-        [&] {
-          return (restarted && simulator.acknowledged() >= int64_t{limit} * devices) || give_up();
-        },
-        stop);
+    simulator.run([&] {
+      return (restarted && simulator.acknowledged() >= int64_t{limit} * devices) || give_up();
+    });
     chaos.join();
     return seconds_since(start);
   };
@@ -172,12 +323,12 @@ int run_bench(int argc, char** argv) {
   for (const Row& row : db->query("SELECT device_id, COUNT(*) FROM records GROUP BY device_id", {}))
     stored[*row[0]] = as_int(row[1]);
   int64_t emitted = 0, lost = 0, surplus_devices = 0, stored_total = 0;
-  for (const auto& d : simulator.devices()) {
-    emitted += d->emitted();
-    const int64_t s = stored.count(d->id()) ? stored[d->id()] : 0;
+  for (const auto& [id, n] : simulator.emitted_by_device()) {
+    emitted += n;
+    const int64_t s = stored.count(id) ? stored[id] : 0;
     stored_total += s;
-    if (s < d->emitted()) lost += d->emitted() - s;
-    if (s > d->emitted()) ++surplus_devices;
+    if (s < n) lost += n - s;
+    if (s > n) ++surplus_devices;
   }
   const std::map<std::string, int64_t> refused = store.rejections();
   auto refused_of = [&](const char* reason) {
@@ -193,8 +344,9 @@ int run_bench(int argc, char** argv) {
         "on SQLite (WAL, synchronous=FULL: a record is on disk before its ack), and "
      << devices << " emulated devices (real OTA agent, runtime and telemetry; " << faulty
      << " each sending garbage, replaying old records, forging records of another "
-        "device) in 2 threads of one process. Machine: "
-     << std::thread::hardware_concurrency()
+        "device) in "
+     << simulator.parts()
+     << " simulator process(es) of 2 threads. Machine: " << std::thread::hardware_concurrency()
      << " hardware threads, shared with other work while measured.\n\n"
      << "| figure | value |\n|---|---|\n"
      << "| devices connected (TLS handshakes, logins) | " << devices << " in " << connect_s
