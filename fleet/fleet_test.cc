@@ -108,6 +108,16 @@ TEST(FleetSimulator, RefusesMoreDevicesThanItsDescriptorLimitAllows) {
   }
 }
 
+TEST(FleetDevice, WaitsLongerForEachUnansweredResend) {
+  const double first = resend_after_ms(0, false);
+  EXPECT_GT(first, 0);
+  EXPECT_EQ(resend_after_ms(first, true), 2 * first);
+  double wait = first;
+  for (int i = 0; i < 20; ++i) wait = resend_after_ms(wait, true);
+  EXPECT_LT(wait, 60000);  // bounded: a device still retries within a minute
+  EXPECT_EQ(resend_after_ms(wait, false), first);  // an answered record starts over
+}
+
 // One broker, service and simulated fleet shared by the end-to-end tests below.
 class FleetLoop : public ::testing::Test {
  protected:

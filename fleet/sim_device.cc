@@ -13,7 +13,6 @@ namespace {
 
 constexpr uint32_t kPageBytes = 4096, kWriteUnit = 8;
 constexpr uint32_t kRingRecords = 8;
-constexpr double kResendAfterMs = 3000;
 
 double steady_ms() {
   return std::chrono::duration<double, std::milli>(
@@ -28,6 +27,11 @@ uint32_t get32(const uint8_t* p) {
 }
 
 }  // namespace
+
+double resend_after_ms(double previous_wait_ms, bool unanswered) {
+  constexpr double kFirstMs = 3000, kLongestMs = 48000;
+  return unanswered ? std::clamp(2 * previous_wait_ms, kFirstMs, kLongestMs) : kFirstMs;
+}
 
 void synthetic_input(std::mt19937& rng, int32_t shift, const TensorView& input) {
   if (input.data == nullptr || input.type != DType::i8) return;
@@ -167,7 +171,7 @@ void SimDevice::step(bool working) {
   const bool connected = client_ && client_->connected();
   if (connected && !was_connected_) in_flight_ = false;  // a new session: send again now
   was_connected_ = connected;
-  if (connected && (!in_flight_ || steady_ms() - sent_at_ms_ > kResendAfterMs)) send_front();
+  if (connected && (!in_flight_ || steady_ms() - sent_at_ms_ > resend_wait_ms_)) send_front();
 }
 
 void SimDevice::receive_update(const uint8_t* package, size_t size) {
@@ -177,6 +181,7 @@ void SimDevice::receive_update(const uint8_t* package, size_t size) {
 void SimDevice::send_front() {
   const uint8_t* front = ring_.front();
   if (front == nullptr) return;
+  resend_wait_ms_ = resend_after_ms(resend_wait_ms_, in_flight_);
   in_flight_ = client_->publish(telemetry_topic(config_.id), front, telemetry::kRecordBytes);
   sent_at_ms_ = steady_ms();
 }

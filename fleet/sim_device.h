@@ -53,6 +53,12 @@ struct SimDeviceConfig {
 // The baseline of the simulated fleet is this with shift 0.
 void synthetic_input(std::mt19937& rng, int32_t shift, const TensorView& input);
 
+// How long a device waits for the ack of a record before it sends the record again: 3 s,
+// doubled (up to 48 s) each time the previous wait ended unanswered. With a fixed 3 s, a
+// service behind by more than 3 s (10,000 devices) received mostly copies it had already
+// stored: 70,147 refused as stale against 9,863 stored.
+double resend_after_ms(double previous_wait_ms, bool unanswered);
+
 class SimDevice {
  public:
   explicit SimDevice(const SimDeviceConfig& config);  // throws when the factory install fails
@@ -103,6 +109,7 @@ class SimDevice {
   std::atomic<uint32_t> emitted_{0}, acknowledged_{0}, dropped_{0};
   bool in_flight_ = false;
   double sent_at_ms_ = 0;
+  double resend_wait_ms_ = 0;  // resend_after_ms()
   double next_inference_ms_ = 0;
   std::vector<uint8_t> incoming_update_;
   std::vector<uint8_t> first_acked_;  // the replaying device's old record
