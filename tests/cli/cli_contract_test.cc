@@ -256,7 +256,7 @@ const Row kRows[] = {
    "matches the host runtime", kShared | kCross},
   {"bench_kws_float_cortex_m33", "bench @M/kws_ref_model_float32.tflite --target cortex-m33", 0,
    "", "matches the host runtime", kShared | kCross},
-  {"bench_over_budget", "bench @M/hello_world_int8.tflite --budget ram=1K", 3,
+  {"bench_over_budget", "bench @M/hello_world_int8.tflite --budget ram=256", 3,
    "tinyforge: over budget: ram", "", kShared | kCross},
   {"bench_bad_budget_is_usage", "bench @M/hello_world_int8.tflite --budget ram=lots", 2,
    "--budget"},
