@@ -123,22 +123,29 @@ void pixel_generic(const Op& op, const int8_t* batch_in, int32_t iy0, int32_t ix
   }
 }
 
-// What the assembly pixel kernels need beside their registers. The taps are the first
-// channel of each filter tap, row-major, or the zero-point pixel for a tap outside the input:
-// its value plus the input offset is 0, exactly what skipping the tap adds. Pixels whose
-// window lies inside the input share the taps of the first such pixel of their row and start
-// `start` bytes further on, so the taps are only rebuilt at the borders.
+// What the assembly kernels read: a run of `pixels` output pixels along a row. The taps are
+// the first channel of each filter tap of the run's first pixel, row-major, or the
+// zero-point pixel for a tap outside the input: its value plus the input offset is 0,
+// exactly what skipping the tap adds. A run is one border pixel, or the pixels whose windows
+// lie inside the input: they share the taps, each `step` bytes further on, so the taps are
+// only rebuilt at the borders.
 constexpr int32_t kMaxJobTaps = 25;  // up to 5x5 runs in assembly, larger filters in C
 struct TapJob {
   uintptr_t out;                    // 0: the output pixel's address minus start
   int32_t start, end;               // 4, 8: channel byte offsets of the whole groups
   uint32_t act_min4, act_max4;      // 12, 16: the clamp, one byte per channel of a group
   const int8_t* const* taps_end;    // 20: one past the last tap (tap loop only)
-  const int8_t* taps[kMaxJobTaps];  // 24
+  const uint32_t* filter;           // 24
+  const ChannelQuant* records;      // 28
+  uint32_t offset_pair;             // 32
+  int32_t pixels;                   // 36: pixels left in the run, > 0
+  int32_t step;                     // 40: input bytes from one pixel to the next
+  int32_t out_step;                 // 44: channels - step (out moves by channels)
+  const int8_t* taps[kMaxJobTaps];  // 48
 };
 
 #if TINYFORGE_HAVE_DSP
-static_assert(offsetof(TapJob, taps) == 24, "offsets used by the assembly below");
+static_assert(offsetof(TapJob, taps) == 48, "offsets used by the assembly below");
 // One tap of 4 channels: r9 = the tap's first channel, r1 = channel offset, r2 = filter pairs.
 // The three loads come first so that they pipeline (sim/README.md: a load directly after a
 // load costs 1 cycle, not 2).
@@ -151,14 +158,14 @@ static_assert(offsetof(TapJob, taps) == 24, "offsets used by the assembly below"
   "smlatt r6, r10, r12, r6\n\t"     \
   "smlabb r5, r11, lr, r5\n\t"      \
   "smlatt r7, r11, lr, r7\n\t"
-#define TF_TAP(t) "ldr r9, [r0, #24+" #t "*4]\n\t" TF_TAP_BODY
+#define TF_TAP(t) "ldr r9, [r0, #48+" #t "*4]\n\t" TF_TAP_BODY
 // The 9 taps of a 3x3 filter, unrolled.
 #define TF_TAPS_3X3 \
   TF_TAP(0) TF_TAP(1) TF_TAP(2) TF_TAP(3) TF_TAP(4) TF_TAP(5) TF_TAP(6) TF_TAP(7) TF_TAP(8)
 // Any number of taps: r3 (the records, saved on the stack meanwhile) walks the taps.
 #define TF_TAPS_LOOP                 \
   "str r3, [sp, #-4]!\n\t"           \
-  "add r3, r0, #24\n\t"              \
+  "add r3, r0, #48\n\t"              \
   "2:\n\t"                           \
   "ldr r9, [r3], #4\n\t" TF_TAP_BODY \
   "ldr r9, [r0, #20]\n\t"            \
@@ -179,49 +186,61 @@ static_assert(offsetof(TapJob, taps) == 24, "offsets used by the assembly below"
   "asr lr, lr, r11\n\t"         \
   "ssat " acc ", #8, lr\n\t"
 
-// Whole groups of 4 channels of one output pixel, RequantMode::fast, in hand-allocated
+// Whole groups of 4 channels of the job's pixels, RequantMode::fast, in hand-allocated
 // registers: r0 job, r1 channel offset, r2 filter, r3 records, r4-r7 sums of channels
 // c..c+3, r8 input offset pair, r9-r12 and lr temporaries. The 4 output bytes are packed
 // into one word (BFI) and clamped together: SSUB8 sets a GE flag per byte where the first
 // operand is not below the second, SEL then picks per byte (Armv7-M ARM, A7.7.151 / A7.7.116),
 // so 4 instructions clamp 4 outputs and one STR stores them.
-#define TF_PIXEL(name, TAPS)                                                                     \
-  TINYFORGE_ASM_FUNCTION void name(TapJob* job, const uint32_t* filter, const ChannelQuant* q,   \
-                                   uint32_t offset_pair) {                                       \
-    register TapJob* j asm("r0") = job;                                                          \
-    register const uint32_t* w asm("r2") = filter;                                               \
-    register const ChannelQuant* records asm("r3") = q;                                          \
-    register uint32_t offsets asm("r8") = offset_pair;                                           \
-    asm volatile(                                                                              \
-        "ldr r1, [r0, #4]\n\t"                                                                \
-        "1:\n\t"                                                                               \
-        "ldr r4, [r3]\n\t"                                                                     \
-        "ldr r5, [r3, #16]\n\t"                                                                \
-        "ldr r6, [r3, #32]\n\t"                                                                \
-        "ldr r7, [r3, #48]\n\t" TAPS TF_OUT("r4", 0) TF_OUT("r5", 1) TF_OUT("r6", 2)          \
-            TF_OUT("r7", 3)                                                                    \
-        "bfi r4, r5, #8, #8\n\t"                                                               \
-        "bfi r4, r6, #16, #8\n\t"                                                              \
-        "bfi r4, r7, #24, #8\n\t"                                                              \
-        "ldrd r10, r11, [r0, #12]\n\t"                                                         \
-        "ldr r9, [r0]\n\t"                                                                     \
-        "ssub8 r12, r4, r10\n\t"                                                               \
-        "sel r4, r4, r10\n\t"                                                                  \
-        "ssub8 r12, r11, r4\n\t"                                                               \
-        "sel r4, r4, r11\n\t"                                                                  \
-        "str r4, [r9, r1]\n\t"                                                                 \
-        "ldr r9, [r0, #8]\n\t"                                                                 \
-        "adds r3, r3, #64\n\t"                                                                 \
-        "adds r1, r1, #4\n\t"                                                                  \
-        "cmp r1, r9\n\t"                                                                       \
-        "bne 1b"                                                                               \
-        : "+r"(w), "+r"(records)                                                               \
-        : "r"(j), "r"(offsets)                                                                 \
-        : "r1", "r4", "r5", "r6", "r7", "r9", "r10", "r11", "r12", "lr", "cc", "memory"); \
+#define TF_PIXELS(name, TAPS)                                                               \
+  TINYFORGE_ASM_FUNCTION void name(TapJob* job) {                                           \
+    register TapJob* j asm("r0") = job;                                                     \
+    asm volatile(                                                                         \
+        "ldr r8, [r0, #32]\n\t"                                                           \
+        "3:\n\t"                                                                          \
+        "ldr r1, [r0, #4]\n\t"                                                            \
+        "ldrd r2, r3, [r0, #24]\n\t"                                                      \
+        "1:\n\t"                                                                          \
+        "ldr r4, [r3]\n\t"                                                                \
+        "ldr r5, [r3, #16]\n\t"                                                           \
+        "ldr r6, [r3, #32]\n\t"                                                           \
+        "ldr r7, [r3, #48]\n\t" TAPS TF_OUT("r4", 0) TF_OUT("r5", 1) TF_OUT("r6", 2)     \
+            TF_OUT("r7", 3)                                                               \
+        "bfi r4, r5, #8, #8\n\t"                                                          \
+        "bfi r4, r6, #16, #8\n\t"                                                         \
+        "bfi r4, r7, #24, #8\n\t"                                                         \
+        "ldrd r10, r11, [r0, #12]\n\t"                                                    \
+        "ldr r9, [r0]\n\t"                                                                \
+        "ssub8 r12, r4, r10\n\t"                                                          \
+        "sel r4, r4, r10\n\t"                                                             \
+        "ssub8 r12, r11, r4\n\t"                                                          \
+        "sel r4, r4, r11\n\t"                                                             \
+        "str r4, [r9, r1]\n\t"                                                            \
+        "ldr r9, [r0, #8]\n\t"                                                            \
+        "adds r3, r3, #64\n\t"                                                            \
+        "adds r1, r1, #4\n\t"                                                             \
+        "cmp r1, r9\n\t"                                                                  \
+        "bne 1b\n\t"                                                                      \
+        "ldrd r9, r10, [r0, #40]\n\t"                                                     \
+        "ldrd r11, r12, [r0, #4]\n\t"                                                     \
+        "ldr lr, [r0]\n\t"                                                                \
+        "add r11, r11, r9\n\t"                                                            \
+        "add r12, r12, r9\n\t"                                                            \
+        "add lr, lr, r10\n\t"                                                             \
+        "strd r11, r12, [r0, #4]\n\t"                                                     \
+        "str lr, [r0]\n\t"                                                                \
+        "ldr r9, [r0, #36]\n\t"                                                           \
+        "subs r9, r9, #1\n\t"                                                             \
+        "str r9, [r0, #36]\n\t"                                                           \
+        "bne 3b"                                                                          \
+        :                                                                                 \
+        : "r"(j)                                                                          \
+        : "r1", "r2", "r3", "r4", "r5", "r6", "r7", "r8", "r9", "r10", "r11", "r12", "lr", \
+          "cc", "memory"); \
   }
-TF_PIXEL(pixel_3x3_fast, TF_TAPS_3X3)
-TF_PIXEL(pixel_taps_fast, TF_TAPS_LOOP)
-#undef TF_PIXEL
+TF_PIXELS(pixels_3x3_fast, TF_TAPS_3X3)
+TF_PIXELS(pixels_taps_fast, TF_TAPS_LOOP)
+#undef TF_PIXELS
 #undef TF_OUT
 #undef TF_TAPS_LOOP
 #undef TF_TAPS_3X3
@@ -250,36 +269,41 @@ template <RequantMode mode, bool full_range>
   }
 }
 
-// One output pixel into `out` from the job's taps moved on by `start` bytes (`taps` of them,
-// filter pairs [group][taps][2]). Whole groups of 4 channels take the assembly kernels in
-// fast mode, else C; the last channels of a count that is not a multiple of 4, pixel_tail.
+// The job's `n` pixels from `out` on. Whole groups of 4
+// channels take the assembly kernels in fast mode, else C; the last channels of a count
+// that is not a multiple of 4, pixel_tail.
 template <RequantMode mode, bool full_range>
-void pixel_from_taps(const Op& op, TapJob& job, int32_t taps, int32_t start, int8_t* out) {
-  const int32_t groups_end = op.g.channels & ~3;
-  const uint32_t* w = op.filter;
-  const ChannelQuant* q = op.q;
-  int32_t c = 0;
+void run_pixels(const Op& op, TapJob& job, int8_t* out, int32_t n) {
+  const int32_t taps = op.g.taps;
+  const int32_t channels = op.g.channels;
+  const int32_t groups_end = channels & ~3;
+  int32_t assembly_end = 0;  // channels done by the assembly
 #if TINYFORGE_HAVE_DSP
   if (mode == RequantMode::fast && groups_end > 0) {
-    // The assembly stores at out + channel offset, and its offsets begin at `start`.
-    job.out = reinterpret_cast<uintptr_t>(out) - static_cast<uint32_t>(start);
-    job.start = start;
-    job.end = start + groups_end;
+    // The assembly stores at out - start + channel offset; start moves on by step per pixel.
+    job.out = reinterpret_cast<uintptr_t>(out);
+    job.start = 0;
+    job.end = groups_end;
+    job.pixels = n;
     if (taps == 9)
-      pixel_3x3_fast(&job, w, q, op.offset_pair);
+      pixels_3x3_fast(&job);
     else
-      pixel_taps_fast(&job, w, q, op.offset_pair);
-    c = groups_end;
+      pixels_taps_fast(&job);
+    assembly_end = groups_end;
   }
 #endif
-  for (; c < groups_end; c += 4) {
-    const uint32_t* wg = w + 2 * taps * (c / 4);
-    Acc4 a = {q[c].bias, q[c + 1].bias, q[c + 2].bias, q[c + 3].bias};
-    for (int32_t t = 0; t < taps; ++t)
-      mac_tap(a, dsp::load32(job.taps[t] + start + c), wg + 2 * t, op.offset_pair);
-    store_group<mode, full_range>(a, q + c, op.clamp, out + c, 4);
+  for (int32_t i = 0, start = 0; i < n; ++i, start += job.step, out += channels) {
+    int32_t c = assembly_end;
+    for (; c < groups_end; c += 4) {
+      const uint32_t* w = op.filter + 2 * taps * (c / 4);
+      const ChannelQuant* q = op.q + c;
+      Acc4 a = {q[0].bias, q[1].bias, q[2].bias, q[3].bias};
+      for (int32_t t = 0; t < taps; ++t)
+        mac_tap(a, dsp::load32(job.taps[t] + start + c), w + 2 * t, op.offset_pair);
+      store_group<mode, full_range>(a, q, op.clamp, out + c, 4);
+    }
+    if (c < channels) pixel_tail<mode, full_range>(op, job.taps, taps, start, c, out);
   }
-  if (c < op.g.channels) pixel_tail<mode, full_range>(op, job.taps, taps, start, c, out);
 }
 
 // The packed clamp bound of a group: the int8 bound in each of 4 bytes.
@@ -291,14 +315,13 @@ void point_taps(const Op& op, const int8_t* batch_in, int32_t iy0, int32_t ix0,
                 const int8_t* zero_pixel, TapJob& job) {
   const DepthwiseConv2DDspParams& p = op.p;
   const Geometry& g = op.g;
+  const int32_t tap_step = p.dilation_w * g.channels;
   const int8_t** tap = job.taps;
-  for (int32_t ky = 0; ky < p.filter_h; ++ky) {
-    const int32_t iy = iy0 + ky * p.dilation_h;
-    for (int32_t kx = 0; kx < p.filter_w; ++kx, ++tap) {
-      const int32_t ix = ix0 + kx * p.dilation_w;
-      const bool inside = iy >= 0 && iy < g.in_h && ix >= 0 && ix < g.in_w;
-      *tap = inside ? batch_in + (iy * g.in_w + ix) * g.channels : zero_pixel;
-    }
+  for (int32_t ky = 0, iy = iy0; ky < p.filter_h; ++ky, iy += p.dilation_h) {
+    const bool row_inside = iy >= 0 && iy < g.in_h;
+    int32_t at = (iy * g.in_w + ix0) * g.channels;  // an offset: formed as a pointer if inside
+    for (int32_t kx = 0, ix = ix0; kx < p.filter_w; ++kx, ix += p.dilation_w, at += tap_step)
+      *tap++ = row_inside && ix >= 0 && ix < g.in_w ? batch_in + at : zero_pixel;
   }
 }
 
@@ -314,35 +337,41 @@ void run(const Op& op, int8_t* rows, const int8_t* zero_pixel) {
   const bool by_taps = g.taps <= kMaxJobTaps;
   const int32_t out_row = g.out_w * g.channels;
   const int32_t in_row = g.in_w * g.channels;
-  const int32_t step = p.stride_w * g.channels;  // input bytes from one output pixel to the next
   TapJob job;
   job.act_min4 = bytes4(op.clamp.act_min);
   job.act_max4 = bytes4(op.clamp.act_max);
   job.taps_end = job.taps + g.taps;
+  job.filter = op.filter;
+  job.records = op.q;
+  job.offset_pair = op.offset_pair;
+  job.step = p.stride_w * g.channels;
+  job.out_step = g.channels - job.step;
+  const auto columns_inside = [&](int32_t ox) {
+    return window_inside(ox * p.stride_w - p.pad_left, p.filter_w, p.dilation_w, g.in_w);
+  };
   int8_t* out = op.output;
   int32_t written = 0;  // a computed row waits in `rows` until the next one is computed
   for (int32_t b = 0; b < g.batches; ++b) {
     const int8_t* batch_in = op.input + b * g.in_h * in_row;
     for (int32_t oy = 0; oy < g.out_h; ++oy) {
       const int32_t r = b * g.out_h + oy;
-      int8_t* px = rows + (r & 1) * out_row;
+      int8_t* row = rows + (r & 1) * out_row;
       const int32_t iy0 = oy * p.stride_h - p.pad_top;
       const bool rows_inside = window_inside(iy0, p.filter_h, p.dilation_h, g.in_h);
-      int32_t start = -1;  // >= 0 while the job holds the taps of an inside pixel of this row
-      for (int32_t ox = 0; ox < g.out_w; ++ox, px += g.channels) {
+      for (int32_t ox = 0; ox < g.out_w;) {
         const int32_t ix0 = ox * p.stride_w - p.pad_left;
+        int8_t* px = row + ox * g.channels;
         if (!by_taps) {
           pixel_generic<mode, full_range>(op, batch_in, iy0, ix0, px);
+          ++ox;
           continue;
         }
-        if (rows_inside && window_inside(ix0, p.filter_w, p.dilation_w, g.in_w)) {
-          if (start < 0) point_taps(op, batch_in, iy0, ix0, zero_pixel, job);
-          start = start < 0 ? 0 : start + step;
-        } else {
-          point_taps(op, batch_in, iy0, ix0, zero_pixel, job);
-          start = -1;
-        }
-        pixel_from_taps<mode, full_range>(op, job, g.taps, start < 0 ? 0 : start, px);
+        int32_t n = 1;  // a border pixel, or all the inside pixels from here on
+        if (rows_inside && columns_inside(ox))
+          while (ox + n < g.out_w && columns_inside(ox + n)) ++n;
+        point_taps(op, batch_in, iy0, ix0, zero_pixel, job);
+        run_pixels<mode, full_range>(op, job, px, n);
+        ox += n;
       }
       if (r > 0) {
         copy_row(rows + ((r + 1) & 1) * out_row, out, out_row);
