@@ -309,19 +309,18 @@ void run_pixels(const Op& op, TapJob& job, int8_t* out, int32_t n) {
 // The packed clamp bound of a group: the int8 bound in each of 4 bytes.
 uint32_t bytes4(int32_t bound) { return static_cast<uint8_t>(bound) * 0x01010101u; }
 
-// Points job.taps at the taps of the output pixel whose window starts at (iy0, ix0); taps
-// outside the input point at the zero-point pixel.
-void point_taps(const Op& op, const int8_t* batch_in, int32_t iy0, int32_t ix0,
-                const int8_t* zero_pixel, TapJob& job) {
+// Points job.taps at the taps of the output pixel whose window starts at column ix0 of the
+// filter rows `row_of` (nullptr for a row outside the input); taps outside the input point
+// at the zero-point pixel.
+void point_taps(const Op& op, const int8_t* const* row_of, int32_t ix0, const int8_t* zero_pixel,
+                TapJob& job) {
   const DepthwiseConv2DDspParams& p = op.p;
-  const Geometry& g = op.g;
-  const int32_t tap_step = p.dilation_w * g.channels;
-  const int8_t** tap = job.taps;
-  for (int32_t ky = 0, iy = iy0; ky < p.filter_h; ++ky, iy += p.dilation_h) {
-    const bool row_inside = iy >= 0 && iy < g.in_h;
-    int32_t at = (iy * g.in_w + ix0) * g.channels;  // an offset: formed as a pointer if inside
-    for (int32_t kx = 0, ix = ix0; kx < p.filter_w; ++kx, ix += p.dilation_w, at += tap_step)
-      *tap++ = row_inside && ix >= 0 && ix < g.in_w ? batch_in + at : zero_pixel;
+  for (int32_t kx = 0, ix = ix0; kx < p.filter_w; ++kx, ix += p.dilation_w) {
+    const bool column_inside = ix >= 0 && ix < op.g.in_w;
+    const int32_t at = ix * op.g.channels;
+    const int8_t** tap = job.taps + kx;
+    for (int32_t ky = 0; ky < p.filter_h; ++ky, tap += p.filter_w)
+      *tap = column_inside && row_of[ky] ? row_of[ky] + at : zero_pixel;
   }
 }
 
@@ -358,6 +357,9 @@ void run(const Op& op, int8_t* rows, const int8_t* zero_pixel) {
       int8_t* row = rows + (r & 1) * out_row;
       const int32_t iy0 = oy * p.stride_h - p.pad_top;
       const bool rows_inside = window_inside(iy0, p.filter_h, p.dilation_h, g.in_h);
+      const int8_t* row_of[kMaxJobTaps];  // the filter rows (by_taps: at most kMaxJobTaps)
+      for (int32_t ky = 0, iy = iy0; by_taps && ky < p.filter_h; ++ky, iy += p.dilation_h)
+        row_of[ky] = iy >= 0 && iy < g.in_h ? batch_in + iy * in_row : nullptr;
       for (int32_t ox = 0; ox < g.out_w;) {
         const int32_t ix0 = ox * p.stride_w - p.pad_left;
         int8_t* px = row + ox * g.channels;
@@ -369,7 +371,7 @@ void run(const Op& op, int8_t* rows, const int8_t* zero_pixel) {
         int32_t n = 1;  // a border pixel, or all the inside pixels from here on
         if (rows_inside && columns_inside(ox))
           while (ox + n < g.out_w && columns_inside(ox + n)) ++n;
-        point_taps(op, batch_in, iy0, ix0, zero_pixel, job);
+        point_taps(op, row_of, ix0, zero_pixel, job);
         run_pixels<mode, full_range>(op, job, px, n);
         ox += n;
       }
