@@ -186,13 +186,24 @@ static_assert(offsetof(TapJob, taps) == 48, "offsets used by the assembly below"
   "asr lr, lr, r11\n\t"         \
   "ssat " acc ", #8, lr\n\t"
 
+// The 4 packed outputs in r4 clamped to the job's bounds: SSUB8 sets a GE flag per byte
+// where the first operand is not below the second, SEL then picks per byte (Armv7-M ARM,
+// A7.7.151 / A7.7.116). The 3x3 kernel also comes without it for full-range ops (SSAT
+// already clamps them), the common case of a ReLU whose output zero point is -128.
+#define TF_CLAMP4                \
+  "ldrd r10, r11, [r0, #12]\n\t" \
+  "ssub8 r12, r4, r10\n\t"       \
+  "sel r4, r4, r10\n\t"          \
+  "ssub8 r12, r11, r4\n\t"       \
+  "sel r4, r4, r11\n\t"
+#define TF_NO_CLAMP
+
 // Whole groups of 4 channels of the job's pixels, RequantMode::fast, in hand-allocated
 // registers: r0 job, r1 channel offset, r2 filter, r3 records, r4-r7 sums of channels
 // c..c+3, r8 input offset pair, r9-r12 and lr temporaries. The 4 output bytes are packed
-// into one word (BFI) and clamped together: SSUB8 sets a GE flag per byte where the first
-// operand is not below the second, SEL then picks per byte (Armv7-M ARM, A7.7.151 / A7.7.116),
-// so 4 instructions clamp 4 outputs and one STR stores them.
-#define TF_PIXELS(name, TAPS)                                                               \
+// into one word (BFI) and clamped together (CLAMP: 4 instructions for 4 outputs), and one STR
+// stores them.
+#define TF_PIXELS(name, TAPS, CLAMP)                                                        \
   TINYFORGE_ASM_FUNCTION void name(TapJob* job) {                                           \
     register TapJob* j asm("r0") = job;                                                     \
     asm volatile(                                                                         \
@@ -209,13 +220,7 @@ static_assert(offsetof(TapJob, taps) == 48, "offsets used by the assembly below"
         "bfi r4, r5, #8, #8\n\t"                                                          \
         "bfi r4, r6, #16, #8\n\t"                                                         \
         "bfi r4, r7, #24, #8\n\t"                                                         \
-        "ldrd r10, r11, [r0, #12]\n\t"                                                    \
-        "ldr r9, [r0]\n\t"                                                                \
-        "ssub8 r12, r4, r10\n\t"                                                          \
-        "sel r4, r4, r10\n\t"                                                             \
-        "ssub8 r12, r11, r4\n\t"                                                          \
-        "sel r4, r4, r11\n\t"                                                             \
-        "str r4, [r9, r1]\n\t"                                                            \
+        "ldr r9, [r0]\n\t" CLAMP "str r4, [r9, r1]\n\t"                                 \
         "ldr r9, [r0, #8]\n\t"                                                            \
         "adds r3, r3, #64\n\t"                                                            \
         "adds r1, r1, #4\n\t"                                                             \
@@ -238,9 +243,12 @@ static_assert(offsetof(TapJob, taps) == 48, "offsets used by the assembly below"
         : "r1", "r2", "r3", "r4", "r5", "r6", "r7", "r8", "r9", "r10", "r11", "r12", "lr", \
           "cc", "memory"); \
   }
-TF_PIXELS(pixels_3x3_fast, TF_TAPS_3X3)
-TF_PIXELS(pixels_taps_fast, TF_TAPS_LOOP)
+TF_PIXELS(pixels_3x3_fast_full, TF_TAPS_3X3, TF_NO_CLAMP)
+TF_PIXELS(pixels_3x3_fast_clamped, TF_TAPS_3X3, TF_CLAMP4)
+TF_PIXELS(pixels_taps_fast, TF_TAPS_LOOP, TF_CLAMP4)
 #undef TF_PIXELS
+#undef TF_CLAMP4
+#undef TF_NO_CLAMP
 #undef TF_OUT
 #undef TF_TAPS_LOOP
 #undef TF_TAPS_3X3
@@ -285,8 +293,10 @@ void run_pixels(const Op& op, TapJob& job, int8_t* out, int32_t n) {
     job.start = 0;
     job.end = groups_end;
     job.pixels = n;
-    if (taps == 9)
-      pixels_3x3_fast(&job);
+    if (taps == 9 && dsp::is_full_range(op.clamp.act_min, op.clamp.act_max))
+      pixels_3x3_fast_full(&job);
+    else if (taps == 9)
+      pixels_3x3_fast_clamped(&job);
     else
       pixels_taps_fast(&job);
     assembly_end = groups_end;
