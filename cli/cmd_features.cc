@@ -62,11 +62,14 @@ void append_window(AudioFrontend& frontend, const std::vector<int16_t>& samples,
   std::vector<int8_t> quantized(values, static_cast<int8_t>(c.output_zero_point));
   std::vector<float> real(values, 0.0f);
   stream_frames(frontend, samples, [&](uint32_t) {
-    if (as_int8) return frontend.push_frame(quantized.data());
-    std::memmove(real.data(), real.data() + c.num_features, (values - c.num_features) * 4);
-    for (uint32_t i = 0; i < c.num_features; ++i)
-      real[values - c.num_features + i] =
-          static_cast<float>(frontend.features()[i]) * c.feature_scale;
+    if (as_int8) {
+      frontend.push_frame(quantized.data());
+    } else {  // the same slide, in float32
+      std::memmove(real.data(), real.data() + c.num_features, (values - c.num_features) * 4);
+      for (uint32_t i = 0; i < c.num_features; ++i)
+        real[values - c.num_features + i] =
+            static_cast<float>(frontend.features()[i]) * c.feature_scale;
+    }
   });
   const auto* bytes = as_int8 ? reinterpret_cast<const uint8_t*>(quantized.data())
                               : reinterpret_cast<const uint8_t*>(real.data());
@@ -80,11 +83,11 @@ void features(const Options& o) {
   if (!o.model.empty()) inputs.push_back(o.model);
   check_output(o.output, inputs);
   const Section s = frontend_section(o);
-  if (check_frontend(s.blob.data() + s.offset, s.size) != Status::ok)
-    throw tinyforge::Error("the front-end section does not validate");
   auto frontend = std::make_unique<AudioFrontend>();  // about 11 KB of buffers
-  if (frontend->init(s.blob.data() + s.offset, s.size) != Status::ok)
-    throw tinyforge::Error("the front-end does not initialize");
+  if (check_frontend(s.blob.data() + s.offset, s.size) != Status::ok ||
+      frontend->init(s.blob.data() + s.offset, s.size) != Status::ok)
+    throw tinyforge::Error((o.model.empty() ? "--frontend" : o.model) +
+                           std::string(": the audio front-end does not initialize"));
   const bool as_int8 = !o.model.empty();
   std::vector<uint8_t> out;
   for (const std::string& path : o.wavs)
@@ -99,16 +102,16 @@ void features(const Options& o) {
   j["features"] = c.num_features;
   j["dtype"] = as_int8 ? "int8" : "float32";
   j["bytes"] = out.size();
-  o.result.print(j, fmt::format("{}: {} WAVs x {} frames x {} features, {} ({} bytes)\n",
-                                o.output, o.wavs.size(), c.num_frames, c.num_features,
+  o.result.print(j, fmt::format("{}: {} WAVs x {} frames x {} features, {} ({} bytes)\n", o.output,
+                                o.wavs.size(), c.num_frames, c.num_features,
                                 as_int8 ? "int8" : "float32", out.size()));
 }
 
 }  // namespace
 
 void add_features(CLI::App& app) {
-  auto* cmd = app.add_subcommand(
-      "features", "Audio front-end features of WAVs as raw model-input tensors");
+  auto* cmd =
+      app.add_subcommand("features", "Audio front-end features of WAVs as raw model-input tensors");
   auto o = std::make_shared<Options>();
   cmd->add_option("WAV", o->wavs, "16-bit mono PCM WAVs at the front-end's sample rate")
       ->required();

@@ -73,8 +73,8 @@ Window frontend_window(const std::vector<uint8_t>& section, const std::string& w
   Window w;
   w.quantized.assign(c.num_frames * c.num_features, static_cast<int8_t>(c.output_zero_point));
   for (uint32_t at = 0, used = 0; at < wav.samples.size(); at += used) {
-    if (!frontend->process(wav.samples.data() + at,
-                           static_cast<uint32_t>(wav.samples.size() - at), &used))
+    if (!frontend->process(wav.samples.data() + at, static_cast<uint32_t>(wav.samples.size() - at),
+                           &used))
       continue;
     frontend->push_frame(w.quantized.data());
     frames.emplace_back();
@@ -101,8 +101,8 @@ TEST_F(Keywords, FeaturesAreTheFrontendsOwnFloatAndInt8Values) {
   const std::vector<std::string> wavs = {speech("a.wav", "go", "en-us+m1", "0.3"),
                                          speech("b.wav", "left right", "en+f3")};
   const std::string spec = "frames=60,channels=32,upper=6000";
-  const auto f = cli({"features", wavs[0], wavs[1], "--frontend", spec, "-o", path("f.bin"),
-                      "--json", "--quiet"});
+  const auto f = cli(
+      {"features", wavs[0], wavs[1], "--frontend", spec, "-o", path("f.bin"), "--json", "--quiet"});
   ASSERT_EQ(f.exit_code, 0) << f.output;
   const auto j = nlohmann::json::parse(f.output);
   EXPECT_EQ(j["dtype"], "float32");
@@ -113,27 +113,26 @@ TEST_F(Keywords, FeaturesAreTheFrontendsOwnFloatAndInt8Values) {
   const std::vector<uint8_t> section =
       audio::build_frontend_section(audio::parse_frontend_spec(spec), {60 * 32, 1.0f, 0});
   for (size_t w = 0; w < wavs.size(); ++w)
-    EXPECT_EQ(values_of<float>(got, w * 60 * 32, 60 * 32),
-              frontend_window(section, wavs[w]).real)
+    EXPECT_EQ(values_of<float>(got, w * 60 * 32, 60 * 32), frontend_window(section, wavs[w]).real)
         << wavs[w];
 
   // With a model: int8, the model input's quantization, what listen feeds the model. The
   // example's model, quantized with the two WAVs' float features as calibration.
   const std::string model = std::string(TINYFORGE_SOURCE_DIR) + "/examples/keywords/keywords.onnx";
-  ASSERT_EQ(cli({"features", wavs[0], wavs[1], "--frontend", "frames=49", "-o", path("c.bin"),
-                 "--quiet"})
-                .exit_code,
-            0);
+  ASSERT_EQ(
+      cli({"features", wavs[0], wavs[1], "--frontend", "frames=49", "-o", path("c.bin"), "--quiet"})
+          .exit_code,
+      0);
   ASSERT_EQ(cli({"quantize", model, "--calibration", path("c.bin"), "--io", "int8", "-o",
                  path("q.tflite"), "--quiet"})
                 .exit_code,
             0);
-  ASSERT_EQ(cli({"compile", path("q.tflite"), "--frontend", "frames=49", "-o", path("q.tfp"),
-                 "--quiet"})
-                .exit_code,
-            0);
-  const auto i8 = cli({"features", wavs[0], wavs[1], "--model", path("q.tfp"), "-o",
-                       path("i8.bin"), "--json", "--quiet"});
+  ASSERT_EQ(
+      cli({"compile", path("q.tflite"), "--frontend", "frames=49", "-o", path("q.tfp"), "--quiet"})
+          .exit_code,
+      0);
+  const auto i8 = cli({"features", wavs[0], wavs[1], "--model", path("q.tfp"), "-o", path("i8.bin"),
+                       "--json", "--quiet"});
   ASSERT_EQ(i8.exit_code, 0) << i8.output;
   EXPECT_EQ(nlohmann::json::parse(i8.output)["dtype"], "int8");
   const std::vector<uint8_t> got8 = io::read_file(path("i8.bin"));
