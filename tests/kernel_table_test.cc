@@ -666,7 +666,7 @@ Row int16x8_layer(Row r) {
   }
   r.name.replace(r.name.find("int8"), 4, "int16x8");
   r.definition = layer_definition(r.model);
-  r.why_not_armnn = "16x8 rows are checked against the float definition";
+  r.why_not_armnn = "Arm NN's TfLite parser refuses the INT64 bias (Unsupported data type)";
   return r;
 }
 
