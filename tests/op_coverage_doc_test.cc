@@ -120,8 +120,8 @@ ModelSpec binary(B builtin, Kind k, float out_scale = 0.1f) {
                 op_of(builtin, {0, 1}));
 }
 
-// One probe per op of ops.def that an importer produces (the DSP twins are reached through
-// kernel selection from these). An op added without a probe fails the test.
+// One probe per op of ops.def that an importer produces (the DSP and 16x8 twins are reached
+// through kernel selection from these). An op added without a probe fails the test.
 struct Probe {
   OpCode op;
   B builtin;
@@ -293,6 +293,7 @@ std::vector<Probe> probes() {
 // What one (op, dtype) probe gave on each path.
 struct Cell {
   bool reference = false, aot = false;
+  std::string kernel;       // the 16x8 twin kernel selection picked, "" for the op's own
   std::string twin;         // the DSP twin kernel selection picked, "" for none
   std::string pruned_twin;  // the same for the probe's pruned form
   std::string why;          // the first refusal, when the reference path refused
@@ -320,7 +321,9 @@ Cell evaluate(const Probe& probe, Kind k) {
     const std::vector<uint8_t> blob = emit::write_plan_blob(plan::build_plan(g));
     emit::ValidatedPlan(blob, "probe");  // the runtime's own kernel checks
     c.reference = true;
-    const std::string call = std::string("eval_") + op_info(probe.op).name + "(";
+    if (const std::optional<OpCode> twin = plan::int16_twin(g, 0)) c.kernel = op_info(*twin).name;
+    const std::string call =
+        std::string("eval_") + (c.kernel.empty() ? op_info(probe.op).name : c.kernel) + "(";
     c.aot = emit::emit_aot_cpp(blob).find(call) != std::string::npos;
   } catch (const tinyforge::Error& e) {
     c.why = reason(e, probe);
@@ -344,7 +347,7 @@ Cell evaluate(const Probe& probe, Kind k) {
 
 std::string cell_text(const Cell& c) {
   if (!c.reference) return "no";
-  std::string s = "reference";
+  std::string s = c.kernel.empty() ? "reference" : "reference `" + c.kernel + "`";
   if (!c.twin.empty()) s += ", DSP `" + c.twin + "`";
   if (!c.pruned_twin.empty()) s += " (pruned: `" + c.pruned_twin + "`)";
   if (c.aot) s += ", AOT";
@@ -420,7 +423,8 @@ std::string generated_section() {
       }
       for (uint16_t i = 0; i < kNumOps; ++i)
         if (c.twin == op_info(static_cast<OpCode>(i)).name ||
-            c.pruned_twin == op_info(static_cast<OpCode>(i)).name)
+            c.pruned_twin == op_info(static_cast<OpCode>(i)).name ||
+            c.kernel == op_info(static_cast<OpCode>(i)).name)
           covered.insert(static_cast<OpCode>(i));
     }
     EXPECT_TRUE(imports) << op_info(probe.op).name << ": no dtype of its probe runs";
@@ -431,7 +435,7 @@ std::string generated_section() {
   for (uint16_t i = 0; i < kNumOps; ++i)
     EXPECT_TRUE(covered.count(static_cast<OpCode>(i)))
         << op_info(static_cast<OpCode>(i)).name
-        << ": no probe in op_coverage_doc_test.cc and no probe selects it as a DSP twin";
+        << ": no probe in op_coverage_doc_test.cc and no probe selects it as a twin";
 
   std::set<std::string> converters, not_seen;
   for (const ops::OnnxRead& e : onnx_import::converters()) {

@@ -96,6 +96,13 @@ inline bool is_int8(const ModelBuilder& b, size_t node) {
   return in_tensor(b, node, 0).type == DType::i8;
 }
 
+// The 16x8 conv family imports and runs, but its export (INT64 bias, the 16x8 op versions)
+// is not written yet: refused by name rather than written as a file TFLite would misread.
+inline void refuse_int16x8(const ModelBuilder& b, size_t node) {
+  if (in_tensor(b, node, 0).type == DType::i16)
+    refuse(b, node, "exporting a 16x8 (int16 activation) layer to TFLite is not supported yet");
+}
+
 inline std::vector<int32_t> io_of(ModelBuilder& b, const std::vector<int>& ir) {
   std::vector<int32_t> out;
   for (int t : ir) out.push_back(b.tensor(t));

@@ -605,7 +605,7 @@ std::vector<Case> cases() {
 }
 
 // Target kernel variants: chosen by the planner from IR ops, never in the IR itself.
-bool is_kernel_variant(OpCode op) { return plan::is_dsp_twin(op); }
+bool is_kernel_variant(OpCode op) { return plan::is_dsp_twin(op) || plan::is_int16_twin(op); }
 
 void expect_same_tensor(const ir::Tensor& a, const ir::Tensor& b, const std::string& what) {
   SCOPED_TRACE(what + " '" + a.name + "'");

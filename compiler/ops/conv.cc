@@ -68,7 +68,7 @@ ir::Node read_conv(OpMapper& m) {
       "Conv2DOptions");
   const ir::Tensor& in = m.input(0);
   m.require_rank(in, m.in_label(0), 4);
-  m.require_activation_types(in, m.output());
+  m.require_activation_types(in, m.output(), /*int16=*/true);
   const ir::Tensor& w = m.input(1);
   m.require_rank(w, m.in_label(1), 4);
   const int32_t ic = in.shape[3], oc = w.shape[0], filter_ic = w.shape[3];
@@ -97,7 +97,7 @@ ir::Node read_depthwise(OpMapper& m) {
                                   "DepthwiseConv2DOptions");
   const ir::Tensor& in = m.input(0);
   m.require_rank(in, m.in_label(0), 4);
-  m.require_activation_types(in, m.output());
+  m.require_activation_types(in, m.output(), /*int16=*/true);
   const ir::Tensor& w = m.input(1);
   m.require_rank(w, m.in_label(1), 4);
   if (w.shape[0] != 1)
@@ -151,6 +151,7 @@ std::pair<tfl::Padding, std::vector<int32_t>> padded_inputs(tflite_export::Model
 
 void write_conv(tflite_export::ModelBuilder& b, size_t node) {
   using namespace tflite_export;
+  refuse_int16x8(b, node);
   const ir::Node& n = b.graph().nodes[node];
   const auto& a = n.params.get<ops::ConvAttrs>();
   const auto [padding, inputs] = padded_inputs(b, node);
@@ -165,6 +166,7 @@ void write_conv(tflite_export::ModelBuilder& b, size_t node) {
 
 void write_depthwise(tflite_export::ModelBuilder& b, size_t node) {
   using namespace tflite_export;
+  refuse_int16x8(b, node);
   const ir::Node& n = b.graph().nodes[node];
   const auto& a = n.params.get<ops::ConvAttrs>();
   const auto [padding, inputs] = padded_inputs(b, node);
@@ -196,11 +198,11 @@ Operands conv_operands(const ir::Graph& g, size_t node) {
 
 // What Conv2D and DepthwiseConv2D lowering share once the filter's shape is checked: the
 // window, the clamp and the requantization of `oc` output channels whose filter scales lie
-// along `filter_axis`.
+// along `filter_axis`. `int16`: the 16x8 twin, whose arithmetic differs only in the kernel.
 template <typename Params>
 LoweredOp lower_conv_family(ir::Graph& g, size_t node, const Operands& o, int32_t oc,
-                            int32_t filter_axis, Params& p) {
-  const DType type = activation_type(g, node, o);
+                            int32_t filter_axis, bool int16, Params& p) {
+  const DType type = activation_type(g, node, o, int16);
   require_bias_size(g, node, o.bias, oc);
   const auto& a = g.nodes[node].params.get<ops::ConvAttrs>();
   const ops::WindowAttrs& window = a.window;
@@ -212,15 +214,13 @@ LoweredOp lower_conv_family(ir::Graph& g, size_t node, const Operands& o, int32_
   p.act_max = 127;
   LoweredOp lowered;
   const std::vector<double> scales =
-      type == DType::i8 ? conv_scales(g, node, o, oc, filter_axis) : std::vector<double>{};
+      type != DType::f32 ? conv_scales(g, node, o, oc, filter_axis) : std::vector<double>{};
   fill_output_stage(g, node, o, type, a.activation, scales, p, lowered);
   lowered.params = params_bytes(p);
   return lowered;
 }
 
-}  // namespace
-
-LoweredOp lower_Conv2D(ir::Graph& g, size_t node) {
+LoweredOp lower_conv(ir::Graph& g, size_t node, bool int16) {
   const Operands o = conv_operands(g, node);
   const auto& in = g.tensors[o.input].shape;
   const auto& w = g.tensors[o.filter].shape;  // [OC, KH, KW, IC / groups]
@@ -233,10 +233,10 @@ LoweredOp lower_Conv2D(ir::Graph& g, size_t node) {
                     "multiple of the groups",
                     label(g, o.input, "input"), in[3], label(g, o.filter, "filter"), shape_str(w)));
   Conv2DParams p{};
-  return lower_conv_family(g, node, o, oc, 0, p);
+  return lower_conv_family(g, node, o, oc, 0, int16, p);
 }
 
-LoweredOp lower_DepthwiseConv2D(ir::Graph& g, size_t node) {
+LoweredOp lower_depthwise(ir::Graph& g, size_t node, bool int16) {
   const Operands o = conv_operands(g, node);
   const auto& in = g.tensors[o.input].shape;
   const auto& w = g.tensors[o.filter].shape;  // [1, KH, KW, IC * M]
@@ -248,7 +248,19 @@ LoweredOp lower_DepthwiseConv2D(ir::Graph& g, size_t node) {
                        label(g, o.filter, "filter"), shape_str(w), in[3]));
   DepthwiseConv2DParams p{};
   p.depth_multiplier = oc / in[3];
-  return lower_conv_family(g, node, o, oc, 3, p);
+  return lower_conv_family(g, node, o, oc, 3, int16, p);
+}
+
+}  // namespace
+
+LoweredOp lower_Conv2D(ir::Graph& g, size_t node) { return lower_conv(g, node, false); }
+LoweredOp lower_DepthwiseConv2D(ir::Graph& g, size_t node) {
+  return lower_depthwise(g, node, false);
+}
+// The 16x8 twins (plan/select_kernels.cc picks them for int16 activations).
+LoweredOp lower_Conv2DInt16(ir::Graph& g, size_t node) { return lower_conv(g, node, true); }
+LoweredOp lower_DepthwiseConv2DInt16(ir::Graph& g, size_t node) {
+  return lower_depthwise(g, node, true);
 }
 
 }  // namespace plan

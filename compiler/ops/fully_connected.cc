@@ -45,7 +45,7 @@ ir::Node read_tflite(OpMapper& m) {
   }
   const ir::Tensor& in = m.input(0);
   const ir::Tensor& out = m.output();
-  m.require_activation_types(in, out);
+  m.require_activation_types(in, out, /*int16=*/true);
   const ir::Tensor& w = m.input(1);
   m.require_rank(w, m.in_label(1), 2);
   const int32_t units = w.shape[0], depth = w.shape[1];
@@ -69,6 +69,7 @@ ir::Node read_tflite(OpMapper& m) {
 
 void write_tflite(tflite_export::ModelBuilder& b, size_t node) {
   using namespace tflite_export;
+  refuse_int16x8(b, node);
   const ir::Node& n = b.graph().nodes[node];
   const auto& in = in_tensor(b, node, 0).shape;
   const auto& out = out_tensor(b, node).shape;
@@ -93,12 +94,15 @@ namespace plan {
 
 using namespace conv_lowering;
 
-LoweredOp lower_FullyConnected(ir::Graph& g, size_t node) {
+namespace {
+
+// `int16`: the 16x8 twin, whose arithmetic differs only in the kernel.
+LoweredOp lower_fully_connected(ir::Graph& g, size_t node, bool int16) {
   const Operands o = operands(g, node, true);
   require_rank(g, node, o.filter, "filter", 2);
   require_positive_dims(g, node, o.input, "input");
   require_positive_dims(g, node, o.output, "output");
-  const DType type = activation_type(g, node, o);
+  const DType type = activation_type(g, node, o, int16);
   const ir::Tensor& in = g.tensors[o.input];
   const ir::Tensor& out = g.tensors[o.output];
   const int32_t units = g.tensors[o.filter].shape[0];
@@ -118,7 +122,7 @@ LoweredOp lower_FullyConnected(ir::Graph& g, size_t node) {
   p.act_min = -128;
   p.act_max = 127;
   std::vector<double> scales;
-  if (type == DType::i8) {
+  if (type != DType::f32) {
     const ActQuant qi = activation_quant(g, node, o.input, "input");
     const ActQuant qo = activation_quant(g, node, o.output, "output");
     const std::vector<float> fs = filter_scales(g, node, o.filter, units, 0);
@@ -138,6 +142,16 @@ LoweredOp lower_FullyConnected(ir::Graph& g, size_t node) {
                     scales, p, lowered);
   lowered.params = params_bytes(p);
   return lowered;
+}
+
+}  // namespace
+
+LoweredOp lower_FullyConnected(ir::Graph& g, size_t node) {
+  return lower_fully_connected(g, node, false);
+}
+// The 16x8 twin (plan/select_kernels.cc picks it for int16 activations).
+LoweredOp lower_FullyConnectedInt16(ir::Graph& g, size_t node) {
+  return lower_fully_connected(g, node, true);
 }
 
 }  // namespace plan

@@ -99,7 +99,7 @@ void require_rank(const ir::Graph& g, size_t node, int t, const char* role, size
 
 // The activation dtype of the op (input = output type), after refusing what the core does
 // not run: uint8, hybrid (quantized weights under float activations), mixed types.
-DType activation_type(const ir::Graph& g, size_t node, const Operands& o) {
+DType activation_type(const ir::Graph& g, size_t node, const Operands& o, bool int16) {
   const DType in = g.tensors[o.input].type;
   const DType out = g.tensors[o.output].type;
   const bool has_weights = o.filter >= 0;
@@ -110,20 +110,27 @@ DType activation_type(const ir::Graph& g, size_t node, const Operands& o) {
            "(TFLite's current quantization scheme) — requantize the model to int8");
   if (in == DType::f32 && has_weights && (w == DType::i8 || w == DType::i16))
     refuse(g, node, kHybridMessage);
-  if (in != DType::f32 && in != DType::i8)
+  if (in != DType::f32 && in != DType::i8 && !(int16 && in == DType::i16))
     refuse(g, node,
-           fmt::format("{} is {}; expected float32 or int8", label(g, o.input, "input"),
-                       dtype_name(in)));
+           fmt::format("{} is {}; expected float32{}", label(g, o.input, "input"), dtype_name(in),
+                       int16 ? ", int8 or int16" : " or int8"));
   if (out != in)
     refuse(g, node,
            fmt::format("{} is {} while the input is {}; expected the same type",
                        label(g, o.output, "output"), dtype_name(out), dtype_name(in)));
-  if (w != in)
+  // 16x8: int16 activations under int8 weights.
+  const DType want_w = in == DType::i16 ? DType::i8 : in;
+  if (w != want_w)
     refuse(g, node,
-           fmt::format("{} is {} while the input is {}; expected the same type",
-                       label(g, o.filter, "filter"), dtype_name(w), dtype_name(in)));
+           fmt::format("{} is {} while the input is {}; expected {}", label(g, o.filter, "filter"),
+                       dtype_name(w), dtype_name(in), dtype_name(want_w)));
+  // int16: TFLite's 16x8 kernels accumulate in 64 bits with the int64 bias the converter
+  // emits (imported as int32 when its values fit); without one TFLite accumulates in 32 bits,
+  // which these kernels do not.
+  if (in == DType::i16 && o.bias < 0)
+    refuse(g, node, "a 16x8 op without bias is not supported; expected an int64 bias");
   if (o.bias >= 0) {
-    const DType want = in == DType::i8 ? DType::i32 : DType::f32;
+    const DType want = in == DType::f32 ? DType::f32 : DType::i32;
     if (g.tensors[o.bias].type != want)
       refuse(g, node,
              fmt::format("{} is {}; expected {}", label(g, o.bias, "bias"),
@@ -152,6 +159,11 @@ ActQuant activation_quant(const ir::Graph& g, size_t node, int t, const char* ro
     refuse(
         g, node,
         fmt::format("{} has scale {}; expected a positive finite value", label(g, t, role), scale));
+  if (tensor.type == DType::i16 && zp != 0)
+    refuse(g, node,
+           fmt::format("{} has zero point {}; expected 0 (int16 activations are symmetric in "
+                       "TFLite's 16x8 scheme)",
+                       label(g, t, role), zp));
   if (zp < -128 || zp > 127)
     refuse(g, node, fmt::format("{} has zero point {}; expected -128..127", label(g, t, role), zp));
   return {scale, zp};

@@ -33,10 +33,12 @@ void require_rank(const ir::Graph& g, size_t node, int t, const char* role, size
 void require_bias_size(const ir::Graph& g, size_t node, int bias, int32_t channels);
 
 // The activation dtype of the op (input = output type), after refusing what the core does
-// not run: uint8, hybrid (quantized weights under float activations), mixed types.
-DType activation_type(const ir::Graph& g, size_t node, const Operands& o);
+// not run: uint8, hybrid (quantized weights under float activations), mixed types. With
+// `int16`, also TFLite's 16x8 scheme: int16 activations, int8 weights, a bias (int64 in
+// TFLite, int32 here when its values fit).
+DType activation_type(const ir::Graph& g, size_t node, const Operands& o, bool int16 = false);
 
-// (scale, zero point) of an int8 activation tensor.
+// (scale, zero point) of an int8 or int16 (zero point 0) activation tensor.
 struct ActQuant {
   float scale;
   int32_t zero_point;
@@ -89,8 +91,8 @@ void fill_window(const ir::Graph& g, size_t node, const ops::WindowAttrs& a, con
 }
 
 // The output stage of conv, depthwise and FC: offsets, clamp bounds of the fused
-// activation `act` and, for int8, the per-channel multiplier/shift tensors (effective
-// scales given per channel).
+// activation `act` and, for int8 and int16, the per-channel multiplier/shift tensors
+// (effective scales given per channel).
 template <typename Params>
 void fill_output_stage(ir::Graph& g, size_t node, const Operands& o, DType type, ir::Activation act,
                        const std::vector<double>& effective_scales, Params& p, LoweredOp& lowered) {
@@ -98,16 +100,16 @@ void fill_output_stage(ir::Graph& g, size_t node, const Operands& o, DType type,
   p.f_act_min = f.min;
   p.f_act_max = f.max;
   lowered.inputs = {o.input, o.filter, o.bias};
-  if (type != DType::i8) return;
+  if (type != DType::i8 && type != DType::i16) return;
   const ActQuant in = activation_quant(g, node, o.input, "input");
   const ActQuant out = activation_quant(g, node, o.output, "output");
   p.input_offset = -in.zero_point;
   p.output_offset = out.zero_point;
-  const ClampRange r = activation_range_int8(act, out.scale, out.zero_point);
+  const ClampRange r = activation_range(act, out.scale, out.zero_point, type);
   if (r.min > r.max)
     refuse(g, node,
-           fmt::format("fused activation leaves an empty int8 range [{}, {}] for {}", r.min, r.max,
-                       label(g, o.output, "output")));
+           fmt::format("fused activation leaves an empty {} range [{}, {}] for {}",
+                       dtype_name(type), r.min, r.max, label(g, o.output, "output")));
   p.act_min = r.min;
   p.act_max = r.max;
   std::vector<QuantizedMultiplier> m;

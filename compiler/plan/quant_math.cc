@@ -33,8 +33,13 @@ QuantizedMultiplier quantize_multiplier(double real) {
 }
 
 ClampRange activation_range_int8(ir::Activation act, float scale, int32_t zero_point) {
-  const int32_t qmin = std::numeric_limits<int8_t>::min();
-  const int32_t qmax = std::numeric_limits<int8_t>::max();
+  return activation_range(act, scale, zero_point, DType::i8);
+}
+
+ClampRange activation_range(ir::Activation act, float scale, int32_t zero_point, DType type) {
+  const bool int16 = type == DType::i16;
+  const int32_t qmin = int16 ? std::numeric_limits<int16_t>::min() : -128;
+  const int32_t qmax = int16 ? std::numeric_limits<int16_t>::max() : 127;
   // In double and clamped before the conversion: a tiny scale must not overflow int32.
   auto quantize = [&](float x) {
     const double q = zero_point + std::round(static_cast<double>(x) / scale);

@@ -22,6 +22,9 @@ struct ClampRange {
 
 // int8 clamp bounds for a fused activation on an output with (scale, zero_point).
 ClampRange activation_range_int8(ir::Activation act, float scale, int32_t zero_point);
+// The same for `type`, int8 or int16 (TFLite's CalculateActivationRangeQuantized bounds the
+// range by the output type's limits).
+ClampRange activation_range(ir::Activation act, float scale, int32_t zero_point, DType type);
 
 struct FloatRange {
   float min, max;

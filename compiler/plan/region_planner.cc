@@ -44,6 +44,9 @@ bool is_mac_op(OpCode op) {
     case OpCode::DepthwiseConv2DDsp:
     case OpCode::FullyConnectedDsp:
     case OpCode::FullyConnectedSparse:
+    case OpCode::Conv2DInt16:
+    case OpCode::DepthwiseConv2DInt16:
+    case OpCode::FullyConnectedInt16:
       return true;
     default:
       return false;
@@ -124,7 +127,8 @@ std::vector<uint64_t> estimate_accesses(const Plan& plan) {
     uint64_t macs = 0, pixels = 1;
     if (mac) {
       const PlanTensor& filter = plan.tensors[op.inputs[1]];
-      // float filters hold 4-byte weights; int8 and the DSP twins' packed words one per byte
+      // float filters hold 4-byte weights; int8 and the DSP twins' packed words one per byte;
+      // 16x8 activations are read 2 bytes a MAC
       const uint64_t weights = filter.type == DType::f32 ? filter.bytes() / 4 : filter.bytes();
       const uint64_t channels = out.shape.empty() ? 1 : std::max<int32_t>(out.shape.back(), 1);
       macs = elements(out) * weights / channels;
@@ -135,7 +139,8 @@ std::vector<uint64_t> estimate_accesses(const Plan& plan) {
       if (t == kNoTensor) continue;
       const PlanTensor& in = plan.tensors[t];
       if (mac && k < 2)
-        bytes[t] += macs * dtype_size(in.type == DType::f32 ? DType::f32 : DType::i8);
+        bytes[t] +=
+            macs * dtype_size(in.type == DType::f32 || in.type == DType::i16 ? in.type : DType::i8);
       else
         bytes[t] += mac ? uint64_t{in.bytes()} * pixels : in.bytes();
     }

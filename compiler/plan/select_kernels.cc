@@ -178,7 +178,30 @@ std::optional<OpCode> dsp_twin(const ir::Graph& g, size_t node_index) {
   }
 }
 
+bool is_int16_twin(OpCode op) {
+  return op == OpCode::Conv2DInt16 || op == OpCode::DepthwiseConv2DInt16 ||
+         op == OpCode::FullyConnectedInt16;
+}
+
+std::optional<OpCode> int16_twin(const ir::Graph& g, size_t node_index) {
+  const ir::Node& n = g.nodes.at(node_index);
+  const ir::Tensor* in = tensor_at(g, n.inputs, 0);
+  if (!in || in->type != DType::i16) return std::nullopt;
+  switch (n.op) {
+    case OpCode::Conv2D:
+      return OpCode::Conv2DInt16;
+    case OpCode::DepthwiseConv2D:
+      return OpCode::DepthwiseConv2DInt16;
+    case OpCode::FullyConnected:
+      return OpCode::FullyConnectedInt16;
+    default:
+      return std::nullopt;
+  }
+}
+
 void select_kernels(ir::Graph& graph, KernelSet set) {
+  for (size_t i = 0; i < graph.nodes.size(); ++i)
+    if (const std::optional<OpCode> twin = int16_twin(graph, i)) graph.nodes[i].op = *twin;
   if (set != KernelSet::armv7em) return;
   for (size_t i = 0; i < graph.nodes.size(); ++i) {
     const std::optional<OpCode> twin = dsp_twin(graph, i);

@@ -1,5 +1,6 @@
 // Kernel selection, offline and per target: which runtime op (kernel) each IR node becomes.
-// The DSP twins (ops.def's *Dsp rows, runtime/kernels/armv7em/) replace the reference ops
+// The 16x8 twins (ops.def's *Int16 rows) run the conv family's int16 nodes on every target;
+// the DSP twins (ops.def's *Dsp rows, runtime/kernels/armv7em/) replace the reference ops
 // where they apply; the node's op is rewritten so lowering packs its constants for them.
 #pragma once
 #include <optional>
@@ -25,6 +26,12 @@ bool is_dsp_twin(OpCode op);
 
 // The DSP twin of node `node_index`, if its types, shapes and constants suit one.
 std::optional<OpCode> dsp_twin(const ir::Graph& graph, size_t node_index);
+
+// Whether `op` is one of the 16x8 twins (selected for int16 activations in every set).
+bool is_int16_twin(OpCode op);
+
+// The 16x8 twin of node `node_index`: its op has one and its input is int16.
+std::optional<OpCode> int16_twin(const ir::Graph& graph, size_t node_index);
 
 // Rewrites every node that has a twin in `set` to that twin.
 void select_kernels(ir::Graph& graph, KernelSet set);

@@ -60,6 +60,13 @@ class OpMapper {
     return t;
   }
   ir::Tensor& input(size_t i) { return reader_.tensor(input_index(i)); }
+  // Input i's type as the file declares it (an INT64 constant imports narrowed to int32).
+  tfl::TensorType input_file_type(size_t i) const {
+    return reader_.subgraph()
+        .tensors()
+        ->Get(static_cast<flatbuffers::uoffset_t>(input_index(i)))
+        ->type();
+  }
   ir::Tensor& output(size_t i = 0) { return reader_.tensor(output_index(i)); }
 
   std::string in_label(size_t i) const {
@@ -225,7 +232,8 @@ inline std::vector<int32_t> constant_ints(OpMapper& m, size_t i, int64_t count) 
 // (tflite_ops.cc): filter (input `filter_input`) and optional bias (input `bias_input`) of
 // the input's dtype family, symmetric int8 with 1 scale or `channels` scales along
 // `channel_axis`, the bias scale input x weight scale. A float op's int8 filter (weight-only
-// quantization) is dequantized in place.
+// quantization) is dequantized in place. int16 input (TFLite's 16x8 scheme): int8 filter and
+// an INT64 bias (imported as int32), which TFLite's 16x8 kernels accumulate in 64 bits.
 void check_weights(OpMapper& m, const ir::Tensor& in, size_t channel_axis, int32_t channels,
                    size_t filter_input = 1, size_t bias_input = 2);
 

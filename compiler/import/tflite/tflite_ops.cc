@@ -85,7 +85,8 @@ void check_bias_scale(OpMapper& m, const ir::Tensor& in, const ir::Tensor& w,
 // TFLite's 16x8 scheme (int16 activations) reaches only the ops that convert at its
 // boundaries, the reshapes and concatenation (their kernels move bytes of any type; TFLite
 // quantizes RESHAPE to int16 at version 1, tools/optimize/operator_property.cc, and
-// CONCATENATION at version 3, tools/versioning/op_version.cc); every other op with
+// CONCATENATION at version 3, tools/versioning/op_version.cc) and the conv family (its
+// 16x8 twins: CONV_2D, DEPTHWISE_CONV_2D, FULLY_CONNECTED); every other op with
 // an int16 operand is refused here, before its reader, so a 16x8 model's every such op is
 // named (as unsupported, not as a damaged file).
 bool runs_int16(tfl::BuiltinOperator builtin) {
@@ -96,6 +97,9 @@ bool runs_int16(tfl::BuiltinOperator builtin) {
     case tfl::BuiltinOperator::SQUEEZE:
     case tfl::BuiltinOperator::EXPAND_DIMS:
     case tfl::BuiltinOperator::CONCATENATION:
+    case tfl::BuiltinOperator::CONV_2D:
+    case tfl::BuiltinOperator::DEPTHWISE_CONV_2D:
+    case tfl::BuiltinOperator::FULLY_CONNECTED:
       return true;
     default:
       return false;
@@ -114,9 +118,8 @@ void refuse_int16_operands(const Reader& reader, OpMapper& m, tfl::BuiltinOperat
       if (tensors->Get(static_cast<flatbuffers::uoffset_t>(t))->type() == tfl::TensorType::INT16)
         m.unsupported(
             fmt::format("{}: dtype INT16 (7) is not supported by this op (of TFLite's "
-                        "16x8 scheme, QUANTIZE, DEQUANTIZE, the reshapes and CONCATENATION "
-                        "run); expected "
-                        "FLOAT32 or INT8 here",
+                        "16x8 scheme, QUANTIZE, DEQUANTIZE, the reshapes, CONCATENATION and "
+                        "the conv family run); expected FLOAT32 or INT8 here",
                         reader.tensor_label(t)));
     }
 }
@@ -128,7 +131,8 @@ void check_weights(OpMapper& m, const ir::Tensor& in, size_t channel_axis, int32
   ir::Tensor& w = m.input(filter_input);
   const std::string w_label = m.in_label(filter_input);
   if (in.type == DType::f32 && w.type == DType::i8) dequantize_weights(m, w, w_label);
-  m.require_type(w, w_label, in.type);
+  const bool int16 = in.type == DType::i16;
+  m.require_type(w, w_label, int16 ? DType::i8 : in.type);
   if (w.type == DType::i8) {
     const size_t n = w.quant.scale.size();
     if (n != 1 &&
@@ -141,12 +145,18 @@ void check_weights(OpMapper& m, const ir::Tensor& in, size_t channel_axis, int32
             fmt::format("{} has zero point {}; expected 0 (symmetric int8 weights)", w_label, zp));
   }
   const int b = m.input_index(bias_input, /*optional=*/true);
+  // TFLite's 16x8 kernels accumulate in 64 bits only with an INT64 bias (what its converter
+  // emits); without one, or with INT32, they use 32 bits, which the 16x8 twins do not.
+  if (int16 && (b < 0 || m.input_file_type(bias_input) != tfl::TensorType::INT64))
+    m.unsupported(
+        "a 16x8 op without an INT64 bias is not supported; expected the INT64 bias "
+        "TFLite's converter emits");
   if (b >= 0) {
     const ir::Tensor& bias = m.input(bias_input);
     const std::string b_label = m.in_label(bias_input);
-    m.require_type(bias, b_label, in.type == DType::i8 ? DType::i32 : DType::f32);
+    m.require_type(bias, b_label, in.type == DType::f32 ? DType::f32 : DType::i32);
     m.require_shape(bias, b_label, {channels});
-    if (in.type == DType::i8) check_bias_scale(m, in, w, bias, bias_input);
+    if (in.type != DType::f32) check_bias_scale(m, in, w, bias, bias_input);
   }
 }
 

@@ -17,6 +17,10 @@ namespace tinyforge {
 // Inputs: 0 input [N,H,W,IC]; 1 filter [OC,KH,KW,IC/groups]; 2 bias [OC] (i32 for int8,
 // f32 for float) or kNoTensor; int8 only: 3 multiplier [OC] i32; 4 shift [OC] i32.
 // Output: [N,OH,OW,OC]. groups = IC / filter's last dim.
+// The 16x8 twins (Conv2DInt16, DepthwiseConv2DInt16, FullyConnectedInt16) take the params
+// of their op with int16 input and output (zero points 0, so both offsets 0; act_min and
+// act_max an int16 range), int8 filter, and every input: bias [OC] i32 (TFLite's int64
+// bias, whose values fit), multiplier and shift.
 struct Conv2DParams {
   int16_t stride_h, stride_w;
   int16_t dilation_h, dilation_w;

@@ -77,14 +77,38 @@ inline Status check_data_types(const KernelIO& io, DType* type) {
   return Status::ok;
 }
 
-// check_data_types, then input 0, weights and output 0 as 4-D views with positive dims (the
-// NHWC windowed ops: conv, depthwise conv, transposed conv).
+// Input 0, weights and output 0 are 4-D views with positive dims (the NHWC windowed ops).
+inline bool has_windowed_dims(const KernelIO& io) {
+  return has_positive_dims(io.in[0], 4) && has_positive_dims(io.in[1], 4) &&
+         has_positive_dims(io.out[0], 4);
+}
+
+// check_data_types, then has_windowed_dims (conv, depthwise conv, transposed conv).
 inline Status check_windowed_views(const KernelIO& io, DType* type) {
   const Status typed = check_data_types(io, type);
   if (typed != Status::ok) return typed;
-  if (!has_positive_dims(io.in[0], 4) || !has_positive_dims(io.in[1], 4) ||
-      !has_positive_dims(io.out[0], 4))
-    return Status::bad_shape;
+  return has_windowed_dims(io) ? Status::ok : Status::bad_shape;
+}
+
+// The 16x8 twins: input 0 and output 0 int16, weights int8 (TFLite's 16x8 scheme), all five
+// inputs present, one output.
+inline Status check_int16x8_types(const KernelIO& io) {
+  if (io.num_inputs != 5 || io.num_outputs != 1) return Status::bad_params;
+  if (!view::is_valid(io.in[0], DType::i16) || !view::is_valid(io.in[1], DType::i8) ||
+      !view::is_valid(io.out[0], DType::i16))
+    return Status::bad_params;
+  return Status::ok;
+}
+
+// Inputs 2..4 of a 16x8 twin (bias, multiplier, shift: int32, one per output channel) and
+// its output stage: zero points 0 (offsets 0) and a clamp range inside int16.
+template <typename Params>
+Status check_int16x8_channels(const Params& p, const KernelIO& io, int32_t channels) {
+  for (int i = 2; i < 5; ++i)
+    if (!is_channel_vector(io.in[i], DType::i32, channels)) return Status::bad_shape;
+  if (p.input_offset != 0 || p.output_offset != 0 || p.act_min < -32768 || p.act_min > p.act_max ||
+      p.act_max > 32767)
+    return Status::bad_params;
   return Status::ok;
 }
 

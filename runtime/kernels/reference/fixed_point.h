@@ -37,6 +37,22 @@ inline int32_t multiply_by_quantized_multiplier(int32_t x, int32_t multiplier, i
 
 inline int32_t clamp(int32_t v, int32_t lo, int32_t hi) { return v < lo ? lo : (v > hi ? hi : v); }
 
+// The 64-bit-accumulator form of TFLite's MultiplyByQuantizedMultiplier (kernels/internal/
+// common.cc, int64_t overload; the 16x8 kernels use it): the Q31 multiplier is first rounded
+// to 16 bits (saturating at 0x7FFF), then x * that + 2^(s - 1) is shifted right by
+// s = 15 - shift, one rounding; TFLite defines it for shift in [-31, 7], which the clamp keeps
+// (no valid plan has another), and the result is truncated to 32 bits. The product and sum
+// wrap modulo 2^64 where TFLite's inputs (|x| < 2^47) never reach.
+inline int32_t multiply_by_quantized_multiplier_64(int64_t x, int32_t multiplier, int shift) {
+  const int64_t reduced =
+      multiplier < 0x7FFF0000 ? (int64_t{multiplier} + (1 << 15)) >> 16 : 0x7FFF;
+  const int clamped = shift < -31 ? -31 : (shift > 7 ? 7 : shift);
+  const int total_shift = 15 - clamped;
+  const uint64_t rounded = static_cast<uint64_t>(x) * static_cast<uint64_t>(reduced) +
+                           (uint64_t{1} << (total_shift - 1));
+  return static_cast<int32_t>(static_cast<int64_t>(rounded) >> total_shift);
+}
+
 }  // namespace tinyforge::fixed
 
 // ---------------------------------------------------------------------------------------

@@ -64,6 +64,26 @@ struct Int8Channels {
   }
 };
 
+// 16x8 (TFLite's reference_integer_ops ConvPerChannel, DepthwiseConvPerChannel and
+// FullyConnected with int16 input, int8 filter and int64 bias): products summed in 64 bits,
+// the bias added, multiply_by_quantized_multiplier_64, clamped; zero points are 0. A sum of
+// at most 2^31 products below 2^22 each cannot overflow 64 bits.
+struct Int16x8Channels {
+  const int32_t* bias;  // TFLite's int64 bias, stored as int32 (its values fit)
+  const int32_t* multiplier;
+  const int32_t* shift;
+  int32_t act_min, act_max;
+
+  static int64_t accumulate(int64_t acc, int16_t x, int8_t w, int32_t) {
+    return acc + int32_t{x} * int32_t{w};
+  }
+  int16_t operator()(int64_t acc, int32_t channel) const {
+    const int32_t scaled = fixed::multiply_by_quantized_multiplier_64(
+        acc + bias[channel], multiplier[channel], shift[channel]);
+    return static_cast<int16_t>(fixed::clamp(scaled, act_min, act_max));
+  }
+};
+
 struct FloatChannels {
   const float* bias;  // nullptr when absent
   float act_min, act_max;
@@ -85,6 +105,11 @@ Int8Channels int8_channels(const Params& p, const TensorView* in) {
           p.output_offset,
           p.act_min,
           p.act_max};
+}
+template <typename Params>
+Int16x8Channels int16x8_channels(const Params& p, const TensorView* in) {
+  return {in[2].as<const int32_t>(), in[3].as<const int32_t>(), in[4].as<const int32_t>(),
+          p.act_min, p.act_max};
 }
 template <typename Params>
 FloatChannels float_channels(const Params& p, const TensorView* in) {
