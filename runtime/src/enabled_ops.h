@@ -44,5 +44,7 @@ constexpr bool kImageMemoryRegions = TINYFORGE_IMAGE_MEMORY_REGIONS;
 // op with more outputs pays their stack, and only an image with such an op has that frame.
 constexpr uint8_t kCommonOutputs = 2;
 constexpr bool kImageManyOutputs = TINYFORGE_IMAGE_MAX_OP_OUTPUTS > kCommonOutputs;
+// Only stateful ops read state tensors: an image without one leaves out their zeroing.
+constexpr bool kImageState = TINYFORGE_OP_IS_ENABLED(Svdf);
 
 }  // namespace tinyforge

@@ -39,7 +39,19 @@ __attribute__((cold)) Status Runtime::init(const uint8_t* blob, uint32_t blob_si
     }
   }
   blob_ = blob;
+  if (kImageState) reset_state();
   return Status::ok;
+}
+
+void Runtime::reset_state() {
+  if (!kImageState || blob_ == nullptr) return;  // an image without stateful ops has no state
+  const PlanHeader h = read_header(blob_);
+  for (uint32_t t = 0; t < h.num_tensors; ++t) {
+    const TensorRecord rec = read_tensor(blob_, h, t);
+    if (static_cast<Storage>(rec.storage) == Storage::state)
+      std::memset(arenas_[kImageMemoryRegions ? tensor_region(h, rec) : 0] + rec.offset, 0,
+                  rec.size_bytes);
+  }
 }
 
 uint32_t Runtime::num_regions(const uint8_t* blob) {
