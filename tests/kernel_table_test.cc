@@ -1027,17 +1027,20 @@ Row svdf(DT d, int32_t batch, int32_t input_size, int32_t units, int32_t rank, i
   TensorSpec wt = {"weights_time", {filters, memory}};
   const float state_scale =
       accumulator_scale(qin, wf.scale.empty() ? 0 : wf.scale[0], input_size) / 256;
-  const float time_scale = 1.0f / 32768;
+  // Time weights within +-2^12 keep the int32 time sums of a saturated int16 state exact
+  // (TFLM's sums would overflow otherwise, where a real-valued definition does not).
+  const float time_scale = 1.0f / 4096;
+  const std::vector<int16_t> time_q =
+      testing::pattern<int16_t>(static_cast<size_t>(filters * memory), -4096, 4096, 43);
+  std::vector<double> time;  // real values (real_values() reads int8 and int32 only)
   if (d == DT::f32) {
     wt.data = testing::bytes_of(testing::float_pattern(static_cast<size_t>(filters * memory), 43));
+    time = real_values(wt);
   } else {
-    wt = {"weights_time",
-          {filters, memory},
-          tfl::TensorType::INT16,
-          testing::bytes_of(
-              testing::pattern<int16_t>(static_cast<size_t>(filters * memory), -32767, 32767, 43)),
-          {time_scale},
-          {0}};
+    wt = {"weights_time",         {filters, memory},
+          tfl::TensorType::INT16, testing::bytes_of(time_q),
+          {time_scale},           {0}};
+    for (int16_t q : time_q) time.push_back(static_cast<double>(time_scale) * q);
   }
   TensorSpec b =
       d == DT::f32
@@ -1059,7 +1062,7 @@ Row svdf(DT d, int32_t batch, int32_t input_size, int32_t units, int32_t rank, i
                 "state", {batch, filters * memory}, tfl::TensorType::INT16, {}, {state_scale}, {0}};
   state.is_variable = true;
   const float state_max = 32767 * state_scale;
-  const Q qout{state_max * std::sqrt(static_cast<float>(rank * memory)) / 127 / 8, -5};
+  const Q qout{state_max * std::sqrt(static_cast<float>(rank * memory)) / 127 / 2, -5};
   OpSpec op{B::SVDF, {0, 1, 2, 3, 4}, {}};
   op.rank = rank;
   op.activation = a;
@@ -1072,8 +1075,7 @@ Row svdf(DT d, int32_t batch, int32_t input_size, int32_t units, int32_t rank, i
                       act(d, "y", {batch, units}, qout)},
                      op));
   r.why_not_armnn = "Arm NN 20.08's TfLite parser has no SVDF";
-  const std::vector<double> feature = real_values(wf), time = real_values(wt),
-                            offsets = real_values(b);
+  const std::vector<double> feature = real_values(wf), offsets = real_values(b);
   const bool saturates = d == DT::i8;
   std::vector<double> frames(static_cast<size_t>(batch * filters * memory), 0.0);
   r.definition = [=](const std::vector<std::vector<float>>& x) mutable {

@@ -96,6 +96,8 @@ bool runs_int16(tfl::BuiltinOperator builtin) {
     case tfl::BuiltinOperator::SQUEEZE:
     case tfl::BuiltinOperator::EXPAND_DIMS:
     case tfl::BuiltinOperator::CONCATENATION:
+    // Not 16x8: the int8 SVDF keeps its time weights and state in int16 (its reader checks).
+    case tfl::BuiltinOperator::SVDF:
       return true;
     default:
       return false;
