@@ -8,11 +8,11 @@ cycles per 20 ms frame, real-time factor, energy per hour, device vs host byte f
 the Cortex-M4 once more with the code built without the DSP extension, the host listen
 (detections), and the AudioFrontend tests of tinyforge_tests (TFLM's
 published known answers and the Python reference of tests/audio, byte for byte), and writes
-bench/results/audio.md.
+bench/results/audio.md, with the section of bench/keywords.py on our own keyword model.
 
 usage: bench/audio.py [--tinyforge build/host/tinyforge] [--tests build/host/tests/tinyforge_tests]
                       [--shared ../shared] [--out bench/results/audio.md]
-Standard library only; exits 1 when a run fails.
+Needs numpy (for bench/keywords.py); exits 1 when a run fails.
 """
 import argparse
 import datetime
@@ -21,6 +21,8 @@ import os
 import subprocess
 import sys
 import tempfile
+
+import keywords  # bench/keywords.py: the section on our own keyword model
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 CORES = [("cortex-m4", "STM32F446RE"), ("cortex-m7", ""), ("cortex-m0plus", "")]
@@ -155,7 +157,7 @@ def main():
         "13 MFCCs, and TFLM's 1 kHz unit configuration. The emulated rows above run the same",
         "code on the device and match the host byte for byte.",
         "",
-    ]
+    ] + keywords.section(a.tinyforge) + [""]
     with open(a.out, "w") as f:
         f.write("\n".join(lines))
     print(f"audio.py: wrote {a.out}")

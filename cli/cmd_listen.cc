@@ -14,16 +14,14 @@
 #include <nlohmann/json.hpp>
 #include <sstream>
 
-#include "audio/frontend_spec.h"
 #include "audio/recognize.h"
 #include "audio/wav.h"
 #include "cli/commands.h"
 #include "cli/contract.h"
+#include "cli/listen_stream.h"
 #include "cli/temp_dir.h"
 #include "emit/firmware.h"
 #include "emit/validated_plan.h"
-#include "host/compile.h"
-#include "io/files.h"
 #include "sim/emulator.h"
 #include "sim/error.h"
 #include "sim/figures.h"
@@ -41,29 +39,6 @@ struct Options {
   double sleep_ua = 0;
   Result result;
 };
-
-// The plan blob with its front-end: a blob as it is (it must carry one), or the model
-// compiled for the target with --frontend's section (default: micro_speech's).
-std::vector<uint8_t> listening_blob(const Options& o) {
-  InputFile file = read_input(o.model);
-  if (file.kind == FileKind::plan_blob) {
-    if (!o.frontend.empty())
-      throw UsageError(o.model +
-                       ": a plan blob carries its own front-end; --frontend is for "
-                       "model files (compile MODEL --frontend SPEC)");
-    if (o.target != "host") check_blob_target(o.model, file.bytes, o.target);
-    const emit::ValidatedPlan plan(file.bytes, o.model);
-    if (read_frontend(plan.data(), plan.header()).size == 0)
-      throw tinyforge::Error(o.model +
-                             ": the plan blob has no audio front-end (compile the model with "
-                             "--frontend SPEC)");
-    return std::move(file.bytes);
-  }
-  const plan::PlanOptions options = host::plan_options_for_target(o.target);
-  host::Compiled c = host::compile_model_file(o.model, options);
-  host::add_frontend(c, audio::parse_frontend_spec(o.frontend), options, o.model);
-  return c.blob;
-}
 
 // Runs the front-end and model over `samples` the way listen_main.cc does on the device:
 // the window of features starts as silence, every frame slides into it, and it is copied
@@ -89,19 +64,11 @@ class HostListener {
 
   template <typename OnFrame>
   uint32_t run(const std::vector<int16_t>& samples, bool every_frame, const OnFrame& on_frame) {
-    frontend_.reset();
     window_.assign(runtime_.input(0).bytes, static_cast<int8_t>(config().output_zero_point));
-    uint32_t at = 0, frames = 0;
-    while (at < samples.size()) {
-      uint32_t consumed = 0;
-      if (frontend_.process(samples.data() + at, static_cast<uint32_t>(samples.size() - at),
-                            &consumed)) {
-        frontend_.push_frame(window_.data());
-        if (every_frame) invoke_and(frames, on_frame);
-        ++frames;
-      }
-      at += consumed;
-    }
+    const uint32_t frames = stream_frames(frontend_, samples, [&](uint32_t frame) {
+      frontend_.push_frame(window_.data());
+      if (every_frame) invoke_and(frame, on_frame);
+    });
     if (!every_frame) invoke_and(frames, on_frame);
     return frames;
   }
@@ -236,14 +203,10 @@ Measurement measure(const Options& o, const std::vector<uint8_t>& blob, HostList
 }
 
 void listen(const Options& o) {
-  const std::vector<uint8_t> blob = listening_blob(o);
-  const audio::Wav wav = audio::parse_wav(io::read_file(o.wav), o.wav);
+  const std::vector<uint8_t> blob = listening_blob(o.model, o.frontend, o.target);
   HostListener host(blob, o.model);
   const FrontendConfig& c = host.config();
-  if (wav.sample_rate != c.sample_rate)
-    throw tinyforge::Error(
-        fmt::format("{}: {} Hz; the front-end expects {} Hz (resample: sox IN.wav -r {} OUT.wav)",
-                    o.wav, wav.sample_rate, c.sample_rate, c.sample_rate));
+  const audio::Wav wav = read_wav_at(o.wav, c);
   const TensorView out = host.runtime().output(0);
   audio::RecognizeOptions ro;
   ro.average_ms = o.average_ms;

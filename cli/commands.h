@@ -23,10 +23,11 @@ void add_bench(CLI::App& app);
 void add_export(CLI::App& app);
 void add_quantize(CLI::App& app);
 void add_prune(CLI::App& app);
-void add_report(CLI::App& app);   // cmd_report.cc
-void add_compare(CLI::App& app);  // cmd_compare.cc
-void add_mapview(CLI::App& app);  // cmd_mapview.cc
-void add_listen(CLI::App& app);   // cmd_listen.cc
-void add_fleet(CLI::App& app);    // cmd_fleet.cc
+void add_report(CLI::App& app);    // cmd_report.cc
+void add_compare(CLI::App& app);   // cmd_compare.cc
+void add_mapview(CLI::App& app);   // cmd_mapview.cc
+void add_listen(CLI::App& app);    // cmd_listen.cc
+void add_fleet(CLI::App& app);     // cmd_fleet.cc
+void add_features(CLI::App& app);  // cmd_features.cc
 
 }  // namespace tinyforge::cli

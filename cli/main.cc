@@ -51,6 +51,7 @@ int main(int argc, char** argv) {
   add_compare(app);
   add_mapview(app);
   add_listen(app);
+  add_features(app);
   add_fleet(app);
   try {
     app.parse(argc, argv);

@@ -1,13 +1,11 @@
 #include "cli/profile.h"
 
 #include <fmt/format.h>
-#include <stdlib.h>
 
 #include <cstring>
-#include <exception>
-#include <filesystem>
 
 #include "cli/contract.h"
+#include "cli/temp_dir.h"
 #include "emit/validated_plan.h"
 #include "io/files.h"
 #include "sim/error.h"
@@ -15,8 +13,6 @@
 
 namespace tinyforge::cli {
 namespace {
-
-namespace fs = std::filesystem;
 
 // The output tensor records of op `op`.
 std::vector<TensorRecord> op_output_records(const PlanReader& reader, uint32_t op) {
@@ -42,23 +38,6 @@ void host_hook(void* user, uint32_t op, OpCode) {
   if (c.outputs->size() <= op) c.outputs->resize(op + 1);
   (*c.outputs)[op] = std::move(outs);
 }
-
-class TempDir {
- public:
-  TempDir() {
-    std::string tmpl = (fs::temp_directory_path() / "tinyforge-profile-XXXXXX").string();
-    if (!mkdtemp(tmpl.data())) throw tinyforge::Error("cannot create a temporary folder");
-    path_ = tmpl;
-  }
-  ~TempDir() {
-    std::error_code ec;
-    if (!std::uncaught_exceptions()) fs::remove_all(path_, ec);  // kept for its build.log
-  }
-  const std::string& path() const { return path_; }
-
- private:
-  std::string path_;
-};
 
 }  // namespace
 
@@ -94,7 +73,7 @@ DeviceRun device_run(const std::vector<uint8_t>& blob, const std::string& source
                      const std::vector<uint8_t>& input, const DeviceOptions& options) {
   const emit::ValidatedPlan plan(blob, source);
   DeviceRun d;
-  TempDir dir;
+  TempDir dir("tinyforge-profile", "");
   emit::FirmwareOptions fw;
   fw.target = options.target;
   fw.board = options.board;

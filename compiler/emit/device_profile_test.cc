@@ -71,19 +71,31 @@ TEST(Kernels, ModelAllAndList) {
 }
 
 // The image switches of the generated header: region code only for a plan with regions,
-// per-op frames sized for the most outputs an op of the kernel set has.
+// per-op frames sized for the most inputs and outputs an op of the kernel set has.
 TEST(ModelOpsHeader, ImageSwitches) {
   const std::string plain = model_ops_header(kTinyOps, false);
   EXPECT_NE(plain.find("#define TINYFORGE_OP_ENABLED_Conv2D 1\n"), std::string::npos);
   EXPECT_NE(plain.find("#define TINYFORGE_OP_ENABLED_Split 0\n"), std::string::npos);
   EXPECT_NE(plain.find("#define TINYFORGE_IMAGE_MEMORY_REGIONS 0\n"), std::string::npos);
   EXPECT_NE(plain.find("#define TINYFORGE_IMAGE_MAX_OP_OUTPUTS 1\n"), std::string::npos);
+  // Conv2D, DepthwiseConv2D, FullyConnected: input, weights, bias, two optional inputs.
+  EXPECT_NE(plain.find("#define TINYFORGE_IMAGE_MAX_OP_INPUTS 5\n"), std::string::npos);
+  // The Armv7E-M twins take exactly three: their images hold three input views per op.
+  const std::string dsp = model_ops_header(
+      {OpCode::Conv2DDsp, OpCode::FullyConnectedDsp, OpCode::Reshape, OpCode::Softmax}, false);
+  EXPECT_NE(dsp.find("#define TINYFORGE_IMAGE_MAX_OP_INPUTS 3\n"), std::string::npos);
   std::set<OpCode> with_split = kTinyOps;
   with_split.insert(OpCode::Split);
   const std::string split = model_ops_header(with_split, true);
   EXPECT_NE(split.find("#define TINYFORGE_IMAGE_MEMORY_REGIONS 1\n"), std::string::npos);
   EXPECT_NE(split.find("#define TINYFORGE_IMAGE_MAX_OP_OUTPUTS " +
                        std::to_string(op_info(OpCode::Split).outputs) + "\n"),
+            std::string::npos);
+  std::set<OpCode> with_concat = kTinyOps;
+  with_concat.insert(OpCode::Concatenation);
+  EXPECT_NE(model_ops_header(with_concat, false)
+                .find("#define TINYFORGE_IMAGE_MAX_OP_INPUTS " +
+                      std::to_string(op_info(OpCode::Concatenation).max_inputs) + "\n"),
             std::string::npos);
 }
 

@@ -58,10 +58,10 @@ std::string asm_path(const plan::Plan& plan, const plan::PlanOp& op) {
     }
     case OpCode::DepthwiseConv2DDsp: {
       const auto p = params_of<DepthwiseConv2DDspParams>(op);
-      if (p.requant != kFast || p.kernel != static_cast<int32_t>(DepthwiseDspKernel::k3x3) ||
-          in[3] < 4)
-        return "";
-      return std::string("depthwise 3x3") + full(p.act_min, p.act_max);
+      const int32_t taps = p.filter_h * p.filter_w;
+      if (p.requant != kFast || in[3] < 4 || taps > 25) return "";  // 25: kMaxJobTaps
+      if (taps != 9) return "depthwise taps";
+      return std::string("depthwise 9 taps") + full(p.act_min, p.act_max);
     }
     case OpCode::FullyConnectedDsp: {
       const auto p = params_of<FullyConnectedDspParams>(op);
@@ -85,10 +85,11 @@ TEST(DspFirmware, AssemblyKernelsMatchTheHostRuntimeOnRandomOps) {
   // Images until every assembly path ran (at least 4, at most 20; the seed is fixed, so the
   // count is deterministic).
   constexpr int kMinImages = 4, kMaxImages = 20, kPerFamily = 3;
-  static const char* const kPaths[] = {
-      "conv one run full",    "conv one run clamped",    "conv runs full",
-      "conv runs clamped",    "depthwise 3x3 full",      "depthwise 3x3 clamped",
-      "fully connected full", "fully connected clamped", "add full"};
+  static const char* const kPaths[] = {"conv one run full",       "conv one run clamped",
+                                       "conv runs full",          "conv runs clamped",
+                                       "depthwise 9 taps full",   "depthwise 9 taps clamped",
+                                       "depthwise taps",          "fully connected full",
+                                       "fully connected clamped", "add full"};
   std::map<std::string, int> paths;
   auto covered = [&] {
     for (const char* path : kPaths)

@@ -93,7 +93,9 @@ TEST_P(MlperfFirmware, EmulatedOutputsEqualGoldenAndHost) {
     EXPECT_EQ(*r.arena_used, image.arena_bytes);
     EXPECT_GT(r.instructions, 1000u);
     EXPECT_GT(r.stack_bytes, 0u);
-    EXPECT_LT(r.stack_bytes, 8192u);
+    // Per-op views sized by the image's kernel set, main's steps in their own frames: the
+    // deepest kernel plus a few hundred bytes (docs/design-notes.md), under 1 KiB here.
+    EXPECT_LT(r.stack_bytes, 1024u);
     EXPECT_GE(*r.model_bytes, blob.size());
     EXPECT_LT(*r.model_bytes, blob.size() + 64);  // the blob and four size words, nothing else
   }

@@ -20,14 +20,17 @@ std::string model_ops_header(const std::set<OpCode>& ops, bool memory_regions) {
       "(runtime/src/enabled_ops.h:\n"
       "// dispatch.cc and the op table carry only these ops). Do not edit.\n"
       "#pragma once\n";
-  uint32_t max_outputs = 1;
+  uint32_t max_inputs = 1, max_outputs = 1;
   for (uint16_t i = 0; i < kNumOps; ++i) {
     const OpCode op = static_cast<OpCode>(i);
     s += "#define TINYFORGE_OP_ENABLED_" + std::string(op_info(op).name) +
          (ops.count(op) ? " 1\n" : " 0\n");
-    if (ops.count(op)) max_outputs = std::max<uint32_t>(max_outputs, op_info(op).outputs);
+    if (!ops.count(op)) continue;
+    max_inputs = std::max<uint32_t>(max_inputs, op_info(op).max_inputs);
+    max_outputs = std::max<uint32_t>(max_outputs, op_info(op).outputs);
   }
   s += std::string("#define TINYFORGE_IMAGE_MEMORY_REGIONS ") + (memory_regions ? "1\n" : "0\n");
+  s += "#define TINYFORGE_IMAGE_MAX_OP_INPUTS " + std::to_string(max_inputs) + "\n";
   s += "#define TINYFORGE_IMAGE_MAX_OP_OUTPUTS " + std::to_string(max_outputs) + "\n";
   return s;
 }

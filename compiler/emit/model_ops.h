@@ -19,8 +19,8 @@ std::set<OpCode> ops_in_blob(const std::vector<uint8_t>& blob);
 
 // The header's text: TINYFORGE_OP_ENABLED_<Name> 1 for `ops`, 0 for every other op;
 // TINYFORGE_IMAGE_MEMORY_REGIONS 1 when `memory_regions` (the image runs plans of format 1.2,
-// see docs/plan-format.md), else 0; TINYFORGE_IMAGE_MAX_OP_OUTPUTS the largest output count
-// of `ops`.
+// see docs/plan-format.md), else 0; TINYFORGE_IMAGE_MAX_OP_INPUTS and _OUTPUTS the largest
+// input and output counts of `ops`.
 std::string model_ops_header(const std::set<OpCode>& ops, bool memory_regions);
 
 }  // namespace tinyforge::emit

@@ -10,8 +10,9 @@
 //   TINYFORGE_OP_CASE(Name, ...)    the tokens `...` when Name is enabled, else nothing
 //   TINYFORGE_IMAGE_MEMORY_REGIONS  1: plans of format 1.2 (memory regions, init copies) are
 //                                   read; 0: refused with bad_version, their code left out
-//   TINYFORGE_IMAGE_MAX_OP_OUTPUTS  the most outputs an op of the image has (the executor
-//                                   and validator size their per-op frames by it)
+//   TINYFORGE_IMAGE_MAX_OP_INPUTS   the most inputs and outputs an op of the image's kernel
+//   TINYFORGE_IMAGE_MAX_OP_OUTPUTS  set takes (the executor and validator size their per-op
+//                                   frames of tensor views by them)
 #pragma once
 
 #include "tinyforge/ops.h"
@@ -32,6 +33,9 @@
 #ifndef TINYFORGE_IMAGE_MEMORY_REGIONS
 #define TINYFORGE_IMAGE_MEMORY_REGIONS 1
 #endif
+#ifndef TINYFORGE_IMAGE_MAX_OP_INPUTS
+#define TINYFORGE_IMAGE_MAX_OP_INPUTS kMaxOpInputs
+#endif
 #ifndef TINYFORGE_IMAGE_MAX_OP_OUTPUTS
 #define TINYFORGE_IMAGE_MAX_OP_OUTPUTS kMaxOpOutputs
 #endif
@@ -42,8 +46,11 @@ constexpr bool kImageMemoryRegions = TINYFORGE_IMAGE_MEMORY_REGIONS;
 // Most ops have one or two outputs, Split and Unpack up to kMaxOpOutputs. An op's tensor
 // views live in the frame of the call that runs or checks it (never inlined), so only an
 // op with more outputs pays their stack, and only an image with such an op has that frame.
-constexpr uint8_t kCommonOutputs = 2;
+// An image whose ops have at most one output holds one output view per op.
+constexpr uint8_t kCommonOutputs = TINYFORGE_IMAGE_MAX_OP_OUTPUTS < 2 ? 1 : 2;
 constexpr bool kImageManyOutputs = TINYFORGE_IMAGE_MAX_OP_OUTPUTS > kCommonOutputs;
+// The validator refuses an op with more inputs (every op of the kernel set has at most as many).
+constexpr uint8_t kImageInputs = TINYFORGE_IMAGE_MAX_OP_INPUTS;
 // Only stateful ops read state tensors: an image without one leaves out their zeroing.
 constexpr bool kImageState = TINYFORGE_OP_IS_ENABLED(Svdf);
 

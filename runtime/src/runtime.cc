@@ -3,6 +3,8 @@
 // per-tensor state in RAM.
 #include "tinyforge/runtime.h"
 
+#include <new>
+
 #include "src/dispatch.h"
 #include "src/enabled_ops.h"
 #include "tinyforge/plan_reader.h"
@@ -14,20 +16,21 @@ Status Runtime::init(const uint8_t* blob, uint32_t blob_size, uint8_t* arena, ui
   return init(blob, blob_size, &region, 1);
 }
 
-// Runs once, before any inference: cold, optimized for size (flash).
-__attribute__((cold)) Status Runtime::init(const uint8_t* blob, uint32_t blob_size,
-                                           const ArenaRegion* regions, uint32_t num_regions) {
-  blob_ = nullptr;
-  const Status s = validate_plan(blob, blob_size);
-  if (s != Status::ok) return s;
+namespace {
+
+// Binds the validated plan's regions to the caller's arenas and makes its init copies. Its
+// locals live in this frame, not in init's, which stays on the stack while the plan is
+// validated.
+__attribute__((noinline, cold)) Status bind_arenas(const uint8_t* blob, const ArenaRegion* regions,
+                                                   uint32_t num_regions, uint8_t** arenas) {
   const uint32_t needed = Runtime::num_regions(blob);
   if (regions == nullptr || num_regions < needed) return Status::arena_too_small;
   for (uint32_t r = 0; r < needed; ++r) {
-    const uint32_t size = region_size(blob, r);
+    const uint32_t size = Runtime::region_size(blob, r);
     if (regions[r].size < size || (size > 0 && regions[r].data == nullptr))
       return Status::arena_too_small;
     if (reinterpret_cast<uintptr_t>(regions[r].data) % 4 != 0) return Status::misaligned;
-    arenas_[r] = regions[r].data;
+    arenas[r] = regions[r].data;
   }
   if (kImageMemoryRegions) {
     const PlanHeader h = read_header(blob);
@@ -35,12 +38,23 @@ __attribute__((cold)) Status Runtime::init(const uint8_t* blob, uint32_t blob_si
     for (uint32_t i = 0; i < table.num_copies; ++i) {
       const CopyRecord c = read_copy(blob, table, i);
       const TensorRecord t = read_tensor(blob, h, c.tensor);
-      std::memcpy(arenas_[t.region] + t.offset, blob + c.source_offset, t.size_bytes);
+      std::memcpy(arenas[t.region] + t.offset, blob + c.source_offset, t.size_bytes);
     }
   }
-  blob_ = blob;
-  if (kImageState) reset_state();
   return Status::ok;
+}
+
+}  // namespace
+
+// Runs once, before any inference: cold, optimized for size (flash).
+__attribute__((cold)) Status Runtime::init(const uint8_t* blob, uint32_t blob_size,
+                                           const ArenaRegion* regions, uint32_t num_regions) {
+  blob_ = nullptr;
+  Status s = validate_plan(blob, blob_size);
+  if (s == Status::ok) s = bind_arenas(blob, regions, num_regions, arenas_);
+  if (s == Status::ok) blob_ = blob;
+  if (s == Status::ok && kImageState) reset_state();
+  return s;
 }
 
 void Runtime::reset_state() {
@@ -68,39 +82,58 @@ uint32_t Runtime::region_size(const uint8_t* blob, uint32_t region) {
 
 namespace {
 
+// Runs op `i` of the plan with its tensor views on the stack, sized by the most inputs and
+// outputs an op of the image has; the header is read field by field: the stack under the
+// kernel holds only what this op needs. Inlined into invoke's loop for the common ops.
 template <uint8_t kOutputs, typename ViewOf>
-__attribute__((noinline)) void run_op(const uint8_t* blob, const PlanHeader& h, const OpRecord& op,
-                                      uint8_t* scratch_arena, const ViewOf& view_of) {
-  TensorView in[kMaxOpInputs], out[kOutputs];
+__attribute__((always_inline)) inline OpCode run_op(const uint8_t* blob, uint32_t i,
+                                                    uint8_t* scratch_arena, const ViewOf& view_of) {
+  const OpRecord op = read_op(blob, read_header_word(blob, offsetof(PlanHeader, ops_offset)), i);
+  const uint32_t indices = read_header_word(blob, offsetof(PlanHeader, indices_offset));
+  TensorView in[kImageInputs], out[kOutputs];
   for (uint8_t k = 0; k < op.num_inputs; ++k) {
-    const uint16_t t = read_index(blob, h, op.io_at + k);
-    in[k] = t == kNoTensor ? TensorView{} : view_of(t);
+    const uint16_t t = read_index(blob, indices, op.io_at + k);
+    if (t == kNoTensor)
+      in[k] = TensorView{};
+    else
+      view_of(t, &in[k]);
   }
   for (uint8_t k = 0; k < op.num_outputs; ++k)
-    out[k] = view_of(read_index(blob, h, op.io_at + op.num_inputs + k));
+    view_of(read_index(blob, indices, op.io_at + op.num_inputs + k), &out[k]);
   const KernelIO io{in,
                     op.num_inputs,
                     out,
                     op.num_outputs,
                     op.scratch_size ? scratch_arena + op.scratch_offset : nullptr,
                     op.scratch_size};
-  eval_op(static_cast<OpCode>(op.opcode), blob + op.params_offset, io);
+  const OpCode code = static_cast<OpCode>(op.opcode);
+  eval_op(code, blob + op.params_offset, io);
+  return code;
+}
+
+// An op with more outputs (Split, Unpack) in a frame of its own: only it pays their views.
+template <typename ViewOf>
+__attribute__((noinline)) OpCode run_many_output_op(const uint8_t* blob, uint32_t i,
+                                                    uint8_t* scratch_arena, const ViewOf& view_of) {
+  return run_op<kMaxOpOutputs>(blob, i, scratch_arena, view_of);
 }
 
 }  // namespace
 
 Status Runtime::invoke() {
   if (blob_ == nullptr) return Status::not_initialized;
-  const PlanHeader h = read_header(blob_);
-  const auto view_of = [this](uint16_t t) { return view(t); };
-  for (uint32_t i = 0; i < h.num_ops; ++i) {
-    const OpRecord op = read_op(blob_, h, i);
+  const uint32_t num_ops = read_header_word(blob_, offsetof(PlanHeader, num_ops));
+  // Built in place (guaranteed copy elision): no temporary view in run_op's frame.
+  const auto view_of = [this](uint16_t t, TensorView* v) { ::new (v) TensorView(view(t)); };
+  for (uint32_t i = 0; i < num_ops; ++i) {
     // An image without many-output ops has no frame for them (the condition folds away).
-    if (kImageManyOutputs && op.num_outputs > kCommonOutputs)
-      run_op<kMaxOpOutputs>(blob_, h, op, arenas_[0], view_of);
-    else
-      run_op<kCommonOutputs>(blob_, h, op, arenas_[0], view_of);
-    if (hook_) hook_(hook_user_, i, static_cast<OpCode>(op.opcode));
+    const bool many_outputs =
+        kImageManyOutputs &&
+        read_op(blob_, read_header_word(blob_, offsetof(PlanHeader, ops_offset)), i).num_outputs >
+            kCommonOutputs;
+    const OpCode code = many_outputs ? run_many_output_op(blob_, i, arenas_[0], view_of)
+                                     : run_op<kCommonOutputs>(blob_, i, arenas_[0], view_of);
+    if (hook_) hook_(hook_user_, i, code);
   }
   return Status::ok;
 }

@@ -1,5 +1,7 @@
 // validate_plan: every offset, size, index and enum in a blob is checked here, once,
 // before anything else reads it. Arithmetic is done in 64 bits so no check can overflow.
+#include <new>
+
 #include "src/dispatch.h"
 #include "src/enabled_ops.h"
 #include "tinyforge/audio_frontend.h"
@@ -148,11 +150,11 @@ Status check_frontend_section(const uint8_t* blob, const PlanHeader& h) {
 }
 
 // The op's kernel check on views of its tensors: constants in the blob carry their data,
-// arena tensors none (the arena is not bound yet).
+// arena tensors none (the arena is not bound yet). Views sized like the executor's (runtime.cc).
 template <uint8_t kOutputs>
 __attribute__((noinline, cold)) Status check_op_io(const uint8_t* blob, const PlanHeader& h,
                                                    const OpRecord& op, OpCode code) {
-  TensorView in[kMaxOpInputs], out[kOutputs];
+  TensorView in[kImageInputs], out[kOutputs];
   for (uint8_t k = 0; k < op.num_inputs + op.num_outputs; ++k) {
     const uint16_t t = read_index(blob, h, op.io_at + k);
     const bool is_output = k >= op.num_inputs;
@@ -169,16 +171,16 @@ __attribute__((noinline, cold)) Status check_op_io(const uint8_t* blob, const Pl
     if (kImageState &&
         (k == state_input(code)) != (static_cast<Storage>(rec.storage) == Storage::state))
       return Status::bad_params;
-    (is_output ? out[k - op.num_inputs] : in[k]) = make_view(rec, blob, nullptr);
+    // Built in place (guaranteed copy elision): no temporary view in this frame.
+    ::new (is_output ? &out[k - op.num_inputs] : &in[k]) TensorView(make_view(rec, blob, nullptr));
   }
   const KernelIO io{in, op.num_inputs, out, op.num_outputs, nullptr, op.scratch_size};
   return check_op(code, blob + op.params_offset, io);
 }
 
-}  // namespace
-
-// Runs once per plan, at init: cold, optimized for size (flash), like the kernels' checks.
-__attribute__((cold)) Status validate_plan(const uint8_t* blob, uint32_t size) {
+// Everything but the ops: header, sections, checksum, target, regions, front-end, tensors and
+// the model's inputs and outputs. Its own frame: check_ops() runs below validate_plan() only.
+__attribute__((noinline, cold)) Status check_layout(const uint8_t* blob, uint32_t size) {
   if (blob == nullptr || size < sizeof(PlanHeader)) return Status::truncated;
   if (!is_aligned(reinterpret_cast<uintptr_t>(blob), 4)) return Status::misaligned;
   const PlanHeader h = read_header(blob);
@@ -209,7 +211,12 @@ __attribute__((cold)) Status validate_plan(const uint8_t* blob, uint32_t size) {
     if (static_cast<Storage>(read_tensor(blob, h, t).storage) != Storage::arena)
       return Status::bad_params;
   }
+  return Status::ok;
+}
 
+// Every op record, then its kernel's check (check_op_io). Runs after check_layout().
+__attribute__((noinline, cold)) Status check_ops(const uint8_t* blob) {
+  const PlanHeader h = read_header(blob);
   for (uint32_t i = 0; i < h.num_ops; ++i) {
     const OpRecord op = read_op(blob, h, i);
     if (op.opcode >= kNumOps) return Status::unsupported_op;
@@ -217,7 +224,7 @@ __attribute__((cold)) Status validate_plan(const uint8_t* blob, uint32_t size) {
     const OpInfo& info = op_info(code);
     if (info.name == nullptr) return Status::unsupported_op;  // not in this image's kernel set
     if (op.num_inputs < info.min_inputs || op.num_inputs > info.max_inputs || op.num_outputs < 1 ||
-        op.num_outputs > info.outputs || op.num_inputs > kMaxOpInputs ||
+        op.num_outputs > info.outputs || op.num_inputs > kImageInputs ||
         op.num_outputs > kMaxOpOutputs)
       return Status::bad_params;
     if (!in_range(op.io_at, uint64_t{op.num_inputs} + op.num_outputs, 1, 0, h.num_indices))
@@ -231,12 +238,20 @@ __attribute__((cold)) Status validate_plan(const uint8_t* blob, uint32_t size) {
       return Status::out_of_bounds;
     if (!is_aligned(op.scratch_offset, 4)) return Status::misaligned;  // kernels load words
 
-    s = kImageManyOutputs && op.num_outputs > kCommonOutputs
-            ? check_op_io<kMaxOpOutputs>(blob, h, op, code)
-            : check_op_io<kCommonOutputs>(blob, h, op, code);
+    const Status s = kImageManyOutputs && op.num_outputs > kCommonOutputs
+                         ? check_op_io<kMaxOpOutputs>(blob, h, op, code)
+                         : check_op_io<kCommonOutputs>(blob, h, op, code);
     if (s != Status::ok) return s;
   }
   return Status::ok;
+}
+
+}  // namespace
+
+// Runs once per plan, at init: cold, optimized for size (flash), like the kernels' checks.
+__attribute__((cold)) Status validate_plan(const uint8_t* blob, uint32_t size) {
+  const Status s = check_layout(blob, size);
+  return s == Status::ok ? check_ops(blob) : s;
 }
 
 }  // namespace tinyforge

@@ -78,7 +78,11 @@ class Line {
 
 tinyforge::Runtime runtime;
 
-int report_failure(const char* step, tinyforge::Status status) {
+// main() calls each step below in its own frame (noinline): the printing buffer and the
+// tensor views are off the stack while the plan is validated and the inference runs, whose
+// stack high-water is what the image needs.
+
+__attribute__((noinline)) int report_failure(const char* step, tinyforge::Status status) {
   Line line;
   line.text("tinyforge: status=")
       .text(tinyforge::status_name(status))
@@ -89,26 +93,52 @@ int report_failure(const char* step, tinyforge::Status status) {
   return 1;
 }
 
+__attribute__((noinline)) tinyforge::Status init_runtime() {
+#ifdef TINYFORGE_MEMORY_REGIONS
+  return runtime.init(tinyforge_model_blob, tinyforge_model_blob_size, tinyforge_arena_regions,
+                      tinyforge_num_arena_regions);
+#else
+  return runtime.init(tinyforge_model_blob, tinyforge_model_blob_size, tinyforge_arena,
+                      tinyforge_arena_capacity);
+#endif
+}
+
+// Copies tinyforge_input into the model's inputs (to_model) or the model's outputs into
+// tinyforge_output; false when the protocol buffer is too small.
+__attribute__((noinline)) bool copy_io(bool to_model) {
+  const uint32_t count = to_model ? runtime.num_inputs() : runtime.num_outputs();
+  const uint32_t capacity = to_model ? tinyforge_input_size : tinyforge_output_size;
+  uint32_t at = 0;
+  for (uint32_t i = 0; i < count; ++i) {
+    const tinyforge::TensorView t = to_model ? runtime.input(i) : runtime.output(i);
+    if (at + t.bytes > capacity) return false;
+    if (to_model)
+      std::memcpy(t.data, tinyforge_input + at, t.bytes);
+    else
+      std::memcpy(tinyforge_output + at, t.data, t.bytes);
+    at += t.bytes;
+  }
+  return true;
+}
+
+__attribute__((noinline)) int report_success() {
+  Line line;
+  line.text("tinyforge: status=ok arena_used=").dec(tinyforge_arena_used);
+  line.text(" output_bytes=").dec(tinyforge_output_size);
+  line.text(" output_crc32=").hex(tinyforge::crc32(tinyforge_output, tinyforge_output_size), 8);
+  line.text(" output=");
+  for (uint32_t i = 0; i < tinyforge_output_size; ++i) line.hex(tinyforge_output[i], 2);
+  line.text("\n");
+  line.flush();
+  return 0;
+}
+
 }  // namespace
 
 int main() {
-#ifdef TINYFORGE_MEMORY_REGIONS
-  tinyforge::Status status = runtime.init(tinyforge_model_blob, tinyforge_model_blob_size,
-                                          tinyforge_arena_regions, tinyforge_num_arena_regions);
-#else
-  tinyforge::Status status = runtime.init(tinyforge_model_blob, tinyforge_model_blob_size,
-                                          tinyforge_arena, tinyforge_arena_capacity);
-#endif
+  tinyforge::Status status = init_runtime();
   if (status != tinyforge::Status::ok) return report_failure("init", status);
-
-  uint32_t at = 0;
-  for (uint32_t i = 0; i < runtime.num_inputs(); ++i) {
-    const tinyforge::TensorView in = runtime.input(i);
-    if (at + in.bytes > tinyforge_input_size)
-      return report_failure("input", tinyforge::Status::out_of_bounds);
-    std::memcpy(in.data, tinyforge_input + at, in.bytes);
-    at += in.bytes;
-  }
+  if (!copy_io(true)) return report_failure("input", tinyforge::Status::out_of_bounds);
 #ifdef TINYFORGE_MEMORY_REGIONS
   tinyforge_arena_used = 0;  // every region's arena
   for (uint32_t r = 0; r < tinyforge::Runtime::num_regions(tinyforge_model_blob); ++r)
@@ -125,24 +155,9 @@ int main() {
   status = runtime.invoke();
   tinyforge_bench_end();
 
-  at = 0;
-  for (uint32_t i = 0; i < runtime.num_outputs(); ++i) {
-    const tinyforge::TensorView out = runtime.output(i);
-    if (at + out.bytes > tinyforge_output_size)
-      return report_failure("output", tinyforge::Status::out_of_bounds);
-    std::memcpy(tinyforge_output + at, out.data, out.bytes);
-    at += out.bytes;
-  }
+  if (!copy_io(false)) return report_failure("output", tinyforge::Status::out_of_bounds);
   tinyforge_done();
 
   if (status != tinyforge::Status::ok) return report_failure("invoke", status);
-  Line line;
-  line.text("tinyforge: status=ok arena_used=").dec(tinyforge_arena_used);
-  line.text(" output_bytes=").dec(tinyforge_output_size);
-  line.text(" output_crc32=").hex(tinyforge::crc32(tinyforge_output, tinyforge_output_size), 8);
-  line.text(" output=");
-  for (uint32_t i = 0; i < tinyforge_output_size; ++i) line.hex(tinyforge_output[i], 2);
-  line.text("\n");
-  line.flush();
-  return 0;
+  return report_success();
 }

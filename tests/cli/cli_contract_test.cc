@@ -256,7 +256,7 @@ const Row kRows[] = {
    "matches the host runtime", kShared | kCross},
   {"bench_kws_float_cortex_m33", "bench @M/kws_ref_model_float32.tflite --target cortex-m33", 0,
    "", "matches the host runtime", kShared | kCross},
-  {"bench_over_budget", "bench @M/hello_world_int8.tflite --budget ram=1K", 3,
+  {"bench_over_budget", "bench @M/hello_world_int8.tflite --budget ram=256", 3,
    "tinyforge: over budget: ram", "", kShared | kCross},
   {"bench_bad_budget_is_usage", "bench @M/hello_world_int8.tflite --budget ram=lots", 2,
    "--budget"},
@@ -321,6 +321,21 @@ const Row kRows[] = {
    "tinyforge: --wav is required (see tinyforge listen --help)"},
   {"listen_frontend_with_blob", "listen @D/ms.tfp --wav @D/quiet.wav --frontend mfcc=10", 2,
    "a plan blob carries its own front-end"},
+  {"features_float_ok",
+   "features @D/quiet.wav @D/quiet.wav --frontend frames=49 -o @D/f.bin --json",
+   0, "", "\"bytes\": 15680", kNone},
+  {"features_int8_ok", "features @D/quiet.wav --model @D/ms.tfp -o @D/f8.bin", 0, "",
+   "49 frames x 40 features, int8"},
+  {"features_needs_frames", "features @D/quiet.wav --frontend default -o @D/f.bin", 2,
+   "tinyforge: --frontend without --model needs frames=N", "", kNone},
+  {"features_needs_a_source", "features @D/quiet.wav -o @D/f.bin", 2,
+   "tinyforge: give --model MODEL (int8 features) or --frontend SPEC", "", kNone},
+  {"features_not_wav", "features @D/garbage.onnx --frontend frames=49 -o @D/f.bin", 1,
+   "tinyforge: @D/garbage.onnx: not a WAV file", "", kNone},
+  {"features_overwrites_wav", "features @D/quiet.wav --frontend frames=49 -o @D/quiet.wav", 2,
+   "tinyforge: @D/quiet.wav: is also an input of this command", "", kNone},
+  {"features_wrong_rate", "features @D/quiet8k.wav --frontend frames=49 -o @D/f.bin", 1,
+   "tinyforge: @D/quiet8k.wav: 8000 Hz; the front-end expects 16000 Hz", "", kNone},
   {"compile_frontend_bad_spec",
    "compile @M/micro_speech_quantized.tflite --frontend channels=0 -o @D/x.tfp", 1,
    "--frontend channels=0: 1 to 64"},
@@ -345,7 +360,7 @@ const Row kRows[] = {
 
 const char* const kCommands[] = {"inspect",  "compile", "run",    "keygen",   "package", "verify",
                                  "firmware", "bench",   "export", "quantize", "prune",   "report",
-                                 "compare",  "mapview", "listen", "fleet"};
+                                 "compare",  "mapview", "listen", "fleet",    "features"};
 
 std::vector<uint8_t> floats(const std::vector<float>& v) {
   std::vector<uint8_t> b(v.size() * 4);
@@ -411,6 +426,8 @@ class CliContract : public ::testing::TestWithParam<Row> {
     quiet.sample_rate = 16000;
     quiet.samples.assign(16000, 0);
     put("quiet.wav", audio::make_wav(quiet));
+    quiet.sample_rate = 8000;
+    put("quiet8k.wav", audio::make_wav(quiet));
     run("quantize @D/cnn.onnx -c @D/cnn_cal.bin -o @D/cnn_int8.tflite");
     run("keygen -o @D/key");
     const fs::path models = testing::shared_dir() / "models";

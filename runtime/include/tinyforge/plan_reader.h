@@ -5,6 +5,7 @@
 // Records are copied out (memcpy) instead of cast in place: no alignment or aliasing
 // assumptions about where the blob lives; they are small.
 #pragma once
+#include <cstddef>
 #include <cstring>
 
 #include "tinyforge/kernel.h"
@@ -22,15 +23,28 @@ inline TensorRecord read_tensor(const uint8_t* blob, const PlanHeader& h, uint32
   std::memcpy(&t, blob + h.tensors_offset + i * sizeof(TensorRecord), sizeof t);
   return t;
 }
-inline OpRecord read_op(const uint8_t* blob, const PlanHeader& h, uint32_t i) {
+// One 32-bit field of the header (offsetof(PlanHeader, field)), read alone: the executor
+// reads a few fields per inference and keeps no 72-byte copy of the header on its stack.
+inline uint32_t read_header_word(const uint8_t* blob, size_t field_offset) {
+  uint32_t v;
+  std::memcpy(&v, blob + field_offset, sizeof v);
+  return v;
+}
+inline OpRecord read_op(const uint8_t* blob, uint32_t ops_offset, uint32_t i) {
   OpRecord o;
-  std::memcpy(&o, blob + h.ops_offset + i * sizeof(OpRecord), sizeof o);
+  std::memcpy(&o, blob + ops_offset + i * sizeof(OpRecord), sizeof o);
   return o;
 }
-inline uint16_t read_index(const uint8_t* blob, const PlanHeader& h, uint32_t i) {
+inline OpRecord read_op(const uint8_t* blob, const PlanHeader& h, uint32_t i) {
+  return read_op(blob, h.ops_offset, i);
+}
+inline uint16_t read_index(const uint8_t* blob, uint32_t indices_offset, uint32_t i) {
   uint16_t v;
-  std::memcpy(&v, blob + h.indices_offset + i * sizeof(uint16_t), sizeof v);
+  std::memcpy(&v, blob + indices_offset + i * sizeof(uint16_t), sizeof v);
   return v;
+}
+inline uint16_t read_index(const uint8_t* blob, const PlanHeader& h, uint32_t i) {
+  return read_index(blob, h.indices_offset, i);
 }
 
 // Version 1.2 blobs carry PlanRegions after PlanTarget; older ones have one arena.

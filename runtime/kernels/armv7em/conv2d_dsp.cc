@@ -506,10 +506,11 @@ void channels_of_pair(const Geometry& g, const uint32_t* patches, const uint32_t
   }
 }
 
-}  // namespace
-
-void eval_Conv2DDsp(const Conv2DDspParams& p, const KernelIO& io) {
-  const Geometry g = geometry(p, io);
+// Every output pixel, two at a time, with one output stage. Not inlined into eval: the
+// locals of one stage's loop are on the stack during the kernel, not those of every stage.
+template <RequantMode mode, bool full_range>
+__attribute__((noinline)) void pixel_pairs(const Conv2DDspParams& p, const Geometry& g,
+                                           const KernelIO& io, const dsp::OutputClamp& clamp) {
   const int8_t* input = io.in[0].as<const int8_t>();
   const uint32_t* filter = io.in[1].as<const uint32_t>();
   const ChannelQuant* q = io.in[2].as<const ChannelQuant>();
@@ -517,19 +518,26 @@ void eval_Conv2DDsp(const Conv2DDspParams& p, const KernelIO& io) {
   uint32_t* patches = reinterpret_cast<uint32_t*>(io.scratch);
   int8_t* staging =
       needs_staging(p, g.in_c) ? reinterpret_cast<int8_t*>(patches + 4 * g.groups) : nullptr;
-  const dsp::OutputClamp clamp{p.output_offset, p.act_min, p.act_max};
   const int32_t pixels = g.batches * g.out_h * g.out_w;
+  PixelCursor at;
+  for (int32_t i = 0; i < pixels; i += 2) {
+    const int32_t j = i + 1 < pixels ? i + 1 : i;  // an odd last pixel is computed twice
+    load_patch(p, g, input, i, at, 0, patches, staging);
+    if (j != i) at.next(g);
+    load_patch(p, g, input, j, at, 1, patches, staging);
+    at.next(g);
+    channels_of_pair<mode, full_range>(g, patches, filter, q, clamp, output + i * g.out_c,
+                                       output + j * g.out_c);
+  }
+}
+
+}  // namespace
+
+void eval_Conv2DDsp(const Conv2DDspParams& p, const KernelIO& io) {
+  const Geometry g = geometry(p, io);
+  const dsp::OutputClamp clamp{p.output_offset, p.act_min, p.act_max};
   dsp::dispatch_stage(p.requant, p.act_min, p.act_max, [&](auto mode, auto full_range) {
-    PixelCursor at;
-    for (int32_t i = 0; i < pixels; i += 2) {
-      const int32_t j = i + 1 < pixels ? i + 1 : i;  // an odd last pixel is computed twice
-      load_patch(p, g, input, i, at, 0, patches, staging);
-      if (j != i) at.next(g);
-      load_patch(p, g, input, j, at, 1, patches, staging);
-      at.next(g);
-      channels_of_pair<decltype(mode)::value, decltype(full_range)::value>(
-          g, patches, filter, q, clamp, output + i * g.out_c, output + j * g.out_c);
-    }
+    pixel_pairs<decltype(mode)::value, decltype(full_range)::value>(p, g, io, clamp);
   });
 }
 

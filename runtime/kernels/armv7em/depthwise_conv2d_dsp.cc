@@ -123,29 +123,57 @@ void pixel_generic(const Op& op, const int8_t* batch_in, int32_t iy0, int32_t ix
   }
 }
 
-#if TINYFORGE_HAVE_DSP
-// The 9 taps of an output pixel and what pixel_3x3_fast_full needs beside its registers.
+// What the assembly kernels read: a run of `pixels` output pixels along a row. The taps are
+// the first channel of each filter tap of the run's first pixel, row-major, or the
+// zero-point pixel for a tap outside the input: its value plus the input offset is 0,
+// exactly what skipping the tap adds. A run is one border pixel, or the pixels whose windows
+// lie inside the input: they share the taps, each `step` bytes further on, so the taps are
+// only rebuilt at the borders.
+constexpr int32_t kMaxJobTaps = 25;  // up to 5x5 runs in assembly, larger filters in C
 struct TapJob {
-  const int8_t* taps[9];     // 0..32
-  int8_t* out;               // 36
-  int32_t end;               // 40: bytes of whole groups (channels & ~3), > 0
-  int32_t act_min, act_max;  // 44, 48: the clamp (clamped variant only)
+  uintptr_t out;                    // 0: the output pixel's address minus start
+  int32_t start, end;               // 4, 8: channel byte offsets of the whole groups
+  uint32_t act_min4, act_max4;      // 12, 16: the clamp, one byte per channel of a group
+  const int8_t* const* taps_end;    // 20: one past the last tap (tap loop only)
+  const uint32_t* filter;           // 24
+  const ChannelQuant* records;      // 28
+  uint32_t offset_pair;             // 32
+  int32_t pixels;                   // 36: pixels left in the run, > 0
+  int32_t step;                     // 40: input bytes from one pixel to the next
+  int32_t out_step;                 // 44: channels - step (out moves by channels)
+  const int8_t* taps[kMaxJobTaps];  // 48
 };
-static_assert(offsetof(TapJob, act_max) == 48, "offsets used by the assembly below");
 
-#define TF_TAP(t)                   \
-  "ldr r9, [r0, #" #t               \
-  "]\n\t"                           \
+#if TINYFORGE_HAVE_DSP
+static_assert(offsetof(TapJob, taps) == 48, "offsets used by the assembly below");
+// One tap of 4 channels: r9 = the tap's first channel, r1 = channel offset, r2 = filter pairs.
+// The three loads come first so that they pipeline (sim/README.md: a load directly after a
+// load costs 1 cycle, not 2).
+#define TF_TAP_BODY                 \
   "ldr r9, [r9, r1]\n\t"            \
+  "ldrd r12, lr, [r2], #8\n\t"      \
   "sxtab16 r10, r8, r9\n\t"         \
   "sxtab16 r11, r8, r9, ror #8\n\t" \
-  "ldrd r12, lr, [r2], #8\n\t"      \
   "smlabb r4, r10, r12, r4\n\t"     \
   "smlatt r6, r10, r12, r6\n\t"     \
   "smlabb r5, r11, lr, r5\n\t"      \
   "smlatt r7, r11, lr, r7\n\t"
-// Channel k of the group: RequantMode::fast into lr, CLAMP, store (r9 = output pixel).
-#define TF_OUT(acc, k, CLAMP)   \
+#define TF_TAP(t) "ldr r9, [r0, #48+" #t "*4]\n\t" TF_TAP_BODY
+// The 9 taps of a 3x3 filter, unrolled.
+#define TF_TAPS_3X3 \
+  TF_TAP(0) TF_TAP(1) TF_TAP(2) TF_TAP(3) TF_TAP(4) TF_TAP(5) TF_TAP(6) TF_TAP(7) TF_TAP(8)
+// Any number of taps: r3 (the records, saved on the stack meanwhile) walks the taps.
+#define TF_TAPS_LOOP                 \
+  "str r3, [sp, #-4]!\n\t"           \
+  "add r3, r0, #48\n\t"              \
+  "2:\n\t"                           \
+  "ldr r9, [r3], #4\n\t" TF_TAP_BODY \
+  "ldr r9, [r0, #20]\n\t"            \
+  "cmp r3, r9\n\t"                   \
+  "bne 2b\n\t"                       \
+  "ldr r3, [sp], #4\n\t"
+// Channel k of the group (sum in acc): RequantMode::fast, saturated to int8 into acc.
+#define TF_OUT(acc, k)          \
   "ldr r10, [r3, #" #k          \
   "*16+4]\n\t"                  \
   "ldrd r11, r12, [r3, #" #k    \
@@ -156,152 +184,206 @@ static_assert(offsetof(TapJob, act_max) == 48, "offsets used by the assembly bel
   "add lr, lr, " acc            \
   ", asr #31\n\t"               \
   "asr lr, lr, r11\n\t"         \
-  "ssat lr, #8, lr\n\t" CLAMP "strb lr, [r9, #" #k "]\n\t"
-// The activation clamp, bounds from the job (r10, r11 are free once the shift is done).
-#define TF_DW_CLAMP              \
-  "ldrd r10, r11, [r0, #44]\n\t" \
-  "cmp lr, r10\n\t"              \
-  "it lt\n\t"                    \
-  "movlt lr, r10\n\t"            \
-  "cmp lr, r11\n\t"              \
-  "it gt\n\t"                    \
-  "movgt lr, r11\n\t"
-#define TF_DW_NO_CLAMP
+  "ssat " acc ", #8, lr\n\t"
 
-// Whole groups of 4 channels of one 3x3 output pixel, RequantMode::fast, in hand-allocated
+// The 4 packed outputs in r4 clamped to the job's bounds: SSUB8 sets a GE flag per byte
+// where the first operand is not below the second, SEL then picks per byte (Armv7-M ARM,
+// A7.7.151 / A7.7.116). The 3x3 kernel also comes without it for full-range ops (SSAT
+// already clamps them), the common case of a ReLU whose output zero point is -128.
+#define TF_CLAMP4                \
+  "ldrd r10, r11, [r0, #12]\n\t" \
+  "ssub8 r12, r4, r10\n\t"       \
+  "sel r4, r4, r10\n\t"          \
+  "ssub8 r12, r11, r4\n\t"       \
+  "sel r4, r4, r11\n\t"
+#define TF_NO_CLAMP
+
+// Whole groups of 4 channels of the job's pixels, RequantMode::fast, in hand-allocated
 // registers: r0 job, r1 channel offset, r2 filter, r3 records, r4-r7 sums of channels
-// c..c+3, r8 input offset pair, r9-r12 and lr temporaries.
-#define TF_PIXEL_3X3(name, CLAMP)                                                                     \
-  TINYFORGE_ASM_FUNCTION void name(TapJob* job, const uint32_t* filter, const ChannelQuant* q,        \
-                                   uint32_t offset_pair) {                                            \
-    register TapJob* j asm("r0") = job;                                                               \
-    register const uint32_t* w asm("r2") = filter;                                                    \
-    register const ChannelQuant* records asm("r3") = q;                                               \
-    register uint32_t offsets asm("r8") = offset_pair;                                                \
-    asm volatile(                                                                                   \
-        "movs r1, #0\n\t"                                                                           \
-        "1:\n\t"                                                                                    \
-        "ldr r4, [r3]\n\t"                                                                          \
-        "ldr r5, [r3, #16]\n\t"                                                                     \
-        "ldr r6, [r3, #32]\n\t"                                                                     \
-        "ldr r7, [r3, #48]\n\t" TF_TAP(0) TF_TAP(4) TF_TAP(8) TF_TAP(12) TF_TAP(16) TF_TAP(20)        \
-            TF_TAP(24) TF_TAP(28) TF_TAP(32) "ldr r9, [r0, #36]\n\t" TF_OUT("r4", 0, CLAMP)          \
-                TF_OUT("r5", 1, CLAMP) TF_OUT("r6", 2, CLAMP) TF_OUT("r7", 3, CLAMP)                 \
-        "adds r9, r9, #4\n\t"                                                                       \
-        "str r9, [r0, #36]\n\t"                                                                     \
-        "adds r3, r3, #64\n\t"                                                                      \
-        "adds r1, r1, #4\n\t"                                                                       \
-        "ldr r9, [r0, #40]\n\t"                                                                     \
-        "cmp r1, r9\n\t"                                                                            \
-        "bne 1b"                                                                                    \
-        : "+r"(w), "+r"(records)                                                                    \
-        : "r"(j), "r"(offsets)                                                                      \
-        : "r1", "r4", "r5", "r6", "r7", "r9", "r10", "r11", "r12", "lr", "cc", "memory"); \
+// c..c+3, r8 input offset pair, r9-r12 and lr temporaries. The 4 output bytes are packed
+// into one word (BFI) and clamped together (CLAMP: 4 instructions for 4 outputs), and one STR
+// stores them.
+#define TF_PIXELS(name, TAPS, CLAMP)                                                        \
+  TINYFORGE_ASM_FUNCTION void name(TapJob* job) {                                           \
+    register TapJob* j asm("r0") = job;                                                     \
+    asm volatile(                                                                         \
+        "ldr r8, [r0, #32]\n\t"                                                           \
+        "3:\n\t"                                                                          \
+        "ldr r1, [r0, #4]\n\t"                                                            \
+        "ldrd r2, r3, [r0, #24]\n\t"                                                      \
+        "1:\n\t"                                                                          \
+        "ldr r4, [r3]\n\t"                                                                \
+        "ldr r5, [r3, #16]\n\t"                                                           \
+        "ldr r6, [r3, #32]\n\t"                                                           \
+        "ldr r7, [r3, #48]\n\t" TAPS TF_OUT("r4", 0) TF_OUT("r5", 1) TF_OUT("r6", 2)     \
+            TF_OUT("r7", 3)                                                               \
+        "bfi r4, r5, #8, #8\n\t"                                                          \
+        "bfi r4, r6, #16, #8\n\t"                                                         \
+        "bfi r4, r7, #24, #8\n\t"                                                         \
+        "ldr r9, [r0]\n\t" CLAMP "str r4, [r9, r1]\n\t"                                 \
+        "ldr r9, [r0, #8]\n\t"                                                            \
+        "adds r3, r3, #64\n\t"                                                            \
+        "adds r1, r1, #4\n\t"                                                             \
+        "cmp r1, r9\n\t"                                                                  \
+        "bne 1b\n\t"                                                                      \
+        "ldrd r9, r10, [r0, #40]\n\t"                                                     \
+        "ldrd r11, r12, [r0, #4]\n\t"                                                     \
+        "ldr lr, [r0]\n\t"                                                                \
+        "add r11, r11, r9\n\t"                                                            \
+        "add r12, r12, r9\n\t"                                                            \
+        "add lr, lr, r10\n\t"                                                             \
+        "strd r11, r12, [r0, #4]\n\t"                                                     \
+        "str lr, [r0]\n\t"                                                                \
+        "ldr r9, [r0, #36]\n\t"                                                           \
+        "subs r9, r9, #1\n\t"                                                             \
+        "str r9, [r0, #36]\n\t"                                                           \
+        "bne 3b"                                                                          \
+        :                                                                                 \
+        : "r"(j)                                                                          \
+        : "r1", "r2", "r3", "r4", "r5", "r6", "r7", "r8", "r9", "r10", "r11", "r12", "lr", \
+          "cc", "memory"); \
   }
-TF_PIXEL_3X3(pixel_3x3_fast_full, TF_DW_NO_CLAMP)
-TF_PIXEL_3X3(pixel_3x3_fast_clamped, TF_DW_CLAMP)
-#undef TF_PIXEL_3X3
-#undef TF_DW_CLAMP
-#undef TF_DW_NO_CLAMP
-#undef TF_TAP
+TF_PIXELS(pixels_3x3_fast_full, TF_TAPS_3X3, TF_NO_CLAMP)
+TF_PIXELS(pixels_3x3_fast_clamped, TF_TAPS_3X3, TF_CLAMP4)
+TF_PIXELS(pixels_taps_fast, TF_TAPS_LOOP, TF_CLAMP4)
+#undef TF_PIXELS
+#undef TF_CLAMP4
+#undef TF_NO_CLAMP
 #undef TF_OUT
+#undef TF_TAPS_LOOP
+#undef TF_TAPS_3X3
+#undef TF_TAP
+#undef TF_TAP_BODY
 #endif
 
-#if !TINYFORGE_HAVE_DSP
-struct TapJob {
-  const int8_t* taps[9];
-  int8_t* out;
-  int32_t end;
-  int32_t act_min, act_max;
-};
-#endif
-
-// One output pixel of a 3x3 filter (dilation 1). job.taps[t] is the first channel of tap
-// t (ky * 3 + kx), or the zero-point pixel for a tap outside the input: its value plus the
-// input offset is 0, exactly what skipping the tap adds.
+// The last 1..3 channels [c, channels) of an output pixel, one at a time: scalar MACs read
+// the filter lane by lane (channel k of a group sits in pair k & 1, lane k >> 1), which
+// keeps the registers free that 4 lanes of packed sums would need. Same products and
+// wrapping sums as mac_tap.
 template <RequantMode mode, bool full_range>
-void pixel_3x3(const Op& op, TapJob& job) {
+[[gnu::noinline]] void pixel_tail(const Op& op, const int8_t* const* taps, int32_t taps_n,
+                                  int32_t start, int32_t c, int8_t* out) {
+  const uint32_t* w = op.filter + (c / 4) * taps_n * 2;
+  const int32_t offset = op.p.input_offset;
+  for (int32_t k = 0; c + k < op.g.channels; ++k) {
+    const ChannelQuant& q = op.q[c + k];
+    int32_t acc = q.bias;
+    for (int32_t t = 0; t < taps_n; ++t) {
+      const uint32_t pair = w[2 * t + (k & 1)];
+      const int32_t weight = k < 2 ? dsp::lane0(pair) : dsp::lane1(pair);
+      acc = dsp::wrap_add(acc, (taps[t][start + c + k] + offset) * weight);
+    }
+    out[c + k] = dsp::requantize<mode, full_range>(acc, q, op.clamp);
+  }
+}
+
+// The job's `n` pixels from `out` on. Whole groups of 4
+// channels take the assembly kernels in fast mode, else C; the last channels of a count
+// that is not a multiple of 4, pixel_tail.
+template <RequantMode mode, bool full_range>
+void run_pixels(const Op& op, TapJob& job, int8_t* out, int32_t n) {
+  const int32_t taps = op.g.taps;
   const int32_t channels = op.g.channels;
-  const uint32_t* w = op.filter;
-  const ChannelQuant* q = op.q;
-  int8_t* const out = job.out;
-  const int8_t* const* taps = job.taps;
-  int32_t c = 0;
+  const int32_t groups_end = channels & ~3;
+  int32_t assembly_end = 0;  // channels done by the assembly
 #if TINYFORGE_HAVE_DSP
-  if (mode == RequantMode::fast && channels >= 4) {
-    job.end = channels & ~3;
-    job.act_min = op.clamp.act_min;
-    job.act_max = op.clamp.act_max;
-    if (dsp::is_full_range(op.clamp.act_min, op.clamp.act_max))
-      pixel_3x3_fast_full(&job, w, q, op.offset_pair);
+  if (mode == RequantMode::fast && groups_end > 0) {
+    // The assembly stores at out - start + channel offset; start moves on by step per pixel.
+    job.out = reinterpret_cast<uintptr_t>(out);
+    job.start = 0;
+    job.end = groups_end;
+    job.pixels = n;
+    if (taps == 9 && dsp::is_full_range(op.clamp.act_min, op.clamp.act_max))
+      pixels_3x3_fast_full(&job);
+    else if (taps == 9)
+      pixels_3x3_fast_clamped(&job);
     else
-      pixel_3x3_fast_clamped(&job, w, q, op.offset_pair);
-    c = channels & ~3;
-    w += 18 * (c / 4);
-    q += c;
+      pixels_taps_fast(&job);
+    assembly_end = groups_end;
   }
 #endif
-  for (; c < channels; c += 4, w += 18, q += 4) {
-    const int32_t valid = channels - c;
-    Acc4 a;
-    if (valid >= 4) {
-      a = {q[0].bias, q[1].bias, q[2].bias, q[3].bias};
-      for (int32_t t = 0; t < 9; ++t)
-        mac_tap(a, dsp::load32(taps[t] + c), w + 2 * t, op.offset_pair);
-    } else {
-      a = {q[0].bias, valid > 1 ? q[1].bias : 0, valid > 2 ? q[2].bias : 0, 0};
-      for (int32_t t = 0; t < 9; ++t)
-        mac_tap(a, load_group(taps[t] + c, valid), w + 2 * t, op.offset_pair);
+  for (int32_t i = 0, start = 0; i < n; ++i, start += job.step, out += channels) {
+    int32_t c = assembly_end;
+    for (; c < groups_end; c += 4) {
+      const uint32_t* w = op.filter + 2 * taps * (c / 4);
+      const ChannelQuant* q = op.q + c;
+      Acc4 a = {q[0].bias, q[1].bias, q[2].bias, q[3].bias};
+      for (int32_t t = 0; t < taps; ++t)
+        mac_tap(a, dsp::load32(job.taps[t] + start + c), w + 2 * t, op.offset_pair);
+      store_group<mode, full_range>(a, q, op.clamp, out + c, 4);
     }
-    store_group<mode, full_range>(a, q, op.clamp, out + c, valid);
+    if (c < channels) pixel_tail<mode, full_range>(op, job.taps, taps, start, c, out);
   }
+}
+
+// The packed clamp bound of a group: the int8 bound in each of 4 bytes.
+uint32_t bytes4(int32_t bound) { return static_cast<uint8_t>(bound) * 0x01010101u; }
+
+// Points job.taps at the taps of the output pixel whose window starts at column ix0 of the
+// filter rows `row_of` (nullptr for a row outside the input); taps outside the input point
+// at the zero-point pixel.
+void point_taps(const Op& op, const int8_t* const* row_of, int32_t ix0, const int8_t* zero_pixel,
+                TapJob& job) {
+  const DepthwiseConv2DDspParams& p = op.p;
+  for (int32_t kx = 0, ix = ix0; kx < p.filter_w; ++kx, ix += p.dilation_w) {
+    const bool column_inside = ix >= 0 && ix < op.g.in_w;
+    const int32_t at = ix * op.g.channels;
+    const int8_t** tap = job.taps + kx;
+    for (int32_t ky = 0; ky < p.filter_h; ++ky, tap += p.filter_w)
+      *tap = column_inside && row_of[ky] ? row_of[ky] + at : zero_pixel;
+  }
+}
+
+// Whether a window of `filter` taps `dilation` apart starting at `i0` lies inside [0, n).
+bool window_inside(int32_t i0, int32_t filter, int32_t dilation, int32_t n) {
+  return i0 >= 0 && i0 + (filter - 1) * dilation < n;
 }
 
 template <RequantMode mode, bool full_range>
 void run(const Op& op, int8_t* rows, const int8_t* zero_pixel) {
   const DepthwiseConv2DDspParams& p = op.p;
   const Geometry& g = op.g;
-  const bool k3x3 = p.kernel == static_cast<int32_t>(DepthwiseDspKernel::k3x3);
+  const bool by_taps = g.taps <= kMaxJobTaps;
   const int32_t out_row = g.out_w * g.channels;
   const int32_t in_row = g.in_w * g.channels;
+  TapJob job;
+  job.act_min4 = bytes4(op.clamp.act_min);
+  job.act_max4 = bytes4(op.clamp.act_max);
+  job.taps_end = job.taps + g.taps;
+  job.filter = op.filter;
+  job.records = op.q;
+  job.offset_pair = op.offset_pair;
+  job.step = p.stride_w * g.channels;
+  job.out_step = g.channels - job.step;
+  const auto columns_inside = [&](int32_t ox) {
+    return window_inside(ox * p.stride_w - p.pad_left, p.filter_w, p.dilation_w, g.in_w);
+  };
   int8_t* out = op.output;
   int32_t written = 0;  // a computed row waits in `rows` until the next one is computed
   for (int32_t b = 0; b < g.batches; ++b) {
     const int8_t* batch_in = op.input + b * g.in_h * in_row;
     for (int32_t oy = 0; oy < g.out_h; ++oy) {
       const int32_t r = b * g.out_h + oy;
-      int8_t* px = rows + (r & 1) * out_row;
+      int8_t* row = rows + (r & 1) * out_row;
       const int32_t iy0 = oy * p.stride_h - p.pad_top;
-      const int8_t* row_of[3];
-      for (int32_t ky = 0; ky < 3; ++ky) {
-        const int32_t iy = iy0 + ky;
+      const bool rows_inside = window_inside(iy0, p.filter_h, p.dilation_h, g.in_h);
+      const int8_t* row_of[kMaxJobTaps];  // the filter rows (by_taps: at most kMaxJobTaps)
+      for (int32_t ky = 0, iy = iy0; by_taps && ky < p.filter_h; ++ky, iy += p.dilation_h)
         row_of[ky] = iy >= 0 && iy < g.in_h ? batch_in + iy * in_row : nullptr;
-      }
-      const bool rows_inside = row_of[0] && row_of[2];
-      for (int32_t ox = 0; ox < g.out_w; ++ox, px += g.channels) {
+      for (int32_t ox = 0; ox < g.out_w;) {
         const int32_t ix0 = ox * p.stride_w - p.pad_left;
-        if (!k3x3) {
+        int8_t* px = row + ox * g.channels;
+        if (!by_taps) {
           pixel_generic<mode, full_range>(op, batch_in, iy0, ix0, px);
+          ++ox;
           continue;
         }
-        TapJob job;
-        job.out = px;
-        if (rows_inside && ix0 >= 0 && ix0 + 3 <= g.in_w) {  // interior: no zero pixel
-          const int8_t* t = row_of[0] + ix0 * g.channels;
-          for (int32_t ky = 0; ky < 3; ++ky, t += in_row) {
-            job.taps[3 * ky] = t;
-            job.taps[3 * ky + 1] = t + g.channels;
-            job.taps[3 * ky + 2] = t + 2 * g.channels;
-          }
-        } else {
-          for (int32_t kx = 0; kx < 3; ++kx) {
-            const int32_t ix = ix0 + kx;
-            const bool col = ix >= 0 && ix < g.in_w;
-            for (int32_t ky = 0; ky < 3; ++ky)
-              job.taps[ky * 3 + kx] = col && row_of[ky] ? row_of[ky] + ix * g.channels : zero_pixel;
-          }
-        }
-        pixel_3x3<mode, full_range>(op, job);
+        int32_t n = 1;  // a border pixel, or all the inside pixels from here on
+        if (rows_inside && columns_inside(ox))
+          while (ox + n < g.out_w && columns_inside(ox + n)) ++n;
+        point_taps(op, row_of, ix0, zero_pixel, job);
+        run_pixels<mode, full_range>(op, job, px, n);
+        ox += n;
       }
       if (r > 0) {
         copy_row(rows + ((r + 1) & 1) * out_row, out, out_row);
