@@ -172,7 +172,7 @@ void compile_shared_arena(const Options& o) {
     path_of[name] = model;
     names.push_back(name);
   }
-  const std::vector<std::vector<size_t>> groups = concurrent_groups(o, names);
+  std::vector<std::vector<size_t>> groups = concurrent_groups(o, names);
   std::vector<std::string> outputs;
   for (const std::string& name : names) {
     outputs.push_back((fs::path(o.out) / (name + ".tfp")).string());
@@ -187,6 +187,15 @@ void compile_shared_arena(const Options& o) {
     compiled.push_back(compile_one(o, model));
     arenas.push_back(compiled.back().plan.arena_size);
   }
+  // A model with state (SVDF's memory of past frames) keeps it in its arena from one run to
+  // the next: it shares its region with no other model.
+  for (size_t i = 0; i < compiled.size(); ++i)
+    for (const plan::PlanTensor& t : compiled[i].plan.tensors)
+      if (t.storage == Storage::state) {
+        for (size_t j = 0; j < compiled.size(); ++j)
+          if (j != i) groups.push_back({i, j});
+        break;
+      }
   const plan::SharedArena layout = plan::plan_shared_arena(arenas, groups);
 
   std::error_code ec;

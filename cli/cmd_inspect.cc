@@ -148,6 +148,7 @@ json describe_blob(const std::string& path, const std::vector<uint8_t>& bytes) {
                             {"shape", std::vector<int32_t>(r.dims, r.dims + r.rank)},
                             {"storage", storage == Storage::arena      ? "arena"
                                         : storage == Storage::constant ? "constant"
+                                        : storage == Storage::state    ? "state"
                                                                        : "copied"},
                             {"offset", r.offset},
                             {"bytes", r.size_bytes},

@@ -82,6 +82,8 @@ int int8_lsb(OpCode op) {
     case OpCode::DepthwiseConv2D:
     case OpCode::TransposeConv:
     case OpCode::FullyConnected:
+    // Svdf also rounds each feature value into its int16 state, far below an output step.
+    case OpCode::Svdf:
     case OpCode::Mean:
     case OpCode::Sum:
       return 1;
@@ -209,7 +211,9 @@ ModelSpec one_op(std::vector<TensorSpec> tensors, OpSpec op) {
   m.tensors = std::move(tensors);
   const int32_t out = static_cast<int32_t>(m.tensors.size()) - 1;
   for (int32_t t = 0; t < out; ++t)
-    if (m.tensors[static_cast<size_t>(t)].data.empty()) m.inputs.push_back(t);
+    if (m.tensors[static_cast<size_t>(t)].data.empty() &&
+        !m.tensors[static_cast<size_t>(t)].is_variable)
+      m.inputs.push_back(t);
   m.outputs = {out};
   op.outputs = {out};
   m.ops = {op};
@@ -1084,6 +1088,95 @@ Row transpose_conv(DT d, std::vector<int32_t> in, int32_t oc, Window w, bool wit
   return r;
 }
 
+// SVDF over the table's cases run as one sequence: the state carries from case to case, so
+// the definition keeps its own memory of the last M feature values per filter (real
+// numbers; int8: the state's range saturates them as the int16 state does).
+Row svdf(DT d, int32_t batch, int32_t input_size, int32_t units, int32_t rank, int32_t memory,
+         Act a = Act::NONE, Q qin = {}) {
+  const int32_t filters = units * rank;
+  TensorSpec wf = weights(d, {filters, input_size}, -1, 41);
+  wf.name = "weights_feature";
+  TensorSpec wt = {"weights_time", {filters, memory}};
+  const float state_scale =
+      accumulator_scale(qin, wf.scale.empty() ? 0 : wf.scale[0], input_size) / 256;
+  // Time weights within +-2^12 keep the int32 time sums of a saturated int16 state exact
+  // (TFLM's sums would overflow otherwise, where a real-valued definition does not).
+  const float time_scale = 1.0f / 4096;
+  const std::vector<int16_t> time_q =
+      testing::pattern<int16_t>(static_cast<size_t>(filters * memory), -4096, 4096, 43);
+  std::vector<double> time;  // real values (real_values() reads int8 and int32 only)
+  if (d == DT::f32) {
+    wt.data = testing::bytes_of(testing::float_pattern(static_cast<size_t>(filters * memory), 43));
+    time = real_values(wt);
+  } else {
+    wt = {"weights_time",         {filters, memory},
+          tfl::TensorType::INT16, testing::bytes_of(time_q),
+          {time_scale},           {0}};
+    for (int16_t q : time_q) time.push_back(static_cast<double>(time_scale) * q);
+  }
+  TensorSpec b =
+      d == DT::f32
+          ? TensorSpec{"bias",
+                       {units},
+                       tfl::TensorType::FLOAT32,
+                       testing::bytes_of(testing::float_pattern(static_cast<size_t>(units), 47))}
+          : TensorSpec{"bias",
+                       {units},
+                       tfl::TensorType::INT32,
+                       testing::bytes_of(
+                           testing::pattern<int32_t>(static_cast<size_t>(units), -9000, 9000, 47)),
+                       {state_scale * time_scale},
+                       {0}};
+  TensorSpec state =
+      d == DT::f32
+          ? TensorSpec{"state", {batch, filters * memory}}
+          : TensorSpec{
+                "state", {batch, filters * memory}, tfl::TensorType::INT16, {}, {state_scale}, {0}};
+  state.is_variable = true;
+  const float state_max = 32767 * state_scale;
+  const Q qout{state_max * std::sqrt(static_cast<float>(rank * memory)) / 127 / 2, -5};
+  OpSpec op{B::SVDF, {0, 1, 2, 3, 4}, {}};
+  op.rank = rank;
+  op.activation = a;
+  Row r = row("Svdf " + std::string(dt_name(d)) + " " + std::to_string(batch) + "x" +
+                  std::to_string(input_size) + " units" + std::to_string(units) + " rank" +
+                  std::to_string(rank) + " memory" + std::to_string(memory) + act_name(a) +
+                  q_text(d, qin),
+              OpCode::Svdf,
+              one_op({act(d, "x", {batch, input_size}, qin), wf, wt, b, state,
+                      act(d, "y", {batch, units}, qout)},
+                     op));
+  r.why_not_armnn = "Arm NN 20.08's TfLite parser has no SVDF";
+  const std::vector<double> feature = real_values(wf), offsets = real_values(b);
+  const bool saturates = d == DT::i8;
+  std::vector<double> frames(static_cast<size_t>(batch * filters * memory), 0.0);
+  r.definition = [=](const std::vector<std::vector<float>>& x) mutable {
+    std::vector<float> y;
+    for (int32_t n = 0; n < batch; ++n) {
+      double* mem = &frames[static_cast<size_t>(n * filters * memory)];
+      for (int32_t f = 0; f < filters; ++f) {
+        double v = 0;
+        for (int32_t k = 0; k < input_size; ++k)
+          v += feature[static_cast<size_t>(f * input_size + k)] *
+               x[0][static_cast<size_t>(n * input_size + k)];
+        if (saturates) v = std::clamp<double>(v, -32768.0 * state_scale, state_max);
+        std::rotate(mem + f * memory, mem + f * memory + 1, mem + (f + 1) * memory);
+        mem[f * memory + memory - 1] = v;
+      }
+      for (int32_t u = 0; u < units; ++u) {
+        double v = offsets[static_cast<size_t>(u)];
+        for (int32_t f = u * rank; f < (u + 1) * rank; ++f)
+          for (int32_t m = 0; m < memory; ++m)
+            v += time[static_cast<size_t>(f * memory + m)] * mem[f * memory + m];
+        if (a == Act::RELU) v = std::max(v, 0.0);
+        y.push_back(static_cast<float>(v));
+      }
+    }
+    return y;
+  };
+  return r;
+}
+
 // Types QUANTIZE and DEQUANTIZE convert between: int16 is TFLite's 16x8 activation type.
 enum class Conv { f32, i8, i16 };
 const char* conv_name(Conv t) { return t == Conv::f32 ? "f32" : t == Conv::i8 ? "int8" : "int16"; }
@@ -1242,6 +1335,8 @@ std::vector<Row> table() {
     t.push_back(transpose_conv(d, {1, 3, 4, 2}, 3, k3_s2_same, true, Act::RELU));
     t.push_back(transpose_conv(d, {1, 2, 2, 3}, 2, k5x2_s3_same, true, Act::RELU6, q_high));
     t.push_back(transpose_conv(d, {1, 3, 2, 4}, 5, k3, true, Act::NONE, q_huge));
+    t.push_back(svdf(d, 1, 7, 3, 2, 5, Act::NONE, q_high));
+    t.push_back(svdf(d, 2, 12, 4, 1, 3, Act::RELU, q_huge));
   }
   // DIV is float32 only (int8 is refused at import).
   t.push_back(binary(kDiv, DT::f32, {1, 4, 3}, {1, 4, 3}));

@@ -99,7 +99,9 @@ ModelSpec one_op(std::vector<TensorSpec> tensors, OpSpec op) {
   m.tensors = std::move(tensors);
   const int32_t out = static_cast<int32_t>(m.tensors.size()) - 1;
   for (int32_t t = 0; t < out; ++t)
-    if (m.tensors[static_cast<size_t>(t)].data.empty()) m.inputs.push_back(t);
+    if (m.tensors[static_cast<size_t>(t)].data.empty() &&
+        !m.tensors[static_cast<size_t>(t)].is_variable)
+      m.inputs.push_back(t);
   m.outputs = {out};
   op.outputs = {out};
   m.ops = {op};
@@ -287,6 +289,30 @@ std::vector<Probe> probes() {
                                 bias(k, 2, 0.05f), act(k, "y", {1, 5, 5, 2}, 0.1f)},
                                op);
                }});
+  // SVDF: input, weights_feature, weights_time, bias, state (a variable tensor); the int8
+  // form takes int16 time weights and state, TFLM's integer SVDF.
+  p.push_back(
+      {OpCode::Svdf, B::SVDF, [](Kind k) {
+         const bool q = k != Kind::float32;
+         TensorSpec wf = weights(k, {4, 3}, 0), wt = weights(k, {4, 2}, 0);
+         TensorSpec state = act(k, "state", {1, 8}, 0.05f);
+         TensorSpec b = bias(k, 2, 0.05f);
+         if (q) {
+           wf.scale = {0.02f};
+           wf.zero_point = {0};
+           wt.type = state.type = tfl::TensorType::INT16;
+           wt.data = testing::bytes_of(std::vector<int16_t>(8, 300));
+           wt.scale = {1.0f / 32768};
+           wt.zero_point = {0};
+           state.scale = {0.01f};
+           state.zero_point = {0};
+           b.scale = {0.01f / 32768};
+         }
+         state.is_variable = true;
+         OpSpec op = op_of(B::SVDF, {0, 1, 2, 3, 4});
+         op.rank = 2;
+         return one_op({act(k, "x", {1, 3}), wf, wt, b, state, act(k, "y", {1, 2}, 0.1f)}, op);
+       }});
   return p;
 }
 

@@ -37,6 +37,7 @@ struct TensorSpec {
   std::vector<int64_t> zero_point;
   int32_t quantized_dimension = 0;
   bool external_data = false;    // store data after the flatbuffer (Buffer.offset/size)
+  bool is_variable = false;      // a stateful op's state (SVDF's activation state)
   int64_t buffer_override = -1;  // >= 0: write this buffer index instead (damaged models)
 };
 
@@ -51,6 +52,7 @@ struct OpSpec {
   int32_t stride_h = 1, stride_w = 1, dilation_h = 1, dilation_w = 1;
   int32_t filter_h = 1, filter_w = 1, depth_multiplier = 1;
   int32_t axis = 0;  // CONCATENATION, PACK, UNPACK, GATHER
+  int32_t rank = 1;  // SVDF
   tfl::MirrorPadMode mirror_pad_mode = tfl::MirrorPadMode::REFLECT;
   bool align_corners = false, half_pixel_centers = false;  // RESIZE_*
   std::vector<int32_t> squeeze_dims;                       // SQUEEZE
@@ -199,6 +201,9 @@ inline flatbuffers::Offset<void> op_options(flatbuffers::FlatBufferBuilder& fbb,
       return tfl::CreateTransposeConvOptions(fbb, op.padding, op.stride_w, op.stride_h,
                                              op.activation)
           .Union();
+    case B::SVDF:
+      type = tfl::BuiltinOptions::SVDFOptions;
+      return tfl::CreateSVDFOptions(fbb, op.rank, op.activation).Union();
     case B::SQUEEZE: {
       type = tfl::BuiltinOptions::SqueezeOptions;
       const auto dims = fbb.CreateVector(op.squeeze_dims);
@@ -265,7 +270,7 @@ inline std::vector<uint8_t> build(const ModelSpec& spec, uint64_t external_base)
         t.buffer_override >= 0 ? static_cast<uint32_t>(t.buffer_override) : tensor_buffer[i];
     const auto shape = fbb.CreateVector(t.shape);
     const auto name = fbb.CreateString(t.name);
-    tensors.push_back(tfl::CreateTensor(fbb, shape, t.type, buffer, name, q));
+    tensors.push_back(tfl::CreateTensor(fbb, shape, t.type, buffer, name, q, t.is_variable));
   }
   std::vector<flatbuffers::Offset<tfl::Operator>> ops;
   for (size_t i = 0; i < spec.ops.size(); ++i) {

@@ -113,6 +113,15 @@ std::string io_api(const PlanReader& reader) {
   };
   io_table("input", true, h.num_inputs, true);
   io_table("output", false, h.num_outputs, false);
+  // Stateful ops' memory starts zero with the arena (static storage); reset_state() zeroes
+  // it again. Only a model with state has it.
+  std::string zero;
+  for (uint32_t t = 0; t < h.num_tensors; ++t) {
+    const TensorRecord r = reader.tensor(t);
+    if (static_cast<Storage>(r.storage) == Storage::state)
+      zero += fmt::format("  std::memset(g_arena + {}, 0, {});\n", r.offset, r.size_bytes);
+  }
+  if (!zero.empty()) api += "void reset_state() {\n" + zero + "}\n\n";
   return api;
 }
 

@@ -90,7 +90,7 @@ std::vector<uint8_t> write_plan_blob(const plan::Plan& plan, const plan::PlanOpt
   std::vector<uint32_t> params_at, const_at(plan.tensors.size(), 0);
   for (const plan::PlanOp& op : plan.ops) params_at.push_back(store(op.params));
   for (size_t t = 0; t < plan.tensors.size(); ++t)
-    if (plan.tensors[t].storage != Storage::arena) const_at[t] = store(plan.tensors[t].data);
+    if (!plan::in_arena(plan.tensors[t].storage)) const_at[t] = store(plan.tensors[t].data);
   h.data_size = static_cast<uint32_t>(data.size());
   h.total_size = h.data_offset + h.data_size;
   PlanFrontend frontend{0, 0};

@@ -28,6 +28,7 @@
 #include "ops/split_pack.h"
 #include "ops/strided_slice.h"
 #include "ops/sub_squared_difference.h"
+#include "ops/svdf.h"
 #include "ops/transpose.h"
 #include "ops/transpose_conv.h"
 #include "ops/unary_math.h"
@@ -145,6 +146,57 @@ ir::Graph transpose_conv(bool int8) {
     a.activation = ir::Activation::relu;
   }
   return one_op(b, OpCode::TransposeConv, {x, w, bias}, y, a);
+}
+
+// A constant of raw `values` of `type` (the int16 time weights and int32 bias of int8 SVDF).
+template <typename T>
+int raw_constant(GraphBuilder& b, const std::string& name, DType type, std::vector<int32_t> shape,
+                 const std::vector<T>& values, float scale) {
+  ir::Tensor t;
+  t.name = name;
+  t.type = type;
+  t.shape = std::move(shape);
+  t.constant = true;
+  t.data.resize(values.size() * sizeof(T));
+  std::memcpy(t.data.data(), values.data(), t.data.size());
+  t.quant = {{scale}, {0}, 0};
+  return b.g.add_tensor(std::move(t));
+}
+
+// float32: rank 2, bias, relu; int8: rank 1, no bias, int16 time weights and state. The
+// state is a variable tensor, not a model input.
+ir::Graph svdf(bool int8) {
+  GraphBuilder b(31);
+  const int32_t units = 3, rank = int8 ? 1 : 2, memory = 4, filters = units * rank;
+  const int x = b.activation("x", {1, 6});
+  const int y = b.activation("y", {1, units});
+  const int state = b.activation("state", {1, filters * memory});
+  b.g.tensors[static_cast<size_t>(state)].variable = true;
+  int wf = b.weights("weights_feature", {filters, 6}, 0.5f), wt = -1, bias = -1;
+  ops::SvdfAttrs a;
+  a.rank = rank;
+  if (int8) {
+    quantize_tensor(b.g.tensors[x], 0.02f, -6);
+    quantize_tensor(b.g.tensors[y], 0.04f, 9);
+    quantize_tensor(b.g.tensors[wf], 0.004f, 0);
+    ir::Tensor& s = b.g.tensors[static_cast<size_t>(state)];
+    s.type = DType::i16;
+    s.quant = {{0.001f}, {0}, 0};
+    std::vector<int16_t> time(static_cast<size_t>(filters * memory));
+    for (size_t i = 0; i < time.size(); ++i)
+      time[i] = static_cast<int16_t>(i * 2371 % 60001 - 30000);
+    wt = raw_constant(b, "weights_time", DType::i16, {filters, memory}, time, 1.0f / 32768);
+  } else {
+    wt = b.weights("weights_time", {filters, memory}, 0.5f);
+    bias = b.weights("bias", {units}, 0.2f);
+    a.activation = ir::Activation::relu;
+  }
+  b.node(OpCode::Svdf, {x, wf, wt, bias, state}, y, a);
+  b.g.inputs = {x};
+  b.g.outputs = {y};
+  b.g.source = "Svdf";
+  b.g.check();
+  return b.g;
 }
 
 ir::Graph fully_connected(bool int8) {
@@ -601,6 +653,8 @@ std::vector<Case> cases() {
       {"Gather_i8", [] { return gather(true); }},
       {"TransposeConv_f32", [] { return transpose_conv(false); }},
       {"TransposeConv_i8", [] { return transpose_conv(true); }},
+      {"Svdf_f32", [] { return svdf(false); }},
+      {"Svdf_i8", [] { return svdf(true); }},
   };
 }
 
@@ -612,6 +666,7 @@ void expect_same_tensor(const ir::Tensor& a, const ir::Tensor& b, const std::str
   EXPECT_EQ(a.type, b.type);
   EXPECT_EQ(a.shape, b.shape);
   EXPECT_EQ(a.constant, b.constant);
+  EXPECT_EQ(a.variable, b.variable);
   EXPECT_EQ(a.data, b.data);
   EXPECT_EQ(a.quant.scale, b.quant.scale);
   EXPECT_EQ(a.quant.zero_point, b.quant.zero_point);

@@ -64,7 +64,8 @@ int32_t ModelBuilder::write_tensor(const ir::Tensor& t, bool with_data) {
   }
   const auto shape = fbb_.CreateVector(t.shape);
   const auto name = fbb_.CreateString(t.name);
-  tensors_.push_back(tfl::CreateTensor(fbb_, shape, tensor_type(t), buffer, name, quant));
+  tensors_.push_back(
+      tfl::CreateTensor(fbb_, shape, tensor_type(t), buffer, name, quant, t.variable));
   return static_cast<int32_t>(tensors_.size()) - 1;
 }
 

@@ -23,7 +23,7 @@ void Graph::check() const {
     defined[t] = 1;
   }
   for (int t = 0; t < count; ++t)
-    if (tensors[t].constant) defined[t] = 1;
+    if (tensors[t].constant || tensors[t].variable) defined[t] = 1;
   for (size_t i = 0; i < nodes.size(); ++i) {
     const Node& n = nodes[i];
     for (int t : n.inputs) {

@@ -32,6 +32,9 @@ struct Tensor {
   Quant quant;
   bool constant = false;      // data holds its value
   std::vector<uint8_t> data;  // little-endian elements, for constants
+  // A stateful op's memory (TFLite's variable tensor, e.g. SVDF's activation state): zero
+  // before the first invocation, updated in place by the op, kept between invocations.
+  bool variable = false;
 
   int64_t elements() const {
     int64_t n = 1;

@@ -46,6 +46,7 @@ Plan number_tensors_and_ops(const ir::Graph& graph, std::vector<LoweredOp>& lowe
         pt.storage = Storage::constant;
         pt.data = src.data;
       }
+      if (src.variable) pt.storage = Storage::state;
       plan_index[t] = static_cast<int>(plan.tensors.size());
       plan.tensors.push_back(std::move(pt));
       if (plan.tensors.size() >= kNoTensor)
@@ -59,7 +60,16 @@ Plan number_tensors_and_ops(const ir::Graph& graph, std::vector<LoweredOp>& lowe
     PlanOp op;
     op.op = graph.nodes[i].op;
     op.name = graph.nodes[i].name;
-    for (int t : lowered[i].inputs) op.inputs.push_back(use(t));
+    for (size_t k = 0; k < lowered[i].inputs.size(); ++k) {
+      const int t = lowered[i].inputs[k];
+      // A state tensor belongs to the one input of a stateful op that updates it.
+      if (t >= 0 && graph.tensors[t].variable != (static_cast<int>(k) == state_input(op.op)))
+        throw tinyforge::Error(fmt::format(
+            "{}: tensor '{}' is {}", graph.node_label(i), graph.tensors[t].name,
+            graph.tensors[t].variable ? "a variable (state) tensor read by an op without state"
+                                      : "the op's state; expected a variable tensor"));
+      op.inputs.push_back(use(t));
+    }
     for (int t : graph.nodes[i].outputs) op.outputs.push_back(use(t));
     op.params = std::move(lowered[i].params);
     op.scratch_size = lowered[i].scratch_size;
@@ -68,12 +78,13 @@ Plan number_tensors_and_ops(const ir::Graph& graph, std::vector<LoweredOp>& lowe
   for (int t : graph.outputs) plan.outputs.push_back(use(t));
   for (uint16_t t : plan.inputs)
     if (plan.tensors[t].storage != Storage::arena)
-      throw tinyforge::Error(
-          fmt::format("{}: model input '{}' is a constant", graph.source, plan.tensors[t].name));
+      throw tinyforge::Error(fmt::format("{}: model input '{}' is a constant or a state",
+                                         graph.source, plan.tensors[t].name));
   for (uint16_t t : plan.outputs)
     if (plan.tensors[t].storage != Storage::arena)
-      throw tinyforge::Error(fmt::format("{}: model output '{}' is a constant (fold it away)",
-                                         graph.source, plan.tensors[t].name));
+      throw tinyforge::Error(
+          fmt::format("{}: model output '{}' is a constant (fold it away) or a state", graph.source,
+                      plan.tensors[t].name));
   return plan;
 }
 
@@ -101,7 +112,7 @@ ArenaBuffers arena_buffers(const Plan& plan) {
   const int end = static_cast<int>(plan.ops.size());
   a.buffer_of.assign(n, -1);
   auto touch = [&](uint16_t t, int when) {
-    if (t == kNoTensor || plan.tensors[t].storage != Storage::arena) return;
+    if (t == kNoTensor || !in_arena(plan.tensors[t].storage)) return;
     const uint32_t root = find_root(a.parent, t);
     if (a.buffer_of[root] < 0) {
       a.buffer_of[root] = static_cast<int>(a.buffers.size());
@@ -118,6 +129,12 @@ ArenaBuffers arena_buffers(const Plan& plan) {
     for (uint16_t t : plan.ops[i].outputs) touch(t, i);
   }
   for (uint16_t t : plan.outputs) touch(t, end);
+  // State lives from before the first op to after the last: no other buffer shares it.
+  for (uint16_t t = 0; t < n; ++t)
+    if (plan.tensors[t].storage == Storage::state) {
+      touch(t, -1);
+      touch(t, end);
+    }
   a.scratch_buffer.assign(plan.ops.size(), -1);
   for (int i = 0; i < end; ++i) {
     if (plan.ops[i].scratch_size == 0) continue;
@@ -200,7 +217,7 @@ void place_in_regions(Plan& plan, ArenaBuffers& a, const std::vector<Overlap>& o
   std::vector<RegionBuffer> buffers(a.buffers.size());
   for (size_t i = 0; i < a.buffers.size(); ++i) buffers[i].buffer = a.buffers[i];
   for (uint32_t t = 0; t < plan.tensors.size(); ++t)
-    if (plan.tensors[t].storage == Storage::arena)
+    if (in_arena(plan.tensors[t].storage))
       buffers[a.of_tensor(static_cast<uint16_t>(t))].heat += static_cast<double>(accesses[t]);
   for (int b : a.scratch_buffer)
     if (b >= 0) buffers[b].pinned = true;
@@ -209,7 +226,7 @@ void place_in_regions(Plan& plan, ArenaBuffers& a, const std::vector<Overlap>& o
   const RegionPlan placed =
       plan_regions(buffers, capacities, options.arena_alignment, overlaps, options.minimize_arena);
   for (uint32_t t = 0; t < plan.tensors.size(); ++t)
-    if (plan.tensors[t].storage == Storage::arena) {
+    if (in_arena(plan.tensors[t].storage)) {
       const int b = a.of_tensor(static_cast<uint16_t>(t));
       plan.tensors[t].arena_offset = placed.offsets[b];
       plan.tensors[t].region = static_cast<uint8_t>(placed.region[b]);
@@ -293,7 +310,7 @@ Plan build_plan(ir::Graph graph, const PlanOptions& options) {
   if (!memory_plan_is_valid(a.buffers, mem, overlaps))
     throw tinyforge::Error("internal error: memory planner produced overlapping buffers");
   for (uint32_t t = 0; t < plan.tensors.size(); ++t)
-    if (plan.tensors[t].storage == Storage::arena)
+    if (in_arena(plan.tensors[t].storage))
       plan.tensors[t].arena_offset = mem.offsets[a.of_tensor(static_cast<uint16_t>(t))];
   for (size_t i = 0; i < plan.ops.size(); ++i)
     if (a.scratch_buffer[i] >= 0) plan.ops[i].scratch_offset = mem.offsets[a.scratch_buffer[i]];

@@ -19,8 +19,8 @@ struct PlanTensor {
   int32_t zero_point = 0;
   Storage storage = Storage::arena;
   std::vector<uint8_t> data;  // Storage::constant and Storage::copied
-  uint32_t arena_offset = 0;  // Storage::arena and copied, set by the memory planner
-  uint8_t region = 0;         // Storage::arena and copied: index into Plan::regions
+  uint32_t arena_offset = 0;  // Storage::arena, state and copied, set by the memory planner
+  uint8_t region = 0;         // Storage::arena, state and copied: index into Plan::regions
   uint32_t bytes() const;
 };
 
@@ -48,6 +48,9 @@ struct Plan {
   // The audio front-end section (tinyforge/audio_frontend.h); empty: none.
   std::vector<uint8_t> frontend;
 };
+
+// Storage the memory planner places in an arena: activations and stateful ops' state.
+inline bool in_arena(Storage s) { return s == Storage::arena || s == Storage::state; }
 
 template <typename Params>
 std::vector<uint8_t> params_bytes(const Params& p) {

@@ -65,6 +65,10 @@ int tinyforge_invoke(tinyforge_runtime* rt) {
   return static_cast<int>(get(rt)->invoke());
 }
 
+void tinyforge_reset_state(tinyforge_runtime* rt) {
+  if (rt != nullptr) get(rt)->reset_state();
+}
+
 uint32_t tinyforge_num_inputs(const tinyforge_runtime* rt) {
   return rt ? get(rt)->num_inputs() : 0;
 }

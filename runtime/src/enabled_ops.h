@@ -51,5 +51,7 @@ constexpr uint8_t kCommonOutputs = TINYFORGE_IMAGE_MAX_OP_OUTPUTS < 2 ? 1 : 2;
 constexpr bool kImageManyOutputs = TINYFORGE_IMAGE_MAX_OP_OUTPUTS > kCommonOutputs;
 // The validator refuses an op with more inputs (every op of the kernel set has at most as many).
 constexpr uint8_t kImageInputs = TINYFORGE_IMAGE_MAX_OP_INPUTS;
+// Only stateful ops read state tensors: an image without one leaves out their zeroing.
+constexpr bool kImageState = TINYFORGE_OP_IS_ENABLED(Svdf);
 
 }  // namespace tinyforge

@@ -53,7 +53,19 @@ __attribute__((cold)) Status Runtime::init(const uint8_t* blob, uint32_t blob_si
   Status s = validate_plan(blob, blob_size);
   if (s == Status::ok) s = bind_arenas(blob, regions, num_regions, arenas_);
   if (s == Status::ok) blob_ = blob;
+  if (s == Status::ok && kImageState) reset_state();
   return s;
+}
+
+void Runtime::reset_state() {
+  if (!kImageState || blob_ == nullptr) return;  // an image without stateful ops has no state
+  const PlanHeader h = read_header(blob_);
+  for (uint32_t t = 0; t < h.num_tensors; ++t) {
+    const TensorRecord rec = read_tensor(blob_, h, t);
+    if (static_cast<Storage>(rec.storage) == Storage::state)
+      std::memset(arenas_[kImageMemoryRegions ? tensor_region(h, rec) : 0] + rec.offset, 0,
+                  rec.size_bytes);
+  }
 }
 
 uint32_t Runtime::num_regions(const uint8_t* blob) {

@@ -43,7 +43,11 @@ Status check_tensor(const TensorRecord& t, const PlanHeader& h, const Regions& r
   }
   if (elements * esize != t.size_bytes) return Status::bad_shape;
   const uint8_t region = reads_regions(h) ? t.region : 0;
-  switch (static_cast<Storage>(t.storage)) {
+  // A state tensor is bounded as an arena tensor; an image without stateful ops refuses it
+  // as an unknown storage (and carries no code for it).
+  Storage storage = static_cast<Storage>(t.storage);
+  if (kImageState && storage == Storage::state) storage = Storage::arena;
+  switch (storage) {
     case Storage::copied:
       if (!reads_regions(h)) return Status::bad_enum;
       [[fallthrough]];
@@ -162,6 +166,11 @@ __attribute__((noinline, cold)) Status check_op_io(const uint8_t* blob, const Pl
     const TensorRecord rec = read_tensor(blob, h, t);
     // Outputs are written: never into the blob's constants.
     if (is_output && static_cast<Storage>(rec.storage) != Storage::arena) return Status::bad_params;
+    // A stateful op writes its state input too, and only a state tensor keeps it from one
+    // invocation to the next; no other op reads a state tensor.
+    if (kImageState &&
+        (k == state_input(code)) != (static_cast<Storage>(rec.storage) == Storage::state))
+      return Status::bad_params;
     // Built in place (guaranteed copy elision): no temporary view in this frame.
     ::new (is_output ? &out[k - op.num_inputs] : &in[k]) TensorView(make_view(rec, blob, nullptr));
   }

@@ -100,6 +100,8 @@ bool runs_int16(tfl::BuiltinOperator builtin) {
     case tfl::BuiltinOperator::CONV_2D:
     case tfl::BuiltinOperator::DEPTHWISE_CONV_2D:
     case tfl::BuiltinOperator::FULLY_CONNECTED:
+    // Not 16x8: the int8 SVDF keeps its time weights and state in int16 (its reader checks).
+    case tfl::BuiltinOperator::SVDF:
       return true;
     default:
       return false;

@@ -229,11 +229,6 @@ ir::Tensor Reader::convert_tensor(int index) const {
   ir::Tensor out;
   out.name = t.name() ? printable(t.name()->str(), 1024) : std::string();
 
-  if (t.is_variable())
-    fail(
-        fmt::format("{}: variable tensors are not supported; expected constants and "
-                    "activations only",
-                    label));
   if (t.sparsity())
     fail(fmt::format("{}: sparse tensors are not supported; expected dense tensors", label));
   if (t.shape()) {
@@ -247,6 +242,13 @@ ir::Tensor Reader::convert_tensor(int index) const {
 
   out.data = constant_bytes(index, t, elements * info.file_element_bytes);
   out.constant = !out.data.empty();
+  // A variable tensor starts at zero (TFLM resets it so); an initial value would be lost.
+  out.variable = t.is_variable();
+  if (out.variable && out.constant)
+    fail(
+        fmt::format("{}: a variable tensor with an initial value; expected an empty buffer "
+                    "(the state starts at zero)",
+                    label));
   if (t.type() == tfl::TensorType::INT64) {
     if (!out.constant)
       fail(

@@ -22,6 +22,10 @@ struct OpInfo {
   uint16_t params_size;
 };
 
+// The input a stateful op updates in place, a Storage::state tensor kept between
+// invocations (docs/plan-format.md), or -1: SVDF's activation state is its input 4.
+constexpr int state_input(OpCode op) { return op == OpCode::Svdf ? 4 : -1; }
+
 // Row of a valid opcode; its name is nullptr for an op outside an image's kernel set.
 const OpInfo& op_info(OpCode op);
 

@@ -399,6 +399,21 @@ struct TransposeConvParams {
   float f_act_min, f_act_max;  // float clamp
 };
 
+// SVDF (TFLite's builtin, TFLM's kernel): inputs input [B,IN], weights_feature [F,IN],
+// weights_time [F,M], optional bias [F/rank], activation state [B,F*M] (a Storage::state
+// tensor the op shifts and updates every invocation); output [B,F/rank]. float32 throughout,
+// or int8 input, weights_feature and output with int16 weights_time and state (state zero
+// point 0) and an int32 bias of scale state x weights_time.
+struct SvdfParams {
+  int32_t rank;                               // filters summed per output unit
+  int32_t input_offset;                       // -input zero point
+  int32_t output_offset;                      // +output zero point
+  int32_t feature_multiplier, feature_shift;  // input x weights_feature / state scale
+  int32_t output_multiplier, output_shift;    // state x weights_time / output scale
+  int32_t act_min, act_max;                   // int8 clamp (fused activation folded in)
+  float f_act_min, f_act_max;                 // float clamp
+};
+
 #define OP(name, params, min_in, max_in, n_out)                                       \
   static_assert(std::is_trivially_copyable<params>::value && sizeof(params) % 4 == 0, \
                 #params " must be a 4-byte-multiple POD");

@@ -19,6 +19,9 @@ enum class Storage : uint8_t {
   constant = 2,  // offset is into the blob (data section)
   copied = 3,    // a constant copied at init into its region (version 1.2): offset as arena,
                  // the bytes come from the data section (CopyRecord)
+  state = 4,     // an arena tensor that keeps its bytes from one invoke() to the next (a
+                 // stateful op's memory, e.g. SVDF's activation state): zero after init()
+                 // and reset_state(); only stateful ops read or write it
 };
 
 struct PlanHeader {

@@ -36,6 +36,9 @@ class Runtime {
   Status init(const uint8_t* blob, uint32_t blob_size, const ArenaRegion* regions,
               uint32_t num_regions);
   Status invoke();
+  // Zeroes the state of stateful ops (SVDF's memory of past frames), as init() leaves it:
+  // the next invoke() starts a new sequence. Plans without state have nothing to reset.
+  void reset_state();
 
   bool initialized() const { return blob_ != nullptr; }  // the last init() returned ok
   uint32_t num_inputs() const;
