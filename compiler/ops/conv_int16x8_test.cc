@@ -170,7 +170,7 @@ Layer random_layer(Kind kind, uint32_t seed) {
                        std::sqrt(static_cast<float>(terms)) / 32767.0f;
   l.out_scale = spread * std::ldexp(1.0f, pick(rng, -3, 6)) / 8;
   if (l.in_scale * l.w_scales[0] / l.out_scale > 60) l.out_scale = l.in_scale * l.w_scales[0];
-  for (int32_t c = 0; c < channels; ++c) l.bias.push_back(pick(rng, -1 << 20, 1 << 20));
+  for (int32_t c = 0; c < channels; ++c) l.bias.push_back(pick(rng, -(1 << 20), 1 << 20));
   std::vector<float> bias_scales;
   for (float s : l.w_scales) bias_scales.push_back(l.in_scale * s);
   const int32_t axis = kind == Kind::depthwise ? 3 : 0;
