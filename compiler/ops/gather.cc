@@ -116,10 +116,7 @@ LoweredOp lower_Gather(ir::Graph& g, size_t node) {
   if (!s.problem.empty()) refuse(g, node, s.problem);
   if (s.shape != out.shape) refuse(g, node, "output shape is not the gathered shape");
   if (out.type == DType::i8) {
-    const Q qi = per_tensor(g, node, n.inputs[0], "data"),
-            qo = per_tensor(g, node, n.outputs[0], "output");
-    if (qi.scale != qo.scale || qi.zero_point != qo.zero_point)
-      refuse(g, node, "int8 data and output are quantized differently");
+    same_quantization(g, node, "data");
   }
   return lowered(GatherParams{axis}, {n.inputs[0], n.inputs[1]});
 }

@@ -120,10 +120,7 @@ LoweredOp lower_MirrorPad(ir::Graph& g, size_t node) {
       refuse(g, node, "output shape is not the padded input shape");
   }
   if (g.tensors[n.outputs[0]].type == DType::i8) {
-    const Q qi = per_tensor(g, node, n.inputs[0], "input"),
-            qo = per_tensor(g, node, n.outputs[0], "output");
-    if (qi.scale != qo.scale || qi.zero_point != qo.zero_point)
-      refuse(g, node, "int8 input and output are quantized differently");
+    same_quantization(g, node, "input");
   }
   return lowered(p, {n.inputs[0]});
 }

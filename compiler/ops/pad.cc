@@ -129,9 +129,9 @@ namespace plan {
 
 using lowering::checked;
 using lowering::lowered;
-using lowering::per_tensor;
 using lowering::Q;
 using lowering::refuse;
+using lowering::same_quantization;
 
 LoweredOp lower_Pad(ir::Graph& g, size_t node) {
   const ir::Node& n = checked(g, node, 1, 1);
@@ -151,10 +151,7 @@ LoweredOp lower_Pad(ir::Graph& g, size_t node) {
   }
   p.f_value = a.value;
   if (g.tensors[n.outputs[0]].type == DType::i8) {
-    const Q qi = per_tensor(g, node, n.inputs[0], "input"),
-            qo = per_tensor(g, node, n.outputs[0], "output");
-    if (qi.scale != qo.scale || qi.zero_point != qo.zero_point)
-      refuse(g, node, "int8 input and output are quantized differently");
+    const Q qo = same_quantization(g, node, "input");
     const double q = std::round(static_cast<double>(a.value) / qo.scale) + qo.zero_point;
     if (q < -128 || q > 127)
       refuse(g, node, fmt::format("pad value {} is outside the int8 range", a.value));

@@ -132,10 +132,7 @@ LoweredOp lower_resize(ir::Graph& g, size_t node) {
   const std::string why = problem(a, g.tensors[n.inputs[0]], g.tensors[n.outputs[0]]);
   if (!why.empty()) refuse(g, node, why);
   if (g.tensors[n.outputs[0]].type == DType::i8) {
-    const Q qi = per_tensor(g, node, n.inputs[0], "input"),
-            qo = per_tensor(g, node, n.outputs[0], "output");
-    if (qi.scale != qo.scale || qi.zero_point != qo.zero_point)
-      refuse(g, node, "int8 input and output are quantized differently");
+    same_quantization(g, node, "input");
   }
   ResizeParams p{};
   p.align_corners = a.align_corners ? 1 : 0;

@@ -206,10 +206,7 @@ LoweredOp lower_StridedSlice(ir::Graph& g, size_t node) {
   const std::string why = problem(o, in, out);
   if (!why.empty()) refuse(g, node, why);
   if (out.type == DType::i8) {
-    const Q qi = per_tensor(g, node, n.inputs[0], "input"),
-            qo = per_tensor(g, node, n.outputs[0], "output");
-    if (qi.scale != qo.scale || qi.zero_point != qo.zero_point)
-      refuse(g, node, "int8 input and output are quantized differently");
+    same_quantization(g, node, "input");
   }
   return lowered(resolve(o, in.shape).params, {n.inputs[0]});
 }

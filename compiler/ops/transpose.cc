@@ -67,9 +67,8 @@ namespace plan {
 
 using lowering::checked;
 using lowering::lowered;
-using lowering::per_tensor;
-using lowering::Q;
 using lowering::refuse;
+using lowering::same_quantization;
 
 LoweredOp lower_Transpose(ir::Graph& g, size_t node) {
   const ir::Node& n = checked(g, node, 1, 1);
@@ -89,10 +88,7 @@ LoweredOp lower_Transpose(ir::Graph& g, size_t node) {
     p.perm[i] = perm[i];
   }
   if (g.tensors[n.outputs[0]].type == DType::i8) {
-    const Q qi = per_tensor(g, node, n.inputs[0], "input"),
-            qo = per_tensor(g, node, n.outputs[0], "output");
-    if (qi.scale != qo.scale || qi.zero_point != qo.zero_point)
-      refuse(g, node, "int8 input and output are quantized differently");
+    same_quantization(g, node, "input");
   }
   return lowered(p, {n.inputs[0]});
 }
