@@ -54,13 +54,7 @@ SimDevice::SimDevice(const SimDeviceConfig& config)
   std::memcpy(keys_[0], config.public_key.data(), 32);
   agent_config_.flash = flash_.flash();
   agent_config_.mapped_flash = flash_memory_.data();
-  agent_config_.slot_address[0] = 0;
-  agent_config_.slot_address[1] = slot;
-  agent_config_.slot_size = slot;
-  agent_config_.state_address[0] = 2 * slot;
-  agent_config_.state_address[1] = 2 * slot + kPageBytes;
-  agent_config_.security_address[0] = 2 * slot + 2 * kPageBytes;
-  agent_config_.security_address[1] = 2 * slot + 3 * kPageBytes;
+  ota::lay_out_contiguous(agent_config_, slot, kPageBytes);
   agent_config_.keys = keys_;
   agent_config_.num_keys = 1;
   target_ = package_manifest(config.factory_package, "the factory package")

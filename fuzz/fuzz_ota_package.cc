@@ -47,13 +47,7 @@ struct Device {
   Device() {
     sim.init(memory, sizeof memory, kPage, 8);
     config.flash = sim.flash();
-    config.slot_address[0] = 0;
-    config.slot_address[1] = kSlot;
-    config.slot_size = kSlot;
-    config.state_address[0] = 2 * kSlot;
-    config.state_address[1] = 2 * kSlot + kPage;
-    config.security_address[0] = 2 * kSlot + 2 * kPage;
-    config.security_address[1] = 2 * kSlot + 3 * kPage;
+    lay_out_contiguous(config, kSlot, kPage);
     config.mapped_flash = memory;
     config.keys = reinterpret_cast<const uint8_t(*)[32]>(harness_keys().public_key.data());
     config.num_keys = 1;

@@ -150,13 +150,7 @@ class Device {
     std::memcpy(factory_keys_[0], keys_.public_key.data(), 32);
     config_.flash = sim_.flash();
     config_.mapped_flash = memory_.data();
-    config_.slot_address[0] = 0;
-    config_.slot_address[1] = slot;
-    config_.slot_size = slot;
-    config_.state_address[0] = 2 * slot;
-    config_.state_address[1] = 2 * slot + g.page_size;
-    config_.security_address[0] = 2 * slot + 2 * g.page_size;
-    config_.security_address[1] = 2 * slot + 3 * g.page_size;
+    lay_out_contiguous(config_, slot, g.page_size);
     config_.keys = factory_keys_;
     config_.num_keys = 1;
     config_.target = "cortex-m4";

@@ -70,6 +70,18 @@ struct AgentConfig {
   uint32_t policy;                    // kAllow* bits
 };
 
+// The plainest flash layout: both slots from address 0, then the two journal pages, then
+// the two security pages (2 x slot_size + 4 pages in all). Sets only the address fields.
+inline void lay_out_contiguous(AgentConfig& c, uint32_t slot_size, uint32_t page_size) {
+  c.slot_address[0] = 0;
+  c.slot_address[1] = slot_size;
+  c.slot_size = slot_size;
+  for (uint32_t i = 0; i < 2; ++i) {
+    c.state_address[i] = 2 * slot_size + i * page_size;
+    c.security_address[i] = 2 * slot_size + (2 + i) * page_size;
+  }
+}
+
 struct ImageInfo {
   bool valid;
   uint8_t slot;
