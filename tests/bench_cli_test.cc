@@ -7,6 +7,7 @@
 #include <filesystem>
 #include <nlohmann/json.hpp>
 
+#include "emit/cortex_m_targets.h"
 #include "emit/cross_build.h"
 #include "emit/subprocess.h"
 #include "io/files.h"
@@ -49,19 +50,29 @@ TEST_F(BenchCli, JsonFiguresAndOutputCheck) {
                                                 j["static_other_bytes"].get<uint64_t>());
   EXPECT_EQ(j["flash_bytes"].get<uint64_t>(),
             j["code_bytes"].get<uint64_t>() + j["model_bytes"].get<uint64_t>());
-  // latency = cycles / 180 MHz; energy = 200 uA/MHz * 180 MHz * 3.3 V * latency
-  const double latency_us = j["cycles_estimate"].get<double>() / 180.0;
+  // latency = cycles / clock; energy = uA/MHz * MHz * V * latency, the board's figures.
+  const emit::Board f446 = emit::find_board("STM32F446RE");
+  const double latency_us = j["cycles_estimate"].get<double>() / f446.clock_mhz;
   EXPECT_NEAR(j["latency_us"].get<double>(), latency_us, 1e-6 * latency_us);
-  EXPECT_NEAR(j["energy_uj"].get<double>(), 200e-6 * 180 * 3.3 * latency_us, 1e-6 * latency_us);
+  const double watts = f446.active_ua_per_mhz * 1e-6 * f446.clock_mhz * f446.voltage;
+  EXPECT_NEAR(j["energy_uj"].get<double>(), watts * latency_us, 1e-6 * latency_us);
   // --duty 50: 50 inferences a second for an hour; the core busy 50 x latency of each second.
   const double energy_j = j["energy_uj"].get<double>() * 1e-6;
   EXPECT_EQ(j["duty"]["inferences_per_s"].get<double>(), 50.0);
   EXPECT_NEAR(j["duty"]["energy_per_hour_j"].get<double>(), 50 * 3600 * energy_j, 1e-9);
   EXPECT_NEAR(j["duty"]["busy_fraction"].get<double>(), 50 * latency_us * 1e-6, 1e-9);
   EXPECT_NEAR(j["duty"]["average_power_uw"].get<double>(), 50 * energy_j * 1e6, 1e-6);
-  // The F446's Run current was not checked against its datasheet: named as unverified.
-  const auto unverified = j["unverified_figures"].get<std::vector<std::string>>();
-  EXPECT_NE(std::find(unverified.begin(), unverified.end(), "active_ua_per_mhz"), unverified.end());
+  EXPECT_EQ(j["unverified_figures"].get<std::vector<std::string>>(), f446.unverified);
+}
+
+TEST_F(BenchCli, NamesTheBoardsUnverifiedFigures) {
+  // The nRF52840's supply voltage was not checked against its datasheet (targets/boards.json).
+  const emit::Board nrf = emit::find_board("nRF52840");
+  ASSERT_NE(std::find(nrf.unverified.begin(), nrf.unverified.end(), "voltage"),
+            nrf.unverified.end());
+  const auto r = cli({"bench", model(), "--board", "nRF52840"});
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_NE(r.output.find("unverified       voltage of nRF52840"), std::string::npos) << r.output;
 }
 
 TEST_F(BenchCli, BudgetOverrunExits3NamingEveryFigure) {
