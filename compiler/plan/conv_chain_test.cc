@@ -100,7 +100,7 @@ TEST(ConvChain, ParseOptimizeNamesEveryMode) {
 }
 
 // ResNet-8 (MLPerf Tiny): its first residual block becomes a chain and the arena shrinks
-// below the two 16 KB activations the block held at once.
+// from the two 16 KB activations the block held at once to about 25 KB.
 TEST(ConvChain, ResnetFirstBlockRunsStripWise) {
   TINYFORGE_REQUIRE_SHARED("models/pretrainedResnet_quant.tflite");
   const std::string model =
@@ -113,7 +113,9 @@ TEST(ConvChain, ResnetFirstBlockRunsStripWise) {
   ASSERT_NE(chain_op(balanced), nullptr);
   EXPECT_TRUE(ends_with_add(*chain_op(balanced))) << "the block's add was not fused";
   EXPECT_GT(speed.arena_size, 2u * 16384);
-  EXPECT_LT(balanced.arena_size, 2u * 16384 - 4096);
+  // With the chain alone 26,272 B: the second block's peak; moving its 1x1 skip conv up
+  // (plan/reorder.h) frees the block input sooner.
+  EXPECT_LT(balanced.arena_size, 25u * 1024 + 512);
   std::printf("ResNet-8 arena: speed %u B, balanced %u B\n", speed.arena_size, balanced.arena_size);
 }
 
