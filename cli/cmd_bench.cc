@@ -1,6 +1,6 @@
-// tinyforge bench MODEL [--target T] [--board B] [--memory SPEC] [--input F ...] [--case N]
-//                       [--budget ram=64K,flash=256K,latency=50ms,energy=100uJ] [--duty N]
-//                       [--json]
+// tinyforge bench MODEL [--target T] [--board B] [--memory SPEC] [--optimize M] [--input F ...]
+//                       [--case N] [--budget ram=64K,flash=256K,latency=50ms,energy=100uJ]
+//                       [--duty N] [--json]
 // Builds the firmware, runs it in the built-in Cortex-M emulator (sim/), checks its output
 // against the host runtime (int outputs byte for byte, float32 within the tolerance of
 // docs/numerics.md) and reports instructions, cycles, latency, energy, RAM and flash.
@@ -29,6 +29,7 @@ namespace {
 
 struct Options {
   std::string model, target = "cortex-m4", board, budget, keep_dir, kernels = "model", memory;
+  plan::Optimize optimize = plan::Optimize::balanced;
   double duty = 1;  // inferences per second for the energy-per-hour figure
   std::vector<std::string> inputs;
   uint32_t case_index = 0;
@@ -77,7 +78,7 @@ void bench(const Options& o) {
   const std::optional<sim::Budget> budget =
       o.budget.empty() ? std::nullopt : std::optional<sim::Budget>(sim::parse_budget(o.budget));
   const std::vector<plan::MemoryRegionSpec> memory = resolved_memory(o.memory, o.board);
-  const std::vector<uint8_t> blob = blob_for_target(o.model, o.target, memory);
+  const std::vector<uint8_t> blob = blob_for_target(o.model, o.target, memory, o.optimize);
   host::HostRunner runner(blob, o.model);
   const auto inputs = model_inputs(o, runner);
   std::vector<uint8_t> input_bytes;
@@ -243,6 +244,7 @@ void add_bench(CLI::App& app) {
   cmd->add_option("--case", o->case_index, "which tensor of the --input files to use")
       ->capture_default_str();
   add_memory_option(cmd, o->memory);
+  add_optimize_option(cmd, o->optimize);
   cmd->add_option("--budget", o->budget,
                   "e.g. ram=64K,flash=256K,latency=50ms,energy=100uJ (K=1024, M=1024^2)")
       ->check([](const std::string& s) {

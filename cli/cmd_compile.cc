@@ -1,4 +1,5 @@
-// tinyforge compile MODEL [--target T] [--memory SPEC] [--emit blob|cpp] [-v] [--json]
+// tinyforge compile MODEL [--target T] [--memory SPEC] [--optimize M] [--emit blob|cpp] [-v]
+//                   [--json]
 //                   -o model.tfp|model.cc
 // tinyforge compile MODEL MODEL... --shared-arena [--concurrent A,B]... [--target T] -o DIR
 #include <fmt/format.h>
@@ -53,6 +54,7 @@ std::string shared_arena_header(const std::vector<std::string>& names,
 struct Options {
   std::vector<std::string> models;
   std::string out, target = "host", emit = "blob", memory, frontend;
+  plan::Optimize optimize = plan::Optimize::balanced;
   bool verbose = false, shared_arena = false;
   std::vector<std::string> concurrent;
   Result result;
@@ -65,6 +67,7 @@ host::Compiled compile_one(const Options& o, const std::string& model) {
   try {
     plan::PlanOptions options = host::plan_options_for_target(o.target);
     options.memory = memory_option(o.memory);
+    options.optimize = o.optimize;
     host::Compiled c = host::compile_model_file(model, options, log);
     if (!o.frontend.empty())
       host::add_frontend(c, audio::parse_frontend_spec(o.frontend), options, model);
@@ -263,6 +266,7 @@ void add_compile(CLI::App& app) {
       ->check(target_check(true))
       ->capture_default_str();
   add_memory_option(cmd, o->memory);
+  add_optimize_option(cmd, o->optimize);
   cmd->add_option("--frontend", o->frontend,
                   "add an audio front-end to the blob (the model's int8 input takes its "
                   "features): rate=16000,window=30ms,hop=20ms,channels=40,lower=125,upper=7500,"

@@ -1,4 +1,4 @@
-// tinyforge firmware MODEL --target T [--board B] [--memory SPEC] [--aot]
+// tinyforge firmware MODEL --target T [--board B] [--memory SPEC] [--optimize M] [--aot]
 //                    [--kernels model|all|LIST] [--json] -o DIR
 #include <fmt/format.h>
 
@@ -15,6 +15,7 @@ void add_firmware(CLI::App& app) {
       "firmware", "Build a bare-metal Cortex-M firmware ELF that runs one inference");
   struct Options {
     std::string model, target = "cortex-m4", board, out_dir, kernels = "model", memory;
+    plan::Optimize optimize = plan::Optimize::balanced;
     uint32_t min_stack = 8192;
     bool aot = false;
     Result result;
@@ -28,6 +29,7 @@ void add_firmware(CLI::App& app) {
                   "board from targets/boards.json (its memory map); default: the generic map "
                   "(flash 0x0, RAM 0x20000000, boots on QEMU mps2-an386)");
   add_memory_option(cmd, o->memory);
+  add_optimize_option(cmd, o->optimize);
   cmd->add_option("-o,--output-dir", o->out_dir, "folder for firmware.elf")->required();
   cmd->add_option("--min-stack", o->min_stack, "bytes of RAM the link keeps free for the stack")
       ->capture_default_str();
@@ -48,7 +50,8 @@ void add_firmware(CLI::App& app) {
     check_output(o->out_dir, {o->model});
     emit::FirmwareOptions options;
     options.memory = resolved_memory(o->memory, o->board);
-    const std::vector<uint8_t> blob = blob_for_target(o->model, o->target, options.memory);
+    const std::vector<uint8_t> blob =
+        blob_for_target(o->model, o->target, options.memory, o->optimize);
     options.target = o->target;
     options.board = o->board;
     options.min_stack = o->min_stack;

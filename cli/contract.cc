@@ -9,6 +9,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
+#include <map>
 
 #include "emit/cortex_m_targets.h"
 #include "emit/memory_map.h"
@@ -85,11 +86,13 @@ void check_blob_target(const std::string& path, const std::vector<uint8_t>& blob
 }
 
 std::vector<uint8_t> blob_for_target(const std::string& path, const std::string& target,
-                                     const std::vector<plan::MemoryRegionSpec>& memory) {
+                                     const std::vector<plan::MemoryRegionSpec>& memory,
+                                     plan::Optimize optimize) {
   InputFile file = read_input(path);
   if (file.kind != FileKind::plan_blob) {
     plan::PlanOptions options = host::plan_options_for_target(target);
     options.memory = memory;
+    options.optimize = optimize;
     return host::compile_model_file(path, options).blob;
   }
   check_blob_target(path, file.bytes, target);
@@ -143,6 +146,18 @@ void add_memory_option(CLI::App* cmd, std::string& spec) {
             }
           },
           "SPEC"));
+}
+
+void add_optimize_option(CLI::App* cmd, plan::Optimize& optimize) {
+  std::map<std::string, plan::Optimize> modes;
+  for (plan::Optimize o : {plan::Optimize::ram, plan::Optimize::speed, plan::Optimize::balanced})
+    modes.emplace(plan::optimize_name(o), o);
+  cmd->add_option("--optimize", optimize,
+                  "ram: every RAM-saving transformation (strip-wise conv chains) that shrinks the "
+                  "arena; speed: none that costs cycles; balanced: those costing under 1% of "
+                  "their layers' work (docs/cli.md)")
+      ->transform(CLI::CheckedTransformer(modes))
+      ->default_str("balanced");
 }
 
 std::vector<plan::MemoryRegionSpec> memory_option(const std::string& spec) {

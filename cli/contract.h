@@ -13,6 +13,7 @@
 
 #include "import/load_model.h"
 #include "ir/unsupported.h"
+#include "plan/conv_chain.h"
 #include "plan/memory_spec.h"
 #include "tinyforge/dtype.h"
 
@@ -72,8 +73,13 @@ void check_blob_target(const std::string& path, const std::vector<uint8_t>& blob
 // The plan blob to run on `target`: the file itself when it is a blob (warning when it was
 // compiled for another target), else the model compiled for `target`.
 // `memory` (--memory, resolved): compile for those regions; ignored for a blob file.
+// `optimize` (--optimize): which RAM-saving transformations; ignored for a blob file.
 std::vector<uint8_t> blob_for_target(const std::string& path, const std::string& target,
-                                     const std::vector<plan::MemoryRegionSpec>& memory = {});
+                                     const std::vector<plan::MemoryRegionSpec>& memory = {},
+                                     plan::Optimize optimize = plan::Optimize::balanced);
+
+// Adds --optimize ram|speed|balanced (plan/conv_chain.h) to `cmd`.
+void add_optimize_option(CLI::App* cmd, plan::Optimize& optimize);
 
 // Adds --memory SPEC (plan/memory_spec.h; a malformed spec is a usage error) to `cmd`.
 void add_memory_option(CLI::App* cmd, std::string& spec);

@@ -4,10 +4,11 @@
 // models of tests/onnx_seed_models.h plus the given .onnx files); OUT_DIR/fuzz_plan_validate/
 // gets the plan blobs compiled from all of them for both kernel sets (reference and the
 // cortex-m4 DSP twins: scratch, packed constants, in-place memory), plus one-op DSP plans
-// from the twin tests' random graphs; OUT_DIR/fuzz_ota_package/ gets packages signed by the
-// harness key (fuzz/ota_harness.h) around some of those blobs, and delta packages against
-// the harness base, each prefixed with the target's mode byte; OUT_DIR/fuzz_wav_reader/ gets
-// small WAV files, OUT_DIR/fuzz_telemetry_record/ telemetry records (docs/telemetry.md).
+// from the twin tests' random graphs and strip-wise conv chains; OUT_DIR/fuzz_ota_package/
+// gets packages signed by the harness key (fuzz/ota_harness.h) around some of those blobs,
+// and delta packages against the harness base, each prefixed with the target's mode byte;
+// OUT_DIR/fuzz_wav_reader/ gets small WAV files, OUT_DIR/fuzz_telemetry_record/ telemetry
+// records (docs/telemetry.md).
 // Plan blobs with an audio front-end section (format 1.3) are among the fuzz_plan_validate
 // seeds. Models that fail to compile are skipped with a note.
 #include <algorithm>
@@ -27,7 +28,7 @@
 #include "ota/delta_writer.h"
 #include "ota/package_writer.h"
 #include "plan/build_plan.h"
-#include "plan/dsp_twin_cases.h"
+#include "plan/conv_chain_cases.h"
 #include "tflite_model_builder.h"
 #include "tinyforge/telemetry.h"
 
@@ -37,14 +38,16 @@ using namespace tinyforge;
 namespace {
 
 // Writes the blob of `graph` compiled with `kernels` (and `memory`, a --memory spec, and
-// `frontend`, a --frontend spec for its int8 input, when given) as OUT/name.tfp; false if
-// refused.
+// `frontend`, a --frontend spec for its int8 input, when given, and `optimize`) as
+// OUT/name.tfp; false if refused.
 bool write_blob(const ir::Graph& graph, plan::KernelSet kernels, const fs::path& path,
                 std::vector<std::vector<uint8_t>>* blobs, const std::string& memory = "",
-                const std::string& frontend = "") {
+                const std::string& frontend = "",
+                plan::Optimize optimize = plan::Optimize::balanced) {
   try {
     plan::PlanOptions options;
     options.kernels = kernels;
+    options.optimize = optimize;
     if (!memory.empty()) options.memory = plan::parse_memory_spec(memory);
     plan::Plan plan = plan::build_plan(graph, options);
     if (!frontend.empty()) {
@@ -134,6 +137,11 @@ int main(int argc, char** argv) {
       write_blob(family.make(rng).graph, plan::KernelSet::armv7em, blobs_dir / (stem + ".tfp"),
                  &blobs);
     }
+  // Strip-wise conv chains (ConvChainDsp, its scratch and in-place residual output).
+  for (int i = 0; i < 4; ++i)
+    write_blob(plan::twin_cases::conv_chain(rng).graph, plan::KernelSet::armv7em,
+               blobs_dir / ("conv_chain_" + std::to_string(i) + ".tfp"), &blobs, "", "",
+               plan::Optimize::ram);
 
   // OTA packages signed by the harness key around the smallest blobs; mode byte 0 (no
   // re-signing, chunk 1), 4 and 0x7c (larger chunks).

@@ -103,7 +103,29 @@ std::map<std::string, Layout> read_layouts(const std::string& header, std::strin
       comment.clear();
       continue;
     }
-    if (!std::regex_match(line, m, decl) || !kSizes.count(m[1])) {
+    const bool known = std::regex_match(line, m, decl);
+    // A field that is a params struct laid out above: its fields, named `field.inner`.
+    const auto nested = known ? out.find(m[1]) : out.end();
+    if (known && nested != out.end() && nested->first != current) {
+      uint32_t inner_align = 1;
+      for (const Field& f : nested->second.fields)
+        inner_align = std::max(inner_align, kSizes.count(f.type) ? kSizes.at(f.type) : 4u);
+      align = std::max(align, inner_align);
+      std::stringstream names(m[2].str());
+      std::string one;
+      while (std::getline(names, one, ',')) {
+        const std::string name = one.substr(one.find_first_not_of(' '));
+        const uint32_t base = (l.size + inner_align - 1) / inner_align * inner_align;
+        for (Field f : nested->second.fields) {
+          f.name = name + "." + f.name;
+          f.offset += base;
+          l.fields.push_back(f);
+        }
+        l.size = base + nested->second.size;
+      }
+      continue;
+    }
+    if (!known || !kSizes.count(m[1])) {
       error += current + ": cannot lay out `" + line + "`\n";
       continue;
     }

@@ -1,7 +1,7 @@
-// Kernel variants (ops.def rows after the IR ops: the DSP twins and the 16x8 twins): chosen
-// by the planner from IR ops (plan/select_kernels.cc) and lowered in plan/lower_dsp.cc and
-// the host files of their ops, never in the IR the importers, exporters and passes see;
-// their host entries hold neutral traits only.
+// Kernel variants (ops.def rows after the IR ops: the DSP twins, the 16x8 twins and the conv
+// chains): chosen by the planner from IR ops (plan/select_kernels.cc, plan/conv_chain.cc)
+// and lowered in plan/lower_dsp.cc and the host files of their ops, never in the IR the
+// importers, exporters and passes see; their host entries hold neutral traits only.
 #include "ops/host_op.h"
 
 namespace tinyforge::ops {
@@ -38,6 +38,11 @@ const HostOp& host_op_AveragePool2DDsp() {
 }
 
 const HostOp& host_op_AddDsp() {
+  static const HostOp op{kKernelVariant, {}, {}, nullptr};
+  return op;
+}
+
+const HostOp& host_op_ConvChainDsp() {
   static const HostOp op{kKernelVariant, {}, {}, nullptr};
   return op;
 }

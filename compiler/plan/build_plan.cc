@@ -9,6 +9,7 @@
 #include "plan/lower.h"
 #include "plan/memory_planner.h"
 #include "plan/region_planner.h"
+#include "plan/reorder.h"
 
 namespace tinyforge::plan {
 namespace {
@@ -23,7 +24,7 @@ uint32_t find_root(std::vector<uint32_t>& parent, uint32_t x) {
 
 // The used tensors of `graph`, numbered in order of first appearance, and the ops with
 // their lowered inputs and params.
-Plan number_tensors_and_ops(const ir::Graph& graph, std::vector<LoweredOp>& lowered) {
+Plan number_tensors_and_ops(const ir::Graph& graph, const std::vector<LoweredOp>& lowered) {
   Plan plan;
   std::vector<int> plan_index(graph.tensors.size(), -1);
   auto use = [&](int t) -> uint16_t {
@@ -71,7 +72,7 @@ Plan number_tensors_and_ops(const ir::Graph& graph, std::vector<LoweredOp>& lowe
       op.inputs.push_back(use(t));
     }
     for (int t : graph.nodes[i].outputs) op.outputs.push_back(use(t));
-    op.params = std::move(lowered[i].params);
+    op.params = lowered[i].params;
     op.scratch_size = lowered[i].scratch_size;
     plan.ops.push_back(std::move(op));
   }
@@ -298,6 +299,17 @@ Plan build_plan(ir::Graph graph, const PlanOptions& options) {
   std::vector<LoweredOp> lowered = lower_all(graph, refusals);
   if (!refusals.empty()) throw UnsupportedOps(graph.source, std::move(refusals), options.target);
 
+  // --optimize balanced and ram: the RAM-saving transformations (speed keeps the plan the
+  // model's order gives). Host-only plans skip them: their arena does not matter.
+  if (options.minimize_arena && options.optimize != Optimize::speed) {
+    const ArenaOf arena_of = [&](const ir::Graph& g, const std::vector<LoweredOp>& l) {
+      const Plan p = number_tensors_and_ops(g, l);
+      ArenaBuffers a = arena_buffers(p);
+      return plan_memory(a.buffers, options.arena_alignment, in_place_overlaps(p, l, a)).arena_size;
+    };
+    fuse_conv_chains(graph, lowered, options.optimize, arena_of);
+    reorder_for_arena(graph, lowered, arena_of);
+  }
   Plan plan = number_tensors_and_ops(graph, lowered);
   ArenaBuffers a = arena_buffers(plan);
   const std::vector<Overlap> overlaps = in_place_overlaps(plan, lowered, a);

@@ -5,6 +5,7 @@
 
 #include "ir/graph.h"
 #include "ir/unsupported.h"
+#include "plan/conv_chain.h"
 #include "plan/memory_spec.h"
 #include "plan/plan.h"
 #include "plan/select_kernels.h"
@@ -23,6 +24,8 @@ struct PlanOptions {
   // Otherwise activations go to the fastest writable region with room, hottest first, and
   // constants that pay for it are copied from the xip region into a faster one at init.
   std::vector<MemoryRegionSpec> memory;
+  // --optimize: which RAM-saving transformations (conv chains, plan/conv_chain.h) to apply.
+  Optimize optimize = Optimize::balanced;
 };
 
 // Throws tinyforge::Error for graphs it cannot lower: UnsupportedOps (ir/unsupported.h)

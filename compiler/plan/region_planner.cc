@@ -47,6 +47,7 @@ bool is_mac_op(OpCode op) {
     case OpCode::Conv2DInt16:
     case OpCode::DepthwiseConv2DInt16:
     case OpCode::FullyConnectedInt16:
+    case OpCode::ConvChainDsp:  // its first conv's reads; the second's are counted per pixel
       return true;
     default:
       return false;

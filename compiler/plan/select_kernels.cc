@@ -115,6 +115,7 @@ bool is_dsp_twin(OpCode op) {
     case OpCode::FullyConnectedSparse:
     case OpCode::AveragePool2DDsp:
     case OpCode::AddDsp:
+    case OpCode::ConvChainDsp:
       return true;
     default:
       return false;

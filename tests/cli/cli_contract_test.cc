@@ -271,6 +271,15 @@ const Row kRows[] = {
   {"compile_memory_with_shared_arena_is_usage",
    "compile @M/hello_world_int8.tflite @M/ad01_int8.tflite --shared-arena --memory sram=64K "
    "-o @D/shared4", 2, "--memory with --shared-arena: the shared arena is one buffer"},
+  // --optimize: ResNet-8's first residual block (conv, conv, add) becomes one strip-wise op
+  {"compile_optimize_speed", "compile @M/pretrainedResnet_quant.tflite --target cortex-m4 "
+   "--optimize speed -o @D/resnet_speed.tfp", 0, "", "16 ops", kShared},
+  {"compile_optimize_ram", "compile @M/pretrainedResnet_quant.tflite --target cortex-m4 "
+   "--optimize ram -o @D/resnet_ram.tfp", 0, "", "14 ops", kShared},
+  {"compile_bad_optimize_is_usage",
+   "compile @M/hello_world_int8.tflite --optimize small -o @D/small_opt.tfp", 2, "--optimize"},
+  {"bench_optimize_ram", "bench @M/hello_world_int8.tflite --optimize ram", 0, "",
+   "matches the host runtime", kShared | kCross},
   {"compile_memory_no_writable_is_usage", "compile @M/kws_ref_model.tflite --memory flash=1M:xip "
    "-o @D/x.tfp", 2, "no writable region"},
 

@@ -94,5 +94,12 @@ uint32_t conv2d_dsp_scratch_bytes(const Conv2DDspParams& p, int32_t in_c);
 // computed, which lets the output overwrite the input in place) and one pixel of input
 // zero points (what the 3x3 kernel reads for taps outside the input).
 uint32_t depthwise_conv2d_dsp_scratch_bytes(int32_t out_w, int32_t channels);
+// ConvChainDsp: the middle rows the second conv's window spans, one output row of the
+// second conv when the chain ends with an add, then the larger of the two convs' patches;
+// each part a multiple of 4 bytes.
+uint32_t conv_chain_dsp_scratch_bytes(const ConvChainDspParams& p, int32_t in_c, int32_t out_w,
+                                      int32_t out_c);
+// The rows of the middle tensor ConvChainDsp keeps: the second conv's dilated window height.
+int32_t conv_chain_dsp_mid_rows(const ConvChainDspParams& p);
 
 }  // namespace tinyforge

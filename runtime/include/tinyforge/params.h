@@ -247,6 +247,31 @@ struct AddDspParams {
   int32_t act_min, act_max;
 };
 
+enum class ChainAdd : int32_t {
+  none = 0,
+  input_first = 1,   // output = AddDsp(chain input, second conv's output)
+  input_second = 2,  // output = AddDsp(second conv's output, chain input)
+};
+
+// Two Conv2DDsp run strip-wise, row by row (MCUNetV2's patch-based inference, by rows): the
+// first conv's output, the middle tensor [1, mid_h, mid_w, mid_c], is never whole in
+// memory; only the rows the second conv's next output row reads are kept. Optionally that
+// row is added (AddDsp) to the same row of the chain's input: a residual block, whose
+// output may overwrite the input in place. The same arithmetic as the separate ops in
+// another order of rows: bit-exact. Batch 1.
+// Inputs: 0 input [1,H,W,C] i8; 1 filter words i32 [n]: the first conv's (Conv2DDsp's
+// layout, [ceil(mid_c/2), 2*ceil(K1/4)]), then the second's; 2 records i32 [n]: the first
+// conv's channel records [mid_c, 4], the second's [OC, 4], then (with an add) the AddDsp
+// table [kAddTableWords]. Three inputs, as the conv's: images keep their small op views.
+// Output [1,OH,OW,OC]. Scratch (conv_chain_dsp_scratch_bytes): the kept middle rows, one
+// output row of the second conv (with an add), then the convs' patches.
+struct ConvChainDspParams {
+  Conv2DDspParams first, second;
+  AddDspParams add;
+  int32_t add_input;  // ChainAdd
+  int32_t mid_h, mid_w, mid_c;
+};
+
 // Elementwise maximum / minimum of two inputs with numpy broadcasting up to rank 4 (TFLite
 // MAXIMUM / MINIMUM). Inputs: in0, in1. int8: both inputs and the output share one scale
 // and zero point, so the kernel compares stored values; no fields are needed.

@@ -12,6 +12,8 @@
 // Bit-exact with the reference Conv2D: the same products summed modulo 2^32 (order does
 // not matter), then the same output stage (requantize.h).
 // In-place safety: both pixels' inputs are read before either pixel's outputs are written.
+#include "kernels/armv7em/conv2d_dsp.h"
+
 #include <cstddef>
 
 #include "kernels/armv7em/dsp.h"
@@ -27,22 +29,27 @@ using dsp_checks::ceil_div;
 struct Geometry {
   int32_t batches, in_h, in_w, in_c;
   int32_t out_h, out_w, out_c;
-  int32_t patch;   // K = filter_h * filter_w * in_c
-  int32_t groups;  // ceil(K / 4)
-  int32_t run;     // dual-channel run length (params.run_groups)
+  int32_t in_row0;             // the input row held at the input view's row 0
+  int32_t out_row0, out_row1;  // the output rows computed, the first at the output view's row 0
+  int32_t patch;               // K = filter_h * filter_w * in_c
+  int32_t groups;              // ceil(K / 4)
+  int32_t run;                 // dual-channel run length (params.run_groups)
 };
 
-Geometry geometry(const Conv2DDspParams& p, const KernelIO& io) {
+Geometry geometry(const Conv2DDspParams& p, const KernelIO& io, const ConvRows& rows) {
   const TensorView& in = io.in[0];
   const TensorView& out = io.out[0];
   Geometry g;
   g.batches = in.dims[0];
-  g.in_h = in.dims[1];
+  g.in_h = rows.in_h;
   g.in_w = in.dims[2];
   g.in_c = in.dims[3];
-  g.out_h = out.dims[1];
+  g.out_h = rows.out_h;
   g.out_w = out.dims[2];
   g.out_c = out.dims[3];
+  g.in_row0 = rows.in_row0;
+  g.out_row0 = rows.out_row0;
+  g.out_row1 = rows.out_row1;
   g.patch = p.filter_h * p.filter_w * g.in_c;
   g.groups = ceil_div(g.patch, 4);
   g.run = p.run_groups;
@@ -111,7 +118,8 @@ inline void copy_bytes(int8_t* dst, const int8_t* src, int32_t n) {
   for (; i < n; ++i) dst[i] = src[i];
 }
 
-// Fills slot `slot` with the widened patch of the output pixel at `at` (pixel `index`).
+// Fills slot `slot` with the widened patch of the output pixel at `at` (pixel `index` of
+// the input view: pointwise reads it in place).
 // Taps outside the input contribute 0 after the offset: zero pairs, or zero-point bytes in
 // the int8 staging patch. With dilation 1 along x, the taps of a window row that lie inside
 // the input are one contiguous run of NHWC bytes, copied or widened in one go.
@@ -124,7 +132,9 @@ void load_patch(const Conv2DDspParams& p, const Geometry& g, const int8_t* input
     return;
   }
   const int32_t iy0 = at.oy * p.stride_h - p.pad_top, ix0 = at.ox * p.stride_w - p.pad_left;
+  // Input rows are addressed from the view's first row, g.in_row0 (a band of the input).
   const int8_t* batch = input + at.batch * g.in_h * g.in_w * g.in_c;
+  const int32_t ry0 = iy0 - g.in_row0;
   // Taps [kx_lo, kx_hi) of a window row are inside the input (dilation 1 along x).
   const int32_t kx_lo = ix0 < 0 ? -ix0 : 0;
   const int32_t kx_hi = ix0 + p.filter_w > g.in_w ? g.in_w - ix0 : p.filter_w;
@@ -142,8 +152,8 @@ void load_patch(const Conv2DDspParams& p, const Geometry& g, const int8_t* input
       } else if (runs) {
         zero_taps(kx_lo);
         if (kx_hi > kx_lo) {
-          widen_run(batch + (iy * g.in_w + ix0 + kx_lo) * g.in_c, (kx_hi - kx_lo) * g.in_c,
-                    offset_pair, dst);
+          widen_run(batch + ((iy - g.in_row0) * g.in_w + ix0 + kx_lo) * g.in_c,
+                    (kx_hi - kx_lo) * g.in_c, offset_pair, dst);
           dst += 4 * tap_groups * (kx_hi - kx_lo);
         }
         zero_taps(p.filter_w - (kx_hi > kx_lo ? kx_hi : kx_lo));
@@ -153,7 +163,7 @@ void load_patch(const Conv2DDspParams& p, const Geometry& g, const int8_t* input
           if (ix < 0 || ix >= g.in_w) {
             zero_taps(1);
           } else {
-            widen_run(batch + (iy * g.in_w + ix) * g.in_c, g.in_c, offset_pair, dst);
+            widen_run(batch + ((iy - g.in_row0) * g.in_w + ix) * g.in_c, g.in_c, offset_pair, dst);
             dst += 4 * tap_groups;
           }
         }
@@ -167,7 +177,7 @@ void load_patch(const Conv2DDspParams& p, const Geometry& g, const int8_t* input
       iy0 + (p.filter_h - 1) * p.dilation_h < g.in_h) {
     const int32_t row_bytes = p.filter_w * g.in_c;
     const int32_t step = p.dilation_h * g.in_w * g.in_c;
-    const int8_t* src = batch + (iy0 * g.in_w + ix0) * g.in_c;
+    const int8_t* src = batch + (ry0 * g.in_w + ix0) * g.in_c;
     int8_t* s = staging;
     for (int32_t ky = 0; ky < p.filter_h; ++ky, src += step, s += row_bytes)
       copy_bytes(s, src, row_bytes);
@@ -185,7 +195,8 @@ void load_patch(const Conv2DDspParams& p, const Geometry& g, const int8_t* input
     } else if (runs) {
       pad(kx_lo);
       if (kx_hi > kx_lo) {
-        copy_bytes(s, batch + (iy * g.in_w + ix0 + kx_lo) * g.in_c, (kx_hi - kx_lo) * g.in_c);
+        copy_bytes(s, batch + ((iy - g.in_row0) * g.in_w + ix0 + kx_lo) * g.in_c,
+                   (kx_hi - kx_lo) * g.in_c);
         s += (kx_hi - kx_lo) * g.in_c;
       }
       pad(p.filter_w - (kx_hi > kx_lo ? kx_hi : kx_lo));
@@ -195,7 +206,7 @@ void load_patch(const Conv2DDspParams& p, const Geometry& g, const int8_t* input
         if (ix < 0 || ix >= g.in_w) {
           pad(1);
         } else {
-          copy_bytes(s, batch + (iy * g.in_w + ix) * g.in_c, g.in_c);
+          copy_bytes(s, batch + ((iy - g.in_row0) * g.in_w + ix) * g.in_c, g.in_c);
           s += g.in_c;
         }
       }
@@ -518,13 +529,17 @@ __attribute__((noinline)) void pixel_pairs(const Conv2DDspParams& p, const Geome
   uint32_t* patches = reinterpret_cast<uint32_t*>(io.scratch);
   int8_t* staging =
       needs_staging(p, g.in_c) ? reinterpret_cast<int8_t*>(patches + 4 * g.groups) : nullptr;
-  const int32_t pixels = g.batches * g.out_h * g.out_w;
+  // Pixels counted from the first output row computed; `shift` makes a pixel index one of
+  // the input view (pointwise: the same pixel).
+  const int32_t pixels = g.batches * (g.out_row1 - g.out_row0) * g.out_w;
+  const int32_t shift = (g.out_row0 - g.in_row0) * g.in_w;
   PixelCursor at;
+  at.oy = g.out_row0;
   for (int32_t i = 0; i < pixels; i += 2) {
     const int32_t j = i + 1 < pixels ? i + 1 : i;  // an odd last pixel is computed twice
-    load_patch(p, g, input, i, at, 0, patches, staging);
+    load_patch(p, g, input, i + shift, at, 0, patches, staging);
     if (j != i) at.next(g);
-    load_patch(p, g, input, j, at, 1, patches, staging);
+    load_patch(p, g, input, j + shift, at, 1, patches, staging);
     at.next(g);
     channels_of_pair<mode, full_range>(g, patches, filter, q, clamp, output + i * g.out_c,
                                        output + j * g.out_c);
@@ -533,12 +548,17 @@ __attribute__((noinline)) void pixel_pairs(const Conv2DDspParams& p, const Geome
 
 }  // namespace
 
-void eval_Conv2DDsp(const Conv2DDspParams& p, const KernelIO& io) {
-  const Geometry g = geometry(p, io);
+void conv2d_dsp_rows(const Conv2DDspParams& p, const KernelIO& io, const ConvRows& rows) {
+  const Geometry g = geometry(p, io, rows);
   const dsp::OutputClamp clamp{p.output_offset, p.act_min, p.act_max};
   dsp::dispatch_stage(p.requant, p.act_min, p.act_max, [&](auto mode, auto full_range) {
     pixel_pairs<decltype(mode)::value, decltype(full_range)::value>(p, g, io, clamp);
   });
+}
+
+void eval_Conv2DDsp(const Conv2DDspParams& p, const KernelIO& io) {
+  const int32_t in_h = io.in[0].dims[1], out_h = io.out[0].dims[1];
+  conv2d_dsp_rows(p, io, ConvRows{in_h, 0, out_h, 0, out_h});
 }
 
 uint32_t conv2d_dsp_scratch_bytes(const Conv2DDspParams& p, int32_t in_c) {
