@@ -1023,6 +1023,79 @@ Row gather(DT d, std::vector<int32_t> in, std::vector<int32_t> indices, int32_t 
   return r;
 }
 
+// ARG_MAX / ARG_MIN along `axis` (negative counts from the end), INT32 or INT64 indices out;
+// Arm NN 20.08's parser has neither. The definition: the first index of the largest
+// (smallest) real value, as TFLite's strict compare.
+Row arg_min_max(B b, DT d, std::vector<int32_t> in, int32_t axis, tfl::TensorType index_type,
+                Q q = {}) {
+  const size_t a = positive_axis(axis, in.size());
+  std::vector<int32_t> out = in;
+  out.erase(out.begin() + static_cast<std::ptrdiff_t>(a));
+  OpSpec op{b, {0, 1}, {}};
+  op.output_type = index_type;
+  const bool max = b == B::ARG_MAX;
+  Row r = row(std::string(max ? "ArgMax " : "ArgMin ") + dt_name(d) + " " + shape_text(in) +
+                  " axis " + std::to_string(axis) +
+                  (index_type == tfl::TensorType::INT64 ? " int64" : "") + q_text(d, q),
+              max ? OpCode::ArgMax : OpCode::ArgMin,
+              one_op({act(d, "x", in, q), ints("axis", {axis}), {"y", out, index_type}}, op));
+  r.why_not_armnn = "Arm NN 20.08's TfLite parser has no ARG_MAX / ARG_MIN";
+  const int32_t n = in[a];
+  int32_t inner = 1;
+  for (size_t k = a + 1; k < in.size(); ++k) inner *= in[k];
+  r.definition = [=](const std::vector<std::vector<float>>& x) {
+    std::vector<float> y;
+    for (size_t o = 0; o < x[0].size() / static_cast<size_t>(n * inner); ++o)
+      for (int32_t i = 0; i < inner; ++i) {
+        auto at = [&](int32_t k) { return x[0][(o * n + k) * inner + i]; };
+        int32_t best = 0;
+        for (int32_t k = 1; k < n; ++k)
+          if (max ? at(k) > at(best) : at(k) < at(best)) best = k;
+        y.push_back(static_cast<float>(best));
+      }
+    return y;
+  };
+  return r;
+}
+
+// CAST between float32, int8 and int16 (the integer sides at scale 1, zero point 0, so real
+// values are the stored ones; CAST ignores quantization) and to INT32; Arm NN 20.08's parser
+// has no CAST. The definition: float to integer truncates toward zero and saturates (TFLite's
+// static_cast where it is defined), an integer to a narrower one keeps the low bits.
+Row cast(tfl::TensorType from, tfl::TensorType to, std::vector<int32_t> shape) {
+  auto spec = [&](const std::string& name, tfl::TensorType t) {
+    if (t == tfl::TensorType::INT8 || t == tfl::TensorType::INT16)
+      return TensorSpec{name, shape, t, {}, {1.0f}, {0}};
+    return TensorSpec{name, shape, t};
+  };
+  OpSpec op{B::CAST, {0}, {}};
+  op.cast_from = from;
+  op.cast_to = to;
+  Row r = row(std::string("Cast ") + tfl::EnumNameTensorType(from) + " to " +
+                  tfl::EnumNameTensorType(to) + " " + shape_text(shape),
+              OpCode::Cast, one_op({spec("x", from), spec("y", to)}, op));
+  r.why_not_armnn = "Arm NN 20.08's TfLite parser has no CAST";
+  const bool from_float = from == tfl::TensorType::FLOAT32;
+  const int bits = to == tfl::TensorType::INT8 ? 8 : to == tfl::TensorType::INT16 ? 16 : 32;
+  r.definition = [=](const std::vector<std::vector<float>>& x) {
+    std::vector<float> y;
+    const double lo = -std::ldexp(1.0, bits - 1), hi = -lo - 1;
+    for (float v : x[0]) {
+      if (to == tfl::TensorType::FLOAT32) {
+        y.push_back(v);
+      } else if (from_float) {
+        y.push_back(std::isnan(v) ? 0.0f
+                                  : static_cast<float>(std::clamp<double>(std::trunc(v), lo, hi)));
+      } else {
+        const double span = hi - lo + 1;
+        y.push_back(static_cast<float>(std::fmod(std::fmod(v - lo, span) + span, span) + lo));
+      }
+    }
+    return y;
+  };
+  return r;
+}
+
 // TRANSPOSE_CONV (operands output_shape, weights, input, optional bias): the output size
 // TFLite's converter gives (VALID: (in - 1) * stride + k, SAME: in * stride). Arm NN 20.08's
 // parser takes no bias operand and pads SAME from the input's size instead of the output's
@@ -1307,6 +1380,13 @@ std::vector<Row> table() {
     t.push_back(gather(d, {5, 3}, {4, 0, 0, 2}, 0));
     t.push_back(gather(d, {2, 3, 4}, {3, 1}, -1, q_low));
     t.push_back(gather(d, {1, 4, 2, 3}, {2, 2, 0, 1, 3}, 1, q_high));
+    const auto i32 = tfl::TensorType::INT32, i64 = tfl::TensorType::INT64;
+    t.push_back(arg_min_max(B::ARG_MAX, d, {3, 7}, 1, i32));
+    t.push_back(arg_min_max(B::ARG_MAX, d, {2, 5, 3}, 0, i64, q_tiny));
+    t.push_back(arg_min_max(B::ARG_MAX, d, {1, 3, 4, 5}, -2, i32, q_huge));
+    t.push_back(arg_min_max(B::ARG_MIN, d, {9}, 0, i64, q_low));
+    t.push_back(arg_min_max(B::ARG_MIN, d, {2, 3, 1, 6}, 3, i32, q_high));
+    t.push_back(arg_min_max(B::ARG_MIN, d, {4, 1, 3}, 1, i32));
     t.push_back(strided_slice(d, {1, 8}, {0, 1}, {1, 7}, {1, 2}));
     t.push_back(strided_slice(d, {2, 5, 6}, {1, 0, 2}, {2, 5, 6}, {1, 3, 1}, q_high));
     t.push_back(unary(kHardSwish, d, {1, 16}, {0.05f, 0}, {0.03f, -20}));
@@ -1349,6 +1429,17 @@ std::vector<Row> table() {
   t.push_back(dequantize({1, 9}, {0.05f, 0}));
   t.push_back(dequantize({2, 7}, q_high));
   t.push_back(dequantize({3, 4}, q_tiny));
+  {
+    using T = tfl::TensorType;
+    t.push_back(cast(T::FLOAT32, T::INT32, {3, 7}));
+    t.push_back(cast(T::FLOAT32, T::INT8, {2, 9}));
+    t.push_back(cast(T::FLOAT32, T::INT16, {11}));
+    t.push_back(cast(T::INT8, T::FLOAT32, {1, 2, 5}));
+    t.push_back(cast(T::INT8, T::INT32, {6}));
+    t.push_back(cast(T::INT16, T::INT8, {4, 3}));
+    t.push_back(cast(T::INT16, T::FLOAT32, {2, 2, 2, 3}));
+    t.push_back(cast(T::INT8, T::INT16, {5, 1}));
+  }
   // 16x8: int16 activations, symmetric (zero point 0) as TFLite's converter makes them.
   t.push_back(int16_twin(reshape(DT::i8, {1, 2, 3, 4}, {6, 4}, {3.0f / 32768, 0})));
   t.push_back(int16_twin(reshape(DT::i8, {2, 5}, {10}, {1e-4f, 0})));
@@ -1519,19 +1610,30 @@ int run_armnn_batch(const std::string& manifest, const std::string& status, std:
   return WEXITSTATUS(code);
 }
 
-bool is_integer(const TensorSpec& t) {
-  return t.type == tfl::TensorType::INT8 || t.type == tfl::TensorType::INT16;
+// Indices (ARG_MAX's INT32 or INT64 output, which runs as int32): compared exactly.
+bool is_index(const TensorSpec& t) {
+  return t.type == tfl::TensorType::INT32 || t.type == tfl::TensorType::INT64;
 }
 
-// The stored value of an int8 or int16 element.
+bool is_integer(const TensorSpec& t) {
+  return t.type == tfl::TensorType::INT8 || t.type == tfl::TensorType::INT16 || is_index(t);
+}
+
+// The stored value of an int8, int16 or index element.
 int32_t stored(const TensorSpec& t, const uint8_t* p) {
   if (t.type == tfl::TensorType::INT8) return static_cast<int8_t>(*p);
+  if (is_index(t)) {
+    int32_t v;
+    std::memcpy(&v, p, 4);
+    return v;
+  }
   int16_t v;
   std::memcpy(&v, p, 2);
   return v;
 }
 
 float dequantized(const TensorSpec& t, const uint8_t* p) {
+  if (is_index(t)) return static_cast<float>(stored(t, p));
   if (is_integer(t)) return t.scale[0] * static_cast<float>(stored(t, p) - t.zero_point[0]);
   float v;
   std::memcpy(&v, p, 4);
@@ -1614,6 +1716,10 @@ std::vector<uint8_t> by_definition(const Row& r, const std::vector<std::vector<u
           const float q = std::round(v / out.scale[0]) + static_cast<float>(out.zero_point[0]);
           const auto i16 = static_cast<int16_t>(std::clamp(q, -32768.0f, 32767.0f));
           const std::vector<uint8_t> b = testing::bytes_of(std::vector<int16_t>{i16});
+          outputs[o].insert(outputs[o].end(), b.begin(), b.end());
+        } else if (is_index(out)) {
+          const std::vector<uint8_t> b =
+              testing::bytes_of(std::vector<int32_t>{static_cast<int32_t>(std::lround(v))});
           outputs[o].insert(outputs[o].end(), b.begin(), b.end());
         } else {
           const std::vector<uint8_t> b = testing::bytes_of(std::vector<float>{v});

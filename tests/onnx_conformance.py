@@ -17,6 +17,7 @@ Rules (so that nothing is counted as passed that we do not do):
   "unsupported" (e.g. uint8 tensors, rank 5, edge/reflect padding, the Dropout mask
   output); such cases are listed with the reason.
 - Any other error, a crash, or an output outside the tolerance is a failure.
+- Integer outputs (ArgMax's int64 indices, written by tinyforge as int32) must be equal.
 - Tolerance: |got - expected| <= ATOL + RTOL * |expected| elementwise, with RTOL = 1e-3
   (ONNX's own node-test rtol) and ATOL = 1e-5 (float32 summation-order differences in
   convolutions; ONNX's 1e-7 assumes the reference's own order). Output shapes must match.
@@ -106,6 +107,8 @@ CLAIMED_OPS = {
     "Gather": (1,),
     "LRN": (),
     "LogSoftmax": (),
+    "ArgMax": (),
+    "ArgMin": (),
 }
 
 
@@ -160,6 +163,11 @@ def run_case(tinyforge, case, const_positions, workdir):
         return "failed", f"exit {proc.returncode}: {message}"
     for i, (want, path) in enumerate(zip(expected, out_paths)):
         want = np.asarray(want)
+        if want.dtype == np.int64:  # indices (ArgMax): tinyforge writes them as int32, exact
+            got = np.fromfile(path, dtype="<i4")
+            if got.size != want.size or not np.array_equal(got.reshape(want.shape), want):
+                return "failed", f"output {i}: indices {got.tolist()}, expected {want.tolist()}"
+            continue
         if want.dtype != np.float32:
             return "failed", f"output {i} is {want.dtype}, which tinyforge should have refused"
         got = np.fromfile(path, dtype="<f4")

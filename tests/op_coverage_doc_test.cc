@@ -313,6 +313,19 @@ std::vector<Probe> probes() {
          op.rank = 2;
          return one_op({act(k, "x", {1, 3}), wf, wt, b, state, act(k, "y", {1, 2}, 0.1f)}, op);
        }});
+  // ARG_MAX / ARG_MIN: data, axis; int32 indices out (the kind names the data's dtype).
+  for (const auto& [op, builtin] :
+       {std::pair{OpCode::ArgMax, B::ARG_MAX}, std::pair{OpCode::ArgMin, B::ARG_MIN}})
+    p.push_back(
+        {op, builtin, [builtin = builtin](Kind k) {
+           const TensorSpec y{"y", {2, 3}, tfl::TensorType::INT32};
+           return one_op({act(k, "x", {2, 4, 3}), ints("axis", {1}), y}, op_of(builtin, {0, 1}));
+         }});
+  // CAST: the kind's activation to int32 indices.
+  p.push_back({OpCode::Cast, B::CAST, [](Kind k) {
+                 const TensorSpec y{"y", {2, 3}, tfl::TensorType::INT32};
+                 return one_op({act(k, "x", {2, 3}), y}, op_of(B::CAST, {0}));
+               }});
   return p;
 }
 

@@ -51,8 +51,10 @@ struct OpSpec {
   tfl::Padding padding = tfl::Padding::VALID;
   int32_t stride_h = 1, stride_w = 1, dilation_h = 1, dilation_w = 1;
   int32_t filter_h = 1, filter_w = 1, depth_multiplier = 1;
-  int32_t axis = 0;  // CONCATENATION, PACK, UNPACK, GATHER
-  int32_t rank = 1;  // SVDF
+  int32_t axis = 0;                                      // CONCATENATION, PACK, UNPACK, GATHER
+  int32_t rank = 1;                                      // SVDF
+  tfl::TensorType output_type = tfl::TensorType::INT32;  // ARG_MAX, ARG_MIN
+  tfl::TensorType cast_from = tfl::TensorType::FLOAT32, cast_to = tfl::TensorType::INT32;  // CAST
   tfl::MirrorPadMode mirror_pad_mode = tfl::MirrorPadMode::REFLECT;
   bool align_corners = false, half_pixel_centers = false;  // RESIZE_*
   std::vector<int32_t> squeeze_dims;                       // SQUEEZE
@@ -153,6 +155,15 @@ inline flatbuffers::Offset<void> op_options(flatbuffers::FlatBufferBuilder& fbb,
     case B::MIRROR_PAD:
       type = tfl::BuiltinOptions::MirrorPadOptions;
       return tfl::CreateMirrorPadOptions(fbb, op.mirror_pad_mode).Union();
+    case B::ARG_MAX:
+      type = tfl::BuiltinOptions::ArgMaxOptions;
+      return tfl::CreateArgMaxOptions(fbb, op.output_type).Union();
+    case B::ARG_MIN:
+      type = tfl::BuiltinOptions::ArgMinOptions;
+      return tfl::CreateArgMinOptions(fbb, op.output_type).Union();
+    case B::CAST:
+      type = tfl::BuiltinOptions::CastOptions;
+      return tfl::CreateCastOptions(fbb, op.cast_from, op.cast_to).Union();
     case B::GATHER:
       type = tfl::BuiltinOptions::GatherOptions;
       return tfl::CreateGatherOptions(fbb, op.axis).Union();

@@ -13,6 +13,7 @@
 #include "import/tflite/import_tflite.h"
 #include "ir_test_graphs.h"
 #include "ops/add.h"
+#include "ops/arg_min_max.h"
 #include "ops/clamp.h"
 #include "ops/concatenation.h"
 #include "ops/div.h"
@@ -337,6 +338,28 @@ ir::Graph gather(bool int8) {
   return one_op(b, OpCode::Gather, {x, i}, y, ops::GatherAttrs{1});
 }
 
+// ArgMax / ArgMin along the middle axis: int32 indices out of float32 or int8 data.
+ir::Graph arg_min_max(OpCode op, bool int8) {
+  GraphBuilder b(28);
+  const int x = b.activation("x", {2, 5, 3});
+  const int y = b.activation("y", {2, 3});
+  b.g.tensors[y].type = DType::i32;
+  if (int8) quantize_tensor(b.g.tensors[x], 0.05f, 11);
+  return one_op(b, op, {x}, y, ops::ArgMinMaxAttrs{1, false});
+}
+
+// Cast between two dtypes (int8 and int16 sides quantized: TFLite ignores it).
+ir::Graph cast(DType from, DType to) {
+  GraphBuilder b(29);
+  const int x = b.activation("x", {3, 4});
+  const int y = b.activation("y", {3, 4});
+  for (auto [t, type] : {std::pair{x, from}, std::pair{y, to}}) {
+    b.g.tensors[t].type = type;
+    if (type == DType::i8 || type == DType::i16) quantize_activation(b.g.tensors[t], type, 1, 0);
+  }
+  return one_op(b, OpCode::Cast, {x}, y);
+}
+
 // ReduceMax: int8 input and output share one scale and zero point.
 ir::Graph reduce_max(bool int8) {
   GraphBuilder b(24);
@@ -655,6 +678,14 @@ std::vector<Case> cases() {
       {"TransposeConv_i8", [] { return transpose_conv(true); }},
       {"Svdf_f32", [] { return svdf(false); }},
       {"Svdf_i8", [] { return svdf(true); }},
+      {"ArgMax_f32", [] { return arg_min_max(OpCode::ArgMax, false); }},
+      {"ArgMax_i8", [] { return arg_min_max(OpCode::ArgMax, true); }},
+      {"ArgMin_f32", [] { return arg_min_max(OpCode::ArgMin, false); }},
+      {"ArgMin_i8", [] { return arg_min_max(OpCode::ArgMin, true); }},
+      {"Cast_f32_to_i32", [] { return cast(DType::f32, DType::i32); }},
+      {"Cast_i32_to_f32", [] { return cast(DType::i32, DType::f32); }},
+      {"Cast_i8_to_i16", [] { return cast(DType::i8, DType::i16); }},
+      {"Cast_f32_to_i8", [] { return cast(DType::f32, DType::i8); }},
   };
 }
 

@@ -14,6 +14,7 @@
 
 #include <fmt/format.h>
 
+#include <limits>
 #include <nlohmann/json.hpp>
 
 #include "export/tflite_builder.h"
@@ -22,6 +23,7 @@
 #include "import/tflite/op_mapper.h"
 #include "ops/host_op.h"
 #include "ops/pad.h"
+#include "ops/strided_slice.h"
 #include "plan/lower_conv.h"
 
 namespace tinyforge {
@@ -154,6 +156,45 @@ LoweredOp lower_MaxPool2D(ir::Graph& g, size_t node) {
 namespace onnx_import {
 namespace {
 
+// Most taps a dilated MaxPool is unrolled into (one StridedSlice each).
+constexpr int64_t kMaxDilatedTaps = 64;
+
+// A dilated MaxPool (ONNX `dilations`; the MaxPool2D kernel has none) over the NHWC tensor
+// `in`: the max over the window's taps, each tap a StridedSlice of the input (padded with
+// the lowest float, which no window's max can be, every window reaching the input) taking
+// every stride-th element from the tap's offset, folded by Maximum. Returns the output.
+int dilated_max_pool(Context& ctx, int in, const Window2D& win, int64_t n, int64_t c,
+                     const std::string& name) {
+  if (win.kernel_h * win.kernel_w > kMaxDilatedTaps)
+    ctx.unsupported(fmt::format("a dilated MaxPool of more than {} taps", kMaxDilatedTaps));
+  if (win.any_pad()) {
+    const std::vector<int32_t>& s = ctx.shape_of(in);
+    ops::PadAttrs pa;
+    pa.pads = {0, static_cast<int32_t>(win.pad_top),    static_cast<int32_t>(win.pad_left),  0,
+               0, static_cast<int32_t>(win.pad_bottom), static_cast<int32_t>(win.pad_right), 0};
+    pa.value = std::numeric_limits<float>::lowest();
+    in = ctx.emit(OpCode::Pad, {in},
+                  ctx.ir_shape({n, s[1] + win.pad_top + win.pad_bottom,
+                                s[2] + win.pad_left + win.pad_right, c}),
+                  pa, name + "/pad");
+  }
+  const std::vector<int32_t> out_shape = ctx.ir_shape({n, win.out_h, win.out_w, c});
+  int result = -1;
+  for (int64_t ky = 0; ky < win.kernel_h; ++ky)
+    for (int64_t kx = 0; kx < win.kernel_w; ++kx) {
+      const std::string tap = fmt::format("{}/tap{}_{}", name, ky, kx);
+      const int slice = ctx.emit(
+          OpCode::StridedSlice, {in}, out_shape,
+          ops::strided_slice_of({0, ky * win.dilation_h, kx * win.dilation_w, 0},
+                                {1, win.stride_h, win.stride_w, 1}, {n, win.out_h, win.out_w, c}),
+          tap);
+      result = result < 0 ? slice
+                          : ctx.emit(OpCode::Maximum, {result, slice}, out_shape, ir::Params{},
+                                     tap + "/max");
+    }
+  return result;
+}
+
 void convert_pool(Context& ctx, OpCode op) {
   Value& x = ctx.input(0);
   const bool one_d = x.shape.size() == 3;  // [N,C,L]: a 2-D pool with H = 1
@@ -167,7 +208,8 @@ void convert_pool(Context& ctx, OpCode op) {
   if (k.size() != x.shape.size() - 2)
     ctx.fail(fmt::format("kernel_shape has {} values; expected {}", k.size(), x.shape.size() - 2));
   const int64_t n = x.shape[0], c = x.shape[1], h = one_d ? 1 : x.shape[2], w = x.shape.back();
-  Window2D win = read_window(ctx, h, w, one_d ? 1 : k[0], k.back(), ctx.opset >= 10, false, one_d);
+  Window2D win = read_window(ctx, h, w, one_d ? 1 : k[0], k.back(), ctx.opset >= 10,
+                             op == OpCode::MaxPool2D, one_d);
   if (!every_window_hits_input(win, h, w))
     ctx.unsupported("pads or ceil_mode that leave a window entirely outside the input");
   const std::string name = ctx.node->output(0);
@@ -188,6 +230,13 @@ void convert_pool(Context& ctx, OpCode op) {
         pa, name + "/pad");
     win.pad_top = win.pad_left = win.pad_bottom = win.pad_right = 0;
   }
+  Value out;
+  out.shape = one_d ? Shape{n, c, win.out_w} : Shape{n, c, win.out_h, win.out_w};
+  if (win.dilation_h > 1 || win.dilation_w > 1) {
+    out.nhwc = dilated_max_pool(ctx, in, win, n, c, one_d ? name + "/2d" : name);
+    if (one_d) out.nhwc = ctx.reshape(out.nhwc, ctx.ir_shape({n, win.out_w, c}), name);
+    return ctx.set_output(0, std::move(out));
+  }
   ops::PoolAttrs p;
   ops::WindowAttrs& a = p.window;
   a.filter_h = static_cast<int>(win.kernel_h);
@@ -199,8 +248,6 @@ void convert_pool(Context& ctx, OpCode op) {
   a.pad_left = static_cast<int>(win.pad_left);
   a.pad_bottom = static_cast<int>(win.pad_bottom);
   a.pad_right = static_cast<int>(win.pad_right);
-  Value out;
-  out.shape = one_d ? Shape{n, c, win.out_w} : Shape{n, c, win.out_h, win.out_w};
   out.nhwc = ctx.emit(op, {in}, ctx.ir_shape({n, win.out_h, win.out_w, c}), p,
                       one_d ? name + "/2d" : name);
   if (one_d) out.nhwc = ctx.reshape(out.nhwc, ctx.ir_shape({n, win.out_w, c}), name);

@@ -155,13 +155,18 @@ void add_graph_outputs(Context& ctx, const onnx::GraphProto& g) {
     if (v.is_constant())
       throw tinyforge::Error(fmt::format("{}: unsupported: graph output '{}' is a constant",
                                          ctx.source(), out.name()));
+    // int64 indices (ArgMax) run as int32: the output file holds int32 values.
+    const bool int_indices = v.onnx >= 0 && ctx.graph.tensors[v.onnx].type == DType::i32;
+    const auto expected_type = int_indices ? onnx::TensorProto::INT64 : onnx::TensorProto::FLOAT;
     if (out.has_type() && out.type().has_tensor_type() &&
         out.type().tensor_type().has_elem_type() &&
-        out.type().tensor_type().elem_type() != onnx::TensorProto::FLOAT)
+        out.type().tensor_type().elem_type() != expected_type)
       throw tinyforge::Error(fmt::format(
-          "{}: graph output '{}': unsupported: element type {}; only float32 models are imported",
+          "{}: graph output '{}': unsupported: element type {}; expected {} here (float32 "
+          "models are imported, ArgMax / ArgMin indices as int64)",
           ctx.source(), out.name(),
-          onnx_import::onnx_type_name(out.type().tensor_type().elem_type())));
+          onnx_import::onnx_type_name(out.type().tensor_type().elem_type()),
+          onnx_import::onnx_type_name(expected_type)));
     // Declared static dims must agree with what the importer inferred.
     if (out.has_type() && out.type().has_tensor_type() && out.type().tensor_type().has_shape()) {
       const auto& dims = out.type().tensor_type().shape().dim();

@@ -10,6 +10,7 @@
 #include <cmath>
 #include <fstream>
 #include <iterator>
+#include <limits>
 
 #include "expect_error.h"
 #include "import/onnx/onnx_test_builder.h"
@@ -539,6 +540,58 @@ TEST(OnnxImport, LogSoftmaxStaysFiniteFarBelowTheMaximum) {
     for (size_t k = 0; k < 3; ++k) want.push_back(static_cast<float>(r[k] - m - std::log(sum)));
   }
   expect_near_all(run_graph(mb.import(), {x})[0], want);
+}
+
+// A dilated MaxPool with stride and pads, against the ONNX definition computed here: the max
+// over the taps (y * stride - pad + ky * dilation, ...) that land inside the input.
+TEST(OnnxImport, DilatedMaxPoolIsTheMaxOverItsTaps) {
+  const int64_t h = 7, w = 6, c = 2, k = 3, stride = 2, dilation = 2, pad = 1;
+  ModelBuilder mb;
+  mb.input("x", {1, c, h, w});
+  onnx::NodeProto& pool = mb.node("MaxPool", {"x"}, {"y"});
+  attr(pool, "kernel_shape", std::vector<int64_t>{k, k});
+  attr(pool, "strides", std::vector<int64_t>{stride, stride});
+  attr(pool, "dilations", std::vector<int64_t>{dilation, dilation});
+  attr(pool, "pads", std::vector<int64_t>{pad, pad, pad, pad});
+  const int64_t oh = (h + 2 * pad - (k - 1) * dilation - 1) / stride + 1;
+  const int64_t ow = (w + 2 * pad - (k - 1) * dilation - 1) / stride + 1;
+  mb.output("y", {1, c, oh, ow});
+  const std::vector<float> x = random_floats(static_cast<size_t>(c * h * w), 73);
+  std::vector<float> want;
+  for (int64_t ch = 0; ch < c; ++ch)
+    for (int64_t oy = 0; oy < oh; ++oy)
+      for (int64_t ox = 0; ox < ow; ++ox) {
+        float m = -std::numeric_limits<float>::infinity();
+        for (int64_t ky = 0; ky < k; ++ky)
+          for (int64_t kx = 0; kx < k; ++kx) {
+            const int64_t iy = oy * stride - pad + ky * dilation;
+            const int64_t ix = ox * stride - pad + kx * dilation;
+            if (iy >= 0 && iy < h && ix >= 0 && ix < w)
+              m = std::max(m, x[static_cast<size_t>((ch * h + iy) * w + ix)]);
+          }
+        want.push_back(m);
+      }
+  const ir::Graph g = mb.import();
+  EXPECT_EQ(count_ops(g, OpCode::MaxPool2D), 0u);
+  EXPECT_EQ(count_ops(g, OpCode::StridedSlice), static_cast<size_t>(k * k));
+  EXPECT_EQ(run_graph(g, {x})[0], want);
+}
+
+// ArgMax's int64 indices as PyTorch uses them: cast back to float for the next op. Ties keep
+// the first index; keepdims 0 drops the axis.
+TEST(OnnxImport, ArgMaxIndicesCastToFloat) {
+  ModelBuilder mb;
+  mb.input("x", {2, 4});
+  onnx::NodeProto& arg = mb.node("ArgMax", {"x"}, {"i"});
+  attr(arg, "axis", int64_t{1});
+  attr(arg, "keepdims", int64_t{0});
+  attr(mb.node("Cast", {"i"}, {"y"}), "to", int64_t{onnx::TensorProto::FLOAT});
+  mb.output("y", {2});
+  const ir::Graph g = mb.import();
+  EXPECT_EQ(count_ops(g, OpCode::ArgMax), 1u);
+  EXPECT_EQ(count_ops(g, OpCode::Cast), 1u);
+  EXPECT_EQ(run_graph(g, {{1.0f, 3.0f, 3.0f, -2.0f, -5.0f, -7.0f, -9.0f, -5.0f}})[0],
+            (std::vector<float>{1.0f, 0.0f}));
 }
 
 // x.flatten(2) as PyTorch exports it (Shape -> Slice -> Concat -> Reshape) between a 2-D

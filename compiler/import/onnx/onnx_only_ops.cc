@@ -1,6 +1,6 @@
-// ONNX op types with no IR op of their own. Evaluated at import: Constant, ConstantOfShape,
-// Shape (shapes are static here) and Cast on constants (typically the shape arithmetic
-// PyTorch exports around Reshape, with Gather, which ops/gather.cc evaluates on a
+// ONNX op types with no IR op of their own. Evaluated at import: Constant, ConstantOfShape
+// and Shape (shapes are static here; typically the shape arithmetic PyTorch exports around
+// Reshape, with Gather and Cast, which ops/gather.cc and ops/cast.cc evaluate on a
 // constant). Removed: Identity, and Dropout at inference. Folded:
 // BatchNormalization into the filter and bias of the Conv/Gemm before it when it is that
 // op's only reader, else a per-channel Mul + Add. Every other op type is converted in the
@@ -136,32 +136,6 @@ void convert_Shape(Context& ctx) {
   ctx.set_output(0, ctx.constant_value(std::move(c)));
 }
 
-void convert_Cast(Context& ctx) {
-  Value& x = ctx.input(0);
-  const int64_t to = ctx.attr_int("to", 0);
-  const bool to_float = to == onnx::TensorProto::FLOAT || to == onnx::TensorProto::DOUBLE;
-  if (!x.is_constant()) {
-    if (to != onnx::TensorProto::FLOAT)
-      ctx.unsupported(
-          fmt::format("Cast of a run-time tensor to {}", onnx_type_name(static_cast<int32_t>(to))));
-    return ctx.set_output(0, x);  // float32 -> float32
-  }
-  Constant c = ctx.constants[x.const_index];
-  if (to_float && !c.is_float) {
-    for (int64_t v : c.i) c.f.push_back(static_cast<float>(v));
-    c.i.clear();
-    c.is_float = true;
-  } else if (!to_float && c.is_float) {
-    for (float v : c.f) {
-      if (!std::isfinite(v) || std::fabs(v) > 9.0e18f) ctx.fail("value does not fit an integer");
-      c.i.push_back(static_cast<int64_t>(v));
-    }
-    c.f.clear();
-    c.is_float = false;
-  }
-  ctx.set_output(0, ctx.constant_value(std::move(c)));
-}
-
 void convert_Identity(Context& ctx) { ctx.set_output(0, ctx.input(0)); }
 
 // Before opset 7 BatchNormalization and Dropout ran in training mode unless is_test = 1
@@ -237,7 +211,6 @@ const std::vector<ops::OnnxRead>& onnx_only_converters() {
   // {op type, converter, first opset implemented}: see ops::OnnxRead.
   static const std::vector<ops::OnnxRead> table = {
       {"BatchNormalization", convert_BatchNormalization, 6},
-      {"Cast", convert_Cast, 6},
       {"Constant", convert_Constant, 1},
       {"ConstantOfShape", convert_ConstantOfShape, 9},
       {"Dropout", convert_Dropout, 6},

@@ -103,6 +103,8 @@ bool runs_int16(tfl::BuiltinOperator builtin) {
     case tfl::BuiltinOperator::FULLY_CONNECTED:
     // Not 16x8: the int8 SVDF keeps its time weights and state in int16 (its reader checks).
     case tfl::BuiltinOperator::SVDF:
+    // CAST converts stored values of any of its dtypes, int16 included.
+    case tfl::BuiltinOperator::CAST:
       return true;
     default:
       return false;

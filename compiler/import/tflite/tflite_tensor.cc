@@ -2,6 +2,7 @@
 // before use. Field meanings follow tensorflow/lite/schema/schema.fbs (see
 // tflite_schema.fbs): a tensor is constant when its buffer holds data; buffers may instead
 // point outside the flatbuffer with (offset, size) counted from the start of the file.
+#include <algorithm>
 #include <cmath>
 #include <cstring>
 #include <limits>
@@ -249,13 +250,17 @@ ir::Tensor Reader::convert_tensor(int index) const {
         fmt::format("{}: a variable tensor with an initial value; expected an empty buffer "
                     "(the state starts at zero)",
                     label));
+  // An INT64 tensor an op writes (ARG_MAX's indices) runs as int32: the indices of a tensor
+  // of at most 2^31 elements fit. Model inputs stay refused: their values are unknown here.
   if (t.type() == tfl::TensorType::INT64) {
-    if (!out.constant)
+    const auto* inputs = subgraph_.inputs();
+    if (!out.constant && inputs &&
+        std::find(inputs->begin(), inputs->end(), index) != inputs->end())
       fail(
-          fmt::format("{}: INT64 activations are not supported; expected INT64 only for "
-                      "constants (e.g. shapes)",
+          fmt::format("{}: INT64 model inputs are not supported; expected INT64 only for "
+                      "constants (e.g. shapes) and op results",
                       label));
-    out.data = narrowed_int64(*this, out.data, elements, label);
+    if (out.constant) out.data = narrowed_int64(*this, out.data, elements, label);
   }
 
   out.quant = read_quantization(*this, t, out, label);

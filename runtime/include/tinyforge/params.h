@@ -439,6 +439,24 @@ struct SvdfParams {
   float f_act_min, f_act_max;                 // float clamp
 };
 
+// ArgMax / ArgMin (TFLite ARG_MAX / ARG_MIN, ONNX ArgMax / ArgMin): input 0 float32 or int8
+// (any quantization: a positive scale keeps the order of the stored values), output int32 with
+// the input's dims but `axis` (removed, or kept as 1: same elements, same order). Each output
+// is the index along `axis` of the first largest (smallest) value, as TFLite's strict compare;
+// select_last_index 1 (ONNX only) takes the last instead. NaN never replaces a value.
+struct ArgMinMaxParams {
+  int32_t axis;
+  int32_t select_last_index;
+};
+
+// Cast (TFLite CAST, ONNX Cast): input 0 and the output of any two of float32, int8, int16,
+// int32, same element count; quantization ignored. Float to integer truncates toward zero,
+// saturating (NaN: 0); integer to a narrower integer keeps the low bits; integer to float
+// rounds to nearest (kernels/reference/cast.cc).
+struct CastParams {
+  uint32_t reserved;
+};
+
 #define OP(name, params, min_in, max_in, n_out)                                       \
   static_assert(std::is_trivially_copyable<params>::value && sizeof(params) % 4 == 0, \
                 #params " must be a 4-byte-multiple POD");

@@ -1,0 +1,90 @@
+// Reference Cast: each element converted to the output's dtype, ignoring quantization, as
+// TFLite's CAST (tensorflow/lite/micro/kernels/cast.cc, copyCast: static_cast<ToT> of the
+// stored value). Where static_cast is defined that is what this does: integer to float
+// rounds to nearest, float to integer truncates toward zero, a wider integer to a narrower one
+// keeps the low bits (two's complement wrap). Where static_cast is undefined (a float beyond
+// the integer's range, NaN), this saturates to the integer's range and gives 0 for NaN.
+#include <cstdint>
+
+#include "kernels/reference/view_checks.h"
+#include "tinyforge/kernel.h"
+
+namespace tinyforge {
+namespace {
+
+bool castable(DType t) {
+  return t == DType::f32 || t == DType::i8 || t == DType::i16 || t == DType::i32;
+}
+
+// The integer value of element i of `v` (an integer dtype).
+int32_t integer_at(const TensorView& v, int32_t i) {
+  switch (v.type) {
+    case DType::i8:
+      return v.as<const int8_t>()[i];
+    case DType::i16:
+      return v.as<const int16_t>()[i];
+    default:
+      return v.as<const int32_t>()[i];
+  }
+}
+
+// The low `bits` bits of v, read as a signed value.
+int32_t wrapped(int32_t v, int bits) {
+  const uint32_t mask = (1u << bits) - 1u, sign = 1u << (bits - 1);
+  const uint32_t low = static_cast<uint32_t>(v) & mask;
+  return low & sign ? -static_cast<int32_t>(mask - low) - 1 : static_cast<int32_t>(low);
+}
+
+// x truncated toward zero into [lo, hi]; NaN gives 0.
+int32_t truncated(float x, int32_t lo, int32_t hi) {
+  if (!(x == x)) return 0;
+  if (x <= static_cast<float>(lo)) return lo;
+  // float(hi) may round up past hi (int32's 2^31 - 1 becomes 2^31): compare with >=.
+  if (x >= static_cast<float>(hi)) return hi;
+  return static_cast<int32_t>(x);
+}
+
+void store(const TensorView& out, int32_t i, int32_t v) {
+  switch (out.type) {
+    case DType::i8:
+      out.as<int8_t>()[i] = static_cast<int8_t>(wrapped(v, 8));
+      break;
+    case DType::i16:
+      out.as<int16_t>()[i] = static_cast<int16_t>(wrapped(v, 16));
+      break;
+    default:
+      out.as<int32_t>()[i] = v;
+  }
+}
+
+}  // namespace
+
+Status check_Cast(const CastParams&, const KernelIO& io) {
+  if (io.num_inputs != 1 || io.num_outputs != 1) return Status::bad_shape;
+  const TensorView& in = io.in[0];
+  const TensorView& out = io.out[0];
+  if (!castable(in.type) || !castable(out.type)) return Status::bad_enum;
+  if (!view::is_valid(in, in.type) || !view::is_valid(out, out.type)) return Status::bad_shape;
+  return view::element_count(in) == view::element_count(out) ? Status::ok : Status::bad_shape;
+}
+
+void eval_Cast(const CastParams&, const KernelIO& io) {
+  const TensorView& in = io.in[0];
+  const TensorView& out = io.out[0];
+  const auto n = static_cast<int32_t>(view::element_count(in));
+  if (out.type == DType::f32) {
+    float* y = out.as<float>();
+    for (int32_t i = 0; i < n; ++i)
+      y[i] =
+          in.type == DType::f32 ? in.as<const float>()[i] : static_cast<float>(integer_at(in, i));
+    return;
+  }
+  const int bits = out.type == DType::i8 ? 8 : out.type == DType::i16 ? 16 : 32;
+  const int32_t hi = bits == 32 ? INT32_MAX : (1 << (bits - 1)) - 1;
+  for (int32_t i = 0; i < n; ++i)
+    store(out, i,
+          in.type == DType::f32 ? truncated(in.as<const float>()[i], -hi - 1, hi)
+                                : integer_at(in, i));
+}
+
+}  // namespace tinyforge
