@@ -404,8 +404,9 @@ struct Cell {
 std::string reason(const tinyforge::Error& e, const Probe& probe) {
   if (const auto* u = dynamic_cast<const UnsupportedOps*>(&e)) return u->refusals().at(0).reason;
   const std::string builtin =
-      probe.builtin == B::CUSTOM ? ops::host_op(probe.op).tflite_reads.at(0).name
-                                 : tflite_import::builtin_name(static_cast<int32_t>(probe.builtin));
+      probe.builtin == B::CUSTOM
+          ? "CUSTOM '" + std::string(ops::host_op(probe.op).tflite_reads.at(0).name) + "'"
+          : tflite_import::builtin_name(static_cast<int32_t>(probe.builtin));
   return strip_prefix(strip_prefix(e.what(), "probe.tflite"), "op 0 (" + builtin + ")");
 }
 

@@ -261,7 +261,11 @@ void write_options(flexbuffers::Builder&, const SignalFftAutoScaleParams&) {}
 constexpr int32_t kTfliteInt16 = 7;
 
 SignalRfftParams read_options(const CustomOptions& o, SignalRfftParams) {
-  o.integer("T", kTfliteInt16, kTfliteInt16);
+  if (const int32_t type = o.integer("T", INT32_MIN, INT32_MAX); type != kTfliteInt16)
+    o.unsupported(
+        fmt::format("custom_options 'T' is TensorType {}; only the int16 form (7) of "
+                    "SignalRfft is implemented",
+                    type));
   return {o.integer("fft_length", 4, kMaxFrontendFft)};
 }
 void write_options(flexbuffers::Builder& f, const SignalRfftParams& p) {

@@ -26,6 +26,7 @@
 #include "emit/validated_plan.h"
 #include "import/tflite/import_tflite.h"
 #include "ir/error.h"
+#include "ir/unsupported.h"
 #include "plan/build_plan.h"
 #include "signal_models.h"
 #include "tflite_model_builder.h"
@@ -573,6 +574,22 @@ TEST(SignalOps, ReaderRefusesTablesThatReadOutsideTheirTensors) {
   ModelSpec wrong_type = log_model(options({{"input_correction_bits", 3}, {"output_scale", 1}}));
   wrong_type.tensors[0].type = TT::INT32;
   EXPECT_NE(import_error(wrong_type).find("expected uint32"), std::string::npos);
+}
+
+TEST(SignalOps, TheFloatRfftIsUnsupportedNotDamaged) {
+  ModelSpec spec;
+  spec.tensors = {TensorSpec("in", {16}, TT::FLOAT32), TensorSpec("out", {18}, TT::FLOAT32)};
+  spec.ops = {custom("SignalRfft", {0}, {1}, options({{"T", 0}, {"fft_length", 16}}))};
+  spec.inputs = {0};
+  spec.outputs = {1};
+  const std::vector<uint8_t> model = testing::build_tflite(spec);
+  try {
+    import_tflite(model.data(), model.size(), "m.tflite");
+    ADD_FAILURE() << "imported";
+  } catch (const UnsupportedOps& e) {  // listed with the model's other unsupported ops
+    ASSERT_EQ(e.refusals().size(), 1u);
+    EXPECT_NE(e.refusals()[0].reason.find("only the int16 form"), std::string::npos);
+  }
 }
 
 TEST(SignalOps, UnknownCustomOpsAreStillRefusedByName) {

@@ -203,7 +203,8 @@ ir::Node map_operator(Reader& reader, int op_index) {
   if (!read)
     reader.fail(fmt::format("op {} is {}, which is not supported; expected one of: {}", op_index,
                             name, supported_builtins()));
-  OpMapper m(reader, op_index, op, custom ? read->name : name);
+  // Named as the importer's refusals name it: CUSTOM 'SignalWindow'.
+  OpMapper m(reader, op_index, op, custom ? fmt::format("CUSTOM '{}'", read->name) : name);
   // The signal ops' int16 tensors are their own (samples, spectra), not 16x8 activations.
   if (!custom) refuse_int16_operands(reader, m, static_cast<tfl::BuiltinOperator>(builtin));
   ir::Node node = read->read(m);
