@@ -64,6 +64,16 @@ double element(DType type, const std::vector<uint8_t>& b, size_t i) {
       std::memcpy(&x, b.data() + 4 * i, 4);
       return x;
     }
+    case DType::u32: {
+      uint32_t x;
+      std::memcpy(&x, b.data() + 4 * i, 4);
+      return x;
+    }
+    case DType::u64: {
+      uint64_t x;
+      std::memcpy(&x, b.data() + 8 * i, 8);
+      return static_cast<double>(x);
+    }
     default:
       return b[i];
   }

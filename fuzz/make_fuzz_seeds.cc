@@ -1,6 +1,7 @@
 // make_fuzz_seeds OUT_DIR [MODEL.tflite|MODEL.onnx ...]: writes the seed corpora scripts/fuzz
 // starts from. OUT_DIR/fuzz_tflite_import/ gets small models built in code (every supported
-// op) plus the given .tflite models; OUT_DIR/fuzz_onnx_import/ likewise for ONNX (the
+// op; the signal library's custom ops, whose FlexBuffer options reach the options parser)
+// plus the given .tflite models; OUT_DIR/fuzz_onnx_import/ likewise for ONNX (the
 // models of tests/onnx_seed_models.h plus the given .onnx files); OUT_DIR/fuzz_plan_validate/
 // gets the plan blobs compiled from all of them for both kernel sets (reference and the
 // cortex-m4 DSP twins: scratch, packed constants, in-place memory), plus one-op DSP plans
@@ -29,6 +30,8 @@
 #include "ota/package_writer.h"
 #include "plan/build_plan.h"
 #include "plan/conv_chain_cases.h"
+#include "plan/dsp_twin_cases.h"
+#include "signal_models.h"
 #include "tflite_model_builder.h"
 #include "tinyforge/telemetry.h"
 
@@ -86,7 +89,8 @@ int main(int argc, char** argv) {
 
   std::vector<std::pair<std::string, std::vector<uint8_t>>> models = {
       {"tiny_int8", testing::build_tflite(testing::tiny_int8_model())},
-      {"tiny_mixed", testing::build_tflite(testing::tiny_mixed_model())}};
+      {"tiny_mixed", testing::build_tflite(testing::tiny_mixed_model())},
+      {"signal_chain", testing::build_tflite(testing::chain_model(testing::make_chain()))}};
   try {
     for (int i = 2; i < argc; ++i) {
       const bool onnx = fs::path(argv[i]).extension() == ".onnx";

@@ -6,6 +6,7 @@
 // types from importing the ONNX seed models and tracing each IR node to its ONNX node. The
 // test fails, printing the fresh section, when the doc differs; `TINYFORGE_UPDATE_DOCS=1`
 // makes it rewrite the doc instead.
+#include <flatbuffers/flexbuffers.h>
 #include <gtest/gtest.h>
 #include <onnx/onnx_pb.h>
 
@@ -326,6 +327,81 @@ std::vector<Probe> probes() {
                  const TensorSpec y{"y", {2, 3}, tfl::TensorType::INT32};
                  return one_op({act(k, "x", {2, 3}), y}, op_of(B::CAST, {0}));
                }});
+  // The signal-library ops (custom ops, compiler/ops/signal.cc) in their integer form, put
+  // in the int16x8 column; their int8 and float32 forms are the same model with int8 or
+  // float32 activations, which they refuse.
+  const auto i16 = tfl::TensorType::INT16;
+  const auto u32 = tfl::TensorType::UINT32;
+  const auto u64 = tfl::TensorType::UINT64;
+  const auto table = [](const std::string& name, std::vector<int16_t> v) {
+    return TensorSpec{
+        name, {static_cast<int32_t>(v.size())}, tfl::TensorType::INT16, testing::bytes_of(v)};
+  };
+  const auto options = [](std::vector<std::pair<const char*, int32_t>> values) {
+    flexbuffers::Builder f;
+    const size_t map = f.StartMap();
+    for (const auto& [key, value] : values) f.Int(key, value);
+    f.EndMap(map);
+    f.Finish();
+    return f.GetBuffer();
+  };
+  const auto signal = [](OpCode op, std::vector<TensorSpec> tensors, std::vector<uint8_t> opts,
+                         int32_t outputs = 1) {
+    return Probe{op, B::CUSTOM, [=](Kind k) {
+                   std::vector<TensorSpec> t = tensors;
+                   if (k != Kind::int16x8)
+                     for (TensorSpec& x : t)
+                       if (x.data.empty())
+                         x.type =
+                             k == Kind::int8 ? tfl::TensorType::INT8 : tfl::TensorType::FLOAT32;
+                   const int32_t first_out = static_cast<int32_t>(t.size()) - outputs;
+                   std::vector<int32_t> inputs;
+                   for (int32_t i = 0; i < first_out; ++i) inputs.push_back(i);
+                   OpSpec o = op_of(B::CUSTOM, inputs);
+                   o.custom_code = ops::host_op(op).tflite_reads.at(0).name;
+                   o.custom_options = opts;
+                   ModelSpec m = one_op(t, o);
+                   m.inputs.clear();
+                   m.outputs.clear();
+                   m.ops[0].outputs.clear();
+                   for (int32_t i = 0; i < static_cast<int32_t>(t.size()); ++i) {
+                     if (i >= first_out) {
+                       m.outputs.push_back(i);
+                       m.ops[0].outputs.push_back(i);
+                     } else if (t[static_cast<size_t>(i)].data.empty()) {
+                       m.inputs.push_back(i);
+                     }
+                   }
+                   return m;
+                 }};
+  };
+  p.push_back(signal(OpCode::SignalWindow,
+                     {{"x", {2, 4}, i16}, table("window", {1, 2, 3, 4}), {"y", {2, 4}, i16}},
+                     options({{"shift", 1}})));
+  p.push_back(signal(OpCode::SignalEnergy, {{"x", {8}, i16}, {"y", {4}, u32}},
+                     options({{"end_index", 4}, {"start_index", 0}})));
+  p.push_back(signal(OpCode::SignalFilterBank,
+                     {{"x", {4}, u32},
+                      table("w", {1, 2}),
+                      table("u", {3, 4}),
+                      table("fs", {0, 1}),
+                      table("ws", {0, 1}),
+                      table("widths", {1, 1}),
+                      {"y", {1}, u64}},
+                     options({{"num_channels", 1}})));
+  p.push_back(
+      signal(OpCode::SignalFilterBankSquareRoot,
+             {{"x", {3}, u64},
+              {"bits", {1}, tfl::TensorType::INT32, testing::bytes_of(std::vector<int32_t>{1})},
+              {"y", {3}, u32}},
+             {}));
+  p.push_back(signal(OpCode::SignalFilterBankLog, {{"x", {3}, u32}, {"y", {3}, i16}},
+                     options({{"input_correction_bits", 3}, {"output_scale", 1600}})));
+  p.push_back(signal(OpCode::SignalFftAutoScale,
+                     {{"x", {6}, i16}, {"y", {6}, i16}, {"bits", {}, tfl::TensorType::INT32}}, {},
+                     2));
+  p.push_back(signal(OpCode::SignalRfft, {{"x", {2, 6}, i16}, {"y", {2, 10}, i16}},
+                     options({{"T", 7}, {"fft_length", 8}})));
   return p;
 }
 
@@ -340,7 +416,10 @@ struct Cell {
 
 std::string reason(const tinyforge::Error& e, const Probe& probe) {
   if (const auto* u = dynamic_cast<const UnsupportedOps*>(&e)) return u->refusals().at(0).reason;
-  const std::string builtin = tflite_import::builtin_name(static_cast<int32_t>(probe.builtin));
+  const std::string builtin =
+      probe.builtin == B::CUSTOM
+          ? "CUSTOM '" + std::string(ops::host_op(probe.op).tflite_reads.at(0).name) + "'"
+          : tflite_import::builtin_name(static_cast<int32_t>(probe.builtin));
   return strip_prefix(strip_prefix(e.what(), "probe.tflite"), "op 0 (" + builtin + ")");
 }
 
@@ -448,7 +527,9 @@ std::string generated_section() {
   for (const Probe& probe : probes()) {
     covered.insert(probe.op);
     std::set<std::string> builtins;
-    for (const ops::TfliteRead& r : ops::host_op(probe.op).tflite_reads) builtins.insert(r.name);
+    for (const ops::TfliteRead& r : ops::host_op(probe.op).tflite_reads)
+      builtins.insert(r.builtin == ops::kTfliteCustom ? "CUSTOM '" + std::string(r.name) + "'"
+                                                      : std::string(r.name));
     std::string cells;
     bool imports = false;
     for (Kind k : kKinds) {
@@ -456,7 +537,8 @@ std::string generated_section() {
       cells += " " + cell_text(c) + " |";
       if (c.reference) {
         imports = true;
-        builtins.insert(tflite_import::builtin_name(static_cast<int32_t>(probe.builtin)));
+        if (probe.builtin != B::CUSTOM)
+          builtins.insert(tflite_import::builtin_name(static_cast<int32_t>(probe.builtin)));
       } else {
         why[c.why].insert(std::string(op_info(probe.op).name) + " " + kind_name(k));
       }

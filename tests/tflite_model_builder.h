@@ -63,10 +63,11 @@ struct OpSpec {
   float alpha = 0.2f;          // LEAKY_RELU
   bool keep_num_dims = false;  // FULLY_CONNECTED; keep_dims of MEAN and SUM
   bool with_options = true;
-  bool old_style_code = false;         // only deprecated_builtin_code set (as pre-2.4 writers did)
-  std::string custom_code;             // for op == CUSTOM
-  int32_t version = 1;                 // OperatorCode.version
-  int64_t opcode_index_override = -1;  // >= 0: write this opcode index instead (damaged models)
+  bool old_style_code = false;          // only deprecated_builtin_code set (as pre-2.4 writers did)
+  std::string custom_code;              // for op == CUSTOM
+  std::vector<uint8_t> custom_options;  // for op == CUSTOM: a FlexBuffer (flexbuffers.h)
+  int32_t version = 1;                  // OperatorCode.version
+  int64_t opcode_index_override = -1;   // >= 0: write this opcode index instead (damaged models)
 };
 
 struct ModelSpec {
@@ -293,7 +294,8 @@ inline std::vector<uint8_t> build(const ModelSpec& spec, uint64_t external_base)
     const uint32_t code = op.opcode_index_override >= 0
                               ? static_cast<uint32_t>(op.opcode_index_override)
                               : op_code_index[i];
-    ops.push_back(tfl::CreateOperator(fbb, code, inputs, outputs, type, options));
+    const auto custom = op.custom_options.empty() ? 0 : fbb.CreateVector(op.custom_options);
+    ops.push_back(tfl::CreateOperator(fbb, code, inputs, outputs, type, options, custom));
   }
   const auto tensors_v = fbb.CreateVector(tensors);
   const auto inputs_v = fbb.CreateVector(spec.inputs);

@@ -268,6 +268,21 @@ std::string describe(const FrontendSpec& s) {
   return d;
 }
 
+KissTwiddles kiss_fftr_twiddles(uint32_t fft_size) {
+  // kiss_fft_alloc / kiss_fftr_alloc twiddles, kf_cexp with FIXED_POINT's KISS_FFT_COS/SIN:
+  // floor(0.5 + 32767 * cos(phase)).
+  const auto cexp = [](double phase, std::vector<int16_t>& t) {
+    t.push_back(static_cast<int16_t>(std::floor(0.5 + 32767 * std::cos(phase))));
+    t.push_back(static_cast<int16_t>(std::floor(0.5 + 32767 * std::sin(phase))));
+  };
+  const uint32_t ncfft = fft_size / 2;
+  KissTwiddles t;
+  for (uint32_t i = 0; i < ncfft; ++i) cexp(-2 * kPi * i / ncfft, t.twiddles);
+  for (uint32_t i = 0; i < ncfft / 2; ++i)
+    cexp(-kPi * (static_cast<double>(i + 1) / ncfft + 0.5), t.super_twiddles);
+  return t;
+}
+
 std::vector<uint8_t> build_frontend_section(const FrontendSpec& s, const ModelInput& input) {
   const uint32_t window = s.window_ms * s.sample_rate / 1000;  // window_util.c
   const uint32_t hop = s.hop_ms * s.sample_rate / 1000;
@@ -341,19 +356,9 @@ std::vector<uint8_t> build_frontend_section(const FrontendSpec& s, const ModelIn
         std::floor(static_cast<double>(v * static_cast<float>(1 << kWindowBits)) + 0.5));
   }
   append(out, win);
-  // kiss_fft_alloc / kiss_fftr_alloc twiddles, kf_cexp with FIXED_POINT's KISS_FFT_COS/SIN:
-  // floor(0.5 + 32767 * cos(phase)).
-  const auto cexp = [](double phase, std::vector<int16_t>& t) {
-    t.push_back(static_cast<int16_t>(std::floor(0.5 + 32767 * std::cos(phase))));
-    t.push_back(static_cast<int16_t>(std::floor(0.5 + 32767 * std::sin(phase))));
-  };
-  const uint32_t ncfft = fft / 2;
-  std::vector<int16_t> twiddles, super_twiddles;
-  for (uint32_t i = 0; i < ncfft; ++i) cexp(-2 * kPi * i / ncfft, twiddles);
-  for (uint32_t i = 0; i < ncfft / 2; ++i)
-    cexp(-kPi * (static_cast<double>(i + 1) / ncfft + 0.5), super_twiddles);
-  append(out, twiddles);
-  append(out, super_twiddles);
+  const KissTwiddles twiddles = kiss_fftr_twiddles(fft);
+  append(out, twiddles.twiddles);
+  append(out, twiddles.super_twiddles);
   append(out, fb.freq_starts);
   append(out, fb.weight_starts);
   append(out, fb.widths);

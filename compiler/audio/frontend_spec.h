@@ -43,6 +43,14 @@ struct ModelInput {
   int32_t zero_point = 0;
 };
 
+// The twiddle tables of kissfft's real FFT of fft_size points with FIXED_POINT=16 (int16
+// real, imaginary pairs): fft_size / 2 for the complex FFT, fft_size / 4 for the real split.
+// The front-end section and the signal library's Rfft op (compiler/ops/signal.cc) carry them.
+struct KissTwiddles {
+  std::vector<int16_t> twiddles, super_twiddles;
+};
+KissTwiddles kiss_fftr_twiddles(uint32_t fft_size);
+
 // The front-end section (check_frontend() accepts it). Throws tinyforge::Error when the
 // spec is out of the runtime's limits or does not fill the model's input exactly.
 std::vector<uint8_t> build_frontend_section(const FrontendSpec& spec, const ModelInput& input);

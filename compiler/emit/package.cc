@@ -91,6 +91,10 @@ const char* c_type(DType t) {
       return "uint8_t";
     case DType::i16:
       return "int16_t";
+    case DType::u32:
+      return "uint32_t";
+    case DType::u64:
+      return "uint64_t";
   }
   return "uint8_t";
 }
@@ -108,6 +112,10 @@ const char* c_api_dtype(DType t) {
       return "U8";
     case DType::i16:
       return "I16";
+    case DType::u32:
+      return "U32";
+    case DType::u64:
+      return "U64";
   }
   return "?";
 }

@@ -38,6 +38,10 @@ class ModelBuilder {
                     const std::vector<int32_t>& inputs, const std::vector<int32_t>& outputs,
                     tfl::BuiltinOptions options_type = tfl::BuiltinOptions::NONE,
                     flatbuffers::Offset<void> options = 0);
+  // A custom op (builtin CUSTOM, named by `custom_code`) with FlexBuffer `options`.
+  void add_custom_operator(const std::string& custom_code, int32_t version,
+                           const std::vector<int32_t>& inputs, const std::vector<int32_t>& outputs,
+                           const std::vector<uint8_t>& options);
 
   std::vector<uint8_t> finish();
 
@@ -51,6 +55,7 @@ class ModelBuilder {
   std::vector<int32_t> tensor_index_;  // IR index -> TFLite index, -1 until written
   std::vector<flatbuffers::Offset<tfl::OperatorCode>> codes_;
   std::map<std::pair<int32_t, int32_t>, uint32_t> code_index_;
+  std::map<std::pair<std::string, int32_t>, uint32_t> custom_code_index_;
   std::vector<flatbuffers::Offset<tfl::Operator>> operators_;
 };
 

@@ -25,6 +25,7 @@
 #include "ops/pad.h"
 #include "ops/reduce.h"
 #include "ops/resize.h"
+#include "ops/signal.h"
 #include "ops/softmax.h"
 #include "ops/split_pack.h"
 #include "ops/strided_slice.h"
@@ -149,10 +150,11 @@ ir::Graph transpose_conv(bool int8) {
   return one_op(b, OpCode::TransposeConv, {x, w, bias}, y, a);
 }
 
-// A constant of raw `values` of `type` (the int16 time weights and int32 bias of int8 SVDF).
+// A constant of raw `values` of `type` (the int16 time weights and int32 bias of int8 SVDF;
+// the signal ops' tables, which have no quantization: scale 0).
 template <typename T>
 int raw_constant(GraphBuilder& b, const std::string& name, DType type, std::vector<int32_t> shape,
-                 const std::vector<T>& values, float scale) {
+                 const std::vector<T>& values, float scale = 0) {
   ir::Tensor t;
   t.name = name;
   t.type = type;
@@ -160,8 +162,86 @@ int raw_constant(GraphBuilder& b, const std::string& name, DType type, std::vect
   t.constant = true;
   t.data.resize(values.size() * sizeof(T));
   std::memcpy(t.data.data(), values.data(), t.data.size());
-  t.quant = {{scale}, {0}, 0};
+  if (scale > 0) t.quant = {{scale}, {0}, 0};
   return b.g.add_tensor(std::move(t));
+}
+
+// The signal ops (custom ops with FlexBuffer options): one op on integer tensors, the tables
+// constants.
+int integer_activation(GraphBuilder& b, const std::string& name, std::vector<int32_t> shape,
+                       DType type) {
+  const int t = b.activation(name, std::move(shape));
+  b.g.tensors[static_cast<size_t>(t)].type = type;
+  return t;
+}
+
+ir::Graph signal_op(OpCode op) {
+  GraphBuilder b(41);
+  int x = -1, y = -1;
+  switch (op) {
+    case OpCode::SignalWindow: {
+      x = integer_activation(b, "frames", {2, 8}, DType::i16);
+      y = integer_activation(b, "windowed", {2, 8}, DType::i16);
+      const std::vector<int16_t> w = {-4096, 3, 900, 4095, 12, 2048, -1, 7};
+      b.node(op, {x, raw_constant(b, "window", DType::i16, {8}, w)}, y,
+             ops::SignalAttrs<SignalWindowParams>{{12}});
+      break;
+    }
+    case OpCode::SignalEnergy:
+      x = integer_activation(b, "spectrum", {18}, DType::i16);
+      y = integer_activation(b, "energy", {9}, DType::u32);
+      b.node(op, {x}, y, ops::SignalAttrs<SignalEnergyParams>{{2, 7}});
+      break;
+    case OpCode::SignalFilterBank: {
+      x = integer_activation(b, "energy", {9}, DType::u32);
+      y = integer_activation(b, "channels", {2}, DType::u64);
+      const std::vector<int16_t> w = {100, 2000, 4000, 300, 3000, 1000},
+                                 u = {3996, 2096, 96, 3796, 1096, 3096};
+      b.node(op,
+             {x, raw_constant(b, "weights", DType::i16, {6}, w),
+              raw_constant(b, "unweights", DType::i16, {6}, u),
+              raw_constant(b, "freq_starts", DType::i16, {3}, std::vector<int16_t>{1, 3, 5}),
+              raw_constant(b, "weight_starts", DType::i16, {3}, std::vector<int16_t>{0, 2, 4}),
+              raw_constant(b, "widths", DType::i16, {3}, std::vector<int16_t>{2, 2, 2})},
+             y, ops::SignalAttrs<SignalFilterBankParams>{{2}});
+      break;
+    }
+    case OpCode::SignalFilterBankSquareRoot:
+      x = integer_activation(b, "channels", {5}, DType::u64);
+      y = integer_activation(b, "magnitudes", {5}, DType::u32);
+      b.node(op, {x, raw_constant(b, "scale_bits", DType::i32, {1}, std::vector<int32_t>{3})}, y,
+             ops::SignalAttrs<SignalFilterBankSquareRootParams>{});
+      break;
+    case OpCode::SignalFilterBankLog:
+      x = integer_activation(b, "magnitudes", {5}, DType::u32);
+      y = integer_activation(b, "log", {5}, DType::i16);
+      b.node(op, {x}, y, ops::SignalAttrs<SignalFilterBankLogParams>{{5, 1600}});
+      break;
+    case OpCode::SignalFftAutoScale: {
+      x = integer_activation(b, "frame", {12}, DType::i16);
+      y = integer_activation(b, "scaled", {12}, DType::i16);
+      const int bits = integer_activation(b, "scale_bits", {}, DType::i32);
+      b.g.nodes.push_back(
+          ir::Node{op, {x}, {y, bits}, ops::SignalAttrs<SignalFftAutoScaleParams>{}, ""});
+      b.g.inputs = {x};
+      b.g.outputs = {y, bits};
+      b.g.source = op_info(op).name;
+      b.g.check();
+      return b.g;
+    }
+    case OpCode::SignalRfft:
+      x = integer_activation(b, "frames", {2, 12}, DType::i16);
+      y = integer_activation(b, "spectra", {2, 18}, DType::i16);
+      b.node(op, {x}, y, ops::SignalAttrs<SignalRfftParams>{{16}});
+      break;
+    default:
+      throw tinyforge::Error("not a signal op");
+  }
+  b.g.inputs = {x};
+  b.g.outputs = {y};
+  b.g.source = op_info(op).name;
+  b.g.check();
+  return b.g;
 }
 
 // float32: rank 2, bias, relu; int8: rank 1, no bias, int16 time weights and state. The
@@ -686,6 +766,13 @@ std::vector<Case> cases() {
       {"Cast_i32_to_f32", [] { return cast(DType::i32, DType::f32); }},
       {"Cast_i8_to_i16", [] { return cast(DType::i8, DType::i16); }},
       {"Cast_f32_to_i8", [] { return cast(DType::f32, DType::i8); }},
+      {"SignalWindow", [] { return signal_op(OpCode::SignalWindow); }},
+      {"SignalEnergy", [] { return signal_op(OpCode::SignalEnergy); }},
+      {"SignalFilterBank", [] { return signal_op(OpCode::SignalFilterBank); }},
+      {"SignalFilterBankSquareRoot", [] { return signal_op(OpCode::SignalFilterBankSquareRoot); }},
+      {"SignalFilterBankLog", [] { return signal_op(OpCode::SignalFilterBankLog); }},
+      {"SignalFftAutoScale", [] { return signal_op(OpCode::SignalFftAutoScale); }},
+      {"SignalRfft", [] { return signal_op(OpCode::SignalRfft); }},
   };
 }
 

@@ -29,6 +29,10 @@ tfl::TensorType tensor_type(const ir::Tensor& t) {
       return tfl::TensorType::UINT8;
     case DType::i16:
       return tfl::TensorType::INT16;
+    case DType::u32:
+      return tfl::TensorType::UINT32;
+    case DType::u64:
+      return tfl::TensorType::UINT64;
   }
   throw tinyforge::Error(fmt::format("tensor '{}': element type {} has no TFLite equivalent",
                                      t.name, static_cast<int>(t.type)));
@@ -115,6 +119,27 @@ void ModelBuilder::add_operator(tfl::BuiltinOperator builtin, int32_t version,
   const auto in = fbb_.CreateVector(inputs);
   const auto out = fbb_.CreateVector(outputs);
   operators_.push_back(tfl::CreateOperator(fbb_, code, in, out, options_type, options));
+}
+
+void ModelBuilder::add_custom_operator(const std::string& custom_code, int32_t version,
+                                       const std::vector<int32_t>& inputs,
+                                       const std::vector<int32_t>& outputs,
+                                       const std::vector<uint8_t>& options) {
+  const auto key = std::make_pair(custom_code, version);
+  auto found = custom_code_index_.find(key);
+  if (found == custom_code_index_.end()) {
+    const auto code_name = fbb_.CreateString(custom_code);
+    const auto builtin = tfl::BuiltinOperator::CUSTOM;
+    codes_.push_back(
+        tfl::CreateOperatorCode(fbb_, static_cast<int8_t>(builtin), code_name, version, builtin));
+    found = custom_code_index_.emplace(key, static_cast<uint32_t>(codes_.size()) - 1).first;
+  }
+  const auto in = fbb_.CreateVector(inputs);
+  const auto out = fbb_.CreateVector(outputs);
+  const auto custom_options = options.empty() ? 0 : fbb_.CreateVector(options);
+  operators_.push_back(tfl::CreateOperator(fbb_, found->second, in, out, tfl::BuiltinOptions::NONE,
+                                           0, custom_options,
+                                           tfl::CustomOptionsFormat::FLEXBUFFERS));
 }
 
 std::vector<uint8_t> ModelBuilder::finish() {

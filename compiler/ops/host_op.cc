@@ -33,9 +33,17 @@ ir::Activation fused_activation(const ir::Node& n) {
 }
 
 const TfliteRead* find_tflite_read(int32_t builtin) {
+  if (builtin == kTfliteCustom) return nullptr;
   for (const HostOp* op : table().rows)
     for (const TfliteRead& r : op->tflite_reads)
       if (r.builtin == builtin) return &r;
+  return nullptr;
+}
+
+const TfliteRead* find_tflite_custom_read(const std::string& code) {
+  for (const HostOp* op : table().rows)
+    for (const TfliteRead& r : op->tflite_reads)
+      if (r.builtin == kTfliteCustom && code == r.name) return &r;
   return nullptr;
 }
 

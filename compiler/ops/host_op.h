@@ -9,6 +9,7 @@
 #pragma once
 #include <cstdint>
 #include <nlohmann/json_fwd.hpp>
+#include <string>
 #include <vector>
 
 #include "ir/graph.h"
@@ -27,12 +28,15 @@ class Context;
 
 namespace tinyforge::ops {
 
+// schema.fbs: BuiltinOperator CUSTOM, the code of every custom op (named by custom_code).
+constexpr int32_t kTfliteCustom = 32;
+
 // One TFLite builtin this op imports: the node it becomes (outputs left empty; inputs left
 // empty too, and the importer lists every operand of the TFLite operator in order, unless
 // the read function lists the ones the IR keeps).
 struct TfliteRead {
-  int32_t builtin;  // tfl::BuiltinOperator
-  const char* name;
+  int32_t builtin;   // tfl::BuiltinOperator; kTfliteCustom for a custom op
+  const char* name;  // the builtin's name, or a custom op's custom_code
   ir::Node (*read)(tflite_import::OpMapper& m);
 };
 
@@ -84,7 +88,9 @@ inline bool has_weights(OpCode op) { return traits(op).weight_channel_axis >= 0;
 // The node's fused activation (none for an op that takes none).
 ir::Activation fused_activation(const ir::Node& n);
 
-// The host op reading TFLite builtin `builtin`, or nullptr.
+// The host op reading TFLite builtin `builtin` (not CUSTOM), or nullptr.
 const TfliteRead* find_tflite_read(int32_t builtin);
+// The host op reading the custom op of custom_code `code`, or nullptr.
+const TfliteRead* find_tflite_custom_read(const std::string& code);
 
 }  // namespace tinyforge::ops

@@ -292,6 +292,16 @@ std::vector<Refusal> lowering_refusals(ir::Graph graph, const PlanOptions& optio
   return refusals;
 }
 
+// The planner's offset alignment for `plan`: the validator requires every tensor's offset to
+// be a multiple of its element size, so a uint64 tensor (the signal filter bank's sums) makes
+// it 8.
+PlanOptions aligned_for_elements(const Plan& plan, PlanOptions options) {
+  for (const PlanTensor& t : plan.tensors)
+    if (in_arena(t.storage))
+      options.arena_alignment = std::max(options.arena_alignment, dtype_size(t.type));
+  return options;
+}
+
 Plan build_plan(ir::Graph graph, const PlanOptions& options) {
   graph.check();
   select_kernels(graph, options.kernels);
@@ -311,14 +321,15 @@ Plan build_plan(ir::Graph graph, const PlanOptions& options) {
     reorder_for_arena(graph, lowered, arena_of);
   }
   Plan plan = number_tensors_and_ops(graph, lowered);
+  const PlanOptions aligned = aligned_for_elements(plan, options);
   ArenaBuffers a = arena_buffers(plan);
   const std::vector<Overlap> overlaps = in_place_overlaps(plan, lowered, a);
   if (!options.memory.empty()) {
-    place_in_regions(plan, a, overlaps, options);
+    place_in_regions(plan, a, overlaps, aligned);
     return plan;
   }
   const MemoryPlan mem =
-      plan_memory(a.buffers, options.arena_alignment, overlaps, options.minimize_arena);
+      plan_memory(a.buffers, aligned.arena_alignment, overlaps, options.minimize_arena);
   if (!memory_plan_is_valid(a.buffers, mem, overlaps))
     throw tinyforge::Error("internal error: memory planner produced overlapping buffers");
   for (uint32_t t = 0; t < plan.tensors.size(); ++t)

@@ -2,106 +2,28 @@
 // (tensorflow/lite/experimental/microfrontend/lib/*.c and kissfft 1.3.0 with FIXED_POINT=16,
 // _kiss_fft_guts.h): every shift, rounding and wrap below is theirs, because the features
 // must match byte for byte. Unsigned types are used where TFLM's are, so the wraps are
-// defined behaviour here too. The FFT works on complex values packed in one word (real in
-// the low half) with the Armv7E-M DSP instructions of kernels/armv7em/dsp.h, which are exact
-// portable C on other cores and the host: one code path, bit for bit the same everywhere.
+// defined behaviour here too. The FFT (audio/kiss_fft16.h) and the square root and log
+// (audio/audio_math.h) are shared with the signal library's kernels, whose arithmetic is the
+// same: one code path, bit for bit the same on every core and the host.
 #include <cstring>
 
+#include "audio/audio_math.h"
+#include "audio/kiss_fft16.h"
 #include "kernels/armv7em/dsp.h"
 #include "tinyforge/audio_frontend.h"
 
 namespace tinyforge {
 namespace {
 
-constexpr int kWindowBits = 12;        // window.h: kFrontendWindowBits
-constexpr int kFilterbankBits = 12;    // filterbank.h: kFilterbankBits
-constexpr int kPcanSnrBits = 12;       // pcan_gain_control.h: kPcanSnrBits
-constexpr int kPcanOutputBits = 6;     // pcan_gain_control.h: kPcanOutputBits
-constexpr int kLogScaleLog2 = 16;      // log_lut.h: kLogScaleLog2 (kLogScale = 65536)
-constexpr int kLogSegmentsLog2 = 7;    // log_lut.h: kLogSegmentsLog2
-constexpr uint32_t kLogCoeff = 45426;  // log_lut.h: kLogCoeff, ln(2) in Q16
-constexpr int kDctBits = 14;           // our MFCC table's fixed point (Q14)
+using audio::load;
+using audio::msb32;
+using audio::sqrt64;
 
-// log_lut.c: kLogLut, log2(1 + x) - x on 128 segments of [0, 1), Q16.
-constexpr uint16_t kLogLut[] = {
-    0,    224,  442,  654,  861,  1063, 1259, 1450, 1636, 1817, 1992, 2163, 2329, 2490, 2646,
-    2797, 2944, 3087, 3224, 3358, 3487, 3611, 3732, 3848, 3960, 4068, 4172, 4272, 4368, 4460,
-    4549, 4633, 4714, 4791, 4864, 4934, 5001, 5063, 5123, 5178, 5231, 5280, 5326, 5368, 5408,
-    5444, 5477, 5507, 5533, 5557, 5578, 5595, 5610, 5622, 5631, 5637, 5640, 5641, 5638, 5633,
-    5626, 5615, 5602, 5586, 5568, 5547, 5524, 5498, 5470, 5439, 5406, 5370, 5332, 5291, 5249,
-    5203, 5156, 5106, 5054, 5000, 4944, 4885, 4825, 4762, 4697, 4630, 4561, 4490, 4416, 4341,
-    4264, 4184, 4103, 4020, 3935, 3848, 3759, 3668, 3575, 3481, 3384, 3286, 3186, 3084, 2981,
-    2875, 2768, 2659, 2549, 2437, 2323, 2207, 2090, 1971, 1851, 1729, 1605, 1480, 1353, 1224,
-    1094, 963,  830,  695,  559,  421,  282,  142,  0,    0};
-
-// bits.h: MostSignificantBit32/64 (0 for 0).
-int msb32(uint32_t n) { return n == 0 ? 0 : 32 - __builtin_clz(n); }
-int msb64(uint64_t n) { return n == 0 ? 0 : 64 - __builtin_clzll(n); }
-
-// _kiss_fft_guts.h, FIXED_POINT 16: sround(x) = (x + 2^14) >> 15 into int16; C_FIXDIV(c, k)
-// multiplies by SAMP_MAX / k (32767 / k) and srounds. On packed complex values (real in
-// lane 0): C_MUL is SMLSD / SMLADX with sround's 2^14 as the accumulator;
-// C_ADD / C_SUB wrap in int16 lanes as kissfft's stores into int16 do (SADD16 / SSUB16);
-// C_FIXDIV multiplies each lane by 32767 / k (SMLABB / SMLATT).
-using dsp::sadd16;
-using dsp::ssub16;
-uint32_t load(const Complex16* p) { return dsp::load32(p); }
-void store(Complex16* p, uint32_t v) { dsp::store32(p, v); }
-uint32_t cmul(uint32_t a, uint32_t b) {
-  return dsp::pair(dsp::smlsd(a, b, 1 << 14) >> 15, dsp::smladx(a, b, 1 << 14) >> 15);
-}
-uint32_t fixdiv(uint32_t c, int32_t k) {
-  const uint32_t kk = dsp::pair(32767 / k, 32767 / k);
-  return dsp::pair(dsp::smlabb(c, kk, 1 << 14) >> 15, dsp::smlatt(c, kk, 1 << 14) >> 15);
-}
-
-// kiss_fft.c kf_factor for a power of two: radix 4 while it divides, then 2.
-uint32_t factor(uint32_t n, uint16_t* out) {
-  uint32_t count = 0;
-  while (n > 1) {
-    const uint32_t p = n % 4 == 0 ? 4 : 2;
-    n /= p;
-    out[count++] = static_cast<uint16_t>(p);
-    out[count++] = static_cast<uint16_t>(n);
-  }
-  return count;
-}
-
-// filterbank.c Sqrt32 / Sqrt64: bit-by-bit integer square root, rounded.
-uint32_t sqrt32(uint32_t num) {
-  if (num == 0) return 0;
-  uint32_t res = 0;
-  const int max_bit_number = (32 - msb32(num)) | 1;
-  uint32_t bit = 1u << (31 - max_bit_number);
-  for (int it = (31 - max_bit_number) / 2 + 1; it > 0; --it) {
-    if (num >= res + bit) {
-      num -= res + bit;
-      res = (res >> 1) + bit;
-    } else {
-      res >>= 1;
-    }
-    bit >>= 2;
-  }
-  if (num > res && res != 0xFFFF) ++res;
-  return res;
-}
-uint32_t sqrt64(uint64_t num) {
-  if ((num >> 32) == 0) return sqrt32(static_cast<uint32_t>(num));  // TFLM's shortcut
-  uint64_t res = 0;
-  const int max_bit_number = (64 - msb64(num)) | 1;
-  uint64_t bit = 1ull << (63 - max_bit_number);
-  for (int it = (63 - max_bit_number) / 2 + 1; it > 0; --it) {
-    if (num >= res + bit) {
-      num -= res + bit;
-      res = (res >> 1) + bit;
-    } else {
-      res >>= 1;
-    }
-    bit >>= 2;
-  }
-  if (num > res && res != 0xFFFFFFFFull) ++res;
-  return static_cast<uint32_t>(res);
-}
+constexpr int kWindowBits = 12;      // window.h: kFrontendWindowBits
+constexpr int kFilterbankBits = 12;  // filterbank.h: kFilterbankBits
+constexpr int kPcanSnrBits = 12;     // pcan_gain_control.h: kPcanSnrBits
+constexpr int kPcanOutputBits = 6;   // pcan_gain_control.h: kPcanOutputBits
+constexpr int kDctBits = 14;         // our MFCC table's fixed point (Q14)
 
 // pcan_gain_control.c WideDynamicFunction: the gain curve, piecewise quadratic per octave.
 int16_t wide_dynamic_function(uint32_t x, const int16_t* lut) {
@@ -123,27 +45,10 @@ uint32_t pcan_shrink(uint32_t x) {
   return (x >> (kPcanSnrBits - kPcanOutputBits)) - (1u << kPcanOutputBits);
 }
 
-// log_scale.c Log2FractionPart and Log: log2 by the segment table, then ln, then scaled.
-uint32_t log2_fraction(uint32_t x, uint32_t log2x) {
-  int32_t frac = static_cast<int32_t>(x - (1u << log2x));
-  if (log2x < kLogScaleLog2)
-    frac = static_cast<int32_t>(static_cast<uint32_t>(frac) << (kLogScaleLog2 - log2x));
-  else
-    frac >>= log2x - kLogScaleLog2;
-  const uint32_t base_seg = static_cast<uint32_t>(frac) >> (kLogScaleLog2 - kLogSegmentsLog2);
-  const uint32_t seg_unit = (1u << kLogScaleLog2) >> kLogSegmentsLog2;
-  const int32_t c0 = kLogLut[base_seg], c1 = kLogLut[base_seg + 1];
-  const int32_t seg_base = static_cast<int32_t>(seg_unit * base_seg);
-  const int32_t rel_pos = ((c1 - c0) * (frac - seg_base)) >> kLogScaleLog2;
-  return static_cast<uint32_t>(frac + c0 + rel_pos);
-}
+// log_scale.c Log: ln(x) in Q16, then scaled by 2^scale_shift / 2^16.
 uint32_t log_scaled(uint32_t x, uint32_t scale_shift) {
-  const uint32_t integer = static_cast<uint32_t>(msb32(x) - 1);
-  const uint32_t log2 = (integer << kLogScaleLog2) + log2_fraction(x, integer);
-  const uint32_t round = (1u << kLogScaleLog2) / 2;
-  const uint32_t loge =
-      static_cast<uint32_t>((uint64_t{kLogCoeff} * log2 + round) >> kLogScaleLog2);
-  return ((loge << scale_shift) + round) >> kLogScaleLog2;
+  const uint32_t round = (1u << audio::kLogScaleLog2) / 2;
+  return ((audio::ln_q16(x) << scale_shift) + round) >> audio::kLogScaleLog2;
 }
 
 }  // namespace
@@ -166,7 +71,7 @@ Status AudioFrontend::init(const uint8_t* section, uint32_t size) {
   unweights_ = i16(l.unweights);
   pcan_lut_ = (config_.flags & kFrontendPcan) ? i16(l.pcan) : nullptr;
   dct_ = (config_.flags & kFrontendMfcc) ? i16(l.dct) : nullptr;
-  factor(config_.fft_size / 2, factors_);
+  audio::factor(config_.fft_size / 2, factors_);
   reset();
   return Status::ok;
 }
@@ -213,68 +118,11 @@ void AudioFrontend::compute_frame() {
   };
   for (uint32_t k = 0; k < config_.fft_size / 2; ++k)
     fft_input_[k] = {scaled(2 * k), scaled(2 * k + 1)};
-  real_fft();
+  audio::real_fft(fft_input_, packed_, spectrum_, config_.fft_size, factors_, twiddles_,
+                  super_twiddles_);
   filterbank(shift);
   noise_and_gain();
   log_and_dct();
-}
-
-// kiss_fft.c kf_work: decimation in time, recursing over the radix plan, then the stage's
-// butterflies (kf_bfly4 / kf_bfly2, forward, with their C_FIXDIV scaling).
-void AudioFrontend::fft_stage(Complex16* out, const Complex16* in, uint32_t stride,
-                              const uint16_t* factors) {
-  const uint32_t p = factors[0], m = factors[1];
-  if (m == 1) {
-    for (uint32_t k = 0; k < p; ++k) out[k] = in[k * stride];
-  } else {
-    for (uint32_t k = 0; k < p; ++k)
-      fft_stage(out + k * m, in + k * stride, stride * p, factors + 2);
-  }
-  Complex16* f = out;
-  const Complex16* tw = twiddles_;
-  if (p == 2) {
-    for (uint32_t k = 0; k < m; ++k) {
-      const uint32_t a = fixdiv(load(f + k), 2), b = fixdiv(load(f + k + m), 2);
-      const uint32_t t = cmul(b, load(tw + k * stride));
-      store(f + k + m, ssub16(a, t));
-      store(f + k, sadd16(a, t));
-    }
-    return;
-  }
-  const Complex16 *tw1 = tw, *tw2 = tw, *tw3 = tw;
-  for (uint32_t k = 0; k < m; ++k, tw1 += stride, tw2 += 2 * stride, tw3 += 3 * stride) {
-    const uint32_t f0 = fixdiv(load(f + k), 4), f1 = fixdiv(load(f + k + m), 4),
-                   f2 = fixdiv(load(f + k + 2 * m), 4), f3 = fixdiv(load(f + k + 3 * m), 4);
-    const uint32_t s0 = cmul(f1, load(tw1)), s1 = cmul(f2, load(tw2)), s2 = cmul(f3, load(tw3));
-    const uint32_t s5 = ssub16(f0, s1), sum01 = sadd16(f0, s1);
-    const uint32_t s3 = sadd16(s0, s2), s4 = ssub16(s0, s2);
-    store(f + k + 2 * m, ssub16(sum01, s3));
-    store(f + k, sadd16(sum01, s3));
-    store(f + k + m, dsp::ssax(s5, s4));      // (s5.r + s4.i, s5.i - s4.r)
-    store(f + k + 3 * m, dsp::sasx(s5, s4));  // (s5.r - s4.i, s5.i + s4.r)
-  }
-}
-
-// kiss_fftr.c kiss_fftr: a complex FFT of half the length over the samples taken in pairs,
-// then the split into the real signal's spectrum.
-void AudioFrontend::real_fft() {
-  const uint32_t ncfft = config_.fft_size / 2;
-  fft_stage(packed_, fft_input_, 1, factors_);
-  const uint32_t dc = fixdiv(load(packed_), 2);
-  const int32_t dc_r = dsp::lane0(dc), dc_i = dsp::lane1(dc);
-  spectrum_[0] = {static_cast<int16_t>(dc_r + dc_i), 0};
-  spectrum_[ncfft] = {static_cast<int16_t>(dc_r - dc_i), 0};
-  for (uint32_t k = 1; k <= ncfft / 2; ++k) {
-    const uint32_t fpk = fixdiv(load(packed_ + k), 2);
-    const uint32_t nk = load(packed_ + ncfft - k);
-    const uint32_t fpnk = fixdiv(dsp::pair(dsp::lane0(nk), -dsp::lane1(nk)), 2);  // conjugate
-    const uint32_t f1k = sadd16(fpk, fpnk), f2k = ssub16(fpk, fpnk);
-    const uint32_t tw = cmul(f2k, load(super_twiddles_ + k - 1));
-    const int32_t f1r = dsp::lane0(f1k), f1i = dsp::lane1(f1k);
-    const int32_t twr = dsp::lane0(tw), twi = dsp::lane1(tw);
-    store(spectrum_ + k, dsp::pair((f1r + twr) >> 1, (f1i + twi) >> 1));
-    store(spectrum_ + ncfft - k, dsp::pair((f1r - twr) >> 1, (twi - f1i) >> 1));
-  }
 }
 
 // filterbank.c: energies |X|^2 (wrapping in 32 bits, then sign-extended to 64 as TFLM's

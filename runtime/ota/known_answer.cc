@@ -42,6 +42,11 @@ int64_t element(const TensorView& t, const uint8_t* bytes, int32_t i) {
       std::memcpy(&v, bytes + 4 * i, 4);
       return v;
     }
+    case DType::u32: {
+      uint32_t v;
+      std::memcpy(&v, bytes + 4 * i, 4);
+      return v;
+    }
     default:
       return 0;
   }
@@ -56,6 +61,11 @@ bool matches(const TensorView& t, const uint8_t* expected, uint32_t int_tol, flo
       std::memcpy(&b, expected + 4 * i, 4);
       const float d = a > b ? a - b : b - a;
       if (!(d <= float_tol)) return false;  // also false for NaN
+    } else if (t.type == DType::u64) {      // beyond int64_t's differences: compared unsigned
+      uint64_t a, b;
+      std::memcpy(&a, got + 8 * i, 8);
+      std::memcpy(&b, expected + 8 * i, 8);
+      if ((a > b ? a - b : b - a) > int_tol) return false;
     } else {
       const int64_t d = element(t, got, i) - element(t, expected, i);
       if ((d < 0 ? -d : d) > int_tol) return false;

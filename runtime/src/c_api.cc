@@ -21,7 +21,9 @@ static_assert(TINYFORGE_F32 == static_cast<int>(DType::f32) &&
                   TINYFORGE_I8 == static_cast<int>(DType::i8) &&
                   TINYFORGE_I32 == static_cast<int>(DType::i32) &&
                   TINYFORGE_U8 == static_cast<int>(DType::u8) &&
-                  TINYFORGE_I16 == static_cast<int>(DType::i16),
+                  TINYFORGE_I16 == static_cast<int>(DType::i16) &&
+                  TINYFORGE_U32 == static_cast<int>(DType::u32) &&
+                  TINYFORGE_U64 == static_cast<int>(DType::u64),
               "C dtype values are tinyforge::DType values");
 static_assert(kMaxRank == 4, "tinyforge_tensor holds 4 dims");
 

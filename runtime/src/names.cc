@@ -85,6 +85,10 @@ const char* dtype_name(DType t) {
       return "uint8";
     case DType::i16:
       return "int16";
+    case DType::u32:
+      return "uint32";
+    case DType::u64:
+      return "uint64";
   }
   return "unknown";
 }

@@ -11,6 +11,7 @@
 #include "import/tflite/op_mapper.h"
 #include "io/files.h"
 #include "ir/unsupported.h"
+#include "ops/host_op.h"
 #include "tflite_reader.h"
 
 namespace tinyforge {
@@ -145,6 +146,19 @@ bool builtin_is_mapped(const std::string& name) {
   return mapped.count(name) > 0;
 }
 
+// The custom_code of TFLite operator `i` when it is a custom op with one, else "".
+std::string custom_code_of(const Reader& reader, int i) {
+  const tfl::Operator& op =
+      *reader.subgraph().operators()->Get(static_cast<flatbuffers::uoffset_t>(i));
+  const auto* codes = reader.model().operator_codes();
+  if (!codes || op.opcode_index() >= codes->size()) return "";
+  const tfl::OperatorCode& code = *codes->Get(op.opcode_index());
+  const int32_t builtin = std::max(static_cast<int32_t>(code.deprecated_builtin_code()),
+                                   static_cast<int32_t>(code.builtin_code()));
+  if (builtin != ops::kTfliteCustom || !code.custom_code()) return "";
+  return code.custom_code()->str();
+}
+
 // TFLite SHAPE has no op of its own: shapes are static here, so its output becomes a
 // constant int32 tensor of the input's dims, which the ops reading it (RESHAPE's shape
 // operand) take as any constant.
@@ -187,9 +201,15 @@ ir::Graph read_graph(const uint8_t* data, size_t size, const std::string& source
     if (reads_refused_tensor(reader, static_cast<int>(i))) continue;  // named where first read
     Refusal r = describe_operator(reader, static_cast<int>(i));
     const bool is_shape = r.op == "SHAPE";
-    if (r.op != "?" && !is_shape && !builtin_is_mapped(r.op)) {
+    const std::string custom_code = custom_code_of(reader, static_cast<int>(i));
+    const bool mapped = custom_code.empty() ? builtin_is_mapped(r.op)
+                                            : ops::find_tflite_custom_read(custom_code) != nullptr;
+    if (r.op != "?" && !is_shape && !mapped) {
       r.reason = r.op.rfind("CUSTOM", 0) == 0
-                     ? "custom op; expected a builtin op"
+                     ? fmt::format(
+                           "custom op; expected a builtin op or one of the custom ops "
+                           "tinyforge reads ({})",
+                           tflite_import::supported_custom_ops())
                      : "no tinyforge op maps this builtin (docs/ops.md lists those that do)";
       refusals.push_back(std::move(r));
       continue;

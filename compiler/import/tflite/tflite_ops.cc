@@ -14,13 +14,22 @@
 
 namespace tinyforge::tflite_import {
 
-std::string supported_builtins() {
+namespace {
+
+// The names of the builtins (custom: false) or the custom codes (custom: true) ops read.
+std::string supported(bool custom) {
   std::string list;
   for (uint16_t i = 0; i < kNumOps; ++i)
     for (const ops::TfliteRead& r : ops::host_op(static_cast<OpCode>(i)).tflite_reads)
-      list += (list.empty() ? "" : ", ") + std::string(r.name);
+      if ((r.builtin == ops::kTfliteCustom) == custom)
+        list += (list.empty() ? "" : ", ") + std::string(r.name);
   return list;
 }
+
+}  // namespace
+
+std::string supported_builtins() { return supported(false); }
+std::string supported_custom_ops() { return supported(true); }
 
 std::string builtin_name(int32_t code) {
   const char* name = tfl::EnumNameBuiltinOperator(static_cast<tfl::BuiltinOperator>(code));
@@ -226,17 +235,22 @@ ir::Node map_operator(Reader& reader, int op_index) {
   if (!op.inputs() || !op.outputs())
     reader.fail(
         fmt::format("op {} ({}): inputs or outputs missing; expected both lists", op_index, name));
-  if (static_cast<tfl::BuiltinOperator>(builtin) == tfl::BuiltinOperator::CUSTOM)
-    reader.fail(fmt::format("op {} is custom op '{}'; expected a builtin op ({})", op_index,
-                            code.custom_code() ? printable(code.custom_code()->str(), 60) : "",
-                            supported_builtins()));
-
-  const ops::TfliteRead* read = ops::find_tflite_read(builtin);
+  const bool custom = builtin == ops::kTfliteCustom;
+  const std::string custom_code = custom && code.custom_code() ? code.custom_code()->str() : "";
+  const ops::TfliteRead* read =
+      custom ? ops::find_tflite_custom_read(custom_code) : ops::find_tflite_read(builtin);
+  if (!read && custom)
+    reader.fail(fmt::format(
+        "op {} is custom op '{}'; expected a builtin op ({}) or a custom "
+        "op tinyforge reads ({})",
+        op_index, printable(custom_code, 60), supported_builtins(), supported_custom_ops()));
   if (!read)
     reader.fail(fmt::format("op {} is {}, which is not supported; expected one of: {}", op_index,
                             name, supported_builtins()));
-  OpMapper m(reader, op_index, op, name);
-  refuse_int16_operands(reader, m, static_cast<tfl::BuiltinOperator>(builtin));
+  // Named as the importer's refusals name it: CUSTOM 'SignalWindow'.
+  OpMapper m(reader, op_index, op, custom ? fmt::format("CUSTOM '{}'", read->name) : name);
+  // The signal ops' int16 tensors are their own (samples, spectra), not 16x8 activations.
+  if (!custom) refuse_int16_operands(reader, m, static_cast<tfl::BuiltinOperator>(builtin));
   ir::Node node = read->read(m);
   // A read that keeps other inputs than every operand (constant operands taken as
   // attributes, an absent optional input as -1) has listed them.

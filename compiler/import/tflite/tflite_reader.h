@@ -73,7 +73,8 @@ std::string builtin_name(int32_t code);
 // (tflite_ops.cc). Validates the op's inputs, outputs, options and shapes.
 ir::Node map_operator(Reader& reader, int op_index);
 
-// The builtins map_operator accepts, for error messages.
+// The builtins and the custom ops (by custom_code) map_operator accepts, for error messages.
 std::string supported_builtins();
+std::string supported_custom_ops();
 
 }  // namespace tinyforge::tflite_import

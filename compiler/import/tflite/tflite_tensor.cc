@@ -131,13 +131,17 @@ TypeInfo type_info(const Reader& r, const tfl::Tensor& t, const std::string& lab
     case tfl::TensorType::INT32:
       return {DType::i32, 4};
     case tfl::TensorType::INT64:
-      return {DType::i32, 8};  // constants only, narrowed
+      return {DType::i32, 8};      // constants only, narrowed
+    case tfl::TensorType::UINT32:  // the signal ops' energies and filter-bank channels
+      return {DType::u32, 4};
+    case tfl::TensorType::UINT64:  // the signal filter bank's 64-bit sums
+      return {DType::u64, 8};
     default:
       break;
   }
   r.unsupported(
-      fmt::format("{}: dtype {} ({}) is not supported; expected FLOAT32, INT8, INT16, INT32 "
-                  "or an INT64 constant",
+      fmt::format("{}: dtype {} ({}) is not supported; expected FLOAT32, INT8, INT16, INT32, "
+                  "UINT32, UINT64 or an INT64 constant",
                   label, tensor_type_name(t.type()), static_cast<int>(t.type())));
 }
 

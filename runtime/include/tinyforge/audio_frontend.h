@@ -105,8 +105,6 @@ class AudioFrontend {
 
  private:
   void compute_frame();
-  void real_fft();
-  void fft_stage(Complex16* out, const Complex16* in, uint32_t stride, const uint16_t* factors);
   void filterbank(int shift);
   void noise_and_gain();
   void log_and_dct();
@@ -118,7 +116,7 @@ class AudioFrontend {
   const int16_t *chan_freq_starts_ = nullptr, *chan_weight_starts_ = nullptr,
                 *chan_widths_ = nullptr, *weights_ = nullptr, *unweights_ = nullptr,
                 *pcan_lut_ = nullptr, *dct_ = nullptr;
-  uint16_t factors_[2 * 12] = {};  // kissfft's radix plan: (radix, remaining length) pairs
+  uint16_t factors_[2 * 12] = {};  // kissfft's radix plan (audio/kiss_fft16.h factor())
   uint32_t input_used_ = 0;
   int16_t input_[kMaxFrontendFft] = {};
   int16_t windowed_[kMaxFrontendFft] = {};

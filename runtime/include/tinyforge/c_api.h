@@ -31,6 +31,8 @@ extern "C" {
 #define TINYFORGE_I32 3
 #define TINYFORGE_U8 4
 #define TINYFORGE_I16 5
+#define TINYFORGE_U32 6
+#define TINYFORGE_U64 7
 
 /* Opaque storage for one runtime; only the functions below touch it. */
 typedef struct {

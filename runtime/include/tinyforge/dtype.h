@@ -10,6 +10,9 @@ enum class DType : uint8_t {
   i32 = 3,
   u8 = 4,
   i16 = 5,
+  // The audio signal ops (TFLM signal library): energies, filter-bank sums.
+  u32 = 6,
+  u64 = 7,
 };
 
 // Bytes per element; 0 for an unknown value (the validator rejects those).
@@ -25,6 +28,10 @@ constexpr uint32_t dtype_size(DType t) {
       return 1;
     case DType::i16:
       return 2;
+    case DType::u32:
+      return 4;
+    case DType::u64:
+      return 8;
   }
   return 0;
 }

@@ -457,6 +457,55 @@ struct CastParams {
   uint32_t reserved;
 };
 
+
+// TFLM's signal library (signal/src/*.cc, signal/micro/kernels/*.cc), custom ops whose
+// options are a FlexBuffer map. SignalWindow: input int16 [..., N] (frames of N samples),
+// weights int16 [N] (a constant); out = (in * w) >> shift saturated to int16.
+struct SignalWindowParams {
+  int32_t shift;  // 0..31
+};
+
+// SignalEnergy: input int16 [2N] (N complex bins, real then imaginary), output uint32 [N]:
+// re^2 + im^2 for bins in [start_index, end_index), 0 for the others.
+struct SignalEnergyParams {
+  int32_t start_index, end_index;  // 0 <= start <= end <= N
+};
+
+// SignalFilterBank: inputs energies uint32 [K], weights and unweights int16 [W], channel
+// frequency starts, weight starts and widths int16 [C+1] (constants); output uint64 [C]: the
+// triangular filters' 64-bit sums (channel 0 of the C+1 is the first filter's left half).
+struct SignalFilterBankParams {
+  int32_t num_channels;  // C
+};
+
+// SignalFilterBankSquareRoot: inputs uint64 [C] and scale_bits int32 [1]; output uint32 [C],
+// sqrt(x) rounded, shifted right by scale_bits (0 when it is outside 0..31).
+struct SignalFilterBankSquareRootParams {
+  uint32_t reserved;
+};
+
+// SignalFilterBankLog: input uint32 [C], output int16 [C]: ln(x << input_correction_bits)
+// times output_scale (a uint32 product in Q16), at most 32767; 0 for a shifted 0 or 1.
+struct SignalFilterBankLogParams {
+  int32_t input_correction_bits;  // 0..31
+  int32_t output_scale;
+};
+
+// SignalFftAutoScale: input int16 [N]; outputs int16 [N], the input shifted left by
+// scale_bits (wrapping in int16), and scale_bits int32 [] = max(0, 15 - MSB(max |input|)).
+struct SignalFftAutoScaleParams {
+  uint32_t reserved;
+};
+
+// SignalRfft (int16): inputs frames int16 [..., L] (L <= fft_length, zero-padded), the
+// compiler's kissfft twiddles int16 [fft_length] (fft_length / 2 complex values) and real-FFT
+// twiddles int16 [fft_length / 2]; output int16 [..., fft_length + 2]: fft_length / 2 + 1
+// complex bins (real, imaginary), kissfft's FIXED_POINT=16 scaling. Scratch: 2 x fft_length
+// int16 (the samples in pairs and their complex FFT).
+struct SignalRfftParams {
+  int32_t fft_length;  // a power of two, 4..kMaxFrontendFft
+};
+
 #define OP(name, params, min_in, max_in, n_out)                                       \
   static_assert(std::is_trivially_copyable<params>::value && sizeof(params) % 4 == 0, \
                 #params " must be a 4-byte-multiple POD");

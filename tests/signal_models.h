@@ -1,0 +1,117 @@
+// Models of the signal-library ops (custom ops with FlexBuffer options) built in code, for
+// compiler/ops/signal_test.cc and the fuzz seeds (fuzz/make_fuzz_seeds.cc).
+#pragma once
+#include <flatbuffers/flexbuffers.h>
+
+#include <cmath>
+#include <cstdint>
+#include <random>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "tflite_model_builder.h"
+
+namespace tinyforge::testing {
+
+// A FlexBuffer map of integer options, as TFLM's op generators write them.
+inline std::vector<uint8_t> options(const std::vector<std::pair<std::string, int64_t>>& values) {
+  flexbuffers::Builder f;
+  const size_t map = f.StartMap();
+  for (const auto& [key, value] : values) f.Int(key.c_str(), value);
+  f.EndMap(map);
+  f.Finish();
+  return f.GetBuffer();
+}
+
+inline OpSpec custom(const std::string& code, std::vector<int32_t> inputs,
+                     std::vector<int32_t> outputs, std::vector<uint8_t> custom_options = {}) {
+  OpSpec op(tfl::BuiltinOperator::CUSTOM, std::move(inputs), std::move(outputs));
+  op.custom_code = code;
+  op.custom_options = std::move(custom_options);
+  return op;
+}
+
+struct FilterBankTables {
+  std::vector<int16_t> weights, unweights, freq_starts, weight_starts, widths;
+};
+
+// Triangular filters over `bins` energies as a mel filter bank lays them out: each channel's
+// span starts where the previous one's peak was, weights rise, unweights = 4096 - weights.
+inline FilterBankTables make_tables(int channels, int bins, std::mt19937& rng) {
+  FilterBankTables t;
+  const int span = bins / (channels + 1);
+  for (int ch = 0; ch <= channels; ++ch) {
+    t.freq_starts.push_back(static_cast<int16_t>(1 + ch * span));
+    t.weight_starts.push_back(static_cast<int16_t>(t.weights.size()));
+    t.widths.push_back(static_cast<int16_t>(span));
+    for (int j = 0; j < span; ++j) {
+      const int16_t w = static_cast<int16_t>(std::uniform_int_distribution<int>(0, 4096)(rng));
+      t.weights.push_back(w);
+      t.unweights.push_back(static_cast<int16_t>(4096 - w));
+    }
+  }
+  return t;
+}
+
+// TFLM's micro_speech feature chain without its noise reduction and gain control: Hann
+// window (Q12), auto scale, 512-point FFT, energies of bins 4..232, 40 filters, square root
+// undoing the scale, log (correction 3, scale 2^6), on 480-sample frames.
+inline constexpr int kFrame = 480, kFft = 512, kBins = kFft / 2 + 1, kChannels = 40;
+inline constexpr int kStart = 4, kEnd = 232, kCorrection = 3, kLogScale = 64;
+
+struct Chain {
+  std::vector<int16_t> window;
+  FilterBankTables tables;
+};
+
+// The chain's constant tables: the window, and filters laid out by make_tables (seed 9).
+inline Chain make_chain() {
+  Chain c;
+  const double pi = std::acos(-1.0);
+  for (int i = 0; i < kFrame; ++i)
+    c.window.push_back(static_cast<int16_t>(
+        std::lround(4096 * (0.5 - 0.5 * std::cos(2 * pi * (i + 0.5) / kFrame)))));
+  std::mt19937 rng(9);
+  c.tables = make_tables(kChannels, kEnd, rng);
+  return c;
+}
+
+// PCM int16 [kFrame] in, features int16 [kChannels] out: seven custom ops.
+inline ModelSpec chain_model(const Chain& c) {
+  const FilterBankTables& t = c.tables;
+  const int32_t nw = static_cast<int32_t>(t.weights.size());
+  ModelSpec spec;
+  spec.tensors = {
+      TensorSpec("pcm", {kFrame}, tfl::TensorType::INT16),                           // 0
+      TensorSpec("window", {kFrame}, tfl::TensorType::INT16, bytes_of(c.window)),    // 1
+      TensorSpec("windowed", {kFrame}, tfl::TensorType::INT16),                      // 2
+      TensorSpec("scaled", {kFrame}, tfl::TensorType::INT16),                        // 3
+      TensorSpec("scale_bits", {}, tfl::TensorType::INT32),                          // 4
+      TensorSpec("spectrum", {2 * kBins}, tfl::TensorType::INT16),                   // 5
+      TensorSpec("energy", {kBins}, tfl::TensorType::UINT32),                        // 6
+      TensorSpec("weights", {nw}, tfl::TensorType::INT16, bytes_of(t.weights)),      // 7
+      TensorSpec("unweights", {nw}, tfl::TensorType::INT16, bytes_of(t.unweights)),  // 8
+      TensorSpec("freq_starts", {kChannels + 1}, tfl::TensorType::INT16, bytes_of(t.freq_starts)),
+      TensorSpec("weight_starts", {kChannels + 1}, tfl::TensorType::INT16,
+                 bytes_of(t.weight_starts)),
+      TensorSpec("widths", {kChannels + 1}, tfl::TensorType::INT16, bytes_of(t.widths)),  // 11
+      TensorSpec("channels", {kChannels}, tfl::TensorType::UINT64),                       // 12
+      TensorSpec("magnitudes", {kChannels}, tfl::TensorType::UINT32),                     // 13
+      TensorSpec("features", {kChannels}, tfl::TensorType::INT16)};                       // 14
+  spec.ops = {
+      custom("SignalWindow", {0, 1}, {2}, options({{"shift", 12}})),
+      custom("SignalFftAutoScale", {2}, {3, 4}),
+      custom("SignalRfft", {3}, {5}, options({{"T", 7}, {"fft_length", kFft}})),
+      custom("SignalEnergy", {5}, {6}, options({{"end_index", kEnd}, {"start_index", kStart}})),
+      custom("SignalFilterBank", {6, 7, 8, 9, 10, 11}, {12},
+             options({{"num_channels", kChannels}})),
+      custom("SignalFilterBankSquareRoot", {12, 4}, {13}),
+      custom("SignalFilterBankLog", {13}, {14},
+             options({{"input_correction_bits", kCorrection}, {"output_scale", kLogScale}}))};
+  spec.inputs = {0};
+  spec.outputs = {14};
+  return spec;
+}
+
+}  // namespace tinyforge::testing
