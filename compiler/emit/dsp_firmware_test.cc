@@ -51,7 +51,7 @@ std::string asm_path(const plan::Plan& plan, const plan::PlanOp& op) {
   switch (op.op) {
     case OpCode::Conv2DDsp: {
       const auto p = params_of<Conv2DDspParams>(op);
-      if (p.requant != kFast || plan.tensors[op.outputs[0]].shape[3] < 2) return "";
+      if (p.requant != kFast || plan.tensors[op.outputs[0]].shape[3] < 4) return "";  // quads
       const int32_t groups = (p.filter_h * p.filter_w * in[3] + 3) / 4;
       return std::string("conv") + (groups <= p.run_groups ? " one run" : " runs") +
              full(p.act_min, p.act_max);

@@ -38,12 +38,22 @@ std::vector<int32_t> pack_conv_filter(const std::vector<int8_t>& filter, int32_t
   const int32_t groups = ceil_div(k, 4);
   std::vector<int32_t> words;
   words.reserve(static_cast<size_t>(ceil_div(oc, 2)) * 2 * groups);
-  for (int32_t c = 0; c < oc; c += 2) {
-    const int8_t* a = filter.data() + static_cast<size_t>(c) * k;
-    const int8_t* b = c + 1 < oc ? a + k : nullptr;
+  auto row = [&](int32_t c) {
+    return c < oc ? filter.data() + static_cast<size_t>(c) * k : nullptr;
+  };
+  int32_t c = 0;
+  for (; c + 4 <= oc; c += 4) {  // quads: the two pairs' words interleaved (packed.h)
+    for (int32_t g = 0; g < groups; ++g) {
+      uint32_t p[2], q[2];
+      dual_words(row(c), row(c + 1), k, g, p);
+      dual_words(row(c + 2), row(c + 3), k, g, q);
+      for (uint32_t w : {p[0], q[0], p[1], q[1]}) words.push_back(static_cast<int32_t>(w));
+    }
+  }
+  for (; c < oc; c += 2) {
     for (int32_t g = 0; g < groups; ++g) {
       uint32_t w[2];
-      dual_words(a, b, k, g, w);
+      dual_words(row(c), row(c + 1), k, g, w);
       words.push_back(static_cast<int32_t>(w[0]));
       words.push_back(static_cast<int32_t>(w[1]));
     }

@@ -20,16 +20,22 @@ int32_t byte_at(uint32_t word, int i) { return static_cast<int8_t>(word >> (8 * 
 
 TEST(PackDsp, DualWordsHoldAPlus256BInEveryLane) {
   std::mt19937 rng(3);
-  const int32_t oc = 5, k = 11;  // odd channel count, partial last group
+  // A quad, a last pair and an odd channel; a partial last group.
+  const int32_t oc = 7, k = 11;
   std::vector<int8_t> w(static_cast<size_t>(oc) * k);
   for (int8_t& v : w) v = static_cast<int8_t>(static_cast<int>(rng() % 255) - 127);
   const std::vector<int32_t> words = pack_conv_filter(w, oc, k);
-  const int32_t groups = (k + 3) / 4;
+  const int32_t groups = (k + 3) / 4, quad_pairs = oc / 4 * 2;
   ASSERT_EQ(words.size(), static_cast<size_t>((oc + 1) / 2 * 2 * groups));
+  // Quads interleave their two pairs word by word; later pairs are rows of their own.
+  auto index = [&](int32_t pair, int32_t g, int word) {
+    if (pair < quad_pairs) return ((pair / 2 * groups + g) * 2 + word) * 2 + pair % 2;
+    return (pair * groups + g) * 2 + word;
+  };
   for (int32_t pair = 0; pair < (oc + 1) / 2; ++pair) {
     for (int32_t g = 0; g < groups; ++g) {
       for (int word = 0; word < 2; ++word) {
-        const uint32_t v = static_cast<uint32_t>(words[(pair * groups + g) * 2 + word]);
+        const uint32_t v = static_cast<uint32_t>(words[index(pair, g, word)]);
         for (int l = 0; l < 2; ++l) {
           const int32_t e = 4 * g + word + 2 * l;
           const int32_t a = e < k ? w[(2 * pair) * k + e] : 0;

@@ -17,8 +17,12 @@
 // kDualChunkGroups groups. Needs weights in [-127, 127] (TFLite's int8 weight range; the
 // compiler keeps the reference kernel for a filter holding -128). Elements past K and the
 // channel missing from an odd count are 0.
-//   Conv2DDsp filter, i32 [ceil(OC/2), 2*G] with G = ceil(K/4), K = FH*FW*IC: row j =
-//     channels (A, B) = (2j, 2j+1), its 2 words per group in group order.
+//   Conv2DDsp filter, i32 [ceil(OC/2), 2*G] with G = ceil(K/4), K = FH*FW*IC: pair j =
+//     channels (A, B) = (2j, 2j+1). The first floor(OC/4) quads of channels (pairs 2i and
+//     2i+1, rows 2i and 2i+1 together) hold per group: pair 2i's word 0, pair 2i+1's
+//     word 0, pair 2i's word 1, pair 2i+1's word 1, so that one LDRD loads both pairs'
+//     words of the same patch lanes. A last pair (OC % 4 of 2 or 3) is one row of its 2
+//     words per group in group order.
 //   FullyConnectedDsp filter, i32 [ceil(U/6), 6*G] with G = ceil(K/4): row r = units
 //     6r..6r+5 as pairs (6r, 6r+1), (6r+2, 6r+3), (6r+4, 6r+5); per group each pair's 2
 //     words in pair order (kFcUnitsPerRow). Its channel records cover ceil(U/6)*6 units.

@@ -2,9 +2,11 @@
 //
 // For each pair of output pixels the kernel widens both pixels' patches once into the
 // scratch buffer as int16 pairs with the input offset added (SXTAB16; padding taps become
-// 0, which is what skipping them does in the reference), then runs every pair of output
-// channels over them with the dual-channel filter words of tinyforge/packed.h: per group of
-// 4 patch elements 3 loads, 2 extends and 8 SMLADs for 16 MACs.
+// 0, which is what skipping them does in the reference), then runs every quad of output
+// channels over them with the dual-channel filter words of tinyforge/packed.h: per half
+// group (2 patch lanes) one LDRD of both pixels' patch words, one LDRD of both pairs'
+// filter words, 8 SMLADs and 2 extends for 16 MACs (15 cycles on the M4). A last pair of
+// channels runs 2 pixels x 2 channels.
 // The pointwise kernel reads the pixels in place (a 1x1 patch is the pixel itself); the
 // im2col kernel gathers windows (through an int8 staging patch when IC % 4 != 0, so groups
 // may straddle taps).
@@ -60,11 +62,11 @@ bool needs_staging(const Conv2DDspParams& p, int32_t in_c) {
   return p.kernel == static_cast<int32_t>(ConvDspKernel::im2col) && in_c % 4 != 0;
 }
 
-// The two patch slots interleave per group: words 4g, 4g+1 hold pixel 0's even and odd
-// lanes, 4g+2, 4g+3 pixel 1's.
+// The two patch slots interleave per group: words 4g, 4g+1 hold the even lanes of pixels
+// 0 and 1, 4g+2, 4g+3 their odd lanes (one LDRD loads a lane pair of both pixels).
 inline void widen_group(uint32_t* slot, uint32_t x, uint32_t offset_pair) {
   slot[0] = dsp::sxtab16(offset_pair, x);
-  slot[1] = dsp::sxtab16_ror8(offset_pair, x);
+  slot[2] = dsp::sxtab16_ror8(offset_pair, x);
 }
 
 // Widens n int8 elements into consecutive groups of a slot (`dst` at the slot's first
@@ -73,21 +75,26 @@ inline void widen_group(uint32_t* slot, uint32_t x, uint32_t offset_pair) {
 void widen_run(const int8_t* src, int32_t n, uint32_t offset_pair, uint32_t* dst) {
   int32_t i = 0;
 #if TINYFORGE_HAVE_DSP
-  if (n >= 4) {  // 4 instructions per group
-    const int8_t* const end = src + (n & ~3);
-    uint32_t x, e;
+  if (n >= 8) {  // two groups per turn: one LDRD, 4 extends, 4 stores
+    const int8_t* const end = src + (n & ~7);
+    uint32_t x, y, e;
     asm volatile(
         "1:\n\t"
-        "ldr %[x], [%[src]], #4\n\t"
+        "ldrd %[x], %[y], [%[src]], #8\n\t"
         "sxtab16 %[e], %[off], %[x]\n\t"
         "sxtab16 %[x], %[off], %[x], ror #8\n\t"
-        "strd %[e], %[x], [%[dst]], #16\n\t"
+        "str %[x], [%[dst], #8]\n\t"
+        "str %[e], [%[dst]], #16\n\t"
+        "sxtab16 %[e], %[off], %[y]\n\t"
+        "sxtab16 %[y], %[off], %[y], ror #8\n\t"
+        "str %[y], [%[dst], #8]\n\t"
+        "str %[e], [%[dst]], #16\n\t"
         "cmp %[src], %[end]\n\t"
         "bne 1b"
-        : [src] "+r"(src), [dst] "+r"(dst), [x] "=&r"(x), [e] "=&r"(e)
+        : [src] "+r"(src), [dst] "+r"(dst), [x] "=&r"(x), [y] "=&r"(y), [e] "=&r"(e)
         : [off] "r"(offset_pair), [end] "r"(end)
         : "cc", "memory");
-    n &= 3;
+    n &= 7;
   }
 #endif
   for (; i + 4 <= n; i += 4, dst += 4) widen_group(dst, dsp::load32(src + i), offset_pair);
@@ -126,7 +133,7 @@ inline void copy_bytes(int8_t* dst, const int8_t* src, int32_t n) {
 void load_patch(const Conv2DDspParams& p, const Geometry& g, const int8_t* input, int32_t index,
                 const PixelCursor& at, int slot, uint32_t* patches, int8_t* staging) {
   const uint32_t offset_pair = dsp::pair(p.input_offset, p.input_offset);
-  uint32_t* dst = patches + 2 * slot;
+  uint32_t* dst = patches + slot;
   if (p.kernel == static_cast<int32_t>(ConvDspKernel::pointwise)) {
     widen_run(input + index * g.in_c, g.in_c, offset_pair, dst);
     return;
@@ -143,7 +150,7 @@ void load_patch(const Conv2DDspParams& p, const Geometry& g, const int8_t* input
   if (staging == nullptr) {  // in_c % 4 == 0: taps are whole groups
     const int32_t tap_groups = g.in_c / 4;
     auto zero_taps = [&](int32_t taps) {
-      for (int32_t t = 0; t < taps * tap_groups; ++t, dst += 4) dst[0] = dst[1] = 0;
+      for (int32_t t = 0; t < taps * tap_groups; ++t, dst += 4) dst[0] = dst[2] = 0;
     };
     for (int32_t ky = 0; ky < p.filter_h; ++ky) {
       const int32_t iy = iy0 + ky * p.dilation_h;
@@ -216,27 +223,29 @@ void load_patch(const Conv2DDspParams& p, const Geometry& g, const int8_t* input
 }
 
 // One run of at most `run_groups` groups for 2 pixels and a channel pair (A, B):
-// s0, s1 += pixel . A; t0, t1 += pixel . A + 256 * pixel . B (packed.h). Portable form of
-// what pairs_fast_full does in assembly; used by the other output stages and off-target.
-inline void dual_run_2px(const uint32_t*& x, const uint32_t*& w, int32_t groups, int32_t& s0,
-                         int32_t& t0, int32_t& s1, int32_t& t1) {
-  for (int32_t n = 0; n < groups; ++n, x += 4, w += 2) {
-    const uint32_t ea = dsp::sxtb16(w[0]), eb = dsp::sxtb16(w[1]);
-    t0 = dsp::smlad(x[1], w[1], dsp::smlad(x[0], w[0], t0));
-    s0 = dsp::smlad(x[1], eb, dsp::smlad(x[0], ea, s0));
-    t1 = dsp::smlad(x[3], w[1], dsp::smlad(x[2], w[0], t1));
-    s1 = dsp::smlad(x[3], eb, dsp::smlad(x[2], ea, s1));
+// s0, s1 += pixel . A; t0, t1 += pixel . A + 256 * pixel . B (packed.h). The pair's word 1
+// of a group follows its word 0 at `stride` words (1 in a pair row, 2 in a quad).
+// Portable form of the assembly; used by the other output stages and off-target.
+inline void dual_run_2px(const uint32_t*& x, const uint32_t*& w, int32_t groups, int32_t stride,
+                         int32_t& s0, int32_t& t0, int32_t& s1, int32_t& t1) {
+  for (int32_t n = 0; n < groups; ++n, x += 4, w += 2 * stride) {
+    const uint32_t w0 = w[0], w1 = w[stride];
+    const uint32_t ea = dsp::sxtb16(w0), eb = dsp::sxtb16(w1);
+    t0 = dsp::smlad(x[2], w1, dsp::smlad(x[0], w0, t0));
+    s0 = dsp::smlad(x[2], eb, dsp::smlad(x[0], ea, s0));
+    t1 = dsp::smlad(x[3], w1, dsp::smlad(x[1], w0, t1));
+    s1 = dsp::smlad(x[3], eb, dsp::smlad(x[1], ea, s1));
   }
 }
 
 // a = pixel . A and b = pixel . B for both pixels, on top of their initial values.
-inline void dot_2x2(const uint32_t* x, const uint32_t* w, int32_t groups, int32_t run, int32_t& a0,
-                    int32_t& b0, int32_t& a1, int32_t& b1) {
+inline void dot_2x2(const uint32_t* x, const uint32_t* w, int32_t groups, int32_t run,
+                    int32_t stride, int32_t& a0, int32_t& b0, int32_t& a1, int32_t& b1) {
   while (groups > 0) {
     const int32_t n = groups < run ? groups : run;
     groups -= n;
     int32_t t0 = a0, t1 = a1;
-    dual_run_2px(x, w, n, a0, t0, a1, t1);
+    dual_run_2px(x, w, n, stride, a0, t0, a1, t1);
     b0 = dsp::wrap_add(
         b0, static_cast<int32_t>(static_cast<uint32_t>(t0) - static_cast<uint32_t>(a0)) >> 8);
     b1 = dsp::wrap_add(
@@ -245,276 +254,229 @@ inline void dot_2x2(const uint32_t* x, const uint32_t* w, int32_t groups, int32_
 }
 
 #if TINYFORGE_HAVE_DSP
-// State of pairs_fast_full in memory (its 14 registers are all taken by the inner loop).
-struct PairJob {
-  const uint32_t* x;         // 0: the pixel pair's patches
-  const uint32_t* w;         // 4: filter row of the first channel pair
-  const ChannelQuant* q;     // 8: its records (advanced by 2 per pair)
-  int8_t* out0;              // 12: output of pixel 0 (advanced by 2 per pair)
-  int8_t* out1;              // 16
-  int32_t pairs;             // 20: channel pairs left, >= 1
-  int32_t groups;            // 24: groups per filter row, >= 1
-  int32_t b0, b1;            // 28, 32: channel B's sums
-  int32_t left;              // 36: groups of the row not yet run
-  int32_t act_min, act_max;  // 40, 44: the clamp (clamped variant only)
-  int32_t run;               // 48: groups per run
+// An int8 value in all 4 bytes of a word.
+inline uint32_t bytes4(int32_t v) { return static_cast<uint8_t>(v) * 0x01010101u; }
+
+// State of quads_fast_* in memory (the inner loop takes all 14 registers).
+struct QuadJob {
+  const uint32_t* x;      // 0: the pixel pair's patches
+  const uint32_t* w;      // 4: filter rows of the first quad
+  const ChannelQuant* q;  // 8: its records (advanced by 4 per quad)
+  int8_t* out0;           // 12: output of pixel 0 (advanced by 4 per quad)
+  int8_t* out1;           // 16
+  int32_t quads;          // 20: quads left, >= 1
+  int32_t groups;         // 24: groups per filter row, >= 1
+  int32_t run;            // 28: groups per run
+  uint32_t min4, max4;    // 32, 36: the clamp's bounds in all 4 bytes (clamped variant)
 };
-static_assert(offsetof(PairJob, run) == 48, "offsets used by the assembly below");
+static_assert(offsetof(QuadJob, max4) == 36, "offsets used by the assembly below");
 
-// One group: t += x . (A + 256 B) with the raw words first, then the words become
-// SXTB16(word) = A in place and s += x . A; both pixels' patch words come in one LDM
-// (12 instructions for 16 MACs).
-#define TF_GROUP                     \
-  "ldrd r8, r9, [r2], #8\n\t"        \
-  "ldm r1!, {r10, r11, r12, lr}\n\t" \
-  "smlad r5, r10, r8, r5\n\t"        \
-  "smlad r5, r11, r9, r5\n\t"        \
-  "smlad r7, r12, r8, r7\n\t"        \
-  "smlad r7, lr, r9, r7\n\t"         \
-  "sxtb16 r8, r8\n\t"                \
-  "sxtb16 r9, r9\n\t"                \
-  "smlad r4, r10, r8, r4\n\t"        \
-  "smlad r4, r11, r9, r4\n\t"        \
-  "smlad r6, r12, r8, r6\n\t"        \
-  "smlad r6, lr, r9, r6\n\t"
-// RequantMode::fast of accumulator `v` with the record's multiplier r10, shift r11 and
-// rounding r12 (requantize.h), SSAT to int8, result in r8.
-#define TF_REQUANT(v)           \
-  "qadd r8, " v ", " v          \
-  "\n\t"                        \
-  "smmlar r8, r8, r10, r12\n\t" \
-  "add r8, r8, " v              \
-  ", asr #31\n\t"               \
-  "asr r8, r8, r11\n\t"         \
-  "ssat r8, #8, r8\n\t"
-// The activation clamp, bounds in r5 (min) and r7 (max).
-#define TF_CLAMP     \
-  "cmp r8, r5\n\t"   \
-  "it lt\n\t"        \
-  "movlt r8, r5\n\t" \
-  "cmp r8, r7\n\t"   \
-  "it gt\n\t"        \
-  "movgt r8, r7\n\t"
-#define TF_NO_CLAMP
+// Half a group (2 patch lanes) for 2 pixels x 2 channel pairs P, Q: patch words of pixels
+// 0 and 1 in r2, r3, filter words of P and Q in r12, lr. t += x . (A + 256 B) with the
+// raw words, then the words become SXTB16(word) = A in place and s += x . A. Sums: r4/r5
+// s/t of (P, pixel 0), r6/r7 (P, pixel 1), r8/r9 (Q, pixel 0), r10/r11 (Q, pixel 1).
+// Every instruction is 32 bits wide: a group is 96 bytes, which the TBB entry relies on.
+#define TF_QUAD_HALF           \
+  "ldrd r2, r3, [r0], #8\n\t"  \
+  "ldrd r12, lr, [r1], #8\n\t" \
+  "smlad r5, r2, r12, r5\n\t"  \
+  "smlad r7, r3, r12, r7\n\t"  \
+  "smlad r9, r2, lr, r9\n\t"   \
+  "smlad r11, r3, lr, r11\n\t" \
+  "sxtb16 r12, r12\n\t"        \
+  "sxtb16 lr, lr\n\t"          \
+  "smlad r4, r2, r12, r4\n\t"  \
+  "smlad r6, r3, r12, r6\n\t"  \
+  "smlad r8, r2, lr, r8\n\t"   \
+  "smlad r10, r3, lr, r10\n\t"
+#define TF_QUAD_GROUP TF_QUAD_HALF TF_QUAD_HALF
+// RequantMode::fast (requantize.h) of channel c for pixel 0 (value va, into byte c of r7)
+// and pixel 1 (vb, into byte c of r9), records at r3; r5 temporary, r0/r12/lr the record.
+#define TF_QUAD_REQUANT(v)     \
+  "qadd r5, " v ", " v         \
+  "\n\t"                       \
+  "smmlar r5, r5, r12, lr\n\t" \
+  "add r5, r5, " v             \
+  ", asr #31\n\t"              \
+  "asr r5, r5, r0\n\t"         \
+  "ssat r5, #8, r5\n\t"
+#define TF_QUAD_OUT(va, vb, c)                                                         \
+  "ldr r12, [r3, #" #c                                                                 \
+  "*16+4]\n\t"                                                                         \
+  "ldrd r0, lr, [r3, #" #c                                                             \
+  "*16+8]\n\t" TF_QUAD_REQUANT(va) "bfi r7, r5, #" #c                                  \
+                                   "*8, #8\n\t" TF_QUAD_REQUANT(vb) "bfi r9, r5, #" #c \
+                                                                    "*8, #8\n\t"
+// The activation clamp of the 4 bytes of r7 and of r9 at once (SSUB8 sets a GE flag per
+// byte, SEL picks by them), the bounds' bytes loaded into r12 (min) and lr (max).
+#define TF_QUAD_CLAMP           \
+  "ldrd r12, lr, [r0, #32]\n\t" \
+  "ssub8 r5, r7, r12\n\t"       \
+  "sel r7, r7, r12\n\t"         \
+  "ssub8 r5, lr, r7\n\t"        \
+  "sel r7, r7, lr\n\t"          \
+  "ssub8 r5, r9, r12\n\t"       \
+  "sel r9, r9, r12\n\t"         \
+  "ssub8 r5, lr, r9\n\t"        \
+  "sel r9, r9, lr\n\t"
+#define TF_QUAD_NONE
 
-// All channel pairs of a pixel pair, RequantMode::fast, in hand-allocated registers:
-// r0 job, r1 patches, r2 filter, r3 chunk end, r4-r7 sums (s0, t0, s1, t1), r8-r12 and lr
-// temporaries. The inner loop runs two groups per turn. CLAMP: the activation clamp when
-// the range is not the full int8 range.
-#define TF_PAIRS_FAST(name, CLAMP)                                                               \
-  TINYFORGE_ASM_FUNCTION void name(PairJob* job) {                                               \
-    register PairJob* j asm("r0") = job;                                                         \
+// All channel quads of a pixel pair, RequantMode::fast. Registers in the inner loop: r0
+// patches, r1 filter, r2/r3 patch words, r12/lr filter words, r4-r11 the sums. The stack
+// frame holds [sp] the run's patch end (later the next quad's filter), [sp+4] the job,
+// [sp+8] the groups left, [sp+12..24] the B channels' sums (pixel 0 and 1 of pair P, then
+// of Q) and [sp+28] the run length. The loop runs 4 groups per turn; a run of n groups
+// enters it at group (-n) & 3 (TBB), so no group is handled outside it.
+#define TF_QUADS_FAST(name, CLAMP)                                                               \
+  TINYFORGE_ASM_FUNCTION void name(QuadJob* job) {                                               \
+    register QuadJob* j asm("r0") = job;                                                         \
     asm volatile(                                                                                \
-        "ldr r2, [r0, #4]\n\t"                                                                   \
+        "sub sp, sp, #32\n\t"                                                                    \
+        "str r0, [sp, #4]\n\t"                                                                   \
+        "ldr r1, [r0, #28]\n\t"                                                                  \
+        "str r1, [sp, #28]\n\t"                                                                  \
+        "ldr r1, [r0, #4]\n\t"                                                                   \
         "1:\n\t"                                                                                 \
+        "ldr r0, [sp, #4]\n\t"                                                                   \
         "ldr r3, [r0, #8]\n\t"                                                                   \
         "ldr r4, [r3]\n\t"                                                                       \
+        "ldr r8, [r3, #32]\n\t"                                                                  \
+        "ldr r2, [r3, #16]\n\t"                                                                  \
+        "ldr r12, [r3, #48]\n\t"                                                                 \
         "mov r6, r4\n\t"                                                                         \
-        "ldr r8, [r3, #16]\n\t"                                                                  \
-        "str r8, [r0, #28]\n\t"                                                                  \
-        "str r8, [r0, #32]\n\t"                                                                  \
-        "ldr r1, [r0]\n\t"                                                                       \
-        "ldr r8, [r0, #24]\n\t"                                                                  \
+        "mov r10, r8\n\t"                                                                        \
+        "str r2, [sp, #12]\n\t"                                                                  \
+        "str r2, [sp, #16]\n\t"                                                                  \
+        "str r12, [sp, #20]\n\t"                                                                 \
+        "str r12, [sp, #24]\n\t"                                                                 \
+        "ldr r2, [r0, #24]\n\t"                                                                  \
+        "ldr r0, [r0]\n\t"                                                                       \
         "2:\n\t"                                                                                 \
+        "ldr r3, [sp, #28]\n\t"                                                                  \
+        "cmp r2, r3\n\t"                                                                         \
+        "it lt\n\t"                                                                              \
+        "movlt r3, r2\n\t"                                                                       \
+        "sub r2, r2, r3\n\t"                                                                     \
+        "str r2, [sp, #8]\n\t"                                                                   \
+        "add r2, r0, r3, lsl #4\n\t"                                                             \
+        "str r2, [sp]\n\t"                                                                       \
         "mov r5, r4\n\t"                                                                         \
         "mov r7, r6\n\t"                                                                         \
-        "ldr r9, [r0, #48]\n\t"                                                                  \
-        "cmp r8, r9\n\t"                                                                         \
-        "it le\n\t"                                                                              \
-        "movle r9, r8\n\t"                                                                       \
-        "sub r8, r8, r9\n\t"                                                                     \
-        "str r8, [r0, #36]\n\t"                                                                  \
-        "add r3, r2, r9, lsl #3\n\t"                                                             \
-        "tst r9, #1\n\t"                                                                         \
-        "beq 3f\n\t" TF_GROUP                                                                    \
+        "mov r9, r8\n\t"                                                                         \
+        "mov r11, r10\n\t"                                                                       \
+        "rsb r3, r3, #0\n\t"                                                                     \
+        "and r3, r3, #3\n\t"                                                                     \
+        "tbb [pc, r3]\n\t"                                                                       \
         "3:\n\t"                                                                                 \
-        "cmp r2, r3\n\t"                                                                         \
-        "beq 5f\n\t"                                                                             \
-        "4:\n\t" TF_GROUP TF_GROUP                                                               \
-        "cmp r2, r3\n\t"                                                                         \
+        ".byte (4f - 3b) / 2, (5f - 3b) / 2, (6f - 3b) / 2, (7f - 3b) / 2\n\t"                   \
+        "4:\n\t" TF_QUAD_GROUP "5:\n\t" TF_QUAD_GROUP "6:\n\t" TF_QUAD_GROUP                     \
+        "7:\n\t" TF_QUAD_GROUP                                                                   \
+        "ldr r2, [sp]\n\t"                                                                       \
+        "cmp r0, r2\n\t"                                                                         \
         "bne 4b\n\t"                                                                             \
-        "5:\n\t"                                                                                 \
-        "ldrd r8, r9, [r0, #28]\n\t"                                                             \
-        "sub r10, r5, r4\n\t"                                                                    \
-        "add r8, r8, r10, asr #8\n\t"                                                            \
-        "sub r10, r7, r6\n\t"                                                                    \
-        "add r9, r9, r10, asr #8\n\t"                                                            \
-        "strd r8, r9, [r0, #28]\n\t"                                                             \
-        "ldr r8, [r0, #36]\n\t"                                                                  \
-        "cmp r8, #0\n\t"                                                                         \
+        "ldrd r2, r3, [sp, #12]\n\t"                                                             \
+        "sub r12, r5, r4\n\t"                                                                    \
+        "add r2, r2, r12, asr #8\n\t"                                                            \
+        "sub r12, r7, r6\n\t"                                                                    \
+        "add r3, r3, r12, asr #8\n\t"                                                            \
+        "strd r2, r3, [sp, #12]\n\t"                                                             \
+        "ldrd r2, r3, [sp, #20]\n\t"                                                             \
+        "sub r12, r9, r8\n\t"                                                                    \
+        "add r2, r2, r12, asr #8\n\t"                                                            \
+        "sub r12, r11, r10\n\t"                                                                  \
+        "add r3, r3, r12, asr #8\n\t"                                                            \
+        "strd r2, r3, [sp, #20]\n\t"                                                             \
+        "ldr r2, [sp, #8]\n\t"                                                                   \
+        "cmp r2, #0\n\t"                                                                         \
         "bne 2b\n\t"                                                                             \
-        "ldr r3, [r0, #8]\n\t"                                                                   \
-        "ldr r1, [r0, #12]\n\t"                                                                  \
-        "ldr lr, [r0, #16]\n\t"                                                                  \
-        "ldrd r5, r7, [r0, #40]\n\t"                                                             \
-        "ldr r10, [r3, #4]\n\t"                                                                  \
-        "ldrd r11, r12, [r3, #8]\n\t" TF_REQUANT("r4") CLAMP                                     \
-        "strb r8, [r1], #1\n\t" TF_REQUANT("r6") CLAMP                                           \
-        "strb r8, [lr], #1\n\t"                                                                  \
-        "ldr r10, [r3, #20]\n\t"                                                                 \
-        "ldrd r11, r12, [r3, #24]\n\t"                                                           \
-        "ldrd r4, r6, [r0, #28]\n\t" TF_REQUANT("r4") CLAMP                                      \
-        "strb r8, [r1], #1\n\t" TF_REQUANT("r6") CLAMP                                           \
-        "strb r8, [lr], #1\n\t"                                                                  \
-        "str r1, [r0, #12]\n\t"                                                                  \
-        "str lr, [r0, #16]\n\t"                                                                  \
-        "add r3, r3, #32\n\t"                                                                    \
-        "str r3, [r0, #8]\n\t"                                                                   \
-        "ldr r8, [r0, #20]\n\t"                                                                  \
-        "subs r8, r8, #1\n\t"                                                                    \
-        "str r8, [r0, #20]\n\t"                                                                  \
-        "bne 1b"                                                                                 \
+        "str r1, [sp]\n\t"                                                                       \
+        "ldr r0, [sp, #4]\n\t"                                                                   \
+        "ldr r3, [r0, #8]\n\t" TF_QUAD_OUT(                                                      \
+            "r4", "r6", 0) "ldrd r4, r6, [sp, #12]\n\t" TF_QUAD_OUT("r4", "r6", 1)               \
+            TF_QUAD_OUT("r8", "r10", 2) "ldrd r4, r6, [sp, #20]\n\t" TF_QUAD_OUT(                \
+                "r4", "r6", 3) "ldr r0, [sp, #4]\n\t" CLAMP                                      \
+                               "ldrd r1, r2, [r0, #12]\n\t"                                      \
+                               "str r7, [r1], #4\n\t"                                            \
+                               "str r9, [r2], #4\n\t"                                            \
+                               "add r3, r3, #64\n\t"                                             \
+                               "str r3, [r0, #8]\n\t"                                            \
+                               "strd r1, r2, [r0, #12]\n\t"                                      \
+                               "ldr r1, [sp]\n\t"                                                \
+                               "ldr r2, [r0, #20]\n\t"                                           \
+                               "subs r2, r2, #1\n\t"                                             \
+                               "str r2, [r0, #20]\n\t"                                           \
+                               "bne 1b\n\t"                                                      \
+                               "add sp, sp, #32"                                                 \
+        : "+r"(j)                                                                                \
         :                                                                                        \
-        : "r"(j)                                                                                 \
         : "r1", "r2", "r3", "r4", "r5", "r6", "r7", "r8", "r9", "r10", "r11", "r12", "lr", "cc", \
           "memory");                                                                             \
   }
-
-// The same for rows of at most `run` groups (one run, the common case), with
-// the loop state kept on the stack by PUSH/POP around the inner loop instead of in the job:
-// r8 records, r9 / r10 outputs of pixel 0 / 1, r11 B's bias.
-struct ShortJob {
-  const uint32_t* x;          // 0
-  const uint32_t* w;          // 4
-  const ChannelQuant* q;      // 8
-  int8_t* out0;               // 12
-  int8_t* out1;               // 16
-  const ChannelQuant* q_end;  // 20: after the last pair's records
-  int32_t row_bytes;          // 24: 8 * groups, groups in 1..run
-  int32_t act_min, act_max;   // 28, 32
-};
-static_assert(offsetof(ShortJob, act_max) == 32, "offsets used by the assembly below");
-
-#define TF_SHORT_REQUANT(v)    \
-  "qadd r3, " v ", " v         \
-  "\n\t"                       \
-  "smmlar r3, r3, r11, lr\n\t" \
-  "add r3, r3, " v             \
-  ", asr #31\n\t"              \
-  "asr r3, r3, r12\n\t"        \
-  "ssat r3, #8, r3\n\t"
-#define TF_SHORT_CLAMP \
-  "cmp r3, r1\n\t"     \
-  "it lt\n\t"          \
-  "movlt r3, r1\n\t"   \
-  "cmp r3, r4\n\t"     \
-  "it gt\n\t"          \
-  "movgt r3, r4\n\t"
-#define TF_SHORT_LOAD_CLAMP "ldrd r1, r4, [r0, #28]\n\t"
-#define TF_SHORT_NONE
-
-#define TF_PAIRS_SHORT(name, LOAD_CLAMP, CLAMP)                                                  \
-  TINYFORGE_ASM_FUNCTION void name(ShortJob* job) {                                              \
-    register ShortJob* j asm("r0") = job;                                                        \
-    asm volatile(                                                                                \
-        "ldr r2, [r0, #4]\n\t"                                                                   \
-        "ldr r8, [r0, #8]\n\t"                                                                   \
-        "ldrd r9, r10, [r0, #12]\n\t"                                                            \
-        "1:\n\t"                                                                                 \
-        "ldr r4, [r8]\n\t"                                                                       \
-        "mov r5, r4\n\t"                                                                         \
-        "mov r6, r4\n\t"                                                                         \
-        "mov r7, r4\n\t"                                                                         \
-        "ldr r11, [r8, #16]\n\t"                                                                 \
-        "push {r8, r9, r10, r11}\n\t"                                                            \
-        "ldr r1, [r0]\n\t"                                                                       \
-        "ldr r3, [r0, #24]\n\t"                                                                  \
-        "tst r3, #8\n\t"                                                                         \
-        "add r3, r3, r2\n\t"                                                                     \
-        "beq 3f\n\t" TF_GROUP                                                                    \
-        "3:\n\t"                                                                                 \
-        "cmp r2, r3\n\t"                                                                         \
-        "beq 5f\n\t"                                                                             \
-        "4:\n\t" TF_GROUP TF_GROUP                                                               \
-        "cmp r2, r3\n\t"                                                                         \
-        "bne 4b\n\t"                                                                             \
-        "5:\n\t"                                                                                 \
-        "pop {r8, r9, r10, r11}\n\t"                                                             \
-        "sub lr, r7, r6\n\t"                                                                     \
-        "add r7, r11, lr, asr #8\n\t"                                                            \
-        "sub lr, r5, r4\n\t"                                                                     \
-        "add r5, r11, lr, asr #8\n\t"                                                            \
-        "ldr r11, [r8, #4]\n\t"                                                                  \
-        "ldrd r12, lr, [r8, #8]\n\t" TF_SHORT_REQUANT("r4") LOAD_CLAMP CLAMP                     \
-        "strb r3, [r9], #1\n\t" TF_SHORT_REQUANT("r6") CLAMP                                     \
-        "strb r3, [r10], #1\n\t"                                                                 \
-        "ldr r11, [r8, #20]\n\t"                                                                 \
-        "ldrd r12, lr, [r8, #24]\n\t" TF_SHORT_REQUANT("r5") CLAMP                               \
-        "strb r3, [r9], #1\n\t" TF_SHORT_REQUANT("r7") CLAMP                                     \
-        "strb r3, [r10], #1\n\t"                                                                 \
-        "add r8, r8, #32\n\t"                                                                    \
-        "ldr r3, [r0, #20]\n\t"                                                                  \
-        "cmp r8, r3\n\t"                                                                         \
-        "bne 1b"                                                                                 \
-        :                                                                                        \
-        : "r"(j)                                                                                 \
-        : "r1", "r2", "r3", "r4", "r5", "r6", "r7", "r8", "r9", "r10", "r11", "r12", "lr", "cc", \
-          "memory");                                                                             \
-  }
-TF_PAIRS_SHORT(pairs_short_full, TF_SHORT_NONE, TF_SHORT_NONE)
-TF_PAIRS_SHORT(pairs_short_clamped, TF_SHORT_LOAD_CLAMP, TF_SHORT_CLAMP)
-#undef TF_PAIRS_SHORT
-#undef TF_SHORT_REQUANT
-#undef TF_SHORT_CLAMP
-#undef TF_SHORT_LOAD_CLAMP
-#undef TF_SHORT_NONE
-TF_PAIRS_FAST(pairs_fast_full, TF_NO_CLAMP)
-TF_PAIRS_FAST(pairs_fast_clamped, TF_CLAMP)
-#undef TF_PAIRS_FAST
-#undef TF_CLAMP
-#undef TF_NO_CLAMP
-#undef TF_GROUP
-#undef TF_REQUANT
+TF_QUADS_FAST(quads_fast_full, TF_QUAD_NONE)
+TF_QUADS_FAST(quads_fast_clamped, TF_QUAD_CLAMP)
+#undef TF_QUADS_FAST
+#undef TF_QUAD_HALF
+#undef TF_QUAD_GROUP
+#undef TF_QUAD_REQUANT
+#undef TF_QUAD_OUT
+#undef TF_QUAD_CLAMP
+#undef TF_QUAD_NONE
 #endif
 
-// Every output channel of the two pixels whose patches are in `patches`.
+// Channels A = channel 0 and B = channel 1 of a pair for both pixels, requantized.
+template <RequantMode mode, bool full_range>
+void pair_of_pixel_pair(const Geometry& g, const uint32_t* patches, const uint32_t* filter,
+                        int32_t stride, const ChannelQuant* q, int32_t channels,
+                        const dsp::OutputClamp& clamp, int8_t* out0, int8_t* out1) {
+  int32_t a0 = q[0].bias, a1 = q[0].bias;
+  int32_t b0 = channels > 1 ? q[1].bias : 0, b1 = b0;  // an odd last channel: B is all zeros
+  dot_2x2(patches, filter, g.groups, g.run, stride, a0, b0, a1, b1);
+  out0[0] = dsp::requantize<mode, full_range>(a0, q[0], clamp);
+  out1[0] = dsp::requantize<mode, full_range>(a1, q[0], clamp);
+  if (channels < 2) return;
+  out0[1] = dsp::requantize<mode, full_range>(b0, q[1], clamp);
+  out1[1] = dsp::requantize<mode, full_range>(b1, q[1], clamp);
+}
+
+// Every output channel of the two pixels whose patches are in `patches`: the quads, then a
+// last pair (or single channel) in its own row.
 template <RequantMode mode, bool full_range>
 void channels_of_pair(const Geometry& g, const uint32_t* patches, const uint32_t* filter,
                       const ChannelQuant* q, const dsp::OutputClamp& clamp, int8_t* out0,
                       int8_t* out1) {
-  const int32_t row_words = 2 * g.groups;
-  int32_t pairs = g.out_c / 2;
+  const int32_t row_words = 2 * g.groups;  // of one pair
+  int32_t quads = g.out_c / 4;
 #if TINYFORGE_HAVE_DSP
-  if (mode == RequantMode::fast && pairs > 0 && g.groups <= g.run) {
-    ShortJob job{patches,       filter,       q, out0, out1, q + 2 * pairs, 8 * g.groups,
-                 clamp.act_min, clamp.act_max};
+  if (mode == RequantMode::fast && quads > 0) {
+    QuadJob job{patches,
+                filter,
+                q,
+                out0,
+                out1,
+                quads,
+                g.groups,
+                g.run,
+                bytes4(clamp.act_min),
+                bytes4(clamp.act_max)};
     if (dsp::is_full_range(clamp.act_min, clamp.act_max))
-      pairs_short_full(&job);
+      quads_fast_full(&job);
     else
-      pairs_short_clamped(&job);
-    filter += pairs * row_words;
-    q += 2 * pairs;
-    out0 += 2 * pairs;
-    out1 += 2 * pairs;
-    pairs = 0;
-  } else if (mode == RequantMode::fast && pairs > 0) {
-    PairJob job{patches, filter, q, out0,          out1,          pairs, g.groups,
-                0,       0,      0, clamp.act_min, clamp.act_max, g.run};
-    if (dsp::is_full_range(clamp.act_min, clamp.act_max))
-      pairs_fast_full(&job);
-    else
-      pairs_fast_clamped(&job);
-    filter += pairs * row_words;
-    q += 2 * pairs;
-    out0 += 2 * pairs;
-    out1 += 2 * pairs;
-    pairs = 0;
+      quads_fast_clamped(&job);
+    filter += 2 * quads * row_words;
+    q += 4 * quads;
+    out0 += 4 * quads;
+    out1 += 4 * quads;
+    quads = 0;
   }
 #endif
-  for (; pairs > 0; --pairs, q += 2, filter += row_words, out0 += 2, out1 += 2) {
-    int32_t a00 = q[0].bias, a10 = q[0].bias, a01 = q[1].bias, a11 = q[1].bias;
-    dot_2x2(patches, filter, g.groups, g.run, a00, a01, a10, a11);  // [pixel][channel]
-    out0[0] = dsp::requantize<mode, full_range>(a00, q[0], clamp);
-    out1[0] = dsp::requantize<mode, full_range>(a10, q[0], clamp);
-    out0[1] = dsp::requantize<mode, full_range>(a01, q[1], clamp);
-    out1[1] = dsp::requantize<mode, full_range>(a11, q[1], clamp);
+  for (; quads > 0; --quads, q += 4, filter += 2 * row_words, out0 += 4, out1 += 4) {
+    pair_of_pixel_pair<mode, full_range>(g, patches, filter, 2, q, 2, clamp, out0, out1);
+    pair_of_pixel_pair<mode, full_range>(g, patches, filter + 1, 2, q + 2, 2, clamp, out0 + 2,
+                                         out1 + 2);
   }
-  if (g.out_c & 1) {  // odd channel count: the row's second channel is all zeros
-    int32_t a00 = q[0].bias, a10 = q[0].bias, unused0 = 0, unused1 = 0;
-    dot_2x2(patches, filter, g.groups, g.run, a00, unused0, a10, unused1);
-    out0[0] = dsp::requantize<mode, full_range>(a00, q[0], clamp);
-    out1[0] = dsp::requantize<mode, full_range>(a10, q[0], clamp);
-  }
+  for (int32_t c = g.out_c / 4 * 4; c < g.out_c;
+       c += 2, q += 2, filter += row_words, out0 += 2, out1 += 2)
+    pair_of_pixel_pair<mode, full_range>(g, patches, filter, 1, q, g.out_c - c, clamp, out0, out1);
 }
 
 // Every output pixel, two at a time, with one output stage. Not inlined into eval: the

@@ -91,24 +91,26 @@ struct RowJob {
 };
 static_assert(offsetof(RowJob, run) == 48, "offsets used by the assembly below");
 
-// One pair of units: t += x . (A + 256 B) with the raw words, then in place SXTB16 and
-// s += x . A (xe r10, xo r11).
-#define TF_FC_PAIR(s, t)       \
-  "ldrd r12, lr, [r2], #8\n\t" \
-  "smlad " t ", r10, r12, " t  \
-  "\n\t"                       \
-  "smlad " t ", r11, lr, " t   \
-  "\n\t"                       \
-  "sxtb16 r12, r12\n\t"        \
-  "sxtb16 lr, lr\n\t"          \
-  "smlad " s ", r10, r12, " s  \
-  "\n\t"                       \
-  "smlad " s ", r11, lr, " s "\n\t"
-#define TF_FC_GROUP                                                           \
-  "ldr r11, [r1], #4\n\t"                                                     \
-  "sxtb16 r10, r11\n\t"                                                       \
-  "sxtb16 r11, r11, ror #8\n\t" TF_FC_PAIR("r4", "r5") TF_FC_PAIR("r6", "r7") \
-      TF_FC_PAIR("r8", "r9")
+// One pair of units: t += x . (A + 256 B) with the raw words (loaded by LOAD), then in
+// place SXTB16 and s += x . A (xe r10, xo r11).
+#define TF_FC_LOAD "ldrd r12, lr, [r2], #8\n\t"
+#define TF_FC_PAIR(s, t, LOAD)     \
+  LOAD "smlad " t ", r10, r12, " t \
+       "\n\t"                      \
+       "smlad " t ", r11, lr, " t  \
+       "\n\t"                      \
+       "sxtb16 r12, r12\n\t"       \
+       "sxtb16 lr, lr\n\t"         \
+       "smlad " s ", r10, r12, " s \
+       "\n\t"                      \
+       "smlad " s ", r11, lr, " s "\n\t"
+// The first pair's filter words load right behind the input word (a load directly after
+// another costs one cycle less on the M4).
+#define TF_FC_GROUP                                                                         \
+  "ldr r11, [r1], #4\n\t" TF_FC_LOAD                                                        \
+  "sxtb16 r10, r11\n\t"                                                                     \
+  "sxtb16 r11, r11, ror #8\n\t" TF_FC_PAIR("r4", "r5", ) TF_FC_PAIR("r6", "r7", TF_FC_LOAD) \
+      TF_FC_PAIR("r8", "r9", TF_FC_LOAD)
 // B's share of pair k: b[k] += (t - s) / 256.
 #define TF_FC_SHARE(s, t, off)   \
   "ldr r12, [r0, #" #off         \
@@ -207,6 +209,7 @@ TF_ROWS_FAST(rows_fast_full, TF_FC_NO_CLAMP)
 TF_ROWS_FAST(rows_fast_clamped, TF_FC_CLAMP)
 #undef TF_ROWS_FAST
 #undef TF_FC_PAIR
+#undef TF_FC_LOAD
 #undef TF_FC_GROUP
 #undef TF_FC_SHARE
 #undef TF_FC_OUT
