@@ -106,6 +106,7 @@ CLAIMED_OPS = {
     "Gather": (1,),
     "LRN": (),
     "LogSoftmax": (),
+    "LSTM": (1, 2, 3, 4, 5, 6, 7),
 }
 
 
