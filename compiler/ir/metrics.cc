@@ -24,7 +24,11 @@ int64_t macs_of(const Graph& g, const Node& n) {
     int64_t weights = 0;
     for (size_t i = 1; i < n.inputs.size(); ++i)
       if ((i <= 11 || i == 16) && tensor(i)) weights += tensor(i)->elements();
-    return tensor(0)->elements() / dim(*tensor(0), 2) * weights;
+    const int64_t rows = tensor(0)->elements() / dim(*tensor(0), 2);
+    // Up to 12 weight tensors under 2^31 elements each: saturate rather than overflow.
+    if (weights > 0 && rows > std::numeric_limits<int64_t>::max() / weights)
+      return std::numeric_limits<int64_t>::max();
+    return rows * weights;
   }
   const Tensor* filter = tensor(1);
   if (!filter || n.outputs.empty()) return 0;

@@ -205,9 +205,26 @@ void write_lstm(tflite_export::ModelBuilder& b, size_t node) {
                  options.Union());
 }
 
+const char* activation_name(LstmActivation a) {
+  switch (a) {
+    case LstmActivation::relu:
+      return "relu";
+    case LstmActivation::relu_n1_to_1:
+      return "relu_n1_to_1";
+    case LstmActivation::relu6:
+      return "relu6";
+    case LstmActivation::tanh:
+      return "tanh";
+    case LstmActivation::none:
+      break;
+  }
+  return "none";
+}
+
+// `activation` is a name, as inspect prints every op's (the LSTM's gate activation).
 void describe(const ir::Node& n, nlohmann::json& out) {
   const auto& a = n.params.get<ops::LstmAttrs>();
-  out["activation"] = static_cast<int>(a.activation);
+  out["activation"] = activation_name(a.activation);
   out["cell_clip"] = a.cell_clip;
   out["proj_clip"] = a.proj_clip;
   out["time_major"] = a.time_major;

@@ -12,12 +12,14 @@
 #include <cmath>
 #include <cstring>
 #include <memory>
+#include <nlohmann/json.hpp>
 
 #include "emit/plan_writer.h"
 #include "emit/validated_plan.h"
 #include "import/tflite/import_tflite.h"
 #include "ir/error.h"
 #include "lstm_reference.h"
+#include "ops/host_op.h"
 #include "plan/build_plan.h"
 #include "tinyforge/runtime.h"
 
@@ -205,6 +207,21 @@ TEST(Lstm, ReaderRefusesWhatTheKernelDoesNotRun) {
   testing::ModelSpec sign_bit = m;
   sign_bit.ops[0].activation = Act::SIGN_BIT;
   has(sign_bit, "fused activation 5 is not supported");
+}
+
+TEST(Lstm, InspectDescribesTheGatesAndTheActivationByName) {
+  LstmConfig c;
+  c.cifg = true;
+  c.projected = 2;
+  const std::vector<uint8_t> model =
+      testing::build_tflite(testing::lstm_model(c, testing::lstm_weights(c)));
+  const ir::Graph g = import_tflite(model.data(), model.size(), "lstm");
+  nlohmann::json j;
+  ops::host_op(OpCode::Lstm).describe(g.nodes.at(0), j);
+  EXPECT_EQ(j["activation"], "tanh");  // inspect prints it as " +tanh"
+  EXPECT_EQ(j["cifg"], true);
+  EXPECT_EQ(j["projection"], true);
+  EXPECT_EQ(j["peephole"], false);
 }
 
 Status validated(const std::vector<uint8_t>& blob) {
