@@ -638,8 +638,8 @@ Row reshape(DT d, std::vector<int32_t> in, std::vector<int32_t> out, Q q = {}) {
                     {B::RESHAPE, {0, 1}, {}}));
 }
 
-// The 16x8 twin of an int8 row of an op that only moves values: its int8 activations
-// become int16 (TFLite's 16x8 scheme), the rest unchanged. The row's zero points must be 0.
+// The 16x8 twin of an int8 row: its int8 activations become int16 (TFLite's 16x8 scheme),
+// the rest unchanged. The row's zero points must be 0.
 Row int16_twin(Row r) {
   for (TensorSpec& t : r.model.tensors)
     if (t.type == tfl::TensorType::INT8 && t.data.empty()) t.type = tfl::TensorType::INT16;
@@ -1399,6 +1399,50 @@ std::vector<Row> table() {
   t.push_back(int16x8_layer(fully_connected(DT::i8, {1, 13}, 5)));
   t.push_back(int16x8_layer(fully_connected(DT::i8, {3, 8}, 7, Act::RELU, q_huge)));
   t.push_back(int16x8_layer(fully_connected(DT::i8, {2, 33}, 3, Act::NONE, q_tiny)));
+  // The 16x8 layout, max and RELU ops: int8 rows' forms on int16 values, at the converter's
+  // 1/32768 * k scales and at extremes (tiny, huge).
+  const Q h{3.0f / 32768, 0}, h_tiny{1e-5f, 0}, h_huge{20.0f, 0};
+  t.push_back(int16_twin(transpose(DT::i8, {2, 3, 4, 5}, {3, 1, 0, 2}, h)));
+  t.push_back(int16_twin(transpose(DT::i8, {1, 2, 3}, {0, 2, 1}, h_huge)));
+  t.push_back(int16_twin(pad(DT::i8, {1, 3, 3, 2}, {0, 0, 1, 2, 2, 1, 0, 0}, h)));
+  t.push_back(int16_twin(pad(DT::i8, {2, 5}, {1, 0, 0, 3}, h_tiny)));
+  t.push_back(int16_twin(mirror_pad(DT::i8, {1, 3, 4, 2}, {0, 0, 1, 2, 3, 1, 0, 0}, false, h)));
+  t.push_back(int16_twin(mirror_pad(DT::i8, {3, 2, 2}, {1, 2, 2, 0, 1, 1}, true, h_huge)));
+  t.push_back(int16_twin(strided_slice(DT::i8, {1, 8}, {0, 1}, {1, 7}, {1, 2}, h_tiny)));
+  t.push_back(int16_twin(strided_slice(DT::i8, {2, 5, 6}, {1, 0, 2}, {2, 5, 6}, {1, 3, 1}, h)));
+  t.push_back(int16_twin(split(DT::i8, {1, 2, 3, 8}, 3, 4, h)));
+  t.push_back(int16_twin(split(DT::i8, {3, 7}, 1, 3, h_huge, {2, 4, 1})));
+  t.push_back(int16_twin(unpack(DT::i8, {2, 3, 4}, -1, h)));
+  t.push_back(int16_twin(pack(DT::i8, {2, 2, 3}, 4, 1, h_tiny)));
+  t.push_back(int16_twin(gather(DT::i8, {5, 3}, {4, 0, 0, 2}, 0, h)));
+  t.push_back(int16_twin(gather(DT::i8, {1, 4, 2, 3}, {2, 2, 0, 1, 3}, 1, h_huge)));
+  t.push_back(int16_twin(
+      resize(B::RESIZE_NEAREST_NEIGHBOR, DT::i8, {1, 2, 3, 2}, {5, 7}, {true, false}, h)));
+  t.push_back(int16_twin(
+      resize(B::RESIZE_NEAREST_NEIGHBOR, DT::i8, {2, 4, 3, 3}, {7, 5}, {false, true}, h_tiny)));
+  t.push_back(int16_twin(binary(kMaximum, DT::i8, {2, 3}, {1, 3}, Act::NONE, h, h, h)));
+  t.push_back(int16_twin(
+      binary(kMaximum, DT::i8, {1, 3, 4}, {1, 3, 4}, Act::NONE, h_tiny, h_tiny, h_tiny)));
+  t.push_back(
+      int16_twin(binary(kMinimum, DT::i8, {4, 1}, {1, 5}, Act::NONE, h_huge, h_huge, h_huge)));
+  t.push_back(int16_twin(pool(B::MAX_POOL_2D, DT::i8, {1, 6, 6, 3}, k2_s2, Act::NONE, h)));
+  // A scale whose int16 range (+-32) reaches past RELU6's bound.
+  t.push_back(int16_twin(
+      pool(B::MAX_POOL_2D, DT::i8, {1, 7, 5, 2}, k3_s2_same, Act::RELU6, {1.0f / 1024, 0})));
+  t.push_back(
+      int16_twin(pool(B::MAX_POOL_2D, DT::i8, {2, 5, 5, 3}, k5x2_s3_same, Act::RELU, h_huge)));
+  t.push_back(int16_twin(reduce(B::REDUCE_MAX, DT::i8, {1, 4, 4, 3}, {1, 2}, true, h, h)));
+  t.push_back(int16_twin(reduce(B::REDUCE_MAX, DT::i8, {2, 3, 5}, {-1}, false, h_tiny, h_tiny)));
+  t.push_back(int16_twin(unary(kRelu, DT::i8, {1, 3, 5}, {4.0f / 32768, 0}, {3.0f / 32768, 0})));
+  t.push_back(int16_twin(unary(kRelu, DT::i8, {2, 9}, h_tiny, h_huge)));
+  t.push_back(int16_twin(unary(kRelu6, DT::i8, {2, 7}, {8.0f / 32768, 0}, {6.0f / 32768, 0})));
+  t.push_back(int16_twin(unary(kRelu6, DT::i8, {3, 5}, {1.0f / 1024, 0}, {1.0f / 2048, 0})));
+  t.push_back(int16_twin(unary(kReluN1To1, DT::i8, {11}, {2.0f / 32768, 0}, {1.0f / 32768, 0})));
+  // 16x8 MUL: int16 products rescaled as int8's, broadcasting.
+  t.push_back(int16_twin(
+      binary(kMul, DT::i8, {1, 4, 4, 3}, {1, 4, 4, 3}, Act::NONE, h, h, {9.0f / 32768, 0})));
+  t.push_back(int16_twin(binary(kMul, DT::i8, {1, 3, 5, 2}, {2}, Act::RELU, {1.0f / 1024, 0},
+                                {1.0f / 4096, 0}, {1.0f / 2048, 0})));
   return t;
 }
 

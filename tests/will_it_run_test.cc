@@ -107,7 +107,7 @@ TEST(WillItRun, SixteenByEightModelNamesEveryInt16OpStillRefused) {
   EXPECT_EQ(r[0].op, "ADD");
   for (const Refusal& x : r) {
     EXPECT_EQ(x.dtype, "int16");
-    EXPECT_NE(x.reason.find("dtype INT16 (7) is not supported by this op (of TFLite's 16x8"),
+    EXPECT_NE(x.reason.find("dtype INT16 (7) is not supported by this op (docs/ops.md's int16x8"),
               std::string::npos)
         << x.reason;
   }

@@ -96,8 +96,9 @@ inline bool is_int8(const ModelBuilder& b, size_t node) {
   return in_tensor(b, node, 0).type == DType::i8;
 }
 
-// The 16x8 conv family imports and runs, but its export (INT64 bias, the 16x8 op versions)
-// is not written yet: refused by name rather than written as a file TFLite would misread.
+// The 16x8 ops (the conv family, the layout ops) import and run, but their export (INT64
+// bias, the 16x8 op versions) is not written yet: refused by name rather than written as a
+// file TFLite would misread.
 inline void refuse_int16x8(const ModelBuilder& b, size_t node) {
   if (in_tensor(b, node, 0).type == DType::i16)
     refuse(b, node, "exporting a 16x8 (int16 activation) layer to TFLite is not supported yet");

@@ -5,8 +5,9 @@
 // and Clip. float: min(max(x, lo), hi). int8 as TFLite's quantized ReluX (activations.cc
 // ReluPrepare / QuantizedReluX): QuantizeMultiplier(s_in / s_out); bounds
 // max(-128, zp + round(lo / s_out)) and min(127, zp + round(hi / s_out)), an infinite bound
-// leaving the int8 limit. Invariant: the bounds are ordered and do not collapse in the
-// output's int8 range. Quantized from its calibrated output range; channels pass through
+// leaving the int8 limit; int16 (TFLite's 16x8 scheme, QuantizedReluX<int16_t>) the same
+// with the int16 limits. Invariant: the bounds are ordered and do not collapse in the
+// output's integer range. Quantized from its calibrated output range; channels pass through
 // for pruning. TFLite: RELU (19), RELU6 (21), RELU_N1_TO_1 (20), RELU_0_TO_1 (152); other
 // bounds have no builtin and are refused by the writer.
 #include "ops/clamp.h"
@@ -37,7 +38,7 @@ ir::Node map_unary(OpMapper& m, OpCode op) {
   ir::Node n{op, {}, {}, {}, {}};
   const ir::Tensor& in = m.input(0);
   const ir::Tensor& out = m.output();
-  m.require_activation_types(in, out);
+  m.require_activation_types(in, out, /*int16=*/true);
   m.require_shape(out, m.out_label(), in.shape);
   return n;
 }
@@ -57,6 +58,7 @@ ir::Node read_relu_0_to_1(OpMapper& m) { return map_relu(m, 0.0f, 1.0f); }
 void write_unary(tflite_export::ModelBuilder& b, size_t node, tfl::BuiltinOperator builtin,
                  int32_t int8_version) {
   using namespace tflite_export;
+  refuse_int16x8(b, node);
   const ir::Node& n = b.graph().nodes[node];
   b.add_operator(builtin, is_int8(b, node) ? int8_version : 1, io_of(b, n.inputs),
                  io_of(b, n.outputs));
@@ -90,18 +92,18 @@ using lowering::Q;
 using lowering::refuse;
 using lowering::same_elements;
 
-// zp + round(v / scale) clamped to int8, or the int8 limit for an infinite v.
-int32_t quantize_bound(float v, Q q) {
-  if (v == std::numeric_limits<float>::infinity()) return 127;
-  if (v == -std::numeric_limits<float>::infinity()) return -128;
-  const double r = std::round(static_cast<double>(v) / static_cast<double>(q.scale)) + q.zero_point;
-  return static_cast<int32_t>(std::min(127.0, std::max(-128.0, r)));
+// zp + round(v / scale) clamped to the output's range `r`, or its limit for an infinite v.
+int32_t quantize_bound(float v, Q q, ClampRange r) {
+  if (v == std::numeric_limits<float>::infinity()) return r.max;
+  if (v == -std::numeric_limits<float>::infinity()) return r.min;
+  const double b = std::round(static_cast<double>(v) / static_cast<double>(q.scale)) + q.zero_point;
+  return static_cast<int32_t>(std::min<double>(r.max, std::max<double>(r.min, b)));
 }
 
 }  // namespace
 
 LoweredOp lower_Clamp(ir::Graph& g, size_t node) {
-  const ir::Node& n = checked(g, node, 1, 1);
+  const ir::Node& n = checked(g, node, 1, 1, 1, /*int16=*/true);
   if (!same_elements(g, n)) refuse(g, node, "input and output sizes differ");
   const auto& a = n.params.get<ops::ClampAttrs>();
   const float lo = a.min, hi = a.max;
@@ -109,18 +111,24 @@ LoweredOp lower_Clamp(ir::Graph& g, size_t node) {
   ClampParams p{};
   p.f_min = lo;
   p.f_max = hi;
-  if (g.tensors[n.outputs[0]].type == DType::i8) {
+  const DType type = g.tensors[n.outputs[0]].type;
+  if (type != DType::f32) {
     const Q qi = per_tensor(g, node, n.inputs[0], "input"),
             qo = per_tensor(g, node, n.outputs[0], "output");
+    if (type == DType::i16 && (qi.zero_point != 0 || qo.zero_point != 0))
+      refuse(g, node, "int16 input or output has a zero point; expected 0 (TFLite's 16x8)");
+    const ClampRange range = activation_range(ir::Activation::none, qo.scale, 0, type);
     const QuantizedMultiplier m =
         quantize_multiplier(static_cast<double>(qi.scale) / static_cast<double>(qo.scale));
     p.input_offset = -qi.zero_point;
     p.output_offset = qo.zero_point;
     p.output_multiplier = m.multiplier;
     p.output_shift = m.shift;
-    p.act_min = std::max<int32_t>(-128, quantize_bound(lo, qo));
-    p.act_max = std::min<int32_t>(127, quantize_bound(hi, qo));
-    if (p.act_min > p.act_max) refuse(g, node, "clamp bounds collapse in the output's int8 range");
+    p.act_min = quantize_bound(lo, qo, range);
+    p.act_max = quantize_bound(hi, qo, range);
+    if (p.act_min > p.act_max)
+      refuse(g, node,
+             fmt::format("clamp bounds collapse in the output's {} range", dtype_name(type)));
   }
   return lowered(p, {n.inputs[0]});
 }

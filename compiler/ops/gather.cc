@@ -3,12 +3,12 @@
 // Semantics: TFLite GATHER (36, GatherOptions axis and batch_dims) with batch_dims 0, and
 // ONNX Gather: the data's slices along `axis` picked by indices; output dims = data dims
 // before the axis, index dims, data dims after it (reference_ops::Gather). Invariants,
-// checked at import and lowering: float32 or int8 data (per-tensor, shared with the output:
-// values are copied), constant int32 indices inside [0, dims[axis]) (ONNX's negative indices
-// are resolved at import), every rank <= 4. Run-time indices and batch_dims != 0 are refused
-// as unsupported. Quantization keeps the input's parameters; channels do not pass through
-// for pruning. ONNX Gather of a constant is evaluated at import (the shape arithmetic
-// exporters emit). TFLite version 2 for int8.
+// checked at import and lowering: float32, int8 or int16 (TFLite's 16x8 scheme) data
+// (per-tensor, shared with the output: values are copied), constant int32 indices inside [0,
+// dims[axis]) (ONNX's negative indices are resolved at import), every rank <= 4. Run-time indices
+// and batch_dims != 0 are refused as unsupported. Quantization keeps the input's parameters;
+// channels do not pass through for pruning. ONNX Gather of a constant is evaluated at import (the
+// shape arithmetic exporters emit). TFLite version 2 for int8.
 #include "ops/gather.h"
 
 #include <fmt/format.h>
@@ -67,7 +67,7 @@ ir::Node read_tflite(OpMapper& m) {
       m.options(m.op().builtin_options_as_GatherOptions(), tfl::BuiltinOptions::GatherOptions);
   const ir::Tensor& data = m.input(0);
   const ir::Tensor& out = m.output();
-  m.require_activation_types(data, out);
+  m.require_activation_types(data, out, /*int16=*/true);
   m.require_same_quant(data, m.in_label(0), out, m.out_label());
   if (o && o->batch_dims() != 0)
     m.unsupported(fmt::format("batch_dims {} (only 0)", o->batch_dims()));
@@ -86,6 +86,7 @@ ir::Node read_tflite(OpMapper& m) {
 
 void write_tflite(tflite_export::ModelBuilder& b, size_t node) {
   using namespace tflite_export;
+  refuse_int16x8(b, node);
   const ir::Node& n = b.graph().nodes[node];
   const auto options =
       tfl::CreateGatherOptions(b.fbb(), n.params.get<ops::GatherAttrs>().axis, /*batch_dims=*/0);
@@ -107,17 +108,16 @@ LoweredOp lower_Gather(ir::Graph& g, size_t node) {
     if (t < 0 || t >= count) refuse(g, node, "a tensor is missing or out of range");
   const ir::Tensor& data = g.tensors[n.inputs[0]];
   const ir::Tensor& out = g.tensors[n.outputs[0]];
-  if ((out.type != DType::f32 && out.type != DType::i8) || data.type != out.type)
+  if ((out.type != DType::f32 && out.type != DType::i8 && out.type != DType::i16) ||
+      data.type != out.type)
     refuse(g, node,
-           fmt::format("data is {} and output {}; expected both float32 or both int8",
+           fmt::format("data is {} and output {}; expected both float32, int8 or int16",
                        dtype_name(data.type), dtype_name(out.type)));
   const int32_t axis = n.params.get<ops::GatherAttrs>().axis;
   const Shaped s = gathered_shape(data.shape, g.tensors[n.inputs[1]], axis);
   if (!s.problem.empty()) refuse(g, node, s.problem);
   if (s.shape != out.shape) refuse(g, node, "output shape is not the gathered shape");
-  if (out.type == DType::i8) {
-    same_quantization(g, node, "data");
-  }
+  if (out.type != DType::f32) same_quantization(g, node, "data");
   return lowered(GatherParams{axis}, {n.inputs[0], n.inputs[1]});
 }
 

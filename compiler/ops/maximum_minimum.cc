@@ -1,13 +1,13 @@
 // Maximum / Minimum: everything the compiler knows about them, in one file.
 //
 // Semantics (TFLite MAXIMUM / MINIMUM, kernels/maximum_minimum.cc): elementwise max / min of
-// two inputs with numpy broadcasting, on the stored values. Invariant its int8 arithmetic
-// assumes, checked at import and at lowering: both inputs and the output share one scale
-// and zero point (comparing stored int8 values is then comparing real values). The
-// quantizer keeps it so (QuantRule::shared_by_inputs: inputs requantized to the output's
-// parameters). Channels do not pass through for pruning (the second operand would need
-// the same slicing). TFLite: builtins MAXIMUM (55) and MINIMUM (57), no options, version 2
-// for int8 (tools/versioning/op_version.cc). ONNX Max / Min are not mapped yet.
+// two inputs with numpy broadcasting, on the stored values. Invariant its int8 and int16
+// (TFLite's 16x8 scheme) arithmetic assumes, checked at import and at lowering: both inputs
+// and the output share one scale and zero point (comparing stored int8 values is then comparing
+// real values). The quantizer keeps it so (QuantRule::shared_by_inputs: inputs requantized to the
+// output's parameters). Channels do not pass through for pruning (the second operand would need the
+// same slicing). TFLite: builtins MAXIMUM (55) and MINIMUM (57), no options, version 2 for int8
+// (tools/versioning/op_version.cc). ONNX Max / Min are not mapped yet.
 #include <fmt/format.h>
 
 #include <algorithm>
@@ -35,8 +35,9 @@ bool same_quantization(const ir::Tensor& a, const ir::Tensor& b) {
 template <OpCode Op>
 ir::Node read_tflite(tflite_import::OpMapper& m) {
   m.require_arity(2, 2);
-  tflite_import::require_binary_operands(m);
-  // The kernel compares raw int8 values: both operands must share the output's quantization.
+  tflite_import::require_binary_operands(m, /*int16=*/true);
+  // The kernel compares raw int8 or int16 values: both operands must share the output's
+  // quantization.
   m.require_same_quant(m.input(0), m.in_label(0), m.output(), m.out_label());
   m.require_same_quant(m.input(1), m.in_label(1), m.output(), m.out_label());
   return ir::Node{Op, {}, {}, {}, {}};
@@ -44,6 +45,7 @@ ir::Node read_tflite(tflite_import::OpMapper& m) {
 
 template <tfl::BuiltinOperator Builtin>
 void write_tflite(tflite_export::ModelBuilder& b, size_t node) {
+  tflite_export::refuse_int16x8(b, node);
   const ir::Node& n = b.graph().nodes[node];
   b.add_operator(Builtin, tflite_export::is_int8(b, node) ? 2 : 1,
                  tflite_export::io_of(b, n.inputs), tflite_export::io_of(b, n.outputs));
@@ -81,21 +83,23 @@ plan::LoweredOp lower(ir::Graph& g, size_t node) {
   const ir::Tensor& a = g.tensors[n.inputs[0]];
   const ir::Tensor& b = g.tensors[n.inputs[1]];
   const ir::Tensor& out = g.tensors[n.outputs[0]];
-  if (out.type != DType::f32 && out.type != DType::i8)
-    refuse(g, node, fmt::format("output is {}; expected float32 or int8", dtype_name(out.type)));
+  if (out.type != DType::f32 && out.type != DType::i8 && out.type != DType::i16)
+    refuse(g, node,
+           fmt::format("output is {}; expected float32, int8 or int16", dtype_name(out.type)));
   if (a.type != out.type || b.type != out.type)
     refuse(g, node, "inputs and output differ in element type");
   for (const ir::Tensor* t : {&a, &b, &out})
     if (t->shape.size() > kMaxRank) refuse(g, node, fmt::format("'{}' has rank above 4", t->name));
   if (broadcast_shape(g, node, a, b) != out.shape)
     refuse(g, node, "output shape is not the broadcast of the input shapes");
-  if (out.type == DType::i8) {
+  if (out.type != DType::f32) {
     if (out.quant.scale.size() != 1)
       refuse(g, node, fmt::format("output '{}' needs per-tensor quantization", out.name));
     if (!same_quantization(a, out) || !same_quantization(b, out))
       refuse(g, node,
-             "int8 inputs and output are quantized differently; expected one scale and "
-             "zero point for all three");
+             fmt::format("{} inputs and output are quantized differently; expected one scale "
+                         "and zero point for all three",
+                         dtype_name(out.type)));
   }
   return plan::lowering::lowered(MaximumMinimumParams{}, {n.inputs[0], n.inputs[1]});
 }

@@ -5,9 +5,9 @@
 // reflect (REFLECT) or edge (the border repeats the edge element; no TFLite builtin, so the
 // writer refuses it), rank <= 4. Invariants, checked at import and lowering: pads >= 0, at
 // most n - 1 (reflect) or n (symmetric) for a dim of n, as TFLite requires; the output shape
-// is the padded one; int8 input and output share one scale and zero point (values are
-// copied). Quantization keeps the input's parameters; channels do not pass through for
-// pruning. TFLite version 2 for int8.
+// is the padded one; int8 (or int16, TFLite's 16x8 scheme) input and output share one scale
+// and zero point (values are copied). Quantization keeps the input's parameters; channels do not
+// pass through for pruning. TFLite version 2 for int8.
 #include "ops/mirror_pad.h"
 
 #include <fmt/format.h>
@@ -53,7 +53,7 @@ ir::Node read_tflite(OpMapper& m) {
                             tfl::BuiltinOptions::MirrorPadOptions);
   const ir::Tensor& in = m.input(0);
   const ir::Tensor& out = m.output();
-  m.require_activation_types(in, out);
+  m.require_activation_types(in, out, /*int16=*/true);
   m.require_same_quant(in, m.in_label(0), out, m.out_label());
   const size_t rank = in.shape.size();
   const std::vector<int32_t> pairs =
@@ -78,6 +78,7 @@ ir::Node read_tflite(OpMapper& m) {
 
 void write_tflite(tflite_export::ModelBuilder& b, size_t node) {
   using namespace tflite_export;
+  refuse_int16x8(b, node);
   const ir::Node& n = b.graph().nodes[node];
   const auto& a = n.params.get<ops::MirrorPadAttrs>();
   if (a.mode == MirrorPadMode::edge) refuse(b, node, "edge padding has no TFLite builtin");
@@ -103,7 +104,7 @@ namespace plan {
 
 LoweredOp lower_MirrorPad(ir::Graph& g, size_t node) {
   using namespace lowering;
-  const ir::Node& n = checked(g, node, 1, 1);
+  const ir::Node& n = checked(g, node, 1, 1, 1, /*int16=*/true);
   const auto& in = g.tensors[n.inputs[0]].shape;
   const auto& out = g.tensors[n.outputs[0]].shape;
   const auto& a = n.params.get<ops::MirrorPadAttrs>();
@@ -119,9 +120,7 @@ LoweredOp lower_MirrorPad(ir::Graph& g, size_t node) {
     if (int64_t{in[i]} + p.before[i] + p.after[i] != out[i])
       refuse(g, node, "output shape is not the padded input shape");
   }
-  if (g.tensors[n.outputs[0]].type == DType::i8) {
-    same_quantization(g, node, "input");
-  }
+  if (g.tensors[n.outputs[0]].type != DType::f32) same_quantization(g, node, "input");
   return lowered(p, {n.inputs[0]});
 }
 

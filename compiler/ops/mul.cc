@@ -4,7 +4,8 @@
 // a constant, map to it). int8 follows TFLite's reference
 // (runtime/kernels/reference/mul.cc); lowering as TFLite's Prepare
 // (tensorflow/lite/kernels/mul.cc): QuantizeMultiplier(s_in1 * s_in2 / s_out) in double,
-// clamp from CalculateActivationRangeQuantized. Quantized from its calibrated output range;
+// clamp from CalculateActivationRangeQuantized; int16 (TFLite's 16x8 scheme, zero points 0)
+// alike, with int16 bounds. Quantized from its calibrated output range;
 // channels do not pass through for pruning. TFLite: builtin MUL (18) with MulOptions,
 // version 2 for int8.
 #include "ops/mul.h"
@@ -35,12 +36,13 @@ ir::Node read_tflite(OpMapper& m) {
   ops::MulAttrs a;
   if (o) a.activation = m.activation(o->fused_activation_function());
   n.params = a;
-  tflite_import::require_binary_operands(m);
+  tflite_import::require_binary_operands(m, /*int16=*/true);
   return n;
 }
 
 void write_tflite(tflite_export::ModelBuilder& b, size_t node) {
   using namespace tflite_export;
+  refuse_int16x8(b, node);
   const ir::Node& n = b.graph().nodes[node];
   const auto options =
       tfl::CreateMulOptions(b.fbb(), activation(n.params.get<ops::MulAttrs>().activation));
@@ -56,9 +58,10 @@ using lowering::checked;
 using lowering::lowered;
 using lowering::per_tensor;
 using lowering::Q;
+using lowering::refuse;
 
 LoweredOp lower_Mul(ir::Graph& g, size_t node) {
-  const ir::Node& n = checked(g, node, 2, 2);
+  const ir::Node& n = checked(g, node, 2, 2, 1, /*int16=*/true);
   const ir::Activation act = n.params.get<ops::MulAttrs>().activation;
   MulParams p{};
   const int a = n.inputs[0], b = n.inputs[1], out = n.outputs[0];
@@ -69,6 +72,10 @@ LoweredOp lower_Mul(ir::Graph& g, size_t node) {
   } else {
     const Q qa = per_tensor(g, node, a, "input 0"), qb = per_tensor(g, node, b, "input 1"),
             qo = per_tensor(g, node, out, "output");
+    // TFLite's int16 Mul requires zero points 0 (its product would overflow int32 otherwise).
+    if (g.tensors[out].type == DType::i16 &&
+        (qa.zero_point != 0 || qb.zero_point != 0 || qo.zero_point != 0))
+      refuse(g, node, "int16 inputs and output need zero point 0 (TFLite's 16x8 scheme)");
     const QuantizedMultiplier m =
         quantize_multiplier(static_cast<double>(qa.scale) * static_cast<double>(qb.scale) /
                             static_cast<double>(qo.scale));
@@ -77,7 +84,7 @@ LoweredOp lower_Mul(ir::Graph& g, size_t node) {
     p.output_offset = qo.zero_point;
     p.output_multiplier = m.multiplier;
     p.output_shift = m.shift;
-    const ClampRange r = activation_range_int8(act, qo.scale, qo.zero_point);
+    const ClampRange r = activation_range(act, qo.scale, qo.zero_point, g.tensors[out].type);
     p.act_min = r.min;
     p.act_max = r.max;
   }

@@ -3,11 +3,11 @@
 // Semantics: TFLite PAD / PADV2 (a constant border before and after each dim), rank <= 4;
 // ONNX Pad in constant mode maps to it (reflect and edge modes to MirrorPad, mirror_pad.cc).
 // Invariants: paddings are constant and >= 0, the output shape is the padded input shape; int8
-// input and output share one scale and zero point, and the border is round(value / s_out) + zp (0.0
-// pads with the zero point), which must fit int8. Quantization keeps the input's parameters;
-// channels pass through for pruning unless the channel dim is padded. TFLite: builtins PAD (34) and
-// PADV2 (60, border value as a one-element operand of the input's type), paddings an int32 [rank,
-// 2] operand, version 2 for int8.
+// (or int16, TFLite's 16x8 scheme) input and output share one scale and zero point, and the
+// border is round(value / s_out) + zp (0.0 pads with the zero point), which must fit the type.
+// Quantization keeps the input's parameters; channels pass through for pruning unless the channel
+// dim is padded. TFLite: builtins PAD (34) and PADV2 (60, border value as a one-element operand of
+// the input's type), paddings an int32 [rank, 2] operand, version 2 for int8.
 #include "ops/pad.h"
 
 #include <fmt/format.h>
@@ -22,6 +22,7 @@
 #include "ops/host_op.h"
 #include "ops/mirror_pad.h"
 #include "plan/lower_checks.h"
+#include "plan/quant_math.h"
 
 namespace tinyforge {
 namespace {
@@ -37,7 +38,7 @@ ir::Node map_pad(OpMapper& m, bool v2) {
   ops::PadAttrs a;
   const ir::Tensor& in = m.input(0);
   const ir::Tensor& out = m.output();
-  m.require_activation_types(in, out);
+  m.require_activation_types(in, out, /*int16=*/true);
   m.require_same_quant(in, m.in_label(0), out, m.out_label());
   const size_t rank = in.shape.size();
   const std::vector<int32_t> pairs = constant_ints(m, 1, 2 * static_cast<int64_t>(rank));
@@ -61,10 +62,10 @@ ir::Node map_pad(OpMapper& m, bool v2) {
       m.fail(fmt::format("{} has {} elements{}; expected one constant value", m.in_label(2),
                          value.elements(), value.constant ? "" : " and is not constant"));
     m.require_type(value, m.in_label(2), in.type);
-    if (in.type == DType::i8) {
+    if (in.type != DType::f32) {
       // The border is stored in the input's quantization; real = s * (q - zp).
-      a.value =
-          in.quant.scale[0] * static_cast<float>(value.at<int8_t>(0) - in.quant.zero_point[0]);
+      const int32_t q = in.type == DType::i8 ? value.at<int8_t>(0) : value.at<int16_t>(0);
+      a.value = in.quant.scale[0] * static_cast<float>(q - in.quant.zero_point[0]);
     } else {
       a.value = value.at<float>(0);
     }
@@ -95,6 +96,7 @@ void write_tflite(tflite_export::ModelBuilder& b, size_t node) {
   }
   const int32_t pads =
       b.constant_i32(out.name + "/paddings", {static_cast<int32_t>(rank), 2}, paddings);
+  refuse_int16x8(b, node);
   const int32_t version = is_int8(b, node) ? 2 : 1;
   if (a.value == 0.0f) {
     b.add_operator(Builtin::PAD, version, {b.tensor(n.inputs[0]), pads}, io_of(b, n.outputs),
@@ -134,7 +136,7 @@ using lowering::refuse;
 using lowering::same_quantization;
 
 LoweredOp lower_Pad(ir::Graph& g, size_t node) {
-  const ir::Node& n = checked(g, node, 1, 1);
+  const ir::Node& n = checked(g, node, 1, 1, 1, /*int16=*/true);
   const auto& in = g.tensors[n.inputs[0]].shape;
   const auto& out = g.tensors[n.outputs[0]].shape;
   const auto& a = n.params.get<ops::PadAttrs>();
@@ -150,11 +152,14 @@ LoweredOp lower_Pad(ir::Graph& g, size_t node) {
       refuse(g, node, "output shape is not the padded input shape");
   }
   p.f_value = a.value;
-  if (g.tensors[n.outputs[0]].type == DType::i8) {
+  const DType type = g.tensors[n.outputs[0]].type;
+  if (type != DType::f32) {
     const Q qo = same_quantization(g, node, "input");
+    const ClampRange range = activation_range(ir::Activation::none, qo.scale, 0, type);
     const double q = std::round(static_cast<double>(a.value) / qo.scale) + qo.zero_point;
-    if (q < -128 || q > 127)
-      refuse(g, node, fmt::format("pad value {} is outside the int8 range", a.value));
+    if (q < range.min || q > range.max)
+      refuse(g, node,
+             fmt::format("pad value {} is outside the {} range", a.value, dtype_name(type)));
     p.q_value = static_cast<int32_t>(q);
   }
   return lowered(p, {n.inputs[0]});

@@ -5,8 +5,9 @@
 // Invariants: the output shape follows TFLite's padding
 // rule with dilation 1; int8 input and output share one scale and zero point, as TFLite
 // Micro's PoolingPrepare requires (|scale difference| <= 1e-6, micro/kernels/
-// pooling_common.cc), and the average divides by the taps inside the input. Quantization
-// keeps the input's parameters; channels pass through for pruning. TFLite: builtins
+// pooling_common.cc), and the average divides by the taps inside the input. MaxPool2D also
+// takes int16 (TFLite's 16x8 scheme, reference_integer_ops::MaxPool<int16_t>), quantized alike.
+// Quantization keeps the input's parameters; channels pass through for pruning. TFLite: builtins
 // AVERAGE_POOL_2D (1) and MAX_POOL_2D (17) with Pool2DOptions, version 2 for int8;
 // explicit padding other than SAME or VALID has no TFLite form and is refused.
 #include "ops/pool.h"
@@ -45,7 +46,7 @@ ir::Node read_pool(OpMapper& m, OpCode op) {
   const ir::Tensor& in = m.input(0);
   m.require_rank(in, m.in_label(0), 4);
   const ir::Tensor& out = m.output();
-  m.require_activation_types(in, out);
+  m.require_activation_types(in, out, /*int16=*/op == OpCode::MaxPool2D);
   m.require_same_quant(in, m.in_label(0), out, m.out_label());
   const int32_t oh = m.out_extent(in.shape[1], a.filter_h, a.stride_h, 1, a.padding, "height");
   const int32_t ow = m.out_extent(in.shape[2], a.filter_w, a.stride_w, 1, a.padding, "width");
@@ -59,6 +60,7 @@ ir::Node read_max(OpMapper& m) { return read_pool(m, OpCode::MaxPool2D); }
 
 void write_pool(tflite_export::ModelBuilder& b, size_t node, tfl::BuiltinOperator builtin) {
   using namespace tflite_export;
+  refuse_int16x8(b, node);
   const ir::Node& n = b.graph().nodes[node];
   const auto& p = n.params.get<ops::PoolAttrs>();
   const ops::WindowAttrs& a = p.window;
@@ -88,11 +90,12 @@ namespace {
 
 using namespace conv_lowering;
 
-Pool2DParams lower_pool(ir::Graph& g, size_t node, LoweredOp& lowered) {
+// `int16`: the kernel also takes int16 (max pooling).
+Pool2DParams lower_pool(ir::Graph& g, size_t node, LoweredOp& lowered, bool int16) {
   const Operands o = operands(g, node, false);
   require_rank(g, node, o.input, "input", 4);
   require_rank(g, node, o.output, "output", 4);
-  const DType type = activation_type(g, node, o);
+  const DType type = activation_type(g, node, o, int16);
   const auto& attrs = g.nodes[node].params.get<ops::PoolAttrs>();
   const ops::WindowAttrs& a = attrs.window;
   const Window2D win =
@@ -109,7 +112,7 @@ Pool2DParams lower_pool(ir::Graph& g, size_t node, LoweredOp& lowered) {
   p.f_act_max = f.max;
   p.act_min = -128;
   p.act_max = 127;
-  if (type == DType::i8) {
+  if (type != DType::f32) {
     const ActQuant in = activation_quant(g, node, o.input, "input");
     const ActQuant out = activation_quant(g, node, o.output, "output");
     if (std::abs(static_cast<double>(in.scale) - static_cast<double>(out.scale)) > 1e-6 ||
@@ -119,10 +122,11 @@ Pool2DParams lower_pool(ir::Graph& g, size_t node, LoweredOp& lowered) {
                          "output's (scale {}, zero point {}); expected the same, as "
                          "TFLite's pooling requires",
                          in.scale, in.zero_point, out.scale, out.zero_point));
-    const ClampRange r = activation_range_int8(attrs.activation, out.scale, out.zero_point);
+    const ClampRange r = activation_range(attrs.activation, out.scale, out.zero_point, type);
     if (r.min > r.max)
       refuse(g, node,
-             fmt::format("fused activation leaves an empty int8 range [{}, {}]", r.min, r.max));
+             fmt::format("fused activation leaves an empty {} range [{}, {}]", dtype_name(type),
+                         r.min, r.max));
     p.act_min = r.min;
     p.act_max = r.max;
   }
@@ -134,13 +138,13 @@ Pool2DParams lower_pool(ir::Graph& g, size_t node, LoweredOp& lowered) {
 
 LoweredOp lower_AveragePool2D(ir::Graph& g, size_t node) {
   LoweredOp lowered;
-  lowered.params = params_bytes(lower_pool(g, node, lowered));
+  lowered.params = params_bytes(lower_pool(g, node, lowered, /*int16=*/false));
   return lowered;
 }
 
 LoweredOp lower_MaxPool2D(ir::Graph& g, size_t node) {
   LoweredOp lowered;
-  lowered.params = params_bytes(lower_pool(g, node, lowered));
+  lowered.params = params_bytes(lower_pool(g, node, lowered, /*int16=*/true));
   return lowered;
 }
 

@@ -2,7 +2,8 @@
 //
 // Semantics: TFLite MEAN, SUM and REDUCE_MAX over a constant list of axes, keep_dims or not,
 // rank <= 4; ONNX ReduceMean and ReduceMax map to Mean and ReduceMax. ReduceMax compares
-// stored values: int8 input and output share one scale and zero point (TFLM's
+// stored values: int8 (or int16, TFLite's 16x8 scheme) input and output share one scale and
+// zero point (TFLM's
 // EvalMaxHelper requires it; checked at import and lowering; the quantizer gives the output
 // the input's parameters). Lowering picks the path
 // TFLite Micro's reduce kernel takes (tensorflow/lite/micro/kernels/reduce_common.cc) and
@@ -106,7 +107,7 @@ ir::Node read_tflite(OpMapper& m) {
       m.options(m.op().builtin_options_as_ReducerOptions(), tfl::BuiltinOptions::ReducerOptions);
   const ir::Tensor& in = m.input(0);
   const ir::Tensor& out = m.output();
-  m.require_activation_types(in, out);
+  m.require_activation_types(in, out, /*int16=*/Op == OpCode::ReduceMax);
   const ir::Tensor& axis = m.input(1);
   const ops::ReduceOptions params{tflite_import::constant_ints(m, 1, axis.elements()),
                                   o && o->keep_dims()};
@@ -124,6 +125,7 @@ ir::Node read_tflite(OpMapper& m) {
 template <tfl::BuiltinOperator Builtin>
 void write_tflite(tflite_export::ModelBuilder& b, size_t node) {
   using namespace tflite_export;
+  refuse_int16x8(b, node);
   const ir::Node& n = b.graph().nodes[node];
   const auto& o = n.params.get<ops::ReduceOptions>();
   const int32_t axis = b.constant_i32(out_tensor(b, node).name + "/axis",
@@ -137,7 +139,7 @@ void write_tflite(tflite_export::ModelBuilder& b, size_t node) {
 
 plan::LoweredOp lower(ir::Graph& g, size_t node, OpCode op) {
   using namespace plan::lowering;
-  const ir::Node& n = checked(g, node, 1, 1);
+  const ir::Node& n = checked(g, node, 1, 1, 1, /*int16=*/op == OpCode::ReduceMax);
   const auto& o = n.params.get<ops::ReduceOptions>();
   const ir::Tensor& in = g.tensors[n.inputs[0]];
   const ir::Tensor& out = g.tensors[n.outputs[0]];
@@ -153,10 +155,7 @@ plan::LoweredOp lower(ir::Graph& g, size_t node, OpCode op) {
   p.input_zero_point = qi.zero_point;
   p.output_zero_point = qo.zero_point;
   if (op == OpCode::ReduceMax) {
-    if (qi.scale != qo.scale || qi.zero_point != qo.zero_point)
-      refuse(g, node,
-             "int8 input and output are quantized differently; expected one scale and "
-             "zero point for both");
+    same_quantization(g, node, "input");
     return lowered(p, {n.inputs[0]});
   }
   const float scale = qi.scale / qo.scale;  // float, as QuantizedMeanOrSum

@@ -5,13 +5,13 @@
 // into its dims[axis] slices with that dim dropped (TFLite UNPACK); Pack stacks 1..8 inputs of
 // one shape along a new output axis (TFLite PACK). Invariants, checked at import and
 // lowering: rank <= 4 (the inputs' and outputs'), an axis in range (negative counts from the
-// end, as TFLite), shapes as the op defines them, no empty piece, and int8 outputs quantized
-// as the input(s) (values are only copied; TFLite's kernels require it). Quantization: Split
-// and Unpack keep the input's parameters for every output; Pack's inputs are requantized to
-// the output's (as Concatenation). Channels do not pass through for pruning. TFLite: SPLIT
-// (49, SplitOptions; operands axis then input), SPLIT_V (102, SplitVOptions; operands input,
-// size_splits, axis), UNPACK (88, UnpackOptions) and PACK (83, PackOptions), version 2 for
-// int8. A Split of equal pieces is written as SPLIT, else as SPLIT_V.
+// end, as TFLite), shapes as the op defines them, no empty piece, and int8 (or int16,
+// TFLite's 16x8 scheme) outputs quantized as the input(s) (values are only copied; TFLite's kernels
+// require it). Quantization: Split and Unpack keep the input's parameters for every output; Pack's
+// inputs are requantized to the output's (as Concatenation). Channels do not pass through for
+// pruning. TFLite: SPLIT (49, SplitOptions; operands axis then input), SPLIT_V (102, SplitVOptions;
+// operands input, size_splits, axis), UNPACK (88, UnpackOptions) and PACK (83, PackOptions),
+// version 2 for int8. A Split of equal pieces is written as SPLIT, else as SPLIT_V.
 #include "ops/split_pack.h"
 
 #include <fmt/format.h>
@@ -39,10 +39,11 @@ int normalized_axis(int64_t axis, size_t rank) {
 
 // --- TFLite import ------------------------------------------------------------------------
 
-// A float32 or int8 tensor with one scale, of rank 1..4.
+// A float32, int8 or int16 (TFLite's 16x8 scheme) tensor with one scale, of rank 1..4.
 void require_sliceable(OpMapper& m, const ir::Tensor& t, const std::string& label) {
-  if (t.type != DType::f32 && t.type != DType::i8)
-    m.unsupported(fmt::format("{} is {}; expected float32 or int8", label, dtype_name(t.type)));
+  if (t.type != DType::f32 && t.type != DType::i8 && t.type != DType::i16)
+    m.unsupported(
+        fmt::format("{} is {}; expected float32, int8 or int16", label, dtype_name(t.type)));
   m.require_per_tensor(t, label);
   if (t.shape.empty() || t.shape.size() > kMaxRank)
     m.fail(fmt::format("{} has shape {}; expected rank 1 to 4", label, shape_string(t.shape)));
@@ -191,6 +192,7 @@ ir::Node read_pack(OpMapper& m) {
 // --- TFLite export ------------------------------------------------------------------------
 
 int32_t version(tflite_export::ModelBuilder& b, size_t node) {
+  tflite_export::refuse_int16x8(b, node);
   return tflite_export::is_int8(b, node) ? 2 : 1;
 }
 
@@ -246,14 +248,14 @@ namespace {
 
 using namespace lowering;
 
-// int8: tensor t is quantized as tensor `like` (both per tensor).
+// int8 or int16: tensor t is quantized as tensor `like` (both per tensor).
 void require_same_quant(const ir::Graph& g, size_t node, int like, int t) {
-  if (g.tensors[like].type != DType::i8) return;
+  if (g.tensors[like].type == DType::f32) return;
   const Q a = per_tensor(g, node, like, "tensor"), b = per_tensor(g, node, t, "tensor");
   if (a.scale != b.scale || a.zero_point != b.zero_point)
     refuse(g, node,
-           fmt::format("int8 '{}' is quantized differently from '{}'; expected the same",
-                       g.tensors[t].name, g.tensors[like].name));
+           fmt::format("{} '{}' is quantized differently from '{}'; expected the same",
+                       dtype_name(g.tensors[t].type), g.tensors[t].name, g.tensors[like].name));
 }
 
 // `shape` without dim `axis`.
@@ -265,7 +267,7 @@ std::vector<int32_t> dropped(std::vector<int32_t> shape, int axis) {
 }  // namespace
 
 LoweredOp lower_Split(ir::Graph& g, size_t node) {
-  const ir::Node& n = checked(g, node, 1, 1, kMaxOpOutputs);
+  const ir::Node& n = checked(g, node, 1, 1, kMaxOpOutputs, /*int16=*/true);
   const ir::Tensor& in = g.tensors[n.inputs[0]];
   const int axis = n.params.get<ops::SplitAttrs>().axis;
   if (axis < 0 || axis >= static_cast<int>(in.shape.size()))
@@ -290,7 +292,7 @@ LoweredOp lower_Split(ir::Graph& g, size_t node) {
 }
 
 LoweredOp lower_Unpack(ir::Graph& g, size_t node) {
-  const ir::Node& n = checked(g, node, 1, 1, kMaxOpOutputs);
+  const ir::Node& n = checked(g, node, 1, 1, kMaxOpOutputs, /*int16=*/true);
   const ir::Tensor& in = g.tensors[n.inputs[0]];
   const int axis = n.params.get<ops::SplitAttrs>().axis;
   if (axis < 0 || axis >= static_cast<int>(in.shape.size()))
@@ -310,7 +312,7 @@ LoweredOp lower_Unpack(ir::Graph& g, size_t node) {
 }
 
 LoweredOp lower_Pack(ir::Graph& g, size_t node) {
-  const ir::Node& n = checked(g, node, 1, kMaxOpInputs);
+  const ir::Node& n = checked(g, node, 1, kMaxOpInputs, 1, /*int16=*/true);
   const ir::Tensor& out = g.tensors[n.outputs[0]];
   const int axis = n.params.get<ops::PackAttrs>().axis;
   if (axis < 0 || axis >= static_cast<int>(out.shape.size()))

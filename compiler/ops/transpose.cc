@@ -2,10 +2,10 @@
 //
 // Semantics: TFLite TRANSPOSE (output dim i = input dim perm[i]), rank <= 4; ONNX Transpose,
 // DepthToSpace and SpaceToDepth map to it (import/onnx). Invariants: perm is a constant permutation
-// of the input's dims and the output shape is the permuted input shape; int8 input and output share
-// one scale and zero point (values are only moved). Quantization keeps the input's parameters;
-// channels do not pass through for pruning. TFLite: builtin TRANSPOSE (39) with the perm
-// as a constant int32 operand, version 2 for int8.
+// of the input's dims and the output shape is the permuted input shape; int8 and int16 (TFLite's
+// 16x8 scheme) input and output share one scale and zero point (values are only moved).
+// Quantization keeps the input's parameters; channels do not pass through for pruning. TFLite:
+// builtin TRANSPOSE (39) with the perm as a constant int32 operand, version 2 for int8.
 #include "ops/transpose.h"
 
 #include <fmt/format.h>
@@ -28,7 +28,7 @@ ir::Node read_tflite(OpMapper& m) {
   ir::Node n{OpCode::Transpose, {}, {}, {}, {}};
   const ir::Tensor& in = m.input(0);
   const ir::Tensor& out = m.output();
-  m.require_activation_types(in, out);
+  m.require_activation_types(in, out, /*int16=*/true);
   m.require_same_quant(in, m.in_label(0), out, m.out_label());
   const size_t rank = in.shape.size();
   ops::TransposeAttrs a;
@@ -51,6 +51,7 @@ void write_tflite(tflite_export::ModelBuilder& b, size_t node) {
   using namespace tflite_export;
   using Builtin = tfl::BuiltinOperator;
   using Options = tfl::BuiltinOptions;
+  refuse_int16x8(b, node);
   const ir::Node& n = b.graph().nodes[node];
   const ir::Tensor& out = out_tensor(b, node);
   const std::vector<int32_t>& p = n.params.get<ops::TransposeAttrs>().perm;
@@ -71,7 +72,7 @@ using lowering::refuse;
 using lowering::same_quantization;
 
 LoweredOp lower_Transpose(ir::Graph& g, size_t node) {
-  const ir::Node& n = checked(g, node, 1, 1);
+  const ir::Node& n = checked(g, node, 1, 1, 1, /*int16=*/true);
   const auto& in = g.tensors[n.inputs[0]].shape;
   const auto& out = g.tensors[n.outputs[0]].shape;
   const std::vector<int32_t>& perm = n.params.get<ops::TransposeAttrs>().perm;
@@ -87,9 +88,7 @@ LoweredOp lower_Transpose(ir::Graph& g, size_t node) {
     if (out[i] != in[perm[i]]) refuse(g, node, "output shape is not the permuted input shape");
     p.perm[i] = perm[i];
   }
-  if (g.tensors[n.outputs[0]].type == DType::i8) {
-    same_quantization(g, node, "input");
-  }
+  if (g.tensors[n.outputs[0]].type != DType::f32) same_quantization(g, node, "input");
   return lowered(p, {n.inputs[0]});
 }
 

@@ -70,14 +70,16 @@ inline Q per_tensor(const ir::Graph& g, size_t node, int t, const char* role) {
   return {s, zp};
 }
 
-// An op that moves int8 values without requantizing: its first input (`role`) and its
-// output must share one quantization. Returns the output's.
+// An op that moves int8 or int16 values without requantizing: its first input (`role`) and
+// its output must share one quantization. Returns the output's.
 inline Q same_quantization(const ir::Graph& g, size_t node, const char* role) {
   const ir::Node& n = g.nodes[node];
   const Q qi = per_tensor(g, node, n.inputs[0], role),
           qo = per_tensor(g, node, n.outputs[0], "output");
   if (qi.scale != qo.scale || qi.zero_point != qo.zero_point)
-    refuse(g, node, fmt::format("int8 {} and output are quantized differently", role));
+    refuse(g, node,
+           fmt::format("{} {} and output are quantized differently",
+                       dtype_name(g.tensors[n.outputs[0]].type), role));
   return qo;
 }
 

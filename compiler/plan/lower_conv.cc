@@ -118,16 +118,16 @@ DType activation_type(const ir::Graph& g, size_t node, const Operands& o, bool i
     refuse(g, node,
            fmt::format("{} is {} while the input is {}; expected the same type",
                        label(g, o.output, "output"), dtype_name(out), dtype_name(in)));
-  // 16x8: int16 activations under int8 weights.
+  // 16x8: int16 activations under int8 weights (a pool has none).
   const DType want_w = in == DType::i16 ? DType::i8 : in;
-  if (w != want_w)
+  if (has_weights && w != want_w)
     refuse(g, node,
            fmt::format("{} is {} while the input is {}; expected {}", label(g, o.filter, "filter"),
                        dtype_name(w), dtype_name(in), dtype_name(want_w)));
   // int16: TFLite's 16x8 kernels accumulate in 64 bits with the int64 bias the converter
   // emits (imported as int32 when its values fit); without one TFLite accumulates in 32 bits,
   // which these kernels do not.
-  if (in == DType::i16 && o.bias < 0)
+  if (in == DType::i16 && has_weights && o.bias < 0)
     refuse(g, node, "a 16x8 op without bias is not supported; expected an int64 bias");
   if (o.bias >= 0) {
     const DType want = in == DType::f32 ? DType::f32 : DType::i32;

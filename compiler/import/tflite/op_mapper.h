@@ -204,13 +204,14 @@ inline void require_broadcast(OpMapper& m, const ir::Tensor& a, const ir::Tensor
   m.require_shape(out, m.out_label(), expected);
 }
 
-// The two operands of an element-wise binary op (ADD, MUL, MAXIMUM, ...): activation types,
-// the second operand of the first's type and quantized per tensor, shapes that broadcast.
-inline void require_binary_operands(OpMapper& m) {
+// The two operands of an element-wise binary op (ADD, MUL, MAXIMUM, ...): activation types
+// (int16 too where the op takes `int16`), the second operand of the first's type and
+// quantized per tensor, shapes that broadcast.
+inline void require_binary_operands(OpMapper& m, bool int16 = false) {
   const ir::Tensor& a = m.input(0);
   const ir::Tensor& b = m.input(1);
   const ir::Tensor& out = m.output();
-  m.require_activation_types(a, out);
+  m.require_activation_types(a, out, int16);
   m.require_type(b, m.in_label(1), a.type);
   m.require_per_tensor(b, m.in_label(1));
   require_broadcast(m, a, b, out);

@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <climits>
 #include <cmath>
+#include <optional>
 
 #include "import/tflite/op_mapper.h"
 #include "ops/host_op.h"
@@ -85,10 +86,10 @@ void check_bias_scale(OpMapper& m, const ir::Tensor& in, const ir::Tensor& w,
 // TFLite's 16x8 scheme (int16 activations) reaches only the ops that convert at its
 // boundaries, the reshapes and concatenation (their kernels move bytes of any type; TFLite
 // quantizes RESHAPE to int16 at version 1, tools/optimize/operator_property.cc, and
-// CONCATENATION at version 3, tools/versioning/op_version.cc) and the conv family (its
-// 16x8 twins: CONV_2D, DEPTHWISE_CONV_2D, FULLY_CONNECTED); every other op with
-// an int16 operand is refused here, before its reader, so a 16x8 model's every such op is
-// named (as unsupported, not as a damaged file).
+// CONCATENATION at version 3, tools/versioning/op_version.cc), the conv family (its
+// 16x8 twins: CONV_2D, DEPTHWISE_CONV_2D, FULLY_CONNECTED) and runs_int16_activations'
+// ops; every other op with an int16 operand is refused here, before its reader, so a 16x8
+// model's every such op is named (as unsupported, not as a damaged file).
 bool runs_int16(tfl::BuiltinOperator builtin) {
   switch (builtin) {
     case tfl::BuiltinOperator::QUANTIZE:
@@ -108,20 +109,61 @@ bool runs_int16(tfl::BuiltinOperator builtin) {
   }
 }
 
+// The ops that move or pick values (their kernels copy or compare stored values of either
+// width), and the RELU family's clamps and MUL (they rescale int16 as int8, zero points 0):
+// their 16x8 form is int16 activations throughout, so they are let through when their first
+// output is int16 (a float or int8 op with an int16 operand stays refused as a dtype).
+bool runs_int16_activations(tfl::BuiltinOperator builtin) {
+  switch (builtin) {
+    case tfl::BuiltinOperator::TRANSPOSE:
+    case tfl::BuiltinOperator::PAD:
+    case tfl::BuiltinOperator::PADV2:
+    case tfl::BuiltinOperator::MIRROR_PAD:
+    case tfl::BuiltinOperator::STRIDED_SLICE:
+    case tfl::BuiltinOperator::SLICE:
+    case tfl::BuiltinOperator::SPLIT:
+    case tfl::BuiltinOperator::SPLIT_V:
+    case tfl::BuiltinOperator::PACK:
+    case tfl::BuiltinOperator::UNPACK:
+    case tfl::BuiltinOperator::GATHER:
+    case tfl::BuiltinOperator::RESIZE_NEAREST_NEIGHBOR:
+    case tfl::BuiltinOperator::MAXIMUM:
+    case tfl::BuiltinOperator::MINIMUM:
+    case tfl::BuiltinOperator::MAX_POOL_2D:
+    case tfl::BuiltinOperator::REDUCE_MAX:
+    case tfl::BuiltinOperator::RELU:
+    case tfl::BuiltinOperator::RELU6:
+    case tfl::BuiltinOperator::RELU_N1_TO_1:
+    case tfl::BuiltinOperator::MUL:
+      return true;
+    default:
+      return false;
+  }
+}
+
+// The type of tensor `t` of the subgraph, or nullopt when `t` is out of range.
+std::optional<tfl::TensorType> file_type(const Reader& reader, int t) {
+  const auto* tensors = reader.subgraph().tensors();
+  if (t < 0 || !tensors || static_cast<flatbuffers::uoffset_t>(t) >= tensors->size())
+    return std::nullopt;
+  return tensors->Get(static_cast<flatbuffers::uoffset_t>(t))->type();
+}
+
 void refuse_int16_operands(const Reader& reader, OpMapper& m, tfl::BuiltinOperator builtin) {
   if (runs_int16(builtin)) return;
-  const auto* tensors = reader.subgraph().tensors();
   const auto* ins = m.op().inputs();
   const auto* outs = m.op().outputs();
+  if (runs_int16_activations(builtin) && outs && outs->size() > 0 &&
+      file_type(reader, outs->Get(0)) == tfl::TensorType::INT16)
+    return;
   for (const auto* list : {ins, outs})
     for (flatbuffers::uoffset_t i = 0; list && i < list->size(); ++i) {
       const int t = list->Get(i);
-      if (t < 0 || !tensors || static_cast<flatbuffers::uoffset_t>(t) >= tensors->size()) continue;
-      if (tensors->Get(static_cast<flatbuffers::uoffset_t>(t))->type() == tfl::TensorType::INT16)
+      if (file_type(reader, t) == tfl::TensorType::INT16)
         m.unsupported(
-            fmt::format("{}: dtype INT16 (7) is not supported by this op (of TFLite's "
-                        "16x8 scheme, QUANTIZE, DEQUANTIZE, the reshapes, CONCATENATION and "
-                        "the conv family run); expected FLOAT32 or INT8 here",
+            fmt::format("{}: dtype INT16 (7) is not supported by this op (docs/ops.md's "
+                        "int16x8 column lists the ops that run TFLite's 16x8 scheme); "
+                        "expected FLOAT32 or INT8 here",
                         reader.tensor_label(t)));
     }
 }

@@ -106,8 +106,7 @@ template <typename Params>
 Status check_int16x8_channels(const Params& p, const KernelIO& io, int32_t channels) {
   for (int i = 2; i < 5; ++i)
     if (!is_channel_vector(io.in[i], DType::i32, channels)) return Status::bad_shape;
-  if (p.input_offset != 0 || p.output_offset != 0 || p.act_min < -32768 || p.act_min > p.act_max ||
-      p.act_max > 32767)
+  if (p.input_offset != 0 || p.output_offset != 0 || !stage::int16_range_ok(p.act_min, p.act_max))
     return Status::bad_params;
   return Status::ok;
 }

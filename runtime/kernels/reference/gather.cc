@@ -26,8 +26,7 @@ Status check_Gather(const GatherParams& p, const KernelIO& io) {
   const TensorView& data = io.in[0];
   const TensorView& indices = io.in[1];
   const TensorView& out = io.out[0];
-  if (data.type != out.type || (data.type != DType::f32 && data.type != DType::i8))
-    return Status::bad_enum;
+  if (data.type != out.type || !view::is_activation(data.type)) return Status::bad_enum;
   if (!view::is_valid(data, data.type) || !view::is_valid(out, out.type) ||
       !view::is_valid(indices, DType::i32))
     return Status::bad_shape;
@@ -41,8 +40,7 @@ Status check_Gather(const GatherParams& p, const KernelIO& io) {
     if (out.dims[k++] != indices.dims[d]) return Status::bad_shape;
   for (int d = p.axis + 1; d < data.rank; ++d)
     if (out.dims[k++] != data.dims[d]) return Status::bad_shape;
-  if (data.type == DType::i8 && (data.scale != out.scale || data.zero_point != out.zero_point))
-    return Status::bad_params;
+  if (!view::same_quantization(data, out)) return Status::bad_params;
   return Status::ok;
 }
 

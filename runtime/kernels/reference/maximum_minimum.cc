@@ -1,8 +1,9 @@
 // Reference Maximum and Minimum: out = max(in0, in1) / min(in0, in1) elementwise with numpy
 // broadcasting up to rank 4 (broadcast.h's walk). As TFLite's reference kernels
 // (kernels/maximum_minimum.cc, MaximumOp / MinimumOp): el1 > el2 ? el1 : el2 and
-// el1 < el2 ? el1 : el2, on the stored values; for int8 that is exact because both inputs
-// and the output share one scale and zero point, which check_ requires.
+// el1 < el2 ? el1 : el2, on the stored values; for int8 and int16 (TFLite's 16x8 scheme)
+// that is exact because both inputs and the output share one scale and zero point, which
+// check_ requires.
 #include <cstdint>
 
 #include "kernels/reference/broadcast.h"
@@ -12,15 +13,10 @@
 namespace tinyforge {
 namespace {
 
-bool same_quantization(const TensorView& a, const TensorView& b) {
-  return a.scale == b.scale && a.zero_point == b.zero_point;
-}
-
 Status check_maximum_minimum(const KernelIO& io) {
-  if (const Status s = broadcast::check_binary_io(io); s != Status::ok) return s;
-  const DType type = io.out[0].type;
-  if (type == DType::i8 &&
-      (!same_quantization(io.in[0], io.out[0]) || !same_quantization(io.in[1], io.out[0])))
+  if (const Status s = broadcast::check_binary_io(io, /*int16=*/true); s != Status::ok) return s;
+  if (!view::same_quantization(io.in[0], io.out[0]) ||
+      !view::same_quantization(io.in[1], io.out[0]))
     return Status::bad_params;
   return Status::ok;
 }
@@ -31,6 +27,9 @@ void eval_maximum_minimum(const KernelIO& io, Pick pick) {
   if (io.out[0].type == DType::i8)
     broadcast::for_each(w, io.in[0].as<const int8_t>(), io.in[1].as<const int8_t>(),
                         io.out[0].as<int8_t>(), pick);
+  else if (io.out[0].type == DType::i16)
+    broadcast::for_each(w, io.in[0].as<const int16_t>(), io.in[1].as<const int16_t>(),
+                        io.out[0].as<int16_t>(), pick);
   else
     broadcast::for_each(w, io.in[0].as<const float>(), io.in[1].as<const float>(),
                         io.out[0].as<float>(), pick);

@@ -41,8 +41,7 @@ Status check_MirrorPad(const MirrorPadParams& p, const KernelIO& io) {
                                                              : out.dims[i];
     if (p.before[i] > limit || p.after[i] > limit) return Status::bad_params;
   }
-  if (in.type == DType::i8 && (in.scale != out.scale || in.zero_point != out.zero_point))
-    return Status::bad_params;
+  if (!view::same_quantization(in, out)) return Status::bad_params;
   return Status::ok;
 }
 

@@ -39,6 +39,11 @@ inline bool int8_stage_ok(int32_t input_offset, int32_t output_offset, int32_t a
          output_offset <= 127 && act_min >= -128 && act_min <= act_max && act_max <= 127;
 }
 
+// A clamp range inside int16 (TFLite's 16x8 activations).
+inline bool int16_range_ok(int32_t act_min, int32_t act_max) {
+  return act_min >= -32768 && act_min <= act_max && act_max <= 32767;
+}
+
 // A float clamp range; also rejects NaN bounds.
 inline bool float_stage_ok(float lo, float hi) { return lo <= hi; }
 

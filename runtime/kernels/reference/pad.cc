@@ -1,6 +1,6 @@
 // Reference Pad (constant mode): output dim i = before[i] + input dim i + after[i]
-// (rank <= 4); the border holds f_value (float32) or q_value (int8, already quantized,
-// TFLite's PAD/PADV2 pad with the output zero point or the quantized constant).
+// (rank <= 4); the border holds f_value (float32) or q_value (int8 or int16, already
+// quantized: TFLite's PAD/PADV2 pad with the output zero point or the quantized constant).
 #include <cstdint>
 #include <cstring>
 
@@ -14,6 +14,8 @@ Status check_Pad(const PadParams& p, const KernelIO& io) {
   if (padded != Status::ok) return padded;
   if (io.in[0].type == DType::i8 && (p.q_value < -128 || p.q_value > 127))
     return Status::bad_params;
+  if (io.in[0].type == DType::i16 && (p.q_value < -32768 || p.q_value > 32767))
+    return Status::bad_params;
   return Status::ok;
 }
 
@@ -25,6 +27,9 @@ void eval_Pad(const PadParams& p, const KernelIO& io) {
   uint8_t value[4];
   if (in.type == DType::f32) {
     std::memcpy(value, &p.f_value, 4);
+  } else if (in.type == DType::i16) {
+    const auto q = static_cast<int16_t>(p.q_value);
+    std::memcpy(value, &q, 2);
   } else {
     const auto q = static_cast<int8_t>(p.q_value);
     std::memcpy(value, &q, 1);

@@ -16,7 +16,7 @@
 namespace tinyforge {
 namespace {
 
-bool is_quantized(DType t) { return t == DType::i8 || t == DType::i16; }
+using view::is_quantized;
 
 // The stored range of an int8 or int16 tensor.
 struct Range {

@@ -18,8 +18,9 @@
 //   with bias = -zp_in * scale * count + 0.5f, NOT clamped: TFLite casts the int32 to int8,
 //   which wraps modulo 256, and so do we.
 // - ReduceMax (EvalMaxHelper, reference_ops::ReduceGeneric with the type's lowest value as
-//   init and max as reducer): the largest stored value; int8 input and output share one
-//   scale and zero point (TFLM requires it), so stored values compare as real ones.
+//   init and max as reducer): the largest stored value; int8 and int16 (TFLite's 16x8
+//   scheme) input and output share one scale and zero point (TFLM requires it), so stored
+//   values compare as real ones.
 // The float steps are single precision as in TFLite; a build that contracts a * b + c into
 // a fused multiply-add would change the int8 rounding (the host build does not).
 #include <cfloat>
@@ -119,7 +120,8 @@ Status check_reduce(const ReduceParams& p, const KernelIO& io, Reduction r) {
   const TensorView& in = io.in[0];
   const TensorView& out = io.out[0];
   const DType type = out.type;
-  if (type != DType::i8 && type != DType::f32) return Status::bad_enum;
+  if (type != DType::i8 && type != DType::f32 && !(r == Reduction::max && type == DType::i16))
+    return Status::bad_enum;
   if (!view::is_valid(in, type) || !view::is_valid(out, type)) return Status::bad_shape;
   if (in.rank < 1 || p.axes_mask <= 0 || p.axes_mask >= (1 << in.rank)) return Status::bad_params;
   int64_t kept = 1, count = 1;
@@ -131,8 +133,7 @@ Status check_reduce(const ReduceParams& p, const KernelIO& io, Reduction r) {
   if (count > (1 << 23)) return Status::bad_shape;  // the int32 sums cannot overflow
   const auto mode = static_cast<ReduceMode>(p.mode);
   if (type == DType::f32 || r == Reduction::max) {
-    const bool same_quantization = in.scale == out.scale && in.zero_point == out.zero_point;
-    if (type == DType::i8 && !same_quantization) return Status::bad_params;
+    if (!view::same_quantization(in, out)) return Status::bad_params;
     return mode == ReduceMode::float_values ? Status::ok : Status::bad_params;
   }
   if (p.input_zero_point < -128 || p.input_zero_point > 127 || p.output_zero_point < -128 ||
@@ -158,17 +159,11 @@ void reduce_max(const Split& s, const TensorView& in, const TensorView& out, T l
   for_each_output(s, in.as<const T>(), lowest, Max{}, [&](int32_t o, T m) { y[o] = m; });
 }
 
+// Mean and Sum (ReduceMax has its own loop).
 void eval_reduce(const ReduceParams& p, const KernelIO& io, Reduction r) {
   const Split s = split(io.in[0], p.axes_mask);
   const auto mode = static_cast<ReduceMode>(p.mode);
   const bool mean = r == Reduction::mean;
-  if (r == Reduction::max) {
-    if (io.out[0].type == DType::f32)
-      reduce_max(s, io.in[0], io.out[0], -FLT_MAX);
-    else
-      reduce_max<int8_t>(s, io.in[0], io.out[0], -128);
-    return;
-  }
   if (io.out[0].type == DType::f32) {
     float* out = io.out[0].as<float>();
     const float count = static_cast<float>(s.count);
@@ -223,7 +218,13 @@ Status check_ReduceMax(const ReduceParams& p, const KernelIO& io) {
   return check_reduce(p, io, Reduction::max);
 }
 void eval_ReduceMax(const ReduceParams& p, const KernelIO& io) {
-  eval_reduce(p, io, Reduction::max);
+  const Split s = split(io.in[0], p.axes_mask);
+  if (io.out[0].type == DType::f32)
+    reduce_max(s, io.in[0], io.out[0], -FLT_MAX);
+  else if (io.out[0].type == DType::i16)
+    reduce_max<int16_t>(s, io.in[0], io.out[0], INT16_MIN);
+  else
+    reduce_max<int8_t>(s, io.in[0], io.out[0], -128);
 }
 
 }  // namespace tinyforge

@@ -6,7 +6,7 @@
 //   computed in float;
 // - nearest: source index min(floor((i + offset) * scale), in - 1), offset 0.5 with
 //   half_pixel_centers (then also max 0), or round half away from zero with align_corners;
-//   elements are copied (int8 input and output share one quantization);
+//   elements are copied (int8 or int16 input and output share one quantization);
 // - bilinear float: position p = i * scale, or (i + 0.5) * scale - 0.5 with
 //   half_pixel_centers; i0 = max(floor(p), 0), i1 = min(ceil(p), in - 1); the four
 //   neighbours weighted by (1 - (p - i0)) and (p - i0) per axis, summed in TFLite's order;
@@ -24,11 +24,13 @@
 namespace tinyforge {
 namespace {
 
-Status check_resize(const ResizeParams& p, const KernelIO& io) {
+// `int16`: the kernel also takes int16 (nearest copies values of any type).
+Status check_resize(const ResizeParams& p, const KernelIO& io, bool int16) {
   if (io.num_inputs != 1 || io.num_outputs != 1) return Status::bad_shape;
   const TensorView& in = io.in[0];
   const TensorView& out = io.out[0];
-  if (out.type != DType::f32 && out.type != DType::i8) return Status::bad_enum;
+  if (out.type != DType::f32 && out.type != DType::i8 && !(int16 && out.type == DType::i16))
+    return Status::bad_enum;
   if (!view::is_valid(in, out.type) || !view::is_valid(out, out.type)) return Status::bad_shape;
   if (in.rank != 4 || out.rank != 4 || in.dims[0] != out.dims[0] || in.dims[3] != out.dims[3])
     return Status::bad_shape;
@@ -41,8 +43,7 @@ Status check_resize(const ResizeParams& p, const KernelIO& io) {
       (p.half_pixel_centers != 0 && p.half_pixel_centers != 1) ||
       (p.align_corners && p.half_pixel_centers))
     return Status::bad_params;
-  if (out.type == DType::i8 && (in.scale != out.scale || in.zero_point != out.zero_point))
-    return Status::bad_params;
+  if (!view::same_quantization(in, out)) return Status::bad_params;
   return Status::ok;
 }
 
@@ -99,7 +100,7 @@ FixedAxis fixed_axis(int32_t i, int32_t scale, bool half_pixel_centers, int32_t 
 }  // namespace
 
 Status check_ResizeNearestNeighbor(const ResizeParams& p, const KernelIO& io) {
-  return check_resize(p, io);
+  return check_resize(p, io, /*int16=*/true);
 }
 
 void eval_ResizeNearestNeighbor(const ResizeParams& p, const KernelIO& io) {
@@ -121,7 +122,7 @@ void eval_ResizeNearestNeighbor(const ResizeParams& p, const KernelIO& io) {
 }
 
 Status check_ResizeBilinear(const ResizeParams& p, const KernelIO& io) {
-  return check_resize(p, io);
+  return check_resize(p, io, /*int16=*/false);
 }
 
 void eval_ResizeBilinear(const ResizeParams& p, const KernelIO& io) {

@@ -4,7 +4,7 @@
 // the outputs' pieces one after another; a piece of output k is its dims from the axis on
 // (Unpack: the dims after the axis, one slice). A pure byte copy for any element type: int8
 // outputs share the input's scale and zero point (TFLite's split and unpack kernels copy
-// values and require it), checked here from the views.
+// values and require it; int16 likewise), checked here from the views.
 #include <cstdint>
 #include <cstring>
 
@@ -23,7 +23,7 @@ int64_t extent(const TensorView& v, int from, int to) {
 // The output is a valid view of the input's type and quantization.
 bool copies_input(const TensorView& in, const TensorView& out) {
   if (!view::is_valid(out, in.type)) return false;
-  return in.type != DType::i8 || (in.scale == out.scale && in.zero_point == out.zero_point);
+  return view::same_quantization(in, out);
 }
 
 // Copies row after row of the input into the outputs, `piece[k]` bytes to output k per row.
