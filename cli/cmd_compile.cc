@@ -190,7 +190,7 @@ void compile_shared_arena(const Options& o) {
     compiled.push_back(compile_one(o, model));
     arenas.push_back(compiled.back().plan.arena_size);
   }
-  // A model with state (SVDF's memory of past frames) keeps it in its arena from one run to
+  // A model with state (SVDF's past frames, LSTM's states) keeps it in its arena from one run to
   // the next: it shares its region with no other model.
   for (size_t i = 0; i < compiled.size(); ++i)
     for (const plan::PlanTensor& t : compiled[i].plan.tensors)

@@ -25,6 +25,7 @@
 #include "import/onnx/import_onnx.h"
 #include "import/tflite/import_tflite.h"
 #include "io/files.h"
+#include "lstm_reference.h"
 #include "onnx_seed_models.h"
 #include "ota/delta_writer.h"
 #include "ota/package_writer.h"
@@ -39,6 +40,17 @@ namespace fs = std::filesystem;
 using namespace tinyforge;
 
 namespace {
+
+// A float LSTM with every optional part the kernel takes (input gate, peepholes, projection
+// and its bias, time-major): the mutator finds its 24 operands, shapes and options.
+testing::ModelSpec lstm_seed() {
+  testing::LstmConfig c;
+  c.batch = 2;
+  c.projected = 3;
+  c.peephole = true;
+  c.time_major = true;
+  return testing::lstm_model(c, testing::lstm_weights(c));
+}
 
 // Writes the blob of `graph` compiled with `kernels` (and `memory`, a --memory spec, and
 // `frontend`, a --frontend spec for its int8 input, when given, and `optimize`) as
@@ -90,7 +102,8 @@ int main(int argc, char** argv) {
   std::vector<std::pair<std::string, std::vector<uint8_t>>> models = {
       {"tiny_int8", testing::build_tflite(testing::tiny_int8_model())},
       {"tiny_mixed", testing::build_tflite(testing::tiny_mixed_model())},
-      {"signal_chain", testing::build_tflite(testing::chain_model(testing::make_chain()))}};
+      {"signal_chain", testing::build_tflite(testing::chain_model(testing::make_chain()))},
+      {"lstm", testing::build_tflite(lstm_seed())}};
   try {
     for (int i = 2; i < argc; ++i) {
       const bool onnx = fs::path(argv[i]).extension() == ".onnx";

@@ -29,6 +29,7 @@
 #include "io/files.h"
 #include "ir/error.h"
 #include "ops/host_op.h"
+#include "lstm_reference.h"
 #include "plan/build_plan.h"
 #include "plan/dsp_twin_cases.h"
 #include "plan/select_kernels.h"
@@ -1162,6 +1163,20 @@ Row transpose_conv(DT d, std::vector<int32_t> in, int32_t oc, Window w, bool wit
   return r;
 }
 
+// LSTM (float32) over the table's cases run as one sequence: the output and cell states
+// carry from case to case, and so do the definition's (tests/lstm_reference.h).
+Row lstm(const testing::LstmConfig& c) {
+  const testing::LstmWeights w = testing::lstm_weights(c);
+  Row r = row("Lstm f32 " + c.name(), OpCode::Lstm, testing::lstm_model(c, w));
+  r.why_not_armnn = "Arm NN 20.08's TfLite parser has no UNIDIRECTIONAL_SEQUENCE_LSTM";
+  testing::LstmReference reference(c, w);
+  r.definition = [reference](const std::vector<std::vector<float>>& x) mutable {
+    const std::vector<double> y = reference.run(x.at(0));
+    return std::vector<float>(y.begin(), y.end());
+  };
+  return r;
+}
+
 // SVDF over the table's cases run as one sequence: the state carries from case to case, so
 // the definition keeps its own memory of the last M feature values per filter (real
 // numbers; int8: the state's range saturates them as the int16 state does).
@@ -1419,6 +1434,20 @@ std::vector<Row> table() {
     t.push_back(svdf(d, 1, 7, 3, 2, 5, Act::NONE, q_high));
     t.push_back(svdf(d, 2, 12, 4, 1, 3, Act::RELU, q_huge));
   }
+  // LSTM is float32 only (integer LSTMs are refused at import).
+  testing::LstmConfig lstm_a;
+  lstm_a.batch = 2;
+  lstm_a.projected = 3;
+  lstm_a.peephole = true;
+  lstm_a.time_major = true;
+  t.push_back(lstm(lstm_a));
+  testing::LstmConfig lstm_b;
+  lstm_b.steps = 5;
+  lstm_b.features = 7;
+  lstm_b.cifg = true;
+  lstm_b.cell_clip = 0.5f;
+  lstm_b.seed = 9;
+  t.push_back(lstm(lstm_b));
   // DIV is float32 only (int8 is refused at import).
   t.push_back(binary(kDiv, DT::f32, {1, 4, 3}, {1, 4, 3}));
   t.push_back(binary(kDiv, DT::f32, {2, 1, 3}, {1, 4, 1}, Act::RELU6));

@@ -109,6 +109,7 @@ CLAIMED_OPS = {
     "LogSoftmax": (),
     "ArgMax": (),
     "ArgMin": (),
+    "LSTM": (1, 2, 3, 4, 5, 6, 7),
 }
 
 

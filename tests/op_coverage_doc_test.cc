@@ -27,6 +27,7 @@
 #include "import/tflite/tflite_reader.h"
 #include "io/files.h"
 #include "ir/unsupported.h"
+#include "lstm_reference.h"
 #include "onnx_seed_models.h"
 #include "ops/host_op.h"
 #include "plan/build_plan.h"
@@ -402,6 +403,19 @@ std::vector<Probe> probes() {
                      2));
   p.push_back(signal(OpCode::SignalRfft, {{"x", {2, 6}, i16}, {"y", {2, 10}, i16}},
                      options({{"T", 7}, {"fft_length", 8}})));
+  // UNIDIRECTIONAL_SEQUENCE_LSTM: TFLite's 24 operands (tests/lstm_reference.h); the
+  // quantized kinds retype its input, states and output.
+  p.push_back({OpCode::Lstm, B::UNIDIRECTIONAL_SEQUENCE_LSTM, [](Kind k) {
+                 const testing::LstmConfig c;
+                 ModelSpec m = testing::lstm_model(c, testing::lstm_weights(c));
+                 for (TensorSpec& t : m.tensors)
+                   if (t.data.empty()) {
+                     const bool variable = t.is_variable;
+                     t = act(k, t.name, t.shape);
+                     t.is_variable = variable;
+                   }
+                 return m;
+               }});
   return p;
 }
 

@@ -37,7 +37,7 @@ struct TensorSpec {
   std::vector<int64_t> zero_point;
   int32_t quantized_dimension = 0;
   bool external_data = false;    // store data after the flatbuffer (Buffer.offset/size)
-  bool is_variable = false;      // a stateful op's state (SVDF's activation state)
+  bool is_variable = false;      // a stateful op's state (SVDF's, LSTM's)
   int64_t buffer_override = -1;  // >= 0: write this buffer index instead (damaged models)
 };
 
@@ -55,6 +55,10 @@ struct OpSpec {
   int32_t rank = 1;                                      // SVDF
   tfl::TensorType output_type = tfl::TensorType::INT32;  // ARG_MAX, ARG_MIN
   tfl::TensorType cast_from = tfl::TensorType::FLOAT32, cast_to = tfl::TensorType::INT32;  // CAST
+  int32_t axis = 0;                          // CONCATENATION, PACK, UNPACK, GATHER
+  int32_t rank = 1;                          // SVDF
+  float cell_clip = 0.0f, proj_clip = 0.0f;  // UNIDIRECTIONAL_SEQUENCE_LSTM
+  bool time_major = false;                   // UNIDIRECTIONAL_SEQUENCE_LSTM
   tfl::MirrorPadMode mirror_pad_mode = tfl::MirrorPadMode::REFLECT;
   bool align_corners = false, half_pixel_centers = false;  // RESIZE_*
   std::vector<int32_t> squeeze_dims;                       // SQUEEZE
@@ -216,6 +220,11 @@ inline flatbuffers::Offset<void> op_options(flatbuffers::FlatBufferBuilder& fbb,
     case B::SVDF:
       type = tfl::BuiltinOptions::SVDFOptions;
       return tfl::CreateSVDFOptions(fbb, op.rank, op.activation).Union();
+    case B::UNIDIRECTIONAL_SEQUENCE_LSTM:
+      type = tfl::BuiltinOptions::UnidirectionalSequenceLSTMOptions;
+      return tfl::CreateUnidirectionalSequenceLSTMOptions(fbb, op.activation, op.cell_clip,
+                                                          op.proj_clip, op.time_major)
+          .Union();
     case B::SQUEEZE: {
       type = tfl::BuiltinOptions::SqueezeOptions;
       const auto dims = fbb.CreateVector(op.squeeze_dims);

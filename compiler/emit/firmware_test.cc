@@ -94,8 +94,10 @@ TEST_P(MlperfFirmware, EmulatedOutputsEqualGoldenAndHost) {
     EXPECT_GT(r.instructions, 1000u);
     EXPECT_GT(r.stack_bytes, 0u);
     // Per-op views sized by the image's kernel set, main's steps in their own frames: the
-    // deepest kernel plus a few hundred bytes (docs/design-notes.md), under 1 KiB here.
-    EXPECT_LT(r.stack_bytes, 1024u);
+    // deepest kernel plus a few hundred bytes (docs/design-notes.md). The deepest is
+    // ConvChainDsp (ResNet-8's strip-wise blocks: it calls the conv kernel on row views of
+    // its own), about 1 KiB; the others stay well under.
+    EXPECT_LT(r.stack_bytes, 1100u);
     EXPECT_GE(*r.model_bytes, blob.size());
     EXPECT_LT(*r.model_bytes, blob.size() + 64);  // the blob and four size words, nothing else
   }

@@ -20,6 +20,7 @@
 #include "ops/fully_connected.h"
 #include "ops/gather.h"
 #include "ops/leaky_relu.h"
+#include "ops/lstm.h"
 #include "ops/mirror_pad.h"
 #include "ops/mul.h"
 #include "ops/pad.h"
@@ -148,6 +149,39 @@ ir::Graph transpose_conv(bool int8) {
     a.activation = ir::Activation::relu;
   }
   return one_op(b, OpCode::TransposeConv, {x, w, bias}, y, a);
+}
+
+// float32 with CIFG (no input gate), peepholes, a projection without bias, time-major and
+// clipping: TFLite's 24 operands, -1 where absent; both states variable tensors.
+ir::Graph lstm() {
+  GraphBuilder b(37);
+  using namespace ops::lstm_input;
+  const int32_t steps = 3, batch = 2, features = 4, cells = 5, outputs = 3;
+  std::vector<int> in(kCount, -1);
+  in[kInput] = b.activation("x", {steps, batch, features});
+  for (size_t gate = 1; gate < 4; ++gate) {
+    in[kInputToInput + gate] = b.weights("w" + std::to_string(gate), {cells, features}, 0.5f);
+    in[kRecurrentToInput + gate] = b.weights("r" + std::to_string(gate), {cells, outputs}, 0.5f);
+    in[kInputGateBias + gate] = b.weights("b" + std::to_string(gate), {cells}, 0.2f);
+  }
+  in[kCellToForget] = b.weights("p_forget", {cells}, 0.3f);
+  in[kCellToOutput] = b.weights("p_output", {cells}, 0.3f);
+  in[kProjectionWeights] = b.weights("projection", {outputs, cells}, 0.5f);
+  in[kOutputState] = b.activation("output_state", {batch, outputs});
+  in[kCellState] = b.activation("cell_state", {batch, cells});
+  b.g.tensors[static_cast<size_t>(in[kOutputState])].variable = true;
+  b.g.tensors[static_cast<size_t>(in[kCellState])].variable = true;
+  const int y = b.activation("y", {steps, batch, outputs});
+  ops::LstmAttrs a;
+  a.time_major = true;
+  a.cell_clip = 3.0f;
+  a.proj_clip = 0.5f;
+  b.node(OpCode::Lstm, in, y, a);
+  b.g.inputs = {in[kInput]};
+  b.g.outputs = {y};
+  b.g.source = "Lstm";
+  b.g.check();
+  return b.g;
 }
 
 // A constant of raw `values` of `type` (the int16 time weights and int32 bias of int8 SVDF;
@@ -773,6 +807,7 @@ std::vector<Case> cases() {
       {"SignalFilterBankLog", [] { return signal_op(OpCode::SignalFilterBankLog); }},
       {"SignalFftAutoScale", [] { return signal_op(OpCode::SignalFftAutoScale); }},
       {"SignalRfft", [] { return signal_op(OpCode::SignalRfft); }},
+      {"Lstm_f32", lstm},
   };
 }
 

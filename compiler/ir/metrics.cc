@@ -18,6 +18,18 @@ int64_t macs_of(const Graph& g, const Node& n) {
     if (i >= n.inputs.size() || n.inputs[i] < 0) return nullptr;
     return &g.tensors[static_cast<size_t>(n.inputs[i])];
   };
+  if (n.op == OpCode::Lstm && tensor(0) && dim(*tensor(0), 2) > 0) {
+    // Every weight (inputs 1-11: gates and peepholes; 16: projection) is used once per
+    // time step and batch row, the rows of the input [T,B,IN] / [B,T,IN].
+    int64_t weights = 0;
+    for (size_t i = 1; i < n.inputs.size(); ++i)
+      if ((i <= 11 || i == 16) && tensor(i)) weights += tensor(i)->elements();
+    const int64_t rows = tensor(0)->elements() / dim(*tensor(0), 2);
+    // Up to 12 weight tensors under 2^31 elements each: saturate rather than overflow.
+    if (weights > 0 && rows > std::numeric_limits<int64_t>::max() / weights)
+      return std::numeric_limits<int64_t>::max();
+    return rows * weights;
+  }
   const Tensor* filter = tensor(1);
   if (!filter || n.outputs.empty()) return 0;
   const Tensor& out = g.tensors[static_cast<size_t>(n.outputs[0])];

@@ -64,7 +64,7 @@ Plan number_tensors_and_ops(const ir::Graph& graph, const std::vector<LoweredOp>
     for (size_t k = 0; k < lowered[i].inputs.size(); ++k) {
       const int t = lowered[i].inputs[k];
       // A state tensor belongs to the one input of a stateful op that updates it.
-      if (t >= 0 && graph.tensors[t].variable != (static_cast<int>(k) == state_input(op.op)))
+      if (t >= 0 && graph.tensors[t].variable != is_state_input(op.op, static_cast<int>(k)))
         throw tinyforge::Error(fmt::format(
             "{}: tensor '{}' is {}", graph.node_label(i), graph.tensors[t].name,
             graph.tensors[t].variable ? "a variable (state) tensor read by an op without state"

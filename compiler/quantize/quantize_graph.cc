@@ -33,13 +33,14 @@ void require_float_graph(const ir::Graph& g) {
           fmt::format("{}: model input '{}' is {}: the model is already quantized; "
                       "expected a float32 model",
                       g.source, name(t), dtype_name(type(t))));
-  // A stateful op's int16 state and time weights need their own calibration (over sequences).
+  // A stateful op's state (SVDF's int16 memory, LSTM's int16 cell state) needs its own
+  // calibration over sequences.
   for (const ir::Tensor& t : g.tensors)
     if (t.variable)
       throw tinyforge::Error(
-          fmt::format("{}: '{}' is the state of a stateful op (SVDF): tinyforge does not quantize "
-                      "stateful ops yet; quantize with the TFLite converter and compile its int8 "
-                      "model",
+          fmt::format("{}: '{}' is the state of a stateful op (SVDF, LSTM): tinyforge does not "
+                      "quantize stateful ops yet; compile the float model, or an SVDF model "
+                      "quantized by the TFLite converter",
                       g.source, t.name));
   for (size_t i = 0; i < g.nodes.size(); ++i) {
     const ir::Node& n = g.nodes[i];

@@ -169,7 +169,7 @@ __attribute__((noinline, cold)) Status check_op_io(const uint8_t* blob, const Pl
     // A stateful op writes its state input too, and only a state tensor keeps it from one
     // invocation to the next; no other op reads a state tensor.
     if (kImageState &&
-        (k == state_input(code)) != (static_cast<Storage>(rec.storage) == Storage::state))
+        is_state_input(code, k) != (static_cast<Storage>(rec.storage) == Storage::state))
       return Status::bad_params;
     // Built in place (guaranteed copy elision): no temporary view in this frame.
     ::new (is_output ? &out[k - op.num_inputs] : &in[k]) TensorView(make_view(rec, blob, nullptr));

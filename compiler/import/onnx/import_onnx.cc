@@ -4,6 +4,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <climits>
 #include <memory>
 #include <unordered_set>
@@ -120,7 +121,10 @@ std::vector<Refusal> convert_nodes(Context& ctx, const onnx::GraphProto& g) {
         for (const std::string& out : n.output()) unknown.insert(out);
         continue;
       }
-      if (n.output_size() < 1 || n.output(0).empty()) ctx.fail("the node has no output");
+      // An optional output may be left out by an empty name (LSTM's Y when only Y_h is read).
+      if (std::all_of(n.output().begin(), n.output().end(),
+                      [](const std::string& out) { return out.empty(); }))
+        ctx.fail("the node has no output");
       for (const std::string& out : n.output())
         if (!out.empty() && ctx.values.count(out))
           ctx.fail(fmt::format("output '{}' is already defined", out));

@@ -22,9 +22,12 @@ struct OpInfo {
   uint16_t params_size;
 };
 
-// The input a stateful op updates in place, a Storage::state tensor kept between
-// invocations (docs/plan-format.md), or -1: SVDF's activation state is its input 4.
-constexpr int state_input(OpCode op) { return op == OpCode::Svdf ? 4 : -1; }
+// Whether input k of `op` is state it updates in place, a Storage::state tensor kept
+// between invocations (docs/plan-format.md): SVDF's activation state is its input 4, LSTM's
+// output and cell states its inputs 6 and 7.
+constexpr bool is_state_input(OpCode op, int k) {
+  return (op == OpCode::Svdf && k == 4) || (op == OpCode::Lstm && (k == 6 || k == 7));
+}
 
 // Row of a valid opcode; its name is nullptr for an op outside an image's kernel set.
 const OpInfo& op_info(OpCode op);

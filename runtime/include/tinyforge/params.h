@@ -504,6 +504,23 @@ struct SignalFftAutoScaleParams {
 // int16 (the samples in pairs and their complex FFT).
 struct SignalRfftParams {
   int32_t fft_length;  // a power of two, 4..kMaxFrontendFft
+
+// LSTM over a sequence (TFLite UNIDIRECTIONAL_SEQUENCE_LSTM, ONNX LSTM forward), the gates
+// packed by the compiler. Inputs: 0 input [T,B,IN] (time_major) or [B,T,IN]; 1 input weights
+// [G*H,IN] and 2 recurrent weights [G*H,OUT], the gates' rows in the order input, forget,
+// cell, output (G = 4), or forget, cell, output without the input gate (G = 3, CIFG: input
+// gate = 1 - forget gate); 3 biases [G*H] then, with a projection, its bias [OUT]; 4 peephole
+// weights [P*H] (input, forget, output; P = 2 without the input gate) or kNoTensor; 5
+// projection weights [OUT,H] or kNoTensor; 6 output state [B,OUT] and 7 cell state [B,H]
+// (Storage::state tensors the op updates every time step). Output [T,B,OUT] or [B,T,OUT].
+// float32 throughout. Scratch: H floats (the hidden values before the projection).
+enum class LstmActivation : int32_t { none = 0, relu = 1, relu_n1_to_1 = 2, relu6 = 3, tanh = 4 };
+struct LstmParams {
+  int32_t time_major;  // 1: input [T,B,IN], 0: [B,T,IN]
+  int32_t activation;  // LstmActivation (TFLite's codes) of the cell gate and the cell output
+  float cell_clip;     // |cell state| bound, 0: none
+  float proj_clip;     // |projected output| bound, 0: none
+  int32_t zero_state;  // 1: both states start from zero every invocation (ONNX), 0: kept
 };
 
 #define OP(name, params, min_in, max_in, n_out)                                       \

@@ -36,7 +36,7 @@ class Runtime {
   Status init(const uint8_t* blob, uint32_t blob_size, const ArenaRegion* regions,
               uint32_t num_regions);
   Status invoke();
-  // Zeroes the state of stateful ops (SVDF's memory of past frames), as init() leaves it:
+  // Zeroes the state of stateful ops (SVDF's past frames, LSTM's states), as init() leaves it:
   // the next invoke() starts a new sequence. Plans without state have nothing to reset.
   void reset_state();
 

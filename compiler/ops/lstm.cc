@@ -1,0 +1,472 @@
+// Lstm: everything the compiler knows about it, in one file.
+//
+// Semantics: TFLite UNIDIRECTIONAL_SEQUENCE_LSTM (builtin 44; operands in lstm.h, options
+// fused activation, cell_clip, proj_clip, time_major), a one-layer LSTM over the sequence of
+// the input's time axis whose output state and cell state are variable tensors kept between
+// invocations (TFLM keeps them; reset_state() zeroes them). The plan's kernel takes the gates
+// packed (tinyforge/params.h, LstmParams): lowering concatenates the gates' weights,
+// recurrent weights, biases and peepholes into one tensor each. Supported: float32, with or
+// without the input gate (CIFG), peepholes and projection, time-major or batch-major.
+// Refused by name: layer normalization, diagonal recurrent weights, the hybrid form (float
+// input, int8 weights), integer LSTMs, and quantizing an LSTM (its state is a variable tensor
+// tinyforge does not calibrate). TFLite version 1 (tools/versioning/op_version.cc).
+#include "ops/lstm.h"
+
+#include <fmt/format.h>
+
+#include <cmath>
+#include <cstring>
+#include <nlohmann/json.hpp>
+
+#include "export/tflite_builder.h"
+#include "import/onnx/onnx_convert.h"
+#include "import/tflite/op_mapper.h"
+#include "ops/host_op.h"
+#include "ops/strided_slice.h"
+#include "plan/lower_checks.h"
+
+namespace tinyforge {
+
+namespace ops {
+
+namespace {
+
+using namespace lstm_input;
+
+constexpr const char* kRoles[kCount] = {"input",
+                                        "input-to-input weights",
+                                        "input-to-forget weights",
+                                        "input-to-cell weights",
+                                        "input-to-output weights",
+                                        "recurrent-to-input weights",
+                                        "recurrent-to-forget weights",
+                                        "recurrent-to-cell weights",
+                                        "recurrent-to-output weights",
+                                        "cell-to-input (peephole) weights",
+                                        "cell-to-forget (peephole) weights",
+                                        "cell-to-output (peephole) weights",
+                                        "input gate bias",
+                                        "forget gate bias",
+                                        "cell gate bias",
+                                        "output gate bias",
+                                        "projection weights",
+                                        "projection bias",
+                                        "output state",
+                                        "cell state",
+                                        "input layer-norm coefficients",
+                                        "forget layer-norm coefficients",
+                                        "cell layer-norm coefficients",
+                                        "output layer-norm coefficients"};
+
+constexpr size_t kRequired[] = {
+    kInput,           kInputToForget,     kInputToCell,    kInputToOutput, kRecurrentToForget,
+    kRecurrentToCell, kRecurrentToOutput, kForgetGateBias, kCellGateBias,  kOutputGateBias,
+    kOutputState,     kCellState};
+
+std::string label(const std::array<const ir::Tensor*, kCount>& in, size_t k) {
+  return fmt::format("input {} ({} '{}')", k, kRoles[k], in[k]->name);
+}
+
+}  // namespace
+
+std::string lstm_error(const std::array<const ir::Tensor*, kCount>& in, const ir::Tensor& output,
+                       const LstmAttrs& a) {
+  const auto has = [&](size_t k) { return in[k] != nullptr; };
+  for (size_t k : kRequired)
+    if (!has(k)) return fmt::format("input {} ({}) is missing", k, kRoles[k]);
+  for (size_t k = kFirstLayerNorm; k < kCount; ++k)
+    if (has(k))
+      return "layer normalization (inputs 20-23) is not supported; use an LSTM without it";
+  if (has(kInputToInput) != has(kRecurrentToInput) || has(kInputToInput) != has(kInputGateBias))
+    return "the input gate's weights, recurrent weights and bias (inputs 1, 5, 12) must be all "
+           "present or all absent (CIFG)";
+  const bool cifg = !has(kInputToInput);
+  if (has(kCellToForget) != has(kCellToOutput) ||
+      (!cifg && has(kCellToInput) != has(kCellToForget)) || (cifg && has(kCellToInput)))
+    return "the peephole weights (inputs 9-11) must be present for every gate or for none";
+  if (has(kProjectionBias) && !has(kProjectionWeights))
+    return "a projection bias without projection weights (input 17 without 16)";
+  for (size_t k = 0; k < kCount; ++k)
+    if (has(k) && in[k]->type != DType::f32)
+      return fmt::format("{} is {}; expected float32", label(in, k), dtype_name(in[k]->type));
+  if (output.type != DType::f32)
+    return fmt::format("output is {}; expected float32", dtype_name(output.type));
+  for (size_t k = kInputToInput; k <= kProjectionBias; ++k)
+    if (has(k) && !in[k]->constant)
+      return fmt::format("{} is not constant; expected constant weights", label(in, k));
+  for (size_t k : {kOutputState, kCellState})
+    if (!in[k]->variable) return fmt::format("{} is not a variable tensor", label(in, k));
+  if (!(a.cell_clip >= 0.0f) || !(a.proj_clip >= 0.0f) || !std::isfinite(a.cell_clip) ||
+      !std::isfinite(a.proj_clip))
+    return fmt::format("cell_clip {} and proj_clip {}; expected finite values >= 0", a.cell_clip,
+                       a.proj_clip);
+  const auto& x = in[kInput]->shape;
+  const auto& w = in[kInputToForget]->shape;
+  const auto& r = in[kRecurrentToForget]->shape;
+  if (x.size() != 3 || w.size() != 2 || r.size() != 2)
+    return "the input must have rank 3 and the weights rank 2";
+  const int32_t batch = a.time_major ? x[1] : x[0], features = x[2];
+  const int32_t cells = w[0], outputs = r[1];
+  if (batch < 1 || features < 1 || cells < 1 || outputs < 1 || (a.time_major ? x[0] : x[1]) < 1)
+    return "every dimension must be at least 1";
+  if (!has(kProjectionWeights) && outputs != cells)
+    return fmt::format(
+        "the recurrent weights have {} columns and there are {} cells; expected "
+        "equal counts without a projection",
+        outputs, cells);
+  const auto expect = [&](size_t k, std::vector<int32_t> shape) -> std::string {
+    if (!has(k) || in[k]->shape == shape) return "";
+    return fmt::format("{} has shape {}; expected {}", label(in, k),
+                       tflite_import::shape_string(in[k]->shape),
+                       tflite_import::shape_string(shape));
+  };
+  std::vector<std::string> errors;
+  for (size_t k = kInputToInput; k <= kInputToOutput; ++k)
+    errors.push_back(expect(k, {cells, features}));
+  for (size_t k = kRecurrentToInput; k <= kRecurrentToOutput; ++k)
+    errors.push_back(expect(k, {cells, outputs}));
+  for (size_t k = kCellToInput; k <= kOutputGateBias; ++k) errors.push_back(expect(k, {cells}));
+  errors.push_back(expect(kProjectionWeights, {outputs, cells}));
+  errors.push_back(expect(kProjectionBias, {outputs}));
+  errors.push_back(expect(kOutputState, {batch, outputs}));
+  errors.push_back(expect(kCellState, {batch, cells}));
+  for (const std::string& e : errors)
+    if (!e.empty()) return e;
+  const std::vector<int32_t> out_shape = {x[0], x[1], outputs};
+  if (output.shape != out_shape)
+    return fmt::format("output has shape {}; expected {}",
+                       tflite_import::shape_string(output.shape),
+                       tflite_import::shape_string(out_shape));
+  return "";
+}
+
+}  // namespace ops
+
+namespace {
+
+using tflite_import::OpMapper;
+using namespace ops::lstm_input;
+
+ir::Node read_lstm(OpMapper& m) {
+  m.require_arity(20, 24);
+  if (m.num_inputs() != 20 && m.num_inputs() != 24)
+    m.fail(fmt::format("has {} inputs; expected 20 or 24", m.num_inputs()));
+  const auto* o = m.options(m.op().builtin_options_as_UnidirectionalSequenceLSTMOptions(),
+                            tfl::BuiltinOptions::UnidirectionalSequenceLSTMOptions);
+  if (!o)
+    m.fail("UnidirectionalSequenceLSTMOptions missing; expected the activation and time_major");
+  const ir::Tensor& in = m.input(kInput);
+  const int forget = m.input_index(kInputToForget, true);
+  if (in.type == DType::f32 && forget >= 0 && m.input(kInputToForget).type == DType::i8)
+    m.unsupported(
+        "the hybrid form (float input, int8 weights) is not supported; use the float32 model");
+  if (in.type != DType::f32)
+    m.unsupported(fmt::format("{} is {}; only the float32 LSTM is supported", m.in_label(kInput),
+                              dtype_name(in.type)));
+  if (o->diagonal_recurrent_tensors())
+    m.unsupported("diagonal recurrent weights are not supported; expected full matrices");
+  const auto code = static_cast<int32_t>(o->fused_activation_function());
+  if (code < 0 || code > static_cast<int32_t>(LstmActivation::tanh))
+    m.unsupported(
+        fmt::format("fused activation {} is not supported; expected NONE, RELU, "
+                    "RELU_N1_TO_1, RELU6 or TANH",
+                    code));
+  ops::LstmAttrs a;
+  a.activation = static_cast<LstmActivation>(code);
+  a.cell_clip = o->cell_clip();
+  a.proj_clip = o->proj_clip();
+  a.time_major = o->time_major();
+  std::array<const ir::Tensor*, kCount> tensors{};
+  ir::Node n{OpCode::Lstm, {}, {}, {}, {}};
+  for (size_t k = 0; k < kCount; ++k) {
+    const int t = m.input_index(k, true);
+    tensors[k] = t >= 0 ? &m.input(k) : nullptr;
+    n.inputs.push_back(t);
+  }
+  const std::string error = ops::lstm_error(tensors, m.output(), a);
+  if (!error.empty()) m.fail(error);
+  n.params = a;
+  return n;
+}
+
+void write_lstm(tflite_export::ModelBuilder& b, size_t node) {
+  using namespace tflite_export;
+  const ir::Node& n = b.graph().nodes[node];
+  const auto& a = n.params.get<ops::LstmAttrs>();
+  if (a.zero_state)
+    refuse(b, node,
+           "an LSTM imported from ONNX starts every invocation from zero state, TFLite's "
+           "keeps its state: not exported (compile the ONNX model instead)");
+  const auto options = tfl::CreateUnidirectionalSequenceLSTMOptions(
+      b.fbb(), static_cast<tfl::ActivationFunctionType>(a.activation), a.cell_clip, a.proj_clip,
+      a.time_major);
+  b.add_operator(tfl::BuiltinOperator::UNIDIRECTIONAL_SEQUENCE_LSTM, 1, io_of(b, n.inputs),
+                 io_of(b, n.outputs), tfl::BuiltinOptions::UnidirectionalSequenceLSTMOptions,
+                 options.Union());
+}
+
+const char* activation_name(LstmActivation a) {
+  switch (a) {
+    case LstmActivation::relu:
+      return "relu";
+    case LstmActivation::relu_n1_to_1:
+      return "relu_n1_to_1";
+    case LstmActivation::relu6:
+      return "relu6";
+    case LstmActivation::tanh:
+      return "tanh";
+    case LstmActivation::none:
+      break;
+  }
+  return "none";
+}
+
+// `activation` is a name, as inspect prints every op's (the LSTM's gate activation).
+void describe(const ir::Node& n, nlohmann::json& out) {
+  const auto& a = n.params.get<ops::LstmAttrs>();
+  out["activation"] = activation_name(a.activation);
+  out["cell_clip"] = a.cell_clip;
+  out["proj_clip"] = a.proj_clip;
+  out["time_major"] = a.time_major;
+  out["zero_state"] = a.zero_state;
+  out["cifg"] = n.inputs.at(kInputToInput) < 0;
+  out["peephole"] = n.inputs.at(kCellToForget) >= 0;
+  out["projection"] = n.inputs.at(kProjectionWeights) >= 0;
+}
+
+// Appends the float32 values of tensor t of `g`, or `count` zeros for t = -1.
+void append_values(const ir::Graph& g, int t, int64_t count, std::vector<float>& out) {
+  for (int64_t i = 0; i < count; ++i)
+    out.push_back(t >= 0 ? g.tensors[static_cast<size_t>(t)].at<float>(i) : 0.0f);
+}
+
+int add_f32_constant(ir::Graph& g, const std::string& name, std::vector<int32_t> shape,
+                     const std::vector<float>& values) {
+  ir::Tensor t;
+  t.name = name;
+  t.type = DType::f32;
+  t.shape = std::move(shape);
+  t.constant = true;
+  t.data.resize(values.size() * sizeof(float));
+  std::memcpy(t.data.data(), values.data(), t.data.size());  // host is little-endian
+  return g.add_tensor(std::move(t));
+}
+
+}  // namespace
+
+namespace onnx_import {
+namespace {
+
+// ONNX LSTM (onnx/defs/rnn/defs.cc, opsets 7 and 14), forward direction: X [T,B,I] (layout
+// 0) or [B,T,I] (layout 1), W [1,4H,I] and R [1,4H,H] with the gates in the order i, o, f,
+// c, B [1,8H] (input biases, then recurrent biases, same order), P [1,3H] (i, o, f). Each
+// invocation is a new sequence from zero states, so only zero initial_h / initial_c and a
+// sequence_lens of the full length import. Outputs Y [T,1,B,H] / [B,T,1,H] and Y_h, the
+// last step's hidden state.
+void convert_LSTM(Context& ctx) {
+  using namespace ops::lstm_input;
+  const std::string direction = ctx.attr_string("direction", "forward");
+  if (direction != "forward")
+    ctx.unsupported(fmt::format("direction '{}'; only forward LSTMs import", direction));
+  if (ctx.attr_int("input_forget", 0) != 0)
+    ctx.unsupported("input_forget (the input and forget gates coupled)");
+  if (ctx.attr("clip") != nullptr)
+    ctx.unsupported("clip (ONNX bounds the gates' inputs, the LSTM kernel its cell state)");
+  if (const onnx::AttributeProto* acts = ctx.attr("activations")) {
+    const std::vector<std::string> names(acts->strings().begin(), acts->strings().end());
+    if (names != std::vector<std::string>{"Sigmoid", "Tanh", "Tanh"})
+      ctx.unsupported("activations other than Sigmoid, Tanh, Tanh");
+  }
+  const int64_t layout = ctx.attr_int("layout", 0);
+  if (layout != 0 && layout != 1) ctx.fail(fmt::format("layout {}; expected 0 or 1", layout));
+  if (ctx.output_used(2)) ctx.unsupported("the Y_c output (the last cell state)");
+  Value& x = ctx.input(0);
+  if (x.shape.size() != 3)
+    ctx.fail(fmt::format("X has shape {}; expected rank 3", shape_str(x.shape)));
+  const int64_t steps = x.shape[layout ? 1 : 0], batch = x.shape[layout ? 0 : 1];
+  const int64_t features = x.shape[2];
+  const Constant w = ctx.constant_input(1, "W");
+  const Constant r = ctx.constant_input(2, "R");
+  const int64_t hidden = ctx.attr_int("hidden_size", r.shape.size() == 3 ? r.shape[2] : 0);
+  const auto expect = [&](const Constant& c, const char* role, const Shape& shape) {
+    if (c.shape != shape || !c.is_float)
+      ctx.fail(fmt::format("{} has shape {}; expected float {}", role, shape_str(c.shape),
+                           shape_str(shape)));
+  };
+  if (hidden < 1 || hidden > kMaxDim) ctx.fail(fmt::format("hidden_size {}", hidden));
+  expect(w, "W", {1, 4 * hidden, features});
+  expect(r, "R", {1, 4 * hidden, hidden});
+  std::vector<float> bias(static_cast<size_t>(8 * hidden), 0.0f), peephole;
+  if (ctx.has_input(3)) {
+    const Constant& b = ctx.constant_input(3, "B");
+    expect(b, "B", {1, 8 * hidden});
+    bias = b.f;
+  }
+  if (ctx.has_input(4))
+    for (int64_t length : ctx.ints_input(4, "sequence_lens"))
+      if (length != steps)
+        ctx.unsupported(
+            fmt::format("sequence_lens {} shorter than the sequence ({})", length, steps));
+  for (size_t k : {size_t{5}, size_t{6}})
+    if (ctx.has_input(k)) {
+      const Constant& s = ctx.constant_input(k, k == 5 ? "initial_h" : "initial_c");
+      expect(s, k == 5 ? "initial_h" : "initial_c", {1, batch, hidden});
+      for (float v : s.f)
+        if (v != 0.0f) ctx.unsupported("a non-zero initial_h or initial_c");
+    }
+  if (ctx.has_input(7)) {
+    const Constant& p = ctx.constant_input(7, "P");
+    expect(p, "P", {1, 3 * hidden});
+    peephole = p.f;
+  }
+  const std::string name = clean_name(ctx.node->name().empty() ? "lstm" : ctx.node->name());
+  const auto h = static_cast<size_t>(hidden);
+  const auto block = [&](const std::vector<float>& v, size_t index, size_t size) {
+    return std::vector<float>(v.begin() + static_cast<std::ptrdiff_t>(index * size),
+                              v.begin() + static_cast<std::ptrdiff_t>((index + 1) * size));
+  };
+  const auto dims = [&](int64_t rows, int64_t cols) { return ctx.ir_shape({rows, cols}); };
+  std::vector<int> in(kCount, -1);
+  in[kInput] = ctx.as_onnx(x, ctx.node->input(0));
+  // TFLite's gate g (input, forget, cell, output) is ONNX's block kOnnxGate[g] of W, R, B.
+  constexpr size_t kOnnxGate[] = {0, 2, 3, 1};
+  const char* gate_names[] = {"input", "forget", "cell", "output"};
+  for (size_t g = 0; g < 4; ++g) {
+    const size_t o = kOnnxGate[g];
+    const std::string gate = name + "/" + gate_names[g];
+    in[kInputToInput + g] =
+        ctx.ir_constant(gate + "/w", dims(hidden, features), block(w.f, o, h * features));
+    in[kRecurrentToInput + g] =
+        ctx.ir_constant(gate + "/r", dims(hidden, hidden), block(r.f, o, h * h));
+    std::vector<float> b = block(bias, o, h);
+    const std::vector<float> rb = block(bias, 4 + o, h);
+    for (size_t j = 0; j < h; ++j) b[j] += rb[j];
+    in[kInputGateBias + g] = ctx.ir_constant(gate + "/bias", ctx.ir_shape({hidden}), b);
+  }
+  // P's blocks: input, output, forget.
+  if (!peephole.empty())
+    for (const auto& [position, o] :
+         {std::pair<size_t, size_t>{kCellToInput, 0}, {kCellToForget, 2}, {kCellToOutput, 1}})
+      in[position] = ctx.ir_constant(name + "/peephole" + std::to_string(o), ctx.ir_shape({hidden}),
+                                     block(peephole, o, h));
+  for (size_t k : {kOutputState, kCellState}) {
+    ir::Tensor state;
+    state.name = name + (k == kOutputState ? "/output_state" : "/cell_state");
+    state.shape = dims(batch, hidden);
+    state.variable = true;
+    in[k] = ctx.graph.add_tensor(std::move(state));
+  }
+  ops::LstmAttrs a;
+  a.time_major = layout == 0;
+  a.zero_state = true;
+  const Shape sequence = layout ? Shape{batch, steps, hidden} : Shape{steps, batch, hidden};
+  const int y = ctx.emit(OpCode::Lstm, in, ctx.ir_shape(sequence), a, name);
+  if (ctx.output_used(0)) {
+    Value out;
+    out.shape = layout ? Shape{batch, steps, 1, hidden} : Shape{steps, 1, batch, hidden};
+    out.onnx = ctx.reshape(y, ctx.ir_shape(out.shape), ctx.node->output(0));
+    ctx.set_output(0, std::move(out));
+  }
+  if (ctx.output_used(1)) {  // Y_h: the last step, [1,B,H] (layout 0) or [B,1,H]
+    Value last;
+    last.shape = layout ? Shape{batch, 1, hidden} : Shape{1, batch, hidden};
+    const std::vector<int64_t> first =
+        layout ? std::vector<int64_t>{0, steps - 1, 0} : std::vector<int64_t>{steps - 1, 0, 0};
+    last.onnx = ctx.emit(OpCode::StridedSlice, {y}, ctx.ir_shape(last.shape),
+                         ops::strided_slice_of(first, {1, 1, 1}, last.shape), ctx.node->output(1));
+    ctx.set_output(1, std::move(last));
+  }
+}
+
+}  // namespace
+}  // namespace onnx_import
+
+namespace plan {
+
+using lowering::refuse;
+
+LoweredOp lower_Lstm(ir::Graph& g, size_t node) {
+  const ir::Node& n = g.nodes.at(node);
+  if (n.inputs.size() != kCount || n.outputs.size() != 1)
+    refuse(g, node,
+           fmt::format("has {} inputs and {} outputs; expected {} and 1", n.inputs.size(),
+                       n.outputs.size(), kCount));
+  const int count = static_cast<int>(g.tensors.size());
+  if (n.outputs[0] < 0 || n.outputs[0] >= count) refuse(g, node, "output out of range");
+  std::array<const ir::Tensor*, kCount> in{};
+  for (size_t k = 0; k < kCount; ++k) {
+    if (n.inputs[k] >= count) refuse(g, node, fmt::format("input {} is out of range", k));
+    in[k] = n.inputs[k] >= 0 ? &g.tensors[static_cast<size_t>(n.inputs[k])] : nullptr;
+  }
+  const auto& a = n.params.get<ops::LstmAttrs>();
+  const std::string error = ops::lstm_error(in, g.tensors[static_cast<size_t>(n.outputs[0])], a);
+  if (!error.empty()) refuse(g, node, error);
+  const bool cifg = in[kInputToInput] == nullptr;
+  const int32_t cells = in[kInputToForget]->shape[0];
+  const int32_t features = in[kInputToForget]->shape[1];
+  const int32_t outputs = in[kRecurrentToForget]->shape[1];
+  const size_t first_gate = cifg ? 1 : 0;  // gate order: input, forget, cell, output
+  const auto gates = static_cast<int32_t>(4 - first_gate);
+  std::vector<float> input_weights, recurrent_weights, biases, peepholes, projection;
+  for (size_t gate = first_gate; gate < 4; ++gate) {
+    append_values(g, n.inputs[kInputToInput + gate], int64_t{cells} * features, input_weights);
+    append_values(g, n.inputs[kRecurrentToInput + gate], int64_t{cells} * outputs,
+                  recurrent_weights);
+    append_values(g, n.inputs[kInputGateBias + gate], cells, biases);
+  }
+  const bool has_peepholes = in[kCellToForget] != nullptr;
+  if (has_peepholes)
+    for (size_t k = cifg ? kCellToForget : kCellToInput; k <= kCellToOutput; ++k)
+      append_values(g, n.inputs[k], cells, peepholes);
+  const bool has_projection = in[kProjectionWeights] != nullptr;
+  if (has_projection) {
+    append_values(g, n.inputs[kProjectionWeights], int64_t{outputs} * cells, projection);
+    append_values(g, n.inputs[kProjectionBias], outputs, biases);  // zeros when absent
+  }
+  // add_tensor invalidates `in`; the indices below stay valid.
+  const int input = n.inputs[kInput], output_state = n.inputs[kOutputState],
+            cell_state = n.inputs[kCellState];
+  const std::string base = g.tensors[static_cast<size_t>(n.outputs[0])].name + "/lstm_";
+  const int wx =
+      add_f32_constant(g, base + "input_weights", {gates * cells, features}, input_weights);
+  const int wh =
+      add_f32_constant(g, base + "recurrent_weights", {gates * cells, outputs}, recurrent_weights);
+  const int b = add_f32_constant(g, base + "biases", {static_cast<int32_t>(biases.size())}, biases);
+  const int peep = has_peepholes
+                       ? add_f32_constant(g, base + "peepholes",
+                                          {static_cast<int32_t>(peepholes.size())}, peepholes)
+                       : -1;
+  const int proj =
+      has_projection ? add_f32_constant(g, base + "projection", {outputs, cells}, projection) : -1;
+  LstmParams p{};
+  p.time_major = a.time_major ? 1 : 0;
+  p.activation = static_cast<int32_t>(a.activation);
+  p.cell_clip = a.cell_clip;
+  p.proj_clip = a.proj_clip;
+  p.zero_state = a.zero_state ? 1 : 0;
+  LoweredOp op = lowering::lowered(p, {input, wx, wh, b, peep, proj, output_state, cell_state});
+  op.scratch_size = static_cast<uint32_t>(cells) * sizeof(float);
+  return op;
+}
+
+}  // namespace plan
+
+namespace ops {
+
+const HostOp& host_op_Lstm() {
+  static const HostOp op{
+      ir::OpTraits{ir::QuantRule::not_quantized, 0.0f, 0, -1, false, ir::ChannelRule::blocks},
+      {{static_cast<int32_t>(tfl::BuiltinOperator::UNIDIRECTIONAL_SEQUENCE_LSTM),
+        "UNIDIRECTIONAL_SEQUENCE_LSTM", read_lstm}},
+      {{"LSTM", onnx_import::convert_LSTM, 7}},
+      write_lstm,
+      /*fused_activation=*/nullptr,
+      /*copies_input=*/nullptr,
+      /*blocks_channels=*/nullptr,
+      describe,
+      /*weight_geometry=*/nullptr};
+  return op;
+}
+
+}  // namespace ops
+}  // namespace tinyforge
