@@ -55,8 +55,6 @@ struct OpSpec {
   int32_t rank = 1;                                      // SVDF
   tfl::TensorType output_type = tfl::TensorType::INT32;  // ARG_MAX, ARG_MIN
   tfl::TensorType cast_from = tfl::TensorType::FLOAT32, cast_to = tfl::TensorType::INT32;  // CAST
-  int32_t axis = 0;                          // CONCATENATION, PACK, UNPACK, GATHER
-  int32_t rank = 1;                          // SVDF
   float cell_clip = 0.0f, proj_clip = 0.0f;  // UNIDIRECTIONAL_SEQUENCE_LSTM
   bool time_major = false;                   // UNIDIRECTIONAL_SEQUENCE_LSTM
   tfl::MirrorPadMode mirror_pad_mode = tfl::MirrorPadMode::REFLECT;

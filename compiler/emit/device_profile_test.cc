@@ -56,7 +56,8 @@ const std::set<OpCode> kTinyOps = {OpCode::Conv2D,  OpCode::DepthwiseConv2D, OpC
 
 TEST(Kernels, ModelAllAndList) {
   EXPECT_EQ(resolve_kernels("model", "cortex-m4", kTinyOps), kTinyOps);
-  // all: every op on a DSP core; without the DSP extension, every op but the seven twins (the DSP kernels and ConvChainDsp).
+  // all: every op on a DSP core; without the DSP extension, every op but the seven twins (the DSP
+  // kernels and ConvChainDsp).
   EXPECT_EQ(resolve_kernels("all", "cortex-m4", kTinyOps).size(), size_t{kNumOps});
   const std::set<OpCode> m0 = resolve_kernels("all", "cortex-m0plus", kTinyOps);
   EXPECT_EQ(m0.size(), size_t{kNumOps} - 7);

@@ -457,7 +457,6 @@ struct CastParams {
   uint32_t reserved;
 };
 
-
 // TFLM's signal library (signal/src/*.cc, signal/micro/kernels/*.cc), custom ops whose
 // options are a FlexBuffer map. SignalWindow: input int16 [..., N] (frames of N samples),
 // weights int16 [N] (a constant); out = (in * w) >> shift saturated to int16.
@@ -504,6 +503,7 @@ struct SignalFftAutoScaleParams {
 // int16 (the samples in pairs and their complex FFT).
 struct SignalRfftParams {
   int32_t fft_length;  // a power of two, 4..kMaxFrontendFft
+};
 
 // LSTM over a sequence (TFLite UNIDIRECTIONAL_SEQUENCE_LSTM, ONNX LSTM forward), the gates
 // packed by the compiler. Inputs: 0 input [T,B,IN] (time_major) or [B,T,IN]; 1 input weights
