@@ -28,13 +28,21 @@ inline constexpr uint16_t kLogLut[] = {
 inline int msb32(uint32_t n) { return n == 0 ? 0 : 32 - __builtin_clz(n); }
 inline int msb64(uint64_t n) { return n == 0 ? 0 : 64 - __builtin_clzll(n); }
 
-// filterbank.c Sqrt32 / Sqrt64: bit-by-bit integer square root, rounded.
-inline uint32_t sqrt32(uint32_t num) {
+// filterbank.c Sqrt32 / Sqrt64: bit-by-bit integer square root of a 32- or 64-bit value,
+// rounded up when the remainder exceeds the root (unless the root is the type's largest).
+template <typename U>
+inline uint32_t sqrt_rounded(U num) {
+  constexpr int kBits = 8 * static_cast<int>(sizeof(U));
   if (num == 0) return 0;
-  uint32_t res = 0;
-  const int max_bit_number = (32 - msb32(num)) | 1;
-  uint32_t bit = 1u << (31 - max_bit_number);
-  for (int it = (31 - max_bit_number) / 2 + 1; it > 0; --it) {
+  U res = 0;
+  int msb = 0;
+  if constexpr (kBits == 32)
+    msb = msb32(num);
+  else
+    msb = msb64(num);
+  const int max_bit_number = (kBits - msb) | 1;
+  U bit = U{1} << (kBits - 1 - max_bit_number);
+  for (int it = (kBits - 1 - max_bit_number) / 2 + 1; it > 0; --it) {
     if (num >= res + bit) {
       num -= res + bit;
       res = (res >> 1) + bit;
@@ -43,25 +51,13 @@ inline uint32_t sqrt32(uint32_t num) {
     }
     bit >>= 2;
   }
-  if (num > res && res != 0xFFFF) ++res;
-  return res;
+  if (num > res && res != (U{1} << (kBits / 2)) - 1) ++res;
+  return static_cast<uint32_t>(res);
 }
+inline uint32_t sqrt32(uint32_t num) { return sqrt_rounded(num); }
 inline uint32_t sqrt64(uint64_t num) {
   if ((num >> 32) == 0) return sqrt32(static_cast<uint32_t>(num));  // TFLM's shortcut
-  uint64_t res = 0;
-  const int max_bit_number = (64 - msb64(num)) | 1;
-  uint64_t bit = 1ull << (63 - max_bit_number);
-  for (int it = (63 - max_bit_number) / 2 + 1; it > 0; --it) {
-    if (num >= res + bit) {
-      num -= res + bit;
-      res = (res >> 1) + bit;
-    } else {
-      res >>= 1;
-    }
-    bit >>= 2;
-  }
-  if (num > res && res != 0xFFFFFFFFull) ++res;
-  return static_cast<uint32_t>(res);
+  return sqrt_rounded(num);
 }
 
 // log_scale.c Log2FractionPart: the fraction of log2(x) in Q16 by the segment table.
