@@ -75,7 +75,8 @@ int32_t divide_by_pot(int32_t x, int exponent) {
 
 int32_t multiply(int32_t x, Multiplier m) {
   const int left = m.shift > 0 ? m.shift : 0, right = m.shift > 0 ? 0 : -m.shift;
-  return divide_by_pot(doubling_high_mul(static_cast<int32_t>(int64_t{x} << left), m.q), right);
+  return divide_by_pot(
+      doubling_high_mul(static_cast<int32_t>(int64_t{x} * (int64_t{1} << left)), m.q), right);
 }
 
 struct Range {
