@@ -59,7 +59,7 @@ struct InputFile {
 };
 InputFile read_input(const std::string& path);
 
-// The target a plan blob was compiled for (PlanTarget; nullopt for a version 1.0 blob).
+// The target a plan blob was compiled for (PlanTarget; nullopt for a version 2.0 blob).
 struct BlobTarget {
   std::string target;
   bool dsp_kernels = false;

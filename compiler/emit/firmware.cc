@@ -262,7 +262,7 @@ FirmwareImage build_listen_firmware(const std::vector<uint8_t>& blob, uint32_t p
     throw tinyforge::Error("the plan blob has no audio front-end (compile it with --frontend)");
   if (plan.header().num_inputs != 1 || plan.header().num_outputs != 1 || pcm_samples == 0)
     throw tinyforge::Error("a listening image needs one model input, one output and samples");
-  image.memory_regions = has_regions(plan.header());  // a 1.3 blob carries PlanRegions
+  image.memory_regions = has_regions(plan.header());  // a 2.3 blob carries PlanRegions
   image.input_bytes = 2 * pcm_samples;
   image.output_bytes = plan.output_bytes() + plan.input_bytes();
   image.arena_bytes = plan.header().arena_size;

@@ -1,6 +1,6 @@
-// Plans with an audio front-end (plan format 1.3): the section travels in the blob and
+// Plans with an audio front-end (plan format 2.3): the section travels in the blob and
 // validates; the model runs as before with one arena; a blob without a front-end is written
-// exactly as before (1.1); the validator refuses a damaged front-end reference or section.
+// exactly as before (2.1); the validator refuses a damaged front-end reference or section.
 #include <gtest/gtest.h>
 
 #include <cstring>

@@ -1,6 +1,6 @@
-// Plans over memory regions (plan format 1.2): a model compiled with --memory runs on the
+// Plans over memory regions (plan format 2.2): a model compiled with --memory runs on the
 // host with one arena per region and gives the same bytes as its single-arena plan and as the
-// TFLite reference (../shared/golden); plans without --memory stay version 1.1; the validator
+// TFLite reference (../shared/golden); plans without --memory stay version 2.1; the validator
 // refuses every damaged region field, and Runtime::init refuses missing or small arenas.
 #include <gtest/gtest.h>
 
@@ -142,7 +142,7 @@ TEST(PlanRegions, ValidatorChecksEveryRegionField) {
   EXPECT_EQ(validate(patched(blob, copy_at + 4, h.data_offset + 2)), Status::misaligned);
   if (r.num_copies >= 2)
     EXPECT_EQ(validate(patched(blob, copy_at + sizeof(CopyRecord), copy0)), Status::bad_params);
-  // a copied tensor is a 1.2 feature; in a 1.1 blob it is an unknown storage
+  // a copied tensor is a 2.2 feature; in a 2.1 blob it is an unknown storage
   EXPECT_EQ(validate(patched(blob, 6, uint16_t{1})), Status::bad_enum);
 }
 

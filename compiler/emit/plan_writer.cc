@@ -21,9 +21,9 @@ std::vector<uint8_t> write_plan_blob(const plan::Plan& plan, const plan::PlanOpt
   PlanHeader h{};
   h.magic = kPlanMagic;
   h.version_major = kPlanVersionMajor;
-  // Single-arena plans without a front-end stay version 1.1, byte for byte as before
-  // regions existed; regions alone make 1.2; a front-end makes 1.3, which always carries
-  // PlanRegions (one unnamed region without --memory) so that 1.2 readers run the model.
+  // Single-arena plans without a front-end stay version 2.1, byte for byte as before
+  // regions existed; regions alone make 2.2; a front-end makes 2.3, which always carries
+  // PlanRegions (one unnamed region without --memory) so that 2.2 readers run the model.
   const bool with_frontend = !plan.frontend.empty();
   std::vector<plan::Plan::Region> region_table = plan.regions;
   if (with_frontend && region_table.empty()) region_table.push_back({"", plan.arena_size});

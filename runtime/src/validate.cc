@@ -24,7 +24,7 @@ bool in_range(uint64_t offset, uint64_t count, uint64_t elem, uint64_t begin, ui
 // The plan places tensors in regions and this image reads such plans (else the code folds).
 bool reads_regions(const PlanHeader& h) { return kImageMemoryRegions && has_regions(h); }
 
-// The arenas a plan needs: one (arena_size bytes) before version 1.2, else its region table.
+// The arenas a plan needs: one (arena_size bytes) before version 2.2, else its region table.
 struct Regions {
   uint32_t count = 1;
   uint32_t size[kMaxRegions] = {};
@@ -98,7 +98,7 @@ Status check_sections(const PlanHeader& h, uint32_t size) {
   return Status::ok;
 }
 
-// The region table and the init copies (version 1.2): sections inside the blob, names
+// The region table and the init copies (version 2.2): sections inside the blob, names
 // terminated, region 0 the header's arena, every copy a distinct copied tensor whose source
 // lies in the data section; `regions` receives the sizes.
 Status check_regions(const uint8_t* blob, const PlanHeader& h, Regions& regions) {
@@ -139,7 +139,7 @@ Status check_regions(const uint8_t* blob, const PlanHeader& h, Regions& regions)
   return Status::ok;
 }
 
-// The audio front-end section (version 1.3): inside the blob after the header, and a section
+// The audio front-end section (version 2.3): inside the blob after the header, and a section
 // check_frontend() accepts. Size 0: none.
 Status check_frontend_section(const uint8_t* blob, const PlanHeader& h) {
   const PlanFrontend f = read_frontend(blob, h);

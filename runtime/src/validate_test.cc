@@ -111,7 +111,7 @@ TEST(PlanValidator, RefusesWhatIsWrong) {
   std::memcpy(bad.data() + h.tensors_offset + 4 + 4, "\x05\x00\x00\x00", 4);  // shape [2,5]
   resign(bad);
   EXPECT_EQ(status_of(bad), Status::bad_shape);
-  // PlanTarget (1.1): the name NUL-terminated, the kernel variant known.
+  // PlanTarget (2.1): the name NUL-terminated, the kernel variant known.
   bad = good;
   std::memset(bad.data() + sizeof(PlanHeader), 'x', 16);
   resign(bad);
@@ -122,7 +122,7 @@ TEST(PlanValidator, RefusesWhatIsWrong) {
   EXPECT_EQ(status_of(bad), Status::bad_enum);
   bad = good;
   const uint32_t short_header = sizeof(PlanHeader);
-  std::memcpy(bad.data() + 8, &short_header, 4);  // a 1.1 header without its PlanTarget
+  std::memcpy(bad.data() + 8, &short_header, 4);  // a 2.1 header without its PlanTarget
   resign(bad);
   EXPECT_EQ(status_of(bad), Status::bad_params);
 }

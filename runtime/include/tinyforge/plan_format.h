@@ -1,4 +1,4 @@
-// Plan blob (.tfp) layout, version 1. Documented for users in docs/plan-format.md.
+// Plan blob (.tfp) layout, version 2. Documented for users in docs/plan-format.md.
 // All integers little-endian; every section and every record 4-byte aligned; every offset
 // is relative to the start of the blob. The runtime reads the blob in place (from flash)
 // after validate_plan() has checked every offset, size and enum in it.
@@ -8,7 +8,7 @@
 namespace tinyforge {
 
 constexpr uint32_t kPlanMagic = 0x31504654;  // bytes "TFP1"
-constexpr uint16_t kPlanVersionMajor = 1;    // incompatible changes
+constexpr uint16_t kPlanVersionMajor = 2;    // incompatible changes
 constexpr uint16_t kPlanVersionMinor = 3;    // compatible additions (1: PlanTarget, 2: regions,
                                              // 3: audio front-end section)
 constexpr uint16_t kPlanMinorWithoutRegions = 1;  // what a plan without memory regions is
@@ -17,7 +17,7 @@ constexpr uint16_t kPlanMinorWithRegions = 2;     // with regions, without an au
 enum class Storage : uint8_t {
   arena = 1,     // offset is into the caller's arena
   constant = 2,  // offset is into the blob (data section)
-  copied = 3,    // a constant copied at init into its region (version 1.2): offset as arena,
+  copied = 3,    // a constant copied at init into its region (version 2.2): offset as arena,
                  // the bytes come from the data section (CopyRecord)
   state = 4,     // an arena tensor that keeps its bytes from one invoke() to the next (a
                  // stateful op's memory, e.g. SVDF's activation state): zero after init()
@@ -39,7 +39,7 @@ struct PlanHeader {
   uint32_t checksum;                     // plan_checksum(): CRC-32 of the whole blob but this field
 };
 
-// What the plan was compiled for (version 1.1 on): right after PlanHeader, inside
+// What the plan was compiled for (version 2.1 on): right after PlanHeader, inside
 // header_size. Informative for the host tools (bench, firmware, package compare it with
 // their --target); the runtime only checks that it is well formed.
 enum class KernelVariant : uint32_t {
@@ -52,7 +52,7 @@ struct PlanTarget {
   uint32_t kernels;  // KernelVariant
 };
 
-// Memory regions (version 1.2 on, only in blobs that use more than one arena or copy
+// Memory regions (version 2.2 on, only in blobs that use more than one arena or copy
 // constants at init): right after PlanTarget, inside header_size. Without it a plan has one
 // arena (region 0, arena_size bytes) and TensorRecord::region is not read.
 constexpr uint32_t kMaxRegions = 3;  // e.g. SRAM, CCM, PSRAM; Runtime keeps one pointer each
@@ -73,9 +73,9 @@ struct CopyRecord {
   uint32_t source_offset;  // its bytes in the data section, copied into its region at init
 };
 
-// The audio front-end section (version 1.3 on, only in blobs that carry one): right after
-// PlanRegions, inside header_size. A 1.3 blob always has PlanRegions (one unnamed region of
-// arena_size bytes when the plan does not use --memory), so 1.2 readers still run its model.
+// The audio front-end section (version 2.3 on, only in blobs that carry one): right after
+// PlanRegions, inside header_size. A 2.3 blob always has PlanRegions (one unnamed region of
+// arena_size bytes when the plan does not use --memory), so 2.2 readers still run its model.
 // The section (FrontendConfig + tables, tinyforge/audio_frontend.h) lies after the data
 // section; check_frontend() validates it.
 struct PlanFrontend {
@@ -88,7 +88,7 @@ struct TensorRecord {
   uint8_t dtype;    // DType
   uint8_t rank;     // 0..kMaxRank
   uint8_t storage;  // Storage
-  uint8_t region;   // arena/copied: index of the region's arena (1.2 on; before: reserved, 0)
+  uint8_t region;   // arena/copied: index of the region's arena (2.2 on; before: reserved, 0)
   int32_t dims[kMaxRank];  // dims[rank..] are 1
   uint32_t offset;         // arena or data offset (see storage)
   uint32_t size_bytes;     // = product(dims) * dtype_size

@@ -47,7 +47,7 @@ inline uint16_t read_index(const uint8_t* blob, const PlanHeader& h, uint32_t i)
   return read_index(blob, h.indices_offset, i);
 }
 
-// Version 1.2 blobs carry PlanRegions after PlanTarget; older ones have one arena.
+// Version 2.2 blobs carry PlanRegions after PlanTarget; older ones have one arena.
 inline bool has_regions(const PlanHeader& h) { return h.version_minor >= 2; }
 constexpr uint32_t kRegionsAt = sizeof(PlanHeader) + sizeof(PlanTarget);
 inline PlanRegions read_regions(const uint8_t* blob, const PlanHeader& h) {
@@ -65,7 +65,7 @@ inline CopyRecord read_copy(const uint8_t* blob, const PlanRegions& r, uint32_t 
   std::memcpy(&c, blob + r.copies_offset + i * sizeof(CopyRecord), sizeof c);
   return c;
 }
-// Version 1.3 blobs may carry an audio front-end section (PlanFrontend after PlanRegions).
+// Version 2.3 blobs may carry an audio front-end section (PlanFrontend after PlanRegions).
 inline bool has_frontend(const PlanHeader& h) { return h.version_minor >= 3; }
 constexpr uint32_t kFrontendAt = kRegionsAt + sizeof(PlanRegions);
 inline PlanFrontend read_frontend(const uint8_t* blob, const PlanHeader& h) {
@@ -73,7 +73,7 @@ inline PlanFrontend read_frontend(const uint8_t* blob, const PlanHeader& h) {
   if (has_frontend(h)) std::memcpy(&f, blob + kFrontendAt, sizeof f);
   return f;
 }
-// A plan compiled with --memory: several regions, init copies or a named region. A 1.3 blob
+// A plan compiled with --memory: several regions, init copies or a named region. A 2.3 blob
 // without --memory has one unnamed region, which is the single arena of older blobs.
 inline bool uses_memory_regions(const uint8_t* blob, const PlanHeader& h) {
   if (!has_regions(h)) return false;
@@ -81,7 +81,7 @@ inline bool uses_memory_regions(const uint8_t* blob, const PlanHeader& h) {
   return r.num_regions != 1 || r.num_copies != 0 || read_region(blob, r, 0).name[0] != 0;
 }
 
-// The arena a tensor lives in (0 for constants and for blobs before 1.2).
+// The arena a tensor lives in (0 for constants and for blobs before 2.2).
 inline uint8_t tensor_region(const PlanHeader& h, const TensorRecord& t) {
   return has_regions(h) ? t.region : 0;
 }
