@@ -73,17 +73,14 @@ __attribute__((always_inline)) inline void mac_tap(Acc4& a, uint32_t x, const ui
   a.c3 = dsp::smlatt(odd, w[1], a.c3);
 }
 
-template <RequantMode mode, bool full_range>
-__attribute__((always_inline)) inline void store_group(const Acc4& a, const ChannelQuant* q,
-                                                       const dsp::OutputClamp& clamp, int8_t* out,
-                                                       int32_t valid) {
-  out[0] = dsp::requantize<mode, full_range>(a.c0, q[0], clamp);
-  if (valid < 2) return;
-  out[1] = dsp::requantize<mode, full_range>(a.c1, q[1], clamp);
-  if (valid < 3) return;
-  out[2] = dsp::requantize<mode, full_range>(a.c2, q[2], clamp);
-  if (valid < 4) return;
-  out[3] = dsp::requantize<mode, full_range>(a.c3, q[3], clamp);
+// The output stage of one channel in C. The C paths (the exact form, channel tails,
+// filters of more than kMaxJobTaps taps) call it through a pointer chosen once per op, so
+// that they exist once rather than once per form: the fast form's whole groups run in
+// assembly on the core.
+using Requantize = int8_t (*)(int32_t acc, const ChannelQuant& q, const dsp::OutputClamp& clamp);
+template <RequantMode mode>
+int8_t requantize_channel(int32_t acc, const ChannelQuant& q, const dsp::OutputClamp& clamp) {
+  return dsp::requantize<mode, false>(acc, q, clamp);
 }
 
 struct Op {
@@ -95,10 +92,15 @@ struct Op {
   int8_t* output;
   dsp::OutputClamp clamp;
   uint32_t offset_pair;
+  Requantize requantize;
 };
 
+void store_group(const Op& op, const Acc4& a, const ChannelQuant* q, int8_t* out, int32_t valid) {
+  const int32_t sums[4] = {a.c0, a.c1, a.c2, a.c3};
+  for (int32_t k = 0; k < valid && k < 4; ++k) out[k] = op.requantize(sums[k], q[k], op.clamp);
+}
+
 // One output pixel, any filter: taps [ky0, ky1) x [kx0, kx1) are inside the input.
-template <RequantMode mode, bool full_range>
 void pixel_generic(const Op& op, const int8_t* batch_in, int32_t iy0, int32_t ix0, int8_t* out) {
   const DepthwiseConv2DDspParams& p = op.p;
   const Geometry& g = op.g;
@@ -119,7 +121,7 @@ void pixel_generic(const Op& op, const int8_t* batch_in, int32_t iy0, int32_t ix
                 w + 2 * (ky * p.filter_w + kx), op.offset_pair);
       }
     }
-    store_group<mode, full_range>(a, q, op.clamp, out + c, valid);
+    store_group(op, a, q, out + c, valid);
   }
 }
 
@@ -260,7 +262,6 @@ TF_PIXELS(pixels_taps_fast, TF_TAPS_LOOP, TF_CLAMP4)
 // the filter lane by lane (channel k of a group sits in pair k & 1, lane k >> 1), which
 // keeps the registers free that 4 lanes of packed sums would need. Same products and
 // wrapping sums as mac_tap.
-template <RequantMode mode, bool full_range>
 [[gnu::noinline]] void pixel_tail(const Op& op, const int8_t* const* taps, int32_t taps_n,
                                   int32_t start, int32_t c, int8_t* out) {
   const uint32_t* w = op.filter + (c / 4) * taps_n * 2;
@@ -273,21 +274,20 @@ template <RequantMode mode, bool full_range>
       const int32_t weight = k < 2 ? dsp::lane0(pair) : dsp::lane1(pair);
       acc = dsp::wrap_add(acc, (taps[t][start + c + k] + offset) * weight);
     }
-    out[c + k] = dsp::requantize<mode, full_range>(acc, q, op.clamp);
+    out[c + k] = op.requantize(acc, q, op.clamp);
   }
 }
 
 // The job's `n` pixels from `out` on. Whole groups of 4
 // channels take the assembly kernels in fast mode, else C; the last channels of a count
 // that is not a multiple of 4, pixel_tail.
-template <RequantMode mode, bool full_range>
 void run_pixels(const Op& op, TapJob& job, int8_t* out, int32_t n) {
   const int32_t taps = op.g.taps;
   const int32_t channels = op.g.channels;
   const int32_t groups_end = channels & ~3;
   int32_t assembly_end = 0;  // channels done by the assembly
 #if TINYFORGE_HAVE_DSP
-  if (mode == RequantMode::fast && groups_end > 0) {
+  if (op.p.requant == static_cast<int32_t>(RequantMode::fast) && groups_end > 0) {
     // The assembly stores at out - start + channel offset; start moves on by step per pixel.
     job.out = reinterpret_cast<uintptr_t>(out);
     job.start = 0;
@@ -300,6 +300,7 @@ void run_pixels(const Op& op, TapJob& job, int8_t* out, int32_t n) {
     else
       pixels_taps_fast(&job);
     assembly_end = groups_end;
+    if (assembly_end == channels) return;
   }
 #endif
   for (int32_t i = 0, start = 0; i < n; ++i, start += job.step, out += channels) {
@@ -310,9 +311,9 @@ void run_pixels(const Op& op, TapJob& job, int8_t* out, int32_t n) {
       Acc4 a = {q[0].bias, q[1].bias, q[2].bias, q[3].bias};
       for (int32_t t = 0; t < taps; ++t)
         mac_tap(a, dsp::load32(job.taps[t] + start + c), w + 2 * t, op.offset_pair);
-      store_group<mode, full_range>(a, q, op.clamp, out + c, 4);
+      store_group(op, a, q, out + c, 4);
     }
-    if (c < channels) pixel_tail<mode, full_range>(op, job.taps, taps, start, c, out);
+    if (c < channels) pixel_tail(op, job.taps, taps, start, c, out);
   }
 }
 
@@ -321,9 +322,10 @@ uint32_t bytes4(int32_t bound) { return static_cast<uint8_t>(bound) * 0x01010101
 
 // Points job.taps at the taps of the output pixel whose window starts at column ix0 of the
 // filter rows `row_of` (nullptr for a row outside the input); taps outside the input point
-// at the zero-point pixel.
-void point_taps(const Op& op, const int8_t* const* row_of, int32_t ix0, const int8_t* zero_pixel,
-                TapJob& job) {
+// at the zero-point pixel. Out of line: run()'s loops keep their registers (0.1 % fewer
+// cycles on KWS).
+[[gnu::noinline]] void point_taps(const Op& op, const int8_t* const* row_of, int32_t ix0,
+                                  const int8_t* zero_pixel, TapJob& job) {
   const DepthwiseConv2DDspParams& p = op.p;
   for (int32_t kx = 0, ix = ix0; kx < p.filter_w; ++kx, ix += p.dilation_w) {
     const bool column_inside = ix >= 0 && ix < op.g.in_w;
@@ -339,7 +341,6 @@ bool window_inside(int32_t i0, int32_t filter, int32_t dilation, int32_t n) {
   return i0 >= 0 && i0 + (filter - 1) * dilation < n;
 }
 
-template <RequantMode mode, bool full_range>
 void run(const Op& op, int8_t* rows, const int8_t* zero_pixel) {
   const DepthwiseConv2DDspParams& p = op.p;
   const Geometry& g = op.g;
@@ -374,7 +375,7 @@ void run(const Op& op, int8_t* rows, const int8_t* zero_pixel) {
         const int32_t ix0 = ox * p.stride_w - p.pad_left;
         int8_t* px = row + ox * g.channels;
         if (!by_taps) {
-          pixel_generic<mode, full_range>(op, batch_in, iy0, ix0, px);
+          pixel_generic(op, batch_in, iy0, ix0, px);
           ++ox;
           continue;
         }
@@ -382,7 +383,7 @@ void run(const Op& op, int8_t* rows, const int8_t* zero_pixel) {
         if (rows_inside && columns_inside(ox))
           while (ox + n < g.out_w && columns_inside(ox + n)) ++n;
         point_taps(op, row_of, ix0, zero_pixel, job);
-        run_pixels<mode, full_range>(op, job, px, n);
+        run_pixels(op, job, px, n);
         ox += n;
       }
       if (r > 0) {
@@ -446,13 +447,14 @@ void eval_DepthwiseConv2DDsp(const DepthwiseConv2DDspParams& p, const KernelIO& 
               io.in[2].as<const ChannelQuant>(),
               io.out[0].as<int8_t>(),
               {p.output_offset, p.act_min, p.act_max},
-              dsp::pair(p.input_offset, p.input_offset)};
+              dsp::pair(p.input_offset, p.input_offset),
+              p.requant == static_cast<int32_t>(RequantMode::fast)
+                  ? requantize_channel<RequantMode::fast>
+                  : requantize_channel<RequantMode::exact>};
   int8_t* rows = reinterpret_cast<int8_t*>(io.scratch);
   int8_t* zero_pixel = rows + 2 * op.g.out_w * op.g.channels;
   for (int32_t c = 0; c < op.g.channels; ++c) zero_pixel[c] = static_cast<int8_t>(-p.input_offset);
-  dsp::dispatch_stage(p.requant, p.act_min, p.act_max, [&](auto mode, auto full_range) {
-    run<decltype(mode)::value, decltype(full_range)::value>(op, rows, zero_pixel);
-  });
+  run(op, rows, zero_pixel);
 }
 
 }  // namespace tinyforge
