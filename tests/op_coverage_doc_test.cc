@@ -187,8 +187,11 @@ std::vector<Probe> probes() {
                                op_of(B::DEQUANTIZE, {0}));
                }});
   p.push_back({OpCode::Mul, B::MUL, [](Kind k) { return binary(B::MUL, k); }});
-  p.push_back({OpCode::Logistic, B::LOGISTIC,
-               [](Kind k) { return unary(B::LOGISTIC, k, 1.0f / 256, -128); }});
+  // Logistic's int16 output scale is 2^-15 (not 1/256 of the int8 one).
+  p.push_back({OpCode::Logistic, B::LOGISTIC, [](Kind k) {
+                 return k == Kind::int16x8 ? unary(B::LOGISTIC, k, 1.0f / 128, 0)
+                                           : unary(B::LOGISTIC, k, 1.0f / 256, -128);
+               }});
   p.push_back({OpCode::Tanh, B::TANH, [](Kind k) { return unary(B::TANH, k, 1.0f / 128, 0); }});
   p.push_back({OpCode::Clamp, B::RELU6, [](Kind k) { return unary(B::RELU6, k); }});
   p.push_back(
