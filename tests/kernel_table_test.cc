@@ -653,6 +653,15 @@ Row int16_twin(Row r) {
   return r;
 }
 
+// The 16x8 form of an int8 Prelu row (tflite-micro's int16 PRELU): x and output int16 with
+// zero point 0, alpha stays int8.
+Row int16_prelu(Row r) {
+  for (TensorSpec& t : r.model.tensors)
+    if (t.type == tfl::TensorType::INT8 && t.name != "alpha") t.type = tfl::TensorType::INT16;
+  r.name.replace(r.name.find("int8"), 4, "int16");
+  return r;
+}
+
 // The 16x8 form of an int8 conv, depthwise conv or fully-connected row (TFLite's 16x8
 // scheme): int16 activations, zero point 0, at 1/256 of the int8 row's scales (the same real
 // range in 256 times finer steps), the bias as INT64 at its new scale (input x weight scale,
@@ -1552,6 +1561,9 @@ std::vector<Row> table() {
   // 16x8 LEAKY_RELU: QuantizeLeakyRelu<int16_t>, alphas below and above one.
   t.push_back(int16_twin(unary(kLeakyRelu, DT::i8, {2, 9}, h, {2.0f / 32768, 0}, 0.2f)));
   t.push_back(int16_twin(unary(kLeakyRelu, DT::i8, {1, 3, 5}, h_tiny, {1e-4f, 0}, 1.5f)));
+  // 16x8 PRELU: int16 x and output, int8 alpha broadcast against x.
+  t.push_back(int16_prelu(prelu(DT::i8, {1, 3, 4, 2}, {2}, h, {0.01f, 5}, {2.0f / 32768, 0})));
+  t.push_back(int16_prelu(prelu(DT::i8, {2, 5}, {2, 5}, h_tiny, {0.02f, -128}, h_tiny)));
   return t;
 }
 

@@ -30,13 +30,13 @@
 #include <vector>
 
 #include "emit/plan_writer.h"
-#include "export/tflite_writer.h"
 #include "expect_error.h"
+#include "export/tflite_writer.h"
 #include "host/host_runner.h"
 #include "import/tflite/import_tflite.h"
+#include "ir/error.h"
 #include "plan/build_plan.h"
 #include "tflite_model_builder.h"
-#include "ir/error.h"
 
 namespace tinyforge {
 namespace {
@@ -48,10 +48,9 @@ using B = tfl::BuiltinOperator;
 
 // --- TFLite's table and arithmetic ---------------------------------------------------------
 
-constexpr int kTableAboveRounding[] = {4,  8,  12, 14, 15, 16, 17,  19,  20,  21,  22,
-                                       25, 27, 28, 29, 30, 31, 33,  34,  35,  37,  39,
-                                       40, 41, 43, 44, 45, 46, 49,  50,  54,  62,  63,
-                                       64, 66, 82, 86, 93, 100, 103, 112, 116, 135, 255};
+constexpr int kTableAboveRounding[] = {
+    4,  8,  12, 14, 15, 16, 17, 19, 20, 21, 22, 25, 27, 28, 29, 30, 31,  33,  34,  35,  37,  39,
+    40, 41, 43, 44, 45, 46, 49, 50, 54, 62, 63, 64, 66, 82, 86, 93, 100, 103, 112, 116, 135, 255};
 
 std::vector<int64_t> sigmoid_table() {
   std::vector<int64_t> t(256);
@@ -140,7 +139,8 @@ std::vector<int16_t> run(const ModelSpec& model, const std::vector<int16_t>& in,
 
 std::vector<int16_t> every_int16() {
   std::vector<int16_t> all(65536);
-  for (size_t i = 0; i < all.size(); ++i) all[i] = static_cast<int16_t>(static_cast<int>(i) - 32768);
+  for (size_t i = 0; i < all.size(); ++i)
+    all[i] = static_cast<int16_t>(static_cast<int>(i) - 32768);
   return all;
 }
 
@@ -167,9 +167,9 @@ TEST(LogisticTanhInt16, RebuiltTableIsTflites) {
 // within CheckedLog2's tolerance of 2^-12 (taken as 2^-12), powers of two outside the special
 // case, the converter's k/32768 ones, a tiny one (31 doublings) and large ones (multiplier
 // near its 65,535 bound, no doubling).
-const float kScales[] = {1.0f / 4096,  1.0f / 2048, 1.0004f / 4096, 1.0f / 8192,
-                         1.0f / 32768, 6.0f / 32768, 3.0f / 32768,  0.01f,
-                         1e-4f,        1e-9f,        5.0f,          1.0f};
+const float kScales[] = {1.0f / 4096,  1.0f / 2048,  1.0004f / 4096, 1.0f / 8192,
+                         1.0f / 32768, 6.0f / 32768, 3.0f / 32768,   0.01f,
+                         1e-4f,        1e-9f,        5.0f,           1.0f};
 
 void check_every_input(B builtin, OpCode op) {
   const bool tanh = op == OpCode::Tanh;

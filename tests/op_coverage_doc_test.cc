@@ -274,7 +274,13 @@ std::vector<Probe> probes() {
                      {act(k, "x", {1, 2, 2, 4}), ints("axes", {1, 2}), act(k, "y", {1, 4})},
                      op_of(B::REDUCE_MAX, {0, 1}));
                }});
-  p.push_back({OpCode::Prelu, B::PRELU, [](Kind k) { return binary(B::PRELU, k); }});
+  // The 16x8 PRELU keeps an int8 alpha (tflite-micro's int16 PRELU).
+  p.push_back({OpCode::Prelu, B::PRELU, [](Kind k) {
+                 if (k != Kind::int16x8) return binary(B::PRELU, k);
+                 return one_op(
+                     {act(k, "x", {1, 4}), act(Kind::int8, "alpha", {1, 4}), act(k, "y", {1, 4})},
+                     op_of(B::PRELU, {0, 1}));
+               }});
   p.push_back({OpCode::MirrorPad, B::MIRROR_PAD, [](Kind k) {
                  TensorSpec pads = ints("paddings", {0, 0, 1, 1, 1, 1, 0, 0});
                  pads.shape = {4, 2};
