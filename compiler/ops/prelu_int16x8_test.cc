@@ -140,15 +140,16 @@ TEST(PreluInt16x8, MatchesTfliteMicroBitForBit) {
     const std::vector<int32_t> shape = broadcast(c.x, c.alpha);
     ASSERT_EQ(got.size(), static_cast<size_t>(count(shape)));
     const double m1 = static_cast<double>(c.s_in) / static_cast<double>(c.s_out);
-    const double m2 = static_cast<double>(c.s_in) * static_cast<double>(c.s_alpha) /
-                      static_cast<double>(c.s_out);
+    const double m2 =
+        static_cast<double>(c.s_in) * static_cast<double>(c.s_alpha) / static_cast<double>(c.s_out);
     int negative = 0;
     for (int32_t o = 0; o < count(shape); ++o) {
       const int64_t v = x[source(c.x, shape, o)];
       const int64_t a = alpha[source(c.alpha, shape, o)] - c.zp_alpha;
       const int64_t y = v >= 0 ? multiply(v, m1) : multiply(v * a, m2);
       negative += v < 0;
-      ASSERT_EQ(got[static_cast<size_t>(o)], static_cast<int16_t>(std::clamp<int64_t>(y, -32768, 32767)))
+      ASSERT_EQ(got[static_cast<size_t>(o)],
+                static_cast<int16_t>(std::clamp<int64_t>(y, -32768, 32767)))
           << "output " << o << " x " << v << " alpha " << a;
     }
     EXPECT_GT(negative, 0);

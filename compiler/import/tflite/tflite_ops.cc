@@ -169,11 +169,15 @@ std::optional<tfl::TensorType> file_type(const Reader& reader, int t) {
 // Why an op's 16x8 form is refused, where there is more to say than "not yet": HARD_SWISH
 // has no int16 kernel in TFLite (activations.cc HardSwishEval takes float32, uint8 and int8,
 // tflite-micro's hard_swish.cc float32 and int8), so there is no arithmetic to follow.
-// Empty for the others.
+// SOFTMAX's int16 kernel reads two 513-entry lookup tables (exp and 1 / (1 + x)) that
+// tflite-micro's Prepare computes; they would be plan constants, which our one-input Softmax
+// row does not take yet. Empty for the others.
 const char* int16_refusal(tfl::BuiltinOperator builtin) {
   switch (builtin) {
     case tfl::BuiltinOperator::HARD_SWISH:
       return "TFLite has no int16 HARD_SWISH kernel (float32, uint8 and int8 only)";
+    case tfl::BuiltinOperator::SOFTMAX:
+      return "TFLite's int16 SOFTMAX (its exp and 1/(1+x) lookup tables) is not ported yet";
     default:
       return "";
   }
