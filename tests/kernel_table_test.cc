@@ -141,9 +141,14 @@ int int8_lsb(OpCode op) {
 // rows (16x8): TFLite requantizes a 64-bit accumulator with the multiplier rounded to 16 bits
 // (MultiplyByQuantizedMultiplier's int64 form), a relative error up to 2^-15, so up to one
 // step near the ends of int16, on top of the two roundings the int8 rows allow for.
+// int16 Logistic and Tanh (TFLite's table kernels): the table interpolation (up to 1 and 2
+// steps of 2^-15) and the input multiplier truncated to 15 bits (its relative error up to
+// 2^-15 moves steep parts of the curve by about a step).
 int integer_lsb(OpCode op, const testing::TensorSpec& out) {
   const bool conv_family =
       op == OpCode::Conv2D || op == OpCode::DepthwiseConv2D || op == OpCode::FullyConnected;
+  const bool sigmoid_family = op == OpCode::Logistic || op == OpCode::Tanh;
+  if (out.type == tfl::TensorType::INT16 && sigmoid_family) return 3;
   return out.type == tfl::TensorType::INT16 && conv_family ? 2 : int8_lsb(op);
 }
 
@@ -644,6 +649,15 @@ Row reshape(DT d, std::vector<int32_t> in, std::vector<int32_t> out, Q q = {}) {
 Row int16_twin(Row r) {
   for (TensorSpec& t : r.model.tensors)
     if (t.type == tfl::TensorType::INT8 && t.data.empty()) t.type = tfl::TensorType::INT16;
+  r.name.replace(r.name.find("int8"), 4, "int16");
+  return r;
+}
+
+// The 16x8 form of an int8 Prelu row (tflite-micro's int16 PRELU): x and output int16 with
+// zero point 0, alpha stays int8.
+Row int16_prelu(Row r) {
+  for (TensorSpec& t : r.model.tensors)
+    if (t.type == tfl::TensorType::INT8 && t.name != "alpha") t.type = tfl::TensorType::INT16;
   r.name.replace(r.name.find("int8"), 4, "int16");
   return r;
 }
@@ -1535,6 +1549,21 @@ std::vector<Row> table() {
       binary(kMul, DT::i8, {1, 4, 4, 3}, {1, 4, 4, 3}, Act::NONE, h, h, {9.0f / 32768, 0})));
   t.push_back(int16_twin(binary(kMul, DT::i8, {1, 3, 5, 2}, {2}, Act::RELU, {1.0f / 1024, 0},
                                 {1.0f / 4096, 0}, {1.0f / 2048, 0})));
+  // 16x8 LOGISTIC and TANH: TFLite's int16 table kernels, output scale 2^-15; the input
+  // scales its power-of-two case takes (2^-12, Tanh 2^-11), general and extreme ones.
+  const Q q15{1.0f / 32768, 0};
+  t.push_back(int16_twin(unary(kLogistic, DT::i8, {1, 16}, {1.0f / 4096, 0}, q15)));
+  t.push_back(int16_twin(unary(kLogistic, DT::i8, {3, 5}, h, q15)));
+  t.push_back(int16_twin(unary(kLogistic, DT::i8, {2, 7}, {4.0f, 0}, q15)));
+  t.push_back(int16_twin(unary(kTanh, DT::i8, {2, 9}, {1.0f / 2048, 0}, q15)));
+  t.push_back(int16_twin(unary(kTanh, DT::i8, {11}, h_tiny, q15)));
+  t.push_back(int16_twin(unary(kTanh, DT::i8, {1, 3, 5}, {1e-3f, 0}, q15)));
+  // 16x8 LEAKY_RELU: QuantizeLeakyRelu<int16_t>, alphas below and above one.
+  t.push_back(int16_twin(unary(kLeakyRelu, DT::i8, {2, 9}, h, {2.0f / 32768, 0}, 0.2f)));
+  t.push_back(int16_twin(unary(kLeakyRelu, DT::i8, {1, 3, 5}, h_tiny, {1e-4f, 0}, 1.5f)));
+  // 16x8 PRELU: int16 x and output, int8 alpha broadcast against x.
+  t.push_back(int16_prelu(prelu(DT::i8, {1, 3, 4, 2}, {2}, h, {0.01f, 5}, {2.0f / 32768, 0})));
+  t.push_back(int16_prelu(prelu(DT::i8, {2, 5}, {2, 5}, h_tiny, {0.02f, -128}, h_tiny)));
   return t;
 }
 

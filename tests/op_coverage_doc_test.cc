@@ -187,8 +187,11 @@ std::vector<Probe> probes() {
                                op_of(B::DEQUANTIZE, {0}));
                }});
   p.push_back({OpCode::Mul, B::MUL, [](Kind k) { return binary(B::MUL, k); }});
-  p.push_back({OpCode::Logistic, B::LOGISTIC,
-               [](Kind k) { return unary(B::LOGISTIC, k, 1.0f / 256, -128); }});
+  // Logistic's int16 output scale is 2^-15 (not 1/256 of the int8 one).
+  p.push_back({OpCode::Logistic, B::LOGISTIC, [](Kind k) {
+                 return k == Kind::int16x8 ? unary(B::LOGISTIC, k, 1.0f / 128, 0)
+                                           : unary(B::LOGISTIC, k, 1.0f / 256, -128);
+               }});
   p.push_back({OpCode::Tanh, B::TANH, [](Kind k) { return unary(B::TANH, k, 1.0f / 128, 0); }});
   p.push_back({OpCode::Clamp, B::RELU6, [](Kind k) { return unary(B::RELU6, k); }});
   p.push_back(
@@ -271,7 +274,13 @@ std::vector<Probe> probes() {
                      {act(k, "x", {1, 2, 2, 4}), ints("axes", {1, 2}), act(k, "y", {1, 4})},
                      op_of(B::REDUCE_MAX, {0, 1}));
                }});
-  p.push_back({OpCode::Prelu, B::PRELU, [](Kind k) { return binary(B::PRELU, k); }});
+  // The 16x8 PRELU keeps an int8 alpha (tflite-micro's int16 PRELU).
+  p.push_back({OpCode::Prelu, B::PRELU, [](Kind k) {
+                 if (k != Kind::int16x8) return binary(B::PRELU, k);
+                 return one_op(
+                     {act(k, "x", {1, 4}), act(Kind::int8, "alpha", {1, 4}), act(k, "y", {1, 4})},
+                     op_of(B::PRELU, {0, 1}));
+               }});
   p.push_back({OpCode::MirrorPad, B::MIRROR_PAD, [](Kind k) {
                  TensorSpec pads = ints("paddings", {0, 0, 1, 1, 1, 1, 0, 0});
                  pads.shape = {4, 2};

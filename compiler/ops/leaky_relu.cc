@@ -5,10 +5,12 @@
 // (tensorflow/lite/kernels/activations.cc) and reference QuantizeLeakyRelu: two
 // QuantizeMultiplier results, alpha = s_in * alpha / s_out and identity = s_in / s_out,
 // each computed in float (as TFLite's float expressions) before the conversion to double.
-// Invariants, checked at import and at lowering: alpha is finite, and both real multipliers
-// are below 2^22 (so v * 2^shift stays inside int32 for |v| <= 255). Quantized from its
-// calibrated output range; channels pass through for pruning. TFLite: builtin LEAKY_RELU
-// (98) with LeakyReluOptions, version 2 for int8.
+// int16 (TFLite's 16x8 scheme, QuantizeLeakyRelu<int16_t>): the same multipliers, zero
+// points 0. Invariants, checked at import and at lowering: alpha is finite, and both real
+// multipliers are below 2^22 for int8 and 2^15 for int16 (so v * 2^shift stays inside int32
+// for |v| <= 255 or 32768), int16 zero points are 0. Quantized from its calibrated output
+// range; channels pass through for pruning. TFLite: builtin LEAKY_RELU (98) with
+// LeakyReluOptions, version 2 for int8; 16x8 nodes are not exported.
 #include "ops/leaky_relu.h"
 
 #include <fmt/format.h>
@@ -27,7 +29,8 @@ namespace {
 
 using tflite_import::OpMapper;
 
-constexpr double kMaxMultiplier = 4194304.0;  // 2^22
+// The bound on both real multipliers for int8 (2^22) and int16 (2^15) values.
+double max_multiplier(DType type) { return type == DType::i16 ? 32768.0 : 4194304.0; }
 
 struct Multipliers {
   double identity, alpha;
@@ -40,14 +43,15 @@ Multipliers real_multipliers(float s_in, float s_out, float alpha) {
   return {static_cast<double>(identity), static_cast<double>(scaled_alpha)};
 }
 
-// Empty when the int8 arithmetic can run these parameters, else what is wrong.
-std::string problem(float alpha, float s_in, float s_out) {
+// Empty when the integer arithmetic of `type` can run these parameters, else what is wrong.
+std::string problem(float alpha, float s_in, float s_out, DType type) {
   if (!std::isfinite(alpha)) return fmt::format("alpha is {}; expected a finite value", alpha);
   if (s_in <= 0.0f || s_out <= 0.0f) return {};  // lowering names the bad scale
   const Multipliers m = real_multipliers(s_in, s_out, alpha);
-  if (!(std::fabs(m.identity) < kMaxMultiplier) || !(std::fabs(m.alpha) < kMaxMultiplier))
-    return fmt::format("input scale {} / output scale {} (alpha {}) rescales by 2^22 or more", s_in,
-                       s_out, alpha);
+  const double most = max_multiplier(type);
+  if (!(std::fabs(m.identity) < most) || !(std::fabs(m.alpha) < most))
+    return fmt::format("input scale {} / output scale {} (alpha {}) rescales by 2^{} or more", s_in,
+                       s_out, alpha, type == DType::i16 ? 15 : 22);
   return {};
 }
 
@@ -57,13 +61,16 @@ ir::Node read_tflite(OpMapper& m) {
                             tfl::BuiltinOptions::LeakyReluOptions);
   const ir::Tensor& in = m.input(0);
   const ir::Tensor& out = m.output();
-  m.require_activation_types(in, out);
+  m.require_activation_types(in, out, /*int16=*/true);
   m.require_shape(out, m.out_label(), in.shape);
+  if (in.type == DType::i16 && (in.quant.zero_point[0] != 0 || out.quant.zero_point[0] != 0))
+    m.fail(fmt::format("{} or {} has a zero point; expected 0 (TFLite's 16x8)", m.in_label(0),
+                       m.out_label()));
   ops::LeakyReluOptions params;
   params.alpha = o ? o->alpha() : 0.0f;  // the schema's default
-  const std::string why = in.type == DType::i8
-                              ? problem(params.alpha, in.quant.scale[0], out.quant.scale[0])
-                              : problem(params.alpha, 1.0f, 1.0f);
+  const std::string why =
+      in.type != DType::f32 ? problem(params.alpha, in.quant.scale[0], out.quant.scale[0], in.type)
+                            : problem(params.alpha, 1.0f, 1.0f, in.type);
   if (!why.empty()) m.fail(why);
   ir::Node n{OpCode::LeakyRelu, {}, {}, {}, {}};
   n.params = params;
@@ -72,6 +79,7 @@ ir::Node read_tflite(OpMapper& m) {
 
 void write_tflite(tflite_export::ModelBuilder& b, size_t node) {
   using namespace tflite_export;
+  refuse_int16x8(b, node);
   const ir::Node& n = b.graph().nodes[node];
   const auto options =
       tfl::CreateLeakyReluOptions(b.fbb(), n.params.get<ops::LeakyReluOptions>().alpha);
@@ -91,19 +99,22 @@ using lowering::refuse;
 using lowering::same_elements;
 
 LoweredOp lower_LeakyRelu(ir::Graph& g, size_t node) {
-  const ir::Node& n = checked(g, node, 1, 1);
+  const ir::Node& n = checked(g, node, 1, 1, 1, /*int16=*/true);
   if (!same_elements(g, n)) refuse(g, node, "input and output sizes differ");
   const float alpha = n.params.get<ops::LeakyReluOptions>().alpha;
   LeakyReluParams p{};
   p.f_alpha = alpha;
-  if (g.tensors[n.outputs[0]].type != DType::i8) {
-    const std::string why = problem(alpha, 1.0f, 1.0f);
+  const DType type = g.tensors[n.outputs[0]].type;
+  if (type == DType::f32) {
+    const std::string why = problem(alpha, 1.0f, 1.0f, type);
     if (!why.empty()) refuse(g, node, why);
     return lowered(p, {n.inputs[0]});
   }
   const Q qi = per_tensor(g, node, n.inputs[0], "input"),
           qo = per_tensor(g, node, n.outputs[0], "output");
-  const std::string why = problem(alpha, qi.scale, qo.scale);
+  if (type == DType::i16 && (qi.zero_point != 0 || qo.zero_point != 0))
+    refuse(g, node, "int16 input or output has a zero point; expected 0 (TFLite's 16x8)");
+  const std::string why = problem(alpha, qi.scale, qo.scale, type);
   if (!why.empty()) refuse(g, node, why);
   const Multipliers real = real_multipliers(qi.scale, qo.scale, alpha);
   const QuantizedMultiplier identity = quantize_multiplier(real.identity);

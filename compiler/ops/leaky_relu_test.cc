@@ -3,7 +3,9 @@
 // or s_in * alpha / s_out, both computed in float), clamped) with gemmlowp's rounding spelled
 // out on 64-bit magnitudes, and the float x > 0 ? x : alpha * x. Every int8 input, extreme
 // zero points, scale ratios above and below one, alphas below zero, in (0, 1) and above one;
-// the invariant (finite alpha, multipliers below 2^22) refused at import and lowering.
+// the invariant (finite alpha, multipliers below 2^22) refused at import and lowering. The
+// 16x8 form (QuantizeLeakyRelu<int16_t>, zero points 0, multipliers below 2^15) on every
+// int16 input.
 #include "ops/leaky_relu.h"
 
 #include <gtest/gtest.h>
@@ -56,14 +58,21 @@ int8_t expected_int8(int8_t x, float s_in, int32_t zp_in, float s_out, int32_t z
   return static_cast<int8_t>(std::min(127, std::max(-128, out)));
 }
 
+int16_t expected_int16(int16_t x, float s_in, float s_out, float alpha) {
+  const float identity = s_in / s_out;
+  const float scaled_alpha = s_in * alpha / s_out;
+  const int32_t out = multiply(x, x >= 0 ? identity : scaled_alpha);
+  return static_cast<int16_t>(std::min(32767, std::max(-32768, out)));
+}
+
 ir::Graph graph(float alpha, bool int8, float s_in = 0, int32_t zp_in = 0, float s_out = 0,
-                int32_t zp_out = 0) {
+                int32_t zp_out = 0, DType type = DType::i8) {
   GraphBuilder b;
   const int x = b.activation("x", {2, 8, 16});
   const int y = b.activation("y", {2, 8, 16});
   if (int8) {
     for (auto [t, s, zp] : {std::tuple{x, s_in, zp_in}, std::tuple{y, s_out, zp_out}}) {
-      b.g.tensors[t].type = DType::i8;
+      b.g.tensors[t].type = type;
       b.g.tensors[t].quant.scale = {s};
       b.g.tensors[t].quant.zero_point = {zp};
     }
@@ -107,6 +116,59 @@ TEST(LeakyRelu, Int8MatchesTheDefinitionOnEveryInput) {
         want[i] = expected_int8(x[i], q.s_in, q.zp_in, q.s_out, q.zp_out, alpha);
       EXPECT_EQ(testing::run_graph(g, {bytes(x)}, 1), bytes(want));
     }
+  }
+}
+
+TEST(LeakyRelu, Int16MatchesTheDefinitionOnEveryInput) {
+  struct Q {
+    float s_in, s_out;
+  };
+  const Q quants[] = {{3.0f / 32768, 3.0f / 32768},
+                      {1e-5f, 4.0f / 32768},
+                      {8.0f / 32768, 1e-4f},
+                      {20.0f, 0.005f},
+                      {1.0f / 1024, 1.0f / 2048}};
+  std::vector<int16_t> x(65536);
+  for (int i = 0; i < 65536; ++i) x[static_cast<size_t>(i)] = static_cast<int16_t>(i - 32768);
+  for (float alpha : {0.01f, 0.2f, 0.0f, -0.3f, 1.7f}) {
+    for (const Q& q : quants) {
+      SCOPED_TRACE(::testing::Message() << "alpha " << alpha << " s_in " << q.s_in);
+      GraphBuilder b;
+      const int in = b.activation("x", {65536});
+      const int out = b.activation("y", {65536});
+      for (auto [t, s] : {std::pair{in, q.s_in}, std::pair{out, q.s_out}}) {
+        b.g.tensors[t].type = DType::i16;
+        b.g.tensors[t].quant.scale = {s};
+        b.g.tensors[t].quant.zero_point = {0};
+      }
+      b.node(OpCode::LeakyRelu, {in}, out);
+      b.g.nodes.back().params = ops::LeakyReluOptions{alpha};
+      b.g.inputs = {in};
+      b.g.outputs = {out};
+      b.g.source = "leaky_relu";
+      b.g.check();
+      std::vector<int16_t> want(x.size());
+      for (size_t i = 0; i < x.size(); ++i) want[i] = expected_int16(x[i], q.s_in, q.s_out, alpha);
+      EXPECT_EQ(testing::run_graph(b.g, {bytes(x)}, 1), bytes(want));
+    }
+  }
+}
+
+TEST(LeakyRelu, Int16RescaleOf2To15IsRefused) {
+  ir::Graph g = graph(0.1f, true, 1.0f, 0, 1.0f / 32768, 0, DType::i16);
+  try {
+    plan::lower_node(g, 0);
+    FAIL() << "expected a refusal";
+  } catch (const tinyforge::Error& e) {
+    EXPECT_NE(std::string(e.what()).find("2^15"), std::string::npos) << e.what();
+  }
+  ir::Graph shifted = graph(0.1f, true, 0.01f, 3, 0.01f, 0, DType::i16);
+  try {
+    plan::lower_node(shifted, 0);
+    FAIL() << "expected a refusal";
+  } catch (const tinyforge::Error& e) {
+    EXPECT_NE(std::string(e.what()).find("expected 0 (TFLite's 16x8)"), std::string::npos)
+        << e.what();
   }
 }
 

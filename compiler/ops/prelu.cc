@@ -6,8 +6,11 @@
 // of s_in / s_out and of s_in * s_alpha / s_out, each in double; offsets -zp_in, -zp_alpha,
 // +zp_out (runtime/kernels/reference/prelu.cc). Invariants, checked at import and lowering:
 // per-tensor int8 x, alpha and output; shift 1 <= 23 and shift 2 <= 15 (the shifted products
-// stay inside int32). Quantized from its calibrated output range; channels do not pass
-// through for pruning (alpha would need the same slicing). TFLite version 2 for int8.
+// stay inside int32). int16 (TFLite's 16x8 scheme, tflite-micro's PRELU on int16: its
+// Prepare requires an int8 alpha): x and output int16 with zero points 0, alpha int8, the
+// same multipliers with shift 1 <= 15 and shift 2 <= 8. Quantized from its calibrated output
+// range; channels do not pass through for pruning (alpha would need the same slicing).
+// TFLite version 2 for int8; 16x8 nodes are not exported.
 #include <fmt/format.h>
 
 #include <string>
@@ -25,23 +28,24 @@ namespace {
 
 using tflite_import::OpMapper;
 
-// The int8 parameters for these scales, or why they cannot run.
-struct Int8Params {
+// The int8 or int16 parameters for these scales, or why they cannot run.
+struct IntegerParams {
   PreluParams params{};
   std::string problem;
 };
 
-Int8Params int8_params(float s_in, float s_alpha, float s_out) {
-  Int8Params r;
+IntegerParams integer_params(float s_in, float s_alpha, float s_out, DType type = DType::i8) {
+  IntegerParams r;
+  const int most_1 = type == DType::i16 ? 15 : 23, most_2 = type == DType::i16 ? 8 : 15;
   const plan::QuantizedMultiplier m1 =
       plan::quantize_multiplier(static_cast<double>(s_in) / static_cast<double>(s_out));
   const plan::QuantizedMultiplier m2 = plan::quantize_multiplier(
       static_cast<double>(s_in) * static_cast<double>(s_alpha) / static_cast<double>(s_out));
-  if (m1.shift > 23 || m2.shift > 15 || m1.shift < -31 || m2.shift < -31)
+  if (m1.shift > most_1 || m2.shift > most_2 || m1.shift < -31 || m2.shift < -31)
     r.problem = fmt::format(
-        "scales (input {}, alpha {}, output {}) give shifts {} and {}; expected -31..23 and "
-        "-31..15",
-        s_in, s_alpha, s_out, m1.shift, m2.shift);
+        "scales (input {}, alpha {}, output {}) give shifts {} and {}; expected -31..{} and "
+        "-31..{}",
+        s_in, s_alpha, s_out, m1.shift, m2.shift, most_1, most_2);
   r.params.multiplier_1 = m1.multiplier;
   r.params.shift_1 = m1.shift;
   r.params.multiplier_2 = m2.multiplier;
@@ -49,14 +53,37 @@ Int8Params int8_params(float s_in, float s_alpha, float s_out) {
   return r;
 }
 
+// The 16x8 form: int16 x and output (zero points 0), int8 alpha per tensor, shapes that
+// broadcast, scales the int16 arithmetic can run.
+void read_int16(OpMapper& m) {
+  const ir::Tensor& x = m.input(0);
+  const ir::Tensor& alpha = m.input(1);
+  const ir::Tensor& out = m.output();
+  m.require_activation_types(x, out, /*int16=*/true);
+  m.require_type(alpha, m.in_label(1), DType::i8);
+  m.require_per_tensor(alpha, m.in_label(1));
+  tflite_import::require_broadcast(m, x, alpha, out);
+  if (x.quant.zero_point.at(0) != 0 || out.quant.zero_point.at(0) != 0)
+    m.fail(fmt::format("{} or {} has a zero point; expected 0 (TFLite's 16x8)", m.in_label(0),
+                       m.out_label()));
+  const std::string why = integer_params(x.quant.scale.at(0), alpha.quant.scale.at(0),
+                                         out.quant.scale.at(0), DType::i16)
+                              .problem;
+  if (!why.empty()) m.unsupported(why);
+}
+
 ir::Node read_tflite(OpMapper& m) {
   m.require_arity(2, 2);
+  if (m.input(0).type == DType::i16) {
+    read_int16(m);
+    return ir::Node{OpCode::Prelu, {}, {}, {}, {}};
+  }
   tflite_import::require_binary_operands(m);
   const ir::Tensor& x = m.input(0);
   if (x.type == DType::i8) {
-    const std::string why =
-        int8_params(x.quant.scale.at(0), m.input(1).quant.scale.at(0), m.output().quant.scale.at(0))
-            .problem;
+    const std::string why = integer_params(x.quant.scale.at(0), m.input(1).quant.scale.at(0),
+                                           m.output().quant.scale.at(0))
+                                .problem;
     if (!why.empty()) m.unsupported(why);
   }
   return ir::Node{OpCode::Prelu, {}, {}, {}, {}};
@@ -64,6 +91,7 @@ ir::Node read_tflite(OpMapper& m) {
 
 void write_tflite(tflite_export::ModelBuilder& b, size_t node) {
   using namespace tflite_export;
+  refuse_int16x8(b, node);
   const ir::Node& n = b.graph().nodes[node];
   b.add_operator(tfl::BuiltinOperator::PRELU, is_int8(b, node) ? 2 : 1, io_of(b, n.inputs),
                  io_of(b, n.outputs));
@@ -75,13 +103,30 @@ namespace plan {
 
 LoweredOp lower_Prelu(ir::Graph& g, size_t node) {
   using namespace lowering;
-  const ir::Node& n = checked(g, node, 2, 2);
+  const ir::Node& first = g.nodes.at(node);
+  const auto type_of = [&g](int t) {
+    return t >= 0 && static_cast<size_t>(t) < g.tensors.size() ? g.tensors[t].type : DType::f32;
+  };
+  // The 16x8 form's int8 alpha differs from its int16 output's type, which `checked` refuses:
+  // that form's arity, dtypes and ranks are checked here instead.
+  const bool int16 = first.inputs.size() == 2 && first.outputs.size() == 1 &&
+                     type_of(first.outputs[0]) == DType::i16;
+  if (int16) {
+    if (type_of(first.inputs[0]) != DType::i16 || type_of(first.inputs[1]) != DType::i8)
+      refuse(g, node, "int16 Prelu takes an int16 input and an int8 alpha (tflite-micro's 16x8)");
+    for (int t : {first.inputs[0], first.inputs[1], first.outputs[0]})
+      if (g.tensors[t].shape.size() > kMaxRank) refuse(g, node, "rank above 4");
+  }
+  const ir::Node& n = int16 ? first : checked(g, node, 2, 2);
   const int x = n.inputs[0], alpha = n.inputs[1], out = n.outputs[0];
   elementwise_lowering::require_broadcast_output(g, node, x, alpha, out);
-  if (g.tensors[out].type != DType::i8) return lowered(PreluParams{}, {x, alpha});
+  const DType type = g.tensors[out].type;
+  if (type == DType::f32) return lowered(PreluParams{}, {x, alpha});
   const Q qx = per_tensor(g, node, x, "input"), qa = per_tensor(g, node, alpha, "alpha"),
           qo = per_tensor(g, node, out, "output");
-  Int8Params r = int8_params(qx.scale, qa.scale, qo.scale);
+  if (int16 && (qx.zero_point != 0 || qo.zero_point != 0))
+    refuse(g, node, "int16 input or output has a zero point; expected 0 (TFLite's 16x8)");
+  IntegerParams r = integer_params(qx.scale, qa.scale, qo.scale, type);
   if (!r.problem.empty()) refuse(g, node, r.problem);
   r.params.input_offset = -qx.zero_point;
   r.params.alpha_offset = -qa.zero_point;

@@ -53,9 +53,10 @@ inline Walk make_walk(const TensorView& a, const TensorView& b, const TensorView
   return w;
 }
 
-// out[o] = f(a[i0], b[i1]) for every output element in row-major order.
-template <typename T, typename F>
-void for_each(const Walk& w, const T* a, const T* b, T* out, F f) {
+// out[o] = f(a[i0], b[i1]) for every output element in row-major order (the element types
+// may differ: int16 Prelu takes an int8 alpha).
+template <typename A, typename B, typename O, typename F>
+void for_each(const Walk& w, const A* a, const B* b, O* out, F f) {
   int32_t o = 0;
   for (int32_t i = 0; i < w.dims[0]; ++i)
     for (int32_t j = 0; j < w.dims[1]; ++j)

@@ -4,7 +4,11 @@
 // fixed-point tanh (fixedpoint.h `tanh`: (1 - e)/(1 + e) with e = exp(-2|a|) computed by
 // exp_on_negative_values on the same raw value read with 5 integer bits, sign restored,
 // exactly 0 at 0), and the Q0.31 result is divided by 2^24 with rounding and clamped
-// (output scale 1/128, zero point 0).
+// (output scale 1/128, zero point 0). int16 follows the int16 reference_integer_ops::Tanh
+// (output scale 2^-15, zero point 0) through tanh(x) = 2 * sigmoid(2x) - 1: |x| (units of
+// 1 / (3 * 4096)) indexes the sigmoid table by its top bits (>> 8, which doubles x) and
+// interpolates with the low 8, saturating from entry 255; 2^23 (one half) is subtracted
+// and the result rounded back to Q0.15, mirrored for x < 0.
 #include <cmath>
 #include <cstdint>
 
@@ -43,6 +47,20 @@ int32_t tanh_q4(int32_t a) {
   return a < 0 ? fixed::wrapping_sub(0, t) : t;
 }
 
+// The int16 curve; `x` in units of 1 / (3 * 4096).
+int16_t tanh_int16(int32_t x) {
+  const uint32_t magnitude = x < 0 ? 0u - static_cast<uint32_t>(x) : static_cast<uint32_t>(x);
+  const uint32_t index = magnitude >> 8;
+  int32_t r = 0xFFFF << 8;
+  if (index < 255) {
+    const uint32_t lo = sigmoid_family::kSigmoidTableQ16[index];
+    const uint32_t hi = sigmoid_family::kSigmoidTableQ16[index + 1];
+    r = static_cast<int32_t>((lo << 8) + (magnitude & 0xFFu) * (hi - lo));
+  }
+  r = x >= 0 ? r - (1 << 23) + (1 << 7) : (1 << 23) - r + (1 << 7) - 1;
+  return static_cast<int16_t>(r >> 8);  // arithmetic shift: floor, as TFLite's
+}
+
 }  // namespace
 
 Status check_Tanh(const TanhParams& p, const KernelIO& io) {
@@ -55,7 +73,7 @@ void eval_Tanh(const TanhParams& p, const KernelIO& io) {
       [](int32_t q4) {
         return fixed::clamp(fixed::rounding_divide_by_pot(tanh_q4(q4), 31 - 7), -128, 127);
       },
-      [](float x) { return std::tanh(x); });
+      tanh_int16, [](float x) { return std::tanh(x); });
 }
 
 }  // namespace tinyforge
