@@ -143,8 +143,9 @@ TEST_F(DeviceProfileFile, DamagedProfilesAreRefusedByField) {
                "\"target\"");
   EXPECT_ERROR(read_device_profile(with("\"armv7em\"", "\"neon\"")), tinyforge::Error,
                "\"kernel_variant\"");
-  EXPECT_ERROR(read_device_profile(with("\"major\": " + std::to_string(kPlanVersionMajor), "\"major\": -1")), tinyforge::Error,
-               "\"plan_format\" has no \"major\"");
+  EXPECT_ERROR(
+      read_device_profile(with("\"major\": " + std::to_string(kPlanVersionMajor), "\"major\": -1")),
+      tinyforge::Error, "\"plan_format\" has no \"major\"");
   EXPECT_ERROR(read_device_profile(with("\"name\": \"Conv2D\"", "\"name\": \"Add\"")),
                tinyforge::Error, "kernel Add with opcode 0 is not an op");
   EXPECT_ERROR(read_device_profile(with("\"opcode\": 0", "\"opcode\": 999")), tinyforge::Error,
