@@ -96,9 +96,10 @@ void check_bias_scale(OpMapper& m, const ir::Tensor& in, const ir::Tensor& w,
 // boundaries, the reshapes and concatenation (their kernels move bytes of any type; TFLite
 // quantizes RESHAPE to int16 at version 1, tools/optimize/operator_property.cc, and
 // CONCATENATION at version 3, tools/versioning/op_version.cc), the conv family (its
-// 16x8 twins: CONV_2D, DEPTHWISE_CONV_2D, FULLY_CONNECTED) and runs_int16_activations'
-// ops; every other op with an int16 operand is refused here, before its reader, so a 16x8
-// model's every such op is named (as unsupported, not as a damaged file).
+// 16x8 twins: CONV_2D, DEPTHWISE_CONV_2D, FULLY_CONNECTED; TRANSPOSE_CONV in its own
+// kernel) and runs_int16_activations' ops; every other op with an int16 operand is refused
+// here, before its reader, so a 16x8 model's every such op is named (as unsupported, not as
+// a damaged file).
 bool runs_int16(tfl::BuiltinOperator builtin) {
   switch (builtin) {
     case tfl::BuiltinOperator::QUANTIZE:
@@ -110,6 +111,7 @@ bool runs_int16(tfl::BuiltinOperator builtin) {
     case tfl::BuiltinOperator::CONV_2D:
     case tfl::BuiltinOperator::DEPTHWISE_CONV_2D:
     case tfl::BuiltinOperator::FULLY_CONNECTED:
+    case tfl::BuiltinOperator::TRANSPOSE_CONV:
     // Not 16x8: the int8 SVDF keeps its time weights and state in int16 (its reader checks).
     case tfl::BuiltinOperator::SVDF:
     // CAST converts stored values of any of its dtypes, int16 included.
@@ -121,7 +123,9 @@ bool runs_int16(tfl::BuiltinOperator builtin) {
 }
 
 // The ops that move or pick values (their kernels copy or compare stored values of either
-// width), and the RELU family's clamps and MUL (they rescale int16 as int8, zero points 0):
+// width), and the RELU family's clamps, MUL, ADD, SUB, SQUARED_DIFFERENCE, AVERAGE_POOL_2D,
+// MEAN, SUM and RESIZE_BILINEAR (they rescale, average, sum or interpolate int16 as int8,
+// zero points 0):
 // their 16x8 form is int16 activations throughout, so they are let through when their first
 // output is int16 (a float or int8 op with an int16 operand stays refused as a dtype).
 bool runs_int16_activations(tfl::BuiltinOperator builtin) {
@@ -138,14 +142,21 @@ bool runs_int16_activations(tfl::BuiltinOperator builtin) {
     case tfl::BuiltinOperator::UNPACK:
     case tfl::BuiltinOperator::GATHER:
     case tfl::BuiltinOperator::RESIZE_NEAREST_NEIGHBOR:
+    case tfl::BuiltinOperator::RESIZE_BILINEAR:
     case tfl::BuiltinOperator::MAXIMUM:
     case tfl::BuiltinOperator::MINIMUM:
     case tfl::BuiltinOperator::MAX_POOL_2D:
+    case tfl::BuiltinOperator::AVERAGE_POOL_2D:
     case tfl::BuiltinOperator::REDUCE_MAX:
+    case tfl::BuiltinOperator::MEAN:
+    case tfl::BuiltinOperator::SUM:
     case tfl::BuiltinOperator::RELU:
     case tfl::BuiltinOperator::RELU6:
     case tfl::BuiltinOperator::RELU_N1_TO_1:
     case tfl::BuiltinOperator::MUL:
+    case tfl::BuiltinOperator::ADD:
+    case tfl::BuiltinOperator::SUB:
+    case tfl::BuiltinOperator::SQUARED_DIFFERENCE:
       return true;
     default:
       return false;
@@ -160,6 +171,20 @@ std::optional<tfl::TensorType> file_type(const Reader& reader, int t) {
   return tensors->Get(static_cast<flatbuffers::uoffset_t>(t))->type();
 }
 
+// Why a builtin has no 16x8 form at all, where neither TFLite nor TFLite Micro defines an
+// int16 kernel for it (so tinyforge has nothing to be bit-exact with); nullptr otherwise.
+const char* no_int16_kernel_in_tflite(tfl::BuiltinOperator builtin) {
+  switch (builtin) {
+    // kernels/arg_min_max.cc and micro/kernels/arg_min_max.cc: float32, int8 (TFLite also
+    // uint8, int32, bool) inputs, no int16.
+    case tfl::BuiltinOperator::ARG_MAX:
+    case tfl::BuiltinOperator::ARG_MIN:
+      return "; TFLite and TFLite Micro have no int16 kernel for this op";
+    default:
+      return nullptr;
+  }
+}
+
 void refuse_int16_operands(const Reader& reader, OpMapper& m, tfl::BuiltinOperator builtin) {
   if (runs_int16(builtin)) return;
   const auto* ins = m.op().inputs();
@@ -170,12 +195,14 @@ void refuse_int16_operands(const Reader& reader, OpMapper& m, tfl::BuiltinOperat
   for (const auto* list : {ins, outs})
     for (flatbuffers::uoffset_t i = 0; list && i < list->size(); ++i) {
       const int t = list->Get(i);
-      if (file_type(reader, t) == tfl::TensorType::INT16)
+      if (file_type(reader, t) == tfl::TensorType::INT16) {
+        const char* why = no_int16_kernel_in_tflite(builtin);
         m.unsupported(
             fmt::format("{}: dtype INT16 (7) is not supported by this op (docs/ops.md's "
-                        "int16x8 column lists the ops that run TFLite's 16x8 scheme); "
+                        "int16x8 column lists the ops that run TFLite's 16x8 scheme{}); "
                         "expected FLOAT32 or INT8 here",
-                        reader.tensor_label(t)));
+                        reader.tensor_label(t), why ? why : ""));
+      }
     }
 }
 
