@@ -210,6 +210,27 @@ TEST(Int16x8Elementwise, SquaredDifferenceWithAnOutputMultiplierAboveOne) {
   EXPECT_EQ(got[5], 32767);  // saturated
 }
 
+// Every int16 value against a random partner, at scales whose ratios are no simple
+// fractions (with 3, 5 and 7 steps the exact results keep 1/14 away from a rounding tie): the
+// precision of each rescale (a left shift of 15, not 14) shows on some of the 65,536
+// elements.
+TEST(Int16x8Elementwise, AddAndSubOnEveryInt16Input) {
+  std::vector<int16_t> all(65536);
+  for (size_t i = 0; i < all.size(); ++i)
+    all[i] = static_cast<int16_t>(static_cast<int>(i) - 32768);
+  const std::vector<int16_t> partner = values(all.size(), 7);
+  for (B builtin : {B::ADD, B::SUB}) {
+    SCOPED_TRACE(tfl::EnumNameBuiltinOperator(builtin));
+    const Binary l{{65536}, {65536}, {65536}, 1.234567e-4f, 2.345678e-4f, 3.456789e-4f, Act::NONE};
+    const OpCode op = builtin == B::ADD ? OpCode::Add : OpCode::Sub;
+    const std::vector<int16_t> got = run(model_of(l, builtin), {all, partner}, op);
+    const std::vector<int16_t> want = add_sub_reference(l, all, partner, op == OpCode::Sub);
+    ASSERT_EQ(got.size(), want.size());
+    for (size_t i = 0; i < want.size(); ++i)
+      ASSERT_EQ(got[i], want[i]) << all[i] << " and " << partner[i];
+  }
+}
+
 // Equal extreme inputs at equal scales: the largest sums and differences of the int32
 // accumulator (2 * 32768 * 2^15 / 2 = 2^30), each saturating the output.
 TEST(Int16x8Elementwise, AddAndSubSaturateAtTheInt16Extremes) {
