@@ -29,6 +29,7 @@
 #include <vector>
 
 #include "expect_error.h"
+#include "export/tflite_writer.h"
 #include "import/tflite/import_tflite.h"
 #include "int16x8_reference.h"
 #include "plan/build_plan.h"
@@ -243,6 +244,17 @@ TEST(Int16x8Elementwise, AddAndSubSaturateAtTheInt16Extremes) {
   const std::vector<int16_t> difference = run(model_of(l, B::SUB), {a, b}, OpCode::Sub);
   EXPECT_EQ(difference, (std::vector<int16_t>{0, 0, -32768, 32767}));
   EXPECT_EQ(difference, add_sub_reference(l, a, b, true));
+}
+
+// Export to TFLite of a 16x8 node is refused by name (not written as an int8 operator).
+TEST(Int16x8Elementwise, ExportOfA16x8BinaryNodeIsRefusedByName) {
+  for (B builtin : {B::ADD, B::SUB, B::SQUARED_DIFFERENCE}) {
+    SCOPED_TRACE(tfl::EnumNameBuiltinOperator(builtin));
+    const Binary l{{3}, {3}, {3}, 1e-3f, 1e-3f, 2e-3f, Act::NONE};
+    const std::vector<uint8_t> file = testing::build_tflite(model_of(l, builtin));
+    const ir::Graph g = import_tflite(file.data(), file.size(), "m.tflite");
+    EXPECT_ERROR(tflite_export::write_tflite(g), std::exception, "16x8");
+  }
 }
 
 // TFLite's 16x8 scheme has zero points 0; a model with another is refused by name.

@@ -25,6 +25,7 @@
 #include <vector>
 
 #include "expect_error.h"
+#include "export/tflite_writer.h"
 #include "int16x8_reference.h"
 #include "tflite_model_builder.h"
 
@@ -263,6 +264,18 @@ void check_reductions(B builtin, OpCode op, uint32_t first_seed) {
 
 TEST(Int16x8Reduce, MeanMatchesTfliteBitForBit) { check_reductions(B::MEAN, OpCode::Mean, 300); }
 TEST(Int16x8Reduce, SumMatchesTfliteBitForBit) { check_reductions(B::SUM, OpCode::Sum, 400); }
+
+// Export to TFLite of a 16x8 node is refused by name (not written as an int8 operator).
+TEST(Int16x8Reduce, ExportOfA16x8PoolOrReductionIsRefusedByName) {
+  const std::vector<ModelSpec> models = {model_of(random_pool(3)),
+                                         model_of(random_reduce(B::MEAN, 3)),
+                                         model_of(random_reduce(B::SUM, 4))};
+  for (const ModelSpec& m : models) {
+    const std::vector<uint8_t> file = testing::build_tflite(m);
+    const ir::Graph g = import_tflite(file.data(), file.size(), "m.tflite");
+    EXPECT_ERROR(tflite_export::write_tflite(g), std::exception, "16x8");
+  }
+}
 
 TEST(Int16x8Reduce, MoreThan65536ElementsPerSumAreRefused) {
   Reduce r{B::SUM, {1, 257, 256, 1}, {1, 2}, {1, 1}, false, 1e-3f, 1.0f};
