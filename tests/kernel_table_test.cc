@@ -138,18 +138,24 @@ int int8_lsb(OpCode op) {
 }
 
 // The allowed difference in output steps for an int8 or int16 output `out`. int16 conv-family
-// rows (16x8): TFLite requantizes a 64-bit accumulator with the multiplier rounded to 16 bits
-// (MultiplyByQuantizedMultiplier's int64 form), a relative error up to 2^-15, so up to one
-// step near the ends of int16, on top of the two roundings the int8 rows allow for.
+// and transpose conv rows (16x8): TFLite requantizes a 64-bit accumulator with the
+// multiplier rounded to 16 bits (MultiplyByQuantizedMultiplier's int64 form), a relative
+// error up to 2^-15, so up to one step near the ends of int16, on top of the two roundings
+// the int8 rows allow for. int16 SquaredDifference (TFLite Micro's, no left shift): each
+// rescaled input keeps half a step of 2 max(s1, s2), so the squared difference D^2 (D up to
+// 2^15 such steps) is off by up to 2|D| + 1 of them squared, times the output multiplier;
+// the rows keep that multiplier at 2^-15: 2 output steps, plus the rounding.
 // int16 Logistic and Tanh (TFLite's table kernels): the table interpolation (up to 1 and 2
 // steps of 2^-15) and the input multiplier truncated to 15 bits (its relative error up to
 // 2^-15 moves steep parts of the curve by about a step).
 int integer_lsb(OpCode op, const testing::TensorSpec& out) {
-  const bool conv_family =
-      op == OpCode::Conv2D || op == OpCode::DepthwiseConv2D || op == OpCode::FullyConnected;
+  const bool int16 = out.type == tfl::TensorType::INT16;
+  const bool conv_family = op == OpCode::Conv2D || op == OpCode::DepthwiseConv2D ||
+                           op == OpCode::FullyConnected || op == OpCode::TransposeConv;
   const bool sigmoid_family = op == OpCode::Logistic || op == OpCode::Tanh;
-  if (out.type == tfl::TensorType::INT16 && sigmoid_family) return 3;
-  return out.type == tfl::TensorType::INT16 && conv_family ? 2 : int8_lsb(op);
+  if (int16 && conv_family) return 2;
+  if (int16 && (op == OpCode::SquaredDifference || sigmoid_family)) return 3;
+  return int8_lsb(op);
 }
 
 // --- model building -------------------------------------------------------------------
@@ -662,10 +668,13 @@ Row int16_prelu(Row r) {
   return r;
 }
 
-// The 16x8 form of an int8 conv, depthwise conv or fully-connected row (TFLite's 16x8
+// The 16x8 form of an int8 conv, depthwise conv, fully-connected or transpose conv row
+// (TFLite's 16x8
 // scheme): int16 activations, zero point 0, at 1/256 of the int8 row's scales (the same real
 // range in 256 times finer steps), the bias as INT64 at its new scale (input x weight scale,
 // the same integers). Checked against the float definition of the layer.
+Definition transpose_definition(const ModelSpec& m);
+
 Row int16x8_layer(Row r) {
   for (TensorSpec& t : r.model.tensors) {
     if (t.type == tfl::TensorType::INT8 && t.data.empty()) {
@@ -685,7 +694,8 @@ Row int16x8_layer(Row r) {
     }
   }
   r.name.replace(r.name.find("int8"), 4, "int16x8");
-  r.definition = layer_definition(r.model);
+  r.definition = r.model.ops.at(0).op == B::TRANSPOSE_CONV ? transpose_definition(r.model)
+                                                           : layer_definition(r.model);
   r.why_not_armnn = "Arm NN's TfLite parser refuses the INT64 bias (Unsupported data type)";
   return r;
 }
@@ -1116,6 +1126,54 @@ Row cast(tfl::TensorType from, tfl::TensorType to, std::vector<int32_t> shape) {
 // TFLite's converter gives (VALID: (in - 1) * stride + k, SAME: in * stride). Arm NN 20.08's
 // parser takes no bias operand and pads SAME from the input's size instead of the output's
 // (right only for stride 1): such rows are checked against the definition.
+// The float definition of a TRANSPOSE_CONV row's model (tensors output_shape, filter
+// [OC,KH,KW,IC], x, optional bias, y; equal strides), from the real values of its filter
+// and bias.
+Definition transpose_definition(const ModelSpec& m) {
+  const OpSpec& op = m.ops.at(0);
+  const std::vector<int32_t> in = m.tensors[2].shape, out = m.tensors.back().shape;
+  const int32_t kh = m.tensors[1].shape[1], kw = m.tensors[1].shape[2], oc = out[3];
+  const int32_t oh = out[1], ow = out[2], stride = op.stride_h;
+  const bool same = op.padding == tfl::Padding::SAME;
+  const Act a = op.activation;
+  const std::vector<double> filter = real_values(m.tensors[1]);
+  const std::vector<double> offsets =
+      op.inputs.size() > 3 ? real_values(m.tensors[3]) : std::vector<double>(oc, 0.0);
+  return [=](const std::vector<std::vector<float>>& x) {
+    // TFLite's padding: that of a conv from the output back to the input (SAME: half the
+    // excess of the covered extent over the output, rounded down; VALID: none).
+    auto pad_before = [&](int32_t o, int32_t k) {
+      if (!same) return 0;
+      const int32_t covered = ((o + stride - 1) / stride - 1) * stride + k;
+      return std::max(0, covered - o) / 2;
+    };
+    const int32_t top = pad_before(oh, kh), left = pad_before(ow, kw);
+    std::vector<double> acc(static_cast<size_t>(in[0] * oh * ow * oc));
+    for (int32_t n = 0; n < in[0]; ++n)
+      for (int32_t iy = 0; iy < in[1]; ++iy)
+        for (int32_t ix = 0; ix < in[2]; ++ix)
+          for (int32_t ky = 0; ky < kh; ++ky)
+            for (int32_t kx = 0; kx < kw; ++kx) {
+              const int32_t oy = iy * stride - top + ky, ox = ix * stride - left + kx;
+              if (oy < 0 || oy >= oh || ox < 0 || ox >= ow) continue;
+              for (int32_t c = 0; c < oc; ++c)
+                for (int32_t ic = 0; ic < in[3]; ++ic)
+                  acc[static_cast<size_t>(((n * oh + oy) * ow + ox) * oc + c)] +=
+                      x[0][static_cast<size_t>(((n * in[1] + iy) * in[2] + ix) * in[3] + ic)] *
+                      filter[static_cast<size_t>(((c * kh + ky) * kw + kx) * in[3] + ic)];
+            }
+    std::vector<float> y;
+    for (size_t i = 0; i < acc.size(); ++i) {
+      double v = acc[i] + offsets[i % static_cast<size_t>(oc)];
+      if (a == Act::RELU || a == Act::RELU6) v = std::max(v, 0.0);
+      if (a == Act::RELU6) v = std::min(v, 6.0);
+      if (a == Act::RELU_N1_TO_1) v = std::clamp(v, -1.0, 1.0);
+      y.push_back(static_cast<float>(v));
+    }
+    return y;
+  };
+}
+
 Row transpose_conv(DT d, std::vector<int32_t> in, int32_t oc, Window w, bool with_bias,
                    Act a = Act::NONE, Q qin = {}) {
   const bool same = w.padding == tfl::Padding::SAME;
@@ -1139,41 +1197,7 @@ Row transpose_conv(DT d, std::vector<int32_t> in, int32_t oc, Window w, bool wit
   if (!with_bias && (!same || w.stride == 1) && a != Act::RELU_N1_TO_1) return r;
   r.why_not_armnn = with_bias ? "Arm NN 20.08's TfLite parser takes no TRANSPOSE_CONV bias"
                               : "Arm NN 20.08 pads a strided SAME TRANSPOSE_CONV from the input";
-  const std::vector<double> filter = real_values(wt);
-  const std::vector<double> offsets = with_bias ? real_values(b) : std::vector<double>(oc, 0.0);
-  r.definition = [=](const std::vector<std::vector<float>>& x) {
-    // TFLite's padding: that of a conv from the output back to the input (SAME: half the
-    // excess of the covered extent over the output, rounded down; VALID: none).
-    auto pad_before = [&](int32_t out, int32_t k) {
-      if (!same) return 0;
-      const int32_t covered = ((out + w.stride - 1) / w.stride - 1) * w.stride + k;
-      return std::max(0, covered - out) / 2;
-    };
-    const int32_t top = pad_before(oh, w.kh), left = pad_before(ow, w.kw);
-    std::vector<double> acc(static_cast<size_t>(in[0] * oh * ow * oc));
-    for (int32_t n = 0; n < in[0]; ++n)
-      for (int32_t iy = 0; iy < in[1]; ++iy)
-        for (int32_t ix = 0; ix < in[2]; ++ix)
-          for (int32_t ky = 0; ky < w.kh; ++ky)
-            for (int32_t kx = 0; kx < w.kw; ++kx) {
-              const int32_t oy = iy * w.stride - top + ky, ox = ix * w.stride - left + kx;
-              if (oy < 0 || oy >= oh || ox < 0 || ox >= ow) continue;
-              for (int32_t c = 0; c < oc; ++c)
-                for (int32_t ic = 0; ic < in[3]; ++ic)
-                  acc[static_cast<size_t>(((n * oh + oy) * ow + ox) * oc + c)] +=
-                      x[0][static_cast<size_t>(((n * in[1] + iy) * in[2] + ix) * in[3] + ic)] *
-                      filter[static_cast<size_t>(((c * w.kh + ky) * w.kw + kx) * in[3] + ic)];
-            }
-    std::vector<float> y;
-    for (size_t i = 0; i < acc.size(); ++i) {
-      double v = acc[i] + offsets[i % static_cast<size_t>(oc)];
-      if (a == Act::RELU || a == Act::RELU6) v = std::max(v, 0.0);
-      if (a == Act::RELU6) v = std::min(v, 6.0);
-      if (a == Act::RELU_N1_TO_1) v = std::clamp(v, -1.0, 1.0);
-      y.push_back(static_cast<float>(v));
-    }
-    return y;
-  };
+  r.definition = transpose_definition(r.model);
   return r;
 }
 
@@ -1505,6 +1529,9 @@ std::vector<Row> table() {
   t.push_back(int16x8_layer(fully_connected(DT::i8, {1, 13}, 5)));
   t.push_back(int16x8_layer(fully_connected(DT::i8, {3, 8}, 7, Act::RELU, q_huge)));
   t.push_back(int16x8_layer(fully_connected(DT::i8, {2, 33}, 3, Act::NONE, q_tiny)));
+  t.push_back(int16x8_layer(transpose_conv(DT::i8, {1, 3, 3, 2}, 3, k3_s2_same, true)));
+  t.push_back(
+      int16x8_layer(transpose_conv(DT::i8, {2, 2, 3, 1}, 4, k2_s2, true, Act::RELU, q_huge)));
   // The 16x8 layout, max and RELU ops: int8 rows' forms on int16 values, at the converter's
   // 1/32768 * k scales and at extremes (tiny, huge).
   const Q h{3.0f / 32768, 0}, h_tiny{1e-5f, 0}, h_huge{20.0f, 0};
@@ -1526,6 +1553,15 @@ std::vector<Row> table() {
       resize(B::RESIZE_NEAREST_NEIGHBOR, DT::i8, {1, 2, 3, 2}, {5, 7}, {true, false}, h)));
   t.push_back(int16_twin(
       resize(B::RESIZE_NEAREST_NEIGHBOR, DT::i8, {2, 4, 3, 3}, {7, 5}, {false, true}, h_tiny)));
+  // 16x8 RESIZE_BILINEAR: TFLite's 10-bit fixed-point interpolation on int16 values, at
+  // scales the 10 bits hold exactly. (Elsewhere, as with half_pixel_centers, its source
+  // coordinate is off by up to a few 1/1024 of a pixel: ~100 int16 steps from the float
+  // definition; compiler/ops/resize_test.cc checks those bit for bit against TFLite's
+  // arithmetic.)
+  t.push_back(int16_twin(resize(B::RESIZE_BILINEAR, DT::i8, {1, 3, 4, 2}, {6, 8}, {}, h)));
+  t.push_back(
+      int16_twin(resize(B::RESIZE_BILINEAR, DT::i8, {1, 5, 5, 1}, {3, 2}, {true, false}, h_huge)));
+  t.push_back(int16_twin(resize(B::RESIZE_BILINEAR, DT::i8, {2, 4, 3, 3}, {8, 6}, {}, h_tiny)));
   t.push_back(int16_twin(binary(kMaximum, DT::i8, {2, 3}, {1, 3}, Act::NONE, h, h, h)));
   t.push_back(int16_twin(
       binary(kMaximum, DT::i8, {1, 3, 4}, {1, 3, 4}, Act::NONE, h_tiny, h_tiny, h_tiny)));
@@ -1537,8 +1573,21 @@ std::vector<Row> table() {
       pool(B::MAX_POOL_2D, DT::i8, {1, 7, 5, 2}, k3_s2_same, Act::RELU6, {1.0f / 1024, 0})));
   t.push_back(
       int16_twin(pool(B::MAX_POOL_2D, DT::i8, {2, 5, 5, 3}, k5x2_s3_same, Act::RELU, h_huge)));
+  // 16x8 AVERAGE_POOL_2D: TFLite's rounding division of the int32 window sums.
+  t.push_back(int16_twin(pool(B::AVERAGE_POOL_2D, DT::i8, {1, 6, 6, 3}, k2_s2, Act::NONE, h)));
+  t.push_back(int16_twin(
+      pool(B::AVERAGE_POOL_2D, DT::i8, {1, 7, 5, 2}, k3_s2_same, Act::RELU6, {1.0f / 1024, 0})));
+  t.push_back(
+      int16_twin(pool(B::AVERAGE_POOL_2D, DT::i8, {2, 5, 5, 3}, k5x2_s3_same, Act::RELU, h_huge)));
   t.push_back(int16_twin(reduce(B::REDUCE_MAX, DT::i8, {1, 4, 4, 3}, {1, 2}, true, h, h)));
   t.push_back(int16_twin(reduce(B::REDUCE_MAX, DT::i8, {2, 3, 5}, {-1}, false, h_tiny, h_tiny)));
+  // 16x8 MEAN (TFLM's three int16 paths: over axes {1, 2} with keep_dims, quantized alike,
+  // requantized) and SUM.
+  t.push_back(
+      int16_twin(reduce(B::MEAN, DT::i8, {1, 4, 4, 3}, {1, 2}, true, h, {1.0f / 32768, 0})));
+  t.push_back(int16_twin(reduce(B::MEAN, DT::i8, {2, 3, 5}, {2}, false, h_tiny, h_tiny)));
+  t.push_back(int16_twin(reduce(B::MEAN, DT::i8, {3, 4, 2}, {0, 2}, true, h_huge, {5.0f, 0})));
+  t.push_back(int16_twin(reduce(B::SUM, DT::i8, {2, 3, 4}, {1}, false, h, {24.0f / 32768, 0})));
   t.push_back(int16_twin(unary(kRelu, DT::i8, {1, 3, 5}, {4.0f / 32768, 0}, {3.0f / 32768, 0})));
   t.push_back(int16_twin(unary(kRelu, DT::i8, {2, 9}, h_tiny, h_huge)));
   t.push_back(int16_twin(unary(kRelu6, DT::i8, {2, 7}, {8.0f / 32768, 0}, {6.0f / 32768, 0})));
@@ -1549,6 +1598,23 @@ std::vector<Row> table() {
       binary(kMul, DT::i8, {1, 4, 4, 3}, {1, 4, 4, 3}, Act::NONE, h, h, {9.0f / 32768, 0})));
   t.push_back(int16_twin(binary(kMul, DT::i8, {1, 3, 5, 2}, {2}, Act::RELU, {1.0f / 1024, 0},
                                 {1.0f / 4096, 0}, {1.0f / 2048, 0})));
+  // 16x8 ADD and SUB: both inputs rescaled to a shared 2^-15 fixed point, broadcasting,
+  // fused activations, tiny against huge scales.
+  t.push_back(int16_twin(
+      binary(kAdd, DT::i8, {1, 4, 4, 3}, {1, 4, 4, 3}, Act::NONE, h, h, {5.0f / 32768, 0})));
+  t.push_back(int16_twin(binary(kAdd, DT::i8, {1, 3, 5, 2}, {1, 1, 1, 2}, Act::RELU,
+                                {1.0f / 1024, 0}, {1.0f / 4096, 0}, {1.0f / 2048, 0})));
+  t.push_back(int16_twin(binary(kAdd, DT::i8, {2, 3}, {3}, Act::NONE, h_tiny, h_huge, h_huge)));
+  t.push_back(
+      int16_twin(binary(kSub, DT::i8, {1, 4, 3}, {1, 4, 3}, Act::NONE, h, {1.0f / 4096, 0}, h)));
+  t.push_back(int16_twin(binary(kSub, DT::i8, {2, 1, 3}, {1, 4, 1}, Act::RELU6, {1.0f / 1024, 0},
+                                {1.0f / 1024, 0}, {1.0f / 2048, 0})));
+  // 16x8 SQUARED_DIFFERENCE (TFLite Micro's: no left shift, the squares rescaled to the
+  // output; output multipliers 2^-15, see integer_lsb).
+  t.push_back(int16_twin(binary(kSquaredDifference, DT::i8, {1, 4, 3}, {1, 4, 3}, Act::NONE, h, h,
+                                {36.0f / 32768, 0})));
+  t.push_back(int16_twin(binary(kSquaredDifference, DT::i8, {2, 1, 3}, {1, 4, 1}, Act::NONE,
+                                {1.0f / 1024, 0}, {1.0f / 4096, 0}, {0.125f, 0})));
   // 16x8 LOGISTIC and TANH: TFLite's int16 table kernels, output scale 2^-15; the input
   // scales its power-of-two case takes (2^-12, Tanh 2^-11), general and extreme ones.
   const Q q15{1.0f / 32768, 0};

@@ -74,8 +74,8 @@ TEST(WillItRun, UnsupportedFeaturesOfMappedOpsAreAllNamed) {
 }
 
 // A 16x8 model (int16 activations, int8 weights, int64 bias): its boundary QUANTIZE and
-// DEQUANTIZE, FULLY_CONNECTED, RESHAPE and CONCATENATION import; every other op is named
-// with its dtype and why, in one go.
+// DEQUANTIZE, FULLY_CONNECTED, RESHAPE and CONCATENATION import; DIV (TFLite has no int16
+// DIV) is named with its dtype and why.
 TEST(WillItRun, SixteenByEightModelNamesEveryInt16OpStillRefused) {
   using B = tfl::BuiltinOperator;
   using T = tfl::TensorType;
@@ -96,7 +96,7 @@ TEST(WillItRun, SixteenByEightModelNamesEveryInt16OpStillRefused) {
   testing::OpSpec concat{B::CONCATENATION, {5, 1}, {6}};
   concat.axis = 1;
   m.ops = {{B::QUANTIZE, {0}, {1}},   {B::FULLY_CONNECTED, {1, 2, 3}, {4}},
-           {B::ADD, {4, 4}, {5}},     concat,
+           {B::DIV, {4, 4}, {5}},     concat,
            {B::RESHAPE, {6, 8}, {7}}, {B::DEQUANTIZE, {7}, {9}}};
   m.inputs = {0};
   m.outputs = {9};
@@ -104,12 +104,35 @@ TEST(WillItRun, SixteenByEightModelNamesEveryInt16OpStillRefused) {
   const std::vector<Refusal> r = tflite_refusals(testing::build_tflite(m), &what);
   ASSERT_EQ(r.size(), 1u) << what;
   EXPECT_EQ(r[0].index, 2);
-  EXPECT_EQ(r[0].op, "ADD");
+  EXPECT_EQ(r[0].op, "DIV");
   for (const Refusal& x : r) {
     EXPECT_EQ(x.dtype, "int16");
     EXPECT_NE(x.reason.find("dtype INT16 (7) is not supported by this op (docs/ops.md's int16x8"),
               std::string::npos)
         << x.reason;
+  }
+}
+
+// ARG_MAX and ARG_MIN have no int16 kernel in TFLite or TFLite Micro: an int16 input is
+// refused, and the refusal says so.
+TEST(WillItRun, Int16ArgMaxAndArgMinNameTheMissingTfliteKernel) {
+  using B = tfl::BuiltinOperator;
+  using T = tfl::TensorType;
+  for (B builtin : {B::ARG_MAX, B::ARG_MIN}) {
+    testing::ModelSpec m;
+    m.tensors = {{"x", {2, 5}, T::INT16, {}, {1.0f / 4096}, {0}},
+                 {"axis", {1}, T::INT32, testing::bytes_of(std::vector<int32_t>{1})},
+                 {"i", {2}, T::INT32}};
+    m.ops = {{builtin, {0, 1}, {2}}};
+    m.inputs = {0};
+    m.outputs = {2};
+    std::string what;
+    const std::vector<Refusal> r = tflite_refusals(testing::build_tflite(m), &what);
+    ASSERT_EQ(r.size(), 1u) << what;
+    EXPECT_EQ(r[0].dtype, "int16");
+    EXPECT_NE(r[0].reason.find("TFLite and TFLite Micro have no int16 kernel for this op"),
+              std::string::npos)
+        << r[0].reason;
   }
 }
 

@@ -4,7 +4,11 @@
 // BatchNormalization's shift) map to it. int8 as
 // TFLite Micro's CalculateOpDataAdd (micro/kernels/add_common.cc): both inputs rescaled to
 // twice the larger input scale after a left shift of 20 bits, every multiplier below one,
-// all ratios in double. Quantized from its calibrated output range; channels do not pass
+// all ratios in double. int16 (TFLite's 16x8 scheme) alike with a left shift of 15 and
+// zero points 0: TFLM takes this general-scale path for every int16 ADD (add.cc passes
+// pot_scale false); TFLite's interpreter takes a power-of-two path instead when the
+// model's pot_scale_int16 option is set and every scale is a power of two, which tinyforge
+// does not reproduce. Quantized from its calibrated output range; channels do not pass
 // through for pruning. TFLite: builtin ADD (0) with AddOptions, version 2 for int8.
 #include "ops/add.h"
 
@@ -34,12 +38,13 @@ ir::Node read_tflite(OpMapper& m) {
   ops::AddAttrs a;
   if (o) a.activation = m.activation(o->fused_activation_function());
   n.params = a;
-  require_binary_operands(m);
+  require_binary_operands(m, /*int16=*/true);
   return n;
 }
 
 void write_tflite(tflite_export::ModelBuilder& b, size_t node) {
   using namespace tflite_export;
+  refuse_int16x8(b, node);
   const ir::Node& n = b.graph().nodes[node];
   const ir::Activation act = n.params.get_or_default<ops::AddAttrs>().activation;
   const auto options = tfl::CreateAddOptions(b.fbb(), activation(act));
@@ -75,13 +80,17 @@ LoweredOp lower_Add(ir::Graph& g, size_t node) {
     const FloatRange r = activation_range_float(act);
     p.f_act_min = std::max(r.min, std::numeric_limits<float>::lowest());
     p.f_act_max = std::min(r.max, std::numeric_limits<float>::max());
-  } else if (type == DType::i8) {
-    const TensorQuant qa = per_tensor_int8(g, node, a, "input 0");
-    const TensorQuant qb = per_tensor_int8(g, node, b, "input 1");
-    const TensorQuant qo = per_tensor_int8(g, node, out, "output");
+  } else if (type == DType::i8 || type == DType::i16) {
+    require_dtype(g, node, a, type, "input 0");
+    require_dtype(g, node, b, type, "input 1");
+    const TensorQuant qa = per_tensor_quantized(g, node, a, "input 0");
+    const TensorQuant qb = per_tensor_quantized(g, node, b, "input 1");
+    const TensorQuant qo = per_tensor_quantized(g, node, out, "output");
+    if (type == DType::i16 && (qa.zero_point != 0 || qb.zero_point != 0 || qo.zero_point != 0))
+      refuse(g, node, "int16 inputs and output need zero point 0 (TFLite's 16x8 scheme)");
     // add_common.cc CalculateOpDataAdd: both inputs rescaled to twice the larger input
-    // scale after a left shift of 20 bits; all ratios in double.
-    p.left_shift = 20;
+    // scale after a left shift of 20 bits (int16: 15); all ratios in double.
+    p.left_shift = type == DType::i16 ? 15 : 20;
     const double twice_max_input_scale = 2.0 * static_cast<double>(std::max(qa.scale, qb.scale));
     const QuantizedMultiplier m1 = multiplier_below_one(
         g, node, static_cast<double>(qa.scale) / twice_max_input_scale, "input 0");
@@ -101,11 +110,11 @@ LoweredOp lower_Add(ir::Graph& g, size_t node) {
     p.output_offset = qo.zero_point;
     p.output_multiplier = mo.multiplier;
     p.output_shift = mo.shift;
-    const ClampRange r = activation_range_int8(act, qo.scale, qo.zero_point);
+    const ClampRange r = activation_range(act, qo.scale, qo.zero_point, type);
     p.act_min = r.min;
     p.act_max = r.max;
   } else {
-    refuse(g, node, fmt::format("output is {}; expected float32 or int8", dtype_name(type)));
+    refuse(g, node, fmt::format("output is {}; expected float32, int8 or int16", dtype_name(type)));
   }
   return lowering::lowered(p, {a, b});
 }

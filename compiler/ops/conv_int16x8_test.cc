@@ -6,14 +6,11 @@
 //   int16 input (tensorflow/lite/kernels/internal/reference/integer_ops/{conv,
 //   depthwise_conv,fully_connected}.h): int64 sum of input * filter over the window (taps
 //   outside the input skipped), plus the bias, requantized, clamped;
-// - MultiplyByQuantizedMultiplier's int64 overload (kernels/internal/common.cc): the Q31
-//   multiplier rounded to 16 bits (0x7FFF from 0x7FFF0000 up), then (x * it + 2^(s-1)) >> s
-//   with s = 15 - shift;
-// - QuantizeMultiplier (quantization_util.cc): frexp, the fraction rounded to Q31;
-//   multipliers per channel from double(input) * double(filter) / double(output), except a
-//   per-tensor FULLY_CONNECTED, whose two scales are multiplied in float first
-//   (micro/kernels/fully_connected_common.cc);
-// - CalculateActivationRangeQuantized: the fused activation's bounds quantized, within int16.
+// - MultiplyByQuantizedMultiplier's int64 overload, QuantizeMultiplier and
+//   CalculateActivationRangeQuantized as tests/int16x8_reference.h writes them; multipliers
+//   per channel from double(input) * double(filter) / double(output), except a per-tensor
+//   FULLY_CONNECTED, whose two scales are multiplied in float first
+//   (micro/kernels/fully_connected_common.cc).
 // Shapes, strides, dilations, padding, activations and scales are random (seeded), scales
 // from tiny to an effective scale above 1, inputs spanning int16 with its extremes.
 #include <gtest/gtest.h>
@@ -27,6 +24,7 @@
 #include "emit/plan_writer.h"
 #include "host/host_runner.h"
 #include "import/tflite/import_tflite.h"
+#include "int16x8_reference.h"
 #include "ir/error.h"
 #include "plan/build_plan.h"
 #include "plan/select_kernels.h"
@@ -41,46 +39,7 @@ using testing::OpSpec;
 using testing::TensorSpec;
 using B = tfl::BuiltinOperator;
 using Act = tfl::ActivationFunctionType;
-
-struct Multiplier {
-  int32_t q;
-  int shift;
-};
-
-Multiplier quantize_multiplier(double real) {
-  if (real == 0.0) return {0, 0};
-  int exponent = 0;
-  const double fraction = std::frexp(real, &exponent);
-  int64_t q = std::llround(fraction * 2147483648.0);
-  if (q == (int64_t{1} << 31)) {
-    q /= 2;
-    ++exponent;
-  }
-  return {static_cast<int32_t>(q), exponent};
-}
-
-int32_t requantize(int64_t x, Multiplier m) {
-  const int64_t reduced = m.q < 0x7FFF0000 ? (m.q + 32768) / 65536 : 0x7FFF;
-  const int s = 15 - m.shift;
-  const __int128 total = static_cast<__int128>(x) * reduced + (static_cast<__int128>(1) << (s - 1));
-  // floor division by 2^s (an arithmetic shift), written without shifting a negative value
-  __int128 q = total / (static_cast<__int128>(1) << s);
-  if (total < 0 && q * (static_cast<__int128>(1) << s) != total) q -= 1;
-  return static_cast<int32_t>(q);
-}
-
-struct Range {
-  int32_t lo, hi;
-};
-
-Range activation_range(Act a, float scale) {
-  auto q = [&](float real) { return static_cast<int32_t>(std::round(real / scale)); };
-  Range r{-32768, 32767};
-  if (a == Act::RELU || a == Act::RELU6) r.lo = std::max(r.lo, q(0.0f));
-  if (a == Act::RELU6) r.hi = std::min(r.hi, q(6.0f));
-  if (a == Act::RELU_N1_TO_1) r = {std::max(r.lo, q(-1.0f)), std::min(r.hi, q(1.0f))};
-  return r;
-}
+using namespace testing::int16x8;
 
 enum class Kind { conv, depthwise, fully_connected };
 
@@ -96,10 +55,6 @@ struct Layer {
   Act act = Act::NONE;
   ModelSpec model;
 };
-
-int32_t pick(std::mt19937& rng, int32_t lo, int32_t hi) {
-  return std::uniform_int_distribution<int32_t>(lo, hi)(rng);
-}
 
 // TFLite's SAME / VALID window: output size and padding before.
 void window(int32_t in, int32_t k, int32_t stride, int32_t dilation, bool same, int32_t& out,
@@ -190,12 +145,6 @@ Layer random_layer(Kind kind, uint32_t seed) {
   l.model.inputs = {0};
   l.model.outputs = {3};
   return l;
-}
-
-int32_t count(const std::vector<int32_t>& shape) {
-  int32_t n = 1;
-  for (int32_t d : shape) n *= d;
-  return n;
 }
 
 std::vector<Multiplier> multipliers(const Layer& l) {

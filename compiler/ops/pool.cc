@@ -5,8 +5,9 @@
 // Invariants: the output shape follows TFLite's padding
 // rule with dilation 1; int8 input and output share one scale and zero point, as TFLite
 // Micro's PoolingPrepare requires (|scale difference| <= 1e-6, micro/kernels/
-// pooling_common.cc), and the average divides by the taps inside the input. MaxPool2D also
-// takes int16 (TFLite's 16x8 scheme, reference_integer_ops::MaxPool<int16_t>), quantized alike.
+// pooling_common.cc), and the average divides by the taps inside the input. Both also take
+// int16 (TFLite's 16x8 scheme, reference_integer_ops::AveragePool / MaxPool for int16_t),
+// quantized alike; an int16 average window holds at most 65,535 taps (its int32 sum).
 // Quantization keeps the input's parameters; channels pass through for pruning. TFLite: builtins
 // AVERAGE_POOL_2D (1) and MAX_POOL_2D (17) with Pool2DOptions, version 2 for int8;
 // explicit padding other than SAME or VALID has no TFLite form and is refused.
@@ -48,7 +49,7 @@ ir::Node read_pool(OpMapper& m, OpCode op) {
   const ir::Tensor& in = m.input(0);
   m.require_rank(in, m.in_label(0), 4);
   const ir::Tensor& out = m.output();
-  m.require_activation_types(in, out, /*int16=*/op == OpCode::MaxPool2D);
+  m.require_activation_types(in, out, /*int16=*/true);
   m.require_same_quant(in, m.in_label(0), out, m.out_label());
   const int32_t oh = m.out_extent(in.shape[1], a.filter_h, a.stride_h, 1, a.padding, "height");
   const int32_t ow = m.out_extent(in.shape[2], a.filter_w, a.stride_w, 1, a.padding, "width");
@@ -92,12 +93,11 @@ namespace {
 
 using namespace conv_lowering;
 
-// `int16`: the kernel also takes int16 (max pooling).
-Pool2DParams lower_pool(ir::Graph& g, size_t node, LoweredOp& lowered, bool int16) {
+Pool2DParams lower_pool(ir::Graph& g, size_t node, LoweredOp& lowered) {
   const Operands o = operands(g, node, false);
   require_rank(g, node, o.input, "input", 4);
   require_rank(g, node, o.output, "output", 4);
-  const DType type = activation_type(g, node, o, int16);
+  const DType type = activation_type(g, node, o, /*int16=*/true);
   const auto& attrs = g.nodes[node].params.get<ops::PoolAttrs>();
   const ops::WindowAttrs& a = attrs.window;
   const Window2D win =
@@ -140,13 +140,20 @@ Pool2DParams lower_pool(ir::Graph& g, size_t node, LoweredOp& lowered, bool int1
 
 LoweredOp lower_AveragePool2D(ir::Graph& g, size_t node) {
   LoweredOp lowered;
-  lowered.params = params_bytes(lower_pool(g, node, lowered, /*int16=*/false));
+  const Pool2DParams p = lower_pool(g, node, lowered);
+  if (g.tensors[g.nodes[node].outputs[0]].type == DType::i16 &&
+      int64_t{p.filter_h} * p.filter_w > 65535)
+    refuse(g, node,
+           fmt::format("an int16 average over a {}x{} window: at most 65535 taps keep TFLite's "
+                       "int32 sum exact",
+                       p.filter_h, p.filter_w));
+  lowered.params = params_bytes(p);
   return lowered;
 }
 
 LoweredOp lower_MaxPool2D(ir::Graph& g, size_t node) {
   LoweredOp lowered;
-  lowered.params = params_bytes(lower_pool(g, node, lowered, /*int16=*/true));
+  lowered.params = params_bytes(lower_pool(g, node, lowered));
   return lowered;
 }
 

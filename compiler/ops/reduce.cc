@@ -13,12 +13,14 @@
 // - int8 Mean with keep_dims, a 4-D input and the axis list exactly {1, 2} or {2, 1}:
 //   ReduceMode::mean_spatial;
 // - int8 Mean with input and output quantized alike: ReduceMode::mean_same_quant;
-// - any other int8 Mean, and every int8 Sum: ReduceMode::requantize.
+// - any other int8 Mean, and every int8 Sum: ReduceMode::requantize;
+// - int16 Mean and Sum (TFLite's 16x8 scheme): the same three paths (TFLM's EvalMeanHelper
+//   and EvalSumHelper take them for int16 too).
 // Invariants, checked at import and lowering: at least one axis, each in [-rank, rank); the
-// output shape is the reduced one; the reduced element count is at most 2^23; for
-// mean_spatial, s_in / s_out < 128. Quantized from the calibrated output range; channels do
-// not pass through for pruning. TFLite: MEAN (40), SUM (74) and REDUCE_MAX (82), axis an
-// int32 operand, ReducerOptions, version 2 for int8.
+// output shape is the reduced one; the reduced element count is at most 2^23 (int16: 2^16,
+// zero points 0); for mean_spatial, s_in / s_out < 128. Quantized from the calibrated output range;
+// channels do not pass through for pruning. TFLite: MEAN (40), SUM (74) and REDUCE_MAX (82), axis
+// an int32 operand, ReducerOptions, version 2 for int8.
 #include "ops/reduce.h"
 
 #include <fmt/format.h>
@@ -40,6 +42,7 @@ namespace {
 using tflite_import::OpMapper;
 
 constexpr int64_t kMaxCount = int64_t{1} << 23;
+constexpr int64_t kMaxInt16Count = int64_t{1} << 16;  // int16 values per int32 sum
 
 // Bit d set for each reduced dim d, or an error message.
 struct Resolved {
@@ -87,9 +90,15 @@ std::string problem(const ops::ReduceOptions& o, const ir::Tensor& in, const ir:
   if (out.shape != expected)
     return fmt::format("output has shape {}; expected {}", tflite_import::shape_string(out.shape),
                        tflite_import::shape_string(expected));
-  if (reduced_count(in.shape, r.mask) > kMaxCount)
-    return fmt::format("reduces {} elements per output; expected at most 2^23",
-                       reduced_count(in.shape, r.mask));
+  const bool int16 = in.type == DType::i16;
+  if (reduced_count(in.shape, r.mask) > (int16 ? kMaxInt16Count : kMaxCount))
+    return fmt::format("reduces {} elements per output; expected at most {}",
+                       reduced_count(in.shape, r.mask), int16 ? "2^16 (int16)" : "2^23");
+  const auto nonzero = [](const ir::Tensor& t) {
+    return !t.quant.zero_point.empty() && t.quant.zero_point[0] != 0;
+  };
+  if (int16 && (nonzero(in) || nonzero(out)))
+    return "int16 input and output need zero point 0 (TFLite's 16x8 scheme)";
   return {};
 }
 
@@ -107,16 +116,17 @@ ir::Node read_tflite(OpMapper& m) {
       m.options(m.op().builtin_options_as_ReducerOptions(), tfl::BuiltinOptions::ReducerOptions);
   const ir::Tensor& in = m.input(0);
   const ir::Tensor& out = m.output();
-  m.require_activation_types(in, out, /*int16=*/Op == OpCode::ReduceMax);
+  m.require_activation_types(in, out, /*int16=*/true);
   const ir::Tensor& axis = m.input(1);
   const ops::ReduceOptions params{tflite_import::constant_ints(m, 1, axis.elements()),
                                   o && o->keep_dims()};
   const std::string why = problem(params, in, out);
   if (!why.empty()) m.fail(why);
   if (Op == OpCode::ReduceMax) m.require_same_quant(in, m.in_label(0), out, m.out_label());
-  if (Op == OpCode::Mean && in.type == DType::i8 && spatial_case(params, in.shape.size()) &&
+  if (Op == OpCode::Mean && in.type != DType::f32 && spatial_case(params, in.shape.size()) &&
       !(static_cast<double>(in.quant.scale[0]) / out.quant.scale[0] < 128.0))
-    m.fail("input scale / output scale is 128 or more; expected less for the int8 mean");
+    m.fail(fmt::format("input scale / output scale is 128 or more; expected less for the {} mean",
+                       dtype_name(in.type)));
   ir::Node n{Op, {m.input_index(0)}, {}, {}, {}};  // the axis operand lives in the params
   n.params = params;
   return n;
@@ -139,7 +149,7 @@ void write_tflite(tflite_export::ModelBuilder& b, size_t node) {
 
 plan::LoweredOp lower(ir::Graph& g, size_t node, OpCode op) {
   using namespace plan::lowering;
-  const ir::Node& n = checked(g, node, 1, 1, 1, /*int16=*/op == OpCode::ReduceMax);
+  const ir::Node& n = checked(g, node, 1, 1, 1, /*int16=*/true);
   const auto& o = n.params.get<ops::ReduceOptions>();
   const ir::Tensor& in = g.tensors[n.inputs[0]];
   const ir::Tensor& out = g.tensors[n.outputs[0]];

@@ -8,9 +8,10 @@
 // and width the size operand's, every dim 1..32767 along height and width (the int8 fixed
 // point stays inside int32), not both align_corners and half_pixel_centers (TFLite refuses
 // that pair), and int8 input and output quantized alike (nearest copies values; the int8
-// bilinear arithmetic interpolates stored values); nearest also takes int16 (TFLite's 16x8
-// scheme), quantized alike too. Quantization keeps the input's parameters;
-// channels do not pass through for pruning. TFLite: RESIZE_NEAREST_NEIGHBOR (97) and
+// bilinear arithmetic interpolates stored values); both also take int16 (TFLite's 16x8
+// scheme; the bilinear as TFLite's resize_bilinear.cc runs ResizeBilinearInteger<int16_t>,
+// TFLite Micro has no int16 bilinear), quantized alike too. Quantization keeps the input's
+// parameters; channels do not pass through for pruning. TFLite: RESIZE_NEAREST_NEIGHBOR (97) and
 // RESIZE_BILINEAR (23) with their options; version 3 with either flag set, else 2 for int8
 // and 1 for float32.
 #include "ops/resize.h"
@@ -56,7 +57,7 @@ ir::Node read(OpMapper& m, OpCode op, const ops::ResizeAttrs& attrs) {
   m.require_arity(2, 2);
   const ir::Tensor& in = m.input(0);
   const ir::Tensor& out = m.output();
-  m.require_activation_types(in, out, /*int16=*/op == OpCode::ResizeNearestNeighbor);
+  m.require_activation_types(in, out, /*int16=*/true);
   m.require_same_quant(in, m.in_label(0), out, m.out_label());
   const std::vector<int32_t> size = tflite_import::constant_ints(m, 1, 2);
   std::string why = problem(attrs, in, out);
@@ -127,10 +128,9 @@ void write_bilinear(tflite_export::ModelBuilder& b, size_t node) {
 namespace plan {
 namespace {
 
-// `int16`: the kernel also takes int16 (nearest).
-LoweredOp lower_resize(ir::Graph& g, size_t node, bool int16) {
+LoweredOp lower_resize(ir::Graph& g, size_t node) {
   using namespace lowering;
-  const ir::Node& n = checked(g, node, 1, 1, 1, int16);
+  const ir::Node& n = checked(g, node, 1, 1, 1, /*int16=*/true);
   const auto& a = n.params.get<ops::ResizeAttrs>();
   const std::string why = problem(a, g.tensors[n.inputs[0]], g.tensors[n.outputs[0]]);
   if (!why.empty()) refuse(g, node, why);
@@ -143,12 +143,8 @@ LoweredOp lower_resize(ir::Graph& g, size_t node, bool int16) {
 
 }  // namespace
 
-LoweredOp lower_ResizeNearestNeighbor(ir::Graph& g, size_t node) {
-  return lower_resize(g, node, /*int16=*/true);
-}
-LoweredOp lower_ResizeBilinear(ir::Graph& g, size_t node) {
-  return lower_resize(g, node, /*int16=*/false);
-}
+LoweredOp lower_ResizeNearestNeighbor(ir::Graph& g, size_t node) { return lower_resize(g, node); }
+LoweredOp lower_ResizeBilinear(ir::Graph& g, size_t node) { return lower_resize(g, node); }
 
 }  // namespace plan
 

@@ -3,8 +3,9 @@
 // float position and neighbours, or the int8 10-bit fixed point), on random sizes, up- and
 // downscaling, every flag combination TFLite allows, float and int8 with extreme values. The
 // int8 bilinear result is also checked to lie within one step of the exact interpolation of
-// the int8 values (computed in double), and small cases are checked by hand. TFLite files
-// built in the test import; the refused cases name the reason.
+// the int8 values (computed in double), and small cases are checked by hand. int16 (TFLite's
+// 16x8 scheme: its resize_bilinear.cc runs ResizeBilinearInteger<int16_t>) bilinear alike. TFLite
+// files built in the test import; the refused cases name the reason.
 #include "ops/resize.h"
 
 #include <gtest/gtest.h>
@@ -25,15 +26,17 @@ namespace {
 using testing::GraphBuilder;
 using Shape = std::vector<int32_t>;
 
-ir::Graph graph(OpCode op, const Shape& in, const Shape& out, ops::ResizeAttrs a, bool int8) {
+// `int8` (or `int16`, TFLite's 16x8 scheme) input and output quantized alike, else float32.
+ir::Graph graph(OpCode op, const Shape& in, const Shape& out, ops::ResizeAttrs a, bool int8,
+                bool int16 = false) {
   GraphBuilder b;
   const int x = b.activation("x", in);
   const int y = b.activation("y", out);
-  if (int8)
+  if (int8 || int16)
     for (int t : {x, y}) {
-      b.g.tensors[t].type = DType::i8;
-      b.g.tensors[t].quant.scale = {0.1f};
-      b.g.tensors[t].quant.zero_point = {-5};
+      b.g.tensors[t].type = int16 ? DType::i16 : DType::i8;
+      b.g.tensors[t].quant.scale = {int16 ? 1.0f / 1024 : 0.1f};
+      b.g.tensors[t].quant.zero_point = {int16 ? 0 : -5};
     }
   b.node(op, {x}, y, a);
   b.g.inputs = {x};
@@ -118,11 +121,12 @@ FixedPos fixed_pos(int32_t i, int32_t in, int32_t out, ops::ResizeAttrs a) {
           static_cast<int32_t>(std::min<int64_t>((p + 1023) / 1024, in - 1))};
 }
 
-// Returns TFLite's int8 results and, in `exact`, the double interpolation at the same
-// fixed-point positions.
-std::vector<int8_t> bilinear_int8(const std::vector<int8_t>& in, const Shape& si, const Shape& so,
-                                  ops::ResizeAttrs a, std::vector<double>& exact) {
-  std::vector<int8_t> out;
+// Returns TFLite's int8 (int16: ResizeBilinearInteger<int16_t>, the same steps) results and,
+// in `exact`, the double interpolation at the same fixed-point positions.
+template <typename T>
+std::vector<T> bilinear_integer(const std::vector<T>& in, const Shape& si, const Shape& so,
+                                ops::ResizeAttrs a, std::vector<double>& exact) {
+  std::vector<T> out;
   for (int32_t b = 0; b < so[0]; ++b)
     for (int32_t y = 0; y < so[1]; ++y) {
       const FixedPos py = fixed_pos(y, si[1], so[1], a);
@@ -136,7 +140,7 @@ std::vector<int8_t> bilinear_int8(const std::vector<int8_t>& in, const Shape& si
                               v01 * (1024 - wy) * wx + v11 * wy * wx;
           // Rounded half away from zero by 2^20.
           const int64_t mag = (std::llabs(sum) + (1 << 19)) >> 20;
-          out.push_back(static_cast<int8_t>(sum < 0 ? -mag : mag));
+          out.push_back(static_cast<T>(sum < 0 ? -mag : mag));
           exact.push_back(static_cast<double>(sum) / (1 << 20));
         }
       }
@@ -163,6 +167,10 @@ TEST(Resize, MatchesTheDefinitionOnRandomSizes) {
     for (int8_t& v : xi) v = static_cast<int8_t>(rng());
     xi[0] = -128;
     xi[n - 1] = 127;
+    std::vector<int16_t> xs(n);
+    for (int16_t& v : xs) v = static_cast<int16_t>(rng());
+    xs[0] = -32768;
+    xs[n - 1] = 32767;
 
     const auto run = [&](OpCode op, bool int8, const std::vector<uint8_t>& bytes) {
       return testing::run_graph(graph(op, si, so, a, int8), {bytes}, 1);
@@ -174,9 +182,16 @@ TEST(Resize, MatchesTheDefinitionOnRandomSizes) {
     EXPECT_EQ(run(OpCode::ResizeBilinear, false, testing::bytes_of(xf)),
               testing::bytes_of(bilinear(xf, si, so, a)));
     std::vector<double> exact;
-    const std::vector<int8_t> want = bilinear_int8(xi, si, so, a, exact);
+    const std::vector<int8_t> want = bilinear_integer(xi, si, so, a, exact);
     EXPECT_EQ(run(OpCode::ResizeBilinear, true, testing::bytes_of(xi)), testing::bytes_of(want));
     for (size_t i = 0; i < want.size(); ++i) ASSERT_LE(std::fabs(want[i] - exact[i]), 0.5 + 1e-9);
+    std::vector<double> exact16;
+    const std::vector<int16_t> want16 = bilinear_integer(xs, si, so, a, exact16);
+    EXPECT_EQ(testing::run_graph(graph(OpCode::ResizeBilinear, si, so, a, false, true),
+                                 {testing::bytes_of(xs)}, 1),
+              testing::bytes_of(want16));
+    for (size_t i = 0; i < want16.size(); ++i)
+      ASSERT_LE(std::fabs(want16[i] - exact16[i]), 0.5 + 1e-9);
   }
 }
 

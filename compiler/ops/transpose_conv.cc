@@ -6,7 +6,9 @@
 // auto_pad). The kernel is runtime/kernels/reference/transpose_conv.cc. Invariants the reader
 // checks: output_shape a constant equal to the output's shape, batch and channels matching
 // the input and the weights, weights symmetric int8 per tensor or per output channel (axis 0),
-// the bias scale input scale x weight scale. TFLite computes the padding from the output
+// the bias scale input scale x weight scale; 16x8 (int16 activations with zero point 0,
+// int8 weights, an int64 bias, as TFLite's int16 TransposeConv takes them) as the conv
+// family's 16x8 twins, in the same kernel. TFLite computes the padding from the output
 // size as for a conv from the output back to the input (kernels/transpose_conv.cc); it is
 // stored resolved, and the writer refuses padding neither SAME nor VALID gives. Quantized as
 // Conv2D: calibrated output, per-channel weights along axis 0, but no weight geometry (an
@@ -56,9 +58,9 @@ ir::Node read_transpose_conv(OpMapper& m) {
                             tfl::BuiltinOptions::TransposeConvOptions);
   if (!o) m.fail("TransposeConvOptions missing; expected strides and padding");
   const ir::Tensor& in = m.input(kDataInput);
-  if (in.type != DType::f32 && in.type != DType::i8)
-    m.unsupported(fmt::format("{} is {}; expected float32 or int8", m.in_label(kDataInput),
-                              dtype_name(in.type)));
+  if (in.type != DType::f32 && in.type != DType::i8 && in.type != DType::i16)
+    m.unsupported(fmt::format("{} is {}; expected float32, int8 or int16 (16x8)",
+                              m.in_label(kDataInput), dtype_name(in.type)));
   m.require_type(m.output(), m.out_label(), in.type);
   m.require_per_tensor(in, m.in_label(kDataInput));
   m.require_per_tensor(m.output(), m.out_label());
@@ -106,6 +108,7 @@ tfl::Padding written_padding(tflite_export::ModelBuilder& b, size_t node) {
 
 void write_transpose_conv(tflite_export::ModelBuilder& b, size_t node) {
   using namespace tflite_export;
+  refuse_int16x8(b, node);
   const ir::Node& n = b.graph().nodes[node];
   const auto& a = n.params.get<ops::TransposeConvAttrs>();
   const tfl::Padding padding = written_padding(b, node);
@@ -135,7 +138,7 @@ LoweredOp lower_TransposeConv(ir::Graph& g, size_t node) {
   require_rank(g, node, o.input, "input", 4);
   require_rank(g, node, o.filter, "filter", 4);
   require_rank(g, node, o.output, "output", 4);
-  const DType type = activation_type(g, node, o);
+  const DType type = activation_type(g, node, o, /*int16=*/true);
   const auto& in = g.tensors[o.input].shape;
   const auto& w = g.tensors[o.filter].shape;  // [OC, KH, KW, IC]
   const auto& out = g.tensors[o.output].shape;
@@ -157,7 +160,7 @@ LoweredOp lower_TransposeConv(ir::Graph& g, size_t node) {
   p.act_max = 127;
   LoweredOp lowered;
   const std::vector<double> scales =
-      type == DType::i8 ? conv_scales(g, node, o, oc, 0) : std::vector<double>{};
+      type != DType::f32 ? conv_scales(g, node, o, oc, 0) : std::vector<double>{};
   fill_output_stage(g, node, o, type, a.activation, scales, p, lowered);
   lowered.params = params_bytes(p);
   return lowered;

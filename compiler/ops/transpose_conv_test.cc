@@ -15,6 +15,7 @@
 #include "emit/plan_writer.h"
 #include "host/host_runner.h"
 #include "import/tflite/import_tflite.h"
+#include "int16x8_reference.h"
 #include "ir/error.h"
 #include "ir_test_graphs.h"
 #include "plan/build_plan.h"
@@ -53,8 +54,8 @@ int32_t tflite_requantize(int32_t x, int32_t multiplier, int32_t shift) {
 }
 
 // Scatter of every input element into an accumulator per output element, as TFLite does.
-template <typename T, typename Acc>
-std::vector<Acc> scatter(const Geometry& s, const std::vector<T>& x, const std::vector<T>& w,
+template <typename Acc, typename T, typename W>
+std::vector<Acc> scatter(const Geometry& s, const std::vector<T>& x, const std::vector<W>& w,
                          int32_t input_offset) {
   const int32_t n = s.in[0], h = s.in[1], wd = s.in[2], ic = s.in[3];
   std::vector<Acc> acc(static_cast<size_t>(n * s.oh * s.ow * s.oc), Acc{0});
@@ -89,13 +90,16 @@ std::vector<uint8_t> to_bytes(const std::vector<T>& v) {
   return b;
 }
 
-ir::Graph graph(const Geometry& s, bool int8, bool with_bias, ir::Activation act) {
+// float32, int8 or (`int16`) 16x8: int16 activations with zero point 0, int8 weights, the
+// int64 bias as imported (int32 values).
+ir::Graph graph(const Geometry& s, bool int8, bool with_bias, ir::Activation act,
+                bool int16 = false) {
   GraphBuilder b(41);
   const int x = b.activation("x", s.in);
   const int y = b.activation("y", {s.in[0], s.oh, s.ow, s.oc});
   const int w = b.weights("w", {s.oc, s.kh, s.kw, s.in[3]}, 1.0f);
   int bias = with_bias ? b.weights("b", {s.oc}, 0.5f) : -1;
-  if (int8) {
+  if (int8 || int16) {
     ir::Tensor& wt = b.g.tensors[static_cast<size_t>(w)];
     std::vector<uint8_t> q(static_cast<size_t>(wt.elements()));
     std::mt19937 rng(7);
@@ -106,14 +110,18 @@ ir::Graph graph(const Geometry& s, bool int8, bool with_bias, ir::Activation act
     for (int32_t c = 0; c < s.oc; ++c) wt.quant.scale.push_back(0.01f * static_cast<float>(1 + c));
     wt.quant.zero_point.assign(static_cast<size_t>(s.oc), 0);
     wt.quant.axis = 0;
-    b.g.tensors[static_cast<size_t>(x)].type = DType::i8;
-    b.g.tensors[static_cast<size_t>(x)].quant = {{0.03f}, {-9}, 0};
-    b.g.tensors[static_cast<size_t>(y)].type = DType::i8;
-    b.g.tensors[static_cast<size_t>(y)].quant = {{0.2f}, {5}, 0};
+    const DType act_type = int16 ? DType::i16 : DType::i8;
+    b.g.tensors[static_cast<size_t>(x)].type = act_type;
+    b.g.tensors[static_cast<size_t>(x)].quant =
+        int16 ? ir::Quant{{1.0f / 4096}, {0}, 0} : ir::Quant{{0.03f}, {-9}, 0};
+    b.g.tensors[static_cast<size_t>(y)].type = act_type;
+    b.g.tensors[static_cast<size_t>(y)].quant =
+        int16 ? ir::Quant{{1.0f / 512}, {0}, 0} : ir::Quant{{0.2f}, {5}, 0};
     if (with_bias) {
       ir::Tensor& bt = b.g.tensors[static_cast<size_t>(bias)];
       std::vector<int32_t> v(static_cast<size_t>(s.oc));
-      for (int32_t c = 0; c < s.oc; ++c) v[static_cast<size_t>(c)] = 997 * (c % 3 - 1);
+      for (int32_t c = 0; c < s.oc; ++c)
+        v[static_cast<size_t>(c)] = (int16 ? 99991 : 997) * (c % 3 - 1);
       bt.type = DType::i32;
       bt.data = to_bytes(v);
     }
@@ -153,7 +161,7 @@ TEST(TransposeConv, Float32MatchesTfliteScatterBitForBit) {
     const ir::Tensor& wt = g.tensors[static_cast<size_t>(g.nodes[0].inputs[1])];
     const ir::Tensor& bt = g.tensors[static_cast<size_t>(g.nodes[0].inputs[2])];
     const std::vector<float> w = from_bytes<float>(wt.data), bias = from_bytes<float>(bt.data);
-    std::vector<float> want = scatter<float, float>(s, x, w, 0);
+    std::vector<float> want = scatter<float>(s, x, w, 0);
     for (size_t i = 0; i < want.size(); ++i)
       want[i] = std::min(std::max(want[i] + bias[i % static_cast<size_t>(s.oc)], 0.0f), 6.0f);
     EXPECT_EQ(run(g, to_bytes(x)), to_bytes(want)) << "output " << s.oh << "x" << s.ow;
@@ -179,7 +187,7 @@ TEST(TransposeConv, Int8MatchesTfliteReferenceOnRandomAndExtremeInputs) {
                  : pattern == 1 ? int8_t{-128}
                  : pattern == 2 ? int8_t{127}
                                 : static_cast<int8_t>(i % 2 ? 127 : -128);
-        const std::vector<int32_t> acc = scatter<int8_t, int32_t>(s, x, w, 9);
+        const std::vector<int32_t> acc = scatter<int32_t>(s, x, w, 9);
         std::vector<int8_t> want;
         for (size_t i = 0; i < acc.size(); ++i) {
           const auto c = static_cast<size_t>(i % static_cast<size_t>(s.oc));
@@ -191,6 +199,41 @@ TEST(TransposeConv, Int8MatchesTfliteReferenceOnRandomAndExtremeInputs) {
         EXPECT_EQ(run(g, to_bytes(x)), to_bytes(want))
             << "output " << s.oh << "x" << s.ow << ", pattern " << pattern << ", bias "
             << with_bias;
+      }
+    }
+  }
+}
+
+// 16x8 (TFLite's int16 TransposeConv overload, integer_ops/transpose_conv.h): the int64
+// scatter sums plus the bias, MultiplyByQuantizedMultiplier's int64 form
+// (tests/int16x8_reference.h), clamped to the fused activation's int16 range.
+TEST(TransposeConv, Int16x8MatchesTfliteReferenceOnRandomAndExtremeInputs) {
+  namespace ref = testing::int16x8;
+  for (const Geometry& s : kGeometries) {
+    for (ir::Activation act : {ir::Activation::none, ir::Activation::relu}) {
+      const ir::Graph g = graph(s, false, true, act, /*int16=*/true);
+      const ir::Tensor& wt = g.tensors[static_cast<size_t>(g.nodes[0].inputs[1])];
+      const std::vector<int8_t> w = from_bytes<int8_t>(wt.data);
+      const std::vector<int32_t> bias =
+          from_bytes<int32_t>(g.tensors[static_cast<size_t>(g.nodes[0].inputs[2])].data);
+      const size_t n = static_cast<size_t>(s.in[0] * s.in[1] * s.in[2] * s.in[3]);
+      for (int pattern = 0; pattern < 4; ++pattern) {
+        std::vector<int16_t> x = ref::values(n, static_cast<uint32_t>(pattern + 1));
+        if (pattern == 1) x.assign(n, -32768);
+        if (pattern == 2) x.assign(n, 32767);
+        const std::vector<int64_t> acc = scatter<int64_t>(s, x, w, 0);
+        std::vector<int16_t> want;
+        for (size_t i = 0; i < acc.size(); ++i) {
+          const auto c = static_cast<size_t>(i % static_cast<size_t>(s.oc));
+          const ref::Multiplier m =
+              ref::quantize_multiplier(static_cast<double>(1.0f / 4096) * wt.quant.scale[c] /
+                                       static_cast<double>(1.0f / 512));
+          const int32_t v = ref::requantize(acc[i] + bias[c], m);
+          want.push_back(
+              static_cast<int16_t>(std::clamp(v, act == ir::Activation::relu ? 0 : -32768, 32767)));
+        }
+        EXPECT_EQ(run(g, to_bytes(x)), to_bytes(want))
+            << "output " << s.oh << "x" << s.ow << ", pattern " << pattern;
       }
     }
   }

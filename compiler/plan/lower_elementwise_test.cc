@@ -174,7 +174,12 @@ TEST(LowerElementwiseAdd, Refusals) {
 
   auto ints = one_op(OpCode::Add, {tensor("a", DType::i32, {3}), tensor("b", DType::i32, {3})},
                      tensor("y", DType::i32, {3}));
-  expect_refused(ints, lower_Add, "expected float32 or int8");
+  expect_refused(ints, lower_Add, "expected float32, int8 or int16");
+
+  auto int16_with_int8 =
+      one_op(OpCode::Add, {tensor("a", DType::i16, {3}, 1.0f), tensor("b", DType::i8, {3}, 1.0f)},
+             tensor("y", DType::i16, {3}, 1.0f));
+  expect_refused(int16_with_int8, lower_Add, "expected int16");
 }
 
 // ---- Softmax ---------------------------------------------------------------------------

@@ -96,9 +96,10 @@ void check_bias_scale(OpMapper& m, const ir::Tensor& in, const ir::Tensor& w,
 // boundaries, the reshapes and concatenation (their kernels move bytes of any type; TFLite
 // quantizes RESHAPE to int16 at version 1, tools/optimize/operator_property.cc, and
 // CONCATENATION at version 3, tools/versioning/op_version.cc), the conv family (its
-// 16x8 twins: CONV_2D, DEPTHWISE_CONV_2D, FULLY_CONNECTED) and runs_int16_activations'
-// ops; every other op with an int16 operand is refused here, before its reader, so a 16x8
-// model's every such op is named (as unsupported, not as a damaged file).
+// 16x8 twins: CONV_2D, DEPTHWISE_CONV_2D, FULLY_CONNECTED; TRANSPOSE_CONV in its own
+// kernel) and runs_int16_activations' ops; every other op with an int16 operand is refused
+// here, before its reader, so a 16x8 model's every such op is named (as unsupported, not as
+// a damaged file).
 bool runs_int16(tfl::BuiltinOperator builtin) {
   switch (builtin) {
     case tfl::BuiltinOperator::QUANTIZE:
@@ -110,6 +111,7 @@ bool runs_int16(tfl::BuiltinOperator builtin) {
     case tfl::BuiltinOperator::CONV_2D:
     case tfl::BuiltinOperator::DEPTHWISE_CONV_2D:
     case tfl::BuiltinOperator::FULLY_CONNECTED:
+    case tfl::BuiltinOperator::TRANSPOSE_CONV:
     // Not 16x8: the int8 SVDF keeps its time weights and state in int16 (its reader checks).
     case tfl::BuiltinOperator::SVDF:
     // CAST converts stored values of any of its dtypes, int16 included.
@@ -121,11 +123,12 @@ bool runs_int16(tfl::BuiltinOperator builtin) {
 }
 
 // The ops that move or pick values (their kernels copy or compare stored values of either
-// width), the RELU family's clamps, MUL, LEAKY_RELU and PRELU (they rescale int16 as int8,
-// zero points 0; PRELU's alpha stays int8), and LOGISTIC and TANH (TFLite's int16 table
-// kernels): their 16x8 form is int16
-// activations throughout, so they are let through when their first output is int16 (a float or int8
-// op with an int16 operand stays refused as a dtype).
+// width), the RELU family's clamps, MUL, ADD, SUB, SQUARED_DIFFERENCE, AVERAGE_POOL_2D, MEAN,
+// SUM, RESIZE_BILINEAR, LEAKY_RELU and PRELU (they rescale, average, sum or interpolate
+// int16 as int8, zero points 0; PRELU's alpha stays int8), and LOGISTIC and TANH (TFLite's
+// int16 table kernels): their 16x8 form is int16 activations throughout, so they are let
+// through when their first output is int16 (a float or int8 op with an int16 operand stays
+// refused as a dtype).
 bool runs_int16_activations(tfl::BuiltinOperator builtin) {
   switch (builtin) {
     case tfl::BuiltinOperator::TRANSPOSE:
@@ -140,10 +143,14 @@ bool runs_int16_activations(tfl::BuiltinOperator builtin) {
     case tfl::BuiltinOperator::UNPACK:
     case tfl::BuiltinOperator::GATHER:
     case tfl::BuiltinOperator::RESIZE_NEAREST_NEIGHBOR:
+    case tfl::BuiltinOperator::RESIZE_BILINEAR:
     case tfl::BuiltinOperator::MAXIMUM:
     case tfl::BuiltinOperator::MINIMUM:
     case tfl::BuiltinOperator::MAX_POOL_2D:
+    case tfl::BuiltinOperator::AVERAGE_POOL_2D:
     case tfl::BuiltinOperator::REDUCE_MAX:
+    case tfl::BuiltinOperator::MEAN:
+    case tfl::BuiltinOperator::SUM:
     case tfl::BuiltinOperator::RELU:
     case tfl::BuiltinOperator::RELU6:
     case tfl::BuiltinOperator::RELU_N1_TO_1:
@@ -152,6 +159,9 @@ bool runs_int16_activations(tfl::BuiltinOperator builtin) {
     case tfl::BuiltinOperator::TANH:
     case tfl::BuiltinOperator::LEAKY_RELU:
     case tfl::BuiltinOperator::PRELU:
+    case tfl::BuiltinOperator::ADD:
+    case tfl::BuiltinOperator::SUB:
+    case tfl::BuiltinOperator::SQUARED_DIFFERENCE:
       return true;
     default:
       return false;
@@ -166,16 +176,20 @@ std::optional<tfl::TensorType> file_type(const Reader& reader, int t) {
   return tensors->Get(static_cast<flatbuffers::uoffset_t>(t))->type();
 }
 
-// Why an op's 16x8 form is refused, where there is more to say than "not yet": HARD_SWISH
-// has no int16 kernel in TFLite (activations.cc HardSwishEval takes float32, uint8 and int8,
-// tflite-micro's hard_swish.cc float32 and int8), so there is no arithmetic to follow.
-// SOFTMAX's int16 kernel reads two 513-entry lookup tables (exp and 1 / (1 + x)) that
-// tflite-micro's Prepare computes; they would be plan constants, which our one-input Softmax
-// row does not take yet. Empty for the others.
+// Why an op's 16x8 form is refused, where there is more to say than "not yet". HARD_SWISH,
+// ARG_MAX and ARG_MIN have no int16 kernel in TFLite (activations.cc HardSwishEval takes
+// float32, uint8 and int8, tflite-micro's hard_swish.cc float32 and int8; kernels/
+// arg_min_max.cc and micro/kernels/arg_min_max.cc float32, int8 and more, no int16), so there
+// is no arithmetic to follow. SOFTMAX's int16 kernel reads two 513-entry lookup tables (exp
+// and 1 / (1 + x)) that tflite-micro's Prepare computes; they would be plan constants, which
+// our one-input Softmax row does not take yet. Empty for the others.
 const char* int16_refusal(tfl::BuiltinOperator builtin) {
   switch (builtin) {
     case tfl::BuiltinOperator::HARD_SWISH:
       return "TFLite has no int16 HARD_SWISH kernel (float32, uint8 and int8 only)";
+    case tfl::BuiltinOperator::ARG_MAX:
+    case tfl::BuiltinOperator::ARG_MIN:
+      return "TFLite and TFLite Micro have no int16 kernel for this op";
     case tfl::BuiltinOperator::SOFTMAX:
       return "TFLite's int16 SOFTMAX (its exp and 1/(1+x) lookup tables) is not ported yet";
     default:

@@ -4,8 +4,8 @@
 // reference_integer_ops::AveragePool / MaxPool and float32 reference_ops::AveragePool /
 // MaxPool (tensorflow/lite/kernels/internal/reference/{integer_ops/,}pooling.h):
 // the int8 average rounds half away from zero, (acc +- count/2) / count, then clamps.
-// MaxPool2D also takes int16 (TFLite's 16x8 scheme: reference_integer_ops::MaxPool<int16_t>,
-// the same comparison and clamp on int16 values).
+// Both also take int16 (TFLite's 16x8 scheme: reference_integer_ops::AveragePool and
+// MaxPool for int16_t, the same int32 sum, rounding, comparison and clamp on int16 values).
 #include "kernels/reference/conv_checks.h"
 #include "kernels/reference/output_stage.h"
 #include "tinyforge/kernel.h"
@@ -45,15 +45,16 @@ void pool_loop(const Pool2DParams& p, const KernelIO& io, Reduce reduce) {
   }
 }
 
-// `Int16`: the kernel also takes int16 activations (a template argument, so AveragePool2D's
-// check carries no int16 code).
-template <bool Int16>
+// Most taps of an int16 average window: the int32 sum of 65,535 int16 values, and it plus
+// or minus half the count, stay inside int32.
+constexpr int32_t kMaxInt16AverageTaps = 65535;
+
 Status check_pool(const Pool2DParams& p, const KernelIO& io) {
   if (io.num_inputs != 1 || io.num_outputs != 1) return Status::bad_params;
   const TensorView& in = io.in[0];
   const TensorView& out = io.out[0];
   const DType t = in.type;
-  if (t != DType::i8 && t != DType::f32 && !(Int16 && t == DType::i16)) return Status::bad_params;
+  if (t != DType::i8 && t != DType::f32 && t != DType::i16) return Status::bad_params;
   if (!view::is_valid(in, t) || !view::is_valid(out, t)) return Status::bad_params;
   if (!checks::has_positive_dims(in, 4) || !checks::has_positive_dims(out, 4))
     return Status::bad_shape;
@@ -65,12 +66,29 @@ Status check_pool(const Pool2DParams& p, const KernelIO& io) {
   if (!checks::window_fits(in.dims[1], p.filter_h, p.stride_h, 1, p.pad_top, out.dims[1]) ||
       !checks::window_fits(in.dims[2], p.filter_w, p.stride_w, 1, p.pad_left, out.dims[2]))
     return Status::bad_shape;
-  if (Int16 && t == DType::i16)
+  if (t == DType::i16)
     return stage::int16_range_ok(p.act_min, p.act_max) ? Status::ok : Status::bad_params;
   if (t == DType::i8 ? !stage::int8_stage_ok(0, 0, p.act_min, p.act_max)
                      : !stage::float_stage_ok(p.f_act_min, p.f_act_max))
     return Status::bad_params;
   return Status::ok;
+}
+
+// Integer average pool: the window's sum divided by its taps, rounding half away from zero,
+// clamped to [act_min, act_max].
+template <typename T>
+void average_pool_integer(const Pool2DParams& p, const KernelIO& io) {
+  pool_loop<T>(p, io, [&](const T* in, int32_t in_w, int32_t c, const Window& w, T* out) {
+    const int32_t count = (w.y1 - w.y0) * (w.x1 - w.x0);
+    for (int32_t ch = 0; ch < c; ++ch) {
+      int32_t acc = 0;
+      for (int32_t y = w.y0; y < w.y1; ++y)
+        for (int32_t x = w.x0; x < w.x1; ++x) acc += in[(y * in_w + x) * c + ch];
+      // One division per output element: TFLite's rounding needs the exact quotient.
+      acc = acc > 0 ? (acc + count / 2) / count : (acc - count / 2) / count;
+      out[ch] = static_cast<T>(fixed::clamp(acc, p.act_min, p.act_max));
+    }
+  });
 }
 
 // Integer max pool: the window's largest stored value, clamped to [act_min, act_max].
@@ -89,28 +107,18 @@ void max_pool_integer(const Pool2DParams& p, const KernelIO& io, int32_t lowest)
 }  // namespace
 
 Status check_AveragePool2D(const Pool2DParams& p, const KernelIO& io) {
-  return check_pool<false>(p, io);
+  if (const Status s = check_pool(p, io); s != Status::ok) return s;
+  if (io.in[0].type == DType::i16 && int32_t{p.filter_h} * p.filter_w > kMaxInt16AverageTaps)
+    return Status::bad_params;
+  return Status::ok;
 }
-Status check_MaxPool2D(const Pool2DParams& p, const KernelIO& io) {
-  return check_pool<true>(p, io);
-}
+Status check_MaxPool2D(const Pool2DParams& p, const KernelIO& io) { return check_pool(p, io); }
 
 void eval_AveragePool2D(const Pool2DParams& p, const KernelIO& io) {
   if (io.in[0].type == DType::i8) {
-    pool_loop<int8_t>(p, io,
-                      [&](const int8_t* in, int32_t in_w, int32_t c, const Window& w, int8_t* out) {
-                        const int32_t count = (w.y1 - w.y0) * (w.x1 - w.x0);
-                        for (int32_t ch = 0; ch < c; ++ch) {
-                          int32_t acc = 0;
-                          for (int32_t y = w.y0; y < w.y1; ++y)
-                            for (int32_t x = w.x0; x < w.x1; ++x)
-                              acc += in[(y * in_w + x) * c + ch];
-                          // One division per output element: TFLite's rounding needs the exact
-                          // quotient.
-                          acc = acc > 0 ? (acc + count / 2) / count : (acc - count / 2) / count;
-                          out[ch] = static_cast<int8_t>(fixed::clamp(acc, p.act_min, p.act_max));
-                        }
-                      });
+    average_pool_integer<int8_t>(p, io);
+  } else if (io.in[0].type == DType::i16) {
+    average_pool_integer<int16_t>(p, io);
   } else {
     pool_loop<float>(p, io,
                      [&](const float* in, int32_t in_w, int32_t c, const Window& w, float* out) {

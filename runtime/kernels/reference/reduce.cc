@@ -16,7 +16,11 @@
 //   s_out and bias = -zp_in * scale + 0.5f (TFLite's own formula, rounding after adding 0.5).
 // - int8 Sum (QuantizedMeanOrSum, compute_sum true): round(sum * scale + bias) + zp_out
 //   with bias = -zp_in * scale * count + 0.5f, NOT clamped: TFLite casts the int32 to int8,
-//   which wraps modulo 256, and so do we.
+//   which wraps modulo 256, and so do we (exactly wherever TFLite's float-to-int32
+//   conversion is defined).
+// - int16 Mean and Sum (TFLite's 16x8 scheme, zero points 0): the int8 paths on int16
+//   values (EvalMeanHelper / EvalSumHelper take the same three for int16), clamped to or,
+//   for Sum, wrapped into int16; at most 2^16 elements per output keep the sums in int32.
 // - ReduceMax (EvalMaxHelper, reference_ops::ReduceGeneric with the type's lowest value as
 //   init and max as reducer): the largest stored value; int8 and int16 (TFLite's 16x8
 //   scheme) input and output share one scale and zero point (TFLM requires it), so stored
@@ -89,12 +93,12 @@ void for_each_output(const Split& s, const T* in, Acc init, Fold fold, Finish fi
         }
 }
 
-// float -> int32 for a rounded value, saturating (TFLite's conversion is undefined outside
-// int32; every such value is clamped to the same int8 afterwards).
+// float -> int32 for a rounded value, exact inside int32 (as TFLite's static_cast), saturating
+// outside it and for NaN (where TFLite's conversion is undefined).
 int32_t to_int(float r) {
-  constexpr float kLimit = 16777216.0f;  // 2^24
-  if (!(r >= -kLimit)) return -(1 << 24);
-  if (r > kLimit) return 1 << 24;
+  constexpr float kLimit = 2147483648.0f;  // 2^31
+  if (!(r >= -kLimit)) return INT32_MIN;
+  if (r >= kLimit) return INT32_MAX;
   return static_cast<int32_t>(r);
 }
 
@@ -114,14 +118,16 @@ struct Max {
   }
 };
 
+// Most elements one int16 output sums (TFLite's 16x8 scheme, zero points 0).
+constexpr int64_t kMaxInt16Count = 1 << 16;
+
 Status check_reduce(const ReduceParams& p, const KernelIO& io, Reduction r) {
   const bool mean = r == Reduction::mean;
   if (io.num_inputs != 1 || io.num_outputs != 1) return Status::bad_shape;
   const TensorView& in = io.in[0];
   const TensorView& out = io.out[0];
   const DType type = out.type;
-  if (type != DType::i8 && type != DType::f32 && !(r == Reduction::max && type == DType::i16))
-    return Status::bad_enum;
+  if (type != DType::i8 && type != DType::f32 && type != DType::i16) return Status::bad_enum;
   if (!view::is_valid(in, type) || !view::is_valid(out, type)) return Status::bad_shape;
   if (in.rank < 1 || p.axes_mask <= 0 || p.axes_mask >= (1 << in.rank)) return Status::bad_params;
   int64_t kept = 1, count = 1;
@@ -130,14 +136,16 @@ Status check_reduce(const ReduceParams& p, const KernelIO& io, Reduction r) {
     (p.axes_mask & (1 << d) ? count : kept) *= in.dims[d];
   }
   if (view::element_count(out) != kept) return Status::bad_shape;
-  if (count > (1 << 23)) return Status::bad_shape;  // the int32 sums cannot overflow
+  // The int32 sums cannot overflow: 2^23 int8 or 2^16 int16 values.
+  if (count > (type == DType::i16 ? kMaxInt16Count : 1 << 23)) return Status::bad_shape;
   const auto mode = static_cast<ReduceMode>(p.mode);
   if (type == DType::f32 || r == Reduction::max) {
     if (!view::same_quantization(in, out)) return Status::bad_params;
     return mode == ReduceMode::float_values ? Status::ok : Status::bad_params;
   }
-  if (p.input_zero_point < -128 || p.input_zero_point > 127 || p.output_zero_point < -128 ||
-      p.output_zero_point > 127)
+  if (type == DType::i16 ? p.input_zero_point != 0 || p.output_zero_point != 0
+                         : p.input_zero_point < -128 || p.input_zero_point > 127 ||
+                               p.output_zero_point < -128 || p.output_zero_point > 127)
     return Status::bad_params;
   switch (mode) {
     case ReduceMode::mean_spatial:
@@ -159,48 +167,61 @@ void reduce_max(const Split& s, const TensorView& in, const TensorView& out, T l
   for_each_output(s, in.as<const T>(), lowest, Max{}, [&](int32_t o, T m) { y[o] = m; });
 }
 
-// Mean and Sum (ReduceMax has its own loop).
-void eval_reduce(const ReduceParams& p, const KernelIO& io, Reduction r) {
-  const Split s = split(io.in[0], p.axes_mask);
-  const auto mode = static_cast<ReduceMode>(p.mode);
-  const bool mean = r == Reduction::mean;
-  if (io.out[0].type == DType::f32) {
-    float* out = io.out[0].as<float>();
-    const float count = static_cast<float>(s.count);
-    for_each_output(s, io.in[0].as<const float>(), 0.0f, Add{},
-                    [&](int32_t o, float sum) { out[o] = mean ? sum / count : sum; });
-    return;
-  }
-  const int8_t* in = io.in[0].as<const int8_t>();
-  int8_t* out = io.out[0].as<int8_t>();
+// int8 or int16 Mean and Sum, on the path `p.mode` names (see top).
+template <typename T>
+void eval_integer(const ReduceParams& p, const Split& s, const KernelIO& io, bool mean) {
+  constexpr int32_t lo = sizeof(T) == 1 ? -128 : -32768, hi = sizeof(T) == 1 ? 127 : 32767;
+  const T* in = io.in[0].as<const T>();
+  T* out = io.out[0].as<T>();
   const int32_t n = s.count;
-  switch (mode) {
+  switch (static_cast<ReduceMode>(p.mode)) {
     case ReduceMode::mean_spatial:
       for_each_output(s, in, int32_t{0}, Add{}, [&](int32_t o, int32_t sum) {
         // sum of (x - zp_in) = sum of x - n * zp_in
         int32_t acc = fixed::multiply_by_quantized_multiplier(sum - n * p.input_zero_point,
                                                               p.multiplier, p.shift);
-        acc = acc > 0 ? (acc + n / 2) / n : (acc - n / 2) / n;
-        out[o] = static_cast<int8_t>(fixed::clamp(acc + p.output_zero_point, -128, 127));
+        // (wrapping where TFLite's int32 would overflow: never with TFLite's parameters)
+        acc = acc > 0 ? fixed::wrapping_add(acc, n / 2) / n : fixed::wrapping_sub(acc, n / 2) / n;
+        out[o] = static_cast<T>(fixed::clamp(acc + p.output_zero_point, lo, hi));
       });
       break;
     case ReduceMode::mean_same_quant:
       for_each_output(s, in, int32_t{0}, Add{},
-                      [&](int32_t o, int32_t sum) { out[o] = static_cast<int8_t>(sum / n); });
+                      [&](int32_t o, int32_t sum) { out[o] = static_cast<T>(sum / n); });
       break;
     default:  // requantize
       for_each_output(s, in, int32_t{0}, Add{}, [&](int32_t o, int32_t sum) {
         if (mean) {
           const float float_mean = static_cast<float>(sum) / static_cast<float>(n);
           const float r = std::round(float_mean * p.scale + p.bias);
-          out[o] = static_cast<int8_t>(fixed::clamp(to_int(r) + p.output_zero_point, -128, 127));
+          const int64_t q = int64_t{to_int(r)} + p.output_zero_point;
+          out[o] = static_cast<T>(q < lo ? lo : q > hi ? hi : q);
         } else {
+          // TFLite casts the int32 to T: it keeps the low 8 or 16 bits.
           const float r = std::round(static_cast<float>(sum) * p.scale + p.bias);
-          const uint32_t wrapped = static_cast<uint32_t>(to_int(r) + p.output_zero_point);
-          out[o] = static_cast<int8_t>(static_cast<uint8_t>(wrapped & 0xFFu));
+          const uint32_t wrapped =
+              static_cast<uint32_t>(to_int(r)) + static_cast<uint32_t>(p.output_zero_point);
+          out[o] = static_cast<T>(sizeof(T) == 1 ? static_cast<int8_t>(wrapped & 0xFFu)
+                                                 : static_cast<int16_t>(wrapped & 0xFFFFu));
         }
       });
       break;
+  }
+}
+
+// Mean and Sum (ReduceMax has its own loop).
+void eval_reduce(const ReduceParams& p, const KernelIO& io, Reduction r) {
+  const Split s = split(io.in[0], p.axes_mask);
+  const bool mean = r == Reduction::mean;
+  if (io.out[0].type == DType::f32) {
+    float* out = io.out[0].as<float>();
+    const float count = static_cast<float>(s.count);
+    for_each_output(s, io.in[0].as<const float>(), 0.0f, Add{},
+                    [&](int32_t o, float sum) { out[o] = mean ? sum / count : sum; });
+  } else if (io.out[0].type == DType::i16) {
+    eval_integer<int16_t>(p, s, io, mean);
+  } else {
+    eval_integer<int8_t>(p, s, io, mean);
   }
 }
 

@@ -13,7 +13,9 @@
 // - bilinear int8: the same in 10-bit fixed point: scale_10 = (1024 * in + out / 2) / out
 //   (align_corners: (1024 * (in - 1) + (out - 1) / 2) / (out - 1)), p = i * scale_10 or
 //   i * scale_10 + scale_10 / 2 - 512, i0 = max(p / 1024, 0), i1 = min((p + 1023) / 1024,
-//   in - 1); the 20-bit weighted sum is rounded half away from zero by 2^20 (int64).
+//   in - 1); the 20-bit weighted sum is rounded half away from zero by 2^20 (int64);
+//   int16 (TFLite's 16x8 scheme: ResizeBilinearInteger<int16_t>, which TFLite's
+//   resize_bilinear.cc runs; TFLite Micro has no int16 bilinear) the same on int16 values.
 #include <cmath>
 #include <cstdint>
 #include <cstring>
@@ -24,12 +26,11 @@
 namespace tinyforge {
 namespace {
 
-// `int16`: the kernel also takes int16 (nearest copies values of any type).
-Status check_resize(const ResizeParams& p, const KernelIO& io, bool int16) {
+Status check_resize(const ResizeParams& p, const KernelIO& io) {
   if (io.num_inputs != 1 || io.num_outputs != 1) return Status::bad_shape;
   const TensorView& in = io.in[0];
   const TensorView& out = io.out[0];
-  if (out.type != DType::f32 && out.type != DType::i8 && !(int16 && out.type == DType::i16))
+  if (out.type != DType::f32 && out.type != DType::i8 && out.type != DType::i16)
     return Status::bad_enum;
   if (!view::is_valid(in, out.type) || !view::is_valid(out, out.type)) return Status::bad_shape;
   if (in.rank != 4 || out.rank != 4 || in.dims[0] != out.dims[0] || in.dims[3] != out.dims[3])
@@ -97,10 +98,41 @@ FixedAxis fixed_axis(int32_t i, int32_t scale, bool half_pixel_centers, int32_t 
   return a;
 }
 
+// The integer bilinear (see top) on int8 or int16 values.
+template <typename T>
+void bilinear_integer(const ResizeParams& p, const TensorView& in, const TensorView& out) {
+  const int32_t h = in.dims[1], w = in.dims[2], c = in.dims[3];
+  auto index = [&](int32_t b, int32_t y, int32_t x, int32_t ch) {
+    return ((static_cast<size_t>(b) * h + y) * w + x) * c + ch;
+  };
+  const int32_t sh = scale_10(h, out.dims[1], p.align_corners);
+  const int32_t sw = scale_10(w, out.dims[2], p.align_corners);
+  const T* src = in.as<const T>();
+  T* dst = out.as<T>();
+  for (int32_t b = 0; b < out.dims[0]; ++b)
+    for (int32_t y = 0; y < out.dims[1]; ++y) {
+      const FixedAxis ay = fixed_axis(y, sh, p.half_pixel_centers, h);
+      const int64_t dy = ay.at - (1 << 10) * ay.lo;
+      for (int32_t x = 0; x < out.dims[2]; ++x) {
+        const FixedAxis ax = fixed_axis(x, sw, p.half_pixel_centers, w);
+        const int64_t dx = ax.at - (1 << 10) * ax.lo;
+        for (int32_t ch = 0; ch < c; ++ch) {
+          const int64_t sum =
+              src[index(b, ay.lo, ax.lo, ch)] * ((1 << 10) - dy) * ((1 << 10) - dx) +
+              src[index(b, ay.hi, ax.lo, ch)] * dy * ((1 << 10) - dx) +
+              src[index(b, ay.lo, ax.hi, ch)] * ((1 << 10) - dy) * dx +
+              src[index(b, ay.hi, ax.hi, ch)] * dy * dx;
+          const int64_t round = sum > 0 ? (1 << 19) : -(1 << 19);
+          *dst++ = static_cast<T>((sum + round) / (1 << 20));
+        }
+      }
+    }
+}
+
 }  // namespace
 
 Status check_ResizeNearestNeighbor(const ResizeParams& p, const KernelIO& io) {
-  return check_resize(p, io, /*int16=*/true);
+  return check_resize(p, io);
 }
 
 void eval_ResizeNearestNeighbor(const ResizeParams& p, const KernelIO& io) {
@@ -122,7 +154,7 @@ void eval_ResizeNearestNeighbor(const ResizeParams& p, const KernelIO& io) {
 }
 
 Status check_ResizeBilinear(const ResizeParams& p, const KernelIO& io) {
-  return check_resize(p, io, /*int16=*/false);
+  return check_resize(p, io);
 }
 
 void eval_ResizeBilinear(const ResizeParams& p, const KernelIO& io) {
@@ -153,28 +185,10 @@ void eval_ResizeBilinear(const ResizeParams& p, const KernelIO& io) {
       }
     return;
   }
-  const int32_t sh = scale_10(h, out.dims[1], p.align_corners);
-  const int32_t sw = scale_10(w, out.dims[2], p.align_corners);
-  const int8_t* src = in.as<const int8_t>();
-  int8_t* dst = out.as<int8_t>();
-  for (int32_t b = 0; b < out.dims[0]; ++b)
-    for (int32_t y = 0; y < out.dims[1]; ++y) {
-      const FixedAxis ay = fixed_axis(y, sh, p.half_pixel_centers, h);
-      const int64_t dy = ay.at - (1 << 10) * ay.lo;
-      for (int32_t x = 0; x < out.dims[2]; ++x) {
-        const FixedAxis ax = fixed_axis(x, sw, p.half_pixel_centers, w);
-        const int64_t dx = ax.at - (1 << 10) * ax.lo;
-        for (int32_t ch = 0; ch < c; ++ch) {
-          const int64_t sum =
-              src[index(b, ay.lo, ax.lo, ch)] * ((1 << 10) - dy) * ((1 << 10) - dx) +
-              src[index(b, ay.hi, ax.lo, ch)] * dy * ((1 << 10) - dx) +
-              src[index(b, ay.lo, ax.hi, ch)] * ((1 << 10) - dy) * dx +
-              src[index(b, ay.hi, ax.hi, ch)] * dy * dx;
-          const int64_t round = sum > 0 ? (1 << 19) : -(1 << 19);
-          *dst++ = static_cast<int8_t>((sum + round) / (1 << 20));
-        }
-      }
-    }
+  if (out.type == DType::i16)
+    bilinear_integer<int16_t>(p, in, out);
+  else
+    bilinear_integer<int8_t>(p, in, out);
 }
 
 }  // namespace tinyforge

@@ -3,7 +3,11 @@
 // TransposeConv (tensorflow/lite/kernels/internal/reference/{integer_ops/,}transpose_conv.h):
 // input element (iy, ix, ic) adds input x filter[oc, ky, kx, ic] to output (iy * stride_h -
 // pad_top + ky, ix * stride_w - pad_left + kx, oc), skipping positions outside the output;
-// then bias, requantization (int8) and the clamp.
+// then bias, requantization (int8) and the clamp. int16 (TFLite's 16x8 scheme: int16
+// activations with zero point 0, int8 weights, int64 bias) follows its int16 TransposeConv
+// overload (integer_ops/transpose_conv.h): 64-bit sums, the bias, MultiplyByQuantizedMultiplier
+// in its int64 form, the clamp (output_stage.h's Int16x8Channels); the lowering requires
+// the bias, as for the conv family's 16x8 twins.
 //
 // TFLite scatters into an output-sized accumulator buffer. We gather instead: each output
 // element sums its contributions in the order the scatter adds them (input row, column,
@@ -46,7 +50,8 @@ struct FloatFinish {
   }
 };
 
-template <typename T, typename Acc, typename Finish>
+// T: input and output element, W: weight element.
+template <typename T, typename W, typename Acc, typename Finish>
 void transpose_conv_loop(const TransposeConvParams& p, const KernelIO& io, int32_t input_offset,
                          Finish finish) {
   const TensorView& in = io.in[0];
@@ -56,7 +61,7 @@ void transpose_conv_loop(const TransposeConvParams& p, const KernelIO& io, int32
   const int32_t k_h = filter.dims[1], k_w = filter.dims[2];
   const int32_t out_h = out.dims[1], out_w = out.dims[2], out_c = out.dims[3];
   const T* input = in.as<const T>();
-  const T* weights = filter.as<const T>();
+  const W* weights = filter.as<const W>();
   T* output = out.as<T>();
   for (int32_t b = 0; b < in.dims[0]; ++b) {
     for (int32_t oy = 0; oy < out_h; ++oy) {
@@ -69,7 +74,7 @@ void transpose_conv_loop(const TransposeConvParams& p, const KernelIO& io, int32
           for (int32_t iy = ry.first, ky = ry.first_tap; iy <= ry.last; ++iy, ky -= p.stride_h) {
             for (int32_t ix = rx.first, kx = rx.first_tap; ix <= rx.last; ++ix, kx -= p.stride_w) {
               const T* x = input + ((b * in_h + iy) * in_w + ix) * in_c;
-              const T* w = weights + ((oc * k_h + ky) * k_w + kx) * in_c;
+              const W* w = weights + ((oc * k_h + ky) * k_w + kx) * in_c;
               for (int32_t c = 0; c < in_c; ++c)
                 acc = finish.accumulate(acc, x[c], w[c], input_offset);
             }
@@ -91,9 +96,12 @@ bool axis_ok(int32_t in, int32_t filter, int32_t stride, int32_t pad, int32_t ou
 }  // namespace
 
 Status check_TransposeConv(const TransposeConvParams& p, const KernelIO& io) {
-  DType type;
-  const Status views = checks::check_windowed_views(io, &type);
+  DType type = DType::i16;
+  const bool int16 = io.num_inputs > 0 && io.in[0].type == DType::i16;
+  const Status views =
+      int16 ? checks::check_int16x8_types(io) : checks::check_windowed_views(io, &type);
   if (views != Status::ok) return views;
+  if (int16 && !checks::has_windowed_dims(io)) return Status::bad_shape;
   const TensorView& in = io.in[0];
   const TensorView& filter = io.in[1];
   const TensorView& out = io.out[0];
@@ -105,15 +113,19 @@ Status check_TransposeConv(const TransposeConvParams& p, const KernelIO& io) {
   if (!axis_ok(in.dims[1], filter.dims[1], p.stride_h, p.pad_top, out.dims[1]) ||
       !axis_ok(in.dims[2], filter.dims[2], p.stride_w, p.pad_left, out.dims[2]))
     return Status::bad_shape;
+  if (int16) return checks::check_int16x8_channels(p, io, out_c);
   return checks::check_channel_inputs(p, io, type, out_c);
 }
 
 void eval_TransposeConv(const TransposeConvParams& p, const KernelIO& io) {
   if (io.in[0].type == DType::i8) {
-    transpose_conv_loop<int8_t, int32_t>(p, io, p.input_offset, stage::int8_channels(p, io.in));
+    transpose_conv_loop<int8_t, int8_t, int32_t>(p, io, p.input_offset,
+                                                 stage::int8_channels(p, io.in));
+  } else if (io.in[0].type == DType::i16) {
+    transpose_conv_loop<int16_t, int8_t, int64_t>(p, io, 0, stage::int16x8_channels(p, io.in));
   } else {
     const FloatFinish finish{io.in[2].as<const float>(), p.f_act_min, p.f_act_max};
-    transpose_conv_loop<float, float>(p, io, 0, finish);
+    transpose_conv_loop<float, float, float>(p, io, 0, finish);
   }
 }
 
