@@ -63,24 +63,36 @@ inline ModelSpec int_lstm_model(const LstmConfig& c, const IntLstmWeights& w,
   const char* gate[] = {"input", "forget", "cell", "output"};
   for (size_t g = 0; g < 4; ++g) {
     operands[1 + g] = static_cast<int32_t>(m.tensors.size());
-    m.tensors.push_back({std::string("w_") + gate[g], {c.cells, c.features}, TT::INT8,
-                         bytes_of(w.input[g]), {w.input_scale[g]}, {0}});
+    m.tensors.push_back({std::string("w_") + gate[g],
+                         {c.cells, c.features},
+                         TT::INT8,
+                         bytes_of(w.input[g]),
+                         {w.input_scale[g]},
+                         {0}});
     operands[5 + g] = static_cast<int32_t>(m.tensors.size());
-    m.tensors.push_back({std::string("r_") + gate[g], {c.cells, c.cells}, TT::INT8,
-                         bytes_of(w.recurrent[g]), {w.recurrent_scale[g]}, {0}});
+    m.tensors.push_back({std::string("r_") + gate[g],
+                         {c.cells, c.cells},
+                         TT::INT8,
+                         bytes_of(w.recurrent[g]),
+                         {w.recurrent_scale[g]},
+                         {0}});
     operands[12 + g] = static_cast<int32_t>(m.tensors.size());
     std::vector<int32_t> b32(w.bias[g].begin(), w.bias[g].end());
     const float bias_scale = q.input_scale * w.input_scale[g];
-    m.tensors.push_back({std::string("b_") + gate[g], {c.cells}, q.int16 ? TT::INT64 : TT::INT32,
-                         q.int16 ? bytes_of(w.bias[g]) : bytes_of(b32), {bias_scale}, {0}});
+    m.tensors.push_back({std::string("b_") + gate[g],
+                         {c.cells},
+                         q.int16 ? TT::INT64 : TT::INT32,
+                         q.int16 ? bytes_of(w.bias[g]) : bytes_of(b32),
+                         {bias_scale},
+                         {0}});
   }
-  TensorSpec hidden{"output_state", {c.batch, c.cells}, act, {}, {q.hidden_scale},
-                    {q.hidden_zero_point}};
+  TensorSpec hidden{"output_state",   {c.batch, c.cells},   act, {},
+                    {q.hidden_scale}, {q.hidden_zero_point}};
   hidden.is_variable = true;
   operands[18] = static_cast<int32_t>(m.tensors.size());
   m.tensors.push_back(hidden);
-  TensorSpec cell{"cell_state", {c.batch, c.cells}, TT::INT16, {},
-                  {std::ldexp(1.0f, q.cell_power)}, {0}};
+  TensorSpec cell{"cell_state", {c.batch, c.cells}, TT::INT16, {}, {std::ldexp(1.0f, q.cell_power)},
+                  {0}};
   cell.is_variable = true;
   operands[19] = static_cast<int32_t>(m.tensors.size());
   m.tensors.push_back(cell);
@@ -167,28 +179,26 @@ class IntLstmReference {
 
   static const std::vector<int64_t>& table() {
     static const std::vector<int64_t> t = {
-        32768, 33451, 34133, 34813, 35493, 36169, 36843, 37513, 38180, 38841, 39498, 40149,
-        40794, 41432, 42064, 42688, 43304, 43912, 44511, 45102, 45683, 46255, 46817, 47369,
-        47911, 48443, 48964, 49475, 49975, 50464, 50942, 51409, 51865, 52311, 52745, 53169,
-        53581, 53983, 54374, 54755, 55125, 55485, 55834, 56174, 56503, 56823, 57133, 57433,
-        57724, 58007, 58280, 58544, 58800, 59048, 59288, 59519, 59743, 59959, 60168, 60370,
-        60565, 60753, 60935, 61110, 61279, 61441, 61599, 61750, 61896, 62036, 62172, 62302,
-        62428, 62549, 62666, 62778, 62886, 62990, 63090, 63186, 63279, 63368, 63454, 63536,
-        63615, 63691, 63765, 63835, 63903, 63968, 64030, 64090, 64148, 64204, 64257, 64308,
-        64357, 64405, 64450, 64494, 64536, 64576, 64614, 64652, 64687, 64721, 64754, 64786,
-        64816, 64845, 64873, 64900, 64926, 64950, 64974, 64997, 65019, 65039, 65060, 65079,
-        65097, 65115, 65132, 65149, 65164, 65179, 65194, 65208, 65221, 65234, 65246, 65258,
-        65269, 65280, 65291, 65301, 65310, 65319, 65328, 65337, 65345, 65352, 65360, 65367,
-        65374, 65381, 65387, 65393, 65399, 65404, 65410, 65415, 65420, 65425, 65429, 65433,
-        65438, 65442, 65445, 65449, 65453, 65456, 65459, 65462, 65465, 65468, 65471, 65474,
-        65476, 65479, 65481, 65483, 65485, 65488, 65489, 65491, 65493, 65495, 65497, 65498,
-        65500, 65501, 65503, 65504, 65505, 65507, 65508, 65509, 65510, 65511, 65512, 65513,
-        65514, 65515, 65516, 65517, 65517, 65518, 65519, 65520, 65520, 65521, 65522, 65522,
-        65523, 65523, 65524, 65524, 65525, 65525, 65526, 65526, 65526, 65527, 65527, 65528,
-        65528, 65528, 65529, 65529, 65529, 65529, 65530, 65530, 65530, 65530, 65531, 65531,
-        65531, 65531, 65531, 65532, 65532, 65532, 65532, 65532, 65532, 65533, 65533, 65533,
-        65533, 65533, 65533, 65533, 65533, 65534, 65534, 65534, 65534, 65534, 65534, 65534,
-        65534, 65534, 65534, 65535};
+        32768, 33451, 34133, 34813, 35493, 36169, 36843, 37513, 38180, 38841, 39498, 40149, 40794,
+        41432, 42064, 42688, 43304, 43912, 44511, 45102, 45683, 46255, 46817, 47369, 47911, 48443,
+        48964, 49475, 49975, 50464, 50942, 51409, 51865, 52311, 52745, 53169, 53581, 53983, 54374,
+        54755, 55125, 55485, 55834, 56174, 56503, 56823, 57133, 57433, 57724, 58007, 58280, 58544,
+        58800, 59048, 59288, 59519, 59743, 59959, 60168, 60370, 60565, 60753, 60935, 61110, 61279,
+        61441, 61599, 61750, 61896, 62036, 62172, 62302, 62428, 62549, 62666, 62778, 62886, 62990,
+        63090, 63186, 63279, 63368, 63454, 63536, 63615, 63691, 63765, 63835, 63903, 63968, 64030,
+        64090, 64148, 64204, 64257, 64308, 64357, 64405, 64450, 64494, 64536, 64576, 64614, 64652,
+        64687, 64721, 64754, 64786, 64816, 64845, 64873, 64900, 64926, 64950, 64974, 64997, 65019,
+        65039, 65060, 65079, 65097, 65115, 65132, 65149, 65164, 65179, 65194, 65208, 65221, 65234,
+        65246, 65258, 65269, 65280, 65291, 65301, 65310, 65319, 65328, 65337, 65345, 65352, 65360,
+        65367, 65374, 65381, 65387, 65393, 65399, 65404, 65410, 65415, 65420, 65425, 65429, 65433,
+        65438, 65442, 65445, 65449, 65453, 65456, 65459, 65462, 65465, 65468, 65471, 65474, 65476,
+        65479, 65481, 65483, 65485, 65488, 65489, 65491, 65493, 65495, 65497, 65498, 65500, 65501,
+        65503, 65504, 65505, 65507, 65508, 65509, 65510, 65511, 65512, 65513, 65514, 65515, 65516,
+        65517, 65517, 65518, 65519, 65520, 65520, 65521, 65522, 65522, 65523, 65523, 65524, 65524,
+        65525, 65525, 65526, 65526, 65526, 65527, 65527, 65528, 65528, 65528, 65529, 65529, 65529,
+        65529, 65530, 65530, 65530, 65530, 65531, 65531, 65531, 65531, 65531, 65532, 65532, 65532,
+        65532, 65532, 65532, 65533, 65533, 65533, 65533, 65533, 65533, 65533, 65533, 65534, 65534,
+        65534, 65534, 65534, 65534, 65534, 65534, 65534, 65534, 65535};
     return t;
   }
 
@@ -197,7 +207,8 @@ class IntLstmReference {
   static int64_t interpolate(int64_t magnitude, int fraction_bits, int64_t saturated) {
     const int64_t index = magnitude >> fraction_bits;
     if (index >= 255) return saturated;
-    const int64_t lo = table()[static_cast<size_t>(index)], hi = table()[static_cast<size_t>(index + 1)];
+    const int64_t lo = table()[static_cast<size_t>(index)],
+                  hi = table()[static_cast<size_t>(index + 1)];
     return (lo << fraction_bits) + (magnitude & ((1 << fraction_bits) - 1)) * (hi - lo);
   }
 
@@ -211,8 +222,8 @@ class IntLstmReference {
   // Tanh (int16) of a value of scale 2^power, as TFLM's LSTM calls it.
   static int64_t tanh(int64_t v, int power) {
     const int shift = 12 + power;
-    const int64_t x = shift >= 0 ? v * (int64_t{3} << shift)
-                                 : (v * 3 + (int64_t{1} << (-shift - 1))) >> -shift;
+    const int64_t x =
+        shift >= 0 ? v * (int64_t{3} << shift) : (v * 3 + (int64_t{1} << (-shift - 1))) >> -shift;
     const int64_t r = interpolate(std::llabs(x), 8, int64_t{0xFFFF} << 8);
     return (x >= 0 ? r - (1 << 23) + 128 : -r + (1 << 23) + 127) >> 8;
   }
@@ -247,10 +258,10 @@ class IntLstmReference {
     const auto forget_cell = quantize(out_scale * cell_scale / cell_scale);
     const auto input_cell = quantize(out_scale * out_scale / cell_scale);
     const auto hidden = quantize(out_scale * out_scale / double{q_.hidden_scale});
-    const int64_t clip =
-        c_.cell_clip > 0
-            ? static_cast<int16_t>(std::min(std::max(double{c_.cell_clip} / cell_scale, -32768.0), 32767.0))
-            : -1;
+    const int64_t clip = c_.cell_clip > 0
+                             ? static_cast<int16_t>(std::min(
+                                   std::max(double{c_.cell_clip} / cell_scale, -32768.0), 32767.0))
+                             : -1;
     for (size_t k = 0; k < gates[0].size(); ++k) {
       const int64_t i = sigmoid(gates[0][k]), f = sigmoid(gates[1][k]);
       const int64_t g = tanh(gates[2][k], -12), o = sigmoid(gates[3][k]);

@@ -82,8 +82,8 @@ class Device {
 // Returns the largest |dequantized output - float LSTM| over the run.
 double expect_bit_exact(const LstmConfig& c, const IntLstmQuant& q) {
   SCOPED_TRACE(c.name() + (q.int16 ? " int16" : " int8") + " power " +
-               std::to_string(q.cell_power) + " zp " + std::to_string(q.input_zero_point) +
-               "/" + std::to_string(q.hidden_zero_point));
+               std::to_string(q.cell_power) + " zp " + std::to_string(q.input_zero_point) + "/" +
+               std::to_string(q.hidden_zero_point));
   const testing::LstmWeights fw = testing::lstm_weights(c);
   const testing::IntLstmWeights w = testing::quantize_lstm_weights(fw, q);
   Device device(testing::int_lstm_model(c, w, q));
@@ -104,8 +104,8 @@ double expect_bit_exact(const LstmConfig& c, const IntLstmQuant& q) {
     std::vector<int64_t> x;
     std::vector<float> dequantized;
     for (float v : xf) {
-      const int64_t k = std::clamp<int64_t>(
-          std::llround(2.0 * v / q.input_scale) + q.input_zero_point, lo, hi);
+      const int64_t k =
+          std::clamp<int64_t>(std::llround(2.0 * v / q.input_scale) + q.input_zero_point, lo, hi);
       x.push_back(k);
       dequantized.push_back(static_cast<float>((k - q.input_zero_point) * double{q.input_scale}));
     }
@@ -117,8 +117,7 @@ double expect_bit_exact(const LstmConfig& c, const IntLstmQuant& q) {
     }
     for (size_t k = 0; k < got.size(); ++k)
       if (got[k] != want[k]) {
-        ADD_FAILURE() << "call " << call << " element " << k << ": " << got[k] << " != "
-                      << want[k];
+        ADD_FAILURE() << "call " << call << " element " << k << ": " << got[k] << " != " << want[k];
         return worst;
       }
     const std::vector<double> f = floats.run(dequantized);
@@ -215,8 +214,7 @@ TEST(LstmInteger, ReaderRefusesTheVariantsTflmsIntegerLstmDoesNotHave) {
   LstmConfig c;
   IntLstmQuant q;
   const testing::LstmWeights fw = testing::lstm_weights(c);
-  const testing::ModelSpec m =
-      testing::int_lstm_model(c, testing::quantize_lstm_weights(fw, q), q);
+  const testing::ModelSpec m = testing::int_lstm_model(c, testing::quantize_lstm_weights(fw, q), q);
   ASSERT_EQ(import_error(m), "");
   const auto has = [&](const testing::ModelSpec& model, const std::string& what) {
     const std::string e = import_error(model);

@@ -8,10 +8,10 @@
 namespace tinyforge::lstm_quant {
 
 enum : int32_t {
-  kInputMultiplier = 0,       // [4] the input FC's Q31 multiplier per gate (output scale 2^-12)
-  kInputShift = 4,            // [4] its shift
-  kRecurrentMultiplier = 8,   // [4] the recurrent FC's, per gate
-  kRecurrentShift = 12,       // [4]
+  kInputMultiplier = 0,        // [4] the input FC's Q31 multiplier per gate (output scale 2^-12)
+  kInputShift = 4,             // [4] its shift
+  kRecurrentMultiplier = 8,    // [4] the recurrent FC's, per gate
+  kRecurrentShift = 12,        // [4]
   kForgetCellMultiplier = 16,  // forget gate x cell state -> cell state
   kForgetCellShift,
   kInputCellMultiplier,  // input gate x cell gate -> cell state
@@ -19,9 +19,9 @@ enum : int32_t {
   kHiddenMultiplier,  // tanh(cell state) x output gate -> hidden state
   kHiddenShift,
   kInputZeroPoint,
-  kHiddenZeroPoint,     // the output state's (and output's) zero point
-  kCellScalePower,      // cell state scale = 2^power
-  kCellClip,            // |cell state| bound in cell-state units, -1: none
+  kHiddenZeroPoint,  // the output state's (and output's) zero point
+  kCellScalePower,   // cell state scale = 2^power
+  kCellClip,         // |cell state| bound in cell-state units, -1: none
   kCount
 };
 

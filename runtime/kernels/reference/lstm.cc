@@ -264,18 +264,20 @@ int32_t mul16(int16_t a, int16_t b, int32_t multiplier, int32_t shift, int32_t z
       zero_point + fixed::multiply_by_quantized_multiplier(a * b, multiplier, shift), lo, hi);
 }
 
-// One FC row's requantized int16 output: sum of w * (x + offset) (+ bias), in int32 wrapping
-// two's complement for int8 activations (TFLM's int32 accumulator) or in int64 for int16
-// ones, then MultiplyByQuantizedMultiplier of that width.
+// One FC row's requantized int16 output: sum of w * (x + offset) (+ bias) in TFLM's int32
+// accumulator for int8 activations (wrapping as two's complement instead of overflowing) or
+// in int64 for int16 ones, then MultiplyByQuantizedMultiplier of that width.
 template <typename Act>
 int16_t fc16(const int8_t* w, const Act* x, int32_t n, int32_t offset, int64_t bias,
              int32_t multiplier, int32_t shift) {
+  if (sizeof(Act) == 1) {
+    auto sum = static_cast<uint32_t>(bias);
+    for (int32_t k = 0; k < n; ++k) sum += static_cast<uint32_t>(w[k] * (x[k] + offset));
+    return saturate16(
+        fixed::multiply_by_quantized_multiplier(static_cast<int32_t>(sum), multiplier, shift));
+  }
   int64_t sum = bias;
   for (int32_t k = 0; k < n; ++k) sum += int64_t{w[k]} * (x[k] + offset);
-  if (sizeof(Act) == 1)
-    return saturate16(fixed::multiply_by_quantized_multiplier(
-        static_cast<int32_t>(static_cast<uint32_t>(static_cast<uint64_t>(sum))), multiplier,
-        shift));
   return saturate16(fixed::multiply_by_quantized_multiplier_64(sum, multiplier, shift));
 }
 
