@@ -18,6 +18,7 @@
 #include "ir/error.h"
 #include "lstm_integer_reference.h"
 #include "plan/build_plan.h"
+#include "tinyforge/lstm_quant.h"
 #include "tinyforge/runtime.h"
 
 namespace tinyforge {
@@ -208,6 +209,44 @@ TEST(LstmInteger, Int16SequencesAreBitExactWithTflmsIntegerLstm) {
   shifted.cell_power = -14;
   shifted.hidden_zero_point = -300;
   expect_bit_exact(batch2, shifted);
+}
+
+Status validated(const std::vector<uint8_t>& blob) {
+  std::vector<uint32_t> aligned((blob.size() + 3) / 4);
+  std::memcpy(aligned.data(), blob.data(), blob.size());
+  return validate_plan(reinterpret_cast<const uint8_t*>(aligned.data()),
+                       static_cast<uint32_t>(blob.size()));
+}
+
+// The requantization table (input 4) is checked before the kernel trusts it: a shift beyond
+// 31, a negative multiplier, a zero point outside int8 or a cell-scale power the tanh input
+// would overflow with make the plan invalid.
+TEST(LstmInteger, ValidatorRefusesABrokenRequantizationTable) {
+  LstmConfig c;
+  IntLstmQuant q;
+  const testing::ModelSpec m =
+      testing::int_lstm_model(c, testing::quantize_lstm_weights(testing::lstm_weights(c), q), q);
+  const plan::Plan p = planned(m);
+  ASSERT_EQ(p.ops.size(), 1u);
+  const uint16_t table = p.ops[0].inputs.at(4);
+  ASSERT_EQ(p.tensors[table].type, DType::i32);
+  EXPECT_EQ(p.ops[0].inputs.at(5), kNoTensor);
+  EXPECT_EQ(p.tensors[p.ops[0].inputs.at(6)].storage, Storage::state);
+  EXPECT_EQ(p.tensors[p.ops[0].inputs.at(7)].storage, Storage::state);
+  ASSERT_EQ(validated(emit::write_plan_blob(p)), Status::ok);
+  using namespace lstm_quant;
+  for (const auto& [index, value] : {std::pair<int32_t, int32_t>{kInputShift + 2, 32},
+                                     {kRecurrentShift, -32},
+                                     {kHiddenMultiplier, -1},
+                                     {kInputZeroPoint, 128},
+                                     {kHiddenZeroPoint, -129},
+                                     {kCellScalePower, 3},
+                                     {kCellClip, -2}}) {
+    plan::Plan broken = p;
+    std::memcpy(broken.tensors[table].data.data() + index * 4, &value, 4);
+    EXPECT_EQ(validated(emit::write_plan_blob(broken)), Status::bad_params)
+        << "entry " << index << " = " << value;
+  }
 }
 
 TEST(LstmInteger, ReaderRefusesTheVariantsTflmsIntegerLstmDoesNotHave) {
