@@ -247,6 +247,34 @@ TEST(LstmInteger, ValidatorRefusesABrokenRequantizationTable) {
     EXPECT_EQ(validated(emit::write_plan_blob(broken)), Status::bad_params)
         << "entry " << index << " = " << value;
   }
+  // The extremes the validator accepts run without overflow (UBSan in CI): every shift at
+  // 31 or -31, multipliers at INT32_MAX or 0, the cell-scale power at 2 or -42.
+  for (const bool high : {true, false}) {
+    plan::Plan extreme = p;
+    std::vector<int32_t> t(kCount);
+    for (int32_t k = 0; k < kCount; ++k) {
+      const bool shift = (k >= kInputShift && k < kRecurrentMultiplier) ||
+                         (k >= kRecurrentShift && k < kForgetCellMultiplier) ||
+                         k == kForgetCellShift || k == kInputCellShift || k == kHiddenShift;
+      t[static_cast<size_t>(k)] = shift ? (high ? 31 : -31) : (high ? INT32_MAX : 0);
+    }
+    t[kInputZeroPoint] = t[kHiddenZeroPoint] = high ? 127 : -128;
+    t[kCellScalePower] = high ? 2 : -42;
+    t[kCellClip] = high ? 32767 : 0;
+    std::memcpy(extreme.tensors[table].data.data(), t.data(), t.size() * 4);
+    const emit::ValidatedPlan blob(emit::write_plan_blob(extreme), "lstm");
+    std::vector<uint32_t> arena(Runtime::region_size(blob.data(), 0) / 4 + 1);
+    Runtime rt;
+    ASSERT_EQ(rt.init(blob.data(), blob.size(), reinterpret_cast<uint8_t*>(arena.data()),
+                      arena.size() * 4),
+              Status::ok);
+    for (int call = 0; call < 3; ++call) {
+      const TensorView in = rt.input(0);
+      for (uint32_t k = 0; k < in.bytes; ++k)
+        static_cast<uint8_t*>(in.data)[k] = static_cast<uint8_t>(k * 37 + call * 101);
+      EXPECT_EQ(rt.invoke(), Status::ok);
+    }
+  }
 }
 
 TEST(LstmInteger, ReaderRefusesTheVariantsTflmsIntegerLstmDoesNotHave) {

@@ -257,11 +257,13 @@ int16_t tanh16(int16_t v, int32_t power) {
   return static_cast<int16_t>(r >> 8);
 }
 
-// MulElementwise of two symmetric int16 values: zero_point + a * b requantized, clamped.
+// MulElementwise of two symmetric int16 values: zero_point + a * b requantized, clamped (the
+// sum in 64 bits: a validated table may still requantize to near INT32_MAX).
 int32_t mul16(int16_t a, int16_t b, int32_t multiplier, int32_t shift, int32_t zero_point,
               int32_t lo, int32_t hi) {
-  return fixed::clamp(
-      zero_point + fixed::multiply_by_quantized_multiplier(a * b, multiplier, shift), lo, hi);
+  const int64_t v =
+      int64_t{zero_point} + fixed::multiply_by_quantized_multiplier(a * b, multiplier, shift);
+  return static_cast<int32_t>(v < lo ? lo : (v > hi ? hi : v));
 }
 
 // One FC row's requantized int16 output: sum of w * (x + offset) (+ bias) in TFLM's int32
