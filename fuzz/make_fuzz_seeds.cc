@@ -25,6 +25,7 @@
 #include "import/onnx/import_onnx.h"
 #include "import/tflite/import_tflite.h"
 #include "io/files.h"
+#include "lstm_integer_reference.h"
 #include "lstm_reference.h"
 #include "onnx_seed_models.h"
 #include "ota/delta_writer.h"
@@ -50,6 +51,16 @@ testing::ModelSpec lstm_seed() {
   c.peephole = true;
   c.time_major = true;
   return testing::lstm_model(c, testing::lstm_weights(c));
+}
+
+// TFLM's int8 LSTM (8x8_16, batch-major, a cell clip): its requantization table, int16 cell
+// state and zero-point state reset for the mutator.
+testing::ModelSpec lstm_int8_seed() {
+  testing::LstmConfig c;
+  c.batch = 2;
+  c.cell_clip = 0.5f;
+  const testing::IntLstmQuant q;
+  return testing::int_lstm_model(c, testing::quantize_lstm_weights(testing::lstm_weights(c), q), q);
 }
 
 // Writes the blob of `graph` compiled with `kernels` (and `memory`, a --memory spec, and
@@ -103,7 +114,8 @@ int main(int argc, char** argv) {
       {"tiny_int8", testing::build_tflite(testing::tiny_int8_model())},
       {"tiny_mixed", testing::build_tflite(testing::tiny_mixed_model())},
       {"signal_chain", testing::build_tflite(testing::chain_model(testing::make_chain()))},
-      {"lstm", testing::build_tflite(lstm_seed())}};
+      {"lstm", testing::build_tflite(lstm_seed())},
+      {"lstm_int8", testing::build_tflite(lstm_int8_seed())}};
   try {
     for (int i = 2; i < argc; ++i) {
       const bool onnx = fs::path(argv[i]).extension() == ".onnx";

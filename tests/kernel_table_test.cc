@@ -1472,7 +1472,8 @@ std::vector<Row> table() {
     t.push_back(svdf(d, 1, 7, 3, 2, 5, Act::NONE, q_high));
     t.push_back(svdf(d, 2, 12, 4, 1, 3, Act::RELU, q_huge));
   }
-  // LSTM is float32 only (integer LSTMs are refused at import).
+  // LSTM: float32 rows; the int8 and int16 LSTM is checked bit for bit against TFLM's integer
+  // arithmetic in compiler/ops/lstm_integer_test.cc (Arm NN cannot parse the op).
   testing::LstmConfig lstm_a;
   lstm_a.batch = 2;
   lstm_a.projected = 3;

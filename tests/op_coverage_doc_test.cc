@@ -27,6 +27,7 @@
 #include "import/tflite/tflite_reader.h"
 #include "io/files.h"
 #include "ir/unsupported.h"
+#include "lstm_integer_reference.h"
 #include "lstm_reference.h"
 #include "onnx_seed_models.h"
 #include "ops/host_op.h"
@@ -413,17 +414,19 @@ std::vector<Probe> probes() {
   p.push_back(signal(OpCode::SignalRfft, {{"x", {2, 6}, i16}, {"y", {2, 10}, i16}},
                      options({{"T", 7}, {"fft_length", 8}})));
   // UNIDIRECTIONAL_SEQUENCE_LSTM: TFLite's 24 operands (tests/lstm_reference.h); the
-  // quantized kinds retype its input, states and output.
+  // quantized kinds are TFLM's integer LSTM (tests/lstm_integer_reference.h).
   p.push_back({OpCode::Lstm, B::UNIDIRECTIONAL_SEQUENCE_LSTM, [](Kind k) {
                  const testing::LstmConfig c;
-                 ModelSpec m = testing::lstm_model(c, testing::lstm_weights(c));
-                 for (TensorSpec& t : m.tensors)
-                   if (t.data.empty()) {
-                     const bool variable = t.is_variable;
-                     t = act(k, t.name, t.shape);
-                     t.is_variable = variable;
-                   }
-                 return m;
+                 const testing::LstmWeights w = testing::lstm_weights(c);
+                 if (k == Kind::float32) return testing::lstm_model(c, w);
+                 testing::IntLstmQuant q;
+                 if (k == Kind::int16x8) {
+                   q.int16 = true;
+                   q.input_scale = 4.0f / 32768;
+                   q.hidden_scale = 1.0f / 32768;
+                   q.input_zero_point = q.hidden_zero_point = 0;
+                 }
+                 return testing::int_lstm_model(c, testing::quantize_lstm_weights(w, q), q);
                }});
   return p;
 }

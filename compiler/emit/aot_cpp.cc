@@ -91,6 +91,20 @@ std::string op_tables(const PlanReader& reader, std::string& calls) {
   return o;
 }
 
+// The value a state tensor restarts from: its zero point when int8 or int16, else 0.
+int32_t state_fill(const TensorRecord& r) {
+  const auto type = static_cast<DType>(r.dtype);
+  return type == DType::i8 || type == DType::i16 ? r.zero_point : 0;
+}
+
+bool needs_first_fill(const PlanReader& reader) {
+  for (uint32_t t = 0; t < reader.header().num_tensors; ++t) {
+    const TensorRecord r = reader.tensor(t);
+    if (static_cast<Storage>(r.storage) == Storage::state && state_fill(r) != 0) return true;
+  }
+  return false;
+}
+
 // Sizes and the model's input/output buffers: kArenaBytes, input(i), input_bytes(i), ...
 std::string io_api(const PlanReader& reader) {
   const PlanHeader& h = reader.header();
@@ -113,15 +127,31 @@ std::string io_api(const PlanReader& reader) {
   };
   io_table("input", true, h.num_inputs, true);
   io_table("output", false, h.num_outputs, false);
-  // Stateful ops' memory starts zero with the arena (static storage); reset_state() zeroes
-  // it again. Only a model with state has it.
-  std::string zero;
+  // Stateful ops' memory starts zero with the arena (static storage); reset_state() sets it
+  // to its zero point again (Runtime::reset_state). Only a model with state has it.
+  std::string fill;
   for (uint32_t t = 0; t < h.num_tensors; ++t) {
     const TensorRecord r = reader.tensor(t);
-    if (static_cast<Storage>(r.storage) == Storage::state)
-      zero += fmt::format("  std::memset(g_arena + {}, 0, {});\n", r.offset, r.size_bytes);
+    if (static_cast<Storage>(r.storage) != Storage::state) continue;
+    if (state_fill(r) == 0) {
+      fill += fmt::format("  std::memset(g_arena + {}, 0, {});\n", r.offset, r.size_bytes);
+    } else if (static_cast<DType>(r.dtype) == DType::i8) {
+      fill += fmt::format("  std::memset(g_arena + {}, {}, {});\n", r.offset,
+                          static_cast<uint8_t>(r.zero_point), r.size_bytes);
+    } else {
+      fill += fmt::format(
+          "  for (uint32_t k = 0; k < {}; k += 2) {{\n    const int16_t v = {};\n"
+          "    std::memcpy(g_arena + {} + k, &v, 2);\n  }}\n",
+          r.size_bytes, r.zero_point, r.offset);
+    }
   }
-  if (!zero.empty()) api += "void reset_state() {\n" + zero + "}\n\n";
+  if (fill.empty()) return api;
+  // A state that does not start at zero is filled before the first invoke().
+  if (needs_first_fill(reader)) {
+    api += "bool g_state_filled = false;\n\n";
+    fill += "  g_state_filled = true;\n";
+  }
+  api += "void reset_state() {\n" + fill + "}\n\n";
   return api;
 }
 
@@ -187,7 +217,9 @@ std::string emit_aot_cpp(const std::vector<uint8_t>& blob, const AotOptions& opt
   o += data_section(plan);
   std::string calls;
   o += op_tables(plan.reader(), calls);
-  o += "}  // namespace\n\n" + io_api(plan.reader()) + "void invoke() {\n" + calls;
+  o += "}  // namespace\n\n" + io_api(plan.reader()) + "void invoke() {\n";
+  if (needs_first_fill(plan.reader())) o += "  if (!g_state_filled) reset_state();\n";
+  o += calls;
   o += "}\n\n}  // namespace tinyforge_aot\n";
   if (options.with_main) o += bench_main(plan);
   return o;

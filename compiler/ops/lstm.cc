@@ -6,10 +6,18 @@
 // invocations (TFLM keeps them; reset_state() zeroes them). The plan's kernel takes the gates
 // packed (tinyforge/params.h, LstmParams): lowering concatenates the gates' weights,
 // recurrent weights, biases and peepholes into one tensor each. Supported: float32, with or
-// without the input gate (CIFG), peepholes and projection, time-major or batch-major.
+// without the input gate (CIFG), peepholes and projection, time-major or batch-major; and
+// TFLM's integer LSTM (kernels/lstm_eval.h): int8 input, output and hidden state with int32
+// biases (8x8_16), or int16 ones with INT64 biases (16x8), per-tensor symmetric int8
+// weights, an int16 cell state whose scale is a power of two, the TANH gate activation. Its
+// lowering computes what TFLM's prepare does (lstm_eval_common.cc: CreateGateParams with the
+// gates' FC output scale 2^-12, CreateInterGateMulParams with the gate outputs' 2^-15,
+// CreateLstmCellStateInfo) into the requantization table of tinyforge/lstm_quant.h.
 // Refused by name: layer normalization, diagonal recurrent weights, the hybrid form (float
-// input, int8 weights), integer LSTMs, and quantizing an LSTM (its state is a variable tensor
-// tinyforge does not calibrate). TFLite version 1 (tools/versioning/op_version.cc).
+// input, int8 weights), an integer LSTM without the input gate, with peepholes or a
+// projection (TFLM's integer kernel has none), and quantizing a float LSTM (its state is a
+// variable tensor tinyforge does not calibrate). TFLite version 1
+// (tools/versioning/op_version.cc).
 #include "ops/lstm.h"
 
 #include <fmt/format.h>
@@ -17,6 +25,7 @@
 #include <cmath>
 #include <cstring>
 #include <nlohmann/json.hpp>
+#include <optional>
 
 #include "export/tflite_builder.h"
 #include "import/onnx/onnx_convert.h"
@@ -24,6 +33,8 @@
 #include "ops/host_op.h"
 #include "ops/strided_slice.h"
 #include "plan/lower_checks.h"
+#include "plan/quant_math.h"
+#include "tinyforge/lstm_quant.h"
 
 namespace tinyforge {
 
@@ -67,7 +78,82 @@ std::string label(const std::array<const ir::Tensor*, kCount>& in, size_t k) {
   return fmt::format("input {} ({} '{}')", k, kRoles[k], in[k]->name);
 }
 
+bool per_tensor(const ir::Tensor& t) {
+  return t.quant.scale.size() == 1 && t.quant.zero_point.size() == 1 && t.quant.scale[0] > 0 &&
+         std::isfinite(t.quant.scale[0]);
+}
+
+// TFLM's CheckedLog2 (kernels/kernel_util.cc): the rounded log2 of a scale within 1e-3 of a
+// power of two, or nullopt.
+std::optional<int32_t> scale_power(float scale) {
+  const float exact = std::log(scale) * (1.0f / std::log(2.0f));
+  const float rounded = std::round(exact);
+  if (!(std::fabs(exact - rounded) < 1e-3f)) return std::nullopt;
+  return static_cast<int32_t>(rounded);
+}
+
+// The variants TFLM's integer LSTM does not have (LstmTensors::ValidateTensorStatus), or "".
+std::string integer_variant_error(const std::array<const ir::Tensor*, kCount>& in,
+                                  const LstmAttrs& a) {
+  if (in[kInputToInput] == nullptr)
+    return "an integer LSTM without the input gate (CIFG) is not supported (TFLM's integer "
+           "LSTM has none); expected inputs 1, 5 and 12";
+  if (in[kCellToForget] != nullptr || in[kCellToInput] != nullptr)
+    return "peephole weights (inputs 9-11) in an integer LSTM are not supported (TFLM's "
+           "integer LSTM has none)";
+  if (in[kProjectionWeights] != nullptr)
+    return "a projection (inputs 16-17) in an integer LSTM is not supported (TFLM's integer "
+           "LSTM has none)";
+  if (a.activation != LstmActivation::tanh)
+    return fmt::format("fused activation {} in an integer LSTM is not supported; expected TANH",
+                       static_cast<int32_t>(a.activation));
+  return "";
+}
+
+// The dtypes and quantization of an int8 or int16 LSTM, or "".
+std::string integer_error(const std::array<const ir::Tensor*, kCount>& in, const ir::Tensor& output,
+                          const LstmAttrs& a) {
+  const std::string variant = integer_variant_error(in, a);
+  if (!variant.empty()) return variant;
+  const DType act = in[kInput]->type;
+  const auto expect = [&](size_t k, DType type) -> std::string {
+    if (in[k]->type != type)
+      return fmt::format("{} is {}; expected {}", label(in, k), dtype_name(in[k]->type),
+                         dtype_name(type));
+    if (type != DType::i32 && !per_tensor(*in[k]))
+      return fmt::format("{} has no per-tensor quantization; expected one scale and zero point",
+                         label(in, k));
+    return "";
+  };
+  std::vector<std::string> errors = {expect(kInput, act), expect(kOutputState, act),
+                                     expect(kCellState, DType::i16)};
+  for (size_t k = kInputToInput; k <= kRecurrentToOutput; ++k)
+    errors.push_back(expect(k, DType::i8));
+  for (size_t k = kInputGateBias; k <= kOutputGateBias; ++k)
+    errors.push_back(expect(k, DType::i32));
+  for (const std::string& e : errors)
+    if (!e.empty()) return e;
+  for (size_t k = kInputToInput; k <= kRecurrentToOutput; ++k)
+    if (in[k]->quant.zero_point[0] != 0)
+      return fmt::format("{} has zero point {}; expected 0 (symmetric int8 weights)", label(in, k),
+                         in[k]->quant.zero_point[0]);
+  const ir::Tensor& cell = *in[kCellState];
+  const std::optional<int32_t> power = scale_power(cell.quant.scale[0]);
+  if (cell.quant.zero_point[0] != 0 || !power || *power < -42 || *power > 2)
+    return fmt::format(
+        "{} has scale {} and zero point {}; expected a power of two in [2^-42, 4] and 0",
+        label(in, kCellState), cell.quant.scale[0], cell.quant.zero_point[0]);
+  if (output.type != act || !per_tensor(output))
+    return fmt::format("output is {}; expected {} with one scale and zero point",
+                       dtype_name(output.type), dtype_name(act));
+  return "";
+}
+
 }  // namespace
+
+bool is_integer_lstm(const ir::Tensor& input) {
+  return input.type == DType::i8 || input.type == DType::i16;
+}
 
 std::string lstm_error(const std::array<const ir::Tensor*, kCount>& in, const ir::Tensor& output,
                        const LstmAttrs& a) {
@@ -86,11 +172,16 @@ std::string lstm_error(const std::array<const ir::Tensor*, kCount>& in, const ir
     return "the peephole weights (inputs 9-11) must be present for every gate or for none";
   if (has(kProjectionBias) && !has(kProjectionWeights))
     return "a projection bias without projection weights (input 17 without 16)";
-  for (size_t k = 0; k < kCount; ++k)
-    if (has(k) && in[k]->type != DType::f32)
-      return fmt::format("{} is {}; expected float32", label(in, k), dtype_name(in[k]->type));
-  if (output.type != DType::f32)
-    return fmt::format("output is {}; expected float32", dtype_name(output.type));
+  if (is_integer_lstm(*in[kInput])) {
+    const std::string e = integer_error(in, output, a);
+    if (!e.empty()) return e;
+  } else {
+    for (size_t k = 0; k < kCount; ++k)
+      if (has(k) && in[k]->type != DType::f32)
+        return fmt::format("{} is {}; expected float32", label(in, k), dtype_name(in[k]->type));
+    if (output.type != DType::f32)
+      return fmt::format("output is {}; expected float32", dtype_name(output.type));
+  }
   for (size_t k = kInputToInput; k <= kProjectionBias; ++k)
     if (has(k) && !in[k]->constant)
       return fmt::format("{} is not constant; expected constant weights", label(in, k));
@@ -160,9 +251,16 @@ ir::Node read_lstm(OpMapper& m) {
   if (in.type == DType::f32 && forget >= 0 && m.input(kInputToForget).type == DType::i8)
     m.unsupported(
         "the hybrid form (float input, int8 weights) is not supported; use the float32 model");
-  if (in.type != DType::f32)
-    m.unsupported(fmt::format("{} is {}; only the float32 LSTM is supported", m.in_label(kInput),
+  if (in.type != DType::f32 && !ops::is_integer_lstm(in))
+    m.unsupported(fmt::format("{} is {}; expected float32, int8 or int16", m.in_label(kInput),
                               dtype_name(in.type)));
+  // TFLM's 16x8 LSTM accumulates in 64 bits with the INT64 biases its converter emits (they
+  // import narrowed to int32: lowering keeps the 64-bit sums).
+  if (in.type == DType::i16)
+    for (size_t k = kInputGateBias; k <= kOutputGateBias; ++k)
+      if (m.input_index(k, true) >= 0 && m.input_file_type(k) != tfl::TensorType::INT64)
+        m.unsupported(fmt::format("{} is not INT64; expected the INT64 biases of a 16x8 LSTM",
+                                  m.in_label(k)));
   if (o->diagonal_recurrent_tensors())
     m.unsupported("diagonal recurrent weights are not supported; expected full matrices");
   const auto code = static_cast<int32_t>(o->fused_activation_function());
@@ -182,6 +280,10 @@ ir::Node read_lstm(OpMapper& m) {
     const int t = m.input_index(k, true);
     tensors[k] = t >= 0 ? &m.input(k) : nullptr;
     n.inputs.push_back(t);
+  }
+  if (ops::is_integer_lstm(in)) {
+    const std::string variant = ops::integer_variant_error(tensors, a);
+    if (!variant.empty()) m.unsupported(variant);
   }
   const std::string error = ops::lstm_error(tensors, m.output(), a);
   if (!error.empty()) m.fail(error);
@@ -385,6 +487,98 @@ namespace plan {
 
 using lowering::refuse;
 
+namespace {
+
+int add_constant(ir::Graph& g, const std::string& name, DType type, std::vector<int32_t> shape,
+                 std::vector<uint8_t> data) {
+  ir::Tensor t;
+  t.name = name;
+  t.type = type;
+  t.shape = std::move(shape);
+  t.constant = true;
+  t.data = std::move(data);
+  return g.add_tensor(std::move(t));
+}
+
+std::vector<uint8_t> bytes_of_int32(const std::vector<int32_t>& v) {
+  std::vector<uint8_t> out(v.size() * sizeof(int32_t));
+  std::memcpy(out.data(), v.data(), out.size());  // host is little-endian
+  return out;
+}
+
+// The integer LSTM (lstm_error checked it): the gates' int8 weights and int32 biases packed
+// like the float ones, and the requantization table TFLM's prepare computes.
+LoweredOp lower_integer(ir::Graph& g, size_t node, const std::array<const ir::Tensor*, kCount>& in,
+                        const ops::LstmAttrs& a) {
+  namespace q = lstm_quant;
+  const ir::Node& n = g.nodes[node];
+  const int32_t cells = in[kInputToForget]->shape[0];
+  const int32_t features = in[kInputToForget]->shape[1];
+  const DType act = in[kInput]->type;
+  std::vector<uint8_t> input_weights, recurrent_weights;
+  std::vector<int32_t> biases, table(q::kCount, 0);
+  const float input_scale = in[kInput]->quant.scale[0];
+  const float hidden_scale = in[kOutputState]->quant.scale[0];
+  const float cell_scale = in[kCellState]->quant.scale[0];
+  const double gate_scale = 1.0 / 4096, gate_output_scale = 1.0 / 32768;  // Q3.12, Q0.15
+  // GetQuantizedConvolutionMultipler: the scales' float product, in double over the output's.
+  const auto fc = [&](float activation_scale, const ir::Tensor& w) {
+    return quantize_multiplier(static_cast<double>(activation_scale * w.quant.scale[0]) /
+                               gate_scale);
+  };
+  const auto set = [&](int32_t multiplier_at, int32_t shift_at, QuantizedMultiplier m) {
+    table[static_cast<size_t>(multiplier_at)] = m.multiplier;
+    table[static_cast<size_t>(shift_at)] = m.shift;
+  };
+  for (int32_t gate = 0; gate < 4; ++gate) {
+    const ir::Tensor& w = *in[kInputToInput + static_cast<size_t>(gate)];
+    const ir::Tensor& r = *in[kRecurrentToInput + static_cast<size_t>(gate)];
+    input_weights.insert(input_weights.end(), w.data.begin(), w.data.end());
+    recurrent_weights.insert(recurrent_weights.end(), r.data.begin(), r.data.end());
+    const ir::Tensor& b = *in[kInputGateBias + static_cast<size_t>(gate)];
+    for (int32_t j = 0; j < cells; ++j) biases.push_back(b.at<int32_t>(j));
+    set(q::kInputMultiplier + gate, q::kInputShift + gate, fc(input_scale, w));
+    set(q::kRecurrentMultiplier + gate, q::kRecurrentShift + gate, fc(hidden_scale, r));
+  }
+  // CreateInterGateMulParams: double(scale1) * double(scale2) / double(output scale).
+  set(q::kForgetCellMultiplier, q::kForgetCellShift,
+      quantize_multiplier(gate_output_scale * cell_scale / cell_scale));
+  set(q::kInputCellMultiplier, q::kInputCellShift,
+      quantize_multiplier(gate_output_scale * gate_output_scale / cell_scale));
+  set(q::kHiddenMultiplier, q::kHiddenShift,
+      quantize_multiplier(gate_output_scale * gate_output_scale / hidden_scale));
+  table[q::kInputZeroPoint] = in[kInput]->quant.zero_point[0];
+  table[q::kHiddenZeroPoint] = in[kOutputState]->quant.zero_point[0];
+  table[q::kCellScalePower] = *ops::scale_power(cell_scale);
+  // CreateLstmCellStateInfo: the clip over the scale in double, clamped, truncated to int16.
+  table[q::kCellClip] =
+      a.cell_clip > 0.0f
+          ? static_cast<int16_t>(std::min(
+                std::max(static_cast<double>(a.cell_clip) / cell_scale, -32768.0), 32767.0))
+          : -1;
+  const int input = n.inputs[kInput], output_state = n.inputs[kOutputState],
+            cell_state = n.inputs[kCellState];
+  const std::string base = g.tensors[static_cast<size_t>(n.outputs[0])].name + "/lstm_";
+  const int wx = add_constant(g, base + "input_weights", DType::i8, {4 * cells, features},
+                              std::move(input_weights));
+  const int wh = add_constant(g, base + "recurrent_weights", DType::i8, {4 * cells, cells},
+                              std::move(recurrent_weights));
+  const int b = add_constant(g, base + "biases", DType::i32, {4 * cells}, bytes_of_int32(biases));
+  const int table_tensor =
+      add_constant(g, base + "requantization", DType::i32, {q::kCount}, bytes_of_int32(table));
+  LstmParams p{};
+  p.time_major = a.time_major ? 1 : 0;
+  p.activation = static_cast<int32_t>(a.activation);
+  p.cell_clip = a.cell_clip;
+  p.proj_clip = a.proj_clip;
+  LoweredOp op =
+      lowering::lowered(p, {input, wx, wh, b, table_tensor, -1, output_state, cell_state});
+  op.scratch_size = static_cast<uint32_t>(cells) * dtype_size(act);
+  return op;
+}
+
+}  // namespace
+
 LoweredOp lower_Lstm(ir::Graph& g, size_t node) {
   const ir::Node& n = g.nodes.at(node);
   if (n.inputs.size() != kCount || n.outputs.size() != 1)
@@ -401,6 +595,7 @@ LoweredOp lower_Lstm(ir::Graph& g, size_t node) {
   const auto& a = n.params.get<ops::LstmAttrs>();
   const std::string error = ops::lstm_error(in, g.tensors[static_cast<size_t>(n.outputs[0])], a);
   if (!error.empty()) refuse(g, node, error);
+  if (ops::is_integer_lstm(*in[kInput])) return lower_integer(g, node, in, a);
   const bool cifg = in[kInputToInput] == nullptr;
   const int32_t cells = in[kInputToForget]->shape[0];
   const int32_t features = in[kInputToForget]->shape[1];

@@ -41,9 +41,12 @@ struct LstmAttrs {
 };
 
 // What is wrong with an Lstm node's operands (nullptr where absent) and output, or "" when
-// they make a float32 LSTM the kernel runs: the required ones present, the input gate's
+// they make a float32 or integer LSTM the kernel runs: the required ones present, the input gate's
 // three operands all present or all absent (CIFG), the peepholes and the projection
 // complete, no layer norm, consistent shapes, constant weights, variable states.
+// An int8 or int16 input: TFLM's integer LSTM (8x8_16 or 16x8).
+bool is_integer_lstm(const ir::Tensor& input);
+
 std::string lstm_error(const std::array<const ir::Tensor*, lstm_input::kCount>& in,
                        const ir::Tensor& output, const LstmAttrs& a);
 

@@ -198,7 +198,7 @@ TEST(Lstm, ReaderRefusesWhatTheKernelDoesNotRun) {
   int8.tensors.back().type = tfl::TensorType::INT8;
   int8.tensors.back().scale = {0.1f};
   int8.tensors.back().zero_point = {0};
-  has(int8, "only the float32 LSTM is supported");
+  has(int8, "peephole weights (inputs 9-11) in an integer LSTM are not supported");
 
   testing::ModelSpec few = m;
   few.ops[0].inputs.resize(19);

@@ -39,8 +39,8 @@ void require_float_graph(const ir::Graph& g) {
     if (t.variable)
       throw tinyforge::Error(
           fmt::format("{}: '{}' is the state of a stateful op (SVDF, LSTM): tinyforge does not "
-                      "quantize stateful ops yet; compile the float model, or an SVDF model "
-                      "quantized by the TFLite converter",
+                      "quantize stateful ops yet; compile the float model, or an SVDF or LSTM "
+                      "model quantized by the TFLite converter",
                       g.source, t.name));
   for (size_t i = 0; i < g.nodes.size(); ++i) {
     const ir::Node& n = g.nodes[i];

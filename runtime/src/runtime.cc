@@ -57,14 +57,22 @@ __attribute__((cold)) Status Runtime::init(const uint8_t* blob, uint32_t blob_si
   return s;
 }
 
+// Every state tensor back to its zero point (TFLM's ResetVariableTensors: an int8 LSTM's
+// hidden state restarts at its zero point, float and int16 states at 0).
 void Runtime::reset_state() {
   if (!kImageState || blob_ == nullptr) return;  // an image without stateful ops has no state
   const PlanHeader h = read_header(blob_);
   for (uint32_t t = 0; t < h.num_tensors; ++t) {
     const TensorRecord rec = read_tensor(blob_, h, t);
-    if (static_cast<Storage>(rec.storage) == Storage::state)
-      std::memset(arenas_[kImageMemoryRegions ? tensor_region(h, rec) : 0] + rec.offset, 0,
-                  rec.size_bytes);
+    if (static_cast<Storage>(rec.storage) != Storage::state) continue;
+    uint8_t* data = arenas_[kImageMemoryRegions ? tensor_region(h, rec) : 0] + rec.offset;
+    const auto type = static_cast<DType>(rec.dtype);
+    std::memset(data, type == DType::i8 ? static_cast<uint8_t>(rec.zero_point) : 0, rec.size_bytes);
+    if (type == DType::i16 && rec.zero_point != 0)
+      for (uint32_t k = 0; k + 1 < rec.size_bytes; k += 2) {
+        const auto v = static_cast<int16_t>(rec.zero_point);
+        std::memcpy(data + k, &v, 2);
+      }
   }
 }
 

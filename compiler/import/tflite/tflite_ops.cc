@@ -114,6 +114,8 @@ bool runs_int16(tfl::BuiltinOperator builtin) {
     case tfl::BuiltinOperator::TRANSPOSE_CONV:
     // Not 16x8: the int8 SVDF keeps its time weights and state in int16 (its reader checks).
     case tfl::BuiltinOperator::SVDF:
+    // The 16x8 LSTM, and the int8 one's int16 cell state (its reader checks).
+    case tfl::BuiltinOperator::UNIDIRECTIONAL_SEQUENCE_LSTM:
     // CAST converts stored values of any of its dtypes, int16 included.
     case tfl::BuiltinOperator::CAST:
       return true;

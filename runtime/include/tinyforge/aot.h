@@ -12,8 +12,8 @@ uint32_t input_bytes(uint32_t i);
 const uint8_t* output(uint32_t i);  // precondition: i < number of model outputs
 uint32_t output_bytes(uint32_t i);
 void invoke();  // runs every op once; cannot fail (validated offline)
-// Zeroes the memory of stateful ops (SVDF, LSTM), which starts zero: the next invoke() starts a
-// new sequence. Defined only for a model with such ops.
+// Sets the memory of stateful ops (SVDF, LSTM) back to its start, each tensor's zero point: the
+// next invoke() starts a new sequence. Defined only for a model with such ops.
 void reset_state();
 
 }  // namespace tinyforge_aot

@@ -63,7 +63,7 @@ int tinyforge_init(tinyforge_runtime* rt, const uint8_t* blob, uint32_t blob_siz
 /* Runs every op once: inputs are read from, outputs written to, the arena. */
 int tinyforge_invoke(tinyforge_runtime* rt);
 
-/* Zeroes the memory of stateful ops (SVDF, LSTM): the next invoke starts a new sequence. */
+/* Resets stateful ops' memory (SVDF, LSTM) to its zero point: the next invoke starts anew. */
 void tinyforge_reset_state(tinyforge_runtime* rt);
 
 uint32_t tinyforge_num_inputs(const tinyforge_runtime* rt);

@@ -505,15 +505,15 @@ struct SignalRfftParams {
   int32_t fft_length;  // a power of two, 4..kMaxFrontendFft
 };
 
-// LSTM over a sequence (TFLite UNIDIRECTIONAL_SEQUENCE_LSTM, ONNX LSTM forward), the gates
-// packed by the compiler. Inputs: 0 input [T,B,IN] (time_major) or [B,T,IN]; 1 input weights
-// [G*H,IN] and 2 recurrent weights [G*H,OUT], the gates' rows in the order input, forget,
-// cell, output (G = 4), or forget, cell, output without the input gate (G = 3, CIFG: input
-// gate = 1 - forget gate); 3 biases [G*H] then, with a projection, its bias [OUT]; 4 peephole
-// weights [P*H] (input, forget, output; P = 2 without the input gate) or kNoTensor; 5
-// projection weights [OUT,H] or kNoTensor; 6 output state [B,OUT] and 7 cell state [B,H]
-// (Storage::state tensors the op updates every time step). Output [T,B,OUT] or [B,T,OUT].
-// float32 throughout. Scratch: H floats (the hidden values before the projection).
+// LSTM over a sequence (TFLite UNIDIRECTIONAL_SEQUENCE_LSTM, ONNX LSTM forward), gates packed
+// by the compiler. Inputs: 0 input [T,B,IN] (time_major) or [B,T,IN]; 1 input and 2 recurrent
+// weights [G*H,IN], [G*H,OUT], rows by gate: input, forget, cell, output (G = 4), or without
+// the input gate forget, cell, output (G = 3, CIFG: input = 1 - forget); 3 biases [G*H], then
+// the projection's [OUT]; 4 peepholes [P*H] (input, forget, output; P = G - 1) or kNoTensor;
+// 5 projection [OUT,H] or kNoTensor; 6 output state [B,OUT], 7 cell state [B,H] (state tensors
+// updated every step). Output [T,B,OUT] or [B,T,OUT]. float32: scratch H floats. TFLM's integer
+// LSTM: int8 or int16 input, output state and output, int8 weights, int32 biases, int16 cell
+// state, G = 4, OUT = H, 4 the int32 table of tinyforge/lstm_quant.h, 5 none; scratch H values.
 enum class LstmActivation : int32_t { none = 0, relu = 1, relu_n1_to_1 = 2, relu6 = 3, tanh = 4 };
 struct LstmParams {
   int32_t time_major;  // 1: input [T,B,IN], 0: [B,T,IN]

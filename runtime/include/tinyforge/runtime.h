@@ -36,8 +36,8 @@ class Runtime {
   Status init(const uint8_t* blob, uint32_t blob_size, const ArenaRegion* regions,
               uint32_t num_regions);
   Status invoke();
-  // Zeroes the state of stateful ops (SVDF's past frames, LSTM's states), as init() leaves it:
-  // the next invoke() starts a new sequence. Plans without state have nothing to reset.
+  // Sets the state of stateful ops (SVDF's past frames, LSTM's states) to its zero point, as
+  // init() leaves it: the next invoke() starts a new sequence. Plans without state: nothing.
   void reset_state();
 
   bool initialized() const { return blob_ != nullptr; }  // the last init() returned ok

@@ -15,10 +15,26 @@
 // (the same products; the float sums are ordered differently, within docs/numerics.md's
 // tolerance). ONNX LSTM imports as the same op with zero_state set: both states start from
 // zero on every invocation instead of carrying over.
+//
+// The integer forms follow TFLM's integer LSTM (tensorflow/lite/micro/kernels/lstm_eval.h,
+// LstmStep with CalculateLstmGate, UpdateLstmCell, UpdateLstmHidden; lstm_eval.cc): int8
+// input, output and hidden state with int32 biases (8x8_16), or int16 ones with 64-bit
+// accumulation (16x8); int8 weights, int16 cell state of scale 2^power. Per gate g:
+//   gate = sat16(FC(x, Wg, bg) + FC(h, Rg)), each FC's 32- (int8) or 64-bit (int16) sum
+//          requantized to int16 of scale 2^-12 (reference_integer_ops::FullyConnected)
+//   i, f, o = the int16 logistic of the gate, g = the int16 tanh of it (reference_integer_ops
+//          Logistic/Tanh with multiplier 3: TFLite's sigmoid_table_uint16 interpolated)
+//   c' = sat16(Mul(f, c) + Mul(i, g)), clipped to +-clip when the op has a cell clip
+//   h' = Mul(tanh(c' at scale 2^power), o), requantized to the hidden state's scale and zero
+//        point (reference_integer_ops::MulElementwise); the output row is h'.
+// TFLM's integer LSTM has no CIFG, peepholes, projection or layer norm; the compiler refuses
+// them. The multipliers come from input 4, the table of tinyforge/lstm_quant.h.
 #include <cmath>
 
+#include "kernels/reference/fixed_point.h"
 #include "kernels/reference/view_checks.h"
 #include "tinyforge/kernel.h"
+#include "tinyforge/lstm_quant.h"
 
 namespace tinyforge {
 namespace {
@@ -86,17 +102,12 @@ float dot(const float* a, const float* b, int32_t n) {
   return sum;
 }
 
-}  // namespace
-
-Status check_Lstm(const LstmParams& p, const KernelIO& io) {
-  if (io.num_inputs != 8 || io.num_outputs != 1) return Status::bad_shape;
-  if (p.time_major != 0 && p.time_major != 1) return Status::bad_params;
+Status check_float(const LstmParams& p, const KernelIO& io) {
   if (p.activation < 0 || p.activation > static_cast<int32_t>(LstmActivation::tanh))
     return Status::bad_params;
   if (!(p.cell_clip >= 0.0f) || !(p.proj_clip >= 0.0f)) return Status::bad_params;
   if (p.zero_state != 0 && p.zero_state != 1) return Status::bad_params;
   const TensorView& in = io.in[kInput];
-  if (in.type != DType::f32) return Status::bad_enum;
   const TensorView& cell = io.in[kCellState];
   const TensorView& state = io.in[kOutputState];
   if (in.rank != 3 || cell.rank != 2 || state.rank != 2) return Status::bad_shape;
@@ -126,7 +137,7 @@ Status check_Lstm(const LstmParams& p, const KernelIO& io) {
   return Status::ok;
 }
 
-void eval_Lstm(const LstmParams& p, const KernelIO& io) {
+void eval_float(const LstmParams& p, const KernelIO& io) {
   const LstmShape s = lstm_shape(p, io);
   const float* input = io.in[kInput].as<const float>();
   const float* wx = io.in[kInputWeights].as<const float>();
@@ -178,6 +189,232 @@ void eval_Lstm(const LstmParams& p, const KernelIO& io) {
         y[k] = h[k];
       }
     }
+  }
+}
+
+// TFLite's sigmoid_table_uint16 (tensorflow/lite/kernels/internal/common.h): sigmoid(i / 24)
+// in unsigned Q0.16, the table its int16 Logistic and Tanh interpolate.
+constexpr uint16_t kSigmoidTable[256] = {
+    32768, 33451, 34133, 34813, 35493, 36169, 36843, 37513, 38180, 38841, 39498, 40149, 40794,
+    41432, 42064, 42688, 43304, 43912, 44511, 45102, 45683, 46255, 46817, 47369, 47911, 48443,
+    48964, 49475, 49975, 50464, 50942, 51409, 51865, 52311, 52745, 53169, 53581, 53983, 54374,
+    54755, 55125, 55485, 55834, 56174, 56503, 56823, 57133, 57433, 57724, 58007, 58280, 58544,
+    58800, 59048, 59288, 59519, 59743, 59959, 60168, 60370, 60565, 60753, 60935, 61110, 61279,
+    61441, 61599, 61750, 61896, 62036, 62172, 62302, 62428, 62549, 62666, 62778, 62886, 62990,
+    63090, 63186, 63279, 63368, 63454, 63536, 63615, 63691, 63765, 63835, 63903, 63968, 64030,
+    64090, 64148, 64204, 64257, 64308, 64357, 64405, 64450, 64494, 64536, 64576, 64614, 64652,
+    64687, 64721, 64754, 64786, 64816, 64845, 64873, 64900, 64926, 64950, 64974, 64997, 65019,
+    65039, 65060, 65079, 65097, 65115, 65132, 65149, 65164, 65179, 65194, 65208, 65221, 65234,
+    65246, 65258, 65269, 65280, 65291, 65301, 65310, 65319, 65328, 65337, 65345, 65352, 65360,
+    65367, 65374, 65381, 65387, 65393, 65399, 65404, 65410, 65415, 65420, 65425, 65429, 65433,
+    65438, 65442, 65445, 65449, 65453, 65456, 65459, 65462, 65465, 65468, 65471, 65474, 65476,
+    65479, 65481, 65483, 65485, 65488, 65489, 65491, 65493, 65495, 65497, 65498, 65500, 65501,
+    65503, 65504, 65505, 65507, 65508, 65509, 65510, 65511, 65512, 65513, 65514, 65515, 65516,
+    65517, 65517, 65518, 65519, 65520, 65520, 65521, 65522, 65522, 65523, 65523, 65524, 65524,
+    65525, 65525, 65526, 65526, 65526, 65527, 65527, 65528, 65528, 65528, 65529, 65529, 65529,
+    65529, 65530, 65530, 65530, 65530, 65531, 65531, 65531, 65531, 65531, 65532, 65532, 65532,
+    65532, 65532, 65532, 65533, 65533, 65533, 65533, 65533, 65533, 65533, 65533, 65534, 65534,
+    65534, 65534, 65534, 65534, 65534, 65534, 65534, 65534, 65535};
+
+int16_t saturate16(int64_t v) {
+  return static_cast<int16_t>(v < -32768 ? -32768 : (v > 32767 ? 32767 : v));
+}
+
+uint32_t magnitude(int32_t v) { return v < 0 ? 0u - static_cast<uint32_t>(v) : v; }
+
+// reference_integer_ops::Logistic (int16) with input multiplier 3, shift 0: a Q3.12 input to
+// a Q0.15 output.
+int16_t sigmoid16(int16_t v) {
+  const int32_t x = v * 3;
+  const uint32_t a = magnitude(x), index = a >> 9;
+  uint32_t r = 0x7FFFu << 10;
+  if (index < 255) {
+    const uint32_t lo = kSigmoidTable[index], hi = kSigmoidTable[index + 1];
+    r = (lo << 9) + (a & 0x1FFu) * (hi - lo);
+  }
+  r = x >= 0 ? r + (1u << 9) : (1u << 25) - r + (1u << 9) - 1;
+  return static_cast<int16_t>(r >> 10);
+}
+
+// reference_integer_ops::Tanh (int16) as TFLM's LSTM calls it for a value of scale 2^power:
+// left shift 12 + power folded into the multiplier 3, or a rounding right shift when negative.
+int16_t tanh16(int16_t v, int32_t power) {
+  const int32_t shift = 12 + power;
+  int32_t x;
+  if (shift >= 0) {
+    x = v * (3 << shift);
+  } else {
+    const int32_t right = -shift;
+    x = (v * 3 + (1 << (right - 1))) >> right;
+  }
+  const uint32_t a = magnitude(x), index = a >> 8;
+  int32_t r = static_cast<int32_t>(0xFFFFu << 8);
+  if (index < 255) {
+    const uint32_t lo = kSigmoidTable[index], hi = kSigmoidTable[index + 1];
+    r = static_cast<int32_t>((lo << 8) + (a & 0xFFu) * (hi - lo));
+  }
+  r = x >= 0 ? r - (1 << 23) + (1 << 7) : -r + (1 << 23) + (1 << 7) - 1;
+  return static_cast<int16_t>(r >> 8);
+}
+
+// MulElementwise of two symmetric int16 values: zero_point + a * b requantized, clamped (the
+// sum in 64 bits: a validated table may still requantize to near INT32_MAX).
+int32_t mul16(int16_t a, int16_t b, int32_t multiplier, int32_t shift, int32_t zero_point,
+              int32_t lo, int32_t hi) {
+  const int64_t v =
+      int64_t{zero_point} + fixed::multiply_by_quantized_multiplier(a * b, multiplier, shift);
+  return static_cast<int32_t>(v < lo ? lo : (v > hi ? hi : v));
+}
+
+// One FC row's requantized int16 output: sum of w * (x + offset) (+ bias) in TFLM's int32
+// accumulator for int8 activations (wrapping as two's complement instead of overflowing) or
+// in int64 for int16 ones, then MultiplyByQuantizedMultiplier of that width.
+template <typename Act>
+int16_t fc16(const int8_t* w, const Act* x, int32_t n, int32_t offset, int64_t bias,
+             int32_t multiplier, int32_t shift) {
+  if (sizeof(Act) == 1) {
+    auto sum = static_cast<uint32_t>(bias);
+    for (int32_t k = 0; k < n; ++k) sum += static_cast<uint32_t>(w[k] * (x[k] + offset));
+    return saturate16(
+        fixed::multiply_by_quantized_multiplier(static_cast<int32_t>(sum), multiplier, shift));
+  }
+  int64_t sum = bias;
+  for (int32_t k = 0; k < n; ++k) sum += int64_t{w[k]} * (x[k] + offset);
+  return saturate16(fixed::multiply_by_quantized_multiplier_64(sum, multiplier, shift));
+}
+
+bool valid_multiplier(const int32_t* q, int32_t m, int32_t s) {
+  return q[m] >= 0 && q[s] >= -31 && q[s] <= 31;
+}
+
+// A shift of the table as the kernel uses it: within [-31, 31] even when the table was not
+// checked (a constant the plan copies to RAM has no data during validation).
+int32_t shift_at(const int32_t* q, int32_t k) { return fixed::clamp(q[k], -31, 31); }
+
+Status check_integer(const LstmParams& p, const KernelIO& io) {
+  using namespace lstm_quant;
+  if (p.activation != static_cast<int32_t>(LstmActivation::tanh) || p.zero_state != 0)
+    return Status::bad_params;
+  const TensorView& in = io.in[kInput];
+  const DType act = in.type;
+  const TensorView& cell = io.in[kCellState];
+  const TensorView& state = io.in[kOutputState];
+  if (in.rank != 3 || cell.rank != 2 || state.rank != 2) return Status::bad_shape;
+  const LstmShape s = lstm_shape(p, io);
+  if (s.cells < 1 || s.gates != 4 || s.output_size != s.cells) return Status::bad_shape;
+  if (is_present(io.in[kProjection])) return Status::bad_shape;
+  const int32_t gate_rows = 4 * s.cells;
+  if (!view::is_valid(in, act) || !is_matrix(cell, DType::i16, s.batch, s.cells) ||
+      !is_matrix(state, act, s.batch, s.cells) ||
+      !is_matrix(io.in[kInputWeights], DType::i8, gate_rows, s.input_size) ||
+      !is_matrix(io.in[kRecurrentWeights], DType::i8, gate_rows, s.cells) ||
+      !is_vector(io.in[kBias], DType::i32, gate_rows) ||
+      !is_vector(io.in[kPeephole], DType::i32, kCount))
+    return Status::bad_shape;
+  const TensorView& out = io.out[0];
+  if (!view::is_valid(out, act) || out.rank != 3 || out.dims[0] != in.dims[0] ||
+      out.dims[1] != in.dims[1] || out.dims[2] != s.cells)
+    return Status::bad_shape;
+  if (io.scratch_size < static_cast<uint64_t>(s.cells) * dtype_size(act)) return Status::bad_shape;
+  const int32_t* q = io.in[kPeephole].as<const int32_t>();
+  if (q == nullptr) return Status::ok;  // a copied constant: eval's clamps keep it defined
+  for (int32_t g = 0; g < 4; ++g)
+    if (!valid_multiplier(q, kInputMultiplier + g, kInputShift + g) ||
+        !valid_multiplier(q, kRecurrentMultiplier + g, kRecurrentShift + g))
+      return Status::bad_params;
+  if (!valid_multiplier(q, kForgetCellMultiplier, kForgetCellShift) ||
+      !valid_multiplier(q, kInputCellMultiplier, kInputCellShift) ||
+      !valid_multiplier(q, kHiddenMultiplier, kHiddenShift))
+    return Status::bad_params;
+  const int32_t lo = act == DType::i8 ? -128 : -32768, hi = act == DType::i8 ? 127 : 32767;
+  if (q[kInputZeroPoint] < lo || q[kInputZeroPoint] > hi || q[kHiddenZeroPoint] < lo ||
+      q[kHiddenZeroPoint] > hi)
+    return Status::bad_params;
+  // tanh16's multiplier 3 << (12 + power) times an int16 stays in int32 up to power 2; its
+  // rounding shift stays below 31 down to power -42.
+  if (q[kCellScalePower] < -42 || q[kCellScalePower] > 2 || q[kCellClip] < -1 ||
+      q[kCellClip] > 32767)
+    return Status::bad_params;
+  return Status::ok;
+}
+
+template <typename Act>
+void eval_integer(const LstmParams& p, const KernelIO& io) {
+  using namespace lstm_quant;
+  const LstmShape s = lstm_shape(p, io);
+  const Act* input = io.in[kInput].as<const Act>();
+  const int8_t* wx = io.in[kInputWeights].as<const int8_t>();
+  const int8_t* wh = io.in[kRecurrentWeights].as<const int8_t>();
+  const int32_t* bias = io.in[kBias].as<const int32_t>();
+  const int32_t* q = io.in[kPeephole].as<const int32_t>();
+  Act* state = io.in[kOutputState].as<Act>();
+  int16_t* cell_state = io.in[kCellState].as<int16_t>();
+  Act* output = io.out[0].as<Act>();
+  Act* hidden = reinterpret_cast<Act*>(io.scratch);
+  const int32_t lo = sizeof(Act) == 1 ? -128 : -32768, hi = sizeof(Act) == 1 ? 127 : 32767;
+  const int32_t hidden_zero_point = fixed::clamp(q[kHiddenZeroPoint], lo, hi);
+  const int32_t input_offset = -fixed::clamp(q[kInputZeroPoint], lo, hi);
+  const int32_t hidden_offset = -hidden_zero_point;
+  const int32_t power = fixed::clamp(q[kCellScalePower], -42, 2);
+  const int32_t clip = fixed::clamp(q[kCellClip], -1, 32767);
+  for (int32_t t = 0; t < s.steps; ++t) {
+    for (int32_t b = 0; b < s.batch; ++b) {
+      const Act* x = input + s.row(t, b) * s.input_size;
+      Act* h = state + b * s.cells;
+      int16_t* c = cell_state + b * s.cells;
+      // Gate g of unit j before its activation (CalculateLstmGate).
+      const auto gate = [&](int32_t g, int32_t j) {
+        const int32_t r = g * s.cells + j;
+        const int16_t from_input =
+            fc16(wx + r * s.input_size, x, s.input_size, input_offset, bias[r],
+                 q[kInputMultiplier + g], shift_at(q, kInputShift + g));
+        const int16_t from_state =
+            fc16(wh + r * s.cells, h, s.cells, hidden_offset, 0, q[kRecurrentMultiplier + g],
+                 shift_at(q, kRecurrentShift + g));
+        return saturate16(int32_t{from_input} + from_state);
+      };
+      for (int32_t j = 0; j < s.cells; ++j) {
+        const int16_t in_gate = sigmoid16(gate(0, j));
+        const int16_t forget = sigmoid16(gate(1, j));
+        const int16_t candidate = tanh16(gate(2, j), -12);
+        const int16_t out_gate = sigmoid16(gate(3, j));
+        const int32_t kept = mul16(forget, c[j], q[kForgetCellMultiplier],
+                                   shift_at(q, kForgetCellShift), 0, -32768, 32767);
+        const int32_t added = mul16(in_gate, candidate, q[kInputCellMultiplier],
+                                    shift_at(q, kInputCellShift), 0, -32768, 32767);
+        int16_t next = saturate16(kept + added);
+        if (clip >= 0) next = static_cast<int16_t>(fixed::clamp(next, -clip, clip));
+        c[j] = next;
+        hidden[j] = static_cast<Act>(mul16(tanh16(next, power), out_gate, q[kHiddenMultiplier],
+                                           shift_at(q, kHiddenShift), hidden_zero_point, lo, hi));
+      }
+      Act* y = output + s.row(t, b) * s.cells;
+      for (int32_t k = 0; k < s.cells; ++k) h[k] = y[k] = hidden[k];
+    }
+  }
+}
+
+}  // namespace
+
+Status check_Lstm(const LstmParams& p, const KernelIO& io) {
+  if (io.num_inputs != 8 || io.num_outputs != 1) return Status::bad_shape;
+  if (p.time_major != 0 && p.time_major != 1) return Status::bad_params;
+  const DType type = io.in[kInput].type;
+  if (type == DType::f32) return check_float(p, io);
+  if (type == DType::i8 || type == DType::i16) return check_integer(p, io);
+  return Status::bad_enum;
+}
+
+void eval_Lstm(const LstmParams& p, const KernelIO& io) {
+  switch (io.in[kInput].type) {
+    case DType::i8:
+      eval_integer<int8_t>(p, io);
+      break;
+    case DType::i16:
+      eval_integer<int16_t>(p, io);
+      break;
+    default:
+      eval_float(p, io);
   }
 }
 
