@@ -9,7 +9,8 @@
 // on random and extreme inputs and as micro_speech's chain on synthesized audio, frame after
 // frame (the noise estimate is state) and after reset_state. Every model
 // is a .tflite with the custom ops and their FlexBuffer options, built here, imported,
-// planned and run by the device runtime. Also the options the reader refuses.
+// planned and run by the device runtime; micro_speech's preprocessor also on the emulated
+// Cortex-M4 (`tinyforge bench`). Also the options the reader refuses.
 #include "ops/signal.h"
 
 #include <flatbuffers/flexbuffers.h>
@@ -20,18 +21,23 @@
 #include <cstring>
 #include <functional>
 #include <memory>
+#include <nlohmann/json.hpp>
 #include <random>
 #include <string>
 #include <tuple>
 #include <vector>
 
 #include "audio/frontend_spec.h"
+#include "emit/cross_build.h"
 #include "emit/plan_writer.h"
+#include "emit/subprocess.h"
 #include "emit/validated_plan.h"
 #include "import/tflite/import_tflite.h"
+#include "io/files.h"
 #include "ir/error.h"
 #include "ir/unsupported.h"
 #include "plan/build_plan.h"
+#include "shared_data.h"
 #include "signal_models.h"
 #include "tflite_model_builder.h"
 #include "tinyforge/audio_frontend.h"
@@ -885,6 +891,20 @@ TEST(SignalOps, MicroSpeechPreprocessorEqualsTheFrontEndOnItsTables) {
     at += consumed;
   }
   EXPECT_EQ(f, frames);
+}
+
+// The stateful ops on a firmware image of only the signal kernels (the emulated Cortex-M4 of
+// `tinyforge bench`): the image keeps state tensors (a kernel set without SVDF or LSTM once
+// refused them at init) and its output equals the host runtime's.
+TEST(SignalOps, MicroSpeechPreprocessorRunsOnTheEmulatedCortexM4) {
+  if (!emit::cross_toolchain_available())
+    TINYFORGE_SKIP_MISSING("arm-none-eabi-gcc not found (scripts/bootstrap installs it)");
+  const std::string path = ::testing::TempDir() + "micro_speech_signal.tflite";
+  io::write_file(path, testing::build_tflite(micro_speech_model(make_chain())));
+  const emit::ProcessResult r = emit::run_process({TINYFORGE_CLI, "bench", path, "--json"});
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  const auto j = nlohmann::json::parse(r.output.substr(r.output.find('{')));
+  EXPECT_TRUE(j["output_matches_host"].get<bool>());
 }
 
 // --- the reader -----------------------------------------------------------------------
