@@ -114,6 +114,9 @@ int main(int argc, char** argv) {
       {"tiny_int8", testing::build_tflite(testing::tiny_int8_model())},
       {"tiny_mixed", testing::build_tflite(testing::tiny_mixed_model())},
       {"signal_chain", testing::build_tflite(testing::chain_model(testing::make_chain()))},
+      // Spectral subtraction's options hold a FlexBuffer bool (clamping).
+      {"signal_micro_speech",
+       testing::build_tflite(testing::micro_speech_model(testing::make_chain()))},
       {"lstm", testing::build_tflite(lstm_seed())},
       {"lstm_int8", testing::build_tflite(lstm_int8_seed())}};
   try {

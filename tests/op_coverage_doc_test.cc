@@ -34,6 +34,7 @@
 #include "plan/build_plan.h"
 #include "plan/select_kernels.h"
 #include "tflite_model_builder.h"
+#include "tinyforge/audio_frontend.h"
 
 namespace tinyforge {
 namespace {
@@ -413,6 +414,26 @@ std::vector<Probe> probes() {
                      2));
   p.push_back(signal(OpCode::SignalRfft, {{"x", {2, 6}, i16}, {"y", {2, 10}, i16}},
                      options({{"T", 7}, {"fft_length", 8}})));
+  p.push_back(signal(OpCode::SignalFilterBankSpectralSubtraction,
+                     {{"x", {4}, u32}, {"y", {4}, u32}, {"noise", {4}, u32}},
+                     options({{"alternate_one_minus_smoothing", 15401},
+                              {"alternate_smoothing", 983},
+                              {"clamping", 0},
+                              {"min_signal_remaining", 819},
+                              {"num_channels", 4},
+                              {"one_minus_smoothing", 15975},
+                              {"smoothing", 409},
+                              {"smoothing_bits", 10},
+                              {"spectral_subtraction_bits", 14}}),
+                     2));
+  p.push_back(signal(OpCode::SignalPcan,
+                     {{"x", {4}, u32},
+                      {"noise", {4}, u32},
+                      table("lut", std::vector<int16_t>(kPcanLutSize, 100)),
+                      {"y", {4}, u32}},
+                     options({{"snr_shift", 6}})));
+  p.push_back(signal(OpCode::SignalDelay, {{"x", {2, 6}, i16}, {"y", {2, 6}, i16}},
+                     options({{"delay_length", 3}})));
   // UNIDIRECTIONAL_SEQUENCE_LSTM: TFLite's 24 operands (tests/lstm_reference.h); the
   // quantized kinds are TFLM's integer LSTM (tests/lstm_integer_reference.h).
   p.push_back({OpCode::Lstm, B::UNIDIRECTIONAL_SEQUENCE_LSTM, [](Kind k) {

@@ -4,12 +4,14 @@
 #include <flatbuffers/flexbuffers.h>
 
 #include <cmath>
+#include <cstddef>
 #include <cstdint>
 #include <random>
 #include <string>
 #include <utility>
 #include <vector>
 
+#include "audio/frontend_spec.h"
 #include "tflite_model_builder.h"
 
 namespace tinyforge::testing {
@@ -60,12 +62,43 @@ inline FilterBankTables make_tables(int channels, int bins, std::mt19937& rng) {
 inline constexpr int kFrame = 480, kFft = 512, kBins = kFft / 2 + 1, kChannels = 40;
 inline constexpr int kStart = 4, kEnd = 232, kCorrection = 3, kLogScale = 64;
 
+// micro_speech's noise reduction and gain control (audio_preprocessor.py FeatureParams,
+// filter_bank_ops.py and pcan_op.py): spectral subtraction with smoothing 0.025 on even
+// channels and 0.06 on odd ones, at least 0.05 of the signal remaining, in Q14 (int(f * 2^14)),
+// 10 smoothing bits, no clamping; PCAN of strength 0.95, offset 80, 21 gain bits, its curve
+// for input_bits = smoothing bits - correction bits, snr_shift 21 - 3 - 12 = 6.
+inline constexpr int kSubtractionBits = 14, kSmoothingBits = 10;
+inline constexpr int kEvenSmoothing = 409, kOddSmoothing = 983, kMinRemaining = 819;
+inline constexpr int kSnrShift = 6;
+
 struct Chain {
   std::vector<int16_t> window;
   FilterBankTables tables;
+  std::vector<int16_t> gain_lut;
+  int start = kStart, end = kEnd;  // the energies' bins
 };
 
-// The chain's constant tables: the window, and filters laid out by make_tables (seed 9).
+// The options of micro_speech's SignalFilterBankSpectralSubtraction (clamping a FlexBuffer
+// bool, as TensorFlow writes a bool attribute).
+inline std::vector<uint8_t> spectral_subtraction_options(int channels, bool clamping) {
+  flexbuffers::Builder f;
+  const size_t map = f.StartMap();
+  f.Int("alternate_one_minus_smoothing", (1 << kSubtractionBits) - kOddSmoothing);
+  f.Int("alternate_smoothing", kOddSmoothing);
+  f.Bool("clamping", clamping);
+  f.Int("min_signal_remaining", kMinRemaining);
+  f.Int("num_channels", channels);
+  f.Int("one_minus_smoothing", (1 << kSubtractionBits) - kEvenSmoothing);
+  f.Int("smoothing", kEvenSmoothing);
+  f.Int("smoothing_bits", kSmoothingBits);
+  f.Int("spectral_subtraction_bits", kSubtractionBits);
+  f.EndMap(map);
+  f.Finish();
+  return f.GetBuffer();
+}
+
+// The chain's constant tables: the window, filters laid out by make_tables (seed 9) and
+// PCAN's gain curve as TFLM's op generator computes it.
 inline Chain make_chain() {
   Chain c;
   const double pi = std::acos(-1.0);
@@ -74,6 +107,7 @@ inline Chain make_chain() {
         std::lround(4096 * (0.5 - 0.5 * std::cos(2 * pi * (i + 0.5) / kFrame)))));
   std::mt19937 rng(9);
   c.tables = make_tables(kChannels, kEnd, rng);
+  c.gain_lut = audio::pcan_gain_lut(0.95f, 80.0f, 21, kSmoothingBits - kCorrection);
   return c;
 }
 
@@ -103,7 +137,7 @@ inline ModelSpec chain_model(const Chain& c) {
       custom("SignalWindow", {0, 1}, {2}, options({{"shift", 12}})),
       custom("SignalFftAutoScale", {2}, {3, 4}),
       custom("SignalRfft", {3}, {5}, options({{"T", 7}, {"fft_length", kFft}})),
-      custom("SignalEnergy", {5}, {6}, options({{"end_index", kEnd}, {"start_index", kStart}})),
+      custom("SignalEnergy", {5}, {6}, options({{"end_index", c.end}, {"start_index", c.start}})),
       custom("SignalFilterBank", {6, 7, 8, 9, 10, 11}, {12},
              options({{"num_channels", kChannels}})),
       custom("SignalFilterBankSquareRoot", {12, 4}, {13}),
@@ -111,6 +145,34 @@ inline ModelSpec chain_model(const Chain& c) {
              options({{"input_correction_bits", kCorrection}, {"output_scale", kLogScale}}))};
   spec.inputs = {0};
   spec.outputs = {14};
+  return spec;
+}
+
+// TFLM's whole micro_speech preprocessor (audio_preprocessor.py generate_feature_for_frame)
+// as its nine signal ops: the chain above with spectral subtraction and PCAN between the
+// square root and the log. PCM int16 [kFrame] in, features int16 [kChannels] out (the int8
+// rescaling micro_speech appends with builtin ops is left out).
+inline ModelSpec micro_speech_model(const Chain& c) {
+  ModelSpec spec = chain_model(c);
+  const int32_t magnitudes = 13, features = 14;
+  const auto add = [&](TensorSpec t) {
+    spec.tensors.push_back(std::move(t));
+    return static_cast<int32_t>(spec.tensors.size()) - 1;
+  };
+  const int32_t reduced = add(TensorSpec("reduced", {kChannels}, tfl::TensorType::UINT32));
+  const int32_t noise = add(TensorSpec("noise_estimate", {kChannels}, tfl::TensorType::UINT32));
+  const int32_t lut = add(TensorSpec("gain_lut", {static_cast<int32_t>(c.gain_lut.size())},
+                                     tfl::TensorType::INT16, bytes_of(c.gain_lut)));
+  const int32_t normalized = add(TensorSpec("normalized", {kChannels}, tfl::TensorType::UINT32));
+  OpSpec log = spec.ops.back();
+  spec.ops.pop_back();
+  spec.ops.push_back(custom("SignalFilterBankSpectralSubtraction", {magnitudes}, {reduced, noise},
+                            spectral_subtraction_options(kChannels, false)));
+  spec.ops.push_back(custom("SignalPCAN", {reduced, noise, lut}, {normalized},
+                            options({{"snr_shift", kSnrShift}})));
+  log.inputs = {normalized};
+  spec.ops.push_back(log);
+  spec.outputs = {features};
   return spec;
 }
 

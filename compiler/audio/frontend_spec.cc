@@ -149,25 +149,27 @@ Filterbank make_filterbank(const FrontendSpec& s, uint32_t spectrum_size) {
 }
 
 // pcan_gain_control_util.c PcanGainLookupFunction and the LUT of PcanGainControlPopulateState.
-int16_t pcan_gain(const FrontendSpec& s, int32_t input_bits, uint32_t x) {
+int16_t pcan_gain(float strength, float offset, int gain_bits, int input_bits, uint32_t x) {
   const float x_as_float = static_cast<float>(x) / static_cast<float>(uint32_t{1} << input_bits);
-  const float gain = static_cast<float>(uint32_t{1} << s.pcan_gain_bits) *
-                     powf(x_as_float + s.pcan_offset, -s.pcan_strength);
+  const float gain =
+      static_cast<float>(uint32_t{1} << gain_bits) * powf(x_as_float + offset, -strength);
   if (gain > 0x7FFF) return 0x7FFF;
   return static_cast<int16_t>(gain + 0.5f);
 }
 
-std::vector<int16_t> pcan_lut(const FrontendSpec& s, int32_t input_bits) {
+}  // namespace
+
+std::vector<int16_t> pcan_gain_lut(float strength, float offset, int gain_bits, int input_bits) {
+  auto gain = [&](uint32_t x) { return pcan_gain(strength, offset, gain_bits, input_bits, x); };
   std::vector<int16_t> lut(kPcanLutSize, 0);
-  lut[0] = pcan_gain(s, input_bits, 0);
-  lut[1] = pcan_gain(s, input_bits, 1);
+  lut[0] = gain(0);
+  lut[1] = gain(1);
   constexpr int kBits = 32;  // kWideDynamicFunctionBits
   for (int interval = 2; interval <= kBits; ++interval) {
     const uint32_t x0 = uint32_t{1} << (interval - 1);
     const uint32_t x1 = x0 + (x0 >> 1);
     const uint32_t x2 = interval == kBits ? x0 + (x0 - 1) : 2 * x0;
-    const int16_t y0 = pcan_gain(s, input_bits, x0), y1 = pcan_gain(s, input_bits, x1),
-                  y2 = pcan_gain(s, input_bits, x2);
+    const int16_t y0 = gain(x0), y1 = gain(x1), y2 = gain(x2);
     const int32_t diff1 = int32_t{y1} - y0, diff2 = int32_t{y2} - y0;
     const int32_t a1 = 4 * diff1 - diff2, a2 = diff2 - a1;
     const int base = 4 * interval - 6;
@@ -177,6 +179,8 @@ std::vector<int16_t> pcan_lut(const FrontendSpec& s, int32_t input_bits) {
   }
   return lut;
 }
+
+namespace {
 
 // Orthonormal DCT-II rows (k < count) over n channels, Q14.
 std::vector<int16_t> dct_table(uint32_t count, uint32_t n) {
@@ -364,7 +368,9 @@ std::vector<uint8_t> build_frontend_section(const FrontendSpec& s, const ModelIn
   append(out, fb.widths);
   append(out, fb.weights);
   append(out, fb.unweights);
-  if (s.pcan) append(out, pcan_lut(s, static_cast<int32_t>(s.smoothing_bits) - correction_bits));
+  if (s.pcan)
+    append(out, pcan_gain_lut(s.pcan_strength, s.pcan_offset, s.pcan_gain_bits,
+                              static_cast<int>(s.smoothing_bits) - correction_bits));
   if (s.mfcc) append(out, dct_table(s.mfcc, s.channels));
   if (check_frontend(out.data(), static_cast<uint32_t>(out.size())) != Status::ok)
     throw tinyforge::Error("--frontend " + describe(s) + ": the runtime would refuse this section");

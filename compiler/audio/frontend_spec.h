@@ -51,6 +51,13 @@ struct KissTwiddles {
 };
 KissTwiddles kiss_fftr_twiddles(uint32_t fft_size);
 
+// PCAN's gain curve, int16 [kPcanLutSize]: the gain 2^gain_bits * (x / 2^input_bits +
+// offset)^-strength as a quadratic per octave of the noise level x (float arithmetic of
+// pcan_gain_control_util.c, which the signal library's wide_dynamic_func_lut repeats). The
+// front-end section and the signal library's PCAN op (its constant input 2) carry it.
+// input_bits and gain_bits in 0..31.
+std::vector<int16_t> pcan_gain_lut(float strength, float offset, int gain_bits, int input_bits);
+
 // The front-end section (check_frontend() accepts it). Throws tinyforge::Error when the
 // spec is out of the runtime's limits or does not fill the model's input exactly.
 std::vector<uint8_t> build_frontend_section(const FrontendSpec& spec, const ModelInput& input);

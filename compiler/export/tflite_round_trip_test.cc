@@ -36,6 +36,7 @@
 #include "ops/transpose_conv.h"
 #include "ops/unary_math.h"
 #include "plan/select_kernels.h"
+#include "tinyforge/audio_frontend.h"
 
 namespace tinyforge {
 namespace {
@@ -268,6 +269,42 @@ ir::Graph signal_op(OpCode op) {
       y = integer_activation(b, "spectra", {2, 18}, DType::i16);
       b.node(op, {x}, y, ops::SignalAttrs<SignalRfftParams>{{16}});
       break;
+    case OpCode::SignalFilterBankSpectralSubtraction: {
+      x = integer_activation(b, "magnitudes", {5}, DType::u32);
+      y = integer_activation(b, "reduced", {5}, DType::u32);
+      const int estimate = integer_activation(b, "noise_estimate", {5}, DType::u32);
+      b.g.nodes.push_back(ir::Node{op,
+                                   {x},
+                                   {y, estimate},
+                                   ops::SignalAttrs<SignalFilterBankSpectralSubtractionParams>{
+                                       {5, 409, 15975, 983, 15401, 819, 10, 14, 1}},
+                                   ""});
+      b.g.inputs = {x};
+      b.g.outputs = {y, estimate};
+      b.g.source = op_info(op).name;
+      b.g.check();
+      return b.g;
+    }
+    case OpCode::SignalDelay:
+      x = integer_activation(b, "frames", {2, 12}, DType::i16);
+      y = integer_activation(b, "delayed", {2, 12}, DType::i16);
+      b.node(op, {x}, y, ops::SignalAttrs<SignalDelayParams>{{5}});
+      break;
+    case OpCode::SignalPcan: {
+      x = integer_activation(b, "reduced", {5}, DType::u32);
+      y = integer_activation(b, "normalized", {5}, DType::u32);
+      const int estimate = integer_activation(b, "noise_estimate", {5}, DType::u32);
+      std::vector<int16_t> lut(kPcanLutSize);
+      for (size_t i = 0; i < lut.size(); ++i) lut[i] = static_cast<int16_t>(4000 - 31 * i);
+      const int32_t size = static_cast<int32_t>(kPcanLutSize);
+      b.node(op, {x, estimate, raw_constant(b, "gain_lut", DType::i16, {size}, lut)}, y,
+             ops::SignalAttrs<SignalPcanParams>{{6}});
+      b.g.inputs = {x, estimate};
+      b.g.outputs = {y};
+      b.g.source = op_info(op).name;
+      b.g.check();
+      return b.g;
+    }
     default:
       throw tinyforge::Error("not a signal op");
   }
@@ -807,6 +844,10 @@ std::vector<Case> cases() {
       {"SignalFilterBankLog", [] { return signal_op(OpCode::SignalFilterBankLog); }},
       {"SignalFftAutoScale", [] { return signal_op(OpCode::SignalFftAutoScale); }},
       {"SignalRfft", [] { return signal_op(OpCode::SignalRfft); }},
+      {"SignalFilterBankSpectralSubtraction",
+       [] { return signal_op(OpCode::SignalFilterBankSpectralSubtraction); }},
+      {"SignalPcan", [] { return signal_op(OpCode::SignalPcan); }},
+      {"SignalDelay", [] { return signal_op(OpCode::SignalDelay); }},
       {"Lstm_f32", lstm},
   };
 }

@@ -12,12 +12,23 @@
 //   SignalFftAutoScale         int16 [N] -> int16 [N], int32 scale_bits []          (no options)
 //   SignalRfft                 int16 [..., L] -> int16 [..., fft_length + 2]  options: T (int16
 //                                                                 only), fft_length
+//   SignalFilterBankSpectralSubtraction  uint32 [C] -> uint32 [C], noise estimate uint32 [C]
+//        options: num_channels, smoothing, one_minus_smoothing, alternate_smoothing,
+//        alternate_one_minus_smoothing, min_signal_remaining, smoothing_bits,
+//        spectral_subtraction_bits (integers), clamping (bool)
+//   SignalPCAN                 uint32 [C], noise estimate uint32 [C], gain curve int16 [125]
+//                              -> uint32 [C]                        options: snr_shift
+//   SignalDelay                int16 [..., F] -> int16 [..., F]     options: delay_length
 //
 // TFLM reads each option by its position in the key-sorted map, so a map with other keys
 // would be misread there: the reader accepts exactly these keys. The tables (window
 // coefficients, filter-bank weights and bounds) must be constants: the reader checks every
 // start and width against the tensors they index. Rfft's twiddles are computed here, at
-// lowering (audio/frontend_spec.h), never on the device. None of these ops is
+// lowering (audio/frontend_spec.h), never on the device; PCAN's gain curve is a constant of the
+// graph (TFLM's op generator computes it: audio::pcan_gain_lut). Spectral subtraction's noise
+// estimate, which TFLM keeps in a persistent buffer, is a state tensor (Storage::state) the
+// lowering adds as the kernel's input 1: zero at init and on reset_state, as TFLM's Prepare
+// and Reset leave it; Delay's pending samples likewise. None of these ops is
 // quantized (their tensors are integers with no scale); they run as the file defines them.
 #include "ops/signal.h"
 
@@ -212,6 +223,60 @@ std::string rfft_problem(const Operands& o, const SignalRfftParams& p) {
   return "";
 }
 
+std::string spectral_subtraction_problem(const Operands& o,
+                                         const SignalFilterBankSpectralSubtractionParams& p) {
+  const ir::Tensor &in = *o.in[0], &out = *o.out, &estimate = *o.more_outs.at(0);
+  if (std::string e =
+          first({type_problem(in, "input", DType::u32), type_problem(out, "output", DType::u32),
+                 type_problem(estimate, "noise estimate", DType::u32), rank1_problem(in, "input")});
+      !e.empty())
+    return e;
+  if (out.shape != in.shape || estimate.shape != in.shape)
+    return "output or noise estimate shape differs from the input's";
+  if (p.num_channels != in.shape[0])
+    return fmt::format("num_channels {} differs from the input's {} channels", p.num_channels,
+                       in.shape[0]);
+  if (p.smoothing_bits < 0 || p.smoothing_bits > kMaxShift || p.spectral_subtraction_bits < 0 ||
+      p.spectral_subtraction_bits > kMaxShift)
+    return fmt::format("smoothing_bits {} or spectral_subtraction_bits {} is outside 0..31",
+                       p.smoothing_bits, p.spectral_subtraction_bits);
+  return "";
+}
+
+std::string pcan_problem(const Operands& o, const SignalPcanParams& p) {
+  const ir::Tensor &in = *o.in[0], &estimate = *o.in[1], &lut = *o.in[2], &out = *o.out;
+  if (std::string e =
+          first({type_problem(in, "input", DType::u32),
+                 type_problem(estimate, "noise estimate", DType::u32),
+                 type_problem(lut, "gain curve", DType::i16),
+                 type_problem(out, "output", DType::u32), rank1_problem(in, "input"),
+                 rank1_problem(lut, "gain curve"), constant_problem(lut, "gain curve")});
+      !e.empty())
+    return e;
+  if (estimate.shape != in.shape || out.shape != in.shape)
+    return "noise estimate or output shape differs from the input's";
+  if (lut.shape[0] != static_cast<int32_t>(kPcanLutSize))
+    return fmt::format("gain curve has {} entries; expected {} (4 x 32 - 3)", lut.shape[0],
+                       kPcanLutSize);
+  if (p.snr_shift < 0 || p.snr_shift > kMaxShift)
+    return fmt::format("snr_shift {} is outside 0..31", p.snr_shift);
+  return "";
+}
+
+std::string delay_problem(const Operands& o, const SignalDelayParams& p) {
+  const ir::Tensor &in = *o.in[0], &out = *o.out;
+  if (std::string e =
+          first({type_problem(in, "input", DType::i16), type_problem(out, "output", DType::i16)});
+      !e.empty())
+    return e;
+  if (in.shape.empty() || in.shape.size() > kMaxRank || in.shape.back() < 1)
+    return fmt::format("input has shape [{}]; expected rank 1..4 of rows of samples",
+                       fmt::join(in.shape, ","));
+  if (out.shape != in.shape) return "output shape differs from the input's";
+  if (p.delay_length < 1) return fmt::format("delay_length {} is not positive", p.delay_length);
+  return "";
+}
+
 // --- each op's options, read and written ---------------------------------------------
 
 using tflite_import::CustomOptions;
@@ -273,6 +338,51 @@ void write_options(flexbuffers::Builder& f, const SignalRfftParams& p) {
   f.Int("fft_length", p.fft_length);
 }
 
+// TFLM's op generator writes these as the int attributes of the TensorFlow op (all >= 0).
+SignalFilterBankSpectralSubtractionParams read_options(const CustomOptions& o,
+                                                       SignalFilterBankSpectralSubtractionParams) {
+  auto q = [&](const char* key) { return static_cast<uint32_t>(o.integer(key, 0, INT32_MAX)); };
+  SignalFilterBankSpectralSubtractionParams p{};
+  p.num_channels = o.integer("num_channels", 1, INT16_MAX);
+  p.smoothing = q("smoothing");
+  p.one_minus_smoothing = q("one_minus_smoothing");
+  p.alternate_smoothing = q("alternate_smoothing");
+  p.alternate_one_minus_smoothing = q("alternate_one_minus_smoothing");
+  p.min_signal_remaining = q("min_signal_remaining");
+  p.smoothing_bits = o.integer("smoothing_bits", 0, kMaxShift);
+  p.spectral_subtraction_bits = o.integer("spectral_subtraction_bits", 0, kMaxShift);
+  p.clamping = o.boolean("clamping") ? 1 : 0;
+  return p;
+}
+void write_options(flexbuffers::Builder& f, const SignalFilterBankSpectralSubtractionParams& p) {
+  f.Int("alternate_one_minus_smoothing", p.alternate_one_minus_smoothing);
+  f.Int("alternate_smoothing", p.alternate_smoothing);
+  f.Bool("clamping", p.clamping != 0);
+  f.Int("min_signal_remaining", p.min_signal_remaining);
+  f.Int("num_channels", p.num_channels);
+  f.Int("one_minus_smoothing", p.one_minus_smoothing);
+  f.Int("smoothing", p.smoothing);
+  f.Int("smoothing_bits", p.smoothing_bits);
+  f.Int("spectral_subtraction_bits", p.spectral_subtraction_bits);
+}
+
+SignalPcanParams read_options(const CustomOptions& o, SignalPcanParams) {
+  return {o.integer("snr_shift", 0, kMaxShift)};
+}
+void write_options(flexbuffers::Builder& f, const SignalPcanParams& p) {
+  f.Int("snr_shift", p.snr_shift);
+}
+
+SignalDelayParams read_options(const CustomOptions& o, SignalDelayParams) {
+  // TFLM accepts 0 (an identity); a state of no samples has no tensor here.
+  const int32_t n = o.integer("delay_length", 0, INT16_MAX);
+  if (n == 0) o.unsupported("custom_options 'delay_length' is 0 (no delay); expected 1..32767");
+  return {n};
+}
+void write_options(flexbuffers::Builder& f, const SignalDelayParams& p) {
+  f.Int("delay_length", p.delay_length);
+}
+
 // One signal op: its custom code, option keys, input and output counts of its TFLite form
 // and the check of its operands.
 template <class Params>
@@ -332,6 +442,33 @@ template <>
 const SignalOp<SignalRfftParams>& signal_op() {
   static const SignalOp<SignalRfftParams> op{
       OpCode::SignalRfft, "SignalRfft", {"T", "fft_length"}, 1, rfft_problem};
+  return op;
+}
+
+template <>
+const SignalOp<SignalFilterBankSpectralSubtractionParams>& signal_op() {
+  static const SignalOp<SignalFilterBankSpectralSubtractionParams> op{
+      OpCode::SignalFilterBankSpectralSubtraction,
+      "SignalFilterBankSpectralSubtraction",
+      {"alternate_one_minus_smoothing", "alternate_smoothing", "clamping", "min_signal_remaining",
+       "num_channels", "one_minus_smoothing", "smoothing", "smoothing_bits",
+       "spectral_subtraction_bits"},
+      1,
+      spectral_subtraction_problem,
+      2};
+  return op;
+}
+template <>
+const SignalOp<SignalPcanParams>& signal_op() {
+  static const SignalOp<SignalPcanParams> op{
+      OpCode::SignalPcan, "SignalPCAN", {"snr_shift"}, 3, pcan_problem};
+  return op;
+}
+
+template <>
+const SignalOp<SignalDelayParams>& signal_op() {
+  static const SignalOp<SignalDelayParams> op{
+      OpCode::SignalDelay, "SignalDelay", {"delay_length"}, 1, delay_problem};
   return op;
 }
 
@@ -415,6 +552,23 @@ plan::LoweredOp lower_rfft(ir::Graph& g, size_t node) {
   return op;
 }
 
+// A stateful op's kernel takes its state as input 1, a variable tensor added here (the
+// graph's node has TFLite's one input): spectral subtraction's noise estimate has the input's
+// shape, Delay's pending samples the input's rows of delay_length.
+template <class Params>
+plan::LoweredOp lower_with_state(ir::Graph& g, size_t node, DType type, int32_t row_length) {
+  plan::LoweredOp op = lower<Params>(g, node);
+  const int input = g.nodes[node].inputs[0];
+  ir::Tensor state;
+  state.name = g.tensors[g.nodes[node].outputs[0]].name + "/state";
+  state.type = type;
+  state.shape = g.tensors[input].shape;
+  if (row_length > 0) state.shape.back() = row_length;
+  state.variable = true;
+  op.inputs = {input, g.add_tensor(std::move(state))};
+  return op;
+}
+
 template <class Params>
 ops::HostOp make_host_op() {
   const SignalOp<Params>& s = signal_op<Params>();
@@ -446,6 +600,15 @@ LoweredOp lower_SignalFftAutoScale(ir::Graph& g, size_t node) {
   return lower<SignalFftAutoScaleParams>(g, node);
 }
 LoweredOp lower_SignalRfft(ir::Graph& g, size_t node) { return lower_rfft(g, node); }
+LoweredOp lower_SignalFilterBankSpectralSubtraction(ir::Graph& g, size_t node) {
+  return lower_with_state<SignalFilterBankSpectralSubtractionParams>(g, node, DType::u32, 0);
+}
+LoweredOp lower_SignalDelay(ir::Graph& g, size_t node) {
+  const int32_t delay =
+      g.nodes.at(node).params.get<ops::SignalAttrs<SignalDelayParams>>().params.delay_length;
+  return lower_with_state<SignalDelayParams>(g, node, DType::i16, delay);
+}
+LoweredOp lower_SignalPcan(ir::Graph& g, size_t node) { return lower<SignalPcanParams>(g, node); }
 }  // namespace plan
 
 namespace ops {
@@ -475,6 +638,18 @@ const HostOp& host_op_SignalFftAutoScale() {
 }
 const HostOp& host_op_SignalRfft() {
   static const HostOp op = make_host_op<SignalRfftParams>();
+  return op;
+}
+const HostOp& host_op_SignalFilterBankSpectralSubtraction() {
+  static const HostOp op = make_host_op<SignalFilterBankSpectralSubtractionParams>();
+  return op;
+}
+const HostOp& host_op_SignalPcan() {
+  static const HostOp op = make_host_op<SignalPcanParams>();
+  return op;
+}
+const HostOp& host_op_SignalDelay() {
+  static const HostOp op = make_host_op<SignalDelayParams>();
   return op;
 }
 }  // namespace ops

@@ -1,13 +1,16 @@
 // The signal-library ops against references written here from the published arithmetic of
 // TFLM's signal library (tflite-micro signal/src/window.cc, energy.cc, filter_bank.cc,
-// square_root_64.cc, log.cc, filter_bank_log.cc, fft_auto_scale.cc, max_abs.cc and
-// rfft_int16.cc with kissfft's FIXED_POINT=16 kiss_fftr), each in its own form rather than
+// square_root_64.cc, log.cc, filter_bank_log.cc, fft_auto_scale.cc, max_abs.cc,
+// rfft_int16.cc with kissfft's FIXED_POINT=16 kiss_fftr, filter_bank_spectral_subtraction.cc
+// pcan_argc_fixed.cc and delay.cc), each in its own form rather than
 // TFLM's loop (a floor division instead of a shift, each channel's two half-filters summed
 // apart, a square root by search, a logarithm by its segment interpolation in 64 bits,
 // kissfft on plain int16 structs where the runtime packs complex values in words), op by op
-// on random and extreme inputs and as micro_speech's chain on synthesized audio. Every model
+// on random and extreme inputs and as micro_speech's chain on synthesized audio, frame after
+// frame (the noise estimate is state) and after reset_state. Every model
 // is a .tflite with the custom ops and their FlexBuffer options, built here, imported,
-// planned and run by the device runtime. Also the options the reader refuses.
+// planned and run by the device runtime; micro_speech's preprocessor also on the emulated
+// Cortex-M4 (`tinyforge bench`). Also the options the reader refuses.
 #include "ops/signal.h"
 
 #include <flatbuffers/flexbuffers.h>
@@ -18,18 +21,26 @@
 #include <cstring>
 #include <functional>
 #include <memory>
+#include <nlohmann/json.hpp>
 #include <random>
 #include <string>
+#include <tuple>
 #include <vector>
 
+#include "audio/frontend_spec.h"
+#include "emit/cross_build.h"
 #include "emit/plan_writer.h"
+#include "emit/subprocess.h"
 #include "emit/validated_plan.h"
 #include "import/tflite/import_tflite.h"
+#include "io/files.h"
 #include "ir/error.h"
 #include "ir/unsupported.h"
 #include "plan/build_plan.h"
+#include "shared_data.h"
 #include "signal_models.h"
 #include "tflite_model_builder.h"
+#include "tinyforge/audio_frontend.h"
 #include "tinyforge/runtime.h"
 
 namespace tinyforge {
@@ -44,12 +55,19 @@ using testing::kBins;
 using testing::kChannels;
 using testing::kCorrection;
 using testing::kEnd;
+using testing::kEvenSmoothing;
 using testing::kFft;
 using testing::kFrame;
 using testing::kLogScale;
+using testing::kMinRemaining;
+using testing::kOddSmoothing;
+using testing::kSmoothingBits;
+using testing::kSnrShift;
 using testing::kStart;
+using testing::kSubtractionBits;
 using testing::make_chain;
 using testing::make_tables;
+using testing::micro_speech_model;
 using testing::ModelSpec;
 using testing::OpSpec;
 using testing::options;
@@ -79,6 +97,22 @@ class Device {
     std::memcpy(result.data(), out.data, out.bytes);
     return result;
   }
+  // Input k (k > 0: run() writes input 0).
+  template <typename In>
+  void set_input(int k, const std::vector<In>& input) {
+    const TensorView in = rt_.input(k);
+    ASSERT_EQ(in.bytes, input.size() * sizeof(In));
+    std::memcpy(in.data, input.data(), in.bytes);
+  }
+  // Output k of the last run.
+  template <typename Out>
+  std::vector<Out> output(int k) {
+    const TensorView out = rt_.output(k);
+    std::vector<Out> result(out.bytes / sizeof(Out));
+    std::memcpy(result.data(), out.data, out.bytes);
+    return result;
+  }
+  void reset_state() { rt_.reset_state(); }
 
  private:
   std::unique_ptr<emit::ValidatedPlan> plan_;
@@ -474,16 +508,241 @@ TEST(SignalOps, RfftMatchesKissfftFixedPoint) {
   }
 }
 
+// filter_bank_spectral_subtraction.cc, in uint64 arithmetic written with divisions: the
+// estimate low-passes the scaled-up signal (products and their sum modulo 2^64), the output
+// is the scaled signal less the estimate (never below 0), at least min_remaining of it.
+struct Subtraction {
+  uint32_t smoothing, one_minus, alternate, alternate_one_minus, min_remaining;
+  int smoothing_bits, bits;
+  bool clamping;
+};
+const Subtraction kMicroSpeechSubtraction{
+    kEvenSmoothing,   (1u << kSubtractionBits) - kEvenSmoothing,
+    kOddSmoothing,    (1u << kSubtractionBits) - kOddSmoothing,
+    kMinRemaining,    kSmoothingBits,
+    kSubtractionBits, false};
+
+std::vector<uint32_t> ref_subtract(const std::vector<uint32_t>& in, std::vector<uint32_t>& estimate,
+                                   const Subtraction& o) {
+  const uint64_t two32 = uint64_t{1} << 32, up_factor = uint64_t{1} << o.smoothing_bits,
+                 q = uint64_t{1} << o.bits;
+  std::vector<uint32_t> out(in.size());
+  for (size_t i = 0; i < in.size(); ++i) {
+    const bool odd = i % 2 == 1;
+    const uint64_t up = in[i] * up_factor % two32;
+    const uint64_t sum = up * (odd ? o.alternate : o.smoothing) +
+                         uint64_t{estimate[i]} * (odd ? o.alternate_one_minus : o.one_minus);
+    estimate[i] = static_cast<uint32_t>(sum / q % two32);
+    uint64_t subtracted = estimate[i];
+    if (subtracted > up) {
+      subtracted = up;
+      if (o.clamping) estimate[i] = static_cast<uint32_t>(up);
+    }
+    const uint64_t floor = uint64_t{in[i]} * o.min_remaining / q % two32;
+    out[i] = static_cast<uint32_t>(std::max((up - subtracted) / up_factor, floor));
+  }
+  return out;
+}
+
+std::vector<uint8_t> subtraction_options(int channels, const Subtraction& o) {
+  flexbuffers::Builder f;
+  const size_t map = f.StartMap();
+  f.Int("alternate_one_minus_smoothing", o.alternate_one_minus);
+  f.Int("alternate_smoothing", o.alternate);
+  f.Bool("clamping", o.clamping);
+  f.Int("min_signal_remaining", o.min_remaining);
+  f.Int("num_channels", channels);
+  f.Int("one_minus_smoothing", o.one_minus);
+  f.Int("smoothing", o.smoothing);
+  f.Int("smoothing_bits", o.smoothing_bits);
+  f.Int("spectral_subtraction_bits", o.bits);
+  f.EndMap(map);
+  f.Finish();
+  return f.GetBuffer();
+}
+
+ModelSpec subtraction_model(int channels, std::vector<uint8_t> custom_options) {
+  ModelSpec spec;
+  spec.tensors = {TensorSpec("in", {channels}, TT::UINT32),
+                  TensorSpec("out", {channels}, TT::UINT32),
+                  TensorSpec("noise", {channels}, TT::UINT32)};
+  spec.ops = {
+      custom("SignalFilterBankSpectralSubtraction", {0}, {1, 2}, std::move(custom_options))};
+  spec.inputs = {0};
+  spec.outputs = {1, 2};
+  return spec;
+}
+
+TEST(SignalOps, SpectralSubtractionKeepsItsNoiseEstimateAcrossInvocations) {
+  std::mt19937 rng(11);
+  const int channels = 13;  // odd: the last channel is even
+  Subtraction clamped = kMicroSpeechSubtraction;
+  clamped.clamping = true;
+  // Extremes: no smoothing bits and a 1.0 smoothing; 31 of each (every shift at its widest,
+  // the scaled signal and the 64-bit sum wrapping).
+  const Subtraction extreme_low{1u << 14, 0, 0, 1u << 14, 1u << 14, 0, 14, false};
+  const Subtraction extreme_high{0x7FFFFFFF, 0x7FFFFFFF, 3, 0x7FFFFFFF, 0x7FFFFFFF, 31, 31, true};
+  for (const Subtraction& o : {kMicroSpeechSubtraction, clamped, extreme_low, extreme_high}) {
+    Device device(subtraction_model(channels, subtraction_options(channels, o)));
+    std::vector<uint32_t> estimate(channels, 0);
+    std::vector<std::vector<uint32_t>> inputs;
+    for (int frame = 0; frame < 8; ++frame) {
+      // Loud frames, then quiet ones (the estimate must fall: clamping matters there).
+      std::vector<uint32_t> in =
+          random_ints<uint32_t>(channels, 0, frame < 4 ? 0xFFFFFFFF : 2000, rng);
+      in[0] = 0;
+      in[1] = frame < 4 ? 0xFFFFFFFF : 1;
+      inputs.push_back(in);
+      const std::vector<uint32_t> expected = ref_subtract(in, estimate, o);
+      ASSERT_EQ((device.run<uint32_t>(in)), expected) << "frame " << frame;
+      ASSERT_EQ(device.output<uint32_t>(1), estimate) << "frame " << frame;
+    }
+    // reset_state zeroes the estimate, as TFLM's Reset: the first frames come out as the first
+    // time.
+    device.reset_state();
+    std::fill(estimate.begin(), estimate.end(), 0);
+    for (int frame = 0; frame < 2; ++frame)
+      EXPECT_EQ((device.run<uint32_t>(inputs[frame])), ref_subtract(inputs[frame], estimate, o))
+          << "after reset, frame " << frame;
+  }
+}
+
+// pcan_argc_fixed.cc WideDynamicFunction: the 10 bits below x's leading one index a
+// quadratic of the curve's octave (entries 4 * bits(x) - 6 ...), in floor divisions.
+int16_t ref_gain(uint32_t x, const std::vector<int16_t>& lut) {
+  if (x <= 2) return lut[x];
+  int interval = 0;  // bits needed for x
+  while (interval < 32 && (uint64_t{x} >> interval) != 0) ++interval;
+  const size_t base = static_cast<size_t>(4 * interval - 6);
+  const int64_t frac = interval < 11 ? (int64_t{x} << (11 - interval)) % 1024
+                                     : (int64_t{x} >> (interval - 11)) % 1024;
+  const auto floor_div = [](int64_t a, int64_t b) { return a >= 0 ? a / b : -((-a + b - 1) / b); };
+  int64_t r = floor_div(lut[base + 2] * frac, 32) + int64_t{lut[base + 1]} * 32;
+  r = floor_div(r * frac + 16384, 32768) + lut[base];
+  return static_cast<int16_t>(static_cast<uint16_t>(r & 0xFFFF));
+}
+
+// pcan_argc_fixed.cc ApplyPcanAutoGainControlFixed and PcanShrink: the int16 gain as uint32
+// (sign-extended), the product's bits from snr_shift up, then x^2 / 4 below 2.0 (Q12), x - 1
+// above, in Q6.
+std::vector<uint32_t> ref_pcan(const std::vector<uint32_t>& in, const std::vector<uint32_t>& noise,
+                               const std::vector<int16_t>& lut, int snr_shift) {
+  std::vector<uint32_t> out;
+  for (size_t i = 0; i < in.size(); ++i) {
+    const uint64_t gain = static_cast<uint32_t>(int32_t{ref_gain(noise[i], lut)});
+    const uint64_t snr = (in[i] * gain >> snr_shift) % (uint64_t{1} << 32);
+    out.push_back(static_cast<uint32_t>(snr < 8192 ? snr * snr / (1 << 20) : snr / 64 - 64));
+  }
+  return out;
+}
+
+ModelSpec pcan_model(int channels, const std::vector<int16_t>& lut, int snr_shift) {
+  ModelSpec spec;
+  spec.tensors = {TensorSpec("in", {channels}, TT::UINT32),
+                  TensorSpec("noise", {channels}, TT::UINT32),
+                  TensorSpec("lut", {static_cast<int32_t>(lut.size())}, TT::INT16, bytes_of(lut)),
+                  TensorSpec("out", {channels}, TT::UINT32)};
+  spec.ops = {custom("SignalPCAN", {0, 1, 2}, {3}, options({{"snr_shift", snr_shift}}))};
+  spec.inputs = {0, 1};
+  spec.outputs = {3};
+  return spec;
+}
+
+TEST(SignalOps, PcanMatchesTheSignalLibraryOnEveryOctave) {
+  std::mt19937 rng(12);
+  const std::vector<int16_t> micro_speech = make_chain().gain_lut;
+  ASSERT_EQ(micro_speech.size(), 125u);
+  // The curve follows its definition, 2^21 (x / 2^7 + 80)^-0.95, within 1% at the octaves'
+  // starts (where the quadratic passes through the sampled gain).
+  for (int k = 8; k < 32; k += 3) {
+    const uint32_t x = uint32_t{1} << k;
+    const double exact = std::ldexp(std::pow(std::ldexp(x, -7) + 80.0, -0.95), 21);
+    EXPECT_NEAR(ref_gain(x, micro_speech), exact, 0.01 * exact + 1) << "noise " << x;
+  }
+  std::vector<int16_t> random_lut = random_ints<int16_t>(125, INT16_MIN, INT16_MAX, rng);
+  const int channels = 64;
+  for (const auto& [lut, shift] :
+       {std::pair{micro_speech, kSnrShift}, {micro_speech, 0}, {random_lut, 31}, {random_lut, 9}}) {
+    Device device(pcan_model(channels, lut, shift));
+    std::vector<uint32_t> in = random_ints<uint32_t>(channels, 0, 0xFFFFFFFF, rng);
+    std::vector<uint32_t> noise;
+    for (int i = 0; i < channels; ++i)  // every octave of the noise level, and its edges
+      noise.push_back(i < 32 ? (uint32_t{1} << i) + static_cast<uint32_t>(rng() >> (32 - i))
+                             : static_cast<uint32_t>(rng()));
+    noise[32] = 0;
+    noise[33] = 2;
+    noise[34] = 0xFFFFFFFF;
+    in[0] = 0;
+    in[1] = 0xFFFFFFFF;
+    for (int i = 40; i < 48; ++i) in[i] = static_cast<uint32_t>(i * 37);  // the x^2 / 4 branch
+    device.set_input(1, noise);
+    EXPECT_EQ((device.run<uint32_t>(in)), ref_pcan(in, noise, lut, shift)) << "shift " << shift;
+  }
+}
+
+// delay.cc: each row is a stream; the output stream is the input stream after delay_length
+// zeros. Reference: the rows' whole streams, shifted.
+TEST(SignalOps, DelayShiftsEachRowsStreamAcrossInvocations) {
+  std::mt19937 rng(14);
+  for (auto [rows, frame, delay] : {std::tuple{1, 16, 3}, {3, 5, 12}, {2, 7, 7}, {1, 4, 1}}) {
+    ModelSpec spec;
+    spec.tensors = {TensorSpec("in", {rows, frame}, TT::INT16),
+                    TensorSpec("out", {rows, frame}, TT::INT16)};
+    spec.ops = {custom("SignalDelay", {0}, {1}, options({{"delay_length", delay}}))};
+    spec.inputs = {0};
+    spec.outputs = {1};
+    Device device(spec);
+    const int invocations = 6;
+    std::vector<std::vector<int16_t>> stream(rows), inputs;
+    for (int n = 0; n < invocations; ++n) {
+      inputs.push_back(random_ints<int16_t>(rows * frame, INT16_MIN, INT16_MAX, rng));
+      for (int r = 0; r < rows; ++r)
+        stream[r].insert(stream[r].end(), inputs[n].begin() + r * frame,
+                         inputs[n].begin() + (r + 1) * frame);
+    }
+    auto delayed = [&](int n) {  // invocation n's expected output
+      std::vector<int16_t> out;
+      for (int r = 0; r < rows; ++r)
+        for (int i = n * frame; i < (n + 1) * frame; ++i)
+          out.push_back(i < delay ? int16_t{0} : stream[r][i - delay]);
+      return out;
+    };
+    for (int n = 0; n < invocations; ++n)
+      ASSERT_EQ(device.run<int16_t>(inputs[n]), delayed(n))
+          << rows << "x" << frame << " delay " << delay << " invocation " << n;
+    device.reset_state();  // the zeros again, as TFLM's Reset
+    EXPECT_EQ(device.run<int16_t>(inputs[0]), delayed(0)) << "after reset";
+  }
+}
+
 // --- the micro_speech chain -----------------------------------------------------------
 
-std::vector<int16_t> ref_chain(const Chain& c, const std::vector<int16_t>& pcm) {
+// Window to square root: the filter bank's magnitudes of one frame.
+std::vector<uint32_t> ref_magnitudes(const Chain& c, const std::vector<int16_t>& pcm) {
   const auto [scaled, bits] = ref_auto_scale(ref_window(pcm, c.window, 12));
   const std::vector<uint64_t> channels =
       ref_filter_bank(ref_energy(ref_rfft(scaled, kFft), kStart, kEnd), c.tables);
+  std::vector<uint32_t> magnitudes;
+  for (uint64_t ch : channels) magnitudes.push_back(ref_sqrt(ch) >> bits);
+  return magnitudes;
+}
+
+std::vector<int16_t> ref_log_features(const std::vector<uint32_t>& magnitudes) {
   std::vector<int16_t> features;
-  for (uint64_t ch : channels)
-    features.push_back(ref_log(ref_sqrt(ch) >> bits, kCorrection, kLogScale));
+  for (uint32_t m : magnitudes) features.push_back(ref_log(m, kCorrection, kLogScale));
   return features;
+}
+
+std::vector<int16_t> ref_chain(const Chain& c, const std::vector<int16_t>& pcm) {
+  return ref_log_features(ref_magnitudes(c, pcm));
+}
+
+// The whole micro_speech preprocessor on one frame, its noise estimate carried between frames.
+std::vector<int16_t> ref_micro_speech(const Chain& c, const std::vector<int16_t>& pcm,
+                                      std::vector<uint32_t>& estimate) {
+  const std::vector<uint32_t> reduced =
+      ref_subtract(ref_magnitudes(c, pcm), estimate, kMicroSpeechSubtraction);
+  return ref_log_features(ref_pcan(reduced, estimate, c.gain_lut, kSnrShift));
 }
 
 TEST(SignalOps, MicroSpeechChainMatchesOnSpeechSilenceAndFullScale) {
@@ -514,6 +773,138 @@ TEST(SignalOps, MicroSpeechChainMatchesOnSpeechSilenceAndFullScale) {
       EXPECT_EQ(*std::max_element(got.begin(), got.end()), 0) << name;
     }
   }
+}
+
+// A recording of `frames` frames of 30 ms every 20 ms (micro_speech's window and hop):
+// background noise throughout, a voiced word from frame word_start to word_end.
+constexpr int kHop = 320;
+std::vector<int16_t> recording(int frames, int word_start, int word_end, std::mt19937& rng) {
+  std::normal_distribution<double> noise(0, 150);
+  const double pi = std::acos(-1.0);
+  std::vector<int16_t> pcm(static_cast<size_t>(kHop * (frames - 1) + kFrame));
+  for (size_t i = 0; i < pcm.size(); ++i) {
+    const double t = static_cast<double>(i) / 16000.0;
+    double v = noise(rng);
+    const double word = (t - word_start * 0.02) / ((word_end - word_start) * 0.02);
+    if (word > 0 && word < 1) {  // a vowel gliding from 120 to 180 Hz under its envelope
+      const double f0 = 120 + 60 * word;
+      for (int h = 1; h <= 10; ++h)
+        v += std::sin(2 * pi * f0 * h * t + h) * 5000 / h * std::sin(pi * word);
+    }
+    pcm[i] = saturate16(std::lround(v));
+  }
+  return pcm;
+}
+
+std::vector<int16_t> frame_of(const std::vector<int16_t>& pcm, int f) {
+  return {pcm.begin() + f * kHop, pcm.begin() + f * kHop + kFrame};
+}
+
+int32_t sum(const std::vector<int16_t>& v) {
+  int32_t s = 0;
+  for (int16_t x : v) s += x;
+  return s;
+}
+
+TEST(SignalOps, MicroSpeechPreprocessorMatchesFrameAfterFrameAndAfterReset) {
+  const Chain c = make_chain();
+  Device device(micro_speech_model(c));
+  std::mt19937 rng(13);
+  const std::vector<int16_t> pcm = recording(40, 20, 32, rng);
+  std::vector<std::vector<int16_t>> frames;
+  for (int f = 0; f < 40; ++f) frames.push_back(frame_of(pcm, f));
+  std::vector<uint32_t> estimate(kChannels, 0);
+  std::vector<std::vector<int16_t>> features;
+  for (size_t f = 0; f < frames.size(); ++f) {
+    features.push_back(device.run<int16_t>(frames[f]));
+    ASSERT_EQ(features.back(), ref_micro_speech(c, frames[f], estimate)) << "frame " << f;
+  }
+  // The noise estimate adapts to the background (the features of steady noise fall) and the
+  // word stands out of it (the log features grow by 64 per factor e).
+  EXPECT_LT(sum(features[19]), sum(features[0]));
+  const auto peak = [&](int f) {
+    return *std::max_element(features[f].begin(), features[f].end());
+  };
+  EXPECT_GT(peak(26), peak(19) + 64) << "the word's loudest channel is not e times the noise's";
+  // reset_state zeroes the estimate: the recording comes out as the first time.
+  device.reset_state();
+  for (size_t f = 0; f < 3; ++f)
+    EXPECT_EQ(device.run<int16_t>(frames[f]), features[f]) << "after reset, frame " << f;
+  // Without reset, the same frame comes out otherwise (state carried).
+  EXPECT_NE(device.run<int16_t>(frames[0]), features[0]);
+}
+
+// The micro front-end of the plan (runtime/audio/frontend.cc) runs the same arithmetic as
+// micro_speech's nine ops: built from the same tables (the front-end section's window, filter
+// bank and gain curve, its energies' bins) and fed the same recording, they give the same
+// features frame by frame. The recording avoids the documented differences (docs/audio.md:
+// no energy reaches 2^31, no -32768 sample, features below 32768).
+TEST(SignalOps, MicroSpeechPreprocessorEqualsTheFrontEndOnItsTables) {
+  const std::vector<uint8_t> section =
+      audio::build_frontend_section(audio::FrontendSpec{}, {49 * 40, 0.1f, -128});
+  FrontendConfig config;
+  std::memcpy(&config, section.data(), sizeof config);
+  ASSERT_EQ(config.window_samples, kFrame);
+  ASSERT_EQ(config.hop_samples, kHop);
+  ASSERT_EQ(config.fft_size, kFft);
+  ASSERT_EQ(config.num_channels, kChannels);
+  // The same options: TFLM's defaults on both sides.
+  ASSERT_EQ(config.even_smoothing, kEvenSmoothing);
+  ASSERT_EQ(config.odd_smoothing, kOddSmoothing);
+  ASSERT_EQ(config.min_signal_remaining, kMinRemaining);
+  ASSERT_EQ(config.smoothing_bits, kSmoothingBits);
+  ASSERT_EQ(config.pcan_snr_shift, kSnrShift);
+  ASSERT_EQ(config.log_scale_shift, 6);  // kLogScale = 2^6
+  const FrontendLayout l = frontend_layout(config);
+  auto table = [&](uint32_t offset, size_t n) {
+    std::vector<int16_t> v(n);
+    std::memcpy(v.data(), section.data() + offset, n * sizeof(int16_t));
+    return v;
+  };
+  Chain c;
+  c.window = table(l.window, kFrame);
+  c.tables.freq_starts = table(l.freq_starts, kChannels + 1);
+  c.tables.weight_starts = table(l.weight_starts, kChannels + 1);
+  c.tables.widths = table(l.widths, kChannels + 1);
+  c.tables.weights = table(l.weights, config.num_weights);
+  c.tables.unweights = table(l.unweights, config.num_weights);
+  c.gain_lut = table(l.pcan, kPcanLutSize);
+  c.start = config.start_index;
+  c.end = config.end_index;
+  Device device(micro_speech_model(c));
+  static AudioFrontend frontend;  // 11 KB: not on the stack
+  ASSERT_EQ(frontend.init(section.data(), static_cast<uint32_t>(section.size())), Status::ok);
+  std::mt19937 rng(15);
+  const int frames = 30;
+  const std::vector<int16_t> pcm = recording(frames, 8, 22, rng);
+  size_t at = 0;
+  int f = 0;
+  while (at < pcm.size()) {
+    uint32_t consumed = 0;
+    const uint32_t n = static_cast<uint32_t>(std::min<size_t>(kHop, pcm.size() - at));
+    if (frontend.process(pcm.data() + at, n, &consumed)) {
+      const std::vector<int16_t> got = device.run<int16_t>(frame_of(pcm, f));
+      const std::vector<int32_t> expected(frontend.features(), frontend.features() + kChannels);
+      ASSERT_EQ(std::vector<int32_t>(got.begin(), got.end()), expected) << "frame " << f;
+      ++f;
+    }
+    at += consumed;
+  }
+  EXPECT_EQ(f, frames);
+}
+
+// The stateful ops on a firmware image of only the signal kernels (the emulated Cortex-M4 of
+// `tinyforge bench`): the image keeps state tensors (a kernel set without SVDF or LSTM once
+// refused them at init) and its output equals the host runtime's.
+TEST(SignalOps, MicroSpeechPreprocessorRunsOnTheEmulatedCortexM4) {
+  if (!emit::cross_toolchain_available())
+    TINYFORGE_SKIP_MISSING("arm-none-eabi-gcc not found (scripts/bootstrap installs it)");
+  const std::string path = ::testing::TempDir() + "micro_speech_signal.tflite";
+  io::write_file(path, testing::build_tflite(micro_speech_model(make_chain())));
+  const emit::ProcessResult r = emit::run_process({TINYFORGE_CLI, "bench", path, "--json"});
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  const auto j = nlohmann::json::parse(r.output.substr(r.output.find('{')));
+  EXPECT_TRUE(j["output_matches_host"].get<bool>());
 }
 
 // --- the reader -----------------------------------------------------------------------
@@ -574,6 +965,57 @@ TEST(SignalOps, ReaderRefusesTablesThatReadOutsideTheirTensors) {
   ModelSpec wrong_type = log_model(options({{"input_correction_bits", 3}, {"output_scale", 1}}));
   wrong_type.tensors[0].type = TT::INT32;
   EXPECT_NE(import_error(wrong_type).find("expected uint32"), std::string::npos);
+}
+
+TEST(SignalOps, ReaderRefusesBadNoiseReductionAndGainOptions) {
+  // Missing keys, another op's key and a clamping of another type.
+  EXPECT_NE(import_error(subtraction_model(4, options({}))).find("lack 'num_channels'"),
+            std::string::npos);
+  EXPECT_NE(
+      import_error(subtraction_model(4, options({{"snr_shift", 6}}))).find("hold key 'snr_shift'"),
+      std::string::npos);
+  std::vector<uint8_t> opts = subtraction_options(4, kMicroSpeechSubtraction);
+  EXPECT_EQ(import_error(subtraction_model(4, opts)), "");
+  flexbuffers::Builder g;
+  const size_t m2 = g.StartMap();
+  g.Int("alternate_one_minus_smoothing", 1);
+  g.Int("alternate_smoothing", 1);
+  g.String("clamping", "no");
+  g.Int("min_signal_remaining", 1);
+  g.Int("num_channels", 4);
+  g.Int("one_minus_smoothing", 1);
+  g.Int("smoothing", 1);
+  g.Int("smoothing_bits", 1);
+  g.Int("spectral_subtraction_bits", 1);
+  g.EndMap(m2);
+  g.Finish();
+  EXPECT_NE(import_error(subtraction_model(4, g.GetBuffer())).find("'clamping'"),
+            std::string::npos);
+  EXPECT_NE(import_error(subtraction_model(5, opts)).find("num_channels 4"), std::string::npos);
+  Subtraction wide = kMicroSpeechSubtraction;
+  wide.smoothing_bits = 32;
+  EXPECT_NE(import_error(subtraction_model(4, subtraction_options(4, wide)))
+                .find("'smoothing_bits' is 32; expected 0..31"),
+            std::string::npos);
+  // PCAN: the gain curve must be a constant of 125 entries.
+  const std::vector<int16_t> lut(125, 100);
+  EXPECT_EQ(import_error(pcan_model(4, lut, 6)), "");
+  EXPECT_NE(import_error(pcan_model(4, std::vector<int16_t>(124, 1), 6)).find("125"),
+            std::string::npos);
+  ModelSpec variable_lut = pcan_model(4, lut, 6);
+  variable_lut.tensors[2].data.clear();
+  variable_lut.inputs.push_back(2);
+  EXPECT_NE(import_error(variable_lut).find("not constant"), std::string::npos);
+  EXPECT_NE(import_error(pcan_model(4, lut, 32)).find("'snr_shift' is 32"), std::string::npos);
+  // Delay: 0 is TFLM's identity, not implemented (named with the model's unsupported ops).
+  ModelSpec delay;
+  delay.tensors = {TensorSpec("in", {8}, TT::INT16), TensorSpec("out", {8}, TT::INT16)};
+  delay.ops = {custom("SignalDelay", {0}, {1}, options({{"delay_length", 0}}))};
+  delay.inputs = {0};
+  delay.outputs = {1};
+  EXPECT_NE(import_error(delay).find("'delay_length' is 0"), std::string::npos);
+  delay.ops[0].custom_options = options({{"delay_length", -2}});
+  EXPECT_NE(import_error(delay).find("'delay_length' is -2; expected 0..32767"), std::string::npos);
 }
 
 TEST(SignalOps, TheFloatRfftIsUnsupportedNotDamaged) {

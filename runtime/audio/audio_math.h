@@ -1,8 +1,10 @@
 // Integer helpers shared by the micro front-end (audio/frontend.cc) and the signal-library
 // kernels (kernels/reference/signal_*.cc): TFLM defines them once for both
-// (microfrontend/lib/bits.h, filterbank.c Sqrt32/Sqrt64, log_lut.c, log_scale.c; the signal
-// library's msb_32.cc, msb_64.cc, square_root_32.cc, square_root_64.cc, log.cc carry the
-// same arithmetic), so one copy here keeps both bit for bit with them. Freestanding.
+// (microfrontend/lib/bits.h, filterbank.c Sqrt32/Sqrt64, log_lut.c, log_scale.c,
+// noise_reduction.c, pcan_gain_control.c; the signal library's msb_32.cc, msb_64.cc,
+// square_root_32.cc, square_root_64.cc, log.cc, filter_bank_spectral_subtraction.cc,
+// pcan_argc_fixed.cc carry the same arithmetic), so one copy here keeps both bit for bit
+// with them. Freestanding.
 #pragma once
 #include <cstdint>
 
@@ -82,6 +84,63 @@ inline uint32_t ln_q16(uint32_t x) {
   const uint32_t log2 = (integer << kLogScaleLog2) + log2_fraction(x, integer);
   const uint32_t round = (1u << kLogScaleLog2) / 2;
   return static_cast<uint32_t>((uint64_t{kLogCoeff} * log2 + round) >> kLogScaleLog2);
+}
+
+// Noise reduction of one channel: noise_reduction.c NoiseReductionApply (micro front-end)
+// and the signal library's filter_bank_spectral_subtraction.cc FilterbankSpectralSubtraction
+// define the same step. The estimate (smoothing_bits more fraction bits than the signal)
+// follows the signal low-passed by smoothing / one_minus (Q of `bits`, products in 64 bits,
+// the sum wrapping there as in TFLM); the signal less the estimate is returned, at least
+// min_remaining (Q of `bits`) of it. clamping (signal library only): an estimate above the
+// scaled signal is lowered to it. Shifts must be below 32.
+inline uint32_t spectral_subtract(uint32_t signal, uint32_t& estimate, uint32_t smoothing,
+                                  uint32_t one_minus, uint32_t min_remaining, int smoothing_bits,
+                                  int bits, bool clamping) {
+  const uint32_t scaled_up = signal << smoothing_bits;
+  estimate = static_cast<uint32_t>(
+      (uint64_t{scaled_up} * smoothing + uint64_t{estimate} * one_minus) >> bits);
+  uint32_t subtracted_estimate = estimate;
+  if (subtracted_estimate > scaled_up) {
+    subtracted_estimate = scaled_up;
+    if (clamping) estimate = scaled_up;
+  }
+  const uint32_t floor = static_cast<uint32_t>((uint64_t{signal} * min_remaining) >> bits);
+  const uint32_t subtracted = (scaled_up - subtracted_estimate) >> smoothing_bits;
+  return subtracted > floor ? subtracted : floor;
+}
+
+constexpr int kPcanSnrBits = 12;    // pcan_gain_control.h / pcan_argc_fixed.h: kPcanSnrBits
+constexpr int kPcanOutputBits = 6;  // pcan_gain_control.h / pcan_argc_fixed.h: kPcanOutputBits
+
+// pcan_gain_control.c WideDynamicFunction (the signal library's pcan_argc_fixed.cc has the
+// same): the gain of noise level x, piecewise quadratic per octave from the 125-entry curve
+// (kPcanLutSize).
+inline int16_t wide_dynamic_function(uint32_t x, const int16_t* lut) {
+  if (x <= 2) return lut[x];
+  const int interval = msb32(x);
+  lut += 4 * interval - 6;
+  const int32_t frac =
+      static_cast<int16_t>((interval < 11 ? x << (11 - interval) : x >> (interval - 11)) & 0x3FF);
+  int32_t result = (int32_t{lut[2]} * frac) >> 5;
+  result += static_cast<int32_t>(static_cast<uint32_t>(lut[1]) << 5);
+  result *= frac;
+  result = (result + (1 << 14)) >> 15;
+  result += lut[0];
+  return static_cast<int16_t>(result);
+}
+
+// pcan_gain_control.c PcanShrink: x^2 / 4 below 2, x - 1 above (x in Q12, result in Q6).
+inline uint32_t pcan_shrink(uint32_t x) {
+  if (x < (2u << kPcanSnrBits)) return (x * x) >> (2 + 2 * kPcanSnrBits - kPcanOutputBits);
+  return (x >> (kPcanSnrBits - kPcanOutputBits)) - (1u << kPcanOutputBits);
+}
+
+// pcan_gain_control.c PcanGainControlApply / pcan_argc_fixed.cc ApplyPcanAutoGainControlFixed
+// for one channel: the signal times the gain of its noise estimate, shifted to Q12, shrunk.
+// snr_shift must be below 64.
+inline uint32_t pcan(uint32_t signal, uint32_t estimate, const int16_t* lut, int snr_shift) {
+  const uint32_t gain = static_cast<uint32_t>(int32_t{wide_dynamic_function(estimate, lut)});
+  return pcan_shrink(static_cast<uint32_t>((uint64_t{signal} * gain) >> snr_shift));
 }
 
 }  // namespace tinyforge::audio

@@ -21,29 +21,7 @@ using audio::sqrt64;
 
 constexpr int kWindowBits = 12;      // window.h: kFrontendWindowBits
 constexpr int kFilterbankBits = 12;  // filterbank.h: kFilterbankBits
-constexpr int kPcanSnrBits = 12;     // pcan_gain_control.h: kPcanSnrBits
-constexpr int kPcanOutputBits = 6;   // pcan_gain_control.h: kPcanOutputBits
 constexpr int kDctBits = 14;         // our MFCC table's fixed point (Q14)
-
-// pcan_gain_control.c WideDynamicFunction: the gain curve, piecewise quadratic per octave.
-int16_t wide_dynamic_function(uint32_t x, const int16_t* lut) {
-  if (x <= 2) return lut[x];
-  const int interval = msb32(x);
-  lut += 4 * interval - 6;
-  const int32_t frac =
-      static_cast<int16_t>((interval < 11 ? x << (11 - interval) : x >> (interval - 11)) & 0x3FF);
-  int32_t result = (int32_t{lut[2]} * frac) >> 5;
-  result += static_cast<int32_t>(static_cast<uint32_t>(lut[1]) << 5);
-  result *= frac;
-  result = (result + (1 << 14)) >> 15;
-  result += lut[0];
-  return static_cast<int16_t>(result);
-}
-
-uint32_t pcan_shrink(uint32_t x) {
-  if (x < (2u << kPcanSnrBits)) return (x * x) >> (2 + 2 * kPcanSnrBits - kPcanOutputBits);
-  return (x >> (kPcanSnrBits - kPcanOutputBits)) - (1u << kPcanOutputBits);
-}
 
 // log_scale.c Log: ln(x) in Q16, then scaled by 2^scale_shift / 2^16.
 uint32_t log_scaled(uint32_t x, uint32_t scale_shift) {
@@ -154,31 +132,18 @@ void AudioFrontend::filterbank(int shift) {
 
 // noise_reduction.c, then pcan_gain_control.c (its noise estimate is noise reduction's).
 void AudioFrontend::noise_and_gain() {
-  const uint32_t bits = config_.smoothing_bits;
+  const int bits = static_cast<int>(config_.smoothing_bits);
   if (config_.flags & kFrontendNoiseReduction) {
     for (uint32_t i = 0; i < config_.num_channels; ++i) {
       const uint32_t smoothing = (i & 1) == 0 ? config_.even_smoothing : config_.odd_smoothing;
-      const uint32_t one_minus = (1u << kNoiseReductionBits) - smoothing;
-      const uint32_t scaled_up = signal_[i] << bits;
-      uint32_t estimate = static_cast<uint32_t>(
-          (uint64_t{scaled_up} * smoothing + uint64_t{estimate_[i]} * one_minus) >>
-          kNoiseReductionBits);
-      estimate_[i] = estimate;
-      if (estimate > scaled_up) estimate = scaled_up;
-      const uint32_t floor = static_cast<uint32_t>(
-          (uint64_t{signal_[i]} * config_.min_signal_remaining) >> kNoiseReductionBits);
-      const uint32_t subtracted = (scaled_up - estimate) >> bits;
-      signal_[i] = subtracted > floor ? subtracted : floor;
+      signal_[i] = audio::spectral_subtract(
+          signal_[i], estimate_[i], smoothing, (1u << kNoiseReductionBits) - smoothing,
+          config_.min_signal_remaining, bits, kNoiseReductionBits, false);
     }
   }
   if (config_.flags & kFrontendPcan) {
-    for (uint32_t i = 0; i < config_.num_channels; ++i) {
-      const uint32_t gain =
-          static_cast<uint32_t>(int32_t{wide_dynamic_function(estimate_[i], pcan_lut_)});
-      const uint32_t snr =
-          static_cast<uint32_t>((uint64_t{signal_[i]} * gain) >> config_.pcan_snr_shift);
-      signal_[i] = pcan_shrink(snr);
-    }
+    for (uint32_t i = 0; i < config_.num_channels; ++i)
+      signal_[i] = audio::pcan(signal_[i], estimate_[i], pcan_lut_, config_.pcan_snr_shift);
   }
 }
 

@@ -52,6 +52,9 @@ constexpr bool kImageManyOutputs = TINYFORGE_IMAGE_MAX_OP_OUTPUTS > kCommonOutpu
 // The validator refuses an op with more inputs (every op of the kernel set has at most as many).
 constexpr uint8_t kImageInputs = TINYFORGE_IMAGE_MAX_OP_INPUTS;
 // Only stateful ops read state tensors: an image without one leaves out their zeroing.
-constexpr bool kImageState = TINYFORGE_OP_IS_ENABLED(Svdf) || TINYFORGE_OP_IS_ENABLED(Lstm);
+// (The ops of ops.h's is_state_input.)
+constexpr bool kImageState = TINYFORGE_OP_IS_ENABLED(Svdf) || TINYFORGE_OP_IS_ENABLED(Lstm) ||
+                             TINYFORGE_OP_IS_ENABLED(SignalFilterBankSpectralSubtraction) ||
+                             TINYFORGE_OP_IS_ENABLED(SignalDelay);
 
 }  // namespace tinyforge

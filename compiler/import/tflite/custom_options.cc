@@ -63,4 +63,14 @@ int32_t CustomOptions::integer(const std::string& key, int64_t min, int64_t max)
   return static_cast<int32_t>(v);
 }
 
+bool CustomOptions::boolean(const std::string& key) const {
+  const flexbuffers::Reference value = map_[key.c_str()];
+  if (value.IsNull()) m_.fail(fmt::format("custom_options lack '{}'; expected a boolean", key));
+  if (value.IsBool()) return value.AsBool();
+  if (!value.IsIntOrUint())
+    m_.fail(fmt::format("custom_options '{}' is of FlexBuffer type {}; expected a boolean", key,
+                        static_cast<int>(value.GetType())));
+  return integer(key, 0, 1) != 0;
+}
+
 }  // namespace tinyforge::tflite_import

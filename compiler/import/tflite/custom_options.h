@@ -23,6 +23,9 @@ class CustomOptions {
 
   // The integer under `key`, in [min, max]; missing or of another type: an error.
   int32_t integer(const std::string& key, int64_t min, int64_t max) const;
+  // The boolean under `key` (TensorFlow writes a bool attribute as a FlexBuffer bool; an
+  // integer 0 or 1 reads as TFLM's AsBool reads it); missing or of another type: an error.
+  bool boolean(const std::string& key) const;
   // A valid option value tinyforge does not implement (the importer names the op and reads
   // on).
   [[noreturn]] void unsupported(const std::string& what) const { m_.unsupported(what); }

@@ -24,9 +24,12 @@ struct OpInfo {
 
 // Whether input k of `op` is state it updates in place, a Storage::state tensor kept
 // between invocations (docs/plan-format.md): SVDF's activation state is its input 4, LSTM's
-// output and cell states its inputs 6 and 7.
+// output and cell states its inputs 6 and 7, SignalFilterBankSpectralSubtraction's noise
+// estimate and SignalDelay's pending samples their input 1.
 constexpr bool is_state_input(OpCode op, int k) {
-  return (op == OpCode::Svdf && k == 4) || (op == OpCode::Lstm && (k == 6 || k == 7));
+  return (op == OpCode::Svdf && k == 4) || (op == OpCode::Lstm && (k == 6 || k == 7)) ||
+         ((op == OpCode::SignalFilterBankSpectralSubtraction || op == OpCode::SignalDelay) &&
+          k == 1);
 }
 
 // Row of a valid opcode; its name is nullptr for an op outside an image's kernel set.

@@ -505,6 +505,38 @@ struct SignalRfftParams {
   int32_t fft_length;  // a power of two, 4..kMaxFrontendFft
 };
 
+// SignalFilterBankSpectralSubtraction: input uint32 [C], input 1 the noise estimate uint32 [C]
+// (Storage::state, kept between invocations); outputs uint32 [C] the input minus the estimate,
+// at least min_signal_remaining of it, and uint32 [C] the updated estimate. Even channels
+// smooth with smoothing / one_minus_smoothing, odd ones with the alternates, all in Q of
+// spectral_subtraction_bits; the estimate carries smoothing_bits more fraction bits than the
+// input. clamping 1: an estimate above the scaled input is lowered to it.
+struct SignalFilterBankSpectralSubtractionParams {
+  int32_t num_channels;  // C
+  uint32_t smoothing, one_minus_smoothing;
+  uint32_t alternate_smoothing, alternate_one_minus_smoothing;
+  uint32_t min_signal_remaining;
+  int32_t smoothing_bits;             // 0..31
+  int32_t spectral_subtraction_bits;  // 0..31
+  int32_t clamping;                   // 0 or 1
+};
+
+// SignalPcan (per-channel amplitude normalization): inputs uint32 [C] the channels, uint32 [C]
+// the noise estimate and int16 [kPcanLutSize] the gain curve (a constant: TFLM's op
+// generator computes it, the device only reads it); output uint32 [C]: the channel times the
+// gain of its noise estimate, shifted right by snr_shift and shrunk (x^2/4 below 2, x - 1
+// above, 6 fraction bits).
+struct SignalPcanParams {
+  int32_t snr_shift;  // 0..31
+};
+
+// SignalDelay: input int16 [..., F] (rows of F samples, each row one stream), input 1 the
+// row's last delay_length samples int16 [..., delay_length] (Storage::state, zero at init);
+// output int16 [..., F]: each row's stream delayed by delay_length samples.
+struct SignalDelayParams {
+  int32_t delay_length;  // >= 1
+};
+
 // LSTM over a sequence (TFLite UNIDIRECTIONAL_SEQUENCE_LSTM, ONNX LSTM forward), gates packed
 // by the compiler. Inputs: 0 input [T,B,IN] (time_major) or [B,T,IN]; 1 input and 2 recurrent
 // weights [G*H,IN], [G*H,OUT], rows by gate: input, forget, cell, output (G = 4), or without
