@@ -172,11 +172,12 @@ static_assert(offsetof(RowJob, clamped) == 36, "offsets used by the assembly bel
 
 // Whole filter rows, RequantMode::fast. Registers in the inner loop: r1 input, r2 filter,
 // r4-r9 the sums (s, t of pairs 0..2), r10/r11 the input lanes, r0/r3/r12/lr filter words.
-// The stack frame holds [sp] the run's filter end (later the next row's filter), [sp+4]
-// the job, [sp+8] the groups left, [sp+12..20] the sums of units 1, 3, 5, [sp+24] the run
-// length and [sp+28] the clamp flag. The loop runs 4 groups per turn; a run of n groups
-// enters it at group (-n) & 3 (TBB), so no group is handled outside it. One function for
-// both output stages (the clamped one out of line): one copy of the loop in the image.
+// The stack frame holds [sp] the run's filter end (in the clamped output stage the next
+// row's filter: r2 holds a bound there), [sp+4] the job, [sp+8] the groups left,
+// [sp+12..20] the sums of units 1, 3, 5, [sp+24] the run length and [sp+28] the clamp flag. The
+// loop runs 4 groups per turn; a run of n groups enters it at group (-n) & 3 (TBB), so no group is
+// handled outside it. One function for both output stages (the clamped one out of line): one copy
+// of the loop in the image.
 TINYFORGE_ASM_FUNCTION void rows_fast(RowJob* job) {
   register RowJob* j asm("r0") = job;
   asm volatile(
@@ -235,7 +236,6 @@ TINYFORGE_ASM_FUNCTION void rows_fast(RowJob* job) {
         "ldr r10, [sp, #8]\n\t"
         "cmp r10, #0\n\t"
         "bne 2b\n\t"
-        "str r2, [sp]\n\t"
         "ldr r0, [sp, #4]\n\t"
         "ldr r3, [r0, #8]\n\t"
         "ldr r1, [r0, #12]\n\t"
@@ -244,19 +244,20 @@ TINYFORGE_ASM_FUNCTION void rows_fast(RowJob* job) {
         "ldr r10, [sp, #28]\n\t"
         "cmp r10, #0\n\t"
         "bne 8f\n\t" TF_FC_OUT_FULL
-        "9:\n\t"
-        "ldr r0, [sp, #4]\n\t"
+        "9:\n\t"  // r0 the job, r2 the next row's filter
         "str r1, [r0, #12]\n\t"
         "add r3, r3, #96\n\t"
         "str r3, [r0, #8]\n\t"
-        "ldr r2, [sp]\n\t"
         "ldr r10, [r0, #16]\n\t"
         "subs r10, r10, #1\n\t"
         "str r10, [r0, #16]\n\t"
         "bne 1b\n\t"
         "add sp, sp, #32\n\t"
         "b 10f\n\t"
-        "8:\n\t" TF_FC_OUT_CLAMPED
+        "8:\n\t"
+        "str r2, [sp]\n\t" TF_FC_OUT_CLAMPED
+        "ldr r2, [sp]\n\t"
+        "ldr r0, [sp, #4]\n\t"
         "b 9b\n\t"
         "10:"
         : "+r"(j)
