@@ -222,25 +222,21 @@ TINYFORGE_ASM_FUNCTION void rows_fast(RowJob* job) {
         "4:\n\t" TF_FC_GROUP(TF_FC_NO_END) "5:\n\t" TF_FC_GROUP(TF_FC_NO_END) "6:\n\t" TF_FC_GROUP(
             TF_FC_NO_END) "7:\n\t" TF_FC_GROUP(TF_FC_END)
         "cmp r2, r0\n\t"
-        "bne 4b\n\t"
-        "ldrd r10, r11, [sp, #12]\n\t"
-        "sub r12, r5, r4\n\t"
-        "add r10, r10, r12, asr #8\n\t"
-        "sub r12, r7, r6\n\t"
-        "add r11, r11, r12, asr #8\n\t"
-        "strd r10, r11, [sp, #12]\n\t"
-        "ldr r10, [sp, #20]\n\t"
-        "sub r12, r9, r8\n\t"
-        "add r10, r10, r12, asr #8\n\t"
-        "str r10, [sp, #20]\n\t"
+        "bne 4b\n\t"  // B sums of units 1, 3, 5 into r5, r7, r9 (t is reset per run)
         "ldr r10, [sp, #8]\n\t"
+        "ldrd r11, r12, [sp, #12]\n\t"
+        "sub lr, r5, r4\n\t"
+        "add r5, r11, lr, asr #8\n\t"
+        "sub lr, r7, r6\n\t"
+        "add r7, r12, lr, asr #8\n\t"
+        "ldr r11, [sp, #20]\n\t"
+        "sub lr, r9, r8\n\t"
+        "add r9, r11, lr, asr #8\n\t"
         "cmp r10, #0\n\t"
-        "bne 2b\n\t"
+        "bne 11f\n\t"
         "ldr r0, [sp, #4]\n\t"
         "ldr r3, [r0, #8]\n\t"
         "ldr r1, [r0, #12]\n\t"
-        "ldrd r5, r7, [sp, #12]\n\t"
-        "ldr r9, [sp, #20]\n\t"
         "ldr r10, [sp, #28]\n\t"
         "cmp r10, #0\n\t"
         "bne 8f\n\t" TF_FC_OUT_FULL
@@ -259,6 +255,10 @@ TINYFORGE_ASM_FUNCTION void rows_fast(RowJob* job) {
         "ldr r2, [sp]\n\t"
         "ldr r0, [sp, #4]\n\t"
         "b 9b\n\t"
+        "11:\n\t"  // more runs: the B sums back to the frame
+        "strd r5, r7, [sp, #12]\n\t"
+        "str r9, [sp, #20]\n\t"
+        "b 2b\n\t"
         "10:"
         : "+r"(j)
         :
