@@ -65,7 +65,11 @@ std::string asm_path(const plan::Plan& plan, const plan::PlanOp& op) {
     }
     case OpCode::FullyConnectedDsp: {
       const auto p = params_of<FullyConnectedDspParams>(op);
-      if (p.requant != kFast || in.back() % 4 != 0) return "";  // assembly: rows of whole groups
+      // Assembly: rows of whole groups, depths up to 256 padded to them (kPaddedDepth).
+      const int32_t depth = in.back(), groups = (depth + 3) / 4;
+      if (p.requant != kFast || (depth % 4 != 0 && depth > 256)) return "";
+      if (groups > p.run_groups) return "fully connected runs";
+      if (depth % 4 != 0) return "fully connected padded";
       return std::string("fully connected") + full(p.act_min, p.act_max);
     }
     case OpCode::AddDsp: {
@@ -77,6 +81,30 @@ std::string asm_path(const plan::Plan& plan, const plan::PlanOp& op) {
   }
 }
 
+// A batch of 2 rows of 1024 inputs into 8 units with weights of +-127 only: the compiler's
+// dual-channel run is below the row's 256 groups, so the fully connected assembly takes each
+// row in several runs (random weights of the family rarely need that).
+Built deep_fully_connected(Rng& rng) {
+  GraphBuilder b{{}, rng};
+  const int in = b.activation("in", {2, 1024}, 0.02f, uniform(rng, -128, 127));
+  float w_scale;
+  const int filter = b.weights({8, 1024}, 1, 0, &w_scale);
+  for (uint8_t& w : b.g.tensors[filter].data)
+    w = static_cast<uint8_t>(static_cast<int8_t>(uniform(rng, 0, 1) ? 127 : -127));
+  const int bias = b.bias(8, 1000);
+  // Sums of about 32 * 127 * 74 (random signs, random input bytes) land near +-64: a run
+  // left out changes the bytes.
+  const int out = b.activation("out", {2, 8}, 0.02f * w_scale * 300000.0f / 64.0f, 0);
+  b.g.nodes.push_back(ir::Node{OpCode::FullyConnected,
+                               {in, filter, bias},
+                               {out},
+                               ops::FullyConnectedAttrs{ir::Activation::none},
+                               "fc"});
+  b.g.inputs = {in};
+  b.g.outputs = {out};
+  return {std::move(b.g), OpCode::FullyConnectedDsp};
+}
+
 TEST(DspFirmware, AssemblyKernelsMatchTheHostRuntimeOnRandomOps) {
   if (!cross_toolchain_available())
     GTEST_SKIP() << "arm-none-eabi-gcc not found (scripts/bootstrap installs it)";
@@ -85,11 +113,11 @@ TEST(DspFirmware, AssemblyKernelsMatchTheHostRuntimeOnRandomOps) {
   // Images until every assembly path ran (at least 4, at most 20; the seed is fixed, so the
   // count is deterministic).
   constexpr int kMinImages = 4, kMaxImages = 20, kPerFamily = 3;
-  static const char* const kPaths[] = {"conv one run full",       "conv one run clamped",
-                                       "conv runs full",          "conv runs clamped",
-                                       "depthwise 9 taps full",   "depthwise 9 taps clamped",
-                                       "depthwise taps",          "fully connected full",
-                                       "fully connected clamped", "add full"};
+  static const char* const kPaths[] = {
+      "conv one run full",      "conv one run clamped",  "conv runs full",
+      "conv runs clamped",      "depthwise 9 taps full", "depthwise 9 taps clamped",
+      "depthwise taps",         "fully connected full",  "fully connected clamped",
+      "fully connected padded", "fully connected runs",  "add full"};
   std::map<std::string, int> paths;
   auto covered = [&] {
     for (const char* path : kPaths)
@@ -112,6 +140,11 @@ TEST(DspFirmware, AssemblyKernelsMatchTheHostRuntimeOnRandomOps) {
         twins.push_back(built.expected);
         append_graph(graph, built.graph);
       }
+    if (image_index == 0) {
+      Built deep = deep_fully_connected(rng);
+      twins.push_back(deep.expected);
+      append_graph(graph, deep.graph);
+    }
     // speed: no reordering or chain fusion, so op i is family graph i's op.
     plan::PlanOptions options = host::plan_options_for_target("cortex-m4");
     options.optimize = plan::Optimize::speed;
@@ -160,7 +193,7 @@ TEST(DspFirmware, AssemblyKernelsMatchTheHostRuntimeOnRandomOps) {
   }
   std::error_code ec;
   fs::remove_all(dir, ec);
-  EXPECT_EQ(ops_checked, images * kPerFamily * static_cast<int>(std::size(kFamilies)));
+  EXPECT_EQ(ops_checked, images * kPerFamily * static_cast<int>(std::size(kFamilies)) + 1);
   for (const char* path : kPaths) EXPECT_GT(paths[path], 0) << "no op took the path: " << path;
   std::printf("dsp firmware: %d ops in %d images bit-exact on the emulated Cortex-M4:", ops_checked,
               images);

@@ -254,9 +254,6 @@ inline void dot_2x2(const uint32_t* x, const uint32_t* w, int32_t groups, int32_
 }
 
 #if TINYFORGE_HAVE_DSP
-// An int8 value in all 4 bytes of a word.
-inline uint32_t bytes4(int32_t v) { return static_cast<uint8_t>(v) * 0x01010101u; }
-
 // State of quads_fast_* in memory (the inner loop takes all 14 registers).
 struct QuadJob {
   const uint32_t* x;      // 0: the pixel pair's patches
@@ -456,8 +453,8 @@ void channels_of_pair(const Geometry& g, const uint32_t* patches, const uint32_t
                 quads,
                 g.groups,
                 g.run,
-                bytes4(clamp.act_min),
-                bytes4(clamp.act_max)};
+                dsp::bytes4(clamp.act_min),
+                dsp::bytes4(clamp.act_max)};
     if (dsp::is_full_range(clamp.act_min, clamp.act_max))
       quads_fast_full(&job);
     else

@@ -254,6 +254,9 @@ inline int32_t asr(int32_t x, int32_t n) {
 #endif
 }
 
+// An int8 value in all 4 bytes of a word (bounds for SSUB8 + SEL clamps of 4 bytes at once).
+inline uint32_t bytes4(int32_t v) { return static_cast<uint8_t>(v) * 0x01010101u; }
+
 // 32-bit loads and stores at any alignment (int8 tensors are byte-aligned). Cortex-M4
 // performs unaligned LDR/STR in hardware; memcpy compiles to exactly that.
 inline uint32_t load32(const void* p) {

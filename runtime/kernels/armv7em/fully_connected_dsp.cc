@@ -4,7 +4,8 @@
 // The input offset is folded into each unit's bias offline (bias + input_offset * sum of
 // the unit's weights), so input bytes are used as they are: per group of 4 inputs one load
 // and 2 extends shared by the 6 units, then per pair of units one filter load and 4 SMLADs
-// around 2 extends done in place: 24 instructions for 24 MACs.
+// around 2 extends done in place: 24 instructions, 29 estimated M4 cycles for 24 MACs (the
+// batch-1 bound and where the cycles go: docs/dsp-kernels.md).
 //
 // Bit-exact with the reference FullyConnected: sum(w * (x + offset)) + bias equals
 // sum(w * x) + (bias + offset * sum(w)) modulo 2^32, then the same output stage.
@@ -78,49 +79,47 @@ void dot_row(const int8_t* x, int32_t depth, int32_t run, const uint32_t* w,
 #if TINYFORGE_HAVE_DSP
 // State of rows_fast in memory (its registers are all taken by the inner loop).
 struct RowJob {
-  const int8_t* x;           // 0: the input row
-  const uint32_t* w;         // 4: first filter row (rows are consecutive)
-  const ChannelQuant* q;     // 8: its records (advanced by 6 per row)
-  int8_t* out;               // 12: advanced by 6 per row
-  int32_t rows;              // 16: filter rows left, >= 1
-  int32_t groups;            // 20: groups of 4 inputs per row (depth / 4), >= 1
-  int32_t b[3];              // 24, 28, 32: sums of units 1, 3, 5
-  int32_t left;              // 36: groups of the row not yet run
-  int32_t act_min, act_max;  // 40, 44
-  int32_t run;               // 48: groups per run
+  const int8_t* x;        // 0: the input row
+  const uint32_t* w;      // 4: first filter row (rows are consecutive)
+  const ChannelQuant* q;  // 8: its records (advanced by 6 per row)
+  int8_t* out;            // 12: advanced by 6 per row
+  int32_t rows;           // 16: filter rows left, >= 1
+  int32_t groups;         // 20: groups of 4 inputs per row (x padded to whole groups), >= 1
+  uint32_t min4, max4;    // 24, 28: the clamp's bounds in all 4 bytes
+  int32_t run;            // 32: groups per run
+  int32_t clamped;        // 36: 0 for a full-range output (no clamp)
 };
-static_assert(offsetof(RowJob, run) == 48, "offsets used by the assembly below");
+static_assert(offsetof(RowJob, clamped) == 36, "offsets used by the assembly below");
 
-// One pair of units: t += x . (A + 256 B) with the raw words (loaded by LOAD), then in
-// place SXTB16 and s += x . A (xe r10, xo r11).
-#define TF_FC_LOAD "ldrd r12, lr, [r2], #8\n\t"
-#define TF_FC_PAIR(s, t, LOAD)     \
-  LOAD "smlad " t ", r10, r12, " t \
-       "\n\t"                      \
-       "smlad " t ", r11, lr, " t  \
-       "\n\t"                      \
-       "sxtb16 r12, r12\n\t"       \
-       "sxtb16 lr, lr\n\t"         \
-       "smlad " s ", r10, r12, " s \
-       "\n\t"                      \
-       "smlad " s ", r11, lr, " s "\n\t"
-// The first pair's filter words load right behind the input word (a load directly after
-// another costs one cycle less on the M4).
-#define TF_FC_GROUP                                                                         \
-  "ldr r11, [r1], #4\n\t" TF_FC_LOAD                                                        \
-  "sxtb16 r10, r11\n\t"                                                                     \
-  "sxtb16 r11, r11, ror #8\n\t" TF_FC_PAIR("r4", "r5", ) TF_FC_PAIR("r6", "r7", TF_FC_LOAD) \
-      TF_FC_PAIR("r8", "r9", TF_FC_LOAD)
-// B's share of pair k: b[k] += (t - s) / 256.
-#define TF_FC_SHARE(s, t, off)   \
-  "ldr r12, [r0, #" #off         \
-  "]\n\t"                        \
-  "sub lr, " t ", " s            \
-  "\n\t"                         \
-  "add r12, r12, lr, asr #8\n\t" \
-  "str r12, [r0, #" #off "]\n\t"
-// RequantMode::fast of accumulator `v` with record k of r3 (requantize.h), stored at r1.
-#define TF_FC_OUT(v, k, CLAMP)  \
+// One pair of units with filter words a, b: t += x . (A + 256 B) with the raw words, then
+// in place SXTB16 and s += x . A (input lanes xe r10, xo r11).
+#define TF_FC_PAIR(s, t, a, b)  \
+  "smlad " t ", r10, " a ", " t \
+  "\n\t"                        \
+  "smlad " t ", r11, " b ", " t \
+  "\n\t"                        \
+  "sxtb16 " a ", " a            \
+  "\n\t"                        \
+  "sxtb16 " b ", " b            \
+  "\n\t"                        \
+  "smlad " s ", r10, " a ", " s \
+  "\n\t"                        \
+  "smlad " s ", r11, " b ", " s "\n\t"
+// A group of 4 inputs for the 6 units. Its 7 words load in two chains (a load directly
+// after another costs one cycle less): the input word and pairs 0 and 1's filter words,
+// then pair 2's while pairs 0 and 1 have freed their registers. END (the last group of a
+// turn) reloads the run's end behind that second chain.
+#define TF_FC_GROUP(END)                                                        \
+  "ldr r11, [r1], #4\n\t"                                                       \
+  "ldrd r12, lr, [r2], #8\n\t"                                                  \
+  "ldrd r0, r3, [r2], #8\n\t"                                                   \
+  "sxtb16 r10, r11\n\t"                                                         \
+  "sxtb16 r11, r11, ror #8\n\t" TF_FC_PAIR("r4", "r5", "r12", "lr") TF_FC_PAIR( \
+      "r6", "r7", "r0", "r3") "ldrd r12, lr, [r2], #8\n\t" END TF_FC_PAIR("r8", "r9", "r12", "lr")
+#define TF_FC_END "ldr r0, [sp]\n\t"
+#define TF_FC_NO_END
+// RequantMode::fast (requantize.h) of accumulator `v` with record k of r3, into lr.
+#define TF_FC_REQUANT(v, k)     \
   "ldr r10, [r3, #" #k          \
   "*16+4]\n\t"                  \
   "ldrd r11, r12, [r3, #" #k    \
@@ -130,132 +129,219 @@ static_assert(offsetof(RowJob, run) == 48, "offsets used by the assembly below")
   "smmlar lr, lr, r10, r12\n\t" \
   "add lr, lr, " v              \
   ", asr #31\n\t"               \
-  "asr lr, lr, r11\n\t"         \
-  "ssat lr, #8, lr\n\t" CLAMP "strb lr, [r1], #1\n\t"
-#define TF_FC_CLAMP              \
-  "ldrd r10, r11, [r0, #40]\n\t" \
-  "cmp lr, r10\n\t"              \
-  "it lt\n\t"                    \
-  "movlt lr, r10\n\t"            \
-  "cmp lr, r11\n\t"              \
-  "it gt\n\t"                    \
-  "movgt lr, r11\n\t"
-#define TF_FC_NO_CLAMP
+  "asr lr, lr, r11\n\t"
+// Full range: each output stored as it comes (the next record's load then follows a store).
+#define TF_FC_OUT_FULL \
+  TF_FC_REQUANT("r4", 0) "ssat lr, #8, lr\n\t"                     \
+                         "strb lr, [r1], #1\n\t" TF_FC_REQUANT(    \
+                             "r5", 1) "ssat lr, #8, lr\n\t"        \
+                                      "strb lr, [r1], #1\n\t"      \
+      TF_FC_REQUANT("r6", 2) "ssat lr, #8, lr\n\t"                 \
+                             "strb lr, [r1], #1\n\t" TF_FC_REQUANT( \
+                                 "r7", 3) "ssat lr, #8, lr\n\t"    \
+                                          "strb lr, [r1], #1\n\t"  \
+      TF_FC_REQUANT("r8", 4) "ssat lr, #8, lr\n\t"                 \
+                             "strb lr, [r1], #1\n\t" TF_FC_REQUANT( \
+                                 "r9", 5) "ssat lr, #8, lr\n\t"    \
+                                          "strb lr, [r1], #1\n\t"
+// Clamped: units 0-3 packed into r4 and units 4-5 into r8 (BFI), each word clamped 4 bytes
+// at a time (SSUB8 sets a GE flag per byte, SEL picks by them; bounds in r0 and r2), then
+// one STR and one STRH (the M4 stores at any alignment).
+#define TF_FC_OUT_CLAMPED \
+  TF_FC_REQUANT("r4", 0) "ssat r4, #8, lr\n\t" TF_FC_REQUANT("r5", 1) "ssat lr, #8, lr\n\t" \
+                                                                      "bfi r4, lr, #8, #8\n\t" \
+      TF_FC_REQUANT("r6", 2) "ssat lr, #8, lr\n\t"                                      \
+                             "bfi r4, lr, #16, #8\n\t" TF_FC_REQUANT("r7", 3)           \
+                                 "ssat lr, #8, lr\n\t"                                  \
+                                 "bfi r4, lr, #24, #8\n\t" TF_FC_REQUANT("r8", 4)       \
+                                     "ssat r8, #8, lr\n\t" TF_FC_REQUANT("r9", 5)       \
+                                         "ssat lr, #8, lr\n\t"                          \
+                                         "bfi r8, lr, #8, #8\n\t"                       \
+                                         "ldr r10, [sp, #4]\n\t"                        \
+                                         "ldrd r0, r2, [r10, #24]\n\t"                  \
+                                         "ssub8 r11, r4, r0\n\t"                        \
+                                         "sel r4, r4, r0\n\t"                           \
+                                         "ssub8 r11, r2, r4\n\t"                        \
+                                         "sel r4, r4, r2\n\t"                           \
+                                         "ssub8 r11, r8, r0\n\t"                        \
+                                         "sel r8, r8, r0\n\t"                           \
+                                         "ssub8 r11, r2, r8\n\t"                        \
+                                         "sel r8, r8, r2\n\t"                           \
+                                         "str r4, [r1], #4\n\t"                         \
+                                         "strh r8, [r1], #2\n\t"
 
-// Whole filter rows, RequantMode::fast, in hand-allocated registers: r0 job, r1 input,
-// r2 filter, r3 run end, r4-r9 sums (s, t of pairs 0..2), r10/r11 the input lanes,
-// r12/lr filter words; two groups per turn of the inner loop.
-#define TF_ROWS_FAST(name, CLAMP)                                                                     \
-  TINYFORGE_ASM_FUNCTION void name(RowJob* job) {                                                     \
-    register RowJob* j asm("r0") = job;                                                               \
-    asm volatile(                                                                                   \
-        "ldr r2, [r0, #4]\n\t"                                                                      \
-        "1:\n\t"                                                                                    \
-        "ldr r3, [r0, #8]\n\t"                                                                      \
-        "ldr r4, [r3]\n\t"                                                                          \
-        "ldr r6, [r3, #32]\n\t"                                                                     \
-        "ldr r8, [r3, #64]\n\t"                                                                     \
-        "ldr r10, [r3, #16]\n\t"                                                                    \
-        "str r10, [r0, #24]\n\t"                                                                    \
-        "ldr r10, [r3, #48]\n\t"                                                                    \
-        "str r10, [r0, #28]\n\t"                                                                    \
-        "ldr r10, [r3, #80]\n\t"                                                                    \
-        "str r10, [r0, #32]\n\t"                                                                    \
-        "ldr r1, [r0]\n\t"                                                                          \
-        "ldr r10, [r0, #20]\n\t"                                                                    \
-        "2:\n\t"                                                                                    \
-        "mov r5, r4\n\t"                                                                            \
-        "mov r7, r6\n\t"                                                                            \
-        "mov r9, r8\n\t"                                                                            \
-        "ldr r11, [r0, #48]\n\t"                                                                    \
-        "cmp r10, r11\n\t"                                                                          \
-        "it le\n\t"                                                                                 \
-        "movle r11, r10\n\t"                                                                        \
-        "sub r10, r10, r11\n\t"                                                                     \
-        "str r10, [r0, #36]\n\t"                                                                    \
-        "add r3, r11, r11, lsl #1\n\t"                                                              \
-        "add r3, r2, r3, lsl #3\n\t"                                                                \
-        "tst r11, #1\n\t"                                                                           \
-        "beq 3f\n\t" TF_FC_GROUP                                                                    \
-        "3:\n\t"                                                                                    \
-        "cmp r2, r3\n\t"                                                                            \
-        "beq 5f\n\t"                                                                                \
-        "4:\n\t" TF_FC_GROUP TF_FC_GROUP                                                            \
-        "cmp r2, r3\n\t"                                                                            \
-        "bne 4b\n\t"                                                                                \
-        "5:\n\t" TF_FC_SHARE("r4", "r5", 24) TF_FC_SHARE("r6", "r7", 28) TF_FC_SHARE("r8", "r9", 32)    \
-        "ldr r10, [r0, #36]\n\t"                                                                    \
-        "cmp r10, #0\n\t"                                                                           \
-        "bne 2b\n\t"                                                                                \
-        "ldr r3, [r0, #8]\n\t"                                                                      \
-        "ldr r1, [r0, #12]\n\t"                                                                     \
-        "ldrd r5, r7, [r0, #24]\n\t"                                                                \
-        "ldr r9, [r0, #32]\n\t" TF_FC_OUT("r4", 0, CLAMP) TF_FC_OUT("r5", 1, CLAMP)                   \
-            TF_FC_OUT("r6", 2, CLAMP) TF_FC_OUT("r7", 3, CLAMP) TF_FC_OUT("r8", 4, CLAMP)              \
-                TF_FC_OUT("r9", 5, CLAMP)                                                           \
-        "str r1, [r0, #12]\n\t"                                                                     \
-        "add r3, r3, #96\n\t"                                                                       \
-        "str r3, [r0, #8]\n\t"                                                                      \
-        "ldr r10, [r0, #16]\n\t"                                                                    \
-        "subs r10, r10, #1\n\t"                                                                     \
-        "str r10, [r0, #16]\n\t"                                                                    \
-        "bne 1b"                                                                                    \
-        :                                                                                           \
-        : "r"(j)                                                                                    \
-        : "r1", "r2", "r3", "r4", "r5", "r6", "r7", "r8", "r9", "r10", "r11", "r12", "lr", "cc",     \
-          "memory"); \
-  }
-TF_ROWS_FAST(rows_fast_full, TF_FC_NO_CLAMP)
-TF_ROWS_FAST(rows_fast_clamped, TF_FC_CLAMP)
-#undef TF_ROWS_FAST
+// Whole filter rows, RequantMode::fast. Registers in the inner loop: r1 input, r2 filter,
+// r4-r9 the sums (s, t of pairs 0..2), r10/r11 the input lanes, r0/r3/r12/lr filter words.
+// The stack frame holds [sp] the run's filter end (in the clamped output stage the next
+// row's filter: r2 holds a bound there), [sp+4] the job, [sp+8] the groups left,
+// [sp+12..20] the sums of units 1, 3, 5, [sp+24] the run length and [sp+28] the clamp flag. The
+// loop runs 4 groups per turn; a run of n groups enters it at group (-n) & 3 (TBB), so no group is
+// handled outside it. One function for both output stages (the clamped one out of line): one copy
+// of the loop in the image.
+TINYFORGE_ASM_FUNCTION void rows_fast(RowJob* job) {
+  register RowJob* j asm("r0") = job;
+  asm volatile(
+        "sub sp, sp, #32\n\t"
+        "str r0, [sp, #4]\n\t"
+        "ldr r1, [r0, #32]\n\t"
+        "str r1, [sp, #24]\n\t"
+        "ldr r1, [r0, #36]\n\t"
+        "str r1, [sp, #28]\n\t"
+        "ldr r2, [r0, #4]\n\t"
+        "1:\n\t"  // r0: the job
+        "ldr r3, [r0, #8]\n\t"
+        "ldr r4, [r3]\n\t"
+        "ldr r6, [r3, #32]\n\t"
+        "ldr r8, [r3, #64]\n\t"
+        "ldr r10, [r3, #16]\n\t"
+        "ldr r11, [r3, #48]\n\t"
+        "ldr r12, [r3, #80]\n\t"
+        "str r10, [sp, #12]\n\t"
+        "str r11, [sp, #16]\n\t"
+        "str r12, [sp, #20]\n\t"
+        "ldr r1, [r0]\n\t"
+        "ldr r10, [r0, #20]\n\t"
+        "2:\n\t"
+        "ldr r3, [sp, #24]\n\t"
+        "cmp r10, r3\n\t"
+        "it lt\n\t"
+        "movlt r3, r10\n\t"
+        "sub r10, r10, r3\n\t"
+        "str r10, [sp, #8]\n\t"
+        "add r10, r3, r3, lsl #1\n\t"
+        "add r10, r2, r10, lsl #3\n\t"
+        "str r10, [sp]\n\t"
+        "mov r5, r4\n\t"
+        "mov r7, r6\n\t"
+        "mov r9, r8\n\t"
+        "rsb r3, r3, #0\n\t"
+        "and r3, r3, #3\n\t"
+        "tbb [pc, r3]\n\t"
+        "3:\n\t"
+        ".byte (4f - 3b) / 2, (5f - 3b) / 2, (6f - 3b) / 2, (7f - 3b) / 2\n\t"
+        "4:\n\t" TF_FC_GROUP(TF_FC_NO_END) "5:\n\t" TF_FC_GROUP(TF_FC_NO_END) "6:\n\t" TF_FC_GROUP(
+            TF_FC_NO_END) "7:\n\t" TF_FC_GROUP(TF_FC_END)
+        "cmp r2, r0\n\t"
+        "bne 4b\n\t"  // B sums of units 1, 3, 5 into r5, r7, r9 (t is reset per run)
+        "ldr r10, [sp, #8]\n\t"
+        "ldrd r11, r12, [sp, #12]\n\t"
+        "sub lr, r5, r4\n\t"
+        "add r5, r11, lr, asr #8\n\t"
+        "sub lr, r7, r6\n\t"
+        "add r7, r12, lr, asr #8\n\t"
+        "ldr r11, [sp, #20]\n\t"
+        "sub lr, r9, r8\n\t"
+        "add r9, r11, lr, asr #8\n\t"
+        "cmp r10, #0\n\t"
+        "bne 11f\n\t"
+        "ldr r0, [sp, #4]\n\t"
+        "ldr r3, [r0, #8]\n\t"
+        "ldr r1, [r0, #12]\n\t"
+        "ldr r10, [sp, #28]\n\t"
+        "cmp r10, #0\n\t"
+        "bne 8f\n\t" TF_FC_OUT_FULL
+        "9:\n\t"  // r0 the job, r2 the next row's filter
+        "str r1, [r0, #12]\n\t"
+        "add r3, r3, #96\n\t"
+        "str r3, [r0, #8]\n\t"
+        "ldr r10, [r0, #16]\n\t"
+        "subs r10, r10, #1\n\t"
+        "str r10, [r0, #16]\n\t"
+        "bne 1b\n\t"
+        "add sp, sp, #32\n\t"
+        "b 10f\n\t"
+        "8:\n\t"
+        "str r2, [sp]\n\t" TF_FC_OUT_CLAMPED
+        "ldr r2, [sp]\n\t"
+        "ldr r0, [sp, #4]\n\t"
+        "b 9b\n\t"
+        "11:\n\t"  // more runs: the B sums back to the frame
+        "strd r5, r7, [sp, #12]\n\t"
+        "str r9, [sp, #20]\n\t"
+        "b 2b\n\t"
+        "10:"
+        : "+r"(j)
+        :
+        : "r1", "r2", "r3", "r4", "r5", "r6", "r7", "r8", "r9", "r10", "r11", "r12", "lr", "cc",
+          "memory");
+}
 #undef TF_FC_PAIR
-#undef TF_FC_LOAD
 #undef TF_FC_GROUP
-#undef TF_FC_SHARE
-#undef TF_FC_OUT
-#undef TF_FC_CLAMP
-#undef TF_FC_NO_CLAMP
+#undef TF_FC_END
+#undef TF_FC_NO_END
+#undef TF_FC_REQUANT
+#undef TF_FC_OUT_FULL
+#undef TF_FC_OUT_CLAMPED
+#endif
+
+#if TINYFORGE_HAVE_DSP
+// One input row through the assembly (RequantMode::fast): whole filter rows into the
+// output, a last partial row (its records are padded, packed.h) into a buffer of which only
+// its units are kept. x holds whole groups (depth rounded up to 4). Inlined, with one job,
+// so that the call adds no frame to the stack.
+[[gnu::always_inline]] inline void fast_row(const Shape& s, int32_t run, const int8_t* x,
+                                            const uint32_t* w, const ChannelQuant* q,
+                                            const dsp::OutputClamp& clamp, int8_t* output) {
+  const int32_t groups = ceil_div(s.depth, 4);
+  const int32_t rows = s.units / kFcUnitsPerRow, u = rows * kFcUnitsPerRow;
+  RowJob job{x,
+             w,
+             q,
+             output,
+             rows,
+             groups,
+             dsp::bytes4(clamp.act_min),
+             dsp::bytes4(clamp.act_max),
+             run,
+             dsp::is_full_range(clamp.act_min, clamp.act_max) ? 0 : 1};
+  if (rows > 0) rows_fast(&job);  // advances job.q and job.out past the rows
+  if (u == s.units) return;
+  int8_t last[kFcUnitsPerRow];
+  job.w = w + u * groups;
+  job.out = last;
+  job.rows = 1;
+  rows_fast(&job);
+  for (int32_t k = 0; k < s.units - u; ++k) output[u + k] = last[k];
+}
+
+// Depths that are not a multiple of 4, up to kPaddedDepth: the input row is copied into a
+// buffer zero-padded to whole groups (the filter's padding weights are 0 too), so the
+// assembly never reads past the input. A frame of its own: other layers' stack stays as it is.
+constexpr int32_t kPaddedDepth = 256;
+[[gnu::noinline]] void fast_row_padded(const Shape& s, int32_t run, const int8_t* x,
+                                       const uint32_t* w, const ChannelQuant* q,
+                                       const dsp::OutputClamp& clamp, int8_t* output) {
+  alignas(4) int8_t row[kPaddedDepth];
+  __builtin_memcpy(row, x, static_cast<uint32_t>(s.depth));  // builtin: -ffreestanding
+  for (int32_t i = s.depth; i % 4 != 0; ++i) row[i] = 0;
+  fast_row(s, run, row, w, q, clamp, output);
+}
 #endif
 
 template <RequantMode mode, bool full_range>
 void run(const Shape& s, int32_t run, const int8_t* input, const uint32_t* filter,
          const ChannelQuant* q, const dsp::OutputClamp& clamp, int8_t* output) {
   const int32_t row_words = kFcUnitsPerRow * ceil_div(s.depth, 4);
-  for (int32_t r = 0; r < s.rows; ++r, input += s.depth) {
-    const uint32_t* w = filter;
-    int32_t u = 0;
+  for (int32_t r = 0; r < s.rows; ++r, input += s.depth, output += s.units) {
 #if TINYFORGE_HAVE_DSP
-    // Rows of whole groups in assembly: whole filter rows into the output, a last partial
-    // row (its records are padded, packed.h) into a buffer of which only its units are kept.
     if (mode == RequantMode::fast && s.depth % 4 == 0) {
-      void (*rows_fast)(RowJob*) =
-          dsp::is_full_range(clamp.act_min, clamp.act_max) ? rows_fast_full : rows_fast_clamped;
-      const int32_t rows = s.units / kFcUnitsPerRow;
-      if (rows > 0) {
-        RowJob job{input,         w,  q, output, rows, s.depth / 4, {0, 0, 0}, 0, clamp.act_min,
-                   clamp.act_max, run};
-        rows_fast(&job);
-      }
-      u = rows * kFcUnitsPerRow;
-      w += rows * row_words;
-      output += u;
-      if (u < s.units) {
-        int8_t last[kFcUnitsPerRow];
-        RowJob job{input,     w, q + u,         last,          1,  s.depth / 4,
-                   {0, 0, 0}, 0, clamp.act_min, clamp.act_max, run};
-        rows_fast(&job);
-        for (int32_t k = 0; k < s.units - u; ++k) *output++ = last[k];
-      }
+      fast_row(s, run, input, filter, q, clamp, output);
+      continue;
+    }
+    if (mode == RequantMode::fast && s.depth <= kPaddedDepth) {
+      fast_row_padded(s, run, input, filter, q, clamp, output);
       continue;
     }
 #endif
-    for (; u < s.units; u += kFcUnitsPerRow, w += row_words) {
+    int8_t* out = output;
+    const uint32_t* w = filter;
+    for (int32_t u = 0; u < s.units; u += kFcUnitsPerRow, w += row_words) {
       const int32_t valid = s.units - u < kFcUnitsPerRow ? s.units - u : kFcUnitsPerRow;
       int32_t acc[kFcUnitsPerRow];
       for (int32_t k = 0; k < kFcUnitsPerRow; ++k) acc[k] = k < valid ? q[u + k].bias : 0;
       dot_row(input, s.depth, run, w, acc);
       for (int32_t k = 0; k < valid; ++k)
-        *output++ = dsp::requantize<mode, full_range>(acc[k], q[u + k], clamp);
+        *out++ = dsp::requantize<mode, full_range>(acc[k], q[u + k], clamp);
     }
   }
 }
