@@ -317,9 +317,6 @@ void run_pixels(const Op& op, TapJob& job, int8_t* out, int32_t n) {
   }
 }
 
-// The packed clamp bound of a group: the int8 bound in each of 4 bytes.
-uint32_t bytes4(int32_t bound) { return static_cast<uint8_t>(bound) * 0x01010101u; }
-
 // Points job.taps at the taps of the output pixel whose window starts at column ix0 of the
 // filter rows `row_of` (nullptr for a row outside the input); taps outside the input point
 // at the zero-point pixel. Out of line: run()'s loops keep their registers (0.1 % fewer
@@ -348,8 +345,8 @@ void run(const Op& op, int8_t* rows, const int8_t* zero_pixel) {
   const int32_t out_row = g.out_w * g.channels;
   const int32_t in_row = g.in_w * g.channels;
   TapJob job;
-  job.act_min4 = bytes4(op.clamp.act_min);
-  job.act_max4 = bytes4(op.clamp.act_max);
+  job.act_min4 = dsp::bytes4(op.clamp.act_min);
+  job.act_max4 = dsp::bytes4(op.clamp.act_max);
   job.taps_end = job.taps + g.taps;
   job.filter = op.filter;
   job.records = op.q;

@@ -28,20 +28,6 @@ int32_t logistic_q4(int32_t a) {
   return a > 0 ? if_positive : fixed::wrapping_sub(INT32_MAX, if_positive);
 }
 
-// The int16 curve; `x` in units of 1 / (3 * 4096).
-int16_t logistic_int16(int32_t x) {
-  const uint32_t magnitude = x < 0 ? 0u - static_cast<uint32_t>(x) : static_cast<uint32_t>(x);
-  const uint32_t index = magnitude >> 9;
-  uint32_t r = 0x7FFFu << 10;
-  if (index < 255) {
-    const uint32_t lo = sigmoid_family::kSigmoidTableQ16[index];
-    const uint32_t hi = sigmoid_family::kSigmoidTableQ16[index + 1];
-    r = (lo << 9) + (magnitude & 0x1FFu) * (hi - lo);
-  }
-  r = x >= 0 ? r + (1u << 9) : (1u << 25) - r + (1u << 9) - 1;
-  return static_cast<int16_t>(r >> 10);
-}
-
 }  // namespace
 
 Status check_Logistic(const LogisticParams& p, const KernelIO& io) {
@@ -55,7 +41,7 @@ void eval_Logistic(const LogisticParams& p, const KernelIO& io) {
         const int32_t q = fixed::rounding_divide_by_pot(logistic_q4(q4), 31 - 8);
         return fixed::clamp(q - 128, -128, 127);
       },
-      logistic_int16, [](float x) { return 1.0f / (1.0f + std::exp(-x)); });
+      sigmoid_family::logistic_int16, [](float x) { return 1.0f / (1.0f + std::exp(-x)); });
 }
 
 }  // namespace tinyforge

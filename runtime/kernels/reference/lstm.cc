@@ -32,6 +32,7 @@
 #include <cmath>
 
 #include "kernels/reference/fixed_point.h"
+#include "kernels/reference/sigmoid_family.h"
 #include "kernels/reference/view_checks.h"
 #include "tinyforge/kernel.h"
 #include "tinyforge/lstm_quant.h"
@@ -192,49 +193,13 @@ void eval_float(const LstmParams& p, const KernelIO& io) {
   }
 }
 
-// TFLite's sigmoid_table_uint16 (tensorflow/lite/kernels/internal/common.h): sigmoid(i / 24)
-// in unsigned Q0.16, the table its int16 Logistic and Tanh interpolate.
-constexpr uint16_t kSigmoidTable[256] = {
-    32768, 33451, 34133, 34813, 35493, 36169, 36843, 37513, 38180, 38841, 39498, 40149, 40794,
-    41432, 42064, 42688, 43304, 43912, 44511, 45102, 45683, 46255, 46817, 47369, 47911, 48443,
-    48964, 49475, 49975, 50464, 50942, 51409, 51865, 52311, 52745, 53169, 53581, 53983, 54374,
-    54755, 55125, 55485, 55834, 56174, 56503, 56823, 57133, 57433, 57724, 58007, 58280, 58544,
-    58800, 59048, 59288, 59519, 59743, 59959, 60168, 60370, 60565, 60753, 60935, 61110, 61279,
-    61441, 61599, 61750, 61896, 62036, 62172, 62302, 62428, 62549, 62666, 62778, 62886, 62990,
-    63090, 63186, 63279, 63368, 63454, 63536, 63615, 63691, 63765, 63835, 63903, 63968, 64030,
-    64090, 64148, 64204, 64257, 64308, 64357, 64405, 64450, 64494, 64536, 64576, 64614, 64652,
-    64687, 64721, 64754, 64786, 64816, 64845, 64873, 64900, 64926, 64950, 64974, 64997, 65019,
-    65039, 65060, 65079, 65097, 65115, 65132, 65149, 65164, 65179, 65194, 65208, 65221, 65234,
-    65246, 65258, 65269, 65280, 65291, 65301, 65310, 65319, 65328, 65337, 65345, 65352, 65360,
-    65367, 65374, 65381, 65387, 65393, 65399, 65404, 65410, 65415, 65420, 65425, 65429, 65433,
-    65438, 65442, 65445, 65449, 65453, 65456, 65459, 65462, 65465, 65468, 65471, 65474, 65476,
-    65479, 65481, 65483, 65485, 65488, 65489, 65491, 65493, 65495, 65497, 65498, 65500, 65501,
-    65503, 65504, 65505, 65507, 65508, 65509, 65510, 65511, 65512, 65513, 65514, 65515, 65516,
-    65517, 65517, 65518, 65519, 65520, 65520, 65521, 65522, 65522, 65523, 65523, 65524, 65524,
-    65525, 65525, 65526, 65526, 65526, 65527, 65527, 65528, 65528, 65528, 65529, 65529, 65529,
-    65529, 65530, 65530, 65530, 65530, 65531, 65531, 65531, 65531, 65531, 65532, 65532, 65532,
-    65532, 65532, 65532, 65533, 65533, 65533, 65533, 65533, 65533, 65533, 65533, 65534, 65534,
-    65534, 65534, 65534, 65534, 65534, 65534, 65534, 65534, 65535};
-
 int16_t saturate16(int64_t v) {
   return static_cast<int16_t>(v < -32768 ? -32768 : (v > 32767 ? 32767 : v));
 }
 
-uint32_t magnitude(int32_t v) { return v < 0 ? 0u - static_cast<uint32_t>(v) : v; }
-
 // reference_integer_ops::Logistic (int16) with input multiplier 3, shift 0: a Q3.12 input to
 // a Q0.15 output.
-int16_t sigmoid16(int16_t v) {
-  const int32_t x = v * 3;
-  const uint32_t a = magnitude(x), index = a >> 9;
-  uint32_t r = 0x7FFFu << 10;
-  if (index < 255) {
-    const uint32_t lo = kSigmoidTable[index], hi = kSigmoidTable[index + 1];
-    r = (lo << 9) + (a & 0x1FFu) * (hi - lo);
-  }
-  r = x >= 0 ? r + (1u << 9) : (1u << 25) - r + (1u << 9) - 1;
-  return static_cast<int16_t>(r >> 10);
-}
+int16_t sigmoid16(int16_t v) { return sigmoid_family::logistic_int16(v * 3); }
 
 // reference_integer_ops::Tanh (int16) as TFLM's LSTM calls it for a value of scale 2^power:
 // left shift 12 + power folded into the multiplier 3, or a rounding right shift when negative.
@@ -247,14 +212,7 @@ int16_t tanh16(int16_t v, int32_t power) {
     const int32_t right = -shift;
     x = (v * 3 + (1 << (right - 1))) >> right;
   }
-  const uint32_t a = magnitude(x), index = a >> 8;
-  int32_t r = static_cast<int32_t>(0xFFFFu << 8);
-  if (index < 255) {
-    const uint32_t lo = kSigmoidTable[index], hi = kSigmoidTable[index + 1];
-    r = static_cast<int32_t>((lo << 8) + (a & 0xFFu) * (hi - lo));
-  }
-  r = x >= 0 ? r - (1 << 23) + (1 << 7) : -r + (1 << 23) + (1 << 7) - 1;
-  return static_cast<int16_t>(r >> 8);
+  return sigmoid_family::tanh_int16(x);
 }
 
 // MulElementwise of two symmetric int16 values: zero_point + a * b requantized, clamped (the

@@ -43,6 +43,34 @@ inline constexpr uint16_t kSigmoidTableQ16[256] = {
     65534, 65534, 65534, 65534, 65534, 65534, 65534, 65534, 65535,
 };
 
+// The int16 logistic curve (Q0.15 out); `x` in units of 1 / (3 * 4096).
+inline int16_t logistic_int16(int32_t x) {
+  const uint32_t magnitude = x < 0 ? 0u - static_cast<uint32_t>(x) : static_cast<uint32_t>(x);
+  const uint32_t index = magnitude >> 9;
+  uint32_t r = 0x7FFFu << 10;
+  if (index < 255) {
+    const uint32_t lo = kSigmoidTableQ16[index];
+    const uint32_t hi = kSigmoidTableQ16[index + 1];
+    r = (lo << 9) + (magnitude & 0x1FFu) * (hi - lo);
+  }
+  r = x >= 0 ? r + (1u << 9) : (1u << 25) - r + (1u << 9) - 1;
+  return static_cast<int16_t>(r >> 10);
+}
+
+// The int16 tanh curve (Q0.15 out); `x` in units of 1 / (3 * 4096).
+inline int16_t tanh_int16(int32_t x) {
+  const uint32_t magnitude = x < 0 ? 0u - static_cast<uint32_t>(x) : static_cast<uint32_t>(x);
+  const uint32_t index = magnitude >> 8;
+  int32_t r = 0xFFFF << 8;
+  if (index < 255) {
+    const uint32_t lo = kSigmoidTableQ16[index];
+    const uint32_t hi = kSigmoidTableQ16[index + 1];
+    r = static_cast<int32_t>((lo << 8) + (magnitude & 0xFFu) * (hi - lo));
+  }
+  r = x >= 0 ? r - (1 << 23) + (1 << 7) : (1 << 23) - r + (1 << 7) - 1;
+  return static_cast<int16_t>(r >> 8);  // arithmetic shift: floor, as TFLite's
+}
+
 // The int16 input multiplier bounds: |x| <= 32768 times it, plus the rounding term
 // 2^(shift - 1) <= 2^30 when shifting, stays inside int32.
 inline constexpr int32_t kMaxInt16Multiplier = 65535;

@@ -47,20 +47,6 @@ int32_t tanh_q4(int32_t a) {
   return a < 0 ? fixed::wrapping_sub(0, t) : t;
 }
 
-// The int16 curve; `x` in units of 1 / (3 * 4096).
-int16_t tanh_int16(int32_t x) {
-  const uint32_t magnitude = x < 0 ? 0u - static_cast<uint32_t>(x) : static_cast<uint32_t>(x);
-  const uint32_t index = magnitude >> 8;
-  int32_t r = 0xFFFF << 8;
-  if (index < 255) {
-    const uint32_t lo = sigmoid_family::kSigmoidTableQ16[index];
-    const uint32_t hi = sigmoid_family::kSigmoidTableQ16[index + 1];
-    r = static_cast<int32_t>((lo << 8) + (magnitude & 0xFFu) * (hi - lo));
-  }
-  r = x >= 0 ? r - (1 << 23) + (1 << 7) : (1 << 23) - r + (1 << 7) - 1;
-  return static_cast<int16_t>(r >> 8);  // arithmetic shift: floor, as TFLite's
-}
-
 }  // namespace
 
 Status check_Tanh(const TanhParams& p, const KernelIO& io) {
@@ -73,7 +59,7 @@ void eval_Tanh(const TanhParams& p, const KernelIO& io) {
       [](int32_t q4) {
         return fixed::clamp(fixed::rounding_divide_by_pot(tanh_q4(q4), 31 - 7), -128, 127);
       },
-      tanh_int16, [](float x) { return std::tanh(x); });
+      sigmoid_family::tanh_int16, [](float x) { return std::tanh(x); });
 }
 
 }  // namespace tinyforge
