@@ -65,23 +65,25 @@ std::string tensor_view(const PlanReader& reader, uint16_t t) {
       float_literal(r.scale), r.zero_point);
 }
 
-// Each op's views and KernelIO as constants (addresses are link-time constants); `calls`
+// Each op's views and KernelIO as constants (addresses are link-time constants) in the
+// model's section: they are the model's tensor records, as the plan blob's are; `calls`
 // gets invoke()'s body, one call per op.
 std::string op_tables(const PlanReader& reader, std::string& calls) {
   std::string o;
   for (uint32_t i = 0; i < reader.header().num_ops; ++i) {
     const OpRecord op = reader.op(i);
     const OpCode code = static_cast<OpCode>(op.opcode);
-    o += fmt::format("// op {}: {}\nconst TensorView kIn{}[] = {{", i, op_info(code).name, i);
+    o += fmt::format("// op {}: {}\nTINYFORGE_MODEL const TensorView kIn{}[] = {{", i,
+                     op_info(code).name, i);
     for (uint8_t k = 0; k < op.num_inputs; ++k)
       o += "\n    " + tensor_view(reader, reader.op_input(op, k)) + ",";
-    o += fmt::format("}};\nconst TensorView kOut{}[] = {{", i);
+    o += fmt::format("}};\nTINYFORGE_MODEL const TensorView kOut{}[] = {{", i);
     for (uint8_t k = 0; k < op.num_outputs; ++k)
       o += "\n    " + tensor_view(reader, reader.op_output(op, k)) + ",";
     o += "};\n";
     o += fmt::format(
-        "const KernelIO kIo{}{{kIn{}, {}, kOut{}, {}, {}, {}u}};\n\n", i, i, op.num_inputs, i,
-        op.num_outputs,
+        "TINYFORGE_MODEL const KernelIO kIo{}{{kIn{}, {}, kOut{}, {}, {}, {}u}};\n\n", i, i,
+        op.num_inputs, i, op.num_outputs,
         op.scratch_size ? fmt::format("g_arena + {}", op.scratch_offset) : std::string("nullptr"),
         op.scratch_size);
     calls += fmt::format("  eval_{}(*reinterpret_cast<const {}*>(kData + {}), kIo{});\n",

@@ -1,7 +1,8 @@
 // Ahead-of-time C++ for a plan (`tinyforge compile --emit cpp`, `tinyforge firmware --aot`):
 // the plan's ops become direct calls of their kernels with tensor views fixed at compile
 // time, the constants (weights, packed operands, params structs) a const array in section
-// .tinyforge.model, the arena a static buffer. No blob, no validator, no dispatch switch, no
+// .tinyforge.model, with the ops' tensor views (the model's tensor records, as in a plan
+// blob), the arena a static buffer. No blob, no validator, no dispatch switch, no
 // executor on the device: the compiler validated the plan (validate_plan) before emitting it.
 //
 // The generated file defines, in namespace tinyforge_aot:

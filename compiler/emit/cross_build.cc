@@ -18,7 +18,8 @@ namespace fs = std::filesystem;
 const char* const kCxx = "arm-none-eabi-g++";
 const char* const kCc = "arm-none-eabi-gcc";
 const char* const kAr = "arm-none-eabi-ar";
-constexpr unsigned kJobs = 2;  // the machine's cores are shared: never more
+const char* const kLtoAr = "arm-none-eabi-gcc-ar";  // indexes the LTO objects' symbols
+constexpr unsigned kJobs = 2;                       // the machine's cores are shared: never more
 
 std::string read_text(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
@@ -125,12 +126,16 @@ std::vector<std::string> object_commands(const std::vector<std::string>& sources
   return objects;
 }
 
-// Keeps the newest few runtimes of a target: each edit of runtime/ makes a new one.
-void prune_old_runtimes(const fs::path& dir, const std::string& target) {
+// "runtime-cortex-m4-" or, the LTO form, "runtime-lto-cortex-m4-": neither prefixes the other.
+std::string library_prefix(const std::string& target, bool lto) {
+  return std::string(lto ? "runtime-lto-" : "runtime-") + target + "-";
+}
+
+// Keeps the newest few runtimes of a target (each form): each edit of runtime/ makes a new one.
+void prune_old_runtimes(const fs::path& dir, const std::string& prefix) {
   constexpr size_t kKeep = 3;
   std::vector<std::pair<fs::file_time_type, fs::path>> libs;
   std::error_code ec;
-  const std::string prefix = "runtime-" + target + "-";
   for (const auto& e : fs::directory_iterator(dir, ec)) {
     const std::string name = e.path().filename().string();
     if (name.rfind(prefix, 0) == 0 && e.path().extension() == ".a")
@@ -153,7 +158,7 @@ std::string cache_dir() {
   return (fs::temp_directory_path() / "tinyforge-cache").string();
 }
 
-std::string runtime_library(const CortexMTarget& target, const Logger& log) {
+std::string runtime_library(const CortexMTarget& target, const Logger& log, bool lto) {
   const fs::path runtime = fs::path(tinyforge_home()) / "runtime";
   if (!fs::is_directory(runtime / "include"))
     throw tinyforge::Error(runtime.string() + ": no runtime sources (set TINYFORGE_HOME)");
@@ -174,6 +179,7 @@ std::string runtime_library(const CortexMTarget& target, const Logger& log) {
   std::vector<std::string> flags = common_flags(target);
   flags.insert(flags.end(),
                {"-O2", "-I" + (runtime / "include").string(), "-I" + runtime.string()});
+  if (lto) flags.push_back("-flto");
 
   // Key: compiler version, flags, and every file of the runtime tree (tests excluded).
   Fnv key;
@@ -191,11 +197,12 @@ std::string runtime_library(const CortexMTarget& target, const Logger& log) {
   for (const std::string& s : sources) key.add("source:" + fs::relative(s, runtime).string());
 
   const fs::path dir = cache_dir();
-  const fs::path lib = dir / ("runtime-" + target.name + "-" + hex(key.h) + ".a");
+  const std::string prefix = library_prefix(target.name, lto);
+  const fs::path lib = dir / (prefix + hex(key.h) + ".a");
   if (fs::exists(lib)) return lib.string();
 
-  log("building the " + target.name + " runtime (" + std::to_string(sources.size()) +
-      " files, cached in " + dir.string() + ")");
+  log("building the " + target.name + (lto ? " LTO" : "") + " runtime (" +
+      std::to_string(sources.size()) + " files, cached in " + dir.string() + ")");
   std::error_code ec;
   fs::create_directories(dir, ec);
   if (ec)
@@ -210,13 +217,13 @@ std::string runtime_library(const CortexMTarget& target, const Logger& log) {
   check_results(run_processes(cmds, kJobs), cmds, "the " + target.name + " runtime: compiling",
                 log_path);
   const std::string tmp_lib = work + "/runtime.a";
-  std::vector<std::string> ar = {kAr, "rcs", tmp_lib};
+  std::vector<std::string> ar = {lto ? kLtoAr : kAr, "rcs", tmp_lib};
   ar.insert(ar.end(), objects.begin(), objects.end());
   check_results({run_process(ar)}, {ar}, "the " + target.name + " runtime: archiving", log_path);
   fs::rename(tmp_lib, lib, ec);  // atomic: a concurrent build of the same key is harmless
   if (ec) throw tinyforge::Error(lib.string() + ": cannot store the runtime: " + ec.message());
   fs::remove_all(work, ec);
-  prune_old_runtimes(dir, target.name);
+  prune_old_runtimes(dir, prefix);
   return lib.string();
 }
 
@@ -268,10 +275,11 @@ void build_image(const ImageSpec& spec, const std::string& work_dir, const std::
   const std::string ld = work_dir + "/link.ld";
   write_text(ld, linker_script(spec.flash, spec.ram, spec.min_stack, spec.regions));
 
-  const std::string library = spec.link_runtime ? runtime_library(spec.target, log) : "";
+  const std::string library = spec.link_runtime ? runtime_library(spec.target, log, spec.lto) : "";
   std::vector<std::string> flags = common_flags(spec.target);
   flags.insert(flags.end(), {"-Os", "-I" + (home / "runtime" / "include").string(),
                              "-I" + (home / "targets" / "firmware").string()});
+  if (spec.lto) flags.push_back("-flto");
   for (const std::string& d : spec.include_dirs) flags.push_back("-I" + d);
   for (const std::string& d : spec.defines) flags.push_back("-D" + d);
   std::vector<std::string> sources = spec.sources;
@@ -283,6 +291,7 @@ void build_image(const ImageSpec& spec, const std::string& work_dir, const std::
 
   std::vector<std::string> link = {kCc};
   link.insert(link.end(), spec.target.cpu_flags.begin(), spec.target.cpu_flags.end());
+  if (spec.lto) link.push_back("-flto");  // each function keeps its -O2 / -Os
   link.insert(link.end(),
               {"-nostartfiles", "--specs=nano.specs", "--specs=nosys.specs", "-Wl,--gc-sections",
                "-Wl,-Map=" + fs::path(elf_path).replace_extension(".map").string(), "-T", ld});

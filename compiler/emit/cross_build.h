@@ -8,6 +8,12 @@
 // and nosys. Not -ffreestanding: it implies -fno-builtin, which would turn every small
 // memcpy in the kernels into a call (the runtime's CMake build still checks that it
 // compiles freestanding).
+//
+// Link-time optimization (ImageSpec::lto, the --aot images): the runtime is then a second
+// library of LTO objects, and the image's constant tensor views and params let the linker
+// specialize the kernels it calls and drop the paths the model never takes (a smaller image,
+// the same arithmetic). Plan images keep the plain library: their kernels take every
+// operand from the blob at run time, and their executor's frames stay as measured.
 #pragma once
 #include <cstdint>
 #include <functional>
@@ -27,10 +33,10 @@ bool cross_toolchain_available();
 // else $HOME/.cache/tinyforge.
 std::string cache_dir();
 
-// The runtime for `target` as a static library, rebuilt only when the compiler, the
-// flags or any file under runtime/ changed. Throws tinyforge::Error naming the log file (in the
-// cache folder) that holds the compiler's output.
-std::string runtime_library(const CortexMTarget& target, const Logger& log);
+// The runtime for `target` as a static library (`lto`: of LTO objects), rebuilt only when the
+// compiler, the flags or any file under runtime/ changed. Throws tinyforge::Error naming the
+// log file (in the cache folder) that holds the compiler's output.
+std::string runtime_library(const CortexMTarget& target, const Logger& log, bool lto = false);
 
 // A further RAM region (--memory) with its own NOLOAD section .tinyforge.region.NAME.
 struct LinkRegion {
@@ -47,6 +53,7 @@ struct ImageSpec {
   std::vector<std::string> include_dirs;  // besides runtime/include and targets/firmware
   std::vector<std::string> defines;       // -D NAME[=VALUE] for the application sources
   bool link_runtime = true;
+  bool lto = false;  // link-time optimization of the sources and the runtime (see above)
 };
 
 // Writes work_dir/link.ld, compiles into work_dir, links `elf_path` (and

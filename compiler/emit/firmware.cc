@@ -168,6 +168,7 @@ void link_image(std::vector<std::string> sources, bool plan_image, const Firmwar
       sources.push_back(tinyforge_home() + "/runtime/src/" + file);
   ImageSpec spec;
   spec.sources = std::move(sources);
+  spec.lto = !plan_image;  // an --aot image: its kernels specialized for its constant operands
   if (options.op_markers && plan_image) spec.defines.push_back("TINYFORGE_OP_MARKERS=1");
   if (!arenas.empty()) spec.defines.push_back("TINYFORGE_MEMORY_REGIONS=1");
   spec.regions = link_regions;

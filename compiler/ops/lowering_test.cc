@@ -4,7 +4,6 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
-#include <cstring>
 #include <string>
 #include <vector>
 
@@ -42,14 +41,6 @@ ir::Graph one_op(OpCode op, std::vector<ir::Tensor> inputs, ir::Tensor output,
   n.outputs.push_back(g.add_tensor(output));
   g.nodes.push_back(n);
   return g;
-}
-
-template <typename P>
-P params_of(const LoweredOp& op) {
-  P p;
-  EXPECT_EQ(op.params.size(), sizeof(P));
-  std::memcpy(&p, op.params.data(), sizeof(P));
-  return p;
 }
 
 std::string refusal(ir::Graph g) {

@@ -1,7 +1,6 @@
 #include "plan/conv_chain.h"
 
 #include <algorithm>
-#include <cstring>
 #include <limits>
 
 #include "ir/error.h"
@@ -11,13 +10,6 @@
 
 namespace tinyforge::plan {
 namespace {
-
-template <typename Params>
-Params params_of(const LoweredOp& op) {
-  Params p;
-  std::memcpy(&p, op.params.data(), sizeof p);
-  return p;
-}
 
 // A chain starting at node `first`: its length (2 or 3 nodes) and its fused op, whose
 // inputs 1 and 2 are made by fuse() from the packed constants listed here.

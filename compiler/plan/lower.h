@@ -4,6 +4,8 @@
 // tensors to the graph (per-channel multipliers and shifts).
 #pragma once
 #include <cstdint>
+#include <cstring>
+#include <stdexcept>
 #include <vector>
 
 #include "ir/graph.h"
@@ -24,6 +26,16 @@ struct LoweredOp {
   uint32_t scratch_size = 0;    // bytes of scratch the kernel needs
   std::vector<InPlace> in_place;
 };
+
+// The params struct a lowering filled in; the DSP lowerings and the chain fusion start from
+// the reference lowering's struct. A size mismatch is a compiler bug, not bad input.
+template <typename Params>
+Params params_of(const LoweredOp& op) {
+  Params p;
+  if (op.params.size() != sizeof p) throw std::logic_error("params_of: params size mismatch");
+  std::memcpy(&p, op.params.data(), sizeof p);
+  return p;
+}
 
 // Throws tinyforge::Error naming the node when it cannot be lowered (unsupported dtype or
 // quantization scheme, inconsistent shapes).

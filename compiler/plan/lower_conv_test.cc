@@ -46,14 +46,6 @@ struct Builder {
   }
 };
 
-template <typename P>
-P params_of(const LoweredOp& l) {
-  P p;
-  EXPECT_EQ(l.params.size(), sizeof(P));
-  std::memcpy(&p, l.params.data(), sizeof(P));
-  return p;
-}
-
 std::vector<int32_t> int32_values(const ir::Tensor& t) {
   EXPECT_EQ(t.type, DType::i32);
   EXPECT_TRUE(t.constant);

@@ -15,13 +15,6 @@
 namespace tinyforge::plan {
 namespace {
 
-template <typename Params>
-Params params_from(const LoweredOp& op) {
-  Params p;
-  std::memcpy(&p, op.params.data(), sizeof p);
-  return p;
-}
-
 std::vector<int32_t> int32s(const ir::Graph& g, int t) {
   const ir::Tensor& tensor = g.tensors.at(t);
   std::vector<int32_t> v(static_cast<size_t>(tensor.elements()));
@@ -67,7 +60,7 @@ int32_t ceil_div(int32_t a, int32_t b) { return (a + b - 1) / b; }
 
 LoweredOp lower_Conv2DDsp(ir::Graph& g, size_t node) {
   const LoweredOp ref = lower_Conv2D(g, node);
-  const Conv2DParams rp = params_from<Conv2DParams>(ref);
+  const Conv2DParams rp = params_of<Conv2DParams>(ref);
   const int input = ref.inputs[0], filter = ref.inputs[1], output = g.nodes[node].outputs[0];
   const std::vector<int32_t> in_shape = g.tensors[input].shape, out_shape = g.tensors[output].shape;
   const std::vector<int32_t> w_shape = g.tensors[filter].shape;  // [OC, KH, KW, IC]
@@ -114,7 +107,7 @@ LoweredOp lower_Conv2DDsp(ir::Graph& g, size_t node) {
 
 LoweredOp lower_DepthwiseConv2DDsp(ir::Graph& g, size_t node) {
   const LoweredOp ref = lower_DepthwiseConv2D(g, node);
-  const DepthwiseConv2DParams rp = params_from<DepthwiseConv2DParams>(ref);
+  const DepthwiseConv2DParams rp = params_of<DepthwiseConv2DParams>(ref);
   const int input = ref.inputs[0], filter = ref.inputs[1], output = g.nodes[node].outputs[0];
   const std::vector<int32_t> in_shape = g.tensors[input].shape, out_shape = g.tensors[output].shape;
   const std::vector<int32_t> w_shape = g.tensors[filter].shape;  // [1, KH, KW, C]
@@ -166,7 +159,7 @@ LoweredOp lower_DepthwiseConv2DDsp(ir::Graph& g, size_t node) {
 std::vector<int32_t> fc_bias_with_input_offset(const ir::Graph& g, const LoweredOp& ref,
                                                const std::vector<int8_t>& w, int32_t units,
                                                int32_t depth) {
-  const int64_t offset = params_from<FullyConnectedParams>(ref).input_offset;
+  const int64_t offset = params_of<FullyConnectedParams>(ref).input_offset;
   std::vector<int32_t> bias = bias_or_zero(g, ref.inputs[2], units);
   for (int32_t u = 0; u < units; ++u) {
     int64_t sum = 0;
@@ -179,7 +172,7 @@ std::vector<int32_t> fc_bias_with_input_offset(const ir::Graph& g, const Lowered
 
 LoweredOp lower_FullyConnectedDsp(ir::Graph& g, size_t node) {
   const LoweredOp ref = lower_FullyConnected(g, node);
-  const FullyConnectedParams rp = params_from<FullyConnectedParams>(ref);
+  const FullyConnectedParams rp = params_of<FullyConnectedParams>(ref);
   const int input = ref.inputs[0], filter = ref.inputs[1], output = g.nodes[node].outputs[0];
   const int32_t units = g.tensors[filter].shape[0], depth = g.tensors[filter].shape[1];
   const std::vector<int8_t> w = int8s(g, filter);
@@ -215,7 +208,7 @@ LoweredOp lower_FullyConnectedDsp(ir::Graph& g, size_t node) {
 
 LoweredOp lower_FullyConnectedSparse(ir::Graph& g, size_t node) {
   const LoweredOp ref = lower_FullyConnected(g, node);
-  const FullyConnectedParams rp = params_from<FullyConnectedParams>(ref);
+  const FullyConnectedParams rp = params_of<FullyConnectedParams>(ref);
   const int input = ref.inputs[0], filter = ref.inputs[1], output = g.nodes[node].outputs[0];
   const int32_t units = g.tensors[filter].shape[0], depth = g.tensors[filter].shape[1];
   const std::vector<int8_t> w = int8s(g, filter);
@@ -245,7 +238,7 @@ LoweredOp lower_FullyConnectedSparse(ir::Graph& g, size_t node) {
 
 LoweredOp lower_AveragePool2DDsp(ir::Graph& g, size_t node) {
   LoweredOp op = lower_AveragePool2D(g, node);
-  const Pool2DParams p = params_from<Pool2DParams>(op);
+  const Pool2DParams p = params_of<Pool2DParams>(op);
   const int input = op.inputs[0], output = g.nodes[node].outputs[0];
   op.in_place = {{0, window_gap(g.tensors[input].shape, g.tensors[output].shape, p.stride_h,
                                 p.stride_w, p.pad_top, p.pad_left, WriteOrder::interleaved)}};
@@ -254,7 +247,7 @@ LoweredOp lower_AveragePool2DDsp(ir::Graph& g, size_t node) {
 
 LoweredOp lower_AddDsp(ir::Graph& g, size_t node) {
   const LoweredOp ref = lower_Add(g, node);
-  const AddParams rp = params_from<AddParams>(ref);
+  const AddParams rp = params_of<AddParams>(ref);
   const AddTable table = make_add_table(rp);
   AddDspParams p{};
   p.requant = static_cast<int32_t>(table.mode);

@@ -4,7 +4,6 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
-#include <cstring>
 #include <limits>
 #include <string>
 #include <vector>
@@ -46,14 +45,6 @@ ir::Graph one_op(OpCode op, std::vector<ir::Tensor> inputs, ir::Tensor output,
   g.outputs = n.outputs;
   g.nodes.push_back(n);
   return g;
-}
-
-template <typename P>
-P params_of(const LoweredOp& op) {
-  P p;
-  EXPECT_EQ(op.params.size(), sizeof(P));
-  std::memcpy(&p, op.params.data(), sizeof(P));
-  return p;
 }
 
 // The real value a (multiplier, shift) pair stands for.

@@ -76,14 +76,18 @@ void Runtime::reset_state() {
   }
 }
 
+// An image without memory regions reads no header copy here (its one arena).
 uint32_t Runtime::num_regions(const uint8_t* blob) {
+  if (!kImageMemoryRegions) return 1;
   const PlanHeader h = read_header(blob);
-  return kImageMemoryRegions && has_regions(h) ? read_regions(blob, h).num_regions : 1;
+  return has_regions(h) ? read_regions(blob, h).num_regions : 1;
 }
 
 uint32_t Runtime::region_size(const uint8_t* blob, uint32_t region) {
+  if (!kImageMemoryRegions)
+    return region == 0 ? read_header_word(blob, offsetof(PlanHeader, arena_size)) : 0;
   const PlanHeader h = read_header(blob);
-  if (!kImageMemoryRegions || !has_regions(h)) return region == 0 ? h.arena_size : 0;
+  if (!has_regions(h)) return region == 0 ? h.arena_size : 0;
   const PlanRegions table = read_regions(blob, h);
   return region < table.num_regions ? read_region(blob, table, region).size : 0;
 }
@@ -146,25 +150,37 @@ Status Runtime::invoke() {
   return Status::ok;
 }
 
+// Called while invoke's frame holds an op's views: reads the one header field it needs, not
+// a copy of the header (only an image with memory regions reads the version for the region).
 TensorView Runtime::view(uint16_t t) const {
-  const PlanHeader h = read_header(blob_);
-  const TensorRecord rec = read_tensor(blob_, h, t);
-  return make_view(rec, blob_, arenas_[kImageMemoryRegions ? tensor_region(h, rec) : 0]);
+  const TensorRecord rec =
+      read_tensor(blob_, read_header_word(blob_, offsetof(PlanHeader, tensors_offset)), t);
+  return make_view(rec, blob_,
+                   arenas_[kImageMemoryRegions ? tensor_region(read_header(blob_), rec) : 0]);
 }
 
-uint32_t Runtime::num_inputs() const { return blob_ ? read_header(blob_).num_inputs : 0; }
-uint32_t Runtime::num_outputs() const { return blob_ ? read_header(blob_).num_outputs : 0; }
-uint32_t Runtime::arena_size() const { return blob_ ? read_header(blob_).arena_size : 0; }
-uint32_t Runtime::num_ops() const { return blob_ ? read_header(blob_).num_ops : 0; }
+// The accessors read single header fields: no header copy on the stack.
+uint32_t Runtime::num_inputs() const {
+  return blob_ ? read_header_word(blob_, offsetof(PlanHeader, num_inputs)) : 0;
+}
+uint32_t Runtime::num_outputs() const {
+  return blob_ ? read_header_word(blob_, offsetof(PlanHeader, num_outputs)) : 0;
+}
+uint32_t Runtime::arena_size() const {
+  return blob_ ? read_header_word(blob_, offsetof(PlanHeader, arena_size)) : 0;
+}
+uint32_t Runtime::num_ops() const {
+  return blob_ ? read_header_word(blob_, offsetof(PlanHeader, num_ops)) : 0;
+}
 
 TensorView Runtime::input(uint32_t i) const {
-  const PlanHeader h = read_header(blob_);
-  return view(read_index(blob_, h, h.inputs_at + i));
+  return view(read_index(blob_, read_header_word(blob_, offsetof(PlanHeader, indices_offset)),
+                         read_header_word(blob_, offsetof(PlanHeader, inputs_at)) + i));
 }
 
 TensorView Runtime::output(uint32_t i) const {
-  const PlanHeader h = read_header(blob_);
-  return view(read_index(blob_, h, h.outputs_at + i));
+  return view(read_index(blob_, read_header_word(blob_, offsetof(PlanHeader, indices_offset)),
+                         read_header_word(blob_, offsetof(PlanHeader, outputs_at)) + i));
 }
 
 }  // namespace tinyforge

@@ -149,21 +149,25 @@ Status check_frontend_section(const uint8_t* blob, const PlanHeader& h) {
   return check_frontend(blob + f.offset, f.size);
 }
 
+// One field of the header check_layout() accepted, read alone: the frames under the
+// kernels' checks hold no copy of the header.
+#define TINYFORGE_HEADER(field) read_header_word(blob, offsetof(PlanHeader, field))
+
 // The op's kernel check on views of its tensors: constants in the blob carry their data,
 // arena tensors none (the arena is not bound yet). Views sized like the executor's (runtime.cc).
 template <uint8_t kOutputs>
-__attribute__((noinline, cold)) Status check_op_io(const uint8_t* blob, const PlanHeader& h,
-                                                   const OpRecord& op, OpCode code) {
+__attribute__((noinline, cold)) Status check_op_io(const uint8_t* blob, const OpRecord& op,
+                                                   OpCode code) {
   TensorView in[kImageInputs], out[kOutputs];
   for (uint8_t k = 0; k < op.num_inputs + op.num_outputs; ++k) {
-    const uint16_t t = read_index(blob, h, op.io_at + k);
+    const uint16_t t = read_index(blob, TINYFORGE_HEADER(indices_offset), op.io_at + k);
     const bool is_output = k >= op.num_inputs;
     if (t == kNoTensor && !is_output) {
       in[k] = TensorView{};
       continue;
     }
-    if (t >= h.num_tensors) return Status::out_of_bounds;
-    const TensorRecord rec = read_tensor(blob, h, t);
+    if (t >= TINYFORGE_HEADER(num_tensors)) return Status::out_of_bounds;
+    const TensorRecord rec = read_tensor(blob, TINYFORGE_HEADER(tensors_offset), t);
     // Outputs are written: never into the blob's constants.
     if (is_output && static_cast<Storage>(rec.storage) != Storage::arena) return Status::bad_params;
     // A stateful op writes its state input too, and only a state tensor keeps it from one
@@ -216,9 +220,9 @@ __attribute__((noinline, cold)) Status check_layout(const uint8_t* blob, uint32_
 
 // Every op record, then its kernel's check (check_op_io). Runs after check_layout().
 __attribute__((noinline, cold)) Status check_ops(const uint8_t* blob) {
-  const PlanHeader h = read_header(blob);
-  for (uint32_t i = 0; i < h.num_ops; ++i) {
-    const OpRecord op = read_op(blob, h, i);
+  const uint32_t num_ops = TINYFORGE_HEADER(num_ops);
+  for (uint32_t i = 0; i < num_ops; ++i) {
+    const OpRecord op = read_op(blob, TINYFORGE_HEADER(ops_offset), i);
     if (op.opcode >= kNumOps) return Status::unsupported_op;
     const OpCode code = static_cast<OpCode>(op.opcode);
     const OpInfo& info = op_info(code);
@@ -227,24 +231,28 @@ __attribute__((noinline, cold)) Status check_ops(const uint8_t* blob) {
         op.num_outputs > info.outputs || op.num_inputs > kImageInputs ||
         op.num_outputs > kMaxOpOutputs)
       return Status::bad_params;
-    if (!in_range(op.io_at, uint64_t{op.num_inputs} + op.num_outputs, 1, 0, h.num_indices))
+    if (!in_range(op.io_at, uint64_t{op.num_inputs} + op.num_outputs, 1, 0,
+                  TINYFORGE_HEADER(num_indices)))
       return Status::out_of_bounds;
     if (op.params_size != info.params_size) return Status::bad_params;
     if (!is_aligned(op.params_offset, 4)) return Status::misaligned;
-    if (!in_range(op.params_offset, op.params_size, 1, h.data_offset,
-                  uint64_t{h.data_offset} + h.data_size))
+    const uint32_t data_offset = TINYFORGE_HEADER(data_offset);
+    if (!in_range(op.params_offset, op.params_size, 1, data_offset,
+                  uint64_t{data_offset} + TINYFORGE_HEADER(data_size)))
       return Status::out_of_bounds;
-    if (!in_range(op.scratch_offset, op.scratch_size, 1, 0, h.arena_size))
+    if (!in_range(op.scratch_offset, op.scratch_size, 1, 0, TINYFORGE_HEADER(arena_size)))
       return Status::out_of_bounds;
     if (!is_aligned(op.scratch_offset, 4)) return Status::misaligned;  // kernels load words
 
     const Status s = kImageManyOutputs && op.num_outputs > kCommonOutputs
-                         ? check_op_io<kMaxOpOutputs>(blob, h, op, code)
-                         : check_op_io<kCommonOutputs>(blob, h, op, code);
+                         ? check_op_io<kMaxOpOutputs>(blob, op, code)
+                         : check_op_io<kCommonOutputs>(blob, op, code);
     if (s != Status::ok) return s;
   }
   return Status::ok;
 }
+
+#undef TINYFORGE_HEADER
 
 }  // namespace
 

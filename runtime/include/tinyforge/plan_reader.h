@@ -18,10 +18,13 @@ inline PlanHeader read_header(const uint8_t* blob) {
   std::memcpy(&h, blob, sizeof h);
   return h;
 }
-inline TensorRecord read_tensor(const uint8_t* blob, const PlanHeader& h, uint32_t i) {
+inline TensorRecord read_tensor(const uint8_t* blob, uint32_t tensors_offset, uint32_t i) {
   TensorRecord t;
-  std::memcpy(&t, blob + h.tensors_offset + i * sizeof(TensorRecord), sizeof t);
+  std::memcpy(&t, blob + tensors_offset + i * sizeof(TensorRecord), sizeof t);
   return t;
+}
+inline TensorRecord read_tensor(const uint8_t* blob, const PlanHeader& h, uint32_t i) {
+  return read_tensor(blob, h.tensors_offset, i);
 }
 // One 32-bit field of the header (offsetof(PlanHeader, field)), read alone: the executor
 // reads a few fields per inference and keeps no 72-byte copy of the header on its stack.

@@ -39,9 +39,10 @@ Layout layout(const ConvChainDspParams& p, int32_t out_w, int32_t out_c) {
           has_add(p) ? align4(uint64_t{static_cast<uint32_t>(out_w)} * out_c) : 0};
 }
 
-// An int8 view of `rows` rows of an NHWC tensor of width w and c channels at `data`.
-TensorView rows_view(void* data, int32_t rows, int32_t w, int32_t c) {
-  TensorView v{};
+// `v` = an int8 view of `rows` rows of an NHWC tensor of width w and c channels at `data`
+// (filled in place: no temporary view in the caller's frame, which is under the kernels).
+void set_rows_view(TensorView& v, void* data, int32_t rows, int32_t w, int32_t c) {
+  v = TensorView{};
   v.type = DType::i8;
   v.rank = 4;
   v.dims[0] = 1;
@@ -51,7 +52,6 @@ TensorView rows_view(void* data, int32_t rows, int32_t w, int32_t c) {
   v.data = data;
   const int64_t bytes = int64_t{rows} * w * c;
   v.bytes = bytes > INT32_MAX ? UINT32_MAX : static_cast<uint32_t>(bytes);
-  return v;
 }
 
 // Where the parts of the packed inputs 1 (filter words) and 2 (records) lie, in the shapes
@@ -62,7 +62,7 @@ struct Parts {
   int64_t filter_words, record_words;  // what inputs 1 and 2 must hold
 };
 
-Parts parts(const ConvChainDspParams& p, int32_t in_c, int32_t out_c) {
+__attribute__((noinline)) Parts parts(const ConvChainDspParams& p, int32_t in_c, int32_t out_c) {
   Parts t;
   t.mid_c = p.mid_c;
   t.out_c = out_c;
@@ -93,11 +93,10 @@ TensorView words_view(const TensorView& whole, int64_t at, int64_t rows, int64_t
   return v;
 }
 
-// The inputs of the first conv (second false) or the second: `input`, then the conv's
-// filter words and channel records.
-void conv_inputs(const KernelIO& io, const Parts& t, bool second, const TensorView& input,
-                 TensorView* views) {
-  views[0] = input;
+// Inputs 1 and 2 of the first conv (second false) or the second: the conv's filter words
+// and channel records (views[0], its input, is the caller's).
+__attribute__((noinline)) void conv_inputs(const KernelIO& io, const Parts& t, bool second,
+                                           TensorView* views) {
   if (second) {
     views[1] = words_view(io.in[1], t.first_rows * t.first_cols, t.second_rows, t.second_cols);
     views[2] = words_view(io.in[2], 4 * t.mid_c, t.out_c, 4);
@@ -110,6 +109,18 @@ void conv_inputs(const KernelIO& io, const Parts& t, bool second, const TensorVi
 // The AddDsp table, after both convs' records.
 TensorView add_table(const KernelIO& io, const Parts& t) {
   return words_view(io.in[2], 4 * (t.mid_c + t.out_c), kAddTableWords, 0);
+}
+
+// For eval: the views of a conv's inputs 1 and 2 (`second`), or the add table into views[2]
+// (`add`), the parts computed per call, so that eval's frame, which stays on the stack under
+// the kernels, holds none of them.
+__attribute__((noinline)) void eval_inputs(const ConvChainDspParams& p, const KernelIO& io,
+                                           bool second, bool add, TensorView* views) {
+  const Parts t = parts(p, io.in[0].dims[3], io.out[0].dims[3]);
+  if (add)
+    views[2] = add_table(io, t);
+  else
+    conv_inputs(io, t, second, views);
 }
 
 // Copies n bytes down (dst < src; the ranges may overlap: a word is read before the bytes
@@ -156,12 +167,14 @@ Status check_ConvChainDsp(const ConvChainDspParams& p, const KernelIO& io) {
   // standing for the full tensor (no data is read here); one set of views for the three
   // checks keeps the validator's stack small.
   const uint32_t patches = UINT32_MAX;  // the chain's own bound is checked below
-  TensorView views[3];
-  const TensorView mid = rows_view(nullptr, p.mid_h, p.mid_w, p.mid_c);
-  conv_inputs(io, t, false, in, views);
+  TensorView views[3], mid;
+  set_rows_view(mid, nullptr, p.mid_h, p.mid_w, p.mid_c);
+  views[0] = in;
+  conv_inputs(io, t, false, views);
   Status s = check_Conv2DDsp(p.first, KernelIO{views, 3, &mid, 1, nullptr, patches});
   if (s != Status::ok) return s;
-  conv_inputs(io, t, true, mid, views);
+  views[0] = mid;
+  conv_inputs(io, t, true, views);
   s = check_Conv2DDsp(p.second, KernelIO{views, 3, &out, 1, nullptr, patches});
   if (s != Status::ok) return s;
   if (has_add(p)) {
@@ -188,7 +201,6 @@ void eval_ConvChainDsp(const ConvChainDspParams& p, const KernelIO& io) {
   uint8_t* patches = io.scratch + l.mid + l.row;
   const uint32_t patch_bytes = io.scratch_size - l.mid - l.row;
   const bool input_first = p.add_input == static_cast<int32_t>(ChainAdd::input_first);
-  const Parts t = parts(p, in.dims[3], out_c);
   // One set of views for every call (the stack under the kernels stays small).
   TensorView views[3], row;
   int32_t base = 0, filled = 0;  // the buffer holds middle rows [base, filled)
@@ -202,22 +214,26 @@ void eval_ConvChainDsp(const ConvChainDspParams& p, const KernelIO& io) {
       move_down(mid, mid + (lo - base) * mid_row, (filled - lo) * mid_row);
       base = lo;
     }
-    if (filled < hi) conv_inputs(io, t, false, in, views);
+    if (filled < hi) {
+      views[0] = in;
+      eval_inputs(p, io, false, false, views);
+    }
     for (; filled < hi; ++filled) {
-      row = rows_view(mid + (filled - base) * mid_row, 1, p.mid_w, p.mid_c);
+      set_rows_view(row, mid + (filled - base) * mid_row, 1, p.mid_w, p.mid_c);
       conv2d_dsp_rows(p.first, KernelIO{views, 3, &row, 1, patches, patch_bytes},
                       ConvRows{in.dims[1], 0, p.mid_h, filled, filled + 1});
     }
     int8_t* out_y = out.as<int8_t>() + y * out_row;
     int8_t* second_out = has_add(p) ? mid + l.mid : out_y;
-    conv_inputs(io, t, true, rows_view(mid, conv_chain_dsp_mid_rows(p), p.mid_w, p.mid_c), views);
-    row = rows_view(second_out, 1, out_w, out_c);
+    set_rows_view(views[0], mid, conv_chain_dsp_mid_rows(p), p.mid_w, p.mid_c);
+    eval_inputs(p, io, true, false, views);
+    set_rows_view(row, second_out, 1, out_w, out_c);
     conv2d_dsp_rows(p.second, KernelIO{views, 3, &row, 1, patches, patch_bytes},
                     ConvRows{p.mid_h, base, out_h, y, y + 1});
     if (has_add(p)) {
-      views[input_first ? 0 : 1] = rows_view(in.as<int8_t>() + y * out_row, 1, out_w, out_c);
+      set_rows_view(views[input_first ? 0 : 1], in.as<int8_t>() + y * out_row, 1, out_w, out_c);
       views[input_first ? 1 : 0] = row;
-      views[2] = add_table(io, t);
+      eval_inputs(p, io, false, true, views);
       row.data = out_y;
       eval_AddDsp(p.add, KernelIO{views, 3, &row, 1, nullptr, 0});
     }
