@@ -66,6 +66,14 @@ TEST(CliRunInt64Inputs, TokenIdsAreNarrowedWithARangeCheck) {
   EXPECT_NE(r.err.find("odd.bin: 16 bytes is not a whole number of 3-element int64 tensors"),
             std::string::npos)
       << r.err;
+  // Quantization does not take integer inputs yet, and says so.
+  r = testing::run_cli("quantize " + m + " -c '" + (dir / "ids.bin").string() + "' -o '" +
+                           (dir / "q.tflite").string() + "'",
+                       dir);
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_NE(r.err.find("model input 'ids' is int32 indices: tinyforge does not quantize"),
+            std::string::npos)
+      << r.err;
   fs::remove_all(dir);
 }
 
