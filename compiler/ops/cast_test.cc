@@ -1,6 +1,7 @@
 // Cast against its definition (TFLite's static_cast of the stored value; where static_cast is
 // undefined, saturation and NaN to 0) for every pair of float32, int8, int16 and int32 on
-// extreme and random values, and the refusals of shapes and dtypes it cannot run.
+// extreme and random values, and the refusals of shapes and dtypes it cannot run; the TFLite
+// reader's plain (unquantized) INT8 tensors, taken only where CAST alone touches them.
 #include <gtest/gtest.h>
 
 #include <cmath>
@@ -8,9 +9,12 @@
 #include <limits>
 #include <random>
 
+#include "expect_error.h"
+#include "import/tflite/import_tflite.h"
 #include "ir/error.h"
 #include "ir_test_graphs.h"
 #include "plan/lower.h"
+#include "tflite_model_builder.h"
 
 namespace tinyforge {
 namespace {
@@ -136,6 +140,51 @@ TEST(Cast, EveryDtypePairMatchesTheDefinition) {
           EXPECT_EQ(got[i], want) << "element " << i << ": " << x[i];
       }
     }
+}
+
+// TFLite model: x (`from`) -> CAST -> y (`to`), INT8 sides without quantization parameters;
+// with `add_after`, y also feeds an ADD (which needs y's scale).
+std::vector<uint8_t> plain_int8_cast_model(tfl::TensorType from, tfl::TensorType to,
+                                           bool add_after) {
+  using testing::TensorSpec;
+  testing::ModelSpec spec;
+  spec.tensors = {TensorSpec("x", {6}, from), TensorSpec("y", {6}, to)};
+  testing::OpSpec cast{tfl::BuiltinOperator::CAST, {0}, {1}};
+  cast.cast_from = from;
+  cast.cast_to = to;
+  spec.ops = {cast};
+  spec.inputs = {0};
+  spec.outputs = {1};
+  if (add_after) {
+    spec.tensors.push_back(TensorSpec("z", {6}, to, {}, {0.5f}, {0}));
+    spec.ops.push_back(testing::OpSpec{tfl::BuiltinOperator::ADD, {1, 1}, {2}});
+    spec.outputs = {2};
+  }
+  return testing::build_tflite(spec);
+}
+
+TEST(Cast, TfliteTakesPlainInt8TensorsOnlyAroundCast) {
+  using T = tfl::TensorType;
+  // float32 -> plain int8: truncation toward zero, saturation.
+  std::vector<uint8_t> file = plain_int8_cast_model(T::FLOAT32, T::INT8, false);
+  ir::Graph g = import_tflite(file.data(), file.size(), "cast.tflite");
+  const ir::Tensor& y = g.tensors[static_cast<size_t>(g.outputs[0])];
+  EXPECT_EQ(y.type, DType::i8);
+  EXPECT_FALSE(y.quant.present());
+  const std::vector<double> x = {-300.5, -128.9, -2.7, 0.4, 99.99, 1e6};
+  std::vector<double> got =
+      values_of(DType::i8, testing::run_graph(g, {bytes_of(DType::f32, x)}, 1));
+  EXPECT_EQ(got, (std::vector<double>{-128, -128, -2, 0, 99, 127}));
+  // plain int8 -> int32 (a model input without quantization).
+  file = plain_int8_cast_model(T::INT8, T::INT32, false);
+  g = import_tflite(file.data(), file.size(), "cast.tflite");
+  const std::vector<double> q = {-128, -1, 0, 1, 77, 127};
+  got = values_of(DType::i32, testing::run_graph(g, {bytes_of(DType::i8, q)}, 1));
+  EXPECT_EQ(got, q);
+  // An op that needs the scale still refuses it.
+  file = plain_int8_cast_model(T::FLOAT32, T::INT8, true);
+  EXPECT_ERROR(import_tflite(file.data(), file.size(), "cast.tflite"), tinyforge::Error,
+               "'y': INT8 tensor without quantization parameters");
 }
 
 TEST(Cast, LoweringRefusesWhatTheKernelCannotRun) {

@@ -4,8 +4,11 @@
 // ONNX Gather: the data's slices along `axis` picked by indices; output dims = data dims
 // before the axis, index dims, data dims after it (reference_ops::Gather). Invariants,
 // checked at import and lowering: float32, int8 or int16 (TFLite's 16x8 scheme) data
-// (per-tensor, shared with the output: values are copied), constant int32 indices inside [0,
-// dims[axis]) (ONNX's negative indices are resolved at import), every rank <= 4. Run-time indices
+// (per-tensor, shared with the output: values are copied), int32 indices, constant ones inside
+// [0, dims[axis]) (ONNX's negative indices are resolved at import), every rank <= 4. ONNX
+// indices may be computed at run time (an int64 graph input, ArgMax's indices): the kernel
+// gives a slice of zeros for an index outside [0, dims[axis]), a negative one included (ONNX
+// would count it from the end), and never reads outside the data. TFLite's run-time indices
 // and batch_dims != 0 are refused as unsupported. Quantization keeps the input's parameters;
 // channels do not pass through for pruning. ONNX Gather of a constant is evaluated at import (the
 // shape arithmetic exporters emit). TFLite version 2 for int8.
@@ -41,11 +44,11 @@ Shaped gathered_shape(const std::vector<int32_t>& data, const ir::Tensor& indice
     r.problem = fmt::format("axis {} is outside [0, {})", axis, rank);
     return r;
   }
-  if (!indices.constant || indices.type != DType::i32) {
-    r.problem = "indices are not a constant int32 tensor";
+  if (indices.type != DType::i32) {
+    r.problem = fmt::format("indices are {}; expected int32", dtype_name(indices.type));
     return r;
   }
-  for (int64_t i = 0; i < indices.elements(); ++i) {
+  for (int64_t i = 0; indices.constant && i < indices.elements(); ++i) {
     const int32_t index = indices.at<int32_t>(i);
     if (index < 0 || index >= data[static_cast<size_t>(axis)]) {
       r.problem = fmt::format("index {} is outside [0, {})", index, data[axis]);
@@ -152,9 +155,34 @@ void fold_gather(Context& ctx, const Constant& d, const std::vector<int64_t>& in
   ctx.set_output(0, ctx.constant_value(std::move(r)));
 }
 
+// Gather with indices computed at run time: int32 tensors (int64 graph inputs, ArgMax's
+// indices), range-checked by the kernel.
+void gather_run_time(Context& ctx, Value& data, Value& index_value, int64_t axis) {
+  const int indices = ctx.as_onnx(index_value, ctx.node->input(1));
+  if (ctx.graph.tensors[static_cast<size_t>(indices)].type != DType::i32)
+    ctx.unsupported("float indices computed at run time; expected int64 indices");
+  const Shape& index_shape = index_value.shape;
+  if (index_shape.empty()) ctx.unsupported("a scalar index computed at run time");
+  if (data.shape.size() - 1 + index_shape.size() > kMaxRank)
+    ctx.unsupported("an output of rank above 4");
+  const int x = ctx.as_onnx(data, ctx.node->input(0));
+  Value out;
+  out.shape.assign(data.shape.begin(), data.shape.begin() + axis);
+  out.shape.insert(out.shape.end(), index_shape.begin(), index_shape.end());
+  out.shape.insert(out.shape.end(), data.shape.begin() + axis + 1, data.shape.end());
+  out.onnx = ctx.emit(OpCode::Gather, {x, indices}, ctx.ir_shape(out.shape),
+                      ops::GatherAttrs{static_cast<int32_t>(axis)}, ctx.node->output(0));
+  ctx.set_output(0, std::move(out));
+}
+
 void convert_Gather(Context& ctx) {
   Value& data = ctx.input(0);
-  if (!ctx.input(1).is_constant()) ctx.unsupported("indices computed at run time");
+  if (!ctx.input(1).is_constant()) {
+    if (data.shape.empty()) ctx.fail("data is a scalar");
+    const int64_t axis =
+        normalize_axis(ctx, ctx.attr_int("axis", 0), static_cast<int64_t>(data.shape.size()));
+    return gather_run_time(ctx, data, ctx.input(1), axis);
+  }
   std::vector<int64_t> indices = ctx.ints_input(1, "indices");
   const Shape index_shape = ctx.constant_input(1, "indices").shape;
   const auto rank = static_cast<int64_t>(data.shape.size());

@@ -27,12 +27,18 @@ std::string describe(const ir::Quant& q) {
 void require_float_graph(const ir::Graph& g) {
   auto name = [&](int t) { return g.tensors[static_cast<size_t>(t)].name; };
   auto type = [&](int t) { return g.tensors[static_cast<size_t>(t)].type; };
-  for (int t : g.inputs)
+  for (int t : g.inputs) {
+    if (type(t) == DType::i32)  // ONNX int64 indices (docs/onnx-import.md)
+      throw tinyforge::Error(
+          fmt::format("{}: model input '{}' is int32 indices: tinyforge does not quantize "
+                      "models with integer inputs yet; compile the float model",
+                      g.source, name(t)));
     if (type(t) != DType::f32)
       throw tinyforge::Error(
           fmt::format("{}: model input '{}' is {}: the model is already quantized; "
                       "expected a float32 model",
                       g.source, name(t), dtype_name(type(t))));
+  }
   // A stateful op's state (SVDF's int16 memory, LSTM's int16 cell state) needs its own
   // calibration over sequences.
   for (const ir::Tensor& t : g.tensors)

@@ -67,7 +67,9 @@ void add_graph_inputs(Context& ctx, const onnx::GraphProto& g) {
     v.shape = onnx_import::read_value_shape(in, true, ctx.source() + ": graph input");
     ir::Tensor t;
     t.name = onnx_import::clean_name(in.name());
-    t.type = DType::f32;
+    // int64 indices (token ids) run as int32; check_index_inputs limits who reads them.
+    t.type =
+        in.type().tensor_type().elem_type() == onnx::TensorProto::INT64 ? DType::i32 : DType::f32;
     t.shape = ctx.ir_shape(v.shape);
     v.onnx = ctx.graph.add_tensor(std::move(t));
     ctx.graph.inputs.push_back(v.onnx);
@@ -213,6 +215,25 @@ void remove_dead_nodes(ir::Graph& g) {
   g.nodes.assign(std::make_move_iterator(kept.rbegin()), std::make_move_iterator(kept.rend()));
 }
 
+// An int64 graph input runs as an int32 tensor (`tinyforge run --int64-inputs` narrows the
+// data, refusing values outside int32): only ops that take int32 indices at run time may
+// read it, Gather as its indices and Cast.
+void check_index_inputs(const Context& ctx) {
+  const ir::Graph& g = ctx.graph;
+  for (int t : g.inputs) {
+    if (g.tensors[static_cast<size_t>(t)].type != DType::i32) continue;
+    for (size_t i = 0; i < g.nodes.size(); ++i) {
+      const ir::Node& n = g.nodes[i];
+      for (size_t k = 0; k < n.inputs.size(); ++k)
+        if (n.inputs[k] == t && !(n.op == OpCode::Gather && k == 1) && n.op != OpCode::Cast)
+          throw UnsupportedError(fmt::format(
+              "{}: unsupported: int64 graph input '{}' read by {} (input {}); expected only "
+              "Gather indices and Cast to read int64 inputs (they run as int32)",
+              ctx.source(), g.tensors[static_cast<size_t>(t)].name, g.node_label(i), k));
+    }
+  }
+}
+
 // Names inside a damaged (or hostile) file may hold control characters or be huge: the
 // message must stay one printable line.
 std::string printable_line(const std::string& s) {
@@ -238,6 +259,7 @@ ir::Graph import_model(const onnx::ModelProto& model, const std::string& source_
                          std::make_shared<ir::Graph>(std::move(ctx.graph)));
   add_graph_outputs(ctx, g);
   remove_dead_nodes(ctx.graph);
+  check_index_inputs(ctx);
   ctx.graph.check();
   return std::move(ctx.graph);
 }

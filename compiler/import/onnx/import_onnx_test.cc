@@ -8,6 +8,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstring>
 #include <fstream>
 #include <iterator>
 #include <limits>
@@ -592,6 +593,75 @@ TEST(OnnxImport, ArgMaxIndicesCastToFloat) {
   EXPECT_EQ(count_ops(g, OpCode::Cast), 1u);
   EXPECT_EQ(run_graph(g, {{1.0f, 3.0f, 3.0f, -2.0f, -5.0f, -7.0f, -9.0f, -5.0f}})[0],
             (std::vector<float>{1.0f, 0.0f}));
+}
+
+// Token ids as PyTorch exports them: an int64 graph input (run as int32) indexing an embedding
+// table (Gather of an initializer), gathering along axis 1 of a run-time tensor, and cast to
+// float. Indices outside [0, dim) -- negative ones too -- give slices of zeros.
+TEST(OnnxImport, Int64GraphInputIndexesGatherAndCastAtRunTime) {
+  ModelBuilder mb;
+  mb.input("x", {2, 5});
+  mb.input("ids", {6}, onnx::TensorProto::INT64);
+  const std::vector<float> table = random_floats(5 * 4, 91);
+  mb.initializer("table", {5, 4}, table);
+  mb.node("Gather", {"table", "ids"}, {"emb"});
+  attr(mb.node("Gather", {"x", "ids"}, {"cols"}), "axis", int64_t{1});
+  attr(mb.node("Cast", {"ids"}, {"idf"}), "to", int64_t{onnx::TensorProto::FLOAT});
+  mb.output("emb", {6, 4});
+  mb.output("cols", {2, 6});
+  mb.output("idf", {6});
+  const ir::Graph g = mb.import();
+  EXPECT_EQ(g.tensors[static_cast<size_t>(g.inputs[1])].type, DType::i32);
+  EXPECT_EQ(count_ops(g, OpCode::Gather), 2u);
+  EXPECT_EQ(count_ops(g, OpCode::Cast), 1u);
+
+  const std::vector<float> x = random_floats(10, 92);
+  const std::vector<int32_t> ids = {3, 0, 4, 5, -1, 2};  // 5 and -1 are out of range
+  std::vector<uint8_t> x_bytes(x.size() * 4), id_bytes(ids.size() * 4);
+  std::memcpy(x_bytes.data(), x.data(), x_bytes.size());
+  std::memcpy(id_bytes.data(), ids.data(), id_bytes.size());
+  host::HostRunner runner(emit::write_plan_blob(plan::build_plan(g)), g.source);
+  const auto outs = runner.run({x_bytes, id_bytes}, 1);
+  ASSERT_EQ(outs.size(), 3u);
+  auto floats = [](const std::vector<uint8_t>& b) {
+    std::vector<float> v(b.size() / 4);
+    std::memcpy(v.data(), b.data(), b.size());
+    return v;
+  };
+  std::vector<float> emb, cols(12, 0.0f), idf;
+  for (int32_t id : ids) {
+    for (int k = 0; k < 4; ++k) emb.push_back(id >= 0 && id < 5 ? table[id * 4 + k] : 0.0f);
+    idf.push_back(static_cast<float>(id));
+  }
+  for (int r = 0; r < 2; ++r)
+    for (size_t j = 0; j < ids.size(); ++j)
+      if (ids[j] >= 0 && ids[j] < 5) cols[r * 6 + j] = x[r * 5 + ids[j]];
+  EXPECT_EQ(floats(outs[0]), emb);
+  EXPECT_EQ(floats(outs[1]), cols);
+  EXPECT_EQ(floats(outs[2]), idf);
+}
+
+// An int64 graph input runs as int32 only where int32 indices are taken; elsewhere it is
+// refused, naming the input and the op.
+TEST(OnnxImport, Int64GraphInputElsewhereIsRefused) {
+  ModelBuilder mb;
+  mb.input("ids", {4}, onnx::TensorProto::INT64);
+  mb.input("x", {4});
+  mb.node("Add", {"x", "ids"}, {"y"});
+  mb.output("y");
+  EXPECT_ERROR(mb.import(), tinyforge::Error, "unsupported: int64 graph input 'ids' read by");
+  ModelBuilder gather_data;  // int64 values as Gather's data, not its indices
+  gather_data.input("ids", {4}, onnx::TensorProto::INT64);
+  gather_data.initializer_i64("at", {2}, {0, 1});
+  gather_data.node("Gather", {"ids", "at"}, {"g"});
+  attr(gather_data.node("Cast", {"g"}, {"y"}), "to", int64_t{onnx::TensorProto::FLOAT});
+  gather_data.output("y");
+  EXPECT_ERROR(gather_data.import(), tinyforge::Error, "int64 graph input 'ids' read by");
+  ModelBuilder int32_input;
+  int32_input.input("ids", {4}, onnx::TensorProto::INT32);
+  int32_input.node("Identity", {"ids"}, {"y"});
+  int32_input.output("y");
+  EXPECT_ERROR(int32_input.import(), tinyforge::Error, "element type int32");
 }
 
 // x.flatten(2) as PyTorch exports it (Shape -> Slice -> Concat -> Reshape) between a 2-D

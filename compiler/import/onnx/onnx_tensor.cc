@@ -180,10 +180,11 @@ Shape read_value_shape(const onnx::ValueInfoProto& v, bool batch_default,
     throw tinyforge::Error(
         what + ": unsupported: not a tensor (sequences, maps and optionals are not supported)");
   const onnx::TypeProto::Tensor& tt = v.type().tensor_type();
-  if (tt.elem_type() != TP::FLOAT)
+  if (tt.elem_type() != TP::FLOAT && tt.elem_type() != TP::INT64)
     throw tinyforge::Error(
-        fmt::format("{}: unsupported: element type {}; only float32 models are imported", what,
-                    onnx_type_name(tt.elem_type())));
+        fmt::format("{}: unsupported: element type {}; only float32 models are imported (and "
+                    "int64 indices)",
+                    what, onnx_type_name(tt.elem_type())));
   if (!tt.has_shape())
     throw tinyforge::Error(what + ": has no shape; export the model with static shapes");
   Shape s;

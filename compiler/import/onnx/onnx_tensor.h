@@ -14,8 +14,9 @@ namespace tinyforge::onnx_import {
 // Float and double become float; integer and bool types become int64.
 Constant read_tensor(const onnx::TensorProto& t, const std::string& where);
 
-// Static shape of a graph input/output. A symbolic or missing dim 0 (the batch) becomes 1
-// when `batch_default` is set; any other unknown dim is an error.
+// Static shape of a graph input/output of element type FLOAT or INT64 (indices). A symbolic
+// or missing dim 0 (the batch) becomes 1 when `batch_default` is set; any other unknown dim
+// is an error.
 Shape read_value_shape(const onnx::ValueInfoProto& v, bool batch_default, const std::string& where);
 
 const char* onnx_type_name(int32_t data_type);

@@ -30,8 +30,9 @@ class ModelBuilder {
   onnx::GraphProto& graph() { return *model_.mutable_graph(); }
   onnx::ModelProto& model() { return model_; }
 
-  void input(const std::string& name, std::vector<int64_t> shape) {
-    value_info(graph().add_input(), name, shape);
+  void input(const std::string& name, std::vector<int64_t> shape,
+             int32_t elem_type = onnx::TensorProto::FLOAT) {
+    value_info(graph().add_input(), name, shape, elem_type);
   }
   void output(const std::string& name, std::vector<int64_t> shape = {}) {
     value_info(graph().add_output(), name, shape);
@@ -73,10 +74,11 @@ class ModelBuilder {
 
  private:
   static void value_info(onnx::ValueInfoProto* v, const std::string& name,
-                         const std::vector<int64_t>& shape) {
+                         const std::vector<int64_t>& shape,
+                         int32_t elem_type = onnx::TensorProto::FLOAT) {
     v->set_name(name);
     auto* tt = v->mutable_type()->mutable_tensor_type();
-    tt->set_elem_type(onnx::TensorProto::FLOAT);
+    tt->set_elem_type(elem_type);
     if (shape.empty()) return;  // shape unknown (outputs: inferred by the importer)
     auto* s = tt->mutable_shape();
     for (int64_t d : shape) s->add_dim()->set_dim_value(d);

@@ -226,6 +226,28 @@ ir::Quant read_quantization(const Reader& r, const tfl::Tensor& t, const ir::Ten
   return quant;
 }
 
+// Whether TFLite operator CAST is the only op reading or writing `index` (and some op does):
+// CAST converts the stored integers and ignores quantization (micro/kernels/cast.cc), so
+// there an INT8 tensor may be a plain integer tensor without a scale.
+bool only_cast_touches(const tfl::Model& model, const tfl::SubGraph& subgraph, int index) {
+  const auto* codes = model.operator_codes();
+  if (!subgraph.operators()) return false;
+  bool touched = false;
+  for (const tfl::Operator* op : *subgraph.operators()) {
+    bool uses = false;
+    for (const auto* list : {op->inputs(), op->outputs()})
+      if (list && std::find(list->begin(), list->end(), index) != list->end()) uses = true;
+    if (!uses) continue;
+    if (!codes || op->opcode_index() >= codes->size()) return false;
+    const tfl::OperatorCode& code = *codes->Get(op->opcode_index());
+    const int32_t builtin = std::max(static_cast<int32_t>(code.deprecated_builtin_code()),
+                                     static_cast<int32_t>(code.builtin_code()));
+    if (builtin != static_cast<int32_t>(tfl::BuiltinOperator::CAST)) return false;
+    touched = true;
+  }
+  return touched;
+}
+
 }  // namespace
 
 ir::Tensor Reader::convert_tensor(int index) const {
@@ -268,10 +290,10 @@ ir::Tensor Reader::convert_tensor(int index) const {
   }
 
   out.quant = read_quantization(*this, t, out, label);
-  if (out.type == DType::i8 && !out.quant.present())
+  if (out.type == DType::i8 && !out.quant.present() && !only_cast_touches(model_, subgraph_, index))
     fail(
         fmt::format("{}: INT8 tensor without quantization parameters; expected a scale and "
-                    "zero point",
+                    "zero point (only CAST takes a plain int8 tensor)",
                     label));
   return out;
 }
