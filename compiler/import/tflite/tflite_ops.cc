@@ -122,8 +122,8 @@ bool runs_int16(tfl::BuiltinOperator builtin) {
 
 // The ops that move or pick values (their kernels copy or compare stored values of either
 // width), the RELU family's clamps, MUL, LEAKY_RELU and PRELU (they rescale int16 as int8,
-// zero points 0; PRELU's alpha stays int8), and LOGISTIC and TANH (TFLite's int16 table
-// kernels): their 16x8 form is int16
+// zero points 0; PRELU's alpha stays int8), and LOGISTIC, TANH and SOFTMAX (TFLite's int16
+// table kernels): their 16x8 form is int16
 // activations throughout, so they are let through when their first output is int16 (a float or int8
 // op with an int16 operand stays refused as a dtype).
 bool runs_int16_activations(tfl::BuiltinOperator builtin) {
@@ -152,6 +152,7 @@ bool runs_int16_activations(tfl::BuiltinOperator builtin) {
     case tfl::BuiltinOperator::TANH:
     case tfl::BuiltinOperator::LEAKY_RELU:
     case tfl::BuiltinOperator::PRELU:
+    case tfl::BuiltinOperator::SOFTMAX:
       return true;
     default:
       return false;
@@ -169,15 +170,11 @@ std::optional<tfl::TensorType> file_type(const Reader& reader, int t) {
 // Why an op's 16x8 form is refused, where there is more to say than "not yet": HARD_SWISH
 // has no int16 kernel in TFLite (activations.cc HardSwishEval takes float32, uint8 and int8,
 // tflite-micro's hard_swish.cc float32 and int8), so there is no arithmetic to follow.
-// SOFTMAX's int16 kernel reads two 513-entry lookup tables (exp and 1 / (1 + x)) that
-// tflite-micro's Prepare computes; they would be plan constants, which our one-input Softmax
-// row does not take yet. Empty for the others.
+// Empty for the others.
 const char* int16_refusal(tfl::BuiltinOperator builtin) {
   switch (builtin) {
     case tfl::BuiltinOperator::HARD_SWISH:
       return "TFLite has no int16 HARD_SWISH kernel (float32, uint8 and int8 only)";
-    case tfl::BuiltinOperator::SOFTMAX:
-      return "TFLite's int16 SOFTMAX (its exp and 1/(1+x) lookup tables) is not ported yet";
     default:
       return "";
   }
