@@ -102,6 +102,8 @@ int int8_lsb(OpCode op) {
     // Add/Sub/SquaredDifference rescale both inputs to a shared 2^-20 fixed point and
     // requantize (two roundings); Mul one fixed-point multiplier; LeakyRelu and Prelu two
     // multipliers: Arm NN (the definition for Prelu) rounds once in float.
+    // Div: a Newton-Raphson reciprocal, the quotient's and the output's roundings.
+    case OpCode::Div:
     case OpCode::Add:
     case OpCode::Sub:
     case OpCode::SquaredDifference:
@@ -148,6 +150,11 @@ int int8_lsb(OpCode op) {
 // int16 Logistic and Tanh (TFLite's table kernels): the table interpolation (up to 1 and 2
 // steps of 2^-15) and the input multiplier truncated to 15 bits (its relative error up to
 // 2^-15 moves steep parts of the curve by about a step).
+// int16 Softmax (TFLite's table kernel): two interpolated tables, the exp one over [-10, 0]
+// in steps of 2^-15 and the reciprocal from a 14-bit sum, against one float rounding; the
+// 10/32768 row's alternating case reaches differences of 20, where exp(-10) stands for
+// exp(-20) (measured: 2-4 steps).
+constexpr int kSoftmaxInt16Lsb = 4;
 int integer_lsb(OpCode op, const testing::TensorSpec& out) {
   const bool int16 = out.type == tfl::TensorType::INT16;
   const bool conv_family = op == OpCode::Conv2D || op == OpCode::DepthwiseConv2D ||
@@ -155,6 +162,7 @@ int integer_lsb(OpCode op, const testing::TensorSpec& out) {
   const bool sigmoid_family = op == OpCode::Logistic || op == OpCode::Tanh;
   if (int16 && conv_family) return 2;
   if (int16 && (op == OpCode::SquaredDifference || sigmoid_family)) return 3;
+  if (int16 && op == OpCode::Softmax) return kSoftmaxInt16Lsb;
   return int8_lsb(op);
 }
 
@@ -508,6 +516,25 @@ Row binary(BinaryOp b, DT d, std::vector<int32_t> a_shape, std::vector<int32_t> 
       for (size_t i = 0; i < ia.size(); ++i) {
         const double diff = static_cast<double>(in[0][ia[i]]) - in[1][ib[i]];
         y.push_back(static_cast<float>(diff * diff));
+      }
+      return y;
+    };
+  }
+  if (b.op == OpCode::Div && d == DT::i8) {
+    // Every int8 zero point is a reachable input, so some cases divide by a real 0, whose
+    // int8 result TFLite leaves undefined (a DCHECK); ours clamps +-infinity and gives 0 for
+    // 0 / 0, which the definition states.
+    r.why_not_armnn = "int8 DIV by a real 0 (reached by every zero point) is undefined in TFLite";
+    const std::vector<size_t> ia = broadcast_index(a_shape, out),
+                              ib = broadcast_index(b_shape, out);
+    r.definition = [ia, ib, a](const std::vector<std::vector<float>>& in) {
+      std::vector<float> y;
+      for (size_t i = 0; i < ia.size(); ++i) {
+        const double num = in[0][ia[i]], den = in[1][ib[i]];
+        double q = den != 0 ? num / den : num > 0 ? 1e30 : num < 0 ? -1e30 : 0.0;
+        if (a == Act::RELU || a == Act::RELU6) q = std::max(q, 0.0);
+        if (a == Act::RELU6) q = std::min(q, 6.0);
+        y.push_back(static_cast<float>(q));
       }
       return y;
     };
@@ -1487,10 +1514,17 @@ std::vector<Row> table() {
   lstm_b.cell_clip = 0.5f;
   lstm_b.seed = 9;
   t.push_back(lstm(lstm_b));
-  // DIV is float32 only (int8 is refused at import).
   t.push_back(binary(kDiv, DT::f32, {1, 4, 3}, {1, 4, 3}));
   t.push_back(binary(kDiv, DT::f32, {2, 1, 3}, {1, 4, 1}, Act::RELU6));
   t.push_back(binary(kDiv, DT::f32, {5}, {1}, Act::RELU));
+  // int8 DIV (TFLite's per-element reciprocal): extreme zero points, broadcasting, a divisor
+  // scale far above the dividend's, saturating quotients.
+  t.push_back(binary(kDiv, DT::i8, {1, 4, 3}, {1, 4, 3}, Act::NONE, {0.05f, 3}, {0.02f, -128},
+                     {0.25f, -10}));
+  t.push_back(binary(kDiv, DT::i8, {2, 1, 3}, {1, 4, 1}, Act::RELU6, {0.02f, -5}, {0.1f, 127},
+                     {0.05f, -128}));
+  t.push_back(binary(kDiv, DT::i8, {5}, {1}, Act::RELU, {1e-3f, 0}, {20.0f, 10}, {1e-5f, -100}));
+  t.push_back(binary(kDiv, DT::i8, {3, 1}, {1, 7}, Act::NONE, {4.0f, 127}, {1e-4f, 0}, {20.0f, 0}));
   t.push_back(quantize({1, 9}, {0.05f, 0}));
   t.push_back(quantize({2, 7}, q_low));
   t.push_back(quantize({3, 4}, q_tiny));
@@ -1625,6 +1659,15 @@ std::vector<Row> table() {
   t.push_back(int16_twin(unary(kTanh, DT::i8, {2, 9}, {1.0f / 2048, 0}, q15)));
   t.push_back(int16_twin(unary(kTanh, DT::i8, {11}, h_tiny, q15)));
   t.push_back(int16_twin(unary(kTanh, DT::i8, {1, 3, 5}, {1e-3f, 0}, q15)));
+  // 16x8 SOFTMAX: TFLite's int16 kernel (its exp and 1 / (1 + x) tables made by the
+  // compiler), output scale 2^-15; logit-like, fine and coarse input scales, betas. TFLite's
+  // exp table ends at -10: row differences beyond it count as exp(-10) (1.5 steps each), so
+  // rows of wider ranges differ from a float softmax by up to that per element (the 1e-3,
+  // beta 0.5 row measured 12 steps); bit-exactness at such scales is
+  // softmax_int16_exact_test.cc's.
+  t.push_back(int16_twin(unary(kSoftmax, DT::i8, {2, 10}, {10.0f / 32768, 0}, q15, 1.0f)));
+  t.push_back(int16_twin(unary(kSoftmax, DT::i8, {3, 7}, {1e-4f, 0}, q15, 0.5f)));
+  t.push_back(int16_twin(unary(kSoftmax, DT::i8, {1, 2, 33}, h, q15, 2.0f)));
   // 16x8 LEAKY_RELU: QuantizeLeakyRelu<int16_t>, alphas below and above one.
   t.push_back(int16_twin(unary(kLeakyRelu, DT::i8, {2, 9}, h, {2.0f / 32768, 0}, 0.2f)));
   t.push_back(int16_twin(unary(kLeakyRelu, DT::i8, {1, 3, 5}, h_tiny, {1e-4f, 0}, 1.5f)));

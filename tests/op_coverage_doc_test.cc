@@ -178,8 +178,11 @@ std::vector<Probe> probes() {
                  return one_op({act(k, "x", {1, 2, 2}), ints("shape", {1, 4}), act(k, "y", {1, 4})},
                                op_of(B::RESHAPE, {0, 1}));
                }});
-  p.push_back(
-      {OpCode::Softmax, B::SOFTMAX, [](Kind k) { return unary(B::SOFTMAX, k, 1.0f / 256, -128); }});
+  p.push_back({OpCode::Softmax, B::SOFTMAX, [](Kind k) {
+                 return k == Kind::int16x8
+                            ? unary(B::SOFTMAX, k, 1.0f / 128, 0)  // int16 scale 2^-15
+                            : unary(B::SOFTMAX, k, 1.0f / 256, -128);
+               }});
   p.push_back({OpCode::Quantize, B::QUANTIZE, [](Kind k) {
                  return one_op({act(Kind::float32, "x", {1, 4}), act(k, "y", {1, 4})},
                                op_of(B::QUANTIZE, {0}));

@@ -817,6 +817,7 @@ std::vector<Case> cases() {
       {"UnaryMath_abs_i8", [] { return unary_math(UnaryFunction::abs, true); }},
       {"UnaryMath_neg_i8", [] { return unary_math(UnaryFunction::neg, true); }},
       {"Div_f32", [] { return binary(OpCode::Div, false); }},
+      {"Div_i8", [] { return binary(OpCode::Div, true); }},
       {"ReduceMax_f32", [] { return reduce_max(false); }},
       {"ReduceMax_i8", [] { return reduce_max(true); }},
       {"Prelu_f32", [] { return prelu(false); }},

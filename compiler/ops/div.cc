@@ -2,11 +2,14 @@
 //
 // Semantics: TFLite DIV (42, DivOptions with a fused activation): in0 / in1 with numpy
 // broadcasting up to rank 4; ONNX Div by a run-time divisor (a constant divisor becomes a
-// Mul by its reciprocal, mul.cc). float32 only: int8 DIV (TFLite's reference_ops::Div for
-// int8, a fixed-point reciprocal of the divisor per element) is not implemented and is
-// refused at import, where `inspect` lists it. Quantized from the calibrated output range
-// (the quantizer leaves a node in float when lowering refuses its int8 form); channels do
-// not pass through for pruning.
+// Mul by its reciprocal, mul.cc). int8 as tflite-micro's div.cc (CalculateOpDataDiv) and
+// TFLite's DivElementwise<int8_t> (runtime/kernels/reference/div.cc): per-tensor
+// quantization, output multiplier and shift QuantizeMultiplier(s0 / (s1 * s_out)) with the
+// quotient taken in float as there, zero points as offsets, the fused activation's int8
+// range. Invariant the kernel needs: an output shift of at most 23 (s0 / (s1 * s_out) below
+// 2^23), so its total shift never turns into a left shift; refused otherwise. Quantized from
+// the calibrated output range; channels do not pass through for pruning. TFLite: DIV version 1
+// for float32 and int8 (version 2 is only for broadcasts above rank 4).
 #include "ops/div.h"
 
 #include <fmt/format.h>
@@ -27,16 +30,11 @@ namespace {
 
 using tflite_import::OpMapper;
 
-constexpr const char* kNoInt8 =
-    "int8 DIV is not implemented (TFLite's per-element fixed-point reciprocal is not ported); "
-    "keep the op in float32";
-
 ir::Node read_tflite(OpMapper& m) {
   m.require_arity(2, 2);
   const auto* o =
       m.options(m.op().builtin_options_as_DivOptions(), tfl::BuiltinOptions::DivOptions);
   tflite_import::require_binary_operands(m);
-  if (m.input(0).type == DType::i8) m.unsupported(kNoInt8);
   ir::Node n{OpCode::Div, {}, {}, {}, {}};
   ops::DivAttrs params;
   if (o) params.activation = m.activation(o->fused_activation_function());
@@ -62,9 +60,30 @@ LoweredOp lower_Div(ir::Graph& g, size_t node) {
   const ir::Node& n = checked(g, node, 2, 2);
   const int a = n.inputs[0], b = n.inputs[1], out = n.outputs[0];
   elementwise_lowering::require_broadcast_output(g, node, a, b, out);
-  if (g.tensors[out].type != DType::f32) refuse(g, node, kNoInt8);
-  const FloatRange r = activation_range_float(n.params.get<ops::DivAttrs>().activation);
+  const ir::Activation act = n.params.get<ops::DivAttrs>().activation;
   DivParams p{};
+  if (g.tensors[out].type == DType::i8) {
+    const Q qa = per_tensor(g, node, a, "input 0"), qb = per_tensor(g, node, b, "input 1"),
+            qo = per_tensor(g, node, out, "output");
+    // tflite-micro's CalculateOpDataDiv: the scale quotient in float, then to double.
+    const auto real = static_cast<double>(qa.scale / (qb.scale * qo.scale));
+    const QuantizedMultiplier m = quantize_multiplier(real);
+    if (m.shift > 23)
+      refuse(g, node,
+             fmt::format("int8 DIV's s0 / (s1 * s_out) = {} is 2^23 or more; TFLite's int8 "
+                         "arithmetic needs it below",
+                         real));
+    const ClampRange range = activation_range_int8(act, qo.scale, qo.zero_point);
+    p.input1_offset = -qa.zero_point;
+    p.input2_offset = -qb.zero_point;
+    p.output_offset = qo.zero_point;
+    p.output_multiplier = m.multiplier;
+    p.output_shift = m.shift;
+    p.act_min = range.min;
+    p.act_max = range.max;
+    return lowered(p, {a, b});
+  }
+  const FloatRange r = activation_range_float(act);
   p.f_act_min = std::max(r.min, std::numeric_limits<float>::lowest());
   p.f_act_max = std::min(r.max, std::numeric_limits<float>::max());
   return lowered(p, {a, b});

@@ -6,18 +6,27 @@
 // (quantization_util.cc, double rounding build). Invariants: beta finite and > 0; the int8
 // output has scale 1/256 and zero point -128, which quantization fixes. Channels do not
 // pass through for pruning. TFLite: builtin SOFTMAX (25) with SoftmaxOptions, version 2
-// for int8.
+// for int8. int16 (TFLite's 16x8, tflite-micro's CalculateSoftmaxParams for int16): zero
+// points 0 and an output scale of 1/32768 (within tflite-micro's 0.1 %); the input
+// multiplier and shift quantize beta * s_in / (10 / 65535) with QuantizeMultiplier, and the
+// exp and 1 / (1 + x) tables the kernel reads are made here as two constant inputs, as
+// tflite-micro's Prepare makes them. Shifts above 15 (beta * s_in above about 5) are refused:
+// the kernel's 65535 * 2^shift must stay inside int32. 16x8 nodes are not exported.
 #include "ops/softmax.h"
 
 #include <fmt/format.h>
 
 #include <algorithm>
 #include <cmath>
+#include <cstring>
 #include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
 
 #include "export/tflite_builder.h"
 #include "import/onnx/onnx_convert.h"
 #include "import/tflite/op_mapper.h"
+#include "kernels/reference/softmax_int16.h"
 #include "ops/host_op.h"
 #include "plan/lower_elementwise.h"
 
@@ -25,6 +34,11 @@ namespace tinyforge {
 namespace {
 
 using tflite_import::OpMapper;
+
+// tflite-micro's int16 output scale check: TF_LITE_ENSURE_NEAR(scale, 1/32768, 0.001/32768).
+bool is_int16_output_scale(float scale) {
+  return std::abs(scale - 1.0f / 32768) <= 0.001f * 1.0f / 32768;
+}
 
 ir::Node read_tflite(OpMapper& m) {
   m.require_arity(1, 1);
@@ -38,9 +52,17 @@ ir::Node read_tflite(OpMapper& m) {
   n.params = ops::SoftmaxAttrs{beta};
   const ir::Tensor& in = m.input(0);
   const ir::Tensor& out = m.output();
-  m.require_activation_types(in, out);
+  m.require_activation_types(in, out, /*int16=*/true);
   if (in.shape.empty()) m.fail(fmt::format("{} is a scalar; expected rank >= 1", m.in_label(0)));
   m.require_shape(out, m.out_label(), in.shape);
+  if (out.type == DType::i16) {
+    if (in.quant.zero_point[0] != 0 || out.quant.zero_point[0] != 0)
+      m.fail(fmt::format("{} or {} has a zero point; expected 0 (TFLite's 16x8)", m.in_label(0),
+                         m.out_label()));
+    if (!is_int16_output_scale(out.quant.scale[0]))
+      m.fail(fmt::format("{} has scale {}; expected 1/32768", m.out_label(), out.quant.scale[0]));
+    return n;
+  }
   // TFLite's int8 softmax writes probabilities with scale 1/256 and zero point -128.
   if (out.type == DType::i8 &&
       (out.quant.scale[0] != 1.0f / 256 || out.quant.zero_point[0] != -128))
@@ -51,6 +73,7 @@ ir::Node read_tflite(OpMapper& m) {
 
 void write_tflite(tflite_export::ModelBuilder& b, size_t node) {
   using namespace tflite_export;
+  tflite_export::refuse_int16x8(b, node);
   const ir::Node& n = b.graph().nodes[node];
   const auto options =
       tfl::CreateSoftmaxOptions(b.fbb(), n.params.get_or_default<ops::SoftmaxAttrs>().beta);
@@ -64,6 +87,85 @@ namespace plan {
 
 using namespace elementwise_lowering;
 
+namespace {
+
+// tflite-micro's LUTPopulate<int16_t> (kernels/internal/common.h, LUTPopulateInt16 with
+// float as FloatT), in float as there: f sampled at the 512 steps of the int16 input range
+// (input_scale, input_zero_point) and at its end, in units of output_scale (zero point 0),
+// each sample lowered by half the error linear interpolation makes at the step's midpoint.
+std::vector<int16_t> int16_table(float (*f)(float), float input_scale, int32_t input_zero_point,
+                                 float output_scale) {
+  const float in_min = input_scale * static_cast<float>(-32768 - input_zero_point);
+  const float in_max = input_scale * static_cast<float>(32767 - input_zero_point);
+  const float out_min = output_scale * -32768.0f, out_max = output_scale * 32767.0f;
+  constexpr int kSteps = kSoftmaxInt16TableSize - 1;
+  const float step = (in_max - in_min) / kSteps;
+  const float half_step = step / 2;
+  const float inv = 65536.0f / (out_max - out_min);
+  const auto to_int16 = [](float v) {
+    return static_cast<int16_t>(std::min(std::max(v, -32768.0f), 32767.0f));
+  };
+  std::vector<int16_t> lut(kSoftmaxInt16TableSize);
+  for (int i = 0; i < kSteps; ++i) {
+    const float val = f(in_min + static_cast<float>(i) * step);
+    const float val_mid = f(in_min + static_cast<float>(i) * step + half_step);
+    const float val_next = f(in_min + static_cast<float>(i + 1) * step);
+    const float sample = std::round(val * inv);
+    const float mid_interpolated = std::round((val_next * inv + std::round(val * inv)) / 2);
+    const float bias = std::round((mid_interpolated - std::round(val_mid * inv)) / 2);
+    lut[static_cast<size_t>(i)] = to_int16(sample - bias);
+  }
+  lut[kSteps] = to_int16(std::round(f(in_max) * inv));
+  return lut;
+}
+
+int add_int16_table(ir::Graph& g, const std::string& name, const std::vector<int16_t>& lut) {
+  ir::Tensor t;
+  t.name = name;
+  t.type = DType::i16;
+  t.shape = {kSoftmaxInt16TableSize};
+  t.constant = true;
+  t.data.resize(lut.size() * sizeof(int16_t));
+  std::memcpy(t.data.data(), lut.data(), t.data.size());  // the host is little-endian
+  return g.add_tensor(std::move(t));
+}
+
+// The int16 params and the two tables (tflite-micro's CalculateSoftmaxParams and
+// InitializeLutForInt16, softmax_common.cc): exp on [-10, 0] (input zero point 32767) and
+// 1 / (1 + x) on [0, 1] (zero point -32768), both at input scale 1/65535 of their range and
+// output scale 2/65535.
+void lower_int16(ir::Graph& g, size_t node, float beta, SoftmaxParams& p, LoweredOp& op) {
+  const int in = g.nodes[node].inputs[0], out = g.nodes[node].outputs[0];
+  require_dtype(g, node, out, DType::i16, "output");
+  const TensorQuant qi = per_tensor_quantized(g, node, in, "input");
+  const TensorQuant qo = per_tensor_quantized(g, node, out, "output");
+  if (qi.zero_point != 0 || qo.zero_point != 0)
+    refuse(g, node, "int16 input or output has a zero point; expected 0 (TFLite's 16x8)");
+  if (!is_int16_output_scale(qo.scale))
+    refuse(g, node, fmt::format("int16 output has scale {}; expected 1/32768", qo.scale));
+  const double rescale =
+      static_cast<double>(qi.scale) * static_cast<double>(beta) / (10.0 / 65535.0);
+  const QuantizedMultiplier m = quantize_multiplier(rescale);
+  if (m.shift > 15)
+    refuse(g, node,
+           fmt::format("beta * input scale = {} is too large for TFLite's int16 softmax (its "
+                       "rescaled row differences would overflow int32)",
+                       static_cast<double>(beta) * qi.scale));
+  p.input_multiplier = m.multiplier;
+  p.input_left_shift = m.shift;
+  constexpr float kRange = 65535.0f;
+  const std::string base = g.tensors[out].name;
+  const int exp_table = add_int16_table(
+      g, base + "/exp_table",
+      int16_table([](float v) { return std::exp(v); }, 10.0f / kRange, 32767, 2.0f / kRange));
+  const int reciprocal_table = add_int16_table(
+      g, base + "/one_over_one_plus_x_table",
+      int16_table([](float v) { return 1.0f / (1.0f + v); }, 1.0f / kRange, -32768, 2.0f / kRange));
+  op.inputs = {in, exp_table, reciprocal_table};
+}
+
+}  // namespace
+
 LoweredOp lower_Softmax(ir::Graph& g, size_t node) {
   const ir::Node& n = node_with_arity(g, node, 1);
   const float beta = n.params.get_or_default<ops::SoftmaxAttrs>().beta;
@@ -75,8 +177,12 @@ LoweredOp lower_Softmax(ir::Graph& g, size_t node) {
                        shape_str(g.tensors[in].shape), shape_str(g.tensors[out].shape)));
   SoftmaxParams p{};
   p.beta = beta;
+  LoweredOp op;
+  op.inputs = {in};
   const DType type = g.tensors[in].type;
-  if (type == DType::f32) {
+  if (type == DType::i16) {
+    lower_int16(g, node, beta, p, op);
+  } else if (type == DType::f32) {
     require_dtype(g, node, out, DType::f32, "output");
   } else if (type == DType::i8) {
     const TensorQuant qi = per_tensor_int8(g, node, in, "input");
@@ -107,11 +213,9 @@ LoweredOp lower_Softmax(ir::Graph& g, size_t node) {
                                      static_cast<double>(1LL << m.shift));
     p.diff_min = -static_cast<int32_t>(radius);
   } else {
-    refuse(g, node, fmt::format("input is {}; expected float32 or int8", dtype_name(type)));
+    refuse(g, node, fmt::format("input is {}; expected float32, int8 or int16", dtype_name(type)));
   }
-  LoweredOp op;
   op.params = params_bytes(p);
-  op.inputs = {in};
   return op;
 }
 

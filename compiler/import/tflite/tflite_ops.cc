@@ -127,10 +127,10 @@ bool runs_int16(tfl::BuiltinOperator builtin) {
 // The ops that move or pick values (their kernels copy or compare stored values of either
 // width), the RELU family's clamps, MUL, ADD, SUB, SQUARED_DIFFERENCE, AVERAGE_POOL_2D, MEAN,
 // SUM, RESIZE_BILINEAR, LEAKY_RELU and PRELU (they rescale, average, sum or interpolate
-// int16 as int8, zero points 0; PRELU's alpha stays int8), and LOGISTIC and TANH (TFLite's
-// int16 table kernels): their 16x8 form is int16 activations throughout, so they are let
-// through when their first output is int16 (a float or int8 op with an int16 operand stays
-// refused as a dtype).
+// int16 as int8, zero points 0; PRELU's alpha stays int8), and LOGISTIC, TANH and SOFTMAX
+// (TFLite's int16 table kernels): their 16x8 form is int16 activations throughout, so they
+// are let through when their first output is int16 (a float or int8 op with an int16 operand
+// stays refused as a dtype).
 bool runs_int16_activations(tfl::BuiltinOperator builtin) {
   switch (builtin) {
     case tfl::BuiltinOperator::TRANSPOSE:
@@ -164,6 +164,7 @@ bool runs_int16_activations(tfl::BuiltinOperator builtin) {
     case tfl::BuiltinOperator::ADD:
     case tfl::BuiltinOperator::SUB:
     case tfl::BuiltinOperator::SQUARED_DIFFERENCE:
+    case tfl::BuiltinOperator::SOFTMAX:
       return true;
     default:
       return false;
@@ -182,9 +183,7 @@ std::optional<tfl::TensorType> file_type(const Reader& reader, int t) {
 // ARG_MAX and ARG_MIN have no int16 kernel in TFLite (activations.cc HardSwishEval takes
 // float32, uint8 and int8, tflite-micro's hard_swish.cc float32 and int8; kernels/
 // arg_min_max.cc and micro/kernels/arg_min_max.cc float32, int8 and more, no int16), so there
-// is no arithmetic to follow. SOFTMAX's int16 kernel reads two 513-entry lookup tables (exp
-// and 1 / (1 + x)) that tflite-micro's Prepare computes; they would be plan constants, which
-// our one-input Softmax row does not take yet. Empty for the others.
+// is no arithmetic to follow. Empty for the others.
 const char* int16_refusal(tfl::BuiltinOperator builtin) {
   switch (builtin) {
     case tfl::BuiltinOperator::HARD_SWISH:
@@ -192,8 +191,6 @@ const char* int16_refusal(tfl::BuiltinOperator builtin) {
     case tfl::BuiltinOperator::ARG_MAX:
     case tfl::BuiltinOperator::ARG_MIN:
       return "TFLite and TFLite Micro have no int16 kernel for this op";
-    case tfl::BuiltinOperator::SOFTMAX:
-      return "TFLite's int16 SOFTMAX (its exp and 1/(1+x) lookup tables) is not ported yet";
     default:
       return "";
   }

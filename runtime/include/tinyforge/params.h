@@ -88,6 +88,10 @@ struct ReshapeParams {
 // Softmax over the last dimension. int8 -> int8 (output scale 1/256, zero point -128)
 // with TFLite's fixed-point exp: input_multiplier/input_left_shift/diff_min as TFLite's
 // PreprocessSoftmaxScaling gives them for beta * input_scale. float: beta.
+// int16 -> int16 (TFLite's 16x8 SoftmaxInt16; zero points 0, output scale 1/32768): inputs
+// 1 and 2 are the exp table on [-10, 0] and the 1 / (1 + x) table on [0, 1], 513 int16 each,
+// made by the compiler; input_multiplier/input_left_shift quantize beta * input_scale /
+// (10 / 65535); diff_min unused.
 struct SoftmaxParams {
   int32_t input_multiplier;
   int32_t input_left_shift;
@@ -126,12 +130,15 @@ struct MulParams {
 
 // Elementwise 1 / (1 + exp(-x)), same shape. The int8 fields are those of TFLite's
 // reference_integer_ops::Logistic (output scale 1/256, zero point -128); float ignores them.
+// int16 (TFLite's 16x8, output scale 1/32768, zero points 0): only input_multiplier and
+// input_left_shift, rescaling x to units of 1 / (3 * 4096) (kernels/reference/sigmoid_family.h).
 struct LogisticParams {
   int32_t input_zero_point, input_range_radius, input_multiplier, input_left_shift;
 };
 
 // Elementwise tanh, same shape. int8 fields as TFLite's reference_integer_ops::Tanh
-// (output scale 1/128, zero point 0); float ignores them.
+// (output scale 1/128, zero point 0); float ignores them. int16 as LogisticParams' int16
+// (output scale 1/32768, zero points 0; only input_multiplier and input_left_shift).
 struct TanhParams {
   int32_t input_zero_point, input_range_radius, input_multiplier, input_left_shift;
 };
@@ -282,7 +289,8 @@ struct MaximumMinimumParams {
 // Elementwise x > 0 ? x : alpha * x, same shape (TFLite LEAKY_RELU, ONNX LeakyRelu). int8
 // (TFLite reference QuantizeLeakyRelu): v = in + input_offset; out = clamp(output_offset +
 // MultiplyByQuantizedMultiplier(v, v >= 0 ? identity : alpha multiplier and shift)) to int8,
-// identity = s_in / s_out, alpha = s_in * alpha / s_out. float: f_alpha.
+// identity = s_in / s_out, alpha = s_in * alpha / s_out. int16 (TFLite's 16x8): the same
+// fields and arithmetic clamped to int16, zero points 0. float: f_alpha.
 struct LeakyReluParams {
   int32_t input_offset, output_offset;
   int32_t identity_multiplier, identity_shift;
@@ -372,9 +380,15 @@ struct UnaryMathParams {
 };
 
 // Elementwise in0 / in1 with numpy broadcasting up to rank 4, then the fused activation's
-// clamp (TFLite DIV, ONNX Div). float32 only (kernels/reference/div.cc).
+// clamp (TFLite DIV, ONNX Div). float: f_act_min/f_act_max. int8 (TFLite's reference
+// DivElementwise): a = in0 + input1_offset, b = in1 + input2_offset (b != 0, signs moved to
+// a), a * (1 / b) with a per-element 31-bit reciprocal of b, then output_multiplier/
+// output_shift (s0 / (s1 * s_out)), output_offset and the clamp to act_min..act_max.
 struct DivParams {
   float f_act_min, f_act_max;
+  int32_t input1_offset, input2_offset;
+  int32_t output_offset, output_multiplier, output_shift;
+  int32_t act_min, act_max;
 };
 
 // Elementwise x >= 0 ? x : alpha * x with alpha (input 1) broadcast against x (numpy rules up
@@ -382,7 +396,8 @@ struct DivParams {
 // v = x + input_offset; out = clamp(output_offset + (v >= 0 ? MultiplyByQuantizedMultiplier(v,
 // multiplier_1, shift_1) : MultiplyByQuantizedMultiplier(v * (alpha + alpha_offset),
 // multiplier_2, shift_2))) to int8, multiplier 1 = s_in / s_out, 2 = s_in * s_alpha / s_out.
-// float: no fields used.
+// int16 (tflite-micro's 16x8): int16 x and output with zero points 0, int8 alpha, the same
+// fields and arithmetic clamped to int16. float: no fields used.
 struct PreluParams {
   int32_t input_offset, alpha_offset, output_offset;
   int32_t multiplier_1, shift_1, multiplier_2, shift_2;

@@ -70,11 +70,22 @@ TEST(MathIndexKernels, MirrorPadFoldsEachMode) {
   EXPECT_EQ(check_MirrorPad(p, io_of(in, out9)), Status::bad_enum);
 }
 
-TEST(MathIndexKernels, DivIsFloatOnlyAndUnaryMathChecksItsFunction) {
+// int8 Div's check bounds what keeps its shifts defined (output shift <= 23, int8 offsets and
+// clamp); its arithmetic is checked bit for bit in tests/div_int8_exact_test.cc.
+TEST(MathIndexKernels, DivChecksItsInt8ParamsAndUnaryMathChecksItsFunction) {
   std::vector<int8_t> a = {1, 2}, b = {1, 1}, c(2);
   const std::vector<TensorView> in = {view(DType::i8, a, {2}, 1, 0), view(DType::i8, b, {2}, 1, 0)};
   const std::vector<TensorView> out = {view(DType::i8, c, {2}, 1, 0)};
-  EXPECT_EQ(check_Div(DivParams{-1e30f, 1e30f}, io_of(in, out)), Status::bad_enum);
+  DivParams d{-1e30f, 1e30f, 0, 0, 0, 1 << 30, 1, -128, 127};
+  EXPECT_EQ(check_Div(d, io_of(in, out)), Status::ok);
+  d.output_shift = 24;
+  EXPECT_EQ(check_Div(d, io_of(in, out)), Status::bad_params);
+  d.output_shift = 1;
+  d.input2_offset = 129;
+  EXPECT_EQ(check_Div(d, io_of(in, out)), Status::bad_params);
+  d.input2_offset = 0;
+  d.act_max = 128;
+  EXPECT_EQ(check_Div(d, io_of(in, out)), Status::bad_params);
   UnaryMathParams u{};
   u.function = kNumUnaryFunctions;
   EXPECT_EQ(check_UnaryMath(u, io_of({in[0]}, out)), Status::bad_enum);

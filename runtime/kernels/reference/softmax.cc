@@ -5,11 +5,19 @@
 //     input_left_shift into Q5.26 (kScaledDiffIntegerBits = 5), exponentiated in Q0.31,
 //     summed in Q12.19 (kAccumulationIntegerBits = 12); each exp is multiplied by the
 //     reciprocal of the sum and shifted down to 8 bits.
+//   int16 -> int16 (zero points 0, output scale 1/32768): TFLite's reference_ops::SoftmaxInt16
+//     (kernels/internal/reference/softmax.h). Per row: d = x - max(row) is rescaled by
+//     MultiplyByQuantizedMultiplier so [-65535, 0] spans [-10, 0], recentred by +32767 and
+//     looked up (interpolated, lut_lookup of kernels/internal/common.h) in the exp table
+//     (input 1); the Q16.15 sum is normalized by its leading zeros, recentred and looked up
+//     in the 1 / (1 + x) table (input 2); each exp times that reciprocal, shifted back and
+//     clamped to [0, 32767]. The compiler makes both tables (compiler/ops/softmax.cc).
 //   float32: TFLite's reference float Softmax: exp((x - max) * beta) / sum, in float.
 #include <cmath>
 #include <cstdint>
 
 #include "kernels/reference/fixed_point.h"
+#include "kernels/reference/softmax_int16.h"
 #include "kernels/reference/view_checks.h"
 #include "tinyforge/kernel.h"
 
@@ -59,6 +67,49 @@ void softmax_row_int8(const SoftmaxParams& p, const int8_t* in, int8_t* out, int
   }
 }
 
+// TFLite's 513-entry int16 table lookup: entry 256 + (v >> 7), linearly interpolated on the
+// low 7 bits with rounding; the slope and the sum wrap to int16 as there.
+int32_t lut_lookup_int16(int32_t v, const int16_t* lut) {
+  const int32_t index = 256 + (v >> 7);  // v in [-32768, 32767]: index in [0, 511]
+  const int32_t offset = v & 0x7f;
+  const int16_t base = lut[index];
+  const auto slope = static_cast<int16_t>(lut[index + 1] - lut[index]);
+  return static_cast<int16_t>(base + ((slope * offset + 64) >> 7));
+}
+
+int32_t exp_of_diff_int16(const SoftmaxParams& p, const int16_t* exp_lut, int32_t diff) {
+  const int32_t scaled =
+      fixed::multiply_by_quantized_multiplier(diff, p.input_multiplier, p.input_left_shift);
+  return lut_lookup_int16(fixed::clamp(scaled + 32767, -32768, 32767), exp_lut);
+}
+
+// The exps are kept in `out` between the two passes, as the reference does (out[c] is only
+// written after in[c] is read, so an in-place plan is safe).
+void softmax_row_int16(const SoftmaxParams& p, const int16_t* exp_lut,
+                       const int16_t* one_over_one_plus_x_lut, const int16_t* in, int16_t* out,
+                       int32_t depth) {
+  int32_t max_in_row = -32768;
+  for (int32_t c = 0; c < depth; ++c) max_in_row = in[c] > max_in_row ? in[c] : max_in_row;
+  int32_t sum_of_exps = 0;  // Q16.15; check_Softmax bounds it inside [2^14, 2^31)
+  for (int32_t c = 0; c < depth; ++c) {
+    const int32_t e = exp_of_diff_int16(p, exp_lut, in[c] - max_in_row);
+    out[c] = static_cast<int16_t>(e);
+    sum_of_exps += e;
+  }
+  const int headroom_plus_one = fixed::count_leading_zeros(static_cast<uint32_t>(sum_of_exps));
+  const auto shifted_sum = static_cast<int32_t>(
+      ((static_cast<int64_t>(sum_of_exps) << (headroom_plus_one - 1)) + (1 << 13)) >> 14);
+  // 1 / (1 + x) for x = sum - 1 recentred from [0, 65535] to [-32768, 32767].
+  const int32_t reciprocal = lut_lookup_int16(
+      fixed::clamp(shifted_sum - ((1 << 15) + (1 << 16)), -32768, 32767), one_over_one_plus_x_lut);
+  const int right_shift = 31 - headroom_plus_one;
+  const int64_t round = int64_t{1} << (right_shift - 1);
+  for (int32_t c = 0; c < depth; ++c) {
+    const int64_t v = (static_cast<int64_t>(out[c]) * reciprocal + round) >> right_shift;
+    out[c] = static_cast<int16_t>(v < 0 ? 0 : (v > 32767 ? 32767 : v));
+  }
+}
+
 void softmax_row_float(float beta, const float* in, float* out, int32_t depth) {
   float max = -3.40282347e+38f;  // lowest float, the reference's starting value
   for (int32_t c = 0; c < depth; ++c) max = max < in[c] ? in[c] : max;
@@ -72,15 +123,45 @@ void softmax_row_float(float beta, const float* in, float* out, int32_t depth) {
 
 }  // namespace
 
+namespace {
+
+// The int16 tables: constants (their data is in the blob at validation) of 513 entries whose
+// values keep the kernel's shifts defined: exps in [0, 32767] and an exp(0) of at least 2^14
+// (its entries 511 and 512 interpolate it), so a row's sum lies in [2^14, 2^31) for up to
+// 2^16 elements.
+Status check_int16_tables(const SoftmaxParams& p, const KernelIO& io, int32_t depth) {
+  if (io.num_inputs != 3) return Status::bad_shape;
+  for (int i = 1; i <= 2; ++i) {
+    const TensorView& t = io.in[i];
+    if (t.type != DType::i16 || !view::is_valid(t, DType::i16)) return Status::bad_enum;
+    if (t.elements() != kSoftmaxInt16TableSize || t.data == nullptr) return Status::bad_shape;
+  }
+  const int16_t* exp_lut = io.in[1].as<const int16_t>();
+  for (int32_t i = 0; i < kSoftmaxInt16TableSize; ++i)
+    if (exp_lut[i] < 0) return Status::bad_params;
+  if (exp_lut[511] < (1 << 14) || exp_lut[512] < (1 << 14)) return Status::bad_params;
+  if (depth > (1 << 16)) return Status::bad_shape;
+  if (io.in[0].zero_point != 0 || io.out[0].zero_point != 0) return Status::bad_params;
+  // d * 2^shift for |d| <= 65535 stays inside int32.
+  if (p.input_multiplier < 0 || p.input_left_shift < -31 || p.input_left_shift > 15)
+    return Status::bad_params;
+  return Status::ok;
+}
+
+}  // namespace
+
 Status check_Softmax(const SoftmaxParams& p, const KernelIO& io) {
-  if (io.num_inputs != 1 || io.num_outputs != 1) return Status::bad_shape;
+  if (io.num_inputs < 1 || io.num_outputs != 1) return Status::bad_shape;
   const TensorView& in = io.in[0];
   const TensorView& out = io.out[0];
-  if (in.type != out.type || (in.type != DType::i8 && in.type != DType::f32))
+  if (in.type != out.type ||
+      (in.type != DType::i8 && in.type != DType::f32 && in.type != DType::i16))
     return Status::bad_enum;
   if (!view::is_valid(in, in.type) || !view::is_valid(out, out.type)) return Status::bad_shape;
   if (!view::same_dims(in, out) || in.rank < 1 || in.dims[in.rank - 1] < 1)
     return Status::bad_shape;
+  if (in.type == DType::i16) return check_int16_tables(p, io, in.dims[in.rank - 1]);
+  if (io.num_inputs != 1) return Status::bad_shape;
   if (in.type == DType::i8) {
     if (p.input_multiplier < 0 || p.input_left_shift < 0 || p.input_left_shift > 31)
       return Status::bad_params;
@@ -97,6 +178,12 @@ void eval_Softmax(const SoftmaxParams& p, const KernelIO& io) {
     const int8_t* x = in.as<const int8_t>();
     int8_t* y = io.out[0].as<int8_t>();
     for (int32_t r = 0; r < rows; ++r) softmax_row_int8(p, x + r * depth, y + r * depth, depth);
+  } else if (in.type == DType::i16) {
+    const int16_t* x = in.as<const int16_t>();
+    int16_t* y = io.out[0].as<int16_t>();
+    for (int32_t r = 0; r < rows; ++r)
+      softmax_row_int16(p, io.in[1].as<const int16_t>(), io.in[2].as<const int16_t>(),
+                        x + r * depth, y + r * depth, depth);
   } else {
     const float* x = in.as<const float>();
     float* y = io.out[0].as<float>();
