@@ -684,7 +684,9 @@ TEST(SignalOps, PcanMatchesTheSignalLibraryOnEveryOctave) {
 // zeros. Reference: the rows' whole streams, shifted.
 TEST(SignalOps, DelayShiftsEachRowsStreamAcrossInvocations) {
   std::mt19937 rng(14);
-  for (auto [rows, frame, delay] : {std::tuple{1, 16, 3}, {3, 5, 12}, {2, 7, 7}, {1, 4, 1}}) {
+  for (auto shape : {std::tuple{1, 16, 3}, {3, 5, 12}, {2, 7, 7}, {1, 4, 1}}) {
+    // plain locals: C++17 lambdas cannot capture structured bindings
+    const int rows = std::get<0>(shape), frame = std::get<1>(shape), delay = std::get<2>(shape);
     ModelSpec spec;
     spec.tensors = {TensorSpec("in", {rows, frame}, TT::INT16),
                     TensorSpec("out", {rows, frame}, TT::INT16)};
