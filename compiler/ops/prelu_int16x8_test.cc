@@ -25,6 +25,7 @@
 #include "expect_error.h"
 #include "host/host_runner.h"
 #include "import/tflite/import_tflite.h"
+#include "int16x8_reference.h"
 #include "ir/error.h"
 #include "plan/build_plan.h"
 #include "tflite_model_builder.h"
@@ -36,27 +37,6 @@ using testing::ModelSpec;
 using testing::OpSpec;
 using testing::TensorSpec;
 using B = tfl::BuiltinOperator;
-
-// x * real as MultiplyByQuantizedMultiplier(x, QuantizeMultiplier(real)).
-int64_t multiply(int64_t x, double real) {
-  int exponent = 0;
-  const double fraction = std::frexp(real, &exponent);
-  int64_t q = std::llround(fraction * 2147483648.0);
-  if (q == (int64_t{1} << 31)) {
-    q /= 2;
-    ++exponent;
-  }
-  const int left = exponent > 0 ? exponent : 0, right = exponent > 0 ? 0 : -exponent;
-  const int64_t ab = x * (int64_t{1} << left) * q;
-  // Doubling high multiply: nearest, ties towards +inf (gemmlowp's nudge, truncating divide).
-  const int64_t nudge = ab >= 0 ? (int64_t{1} << 30) : 1 - (int64_t{1} << 30);
-  const int64_t high = (ab + nudge) / (int64_t{1} << 31);
-  if (right == 0) return high;
-  // Divide by 2^right, nearest, ties away from zero.
-  const int64_t mag = high < 0 ? -high : high;
-  const int64_t r = (mag + (int64_t{1} << (right - 1))) >> right;
-  return high < 0 ? -r : r;
-}
 
 struct Case {
   std::vector<int32_t> x, alpha;
@@ -146,7 +126,9 @@ TEST(PreluInt16x8, MatchesTfliteMicroBitForBit) {
     for (int32_t o = 0; o < count(shape); ++o) {
       const int64_t v = x[source(c.x, shape, o)];
       const int64_t a = alpha[source(c.alpha, shape, o)] - c.zp_alpha;
-      const int64_t y = v >= 0 ? multiply(v, m1) : multiply(v * a, m2);
+      const int64_t y =
+          v >= 0 ? testing::int16x8::multiply(v, testing::int16x8::quantize_multiplier(m1))
+                 : testing::int16x8::multiply(v * a, testing::int16x8::quantize_multiplier(m2));
       negative += v < 0;
       ASSERT_EQ(got[static_cast<size_t>(o)],
                 static_cast<int16_t>(std::clamp<int64_t>(y, -32768, 32767)))
