@@ -63,9 +63,7 @@ ir::Node read_tflite(OpMapper& m) {
   const ir::Tensor& out = m.output();
   m.require_activation_types(in, out, /*int16=*/true);
   m.require_shape(out, m.out_label(), in.shape);
-  if (in.type == DType::i16 && (in.quant.zero_point[0] != 0 || out.quant.zero_point[0] != 0))
-    m.fail(fmt::format("{} or {} has a zero point; expected 0 (TFLite's 16x8)", m.in_label(0),
-                       m.out_label()));
+  m.require_int16_zero_points(in, out);
   ops::LeakyReluOptions params;
   params.alpha = o ? o->alpha() : 0.0f;  // the schema's default
   const std::string why =

@@ -63,9 +63,7 @@ void read_int16(OpMapper& m) {
   m.require_type(alpha, m.in_label(1), DType::i8);
   m.require_per_tensor(alpha, m.in_label(1));
   tflite_import::require_broadcast(m, x, alpha, out);
-  if (x.quant.zero_point.at(0) != 0 || out.quant.zero_point.at(0) != 0)
-    m.fail(fmt::format("{} or {} has a zero point; expected 0 (TFLite's 16x8)", m.in_label(0),
-                       m.out_label()));
+  m.require_int16_zero_points(x, out);
   const std::string why = integer_params(x.quant.scale.at(0), alpha.quant.scale.at(0),
                                          out.quant.scale.at(0), DType::i16)
                               .problem;

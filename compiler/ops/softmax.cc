@@ -56,9 +56,7 @@ ir::Node read_tflite(OpMapper& m) {
   if (in.shape.empty()) m.fail(fmt::format("{} is a scalar; expected rank >= 1", m.in_label(0)));
   m.require_shape(out, m.out_label(), in.shape);
   if (out.type == DType::i16) {
-    if (in.quant.zero_point[0] != 0 || out.quant.zero_point[0] != 0)
-      m.fail(fmt::format("{} or {} has a zero point; expected 0 (TFLite's 16x8)", m.in_label(0),
-                         m.out_label()));
+    m.require_int16_zero_points(in, out);
     if (!is_int16_output_scale(out.quant.scale[0]))
       m.fail(fmt::format("{} has scale {}; expected 1/32768", m.out_label(), out.quant.scale[0]));
     return n;

@@ -110,6 +110,13 @@ class OpMapper {
     require_per_tensor(in, in_label(0));
     require_per_tensor(out, out_label());
   }
+  // TFLite's 16x8 scheme: an int16 input and output carry zero point 0.
+  void require_int16_zero_points(const ir::Tensor& in, const ir::Tensor& out) const {
+    if (in.type == DType::i16 &&
+        (in.quant.zero_point.at(0) != 0 || out.quant.zero_point.at(0) != 0))
+      fail(fmt::format("{} or {} has a zero point; expected 0 (TFLite's 16x8)", in_label(0),
+                       out_label()));
+  }
   void require_same_quant(const ir::Tensor& a, const std::string& la, const ir::Tensor& b,
                           const std::string& lb) const {
     if (a.type != DType::i8 && a.type != DType::i16) return;
