@@ -254,7 +254,8 @@ inline void dot_2x2(const uint32_t* x, const uint32_t* w, int32_t groups, int32_
 }
 
 #if TINYFORGE_HAVE_DSP
-// State of quads_fast_* in memory (the inner loop takes all 14 registers).
+// State of quads_fast_runs and quads_one_run in memory (the inner loop takes all 14
+// registers).
 struct QuadJob {
   const uint32_t* x;      // 0: the pixel pair's patches
   const uint32_t* w;      // 4: filter rows of the first quad
@@ -264,9 +265,10 @@ struct QuadJob {
   int32_t quads;          // 20: quads left, >= 1
   int32_t groups;         // 24: groups per filter row, >= 1
   int32_t run;            // 28: groups per run
-  uint32_t min4, max4;    // 32, 36: the clamp's bounds in all 4 bytes (clamped variant)
+  uint32_t min4, max4;    // 32, 36: the clamp's bounds in all 4 bytes
+  int32_t clamped;        // 40: 0 for a full-range output (quads_one_run skips the clamp)
 };
-static_assert(offsetof(QuadJob, max4) == 36, "offsets used by the assembly below");
+static_assert(offsetof(QuadJob, clamped) == 40, "offsets used by the assembly below");
 
 // Half a group (2 patch lanes) for 2 pixels x 2 channel pairs P, Q: patch words of pixels
 // 0 and 1 in r2, r3, filter words of P and Q in r12, lr. t += x . (A + 256 B) with the
@@ -416,26 +418,28 @@ TF_QUADS_FAST(quads_fast_runs, TF_QUAD_CLAMP)
 
 // The same quads when the whole row is one run (groups <= run, the common case): the B
 // shares stay in registers and the entry point is computed once per pixel pair, not per
-// quad, which saves about 40 cycles per quad. The stack frame holds [sp] the patch end,
-// [sp+4] the job, [sp+8] the TBB index (-groups) & 3, [sp+12] the patches, [sp+16] the
-// records. After the loop B = bias B + (t - s) >> 8 (packed.h); channel c's outputs are
-// packed into byte c of r4 (pixel 0) and r6 (pixel 1).
-#define TF_ONE_REQUANT(v, dst)  \
-  "qadd r2, " v ", " v          \
-  "\n\t"                        \
-  "smmlar r2, r2, r12, lr\n\t"  \
-  "add r2, r2, " v              \
-  ", asr #31\n\t"               \
-  "asr r2, r2, r0\n\t"          \
+// quad, which saves about 40 cycles per quad. Its loop runs 8 groups per turn (entered at
+// group (-groups) & 7 by TBH), and one copy serves both output stages (the clamp is skipped
+// by a branch for full-range outputs). The stack frame holds [sp] the patch end, [sp+4] the
+// job, [sp+8] the entry index, [sp+12] the patches, [sp+16] the records. After the loop
+// B = bias B + (t - s) >> 8 (packed.h); channel c's outputs are packed into byte c of r4
+// (pixel 0) and r6 (pixel 1).
+#define TF_ONE_REQUANT(v, dst) \
+  "qadd r2, " v ", " v         \
+  "\n\t"                       \
+  "smmlar r2, r2, r12, lr\n\t" \
+  "add r2, r2, " v             \
+  ", asr #31\n\t"              \
+  "asr r2, r2, r0\n\t"         \
   "ssat " dst ", #8, r2\n\t"
-#define TF_ONE_RECORD(c)  \
-  "ldr r12, [r3, #" #c    \
-  "*16+4]\n\t"            \
-  "ldrd r0, lr, [r3, #" #c \
-  "*16+8]\n\t"
-#define TF_ONE_OUT(va, vb, c)                                                  \
-  TF_ONE_RECORD(c) TF_ONE_REQUANT(va, "r2") "bfi r4, r2, #" #c "*8, #8\n\t" \
-      TF_ONE_REQUANT(vb, "r2") "bfi r6, r2, #" #c "*8, #8\n\t"
+#define TF_ONE_RECORD(c) \
+  "ldr r12, [r3, #" #c   \
+  "*16+4]\n\t"           \
+  "ldrd r0, lr, [r3, #" #c "*16+8]\n\t"
+#define TF_ONE_OUT(va, vb, c) \
+  TF_ONE_RECORD(c)            \
+  TF_ONE_REQUANT(va, "r2")    \
+  "bfi r4, r2, #" #c "*8, #8\n\t" TF_ONE_REQUANT(vb, "r2") "bfi r6, r2, #" #c "*8, #8\n\t"
 #define TF_ONE_CLAMP            \
   "ldrd r12, lr, [r0, #32]\n\t" \
   "ssub8 r2, r4, r12\n\t"       \
@@ -446,9 +450,9 @@ TF_QUADS_FAST(quads_fast_runs, TF_QUAD_CLAMP)
   "sel r6, r6, r12\n\t"         \
   "ssub8 r2, lr, r6\n\t"        \
   "sel r6, r6, lr\n\t"
-#define TF_QUADS_ONE_RUN(name, CLAMP)                                                             \
-  TINYFORGE_ASM_FUNCTION void name(QuadJob* job) {                                               \
-    register QuadJob* j asm("r0") = job;                                                         \
+#define TF_QUADS_ONE_RUN(name)                                                                     \
+  TINYFORGE_ASM_FUNCTION void name(QuadJob* job) {                                                 \
+    register QuadJob* j asm("r0") = job;                                                           \
     asm volatile(                                                                                \
         "sub sp, sp, #20\n\t"                                                                    \
         "str r0, [sp, #4]\n\t"                                                                   \
@@ -460,7 +464,7 @@ TF_QUADS_FAST(quads_fast_runs, TF_QUAD_CLAMP)
         "add r3, r2, r1, lsl #4\n\t"                                                             \
         "str r3, [sp]\n\t"                                                                       \
         "rsb r1, r1, #0\n\t"                                                                     \
-        "and r1, r1, #3\n\t"                                                                     \
+        "and r1, r1, #7\n\t"                                                                     \
         "str r1, [sp, #8]\n\t"                                                                   \
         "ldr r1, [r0, #4]\n\t"                                                                   \
         "1:\n\t"                                                                                 \
@@ -475,11 +479,13 @@ TF_QUADS_FAST(quads_fast_runs, TF_QUAD_CLAMP)
         "mov r9, r8\n\t"                                                                         \
         "mov r10, r8\n\t"                                                                        \
         "mov r11, r8\n\t"                                                                        \
-        "tbb [pc, r2]\n\t"                                                                       \
+        "tbh [pc, r2, lsl #1]\n\t"                                                               \
         "3:\n\t"                                                                                 \
-        ".byte (4f - 3b) / 2, (5f - 3b) / 2, (6f - 3b) / 2, (7f - 3b) / 2\n\t"                   \
+        ".hword (4f - 3b) / 2, (5f - 3b) / 2, (6f - 3b) / 2, (7f - 3b) / 2\n\t"                  \
+        ".hword (14f - 3b) / 2, (15f - 3b) / 2, (16f - 3b) / 2, (17f - 3b) / 2\n\t"              \
         "4:\n\t" TF_QUAD_GROUP "5:\n\t" TF_QUAD_GROUP "6:\n\t" TF_QUAD_GROUP                     \
-        "7:\n\t" TF_QUAD_GROUP                                                                   \
+        "7:\n\t" TF_QUAD_GROUP "14:\n\t" TF_QUAD_GROUP "15:\n\t" TF_QUAD_GROUP                   \
+        "16:\n\t" TF_QUAD_GROUP "17:\n\t" TF_QUAD_GROUP                                        \
         "ldr r2, [sp]\n\t"                                                                       \
         "cmp r0, r2\n\t"                                                                         \
         "bne 4b\n\t"                                                                             \
@@ -495,7 +501,9 @@ TF_QUADS_FAST(quads_fast_runs, TF_QUAD_CLAMP)
         "sub r11, r11, r10\n\t"                                                                  \
         "add r11, r12, r11, asr #8\n\t" TF_ONE_RECORD(0) TF_ONE_REQUANT("r4", "r4")             \
             TF_ONE_REQUANT("r6", "r6") TF_ONE_OUT("r5", "r7", 1) TF_ONE_OUT("r8", "r10", 2)      \
-                TF_ONE_OUT("r9", "r11", 3) "ldr r0, [sp, #4]\n\t" CLAMP                          \
+                TF_ONE_OUT("r9", "r11", 3) "ldr r0, [sp, #4]\n\t"                                 \
+        "ldr r2, [r0, #40]\n\t"                                                                  \
+        "cbz r2, 8f\n\t" TF_ONE_CLAMP "8:\n\t"                                                  \
         "ldrd r2, r12, [r0, #12]\n\t"                                                            \
         "str r4, [r2], #4\n\t"                                                                   \
         "str r6, [r12], #4\n\t"                                                                  \
@@ -510,10 +518,9 @@ TF_QUADS_FAST(quads_fast_runs, TF_QUAD_CLAMP)
         : "+r"(j)                                                                                \
         :                                                                                        \
         : "r1", "r2", "r3", "r4", "r5", "r6", "r7", "r8", "r9", "r10", "r11", "r12", "lr", "cc", \
-          "memory");                                                                             \
+          "memory"); \
   }
-TF_QUADS_ONE_RUN(quads_one_run_full, TF_QUAD_NONE)
-TF_QUADS_ONE_RUN(quads_one_run_clamped, TF_ONE_CLAMP)
+TF_QUADS_ONE_RUN(quads_one_run)
 #undef TF_QUADS_ONE_RUN
 #undef TF_ONE_CLAMP
 #undef TF_ONE_OUT
@@ -561,13 +568,12 @@ void channels_of_pair(const Geometry& g, const uint32_t* patches, const uint32_t
                 g.groups,
                 g.run,
                 dsp::bytes4(clamp.act_min),
-                dsp::bytes4(clamp.act_max)};
+                dsp::bytes4(clamp.act_max),
+                dsp::is_full_range(clamp.act_min, clamp.act_max) ? 0 : 1};
     if (g.groups > g.run)
       quads_fast_runs(&job);
-    else if (dsp::is_full_range(clamp.act_min, clamp.act_max))
-      quads_one_run_full(&job);
     else
-      quads_one_run_clamped(&job);
+      quads_one_run(&job);
     filter += 2 * quads * row_words;
     q += 4 * quads;
     out0 += 4 * quads;
