@@ -8,6 +8,7 @@
 // and written as the same 32 bits an int32 holds: uint32 <-> int32 reinterprets them (two's
 // complement), a narrower output keeps their low bits, float reads them unsigned.
 #include <cstdint>
+#include <cstring>
 
 #include "kernels/reference/view_checks.h"
 #include "tinyforge/kernel.h"
@@ -87,6 +88,13 @@ void eval_Cast(const CastParams&, const KernelIO& io) {
   const TensorView& in = io.in[0];
   const TensorView& out = io.out[0];
   const auto n = static_cast<int32_t>(view::element_count(in));
+  // One dtype to itself, or int32 <-> uint32: the same bits (micro_speech's preprocessor
+  // casts its 257 energies there and back).
+  const auto word = [](DType t) { return t == DType::i32 || t == DType::u32; };
+  if (in.type == out.type || (word(in.type) && word(out.type))) {
+    std::memmove(out.data, in.data, static_cast<size_t>(n) * dtype_size(in.type));
+    return;
+  }
   if (out.type == DType::f32) {
     float* y = out.as<float>();
     for (int32_t i = 0; i < n; ++i)
