@@ -117,6 +117,10 @@ int main(int argc, char** argv) {
       // Spectral subtraction's options hold a FlexBuffer bool (clamping).
       {"signal_micro_speech",
        testing::build_tflite(testing::micro_speech_model(testing::make_chain()))},
+      // As TFLM's generator writes it: int32 casts, slice, concatenation and arithmetic.
+      {"signal_generated_preprocessor",
+       testing::build_tflite(testing::generated_preprocessor_model(
+           testing::make_chain(), testing::PreprocessorOutput::int8))},
       {"lstm", testing::build_tflite(lstm_seed())},
       {"lstm_int8", testing::build_tflite(lstm_int8_seed())}};
   try {

@@ -176,4 +176,96 @@ inline ModelSpec micro_speech_model(const Chain& c) {
   return spec;
 }
 
+// micro_speech's preprocessor as TFLM's generator writes it (tflite-micro
+// examples/micro_speech/audio_preprocessor.py, _GenerateFeature.generate_feature_for_frame,
+// converted by TFLiteConverter with allow_custom_ops; micro_speech_test.cc registers exactly
+// these builtins for it: RESHAPE, CAST, STRIDED_SLICE, CONCATENATION, MUL, ADD, DIV, MINIMUM,
+// MAXIMUM), op for op:
+//   int16 [1, 480] -> SignalWindow -> RESHAPE [-1] -> SignalFftAutoScale -> SignalRfft ->
+//   SignalEnergy -> CAST uint32->int32 -> STRIDED_SLICE [start:end] -> CONCATENATION with
+//   zeros before and after (the energies outside [start, end) zeroed) -> CAST int32->uint32 ->
+//   SignalFilterBank -> SignalFilterBankSquareRoot -> SignalFilterBankSpectralSubtraction ->
+//   SignalPCAN -> SignalFilterBankLog (int16 [40]), then the output tail:
+//   int8:  CAST int16->int32, MUL 256, ADD 333, DIV 666 (tf.truncatediv; 666 =
+//          int(25.6 * 26 + 0.5)), ADD -128, MINIMUM 127, MAXIMUM -128 (tf.clip_by_value),
+//          CAST int32->int8: int8 [40];
+//   float: CAST int16->float32, DIV 25.6: float32 [40].
+// The scalar operands are constants of shape [] as the converter writes Python numbers.
+enum class PreprocessorOutput { int8, float32 };
+
+inline ModelSpec generated_preprocessor_model(const Chain& c, PreprocessorOutput output) {
+  ModelSpec spec = micro_speech_model(c);
+  using B = tfl::BuiltinOperator;
+  const auto add = [&](TensorSpec t) {
+    spec.tensors.push_back(std::move(t));
+    return static_cast<int32_t>(spec.tensors.size()) - 1;
+  };
+  const auto ints = [](std::vector<int32_t> v) { return bytes_of(v); };
+  const auto cast = [](int32_t in, int32_t out, tfl::TensorType from, tfl::TensorType to) {
+    OpSpec op(B::CAST, {in}, {out});
+    op.cast_from = from;
+    op.cast_to = to;
+    return op;
+  };
+  // micro_speech_model's tensors: 0 pcm, 2 windowed, 6 energy, 14 features.
+  spec.tensors[0] = TensorSpec("audio_frame", {1, kFrame}, tfl::TensorType::INT16);
+  spec.tensors[2] = TensorSpec("window_output", {1, kFrame}, tfl::TensorType::INT16);
+  const int32_t flat = add(TensorSpec("window_flat", {kFrame}, tfl::TensorType::INT16));
+  const int32_t shape = add(TensorSpec("shape", {1}, tfl::TensorType::INT32, ints({-1})));
+  std::vector<OpSpec> ops = {spec.ops[0], OpSpec(B::RESHAPE, {2, shape}, {flat})};
+  ops.push_back(spec.ops[1]);
+  ops.back().inputs = {flat};
+  ops.push_back(spec.ops[2]);
+  ops.push_back(spec.ops[3]);
+  const int32_t as_int = add(TensorSpec("energy_int32", {kBins}, tfl::TensorType::INT32));
+  const int32_t begin = add(TensorSpec("begin", {1}, tfl::TensorType::INT32, ints({c.start})));
+  const int32_t end = add(TensorSpec("end", {1}, tfl::TensorType::INT32, ints({c.end})));
+  const int32_t strides = add(TensorSpec("strides", {1}, tfl::TensorType::INT32, ints({1})));
+  const int32_t kept = add(TensorSpec("energy_slice", {c.end - c.start}, tfl::TensorType::INT32));
+  const int32_t head = add(TensorSpec("zeros_head", {c.start}, tfl::TensorType::INT32,
+                                      ints(std::vector<int32_t>(c.start, 0))));
+  const int32_t tail = add(TensorSpec("zeros_tail", {kBins - c.end}, tfl::TensorType::INT32,
+                                      ints(std::vector<int32_t>(kBins - c.end, 0))));
+  const int32_t joined = add(TensorSpec("energy_zeroed", {kBins}, tfl::TensorType::INT32));
+  const int32_t energy = add(TensorSpec("energy_uint32", {kBins}, tfl::TensorType::UINT32));
+  ops.push_back(cast(6, as_int, tfl::TensorType::UINT32, tfl::TensorType::INT32));
+  ops.push_back(OpSpec(B::STRIDED_SLICE, {as_int, begin, end, strides}, {kept}));
+  OpSpec concat(B::CONCATENATION, {head, kept, tail}, {joined});
+  concat.axis = 0;
+  ops.push_back(concat);
+  ops.push_back(cast(joined, energy, tfl::TensorType::INT32, tfl::TensorType::UINT32));
+  ops.push_back(spec.ops[4]);  // SignalFilterBank reads the zeroed energies
+  ops.back().inputs[0] = energy;
+  for (size_t k = 5; k < spec.ops.size(); ++k) ops.push_back(spec.ops[k]);
+  const int32_t features = 14;
+  if (output == PreprocessorOutput::float32) {
+    const int32_t real = add(TensorSpec("features_float", {kChannels}));
+    const int32_t divisor = add(TensorSpec("legacy_scale", {}, tfl::TensorType::FLOAT32,
+                                           bytes_of(std::vector<float>{25.6f})));
+    const int32_t out = add(TensorSpec("feature_output", {kChannels}));
+    ops.push_back(cast(features, real, tfl::TensorType::INT16, tfl::TensorType::FLOAT32));
+    ops.push_back(OpSpec(B::DIV, {real, divisor}, {out}));
+    spec.outputs = {out};
+  } else {
+    int32_t x = add(TensorSpec("features_int32", {kChannels}, tfl::TensorType::INT32));
+    ops.push_back(cast(features, x, tfl::TensorType::INT16, tfl::TensorType::INT32));
+    const std::pair<B, int32_t> steps[] = {{B::MUL, 256},  {B::ADD, 333},     {B::DIV, 666},
+                                           {B::ADD, -128}, {B::MINIMUM, 127}, {B::MAXIMUM, -128}};
+    int k = 0;
+    for (const auto& step : steps) {
+      const int32_t operand = add(TensorSpec("operand_" + std::to_string(k), {},
+                                             tfl::TensorType::INT32, ints({step.second})));
+      const int32_t y =
+          add(TensorSpec("value_" + std::to_string(k++), {kChannels}, tfl::TensorType::INT32));
+      ops.push_back(OpSpec(step.first, {x, operand}, {y}));
+      x = y;
+    }
+    const int32_t out = add(TensorSpec("feature_output", {kChannels}, tfl::TensorType::INT8));
+    ops.push_back(cast(x, out, tfl::TensorType::INT32, tfl::TensorType::INT8));
+    spec.outputs = {out};
+  }
+  spec.ops = std::move(ops);
+  return spec;
+}
+
 }  // namespace tinyforge::testing

@@ -8,8 +8,11 @@
 // zero points 0: TFLM takes this general-scale path for every int16 ADD (add.cc passes
 // pot_scale false); TFLite's interpreter takes a power-of-two path instead when the
 // model's pot_scale_int16 option is set and every scale is a power of two, which tinyforge
-// does not reproduce. Quantized from its calibrated output range; channels do not pass
-// through for pruning. TFLite: builtin ADD (0) with AddOptions, version 2 for int8.
+// does not reproduce. int32 (plain integers, no quantization): TFLite's reference
+// Add<int32_t>, the sum clamped to CalculateActivationRange<int32_t> (micro_speech's
+// preprocessor rounds and offsets its int8 features so). Quantized from its calibrated output
+// range; channels do not pass through for pruning. TFLite: builtin ADD (0) with AddOptions, version
+// 2 for int8.
 #include "ops/add.h"
 
 #include <fmt/format.h>
@@ -38,7 +41,7 @@ ir::Node read_tflite(OpMapper& m) {
   ops::AddAttrs a;
   if (o) a.activation = m.activation(o->fused_activation_function());
   n.params = a;
-  require_binary_operands(m, /*int16=*/true);
+  require_binary_operands(m, /*int16=*/true, /*int32=*/true);
   return n;
 }
 
@@ -80,6 +83,12 @@ LoweredOp lower_Add(ir::Graph& g, size_t node) {
     const FloatRange r = activation_range_float(act);
     p.f_act_min = std::max(r.min, std::numeric_limits<float>::lowest());
     p.f_act_max = std::min(r.max, std::numeric_limits<float>::max());
+  } else if (type == DType::i32) {
+    require_dtype(g, node, a, DType::i32, "input 0");
+    require_dtype(g, node, b, DType::i32, "input 1");
+    const lowering::Int32Range r = lowering::activation_range_int32(act);
+    p.act_min = r.min;
+    p.act_max = r.max;
   } else if (type == DType::i8 || type == DType::i16) {
     require_dtype(g, node, a, type, "input 0");
     require_dtype(g, node, b, type, "input 1");
@@ -114,7 +123,8 @@ LoweredOp lower_Add(ir::Graph& g, size_t node) {
     p.act_min = r.min;
     p.act_max = r.max;
   } else {
-    refuse(g, node, fmt::format("output is {}; expected float32, int8 or int16", dtype_name(type)));
+    refuse(g, node,
+           fmt::format("output is {}; expected float32, int8, int16 or int32", dtype_name(type)));
   }
   return lowering::lowered(p, {a, b});
 }

@@ -3,7 +3,8 @@
 // Semantics: TFLite CAST (53; micro/kernels/cast.cc) and ONNX Cast of a run-time tensor: each
 // element converted to the output's dtype with static_cast, quantization ignored (the stored
 // integers are the values). Dtypes: float32, int8, int16, int32 (TFLite's INT64 tensors an op
-// writes run as int32). Float to integer truncates toward zero and saturates where
+// writes run as int32), uint32 (the energies of TFLM's signal ops, which micro_speech's
+// preprocessor casts to int32 and back). Float to integer truncates toward zero and saturates where
 // static_cast would be undefined (docs/numerics.md); a narrower integer keeps the low bits.
 // Invariants, checked at import and lowering: same element count, rank <= 4. TFLite version
 // 3 when either side is int8, else 1 (tools/versioning/op_version.cc). ONNX Cast: a
@@ -28,14 +29,14 @@ namespace {
 using tflite_import::OpMapper;
 
 bool castable(DType t) {
-  return t == DType::f32 || t == DType::i8 || t == DType::i16 || t == DType::i32;
+  return t == DType::f32 || t == DType::i8 || t == DType::i16 || t == DType::i32 || t == DType::u32;
 }
 
 // Why `in` cannot cast to `out`, or "".
 std::string problem(const ir::Tensor& in, const ir::Tensor& out) {
   for (const ir::Tensor* t : {&in, &out}) {
     if (!castable(t->type))
-      return fmt::format("'{}' is {}; expected float32, int8, int16 or int32", t->name,
+      return fmt::format("'{}' is {}; expected float32, int8, int16, int32 or uint32", t->name,
                          dtype_name(t->type));
     if (t->shape.size() > kMaxRank) return fmt::format("'{}' has rank above 4", t->name);
   }
@@ -54,8 +55,8 @@ ir::Node read_tflite(OpMapper& m) {
   const ir::Tensor& out = m.output();
   for (const ir::Tensor* t : {&in, &out})
     if (!castable(t->type))
-      m.unsupported(fmt::format("'{}' is {}; expected float32, int8, int16 or int32", t->name,
-                                dtype_name(t->type)));
+      m.unsupported(fmt::format("'{}' is {}; expected float32, int8, int16, int32 or uint32",
+                                t->name, dtype_name(t->type)));
   const std::string why = problem(in, out);
   if (!why.empty()) m.fail(why);
   m.require_shape(out, m.out_label(), in.shape);
@@ -70,6 +71,8 @@ tfl::TensorType tflite_type(DType t) {
       return tfl::TensorType::INT16;
     case DType::i32:
       return tfl::TensorType::INT32;
+    case DType::u32:
+      return tfl::TensorType::UINT32;
     default:
       return tfl::TensorType::FLOAT32;
   }

@@ -1,5 +1,5 @@
 // Cast against its definition (TFLite's static_cast of the stored value; where static_cast is
-// undefined, saturation and NaN to 0) for every pair of float32, int8, int16 and int32 on
+// undefined, saturation and NaN to 0) for every pair of float32, int8, int16, int32 and uint32 on
 // extreme and random values, and the refusals of shapes and dtypes it cannot run; the TFLite
 // reader's plain (unquantized) INT8 tensors, taken only where CAST alone touches them.
 #include <gtest/gtest.h>
@@ -54,6 +54,10 @@ std::vector<double> values_of(DType type, const std::vector<uint8_t>& bytes) {
       int16_t s;
       std::memcpy(&s, &bytes[i], 2);
       v.push_back(s);
+    } else if (type == DType::u32) {
+      uint32_t w;
+      std::memcpy(&w, &bytes[i], 4);
+      v.push_back(w);
     } else {
       int32_t w;
       std::memcpy(&w, &bytes[i], 4);
@@ -75,6 +79,9 @@ std::vector<uint8_t> bytes_of(DType type, const std::vector<double>& v) {
     } else if (type == DType::i16) {
       const auto s = static_cast<int16_t>(v[i]);
       std::memcpy(p, &s, 2);
+    } else if (type == DType::u32) {
+      const auto w = static_cast<uint32_t>(v[i]);
+      std::memcpy(p, &w, 4);
     } else {
       const auto w = static_cast<int32_t>(v[i]);
       std::memcpy(p, &w, 4);
@@ -84,14 +91,18 @@ std::vector<uint8_t> bytes_of(DType type, const std::vector<double>& v) {
 }
 
 double type_min(DType t) {
-  return t == DType::i8 ? -128.0 : t == DType::i16 ? -32768.0 : -2147483648.0;
+  return t == DType::i8    ? -128.0
+         : t == DType::i16 ? -32768.0
+         : t == DType::u32 ? 0.0
+                           : -2147483648.0;
 }
+double type_max(DType t) { return t == DType::u32 ? 4294967295.0 : -type_min(t) - 1; }
 
 // The definition: float -> integer truncates toward zero, saturating (NaN: 0); integer ->
 // narrower integer keeps the low bits, read signed; anything -> float32 rounds to float.
 double cast_value(double v, DType from, DType to) {
   if (to == DType::f32) return static_cast<float>(v);
-  const double lo = type_min(to), hi = -lo - 1;
+  const double lo = type_min(to), hi = type_max(to);
   if (from == DType::f32) {
     if (std::isnan(v)) return 0;
     return std::clamp(std::trunc(v), lo, hi);
@@ -105,16 +116,17 @@ std::vector<double> inputs_for(DType type, std::mt19937& rng) {
   const double inf = std::numeric_limits<double>::infinity();
   std::vector<double> v;
   if (type == DType::f32) {
-    v = {0.0,           -0.0,     0.5,    -0.5,        2.99,   -2.99,   127.5,
-         -128.9,        128.0,    -129.0, 300.7,       -300.7, 32767.9, -32768.9,
-         70000.0,       -70000.0, 2.0e9,  -2.0e9,      3.0e9,  -3.0e9,  2147483520.0,
-         -2147483648.0, inf,      -inf,   std::nan("")};
+    v = {0.0,           -0.0,     0.5,    -0.5,         2.99,         -2.99,   127.5,
+         -128.9,        128.0,    -129.0, 300.7,        -300.7,       32767.9, -32768.9,
+         70000.0,       -70000.0, 2.0e9,  -2.0e9,       3.0e9,        -3.0e9,  2147483520.0,
+         -2147483648.0, inf,      -inf,   std::nan(""), 4294967040.0, 5.0e9,   -0.99};
     std::uniform_real_distribution<double> u(-1e5, 1e5);
     for (int i = 0; i < 40; ++i) v.push_back(static_cast<float>(u(rng)));
     return v;
   }
-  const double lo = type_min(type), hi = -lo - 1;
-  v = {lo, hi, 0, -1, 1, 127, -128, 128, -129, 255, 256, 32767, -32768, 65535};
+  const double lo = type_min(type), hi = type_max(type);
+  v = {lo,  hi,  0,     -1,     1,     127,          -128,         128,         -129,
+       255, 256, 32767, -32768, 65535, 2147483647.0, 2147483648.0, 4294967040.0};
   for (double& x : v) x = std::clamp(x, lo, hi);
   std::uniform_real_distribution<double> u(lo, hi);
   for (int i = 0; i < 40; ++i) v.push_back(std::floor(u(rng)));
@@ -123,7 +135,7 @@ std::vector<double> inputs_for(DType type, std::mt19937& rng) {
 
 TEST(Cast, EveryDtypePairMatchesTheDefinition) {
   std::mt19937 rng(7);
-  const DType types[] = {DType::f32, DType::i8, DType::i16, DType::i32};
+  const DType types[] = {DType::f32, DType::i8, DType::i16, DType::i32, DType::u32};
   for (DType from : types)
     for (DType to : types) {
       SCOPED_TRACE(std::string(dtype_name(from)) + " -> " + dtype_name(to));

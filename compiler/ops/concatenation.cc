@@ -5,7 +5,8 @@
 // outside the axis and their extents along it sum to the output's; int8 and int16 (16x8)
 // inputs share the output's scale and zero point (values are only copied), which the
 // quantizer keeps (QuantRule::shared_by_inputs: inputs requantized to the output's
-// parameters). Channels do not pass through for pruning. TFLite: builtin CONCATENATION (2)
+// parameters); int32 joins plain integers (micro_speech's preprocessor pads its energies
+// with zeros). Channels do not pass through for pruning. TFLite: builtin CONCATENATION (2)
 // with ConcatenationOptions (axis, possibly negative), version 2 for int8, 3 for int16
 // (tensorflow/lite/tools/versioning/op_version.cc).
 #include "ops/concatenation.h"
@@ -41,7 +42,7 @@ ir::Node read_tflite(OpMapper& m) {
   int64_t total = 0;
   for (size_t i = 0; i < m.num_inputs(); ++i) {
     const ir::Tensor& in = m.input(i);
-    m.require_activation_types(in, out, /*int16=*/true);
+    m.require_activation_types(in, out, /*int16=*/true, /*int32=*/true);
     m.require_same_quant(in, m.in_label(i), out, m.out_label());
     std::vector<int32_t> expected = out.shape;
     if (in.shape.size() == out.shape.size()) expected[axis] = in.shape[axis];
@@ -78,7 +79,7 @@ using lowering::Q;
 using lowering::refuse;
 
 LoweredOp lower_Concatenation(ir::Graph& g, size_t node) {
-  const ir::Node& n = checked(g, node, 1, kMaxOpInputs, 1, /*int16=*/true);
+  const ir::Node& n = checked(g, node, 1, kMaxOpInputs, 1, /*int16=*/true, /*int32=*/true);
   const ir::Tensor& out = g.tensors[n.outputs[0]];
   const int rank = static_cast<int>(out.shape.size());
   const int axis = n.params.get<ops::ConcatenationAttrs>().axis;

@@ -8,7 +8,13 @@
 // quotient taken in float as there, zero points as offsets, the fused activation's int8
 // range. Invariant the kernel needs: an output shift of at most 23 (s0 / (s1 * s_out) below
 // 2^23), so its total shift never turns into a left shift; refused otherwise. Quantized from
-// the calibrated output range; channels do not pass through for pruning. TFLite: DIV version 1
+// the calibrated output range; channels do not pass through for pruning. int32 (plain
+// integers; tflite-micro's div.cc takes them unquantized, reference_ops::Div<int32_t>):
+// C++'s truncating quotient clamped to CalculateActivationRange<int32_t> (micro_speech's
+// preprocessor divides its features by 666, tf.truncatediv). A constant divisor holding a
+// zero is refused at import (TFLite's interpreter refuses that division; TFLM's is
+// undefined); a run-time zero divisor gives 0 and INT32_MIN / -1 wraps to INT32_MIN
+// (runtime/kernels/reference/div.cc). TFLite: DIV version 1
 // for float32 and int8 (version 2 is only for broadcasts above rank 4).
 #include "ops/div.h"
 
@@ -34,7 +40,13 @@ ir::Node read_tflite(OpMapper& m) {
   m.require_arity(2, 2);
   const auto* o =
       m.options(m.op().builtin_options_as_DivOptions(), tfl::BuiltinOptions::DivOptions);
-  tflite_import::require_binary_operands(m);
+  tflite_import::require_binary_operands(m, /*int16=*/false, /*int32=*/true);
+  const ir::Tensor& divisor = m.input(1);
+  if (divisor.type == DType::i32 && divisor.constant)
+    for (int64_t i = 0; i < divisor.elements(); ++i)
+      if (divisor.at<int32_t>(i) == 0)
+        m.fail(fmt::format("{} holds a zero at element {}; expected a non-zero int32 divisor",
+                           m.in_label(1), i));
   ir::Node n{OpCode::Div, {}, {}, {}, {}};
   ops::DivAttrs params;
   if (o) params.activation = m.activation(o->fused_activation_function());
@@ -57,11 +69,17 @@ namespace plan {
 
 LoweredOp lower_Div(ir::Graph& g, size_t node) {
   using namespace lowering;
-  const ir::Node& n = checked(g, node, 2, 2);
+  const ir::Node& n = checked(g, node, 2, 2, 1, /*int16=*/false, /*int32=*/true);
   const int a = n.inputs[0], b = n.inputs[1], out = n.outputs[0];
   elementwise_lowering::require_broadcast_output(g, node, a, b, out);
   const ir::Activation act = n.params.get<ops::DivAttrs>().activation;
   DivParams p{};
+  if (g.tensors[out].type == DType::i32) {
+    const Int32Range range = activation_range_int32(act);
+    p.act_min = range.min;
+    p.act_max = range.max;
+    return lowered(p, {a, b});
+  }
   if (g.tensors[out].type == DType::i8) {
     const Q qa = per_tensor(g, node, a, "input 0"), qb = per_tensor(g, node, b, "input 1"),
             qo = per_tensor(g, node, out, "output");

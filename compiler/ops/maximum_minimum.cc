@@ -7,7 +7,8 @@
 // real values). The quantizer keeps it so (QuantRule::shared_by_inputs: inputs requantized to the
 // output's parameters). Channels do not pass through for pruning (the second operand would need the
 // same slicing). TFLite: builtins MAXIMUM (55) and MINIMUM (57), no options, version 2 for int8
-// (tools/versioning/op_version.cc). ONNX Max / Min are not mapped yet.
+// (tools/versioning/op_version.cc). int32 compares plain integers (micro_speech's
+// preprocessor clips its int8 features with tf.clip_by_value: MINIMUM then MAXIMUM).
 #include <fmt/format.h>
 
 #include <algorithm>
@@ -35,7 +36,7 @@ bool same_quantization(const ir::Tensor& a, const ir::Tensor& b) {
 template <OpCode Op>
 ir::Node read_tflite(tflite_import::OpMapper& m) {
   m.require_arity(2, 2);
-  tflite_import::require_binary_operands(m, /*int16=*/true);
+  tflite_import::require_binary_operands(m, /*int16=*/true, /*int32=*/true);
   // The kernel compares raw int8 or int16 values: both operands must share the output's
   // quantization.
   m.require_same_quant(m.input(0), m.in_label(0), m.output(), m.out_label());
@@ -83,16 +84,18 @@ plan::LoweredOp lower(ir::Graph& g, size_t node) {
   const ir::Tensor& a = g.tensors[n.inputs[0]];
   const ir::Tensor& b = g.tensors[n.inputs[1]];
   const ir::Tensor& out = g.tensors[n.outputs[0]];
-  if (out.type != DType::f32 && out.type != DType::i8 && out.type != DType::i16)
-    refuse(g, node,
-           fmt::format("output is {}; expected float32, int8 or int16", dtype_name(out.type)));
+  if (out.type != DType::f32 && out.type != DType::i8 && out.type != DType::i16 &&
+      out.type != DType::i32)
+    refuse(
+        g, node,
+        fmt::format("output is {}; expected float32, int8, int16 or int32", dtype_name(out.type)));
   if (a.type != out.type || b.type != out.type)
     refuse(g, node, "inputs and output differ in element type");
   for (const ir::Tensor* t : {&a, &b, &out})
     if (t->shape.size() > kMaxRank) refuse(g, node, fmt::format("'{}' has rank above 4", t->name));
   if (broadcast_shape(g, node, a, b) != out.shape)
     refuse(g, node, "output shape is not the broadcast of the input shapes");
-  if (out.type != DType::f32) {
+  if (out.type == DType::i8 || out.type == DType::i16) {
     if (out.quant.scale.size() != 1)
       refuse(g, node, fmt::format("output '{}' needs per-tensor quantization", out.name));
     if (!same_quantization(a, out) || !same_quantization(b, out))

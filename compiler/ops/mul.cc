@@ -5,7 +5,9 @@
 // (runtime/kernels/reference/mul.cc); lowering as TFLite's Prepare
 // (tensorflow/lite/kernels/mul.cc): QuantizeMultiplier(s_in1 * s_in2 / s_out) in double,
 // clamp from CalculateActivationRangeQuantized; int16 (TFLite's 16x8 scheme, zero points 0)
-// alike, with int16 bounds. Quantized from its calibrated output range;
+// alike, with int16 bounds; int32 (plain integers, TFLite's reference Mul<int32_t>: the
+// product clamped to CalculateActivationRange<int32_t>, micro_speech's preprocessor scales
+// its features by 256) without quantization. Quantized from its calibrated output range;
 // channels do not pass through for pruning. TFLite: builtin MUL (18) with MulOptions,
 // version 2 for int8.
 #include "ops/mul.h"
@@ -36,7 +38,7 @@ ir::Node read_tflite(OpMapper& m) {
   ops::MulAttrs a;
   if (o) a.activation = m.activation(o->fused_activation_function());
   n.params = a;
-  tflite_import::require_binary_operands(m, /*int16=*/true);
+  tflite_import::require_binary_operands(m, /*int16=*/true, /*int32=*/true);
   return n;
 }
 
@@ -61,11 +63,15 @@ using lowering::Q;
 using lowering::refuse;
 
 LoweredOp lower_Mul(ir::Graph& g, size_t node) {
-  const ir::Node& n = checked(g, node, 2, 2, 1, /*int16=*/true);
+  const ir::Node& n = checked(g, node, 2, 2, 1, /*int16=*/true, /*int32=*/true);
   const ir::Activation act = n.params.get<ops::MulAttrs>().activation;
   MulParams p{};
   const int a = n.inputs[0], b = n.inputs[1], out = n.outputs[0];
-  if (g.tensors[out].type == DType::f32) {
+  if (g.tensors[out].type == DType::i32) {
+    const lowering::Int32Range r = lowering::activation_range_int32(act);
+    p.act_min = r.min;
+    p.act_max = r.max;
+  } else if (g.tensors[out].type == DType::f32) {
     const FloatRange r = activation_range_float(act);
     p.f_act_min = std::max(r.min, std::numeric_limits<float>::lowest());
     p.f_act_max = std::min(r.max, std::numeric_limits<float>::max());

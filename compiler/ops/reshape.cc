@@ -3,7 +3,9 @@
 // Semantics: TFLite RESHAPE (the output tensor's shape; TFLite SQUEEZE and EXPAND_DIMS and
 // ONNX Reshape, Flatten, Squeeze and Unsqueeze map to it). Invariants: the same element count
 // and type in and out; int8 or int16 input and output share one scale and zero point (values are
-// only moved), which quantization keeps; channels pass through a flatten of trailing dims
+// only moved), which quantization keeps, or both are plain int16 without quantization (the
+// samples of TFLM's signal ops: micro_speech's preprocessor flattens its window's output);
+// channels pass through a flatten of trailing dims
 // for pruning. TFLite: builtin RESHAPE (22) with the new shape as a constant int32 operand
 // and in ReshapeOptions, version 1.
 #include <fmt/format.h>
@@ -67,7 +69,9 @@ ir::Node reshape_node(OpMapper& m) {
                     "number of elements",
                     m.in_label(0), shape_string(in.shape), in.elements(), m.out_label(),
                     shape_string(out.shape)));
-  m.require_per_tensor(in, m.in_label(0));
+  const bool plain_int16 =
+      in.type == DType::i16 && in.quant.scale.empty() && out.quant.scale.empty();
+  if (!plain_int16) m.require_per_tensor(in, m.in_label(0));
   m.require_same_quant(in, m.in_label(0), out, m.out_label());
   n.inputs = {m.input_index(0)};
   return n;

@@ -836,6 +836,52 @@ TEST(SignalOps, MicroSpeechPreprocessorMatchesFrameAfterFrameAndAfterReset) {
   EXPECT_NE(device.run<int16_t>(frames[0]), features[0]);
 }
 
+// micro_speech's int8 feature as audio_preprocessor.py defines it (TFLM's
+// micro_features_generator.cc before it): (feature * 256 + 666 / 2) / 666 truncated, minus
+// 128, clamped to int8; the float feature is feature / 25.6 in float32.
+int8_t ref_int8_feature(int16_t feature) {
+  const int32_t value = (feature * 256 + 333) / 666 - 128;
+  return static_cast<int8_t>(std::clamp(value, -128, 127));
+}
+
+// The preprocessor as TFLM's generator writes it (signal_models.h: the nine signal ops with
+// the converter's RESHAPE, CASTs, STRIDED_SLICE and CONCATENATION, and the int8 or float
+// output arithmetic), in both variants, over a recording of noise and a word: bit for bit,
+// frame after frame, and again after reset_state.
+TEST(SignalOps, GeneratedPreprocessorMatchesInBothOutputTypes) {
+  const Chain c = make_chain();
+  using testing::generated_preprocessor_model;
+  using testing::PreprocessorOutput;
+  Device int8_device(generated_preprocessor_model(c, PreprocessorOutput::int8));
+  Device float_device(generated_preprocessor_model(c, PreprocessorOutput::float32));
+  std::mt19937 rng(17);
+  const std::vector<int16_t> pcm = recording(40, 20, 32, rng);
+  std::vector<uint32_t> estimate(kChannels, 0);
+  std::vector<std::vector<int8_t>> int8_features;
+  std::vector<int> seen(256, 0);
+  for (int f = 0; f < 40; ++f) {
+    const std::vector<int16_t> frame = frame_of(pcm, f);
+    const std::vector<int16_t> features = ref_micro_speech(c, frame, estimate);
+    std::vector<int8_t> want;
+    std::vector<float> want_float;
+    for (int16_t x : features) {
+      want.push_back(ref_int8_feature(x));
+      want_float.push_back(static_cast<float>(x) / 25.6f);
+    }
+    int8_features.push_back(int8_device.run<int8_t>(frame));
+    ASSERT_EQ(int8_features.back(), want) << "frame " << f;
+    ASSERT_EQ(float_device.run<float>(frame), want_float) << "frame " << f;
+    for (int8_t v : want) ++seen[v + 128];
+  }
+  // The features span the int8 range rather than sit on a clamp: the word reaches above 0.
+  EXPECT_GT(std::count_if(seen.begin(), seen.end(), [](int n) { return n > 0; }), 40);
+  EXPECT_GT(*std::max_element(int8_features[26].begin(), int8_features[26].end()), 0);
+  int8_device.reset_state();
+  for (size_t f = 0; f < 3; ++f)
+    EXPECT_EQ(int8_device.run<int8_t>(frame_of(pcm, static_cast<int>(f))), int8_features[f])
+        << "after reset, frame " << f;
+}
+
 // The micro front-end of the plan (runtime/audio/frontend.cc) runs the same arithmetic as
 // micro_speech's nine ops: built from the same tables (the front-end section's window, filter
 // bank and gain curve, its energies' bins) and fed the same recording, they give the same
@@ -904,6 +950,21 @@ TEST(SignalOps, MicroSpeechPreprocessorRunsOnTheEmulatedCortexM4) {
   const std::string path = ::testing::TempDir() + "micro_speech_signal.tflite";
   io::write_file(path, testing::build_tflite(micro_speech_model(make_chain())));
   const emit::ProcessResult r = emit::run_process({TINYFORGE_CLI, "bench", path, "--json"});
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  const auto j = nlohmann::json::parse(r.output.substr(r.output.find('{')));
+  EXPECT_TRUE(j["output_matches_host"].get<bool>());
+}
+
+// The generated int8 preprocessor compiled for the emulated Cortex-M4: the device's output
+// equals the host runtime's.
+TEST(SignalOps, GeneratedPreprocessorRunsOnTheEmulatedCortexM4) {
+  if (!emit::cross_toolchain_available())
+    TINYFORGE_SKIP_MISSING("arm-none-eabi-gcc not found (scripts/bootstrap installs it)");
+  const std::string path = ::testing::TempDir() + "generated_preprocessor.tflite";
+  io::write_file(path, testing::build_tflite(testing::generated_preprocessor_model(
+                           make_chain(), testing::PreprocessorOutput::int8)));
+  const emit::ProcessResult r = emit::run_process(
+      {TINYFORGE_CLI, "bench", path, "--target", "cortex-m4", "--board", "STM32F446RE", "--json"});
   ASSERT_EQ(r.exit_code, 0) << r.output;
   const auto j = nlohmann::json::parse(r.output.substr(r.output.find('{')));
   EXPECT_TRUE(j["output_matches_host"].get<bool>());

@@ -12,7 +12,8 @@
 // dim has a positive stride, an in-range start and no begin/end mask bit (whose meaning for a
 // shrunk dim we do not rely on), the output shape is the sliced one, and
 // int8 (or int16, TFLite's 16x8 scheme) input and output share one quantization (elements
-// are copied). Quantization keeps the
+// are copied); int32 slices plain integers (micro_speech's preprocessor slices its
+// energies). Quantization keeps the
 // input's parameters; channels do not pass through for pruning. TFLite: STRIDED_SLICE (45,
 // StridedSliceOptions) and SLICE (65), version 2 for int8; always written as STRIDED_SLICE.
 #include "ops/strided_slice.h"
@@ -132,7 +133,7 @@ ir::Node finish_read(OpMapper& m, const ops::StridedSliceOptions& o) {
 void require_types(OpMapper& m) {
   const ir::Tensor& in = m.input(0);
   const ir::Tensor& out = m.output();
-  m.require_activation_types(in, out, /*int16=*/true);
+  m.require_activation_types(in, out, /*int16=*/true, /*int32=*/true);
   m.require_same_quant(in, m.in_label(0), out, m.out_label());
 }
 
@@ -201,13 +202,13 @@ namespace plan {
 
 LoweredOp lower_StridedSlice(ir::Graph& g, size_t node) {
   using namespace lowering;
-  const ir::Node& n = checked(g, node, 1, 1, 1, /*int16=*/true);
+  const ir::Node& n = checked(g, node, 1, 1, 1, /*int16=*/true, /*int32=*/true);
   const auto& o = n.params.get<ops::StridedSliceOptions>();
   const ir::Tensor& in = g.tensors[n.inputs[0]];
   const ir::Tensor& out = g.tensors[n.outputs[0]];
   const std::string why = problem(o, in, out);
   if (!why.empty()) refuse(g, node, why);
-  if (out.type != DType::f32) same_quantization(g, node, "input");
+  if (out.type == DType::i8 || out.type == DType::i16) same_quantization(g, node, "input");
   return lowered(resolve(o, in.shape).params, {n.inputs[0]});
 }
 

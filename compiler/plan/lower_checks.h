@@ -4,6 +4,7 @@
 #include <fmt/format.h>
 
 #include <cmath>
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -18,9 +19,11 @@ namespace tinyforge::plan::lowering {
 
 // The node's tensors, checked: `inputs` present and in range, 1..max_outputs outputs (one by
 // default) of one dtype, rank <= 4, every input of the outputs' dtype (float32 or int8, or
-// int16 where the op takes `int16`: TFLite's 16x8 activations).
+// int16 where the op takes `int16`: TFLite's 16x8 activations; int32 where it takes `int32`:
+// plain integers).
 inline const ir::Node& checked(const ir::Graph& g, size_t node, size_t min_inputs,
-                               size_t max_inputs, size_t max_outputs = 1, bool int16 = false) {
+                               size_t max_inputs, size_t max_outputs = 1, bool int16 = false,
+                               bool int32 = false) {
   const ir::Node& n = g.nodes.at(node);
   if (n.inputs.size() < min_inputs || n.inputs.size() > max_inputs || n.outputs.empty() ||
       n.outputs.size() > max_outputs)
@@ -33,10 +36,14 @@ inline const ir::Node& checked(const ir::Graph& g, size_t node, size_t min_input
   for (int t : n.outputs)
     if (t < 0 || t >= count) refuse(g, node, "output tensor out of range");
   const DType type = g.tensors[n.outputs[0]].type;
-  if (type != DType::f32 && type != DType::i8 && !(int16 && type == DType::i16))
+  if (type != DType::f32 && type != DType::i8 && !(int16 && type == DType::i16) &&
+      !(int32 && type == DType::i32))
     refuse(g, node,
            fmt::format("output is {}; expected float32{}", dtype_name(type),
-                       int16 ? ", int8 or int16" : " or int8"));
+                       int16 && int32 ? ", int8, int16 or int32"
+                       : int16        ? ", int8 or int16"
+                       : int32        ? ", int8 or int32"
+                                      : " or int8"));
   for (int t : n.outputs)
     if (g.tensors[t].type != type) refuse(g, node, "outputs differ in dtype");
   for (int t : n.inputs) {
@@ -51,6 +58,24 @@ inline const ir::Node& checked(const ir::Graph& g, size_t node, size_t min_input
   for (int t : n.outputs)
     if (g.tensors[t].shape.size() > kMaxRank) refuse(g, node, "rank above 4");
   return n;
+}
+
+// The clamp of a fused activation on plain int32 values (TFLite's
+// CalculateActivationRange<int32_t>: none is the whole int32 range).
+struct Int32Range {
+  int32_t min, max;
+};
+inline Int32Range activation_range_int32(ir::Activation act) {
+  switch (act) {
+    case ir::Activation::relu:
+      return {0, INT32_MAX};
+    case ir::Activation::relu6:
+      return {0, 6};
+    case ir::Activation::relu_n1_to_1:
+      return {-1, 1};
+    default:
+      return {INT32_MIN, INT32_MAX};
+  }
 }
 
 struct Q {

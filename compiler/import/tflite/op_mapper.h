@@ -100,15 +100,28 @@ class OpMapper {
                        t.quant.scale.size()));
   }
   // f32 in -> f32 out; i8 in -> i8 out, both per-tensor quantized; i16 likewise where the op
-  // takes `int16` (TFLite's 16x8 activations).
-  void require_activation_types(const ir::Tensor& in, const ir::Tensor& out,
-                                bool int16 = false) const {
-    if (in.type != DType::f32 && in.type != DType::i8 && !(int16 && in.type == DType::i16))
+  // takes `int16` (TFLite's 16x8 activations); i32 where the op takes `int32` (TFLite's
+  // int32 kernels on plain integers, such as the arithmetic around TFLM's signal ops).
+  void require_activation_types(const ir::Tensor& in, const ir::Tensor& out, bool int16 = false,
+                                bool int32 = false) const {
+    if (in.type != DType::f32 && in.type != DType::i8 && !(int16 && in.type == DType::i16) &&
+        !(int32 && in.type == DType::i32))
       unsupported(fmt::format("{} is {}; expected float32{}", in_label(0), dtype_name(in.type),
-                              int16 ? ", int8 or int16" : " or int8"));
+                              int16 && int32 ? ", int8, int16 or int32"
+                              : int16        ? ", int8 or int16"
+                              : int32        ? ", int8 or int32"
+                                             : " or int8"));
     require_type(out, out_label(), in.type);
     require_per_tensor(in, in_label(0));
     require_per_tensor(out, out_label());
+    require_plain(in, in_label(0));
+    require_plain(out, out_label());
+  }
+  // An int32 operand of an op's int32 form holds plain integers: TFLM's int32 kernels ignore
+  // quantization (DIV refuses it), so a scale would be misread.
+  void require_plain(const ir::Tensor& t, const std::string& label) const {
+    if (t.type == DType::i32 && !t.quant.scale.empty())
+      fail(fmt::format("{} is a quantized int32 tensor; expected plain int32 (no scale)", label));
   }
   // TFLite's 16x8 scheme: an int16 input and output carry zero point 0.
   void require_int16_zero_points(const ir::Tensor& in, const ir::Tensor& out) const {
@@ -121,11 +134,13 @@ class OpMapper {
                           const std::string& lb) const {
     if (a.type != DType::i8 && a.type != DType::i16) return;
     if (a.quant.scale != b.quant.scale || a.quant.zero_point != b.quant.zero_point)
-      fail(
-          fmt::format("{} (scale {}, zero point {}) and {} (scale {}, zero point {}) differ; "
-                      "expected the same quantization",
-                      la, a.quant.scale.at(0), a.quant.zero_point.at(0), lb, b.quant.scale.at(0),
-                      b.quant.zero_point.at(0)));
+      fail(fmt::format("{} ({}) and {} ({}) differ; expected the same quantization", la,
+                       quant_string(a), lb, quant_string(b)));
+  }
+  // "scale S, zero point Z", or "no quantization" (a plain tensor).
+  static std::string quant_string(const ir::Tensor& t) {
+    if (t.quant.scale.empty() || t.quant.zero_point.empty()) return "no quantization";
+    return fmt::format("scale {}, zero point {}", t.quant.scale[0], t.quant.zero_point[0]);
   }
 
   // The op's typed options, or nullptr when absent; options of another op's type are an error.
@@ -214,13 +229,14 @@ inline void require_broadcast(OpMapper& m, const ir::Tensor& a, const ir::Tensor
 // The two operands of an element-wise binary op (ADD, MUL, MAXIMUM, ...): activation types
 // (int16 too where the op takes `int16`), the second operand of the first's type and
 // quantized per tensor, shapes that broadcast.
-inline void require_binary_operands(OpMapper& m, bool int16 = false) {
+inline void require_binary_operands(OpMapper& m, bool int16 = false, bool int32 = false) {
   const ir::Tensor& a = m.input(0);
   const ir::Tensor& b = m.input(1);
   const ir::Tensor& out = m.output();
-  m.require_activation_types(a, out, int16);
+  m.require_activation_types(a, out, int16, int32);
   m.require_type(b, m.in_label(1), a.type);
   m.require_per_tensor(b, m.in_label(1));
+  m.require_plain(b, m.in_label(1));
   require_broadcast(m, a, b, out);
 }
 

@@ -69,12 +69,13 @@ void for_each(const Walk& w, const A* a, const B* b, O* out, F f) {
 }
 
 // The checks every binary kernel starts with: two inputs and one output of one dtype, int8
-// or float32 (or int16 where the kernel takes `int16`), valid views, the output's shape the
-// broadcast of the inputs'.
-inline Status check_binary_io(const KernelIO& io, bool int16 = false) {
+// or float32 (or int16 where the kernel takes `int16`, int32 where it takes `int32`), valid
+// views, the output's shape the broadcast of the inputs'.
+inline Status check_binary_io(const KernelIO& io, bool int16 = false, bool int32 = false) {
   if (io.num_inputs != 2 || io.num_outputs != 1) return Status::bad_shape;
   const DType type = io.out[0].type;
-  if (type != DType::i8 && type != DType::f32 && !(int16 && type == DType::i16))
+  if (type != DType::i8 && type != DType::f32 && !(int16 && type == DType::i16) &&
+      !(int32 && type == DType::i32))
     return Status::bad_enum;
   for (int i = 0; i < 2; ++i)
     if (!view::is_valid(io.in[i], type)) return Status::bad_shape;

@@ -12,6 +12,9 @@
 //     leaves undefined (a DCHECK and gemmlowp's exponent assert) are defined here: b == 0
 //     gives the clamp of a / 0 (act_max for a > 0, act_min for a < 0, output_offset for 0),
 //     and a total shift beyond 31 gives the rounded value, 0 (the product is below 2^31).
+//   int32 (plain integers): reference_ops::Div<int32_t>, C++'s quotient truncated toward
+//     zero, clamped to [act_min, act_max]. Defined here where C++ is not: a zero divisor
+//     gives 0 and INT32_MIN / -1 gives INT32_MIN (the quotient wraps).
 #include <cstdint>
 
 #include "kernels/reference/broadcast.h"
@@ -56,11 +59,20 @@ int8_t div_int8(const DivParams& p, int8_t x, int8_t y) {
   return static_cast<int8_t>(fixed::clamp(scaled + p.output_offset, p.act_min, p.act_max));
 }
 
+int32_t div_int32(const DivParams& p, int32_t x, int32_t y) {
+  if (y == 0) return fixed::clamp(0, p.act_min, p.act_max);
+  const int32_t q = y == -1 ? fixed::wrapping_sub(0, x) : x / y;
+  return fixed::clamp(q, p.act_min, p.act_max);
+}
+
 }  // namespace
 
 Status check_Div(const DivParams& p, const KernelIO& io) {
-  if (const Status s = broadcast::check_binary_io(io); s != Status::ok) return s;
+  if (const Status s = broadcast::check_binary_io(io, /*int16=*/false, /*int32=*/true);
+      s != Status::ok)
+    return s;
   const DType type = io.out[0].type;
+  if (type == DType::i32) return p.act_min <= p.act_max ? Status::ok : Status::bad_params;
   if (type == DType::i8) {
     if (!stage::int8_stage_ok(p.input1_offset, p.output_offset, p.act_min, p.act_max) ||
         !stage::int8_stage_ok(p.input2_offset, 0, -128, 127))
@@ -79,6 +91,12 @@ void eval_Div(const DivParams& p, const KernelIO& io) {
     broadcast::for_each(w, io.in[0].as<const int8_t>(), io.in[1].as<const int8_t>(),
                         io.out[0].as<int8_t>(),
                         [&p](int8_t x, int8_t y) { return div_int8(p, x, y); });
+    return;
+  }
+  if (io.out[0].type == DType::i32) {
+    broadcast::for_each(w, io.in[0].as<const int32_t>(), io.in[1].as<const int32_t>(),
+                        io.out[0].as<int32_t>(),
+                        [&p](int32_t x, int32_t y) { return div_int32(p, x, y); });
     return;
   }
   broadcast::for_each(

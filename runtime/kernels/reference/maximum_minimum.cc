@@ -3,7 +3,7 @@
 // (kernels/maximum_minimum.cc, MaximumOp / MinimumOp): el1 > el2 ? el1 : el2 and
 // el1 < el2 ? el1 : el2, on the stored values; for int8 and int16 (TFLite's 16x8 scheme)
 // that is exact because both inputs and the output share one scale and zero point, which
-// check_ requires.
+// check_ requires; int32 compares plain integers.
 #include <cstdint>
 
 #include "kernels/reference/broadcast.h"
@@ -14,7 +14,10 @@ namespace tinyforge {
 namespace {
 
 Status check_maximum_minimum(const KernelIO& io) {
-  if (const Status s = broadcast::check_binary_io(io, /*int16=*/true); s != Status::ok) return s;
+  if (const Status s = broadcast::check_binary_io(io, /*int16=*/true, /*int32=*/true);
+      s != Status::ok)
+    return s;
+  if (io.out[0].type == DType::i32) return Status::ok;
   if (!view::same_quantization(io.in[0], io.out[0]) ||
       !view::same_quantization(io.in[1], io.out[0]))
     return Status::bad_params;
@@ -30,6 +33,9 @@ void eval_maximum_minimum(const KernelIO& io, Pick pick) {
   else if (io.out[0].type == DType::i16)
     broadcast::for_each(w, io.in[0].as<const int16_t>(), io.in[1].as<const int16_t>(),
                         io.out[0].as<int16_t>(), pick);
+  else if (io.out[0].type == DType::i32)
+    broadcast::for_each(w, io.in[0].as<const int32_t>(), io.in[1].as<const int32_t>(),
+                        io.out[0].as<int32_t>(), pick);
   else
     broadcast::for_each(w, io.in[0].as<const float>(), io.in[1].as<const float>(),
                         io.out[0].as<float>(), pick);

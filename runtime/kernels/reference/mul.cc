@@ -4,7 +4,9 @@
 // MultiplyByQuantizedMultiplier, plus output_offset, clamped to [act_min, act_max].
 // int16 (TFLite's 16x8 scheme, zero points 0) takes the same steps on int16 values
 // (MulElementwise<int16_t>; micro/kernels/mul_common.cc computes the multiplier alike).
-// float: TFLite's reference Mul, ActivationFunctionWithMinMax(x * y, min, max).
+// float: TFLite's reference Mul, ActivationFunctionWithMinMax(x * y, min, max). int32
+// (plain integers): the same on the int32 product, which wraps where TFLite's would
+// overflow (undefined there); offsets and multiplier unused.
 #include <cstdint>
 
 #include "kernels/reference/broadcast.h"
@@ -27,13 +29,25 @@ void mul_integer(const MulParams& p, const broadcast::Walk& w, const KernelIO& i
       });
 }
 
+void mul_int32(const MulParams& p, const broadcast::Walk& w, const KernelIO& io) {
+  broadcast::for_each(w, io.in[0].as<const int32_t>(), io.in[1].as<const int32_t>(),
+                      io.out[0].as<int32_t>(), [&p](int32_t x, int32_t y) {
+                        const auto product = static_cast<int32_t>(static_cast<uint32_t>(x) *
+                                                                  static_cast<uint32_t>(y));
+                        return fixed::clamp(product, p.act_min, p.act_max);
+                      });
+}
+
 }  // namespace
 
 Status check_Mul(const MulParams& p, const KernelIO& io) {
-  if (const Status s = broadcast::check_binary_io(io, /*int16=*/true); s != Status::ok) return s;
+  if (const Status s = broadcast::check_binary_io(io, /*int16=*/true, /*int32=*/true);
+      s != Status::ok)
+    return s;
   const DType type = io.out[0].type;
   if (type == DType::f32)
     return stage::float_stage_ok(p.f_act_min, p.f_act_max) ? Status::ok : Status::bad_params;
+  if (type == DType::i32) return p.act_min <= p.act_max ? Status::ok : Status::bad_params;
   // (x + offset) spans 9 bits each, so the product stays inside int32; int16 values (offsets
   // 0) multiply to at most 2^30.
   if (type == DType::i8 &&
@@ -54,6 +68,8 @@ void eval_Mul(const MulParams& p, const KernelIO& io) {
     mul_integer<int8_t>(p, w, io);
   } else if (io.out[0].type == DType::i16) {
     mul_integer<int16_t>(p, w, io);
+  } else if (io.out[0].type == DType::i32) {
+    mul_int32(p, w, io);
   } else {
     broadcast::for_each(
         w, io.in[0].as<const float>(), io.in[1].as<const float>(), io.out[0].as<float>(),
