@@ -650,7 +650,7 @@ namespace ops {
 
 const HostOp& host_op_Lstm() {
   static const HostOp op{
-      ir::OpTraits{ir::QuantRule::not_quantized, 0.0f, 0, -1, false, ir::ChannelRule::blocks},
+      ir::OpTraits{ir::QuantRule::calibrated, 0.0f, 0, -1, false, ir::ChannelRule::blocks},
       {{static_cast<int32_t>(tfl::BuiltinOperator::UNIDIRECTIONAL_SEQUENCE_LSTM),
         "UNIDIRECTIONAL_SEQUENCE_LSTM", read_lstm}},
       {{"LSTM", onnx_import::convert_LSTM, 7}},

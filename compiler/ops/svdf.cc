@@ -200,7 +200,7 @@ namespace ops {
 
 const HostOp& host_op_Svdf() {
   static const HostOp op{
-      ir::OpTraits{ir::QuantRule::not_quantized, 0.0f, 0, -1, false, ir::ChannelRule::blocks},
+      ir::OpTraits{ir::QuantRule::calibrated, 0.0f, 0, -1, false, ir::ChannelRule::blocks},
       {{static_cast<int32_t>(tfl::BuiltinOperator::SVDF), "SVDF", read_svdf}},
       {},
       write_svdf,
