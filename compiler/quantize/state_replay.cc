@@ -65,7 +65,9 @@ std::vector<std::pair<int, std::vector<float>>> StateReplay::observe(
     const int64_t cells = tensor(graph_, n.inputs[kInputToForget]).shape.at(0);
     const int64_t batch = a.time_major ? x_tensor.shape[1] : x_tensor.shape[0];
     const int64_t steps = a.time_major ? x_tensor.shape[0] : x_tensor.shape[1];
-    const auto row = [&](int64_t t, int64_t b) { return a.time_major ? t * batch + b : b * steps + t; };
+    const auto row = [&](int64_t t, int64_t b) {
+      return a.time_major ? t * batch + b : b * steps + t;
+    };
     std::vector<float> cell_values;
     cell_values.reserve(static_cast<size_t>(steps * batch * cells));
     for (int64_t t = 0; t < steps; ++t)

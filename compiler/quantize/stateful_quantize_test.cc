@@ -229,7 +229,8 @@ TEST(StatefulQuantize, SvdfInt8FromCalibrationStaysNearTheFloatSvdf) {
           dot += double{wf.at<float>(f * s.input_size + k)} * calibration[row * s.input_size + k];
         peak = std::max(peak, std::fabs(dot));
       }
-    for (int64_t k = 0; k < wt.elements(); ++k) wt_peak = std::max(wt_peak, std::fabs(double{wt.at<float>(k)}));
+    for (int64_t k = 0; k < wt.elements(); ++k)
+      wt_peak = std::max(wt_peak, std::fabs(double{wt.at<float>(k)}));
     const ir::Node& svdf = only(q, OpCode::Svdf);
     const ir::Tensor& state = at(q, svdf.inputs[4]);
     const ir::Tensor& time = at(q, svdf.inputs[2]);
@@ -252,11 +253,12 @@ TEST(StatefulQuantize, SvdfInt8FromCalibrationStaysNearTheFloatSvdf) {
     // rounding is left (the held-out stream also clips where it leaves them).
     const std::vector<uint8_t> seen(data.inputs[0].begin(),
                                     data.inputs[0].begin() + static_cast<std::ptrdiff_t>(x.size()));
-    const double sqnr_seen = sqnr_db(run(blob_of(g), seen, test_cases, false),
-                                     run(blob_of(q), seen, test_cases, false));
-    std::printf("[ measured ] SVDF seed %u: int8 vs float SQNR %.1f dB held out, %.1f dB on "
-                "calibration frames\n",
-                s.seed, sqnr, sqnr_seen);
+    const double sqnr_seen =
+        sqnr_db(run(blob_of(g), seen, test_cases, false), run(blob_of(q), seen, test_cases, false));
+    std::printf(
+        "[ measured ] SVDF seed %u: int8 vs float SQNR %.1f dB held out, %.1f dB on "
+        "calibration frames\n",
+        s.seed, sqnr, sqnr_seen);
     EXPECT_GT(sqnr, 25.0);
     EXPECT_GT(sqnr_seen, 33.0);
     EXPECT_EQ(run(exported_blob(q, "svdf" + std::to_string(s.seed)), x, test_cases, false), got);
