@@ -142,6 +142,9 @@ class LstmReference {
     return y;
   }
 
+  // The largest |cell state| any step reached since construction (resets included).
+  double cell_peak() const { return cell_peak_; }
+
  private:
   static double sigmoid(double v) { return 1.0 / (1.0 + std::exp(-v)); }
   static double clip(double v, float bound) {
@@ -185,6 +188,7 @@ class LstmReference {
       const double o = sigmoid(z(3, j) + peep(2, j, next));
       m[static_cast<size_t>(j)] = o * act(next);
       cell[j] = next;
+      cell_peak_ = std::max(cell_peak_, std::fabs(next));
     }
     std::vector<double> out(m);
     if (c_.projected > 0) {
@@ -203,6 +207,7 @@ class LstmReference {
   LstmConfig c_;
   LstmWeights w_;
   std::vector<double> h_, cell_;
+  double cell_peak_ = 0;
 };
 
 }  // namespace tinyforge::testing

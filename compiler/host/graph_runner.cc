@@ -24,6 +24,7 @@ class HostPreparedGraph : public PreparedGraph {
                                         uint32_t cases) override {
     return runner_.run(inputs, cases);
   }
+  void reset_state() override { runner_.reset_state(); }
 
  private:
   host::HostRunner runner_;

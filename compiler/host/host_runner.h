@@ -23,6 +23,8 @@ class HostRunner {
   // inputs[i] holds >= cases tensors of model input i. Returns one buffer per output.
   std::vector<std::vector<uint8_t>> run(const std::vector<std::vector<uint8_t>>& inputs,
                                         uint32_t cases);
+  // The state of stateful ops back to zero (run() keeps it between cases and calls).
+  void reset_state() { runtime_.reset_state(); }
 
  private:
   emit::ValidatedPlan plan_;                   // 4-byte aligned, validated copy

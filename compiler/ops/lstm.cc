@@ -15,8 +15,8 @@
 // CreateLstmCellStateInfo) into the requantization table of tinyforge/lstm_quant.h.
 // Refused by name: layer normalization, diagonal recurrent weights, the hybrid form (float
 // input, int8 weights), an integer LSTM without the input gate, with peepholes or a
-// projection (TFLM's integer kernel has none), and quantizing a float LSTM (its state is a
-// variable tensor tinyforge does not calibrate). TFLite version 1
+// projection (TFLM's integer kernel has none). `tinyforge quantize` makes the integer form
+// from a float LSTM (compiler/quantize/quantize_graph.cc). TFLite version 1
 // (tools/versioning/op_version.cc).
 #include "ops/lstm.h"
 
@@ -92,24 +92,6 @@ std::optional<int32_t> scale_power(float scale) {
   return static_cast<int32_t>(rounded);
 }
 
-// The variants TFLM's integer LSTM does not have (LstmTensors::ValidateTensorStatus), or "".
-std::string integer_variant_error(const std::array<const ir::Tensor*, kCount>& in,
-                                  const LstmAttrs& a) {
-  if (in[kInputToInput] == nullptr)
-    return "an integer LSTM without the input gate (CIFG) is not supported (TFLM's integer "
-           "LSTM has none); expected inputs 1, 5 and 12";
-  if (in[kCellToForget] != nullptr || in[kCellToInput] != nullptr)
-    return "peephole weights (inputs 9-11) in an integer LSTM are not supported (TFLM's "
-           "integer LSTM has none)";
-  if (in[kProjectionWeights] != nullptr)
-    return "a projection (inputs 16-17) in an integer LSTM is not supported (TFLM's integer "
-           "LSTM has none)";
-  if (a.activation != LstmActivation::tanh)
-    return fmt::format("fused activation {} in an integer LSTM is not supported; expected TANH",
-                       static_cast<int32_t>(a.activation));
-  return "";
-}
-
 // The dtypes and quantization of an int8 or int16 LSTM, or "".
 std::string integer_error(const std::array<const ir::Tensor*, kCount>& in, const ir::Tensor& output,
                           const LstmAttrs& a) {
@@ -150,6 +132,24 @@ std::string integer_error(const std::array<const ir::Tensor*, kCount>& in, const
 }
 
 }  // namespace
+
+// TFLM's LstmTensors::ValidateTensorStatus: the variants its integer LSTM does not have.
+std::string integer_variant_error(const std::array<const ir::Tensor*, kCount>& in,
+                                  const LstmAttrs& a) {
+  if (in[kInputToInput] == nullptr)
+    return "an integer LSTM without the input gate (CIFG) is not supported (TFLM's integer "
+           "LSTM has none); expected inputs 1, 5 and 12";
+  if (in[kCellToForget] != nullptr || in[kCellToInput] != nullptr)
+    return "peephole weights (inputs 9-11) in an integer LSTM are not supported (TFLM's "
+           "integer LSTM has none)";
+  if (in[kProjectionWeights] != nullptr)
+    return "a projection (inputs 16-17) in an integer LSTM is not supported (TFLM's integer "
+           "LSTM has none)";
+  if (a.activation != LstmActivation::tanh)
+    return fmt::format("fused activation {} in an integer LSTM is not supported; expected TANH",
+                       static_cast<int32_t>(a.activation));
+  return "";
+}
 
 bool is_integer_lstm(const ir::Tensor& input) {
   return input.type == DType::i8 || input.type == DType::i16;
@@ -650,7 +650,7 @@ namespace ops {
 
 const HostOp& host_op_Lstm() {
   static const HostOp op{
-      ir::OpTraits{ir::QuantRule::not_quantized, 0.0f, 0, -1, false, ir::ChannelRule::blocks},
+      ir::OpTraits{ir::QuantRule::calibrated, 0.0f, 0, -1, false, ir::ChannelRule::blocks},
       {{static_cast<int32_t>(tfl::BuiltinOperator::UNIDIRECTIONAL_SEQUENCE_LSTM),
         "UNIDIRECTIONAL_SEQUENCE_LSTM", read_lstm}},
       {{"LSTM", onnx_import::convert_LSTM, 7}},

@@ -47,6 +47,11 @@ struct LstmAttrs {
 // An int8 or int16 input: TFLM's integer LSTM (8x8_16 or 16x8).
 bool is_integer_lstm(const ir::Tensor& input);
 
+// The variants TFLM's integer LSTM does not have (CIFG, peepholes, projection, a gate
+// activation other than TANH), or "": also what the quantizer refuses to make integer.
+std::string integer_variant_error(const std::array<const ir::Tensor*, lstm_input::kCount>& in,
+                                  const LstmAttrs& a);
+
 std::string lstm_error(const std::array<const ir::Tensor*, lstm_input::kCount>& in,
                        const ir::Tensor& output, const LstmAttrs& a);
 

@@ -10,8 +10,8 @@
 // variable tensor without initial value, float32 throughout or TFLM's int8 form (int8 input,
 // weights_feature and output; int16 weights_time and state; int32 bias), weights and state
 // symmetric per tensor, the bias scale state x weights_time (TFLM's PrepareSvdf). Refused by
-// name: the hybrid form (float input, int8 weights) and int8 state. Not quantized by
-// tinyforge (the int16 state and time weights need their own calibration). TFLite versions
+// name: the hybrid form (float input, int8 weights) and int8 state. `tinyforge quantize`
+// makes the int8 form from a float SVDF (compiler/quantize/quantize_graph.cc). TFLite versions
 // (tensorflow/lite/tools/versioning/op_version.cc): 3 for int8, else 1.
 #include "ops/svdf.h"
 
@@ -200,7 +200,7 @@ namespace ops {
 
 const HostOp& host_op_Svdf() {
   static const HostOp op{
-      ir::OpTraits{ir::QuantRule::not_quantized, 0.0f, 0, -1, false, ir::ChannelRule::blocks},
+      ir::OpTraits{ir::QuantRule::calibrated, 0.0f, 0, -1, false, ir::ChannelRule::blocks},
       {{static_cast<int32_t>(tfl::BuiltinOperator::SVDF), "SVDF", read_svdf}},
       {},
       write_svdf,

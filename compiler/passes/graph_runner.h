@@ -19,6 +19,9 @@ class PreparedGraph {
   // inputs[i] holds >= cases tensors of model input i. Returns one buffer per model output.
   virtual std::vector<std::vector<uint8_t>> run(const std::vector<std::vector<uint8_t>>& inputs,
                                                 uint32_t cases) = 0;
+  // Zeroes the state of stateful ops (SVDF, LSTM), as a new sequence starts; run() keeps it
+  // from one case to the next.
+  virtual void reset_state() = 0;
 };
 
 // Plans `graph` once for many runs; throws tinyforge::Error (naming `source`) when it cannot.

@@ -6,6 +6,7 @@
 #include <cstring>
 
 #include "quantize/graph_probe.h"
+#include "quantize/state_replay.h"
 
 namespace tinyforge::quantize {
 
@@ -102,9 +103,19 @@ std::vector<TensorStats> calibrate(const ir::Graph& graph, const CalibrationSet&
   std::vector<TensorStats> stats(graph.tensors.size());
   const std::vector<size_t> period = mean_periods(graph);
   const int passes = needs_histogram(method) ? 2 : 1;
+  StateReplay states(graph);
+  std::vector<const std::vector<float>*> by_tensor(graph.tensors.size(), nullptr);
   for (int pass = 0; pass < passes; ++pass) {
     const char* phase = pass == 0 ? "ranges" : "histograms";
+    probe.reset_state();
+    states.reset();
     for (uint32_t c = 0; c < data.cases; ++c) {
+      // A model with an LSTM takes a whole sequence per invocation: each case is an
+      // independent sequence. An SVDF takes one frame: the cases are one stream of frames.
+      if (states.has_lstm()) {
+        probe.reset_state();
+        states.reset();
+      }
       std::vector<std::vector<uint8_t>> inputs;
       for (size_t i = 0; i < bytes.size(); ++i) {
         const auto* begin = data.inputs[i].data() + uint64_t{c} * bytes[i];
@@ -121,6 +132,13 @@ std::vector<TensorStats> calibrate(const ir::Graph& graph, const CalibrationSet&
         } else {
           s.observe_histogram(values[k].data(), values[k].size());
         }
+      }
+      // The states' ranges are their extremes (minmax, as TFLite's converter takes them).
+      if (pass == 0 && !states.empty()) {
+        for (size_t k = 0; k < values.size(); ++k)
+          by_tensor[static_cast<size_t>(probe.tensors()[k])] = &values[k];
+        for (const auto& [t, v] : states.observe(by_tensor))
+          stats[static_cast<size_t>(t)].observe_extremes(v.data(), v.size());
       }
       if (progress) progress({phase, c + 1, data.cases});
     }

@@ -28,6 +28,8 @@ class GraphProbe {
   // Returns the real values of tensors()[k] in entry k: float32 tensors as they are,
   // per-tensor int8 tensors dequantized, others empty.
   std::vector<std::vector<float>> run(const std::vector<std::vector<uint8_t>>& inputs);
+  // Zeroes the state of stateful ops; run() keeps it from one case to the next.
+  void reset_state() { runner_->reset_state(); }
 
  private:
   const ir::Graph& graph_;

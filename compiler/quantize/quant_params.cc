@@ -166,4 +166,39 @@ ir::Tensor quantize_constant(const ir::Tensor& t) {
   return q;
 }
 
+ir::Quant int16_state_params(Range r, bool power_of_two) {
+  float range = std::max(std::fabs(r.min), std::fabs(r.max));
+  if (!(range > 0.0f) || !std::isfinite(range)) range = 1.0f;
+  float scale = range / 32767.0f;
+  if (power_of_two) {
+    int power = 0;  // GetPowerOfTwoScale: at most 10 doublings
+    for (int i = 0; i < 10; ++i)
+      if (std::pow(2.0f, static_cast<float>(power)) < range) ++power;
+    scale = std::pow(2.0f, static_cast<float>(power)) / 32768.0f;
+  }
+  ir::Quant q;
+  q.scale = {scale};
+  q.zero_point = {0};
+  return q;
+}
+
+ir::Tensor quantize_int16_weights(const ir::Tensor& w, float codes) {
+  require_float_constant(w, "weights");
+  float max_abs = 0.0f;
+  for (int64_t i = 0; i < w.elements(); ++i) max_abs = std::max(max_abs, std::fabs(w.at<float>(i)));
+  const float scale = (max_abs > 0.0f && std::isfinite(max_abs) ? max_abs : 1.0f) / codes;
+  ir::Tensor q = w;
+  q.type = DType::i16;
+  q.data.assign(static_cast<size_t>(w.elements()) * 2, 0);
+  for (int64_t i = 0; i < w.elements(); ++i) {
+    const auto v =
+        static_cast<int16_t>(std::clamp(std::round(w.at<float>(i) / scale), -32767.0f, 32767.0f));
+    std::memcpy(q.data.data() + 2 * i, &v, 2);  // little-endian host
+  }
+  q.quant.scale = {scale};
+  q.quant.zero_point = {0};
+  q.quant.axis = 0;
+  return q;
+}
+
 }  // namespace tinyforge::quantize

@@ -49,4 +49,14 @@ ir::Tensor quantize_bias(const ir::Tensor& b, float input_scale, const std::vect
 // operands, concatenated constants): per tensor over its own range.
 ir::Tensor quantize_constant(const ir::Tensor& t);
 
+// The int16 state of a stateful op: symmetric (zero point 0) over max(|min|, |max|) of `r`.
+// power_of_two (the LSTM's cell state): the range widened to the next power of two 2^k,
+// k in [0, 10], scale 2^k / 32768; otherwise scale = range / 32767 (TFLite's
+// quantize_model.cc for 16-bit state tensors, GetPowerOfTwoScale). A range of 0 counts as 1.
+ir::Quant int16_state_params(Range r, bool power_of_two);
+
+// The int16 version of float constant `w`, symmetric per tensor with scale max|w| / `codes`
+// (SVDF's time weights: 512, TFLite keeps 10 bits so the time sum has headroom).
+ir::Tensor quantize_int16_weights(const ir::Tensor& w, float codes);
+
 }  // namespace tinyforge::quantize

@@ -3,9 +3,11 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <array>
 #include <limits>
 
 #include "ops/host_op.h"
+#include "ops/lstm.h"
 #include "plan/lower.h"
 #include "quantize/bias_correction.h"
 #include "quantize/quant_params.h"
@@ -21,6 +23,37 @@ bool same_params(const ir::Quant& a, const ir::Quant& b) {
 
 std::string describe(const ir::Quant& q) {
   return fmt::format("scale {:.6g}, zero point {}", q.scale.at(0), q.zero_point.at(0));
+}
+
+// Refuses the float LSTMs that have no integer form: TFLM's integer LSTM (what the int8
+// lowering runs) has the input gate, no peepholes, no projection, no layer normalization
+// and the TANH activation; an ONNX LSTM restarts from zero state every invocation, which
+// the TFLite LSTM the quantized model is written as does not.
+void require_integer_lstm_form(const ir::Graph& g, size_t node) {
+  using namespace ops::lstm_input;
+  const ir::Node& n = g.nodes[node];
+  const auto refuse = [&](const std::string& why) {
+    throw tinyforge::Error(
+        fmt::format("{}: {}: cannot quantize this LSTM: {}", g.source, g.node_label(node), why));
+  };
+  if (n.inputs.size() != kCount)
+    refuse(fmt::format("{} inputs; expected {}", n.inputs.size(), kCount));
+  const auto& a = n.params.get<ops::LstmAttrs>();
+  if (a.zero_state)
+    refuse(
+        "it comes from ONNX and starts every invocation from zero state; the int8 model is a "
+        "TFLite LSTM, which keeps its state between invocations (compile the float model)");
+  std::array<const ir::Tensor*, kCount> in{};
+  for (size_t k = 0; k < kCount; ++k) {
+    const int t = n.inputs[k];
+    in[k] = t >= 0 ? &g.tensors.at(static_cast<size_t>(t)) : nullptr;
+    if (k >= kFirstLayerNorm && t >= 0)
+      refuse("layer normalization (inputs 20-23): tinyforge's integer LSTM has none");
+  }
+  for (size_t k : {kInput, kOutputState, kCellState})
+    if (in[k] == nullptr) refuse(fmt::format("input {} is missing", k));
+  const std::string variant = ops::integer_variant_error(in, a);
+  if (!variant.empty()) refuse(variant);
 }
 
 // Refuses graphs that are not float32 end to end (already quantized, int8 inputs, ...).
@@ -39,15 +72,24 @@ void require_float_graph(const ir::Graph& g) {
                       "expected a float32 model",
                       g.source, name(t), dtype_name(type(t))));
   }
-  // A stateful op's state (SVDF's int16 memory, LSTM's int16 cell state) needs its own
-  // calibration over sequences.
-  for (const ir::Tensor& t : g.tensors)
-    if (t.variable)
+  // Variable tensors are the state of the stateful ops the rewrite quantizes (SVDF, LSTM).
+  std::vector<char> is_state(g.tensors.size(), 0);
+  for (size_t i = 0; i < g.nodes.size(); ++i) {
+    const ir::Node& n = g.nodes[i];
+    if (n.op == OpCode::Lstm) {
+      require_integer_lstm_form(g, i);
+      for (size_t k : {ops::lstm_input::kOutputState, ops::lstm_input::kCellState})
+        is_state.at(static_cast<size_t>(n.inputs.at(k))) = 1;
+    } else if (n.op == OpCode::Svdf && n.inputs.size() == 5 && n.inputs[4] >= 0) {
+      is_state.at(static_cast<size_t>(n.inputs[4])) = 1;
+    }
+  }
+  for (size_t t = 0; t < g.tensors.size(); ++t)
+    if (g.tensors[t].variable && !is_state[t])
       throw tinyforge::Error(
-          fmt::format("{}: '{}' is the state of a stateful op (SVDF, LSTM): tinyforge does not "
-                      "quantize stateful ops yet; compile the float model, or an SVDF or LSTM "
-                      "model quantized by the TFLite converter",
-                      g.source, t.name));
+          fmt::format("{}: '{}' is a variable tensor but not the state of an SVDF or LSTM: "
+                      "tinyforge quantizes only those stateful ops",
+                      g.source, g.tensors[t].name));
   for (size_t i = 0; i < g.nodes.size(); ++i) {
     const ir::Node& n = g.nodes[i];
     if (n.op == OpCode::Quantize || n.op == OpCode::Dequantize)
@@ -220,9 +262,11 @@ class Rewriter {
     const ir::Node& n = g_.nodes[i];
     std::vector<int> inputs;
     for (int t : n.inputs)
-      inputs.push_back(t < 0                                         ? -1
-                       : g_.tensors[static_cast<size_t>(t)].constant ? copy_constant(t)
-                                                                     : as_float(t));
+      inputs.push_back(t < 0 ? -1
+                       : g_.tensors[static_cast<size_t>(t)].constant ||
+                               g_.tensors[static_cast<size_t>(t)].variable
+                           ? copy_constant(t)  // a float op's state stays float
+                           : as_float(t));
     std::vector<int> outputs;
     for (int t : n.outputs) {
       float_of_[static_cast<size_t>(t)] = out_.graph.add_tensor(g_.tensors[static_cast<size_t>(t)]);
@@ -260,8 +304,98 @@ class Rewriter {
     inputs.push_back(bias ? out_.graph.add_tensor(quantize_bias(*bias, input_scale, scales)) : -1);
   }
 
+  const ir::Tensor& tensor(int t) const { return g_.tensors.at(static_cast<size_t>(t)); }
+
+  // Source state tensor t (a variable) as `type` with parameters q.
+  int state_tensor(int t, DType type, const ir::Quant& q) {
+    ir::Tensor s = tensor(t);
+    s.type = type;
+    s.quant = q;
+    log(fmt::format("state '{}': {} {}", s.name, dtype_name(type), describe(q)));
+    return out_.graph.add_tensor(std::move(s));
+  }
+
+  // The calibrated range of state tensor t (StateReplay in calibrate.cc).
+  Range state_range(int t) const {
+    const std::optional<Range>& r = calibration_.at(static_cast<size_t>(t)).range;
+    log(fmt::format("state '{}': range {}", tensor(t).name,
+                    r ? fmt::format("[{:.6g}, {:.6g}]", r->min, r->max) : "unobserved"));
+    return r ? *r : Range{};
+  }
+
+  // The int8 versions of node n's outputs.
+  std::vector<int> int8_outputs(const ir::Node& n) {
+    std::vector<int> outputs;
+    for (int t : n.outputs) {
+      ir::Tensor q = g_.tensors[static_cast<size_t>(t)];
+      q.type = DType::i8;
+      q.quant = params_[static_cast<size_t>(t)];
+      int8_of_[static_cast<size_t>(t)] = out_.graph.add_tensor(std::move(q));
+      outputs.push_back(int8_of_[static_cast<size_t>(t)]);
+    }
+    return outputs;
+  }
+
+  // TFLite's integer LSTM without layer norm (8x8_16; tools/optimize/operator_property.cc,
+  // UNIDIRECTIONAL_SEQUENCE_LSTM): int8 input and output from calibration, the output state
+  // with the output's parameters (restrict_scale {18, 0}), int8 symmetric per-tensor weights,
+  // each gate's int32 bias at input scale x its input weights' scale, the int16 cell state
+  // symmetric with a power-of-two scale covering its calibrated range. The gates' int16
+  // intermediates need no parameters: the kernel fixes them (2^-12, 2^-15; lstm.cc).
+  void emit_lstm(size_t i) {
+    using namespace ops::lstm_input;
+    const ir::Node& n = g_.nodes[i];
+    const ir::Quant& out_params = params_[static_cast<size_t>(n.outputs.at(0))];
+    std::vector<int> inputs(n.inputs.size(), -1);
+    inputs[kInput] = int8(n.inputs[kInput]);
+    const float input_scale = params_[static_cast<size_t>(n.inputs[kInput])].scale.at(0);
+    const auto per_tensor = [](const ir::Tensor& w) {
+      return std::vector<float>{per_tensor_scale(weight_scales(w, 0))};
+    };
+    for (size_t gate = 0; gate < 4; ++gate) {
+      const ir::Tensor& w = tensor(n.inputs[kInputToInput + gate]);
+      const ir::Tensor& b = tensor(n.inputs[kInputGateBias + gate]);
+      const ir::Tensor& r = tensor(n.inputs[kRecurrentToInput + gate]);
+      std::vector<float> scales = per_tensor(w);
+      fit_bias_range(&b, input_scale, scales);
+      inputs[kInputToInput + gate] = out_.graph.add_tensor(quantize_weights(w, 0, scales));
+      inputs[kInputGateBias + gate] = out_.graph.add_tensor(quantize_bias(b, input_scale, scales));
+      inputs[kRecurrentToInput + gate] =
+          out_.graph.add_tensor(quantize_weights(r, 0, per_tensor(r)));
+    }
+    inputs[kOutputState] = state_tensor(n.inputs[kOutputState], DType::i8, out_params);
+    inputs[kCellState] = state_tensor(n.inputs[kCellState], DType::i16,
+                                      int16_state_params(state_range(n.inputs[kCellState]), true));
+    std::vector<int> outputs = int8_outputs(n);
+    copy_node(n, std::move(inputs), std::move(outputs), static_cast<int>(i));
+  }
+
+  // TFLite's int8 SVDF (operator_property.cc, SVDF; TFLM svdf.cc): int8 input and output,
+  // int8 symmetric per-tensor feature weights, int16 time weights at max|w| / 512, the int16
+  // state symmetric over its calibrated range, the int32 bias at state x time-weight scale.
+  void emit_svdf(size_t i) {
+    const ir::Node& n = g_.nodes[i];
+    if (n.inputs.size() != 5)
+      throw tinyforge::Error(fmt::format("{}: {}: has {} inputs; expected 5", g_.source,
+                                         g_.node_label(i), n.inputs.size()));
+    const ir::Tensor& wf = tensor(n.inputs[1]);
+    const std::vector<float> scales = {per_tensor_scale(weight_scales(wf, 0))};
+    ir::Tensor wt = quantize_int16_weights(tensor(n.inputs[2]), 512.0f);
+    const ir::Quant state = int16_state_params(state_range(n.inputs[4]), false);
+    const int bias = n.inputs[3] < 0 ? -1
+                                     : out_.graph.add_tensor(quantize_bias(
+                                           tensor(n.inputs[3]), state.scale[0], wt.quant.scale));
+    std::vector<int> inputs = {
+        int8(n.inputs[0]), out_.graph.add_tensor(quantize_weights(wf, 0, scales)),
+        out_.graph.add_tensor(std::move(wt)), bias, state_tensor(n.inputs[4], DType::i16, state)};
+    std::vector<int> outputs = int8_outputs(n);
+    copy_node(n, std::move(inputs), std::move(outputs), static_cast<int>(i));
+  }
+
   void emit_int8(size_t i) {
     const ir::Node& n = g_.nodes[i];
+    if (n.op == OpCode::Lstm) return emit_lstm(i);
+    if (n.op == OpCode::Svdf) return emit_svdf(i);
     const int out = n.outputs.at(0);
     const ir::Quant& out_params = params_[static_cast<size_t>(out)];
     std::vector<int> inputs;
@@ -287,14 +421,7 @@ class Rewriter {
         }
       }
     }
-    std::vector<int> outputs;
-    for (int t : n.outputs) {
-      ir::Tensor q = g_.tensors[static_cast<size_t>(t)];
-      q.type = DType::i8;
-      q.quant = params_[static_cast<size_t>(t)];
-      int8_of_[static_cast<size_t>(t)] = out_.graph.add_tensor(std::move(q));
-      outputs.push_back(int8_of_[static_cast<size_t>(t)]);
-    }
+    std::vector<int> outputs = int8_outputs(n);
     copy_node(n, std::move(inputs), std::move(outputs), static_cast<int>(i));
   }
 
@@ -357,7 +484,11 @@ ir::Graph quantize_model(const ir::Graph& graph, const CalibrationSet& data,
   const std::vector<TensorStats> stats = calibrate(graph, data, options.method, options.progress);
   std::vector<TensorCalibration> calibration(graph.tensors.size());
   for (size_t t = 0; t < stats.size(); ++t) {
-    if (stats[t].seen()) calibration[t].range = stats[t].choose(options.method, options.percentile);
+    // A state's range is its extremes (StateReplay records no histogram).
+    if (stats[t].seen())
+      calibration[t].range = graph.tensors[t].variable
+                                 ? stats[t].extremes()
+                                 : stats[t].choose(options.method, options.percentile);
     calibration[t].means = stats[t].means();
   }
 

@@ -12,7 +12,10 @@
 //   axis 3); FullyConnected weights symmetric per tensor (as TFLite's converter does);
 //   bias int32 at input_scale * weight_scale, corrected for the mean shift of weight
 //   rounding unless disabled (bias_correction.h);
-// - other float constants (Add/Mul operands, ...): per tensor over their own range.
+// - other float constants (Add/Mul operands, ...): per tensor over their own range;
+// - Lstm (TFLite's integer LSTM, 8x8_16) and Svdf (int8, int16 state): their own rules
+//   (emit_lstm / emit_svdf in quantize_graph.cc); their states' ranges come from
+//   calibration (state_replay.h). LSTM forms the integer kernel lacks are refused.
 // Ops the int8 lowering refuses (e.g. an op without an int8 kernel yet) stay float, with
 // Dequantize in front and Quantize behind ("float islands"); the log names them.
 // Model I/O: by default the model keeps float inputs and outputs (a Quantize after each
