@@ -29,6 +29,7 @@
 
 #include "export/tflite_builder.h"
 #include "import/onnx/onnx_convert.h"
+#include "import/onnx/onnx_recurrent.h"
 #include "import/tflite/op_mapper.h"
 #include "ops/host_op.h"
 #include "ops/strided_slice.h"
@@ -359,25 +360,28 @@ int add_f32_constant(ir::Graph& g, const std::string& name, std::vector<int32_t>
 namespace onnx_import {
 namespace {
 
-// ONNX LSTM (onnx/defs/rnn/defs.cc, opsets 7 and 14), forward direction: X [T,B,I] (layout
-// 0) or [B,T,I] (layout 1), W [1,4H,I] and R [1,4H,H] with the gates in the order i, o, f,
-// c, B [1,8H] (input biases, then recurrent biases, same order), P [1,3H] (i, o, f). Each
-// invocation is a new sequence from zero states, so only zero initial_h / initial_c and a
-// sequence_lens of the full length import. Outputs Y [T,1,B,H] / [B,T,1,H] and Y_h, the
-// last step's hidden state.
+// ONNX LSTM (onnx/defs/rnn/defs.cc, opsets 7 and 14): X [T,B,I] (layout 0) or [B,T,I]
+// (layout 1), W [D,4H,I] and R [D,4H,H] with the gates in the order i, o, f, c, B [D,8H]
+// (input biases, then recurrent biases, same order), P [D,3H] (i, o, f); D is 2 for
+// direction "bidirectional", else 1. Each direction is one Lstm node with its own slices of
+// W, R, B, P; a "reverse" one runs on X reversed in time and its output is reversed back
+// (a StridedSlice of stride -1 on each side), so Y at time t is the state after reading
+// steps T-1 down to t, as ONNX defines it. Each invocation is a new sequence from zero
+// states, so only zero initial_h / initial_c and a sequence_lens of the full length import.
+// Outputs Y [T,D,B,H] / [B,T,D,H] and Y_h [D,B,H] / [B,D,H], each direction's last step.
 void convert_LSTM(Context& ctx) {
   using namespace ops::lstm_input;
-  const std::string direction = ctx.attr_string("direction", "forward");
-  if (direction != "forward")
-    ctx.unsupported(fmt::format("direction '{}'; only forward LSTMs import", direction));
+  const Directions dirs = rnn_directions(ctx);
   if (ctx.attr_int("input_forget", 0) != 0)
     ctx.unsupported("input_forget (the input and forget gates coupled)");
   if (ctx.attr("clip") != nullptr)
     ctx.unsupported("clip (ONNX bounds the gates' inputs, the LSTM kernel its cell state)");
   if (const onnx::AttributeProto* acts = ctx.attr("activations")) {
     const std::vector<std::string> names(acts->strings().begin(), acts->strings().end());
-    if (names != std::vector<std::string>{"Sigmoid", "Tanh", "Tanh"})
-      ctx.unsupported("activations other than Sigmoid, Tanh, Tanh");
+    std::vector<std::string> defaults;
+    for (int d = 0; d < dirs.count; ++d)
+      defaults.insert(defaults.end(), {"Sigmoid", "Tanh", "Tanh"});
+    if (names != defaults) ctx.unsupported("activations other than Sigmoid, Tanh, Tanh");
   }
   const int64_t layout = ctx.attr_int("layout", 0);
   if (layout != 0 && layout != 1) ctx.fail(fmt::format("layout {}; expected 0 or 1", layout));
@@ -386,7 +390,7 @@ void convert_LSTM(Context& ctx) {
   if (x.shape.size() != 3)
     ctx.fail(fmt::format("X has shape {}; expected rank 3", shape_str(x.shape)));
   const int64_t steps = x.shape[layout ? 1 : 0], batch = x.shape[layout ? 0 : 1];
-  const int64_t features = x.shape[2];
+  const int64_t features = x.shape[2], dirs_n = dirs.count;
   const Constant w = ctx.constant_input(1, "W");
   const Constant r = ctx.constant_input(2, "R");
   const int64_t hidden = ctx.attr_int("hidden_size", r.shape.size() == 3 ? r.shape[2] : 0);
@@ -396,12 +400,12 @@ void convert_LSTM(Context& ctx) {
                            shape_str(shape)));
   };
   if (hidden < 1 || hidden > kMaxDim) ctx.fail(fmt::format("hidden_size {}", hidden));
-  expect(w, "W", {1, 4 * hidden, features});
-  expect(r, "R", {1, 4 * hidden, hidden});
-  std::vector<float> bias(static_cast<size_t>(8 * hidden), 0.0f), peephole;
+  expect(w, "W", {dirs_n, 4 * hidden, features});
+  expect(r, "R", {dirs_n, 4 * hidden, hidden});
+  std::vector<float> bias(static_cast<size_t>(dirs_n * 8 * hidden), 0.0f), peephole;
   if (ctx.has_input(3)) {
     const Constant& b = ctx.constant_input(3, "B");
-    expect(b, "B", {1, 8 * hidden});
+    expect(b, "B", {dirs_n, 8 * hidden});
     bias = b.f;
   }
   if (ctx.has_input(4))
@@ -412,13 +416,14 @@ void convert_LSTM(Context& ctx) {
   for (size_t k : {size_t{5}, size_t{6}})
     if (ctx.has_input(k)) {
       const Constant& s = ctx.constant_input(k, k == 5 ? "initial_h" : "initial_c");
-      expect(s, k == 5 ? "initial_h" : "initial_c", {1, batch, hidden});
+      expect(s, k == 5 ? "initial_h" : "initial_c",
+             layout ? Shape{batch, dirs_n, hidden} : Shape{dirs_n, batch, hidden});
       for (float v : s.f)
         if (v != 0.0f) ctx.unsupported("a non-zero initial_h or initial_c");
     }
   if (ctx.has_input(7)) {
     const Constant& p = ctx.constant_input(7, "P");
-    expect(p, "P", {1, 3 * hidden});
+    expect(p, "P", {dirs_n, 3 * hidden});
     peephole = p.f;
   }
   const std::string name = clean_name(ctx.node->name().empty() ? "lstm" : ctx.node->name());
@@ -428,55 +433,75 @@ void convert_LSTM(Context& ctx) {
                               v.begin() + static_cast<std::ptrdiff_t>((index + 1) * size));
   };
   const auto dims = [&](int64_t rows, int64_t cols) { return ctx.ir_shape({rows, cols}); };
-  std::vector<int> in(kCount, -1);
-  in[kInput] = ctx.as_onnx(x, ctx.node->input(0));
-  // TFLite's gate g (input, forget, cell, output) is ONNX's block kOnnxGate[g] of W, R, B.
-  constexpr size_t kOnnxGate[] = {0, 2, 3, 1};
-  const char* gate_names[] = {"input", "forget", "cell", "output"};
-  for (size_t g = 0; g < 4; ++g) {
-    const size_t o = kOnnxGate[g];
-    const std::string gate = name + "/" + gate_names[g];
-    in[kInputToInput + g] =
-        ctx.ir_constant(gate + "/w", dims(hidden, features), block(w.f, o, h * features));
-    in[kRecurrentToInput + g] =
-        ctx.ir_constant(gate + "/r", dims(hidden, hidden), block(r.f, o, h * h));
-    std::vector<float> b = block(bias, o, h);
-    const std::vector<float> rb = block(bias, 4 + o, h);
-    for (size_t j = 0; j < h; ++j) b[j] += rb[j];
-    in[kInputGateBias + g] = ctx.ir_constant(gate + "/bias", ctx.ir_shape({hidden}), b);
-  }
-  // P's blocks: input, output, forget.
-  if (!peephole.empty())
-    for (const auto& [position, o] :
-         {std::pair<size_t, size_t>{kCellToInput, 0}, {kCellToForget, 2}, {kCellToOutput, 1}})
-      in[position] = ctx.ir_constant(name + "/peephole" + std::to_string(o), ctx.ir_shape({hidden}),
-                                     block(peephole, o, h));
-  for (size_t k : {kOutputState, kCellState}) {
-    ir::Tensor state;
-    state.name = name + (k == kOutputState ? "/output_state" : "/cell_state");
-    state.shape = dims(batch, hidden);
-    state.variable = true;
-    in[k] = ctx.graph.add_tensor(std::move(state));
-  }
-  ops::LstmAttrs a;
-  a.time_major = layout == 0;
-  a.zero_state = true;
+  const int time_axis = layout ? 1 : 0;
+  const int input = ctx.as_onnx(x, ctx.node->input(0));
   const Shape sequence = layout ? Shape{batch, steps, hidden} : Shape{steps, batch, hidden};
-  const int y = ctx.emit(OpCode::Lstm, in, ctx.ir_shape(sequence), a, name);
+  std::vector<int> ys, last;
+  for (int d = 0; d < dirs.count; ++d) {
+    const auto dd = static_cast<size_t>(d);
+    const bool reverse = dirs.reverse(d);
+    const std::string base = dirs.count == 2 ? name + (d ? "/backward" : "/forward")
+                                             : name + (reverse ? "/reverse" : "");
+    std::vector<int> in(kCount, -1);
+    in[kInput] = reverse ? reverse_axis(ctx, input, time_axis, base + "/x_reversed") : input;
+    // TFLite's gate g (input, forget, cell, output) is ONNX's block kOnnxGate[g] of W, R, B.
+    constexpr size_t kOnnxGate[] = {0, 2, 3, 1};
+    const char* gate_names[] = {"input", "forget", "cell", "output"};
+    for (size_t g = 0; g < 4; ++g) {
+      const size_t o = kOnnxGate[g];
+      const std::string gate = base + "/" + gate_names[g];
+      in[kInputToInput + g] = ctx.ir_constant(gate + "/w", dims(hidden, features),
+                                              block(w.f, dd * 4 + o, h * features));
+      in[kRecurrentToInput + g] =
+          ctx.ir_constant(gate + "/r", dims(hidden, hidden), block(r.f, dd * 4 + o, h * h));
+      std::vector<float> b = block(bias, dd * 8 + o, h);
+      const std::vector<float> rb = block(bias, dd * 8 + 4 + o, h);
+      for (size_t j = 0; j < h; ++j) b[j] += rb[j];
+      in[kInputGateBias + g] = ctx.ir_constant(gate + "/bias", ctx.ir_shape({hidden}), b);
+    }
+    // P's blocks: input, output, forget.
+    if (!peephole.empty())
+      for (const auto& [position, o] :
+           {std::pair<size_t, size_t>{kCellToInput, 0}, {kCellToForget, 2}, {kCellToOutput, 1}})
+        in[position] = ctx.ir_constant(base + "/peephole" + std::to_string(o),
+                                       ctx.ir_shape({hidden}), block(peephole, dd * 3 + o, h));
+    for (size_t k : {kOutputState, kCellState}) {
+      ir::Tensor state;
+      state.name = base + (k == kOutputState ? "/output_state" : "/cell_state");
+      state.shape = dims(batch, hidden);
+      state.variable = true;
+      in[k] = ctx.graph.add_tensor(std::move(state));
+    }
+    ops::LstmAttrs a;
+    a.time_major = layout == 0;
+    a.zero_state = true;
+    const int run = ctx.emit(OpCode::Lstm, in, ctx.ir_shape(sequence), a, base);
+    if (ctx.output_used(0)) {
+      const int y = reverse ? reverse_axis(ctx, run, time_axis, base + "/y") : run;
+      const Shape one = layout ? Shape{batch, steps, 1, hidden} : Shape{steps, 1, batch, hidden};
+      ys.push_back(ctx.reshape(y, ctx.ir_shape(one),
+                               dirs.count == 2 ? base + "/y_steps" : ctx.node->output(0)));
+    }
+    if (ctx.output_used(1)) {  // Y_h: the run's last step, [1,B,H] (layout 0) or [B,1,H]
+      const Shape one = layout ? Shape{batch, 1, hidden} : Shape{1, batch, hidden};
+      const std::vector<int64_t> first =
+          layout ? std::vector<int64_t>{0, steps - 1, 0} : std::vector<int64_t>{steps - 1, 0, 0};
+      last.push_back(ctx.emit(OpCode::StridedSlice, {run}, ctx.ir_shape(one),
+                              ops::strided_slice_of(first, {1, 1, 1}, one),
+                              dirs.count == 2 ? base + "/y_h" : ctx.node->output(1)));
+    }
+  }
   if (ctx.output_used(0)) {
     Value out;
-    out.shape = layout ? Shape{batch, steps, 1, hidden} : Shape{steps, 1, batch, hidden};
-    out.onnx = ctx.reshape(y, ctx.ir_shape(out.shape), ctx.node->output(0));
+    out.shape = layout ? Shape{batch, steps, dirs_n, hidden} : Shape{steps, dirs_n, batch, hidden};
+    out.onnx = concatenate(ctx, ys, layout ? 2 : 1, ctx.node->output(0));
     ctx.set_output(0, std::move(out));
   }
-  if (ctx.output_used(1)) {  // Y_h: the last step, [1,B,H] (layout 0) or [B,1,H]
-    Value last;
-    last.shape = layout ? Shape{batch, 1, hidden} : Shape{1, batch, hidden};
-    const std::vector<int64_t> first =
-        layout ? std::vector<int64_t>{0, steps - 1, 0} : std::vector<int64_t>{steps - 1, 0, 0};
-    last.onnx = ctx.emit(OpCode::StridedSlice, {y}, ctx.ir_shape(last.shape),
-                         ops::strided_slice_of(first, {1, 1, 1}, last.shape), ctx.node->output(1));
-    ctx.set_output(1, std::move(last));
+  if (ctx.output_used(1)) {
+    Value out;
+    out.shape = layout ? Shape{batch, dirs_n, hidden} : Shape{dirs_n, batch, hidden};
+    out.onnx = concatenate(ctx, last, layout ? 1 : 0, ctx.node->output(1));
+    ctx.set_output(1, std::move(out));
   }
 }
 

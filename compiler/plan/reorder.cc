@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <optional>
 
+#include "ops/gru.h"
+
 namespace tinyforge::plan {
 namespace {
 
@@ -28,7 +30,9 @@ void reorder_for_arena(ir::Graph& graph, std::vector<LoweredOp>& lowered, const 
   if (graph.nodes.size() > kMaxReorderedOps) return;
   std::optional<uint32_t> arena;  // planned at the first candidate: chains have none
   for (size_t j = 1; j < graph.nodes.size(); ++j) {
-    if (has_state(graph, lowered[j])) continue;
+    // An unrolled ONNX GRU's steps (ops/gru.h) are a chain: each try would plan the whole
+    // arena again for every one of its many nodes, for nothing to gain.
+    if (has_state(graph, lowered[j]) || ops::is_gru_node(graph, graph.nodes[j])) continue;
     // Not above the last node that produces one of its inputs.
     size_t earliest = 0;
     for (size_t i = 0; i < j; ++i)

@@ -18,8 +18,9 @@ namespace tinyforge::plan {
 constexpr size_t kMaxReorderedOps = 256;
 
 // Moves each node, in order, up to the position (of the 8 nearest its inputs allow) that
-// makes `arena_of` smallest, when that is smaller than in place. Nodes with state keep their
-// place. `graph` and `lowered` stay index-aligned.
+// makes `arena_of` smallest, when that is smaller than in place. Nodes with state, and the
+// nodes of an unrolled ONNX GRU (ops/gru.h), keep their place. `graph` and `lowered` stay
+// index-aligned.
 void reorder_for_arena(ir::Graph& graph, std::vector<LoweredOp>& lowered, const ArenaOf& arena_of);
 
 }  // namespace tinyforge::plan

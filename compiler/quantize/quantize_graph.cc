@@ -6,6 +6,7 @@
 #include <array>
 #include <limits>
 
+#include "ops/gru.h"
 #include "ops/host_op.h"
 #include "ops/lstm.h"
 #include "plan/lower.h"
@@ -92,6 +93,11 @@ void require_float_graph(const ir::Graph& g) {
                       g.source, g.tensors[t].name));
   for (size_t i = 0; i < g.nodes.size(); ++i) {
     const ir::Node& n = g.nodes[i];
+    if (ops::is_gru_node(g, n))
+      throw tinyforge::Error(
+          fmt::format("{}: {}: part of an ONNX GRU (unrolled at import): tinyforge has no int8 "
+                      "GRU; compile the float model",
+                      g.source, g.node_label(i)));
     if (n.op == OpCode::Quantize || n.op == OpCode::Dequantize)
       throw tinyforge::Error(
           fmt::format("{}: {}: the model is already quantized; expected a float32 model", g.source,

@@ -8,7 +8,7 @@
 // shapes (shape inference is done here, op by op). Anything else throws tinyforge::Error
 // naming the node; refused nodes are collected and thrown together as UnsupportedOps
 // (ir/unsupported.h), one line each, e.g.
-//   "m.onnx: op 7 (LSTM 'lstm_1') v13 float32: unsupported: op; no tinyforge converter ..."
+//   "m.onnx: op 7 (RNN 'rnn_1') v13 float32: unsupported: op; no tinyforge converter ..."
 // Errors about features we do not implement contain the word "unsupported".
 //
 // Layout: ONNX activations are NCHW, the runtime's are NHWC. The importer converts once,

@@ -3,13 +3,15 @@
 // Reshape, with Gather and Cast, which ops/gather.cc and ops/cast.cc evaluate on a
 // constant). Removed: Identity, and Dropout at inference. Folded:
 // BatchNormalization into the filter and bias of the Conv/Gemm before it when it is that
-// op's only reader, else a per-channel Mul + Add. Every other op type is converted in the
-// host file of the IR op it becomes (compiler/ops/).
+// op's only reader, else a per-channel Mul + Add. Unrolled into existing ops: GRU
+// (onnx_gru.cc). Every other op type is converted in the host file of the IR op it becomes
+// (compiler/ops/).
 #include <fmt/format.h>
 
 #include <cmath>
 
 #include "import/onnx/onnx_convert.h"
+#include "import/onnx/onnx_recurrent.h"
 #include "import/onnx/onnx_tensor.h"
 #include "ops/add.h"
 #include "ops/mul.h"
@@ -214,6 +216,7 @@ const std::vector<ops::OnnxRead>& onnx_only_converters() {
       {"Constant", convert_Constant, 1},
       {"ConstantOfShape", convert_ConstantOfShape, 9},
       {"Dropout", convert_Dropout, 6},
+      {"GRU", convert_GRU, 7},
       {"Identity", convert_Identity, 1},
       {"Shape", convert_Shape, 1},
   };
