@@ -7,7 +7,11 @@
 // - MultiplyByQuantizedMultiplier's int64 overload (kernels/internal/common.cc): the Q31
 //   multiplier rounded to 16 bits (0x7FFF from 0x7FFF0000 up), then (x * it + 2^(s-1)) >> s
 //   with s = 15 - shift;
-// - CalculateActivationRangeQuantized for int16, zero point 0 (bounds divided in float).
+// - CalculateActivationRangeQuantized for int16, zero point 0 (bounds divided in float);
+// - LUTPopulate<int16_t> and LUTLookup (kernels/internal/common.h, LUTPopulateInt16 in float:
+//   512 samples and the end point, each lowered by half its interpolation error at the
+//   midpoint, rounded half away from zero; entry 256 + (v >> 7), the slope on the low 7 bits,
+//   (slope * offset + 64) >> 7, the slope and sum wrapped to int16).
 // With a one-op runner and random int16 values; used by compiler/ops/*_int16x8_test.cc.
 #pragma once
 #include <gtest/gtest.h>
@@ -16,6 +20,7 @@
 #include <cmath>
 #include <cstdint>
 #include <cstring>
+#include <functional>
 #include <limits>
 #include <random>
 #include <string>
@@ -94,6 +99,39 @@ inline Range activation_range(tfl::ActivationFunctionType a, float scale) {
   if (a == Act::RELU6) r.hi = std::min(r.hi, q(6.0f));
   if (a == Act::RELU_N1_TO_1) r = {std::max(r.lo, q(-1.0f)), std::min(r.hi, q(1.0f))};
   return r;
+}
+
+// LUTPopulate<int16_t>(s_in, zp_in, s_out, 0, f).
+inline std::vector<int64_t> lut(const std::function<float(float)>& f, float s_in, int zp_in,
+                                float s_out) {
+  const float lo = s_in * static_cast<float>(-32768 - zp_in);
+  const float hi = s_in * static_cast<float>(32767 - zp_in);
+  const float inv = 65536.0f / (s_out * 32767.0f - s_out * -32768.0f);
+  const float step = (hi - lo) / 512;
+  std::vector<int64_t> t(513);
+  for (int i = 0; i < 512; ++i) {
+    const float a = f(lo + static_cast<float>(i) * step);
+    const float mid = f(lo + static_cast<float>(i) * step + step / 2);
+    const float b = f(lo + static_cast<float>(i + 1) * step);
+    const float interp = std::round((b * inv + std::round(a * inv)) / 2);
+    const float v = std::round(a * inv) - std::round((interp - std::round(mid * inv)) / 2);
+    t[i] = static_cast<int64_t>(std::clamp(v, -32768.0f, 32767.0f));
+  }
+  t[512] = static_cast<int64_t>(std::clamp(std::round(f(hi) * inv), -32768.0f, 32767.0f));
+  return t;
+}
+
+inline int64_t floor_div_pot(int64_t a, int k) {
+  const int64_t d = int64_t{1} << k;
+  return a >= 0 ? a / d : -((-a + d - 1) / d);
+}
+
+// LUTLookup(v, t) for v in [-32768, 32767].
+inline int64_t lookup(int64_t v, const std::vector<int64_t>& t) {
+  const int64_t index = 256 + floor_div_pot(v, 7);
+  const int64_t offset = v - floor_div_pot(v, 7) * 128;
+  const auto slope = static_cast<int16_t>(t[index + 1] - t[index]);
+  return static_cast<int16_t>(t[index] + floor_div_pot(slope * offset + 64, 7));
 }
 
 inline int32_t pick(std::mt19937& rng, int32_t lo, int32_t hi) {

@@ -154,6 +154,9 @@ int int8_lsb(OpCode op) {
 // in steps of 2^-15 and the reciprocal from a 14-bit sum, against one float rounding. The
 // rows keep beta times the input range within 10: beyond a difference of 10 TFLite counts
 // exp(-10) for every such element (about 1.5 steps each; 14 measured on a 10/32768 row).
+// int16 UnaryMath EXP (TFLite's 513-entry table): the rounded, midpoint-biased samples
+// interpolated with one more rounding, against one float rounding; 3 steps measured where
+// exp is steepest (the table's last intervals).
 constexpr int kSoftmaxInt16Lsb = 4;
 int integer_lsb(OpCode op, const testing::TensorSpec& out) {
   const bool int16 = out.type == tfl::TensorType::INT16;
@@ -163,6 +166,7 @@ int integer_lsb(OpCode op, const testing::TensorSpec& out) {
   if (int16 && conv_family) return 2;
   if (int16 && (op == OpCode::SquaredDifference || sigmoid_family)) return 3;
   if (int16 && op == OpCode::Softmax) return kSoftmaxInt16Lsb;
+  if (int16 && op == OpCode::UnaryMath) return 3;
   return int8_lsb(op);
 }
 
@@ -1674,6 +1678,29 @@ std::vector<Row> table() {
   // 16x8 PRELU: int16 x and output, int8 alpha broadcast against x.
   t.push_back(int16_prelu(prelu(DT::i8, {1, 3, 4, 2}, {2}, h, {0.01f, 5}, {2.0f / 32768, 0})));
   t.push_back(int16_prelu(prelu(DT::i8, {2, 5}, {2, 5}, h_tiny, {0.02f, -128}, h_tiny)));
+  // 16x8 EXP (TFLite's interpolated 513-entry table, over inputs where exp bends little per
+  // table step), SQRT (TFLite's float quotient, truncated), ABS (|x| rescaled). LOG and
+  // RSQRT have no row: their tables interpolate straight across the pole at 0, thousands of
+  // steps from the function next to it, as TFLite's do; unary_math_int16_exact_test.cc
+  // checks them bit for bit.
+  t.push_back(
+      int16_twin(unary_math(B::EXP, DT::i8, {1, 16}, {2.0f / 32768, 0}, {8.0f / 32768, 0})));
+  t.push_back(int16_twin(unary_math(B::EXP, DT::i8, {3, 5}, {1e-4f, 0}, {1.0f / 1024, 0})));
+  t.push_back(int16_twin(unary_math(B::SQRT, DT::i8, {3, 5}, {0.01f, 0}, {1.0f / 1024, 0})));
+  t.push_back(int16_twin(unary_math(B::SQRT, DT::i8, {2, 7}, h_huge, {1.0f / 64, 0})));
+  t.push_back(int16_twin(unary_math(B::ABS, DT::i8, {2, 7}, h, h)));
+  t.push_back(int16_twin(unary_math(B::ABS, DT::i8, {1, 16}, {1e-3f, 0}, {7e-4f, 0})));
+  // 16x8 DIV (TFLite's DivElementwise<int16_t>): broadcasting, fused activations, quotient
+  // multipliers from below one to thousands. The int8 rows' definition (a real 0 divisor
+  // clamps +-infinity) holds for int16 alike.
+  for (Row r : {binary(kDiv, DT::i8, {1, 4, 3}, {1, 4, 3}, Act::NONE, h, h, {1.0f / 1024, 0}),
+                binary(kDiv, DT::i8, {2, 1, 3}, {1, 4, 1}, Act::RELU6, {1.0f / 1024, 0},
+                       {1.0f / 4096, 0}, {1.0f / 2048, 0}),
+                binary(kDiv, DT::i8, {5}, {1}, Act::RELU, h_huge, {1e-3f, 0}, {5.0f, 0})}) {
+    r = int16_twin(r);
+    r.why_not_armnn = "int16 DIV by a real 0 is undefined in TFLite (it stops)";
+    t.push_back(r);
+  }
   return t;
 }
 

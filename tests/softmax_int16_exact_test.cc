@@ -31,6 +31,7 @@
 #include "export/tflite_writer.h"
 #include "host/host_runner.h"
 #include "import/tflite/import_tflite.h"
+#include "int16x8_reference.h"
 #include "ir/error.h"
 #include "plan/build_plan.h"
 #include "tflite_model_builder.h"
@@ -40,6 +41,8 @@ namespace {
 
 using testing::ModelSpec;
 using testing::OpSpec;
+using testing::int16x8::lookup;
+using testing::int16x8::lut;
 
 // --- TFLite's arithmetic ---------------------------------------------------------------------
 
@@ -59,11 +62,6 @@ Multiplier quantize(double real) {
   return {q, e};
 }
 
-int64_t floor_shift(int64_t a, int k) {
-  const int64_t d = int64_t{1} << k;
-  return a >= 0 ? a / d : -((-a + d - 1) / d);
-}
-
 // MultiplyByQuantizedMultiplier (double rounding): high mul rounded half away from zero, then
 // a right shift rounded half away from zero.
 int64_t mbqm(int64_t x, const Multiplier& q) {
@@ -77,36 +75,11 @@ int64_t mbqm(int64_t x, const Multiplier& q) {
   return high >= 0 ? (high + r / 2) / r : -((-high + r / 2) / r);
 }
 
-std::vector<int64_t> lut(float (*f)(float), float s_in, int zp_in) {
-  const float lo = s_in * static_cast<float>(-32768 - zp_in);
-  const float hi = s_in * static_cast<float>(32767 - zp_in);
-  const float s_out = 2.0f / 65535.0f;
-  const float inv = 65536.0f / (s_out * 32767.0f - s_out * -32768.0f);
-  const float step = (hi - lo) / 512;
-  std::vector<int64_t> t(513);
-  for (int i = 0; i < 512; ++i) {
-    const float a = f(lo + static_cast<float>(i) * step);
-    const float mid = f(lo + static_cast<float>(i) * step + step / 2);
-    const float b = f(lo + static_cast<float>(i + 1) * step);
-    const float interp = std::round((b * inv + std::round(a * inv)) / 2);
-    const float v = std::round(a * inv) - std::round((interp - std::round(mid * inv)) / 2);
-    t[i] = static_cast<int64_t>(std::clamp(v, -32768.0f, 32767.0f));
-  }
-  t[512] = static_cast<int64_t>(std::clamp(std::round(f(hi) * inv), -32768.0f, 32767.0f));
-  return t;
-}
-
-int64_t lookup(int64_t v, const std::vector<int64_t>& t) {
-  const int64_t index = 256 + floor_shift(v, 7);
-  const int64_t offset = v - floor_shift(v, 7) * 128;
-  const auto slope = static_cast<int16_t>(t[index + 1] - t[index]);
-  return static_cast<int16_t>(t[index] + floor_shift(slope * offset + 64, 7));
-}
-
 std::vector<int16_t> reference(const std::vector<int16_t>& x, int depth, float s_in, float beta) {
   const Multiplier q = quantize(static_cast<double>(s_in) * beta / (10.0 / 65535.0));
-  const auto exp_t = lut([](float v) { return std::exp(v); }, 10.0f / 65535, 32767);
-  const auto rec_t = lut([](float v) { return 1.0f / (1.0f + v); }, 1.0f / 65535, -32768);
+  constexpr float kOut = 2.0f / 65535.0f;
+  const auto exp_t = lut([](float v) { return std::exp(v); }, 10.0f / 65535, 32767, kOut);
+  const auto rec_t = lut([](float v) { return 1.0f / (1.0f + v); }, 1.0f / 65535, -32768, kOut);
   std::vector<int16_t> y(x.size());
   for (size_t r = 0; r < x.size() / depth; ++r) {
     const int16_t* in = x.data() + r * depth;
@@ -178,8 +151,9 @@ std::vector<int16_t> rows_of(int depth, int random_rows, std::mt19937& rng) {
 // in units of 2 / 65535, within one step (the midpoint correction moves a sample by at most
 // one).
 TEST(SoftmaxInt16, RebuiltTablesFollowTheirFunctions) {
-  const auto exp_t = lut([](float v) { return std::exp(v); }, 10.0f / 65535, 32767);
-  const auto rec_t = lut([](float v) { return 1.0f / (1.0f + v); }, 1.0f / 65535, -32768);
+  constexpr float kOut = 2.0f / 65535.0f;
+  const auto exp_t = lut([](float v) { return std::exp(v); }, 10.0f / 65535, 32767, kOut);
+  const auto rec_t = lut([](float v) { return 1.0f / (1.0f + v); }, 1.0f / 65535, -32768, kOut);
   for (int i = 0; i <= 512; ++i) {
     const double x = -10.0 + 10.0 * i / 512;
     EXPECT_NEAR(static_cast<double>(exp_t[i]), std::exp(x) * 32768.0, 1.5) << i;

@@ -95,16 +95,16 @@ TEST(WillItRun, SixteenByEightModelNamesEveryInt16OpStillRefused) {
   };
   testing::OpSpec concat{B::CONCATENATION, {5, 1}, {6}};
   concat.axis = 1;
-  m.ops = {{B::QUANTIZE, {0}, {1}},   {B::FULLY_CONNECTED, {1, 2, 3}, {4}},
-           {B::DIV, {4, 4}, {5}},     concat,
-           {B::RESHAPE, {6, 8}, {7}}, {B::DEQUANTIZE, {7}, {9}}};
+  m.ops = {{B::QUANTIZE, {0}, {1}},    {B::FULLY_CONNECTED, {1, 2, 3}, {4}},
+           {B::RELU_0_TO_1, {4}, {5}}, concat,
+           {B::RESHAPE, {6, 8}, {7}},  {B::DEQUANTIZE, {7}, {9}}};
   m.inputs = {0};
   m.outputs = {9};
   std::string what;
   const std::vector<Refusal> r = tflite_refusals(testing::build_tflite(m), &what);
   ASSERT_EQ(r.size(), 1u) << what;
   EXPECT_EQ(r[0].index, 2);
-  EXPECT_EQ(r[0].op, "DIV");
+  EXPECT_EQ(r[0].op, "RELU_0_TO_1");
   for (const Refusal& x : r) {
     EXPECT_EQ(x.dtype, "int16");
     EXPECT_NE(x.reason.find("dtype INT16 (7) is not supported by this op (docs/ops.md's int16x8"),
@@ -217,28 +217,32 @@ TEST(WillItRun, CompileNamesImportAndLoweringRefusalsTogether) {
   std::filesystem::remove(path);
 }
 
-// Refusals of the math ops' dtypes and parameters are named like missing builtins: a DIV
-// with an int16 output (no 16x8 DIV kernel) and an int8 ABS whose rescale leaves int32,
-// beside an int8 SQRT that runs.
+// Refusals of the math ops' dtypes and parameters are named like missing builtins: an int16
+// NEG (no int16 NEG kernel in TFLite or TFLite Micro) and an int8 ABS whose rescale leaves
+// int32, beside an int8 SQRT that runs.
 TEST(WillItRun, MathOpDtypeAndParameterRefusalsAreNamed) {
   using B = tfl::BuiltinOperator;
   testing::ModelSpec m;
-  m.tensors = {testing::act_i8("x", {1, 4}, 0.05f, 0), testing::act_i8("a", {1, 4}, 1e-6f, 0),
+  m.tensors = {testing::act_i8("x", {1, 4}, 0.05f, 0),
+               testing::act_i8("a", {1, 4}, 1e-6f, 0),
                testing::TensorSpec{"d", {1, 4}, tfl::TensorType::INT16, {}, {0.05f}, {0}},
-               testing::act_i8("s", {1, 4}, 0.05f, 0), testing::act_i8("big", {1, 4}, 16.0f, 0)};
-  m.ops = {testing::OpSpec{B::ABS, {4}, {1}}, testing::OpSpec{B::DIV, {0, 0}, {2}},
+               testing::act_i8("s", {1, 4}, 0.05f, 0),
+               testing::act_i8("big", {1, 4}, 16.0f, 0),
+               testing::TensorSpec{"x16", {1, 4}, tfl::TensorType::INT16, {}, {0.05f}, {0}}};
+  m.ops = {testing::OpSpec{B::ABS, {4}, {1}}, testing::OpSpec{B::NEG, {5}, {2}},
            testing::OpSpec{B::SQRT, {0}, {3}}};
   for (testing::OpSpec& op : m.ops) op.with_options = false;
-  m.inputs = {0, 4};
+  m.inputs = {0, 4, 5};
   m.outputs = {1, 2, 3};
   std::string what;
   const std::vector<Refusal> r = tflite_refusals(testing::build_tflite(m), &what);
   ASSERT_EQ(r.size(), 2u) << what;
   EXPECT_EQ(r[0].op, "ABS");
   EXPECT_NE(r[0].reason.find("expected -31..23"), std::string::npos) << r[0].reason;
-  EXPECT_EQ(r[1].op, "DIV");
-  EXPECT_EQ(r[1].dtype, "int8");
-  EXPECT_NE(r[1].reason.find("dtype INT16"), std::string::npos) << r[1].reason;
+  EXPECT_EQ(r[1].op, "NEG");
+  EXPECT_EQ(r[1].dtype, "int16");
+  EXPECT_NE(r[1].reason.find("TFLite and TFLite Micro have no int16 NEG kernel"), std::string::npos)
+      << r[1].reason;
 }
 
 // ONNX: refused nodes' outputs become unknown; nodes reading them are still checked for a

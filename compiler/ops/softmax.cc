@@ -26,9 +26,9 @@
 #include "export/tflite_builder.h"
 #include "import/onnx/onnx_convert.h"
 #include "import/tflite/op_mapper.h"
-#include "kernels/reference/softmax_int16.h"
 #include "ops/host_op.h"
 #include "plan/lower_elementwise.h"
+#include "plan/lut_int16.h"
 
 namespace tinyforge {
 namespace {
@@ -87,47 +87,6 @@ using namespace elementwise_lowering;
 
 namespace {
 
-// tflite-micro's LUTPopulate<int16_t> (kernels/internal/common.h, LUTPopulateInt16 with
-// float as FloatT), in float as there: f sampled at the 512 steps of the int16 input range
-// (input_scale, input_zero_point) and at its end, in units of output_scale (zero point 0),
-// each sample lowered by half the error linear interpolation makes at the step's midpoint.
-std::vector<int16_t> int16_table(float (*f)(float), float input_scale, int32_t input_zero_point,
-                                 float output_scale) {
-  const float in_min = input_scale * static_cast<float>(-32768 - input_zero_point);
-  const float in_max = input_scale * static_cast<float>(32767 - input_zero_point);
-  const float out_min = output_scale * -32768.0f, out_max = output_scale * 32767.0f;
-  constexpr int kSteps = kSoftmaxInt16TableSize - 1;
-  const float step = (in_max - in_min) / kSteps;
-  const float half_step = step / 2;
-  const float inv = 65536.0f / (out_max - out_min);
-  const auto to_int16 = [](float v) {
-    return static_cast<int16_t>(std::min(std::max(v, -32768.0f), 32767.0f));
-  };
-  std::vector<int16_t> lut(kSoftmaxInt16TableSize);
-  for (int i = 0; i < kSteps; ++i) {
-    const float val = f(in_min + static_cast<float>(i) * step);
-    const float val_mid = f(in_min + static_cast<float>(i) * step + half_step);
-    const float val_next = f(in_min + static_cast<float>(i + 1) * step);
-    const float sample = std::round(val * inv);
-    const float mid_interpolated = std::round((val_next * inv + std::round(val * inv)) / 2);
-    const float bias = std::round((mid_interpolated - std::round(val_mid * inv)) / 2);
-    lut[static_cast<size_t>(i)] = to_int16(sample - bias);
-  }
-  lut[kSteps] = to_int16(std::round(f(in_max) * inv));
-  return lut;
-}
-
-int add_int16_table(ir::Graph& g, const std::string& name, const std::vector<int16_t>& lut) {
-  ir::Tensor t;
-  t.name = name;
-  t.type = DType::i16;
-  t.shape = {kSoftmaxInt16TableSize};
-  t.constant = true;
-  t.data.resize(lut.size() * sizeof(int16_t));
-  std::memcpy(t.data.data(), lut.data(), t.data.size());  // the host is little-endian
-  return g.add_tensor(std::move(t));
-}
-
 // The int16 params and the two tables (tflite-micro's CalculateSoftmaxParams and
 // InitializeLutForInt16, softmax_common.cc): exp on [-10, 0] (input zero point 32767) and
 // 1 / (1 + x) on [0, 1] (zero point -32768), both at input scale 1/65535 of their range and
@@ -153,12 +112,12 @@ void lower_int16(ir::Graph& g, size_t node, float beta, SoftmaxParams& p, Lowere
   p.input_left_shift = m.shift;
   constexpr float kRange = 65535.0f;
   const std::string base = g.tensors[out].name;
-  const int exp_table = add_int16_table(
+  const int exp_table = add_lut_int16(
       g, base + "/exp_table",
-      int16_table([](float v) { return std::exp(v); }, 10.0f / kRange, 32767, 2.0f / kRange));
-  const int reciprocal_table = add_int16_table(
+      lut_int16([](float v) { return std::exp(v); }, 10.0f / kRange, 32767, 2.0f / kRange));
+  const int reciprocal_table = add_lut_int16(
       g, base + "/one_over_one_plus_x_table",
-      int16_table([](float v) { return 1.0f / (1.0f + v); }, 1.0f / kRange, -32768, 2.0f / kRange));
+      lut_int16([](float v) { return 1.0f / (1.0f + v); }, 1.0f / kRange, -32768, 2.0f / kRange));
   op.inputs = {in, exp_table, reciprocal_table};
 }
 

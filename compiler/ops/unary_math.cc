@@ -22,6 +22,19 @@
 // Where TFLite stops with an error (SQRT / RSQRT of an input below the zero point) the table
 // holds the value of 0 instead. Invariants, checked at import and lowering: ABS's rescale
 // exponent in -31..23, RSQRT's output exponent - 20 in -31..0 (the shifts stay in int32).
+// int16 (TFLite's 16x8 scheme; zero points 0, checked at import and lowering), where TFLite
+// has an int16 kernel (TFLite Micro has only ABS's):
+//  - EXP, LOG, RSQRT: TFLite's int16 lookup table (exp.cc Prepare; elementwise.cc
+//    LogLUTPrepare and the RSQRT branch of GenericPrepare): LUTPopulate<int16_t> of exp, of
+//    log (x <= 0 gives -32768 * s_out) and of 1 / sqrt(x) (x <= 0 gives 32767 * s_out),
+//    made here as a constant input the kernel interpolates (LUTLookup);
+//  - ABS: AbsEvalQuantized<int16_t>: |x|, through MultiplyByQuantizedMultiplier
+//    (QuantizeMultiplier(s_in / s_out)) when the scales differ; its exponent must be in
+//    -31..15 (|x| <= 2^15 shifted stays in int32);
+//  - SQRT: SqrtEvalQuantized<int16_t>: the kernel computes int(sqrt(s_in * x) / s_out).
+// NEG and ELU have no int16 kernel in TFLite or TFLite Micro (neg.cc: float32, int32, int64;
+// activations.cc EluEval and micro elu.cc: float32 and int8), nor has any of ONNX's
+// functions: refused by name. 16x8 nodes are not exported.
 // Quantized from its calibrated output range; channels pass through for pruning.
 #include "ops/unary_math.h"
 
@@ -35,6 +48,7 @@
 #include <functional>
 #include <nlohmann/json.hpp>
 #include <string>
+#include <vector>
 
 #include "export/tflite_builder.h"
 #include "import/onnx/onnx_convert.h"
@@ -45,6 +59,7 @@
 #include "ops/host_op.h"
 #include "ops/mul.h"
 #include "plan/lower_checks.h"
+#include "plan/lut_int16.h"
 #include "plan/quant_math.h"
 
 namespace tinyforge {
@@ -208,6 +223,46 @@ Int8Table rsqrt_table(Quant in, Quant out) {
   return r;
 }
 
+// Why TFLite's int16 arithmetic cannot run the function at these quantizations (empty when
+// it can): no int16 kernel, or ABS's rescale exponent outside -31..15.
+std::string int16_problem(UnaryFunction f, Quant in, Quant out) {
+  switch (f) {
+    case UnaryFunction::exp:
+    case UnaryFunction::log:
+    case UnaryFunction::rsqrt:
+    case UnaryFunction::sqrt:
+      return {};
+    case UnaryFunction::abs: {
+      const plan::QuantizedMultiplier m =
+          plan::quantize_multiplier(static_cast<double>(in.scale / out.scale));
+      if (in.scale != out.scale && (m.shift < -31 || m.shift > 15))
+        return fmt::format(
+            "int16 input scale {} / output scale {} has exponent {}; expected -31..15", in.scale,
+            out.scale, m.shift);
+      return {};
+    }
+    default:  // NEG, ELU (the importer names them first) and ONNX's functions
+      return fmt::format("TFLite and TFLite Micro have no int16 kernel for {}",
+                         ops::unary_function_name(f));
+  }
+}
+
+// The function TFLite's Prepare tabulates for the int16 EXP, LOG and RSQRT, in float.
+std::function<float(float)> int16_table_function(UnaryFunction f, float output_scale) {
+  switch (f) {
+    case UnaryFunction::log: {
+      const float output_min = -32768.0f * output_scale;  // LogLUTPrepare, zero point 0
+      return [output_min](float x) { return x <= 0.0f ? output_min : std::log(x); };
+    }
+    case UnaryFunction::rsqrt: {
+      const float output_max = 32767.0f * output_scale;  // int16 max * s_out
+      return [output_max](float x) { return x <= 0.0f ? output_max : 1.0f / std::sqrt(x); };
+    }
+    default:
+      return [](float x) { return std::exp(x); };
+  }
+}
+
 Int8Table int8_table(const ops::UnaryMathAttrs& a, Quant in, Quant out) {
   switch (a.function) {
     case UnaryFunction::abs:
@@ -231,11 +286,14 @@ ir::Node read_tflite(OpMapper& m) {
   m.require_arity(1, 1);
   const ir::Tensor& in = m.input(0);
   const ir::Tensor& out = m.output();
-  m.require_activation_types(in, out);
+  m.require_activation_types(in, out, /*int16=*/true);
   m.require_shape(out, m.out_label(), in.shape);
   const ops::UnaryMathAttrs attrs{F, 1.0f, 1.0f};
-  if (in.type == DType::i8 && in.quant.scale.at(0) > 0 && out.quant.scale.at(0) > 0) {
-    const std::string why = int8_table(attrs, quant_of(in), quant_of(out)).problem;
+  if (in.type == DType::i16) m.require_int16_zero_points(in, out);
+  if (in.type != DType::f32 && in.quant.scale.at(0) > 0 && out.quant.scale.at(0) > 0) {
+    const std::string why = in.type == DType::i16
+                                ? int16_problem(F, quant_of(in), quant_of(out))
+                                : int8_table(attrs, quant_of(in), quant_of(out)).problem;
     if (!why.empty()) m.unsupported(why);
   }
   ir::Node n{OpCode::UnaryMath, {}, {}, {}, {}};
@@ -270,6 +328,7 @@ void write_tflite(tflite_export::ModelBuilder& b, size_t node) {
   using namespace tflite_export;
   const ir::Node& n = b.graph().nodes[node];
   const auto& a = n.params.get<ops::UnaryMathAttrs>();
+  refuse_int16x8(b, node);
   const tfl::BuiltinOperator builtin = builtin_of(a.function);
   if (builtin == tfl::BuiltinOperator::CUSTOM || a.alpha != 1.0f || a.gamma != 1.0f)
     refuse(b, node,
@@ -282,15 +341,51 @@ void write_tflite(tflite_export::ModelBuilder& b, size_t node) {
 
 namespace plan {
 
+namespace {
+
+// The int16 form: ABS's multiplier, SQRT's scales, or the table of EXP, LOG and RSQRT as a
+// second input.
+LoweredOp lower_int16(ir::Graph& g, size_t node, UnaryMathParams& p) {
+  using namespace lowering;
+  const int in = g.nodes[node].inputs[0], out = g.nodes[node].outputs[0];
+  const auto f = static_cast<UnaryFunction>(p.function);
+  const Q qi = per_tensor(g, node, in, "input"), qo = per_tensor(g, node, out, "output");
+  if (qi.zero_point != 0 || qo.zero_point != 0)
+    refuse(g, node, "int16 input or output has a zero point; expected 0 (TFLite's 16x8)");
+  const std::string why = int16_problem(f, {qi.scale, 0}, {qo.scale, 0});
+  if (!why.empty()) refuse(g, node, why);
+  if (f == UnaryFunction::abs) {
+    if (qi.scale != qo.scale) {  // else multiplier 0: TFLite's needs_rescale false
+      const QuantizedMultiplier m = quantize_multiplier(static_cast<double>(qi.scale / qo.scale));
+      p.multiplier = m.multiplier;
+      p.shift = m.shift;
+    }
+    return lowered(p, {in});
+  }
+  if (f == UnaryFunction::sqrt) {
+    p.input_scale = qi.scale;
+    p.output_scale = qo.scale;
+    return lowered(p, {in});
+  }
+  const std::vector<int16_t> lut =
+      lut_int16(int16_table_function(f, qo.scale), qi.scale, 0, qo.scale);
+  const int table = add_lut_int16(
+      g, fmt::format("{}/{}_table", g.tensors[out].name, ops::unary_function_name(f)), lut);
+  return lowered(p, {in, table});
+}
+
+}  // namespace
+
 LoweredOp lower_UnaryMath(ir::Graph& g, size_t node) {
   using namespace lowering;
-  const ir::Node& n = checked(g, node, 1, 1);
+  const ir::Node& n = checked(g, node, 1, 1, 1, /*int16=*/true);
   if (!same_elements(g, n)) refuse(g, node, "input and output sizes differ");
   const auto& a = n.params.get<ops::UnaryMathAttrs>();
   UnaryMathParams p{};
   p.function = static_cast<int32_t>(a.function);
   p.f_alpha = a.alpha;
   p.f_gamma = a.gamma;
+  if (g.tensors[n.outputs[0]].type == DType::i16) return lower_int16(g, node, p);
   if (g.tensors[n.outputs[0]].type == DType::i8) {
     const Q qi = per_tensor(g, node, n.inputs[0], "input"),
             qo = per_tensor(g, node, n.outputs[0], "output");

@@ -126,9 +126,10 @@ bool runs_int16(tfl::BuiltinOperator builtin) {
 
 // The ops that move or pick values (their kernels copy or compare stored values of either
 // width), the RELU family's clamps, MUL, ADD, SUB, SQUARED_DIFFERENCE, AVERAGE_POOL_2D, MEAN,
-// SUM, RESIZE_BILINEAR, LEAKY_RELU and PRELU (they rescale, average, sum or interpolate
-// int16 as int8, zero points 0; PRELU's alpha stays int8), and LOGISTIC, TANH and SOFTMAX
-// (TFLite's int16 table kernels): their 16x8 form is int16 activations throughout, so they
+// SUM, RESIZE_BILINEAR, LEAKY_RELU, PRELU, ABS and DIV (they rescale, average, sum,
+// interpolate or divide int16 as int8, zero points 0; PRELU's alpha stays int8), LOGISTIC,
+// TANH, SOFTMAX, EXP, LOG and RSQRT (TFLite's int16 table kernels) and SQRT (TFLite's float
+// arithmetic per value): their 16x8 form is int16 activations throughout, so they
 // are let through when their first output is int16 (a float or int8 op with an int16 operand
 // stays refused as a dtype).
 bool runs_int16_activations(tfl::BuiltinOperator builtin) {
@@ -165,6 +166,12 @@ bool runs_int16_activations(tfl::BuiltinOperator builtin) {
     case tfl::BuiltinOperator::SUB:
     case tfl::BuiltinOperator::SQUARED_DIFFERENCE:
     case tfl::BuiltinOperator::SOFTMAX:
+    case tfl::BuiltinOperator::EXP:
+    case tfl::BuiltinOperator::LOG:
+    case tfl::BuiltinOperator::SQRT:
+    case tfl::BuiltinOperator::RSQRT:
+    case tfl::BuiltinOperator::ABS:
+    case tfl::BuiltinOperator::DIV:
       return true;
     default:
       return false;
@@ -180,10 +187,11 @@ std::optional<tfl::TensorType> file_type(const Reader& reader, int t) {
 }
 
 // Why an op's 16x8 form is refused, where there is more to say than "not yet". HARD_SWISH,
-// ARG_MAX and ARG_MIN have no int16 kernel in TFLite (activations.cc HardSwishEval takes
-// float32, uint8 and int8, tflite-micro's hard_swish.cc float32 and int8; kernels/
-// arg_min_max.cc and micro/kernels/arg_min_max.cc float32, int8 and more, no int16), so there
-// is no arithmetic to follow. Empty for the others.
+// ARG_MAX, ARG_MIN, NEG and ELU have no int16 kernel in TFLite (activations.cc HardSwishEval
+// takes float32, uint8 and int8, tflite-micro's hard_swish.cc float32 and int8; kernels/
+// arg_min_max.cc and micro/kernels/arg_min_max.cc float32, int8 and more, no int16; neg.cc
+// float32, int32 and int64, micro neg.cc float32; activations.cc EluEval and micro elu.cc
+// float32 and int8), so there is no arithmetic to follow. Empty for the others.
 const char* int16_refusal(tfl::BuiltinOperator builtin) {
   switch (builtin) {
     case tfl::BuiltinOperator::HARD_SWISH:
@@ -191,6 +199,10 @@ const char* int16_refusal(tfl::BuiltinOperator builtin) {
     case tfl::BuiltinOperator::ARG_MAX:
     case tfl::BuiltinOperator::ARG_MIN:
       return "TFLite and TFLite Micro have no int16 kernel for this op";
+    case tfl::BuiltinOperator::NEG:
+      return "TFLite and TFLite Micro have no int16 NEG kernel (float32, int32 and int64 only)";
+    case tfl::BuiltinOperator::ELU:
+      return "TFLite and TFLite Micro have no int16 ELU kernel (float32 and int8 only)";
     default:
       return "";
   }

@@ -361,6 +361,10 @@ struct HardSwishParams {
 // int8: out = table[(uint8_t)in], the 256 outputs the compiler computed offline with
 // TFLite's arithmetic for the op (its lookup table or its integer path, see
 // compiler/ops/unary_math.cc); `function` is then only informative.
+// int16 (TFLite's 16x8: zero points 0), by `function`: EXP, LOG, RSQRT read input 1, the
+// 513-entry int16 table the compiler made as TFLite's LUTPopulate<int16_t>, interpolated as
+// its LUTLookup; ABS is |x| times multiplier/shift (s_in / s_out; multiplier 0 when the
+// scales are equal: no rescale); SQRT is int(sqrt(input_scale * x) / output_scale) in float.
 enum class UnaryFunction : int32_t {
   exp = 0,
   log = 1,
@@ -377,6 +381,8 @@ struct UnaryMathParams {
   int32_t function;
   float f_alpha, f_gamma;
   int8_t table[256];
+  int32_t multiplier, shift;        // int16 ABS
+  float input_scale, output_scale;  // int16 SQRT
 };
 
 // Elementwise in0 / in1 with numpy broadcasting up to rank 4, then the fused activation's
@@ -384,6 +390,8 @@ struct UnaryMathParams {
 // DivElementwise): a = in0 + input1_offset, b = in1 + input2_offset (b != 0, signs moved to
 // a), a * (1 / b) with a per-element 31-bit reciprocal of b, then output_multiplier/
 // output_shift (s0 / (s1 * s_out)), output_offset and the clamp to act_min..act_max.
+// int16 (TFLite's DivElementwise<int16_t>, 16x8 zero points 0): the same fields and
+// arithmetic, offsets 0, the clamp in int16.
 struct DivParams {
   float f_act_min, f_act_max;
   int32_t input1_offset, input2_offset;

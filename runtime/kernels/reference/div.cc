@@ -15,6 +15,9 @@
 //   int32 (plain integers): reference_ops::Div<int32_t>, C++'s quotient truncated toward
 //     zero, clamped to [act_min, act_max]. Defined here where C++ is not: a zero divisor
 //     gives 0 and INT32_MIN / -1 gives INT32_MIN (the quotient wraps).
+//   int16: TFLite's DivElementwise<int16_t> (the same template; TFLite Micro has no int16
+//     DIV), in its 16x8 form: offsets 0, the clamp in int16. In a function of its own,
+//     apart from the int8 and float paths.
 #include <cstdint>
 
 #include "kernels/reference/broadcast.h"
@@ -32,14 +35,18 @@ int leading_sign_bits(int32_t x) {
   return fixed::count_leading_zeros(u) - 1;
 }
 
-int8_t div_int8(const DivParams& p, int8_t x, int8_t y) {
+// T int8 or int16. check_Div keeps |a| <= 2^8 (int8) or 2^15 (int16, offsets 0), so
+// negating does not overflow and the headroom is at least 23 or 15, and keeps output_shift
+// at most 23 or 15: the total shift is <= 0.
+template <typename T>
+T div_quantized(const DivParams& p, T x, T y) {
   int32_t a = x + p.input1_offset;
   int32_t b = y + p.input2_offset;
   if (b == 0)
-    return static_cast<int8_t>(a > 0   ? p.act_max
-                               : a < 0 ? p.act_min
-                                       : fixed::clamp(p.output_offset, p.act_min, p.act_max));
-  if (b < 0) {  // |a|, |b| <= 256: no overflow
+    return static_cast<T>(a > 0   ? p.act_max
+                          : a < 0 ? p.act_min
+                                  : fixed::clamp(p.output_offset, p.act_min, p.act_max));
+  if (b < 0) {
     a = -a;
     b = -b;
   }
@@ -48,7 +55,6 @@ int8_t div_int8(const DivParams& p, int8_t x, int8_t y) {
   const int headroom = leading_sign_bits(a);
   const int32_t unscaled = fixed::saturating_rounding_doubling_high_mul(
       static_cast<int32_t>(static_cast<uint32_t>(a) << headroom), inverse);
-  // check_Div keeps output_shift <= 23 and headroom >= 23 for |a| <= 256: the total is <= 0.
   const int total_shift = p.output_shift - recip_shift - headroom;
   const int32_t scaled =
       total_shift < -31
@@ -56,7 +62,22 @@ int8_t div_int8(const DivParams& p, int8_t x, int8_t y) {
           : fixed::rounding_divide_by_pot(
                 fixed::saturating_rounding_doubling_high_mul(unscaled, p.output_multiplier),
                 -total_shift);
-  return static_cast<int8_t>(fixed::clamp(scaled + p.output_offset, p.act_min, p.act_max));
+  return static_cast<T>(fixed::clamp(scaled + p.output_offset, p.act_min, p.act_max));
+}
+
+Status check_int16(const DivParams& p) {
+  if (p.input1_offset != 0 || p.input2_offset != 0 || p.output_offset != 0 ||
+      !stage::int16_range_ok(p.act_min, p.act_max))
+    return Status::bad_params;
+  if (p.output_multiplier < 0 || p.output_shift < -31 || p.output_shift > 15)
+    return Status::bad_params;
+  return Status::ok;
+}
+
+void eval_int16(const DivParams& p, const KernelIO& io, const broadcast::Walk& w) {
+  broadcast::for_each(w, io.in[0].as<const int16_t>(), io.in[1].as<const int16_t>(),
+                      io.out[0].as<int16_t>(),
+                      [&p](int16_t x, int16_t y) { return div_quantized<int16_t>(p, x, y); });
 }
 
 int32_t div_int32(const DivParams& p, int32_t x, int32_t y) {
@@ -68,11 +89,12 @@ int32_t div_int32(const DivParams& p, int32_t x, int32_t y) {
 }  // namespace
 
 Status check_Div(const DivParams& p, const KernelIO& io) {
-  if (const Status s = broadcast::check_binary_io(io, /*int16=*/false, /*int32=*/true);
+  if (const Status s = broadcast::check_binary_io(io, /*int16=*/true, /*int32=*/true);
       s != Status::ok)
     return s;
   const DType type = io.out[0].type;
   if (type == DType::i32) return p.act_min <= p.act_max ? Status::ok : Status::bad_params;
+  if (type == DType::i16) return check_int16(p);
   if (type == DType::i8) {
     if (!stage::int8_stage_ok(p.input1_offset, p.output_offset, p.act_min, p.act_max) ||
         !stage::int8_stage_ok(p.input2_offset, 0, -128, 127))
@@ -87,10 +109,14 @@ Status check_Div(const DivParams& p, const KernelIO& io) {
 
 void eval_Div(const DivParams& p, const KernelIO& io) {
   const broadcast::Walk w = broadcast::make_walk(io.in[0], io.in[1], io.out[0]);
+  if (io.out[0].type == DType::i16) {
+    eval_int16(p, io, w);
+    return;
+  }
   if (io.out[0].type == DType::i8) {
     broadcast::for_each(w, io.in[0].as<const int8_t>(), io.in[1].as<const int8_t>(),
                         io.out[0].as<int8_t>(),
-                        [&p](int8_t x, int8_t y) { return div_int8(p, x, y); });
+                        [&p](int8_t x, int8_t y) { return div_quantized<int8_t>(p, x, y); });
     return;
   }
   if (io.out[0].type == DType::i32) {

@@ -71,7 +71,7 @@ TEST(MathIndexKernels, MirrorPadFoldsEachMode) {
 }
 
 // int8 Div's check bounds what keeps its shifts defined (output shift <= 23, int8 offsets and
-// clamp); its arithmetic is checked bit for bit in tests/div_int8_exact_test.cc.
+// clamp); its arithmetic is checked bit for bit in tests/div_exact_test.cc.
 TEST(MathIndexKernels, DivChecksItsInt8ParamsAndUnaryMathChecksItsFunction) {
   std::vector<int8_t> a = {1, 2}, b = {1, 1}, c(2);
   const std::vector<TensorView> in = {view(DType::i8, a, {2}, 1, 0), view(DType::i8, b, {2}, 1, 0)};

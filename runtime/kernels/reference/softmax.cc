@@ -17,7 +17,7 @@
 #include <cstdint>
 
 #include "kernels/reference/fixed_point.h"
-#include "kernels/reference/softmax_int16.h"
+#include "kernels/reference/lut_int16.h"
 #include "kernels/reference/view_checks.h"
 #include "tinyforge/kernel.h"
 
@@ -65,16 +65,6 @@ void softmax_row_int8(const SoftmaxParams& p, const int8_t* in, int8_t* out, int
       out[c] = -128;
     }
   }
-}
-
-// TFLite's 513-entry int16 table lookup: entry 256 + (v >> 7), linearly interpolated on the
-// low 7 bits with rounding; the slope and the sum wrap to int16 as there.
-int32_t lut_lookup_int16(int32_t v, const int16_t* lut) {
-  const int32_t index = 256 + (v >> 7);  // v in [-32768, 32767]: index in [0, 511]
-  const int32_t offset = v & 0x7f;
-  const int16_t base = lut[index];
-  const auto slope = static_cast<int16_t>(lut[index + 1] - lut[index]);
-  return static_cast<int16_t>(base + ((slope * offset + 64) >> 7));
 }
 
 int32_t exp_of_diff_int16(const SoftmaxParams& p, const int16_t* exp_lut, int32_t diff) {
@@ -134,10 +124,10 @@ Status check_int16_tables(const SoftmaxParams& p, const KernelIO& io, int32_t de
   for (int i = 1; i <= 2; ++i) {
     const TensorView& t = io.in[i];
     if (t.type != DType::i16 || !view::is_valid(t, DType::i16)) return Status::bad_enum;
-    if (t.elements() != kSoftmaxInt16TableSize || t.data == nullptr) return Status::bad_shape;
+    if (t.elements() != kInt16LutSize || t.data == nullptr) return Status::bad_shape;
   }
   const int16_t* exp_lut = io.in[1].as<const int16_t>();
-  for (int32_t i = 0; i < kSoftmaxInt16TableSize; ++i)
+  for (int32_t i = 0; i < kInt16LutSize; ++i)
     if (exp_lut[i] < 0) return Status::bad_params;
   if (exp_lut[511] < (1 << 14) || exp_lut[512] < (1 << 14)) return Status::bad_params;
   if (depth > (1 << 16)) return Status::bad_shape;

@@ -1,8 +1,10 @@
-// int8 DIV bit for bit against TFLite's integer arithmetic, re-derived here from its published
-// definition, on every one of the 65,536 (dividend, divisor) pairs of int8 values for several
-// quantizations and fused activations. Each case is a one-op TFLite model imported, planned
-// and run on the host, so the compiler's multiplier, shift, offsets and clamp are checked with
-// the kernel. The definition followed:
+// int8 and int16 (16x8) DIV bit for bit against TFLite's integer arithmetic, re-derived here
+// from its published definition: int8 on every one of the 65,536 (dividend, divisor) pairs of
+// int8 values, int16 on random pairs (a tenth of each operand extreme) and every pair of a grid
+// of extremes, for several quantizations and fused activations. Each case is a one-op TFLite
+// model imported, planned and run on the host, so the compiler's multiplier, shift, offsets
+// and clamp are checked with the kernel. The definition followed (int16: TFLite's div.cc runs
+// the same DivElementwise<int16_t>, the int16 activation range; zero points 0 in 16x8):
 //  - tflite-micro kernels/div.cc (CalculateOpDataDiv): QuantizeMultiplier(s0 / (s1 * s_out),
 //    the quotient in float), CalculateActivationRangeQuantized;
 //  - tensorflow/lite/kernels/internal/reference/div.h (DivElementwise<T>): a = x - zp0, b = y -
@@ -27,8 +29,10 @@
 
 #include "emit/plan_writer.h"
 #include "expect_error.h"
+#include "export/tflite_writer.h"
 #include "host/host_runner.h"
 #include "import/tflite/import_tflite.h"
+#include "int16x8_reference.h"
 #include "ir/error.h"
 #include "plan/build_plan.h"
 #include "tflite_model_builder.h"
@@ -91,6 +95,7 @@ struct Quant {
   float so;
   int zpo;
   Act act;
+  bool int16 = false;
 };
 
 struct Prepared {
@@ -109,16 +114,15 @@ Prepared prepare(const Quant& q) {
     ++e;
   }
   const auto quantize = [&q](float v) { return q.zpo + static_cast<int>(std::round(v / q.so)); };
-  int lo = -128, hi = 127;
+  int lo = q.int16 ? -32768 : -128, hi = q.int16 ? 32767 : 127;
   if (q.act == Act::RELU || q.act == Act::RELU6) lo = std::max(lo, quantize(0.0f));
   if (q.act == Act::RELU6) hi = std::min(hi, quantize(6.0f));
   return {m, e, lo, hi};
 }
 
-int8_t reference(int x, int y, const Quant& q, const Prepared& p) {
+int64_t reference(int x, int y, const Quant& q, const Prepared& p) {
   int64_t a = x - q.zp0, b = y - q.zp1;
-  if (b == 0)
-    return static_cast<int8_t>(a > 0 ? p.hi : a < 0 ? p.lo : std::clamp(q.zpo, p.lo, p.hi));
+  if (b == 0) return a > 0 ? p.hi : a < 0 ? p.lo : std::clamp(q.zpo, p.lo, p.hi);
   if (b < 0) {
     a = -a;
     b = -b;
@@ -131,16 +135,17 @@ int8_t reference(int x, int y, const Quant& q, const Prepared& p) {
   const int64_t unscaled = srdhm(a * (int64_t{1} << headroom), inverse);
   const int total = p.shift - recip_shift - headroom;
   const int64_t scaled = total < -31 ? 0 : rdbp(srdhm(unscaled, p.m), -total);
-  return static_cast<int8_t>(std::clamp<int64_t>(scaled + q.zpo, p.lo, p.hi));
+  return std::clamp<int64_t>(scaled + q.zpo, p.lo, p.hi);
 }
 
 // --- models ----------------------------------------------------------------------------------
 
-ModelSpec one_op(const Quant& q) {
+ModelSpec one_op(const Quant& q, int32_t n = 65536) {
+  const tfl::TensorType type = q.int16 ? tfl::TensorType::INT16 : tfl::TensorType::INT8;
   ModelSpec m;
-  m.tensors = {{"x", {65536}, tfl::TensorType::INT8, {}, {q.s0}, {q.zp0}},
-               {"y", {65536}, tfl::TensorType::INT8, {}, {q.s1}, {q.zp1}},
-               {"z", {65536}, tfl::TensorType::INT8, {}, {q.so}, {q.zpo}}};
+  m.tensors = {{"x", {n}, type, {}, {q.s0}, {q.zp0}},
+               {"y", {n}, type, {}, {q.s1}, {q.zp1}},
+               {"z", {n}, type, {}, {q.so}, {q.zpo}}};
   OpSpec op{tfl::BuiltinOperator::DIV, {0, 1}, {2}};
   op.activation = q.act;
   m.ops = {op};
@@ -149,8 +154,8 @@ ModelSpec one_op(const Quant& q) {
   return m;
 }
 
-std::vector<int8_t> run(const ModelSpec& model, const std::vector<int8_t>& x,
-                        const std::vector<int8_t>& y) {
+template <typename T>
+std::vector<T> run(const ModelSpec& model, const std::vector<T>& x, const std::vector<T>& y) {
   const std::vector<uint8_t> file = testing::build_tflite(model);
   const plan::Plan built = plan::build_plan(import_tflite(file.data(), file.size(), "m.tflite"));
   EXPECT_EQ(built.ops.size(), 1u);
@@ -159,8 +164,8 @@ std::vector<int8_t> run(const ModelSpec& model, const std::vector<int8_t>& x,
   host::HostRunner runner(emit::write_plan_blob(built), "m.tflite");
   const std::vector<std::vector<uint8_t>> out =
       runner.run({testing::bytes_of(x), testing::bytes_of(y)}, 1);
-  std::vector<int8_t> got(out.at(0).size());
-  std::memcpy(got.data(), out[0].data(), got.size());
+  std::vector<T> got(out.at(0).size() / sizeof(T));
+  std::memcpy(got.data(), out[0].data(), got.size() * sizeof(T));
   return got;
 }
 
@@ -200,7 +205,8 @@ TEST(DivInt8, BitExactOnEveryPair) {
     ASSERT_EQ(got.size(), x.size());
     int worst = 0;
     for (int i = 0; i < 65536; ++i) {
-      ASSERT_EQ(got[i], reference(x[i], y[i], q, p)) << "x " << int{x[i]} << " y " << int{y[i]};
+      ASSERT_EQ(int{got[i]}, reference(x[i], y[i], q, p))
+          << "x " << int{x[i]} << " y " << int{y[i]};
       if (y[i] == q.zp1) continue;
       // Anchored to the real quotient, rounded and clamped.
       const double real =
@@ -220,6 +226,61 @@ TEST(DivInt8, RefusesAMultiplierBeyondTheKernelsShift) {
       testing::build_tflite(one_op({10.0f, 0, 1e-4f, 0, 1e-3f, 0, Act::NONE}));
   EXPECT_ERROR(plan::build_plan(import_tflite(file.data(), file.size(), "m.tflite")), Error,
                "is 2^23 or more");
+}
+
+// int16: random pairs (a tenth of each operand -32768, a tenth 32767) and every pair of a
+// grid of extremes and small values (divisor 0 included).
+TEST(DivInt16, BitExactOnRandomAndExtremePairs) {
+  // Equal scales, a RELU, RELU6 on a multiplier of 5000, a multiplier near the kernel's 2^15
+  // bound, one below 1 and one of 256.
+  const Quant cases[] = {{0.05f, 0, 0.05f, 0, 0.05f, 0, Act::NONE, true},
+                         {1e-3f, 0, 0.5f, 0, 1e-4f, 0, Act::RELU, true},
+                         {2.0f, 0, 1e-4f, 0, 4.0f, 0, Act::RELU6, true},
+                         {1.0f, 0, 1.0f / 30000, 0, 1.0f, 0, Act::NONE, true},
+                         {1e-4f, 0, 10.0f, 0, 1e-2f, 0, Act::NONE, true},
+                         {1.0f / 32768, 0, 1.0f / 32768, 0, 1.0f / 256, 0, Act::NONE, true}};
+  const int16_t grid[] = {-32768, -32767, -181, -2, -1, 0, 1, 2, 3, 181, 32766, 32767};
+  std::vector<int16_t> x = testing::int16x8::values(100000, 1);
+  std::vector<int16_t> y = testing::int16x8::values(x.size(), 2);
+  for (int16_t a : grid)
+    for (int16_t b : grid) {
+      x.push_back(a);
+      y.push_back(b);
+    }
+  for (const Quant& q : cases) {
+    SCOPED_TRACE("scales " + std::to_string(q.s0) + " " + std::to_string(q.s1) + " " +
+                 std::to_string(q.so));
+    const Prepared p = prepare(q);
+    const std::vector<int16_t> got = run(one_op(q, static_cast<int32_t>(x.size())), x, y);
+    ASSERT_EQ(got.size(), x.size());
+    int worst = 0;
+    for (size_t i = 0; i < x.size(); ++i) {
+      ASSERT_EQ(int{got[i]}, reference(x[i], y[i], q, p)) << "x " << x[i] << " y " << y[i];
+      if (y[i] == 0) continue;
+      const double real = x[i] * static_cast<double>(q.s0) / (y[i] * static_cast<double>(q.s1));
+      const double want =
+          std::clamp(std::round(real / q.so), static_cast<double>(p.lo), static_cast<double>(p.hi));
+      worst = std::max(worst, static_cast<int>(std::fabs(got[i] - want)));
+    }
+    EXPECT_LE(worst, 1);  // the fixed-point quotient is within one step of the real one
+  }
+}
+
+// What the int16 arithmetic cannot run is refused by name: a quotient multiplier of 2^15 or
+// more (the total shift would turn left), zero points (TFLite's 16x8 has none), and export.
+TEST(DivInt16, RefusesWhatTheKernelCannotRun) {
+  const std::vector<uint8_t> big =
+      testing::build_tflite(one_op({0.3f, 0, 0.7f, 0, 1e-6f, 0, Act::NONE, true}, 4));
+  EXPECT_ERROR(plan::build_plan(import_tflite(big.data(), big.size(), "m.tflite")), Error,
+               "is 2^15 or more");
+  const std::vector<uint8_t> zp =
+      testing::build_tflite(one_op({0.1f, 0, 0.1f, 3, 0.1f, 0, Act::NONE, true}, 4));
+  EXPECT_ERROR(import_tflite(zp.data(), zp.size(), "m.tflite"), Error,
+               "has zero point 3; expected 0 (TFLite's 16x8)");
+  const std::vector<uint8_t> ok =
+      testing::build_tflite(one_op({0.1f, 0, 0.1f, 0, 0.1f, 0, Act::NONE, true}, 4));
+  const ir::Graph g = import_tflite(ok.data(), ok.size(), "m.tflite");
+  EXPECT_ERROR(tflite_export::write_tflite(g), Error, "exporting a 16x8");
 }
 
 }  // namespace
