@@ -28,6 +28,7 @@
 #include "import/tflite/tflite_reader.h"
 #include "io/files.h"
 #include "ir/error.h"
+#include "log_softmax_reference.h"
 #include "lstm_reference.h"
 #include "ops/host_op.h"
 #include "plan/build_plan.h"
@@ -131,6 +132,10 @@ int int8_lsb(OpCode op) {
     // coordinate, one rounding), Arm NN in float.
     case OpCode::ResizeBilinear:
       return 1;
+    // int8 LogSoftmax rows are checked against TFLite's integer arithmetic itself
+    // (log_softmax_reference.h), not a float definition: exact.
+    case OpCode::LogSoftmax:
+      return 0;
     // Every other op moves or selects values without arithmetic (pools of max, reshape,
     // transpose, pad, slice, concatenation, split, unpack, pack with one quantization,
     // nearest-neighbour resize): exact.
@@ -553,7 +558,7 @@ struct UnaryOp {
 const UnaryOp kRelu{OpCode::Clamp, B::RELU}, kRelu6{OpCode::Clamp, B::RELU6},
     kReluN1To1{OpCode::Clamp, B::RELU_N1_TO_1}, kLogistic{OpCode::Logistic, B::LOGISTIC},
     kTanh{OpCode::Tanh, B::TANH}, kSoftmax{OpCode::Softmax, B::SOFTMAX},
-    kLeakyRelu{OpCode::LeakyRelu, B::LEAKY_RELU};
+    kLeakyRelu{OpCode::LeakyRelu, B::LEAKY_RELU}, kLogSoftmax{OpCode::LogSoftmax, B::LOG_SOFTMAX};
 const UnaryOp kHardSwish{OpCode::HardSwish, B::HARD_SWISH};
 
 Row unary(UnaryOp u, DT d, std::vector<int32_t> shape, Q qin = {}, Q qout = {},
@@ -574,6 +579,35 @@ Row unary(UnaryOp u, DT d, std::vector<int32_t> shape, Q qin = {}, Q qout = {},
       for (float x : in[0]) y.push_back(std::clamp(x, -1.0f, 1.0f));
       return y;
     };
+  }
+  if (u.builtin == B::LOG_SOFTMAX) {
+    r.why_not_armnn = "Arm NN's TfLite parser has no LOG_SOFTMAX";
+    const auto depth = static_cast<size_t>(shape.back());
+    if (d == DT::i8) {
+      // TFLite's integer arithmetic on the stored values (log_softmax_reference.h): exact.
+      const tflite_log_softmax::OpData data = tflite_log_softmax::op_data(qin.scale);
+      r.definition = [qin, qout, depth, data](const std::vector<std::vector<float>>& in) {
+        std::vector<int8_t> x;
+        for (float v : in[0]) x.push_back(static_cast<int8_t>(std::lround(v / qin.scale) + qin.zp));
+        std::vector<float> y;
+        for (int8_t q : tflite_log_softmax::log_softmax_int8(x, static_cast<int>(depth), data))
+          y.push_back(qout.scale * static_cast<float>(q - qout.zp));
+        return y;
+      };
+    } else {
+      r.definition = [depth](const std::vector<std::vector<float>>& in) {
+        std::vector<float> y;
+        for (size_t row = 0; row < in[0].size(); row += depth) {
+          const auto first = in[0].begin() + static_cast<std::ptrdiff_t>(row);
+          const double max = *std::max_element(first, first + static_cast<std::ptrdiff_t>(depth));
+          double sum = 0;
+          for (size_t c = 0; c < depth; ++c) sum += std::exp(in[0][row + c] - max);
+          for (size_t c = 0; c < depth; ++c)
+            y.push_back(static_cast<float>(in[0][row + c] - max - std::log(sum)));
+        }
+        return y;
+      };
+    }
   }
   return r;
 }
@@ -1423,6 +1457,11 @@ std::vector<Row> table() {
     t.push_back(unary(kSoftmax, d, {3, 7}, q_high, {1.0f / 256, -128}, 0.5f));
     t.push_back(unary(kLeakyRelu, d, {1, 12}, {0.05f, 0}, {0.05f, 0}, 0.2f));
     t.push_back(unary(kLeakyRelu, d, {2, 5}, q_low, {0.03f, 100}, 0.01f));
+    const Q q_log_softmax{16.0f / 256, 127};  // TFLite's int8 output
+    t.push_back(unary(kLogSoftmax, d, {1, 10}, {0.1f, 0}, q_log_softmax));
+    t.push_back(unary(kLogSoftmax, d, {3, 7}, q_high, q_log_softmax));
+    t.push_back(unary(kLogSoftmax, d, {2, 1, 33}, q_huge, q_log_softmax));
+    t.push_back(unary(kLogSoftmax, d, {4, 5}, q_tiny, q_log_softmax));
     t.push_back(concatenation(d, {{1, 2, 3}, {1, 4, 3}}, 1));
     t.push_back(concatenation(d, {{2, 3}, {2, 1}, {2, 5}}, -1, q_low));
     t.push_back(concatenation(d, {{1, 2, 2, 1}, {1, 2, 2, 3}}, 3, q_high));

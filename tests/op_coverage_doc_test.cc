@@ -452,6 +452,11 @@ std::vector<Probe> probes() {
                  }
                  return testing::int_lstm_model(c, testing::quantize_lstm_weights(w, q), q);
                }});
+  // TFLite's int8 log softmax writes scale 16/256, zero point 127 (its 16x8 form: none).
+  p.push_back({OpCode::LogSoftmax, B::LOG_SOFTMAX, [](Kind k) {
+                 return k == Kind::int8 ? unary(B::LOG_SOFTMAX, k, 16.0f / 256, 127)
+                                        : unary(B::LOG_SOFTMAX, k, 16.0f / 256 / 256, 0);
+               }});
   return p;
 }
 

@@ -643,6 +643,18 @@ ir::Graph softmax(bool int8) {
   return one_op(b, OpCode::Softmax, {x}, y, ops::SoftmaxAttrs{});
 }
 
+// LogSoftmax has no attributes; int8 with TFLite's fixed output (16/256, 127).
+ir::Graph log_softmax(bool int8) {
+  GraphBuilder b(10);
+  const int x = b.activation("x", {3, 6});
+  const int y = b.activation("y", {3, 6});
+  if (int8) {
+    quantize_tensor(b.g.tensors[x], 0.05f, 3);
+    quantize_tensor(b.g.tensors[y], 16.0f / 256, 127);
+  }
+  return one_op(b, OpCode::LogSoftmax, {x}, y);
+}
+
 ir::Graph quantize_op() {
   GraphBuilder b(11);
   const int x = b.activation("x", {4, 5});
@@ -732,6 +744,8 @@ std::vector<Case> cases() {
       {"Reshape_i16", [] { return reshape(DType::i16); }},
       {"Softmax_f32", [] { return softmax(false); }},
       {"Softmax_i8", [] { return softmax(true); }},
+      {"LogSoftmax_f32", [] { return log_softmax(false); }},
+      {"LogSoftmax_i8", [] { return log_softmax(true); }},
       {"Quantize", [] { return quantize_op(); }},
       {"Dequantize", [] { return dequantize_op(); }},
       {"Quantize_f32_to_i16", [] { return int16_conversion(OpCode::Quantize, false, true); }},

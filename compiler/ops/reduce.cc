@@ -31,8 +31,6 @@
 #include "import/onnx/onnx_convert.h"
 #include "import/tflite/op_mapper.h"
 #include "ops/host_op.h"
-#include "ops/sub_squared_difference.h"
-#include "ops/unary_math.h"
 #include "plan/lower_checks.h"
 #include "plan/quant_math.h"
 
@@ -239,39 +237,6 @@ void convert_reduce(Context& ctx, OpCode op) {
   ctx.set_output(0, std::move(out));
 }
 
-// LogSoftmax (ONNX spec): log(softmax(x)) along `axis` (before opset 13 over the flattened
-// dims [axis, rank)), composed so that no exp underflows into a log: with m the maximum
-// (ReduceMax, dims kept), y = (x - m) - log(sum(exp(x - m))) (Sub, UnaryMath exp, Sum with
-// dims kept, UnaryMath log, Sub).
-void convert_LogSoftmax(Context& ctx) {
-  Value& x = ctx.input(0);
-  const auto rank = static_cast<int64_t>(x.shape.size());
-  if (rank == 0) ctx.fail("scalar input");
-  if (x.is_constant()) ctx.unsupported("LogSoftmax of a constant");
-  const int64_t axis = normalize_axis(ctx, ctx.attr_int("axis", ctx.opset >= 13 ? -1 : 1), rank);
-  ops::ReduceOptions o;
-  o.keep_dims = true;
-  Value per_row;  // a value with the reduced dims kept as 1
-  per_row.shape = x.shape;
-  for (int64_t d = axis; d < (ctx.opset >= 13 ? axis + 1 : rank); ++d) {
-    o.axes.push_back(static_cast<int32_t>(d));
-    per_row.shape[static_cast<size_t>(d)] = 1;
-  }
-  const std::string name = ctx.node->output(0);
-  Value max = per_row;
-  max.onnx = ctx.emit(OpCode::ReduceMax, {ctx.as_onnx(x, ctx.node->input(0))},
-                      ctx.ir_shape(per_row.shape), o, name + "/max");
-  Value shifted = binary(ctx, OpCode::Sub, x, max, name + "/shifted", ops::SubOptions{});
-  Value exp = unary(ctx, OpCode::UnaryMath, shifted, ops::UnaryMathAttrs{UnaryFunction::exp},
-                    name + "/exp");
-  Value sum = per_row;
-  sum.onnx = ctx.emit(OpCode::Sum, {ctx.as_onnx(exp, name + "/exp")}, ctx.ir_shape(per_row.shape),
-                      o, name + "/sum");
-  Value log =
-      unary(ctx, OpCode::UnaryMath, sum, ops::UnaryMathAttrs{UnaryFunction::log}, name + "/log");
-  ctx.set_output(0, binary(ctx, OpCode::Sub, shifted, log, name, ops::SubOptions{}));
-}
-
 void convert_ReduceMean(Context& ctx) { convert_reduce(ctx, OpCode::Mean); }
 void convert_ReduceMax(Context& ctx) { convert_reduce(ctx, OpCode::ReduceMax); }
 
@@ -293,7 +258,7 @@ const HostOp& host_op_Sum() {
   static const HostOp op{
       kTraits,
       {{static_cast<int32_t>(tfl::BuiltinOperator::SUM), "SUM", read_tflite<OpCode::Sum>}},
-      {{"LogSoftmax", onnx_import::convert_LogSoftmax, 1}},
+      {},
       write_tflite<tfl::BuiltinOperator::SUM>};
   return op;
 }

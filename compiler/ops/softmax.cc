@@ -12,6 +12,15 @@
 // exp and 1 / (1 + x) tables the kernel reads are made here as two constant inputs, as
 // tflite-micro's Prepare makes them. Shifts above 15 (beta * s_in above about 5) are refused:
 // the kernel's 65535 * 2^shift must stay inside int32. 16x8 nodes are not exported.
+//
+// LogSoftmax (beside it: the same rows, and ONNX's axis handling): TFLite LOG_SOFTMAX (50,
+// no options read; LogSoftmaxOptions written, version 2 for int8), ONNX LogSoftmax. float32
+// and int8 as tflite-micro's log_softmax.cc: beta is 1; the int8 output has scale 16/256 and
+// zero point 127 (its Prepare checks both; quantization fixes them); the input multiplier,
+// shift, reverse scaling and diff_min as PreprocessLogSoftmaxScalingExp and
+// CalculateInputRadius give them (quantization_util.cc, double rounding build). Input scales
+// of 2^-26 and below are refused (QuantizeMultiplierGreaterThanOne needs scale * 2^26 > 1).
+// Channels do not pass through for pruning.
 #include "ops/softmax.h"
 
 #include <fmt/format.h>
@@ -77,6 +86,32 @@ void write_tflite(tflite_export::ModelBuilder& b, size_t node) {
       tfl::CreateSoftmaxOptions(b.fbb(), n.params.get_or_default<ops::SoftmaxAttrs>().beta);
   b.add_operator(tfl::BuiltinOperator::SOFTMAX, is_int8(b, node) ? 2 : 1, io_of(b, n.inputs),
                  io_of(b, n.outputs), tfl::BuiltinOptions::SoftmaxOptions, options.Union());
+}
+
+// TFLite's int8 log softmax writes log-probabilities in [-255/16, 0]: scale 16/256, zp 127.
+constexpr float kLogSoftmaxOutputScale = 16.0f / 256;
+constexpr int32_t kLogSoftmaxOutputZeroPoint = 127;
+
+ir::Node read_log_softmax(OpMapper& m) {
+  m.require_arity(1, 1);
+  const ir::Tensor& in = m.input(0);
+  const ir::Tensor& out = m.output();
+  m.require_activation_types(in, out, /*int16=*/false);
+  if (in.shape.empty()) m.fail(fmt::format("{} is a scalar; expected rank >= 1", m.in_label(0)));
+  m.require_shape(out, m.out_label(), in.shape);
+  if (out.type == DType::i8 && (out.quant.scale[0] != kLogSoftmaxOutputScale ||
+                                out.quant.zero_point[0] != kLogSoftmaxOutputZeroPoint))
+    m.fail(fmt::format("{} has scale {} and zero point {}; expected 16/256 and 127", m.out_label(),
+                       out.quant.scale[0], out.quant.zero_point[0]));
+  return ir::Node{OpCode::LogSoftmax, {}, {}, {}, {}};
+}
+
+void write_log_softmax(tflite_export::ModelBuilder& b, size_t node) {
+  using namespace tflite_export;
+  const ir::Node& n = b.graph().nodes[node];
+  const auto options = tfl::CreateLogSoftmaxOptions(b.fbb());
+  b.add_operator(tfl::BuiltinOperator::LOG_SOFTMAX, is_int8(b, node) ? 2 : 1, io_of(b, n.inputs),
+                 io_of(b, n.outputs), tfl::BuiltinOptions::LogSoftmaxOptions, options.Union());
 }
 
 }  // namespace
@@ -176,35 +211,93 @@ LoweredOp lower_Softmax(ir::Graph& g, size_t node) {
   return op;
 }
 
+LoweredOp lower_LogSoftmax(ir::Graph& g, size_t node) {
+  const ir::Node& n = node_with_arity(g, node, 1);
+  const int in = n.inputs[0], out = n.outputs[0];
+  for (int t : {in, out}) require_rank_at_most_4(g, node, t);
+  if (g.tensors[in].shape != g.tensors[out].shape || g.tensors[in].shape.empty())
+    refuse(g, node,
+           fmt::format("input shape {} and output shape {} must be equal and of rank >= 1",
+                       shape_str(g.tensors[in].shape), shape_str(g.tensors[out].shape)));
+  LogSoftmaxParams p{};
+  const DType type = g.tensors[in].type;
+  if (type == DType::f32) {
+    require_dtype(g, node, out, DType::f32, "output");
+  } else if (type == DType::i8) {
+    const TensorQuant qi = per_tensor_int8(g, node, in, "input");
+    const TensorQuant qo = per_tensor_int8(g, node, out, "output");
+    // tflite-micro log_softmax.cc CalculateOpData: output scale 16/256, zero point 127.
+    if (qo.zero_point != kLogSoftmaxOutputZeroPoint || qo.scale != kLogSoftmaxOutputScale)
+      refuse(g, node,
+             fmt::format("int8 output has scale {} and zero point {}; expected 16/256 and 127",
+                         qo.scale, qo.zero_point));
+    // PreprocessLogSoftmaxScalingExp with beta 1: the input difference scaled into Q5.26 (the
+    // real multiplier capped at 2^31 - 1), then the inverse of that multiplier.
+    constexpr int kScaledDiffIntegerBits = 5;
+    const double real = std::min(
+        static_cast<double>(qi.scale) * static_cast<double>(1 << (31 - kScaledDiffIntegerBits)),
+        static_cast<double>((1LL << 31) - 1));
+    if (!(real > 1.0))  // QuantizeMultiplierGreaterThanOne's requirement
+      refuse(g, node,
+             fmt::format("input scale {} is too small for TFLite's int8 log softmax (needs "
+                         "scale * 2^26 > 1)",
+                         qi.scale));
+    const QuantizedMultiplier m = quantize_multiplier(real);
+    const QuantizedMultiplier reverse = quantize_multiplier(
+        static_cast<double>(1LL << (31 - m.shift)) / static_cast<double>(m.multiplier));
+    if (reverse.shift > 0)  // QuantizeMultiplierSmallerThanOneExp's requirement
+      refuse(g, node,
+             fmt::format("input scale {} rounds to an input multiplier of 1, which TFLite's "
+                         "int8 log softmax cannot invert",
+                         qi.scale));
+    p.input_multiplier = m.multiplier;
+    p.input_left_shift = m.shift;
+    p.reverse_scaling_divisor = reverse.multiplier;
+    p.reverse_scaling_left_shift = reverse.shift;
+    // CalculateInputRadius(5, left_shift, 31), as for Softmax.
+    const double radius = std::floor(1.0 * ((1 << kScaledDiffIntegerBits) - 1) *
+                                     static_cast<double>(1LL << (31 - kScaledDiffIntegerBits)) /
+                                     static_cast<double>(1LL << m.shift));
+    p.diff_min = -static_cast<int32_t>(radius);
+  } else {
+    refuse(g, node, fmt::format("input is {}; expected float32 or int8", dtype_name(type)));
+  }
+  LoweredOp op;
+  op.inputs = {in};
+  op.params = params_bytes(p);
+  return op;
+}
+
 }  // namespace plan
 
 // ONNX import: the ONNX op types that become this op.
 namespace onnx_import {
 namespace {
 
-void convert_Softmax(Context& ctx) {
+// Softmax or LogSoftmax (`op`, its IR params `a`) along ONNX's `axis`: before opset 13 over
+// the flattened dims [axis, rank).
+void convert_along_axis(Context& ctx, OpCode op, const ir::Params& a) {
   Value& x = ctx.input(0);
   const auto rank = static_cast<int64_t>(x.shape.size());
   if (rank == 0) ctx.fail("scalar input");
   const int64_t axis = normalize_axis(ctx, ctx.attr_int("axis", ctx.opset >= 13 ? -1 : 1), rank);
   const std::string name = ctx.node->output(0);
-  if (x.is_constant()) ctx.unsupported("Softmax of a constant");
-  const ops::SoftmaxAttrs a;
+  if (x.is_constant()) ctx.unsupported(ctx.node->op_type() + " of a constant");
+  const std::string inner_name = op == OpCode::Softmax ? "/softmax" : "/log_softmax";
   Value out;
   out.shape = x.shape;
   if (axis == 1 && ctx.prefers_nhwc(x) &&
       (ctx.opset >= 13 || elements_of(x.shape) == x.shape[0] * x.shape[1])) {
-    out.nhwc =
-        ctx.emit(OpCode::Softmax, {x.nhwc}, ctx.shape_of(x.nhwc), a, name);  // channels are last
+    out.nhwc = ctx.emit(op, {x.nhwc}, ctx.shape_of(x.nhwc), a, name);  // channels are last
   } else if (axis == rank - 1) {
     const int t = ctx.as_onnx(x, ctx.node->input(0));
-    out.onnx = ctx.emit(OpCode::Softmax, {t}, ctx.shape_of(t), a, name);
+    out.onnx = ctx.emit(op, {t}, ctx.shape_of(t), a, name);
   } else if (ctx.opset < 13) {  // softmax over the flattened dims [axis, rank)
     int64_t inner = 1;
     for (int64_t d = axis; d < rank; ++d) inner *= x.shape[d];
     const int t = ctx.reshape(ctx.as_onnx(x, ctx.node->input(0)),
                               ctx.ir_shape({elements_of(x.shape) / inner, inner}), name + "/2d");
-    const int s = ctx.emit(OpCode::Softmax, {t}, ctx.shape_of(t), a, name + "/softmax");
+    const int s = ctx.emit(op, {t}, ctx.shape_of(t), a, name + inner_name);
     out.onnx = ctx.reshape(s, ctx.ir_shape(x.shape), name);
   } else {  // move the axis last, softmax, move it back
     std::vector<int32_t> perm, inverse(static_cast<size_t>(rank));
@@ -213,11 +306,19 @@ void convert_Softmax(Context& ctx) {
     perm.push_back(static_cast<int32_t>(axis));
     for (int64_t d = 0; d < rank; ++d) inverse[perm[d]] = static_cast<int32_t>(d);
     const int t = ctx.transpose(ctx.as_onnx(x, ctx.node->input(0)), perm, name + "/axis_last");
-    const int s = ctx.emit(OpCode::Softmax, {t}, ctx.shape_of(t), a, name + "/softmax");
+    const int s = ctx.emit(op, {t}, ctx.shape_of(t), a, name + inner_name);
     out.onnx = ctx.transpose(s, inverse, name);
   }
   ctx.set_output(0, std::move(out));
 }
+
+void convert_Softmax(Context& ctx) {
+  convert_along_axis(ctx, OpCode::Softmax, ops::SoftmaxAttrs{});
+}
+
+// LogSoftmax (ONNX spec: log(softmax(x)) along `axis`) is the op itself: its int8 form is
+// TFLite's, where a composition of exp, sum and log would quantize each step on its own.
+void convert_LogSoftmax(Context& ctx) { convert_along_axis(ctx, OpCode::LogSoftmax, {}); }
 
 }  // namespace
 }  // namespace onnx_import
@@ -242,6 +343,17 @@ const HostOp& host_op_Softmax() {
       /*copies_input=*/nullptr,
       /*blocks_channels=*/nullptr,
       describe};
+  return op;
+}
+
+const HostOp& host_op_LogSoftmax() {
+  // int8 log-probabilities as TFLite writes them: scale 16/256, zero point 127.
+  static const HostOp op{
+      ir::OpTraits{ir::QuantRule::fixed, kLogSoftmaxOutputScale, kLogSoftmaxOutputZeroPoint, -1,
+                   false, ir::ChannelRule::blocks},
+      {{static_cast<int32_t>(tfl::BuiltinOperator::LOG_SOFTMAX), "LOG_SOFTMAX", read_log_softmax}},
+      {{"LogSoftmax", onnx_import::convert_LogSoftmax, 1}},
+      write_log_softmax};
   return op;
 }
 

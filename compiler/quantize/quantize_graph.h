@@ -6,6 +6,7 @@
 // - outputs of Reshape, MaxPool2D, AveragePool2D, Transpose and Pad: their input's
 //   parameters (these ops move values, TFLite requires equal quantization);
 // - Softmax and Logistic outputs: scale 1/256, zero point -128; Tanh: 1/128, 0;
+//   LogSoftmax: 16/256, 127;
 // - Concatenation: its output's range; an input quantized differently is requantized by
 //   a Quantize (int8 -> int8) op in front;
 // - Conv2D / DepthwiseConv2D weights: symmetric per output channel (axis 0, depthwise

@@ -115,6 +115,36 @@ TEST(QuantizeGraph, RunsCloseToFloatAndSurvivesTheWriter) {
   }
 }
 
+// A float LogSoftmax gets TFLite's fixed int8 output (16/256, 127), so the whole graph
+// quantizes to int8, compiles (the int8 lowering accepts only that output), stays close to
+// float log-probabilities and exports as an int8 LOG_SOFTMAX.
+TEST(QuantizeGraph, LogSoftmaxGetsTflitesFixedOutputQuantization) {
+  Fixture f;
+  for (ir::Node& n : f.graph.nodes)
+    if (n.op == OpCode::Softmax) {
+      n.op = OpCode::LogSoftmax;
+      n.params = {};
+    }
+  const ir::Graph q = quantize_model(f.graph, f.data, {});
+  const ir::Node* log_softmax = find_op(q, OpCode::LogSoftmax);
+  ASSERT_NE(log_softmax, nullptr);
+  const ir::Tensor& out = tensor(q, log_softmax->outputs[0]);
+  EXPECT_EQ(out.type, DType::i8);
+  EXPECT_EQ(out.quant.scale, std::vector<float>{16.0f / 256});
+  EXPECT_EQ(out.quant.zero_point, std::vector<int32_t>{127});
+  EXPECT_EQ(tensor(q, log_softmax->inputs[0]).type, DType::i8);
+  EXPECT_EQ(q.nodes.size(), f.graph.nodes.size() + 2);  // no float island
+  const std::vector<uint8_t> test = testing::random_floats(kCases * 128, 77);
+  const std::vector<float> reference =
+      testing::as_floats(testing::run_graph(f.graph, {test}, kCases));
+  const std::vector<uint8_t> got = testing::run_graph(q, {test}, kCases);
+  EXPECT_GT(sqnr_db(reference, testing::as_floats(got)), 25.0);
+  const std::vector<uint8_t> bytes = tflite_export::write_tflite(q);
+  const ir::Graph back = import_tflite(bytes.data(), bytes.size(), "q.tflite");
+  EXPECT_NE(find_op(back, OpCode::LogSoftmax), nullptr);
+  EXPECT_EQ(testing::run_graph(back, {test}, kCases), got);
+}
+
 TEST(QuantizeGraph, BiasCorrectionRemovesTheMeanShiftOfWeightRounding) {
   // Inputs with a large positive mean make weight rounding shift every output channel.
   Fixture f;

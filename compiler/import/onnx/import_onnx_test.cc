@@ -525,8 +525,9 @@ TEST(OnnxImport, LrnIsComposedOfExistingOpsAndRefusesBadAttributes) {
   EXPECT_ERROR(lrn({1, 6, 3}, 3).import(), tinyforge::Error, "expected [N,C,H,W]");
 }
 
-// LogSoftmax subtracts the maximum before exp: a logit 200 below its row's maximum gives
-// -200 - log(sum), not log(0) = -inf (the conformance cases never go that far).
+// LogSoftmax imports as the op (TFLite's LOG_SOFTMAX), which subtracts the maximum before
+// exp: a logit 200 below its row's maximum gives -200 - log(sum), not log(0) = -inf (the
+// conformance cases never go that far).
 TEST(OnnxImport, LogSoftmaxStaysFiniteFarBelowTheMaximum) {
   ModelBuilder mb;
   mb.input("x", {2, 3});
@@ -540,7 +541,9 @@ TEST(OnnxImport, LogSoftmaxStaysFiniteFarBelowTheMaximum) {
     const double sum = std::exp(r[0] - m) + std::exp(r[1] - m) + std::exp(r[2] - m);
     for (size_t k = 0; k < 3; ++k) want.push_back(static_cast<float>(r[k] - m - std::log(sum)));
   }
-  expect_near_all(run_graph(mb.import(), {x})[0], want);
+  const ir::Graph g = mb.import();
+  EXPECT_EQ(count_ops(g, OpCode::LogSoftmax), 1u);
+  expect_near_all(run_graph(g, {x})[0], want);
 }
 
 // A dilated MaxPool with stride and pads, against the ONNX definition computed here: the max

@@ -578,6 +578,21 @@ struct LstmParams {
   int32_t zero_state;  // 1: both states start from zero every invocation (ONNX), 0: kept
 };
 
+// LogSoftmax over the last dimension (TFLite LOG_SOFTMAX, whose beta is 1). float32:
+// x - max - log(sum(exp(x - max))), no params. int8 -> int8 (output scale 16/256, zero
+// point 127) with TFLite's fixed-point exp and log: the row differences are rescaled into
+// Q5.26 by input_multiplier / input_left_shift (> 0), and diff_min is the most negative
+// difference that rescales without overflow (PreprocessLogSoftmaxScalingExp and
+// CalculateInputRadius for input_scale); reverse_scaling_divisor / reverse_scaling_left_shift
+// (<= 0) undo that rescaling, to find the differences whose output is the lowest code.
+struct LogSoftmaxParams {
+  int32_t input_multiplier;
+  int32_t input_left_shift;
+  int32_t reverse_scaling_divisor;
+  int32_t reverse_scaling_left_shift;
+  int32_t diff_min;
+};
+
 #define OP(name, params, min_in, max_in, n_out)                                       \
   static_assert(std::is_trivially_copyable<params>::value && sizeof(params) % 4 == 0, \
                 #params " must be a 4-byte-multiple POD");

@@ -174,6 +174,80 @@ inline int32_t one_over_one_plus_x_for_x_in_0_1(int32_t a) {
   return rescale(x, 1, 0);  // x / 2 read as Q1.30, then to Q0.31
 }
 
+// a + b and a - b clamped to the int32 range (TFLite's SaturatingAddNonGemmlowp and
+// SaturatingSub, kernels/internal/common.h).
+inline int32_t saturating_add(int32_t a, int32_t b) {
+  const int64_t sum = static_cast<int64_t>(a) + static_cast<int64_t>(b);
+  return sum > INT32_MAX ? INT32_MAX : (sum < INT32_MIN ? INT32_MIN : static_cast<int32_t>(sum));
+}
+inline int32_t saturating_sub(int32_t a, int32_t b) {
+  const int64_t diff = static_cast<int64_t>(a) - static_cast<int64_t>(b);
+  return diff > INT32_MAX ? INT32_MAX : (diff < INT32_MIN ? INT32_MIN : static_cast<int32_t>(diff));
+}
+
+// log(x) for a positive x with `input_integer_bits` integer bits (meant for x >= 1), in a
+// Q format with `output_integer_bits` integer bits (template arguments: constant shifts) (TFLite's
+// log_x_for_x_greater_than_or_equal_to_1, kernels/internal/common.h, which the int8 log
+// softmax uses). x = 2^k * r is split with r normalized to [1/2, 1) two ways (as is and
+// premultiplied by sqrt(1/2)), keeping the r closer to sqrt(sqrt(1/2)) and its k adjusted by
+// a quarter; log(r) comes from a rational approximation in q = 2 (r - sqrt(sqrt(1/2))):
+// (q r + alpha_n q^3) / (1 + p (alpha_i + q + alpha_d q^2) + alpha_f q) with
+// p = (r + sqrt(sqrt(1/2))) / 2. The sum k log 2 + log(r) is accumulated with one integer
+// bit of headroom.
+template <int input_integer_bits, int output_integer_bits>
+int32_t log_x_for_x_greater_than_or_equal_to_1(int32_t x) {
+  // Q0.31 constants: log(2), sqrt(sqrt(1/2)), sqrt(1/2), 1/4 and the approximation's alphas
+  // (11/240 * 2^(1/4), 1/20 * 2^(1/4), 2 / 2^(1/4) - 2^(1/4), 1/4 * 2^(1/4)).
+  constexpr int32_t kLog2 = 1488522236;
+  constexpr int32_t kSqrtSqrtHalf = 1805811301;
+  constexpr int32_t kSqrtHalf = 1518500250;
+  constexpr int32_t kOneQuarter = 536870912;
+  constexpr int32_t kAlphaN = 117049297;
+  constexpr int32_t kAlphaD = 127690142;
+  constexpr int32_t kAlphaI = 1057819769;
+  constexpr int32_t kAlphaF = 638450708;
+  constexpr int accum_integer_bits = output_integer_bits + 1;
+  const int32_t shifted_quarter = rescale(kOneQuarter, 0, accum_integer_bits);
+
+  // x = 2^(input_integer_bits - headroom_a) * r_a, r_a in [1/2, 1), exponent + 1/4.
+  const int headroom_a = count_leading_zeros(static_cast<uint32_t>(x));
+  const int32_t r_a = saturating_shift_left(
+      saturating_rounding_doubling_high_mul(saturating_shift_left(x, headroom_a - 1), kSqrtHalf),
+      1);
+  const int32_t exponent_a = saturating_add(
+      saturating_shift_left(input_integer_bits - headroom_a, 31 - accum_integer_bits),
+      shifted_quarter);
+  // The same from x * sqrt(1/2), exponent - 1/4.
+  const int32_t x_times_sqrt_half = saturating_rounding_doubling_high_mul(x, kSqrtHalf);
+  const int headroom_b = count_leading_zeros(static_cast<uint32_t>(x_times_sqrt_half)) - 1;
+  const int32_t r_b = saturating_shift_left(x, headroom_b);
+  const int32_t exponent_b = saturating_sub(
+      saturating_shift_left(input_integer_bits - headroom_b, 31 - accum_integer_bits),
+      shifted_quarter);
+  const int32_t r = r_a < r_b ? r_a : r_b;
+  const int32_t exponent = exponent_a > exponent_b ? exponent_a : exponent_b;
+
+  const int32_t p = rounding_half_sum(r, kSqrtSqrtHalf);
+  const int32_t half_q = wrapping_sub(r, kSqrtSqrtHalf);
+  const int32_t q = wrapping_add(half_q, half_q);
+  const int32_t q_squared = saturating_rounding_doubling_high_mul(q, q);
+  const int32_t numerator =
+      wrapping_add(saturating_rounding_doubling_high_mul(q, r),
+                   saturating_rounding_doubling_high_mul(
+                       saturating_rounding_doubling_high_mul(q, q_squared), kAlphaN));
+  const int32_t denominator_minus_one =
+      wrapping_add(saturating_rounding_doubling_high_mul(
+                       p, wrapping_add(wrapping_add(kAlphaI, q),
+                                       saturating_rounding_doubling_high_mul(kAlphaD, q_squared))),
+                   saturating_rounding_doubling_high_mul(kAlphaF, q));
+  const int32_t reciprocal_denominator = one_over_one_plus_x_for_x_in_0_1(denominator_minus_one);
+
+  const int32_t log_r = saturating_rounding_doubling_high_mul(
+      rescale(numerator, 0, accum_integer_bits), reciprocal_denominator);
+  return rescale(wrapping_add(saturating_rounding_doubling_high_mul(exponent, kLog2), log_r),
+                 accum_integer_bits, output_integer_bits);
+}
+
 // Reciprocal of a positive x with x_integer_bits integer bits: returns r in Q0.31 and
 // num_bits_over_unit such that 1/x = r * 2^-num_bits_over_unit (TFLite's GetReciprocal).
 inline int32_t reciprocal(int32_t x, int x_integer_bits, int* num_bits_over_unit) {
