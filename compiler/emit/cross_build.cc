@@ -1,6 +1,7 @@
 #include "emit/cross_build.h"
 
 #include <algorithm>
+#include <cctype>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
@@ -126,9 +127,21 @@ std::vector<std::string> object_commands(const std::vector<std::string>& sources
   return objects;
 }
 
-// "runtime-cortex-m4-" or, the LTO form, "runtime-lto-cortex-m4-": neither prefixes the other.
-std::string library_prefix(const std::string& target, bool lto) {
-  return std::string(lto ? "runtime-lto-" : "runtime-") + target + "-";
+// "runtime-cortex-m4-" or, the LTO form, "runtime-lto-cortex-m4-"; a form built with image
+// switches off names them before the target ("runtime-no_int16-cortex-m4-" for
+// TINYFORGE_IMAGE_INT16=0): none prefixes another.
+std::string library_prefix(const std::string& target, bool lto,
+                           const std::vector<std::string>& defines) {
+  std::string prefix = lto ? "runtime-lto-" : "runtime-";
+  for (std::string d : defines) {
+    const std::string head = "TINYFORGE_IMAGE_";
+    if (d.rfind(head, 0) == 0) d = d.substr(head.size());
+    const bool off = d.size() > 2 && d.compare(d.size() - 2, 2, "=0") == 0;
+    if (off) d = "no_" + d.substr(0, d.size() - 2);
+    for (char& c : d) c = std::isalnum(static_cast<unsigned char>(c)) ? std::tolower(c) : '_';
+    prefix += d + "-";
+  }
+  return prefix + target + "-";
 }
 
 // Keeps the newest few runtimes of a target (each form): each edit of runtime/ makes a new one.
@@ -158,7 +171,8 @@ std::string cache_dir() {
   return (fs::temp_directory_path() / "tinyforge-cache").string();
 }
 
-std::string runtime_library(const CortexMTarget& target, const Logger& log, bool lto) {
+std::string runtime_library(const CortexMTarget& target, const Logger& log, bool lto,
+                            const std::vector<std::string>& defines) {
   const fs::path runtime = fs::path(tinyforge_home()) / "runtime";
   if (!fs::is_directory(runtime / "include"))
     throw tinyforge::Error(runtime.string() + ": no runtime sources (set TINYFORGE_HOME)");
@@ -180,6 +194,7 @@ std::string runtime_library(const CortexMTarget& target, const Logger& log, bool
   flags.insert(flags.end(),
                {"-O2", "-I" + (runtime / "include").string(), "-I" + runtime.string()});
   if (lto) flags.push_back("-flto");
+  for (const std::string& d : defines) flags.push_back("-D" + d);
 
   // Key: compiler version, flags, and every file of the runtime tree (tests excluded).
   Fnv key;
@@ -197,12 +212,15 @@ std::string runtime_library(const CortexMTarget& target, const Logger& log, bool
   for (const std::string& s : sources) key.add("source:" + fs::relative(s, runtime).string());
 
   const fs::path dir = cache_dir();
-  const std::string prefix = library_prefix(target.name, lto);
+  const std::string prefix = library_prefix(target.name, lto, defines);
   const fs::path lib = dir / (prefix + hex(key.h) + ".a");
   if (fs::exists(lib)) return lib.string();
 
-  log("building the " + target.name + (lto ? " LTO" : "") + " runtime (" +
-      std::to_string(sources.size()) + " files, cached in " + dir.string() + ")");
+  std::string form;
+  for (const std::string& d : defines) form += " " + d;
+  log("building the " + target.name + (lto ? " LTO" : "") + " runtime" +
+      (form.empty() ? "" : " with" + form) + " (" + std::to_string(sources.size()) +
+      " files, cached in " + dir.string() + ")");
   std::error_code ec;
   fs::create_directories(dir, ec);
   if (ec)
@@ -275,7 +293,8 @@ void build_image(const ImageSpec& spec, const std::string& work_dir, const std::
   const std::string ld = work_dir + "/link.ld";
   write_text(ld, linker_script(spec.flash, spec.ram, spec.min_stack, spec.regions));
 
-  const std::string library = spec.link_runtime ? runtime_library(spec.target, log, spec.lto) : "";
+  const std::string library =
+      spec.link_runtime ? runtime_library(spec.target, log, spec.lto, spec.runtime_defines) : "";
   std::vector<std::string> flags = common_flags(spec.target);
   flags.insert(flags.end(), {"-Os", "-I" + (home / "runtime" / "include").string(),
                              "-I" + (home / "targets" / "firmware").string()});

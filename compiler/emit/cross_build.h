@@ -14,6 +14,11 @@
 // specialize the kernels it calls and drop the paths the model never takes (a smaller image,
 // the same arithmetic). Plan images keep the plain library: their kernels take every
 // operand from the blob at run time, and their executor's frames stay as measured.
+//
+// An image whose plan needs fewer kernel paths than the library has (ImageSpec::
+// runtime_defines, e.g. TINYFORGE_IMAGE_INT16=0 for a plan without int16 tensors: the image
+// switches of runtime/src/enabled_ops.h) links a form of the library built with those
+// defines, cached beside the others: its kernels leave those paths out.
 #pragma once
 #include <cstdint>
 #include <functional>
@@ -33,10 +38,12 @@ bool cross_toolchain_available();
 // else $HOME/.cache/tinyforge.
 std::string cache_dir();
 
-// The runtime for `target` as a static library (`lto`: of LTO objects), rebuilt only when the
-// compiler, the flags or any file under runtime/ changed. Throws tinyforge::Error naming the
-// log file (in the cache folder) that holds the compiler's output.
-std::string runtime_library(const CortexMTarget& target, const Logger& log, bool lto = false);
+// The runtime for `target` as a static library (`lto`: of LTO objects; `defines`: NAME=VALUE
+// image switches it is compiled with), rebuilt only when the compiler, the flags or any file
+// under runtime/ changed. Throws tinyforge::Error naming the log file (in the cache folder)
+// that holds the compiler's output.
+std::string runtime_library(const CortexMTarget& target, const Logger& log, bool lto = false,
+                            const std::vector<std::string>& defines = {});
 
 // A further RAM region (--memory) with its own NOLOAD section .tinyforge.region.NAME.
 struct LinkRegion {
@@ -54,6 +61,7 @@ struct ImageSpec {
   std::vector<std::string> defines;       // -D NAME[=VALUE] for the application sources
   bool link_runtime = true;
   bool lto = false;  // link-time optimization of the sources and the runtime (see above)
+  std::vector<std::string> runtime_defines;  // image switches of the runtime's form (above)
 };
 
 // Writes work_dir/link.ld, compiles into work_dir, links `elf_path` (and

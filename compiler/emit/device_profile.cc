@@ -70,12 +70,13 @@ std::set<OpCode> resolve_kernels(const std::string& spec, const std::string& tar
 }
 
 DeviceProfile device_profile(const std::string& target, const std::set<OpCode>& kernels,
-                             bool memory_regions) {
+                             bool memory_regions, const KernelPaths& paths) {
   DeviceProfile p;
   p.target = target;
   p.kernel_variant = kernel_set_of(target) == plan::KernelSet::armv7em ? "armv7em" : "reference";
   p.plan_major = kPlanVersionMajor;
   p.plan_minor = memory_regions ? kPlanVersionMinor : kPlanMinorWithoutRegions;
+  p.paths = paths;
   p.kernels = kernels;
   return p;
 }
@@ -87,6 +88,9 @@ std::string device_profile_json(const DeviceProfile& profile) {
   j["target"] = profile.target;
   j["kernel_variant"] = profile.kernel_variant;
   j["plan_format"] = {{"major", profile.plan_major}, {"minor", profile.plan_minor}};
+  j["int16"] = profile.paths.int16;
+  j["exact_requant"] = profile.paths.exact_requant;
+  j["float32"] = profile.paths.float32;
   j["kernels"] = nlohmann::ordered_json::array();
   for (OpCode op : profile.kernels)
     j["kernels"].push_back({{"opcode", static_cast<uint16_t>(op)}, {"name", op_info(op).name}});
@@ -124,6 +128,17 @@ DeviceProfile read_device_profile(const std::string& path) {
       throw fail(std::string("\"plan_format\" has no \"") + key + "\" number 0..65535");
   p.plan_major = format["major"].get<uint16_t>();
   p.plan_minor = format["minor"].get<uint16_t>();
+  struct Flag {
+    const char* key;
+    bool KernelPaths::*member;
+  };
+  for (const Flag f :
+       {Flag{"int16", &KernelPaths::int16}, Flag{"exact_requant", &KernelPaths::exact_requant},
+        Flag{"float32", &KernelPaths::float32}}) {
+    if (!j.contains(f.key)) continue;
+    if (!j[f.key].is_boolean()) throw fail(std::string("\"") + f.key + "\" is not true or false");
+    p.paths.*f.member = j[f.key].get<bool>();
+  }
   if (!j.contains("kernels") || !j["kernels"].is_array() || j["kernels"].empty())
     throw fail("no \"kernels\" list");
   for (const nlohmann::json& k : j["kernels"]) {
@@ -156,6 +171,19 @@ std::vector<std::string> refusals_for_device(const DeviceProfile& profile,
         (has_regions(plan.header()) ? " (memory regions)" : "") + ", the device's runtime reads " +
         "up to " + std::to_string(profile.plan_major) + "." + std::to_string(profile.plan_minor) +
         (has_regions(plan.header()) ? " (rebuild the firmware with the plan's --memory)" : ""));
+  const KernelPaths needs = kernel_paths(blob);
+  if (needs.int16 && !profile.paths.int16)
+    refusals.push_back(
+        "the plan has int16 tensors, the device's image was built without the int16 kernel "
+        "paths (rebuild the firmware for a plan with int16 tensors, or with `--kernels all`)");
+  if (needs.exact_requant && !profile.paths.exact_requant)
+    refusals.push_back(
+        "the plan's DSP ops use the exact output stage, the device's image has only the fast "
+        "one (rebuild the firmware for a plan that uses it, or with `--kernels all`)");
+  if (needs.float32 && !profile.paths.float32)
+    refusals.push_back(
+        "the plan has float32 tensors, the device's image was built without the float kernel "
+        "paths (rebuild the firmware for a plan with float32 tensors, or with `--kernels all`)");
   std::vector<std::string> missing;
   for (OpCode op : ops_in_blob(blob))
     if (!profile.kernels.count(op)) missing.push_back(op_info(op).name);

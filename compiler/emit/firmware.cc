@@ -144,6 +144,21 @@ std::vector<ArenaPlacement> region_arenas(const ValidatedPlan& plan,
   return arenas;
 }
 
+// The kernel paths the image carries: those its plans need; every one for `--kernels all`
+// (an image for any plan of its target).
+KernelPaths image_paths(const FirmwareOptions& options,
+                        const std::vector<std::vector<uint8_t>>& blobs) {
+  if (options.kernels == "all") return KernelPaths{};
+  KernelPaths paths{false, false, false};
+  for (const std::vector<uint8_t>& blob : blobs) {
+    const KernelPaths p = kernel_paths(blob);
+    paths.int16 = paths.int16 || p.int16;
+    paths.exact_requant = paths.exact_requant || p.exact_requant;
+    paths.float32 = paths.float32 || p.float32;
+  }
+  return paths;
+}
+
 fs::path make_source_dir(const std::string& out_dir) {
   std::error_code ec;
   const fs::path src = fs::path(out_dir) / "src";
@@ -162,13 +177,15 @@ void link_image(std::vector<std::string> sources, bool plan_image, const Firmwar
                 const std::vector<ArenaPlacement>& arenas = {},
                 const std::vector<LinkRegion>& link_regions = {}) {
   const fs::path src = fs::path(out_dir) / "src";
-  write_text(src / "tinyforge_model_ops.h", model_ops_header(image.kernels, image.memory_regions));
+  write_text(src / "tinyforge_model_ops.h",
+             model_ops_header(image.kernels, image.memory_regions, image.paths));
   if (plan_image)
     for (const char* file : {"dispatch.cc", "names.cc", "runtime.cc", "validate.cc"})
       sources.push_back(tinyforge_home() + "/runtime/src/" + file);
   ImageSpec spec;
   spec.sources = std::move(sources);
   spec.lto = !plan_image;  // an --aot image: its kernels specialized for its constant operands
+  spec.runtime_defines = runtime_defines(image.paths);
   if (options.op_markers && plan_image) spec.defines.push_back("TINYFORGE_OP_MARKERS=1");
   if (!arenas.empty()) spec.defines.push_back("TINYFORGE_MEMORY_REGIONS=1");
   spec.regions = link_regions;
@@ -181,8 +198,9 @@ void link_image(std::vector<std::string> sources, bool plan_image, const Firmwar
   build_image(spec, (fs::path(out_dir) / "obj").string(), image.elf_path, log);
   if (plan_image) {
     image.profile_path = (fs::path(out_dir) / "device.json").string();
-    write_text(image.profile_path, device_profile_json(device_profile(
-                                       image.target.name, image.kernels, image.memory_regions)));
+    write_text(image.profile_path,
+               device_profile_json(device_profile(image.target.name, image.kernels,
+                                                  image.memory_regions, image.paths)));
   }
 }
 
@@ -220,6 +238,7 @@ FirmwareImage build_firmware(const std::vector<uint8_t>& blob, const FirmwareOpt
                            ": an --aot image calls its own model's kernels and cannot run "
                            "another plan (build a plan image, without --aot)");
   image.kernels = resolve_kernels(options.kernels, image.target.name, ops_in_blob(blob));
+  image.paths = image_paths(options, {blob});
   std::vector<ArenaPlacement> arenas;
   std::vector<LinkRegion> link_regions;
   image.memory_regions = has_regions(plan.header());
@@ -268,6 +287,7 @@ FirmwareImage build_listen_firmware(const std::vector<uint8_t>& blob, uint32_t p
   image.output_bytes = plan.output_bytes() + plan.input_bytes();
   image.arena_bytes = plan.header().arena_size;
   image.kernels = resolve_kernels(options.kernels, image.target.name, ops_in_blob(blob));
+  image.paths = image_paths(options, {blob});
   const fs::path src = make_source_dir(out_dir);
   const std::string model_src = (src / "model_data.cc").string();
   write_text(model_src,
@@ -344,6 +364,7 @@ FirmwareImage build_shared_arena_firmware(const std::vector<std::vector<uint8_t>
   image.output_bytes *= kSharedArenaRounds;
   image.arena_bytes = layout.total_bytes;
   image.kernels = resolve_kernels(options.kernels, image.target.name, plan_ops);
+  image.paths = image_paths(options, blobs);
 
   const fs::path src = make_source_dir(out_dir);
   const std::string model_src = (src / "model_data.cc").string();

@@ -15,6 +15,7 @@
 #include "emit/cortex_m_targets.h"
 #include "emit/cross_build.h"
 #include "emit/memory_map.h"
+#include "emit/model_ops.h"
 #include "plan/shared_arena.h"
 #include "tinyforge/ops.h"
 
@@ -53,6 +54,9 @@ struct FirmwareImage {
   std::string profile_path;          // device.json beside the ELF (plan images), else empty
   std::vector<PlacedRegion> memory;  // options.memory placed on the board (emulator waits)
   bool memory_regions = false;       // the runtime reads plans with memory regions (format 1.2)
+  // The kernel paths of the runtime (int16, exact output stage, float): those the plan needs, or
+  // all for `--kernels all` (runtime/src/enabled_ops.h).
+  KernelPaths paths;
 };
 
 // Validates the blob with the runtime first (tinyforge::Error naming the status if it fails).

@@ -609,8 +609,9 @@ PackageContents write_package(const std::vector<uint8_t>& blob, const PackageOpt
     write_text(dir, rel.generic_string(), read_text(f), contents.files);
     if (rel.extension() == cc) contents.sources.push_back(rel.generic_string());
   }
-  if (!options.aot)  // the executor's dispatch switch: only the plan's kernels (and regions)
-    write_text(dir, "src/tinyforge_model_ops.h", model_ops_header(ops, has_regions(plan.header())),
+  if (!options.aot)  // the dispatch switch: only the plan's kernels, regions and kernel paths
+    write_text(dir, "src/tinyforge_model_ops.h",
+               model_ops_header(ops, has_regions(plan.header()), kernel_paths(blob)),
                contents.files);
   write_text(dir, "src/" + m.name + "_model.h", model_header(m), contents.files);
   if (options.aot) {

@@ -10,11 +10,23 @@
 //   TINYFORGE_OP_CASE(Name, ...)    the tokens `...` when Name is enabled, else nothing
 //   TINYFORGE_IMAGE_MEMORY_REGIONS  1: plans of format 1.2 (memory regions, init copies) are
 //                                   read; 0: refused with bad_version, their code left out
+//   TINYFORGE_IMAGE_INT16           1: plans with int16 tensors are read; 0: refused with
+//                                   bad_enum, and the int16 paths of the kernels that also
+//                                   take int8 are left out (kernels test kImageInt16 /
+//                                   image_int16())
+// INT16, FLOAT and EXACT_REQUANT shape the kernels too: an image with one of them at 0 links
+// a runtime library compiled with the same -D (emit/cross_build.h).
+//   TINYFORGE_IMAGE_FLOAT           1: plans with float32 tensors are read; 0: refused with
+//                                   bad_enum, float paths left out (kImageFloat, image_float())
+//   TINYFORGE_IMAGE_EXACT_REQUANT   1: the DSP kernels take both output stages (RequantMode);
+//                                   0: only the fast one, the exact one left out and an op
+//                                   asking for it refused by its check (bad_params)
 //   TINYFORGE_IMAGE_MAX_OP_INPUTS   the most inputs and outputs an op of the image's kernel
 //   TINYFORGE_IMAGE_MAX_OP_OUTPUTS  set takes (the executor and validator size their per-op
 //                                   frames of tensor views by them)
 #pragma once
 
+#include "tinyforge/dtype.h"
 #include "tinyforge/ops.h"
 
 #if __has_include("tinyforge_model_ops.h")
@@ -33,6 +45,15 @@
 #ifndef TINYFORGE_IMAGE_MEMORY_REGIONS
 #define TINYFORGE_IMAGE_MEMORY_REGIONS 1
 #endif
+#ifndef TINYFORGE_IMAGE_INT16
+#define TINYFORGE_IMAGE_INT16 1
+#endif
+#ifndef TINYFORGE_IMAGE_FLOAT
+#define TINYFORGE_IMAGE_FLOAT 1
+#endif
+#ifndef TINYFORGE_IMAGE_EXACT_REQUANT
+#define TINYFORGE_IMAGE_EXACT_REQUANT 1
+#endif
 #ifndef TINYFORGE_IMAGE_MAX_OP_INPUTS
 #define TINYFORGE_IMAGE_MAX_OP_INPUTS kMaxOpInputs
 #endif
@@ -43,6 +64,15 @@
 namespace tinyforge {
 
 constexpr bool kImageMemoryRegions = TINYFORGE_IMAGE_MEMORY_REGIONS;
+// An image whose plan has no int16 tensor carries no int16 arithmetic (code size).
+constexpr bool kImageInt16 = TINYFORGE_IMAGE_INT16;
+// `t` is int16 and this image runs int16 (a kernel's int16 branch folds away otherwise).
+constexpr bool image_int16(DType t) { return kImageInt16 && t == DType::i16; }
+// Likewise float32 (the float paths of kernels that also take integers; Softmax's expf).
+constexpr bool kImageFloat = TINYFORGE_IMAGE_FLOAT;
+constexpr bool image_float(DType t) { return kImageFloat && t == DType::f32; }
+// The DSP kernels' exact output stage (RequantMode::exact): only in images whose plan uses it.
+constexpr bool kImageExactRequant = TINYFORGE_IMAGE_EXACT_REQUANT;
 // Most ops have one or two outputs, Split and Unpack up to kMaxOpOutputs. An op's tensor
 // views live in the frame of the call that runs or checks it (never inlined), so only an
 // op with more outputs pays their stack, and only an image with such an op has that frame.

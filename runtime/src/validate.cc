@@ -34,6 +34,11 @@ Status check_tensor(const TensorRecord& t, const PlanHeader& h, const Regions& r
   const DType type = static_cast<DType>(t.dtype);
   const uint32_t esize = dtype_size(type);
   if (esize == 0) return Status::bad_enum;
+  // An image built without the int16 or float paths (TINYFORGE_IMAGE_INT16 / _FLOAT 0) does
+  // not know the type:
+  // its kernels would take an int16 tensor for another one.
+  if ((!kImageInt16 && type == DType::i16) || (!kImageFloat && type == DType::f32))
+    return Status::bad_enum;
   if (t.rank > kMaxRank) return Status::bad_shape;
   uint64_t elements = 1;
   for (uint8_t d = 0; d < kMaxRank; ++d) {

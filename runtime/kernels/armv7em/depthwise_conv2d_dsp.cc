@@ -287,7 +287,8 @@ void run_pixels(const Op& op, TapJob& job, int8_t* out, int32_t n) {
   const int32_t groups_end = channels & ~3;
   int32_t assembly_end = 0;  // channels done by the assembly
 #if TINYFORGE_HAVE_DSP
-  if (op.p.requant == static_cast<int32_t>(RequantMode::fast) && groups_end > 0) {
+  if ((!kImageExactRequant || op.p.requant == static_cast<int32_t>(RequantMode::fast)) &&
+      groups_end > 0) {
     // The assembly stores at out - start + channel offset; start moves on by step per pixel.
     job.out = reinterpret_cast<uintptr_t>(out);
     job.start = 0;
@@ -445,7 +446,7 @@ void eval_DepthwiseConv2DDsp(const DepthwiseConv2DDspParams& p, const KernelIO& 
               io.out[0].as<int8_t>(),
               {p.output_offset, p.act_min, p.act_max},
               dsp::pair(p.input_offset, p.input_offset),
-              p.requant == static_cast<int32_t>(RequantMode::fast)
+              !kImageExactRequant || p.requant == static_cast<int32_t>(RequantMode::fast)
                   ? requantize_channel<RequantMode::fast>
                   : requantize_channel<RequantMode::exact>};
   int8_t* rows = reinterpret_cast<int8_t*>(io.scratch);

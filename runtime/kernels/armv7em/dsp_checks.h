@@ -5,6 +5,7 @@
 #include <cstdint>
 
 #include "kernels/reference/conv_checks.h"
+#include "src/enabled_ops.h"
 #include "tinyforge/kernel.h"
 #include "tinyforge/packed.h"
 
@@ -22,8 +23,9 @@ inline bool is_channel_records(const TensorView& v, int32_t channels) {
   return is_words(v, channels, 4);
 }
 
+// An image without the exact form (TINYFORGE_IMAGE_EXACT_REQUANT 0) refuses it.
 inline bool requant_mode_ok(int32_t mode) {
-  return mode == static_cast<int32_t>(RequantMode::exact) ||
+  return (kImageExactRequant && mode == static_cast<int32_t>(RequantMode::exact)) ||
          mode == static_cast<int32_t>(RequantMode::fast);
 }
 

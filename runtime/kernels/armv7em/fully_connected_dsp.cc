@@ -318,10 +318,28 @@ constexpr int32_t kPaddedDepth = 256;
 }
 #endif
 
+// One input row in C (the exact output stage, and depths the assembly does not take). A frame
+// of its own: its sums stay off the stack of the assembly path (AD01's deepest).
+template <RequantMode mode, bool full_range>
+[[gnu::noinline]] void row_in_c(const Shape& s, int32_t run, const int8_t* input,
+                                const uint32_t* filter, const ChannelQuant* q,
+                                const dsp::OutputClamp& clamp, int8_t* output) {
+  const int32_t row_words = kFcUnitsPerRow * ceil_div(s.depth, 4);
+  int8_t* out = output;
+  const uint32_t* w = filter;
+  for (int32_t u = 0; u < s.units; u += kFcUnitsPerRow, w += row_words) {
+    const int32_t valid = s.units - u < kFcUnitsPerRow ? s.units - u : kFcUnitsPerRow;
+    int32_t acc[kFcUnitsPerRow];
+    for (int32_t k = 0; k < kFcUnitsPerRow; ++k) acc[k] = k < valid ? q[u + k].bias : 0;
+    dot_row(input, s.depth, run, w, acc);
+    for (int32_t k = 0; k < valid; ++k)
+      *out++ = dsp::requantize<mode, full_range>(acc[k], q[u + k], clamp);
+  }
+}
+
 template <RequantMode mode, bool full_range>
 void run(const Shape& s, int32_t run, const int8_t* input, const uint32_t* filter,
          const ChannelQuant* q, const dsp::OutputClamp& clamp, int8_t* output) {
-  const int32_t row_words = kFcUnitsPerRow * ceil_div(s.depth, 4);
   for (int32_t r = 0; r < s.rows; ++r, input += s.depth, output += s.units) {
 #if TINYFORGE_HAVE_DSP
     if (mode == RequantMode::fast && s.depth % 4 == 0) {
@@ -333,16 +351,7 @@ void run(const Shape& s, int32_t run, const int8_t* input, const uint32_t* filte
       continue;
     }
 #endif
-    int8_t* out = output;
-    const uint32_t* w = filter;
-    for (int32_t u = 0; u < s.units; u += kFcUnitsPerRow, w += row_words) {
-      const int32_t valid = s.units - u < kFcUnitsPerRow ? s.units - u : kFcUnitsPerRow;
-      int32_t acc[kFcUnitsPerRow];
-      for (int32_t k = 0; k < kFcUnitsPerRow; ++k) acc[k] = k < valid ? q[u + k].bias : 0;
-      dot_row(input, s.depth, run, w, acc);
-      for (int32_t k = 0; k < valid; ++k)
-        *out++ = dsp::requantize<mode, full_range>(acc[k], q[u + k], clamp);
-    }
+    row_in_c<mode, full_range>(s, run, input, filter, q, clamp, output);
   }
 }
 

@@ -8,6 +8,7 @@
 #include "kernels/armv7em/dsp.h"
 #include "kernels/reference/fixed_point.h"
 #include "kernels/reference/output_stage.h"
+#include "src/enabled_ops.h"
 #include "tinyforge/packed.h"
 
 namespace tinyforge::dsp {
@@ -60,7 +61,8 @@ template <typename F>
 inline void dispatch_stage(int32_t requant, int32_t, int32_t, F&& f) {
   using Fast = std::integral_constant<RequantMode, RequantMode::fast>;
   using Exact = std::integral_constant<RequantMode, RequantMode::exact>;
-  if (requant == static_cast<int32_t>(RequantMode::fast))
+  // Without the exact form in the image, its check refused every other mode.
+  if (!kImageExactRequant || requant == static_cast<int32_t>(RequantMode::fast))
     f(Fast{}, std::false_type{});
   else
     f(Exact{}, std::false_type{});

@@ -15,6 +15,7 @@
 #include "kernels/reference/fixed_point.h"
 #include "kernels/reference/output_stage.h"
 #include "kernels/reference/view_checks.h"
+#include "src/enabled_ops.h"
 #include "tinyforge/kernel.h"
 
 namespace tinyforge::add_family {
@@ -58,7 +59,7 @@ inline Status check(const AddParams& p, const KernelIO& io, int32_t max_left_shi
   const DType type = io.out[0].type;
   if (type == DType::f32)
     return stage::float_stage_ok(p.f_act_min, p.f_act_max) ? Status::ok : Status::bad_params;
-  if (type == DType::i16) {
+  if (image_int16(type)) {
     if (p.input1_offset != 0 || p.input2_offset != 0 || p.output_offset != 0 ||
         !stage::int16_range_ok(p.act_min, p.act_max))
       return Status::bad_params;
@@ -90,7 +91,7 @@ void eval(const AddParams& p, const KernelIO& io, Combine combine, FloatOp float
   const broadcast::Walk w = broadcast::make_walk(io.in[0], io.in[1], io.out[0]);
   if (io.out[0].type == DType::i8)
     eval_integer<int8_t>(p, w, io, combine);
-  else if (io.out[0].type == DType::i16)
+  else if (image_int16(io.out[0].type))
     eval_integer<int16_t>(p, w, io, combine);
   else
     broadcast::for_each(w, io.in[0].as<const float>(), io.in[1].as<const float>(),

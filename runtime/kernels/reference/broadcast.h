@@ -5,6 +5,7 @@
 #include <cstdint>
 
 #include "kernels/reference/view_checks.h"
+#include "src/enabled_ops.h"
 #include "tinyforge/kernel.h"
 
 namespace tinyforge::broadcast {
@@ -74,7 +75,7 @@ void for_each(const Walk& w, const A* a, const B* b, O* out, F f) {
 inline Status check_binary_io(const KernelIO& io, bool int16 = false, bool int32 = false) {
   if (io.num_inputs != 2 || io.num_outputs != 1) return Status::bad_shape;
   const DType type = io.out[0].type;
-  if (type != DType::i8 && type != DType::f32 && !(int16 && type == DType::i16) &&
+  if (type != DType::i8 && type != DType::f32 && !(int16 && image_int16(type)) &&
       !(int32 && type == DType::i32))
     return Status::bad_enum;
   for (int i = 0; i < 2; ++i)

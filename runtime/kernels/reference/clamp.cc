@@ -10,6 +10,7 @@
 #include "kernels/reference/fixed_point.h"
 #include "kernels/reference/output_stage.h"
 #include "kernels/reference/view_checks.h"
+#include "src/enabled_ops.h"
 #include "tinyforge/kernel.h"
 
 namespace tinyforge {
@@ -40,7 +41,7 @@ Status check_Clamp(const ClampParams& p, const KernelIO& io) {
       !stage::int8_stage_ok(p.input_offset, p.output_offset, p.act_min, p.act_max))
     return Status::bad_params;
   // int16 zero points are 0 (TFLite's 16x8 scheme), so the offsets are too.
-  if (type == DType::i16 &&
+  if (image_int16(type) &&
       (p.input_offset != 0 || p.output_offset != 0 || !stage::int16_range_ok(p.act_min, p.act_max)))
     return Status::bad_params;
   if (p.output_multiplier < 0 || p.output_shift < -31 || p.output_shift > 30)
@@ -53,7 +54,7 @@ void eval_Clamp(const ClampParams& p, const KernelIO& io) {
       view::element_count(io.in[0]) > 0 ? static_cast<int32_t>(view::element_count(io.in[0])) : 0;
   if (io.in[0].type == DType::i8) {
     clamp_integer<int8_t>(p, io, n);
-  } else if (io.in[0].type == DType::i16) {
+  } else if (image_int16(io.in[0].type)) {
     clamp_integer<int16_t>(p, io, n);
   } else {
     const float* in = io.in[0].as<const float>();

@@ -17,7 +17,7 @@
 //     gives 0 and INT32_MIN / -1 gives INT32_MIN (the quotient wraps).
 //   int16: TFLite's DivElementwise<int16_t> (the same template; TFLite Micro has no int16
 //     DIV), in its 16x8 form: offsets 0, the clamp in int16. In a function of its own,
-//     apart from the int8 and float paths.
+//     apart from the int8 and float paths; left out of images without int16 (image_int16).
 #include <cstdint>
 
 #include "kernels/reference/broadcast.h"
@@ -94,7 +94,7 @@ Status check_Div(const DivParams& p, const KernelIO& io) {
     return s;
   const DType type = io.out[0].type;
   if (type == DType::i32) return p.act_min <= p.act_max ? Status::ok : Status::bad_params;
-  if (type == DType::i16) return check_int16(p);
+  if (image_int16(type)) return check_int16(p);
   if (type == DType::i8) {
     if (!stage::int8_stage_ok(p.input1_offset, p.output_offset, p.act_min, p.act_max) ||
         !stage::int8_stage_ok(p.input2_offset, 0, -128, 127))
@@ -109,7 +109,7 @@ Status check_Div(const DivParams& p, const KernelIO& io) {
 
 void eval_Div(const DivParams& p, const KernelIO& io) {
   const broadcast::Walk w = broadcast::make_walk(io.in[0], io.in[1], io.out[0]);
-  if (io.out[0].type == DType::i16) {
+  if (image_int16(io.out[0].type)) {
     eval_int16(p, io, w);
     return;
   }

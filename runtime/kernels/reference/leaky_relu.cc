@@ -11,6 +11,7 @@
 #include "kernels/reference/fixed_point.h"
 #include "kernels/reference/output_stage.h"
 #include "kernels/reference/view_checks.h"
+#include "src/enabled_ops.h"
 #include "tinyforge/kernel.h"
 
 namespace tinyforge {
@@ -57,7 +58,7 @@ void eval_LeakyRelu(const LeakyReluParams& p, const KernelIO& io) {
   const int32_t n = io.out[0].elements();
   if (io.out[0].type == DType::i8) {
     leaky_relu_integer<int8_t>(p, io, n, -128, 127);
-  } else if (io.out[0].type == DType::i16) {
+  } else if (image_int16(io.out[0].type)) {
     leaky_relu_integer<int16_t>(p, io, n, -32768, 32767);
   } else {
     const float* in = io.in[0].as<const float>();

@@ -8,6 +8,7 @@
 
 #include "kernels/reference/broadcast.h"
 #include "kernels/reference/view_checks.h"
+#include "src/enabled_ops.h"
 #include "tinyforge/kernel.h"
 
 namespace tinyforge {
@@ -30,7 +31,7 @@ void eval_maximum_minimum(const KernelIO& io, Pick pick) {
   if (io.out[0].type == DType::i8)
     broadcast::for_each(w, io.in[0].as<const int8_t>(), io.in[1].as<const int8_t>(),
                         io.out[0].as<int8_t>(), pick);
-  else if (io.out[0].type == DType::i16)
+  else if (image_int16(io.out[0].type))
     broadcast::for_each(w, io.in[0].as<const int16_t>(), io.in[1].as<const int16_t>(),
                         io.out[0].as<int16_t>(), pick);
   else if (io.out[0].type == DType::i32)

@@ -13,6 +13,7 @@
 #include "kernels/reference/fixed_point.h"
 #include "kernels/reference/output_stage.h"
 #include "kernels/reference/view_checks.h"
+#include "src/enabled_ops.h"
 #include "tinyforge/kernel.h"
 
 namespace tinyforge {
@@ -54,8 +55,8 @@ Status check_Mul(const MulParams& p, const KernelIO& io) {
       (!stage::int8_stage_ok(p.input1_offset, p.output_offset, p.act_min, p.act_max) ||
        !stage::int8_stage_ok(p.input2_offset, 0, -128, 127)))
     return Status::bad_params;
-  if (type == DType::i16 && (p.input1_offset != 0 || p.input2_offset != 0 || p.output_offset != 0 ||
-                             !stage::int16_range_ok(p.act_min, p.act_max)))
+  if (image_int16(type) && (p.input1_offset != 0 || p.input2_offset != 0 || p.output_offset != 0 ||
+                            !stage::int16_range_ok(p.act_min, p.act_max)))
     return Status::bad_params;
   if (p.output_multiplier < 0 || p.output_shift < -31 || p.output_shift > 30)
     return Status::bad_params;
@@ -66,7 +67,7 @@ void eval_Mul(const MulParams& p, const KernelIO& io) {
   const broadcast::Walk w = broadcast::make_walk(io.in[0], io.in[1], io.out[0]);
   if (io.out[0].type == DType::i8) {
     mul_integer<int8_t>(p, w, io);
-  } else if (io.out[0].type == DType::i16) {
+  } else if (image_int16(io.out[0].type)) {
     mul_integer<int16_t>(p, w, io);
   } else if (io.out[0].type == DType::i32) {
     mul_int32(p, w, io);

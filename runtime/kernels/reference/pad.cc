@@ -5,6 +5,7 @@
 #include <cstring>
 
 #include "kernels/reference/view_checks.h"
+#include "src/enabled_ops.h"
 #include "tinyforge/kernel.h"
 
 namespace tinyforge {
@@ -14,7 +15,7 @@ Status check_Pad(const PadParams& p, const KernelIO& io) {
   if (padded != Status::ok) return padded;
   if (io.in[0].type == DType::i8 && (p.q_value < -128 || p.q_value > 127))
     return Status::bad_params;
-  if (io.in[0].type == DType::i16 && (p.q_value < -32768 || p.q_value > 32767))
+  if (image_int16(io.in[0].type) && (p.q_value < -32768 || p.q_value > 32767))
     return Status::bad_params;
   return Status::ok;
 }
@@ -27,7 +28,7 @@ void eval_Pad(const PadParams& p, const KernelIO& io) {
   uint8_t value[4];
   if (in.type == DType::f32) {
     std::memcpy(value, &p.f_value, 4);
-  } else if (in.type == DType::i16) {
+  } else if (image_int16(in.type)) {
     const auto q = static_cast<int16_t>(p.q_value);
     std::memcpy(value, &q, 2);
   } else {

@@ -8,6 +8,7 @@
 // MaxPool for int16_t, the same int32 sum, rounding, comparison and clamp on int16 values).
 #include "kernels/reference/conv_checks.h"
 #include "kernels/reference/output_stage.h"
+#include "src/enabled_ops.h"
 #include "tinyforge/kernel.h"
 
 namespace tinyforge {
@@ -54,7 +55,7 @@ Status check_pool(const Pool2DParams& p, const KernelIO& io) {
   const TensorView& in = io.in[0];
   const TensorView& out = io.out[0];
   const DType t = in.type;
-  if (t != DType::i8 && t != DType::f32 && t != DType::i16) return Status::bad_params;
+  if (t != DType::i8 && t != DType::f32 && !image_int16(t)) return Status::bad_params;
   if (!view::is_valid(in, t) || !view::is_valid(out, t)) return Status::bad_params;
   if (!checks::has_positive_dims(in, 4) || !checks::has_positive_dims(out, 4))
     return Status::bad_shape;
@@ -66,7 +67,7 @@ Status check_pool(const Pool2DParams& p, const KernelIO& io) {
   if (!checks::window_fits(in.dims[1], p.filter_h, p.stride_h, 1, p.pad_top, out.dims[1]) ||
       !checks::window_fits(in.dims[2], p.filter_w, p.stride_w, 1, p.pad_left, out.dims[2]))
     return Status::bad_shape;
-  if (t == DType::i16)
+  if (image_int16(t))
     return stage::int16_range_ok(p.act_min, p.act_max) ? Status::ok : Status::bad_params;
   if (t == DType::i8 ? !stage::int8_stage_ok(0, 0, p.act_min, p.act_max)
                      : !stage::float_stage_ok(p.f_act_min, p.f_act_max))
@@ -108,7 +109,7 @@ void max_pool_integer(const Pool2DParams& p, const KernelIO& io, int32_t lowest)
 
 Status check_AveragePool2D(const Pool2DParams& p, const KernelIO& io) {
   if (const Status s = check_pool(p, io); s != Status::ok) return s;
-  if (io.in[0].type == DType::i16 && int32_t{p.filter_h} * p.filter_w > kMaxInt16AverageTaps)
+  if (image_int16(io.in[0].type) && int32_t{p.filter_h} * p.filter_w > kMaxInt16AverageTaps)
     return Status::bad_params;
   return Status::ok;
 }
@@ -117,7 +118,7 @@ Status check_MaxPool2D(const Pool2DParams& p, const KernelIO& io) { return check
 void eval_AveragePool2D(const Pool2DParams& p, const KernelIO& io) {
   if (io.in[0].type == DType::i8) {
     average_pool_integer<int8_t>(p, io);
-  } else if (io.in[0].type == DType::i16) {
+  } else if (image_int16(io.in[0].type)) {
     average_pool_integer<int16_t>(p, io);
   } else {
     pool_loop<float>(p, io,
@@ -137,7 +138,7 @@ void eval_AveragePool2D(const Pool2DParams& p, const KernelIO& io) {
 void eval_MaxPool2D(const Pool2DParams& p, const KernelIO& io) {
   if (io.in[0].type == DType::i8) {
     max_pool_integer<int8_t>(p, io, INT8_MIN);
-  } else if (io.in[0].type == DType::i16) {
+  } else if (image_int16(io.in[0].type)) {
     max_pool_integer<int16_t>(p, io, INT16_MIN);
   } else {
     pool_loop<float>(p, io,

@@ -10,6 +10,7 @@
 #include "kernels/reference/broadcast.h"
 #include "kernels/reference/fixed_point.h"
 #include "kernels/reference/output_stage.h"
+#include "src/enabled_ops.h"
 #include "tinyforge/kernel.h"
 
 namespace tinyforge {
@@ -28,7 +29,7 @@ int32_t prelu_integer(const PreluParams& p, int32_t x, int32_t alpha, int32_t lo
 }  // namespace
 
 Status check_Prelu(const PreluParams& p, const KernelIO& io) {
-  if (io.num_inputs == 2 && io.num_outputs == 1 && io.out[0].type == DType::i16) {
+  if (io.num_inputs == 2 && io.num_outputs == 1 && image_int16(io.out[0].type)) {
     // int16 x and output, int8 alpha: the int16 zero points are 0.
     if (!view::is_valid(io.in[0], DType::i16) || !view::is_valid(io.in[1], DType::i8) ||
         !view::is_valid(io.out[0], DType::i16) ||
@@ -61,7 +62,7 @@ void eval_Prelu(const PreluParams& p, const KernelIO& io) {
     broadcast::for_each(w, io.in[0].as<const float>(), io.in[1].as<const float>(),
                         io.out[0].as<float>(),
                         [](float x, float alpha) { return x >= 0.0f ? x : x * alpha; });
-  } else if (io.out[0].type == DType::i16) {
+  } else if (image_int16(io.out[0].type)) {
     broadcast::for_each(w, io.in[0].as<const int16_t>(), io.in[1].as<const int8_t>(),
                         io.out[0].as<int16_t>(), [&p](int16_t x, int8_t alpha) {
                           return static_cast<int16_t>(prelu_integer(p, x, alpha, -32768, 32767));

@@ -33,6 +33,7 @@
 
 #include "kernels/reference/fixed_point.h"
 #include "kernels/reference/view_checks.h"
+#include "src/enabled_ops.h"
 #include "tinyforge/kernel.h"
 
 namespace tinyforge {
@@ -127,7 +128,7 @@ Status check_reduce(const ReduceParams& p, const KernelIO& io, Reduction r) {
   const TensorView& in = io.in[0];
   const TensorView& out = io.out[0];
   const DType type = out.type;
-  if (type != DType::i8 && type != DType::f32 && type != DType::i16) return Status::bad_enum;
+  if (type != DType::i8 && type != DType::f32 && !image_int16(type)) return Status::bad_enum;
   if (!view::is_valid(in, type) || !view::is_valid(out, type)) return Status::bad_shape;
   if (in.rank < 1 || p.axes_mask <= 0 || p.axes_mask >= (1 << in.rank)) return Status::bad_params;
   int64_t kept = 1, count = 1;
@@ -137,15 +138,15 @@ Status check_reduce(const ReduceParams& p, const KernelIO& io, Reduction r) {
   }
   if (view::element_count(out) != kept) return Status::bad_shape;
   // The int32 sums cannot overflow: 2^23 int8 or 2^16 int16 values.
-  if (count > (type == DType::i16 ? kMaxInt16Count : 1 << 23)) return Status::bad_shape;
+  if (count > (image_int16(type) ? kMaxInt16Count : 1 << 23)) return Status::bad_shape;
   const auto mode = static_cast<ReduceMode>(p.mode);
   if (type == DType::f32 || r == Reduction::max) {
     if (!view::same_quantization(in, out)) return Status::bad_params;
     return mode == ReduceMode::float_values ? Status::ok : Status::bad_params;
   }
-  if (type == DType::i16 ? p.input_zero_point != 0 || p.output_zero_point != 0
-                         : p.input_zero_point < -128 || p.input_zero_point > 127 ||
-                               p.output_zero_point < -128 || p.output_zero_point > 127)
+  if (image_int16(type) ? p.input_zero_point != 0 || p.output_zero_point != 0
+                        : p.input_zero_point < -128 || p.input_zero_point > 127 ||
+                              p.output_zero_point < -128 || p.output_zero_point > 127)
     return Status::bad_params;
   switch (mode) {
     case ReduceMode::mean_spatial:
@@ -218,7 +219,7 @@ void eval_reduce(const ReduceParams& p, const KernelIO& io, Reduction r) {
     const float count = static_cast<float>(s.count);
     for_each_output(s, io.in[0].as<const float>(), 0.0f, Add{},
                     [&](int32_t o, float sum) { out[o] = mean ? sum / count : sum; });
-  } else if (io.out[0].type == DType::i16) {
+  } else if (image_int16(io.out[0].type)) {
     eval_integer<int16_t>(p, s, io, mean);
   } else {
     eval_integer<int8_t>(p, s, io, mean);
@@ -242,7 +243,7 @@ void eval_ReduceMax(const ReduceParams& p, const KernelIO& io) {
   const Split s = split(io.in[0], p.axes_mask);
   if (io.out[0].type == DType::f32)
     reduce_max(s, io.in[0], io.out[0], -FLT_MAX);
-  else if (io.out[0].type == DType::i16)
+  else if (image_int16(io.out[0].type))
     reduce_max<int16_t>(s, io.in[0], io.out[0], INT16_MIN);
   else
     reduce_max<int8_t>(s, io.in[0], io.out[0], -128);

@@ -21,6 +21,7 @@
 #include <cstring>
 
 #include "kernels/reference/view_checks.h"
+#include "src/enabled_ops.h"
 #include "tinyforge/kernel.h"
 
 namespace tinyforge {
@@ -30,7 +31,7 @@ Status check_resize(const ResizeParams& p, const KernelIO& io) {
   if (io.num_inputs != 1 || io.num_outputs != 1) return Status::bad_shape;
   const TensorView& in = io.in[0];
   const TensorView& out = io.out[0];
-  if (out.type != DType::f32 && out.type != DType::i8 && out.type != DType::i16)
+  if (out.type != DType::f32 && out.type != DType::i8 && !image_int16(out.type))
     return Status::bad_enum;
   if (!view::is_valid(in, out.type) || !view::is_valid(out, out.type)) return Status::bad_shape;
   if (in.rank != 4 || out.rank != 4 || in.dims[0] != out.dims[0] || in.dims[3] != out.dims[3])
@@ -185,7 +186,7 @@ void eval_ResizeBilinear(const ResizeParams& p, const KernelIO& io) {
       }
     return;
   }
-  if (out.type == DType::i16)
+  if (image_int16(out.type))
     bilinear_integer<int16_t>(p, in, out);
   else
     bilinear_integer<int8_t>(p, in, out);

@@ -12,6 +12,7 @@
 
 #include "kernels/reference/fixed_point.h"
 #include "kernels/reference/view_checks.h"
+#include "src/enabled_ops.h"
 #include "tinyforge/kernel.h"
 
 namespace tinyforge::sigmoid_family {
@@ -90,7 +91,7 @@ Status check(const Params& p, const KernelIO& io, int32_t output_zero_point) {
         p.input_multiplier < 0 || p.input_left_shift < -31 || p.input_left_shift > 31)
       return Status::bad_params;
   }
-  if (type == DType::i16) {
+  if (image_int16(type)) {
     // TFLite's 16x8 scheme: zero points 0 (the output scale 2^-15 is the compiler's check).
     if (io.in[0].zero_point != 0 || io.out[0].zero_point != 0) return Status::bad_params;
     const int32_t most = p.input_left_shift > 0 ? kMaxInt16ShiftedMultiplier : kMaxInt16Multiplier;
@@ -106,7 +107,7 @@ Status check(const Params& p, const KernelIO& io, int32_t output_zero_point) {
 template <typename Params, typename FromQ4, typename FromInt16, typename Float>
 void eval(const Params& p, const KernelIO& io, FromQ4 from_q4, FromInt16 from_int16, Float f) {
   const auto n = static_cast<int32_t>(view::element_count(io.in[0]));
-  if (io.in[0].type == DType::i16) {
+  if (image_int16(io.in[0].type)) {
     const int16_t* in = io.in[0].as<const int16_t>();
     int16_t* out = io.out[0].as<int16_t>();
     const int32_t round = p.input_left_shift > 0 ? 1 << (p.input_left_shift - 1) : 0;

@@ -19,6 +19,7 @@
 #include "kernels/reference/fixed_point.h"
 #include "kernels/reference/lut_int16.h"
 #include "kernels/reference/view_checks.h"
+#include "src/enabled_ops.h"
 #include "tinyforge/kernel.h"
 
 namespace tinyforge {
@@ -123,7 +124,7 @@ Status check_int16_tables(const SoftmaxParams& p, const KernelIO& io, int32_t de
   if (io.num_inputs != 3) return Status::bad_shape;
   for (int i = 1; i <= 2; ++i) {
     const TensorView& t = io.in[i];
-    if (t.type != DType::i16 || !view::is_valid(t, DType::i16)) return Status::bad_enum;
+    if (!image_int16(t.type) || !view::is_valid(t, DType::i16)) return Status::bad_enum;
     if (t.elements() != kInt16LutSize || t.data == nullptr) return Status::bad_shape;
   }
   const int16_t* exp_lut = io.in[1].as<const int16_t>();
@@ -145,12 +146,12 @@ Status check_Softmax(const SoftmaxParams& p, const KernelIO& io) {
   const TensorView& in = io.in[0];
   const TensorView& out = io.out[0];
   if (in.type != out.type ||
-      (in.type != DType::i8 && in.type != DType::f32 && in.type != DType::i16))
+      (in.type != DType::i8 && !image_float(in.type) && !image_int16(in.type)))
     return Status::bad_enum;
   if (!view::is_valid(in, in.type) || !view::is_valid(out, out.type)) return Status::bad_shape;
   if (!view::same_dims(in, out) || in.rank < 1 || in.dims[in.rank - 1] < 1)
     return Status::bad_shape;
-  if (in.type == DType::i16) return check_int16_tables(p, io, in.dims[in.rank - 1]);
+  if (image_int16(in.type)) return check_int16_tables(p, io, in.dims[in.rank - 1]);
   if (io.num_inputs != 1) return Status::bad_shape;
   if (in.type == DType::i8) {
     if (p.input_multiplier < 0 || p.input_left_shift < 0 || p.input_left_shift > 31)
@@ -168,13 +169,13 @@ void eval_Softmax(const SoftmaxParams& p, const KernelIO& io) {
     const int8_t* x = in.as<const int8_t>();
     int8_t* y = io.out[0].as<int8_t>();
     for (int32_t r = 0; r < rows; ++r) softmax_row_int8(p, x + r * depth, y + r * depth, depth);
-  } else if (in.type == DType::i16) {
+  } else if (image_int16(in.type)) {
     const int16_t* x = in.as<const int16_t>();
     int16_t* y = io.out[0].as<int16_t>();
     for (int32_t r = 0; r < rows; ++r)
       softmax_row_int16(p, io.in[1].as<const int16_t>(), io.in[2].as<const int16_t>(),
                         x + r * depth, y + r * depth, depth);
-  } else {
+  } else if (image_float(in.type)) {
     const float* x = in.as<const float>();
     float* y = io.out[0].as<float>();
     for (int32_t r = 0; r < rows; ++r)

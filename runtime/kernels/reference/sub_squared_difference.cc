@@ -13,6 +13,7 @@
 // float: TFLite's reference (input1 - input2, ActivationFunctionWithMinMax) and
 // SquaredDifference<float> (d = x - y; d * d).
 #include "kernels/reference/add_family.h"
+#include "src/enabled_ops.h"
 
 namespace tinyforge {
 
@@ -28,7 +29,7 @@ void eval_Sub(const AddParams& p, const KernelIO& io) {
 
 // int16's output multiplier may exceed one (TFLM's QuantizeMultiplier, shift up to 30).
 Status check_SquaredDifference(const AddParams& p, const KernelIO& io) {
-  const bool int16 = io.num_outputs == 1 && io.out[0].type == DType::i16;
+  const bool int16 = io.num_outputs == 1 && image_int16(io.out[0].type);
   return add_family::check(p, io, 22, int16 ? 30 : 0, /*int16=*/true);
 }
 

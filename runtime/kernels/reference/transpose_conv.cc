@@ -15,6 +15,7 @@
 // no scratch buffer.
 #include "kernels/reference/conv_checks.h"
 #include "kernels/reference/output_stage.h"
+#include "src/enabled_ops.h"
 #include "tinyforge/kernel.h"
 
 namespace tinyforge {
@@ -97,7 +98,7 @@ bool axis_ok(int32_t in, int32_t filter, int32_t stride, int32_t pad, int32_t ou
 
 Status check_TransposeConv(const TransposeConvParams& p, const KernelIO& io) {
   DType type = DType::i16;
-  const bool int16 = io.num_inputs > 0 && io.in[0].type == DType::i16;
+  const bool int16 = io.num_inputs > 0 && image_int16(io.in[0].type);
   const Status views =
       int16 ? checks::check_int16x8_types(io) : checks::check_windowed_views(io, &type);
   if (views != Status::ok) return views;
@@ -121,7 +122,7 @@ void eval_TransposeConv(const TransposeConvParams& p, const KernelIO& io) {
   if (io.in[0].type == DType::i8) {
     transpose_conv_loop<int8_t, int8_t, int32_t>(p, io, p.input_offset,
                                                  stage::int8_channels(p, io.in));
-  } else if (io.in[0].type == DType::i16) {
+  } else if (image_int16(io.in[0].type)) {
     transpose_conv_loop<int16_t, int8_t, int64_t>(p, io, 0, stage::int16x8_channels(p, io.in));
   } else {
     const FloatFinish finish{io.in[2].as<const float>(), p.f_act_min, p.f_act_max};

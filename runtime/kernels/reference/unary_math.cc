@@ -11,7 +11,8 @@
 //   SQRT: SqrtEvalQuantized<int16_t>: int(sqrt(input_scale * x) / output_scale) in float,
 //     truncated, clamped to int16. TFLite stops with an error on x < 0; here it gives the
 //     value of 0 (as RSQRT's table gives its value at 0 for x < 0, where TFLite stops too).
-// The int16 code is in functions of its own, apart from the int8 and float paths.
+// The int16 code is in functions of its own, left out of images without int16 tensors
+// (image_int16, src/enabled_ops.h).
 #include <cmath>
 #include <cstdint>
 
@@ -19,6 +20,7 @@
 #include "kernels/reference/lut_int16.h"
 #include "kernels/reference/unary_functions.h"
 #include "kernels/reference/view_checks.h"
+#include "src/enabled_ops.h"
 #include "tinyforge/kernel.h"
 
 namespace tinyforge {
@@ -86,17 +88,17 @@ void eval_int16(const UnaryMathParams& p, const KernelIO& io) {
 Status check_UnaryMath(const UnaryMathParams& p, const KernelIO& io) {
   if (io.num_inputs < 1 || io.num_outputs != 1) return Status::bad_shape;
   const DType type = io.out[0].type;
-  if (type != DType::i8 && type != DType::f32 && type != DType::i16) return Status::bad_enum;
+  if (type != DType::i8 && type != DType::f32 && !image_int16(type)) return Status::bad_enum;
   if (!view::is_valid(io.in[0], type) || !view::is_valid(io.out[0], type)) return Status::bad_shape;
   if (view::element_count(io.in[0]) != view::element_count(io.out[0])) return Status::bad_shape;
   if (p.function < 0 || p.function >= kNumUnaryFunctions) return Status::bad_enum;
-  if (type == DType::i16) return check_int16(p, io);
+  if (image_int16(type)) return check_int16(p, io);
   return io.num_inputs == 1 ? Status::ok : Status::bad_shape;
 }
 
 void eval_UnaryMath(const UnaryMathParams& p, const KernelIO& io) {
   const int32_t n = io.out[0].elements();
-  if (io.out[0].type == DType::i16) {
+  if (image_int16(io.out[0].type)) {
     eval_int16(p, io);
     return;
   }
