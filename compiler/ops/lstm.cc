@@ -383,55 +383,28 @@ void convert_LSTM(Context& ctx) {
       defaults.insert(defaults.end(), {"Sigmoid", "Tanh", "Tanh"});
     if (names != defaults) ctx.unsupported("activations other than Sigmoid, Tanh, Tanh");
   }
-  const int64_t layout = ctx.attr_int("layout", 0);
-  if (layout != 0 && layout != 1) ctx.fail(fmt::format("layout {}; expected 0 or 1", layout));
   if (ctx.output_used(2)) ctx.unsupported("the Y_c output (the last cell state)");
-  Value& x = ctx.input(0);
-  if (x.shape.size() != 3)
-    ctx.fail(fmt::format("X has shape {}; expected rank 3", shape_str(x.shape)));
-  const int64_t steps = x.shape[layout ? 1 : 0], batch = x.shape[layout ? 0 : 1];
-  const int64_t features = x.shape[2], dirs_n = dirs.count;
-  const Constant w = ctx.constant_input(1, "W");
-  const Constant r = ctx.constant_input(2, "R");
-  const int64_t hidden = ctx.attr_int("hidden_size", r.shape.size() == 3 ? r.shape[2] : 0);
-  const auto expect = [&](const Constant& c, const char* role, const Shape& shape) {
-    if (c.shape != shape || !c.is_float)
-      ctx.fail(fmt::format("{} has shape {}; expected float {}", role, shape_str(c.shape),
-                           shape_str(shape)));
-  };
-  if (hidden < 1 || hidden > kMaxDim) ctx.fail(fmt::format("hidden_size {}", hidden));
-  expect(w, "W", {dirs_n, 4 * hidden, features});
-  expect(r, "R", {dirs_n, 4 * hidden, hidden});
-  std::vector<float> bias(static_cast<size_t>(dirs_n * 8 * hidden), 0.0f), peephole;
-  if (ctx.has_input(3)) {
-    const Constant& b = ctx.constant_input(3, "B");
-    expect(b, "B", {dirs_n, 8 * hidden});
-    bias = b.f;
-  }
-  if (ctx.has_input(4))
-    for (int64_t length : ctx.ints_input(4, "sequence_lens"))
-      if (length != steps)
-        ctx.unsupported(
-            fmt::format("sequence_lens {} shorter than the sequence ({})", length, steps));
+  const RecurrentInputs in = read_recurrent_inputs(ctx, dirs, 4);
+  const int64_t layout = in.layout, steps = in.steps, batch = in.batch, features = in.features;
+  const int64_t dirs_n = in.dirs, hidden = in.hidden;
+  const Constant &w = in.w, &r = in.r;
+  const std::vector<float>& bias = in.bias;
+  Value& x = *in.x;
+  std::vector<float> peephole;
   for (size_t k : {size_t{5}, size_t{6}})
     if (ctx.has_input(k)) {
       const Constant& s = ctx.constant_input(k, k == 5 ? "initial_h" : "initial_c");
-      expect(s, k == 5 ? "initial_h" : "initial_c",
-             layout ? Shape{batch, dirs_n, hidden} : Shape{dirs_n, batch, hidden});
+      expect_float(ctx, s, k == 5 ? "initial_h" : "initial_c", in.state_shape());
       for (float v : s.f)
         if (v != 0.0f) ctx.unsupported("a non-zero initial_h or initial_c");
     }
   if (ctx.has_input(7)) {
     const Constant& p = ctx.constant_input(7, "P");
-    expect(p, "P", {dirs_n, 3 * hidden});
+    expect_float(ctx, p, "P", {dirs_n, 3 * hidden});
     peephole = p.f;
   }
   const std::string name = clean_name(ctx.node->name().empty() ? "lstm" : ctx.node->name());
   const auto h = static_cast<size_t>(hidden);
-  const auto block = [&](const std::vector<float>& v, size_t index, size_t size) {
-    return std::vector<float>(v.begin() + static_cast<std::ptrdiff_t>(index * size),
-                              v.begin() + static_cast<std::ptrdiff_t>((index + 1) * size));
-  };
   const auto dims = [&](int64_t rows, int64_t cols) { return ctx.ir_shape({rows, cols}); };
   const int time_axis = layout ? 1 : 0;
   const int input = ctx.as_onnx(x, ctx.node->input(0));

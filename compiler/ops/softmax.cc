@@ -122,6 +122,18 @@ using namespace elementwise_lowering;
 
 namespace {
 
+// Softmax and LogSoftmax scale the input difference into Q5.26 (quantization_util.cc).
+constexpr int kScaledDiffIntegerBits = 5;
+
+// CalculateInputRadius(5, left_shift, 31) negated: the most negative difference from the
+// row's maximum whose rescaled value still fits in Q5.26, floored.
+int32_t diff_min(int left_shift) {
+  const double radius = std::floor(1.0 * ((1 << kScaledDiffIntegerBits) - 1) *
+                                   static_cast<double>(1LL << (31 - kScaledDiffIntegerBits)) /
+                                   static_cast<double>(1LL << left_shift));
+  return -static_cast<int32_t>(radius);
+}
+
 // The int16 params and the two tables (tflite-micro's CalculateSoftmaxParams and
 // InitializeLutForInt16, softmax_common.cc): exp on [-10, 0] (input zero point 32767) and
 // 1 / (1 + x) on [0, 1] (zero point -32768), both at input scale 1/65535 of their range and
@@ -186,7 +198,6 @@ LoweredOp lower_Softmax(ir::Graph& g, size_t node) {
                          qo.scale, qo.zero_point));
     // quantization_util.cc PreprocessSoftmaxScaling (double rounding build): the input
     // difference is scaled into Q5.26, the real multiplier capped at 2^31 - 1.
-    constexpr int kScaledDiffIntegerBits = 5;
     const double real = std::min(static_cast<double>(beta) * static_cast<double>(qi.scale) *
                                      static_cast<double>(1 << (31 - kScaledDiffIntegerBits)),
                                  static_cast<double>((1LL << 31) - 1));
@@ -198,12 +209,7 @@ LoweredOp lower_Softmax(ir::Graph& g, size_t node) {
     const QuantizedMultiplier m = quantize_multiplier(real);
     p.input_multiplier = m.multiplier;
     p.input_left_shift = m.shift;
-    // CalculateInputRadius(5, left_shift, 31): the largest |difference| whose rescaled
-    // value still fits in Q5.26, floored.
-    const double radius = std::floor(1.0 * ((1 << kScaledDiffIntegerBits) - 1) *
-                                     static_cast<double>(1LL << (31 - kScaledDiffIntegerBits)) /
-                                     static_cast<double>(1LL << m.shift));
-    p.diff_min = -static_cast<int32_t>(radius);
+    p.diff_min = diff_min(m.shift);
   } else {
     refuse(g, node, fmt::format("input is {}; expected float32, int8 or int16", dtype_name(type)));
   }
@@ -233,7 +239,6 @@ LoweredOp lower_LogSoftmax(ir::Graph& g, size_t node) {
                          qo.scale, qo.zero_point));
     // PreprocessLogSoftmaxScalingExp with beta 1: the input difference scaled into Q5.26 (the
     // real multiplier capped at 2^31 - 1), then the inverse of that multiplier.
-    constexpr int kScaledDiffIntegerBits = 5;
     const double real = std::min(
         static_cast<double>(qi.scale) * static_cast<double>(1 << (31 - kScaledDiffIntegerBits)),
         static_cast<double>((1LL << 31) - 1));
@@ -254,11 +259,7 @@ LoweredOp lower_LogSoftmax(ir::Graph& g, size_t node) {
     p.input_left_shift = m.shift;
     p.reverse_scaling_divisor = reverse.multiplier;
     p.reverse_scaling_left_shift = reverse.shift;
-    // CalculateInputRadius(5, left_shift, 31), as for Softmax.
-    const double radius = std::floor(1.0 * ((1 << kScaledDiffIntegerBits) - 1) *
-                                     static_cast<double>(1LL << (31 - kScaledDiffIntegerBits)) /
-                                     static_cast<double>(1LL << m.shift));
-    p.diff_min = -static_cast<int32_t>(radius);
+    p.diff_min = diff_min(m.shift);
   } else {
     refuse(g, node, fmt::format("input is {}; expected float32 or int8", dtype_name(type)));
   }

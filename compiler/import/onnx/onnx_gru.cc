@@ -59,11 +59,6 @@ int reverse_axis(Context& ctx, int tensor, int axis, const std::string& name) {
 
 namespace {
 
-std::vector<float> block(const std::vector<float>& v, size_t index, size_t size) {
-  return std::vector<float>(v.begin() + static_cast<std::ptrdiff_t>(index * size),
-                            v.begin() + static_cast<std::ptrdiff_t>((index + 1) * size));
-}
-
 // Columns [first, first + count) of the 2-D IR tensor `t`'s rows [row, row + rows).
 int columns(Context& ctx, int t, int64_t row, int64_t rows, int64_t first, int64_t count,
             const std::string& name) {
@@ -72,6 +67,49 @@ int columns(Context& ctx, int t, int64_t row, int64_t rows, int64_t first, int64
 }
 
 }  // namespace
+
+std::vector<float> block(const std::vector<float>& v, size_t index, size_t size) {
+  return std::vector<float>(v.begin() + static_cast<std::ptrdiff_t>(index * size),
+                            v.begin() + static_cast<std::ptrdiff_t>((index + 1) * size));
+}
+
+void expect_float(Context& ctx, const Constant& c, const char* role, const Shape& shape) {
+  if (c.shape != shape || !c.is_float)
+    ctx.fail(fmt::format("{} has shape {}; expected float {}", role, shape_str(c.shape),
+                         shape_str(shape)));
+}
+
+RecurrentInputs read_recurrent_inputs(Context& ctx, const Directions& dirs, int64_t gates) {
+  RecurrentInputs in;
+  in.layout = ctx.attr_int("layout", 0);
+  if (in.layout != 0 && in.layout != 1)
+    ctx.fail(fmt::format("layout {}; expected 0 or 1", in.layout));
+  in.x = &ctx.input(0);
+  if (in.x->shape.size() != 3)
+    ctx.fail(fmt::format("X has shape {}; expected rank 3", shape_str(in.x->shape)));
+  in.steps = in.x->shape[in.layout ? 1 : 0];
+  in.batch = in.x->shape[in.layout ? 0 : 1];
+  in.features = in.x->shape[2];
+  in.dirs = dirs.count;
+  in.w = ctx.constant_input(1, "W");
+  in.r = ctx.constant_input(2, "R");
+  in.hidden = ctx.attr_int("hidden_size", in.r.shape.size() == 3 ? in.r.shape[2] : 0);
+  if (in.hidden < 1 || in.hidden > kMaxDim) ctx.fail(fmt::format("hidden_size {}", in.hidden));
+  expect_float(ctx, in.w, "W", {in.dirs, gates * in.hidden, in.features});
+  expect_float(ctx, in.r, "R", {in.dirs, gates * in.hidden, in.hidden});
+  in.bias.assign(static_cast<size_t>(in.dirs * 2 * gates * in.hidden), 0.0f);
+  if (ctx.has_input(3)) {
+    const Constant& b = ctx.constant_input(3, "B");
+    expect_float(ctx, b, "B", {in.dirs, 2 * gates * in.hidden});
+    in.bias = b.f;
+  }
+  if (ctx.has_input(4))
+    for (int64_t length : ctx.ints_input(4, "sequence_lens"))
+      if (length != in.steps)
+        ctx.unsupported(
+            fmt::format("sequence_lens {} shorter than the sequence ({})", length, in.steps));
+  return in;
+}
 
 void convert_GRU(Context& ctx) {
   const Directions dirs = rnn_directions(ctx);
@@ -88,39 +126,16 @@ void convert_GRU(Context& ctx) {
                                     acts->strings(k), k));
     }
   }
-  const int64_t layout = ctx.attr_int("layout", 0);
-  if (layout != 0 && layout != 1) ctx.fail(fmt::format("layout {}; expected 0 or 1", layout));
-  Value& x = ctx.input(0);
-  if (x.shape.size() != 3)
-    ctx.fail(fmt::format("X has shape {}; expected rank 3", shape_str(x.shape)));
-  const int64_t steps = x.shape[layout ? 1 : 0], batch = x.shape[layout ? 0 : 1];
-  const int64_t features = x.shape[2], dirs_n = dirs.count;
-  const Constant w = ctx.constant_input(1, "W");
-  const Constant r = ctx.constant_input(2, "R");
-  const int64_t hidden = ctx.attr_int("hidden_size", r.shape.size() == 3 ? r.shape[2] : 0);
-  if (hidden < 1 || hidden > kMaxDim) ctx.fail(fmt::format("hidden_size {}", hidden));
-  const auto expect = [&](const Constant& c, const char* role, const Shape& shape) {
-    if (c.shape != shape || !c.is_float)
-      ctx.fail(fmt::format("{} has shape {}; expected float {}", role, shape_str(c.shape),
-                           shape_str(shape)));
-  };
-  expect(w, "W", {dirs_n, 3 * hidden, features});
-  expect(r, "R", {dirs_n, 3 * hidden, hidden});
-  std::vector<float> bias(static_cast<size_t>(dirs_n * 6 * hidden), 0.0f);
-  if (ctx.has_input(3)) {
-    const Constant& b = ctx.constant_input(3, "B");
-    expect(b, "B", {dirs_n, 6 * hidden});
-    bias = b.f;
-  }
-  if (ctx.has_input(4))
-    for (int64_t length : ctx.ints_input(4, "sequence_lens"))
-      if (length != steps)
-        ctx.unsupported(
-            fmt::format("sequence_lens {} shorter than the sequence ({})", length, steps));
+  const RecurrentInputs in = read_recurrent_inputs(ctx, dirs, 3);
+  const int64_t layout = in.layout, steps = in.steps, batch = in.batch, features = in.features;
+  const int64_t dirs_n = in.dirs, hidden = in.hidden;
+  const Constant &w = in.w, &r = in.r;
+  const std::vector<float>& bias = in.bias;
+  Value& x = *in.x;
   int initial = -1;  // initial_h in ONNX layout: [D,B,H] (layout 0) or [B,D,H]
   if (ctx.has_input(5)) {
     Value& h0 = ctx.input(5);
-    const Shape want = layout ? Shape{batch, dirs_n, hidden} : Shape{dirs_n, batch, hidden};
+    const Shape want = in.state_shape();
     if (h0.shape != want)
       ctx.fail(
           fmt::format("initial_h has shape {}; expected {}", shape_str(h0.shape), shape_str(want)));

@@ -187,11 +187,12 @@ std::optional<tfl::TensorType> file_type(const Reader& reader, int t) {
 }
 
 // Why an op's 16x8 form is refused, where there is more to say than "not yet". HARD_SWISH,
-// ARG_MAX, ARG_MIN, NEG and ELU have no int16 kernel in TFLite (activations.cc HardSwishEval
-// takes float32, uint8 and int8, tflite-micro's hard_swish.cc float32 and int8; kernels/
-// arg_min_max.cc and micro/kernels/arg_min_max.cc float32, int8 and more, no int16; neg.cc
+// ARG_MAX, ARG_MIN, NEG, ELU and LOG_SOFTMAX have no int16 kernel in TFLite (activations.cc
+// HardSwishEval takes float32, uint8 and int8, tflite-micro's hard_swish.cc float32 and int8;
+// kernels/ arg_min_max.cc and micro/kernels/arg_min_max.cc float32, int8 and more, no int16; neg.cc
 // float32, int32 and int64, micro neg.cc float32; activations.cc EluEval and micro elu.cc
-// float32 and int8), so there is no arithmetic to follow. Empty for the others.
+// float32 and int8; log_softmax.cc and micro log_softmax.cc float32 and int8), so there is
+// no arithmetic to follow. Empty for the others.
 const char* int16_refusal(tfl::BuiltinOperator builtin) {
   switch (builtin) {
     case tfl::BuiltinOperator::HARD_SWISH:
@@ -203,6 +204,8 @@ const char* int16_refusal(tfl::BuiltinOperator builtin) {
       return "TFLite and TFLite Micro have no int16 NEG kernel (float32, int32 and int64 only)";
     case tfl::BuiltinOperator::ELU:
       return "TFLite and TFLite Micro have no int16 ELU kernel (float32 and int8 only)";
+    case tfl::BuiltinOperator::LOG_SOFTMAX:
+      return "TFLite and TFLite Micro have no int16 LOG_SOFTMAX kernel (float32 and int8 only)";
     default:
       return "";
   }
