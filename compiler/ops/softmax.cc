@@ -122,6 +122,16 @@ using namespace elementwise_lowering;
 
 namespace {
 
+// Softmax and LogSoftmax work on rows of the last dimension: input and output of one shape,
+// rank 1 to 4.
+void require_row_shapes(const ir::Graph& g, size_t node, int in, int out) {
+  for (int t : {in, out}) require_rank_at_most_4(g, node, t);
+  if (g.tensors[in].shape != g.tensors[out].shape || g.tensors[in].shape.empty())
+    refuse(g, node,
+           fmt::format("input shape {} and output shape {} must be equal and of rank >= 1",
+                       shape_str(g.tensors[in].shape), shape_str(g.tensors[out].shape)));
+}
+
 // Softmax and LogSoftmax scale the input difference into Q5.26 (quantization_util.cc).
 constexpr int kScaledDiffIntegerBits = 5;
 
@@ -174,11 +184,7 @@ LoweredOp lower_Softmax(ir::Graph& g, size_t node) {
   const ir::Node& n = node_with_arity(g, node, 1);
   const float beta = n.params.get_or_default<ops::SoftmaxAttrs>().beta;
   const int in = n.inputs[0], out = n.outputs[0];
-  for (int t : {in, out}) require_rank_at_most_4(g, node, t);
-  if (g.tensors[in].shape != g.tensors[out].shape || g.tensors[in].shape.empty())
-    refuse(g, node,
-           fmt::format("input shape {} and output shape {} must be equal and of rank >= 1",
-                       shape_str(g.tensors[in].shape), shape_str(g.tensors[out].shape)));
+  require_row_shapes(g, node, in, out);
   SoftmaxParams p{};
   p.beta = beta;
   LoweredOp op;
@@ -220,11 +226,7 @@ LoweredOp lower_Softmax(ir::Graph& g, size_t node) {
 LoweredOp lower_LogSoftmax(ir::Graph& g, size_t node) {
   const ir::Node& n = node_with_arity(g, node, 1);
   const int in = n.inputs[0], out = n.outputs[0];
-  for (int t : {in, out}) require_rank_at_most_4(g, node, t);
-  if (g.tensors[in].shape != g.tensors[out].shape || g.tensors[in].shape.empty())
-    refuse(g, node,
-           fmt::format("input shape {} and output shape {} must be equal and of rank >= 1",
-                       shape_str(g.tensors[in].shape), shape_str(g.tensors[out].shape)));
+  require_row_shapes(g, node, in, out);
   LogSoftmaxParams p{};
   const DType type = g.tensors[in].type;
   if (type == DType::f32) {

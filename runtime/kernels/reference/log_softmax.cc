@@ -12,12 +12,15 @@
 //     RoundingDivideByPOT(rescaled d - log(sum), 31 - 5 - 4) + 127, clamped.
 // The reference adds the exps with a plain int32 add, which cannot overflow for rows of
 // fewer than 4096 elements; saturating keeps longer rows defined (same results below that).
+// The float path is left out of images without float32 tensors (image_float,
+// src/enabled_ops.h), so an int8 image does not link expf and logf.
 #include <climits>
 #include <cmath>
 #include <cstdint>
 
 #include "kernels/reference/fixed_point.h"
 #include "kernels/reference/view_checks.h"
+#include "src/enabled_ops.h"
 #include "tinyforge/kernel.h"
 
 namespace tinyforge {
@@ -86,7 +89,7 @@ Status check_LogSoftmax(const LogSoftmaxParams& p, const KernelIO& io) {
   if (io.num_inputs != 1 || io.num_outputs != 1) return Status::bad_shape;
   const TensorView& in = io.in[0];
   const TensorView& out = io.out[0];
-  if (in.type != out.type || (in.type != DType::i8 && in.type != DType::f32))
+  if (in.type != out.type || (in.type != DType::i8 && !image_float(in.type)))
     return Status::bad_enum;
   if (!view::is_valid(in, in.type) || !view::is_valid(out, out.type)) return Status::bad_shape;
   if (!view::same_dims(in, out) || in.rank < 1 || in.dims[in.rank - 1] < 1)
@@ -112,7 +115,7 @@ void eval_LogSoftmax(const LogSoftmaxParams& p, const KernelIO& io) {
     const int8_t* x = in.as<const int8_t>();
     int8_t* y = io.out[0].as<int8_t>();
     for (int32_t r = 0; r < rows; ++r) log_softmax_row_int8(p, x + r * depth, y + r * depth, depth);
-  } else {
+  } else if (image_float(in.type)) {
     const float* x = in.as<const float>();
     float* y = io.out[0].as<float>();
     for (int32_t r = 0; r < rows; ++r) log_softmax_row_float(x + r * depth, y + r * depth, depth);
